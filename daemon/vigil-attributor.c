@@ -1,0 +1,2 @@
+/* vigil-attributor.c: placeholder until written */
+#include "config.h"

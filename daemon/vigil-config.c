@@ -1,0 +1,2 @@
+/* vigil-config.c: placeholder until written */
+#include "config.h"

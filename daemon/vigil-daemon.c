@@ -1,0 +1,2 @@
+/* vigil-daemon.c: placeholder until written */
+#include "config.h"

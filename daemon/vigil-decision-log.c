@@ -1,0 +1,2 @@
+/* vigil-decision-log.c: placeholder until written */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* vigil-flow.c: placeholder until written */
+#include "config.h"

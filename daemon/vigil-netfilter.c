@@ -1,0 +1,2 @@
+/* vigil-netfilter.c: placeholder until written */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* vigil-packet.c: placeholder until written */
+#include "config.h"

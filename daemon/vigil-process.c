@@ -1,0 +1,2 @@
+/* vigil-process.c: placeholder until written */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* vigil-queue.c: placeholder until written */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* vigil-rule-store.c: placeholder until written */
+#include "config.h"

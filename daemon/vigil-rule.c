@@ -1,0 +1,2 @@
+/* vigil-rule.c: placeholder until written */
+#include "config.h"

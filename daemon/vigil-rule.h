@@ -1,0 +1,104 @@
+/* vigil-rule.h: one firewall rule, and its one-line text form (pure: no I/O) */
+#pragma once
+
+#include "vigil-flow.h"
+
+G_BEGIN_DECLS
+
+#define VIGIL_RULE_ERROR (vigil_rule_error_quark())
+GQuark vigil_rule_error_quark(void);
+
+typedef enum {
+	VIGIL_RULE_ERROR_SYNTAX,      /* unbalanced quotes, a keyword without its value, ... */
+	VIGIL_RULE_ERROR_UNKNOWN_KEY, /* a word that is not a rule keyword */
+	VIGIL_RULE_ERROR_DUPLICATE,   /* the same keyword twice */
+	VIGIL_RULE_ERROR_VALUE,       /* a keyword with a value it cannot take */
+} VigilRuleError;
+
+typedef enum {
+	VIGIL_ACTION_ALLOW,
+	VIGIL_ACTION_DENY, /* fail fast: TCP reset, ICMP unreachable */
+	VIGIL_ACTION_DROP, /* silent */
+} VigilAction;
+
+typedef enum {
+	VIGIL_TARGET_ANY,
+	VIGIL_TARGET_HOST,   /* exact host name */
+	VIGIL_TARGET_DOMAIN, /* "*.example.com": example.com and every subdomain */
+	VIGIL_TARGET_CIDR,   /* an address is a CIDR with the full prefix length */
+} VigilTargetKind;
+
+typedef enum {
+	VIGIL_LIFETIME_FOREVER,
+	VIGIL_LIFETIME_UNTIL,        /* until a wall-clock time */
+	VIGIL_LIFETIME_PROCESS_EXIT, /* until the process (pid + start time) exits */
+} VigilLifetime;
+
+typedef struct {
+	guint16 first;
+	guint16 last;
+} VigilPortRange;
+
+/* "app unknown": matches connections whose process could not be found */
+#define VIGIL_PROGRAM_UNKNOWN "unknown"
+
+typedef struct {
+	gint ref_count;
+	guint64 id; /* 0 until a ruleset assigns one */
+	VigilAction action;
+
+	gboolean all_users; /* TRUE: applies to every user; FALSE: only to @uid */
+	guint32 uid;
+
+	char *program;   /* absolute path, VIGIL_PROGRAM_UNKNOWN, or NULL for any program */
+	char *sha256;    /* lowercase hex, or NULL */
+	char *args_glob; /* GPattern over the space-joined cmdline, or NULL */
+	char *app_id;    /* flatpak/snap app id, or NULL */
+
+	VigilTargetKind target_kind;
+	char *host; /* HOST: the name; DOMAIN: the domain without "*."; lowercase, no trailing dot */
+	int family; /* CIDR: AF_INET / AF_INET6 */
+	VigilAddress address; /* CIDR: network address, host bits zero */
+	guint prefix_len;     /* CIDR */
+
+	GArray *ports; /* of VigilPortRange, sorted; NULL = any port */
+	guint8 proto;  /* 0 = any; IPPROTO_TCP, _UDP, _UDPLITE, _SCTP, _ICMP (matches ICMPv6 too) */
+
+	VigilLifetime lifetime;
+	gint64 until; /* UNTIL: unix time, seconds */
+	guint32 pid;  /* PROCESS_EXIT */
+	guint64 pid_start_time; /* PROCESS_EXIT: /proc/PID/stat starttime, in clock ticks */
+
+	gboolean enabled;
+	gint64 created;  /* unix time, seconds; 0 = unknown */
+	gint64 last_hit; /* unix time, seconds; 0 = never */
+	guint64 hits;
+	char *note;
+
+	char *origin; /* "file:line" it was read from, or NULL for a rule made at run time */
+	gboolean system; /* read from /etc/vigil/rules.d: never written back */
+} VigilRule;
+
+VigilRule *vigil_rule_new(void);
+VigilRule *vigil_rule_ref(VigilRule *rule);
+void vigil_rule_unref(VigilRule *rule);
+VigilRule *vigil_rule_copy(const VigilRule *rule);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilRule, vigil_rule_unref)
+
+/*
+ * Parses one line of the text form. Blank lines and comments return NULL with no error
+ * (check *error). @resolve_user maps a user name to a uid (NULL: only numeric uids).
+ */
+typedef gboolean (*VigilUserResolver)(const char *name, guint32 *uid);
+VigilRule *vigil_rule_parse_line(const char *line, VigilUserResolver resolve_user, GError **error);
+
+/* the canonical one-line text form; with @with_state, also id/created/hits/last-hit */
+char *vigil_rule_to_string(const VigilRule *rule, gboolean with_state);
+
+/* TRUE when @rule's lifetime has ended at unix time @now (PROCESS_EXIT is checked elsewhere) */
+gboolean vigil_rule_is_expired(const VigilRule *rule, gint64 now);
+
+const char *vigil_action_to_string(VigilAction action);
+gboolean vigil_action_from_string(const char *text, VigilAction *action);
+
+G_END_DECLS

@@ -1,0 +1,2 @@
+/* vigil-ruleset.c: placeholder until written */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* vigil-sha-cache.c: placeholder until written */
+#include "config.h"

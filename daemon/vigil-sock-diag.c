@@ -1,0 +1,2 @@
+/* vigil-sock-diag.c: placeholder until written */
+#include "config.h"
