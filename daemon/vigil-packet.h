@@ -23,4 +23,13 @@ typedef enum {
  */
 gboolean vigil_packet_parse(const guint8 *data, gsize len, VigilFlow *flow, GError **error);
 
+/*
+ * Like vigil_packet_parse(), for a capture: @data holds the first @len bytes of a packet that was
+ * @packet_len bytes long (NFQUEUE's copy range cuts packets short and reports the original length
+ * in NFQA_CAP_LEN). The IP length fields are checked against @packet_len; only the headers that
+ * are read must lie within @len. vigil_packet_parse() is this with @packet_len == @len.
+ */
+gboolean vigil_packet_parse_captured(const guint8 *data, gsize len, gsize packet_len,
+                                     VigilFlow *flow, GError **error);
+
 G_END_DECLS
