@@ -1,2 +1,189 @@
-/* vigil-config.c: placeholder until written */
+/* vigil-config.c: reading and validating vigild.conf */
+#define G_LOG_DOMAIN "vigil-config"
 #include "config.h"
+
+#include <errno.h>
+#include "vigil-config.h"
+
+#define GROUP "Daemon"
+
+G_DEFINE_QUARK(vigil-config-error-quark, vigil_config_error)
+
+static const char *const known_keys[] = {
+	"QueueNumber", "DefaultAction", "FailMode", "PromptTimeout",
+	"LogLevel",    "FilterLoopback", "MarkMask", NULL,
+};
+
+void
+vigil_config_init_defaults(VigilConfig *config)
+{
+	config->queue_number = 0;
+	config->default_action = VIGIL_ACTION_ALLOW;
+	config->fail_mode = VIGIL_FAIL_OPEN;
+	config->prompt_timeout = 30;
+	config->log_level = G_LOG_LEVEL_INFO;
+	config->filter_loopback = FALSE;
+	config->mark_mask = 0x00700000;
+}
+
+const char *
+vigil_fail_mode_to_string(VigilFailMode mode)
+{
+	return mode == VIGIL_FAIL_CLOSED ? "closed" : "open";
+}
+
+static gboolean
+value_error(GError **error, const char *file_name, const char *key, const char *value,
+	    const char *expected)
+{
+	g_set_error(error, VIGIL_CONFIG_ERROR, VIGIL_CONFIG_ERROR_VALUE,
+		    "%s: [" GROUP "] %s=%s: expected %s", file_name, key, value, expected);
+	return FALSE;
+}
+
+/* strict unsigned parse of the whole string, decimal or 0x-hex, within [min, max] */
+static gboolean
+parse_uint(const char *text, guint64 min, guint64 max, guint64 *out)
+{
+	if (g_str_has_prefix(text, "0x") || g_str_has_prefix(text, "0X"))
+		return g_ascii_string_to_unsigned(text + 2, 16, min, max, out, NULL);
+	return g_ascii_string_to_unsigned(text, 10, min, max, out, NULL);
+}
+
+/* TRUE when @mask is one run of at least @min_bits set bits */
+static gboolean
+is_contiguous_mask(guint64 mask, guint min_bits)
+{
+	guint64 run;
+
+	if (mask == 0)
+		return FALSE;
+	run = mask >> __builtin_ctzll(mask);
+	return (run & (run + 1)) == 0 && (guint)__builtin_popcountll(run) >= min_bits;
+}
+
+static gboolean
+parse_log_level(const char *text, GLogLevelFlags *level)
+{
+	static const struct {
+		const char *name;
+		GLogLevelFlags level;
+	} levels[] = {
+		{"error", G_LOG_LEVEL_CRITICAL}, {"warning", G_LOG_LEVEL_WARNING},
+		{"notice", G_LOG_LEVEL_MESSAGE}, {"info", G_LOG_LEVEL_INFO},
+		{"debug", G_LOG_LEVEL_DEBUG},
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(levels); i++) {
+		if (g_ascii_strcasecmp(text, levels[i].name) == 0) {
+			*level = levels[i].level;
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+static gboolean
+apply_key(VigilConfig *config, const char *key, const char *value, const char *file_name,
+	  GError **error)
+{
+	guint64 n;
+
+	if (g_str_equal(key, "QueueNumber")) {
+		if (!parse_uint(value, 0, 65535, &n))
+			return value_error(error, file_name, key, value, "a number 0-65535");
+		config->queue_number = (guint16)n;
+	} else if (g_str_equal(key, "DefaultAction")) {
+		if (g_str_equal(value, "allow"))
+			config->default_action = VIGIL_ACTION_ALLOW;
+		else if (g_str_equal(value, "deny"))
+			config->default_action = VIGIL_ACTION_DENY;
+		else
+			return value_error(error, file_name, key, value, "allow or deny");
+	} else if (g_str_equal(key, "FailMode")) {
+		if (g_str_equal(value, "open"))
+			config->fail_mode = VIGIL_FAIL_OPEN;
+		else if (g_str_equal(value, "closed"))
+			config->fail_mode = VIGIL_FAIL_CLOSED;
+		else
+			return value_error(error, file_name, key, value, "open or closed");
+	} else if (g_str_equal(key, "PromptTimeout")) {
+		if (!parse_uint(value, 1, 3600, &n))
+			return value_error(error, file_name, key, value, "seconds, 1-3600");
+		config->prompt_timeout = (guint)n;
+	} else if (g_str_equal(key, "LogLevel")) {
+		if (!parse_log_level(value, &config->log_level))
+			return value_error(error, file_name, key, value,
+					   "error, warning, notice, info or debug");
+	} else if (g_str_equal(key, "FilterLoopback")) {
+		if (g_str_equal(value, "true"))
+			config->filter_loopback = TRUE;
+		else if (g_str_equal(value, "false"))
+			config->filter_loopback = FALSE;
+		else
+			return value_error(error, file_name, key, value, "true or false");
+	} else if (g_str_equal(key, "MarkMask")) {
+		/* allow, deny and drop are 1, 2, 3 shifted into a contiguous run of bits */
+		if (!parse_uint(value, 0, G_MAXUINT32, &n) || !is_contiguous_mask(n, 2))
+			return value_error(error, file_name, key, value,
+					   "a 32-bit mask with at least two bits set, e.g. 0x00700000");
+		config->mark_mask = (guint32)n;
+	}
+	return TRUE;
+}
+
+gboolean
+vigil_config_parse(VigilConfig *config, const char *text, const char *file_name, GError **error)
+{
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	g_autoptr(GError) local_error = NULL;
+	g_auto(GStrv) groups = NULL;
+	g_auto(GStrv) keys = NULL;
+
+	if (!g_key_file_load_from_data(kf, text, -1, G_KEY_FILE_NONE, &local_error)) {
+		g_set_error(error, VIGIL_CONFIG_ERROR, VIGIL_CONFIG_ERROR_PARSE, "%s: %s",
+			    file_name, local_error->message);
+		return FALSE;
+	}
+	groups = g_key_file_get_groups(kf, NULL);
+	for (gsize i = 0; groups[i] != NULL; i++) {
+		if (!g_str_equal(groups[i], GROUP)) {
+			g_set_error(error, VIGIL_CONFIG_ERROR, VIGIL_CONFIG_ERROR_UNKNOWN_KEY,
+				    "%s: unknown group [%s] (the only group is [" GROUP "])",
+				    file_name, groups[i]);
+			return FALSE;
+		}
+	}
+	if (!g_key_file_has_group(kf, GROUP))
+		return TRUE;
+
+	keys = g_key_file_get_keys(kf, GROUP, NULL, NULL);
+	for (gsize i = 0; keys[i] != NULL; i++) {
+		g_autofree char *value = NULL;
+
+		if (!g_strv_contains(known_keys, keys[i])) {
+			g_set_error(error, VIGIL_CONFIG_ERROR, VIGIL_CONFIG_ERROR_UNKNOWN_KEY,
+				    "%s: unknown key %s in [" GROUP "]", file_name, keys[i]);
+			return FALSE;
+		}
+		value = g_key_file_get_string(kf, GROUP, keys[i], NULL);
+		g_strstrip(value);
+		if (!apply_key(config, keys[i], value, file_name, error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+vigil_config_load(VigilConfig *config, const char *path, GError **error)
+{
+	g_autofree char *text = NULL;
+	g_autoptr(GError) local_error = NULL;
+
+	if (!g_file_get_contents(path, &text, NULL, &local_error)) {
+		if (g_error_matches(local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+			return TRUE;
+		g_propagate_error(error, g_steal_pointer(&local_error));
+		return FALSE;
+	}
+	return vigil_config_parse(config, text, path, error);
+}

@@ -1,2 +1,372 @@
-/* vigil-daemon.c: placeholder until written */
+/* vigil-daemon.c: the life of a connection inside vigild */
+#define G_LOG_DOMAIN "vigil-daemon"
 #include "config.h"
+
+#include <pwd.h>
+
+#include "vigil-attributor.h"
+#include "vigil-daemon.h"
+#include "vigil-netfilter.h"
+#include "vigil-packet.h"
+#include "vigil-queue.h"
+#include "vigil-rule-store.h"
+
+/* a packet waits at most this long for its process to be found */
+#define ATTRIBUTION_DEADLINE_US (3 * G_USEC_PER_SEC)
+/* held packets beyond this are decided at once as "unknown process" */
+#define MAX_HELD_PACKETS 4096
+#define DEADLINE_TICK_MS 200
+#define EXPIRY_TICK_S 10
+#define DECISION_RING_SIZE 4096
+
+typedef struct {
+	VigilDaemon *daemon;
+	guint32 packet_id;
+	guint32 mark; /* as it arrived: our verdict keeps the bits that are not ours */
+	VigilFlow flow;
+	gint64 received_us;
+	gint64 deadline_us;
+	GCancellable *cancellable; /* set while the process lookup runs */
+	gboolean decided;          /* decided before the lookup came back: it frees us */
+	GList link;                /* in daemon->held, ordered by deadline */
+} HeldPacket;
+
+struct _VigilDaemon {
+	VigilConfig config;
+	VigilRuleStore *store;
+	VigilAttributor *attributor;
+	VigilNetfilter *netfilter;
+	VigilQueue *queue;
+	VigilDecisionLog *decisions;
+	GQueue held; /* of HeldPacket, oldest first: deadlines are in arrival order */
+	guint deadline_source;
+	guint expiry_source;
+};
+
+static gboolean
+resolve_user(const char *name, guint32 *uid)
+{
+	struct passwd pwd, *result = NULL;
+	char buf[4096];
+
+	if (getpwnam_r(name, &pwd, buf, sizeof buf, &result) != 0 || result == NULL)
+		return FALSE;
+	*uid = result->pw_uid;
+	return TRUE;
+}
+
+static char *
+user_name_for_uid(guint32 uid)
+{
+	struct passwd pwd, *result = NULL;
+	char buf[4096];
+
+	if (getpwuid_r(uid, &pwd, buf, sizeof buf, &result) != 0 || result == NULL)
+		return NULL;
+	return g_strdup(result->pw_name);
+}
+
+static void
+held_packet_free(HeldPacket *held)
+{
+	g_clear_object(&held->cancellable);
+	g_free(held);
+}
+
+static void
+send_verdict(VigilDaemon *daemon, guint32 packet_id, guint32 arrived_mark, VigilAction action)
+{
+	g_autoptr(GError) error = NULL;
+	guint32 mark = (arrived_mark & ~daemon->config.mark_mask) |
+		       vigil_netfilter_mark(&daemon->config, action);
+
+	if (!vigil_queue_set_verdict(daemon->queue, packet_id, mark, &error))
+		g_warning("%s", error->message);
+}
+
+static void
+fill_decision_from_flow(VigilDecision *decision, const VigilFlow *flow, gint64 received_us)
+{
+	decision->time = g_get_real_time();
+	decision->family = flow->family;
+	decision->protocol = flow->protocol;
+	decision->dst = flow->dst;
+	decision->dport = flow->dport;
+	decision->icmp_type = flow->icmp_type;
+	decision->uid = flow->has_uid ? flow->uid : 0;
+	decision->queued_us = g_get_monotonic_time() - received_us;
+}
+
+/* removes @held from the held queue, sends the verdict, logs it, frees @held */
+static void
+finish_held(HeldPacket *held, VigilAction action, VigilReason reason, const VigilRule *rule,
+	    const VigilProcess *process)
+{
+	VigilDaemon *daemon = held->daemon;
+	VigilDecision decision = {0};
+
+	g_queue_unlink(&daemon->held, &held->link);
+	send_verdict(daemon, held->packet_id, held->mark, action);
+
+	fill_decision_from_flow(&decision, &held->flow, held->received_us);
+	decision.verdict = action;
+	decision.reason = reason;
+	decision.rule_id = rule != NULL ? rule->id : 0;
+	if (process != NULL) {
+		decision.pid = process->pid;
+		decision.uid = process->uid;
+		decision.user_name = g_strdup(process->user_name);
+		decision.program = g_strdup(process->exe);
+	} else {
+		decision.user_name = user_name_for_uid(decision.uid);
+	}
+	vigil_decision_log_add(daemon->decisions, &decision);
+	held_packet_free(held);
+}
+
+/*
+ * No rule covers the connection. Until the D-Bus prompt lands this is DefaultAction, once;
+ * asking an agent slots in here, keeping @held until the answer or its deadline.
+ */
+static void
+decide_unmatched(HeldPacket *held, const VigilProcess *process)
+{
+	finish_held(held, held->daemon->config.default_action, VIGIL_REASON_DEFAULT, NULL, process);
+}
+
+static void
+decide(HeldPacket *held, const VigilProcess *process)
+{
+	VigilDaemon *daemon = held->daemon;
+	VigilMatchQuery query = {0};
+	VigilRule *rule;
+
+	query.uid = process != NULL ? process->uid : held->flow.uid;
+	query.program = process != NULL ? process->exe : NULL;
+	query.sha256 = process != NULL ? process->sha256 : NULL;
+	query.cmdline = process != NULL ? process->cmdline : NULL;
+	query.app_id = process != NULL ? process->app_id : NULL;
+	query.family = held->flow.family;
+	query.dst = held->flow.dst;
+	query.protocol = held->flow.protocol;
+	query.dport = held->flow.dport;
+
+	rule = vigil_ruleset_match(vigil_rule_store_get_ruleset(daemon->store), &query,
+				   g_get_real_time() / G_USEC_PER_SEC);
+	if (rule != NULL)
+		finish_held(held, rule->action, VIGIL_REASON_RULE, rule, process);
+	else
+		decide_unmatched(held, process);
+}
+
+static void
+on_attributed(GObject *source, GAsyncResult *result, gpointer data)
+{
+	HeldPacket *held = data;
+	g_autoptr(VigilProcess) process = NULL;
+	g_autoptr(GError) error = NULL;
+
+	process = vigil_attributor_lookup_finish(held->daemon->attributor, result, &error);
+	if (held->decided) {
+		/* its deadline passed while we were looking */
+		held_packet_free(held);
+		return;
+	}
+	g_clear_object(&held->cancellable);
+	if (error != NULL)
+		g_debug("attribution failed, unknown process: %s", error->message);
+	decide(held, process);
+}
+
+static void
+decide_malformed(VigilDaemon *daemon, const VigilQueuedPacket *packet, const GError *error)
+{
+	/* the local stack does not build broken packets; a raw socket might. Not let out. */
+	g_warning("dropping malformed packet %u (%u bytes): %s", packet->id, (guint)packet->len,
+		  error->message);
+	send_verdict(daemon, packet->id, packet->mark, VIGIL_ACTION_DROP);
+}
+
+static void
+on_packet(const VigilQueuedPacket *packet, gpointer data)
+{
+	VigilDaemon *daemon = data;
+	g_autoptr(GError) error = NULL;
+	HeldPacket *held = g_new0(HeldPacket, 1);
+
+	held->daemon = daemon;
+	held->packet_id = packet->id;
+	held->mark = packet->mark;
+	held->received_us = packet->received_us;
+	held->deadline_us = packet->received_us + ATTRIBUTION_DEADLINE_US;
+	held->link.data = held;
+	if (!vigil_packet_parse(packet->payload, packet->len, &held->flow, &error)) {
+		decide_malformed(daemon, packet, error);
+		held_packet_free(held);
+		return;
+	}
+	held->flow.has_uid = packet->has_uid;
+	held->flow.uid = packet->uid;
+	g_queue_push_tail_link(&daemon->held, &held->link);
+
+	if (daemon->held.length > MAX_HELD_PACKETS) {
+		/* a flood: decide without looking for the process rather than fall behind */
+		decide(held, NULL);
+		return;
+	}
+	held->cancellable = g_cancellable_new();
+	vigil_attributor_lookup_async(daemon->attributor, &held->flow, held->cancellable,
+				      on_attributed, held);
+}
+
+/* a packet whose lookup still runs is freed by on_attributed; otherwise here */
+static void
+expire_held(HeldPacket *held, VigilReason reason)
+{
+	gboolean lookup_pending = held->cancellable != NULL;
+	VigilDaemon *daemon = held->daemon;
+	VigilDecision decision = {0};
+
+	g_queue_unlink(&daemon->held, &held->link);
+	send_verdict(daemon, held->packet_id, held->mark, daemon->config.default_action);
+	fill_decision_from_flow(&decision, &held->flow, held->received_us);
+	decision.verdict = daemon->config.default_action;
+	decision.reason = reason;
+	decision.user_name = user_name_for_uid(decision.uid);
+	vigil_decision_log_add(daemon->decisions, &decision);
+	if (lookup_pending) {
+		held->decided = TRUE;
+		g_cancellable_cancel(held->cancellable);
+	} else
+		held_packet_free(held);
+}
+
+static gboolean
+on_deadline_tick(gpointer data)
+{
+	VigilDaemon *daemon = data;
+	gint64 now = g_get_monotonic_time();
+
+	while (daemon->held.head != NULL) {
+		HeldPacket *held = daemon->held.head->data;
+		if (held->deadline_us > now)
+			break;
+		expire_held(held, VIGIL_REASON_DEADLINE);
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_expiry_tick(gpointer data)
+{
+	VigilDaemon *daemon = data;
+	guint n = vigil_ruleset_expire(vigil_rule_store_get_ruleset(daemon->store),
+				       g_get_real_time() / G_USEC_PER_SEC);
+
+	if (n > 0)
+		g_info("%u rule(s) expired", n);
+	return G_SOURCE_CONTINUE;
+}
+
+static void
+on_rules_changed(gpointer data)
+{
+	VigilDaemon *daemon = data;
+
+	g_info("rules reloaded: %u rule(s)",
+	       vigil_ruleset_size(vigil_rule_store_get_ruleset(daemon->store)));
+}
+
+VigilDaemon *
+vigil_daemon_new(const VigilConfig *config, const VigilDaemonPaths *paths, GError **error)
+{
+	g_autoptr(VigilDaemon) daemon = g_new0(VigilDaemon, 1);
+
+	daemon->config = *config;
+	g_queue_init(&daemon->held);
+	daemon->decisions = vigil_decision_log_new(DECISION_RING_SIZE);
+	daemon->store = vigil_rule_store_new(paths->rules_dir, paths->learned_path, resolve_user);
+	if (!vigil_rule_store_load(daemon->store, NULL, error))
+		return NULL;
+	daemon->attributor = vigil_attributor_new(paths->proc_root, error);
+	if (daemon->attributor == NULL)
+		return NULL;
+	daemon->netfilter = vigil_netfilter_new(config);
+	return g_steal_pointer(&daemon);
+}
+
+gboolean
+vigil_daemon_start(VigilDaemon *daemon, GError **error)
+{
+	/* bind first: once our rules are in, every queued packet has a reader */
+	daemon->queue = vigil_queue_new(daemon->config.queue_number,
+					daemon->config.fail_mode == VIGIL_FAIL_OPEN, on_packet,
+					daemon, error);
+	if (daemon->queue == NULL)
+		return FALSE;
+	if (!vigil_netfilter_install(daemon->netfilter, error)) {
+		g_clear_pointer(&daemon->queue, vigil_queue_free);
+		return FALSE;
+	}
+	vigil_rule_store_watch(daemon->store, G_CALLBACK(on_rules_changed), daemon);
+	daemon->deadline_source = g_timeout_add(DEADLINE_TICK_MS, on_deadline_tick, daemon);
+	daemon->expiry_source = g_timeout_add_seconds(EXPIRY_TICK_S, on_expiry_tick, daemon);
+	g_message("filtering: queue %u, %s backend, fail mode %s, default action %s, %u rule(s)",
+		  daemon->config.queue_number,
+		  vigil_backend_to_string(vigil_netfilter_get_backend(daemon->netfilter)),
+		  vigil_fail_mode_to_string(daemon->config.fail_mode),
+		  vigil_action_to_string(daemon->config.default_action),
+		  vigil_ruleset_size(vigil_rule_store_get_ruleset(daemon->store)));
+	return TRUE;
+}
+
+void
+vigil_daemon_stop(VigilDaemon *daemon)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (!vigil_netfilter_remove(daemon->netfilter, &error))
+		g_warning("removing netfilter rules: %s", error->message);
+	while (daemon->held.head != NULL)
+		expire_held(daemon->held.head->data, VIGIL_REASON_SHUTDOWN);
+	g_clear_handle_id(&daemon->deadline_source, g_source_remove);
+	g_clear_handle_id(&daemon->expiry_source, g_source_remove);
+}
+
+void
+vigil_daemon_reload_rules(VigilDaemon *daemon)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (!vigil_rule_store_load(daemon->store, NULL, &error))
+		g_warning("reloading rules: %s", error->message);
+	else
+		on_rules_changed(daemon);
+}
+
+void
+vigil_daemon_free(VigilDaemon *daemon)
+{
+	if (daemon == NULL)
+		return;
+	g_clear_handle_id(&daemon->deadline_source, g_source_remove);
+	g_clear_handle_id(&daemon->expiry_source, g_source_remove);
+	g_clear_pointer(&daemon->queue, vigil_queue_free);
+	g_clear_pointer(&daemon->netfilter, vigil_netfilter_free);
+	g_clear_pointer(&daemon->attributor, vigil_attributor_free);
+	g_clear_pointer(&daemon->store, vigil_rule_store_free);
+	g_clear_pointer(&daemon->decisions, vigil_decision_log_free);
+	g_free(daemon);
+}
+
+VigilRuleset *
+vigil_daemon_get_ruleset(VigilDaemon *daemon)
+{
+	return vigil_rule_store_get_ruleset(daemon->store);
+}
+
+VigilDecisionLog *
+vigil_daemon_get_decision_log(VigilDaemon *daemon)
+{
+	return daemon->decisions;
+}

@@ -1,2 +1,283 @@
-/* vigil-netfilter.c: placeholder until written */
+/* vigil-netfilter.c: vigild's own netfilter rules, and nothing else's */
+#define G_LOG_DOMAIN "vigil-netfilter"
 #include "config.h"
+
+#include <gio/gio.h>
+#include "vigil-netfilter.h"
+
+/*
+ * How a verdict reaches netfilter: vigild answers a queued packet with NF_REPEAT and a
+ * packet mark (allow/deny/drop in our mark bits). The hook runs our chain again, which
+ * copies the mark into conntrack and acts on it. Later packets of the flow carry the mark in
+ * conntrack and are decided by the chain before the queue rule, so they never come back to
+ * userspace (UDP flows without replies too: they stay NEW but are marked).
+ */
+
+struct _VigilNetfilter {
+	VigilConfig config;
+	VigilBackend backend;
+	gboolean installed;
+};
+
+/* the protocols Vigil decides; the rest never reach the queue */
+static const char *const queued_protocols_v4[] = {"tcp", "udp", "udplite", "sctp", "icmp", NULL};
+static const char *const queued_protocols_v6[] = {"tcp", "udp", "udplite", "sctp", "ipv6-icmp",
+						  NULL};
+
+guint32
+vigil_netfilter_mark(const VigilConfig *config, VigilAction action)
+{
+	guint shift = (guint)__builtin_ctz(config->mark_mask);
+	guint32 code = 0;
+
+	switch (action) {
+	case VIGIL_ACTION_ALLOW:
+		code = 1;
+		break;
+	case VIGIL_ACTION_DENY:
+		code = 2;
+		break;
+	case VIGIL_ACTION_DROP:
+		code = 3;
+		break;
+	}
+	return (code << shift) & config->mark_mask;
+}
+
+const char *
+vigil_backend_to_string(VigilBackend backend)
+{
+	return backend == VIGIL_BACKEND_NFTABLES ? "nftables" : "iptables";
+}
+
+char *
+vigil_netfilter_iptables_script(const VigilConfig *config, gboolean ipv6)
+{
+	GString *s = g_string_new("*filter\n");
+	guint32 mask = config->mark_mask;
+	const char *const *protocols = ipv6 ? queued_protocols_v6 : queued_protocols_v4;
+	const char *unreachable = ipv6 ? "icmp6-port-unreachable" : "icmp-port-unreachable";
+	const char *loopback = config->filter_loopback ? "" : "! -o lo ";
+	const char *bypass = config->fail_mode == VIGIL_FAIL_OPEN ? " --queue-bypass" : "";
+
+	/* declaring our chain in --noflush mode empties it: a restart never duplicates */
+	g_string_append(s, ":" VIGIL_IPTABLES_CHAIN " - [0:0]\n");
+	g_string_append_printf(s,
+			       "-A " VIGIL_IPTABLES_CHAIN " -m mark ! --mark 0x0/0x%x"
+			       " -j CONNMARK --save-mark --mask 0x%x\n",
+			       mask, mask);
+	g_string_append_printf(s, "-A " VIGIL_IPTABLES_CHAIN " -m connmark --mark 0x%x/0x%x -j RETURN\n",
+			       vigil_netfilter_mark(config, VIGIL_ACTION_ALLOW), mask);
+	g_string_append_printf(s,
+			       "-A " VIGIL_IPTABLES_CHAIN " -p tcp -m connmark --mark 0x%x/0x%x"
+			       " -j REJECT --reject-with tcp-reset\n",
+			       vigil_netfilter_mark(config, VIGIL_ACTION_DENY), mask);
+	g_string_append_printf(s,
+			       "-A " VIGIL_IPTABLES_CHAIN " -m connmark --mark 0x%x/0x%x"
+			       " -j REJECT --reject-with %s\n",
+			       vigil_netfilter_mark(config, VIGIL_ACTION_DENY), mask, unreachable);
+	g_string_append_printf(s, "-A " VIGIL_IPTABLES_CHAIN " -m connmark --mark 0x%x/0x%x -j DROP\n",
+			       vigil_netfilter_mark(config, VIGIL_ACTION_DROP), mask);
+	for (gsize i = 0; protocols[i] != NULL; i++)
+		g_string_append_printf(s,
+				       "-A " VIGIL_IPTABLES_CHAIN " %s-p %s -m conntrack --ctstate NEW"
+				       " -j NFQUEUE --queue-num %u%s\n",
+				       loopback, protocols[i], config->queue_number, bypass);
+	g_string_append(s, "COMMIT\n");
+	return g_string_free(s, FALSE);
+}
+
+char *
+vigil_netfilter_nft_script(const VigilConfig *config)
+{
+	GString *s = g_string_new(NULL);
+	guint32 mask = config->mark_mask;
+	VigilAction actions[] = {VIGIL_ACTION_ALLOW, VIGIL_ACTION_DENY, VIGIL_ACTION_DROP};
+
+	/* create-then-delete makes the replacement atomic whether or not the table exists */
+	g_string_append(s, "table inet " VIGIL_NFT_TABLE " {}\n"
+			   "delete table inet " VIGIL_NFT_TABLE "\n"
+			   "table inet " VIGIL_NFT_TABLE " {\n"
+			   "\tchain output {\n"
+			   "\t\ttype filter hook output priority filter - 5; policy accept;\n");
+	for (gsize i = 0; i < G_N_ELEMENTS(actions); i++) {
+		guint32 mark = vigil_netfilter_mark(config, actions[i]);
+		g_string_append_printf(s,
+				       "\t\tmeta mark & 0x%x == 0x%x ct mark set ct mark & 0x%x | 0x%x\n",
+				       mask, mark, ~mask, mark);
+	}
+	g_string_append_printf(s, "\t\tct mark & 0x%x == 0x%x accept\n", mask,
+			       vigil_netfilter_mark(config, VIGIL_ACTION_ALLOW));
+	g_string_append_printf(s, "\t\tmeta l4proto tcp ct mark & 0x%x == 0x%x reject with tcp reset\n",
+			       mask, vigil_netfilter_mark(config, VIGIL_ACTION_DENY));
+	g_string_append_printf(s, "\t\tct mark & 0x%x == 0x%x reject\n", mask,
+			       vigil_netfilter_mark(config, VIGIL_ACTION_DENY));
+	g_string_append_printf(s, "\t\tct mark & 0x%x == 0x%x drop\n", mask,
+			       vigil_netfilter_mark(config, VIGIL_ACTION_DROP));
+	g_string_append_printf(s,
+			       "\t\t%smeta l4proto { tcp, udp, udplite, sctp, icmp, ipv6-icmp }"
+			       " ct state new queue num %u%s\n",
+			       config->filter_loopback ? "" : "oifname != \"lo\" ",
+			       config->queue_number,
+			       config->fail_mode == VIGIL_FAIL_OPEN ? " bypass" : "");
+	g_string_append(s, "\t}\n}\n");
+	return g_string_free(s, FALSE);
+}
+
+/* runs @argv with @input on stdin; fails with the tool's stderr in the message */
+static gboolean
+run_tool(const char *const *argv, const char *input, GError **error)
+{
+	g_autoptr(GSubprocess) proc = NULL;
+	g_autofree char *err_text = NULL;
+	GSubprocessFlags flags = G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE;
+
+	if (input != NULL)
+		flags |= G_SUBPROCESS_FLAGS_STDIN_PIPE;
+	proc = g_subprocess_newv(argv, flags, error);
+	if (proc == NULL)
+		return FALSE;
+	if (!g_subprocess_communicate_utf8(proc, input, NULL, NULL, &err_text, error))
+		return FALSE;
+	if (!g_subprocess_get_successful(proc)) {
+		g_autofree char *cmd = g_strjoinv(" ", (char **)argv);
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s failed: %s", cmd,
+			    err_text != NULL ? g_strstrip(err_text) : "");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+nft_available(const VigilConfig *config)
+{
+	g_autofree char *script = vigil_netfilter_nft_script(config);
+	const char *argv[] = {"nft", "--check", "-f", "-", NULL};
+	g_autoptr(GError) error = NULL;
+
+	/* --check has the kernel validate the batch: it fails where `queue` is missing */
+	if (!run_tool(argv, script, &error)) {
+		g_debug("nftables backend not usable: %s", error->message);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static const char *
+iptables_tool(gboolean ipv6)
+{
+	return ipv6 ? "ip6tables" : "iptables";
+}
+
+static gboolean
+iptables_has_jump(gboolean ipv6)
+{
+	const char *argv[] = {iptables_tool(ipv6), "-w", "-C", "OUTPUT", "-j", VIGIL_IPTABLES_CHAIN,
+			      NULL};
+	return run_tool(argv, NULL, NULL);
+}
+
+static void
+iptables_remove_family(gboolean ipv6)
+{
+	const char *tool = iptables_tool(ipv6);
+	const char *del_jump[] = {tool, "-w", "-D", "OUTPUT", "-j", VIGIL_IPTABLES_CHAIN, NULL};
+	const char *flush[] = {tool, "-w", "-F", VIGIL_IPTABLES_CHAIN, NULL};
+	const char *delete_chain[] = {tool, "-w", "-X", VIGIL_IPTABLES_CHAIN, NULL};
+
+	/* a crash between inserting and checking could, in theory, leave two jumps */
+	for (int i = 0; i < 8 && run_tool(del_jump, NULL, NULL); i++)
+		;
+	run_tool(flush, NULL, NULL);
+	run_tool(delete_chain, NULL, NULL);
+}
+
+static gboolean
+iptables_install_family(const VigilConfig *config, gboolean ipv6, GError **error)
+{
+	g_autofree char *script = vigil_netfilter_iptables_script(config, ipv6);
+	g_autofree char *restore = g_strdup_printf("%s-restore", iptables_tool(ipv6));
+	const char *restore_argv[] = {restore, "-w", "--noflush", NULL};
+	const char *jump_argv[] = {iptables_tool(ipv6), "-w", "-I", "OUTPUT", "1", "-j",
+				   VIGIL_IPTABLES_CHAIN, NULL};
+
+	if (!run_tool(restore_argv, script, error))
+		return FALSE;
+	/* the jump goes first in OUTPUT so no earlier ACCEPT hides connections from us */
+	if (!iptables_has_jump(ipv6) && !run_tool(jump_argv, NULL, error))
+		return FALSE;
+	return TRUE;
+}
+
+VigilNetfilter *
+vigil_netfilter_new(const VigilConfig *config)
+{
+	VigilNetfilter *nf = g_new0(VigilNetfilter, 1);
+
+	nf->config = *config;
+	nf->backend = VIGIL_BACKEND_IPTABLES;
+	return nf;
+}
+
+void
+vigil_netfilter_free(VigilNetfilter *nf)
+{
+	g_free(nf);
+}
+
+VigilBackend
+vigil_netfilter_get_backend(VigilNetfilter *nf)
+{
+	return nf->backend;
+}
+
+static gboolean
+nft_install(VigilNetfilter *nf, GError **error)
+{
+	g_autofree char *script = vigil_netfilter_nft_script(&nf->config);
+	const char *argv[] = {"nft", "-f", "-", NULL};
+
+	return run_tool(argv, script, error);
+}
+
+gboolean
+vigil_netfilter_install(VigilNetfilter *nf, GError **error)
+{
+	if (nft_available(&nf->config)) {
+		nf->backend = VIGIL_BACKEND_NFTABLES;
+		/* an earlier instance may have used the other backend */
+		iptables_remove_family(FALSE);
+		iptables_remove_family(TRUE);
+		if (!nft_install(nf, error))
+			return FALSE;
+	} else {
+		nf->backend = VIGIL_BACKEND_IPTABLES;
+		if (!iptables_install_family(&nf->config, FALSE, error) ||
+		    !iptables_install_family(&nf->config, TRUE, error)) {
+			iptables_remove_family(FALSE);
+			iptables_remove_family(TRUE);
+			return FALSE;
+		}
+	}
+	nf->installed = TRUE;
+	g_info("netfilter backend %s: queue %u, fail mode %s, loopback %s",
+	       vigil_backend_to_string(nf->backend), nf->config.queue_number,
+	       vigil_fail_mode_to_string(nf->config.fail_mode),
+	       nf->config.filter_loopback ? "filtered" : "not filtered");
+	return TRUE;
+}
+
+gboolean
+vigil_netfilter_remove(VigilNetfilter *nf, GError **error)
+{
+	if (!nf->installed)
+		return TRUE;
+	nf->installed = FALSE;
+	if (nf->backend == VIGIL_BACKEND_NFTABLES) {
+		const char *argv[] = {"nft", "delete", "table", "inet", VIGIL_NFT_TABLE, NULL};
+		return run_tool(argv, NULL, error);
+	}
+	iptables_remove_family(FALSE);
+	iptables_remove_family(TRUE);
+	return TRUE;
+}

@@ -1,2 +1,225 @@
-/* vigil-queue.c: placeholder until written */
+/* vigil-queue.c: reading the netfilter queue without ever blocking the main loop */
+#define G_LOG_DOMAIN "vigil-queue"
 #include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <gio/gio.h>
+#include <glib-unix.h>
+#include <linux/netfilter.h>
+#include <libnetfilter_queue/libnetfilter_queue.h>
+#include <libnfnetlink/libnfnetlink.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "vigil-queue.h"
+
+/* headers only: IPv6 extension headers and a transport header fit comfortably */
+#define COPY_RANGE 256
+/* a burst of new connections waits in the kernel rather than being bypassed or dropped */
+#define QUEUE_MAXLEN 8192
+#define RECV_BUFFER_BYTES (8 * 1024 * 1024)
+/* at most this many messages per wakeup, so timers and D-Bus get their turn */
+#define MAX_BATCH 256
+#define KERNEL_STATS_INTERVAL_S 5
+
+struct _VigilQueue {
+	guint16 number;
+	struct nfq_handle *handle;
+	struct nfq_q_handle *qhandle;
+	int fd;
+	guint fd_source;
+	guint stats_source;
+	VigilQueueFunc func;
+	gpointer user_data;
+	VigilQueueStats stats;
+	guint64 logged_enobufs;
+	guint64 logged_queue_dropped;
+	guint64 logged_user_dropped;
+	guint8 buffer[65536] __attribute__((aligned));
+};
+
+static int
+on_nfq_packet(struct nfq_q_handle *qh, struct nfgenmsg *msg, struct nfq_data *nfa, void *data)
+{
+	VigilQueue *queue = data;
+	struct nfqnl_msg_packet_hdr *hdr = nfq_get_msg_packet_hdr(nfa);
+	unsigned char *payload = NULL;
+	int len;
+	VigilQueuedPacket packet = {0};
+
+	if (hdr == NULL)
+		return 0;
+	len = nfq_get_payload(nfa, &payload);
+	packet.id = ntohl(hdr->packet_id);
+	packet.payload = payload;
+	packet.len = len > 0 ? (gsize)len : 0;
+	packet.has_uid = nfq_get_uid(nfa, &packet.uid) != 0;
+	packet.mark = nfq_get_nfmark(nfa);
+	packet.received_us = g_get_monotonic_time();
+	queue->stats.received++;
+	queue->func(&packet, queue->user_data);
+	return 0;
+}
+
+static gboolean
+on_queue_readable(int fd, GIOCondition condition, gpointer data)
+{
+	VigilQueue *queue = data;
+
+	for (int i = 0; i < MAX_BATCH; i++) {
+		ssize_t n = recv(fd, queue->buffer, sizeof queue->buffer, MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			if (errno == EINTR)
+				continue;
+			if (errno == ENOBUFS) {
+				/* the kernel dropped messages for us; held packets time out in
+				 * the kernel per fail mode. Counted, logged by the stats timer */
+				queue->stats.enobufs++;
+				continue;
+			}
+			g_warning("reading netfilter queue %u: %s", queue->number,
+				  g_strerror(errno));
+			break;
+		}
+		nfq_handle_packet(queue->handle, (char *)queue->buffer, (int)n);
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+/* /proc/net/netfilter/nfnetlink_queue: number portid total mode range qdropped udropped ... */
+static void
+read_kernel_stats(VigilQueue *queue)
+{
+	g_autofree char *text = NULL;
+	g_auto(GStrv) lines = NULL;
+
+	if (!g_file_get_contents("/proc/net/netfilter/nfnetlink_queue", &text, NULL, NULL))
+		return;
+	lines = g_strsplit(text, "\n", -1);
+	for (gsize i = 0; lines[i] != NULL; i++) {
+		guint number, portid, total, mode, range;
+		guint64 qdropped, udropped;
+
+		if (sscanf(lines[i], "%u %u %u %u %u %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT,
+			   &number, &portid, &total, &mode, &range, &qdropped, &udropped) == 7 &&
+		    number == queue->number) {
+			queue->stats.queue_dropped = qdropped;
+			queue->stats.user_dropped = udropped;
+		}
+	}
+}
+
+static gboolean
+on_stats_timer(gpointer data)
+{
+	VigilQueue *queue = data;
+
+	read_kernel_stats(queue);
+	if (queue->stats.enobufs != queue->logged_enobufs ||
+	    queue->stats.queue_dropped != queue->logged_queue_dropped ||
+	    queue->stats.user_dropped != queue->logged_user_dropped) {
+		g_warning("queue %u overrun: %" G_GUINT64_FORMAT " receive-buffer overruns, %" G_GUINT64_FORMAT
+			  " packets dropped by the kernel (queue full), %" G_GUINT64_FORMAT
+			  " undeliverable",
+			  queue->number, queue->stats.enobufs, queue->stats.queue_dropped,
+			  queue->stats.user_dropped);
+		queue->logged_enobufs = queue->stats.enobufs;
+		queue->logged_queue_dropped = queue->stats.queue_dropped;
+		queue->logged_user_dropped = queue->stats.user_dropped;
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+queue_fail(GError **error, const char *what, guint16 number)
+{
+	int saved = errno;
+
+	g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved),
+		    "netfilter queue %u: %s: %s (is another program bound to this queue? is "
+		    "vigild running as root?)",
+		    number, what, g_strerror(saved));
+	return FALSE;
+}
+
+static gboolean
+queue_open(VigilQueue *queue, gboolean fail_open, GError **error)
+{
+	guint32 flags = NFQA_CFG_F_UID_GID | (fail_open ? NFQA_CFG_F_FAIL_OPEN : 0);
+	guint32 flags_mask = NFQA_CFG_F_UID_GID | NFQA_CFG_F_FAIL_OPEN;
+
+	queue->handle = nfq_open();
+	if (queue->handle == NULL)
+		return queue_fail(error, "opening nfnetlink", queue->number);
+	queue->qhandle = nfq_create_queue(queue->handle, queue->number, on_nfq_packet, queue);
+	if (queue->qhandle == NULL)
+		return queue_fail(error, "binding", queue->number);
+	if (nfq_set_mode(queue->qhandle, NFQNL_COPY_PACKET, COPY_RANGE) < 0)
+		return queue_fail(error, "setting copy mode", queue->number);
+	if (nfq_set_queue_flags(queue->qhandle, flags_mask, flags) < 0)
+		return queue_fail(error, "setting flags (uid, fail-open)", queue->number);
+	if (nfq_set_queue_maxlen(queue->qhandle, QUEUE_MAXLEN) < 0)
+		return queue_fail(error, "setting queue length", queue->number);
+	nfnl_rcvbufsiz(nfq_nfnlh(queue->handle), RECV_BUFFER_BYTES);
+	queue->fd = nfq_fd(queue->handle);
+	return TRUE;
+}
+
+VigilQueue *
+vigil_queue_new(guint16 queue_number, gboolean fail_open, VigilQueueFunc func, gpointer user_data,
+		GError **error)
+{
+	VigilQueue *queue = g_new0(VigilQueue, 1);
+
+	queue->number = queue_number;
+	queue->func = func;
+	queue->user_data = user_data;
+	queue->fd = -1;
+	if (!queue_open(queue, fail_open, error)) {
+		vigil_queue_free(queue);
+		return NULL;
+	}
+	queue->fd_source = g_unix_fd_add(queue->fd, G_IO_IN, on_queue_readable, queue);
+	queue->stats_source =
+		g_timeout_add_seconds(KERNEL_STATS_INTERVAL_S, on_stats_timer, queue);
+	return queue;
+}
+
+void
+vigil_queue_free(VigilQueue *queue)
+{
+	if (queue == NULL)
+		return;
+	g_clear_handle_id(&queue->fd_source, g_source_remove);
+	g_clear_handle_id(&queue->stats_source, g_source_remove);
+	if (queue->qhandle != NULL)
+		nfq_destroy_queue(queue->qhandle);
+	if (queue->handle != NULL)
+		nfq_close(queue->handle);
+	g_free(queue);
+}
+
+gboolean
+vigil_queue_set_verdict(VigilQueue *queue, guint32 id, guint32 mark, GError **error)
+{
+	if (nfq_set_verdict2(queue->qhandle, id, NF_REPEAT, mark, 0, NULL) < 0) {
+		int saved = errno;
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved),
+			    "verdict for packet %u: %s", id, g_strerror(saved));
+		return FALSE;
+	}
+	queue->stats.verdicts++;
+	return TRUE;
+}
+
+void
+vigil_queue_get_stats(VigilQueue *queue, VigilQueueStats *stats)
+{
+	read_kernel_stats(queue);
+	*stats = queue->stats;
+}

@@ -1,0 +1,42 @@
+/* vigil-config.h: /etc/vigil/vigild.conf, a GKeyFile, parsed and validated (pure) */
+#pragma once
+
+#include <glib.h>
+#include "vigil-rule.h"
+
+G_BEGIN_DECLS
+
+#define VIGIL_CONFIG_ERROR (vigil_config_error_quark())
+GQuark vigil_config_error_quark(void);
+
+typedef enum {
+	VIGIL_CONFIG_ERROR_PARSE,       /* not a key file */
+	VIGIL_CONFIG_ERROR_UNKNOWN_KEY, /* a key or group Vigil does not know (likely a typo) */
+	VIGIL_CONFIG_ERROR_VALUE,       /* a known key with a value it cannot take */
+} VigilConfigError;
+
+typedef enum {
+	VIGIL_FAIL_OPEN,   /* traffic flows when no daemon listens (--queue-bypass) */
+	VIGIL_FAIL_CLOSED, /* traffic that needs a decision is blocked while the daemon is down */
+} VigilFailMode;
+
+typedef struct {
+	guint16 queue_number;
+	VigilAction default_action; /* allow or deny */
+	VigilFailMode fail_mode;
+	guint prompt_timeout;   /* seconds */
+	GLogLevelFlags log_level; /* the most verbose level logged */
+	gboolean filter_loopback; /* also decide connections to lo */
+	guint32 mark_mask;      /* packet/conntrack mark bits Vigil owns */
+} VigilConfig;
+
+void vigil_config_init_defaults(VigilConfig *config);
+/* parses @text (the contents of @file_name, used in messages) on top of the defaults */
+gboolean vigil_config_parse(VigilConfig *config, const char *text, const char *file_name,
+			    GError **error);
+/* reads @path; a missing file is not an error (defaults apply) */
+gboolean vigil_config_load(VigilConfig *config, const char *path, GError **error);
+
+const char *vigil_fail_mode_to_string(VigilFailMode mode);
+
+G_END_DECLS

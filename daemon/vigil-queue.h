@@ -1,0 +1,46 @@
+/* vigil-queue.h: the netfilter queue (libnetfilter_queue) read on the GLib main loop */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* what the queue hands on for one packet; valid only during the callback */
+typedef struct {
+	guint32 id;
+	const guint8 *payload; /* the IP packet's first bytes (headers) */
+	gsize len;
+	gboolean has_uid;
+	guint32 uid;  /* the socket owner's uid (NFQA_UID) */
+	guint32 mark; /* the packet mark as it arrived */
+	gint64 received_us; /* g_get_monotonic_time() when read */
+} VigilQueuedPacket;
+
+typedef void (*VigilQueueFunc)(const VigilQueuedPacket *packet, gpointer user_data);
+
+typedef struct {
+	guint64 received;
+	guint64 verdicts;
+	guint64 enobufs;       /* receive buffer overruns: the kernel dropped messages to us */
+	guint64 queue_dropped; /* the kernel's count: queue full (see FailMode) */
+	guint64 user_dropped;  /* the kernel's count: could not deliver to us */
+} VigilQueueStats;
+
+typedef struct _VigilQueue VigilQueue;
+
+/*
+ * Binds queue @queue_number and starts reading it on the thread-default main context.
+ * With @fail_open the kernel accepts packets when the queue is full (FailMode=open).
+ */
+VigilQueue *vigil_queue_new(guint16 queue_number, gboolean fail_open, VigilQueueFunc func,
+			    gpointer user_data, GError **error);
+void vigil_queue_free(VigilQueue *queue);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilQueue, vigil_queue_free)
+
+/* re-runs the hook for packet @id with @mark set (NF_REPEAT): our chain acts on the mark */
+gboolean vigil_queue_set_verdict(VigilQueue *queue, guint32 id, guint32 mark, GError **error);
+
+/* counters, including the kernel's from /proc/net/netfilter/nfnetlink_queue */
+void vigil_queue_get_stats(VigilQueue *queue, VigilQueueStats *stats);
+
+G_END_DECLS
