@@ -76,9 +76,12 @@ vigil_protocol_name(guint8 protocol, char *buf, gsize len)
 	default:
 		break;
 	}
-	if (name != NULL)
-		g_strlcpy(buf, name, len);
-	else
-		g_snprintf(buf, len, "proto-%u", protocol);
+	/* like addresses: a name that does not fit becomes "?", never a cut-off other name */
+	if (name != NULL) {
+		if (g_strlcpy(buf, name, len) >= len)
+			g_strlcpy(buf, "?", len);
+	} else if ((gsize)g_snprintf(buf, len, "proto-%u", protocol) >= len) {
+		g_strlcpy(buf, "?", len);
+	}
 	return buf;
 }
