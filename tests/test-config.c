@@ -1,2 +1,160 @@
-#include <glib.h>
-int main(int argc, char **argv) { g_test_init(&argc, &argv, NULL); return g_test_run(); }
+/* test-config.c: vigild.conf parsing and validation, and the netfilter rules it produces */
+#include "config.h"
+
+#include "vigil-config.h"
+#include "vigil-netfilter.h"
+
+static void
+test_defaults(void)
+{
+	VigilConfig config;
+
+	vigil_config_init_defaults(&config);
+	g_assert_cmpuint(config.queue_number, ==, 0);
+	g_assert_cmpint(config.default_action, ==, VIGIL_ACTION_ALLOW);
+	g_assert_cmpint(config.fail_mode, ==, VIGIL_FAIL_OPEN);
+	g_assert_cmpuint(config.prompt_timeout, ==, 30);
+}
+
+static void
+test_all_keys(void)
+{
+	VigilConfig config;
+	g_autoptr(GError) error = NULL;
+	const char *text = "# a comment\n[Daemon]\nQueueNumber=7\nDefaultAction=deny\n"
+			   "FailMode=closed\nPromptTimeout=12\nLogLevel=debug\n"
+			   "FilterLoopback=true\nMarkMask=0x00030000\n";
+
+	vigil_config_init_defaults(&config);
+	g_assert_true(vigil_config_parse(&config, text, "test.conf", &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(config.queue_number, ==, 7);
+	g_assert_cmpint(config.default_action, ==, VIGIL_ACTION_DENY);
+	g_assert_cmpint(config.fail_mode, ==, VIGIL_FAIL_CLOSED);
+	g_assert_cmpuint(config.prompt_timeout, ==, 12);
+	g_assert_cmpint(config.log_level, ==, G_LOG_LEVEL_DEBUG);
+	g_assert_true(config.filter_loopback);
+	g_assert_cmphex(config.mark_mask, ==, 0x00030000);
+}
+
+/* every bad value names the key, and leaves the file rejected */
+static void
+test_bad_values(void)
+{
+	const struct {
+		const char *text;
+		int code;
+		const char *needle;
+	} cases[] = {
+		{"[Daemon]\nQueueNumber=65536\n", VIGIL_CONFIG_ERROR_VALUE, "QueueNumber"},
+		{"[Daemon]\nQueueNumber=-1\n", VIGIL_CONFIG_ERROR_VALUE, "QueueNumber"},
+		{"[Daemon]\nQueueNumber=1x\n", VIGIL_CONFIG_ERROR_VALUE, "QueueNumber"},
+		{"[Daemon]\nDefaultAction=maybe\n", VIGIL_CONFIG_ERROR_VALUE, "DefaultAction"},
+		{"[Daemon]\nDefaultAction=drop\n", VIGIL_CONFIG_ERROR_VALUE, "DefaultAction"},
+		{"[Daemon]\nFailMode=ajar\n", VIGIL_CONFIG_ERROR_VALUE, "FailMode"},
+		{"[Daemon]\nPromptTimeout=0\n", VIGIL_CONFIG_ERROR_VALUE, "PromptTimeout"},
+		{"[Daemon]\nLogLevel=loud\n", VIGIL_CONFIG_ERROR_VALUE, "LogLevel"},
+		{"[Daemon]\nFilterLoopback=yes\n", VIGIL_CONFIG_ERROR_VALUE, "FilterLoopback"},
+		{"[Daemon]\nMarkMask=0x5\n", VIGIL_CONFIG_ERROR_VALUE, "MarkMask"},
+		{"[Daemon]\nMarkMask=0x1\n", VIGIL_CONFIG_ERROR_VALUE, "MarkMask"},
+		{"[Daemon]\nQueueNumbr=1\n", VIGIL_CONFIG_ERROR_UNKNOWN_KEY, "QueueNumbr"},
+		{"[Deamon]\nQueueNumber=1\n", VIGIL_CONFIG_ERROR_UNKNOWN_KEY, "Deamon"},
+		{"QueueNumber=1\n", VIGIL_CONFIG_ERROR_PARSE, "bad.conf"},
+		{"\x01\x02\x03", VIGIL_CONFIG_ERROR_PARSE, "bad.conf"},
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		VigilConfig config;
+		g_autoptr(GError) error = NULL;
+
+		vigil_config_init_defaults(&config);
+		g_assert_false(vigil_config_parse(&config, cases[i].text, "bad.conf", &error));
+		g_assert_error(error, VIGIL_CONFIG_ERROR, cases[i].code);
+		g_assert_nonnull(strstr(error->message, cases[i].needle));
+	}
+}
+
+static void
+test_missing_file_is_defaults(void)
+{
+	VigilConfig config;
+	g_autoptr(GError) error = NULL;
+
+	vigil_config_init_defaults(&config);
+	g_assert_true(vigil_config_load(&config, "/nonexistent/vigild.conf", &error));
+	g_assert_no_error(error);
+	g_assert_cmpint(config.default_action, ==, VIGIL_ACTION_ALLOW);
+}
+
+static void
+test_marks_distinct_within_mask(void)
+{
+	VigilConfig config;
+	guint32 allow, deny, drop;
+
+	vigil_config_init_defaults(&config);
+	allow = vigil_netfilter_mark(&config, VIGIL_ACTION_ALLOW);
+	deny = vigil_netfilter_mark(&config, VIGIL_ACTION_DENY);
+	drop = vigil_netfilter_mark(&config, VIGIL_ACTION_DROP);
+	g_assert_cmphex(allow & ~config.mark_mask, ==, 0);
+	g_assert_cmphex(deny & ~config.mark_mask, ==, 0);
+	g_assert_cmphex(drop & ~config.mark_mask, ==, 0);
+	g_assert_cmphex(allow, !=, 0);
+	g_assert_cmphex(allow, !=, deny);
+	g_assert_cmphex(deny, !=, drop);
+	g_assert_cmphex(allow, !=, drop);
+}
+
+static void
+test_iptables_script_fail_modes(void)
+{
+	VigilConfig config;
+	g_autofree char *open_v4 = NULL;
+	g_autofree char *closed_v6 = NULL;
+
+	vigil_config_init_defaults(&config);
+	config.queue_number = 3;
+	open_v4 = vigil_netfilter_iptables_script(&config, FALSE);
+	g_assert_nonnull(strstr(open_v4, "--queue-num 3 --queue-bypass"));
+	g_assert_nonnull(strstr(open_v4, "-p icmp "));
+	g_assert_nonnull(strstr(open_v4, "--ctstate NEW"));
+	g_assert_nonnull(strstr(open_v4, "! -o lo"));
+	/* only our own chain: never the built-in chains, never a flush of them */
+	g_assert_null(strstr(open_v4, "-A OUTPUT"));
+	g_assert_null(strstr(open_v4, ":OUTPUT"));
+
+	config.fail_mode = VIGIL_FAIL_CLOSED;
+	config.filter_loopback = TRUE;
+	closed_v6 = vigil_netfilter_iptables_script(&config, TRUE);
+	g_assert_null(strstr(closed_v6, "--queue-bypass"));
+	g_assert_nonnull(strstr(closed_v6, "-p ipv6-icmp "));
+	g_assert_nonnull(strstr(closed_v6, "icmp6-port-unreachable"));
+	g_assert_null(strstr(closed_v6, "-o lo"));
+}
+
+static void
+test_nft_script(void)
+{
+	VigilConfig config;
+	g_autofree char *open = NULL;
+
+	vigil_config_init_defaults(&config);
+	open = vigil_netfilter_nft_script(&config);
+	g_assert_nonnull(strstr(open, "delete table inet vigil"));
+	g_assert_nonnull(strstr(open, "queue num 0 bypass"));
+	g_assert_nonnull(strstr(open, "reject with tcp reset"));
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/config/defaults", test_defaults);
+	g_test_add_func("/config/all-keys", test_all_keys);
+	g_test_add_func("/config/bad-values", test_bad_values);
+	g_test_add_func("/config/missing-file", test_missing_file_is_defaults);
+	g_test_add_func("/netfilter/marks", test_marks_distinct_within_mask);
+	g_test_add_func("/netfilter/iptables-script", test_iptables_script_fail_modes);
+	g_test_add_func("/netfilter/nft-script", test_nft_script);
+	return g_test_run();
+}

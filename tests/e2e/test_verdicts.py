@@ -1,0 +1,125 @@
+#!/usr/bin/python3
+"""End-to-end: vigild decides real connections from real programs, per rule."""
+import os
+import signal
+import time
+import unittest
+
+from vigiltest import (E2ETestCase, PEER_V4, PEER_V6, PROBE)
+
+PROBE_EXE = os.path.realpath(PROBE)
+CURL = os.path.realpath("/usr/bin/curl")
+
+# a datagram from a process that is gone before vigild can look for it
+SEND_AND_EXIT = ("import socket,sys; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
+                 "s.sendto(b'x', (sys.argv[1], int(sys.argv[2])))")
+
+
+class Verdicts(E2ETestCase):
+    def test_seed_example_curl_https_denied_http_allowed(self):
+        d = self.vigild("deny app /usr/bin/curl port 443\n")
+        rc, _, elapsed = self.curl("https://%s/" % PEER_V4)
+        self.assertEqual(rc, 7, "curl https must fail to connect")
+        self.assertLess(elapsed, 1.0, "deny must fail at once, not time out")
+        rc, code, _ = self.curl("http://%s/" % PEER_V4)
+        self.assertEqual((rc, code), (0, "200"))
+        deny = self.assertDecision(d, verdict="deny", program=CURL, port=443, proto="tcp")
+        self.assertNotIn(deny["rule"], ("default", "0"))
+        self.assertDecision(d, verdict="allow", program=CURL, port=80, rule="default")
+
+    def test_deny_is_per_program(self):
+        d = self.vigild("deny app %s port 9000\n" % PROBE_EXE)
+        words = self.probe("tcp", PEER_V4, 9000)
+        self.assertEqual(words[:2], ["error", "ECONNREFUSED"])
+        self.assertLess(int(words[2]), 500000)
+        rc, code, _ = self.curl("http://%s:9000/" % PEER_V4)
+        self.assertEqual((rc, code), (0, "200"), "curl is another program")
+        self.assertDecision(d, verdict="deny", program=PROBE_EXE, port=9000)
+        self.assertDecision(d, verdict="allow", program=CURL, port=9000)
+
+    def test_deny_is_per_port(self):
+        self.vigild("deny app %s port 8080\n" % PROBE_EXE)
+        self.assertEqual(self.probe("tcp", PEER_V4, 8080)[:2], ["error", "ECONNREFUSED"])
+        self.assertEqual(self.probe("tcp", PEER_V4, 9000)[0], "ok")
+
+    def test_drop_is_silent(self):
+        d = self.vigild("drop app %s port 9000\n" % PROBE_EXE)
+        words = self.probe("tcp", PEER_V4, 9000, timeout_ms=1000)
+        self.assertEqual(words[0], "timeout")
+        self.assertDecision(d, verdict="drop", program=PROBE_EXE, port=9000)
+
+    def test_host_and_cidr_rules_most_specific_wins(self):
+        self.vigild("deny to 10.201.0.0/24\n"
+                    "allow to %s port 8080\n"
+                    "deny to fd00:201::/64 port 80\n" % PEER_V4)
+        self.assertEqual(self.probe("tcp", PEER_V4, 9000)[:2], ["error", "ECONNREFUSED"])
+        self.assertEqual(self.probe("tcp", PEER_V4, 8080)[0], "ok")
+        self.assertEqual(self.probe("tcp", PEER_V6, 80)[:2], ["error", "ECONNREFUSED"])
+        self.assertEqual(self.probe("tcp", PEER_V6, 8080)[0], "ok")
+
+    def test_per_user_rule(self):
+        d = self.vigild("deny user nobody app %s\n" % PROBE_EXE)
+        self.assertEqual(self.probe("tcp", PEER_V4, 9000, user=65534)[:2],
+                         ["error", "ECONNREFUSED"])
+        self.assertEqual(self.probe("tcp", PEER_V4, 9000)[0], "ok", "root is another user")
+        self.assertDecision(d, verdict="deny", uid=65534, user="nobody", port=9000)
+
+    def test_udp_allow_and_deny(self):
+        d = self.vigild("deny app %s proto udp port 9001\n" % PROBE_EXE)
+        self.assertEqual(self.probe("udp", PEER_V4, 9001)[:2], ["error", "ECONNREFUSED"])
+        self.assertEqual(self.probe("udp", PEER_V4, 5353)[0], "ok")
+        self.assertEqual(self.probe("udp", PEER_V6, 5353)[0], "ok")
+        self.assertDecision(d, verdict="deny", proto="udp", port=9001)
+
+    def test_ping_ipv4_and_ipv6(self):
+        d = self.vigild("deny proto icmp to %s\n" % PEER_V6)
+        ok = self.nets.client_run(["ping", "-c1", "-W2", PEER_V4])
+        self.assertEqual(ok.returncode, 0, ok.stdout + ok.stderr)
+        start = time.monotonic()
+        bad = self.nets.client_run(["ping", "-c1", "-W3", PEER_V6])
+        self.assertNotEqual(bad.returncode, 0)
+        self.assertLess(time.monotonic() - start, 2.5, "deny must not wait for ping's timeout")
+        self.assertDecision(d, verdict="deny", proto="icmpv6", dst=PEER_V6)
+        self.assertDecision(d, verdict="allow", proto="icmp", dst=PEER_V4)
+
+    def test_default_action_deny_for_connections_no_rule_covers(self):
+        d = self.vigild("allow app /usr/bin/curl\n", config={"DefaultAction": "deny"})
+        self.assertEqual(self.probe("tcp", PEER_V4, 9000)[:2], ["error", "ECONNREFUSED"])
+        rc, code, _ = self.curl("http://%s/" % PEER_V4)
+        self.assertEqual((rc, code), (0, "200"))
+        self.assertDecision(d, verdict="deny", program=PROBE_EXE, rule="default")
+
+    def test_unknown_process_is_matched_by_app_unknown(self):
+        d = self.vigild("deny app unknown\n")
+        # hold vigild so the sender is gone before its socket can be looked up
+        d.proc.send_signal(signal.SIGSTOP)
+        try:
+            res = self.nets.client_run(["/usr/bin/python3", "-c", SEND_AND_EXIT, PEER_V4, "9001"])
+            self.assertEqual(res.returncode, 0, res.stderr)
+        finally:
+            d.proc.send_signal(signal.SIGCONT)
+        self.assertDecision(d, verdict="deny", program="unknown", port=9001, proto="udp")
+
+    def test_decided_flow_never_returns_to_the_queue(self):
+        d = self.vigild("")
+        # one UDP flow of five datagrams: the peer echoes, but only the first is queued
+        script = ("import socket,sys; s=socket.socket(); s=socket.socket(socket.AF_INET, "
+                  "socket.SOCK_DGRAM); s.settimeout(2); s.connect((sys.argv[1], 5353))\n"
+                  "for i in range(5): s.send(b'x'); s.recv(10)\n")
+        res = self.nets.client_run(["/usr/bin/python3", "-c", script, PEER_V4])
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertDecision(d, verdict="allow", port=5353)
+        time.sleep(0.3)
+        self.assertEqual(len([x for x in d.decisions() if x["port"] == "5353"]), 1)
+        ct = self.nets.client_run(["conntrack", "-L", "-p", "udp", "--dport", "5353"])
+        self.assertIn("mark=%d" % 0x100000, ct.stdout, ct.stdout + ct.stderr)
+
+    def test_ipv6_tcp_deny(self):
+        d = self.vigild("deny app %s to %s port 80\n" % (PROBE_EXE, PEER_V6))
+        self.assertEqual(self.probe("tcp", PEER_V6, 80)[:2], ["error", "ECONNREFUSED"])
+        self.assertEqual(self.probe("tcp", PEER_V4, 80)[0], "ok")
+        self.assertDecision(d, verdict="deny", dst=PEER_V6, port=80)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

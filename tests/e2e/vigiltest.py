@@ -1,0 +1,246 @@
+"""Harness for Vigil's end-to-end tests: real namespaces, a real vigild, real clients.
+
+Each test gets two network namespaces of its own, named after the test's pid, joined by
+a veth pair: "client" (where vigild runs and programs connect from) and "peer" (a test
+server). Nothing is done in the machine's own network namespace, and everything is
+removed again, also when the test fails.
+"""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+BUILD = os.environ.get("VIGIL_BUILD_DIR", os.path.join(os.path.dirname(__file__), "../../build"))
+VIGILD = os.environ.get("VIGILD", os.path.join(BUILD, "daemon/vigild"))
+PROBE = os.environ.get("VIGIL_PROBE", os.path.join(BUILD, "tests/clients/vigil-probe"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+CLIENT_V4, PEER_V4 = "10.201.0.1", "10.201.0.2"
+CLIENT_V6, PEER_V6 = "fd00:201::1", "fd00:201::2"
+TCP_PORTS = [80, 443, 8080, 9000]
+UDP_PORTS = [5353, 9001]
+
+DECISION_RE = re.compile(
+    r"(?P<verdict>allow|deny|drop) program=(?P<program>\S+) pid=(?P<pid>\d+) "
+    r"user=(?P<user>\S*)\((?P<uid>\d+)\) dst=(?P<dst>\S+)(?: host=(?P<host>\S+))?"
+    r"(?: port=(?P<port>\d+))?(?: icmp-type=(?P<icmp_type>\d+))? proto=(?P<proto>\S+) "
+    r"rule=(?P<rule>\S+) queued=(?P<queued>\d+)us")
+
+_counter = 0
+
+
+def run(cmd, check=True, **kw):
+    kw.setdefault("stdout", subprocess.PIPE)
+    kw.setdefault("stderr", subprocess.PIPE)
+    kw.setdefault("text", True)
+    return subprocess.run(cmd, check=check, **kw)
+
+
+class Namespaces:
+    """Two namespaces and a veth pair, unique to this process."""
+
+    def __init__(self):
+        global _counter
+        _counter += 1
+        tag = "%d%d" % (os.getpid() % 100000, _counter)
+        self.client = "vt%sc" % tag
+        self.peer = "vt%sp" % tag
+        self.veth_client = "vc%s" % tag
+        self.veth_peer = "vp%s" % tag
+        self.procs = []
+
+    def __enter__(self):
+        try:
+            self._create()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _create(self):
+        for ns in (self.client, self.peer):
+            run(["ip", "netns", "add", ns])
+            run(["ip", "-n", ns, "link", "set", "lo", "up"])
+        # created inside the client namespace: the veth never touches the host's
+        run(["ip", "-n", self.client, "link", "add", self.veth_client, "type", "veth",
+             "peer", "name", self.veth_peer, "netns", self.peer])
+        for ns, dev, v4, v6 in ((self.client, self.veth_client, CLIENT_V4, CLIENT_V6),
+                                (self.peer, self.veth_peer, PEER_V4, PEER_V6)):
+            run(["ip", "-n", ns, "addr", "add", v4 + "/24", "dev", dev])
+            run(["ip", "-n", ns, "addr", "add", v6 + "/64", "dev", dev, "nodad"])
+            run(["ip", "-n", ns, "link", "set", dev, "up"])
+
+    def exec_args(self, ns, cmd):
+        return ["ip", "netns", "exec", ns] + list(cmd)
+
+    def client_run(self, cmd, check=False, timeout=30, **kw):
+        return run(self.exec_args(self.client, cmd), check=check, timeout=timeout, **kw)
+
+    def spawn(self, ns, cmd, **kw):
+        proc = subprocess.Popen(self.exec_args(ns, cmd), **kw)
+        self.procs.append(proc)
+        return proc
+
+    def start_peer_server(self):
+        proc = self.spawn(self.peer, ["/usr/bin/python3", os.path.join(HERE, "peer-server.py"),
+                                      ",".join(map(str, TCP_PORTS)),
+                                      ",".join(map(str, UDP_PORTS))],
+                          stdout=subprocess.PIPE, text=True)
+        line = proc.stdout.readline()
+        if line.strip() != "ready":
+            raise RuntimeError("peer server did not start")
+        return proc
+
+    def close(self):
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.kill()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        for ns in (self.client, self.peer):
+            run(["ip", "netns", "del", ns], check=False)
+
+
+class Vigild:
+    """A private vigild in the client namespace, with its own config and rules."""
+
+    def __init__(self, nets, rules="", config=None, learned=""):
+        self.nets = nets
+        self.dir = tempfile.mkdtemp(prefix="vigil-e2e-")
+        self.rules_dir = os.path.join(self.dir, "rules.d")
+        os.mkdir(self.rules_dir)
+        self.learned = os.path.join(self.dir, "learned.rules")
+        self.config = os.path.join(self.dir, "vigild.conf")
+        self.log_path = os.path.join(self.dir, "vigild.log")
+        self.proc = None
+        self.write_rules(rules)
+        if learned:
+            with open(self.learned, "w") as f:
+                f.write(learned)
+        cfg = {"QueueNumber": "3", "DefaultAction": "allow", "FailMode": "open"}
+        cfg.update(config or {})
+        with open(self.config, "w") as f:
+            f.write("[Daemon]\n")
+            for k, v in cfg.items():
+                f.write("%s=%s\n" % (k, v))
+
+    def write_rules(self, text, name="50-test.rules"):
+        with open(os.path.join(self.rules_dir, name), "w") as f:
+            f.write(text)
+
+    def argv(self):
+        return [VIGILD, "--foreground", "--debug", "--config", self.config,
+                "--rules-dir", self.rules_dir, "--learned-rules", self.learned]
+
+    def start(self, wait=True):
+        self._log = open(self.log_path, "a")
+        self.proc = self.nets.spawn(self.nets.client, self.argv(), stdout=self._log,
+                                    stderr=subprocess.STDOUT)
+        if wait:
+            self.wait_for_log("filtering:", timeout=15)
+        return self
+
+    def log(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def wait_for_log(self, needle, timeout=10, count=1):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = self.log()
+            if text.count(needle) >= count:
+                return text
+            if self.proc is not None and self.proc.poll() is not None:
+                raise AssertionError("vigild exited (%s) before logging %r:\n%s"
+                                     % (self.proc.returncode, needle, text))
+            time.sleep(0.05)
+        raise AssertionError("vigild did not log %r in %ss:\n%s" % (needle, timeout, self.log()))
+
+    def decisions(self):
+        return [m.groupdict() for m in DECISION_RE.finditer(self.log())]
+
+    def wait_decisions(self, n, timeout=10):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.decisions()
+            if len(found) >= n:
+                return found
+            time.sleep(0.05)
+        raise AssertionError("expected %d decisions, log:\n%s" % (n, self.log()))
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc is None or self.proc.poll() is not None:
+            return None
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout=15)
+        finally:
+            self._log.close()
+
+    def cleanup(self):
+        self.stop(signal.SIGKILL)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def netfilter_dump(nets, ns=None):
+    """iptables-save and ip6tables-save of a namespace, without counters and comments."""
+    ns = ns or nets.client
+    out = []
+    for tool in ("iptables-save", "ip6tables-save"):
+        text = run(["ip", "netns", "exec", ns, tool], check=False).stdout
+        out += [l for l in text.splitlines() if l and not l.startswith("#")]
+    return [re.sub(r"\[\d+:\d+\]", "", l) for l in out]
+
+
+class E2ETestCase(unittest.TestCase):
+    """Gives each test fresh namespaces, a peer server, and a vigild factory."""
+
+    def setUp(self):
+        if os.geteuid() != 0:
+            self.fail("end-to-end tests need root (network namespaces, netfilter)")
+        for path in (VIGILD, PROBE):
+            self.assertTrue(os.access(path, os.X_OK), "%s is not built" % path)
+        self.nets = Namespaces().__enter__()
+        self.addCleanup(self.nets.close)
+        self.nets.start_peer_server()
+
+    def vigild(self, rules="", config=None, learned="", start=True):
+        d = Vigild(self.nets, rules, config, learned)
+        self.addCleanup(d.cleanup)
+        if start:
+            d.start()
+        return d
+
+    def probe(self, proto, host, port, timeout_ms=1500, user=None):
+        cmd = [PROBE, proto, host, str(port), "--timeout", str(timeout_ms)]
+        if user is not None:
+            cmd = ["setpriv", "--reuid=%d" % user, "--regid=%d" % user, "--clear-groups"] + cmd
+        res = self.nets.client_run(cmd, timeout=timeout_ms / 1000 + 10)
+        words = res.stdout.split()
+        self.assertTrue(words, "vigil-probe printed nothing: %s" % res.stderr)
+        return words
+
+    def curl(self, url, timeout=5):
+        start = time.monotonic()
+        res = self.nets.client_run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                                    "--max-time", str(timeout), url], timeout=timeout + 10)
+        return res.returncode, res.stdout, time.monotonic() - start
+
+    def assertDecision(self, vigild, **expect):
+        """Waits for a decision line with these fields and returns it."""
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            for d in vigild.decisions():
+                if all(d.get(k) == str(v) for k, v in expect.items()):
+                    return d
+            time.sleep(0.05)
+        self.fail("no decision %r in log:\n%s" % (expect, vigild.log()))
