@@ -1,0 +1,287 @@
+/* vigil-probe.c: a test client that times TCP/UDP connection attempts for end-to-end tests */
+#define G_LOG_DOMAIN "vigil-probe"
+#include "config.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <glib.h>
+
+#define DEFAULT_TIMEOUT_MS 5000
+
+/* exit codes the end-to-end tests match on */
+enum {
+	EXIT_OK = 0,
+	EXIT_ERROR = 1,
+	EXIT_TIMEOUT = 2,
+	EXIT_USAGE = 64,
+};
+
+/* the outcome of one attempt: err is 0 or an errno value; timed_out is our own deadline */
+typedef struct {
+	int err;
+	gboolean timed_out;
+	gint64 elapsed_us;
+} Attempt;
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: vigil-probe tcp HOST PORT [--timeout MS]\n"
+	                "       vigil-probe udp HOST PORT [--timeout MS]\n"
+	                "       vigil-probe tcp-many HOST PORT COUNT [--timeout MS]\n"
+	                "HOST is a literal IPv4 or IPv6 address.\n");
+}
+
+static const char *
+errno_name(int err)
+{
+	const char *name = strerrorname_np(err);
+
+	return name != NULL ? name : "EUNKNOWN";
+}
+
+/* numeric only: a probe that resolved names would time DNS, not the firewall */
+static gboolean
+resolve(const char *host, const char *port, struct sockaddr_storage *addr, socklen_t *addr_len)
+{
+	struct addrinfo hints = {.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV};
+	struct addrinfo *res = NULL;
+	int rc;
+
+	rc = getaddrinfo(host, port, &hints, &res);
+	if (rc != 0) {
+		fprintf(stderr, "vigil-probe: %s port %s: %s\n", host, port, gai_strerror(rc));
+		return FALSE;
+	}
+	memcpy(addr, res->ai_addr, res->ai_addrlen);
+	*addr_len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return TRUE;
+}
+
+/* waits for @events on @fd until @deadline (monotonic µs); FALSE when the time ran out */
+static gboolean
+wait_for(int fd, short events, gint64 deadline)
+{
+	for (;;) {
+		struct pollfd pfd = {.fd = fd, .events = events};
+		gint64 left_ms = (deadline - g_get_monotonic_time() + 999) / 1000;
+		int rc;
+
+		if (left_ms <= 0)
+			return FALSE;
+		rc = poll(&pfd, 1, (int)MIN(left_ms, G_MAXINT));
+		if (rc > 0)
+			return TRUE;
+		if (rc < 0 && errno != EINTR)
+			return TRUE; /* let the caller's next call report the error */
+	}
+}
+
+static int
+socket_error(int fd)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		return errno;
+	return err;
+}
+
+/* one non-blocking connect(), timed from the call to its outcome; *fd_out is the socket */
+static Attempt
+tcp_attempt(const struct sockaddr_storage *addr, socklen_t addr_len, int timeout_ms, int *fd_out)
+{
+	Attempt a = {0};
+	gint64 start;
+	int fd;
+
+	fd = socket(addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	*fd_out = fd;
+	if (fd < 0) {
+		a.err = errno;
+		return a;
+	}
+	start = g_get_monotonic_time();
+	if (connect(fd, (const struct sockaddr *)addr, addr_len) < 0) {
+		if (errno != EINPROGRESS)
+			a.err = errno;
+		else if (!wait_for(fd, POLLOUT, start + (gint64)timeout_ms * 1000))
+			a.timed_out = TRUE;
+		else
+			a.err = socket_error(fd);
+	}
+	a.elapsed_us = g_get_monotonic_time() - start;
+	return a;
+}
+
+/* a connected UDP socket sends "ping" and waits for any reply; ICMP errors surface on recv */
+static Attempt
+udp_attempt(const struct sockaddr_storage *addr, socklen_t addr_len, int timeout_ms)
+{
+	Attempt a = {0};
+	char reply[512];
+	gint64 start;
+	int fd;
+
+	fd = socket(addr->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		a.err = errno;
+		return a;
+	}
+	start = g_get_monotonic_time();
+	if (connect(fd, (const struct sockaddr *)addr, addr_len) < 0 || send(fd, "ping", 4, 0) < 0)
+		a.err = errno;
+	else if (!wait_for(fd, POLLIN, start + (gint64)timeout_ms * 1000))
+		a.timed_out = TRUE;
+	else if (recv(fd, reply, sizeof(reply), 0) < 0)
+		a.err = errno;
+	a.elapsed_us = g_get_monotonic_time() - start;
+	close(fd);
+	return a;
+}
+
+static int
+report(Attempt a)
+{
+	if (a.timed_out) {
+		printf("timeout %" G_GINT64_FORMAT "\n", a.elapsed_us);
+		return EXIT_TIMEOUT;
+	}
+	if (a.err != 0) {
+		printf("error %s %" G_GINT64_FORMAT "\n", errno_name(a.err), a.elapsed_us);
+		return EXIT_ERROR;
+	}
+	printf("ok %" G_GINT64_FORMAT "\n", a.elapsed_us);
+	return EXIT_OK;
+}
+
+/* abortive close: thousands of sequential connections must not pile up in TIME_WAIT */
+static void
+close_with_reset(int fd)
+{
+	struct linger linger = {.l_onoff = 1, .l_linger = 0};
+
+	if (fd < 0)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, sizeof(linger));
+	close(fd);
+}
+
+static int
+compare_gint64(gconstpointer a, gconstpointer b)
+{
+	gint64 x = *(const gint64 *)a;
+	gint64 y = *(const gint64 *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* nearest-rank percentile of sorted samples */
+static gint64
+percentile(const GArray *sorted, guint pct)
+{
+	gsize rank;
+
+	if (sorted->len == 0)
+		return 0;
+	rank = ((gsize)sorted->len * pct + 99) / 100;
+	return g_array_index(sorted, gint64, MAX(rank, 1) - 1);
+}
+
+static int
+tcp_many(const struct sockaddr_storage *addr, socklen_t addr_len, guint64 count, int timeout_ms)
+{
+	g_autoptr(GArray) samples = g_array_sized_new(FALSE, FALSE, sizeof(gint64), (guint)count);
+	guint64 failures = 0;
+	gint64 start = g_get_monotonic_time();
+	gint64 total_us;
+
+	for (guint64 i = 0; i < count; i++) {
+		int fd = -1;
+		Attempt a = tcp_attempt(addr, addr_len, timeout_ms, &fd);
+
+		if (a.err == 0 && !a.timed_out)
+			g_array_append_val(samples, a.elapsed_us);
+		else
+			failures++;
+		close_with_reset(fd);
+	}
+	total_us = MAX(g_get_monotonic_time() - start, 1);
+	g_array_sort(samples, compare_gint64);
+	printf("%" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %.0f %" G_GUINT64_FORMAT "\n",
+	       percentile(samples, 50), percentile(samples, 99),
+	       (double)(count - failures) * G_USEC_PER_SEC / (double)total_us, failures);
+	return failures == 0 ? EXIT_OK : EXIT_ERROR;
+}
+
+/* takes "--timeout MS" or "--timeout=MS" out of argv; FALSE on a bad value */
+static gboolean
+take_timeout(int *argc, char **argv, int *timeout_ms)
+{
+	int out = 1;
+
+	for (int i = 1; i < *argc; i++) {
+		const char *value = NULL;
+		guint64 ms;
+
+		if (g_str_equal(argv[i], "--timeout") && i + 1 < *argc)
+			value = argv[++i];
+		else if (g_str_has_prefix(argv[i], "--timeout="))
+			value = argv[i] + strlen("--timeout=");
+		else if (g_str_equal(argv[i], "--timeout"))
+			return FALSE;
+		if (value == NULL) {
+			argv[out++] = argv[i];
+			continue;
+		}
+		if (!g_ascii_string_to_unsigned(value, 10, 1, G_MAXINT, &ms, NULL))
+			return FALSE;
+		*timeout_ms = (int)ms;
+	}
+	*argc = out;
+	return TRUE;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct sockaddr_storage addr;
+	socklen_t addr_len = 0;
+	int timeout_ms = DEFAULT_TIMEOUT_MS;
+	const char *mode;
+	guint64 count = 0;
+	int fd = -1;
+	int status;
+
+	if (!take_timeout(&argc, argv, &timeout_ms) || argc < 4) {
+		usage();
+		return EXIT_USAGE;
+	}
+	mode = argv[1];
+	if (!resolve(argv[2], argv[3], &addr, &addr_len))
+		return EXIT_USAGE;
+	/* line-buffered so a test reading a pipe sees each result as it happens */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	if (g_str_equal(mode, "tcp") && argc == 4) {
+		status = report(tcp_attempt(&addr, addr_len, timeout_ms, &fd));
+		if (fd >= 0)
+			close(fd);
+		return status;
+	}
+	if (g_str_equal(mode, "udp") && argc == 4)
+		return report(udp_attempt(&addr, addr_len, timeout_ms));
+	if (g_str_equal(mode, "tcp-many") && argc == 5 &&
+	    g_ascii_string_to_unsigned(argv[4], 10, 1, G_MAXUINT32, &count, NULL))
+		return tcp_many(&addr, addr_len, count, timeout_ms);
+	usage();
+	return EXIT_USAGE;
+}
