@@ -42,6 +42,12 @@ typedef struct {
 /* "app unknown": matches connections whose process could not be found */
 #define VIGIL_PROGRAM_UNKNOWN "unknown"
 
+/*
+ * Rule ids below this are learned (or run-time) rules and persist in the learned file;
+ * ids from here up belong to system rules and are handed out by the rule store.
+ */
+#define VIGIL_RULE_ID_SYSTEM_BASE G_GUINT64_CONSTANT(1000000000)
+
 typedef struct {
 	gint ref_count;
 	guint64 id; /* 0 until a ruleset assigns one */
@@ -56,8 +62,9 @@ typedef struct {
 	char *app_id;    /* flatpak/snap app id, or NULL */
 
 	VigilTargetKind target_kind;
-	char *host; /* HOST: the name; DOMAIN: the domain without "*."; lowercase, no trailing dot */
-	int family; /* CIDR: AF_INET / AF_INET6 */
+	/* HOST: the name; DOMAIN: the domain without "*."; lowercase, no trailing dot */
+	char *host;
+	int family;           /* CIDR: AF_INET / AF_INET6 */
 	VigilAddress address; /* CIDR: network address, host bits zero */
 	guint prefix_len;     /* CIDR */
 
@@ -65,8 +72,8 @@ typedef struct {
 	guint8 proto;  /* 0 = any; IPPROTO_TCP, _UDP, _UDPLITE, _SCTP, _ICMP (matches ICMPv6 too) */
 
 	VigilLifetime lifetime;
-	gint64 until; /* UNTIL: unix time, seconds */
-	guint32 pid;  /* PROCESS_EXIT */
+	gint64 until;           /* UNTIL: unix time, seconds */
+	guint32 pid;            /* PROCESS_EXIT */
 	guint64 pid_start_time; /* PROCESS_EXIT: /proc/PID/stat starttime, in clock ticks */
 
 	gboolean enabled;
@@ -75,7 +82,7 @@ typedef struct {
 	guint64 hits;
 	char *note;
 
-	char *origin; /* "file:line" it was read from, or NULL for a rule made at run time */
+	char *origin;    /* "file:line" it was read from, or NULL for a rule made at run time */
 	gboolean system; /* read from /etc/vigil/rules.d: never written back */
 } VigilRule;
 
@@ -94,6 +101,18 @@ VigilRule *vigil_rule_parse_line(const char *line, VigilUserResolver resolve_use
 
 /* the canonical one-line text form; with @with_state, also id/created/hits/last-hit */
 char *vigil_rule_to_string(const VigilRule *rule, gboolean with_state);
+
+/*
+ * TRUE when the two rules mean the same; @with_state also compares id, created, hits
+ * and last-hit. origin and system are never compared.
+ */
+gboolean vigil_rule_equal(const VigilRule *a, const VigilRule *b, gboolean with_state);
+
+/*
+ * Checks a rule built in code (e.g. from D-Bus arguments): TRUE when its text form reads
+ * back as the same rule, i.e. it can be saved and loaded. The error is a VIGIL_RULE_ERROR.
+ */
+gboolean vigil_rule_validate(const VigilRule *rule, GError **error);
 
 /* TRUE when @rule's lifetime has ended at unix time @now (PROCESS_EXIT is checked elsewhere) */
 gboolean vigil_rule_is_expired(const VigilRule *rule, gint64 now);
