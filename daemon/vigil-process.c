@@ -1,2 +1,443 @@
-/* vigil-process.c: placeholder until written */
+/* vigil-process.c: reads who a process is (exe, hash, user, parents, app id) from /proc */
+#define G_LOG_DOMAIN "vigil-process"
 #include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <limits.h>
+#include <pwd.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vigil-process.h"
+
+#define CMDLINE_MAX      4096
+#define STAT_MAX         4096
+#define CGROUP_MAX       16384
+#define STATUS_MAX       8192
+#define PARENTS_MAX      8
+#define DELETED_SUFFIX   " (deleted)"
+#define STAT_FIELD_PPID  4
+#define STAT_FIELD_START 22
+
+VigilProcess *
+vigil_process_ref(VigilProcess *process)
+{
+	g_return_val_if_fail(process != NULL, NULL);
+	g_atomic_int_inc(&process->ref_count);
+	return process;
+}
+
+void
+vigil_process_unref(VigilProcess *process)
+{
+	if (process == NULL || !g_atomic_int_dec_and_test(&process->ref_count))
+		return;
+	g_free(process->user_name);
+	g_free(process->exe);
+	g_free(process->sha256);
+	g_free(process->cmdline);
+	if (process->parents != NULL)
+		g_ptr_array_unref(process->parents);
+	g_free(process->app_id);
+	g_free(process);
+}
+
+gboolean
+vigil_process_parse_stat(const char *stat_text, guint32 *ppid, guint64 *start_time)
+{
+	g_return_val_if_fail(stat_text != NULL, FALSE);
+
+	/* comm may hold anything, ") " included, but it is the last ')' that ends it */
+	const char *p = strrchr(stat_text, ')');
+	if (p == NULL || strchr(stat_text, '(') == NULL || strchr(stat_text, '(') > p)
+		return FALSE;
+	p++;
+
+	guint64 value_ppid = 0;
+	guint64 value_start = 0;
+	gboolean have_start = FALSE;
+	/* the field after comm (state) is field 3 */
+	for (int field = 3; field <= STAT_FIELD_START; field++) {
+		while (*p == ' ')
+			p++;
+		if (*p == '\0' || *p == '\n')
+			return FALSE;
+		const char *end = p;
+		while (*end != ' ' && *end != '\0' && *end != '\n')
+			end++;
+		if (field == STAT_FIELD_PPID || field == STAT_FIELD_START) {
+			g_autofree char *token = g_strndup(p, end - p);
+			guint64 value;
+			if (!g_ascii_string_to_unsigned(token, 10, 0, G_MAXUINT64, &value, NULL))
+				return FALSE;
+			if (field == STAT_FIELD_PPID) {
+				if (value > G_MAXUINT32)
+					return FALSE;
+				value_ppid = value;
+			} else {
+				value_start = value;
+				have_start = TRUE;
+			}
+		}
+		p = end;
+	}
+	if (!have_start)
+		return FALSE;
+	if (ppid != NULL)
+		*ppid = (guint32)value_ppid;
+	if (start_time != NULL)
+		*start_time = value_start;
+	return TRUE;
+}
+
+char *
+vigil_process_comm_from_stat(const char *stat_text)
+{
+	g_return_val_if_fail(stat_text != NULL, NULL);
+	const char *open = strchr(stat_text, '(');
+	const char *close = strrchr(stat_text, ')');
+	if (open == NULL || close == NULL || close < open)
+		return NULL;
+	return g_strndup(open + 1, close - open - 1);
+}
+
+/* "app-flatpak-org.example.App-1234.scope" -> "org.example.App" */
+static char *
+flatpak_id_from_component(const char *component, gsize len)
+{
+	static const char prefix[] = "app-flatpak-";
+	static const char suffix[] = ".scope";
+	gsize plen = sizeof(prefix) - 1;
+	gsize slen = sizeof(suffix) - 1;
+
+	if (len <= plen + slen || strncmp(component, prefix, plen) != 0 ||
+	    strncmp(component + len - slen, suffix, slen) != 0)
+		return NULL;
+	const char *id = component + plen;
+	gsize id_len = len - plen - slen;
+	/* the trailing "-N" is an instance number; app ids may contain '-' themselves */
+	const char *dash = NULL;
+	for (gsize i = id_len; i > 0; i--) {
+		if (id[i - 1] == '-') {
+			dash = id + i - 1;
+			break;
+		}
+	}
+	if (dash == NULL || dash == id || dash + 1 == id + id_len)
+		return NULL;
+	for (const char *c = dash + 1; c < id + id_len; c++) {
+		if (!g_ascii_isdigit(*c))
+			return NULL;
+	}
+	return g_strndup(id, dash - id);
+}
+
+/*
+ * "snap.firefox.firefox.0a1b….scope", "snap.firefox.firefox-0a1b….scope",
+ * "snap.lxd.daemon.service" -> the snap (instance) name, "firefox" or "lxd"
+ */
+static char *
+snap_name_from_component(const char *component, gsize len)
+{
+	static const char prefix[] = "snap.";
+	gsize plen = sizeof(prefix) - 1;
+
+	if (len <= plen || strncmp(component, prefix, plen) != 0)
+		return NULL;
+	const char *name = component + plen;
+	const char *dot = memchr(name, '.', len - plen);
+	/* an app (or "hook") must follow the name */
+	if (dot == NULL || dot == name || dot + 1 == component + len)
+		return NULL;
+	for (const char *c = name; c < dot; c++) {
+		if (!g_ascii_isalnum(*c) && *c != '-' && *c != '_')
+			return NULL;
+	}
+	return g_strndup(name, dot - name);
+}
+
+char *
+vigil_process_app_id_from_cgroup(const char *cgroup_text)
+{
+	g_return_val_if_fail(cgroup_text != NULL, NULL);
+	g_auto(GStrv) lines = g_strsplit(cgroup_text, "\n", -1);
+
+	/* "hierarchy-ID:controllers:path"; with cgroup v1 and v2 mixed, any line may name it */
+	for (guint i = 0; lines[i] != NULL; i++) {
+		const char *path = strchr(lines[i], ':');
+		if (path == NULL)
+			continue;
+		path = strchr(path + 1, ':');
+		if (path == NULL)
+			continue;
+		path++;
+		g_auto(GStrv) components = g_strsplit(path, "/", -1);
+		for (guint j = 0; components[j] != NULL; j++) {
+			gsize len = strlen(components[j]);
+			char *id = flatpak_id_from_component(components[j], len);
+			if (id == NULL)
+				id = snap_name_from_component(components[j], len);
+			if (id != NULL)
+				return id;
+		}
+	}
+	return NULL;
+}
+
+static void
+set_errno_error(GError **error, int saved_errno, const char *what, guint32 pid)
+{
+	/* a process that exited shows as ENOENT or ESRCH, depending on the moment */
+	GIOErrorEnum code =
+	    saved_errno == ESRCH ? G_IO_ERROR_NOT_FOUND : g_io_error_from_errno(saved_errno);
+	g_set_error(error, G_IO_ERROR, code, "cannot read %s of process %u: %s", what, pid,
+	            g_strerror(saved_errno));
+}
+
+/* reads at most @max bytes of a small /proc file relative to @dirfd; NUL-terminated */
+static char *
+read_proc_file(int dirfd, const char *name, gsize max, gsize *len_out, guint32 pid, GError **error)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		set_errno_error(error, errno, name, pid);
+		return NULL;
+	}
+	char *buf = g_malloc(max + 1);
+	gsize len = 0;
+	while (len < max) {
+		ssize_t n = read(fd, buf + len, max - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int saved = errno;
+			close(fd);
+			g_free(buf);
+			set_errno_error(error, saved, name, pid);
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		len += n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	if (len_out != NULL)
+		*len_out = len;
+	return buf;
+}
+
+static gboolean
+read_stat(int dirfd, guint32 pid, guint32 *ppid, guint64 *start_time, char **comm, GError **error)
+{
+	g_autofree char *text = read_proc_file(dirfd, "stat", STAT_MAX, NULL, pid, error);
+	if (text == NULL)
+		return FALSE;
+	if (!vigil_process_parse_stat(text, ppid, start_time)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+		            "cannot parse stat of process %u", pid);
+		return FALSE;
+	}
+	if (comm != NULL)
+		*comm = vigil_process_comm_from_stat(text);
+	return TRUE;
+}
+
+static gboolean
+read_real_uid(int dirfd, guint32 pid, guint32 *uid, GError **error)
+{
+	g_autofree char *text = read_proc_file(dirfd, "status", STATUS_MAX, NULL, pid, error);
+	if (text == NULL)
+		return FALSE;
+	const char *line = strstr(text, "\nUid:");
+	if (line != NULL) {
+		char *end = NULL;
+		guint64 value = g_ascii_strtoull(line + 5, &end, 10);
+		if (end != line + 5 && value <= G_MAXUINT32) {
+			*uid = (guint32)value;
+			return TRUE;
+		}
+	}
+	g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+	            "no Uid line in status of process %u", pid);
+	return FALSE;
+}
+
+/* readlink of /proc/PID/exe, with the " (deleted)" suffix split off */
+static char *
+read_exe_link(int dirfd, guint32 pid, gboolean *deleted, GError **error)
+{
+	char buf[PATH_MAX + sizeof(DELETED_SUFFIX)];
+	ssize_t n = readlinkat(dirfd, "exe", buf, sizeof(buf) - 1);
+	if (n < 0) {
+		set_errno_error(error, errno, "exe", pid);
+		return NULL;
+	}
+	buf[n] = '\0';
+	gsize slen = sizeof(DELETED_SUFFIX) - 1;
+	*deleted = (gsize)n > slen && strcmp(buf + n - slen, DELETED_SUFFIX) == 0;
+	if (*deleted)
+		buf[n - slen] = '\0';
+	return g_strdup(buf);
+}
+
+/* argv joined by spaces; control characters (and so the NULs) become spaces */
+static char *
+read_cmdline(int dirfd, guint32 pid, GError **error)
+{
+	gsize len = 0;
+	g_autofree char *raw = read_proc_file(dirfd, "cmdline", CMDLINE_MAX, &len, pid, error);
+	if (raw == NULL)
+		return NULL;
+	while (len > 0 && raw[len - 1] == '\0')
+		len--;
+	for (gsize i = 0; i < len; i++) {
+		if ((guchar)raw[i] < 0x20 || raw[i] == 0x7f)
+			raw[i] = ' ';
+	}
+	return g_utf8_make_valid(raw, len);
+}
+
+static char *
+user_name_for_uid(guint32 uid)
+{
+	struct passwd pwd;
+	struct passwd *result = NULL;
+	long size = sysconf(_SC_GETPW_R_SIZE_MAX);
+	if (size <= 0)
+		size = 16384;
+	g_autofree char *buf = g_malloc(size);
+	if (getpwuid_r(uid, &pwd, buf, size, &result) != 0 || result == NULL)
+		return NULL;
+	return g_strdup(pwd.pw_name);
+}
+
+static int
+open_pid_dir(const char *proc_root, guint32 pid)
+{
+	char path[PATH_MAX];
+	g_snprintf(path, sizeof(path), "%s/%u", proc_root, pid);
+	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* one ancestor as "pid exe", or "pid [comm]" when it has no readable exe */
+static char *
+describe_ancestor(int dirfd, guint32 pid, const char *comm)
+{
+	gboolean deleted = FALSE;
+	g_autofree char *exe = read_exe_link(dirfd, pid, &deleted, NULL);
+	if (exe != NULL)
+		return g_strdup_printf("%u %s", pid, exe);
+	return g_strdup_printf("%u [%s]", pid, comm != NULL ? comm : "?");
+}
+
+static GPtrArray *
+read_parents(const char *proc_root, guint32 ppid)
+{
+	GPtrArray *parents = g_ptr_array_new_with_free_func(g_free);
+
+	for (guint i = 0; i < PARENTS_MAX && ppid != 0; i++) {
+		int dirfd = open_pid_dir(proc_root, ppid);
+		if (dirfd < 0)
+			break;
+		guint32 next = 0;
+		g_autofree char *comm = NULL;
+		gboolean ok = read_stat(dirfd, ppid, &next, NULL, &comm, NULL);
+		if (ok)
+			g_ptr_array_add(parents, describe_ancestor(dirfd, ppid, comm));
+		close(dirfd);
+		if (!ok)
+			break;
+		ppid = next;
+	}
+	return parents;
+}
+
+static gboolean
+mount_ns_differs(const char *proc_root, int dirfd)
+{
+	struct stat theirs;
+	struct stat ours;
+	g_autofree char *self = g_strdup_printf("%s/self/ns/mnt", proc_root);
+	if (fstatat(dirfd, "ns/mnt", &theirs, 0) < 0 || stat(self, &ours) < 0)
+		return FALSE;
+	return theirs.st_dev != ours.st_dev || theirs.st_ino != ours.st_ino;
+}
+
+static void
+read_sha256(VigilProcess *process, const char *proc_root, VigilShaCache *sha_cache)
+{
+	g_autofree char *path = g_strdup_printf("%s/%u/exe", proc_root, process->pid);
+	g_autoptr(GError) error = NULL;
+	process->sha256 = vigil_sha_cache_get(sha_cache, path, process->exe_dev, process->exe_ino,
+	                                      process->exe_mtime, process->exe_size, &error);
+	if (process->sha256 == NULL)
+		g_debug("no hash for %s of process %u: %s", process->exe, process->pid,
+		        error->message);
+}
+
+/* the parts that need the process alive; everything else is best effort */
+static gboolean
+read_identity(VigilProcess *process, int dirfd, guint32 *ppid, GError **error)
+{
+	guint32 pid = process->pid;
+	struct stat st;
+
+	if (!read_stat(dirfd, pid, ppid, &process->start_time, NULL, error))
+		return FALSE;
+	if (!read_real_uid(dirfd, pid, &process->uid, error))
+		return FALSE;
+	process->exe = read_exe_link(dirfd, pid, &process->exe_deleted, error);
+	if (process->exe == NULL)
+		return FALSE;
+	/* stat follows the magic link to the file that runs, also when it was deleted */
+	if (fstatat(dirfd, "exe", &st, 0) < 0) {
+		set_errno_error(error, errno, "exe", pid);
+		return FALSE;
+	}
+	process->exe_dev = st.st_dev;
+	process->exe_ino = st.st_ino;
+	process->exe_mtime =
+	    (gint64)st.st_mtim.tv_sec * G_GINT64_CONSTANT(1000000000) + st.st_mtim.tv_nsec;
+	process->exe_size = st.st_size;
+	process->cmdline = read_cmdline(dirfd, pid, error);
+	return process->cmdline != NULL;
+}
+
+VigilProcess *
+vigil_process_read(const char *proc_root, guint32 pid, VigilShaCache *sha_cache, GError **error)
+{
+	g_return_val_if_fail(proc_root != NULL, NULL);
+
+	/* everything is read through one directory fd: a reused pid cannot mix in */
+	int dirfd = open_pid_dir(proc_root, pid);
+	if (dirfd < 0) {
+		set_errno_error(error, errno, "directory", pid);
+		return NULL;
+	}
+
+	g_autoptr(VigilProcess) process = g_new0(VigilProcess, 1);
+	process->ref_count = 1;
+	process->pid = pid;
+	guint32 ppid = 0;
+	gboolean ok = read_identity(process, dirfd, &ppid, error);
+	if (ok) {
+		g_autofree char *cgroup =
+		    read_proc_file(dirfd, "cgroup", CGROUP_MAX, NULL, pid, NULL);
+		if (cgroup != NULL)
+			process->app_id = vigil_process_app_id_from_cgroup(cgroup);
+		process->foreign_mount_ns = mount_ns_differs(proc_root, dirfd);
+	}
+	close(dirfd);
+	if (!ok)
+		return NULL;
+
+	process->user_name = user_name_for_uid(process->uid);
+	process->parents = read_parents(proc_root, ppid);
+	if (sha_cache != NULL)
+		read_sha256(process, proc_root, sha_cache);
+	return g_steal_pointer(&process);
+}

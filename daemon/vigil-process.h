@@ -16,11 +16,15 @@ typedef struct {
 	gboolean exe_deleted;
 	dev_t exe_dev;
 	ino_t exe_ino;
-	gint64 exe_mtime;
-	char *sha256;     /* of the executable's contents, lowercase hex; NULL if unreadable */
-	char *cmdline;    /* argv joined with spaces (for display and args globs) */
-	GPtrArray *parents; /* of char*: "pid exe" from the parent up to pid 1, at most 8 */
-	char *app_id;       /* flatpak or snap app id from the cgroup, or NULL */
+	gint64 exe_mtime; /* nanoseconds since the epoch, so a rewrite within a second shows */
+	gint64 exe_size;
+	char *sha256;       /* of the executable's contents, lowercase hex; NULL if unreadable */
+	char *cmdline;      /* argv joined with spaces (for display and args globs), valid UTF-8,
+	                     * control characters replaced by spaces, at most 4 KiB */
+	GPtrArray *parents; /* of char*: "pid exe" from the parent up to pid 1, at most 8;
+	                     * "pid [comm]" when the exe cannot be read (kernel threads) */
+	char *app_id;       /* flatpak app id or snap name from the cgroup, or NULL; the cgroup
+	                     * is informative: a user may create such a cgroup in their own slice */
 	gboolean foreign_mount_ns; /* its mount namespace differs from the daemon's */
 } VigilProcess;
 
@@ -34,18 +38,29 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilProcess, vigil_process_unref)
  */
 typedef struct _VigilShaCache VigilShaCache;
 VigilProcess *vigil_process_read(const char *proc_root, guint32 pid, VigilShaCache *sha_cache,
-				 GError **error);
+                                 GError **error);
 
-/* pure: the app id in a /proc/PID/cgroup text (flatpak "app-flatpak-ID-N.scope", snap "snap.ID.") */
+/* pure: the app id in a /proc/PID/cgroup text (flatpak "app-flatpak-ID-N.scope", snap "snap.ID.")
+ */
 char *vigil_process_app_id_from_cgroup(const char *cgroup_text);
 /* pure: the starttime field (22) of a /proc/PID/stat line, also with ") " in comm */
 gboolean vigil_process_parse_stat(const char *stat_text, guint32 *ppid, guint64 *start_time);
+/* pure: the comm of a /proc/PID/stat line (between the first '(' and the last ')'), or NULL */
+char *vigil_process_comm_from_stat(const char *stat_text);
 
 /* SHA-256 of executables, cached by (dev, inode, mtime, size); thread-safe */
 VigilShaCache *vigil_sha_cache_new(guint max_entries);
 void vigil_sha_cache_free(VigilShaCache *cache);
-/* hashes through @path (e.g. /proc/PID/exe, which works for deleted files too) */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilShaCache, vigil_sha_cache_free)
+/*
+ * Hashes through @path (e.g. /proc/PID/exe, which works for deleted files too). @dev, @ino,
+ * @mtime (ns) and @size are what the caller saw; the cache stats @path again and also keys on
+ * the ctime, which unlike the mtime cannot be set back by the file's owner. If the file is no
+ * longer what the caller saw (replaced, or a pid reused), the error is G_IO_ERROR_WRONG_ETAG.
+ */
 char *vigil_sha_cache_get(VigilShaCache *cache, const char *path, dev_t dev, ino_t ino,
-			  gint64 mtime, gint64 size, GError **error);
+                          gint64 mtime, gint64 size, GError **error);
+/* counters for tests and the debug log */
+void vigil_sha_cache_get_stats(VigilShaCache *cache, guint64 *hits, guint64 *misses);
 
 G_END_DECLS

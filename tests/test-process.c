@@ -1,2 +1,564 @@
-#include <glib.h>
-int main(int argc, char **argv) { g_test_init(&argc, &argv, NULL); return g_test_run(); }
+/* test-process.c: reading processes from /proc (exe, hash, user, parents, app id) and the hash
+ * cache */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "vigil-process.h"
+
+static char *test_exe;     /* this test binary, resolved independently of /proc */
+static char *test_cmdline; /* our argv joined with spaces */
+
+/* sha256sum(1) is the independent witness of what a file's hash is */
+static char *
+sha256sum_of(const char *path)
+{
+	const char *argv[] = {"sha256sum", path, NULL};
+	g_autofree char *out = NULL;
+	g_autoptr(GError) error = NULL;
+	int status = 0;
+
+	g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+	             NULL, NULL, &out, NULL, &status, &error);
+	g_assert_no_error(error);
+	g_assert_true(g_spawn_check_wait_status(status, NULL));
+	g_assert_cmpuint(strlen(out), >=, 64);
+	return g_strndup(out, 64);
+}
+
+static char *
+resolved(const char *path)
+{
+	char buf[PATH_MAX];
+	g_assert_nonnull(realpath(path, buf));
+	return g_strdup(buf);
+}
+
+static char *
+exe_of(GPid pid)
+{
+	g_autofree char *link = g_strdup_printf("/proc/%d/exe", pid);
+	return g_file_read_link(link, NULL);
+}
+
+/* spawns @argv and waits until the child runs @expect_exe (exec may still be under way) */
+static GPid
+spawn_running(const char *const *argv, const char *expect_exe)
+{
+	GPid pid = 0;
+	g_autoptr(GError) error = NULL;
+
+	g_spawn_async(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid,
+	              &error);
+	g_assert_no_error(error);
+	for (int i = 0; i < 400; i++) {
+		g_autofree char *exe = exe_of(pid);
+		if (exe != NULL && g_str_has_prefix(exe, expect_exe))
+			return pid;
+		g_usleep(5000);
+	}
+	g_assert_not_reached();
+}
+
+static void
+kill_and_reap(GPid pid)
+{
+	int status;
+	kill(pid, SIGKILL);
+	g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+}
+
+static char *
+user_name_of(uid_t uid)
+{
+	struct passwd *pw = getpwuid(uid);
+	return pw != NULL ? g_strdup(pw->pw_name) : NULL;
+}
+
+static void
+test_parse_stat(void)
+{
+	guint32 ppid = 0;
+	guint64 start = 0;
+
+	/* comm holds ") ", "(" and digits that would shift a naive field count */
+	g_assert_true(vigil_process_parse_stat(
+	    "4242 (we ) 1 2 (x) R 17 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 "
+	    "987654 12345 67 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0\n",
+	    &ppid, &start));
+	g_assert_cmpuint(ppid, ==, 17);
+	g_assert_cmpuint(start, ==, 987654);
+
+	g_autofree char *comm = vigil_process_comm_from_stat("7 (a) b) S 1 2 3");
+	g_assert_cmpstr(comm, ==, "a) b");
+
+	/* truncated lines, a missing comm, junk in a number: all refused */
+	g_assert_false(vigil_process_parse_stat("4242 (x) R 17 4242", &ppid, &start));
+	g_assert_false(vigil_process_parse_stat("4242 x R 17 4242 4242 0 -1 4194560 100 0 0 0 1 "
+	                                        "2 0 0 20 0 1 0 987654",
+	                                        &ppid, &start));
+	g_assert_false(vigil_process_parse_stat("4242 (x) R 1x7 4242 4242 0 -1 4194560 100 0 0 0 "
+	                                        "1 2 0 0 20 0 1 0 987654",
+	                                        &ppid, &start));
+	g_assert_false(vigil_process_parse_stat(") (", &ppid, &start));
+	g_assert_false(vigil_process_parse_stat("", &ppid, &start));
+}
+
+/* a live stat line with a hostile comm parses to the ppid the kernel reports */
+static void
+test_parse_stat_live(void)
+{
+	char old_name[17] = {0};
+	g_assert_cmpint(prctl(PR_GET_NAME, old_name), ==, 0);
+	g_assert_cmpint(prctl(PR_SET_NAME, "x) 1 2 (y) Z 9"), ==, 0);
+
+	g_autofree char *text = NULL;
+	g_assert_true(g_file_get_contents("/proc/self/stat", &text, NULL, NULL));
+	g_assert_cmpint(prctl(PR_SET_NAME, old_name), ==, 0);
+
+	guint32 ppid = 0;
+	guint64 start = 0;
+	g_assert_true(vigil_process_parse_stat(text, &ppid, &start));
+	g_assert_cmpuint(ppid, ==, getppid());
+	g_autofree char *comm = vigil_process_comm_from_stat(text);
+	g_assert_cmpstr(comm, ==, "x) 1 2 (y) Z 9");
+
+	/* we started after boot and before now: within the uptime, in clock ticks */
+	g_autofree char *uptime = NULL;
+	g_assert_true(g_file_get_contents("/proc/uptime", &uptime, NULL, NULL));
+	double up = g_ascii_strtod(uptime, NULL);
+	g_assert_cmpuint(start, >, 0);
+	g_assert_cmpfloat((double)start / sysconf(_SC_CLK_TCK), <=, up + 1);
+}
+
+static void
+test_app_id(void)
+{
+	static const struct {
+		const char *cgroup;
+		const char *app_id;
+	} cases[] = {
+	    /* flatpak on cgroup v2 */
+	    {"0::/user.slice/user-1000.slice/user@1000.service/app.slice/"
+	     "app-flatpak-org.mozilla.firefox-12345.scope\n",
+	     "org.mozilla.firefox"},
+	    /* an app id with a dash in it, on a hybrid v1 + v2 system */
+	    {"12:pids:/user.slice/user-1000.slice/user@1000.service\n"
+	     "1:name=systemd:/user.slice/user-1000.slice/user@1000.service/app.slice/"
+	     "app-flatpak-com.example.My_App-beta-77.scope\n"
+	     "0::/user.slice/user-1000.slice/user@1000.service/app.slice/"
+	     "app-flatpak-com.example.My_App-beta-77.scope\n",
+	     "com.example.My_App-beta"},
+	    /* snap, the current and the older scope names, and a snap service */
+	    {"0::/user.slice/user-1000.slice/user@1000.service/app.slice/"
+	     "snap.firefox.firefox.3f7c1a2e-5d6b-4c1e-9f3a-1b2c3d4e5f60.scope\n",
+	     "firefox"},
+	    {"0::/user.slice/user-1000.slice/user@1000.service/"
+	     "snap.chromium.chromium-4b5a6c7d-0000-4000-8000-123456789abc.scope\n",
+	     "chromium"},
+	    {"0::/system.slice/snap.lxd.daemon.service\n", "lxd"},
+	    {"0::/system.slice/snap.my-snap_inst.hook.configure.scope\n", "my-snap_inst"},
+	    /* not apps */
+	    {"0::/user.slice/user-1000.slice/session-2.scope\n", NULL},
+	    {"0::/\n", NULL},
+	    {"", NULL},
+	    {"garbage without colons", NULL},
+	    {"0::/app.slice/app-flatpak-.scope\n", NULL},
+	    {"0::/app.slice/app-flatpak-org.x.App.scope\n", NULL},
+	    {"0::/app.slice/app-flatpak-org.x.App-abc.scope\n", NULL},
+	    {"0::/app.slice/app-flatpak-org.x.App-12.service\n", NULL},
+	    {"0::/system.slice/snap.service\n", NULL},
+	    {"0::/system.slice/snap..x.scope\n", NULL},
+	    {"0::/system.slice/snapd.service\n", NULL},
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *app_id = vigil_process_app_id_from_cgroup(cases[i].cgroup);
+		g_assert_cmpstr(app_id, ==, cases[i].app_id);
+	}
+}
+
+static void
+assert_parent_is_test(VigilProcess *process)
+{
+	g_autofree char *expected = g_strdup_printf("%d %s", getpid(), test_exe);
+	g_assert_nonnull(process->parents);
+	g_assert_cmpuint(process->parents->len, >=, 1);
+	g_assert_cmpstr(g_ptr_array_index(process->parents, 0), ==, expected);
+}
+
+static void
+test_read_self(void)
+{
+	g_autoptr(VigilShaCache) cache = vigil_sha_cache_new(16);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VigilProcess) process = vigil_process_read("/proc", getpid(), cache, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(process);
+
+	g_assert_cmpuint(process->pid, ==, getpid());
+	g_assert_cmpstr(process->exe, ==, test_exe);
+	g_assert_false(process->exe_deleted);
+	g_assert_cmpuint(process->uid, ==, getuid());
+	g_autofree char *user = user_name_of(getuid());
+	g_assert_cmpstr(process->user_name, ==, user);
+	g_assert_cmpstr(process->cmdline, ==, test_cmdline);
+	g_assert_false(process->foreign_mount_ns);
+
+	struct stat st;
+	g_assert_cmpint(stat(test_exe, &st), ==, 0);
+	g_assert_cmpuint(process->exe_dev, ==, st.st_dev);
+	g_assert_cmpuint(process->exe_ino, ==, st.st_ino);
+	g_assert_cmpint(process->exe_size, ==, st.st_size);
+	g_assert_cmpint(process->exe_mtime / G_GINT64_CONSTANT(1000000000), ==, st.st_mtim.tv_sec);
+
+	g_autofree char *sha = sha256sum_of(test_exe);
+	g_assert_cmpstr(process->sha256, ==, sha);
+
+	/* the chain starts at our parent and ends at most 8 up */
+	g_autofree char *parent_prefix = g_strdup_printf("%d ", getppid());
+	g_assert_cmpuint(process->parents->len, >=, 1);
+	g_assert_cmpuint(process->parents->len, <=, 8);
+	g_assert_true(g_str_has_prefix(g_ptr_array_index(process->parents, 0), parent_prefix));
+
+	/* no cache: no hash, the rest is the same */
+	g_autoptr(VigilProcess) unhashed = vigil_process_read("/proc", getpid(), NULL, &error);
+	g_assert_no_error(error);
+	g_assert_null(unhashed->sha256);
+	g_assert_cmpstr(unhashed->exe, ==, test_exe);
+	g_assert_cmpuint(unhashed->start_time, ==, process->start_time);
+}
+
+static void
+test_read_child(void)
+{
+	const char *argv[] = {"/bin/sleep", "30", NULL};
+	g_autofree char *sleep_exe = resolved("/bin/sleep");
+	GPid pid = spawn_running(argv, sleep_exe);
+
+	g_autoptr(VigilShaCache) cache = vigil_sha_cache_new(16);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VigilProcess) process = vigil_process_read("/proc", pid, cache, &error);
+	g_assert_no_error(error);
+
+	g_assert_cmpuint(process->pid, ==, pid);
+	g_assert_cmpstr(process->exe, ==, sleep_exe);
+	g_assert_false(process->exe_deleted);
+	g_assert_cmpstr(process->cmdline, ==, "/bin/sleep 30");
+	g_assert_cmpuint(process->uid, ==, getuid());
+	g_autofree char *user = user_name_of(getuid());
+	g_assert_cmpstr(process->user_name, ==, user);
+	assert_parent_is_test(process);
+	g_assert_false(process->foreign_mount_ns);
+	g_assert_null(process->app_id);
+	g_autofree char *sha = sha256sum_of(sleep_exe);
+	g_assert_cmpstr(process->sha256, ==, sha);
+
+	/* a second read of the same binary comes from the cache */
+	guint64 hits = 0;
+	guint64 misses = 0;
+	g_autoptr(VigilProcess) again = vigil_process_read("/proc", pid, cache, &error);
+	g_assert_no_error(error);
+	vigil_sha_cache_get_stats(cache, &hits, &misses);
+	g_assert_cmpuint(hits, ==, 1);
+	g_assert_cmpuint(misses, ==, 1);
+	g_assert_cmpstr(again->sha256, ==, sha);
+
+	kill_and_reap(pid);
+
+	/* and once it is gone, it is not found */
+	g_autoptr(VigilProcess) gone = vigil_process_read("/proc", pid, cache, &error);
+	g_assert_null(gone);
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+}
+
+static void
+test_read_deleted(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = g_dir_make_tmp("vigil-test-XXXXXX", &error);
+	g_assert_no_error(error);
+	g_autofree char *copy = g_build_filename(dir, "my sleep", NULL);
+	g_autofree char *contents = NULL;
+	gsize len = 0;
+	g_assert_true(g_file_get_contents("/bin/sleep", &contents, &len, NULL));
+	g_assert_true(
+	    g_file_set_contents_full(copy, contents, len, G_FILE_SET_CONTENTS_NONE, 0755, &error));
+	g_assert_no_error(error);
+	g_autofree char *sha = sha256sum_of(copy);
+
+	const char *argv[] = {copy, "30", NULL};
+	GPid pid = spawn_running(argv, copy);
+	g_assert_cmpint(unlink(copy), ==, 0);
+	g_assert_cmpint(rmdir(dir), ==, 0);
+
+	g_autoptr(VigilShaCache) cache = vigil_sha_cache_new(16);
+	g_autoptr(VigilProcess) process = vigil_process_read("/proc", pid, cache, &error);
+	g_assert_no_error(error);
+	g_assert_true(process->exe_deleted);
+	g_assert_cmpstr(process->exe, ==, copy);
+	g_assert_false(g_file_test(copy, G_FILE_TEST_EXISTS));
+	/* hashed through /proc/PID/exe: the deleted file's contents, not argv[0] */
+	g_assert_cmpstr(process->sha256, ==, sha);
+
+	kill_and_reap(pid);
+}
+
+static void
+test_foreign_mount_ns(void)
+{
+	g_autofree char *sleep_exe = resolved("/bin/sleep");
+	const char *argv[] = {"unshare", "-m", sleep_exe, "30", NULL};
+	g_autofree char *unshare = g_find_program_in_path("unshare");
+	g_assert_nonnull(unshare);
+	argv[0] = unshare;
+	GPid pid = spawn_running(argv, sleep_exe);
+
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VigilProcess) process = vigil_process_read("/proc", pid, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(process->exe, ==, sleep_exe);
+	g_assert_true(process->foreign_mount_ns);
+	g_autofree char *cmdline = g_strdup_printf("%s 30", sleep_exe);
+	g_assert_cmpstr(process->cmdline, ==, cmdline);
+	kill_and_reap(pid);
+}
+
+/* argv with NULs, control characters and invalid UTF-8 becomes one clean line */
+static void
+test_cmdline_cleaned(void)
+{
+	g_autofree char *sleep_exe = resolved("/bin/sleep");
+	g_autofree char *script =
+	    g_strdup_printf("exec -a \"$(printf 'a\\tb\\nc\\377')\" %s 30", sleep_exe);
+	const char *argv[] = {"/bin/bash", "-c", script, NULL};
+	GPid pid = spawn_running(argv, sleep_exe);
+
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VigilProcess) process = vigil_process_read("/proc", pid, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_true(g_utf8_validate(process->cmdline, -1, NULL));
+	g_assert_cmpstr(process->cmdline, ==, "a b c\xef\xbf\xbd 30");
+	kill_and_reap(pid);
+}
+
+static char *
+write_temp(const char *dir, const char *name, const char *contents)
+{
+	g_autofree char *path = g_build_filename(dir, name, NULL);
+	g_autoptr(GError) error = NULL;
+	g_assert_true(g_file_set_contents(path, contents, -1, &error));
+	g_assert_no_error(error);
+	return g_steal_pointer(&path);
+}
+
+static char *
+cache_get(VigilShaCache *cache, const char *path, GError **error)
+{
+	struct stat st;
+	g_assert_cmpint(stat(path, &st), ==, 0);
+	gint64 mtime =
+	    (gint64)st.st_mtim.tv_sec * G_GINT64_CONSTANT(1000000000) + st.st_mtim.tv_nsec;
+	return vigil_sha_cache_get(cache, path, st.st_dev, st.st_ino, mtime, st.st_size, error);
+}
+
+static void
+assert_stats(VigilShaCache *cache, guint64 hits, guint64 misses)
+{
+	guint64 h = 0;
+	guint64 m = 0;
+	vigil_sha_cache_get_stats(cache, &h, &m);
+	g_assert_cmpuint(h, ==, hits);
+	g_assert_cmpuint(m, ==, misses);
+}
+
+static void
+set_mtime(const char *path, const struct timespec *when)
+{
+	struct timespec times[2] = {{0, UTIME_OMIT}, *when};
+	g_assert_cmpint(utimensat(AT_FDCWD, path, times, 0), ==, 0);
+}
+
+/* same inode, same size: only the contents (and the ctime) change */
+static void
+rewrite_in_place(const char *path, const char *contents)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpint(pwrite(fd, contents, strlen(contents), 0), ==, (ssize_t)strlen(contents));
+	g_assert_cmpint(close(fd), ==, 0);
+}
+
+static void
+test_sha_cache(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = g_dir_make_tmp("vigil-test-XXXXXX", &error);
+	g_assert_no_error(error);
+	g_autofree char *path = write_temp(dir, "a", "first version");
+	g_autoptr(VigilShaCache) cache = vigil_sha_cache_new(8);
+
+	g_autofree char *first = cache_get(cache, path, &error);
+	g_assert_no_error(error);
+	g_autofree char *expected = sha256sum_of(path);
+	g_assert_cmpstr(first, ==, expected);
+	assert_stats(cache, 0, 1);
+
+	g_autofree char *again = cache_get(cache, path, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(again, ==, first);
+	assert_stats(cache, 1, 1);
+
+	/* only the mtime changes: a new key, the same contents */
+	struct stat st;
+	g_assert_cmpint(stat(path, &st), ==, 0);
+	struct timespec later = {st.st_mtim.tv_sec + 100, 0};
+	set_mtime(path, &later);
+	g_autofree char *touched = cache_get(cache, path, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(touched, ==, first);
+	assert_stats(cache, 1, 2);
+
+	/* same size, mtime set back by the owner: the ctime still tells */
+	rewrite_in_place(path, "other version");
+	set_mtime(path, &later);
+	g_autofree char *rewritten = cache_get(cache, path, &error);
+	g_assert_no_error(error);
+	g_autofree char *expected_rewritten = sha256sum_of(path);
+	g_assert_cmpstr(rewritten, ==, expected_rewritten);
+	g_assert_cmpstr(rewritten, !=, first);
+	assert_stats(cache, 1, 3);
+
+	/* what the caller saw is no longer the file: refused, not hashed under a wrong key */
+	g_autofree char *stale = vigil_sha_cache_get(cache, path, st.st_dev, st.st_ino,
+	                                             (gint64)st.st_mtim.tv_sec, st.st_size, &error);
+	g_assert_null(stale);
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_WRONG_ETAG);
+	g_clear_error(&error);
+
+	/* a file that is gone */
+	g_assert_cmpint(unlink(path), ==, 0);
+	g_autofree char *none =
+	    vigil_sha_cache_get(cache, path, st.st_dev, st.st_ino, 0, 0, &error);
+	g_assert_null(none);
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+	g_assert_cmpint(rmdir(dir), ==, 0);
+}
+
+static void
+test_sha_cache_bounded(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = g_dir_make_tmp("vigil-test-XXXXXX", &error);
+	g_assert_no_error(error);
+	g_autofree char *a = write_temp(dir, "a", "aaa");
+	g_autofree char *b = write_temp(dir, "b", "bbb");
+	g_autofree char *c = write_temp(dir, "c", "ccc");
+	g_autoptr(VigilShaCache) cache = vigil_sha_cache_new(2);
+	const char *order[] = {a, b, a, c, a, b};
+	/* least recently used goes: a b a(hit) c(evicts b) a(hit) b(miss) */
+	const guint64 hits_after[] = {0, 0, 1, 1, 2, 2};
+	const guint64 misses_after[] = {1, 2, 2, 3, 3, 4};
+
+	for (guint i = 0; i < G_N_ELEMENTS(order); i++) {
+		g_autofree char *sha = cache_get(cache, order[i], &error);
+		g_assert_no_error(error);
+		g_autofree char *expected = sha256sum_of(order[i]);
+		g_assert_cmpstr(sha, ==, expected);
+		assert_stats(cache, hits_after[i], misses_after[i]);
+	}
+	unlink(a);
+	unlink(b);
+	unlink(c);
+	g_assert_cmpint(rmdir(dir), ==, 0);
+}
+
+typedef struct {
+	VigilShaCache *cache;
+	const char *path;
+	const char *expected;
+} HashJob;
+
+static gpointer
+hash_many(gpointer data)
+{
+	HashJob *job = data;
+	for (int i = 0; i < 200; i++) {
+		g_autoptr(GError) error = NULL;
+		g_autofree char *sha = cache_get(job->cache, job->path, &error);
+		g_assert_no_error(error);
+		g_assert_cmpstr(sha, ==, job->expected);
+	}
+	return NULL;
+}
+
+/* threads share one small cache: every answer stays right, nothing breaks */
+static void
+test_sha_cache_threads(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = g_dir_make_tmp("vigil-test-XXXXXX", &error);
+	g_assert_no_error(error);
+	g_autoptr(VigilShaCache) cache = vigil_sha_cache_new(2);
+	g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) shas = g_ptr_array_new_with_free_func(g_free);
+	HashJob jobs[4];
+	GThread *threads[4];
+
+	for (guint i = 0; i < G_N_ELEMENTS(jobs); i++) {
+		g_autofree char *name = g_strdup_printf("f%u", i);
+		g_autofree char *body = g_strdup_printf("contents %u", i);
+		char *path = write_temp(dir, name, body);
+		g_ptr_array_add(paths, path);
+		g_ptr_array_add(shas, sha256sum_of(path));
+		jobs[i] = (HashJob){cache, path, g_ptr_array_index(shas, i)};
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(jobs); i++)
+		threads[i] = g_thread_new("hash", hash_many, &jobs[i]);
+	for (guint i = 0; i < G_N_ELEMENTS(jobs); i++)
+		g_thread_join(threads[i]);
+
+	guint64 hits = 0;
+	guint64 misses = 0;
+	vigil_sha_cache_get_stats(cache, &hits, &misses);
+	g_assert_cmpuint(hits + misses, ==, 4 * 200);
+	for (guint i = 0; i < paths->len; i++)
+		unlink(g_ptr_array_index(paths, i));
+	g_assert_cmpint(rmdir(dir), ==, 0);
+}
+
+int
+main(int argc, char **argv)
+{
+	test_exe = resolved(argv[0]);
+	test_cmdline = g_strjoinv(" ", argv);
+	g_test_init(&argc, &argv, NULL);
+
+	g_test_add_func("/process/parse-stat", test_parse_stat);
+	g_test_add_func("/process/parse-stat-live", test_parse_stat_live);
+	g_test_add_func("/process/app-id", test_app_id);
+	g_test_add_func("/process/read-self", test_read_self);
+	g_test_add_func("/process/read-child", test_read_child);
+	g_test_add_func("/process/read-deleted", test_read_deleted);
+	g_test_add_func("/process/foreign-mount-ns", test_foreign_mount_ns);
+	g_test_add_func("/process/cmdline-cleaned", test_cmdline_cleaned);
+	g_test_add_func("/sha-cache/hit-miss", test_sha_cache);
+	g_test_add_func("/sha-cache/bounded", test_sha_cache_bounded);
+	g_test_add_func("/sha-cache/threads", test_sha_cache_threads);
+
+	int ret = g_test_run();
+	g_free(test_exe);
+	g_free(test_cmdline);
+	return ret;
+}
