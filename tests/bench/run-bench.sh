@@ -1,0 +1,358 @@
+#!/bin/bash
+# run-bench.sh: added latency and connection rate of vigild against a minimal NFQUEUE reader
+#
+# Usage (as root): tests/bench/run-bench.sh [-B BUILD_DIR] [-n CONNECTIONS] [-r ROUNDS] [-k]
+#   -B  meson build directory (default: $VIGIL_BUILD, else BUILD next to this source tree)
+#   -n  connections per measurement (default 5000)
+#   -r  rounds; each round runs every case once, the table shows medians (default 5)
+#   -k  keep the work directory (logs, rules) for a look afterwards
+# VIGILD=/path/to/vigild overrides $BUILD_DIR/daemon/vigild.
+#
+# Everything happens in two network namespaces made here and deleted on exit, joined by a
+# veth pair; the machine's own namespace and its netfilter rules are never touched.
+# Cases, all measured from namespace a with `vigil-probe tcp-many` against a server in b:
+#   a  no queue
+#   b  iptables NFQUEUE rule for new outbound connections + nfq-accept (accept everything)
+#   c  vigild with one allow rule that matches the client
+#   d  vigild with that rule among 10,000 rules that do not match the client
+set -euo pipefail
+
+SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${VIGIL_BUILD:-$SRC_DIR/build}
+COUNT=5000
+ROUNDS=5
+KEEP=0
+WARMUP=300
+PORT=8080
+ADDR_A=10.199.0.1
+ADDR_B=10.199.0.2
+QUEUE=0
+FILLER_RULES=10000
+
+while getopts "B:n:r:kh" opt; do
+	case $opt in
+	B) BUILD=$OPTARG ;;
+	n) COUNT=$OPTARG ;;
+	r) ROUNDS=$OPTARG ;;
+	k) KEEP=1 ;;
+	*)
+		sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+		exit 64
+		;;
+	esac
+done
+
+BUILD=$(cd "$BUILD" && pwd)
+PROBE=$BUILD/tests/clients/vigil-probe
+NFQ_ACCEPT=$BUILD/tests/bench/nfq-accept
+SERVER=$BUILD/tests/bench/accept-server
+VIGILD=${VIGILD:-$BUILD/daemon/vigild}
+
+die() {
+	echo "run-bench: $*" >&2
+	exit 1
+}
+
+[[ $(id -u) -eq 0 ]] || die "needs root (network namespaces, iptables inside them)"
+for tool in ip iptables; do
+	command -v "$tool" >/dev/null || die "$tool not found"
+done
+for exe in "$PROBE" "$NFQ_ACCEPT" "$SERVER"; do
+	[[ -x $exe ]] || die "$exe not built (ninja -C $BUILD tests/clients/vigil-probe tests/bench/nfq-accept tests/bench/accept-server)"
+done
+
+# unique names: several runs (or meson's parallel tests) may share the machine
+NS_A=vbench-$$-a
+NS_B=vbench-$$-b
+VETH_A=vb$$a
+VETH_B=vb$$b
+WORK=$(mktemp -d /tmp/vigil-bench.XXXXXX)
+PIDS=()
+
+cleanup() {
+	local status=$?
+	local pid
+
+	for pid in "${PIDS[@]}"; do
+		kill "$pid" 2>/dev/null || true
+	done
+	for pid in "${PIDS[@]}"; do
+		wait "$pid" 2>/dev/null || true
+	done
+	# deleting the namespaces takes their veth ends and netfilter rules with them
+	ip netns del "$NS_A" 2>/dev/null || true
+	ip netns del "$NS_B" 2>/dev/null || true
+	# a failed run keeps its logs: the error message points into them
+	if [[ $KEEP -eq 1 || $status -ne 0 ]]; then
+		echo "run-bench: work directory kept: $WORK" >&2
+	else
+		rm -rf "$WORK"
+	fi
+	exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# for background jobs, call `ip netns exec` directly, never through these functions:
+# `func &` forks a subshell, and $! would be the subshell's pid, not the program's
+in_a() { ip netns exec "$NS_A" "$@"; }
+in_b() { ip netns exec "$NS_B" "$@"; }
+
+forget_pid() {
+	local keep=() p
+	for p in "${PIDS[@]}"; do
+		[[ $p == "$1" ]] || keep+=("$p")
+	done
+	PIDS=("${keep[@]}")
+}
+
+stop_pid() {
+	kill -TERM "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+	forget_pid "$1"
+}
+
+setup_network() {
+	ip netns add "$NS_A"
+	ip netns add "$NS_B"
+	ip -n "$NS_A" link set lo up
+	ip -n "$NS_B" link set lo up
+	# created inside a, its peer straight into b: the veth never exists in our namespace
+	ip -n "$NS_A" link add "$VETH_A" type veth peer name "$VETH_B" netns "$NS_B"
+	ip -n "$NS_A" addr add "$ADDR_A/24" dev "$VETH_A"
+	ip -n "$NS_B" addr add "$ADDR_B/24" dev "$VETH_B"
+	ip -n "$NS_A" link set "$VETH_A" up
+	ip -n "$NS_B" link set "$VETH_B" up
+}
+
+start_server() {
+	ip netns exec "$NS_B" "$SERVER" "$ADDR_B" "$PORT" &
+	PIDS+=($!)
+	for _ in $(seq 100); do
+		if in_a "$PROBE" tcp "$ADDR_B" "$PORT" --timeout 200 >/dev/null 2>&1; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	die "server in $NS_B did not come up"
+}
+
+# "id_sequence" of queue $QUEUE in namespace a: how many packets it has queued, or "" if unbound
+# shellcheck disable=SC2016 # an awk program, not a shell expansion
+queue_sequence() {
+	in_a awk -v q="$QUEUE" '$1 == q { print $8 }' /proc/net/netfilter/nfnetlink_queue
+}
+
+wait_queue_bound() {
+	local pid=$1
+
+	for _ in $(seq 200); do
+		[[ -n $(queue_sequence) ]] && return 0
+		kill -0 "$pid" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+# one measurement into MEASURED: "p50_us p99_us conns_per_sec failures packets_queued"
+# (cases set globals rather than print: a $(subshell) would hide its pids from cleanup)
+measure() {
+	local before after out
+
+	in_a "$PROBE" tcp-many "$ADDR_B" "$PORT" "$WARMUP" >/dev/null || true
+	before=$(queue_sequence)
+	out=$(in_a "$PROBE" tcp-many "$ADDR_B" "$PORT" "$COUNT") || true
+	after=$(queue_sequence)
+	[[ -n $out ]] || die "vigil-probe printed nothing"
+	if [[ -n $before && -n $after ]]; then
+		MEASURED="$out $((after - before))"
+	else
+		MEASURED="$out -"
+	fi
+}
+
+case_a() {
+	measure
+	RESULT="$MEASURED - - - -"
+}
+
+case_b() {
+	local pid
+
+	ip netns exec "$NS_A" "$NFQ_ACCEPT" "$QUEUE" 2>>"$WORK/nfq-accept.log" &
+	pid=$!
+	PIDS+=("$pid")
+	wait_queue_bound "$pid" || die "nfq-accept did not bind queue $QUEUE (see $WORK/nfq-accept.log)"
+	in_a iptables -w -A OUTPUT -o "$VETH_A" -m conntrack --ctstate NEW \
+		-j NFQUEUE --queue-num "$QUEUE"
+	measure
+	in_a iptables -w -D OUTPUT -o "$VETH_A" -m conntrack --ctstate NEW \
+		-j NFQUEUE --queue-num "$QUEUE"
+	stop_pid "$pid"
+	RESULT="$MEASURED - - - -"
+}
+
+write_config() {
+	cat >"$WORK/vigild.conf" <<-EOF
+		[Daemon]
+		QueueNumber=$QUEUE
+		DefaultAction=allow
+		FailMode=open
+	EOF
+}
+
+# the rule every measured connection must hit
+client_rule() {
+	echo "allow app $(readlink -f "$PROBE") to $ADDR_B port $PORT proto tcp"
+}
+
+# $FILLER_RULES rules none of which matches the client: other programs, other 10.x
+# networks (never 10.199.x), other ports, hosts and domains, plus the client's own rule
+write_filler_rules() {
+	local probe
+	probe=$(readlink -f "$PROBE")
+	awk -v n="$FILLER_RULES" -v probe="$probe" -v port="$PORT" 'BEGIN {
+		srand(1);
+		for (i = 0; i < n; i++) {
+			a = int(rand() * 198);         # 10.0-197.x: never the benchmark network
+			b = int(rand() * 256);
+			c = int(rand() * 256);
+			p = 20000 + int(rand() * 40000); # never the benchmark port, 8080
+			q = p + 1 + int(rand() * 100);
+			k = i % 8;
+			if (k == 0)
+				printf "deny app /usr/bin/bench-prog-%d to 10.%d.%d.0/24 port %d proto tcp\n", i, a, b, p;
+			else if (k == 1)
+				printf "allow app /opt/bench/app-%d/bin/app port %d,%d-%d\n", i, p - 1, p, q;
+			else if (k == 2)
+				printf "drop to 10.%d.%d.%d port %d\n", a, b, c, p;
+			else if (k == 3)
+				printf "deny app %s to 10.%d.%d.0/24 port %d\n", probe, a, b, p;
+			else if (k == 4)
+				printf "allow app /usr/lib/bench/svc-%d to host-%d.example.org port 443 proto tcp\n", i, i;
+			else if (k == 5)
+				printf "deny app /usr/bin/bench-prog-%d to *.bench-%d.example.net\n", i, i;
+			else if (k == 6)
+				printf "allow app /usr/bin/bench-prog-%d to 10.%d.0.0/16 proto udp\n", i, a;
+			else
+				printf "deny to 10.%d.%d.0/24 port %d-%d proto tcp\n", a, b, p, q;
+		}
+	}'
+	client_rule
+}
+
+# runs vigild with the rules file $1; RESULT is the measurement, "rss_kib hwm_kib decided"
+run_vigild() {
+	local rules=$1 dir=$WORK/$2 probe pid decided loaded rss hwm ruleset
+
+	mkdir -p "$dir/rules.d"
+	cp "$rules" "$dir/rules.d/50-bench.rules"
+	: >"$dir/learned.rules"
+	ip netns exec "$NS_A" "$VIGILD" --foreground --config "$WORK/vigild.conf" --rules-dir "$dir/rules.d" \
+		--learned-rules "$dir/learned.rules" >>"$dir/vigild.log" 2>&1 &
+	pid=$!
+	PIDS+=("$pid")
+	wait_queue_bound "$pid" || die "vigild did not bind queue $QUEUE (see $dir/vigild.log)"
+	# it binds first, then installs its rules: wait for those too
+	for _ in $(seq 200); do
+		ruleset="$(in_a iptables-save 2>/dev/null || true) $(in_a nft list ruleset 2>/dev/null || true)"
+		[[ $ruleset == *NFQUEUE* || $ruleset == *" queue "* ]] && break
+		sleep 0.05
+	done
+	measure
+	kill -0 "$pid" 2>/dev/null || die "vigild exited during the measurement (see $dir/vigild.log)"
+	rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
+	hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status")
+	stop_pid "$pid"
+	# the log says whether the allow rule decided, rather than the default action
+	probe=$(readlink -f "$PROBE")
+	decided=$(grep -F "allow program=$probe " "$dir/vigild.log" | grep -cE ' rule=[0-9]+ ' || true)
+	loaded=$(grep -m1 -oE '[0-9]+ rule\(s\)' "$dir/vigild.log" | grep -oE '^[0-9]+' || echo "?")
+	RESULT="$MEASURED $rss $hwm $decided $loaded"
+}
+
+main() {
+	local round c
+
+	setup_network
+	start_server
+	write_config
+	client_rule >"$WORK/one.rules"
+	write_filler_rules >"$WORK/many.rules"
+
+	local cases=(a b)
+	if [[ -x $VIGILD ]]; then
+		cases+=(c d)
+	else
+		echo "run-bench: no vigild at $VIGILD: skipping cases c and d" >&2
+	fi
+
+	echo "# $COUNT connections per measurement, $ROUNDS round(s), $(nproc) CPU(s), $(uname -r)"
+	: >"$WORK/results"
+	for round in $(seq "$ROUNDS"); do
+		for c in "${cases[@]}"; do
+			case $c in
+			a) case_a ;;
+			b) case_b ;;
+			c) run_vigild "$WORK/one.rules" "c-$round" ;;
+			d) run_vigild "$WORK/many.rules" "d-$round" ;;
+			esac
+			echo "$c $RESULT" >>"$WORK/results"
+			echo "round $round case $c: $RESULT" >&2
+		done
+	done
+	report "$WORK/results" "$((COUNT + WARMUP))"
+}
+
+# medians over rounds, then the table against cases a (no queue) and b (minimal reader)
+report() {
+	awk -v count="$COUNT" -v expected="$2" '
+	function median(list,    n, v, i, j, t) {
+		n = split(list, v, " ");
+		for (i = 2; i <= n; i++)
+			for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t; }
+		return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2;
+	}
+	{
+		c = $1; seen[c] = 1;
+		p50[c] = p50[c] " " $2; p99[c] = p99[c] " " $3; cps[c] = cps[c] " " $4;
+		fail[c] += $5;
+		if ($6 != "-") queued[c] = queued[c] " " $6;
+		if ($7 != "-") { rss[c] = rss[c] " " $7; hwm[c] = hwm[c] " " $8; decided[c] = decided[c] " " $9; loaded[c] = $10; }
+	}
+	END {
+		name["a"] = "a no queue"; name["b"] = "b nfq-accept";
+		name["c"] = "c vigild, 1 rule"; name["d"] = "d vigild, 10k rules";
+		for (c in seen) { m50[c] = median(p50[c]); m99[c] = median(p99[c]); mcps[c] = median(cps[c]); }
+		added_b = m50["b"] - m50["a"];
+		printf "%-20s %8s %8s %10s %12s %9s %10s %8s\n", "case", "p50_us", "p99_us",
+			"added_p50", "added/b", "conns/s", "cps/b", "failures";
+		split("a b c d", order, " ");
+		for (i = 1; i <= 4; i++) {
+			c = order[i];
+			if (!(c in seen)) continue;
+			added = m50[c] - m50["a"];
+			printf "%-20s %8d %8d %10s %12s %9d %10s %8d\n", name[c], m50[c], m99[c],
+				c == "a" ? "-" : sprintf("%d", added),
+				(c == "a" || !("b" in seen) || added_b <= 0) ? "-" : sprintf("%.2f", added / added_b),
+				mcps[c], ("b" in seen && mcps["b"] > 0) ? sprintf("%.2f", mcps[c] / mcps["b"]) : "-",
+				fail[c];
+		}
+		for (i = 2; i <= 4; i++) {
+			c = order[i];
+			if (c in queued && queued[c] != "")
+				printf "# %s: packets through the queue per measurement: %s (of %d connections)\n",
+					name[c], median(queued[c]), count;
+		}
+		for (i = 3; i <= 4; i++) {
+			c = order[i];
+			if (!(c in rss)) continue;
+			printf "# %s: vigild VmRSS %.1f MiB, VmHWM %.1f MiB (target <= 16 MiB); rules loaded: %s; decided by the allow rule: %d of %d connections\n",
+				name[c], median(rss[c]) / 1024, median(hwm[c]) / 1024, loaded[c], median(decided[c]), expected;
+		}
+		if ("c" in seen)
+			printf "# targets: added/b <= 1.5 (c and d), d close to c, cps/b >= 0.8\n";
+	}' "$1"
+}
+
+main
