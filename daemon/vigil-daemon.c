@@ -200,7 +200,8 @@ on_packet(const VigilQueuedPacket *packet, gpointer data)
 	held->received_us = packet->received_us;
 	held->deadline_us = packet->received_us + ATTRIBUTION_DEADLINE_US;
 	held->link.data = held;
-	if (!vigil_packet_parse(packet->payload, packet->len, &held->flow, &error)) {
+	if (!vigil_packet_parse_captured(packet->payload, packet->len, packet->packet_len,
+					 &held->flow, &error)) {
 		decide_malformed(daemon, packet, error);
 		held_packet_free(held);
 		return;

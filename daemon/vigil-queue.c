@@ -55,6 +55,9 @@ on_nfq_packet(struct nfq_q_handle *qh, struct nfgenmsg *msg, struct nfq_data *nf
 	packet.id = ntohl(hdr->packet_id);
 	packet.payload = payload;
 	packet.len = len > 0 ? (gsize)len : 0;
+	/* the legacy API hides NFQA_CAP_LEN: a copy that filled the range may be cut short,
+	 * so the IP header's own length is the one to trust */
+	packet.packet_len = packet.len >= COPY_RANGE ? G_MAXSIZE : packet.len;
 	packet.has_uid = nfq_get_uid(nfa, &packet.uid) != 0;
 	packet.mark = nfq_get_nfmark(nfa);
 	packet.received_us = g_get_monotonic_time();

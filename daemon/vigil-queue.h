@@ -9,7 +9,8 @@ G_BEGIN_DECLS
 typedef struct {
 	guint32 id;
 	const guint8 *payload; /* the IP packet's first bytes (headers) */
-	gsize len;
+	gsize len;             /* bytes in @payload */
+	gsize packet_len;      /* the whole packet's length; G_MAXSIZE when it was cut short */
 	gboolean has_uid;
 	guint32 uid;  /* the socket owner's uid (NFQA_UID) */
 	guint32 mark; /* the packet mark as it arrived */
