@@ -7,11 +7,16 @@
 
 #define GROUP "Daemon"
 
-G_DEFINE_QUARK(vigil-config-error-quark, vigil_config_error)
+/* written out: clang-format would put spaces into a G_DEFINE_QUARK name */
+GQuark
+vigil_config_error_quark(void)
+{
+	return g_quark_from_static_string("vigil-config-error-quark");
+}
 
 static const char *const known_keys[] = {
-	"QueueNumber", "DefaultAction", "FailMode", "PromptTimeout",
-	"LogLevel",    "FilterLoopback", "MarkMask", NULL,
+    "QueueNumber", "DefaultAction",  "FailMode", "PromptTimeout",
+    "LogLevel",    "FilterLoopback", "MarkMask", NULL,
 };
 
 void
@@ -34,10 +39,10 @@ vigil_fail_mode_to_string(VigilFailMode mode)
 
 static gboolean
 value_error(GError **error, const char *file_name, const char *key, const char *value,
-	    const char *expected)
+            const char *expected)
 {
 	g_set_error(error, VIGIL_CONFIG_ERROR, VIGIL_CONFIG_ERROR_VALUE,
-		    "%s: [" GROUP "] %s=%s: expected %s", file_name, key, value, expected);
+	            "%s: [" GROUP "] %s=%s: expected %s", file_name, key, value, expected);
 	return FALSE;
 }
 
@@ -69,9 +74,9 @@ parse_log_level(const char *text, GLogLevelFlags *level)
 		const char *name;
 		GLogLevelFlags level;
 	} levels[] = {
-		{"error", G_LOG_LEVEL_CRITICAL}, {"warning", G_LOG_LEVEL_WARNING},
-		{"notice", G_LOG_LEVEL_MESSAGE}, {"info", G_LOG_LEVEL_INFO},
-		{"debug", G_LOG_LEVEL_DEBUG},
+	    {"error", G_LOG_LEVEL_CRITICAL}, {"warning", G_LOG_LEVEL_WARNING},
+	    {"notice", G_LOG_LEVEL_MESSAGE}, {"info", G_LOG_LEVEL_INFO},
+	    {"debug", G_LOG_LEVEL_DEBUG},
 	};
 	for (gsize i = 0; i < G_N_ELEMENTS(levels); i++) {
 		if (g_ascii_strcasecmp(text, levels[i].name) == 0) {
@@ -84,7 +89,7 @@ parse_log_level(const char *text, GLogLevelFlags *level)
 
 static gboolean
 apply_key(VigilConfig *config, const char *key, const char *value, const char *file_name,
-	  GError **error)
+          GError **error)
 {
 	guint64 n;
 
@@ -113,7 +118,7 @@ apply_key(VigilConfig *config, const char *key, const char *value, const char *f
 	} else if (g_str_equal(key, "LogLevel")) {
 		if (!parse_log_level(value, &config->log_level))
 			return value_error(error, file_name, key, value,
-					   "error, warning, notice, info or debug");
+			                   "error, warning, notice, info or debug");
 	} else if (g_str_equal(key, "FilterLoopback")) {
 		if (g_str_equal(value, "true"))
 			config->filter_loopback = TRUE;
@@ -124,8 +129,9 @@ apply_key(VigilConfig *config, const char *key, const char *value, const char *f
 	} else if (g_str_equal(key, "MarkMask")) {
 		/* allow, deny and drop are 1, 2, 3 shifted into a contiguous run of bits */
 		if (!parse_uint(value, 0, G_MAXUINT32, &n) || !is_contiguous_mask(n, 2))
-			return value_error(error, file_name, key, value,
-					   "a 32-bit mask with at least two bits set, e.g. 0x00700000");
+			return value_error(
+			    error, file_name, key, value,
+			    "a 32-bit mask with at least two bits set, e.g. 0x00700000");
 		config->mark_mask = (guint32)n;
 	}
 	return TRUE;
@@ -141,15 +147,15 @@ vigil_config_parse(VigilConfig *config, const char *text, const char *file_name,
 
 	if (!g_key_file_load_from_data(kf, text, -1, G_KEY_FILE_NONE, &local_error)) {
 		g_set_error(error, VIGIL_CONFIG_ERROR, VIGIL_CONFIG_ERROR_PARSE, "%s: %s",
-			    file_name, local_error->message);
+		            file_name, local_error->message);
 		return FALSE;
 	}
 	groups = g_key_file_get_groups(kf, NULL);
 	for (gsize i = 0; groups[i] != NULL; i++) {
 		if (!g_str_equal(groups[i], GROUP)) {
 			g_set_error(error, VIGIL_CONFIG_ERROR, VIGIL_CONFIG_ERROR_UNKNOWN_KEY,
-				    "%s: unknown group [%s] (the only group is [" GROUP "])",
-				    file_name, groups[i]);
+			            "%s: unknown group [%s] (the only group is [" GROUP "])",
+			            file_name, groups[i]);
 			return FALSE;
 		}
 	}
@@ -162,7 +168,7 @@ vigil_config_parse(VigilConfig *config, const char *text, const char *file_name,
 
 		if (!g_strv_contains(known_keys, keys[i])) {
 			g_set_error(error, VIGIL_CONFIG_ERROR, VIGIL_CONFIG_ERROR_UNKNOWN_KEY,
-				    "%s: unknown key %s in [" GROUP "]", file_name, keys[i]);
+			            "%s: unknown key %s in [" GROUP "]", file_name, keys[i]);
 			return FALSE;
 		}
 		value = g_key_file_get_string(kf, GROUP, keys[i], NULL);

@@ -24,16 +24,16 @@ typedef struct {
 	guint16 queue_number;
 	VigilAction default_action; /* allow or deny */
 	VigilFailMode fail_mode;
-	guint prompt_timeout;   /* seconds */
+	guint prompt_timeout;     /* seconds */
 	GLogLevelFlags log_level; /* the most verbose level logged */
 	gboolean filter_loopback; /* also decide connections to lo */
-	guint32 mark_mask;      /* packet/conntrack mark bits Vigil owns */
+	guint32 mark_mask;        /* packet/conntrack mark bits Vigil owns */
 } VigilConfig;
 
 void vigil_config_init_defaults(VigilConfig *config);
 /* parses @text (the contents of @file_name, used in messages) on top of the defaults */
 gboolean vigil_config_parse(VigilConfig *config, const char *text, const char *file_name,
-			    GError **error);
+                            GError **error);
 /* reads @path; a missing file is not an error (defaults apply) */
 gboolean vigil_config_load(VigilConfig *config, const char *path, GError **error);
 

@@ -14,9 +14,9 @@
 /* a packet waits at most this long for its process to be found */
 #define ATTRIBUTION_DEADLINE_US (3 * G_USEC_PER_SEC)
 /* held packets beyond this are decided at once as "unknown process" */
-#define MAX_HELD_PACKETS 4096
-#define DEADLINE_TICK_MS 200
-#define EXPIRY_TICK_S 10
+#define MAX_HELD_PACKETS   4096
+#define DEADLINE_TICK_MS   200
+#define EXPIRY_TICK_S      10
 #define DECISION_RING_SIZE 4096
 
 typedef struct {
@@ -78,7 +78,7 @@ send_verdict(VigilDaemon *daemon, guint32 packet_id, guint32 arrived_mark, Vigil
 {
 	g_autoptr(GError) error = NULL;
 	guint32 mark = (arrived_mark & ~daemon->config.mark_mask) |
-		       vigil_netfilter_mark(&daemon->config, action);
+	               vigil_netfilter_mark(&daemon->config, action);
 
 	if (!vigil_queue_set_verdict(daemon->queue, packet_id, mark, &error))
 		g_warning("%s", error->message);
@@ -100,7 +100,7 @@ fill_decision_from_flow(VigilDecision *decision, const VigilFlow *flow, gint64 r
 /* removes @held from the held queue, sends the verdict, logs it, frees @held */
 static void
 finish_held(HeldPacket *held, VigilAction action, VigilReason reason, const VigilRule *rule,
-	    const VigilProcess *process)
+            const VigilProcess *process)
 {
 	VigilDaemon *daemon = held->daemon;
 	VigilDecision decision = {0};
@@ -152,7 +152,7 @@ decide(HeldPacket *held, const VigilProcess *process)
 	query.dport = held->flow.dport;
 
 	rule = vigil_ruleset_match(vigil_rule_store_get_ruleset(daemon->store), &query,
-				   g_get_real_time() / G_USEC_PER_SEC);
+	                           g_get_real_time() / G_USEC_PER_SEC);
 	if (rule != NULL)
 		finish_held(held, rule->action, VIGIL_REASON_RULE, rule, process);
 	else
@@ -183,7 +183,7 @@ decide_malformed(VigilDaemon *daemon, const VigilQueuedPacket *packet, const GEr
 {
 	/* the local stack does not build broken packets; a raw socket might. Not let out. */
 	g_warning("dropping malformed packet %u (%u bytes): %s", packet->id, (guint)packet->len,
-		  error->message);
+	          error->message);
 	send_verdict(daemon, packet->id, packet->mark, VIGIL_ACTION_DROP);
 }
 
@@ -201,7 +201,7 @@ on_packet(const VigilQueuedPacket *packet, gpointer data)
 	held->deadline_us = packet->received_us + ATTRIBUTION_DEADLINE_US;
 	held->link.data = held;
 	if (!vigil_packet_parse_captured(packet->payload, packet->len, packet->packet_len,
-					 &held->flow, &error)) {
+	                                 &held->flow, &error)) {
 		decide_malformed(daemon, packet, error);
 		held_packet_free(held);
 		return;
@@ -217,7 +217,7 @@ on_packet(const VigilQueuedPacket *packet, gpointer data)
 	}
 	held->cancellable = g_cancellable_new();
 	vigil_attributor_lookup_async(daemon->attributor, &held->flow, held->cancellable,
-				      on_attributed, held);
+	                              on_attributed, held);
 }
 
 /* a packet whose lookup still runs is freed by on_attributed; otherwise here */
@@ -262,7 +262,7 @@ on_expiry_tick(gpointer data)
 {
 	VigilDaemon *daemon = data;
 	guint n = vigil_ruleset_expire(vigil_rule_store_get_ruleset(daemon->store),
-				       g_get_real_time() / G_USEC_PER_SEC);
+	                               g_get_real_time() / G_USEC_PER_SEC);
 
 	if (n > 0)
 		g_info("%u rule(s) expired", n);
@@ -300,9 +300,9 @@ gboolean
 vigil_daemon_start(VigilDaemon *daemon, GError **error)
 {
 	/* bind first: once our rules are in, every queued packet has a reader */
-	daemon->queue = vigil_queue_new(daemon->config.queue_number,
-					daemon->config.fail_mode == VIGIL_FAIL_OPEN, on_packet,
-					daemon, error);
+	daemon->queue =
+	    vigil_queue_new(daemon->config.queue_number,
+	                    daemon->config.fail_mode == VIGIL_FAIL_OPEN, on_packet, daemon, error);
 	if (daemon->queue == NULL)
 		return FALSE;
 	if (!vigil_netfilter_install(daemon->netfilter, error)) {
@@ -313,11 +313,11 @@ vigil_daemon_start(VigilDaemon *daemon, GError **error)
 	daemon->deadline_source = g_timeout_add(DEADLINE_TICK_MS, on_deadline_tick, daemon);
 	daemon->expiry_source = g_timeout_add_seconds(EXPIRY_TICK_S, on_expiry_tick, daemon);
 	g_message("filtering: queue %u, %s backend, fail mode %s, default action %s, %u rule(s)",
-		  daemon->config.queue_number,
-		  vigil_backend_to_string(vigil_netfilter_get_backend(daemon->netfilter)),
-		  vigil_fail_mode_to_string(daemon->config.fail_mode),
-		  vigil_action_to_string(daemon->config.default_action),
-		  vigil_ruleset_size(vigil_rule_store_get_ruleset(daemon->store)));
+	          daemon->config.queue_number,
+	          vigil_backend_to_string(vigil_netfilter_get_backend(daemon->netfilter)),
+	          vigil_fail_mode_to_string(daemon->config.fail_mode),
+	          vigil_action_to_string(daemon->config.default_action),
+	          vigil_ruleset_size(vigil_rule_store_get_ruleset(daemon->store)));
 	return TRUE;
 }
 

@@ -17,7 +17,7 @@ typedef struct _VigilDaemon VigilDaemon;
 
 /* loads the rules; nothing is installed yet */
 VigilDaemon *vigil_daemon_new(const VigilConfig *config, const VigilDaemonPaths *paths,
-			      GError **error);
+                              GError **error);
 void vigil_daemon_free(VigilDaemon *daemon);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilDaemon, vigil_daemon_free)
 

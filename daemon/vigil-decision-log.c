@@ -56,17 +56,18 @@ vigil_decision_format(const VigilDecision *d)
 	GString *s = g_string_new(NULL);
 
 	g_string_append_printf(s, "%s program=%s pid=%u user=%s(%u) dst=%s",
-			       vigil_action_to_string(d->verdict),
-			       d->program != NULL ? d->program : "unknown", d->pid,
-			       d->user_name != NULL ? d->user_name : "?", d->uid,
-			       vigil_address_to_string(d->family, &d->dst, addr, sizeof addr));
+	                       vigil_action_to_string(d->verdict),
+	                       d->program != NULL ? d->program : "unknown", d->pid,
+	                       d->user_name != NULL ? d->user_name : "?", d->uid,
+	                       vigil_address_to_string(d->family, &d->dst, addr, sizeof addr));
 	if (d->hostname != NULL)
 		g_string_append_printf(s, " host=%s", d->hostname);
 	if (d->protocol == IPPROTO_ICMP || d->protocol == IPPROTO_ICMPV6)
 		g_string_append_printf(s, " icmp-type=%u", d->icmp_type);
 	else
 		g_string_append_printf(s, " port=%u", d->dport);
-	g_string_append_printf(s, " proto=%s", vigil_protocol_name(d->protocol, proto, sizeof proto));
+	g_string_append_printf(s, " proto=%s",
+	                       vigil_protocol_name(d->protocol, proto, sizeof proto));
 	if (d->reason == VIGIL_REASON_RULE)
 		g_string_append_printf(s, " rule=%" G_GUINT64_FORMAT, d->rule_id);
 	else
@@ -91,7 +92,7 @@ vigil_decision_log_new(guint ring_size)
 	log->ring_size = MAX(ring_size, 1);
 	log->ring = g_new0(VigilDecision, log->ring_size);
 	log->programs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					      (GDestroyNotify)program_entry_free);
+	                                      (GDestroyNotify)program_entry_free);
 	return log;
 }
 
@@ -144,15 +145,15 @@ write_log_line(const VigilDecision *d)
 	char addr[INET6_ADDRSTRLEN];
 	/* structured fields let `journalctl VIGIL_VERDICT=deny` filter */
 	const GLogField fields[] = {
-		{"MESSAGE", line, -1},
-		{"PRIORITY", "6", -1},
-		{"GLIB_DOMAIN", G_LOG_DOMAIN, -1},
-		{"VIGIL_VERDICT", vigil_action_to_string(d->verdict), -1},
-		{"VIGIL_PROGRAM", d->program != NULL ? d->program : "unknown", -1},
-		{"VIGIL_PID", pid, -1},
-		{"VIGIL_DESTINATION", vigil_address_to_string(d->family, &d->dst, addr, sizeof addr),
-		 -1},
-		{"VIGIL_RULE", rule, -1},
+	    {"MESSAGE", line, -1},
+	    {"PRIORITY", "6", -1},
+	    {"GLIB_DOMAIN", G_LOG_DOMAIN, -1},
+	    {"VIGIL_VERDICT", vigil_action_to_string(d->verdict), -1},
+	    {"VIGIL_PROGRAM", d->program != NULL ? d->program : "unknown", -1},
+	    {"VIGIL_PID", pid, -1},
+	    {"VIGIL_DESTINATION", vigil_address_to_string(d->family, &d->dst, addr, sizeof addr),
+	     -1},
+	    {"VIGIL_RULE", rule, -1},
 	};
 
 	g_log_structured_array(G_LOG_LEVEL_INFO, fields, G_N_ELEMENTS(fields));

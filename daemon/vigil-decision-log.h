@@ -28,7 +28,7 @@ typedef struct {
 	VigilAddress dst;
 	guint16 dport;
 	guint8 icmp_type;
-	char *hostname; /* or NULL */
+	char *hostname;   /* or NULL */
 	gint64 queued_us; /* time from the queue to the verdict */
 } VigilDecision;
 

@@ -21,8 +21,8 @@ struct _VigilNetfilter {
 
 /* the protocols Vigil decides; the rest never reach the queue */
 static const char *const queued_protocols_v4[] = {"tcp", "udp", "udplite", "sctp", "icmp", NULL};
-static const char *const queued_protocols_v6[] = {"tcp", "udp", "udplite", "sctp", "ipv6-icmp",
-						  NULL};
+static const char *const queued_protocols_v6[] = {"tcp",  "udp",       "udplite",
+                                                  "sctp", "ipv6-icmp", NULL};
 
 guint32
 vigil_netfilter_mark(const VigilConfig *config, VigilAction action)
@@ -63,26 +63,29 @@ vigil_netfilter_iptables_script(const VigilConfig *config, gboolean ipv6)
 	/* declaring our chain in --noflush mode empties it: a restart never duplicates */
 	g_string_append(s, ":" VIGIL_IPTABLES_CHAIN " - [0:0]\n");
 	g_string_append_printf(s,
-			       "-A " VIGIL_IPTABLES_CHAIN " -m mark ! --mark 0x0/0x%x"
-			       " -j CONNMARK --save-mark --mask 0x%x\n",
-			       mask, mask);
-	g_string_append_printf(s, "-A " VIGIL_IPTABLES_CHAIN " -m connmark --mark 0x%x/0x%x -j RETURN\n",
-			       vigil_netfilter_mark(config, VIGIL_ACTION_ALLOW), mask);
+	                       "-A " VIGIL_IPTABLES_CHAIN " -m mark ! --mark 0x0/0x%x"
+	                       " -j CONNMARK --save-mark --mask 0x%x\n",
+	                       mask, mask);
+	g_string_append_printf(
+	    s, "-A " VIGIL_IPTABLES_CHAIN " -m connmark --mark 0x%x/0x%x -j RETURN\n",
+	    vigil_netfilter_mark(config, VIGIL_ACTION_ALLOW), mask);
 	g_string_append_printf(s,
-			       "-A " VIGIL_IPTABLES_CHAIN " -p tcp -m connmark --mark 0x%x/0x%x"
-			       " -j REJECT --reject-with tcp-reset\n",
-			       vigil_netfilter_mark(config, VIGIL_ACTION_DENY), mask);
+	                       "-A " VIGIL_IPTABLES_CHAIN " -p tcp -m connmark --mark 0x%x/0x%x"
+	                       " -j REJECT --reject-with tcp-reset\n",
+	                       vigil_netfilter_mark(config, VIGIL_ACTION_DENY), mask);
 	g_string_append_printf(s,
-			       "-A " VIGIL_IPTABLES_CHAIN " -m connmark --mark 0x%x/0x%x"
-			       " -j REJECT --reject-with %s\n",
-			       vigil_netfilter_mark(config, VIGIL_ACTION_DENY), mask, unreachable);
-	g_string_append_printf(s, "-A " VIGIL_IPTABLES_CHAIN " -m connmark --mark 0x%x/0x%x -j DROP\n",
-			       vigil_netfilter_mark(config, VIGIL_ACTION_DROP), mask);
+	                       "-A " VIGIL_IPTABLES_CHAIN " -m connmark --mark 0x%x/0x%x"
+	                       " -j REJECT --reject-with %s\n",
+	                       vigil_netfilter_mark(config, VIGIL_ACTION_DENY), mask, unreachable);
+	g_string_append_printf(s,
+	                       "-A " VIGIL_IPTABLES_CHAIN " -m connmark --mark 0x%x/0x%x -j DROP\n",
+	                       vigil_netfilter_mark(config, VIGIL_ACTION_DROP), mask);
 	for (gsize i = 0; protocols[i] != NULL; i++)
 		g_string_append_printf(s,
-				       "-A " VIGIL_IPTABLES_CHAIN " %s-p %s -m conntrack --ctstate NEW"
-				       " -j NFQUEUE --queue-num %u%s\n",
-				       loopback, protocols[i], config->queue_number, bypass);
+		                       "-A " VIGIL_IPTABLES_CHAIN
+		                       " %s-p %s -m conntrack --ctstate NEW"
+		                       " -j NFQUEUE --queue-num %u%s\n",
+		                       loopback, protocols[i], config->queue_number, bypass);
 	g_string_append(s, "COMMIT\n");
 	return g_string_free(s, FALSE);
 }
@@ -96,30 +99,31 @@ vigil_netfilter_nft_script(const VigilConfig *config)
 
 	/* create-then-delete makes the replacement atomic whether or not the table exists */
 	g_string_append(s, "table inet " VIGIL_NFT_TABLE " {}\n"
-			   "delete table inet " VIGIL_NFT_TABLE "\n"
-			   "table inet " VIGIL_NFT_TABLE " {\n"
-			   "\tchain output {\n"
-			   "\t\ttype filter hook output priority filter - 5; policy accept;\n");
+	                   "delete table inet " VIGIL_NFT_TABLE "\n"
+	                   "table inet " VIGIL_NFT_TABLE " {\n"
+	                   "\tchain output {\n"
+	                   "\t\ttype filter hook output priority filter - 5; policy accept;\n");
 	for (gsize i = 0; i < G_N_ELEMENTS(actions); i++) {
 		guint32 mark = vigil_netfilter_mark(config, actions[i]);
-		g_string_append_printf(s,
-				       "\t\tmeta mark & 0x%x == 0x%x ct mark set ct mark & 0x%x | 0x%x\n",
-				       mask, mark, ~mask, mark);
+		g_string_append_printf(
+		    s, "\t\tmeta mark & 0x%x == 0x%x ct mark set ct mark & 0x%x | 0x%x\n", mask,
+		    mark, ~mask, mark);
 	}
 	g_string_append_printf(s, "\t\tct mark & 0x%x == 0x%x accept\n", mask,
-			       vigil_netfilter_mark(config, VIGIL_ACTION_ALLOW));
-	g_string_append_printf(s, "\t\tmeta l4proto tcp ct mark & 0x%x == 0x%x reject with tcp reset\n",
-			       mask, vigil_netfilter_mark(config, VIGIL_ACTION_DENY));
+	                       vigil_netfilter_mark(config, VIGIL_ACTION_ALLOW));
+	g_string_append_printf(
+	    s, "\t\tmeta l4proto tcp ct mark & 0x%x == 0x%x reject with tcp reset\n", mask,
+	    vigil_netfilter_mark(config, VIGIL_ACTION_DENY));
 	g_string_append_printf(s, "\t\tct mark & 0x%x == 0x%x reject\n", mask,
-			       vigil_netfilter_mark(config, VIGIL_ACTION_DENY));
+	                       vigil_netfilter_mark(config, VIGIL_ACTION_DENY));
 	g_string_append_printf(s, "\t\tct mark & 0x%x == 0x%x drop\n", mask,
-			       vigil_netfilter_mark(config, VIGIL_ACTION_DROP));
+	                       vigil_netfilter_mark(config, VIGIL_ACTION_DROP));
 	g_string_append_printf(s,
-			       "\t\t%smeta l4proto { tcp, udp, udplite, sctp, icmp, ipv6-icmp }"
-			       " ct state new queue num %u%s\n",
-			       config->filter_loopback ? "" : "oifname != \"lo\" ",
-			       config->queue_number,
-			       config->fail_mode == VIGIL_FAIL_OPEN ? " bypass" : "");
+	                       "\t\t%smeta l4proto { tcp, udp, udplite, sctp, icmp, ipv6-icmp }"
+	                       " ct state new queue num %u%s\n",
+	                       config->filter_loopback ? "" : "oifname != \"lo\" ",
+	                       config->queue_number,
+	                       config->fail_mode == VIGIL_FAIL_OPEN ? " bypass" : "");
 	g_string_append(s, "\t}\n}\n");
 	return g_string_free(s, FALSE);
 }
@@ -142,7 +146,7 @@ run_tool(const char *const *argv, const char *input, GError **error)
 	if (!g_subprocess_get_successful(proc)) {
 		g_autofree char *cmd = g_strjoinv(" ", (char **)argv);
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s failed: %s", cmd,
-			    err_text != NULL ? g_strstrip(err_text) : "");
+		            err_text != NULL ? g_strstrip(err_text) : "");
 		return FALSE;
 	}
 	return TRUE;
@@ -172,8 +176,8 @@ iptables_tool(gboolean ipv6)
 static gboolean
 iptables_has_jump(gboolean ipv6)
 {
-	const char *argv[] = {iptables_tool(ipv6), "-w", "-C", "OUTPUT", "-j", VIGIL_IPTABLES_CHAIN,
-			      NULL};
+	const char *argv[] = {iptables_tool(ipv6),  "-w", "-C", "OUTPUT", "-j",
+	                      VIGIL_IPTABLES_CHAIN, NULL};
 	return run_tool(argv, NULL, NULL);
 }
 
@@ -198,8 +202,8 @@ iptables_install_family(const VigilConfig *config, gboolean ipv6, GError **error
 	g_autofree char *script = vigil_netfilter_iptables_script(config, ipv6);
 	g_autofree char *restore = g_strdup_printf("%s-restore", iptables_tool(ipv6));
 	const char *restore_argv[] = {restore, "-w", "--noflush", NULL};
-	const char *jump_argv[] = {iptables_tool(ipv6), "-w", "-I", "OUTPUT", "1", "-j",
-				   VIGIL_IPTABLES_CHAIN, NULL};
+	const char *jump_argv[] = {iptables_tool(ipv6),  "-w", "-I", "OUTPUT", "1", "-j",
+	                           VIGIL_IPTABLES_CHAIN, NULL};
 
 	if (!run_tool(restore_argv, script, error))
 		return FALSE;

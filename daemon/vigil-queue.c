@@ -18,10 +18,10 @@
 /* headers only: IPv6 extension headers and a transport header fit comfortably */
 #define COPY_RANGE 256
 /* a burst of new connections waits in the kernel rather than being bypassed or dropped */
-#define QUEUE_MAXLEN 8192
+#define QUEUE_MAXLEN      8192
 #define RECV_BUFFER_BYTES (8 * 1024 * 1024)
 /* at most this many messages per wakeup, so timers and D-Bus get their turn */
-#define MAX_BATCH 256
+#define MAX_BATCH               256
 #define KERNEL_STATS_INTERVAL_S 5
 
 struct _VigilQueue {
@@ -86,7 +86,7 @@ on_queue_readable(int fd, GIOCondition condition, gpointer data)
 				continue;
 			}
 			g_warning("reading netfilter queue %u: %s", queue->number,
-				  g_strerror(errno));
+			          g_strerror(errno));
 			break;
 		}
 		nfq_handle_packet(queue->handle, (char *)queue->buffer, (int)n);
@@ -109,7 +109,7 @@ read_kernel_stats(VigilQueue *queue)
 		guint64 qdropped, udropped;
 
 		if (sscanf(lines[i], "%u %u %u %u %u %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT,
-			   &number, &portid, &total, &mode, &range, &qdropped, &udropped) == 7 &&
+		           &number, &portid, &total, &mode, &range, &qdropped, &udropped) == 7 &&
 		    number == queue->number) {
 			queue->stats.queue_dropped = qdropped;
 			queue->stats.user_dropped = udropped;
@@ -126,11 +126,12 @@ on_stats_timer(gpointer data)
 	if (queue->stats.enobufs != queue->logged_enobufs ||
 	    queue->stats.queue_dropped != queue->logged_queue_dropped ||
 	    queue->stats.user_dropped != queue->logged_user_dropped) {
-		g_warning("queue %u overrun: %" G_GUINT64_FORMAT " receive-buffer overruns, %" G_GUINT64_FORMAT
-			  " packets dropped by the kernel (queue full), %" G_GUINT64_FORMAT
-			  " undeliverable",
-			  queue->number, queue->stats.enobufs, queue->stats.queue_dropped,
-			  queue->stats.user_dropped);
+		g_warning("queue %u overrun: %" G_GUINT64_FORMAT
+		          " receive-buffer overruns, %" G_GUINT64_FORMAT
+		          " packets dropped by the kernel (queue full), %" G_GUINT64_FORMAT
+		          " undeliverable",
+		          queue->number, queue->stats.enobufs, queue->stats.queue_dropped,
+		          queue->stats.user_dropped);
 		queue->logged_enobufs = queue->stats.enobufs;
 		queue->logged_queue_dropped = queue->stats.queue_dropped;
 		queue->logged_user_dropped = queue->stats.user_dropped;
@@ -144,9 +145,9 @@ queue_fail(GError **error, const char *what, guint16 number)
 	int saved = errno;
 
 	g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved),
-		    "netfilter queue %u: %s: %s (is another program bound to this queue? is "
-		    "vigild running as root?)",
-		    number, what, g_strerror(saved));
+	            "netfilter queue %u: %s: %s (is another program bound to this queue? is "
+	            "vigild running as root?)",
+	            number, what, g_strerror(saved));
 	return FALSE;
 }
 
@@ -175,7 +176,7 @@ queue_open(VigilQueue *queue, gboolean fail_open, GError **error)
 
 VigilQueue *
 vigil_queue_new(guint16 queue_number, gboolean fail_open, VigilQueueFunc func, gpointer user_data,
-		GError **error)
+                GError **error)
 {
 	VigilQueue *queue = g_new0(VigilQueue, 1);
 
@@ -188,8 +189,7 @@ vigil_queue_new(guint16 queue_number, gboolean fail_open, VigilQueueFunc func, g
 		return NULL;
 	}
 	queue->fd_source = g_unix_fd_add(queue->fd, G_IO_IN, on_queue_readable, queue);
-	queue->stats_source =
-		g_timeout_add_seconds(KERNEL_STATS_INTERVAL_S, on_stats_timer, queue);
+	queue->stats_source = g_timeout_add_seconds(KERNEL_STATS_INTERVAL_S, on_stats_timer, queue);
 	return queue;
 }
 
@@ -213,7 +213,7 @@ vigil_queue_set_verdict(VigilQueue *queue, guint32 id, guint32 mark, GError **er
 	if (nfq_set_verdict2(queue->qhandle, id, NF_REPEAT, mark, 0, NULL) < 0) {
 		int saved = errno;
 		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved),
-			    "verdict for packet %u: %s", id, g_strerror(saved));
+		            "verdict for packet %u: %s", id, g_strerror(saved));
 		return FALSE;
 	}
 	queue->stats.verdicts++;

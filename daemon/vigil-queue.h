@@ -12,8 +12,8 @@ typedef struct {
 	gsize len;             /* bytes in @payload */
 	gsize packet_len;      /* the whole packet's length; G_MAXSIZE when it was cut short */
 	gboolean has_uid;
-	guint32 uid;  /* the socket owner's uid (NFQA_UID) */
-	guint32 mark; /* the packet mark as it arrived */
+	guint32 uid;        /* the socket owner's uid (NFQA_UID) */
+	guint32 mark;       /* the packet mark as it arrived */
 	gint64 received_us; /* g_get_monotonic_time() when read */
 } VigilQueuedPacket;
 
@@ -34,7 +34,7 @@ typedef struct _VigilQueue VigilQueue;
  * With @fail_open the kernel accepts packets when the queue is full (FailMode=open).
  */
 VigilQueue *vigil_queue_new(guint16 queue_number, gboolean fail_open, VigilQueueFunc func,
-			    gpointer user_data, GError **error);
+                            gpointer user_data, GError **error);
 void vigil_queue_free(VigilQueue *queue);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilQueue, vigil_queue_free)
 

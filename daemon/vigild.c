@@ -60,8 +60,8 @@ log_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpoint
 
 	if (!level_enabled(level))
 		return G_LOG_WRITER_HANDLED;
-	if (!log_to_stderr && g_log_writer_journald(level, fields, n_fields, data) ==
-				      G_LOG_WRITER_HANDLED)
+	if (!log_to_stderr &&
+	    g_log_writer_journald(level, fields, n_fields, data) == G_LOG_WRITER_HANDLED)
 		return G_LOG_WRITER_HANDLED;
 	message = find_field(fields, n_fields, "MESSAGE");
 	domain = find_field(fields, n_fields, "GLIB_DOMAIN");
@@ -69,7 +69,7 @@ log_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpoint
 		g_autoptr(GDateTime) now = g_date_time_new_now_local();
 		g_autofree char *stamp = g_date_time_format(now, "%H:%M:%S.%f");
 		fprintf(stderr, "%.12s %s: %s\n", stamp, domain != NULL ? domain : "vigild",
-			message != NULL ? message : "");
+		        message != NULL ? message : "");
 		fflush(stderr);
 	} else {
 		syslog(syslog_priority(level), "%s", message != NULL ? message : "");
@@ -95,18 +95,18 @@ static gboolean
 parse_options(int *argc, char ***argv, Options *options)
 {
 	const GOptionEntry entries[] = {
-		{"config", 'c', 0, G_OPTION_ARG_FILENAME, &options->config_path,
-		 "Configuration file (default " VIGIL_SYSCONFDIR "/vigild.conf)", "FILE"},
-		{"rules-dir", 'r', 0, G_OPTION_ARG_FILENAME, &options->rules_dir,
-		 "Directory of system *.rules files (default " VIGIL_SYSCONFDIR "/rules.d)", "DIR"},
-		{"learned-rules", 'l', 0, G_OPTION_ARG_FILENAME, &options->learned_path,
-		 "File of learned rules (default " VIGIL_STATEDIR "/rules)", "FILE"},
-		{"foreground", 'f', 0, G_OPTION_ARG_NONE, &options->foreground,
-		 "Log to standard error instead of the journal/syslog", NULL},
-		{"debug", 'd', 0, G_OPTION_ARG_NONE, &options->debug,
-		 "Log debug messages (implies --foreground)", NULL},
-		{"version", 'V', 0, G_OPTION_ARG_NONE, &options->version, "Print the version", NULL},
-		{NULL},
+	    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &options->config_path,
+	     "Configuration file (default " VIGIL_SYSCONFDIR "/vigild.conf)", "FILE"},
+	    {"rules-dir", 'r', 0, G_OPTION_ARG_FILENAME, &options->rules_dir,
+	     "Directory of system *.rules files (default " VIGIL_SYSCONFDIR "/rules.d)", "DIR"},
+	    {"learned-rules", 'l', 0, G_OPTION_ARG_FILENAME, &options->learned_path,
+	     "File of learned rules (default " VIGIL_STATEDIR "/rules)", "FILE"},
+	    {"foreground", 'f', 0, G_OPTION_ARG_NONE, &options->foreground,
+	     "Log to standard error instead of the journal/syslog", NULL},
+	    {"debug", 'd', 0, G_OPTION_ARG_NONE, &options->debug,
+	     "Log debug messages (implies --foreground)", NULL},
+	    {"version", 'V', 0, G_OPTION_ARG_NONE, &options->version, "Print the version", NULL},
+	    {NULL},
 	};
 	g_autoptr(GOptionContext) context = g_option_context_new(NULL);
 	g_autoptr(GError) error = NULL;

@@ -22,8 +22,8 @@ test_all_keys(void)
 	VigilConfig config;
 	g_autoptr(GError) error = NULL;
 	const char *text = "# a comment\n[Daemon]\nQueueNumber=7\nDefaultAction=deny\n"
-			   "FailMode=closed\nPromptTimeout=12\nLogLevel=debug\n"
-			   "FilterLoopback=true\nMarkMask=0x00030000\n";
+	                   "FailMode=closed\nPromptTimeout=12\nLogLevel=debug\n"
+	                   "FilterLoopback=true\nMarkMask=0x00030000\n";
 
 	vigil_config_init_defaults(&config);
 	g_assert_true(vigil_config_parse(&config, text, "test.conf", &error));
@@ -46,21 +46,21 @@ test_bad_values(void)
 		int code;
 		const char *needle;
 	} cases[] = {
-		{"[Daemon]\nQueueNumber=65536\n", VIGIL_CONFIG_ERROR_VALUE, "QueueNumber"},
-		{"[Daemon]\nQueueNumber=-1\n", VIGIL_CONFIG_ERROR_VALUE, "QueueNumber"},
-		{"[Daemon]\nQueueNumber=1x\n", VIGIL_CONFIG_ERROR_VALUE, "QueueNumber"},
-		{"[Daemon]\nDefaultAction=maybe\n", VIGIL_CONFIG_ERROR_VALUE, "DefaultAction"},
-		{"[Daemon]\nDefaultAction=drop\n", VIGIL_CONFIG_ERROR_VALUE, "DefaultAction"},
-		{"[Daemon]\nFailMode=ajar\n", VIGIL_CONFIG_ERROR_VALUE, "FailMode"},
-		{"[Daemon]\nPromptTimeout=0\n", VIGIL_CONFIG_ERROR_VALUE, "PromptTimeout"},
-		{"[Daemon]\nLogLevel=loud\n", VIGIL_CONFIG_ERROR_VALUE, "LogLevel"},
-		{"[Daemon]\nFilterLoopback=yes\n", VIGIL_CONFIG_ERROR_VALUE, "FilterLoopback"},
-		{"[Daemon]\nMarkMask=0x5\n", VIGIL_CONFIG_ERROR_VALUE, "MarkMask"},
-		{"[Daemon]\nMarkMask=0x1\n", VIGIL_CONFIG_ERROR_VALUE, "MarkMask"},
-		{"[Daemon]\nQueueNumbr=1\n", VIGIL_CONFIG_ERROR_UNKNOWN_KEY, "QueueNumbr"},
-		{"[Deamon]\nQueueNumber=1\n", VIGIL_CONFIG_ERROR_UNKNOWN_KEY, "Deamon"},
-		{"QueueNumber=1\n", VIGIL_CONFIG_ERROR_PARSE, "bad.conf"},
-		{"\x01\x02\x03", VIGIL_CONFIG_ERROR_PARSE, "bad.conf"},
+	    {"[Daemon]\nQueueNumber=65536\n", VIGIL_CONFIG_ERROR_VALUE, "QueueNumber"},
+	    {"[Daemon]\nQueueNumber=-1\n", VIGIL_CONFIG_ERROR_VALUE, "QueueNumber"},
+	    {"[Daemon]\nQueueNumber=1x\n", VIGIL_CONFIG_ERROR_VALUE, "QueueNumber"},
+	    {"[Daemon]\nDefaultAction=maybe\n", VIGIL_CONFIG_ERROR_VALUE, "DefaultAction"},
+	    {"[Daemon]\nDefaultAction=drop\n", VIGIL_CONFIG_ERROR_VALUE, "DefaultAction"},
+	    {"[Daemon]\nFailMode=ajar\n", VIGIL_CONFIG_ERROR_VALUE, "FailMode"},
+	    {"[Daemon]\nPromptTimeout=0\n", VIGIL_CONFIG_ERROR_VALUE, "PromptTimeout"},
+	    {"[Daemon]\nLogLevel=loud\n", VIGIL_CONFIG_ERROR_VALUE, "LogLevel"},
+	    {"[Daemon]\nFilterLoopback=yes\n", VIGIL_CONFIG_ERROR_VALUE, "FilterLoopback"},
+	    {"[Daemon]\nMarkMask=0x5\n", VIGIL_CONFIG_ERROR_VALUE, "MarkMask"},
+	    {"[Daemon]\nMarkMask=0x1\n", VIGIL_CONFIG_ERROR_VALUE, "MarkMask"},
+	    {"[Daemon]\nQueueNumbr=1\n", VIGIL_CONFIG_ERROR_UNKNOWN_KEY, "QueueNumbr"},
+	    {"[Deamon]\nQueueNumber=1\n", VIGIL_CONFIG_ERROR_UNKNOWN_KEY, "Deamon"},
+	    {"QueueNumber=1\n", VIGIL_CONFIG_ERROR_PARSE, "bad.conf"},
+	    {"\x01\x02\x03", VIGIL_CONFIG_ERROR_PARSE, "bad.conf"},
 	};
 
 	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
