@@ -8,10 +8,10 @@ G_BEGIN_DECLS
 /* what a rule is matched against: one connection and the process that made it */
 typedef struct {
 	guint32 uid;
-	const char *program;     /* exe path, or NULL when the process is unknown */
-	const char *sha256;      /* NULL when unknown */
-	const char *cmdline;     /* space-joined argv, or NULL */
-	const char *app_id;      /* or NULL */
+	const char *program; /* exe path, or NULL when the process is unknown */
+	const char *sha256;  /* NULL when unknown */
+	const char *cmdline; /* space-joined argv, or NULL */
+	const char *app_id;  /* or NULL */
 	int family;
 	VigilAddress dst;
 	const char *const *hostnames; /* NULL-terminated names known for dst, or NULL */
@@ -25,7 +25,10 @@ VigilRuleset *vigil_ruleset_new(void);
 void vigil_ruleset_free(VigilRuleset *set);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilRuleset, vigil_ruleset_free)
 
-/* takes a reference; assigns the next id when rule->id is 0; FALSE if the id is taken */
+/*
+ * Takes a reference; FALSE if the id is taken. When rule->id is 0 it assigns the next
+ * id below VIGIL_RULE_ID_SYSTEM_BASE (ids are never reused within one set's life).
+ */
 gboolean vigil_ruleset_add(VigilRuleset *set, VigilRule *rule);
 /* drops the rule with @id; FALSE when there is none */
 gboolean vigil_ruleset_remove(VigilRuleset *set, guint64 id);
@@ -37,16 +40,33 @@ void vigil_ruleset_clear(VigilRuleset *set);
 
 /*
  * The rule that decides @query at unix time @now, by the precedence documented in
- * README.md (most specific wins; at equal specificity deny/drop beat allow), or NULL.
- * Disabled and expired rules never match. Counts the hit on the returned rule.
+ * docs/rules.md (most specific wins; at equal specificity deny beats drop beats allow;
+ * then the lowest id), or NULL. Disabled and expired rules never match. Counts the hit
+ * on the returned rule (hits, last_hit = @now).
  * Cost: hash lookups by program and destination, not a scan of all rules.
+ * The matching fields of a rule must not change while it is in a set: remove it, change
+ * it, add it again (enabled and the state fields may change in place).
  */
 VigilRule *vigil_ruleset_match(VigilRuleset *set, const VigilMatchQuery *query, gint64 now);
 
 /* removes rules whose UNTIL time has passed; returns how many */
 guint vigil_ruleset_expire(VigilRuleset *set, gint64 now);
 
-/* the specificity of a rule as a comparable number (exposed for tests and docs) */
+/* removes the "until-quit" rules bound to process @pid, which has exited; returns how many */
+guint vigil_ruleset_expire_process(VigilRuleset *set, guint32 pid);
+
+/*
+ * The specificity of a rule as a comparable number (exposed for tests and docs): of two
+ * rules that both match a connection, the one with the higher number wins. The order,
+ * most significant first (see docs/rules.md): program, destination, port, protocol,
+ * user, and in the lowest bits the action (deny > drop > allow).
+ */
 guint64 vigil_rule_specificity(const VigilRule *rule);
+
+/*
+ * Test-only: how many candidate rules the last vigil_ruleset_match() examined, to show
+ * that a lookup among many rules looks at a few, not all.
+ */
+guint vigil_ruleset_get_examined(VigilRuleset *set);
 
 G_END_DECLS
