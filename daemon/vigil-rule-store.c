@@ -1,2 +1,843 @@
-/* vigil-rule-store.c: placeholder until written */
+/* vigil-rule-store.c: rules on disk: the system rules.d directory and the learned rules file */
+#define G_LOG_DOMAIN "vigil-rule-store"
 #include "config.h"
+
+#include "vigil-rule-store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* far above any real rules file (10,000 rules are about 1 MiB); bounds what a bad file costs */
+#define MAX_FILE_SIZE (32 * 1024 * 1024)
+#define DEBOUNCE_MS   200
+
+#define LEARNED_HEADER                                                                             \
+	"# Vigil learned rules, written by vigild: one rule per line, see docs/rules.md.\n"        \
+	"# vigild rewrites this file when rules change; lines it cannot read are dropped.\n"
+
+struct _VigilRuleStore {
+	char *system_dir;
+	char *learned_path;
+	VigilUserResolver resolve_user;
+	VigilRuleset *set;
+
+	/* system rules by file name: what each file contributed at its last good read */
+	GHashTable *system_files; /* name -> GPtrArray of VigilRule* */
+	/* every loaded rule by a key that survives reloads, to keep its id and hits */
+	GHashTable *system_keys;  /* "name\ntext\nN" -> VigilRule* */
+	GHashTable *learned_keys; /* "text\nN" -> VigilRule*, for lines that had no id */
+	guint64 next_system_id;
+	char *learned_text; /* the learned file as last read or written */
+
+	GFileMonitor *system_monitor;
+	GFileMonitor *learned_monitor;
+	guint debounce_id;
+	gboolean system_dirty;
+	gboolean learned_dirty;
+	GCallback changed;
+	gpointer changed_data;
+};
+
+/* ---- problems and text ---- */
+
+void
+vigil_load_problem_free(VigilLoadProblem *problem)
+{
+	if (problem == NULL)
+		return;
+	g_free(problem->file);
+	g_free(problem->message);
+	g_free(problem);
+}
+
+static void
+add_problem(GPtrArray *problems, const char *file, guint line, const char *message)
+{
+	VigilLoadProblem *problem;
+
+	if (problems == NULL)
+		return;
+	problem = g_new0(VigilLoadProblem, 1);
+	problem->file = g_strdup(file);
+	problem->line = line;
+	problem->message = g_strdup(message);
+	g_ptr_array_add(problems, problem);
+}
+
+static void
+clear_state(VigilRule *rule)
+{
+	rule->id = 0;
+	rule->hits = 0;
+	rule->last_hit = 0;
+}
+
+GPtrArray *
+vigil_rules_parse_text(const char *text, const char *file_name, gboolean system,
+                       VigilUserResolver resolve_user, GPtrArray *problems)
+{
+	g_autoptr(GPtrArray) rules =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)vigil_rule_unref);
+	g_auto(GStrv) lines = NULL;
+
+	g_return_val_if_fail(text != NULL && file_name != NULL, NULL);
+
+	lines = g_strsplit(text, "\n", -1);
+	for (guint i = 0; lines[i] != NULL; i++) {
+		g_autoptr(GError) error = NULL;
+		VigilRule *rule = vigil_rule_parse_line(lines[i], resolve_user, &error);
+
+		if (error != NULL) {
+			add_problem(problems, file_name, i + 1, error->message);
+			continue;
+		}
+		if (rule == NULL)
+			continue;
+		rule->origin = g_strdup_printf("%s:%u", file_name, i + 1);
+		rule->system = system;
+		if (system)
+			clear_state(rule);
+		g_ptr_array_add(rules, rule);
+	}
+	return g_steal_pointer(&rules);
+}
+
+char *
+vigil_rules_format_text(GPtrArray *rules, gboolean with_state)
+{
+	GString *out = g_string_new(NULL);
+
+	for (guint i = 0; rules != NULL && i < rules->len; i++) {
+		g_autofree char *line =
+		    vigil_rule_to_string(g_ptr_array_index(rules, i), with_state);
+
+		g_string_append(out, line);
+		g_string_append_c(out, '\n');
+	}
+	return g_string_free(out, FALSE);
+}
+
+/* ---- files ---- */
+
+static gboolean
+fsync_directory(const char *path, GError **error)
+{
+	g_autofree char *dir = g_path_get_dirname(path);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int saved_errno;
+
+	if (fd < 0 || fsync(fd) < 0) {
+		saved_errno = errno;
+		if (fd >= 0)
+			close(fd);
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved_errno),
+		            "cannot sync directory %s: %s", dir, g_strerror(saved_errno));
+		return FALSE;
+	}
+	close(fd);
+	return TRUE;
+}
+
+gboolean
+vigil_write_file_atomically(const char *path, const char *contents, GError **error)
+{
+	g_return_val_if_fail(path != NULL && contents != NULL, FALSE);
+
+	/* temp file beside @path, fsync, rename: a crash leaves the old file or the new one */
+	if (!g_file_set_contents_full(path, contents, -1,
+	                              G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
+	                              0600, error))
+		return FALSE;
+	/* and make the rename itself durable */
+	return fsync_directory(path, error);
+}
+
+static guint
+line_of_offset(const char *text, gsize offset)
+{
+	guint line = 1;
+
+	for (gsize i = 0; i < offset; i++)
+		line += text[i] == '\n';
+	return line;
+}
+
+/* the text of a rules file, or NULL with a G_FILE_ERROR when it cannot be used at all */
+static char *
+read_rules_file(const char *path, GError **error)
+{
+	g_autofree char *text = NULL;
+	GStatBuf st;
+	gsize len;
+	const char *end;
+	int saved_errno;
+
+	if (g_stat(path, &st) != 0) {
+		saved_errno = errno;
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved_errno), "%s",
+		            g_strerror(saved_errno));
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > MAX_FILE_SIZE) {
+		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+		            S_ISREG(st.st_mode) ? "larger than 32 MiB: not a rules file"
+		                                : "not a regular file");
+		return NULL;
+	}
+	if (!g_file_get_contents(path, &text, &len, error))
+		return NULL;
+	if (memchr(text, '\0', len) != NULL) {
+		g_set_error(
+		    error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+		    "contains a NUL byte (line %u): not a rules file",
+		    line_of_offset(text, (gsize)((const char *)memchr(text, '\0', len) - text)));
+		return NULL;
+	}
+	if (!g_utf8_validate_len(text, len, &end)) {
+		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+		            "invalid UTF-8 on line %u: not a rules file",
+		            line_of_offset(text, (gsize)(end - text)));
+		return NULL;
+	}
+	return g_steal_pointer(&text);
+}
+
+static void
+log_problems(GPtrArray *problems, guint from)
+{
+	for (guint i = from; i < problems->len; i++) {
+		VigilLoadProblem *problem = g_ptr_array_index(problems, i);
+
+		if (problem->line > 0)
+			g_warning("%s:%u: %s", problem->file, problem->line, problem->message);
+		else
+			g_warning("%s: %s", problem->file, problem->message);
+	}
+}
+
+/* ---- the store ---- */
+
+VigilRuleStore *
+vigil_rule_store_new(const char *system_dir, const char *learned_path,
+                     VigilUserResolver resolve_user)
+{
+	VigilRuleStore *store;
+
+	g_return_val_if_fail(system_dir != NULL && learned_path != NULL, NULL);
+
+	store = g_new0(VigilRuleStore, 1);
+	store->system_dir = g_strdup(system_dir);
+	store->learned_path = g_strdup(learned_path);
+	store->resolve_user = resolve_user;
+	store->set = vigil_ruleset_new();
+	store->system_files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	                                            (GDestroyNotify)g_ptr_array_unref);
+	store->system_keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	                                           (GDestroyNotify)vigil_rule_unref);
+	store->learned_keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	                                            (GDestroyNotify)vigil_rule_unref);
+	store->next_system_id = VIGIL_RULE_ID_SYSTEM_BASE + 1;
+	return store;
+}
+
+static void
+stop_watching(VigilRuleStore *store)
+{
+	g_clear_handle_id(&store->debounce_id, g_source_remove);
+	if (store->system_monitor != NULL) {
+		g_signal_handlers_disconnect_by_data(store->system_monitor, store);
+		g_file_monitor_cancel(store->system_monitor);
+		g_clear_object(&store->system_monitor);
+	}
+	if (store->learned_monitor != NULL) {
+		g_signal_handlers_disconnect_by_data(store->learned_monitor, store);
+		g_file_monitor_cancel(store->learned_monitor);
+		g_clear_object(&store->learned_monitor);
+	}
+}
+
+void
+vigil_rule_store_free(VigilRuleStore *store)
+{
+	if (store == NULL)
+		return;
+	stop_watching(store);
+	g_hash_table_unref(store->system_files);
+	g_hash_table_unref(store->system_keys);
+	g_hash_table_unref(store->learned_keys);
+	vigil_ruleset_free(store->set);
+	g_free(store->learned_text);
+	g_free(store->system_dir);
+	g_free(store->learned_path);
+	g_free(store);
+}
+
+VigilRuleset *
+vigil_rule_store_get_ruleset(VigilRuleStore *store)
+{
+	g_return_val_if_fail(store != NULL, NULL);
+	return store->set;
+}
+
+/* ---- loading ---- */
+
+/* what one load has gathered before it replaces the live rules */
+typedef struct {
+	GHashTable *system_files; /* as in the store */
+	GPtrArray *learned;       /* VigilRule*, or NULL: keep the learned rules in the set */
+	GPtrArray *problems;
+	GError *failure; /* the first source that could not be read at all */
+} Load;
+
+static void
+load_failed(Load *load, const char *file, GError *error)
+{
+	add_problem(load->problems, file, 0, error->message);
+	if (load->failure == NULL)
+		load->failure =
+		    g_error_new(error->domain, error->code, "%s: %s", file, error->message);
+}
+
+static gint
+compare_names(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* the *.rules names in the directory, sorted; editor droppings (".#x.rules") excluded */
+static GPtrArray *
+list_rules_files(GDir *dir)
+{
+	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+	const char *name;
+
+	while ((name = g_dir_read_name(dir)) != NULL) {
+		if (name[0] != '.' && g_str_has_suffix(name, ".rules"))
+			g_ptr_array_add(names, g_strdup(name));
+	}
+	g_ptr_array_sort(names, compare_names);
+	return names;
+}
+
+static void
+load_system_file(VigilRuleStore *store, Load *load, const char *name)
+{
+	g_autofree char *path = g_build_filename(store->system_dir, name, NULL);
+	g_autofree char *text = NULL;
+	g_autoptr(GError) error = NULL;
+	GPtrArray *old;
+
+	text = read_rules_file(path, &error);
+	if (text == NULL) {
+		/* keep what the file gave before: a half-written or broken file loses nothing */
+		load_failed(load, path, error);
+		old = g_hash_table_lookup(store->system_files, name);
+		if (old != NULL)
+			g_hash_table_insert(load->system_files, g_strdup(name),
+			                    g_ptr_array_ref(old));
+		return;
+	}
+	g_hash_table_insert(
+	    load->system_files, g_strdup(name),
+	    vigil_rules_parse_text(text, path, TRUE, store->resolve_user, load->problems));
+}
+
+static void
+load_system(VigilRuleStore *store, Load *load)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GDir) dir = g_dir_open(store->system_dir, 0, &error);
+	g_autoptr(GPtrArray) names = NULL;
+	GHashTableIter iter;
+	gpointer name, rules;
+
+	if (dir == NULL) {
+		/* no directory: no system rules, and nothing wrong with that */
+		if (g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+			return;
+		load_failed(load, store->system_dir, error);
+		g_hash_table_iter_init(&iter, store->system_files);
+		while (g_hash_table_iter_next(&iter, &name, &rules))
+			g_hash_table_insert(load->system_files, g_strdup(name),
+			                    g_ptr_array_ref(rules));
+		return;
+	}
+	names = list_rules_files(dir);
+	for (guint i = 0; i < names->len; i++)
+		load_system_file(store, load, g_ptr_array_index(names, i));
+}
+
+static void
+load_learned(VigilRuleStore *store, Load *load)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *text = read_rules_file(store->learned_path, &error);
+
+	if (text == NULL) {
+		if (g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
+			load->learned =
+			    g_ptr_array_new_with_free_func((GDestroyNotify)vigil_rule_unref);
+			g_clear_pointer(&store->learned_text, g_free);
+			return;
+		}
+		/* keep the learned rules in memory; they are saved again on the next change */
+		load_failed(load, store->learned_path, error);
+		return;
+	}
+	load->learned = vigil_rules_parse_text(text, store->learned_path, FALSE,
+	                                       store->resolve_user, load->problems);
+	g_free(store->learned_text);
+	store->learned_text = g_steal_pointer(&text);
+}
+
+/* "prefix\ntext\nN": N counts earlier identical lines, so duplicates keep distinct keys */
+static char *
+rule_key(GHashTable *seen, const char *prefix, const VigilRule *rule)
+{
+	g_autofree char *text = vigil_rule_to_string(rule, FALSE);
+	g_autofree char *base = g_strconcat(prefix, "\n", text, NULL);
+	guint n = GPOINTER_TO_UINT(g_hash_table_lookup(seen, base));
+
+	g_hash_table_insert(seen, g_strdup(base), GUINT_TO_POINTER(n + 1));
+	return g_strdup_printf("%s\n%u", base, n);
+}
+
+/* the rule to keep for @rule: the one loaded before under the same key, or @rule itself */
+static VigilRule *
+reuse_rule(GHashTable *old_keys, const char *key, VigilRule *rule)
+{
+	VigilRule *old = g_hash_table_lookup(old_keys, key);
+
+	if (old == NULL || old == rule)
+		return rule;
+	g_free(old->origin);
+	old->origin = g_strdup(rule->origin);
+	return old;
+}
+
+static void
+add_system_rules(VigilRuleStore *store, GHashTable *system_files, GHashTable *new_keys)
+{
+	g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_autoptr(GList) names =
+	    g_list_sort(g_hash_table_get_keys(system_files), (GCompareFunc)strcmp);
+
+	for (GList *l = names; l != NULL; l = l->next) {
+		GPtrArray *rules = g_hash_table_lookup(system_files, l->data);
+
+		for (guint i = 0; i < rules->len; i++) {
+			VigilRule *parsed = g_ptr_array_index(rules, i);
+			g_autofree char *key = rule_key(seen, l->data, parsed);
+			VigilRule *rule = reuse_rule(store->system_keys, key, parsed);
+
+			if (rule->id == 0)
+				rule->id = store->next_system_id++;
+			if (!vigil_ruleset_add(store->set, rule))
+				continue;
+			/* the file's list holds the live object, should the file break later */
+			if (rule != parsed) {
+				rules->pdata[i] = vigil_rule_ref(rule);
+				vigil_rule_unref(parsed);
+			}
+			g_hash_table_insert(new_keys, g_steal_pointer(&key), vigil_rule_ref(rule));
+		}
+	}
+}
+
+/* keeps a learned rule's in-memory object (and its newer hit count) when it is unchanged */
+static VigilRule *
+reuse_learned(GHashTable *old_by_id, VigilRule *parsed)
+{
+	VigilRule *old = g_hash_table_lookup(old_by_id, &parsed->id);
+
+	if (old == NULL || !vigil_rule_equal(old, parsed, FALSE))
+		return parsed;
+	old->hits = MAX(old->hits, parsed->hits);
+	old->last_hit = MAX(old->last_hit, parsed->last_hit);
+	old->created = parsed->created;
+	g_free(old->origin);
+	old->origin = g_strdup(parsed->origin);
+	return old;
+}
+
+/* the line number at the end of a rule's "file:line" origin */
+static guint
+origin_line(const VigilRule *rule)
+{
+	const char *colon = rule->origin != NULL ? strrchr(rule->origin, ':') : NULL;
+	guint64 line = 0;
+
+	if (colon != NULL)
+		g_ascii_string_to_unsigned(colon + 1, 10, 1, G_MAXUINT, &line, NULL);
+	return (guint)line;
+}
+
+static void
+add_learned_rules(VigilRuleStore *store, Load *load, GPtrArray *old_learned, GHashTable *new_keys)
+{
+	g_autoptr(GHashTable) old_by_id = g_hash_table_new(g_int64_hash, g_int64_equal);
+	g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_autoptr(GPtrArray) without_id = g_ptr_array_new();
+
+	for (guint i = 0; i < old_learned->len; i++) {
+		VigilRule *old = g_ptr_array_index(old_learned, i);
+
+		g_hash_table_insert(old_by_id, &old->id, old);
+	}
+	for (guint i = 0; i < load->learned->len; i++) {
+		VigilRule *parsed = g_ptr_array_index(load->learned, i);
+		g_autofree char *message = NULL;
+
+		if (parsed->id >= VIGIL_RULE_ID_SYSTEM_BASE)
+			message = g_strdup_printf(
+			    "id %" G_GUINT64_FORMAT
+			    " is in the system rules' range; the rule gets a new id",
+			    parsed->id);
+		else if (parsed->id != 0 && vigil_ruleset_lookup(store->set, parsed->id) != NULL)
+			message = g_strdup_printf("id %" G_GUINT64_FORMAT
+			                          " is used twice; the rule gets a new id",
+			                          parsed->id);
+		if (message != NULL) {
+			add_problem(load->problems, store->learned_path, origin_line(parsed),
+			            message);
+			parsed->id = 0;
+		}
+		if (parsed->id == 0 ||
+		    !vigil_ruleset_add(store->set, reuse_learned(old_by_id, parsed)))
+			g_ptr_array_add(without_id, parsed);
+	}
+	/* after every saved id is placed; a line without one keeps the id it got last time */
+	for (guint i = 0; i < without_id->len; i++) {
+		VigilRule *parsed = g_ptr_array_index(without_id, i);
+		g_autofree char *key = rule_key(seen, "", parsed);
+		VigilRule *rule = reuse_rule(store->learned_keys, key, parsed);
+
+		/* saved with an id meanwhile, and placed by it above */
+		if (rule != parsed && vigil_ruleset_lookup(store->set, rule->id) == rule)
+			rule = parsed;
+		if (rule->id != 0 && vigil_ruleset_lookup(store->set, rule->id) != NULL)
+			rule->id = 0;
+		if (!vigil_ruleset_add(store->set, rule))
+			continue;
+		g_hash_table_insert(new_keys, g_steal_pointer(&key), vigil_rule_ref(rule));
+	}
+}
+
+static GPtrArray *
+list_learned(VigilRuleset *set)
+{
+	GPtrArray *rules = vigil_ruleset_list(set);
+
+	for (guint i = rules->len; i > 0; i--) {
+		VigilRule *rule = g_ptr_array_index(rules, i - 1);
+
+		if (rule->system)
+			g_ptr_array_remove_index(rules, i - 1);
+	}
+	return rules;
+}
+
+/* replaces the live rules with what @load found, keeping ids and hits where it can */
+static void
+apply_load(VigilRuleStore *store, Load *load)
+{
+	g_autoptr(GPtrArray) old_learned = list_learned(store->set);
+	GHashTable *system_keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	                                                (GDestroyNotify)vigil_rule_unref);
+	GHashTable *learned_keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	                                                 (GDestroyNotify)vigil_rule_unref);
+
+	vigil_ruleset_clear(store->set);
+	if (load->learned != NULL) {
+		add_learned_rules(store, load, old_learned, learned_keys);
+	} else {
+		for (guint i = 0; i < old_learned->len; i++)
+			vigil_ruleset_add(store->set, g_ptr_array_index(old_learned, i));
+		g_hash_table_unref(learned_keys);
+		learned_keys = g_hash_table_ref(store->learned_keys);
+	}
+	add_system_rules(store, load->system_files, system_keys);
+
+	g_hash_table_unref(store->system_files);
+	store->system_files = g_hash_table_ref(load->system_files);
+	g_hash_table_unref(store->system_keys);
+	store->system_keys = system_keys;
+	g_hash_table_unref(store->learned_keys);
+	store->learned_keys = learned_keys;
+}
+
+gboolean
+vigil_rule_store_load(VigilRuleStore *store, GPtrArray *problems, GError **error)
+{
+	g_autoptr(GPtrArray) own_problems = NULL;
+	Load load = {0};
+	guint size_before;
+	guint first_problem;
+	gboolean ok = TRUE;
+
+	g_return_val_if_fail(store != NULL, FALSE);
+
+	if (problems == NULL) {
+		own_problems =
+		    g_ptr_array_new_with_free_func((GDestroyNotify)vigil_load_problem_free);
+		problems = own_problems;
+	}
+	first_problem = problems->len;
+	size_before = vigil_ruleset_size(store->set);
+	load.problems = problems;
+	load.system_files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	                                          (GDestroyNotify)g_ptr_array_unref);
+
+	load_system(store, &load);
+	load_learned(store, &load);
+	apply_load(store, &load);
+	log_problems(problems, first_problem);
+
+	if (load.failure != NULL && size_before == 0 && vigil_ruleset_size(store->set) == 0) {
+		g_propagate_error(error, g_steal_pointer(&load.failure));
+		ok = FALSE;
+	}
+	g_clear_error(&load.failure);
+	g_hash_table_unref(load.system_files);
+	g_clear_pointer(&load.learned, g_ptr_array_unref);
+	return ok;
+}
+
+/* ---- saving ---- */
+
+gboolean
+vigil_rule_store_save(VigilRuleStore *store, GError **error)
+{
+	g_autoptr(GPtrArray) learned = NULL;
+	g_autofree char *body = NULL;
+	g_autofree char *text = NULL;
+	g_autofree char *dir = NULL;
+	const guint header_lines = 2;
+
+	g_return_val_if_fail(store != NULL, FALSE);
+
+	learned = list_learned(store->set);
+	body = vigil_rules_format_text(learned, TRUE);
+	text = g_strconcat(LEARNED_HEADER, body, NULL);
+	dir = g_path_get_dirname(store->learned_path);
+	if (g_mkdir_with_parents(dir, 0700) != 0) {
+		int saved_errno = errno;
+
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved_errno),
+		            "cannot create %s: %s", dir, g_strerror(saved_errno));
+		return FALSE;
+	}
+	if (!vigil_write_file_atomically(store->learned_path, text, error))
+		return FALSE;
+
+	for (guint i = 0; i < learned->len; i++) {
+		VigilRule *rule = g_ptr_array_index(learned, i);
+
+		g_free(rule->origin);
+		rule->origin = g_strdup_printf("%s:%u", store->learned_path, header_lines + i + 1);
+	}
+	g_free(store->learned_text);
+	store->learned_text = g_steal_pointer(&text);
+	return TRUE;
+}
+
+gboolean
+vigil_rule_store_add_learned(VigilRuleStore *store, VigilRule *rule, GError **error)
+{
+	g_return_val_if_fail(store != NULL && rule != NULL, FALSE);
+
+	if (rule->id != 0 && vigil_ruleset_lookup(store->set, rule->id) == rule) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+		            "rule %" G_GUINT64_FORMAT " is already in the rule set", rule->id);
+		return FALSE;
+	}
+	if (!vigil_rule_validate(rule, error))
+		return FALSE;
+
+	rule->id = 0;
+	rule->system = FALSE;
+	if (rule->created == 0)
+		rule->created = g_get_real_time() / G_USEC_PER_SEC;
+	g_clear_pointer(&rule->origin, g_free);
+	if (!vigil_ruleset_add(store->set, rule)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NO_SPACE, "no rule id left");
+		return FALSE;
+	}
+	if (!vigil_rule_store_save(store, error)) {
+		vigil_ruleset_remove(store->set, rule->id);
+		rule->id = 0;
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+vigil_rule_store_remove_learned(VigilRuleStore *store, guint64 id, GError **error)
+{
+	VigilRule *found;
+	g_autoptr(VigilRule) rule = NULL;
+
+	g_return_val_if_fail(store != NULL, FALSE);
+
+	found = vigil_ruleset_lookup(store->set, id);
+	if (found == NULL) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+		            "there is no rule %" G_GUINT64_FORMAT, id);
+		return FALSE;
+	}
+	if (found->system) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+		            "rule %" G_GUINT64_FORMAT " is a system rule (%s): edit that file", id,
+		            found->origin != NULL ? found->origin : store->system_dir);
+		return FALSE;
+	}
+	rule = vigil_rule_ref(found);
+	vigil_ruleset_remove(store->set, id);
+	if (!vigil_rule_store_save(store, error)) {
+		vigil_ruleset_add(store->set, rule);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* ---- watching ---- */
+
+/* what a reload could change, without the hit counts that change on every match */
+static char *
+ruleset_signature(VigilRuleset *set)
+{
+	g_autoptr(GPtrArray) rules = vigil_ruleset_list(set);
+	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+
+	for (guint i = 0; i < rules->len; i++) {
+		VigilRule *rule = g_ptr_array_index(rules, i);
+		g_autofree char *text = vigil_rule_to_string(rule, FALSE);
+		g_autofree char *line =
+		    g_strdup_printf("%" G_GUINT64_FORMAT " %d %s\n", rule->id, rule->system, text);
+
+		g_checksum_update(sum, (const guchar *)line, -1);
+	}
+	return g_strdup(g_checksum_get_string(sum));
+}
+
+/* TRUE when the learned file holds what the store last read or wrote */
+static gboolean
+learned_file_unchanged(VigilRuleStore *store)
+{
+	g_autofree char *text = NULL;
+
+	if (!g_file_get_contents(store->learned_path, &text, NULL, NULL))
+		return store->learned_text == NULL;
+	return g_strcmp0(text, store->learned_text) == 0;
+}
+
+static gboolean
+on_debounced(gpointer data)
+{
+	VigilRuleStore *store = data;
+	g_autofree char *before = NULL;
+	g_autofree char *after = NULL;
+	gboolean system_dirty = store->system_dirty;
+
+	store->debounce_id = 0;
+	store->system_dirty = FALSE;
+	store->learned_dirty = FALSE;
+	/* our own save, or a touch: nothing to read */
+	if (!system_dirty && learned_file_unchanged(store))
+		return G_SOURCE_REMOVE;
+
+	before = ruleset_signature(store->set);
+	vigil_rule_store_load(store, NULL, NULL);
+	after = ruleset_signature(store->set);
+	if (g_strcmp0(before, after) != 0 && store->changed != NULL)
+		((void (*)(gpointer))store->changed)(store->changed_data);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_reload(VigilRuleStore *store)
+{
+	/* editors and package managers write in bursts: act once it has settled */
+	g_clear_handle_id(&store->debounce_id, g_source_remove);
+	store->debounce_id = g_timeout_add(DEBOUNCE_MS, on_debounced, store);
+}
+
+static gboolean
+is_named(GFile *file, const char *name)
+{
+	g_autofree char *base = file != NULL ? g_file_get_basename(file) : NULL;
+
+	return g_strcmp0(base, name) == 0;
+}
+
+static gboolean
+is_rules_file(GFile *file)
+{
+	g_autofree char *base = file != NULL ? g_file_get_basename(file) : NULL;
+
+	return base != NULL && base[0] != '.' && g_str_has_suffix(base, ".rules");
+}
+
+static void
+on_system_changed(GFileMonitor *monitor, GFile *file, GFile *other, GFileMonitorEvent event,
+                  gpointer data)
+{
+	VigilRuleStore *store = data;
+	g_autoptr(GFile) dir = g_file_new_for_path(store->system_dir);
+
+	if (!is_rules_file(file) && !is_rules_file(other) && !g_file_equal(file, dir))
+		return;
+	store->system_dirty = TRUE;
+	schedule_reload(store);
+}
+
+static void
+on_learned_changed(GFileMonitor *monitor, GFile *file, GFile *other, GFileMonitorEvent event,
+                   gpointer data)
+{
+	VigilRuleStore *store = data;
+	g_autofree char *name = g_path_get_basename(store->learned_path);
+
+	if (!is_named(file, name) && !is_named(other, name))
+		return;
+	store->learned_dirty = TRUE;
+	schedule_reload(store);
+}
+
+static GFileMonitor *
+monitor_directory(const char *path, GCallback handler, VigilRuleStore *store)
+{
+	g_autoptr(GFile) dir = g_file_new_for_path(path);
+	g_autoptr(GError) error = NULL;
+	GFileMonitor *monitor;
+
+	monitor = g_file_monitor_directory(dir, G_FILE_MONITOR_WATCH_MOVES, NULL, &error);
+	if (monitor == NULL) {
+		g_warning("cannot watch %s for rule changes: %s", path, error->message);
+		return NULL;
+	}
+	g_signal_connect(monitor, "changed", handler, store);
+	return monitor;
+}
+
+void
+vigil_rule_store_watch(VigilRuleStore *store, GCallback changed, gpointer user_data)
+{
+	g_autofree char *learned_dir = NULL;
+
+	g_return_if_fail(store != NULL);
+
+	stop_watching(store);
+	store->changed = changed;
+	store->changed_data = user_data;
+	learned_dir = g_path_get_dirname(store->learned_path);
+	store->system_monitor =
+	    monitor_directory(store->system_dir, G_CALLBACK(on_system_changed), store);
+	store->learned_monitor =
+	    monitor_directory(learned_dir, G_CALLBACK(on_learned_changed), store);
+}

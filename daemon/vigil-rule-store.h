@@ -3,12 +3,14 @@
 
 #include "vigil-ruleset.h"
 
+#include <gio/gio.h> /* GCallback, G_IO_ERROR */
+
 G_BEGIN_DECLS
 
 /* one problem found while loading: reported, the line skipped, the rest loaded */
 typedef struct {
 	char *file;
-	guint line;    /* 0 when the whole file is concerned */
+	guint line; /* 0 when the whole file is concerned */
 	char *message;
 } VigilLoadProblem;
 
@@ -17,15 +19,19 @@ void vigil_load_problem_free(VigilLoadProblem *problem);
 /*
  * Parses the text of a rules file. Each rule gets origin "file:line" and @system.
  * Good rules go into the returned array; each bad line adds a problem to @problems
- * (an array of VigilLoadProblem*, may be NULL).
+ * (an array of VigilLoadProblem*, may be NULL). System rules carry no state: an id,
+ * hits or last-hit in their text is ignored.
  */
 GPtrArray *vigil_rules_parse_text(const char *text, const char *file_name, gboolean system,
-				  VigilUserResolver resolve_user, GPtrArray *problems);
+                                  VigilUserResolver resolve_user, GPtrArray *problems);
 
 /* the text of the learned-rules file for @rules (with state) */
 char *vigil_rules_format_text(GPtrArray *rules, gboolean with_state);
 
-/* writes @contents to @path atomically: temp file in the same directory, fsync, rename */
+/*
+ * Writes @contents to @path atomically, mode 0600: temp file in the same directory, fsync,
+ * rename, fsync of the directory. Readers see the old file or the new one, never a mix.
+ */
 gboolean vigil_write_file_atomically(const char *path, const char *contents, GError **error);
 
 typedef struct _VigilRuleStore VigilRuleStore;
@@ -33,13 +39,19 @@ typedef struct _VigilRuleStore VigilRuleStore;
 /*
  * @system_dir: directory of *.rules (read in name order, never written);
  * @learned_path: the daemon-owned file of learned rules.
+ * Ids: learned rules keep the ids saved in their file (below VIGIL_RULE_ID_SYSTEM_BASE);
+ * system rules get ids from VIGIL_RULE_ID_SYSTEM_BASE + 1 up, in load order, and keep
+ * them across reloads while their file name and text stay the same.
  */
 VigilRuleStore *vigil_rule_store_new(const char *system_dir, const char *learned_path,
-				     VigilUserResolver resolve_user);
+                                     VigilUserResolver resolve_user);
 void vigil_rule_store_free(VigilRuleStore *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilRuleStore, vigil_rule_store_free)
 
-/* the live rules; owned by the store */
+/*
+ * The live rules; owned by the store. Rules added to it directly (not through
+ * vigil_rule_store_add_learned) are dropped by the next reload.
+ */
 VigilRuleset *vigil_rule_store_get_ruleset(VigilRuleStore *store);
 
 /*
@@ -50,14 +62,26 @@ VigilRuleset *vigil_rule_store_get_ruleset(VigilRuleStore *store);
  */
 gboolean vigil_rule_store_load(VigilRuleStore *store, GPtrArray *problems, GError **error);
 
-/* adds a learned rule and saves the learned file; the rule gets an id */
+/*
+ * Adds a learned rule (takes a reference) and saves the learned file. The rule gets a
+ * fresh id (any id it had is replaced) and, if it has none, a creation time. When the rule
+ * is invalid (see vigil_rule_validate) or saving fails, nothing changes and FALSE is
+ * returned.
+ */
 gboolean vigil_rule_store_add_learned(VigilRuleStore *store, VigilRule *rule, GError **error);
-/* removes a learned rule and saves; NotFound-like FALSE for system rules or unknown ids */
+/*
+ * Removes a learned rule and saves; when saving fails the rule stays. Errors:
+ * G_IO_ERROR_NOT_FOUND for an unknown id, G_IO_ERROR_PERMISSION_DENIED for a system rule.
+ */
 gboolean vigil_rule_store_remove_learned(VigilRuleStore *store, guint64 id, GError **error);
-/* writes the learned rules (with hit counts) now */
+/* writes the learned rules (with hit counts) now; on failure the rules in memory stay */
 gboolean vigil_rule_store_save(VigilRuleStore *store, GError **error);
 
-/* watches the files (GFileMonitor) and reloads on change; emits @changed after a reload */
+/*
+ * Watches the system directory and the learned file (GFileMonitor), waits for changes to
+ * settle (200 ms), reloads, and calls @changed as void (*)(gpointer user_data) when the
+ * rules differ. The store's own saves do not count as changes.
+ */
 void vigil_rule_store_watch(VigilRuleStore *store, GCallback changed, gpointer user_data);
 
 G_END_DECLS

@@ -444,9 +444,11 @@ test_expiry(void)
 	g_autofree char *future =
 	    g_strdup_printf("deny until %d-01-01T00:00:00Z", g_date_time_get_year(now) + 1);
 	VigilRule *expiring;
+	guint64 expiring_id;
 	Conn conn;
 
 	expiring = add_rule(set, past);
+	expiring_id = expiring->id;
 	add_rule(set, future);
 	add_rule(set, "allow app /usr/bin/a until-quit 4321:99");
 	add_rule(set, "drop app /usr/bin/z until-quit 4321:99");
@@ -454,12 +456,13 @@ test_expiry(void)
 	conn_init(&conn, 1000, "/usr/bin/a", "192.0.2.1", IPPROTO_TCP, 443);
 	conn.q.protocol = IPPROTO_UDP;
 
-	/* an expired rule never matches, even before expire() removes it */
+	/* an expired rule never matches, even before expire() removes it (else its lower id
+	 * would win the tie with the until-quit rule) */
 	g_assert_true(vigil_rule_is_expired(expiring, NOW));
 	g_assert_false(vigil_rule_is_expired(expiring, expiring->until - 1));
 	assert_match(set, &conn, "allow app /usr/bin/a until-quit 4321:99");
 	g_assert_cmpuint(vigil_ruleset_expire(set, NOW), ==, 1);
-	g_assert_null(vigil_ruleset_lookup(set, expiring->id));
+	g_assert_null(vigil_ruleset_lookup(set, expiring_id));
 	g_assert_cmpuint(vigil_ruleset_size(set), ==, 4);
 	g_assert_cmpuint(vigil_ruleset_expire(set, NOW), ==, 0);
 
