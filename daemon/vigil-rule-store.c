@@ -676,6 +676,26 @@ vigil_rule_store_add_learned(VigilRuleStore *store, VigilRule *rule, GError **er
 	return TRUE;
 }
 
+/* the learned rule @id, or NULL with the error a caller can pass on */
+static VigilRule *
+lookup_learned(VigilRuleStore *store, guint64 id, GError **error)
+{
+	VigilRule *found = vigil_ruleset_lookup(store->set, id);
+
+	if (found == NULL) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+		            "there is no rule %" G_GUINT64_FORMAT, id);
+		return NULL;
+	}
+	if (found->system) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+		            "rule %" G_GUINT64_FORMAT " is a system rule (%s): edit that file", id,
+		            found->origin != NULL ? found->origin : store->system_dir);
+		return NULL;
+	}
+	return found;
+}
+
 gboolean
 vigil_rule_store_remove_learned(VigilRuleStore *store, guint64 id, GError **error)
 {
@@ -684,22 +704,51 @@ vigil_rule_store_remove_learned(VigilRuleStore *store, guint64 id, GError **erro
 
 	g_return_val_if_fail(store != NULL, FALSE);
 
-	found = vigil_ruleset_lookup(store->set, id);
-	if (found == NULL) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-		            "there is no rule %" G_GUINT64_FORMAT, id);
+	found = lookup_learned(store, id, error);
+	if (found == NULL)
 		return FALSE;
-	}
-	if (found->system) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
-		            "rule %" G_GUINT64_FORMAT " is a system rule (%s): edit that file", id,
-		            found->origin != NULL ? found->origin : store->system_dir);
-		return FALSE;
-	}
 	rule = vigil_rule_ref(found);
 	vigil_ruleset_remove(store->set, id);
 	if (!vigil_rule_store_save(store, error)) {
 		vigil_ruleset_add(store->set, rule);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+vigil_rule_store_replace_learned(VigilRuleStore *store, guint64 id, VigilRule *rule, GError **error)
+{
+	VigilRule *found;
+	g_autoptr(VigilRule) old = NULL;
+
+	g_return_val_if_fail(store != NULL && rule != NULL, FALSE);
+
+	found = lookup_learned(store, id, error);
+	if (found == NULL)
+		return FALSE;
+	if (rule->id != 0 && vigil_ruleset_lookup(store->set, rule->id) == rule) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+		            "rule %" G_GUINT64_FORMAT " is already in the rule set", rule->id);
+		return FALSE;
+	}
+	if (!vigil_rule_validate(rule, error))
+		return FALSE;
+
+	old = vigil_rule_ref(found);
+	rule->id = id;
+	rule->created = old->created;
+	rule->hits = old->hits;
+	rule->last_hit = old->last_hit;
+	rule->system = FALSE;
+	g_free(rule->origin);
+	rule->origin = g_strdup(old->origin);
+	vigil_ruleset_remove(store->set, id);
+	vigil_ruleset_add(store->set, rule);
+	if (!vigil_rule_store_save(store, error)) {
+		vigil_ruleset_remove(store->set, id);
+		vigil_ruleset_add(store->set, old);
+		rule->id = 0;
 		return FALSE;
 	}
 	return TRUE;

@@ -74,6 +74,13 @@ gboolean vigil_rule_store_add_learned(VigilRuleStore *store, VigilRule *rule, GE
  * G_IO_ERROR_NOT_FOUND for an unknown id, G_IO_ERROR_PERMISSION_DENIED for a system rule.
  */
 gboolean vigil_rule_store_remove_learned(VigilRuleStore *store, guint64 id, GError **error);
+/*
+ * Replaces the learned rule @id by @rule (takes a reference), which keeps the id, creation
+ * time, hits and last hit of the old one, and saves. Errors as for add and remove; when
+ * saving fails the old rule stays.
+ */
+gboolean vigil_rule_store_replace_learned(VigilRuleStore *store, guint64 id, VigilRule *rule,
+                                          GError **error);
 /* writes the learned rules (with hit counts) now; on failure the rules in memory stay */
 gboolean vigil_rule_store_save(VigilRuleStore *store, GError **error);
 

@@ -544,6 +544,56 @@ test_add_remove_save(Fixture *fx, gconstpointer data)
 }
 
 static void
+test_replace(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(VigilRuleStore) store = new_store(fx);
+	g_autoptr(VigilRuleStore) reader = new_store(fx);
+	g_autoptr(VigilRule) original = parse("allow app /usr/bin/a port 443");
+	g_autoptr(VigilRule) update = parse("deny app /usr/bin/a port 443 disabled note changed");
+	g_autoptr(VigilRule) other = parse("deny");
+	g_autoptr(GError) error = NULL;
+	VigilRule *loaded;
+	guint64 id;
+
+	write_file(fx->system_dir, "50-x.rules", "allow app /usr/bin/x\n", -1);
+	load_ok(store, 0);
+	g_assert_true(vigil_rule_store_add_learned(store, original, NULL));
+	id = original->id;
+	original->hits = 7;
+	original->last_hit = original->created + 1;
+
+	g_assert_true(vigil_rule_store_replace_learned(store, id, update, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(update->id, ==, id);
+	g_assert_cmpuint(update->hits, ==, 7);
+	g_assert_cmpint(update->created, ==, original->created);
+	g_assert_true(vigil_ruleset_lookup(vigil_rule_store_get_ruleset(store), id) == update);
+	g_assert_cmpuint(ruleset_size(store), ==, 2);
+
+	/* saved: another reader sees the new rule under the old id */
+	load_ok(reader, 0);
+	loaded = vigil_ruleset_lookup(vigil_rule_store_get_ruleset(reader), id);
+	g_assert_nonnull(loaded);
+	g_assert_true(vigil_rule_equal(loaded, update, TRUE));
+
+	g_assert_false(vigil_rule_store_replace_learned(store, id + 100, other, &error));
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+	g_clear_error(&error);
+	g_assert_false(
+	    vigil_rule_store_replace_learned(store, VIGIL_RULE_ID_SYSTEM_BASE + 1, other, &error));
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
+	g_clear_error(&error);
+
+	/* when the save fails, the old rule stays */
+	g_assert_cmpint(g_chmod(fx->learned_dir, 0500), ==, 0);
+	g_assert_false(vigil_rule_store_replace_learned(store, id, other, &error));
+	g_assert_nonnull(error);
+	g_assert_cmpuint(other->id, ==, 0);
+	g_assert_true(vigil_ruleset_lookup(vigil_rule_store_get_ruleset(store), id) == update);
+	g_assert_cmpuint(ruleset_size(store), ==, 2);
+}
+
+static void
 test_save_fails_read_only(Fixture *fx, gconstpointer data)
 {
 	g_autoptr(VigilRuleStore) store = new_store(fx);
@@ -826,6 +876,7 @@ main(int argc, char **argv)
 	add_fixture_test("/rule-store/load/removed-file", test_removed_file);
 	add_fixture_test("/rule-store/load/ids-stable", test_ids_stable_across_reloads);
 	add_fixture_test("/rule-store/learned/add-remove-save", test_add_remove_save);
+	add_fixture_test("/rule-store/learned/replace", test_replace);
 	add_fixture_test("/rule-store/learned/save-fails-read-only", test_save_fails_read_only);
 	add_fixture_test("/rule-store/learned/reload", test_learned_reload);
 	add_fixture_test("/rule-store/learned/corrupt", test_learned_corrupt_keeps_rules);
