@@ -1,2 +1,817 @@
-/* vigil-attributor.c: placeholder until written */
+/* vigil-attributor.c: flow -> socket inode -> pid -> VigilProcess, fast path inline, slow in a
+ * thread */
+#define G_LOG_DOMAIN "vigil-attributor"
 #include "config.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vigil-attributor.h"
+
+#define RECENT_MAX      16    /* pids that owned recently attributed sockets */
+#define SOCKETS_MAX     16384 /* known socket inode -> (pid, fd) */
+#define PROCESSES_MAX   256   /* process info by (pid, start time) */
+#define SHA_CACHE_MAX   512
+#define FAST_FD_BUDGET  32 /* fd links the calling thread may read before going to a thread */
+#define SOCKET_LINK_MAX 64
+#define UID_LINE_FIELDS 4
+
+/* where a socket was last seen: its inode, as fd @fd of process @pid */
+typedef struct {
+	guint64 inode; /* the hash key */
+	guint32 pid;
+	int fd;
+} SocketOwner;
+
+typedef struct {
+	VigilProcess *process;
+	VigilProcessStamp stamp; /* taken before @process was read */
+	gint64 last_used;
+} CachedProcess;
+
+struct _VigilAttributor {
+	gint ref_count; /* pending lookups hold a reference */
+	char *proc_root;
+	int proc_fd;
+	VigilShaCache *sha_cache;
+
+	GMutex lock;           /* guards everything below */
+	GPtrArray *idle_diags; /* of VigilSockDiag*, one per concurrent user */
+	GHashTable *sockets;   /* &SocketOwner.inode -> SocketOwner* */
+	GArray *recent;        /* of guint32 pid, most recent first */
+	GHashTable *fd_tables; /* pid -> GHashTable fd -> FD_SOCKET or FD_OTHER, at its last scan */
+	GHashTable *processes; /* pid -> CachedProcess* */
+	VigilAttributorStats stats;
+};
+
+typedef enum {
+	OWNER_FOUND,
+	OWNER_NONE,
+	OWNER_TOO_COSTLY, /* not worth searching on the calling thread */
+} OwnerResult;
+
+static void
+cached_process_free(gpointer data)
+{
+	CachedProcess *cached = data;
+	vigil_process_unref(cached->process);
+	g_free(cached);
+}
+
+VigilAttributor *
+vigil_attributor_new(const char *proc_root, GError **error)
+{
+	g_return_val_if_fail(proc_root != NULL, NULL);
+	int proc_fd = open(proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (proc_fd < 0) {
+		int saved = errno;
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved), "cannot open %s: %s",
+		            proc_root, g_strerror(saved));
+		return NULL;
+	}
+	/* fail early when sock_diag is unusable, rather than on the first connection */
+	VigilSockDiag *diag = vigil_sock_diag_new(proc_root, error);
+	if (diag == NULL) {
+		close(proc_fd);
+		return NULL;
+	}
+
+	VigilAttributor *attributor = g_new0(VigilAttributor, 1);
+	attributor->ref_count = 1;
+	attributor->proc_root = g_strdup(proc_root);
+	attributor->proc_fd = proc_fd;
+	attributor->sha_cache = vigil_sha_cache_new(SHA_CACHE_MAX);
+	g_mutex_init(&attributor->lock);
+	attributor->idle_diags =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)vigil_sock_diag_free);
+	g_ptr_array_add(attributor->idle_diags, diag);
+	attributor->sockets = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_free);
+	attributor->recent = g_array_new(FALSE, FALSE, sizeof(guint32));
+	attributor->fd_tables =
+	    g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)g_hash_table_unref);
+	attributor->processes = g_hash_table_new_full(NULL, NULL, NULL, cached_process_free);
+	return attributor;
+}
+
+static VigilAttributor *
+attributor_ref(VigilAttributor *attributor)
+{
+	g_atomic_int_inc(&attributor->ref_count);
+	return attributor;
+}
+
+static void
+attributor_unref(gpointer data)
+{
+	VigilAttributor *attributor = data;
+	if (!g_atomic_int_dec_and_test(&attributor->ref_count))
+		return;
+	g_ptr_array_unref(attributor->idle_diags);
+	g_hash_table_destroy(attributor->sockets);
+	g_array_unref(attributor->recent);
+	g_hash_table_destroy(attributor->fd_tables);
+	g_hash_table_destroy(attributor->processes);
+	g_mutex_clear(&attributor->lock);
+	vigil_sha_cache_free(attributor->sha_cache);
+	close(attributor->proc_fd);
+	g_free(attributor->proc_root);
+	g_free(attributor);
+}
+
+/* lookups still running keep what they need alive until they finish */
+void
+vigil_attributor_free(VigilAttributor *attributor)
+{
+	if (attributor != NULL)
+		attributor_unref(attributor);
+}
+
+void
+vigil_attributor_get_stats(VigilAttributor *attributor, VigilAttributorStats *stats)
+{
+	g_mutex_lock(&attributor->lock);
+	*stats = attributor->stats;
+	g_mutex_unlock(&attributor->lock);
+}
+
+#define STAT_INC(a, field)                                                                         \
+	G_STMT_START                                                                               \
+	{                                                                                          \
+		g_mutex_lock(&(a)->lock);                                                          \
+		(a)->stats.field++;                                                                \
+		g_mutex_unlock(&(a)->lock);                                                        \
+	}                                                                                          \
+	G_STMT_END
+
+/* flow -> socket */
+
+static gboolean
+find_socket(VigilAttributor *attributor, const VigilFlow *flow, VigilSockDiagFlags flags,
+            guint64 *inode, guint32 *uid, GError **error)
+{
+	g_mutex_lock(&attributor->lock);
+	VigilSockDiag *diag = attributor->idle_diags->len > 0
+	                          ? g_ptr_array_steal_index_fast(attributor->idle_diags,
+	                                                         attributor->idle_diags->len - 1)
+	                          : NULL;
+	g_mutex_unlock(&attributor->lock);
+	if (diag == NULL) {
+		diag = vigil_sock_diag_new(attributor->proc_root, error);
+		if (diag == NULL)
+			return FALSE;
+	}
+
+	gboolean ok = vigil_sock_diag_lookup(diag, flow, flags, inode, uid, error);
+	/* after a failure the socket may hold a late answer: do not reuse it */
+	if (!ok) {
+		vigil_sock_diag_free(diag);
+		return FALSE;
+	}
+	g_mutex_lock(&attributor->lock);
+	g_ptr_array_add(attributor->idle_diags, diag);
+	g_mutex_unlock(&attributor->lock);
+	return TRUE;
+}
+
+/* socket inode -> pid */
+
+static gboolean
+parse_socket_link(const char *link, guint64 *inode)
+{
+	static const char prefix[] = "socket:[";
+	if (strncmp(link, prefix, sizeof(prefix) - 1) != 0)
+		return FALSE;
+	char *end = NULL;
+	guint64 value = g_ascii_strtoull(link + sizeof(prefix) - 1, &end, 10);
+	if (end == NULL || *end != ']' || end[1] != '\0' || value == 0)
+		return FALSE;
+	*inode = value;
+	return TRUE;
+}
+
+/* is fd @fd of @pid still socket @inode? */
+static gboolean
+owner_still_holds(VigilAttributor *attributor, const SocketOwner *owner)
+{
+	char name[64];
+	char link[SOCKET_LINK_MAX];
+	guint64 inode = 0;
+	g_snprintf(name, sizeof(name), "%u/fd/%d", owner->pid, owner->fd);
+	ssize_t n = readlinkat(attributor->proc_fd, name, link, sizeof(link) - 1);
+	if (n < 0)
+		return FALSE;
+	link[n] = '\0';
+	return parse_socket_link(link, &inode) && inode == owner->inode;
+}
+
+enum {
+	FD_SOCKET = 1,
+	FD_OTHER = 2,
+};
+
+static GArray *
+list_fds(DIR *dir)
+{
+	GArray *fds = g_array_new(FALSE, FALSE, sizeof(int));
+	struct dirent *entry;
+	while ((entry = readdir(dir)) != NULL) {
+		if (entry->d_name[0] < '0' || entry->d_name[0] > '9')
+			continue;
+		int fd = atoi(entry->d_name);
+		g_array_append_val(fds, fd);
+	}
+	return fds;
+}
+
+/* the order to read fds in: new since the last scan, then former sockets, then the rest */
+static guint
+fd_rank(GHashTable *previous, int fd)
+{
+	if (previous == NULL)
+		return 0;
+	gpointer kind = g_hash_table_lookup(previous, GINT_TO_POINTER(fd));
+	return kind == NULL ? 0 : GPOINTER_TO_INT(kind);
+}
+
+/*
+ * Reads the fd links of @pid, adding every socket to @seen, until @inode is found or @budget
+ * (when not NULL) runs out; returns whether @inode was found. What each fd was is kept for
+ * recently active processes: a new socket usually has a new fd, or the fd of a closed socket,
+ * so those are read first; a wrong guess only costs time.
+ */
+static gboolean
+scan_fds(VigilAttributor *attributor, guint32 pid, guint64 inode, int *budget, GArray *seen,
+         gboolean *exhausted)
+{
+	char name[32];
+	g_snprintf(name, sizeof(name), "%u/fd", pid);
+	int dfd = openat(attributor->proc_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return FALSE;
+	DIR *dir = fdopendir(dfd);
+	if (dir == NULL) {
+		close(dfd);
+		return FALSE;
+	}
+	g_autoptr(GArray) fds = list_fds(dir);
+
+	/* stored tables are never changed, only replaced: safe to read without the lock */
+	g_mutex_lock(&attributor->lock);
+	GHashTable *previous = g_hash_table_lookup(attributor->fd_tables, GUINT_TO_POINTER(pid));
+	if (previous != NULL)
+		g_hash_table_ref(previous);
+	g_mutex_unlock(&attributor->lock);
+	g_autoptr(GHashTable) table = g_hash_table_new(NULL, NULL);
+
+	gboolean found = FALSE;
+	gboolean out_of_budget = FALSE;
+	for (guint rank = 0; rank <= FD_OTHER; rank++) {
+		for (guint i = 0; i < fds->len; i++) {
+			int fd = g_array_index(fds, int, i);
+			if (fd_rank(previous, fd) != rank)
+				continue;
+			gboolean read_now = !found && !out_of_budget;
+			if (read_now && budget != NULL && (*budget)-- <= 0) {
+				out_of_budget = TRUE;
+				read_now = FALSE;
+			}
+			/* not read now: keep what was known, a new fd stays new */
+			if (!read_now) {
+				if (rank != 0)
+					g_hash_table_insert(table, GINT_TO_POINTER(fd),
+					                    GUINT_TO_POINTER(rank));
+				continue;
+			}
+			char link[SOCKET_LINK_MAX];
+			g_snprintf(name, sizeof(name), "%d", fd);
+			ssize_t n = readlinkat(dirfd(dir), name, link, sizeof(link) - 1);
+			if (n < 0)
+				continue;
+			link[n] = '\0';
+			SocketOwner owner = {0, pid, fd};
+			gboolean is_socket = parse_socket_link(link, &owner.inode);
+			g_hash_table_insert(table, GINT_TO_POINTER(fd),
+			                    GINT_TO_POINTER(is_socket ? FD_SOCKET : FD_OTHER));
+			if (is_socket) {
+				g_array_append_val(seen, owner);
+				found = owner.inode == inode;
+			}
+		}
+	}
+	closedir(dir);
+	if (previous != NULL)
+		g_hash_table_unref(previous);
+	if (exhausted != NULL && out_of_budget)
+		*exhausted = TRUE;
+
+	g_mutex_lock(&attributor->lock);
+	gboolean keep =
+	    found || g_hash_table_contains(attributor->fd_tables, GUINT_TO_POINTER(pid));
+	for (guint i = 0; !keep && i < attributor->recent->len; i++)
+		keep = g_array_index(attributor->recent, guint32, i) == pid;
+	if (keep)
+		g_hash_table_replace(attributor->fd_tables, GUINT_TO_POINTER(pid),
+		                     g_steal_pointer(&table));
+	g_mutex_unlock(&attributor->lock);
+	return found;
+}
+
+/* what the scans learnt, for later lookups of the same sockets */
+static void
+remember_sockets(VigilAttributor *attributor, GArray *seen)
+{
+	g_mutex_lock(&attributor->lock);
+	if (g_hash_table_size(attributor->sockets) + seen->len > SOCKETS_MAX)
+		g_hash_table_remove_all(attributor->sockets);
+	for (guint i = 0; i < seen->len && i < SOCKETS_MAX; i++) {
+		SocketOwner *owner =
+		    g_memdup2(&g_array_index(seen, SocketOwner, i), sizeof(SocketOwner));
+		g_hash_table_replace(attributor->sockets, &owner->inode, owner);
+	}
+	g_mutex_unlock(&attributor->lock);
+}
+
+static void
+remember_recent(VigilAttributor *attributor, guint32 pid)
+{
+	g_mutex_lock(&attributor->lock);
+	GArray *recent = attributor->recent;
+	for (guint i = 0; i < recent->len; i++) {
+		if (g_array_index(recent, guint32, i) == pid) {
+			g_array_remove_index(recent, i);
+			break;
+		}
+	}
+	g_array_prepend_val(recent, pid);
+	if (recent->len > RECENT_MAX)
+		g_array_set_size(recent, RECENT_MAX);
+	/* fd tables are for recently active processes only */
+	if (g_hash_table_size(attributor->fd_tables) > RECENT_MAX) {
+		GHashTableIter iter;
+		gpointer key;
+		g_hash_table_iter_init(&iter, attributor->fd_tables);
+		while (g_hash_table_iter_next(&iter, &key, NULL)) {
+			gboolean is_recent = FALSE;
+			for (guint i = 0; !is_recent && i < recent->len; i++)
+				is_recent =
+				    g_array_index(recent, guint32, i) == GPOINTER_TO_UINT(key);
+			if (!is_recent)
+				g_hash_table_iter_remove(&iter);
+		}
+	}
+	g_mutex_unlock(&attributor->lock);
+}
+
+/* the cheap part: the socket map, then recently active processes within @budget */
+static OwnerResult
+find_owner_known(VigilAttributor *attributor, guint64 inode, int *budget, GArray *seen,
+                 GHashTable *scanned, guint32 *pid)
+{
+	g_mutex_lock(&attributor->lock);
+	SocketOwner known = {0};
+	SocketOwner *entry = g_hash_table_lookup(attributor->sockets, &inode);
+	if (entry != NULL)
+		known = *entry;
+	GArray *recent = g_array_copy(attributor->recent);
+	g_mutex_unlock(&attributor->lock);
+	g_autoptr(GArray) recent_owned = recent;
+
+	if (known.inode != 0) {
+		if (owner_still_holds(attributor, &known)) {
+			*pid = known.pid;
+			return OWNER_FOUND;
+		}
+		g_mutex_lock(&attributor->lock);
+		g_hash_table_remove(attributor->sockets, &inode);
+		g_mutex_unlock(&attributor->lock);
+	}
+
+	gboolean exhausted = FALSE;
+	for (guint i = 0; i < recent->len && !exhausted; i++) {
+		guint32 candidate = g_array_index(recent, guint32, i);
+		if (g_hash_table_contains(scanned, GUINT_TO_POINTER(candidate)))
+			continue;
+		if (scan_fds(attributor, candidate, inode, budget, seen, &exhausted)) {
+			*pid = candidate;
+			return OWNER_FOUND;
+		}
+		if (!exhausted)
+			g_hash_table_add(scanned, GUINT_TO_POINTER(candidate));
+	}
+	return exhausted ? OWNER_TOO_COSTLY : OWNER_NONE;
+}
+
+typedef struct {
+	guint32 pid;
+	uid_t owner; /* of /proc/PID: the euid, or root for a non-dumpable process */
+} ProcEntry;
+
+static guint32
+read_last_pid(VigilAttributor *attributor)
+{
+	char buf[32] = {0};
+	int fd = openat(attributor->proc_fd, "sys/kernel/ns_last_pid", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return G_MAXUINT32;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	guint64 value = 0;
+	if (n <= 0 ||
+	    !g_ascii_string_to_unsigned(g_strstrip(buf), 10, 1, G_MAXUINT32, &value, NULL))
+		return G_MAXUINT32;
+	return (guint32)value;
+}
+
+/* newest first: pids count down from the last one handed out, then down from the wrap */
+static gint
+compare_newest_first(gconstpointer a, gconstpointer b, gpointer user_data)
+{
+	guint32 last = GPOINTER_TO_UINT(user_data);
+	guint32 x = ((const ProcEntry *)a)->pid;
+	guint32 y = ((const ProcEntry *)b)->pid;
+	gboolean x_old = x > last;
+	gboolean y_old = y > last;
+	if (x_old != y_old)
+		return x_old ? 1 : -1;
+	return x > y ? -1 : (x < y ? 1 : 0);
+}
+
+static GArray *
+list_processes(VigilAttributor *attributor)
+{
+	GArray *entries = g_array_new(FALSE, FALSE, sizeof(ProcEntry));
+	int fd = openat(attributor->proc_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	if (dir == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return entries;
+	}
+	struct dirent *entry;
+	while ((entry = readdir(dir)) != NULL) {
+		guint64 pid;
+		struct stat st;
+		if (!g_ascii_string_to_unsigned(entry->d_name, 10, 1, G_MAXUINT32, &pid, NULL) ||
+		    fstatat(dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		ProcEntry proc = {(guint32)pid, st.st_uid};
+		g_array_append_val(entries, proc);
+	}
+	closedir(dir);
+	g_array_sort_with_data(entries, compare_newest_first,
+	                       GUINT_TO_POINTER(read_last_pid(attributor)));
+	return entries;
+}
+
+/* whether any of the real, effective, saved or filesystem uids of @pid is @uid */
+static gboolean
+process_has_uid(VigilAttributor *attributor, guint32 pid, guint32 uid)
+{
+	char name[32];
+	char buf[4096];
+	g_snprintf(name, sizeof(name), "%u/status", pid);
+	int fd = openat(attributor->proc_fd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return FALSE;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return FALSE;
+	buf[n] = '\0';
+	const char *line = strstr(buf, "\nUid:");
+	if (line == NULL)
+		return FALSE;
+	const char *p = line + 5;
+	for (int i = 0; i < UID_LINE_FIELDS; i++) {
+		char *end = NULL;
+		guint64 value = g_ascii_strtoull(p, &end, 10);
+		if (end == p)
+			return FALSE;
+		if (value == uid)
+			return TRUE;
+		p = end;
+	}
+	return FALSE;
+}
+
+typedef enum {
+	TIER_OWNED_BY_UID, /* /proc/PID belongs to the socket's uid */
+	TIER_HIDDEN_UID,   /* non-dumpable processes show as root: their status tells */
+	TIER_ANY,          /* a socket made before a setuid() or passed to another user */
+	N_TIERS,
+} Tier;
+
+static gboolean
+in_tier(VigilAttributor *attributor, const ProcEntry *proc, guint32 uid, Tier tier)
+{
+	switch (tier) {
+	case TIER_OWNED_BY_UID:
+		return proc->owner == uid;
+	case TIER_HIDDEN_UID:
+		return uid != 0 && proc->owner == 0 && process_has_uid(attributor, proc->pid, uid);
+	case TIER_ANY:
+	case N_TIERS:
+		break;
+	}
+	return TRUE;
+}
+
+/* the costly part: processes of the socket's uid, newest first, then the rest */
+static OwnerResult
+find_owner_by_uid(VigilAttributor *attributor, guint64 inode, guint32 uid, GArray *seen,
+                  GHashTable *scanned, GCancellable *cancellable, guint32 *pid)
+{
+	g_autoptr(GArray) procs = list_processes(attributor);
+	g_autofree gboolean *done = g_new0(gboolean, procs->len);
+
+	for (Tier tier = TIER_OWNED_BY_UID; tier < N_TIERS; tier++) {
+		guint scanned_in_tier = 0;
+		for (guint i = 0; i < procs->len; i++) {
+			const ProcEntry *proc = &g_array_index(procs, ProcEntry, i);
+			if (done[i] ||
+			    g_hash_table_contains(scanned, GUINT_TO_POINTER(proc->pid)) ||
+			    !in_tier(attributor, proc, uid, tier))
+				continue;
+			if (g_cancellable_is_cancelled(cancellable))
+				return OWNER_NONE;
+			done[i] = TRUE;
+			scanned_in_tier++;
+			if (scan_fds(attributor, proc->pid, inode, NULL, seen, NULL)) {
+				*pid = proc->pid;
+				return OWNER_FOUND;
+			}
+		}
+		g_debug("socket %" G_GUINT64_FORMAT " not in the %u processes of tier %d", inode,
+		        scanned_in_tier, tier);
+	}
+	return OWNER_NONE;
+}
+
+/* pid -> process */
+
+static VigilProcess *
+cached_process(VigilAttributor *attributor, guint32 pid)
+{
+	VigilProcessStamp now;
+	if (!vigil_process_read_stamp(attributor->proc_root, pid, &now))
+		return NULL;
+
+	VigilProcess *process = NULL;
+	g_mutex_lock(&attributor->lock);
+	CachedProcess *cached = g_hash_table_lookup(attributor->processes, GUINT_TO_POINTER(pid));
+	if (cached != NULL && vigil_process_stamp_equal(&cached->stamp, &now)) {
+		process = vigil_process_ref(cached->process);
+		cached->last_used = g_get_monotonic_time();
+		attributor->stats.process_hits++;
+	} else if (cached != NULL) {
+		/* it exec'd, changed its uid, or the pid is another process now */
+		g_hash_table_remove(attributor->processes, GUINT_TO_POINTER(pid));
+	}
+	g_mutex_unlock(&attributor->lock);
+	return process;
+}
+
+static void
+cache_process(VigilAttributor *attributor, VigilProcess *process, const VigilProcessStamp *stamp)
+{
+	g_mutex_lock(&attributor->lock);
+	GHashTable *table = attributor->processes;
+	if (g_hash_table_size(table) >= PROCESSES_MAX &&
+	    !g_hash_table_contains(table, GUINT_TO_POINTER(process->pid))) {
+		/* a linear walk over a few hundred entries, once per new process */
+		gpointer oldest_key = NULL;
+		gint64 oldest = G_MAXINT64;
+		GHashTableIter iter;
+		gpointer key;
+		gpointer value;
+		g_hash_table_iter_init(&iter, table);
+		while (g_hash_table_iter_next(&iter, &key, &value)) {
+			CachedProcess *cached = value;
+			if (cached->last_used < oldest) {
+				oldest = cached->last_used;
+				oldest_key = key;
+			}
+		}
+		g_hash_table_remove(table, oldest_key);
+	}
+	CachedProcess *cached = g_new0(CachedProcess, 1);
+	cached->process = vigil_process_ref(process);
+	cached->stamp = *stamp;
+	cached->last_used = g_get_monotonic_time();
+	g_hash_table_replace(table, GUINT_TO_POINTER(process->pid), cached);
+	g_mutex_unlock(&attributor->lock);
+}
+
+static VigilProcess *
+read_process(VigilAttributor *attributor, guint32 pid, GError **error)
+{
+	VigilProcess *process = cached_process(attributor, pid);
+	if (process != NULL)
+		return process;
+
+	/* the stamp first: should the process exec meanwhile, the next check sees it */
+	VigilProcessStamp stamp;
+	gboolean stamped = vigil_process_read_stamp(attributor->proc_root, pid, &stamp);
+	g_autoptr(GError) local_error = NULL;
+	process =
+	    vigil_process_read(attributor->proc_root, pid, attributor->sha_cache, &local_error);
+	if (process == NULL) {
+		/* it exited since: an unknown process, not a failure */
+		if (g_error_matches(local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+			return NULL;
+		g_propagate_error(error, g_steal_pointer(&local_error));
+		return NULL;
+	}
+	if (stamped && stamp.start_time == process->start_time)
+		cache_process(attributor, process, &stamp);
+	return process;
+}
+
+/* one lookup */
+
+typedef struct {
+	VigilAttributor *attributor;
+	VigilFlow flow;
+	guint64 inode;
+	guint32 sock_uid;
+	gint64 start;
+	GArray *seen;        /* of SocketOwner, found by the scans */
+	GHashTable *scanned; /* pids already searched in full */
+} Lookup;
+
+static Lookup *
+lookup_new(VigilAttributor *attributor, const VigilFlow *flow)
+{
+	Lookup *lookup = g_new0(Lookup, 1);
+	lookup->attributor = attributor_ref(attributor);
+	lookup->flow = *flow;
+	lookup->start = g_get_monotonic_time();
+	lookup->seen = g_array_new(FALSE, FALSE, sizeof(SocketOwner));
+	lookup->scanned = g_hash_table_new(NULL, NULL);
+	STAT_INC(attributor, lookups);
+	return lookup;
+}
+
+static void
+lookup_free(gpointer data)
+{
+	Lookup *lookup = data;
+	g_array_unref(lookup->seen);
+	g_hash_table_unref(lookup->scanned);
+	attributor_unref(lookup->attributor);
+	g_free(lookup);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Lookup, lookup_free)
+
+/* one debug line per lookup, with its cost: the numbers that tell whether the caches work */
+static void
+log_result(Lookup *lookup, const char *path, VigilProcess *process)
+{
+	char src[INET6_ADDRSTRLEN] = "?";
+	char dst[INET6_ADDRSTRLEN] = "?";
+	g_autofree char *who = process != NULL
+	                           ? g_strdup_printf("pid %u %s", process->pid, process->exe)
+	                           : g_strdup("no process");
+	inet_ntop(lookup->flow.family, lookup->flow.src.bytes, src, sizeof(src));
+	inet_ntop(lookup->flow.family, lookup->flow.dst.bytes, dst, sizeof(dst));
+	g_debug("proto %u %s:%u -> %s:%u: socket %" G_GUINT64_FORMAT " -> %s in %" G_GINT64_FORMAT
+	        " us (%s path)",
+	        lookup->flow.protocol, src, lookup->flow.sport, dst, lookup->flow.dport,
+	        lookup->inode, who, g_get_monotonic_time() - lookup->start, path);
+}
+
+/* the calling thread's part: TRUE when it answered (in *result, maybe NULL) */
+static gboolean
+lookup_fast(Lookup *lookup, VigilProcess **result, GError **error)
+{
+	VigilAttributor *attributor = lookup->attributor;
+	*result = NULL;
+
+	if (!find_socket(attributor, &lookup->flow, VIGIL_SOCK_DIAG_PRIMARY_ONLY, &lookup->inode,
+	                 &lookup->sock_uid, error))
+		return TRUE;
+	/* the fallbacks (dumps, raw sockets) may take milliseconds: not on this thread */
+	if (lookup->inode == 0)
+		return FALSE;
+
+	guint32 pid = 0;
+	int budget = FAST_FD_BUDGET;
+	OwnerResult found = find_owner_known(attributor, lookup->inode, &budget, lookup->seen,
+	                                     lookup->scanned, &pid);
+	remember_sockets(attributor, lookup->seen);
+	g_array_set_size(lookup->seen, 0);
+	if (found != OWNER_FOUND)
+		return FALSE;
+	/* a known process is answered here; reading a new one (and hashing it) is not */
+	*result = cached_process(attributor, pid);
+	if (*result == NULL)
+		return FALSE;
+	remember_recent(attributor, pid);
+	STAT_INC(attributor, fast);
+	log_result(lookup, "fast", *result);
+	return TRUE;
+}
+
+/* the rest, on any thread: searching processes, reading and hashing */
+static VigilProcess *
+lookup_slow(Lookup *lookup, GCancellable *cancellable, GError **error)
+{
+	VigilAttributor *attributor = lookup->attributor;
+	guint32 pid = 0;
+
+	STAT_INC(attributor, slow);
+	if (lookup->inode == 0) {
+		if (!find_socket(attributor, &lookup->flow, VIGIL_SOCK_DIAG_ALL, &lookup->inode,
+		                 &lookup->sock_uid, error))
+			return NULL;
+		if (lookup->inode == 0) {
+			STAT_INC(attributor, no_socket);
+			log_result(lookup, "slow", NULL);
+			return NULL;
+		}
+	}
+	OwnerResult found =
+	    find_owner_known(attributor, lookup->inode, NULL, lookup->seen, lookup->scanned, &pid);
+	if (found != OWNER_FOUND)
+		found = find_owner_by_uid(attributor, lookup->inode, lookup->sock_uid, lookup->seen,
+		                          lookup->scanned, cancellable, &pid);
+	remember_sockets(attributor, lookup->seen);
+	if (g_cancellable_set_error_if_cancelled(cancellable, error))
+		return NULL;
+
+	VigilProcess *process = NULL;
+	if (found == OWNER_FOUND) {
+		process = read_process(attributor, pid, error);
+		if (process != NULL)
+			remember_recent(attributor, pid);
+	}
+	if (process == NULL && (error == NULL || *error == NULL))
+		STAT_INC(attributor, no_process);
+	log_result(lookup, "slow", process);
+	return process;
+}
+
+VigilProcess *
+vigil_attributor_lookup(VigilAttributor *attributor, const VigilFlow *flow, GError **error)
+{
+	g_return_val_if_fail(attributor != NULL && flow != NULL, NULL);
+	g_autoptr(Lookup) lookup = lookup_new(attributor, flow);
+	VigilProcess *process = NULL;
+	GError *local_error = NULL;
+
+	if (lookup_fast(lookup, &process, &local_error)) {
+		if (local_error != NULL)
+			g_propagate_error(error, local_error);
+		return process;
+	}
+	return lookup_slow(lookup, NULL, error);
+}
+
+static void
+lookup_thread(GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
+{
+	GError *error = NULL;
+	VigilProcess *process = lookup_slow(task_data, cancellable, &error);
+	if (error != NULL)
+		g_task_return_error(task, error);
+	else
+		g_task_return_pointer(task, process, (GDestroyNotify)vigil_process_unref);
+}
+
+void
+vigil_attributor_lookup_async(VigilAttributor *attributor, const VigilFlow *flow,
+                              GCancellable *cancellable, GAsyncReadyCallback callback,
+                              gpointer user_data)
+{
+	g_return_if_fail(attributor != NULL && flow != NULL);
+	g_autoptr(GTask) task = g_task_new(NULL, cancellable, callback, user_data);
+	g_task_set_source_tag(task, vigil_attributor_lookup_async);
+	Lookup *lookup = lookup_new(attributor, flow);
+	g_task_set_task_data(task, lookup, lookup_free);
+
+	VigilProcess *process = NULL;
+	GError *error = NULL;
+	if (!lookup_fast(lookup, &process, &error)) {
+		g_task_run_in_thread(task, lookup_thread);
+		return;
+	}
+	/* GTask still calls back from the main context, never from inside this call */
+	if (error != NULL)
+		g_task_return_error(task, error);
+	else
+		g_task_return_pointer(task, process, (GDestroyNotify)vigil_process_unref);
+}
+
+VigilProcess *
+vigil_attributor_lookup_finish(VigilAttributor *attributor, GAsyncResult *result, GError **error)
+{
+	g_return_val_if_fail(g_task_is_valid(result, NULL), NULL);
+	g_return_val_if_fail(g_async_result_is_tagged(result, vigil_attributor_lookup_async), NULL);
+	return g_task_propagate_pointer(G_TASK(result), error);
+}

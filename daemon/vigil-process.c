@@ -45,22 +45,21 @@ vigil_process_unref(VigilProcess *process)
 	g_free(process);
 }
 
-gboolean
-vigil_process_parse_stat(const char *stat_text, guint32 *ppid, guint64 *start_time)
+/*
+ * Reads the numeric fields numbered @wanted (ascending, from 3 on) of a stat line. comm may hold
+ * anything, ") " included, but it is the last ')' that ends it.
+ */
+static gboolean
+parse_stat_fields(const char *stat_text, const int *wanted, guint64 *values, guint n_wanted)
 {
-	g_return_val_if_fail(stat_text != NULL, FALSE);
-
-	/* comm may hold anything, ") " included, but it is the last ')' that ends it */
 	const char *p = strrchr(stat_text, ')');
-	if (p == NULL || strchr(stat_text, '(') == NULL || strchr(stat_text, '(') > p)
+	const char *open = strchr(stat_text, '(');
+	if (p == NULL || open == NULL || open > p)
 		return FALSE;
 	p++;
 
-	guint64 value_ppid = 0;
-	guint64 value_start = 0;
-	gboolean have_start = FALSE;
-	/* the field after comm (state) is field 3 */
-	for (int field = 3; field <= STAT_FIELD_START; field++) {
+	guint k = 0;
+	for (int field = 3; k < n_wanted; field++) {
 		while (*p == ' ')
 			p++;
 		if (*p == '\0' || *p == '\n')
@@ -68,28 +67,37 @@ vigil_process_parse_stat(const char *stat_text, guint32 *ppid, guint64 *start_ti
 		const char *end = p;
 		while (*end != ' ' && *end != '\0' && *end != '\n')
 			end++;
-		if (field == STAT_FIELD_PPID || field == STAT_FIELD_START) {
-			g_autofree char *token = g_strndup(p, end - p);
-			guint64 value;
-			if (!g_ascii_string_to_unsigned(token, 10, 0, G_MAXUINT64, &value, NULL))
+		if (field == wanted[k]) {
+			char token[24];
+			gsize len = end - p;
+			if (len >= sizeof(token))
 				return FALSE;
-			if (field == STAT_FIELD_PPID) {
-				if (value > G_MAXUINT32)
-					return FALSE;
-				value_ppid = value;
-			} else {
-				value_start = value;
-				have_start = TRUE;
-			}
+			memcpy(token, p, len);
+			token[len] = '\0';
+			if (!g_ascii_string_to_unsigned(token, 10, 0, G_MAXUINT64, &values[k],
+			                                NULL))
+				return FALSE;
+			k++;
 		}
 		p = end;
 	}
-	if (!have_start)
+	return TRUE;
+}
+
+gboolean
+vigil_process_parse_stat(const char *stat_text, guint32 *ppid, guint64 *start_time)
+{
+	static const int wanted[] = {STAT_FIELD_PPID, STAT_FIELD_START};
+	guint64 values[G_N_ELEMENTS(wanted)];
+
+	g_return_val_if_fail(stat_text != NULL, FALSE);
+	if (!parse_stat_fields(stat_text, wanted, values, G_N_ELEMENTS(wanted)) ||
+	    values[0] > G_MAXUINT32)
 		return FALSE;
 	if (ppid != NULL)
-		*ppid = (guint32)value_ppid;
+		*ppid = (guint32)values[0];
 	if (start_time != NULL)
-		*start_time = value_start;
+		*start_time = values[1];
 	return TRUE;
 }
 
@@ -440,4 +448,67 @@ vigil_process_read(const char *proc_root, guint32 pid, VigilShaCache *sha_cache,
 	if (sha_cache != NULL)
 		read_sha256(process, proc_root, sha_cache);
 	return g_steal_pointer(&process);
+}
+
+/* startcode, endcode, startstack, start_data .. env_end: ASLR moves them at every exec, and the
+ * argument and environment addresses move with their lengths even without it */
+static const int image_fields[] = {26, 27, 28, 45, 46, 47, 48, 49, 50, 51};
+
+gboolean
+vigil_process_read_stamp(const char *proc_root, guint32 pid, VigilProcessStamp *stamp)
+{
+	g_return_val_if_fail(proc_root != NULL && stamp != NULL, FALSE);
+	char path[PATH_MAX];
+	char text[STAT_MAX];
+	struct stat dir_st;
+	struct stat exe_st;
+
+	/*
+	 * by path, without a directory fd: this runs for every connection. The parts cannot
+	 * mix two processes, as a pid is not reused within microseconds
+	 */
+	memset(stamp, 0, sizeof(*stamp));
+	g_snprintf(path, sizeof(path), "%s/%u/stat", proc_root, pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return FALSE;
+	ssize_t n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n <= 0)
+		return FALSE;
+	text[n] = '\0';
+
+	guint64 start_time = 0;
+	guint64 image[G_N_ELEMENTS(image_fields)];
+	if (!vigil_process_parse_stat(text, NULL, &start_time) ||
+	    !parse_stat_fields(text, image_fields, image, G_N_ELEMENTS(image)))
+		return FALSE;
+	g_snprintf(path, sizeof(path), "%s/%u", proc_root, pid);
+	if (stat(path, &dir_st) < 0)
+		return FALSE;
+	g_snprintf(path, sizeof(path), "%s/%u/exe", proc_root, pid);
+	if (stat(path, &exe_st) < 0)
+		return FALSE;
+
+	stamp->start_time = start_time;
+	guint64 h = 14695981039346656037ULL;
+	for (guint i = 0; i < G_N_ELEMENTS(image); i++)
+		h = (h ^ image[i]) * 1099511628211ULL;
+	stamp->image = h;
+	stamp->proc_owner = dir_st.st_uid;
+	stamp->exe_dev = exe_st.st_dev;
+	stamp->exe_ino = exe_st.st_ino;
+	stamp->exe_mtime =
+	    (gint64)exe_st.st_mtim.tv_sec * G_GINT64_CONSTANT(1000000000) + exe_st.st_mtim.tv_nsec;
+	stamp->exe_size = exe_st.st_size;
+	return TRUE;
+}
+
+gboolean
+vigil_process_stamp_equal(const VigilProcessStamp *a, const VigilProcessStamp *b)
+{
+	return a->start_time == b->start_time && a->image == b->image &&
+	       a->proc_owner == b->proc_owner && a->exe_dev == b->exe_dev &&
+	       a->exe_ino == b->exe_ino && a->exe_mtime == b->exe_mtime &&
+	       a->exe_size == b->exe_size;
 }

@@ -40,8 +40,24 @@ typedef struct _VigilShaCache VigilShaCache;
 VigilProcess *vigil_process_read(const char *proc_root, guint32 pid, VigilShaCache *sha_cache,
                                  GError **error);
 
-/* pure: the app id in a /proc/PID/cgroup text (flatpak "app-flatpak-ID-N.scope", snap "snap.ID.")
+/*
+ * What changes when a process execs, changes its uid, or its pid goes to another process,
+ * read cheaply (one stat line, two stat calls): a VigilProcess read after a stamp stays valid
+ * while a fresh stamp of its pid is equal.
  */
+typedef struct {
+	guint64 start_time;
+	guint64 image;      /* hash of the address-space layout in stat: new with every exec */
+	guint32 proc_owner; /* owner of /proc/PID: follows the euid, root when non-dumpable */
+	dev_t exe_dev;
+	ino_t exe_ino;
+	gint64 exe_mtime;
+	gint64 exe_size;
+} VigilProcessStamp;
+gboolean vigil_process_read_stamp(const char *proc_root, guint32 pid, VigilProcessStamp *stamp);
+gboolean vigil_process_stamp_equal(const VigilProcessStamp *a, const VigilProcessStamp *b);
+
+/* pure: the app id in a /proc/PID/cgroup text ("app-flatpak-ID-N.scope", "snap.NAME.APP…") */
 char *vigil_process_app_id_from_cgroup(const char *cgroup_text);
 /* pure: the starttime field (22) of a /proc/PID/stat line, also with ") " in comm */
 gboolean vigil_process_parse_stat(const char *stat_text, guint32 *ppid, guint64 *start_time);

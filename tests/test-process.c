@@ -353,6 +353,68 @@ test_cmdline_cleaned(void)
 	kill_and_reap(pid);
 }
 
+static VigilProcessStamp
+stamp_of(GPid pid)
+{
+	VigilProcessStamp stamp;
+	g_assert_true(vigil_process_read_stamp("/proc", pid, &stamp));
+	return stamp;
+}
+
+/* a stamp stays while nothing changes, and changes when the process execs, even itself */
+static void
+test_stamp(void)
+{
+	int ctl[2];
+	g_assert_cmpint(pipe2(ctl, O_CLOEXEC), ==, 0);
+	pid_t pid = fork();
+	g_assert_cmpint(pid, >=, 0);
+	if (pid == 0) {
+		char byte;
+		const char *idle[] = {test_exe, "--idle", "same binary", NULL};
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(ctl[1]);
+		if (read(ctl[0], &byte, 1) == 1)
+			execv(test_exe, (char **)idle);
+		_exit(0);
+	}
+	close(ctl[0]);
+
+	VigilProcessStamp before = stamp_of(pid);
+	VigilProcessStamp again = stamp_of(pid);
+	g_assert_true(vigil_process_stamp_equal(&before, &again));
+	g_autoptr(VigilProcess) process = vigil_process_read("/proc", pid, NULL, NULL);
+	g_assert_nonnull(process);
+	g_assert_cmpuint(before.start_time, ==, process->start_time);
+	g_assert_cmpuint(before.exe_ino, ==, process->exe_ino);
+
+	/* the same program again: same pid, start time and file, another image */
+	g_assert_cmpint(write(ctl[1], "x", 1), ==, 1);
+	g_autofree char *cmdline = g_strdup_printf("/proc/%d/cmdline", pid);
+	for (int i = 0; i < 400; i++) {
+		g_autofree char *text = NULL;
+		gsize len = 0;
+		if (g_file_get_contents(cmdline, &text, &len, NULL) && len > strlen(text) + 1 &&
+		    strcmp(text + strlen(text) + 1, "--idle") == 0)
+			break;
+		g_usleep(5000);
+	}
+	VigilProcessStamp after = stamp_of(pid);
+	g_assert_false(vigil_process_stamp_equal(&before, &after));
+	g_assert_cmpuint(after.start_time, ==, before.start_time);
+	g_assert_cmpuint(after.exe_ino, ==, before.exe_ino);
+	g_autoptr(VigilProcess) reread = vigil_process_read("/proc", pid, NULL, NULL);
+	g_autofree char *expected = g_strdup_printf("%s --idle same binary", test_exe);
+	g_assert_cmpstr(reread->cmdline, ==, expected);
+
+	close(ctl[1]);
+	kill_and_reap(pid);
+
+	/* and a process that is gone has no stamp */
+	VigilProcessStamp none;
+	g_assert_false(vigil_process_read_stamp("/proc", pid, &none));
+}
+
 static char *
 write_temp(const char *dir, const char *name, const char *contents)
 {
@@ -541,6 +603,11 @@ test_sha_cache_threads(void)
 int
 main(int argc, char **argv)
 {
+	/* the exec target of test_stamp() */
+	if (argc > 1 && strcmp(argv[1], "--idle") == 0) {
+		pause();
+		return 0;
+	}
 	test_exe = resolved(argv[0]);
 	test_cmdline = g_strjoinv(" ", argv);
 	g_test_init(&argc, &argv, NULL);
@@ -553,6 +620,7 @@ main(int argc, char **argv)
 	g_test_add_func("/process/read-deleted", test_read_deleted);
 	g_test_add_func("/process/foreign-mount-ns", test_foreign_mount_ns);
 	g_test_add_func("/process/cmdline-cleaned", test_cmdline_cleaned);
+	g_test_add_func("/process/stamp", test_stamp);
 	g_test_add_func("/sha-cache/hit-miss", test_sha_cache);
 	g_test_add_func("/sha-cache/bounded", test_sha_cache_bounded);
 	g_test_add_func("/sha-cache/threads", test_sha_cache_threads);
