@@ -50,13 +50,21 @@ vigil_backend_to_string(VigilBackend backend)
 	return backend == VIGIL_BACKEND_NFTABLES ? "nftables" : "iptables";
 }
 
+static void
+append_verdict_rule(GString *s, const VigilConfig *config, const char *match, VigilAction action,
+                    const char *target)
+{
+	g_string_append_printf(
+	    s, "-A " VIGIL_IPTABLES_CHAIN " %s-m connmark --mark 0x%x/0x%x -j %s\n", match,
+	    vigil_netfilter_mark(config, action), config->mark_mask, target);
+}
+
 char *
 vigil_netfilter_iptables_script(const VigilConfig *config, gboolean ipv6)
 {
 	GString *s = g_string_new("*filter\n");
 	guint32 mask = config->mark_mask;
 	const char *const *protocols = ipv6 ? queued_protocols_v6 : queued_protocols_v4;
-	const char *unreachable = ipv6 ? "icmp6-port-unreachable" : "icmp-port-unreachable";
 	const char *loopback = config->filter_loopback ? "" : "! -o lo ";
 	const char *bypass = config->fail_mode == VIGIL_FAIL_OPEN ? " --queue-bypass" : "";
 
@@ -66,20 +74,15 @@ vigil_netfilter_iptables_script(const VigilConfig *config, gboolean ipv6)
 	                       "-A " VIGIL_IPTABLES_CHAIN " -m mark ! --mark 0x0/0x%x"
 	                       " -j CONNMARK --save-mark --mask 0x%x\n",
 	                       mask, mask);
-	g_string_append_printf(
-	    s, "-A " VIGIL_IPTABLES_CHAIN " -m connmark --mark 0x%x/0x%x -j RETURN\n",
-	    vigil_netfilter_mark(config, VIGIL_ACTION_ALLOW), mask);
-	g_string_append_printf(s,
-	                       "-A " VIGIL_IPTABLES_CHAIN " -p tcp -m connmark --mark 0x%x/0x%x"
-	                       " -j REJECT --reject-with tcp-reset\n",
-	                       vigil_netfilter_mark(config, VIGIL_ACTION_DENY), mask);
-	g_string_append_printf(s,
-	                       "-A " VIGIL_IPTABLES_CHAIN " -m connmark --mark 0x%x/0x%x"
-	                       " -j REJECT --reject-with %s\n",
-	                       vigil_netfilter_mark(config, VIGIL_ACTION_DENY), mask, unreachable);
-	g_string_append_printf(s,
-	                       "-A " VIGIL_IPTABLES_CHAIN " -m connmark --mark 0x%x/0x%x -j DROP\n",
-	                       vigil_netfilter_mark(config, VIGIL_ACTION_DROP), mask);
+	/* deny and drop act on the original direction only: the reset or ICMP error that REJECT
+	 * sends back belongs to the same conntrack entry and must not be rejected in turn */
+	append_verdict_rule(s, config, "", VIGIL_ACTION_ALLOW, "RETURN");
+	append_verdict_rule(s, config, "-p tcp -m conntrack --ctdir ORIGINAL ", VIGIL_ACTION_DENY,
+	                    "REJECT --reject-with tcp-reset");
+	append_verdict_rule(s, config, "-m conntrack --ctdir ORIGINAL ", VIGIL_ACTION_DENY,
+	                    ipv6 ? "REJECT --reject-with icmp6-port-unreachable"
+	                         : "REJECT --reject-with icmp-port-unreachable");
+	append_verdict_rule(s, config, "-m conntrack --ctdir ORIGINAL ", VIGIL_ACTION_DROP, "DROP");
 	for (gsize i = 0; protocols[i] != NULL; i++)
 		g_string_append_printf(s,
 		                       "-A " VIGIL_IPTABLES_CHAIN
@@ -111,12 +114,13 @@ vigil_netfilter_nft_script(const VigilConfig *config)
 	}
 	g_string_append_printf(s, "\t\tct mark & 0x%x == 0x%x accept\n", mask,
 	                       vigil_netfilter_mark(config, VIGIL_ACTION_ALLOW));
-	g_string_append_printf(
-	    s, "\t\tmeta l4proto tcp ct mark & 0x%x == 0x%x reject with tcp reset\n", mask,
-	    vigil_netfilter_mark(config, VIGIL_ACTION_DENY));
-	g_string_append_printf(s, "\t\tct mark & 0x%x == 0x%x reject\n", mask,
+	g_string_append_printf(s,
+	                       "\t\tct direction original meta l4proto tcp ct mark & 0x%x == 0x%x "
+	                       "reject with tcp reset\n",
+	                       mask, vigil_netfilter_mark(config, VIGIL_ACTION_DENY));
+	g_string_append_printf(s, "\t\tct direction original ct mark & 0x%x == 0x%x reject\n", mask,
 	                       vigil_netfilter_mark(config, VIGIL_ACTION_DENY));
-	g_string_append_printf(s, "\t\tct mark & 0x%x == 0x%x drop\n", mask,
+	g_string_append_printf(s, "\t\tct direction original ct mark & 0x%x == 0x%x drop\n", mask,
 	                       vigil_netfilter_mark(config, VIGIL_ACTION_DROP));
 	g_string_append_printf(s,
 	                       "\t\t%smeta l4proto { tcp, udp, udplite, sctp, icmp, ipv6-icmp }"
