@@ -106,6 +106,8 @@ class Namespaces:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 pass
+            if proc.stdout is not None:
+                proc.stdout.close()
         for ns in (self.client, self.peer):
             run(["ip", "netns", "del", ns], check=False)
 
