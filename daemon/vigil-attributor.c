@@ -41,6 +41,7 @@ struct _VigilAttributor {
 	int proc_fd;
 	VigilShaCache *sha_cache;
 
+	GMutex scan_lock;      /* one search of /proc at a time */
 	GMutex lock;           /* guards everything below */
 	GPtrArray *idle_diags; /* of VigilSockDiag*, one per concurrent user */
 	GHashTable *sockets;   /* &SocketOwner.inode -> SocketOwner* */
@@ -88,6 +89,7 @@ vigil_attributor_new(const char *proc_root, GError **error)
 	attributor->proc_fd = proc_fd;
 	attributor->sha_cache = vigil_sha_cache_new(SHA_CACHE_MAX);
 	g_mutex_init(&attributor->lock);
+	g_mutex_init(&attributor->scan_lock);
 	attributor->idle_diags =
 	    g_ptr_array_new_with_free_func((GDestroyNotify)vigil_sock_diag_free);
 	g_ptr_array_add(attributor->idle_diags, diag);
@@ -118,6 +120,7 @@ attributor_unref(gpointer data)
 	g_hash_table_destroy(attributor->fd_tables);
 	g_hash_table_destroy(attributor->processes);
 	g_mutex_clear(&attributor->lock);
+	g_mutex_clear(&attributor->scan_lock);
 	vigil_sha_cache_free(attributor->sha_cache);
 	close(attributor->proc_fd);
 	g_free(attributor->proc_root);
@@ -522,33 +525,53 @@ in_tier(VigilAttributor *attributor, const ProcEntry *proc, guint32 uid, Tier ti
 	return TRUE;
 }
 
-/* the costly part: processes of the socket's uid, newest first, then the rest */
+/* scans, in @procs, the processes of @tier not scanned yet */
 static OwnerResult
-find_owner_by_uid(VigilAttributor *attributor, guint64 inode, guint32 uid, GArray *seen,
-                  GHashTable *scanned, GCancellable *cancellable, guint32 *pid)
+scan_tier(VigilAttributor *attributor, GArray *procs, gboolean *done, Tier tier, guint64 inode,
+          guint32 uid, GArray *seen, GHashTable *scanned, GCancellable *cancellable, guint32 *pid)
 {
+	guint scanned_in_tier = 0;
+	for (guint i = 0; i < procs->len; i++) {
+		const ProcEntry *proc = &g_array_index(procs, ProcEntry, i);
+		if (done[i] || g_hash_table_contains(scanned, GUINT_TO_POINTER(proc->pid)) ||
+		    !in_tier(attributor, proc, uid, tier))
+			continue;
+		if (g_cancellable_is_cancelled(cancellable))
+			return OWNER_NONE;
+		done[i] = TRUE;
+		scanned_in_tier++;
+		if (scan_fds(attributor, proc->pid, inode, NULL, seen, NULL)) {
+			*pid = proc->pid;
+			return OWNER_FOUND;
+		}
+	}
+	g_debug("socket %" G_GUINT64_FORMAT " not in the %u processes of tier %d", inode,
+	        scanned_in_tier, tier);
+	return OWNER_NONE;
+}
+
+typedef struct _Lookup Lookup;
+static gboolean socket_still_there(Lookup *lookup);
+
+/*
+ * The costly part: the processes of the socket's uid, newest first, then those that hide it
+ * (non-dumpable ones show as root). Only when the socket is still there after that, all others:
+ * a socket made before a setuid(), or passed to another user's process.
+ */
+static OwnerResult
+find_owner_by_uid(VigilAttributor *attributor, Lookup *lookup, guint64 inode, guint32 uid,
+                  GArray *seen, GHashTable *scanned, GCancellable *cancellable, guint32 *pid)
+{
+	STAT_INC(attributor, proc_searches);
 	g_autoptr(GArray) procs = list_processes(attributor);
 	g_autofree gboolean *done = g_new0(gboolean, procs->len);
 
 	for (Tier tier = TIER_OWNED_BY_UID; tier < N_TIERS; tier++) {
-		guint scanned_in_tier = 0;
-		for (guint i = 0; i < procs->len; i++) {
-			const ProcEntry *proc = &g_array_index(procs, ProcEntry, i);
-			if (done[i] ||
-			    g_hash_table_contains(scanned, GUINT_TO_POINTER(proc->pid)) ||
-			    !in_tier(attributor, proc, uid, tier))
-				continue;
-			if (g_cancellable_is_cancelled(cancellable))
-				return OWNER_NONE;
-			done[i] = TRUE;
-			scanned_in_tier++;
-			if (scan_fds(attributor, proc->pid, inode, NULL, seen, NULL)) {
-				*pid = proc->pid;
-				return OWNER_FOUND;
-			}
-		}
-		g_debug("socket %" G_GUINT64_FORMAT " not in the %u processes of tier %d", inode,
-		        scanned_in_tier, tier);
+		if (tier == TIER_ANY && !socket_still_there(lookup))
+			return OWNER_NONE;
+		if (scan_tier(attributor, procs, done, tier, inode, uid, seen, scanned, cancellable,
+		              pid) == OWNER_FOUND)
+			return OWNER_FOUND;
 	}
 	return OWNER_NONE;
 }
@@ -635,7 +658,7 @@ read_process(VigilAttributor *attributor, guint32 pid, GError **error)
 
 /* one lookup */
 
-typedef struct {
+struct _Lookup {
 	VigilAttributor *attributor;
 	VigilFlow flow;
 	guint64 inode;
@@ -643,7 +666,7 @@ typedef struct {
 	gint64 start;
 	GArray *seen;        /* of SocketOwner, found by the scans */
 	GHashTable *scanned; /* pids already searched in full */
-} Lookup;
+};
 
 static Lookup *
 lookup_new(VigilAttributor *attributor, const VigilFlow *flow)
@@ -718,6 +741,41 @@ lookup_fast(Lookup *lookup, VigilProcess **result, GError **error)
 	return TRUE;
 }
 
+/* the socket may have been closed while its owner was searched */
+static gboolean
+socket_still_there(Lookup *lookup)
+{
+	guint64 inode = 0;
+	if (!find_socket(lookup->attributor, &lookup->flow, VIGIL_SOCK_DIAG_ALL, &inode, NULL,
+	                 NULL))
+		return TRUE;
+	return inode == lookup->inode;
+}
+
+/*
+ * Searches are serialised: when a new program opens many connections at once, the first
+ * search finds it and the others then find it among the recent processes, instead of all of
+ * them walking /proc side by side.
+ */
+static OwnerResult
+find_owner_slow(Lookup *lookup, GCancellable *cancellable, guint32 *pid)
+{
+	VigilAttributor *attributor = lookup->attributor;
+
+	g_mutex_lock(&attributor->scan_lock);
+	OwnerResult found =
+	    find_owner_known(attributor, lookup->inode, NULL, lookup->seen, lookup->scanned, pid);
+	if (found != OWNER_FOUND)
+		found = find_owner_by_uid(attributor, lookup, lookup->inode, lookup->sock_uid,
+		                          lookup->seen, lookup->scanned, cancellable, pid);
+	remember_sockets(attributor, lookup->seen);
+	g_array_set_size(lookup->seen, 0);
+	if (found == OWNER_FOUND)
+		remember_recent(attributor, *pid);
+	g_mutex_unlock(&attributor->scan_lock);
+	return found;
+}
+
 /* the rest, on any thread: searching processes, reading and hashing */
 static VigilProcess *
 lookup_slow(Lookup *lookup, GCancellable *cancellable, GError **error)
@@ -736,21 +794,13 @@ lookup_slow(Lookup *lookup, GCancellable *cancellable, GError **error)
 			return NULL;
 		}
 	}
-	OwnerResult found =
-	    find_owner_known(attributor, lookup->inode, NULL, lookup->seen, lookup->scanned, &pid);
-	if (found != OWNER_FOUND)
-		found = find_owner_by_uid(attributor, lookup->inode, lookup->sock_uid, lookup->seen,
-		                          lookup->scanned, cancellable, &pid);
-	remember_sockets(attributor, lookup->seen);
+	OwnerResult found = find_owner_slow(lookup, cancellable, &pid);
 	if (g_cancellable_set_error_if_cancelled(cancellable, error))
 		return NULL;
 
 	VigilProcess *process = NULL;
-	if (found == OWNER_FOUND) {
+	if (found == OWNER_FOUND)
 		process = read_process(attributor, pid, error);
-		if (process != NULL)
-			remember_recent(attributor, pid);
-	}
 	if (process == NULL && (error == NULL || *error == NULL))
 		STAT_INC(attributor, no_process);
 	log_result(lookup, "slow", process);

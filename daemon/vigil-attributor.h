@@ -34,11 +34,12 @@ VigilProcess *vigil_attributor_lookup(VigilAttributor *attributor, const VigilFl
 /* counters, for tests and the debug log */
 typedef struct {
 	guint64 lookups;
-	guint64 fast;         /* answered on the calling thread */
-	guint64 slow;         /* went to a worker thread */
-	guint64 no_socket;    /* no socket had the flow's tuple */
-	guint64 no_process;   /* a socket, but no process holding it */
-	guint64 process_hits; /* process info reused from the (pid, start time) cache */
+	guint64 fast;          /* answered on the calling thread */
+	guint64 slow;          /* went to a worker thread */
+	guint64 no_socket;     /* no socket had the flow's tuple */
+	guint64 no_process;    /* a socket, but no process holding it */
+	guint64 process_hits;  /* process info reused from the (pid, start time) cache */
+	guint64 proc_searches; /* walks over /proc for processes of a uid */
 } VigilAttributorStats;
 void vigil_attributor_get_stats(VigilAttributor *attributor, VigilAttributorStats *stats);
 

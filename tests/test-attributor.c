@@ -788,6 +788,7 @@ typedef struct {
 	GError *error;
 	gboolean in_call; /* the callback must not run inside the _async call */
 	gboolean done;
+	int count; /* lookups answered, for several at once */
 } AsyncResult;
 
 static void
@@ -860,6 +861,51 @@ test_async(void)
 	g_autoptr(VigilProcess) cancelled = lookup_async(attributor, &flow, cancellable, &error);
 	g_assert_null(cancelled);
 	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+	child_stop(&child);
+}
+
+static void
+lookup_done_count(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	AsyncResult *async = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VigilProcess) process =
+	    vigil_attributor_lookup_finish(async->attributor, result, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(process);
+	if (async->process == NULL)
+		async->process = vigil_process_ref(process);
+	/* one program, one VigilProcess: the later lookups share what the first one read */
+	g_assert_cmpuint(process->pid, ==, async->process->pid);
+	if (++async->count == MAX_SOCKETS)
+		g_main_loop_quit(async->loop);
+}
+
+/* a new program opens several connections at once: one search of /proc finds it for all */
+static void
+test_burst(void)
+{
+	g_autoptr(VigilAttributor) attributor = new_attributor();
+	ChildSpec spec = {KIND_TCP, AF_INET, (struct sockaddr *)&tcp4_addr, sizeof(tcp4_addr),
+	                  MAX_SOCKETS};
+	Child child;
+	child_start(&child, &spec);
+
+	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+	AsyncResult async = {loop, attributor};
+	for (int i = 0; i < MAX_SOCKETS; i++) {
+		VigilFlow flow = child_flow(&child, i, IPPROTO_TCP, spec.dst, 0);
+		vigil_attributor_lookup_async(attributor, &flow, NULL, lookup_done_count, &async);
+	}
+	g_main_loop_run(loop);
+	assert_is_child(async.process, child.pid, test_exe, 0);
+	vigil_process_unref(async.process);
+
+	VigilAttributorStats stats;
+	vigil_attributor_get_stats(attributor, &stats);
+	/* some may come after the first answer and take the fast path: the count is what matters */
+	g_assert_cmpuint(stats.slow + stats.fast, ==, MAX_SOCKETS);
+	g_assert_cmpuint(stats.proc_searches, ==, 1);
 	child_stop(&child);
 }
 
@@ -1123,6 +1169,7 @@ main(int argc, char **argv)
 	g_test_add_func("/attributor/exec-invalidates", test_exec_invalidates);
 	g_test_add_func("/attributor/fd-knowledge", test_fd_knowledge);
 	g_test_add_func("/attributor/async", test_async);
+	g_test_add_func("/attributor/burst", test_burst);
 	g_test_add_func("/attributor/free-while-pending", test_free_while_pending);
 	g_test_add_func("/attributor/threads", test_threads);
 
