@@ -647,6 +647,13 @@ test_other_uid(void)
 	}
 }
 
+/* a child dies with the test, also when an assertion ends it */
+static void
+die_with_parent(gpointer user_data)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
 /* a program other than ourselves: python3 connects, its exe and hash are python's */
 static void
 test_spawned_program(void)
@@ -664,8 +671,9 @@ test_spawned_program(void)
 	int in_fd;
 	int out_fd;
 	g_autoptr(GError) error = NULL;
-	g_spawn_async_with_pipes(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
-	                         &pid, &in_fd, &out_fd, NULL, &error);
+	g_spawn_async_with_pipes(NULL, (char **)argv, NULL,
+	                         G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDERR_TO_DEV_NULL,
+	                         die_with_parent, NULL, &pid, &in_fd, &out_fd, NULL, &error);
 	g_assert_no_error(error);
 
 	char line[32] = {0};

@@ -52,19 +52,32 @@ exe_of(GPid pid)
 	return g_file_read_link(link, NULL);
 }
 
-/* spawns @argv and waits until the child runs @expect_exe (exec may still be under way) */
+/* a child dies with the test, also when an assertion ends it */
+static void
+die_with_parent(gpointer user_data)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
+/* spawns @argv and waits until the child runs @expect_exe with its argv in place: the exe
+ * link changes before the new argv is set up */
 static GPid
 spawn_running(const char *const *argv, const char *expect_exe)
 {
 	GPid pid = 0;
 	g_autoptr(GError) error = NULL;
 
-	g_spawn_async(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid,
-	              &error);
+	g_spawn_async(NULL, (char **)argv, NULL,
+	              G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL |
+	                  G_SPAWN_STDERR_TO_DEV_NULL,
+	              die_with_parent, NULL, &pid, &error);
 	g_assert_no_error(error);
+	g_autofree char *cmdline_path = g_strdup_printf("/proc/%d/cmdline", pid);
 	for (int i = 0; i < 400; i++) {
 		g_autofree char *exe = exe_of(pid);
-		if (exe != NULL && g_str_has_prefix(exe, expect_exe))
+		g_autofree char *cmdline = NULL;
+		if (exe != NULL && g_str_has_prefix(exe, expect_exe) &&
+		    g_file_get_contents(cmdline_path, &cmdline, NULL, NULL) && cmdline[0] != '\0')
 			return pid;
 		g_usleep(5000);
 	}
