@@ -1,5 +1,4 @@
-/* vigil-attributor.c: flow -> socket inode -> pid -> VigilProcess, fast path inline, slow in a
- * thread */
+/* vigil-attributor.c: flow -> socket -> pid -> process; cheap cases inline, the rest in a thread */
 #define G_LOG_DOMAIN "vigil-attributor"
 #include "config.h"
 
@@ -799,9 +798,14 @@ lookup_slow(Lookup *lookup, GCancellable *cancellable, GError **error)
 		return NULL;
 
 	VigilProcess *process = NULL;
+	g_autoptr(GError) local_error = NULL;
 	if (found == OWNER_FOUND)
-		process = read_process(attributor, pid, error);
-	if (process == NULL && (error == NULL || *error == NULL))
+		process = read_process(attributor, pid, &local_error);
+	if (local_error != NULL) {
+		g_propagate_error(error, g_steal_pointer(&local_error));
+		return NULL;
+	}
+	if (process == NULL)
 		STAT_INC(attributor, no_process);
 	log_result(lookup, "slow", process);
 	return process;

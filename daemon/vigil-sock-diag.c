@@ -1,5 +1,4 @@
-/* vigil-sock-diag.c: finds the socket (inode, owner uid) behind a flow with sock_diag and /proc/net
- */
+/* vigil-sock-diag.c: the socket (inode, owner uid) behind a flow, from sock_diag and /proc/net */
 #define G_LOG_DOMAIN "vigil-sock-diag"
 #include "config.h"
 

@@ -1,5 +1,4 @@
-/* test-attributor.c: real sockets of real child processes, attributed through sock_diag and /proc
- */
+/* test-attributor.c: real sockets of real child processes, attributed via sock_diag and /proc */
 #include "config.h"
 
 #include <arpa/inet.h>

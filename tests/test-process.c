@@ -1,5 +1,4 @@
-/* test-process.c: reading processes from /proc (exe, hash, user, parents, app id) and the hash
- * cache */
+/* test-process.c: reading processes from /proc (exe, hash, user, parents) and the hash cache */
 #include "config.h"
 
 #include <errno.h>
