@@ -11,13 +11,16 @@ typedef struct _VigilAttributor VigilAttributor;
 
 /* @proc_root is "/proc" outside tests */
 VigilAttributor *vigil_attributor_new(const char *proc_root, GError **error);
+/* lookups still pending keep what they need and complete normally */
 void vigil_attributor_free(VigilAttributor *attributor);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilAttributor, vigil_attributor_free)
 
 /*
  * Finds the process that owns the socket of @flow. Cheap cases (a socket of a recently
  * seen process, a cached executable hash) are answered on the calling thread; the rest
- * (scanning processes of the flow's uid, hashing a new executable) runs in a worker thread.
+ * (sock_diag fallbacks, scanning the processes of the socket's uid, hashing a new executable)
+ * runs in a worker thread; one /proc search runs at a time, so a burst of connections from a
+ * new program costs one search.
  * The callback runs in the thread-default main context of the caller.
  * The result is NULL with no error when the process cannot be found ("unknown process").
  */
