@@ -17,6 +17,7 @@
 #define MAX_HELD_PACKETS   4096
 #define DEADLINE_TICK_MS   200
 #define EXPIRY_TICK_S      10
+#define SAVE_TICK_S        600
 #define DECISION_RING_SIZE 4096
 
 typedef struct {
@@ -41,6 +42,7 @@ struct _VigilDaemon {
 	GQueue held; /* of HeldPacket, oldest first: deadlines are in arrival order */
 	guint deadline_source;
 	guint expiry_source;
+	guint save_source;
 };
 
 static gboolean
@@ -257,6 +259,15 @@ on_deadline_tick(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
+static void
+save_learned_rules(VigilDaemon *daemon)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (!vigil_rule_store_save(daemon->store, &error))
+		g_warning("saving learned rules: %s", error->message);
+}
+
 static gboolean
 on_expiry_tick(gpointer data)
 {
@@ -264,8 +275,18 @@ on_expiry_tick(gpointer data)
 	guint n = vigil_ruleset_expire(vigil_rule_store_get_ruleset(daemon->store),
 	                               g_get_real_time() / G_USEC_PER_SEC);
 
-	if (n > 0)
+	if (n > 0) {
 		g_info("%u rule(s) expired", n);
+		save_learned_rules(daemon);
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_save_tick(gpointer data)
+{
+	/* hit counts and last-hit times of learned rules reach the disk now and then */
+	save_learned_rules(data);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -312,6 +333,7 @@ vigil_daemon_start(VigilDaemon *daemon, GError **error)
 	vigil_rule_store_watch(daemon->store, G_CALLBACK(on_rules_changed), daemon);
 	daemon->deadline_source = g_timeout_add(DEADLINE_TICK_MS, on_deadline_tick, daemon);
 	daemon->expiry_source = g_timeout_add_seconds(EXPIRY_TICK_S, on_expiry_tick, daemon);
+	daemon->save_source = g_timeout_add_seconds(SAVE_TICK_S, on_save_tick, daemon);
 	g_message("filtering: queue %u, %s backend, fail mode %s, default action %s, %u rule(s)",
 	          daemon->config.queue_number,
 	          vigil_backend_to_string(vigil_netfilter_get_backend(daemon->netfilter)),
@@ -332,6 +354,8 @@ vigil_daemon_stop(VigilDaemon *daemon)
 		expire_held(daemon->held.head->data, VIGIL_REASON_SHUTDOWN);
 	g_clear_handle_id(&daemon->deadline_source, g_source_remove);
 	g_clear_handle_id(&daemon->expiry_source, g_source_remove);
+	g_clear_handle_id(&daemon->save_source, g_source_remove);
+	save_learned_rules(daemon);
 }
 
 void
@@ -352,6 +376,7 @@ vigil_daemon_free(VigilDaemon *daemon)
 		return;
 	g_clear_handle_id(&daemon->deadline_source, g_source_remove);
 	g_clear_handle_id(&daemon->expiry_source, g_source_remove);
+	g_clear_handle_id(&daemon->save_source, g_source_remove);
 	g_clear_pointer(&daemon->queue, vigil_queue_free);
 	g_clear_pointer(&daemon->netfilter, vigil_netfilter_free);
 	g_clear_pointer(&daemon->attributor, vigil_attributor_free);
