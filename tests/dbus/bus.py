@@ -20,9 +20,12 @@ a small policy that lets a mock polkitd (python3-dbusmock) run as root.
 Run as a script, it prints the derived config: python3 tests/dbus/bus.py [SOCKET_PATH]
 """
 
+import ctypes
 import os
 import shutil
+import signal
 import subprocess
+import threading
 import sys
 import tempfile
 import time
@@ -161,6 +164,20 @@ def load_interface(xml_path, name):
     return info
 
 
+def _die_with_parent():
+    """preexec_fn: the child gets SIGTERM when the test that started it dies, so a test
+    killed by a timeout leaves no dbus-daemon or mock behind."""
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _exit_on_sigterm():
+    """Turns SIGTERM (meson's timeout) into SystemExit, so that context managers clean up."""
+    if (threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL):
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+
 def _stop_process(process, timeout=5.0):
     if process.poll() is not None:
         return
@@ -183,7 +200,8 @@ class MockPolkit:
         self._log = open(self.log_path, 'wb')
         self.process = subprocess.Popen(
             [PYTHON, '-m', 'dbusmock', '--system', '--template', 'polkitd'],
-            env=bus.env(), stdout=self._log, stderr=subprocess.STDOUT)
+            env=bus.env(), stdout=self._log, stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent)
         self._conn = connect(bus.address)
         try:
             wait_for_name(self._conn, POLKIT_NAME, process=self.process)
@@ -270,6 +288,7 @@ class PrivateSystemBus:
     def start(self):
         if shutil.which('dbus-daemon') is None:
             raise BusError('dbus-daemon is not installed (package dbus-daemon)')
+        _exit_on_sigterm()
         self.tmpdir = tempfile.mkdtemp(prefix='vigil-bus-')
         # other users' test clients must reach the socket
         os.chmod(self.tmpdir, 0o755)
@@ -281,7 +300,7 @@ class PrivateSystemBus:
         self.process = subprocess.Popen(
             ['dbus-daemon', '--config-file=' + self.config_path, '--nofork', '--nopidfile',
              '--print-address=1'],
-            stdout=subprocess.PIPE, stderr=self._stderr)
+            stdout=subprocess.PIPE, stderr=self._stderr, preexec_fn=_die_with_parent)
         line = self.process.stdout.readline().decode().strip()
         if not line.startswith('unix:'):
             self.process.wait(5)
