@@ -1,0 +1,774 @@
+/* vigil-dns-watch.c: names from the DNS answers to this host's own queries, read from NFLOG copies
+ */
+#define G_LOG_DOMAIN "vigil-dns-watch"
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <glib-unix.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_log.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "vigil-dns-watch.h"
+#include "vigil-dns.h"
+
+#define DNS_PORT 53
+/* a query unanswered this long is forgotten (resolvers give up after a few seconds) */
+#define QUERY_TIMEOUT_US (30 * G_USEC_PER_SEC)
+#define MAX_QUERIES      4096
+/* DNS over TCP: a few connections at a time, each holding at most one message */
+#define STREAM_TIMEOUT_US  (60 * G_USEC_PER_SEC)
+#define MAX_STREAMS        256
+#define MAX_STREAM_BYTES   (2 + 65535)
+#define MAX_BUFFERED_BYTES (1024 * 1024)
+/* netlink: one copy is at most a 64 KiB packet and its attributes */
+#define RECV_BUFFER_SIZE  (128 * 1024)
+#define SOCKET_RCVBUF     (4 * 1024 * 1024)
+#define COPY_RANGE        0xffff
+#define SETUP_TIMEOUT_MS  1000
+#define MAX_BATCH         256
+#define MAX_DRAIN         64
+#define EXPIRE_INTERVAL_S 5
+
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+
+/* the headers of one copied packet, and where its DNS bytes are */
+typedef struct {
+	int family;
+	guint8 protocol;
+	VigilAddress src, dst;
+	guint16 sport, dport;
+	guint32 seq;  /* TCP */
+	guint8 flags; /* TCP */
+	const guint8 *payload;
+	gsize payload_len;
+} Segment;
+
+/* a query in flight: who asked whom what, hashed and compared as bytes */
+typedef struct {
+	gint32 family;
+	guint8 protocol;
+	guint8 pad;
+	guint16 id;
+	VigilAddress client, server;
+	guint16 client_port, server_port;
+	guint16 qtype;
+	guint16 pad2;
+} QueryKey;
+
+G_STATIC_ASSERT(sizeof(QueryKey) == 48);
+
+typedef struct {
+	QueryKey key;
+	char qname[VIGIL_DNS_NAME_SIZE];
+	guint16 qclass;
+	gboolean has_uid;
+	guint32 uid;
+	gint64 sent_us;
+	GList link; /* in watch->query_order, oldest first */
+} Query;
+
+/* one direction of a TCP connection to or from port 53 */
+typedef struct {
+	gint32 family;
+	guint16 sport, dport;
+	VigilAddress src, dst;
+} StreamKey;
+
+G_STATIC_ASSERT(sizeof(StreamKey) == 40);
+
+typedef struct {
+	StreamKey key;
+	guint32 next_seq;
+	gboolean broken; /* a segment went missing: message boundaries are lost */
+	GByteArray *buf; /* bytes not yet consumed, starting at a length prefix */
+	gint64 last_us;
+	GList link; /* in watch->stream_order, least recently active first */
+} Stream;
+
+struct _VigilDnsWatch {
+	VigilDnsCache *cache;
+	GHashTable *queries; /* QueryKey -> Query */
+	GQueue query_order;
+	GHashTable *streams; /* StreamKey -> Stream */
+	GQueue stream_order;
+	gsize buffered; /* bytes held in all streams */
+	VigilDnsWatchStats stats;
+	struct mnl_socket *nl;
+	guint fd_source;
+	guint expire_source;
+	guint8 *buffer;
+};
+
+static guint
+bytes_hash(const guint8 *bytes, gsize len)
+{
+	guint32 hash = 2166136261u; /* FNV-1a */
+
+	for (gsize i = 0; i < len; i++)
+		hash = (hash ^ bytes[i]) * 16777619u;
+	return hash;
+}
+
+static guint
+query_key_hash(gconstpointer key)
+{
+	return bytes_hash(key, sizeof(QueryKey));
+}
+
+static gboolean
+query_key_equal(gconstpointer a, gconstpointer b)
+{
+	return memcmp(a, b, sizeof(QueryKey)) == 0;
+}
+
+static guint
+stream_key_hash(gconstpointer key)
+{
+	return bytes_hash(key, sizeof(StreamKey));
+}
+
+static gboolean
+stream_key_equal(gconstpointer a, gconstpointer b)
+{
+	return memcmp(a, b, sizeof(StreamKey)) == 0;
+}
+
+/* --- headers --------------------------------------------------------------------------- */
+
+static gboolean
+parse_transport(const guint8 *data, gsize len, Segment *seg)
+{
+	if (seg->protocol == IPPROTO_UDP) {
+		gsize udp_len;
+
+		if (len < 8)
+			return FALSE;
+		seg->sport = (guint16)(data[0] << 8 | data[1]);
+		seg->dport = (guint16)(data[2] << 8 | data[3]);
+		udp_len = (gsize)(data[4] << 8 | data[5]);
+		if (udp_len < 8 || udp_len > len)
+			return FALSE;
+		seg->payload = data + 8;
+		seg->payload_len = udp_len - 8;
+		return TRUE;
+	}
+	if (seg->protocol == IPPROTO_TCP) {
+		gsize header_len;
+
+		if (len < 20)
+			return FALSE;
+		seg->sport = (guint16)(data[0] << 8 | data[1]);
+		seg->dport = (guint16)(data[2] << 8 | data[3]);
+		seg->seq = (guint32)data[4] << 24 | (guint32)data[5] << 16 | (guint32)data[6] << 8 |
+		           data[7];
+		header_len = (gsize)(data[12] >> 4) * 4;
+		seg->flags = data[13];
+		if (header_len < 20 || header_len > len)
+			return FALSE;
+		seg->payload = data + header_len;
+		seg->payload_len = len - header_len;
+		return TRUE;
+	}
+	return FALSE;
+}
+
+static gboolean
+parse_ipv4(const guint8 *data, gsize len, Segment *seg)
+{
+	gsize header_len, total_len;
+
+	if (len < 20)
+		return FALSE;
+	header_len = (gsize)(data[0] & 0xf) * 4;
+	total_len = (gsize)(data[2] << 8 | data[3]);
+	/* fragments were put together by conntrack before the hook; a piece is of no use */
+	if (header_len < 20 || total_len < header_len || total_len > len || (data[6] & 0x3f) != 0 ||
+	    data[7] != 0)
+		return FALSE;
+	seg->family = AF_INET;
+	seg->protocol = data[9];
+	memcpy(seg->src.bytes, data + 12, 4);
+	memcpy(seg->dst.bytes, data + 16, 4);
+	return parse_transport(data + header_len, total_len - header_len, seg);
+}
+
+static gboolean
+parse_ipv6(const guint8 *data, gsize len, Segment *seg)
+{
+	gsize payload_len, pos = 40;
+	guint8 next;
+
+	if (len < 40)
+		return FALSE;
+	payload_len = (gsize)(data[4] << 8 | data[5]);
+	if (payload_len > len - 40)
+		return FALSE;
+	len = 40 + payload_len;
+	next = data[6];
+	/* hop-by-hop, routing and destination options may come first; fragments are of no use */
+	while (next == 0 || next == 43 || next == 60) {
+		if (len - pos < 8)
+			return FALSE;
+		next = data[pos];
+		pos += ((gsize)data[pos + 1] + 1) * 8;
+		if (pos > len)
+			return FALSE;
+	}
+	seg->family = AF_INET6;
+	seg->protocol = next;
+	memcpy(seg->src.bytes, data + 8, 16);
+	memcpy(seg->dst.bytes, data + 24, 16);
+	return parse_transport(data + pos, len - pos, seg);
+}
+
+static gboolean
+parse_segment(const guint8 *data, gsize len, Segment *seg)
+{
+	memset(seg, 0, sizeof(*seg));
+	if (len < 1)
+		return FALSE;
+	switch (data[0] >> 4) {
+	case 4:
+		return parse_ipv4(data, len, seg);
+	case 6:
+		return parse_ipv6(data, len, seg);
+	default:
+		return FALSE;
+	}
+}
+
+/* --- queries and answers ----------------------------------------------------------------- */
+
+static void
+query_key_init(QueryKey *key, const Segment *seg, gboolean sent, guint16 id, guint16 qtype)
+{
+	memset(key, 0, sizeof(*key));
+	key->family = seg->family;
+	key->protocol = seg->protocol;
+	key->id = id;
+	key->qtype = qtype;
+	key->client = sent ? seg->src : seg->dst;
+	key->server = sent ? seg->dst : seg->src;
+	key->client_port = sent ? seg->sport : seg->dport;
+	key->server_port = sent ? seg->dport : seg->sport;
+}
+
+static void
+remove_query(VigilDnsWatch *watch, Query *query)
+{
+	g_queue_unlink(&watch->query_order, &query->link);
+	g_hash_table_remove(watch->queries, &query->key);
+}
+
+static void
+remember_query(VigilDnsWatch *watch, const Segment *seg, const VigilDnsMessage *msg,
+               gboolean has_uid, guint32 uid, gint64 now_us)
+{
+	Query *query = g_new0(Query, 1);
+	Query *old;
+
+	query_key_init(&query->key, seg, TRUE, msg->id, msg->qtype);
+	g_strlcpy(query->qname, msg->qname, sizeof(query->qname));
+	query->qclass = msg->qclass;
+	query->has_uid = has_uid;
+	query->uid = uid;
+	query->sent_us = now_us;
+	query->link.data = query;
+	/* a retransmission replaces the query it repeats */
+	old = g_hash_table_lookup(watch->queries, &query->key);
+	if (old != NULL)
+		remove_query(watch, old);
+	while (watch->query_order.length >= MAX_QUERIES)
+		remove_query(watch, watch->query_order.head->data);
+	g_hash_table_insert(watch->queries, &query->key, query);
+	g_queue_push_tail_link(&watch->query_order, &query->link);
+	watch->stats.queries++;
+}
+
+static void
+learn_names(VigilDnsWatch *watch, const Query *query, const VigilDnsMessage *msg, gint64 now_us)
+{
+	guint32 uid = query->has_uid ? query->uid : VIGIL_DNS_CACHE_ANY_UID;
+
+	for (guint i = 0; i < msg->answers->len; i++) {
+		const VigilDnsAnswer *answer = &g_array_index(msg->answers, VigilDnsAnswer, i);
+		char addr[INET6_ADDRSTRLEN];
+
+		vigil_dns_cache_add(watch->cache, uid, msg->qname, answer->family, &answer->address,
+		                    answer->ttl, now_us);
+		watch->stats.names++;
+		g_debug(
+		    "learned %s = %s for uid %d (ttl %u s)", msg->qname,
+		    vigil_address_to_string(answer->family, &answer->address, addr, sizeof addr),
+		    query->has_uid ? (int)query->uid : -1, answer->ttl);
+	}
+}
+
+static void
+log_unsolicited(const Segment *seg, const VigilDnsMessage *msg, const char *why)
+{
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+
+	g_debug("ignored DNS answer from %s#%u to %s#%u (id %u, %s): %s",
+	        vigil_address_to_string(seg->family, &seg->src, src, sizeof src), seg->sport,
+	        vigil_address_to_string(seg->family, &seg->dst, dst, sizeof dst), seg->dport,
+	        msg->id, msg->qname, why);
+}
+
+static void
+handle_answer(VigilDnsWatch *watch, const Segment *seg, const VigilDnsMessage *msg, gint64 now_us)
+{
+	QueryKey key;
+	Query *query;
+
+	query_key_init(&key, seg, FALSE, msg->id, msg->qtype);
+	query = g_hash_table_lookup(watch->queries, &key);
+	/* the name is compared too: the answer must be to the question that was asked */
+	if (query == NULL || strcmp(query->qname, msg->qname) != 0 ||
+	    query->qclass != msg->qclass) {
+		watch->stats.unsolicited++;
+		log_unsolicited(seg, msg, "no query from this host matches it");
+		return;
+	}
+	watch->stats.answers++;
+	if (msg->rcode == VIGIL_DNS_RCODE_OK && msg->qclass == VIGIL_DNS_CLASS_IN)
+		learn_names(watch, query, msg, now_us);
+	remove_query(watch, query);
+}
+
+static void
+handle_message(VigilDnsWatch *watch, VigilDnsDirection direction, const Segment *seg,
+               const guint8 *data, gsize len, gboolean has_uid, guint32 uid, gint64 now_us)
+{
+	g_auto(VigilDnsMessage) msg = {0};
+	g_autoptr(GError) error = NULL;
+
+	if (!vigil_dns_parse(data, len, &msg, &error)) {
+		watch->stats.malformed++;
+		g_debug("ignored DNS message: %s", error->message);
+		return;
+	}
+	if (direction == VIGIL_DNS_PACKET_SENT && seg->dport == DNS_PORT && !msg.response)
+		remember_query(watch, seg, &msg, has_uid, uid, now_us);
+	else if (direction == VIGIL_DNS_PACKET_RECEIVED && seg->sport == DNS_PORT && msg.response)
+		handle_answer(watch, seg, &msg, now_us);
+}
+
+/* --- DNS over TCP ------------------------------------------------------------------------ */
+
+static void
+stream_free(VigilDnsWatch *watch, Stream *stream)
+{
+	g_queue_unlink(&watch->stream_order, &stream->link);
+	watch->buffered -= stream->buf->len;
+	g_byte_array_unref(stream->buf);
+	g_free(stream);
+}
+
+static void
+remove_stream(VigilDnsWatch *watch, Stream *stream)
+{
+	g_hash_table_remove(watch->streams, &stream->key);
+	stream_free(watch, stream);
+}
+
+static Stream *
+get_stream(VigilDnsWatch *watch, const Segment *seg, gint64 now_us)
+{
+	StreamKey key = {0};
+	Stream *stream;
+
+	key.family = seg->family;
+	key.sport = seg->sport;
+	key.dport = seg->dport;
+	key.src = seg->src;
+	key.dst = seg->dst;
+	stream = g_hash_table_lookup(watch->streams, &key);
+	if (stream == NULL) {
+		while (watch->stream_order.length >= MAX_STREAMS)
+			remove_stream(watch, watch->stream_order.head->data);
+		stream = g_new0(Stream, 1);
+		stream->key = key;
+		stream->buf = g_byte_array_new();
+		stream->link.data = stream;
+		/* joined mid-way: hope this segment starts a message; a parse tells */
+		stream->next_seq = seg->seq;
+		g_hash_table_insert(watch->streams, &stream->key, stream);
+	} else {
+		g_queue_unlink(&watch->stream_order, &stream->link);
+	}
+	g_queue_push_tail_link(&watch->stream_order, &stream->link);
+	stream->last_us = now_us;
+	return stream;
+}
+
+static void
+stream_break(VigilDnsWatch *watch, Stream *stream)
+{
+	stream->broken = TRUE;
+	watch->buffered -= stream->buf->len;
+	g_byte_array_set_size(stream->buf, 0);
+}
+
+/* appends the bytes of @seg not seen before; FALSE when bytes went missing */
+static gboolean
+stream_append(VigilDnsWatch *watch, Stream *stream, const Segment *seg)
+{
+	gint32 ahead = (gint32)(seg->seq - stream->next_seq);
+	gsize skip;
+
+	if (ahead > 0)
+		return FALSE;
+	/* a retransmission: only what lies past next_seq is new */
+	skip = (gsize)(-(gint64)ahead);
+	if (skip >= seg->payload_len)
+		return TRUE;
+	if (stream->buf->len + seg->payload_len - skip > MAX_STREAM_BYTES ||
+	    watch->buffered + seg->payload_len - skip > MAX_BUFFERED_BYTES)
+		return FALSE;
+	g_byte_array_append(stream->buf, seg->payload + skip, (guint)(seg->payload_len - skip));
+	watch->buffered += seg->payload_len - skip;
+	stream->next_seq += (guint32)(seg->payload_len - skip);
+	return TRUE;
+}
+
+static void
+stream_consume(VigilDnsWatch *watch, Stream *stream, VigilDnsDirection direction,
+               const Segment *seg, gboolean has_uid, guint32 uid, gint64 now_us)
+{
+	gsize used = 0;
+
+	for (;;) {
+		const guint8 *p = stream->buf->data + used;
+		gsize avail = stream->buf->len - used;
+		gsize msg_len;
+
+		if (avail < 2)
+			break;
+		msg_len = (gsize)(p[0] << 8 | p[1]);
+		if (avail - 2 < msg_len)
+			break;
+		handle_message(watch, direction, seg, p + 2, msg_len, has_uid, uid, now_us);
+		used += 2 + msg_len;
+	}
+	g_byte_array_remove_range(stream->buf, 0, (guint)used);
+	watch->buffered -= used;
+}
+
+static void
+handle_tcp(VigilDnsWatch *watch, VigilDnsDirection direction, const Segment *seg, gboolean has_uid,
+           guint32 uid, gint64 now_us)
+{
+	Stream *stream;
+
+	if (seg->payload_len == 0 && (seg->flags & (TCP_SYN | TCP_FIN | TCP_RST)) == 0)
+		return; /* a bare ACK */
+	stream = get_stream(watch, seg, now_us);
+	if (seg->flags & TCP_SYN) {
+		/* a new connection on the same ports: start afresh */
+		stream_break(watch, stream);
+		stream->broken = FALSE;
+		stream->next_seq = seg->seq + 1;
+	} else if (!stream->broken && seg->payload_len > 0) {
+		if (stream_append(watch, stream, seg))
+			stream_consume(watch, stream, direction, seg, has_uid, uid, now_us);
+		else
+			stream_break(watch, stream);
+	}
+	if (seg->flags & (TCP_FIN | TCP_RST))
+		remove_stream(watch, stream);
+}
+
+void
+vigil_dns_watch_handle_packet(VigilDnsWatch *watch, VigilDnsDirection direction,
+                              const guint8 *packet, gsize len, gboolean has_uid, guint32 uid,
+                              gint64 now_us)
+{
+	Segment seg;
+	gboolean ours;
+
+	g_return_if_fail(packet != NULL || len == 0);
+
+	watch->stats.packets++;
+	if (!parse_segment(packet, len, &seg)) {
+		watch->stats.malformed++;
+		return;
+	}
+	/* the netfilter rules copy only these; anything else is not for us */
+	ours = direction == VIGIL_DNS_PACKET_SENT ? seg.dport == DNS_PORT : seg.sport == DNS_PORT;
+	if (!ours)
+		return;
+	if (seg.protocol == IPPROTO_UDP)
+		handle_message(watch, direction, &seg, seg.payload, seg.payload_len, has_uid, uid,
+		               now_us);
+	else
+		handle_tcp(watch, direction, &seg, has_uid, uid, now_us);
+}
+
+void
+vigil_dns_watch_expire(VigilDnsWatch *watch, gint64 now_us)
+{
+	while (watch->query_order.head != NULL) {
+		Query *query = watch->query_order.head->data;
+
+		if (now_us - query->sent_us < QUERY_TIMEOUT_US)
+			break;
+		remove_query(watch, query);
+	}
+	while (watch->stream_order.head != NULL) {
+		Stream *stream = watch->stream_order.head->data;
+
+		if (now_us - stream->last_us < STREAM_TIMEOUT_US)
+			break;
+		remove_stream(watch, stream);
+	}
+	vigil_dns_cache_expire(watch->cache, now_us);
+}
+
+void
+vigil_dns_watch_get_stats(VigilDnsWatch *watch, VigilDnsWatchStats *stats)
+{
+	*stats = watch->stats;
+}
+
+/* --- NFLOG ------------------------------------------------------------------------------ */
+
+static int
+parse_attr(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(attr);
+
+	if (mnl_attr_type_valid(attr, NFULA_MAX) < 0)
+		return MNL_CB_OK;
+	tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static int
+on_nflog_message(const struct nlmsghdr *nlh, void *data)
+{
+	VigilDnsWatch *watch = data;
+	const struct nlattr *tb[NFULA_MAX + 1] = {NULL};
+	const struct nfulnl_msg_packet_hdr *hdr;
+	VigilDnsDirection direction;
+	gboolean has_uid = FALSE;
+	guint32 uid = 0;
+
+	if (NFNL_MSG_TYPE(nlh->nlmsg_type) != NFULNL_MSG_PACKET ||
+	    NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_ULOG)
+		return MNL_CB_OK;
+	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), parse_attr, tb) < 0)
+		return MNL_CB_OK;
+	if (tb[NFULA_PACKET_HDR] == NULL || tb[NFULA_PAYLOAD] == NULL ||
+	    mnl_attr_get_payload_len(tb[NFULA_PACKET_HDR]) < sizeof(*hdr))
+		return MNL_CB_OK;
+	hdr = mnl_attr_get_payload(tb[NFULA_PACKET_HDR]);
+	if (hdr->hook == NF_INET_LOCAL_OUT)
+		direction = VIGIL_DNS_PACKET_SENT;
+	else if (hdr->hook == NF_INET_LOCAL_IN)
+		direction = VIGIL_DNS_PACKET_RECEIVED;
+	else
+		return MNL_CB_OK;
+	if (tb[NFULA_UID] != NULL && mnl_attr_validate(tb[NFULA_UID], MNL_TYPE_U32) >= 0) {
+		has_uid = TRUE;
+		uid = ntohl(mnl_attr_get_u32(tb[NFULA_UID]));
+	}
+	vigil_dns_watch_handle_packet(watch, direction, mnl_attr_get_payload(tb[NFULA_PAYLOAD]),
+	                              mnl_attr_get_payload_len(tb[NFULA_PAYLOAD]), has_uid, uid,
+	                              g_get_monotonic_time());
+	return MNL_CB_OK;
+}
+
+/* reads at most @max datagrams that are waiting now; returns how many */
+static guint
+read_pending(VigilDnsWatch *watch, guint max)
+{
+	int fd = mnl_socket_get_fd(watch->nl);
+	guint n = 0;
+
+	while (n < max) {
+		ssize_t len = recv(fd, watch->buffer, RECV_BUFFER_SIZE, MSG_DONTWAIT);
+
+		if (len < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ENOBUFS) {
+				/* copies were lost; the names they carried stay unknown */
+				watch->stats.enobufs++;
+				continue;
+			}
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				g_warning("reading DNS copies: %s", g_strerror(errno));
+			break;
+		}
+		mnl_cb_run(watch->buffer, (size_t)len, 0, 0, on_nflog_message, watch);
+		n++;
+	}
+	return n;
+}
+
+static gboolean
+on_readable(int fd, GIOCondition condition, gpointer data)
+{
+	read_pending(data, MAX_BATCH);
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_expire_tick(gpointer data)
+{
+	vigil_dns_watch_expire(data, g_get_monotonic_time());
+	return G_SOURCE_CONTINUE;
+}
+
+guint
+vigil_dns_watch_drain(VigilDnsWatch *watch)
+{
+	if (watch->nl == NULL)
+		return 0;
+	return read_pending(watch, MAX_DRAIN);
+}
+
+static struct nlmsghdr *
+put_config_header(char *buf, guint16 group)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *nfg;
+
+	nlh->nlmsg_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = AF_UNSPEC;
+	nfg->version = NFNETLINK_V0;
+	nfg->res_id = htons(group);
+	return nlh;
+}
+
+/* sends one config request and waits for the kernel's answer */
+static gboolean
+send_config(VigilDnsWatch *watch, struct nlmsghdr *nlh, const char *what, GError **error)
+{
+	guint32 portid = mnl_socket_get_portid(watch->nl);
+	static guint32 seq;
+	ssize_t len;
+	int rc;
+
+	nlh->nlmsg_seq = ++seq;
+	if (mnl_socket_sendto(watch->nl, nlh, nlh->nlmsg_len) < 0)
+		goto fail;
+	do {
+		len = mnl_socket_recvfrom(watch->nl, watch->buffer, RECV_BUFFER_SIZE);
+		if (len < 0)
+			goto fail;
+		rc = mnl_cb_run(watch->buffer, (size_t)len, nlh->nlmsg_seq, portid, NULL, NULL);
+	} while (rc == MNL_CB_OK);
+	if (rc < 0)
+		goto fail;
+	return TRUE;
+fail:
+	g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "NFLOG %s: %s", what,
+	            g_strerror(errno));
+	return FALSE;
+}
+
+static gboolean
+configure_group(VigilDnsWatch *watch, guint16 group, GError **error)
+{
+	char buf[512] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh;
+	struct nfulnl_msg_config_cmd cmd = {NFULNL_CFG_CMD_BIND};
+	struct nfulnl_msg_config_mode mode = {htonl(COPY_RANGE), NFULNL_COPY_PACKET, 0};
+	g_autofree char *what =
+	    g_strdup_printf("binding group %u (is another logger using it?)", group);
+
+	nlh = put_config_header(buf, group);
+	mnl_attr_put(nlh, NFULA_CFG_CMD, sizeof(cmd), &cmd);
+	if (!send_config(watch, nlh, what, error))
+		return FALSE;
+	/* every copy at once, none held back to batch: an answer must be seen before the
+	 * program that asked can connect */
+	nlh = put_config_header(buf, group);
+	mnl_attr_put(nlh, NFULA_CFG_MODE, sizeof(mode), &mode);
+	mnl_attr_put_u32(nlh, NFULA_CFG_QTHRESH, htonl(1));
+	mnl_attr_put_u32(nlh, NFULA_CFG_TIMEOUT, htonl(0));
+	return send_config(watch, nlh, "setting copy mode", error);
+}
+
+gboolean
+vigil_dns_watch_start(VigilDnsWatch *watch, guint16 group, GError **error)
+{
+	struct timeval tv = {SETUP_TIMEOUT_MS / 1000, (SETUP_TIMEOUT_MS % 1000) * 1000};
+	int rcvbuf = SOCKET_RCVBUF;
+	int fd;
+
+	g_return_val_if_fail(watch->nl == NULL, FALSE);
+
+	watch->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	if (watch->nl == NULL || mnl_socket_bind(watch->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
+		            "opening an nfnetlink socket: %s", g_strerror(errno));
+		g_clear_pointer(&watch->nl, mnl_socket_close);
+		return FALSE;
+	}
+	fd = mnl_socket_get_fd(watch->nl);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (!configure_group(watch, group, error)) {
+		g_clear_pointer(&watch->nl, mnl_socket_close);
+		return FALSE;
+	}
+	/* a burst of lookups queues up in the kernel rather than being lost */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	watch->fd_source = g_unix_fd_add(fd, G_IO_IN, on_readable, watch);
+	watch->expire_source = g_timeout_add_seconds(EXPIRE_INTERVAL_S, on_expire_tick, watch);
+	return TRUE;
+}
+
+/* --- life ------------------------------------------------------------------------------- */
+
+static void
+query_free(gpointer data)
+{
+	g_free(data);
+}
+
+VigilDnsWatch *
+vigil_dns_watch_new(VigilDnsCache *cache)
+{
+	VigilDnsWatch *watch = g_new0(VigilDnsWatch, 1);
+
+	watch->cache = cache;
+	watch->queries = g_hash_table_new_full(query_key_hash, query_key_equal, NULL, query_free);
+	g_queue_init(&watch->query_order);
+	watch->streams = g_hash_table_new(stream_key_hash, stream_key_equal);
+	g_queue_init(&watch->stream_order);
+	watch->buffer = g_malloc(RECV_BUFFER_SIZE);
+	return watch;
+}
+
+void
+vigil_dns_watch_free(VigilDnsWatch *watch)
+{
+	if (watch == NULL)
+		return;
+	g_clear_handle_id(&watch->fd_source, g_source_remove);
+	g_clear_handle_id(&watch->expire_source, g_source_remove);
+	g_clear_pointer(&watch->nl, mnl_socket_close);
+	while (watch->stream_order.head != NULL)
+		remove_stream(watch, watch->stream_order.head->data);
+	g_hash_table_unref(watch->streams);
+	g_hash_table_unref(watch->queries);
+	g_free(watch->buffer);
+	g_free(watch);
+}
