@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <gio/gio.h>
+#include "vigil-dns-watch.h"
 #include "vigil-netfilter.h"
 
 /*
@@ -12,6 +13,9 @@
  * conntrack and are decided by the chain before the queue rule, so they never come back to
  * userspace (UDP flows without replies too: they stay NEW but are marked).
  */
+
+/* DNS answers arriving, copied to vigild's DNS watch (NFLOG), which never holds them */
+#define VIGIL_IPTABLES_INPUT_CHAIN "VIGIL_IN"
 
 struct _VigilNetfilter {
 	VigilConfig config;
@@ -68,8 +72,17 @@ vigil_netfilter_iptables_script(const VigilConfig *config, gboolean ipv6)
 	const char *loopback = config->filter_loopback ? "" : "! -o lo ";
 	const char *bypass = config->fail_mode == VIGIL_FAIL_OPEN ? " --queue-bypass" : "";
 
-	/* declaring our chain in --noflush mode empties it: a restart never duplicates */
+	/* declaring our chains in --noflush mode empties them: a restart never duplicates */
 	g_string_append(s, ":" VIGIL_IPTABLES_CHAIN " - [0:0]\n");
+	g_string_append(s, ":" VIGIL_IPTABLES_INPUT_CHAIN " - [0:0]\n");
+	/* a copy of each DNS query for the names of its answers; not again when our verdict
+	 * re-runs the chain (the packet then carries our mark) */
+	for (gsize i = 0; i < 2; i++)
+		g_string_append_printf(s,
+		                       "-A " VIGIL_IPTABLES_CHAIN
+		                       " -p %s --dport 53 -m mark --mark "
+		                       "0x0/0x%x -j NFLOG --nflog-group %u\n",
+		                       i == 0 ? "udp" : "tcp", mask, VIGIL_DNS_NFLOG_GROUP);
 	g_string_append_printf(s,
 	                       "-A " VIGIL_IPTABLES_CHAIN " -m mark ! --mark 0x0/0x%x"
 	                       " -j CONNMARK --save-mark --mask 0x%x\n",
@@ -89,6 +102,11 @@ vigil_netfilter_iptables_script(const VigilConfig *config, gboolean ipv6)
 		                       " %s-p %s -m conntrack --ctstate NEW"
 		                       " -j NFQUEUE --queue-num %u%s\n",
 		                       loopback, protocols[i], config->queue_number, bypass);
+	for (gsize i = 0; i < 2; i++)
+		g_string_append_printf(s,
+		                       "-A " VIGIL_IPTABLES_INPUT_CHAIN
+		                       " -p %s --sport 53 -j NFLOG --nflog-group %u\n",
+		                       i == 0 ? "udp" : "tcp", VIGIL_DNS_NFLOG_GROUP);
 	g_string_append(s, "COMMIT\n");
 	return g_string_free(s, FALSE);
 }
@@ -106,6 +124,11 @@ vigil_netfilter_nft_script(const VigilConfig *config)
 	                   "table inet " VIGIL_NFT_TABLE " {\n"
 	                   "\tchain output {\n"
 	                   "\t\ttype filter hook output priority filter - 5; policy accept;\n");
+	/* DNS queries and answers are copied to vigild's DNS watch (NFLOG), never held */
+	g_string_append_printf(s,
+	                       "\t\tmeta mark & 0x%x == 0 meta l4proto { tcp, udp } th dport 53 "
+	                       "log group %u\n",
+	                       mask, VIGIL_DNS_NFLOG_GROUP);
 	for (gsize i = 0; i < G_N_ELEMENTS(actions); i++) {
 		guint32 mark = vigil_netfilter_mark(config, actions[i]);
 		g_string_append_printf(
@@ -128,7 +151,13 @@ vigil_netfilter_nft_script(const VigilConfig *config)
 	                       config->filter_loopback ? "" : "oifname != \"lo\" ",
 	                       config->queue_number,
 	                       config->fail_mode == VIGIL_FAIL_OPEN ? " bypass" : "");
-	g_string_append(s, "\t}\n}\n");
+	g_string_append_printf(s,
+	                       "\t}\n"
+	                       "\tchain input {\n"
+	                       "\t\ttype filter hook input priority filter - 5; policy accept;\n"
+	                       "\t\tmeta l4proto { tcp, udp } th sport 53 log group %u\n"
+	                       "\t}\n}\n",
+	                       VIGIL_DNS_NFLOG_GROUP);
 	return g_string_free(s, FALSE);
 }
 
@@ -177,11 +206,16 @@ iptables_tool(gboolean ipv6)
 	return ipv6 ? "ip6tables" : "iptables";
 }
 
+/* our chains and the built-in chain that jumps to each */
+static const char *const our_chains[][2] = {
+    {"OUTPUT", VIGIL_IPTABLES_CHAIN},
+    {"INPUT", VIGIL_IPTABLES_INPUT_CHAIN},
+};
+
 static gboolean
-iptables_has_jump(gboolean ipv6)
+iptables_has_jump(gboolean ipv6, const char *builtin, const char *chain)
 {
-	const char *argv[] = {iptables_tool(ipv6),  "-w", "-C", "OUTPUT", "-j",
-	                      VIGIL_IPTABLES_CHAIN, NULL};
+	const char *argv[] = {iptables_tool(ipv6), "-w", "-C", builtin, "-j", chain, NULL};
 	return run_tool(argv, NULL, NULL);
 }
 
@@ -189,15 +223,19 @@ static void
 iptables_remove_family(gboolean ipv6)
 {
 	const char *tool = iptables_tool(ipv6);
-	const char *del_jump[] = {tool, "-w", "-D", "OUTPUT", "-j", VIGIL_IPTABLES_CHAIN, NULL};
-	const char *flush[] = {tool, "-w", "-F", VIGIL_IPTABLES_CHAIN, NULL};
-	const char *delete_chain[] = {tool, "-w", "-X", VIGIL_IPTABLES_CHAIN, NULL};
 
-	/* a crash between inserting and checking could, in theory, leave two jumps */
-	for (int i = 0; i < 8 && run_tool(del_jump, NULL, NULL); i++)
-		;
-	run_tool(flush, NULL, NULL);
-	run_tool(delete_chain, NULL, NULL);
+	for (gsize c = 0; c < G_N_ELEMENTS(our_chains); c++) {
+		const char *builtin = our_chains[c][0], *chain = our_chains[c][1];
+		const char *del_jump[] = {tool, "-w", "-D", builtin, "-j", chain, NULL};
+		const char *flush[] = {tool, "-w", "-F", chain, NULL};
+		const char *delete_chain[] = {tool, "-w", "-X", chain, NULL};
+
+		/* a crash between inserting and checking could, in theory, leave two jumps */
+		for (int i = 0; i < 8 && run_tool(del_jump, NULL, NULL); i++)
+			;
+		run_tool(flush, NULL, NULL);
+		run_tool(delete_chain, NULL, NULL);
+	}
 }
 
 static gboolean
@@ -206,14 +244,18 @@ iptables_install_family(const VigilConfig *config, gboolean ipv6, GError **error
 	g_autofree char *script = vigil_netfilter_iptables_script(config, ipv6);
 	g_autofree char *restore = g_strdup_printf("%s-restore", iptables_tool(ipv6));
 	const char *restore_argv[] = {restore, "-w", "--noflush", NULL};
-	const char *jump_argv[] = {iptables_tool(ipv6),  "-w", "-I", "OUTPUT", "1", "-j",
-	                           VIGIL_IPTABLES_CHAIN, NULL};
 
 	if (!run_tool(restore_argv, script, error))
 		return FALSE;
-	/* the jump goes first in OUTPUT so no earlier ACCEPT hides connections from us */
-	if (!iptables_has_jump(ipv6) && !run_tool(jump_argv, NULL, error))
-		return FALSE;
+	/* the jumps go first so no earlier ACCEPT hides connections (or answers) from us */
+	for (gsize c = 0; c < G_N_ELEMENTS(our_chains); c++) {
+		const char *builtin = our_chains[c][0], *chain = our_chains[c][1];
+		const char *jump_argv[] = {
+		    iptables_tool(ipv6), "-w", "-I", builtin, "1", "-j", chain, NULL};
+
+		if (!iptables_has_jump(ipv6, builtin, chain) && !run_tool(jump_argv, NULL, error))
+			return FALSE;
+	}
 	return TRUE;
 }
 

@@ -122,6 +122,20 @@ test_iptables_script_fail_modes(void)
 	/* only our own chain: never the built-in chains, never a flush of them */
 	g_assert_null(strstr(open_v4, "-A OUTPUT"));
 	g_assert_null(strstr(open_v4, ":OUTPUT"));
+	g_assert_null(strstr(open_v4, "-A INPUT"));
+	g_assert_null(strstr(open_v4, ":INPUT"));
+	/* DNS queries (loopback included) are copied before the queue can hold them, answers
+	 * as they arrive; the verdict's re-run does not copy a query twice */
+	g_assert_nonnull(strstr(open_v4, "-A VIGIL -p udp --dport 53 -m mark --mark 0x0/0x700000 "
+	                                 "-j NFLOG --nflog-group 53053\n"));
+	g_assert_nonnull(strstr(open_v4, "-A VIGIL -p tcp --dport 53 "));
+	g_assert_cmpint(strstr(open_v4, "--dport 53") - open_v4, <,
+	                strstr(open_v4, "NFQUEUE") - open_v4);
+	g_assert_nonnull(strstr(open_v4, ":VIGIL_IN - [0:0]\n"));
+	g_assert_nonnull(
+	    strstr(open_v4, "-A VIGIL_IN -p udp --sport 53 -j NFLOG --nflog-group 53053\n"));
+	g_assert_nonnull(
+	    strstr(open_v4, "-A VIGIL_IN -p tcp --sport 53 -j NFLOG --nflog-group 53053\n"));
 
 	config.fail_mode = VIGIL_FAIL_CLOSED;
 	config.filter_loopback = TRUE;
@@ -143,6 +157,9 @@ test_nft_script(void)
 	g_assert_nonnull(strstr(open, "delete table inet vigil"));
 	g_assert_nonnull(strstr(open, "queue num 0 bypass"));
 	g_assert_nonnull(strstr(open, "reject with tcp reset"));
+	g_assert_nonnull(strstr(open, "th dport 53 log group 53053"));
+	g_assert_nonnull(strstr(open, "chain input {"));
+	g_assert_nonnull(strstr(open, "th sport 53 log group 53053"));
 }
 
 int
