@@ -6,6 +6,8 @@
 
 #include "vigil-attributor.h"
 #include "vigil-daemon.h"
+#include "vigil-dns-cache.h"
+#include "vigil-dns-watch.h"
 #include "vigil-netfilter.h"
 #include "vigil-packet.h"
 #include "vigil-queue.h"
@@ -29,7 +31,8 @@ typedef struct {
 	gint64 deadline_us;
 	GCancellable *cancellable; /* set while the process lookup runs */
 	gboolean decided;          /* decided before the lookup came back: it frees us */
-	GList link;                /* in daemon->held, ordered by deadline */
+	char **hostnames; /* what DNS named dst for this uid, most recent first; NULL: unknown */
+	GList link;       /* in daemon->held, ordered by deadline */
 } HeldPacket;
 
 struct _VigilDaemon {
@@ -39,6 +42,8 @@ struct _VigilDaemon {
 	VigilNetfilter *netfilter;
 	VigilQueue *queue;
 	VigilDecisionLog *decisions;
+	VigilDnsCache *dns_cache;
+	VigilDnsWatch *dns_watch;
 	GQueue held; /* of HeldPacket, oldest first: deadlines are in arrival order */
 	guint deadline_source;
 	guint expiry_source;
@@ -72,6 +77,7 @@ static void
 held_packet_free(HeldPacket *held)
 {
 	g_clear_object(&held->cancellable);
+	g_strfreev(held->hostnames);
 	g_free(held);
 }
 
@@ -99,6 +105,31 @@ fill_decision_from_flow(VigilDecision *decision, const VigilFlow *flow, gint64 r
 	decision->queued_us = g_get_monotonic_time() - received_us;
 }
 
+/*
+ * The names @uid's own DNS lookups gave the destination. Answers that arrived a moment
+ * ago may still wait in the DNS watch's socket: read them first.
+ */
+static void
+learn_hostnames(HeldPacket *held, guint32 uid)
+{
+	VigilDaemon *daemon = held->daemon;
+
+	if (held->hostnames != NULL)
+		return;
+	vigil_dns_watch_drain(daemon->dns_watch);
+	held->hostnames = vigil_dns_cache_lookup(daemon->dns_cache, uid, held->flow.family,
+	                                         &held->flow.dst, held->received_us);
+}
+
+static guint32
+dns_uid(const HeldPacket *held, const VigilProcess *process)
+{
+	/* the socket owner, as NFLOG reported it for the query */
+	if (held->flow.has_uid)
+		return held->flow.uid;
+	return process != NULL ? process->uid : VIGIL_DNS_CACHE_ANY_UID;
+}
+
 /* removes @held from the held queue, sends the verdict, logs it, frees @held */
 static void
 finish_held(HeldPacket *held, VigilAction action, VigilReason reason, const VigilRule *rule,
@@ -114,6 +145,7 @@ finish_held(HeldPacket *held, VigilAction action, VigilReason reason, const Vigi
 	decision.verdict = action;
 	decision.reason = reason;
 	decision.rule_id = rule != NULL ? rule->id : 0;
+	decision.hostname = held->hostnames != NULL ? g_strdup(held->hostnames[0]) : NULL;
 	if (process != NULL) {
 		decision.pid = process->pid;
 		decision.uid = process->uid;
@@ -152,6 +184,8 @@ decide(HeldPacket *held, const VigilProcess *process)
 	query.dst = held->flow.dst;
 	query.protocol = held->flow.protocol;
 	query.dport = held->flow.dport;
+	learn_hostnames(held, dns_uid(held, process));
+	query.hostnames = (const char *const *)held->hostnames;
 
 	rule = vigil_ruleset_match(vigil_rule_store_get_ruleset(daemon->store), &query,
 	                           g_get_real_time() / G_USEC_PER_SEC);
@@ -236,6 +270,8 @@ expire_held(HeldPacket *held, VigilReason reason)
 	decision.verdict = daemon->config.default_action;
 	decision.reason = reason;
 	decision.user_name = user_name_for_uid(decision.uid);
+	learn_hostnames(held, dns_uid(held, NULL));
+	decision.hostname = held->hostnames != NULL ? g_strdup(held->hostnames[0]) : NULL;
 	vigil_decision_log_add(daemon->decisions, &decision);
 	if (lookup_pending) {
 		held->decided = TRUE;
@@ -314,7 +350,23 @@ vigil_daemon_new(const VigilConfig *config, const VigilDaemonPaths *paths, GErro
 	if (daemon->attributor == NULL)
 		return NULL;
 	daemon->netfilter = vigil_netfilter_new(config);
+	daemon->dns_cache =
+	    vigil_dns_cache_new(VIGIL_DNS_CACHE_MAX_ENTRIES, VIGIL_DNS_CACHE_TTL_FLOOR_S,
+	                        VIGIL_DNS_CACHE_TTL_CEILING_S);
+	daemon->dns_watch = vigil_dns_watch_new(daemon->dns_cache);
 	return g_steal_pointer(&daemon);
+}
+
+static void
+start_dns_watch(VigilDaemon *daemon)
+{
+	g_autoptr(GError) error = NULL;
+
+	/* names are a help, not a condition: without them, rules by address still work */
+	if (!vigil_dns_watch_start(daemon->dns_watch, VIGIL_DNS_NFLOG_GROUP, &error))
+		g_warning("hostnames unknown: cannot watch DNS answers: %s", error->message);
+	else
+		g_info("watching DNS answers (NFLOG group %u)", VIGIL_DNS_NFLOG_GROUP);
 }
 
 gboolean
@@ -326,6 +378,7 @@ vigil_daemon_start(VigilDaemon *daemon, GError **error)
 	                    daemon->config.fail_mode == VIGIL_FAIL_OPEN, on_packet, daemon, error);
 	if (daemon->queue == NULL)
 		return FALSE;
+	start_dns_watch(daemon);
 	if (!vigil_netfilter_install(daemon->netfilter, error)) {
 		g_clear_pointer(&daemon->queue, vigil_queue_free);
 		return FALSE;
@@ -378,6 +431,8 @@ vigil_daemon_free(VigilDaemon *daemon)
 	g_clear_handle_id(&daemon->expiry_source, g_source_remove);
 	g_clear_handle_id(&daemon->save_source, g_source_remove);
 	g_clear_pointer(&daemon->queue, vigil_queue_free);
+	g_clear_pointer(&daemon->dns_watch, vigil_dns_watch_free);
+	g_clear_pointer(&daemon->dns_cache, vigil_dns_cache_free);
 	g_clear_pointer(&daemon->netfilter, vigil_netfilter_free);
 	g_clear_pointer(&daemon->attributor, vigil_attributor_free);
 	g_clear_pointer(&daemon->store, vigil_rule_store_free);
