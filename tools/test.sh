@@ -13,13 +13,19 @@ fi
 BUILD_PACKAGES="build-essential pkg-config meson ninja-build gettext libglib2.0-dev
   libnetfilter-queue-dev libmnl-dev libsystemd-dev"
 TEST_PACKAGES="iptables nftables iproute2 conntrack curl iputils-ping util-linux procps
-  python3 python3-gi clang-format"
+  python3 python3-gi clang-format dbus python3-dbusmock libxml2-utils polkitd"
 if [ "${VIGIL_SKIP_APT:-}" != 1 ]; then
   export DEBIAN_FRONTEND=noninteractive
   missing=$(for p in $BUILD_PACKAGES $TEST_PACKAGES; do
     dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" || echo "$p"
   done)
   if [ -n "$missing" ]; then
+    # tests start every service they need themselves: packages must not start any
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+      printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+      chmod +x /usr/sbin/policy-rc.d
+      trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+    fi
     apt-get update -q
     # shellcheck disable=SC2086
     apt-get install -y -q --no-install-recommends $missing
