@@ -448,12 +448,14 @@ stream_consume(VigilDnsWatch *watch, Stream *stream, VigilDnsDirection direction
 	gsize used = 0;
 
 	for (;;) {
-		const guint8 *p = stream->buf->data + used;
 		gsize avail = stream->buf->len - used;
+		const guint8 *p;
 		gsize msg_len;
 
+		/* an empty array has no data pointer at all */
 		if (avail < 2)
 			break;
+		p = stream->buf->data + used;
 		msg_len = (gsize)(p[0] << 8 | p[1]);
 		if (avail - 2 < msg_len)
 			break;
