@@ -13,7 +13,8 @@ fi
 BUILD_PACKAGES="build-essential pkg-config meson ninja-build gettext libglib2.0-dev
   libnetfilter-queue-dev libmnl-dev libsystemd-dev"
 TEST_PACKAGES="iptables nftables iproute2 conntrack curl iputils-ping util-linux procps
-  python3 python3-gi clang-format dbus python3-dbusmock libxml2-utils polkitd"
+  python3 python3-gi clang-format dbus python3-dbusmock libxml2-utils polkitd
+  dnsmasq-base clang libclang-rt-14-dev"
 if [ "${VIGIL_SKIP_APT:-}" != 1 ]; then
   export DEBIAN_FRONTEND=noninteractive
   missing=$(for p in $BUILD_PACKAGES $TEST_PACKAGES; do
@@ -55,4 +56,6 @@ PY
 status=0
 run_suite build || status=1
 run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false || status=1
+# the parsers of untrusted input, fuzzed for a bounded time with the sanitizers
+tests/fuzz/run-fuzzers.sh -B build-fuzz -t "${FUZZ_SECONDS:-30}" || status=1
 exit $status
