@@ -1,0 +1,410 @@
+/* vigilctl-answer.c: vigilctl prompt's questions as a state machine, and what it shows */
+#define G_LOG_DOMAIN "vigilctl"
+#include "config.h"
+
+#include <string.h>
+
+#include "vigil-dbus.h"
+#include "vigilctl-answer.h"
+#include "vigilctl-output.h"
+
+typedef struct {
+	const char *keys; /* the words that choose it, separated by '|' */
+	const char *value;
+	guint32 seconds;
+} Choice;
+
+static const Choice verdicts[] = {
+    {"a|allow", "allow", 0},
+    {"d|deny", "deny", 0},
+    {"r|drop", "drop", 0},
+};
+
+static const Choice durations[] = {
+    {"|o|once", VIGIL_DURATION_ONCE, 0},
+    {"q|quit|until-quit", VIGIL_DURATION_UNTIL_QUIT, 0},
+    {"5|5m|5min", VIGIL_DURATION_SECONDS, 5 * 60},
+    {"h|1h|hour", VIGIL_DURATION_SECONDS, 60 * 60},
+    {"d|24h|1d|day", VIGIL_DURATION_SECONDS, 24 * 60 * 60},
+    {"f|forever", VIGIL_DURATION_FOREVER, 0},
+};
+
+static const Choice host_scopes[] = {
+    {"|h|host", VIGIL_HOST_SCOPE_HOST, 0},
+    {"d|domain", VIGIL_HOST_SCOPE_DOMAIN, 0},
+    {"a|any", VIGIL_HOST_SCOPE_ANY, 0},
+};
+
+static const Choice port_scopes[] = {
+    {"|p|port", VIGIL_PORT_SCOPE_PORT, 0},
+    {"a|any", VIGIL_PORT_SCOPE_ANY, 0},
+};
+
+static const Choice *
+find_choice(const Choice *choices, gsize n, const char *word)
+{
+	g_autofree char *lower = g_ascii_strdown(word, -1);
+
+	for (gsize i = 0; i < n; i++) {
+		g_auto(GStrv) keys = g_strsplit(choices[i].keys, "|", -1);
+
+		if (g_strv_contains((const char *const *)keys, lower))
+			return &choices[i];
+	}
+	return NULL;
+}
+
+void
+vigilctl_answer_init(VigilctlAnswer *answer, GVariant *conn)
+{
+	g_autoptr(GVariant) port = g_variant_lookup_value(conn, VIGIL_CONN_KEY_PORT, NULL);
+
+	memset(answer, 0, sizeof *answer);
+	answer->step = VIGILCTL_STEP_VERDICT;
+	answer->has_domain = vigilctl_dict_string(conn, VIGIL_CONN_KEY_DOMAIN_TARGET) != NULL;
+	answer->has_port = port != NULL;
+}
+
+static void
+after_host(VigilctlAnswer *answer)
+{
+	answer->step = answer->has_port ? VIGILCTL_STEP_PORT : VIGILCTL_STEP_DONE;
+}
+
+gboolean
+vigilctl_answer_feed(VigilctlAnswer *answer, const char *word)
+{
+	const Choice *choice = NULL;
+
+	switch (answer->step) {
+	case VIGILCTL_STEP_VERDICT:
+		choice = find_choice(verdicts, G_N_ELEMENTS(verdicts), word);
+		if (choice == NULL)
+			return FALSE;
+		answer->verdict = choice->value;
+		answer->step = VIGILCTL_STEP_DURATION;
+		return TRUE;
+	case VIGILCTL_STEP_DURATION:
+		choice = find_choice(durations, G_N_ELEMENTS(durations), word);
+		if (choice == NULL)
+			return FALSE;
+		answer->duration = choice->value;
+		answer->seconds = choice->seconds;
+		answer->step = g_strcmp0(choice->value, VIGIL_DURATION_ONCE) == 0
+		                   ? VIGILCTL_STEP_DONE
+		                   : VIGILCTL_STEP_HOST;
+		return TRUE;
+	case VIGILCTL_STEP_HOST:
+		choice = find_choice(host_scopes, G_N_ELEMENTS(host_scopes), word);
+		if (choice == NULL ||
+		    (!answer->has_domain && g_strcmp0(choice->value, VIGIL_HOST_SCOPE_DOMAIN) == 0))
+			return FALSE;
+		answer->host_scope = choice->value;
+		after_host(answer);
+		return TRUE;
+	case VIGILCTL_STEP_PORT:
+		choice = find_choice(port_scopes, G_N_ELEMENTS(port_scopes), word);
+		if (choice == NULL)
+			return FALSE;
+		answer->port_scope = choice->value;
+		answer->step = VIGILCTL_STEP_DONE;
+		return TRUE;
+	case VIGILCTL_STEP_DONE:
+		break;
+	}
+	return FALSE;
+}
+
+static char *
+port_label(GVariant *conn)
+{
+	guint16 port = 0;
+	const char *proto = vigilctl_dict_string(conn, VIGIL_CONN_KEY_PROTOCOL);
+
+	g_variant_lookup(conn, VIGIL_CONN_KEY_PORT, "q", &port);
+	return g_strdup_printf("%u/%s", port, proto != NULL ? proto : "?");
+}
+
+char *
+vigilctl_answer_question(const VigilctlAnswer *answer, GVariant *conn)
+{
+	g_autofree char *host = NULL;
+	g_autofree char *domain = NULL;
+	g_autofree char *port = NULL;
+	g_autofree char *proto = NULL;
+
+	switch (answer->step) {
+	case VIGILCTL_STEP_VERDICT:
+		return g_strdup("Allow or deny? [a]llow, [d]eny, d[r]op: ");
+	case VIGILCTL_STEP_DURATION:
+		return g_strdup(
+		    "For how long? [o]nce (Enter), until [q]uit, [5] minutes, 1 [h]our, "
+		    "1 [d]ay, [f]orever: ");
+	case VIGILCTL_STEP_HOST:
+		host = vigilctl_sanitize(vigilctl_dict_string(conn, VIGIL_CONN_KEY_HOST_TARGET));
+		if (*host == '\0') {
+			g_free(host);
+			host = g_strdup("this host");
+		}
+		if (!answer->has_domain)
+			return g_strdup_printf("Which destinations? [h] %s (Enter), [a]ny host: ",
+			                       host);
+		domain =
+		    vigilctl_sanitize(vigilctl_dict_string(conn, VIGIL_CONN_KEY_DOMAIN_TARGET));
+		return g_strdup_printf(
+		    "Which destinations? [h] %s (Enter), [d] %s, [a]ny host: ", host, domain);
+	case VIGILCTL_STEP_PORT:
+		port = vigilctl_sanitize(port_label(conn));
+		proto = vigilctl_sanitize(vigilctl_dict_string(conn, VIGIL_CONN_KEY_PROTOCOL));
+		return g_strdup_printf("Which ports? [p] %s (Enter), [a]ny %s port: ", port, proto);
+	case VIGILCTL_STEP_DONE:
+		break;
+	}
+	return g_strdup("");
+}
+
+GVariant *
+vigilctl_answer_options(const VigilctlAnswer *answer)
+{
+	g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+	const char *duration = answer->duration != NULL ? answer->duration : VIGIL_DURATION_ONCE;
+
+	g_variant_builder_add(&builder, "{sv}", VIGIL_REPLY_KEY_DURATION,
+	                      g_variant_new_string(duration));
+	if (g_strcmp0(duration, VIGIL_DURATION_ONCE) == 0)
+		return g_variant_builder_end(&builder);
+	if (g_strcmp0(duration, VIGIL_DURATION_SECONDS) == 0)
+		g_variant_builder_add(&builder, "{sv}", VIGIL_REPLY_KEY_SECONDS,
+		                      g_variant_new_uint32(answer->seconds));
+	if (answer->host_scope != NULL)
+		g_variant_builder_add(&builder, "{sv}", VIGIL_REPLY_KEY_HOST_SCOPE,
+		                      g_variant_new_string(answer->host_scope));
+	if (answer->port_scope != NULL)
+		g_variant_builder_add(&builder, "{sv}", VIGIL_REPLY_KEY_PORT_SCOPE,
+		                      g_variant_new_string(answer->port_scope));
+	return g_variant_builder_end(&builder);
+}
+
+static const char *
+describe_duration(const VigilctlAnswer *answer)
+{
+	if (g_strcmp0(answer->duration, VIGIL_DURATION_UNTIL_QUIT) == 0)
+		return "until the program quits";
+	if (g_strcmp0(answer->duration, VIGIL_DURATION_FOREVER) == 0)
+		return "forever";
+	if (g_strcmp0(answer->duration, VIGIL_DURATION_SECONDS) != 0)
+		return "once";
+	switch (answer->seconds) {
+	case 5 * 60:
+		return "for 5 minutes";
+	case 60 * 60:
+		return "for 1 hour";
+	case 24 * 60 * 60:
+		return "for 1 day";
+	default:
+		return "for a while";
+	}
+}
+
+char *
+vigilctl_answer_describe(const VigilctlAnswer *answer, GVariant *conn)
+{
+	GString *out = g_string_new(NULL);
+	const char *host = NULL;
+
+	g_string_append_printf(out, "%s %s", answer->verdict != NULL ? answer->verdict : "?",
+	                       describe_duration(answer));
+	if (g_strcmp0(answer->duration, VIGIL_DURATION_ONCE) == 0 || answer->duration == NULL)
+		return g_string_free(out, FALSE);
+	if (g_strcmp0(answer->host_scope, VIGIL_HOST_SCOPE_ANY) == 0)
+		host = "any host";
+	else if (g_strcmp0(answer->host_scope, VIGIL_HOST_SCOPE_DOMAIN) == 0)
+		host = vigilctl_dict_string(conn, VIGIL_CONN_KEY_DOMAIN_TARGET);
+	else
+		host = vigilctl_dict_string(conn, VIGIL_CONN_KEY_HOST_TARGET);
+	g_string_append_printf(out, ", to %s", host != NULL ? host : "this host");
+	if (answer->has_port) {
+		g_autofree char *port = port_label(conn);
+		const char *proto = vigilctl_dict_string(conn, VIGIL_CONN_KEY_PROTOCOL);
+
+		if (g_strcmp0(answer->port_scope, VIGIL_PORT_SCOPE_ANY) == 0)
+			g_string_append_printf(out, ", any %s port", proto != NULL ? proto : "");
+		else
+			g_string_append_printf(out, ", port %s", port);
+	}
+	{
+		g_autofree char *raw = g_string_free(out, FALSE);
+
+		return vigilctl_sanitize(raw);
+	}
+}
+
+static void
+append_field(GString *out, const char *label, const char *value)
+{
+	g_autofree char *safe = vigilctl_sanitize(value);
+	g_autofree char *with_colon = g_strconcat(label, *label != '\0' ? ":" : "", NULL);
+
+	g_string_append_printf(out, "  %-11s %s\n", with_colon, safe);
+}
+
+static void
+append_parents(GString *out, GVariant *conn)
+{
+	g_autofree const char **parents = NULL;
+
+	if (!g_variant_lookup(conn, VIGIL_CONN_KEY_PARENTS, "^a&s", &parents) || parents[0] == NULL)
+		return;
+	append_field(out, "Parent", parents[0]);
+	for (guint i = 1; parents[i] != NULL; i++)
+		append_field(out, "", parents[i]);
+}
+
+static void
+append_warnings(GString *out, GVariant *conn)
+{
+	gboolean flag = FALSE;
+
+	if (g_variant_lookup(conn, VIGIL_CONN_KEY_BINARY_CHANGED, "b", &flag) && flag)
+		append_field(out, "Warning", "the program changed since its rule was made");
+	if (g_variant_lookup(conn, VIGIL_CONN_KEY_EXE_DELETED, "b", &flag) && flag)
+		append_field(out, "Warning",
+		             "the executable was deleted or replaced after the program started");
+	if (g_variant_lookup(conn, VIGIL_CONN_KEY_FOREIGN_MOUNT_NS, "b", &flag) && flag)
+		append_field(out, "Warning",
+		             "the program runs in another mount namespace: its path may name "
+		             "another file");
+}
+
+/* "curl wants to connect to example.org (93.184.215.14), port 443 (https), tcp." */
+static void
+append_summary(GString *out, GVariant *conn)
+{
+	const char *name = vigilctl_dict_string(conn, VIGIL_CONN_KEY_NAME);
+	const char *proto = vigilctl_dict_string(conn, VIGIL_CONN_KEY_PROTOCOL);
+	g_autofree char *safe_name = NULL;
+	g_autofree char *destination = vigilctl_format_destination(conn);
+	g_autofree char *port = vigilctl_format_port(conn);
+	g_autofree char *safe_proto = vigilctl_sanitize(proto != NULL ? proto : "?");
+	g_autoptr(GVariant) has_port = g_variant_lookup_value(conn, VIGIL_CONN_KEY_PORT, NULL);
+
+	if (name == NULL) {
+		const char *program = vigilctl_dict_string(conn, VIGIL_CONN_KEY_PROGRAM);
+
+		name = program != NULL ? program : "unknown";
+	}
+	safe_name = vigilctl_sanitize(name);
+	if (has_port != NULL)
+		g_string_append_printf(out, "%s wants to connect to %s, port %s, %s.\n", safe_name,
+		                       destination, port, safe_proto);
+	else
+		g_string_append_printf(out, "%s wants to send %s %s to %s.\n", safe_name,
+		                       safe_proto, port, destination);
+}
+
+char *
+vigilctl_prompt_format(guint64 request, GVariant *conn, guint more_waiting, gint64 seconds_left)
+{
+	GString *out = g_string_new(NULL);
+	g_autofree char *program = vigilctl_format_program(conn);
+	g_autofree char *user = vigilctl_format_user(conn);
+	const char *cmdline = vigilctl_dict_string(conn, VIGIL_CONN_KEY_CMDLINE);
+	const char *appid = vigilctl_dict_string(conn, VIGIL_CONN_KEY_APPID);
+	const char *sha256 = vigilctl_dict_string(conn, VIGIL_CONN_KEY_SHA256);
+	guint32 pid = 0;
+	guint32 connections = 0;
+
+	g_string_append_printf(out, "\n--- Request %" G_GUINT64_FORMAT, request);
+	if (more_waiting > 0)
+		g_string_append_printf(out, " (%u more waiting)", more_waiting);
+	g_string_append(out, " ---\n");
+	append_summary(out, conn);
+	append_field(out, "Program", program);
+	if (g_variant_lookup(conn, VIGIL_CONN_KEY_PID, "u", &pid)) {
+		g_autofree char *process =
+		    g_strdup_printf("pid %" G_GUINT32_FORMAT ", user %s", pid, user);
+
+		append_field(out, "Process", process);
+	} else {
+		append_field(out, "User", user);
+	}
+	if (cmdline != NULL)
+		append_field(out, "Command", cmdline);
+	append_parents(out, conn);
+	if (appid != NULL)
+		append_field(out, "App id", appid);
+	if (sha256 != NULL)
+		append_field(out, "SHA-256", sha256);
+	append_warnings(out, conn);
+	if (g_variant_lookup(conn, VIGIL_CONN_KEY_CONNECTIONS, "u", &connections) &&
+	    connections > 1) {
+		g_autofree char *waiting =
+		    g_strdup_printf("%" G_GUINT32_FORMAT " connections", connections);
+
+		append_field(out, "Waiting", waiting);
+	}
+	if (seconds_left >= 0) {
+		g_autofree char *left = g_strdup_printf("%" G_GINT64_FORMAT " s", seconds_left);
+
+		append_field(out, "Time left", left);
+	}
+	return g_string_free(out, FALSE);
+}
+
+char *
+vigilctl_prompt_cancel_text(guint64 request, const char *reason)
+{
+	if (g_strcmp0(reason, VIGIL_CANCEL_ANSWERED) == 0)
+		return g_strdup_printf("Request %" G_GUINT64_FORMAT " was answered elsewhere.",
+		                       request);
+	if (g_strcmp0(reason, VIGIL_CANCEL_TIMEOUT) == 0)
+		return g_strdup_printf("Request %" G_GUINT64_FORMAT
+		                       " timed out: vigild applied its default action once.",
+		                       request);
+	if (g_strcmp0(reason, VIGIL_CANCEL_RULE) == 0)
+		return g_strdup_printf("Request %" G_GUINT64_FORMAT
+		                       " was decided by a rule added meanwhile.",
+		                       request);
+	if (g_strcmp0(reason, VIGIL_CANCEL_DISABLED) == 0)
+		return g_strdup_printf("Request %" G_GUINT64_FORMAT
+		                       ": the firewall was disabled, the connection allowed.",
+		                       request);
+	if (g_strcmp0(reason, VIGIL_CANCEL_SHUTDOWN) == 0)
+		return g_strdup_printf("Request %" G_GUINT64_FORMAT ": vigild is stopping.",
+		                       request);
+	{
+		g_autofree char *safe = vigilctl_sanitize(reason);
+
+		return g_strdup_printf("Request %" G_GUINT64_FORMAT " was closed (%s).", request,
+		                       safe);
+	}
+}
+
+char *
+vigilctl_prompt_notify_text(const char *kind, GVariant *details)
+{
+	if (g_strcmp0(kind, VIGIL_NOTIFY_BLOCKED) == 0) {
+		g_autofree char *program = vigilctl_format_program(details);
+		g_autofree char *destination = vigilctl_format_destination(details);
+		g_autofree char *port = vigilctl_format_port(details);
+		g_autofree char *verdict =
+		    vigilctl_sanitize(vigilctl_dict_string(details, VIGIL_CONN_KEY_VERDICT));
+		guint64 rule = 0;
+		g_autofree char *rule_text = NULL;
+
+		if (g_variant_lookup(details, VIGIL_CONN_KEY_RULE, "t", &rule))
+			rule_text = g_strdup_printf(" (rule %" G_GUINT64_FORMAT ")", rule);
+		return g_strdup_printf("Blocked (%s): %s -> %s%s%s%s", verdict, program,
+		                       destination, *port != '\0' ? " port " : "", port,
+		                       rule_text != NULL ? rule_text : "");
+	}
+	if (g_strcmp0(kind, VIGIL_NOTIFY_MESSAGE) == 0) {
+		g_autofree char *message =
+		    vigilctl_sanitize(vigilctl_dict_string(details, VIGIL_NOTIFY_KEY_MESSAGE));
+		g_autofree char *level =
+		    vigilctl_sanitize(vigilctl_dict_string(details, VIGIL_NOTIFY_KEY_LEVEL));
+
+		return g_strdup_printf("vigild (%s): %s", *level != '\0' ? level : "info", message);
+	}
+	return NULL;
+}

@@ -1,0 +1,201 @@
+/* vigilctl-client.c: vigilctl's connection to vigild and what vigild's errors mean for the user */
+#define G_LOG_DOMAIN "vigilctl"
+#include "config.h"
+
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "vigilctl.h"
+
+#define NOT_RUNNING_ADVICE "start it with: sudo systemctl start vigild"
+
+void
+vigilctl_context_clear(VigilctlContext *ctx)
+{
+	if (ctx->tty_agent != NULL) {
+		g_subprocess_send_signal(ctx->tty_agent, SIGTERM);
+		g_subprocess_wait(ctx->tty_agent, NULL, NULL);
+		g_clear_object(&ctx->tty_agent);
+	}
+	g_clear_object(&ctx->firewall);
+	g_clear_object(&ctx->bus);
+}
+
+VigilFirewall *
+vigilctl_firewall(VigilctlContext *ctx, GError **error)
+{
+	g_autoptr(GError) local = NULL;
+	g_autofree char *owner = NULL;
+
+	if (ctx->firewall != NULL)
+		return ctx->firewall;
+	/* registers org.vigil.Firewall1.Error.* so that vigild's errors come back as codes */
+	(void)VIGIL_DBUS_ERROR;
+	if (ctx->bus == NULL) {
+		ctx->bus = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, &local);
+		if (ctx->bus == NULL) {
+			g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_NOT_RUNNING,
+			            "cannot connect to the system D-Bus (%s): is dbus running?",
+			            local->message);
+			return NULL;
+		}
+	}
+	ctx->firewall = vigil_firewall_proxy_new_sync(
+	    ctx->bus, G_DBUS_PROXY_FLAGS_NONE, VIGIL_DBUS_NAME, VIGIL_DBUS_PATH, NULL, &local);
+	if (ctx->firewall == NULL) {
+		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_FAILED,
+		            "cannot talk to vigild: %s", local->message);
+		return NULL;
+	}
+	/* the proxy has started vigild by bus activation where that is set up */
+	owner = g_dbus_proxy_get_name_owner(G_DBUS_PROXY(ctx->firewall));
+	if (owner == NULL) {
+		g_clear_object(&ctx->firewall);
+		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_NOT_RUNNING,
+		            "vigild is not running (" NOT_RUNNING_ADVICE ")");
+		return NULL;
+	}
+	g_dbus_proxy_set_default_timeout(G_DBUS_PROXY(ctx->firewall), 30000);
+	return ctx->firewall;
+}
+
+/*
+ * Calls that change something may need the user to authenticate: they carry the flag that
+ * lets polkit ask (through the desktop's agent or the pkttyagent we start), and wait as
+ * long as a person takes to type a password.
+ */
+GDBusCallFlags
+vigilctl_call_flags(VigilctlContext *ctx, gboolean may_ask)
+{
+	if (may_ask && !ctx->no_ask_password)
+		return G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION;
+	return G_DBUS_CALL_FLAGS_NONE;
+}
+
+int
+vigilctl_call_timeout(gboolean may_ask)
+{
+	return may_ask ? G_MAXINT : 30000;
+}
+
+/*
+ * As systemctl does: when a person runs vigilctl in a terminal and no desktop polkit agent
+ * may be there, start pkttyagent so that polkit can ask for the password on this terminal.
+ * It is told to step back (--fallback) when a desktop agent exists, and we wait until it
+ * has registered (it closes the notify pipe) before making the call.
+ */
+void
+vigilctl_start_tty_agent(VigilctlContext *ctx)
+{
+	g_autoptr(GSubprocessLauncher) launcher = NULL;
+	g_autoptr(GError) local = NULL;
+	g_autofree char *path = NULL;
+	int fds[2];
+	char buf[16];
+
+	if (ctx->tty_agent != NULL || ctx->no_ask_password || geteuid() == 0 ||
+	    !isatty(STDIN_FILENO) || !isatty(STDERR_FILENO))
+		return;
+	path = g_find_program_in_path("pkttyagent");
+	if (path == NULL)
+		return;
+	if (!g_unix_open_pipe(fds, FD_CLOEXEC, NULL))
+		return;
+	launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+	g_subprocess_launcher_take_fd(launcher, fds[1], 3);
+	ctx->tty_agent = g_subprocess_launcher_spawn(launcher, &local, path, "--notify-fd", "3",
+	                                             "--fallback", NULL);
+	g_clear_object(&launcher); /* closes our copy of the write end */
+	if (ctx->tty_agent == NULL) {
+		g_debug("pkttyagent: %s", local->message);
+		close(fds[0]);
+		return;
+	}
+	/* EOF when it is ready, or when it gave up */
+	while (read(fds[0], buf, sizeof buf) > 0)
+		;
+	close(fds[0]);
+}
+
+gboolean
+vigilctl_error_is_not_running(const GError *error)
+{
+	return g_error_matches(error, VIGILCTL_ERROR, VIGILCTL_ERROR_NOT_RUNNING) ||
+	       g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
+	       g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER) ||
+	       g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_SPAWN_SERVICE_NOT_FOUND) ||
+	       g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_SPAWN_EXEC_FAILED) ||
+	       g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_SPAWN_CHILD_EXITED) ||
+	       g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+}
+
+int
+vigilctl_exit_code(const GError *error)
+{
+	if (error == NULL)
+		return VIGILCTL_EXIT_OK;
+	if (g_error_matches(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE) ||
+	    error->domain == G_OPTION_ERROR)
+		return VIGILCTL_EXIT_USAGE;
+	if (vigilctl_error_is_not_running(error))
+		return VIGILCTL_EXIT_NOT_RUNNING;
+	if (g_error_matches(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_PERMISSION_DENIED) ||
+	    g_error_matches(error, VIGIL_DBUS_ERROR,
+	                    VIGIL_DBUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED) ||
+	    g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED) ||
+	    g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_AUTH_FAILED))
+		return VIGILCTL_EXIT_PERMISSION;
+	return VIGILCTL_EXIT_FAILED;
+}
+
+/* vigild's message without the "GDBus.Error:org.vigil.Firewall1.Error.X: " prefix */
+static char *
+plain_message(const GError *error)
+{
+	g_autoptr(GError) copy = g_error_copy(error);
+
+	g_dbus_error_strip_remote_error(copy);
+	return g_strdup(copy->message);
+}
+
+char *
+vigilctl_error_message(const GError *error, const char *permission_hint)
+{
+	g_autofree char *message = plain_message(error);
+
+	if (g_error_matches(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_PERMISSION_DENIED) ||
+	    g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED)) {
+		if (permission_hint != NULL)
+			return g_strdup_printf("permission denied: %s\n(vigild: %s)",
+			                       permission_hint, message);
+		return g_strdup_printf("permission denied: %s (run with sudo or answer the "
+		                       "authentication prompt)",
+		                       message);
+	}
+	if (g_error_matches(error, VIGIL_DBUS_ERROR,
+	                    VIGIL_DBUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED))
+		return g_strdup_printf(
+		    "authentication required: %s (run without "
+		    "--no-ask-password to be asked for the password, or use sudo)",
+		    message);
+	if (g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
+	    g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER) ||
+	    g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CLOSED))
+		return g_strdup("vigild is not running (" NOT_RUNNING_ADVICE ")");
+	if (g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_NO_REPLY) ||
+	    g_error_matches(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+		return g_strdup_printf("vigild did not answer in time (%s); it may be overloaded: "
+		                       "check 'journalctl -u vigild'",
+		                       message);
+	if (g_error_matches(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_BUSY))
+		return g_strdup_printf("vigild is busy: %s; try again in a moment", message);
+	if (g_error_matches(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_NOT_FOUND))
+		return g_strdup_printf("%s (see 'vigilctl rules list')", message);
+	if (g_error_matches(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_READ_ONLY))
+		return g_strdup_printf("%s (system rules live in /etc/vigil/rules.d: edit the file "
+		                       "as root)",
+		                       message);
+	return g_steal_pointer(&message);
+}

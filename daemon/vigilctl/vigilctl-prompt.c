@@ -1,0 +1,520 @@
+/* vigilctl-prompt.c: vigilctl prompt: a prompt agent on the system bus that asks in the terminal */
+#define G_LOG_DOMAIN "vigilctl"
+#include "config.h"
+
+#include <gio/gunixinputstream.h>
+#include <glib-unix.h>
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "vigilctl-answer.h"
+#include "vigilctl-output.h"
+#include "vigilctl.h"
+
+#define AGENT_PATH "/org/vigil/vigilctl/Agent"
+/* vigild bounds requests per user far lower; this only keeps a misbehaving peer in check */
+#define MAX_QUEUED 1024
+
+typedef struct {
+	guint64 id;
+	GVariant *conn;
+	gint64 received; /* monotonic, microseconds */
+} Request;
+
+typedef struct {
+	VigilctlContext *ctx;
+	VigilFirewall *firewall;
+	VigilAgent *skeleton;
+	GMainLoop *loop;
+	GCancellable *cancellable;
+	GDataInputStream *input;
+	char *owner; /* vigild's unique name: the only caller we answer */
+	guint watch_id;
+	gboolean registered;
+	gboolean sending; /* a Reply() is on its way */
+	GQueue requests;  /* of Request; the head is on screen */
+	VigilctlAnswer answer;
+	GError *error; /* what ends the agent with an error */
+} Agent;
+
+static void
+request_free(Request *request)
+{
+	g_variant_unref(request->conn);
+	g_free(request);
+}
+
+static Request *
+current(Agent *agent)
+{
+	return g_queue_peek_head(&agent->requests);
+}
+
+static void say(const char *format, ...) G_GNUC_PRINTF(1, 2);
+
+static void
+say(const char *format, ...)
+{
+	va_list ap;
+	g_autofree char *text = NULL;
+
+	va_start(ap, format);
+	text = g_strdup_vprintf(format, ap);
+	va_end(ap);
+	fputs(text, stdout);
+	fflush(stdout);
+}
+
+static void
+ask(Agent *agent)
+{
+	Request *request = current(agent);
+	g_autofree char *question = NULL;
+
+	if (request == NULL || agent->sending)
+		return;
+	question = vigilctl_answer_question(&agent->answer, request->conn);
+	say("%s", question);
+}
+
+static gint64
+seconds_left(Request *request)
+{
+	guint32 timeout = 0;
+	gint64 elapsed = (g_get_monotonic_time() - request->received) / G_USEC_PER_SEC;
+
+	if (!g_variant_lookup(request->conn, VIGIL_CONN_KEY_TIMEOUT, "u", &timeout))
+		return -1;
+	return MAX(0, (gint64)timeout - elapsed);
+}
+
+static void
+show_current(Agent *agent)
+{
+	Request *request = current(agent);
+	g_autofree char *text = NULL;
+
+	if (request == NULL) {
+		say("Waiting for connections to ask about (Ctrl-C to quit).\n");
+		return;
+	}
+	vigilctl_answer_init(&agent->answer, request->conn);
+	text =
+	    vigilctl_prompt_format(request->id, request->conn,
+	                           g_queue_get_length(&agent->requests) - 1, seconds_left(request));
+	say("%s", text);
+	ask(agent);
+}
+
+static void
+drop_current(Agent *agent)
+{
+	Request *request = g_queue_pop_head(&agent->requests);
+
+	if (request != NULL)
+		request_free(request);
+	show_current(agent);
+}
+
+static void
+drop_all(Agent *agent)
+{
+	Request *request = NULL;
+
+	while ((request = g_queue_pop_head(&agent->requests)) != NULL)
+		request_free(request);
+}
+
+/* ---- Reply ---- */
+
+static void
+on_replied(GObject *source, GAsyncResult *result, gpointer data)
+{
+	Agent *agent = data;
+	g_autoptr(GError) local = NULL;
+	Request *request = NULL;
+	g_autofree char *message = NULL;
+	gboolean replied = vigil_firewall_call_reply_finish(VIGIL_FIREWALL(source), result, &local);
+
+	/* vigilctl is quitting: @agent is gone */
+	if (g_error_matches(local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+		return;
+	agent->sending = FALSE;
+	request = current(agent);
+	/* vigild went away meanwhile, and its requests with it */
+	if (request == NULL)
+		return;
+	if (replied) {
+		g_autofree char *what = vigilctl_answer_describe(&agent->answer, request->conn);
+
+		say("Answered request %" G_GUINT64_FORMAT ": %s.\n", request->id, what);
+		drop_current(agent);
+		return;
+	}
+	message = vigilctl_error_message(local, "answering needs the permission to reply to "
+	                                        "your own prompts");
+	if (g_error_matches(local, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_INVALID_ARGUMENT)) {
+		/* the request is still pending: ask again */
+		say("vigild did not accept the answer: %s\n", message);
+		vigilctl_answer_init(&agent->answer, request->conn);
+		ask(agent);
+		return;
+	}
+	if (g_error_matches(local, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_NOT_PENDING))
+		say("Too late: request %" G_GUINT64_FORMAT
+		    " is no longer pending (it timed out or was answered elsewhere).\n",
+		    request->id);
+	else
+		say("Could not answer request %" G_GUINT64_FORMAT ": %s\n", request->id, message);
+	drop_current(agent);
+}
+
+static void
+send_reply(Agent *agent)
+{
+	Request *request = current(agent);
+
+	agent->sending = TRUE;
+	/* a Reply that makes a rule may need the user to authenticate */
+	vigil_firewall_call_reply(
+	    agent->firewall, request->id, agent->answer.verdict,
+	    vigilctl_answer_options(&agent->answer), vigilctl_call_flags(agent->ctx, TRUE),
+	    vigilctl_call_timeout(TRUE), agent->cancellable, on_replied, agent);
+}
+
+/* ---- the terminal ---- */
+
+static void read_next_line(Agent *agent);
+
+static void
+handle_line(Agent *agent, char *line)
+{
+	g_auto(GStrv) words = g_strsplit_set(g_strstrip(line), " \t", -1);
+
+	if (agent->sending) {
+		say("(still waiting for vigild to take the last answer)\n");
+		return;
+	}
+	if (current(agent) == NULL) {
+		if (*line != '\0')
+			say("Nothing to answer right now.\n");
+		return;
+	}
+	/* several answers on one line answer the questions in turn: "a f h p" */
+	for (guint i = 0; words[i] != NULL; i++) {
+		if (words[i][0] == '\0' && words[i + 1] != NULL)
+			continue;
+		if (!vigilctl_answer_feed(&agent->answer, words[i])) {
+			g_autofree char *word = vigilctl_sanitize(words[i]);
+
+			if (*word == '\0')
+				say("Please choose: type one of the keys in brackets.\n");
+			else
+				say("'%s' is not one of the choices.\n", word);
+			break;
+		}
+		if (agent->answer.step == VIGILCTL_STEP_DONE) {
+			send_reply(agent);
+			return;
+		}
+	}
+	ask(agent);
+}
+
+static void
+on_line(GObject *source, GAsyncResult *result, gpointer data)
+{
+	Agent *agent = data;
+	g_autoptr(GError) local = NULL;
+	g_autofree char *line = NULL;
+	gsize length = 0;
+
+	line = g_data_input_stream_read_line_finish_utf8(G_DATA_INPUT_STREAM(source), result,
+	                                                 &length, &local);
+	if (g_error_matches(local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+		return;
+	if (line == NULL) {
+		/* end of input (or a line that is not UTF-8): nobody is left to answer */
+		if (local != NULL)
+			say("\nvigilctl: cannot read the terminal: %s\n", local->message);
+		g_main_loop_quit(agent->loop);
+		return;
+	}
+	handle_line(agent, line);
+	read_next_line(agent);
+}
+
+static void
+read_next_line(Agent *agent)
+{
+	g_data_input_stream_read_line_async(agent->input, G_PRIORITY_DEFAULT, agent->cancellable,
+	                                    on_line, agent);
+}
+
+/* ---- the Agent interface ---- */
+
+/* only vigild may ask: the bus policy says so too, but do not rely on it alone */
+static gboolean
+from_vigild(Agent *agent, GDBusMethodInvocation *invocation)
+{
+	const char *sender = g_dbus_method_invocation_get_sender(invocation);
+
+	if (agent->owner != NULL && g_strcmp0(sender, agent->owner) == 0)
+		return TRUE;
+	g_dbus_method_invocation_return_dbus_error(invocation,
+	                                           "org.freedesktop.DBus.Error.AccessDenied",
+	                                           "only vigild may call this agent");
+	return FALSE;
+}
+
+static Request *
+find_request(Agent *agent, guint64 id)
+{
+	for (GList *l = agent->requests.head; l != NULL; l = l->next) {
+		Request *request = l->data;
+
+		if (request->id == id)
+			return request;
+	}
+	return NULL;
+}
+
+static gboolean
+on_prompt(VigilAgent *skeleton, GDBusMethodInvocation *invocation, guint64 id, GVariant *conn,
+          Agent *agent)
+{
+	Request *request = NULL;
+	gboolean was_idle = current(agent) == NULL;
+
+	if (!from_vigild(agent, invocation))
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	if (find_request(agent, id) != NULL) {
+		vigil_agent_complete_prompt(skeleton, invocation);
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
+	if (g_queue_get_length(&agent->requests) >= MAX_QUEUED) {
+		g_dbus_method_invocation_return_dbus_error(
+		    invocation, "org.freedesktop.DBus.Error.LimitsExceeded", "too many prompts");
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
+	request = g_new0(Request, 1);
+	request->id = id;
+	request->conn = g_variant_ref(conn);
+	request->received = g_get_monotonic_time();
+	g_queue_push_tail(&agent->requests, request);
+	vigil_agent_complete_prompt(skeleton, invocation);
+	if (was_idle)
+		show_current(agent);
+	return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+on_cancel(VigilAgent *skeleton, GDBusMethodInvocation *invocation, guint64 id, const char *reason,
+          Agent *agent)
+{
+	Request *request = NULL;
+
+	if (!from_vigild(agent, invocation))
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	vigil_agent_complete_cancel(skeleton, invocation);
+	request = find_request(agent, id);
+	if (request != NULL) {
+		g_autofree char *text = vigilctl_prompt_cancel_text(id, reason);
+
+		/* the answer on its way will get NotPending; on_replied moves on */
+		if (request == current(agent) && agent->sending)
+			return G_DBUS_METHOD_INVOCATION_HANDLED;
+		say("\n%s\n", text);
+		if (request == current(agent)) {
+			drop_current(agent);
+		} else {
+			g_queue_remove(&agent->requests, request);
+			request_free(request);
+			ask(agent);
+		}
+	}
+	return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+on_notify(VigilAgent *skeleton, GDBusMethodInvocation *invocation, const char *kind,
+          GVariant *details, Agent *agent)
+{
+	g_autofree char *text = NULL;
+
+	if (!from_vigild(agent, invocation))
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	vigil_agent_complete_notify(skeleton, invocation);
+	text = vigilctl_prompt_notify_text(kind, details);
+	if (text != NULL) {
+		say("\n%s\n", text);
+		ask(agent);
+	}
+	return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* ---- registering with vigild, again after it restarts ---- */
+
+static void
+fail(Agent *agent, GError *error)
+{
+	if (agent->error == NULL)
+		agent->error = error;
+	else
+		g_error_free(error);
+	g_main_loop_quit(agent->loop);
+}
+
+static void
+on_registered(GObject *source, GAsyncResult *result, gpointer data)
+{
+	Agent *agent = data;
+	g_autoptr(GError) local = NULL;
+
+	if (!vigil_firewall_call_register_agent_finish(VIGIL_FIREWALL(source), result, &local)) {
+		if (g_error_matches(local, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+		    vigilctl_error_is_not_running(local))
+			return;
+		agent->ctx->permission_hint =
+		    "registering a prompt agent needs the permission to answer your own prompts "
+		    "(org.vigil.firewall.reply)";
+		fail(agent, g_steal_pointer(&local));
+		return;
+	}
+	agent->registered = TRUE;
+	say("Registered with vigild as the prompt agent for %s (uid %u).\n", g_get_user_name(),
+	    (guint)getuid());
+	if (current(agent) == NULL)
+		show_current(agent);
+}
+
+static void
+on_vigild_appeared(GDBusConnection *bus, const char *name, const char *owner, gpointer data)
+{
+	Agent *agent = data;
+
+	g_free(agent->owner);
+	agent->owner = g_strdup(owner);
+	vigil_firewall_call_register_agent(
+	    agent->firewall, AGENT_PATH, vigilctl_call_flags(agent->ctx, TRUE),
+	    vigilctl_call_timeout(TRUE), agent->cancellable, on_registered, agent);
+}
+
+static void
+on_vigild_vanished(GDBusConnection *bus, const char *name, gpointer data)
+{
+	Agent *agent = data;
+
+	if (bus == NULL) {
+		fail(agent, g_error_new(VIGILCTL_ERROR, VIGILCTL_ERROR_NOT_RUNNING,
+		                        "lost the connection to the system D-Bus"));
+		return;
+	}
+	if (agent->owner != NULL)
+		say("\nvigild stopped; waiting for it to start again.\n");
+	g_clear_pointer(&agent->owner, g_free);
+	agent->registered = FALSE;
+	agent->sending = FALSE;
+	drop_all(agent);
+}
+
+static gboolean
+on_quit_signal(gpointer data)
+{
+	g_main_loop_quit(((Agent *)data)->loop);
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+export_agent(Agent *agent, GError **error)
+{
+	agent->skeleton = vigil_agent_skeleton_new();
+	g_signal_connect(agent->skeleton, "handle-prompt", G_CALLBACK(on_prompt), agent);
+	g_signal_connect(agent->skeleton, "handle-cancel", G_CALLBACK(on_cancel), agent);
+	g_signal_connect(agent->skeleton, "handle-notify", G_CALLBACK(on_notify), agent);
+	return g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(agent->skeleton),
+	                                        agent->ctx->bus, AGENT_PATH, error);
+}
+
+static void
+agent_clear(Agent *agent)
+{
+	g_cancellable_cancel(agent->cancellable);
+	if (agent->watch_id != 0)
+		g_bus_unwatch_name(agent->watch_id);
+	if (agent->registered)
+		vigil_firewall_call_unregister_agent_sync(agent->firewall, G_DBUS_CALL_FLAGS_NONE,
+		                                          2000, NULL, NULL);
+	if (agent->skeleton != NULL) {
+		g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(agent->skeleton));
+		g_clear_object(&agent->skeleton);
+	}
+	drop_all(agent);
+	g_clear_object(&agent->input);
+	g_clear_object(&agent->cancellable);
+	g_clear_pointer(&agent->loop, g_main_loop_unref);
+	g_clear_pointer(&agent->owner, g_free);
+}
+
+gboolean
+vigilctl_cmd_prompt(VigilctlContext *ctx, int argc, char **argv, GError **error)
+{
+	g_autoptr(GOptionContext) context = vigilctl_option_context(
+	    ctx, "",
+	    "Asks about the connections of your programs that no rule covers, in this terminal, "
+	    "one at a time, until Ctrl-C.",
+	    "vigild holds such a connection while it waits for an answer (PromptTimeout, then\n"
+	    "DefaultAction). Answer each question with a key and Enter, or several at once:\n"
+	    "  a, d, r          allow, deny, drop\n"
+	    "  o, q, 5, h, d, f once, until the program quits, 5 minutes, 1 hour, 1 day, forever\n"
+	    "  h, d, a          this host, its domain, any host\n"
+	    "  p, a             this port, any port\n"
+	    "Anything but 'once' makes a rule. Enter alone takes the choice marked (Enter).\n"
+	    "vigilctl prompt keeps running when vigild restarts.",
+	    NULL);
+	Agent agent = {.ctx = ctx};
+	g_autoptr(GInputStream) stdin_stream = NULL;
+	guint sigint = 0;
+	guint sigterm = 0;
+	guint sighup = 0;
+	gboolean ok = FALSE;
+
+	if (!vigilctl_parse_options(context, &argc, &argv, error))
+		return FALSE;
+	if (argc > 1) {
+		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE,
+		            "prompt takes no arguments");
+		return FALSE;
+	}
+	agent.firewall = vigilctl_firewall(ctx, error);
+	if (agent.firewall == NULL)
+		return FALSE;
+	g_queue_init(&agent.requests);
+	agent.loop = g_main_loop_new(NULL, FALSE);
+	agent.cancellable = g_cancellable_new();
+	if (!export_agent(&agent, error))
+		goto out;
+	stdin_stream = g_unix_input_stream_new(STDIN_FILENO, FALSE);
+	agent.input = g_data_input_stream_new(stdin_stream);
+	read_next_line(&agent);
+	sigint = g_unix_signal_add(SIGINT, on_quit_signal, &agent);
+	sigterm = g_unix_signal_add(SIGTERM, on_quit_signal, &agent);
+	sighup = g_unix_signal_add(SIGHUP, on_quit_signal, &agent);
+	agent.watch_id =
+	    g_bus_watch_name_on_connection(ctx->bus, VIGIL_DBUS_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE,
+	                                   on_vigild_appeared, on_vigild_vanished, &agent, NULL);
+	g_main_loop_run(agent.loop);
+	g_source_remove(sigint);
+	g_source_remove(sigterm);
+	g_source_remove(sighup);
+	if (agent.error != NULL) {
+		g_propagate_error(error, g_steal_pointer(&agent.error));
+		goto out;
+	}
+	say("\n");
+	ok = TRUE;
+out:
+	agent_clear(&agent);
+	return ok;
+}
