@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include "vigil-config.h"
+#include "vigil-rule-store.h" /* vigil_write_file_atomically */
 
 #define GROUP "Daemon"
 
@@ -15,8 +16,8 @@ vigil_config_error_quark(void)
 }
 
 static const char *const known_keys[] = {
-    "QueueNumber", "DefaultAction",  "FailMode", "PromptTimeout",
-    "LogLevel",    "FilterLoopback", "MarkMask", NULL,
+    "QueueNumber", "DefaultAction", "FailMode", "PromptTimeout", "LogLevel", "FilterLoopback",
+    "MarkMask",    "Enabled",       NULL,
 };
 
 void
@@ -29,12 +30,37 @@ vigil_config_init_defaults(VigilConfig *config)
 	config->log_level = G_LOG_LEVEL_INFO;
 	config->filter_loopback = FALSE;
 	config->mark_mask = 0x00700000;
+	config->enabled = TRUE;
 }
 
 const char *
 vigil_fail_mode_to_string(VigilFailMode mode)
 {
 	return mode == VIGIL_FAIL_CLOSED ? "closed" : "open";
+}
+
+gboolean
+vigil_fail_mode_from_string(const char *text, VigilFailMode *mode)
+{
+	if (g_strcmp0(text, "open") == 0)
+		*mode = VIGIL_FAIL_OPEN;
+	else if (g_strcmp0(text, "closed") == 0)
+		*mode = VIGIL_FAIL_CLOSED;
+	else
+		return FALSE;
+	return TRUE;
+}
+
+static gboolean
+parse_bool(const char *text, gboolean *out)
+{
+	if (g_str_equal(text, "true"))
+		*out = TRUE;
+	else if (g_str_equal(text, "false"))
+		*out = FALSE;
+	else
+		return FALSE;
+	return TRUE;
 }
 
 static gboolean
@@ -105,11 +131,7 @@ apply_key(VigilConfig *config, const char *key, const char *value, const char *f
 		else
 			return value_error(error, file_name, key, value, "allow or deny");
 	} else if (g_str_equal(key, "FailMode")) {
-		if (g_str_equal(value, "open"))
-			config->fail_mode = VIGIL_FAIL_OPEN;
-		else if (g_str_equal(value, "closed"))
-			config->fail_mode = VIGIL_FAIL_CLOSED;
-		else
+		if (!vigil_fail_mode_from_string(value, &config->fail_mode))
 			return value_error(error, file_name, key, value, "open or closed");
 	} else if (g_str_equal(key, "PromptTimeout")) {
 		if (!parse_uint(value, 1, 3600, &n))
@@ -120,11 +142,10 @@ apply_key(VigilConfig *config, const char *key, const char *value, const char *f
 			return value_error(error, file_name, key, value,
 			                   "error, warning, notice, info or debug");
 	} else if (g_str_equal(key, "FilterLoopback")) {
-		if (g_str_equal(value, "true"))
-			config->filter_loopback = TRUE;
-		else if (g_str_equal(value, "false"))
-			config->filter_loopback = FALSE;
-		else
+		if (!parse_bool(value, &config->filter_loopback))
+			return value_error(error, file_name, key, value, "true or false");
+	} else if (g_str_equal(key, "Enabled")) {
+		if (!parse_bool(value, &config->enabled))
 			return value_error(error, file_name, key, value, "true or false");
 	} else if (g_str_equal(key, "MarkMask")) {
 		/* allow, deny and drop are 1, 2, 3 shifted into a contiguous run of bits */
@@ -192,4 +213,28 @@ vigil_config_load(VigilConfig *config, const char *path, GError **error)
 		return FALSE;
 	}
 	return vigil_config_parse(config, text, path, error);
+}
+
+gboolean
+vigil_config_save_keys(const char *path, const char *const *keys, const char *const *values,
+                       GError **error)
+{
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	g_autoptr(GError) local_error = NULL;
+	g_autofree char *text = NULL;
+	VigilConfig check;
+
+	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_KEEP_COMMENTS, &local_error) &&
+	    !g_error_matches(local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
+		g_propagate_error(error, g_steal_pointer(&local_error));
+		return FALSE;
+	}
+	for (gsize i = 0; keys[i] != NULL; i++)
+		g_key_file_set_string(kf, GROUP, keys[i], values[i]);
+	text = g_key_file_to_data(kf, NULL, NULL);
+	/* what vigild reads at the next start must be what is running now */
+	vigil_config_init_defaults(&check);
+	if (!vigil_config_parse(&check, text, path, error))
+		return FALSE;
+	return vigil_write_file_atomically(path, text, error);
 }

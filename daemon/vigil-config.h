@@ -28,6 +28,7 @@ typedef struct {
 	GLogLevelFlags log_level; /* the most verbose level logged */
 	gboolean filter_loopback; /* also decide connections to lo */
 	guint32 mark_mask;        /* packet/conntrack mark bits Vigil owns */
+	gboolean enabled;         /* FALSE: every connection allowed undecided (SetEnabled) */
 } VigilConfig;
 
 void vigil_config_init_defaults(VigilConfig *config);
@@ -38,5 +39,16 @@ gboolean vigil_config_parse(VigilConfig *config, const char *text, const char *f
 gboolean vigil_config_load(VigilConfig *config, const char *path, GError **error);
 
 const char *vigil_fail_mode_to_string(VigilFailMode mode);
+gboolean vigil_fail_mode_from_string(const char *text, VigilFailMode *mode);
+
+/*
+ * Sets @keys to @values (NULL-terminated, same length) in [Daemon] of the file at @path and
+ * writes it atomically, keeping its comments and other keys. A missing file is created.
+ * The result must parse (a key file of known keys with valid values), else nothing is
+ * written and the error is a VIGIL_CONFIG_ERROR; failing to write gives a G_IO_ERROR or
+ * G_FILE_ERROR.
+ */
+gboolean vigil_config_save_keys(const char *path, const char *const *keys,
+                                const char *const *values, GError **error);
 
 G_END_DECLS

@@ -6,10 +6,12 @@
 
 #include "vigil-attributor.h"
 #include "vigil-daemon.h"
+#include "vigil-dbus.h"
 #include "vigil-dns-cache.h"
 #include "vigil-dns-watch.h"
 #include "vigil-netfilter.h"
 #include "vigil-packet.h"
+#include "vigil-prompts.h"
 #include "vigil-queue.h"
 #include "vigil-rule-store.h"
 
@@ -31,8 +33,10 @@ typedef struct {
 	gint64 deadline_us;
 	GCancellable *cancellable; /* set while the process lookup runs */
 	gboolean decided;          /* decided before the lookup came back: it frees us */
-	char **hostnames; /* what DNS named dst for this uid, most recent first; NULL: unknown */
-	GList link;       /* in daemon->held, ordered by deadline */
+	char **hostnames;  /* what DNS named dst for this uid, most recent first; NULL: unknown */
+	GList link;        /* in daemon->held, ordered by deadline */
+	gboolean prompted; /* waits on a request in daemon->prompts, not in daemon->held */
+	VigilProcess *process; /* while prompted */
 } HeldPacket;
 
 struct _VigilDaemon {
@@ -48,6 +52,12 @@ struct _VigilDaemon {
 	guint deadline_source;
 	guint expiry_source;
 	guint save_source;
+	VigilPrompts *prompts; /* connections no rule covers, held for an agent's answer */
+	VigilDaemonStats stats;
+	guint64 decisions_logged; /* the id of the last decision */
+	gboolean in_rules_changed;
+	VigilDaemonFunc rules_changed_func;
+	gpointer rules_changed_data;
 };
 
 static gboolean
@@ -77,6 +87,7 @@ static void
 held_packet_free(HeldPacket *held)
 {
 	g_clear_object(&held->cancellable);
+	g_clear_pointer(&held->process, vigil_process_unref);
 	g_strfreev(held->hostnames);
 	g_free(held);
 }
@@ -90,6 +101,22 @@ send_verdict(VigilDaemon *daemon, guint32 packet_id, guint32 arrived_mark, Vigil
 
 	if (!vigil_queue_set_verdict(daemon->queue, packet_id, mark, &error))
 		g_warning("%s", error->message);
+	if (action == VIGIL_ACTION_ALLOW)
+		daemon->stats.accepted++;
+	else if (action == VIGIL_ACTION_DENY)
+		daemon->stats.denied++;
+	else
+		daemon->stats.dropped++;
+}
+
+/* records @decision; its id is the count of decisions so far (GetConnections) */
+static void
+log_decision(VigilDaemon *daemon, VigilDecision *decision)
+{
+	if (decision->reason == VIGIL_REASON_DEFAULT || decision->reason == VIGIL_REASON_TIMEOUT)
+		daemon->stats.defaulted++;
+	vigil_decision_log_add(daemon->decisions, decision);
+	daemon->decisions_logged++;
 }
 
 static void
@@ -138,7 +165,8 @@ finish_held(HeldPacket *held, VigilAction action, VigilReason reason, const Vigi
 	VigilDaemon *daemon = held->daemon;
 	VigilDecision decision = {0};
 
-	g_queue_unlink(&daemon->held, &held->link);
+	if (!held->prompted)
+		g_queue_unlink(&daemon->held, &held->link);
 	send_verdict(daemon, held->packet_id, held->mark, action);
 
 	fill_decision_from_flow(&decision, &held->flow, held->received_us);
@@ -154,18 +182,47 @@ finish_held(HeldPacket *held, VigilAction action, VigilReason reason, const Vigi
 	} else {
 		decision.user_name = user_name_for_uid(decision.uid);
 	}
-	vigil_decision_log_add(daemon->decisions, &decision);
+	log_decision(daemon, &decision);
 	held_packet_free(held);
 }
 
+/* a request @held waited on ended */
+static void
+on_prompt_finish(gpointer data, VigilAction action, VigilReason reason, const VigilRule *rule,
+                 gpointer user_data)
+{
+	HeldPacket *held = data;
+
+	finish_held(held, action, reason, rule, held->process);
+}
+
 /*
- * No rule covers the connection. Until the D-Bus prompt lands this is DefaultAction, once;
- * asking an agent slots in here, keeping @held until the answer or its deadline.
+ * No rule covers the connection. When its user has an agent, @held waits on a request
+ * (deadline PromptTimeout) for the answer; otherwise, or when the requests are at their
+ * bounds, it gets DefaultAction, once.
  */
 static void
 decide_unmatched(HeldPacket *held, const VigilProcess *process)
 {
-	finish_held(held, held->daemon->config.default_action, VIGIL_REASON_DEFAULT, NULL, process);
+	VigilDaemon *daemon = held->daemon;
+	VigilPromptConnection conn = {0};
+
+	conn.process = (VigilProcess *)process;
+	conn.flow = &held->flow;
+	conn.hostnames = (const char *const *)held->hostnames;
+	conn.time_us = g_get_real_time() - (g_get_monotonic_time() - held->received_us);
+	if (process != NULL)
+		conn.uid = process->uid;
+	else if (held->flow.has_uid)
+		conn.uid = held->flow.uid;
+	if ((process != NULL || held->flow.has_uid) &&
+	    vigil_prompts_hold(daemon->prompts, held, &conn)) {
+		g_queue_unlink(&daemon->held, &held->link);
+		held->prompted = TRUE;
+		held->process = process != NULL ? vigil_process_ref((VigilProcess *)process) : NULL;
+		return;
+	}
+	finish_held(held, daemon->config.default_action, VIGIL_REASON_DEFAULT, NULL, process);
 }
 
 static void
@@ -175,6 +232,10 @@ decide(HeldPacket *held, const VigilProcess *process)
 	VigilMatchQuery query = {0};
 	VigilRule *rule;
 
+	if (!daemon->config.enabled) {
+		finish_held(held, VIGIL_ACTION_ALLOW, VIGIL_REASON_DISABLED, NULL, process);
+		return;
+	}
 	query.uid = process != NULL ? process->uid : held->flow.uid;
 	query.program = process != NULL ? process->exe : NULL;
 	query.sha256 = process != NULL ? process->sha256 : NULL;
@@ -272,7 +333,7 @@ expire_held(HeldPacket *held, VigilReason reason)
 	decision.user_name = user_name_for_uid(decision.uid);
 	learn_hostnames(held, dns_uid(held, NULL));
 	decision.hostname = held->hostnames != NULL ? g_strdup(held->hostnames[0]) : NULL;
-	vigil_decision_log_add(daemon->decisions, &decision);
+	log_decision(daemon, &decision);
 	if (lookup_pending) {
 		held->decided = TRUE;
 		g_cancellable_cancel(held->cancellable);
@@ -314,7 +375,10 @@ on_expiry_tick(gpointer data)
 	if (n > 0) {
 		g_info("%u rule(s) expired", n);
 		save_learned_rules(daemon);
+		vigil_daemon_rules_changed(daemon);
 	}
+	/* until-quit rules whose process exit no pidfd reported */
+	vigil_prompts_watch_processes(daemon->prompts);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -333,11 +397,20 @@ on_rules_changed(gpointer data)
 
 	g_info("rules reloaded: %u rule(s)",
 	       vigil_ruleset_size(vigil_rule_store_get_ruleset(daemon->store)));
+	vigil_daemon_rules_changed(daemon);
+}
+
+static void
+on_prompt_rules_changed(gpointer data)
+{
+	vigil_daemon_rules_changed(data);
 }
 
 VigilDaemon *
 vigil_daemon_new(const VigilConfig *config, const VigilDaemonPaths *paths, GError **error)
 {
+	static const VigilPromptsCallbacks prompt_callbacks = {on_prompt_finish,
+	                                                       on_prompt_rules_changed};
 	g_autoptr(VigilDaemon) daemon = g_new0(VigilDaemon, 1);
 
 	daemon->config = *config;
@@ -354,6 +427,10 @@ vigil_daemon_new(const VigilConfig *config, const VigilDaemonPaths *paths, GErro
 	    vigil_dns_cache_new(VIGIL_DNS_CACHE_MAX_ENTRIES, VIGIL_DNS_CACHE_TTL_FLOOR_S,
 	                        VIGIL_DNS_CACHE_TTL_CEILING_S);
 	daemon->dns_watch = vigil_dns_watch_new(daemon->dns_cache);
+	daemon->prompts = vigil_prompts_new(daemon->store, &daemon->config, paths->proc_root,
+	                                    &prompt_callbacks, daemon);
+	/* until-quit rules of processes that quit while vigild was not running */
+	vigil_prompts_watch_processes(daemon->prompts);
 	return g_steal_pointer(&daemon);
 }
 
@@ -403,6 +480,8 @@ vigil_daemon_stop(VigilDaemon *daemon)
 
 	if (!vigil_netfilter_remove(daemon->netfilter, &error))
 		g_warning("removing netfilter rules: %s", error->message);
+	vigil_prompts_finish_all(daemon->prompts, daemon->config.default_action,
+	                         VIGIL_REASON_SHUTDOWN, VIGIL_CANCEL_SHUTDOWN);
 	while (daemon->held.head != NULL)
 		expire_held(daemon->held.head->data, VIGIL_REASON_SHUTDOWN);
 	g_clear_handle_id(&daemon->deadline_source, g_source_remove);
@@ -430,6 +509,8 @@ vigil_daemon_free(VigilDaemon *daemon)
 	g_clear_handle_id(&daemon->deadline_source, g_source_remove);
 	g_clear_handle_id(&daemon->expiry_source, g_source_remove);
 	g_clear_handle_id(&daemon->save_source, g_source_remove);
+	/* before the queue goes: the requests' packets get their verdicts */
+	g_clear_pointer(&daemon->prompts, vigil_prompts_free);
 	g_clear_pointer(&daemon->queue, vigil_queue_free);
 	g_clear_pointer(&daemon->dns_watch, vigil_dns_watch_free);
 	g_clear_pointer(&daemon->dns_cache, vigil_dns_cache_free);
@@ -450,4 +531,95 @@ VigilDecisionLog *
 vigil_daemon_get_decision_log(VigilDaemon *daemon)
 {
 	return daemon->decisions;
+}
+
+const VigilConfig *
+vigil_daemon_get_config(VigilDaemon *daemon)
+{
+	return &daemon->config;
+}
+
+void
+vigil_daemon_set_settings(VigilDaemon *daemon, VigilAction default_action, guint prompt_timeout,
+                          VigilFailMode fail_mode)
+{
+	daemon->config.default_action = default_action;
+	daemon->config.prompt_timeout = prompt_timeout;
+	/* the queue and netfilter rules keep the fail mode they were set up with until the
+	 * next start: changing it under held packets would lose them */
+	daemon->config.fail_mode = fail_mode;
+}
+
+void
+vigil_daemon_set_enabled(VigilDaemon *daemon, gboolean enabled)
+{
+	if (daemon->config.enabled == enabled)
+		return;
+	daemon->config.enabled = enabled;
+	g_message("firewall %s", enabled ? "enabled" : "disabled: every connection is allowed");
+	if (!enabled)
+		vigil_prompts_finish_all(daemon->prompts, VIGIL_ACTION_ALLOW, VIGIL_REASON_DISABLED,
+		                         VIGIL_CANCEL_DISABLED);
+}
+
+VigilRuleStore *
+vigil_daemon_get_rule_store(VigilDaemon *daemon)
+{
+	return daemon->store;
+}
+
+VigilPrompts *
+vigil_daemon_get_prompts(VigilDaemon *daemon)
+{
+	return daemon->prompts;
+}
+
+const char *
+vigil_daemon_get_backend(VigilDaemon *daemon)
+{
+	return vigil_backend_to_string(vigil_netfilter_get_backend(daemon->netfilter));
+}
+
+void
+vigil_daemon_get_stats(VigilDaemon *daemon, VigilDaemonStats *stats)
+{
+	VigilQueueStats queue = {0};
+
+	*stats = daemon->stats;
+	if (daemon->queue != NULL)
+		vigil_queue_get_stats(daemon->queue, &queue);
+	stats->queued = queue.received;
+	stats->kernel_dropped = queue.queue_dropped + queue.user_dropped;
+	stats->overruns = queue.enobufs;
+	vigil_prompts_get_stats(daemon->prompts, &stats->prompted, &stats->timed_out);
+	stats->pending = vigil_prompts_count(daemon->prompts);
+	stats->rules = vigil_ruleset_size(vigil_rule_store_get_ruleset(daemon->store));
+	stats->agents = vigil_agents_count(vigil_prompts_get_agents(daemon->prompts));
+}
+
+guint64
+vigil_daemon_get_last_decision_id(VigilDaemon *daemon)
+{
+	return daemon->decisions_logged;
+}
+
+void
+vigil_daemon_set_rules_changed_func(VigilDaemon *daemon, VigilDaemonFunc func, gpointer user_data)
+{
+	daemon->rules_changed_func = func;
+	daemon->rules_changed_data = user_data;
+}
+
+void
+vigil_daemon_rules_changed(VigilDaemon *daemon)
+{
+	/* expiring an until-quit rule below comes back here */
+	if (daemon->in_rules_changed)
+		return;
+	daemon->in_rules_changed = TRUE;
+	vigil_prompts_watch_processes(daemon->prompts);
+	vigil_prompts_recheck(daemon->prompts);
+	daemon->in_rules_changed = FALSE;
+	if (daemon->rules_changed_func != NULL)
+		daemon->rules_changed_func(daemon->rules_changed_data);
 }

@@ -3,6 +3,8 @@
 
 #include "vigil-config.h"
 #include "vigil-decision-log.h"
+#include "vigil-prompts.h"
+#include "vigil-rule-store.h"
 #include "vigil-ruleset.h"
 
 G_BEGIN_DECLS
@@ -30,5 +32,49 @@ void vigil_daemon_reload_rules(VigilDaemon *daemon);
 
 VigilRuleset *vigil_daemon_get_ruleset(VigilDaemon *daemon);
 VigilDecisionLog *vigil_daemon_get_decision_log(VigilDaemon *daemon);
+
+/* what the D-Bus server reads and changes */
+
+/* the counters of the Stats property */
+typedef struct {
+	guint64 queued;
+	guint64 accepted;
+	guint64 denied;
+	guint64 dropped;
+	guint64 defaulted;
+	guint64 prompted;
+	guint64 timed_out;
+	guint64 kernel_dropped;
+	guint64 overruns;
+	guint64 pending;
+	guint64 rules;
+	guint64 agents;
+} VigilDaemonStats;
+void vigil_daemon_get_stats(VigilDaemon *daemon, VigilDaemonStats *stats);
+
+const VigilConfig *vigil_daemon_get_config(VigilDaemon *daemon);
+/* the settings SetConfig changes; a new PromptTimeout applies to new requests, a new
+ * FailMode from the next start */
+void vigil_daemon_set_settings(VigilDaemon *daemon, VigilAction default_action,
+                               guint prompt_timeout, VigilFailMode fail_mode);
+/* disabled: every connection is allowed (reason "disabled"); open prompts are cancelled */
+void vigil_daemon_set_enabled(VigilDaemon *daemon, gboolean enabled);
+const char *vigil_daemon_get_backend(VigilDaemon *daemon);
+
+VigilRuleStore *vigil_daemon_get_rule_store(VigilDaemon *daemon);
+/* pending requests; give them agents with vigil_prompts_set_agents() */
+VigilPrompts *vigil_daemon_get_prompts(VigilDaemon *daemon);
+/* decisions are numbered 1, 2, ... in the order they are logged: the newest one's number */
+guint64 vigil_daemon_get_last_decision_id(VigilDaemon *daemon);
+
+/*
+ * Call after changing rules: open requests that a rule now decides get its verdict,
+ * until-quit rules are watched, and the rules-changed function runs (RulesChanged).
+ * Also runs when the rules files were reloaded or rules expired.
+ */
+typedef void (*VigilDaemonFunc)(gpointer user_data);
+void vigil_daemon_rules_changed(VigilDaemon *daemon);
+void vigil_daemon_set_rules_changed_func(VigilDaemon *daemon, VigilDaemonFunc func,
+                                         gpointer user_data);
 
 G_END_DECLS

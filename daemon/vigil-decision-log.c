@@ -44,6 +44,12 @@ vigil_reason_to_string(VigilReason reason)
 		return "deadline";
 	case VIGIL_REASON_SHUTDOWN:
 		return "shutdown";
+	case VIGIL_REASON_REPLY:
+		return "reply";
+	case VIGIL_REASON_TIMEOUT:
+		return "timeout";
+	case VIGIL_REASON_DISABLED:
+		return "disabled";
 	}
 	return "unknown";
 }

@@ -12,13 +12,16 @@ typedef enum {
 	VIGIL_REASON_MALFORMED, /* the packet could not be parsed */
 	VIGIL_REASON_DEADLINE,  /* held too long: DefaultAction */
 	VIGIL_REASON_SHUTDOWN,  /* vigild stopping with the packet held: DefaultAction */
+	VIGIL_REASON_REPLY,     /* the user answered a prompt */
+	VIGIL_REASON_TIMEOUT,   /* the prompt timed out: DefaultAction, once */
+	VIGIL_REASON_DISABLED,  /* the firewall is disabled: allowed */
 } VigilReason;
 
 typedef struct {
 	gint64 time; /* unix time, microseconds */
 	VigilAction verdict;
 	VigilReason reason;
-	guint64 rule_id; /* 0 unless REASON_RULE */
+	guint64 rule_id; /* with REASON_RULE, and REASON_REPLY when the answer made a rule */
 	guint32 pid;     /* 0 when the process is unknown */
 	guint32 uid;
 	char *user_name;

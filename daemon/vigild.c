@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "vigil-daemon.h"
+#include "vigil-dbus-server.h"
 
 typedef struct {
 	char *config_path;
@@ -139,12 +140,34 @@ options_clear(Options *options)
 	g_free(options->learned_path);
 }
 
+/* the D-Bus API, when there is a system bus; without one vigild filters headless */
+static VigilDBusServer *
+start_dbus(VigilDaemon *daemon, const char *config_path)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GDBusConnection) bus = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, &error);
+	VigilDBusServer *server;
+
+	if (bus == NULL) {
+		g_warning("no system bus (%s): filtering without prompts or D-Bus clients",
+		          error->message);
+		return NULL;
+	}
+	/* the bus going away must not take the firewall with it */
+	g_dbus_connection_set_exit_on_close(bus, FALSE);
+	server = vigil_dbus_server_new(daemon, bus, config_path, &error);
+	if (server == NULL)
+		g_warning("cannot export the D-Bus API (%s): filtering without it", error->message);
+	return server;
+}
+
 static int
 run(const Options *options)
 {
 	VigilConfig config;
 	VigilDaemonPaths paths = {options->rules_dir, options->learned_path, "/proc"};
 	g_autoptr(VigilDaemon) daemon = NULL;
+	g_autoptr(VigilDBusServer) server = NULL;
 	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
 	g_autoptr(GError) error = NULL;
 
@@ -162,6 +185,7 @@ run(const Options *options)
 		g_critical("cannot start: %s", error->message);
 		return 1;
 	}
+	server = start_dbus(daemon, options->config_path);
 	g_unix_signal_add(SIGTERM, on_quit_signal, loop);
 	g_unix_signal_add(SIGINT, on_quit_signal, loop);
 	g_unix_signal_add(SIGHUP, on_reload_signal, daemon);
@@ -169,6 +193,8 @@ run(const Options *options)
 
 	g_message("stopping: removing netfilter rules");
 	vigil_daemon_stop(daemon);
+	/* after the stop: its Cancel("shutdown") calls still go out to the agents */
+	g_clear_pointer(&server, vigil_dbus_server_free);
 	return 0;
 }
 

@@ -1,0 +1,310 @@
+/* vigil-agents.c: registered prompt agents per uid; Prompt/Cancel/Notify sent point to point */
+#define G_LOG_DOMAIN "vigil-agents"
+#include "config.h"
+
+#include "vigil-agents.h"
+#include "vigil-dbus.h"
+
+/* agents must answer at once (the user answers later, with Reply) */
+#define AGENT_CALL_TIMEOUT_MS 10000
+
+typedef struct {
+	char *name; /* unique bus name */
+	char *path;
+	guint32 uid;
+	guint watch_id;
+	guint64 serial; /* registration order */
+} Agent;
+
+struct _VigilAgents {
+	GDBusConnection *connection;
+	GHashTable *by_name; /* unique name -> Agent */
+	VigilAgentsCallbacks callbacks;
+	gpointer user_data;
+	GCancellable *cancellable; /* cancelled on free: late replies find nothing */
+	guint64 next_serial;
+};
+
+typedef struct {
+	char *name;
+	guint64 request;
+	VigilAgentsPromptFailed failed;
+	gpointer user_data;
+	GCancellable *cancellable;
+} PromptCall;
+
+static void
+agent_free(Agent *agent)
+{
+	if (agent->watch_id != 0)
+		g_bus_unwatch_name(agent->watch_id);
+	g_free(agent->name);
+	g_free(agent->path);
+	g_free(agent);
+}
+
+VigilAgents *
+vigil_agents_new(GDBusConnection *connection)
+{
+	VigilAgents *agents = g_new0(VigilAgents, 1);
+
+	agents->connection = g_object_ref(connection);
+	agents->by_name =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)agent_free);
+	agents->cancellable = g_cancellable_new();
+	return agents;
+}
+
+void
+vigil_agents_free(VigilAgents *agents)
+{
+	if (agents == NULL)
+		return;
+	g_cancellable_cancel(agents->cancellable);
+	g_clear_object(&agents->cancellable);
+	g_clear_pointer(&agents->by_name, g_hash_table_unref);
+	g_clear_object(&agents->connection);
+	g_free(agents);
+}
+
+void
+vigil_agents_set_callbacks(VigilAgents *agents, const VigilAgentsCallbacks *callbacks,
+                           gpointer user_data)
+{
+	agents->callbacks = *callbacks;
+	agents->user_data = user_data;
+}
+
+static guint
+count_for_uid(VigilAgents *agents, guint32 uid)
+{
+	GHashTableIter iter;
+	Agent *agent;
+	guint n = 0;
+
+	g_hash_table_iter_init(&iter, agents->by_name);
+	while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&agent))
+		n += agent->uid == uid;
+	return n;
+}
+
+/* removes @name's agent and tells the listener; TRUE when there was one */
+static gboolean
+drop_agent(VigilAgents *agents, const char *name)
+{
+	Agent *agent = g_hash_table_lookup(agents->by_name, name);
+	g_autofree char *owned_name = NULL;
+	guint32 uid;
+
+	if (agent == NULL)
+		return FALSE;
+	owned_name = g_strdup(agent->name);
+	uid = agent->uid;
+	g_hash_table_remove(agents->by_name, name);
+	g_info("agent %s of uid %u unregistered", owned_name, uid);
+	if (agents->callbacks.removed != NULL)
+		agents->callbacks.removed(uid, owned_name, agents->user_data);
+	return TRUE;
+}
+
+static void
+on_name_vanished(GDBusConnection *connection, const char *name, gpointer user_data)
+{
+	VigilAgents *agents = user_data;
+
+	g_debug("agent %s left the bus", name);
+	drop_agent(agents, name);
+}
+
+gboolean
+vigil_agents_register(VigilAgents *agents, const char *name, guint32 uid, const char *path,
+                      GError **error)
+{
+	Agent *agent;
+
+	if (!g_variant_is_object_path(path) || g_str_equal(path, "/")) {
+		g_set_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_INVALID_ARGUMENT,
+		            "agent: '%s' is not an object path other than '/'", path);
+		return FALSE;
+	}
+	if (g_hash_table_contains(agents->by_name, name)) {
+		g_set_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_EXISTS,
+		            "this connection (%s) already registered an agent; call "
+		            "UnregisterAgent first",
+		            name);
+		return FALSE;
+	}
+	if (count_for_uid(agents, uid) >= VIGIL_AGENTS_MAX_PER_UID ||
+	    g_hash_table_size(agents->by_name) >= VIGIL_AGENTS_MAX_TOTAL) {
+		g_set_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_LIMIT_EXCEEDED,
+		            "too many prompt agents (at most %d per user); close another one first",
+		            VIGIL_AGENTS_MAX_PER_UID);
+		return FALSE;
+	}
+	agent = g_new0(Agent, 1);
+	agent->name = g_strdup(name);
+	agent->path = g_strdup(path);
+	agent->uid = uid;
+	agent->serial = agents->next_serial++;
+	g_hash_table_insert(agents->by_name, agent->name, agent);
+	/* if @name has already left, this reports it vanished from the main loop */
+	agent->watch_id =
+	    g_bus_watch_name_on_connection(agents->connection, name, G_BUS_NAME_WATCHER_FLAGS_NONE,
+	                                   NULL, on_name_vanished, agents, NULL);
+	g_info("agent %s%s registered for uid %u", name, path, uid);
+	if (agents->callbacks.added != NULL)
+		agents->callbacks.added(uid, name, agents->user_data);
+	return TRUE;
+}
+
+gboolean
+vigil_agents_unregister(VigilAgents *agents, const char *name, GError **error)
+{
+	if (!drop_agent(agents, name)) {
+		g_set_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_NO_AGENT,
+		            "this connection (%s) has not registered an agent", name);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+vigil_agents_has_uid(VigilAgents *agents, guint32 uid)
+{
+	return agents != NULL && count_for_uid(agents, uid) > 0;
+}
+
+static gint
+compare_serial(gconstpointer a, gconstpointer b)
+{
+	const Agent *x = *(const Agent *const *)a;
+	const Agent *y = *(const Agent *const *)b;
+
+	return x->serial < y->serial ? -1 : x->serial > y->serial;
+}
+
+GPtrArray *
+vigil_agents_names_for_uid(VigilAgents *agents, guint32 uid)
+{
+	g_autoptr(GPtrArray) found = g_ptr_array_new();
+	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+	GHashTableIter iter;
+	Agent *agent;
+
+	g_hash_table_iter_init(&iter, agents->by_name);
+	while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&agent)) {
+		if (agent->uid == uid)
+			g_ptr_array_add(found, agent);
+	}
+	g_ptr_array_sort(found, compare_serial);
+	for (guint i = 0; i < found->len; i++)
+		g_ptr_array_add(names, g_strdup(((Agent *)g_ptr_array_index(found, i))->name));
+	return names;
+}
+
+guint
+vigil_agents_count(VigilAgents *agents)
+{
+	return agents != NULL ? g_hash_table_size(agents->by_name) : 0;
+}
+
+static void
+prompt_call_free(PromptCall *call)
+{
+	g_free(call->name);
+	g_clear_object(&call->cancellable);
+	g_free(call);
+}
+
+static void
+on_prompt_reply(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	PromptCall *call = user_data;
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GError) error = NULL;
+
+	reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
+	if (reply == NULL && !g_cancellable_is_cancelled(call->cancellable)) {
+		g_info("agent %s will not ask about request %" G_GUINT64_FORMAT ": %s", call->name,
+		       call->request, error->message);
+		if (call->failed != NULL)
+			call->failed(call->name, call->request, call->user_data);
+	}
+	prompt_call_free(call);
+}
+
+static Agent *
+lookup(VigilAgents *agents, const char *name)
+{
+	return agents != NULL ? g_hash_table_lookup(agents->by_name, name) : NULL;
+}
+
+void
+vigil_agents_prompt(VigilAgents *agents, const char *name, guint64 request, GVariant *connection,
+                    VigilAgentsPromptFailed failed, gpointer user_data)
+{
+	g_autoptr(GVariant) dict = g_variant_ref_sink(connection);
+	Agent *agent = lookup(agents, name);
+	PromptCall *call;
+
+	if (agent == NULL)
+		return;
+	call = g_new0(PromptCall, 1);
+	call->name = g_strdup(name);
+	call->request = request;
+	call->failed = failed;
+	call->user_data = user_data;
+	call->cancellable = g_object_ref(agents->cancellable);
+	g_dbus_connection_call(agents->connection, agent->name, agent->path,
+	                       VIGIL_DBUS_AGENT_INTERFACE, "Prompt",
+	                       g_variant_new("(t@a{sv})", request, dict), G_VARIANT_TYPE_UNIT,
+	                       G_DBUS_CALL_FLAGS_NO_AUTO_START, AGENT_CALL_TIMEOUT_MS,
+	                       agents->cancellable, on_prompt_reply, call);
+}
+
+static void
+on_ignored_reply(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GError) error = NULL;
+
+	/* vigild ignores what Cancel and Notify return */
+	reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
+	if (reply == NULL && !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+		g_debug("agent call failed: %s", error->message);
+}
+
+void
+vigil_agents_cancel(VigilAgents *agents, const char *name, guint64 request, const char *reason)
+{
+	Agent *agent = lookup(agents, name);
+
+	if (agent == NULL)
+		return;
+	g_dbus_connection_call(agents->connection, agent->name, agent->path,
+	                       VIGIL_DBUS_AGENT_INTERFACE, "Cancel",
+	                       g_variant_new("(ts)", request, reason), G_VARIANT_TYPE_UNIT,
+	                       G_DBUS_CALL_FLAGS_NO_AUTO_START, AGENT_CALL_TIMEOUT_MS,
+	                       agents->cancellable, on_ignored_reply, NULL);
+}
+
+void
+vigil_agents_notify(VigilAgents *agents, guint32 uid, const char *kind, GVariant *details)
+{
+	g_autoptr(GVariant) dict = g_variant_ref_sink(details);
+	GHashTableIter iter;
+	Agent *agent;
+
+	if (agents == NULL)
+		return;
+	g_hash_table_iter_init(&iter, agents->by_name);
+	while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&agent)) {
+		if (agent->uid != uid)
+			continue;
+		g_dbus_connection_call(agents->connection, agent->name, agent->path,
+		                       VIGIL_DBUS_AGENT_INTERFACE, "Notify",
+		                       g_variant_new("(s@a{sv})", kind, dict), G_VARIANT_TYPE_UNIT,
+		                       G_DBUS_CALL_FLAGS_NO_AUTO_START, AGENT_CALL_TIMEOUT_MS,
+		                       agents->cancellable, on_ignored_reply, NULL);
+	}
+}

@@ -1,0 +1,55 @@
+/* vigil-agents.h: the prompt agents users registered, and the calls vigild makes to them */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* bounds: a user with more agents than this has a runaway program, not more screens */
+#define VIGIL_AGENTS_MAX_PER_UID 8
+#define VIGIL_AGENTS_MAX_TOTAL   256
+
+typedef struct _VigilAgents VigilAgents;
+
+/* told when an agent comes (registered) or goes (unregistered, or left the bus) */
+typedef struct {
+	void (*added)(guint32 uid, const char *name, gpointer user_data);
+	void (*removed)(guint32 uid, const char *name, gpointer user_data);
+} VigilAgentsCallbacks;
+
+/* agents on @connection's bus; calls to them go point to point to their unique names */
+VigilAgents *vigil_agents_new(GDBusConnection *connection);
+/* drops every agent without calling removed; calls in flight complete unseen */
+void vigil_agents_free(VigilAgents *agents);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilAgents, vigil_agents_free)
+
+void vigil_agents_set_callbacks(VigilAgents *agents, const VigilAgentsCallbacks *callbacks,
+                                gpointer user_data);
+
+/*
+ * Registers the agent that the connection with unique name @name (of user @uid) exports at
+ * @path. VIGIL_DBUS_ERROR: INVALID_ARGUMENT (@path "/" or not an object path), EXISTS (this
+ * connection has an agent), LIMIT_EXCEEDED. The agent is dropped when @name leaves the bus.
+ */
+gboolean vigil_agents_register(VigilAgents *agents, const char *name, guint32 uid, const char *path,
+                               GError **error);
+/* VIGIL_DBUS_ERROR_NO_AGENT when @name has none */
+gboolean vigil_agents_unregister(VigilAgents *agents, const char *name, GError **error);
+
+gboolean vigil_agents_has_uid(VigilAgents *agents, guint32 uid);
+/* the unique names of @uid's agents, oldest first (a new array of new strings) */
+GPtrArray *vigil_agents_names_for_uid(VigilAgents *agents, guint32 uid);
+guint vigil_agents_count(VigilAgents *agents);
+
+/* @failed runs when the agent answers Prompt with an error (it will not ask) */
+typedef void (*VigilAgentsPromptFailed)(const char *name, guint64 request, gpointer user_data);
+
+/* Agent.Prompt(@request, @connection); @connection (a{sv}) is sunk if floating */
+void vigil_agents_prompt(VigilAgents *agents, const char *name, guint64 request,
+                         GVariant *connection, VigilAgentsPromptFailed failed, gpointer user_data);
+void vigil_agents_cancel(VigilAgents *agents, const char *name, guint64 request,
+                         const char *reason);
+/* Agent.Notify() to every agent of @uid */
+void vigil_agents_notify(VigilAgents *agents, guint32 uid, const char *kind, GVariant *details);
+
+G_END_DECLS

@@ -1,0 +1,733 @@
+/* vigil-dbus-rules.c: rule dictionaries and import/export text, validated like a rules file */
+#define G_LOG_DOMAIN "vigil-dbus"
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <pwd.h>
+#include <sys/stat.h>
+
+#include "vigil-dbus-rules.h"
+#include "vigil-dbus.h"
+#include "vigil-process.h"
+#include "vigil-prompts.h"
+
+#define MAX_STRING  4096
+#define MAX_PROGRAM 4095
+#define MAX_NOTE    1024
+#define MAX_APPID   255
+#define MAX_UID     G_GUINT64_CONSTANT(4294967294)
+
+typedef struct {
+	const char *key;
+	const char *type;
+	gsize max_len; /* strings */
+} KeySpec;
+
+static const KeySpec writable_keys[] = {
+    {VIGIL_RULE_KEY_ACTION, "s", 16},       {VIGIL_RULE_KEY_USER, "s", 256},
+    {VIGIL_RULE_KEY_UID, "u", 0},           {VIGIL_RULE_KEY_PROGRAM, "s", MAX_PROGRAM},
+    {VIGIL_RULE_KEY_SHA256, "s", 64},       {VIGIL_RULE_KEY_ARGS, "s", MAX_STRING},
+    {VIGIL_RULE_KEY_APPID, "s", MAX_APPID}, {VIGIL_RULE_KEY_TO, "s", 260},
+    {VIGIL_RULE_KEY_PORT, "s", MAX_STRING}, {VIGIL_RULE_KEY_PROTO, "s", 16},
+    {VIGIL_RULE_KEY_LIFETIME, "s", 16},     {VIGIL_RULE_KEY_UNTIL, "x", 0},
+    {VIGIL_RULE_KEY_PID, "u", 0},           {VIGIL_RULE_KEY_ENABLED, "b", 0},
+    {VIGIL_RULE_KEY_NOTE, "s", MAX_NOTE},   {VIGIL_RULE_KEY_TEXT, "s", 16384},
+};
+
+static const char *const read_only_keys[] = {
+    VIGIL_RULE_KEY_ID,
+    VIGIL_RULE_KEY_CREATED,
+    VIGIL_RULE_KEY_LAST_HIT,
+    VIGIL_RULE_KEY_HITS,
+    VIGIL_RULE_KEY_SYSTEM,
+    VIGIL_RULE_KEY_ORIGIN,
+    NULL,
+};
+
+static gboolean invalid(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
+
+static gboolean
+invalid(GError **error, const char *format, ...)
+{
+	va_list args;
+	g_autofree char *message = NULL;
+
+	va_start(args, format);
+	message = g_strdup_vprintf(format, args);
+	va_end(args);
+	g_set_error_literal(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_INVALID_ARGUMENT, message);
+	return FALSE;
+}
+
+gboolean
+vigil_resolve_user(const char *name, guint32 *uid)
+{
+	struct passwd pwd, *result = NULL;
+	char buf[4096];
+
+	if (getpwnam_r(name, &pwd, buf, sizeof buf, &result) != 0 || result == NULL)
+		return FALSE;
+	*uid = result->pw_uid;
+	return TRUE;
+}
+
+/* ---- to a dictionary ---- */
+
+static char *
+format_target(const VigilRule *rule)
+{
+	char addr[INET6_ADDRSTRLEN];
+
+	switch (rule->target_kind) {
+	case VIGIL_TARGET_ANY:
+		return NULL;
+	case VIGIL_TARGET_HOST:
+		return g_strdup(rule->host);
+	case VIGIL_TARGET_DOMAIN:
+		return g_strconcat("*.", rule->host, NULL);
+	case VIGIL_TARGET_CIDR:
+		vigil_address_to_string(rule->family, &rule->address, addr, sizeof addr);
+		if (rule->prefix_len == (rule->family == AF_INET ? 32u : 128u))
+			return g_strdup(addr);
+		return g_strdup_printf("%s/%u", addr, rule->prefix_len);
+	}
+	return NULL;
+}
+
+static char *
+format_ports(const GArray *ports)
+{
+	GString *out = g_string_new(NULL);
+
+	for (guint i = 0; i < ports->len; i++) {
+		const VigilPortRange *r = &g_array_index(ports, VigilPortRange, i);
+
+		if (i > 0)
+			g_string_append_c(out, ',');
+		g_string_append_printf(out, "%u", r->first);
+		if (r->last != r->first)
+			g_string_append_printf(out, "-%u", r->last);
+	}
+	return g_string_free(out, FALSE);
+}
+
+static const char *
+proto_name(guint8 proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	case IPPROTO_UDPLITE:
+		return "udplite";
+	case IPPROTO_SCTP:
+		return "sctp";
+	case IPPROTO_ICMP:
+		return "icmp";
+	}
+	return NULL;
+}
+
+static const char *
+lifetime_name(VigilLifetime lifetime)
+{
+	switch (lifetime) {
+	case VIGIL_LIFETIME_UNTIL:
+		return VIGIL_RULE_LIFETIME_UNTIL;
+	case VIGIL_LIFETIME_PROCESS_EXIT:
+		return VIGIL_RULE_LIFETIME_UNTIL_QUIT;
+	case VIGIL_LIFETIME_FOREVER:
+		break;
+	}
+	return VIGIL_RULE_LIFETIME_FOREVER;
+}
+
+static void
+add_str(GVariantBuilder *builder, const char *key, const char *value)
+{
+	if (value != NULL && g_utf8_validate(value, -1, NULL))
+		g_variant_builder_add(builder, "{sv}", key, g_variant_new_string(value));
+}
+
+GVariant *
+vigil_rule_to_dict(const VigilRule *rule)
+{
+	GVariantBuilder b;
+	g_autofree char *user = NULL;
+	g_autofree char *target = format_target(rule);
+	g_autofree char *text = vigil_rule_to_string(rule, FALSE);
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+	g_variant_builder_add(&b, "{sv}", VIGIL_RULE_KEY_ID, g_variant_new_uint64(rule->id));
+	add_str(&b, VIGIL_RULE_KEY_ACTION, vigil_action_to_string(rule->action));
+	if (rule->all_users) {
+		user = g_strdup(VIGIL_RULE_USER_ALL);
+	} else {
+		user = vigil_user_name(rule->uid);
+		if (user == NULL)
+			user = g_strdup_printf("%u", rule->uid);
+		g_variant_builder_add(&b, "{sv}", VIGIL_RULE_KEY_UID,
+		                      g_variant_new_uint32(rule->uid));
+	}
+	add_str(&b, VIGIL_RULE_KEY_USER, user);
+	add_str(&b, VIGIL_RULE_KEY_LIFETIME, lifetime_name(rule->lifetime));
+	g_variant_builder_add(&b, "{sv}", VIGIL_RULE_KEY_ENABLED,
+	                      g_variant_new_boolean(rule->enabled));
+	g_variant_builder_add(&b, "{sv}", VIGIL_RULE_KEY_CREATED,
+	                      g_variant_new_int64(rule->created));
+	g_variant_builder_add(&b, "{sv}", VIGIL_RULE_KEY_LAST_HIT,
+	                      g_variant_new_int64(rule->last_hit));
+	g_variant_builder_add(&b, "{sv}", VIGIL_RULE_KEY_HITS, g_variant_new_uint64(rule->hits));
+	g_variant_builder_add(&b, "{sv}", VIGIL_RULE_KEY_SYSTEM,
+	                      g_variant_new_boolean(rule->system));
+	add_str(&b, VIGIL_RULE_KEY_TEXT, text);
+	add_str(&b, VIGIL_RULE_KEY_PROGRAM, rule->program);
+	add_str(&b, VIGIL_RULE_KEY_SHA256, rule->sha256);
+	add_str(&b, VIGIL_RULE_KEY_ARGS, rule->args_glob);
+	add_str(&b, VIGIL_RULE_KEY_APPID, rule->app_id);
+	add_str(&b, VIGIL_RULE_KEY_TO, target);
+	if (rule->ports != NULL && rule->ports->len > 0) {
+		g_autofree char *ports = format_ports(rule->ports);
+
+		add_str(&b, VIGIL_RULE_KEY_PORT, ports);
+	}
+	add_str(&b, VIGIL_RULE_KEY_PROTO, proto_name(rule->proto));
+	if (rule->lifetime == VIGIL_LIFETIME_UNTIL)
+		g_variant_builder_add(&b, "{sv}", VIGIL_RULE_KEY_UNTIL,
+		                      g_variant_new_int64(rule->until));
+	if (rule->lifetime == VIGIL_LIFETIME_PROCESS_EXIT)
+		g_variant_builder_add(&b, "{sv}", VIGIL_RULE_KEY_PID,
+		                      g_variant_new_uint32(rule->pid));
+	add_str(&b, VIGIL_RULE_KEY_NOTE, rule->note);
+	if (rule->system)
+		add_str(&b, VIGIL_RULE_KEY_ORIGIN, rule->origin);
+	return g_variant_builder_end(&b);
+}
+
+/* ---- from a dictionary ---- */
+
+static const KeySpec *
+find_key(const char *key)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(writable_keys); i++) {
+		if (g_str_equal(writable_keys[i].key, key))
+			return &writable_keys[i];
+	}
+	return NULL;
+}
+
+static gboolean
+has_control(const char *text)
+{
+	for (const char *p = text; *p != '\0'; p++) {
+		if ((guchar)*p < 0x20 || *p == 0x7f)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static const char *
+lookup_str(GVariant *dict, const char *key)
+{
+	const char *value = NULL;
+
+	g_variant_lookup(dict, key, "&s", &value);
+	return value;
+}
+
+/* every key known and writable, of its type, within its length: before anything else */
+static gboolean
+check_dict(GVariant *dict, GError **error)
+{
+	GVariantIter iter;
+	const char *key;
+	GVariant *value;
+
+	g_variant_iter_init(&iter, dict);
+	while (g_variant_iter_loop(&iter, "{&sv}", &key, &value)) {
+		const KeySpec *spec = find_key(key);
+
+		if (g_strv_contains(read_only_keys, key))
+			return invalid(error, "%s: the key is read-only", key);
+		if (spec == NULL)
+			return invalid(error, "'%s' is not a rule key", key);
+		if (!g_variant_is_of_type(value, G_VARIANT_TYPE(spec->type)))
+			return invalid(error, "%s: must be of type %s, not %s", key, spec->type,
+			               g_variant_get_type_string(value));
+		if (spec->type[0] == 's') {
+			const char *text = g_variant_get_string(value, NULL);
+
+			if (strlen(text) > spec->max_len)
+				return invalid(error, "%s: longer than %" G_GSIZE_FORMAT " bytes",
+				               key, spec->max_len);
+			if (has_control(text))
+				return invalid(error, "%s: control characters are not allowed",
+				               key);
+		}
+	}
+	if (lookup_str(dict, VIGIL_RULE_KEY_TEXT) != NULL && g_variant_n_children(dict) != 1)
+		return invalid(error, "text: give the rule either as text alone or as keys");
+	return TRUE;
+}
+
+/* one keyword read as in a rules file: the error names the D-Bus key */
+static VigilRule *
+parse_fragment(const char *key, const char *keyword, const char *value, GError **error)
+{
+	g_autofree char *quoted = vigil_rule_quote(value);
+	g_autofree char *line = g_strdup_printf("allow %s %s", keyword, quoted);
+	g_autoptr(GError) local_error = NULL;
+	VigilRule *rule = vigil_rule_parse_line(line, vigil_resolve_user, &local_error);
+
+	if (rule == NULL) {
+		g_autofree char *message =
+		    g_strdup(local_error != NULL ? local_error->message : "empty");
+		char *shown = message;
+		gsize len = strlen(keyword);
+
+		/* the parser's messages start with its keyword: name the D-Bus key instead */
+		if (g_str_has_prefix(message, keyword) && message[len] == ':')
+			shown = message + len + 1;
+		invalid(error, "%s: %s", key, g_strstrip(shown));
+	}
+	return rule;
+}
+
+static gboolean
+is_any(const char *value)
+{
+	return *value == '\0' || g_str_equal(value, VIGIL_RULE_ANY);
+}
+
+static gboolean
+check_program_exists(const char *path, GError **error)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return invalid(error, "program: '%s' does not exist (%s)", path, g_strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return invalid(error, "program: '%s' is not a regular file", path);
+	return TRUE;
+}
+
+static gboolean
+apply_match_keys(VigilRule *rule, GVariant *dict, GError **error)
+{
+	const char *value;
+	g_autoptr(VigilRule) part = NULL;
+
+	if ((value = lookup_str(dict, VIGIL_RULE_KEY_ACTION)) != NULL &&
+	    !vigil_action_from_string(value, &rule->action))
+		return invalid(error, "action: '%s' is not allow, deny or drop", value);
+	if ((value = lookup_str(dict, VIGIL_RULE_KEY_PROGRAM)) != NULL) {
+		g_clear_pointer(&rule->program, g_free);
+		if (!is_any(value)) {
+			part = parse_fragment(VIGIL_RULE_KEY_PROGRAM, "app", value, error);
+			if (part == NULL)
+				return FALSE;
+			if (!g_str_equal(part->program, VIGIL_PROGRAM_UNKNOWN) &&
+			    !check_program_exists(part->program, error))
+				return FALSE;
+			rule->program = g_steal_pointer(&part->program);
+			g_clear_pointer(&part, vigil_rule_unref);
+		}
+	}
+	if ((value = lookup_str(dict, VIGIL_RULE_KEY_SHA256)) != NULL) {
+		g_clear_pointer(&rule->sha256, g_free);
+		if (*value != '\0') {
+			part = parse_fragment(VIGIL_RULE_KEY_SHA256, "sha256", value, error);
+			if (part == NULL)
+				return FALSE;
+			rule->sha256 = g_steal_pointer(&part->sha256);
+			g_clear_pointer(&part, vigil_rule_unref);
+		}
+	}
+	if ((value = lookup_str(dict, VIGIL_RULE_KEY_ARGS)) != NULL) {
+		g_free(rule->args_glob);
+		rule->args_glob = *value != '\0' ? g_strdup(value) : NULL;
+	}
+	if ((value = lookup_str(dict, VIGIL_RULE_KEY_APPID)) != NULL) {
+		g_clear_pointer(&rule->app_id, g_free);
+		if (*value != '\0') {
+			part = parse_fragment(VIGIL_RULE_KEY_APPID, "appid", value, error);
+			if (part == NULL)
+				return FALSE;
+			rule->app_id = g_steal_pointer(&part->app_id);
+			g_clear_pointer(&part, vigil_rule_unref);
+		}
+	}
+	if ((value = lookup_str(dict, VIGIL_RULE_KEY_TO)) != NULL) {
+		g_clear_pointer(&rule->host, g_free);
+		rule->target_kind = VIGIL_TARGET_ANY;
+		if (!is_any(value)) {
+			part = parse_fragment(VIGIL_RULE_KEY_TO, "to", value, error);
+			if (part == NULL)
+				return FALSE;
+			rule->target_kind = part->target_kind;
+			rule->host = g_steal_pointer(&part->host);
+			rule->family = part->family;
+			rule->address = part->address;
+			rule->prefix_len = part->prefix_len;
+			g_clear_pointer(&part, vigil_rule_unref);
+		}
+	}
+	if ((value = lookup_str(dict, VIGIL_RULE_KEY_PORT)) != NULL) {
+		g_clear_pointer(&rule->ports, g_array_unref);
+		if (!is_any(value)) {
+			part = parse_fragment(VIGIL_RULE_KEY_PORT, "port", value, error);
+			if (part == NULL)
+				return FALSE;
+			rule->ports = g_steal_pointer(&part->ports);
+			g_clear_pointer(&part, vigil_rule_unref);
+		}
+	}
+	if ((value = lookup_str(dict, VIGIL_RULE_KEY_PROTO)) != NULL) {
+		rule->proto = 0;
+		if (!is_any(value)) {
+			if (g_str_equal(value, "icmpv6"))
+				return invalid(error,
+				               "proto: write 'icmp', which covers ICMPv6 too");
+			part = parse_fragment(VIGIL_RULE_KEY_PROTO, "proto", value, error);
+			if (part == NULL)
+				return FALSE;
+			rule->proto = part->proto;
+			g_clear_pointer(&part, vigil_rule_unref);
+		}
+	}
+	if ((value = lookup_str(dict, VIGIL_RULE_KEY_NOTE)) != NULL) {
+		g_free(rule->note);
+		rule->note = *value != '\0' ? g_strdup(value) : NULL;
+	}
+	g_variant_lookup(dict, VIGIL_RULE_KEY_ENABLED, "b", &rule->enabled);
+	return TRUE;
+}
+
+static gboolean
+apply_user_keys(VigilRule *rule, GVariant *dict, GError **error)
+{
+	const char *user = lookup_str(dict, VIGIL_RULE_KEY_USER);
+	guint32 uid;
+
+	if (user != NULL && g_variant_lookup(dict, VIGIL_RULE_KEY_UID, "u", &uid))
+		return invalid(error, "user: give user or uid, not both");
+	if (user != NULL) {
+		g_autoptr(VigilRule) part = NULL;
+
+		if (*user == '\0')
+			return invalid(error, "user: empty (write 'all' or a user name)");
+		part = parse_fragment(VIGIL_RULE_KEY_USER, "user", user, error);
+		if (part == NULL)
+			return FALSE;
+		rule->all_users = part->all_users;
+		rule->uid = part->uid;
+	} else if (g_variant_lookup(dict, VIGIL_RULE_KEY_UID, "u", &uid)) {
+		if (uid > MAX_UID)
+			return invalid(error, "uid: %u is not a uid (0 to 4294967294)", uid);
+		rule->all_users = FALSE;
+		rule->uid = uid;
+	}
+	return TRUE;
+}
+
+/* the process @pid of user @uid (any user when @any_user), and its start time */
+static gboolean
+check_quit_process(guint32 pid, guint32 uid, gboolean any_user, const char *proc_root,
+                   guint64 *start_time, GError **error)
+{
+	g_autoptr(VigilProcess) process = NULL;
+	VigilProcessStamp stamp;
+
+	if (pid == 0 || !vigil_process_read_stamp(proc_root, pid, &stamp))
+		return invalid(error, "pid: no process %u is running", pid);
+	process = vigil_process_read(proc_root, pid, NULL, NULL);
+	if (process == NULL || process->start_time != stamp.start_time)
+		return invalid(error, "pid: no process %u is running", pid);
+	if (!any_user && process->uid != uid)
+		return invalid(error, "pid: process %u is not one of the rule's user's", pid);
+	*start_time = stamp.start_time;
+	return TRUE;
+}
+
+static gboolean
+apply_lifetime_keys(VigilRule *rule, GVariant *dict, const char *proc_root, GError **error)
+{
+	const char *lifetime = lookup_str(dict, VIGIL_RULE_KEY_LIFETIME);
+	gboolean has_until, has_pid;
+	gint64 until = 0;
+	guint32 pid = 0;
+	VigilLifetime wanted = rule->lifetime;
+
+	has_until = g_variant_lookup(dict, VIGIL_RULE_KEY_UNTIL, "x", &until);
+	has_pid = g_variant_lookup(dict, VIGIL_RULE_KEY_PID, "u", &pid);
+	if (lifetime != NULL) {
+		if (g_str_equal(lifetime, VIGIL_RULE_LIFETIME_FOREVER))
+			wanted = VIGIL_LIFETIME_FOREVER;
+		else if (g_str_equal(lifetime, VIGIL_RULE_LIFETIME_UNTIL))
+			wanted = VIGIL_LIFETIME_UNTIL;
+		else if (g_str_equal(lifetime, VIGIL_RULE_LIFETIME_UNTIL_QUIT))
+			wanted = VIGIL_LIFETIME_PROCESS_EXIT;
+		else
+			return invalid(error, "lifetime: '%s' is not forever, until or until-quit",
+			               lifetime);
+	}
+	if (has_until && wanted != VIGIL_LIFETIME_UNTIL)
+		return invalid(error, "until: only with lifetime 'until'");
+	if (has_pid && wanted != VIGIL_LIFETIME_PROCESS_EXIT)
+		return invalid(error, "pid: only with lifetime 'until-quit'");
+	if (wanted == VIGIL_LIFETIME_UNTIL && (has_until || rule->lifetime != wanted)) {
+		if (!has_until)
+			return invalid(error, "until: lifetime 'until' needs it");
+		if (until <= g_get_real_time() / G_USEC_PER_SEC)
+			return invalid(error, "until: %" G_GINT64_FORMAT " is not in the future",
+			               until);
+		rule->until = until;
+	}
+	if (wanted == VIGIL_LIFETIME_PROCESS_EXIT && (has_pid || rule->lifetime != wanted)) {
+		if (!has_pid)
+			return invalid(error, "pid: lifetime 'until-quit' needs it");
+		if (!check_quit_process(pid, rule->uid, rule->all_users, proc_root,
+		                        &rule->pid_start_time, error))
+			return FALSE;
+		rule->pid = pid;
+	}
+	if (wanted != VIGIL_LIFETIME_UNTIL)
+		rule->until = 0;
+	if (wanted != VIGIL_LIFETIME_PROCESS_EXIT) {
+		rule->pid = 0;
+		rule->pid_start_time = 0;
+	}
+	rule->lifetime = wanted;
+	return TRUE;
+}
+
+static gboolean
+check_whole(VigilRule *rule, GError **error)
+{
+	g_autoptr(GError) local_error = NULL;
+
+	if (!vigil_rule_validate(rule, &local_error))
+		return invalid(error, "%s", local_error->message);
+	return TRUE;
+}
+
+static VigilRule *
+rule_from_text(const char *text, const char *proc_root, GError **error)
+{
+	g_autoptr(GError) local_error = NULL;
+	g_autoptr(VigilRule) rule = vigil_rule_parse_line(text, vigil_resolve_user, &local_error);
+
+	if (rule == NULL) {
+		invalid(error, "text: %s",
+		        local_error != NULL ? local_error->message : "there is no rule in it");
+		return NULL;
+	}
+	if (rule->id != 0 || rule->created != 0 || rule->hits != 0 || rule->last_hit != 0) {
+		invalid(error, "text: the state keywords id, created, hits and last-hit are not "
+		               "allowed here");
+		return NULL;
+	}
+	if (rule->program != NULL && !g_str_equal(rule->program, VIGIL_PROGRAM_UNKNOWN) &&
+	    !check_program_exists(rule->program, error))
+		return NULL;
+	if (rule->lifetime == VIGIL_LIFETIME_PROCESS_EXIT) {
+		guint64 start_time = 0;
+
+		if (!check_quit_process(rule->pid, rule->uid, rule->all_users, proc_root,
+		                        &start_time, error))
+			return NULL;
+		if (start_time != rule->pid_start_time) {
+			invalid(error, "text: until-quit: process %u has another start time",
+			        rule->pid);
+			return NULL;
+		}
+	}
+	return g_steal_pointer(&rule);
+}
+
+VigilRule *
+vigil_rule_from_dict(GVariant *dict, guint32 caller_uid, const char *proc_root, GError **error)
+{
+	g_autoptr(VigilRule) rule = NULL;
+	const char *text;
+
+	if (!check_dict(dict, error))
+		return NULL;
+	if ((text = lookup_str(dict, VIGIL_RULE_KEY_TEXT)) != NULL)
+		return rule_from_text(text, proc_root, error);
+	if (lookup_str(dict, VIGIL_RULE_KEY_ACTION) == NULL) {
+		invalid(error, "action: required (allow, deny or drop)");
+		return NULL;
+	}
+	rule = vigil_rule_new();
+	rule->all_users = FALSE;
+	rule->uid = caller_uid;
+	if (!apply_user_keys(rule, dict, error) || !apply_match_keys(rule, dict, error) ||
+	    !apply_lifetime_keys(rule, dict, proc_root, error) || !check_whole(rule, error))
+		return NULL;
+	return g_steal_pointer(&rule);
+}
+
+VigilRule *
+vigil_rule_update_from_dict(const VigilRule *old, GVariant *changes, const char *proc_root,
+                            GError **error)
+{
+	g_autoptr(VigilRule) rule = NULL;
+	const char *text;
+
+	if (!check_dict(changes, error))
+		return NULL;
+	if ((text = lookup_str(changes, VIGIL_RULE_KEY_TEXT)) != NULL) {
+		rule = rule_from_text(text, proc_root, error);
+		if (rule == NULL)
+			return NULL;
+		rule->enabled = old->enabled;
+	} else {
+		rule = vigil_rule_copy(old);
+		g_clear_pointer(&rule->origin, g_free);
+		if (!apply_user_keys(rule, changes, error) ||
+		    !apply_match_keys(rule, changes, error) ||
+		    !apply_lifetime_keys(rule, changes, proc_root, error))
+			return NULL;
+	}
+	rule->id = old->id;
+	rule->created = old->created;
+	rule->hits = old->hits;
+	rule->last_hit = old->last_hit;
+	if (!check_whole(rule, error))
+		return NULL;
+	return g_steal_pointer(&rule);
+}
+
+/* ---- import and export ---- */
+
+GPtrArray *
+vigil_rules_from_import(const char *text, GError **error)
+{
+	g_autoptr(GPtrArray) rules =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)vigil_rule_unref);
+	g_auto(GStrv) lines = NULL;
+
+	if (strlen(text) > VIGIL_IMPORT_MAX_BYTES) {
+		g_set_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_LIMIT_EXCEEDED,
+		            "text: more than %d bytes; import it in parts", VIGIL_IMPORT_MAX_BYTES);
+		return NULL;
+	}
+	lines = g_strsplit(text, "\n", -1);
+	for (guint i = 0; lines[i] != NULL; i++) {
+		g_autoptr(GError) local_error = NULL;
+		g_autoptr(VigilRule) rule =
+		    vigil_rule_parse_line(lines[i], vigil_resolve_user, &local_error);
+
+		if (local_error != NULL) {
+			invalid(error, "line %u: %s", i + 1, local_error->message);
+			return NULL;
+		}
+		if (rule == NULL)
+			continue;
+		if (rule->lifetime == VIGIL_LIFETIME_PROCESS_EXIT) {
+			invalid(error, "line %u: until-quit rules cannot be imported", i + 1);
+			return NULL;
+		}
+		if (rules->len >= VIGIL_IMPORT_MAX_RULES) {
+			g_set_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_LIMIT_EXCEEDED,
+			            "text: more than %d rules; import them in parts",
+			            VIGIL_IMPORT_MAX_RULES);
+			return NULL;
+		}
+		/* imported rules get new ids and counters */
+		rule->id = 0;
+		rule->created = 0;
+		rule->hits = 0;
+		rule->last_hit = 0;
+		g_ptr_array_add(rules, g_steal_pointer(&rule));
+	}
+	return g_steal_pointer(&rules);
+}
+
+char *
+vigil_rules_export(GPtrArray *rules, guint32 uid)
+{
+	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+	g_autofree char *stamp = g_date_time_format(now, "%Y-%m-%dT%H:%M:%SZ");
+	GString *out = g_string_new(NULL);
+
+	g_string_append_printf(out, "# Vigil rules exported by vigild %s at %s\n", VIGIL_VERSION,
+	                       stamp);
+	for (guint i = 0; i < rules->len; i++) {
+		VigilRule *rule = g_ptr_array_index(rules, i);
+		g_autofree char *line = NULL;
+		g_autofree char *name = NULL;
+
+		if (rule->system || rule->lifetime == VIGIL_LIFETIME_PROCESS_EXIT ||
+		    (uid != G_MAXUINT32 && !vigil_rule_visible_to(rule, uid)))
+			continue;
+		line = vigil_rule_to_string(rule, FALSE);
+		/* rules for one user carry the user's name, which another machine knows */
+		if (!rule->all_users && (name = vigil_user_name(rule->uid)) != NULL) {
+			g_autofree char *uid_word = g_strdup_printf(" user %u", rule->uid);
+			const char *after = strstr(line, uid_word);
+
+			if (after != NULL) {
+				g_autofree char *quoted = vigil_rule_quote(name);
+				g_autofree char *head = g_strndup(line, (gsize)(after - line));
+
+				g_string_append_printf(out, "%s user %s%s\n", head, quoted,
+				                       after + strlen(uid_word));
+				continue;
+			}
+		}
+		g_string_append_printf(out, "%s\n", line);
+	}
+	return g_string_free(out, FALSE);
+}
+
+gboolean
+vigil_rule_visible_to(const VigilRule *rule, guint32 uid)
+{
+	return uid == 0 || rule->all_users || rule->uid == uid;
+}
+
+gboolean
+vigil_rule_is_own(const VigilRule *rule, guint32 uid)
+{
+	return !rule->all_users && rule->uid == uid;
+}
+
+VigilRule *
+vigil_ruleset_find_equal(VigilRuleset *set, VigilRule *rule, guint64 except_id)
+{
+	g_autoptr(GPtrArray) rules = vigil_ruleset_list(set);
+	gboolean enabled = rule->enabled;
+	char *note = rule->note;
+	VigilRule *found = NULL;
+
+	for (guint i = 0; i < rules->len && found == NULL; i++) {
+		VigilRule *other = g_ptr_array_index(rules, i);
+
+		if (other->id == except_id)
+			continue;
+		rule->enabled = other->enabled;
+		rule->note = other->note;
+		if (vigil_rule_equal(rule, other, FALSE))
+			found = other;
+	}
+	rule->enabled = enabled;
+	rule->note = note;
+	return found;
+}
+
+guint
+vigil_ruleset_count_learned(VigilRuleset *set, guint32 uid)
+{
+	g_autoptr(GPtrArray) rules = vigil_ruleset_list(set);
+	guint n = 0;
+
+	for (guint i = 0; i < rules->len; i++) {
+		VigilRule *rule = g_ptr_array_index(rules, i);
+
+		n += !rule->system && !rule->all_users && rule->uid == uid;
+	}
+	return n;
+}

@@ -1,0 +1,50 @@
+/* vigil-dbus-rules.h: rules to and from their D-Bus form (rule dictionaries, import/export text) */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "vigil-rule.h"
+#include "vigil-ruleset.h"
+
+G_BEGIN_DECLS
+
+/* the rule dictionary GetRules() returns for @rule */
+GVariant *vigil_rule_to_dict(const VigilRule *rule);
+
+/*
+ * AddRule(): a new rule from @dict (writable keys, or text alone). Without user or uid the
+ * rule is for @caller_uid. Program paths must exist (as regular files under @root, "" for
+ * the real root). Errors: VIGIL_DBUS_ERROR_INVALID_ARGUMENT naming the key.
+ * @proc_root is "/proc" outside tests (pid of until-quit rules).
+ */
+VigilRule *vigil_rule_from_dict(GVariant *dict, guint32 caller_uid, const char *proc_root,
+                                GError **error);
+/* UpdateRule(): @old with @changes applied (a new rule; @old is not touched) */
+VigilRule *vigil_rule_update_from_dict(const VigilRule *old, GVariant *changes,
+                                       const char *proc_root, GError **error);
+
+/*
+ * ImportRules(): every rule of @text (rules file format), all or none: the first bad line
+ * gives VIGIL_DBUS_ERROR_INVALID_ARGUMENT "line N: why". State keywords are dropped,
+ * until-quit lines rejected; at most VIGIL_IMPORT_MAX_BYTES and VIGIL_IMPORT_MAX_RULES
+ * (LIMIT_EXCEEDED).
+ */
+GPtrArray *vigil_rules_from_import(const char *text, GError **error);
+
+/* ExportRules(): learned rules @uid may see (G_MAXUINT32: all), without until-quit ones */
+char *vigil_rules_export(GPtrArray *rules, guint32 uid);
+
+/* may @uid see @rule? Its own, all-users rules; uid 0 every rule */
+gboolean vigil_rule_visible_to(const VigilRule *rule, guint32 uid);
+/* is @rule only for @uid (manage-own-rules suffices)? */
+gboolean vigil_rule_is_own(const VigilRule *rule, guint32 uid);
+
+/* an existing rule with the same meaning as @rule (note and enabled aside), or NULL */
+VigilRule *vigil_ruleset_find_equal(VigilRuleset *set, VigilRule *rule, guint64 except_id);
+/* how many learned rules are only for @uid */
+guint vigil_ruleset_count_learned(VigilRuleset *set, guint32 uid);
+
+/* a user name -> uid, for rule lines */
+gboolean vigil_resolve_user(const char *name, guint32 *uid);
+
+G_END_DECLS

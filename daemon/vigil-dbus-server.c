@@ -1,0 +1,1248 @@
+/* vigil-dbus-server.c: every org.vigil.Firewall1 method: check arguments, authorise, act */
+#define G_LOG_DOMAIN "vigil-dbus"
+#include "config.h"
+
+#include "vigil-agents.h"
+#include "vigil-dbus-rules.h"
+#include "vigil-dbus-server.h"
+#include "vigil-dbus.h"
+#include "vigil-polkit.h"
+#include "vigil-prompts.h"
+
+/* calls of one connection in progress (most wait for polkit) */
+#define MAX_CALLS_PER_SENDER 16
+#define STATS_TICK_S         1
+/* rules vigild keeps in all, learned and system */
+#define MAX_RULES_TOTAL 100000
+
+struct _VigilDBusServer {
+	VigilDaemon *daemon;
+	GDBusConnection *connection;
+	VigilFirewall *skeleton;
+	VigilPolkit *polkit;
+	VigilAgents *agents;
+	char *config_path;
+	guint owner_id;
+	gboolean owns_name;
+	guint stats_source;
+	GHashTable *calls_by_sender; /* unique name -> count of calls in progress */
+};
+
+typedef struct _Call Call;
+
+/* with the caller's uid known: check what needs it, pick the polkit action (or none) */
+typedef gboolean (*PrepareFunc)(Call *call, GError **error);
+/* authorised: act, then complete the call with call_return() or call_fail() */
+typedef void (*RunFunc)(Call *call);
+
+typedef struct {
+	const char *name;
+	const char *action; /* the polkit action, unless prepare picks one; NULL: none */
+	PrepareFunc prepare;
+	RunFunc run;
+} Method;
+
+struct _Call {
+	VigilDBusServer *server;
+	const Method *method;
+	GDBusMethodInvocation *invocation;
+	GVariant *params; /* borrowed from the invocation */
+	char *sender;
+	guint32 uid;
+	const char *action;
+	gboolean interactive;
+	VigilRule *rule;  /* AddRule, UpdateRule */
+	GPtrArray *rules; /* ImportRules */
+	guint64 id;
+	/* GetPermissions */
+	VigilPolkitAnswer answers[5];
+	guint answers_pending;
+};
+
+/* ---- calls ---- */
+
+static void
+call_free(Call *call)
+{
+	VigilDBusServer *server = call->server;
+	guint n = GPOINTER_TO_UINT(g_hash_table_lookup(server->calls_by_sender, call->sender));
+
+	if (n <= 1)
+		g_hash_table_remove(server->calls_by_sender, call->sender);
+	else
+		g_hash_table_insert(server->calls_by_sender, g_strdup(call->sender),
+		                    GUINT_TO_POINTER(n - 1));
+	g_clear_pointer(&call->rule, vigil_rule_unref);
+	g_clear_pointer(&call->rules, g_ptr_array_unref);
+	g_free(call->sender);
+	g_free(call);
+}
+
+/* completes the call with @value (a tuple, NULL for none; floating is sunk) */
+static void
+call_return(Call *call, GVariant *value)
+{
+	g_dbus_method_invocation_return_value(call->invocation, value);
+	call_free(call);
+}
+
+/* completes the call with @error (taken) */
+static void
+call_fail(Call *call, GError *error)
+{
+	if (error->domain != VIGIL_DBUS_ERROR && error->domain != G_DBUS_ERROR) {
+		/* an internal failure: nothing was changed */
+		GError *failed =
+		    g_error_new_literal(VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_FAILED, error->message);
+		g_error_free(error);
+		error = failed;
+	}
+	g_debug("%s from %s (uid %u): %s", call->method->name, call->sender, call->uid,
+	        error->message);
+	g_dbus_method_invocation_take_error(call->invocation, error);
+	call_free(call);
+}
+
+static void
+on_authorized(GObject *source, GAsyncResult *result, gpointer data)
+{
+	Call *call = data;
+	GError *error = NULL;
+
+	if (!vigil_polkit_check_finish(call->server->polkit, result, &error)) {
+		call_fail(call, error);
+		return;
+	}
+	call->method->run(call);
+}
+
+static void
+on_caller_uid(GObject *source, GAsyncResult *result, gpointer data)
+{
+	Call *call = data;
+	GError *error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+
+	reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
+	if (reply == NULL) {
+		g_prefix_error(&error, "cannot tell who is calling: ");
+		call_fail(call, error);
+		return;
+	}
+	g_variant_get(reply, "(u)", &call->uid);
+	call->action = call->method->action;
+	if (call->method->prepare != NULL && !call->method->prepare(call, &error)) {
+		call_fail(call, error);
+		return;
+	}
+	if (call->action == NULL) {
+		call->method->run(call);
+		return;
+	}
+	vigil_polkit_check_async(call->server->polkit, call->sender, call->uid, call->action,
+	                         call->interactive, NULL, on_authorized, call);
+}
+
+/* every method starts here: who calls, how many calls it has going, then its uid */
+static gboolean
+dispatch(VigilDBusServer *server, GDBusMethodInvocation *invocation, const Method *method)
+{
+	const char *sender = g_dbus_method_invocation_get_sender(invocation);
+	GDBusMessage *message = g_dbus_method_invocation_get_message(invocation);
+	guint n = GPOINTER_TO_UINT(g_hash_table_lookup(server->calls_by_sender, sender));
+	Call *call;
+
+	if (n >= MAX_CALLS_PER_SENDER) {
+		g_dbus_method_invocation_return_error(
+		    invocation, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_BUSY,
+		    "too many calls of this connection in progress (%d); try again later",
+		    MAX_CALLS_PER_SENDER);
+		return TRUE;
+	}
+	g_hash_table_insert(server->calls_by_sender, g_strdup(sender), GUINT_TO_POINTER(n + 1));
+	call = g_new0(Call, 1);
+	call->server = server;
+	call->method = method;
+	call->invocation = invocation;
+	call->params = g_dbus_method_invocation_get_parameters(invocation);
+	call->sender = g_strdup(sender);
+	call->interactive = (g_dbus_message_get_flags(message) &
+	                     G_DBUS_MESSAGE_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION) != 0;
+	/* the bus knows the uid of the connection: nothing the caller says about itself */
+	g_dbus_connection_call(server->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+	                       "org.freedesktop.DBus", "GetConnectionUnixUser",
+	                       g_variant_new("(s)", sender), G_VARIANT_TYPE("(u)"),
+	                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_caller_uid, call);
+	return TRUE;
+}
+
+static GError *dbus_error(VigilDBusError code, const char *format, ...) G_GNUC_PRINTF(2, 3);
+
+static GError *
+dbus_error(VigilDBusError code, const char *format, ...)
+{
+	va_list args;
+	GError *error;
+
+	va_start(args, format);
+	error = g_error_new_valist(VIGIL_DBUS_ERROR, code, format, args);
+	va_end(args);
+	return error;
+}
+
+static gboolean
+set_error(GError **error, VigilDBusError code, const char *message)
+{
+	g_set_error_literal(error, VIGIL_DBUS_ERROR, code, message);
+	return FALSE;
+}
+
+/* a rule store error as the D-Bus error the API documents */
+static GError *
+store_error(GError *error)
+{
+	GError *out;
+
+	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+		out = dbus_error(VIGIL_DBUS_ERROR_NOT_FOUND, "%s", error->message);
+	else if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED))
+		out = dbus_error(VIGIL_DBUS_ERROR_READ_ONLY, "%s", error->message);
+	else if (error->domain == VIGIL_RULE_ERROR)
+		out = dbus_error(VIGIL_DBUS_ERROR_INVALID_ARGUMENT, "%s", error->message);
+	else
+		out = dbus_error(VIGIL_DBUS_ERROR_FAILED, "nothing changed: %s", error->message);
+	g_error_free(error);
+	return out;
+}
+
+static VigilRuleset *
+ruleset(Call *call)
+{
+	return vigil_daemon_get_ruleset(call->server->daemon);
+}
+
+static void
+rules_changed(Call *call)
+{
+	/* re-decides open requests and emits RulesChanged */
+	vigil_daemon_rules_changed(call->server->daemon);
+}
+
+/* the rule @id as the caller may see it, or NotFound */
+static VigilRule *
+visible_rule(Call *call, guint64 id, GError **error)
+{
+	VigilRule *rule = vigil_ruleset_lookup(ruleset(call), id);
+
+	if (rule == NULL || !vigil_rule_visible_to(rule, call->uid) ||
+	    vigil_rule_is_expired(rule, g_get_real_time() / G_USEC_PER_SEC)) {
+		g_set_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_NOT_FOUND,
+		            "there is no rule %" G_GUINT64_FORMAT, id);
+		return NULL;
+	}
+	return rule;
+}
+
+static gboolean
+check_limits(Call *call, guint32 uid, gboolean all_users, guint adding, GError **error)
+{
+	if (vigil_ruleset_size(ruleset(call)) + adding > MAX_RULES_TOTAL)
+		return set_error(error, VIGIL_DBUS_ERROR_LIMIT_EXCEEDED,
+		                 "vigild has as many rules as it keeps; remove some first");
+	if (!all_users &&
+	    vigil_ruleset_count_learned(ruleset(call), uid) + adding > VIGIL_MAX_RULES_PER_UID)
+		return set_error(
+		    error, VIGIL_DBUS_ERROR_LIMIT_EXCEEDED,
+		    "the user has as many rules as a user may have; remove some first");
+	return TRUE;
+}
+
+/* ---- GetPermissions ---- */
+
+static const char *const all_actions[] = {
+    VIGIL_POLKIT_ACTION_READ,
+    VIGIL_POLKIT_ACTION_REPLY,
+    VIGIL_POLKIT_ACTION_MANAGE_OWN_RULES,
+    VIGIL_POLKIT_ACTION_MANAGE_ALL_RULES,
+    VIGIL_POLKIT_ACTION_CONFIGURE,
+};
+
+typedef struct {
+	Call *call;
+	guint index;
+} PermissionQuery;
+
+static void
+on_permission(GObject *source, GAsyncResult *result, gpointer data)
+{
+	PermissionQuery *query = data;
+	Call *call = query->call;
+	GVariantBuilder builder;
+
+	call->answers[query->index] = vigil_polkit_query_finish(call->server->polkit, result);
+	g_free(query);
+	if (--call->answers_pending > 0)
+		return;
+	g_variant_builder_init(&builder, G_VARIANT_TYPE("a{ss}"));
+	for (guint i = 0; i < G_N_ELEMENTS(all_actions); i++)
+		g_variant_builder_add(&builder, "{ss}", all_actions[i],
+		                      vigil_polkit_answer_to_string(call->answers[i]));
+	call_return(call, g_variant_new("(a{ss})", &builder));
+}
+
+static void
+run_get_permissions(Call *call)
+{
+	G_STATIC_ASSERT(G_N_ELEMENTS(all_actions) == G_N_ELEMENTS(((Call *)NULL)->answers));
+	call->answers_pending = G_N_ELEMENTS(all_actions);
+	for (guint i = 0; i < G_N_ELEMENTS(all_actions); i++) {
+		PermissionQuery *query = g_new0(PermissionQuery, 1);
+
+		query->call = call;
+		query->index = i;
+		vigil_polkit_query_async(call->server->polkit, call->sender, call->uid,
+		                         all_actions[i], NULL, on_permission, query);
+	}
+}
+
+/* ---- settings ---- */
+
+static void
+update_settings_properties(VigilDBusServer *server)
+{
+	const VigilConfig *config = vigil_daemon_get_config(server->daemon);
+	VigilFirewall *fw = server->skeleton;
+
+	vigil_firewall_set_enabled(fw, config->enabled);
+	vigil_firewall_set_default_action(fw, vigil_action_to_string(config->default_action));
+	vigil_firewall_set_prompt_timeout(fw, config->prompt_timeout);
+	vigil_firewall_set_fail_mode(fw, vigil_fail_mode_to_string(config->fail_mode));
+}
+
+static void
+run_set_enabled(Call *call)
+{
+	VigilDBusServer *server = call->server;
+	const char *keys[] = {"Enabled", NULL};
+	const char *values[] = {NULL, NULL};
+	gboolean enabled;
+	GError *error = NULL;
+
+	g_variant_get(call->params, "(b)", &enabled);
+	if (vigil_daemon_get_config(server->daemon)->enabled == enabled) {
+		call_return(call, NULL);
+		return;
+	}
+	values[0] = enabled ? "true" : "false";
+	if (!vigil_config_save_keys(server->config_path, keys, values, &error)) {
+		call_fail(call,
+		          dbus_error(VIGIL_DBUS_ERROR_FAILED, "nothing changed: cannot save %s: %s",
+		                     server->config_path, error->message));
+		g_error_free(error);
+		return;
+	}
+	vigil_daemon_set_enabled(server->daemon, enabled);
+	update_settings_properties(server);
+	call_return(call, NULL);
+}
+
+typedef struct {
+	VigilAction default_action;
+	guint prompt_timeout;
+	VigilFailMode fail_mode;
+	const char *keys[4];
+	const char *values[4];
+	char timeout_text[16];
+} Settings;
+
+static gboolean
+parse_settings(GVariant *dict, const VigilConfig *current, Settings *out, GError **error)
+{
+	GVariantIter iter;
+	const char *key;
+	GVariant *value;
+	guint n = 0;
+
+	out->default_action = current->default_action;
+	out->prompt_timeout = current->prompt_timeout;
+	out->fail_mode = current->fail_mode;
+	if (g_variant_n_children(dict) == 0)
+		return set_error(error, VIGIL_DBUS_ERROR_INVALID_ARGUMENT,
+		                 "config: empty; give DefaultAction, PromptTimeout or FailMode");
+	g_variant_iter_init(&iter, dict);
+	while (g_variant_iter_loop(&iter, "{&sv}", &key, &value)) {
+		gboolean is_timeout = g_str_equal(key, VIGIL_CONFIG_KEY_PROMPT_TIMEOUT);
+		const char *text = NULL;
+
+		if (!is_timeout && !g_str_equal(key, VIGIL_CONFIG_KEY_DEFAULT_ACTION) &&
+		    !g_str_equal(key, VIGIL_CONFIG_KEY_FAIL_MODE)) {
+			g_set_error(
+			    error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_INVALID_ARGUMENT,
+			    "config: unknown key '%s' (DefaultAction, PromptTimeout, FailMode)",
+			    key);
+			return FALSE;
+		}
+		if (!g_variant_is_of_type(value, is_timeout ? G_VARIANT_TYPE_UINT32
+		                                            : G_VARIANT_TYPE_STRING)) {
+			g_set_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_INVALID_ARGUMENT,
+			            "%s: must be of type %s, not %s", key, is_timeout ? "u" : "s",
+			            g_variant_get_type_string(value));
+			return FALSE;
+		}
+		if (is_timeout) {
+			guint32 timeout = g_variant_get_uint32(value);
+
+			if (timeout < VIGIL_PROMPT_TIMEOUT_MIN ||
+			    timeout > VIGIL_PROMPT_TIMEOUT_MAX) {
+				g_set_error(error, VIGIL_DBUS_ERROR,
+				            VIGIL_DBUS_ERROR_INVALID_ARGUMENT,
+				            "PromptTimeout: %u is not 1 to 3600 seconds", timeout);
+				return FALSE;
+			}
+			out->prompt_timeout = timeout;
+			g_snprintf(out->timeout_text, sizeof out->timeout_text, "%u", timeout);
+			text = out->timeout_text;
+		} else {
+			text = g_variant_get_string(value, NULL);
+			if (g_str_equal(key, VIGIL_CONFIG_KEY_FAIL_MODE)
+			        ? !vigil_fail_mode_from_string(text, &out->fail_mode)
+			        : (!vigil_action_from_string(text, &out->default_action) ||
+			           out->default_action == VIGIL_ACTION_DROP)) {
+				g_set_error(
+				    error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_INVALID_ARGUMENT,
+				    "%s: '%s' is not %s", key, text,
+				    g_str_equal(key, VIGIL_CONFIG_KEY_FAIL_MODE) ? "open or closed"
+				                                                 : "allow or deny");
+				return FALSE;
+			}
+			/* the dictionary outlives this loop: the string stays valid */
+		}
+		out->keys[n] = g_str_equal(key, VIGIL_CONFIG_KEY_DEFAULT_ACTION) ? "DefaultAction"
+		               : is_timeout                                      ? "PromptTimeout"
+		                                                                 : "FailMode";
+		out->values[n] = text;
+		n++;
+	}
+	return TRUE;
+}
+
+static gboolean
+prepare_set_config(Call *call, GError **error)
+{
+	Settings settings = {0};
+	g_autoptr(GVariant) dict = g_variant_get_child_value(call->params, 0);
+
+	return parse_settings(dict, vigil_daemon_get_config(call->server->daemon), &settings,
+	                      error);
+}
+
+static void
+run_set_config(Call *call)
+{
+	VigilDBusServer *server = call->server;
+	Settings settings = {0};
+	g_autoptr(GVariant) dict = g_variant_get_child_value(call->params, 0);
+	GError *error = NULL;
+
+	if (!parse_settings(dict, vigil_daemon_get_config(server->daemon), &settings, &error)) {
+		call_fail(call, error);
+		return;
+	}
+	if (!vigil_config_save_keys(server->config_path, settings.keys, settings.values, &error)) {
+		call_fail(call,
+		          dbus_error(VIGIL_DBUS_ERROR_FAILED, "nothing changed: cannot save %s: %s",
+		                     server->config_path, error->message));
+		g_error_free(error);
+		return;
+	}
+	vigil_daemon_set_settings(server->daemon, settings.default_action, settings.prompt_timeout,
+	                          settings.fail_mode);
+	g_message("settings changed: default action %s, prompt timeout %u s, fail mode %s",
+	          vigil_action_to_string(settings.default_action), settings.prompt_timeout,
+	          vigil_fail_mode_to_string(settings.fail_mode));
+	update_settings_properties(server);
+	call_return(call, NULL);
+}
+
+/* ---- rules ---- */
+
+static void
+run_get_rules(Call *call)
+{
+	g_autoptr(GPtrArray) rules = vigil_ruleset_list(ruleset(call));
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+	GVariantBuilder builder;
+
+	g_variant_builder_init(&builder, G_VARIANT_TYPE("a(ta{sv})"));
+	for (guint i = 0; i < rules->len; i++) {
+		VigilRule *rule = g_ptr_array_index(rules, i);
+
+		if (vigil_rule_visible_to(rule, call->uid) && !vigil_rule_is_expired(rule, now))
+			g_variant_builder_add(&builder, "(t@a{sv})", rule->id,
+			                      vigil_rule_to_dict(rule));
+	}
+	call_return(call, g_variant_new("(a(ta{sv}))", &builder));
+}
+
+static const char *
+manage_action(gboolean own)
+{
+	return own ? VIGIL_POLKIT_ACTION_MANAGE_OWN_RULES : VIGIL_POLKIT_ACTION_MANAGE_ALL_RULES;
+}
+
+static gboolean
+prepare_add_rule(Call *call, GError **error)
+{
+	g_autoptr(GVariant) dict = g_variant_get_child_value(call->params, 0);
+
+	call->rule = vigil_rule_from_dict(dict, call->uid, "/proc", error);
+	if (call->rule == NULL)
+		return FALSE;
+	call->action = manage_action(vigil_rule_is_own(call->rule, call->uid));
+	return TRUE;
+}
+
+static gboolean
+check_not_equal(Call *call, VigilRule *rule, guint64 except_id, GError **error)
+{
+	VigilRule *equal = vigil_ruleset_find_equal(ruleset(call), rule, except_id);
+
+	if (equal == NULL)
+		return TRUE;
+	g_set_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_EXISTS,
+	            "rule %" G_GUINT64_FORMAT " already means the same", equal->id);
+	return FALSE;
+}
+
+static void
+run_add_rule(Call *call)
+{
+	VigilRule *rule = call->rule;
+	GError *error = NULL;
+
+	if (!check_not_equal(call, rule, 0, &error) ||
+	    !check_limits(call, rule->uid, rule->all_users, 1, &error)) {
+		call_fail(call, error);
+		return;
+	}
+	if (!vigil_rule_store_add_learned(vigil_daemon_get_rule_store(call->server->daemon), rule,
+	                                  &error)) {
+		call_fail(call, store_error(error));
+		return;
+	}
+	g_info("uid %u added rule %" G_GUINT64_FORMAT, call->uid, rule->id);
+	rules_changed(call);
+	call_return(call, g_variant_new("(t)", rule->id));
+}
+
+static gboolean
+prepare_update_rule(Call *call, GError **error)
+{
+	g_autoptr(GVariant) changes = NULL;
+	VigilRule *old;
+
+	g_variant_get(call->params, "(t@a{sv})", &call->id, &changes);
+	old = visible_rule(call, call->id, error);
+	if (old == NULL)
+		return FALSE;
+	if (old->system) {
+		g_set_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_READ_ONLY,
+		            "rule %" G_GUINT64_FORMAT
+		            " is a system rule (%s): change its line there",
+		            old->id, old->origin != NULL ? old->origin : "rules.d");
+		return FALSE;
+	}
+	call->rule = vigil_rule_update_from_dict(old, changes, "/proc", error);
+	if (call->rule == NULL)
+		return FALSE;
+	call->action = manage_action(vigil_rule_is_own(old, call->uid) &&
+	                             vigil_rule_is_own(call->rule, call->uid));
+	return TRUE;
+}
+
+static void
+run_update_rule(Call *call)
+{
+	VigilRuleStore *store = vigil_daemon_get_rule_store(call->server->daemon);
+	VigilRule *old;
+	GError *error = NULL;
+
+	/* it may have gone while polkit was asked */
+	old = visible_rule(call, call->id, &error);
+	if (old == NULL) {
+		call_fail(call, error);
+		return;
+	}
+	if (vigil_rule_equal(old, call->rule, FALSE)) {
+		call_return(call, NULL);
+		return;
+	}
+	if (!check_not_equal(call, call->rule, call->id, &error)) {
+		call_fail(call, error);
+		return;
+	}
+	if (!vigil_rule_store_replace_learned(store, call->id, call->rule, &error)) {
+		call_fail(call, store_error(error));
+		return;
+	}
+	g_info("uid %u changed rule %" G_GUINT64_FORMAT, call->uid, call->id);
+	rules_changed(call);
+	call_return(call, NULL);
+}
+
+static gboolean
+prepare_remove_rule(Call *call, GError **error)
+{
+	VigilRule *rule;
+
+	g_variant_get(call->params, "(t)", &call->id);
+	rule = visible_rule(call, call->id, error);
+	if (rule == NULL)
+		return FALSE;
+	if (rule->system) {
+		g_set_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_READ_ONLY,
+		            "rule %" G_GUINT64_FORMAT " is a system rule: remove its line from %s",
+		            rule->id, rule->origin != NULL ? rule->origin : "/etc/vigil/rules.d");
+		return FALSE;
+	}
+	call->action = manage_action(vigil_rule_is_own(rule, call->uid));
+	return TRUE;
+}
+
+static void
+run_remove_rule(Call *call)
+{
+	GError *error = NULL;
+
+	if (visible_rule(call, call->id, &error) == NULL) {
+		call_fail(call, error);
+		return;
+	}
+	if (!vigil_rule_store_remove_learned(vigil_daemon_get_rule_store(call->server->daemon),
+	                                     call->id, &error)) {
+		call_fail(call, store_error(error));
+		return;
+	}
+	g_info("uid %u removed rule %" G_GUINT64_FORMAT, call->uid, call->id);
+	rules_changed(call);
+	call_return(call, NULL);
+}
+
+static gboolean
+prepare_import_rules(Call *call, GError **error)
+{
+	const char *text;
+	gboolean own = TRUE;
+
+	g_variant_get(call->params, "(&s)", &text);
+	call->rules = vigil_rules_from_import(text, error);
+	if (call->rules == NULL)
+		return FALSE;
+	for (guint i = 0; i < call->rules->len; i++)
+		own = own && vigil_rule_is_own(g_ptr_array_index(call->rules, i), call->uid);
+	call->action = manage_action(own);
+	return TRUE;
+}
+
+static void
+run_import_rules(Call *call)
+{
+	VigilRuleStore *store = vigil_daemon_get_rule_store(call->server->daemon);
+	VigilRuleset *set = ruleset(call);
+	g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(guint64));
+	g_autoptr(GArray) added = g_array_new(FALSE, FALSE, sizeof(guint64));
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+	GError *error = NULL;
+
+	if (!check_limits(call, call->uid, FALSE, call->rules->len, &error)) {
+		call_fail(call, error);
+		return;
+	}
+	/* all in the set, one save: either every rule is kept or none */
+	for (guint i = 0; i < call->rules->len; i++) {
+		VigilRule *rule = g_ptr_array_index(call->rules, i);
+		VigilRule *equal = vigil_ruleset_find_equal(set, rule, 0);
+
+		if (equal == NULL) {
+			rule->created = now;
+			if (!vigil_ruleset_add(set, rule)) {
+				error = dbus_error(VIGIL_DBUS_ERROR_FAILED, "no rule id left");
+				break;
+			}
+			g_array_append_val(added, rule->id);
+			equal = rule;
+		}
+		g_array_append_val(ids, equal->id);
+	}
+	if (error == NULL && added->len > 0 && !vigil_rule_store_save(store, &error)) {
+		GError *failed =
+		    dbus_error(VIGIL_DBUS_ERROR_FAILED, "nothing imported: %s", error->message);
+		g_error_free(error);
+		error = failed;
+	}
+	if (error != NULL) {
+		for (guint i = 0; i < added->len; i++)
+			vigil_ruleset_remove(set, g_array_index(added, guint64, i));
+		call_fail(call, error);
+		return;
+	}
+	g_info("uid %u imported %u rule(s), %u new", call->uid, ids->len, added->len);
+	if (added->len > 0)
+		rules_changed(call);
+	call_return(
+	    call, g_variant_new("(@at)", g_variant_new_fixed_array(G_VARIANT_TYPE_UINT64, ids->data,
+	                                                           ids->len, sizeof(guint64))));
+}
+
+static void
+run_export_rules(Call *call)
+{
+	g_autoptr(GPtrArray) rules = vigil_ruleset_list(ruleset(call));
+	g_autofree char *text = vigil_rules_export(rules, call->uid);
+
+	call_return(call, g_variant_new("(s)", text));
+}
+
+/* ---- agents and prompts ---- */
+
+static void
+run_register_agent(Call *call)
+{
+	const char *path;
+	GError *error = NULL;
+
+	g_variant_get(call->params, "(&o)", &path);
+	if (!vigil_agents_register(call->server->agents, call->sender, call->uid, path, &error)) {
+		call_fail(call, error);
+		return;
+	}
+	call_return(call, NULL);
+}
+
+static void
+run_unregister_agent(Call *call)
+{
+	GError *error = NULL;
+
+	if (!vigil_agents_unregister(call->server->agents, call->sender, &error)) {
+		call_fail(call, error);
+		return;
+	}
+	call_return(call, NULL);
+}
+
+static gboolean
+prepare_register_agent(Call *call, GError **error)
+{
+	const char *path;
+
+	g_variant_get(call->params, "(&o)", &path);
+	if (g_str_equal(path, "/"))
+		return set_error(error, VIGIL_DBUS_ERROR_INVALID_ARGUMENT,
+		                 "agent: '/' is not an agent's object path");
+	return TRUE;
+}
+
+static gboolean
+prepare_reply(Call *call, GError **error)
+{
+	const char *verdict;
+	g_autoptr(GVariant) options = NULL;
+
+	g_variant_get(call->params, "(t&s@a{sv})", &call->id, &verdict, &options);
+	return vigil_prompts_check_reply(verdict, options, error);
+}
+
+static void
+run_reply(Call *call)
+{
+	VigilPrompts *prompts = vigil_daemon_get_prompts(call->server->daemon);
+	const char *verdict;
+	g_autoptr(GVariant) options = NULL;
+	guint64 rule_id = 0;
+	GError *error = NULL;
+
+	g_variant_get(call->params, "(t&s@a{sv})", &call->id, &verdict, &options);
+	if (!vigil_prompts_reply(prompts, call->id, call->sender, verdict, options, &rule_id,
+	                         &error)) {
+		call_fail(call, error);
+		return;
+	}
+	call_return(call, NULL);
+}
+
+static void
+run_get_pending(Call *call)
+{
+	VigilPrompts *prompts = vigil_daemon_get_prompts(call->server->daemon);
+
+	call_return(call, g_variant_new("(@a(ta{sv}))",
+	                                vigil_prompts_get_pending(
+	                                    prompts, call->uid == 0 ? G_MAXUINT32 : call->uid)));
+}
+
+/* ---- history ---- */
+
+typedef struct {
+	const char *program;
+	gboolean has_verdict;
+	VigilAction verdict;
+	gint64 since;
+	guint64 after;
+	gboolean has_uid;
+	guint32 uid;
+	guint32 limit;
+} Filter;
+
+static gboolean
+parse_filter(GVariant *dict, guint32 caller_uid, Filter *filter, GError **error)
+{
+	static const struct {
+		const char *key;
+		const char *type;
+	} keys[] = {
+	    {VIGIL_FILTER_KEY_PROGRAM, "s"}, {VIGIL_FILTER_KEY_VERDICT, "s"},
+	    {VIGIL_FILTER_KEY_SINCE, "x"},   {VIGIL_FILTER_KEY_AFTER, "t"},
+	    {VIGIL_FILTER_KEY_UID, "u"},     {VIGIL_FILTER_KEY_LIMIT, "u"},
+	};
+	GVariantIter iter;
+	const char *key;
+	GVariant *value;
+
+	*filter = (Filter){0};
+	g_variant_iter_init(&iter, dict);
+	while (g_variant_iter_loop(&iter, "{&sv}", &key, &value)) {
+		guint i;
+
+		for (i = 0; i < G_N_ELEMENTS(keys) && !g_str_equal(keys[i].key, key); i++)
+			;
+		if (i == G_N_ELEMENTS(keys)) {
+			g_set_error(
+			    error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_INVALID_ARGUMENT,
+			    "filter: unknown key '%s' (program, verdict, since, after, uid, "
+			    "limit)",
+			    key);
+			return FALSE;
+		}
+		if (!g_variant_is_of_type(value, G_VARIANT_TYPE(keys[i].type))) {
+			g_set_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_INVALID_ARGUMENT,
+			            "%s: must be of type %s, not %s", key, keys[i].type,
+			            g_variant_get_type_string(value));
+			return FALSE;
+		}
+	}
+	if (g_variant_lookup(dict, VIGIL_FILTER_KEY_PROGRAM, "&s", &filter->program) &&
+	    (strlen(filter->program) > 4095 ||
+	     (filter->program[0] != '/' && !g_str_equal(filter->program, VIGIL_PROGRAM_UNKNOWN))))
+		return set_error(error, VIGIL_DBUS_ERROR_INVALID_ARGUMENT,
+		                 "program: an absolute path or 'unknown'");
+	if (g_variant_lookup(dict, VIGIL_FILTER_KEY_VERDICT, "&s", &key)) {
+		if (!vigil_action_from_string(key, &filter->verdict))
+			return set_error(error, VIGIL_DBUS_ERROR_INVALID_ARGUMENT,
+			                 "verdict: allow, deny or drop");
+		filter->has_verdict = TRUE;
+	}
+	g_variant_lookup(dict, VIGIL_FILTER_KEY_SINCE, "x", &filter->since);
+	g_variant_lookup(dict, VIGIL_FILTER_KEY_AFTER, "t", &filter->after);
+	g_variant_lookup(dict, VIGIL_FILTER_KEY_LIMIT, "u", &filter->limit);
+	filter->has_uid = g_variant_lookup(dict, VIGIL_FILTER_KEY_UID, "u", &filter->uid);
+	if (filter->has_uid && caller_uid != 0 && filter->uid != caller_uid)
+		return set_error(error, VIGIL_DBUS_ERROR_PERMISSION_DENIED,
+		                 "uid: only root may read another user's connections");
+	if (caller_uid != 0) {
+		filter->has_uid = TRUE;
+		filter->uid = caller_uid;
+	}
+	return TRUE;
+}
+
+static gboolean
+filter_matches(const Filter *filter, const VigilDecision *d, guint64 id)
+{
+	if (filter->has_uid && d->uid != filter->uid)
+		return FALSE;
+	if (filter->program != NULL &&
+	    !g_str_equal(filter->program, d->program != NULL ? d->program : VIGIL_PROGRAM_UNKNOWN))
+		return FALSE;
+	if (filter->has_verdict && d->verdict != filter->verdict)
+		return FALSE;
+	return d->time >= filter->since && id > filter->after;
+}
+
+static GVariant *
+decision_dict(const VigilDecision *d, guint64 id)
+{
+	GVariantBuilder b;
+	VigilProcess process = {0};
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+	process.pid = d->pid;
+	process.uid = d->uid;
+	process.user_name = d->user_name;
+	process.exe = d->program;
+	vigil_connection_dict_add_process(&b, d->program != NULL || d->pid != 0 ? &process : NULL,
+	                                  d->uid);
+	vigil_connection_dict_add_flow(&b, d->family, d->protocol, &d->dst, d->dport, d->icmp_type,
+	                               d->hostname);
+	g_variant_builder_add(&b, "{sv}", VIGIL_CONN_KEY_TIME, g_variant_new_int64(d->time));
+	g_variant_builder_add(&b, "{sv}", VIGIL_CONN_KEY_ID, g_variant_new_uint64(id));
+	g_variant_builder_add(&b, "{sv}", VIGIL_CONN_KEY_VERDICT,
+	                      g_variant_new_string(vigil_action_to_string(d->verdict)));
+	g_variant_builder_add(&b, "{sv}", VIGIL_CONN_KEY_REASON,
+	                      g_variant_new_string(vigil_reason_to_string(d->reason)));
+	if (d->rule_id != 0)
+		g_variant_builder_add(&b, "{sv}", VIGIL_CONN_KEY_RULE,
+		                      g_variant_new_uint64(d->rule_id));
+	g_variant_builder_add(&b, "{sv}", VIGIL_CONN_KEY_QUEUED_US,
+	                      g_variant_new_uint64((guint64)MAX(d->queued_us, 0)));
+	return g_variant_builder_end(&b);
+}
+
+static gboolean
+prepare_get_connections(Call *call, GError **error)
+{
+	Filter filter;
+	g_autoptr(GVariant) dict = g_variant_get_child_value(call->params, 0);
+
+	return parse_filter(dict, call->uid, &filter, error);
+}
+
+static void
+run_get_connections(Call *call)
+{
+	VigilDaemon *daemon = call->server->daemon;
+	g_autoptr(GPtrArray) recent =
+	    vigil_decision_log_recent(vigil_daemon_get_decision_log(daemon));
+	guint64 last_id = vigil_daemon_get_last_decision_id(daemon);
+	g_autoptr(GVariant) dict = g_variant_get_child_value(call->params, 0);
+	g_autoptr(GArray) matched = g_array_new(FALSE, FALSE, sizeof(guint));
+	GVariantBuilder builder;
+	Filter filter;
+	GError *error = NULL;
+	guint first = 0;
+
+	if (!parse_filter(dict, call->uid, &filter, &error)) {
+		call_fail(call, error);
+		return;
+	}
+	for (guint i = 0; i < recent->len; i++) {
+		guint64 id = last_id - recent->len + 1 + i;
+
+		if (filter_matches(&filter, g_ptr_array_index(recent, i), id))
+			g_array_append_val(matched, i);
+	}
+	if (filter.limit > 0 && matched->len > filter.limit)
+		first = matched->len - filter.limit;
+	g_variant_builder_init(&builder, G_VARIANT_TYPE("aa{sv}"));
+	for (guint j = first; j < matched->len; j++) {
+		guint i = g_array_index(matched, guint, j);
+
+		g_variant_builder_add(
+		    &builder, "@a{sv}",
+		    decision_dict(g_ptr_array_index(recent, i), last_id - recent->len + 1 + i));
+	}
+	call_return(call, g_variant_new("(aa{sv})", &builder));
+}
+
+static void
+add_stats_entry(GVariantBuilder *builder, const VigilProgramStats *stats)
+{
+	GVariantBuilder counters;
+
+	g_variant_builder_init(&counters, G_VARIANT_TYPE_VARDICT);
+	g_variant_builder_add(&counters, "{sv}", VIGIL_PROGRAM_STATS_KEY_CONNECTIONS,
+	                      g_variant_new_uint64(stats->connections));
+	g_variant_builder_add(&counters, "{sv}", VIGIL_PROGRAM_STATS_KEY_ALLOWED,
+	                      g_variant_new_uint64(stats->allowed));
+	g_variant_builder_add(&counters, "{sv}", VIGIL_PROGRAM_STATS_KEY_DENIED,
+	                      g_variant_new_uint64(stats->denied));
+	g_variant_builder_add(&counters, "{sv}", VIGIL_PROGRAM_STATS_KEY_DESTINATIONS,
+	                      g_variant_new_uint32(stats->destinations));
+	g_variant_builder_add(&counters, "{sv}", VIGIL_PROGRAM_STATS_KEY_LAST_SEEN,
+	                      g_variant_new_int64(stats->last_seen));
+	g_variant_builder_add(builder, "(sa{sv})",
+	                      g_utf8_validate(stats->program, -1, NULL) ? stats->program
+	                                                                : VIGIL_PROGRAM_UNKNOWN,
+	                      &counters);
+}
+
+static gint
+compare_connections(gconstpointer a, gconstpointer b)
+{
+	const VigilProgramStats *x = *(VigilProgramStats *const *)a;
+	const VigilProgramStats *y = *(VigilProgramStats *const *)b;
+
+	if (x->connections != y->connections)
+		return x->connections > y->connections ? -1 : 1;
+	return g_strcmp0(x->program, y->program);
+}
+
+static void
+run_get_program_stats(Call *call)
+{
+	VigilDecisionLog *log = vigil_daemon_get_decision_log(call->server->daemon);
+	g_autoptr(GPtrArray) stats =
+	    vigil_decision_log_program_stats(log, call->uid == 0 ? G_MAXUINT32 : call->uid);
+	g_autoptr(GHashTable) sums = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+	g_autoptr(GPtrArray) merged = g_ptr_array_new();
+	GVariantBuilder builder;
+
+	/* root sees every user's counters, added up per program */
+	for (guint i = 0; i < stats->len; i++) {
+		const VigilProgramStats *one = g_ptr_array_index(stats, i);
+		VigilProgramStats *sum = g_hash_table_lookup(sums, one->program);
+
+		if (sum == NULL) {
+			sum = g_new0(VigilProgramStats, 1);
+			sum->program = one->program;
+			g_hash_table_insert(sums, sum->program, sum);
+			g_ptr_array_add(merged, sum);
+		}
+		sum->connections += one->connections;
+		sum->allowed += one->allowed;
+		sum->denied += one->denied;
+		sum->destinations += one->destinations;
+		sum->last_seen = MAX(sum->last_seen, one->last_seen);
+	}
+	g_ptr_array_sort(merged, compare_connections);
+	g_variant_builder_init(&builder, G_VARIANT_TYPE("a(sa{sv})"));
+	for (guint i = 0; i < merged->len; i++)
+		add_stats_entry(&builder, g_ptr_array_index(merged, i));
+	call_return(call, g_variant_new("(a(sa{sv}))", &builder));
+}
+
+/* ---- the method table and the skeleton's handlers ---- */
+
+static const Method m_get_permissions = {"GetPermissions", NULL, NULL, run_get_permissions};
+static const Method m_set_enabled = {"SetEnabled", VIGIL_POLKIT_ACTION_CONFIGURE, NULL,
+                                     run_set_enabled};
+static const Method m_set_config = {"SetConfig", VIGIL_POLKIT_ACTION_CONFIGURE, prepare_set_config,
+                                    run_set_config};
+static const Method m_get_rules = {"GetRules", VIGIL_POLKIT_ACTION_READ, NULL, run_get_rules};
+static const Method m_add_rule = {"AddRule", NULL, prepare_add_rule, run_add_rule};
+static const Method m_update_rule = {"UpdateRule", NULL, prepare_update_rule, run_update_rule};
+static const Method m_remove_rule = {"RemoveRule", NULL, prepare_remove_rule, run_remove_rule};
+static const Method m_import_rules = {"ImportRules", NULL, prepare_import_rules, run_import_rules};
+static const Method m_export_rules = {"ExportRules", VIGIL_POLKIT_ACTION_READ, NULL,
+                                      run_export_rules};
+static const Method m_register_agent = {"RegisterAgent", VIGIL_POLKIT_ACTION_REPLY,
+                                        prepare_register_agent, run_register_agent};
+static const Method m_unregister_agent = {"UnregisterAgent", NULL, NULL, run_unregister_agent};
+static const Method m_reply = {"Reply", VIGIL_POLKIT_ACTION_REPLY, prepare_reply, run_reply};
+static const Method m_get_pending = {"GetPending", VIGIL_POLKIT_ACTION_READ, NULL, run_get_pending};
+static const Method m_get_connections = {"GetConnections", VIGIL_POLKIT_ACTION_READ,
+                                         prepare_get_connections, run_get_connections};
+static const Method m_get_program_stats = {"GetProgramStats", VIGIL_POLKIT_ACTION_READ, NULL,
+                                           run_get_program_stats};
+
+#define HANDLER0(fn, method)                                                                       \
+	static gboolean fn(VigilFirewall *fw, GDBusMethodInvocation *inv, gpointer data)           \
+	{                                                                                          \
+		return dispatch(data, inv, &method);                                               \
+	}
+#define HANDLER1(fn, method, T1)                                                                   \
+	static gboolean fn(VigilFirewall *fw, GDBusMethodInvocation *inv, T1 a1, gpointer data)    \
+	{                                                                                          \
+		return dispatch(data, inv, &method);                                               \
+	}
+#define HANDLER2(fn, method, T1, T2)                                                               \
+	static gboolean fn(VigilFirewall *fw, GDBusMethodInvocation *inv, T1 a1, T2 a2,            \
+	                   gpointer data)                                                          \
+	{                                                                                          \
+		return dispatch(data, inv, &method);                                               \
+	}
+#define HANDLER3(fn, method, T1, T2, T3)                                                           \
+	static gboolean fn(VigilFirewall *fw, GDBusMethodInvocation *inv, T1 a1, T2 a2, T3 a3,     \
+	                   gpointer data)                                                          \
+	{                                                                                          \
+		return dispatch(data, inv, &method);                                               \
+	}
+
+HANDLER0(handle_get_permissions, m_get_permissions)
+HANDLER1(handle_set_enabled, m_set_enabled, gboolean)
+HANDLER1(handle_set_config, m_set_config, GVariant *)
+HANDLER0(handle_get_rules, m_get_rules)
+HANDLER1(handle_add_rule, m_add_rule, GVariant *)
+HANDLER2(handle_update_rule, m_update_rule, guint64, GVariant *)
+HANDLER1(handle_remove_rule, m_remove_rule, guint64)
+HANDLER1(handle_import_rules, m_import_rules, const char *)
+HANDLER0(handle_export_rules, m_export_rules)
+HANDLER1(handle_register_agent, m_register_agent, const char *)
+HANDLER0(handle_unregister_agent, m_unregister_agent)
+HANDLER3(handle_reply, m_reply, guint64, const char *, GVariant *)
+HANDLER0(handle_get_pending, m_get_pending)
+HANDLER1(handle_get_connections, m_get_connections, GVariant *)
+HANDLER0(handle_get_program_stats, m_get_program_stats)
+
+static void
+connect_handlers(VigilDBusServer *server)
+{
+	static const struct {
+		const char *signal;
+		GCallback handler;
+	} handlers[] = {
+	    {"handle-get-permissions", G_CALLBACK(handle_get_permissions)},
+	    {"handle-set-enabled", G_CALLBACK(handle_set_enabled)},
+	    {"handle-set-config", G_CALLBACK(handle_set_config)},
+	    {"handle-get-rules", G_CALLBACK(handle_get_rules)},
+	    {"handle-add-rule", G_CALLBACK(handle_add_rule)},
+	    {"handle-update-rule", G_CALLBACK(handle_update_rule)},
+	    {"handle-remove-rule", G_CALLBACK(handle_remove_rule)},
+	    {"handle-import-rules", G_CALLBACK(handle_import_rules)},
+	    {"handle-export-rules", G_CALLBACK(handle_export_rules)},
+	    {"handle-register-agent", G_CALLBACK(handle_register_agent)},
+	    {"handle-unregister-agent", G_CALLBACK(handle_unregister_agent)},
+	    {"handle-reply", G_CALLBACK(handle_reply)},
+	    {"handle-get-pending", G_CALLBACK(handle_get_pending)},
+	    {"handle-get-connections", G_CALLBACK(handle_get_connections)},
+	    {"handle-get-program-stats", G_CALLBACK(handle_get_program_stats)},
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(handlers); i++)
+		g_signal_connect(server->skeleton, handlers[i].signal, handlers[i].handler, server);
+}
+
+/* ---- properties ---- */
+
+static GVariant *
+stats_variant(VigilDaemon *daemon)
+{
+	VigilDaemonStats s;
+	GVariantBuilder b;
+	const struct {
+		const char *key;
+		guint64 value;
+	} * e, entries[] = {
+	           {VIGIL_STATS_KEY_QUEUED, 0},    {VIGIL_STATS_KEY_ACCEPTED, 0},
+	           {VIGIL_STATS_KEY_DENIED, 0},    {VIGIL_STATS_KEY_DROPPED, 0},
+	           {VIGIL_STATS_KEY_DEFAULTED, 0}, {VIGIL_STATS_KEY_PROMPTED, 0},
+	           {VIGIL_STATS_KEY_TIMED_OUT, 0}, {VIGIL_STATS_KEY_KERNEL_DROPPED, 0},
+	           {VIGIL_STATS_KEY_OVERRUNS, 0},  {VIGIL_STATS_KEY_PENDING, 0},
+	           {VIGIL_STATS_KEY_RULES, 0},     {VIGIL_STATS_KEY_AGENTS, 0},
+	       };
+	const guint64 *values;
+
+	vigil_daemon_get_stats(daemon, &s);
+	/* the same order as VigilDaemonStats */
+	G_STATIC_ASSERT(sizeof(VigilDaemonStats) == G_N_ELEMENTS(entries) * sizeof(guint64));
+	values = (const guint64 *)&s;
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{st}"));
+	for (guint i = 0; i < G_N_ELEMENTS(entries); i++) {
+		e = &entries[i];
+		g_variant_builder_add(&b, "{st}", e->key, values[i]);
+	}
+	return g_variant_builder_end(&b);
+}
+
+static gboolean
+on_stats_tick(gpointer data)
+{
+	VigilDBusServer *server = data;
+	g_autoptr(GVariant) stats = g_variant_ref_sink(stats_variant(server->daemon));
+	GVariant *current = vigil_firewall_get_stats(server->skeleton);
+
+	/* PropertiesChanged at most once a second */
+	if (current == NULL || !g_variant_equal(current, stats))
+		vigil_firewall_set_stats(server->skeleton, stats);
+	return G_SOURCE_CONTINUE;
+}
+
+static void
+on_rules_changed(gpointer data)
+{
+	VigilDBusServer *server = data;
+
+	vigil_firewall_emit_rules_changed(server->skeleton);
+}
+
+/* ---- life ---- */
+
+static void
+on_name_acquired(GDBusConnection *connection, const char *name, gpointer data)
+{
+	VigilDBusServer *server = data;
+
+	server->owns_name = TRUE;
+	g_message("on the system bus as %s", name);
+}
+
+static void
+on_name_lost(GDBusConnection *connection, const char *name, gpointer data)
+{
+	VigilDBusServer *server = data;
+
+	server->owns_name = FALSE;
+	g_warning("cannot own %s on the system bus (is another vigild running, or the bus policy "
+	          "missing?): filtering goes on without prompts or clients",
+	          name);
+}
+
+VigilDBusServer *
+vigil_dbus_server_new(VigilDaemon *daemon, GDBusConnection *connection, const char *config_path,
+                      GError **error)
+{
+	g_autoptr(VigilDBusServer) server = g_new0(VigilDBusServer, 1);
+
+	server->daemon = daemon;
+	server->connection = g_object_ref(connection);
+	server->config_path = g_strdup(config_path);
+	server->calls_by_sender = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	server->polkit = vigil_polkit_new(connection);
+	server->agents = vigil_agents_new(connection);
+	server->skeleton = vigil_firewall_skeleton_new();
+	vigil_firewall_set_version(server->skeleton, VIGIL_VERSION);
+	vigil_firewall_set_backend(server->skeleton, vigil_daemon_get_backend(daemon));
+	update_settings_properties(server);
+	on_stats_tick(server);
+	connect_handlers(server);
+	if (!g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(server->skeleton),
+	                                      connection, VIGIL_DBUS_PATH, error))
+		return NULL;
+	vigil_prompts_set_agents(vigil_daemon_get_prompts(daemon), server->agents);
+	vigil_daemon_set_rules_changed_func(daemon, on_rules_changed, server);
+	server->stats_source = g_timeout_add_seconds(STATS_TICK_S, on_stats_tick, server);
+	server->owner_id = g_bus_own_name_on_connection(
+	    connection, VIGIL_DBUS_NAME, G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE, on_name_acquired,
+	    on_name_lost, server, NULL);
+	return g_steal_pointer(&server);
+}
+
+gboolean
+vigil_dbus_server_owns_name(VigilDBusServer *server)
+{
+	return server->owns_name;
+}
+
+void
+vigil_dbus_server_free(VigilDBusServer *server)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (server == NULL)
+		return;
+	if (server->daemon != NULL) {
+		vigil_daemon_set_rules_changed_func(server->daemon, NULL, NULL);
+		if (vigil_prompts_get_agents(vigil_daemon_get_prompts(server->daemon)) ==
+		    server->agents)
+			vigil_prompts_set_agents(vigil_daemon_get_prompts(server->daemon), NULL);
+	}
+	g_clear_handle_id(&server->owner_id, g_bus_unown_name);
+	g_clear_handle_id(&server->stats_source, g_source_remove);
+	if (server->skeleton != NULL) {
+		g_signal_handlers_disconnect_by_data(server->skeleton, server);
+		if (g_dbus_interface_skeleton_get_connection(
+		        G_DBUS_INTERFACE_SKELETON(server->skeleton)) != NULL)
+			g_dbus_interface_skeleton_unexport(
+			    G_DBUS_INTERFACE_SKELETON(server->skeleton));
+	}
+	/* Cancel("shutdown") and the last replies reach the agents */
+	if (!g_dbus_connection_flush_sync(server->connection, NULL, &error))
+		g_debug("flushing the bus connection: %s", error->message);
+	g_clear_pointer(&server->agents, vigil_agents_free);
+	g_clear_pointer(&server->polkit, vigil_polkit_free);
+	g_clear_object(&server->skeleton);
+	g_clear_object(&server->connection);
+	g_clear_pointer(&server->calls_by_sender, g_hash_table_unref);
+	g_free(server->config_path);
+	g_free(server);
+}

@@ -1,0 +1,191 @@
+/* vigil-polkit.c: CheckAuthorization over D-Bus in a GTask, never blocking the main loop */
+#define G_LOG_DOMAIN "vigil-polkit"
+#include "config.h"
+
+#include "vigil-dbus.h"
+#include "vigil-polkit.h"
+
+#define POLKIT_NAME      "org.freedesktop.PolicyKit1"
+#define POLKIT_PATH      "/org/freedesktop/PolicyKit1/Authority"
+#define POLKIT_INTERFACE "org.freedesktop.PolicyKit1.Authority"
+/* CheckAuthorizationFlags.AllowUserInteraction */
+#define POLKIT_FLAG_ALLOW_INTERACTION 1u
+/* a polkitd that does not answer denies rather than holding the caller for ever */
+#define POLKIT_TIMEOUT_MS (30 * 1000)
+
+struct _VigilPolkit {
+	GDBusConnection *connection;
+};
+
+typedef struct {
+	guint32 uid;
+	char *action;
+	gboolean interactive;
+} CheckData;
+
+static void
+check_data_free(CheckData *data)
+{
+	g_free(data->action);
+	g_free(data);
+}
+
+VigilPolkit *
+vigil_polkit_new(GDBusConnection *connection)
+{
+	VigilPolkit *polkit = g_new0(VigilPolkit, 1);
+
+	polkit->connection = g_object_ref(connection);
+	return polkit;
+}
+
+void
+vigil_polkit_free(VigilPolkit *polkit)
+{
+	if (polkit == NULL)
+		return;
+	g_clear_object(&polkit->connection);
+	g_free(polkit);
+}
+
+gboolean
+vigil_polkit_fallback_allows(guint32 uid, const char *action)
+{
+	if (uid == 0)
+		return TRUE;
+	return g_strcmp0(action, VIGIL_POLKIT_ACTION_READ) == 0 ||
+	       g_strcmp0(action, VIGIL_POLKIT_ACTION_REPLY) == 0;
+}
+
+const char *
+vigil_polkit_answer_to_string(VigilPolkitAnswer answer)
+{
+	switch (answer) {
+	case VIGIL_POLKIT_YES:
+		return VIGIL_PERMISSION_YES;
+	case VIGIL_POLKIT_AUTH:
+		return VIGIL_PERMISSION_AUTH;
+	case VIGIL_POLKIT_NO:
+		break;
+	}
+	return VIGIL_PERMISSION_NO;
+}
+
+/* no authority on the bus at all, as opposed to one that failed */
+static gboolean
+is_no_authority(const GError *error)
+{
+	return g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
+	       g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER);
+}
+
+static void
+on_check_reply(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	g_autoptr(GTask) task = user_data;
+	CheckData *data = g_task_get_task_data(task);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GVariant) details = NULL;
+	gboolean authorized = FALSE;
+	gboolean challenge = FALSE;
+
+	reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
+	if (reply == NULL) {
+		if (is_no_authority(error)) {
+			g_debug("no polkit authority: %s for uid %u by the fallback rule",
+			        data->action, data->uid);
+			g_task_return_int(task,
+			                  vigil_polkit_fallback_allows(data->uid, data->action)
+			                      ? VIGIL_POLKIT_YES
+			                      : VIGIL_POLKIT_NO);
+			return;
+		}
+		/* any other failure denies */
+		g_warning("polkit failed checking %s, denied: %s", data->action, error->message);
+		g_task_return_int(task, VIGIL_POLKIT_NO);
+		return;
+	}
+	g_variant_get(reply, "((bb@a{ss}))", &authorized, &challenge, &details);
+	if (authorized)
+		g_task_return_int(task, VIGIL_POLKIT_YES);
+	else if (challenge)
+		g_task_return_int(task, VIGIL_POLKIT_AUTH);
+	else
+		g_task_return_int(task, VIGIL_POLKIT_NO);
+}
+
+static void
+ask_async(VigilPolkit *polkit, const char *sender, guint32 uid, const char *action,
+          gboolean interactive, GCancellable *cancellable, GAsyncReadyCallback callback,
+          gpointer user_data)
+{
+	g_autoptr(GTask) task = g_task_new(NULL, cancellable, callback, user_data);
+	CheckData *data = g_new0(CheckData, 1);
+	GVariantBuilder subject_details;
+	GVariant *params;
+
+	data->uid = uid;
+	data->action = g_strdup(action);
+	data->interactive = interactive;
+	g_task_set_task_data(task, data, (GDestroyNotify)check_data_free);
+	g_task_set_source_tag(task, ask_async);
+
+	g_variant_builder_init(&subject_details, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&subject_details, "{sv}", "name", g_variant_new_string(sender));
+	params = g_variant_new("((sa{sv})sa{ss}us)", "system-bus-name", &subject_details, action,
+	                       NULL, interactive ? POLKIT_FLAG_ALLOW_INTERACTION : 0u, "");
+	g_dbus_connection_call(polkit->connection, POLKIT_NAME, POLKIT_PATH, POLKIT_INTERFACE,
+	                       "CheckAuthorization", params, G_VARIANT_TYPE("((bba{ss}))"),
+	                       G_DBUS_CALL_FLAGS_NONE,
+	                       /* the user may take their time to authenticate */
+	                       interactive ? G_MAXINT : POLKIT_TIMEOUT_MS, cancellable,
+	                       on_check_reply, g_steal_pointer(&task));
+}
+
+void
+vigil_polkit_check_async(VigilPolkit *polkit, const char *sender, guint32 uid, const char *action,
+                         gboolean interactive, GCancellable *cancellable,
+                         GAsyncReadyCallback callback, gpointer user_data)
+{
+	g_return_if_fail(polkit != NULL && sender != NULL && action != NULL);
+	ask_async(polkit, sender, uid, action, interactive, cancellable, callback, user_data);
+}
+
+gboolean
+vigil_polkit_check_finish(VigilPolkit *polkit, GAsyncResult *result, GError **error)
+{
+	CheckData *data = g_task_get_task_data(G_TASK(result));
+	gssize answer = g_task_propagate_int(G_TASK(result), NULL);
+
+	if (answer == VIGIL_POLKIT_YES)
+		return TRUE;
+	if (answer == VIGIL_POLKIT_AUTH && !data->interactive) {
+		g_set_error(
+		    error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
+		    "%s needs authentication: call again allowing interactive "
+		    "authorisation (e.g. run the command in a terminal with a polkit agent)",
+		    data->action);
+		return FALSE;
+	}
+	g_set_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_PERMISSION_DENIED,
+	            "not authorised: %s", data->action);
+	return FALSE;
+}
+
+void
+vigil_polkit_query_async(VigilPolkit *polkit, const char *sender, guint32 uid, const char *action,
+                         GCancellable *cancellable, GAsyncReadyCallback callback,
+                         gpointer user_data)
+{
+	g_return_if_fail(polkit != NULL && sender != NULL && action != NULL);
+	ask_async(polkit, sender, uid, action, FALSE, cancellable, callback, user_data);
+}
+
+VigilPolkitAnswer
+vigil_polkit_query_finish(VigilPolkit *polkit, GAsyncResult *result)
+{
+	gssize answer = g_task_propagate_int(G_TASK(result), NULL);
+
+	return answer < 0 ? VIGIL_POLKIT_NO : (VigilPolkitAnswer)answer;
+}

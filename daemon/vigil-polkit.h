@@ -1,0 +1,50 @@
+/* vigil-polkit.h: asynchronous polkit authorisation of D-Bus callers, with a rule for no polkit */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+	VIGIL_POLKIT_NO,   /* denied */
+	VIGIL_POLKIT_AUTH, /* allowed once the user authenticates */
+	VIGIL_POLKIT_YES,  /* allowed now */
+} VigilPolkitAnswer;
+
+typedef struct _VigilPolkit VigilPolkit;
+
+/*
+ * Asks org.freedesktop.PolicyKit1.Authority on @connection (CheckAuthorization with the
+ * caller's unique bus name as a system-bus-name subject). When no authority is on the bus
+ * (its name is unknown there), the fallback applies: uid 0 may do everything, other users
+ * only the read and reply actions. Any other polkit error denies.
+ */
+VigilPolkit *vigil_polkit_new(GDBusConnection *connection);
+void vigil_polkit_free(VigilPolkit *polkit);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilPolkit, vigil_polkit_free)
+
+/*
+ * Is @sender (a unique bus name, uid @uid) allowed @action? With @interactive, polkit may
+ * ask the user to authenticate first (the call then takes as long as the user does).
+ * Finishes with TRUE, or FALSE and a VIGIL_DBUS_ERROR: PERMISSION_DENIED, or
+ * INTERACTIVE_AUTHORIZATION_REQUIRED when authenticating would help but @interactive is
+ * FALSE.
+ */
+void vigil_polkit_check_async(VigilPolkit *polkit, const char *sender, guint32 uid,
+                              const char *action, gboolean interactive, GCancellable *cancellable,
+                              GAsyncReadyCallback callback, gpointer user_data);
+gboolean vigil_polkit_check_finish(VigilPolkit *polkit, GAsyncResult *result, GError **error);
+
+/* what the caller may do without interaction (GetPermissions); never fails */
+void vigil_polkit_query_async(VigilPolkit *polkit, const char *sender, guint32 uid,
+                              const char *action, GCancellable *cancellable,
+                              GAsyncReadyCallback callback, gpointer user_data);
+VigilPolkitAnswer vigil_polkit_query_finish(VigilPolkit *polkit, GAsyncResult *result);
+
+/* pure: the answer without a polkit authority */
+gboolean vigil_polkit_fallback_allows(guint32 uid, const char *action);
+
+/* "yes", "auth" or "no" */
+const char *vigil_polkit_answer_to_string(VigilPolkitAnswer answer);
+
+G_END_DECLS

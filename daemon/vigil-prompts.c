@@ -1,0 +1,1013 @@
+/* vigil-prompts.c: pending requests, their agents, answers, timeouts and until-quit rules */
+#define G_LOG_DOMAIN "vigil-prompts"
+#include "config.h"
+
+#include <glib-unix.h>
+#include <netdb.h>
+#include <pwd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "vigil-dbus-rules.h"
+#include "vigil-dbus.h"
+#include "vigil-prompts.h"
+
+typedef struct {
+	VigilPrompts *prompts;
+	guint64 id;
+	char *key;
+	guint32 uid;
+	VigilProcess *process; /* of the first connection, or NULL */
+	VigilFlow flow;        /* of the first connection */
+	char **hostnames;      /* or NULL */
+	char *host_target;
+	char *domain_target; /* or NULL */
+	gint64 time_us;
+	gint64 deadline_us; /* monotonic */
+	guint timeout_source;
+	GPtrArray *held;    /* opaque packets of the daemon */
+	GPtrArray *sent_to; /* unique names of the agents that were asked */
+	GList link;         /* in prompts->order, oldest first */
+} Request;
+
+typedef struct {
+	VigilPrompts *prompts;
+	guint32 pid;
+	guint64 start_time;
+	int fd;
+	guint source; /* on the pidfd; 0 when polled */
+} QuitWatch;
+
+struct _VigilPrompts {
+	VigilRuleStore *store;
+	const VigilConfig *config;
+	char *proc_root;
+	VigilPromptsCallbacks callbacks;
+	gpointer user_data;
+	VigilAgents *agents;
+	GHashTable *by_id;  /* &id -> Request */
+	GHashTable *by_key; /* key -> Request */
+	GQueue order;
+	guint64 next_id;
+	guint held_total;
+	guint64 prompted;
+	guint64 timed_out;
+	GHashTable *quit_watches; /* "pid:start" -> QuitWatch */
+};
+
+/* ---- helpers shared with the server ---- */
+
+char *
+vigil_rule_quote(const char *value)
+{
+	GString *out = g_string_new("\"");
+
+	for (const char *p = value; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			g_string_append_c(out, '\\');
+		g_string_append_c(out, *p);
+	}
+	g_string_append_c(out, '"');
+	return g_string_free(out, FALSE);
+}
+
+/* second-level labels under which country registries hand out names ("example.co.uk") */
+static const char *const country_second_levels[] = {
+    "ac",  "co", "com", "edu", "go",  "gob", "gov", "ltd",
+    "mil", "ne", "net", "or",  "org", "plc", "sch", NULL,
+};
+
+char *
+vigil_domain_target(const char *hostname)
+{
+	g_auto(GStrv) labels = g_strsplit(hostname, ".", -1);
+	guint n = g_strv_length(labels);
+	guint keep = 2;
+	g_autofree char *joined = NULL;
+
+	if (n < 2)
+		return NULL;
+	/* a registered domain without the public suffix list: the last two labels, three
+	 * under a country's generic second level */
+	if (n >= 3 && strlen(labels[n - 1]) == 2 &&
+	    g_strv_contains(country_second_levels, labels[n - 2]))
+		keep = 3;
+	if (n < keep)
+		return NULL;
+	joined = g_strjoinv(".", labels + (n - keep));
+	return g_strconcat("*.", joined, NULL);
+}
+
+char *
+vigil_user_name(guint32 uid)
+{
+	struct passwd pwd, *result = NULL;
+	char buf[4096];
+
+	if (getpwuid_r(uid, &pwd, buf, sizeof buf, &result) != 0 || result == NULL)
+		return NULL;
+	return g_strdup(result->pw_name);
+}
+
+static const char *
+service_protocol(guint8 protocol)
+{
+	switch (protocol) {
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+	case IPPROTO_UDPLITE:
+		return "udp";
+	case IPPROTO_SCTP:
+		return "sctp";
+	}
+	return NULL;
+}
+
+static char *
+service_name(guint8 protocol, guint16 port)
+{
+	const char *proto = service_protocol(protocol);
+	struct servent entry, *result = NULL;
+	char buf[1024];
+
+	if (proto == NULL || port == 0)
+		return NULL;
+	if (getservbyport_r(htons(port), proto, &entry, buf, sizeof buf, &result) != 0 ||
+	    result == NULL)
+		return NULL;
+	return g_strdup(result->s_name);
+}
+
+static gboolean
+has_ports(guint8 protocol)
+{
+	return service_protocol(protocol) != NULL;
+}
+
+void
+vigil_connection_dict_add_flow(GVariantBuilder *builder, int family, guint8 protocol,
+                               const VigilAddress *dst, guint16 dport, guint8 icmp_type,
+                               const char *hostname)
+{
+	char addr[INET6_ADDRSTRLEN];
+	char proto[16];
+	g_autofree char *service = NULL;
+
+	g_variant_builder_add(
+	    builder, "{sv}", VIGIL_CONN_KEY_PROTOCOL,
+	    g_variant_new_string(vigil_protocol_name(protocol, proto, sizeof proto)));
+	g_variant_builder_add(builder, "{sv}", VIGIL_CONN_KEY_FAMILY,
+	                      g_variant_new_string(family == AF_INET6 ? "ipv6" : "ipv4"));
+	g_variant_builder_add(
+	    builder, "{sv}", VIGIL_CONN_KEY_DESTINATION,
+	    g_variant_new_string(vigil_address_to_string(family, dst, addr, sizeof addr)));
+	if (hostname != NULL && g_utf8_validate(hostname, -1, NULL))
+		g_variant_builder_add(builder, "{sv}", VIGIL_CONN_KEY_HOSTNAME,
+		                      g_variant_new_string(hostname));
+	if (protocol == IPPROTO_ICMP || protocol == IPPROTO_ICMPV6) {
+		g_variant_builder_add(builder, "{sv}", VIGIL_CONN_KEY_ICMP_TYPE,
+		                      g_variant_new_byte(icmp_type));
+		return;
+	}
+	if (has_ports(protocol))
+		g_variant_builder_add(builder, "{sv}", VIGIL_CONN_KEY_PORT,
+		                      g_variant_new_uint16(dport));
+	service = service_name(protocol, dport);
+	if (service != NULL)
+		g_variant_builder_add(builder, "{sv}", VIGIL_CONN_KEY_SERVICE,
+		                      g_variant_new_string(service));
+}
+
+static void
+add_string(GVariantBuilder *builder, const char *key, const char *value)
+{
+	if (value != NULL && g_utf8_validate(value, -1, NULL))
+		g_variant_builder_add(builder, "{sv}", key, g_variant_new_string(value));
+}
+
+void
+vigil_connection_dict_add_process(GVariantBuilder *builder, const VigilProcess *process,
+                                  guint32 uid)
+{
+	g_autofree char *user = NULL;
+	g_autofree char *name = NULL;
+
+	g_variant_builder_add(builder, "{sv}", VIGIL_CONN_KEY_UID, g_variant_new_uint32(uid));
+	user = process != NULL && process->user_name != NULL ? g_strdup(process->user_name)
+	                                                     : vigil_user_name(uid);
+	if (user == NULL)
+		user = g_strdup_printf("%u", uid);
+	add_string(builder, VIGIL_CONN_KEY_USER, user);
+	if (process == NULL || process->exe == NULL) {
+		add_string(builder, VIGIL_CONN_KEY_PROGRAM, VIGIL_PROGRAM_UNKNOWN);
+		add_string(builder, VIGIL_CONN_KEY_NAME, VIGIL_PROGRAM_UNKNOWN);
+		if (process != NULL)
+			g_variant_builder_add(builder, "{sv}", VIGIL_CONN_KEY_PID,
+			                      g_variant_new_uint32(process->pid));
+		return;
+	}
+	name = g_path_get_basename(process->exe);
+	add_string(builder, VIGIL_CONN_KEY_PROGRAM, process->exe);
+	add_string(builder, VIGIL_CONN_KEY_NAME, name);
+	g_variant_builder_add(builder, "{sv}", VIGIL_CONN_KEY_PID,
+	                      g_variant_new_uint32(process->pid));
+	if (process->parents != NULL) {
+		GVariantBuilder parents;
+
+		g_variant_builder_init(&parents, G_VARIANT_TYPE_STRING_ARRAY);
+		for (guint i = 0; i < process->parents->len && i < 8; i++) {
+			const char *parent = g_ptr_array_index(process->parents, i);
+
+			if (g_utf8_validate(parent, -1, NULL))
+				g_variant_builder_add(&parents, "s", parent);
+		}
+		g_variant_builder_add(builder, "{sv}", VIGIL_CONN_KEY_PARENTS,
+		                      g_variant_builder_end(&parents));
+	}
+	add_string(builder, VIGIL_CONN_KEY_CMDLINE, process->cmdline);
+	add_string(builder, VIGIL_CONN_KEY_SHA256, process->sha256);
+	add_string(builder, VIGIL_CONN_KEY_APPID, process->app_id);
+	if (process->foreign_mount_ns)
+		g_variant_builder_add(builder, "{sv}", VIGIL_CONN_KEY_FOREIGN_MOUNT_NS,
+		                      g_variant_new_boolean(TRUE));
+	if (process->exe_deleted)
+		g_variant_builder_add(builder, "{sv}", VIGIL_CONN_KEY_EXE_DELETED,
+		                      g_variant_new_boolean(TRUE));
+}
+
+/* ---- requests ---- */
+
+static void
+request_free(Request *request)
+{
+	g_clear_handle_id(&request->timeout_source, g_source_remove);
+	g_clear_pointer(&request->process, vigil_process_unref);
+	g_strfreev(request->hostnames);
+	g_free(request->key);
+	g_free(request->host_target);
+	g_free(request->domain_target);
+	g_ptr_array_unref(request->held);
+	g_ptr_array_unref(request->sent_to);
+	g_free(request);
+}
+
+static char *
+request_key(const VigilPromptConnection *conn)
+{
+	const VigilProcess *process = conn->process;
+	char addr[INET6_ADDRSTRLEN];
+	g_autofree char *identity = NULL;
+	guint port = conn->flow->protocol == IPPROTO_ICMP || conn->flow->protocol == IPPROTO_ICMPV6
+	                 ? conn->flow->icmp_type
+	                 : conn->flow->dport;
+
+	/* the executable, not the process: parallel connections of one program join */
+	if (process == NULL || process->exe == NULL)
+		identity = g_strdup(VIGIL_PROGRAM_UNKNOWN);
+	else if (process->sha256 != NULL)
+		identity = g_strdup_printf("%s\n%s", process->exe, process->sha256);
+	else
+		identity =
+		    g_strdup_printf("%s\n%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT, process->exe,
+		                    (guint64)process->exe_dev, (guint64)process->exe_ino);
+	return g_strdup_printf(
+	    "%u\n%s\n%u\n%s\n%u", conn->uid, identity, conn->flow->protocol,
+	    vigil_address_to_string(conn->flow->family, &conn->flow->dst, addr, sizeof addr), port);
+}
+
+static guint
+count_for_uid(VigilPrompts *prompts, guint32 uid)
+{
+	guint n = 0;
+
+	for (GList *l = prompts->order.head; l != NULL; l = l->next)
+		n += ((Request *)l->data)->uid == uid;
+	return n;
+}
+
+/* a name DNS gave, usable as a rule's "to", or NULL */
+static char *
+usable_hostname(const char *const *hostnames)
+{
+	g_autoptr(VigilRule) probe = NULL;
+	g_autofree char *quoted = NULL;
+	g_autofree char *line = NULL;
+
+	if (hostnames == NULL || hostnames[0] == NULL)
+		return NULL;
+	quoted = vigil_rule_quote(hostnames[0]);
+	line = g_strconcat("allow to ", quoted, NULL);
+	probe = vigil_rule_parse_line(line, NULL, NULL);
+	if (probe == NULL || probe->target_kind != VIGIL_TARGET_HOST)
+		return NULL;
+	return g_strdup(probe->host);
+}
+
+static GVariant *
+request_dict(Request *request, gboolean pending)
+{
+	GVariantBuilder builder;
+	gint64 left_us = request->deadline_us - g_get_monotonic_time();
+
+	g_variant_builder_init(&builder, G_VARIANT_TYPE_VARDICT);
+	vigil_connection_dict_add_process(&builder, request->process, request->uid);
+	vigil_connection_dict_add_flow(&builder, request->flow.family, request->flow.protocol,
+	                               &request->flow.dst, request->flow.dport,
+	                               request->flow.icmp_type,
+	                               request->hostnames != NULL ? request->hostnames[0] : NULL);
+	g_variant_builder_add(&builder, "{sv}", VIGIL_CONN_KEY_TIME,
+	                      g_variant_new_int64(request->time_us));
+	g_variant_builder_add(
+	    &builder, "{sv}", VIGIL_CONN_KEY_TIMEOUT,
+	    g_variant_new_uint32((guint32)MAX(0, (left_us + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC)));
+	g_variant_builder_add(&builder, "{sv}", VIGIL_CONN_KEY_HOST_TARGET,
+	                      g_variant_new_string(request->host_target));
+	if (request->domain_target != NULL)
+		g_variant_builder_add(&builder, "{sv}", VIGIL_CONN_KEY_DOMAIN_TARGET,
+		                      g_variant_new_string(request->domain_target));
+	if (pending)
+		g_variant_builder_add(&builder, "{sv}", VIGIL_CONN_KEY_CONNECTIONS,
+		                      g_variant_new_uint32(request->held->len));
+	return g_variant_builder_end(&builder);
+}
+
+/* gives every held packet its verdict, tells the agents, forgets the request */
+static void
+request_finish(Request *request, VigilAction action, VigilReason reason, const VigilRule *rule,
+               const char *cancel_reason, const char *except_agent)
+{
+	VigilPrompts *prompts = request->prompts;
+
+	g_hash_table_remove(prompts->by_key, request->key);
+	g_hash_table_remove(prompts->by_id, &request->id);
+	g_queue_unlink(&prompts->order, &request->link);
+	prompts->held_total -= request->held->len;
+	g_info("request %" G_GUINT64_FORMAT " ends: %s (%s), %u connection(s)", request->id,
+	       vigil_action_to_string(action), vigil_reason_to_string(reason), request->held->len);
+	for (guint i = 0; i < request->held->len; i++)
+		prompts->callbacks.finish(g_ptr_array_index(request->held, i), action, reason, rule,
+		                          prompts->user_data);
+	g_ptr_array_set_size(request->held, 0);
+	if (cancel_reason != NULL) {
+		for (guint i = 0; i < request->sent_to->len; i++) {
+			const char *name = g_ptr_array_index(request->sent_to, i);
+
+			if (g_strcmp0(name, except_agent) != 0)
+				vigil_agents_cancel(prompts->agents, name, request->id,
+				                    cancel_reason);
+		}
+	}
+	request_free(request);
+}
+
+static gboolean
+on_request_timeout(gpointer data)
+{
+	Request *request = data;
+
+	request->timeout_source = 0;
+	request->prompts->timed_out++;
+	request_finish(request, request->prompts->config->default_action, VIGIL_REASON_TIMEOUT,
+	               NULL, VIGIL_CANCEL_TIMEOUT, NULL);
+	return G_SOURCE_REMOVE;
+}
+
+static Request *
+lookup_request(VigilPrompts *prompts, guint64 id)
+{
+	return g_hash_table_lookup(prompts->by_id, &id);
+}
+
+static gboolean
+str_equal0(gconstpointer a, gconstpointer b)
+{
+	return g_strcmp0(a, b) == 0;
+}
+
+/* TRUE when @name was in @names */
+static gboolean
+remove_name(GPtrArray *names, const char *name)
+{
+	guint index;
+
+	if (!g_ptr_array_find_with_equal_func(names, name, str_equal0, &index))
+		return FALSE;
+	g_ptr_array_remove_index(names, index);
+	return TRUE;
+}
+
+static void
+on_prompt_failed(const char *name, guint64 id, gpointer data)
+{
+	VigilPrompts *prompts = data;
+	Request *request = lookup_request(prompts, id);
+
+	/* as if it had not been sent to that agent */
+	if (request == NULL || !remove_name(request->sent_to, name))
+		return;
+	if (request->sent_to->len == 0)
+		request_finish(request, prompts->config->default_action, VIGIL_REASON_DEFAULT, NULL,
+		               NULL, NULL);
+}
+
+static void
+send_prompt(Request *request, const char *name)
+{
+	VigilPrompts *prompts = request->prompts;
+
+	if (g_ptr_array_find_with_equal_func(request->sent_to, name, str_equal0, NULL))
+		return;
+	g_ptr_array_add(request->sent_to, g_strdup(name));
+	vigil_agents_prompt(prompts->agents, name, request->id, request_dict(request, FALSE),
+	                    on_prompt_failed, prompts);
+}
+
+static Request *
+request_new(VigilPrompts *prompts, char *key, const VigilPromptConnection *conn)
+{
+	Request *request = g_new0(Request, 1);
+	guint timeout_s = CLAMP(prompts->config->prompt_timeout, VIGIL_PROMPT_TIMEOUT_MIN,
+	                        VIGIL_PROMPT_TIMEOUT_MAX);
+	char addr[INET6_ADDRSTRLEN];
+	g_autofree char *hostname = usable_hostname(conn->hostnames);
+
+	request->prompts = prompts;
+	request->id = ++prompts->next_id;
+	request->key = key;
+	request->uid = conn->uid;
+	request->process = conn->process != NULL ? vigil_process_ref(conn->process) : NULL;
+	request->flow = *conn->flow;
+	request->hostnames = g_strdupv((char **)conn->hostnames);
+	request->time_us = conn->time_us;
+	request->host_target = hostname != NULL
+	                           ? g_strdup(hostname)
+	                           : g_strdup(vigil_address_to_string(
+	                                 conn->flow->family, &conn->flow->dst, addr, sizeof addr));
+	request->domain_target = hostname != NULL ? vigil_domain_target(hostname) : NULL;
+	request->deadline_us = g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC;
+	request->timeout_source = g_timeout_add(timeout_s * 1000, on_request_timeout, request);
+	request->held = g_ptr_array_new();
+	request->sent_to = g_ptr_array_new_with_free_func(g_free);
+	request->link.data = request;
+	g_hash_table_insert(prompts->by_key, request->key, request);
+	g_hash_table_insert(prompts->by_id, &request->id, request);
+	g_queue_push_tail_link(&prompts->order, &request->link);
+	return request;
+}
+
+gboolean
+vigil_prompts_can_prompt(VigilPrompts *prompts, guint32 uid)
+{
+	return prompts->agents != NULL && vigil_agents_has_uid(prompts->agents, uid);
+}
+
+gboolean
+vigil_prompts_hold(VigilPrompts *prompts, gpointer held, const VigilPromptConnection *conn)
+{
+	g_autofree char *key = NULL;
+	g_autoptr(GPtrArray) names = NULL;
+	Request *request;
+
+	if (!vigil_prompts_can_prompt(prompts, conn->uid) ||
+	    prompts->held_total >= VIGIL_PROMPTS_MAX_HELD_TOTAL)
+		return FALSE;
+	key = request_key(conn);
+	request = g_hash_table_lookup(prompts->by_key, key);
+	if (request != NULL) {
+		if (request->held->len >= VIGIL_PROMPTS_MAX_HELD_PER_REQ)
+			return FALSE;
+		g_ptr_array_add(request->held, held);
+		prompts->held_total++;
+		return TRUE;
+	}
+	if (g_hash_table_size(prompts->by_id) >= VIGIL_PROMPTS_MAX_PENDING ||
+	    count_for_uid(prompts, conn->uid) >= VIGIL_PROMPTS_MAX_PER_UID) {
+		g_debug("too many open requests: not asking");
+		return FALSE;
+	}
+	request = request_new(prompts, g_steal_pointer(&key), conn);
+	g_ptr_array_add(request->held, held);
+	prompts->held_total++;
+	prompts->prompted++;
+	names = vigil_agents_names_for_uid(prompts->agents, conn->uid);
+	g_info("request %" G_GUINT64_FORMAT ": asking %u agent(s) of uid %u", request->id,
+	       names->len, conn->uid);
+	for (guint i = 0; i < names->len; i++)
+		send_prompt(request, g_ptr_array_index(names, i));
+	return TRUE;
+}
+
+/* ---- answers ---- */
+
+typedef struct {
+	const char *duration;
+	guint32 seconds;
+	gboolean has_seconds;
+	const char *host_scope;
+	const char *port_scope;
+} ReplyOptions;
+
+static gboolean invalid(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
+
+static gboolean
+invalid(GError **error, const char *format, ...)
+{
+	va_list args;
+	g_autofree char *message = NULL;
+
+	va_start(args, format);
+	message = g_strdup_vprintf(format, args);
+	va_end(args);
+	g_set_error_literal(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_INVALID_ARGUMENT, message);
+	return FALSE;
+}
+
+static gboolean
+one_of(const char *value, const char *const *allowed)
+{
+	return g_strv_contains(allowed, value);
+}
+
+static gboolean
+parse_reply_options(GVariant *options, ReplyOptions *out, GError **error)
+{
+	static const char *const durations[] = {VIGIL_DURATION_ONCE, VIGIL_DURATION_UNTIL_QUIT,
+	                                        VIGIL_DURATION_SECONDS, VIGIL_DURATION_FOREVER,
+	                                        NULL};
+	static const char *const host_scopes[] = {VIGIL_HOST_SCOPE_HOST, VIGIL_HOST_SCOPE_DOMAIN,
+	                                          VIGIL_HOST_SCOPE_ANY, NULL};
+	static const char *const port_scopes[] = {VIGIL_PORT_SCOPE_PORT, VIGIL_PORT_SCOPE_ANY,
+	                                          NULL};
+	GVariantIter iter;
+	const char *key;
+	GVariant *value;
+
+	*out = (ReplyOptions){VIGIL_DURATION_ONCE, 0, FALSE, VIGIL_HOST_SCOPE_HOST,
+	                      VIGIL_PORT_SCOPE_PORT};
+	g_variant_iter_init(&iter, options);
+	while (g_variant_iter_loop(&iter, "{&sv}", &key, &value)) {
+		const char **target = NULL;
+		const char *const *allowed = NULL;
+
+		if (g_str_equal(key, VIGIL_REPLY_KEY_SECONDS)) {
+			if (!g_variant_is_of_type(value, G_VARIANT_TYPE_UINT32))
+				return invalid(error, "options: seconds must be of type u, not %s",
+				               g_variant_get_type_string(value));
+			out->seconds = g_variant_get_uint32(value);
+			out->has_seconds = TRUE;
+			continue;
+		}
+		if (g_str_equal(key, VIGIL_REPLY_KEY_DURATION)) {
+			target = &out->duration;
+			allowed = durations;
+		} else if (g_str_equal(key, VIGIL_REPLY_KEY_HOST_SCOPE)) {
+			target = &out->host_scope;
+			allowed = host_scopes;
+		} else if (g_str_equal(key, VIGIL_REPLY_KEY_PORT_SCOPE)) {
+			target = &out->port_scope;
+			allowed = port_scopes;
+		} else {
+			return invalid(error,
+			               "options: unknown key '%s' (duration, seconds, host-scope, "
+			               "port-scope)",
+			               key);
+		}
+		if (!g_variant_is_of_type(value, G_VARIANT_TYPE_STRING))
+			return invalid(error, "options: %s must be of type s, not %s", key,
+			               g_variant_get_type_string(value));
+		if (!one_of(g_variant_get_string(value, NULL), allowed))
+			return invalid(error, "options: %s: '%s' is not one of its values", key,
+			               g_variant_get_string(value, NULL));
+		*target = g_variant_get_string(value, NULL);
+	}
+	if (g_str_equal(out->duration, VIGIL_DURATION_SECONDS)) {
+		if (!out->has_seconds || out->seconds < 1 || out->seconds > VIGIL_REPLY_SECONDS_MAX)
+			return invalid(error, "options: duration 'seconds' needs seconds, 1 to %d",
+			               VIGIL_REPLY_SECONDS_MAX);
+	} else if (out->has_seconds) {
+		return invalid(error, "options: seconds goes only with duration 'seconds'");
+	}
+	return TRUE;
+}
+
+gboolean
+vigil_prompts_check_reply(const char *verdict, GVariant *options, GError **error)
+{
+	ReplyOptions opts;
+	VigilAction action;
+
+	if (!vigil_action_from_string(verdict, &action))
+		return invalid(error, "verdict: '%s' is not allow, deny or drop", verdict);
+	return parse_reply_options(options, &opts, error);
+}
+
+/* the text of the rule an answer makes */
+static char *
+reply_rule_line(Request *request, VigilAction action, const ReplyOptions *opts, GError **error)
+{
+	g_autoptr(GString) line = g_string_new(vigil_action_to_string(action));
+	const VigilProcess *process = request->process;
+	guint8 proto = request->flow.protocol;
+
+	g_string_append_printf(line, " user %u", request->uid);
+	if (process != NULL && process->exe != NULL) {
+		g_autofree char *exe = vigil_rule_quote(process->exe);
+
+		g_string_append_printf(line, " app %s", exe);
+		/* a rule from a prompt is for this binary: a changed one is asked about again */
+		if (process->sha256 != NULL)
+			g_string_append_printf(line, " sha256 %s", process->sha256);
+	} else {
+		g_string_append(line, " app unknown");
+	}
+	if (g_str_equal(opts->host_scope, VIGIL_HOST_SCOPE_HOST)) {
+		g_autofree char *to = vigil_rule_quote(request->host_target);
+
+		g_string_append_printf(line, " to %s", to);
+	} else if (g_str_equal(opts->host_scope, VIGIL_HOST_SCOPE_DOMAIN)) {
+		if (request->domain_target == NULL) {
+			invalid(error, "options: host-scope 'domain': the destination has no known "
+			               "host name; use 'host' or 'any'");
+			return NULL;
+		}
+		g_string_append_printf(line, " to %s", request->domain_target);
+	}
+	if (g_str_equal(opts->port_scope, VIGIL_PORT_SCOPE_PORT) && has_ports(proto))
+		g_string_append_printf(line, " port %u", request->flow.dport);
+	if (proto == IPPROTO_ICMPV6)
+		proto = IPPROTO_ICMP; /* "icmp" covers both */
+	{
+		char name[16];
+
+		g_string_append_printf(line, " proto %s",
+		                       vigil_protocol_name(proto, name, sizeof name));
+	}
+	if (g_str_equal(opts->duration, VIGIL_DURATION_UNTIL_QUIT)) {
+		if (process == NULL) {
+			invalid(error, "options: duration 'until-quit': the program's process is "
+			               "unknown; use 'seconds' or 'forever'");
+			return NULL;
+		}
+		g_string_append_printf(line, " until-quit %u:%" G_GUINT64_FORMAT, process->pid,
+		                       process->start_time);
+	} else if (g_str_equal(opts->duration, VIGIL_DURATION_SECONDS)) {
+		g_autoptr(GDateTime) until = g_date_time_new_from_unix_utc(
+		    g_get_real_time() / G_USEC_PER_SEC + opts->seconds);
+		g_autofree char *text = g_date_time_format(until, "%Y-%m-%dT%H:%M:%SZ");
+
+		g_string_append_printf(line, " until %s", text);
+	}
+	return g_string_free(g_steal_pointer(&line), FALSE);
+}
+
+/*
+ * The rule for an answer: an equal existing one, or a new learned one. NULL with an error
+ * when it cannot be made; the verdict still applies once.
+ */
+static VigilRule *
+make_reply_rule(VigilPrompts *prompts, Request *request, const char *line, gboolean *made,
+                GError **error)
+{
+	VigilRuleset *set = vigil_rule_store_get_ruleset(prompts->store);
+	g_autoptr(VigilRule) rule = NULL;
+	g_autoptr(GError) local_error = NULL;
+	VigilRule *existing;
+
+	*made = FALSE;
+	rule = vigil_rule_parse_line(line, NULL, &local_error);
+	if (rule == NULL) {
+		g_set_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_FAILED,
+		            "the verdict was applied once; no rule could be made from '%s': %s",
+		            line, local_error != NULL ? local_error->message : "empty");
+		return NULL;
+	}
+	existing = vigil_ruleset_find_equal(set, rule, 0);
+	if (existing != NULL)
+		return vigil_rule_ref(existing);
+	if (vigil_ruleset_count_learned(set, request->uid) >= VIGIL_MAX_RULES_PER_UID) {
+		g_set_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_LIMIT_EXCEEDED,
+		            "the verdict was applied once: you have %d rules, the most a user may "
+		            "have; remove some",
+		            VIGIL_MAX_RULES_PER_UID);
+		return NULL;
+	}
+	rule->note = g_strdup("made from a prompt");
+	if (!vigil_rule_store_add_learned(prompts->store, rule, &local_error)) {
+		g_set_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_FAILED,
+		            "the verdict was applied once; the rule could not be saved: %s",
+		            local_error->message);
+		return NULL;
+	}
+	*made = TRUE;
+	return g_steal_pointer(&rule);
+}
+
+gboolean
+vigil_prompts_reply(VigilPrompts *prompts, guint64 id, const char *sender, const char *verdict,
+                    GVariant *options, guint64 *rule_id, GError **error)
+{
+	Request *request = lookup_request(prompts, id);
+	ReplyOptions opts;
+	VigilAction action;
+	g_autofree char *line = NULL;
+	g_autoptr(VigilRule) rule = NULL;
+	g_autoptr(GError) rule_error = NULL;
+	gboolean made = FALSE;
+
+	*rule_id = 0;
+	if (request == NULL ||
+	    !g_ptr_array_find_with_equal_func(request->sent_to, sender, str_equal0, NULL)) {
+		g_set_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_NOT_PENDING,
+		            "request %" G_GUINT64_FORMAT
+		            " is not pending for you (unknown, answered, timed out, or asked of "
+		            "another agent)",
+		            id);
+		return FALSE;
+	}
+	if (!vigil_action_from_string(verdict, &action))
+		return invalid(error, "verdict: '%s' is not allow, deny or drop", verdict);
+	if (!parse_reply_options(options, &opts, error))
+		return FALSE;
+	if (!g_str_equal(opts.duration, VIGIL_DURATION_ONCE)) {
+		line = reply_rule_line(request, action, &opts, error);
+		if (line == NULL)
+			return FALSE;
+		rule = make_reply_rule(prompts, request, line, &made, &rule_error);
+	}
+	*rule_id = rule != NULL ? rule->id : 0;
+	request_finish(request, action, VIGIL_REASON_REPLY, rule, VIGIL_CANCEL_ANSWERED, sender);
+	if (made && prompts->callbacks.rules_changed != NULL)
+		prompts->callbacks.rules_changed(prompts->user_data);
+	if (rule_error != NULL) {
+		g_propagate_error(error, g_steal_pointer(&rule_error));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+GVariant *
+vigil_prompts_get_pending(VigilPrompts *prompts, guint32 uid)
+{
+	GVariantBuilder builder;
+
+	g_variant_builder_init(&builder, G_VARIANT_TYPE("a(ta{sv})"));
+	for (GList *l = prompts->order.head; l != NULL; l = l->next) {
+		Request *request = l->data;
+
+		if (uid == G_MAXUINT32 || request->uid == uid)
+			g_variant_builder_add(&builder, "(t@a{sv})", request->id,
+			                      request_dict(request, TRUE));
+	}
+	return g_variant_builder_end(&builder);
+}
+
+static VigilRule *
+match_request(VigilPrompts *prompts, Request *request)
+{
+	VigilMatchQuery query = {0};
+	const VigilProcess *process = request->process;
+
+	query.uid = request->uid;
+	query.program = process != NULL ? process->exe : NULL;
+	query.sha256 = process != NULL ? process->sha256 : NULL;
+	query.cmdline = process != NULL ? process->cmdline : NULL;
+	query.app_id = process != NULL ? process->app_id : NULL;
+	query.family = request->flow.family;
+	query.dst = request->flow.dst;
+	query.protocol = request->flow.protocol;
+	query.dport = request->flow.dport;
+	query.hostnames = (const char *const *)request->hostnames;
+	return vigil_ruleset_match(vigil_rule_store_get_ruleset(prompts->store), &query,
+	                           g_get_real_time() / G_USEC_PER_SEC);
+}
+
+void
+vigil_prompts_recheck(VigilPrompts *prompts)
+{
+	GList *l = prompts->order.head;
+
+	while (l != NULL) {
+		Request *request = l->data;
+		VigilRule *rule;
+
+		l = l->next;
+		rule = match_request(prompts, request);
+		if (rule != NULL)
+			request_finish(request, rule->action, VIGIL_REASON_RULE, rule,
+			               VIGIL_CANCEL_RULE, NULL);
+	}
+}
+
+void
+vigil_prompts_finish_all(VigilPrompts *prompts, VigilAction action, VigilReason reason,
+                         const char *cancel_reason)
+{
+	while (prompts->order.head != NULL)
+		request_finish(prompts->order.head->data, action, reason, NULL, cancel_reason,
+		               NULL);
+}
+
+guint
+vigil_prompts_count(VigilPrompts *prompts)
+{
+	return g_hash_table_size(prompts->by_id);
+}
+
+void
+vigil_prompts_get_stats(VigilPrompts *prompts, guint64 *prompted, guint64 *timed_out)
+{
+	*prompted = prompts->prompted;
+	*timed_out = prompts->timed_out;
+}
+
+/* ---- agents coming and going ---- */
+
+static void
+on_agent_added(guint32 uid, const char *name, gpointer data)
+{
+	VigilPrompts *prompts = data;
+
+	/* a new agent is asked about what its user's requests already wait for */
+	for (GList *l = prompts->order.head; l != NULL; l = l->next) {
+		Request *request = l->data;
+
+		if (request->uid == uid)
+			send_prompt(request, name);
+	}
+}
+
+static void
+on_agent_removed(guint32 uid, const char *name, gpointer data)
+{
+	VigilPrompts *prompts = data;
+	GList *l = prompts->order.head;
+
+	while (l != NULL) {
+		Request *request = l->data;
+
+		l = l->next;
+		if (!remove_name(request->sent_to, name))
+			continue;
+		/* no other agent holds it: nobody will answer */
+		if (request->sent_to->len == 0)
+			request_finish(request, prompts->config->default_action,
+			               VIGIL_REASON_DEFAULT, NULL, NULL, NULL);
+	}
+}
+
+void
+vigil_prompts_set_agents(VigilPrompts *prompts, VigilAgents *agents)
+{
+	static const VigilAgentsCallbacks callbacks = {on_agent_added, on_agent_removed};
+
+	prompts->agents = agents;
+	if (agents != NULL)
+		vigil_agents_set_callbacks(agents, &callbacks, prompts);
+}
+
+VigilAgents *
+vigil_prompts_get_agents(VigilPrompts *prompts)
+{
+	return prompts->agents;
+}
+
+/* ---- until-quit rules ---- */
+
+static void
+quit_watch_free(QuitWatch *watch)
+{
+	g_clear_handle_id(&watch->source, g_source_remove);
+	if (watch->fd >= 0)
+		close(watch->fd);
+	g_free(watch);
+}
+
+static gboolean
+process_alive(VigilPrompts *prompts, guint32 pid, guint64 start_time)
+{
+	VigilProcessStamp stamp;
+
+	return vigil_process_read_stamp(prompts->proc_root, pid, &stamp) &&
+	       stamp.start_time == start_time;
+}
+
+static gboolean
+on_recheck_processes(gpointer data)
+{
+	vigil_prompts_watch_processes(data);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_process_exit(gint fd, GIOCondition condition, gpointer data)
+{
+	QuitWatch *watch = data;
+
+	g_debug("process %u exited", watch->pid);
+	watch->source = 0;
+	close(watch->fd);
+	watch->fd = -1;
+	/* not from inside this source: the watch table changes */
+	g_idle_add(on_recheck_processes, watch->prompts);
+	return G_SOURCE_REMOVE;
+}
+
+static QuitWatch *
+quit_watch_new(VigilPrompts *prompts, guint32 pid, guint64 start_time)
+{
+	QuitWatch *watch = g_new0(QuitWatch, 1);
+
+	watch->prompts = prompts;
+	watch->pid = pid;
+	watch->start_time = start_time;
+	watch->fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+	/* the pidfd may name a new process with the old pid: check it is still ours */
+	if (watch->fd >= 0 && process_alive(prompts, pid, start_time))
+		watch->source = g_unix_fd_add(watch->fd, G_IO_IN, on_process_exit, watch);
+	else if (watch->fd < 0)
+		g_debug("no pidfd for %u (%s): polled", pid, g_strerror(errno));
+	return watch;
+}
+
+guint
+vigil_prompts_watch_processes(VigilPrompts *prompts)
+{
+	VigilRuleset *set = vigil_rule_store_get_ruleset(prompts->store);
+	g_autoptr(GPtrArray) rules = vigil_ruleset_list(set);
+	g_autoptr(GHashTable) live = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_autoptr(GError) error = NULL;
+	GHashTableIter iter;
+	const char *key;
+	guint removed = 0;
+
+	for (guint i = 0; i < rules->len; i++) {
+		VigilRule *rule = g_ptr_array_index(rules, i);
+		g_autofree char *watch_key = NULL;
+
+		if (rule->lifetime != VIGIL_LIFETIME_PROCESS_EXIT)
+			continue;
+		if (!process_alive(prompts, rule->pid, rule->pid_start_time)) {
+			g_info("rule %" G_GUINT64_FORMAT " ends: process %u has quit", rule->id,
+			       rule->pid);
+			vigil_ruleset_remove(set, rule->id);
+			removed++;
+			continue;
+		}
+		watch_key =
+		    g_strdup_printf("%u:%" G_GUINT64_FORMAT, rule->pid, rule->pid_start_time);
+		if (!g_hash_table_contains(prompts->quit_watches, watch_key))
+			g_hash_table_insert(
+			    prompts->quit_watches, g_strdup(watch_key),
+			    quit_watch_new(prompts, rule->pid, rule->pid_start_time));
+		g_hash_table_add(live, g_steal_pointer(&watch_key));
+	}
+	g_hash_table_iter_init(&iter, prompts->quit_watches);
+	while (g_hash_table_iter_next(&iter, (gpointer *)&key, NULL)) {
+		if (!g_hash_table_contains(live, key))
+			g_hash_table_iter_remove(&iter);
+	}
+	if (removed == 0)
+		return 0;
+	if (!vigil_rule_store_save(prompts->store, &error))
+		g_warning("saving learned rules: %s", error->message);
+	if (prompts->callbacks.rules_changed != NULL)
+		prompts->callbacks.rules_changed(prompts->user_data);
+	return removed;
+}
+
+/* ---- life ---- */
+
+VigilPrompts *
+vigil_prompts_new(VigilRuleStore *store, const VigilConfig *config, const char *proc_root,
+                  const VigilPromptsCallbacks *callbacks, gpointer user_data)
+{
+	VigilPrompts *prompts = g_new0(VigilPrompts, 1);
+
+	prompts->store = store;
+	prompts->config = config;
+	prompts->proc_root = g_strdup(proc_root);
+	prompts->callbacks = *callbacks;
+	prompts->user_data = user_data;
+	prompts->by_id = g_hash_table_new(g_int64_hash, g_int64_equal);
+	prompts->by_key = g_hash_table_new(g_str_hash, g_str_equal);
+	g_queue_init(&prompts->order);
+	prompts->quit_watches =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)quit_watch_free);
+	return prompts;
+}
+
+void
+vigil_prompts_free(VigilPrompts *prompts)
+{
+	if (prompts == NULL)
+		return;
+	vigil_prompts_finish_all(prompts, prompts->config->default_action, VIGIL_REASON_SHUTDOWN,
+	                         VIGIL_CANCEL_SHUTDOWN);
+	g_idle_remove_by_data(prompts);
+	g_hash_table_unref(prompts->quit_watches);
+	g_hash_table_unref(prompts->by_id);
+	g_hash_table_unref(prompts->by_key);
+	g_free(prompts->proc_root);
+	g_free(prompts);
+}

@@ -1,0 +1,121 @@
+/* vigil-prompts.h: pending requests: connections no rule covers, held while an agent asks */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "vigil-agents.h"
+#include "vigil-config.h"
+#include "vigil-decision-log.h"
+#include "vigil-process.h"
+#include "vigil-rule-store.h"
+
+G_BEGIN_DECLS
+
+/*
+ * Bounds, so that a flood of unknown connections costs bounded memory and never holds
+ * more of the kernel queue than the connections that rules decide can spare. A packet
+ * that would exceed one is not held: it gets DefaultAction at once.
+ */
+#define VIGIL_PROMPTS_MAX_PENDING      256  /* open requests, all users */
+#define VIGIL_PROMPTS_MAX_PER_UID      32   /* open requests of one user */
+#define VIGIL_PROMPTS_MAX_HELD_PER_REQ 128  /* packets waiting on one request */
+#define VIGIL_PROMPTS_MAX_HELD_TOTAL   2048 /* packets waiting on all requests */
+/* learned rules one user may have (Reply and AddRule both count) */
+#define VIGIL_MAX_RULES_PER_UID 10000
+
+typedef struct _VigilPrompts VigilPrompts;
+
+/* one held packet's connection, as the daemon knows it */
+typedef struct {
+	guint32 uid;
+	VigilProcess *process;        /* or NULL: unknown process */
+	const VigilFlow *flow;        /* copied */
+	const char *const *hostnames; /* names DNS gave the destination, newest first, or NULL */
+	gint64 time_us;               /* unix time, microseconds */
+} VigilPromptConnection;
+
+typedef struct {
+	/* the verdict for one held packet given to vigil_prompts_hold(); the callee owns it
+	 * again (sends the verdict, logs, frees); @rule may be NULL */
+	void (*finish)(gpointer held, VigilAction action, VigilReason reason, const VigilRule *rule,
+	               gpointer user_data);
+	/* the learned rules changed (a reply made a rule, an until-quit rule expired) */
+	void (*rules_changed)(gpointer user_data);
+} VigilPromptsCallbacks;
+
+/* @config is read when needed (DefaultAction, PromptTimeout) and must outlive the prompts */
+VigilPrompts *vigil_prompts_new(VigilRuleStore *store, const VigilConfig *config,
+                                const char *proc_root, const VigilPromptsCallbacks *callbacks,
+                                gpointer user_data);
+/* requests still open get DefaultAction (reason "shutdown") first */
+void vigil_prompts_free(VigilPrompts *prompts);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilPrompts, vigil_prompts_free)
+
+/* where to send prompts; NULL (no bus) means no prompts. Not owned. */
+void vigil_prompts_set_agents(VigilPrompts *prompts, VigilAgents *agents);
+VigilAgents *vigil_prompts_get_agents(VigilPrompts *prompts);
+
+/* TRUE when @uid has an agent that could be asked */
+gboolean vigil_prompts_can_prompt(VigilPrompts *prompts, guint32 uid);
+
+/*
+ * Holds @held for an answer: it joins the open request with the same (uid, program,
+ * protocol, destination, port), or opens one and sends Prompt to @uid's agents. TRUE:
+ * @held comes back through the finish callback (answer, timeout, agent gone, rule,
+ * disabled, shutdown). FALSE: a bound was reached or @uid has no agent; the caller keeps
+ * @held.
+ */
+gboolean vigil_prompts_hold(VigilPrompts *prompts, gpointer held,
+                            const VigilPromptConnection *connection);
+
+/*
+ * Reply() from @sender. VIGIL_DBUS_ERROR: NOT_PENDING (unknown, answered, timed out or not
+ * sent to @sender), INVALID_ARGUMENT (the request stays open), LIMIT_EXCEEDED and FAILED
+ * (the verdict was applied once, no rule). *@rule_id is the rule made or reused, or 0.
+ */
+gboolean vigil_prompts_reply(VigilPrompts *prompts, guint64 request, const char *sender,
+                             const char *verdict, GVariant *options, guint64 *rule_id,
+                             GError **error);
+
+/* the argument checks of vigil_prompts_reply() alone (INVALID_ARGUMENT) */
+gboolean vigil_prompts_check_reply(const char *verdict, GVariant *options, GError **error);
+
+/* a(ta{sv}): open requests of @uid (G_MAXUINT32: everyone's), oldest first */
+GVariant *vigil_prompts_get_pending(VigilPrompts *prompts, guint32 uid);
+
+/* after the rules changed: requests that a rule decides now get its verdict (Cancel "rule") */
+void vigil_prompts_recheck(VigilPrompts *prompts);
+
+/* ends every request: @action, @reason, Cancel(@cancel_reason) to its agents */
+void vigil_prompts_finish_all(VigilPrompts *prompts, VigilAction action, VigilReason reason,
+                              const char *cancel_reason);
+
+guint vigil_prompts_count(VigilPrompts *prompts);
+/* requests sent to agents, and requests that timed out, since start */
+void vigil_prompts_get_stats(VigilPrompts *prompts, guint64 *prompted, guint64 *timed_out);
+
+/*
+ * Until-quit rules: drops those whose process is gone (pid reused or exited, e.g. while
+ * vigild was stopped) and watches the others' processes (pidfd), removing their rules when
+ * they exit. Call after the rules were loaded or changed; calling it now and then also
+ * catches exits where pidfds are not available. Returns how many rules it removed.
+ */
+guint vigil_prompts_watch_processes(VigilPrompts *prompts);
+
+/* helpers shared with the D-Bus server */
+
+/* @value double-quoted for a rule line, with \" and \\ escaped */
+char *vigil_rule_quote(const char *value);
+/* "*.example.org" for "www.example.org" and "example.org"; NULL for a single label */
+char *vigil_domain_target(const char *hostname);
+/* adds the flow keys of a connection dictionary (protocol .. service) to @builder */
+void vigil_connection_dict_add_flow(GVariantBuilder *builder, int family, guint8 protocol,
+                                    const VigilAddress *dst, guint16 dport, guint8 icmp_type,
+                                    const char *hostname);
+/* adds the process keys (program .. foreign-mount-ns) for @process, or program "unknown" */
+void vigil_connection_dict_add_process(GVariantBuilder *builder, const VigilProcess *process,
+                                       guint32 uid);
+/* the user name of @uid, or NULL */
+char *vigil_user_name(guint32 uid);
+
+G_END_DECLS
