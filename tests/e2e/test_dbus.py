@@ -194,6 +194,13 @@ class DBusTestCase(E2ETestCase):
                                     Gio.DBusCallFlags.NONE, 10000, None)
         return reply.unpack()[0]
 
+    def wait_for(self, predicate, what, timeout=5):
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                self.fail('waited %s s for %s' % (timeout, what))
+            time.sleep(0.1)
+
     def rules(self):
         return {rid: d for rid, d in self.call('GetRules')[0]}
 
@@ -215,6 +222,16 @@ class DBusTestCase(E2ETestCase):
             cmd = testbus.as_user_argv(user) + cmd
         return self.nets.spawn(self.nets.client, cmd, stdin=subprocess.PIPE,
                                stdout=subprocess.PIPE, text=True)
+
+
+def read_file(path):
+    with open(path, encoding='utf-8') as f:
+        return f.read()
+
+
+def rule_lines(path):
+    return [line for line in read_file(path).splitlines()
+            if line.strip() and not line.startswith('#')]
 
 
 def u(value):
@@ -305,7 +322,7 @@ class Prompts(DBusTestCase):
         late = agent.reply(prompt['request'], 'allow')
         self.assertEqual(late['error'], ERR + 'NotPending')
         self.assertDecision(self.d, verdict='deny', port=9000, rule='timeout')
-        self.assertGreaterEqual(self.prop('Stats')['timed-out'], 1)
+        self.wait_for(lambda: self.prop('Stats')['timed-out'] >= 1, 'Stats timed-out')
 
     def test_parallel_connections_join_one_request(self):
         self.start_vigild()
@@ -351,6 +368,319 @@ class Prompts(DBusTestCase):
         self.assertEqual(cancel['reason'], 'answered')
         self.assertEqual(self.probe_result(probe)[0], 'ok')
         self.assertEqual(first.reply(p1['request'], 'deny')['error'], ERR + 'NotPending')
+
+
+class Users(DBusTestCase):
+    """Two users: each sees and answers only its own prompts."""
+
+    def test_prompts_go_only_to_the_users_own_agent(self):
+        self.start_vigild()
+        nobody = self.agent(uid=NOBODY)
+        root = self.agent()
+        probe = self.probe_async(9000, user=NOBODY)
+        prompt = nobody.wait_event('prompt')
+        self.assertEqual(prompt['connection']['uid'], NOBODY)
+        self.assertEqual(prompt['connection']['user'], 'nobody')
+        root.no_event('prompt', 1.0)
+        # root's agent was not asked: it cannot answer, though root may see the request
+        self.assertEqual(root.reply(prompt['request'], 'allow')['error'], ERR + 'NotPending')
+        self.assertEqual([p[0] for p in self.call('GetPending')[0]], [prompt['request']])
+
+        root_probe = self.probe_async(8080)
+        root_prompt = root.wait_event('prompt')
+        nobody.no_event('prompt', 1.0)
+        self.assertEqual(nobody.reply(root_prompt['request'], 'allow')['error'],
+                         ERR + 'NotPending')
+        # nobody's view of the pending requests holds only its own
+        mine = nobody.call('GetPending')
+        self.assertTrue(mine['ok'], mine)
+        self.assertEqual([p[0] for p in mine['value'][0]], [prompt['request']])
+
+        self.assertTrue(nobody.reply(prompt['request'], 'deny', duration='forever')['ok'])
+        self.assertEqual(self.probe_result(probe)[:2], ['error', 'ECONNREFUSED'])
+        self.assertTrue(root.reply(root_prompt['request'], 'allow')['ok'])
+        self.assertEqual(self.probe_result(root_probe)[0], 'ok')
+        # the rule nobody made is nobody's: it does not hold for root
+        rule = [r for r in self.rules().values() if r.get('program') == PROBE_EXE][0]
+        self.assertEqual((rule['uid'], rule['user']), (NOBODY, 'nobody'))
+        probe = self.probe_async(9000)
+        again = root.wait_event('prompt')
+        self.assertTrue(root.reply(again['request'], 'allow')['ok'])
+        self.assertEqual(self.probe_result(probe)[0], 'ok')
+
+    def test_history_and_rules_are_per_user(self):
+        self.start_vigild('allow app %s port 8080\n' % PROBE_EXE)
+        self.assertEqual(self.probe_result(self.probe_async(8080, user=NOBODY))[0], 'ok')
+        self.assertEqual(self.probe_result(self.probe_async(8080))[0], 'ok')
+        self.assertDecision(self.d, uid=0, port=8080)
+        self.assertDecision(self.d, uid=NOBODY, port=8080)
+        own = self.call('AddRule', 'a{sv}', [{'action': s('deny'), 'port': s('80')}])[0]
+        client = self.agent(uid=NOBODY, register=False)
+        seen = client.call('GetConnections', 'a{sv}', {})
+        self.assertTrue(seen['ok'], seen)
+        self.assertTrue(seen['value'][0])
+        self.assertEqual({c['uid'] for c in seen['value'][0]}, {NOBODY})
+        other = client.call('GetConnections', 'a{sv}', {'uid': ['u', 0]})
+        self.assertEqual(other['error'], ERR + 'PermissionDenied')
+        rules = client.call('GetRules')
+        ids = [r[0] for r in rules['value'][0]]
+        self.assertNotIn(own, ids, "root's own rule is not nobody's to see")
+        self.assertEqual(client.call('RemoveRule', 't', own)['error'], ERR + 'NotFound')
+        everything = self.call('GetConnections', 'a{sv}', [{}])[0]
+        self.assertEqual({c['uid'] for c in everything}, {0, NOBODY})
+
+
+class Authorisation(DBusTestCase):
+    """An unprivileged caller: polkit (mock) grants only the actions of a local user."""
+
+    polkit_actions = USER_ACTIONS
+
+    def test_unprivileged_limits(self):
+        self.start_vigild()
+        client = self.agent(uid=NOBODY, register=False)
+        before = self.rules()
+        res = client.call('AddRule', 'a{sv}', {'action': 'deny', 'user': 'all'})
+        self.assertEqual(res['error'], ERR + 'PermissionDenied', res)
+        res = client.call('AddRule', 'a{sv}', {'action': 'deny', 'uid': ['u', 0]})
+        self.assertEqual(res['error'], ERR + 'PermissionDenied', res)
+        res = client.call('AddRule', 'a{sv}', {'text': 'deny port 25'})
+        self.assertEqual(res['error'], ERR + 'PermissionDenied', res)
+        res = client.call('SetConfig', 'a{sv}', {'PromptTimeout': ['u', 5]})
+        self.assertEqual(res['error'], ERR + 'PermissionDenied', res)
+        res = client.call('SetEnabled', 'b', False)
+        self.assertEqual(res['error'], ERR + 'PermissionDenied', res)
+        self.assertEqual(self.rules(), before)
+        self.assertEqual(self.prop('PromptTimeout'), 30)
+        self.assertTrue(self.prop('Enabled'))
+        # its own rules it may manage
+        res = client.call('AddRule', 'a{sv}', {'action': 'deny', 'port': '25'})
+        self.assertTrue(res['ok'], res)
+        rule = self.rules()[res['value'][0]]
+        self.assertEqual(rule['uid'], NOBODY)
+        res = client.call('RemoveRule', 't', res['value'][0])
+        self.assertTrue(res['ok'], res)
+        perms = client.call('GetPermissions')['value'][0]
+        self.assertEqual(perms, {READ: 'yes', REPLY: 'yes', OWN: 'yes', ALL: 'no',
+                                 CONFIGURE: 'no'})
+
+    def test_polkit_denying_read(self):
+        self.start_vigild()
+        self.polkit.set_allowed([])
+        self.assertCallError(ERR + 'PermissionDenied', 'GetRules')
+        agent = AgentProcess(self.env, uid=NOBODY, register=False)
+        self.addCleanup(agent.stop)
+        res = agent.call('RegisterAgent', 'o', '/org/vigil/test/Agent')
+        self.assertEqual(res['error'], ERR + 'PermissionDenied')
+
+
+class NoPolkit(DBusTestCase):
+    """Without a polkit authority: root may do everything, others read and reply."""
+
+    start_polkit = False
+
+    def test_fallback(self):
+        self.start_vigild()
+        rid = self.call('AddRule', 'a{sv}', [{'action': s('deny'), 'user': s('all'),
+                                               'port': s('25')}])[0]
+        client = self.agent(uid=NOBODY, register=False)
+        self.assertIn(rid, [r[0] for r in client.call('GetRules')['value'][0]])
+        res = client.call('AddRule', 'a{sv}', {'action': 'deny', 'port': '26'})
+        self.assertEqual(res['error'], ERR + 'PermissionDenied', res)
+        agent = self.agent(uid=NOBODY)
+        self.assertTrue(agent.name)
+
+
+class Settings(DBusTestCase):
+    def test_set_config_and_enabled_are_saved(self):
+        d = self.start_vigild()
+        with open(d.config) as f:
+            original = f.read()
+        with open(d.config, 'w') as f:
+            f.write('# kept: a comment of the admin\n' + original)
+        self.call('SetConfig', 'a{sv}', [{'PromptTimeout': u(7), 'DefaultAction': s('allow')}])
+        self.assertEqual(self.prop('PromptTimeout'), 7)
+        self.assertEqual(self.prop('DefaultAction'), 'allow')
+        self.call('SetEnabled', 'b', [False])
+        self.assertFalse(self.prop('Enabled'))
+        with open(d.config) as f:
+            text = f.read()
+        self.assertIn('# kept: a comment of the admin', text)
+        self.assertIn('PromptTimeout=7', text)
+        self.assertIn('DefaultAction=allow', text)
+        self.assertIn('Enabled=false', text)
+        # disabled: connections pass without prompts or rules, logged as such
+        agent = self.agent()
+        self.assertEqual(self.probe_result(self.probe_async(9000))[0], 'ok')
+        agent.no_event('prompt', 0.5)
+        self.assertDecision(d, verdict='allow', port=9000, rule='disabled')
+        # and it stays so across a restart
+        d.stop()
+        d.start(wait=False)
+        d.wait_for_log('on the system bus as', timeout=15, count=2)
+        self.assertFalse(self.prop('Enabled'))
+        self.assertEqual(self.prop('PromptTimeout'), 7)
+
+    def test_disabling_cancels_open_prompts(self):
+        self.start_vigild()
+        agent = self.agent()
+        probe = self.probe_async(9000)
+        prompt = agent.wait_event('prompt')
+        self.call('SetEnabled', 'b', [False])
+        self.assertEqual(agent.wait_event('cancel')['reason'], 'disabled')
+        self.assertEqual(self.probe_result(probe)[0], 'ok')
+        self.assertEqual(agent.reply(prompt['request'], 'deny')['error'], ERR + 'NotPending')
+
+
+class BadInput(DBusTestCase):
+    """Every class of bad argument gets its named error, and nothing changes."""
+
+    def bad(self, error, method, signature, *args):
+        message = self.assertCallError(error, method, signature, args)
+        self.assertTrue(message, 'errors carry a message for people')
+        return message
+
+    def test_bad_rules(self):
+        d = self.start_vigild('allow app /usr/bin/true\n')
+        rules_before = self.rules()
+        learned_before = rule_lines(d.learned)
+        inv = ERR + 'InvalidArgument'
+        # wrong argument types: the bus library's own error
+        self.bad('org.freedesktop.DBus.Error.InvalidArgs', 'AddRule', 's', 'deny port 80')
+        cases = [
+            {'action': u(1)},                                      # wrong type
+            {'action': s('deny'), 'colour': s('red')},             # unknown key
+            {'port': s('80')},                                     # missing action
+            {'action': s('deny'), 'id': GLib.Variant('t', 5)},     # read-only key
+            {'action': s('deny'), 'note': s('x' * 1025)},          # over-long
+            {'action': s('deny'), 'args': s('x' * 5000)},
+            {'action': s('deny'), 'program': s('x' * 5000)},
+            {'action': s('maybe')},
+            {'action': s('deny'), 'program': s('bin/ls')},         # relative path
+            {'action': s('deny'), 'program': s('/usr/bin/../bin/ls')},
+            {'action': s('deny'), 'program': s('/nonexistent/prog')},  # does not exist
+            {'action': s('deny'), 'program': s('/usr/bin')},       # not a file
+            {'action': s('deny'), 'to': s('bad..host')},           # bad hosts / CIDRs
+            {'action': s('deny'), 'to': s('10.0.0.1/33')},
+            {'action': s('deny'), 'to': s('10.0.0.1/8')},
+            {'action': s('deny'), 'to': s('300.1.1.1')},
+            {'action': s('deny'), 'port': s('0')},                 # bad ports
+            {'action': s('deny'), 'port': s('70000')},
+            {'action': s('deny'), 'port': s('90-80')},
+            {'action': s('deny'), 'port': s('http')},
+            {'action': s('deny'), 'port': s('80'), 'proto': s('icmp')},
+            {'action': s('deny'), 'proto': s('tcpx')},
+            {'action': s('deny'), 'user': s('no-such-user-x')},
+            {'action': s('deny'), 'user': s('all'), 'uid': u(0)},
+            {'action': s('deny'), 'uid': u(4294967295)},
+            {'action': s('deny'), 'lifetime': s('until')},
+            {'action': s('deny'), 'lifetime': s('until'), 'until': GLib.Variant('x', 1)},
+            {'action': s('deny'), 'lifetime': s('until-quit'), 'pid': u(999999999)},
+            {'action': s('deny'), 'pid': u(1)},
+            {'action': s('deny'), 'sha256': s('abc')},
+            {'action': s('deny'), 'note': s('line\nbreak')},
+            {'text': s('deny port 80'), 'action': s('deny')},
+            {'text': s('deny port 80 id 5')},
+            {'text': s('bogus words')},
+        ]
+        for case in cases:
+            with self.subTest(case=case):
+                self.bad(inv, 'AddRule', 'a{sv}', case)
+        rid = self.call('AddRule', 'a{sv}', [{'action': s('deny'), 'port': s('81')}])[0]
+        self.bad(ERR + 'Exists', 'AddRule', 'a{sv}', {'action': s('deny'), 'port': s('81')})
+        self.bad(ERR + 'NotFound', 'UpdateRule', 'ta{sv}', 999999, {'port': s('82')})
+        self.bad(ERR + 'NotFound', 'RemoveRule', 't', 999999)
+        self.bad(inv, 'UpdateRule', 'ta{sv}', rid, {'port': s('x')})
+        self.bad(inv, 'UpdateRule', 'ta{sv}', rid, {'hits': GLib.Variant('t', 1)})
+        system = [i for i, r in self.rules().items() if r['system']][0]
+        self.bad(ERR + 'ReadOnly', 'UpdateRule', 'ta{sv}', system, {'port': s('82')})
+        self.bad(ERR + 'ReadOnly', 'RemoveRule', 't', system)
+        message = self.bad(inv, 'ImportRules', 's', 'deny port 1\nbogus line\n')
+        self.assertIn('line 2', message)
+        self.bad(inv, 'ImportRules', 's', 'allow until-quit 1:2\n')
+        self.bad(ERR + 'LimitExceeded', 'ImportRules', 's', '#' * (1024 * 1024 + 1))
+        self.call('RemoveRule', 't', [rid])
+        self.assertEqual(self.rules(), rules_before)
+        self.assertEqual(rule_lines(d.learned), learned_before)
+        self.assertEqual(self.prop('Version'), self.prop('Version'))
+        self.assertIsNone(d.proc.poll(), 'vigild keeps running')
+
+    def test_bad_calls(self):
+        d = self.start_vigild()
+        inv = ERR + 'InvalidArgument'
+        config_before = read_file(d.config)
+        self.bad(ERR + 'NotPending', 'Reply', 'tsa{sv}', 12345, 'allow', {})
+        self.bad(inv, 'Reply', 'tsa{sv}', 12345, 'perhaps', {})
+        self.bad(inv, 'Reply', 'tsa{sv}', 1, 'allow', {'duration': s('always')})
+        self.bad(inv, 'Reply', 'tsa{sv}', 1, 'allow', {'duration': u(3)})
+        self.bad(inv, 'Reply', 'tsa{sv}', 1, 'allow', {'colour': s('red')})
+        self.bad(inv, 'Reply', 'tsa{sv}', 1, 'allow', {'duration': s('seconds')})
+        self.bad(inv, 'Reply', 'tsa{sv}', 1, 'allow', {'seconds': u(5)})
+        self.bad(inv, 'SetConfig', 'a{sv}', {})
+        self.bad(inv, 'SetConfig', 'a{sv}', {'PromptTimeout': u(0)})
+        self.bad(inv, 'SetConfig', 'a{sv}', {'PromptTimeout': s('10')})
+        self.bad(inv, 'SetConfig', 'a{sv}', {'DefaultAction': s('drop')})
+        self.bad(inv, 'SetConfig', 'a{sv}', {'FailMode': s('ajar')})
+        self.bad(inv, 'SetConfig', 'a{sv}', {'QueueNumber': u(3)})
+        self.bad(inv, 'SetConfig', 'a{sv}', {'PromptTimeout': u(5), 'Colour': s('x')})
+        self.bad(inv, 'GetConnections', 'a{sv}', {'limit': s('5')})
+        self.bad(inv, 'GetConnections', 'a{sv}', {'verdict': s('maybe')})
+        self.bad(inv, 'GetConnections', 'a{sv}', {'colour': s('red')})
+        self.bad(inv, 'RegisterAgent', 'o', '/')
+        self.bad(ERR + 'NoAgent', 'UnregisterAgent', '')
+        self.assertEqual(read_file(d.config), config_before)
+        self.assertEqual(self.prop('PromptTimeout'), 30)
+        agent = self.agent()
+        res = agent.call('RegisterAgent', 'o', '/org/vigil/test/Agent2')
+        self.assertEqual(res['error'], ERR + 'Exists')
+        # the first registration still works
+        probe = self.probe_async(9000)
+        prompt = agent.wait_event('prompt')
+        res = agent.reply(prompt['request'], 'allow', **{'host-scope': 'domain',
+                                                        'duration': 'forever'})
+        self.assertEqual(res['error'], inv, 'no host name: no domain scope')
+        self.assertTrue(agent.reply(prompt['request'], 'allow')['ok'], 'still pending')
+        self.assertEqual(self.probe_result(probe)[0], 'ok')
+        self.assertIsNone(d.proc.poll())
+
+
+class Flood(DBusTestCase):
+    def test_unknown_flood_does_not_delay_ruled_traffic(self):
+        self.start_vigild('allow app %s to %s port 8080\n' % (PROBE_EXE, PEER_V4),
+                          config={'DefaultAction': 'deny'})
+        agent = self.agent()
+        flood = self.connect_async(9000, 300, timeout_s=30)
+        agent.wait_event('prompt')
+        time.sleep(0.5)
+        for _ in range(5):
+            words = self.probe_result(self.probe_async(8080, timeout_ms=3000))
+            self.assertEqual(words[0], 'ok', words)
+            self.assertLess(int(words[1]), 500000, 'a ruled connection must not wait')
+        stats = self.call('GetPending')[0]
+        self.assertEqual(len(stats), 1)
+        self.assertLessEqual(stats[0][1]['connections'], 128)
+        flood.kill()
+        self.assertIsNone(self.d.proc.poll())
+
+
+class UntilQuit(DBusTestCase):
+    def test_until_quit_rule_ends_with_the_process(self):
+        self.start_vigild()
+        agent = self.agent()
+        client = self.connect_async(9000, 1, wait=True)
+        prompt = agent.wait_event('prompt')
+        self.assertTrue(agent.reply(prompt['request'], 'allow', duration='until-quit')['ok'])
+        self.assertEqual(json.loads(client.stdout.readline())['ok'], 1)
+        rule = [r for r in self.rules().values() if r.get('program') == PYTHON_EXE][0]
+        self.assertEqual((rule['lifetime'], rule['pid']), ('until-quit', client.pid))
+        # while the process lives the rule decides: no prompt
+        client.stdin.write('\n')
+        client.stdin.flush()
+        self.assertEqual(json.loads(client.stdout.readline())['ok'], 1)
+        agent.no_event('prompt', 0.3)
+        client.stdin.write('\n')
+        client.stdin.flush()
+        client.wait(10)
+        self.wait_for(lambda: rule['id'] not in self.rules(), 'the rule to end')
 
 
 if __name__ == '__main__':
