@@ -8,13 +8,11 @@ resolv.conf) and connect. The names show in vigild's log and rules match them.
 import os
 import re
 import signal
-import socket
-import struct
 import subprocess
 import time
 import unittest
 
-from vigiltest import E2ETestCase, PEER_V4, PEER_V6, CLIENT_V4, run
+from vigiltest import E2ETestCase, PEER_V4, PEER_V6, CLIENT_V4, netfilter_dump, run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PYTHON = os.path.realpath("/usr/bin/python3")
@@ -181,6 +179,9 @@ class Dns(E2ETestCase):
         # an address no lookup gave is shown as the address alone
         self.assertEqual(self.connect(UNNAMED), ["ok"])
         self.assertIsNone(self.wait_decisions_to(d, UNNAMED, 80, 1)[0]["host"])
+        # a clean stop (under AddressSanitizer: without leaks) takes the DNS copying along
+        self.assertEqual(d.stop(signal.SIGTERM), 0, d.log())
+        self.assertFalse([l for l in netfilter_dump(self.nets) if "VIGIL" in l or "NFLOG" in l])
 
     def test_cname_names_the_address_by_the_name_asked_for(self):
         d = self.vigild("")
