@@ -1,5 +1,4 @@
-/* vigil-dns-cache.c: the names each user's DNS answers gave an address, for a while, in bounded
- * memory */
+/* vigil-dns-cache.c: per-user IP -> names cache with TTLs, a floor, a ceiling and an LRU bound */
 #define G_LOG_DOMAIN "vigil-dns-cache"
 #include "config.h"
 

@@ -1,5 +1,4 @@
-/* vigil-dns-cache.h: the names each user's DNS answers gave an address, for a while, in bounded
- * memory */
+/* vigil-dns-cache.h: per-user IP -> names cache with TTLs, a floor, a ceiling and an LRU bound */
 #pragma once
 
 #include "vigil-flow.h"

@@ -1,5 +1,4 @@
-/* vigil-dns-watch.c: names from the DNS answers to this host's own queries, read from NFLOG copies
- */
+/* vigil-dns-watch.c: names from the DNS answers to this host's own queries, via NFLOG copies */
 #define G_LOG_DOMAIN "vigil-dns-watch"
 #include "config.h"
 

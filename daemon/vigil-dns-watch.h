@@ -1,5 +1,4 @@
-/* vigil-dns-watch.h: names from the DNS answers to this host's own queries, read from NFLOG copies
- */
+/* vigil-dns-watch.h: names from the DNS answers to this host's own queries, via NFLOG copies */
 #pragma once
 
 #include "vigil-dns-cache.h"

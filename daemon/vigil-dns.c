@@ -239,8 +239,8 @@ parse_rdata(Reader *r, Record *rec, guint16 rdlength, GError **error)
 }
 
 /*
- * Reads one resource record; appends it to @records (when not NULL) if it is an IN A,
- * AAAA or CNAME record with a safe owner name.
+ * Reads one resource record. With @records (the answer section), an IN A, AAAA or CNAME
+ * record with a safe owner name has its data checked and is kept, up to MAX_RECORDS.
  */
 static gboolean
 parse_record(Reader *r, GArray *records, GError **error)

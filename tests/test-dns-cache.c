@@ -1,5 +1,4 @@
-/* test-dns-cache.c: names kept per user and address, for their TTL within a floor and a ceiling, in
- * bounded memory */
+/* test-dns-cache.c: names per user and address, TTL with floor and ceiling, bounded memory */
 #include "config.h"
 
 #include <string.h>
