@@ -11,10 +11,13 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 BUILD_PACKAGES="build-essential pkg-config meson ninja-build gettext libglib2.0-dev
-  libnetfilter-queue-dev libmnl-dev libsystemd-dev"
+  libnetfilter-queue-dev libmnl-dev libsystemd-dev
+  libgtk-3-dev libnotify-dev libayatana-appindicator3-dev"
 TEST_PACKAGES="iptables nftables iproute2 conntrack curl iputils-ping util-linux procps
   python3 python3-gi clang-format dbus python3-dbusmock libxml2-utils polkitd
-  dnsmasq-base clang libclang-rt-14-dev"
+  dnsmasq-base clang libclang-rt-14-dev
+  xvfb xauth imagemagick xdotool at-spi2-core gir1.2-atspi-2.0 gir1.2-gtk-3.0
+  desktop-file-utils appstream"
 if [ "${VIGIL_SKIP_APT:-}" != 1 ]; then
   export DEBIAN_FRONTEND=noninteractive
   missing=$(for p in $BUILD_PACKAGES $TEST_PACKAGES; do

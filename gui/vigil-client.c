@@ -1,0 +1,516 @@
+/* vigil-client.c: follows vigild on the system bus, registers the prompt agent, relays calls */
+#define G_LOG_DOMAIN "vigil-tray"
+#include "config.h"
+
+#include "vigil-client.h"
+
+/* how long to wait before trying the system bus again after it was lost or refused us */
+#define RECONNECT_SECONDS 3
+/* permissions can change (kept authorisations expire), so they are asked for again */
+#define PERMISSIONS_REFRESH_SECONDS 60
+
+struct _VigilClient {
+	GObject parent;
+
+	GDBusConnection *bus;
+	GCancellable *bus_cancellable; /* connecting to the bus; cancelled on dispose */
+	guint reconnect_id;
+	gboolean bus_failure_logged; /* say it once, not every few seconds */
+	guint watch_id;
+	gulong closed_id;
+
+	VigilAgent *agent; /* the skeleton, exported while connected */
+
+	/* per appearance of vigild: everything below is reset when it vanishes */
+	char *owner; /* the unique name of vigild */
+	GCancellable *session;
+	VigilFirewall *firewall;
+	gboolean registered;
+	char *agent_error;
+	GHashTable *permissions; /* action -> "yes" | "auth" | "no" */
+	guint permissions_id;
+};
+
+enum {
+	SIGNAL_CHANGED,
+	SIGNAL_PROMPT,
+	SIGNAL_CANCEL,
+	SIGNAL_RESET,
+	SIGNAL_NOTIFY_EVENT,
+	SIGNAL_RULES_CHANGED,
+	N_SIGNALS
+};
+static guint signals[N_SIGNALS];
+
+G_DEFINE_TYPE(VigilClient, vigil_client, G_TYPE_OBJECT)
+
+static void connect_bus(VigilClient *self);
+
+static void
+emit_changed(VigilClient *self)
+{
+	g_signal_emit(self, signals[SIGNAL_CHANGED], 0);
+}
+
+/* forgets the vigild that was on the bus; its requests are void */
+static void
+drop_session(VigilClient *self)
+{
+	gboolean had = self->owner != NULL;
+
+	if (self->session != NULL) {
+		g_cancellable_cancel(self->session);
+		g_clear_object(&self->session);
+	}
+	if (self->firewall != NULL)
+		g_signal_handlers_disconnect_by_data(self->firewall, self);
+	g_clear_object(&self->firewall);
+	g_clear_pointer(&self->owner, g_free);
+	g_clear_pointer(&self->agent_error, g_free);
+	g_hash_table_remove_all(self->permissions);
+	g_clear_handle_id(&self->permissions_id, g_source_remove);
+	self->registered = FALSE;
+	if (had)
+		g_signal_emit(self, signals[SIGNAL_RESET], 0);
+}
+
+static void
+permissions_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(VigilClient) self = user_data;
+	g_autoptr(GVariant) perms = NULL;
+	g_autoptr(GError) error = NULL;
+	GVariantIter iter;
+	const char *action;
+	const char *value;
+
+	if (!vigil_firewall_call_get_permissions_finish(VIGIL_FIREWALL(source), &perms, res,
+	                                                &error)) {
+		if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+			g_warning("cannot ask vigild for permissions: %s", error->message);
+		return;
+	}
+	g_hash_table_remove_all(self->permissions);
+	g_variant_iter_init(&iter, perms);
+	while (g_variant_iter_next(&iter, "{&s&s}", &action, &value))
+		g_hash_table_insert(self->permissions, g_strdup(action), g_strdup(value));
+	emit_changed(self);
+}
+
+void
+vigil_client_refresh_permissions(VigilClient *self)
+{
+	g_return_if_fail(VIGIL_IS_CLIENT(self));
+
+	if (self->firewall == NULL)
+		return;
+	vigil_firewall_call_get_permissions(self->firewall, G_DBUS_CALL_FLAGS_NONE, -1,
+	                                    self->session, permissions_cb, g_object_ref(self));
+}
+
+static gboolean
+permissions_timeout(gpointer user_data)
+{
+	vigil_client_refresh_permissions(user_data);
+	return G_SOURCE_CONTINUE;
+}
+
+static void
+register_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(VigilClient) self = user_data;
+	g_autoptr(GError) error = NULL;
+
+	if (!vigil_firewall_call_register_agent_finish(VIGIL_FIREWALL(source), res, &error)) {
+		if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+			return;
+		g_dbus_error_strip_remote_error(error);
+		g_warning("vigild did not accept vigil-tray as the prompt agent: %s",
+		          error->message);
+		g_free(self->agent_error);
+		self->agent_error = g_strdup(error->message);
+	} else {
+		g_debug("registered as the prompt agent of %s", self->owner);
+		self->registered = TRUE;
+	}
+	emit_changed(self);
+}
+
+static void
+firewall_properties_changed(GDBusProxy *proxy, GVariant *changed, GStrv invalidated,
+                            VigilClient *self)
+{
+	g_autoptr(GVariant) stats = g_variant_lookup_value(changed, "Stats", NULL);
+
+	/* Stats changes up to once a second and the tray shows none of it */
+	if (stats != NULL && g_variant_n_children(changed) == 1 &&
+	    (invalidated == NULL || invalidated[0] == NULL))
+		return;
+	emit_changed(self);
+}
+
+static void
+firewall_rules_changed(VigilFirewall *firewall, VigilClient *self)
+{
+	g_signal_emit(self, signals[SIGNAL_RULES_CHANGED], 0);
+}
+
+static void
+proxy_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(VigilClient) self = user_data;
+	g_autoptr(GError) error = NULL;
+	VigilFirewall *firewall = vigil_firewall_proxy_new_finish(res, &error);
+
+	if (firewall == NULL) {
+		if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+			g_warning("cannot reach vigild: %s", error->message);
+		return;
+	}
+	self->firewall = firewall;
+	g_signal_connect(firewall, "g-properties-changed", G_CALLBACK(firewall_properties_changed),
+	                 self);
+	g_signal_connect(firewall, "rules-changed", G_CALLBACK(firewall_rules_changed), self);
+	/* vigild sends Prompt() for the requests already open right after this */
+	vigil_firewall_call_register_agent(firewall, VIGIL_TRAY_AGENT_PATH, G_DBUS_CALL_FLAGS_NONE,
+	                                   -1, self->session, register_cb, g_object_ref(self));
+	vigil_client_refresh_permissions(self);
+	self->permissions_id =
+	    g_timeout_add_seconds(PERMISSIONS_REFRESH_SECONDS, permissions_timeout, self);
+	emit_changed(self);
+}
+
+static void
+name_appeared(GDBusConnection *bus, const char *name, const char *owner, gpointer user_data)
+{
+	VigilClient *self = user_data;
+
+	g_debug("vigild appeared as %s", owner);
+	drop_session(self);
+	self->owner = g_strdup(owner);
+	self->session = g_cancellable_new();
+	/* the well-known name only appears when vigild has started: never activate it from here */
+	vigil_firewall_proxy_new(bus, G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START, VIGIL_DBUS_NAME,
+	                         VIGIL_DBUS_PATH, self->session, proxy_cb, g_object_ref(self));
+	emit_changed(self);
+}
+
+static void
+name_vanished(GDBusConnection *bus, const char *name, gpointer user_data)
+{
+	VigilClient *self = user_data;
+
+	if (self->owner != NULL)
+		g_message("vigild left the system bus");
+	drop_session(self);
+	emit_changed(self);
+}
+
+/* vigild is root and the bus policy lets only root call agents; still, only the current
+ * owner of org.vigil.Firewall1 may ask this user anything */
+static gboolean
+agent_authorize(GDBusInterfaceSkeleton *skeleton, GDBusMethodInvocation *invocation,
+                VigilClient *self)
+{
+	const char *sender = g_dbus_method_invocation_get_sender(invocation);
+
+	if (self->owner != NULL && g_strcmp0(sender, self->owner) == 0)
+		return TRUE;
+	g_dbus_method_invocation_return_dbus_error(invocation,
+	                                           "org.freedesktop.DBus.Error.AccessDenied",
+	                                           "only vigild may call the Vigil agent");
+	return FALSE;
+}
+
+static gboolean
+agent_prompt(VigilAgent *agent, GDBusMethodInvocation *invocation, guint64 request,
+             GVariant *connection, VigilClient *self)
+{
+	vigil_agent_complete_prompt(agent, invocation);
+	g_signal_emit(self, signals[SIGNAL_PROMPT], 0, request, connection);
+	return TRUE;
+}
+
+static gboolean
+agent_cancel(VigilAgent *agent, GDBusMethodInvocation *invocation, guint64 request,
+             const char *reason, VigilClient *self)
+{
+	vigil_agent_complete_cancel(agent, invocation);
+	g_signal_emit(self, signals[SIGNAL_CANCEL], 0, request, reason);
+	return TRUE;
+}
+
+static gboolean
+agent_notify(VigilAgent *agent, GDBusMethodInvocation *invocation, const char *kind,
+             GVariant *details, VigilClient *self)
+{
+	vigil_agent_complete_notify(agent, invocation);
+	g_signal_emit(self, signals[SIGNAL_NOTIFY_EVENT], 0, kind, details);
+	return TRUE;
+}
+
+static gboolean
+reconnect_timeout(gpointer user_data)
+{
+	VigilClient *self = user_data;
+
+	self->reconnect_id = 0;
+	connect_bus(self);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_reconnect(VigilClient *self)
+{
+	if (self->reconnect_id == 0)
+		self->reconnect_id =
+		    g_timeout_add_seconds(RECONNECT_SECONDS, reconnect_timeout, self);
+}
+
+static void
+drop_bus(VigilClient *self)
+{
+	drop_session(self);
+	g_clear_handle_id(&self->watch_id, g_bus_unwatch_name);
+	if (self->bus != NULL) {
+		g_dbus_interface_skeleton_unexport_from_connection(
+		    G_DBUS_INTERFACE_SKELETON(self->agent), self->bus);
+		g_clear_signal_handler(&self->closed_id, self->bus);
+		g_clear_object(&self->bus);
+	}
+}
+
+static void
+bus_closed(GDBusConnection *bus, gboolean remote_peer_vanished, GError *error, VigilClient *self)
+{
+	g_message("lost the system bus%s%s", error != NULL ? ": " : "",
+	          error != NULL ? error->message : "");
+	drop_bus(self);
+	emit_changed(self);
+	schedule_reconnect(self);
+}
+
+static void
+bus_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(VigilClient) self = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GDBusConnection) bus = g_dbus_connection_new_for_address_finish(res, &error);
+
+	if (bus == NULL) {
+		if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+			if (!self->bus_failure_logged)
+				g_message("cannot connect to the system bus (trying again every "
+				          "%d s): %s",
+				          RECONNECT_SECONDS, error->message);
+			self->bus_failure_logged = TRUE;
+			schedule_reconnect(self);
+		}
+		return;
+	}
+	/* our own connection, not the process-wide singleton: losing the bus must not end the
+	 * app (exit-on-close), and a new connection replaces it */
+	g_dbus_connection_set_exit_on_close(bus, FALSE);
+	self->bus_failure_logged = FALSE;
+	self->bus = g_steal_pointer(&bus);
+	self->closed_id = g_signal_connect(self->bus, "closed", G_CALLBACK(bus_closed), self);
+	if (!g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(self->agent), self->bus,
+	                                      VIGIL_TRAY_AGENT_PATH, &error))
+		g_warning("cannot export the agent: %s", error->message);
+	self->watch_id = g_bus_watch_name_on_connection(self->bus, VIGIL_DBUS_NAME,
+	                                                G_BUS_NAME_WATCHER_FLAGS_NONE,
+	                                                name_appeared, name_vanished, self, NULL);
+}
+
+static void
+connect_bus(VigilClient *self)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *address = g_dbus_address_get_for_bus_sync(G_BUS_TYPE_SYSTEM, NULL, &error);
+
+	if (address == NULL) {
+		if (!self->bus_failure_logged)
+			g_message("no system bus: %s", error->message);
+		self->bus_failure_logged = TRUE;
+		schedule_reconnect(self);
+		return;
+	}
+	g_dbus_connection_new_for_address(address,
+	                                  G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+	                                      G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+	                                  NULL, self->bus_cancellable, bus_cb, g_object_ref(self));
+}
+
+void
+vigil_client_start(VigilClient *self)
+{
+	g_return_if_fail(VIGIL_IS_CLIENT(self));
+	g_return_if_fail(self->bus == NULL);
+
+	connect_bus(self);
+}
+
+VigilClientState
+vigil_client_get_state(VigilClient *self)
+{
+	g_return_val_if_fail(VIGIL_IS_CLIENT(self), VIGIL_CLIENT_STATE_UNREACHABLE);
+
+	if (self->firewall == NULL)
+		return VIGIL_CLIENT_STATE_UNREACHABLE;
+	return vigil_firewall_get_enabled(self->firewall) ? VIGIL_CLIENT_STATE_FILTERING
+	                                                  : VIGIL_CLIENT_STATE_PAUSED;
+}
+
+VigilFirewall *
+vigil_client_get_firewall(VigilClient *self)
+{
+	g_return_val_if_fail(VIGIL_IS_CLIENT(self), NULL);
+	return self->firewall;
+}
+
+gboolean
+vigil_client_is_agent(VigilClient *self)
+{
+	g_return_val_if_fail(VIGIL_IS_CLIENT(self), FALSE);
+	return self->registered;
+}
+
+const char *
+vigil_client_get_agent_error(VigilClient *self)
+{
+	g_return_val_if_fail(VIGIL_IS_CLIENT(self), NULL);
+	return self->agent_error;
+}
+
+const char *
+vigil_client_get_default_action(VigilClient *self)
+{
+	g_return_val_if_fail(VIGIL_IS_CLIENT(self), NULL);
+	if (self->firewall == NULL)
+		return NULL;
+	return vigil_firewall_get_default_action(self->firewall);
+}
+
+const char *
+vigil_client_get_permission(VigilClient *self, const char *action)
+{
+	const char *value;
+
+	g_return_val_if_fail(VIGIL_IS_CLIENT(self), VIGIL_PERMISSION_NO);
+	value = g_hash_table_lookup(self->permissions, action);
+	return value != NULL ? value : VIGIL_PERMISSION_NO;
+}
+
+static void
+call_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autofree char *what = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) ret = g_dbus_proxy_call_finish(G_DBUS_PROXY(source), res, &error);
+
+	if (ret == NULL && !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+		g_dbus_error_strip_remote_error(error);
+		g_warning("%s failed: %s", what, error->message);
+	}
+}
+
+/* a call that polkit may first have to ask the user about, so it may take long */
+static void
+call_interactive(VigilClient *self, const char *method, GVariant *args, char *what)
+{
+	g_dbus_proxy_call(G_DBUS_PROXY(self->firewall), method, args,
+	                  G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION, G_MAXINT,
+	                  self->session, call_cb, what);
+}
+
+void
+vigil_client_reply(VigilClient *self, guint64 request, const char *verdict, GVariant *options)
+{
+	g_autoptr(GVariant) sunk = g_variant_ref_sink(options);
+
+	g_return_if_fail(VIGIL_IS_CLIENT(self));
+
+	if (self->firewall == NULL) {
+		g_message("cannot answer request %" G_GUINT64_FORMAT ": vigild is gone", request);
+		return;
+	}
+	call_interactive(self, "Reply", g_variant_new("(ts@a{sv})", request, verdict, sunk),
+	                 g_strdup_printf("Reply(%" G_GUINT64_FORMAT ")", request));
+}
+
+void
+vigil_client_set_enabled(VigilClient *self, gboolean enabled)
+{
+	g_return_if_fail(VIGIL_IS_CLIENT(self));
+
+	if (self->firewall == NULL)
+		return;
+	call_interactive(self, "SetEnabled", g_variant_new("(b)", enabled), g_strdup("SetEnabled"));
+}
+
+static void
+vigil_client_dispose(GObject *object)
+{
+	VigilClient *self = VIGIL_CLIENT(object);
+
+	g_cancellable_cancel(self->bus_cancellable);
+	g_clear_handle_id(&self->reconnect_id, g_source_remove);
+	drop_bus(self);
+	G_OBJECT_CLASS(vigil_client_parent_class)->dispose(object);
+}
+
+static void
+vigil_client_finalize(GObject *object)
+{
+	VigilClient *self = VIGIL_CLIENT(object);
+
+	g_clear_object(&self->bus_cancellable);
+	g_clear_object(&self->agent);
+	g_clear_pointer(&self->permissions, g_hash_table_unref);
+	G_OBJECT_CLASS(vigil_client_parent_class)->finalize(object);
+}
+
+static void
+vigil_client_class_init(VigilClientClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+
+	object_class->dispose = vigil_client_dispose;
+	object_class->finalize = vigil_client_finalize;
+
+	signals[SIGNAL_CHANGED] =
+	    g_signal_new("changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+	                 NULL, G_TYPE_NONE, 0);
+	signals[SIGNAL_PROMPT] =
+	    g_signal_new("prompt", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+	                 G_TYPE_NONE, 2, G_TYPE_UINT64, G_TYPE_VARIANT);
+	signals[SIGNAL_CANCEL] =
+	    g_signal_new("cancel", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+	                 G_TYPE_NONE, 2, G_TYPE_UINT64, G_TYPE_STRING);
+	signals[SIGNAL_RESET] = g_signal_new("reset", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST,
+	                                     0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+	signals[SIGNAL_NOTIFY_EVENT] =
+	    g_signal_new("notify-event", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+	                 NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_VARIANT);
+	signals[SIGNAL_RULES_CHANGED] =
+	    g_signal_new("rules-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
+	                 NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+vigil_client_init(VigilClient *self)
+{
+	self->bus_cancellable = g_cancellable_new();
+	self->permissions = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	self->agent = vigil_agent_skeleton_new();
+	g_signal_connect(self->agent, "g-authorize-method", G_CALLBACK(agent_authorize), self);
+	g_signal_connect(self->agent, "handle-prompt", G_CALLBACK(agent_prompt), self);
+	g_signal_connect(self->agent, "handle-cancel", G_CALLBACK(agent_cancel), self);
+	g_signal_connect(self->agent, "handle-notify", G_CALLBACK(agent_notify), self);
+}
+
+VigilClient *
+vigil_client_new(void)
+{
+	return g_object_new(VIGIL_TYPE_CLIENT, NULL);
+}

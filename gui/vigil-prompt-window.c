@@ -1,0 +1,566 @@
+/* vigil-prompt-window.c: shows and answers connection requests, one at a time, never a storm */
+#define G_LOG_DOMAIN "vigil-tray"
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "vigil-dbus.h"
+#include "vigil-prompt-window.h"
+
+/* the buttons stay insensitive this long after a request appears, so that a click or key
+ * meant for something else does not answer it */
+#define ARM_DELAY_MS 1000
+/* vigild sends Cancel() at the timeout; if it does not (it died), the request is dropped
+ * this long after its timeout */
+#define EXPIRY_GRACE_SECONDS 5
+
+struct _VigilPromptWindow {
+	GtkApplicationWindow parent;
+
+	VigilAppIndex *apps;
+	GQueue queue; /* VigilPrompt *, the one shown first */
+	char *default_action;
+	guint arm_id;
+	guint tick_id;
+
+	GtkImage *program_icon;
+	GtkLabel *headline_label;
+	GtkLabel *program_label;
+	GtkLabel *destination_label;
+	GtkLabel *port_label;
+	GtkLabel *protocol_label;
+	GtkLabel *process_label;
+	GtkLabel *via_title;
+	GtkLabel *via_label;
+	GtkWidget *warning_box;
+	GtkLabel *warning_label;
+	GtkExpander *details_expander;
+	GtkLabel *cmdline_label;
+	GtkLabel *sha256_label;
+	GtkLabel *appid_label;
+	GtkLabel *parents_label;
+	GtkComboBoxText *duration_combo;
+	GtkComboBoxText *host_combo;
+	GtkComboBoxText *port_combo;
+	GtkLabel *countdown_label;
+	GtkLabel *queue_label;
+	GtkWidget *allow_button;
+	GtkWidget *deny_button;
+};
+
+enum { SIGNAL_REPLY, SIGNAL_PENDING_CHANGED, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+G_DEFINE_TYPE(VigilPromptWindow, vigil_prompt_window, GTK_TYPE_APPLICATION_WINDOW)
+
+static VigilPrompt *
+current(VigilPromptWindow *self)
+{
+	return g_queue_peek_head(&self->queue);
+}
+
+static void
+set_optional(GtkLabel *label, const char *text)
+{
+	gtk_label_set_text(label, text != NULL && *text != '\0' ? text : _("unknown"));
+}
+
+static void
+update_countdown(VigilPromptWindow *self)
+{
+	VigilPrompt *prompt = current(self);
+	guint left;
+	g_autofree char *text = NULL;
+
+	if (prompt == NULL)
+		return;
+	left = vigil_prompt_seconds_left(prompt, g_get_monotonic_time());
+	if (g_strcmp0(self->default_action, "allow") == 0)
+		text = g_strdup_printf(ngettext("Without an answer in %u second, the connection "
+		                                "will be allowed once.",
+		                                "Without an answer in %u seconds, the connection "
+		                                "will be allowed once.",
+		                                left),
+		                       left);
+	else
+		text = g_strdup_printf(ngettext("Without an answer in %u second, the connection "
+		                                "will be denied once.",
+		                                "Without an answer in %u seconds, the connection "
+		                                "will be denied once.",
+		                                left),
+		                       left);
+	gtk_label_set_text(self->countdown_label, text);
+}
+
+static void
+update_queue_label(VigilPromptWindow *self)
+{
+	guint more = g_queue_get_length(&self->queue);
+	g_autofree char *text = NULL;
+
+	more = more > 0 ? more - 1 : 0;
+	gtk_widget_set_visible(GTK_WIDGET(self->queue_label), more > 0);
+	text = g_strdup_printf(ngettext("%u more waiting", "%u more waiting", more), more);
+	gtk_label_set_text(self->queue_label, text);
+}
+
+static gboolean
+arm_timeout(gpointer user_data)
+{
+	VigilPromptWindow *self = user_data;
+
+	self->arm_id = 0;
+	gtk_widget_set_sensitive(self->allow_button, TRUE);
+	gtk_widget_set_sensitive(self->deny_button, TRUE);
+	/* from now on a click may focus the window, so that the mnemonics work */
+	gtk_window_set_accept_focus(GTK_WINDOW(self), TRUE);
+	return G_SOURCE_REMOVE;
+}
+
+/* the buttons answer only a second after a request is on screen */
+static void
+disarm(VigilPromptWindow *self)
+{
+	gtk_widget_set_sensitive(self->allow_button, FALSE);
+	gtk_widget_set_sensitive(self->deny_button, FALSE);
+	g_clear_handle_id(&self->arm_id, g_source_remove);
+	self->arm_id = g_timeout_add(ARM_DELAY_MS, arm_timeout, self);
+}
+
+static void
+fill_program(VigilPromptWindow *self, VigilPrompt *prompt)
+{
+	g_autoptr(GDesktopAppInfo) app = NULL;
+	g_autofree char *name = NULL;
+	g_autofree char *destination = NULL;
+	g_autofree char *port = NULL;
+	g_autofree char *protocol = NULL;
+	g_autofree char *headline = NULL;
+	GIcon *icon = NULL;
+
+	app = vigil_app_index_lookup(self->apps, prompt->program, prompt->appid);
+	if (app != NULL) {
+		name = g_strdup(g_app_info_get_display_name(G_APP_INFO(app)));
+		icon = g_app_info_get_icon(G_APP_INFO(app));
+	}
+	if (name == NULL)
+		name = vigil_prompt_display_name(prompt);
+	if (icon != NULL)
+		gtk_image_set_from_gicon(self->program_icon, icon, GTK_ICON_SIZE_DIALOG);
+	else
+		gtk_image_set_from_icon_name(self->program_icon, "application-x-executable",
+		                             GTK_ICON_SIZE_DIALOG);
+	gtk_image_set_pixel_size(self->program_icon, 48);
+
+	destination =
+	    prompt->hostname != NULL ? g_strdup(prompt->hostname) : g_strdup(prompt->destination);
+	port = vigil_prompt_format_port(prompt);
+	protocol = vigil_prompt_format_protocol(prompt);
+	if (prompt->has_port)
+		headline = g_markup_printf_escaped(
+		    /* TRANSLATORS: "curl wants to connect to example.org on TCP port 443
+		     * (https)" */
+		    _("<b>%s</b> wants to connect to <b>%s</b> on %s port %s"), name,
+		    destination != NULL ? destination : _("unknown"),
+		    prompt->protocol != NULL ? prompt->protocol : "", port);
+	else
+		headline =
+		    g_markup_printf_escaped(_("<b>%s</b> wants to connect to <b>%s</b>"), name,
+		                            destination != NULL ? destination : _("unknown"));
+	gtk_label_set_markup(self->headline_label, headline);
+	set_optional(self->program_label, prompt->program);
+	gtk_widget_set_tooltip_text(GTK_WIDGET(self->program_label), prompt->program);
+}
+
+static void
+fill_connection(VigilPromptWindow *self, VigilPrompt *prompt)
+{
+	g_autofree char *destination = vigil_prompt_format_destination(prompt);
+	g_autofree char *port = vigil_prompt_format_port(prompt);
+	g_autofree char *protocol = vigil_prompt_format_protocol(prompt);
+	g_autofree char *via = vigil_prompt_format_via(prompt);
+	g_autofree char *parents = vigil_prompt_format_parents(prompt);
+	g_autofree char *process = NULL;
+	g_autofree char *user = NULL;
+
+	gtk_label_set_text(self->destination_label, destination);
+	gtk_widget_set_tooltip_text(GTK_WIDGET(self->destination_label), destination);
+	gtk_label_set_text(self->port_label, port);
+	gtk_label_set_text(self->protocol_label, protocol);
+	user = prompt->user != NULL ? g_strdup(prompt->user) : g_strdup_printf("%u", prompt->uid);
+	if (prompt->pid != 0)
+		/* TRANSLATORS: "PID 4242, user alice" */
+		process = g_strdup_printf(_("PID %u, user %s"), prompt->pid, user);
+	else
+		process = g_strdup_printf(_("unknown, user %s"), user);
+	gtk_label_set_text(self->process_label, process);
+	gtk_widget_set_visible(GTK_WIDGET(self->via_title), via != NULL);
+	gtk_widget_set_visible(GTK_WIDGET(self->via_label), via != NULL);
+	gtk_label_set_text(self->via_label, via != NULL ? via : "");
+	gtk_widget_set_tooltip_text(GTK_WIDGET(self->via_label), parents);
+
+	set_optional(self->cmdline_label, prompt->cmdline);
+	set_optional(self->sha256_label, prompt->sha256);
+	gtk_label_set_text(self->appid_label, prompt->appid != NULL ? prompt->appid : _("none"));
+	gtk_label_set_text(self->parents_label, *parents != '\0' ? parents : _("none"));
+}
+
+static void
+fill_warning(VigilPromptWindow *self, VigilPrompt *prompt)
+{
+	g_autoptr(GString) text = g_string_new(NULL);
+
+	if (prompt->binary_changed)
+		g_string_append(text, _("This program has changed since a rule was made for it: "
+		                        "its file no longer matches that rule."));
+	if (prompt->exe_deleted) {
+		if (text->len > 0)
+			g_string_append_c(text, '\n');
+		g_string_append(text, _("The program's file was deleted or replaced after the "
+		                        "program started."));
+	}
+	if (prompt->foreign_mount_ns) {
+		if (text->len > 0)
+			g_string_append_c(text, '\n');
+		g_string_append(text, _("The program runs in another mount namespace (e.g. a "
+		                        "container): its path may name another file there."));
+	}
+	gtk_label_set_text(self->warning_label, text->str);
+	gtk_widget_set_visible(self->warning_box, text->len > 0);
+}
+
+static void
+fill_choices(VigilPromptWindow *self, VigilPrompt *prompt)
+{
+	g_autofree char *only_host = NULL;
+	g_autofree char *only_port = NULL;
+	const char *target = prompt->host_target != NULL   ? prompt->host_target
+	                     : prompt->destination != NULL ? prompt->destination
+	                                                   : _("unknown");
+
+	gtk_combo_box_set_active_id(GTK_COMBO_BOX(self->duration_combo), "forever");
+
+	gtk_combo_box_text_remove_all(self->host_combo);
+	/* TRANSLATORS: a rule's destination: only this host or address */
+	only_host = g_strdup_printf(_("Only %s"), target);
+	gtk_combo_box_text_append(self->host_combo, VIGIL_HOST_SCOPE_HOST, only_host);
+	if (prompt->domain_target != NULL) {
+		/* TRANSLATORS: a rule's destination: e.g. "Any host in *.example.org" */
+		g_autofree char *domain =
+		    g_strdup_printf(_("Any host in %s"), prompt->domain_target);
+
+		gtk_combo_box_text_append(self->host_combo, VIGIL_HOST_SCOPE_DOMAIN, domain);
+	}
+	gtk_combo_box_text_append(self->host_combo, VIGIL_HOST_SCOPE_ANY, _("Any host"));
+	gtk_combo_box_set_active_id(GTK_COMBO_BOX(self->host_combo), VIGIL_HOST_SCOPE_HOST);
+
+	gtk_combo_box_text_remove_all(self->port_combo);
+	if (prompt->has_port)
+		only_port = g_strdup_printf(_("Only port %u"), prompt->port);
+	else
+		only_port = g_strdup(_("Only this kind of connection"));
+	gtk_combo_box_text_append(self->port_combo, VIGIL_PORT_SCOPE_PORT, only_port);
+	gtk_combo_box_text_append(self->port_combo, VIGIL_PORT_SCOPE_ANY, _("Any port"));
+	gtk_combo_box_set_active_id(GTK_COMBO_BOX(self->port_combo), VIGIL_PORT_SCOPE_PORT);
+}
+
+/* shows the request at the head of the queue, or hides the window when there is none */
+static void
+show_current(VigilPromptWindow *self)
+{
+	VigilPrompt *prompt = current(self);
+
+	update_queue_label(self);
+	g_signal_emit(self, signals[SIGNAL_PENDING_CHANGED], 0);
+	if (prompt == NULL) {
+		g_clear_handle_id(&self->arm_id, g_source_remove);
+		gtk_widget_hide(GTK_WIDGET(self));
+		return;
+	}
+	fill_program(self, prompt);
+	fill_connection(self, prompt);
+	fill_warning(self, prompt);
+	fill_choices(self, prompt);
+	update_countdown(self);
+	disarm(self);
+	if (!gtk_widget_get_visible(GTK_WIDGET(self))) {
+		/* accept-focus off while mapping: even a window manager that ignores
+		 * focus-on-map must not move the keyboard here */
+		gtk_window_set_accept_focus(GTK_WINDOW(self), FALSE);
+		gtk_widget_show(GTK_WIDGET(self));
+	}
+}
+
+static VigilPromptDuration
+chosen_duration(VigilPromptWindow *self)
+{
+	const char *id = gtk_combo_box_get_active_id(GTK_COMBO_BOX(self->duration_combo));
+
+	if (g_strcmp0(id, "once") == 0)
+		return VIGIL_PROMPT_DURATION_ONCE;
+	if (g_strcmp0(id, "until-quit") == 0)
+		return VIGIL_PROMPT_DURATION_UNTIL_QUIT;
+	if (g_strcmp0(id, "5m") == 0)
+		return VIGIL_PROMPT_DURATION_5_MINUTES;
+	if (g_strcmp0(id, "1h") == 0)
+		return VIGIL_PROMPT_DURATION_1_HOUR;
+	if (g_strcmp0(id, "24h") == 0)
+		return VIGIL_PROMPT_DURATION_24_HOURS;
+	return VIGIL_PROMPT_DURATION_FOREVER;
+}
+
+static void
+answer(VigilPromptWindow *self, const char *verdict)
+{
+	g_autoptr(VigilPrompt) prompt = g_queue_pop_head(&self->queue);
+	const char *host = gtk_combo_box_get_active_id(GTK_COMBO_BOX(self->host_combo));
+	const char *port = gtk_combo_box_get_active_id(GTK_COMBO_BOX(self->port_combo));
+	GVariant *options;
+
+	if (prompt == NULL)
+		return;
+	options = vigil_prompt_reply_options(
+	    chosen_duration(self),
+	    g_strcmp0(host, VIGIL_HOST_SCOPE_DOMAIN) == 0 ? VIGIL_PROMPT_HOST_SCOPE_DOMAIN
+	    : g_strcmp0(host, VIGIL_HOST_SCOPE_ANY) == 0  ? VIGIL_PROMPT_HOST_SCOPE_ANY
+	                                                  : VIGIL_PROMPT_HOST_SCOPE_HOST,
+	    g_strcmp0(port, VIGIL_PORT_SCOPE_ANY) == 0 ? VIGIL_PROMPT_PORT_SCOPE_ANY
+	                                               : VIGIL_PROMPT_PORT_SCOPE_PORT);
+	g_signal_emit(self, signals[SIGNAL_REPLY], 0, prompt->id, verdict, options);
+	show_current(self);
+}
+
+static void
+allow_clicked(VigilPromptWindow *self)
+{
+	answer(self, "allow");
+}
+
+static void
+deny_clicked(VigilPromptWindow *self)
+{
+	answer(self, "deny");
+}
+
+static void
+duration_changed(VigilPromptWindow *self)
+{
+	/* an answer for once makes no rule: where it would apply does not matter */
+	gboolean rule = chosen_duration(self) != VIGIL_PROMPT_DURATION_ONCE;
+
+	gtk_widget_set_sensitive(GTK_WIDGET(self->host_combo), rule);
+	gtk_widget_set_sensitive(GTK_WIDGET(self->port_combo), rule);
+}
+
+/* closing the window answers nothing: the requests wait (the tray shows them) until their
+ * timeout */
+static gboolean
+window_delete_event(GtkWidget *widget, GdkEvent *event, gpointer user_data)
+{
+	gtk_widget_hide(widget);
+	return GDK_EVENT_STOP;
+}
+
+/* drops requests long past their timeout, in case vigild never cancelled them */
+static void
+expire(VigilPromptWindow *self, gint64 now)
+{
+	gboolean head_gone = FALSE;
+	GList *l = self->queue.head;
+
+	while (l != NULL) {
+		GList *next = l->next;
+		VigilPrompt *prompt = l->data;
+
+		if (now > prompt->deadline + EXPIRY_GRACE_SECONDS * G_USEC_PER_SEC) {
+			head_gone |= l == self->queue.head;
+			g_queue_delete_link(&self->queue, l);
+			vigil_prompt_free(prompt);
+		}
+		l = next;
+	}
+	if (head_gone)
+		show_current(self);
+}
+
+static gboolean
+tick(gpointer user_data)
+{
+	VigilPromptWindow *self = user_data;
+
+	expire(self, g_get_monotonic_time());
+	update_countdown(self);
+	return G_SOURCE_CONTINUE;
+}
+
+void
+vigil_prompt_window_add(VigilPromptWindow *self, VigilPrompt *prompt)
+{
+	g_return_if_fail(VIGIL_IS_PROMPT_WINDOW(self));
+	g_return_if_fail(prompt != NULL);
+
+	/* vigild sends the open requests again when the agent registers again */
+	for (GList *l = self->queue.head; l != NULL; l = l->next) {
+		if (((VigilPrompt *)l->data)->id == prompt->id) {
+			vigil_prompt_free(prompt);
+			return;
+		}
+	}
+	g_queue_push_tail(&self->queue, prompt);
+	if (self->queue.length == 1)
+		show_current(self);
+	else {
+		update_queue_label(self);
+		g_signal_emit(self, signals[SIGNAL_PENDING_CHANGED], 0);
+	}
+}
+
+void
+vigil_prompt_window_remove(VigilPromptWindow *self, guint64 request)
+{
+	g_return_if_fail(VIGIL_IS_PROMPT_WINDOW(self));
+
+	for (GList *l = self->queue.head; l != NULL; l = l->next) {
+		VigilPrompt *prompt = l->data;
+		gboolean was_head = l == self->queue.head;
+
+		if (prompt->id != request)
+			continue;
+		g_queue_delete_link(&self->queue, l);
+		vigil_prompt_free(prompt);
+		if (was_head)
+			show_current(self);
+		else {
+			update_queue_label(self);
+			g_signal_emit(self, signals[SIGNAL_PENDING_CHANGED], 0);
+		}
+		return;
+	}
+}
+
+void
+vigil_prompt_window_clear(VigilPromptWindow *self)
+{
+	g_return_if_fail(VIGIL_IS_PROMPT_WINDOW(self));
+
+	g_queue_clear_full(&self->queue, (GDestroyNotify)vigil_prompt_free);
+	show_current(self);
+}
+
+guint
+vigil_prompt_window_get_n_pending(VigilPromptWindow *self)
+{
+	g_return_val_if_fail(VIGIL_IS_PROMPT_WINDOW(self), 0);
+	return g_queue_get_length(&self->queue);
+}
+
+void
+vigil_prompt_window_set_default_action(VigilPromptWindow *self, const char *action)
+{
+	g_return_if_fail(VIGIL_IS_PROMPT_WINDOW(self));
+
+	g_free(self->default_action);
+	self->default_action = g_strdup(action);
+	update_countdown(self);
+}
+
+void
+vigil_prompt_window_reveal(VigilPromptWindow *self)
+{
+	g_return_if_fail(VIGIL_IS_PROMPT_WINDOW(self));
+
+	if (current(self) == NULL || gtk_widget_get_visible(GTK_WIDGET(self)))
+		return;
+	disarm(self);
+	gtk_window_set_accept_focus(GTK_WINDOW(self), FALSE);
+	gtk_widget_show(GTK_WIDGET(self));
+}
+
+static void
+vigil_prompt_window_dispose(GObject *object)
+{
+	VigilPromptWindow *self = VIGIL_PROMPT_WINDOW(object);
+
+	g_clear_handle_id(&self->arm_id, g_source_remove);
+	g_clear_handle_id(&self->tick_id, g_source_remove);
+	g_queue_clear_full(&self->queue, (GDestroyNotify)vigil_prompt_free);
+	g_clear_object(&self->apps);
+	G_OBJECT_CLASS(vigil_prompt_window_parent_class)->dispose(object);
+}
+
+static void
+vigil_prompt_window_finalize(GObject *object)
+{
+	VigilPromptWindow *self = VIGIL_PROMPT_WINDOW(object);
+
+	g_free(self->default_action);
+	G_OBJECT_CLASS(vigil_prompt_window_parent_class)->finalize(object);
+}
+
+static void
+vigil_prompt_window_class_init(VigilPromptWindowClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+	GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
+
+	object_class->dispose = vigil_prompt_window_dispose;
+	object_class->finalize = vigil_prompt_window_finalize;
+
+	signals[SIGNAL_REPLY] =
+	    g_signal_new("reply", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+	                 G_TYPE_NONE, 3, G_TYPE_UINT64, G_TYPE_STRING, G_TYPE_VARIANT);
+	signals[SIGNAL_PENDING_CHANGED] =
+	    g_signal_new("pending-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
+	                 NULL, NULL, G_TYPE_NONE, 0);
+
+	gtk_widget_class_set_template_from_resource(widget_class,
+	                                            "/org/vigil/Tray/vigil-prompt-window.ui");
+#define BIND(name) gtk_widget_class_bind_template_child(widget_class, VigilPromptWindow, name)
+	BIND(program_icon);
+	BIND(headline_label);
+	BIND(program_label);
+	BIND(destination_label);
+	BIND(port_label);
+	BIND(protocol_label);
+	BIND(process_label);
+	BIND(via_title);
+	BIND(via_label);
+	BIND(warning_box);
+	BIND(warning_label);
+	BIND(details_expander);
+	BIND(cmdline_label);
+	BIND(sha256_label);
+	BIND(appid_label);
+	BIND(parents_label);
+	BIND(duration_combo);
+	BIND(host_combo);
+	BIND(port_combo);
+	BIND(countdown_label);
+	BIND(queue_label);
+	BIND(allow_button);
+	BIND(deny_button);
+#undef BIND
+	gtk_widget_class_bind_template_callback(widget_class, allow_clicked);
+	gtk_widget_class_bind_template_callback(widget_class, deny_clicked);
+	gtk_widget_class_bind_template_callback(widget_class, duration_changed);
+	gtk_widget_class_bind_template_callback(widget_class, window_delete_event);
+}
+
+static void
+vigil_prompt_window_init(VigilPromptWindow *self)
+{
+	gtk_widget_init_template(GTK_WIDGET(self));
+	g_queue_init(&self->queue);
+	self->default_action = g_strdup("deny");
+	gtk_window_set_keep_above(GTK_WINDOW(self), TRUE);
+	self->tick_id = g_timeout_add_seconds(1, tick, self);
+}
+
+VigilPromptWindow *
+vigil_prompt_window_new(GtkApplication *app, VigilAppIndex *apps)
+{
+	VigilPromptWindow *self = g_object_new(VIGIL_TYPE_PROMPT_WINDOW, "application", app, NULL);
+
+	self->apps = g_object_ref(apps);
+	return self;
+}

@@ -1,0 +1,35 @@
+/* vigil-prompt-window.h: the one window that shows vigild's connection requests, one at a time */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "vigil-program-info.h"
+#include "vigil-prompt.h"
+
+G_BEGIN_DECLS
+
+#define VIGIL_TYPE_PROMPT_WINDOW (vigil_prompt_window_get_type())
+G_DECLARE_FINAL_TYPE(VigilPromptWindow, vigil_prompt_window, VIGIL, PROMPT_WINDOW,
+                     GtkApplicationWindow)
+
+/*
+ * Signals:
+ * - "reply" (guint64 request, const char *verdict, GVariant *options): the user answered;
+ *   pass it on to Reply().
+ * - "pending-changed": the number of requests waiting changed.
+ */
+VigilPromptWindow *vigil_prompt_window_new(GtkApplication *app, VigilAppIndex *apps);
+
+/* queues @prompt (taking it) and shows the window without taking the keyboard focus */
+void vigil_prompt_window_add(VigilPromptWindow *self, VigilPrompt *prompt);
+/* forgets a request that is no longer pending; unknown ids are ignored */
+void vigil_prompt_window_remove(VigilPromptWindow *self, guint64 request);
+/* forgets every request (vigild went away) and hides the window */
+void vigil_prompt_window_clear(VigilPromptWindow *self);
+guint vigil_prompt_window_get_n_pending(VigilPromptWindow *self);
+/* what a timeout does, for the countdown text: "allow" or "deny" */
+void vigil_prompt_window_set_default_action(VigilPromptWindow *self, const char *action);
+/* shows the window again after the user closed it while requests wait */
+void vigil_prompt_window_reveal(VigilPromptWindow *self);
+
+G_END_DECLS
