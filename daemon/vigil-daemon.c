@@ -312,6 +312,13 @@ on_packet(const VigilQueuedPacket *packet, gpointer data)
 		decide(held, NULL);
 		return;
 	}
+	/* a known process is answered at once, without a round trip through the main loop */
+	VigilProcess *process = NULL;
+	if (vigil_attributor_lookup_fast(daemon->attributor, &held->flow, &process)) {
+		decide(held, process);
+		vigil_process_unref(process);
+		return;
+	}
 	held->cancellable = g_cancellable_new();
 	vigil_attributor_lookup_async(daemon->attributor, &held->flow, held->cancellable,
 	                              on_attributed, held);
