@@ -15,7 +15,9 @@
 
 #define RECENT_MAX      16    /* pids that owned recently attributed sockets */
 #define SOCKETS_MAX     16384 /* known socket inode -> (pid, fd) */
-#define PROCESSES_MAX   256   /* process info by (pid, start time) */
+#define PROCESSES_MAX   256   /* process info by pid, each holding two fds open */
+#define SOCKET_FDS_MAX  4     /* fd numbers of a cached process's latest sockets */
+#define GUESS_PROCESSES 2     /* recent processes whose latest socket fds are tried first */
 #define SHA_CACHE_MAX   512
 #define FAST_FD_BUDGET  32 /* fd links the calling thread may read before going to a thread */
 #define SOCKET_LINK_MAX 64
@@ -28,9 +30,20 @@ typedef struct {
 	int fd;
 } SocketOwner;
 
+/*
+ * What was read about a process, with fds of its /proc directory and stat file kept open: they
+ * stay bound to that process, never to a later one with its pid, so a stamp through them is two
+ * system calls and a socket guess one, with no pid reuse to fear.
+ */
 typedef struct {
+	gint ref_count; /* the cache holds one; users take one to use the fds unlocked */
 	VigilProcess *process;
-	VigilProcessStamp stamp; /* taken before @process was read */
+	VigilProcessStamp stamp; /* through the fds, taken before @process was read */
+	guint32 sock_uid;        /* owner of the socket it was read for: a uid change shows there */
+	int dir_fd;
+	int stat_fd;
+	/* guarded by the attributor's lock */
+	int socket_fds[SOCKET_FDS_MAX]; /* where its latest sockets were, newest first; -1: none */
 	gint64 last_used;
 } CachedProcess;
 
@@ -56,13 +69,25 @@ typedef enum {
 	OWNER_TOO_COSTLY, /* not worth searching on the calling thread */
 } OwnerResult;
 
+static CachedProcess *
+cached_process_ref(CachedProcess *cached)
+{
+	g_atomic_int_inc(&cached->ref_count);
+	return cached;
+}
+
 static void
-cached_process_free(gpointer data)
+cached_process_unref(gpointer data)
 {
 	CachedProcess *cached = data;
+	if (cached == NULL || !g_atomic_int_dec_and_test(&cached->ref_count))
+		return;
 	vigil_process_unref(cached->process);
+	close(cached->dir_fd);
+	close(cached->stat_fd);
 	g_free(cached);
 }
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CachedProcess, cached_process_unref)
 
 VigilAttributor *
 vigil_attributor_new(const char *proc_root, GError **error)
@@ -96,7 +121,7 @@ vigil_attributor_new(const char *proc_root, GError **error)
 	attributor->recent = g_array_new(FALSE, FALSE, sizeof(guint32));
 	attributor->fd_tables =
 	    g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)g_hash_table_unref);
-	attributor->processes = g_hash_table_new_full(NULL, NULL, NULL, cached_process_free);
+	attributor->processes = g_hash_table_new_full(NULL, NULL, NULL, cached_process_unref);
 	return attributor;
 }
 
@@ -242,14 +267,15 @@ fd_rank(GHashTable *previous, int fd)
 }
 
 /*
- * Reads the fd links of @pid, adding every socket to @seen, until @inode is found or @budget
- * (when not NULL) runs out; returns whether @inode was found. What each fd was is kept for
+ * Reads the fd links of @pid, adding every socket to @seen, until @inode is found (as fd
+ * *@found_fd) or @budget (when not NULL) runs out; returns whether @inode was found. What each
+ * fd was is kept for
  * recently active processes: a new socket usually has a new fd, or the fd of a closed socket,
  * so those are read first; a wrong guess only costs time.
  */
 static gboolean
 scan_fds(VigilAttributor *attributor, guint32 pid, guint64 inode, int *budget, GArray *seen,
-         gboolean *exhausted)
+         gboolean *exhausted, int *found_fd)
 {
 	char name[32];
 	g_snprintf(name, sizeof(name), "%u/fd", pid);
@@ -303,6 +329,8 @@ scan_fds(VigilAttributor *attributor, guint32 pid, guint64 inode, int *budget, G
 			if (is_socket) {
 				g_array_append_val(seen, owner);
 				found = owner.inode == inode;
+				if (found)
+					*found_fd = fd;
 			}
 		}
 	}
@@ -373,7 +401,7 @@ remember_recent(VigilAttributor *attributor, guint32 pid)
 /* the cheap part: the socket map, then recently active processes within @budget */
 static OwnerResult
 find_owner_known(VigilAttributor *attributor, guint64 inode, int *budget, GArray *seen,
-                 GHashTable *scanned, guint32 *pid)
+                 GHashTable *scanned, SocketOwner *owner)
 {
 	g_mutex_lock(&attributor->lock);
 	SocketOwner known = {0};
@@ -386,7 +414,7 @@ find_owner_known(VigilAttributor *attributor, guint64 inode, int *budget, GArray
 
 	if (known.inode != 0) {
 		if (owner_still_holds(attributor, &known)) {
-			*pid = known.pid;
+			*owner = known;
 			return OWNER_FOUND;
 		}
 		g_mutex_lock(&attributor->lock);
@@ -399,8 +427,9 @@ find_owner_known(VigilAttributor *attributor, guint64 inode, int *budget, GArray
 		guint32 candidate = g_array_index(recent, guint32, i);
 		if (g_hash_table_contains(scanned, GUINT_TO_POINTER(candidate)))
 			continue;
-		if (scan_fds(attributor, candidate, inode, budget, seen, &exhausted)) {
-			*pid = candidate;
+		if (scan_fds(attributor, candidate, inode, budget, seen, &exhausted, &owner->fd)) {
+			owner->inode = inode;
+			owner->pid = candidate;
 			return OWNER_FOUND;
 		}
 		if (!exhausted)
@@ -527,7 +556,8 @@ in_tier(VigilAttributor *attributor, const ProcEntry *proc, guint32 uid, Tier ti
 /* scans, in @procs, the processes of @tier not scanned yet */
 static OwnerResult
 scan_tier(VigilAttributor *attributor, GArray *procs, gboolean *done, Tier tier, guint64 inode,
-          guint32 uid, GArray *seen, GHashTable *scanned, GCancellable *cancellable, guint32 *pid)
+          guint32 uid, GArray *seen, GHashTable *scanned, GCancellable *cancellable,
+          SocketOwner *owner)
 {
 	guint scanned_in_tier = 0;
 	for (guint i = 0; i < procs->len; i++) {
@@ -539,8 +569,9 @@ scan_tier(VigilAttributor *attributor, GArray *procs, gboolean *done, Tier tier,
 			return OWNER_NONE;
 		done[i] = TRUE;
 		scanned_in_tier++;
-		if (scan_fds(attributor, proc->pid, inode, NULL, seen, NULL)) {
-			*pid = proc->pid;
+		if (scan_fds(attributor, proc->pid, inode, NULL, seen, NULL, &owner->fd)) {
+			owner->inode = inode;
+			owner->pid = proc->pid;
 			return OWNER_FOUND;
 		}
 	}
@@ -559,7 +590,7 @@ static gboolean socket_still_there(Lookup *lookup);
  */
 static OwnerResult
 find_owner_by_uid(VigilAttributor *attributor, Lookup *lookup, guint64 inode, guint32 uid,
-                  GArray *seen, GHashTable *scanned, GCancellable *cancellable, guint32 *pid)
+                  GArray *seen, GHashTable *scanned, GCancellable *cancellable, SocketOwner *owner)
 {
 	STAT_INC(attributor, proc_searches);
 	g_autoptr(GArray) procs = list_processes(attributor);
@@ -569,7 +600,7 @@ find_owner_by_uid(VigilAttributor *attributor, Lookup *lookup, guint64 inode, gu
 		if (tier == TIER_ANY && !socket_still_there(lookup))
 			return OWNER_NONE;
 		if (scan_tier(attributor, procs, done, tier, inode, uid, seen, scanned, cancellable,
-		              pid) == OWNER_FOUND)
+		              owner) == OWNER_FOUND)
 			return OWNER_FOUND;
 	}
 	return OWNER_NONE;
@@ -577,36 +608,95 @@ find_owner_by_uid(VigilAttributor *attributor, Lookup *lookup, guint64 inode, gu
 
 /* pid -> process */
 
-static VigilProcess *
-cached_process(VigilAttributor *attributor, guint32 pid)
+/* the cached entry of @pid, with a reference, or NULL */
+static CachedProcess *
+cache_get(VigilAttributor *attributor, guint32 pid)
 {
-	VigilProcessStamp now;
-	if (!vigil_process_read_stamp(attributor->proc_root, pid, &now))
-		return NULL;
-
-	VigilProcess *process = NULL;
 	g_mutex_lock(&attributor->lock);
 	CachedProcess *cached = g_hash_table_lookup(attributor->processes, GUINT_TO_POINTER(pid));
-	if (cached != NULL && vigil_process_stamp_equal(&cached->stamp, &now)) {
-		process = vigil_process_ref(cached->process);
+	if (cached != NULL)
+		cached_process_ref(cached);
+	g_mutex_unlock(&attributor->lock);
+	return cached;
+}
+
+/*
+ * The process of @cached if it is still what was read: alive (its fds still answer), no exec
+ * since (the exe and the image in the stamp), and its socket owned by the same uid as the one
+ * it was read for (a process that changed its uids makes sockets of its new fsuid).
+ * Otherwise the entry goes, and the caller reads the process again.
+ */
+static VigilProcess *
+cached_process_check(VigilAttributor *attributor, CachedProcess *cached, guint32 sock_uid)
+{
+	VigilProcessStamp now;
+	gboolean valid = cached->sock_uid == sock_uid &&
+	                 vigil_process_read_stamp_at(cached->dir_fd, cached->stat_fd, &now) &&
+	                 vigil_process_stamp_equal(&cached->stamp, &now);
+	guint32 pid = cached->process->pid;
+
+	g_mutex_lock(&attributor->lock);
+	if (valid) {
 		cached->last_used = g_get_monotonic_time();
 		attributor->stats.process_hits++;
-	} else if (cached != NULL) {
-		/* it exec'd, changed its uid, or the pid is another process now */
+	} else if (g_hash_table_lookup(attributor->processes, GUINT_TO_POINTER(pid)) == cached) {
+		/* it exec'd, changed its uid, or is gone (its pid may be another process now) */
 		g_hash_table_remove(attributor->processes, GUINT_TO_POINTER(pid));
 	}
 	g_mutex_unlock(&attributor->lock);
-	return process;
+	return valid ? vigil_process_ref(cached->process) : NULL;
 }
 
-static void
-cache_process(VigilAttributor *attributor, VigilProcess *process, const VigilProcessStamp *stamp)
+static VigilProcess *
+cached_process(VigilAttributor *attributor, guint32 pid, guint32 sock_uid)
 {
+	g_autoptr(CachedProcess) cached = cache_get(attributor, pid);
+	return cached != NULL ? cached_process_check(attributor, cached, sock_uid) : NULL;
+}
+
+/* @fd of @pid held a socket just now: the first guess for its next one */
+static void
+note_socket_fd(VigilAttributor *attributor, guint32 pid, int fd)
+{
+	g_mutex_lock(&attributor->lock);
+	CachedProcess *cached = g_hash_table_lookup(attributor->processes, GUINT_TO_POINTER(pid));
+	if (cached != NULL && fd >= 0) {
+		int *fds = cached->socket_fds;
+		guint at = SOCKET_FDS_MAX - 1;
+		for (guint i = 0; i < SOCKET_FDS_MAX - 1; i++) {
+			if (fds[i] == fd) {
+				at = i;
+				break;
+			}
+		}
+		memmove(fds + 1, fds, at * sizeof(int));
+		fds[0] = fd;
+	}
+	g_mutex_unlock(&attributor->lock);
+}
+
+/* takes @dir_fd and @stat_fd */
+static void
+cache_process(VigilAttributor *attributor, VigilProcess *process, const VigilProcessStamp *stamp,
+              guint32 sock_uid, int dir_fd, int stat_fd)
+{
+	CachedProcess *cached = g_new0(CachedProcess, 1);
+	cached->ref_count = 1;
+	cached->process = vigil_process_ref(process);
+	cached->stamp = *stamp;
+	cached->sock_uid = sock_uid;
+	cached->dir_fd = dir_fd;
+	cached->stat_fd = stat_fd;
+	for (guint i = 0; i < SOCKET_FDS_MAX; i++)
+		cached->socket_fds[i] = -1;
+	cached->last_used = g_get_monotonic_time();
+
 	g_mutex_lock(&attributor->lock);
 	GHashTable *table = attributor->processes;
 	if (g_hash_table_size(table) >= PROCESSES_MAX &&
 	    !g_hash_table_contains(table, GUINT_TO_POINTER(process->pid))) {
-		/* a linear walk over a few hundred entries, once per new process */
+		/* a linear walk over a few hundred entries, once per new process; the fds of
+		 * the one evicted close when its last user is done with them */
 		gpointer oldest_key = NULL;
 		gint64 oldest = G_MAXINT64;
 		GHashTableIter iter;
@@ -614,45 +704,130 @@ cache_process(VigilAttributor *attributor, VigilProcess *process, const VigilPro
 		gpointer value;
 		g_hash_table_iter_init(&iter, table);
 		while (g_hash_table_iter_next(&iter, &key, &value)) {
-			CachedProcess *cached = value;
-			if (cached->last_used < oldest) {
-				oldest = cached->last_used;
+			CachedProcess *entry = value;
+			if (entry->last_used < oldest) {
+				oldest = entry->last_used;
 				oldest_key = key;
 			}
 		}
 		g_hash_table_remove(table, oldest_key);
 	}
-	CachedProcess *cached = g_new0(CachedProcess, 1);
-	cached->process = vigil_process_ref(process);
-	cached->stamp = *stamp;
-	cached->last_used = g_get_monotonic_time();
 	g_hash_table_replace(table, GUINT_TO_POINTER(process->pid), cached);
 	g_mutex_unlock(&attributor->lock);
 }
 
-static VigilProcess *
-read_process(VigilAttributor *attributor, guint32 pid, GError **error)
+/* /proc/PID and its stat file, for a cache entry; FALSE when the process is gone or fds ran out */
+static gboolean
+open_process_fds(VigilAttributor *attributor, guint32 pid, int *dir_fd, int *stat_fd)
 {
-	VigilProcess *process = cached_process(attributor, pid);
+	char name[32];
+	g_snprintf(name, sizeof(name), "%u", pid);
+	*dir_fd = openat(attributor->proc_fd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	*stat_fd = *dir_fd >= 0 ? openat(*dir_fd, "stat", O_RDONLY | O_CLOEXEC | O_NOCTTY) : -1;
+	if (*stat_fd >= 0)
+		return TRUE;
+	if (*dir_fd >= 0)
+		close(*dir_fd);
+	*dir_fd = -1;
+	return FALSE;
+}
+
+static void
+close_process_fds(int dir_fd, int stat_fd)
+{
+	if (stat_fd >= 0)
+		close(stat_fd);
+	if (dir_fd >= 0)
+		close(dir_fd);
+}
+
+/*
+ * Reads @pid and caches it when that is safe: stamped through fds bound to the process before
+ * and after the read, with nothing changed between, the read (by pid) described that process.
+ */
+static VigilProcess *
+read_process(VigilAttributor *attributor, guint32 pid, guint32 sock_uid, GError **error)
+{
+	VigilProcess *process = cached_process(attributor, pid, sock_uid);
 	if (process != NULL)
 		return process;
 
-	/* the stamp first: should the process exec meanwhile, the next check sees it */
-	VigilProcessStamp stamp;
-	gboolean stamped = vigil_process_read_stamp(attributor->proc_root, pid, &stamp);
+	int dir_fd = -1;
+	int stat_fd = -1;
+	VigilProcessStamp before;
+	gboolean stamped = open_process_fds(attributor, pid, &dir_fd, &stat_fd) &&
+	                   vigil_process_read_stamp_at(dir_fd, stat_fd, &before);
 	g_autoptr(GError) local_error = NULL;
 	process =
 	    vigil_process_read(attributor->proc_root, pid, attributor->sha_cache, &local_error);
 	if (process == NULL) {
+		close_process_fds(dir_fd, stat_fd);
 		/* it exited since: an unknown process, not a failure */
 		if (g_error_matches(local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
 			return NULL;
 		g_propagate_error(error, g_steal_pointer(&local_error));
 		return NULL;
 	}
-	if (stamped && stamp.start_time == process->start_time)
-		cache_process(attributor, process, &stamp);
+	VigilProcessStamp after;
+	if (stamped && vigil_process_read_stamp_at(dir_fd, stat_fd, &after) &&
+	    vigil_process_stamp_equal(&before, &after) &&
+	    before.start_time == process->start_time && before.exe_dev == process->exe_dev &&
+	    before.exe_ino == process->exe_ino)
+		cache_process(attributor, process, &before, sock_uid, dir_fd, stat_fd);
+	else
+		close_process_fds(dir_fd, stat_fd);
 	return process;
+}
+
+/*
+ * The recent processes' latest socket fds: a program that connects and closes in turn gets the
+ * same fd number back, so one readlink finds the owner of its new socket. Returns the entry of
+ * the owner, with a reference, and the fd in *@fd. Sockets seen on the way go to @seen.
+ */
+static CachedProcess *
+guess_owner(VigilAttributor *attributor, guint64 inode, GArray *seen, int *fd)
+{
+	CachedProcess *candidates[GUESS_PROCESSES];
+	int fds[GUESS_PROCESSES][SOCKET_FDS_MAX];
+	guint n = 0;
+
+	g_mutex_lock(&attributor->lock);
+	for (guint i = 0; i < attributor->recent->len && n < GUESS_PROCESSES; i++) {
+		guint32 pid = g_array_index(attributor->recent, guint32, i);
+		CachedProcess *cached =
+		    g_hash_table_lookup(attributor->processes, GUINT_TO_POINTER(pid));
+		if (cached == NULL)
+			continue;
+		candidates[n] = cached_process_ref(cached);
+		memcpy(fds[n], cached->socket_fds, sizeof(fds[n]));
+		n++;
+	}
+	g_mutex_unlock(&attributor->lock);
+
+	CachedProcess *found = NULL;
+	for (guint i = 0; i < n; i++) {
+		for (guint j = 0; found == NULL && j < SOCKET_FDS_MAX && fds[i][j] >= 0; j++) {
+			char name[32];
+			char link[SOCKET_LINK_MAX];
+			g_snprintf(name, sizeof(name), "fd/%d", fds[i][j]);
+			ssize_t len =
+			    readlinkat(candidates[i]->dir_fd, name, link, sizeof(link) - 1);
+			if (len < 0)
+				continue;
+			link[len] = '\0';
+			SocketOwner owner = {0, candidates[i]->process->pid, fds[i][j]};
+			if (!parse_socket_link(link, &owner.inode))
+				continue;
+			if (owner.inode == inode) {
+				found = cached_process_ref(candidates[i]);
+				*fd = fds[i][j];
+			} else {
+				g_array_append_val(seen, owner);
+			}
+		}
+		cached_process_unref(candidates[i]);
+	}
+	return found;
 }
 
 /* one lookup */
@@ -676,7 +851,6 @@ lookup_new(VigilAttributor *attributor, const VigilFlow *flow)
 	lookup->start = g_get_monotonic_time();
 	lookup->seen = g_array_new(FALSE, FALSE, sizeof(SocketOwner));
 	lookup->scanned = g_hash_table_new(NULL, NULL);
-	STAT_INC(attributor, lookups);
 	return lookup;
 }
 
@@ -695,6 +869,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(Lookup, lookup_free)
 static void
 log_result(Lookup *lookup, const char *path, VigilProcess *process)
 {
+	/* formatting costs more than the fast path itself: only when someone reads it */
+	if (g_log_writer_default_would_drop(G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN))
+		return;
 	char src[INET6_ADDRSTRLEN] = "?";
 	char dst[INET6_ADDRSTRLEN] = "?";
 	g_autofree char *who = process != NULL
@@ -708,7 +885,10 @@ log_result(Lookup *lookup, const char *path, VigilProcess *process)
 	        lookup->inode, who, g_get_monotonic_time() - lookup->start, path);
 }
 
-/* the calling thread's part: TRUE when it answered (in *result, maybe NULL) */
+/*
+ * The calling thread's part: TRUE when it answered, with the process in *result or a failure in
+ * *error; FALSE when a worker thread has to go on.
+ */
 static gboolean
 lookup_fast(Lookup *lookup, VigilProcess **result, GError **error)
 {
@@ -716,26 +896,37 @@ lookup_fast(Lookup *lookup, VigilProcess **result, GError **error)
 	*result = NULL;
 
 	if (!find_socket(attributor, &lookup->flow, VIGIL_SOCK_DIAG_PRIMARY_ONLY, &lookup->inode,
-	                 &lookup->sock_uid, error))
+	                 &lookup->sock_uid, error)) {
+		STAT_INC(attributor, lookups);
 		return TRUE;
+	}
 	/* the fallbacks (dumps, raw sockets) may take milliseconds: not on this thread */
 	if (lookup->inode == 0)
 		return FALSE;
 
-	guint32 pid = 0;
-	int budget = FAST_FD_BUDGET;
-	OwnerResult found = find_owner_known(attributor, lookup->inode, &budget, lookup->seen,
-	                                     lookup->scanned, &pid);
+	SocketOwner owner = {0, 0, -1};
+	g_autoptr(CachedProcess) guessed =
+	    guess_owner(attributor, lookup->inode, lookup->seen, &owner.fd);
+	if (guessed != NULL) {
+		owner.pid = guessed->process->pid;
+		*result = cached_process_check(attributor, guessed, lookup->sock_uid);
+	} else {
+		int budget = FAST_FD_BUDGET;
+		if (find_owner_known(attributor, lookup->inode, &budget, lookup->seen,
+		                     lookup->scanned, &owner) == OWNER_FOUND)
+			*result = cached_process(attributor, owner.pid, lookup->sock_uid);
+	}
 	remember_sockets(attributor, lookup->seen);
 	g_array_set_size(lookup->seen, 0);
-	if (found != OWNER_FOUND)
-		return FALSE;
 	/* a known process is answered here; reading a new one (and hashing it) is not */
-	*result = cached_process(attributor, pid);
 	if (*result == NULL)
 		return FALSE;
-	remember_recent(attributor, pid);
-	STAT_INC(attributor, fast);
+	remember_recent(attributor, owner.pid);
+	note_socket_fd(attributor, owner.pid, owner.fd);
+	g_mutex_lock(&attributor->lock);
+	attributor->stats.lookups++;
+	attributor->stats.fast++;
+	g_mutex_unlock(&attributor->lock);
 	log_result(lookup, "fast", *result);
 	return TRUE;
 }
@@ -757,20 +948,20 @@ socket_still_there(Lookup *lookup)
  * them walking /proc side by side.
  */
 static OwnerResult
-find_owner_slow(Lookup *lookup, GCancellable *cancellable, guint32 *pid)
+find_owner_slow(Lookup *lookup, GCancellable *cancellable, SocketOwner *owner)
 {
 	VigilAttributor *attributor = lookup->attributor;
 
 	g_mutex_lock(&attributor->scan_lock);
 	OwnerResult found =
-	    find_owner_known(attributor, lookup->inode, NULL, lookup->seen, lookup->scanned, pid);
+	    find_owner_known(attributor, lookup->inode, NULL, lookup->seen, lookup->scanned, owner);
 	if (found != OWNER_FOUND)
 		found = find_owner_by_uid(attributor, lookup, lookup->inode, lookup->sock_uid,
-		                          lookup->seen, lookup->scanned, cancellable, pid);
+		                          lookup->seen, lookup->scanned, cancellable, owner);
 	remember_sockets(attributor, lookup->seen);
 	g_array_set_size(lookup->seen, 0);
 	if (found == OWNER_FOUND)
-		remember_recent(attributor, *pid);
+		remember_recent(attributor, owner->pid);
 	g_mutex_unlock(&attributor->scan_lock);
 	return found;
 }
@@ -780,9 +971,12 @@ static VigilProcess *
 lookup_slow(Lookup *lookup, GCancellable *cancellable, GError **error)
 {
 	VigilAttributor *attributor = lookup->attributor;
-	guint32 pid = 0;
+	SocketOwner owner = {0, 0, -1};
 
-	STAT_INC(attributor, slow);
+	g_mutex_lock(&attributor->lock);
+	attributor->stats.lookups++;
+	attributor->stats.slow++;
+	g_mutex_unlock(&attributor->lock);
 	if (lookup->inode == 0) {
 		if (!find_socket(attributor, &lookup->flow, VIGIL_SOCK_DIAG_ALL, &lookup->inode,
 		                 &lookup->sock_uid, error))
@@ -793,22 +987,35 @@ lookup_slow(Lookup *lookup, GCancellable *cancellable, GError **error)
 			return NULL;
 		}
 	}
-	OwnerResult found = find_owner_slow(lookup, cancellable, &pid);
+	OwnerResult found = find_owner_slow(lookup, cancellable, &owner);
 	if (g_cancellable_set_error_if_cancelled(cancellable, error))
 		return NULL;
 
 	VigilProcess *process = NULL;
 	g_autoptr(GError) local_error = NULL;
 	if (found == OWNER_FOUND)
-		process = read_process(attributor, pid, &local_error);
+		process = read_process(attributor, owner.pid, lookup->sock_uid, &local_error);
 	if (local_error != NULL) {
 		g_propagate_error(error, g_steal_pointer(&local_error));
 		return NULL;
 	}
 	if (process == NULL)
 		STAT_INC(attributor, no_process);
+	else
+		note_socket_fd(attributor, owner.pid, owner.fd);
 	log_result(lookup, "slow", process);
 	return process;
+}
+
+gboolean
+vigil_attributor_lookup_fast(VigilAttributor *attributor, const VigilFlow *flow,
+                             VigilProcess **process)
+{
+	g_return_val_if_fail(attributor != NULL && flow != NULL && process != NULL, FALSE);
+	g_autoptr(Lookup) lookup = lookup_new(attributor, flow);
+	g_autoptr(GError) error = NULL;
+	/* a failure is reported by the full lookup the caller makes next */
+	return lookup_fast(lookup, process, &error) && error == NULL;
 }
 
 VigilProcess *

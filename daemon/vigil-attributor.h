@@ -30,6 +30,15 @@ void vigil_attributor_lookup_async(VigilAttributor *attributor, const VigilFlow 
 VigilProcess *vigil_attributor_lookup_finish(VigilAttributor *attributor, GAsyncResult *result,
                                              GError **error);
 
+/*
+ * Only the cheap case, on the calling thread, with no main-loop round trip: TRUE when the
+ * process is answered from what is known (a recent process whose fds and stamp still fit),
+ * with a reference in *@process. FALSE otherwise (also on a failure): the caller goes on with
+ * vigil_attributor_lookup_async(), which repeats the cheap part and reports any failure.
+ */
+gboolean vigil_attributor_lookup_fast(VigilAttributor *attributor, const VigilFlow *flow,
+                                      VigilProcess **process);
+
 /* blocking variant of the above, for tests and tools */
 VigilProcess *vigil_attributor_lookup(VigilAttributor *attributor, const VigilFlow *flow,
                                       GError **error);

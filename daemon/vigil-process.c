@@ -454,6 +454,29 @@ vigil_process_read(const char *proc_root, guint32 pid, VigilShaCache *sha_cache,
  * argument and environment addresses move with their lengths even without it */
 static const int image_fields[] = {26, 27, 28, 45, 46, 47, 48, 49, 50, 51};
 
+/* the parts of a stamp that a stat line and a stat of the exe give */
+static gboolean
+stamp_fill(VigilProcessStamp *stamp, const char *stat_text, const struct stat *exe_st)
+{
+	guint64 start_time = 0;
+	guint64 image[G_N_ELEMENTS(image_fields)];
+	if (!vigil_process_parse_stat(stat_text, NULL, &start_time) ||
+	    !parse_stat_fields(stat_text, image_fields, image, G_N_ELEMENTS(image)))
+		return FALSE;
+
+	stamp->start_time = start_time;
+	guint64 h = 14695981039346656037ULL;
+	for (guint i = 0; i < G_N_ELEMENTS(image); i++)
+		h = (h ^ image[i]) * 1099511628211ULL;
+	stamp->image = h;
+	stamp->exe_dev = exe_st->st_dev;
+	stamp->exe_ino = exe_st->st_ino;
+	stamp->exe_mtime = (gint64)exe_st->st_mtim.tv_sec * G_GINT64_CONSTANT(1000000000) +
+	                   exe_st->st_mtim.tv_nsec;
+	stamp->exe_size = exe_st->st_size;
+	return TRUE;
+}
+
 gboolean
 vigil_process_read_stamp(const char *proc_root, guint32 pid, VigilProcessStamp *stamp)
 {
@@ -478,30 +501,35 @@ vigil_process_read_stamp(const char *proc_root, guint32 pid, VigilProcessStamp *
 		return FALSE;
 	text[n] = '\0';
 
-	guint64 start_time = 0;
-	guint64 image[G_N_ELEMENTS(image_fields)];
-	if (!vigil_process_parse_stat(text, NULL, &start_time) ||
-	    !parse_stat_fields(text, image_fields, image, G_N_ELEMENTS(image)))
-		return FALSE;
 	g_snprintf(path, sizeof(path), "%s/%u", proc_root, pid);
 	if (stat(path, &dir_st) < 0)
 		return FALSE;
 	g_snprintf(path, sizeof(path), "%s/%u/exe", proc_root, pid);
 	if (stat(path, &exe_st) < 0)
 		return FALSE;
-
-	stamp->start_time = start_time;
-	guint64 h = 14695981039346656037ULL;
-	for (guint i = 0; i < G_N_ELEMENTS(image); i++)
-		h = (h ^ image[i]) * 1099511628211ULL;
-	stamp->image = h;
+	if (!stamp_fill(stamp, text, &exe_st))
+		return FALSE;
 	stamp->proc_owner = dir_st.st_uid;
-	stamp->exe_dev = exe_st.st_dev;
-	stamp->exe_ino = exe_st.st_ino;
-	stamp->exe_mtime =
-	    (gint64)exe_st.st_mtim.tv_sec * G_GINT64_CONSTANT(1000000000) + exe_st.st_mtim.tv_nsec;
-	stamp->exe_size = exe_st.st_size;
 	return TRUE;
+}
+
+gboolean
+vigil_process_read_stamp_at(int pid_dir, int stat_fd, VigilProcessStamp *stamp)
+{
+	g_return_val_if_fail(pid_dir >= 0 && stat_fd >= 0 && stamp != NULL, FALSE);
+	char text[STAT_MAX];
+	struct stat exe_st;
+
+	/* two system calls: both fds refer to the process they were opened for, so each
+	 * fails once it is gone, and a later process with its pid cannot answer */
+	memset(stamp, 0, sizeof(*stamp));
+	if (fstatat(pid_dir, "exe", &exe_st, 0) < 0)
+		return FALSE;
+	ssize_t n = pread(stat_fd, text, sizeof(text) - 1, 0);
+	if (n <= 0)
+		return FALSE;
+	text[n] = '\0';
+	return stamp_fill(stamp, text, &exe_st);
 }
 
 gboolean

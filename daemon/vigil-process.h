@@ -55,6 +55,14 @@ typedef struct {
 	gint64 exe_size;
 } VigilProcessStamp;
 gboolean vigil_process_read_stamp(const char *proc_root, guint32 pid, VigilProcessStamp *stamp);
+/*
+ * The same from fds kept open, in two system calls: @pid_dir is /proc/PID opened as a directory
+ * (O_PATH will do) and @stat_fd its "stat" file. Such fds stay bound to the process they were
+ * opened for: once it is gone they fail, and a later process with the same pid cannot answer.
+ * proc_owner is left 0: the caller checks the uid another way (the attributor compares the
+ * uid of each socket with that of the socket the process was read for).
+ */
+gboolean vigil_process_read_stamp_at(int pid_dir, int stat_fd, VigilProcessStamp *stamp);
 gboolean vigil_process_stamp_equal(const VigilProcessStamp *a, const VigilProcessStamp *b);
 
 /* pure: the app id in a /proc/PID/cgroup text ("app-flatpak-ID-N.scope", "snap.NAME.APP…") */

@@ -556,7 +556,8 @@ vigil_sock_diag_lookup(VigilSockDiag *diag, const VigilFlow *flow, VigilSockDiag
 		scan_proc_net(diag, v6 ? "raw6" : "raw", flow, FALSE, raw_score, &match);
 		how = "raw socket";
 	}
-	if (match.inode != 0)
+	/* once per connection: not even formatted unless debug messages are shown */
+	if (match.inode != 0 && !g_log_writer_default_would_drop(G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN))
 		g_debug("socket %" G_GUINT64_FORMAT " (uid %u) by %s", match.inode, match.uid, how);
 	*inode = match.inode;
 	if (uid != NULL)
