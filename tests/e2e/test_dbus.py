@@ -230,6 +230,8 @@ def read_file(path):
 
 
 def rule_lines(path):
+    if not os.path.exists(path):
+        return []
     return [line for line in read_file(path).splitlines()
             if line.strip() and not line.startswith('#')]
 
