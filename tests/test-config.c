@@ -1,6 +1,9 @@
 /* test-config.c: vigild.conf parsing and validation, and the netfilter rules it produces */
 #include "config.h"
 
+#include <glib/gstdio.h>
+#include <string.h>
+
 #include "vigil-config.h"
 #include "vigil-netfilter.h"
 
@@ -14,6 +17,96 @@ test_defaults(void)
 	g_assert_cmpint(config.default_action, ==, VIGIL_ACTION_ALLOW);
 	g_assert_cmpint(config.fail_mode, ==, VIGIL_FAIL_OPEN);
 	g_assert_cmpuint(config.prompt_timeout, ==, 30);
+	g_assert_true(config.enabled);
+}
+
+static void
+test_enabled_key(void)
+{
+	VigilConfig config;
+	g_autoptr(GError) error = NULL;
+
+	vigil_config_init_defaults(&config);
+	g_assert_true(vigil_config_parse(&config, "[Daemon]\nEnabled=false\n", "t.conf", &error));
+	g_assert_no_error(error);
+	g_assert_false(config.enabled);
+	g_assert_true(vigil_config_parse(&config, "[Daemon]\nEnabled=true\n", "t.conf", &error));
+	g_assert_true(config.enabled);
+	g_assert_false(vigil_config_parse(&config, "[Daemon]\nEnabled=off\n", "t.conf", &error));
+	g_assert_error(error, VIGIL_CONFIG_ERROR, VIGIL_CONFIG_ERROR_VALUE);
+	g_assert_nonnull(strstr(error->message, "Enabled"));
+}
+
+static char *
+make_temp_dir(void)
+{
+	g_autoptr(GError) error = NULL;
+	char *dir = g_dir_make_tmp("vigil-config-XXXXXX", &error);
+
+	g_assert_no_error(error);
+	return dir;
+}
+
+/* SetConfig/SetEnabled: the keys change, comments and other keys stay, vigild reads it back */
+static void
+test_save_keys_keeps_comments(void)
+{
+	g_autofree char *dir = make_temp_dir();
+	g_autofree char *path = g_build_filename(dir, "vigild.conf", NULL);
+	g_autofree char *text = NULL;
+	g_autoptr(GError) error = NULL;
+	const char *keys[] = {"PromptTimeout", "Enabled", NULL};
+	const char *values[] = {"7", "false", NULL};
+	VigilConfig config;
+
+	g_assert_true(g_file_set_contents(path,
+	                                  "# the admin's note\n[Daemon]\n# about the queue\n"
+	                                  "QueueNumber=5\nPromptTimeout=30\n",
+	                                  -1, &error));
+	g_assert_true(vigil_config_save_keys(path, keys, values, &error));
+	g_assert_no_error(error);
+	g_assert_true(g_file_get_contents(path, &text, NULL, &error));
+	g_assert_nonnull(strstr(text, "# the admin's note"));
+	g_assert_nonnull(strstr(text, "# about the queue"));
+	vigil_config_init_defaults(&config);
+	g_assert_true(vigil_config_load(&config, path, &error));
+	g_assert_cmpuint(config.queue_number, ==, 5);
+	g_assert_cmpuint(config.prompt_timeout, ==, 7);
+	g_assert_false(config.enabled);
+	g_unlink(path);
+	g_rmdir(dir);
+}
+
+/* a value vigild would refuse at its next start is never written */
+static void
+test_save_keys_refuses_bad_values(void)
+{
+	g_autofree char *dir = make_temp_dir();
+	g_autofree char *path = g_build_filename(dir, "vigild.conf", NULL);
+	g_autofree char *text = NULL;
+	g_autoptr(GError) error = NULL;
+	const char *keys[] = {"PromptTimeout", NULL};
+	const char *values[] = {"0", NULL};
+	const char *missing_keys[] = {"DefaultAction", NULL};
+	const char *missing_values[] = {"deny", NULL};
+	g_autofree char *missing = g_build_filename(dir, "new.conf", NULL);
+	VigilConfig config;
+
+	g_assert_true(g_file_set_contents(path, "[Daemon]\nPromptTimeout=30\n", -1, &error));
+	g_assert_false(vigil_config_save_keys(path, keys, values, &error));
+	g_assert_error(error, VIGIL_CONFIG_ERROR, VIGIL_CONFIG_ERROR_VALUE);
+	g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	g_assert_cmpstr(text, ==, "[Daemon]\nPromptTimeout=30\n");
+	/* a missing file is created */
+	g_clear_error(&error);
+	g_assert_true(vigil_config_save_keys(missing, missing_keys, missing_values, &error));
+	g_assert_no_error(error);
+	vigil_config_init_defaults(&config);
+	g_assert_true(vigil_config_load(&config, missing, &error));
+	g_assert_cmpint(config.default_action, ==, VIGIL_ACTION_DENY);
+	g_unlink(missing);
+	g_unlink(path);
+	g_rmdir(dir);
 }
 
 static void
@@ -168,6 +261,9 @@ main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/config/defaults", test_defaults);
 	g_test_add_func("/config/all-keys", test_all_keys);
+	g_test_add_func("/config/enabled", test_enabled_key);
+	g_test_add_func("/config/save-keys", test_save_keys_keeps_comments);
+	g_test_add_func("/config/save-keys-bad", test_save_keys_refuses_bad_values);
 	g_test_add_func("/config/bad-values", test_bad_values);
 	g_test_add_func("/config/missing-file", test_missing_file_is_defaults);
 	g_test_add_func("/netfilter/marks", test_marks_distinct_within_mask);
