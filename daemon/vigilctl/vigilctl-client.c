@@ -193,9 +193,5 @@ vigilctl_error_message(const GError *error, const char *permission_hint)
 		return g_strdup_printf("vigild is busy: %s; try again in a moment", message);
 	if (g_error_matches(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_NOT_FOUND))
 		return g_strdup_printf("%s (see 'vigilctl rules list')", message);
-	if (g_error_matches(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_READ_ONLY))
-		return g_strdup_printf("%s (system rules live in /etc/vigil/rules.d: edit the file "
-		                       "as root)",
-		                       message);
 	return g_steal_pointer(&message);
 }

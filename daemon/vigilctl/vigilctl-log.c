@@ -660,8 +660,8 @@ vigilctl_cmd_monitor(VigilctlContext *ctx, int argc, char **argv, GError **error
 			g_variant_unref(conn);
 		}
 	}
-	if (isatty(STDOUT_FILENO) && !ctx->json)
-		g_printerr("Watching vigild's decisions; Ctrl-C to stop.\n");
+	/* on stderr, so scripts reading stdout get decisions only (and tests a starting line) */
+	g_printerr("Watching vigild's decisions; Ctrl-C to stop.\n");
 	loop = g_main_loop_new(NULL, FALSE);
 	monitor.loop = loop;
 	sigint = g_unix_signal_add(SIGINT, on_quit_signal, &monitor);

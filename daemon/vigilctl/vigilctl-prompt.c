@@ -201,6 +201,12 @@ handle_line(Agent *agent, char *line)
 			say("Nothing to answer right now.\n");
 		return;
 	}
+	/* Enter alone is an answer: the default, where the question has one */
+	if (words[0] == NULL) {
+		g_strfreev(words);
+		words = g_new0(char *, 2);
+		words[0] = g_strdup("");
+	}
 	/* several answers on one line answer the questions in turn: "a f h p" */
 	for (guint i = 0; words[i] != NULL; i++) {
 		if (words[i][0] == '\0' && words[i + 1] != NULL)

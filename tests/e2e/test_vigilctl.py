@@ -1,0 +1,538 @@
+#!/usr/bin/python3
+"""End-to-end: vigilctl against a real vigild on a private system bus.
+
+Each test has a real vigild in its own network namespace, a dbus-daemon with the machine's
+system bus policy plus Vigil's, and python3-dbusmock's polkitd (the setup of test_dbus.py).
+vigilctl runs as a user would run it, as root or as uid 65534; `vigilctl prompt` runs under
+a pseudo-terminal and is answered by typing, while a program in the namespace waits for the
+answer.
+"""
+import json
+import os
+import pty
+import re
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, '..', 'dbus'))
+
+import bus as testbus  # noqa: E402
+from vigiltest import BUILD, PEER_V4, PEER_V6  # noqa: E402
+from test_dbus import (DBusTestCase, PROBE_EXE, PYTHON_EXE, USER_ACTIONS,  # noqa: E402
+                       NOBODY)
+
+VIGILCTL = os.environ.get('VIGILCTL', os.path.join(BUILD, 'daemon/vigilctl/vigilctl'))
+
+EXIT_FAILED, EXIT_USAGE, EXIT_PERMISSION, EXIT_NOT_RUNNING = 1, 2, 3, 4
+
+
+class Terminal:
+    """vigilctl prompt on a pseudo-terminal: what it shows is read as a person would see it,
+    answers are typed."""
+
+    def __init__(self, argv, env):
+        self.master, slave = pty.openpty()
+        self.proc = subprocess.Popen(argv, env=env, stdin=slave, stdout=slave, stderr=slave,
+                                     close_fds=True, start_new_session=True)
+        os.close(slave)
+        self.screen = ''
+        self.pos = 0  # what expect() has consumed
+
+    def _read(self, timeout):
+        ready, _, _ = select.select([self.master], [], [], timeout)
+        if not ready:
+            return False
+        try:
+            data = os.read(self.master, 4096)
+        except OSError:  # EIO: the program exited and closed the terminal
+            return False
+        self.screen += data.decode('utf-8', 'replace').replace('\r\n', '\n')
+        return bool(data)
+
+    def expect(self, pattern, timeout=15):
+        """Waits until @pattern appears after what earlier calls consumed; returns the
+        text up to and including it."""
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        while True:
+            m = regex.search(self.screen, self.pos)
+            if m:
+                text = self.screen[self.pos:m.end()]
+                self.pos = m.end()
+                return text
+            left = deadline - time.monotonic()
+            if left <= 0 or (not self._read(min(left, 0.5)) and self.proc.poll() is not None):
+                raise AssertionError('%r did not appear; the terminal shows:\n%s'
+                                     % (pattern, self.screen))
+
+    def type(self, line):
+        os.write(self.master, (line + '\n').encode())
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        os.close(self.master)
+
+
+class VigilctlTestCase(DBusTestCase):
+    def setUp(self):
+        super().setUp()
+        self.assertTrue(os.access(VIGILCTL, os.X_OK), '%s is not built' % VIGILCTL)
+
+    def ctl(self, *args, uid=None, input=None, timeout=60):
+        argv = [VIGILCTL] + list(args)
+        if uid is not None:
+            argv = testbus.as_user_argv(uid) + argv
+        return subprocess.run(argv, env=self.env, input=input, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, timeout=timeout)
+
+    def ok(self, *args, **kw):
+        res = self.ctl(*args, **kw)
+        self.assertEqual(res.returncode, 0, 'vigilctl %s: %s' % (' '.join(args), res.stderr))
+        return res.stdout
+
+    def fails(self, code, *args, **kw):
+        res = self.ctl(*args, **kw)
+        self.assertEqual(res.returncode, code,
+                         'vigilctl %s: %s%s' % (' '.join(args), res.stdout, res.stderr))
+        self.assertTrue(res.stderr.startswith('vigilctl: '), res.stderr)
+        return res.stderr
+
+    def json(self, *args, **kw):
+        return json.loads(self.ok('--json', *args, **kw))
+
+    def rule_ids(self, **kw):
+        return [r['id'] for r in self.json('rules', 'list', **kw)]
+
+    def added_id(self, out):
+        m = re.match(r'Added rule (\d+)\.$', out.strip())
+        self.assertTrue(m, out)
+        return int(m.group(1))
+
+    def terminal(self, *args, uid=None):
+        argv = [VIGILCTL] + list(args)
+        if uid is not None:
+            argv = testbus.as_user_argv(uid) + argv
+        term = Terminal(argv, self.env)
+        self.addCleanup(term.close)
+        return term
+
+
+class Status(VigilctlTestCase):
+    def test_status_text_and_json(self):
+        self.start_vigild(config={'DefaultAction': 'deny', 'PromptTimeout': '17'})
+        out = self.ok('status')
+        self.assertIn('Version:         %s\n' % self.prop('Version'), out)
+        self.assertIn('Enabled:         yes\n', out)
+        self.assertIn('Default action:  deny\n', out)
+        self.assertIn('Prompt timeout:  17 s\n', out)
+        self.assertIn('Fail mode:       open\n', out)
+        self.assertRegex(out, r'Backend:         (nftables|iptables)\n')
+        self.assertRegex(out, r'\n  queued: +\d+\n')
+        status = self.json('status')
+        self.assertEqual(status['default-action'], 'deny')
+        self.assertEqual(status['prompt-timeout'], 17)
+        self.assertIs(status['enabled'], True)
+        self.assertEqual(status['backend'], self.prop('Backend'))
+        self.assertIn('queued', status['stats'])
+        # the counters move with real traffic
+        before = status['stats']['accepted']
+        self.ok('rules', 'add', 'allow app %s port 9000' % PROBE_EXE)
+        self.assertEqual(self.probe('tcp', PEER_V4, 9000)[0], 'ok')
+        # vigild refreshes Stats once a second
+        deadline = time.monotonic() + 5
+        while self.json('status')['stats']['accepted'] <= before:
+            self.assertLess(time.monotonic(), deadline, 'accepted did not grow')
+            time.sleep(0.2)
+
+    def test_not_running_exit_code(self):
+        err = self.fails(EXIT_NOT_RUNNING, 'status')
+        self.assertIn('vigild is not running (start it with: sudo systemctl start vigild)', err)
+        self.fails(EXIT_NOT_RUNNING, 'rules', 'list')
+
+    def test_config_enable_disable(self):
+        self.start_vigild(config={'DefaultAction': 'deny'})
+        self.ok('config', 'default-action=allow', 'prompt-timeout=45')
+        self.assertEqual(self.json('config'),
+                         {'default-action': 'allow', 'prompt-timeout': 45, 'fail-mode': 'open'})
+        self.assertEqual(self.prop('DefaultAction'), 'allow')
+        self.ok('disable')
+        self.assertIs(self.prop('Enabled'), False)
+        self.assertIn('Enabled:         no\n', self.ok('status'))
+        self.ok('enable')
+        self.assertIs(self.prop('Enabled'), True)
+
+    def test_config_needs_admin(self):
+        self.polkit.set_allowed(USER_ACTIONS)
+        self.start_vigild()
+        err = self.fails(EXIT_PERMISSION, 'config', 'fail-mode=closed', uid=NOBODY)
+        self.assertIn("changing vigild's settings needs an administrator", err)
+        self.fails(EXIT_PERMISSION, 'disable', uid=NOBODY)
+        self.assertEqual(self.prop('FailMode'), 'open')
+        self.assertIs(self.prop('Enabled'), True)
+
+
+class Rules(VigilctlTestCase):
+    def test_add_list_edit_disable_enable_remove(self):
+        self.start_vigild(config={'DefaultAction': 'allow'})
+        rule = self.added_id(self.ok('rules', 'add', 'deny app %s port 9000' % PROBE_EXE))
+        self.assertEqual(self.probe('tcp', PEER_V4, 9000)[:2], ['error', 'ECONNREFUSED'])
+        listed = self.ok('rules', 'list')
+        row = [l for l in listed.splitlines() if l.split()[0] == str(rule)]
+        self.assertEqual(len(row), 1, listed)
+        self.assertIn('learned', row[0])
+        self.assertTrue(row[0].endswith('deny app %s port 9000' % PROBE_EXE), row[0])
+        [entry] = [r for r in self.json('rules', 'list') if r['id'] == rule]
+        self.assertEqual((entry['action'], entry['program'], entry['port']),
+                         ('deny', PROBE_EXE, '9000'))
+        self.assertGreaterEqual(entry['hits'], 1)
+
+        # several words are one rule too
+        self.ok('rules', 'edit', str(rule), 'allow', 'app', PROBE_EXE, 'port', '9000')
+        [entry] = [r for r in self.json('rules', 'list') if r['id'] == rule]
+        self.assertEqual(entry['action'], 'allow')
+        self.assertEqual(self.probe('tcp', PEER_V4, 9000)[0], 'ok')
+
+        # a disabled rule stays but does not match: the default (allow) decides
+        self.ok('rules', 'edit', str(rule), 'deny app %s port 9000' % PROBE_EXE)
+        self.assertIn('Disabled rule %d.' % rule, self.ok('rules', 'disable', str(rule)))
+        [entry] = [r for r in self.json('rules', 'list') if r['id'] == rule]
+        self.assertIs(entry['enabled'], False)
+        self.assertIn('disabled', entry['text'])
+        self.assertEqual(self.probe('tcp', PEER_V4, 9000)[0], 'ok')
+        self.ok('rules', 'enable', str(rule))
+        self.assertEqual(self.probe('tcp', PEER_V4, 9000)[:2], ['error', 'ECONNREFUSED'])
+
+        self.assertIn('Removed rule %d.' % rule, self.ok('rules', 'remove', str(rule)))
+        self.assertNotIn(rule, self.rule_ids())
+        self.assertEqual(self.probe('tcp', PEER_V4, 9000)[0], 'ok')
+        err = self.fails(EXIT_FAILED, 'rules', 'remove', str(rule))
+        self.assertIn("vigilctl rules list", err)
+
+    def test_bad_rules_are_refused_with_a_reason(self):
+        self.start_vigild()
+        before = self.rule_ids()
+        err = self.fails(EXIT_FAILED, 'rules', 'add', 'deny app %s port 70000' % PROBE_EXE)
+        self.assertIn('70000', err)
+        err = self.fails(EXIT_FAILED, 'rules', 'add', 'deny prot tcp')
+        self.assertIn('prot', err)
+        err = self.fails(EXIT_USAGE, 'rules', 'add', 'deny app "/usr/bin/curl')
+        self.assertIn('closing quote', err)
+        self.fails(EXIT_USAGE, 'rules', 'add')
+        self.fails(EXIT_USAGE, 'rules', 'remove', 'seven')
+        err = self.fails(EXIT_FAILED, 'rules', 'edit', '424242', 'deny port 1')
+        self.assertIn('424242', err)
+        self.assertEqual(self.rule_ids(), before)
+
+    def test_export_and_import(self):
+        self.start_vigild()
+        a = self.added_id(self.ok('rules', 'add', 'deny app %s port 9000' % PROBE_EXE))
+        b = self.added_id(self.ok('rules', 'add', 'allow to 10.201.0.0/24 port 80 proto tcp'))
+        exported = self.ok('rules', 'export')
+        self.assertIn('deny app %s port 9000\n' % PROBE_EXE, exported)
+        self.assertIn('allow to 10.201.0.0/24 port 80 proto tcp\n', exported)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, 'mine.rules')
+            self.assertIn('Exported 2 rules to %s.' % path, self.ok('rules', 'export', path))
+            with open(path) as f:
+                # the same rules; the first line, a comment, carries the time
+                self.assertEqual(f.read().splitlines()[1:], exported.splitlines()[1:])
+            self.ok('rules', 'remove', str(a), str(b))
+            self.assertEqual(self.ok('rules', 'import', path),
+                             'Imported 2 rules: 2 new, 0 already there.\n')
+            texts = [r['text'] for r in self.json('rules', 'list')]
+            self.assertIn('deny app %s port 9000' % PROBE_EXE, texts)
+            # importing the same again adds nothing
+            self.assertEqual(self.ok('rules', 'import', path),
+                             'Imported 2 rules: 0 new, 2 already there.\n')
+            # all or none: a bad line names its number and nothing is added
+            bad = os.path.join(tmp, 'bad.rules')
+            with open(bad, 'w') as f:
+                f.write('# two rules\ndeny to 192.0.2.1\ndeny to 10.0.0.1/24\n')
+            before = self.rule_ids()
+            err = self.fails(EXIT_FAILED, 'rules', 'import', bad)
+            self.assertIn('%s: line 3' % bad, err)
+            self.assertEqual(self.rule_ids(), before)
+            err = self.fails(EXIT_FAILED, 'rules', 'import', os.path.join(tmp, 'missing'))
+            self.assertIn('cannot import', err)
+        # from the standard input
+        out = self.ok('rules', 'import', '-', input='drop to 192.0.2.9 proto udp\n')
+        self.assertEqual(out, 'Imported 1 rule: 1 new, 0 already there.\n')
+        self.assertIn('drop to 192.0.2.9 proto udp', [r['text'] for r in self.json('rules', 'list')])
+
+    def test_unprivileged_user_needs_admin_for_all_users_rule(self):
+        # nobody may manage its own rules, not everyone's
+        self.polkit.set_allowed(USER_ACTIONS)
+        self.start_vigild()
+        before = self.rule_ids()
+        err = self.fails(EXIT_PERMISSION, 'rules', 'add', 'deny app %s port 9000' % PROBE_EXE,
+                         uid=NOBODY)
+        self.assertIn('permission denied: adding a rule for all users needs an administrator '
+                      '(run with sudo or answer the authentication prompt', err)
+        self.assertEqual(self.rule_ids(), before)
+        # --mine makes the same rule for the caller's own programs only
+        rule = self.added_id(self.ok('rules', 'add', '--mine',
+                                     'deny app %s port 9000' % PROBE_EXE, uid=NOBODY))
+        [entry] = [r for r in self.json('rules', 'list', uid=NOBODY) if r['id'] == rule]
+        self.assertEqual(entry['uid'], NOBODY)
+        self.assertEqual(self.probe('tcp', PEER_V4, 9000, user=NOBODY)[:2],
+                         ['error', 'ECONNREFUSED'])
+        # edit keeps it the user's own: no admin needed
+        self.ok('rules', 'edit', str(rule), 'allow app %s port 9000' % PROBE_EXE, uid=NOBODY)
+        [entry] = [r for r in self.json('rules', 'list', uid=NOBODY) if r['id'] == rule]
+        self.assertEqual((entry['action'], entry['uid']), ('allow', NOBODY))
+        # and root's rules are not nobody's to see or change
+        root_rule = self.added_id(self.ok('rules', 'add', 'deny user 0 to 192.0.2.1'))
+        self.assertNotIn(root_rule, self.rule_ids(uid=NOBODY))
+        self.fails(EXIT_FAILED, 'rules', 'remove', str(root_rule), uid=NOBODY)
+
+
+class History(VigilctlTestCase):
+    def curl(self, port):
+        return self.nets.client_run(['curl', '-s', '-o', '/dev/null', '--max-time', '5',
+                                     'http://%s:%d/' % (PEER_V4, port)])
+
+    def test_log_with_filters(self):
+        self.start_vigild(rules='deny app %s port 443\n' % PROBE_EXE,
+                          config={'DefaultAction': 'allow'})
+        start = time.time()
+        self.assertEqual(self.probe('tcp', PEER_V4, 80)[0], 'ok')
+        self.assertEqual(self.probe('tcp', PEER_V4, 443)[:2], ['error', 'ECONNREFUSED'])
+        self.curl(8080)
+        curl = os.path.realpath(subprocess.run(['which', 'curl'], stdout=subprocess.PIPE,
+                                               text=True).stdout.strip())
+        self.assertDecision(self.d, program=curl, port=8080)
+
+        everything = self.json('log')
+        ports = {(e['program'], e.get('port'), e['verdict']) for e in everything}
+        self.assertLessEqual({(PROBE_EXE, 80, 'allow'), (PROBE_EXE, 443, 'deny'),
+                              (curl, 8080, 'allow')}, ports)
+        self.assertEqual([e['id'] for e in everything], sorted(e['id'] for e in everything))
+
+        by_name = self.json('log', '--program', 'vigil-probe')
+        self.assertEqual({e['program'] for e in by_name}, {PROBE_EXE})
+        by_path = self.json('log', '--program', curl)
+        self.assertEqual({e['program'] for e in by_path}, {curl})
+        denied = self.json('log', '--verdict', 'deny')
+        self.assertEqual([(e['program'], e['port'], e['reason']) for e in denied],
+                         [(PROBE_EXE, 443, 'rule')])
+        self.assertEqual(len(self.json('log', '--limit', '1')), 1)
+        self.assertEqual(self.json('log', '--limit', '1')[0]['id'], everything[-1]['id'])
+        self.assertEqual(len(self.json('log', '--since', '10m')), len(everything))
+        later = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(start + 3600))
+        self.assertEqual(self.json('log', '--since', later), [])
+        self.assertEqual(self.ok('log', '--since', later), 'No decisions.\n')
+
+        table = self.ok('log', '--verdict', 'deny')
+        self.assertRegex(table, r'deny +%s +\d+ +root \(0\) +%s +443 \(https\) +tcp +rule \d+'
+                         % (re.escape(PROBE_EXE), re.escape(PEER_V4)))
+        self.fails(EXIT_USAGE, 'log', '--verdict', 'maybe')
+
+    def test_log_shows_only_the_callers_connections(self):
+        self.start_vigild(config={'DefaultAction': 'allow'})
+        self.assertEqual(self.probe('tcp', PEER_V4, 80)[0], 'ok')
+        self.assertEqual(self.probe('tcp', PEER_V4, 8080, user=NOBODY)[0], 'ok')
+        self.assertDecision(self.d, port=8080)
+        mine = self.json('log', uid=NOBODY)
+        self.assertEqual({e['uid'] for e in mine}, {NOBODY})
+        self.assertEqual({e['port'] for e in mine}, {8080})
+        self.assertEqual({e['uid'] for e in self.json('log')}, {0, NOBODY})
+        err = self.fails(EXIT_PERMISSION, 'log', '--uid', '0', uid=NOBODY)
+        self.assertIn("only root may read other users' connections", err)
+
+    def test_top_ranks_the_chattier_program_first(self):
+        self.start_vigild(config={'DefaultAction': 'allow'})
+        self.assertEqual(self.probe('tcp', PEER_V4, 80)[0], 'ok')
+        client = self.connect_async(9000, 6)
+        out, _ = client.communicate(timeout=30)
+        self.assertEqual(json.loads(out.splitlines()[0])['ok'], 6)
+        self.assertDecision(self.d, program=PYTHON_EXE, port=9000)
+        top = self.json('top')
+        self.assertEqual(top[0]['program'], PYTHON_EXE)
+        self.assertGreaterEqual(top[0]['connections'], 6)
+        self.assertIn(PROBE_EXE, [t['program'] for t in top[1:]])
+        lines = self.ok('top').splitlines()
+        self.assertTrue(lines[0].startswith('CONNECTIONS'), lines)
+        self.assertTrue(lines[1].endswith(PYTHON_EXE), lines)
+        # two destinations beat one when ranking by destinations
+        self.assertEqual(self.probe('tcp', PEER_V6, 80)[0], 'ok')
+        by_dest = self.json('top', '--sort', 'destinations')
+        self.assertEqual(by_dest[0]['program'], PROBE_EXE)
+        self.assertEqual(by_dest[0]['destinations'], 2)
+        self.assertEqual(len(self.json('top', '--limit', '1')), 1)
+
+    def test_monitor_shows_live_decisions(self):
+        self.start_vigild(config={'DefaultAction': 'allow'})
+        self.assertEqual(self.probe('tcp', PEER_V4, 80)[0], 'ok')  # old: not shown
+        self.assertDecision(self.d, port=80)
+        mon = subprocess.Popen([VIGILCTL, '--json', 'monitor'], env=self.env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: mon.poll() is None and mon.kill())
+        self.assertIn('Watching', mon.stderr.readline())
+        self.assertEqual(self.probe('tcp', PEER_V4, 9000)[0], 'ok')
+        ready, _, _ = select.select([mon.stdout], [], [], 10)
+        self.assertTrue(ready, 'monitor showed nothing')
+        event = json.loads(mon.stdout.readline())
+        self.assertEqual((event['program'], event['port'], event['verdict']),
+                         (PROBE_EXE, 9000, 'allow'))
+        mon.send_signal(signal.SIGINT)
+        self.assertEqual(mon.wait(10), 0)
+        mon.stdout.close()
+        mon.stderr.close()
+
+    def test_monitor_text_line(self):
+        self.start_vigild(config={'DefaultAction': 'allow'})
+        mon = subprocess.Popen([VIGILCTL, 'monitor', '--verdict', 'deny'], env=self.env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: mon.poll() is None and mon.kill())
+        mon.stderr.readline()
+        self.ok('rules', 'add', 'deny app %s port 443' % PROBE_EXE)
+        self.assertEqual(self.probe('tcp', PEER_V4, 80)[0], 'ok')  # allowed: filtered out
+        self.assertEqual(self.probe('tcp', PEER_V4, 443)[:2], ['error', 'ECONNREFUSED'])
+        ready, _, _ = select.select([mon.stdout], [], [], 10)
+        self.assertTrue(ready, 'monitor showed nothing')
+        self.assertRegex(mon.stdout.readline(),
+                         r'^\d\d:\d\d:\d\d deny  %s\[\d+\] root \(0\) -> %s 443 \(https\) tcp: '
+                         r'rule \d+\n$'
+                         % (re.escape(PROBE_EXE), re.escape(PEER_V4)))
+        mon.send_signal(signal.SIGINT)
+        self.assertEqual(mon.wait(10), 0)
+        mon.stdout.close()
+        mon.stderr.close()
+
+
+class Prompt(VigilctlTestCase):
+    def test_pending_shows_a_held_request(self):
+        self.start_vigild()
+        agent = self.agent()
+        probe = self.probe_async(9000)
+        request = agent.wait_event('prompt')['request']
+        pending = self.json('pending')
+        self.assertEqual([(p['request'], p['program'], p['destination'], p['port'])
+                          for p in pending], [(request, PROBE_EXE, PEER_V4, 9000)])
+        self.assertGreater(pending[0]['timeout'], 0)
+        table = self.ok('pending')
+        self.assertRegex(table, r'\n +%d +%s +\d+ +root \(0\) +%s +9000 +tcp +1 +\d+ s\n'
+                         % (request, re.escape(PROBE_EXE), re.escape(PEER_V4)))
+        # another user sees none of it
+        self.assertEqual(self.json('pending', uid=NOBODY), [])
+        self.assertTrue(agent.reply(request, 'allow')['ok'])
+        self.assertEqual(self.probe_result(probe)[0], 'ok')
+        self.assertEqual(self.ok('pending'), 'No connections are waiting for an answer.\n')
+
+    def test_prompt_allow_forever_through_a_terminal(self):
+        self.start_vigild()
+        term = self.terminal('prompt')
+        term.expect(r'Registered with vigild as the prompt agent for root')
+        probe = self.probe_async(9000)
+        shown = term.expect(r'Allow or deny\? \[a\]llow, \[d\]eny, d\[r\]op: ')
+        self.assertIn('vigil-probe wants to connect to %s, port 9000, tcp.' % PEER_V4, shown)
+        self.assertIn('Program:    %s\n' % PROBE_EXE, shown)
+        self.assertRegex(shown, r'Process:    pid \d+, user root \(0\)\n')
+        self.assertRegex(shown, r'Time left:  \d+ s\n')
+        # the program really waits for the answer
+        time.sleep(0.5)
+        self.assertIsNone(probe.poll())
+        term.type('a')
+        term.expect(r'For how long\? .*\[f\]orever: ')
+        term.type('f')
+        term.expect(r'Which destinations\? \[h\] %s \(Enter\), \[a\]ny host: ' % re.escape(PEER_V4))
+        term.type('h')
+        term.expect(r'Which ports\? \[p\] 9000/tcp \(Enter\), \[a\]ny tcp port: ')
+        term.type('p')
+        term.expect(r'Answered request \d+: allow forever, to %s, port 9000/tcp\.'
+                    % re.escape(PEER_V4))
+        self.assertEqual(self.probe_result(probe)[0], 'ok')
+        made = [r for r in self.json('rules', 'list') if r.get('program') == PROBE_EXE]
+        self.assertEqual([(r['action'], r['to'], r['port'], r['lifetime']) for r in made],
+                         [('allow', PEER_V4, '9000', 'forever')])
+        self.assertIn('allow user 0 app %s' % PROBE_EXE, self.ok('rules', 'list'))
+        # the rule decides the next one: no new prompt
+        self.assertEqual(self.probe('tcp', PEER_V4, 9000)[0], 'ok')
+        term.expect(r'Waiting for connections')
+        self.assertNotIn('Allow or deny', term.screen[term.pos:])
+
+    def test_prompt_deny_once_makes_no_rule(self):
+        self.start_vigild()
+        term = self.terminal('prompt')
+        term.expect(r'Registered with vigild')
+        probe = self.probe_async(9000)
+        term.expect(r'Allow or deny\? ')
+        term.type('x')
+        term.expect(r"'x' is not one of the choices\.\nAllow or deny\? ")
+        term.type('d o')  # two answers on one line
+        term.expect(r'Answered request \d+: deny once\.')
+        self.assertEqual(self.probe_result(probe)[:2], ['error', 'ECONNREFUSED'])
+        self.assertFalse([r for r in self.json('rules', 'list')
+                          if r.get('program') == PROBE_EXE])
+
+    def test_prompts_queue_and_time_out(self):
+        self.start_vigild(config={'PromptTimeout': '4', 'DefaultAction': 'deny'})
+        term = self.terminal('prompt')
+        term.expect(r'Registered with vigild')
+        first = self.probe_async(9000)
+        term.expect(r'Allow or deny\? ')
+        second = self.probe_async(8080)
+        # the second waits behind the first and is announced when it comes up
+        term.type('a')
+        term.type('')  # Enter: once
+        term.expect(r'Answered request \d+: allow once\.')
+        shown = term.expect(r'Allow or deny\? ')
+        self.assertIn('port 8080', shown)
+        self.assertEqual(self.probe_result(first)[0], 'ok')
+        # nobody answers: vigild times out, the terminal says so and the default applies
+        term.expect(r'Request \d+ timed out: vigild applied its default action once\.',
+                    timeout=15)
+        self.assertEqual(self.probe_result(second)[:2], ['error', 'ECONNREFUSED'])
+
+    def test_prompt_as_an_unprivileged_user(self):
+        self.polkit.set_allowed(USER_ACTIONS)
+        self.start_vigild()
+        term = self.terminal('prompt', uid=NOBODY)
+        term.expect(r'Registered with vigild as the prompt agent for nobody')
+        # root's connection is not nobody's to answer: no agent for root, default applies
+        self.assertEqual(self.probe('tcp', PEER_V4, 9000)[:2], ['error', 'ECONNREFUSED'])
+        probe = self.probe_async(9000, user=NOBODY)
+        shown = term.expect(r'Allow or deny\? ')
+        self.assertIn('user nobody (65534)', shown)
+        self.assertNotIn('root', shown)
+        term.type('a h h p')  # allow, for an hour, this host, this port
+        term.expect(r'Answered request \d+: allow for 1 hour, to %s, port 9000/tcp\.'
+                    % re.escape(PEER_V4))
+        self.assertEqual(self.probe_result(probe)[0], 'ok')
+        [rule] = [r for r in self.json('rules', 'list', uid=NOBODY)
+                  if r.get('program') == PROBE_EXE]
+        self.assertEqual((rule['uid'], rule['lifetime']), (NOBODY, 'until'))
+
+    def test_prompt_without_permission_exits_3(self):
+        self.polkit.set_allowed([])
+        self.start_vigild()
+        # stdin stays open: at its end vigilctl prompt would quit by itself
+        proc = subprocess.Popen(testbus.as_user_argv(NOBODY) + [VIGILCTL, 'prompt'],
+                                env=self.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            code = proc.wait(30)
+            err = proc.stderr.read()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            for f in (proc.stdin, proc.stdout, proc.stderr):
+                f.close()
+        self.assertEqual(code, EXIT_PERMISSION, err)
+        self.assertIn('permission denied: registering a prompt agent', err)
+
+
+if __name__ == '__main__':
+    unittest.main()
