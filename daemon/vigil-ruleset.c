@@ -9,35 +9,55 @@
 
 /*
  * The index: a bucket per program (exe path), one for "any program" and one for
- * "app unknown". In a bucket, rules sit in slots by destination: exact host, domain,
- * one hash of networks per (family, prefix length) present, and "any". A lookup visits
- * the slots its program and destination can reach, so the cost depends on how many
- * names and prefix lengths there are, not on how many rules.
+ * "app unknown". A bucket's rules sit in slots by destination: exact host, domain, network
+ * (per family and prefix length present in the bucket), and "any". The slots of all buckets
+ * share one hash table keyed by (bucket, destination), each slot a chain of entries, so a rule
+ * costs one entry and a table cell. A lookup visits the slots its program and destination can
+ * reach: the cost depends on how many names and prefix lengths there are, not on how many
+ * rules.
  */
 
+typedef struct _Bucket Bucket;
+typedef struct _Entry Entry;
+
+/* a slot: which bucket, and which destination in it */
 typedef struct {
+	Bucket *bucket;
+	const char *name;     /* HOST, DOMAIN: the rule's host (or the query's name) */
+	VigilAddress address; /* CIDR: the network, host bits zero */
+	guint8 kind;          /* a VigilTargetKind */
+	guint8 family;        /* CIDR */
+	guint8 prefix_len;    /* CIDR */
+} SlotKey;
+
+struct _Entry {
+	SlotKey key; /* first: the slot table's keys are entries */
 	VigilRule *rule;
 	GPatternSpec *args; /* compiled rule->args_glob */
 	guint64 specificity;
-} Entry;
+	Entry *prev; /* in the slot's chain; the first is the table's key */
+	Entry *next;
+};
 
 typedef struct {
-	int family;
-	guint prefix_len;
-	GHashTable *nets; /* VigilAddress* (masked) -> GPtrArray of Entry* */
-} CidrLevel;
+	guint8 family;
+	guint8 prefix_len;
+	guint count; /* rules of the bucket with this prefix */
+} Level;
 
-typedef struct {
-	GHashTable *hosts;   /* name -> GPtrArray of Entry*; NULL until needed */
-	GHashTable *domains; /* domain -> GPtrArray of Entry*; NULL until needed */
-	GPtrArray *levels;   /* CidrLevel*, longest prefix first; NULL until needed */
-	GPtrArray *any;      /* Entry*; NULL until needed */
+struct _Bucket {
+	char *program; /* the key in programs; NULL for the two fixed buckets */
 	guint n_entries;
-} Bucket;
+	guint n_names; /* host and domain rules: names are looked up only when there are some */
+	Level *levels; /* longest prefix first */
+	guint n_levels;
+	Entry *any; /* the chain of rules for any destination */
+};
 
 struct _VigilRuleset {
 	GHashTable *by_id;    /* guint64* -> Entry* (owns the entries) */
 	GHashTable *programs; /* exe path -> Bucket* */
+	GHashTable *slots;    /* set of Entry*, the first of each slot's chain, by SlotKey */
 	Bucket *any_program;
 	Bucket *unknown_program;
 	guint64 next_id;
@@ -140,23 +160,6 @@ vigil_rule_specificity(const VigilRule *rule)
 
 /* ---- addresses ---- */
 
-static guint
-address_hash(gconstpointer key)
-{
-	const guint8 *bytes = key;
-	guint32 hash = 2166136261u; /* FNV-1a */
-
-	for (guint i = 0; i < sizeof(VigilAddress); i++)
-		hash = (hash ^ bytes[i]) * 16777619u;
-	return hash;
-}
-
-static gboolean
-address_equal(gconstpointer a, gconstpointer b)
-{
-	return memcmp(a, b, sizeof(VigilAddress)) == 0;
-}
-
 static void
 mask_address(VigilAddress *addr, guint prefix_len)
 {
@@ -181,145 +184,165 @@ entry_free(Entry *entry)
 }
 
 static void
-cidr_level_free(CidrLevel *level)
-{
-	g_clear_pointer(&level->nets, g_hash_table_unref);
-	g_free(level);
-}
-
-static void
 bucket_free(Bucket *bucket)
 {
-	g_clear_pointer(&bucket->hosts, g_hash_table_unref);
-	g_clear_pointer(&bucket->domains, g_hash_table_unref);
-	g_clear_pointer(&bucket->levels, g_ptr_array_unref);
-	g_clear_pointer(&bucket->any, g_ptr_array_unref);
+	g_free(bucket->program);
+	g_free(bucket->levels);
 	g_free(bucket);
 }
 
-static GHashTable *
-slot_table_new(GHashFunc hash, GEqualFunc equal)
+static guint
+slot_hash(gconstpointer data)
 {
-	return g_hash_table_new_full(hash, equal, g_free, (GDestroyNotify)g_ptr_array_unref);
+	const SlotKey *key = data;
+	guint hash = g_direct_hash(key->bucket) * 31 + key->kind;
+
+	if (key->kind != VIGIL_TARGET_CIDR)
+		return hash * 31 + g_str_hash(key->name);
+	hash = (hash * 31 + key->family) * 31 + key->prefix_len;
+	for (guint i = 0; i < sizeof(key->address.bytes); i++)
+		hash = (hash ^ key->address.bytes[i]) * 16777619u;
+	return hash;
 }
 
+static gboolean
+slot_equal(gconstpointer a, gconstpointer b)
+{
+	const SlotKey *x = a;
+	const SlotKey *y = b;
+
+	if (x->bucket != y->bucket || x->kind != y->kind)
+		return FALSE;
+	if (x->kind != VIGIL_TARGET_CIDR)
+		return g_str_equal(x->name, y->name);
+	return x->family == y->family && x->prefix_len == y->prefix_len &&
+	       memcmp(&x->address, &y->address, sizeof(x->address)) == 0;
+}
+
+/* the CIDR prefix lengths present in a bucket, counted, longest first */
 static void
-table_insert(GHashTable **table, GHashFunc hash, GEqualFunc equal, gpointer key, gsize key_size,
-             Entry *entry)
+bucket_add_level(Bucket *bucket, int family, guint prefix_len)
 {
-	GPtrArray *slot;
-
-	if (*table == NULL)
-		*table = slot_table_new(hash, equal);
-	slot = g_hash_table_lookup(*table, key);
-	if (slot == NULL) {
-		slot = g_ptr_array_new();
-		g_hash_table_insert(*table, key_size > 0 ? g_memdup2(key, key_size) : g_strdup(key),
-		                    slot);
-	}
-	g_ptr_array_add(slot, entry);
-}
-
-static void
-table_remove(GHashTable **table, gconstpointer key, Entry *entry)
-{
-	GPtrArray *slot = *table != NULL ? g_hash_table_lookup(*table, key) : NULL;
-
-	if (slot == NULL)
-		return;
-	g_ptr_array_remove_fast(slot, entry);
-	if (slot->len == 0)
-		g_hash_table_remove(*table, key);
-	if (g_hash_table_size(*table) == 0)
-		g_clear_pointer(table, g_hash_table_unref);
-}
-
-static CidrLevel *
-bucket_find_level(Bucket *bucket, int family, guint prefix_len, gboolean create)
-{
-	CidrLevel *level;
 	guint pos = 0;
 
-	if (bucket->levels == NULL) {
-		if (!create)
-			return NULL;
-		bucket->levels = g_ptr_array_new_with_free_func((GDestroyNotify)cidr_level_free);
-	}
-	for (; pos < bucket->levels->len; pos++) {
-		level = g_ptr_array_index(bucket->levels, pos);
-		if (level->family == family && level->prefix_len == prefix_len)
-			return level;
+	for (; pos < bucket->n_levels; pos++) {
+		Level *level = &bucket->levels[pos];
+
+		if (level->family == family && level->prefix_len == prefix_len) {
+			level->count++;
+			return;
+		}
 		if (level->prefix_len < prefix_len)
 			break;
 	}
-	if (!create)
-		return NULL;
-	level = g_new0(CidrLevel, 1);
-	level->family = family;
-	level->prefix_len = prefix_len;
-	level->nets = NULL;
-	g_ptr_array_insert(bucket->levels, (gint)pos, level);
-	return level;
+	bucket->levels = g_renew(Level, bucket->levels, bucket->n_levels + 1);
+	memmove(bucket->levels + pos + 1, bucket->levels + pos,
+	        (bucket->n_levels - pos) * sizeof(Level));
+	bucket->levels[pos] = (Level){(guint8)family, (guint8)prefix_len, 1};
+	bucket->n_levels++;
 }
 
 static void
-bucket_insert(Bucket *bucket, Entry *entry)
+bucket_remove_level(Bucket *bucket, int family, guint prefix_len)
+{
+	for (guint pos = 0; pos < bucket->n_levels; pos++) {
+		Level *level = &bucket->levels[pos];
+
+		if (level->family != family || level->prefix_len != prefix_len ||
+		    --level->count > 0)
+			continue;
+		memmove(level, level + 1, (bucket->n_levels - pos - 1) * sizeof(Level));
+		if (--bucket->n_levels == 0)
+			g_clear_pointer(&bucket->levels, g_free);
+		return;
+	}
+}
+
+/* links @entry into the chain of its slot: the bucket's "any" chain, or one in set->slots */
+static void
+slot_insert(VigilRuleset *set, Entry *entry)
+{
+	Entry **head = &entry->key.bucket->any;
+
+	if (entry->key.kind != VIGIL_TARGET_ANY) {
+		Entry *first = g_hash_table_lookup(set->slots, &entry->key);
+
+		if (first == NULL) {
+			g_hash_table_add(set->slots, entry);
+			return;
+		}
+		/* behind the first, which stays the table's key */
+		head = &first->next;
+		entry->prev = first;
+	}
+	entry->next = *head;
+	if (*head != NULL)
+		(*head)->prev = entry;
+	*head = entry;
+}
+
+static void
+slot_remove(VigilRuleset *set, Entry *entry)
+{
+	if (entry->prev != NULL) {
+		entry->prev->next = entry->next;
+	} else if (entry->key.kind == VIGIL_TARGET_ANY) {
+		entry->key.bucket->any = entry->next;
+	} else if (entry->next != NULL) {
+		/* the next one becomes the key, with the same slot */
+		g_hash_table_add(set->slots, entry->next);
+	} else {
+		g_hash_table_remove(set->slots, &entry->key);
+	}
+	if (entry->next != NULL)
+		entry->next->prev = entry->prev;
+	entry->prev = entry->next = NULL;
+}
+
+static void
+bucket_insert(VigilRuleset *set, Bucket *bucket, Entry *entry)
 {
 	VigilRule *rule = entry->rule;
-	CidrLevel *level;
 
+	entry->key.bucket = bucket;
+	entry->key.kind = (guint8)rule->target_kind;
 	switch (rule->target_kind) {
 	case VIGIL_TARGET_HOST:
-		table_insert(&bucket->hosts, g_str_hash, g_str_equal, rule->host, 0, entry);
-		break;
 	case VIGIL_TARGET_DOMAIN:
-		table_insert(&bucket->domains, g_str_hash, g_str_equal, rule->host, 0, entry);
+		entry->key.name = rule->host;
+		bucket->n_names++;
 		break;
 	case VIGIL_TARGET_CIDR:
-		level = bucket_find_level(bucket, rule->family, rule->prefix_len, TRUE);
-		table_insert(&level->nets, address_hash, address_equal, &rule->address,
-		             sizeof(VigilAddress), entry);
+		entry->key.family = (guint8)rule->family;
+		entry->key.prefix_len = (guint8)MIN(rule->prefix_len, 128);
+		entry->key.address = rule->address;
+		bucket_add_level(bucket, rule->family, entry->key.prefix_len);
 		break;
 	case VIGIL_TARGET_ANY:
-		if (bucket->any == NULL)
-			bucket->any = g_ptr_array_new();
-		g_ptr_array_add(bucket->any, entry);
 		break;
 	}
+	slot_insert(set, entry);
 	bucket->n_entries++;
 }
 
 static void
-bucket_remove(Bucket *bucket, Entry *entry)
+bucket_remove(VigilRuleset *set, Bucket *bucket, Entry *entry)
 {
-	VigilRule *rule = entry->rule;
-	CidrLevel *level;
-
-	switch (rule->target_kind) {
-	case VIGIL_TARGET_HOST:
-		table_remove(&bucket->hosts, rule->host, entry);
-		break;
-	case VIGIL_TARGET_DOMAIN:
-		table_remove(&bucket->domains, rule->host, entry);
-		break;
-	case VIGIL_TARGET_CIDR:
-		level = bucket_find_level(bucket, rule->family, rule->prefix_len, FALSE);
-		if (level == NULL)
-			break;
-		table_remove(&level->nets, &rule->address, entry);
-		if (level->nets == NULL)
-			g_ptr_array_remove(bucket->levels, level);
-		if (bucket->levels->len == 0)
-			g_clear_pointer(&bucket->levels, g_ptr_array_unref);
-		break;
-	case VIGIL_TARGET_ANY:
-		if (bucket->any != NULL)
-			g_ptr_array_remove_fast(bucket->any, entry);
-		if (bucket->any != NULL && bucket->any->len == 0)
-			g_clear_pointer(&bucket->any, g_ptr_array_unref);
-		break;
-	}
+	slot_remove(set, entry);
+	if (entry->key.kind == VIGIL_TARGET_HOST || entry->key.kind == VIGIL_TARGET_DOMAIN)
+		bucket->n_names--;
+	else if (entry->key.kind == VIGIL_TARGET_CIDR)
+		bucket_remove_level(bucket, entry->key.family, entry->key.prefix_len);
 	bucket->n_entries--;
+}
+
+static Bucket *
+bucket_new(const char *program)
+{
+	Bucket *bucket = g_new0(Bucket, 1);
+
+	bucket->program = g_strdup(program);
+	return bucket;
 }
 
 static Bucket *
@@ -333,8 +356,8 @@ ruleset_bucket(VigilRuleset *set, const VigilRule *rule, gboolean create)
 		return set->unknown_program;
 	bucket = g_hash_table_lookup(set->programs, rule->program);
 	if (bucket == NULL && create) {
-		bucket = g_new0(Bucket, 1);
-		g_hash_table_insert(set->programs, g_strdup(rule->program), bucket);
+		bucket = bucket_new(rule->program);
+		g_hash_table_insert(set->programs, bucket->program, bucket);
 	}
 	return bucket;
 }
@@ -349,9 +372,10 @@ vigil_ruleset_new(void)
 	set->by_id =
 	    g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, (GDestroyNotify)entry_free);
 	set->programs =
-	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)bucket_free);
-	set->any_program = g_new0(Bucket, 1);
-	set->unknown_program = g_new0(Bucket, 1);
+	    g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)bucket_free);
+	set->slots = g_hash_table_new(slot_hash, slot_equal);
+	set->any_program = bucket_new(NULL);
+	set->unknown_program = bucket_new(NULL);
 	set->next_id = 1;
 	return set;
 }
@@ -361,7 +385,8 @@ vigil_ruleset_free(VigilRuleset *set)
 {
 	if (set == NULL)
 		return;
-	/* buckets first: they point into the entries */
+	/* the index first: it points into the entries */
+	g_hash_table_unref(set->slots);
 	g_hash_table_unref(set->programs);
 	bucket_free(set->any_program);
 	bucket_free(set->unknown_program);
@@ -393,7 +418,7 @@ vigil_ruleset_add(VigilRuleset *set, VigilRule *rule)
 		entry->args = g_pattern_spec_new(rule->args_glob);
 	/* the key lives in the rule, whose id does not change while it is in the set */
 	g_hash_table_insert(set->by_id, &entry->rule->id, entry);
-	bucket_insert(ruleset_bucket(set, rule, TRUE), entry);
+	bucket_insert(set, ruleset_bucket(set, rule, TRUE), entry);
 	return TRUE;
 }
 
@@ -408,13 +433,10 @@ vigil_ruleset_remove(VigilRuleset *set, guint64 id)
 	entry = g_hash_table_lookup(set->by_id, &id);
 	if (entry == NULL)
 		return FALSE;
-	bucket = ruleset_bucket(set, entry->rule, FALSE);
-	if (bucket != NULL) {
-		bucket_remove(bucket, entry);
-		if (bucket->n_entries == 0 && bucket != set->any_program &&
-		    bucket != set->unknown_program)
-			g_hash_table_remove(set->programs, entry->rule->program);
-	}
+	bucket = entry->key.bucket;
+	bucket_remove(set, bucket, entry);
+	if (bucket->n_entries == 0 && bucket != set->any_program && bucket != set->unknown_program)
+		g_hash_table_remove(set->programs, bucket->program);
 	g_hash_table_remove(set->by_id, &id);
 	return TRUE;
 }
@@ -468,11 +490,12 @@ vigil_ruleset_clear(VigilRuleset *set)
 {
 	g_return_if_fail(set != NULL);
 
+	g_hash_table_remove_all(set->slots);
 	g_hash_table_remove_all(set->programs);
 	bucket_free(set->any_program);
 	bucket_free(set->unknown_program);
-	set->any_program = g_new0(Bucket, 1);
-	set->unknown_program = g_new0(Bucket, 1);
+	set->any_program = bucket_new(NULL);
+	set->unknown_program = bucket_new(NULL);
 	g_hash_table_remove_all(set->by_id);
 }
 
@@ -581,27 +604,23 @@ entry_matches(const Entry *entry, const VigilMatchQuery *q, gint64 now)
 }
 
 static void
-consider_slot(Search *search, const GPtrArray *slot)
+consider_slot(Search *search, const Entry *chain)
 {
-	if (slot == NULL)
-		return;
-	for (guint i = 0; i < slot->len; i++) {
-		Entry *entry = g_ptr_array_index(slot, i);
-
+	for (const Entry *entry = chain; entry != NULL; entry = entry->next) {
 		search->set->examined++;
 		if (!entry_matches(entry, search->query, search->now))
 			continue;
 		if (search->best == NULL || entry->specificity > search->best->specificity ||
 		    (entry->specificity == search->best->specificity &&
 		     entry->rule->id < search->best->rule->id))
-			search->best = entry;
+			search->best = (Entry *)entry;
 	}
 }
 
-static GPtrArray *
-slot_lookup(GHashTable *table, gconstpointer key)
+static const Entry *
+slot_lookup(Search *search, const SlotKey *key)
 {
-	return table != NULL ? g_hash_table_lookup(table, key) : NULL;
+	return g_hash_table_lookup(search->set->slots, key);
 }
 
 /* lowercase, without a trailing dot, into @buf; FALSE when it cannot be a rule's host */
@@ -625,21 +644,22 @@ search_names(Search *search, Bucket *bucket)
 {
 	const char *const *names = search->query->hostnames;
 
-	if (names == NULL || (bucket->hosts == NULL && bucket->domains == NULL))
+	if (names == NULL || bucket->n_names == 0)
 		return;
 	for (guint i = 0; names[i] != NULL; i++) {
 		char name[256];
+		SlotKey key = {.bucket = bucket, .kind = VIGIL_TARGET_HOST, .name = name};
 
 		if (!normalize_query_name(names[i], name, sizeof(name)))
 			continue;
-		consider_slot(search, slot_lookup(bucket->hosts, name));
-		if (bucket->domains == NULL)
-			continue;
+		consider_slot(search, slot_lookup(search, &key));
 		/* "*.example.com" covers example.com and every name below it */
+		key.kind = VIGIL_TARGET_DOMAIN;
 		for (const char *suffix = name; suffix != NULL;) {
 			const char *dot = strchr(suffix, '.');
 
-			consider_slot(search, slot_lookup(bucket->domains, suffix));
+			key.name = suffix;
+			consider_slot(search, slot_lookup(search, &key));
 			suffix = dot != NULL ? dot + 1 : NULL;
 		}
 	}
@@ -648,17 +668,17 @@ search_names(Search *search, Bucket *bucket)
 static void
 search_networks(Search *search, Bucket *bucket)
 {
-	if (bucket->levels == NULL)
-		return;
-	for (guint i = 0; i < bucket->levels->len; i++) {
-		CidrLevel *level = g_ptr_array_index(bucket->levels, i);
-		VigilAddress net;
+	for (guint i = 0; i < bucket->n_levels; i++) {
+		const Level *level = &bucket->levels[i];
+		SlotKey key = {.bucket = bucket, .kind = VIGIL_TARGET_CIDR};
 
 		if (level->family != search->query->family)
 			continue;
-		net = search->query->dst;
-		mask_address(&net, level->prefix_len);
-		consider_slot(search, slot_lookup(level->nets, &net));
+		key.family = level->family;
+		key.prefix_len = level->prefix_len;
+		key.address = search->query->dst;
+		mask_address(&key.address, level->prefix_len);
+		consider_slot(search, slot_lookup(search, &key));
 	}
 }
 

@@ -815,6 +815,73 @@ test_many_rules_random(void)
 	g_assert_cmpuint(g_hash_table_size(winners), >, 500);
 }
 
+/* @n random queries give what a scan of @rules gives */
+static void
+assert_same_as_brute(VigilRuleset *set, GPtrArray *rules, GRand *rand, guint n)
+{
+	for (guint i = 0; i < n; i++) {
+		char name[64];
+		char sha[65];
+		Conn conn;
+
+		random_query(rand, &conn, name, sizeof(name), sha);
+		g_assert_true(vigil_ruleset_match(set, &conn.q, NOW) ==
+		              brute_match(rules, &conn.q, NOW));
+	}
+}
+
+/*
+ * Rules that share a slot (same program and destination) are removed first, last and in
+ * between, in random order, and added back: the index still answers like a scan.
+ */
+static void
+test_many_rules_removed(void)
+{
+	g_autoptr(VigilRuleset) set = vigil_ruleset_new();
+	g_autoptr(GRand) rand = g_rand_new_with_seed(g_test_rand_int());
+	g_autoptr(GPtrArray) all = NULL;
+	g_autoptr(GPtrArray) kept = g_ptr_array_new();
+	g_autoptr(GPtrArray) removed =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)vigil_rule_unref);
+
+	for (guint i = 0; i < 4000; i++) {
+		g_autofree char *line = random_rule_line(rand);
+
+		add_rule(set, line);
+	}
+	all = vigil_ruleset_list(set);
+	for (guint i = 0; i < all->len; i++) {
+		VigilRule *rule = g_ptr_array_index(all, i);
+
+		if (g_rand_boolean(rand)) {
+			g_ptr_array_add(kept, rule);
+			continue;
+		}
+		g_ptr_array_add(removed, vigil_rule_ref(rule));
+	}
+	/* in random order, so a slot loses its first rule as often as another */
+	for (guint i = removed->len; i > 1; i--) {
+		guint j = (guint)g_rand_int_range(rand, 0, (gint32)i);
+		gpointer tmp = removed->pdata[i - 1];
+
+		removed->pdata[i - 1] = removed->pdata[j];
+		removed->pdata[j] = tmp;
+	}
+	for (guint i = 0; i < removed->len; i++) {
+		VigilRule *rule = g_ptr_array_index(removed, i);
+
+		g_assert_true(vigil_ruleset_remove(set, rule->id));
+		g_assert_false(vigil_ruleset_remove(set, rule->id));
+	}
+	g_assert_cmpuint(vigil_ruleset_size(set), ==, kept->len);
+	assert_same_as_brute(set, kept, rand, 2000);
+
+	for (guint i = 0; i < removed->len; i++)
+		g_assert_true(vigil_ruleset_add(set, g_ptr_array_index(removed, i)));
+	g_assert_cmpuint(vigil_ruleset_size(set), ==, all->len);
+	assert_same_as_brute(set, all, rand, 2000);
+}
+
 /*
  * 10,000 rules of the shape a real machine has: a few rules per program. Every lookup gets
  * its rule, and examines a handful of candidates, not the 10,000.
@@ -968,5 +1035,6 @@ main(int argc, char **argv)
 	g_test_add_func("/ruleset/remove-keeps-index", test_remove_keeps_index);
 	g_test_add_func("/ruleset/many-rules/indexed", test_many_rules_indexed);
 	g_test_add_func("/ruleset/many-rules/random", test_many_rules_random);
+	g_test_add_func("/ruleset/many-rules/removed", test_many_rules_removed);
 	return g_test_run();
 }
