@@ -162,8 +162,19 @@ class DBusTestCase(E2ETestCase):
         d.start(wait=False)
         d.wait_for_log('on the system bus as org.vigil.Firewall1', timeout=15)
         d.wait_for_log('filtering:')
+        self.addCleanup(self._check_clean_exit, d)
         self.d = d
         return d
+
+    def _check_clean_exit(self, d):
+        """SIGTERM: vigild stops cleanly (a sanitizer build reports leaks and errors here)."""
+        if d.proc is None or d.proc.poll() is not None:
+            return
+        rc = d.stop()
+        log = d.log()
+        self.assertNotIn('Sanitizer', log, log[-5000:])
+        self.assertNotIn('runtime error', log, log[-5000:])
+        self.assertEqual(rc, 0, log[-3000:])
 
     def agent(self, uid=None, **kw):
         a = AgentProcess(self.env, uid=uid, **kw)
