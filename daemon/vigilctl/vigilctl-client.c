@@ -4,12 +4,14 @@
 
 #include <fcntl.h>
 #include <glib-unix.h>
+#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include "vigilctl.h"
 
 #define NOT_RUNNING_ADVICE "start it with: sudo systemctl start vigild"
+#define TTY_AGENT_WAIT_MS  5000
 
 void
 vigilctl_context_clear(VigilctlContext *ctx)
@@ -80,6 +82,18 @@ vigilctl_call_timeout(gboolean may_ask)
 	return may_ask ? G_MAXINT : 30000;
 }
 
+/* pkttyagent talks to the user on /dev/tty: without one it cannot ask */
+static gboolean
+have_controlling_tty(void)
+{
+	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0)
+		return FALSE;
+	close(fd);
+	return TRUE;
+}
+
 /*
  * As systemctl does: when a person runs vigilctl in a terminal and no desktop polkit agent
  * may be there, start pkttyagent so that polkit can ask for the password on this terminal.
@@ -96,14 +110,15 @@ vigilctl_start_tty_agent(VigilctlContext *ctx)
 	char buf[16];
 
 	if (ctx->tty_agent != NULL || ctx->no_ask_password || geteuid() == 0 ||
-	    !isatty(STDIN_FILENO) || !isatty(STDERR_FILENO))
+	    !isatty(STDIN_FILENO) || !isatty(STDERR_FILENO) || !have_controlling_tty())
 		return;
 	path = g_find_program_in_path("pkttyagent");
 	if (path == NULL)
 		return;
 	if (!g_unix_open_pipe(fds, FD_CLOEXEC, NULL))
 		return;
-	launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+	/* it asks on /dev/tty; its stderr only has diagnostics, e.g. when another agent asks */
+	launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_SILENCE);
 	g_subprocess_launcher_take_fd(launcher, fds[1], 3);
 	ctx->tty_agent = g_subprocess_launcher_spawn(launcher, &local, path, "--notify-fd", "3",
 	                                             "--fallback", NULL);
@@ -113,9 +128,13 @@ vigilctl_start_tty_agent(VigilctlContext *ctx)
 		close(fds[0]);
 		return;
 	}
-	/* EOF when it is ready, or when it gave up */
-	while (read(fds[0], buf, sizeof buf) > 0)
-		;
+	/* EOF when it is ready, or when it gave up; a hung agent must not hang vigilctl */
+	for (;;) {
+		struct pollfd pfd = {.fd = fds[0], .events = POLLIN};
+
+		if (poll(&pfd, 1, TTY_AGENT_WAIT_MS) <= 0 || read(fds[0], buf, sizeof buf) <= 0)
+			break;
+	}
 	close(fds[0]);
 }
 
