@@ -4,6 +4,7 @@
 
 #include <glib-unix.h>
 #include <netdb.h>
+#include <string.h>
 #include <pwd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -60,7 +61,11 @@ struct _VigilPrompts {
 char *
 vigil_rule_quote(const char *value)
 {
-	GString *out = g_string_new("\"");
+	GString *out;
+
+	if (*value != '\0' && strpbrk(value, " \t#\"\\") == NULL)
+		return g_strdup(value);
+	out = g_string_new("\"");
 
 	for (const char *p = value; *p != '\0'; p++) {
 		if (*p == '"' || *p == '\\')

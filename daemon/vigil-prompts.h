@@ -104,7 +104,7 @@ guint vigil_prompts_watch_processes(VigilPrompts *prompts);
 
 /* helpers shared with the D-Bus server */
 
-/* @value double-quoted for a rule line, with \" and \\ escaped */
+/* @value as one word of a rule line: double-quoted (\" and \\ escaped) when it needs it */
 char *vigil_rule_quote(const char *value);
 /* "*.example.org" for "www.example.org" and "example.org"; NULL for a single label */
 char *vigil_domain_target(const char *hostname);

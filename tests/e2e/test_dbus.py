@@ -675,6 +675,90 @@ class Flood(DBusTestCase):
         self.assertIsNone(self.d.proc.poll())
 
 
+class RuleManagement(DBusTestCase):
+    def test_add_update_remove_import_export(self):
+        d = self.start_vigild('deny port 25\n')
+        changed = []
+        self.conn.signal_subscribe(testbus.BUS_NAME, testbus.INTERFACE, 'RulesChanged',
+                                   testbus.OBJECT_PATH, None, Gio.DBusSignalFlags.NONE,
+                                   lambda *a: changed.append(a), None)
+        ctx = GLib.MainContext.default()
+
+        def wait_changed(n):
+            deadline = time.monotonic() + 5
+            while len(changed) < n and time.monotonic() < deadline:
+                ctx.iteration(False)
+                time.sleep(0.02)
+            self.assertGreaterEqual(len(changed), n, 'RulesChanged')
+
+        rid = self.call('AddRule', 'a{sv}', [{
+            'action': s('deny'), 'program': s(PROBE_EXE), 'to': s(PEER_V4),
+            'port': s('8080,80'), 'proto': s('tcp'), 'note': s('no web')}])[0]
+        wait_changed(1)
+        rule = self.rules()[rid]
+        self.assertEqual((rule['port'], rule['note'], rule['user'], rule['system']),
+                         ('80,8080', 'no web', 'root', False))
+        self.assertEqual(self.probe_result(self.probe_async(8080))[:2],
+                         ['error', 'ECONNREFUSED'])
+        self.assertEqual(self.rules()[rid]['hits'], 1)
+        self.call('UpdateRule', 'ta{sv}', [rid, {'action': s('allow'), 'enabled': GLib.Variant('b', True)}])
+        wait_changed(2)
+        self.assertEqual(self.rules()[rid]['action'], 'allow')
+        self.assertEqual(self.rules()[rid]['hits'], 1, 'an update keeps the counters')
+        self.assertEqual(self.probe_result(self.probe_async(8080))[0], 'ok')
+        text = self.call('ExportRules')[0]
+        self.assertTrue(text.startswith('#'))
+        self.assertIn('allow user root app %s' % PROBE_EXE, text)
+        self.assertNotIn('port 25\n', text, 'system rules are in their files already')
+        # importing what was exported changes nothing and returns the same id
+        self.assertEqual(self.call('ImportRules', 's', [text])[0], [rid])
+        ids = self.call('ImportRules', 's', ['deny port 1\n# c\n\ndrop to 192.0.2.0/24\n'])[0]
+        self.assertEqual(len(ids), 2)
+        self.assertTrue(all(not self.rules()[i]['system'] for i in ids))
+        self.assertNotIn('uid', self.rules()[ids[0]], 'a line without user is for all users')
+        self.call('RemoveRule', 't', [rid])
+        self.assertNotIn(rid, self.rules())
+        self.assertNotIn(PROBE_EXE, read_file(d.learned))
+        stats = dict(self.call('GetProgramStats')[0])
+        self.assertGreaterEqual(stats[PROBE_EXE]['connections'], 2)
+        self.assertGreaterEqual(stats[PROBE_EXE]['denied'], 1)
+        perms = self.call('GetPermissions')[0]
+        self.assertEqual(set(perms.values()), {'yes'})
+        self.assertEqual(self.prop('Backend') in ('iptables', 'nftables'), True)
+        self.wait_for(lambda: self.prop('Stats')['queued'] >= 2, 'Stats queued')
+        self.assertGreaterEqual(self.prop('Stats')['rules'], 3)
+
+    def test_a_new_rule_decides_an_open_request(self):
+        self.start_vigild()
+        agent = self.agent()
+        probe = self.probe_async(9000)
+        prompt = agent.wait_event('prompt')
+        self.call('AddRule', 'a{sv}', [{'action': s('allow'), 'program': s(PROBE_EXE)}])
+        cancel = agent.wait_event('cancel')
+        self.assertEqual((cancel['request'], cancel['reason']), (prompt['request'], 'rule'))
+        self.assertEqual(self.probe_result(probe)[0], 'ok')
+
+    def test_get_connections_filters(self):
+        self.start_vigild('allow app %s\ndeny app %s port 80\n' % (PROBE_EXE, PROBE_EXE))
+        self.assertEqual(self.probe_result(self.probe_async(9000))[0], 'ok')
+        self.assertEqual(self.probe_result(self.probe_async(80))[0], 'error')
+        self.assertDecision(self.d, port=80)
+        every = self.call('GetConnections', 'a{sv}', [{}])[0]
+        ids = [c['id'] for c in every]
+        self.assertEqual(ids, sorted(ids))
+        denied = self.call('GetConnections', 'a{sv}', [{'verdict': s('deny')}])[0]
+        self.assertTrue(denied)
+        self.assertTrue(all(c['verdict'] == 'deny' and c['reason'] == 'rule' and 'rule' in c
+                            for c in denied))
+        self.assertEqual(denied[-1]['port'], 80)
+        after = self.call('GetConnections', 'a{sv}', [{'after': GLib.Variant('t', ids[-2])}])[0]
+        self.assertEqual([c['id'] for c in after], ids[-1:])
+        last = self.call('GetConnections', 'a{sv}', [{'limit': u(1)}])[0]
+        self.assertEqual([c['id'] for c in last], ids[-1:])
+        mine = self.call('GetConnections', 'a{sv}', [{'program': s(PROBE_EXE)}])[0]
+        self.assertTrue(mine and all(c['program'] == PROBE_EXE for c in mine))
+
+
 class UntilQuit(DBusTestCase):
     def test_until_quit_rule_ends_with_the_process(self):
         self.start_vigild()
