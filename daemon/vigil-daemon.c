@@ -182,6 +182,9 @@ finish_held(HeldPacket *held, VigilAction action, VigilReason reason, const Vigi
 	} else {
 		decision.user_name = user_name_for_uid(decision.uid);
 	}
+	if (reason == VIGIL_REASON_RULE && action != VIGIL_ACTION_ALLOW)
+		vigil_prompts_notify_blocked(daemon->prompts, &decision,
+		                             daemon->decisions_logged + 1);
 	log_decision(daemon, &decision);
 	held_packet_free(held);
 }

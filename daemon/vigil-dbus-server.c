@@ -869,35 +869,6 @@ filter_matches(const Filter *filter, const VigilDecision *d, guint64 id)
 	return d->time >= filter->since && id > filter->after;
 }
 
-static GVariant *
-decision_dict(const VigilDecision *d, guint64 id)
-{
-	GVariantBuilder b;
-	VigilProcess process = {0};
-
-	g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
-	process.pid = d->pid;
-	process.uid = d->uid;
-	process.user_name = d->user_name;
-	process.exe = d->program;
-	vigil_connection_dict_add_process(&b, d->program != NULL || d->pid != 0 ? &process : NULL,
-	                                  d->uid);
-	vigil_connection_dict_add_flow(&b, d->family, d->protocol, &d->dst, d->dport, d->icmp_type,
-	                               d->hostname);
-	g_variant_builder_add(&b, "{sv}", VIGIL_CONN_KEY_TIME, g_variant_new_int64(d->time));
-	g_variant_builder_add(&b, "{sv}", VIGIL_CONN_KEY_ID, g_variant_new_uint64(id));
-	g_variant_builder_add(&b, "{sv}", VIGIL_CONN_KEY_VERDICT,
-	                      g_variant_new_string(vigil_action_to_string(d->verdict)));
-	g_variant_builder_add(&b, "{sv}", VIGIL_CONN_KEY_REASON,
-	                      g_variant_new_string(vigil_reason_to_string(d->reason)));
-	if (d->rule_id != 0)
-		g_variant_builder_add(&b, "{sv}", VIGIL_CONN_KEY_RULE,
-		                      g_variant_new_uint64(d->rule_id));
-	g_variant_builder_add(&b, "{sv}", VIGIL_CONN_KEY_QUEUED_US,
-	                      g_variant_new_uint64((guint64)MAX(d->queued_us, 0)));
-	return g_variant_builder_end(&b);
-}
-
 static gboolean
 prepare_get_connections(Call *call, GError **error)
 {
@@ -937,9 +908,9 @@ run_get_connections(Call *call)
 	for (guint j = first; j < matched->len; j++) {
 		guint i = g_array_index(matched, guint, j);
 
-		g_variant_builder_add(
-		    &builder, "@a{sv}",
-		    decision_dict(g_ptr_array_index(recent, i), last_id - recent->len + 1 + i));
+		g_variant_builder_add(&builder, "@a{sv}",
+		                      vigil_decision_to_dict(g_ptr_array_index(recent, i),
+		                                             last_id - recent->len + 1 + i));
 	}
 	call_return(call, g_variant_new("(aa{sv})", &builder));
 }

@@ -54,6 +54,7 @@ struct _VigilPrompts {
 	guint64 prompted;
 	guint64 timed_out;
 	GHashTable *quit_watches; /* "pid:start" -> QuitWatch */
+	GHashTable *notified;     /* "uid\nprogram\ndestination" -> gint64 last Notify */
 };
 
 /* ---- helpers shared with the server ---- */
@@ -239,6 +240,67 @@ vigil_connection_dict_add_process(GVariantBuilder *builder, const VigilProcess *
 	if (process->exe_deleted)
 		g_variant_builder_add(builder, "{sv}", VIGIL_CONN_KEY_EXE_DELETED,
 		                      g_variant_new_boolean(TRUE));
+}
+
+GVariant *
+vigil_decision_to_dict(const VigilDecision *d, guint64 id)
+{
+	GVariantBuilder b;
+	VigilProcess process = {0};
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+	process.pid = d->pid;
+	process.uid = d->uid;
+	process.user_name = d->user_name;
+	process.exe = d->program;
+	vigil_connection_dict_add_process(&b, d->program != NULL || d->pid != 0 ? &process : NULL,
+	                                  d->uid);
+	vigil_connection_dict_add_flow(&b, d->family, d->protocol, &d->dst, d->dport, d->icmp_type,
+	                               d->hostname);
+	g_variant_builder_add(&b, "{sv}", VIGIL_CONN_KEY_TIME, g_variant_new_int64(d->time));
+	g_variant_builder_add(&b, "{sv}", VIGIL_CONN_KEY_ID, g_variant_new_uint64(id));
+	g_variant_builder_add(&b, "{sv}", VIGIL_CONN_KEY_VERDICT,
+	                      g_variant_new_string(vigil_action_to_string(d->verdict)));
+	g_variant_builder_add(&b, "{sv}", VIGIL_CONN_KEY_REASON,
+	                      g_variant_new_string(vigil_reason_to_string(d->reason)));
+	if (d->rule_id != 0)
+		g_variant_builder_add(&b, "{sv}", VIGIL_CONN_KEY_RULE,
+		                      g_variant_new_uint64(d->rule_id));
+	g_variant_builder_add(&b, "{sv}", VIGIL_CONN_KEY_QUEUED_US,
+	                      g_variant_new_uint64((guint64)MAX(d->queued_us, 0)));
+	return g_variant_builder_end(&b);
+}
+
+/* ---- blocked notifications ---- */
+
+/* at most one per program and destination a minute */
+#define NOTIFY_INTERVAL_US (60 * G_USEC_PER_SEC)
+#define NOTIFY_MAX_KEYS    1024
+
+void
+vigil_prompts_notify_blocked(VigilPrompts *prompts, const VigilDecision *decision, guint64 id)
+{
+	char addr[INET6_ADDRSTRLEN];
+	g_autofree char *key = NULL;
+	gint64 now = g_get_monotonic_time();
+	gint64 *last;
+
+	if (!vigil_prompts_can_prompt(prompts, decision->uid))
+		return;
+	key = g_strdup_printf(
+	    "%u\n%s\n%s", decision->uid,
+	    decision->program != NULL ? decision->program : VIGIL_PROGRAM_UNKNOWN,
+	    vigil_address_to_string(decision->family, &decision->dst, addr, sizeof addr));
+	last = g_hash_table_lookup(prompts->notified, key);
+	if (last != NULL && now - *last < NOTIFY_INTERVAL_US)
+		return;
+	if (g_hash_table_size(prompts->notified) >= NOTIFY_MAX_KEYS)
+		g_hash_table_remove_all(prompts->notified);
+	last = g_new(gint64, 1);
+	*last = now;
+	g_hash_table_insert(prompts->notified, g_steal_pointer(&key), last);
+	vigil_agents_notify(prompts->agents, decision->uid, VIGIL_NOTIFY_BLOCKED,
+	                    vigil_decision_to_dict(decision, id));
 }
 
 /* ---- requests ---- */
@@ -997,6 +1059,7 @@ vigil_prompts_new(VigilRuleStore *store, const VigilConfig *config, const char *
 	prompts->by_id = g_hash_table_new(g_int64_hash, g_int64_equal);
 	prompts->by_key = g_hash_table_new(g_str_hash, g_str_equal);
 	g_queue_init(&prompts->order);
+	prompts->notified = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	prompts->quit_watches =
 	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)quit_watch_free);
 	return prompts;
@@ -1011,6 +1074,7 @@ vigil_prompts_free(VigilPrompts *prompts)
 	                         VIGIL_CANCEL_SHUTDOWN);
 	g_idle_remove_by_data(prompts);
 	g_hash_table_unref(prompts->quit_watches);
+	g_hash_table_unref(prompts->notified);
 	g_hash_table_unref(prompts->by_id);
 	g_hash_table_unref(prompts->by_key);
 	g_free(prompts->proc_root);

@@ -115,6 +115,12 @@ void vigil_connection_dict_add_flow(GVariantBuilder *builder, int family, guint8
 /* adds the process keys (program .. foreign-mount-ns) for @process, or program "unknown" */
 void vigil_connection_dict_add_process(GVariantBuilder *builder, const VigilProcess *process,
                                        guint32 uid);
+/* a connection dictionary of a decision, with id, verdict, reason, rule and queued-us */
+GVariant *vigil_decision_to_dict(const VigilDecision *decision, guint64 id);
+/* Notify("blocked") to the agents of the decision's user, at most once a minute per
+ * program and destination */
+void vigil_prompts_notify_blocked(VigilPrompts *prompts, const VigilDecision *decision, guint64 id);
+
 /* the user name of @uid, or NULL */
 char *vigil_user_name(guint32 uid);
 

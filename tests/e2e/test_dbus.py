@@ -368,6 +368,21 @@ class Prompts(DBusTestCase):
         self.assertEqual(self.call('GetPending')[0], [])
         self.assertFalse([r for r in self.rules().values() if r.get('program') == PROBE_EXE])
 
+    def test_blocked_connections_are_notified_once_a_minute(self):
+        self.start_vigild('deny app %s port 8080\n' % PROBE_EXE)
+        agent = self.agent()
+        nobody = self.agent(uid=NOBODY)
+        self.assertEqual(self.probe_result(self.probe_async(8080))[:2], ['error', 'ECONNREFUSED'])
+        note = agent.wait_event('notify')
+        self.assertEqual(note['kind'], 'blocked')
+        details = note['details']
+        self.assertEqual((details['verdict'], details['reason'], details['program'],
+                          details['port']), ('deny', 'rule', PROBE_EXE, 8080))
+        self.assertIn(details['rule'], self.rules())
+        self.assertEqual(self.probe_result(self.probe_async(8080))[:2], ['error', 'ECONNREFUSED'])
+        agent.no_event('notify', 1.0)
+        nobody.no_event('notify', 0.1)
+
     def test_other_agent_of_the_user_gets_cancel(self):
         self.start_vigild()
         first = self.agent()
