@@ -23,6 +23,7 @@ typedef struct {
 	char **hostnames;      /* or NULL */
 	char *host_target;
 	char *domain_target; /* or NULL */
+	gboolean binary_changed;
 	gint64 time_us;
 	gint64 deadline_us; /* monotonic */
 	guint timeout_source;
@@ -393,6 +394,9 @@ request_dict(Request *request, gboolean pending)
 	if (request->domain_target != NULL)
 		g_variant_builder_add(&builder, "{sv}", VIGIL_CONN_KEY_DOMAIN_TARGET,
 		                      g_variant_new_string(request->domain_target));
+	if (request->binary_changed)
+		g_variant_builder_add(&builder, "{sv}", VIGIL_CONN_KEY_BINARY_CHANGED,
+		                      g_variant_new_boolean(TRUE));
 	if (pending)
 		g_variant_builder_add(&builder, "{sv}", VIGIL_CONN_KEY_CONNECTIONS,
 		                      g_variant_new_uint32(request->held->len));
@@ -490,6 +494,26 @@ send_prompt(Request *request, const char *name)
 	                    on_prompt_failed, prompts);
 }
 
+/* a rule of @uid for this program pins another sha256: the binary changed since */
+static gboolean
+binary_changed(VigilPrompts *prompts, guint32 uid, const VigilProcess *process)
+{
+	g_autoptr(GPtrArray) rules = NULL;
+
+	if (process == NULL || process->exe == NULL || process->sha256 == NULL)
+		return FALSE;
+	rules = vigil_ruleset_list(vigil_rule_store_get_ruleset(prompts->store));
+	for (guint i = 0; i < rules->len; i++) {
+		VigilRule *rule = g_ptr_array_index(rules, i);
+
+		if (rule->sha256 != NULL && g_strcmp0(rule->program, process->exe) == 0 &&
+		    (rule->all_users || rule->uid == uid) &&
+		    !g_str_equal(rule->sha256, process->sha256))
+			return TRUE;
+	}
+	return FALSE;
+}
+
 static Request *
 request_new(VigilPrompts *prompts, char *key, const VigilPromptConnection *conn)
 {
@@ -512,6 +536,7 @@ request_new(VigilPrompts *prompts, char *key, const VigilPromptConnection *conn)
 	                           : g_strdup(vigil_address_to_string(
 	                                 conn->flow->family, &conn->flow->dst, addr, sizeof addr));
 	request->domain_target = hostname != NULL ? vigil_domain_target(hostname) : NULL;
+	request->binary_changed = binary_changed(prompts, conn->uid, conn->process);
 	request->deadline_us = g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC;
 	request->timeout_source = g_timeout_add(timeout_s * 1000, on_request_timeout, request);
 	request->held = g_ptr_array_new();

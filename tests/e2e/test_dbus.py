@@ -383,6 +383,17 @@ class Prompts(DBusTestCase):
         agent.no_event('notify', 1.0)
         nobody.no_event('notify', 0.1)
 
+    def test_a_changed_binary_is_asked_about_again(self):
+        other = '0' * 64
+        self.start_vigild('allow app %s sha256 %s\n' % (PROBE_EXE, other))
+        agent = self.agent()
+        probe = self.probe_async(9000)
+        prompt = agent.wait_event('prompt')
+        self.assertTrue(prompt['connection'].get('binary-changed'))
+        self.assertNotEqual(prompt['connection']['sha256'], other)
+        self.assertTrue(agent.reply(prompt['request'], 'allow')['ok'])
+        self.assertEqual(self.probe_result(probe)[0], 'ok')
+
     def test_other_agent_of_the_user_gets_cancel(self):
         self.start_vigild()
         first = self.agent()
