@@ -8,6 +8,9 @@
 #include <fcntl.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -28,9 +31,9 @@ struct _VigilRuleStore {
 
 	/* system rules by file name: what each file contributed at its last good read */
 	GHashTable *system_files; /* name -> GPtrArray of VigilRule* */
-	/* every loaded rule by a key that survives reloads, to keep its id and hits */
-	GHashTable *system_keys;  /* "name\ntext\nN" -> VigilRule* */
-	GHashTable *learned_keys; /* "text\nN" -> VigilRule*, for lines that had no id */
+	/* learned lines that had no id, by a key that survives reloads, to keep their ids and
+	 * hits (system rules get theirs from system_files at each reload) */
+	GHashTable *learned_keys; /* "text\nN" -> VigilRule* */
 	guint64 next_system_id;
 	char *learned_text; /* the learned file as last read or written */
 
@@ -83,22 +86,28 @@ vigil_rules_parse_text(const char *text, const char *file_name, gboolean system,
 {
 	g_autoptr(GPtrArray) rules =
 	    g_ptr_array_new_with_free_func((GDestroyNotify)vigil_rule_unref);
-	g_auto(GStrv) lines = NULL;
+	guint number = 0;
 
 	g_return_val_if_fail(text != NULL && file_name != NULL, NULL);
 
-	lines = g_strsplit(text, "\n", -1);
-	for (guint i = 0; lines[i] != NULL; i++) {
+	/* a line at a time rather than split all at once: 10,000 short-lived strings between
+	 * the rules would leave the heap full of holes */
+	for (const char *line = text; line != NULL;) {
+		const char *end = strchr(line, '\n');
+		g_autofree char *copy =
+		    g_strndup(line, end != NULL ? (gsize)(end - line) : strlen(line));
 		g_autoptr(GError) error = NULL;
-		VigilRule *rule = vigil_rule_parse_line(lines[i], resolve_user, &error);
+		VigilRule *rule = vigil_rule_parse_line(copy, resolve_user, &error);
 
+		number++;
+		line = end != NULL ? end + 1 : NULL;
 		if (error != NULL) {
-			add_problem(problems, file_name, i + 1, error->message);
+			add_problem(problems, file_name, number, error->message);
 			continue;
 		}
 		if (rule == NULL)
 			continue;
-		rule->origin = g_strdup_printf("%s:%u", file_name, i + 1);
+		rule->origin = g_strdup_printf("%s:%u", file_name, number);
 		rule->system = system;
 		if (system)
 			clear_state(rule);
@@ -237,8 +246,6 @@ vigil_rule_store_new(const char *system_dir, const char *learned_path,
 	store->set = vigil_ruleset_new();
 	store->system_files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 	                                            (GDestroyNotify)g_ptr_array_unref);
-	store->system_keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-	                                           (GDestroyNotify)vigil_rule_unref);
 	store->learned_keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 	                                            (GDestroyNotify)vigil_rule_unref);
 	store->next_system_id = VIGIL_RULE_ID_SYSTEM_BASE + 1;
@@ -268,7 +275,6 @@ vigil_rule_store_free(VigilRuleStore *store)
 		return;
 	stop_watching(store);
 	g_hash_table_unref(store->system_files);
-	g_hash_table_unref(store->system_keys);
 	g_hash_table_unref(store->learned_keys);
 	vigil_ruleset_free(store->set);
 	g_free(store->learned_text);
@@ -420,20 +426,163 @@ reuse_rule(GHashTable *old_keys, const char *key, VigilRule *rule)
 	return old;
 }
 
-static void
-add_system_rules(VigilRuleStore *store, GHashTable *system_files, GHashTable *new_keys)
+/*
+ * System rules by a key that survives reloads, to keep their ids and hits: the file, the text,
+ * and how many identical lines come before it in that file (duplicates keep distinct ids).
+ * Built when a reload starts from the files' lists rather than kept all the time, and as a
+ * 64-bit hash rather than text: with 10,000 rules, text keys take megabytes. A match is
+ * confirmed by comparing the two rules, so a collision could only cost a rule its old id.
+ */
+typedef struct {
+	guint64 key;
+	VigilRule *rule;
+} KeyedRule;
+
+typedef struct {
+	KeyedRule *items; /* sized up front: the table points into it */
+	guint len;
+	guint capacity;
+	GHashTable *table; /* set of KeyedRule*, by key */
+} KeyTable;
+
+#define FNV64_OFFSET G_GUINT64_CONSTANT(14695981039346656037)
+#define FNV64_PRIME  G_GUINT64_CONSTANT(1099511628211)
+
+static guint64
+fnv64(guint64 hash, const char *text)
 {
-	g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	for (const char *p = text; *p != '\0'; p++)
+		hash = (hash ^ (guchar)*p) * FNV64_PRIME;
+	/* the terminator too, so "ab" + "c" differs from "a" + "bc" */
+	return hash * FNV64_PRIME;
+}
+
+static guint
+keyed_hash(gconstpointer data)
+{
+	guint64 key = ((const KeyedRule *)data)->key;
+
+	return (guint)(key ^ (key >> 32));
+}
+
+static gboolean
+keyed_equal(gconstpointer a, gconstpointer b)
+{
+	return ((const KeyedRule *)a)->key == ((const KeyedRule *)b)->key;
+}
+
+static void
+key_table_init(KeyTable *keys, guint capacity)
+{
+	keys->items = g_new(KeyedRule, capacity);
+	keys->len = 0;
+	keys->capacity = capacity;
+	keys->table = g_hash_table_new(keyed_hash, keyed_equal);
+}
+
+static void
+key_table_clear(KeyTable *keys)
+{
+	g_clear_pointer(&keys->table, g_hash_table_unref);
+	g_clear_pointer(&keys->items, g_free);
+}
+
+/* the key of @rule of file @name, the next one free in @seen (where it is then taken) */
+static guint64
+key_table_add(KeyTable *seen, const char *name, const VigilRule *rule, VigilRule *value)
+{
+	g_autofree char *text = vigil_rule_to_string(rule, FALSE);
+	guint64 base = fnv64(fnv64(FNV64_OFFSET, name), text);
+	KeyedRule item = {0, value};
+
+	g_return_val_if_fail(seen->len < seen->capacity, 0);
+	for (guint64 n = 0;; n++) {
+		item.key = (base ^ n) * FNV64_PRIME;
+		item.key ^= item.key >> 31;
+		if (!g_hash_table_contains(seen->table, &item))
+			break;
+	}
+	seen->items[seen->len] = item;
+	g_hash_table_add(seen->table, &seen->items[seen->len++]);
+	return item.key;
+}
+
+static guint
+count_rules(GHashTable *system_files)
+{
+	GHashTableIter iter;
+	gpointer rules;
+	guint n = 0;
+
+	g_hash_table_iter_init(&iter, system_files);
+	while (g_hash_table_iter_next(&iter, NULL, &rules))
+		n += ((GPtrArray *)rules)->len;
+	return n;
+}
+
+/* the live system rules by key; call it while the set still holds them */
+static void
+live_system_keys(VigilRuleStore *store, KeyTable *keys)
+{
+	g_autoptr(GList) names =
+	    g_list_sort(g_hash_table_get_keys(store->system_files), (GCompareFunc)strcmp);
+
+	key_table_init(keys, count_rules(store->system_files));
+	for (GList *l = names; l != NULL; l = l->next) {
+		GPtrArray *rules = g_hash_table_lookup(store->system_files, l->data);
+
+		/* every line takes a key, also one that did not make it into the set */
+		for (guint i = 0; i < rules->len; i++) {
+			VigilRule *rule = g_ptr_array_index(rules, i);
+			gboolean live =
+			    rule->id != 0 && vigil_ruleset_lookup(store->set, rule->id) == rule;
+
+			key_table_add(keys, l->data, rule, live ? rule : NULL);
+		}
+	}
+}
+
+/* "path:line" -> the length of "path" */
+static gsize
+origin_file_len(const VigilRule *rule)
+{
+	const char *colon = rule->origin != NULL ? strrchr(rule->origin, ':') : NULL;
+
+	return colon != NULL ? (gsize)(colon - rule->origin) : 0;
+}
+
+/* the rule to keep for @parsed: the one loaded before under the same key, or @parsed itself */
+static VigilRule *
+reuse_system_rule(KeyTable *old_keys, guint64 key, VigilRule *parsed)
+{
+	KeyedRule probe = {key, NULL};
+	KeyedRule *found = g_hash_table_lookup(old_keys->table, &probe);
+	VigilRule *old = found != NULL ? found->rule : NULL;
+	gsize len = origin_file_len(parsed);
+
+	if (old == NULL || old == parsed || origin_file_len(old) != len ||
+	    strncmp(old->origin, parsed->origin, len) != 0 || !vigil_rule_equal(old, parsed, FALSE))
+		return parsed;
+	g_free(old->origin);
+	old->origin = g_strdup(parsed->origin);
+	return old;
+}
+
+static void
+add_system_rules(VigilRuleStore *store, GHashTable *system_files, KeyTable *old_keys)
+{
 	g_autoptr(GList) names =
 	    g_list_sort(g_hash_table_get_keys(system_files), (GCompareFunc)strcmp);
+	KeyTable seen;
 
+	key_table_init(&seen, count_rules(system_files));
 	for (GList *l = names; l != NULL; l = l->next) {
 		GPtrArray *rules = g_hash_table_lookup(system_files, l->data);
 
 		for (guint i = 0; i < rules->len; i++) {
 			VigilRule *parsed = g_ptr_array_index(rules, i);
-			g_autofree char *key = rule_key(seen, l->data, parsed);
-			VigilRule *rule = reuse_rule(store->system_keys, key, parsed);
+			guint64 key = key_table_add(&seen, l->data, parsed, parsed);
+			VigilRule *rule = reuse_system_rule(old_keys, key, parsed);
 
 			if (rule->id == 0)
 				rule->id = store->next_system_id++;
@@ -444,9 +593,9 @@ add_system_rules(VigilRuleStore *store, GHashTable *system_files, GHashTable *ne
 				rules->pdata[i] = vigil_rule_ref(rule);
 				vigil_rule_unref(parsed);
 			}
-			g_hash_table_insert(new_keys, g_steal_pointer(&key), vigil_rule_ref(rule));
 		}
 	}
+	key_table_clear(&seen);
 }
 
 /* keeps a learned rule's in-memory object (and its newer hit count) when it is unchanged */
@@ -547,11 +696,11 @@ static void
 apply_load(VigilRuleStore *store, Load *load)
 {
 	g_autoptr(GPtrArray) old_learned = list_learned(store->set);
-	GHashTable *system_keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-	                                                (GDestroyNotify)vigil_rule_unref);
+	KeyTable system_keys;
 	GHashTable *learned_keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 	                                                 (GDestroyNotify)vigil_rule_unref);
 
+	live_system_keys(store, &system_keys);
 	vigil_ruleset_clear(store->set);
 	if (load->learned != NULL) {
 		add_learned_rules(store, load, old_learned, learned_keys);
@@ -561,12 +710,11 @@ apply_load(VigilRuleStore *store, Load *load)
 		g_hash_table_unref(learned_keys);
 		learned_keys = g_hash_table_ref(store->learned_keys);
 	}
-	add_system_rules(store, load->system_files, system_keys);
+	add_system_rules(store, load->system_files, &system_keys);
+	key_table_clear(&system_keys);
 
 	g_hash_table_unref(store->system_files);
 	store->system_files = g_hash_table_ref(load->system_files);
-	g_hash_table_unref(store->system_keys);
-	store->system_keys = system_keys;
 	g_hash_table_unref(store->learned_keys);
 	store->learned_keys = learned_keys;
 }
@@ -605,6 +753,11 @@ vigil_rule_store_load(VigilRuleStore *store, GPtrArray *problems, GError **error
 	g_clear_error(&load.failure);
 	g_hash_table_unref(load.system_files);
 	g_clear_pointer(&load.learned, g_ptr_array_unref);
+#ifdef __GLIBC__
+	/* the file's text and the rules a reload replaced leave free pages among the live ones:
+	 * give them back, or a daemon with many rules keeps twice their size after a reload */
+	malloc_trim(0);
+#endif
 	return ok;
 }
 
