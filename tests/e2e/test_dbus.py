@@ -786,6 +786,24 @@ class RuleManagement(DBusTestCase):
 
 
 class UntilQuit(DBusTestCase):
+    def test_saved_until_quit_rules_of_gone_processes_are_dropped_at_start(self):
+        alive = subprocess.Popen(['sleep', '600'])
+        self.addCleanup(alive.wait)
+        self.addCleanup(alive.kill)
+        with open('/proc/%d/stat' % alive.pid) as f:
+            start = f.read().rsplit(')', 1)[1].split()[19]
+        d = self.start_vigild(learned='allow user 0 port 1111 until-quit 999999999:5 id 3\n'
+                                      'allow user 0 port 2222 until-quit %d:%s id 4\n'
+                                      'allow user 0 port 3333 until-quit %d:1 id 5\n'
+                                      % (alive.pid, start, alive.pid))
+        ports = sorted(r.get('port') for r in self.rules().values())
+        self.assertEqual(ports, ['2222'], 'the rules of gone (or reused) pids are dropped')
+        self.assertNotIn('1111', read_file(d.learned))
+        alive.kill()
+        alive.wait()
+        self.wait_for(lambda: not self.rules(), "the live process's rule to end")
+        self.assertNotIn('2222', read_file(d.learned))
+
     def test_until_quit_rule_ends_with_the_process(self):
         self.start_vigild()
         agent = self.agent()
