@@ -549,15 +549,39 @@ vigil_daemon_get_config(VigilDaemon *daemon)
 	return &daemon->config;
 }
 
-void
-vigil_daemon_set_settings(VigilDaemon *daemon, VigilAction default_action, guint prompt_timeout,
-                          VigilFailMode fail_mode)
+/* our rules again, for @fail_mode (--queue-bypass or not); on failure the old ones stay */
+static gboolean
+reinstall_netfilter(VigilDaemon *daemon, VigilFailMode fail_mode, GError **error)
 {
+	VigilConfig next = daemon->config;
+	g_autoptr(VigilNetfilter) nf = NULL;
+
+	next.fail_mode = fail_mode;
+	nf = vigil_netfilter_new(&next);
+	if (!vigil_netfilter_install(nf, error)) {
+		g_autoptr(GError) again = NULL;
+
+		/* a failed install leaves nothing of ours: put the old rules back */
+		if (!vigil_netfilter_install(daemon->netfilter, &again))
+			g_critical("netfilter rules lost, restart vigild: %s", again->message);
+		return FALSE;
+	}
+	vigil_netfilter_free(daemon->netfilter);
+	daemon->netfilter = g_steal_pointer(&nf);
+	return TRUE;
+}
+
+gboolean
+vigil_daemon_set_settings(VigilDaemon *daemon, VigilAction default_action, guint prompt_timeout,
+                          VigilFailMode fail_mode, GError **error)
+{
+	if (fail_mode != daemon->config.fail_mode && daemon->queue != NULL &&
+	    !reinstall_netfilter(daemon, fail_mode, error))
+		return FALSE;
 	daemon->config.default_action = default_action;
 	daemon->config.prompt_timeout = prompt_timeout;
-	/* the queue and netfilter rules keep the fail mode they were set up with until the
-	 * next start: changing it under held packets would lose them */
 	daemon->config.fail_mode = fail_mode;
+	return TRUE;
 }
 
 void

@@ -53,10 +53,13 @@ typedef struct {
 void vigil_daemon_get_stats(VigilDaemon *daemon, VigilDaemonStats *stats);
 
 const VigilConfig *vigil_daemon_get_config(VigilDaemon *daemon);
-/* the settings SetConfig changes; a new PromptTimeout applies to new requests, a new
- * FailMode from the next start */
-void vigil_daemon_set_settings(VigilDaemon *daemon, VigilAction default_action,
-                               guint prompt_timeout, VigilFailMode fail_mode);
+/*
+ * The settings SetConfig changes. A new PromptTimeout applies to new requests; a new FailMode
+ * reinstalls the netfilter rules (with or without queue bypass; the queue's own fail-open
+ * flag for a full queue keeps its value until the next start). On failure nothing changed.
+ */
+gboolean vigil_daemon_set_settings(VigilDaemon *daemon, VigilAction default_action,
+                                   guint prompt_timeout, VigilFailMode fail_mode, GError **error);
 /* disabled: every connection is allowed (reason "disabled"); open prompts are cancelled */
 void vigil_daemon_set_enabled(VigilDaemon *daemon, gboolean enabled);
 const char *vigil_daemon_get_backend(VigilDaemon *daemon);

@@ -443,20 +443,30 @@ run_set_config(Call *call)
 	Settings settings = {0};
 	g_autoptr(GVariant) dict = g_variant_get_child_value(call->params, 0);
 	GError *error = NULL;
+	VigilConfig current;
 
 	if (!parse_settings(dict, vigil_daemon_get_config(server->daemon), &settings, &error)) {
 		call_fail(call, error);
 		return;
 	}
+	current = *vigil_daemon_get_config(server->daemon);
+	if (!vigil_daemon_set_settings(server->daemon, settings.default_action,
+	                               settings.prompt_timeout, settings.fail_mode, &error)) {
+		call_fail(call, dbus_error(VIGIL_DBUS_ERROR_FAILED, "nothing changed: %s",
+		                           error->message));
+		g_error_free(error);
+		return;
+	}
 	if (!vigil_config_save_keys(server->config_path, settings.keys, settings.values, &error)) {
+		/* all or nothing: the running vigild goes back too */
+		vigil_daemon_set_settings(server->daemon, current.default_action,
+		                          current.prompt_timeout, current.fail_mode, NULL);
 		call_fail(call,
 		          dbus_error(VIGIL_DBUS_ERROR_FAILED, "nothing changed: cannot save %s: %s",
 		                     server->config_path, error->message));
 		g_error_free(error);
 		return;
 	}
-	vigil_daemon_set_settings(server->daemon, settings.default_action, settings.prompt_timeout,
-	                          settings.fail_mode);
 	g_message("settings changed: default action %s, prompt timeout %u s, fail mode %s",
 	          vigil_action_to_string(settings.default_action), settings.prompt_timeout,
 	          vigil_fail_mode_to_string(settings.fail_mode));

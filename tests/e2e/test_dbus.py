@@ -19,7 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'dbus'))
 
 import bus as testbus  # noqa: E402
-from vigiltest import E2ETestCase, PEER_V4, PROBE, Vigild  # noqa: E402
+from vigiltest import E2ETestCase, PEER_V4, PROBE, Vigild, netfilter_dump  # noqa: E402
 
 from gi.repository import Gio, GLib  # noqa: E402
 
@@ -558,6 +558,22 @@ class Settings(DBusTestCase):
         d.wait_for_log('on the system bus as', timeout=15, count=2)
         self.assertFalse(self.prop('Enabled'))
         self.assertEqual(self.prop('PromptTimeout'), 7)
+
+    def test_fail_mode_applies_at_once(self):
+        self.start_vigild(config={'FailMode': 'open'})
+
+        def queue_rules():
+            return [r for r in netfilter_dump(self.nets) if 'NFQUEUE' in r or ' queue ' in r]
+
+        self.assertTrue(queue_rules())
+        self.assertTrue(all('bypass' in r for r in queue_rules()), queue_rules())
+        self.call('SetConfig', 'a{sv}', [{'FailMode': s('closed')}])
+        self.assertEqual(self.prop('FailMode'), 'closed')
+        self.assertTrue(queue_rules())
+        self.assertFalse([r for r in queue_rules() if 'bypass' in r], queue_rules())
+        self.assertIn('FailMode=closed', read_file(self.d.config))
+        # still filtering with the new rules
+        self.assertEqual(self.probe_result(self.probe_async(9000))[:2], ['error', 'ECONNREFUSED'])
 
     def test_disabling_cancels_open_prompts(self):
         self.start_vigild()
