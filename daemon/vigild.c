@@ -2,9 +2,15 @@
 #define G_LOG_DOMAIN "vigild"
 #include "config.h"
 
+#include <errno.h>
 #include <glib-unix.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
+#include <sys/resource.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vigil-daemon.h"
@@ -19,8 +25,148 @@ typedef struct {
 	gboolean version;
 } Options;
 
+/* in the foreground, decision and debug lines are written in batches this often */
+#define LOG_FLUSH_MS     25
+#define LOG_BUFFER_LIMIT (64 * 1024)
+
 static GLogLevelFlags max_log_level = G_LOG_LEVEL_INFO;
 static gboolean log_to_stderr;
+
+/*
+ * One write() per decision costs about as much as deciding: in the foreground, info and
+ * debug lines gather here and go out together, LOG_FLUSH_MS after the first of them, at
+ * exit, or before any more important line (which goes out at once, in order).
+ */
+static GMutex log_lock;
+static GString *log_buffer; /* guarded by log_lock */
+static gint64 log_due;      /* monotonic time of the next flush, while log_buffer has lines */
+static GThread *log_thread; /* the main loop's: its lines need no wakeup */
+static GMainContext *log_context;
+
+static void
+log_write_all(const char *text, gsize len)
+{
+	while (len > 0) {
+		ssize_t n = write(STDERR_FILENO, text, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		/* nowhere to report a broken stderr to */
+		if (n <= 0)
+			return;
+		text += n;
+		len -= (gsize)n;
+	}
+}
+
+static void
+log_flush_locked(void)
+{
+	if (log_buffer == NULL || log_buffer->len == 0)
+		return;
+	log_write_all(log_buffer->str, log_buffer->len);
+	g_string_truncate(log_buffer, 0);
+}
+
+static void
+log_flush(void)
+{
+	g_mutex_lock(&log_lock);
+	log_flush_locked();
+	g_mutex_unlock(&log_lock);
+}
+
+/* >0: ms until the buffered lines are due, 0: due now, -1: nothing buffered */
+static gint
+log_flush_timeout(void)
+{
+	gint timeout = -1;
+
+	g_mutex_lock(&log_lock);
+	if (log_buffer != NULL && log_buffer->len > 0) {
+		gint64 left = log_due - g_get_monotonic_time();
+
+		timeout = left <= 0 ? 0 : (gint)((left + 999) / 1000);
+	}
+	g_mutex_unlock(&log_lock);
+	return timeout;
+}
+
+static gboolean
+log_source_prepare(GSource *source, gint *timeout)
+{
+	*timeout = log_flush_timeout();
+	return *timeout == 0;
+}
+
+static gboolean
+log_source_check(GSource *source)
+{
+	return log_flush_timeout() == 0;
+}
+
+static gboolean
+log_source_dispatch(GSource *source, GSourceFunc callback, gpointer data)
+{
+	log_flush();
+	return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs log_source_funcs = {
+    log_source_prepare, log_source_check, log_source_dispatch, NULL, NULL, NULL,
+};
+
+/* a source that flushes the buffer when it is due, and sleeps while it is empty */
+static void
+log_start_batching(void)
+{
+	GSource *source = g_source_new(&log_source_funcs, sizeof(GSource));
+
+	g_source_set_name(source, "vigild log flush");
+	log_context = g_main_context_default();
+	log_thread = g_thread_self();
+	g_source_attach(source, log_context);
+	g_source_unref(source);
+	g_mutex_lock(&log_lock);
+	log_buffer = g_string_sized_new(4096);
+	g_mutex_unlock(&log_lock);
+	atexit(log_flush);
+}
+
+static void
+log_to_stderr_line(GLogLevelFlags level, const char *domain, const char *message)
+{
+	struct timespec now;
+	struct tm tm;
+	gboolean batch = (level & (G_LOG_LEVEL_INFO | G_LOG_LEVEL_DEBUG)) != 0;
+	gboolean wake = FALSE;
+
+	/* localtime_r, unlike GDateTime's local time zone, asks nothing of the file system */
+	clock_gettime(CLOCK_REALTIME, &now);
+	localtime_r(&now.tv_sec, &tm);
+	g_mutex_lock(&log_lock);
+	if (log_buffer == NULL) {
+		/* before the main loop: as it comes */
+		g_autofree char *line =
+		    g_strdup_printf("%02d:%02d:%02d.%03ld %s: %s\n", tm.tm_hour, tm.tm_min,
+		                    tm.tm_sec, now.tv_nsec / 1000000, domain, message);
+		log_write_all(line, strlen(line));
+		g_mutex_unlock(&log_lock);
+		return;
+	}
+	if (log_buffer->len == 0) {
+		log_due = g_get_monotonic_time() + LOG_FLUSH_MS * 1000;
+		/* the main loop may sleep without a timeout: tell it there is something to do */
+		wake = g_thread_self() != log_thread;
+	}
+	g_string_append_printf(log_buffer, "%02d:%02d:%02d.%03ld %s: %s\n", tm.tm_hour, tm.tm_min,
+	                       tm.tm_sec, now.tv_nsec / 1000000, domain, message);
+	if (!batch || log_buffer->len >= LOG_BUFFER_LIMIT)
+		log_flush_locked();
+	g_mutex_unlock(&log_lock);
+	if (wake && batch)
+		g_main_context_wakeup(log_context);
+}
 
 static gboolean
 level_enabled(GLogLevelFlags level)
@@ -67,11 +213,8 @@ log_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpoint
 	message = find_field(fields, n_fields, "MESSAGE");
 	domain = find_field(fields, n_fields, "GLIB_DOMAIN");
 	if (log_to_stderr) {
-		g_autoptr(GDateTime) now = g_date_time_new_now_local();
-		g_autofree char *stamp = g_date_time_format(now, "%H:%M:%S.%f");
-		fprintf(stderr, "%.12s %s: %s\n", stamp, domain != NULL ? domain : "vigild",
-		        message != NULL ? message : "");
-		fflush(stderr);
+		log_to_stderr_line(level, domain != NULL ? domain : "vigild",
+		                   message != NULL ? message : "");
 	} else {
 		syslog(syslog_priority(level), "%s", message != NULL ? message : "");
 	}
@@ -161,6 +304,22 @@ start_dbus(VigilDaemon *daemon, const char *config_path)
 	return server;
 }
 
+/*
+ * Each process the attributor caches keeps two fds open (see vigil-attributor.c): the usual
+ * soft limit of 1024 is low for a busy desktop, the hard limit is what we may use.
+ */
+static void
+raise_fd_limit(void)
+{
+	struct rlimit limit;
+
+	if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+		limit.rlim_cur = limit.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &limit) != 0)
+			g_debug("cannot raise the fd limit: %s", g_strerror(errno));
+	}
+}
+
 static int
 run(const Options *options)
 {
@@ -177,6 +336,8 @@ run(const Options *options)
 		return 1;
 	}
 	max_log_level = options->debug ? G_LOG_LEVEL_DEBUG : config.log_level;
+	/* g_log_writer_default_would_drop() tells the hot path whether to format debug lines */
+	g_log_set_debug_enabled(level_enabled(G_LOG_LEVEL_DEBUG));
 	if (geteuid() != 0)
 		g_warning("not running as root: binding the queue will likely fail");
 
@@ -186,6 +347,8 @@ run(const Options *options)
 		return 1;
 	}
 	server = start_dbus(daemon, options->config_path);
+	if (log_to_stderr)
+		log_start_batching();
 	g_unix_signal_add(SIGTERM, on_quit_signal, loop);
 	g_unix_signal_add(SIGINT, on_quit_signal, loop);
 	g_unix_signal_add(SIGHUP, on_reload_signal, daemon);
@@ -195,6 +358,7 @@ run(const Options *options)
 	vigil_daemon_stop(daemon);
 	/* after the stop: its Cancel("shutdown") calls still go out to the agents */
 	g_clear_pointer(&server, vigil_dbus_server_free);
+	log_flush();
 	return 0;
 }
 
@@ -210,10 +374,16 @@ main(int argc, char **argv)
 		printf("vigild %s\n", VIGIL_VERSION);
 		return 0;
 	}
+#ifdef __GLIBC__
+	/* the main loop does nearly all the work; worker threads need no arenas of their own,
+	 * each of which would keep its pages */
+	mallopt(M_ARENA_MAX, 2);
+#endif
 	log_to_stderr = options.foreground || options.debug || isatty(STDERR_FILENO);
 	if (!log_to_stderr)
 		openlog("vigild", LOG_PID, LOG_DAEMON);
 	g_log_set_writer_func(log_writer, NULL, NULL);
+	raise_fd_limit();
 	set_default_paths(&options);
 	status = run(&options);
 	options_clear(&options);
