@@ -146,6 +146,8 @@ class Status(VigilctlTestCase):
         self.assertIs(status['enabled'], True)
         self.assertEqual(status['backend'], self.prop('Backend'))
         self.assertIn('queued', status['stats'])
+        # --json also after the command
+        self.assertEqual(json.loads(self.ok('status', '--json'))['fail-mode'], 'open')
         # the counters move with real traffic
         before = status['stats']['accepted']
         self.ok('rules', 'add', 'allow app %s port 9000' % PROBE_EXE)
@@ -514,6 +516,33 @@ class Prompt(VigilctlTestCase):
         [rule] = [r for r in self.json('rules', 'list', uid=NOBODY)
                   if r.get('program') == PROBE_EXE]
         self.assertEqual((rule['uid'], rule['lifetime']), (NOBODY, 'until'))
+
+    def test_prompt_shows_blocked_connections(self):
+        self.start_vigild(config={'DefaultAction': 'allow'})
+        rule = self.added_id(self.ok('rules', 'add', 'deny app %s port 8080' % PROBE_EXE))
+        term = self.terminal('prompt')
+        term.expect(r'Registered with vigild')
+        self.assertEqual(self.probe('tcp', PEER_V4, 8080)[:2], ['error', 'ECONNREFUSED'])
+        term.expect(r'Blocked \(deny\): %s -> %s port 8080 \(http-alt\) \(rule %d\)'
+                    % (re.escape(PROBE_EXE), re.escape(PEER_V4), rule))
+
+    def test_prompt_survives_a_restart_of_vigild(self):
+        first = self.start_vigild()
+        term = self.terminal('prompt')
+        term.expect(r'Registered with vigild')
+        probe = self.probe_async(9000)
+        term.expect(r'Allow or deny\? ')
+        first.stop()
+        term.expect(r'vigild stopped; waiting for it to start again\.')
+        self.probe_result(probe)
+        self.start_vigild()
+        term.expect(r'Registered with vigild')
+        probe = self.probe_async(9000)
+        term.expect(r'Allow or deny\? ')
+        term.type('a')
+        term.type('o')
+        term.expect(r'Answered request \d+: allow once\.')
+        self.assertEqual(self.probe_result(probe)[0], 'ok')
 
     def test_prompt_without_permission_exits_3(self):
         self.polkit.set_allowed([])
