@@ -635,6 +635,7 @@ vigilctl_cmd_rules(VigilctlContext *ctx, int argc, char **argv, GError **error)
 	g_autofree char *description = describe_rules_commands();
 	g_autoptr(GOptionContext) context = vigilctl_option_context(
 	    ctx, "COMMAND [ARGUMENTS…]", "Manages Vigil's rules.", description, NULL);
+	const char *name = NULL;
 
 	/* the subcommand's options are its own */
 	g_option_context_set_strict_posix(context, TRUE);
@@ -646,13 +647,13 @@ vigilctl_cmd_rules(VigilctlContext *ctx, int argc, char **argv, GError **error)
 		            "import or export");
 		return FALSE;
 	}
+	/* "rm" is "remove", as people type it */
+	name = g_strcmp0(argv[1], "rm") == 0 ? "remove" : argv[1];
 	for (guint i = 0; i < G_N_ELEMENTS(rules_commands); i++) {
-		if (g_strcmp0(rules_commands[i].name, argv[1]) == 0)
+		if (g_strcmp0(rules_commands[i].name, name) == 0)
 			return run_rules_command(ctx, &rules_commands[i], argc - 1, argv + 1,
 			                         error);
 	}
-	if (g_strcmp0(argv[1], "rm") == 0)
-		return run_rules_command(ctx, &rules_commands[3], argc - 1, argv + 1, error);
 	g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE,
 	            "'%s' is not a rules command (list, add, edit, remove, enable, disable, "
 	            "import, export)",

@@ -1,5 +1,4 @@
-/* vigilctl-status.c: vigilctl status: vigild's version, settings, counters and the caller's rights
- */
+/* vigilctl-status.c: vigilctl status: vigild's version, settings, counters and your rights */
 #define G_LOG_DOMAIN "vigilctl"
 #include "config.h"
 
