@@ -219,7 +219,7 @@ class Rules(VigilctlTestCase):
         self.assertIn('Removed rule %d.' % rule, self.ok('rules', 'remove', str(rule)))
         self.assertNotIn(rule, self.rule_ids())
         self.assertEqual(self.probe('tcp', PEER_V4, 9000)[0], 'ok')
-        err = self.fails(EXIT_FAILED, 'rules', 'remove', str(rule))
+        err = self.fails(EXIT_FAILED, 'rules', 'rm', str(rule))
         self.assertIn("vigilctl rules list", err)
 
     def test_bad_rules_are_refused_with_a_reason(self):
