@@ -14,10 +14,26 @@
 #define ICON_PROMPT      "org.vigil.Tray-prompt-symbolic"
 #define ICON_UNREACHABLE "org.vigil.Tray-offline-symbolic"
 
+/* libayatana-appindicator 0.5.92 can miss a StatusNotifierWatcher whose name appears while it
+ * is still connecting to the session bus ("g_dbus_proxy_new: assertion ... failed"), and then
+ * never shows the icon; it is made again when it is not connected this long after a watcher
+ * appeared */
+#define WATCHER_CHECK_SECONDS 3
+#define WATCHER_MAX_RETRIES   3
+#define WATCHER_NAME          "org.kde.StatusNotifierWatcher"
+
 struct _VigilIndicator {
 	GObject parent;
 
+	GtkApplication *app;
 	AppIndicator *indicator;
+	guint watcher_id;
+	guint check_id;
+	guint retries;
+	/* the last state shown, to show it again on a new indicator */
+	VigilIndicatorState state;
+	char *status;
+	guint pending;
 	GtkBuilder *builder;
 	GtkMenu *menu;
 	GtkMenuItem *status_item;
@@ -37,6 +53,12 @@ vigil_indicator_update(VigilIndicator *self, VigilIndicatorState state, const ch
 
 	g_return_if_fail(VIGIL_IS_INDICATOR(self));
 
+	self->state = state;
+	self->pending = pending;
+	if (status != self->status) {
+		g_free(self->status);
+		self->status = g_strdup(status);
+	}
 	switch (state) {
 	case VIGIL_INDICATOR_FILTERING:
 		icon = ICON_FILTERING;
@@ -73,8 +95,11 @@ vigil_indicator_dispose(GObject *object)
 {
 	VigilIndicator *self = VIGIL_INDICATOR(object);
 
+	g_clear_handle_id(&self->watcher_id, g_bus_unwatch_name);
+	g_clear_handle_id(&self->check_id, g_source_remove);
 	g_clear_object(&self->indicator);
 	g_clear_object(&self->builder);
+	g_clear_pointer(&self->status, g_free);
 	G_OBJECT_CLASS(vigil_indicator_parent_class)->dispose(object);
 }
 
@@ -89,18 +114,19 @@ vigil_indicator_init(VigilIndicator *self)
 {
 }
 
-VigilIndicator *
-vigil_indicator_new(GtkApplication *app)
+/* the indicator with a menu of its own: the dbusmenu export keeps state on the menu's items */
+static void
+make_indicator(VigilIndicator *self)
 {
-	VigilIndicator *self = g_object_new(VIGIL_TYPE_INDICATOR, NULL);
-
+	g_clear_object(&self->indicator);
+	g_clear_object(&self->builder);
 	self->builder = gtk_builder_new_from_resource("/org/vigil/Tray/vigil-tray-menu.ui");
 	self->menu = GTK_MENU(gtk_builder_get_object(self->builder, "menu"));
 	self->status_item = GTK_MENU_ITEM(gtk_builder_get_object(self->builder, "status_item"));
 	self->pending_item = GTK_MENU_ITEM(gtk_builder_get_object(self->builder, "pending_item"));
 	self->pause_item = GTK_MENU_ITEM(gtk_builder_get_object(self->builder, "pause_item"));
 	/* the menu belongs to no window: its action names ("app.quit") resolve here */
-	gtk_widget_insert_action_group(GTK_WIDGET(self->menu), "app", G_ACTION_GROUP(app));
+	gtk_widget_insert_action_group(GTK_WIDGET(self->menu), "app", G_ACTION_GROUP(self->app));
 
 	self->indicator = app_indicator_new("org.vigil.Tray", ICON_UNREACHABLE,
 	                                    APP_INDICATOR_CATEGORY_SYSTEM_SERVICES);
@@ -111,5 +137,47 @@ vigil_indicator_new(GtkApplication *app)
 	app_indicator_set_secondary_activate_target(self->indicator,
 	                                            GTK_WIDGET(self->pending_item));
 	app_indicator_set_status(self->indicator, APP_INDICATOR_STATUS_ACTIVE);
+}
+
+static gboolean
+check_connected(gpointer user_data)
+{
+	VigilIndicator *self = user_data;
+	gboolean connected = FALSE;
+
+	self->check_id = 0;
+	g_object_get(self->indicator, "connected", &connected, NULL);
+	if (connected || self->retries >= WATCHER_MAX_RETRIES)
+		return G_SOURCE_REMOVE;
+	self->retries++;
+	g_message("the tray icon did not reach the StatusNotifierWatcher; trying again");
+	make_indicator(self);
+	if (self->status != NULL)
+		vigil_indicator_update(self, self->state, self->status, self->pending);
+	self->check_id = g_timeout_add_seconds(WATCHER_CHECK_SECONDS, check_connected, self);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+watcher_appeared(GDBusConnection *bus, const char *name, const char *owner, gpointer user_data)
+{
+	VigilIndicator *self = user_data;
+
+	self->retries = 0;
+	g_clear_handle_id(&self->check_id, g_source_remove);
+	self->check_id = g_timeout_add_seconds(WATCHER_CHECK_SECONDS, check_connected, self);
+}
+
+VigilIndicator *
+vigil_indicator_new(GtkApplication *app)
+{
+	VigilIndicator *self = g_object_new(VIGIL_TYPE_INDICATOR, NULL);
+
+	/* the application owns the indicator: no reference back */
+	self->app = app;
+	make_indicator(self);
+	self->watcher_id =
+	    g_bus_watch_name(G_BUS_TYPE_SESSION, WATCHER_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE,
+	                     watcher_appeared, NULL, self, NULL);
 	return self;
 }

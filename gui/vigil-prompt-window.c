@@ -155,14 +155,13 @@ fill_program(VigilPromptWindow *self, VigilPrompt *prompt)
 	destination =
 	    prompt->hostname != NULL ? g_strdup(prompt->hostname) : g_strdup(prompt->destination);
 	port = vigil_prompt_format_port(prompt);
-	protocol = vigil_prompt_format_protocol(prompt);
+	protocol = g_ascii_strup(prompt->protocol != NULL ? prompt->protocol : "", -1);
 	if (prompt->has_port)
 		headline = g_markup_printf_escaped(
 		    /* TRANSLATORS: "curl wants to connect to example.org on TCP port 443
 		     * (https)" */
 		    _("<b>%s</b> wants to connect to <b>%s</b> on %s port %s"), name,
-		    destination != NULL ? destination : _("unknown"),
-		    prompt->protocol != NULL ? prompt->protocol : "", port);
+		    destination != NULL ? destination : _("unknown"), protocol, port);
 	else
 		headline =
 		    g_markup_printf_escaped(_("<b>%s</b> wants to connect to <b>%s</b>"), name,

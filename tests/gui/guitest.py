@@ -5,7 +5,8 @@
         s.start_tray(system_bus_address)     # the real vigil-tray, as the session's user
         item = s.wait_for_item()             # its StatusNotifierItem
         menu = s.menu(item)                  # com.canonical.dbusmenu layout, read over D-Bus
-        win = s.wait_for_window('Vigil: Connection Request')   # through AT-SPI
+        ui = s.ui('vigil-tray')              # its windows through AT-SPI
+        win = ui.wait_for_window('Vigil: Connection Request')
         s.screenshot('prompt.png')
 
 When the tests run as root, the session (the session bus, vigil-tray, and everything the bus
@@ -14,6 +15,7 @@ talks to the root daemon; Xvfb and the test itself stay root and reach the sessi
 its bus config lets root in (the AT-SPI bus's own config does too).
 """
 import ctypes
+import json
 import os
 import shutil
 import signal
@@ -278,8 +280,9 @@ class GuiSession:
             self._bus = None
         for proc in reversed(self.procs):
             _stop(proc)
-            if proc.stdout is not None:
-                proc.stdout.close()
+            for f in (proc.stdin, proc.stdout):
+                if f is not None:
+                    f.close()
         self.procs = []
         for f in self._logs:
             f.close()
@@ -339,7 +342,9 @@ class GuiSession:
                                                      int(time.time()))),
                              None, Gio.DBusCallFlags.NONE, 5000, None)
 
-    # -- windows through AT-SPI ---------------------------------------------------------------
+    def ui(self, app):
+        """An AT-SPI client, as the session's user, for the windows of @app (see Ui)."""
+        return Ui(self, app)
 
     def screenshot(self, path):
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
@@ -348,102 +353,67 @@ class GuiSession:
                        stderr=subprocess.PIPE)
 
 
-# -- AT-SPI ------------------------------------------------------------------------------------
+# -- windows through AT-SPI ----------------------------------------------------------------------
 
-def _atspi():
-    # imported late: it reads DISPLAY and the session bus address when first used
-    gi.require_version('Atspi', '2.0')
-    from gi.repository import Atspi
-    return Atspi
+class Ui:
+    """Windows of @app read and operated through AT-SPI by atspi-driver.py, which runs as the
+    session's user like any assistive technology (GTK's AT-SPI bridge serves no other user)."""
 
+    def __init__(self, session, app):
+        self.app = app
+        self.proc = subprocess.Popen(session._user_argv() + [PYTHON,
+                                                             os.path.join(HERE, 'atspi-driver.py')],
+                                     env=session.session_env(), stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=session._log('atspi.log'),
+                                     text=True, preexec_fn=_die_with_parent)
+        session.procs.append(self.proc)
+        ready = self.proc.stdout.readline()
+        if not ready or not json.loads(ready).get('ready'):
+            raise GuiError('the AT-SPI driver did not start: %s' % session.read_log('atspi.log'))
 
-def walk(acc):
-    """@acc and everything under it, depth first."""
-    yield acc
-    for i in range(acc.get_child_count()):
-        child = acc.get_child_at_index(i)
-        if child is not None:
-            yield from walk(child)
+    def _call(self, **cmd):
+        cmd.setdefault('app', self.app)
+        self.proc.stdin.write(json.dumps(cmd) + '\n')
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise GuiError('the AT-SPI driver exited')
+        return json.loads(line)
 
+    def call(self, **cmd):
+        answer = self._call(**cmd)
+        if not answer['ok']:
+            raise GuiError(answer['error'])
+        return answer
 
-def find_app(name):
-    desktop = _atspi().get_desktop(0)
-    for i in range(desktop.get_child_count()):
-        app = desktop.get_child_at_index(i)
-        if app is not None and app.get_name() == name:
-            return app
-    return None
+    def window(self, title):
+        """The showing window @title, or None: {title, labels (texts), buttons (name ->
+        {sensitive}), combos (label -> {name, items, sensitive}), toggles (name -> {expanded})}."""
+        answer = self._call(cmd='window', title=title)
+        return answer if answer['ok'] else None
 
+    def windows(self):
+        return self.call(cmd='windows')['windows']
 
-def is_showing(acc):
-    return acc.get_state_set().contains(_atspi().StateType.SHOWING)
+    def wait_for_window(self, title, timeout=20):
+        try:
+            return wait_until(lambda: self.window(title), timeout, 'window %r' % title)
+        except GuiError as e:
+            raise GuiError('%s; %s has %r' % (e, self.app, self._call(cmd='windows')))
 
+    def wait_gone(self, title, timeout=20):
+        wait_until(lambda: self.window(title) is None, timeout, 'window %r to close' % title)
 
-def is_sensitive(acc):
-    return acc.get_state_set().contains(_atspi().StateType.SENSITIVE)
+    def click(self, title, button, timeout=5):
+        """Clicks @button, waiting (up to @timeout) until it is sensitive."""
+        wait_until(lambda: self.window(title)['buttons'][button]['sensitive'], timeout,
+                   '%r to become sensitive' % button)
+        self.call(cmd='click', title=title, button=button)
 
+    def select(self, title, combo, item):
+        self.call(cmd='select', title=title, combo=combo, item=item)
+        wait_until(lambda: self.window(title)['combos'][combo]['name'] == item, 5,
+                   'combo box %r to show %r' % (combo, item))
 
-def find_window(app_name, title):
-    """The showing top-level window of @app_name titled @title, or None."""
-    app = find_app(app_name)
-    if app is None:
-        return None
-    for i in range(app.get_child_count()):
-        win = app.get_child_at_index(i)
-        if win is not None and win.get_name() == title and is_showing(win):
-            return win
-    return None
-
-
-def wait_for_window(app_name, title, timeout=20):
-    return wait_until(lambda: find_window(app_name, title), timeout,
-                      'window %r of %s' % (title, app_name))
-
-
-def wait_for_window_gone(app_name, title, timeout=20):
-    wait_until(lambda: find_window(app_name, title) is None, timeout,
-               'window %r of %s to close' % (title, app_name))
-
-
-def find_all(acc, role):
-    Atspi = _atspi()
-    role = getattr(Atspi.Role, role)
-    return [a for a in walk(acc) if a.get_role() == role]
-
-
-def label_texts(win, showing_only=True):
-    return [a.get_name() for a in find_all(win, 'LABEL') if not showing_only or is_showing(a)]
-
-
-def find_by_name(win, role, name):
-    for acc in find_all(win, role):
-        if acc.get_name() == name:
-            return acc
-    return None
-
-
-def click(acc):
-    """Runs the widget's first action (a button's "click")."""
-    action = acc.get_action_iface()
-    if action is None or not action.do_action(0):
-        raise GuiError('cannot click %s' % acc.get_name())
-
-
-def combo_items(combo):
-    menus = [c for c in (combo.get_child_at_index(i) for i in range(combo.get_child_count()))
-             if c is not None]
-    if not menus:
-        return []
-    menu = menus[0]
-    return [menu.get_child_at_index(i).get_name() for i in range(menu.get_child_count())]
-
-
-def select_combo(combo, item_name):
-    """Makes @item_name the combo box's active item."""
-    items = combo_items(combo)
-    if item_name not in items:
-        raise GuiError('%r is not one of %r' % (item_name, items))
-    selection = combo.get_selection_iface()
-    if selection is None or not selection.select_child(items.index(item_name)):
-        raise GuiError('cannot select %r' % item_name)
-    wait_until(lambda: combo.get_name() == item_name, 5, 'combo box to show %r' % item_name)
+    def expand(self, title, name):
+        self.call(cmd='expand', title=title, name=name)

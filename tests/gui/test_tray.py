@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -55,6 +56,22 @@ class TrayWithoutDaemon(unittest.TestCase):
         self.assertEqual(second.returncode, 0, second.stdout)
         self.assertIsNone(self.tray.poll(), 'the first instance keeps running')
         self.assertEqual(len(s.items()), 1, 'one tray icon')
+
+
+
+class TrayHostLater(unittest.TestCase):
+    def test_icon_appears_when_a_tray_host_starts_later(self):
+        # as after a panel restart: no StatusNotifierWatcher yet (a GtkStatusIcon meanwhile)
+        s = GuiSession().__enter__()
+        self.addCleanup(s.stop)
+        self.addCleanup(lambda: sys.stderr.write(s.tray_log()))
+        tray = s.start_tray('unix:path=/nonexistent/system_bus_socket')
+        time.sleep(2)
+        self.assertIsNone(tray.poll())
+        s.start_watcher()
+        item = s.wait_for_item()
+        self.assertEqual(s.item_property(item, 'IconName'), 'org.vigil.Tray-offline-symbolic')
+        self.assertTrue(wait_until(lambda: s.menu_entry(item, 'Quit'), 10, 'the menu'))
 
 
 if __name__ == '__main__':

@@ -1,0 +1,161 @@
+#!/usr/bin/python3
+"""atspi-driver.py: reads and operates an application's windows through AT-SPI, for tests.
+
+Runs as the user of the desktop session (GTK's AT-SPI bridge serves only its own user on its
+direct connections) and takes one JSON command per line on stdin, answering each with one
+JSON line: {"ok": true, ...} or {"ok": false, "error": "..."}. Commands:
+
+  {"cmd": "window", "app": A, "title": T}      the showing window: its labels, buttons, combos
+  {"cmd": "windows", "app": A}                 the app's top-level windows: name, showing
+  {"cmd": "click", "app": A, "title": T, "button": NAME}
+  {"cmd": "select", "app": A, "title": T, "combo": LABEL, "item": TEXT}
+  {"cmd": "expand", "app": A, "title": T, "name": NAME}   clicks a toggle (an expander)
+"""
+import json
+import sys
+
+import gi
+
+gi.require_version('Atspi', '2.0')
+from gi.repository import Atspi  # noqa: E402
+
+
+class DriverError(Exception):
+    pass
+
+
+def walk(acc):
+    yield acc
+    for i in range(max(acc.get_child_count(), 0)):
+        child = acc.get_child_at_index(i)
+        if child is not None:
+            yield from walk(child)
+
+
+def find_app(name):
+    desktop = Atspi.get_desktop(0)
+    for i in range(desktop.get_child_count()):
+        app = desktop.get_child_at_index(i)
+        if app is not None and app.get_name() == name:
+            return app
+    raise DriverError('%s is not on the AT-SPI bus' % name)
+
+
+def has_state(acc, state):
+    return acc.get_state_set().contains(state)
+
+
+def top_windows(app):
+    wins = (app.get_child_at_index(i) for i in range(app.get_child_count()))
+    return [w for w in wins if w is not None]
+
+
+def find_window(app_name, title):
+    for win in top_windows(find_app(app_name)):
+        if win.get_name() == title and has_state(win, Atspi.StateType.SHOWING):
+            return win
+    raise DriverError('no showing window %r' % title)
+
+
+def of_role(win, role):
+    return [a for a in walk(win) if a.get_role() == role]
+
+
+def combo_menu_items(combo):
+    for i in range(combo.get_child_count()):
+        menu = combo.get_child_at_index(i)
+        if menu is not None and menu.get_role() == Atspi.Role.MENU:
+            return [menu.get_child_at_index(j).get_name() for j in range(menu.get_child_count())]
+    return []
+
+
+def labelled_by(acc):
+    """The text of the label that names @acc (a mnemonic label), or None."""
+    for relation in acc.get_relation_set():
+        if relation.get_relation_type() == Atspi.RelationType.LABELLED_BY:
+            for i in range(relation.get_n_targets()):
+                return relation.get_target(i).get_name()
+    return None
+
+
+def find_combo(win, label):
+    for combo in of_role(win, Atspi.Role.COMBO_BOX):
+        if labelled_by(combo) == label:
+            return combo
+    raise DriverError('no combo box labelled %r' % label)
+
+
+def describe(win):
+    showing = Atspi.StateType.SHOWING
+    sensitive = Atspi.StateType.SENSITIVE
+    return {
+        'title': win.get_name(),
+        'labels': [a.get_name() for a in of_role(win, Atspi.Role.LABEL) if has_state(a, showing)],
+        'buttons': {a.get_name(): {'sensitive': has_state(a, sensitive)}
+                    for a in of_role(win, Atspi.Role.PUSH_BUTTON) if has_state(a, showing)},
+        # keyed by the label that names them
+        'combos': {labelled_by(a): {'name': a.get_name(), 'items': combo_menu_items(a),
+                                    'sensitive': has_state(a, sensitive)}
+                   for a in of_role(win, Atspi.Role.COMBO_BOX)},
+        'toggles': {a.get_name(): {'expanded': has_state(a, Atspi.StateType.EXPANDED)}
+                    for a in of_role(win, Atspi.Role.TOGGLE_BUTTON) if has_state(a, showing)},
+    }
+
+
+def do_first_action(acc):
+    action = acc.get_action_iface()
+    if action is None or not action.do_action(0):
+        raise DriverError('the action of %r did nothing' % acc.get_name())
+
+
+def handle(cmd):
+    kind = cmd['cmd']
+    if kind == 'windows':
+        return {'windows': [{'name': w.get_name(),
+                             'showing': has_state(w, Atspi.StateType.SHOWING)}
+                            for w in top_windows(find_app(cmd['app']))]}
+    win = find_window(cmd['app'], cmd['title'])
+    if kind == 'window':
+        return describe(win)
+    if kind == 'click':
+        for button in of_role(win, Atspi.Role.PUSH_BUTTON):
+            if button.get_name() == cmd['button']:
+                # an insensitive button ignores the click: say so instead
+                if not has_state(button, Atspi.StateType.SENSITIVE):
+                    raise DriverError('%r is insensitive' % cmd['button'])
+                do_first_action(button)
+                return {}
+        raise DriverError('no button %r' % cmd['button'])
+    if kind == 'expand':
+        for toggle in of_role(win, Atspi.Role.TOGGLE_BUTTON):
+            if toggle.get_name() == cmd['name']:
+                do_first_action(toggle)
+                return {}
+        raise DriverError('no toggle %r' % cmd['name'])
+    if kind == 'select':
+        combo = find_combo(win, cmd['combo'])
+        items = combo_menu_items(combo)
+        if cmd['item'] not in items:
+            raise DriverError('%r is not one of %r' % (cmd['item'], items))
+        selection = combo.get_selection_iface()
+        if selection is None or not selection.select_child(items.index(cmd['item'])):
+            raise DriverError('cannot select %r' % cmd['item'])
+        return {}
+    raise DriverError('unknown command %r' % kind)
+
+
+def main():
+    print(json.dumps({'ok': True, 'ready': True}), flush=True)
+    for line in sys.stdin:
+        try:
+            answer = handle(json.loads(line))
+            answer['ok'] = True
+        except (DriverError, KeyError) as e:
+            answer = {'ok': False, 'error': str(e)}
+        except gi.repository.GLib.Error as e:
+            answer = {'ok': False, 'error': 'AT-SPI: %s' % e.message}
+        print(json.dumps(answer), flush=True)
+
+
+if __name__ == '__main__':
+    main()

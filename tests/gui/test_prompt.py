@@ -1,0 +1,220 @@
+#!/usr/bin/python3
+"""The real vigil-tray against the real vigild: prompts for real connections, answered by clicks.
+
+vigild runs in a network namespace of its own on a private system bus with a mock polkitd
+(tests/e2e/test_dbus.py's DBusTestCase); vigil-tray runs as the user nobody in a session
+with Xvfb, a session bus, AT-SPI and a test StatusNotifierWatcher (guitest.py). Programs run
+as nobody in the namespace, so their connections are held for nobody's agent: the tray.
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, '..', 'e2e'))
+sys.path.insert(0, os.path.join(HERE, '..', 'dbus'))
+
+import guitest  # noqa: E402
+from guitest import GuiSession, wait_until  # noqa: E402
+from test_dbus import DBusTestCase, PROBE_EXE  # noqa: E402
+from vigiltest import PEER_V4  # noqa: E402
+
+NOBODY = 65534
+TITLE = 'Vigil: Connection Request'
+DURATION, DESTINATION, PORT = 'Duration:', 'Destination:', 'Port:'  # the combo boxes
+VIGILCTL = os.environ.get('VIGILCTL', os.path.join(guitest.BUILD, 'daemon', 'vigilctl',
+                                                   'vigilctl'))
+# where the screenshots go: VIGIL_SCREENSHOT_DIR=$PWD/docs/screenshots refreshes the README's
+SCREENSHOTS = os.environ.get('VIGIL_SCREENSHOT_DIR') or os.environ.get(
+    'VIGIL_SCREENSHOT_DEFAULT_DIR', os.path.join(guitest.BUILD, 'tests', 'gui', 'screenshots'))
+
+
+class TrayTestCase(DBusTestCase):
+    """vigild (DefaultAction deny) and vigil-tray registered as nobody's agent."""
+
+    prompt_timeout = 30
+
+    def setUp(self):
+        super().setUp()
+        self.start_vigild(config={'PromptTimeout': str(self.prompt_timeout),
+                                  'DefaultAction': 'deny'})
+        self.session = GuiSession(uid=NOBODY)
+        self.session.__enter__()
+        self.addCleanup(self.session.stop)
+        self.addCleanup(self._dump_logs)
+        self.session.start_watcher()
+        self.session.start_tray(self.bus.address)
+        self.item = self.session.wait_for_item()
+        self.ui = self.session.ui('vigil-tray')
+        # vigild counts the tray as an agent once it registered
+        wait_until(lambda: self.prop('Stats')['agents'] == 1, 20, 'the tray to register')
+        wait_until(lambda: self.session.item_property(self.item, 'IconName')
+                   == 'org.vigil.Tray-filtering-symbolic', 10, 'the filtering icon')
+
+    def _dump_logs(self):
+        # meson shows it when the test fails
+        sys.stderr.write('--- vigil-tray log ---\n' + self.session.tray_log())
+
+    def rules_of(self, uid):
+        """`vigilctl --json rules list` run as @uid: the rules that user sees."""
+        out = subprocess.run(['setpriv', '--reuid=%d' % uid, '--regid=%d' % uid,
+                              '--clear-groups', '--', VIGILCTL, '--json', 'rules', 'list'],
+                             env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, timeout=30)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        return json.loads(out.stdout)
+
+    def prompt(self):
+        return self.ui.wait_for_window(TITLE)
+
+    def assertPromptShows(self, win, port):
+        labels = win['labels']
+        headline = labels[0]
+        self.assertIn('vigil-probe', headline)
+        self.assertIn(PEER_V4, headline)
+        self.assertIn('port %d' % port, headline)
+        self.assertIn(PROBE_EXE, labels)
+        self.assertIn(PEER_V4, labels)
+        self.assertIn(str(port), labels)
+        self.assertIn('TCP/IPv4', labels)
+        self.assertTrue([t for t in labels if t.startswith('PID ') and t.endswith(', user nobody')],
+                        labels)
+        self.assertEqual(set(win['buttons']), {'Allow', 'Deny'})
+
+
+class Prompts(TrayTestCase):
+    def test_prompt_names_program_destination_port_and_deny_forever_makes_a_rule(self):
+        s = self.session
+        probe = self.probe_async(9000, user=NOBODY)
+        win = self.prompt()
+        self.assertPromptShows(win, 9000)
+        # the tray asks for attention and counts the request
+        self.assertEqual(s.item_property(self.item, 'Status'), 'NeedsAttention')
+        self.assertEqual(s.item_property(self.item, 'AttentionIconName'),
+                         'org.vigil.Tray-prompt-symbolic')
+        self.assertTrue(s.menu_entry(self.item, '1 connection request waiting'))
+        self.assertIsNone(probe.poll(), 'the connection waits for the answer')
+        self.assertEqual(win['combos'][DURATION]['name'], 'Forever')
+        self.assertEqual(win['combos'][DESTINATION]['name'], 'Only ' + PEER_V4)
+        self.assertEqual(win['combos'][PORT]['name'], 'Only port 9000')
+        # the buttons wake up after a second
+        wait_until(lambda: self.ui.window(TITLE)['buttons']['Deny']['sensitive'], 5, 'Deny')
+        s.screenshot(os.path.join(SCREENSHOTS, 'prompt.png'))
+
+        start = time.monotonic()
+        self.ui.click(TITLE, 'Deny')
+        words = self.probe_result(probe)
+        self.assertEqual(words[:2], ['error', 'ECONNREFUSED'], words)
+        self.assertLess(time.monotonic() - start, 5.0, 'deny fails the connection at once')
+        self.ui.wait_gone(TITLE)
+
+        made = [r for r in self.rules_of(NOBODY) if r.get('program') == PROBE_EXE]
+        self.assertEqual(len(made), 1, made)
+        rule = made[0]
+        self.assertEqual((rule['action'], rule['to'], rule['port'], rule['proto'],
+                          rule['lifetime'], rule['uid']),
+                         ('deny', PEER_V4, '9000', 'tcp', 'forever', NOBODY))
+        # the rule decides from now on: no prompt, the connection fails
+        words = self.probe_result(self.probe_async(9000, user=NOBODY))
+        self.assertEqual(words[:2], ['error', 'ECONNREFUSED'])
+        self.assertIsNone(self.ui.window(TITLE))
+        wait_until(lambda: s.item_property(self.item, 'Status') == 'Active', 5, 'no attention')
+
+    def test_allow_once_lets_it_through_and_makes_no_rule(self):
+        before = self.rules_of(NOBODY)
+        probe = self.probe_async(9000, user=NOBODY)
+        self.assertPromptShows(self.prompt(), 9000)
+        self.ui.select(TITLE, DURATION, 'Once')
+        # where a rule would apply does not matter for a single answer
+        win = self.ui.window(TITLE)
+        self.assertFalse(win['combos'][DESTINATION]['sensitive'])
+        self.assertFalse(win['combos'][PORT]['sensitive'])
+        self.ui.click(TITLE, 'Allow')
+        self.assertEqual(self.probe_result(probe)[0], 'ok')
+        self.ui.wait_gone(TITLE)
+        self.assertEqual(self.rules_of(NOBODY), before)
+        self.assertDecision(self.d, verdict='allow', program=PROBE_EXE, port=9000, rule='reply')
+
+    def test_parallel_connections_of_one_program_show_one_prompt(self):
+        client = self.connect_async(9000, 3, user=NOBODY)
+        self.prompt()
+        # vigild holds all three in the one request
+        wait_until(lambda: [c for c in self.call('GetPending')[0]
+                            if c[1].get('connections') == 3], 10, 'three held connections')
+        self.assertEqual(len(self.call('GetPending')[0]), 1)
+        win = self.ui.window(TITLE)
+        self.assertFalse([t for t in win['labels'] if 'more waiting' in t], win['labels'])
+        self.assertEqual(len([w for w in self.ui.windows() if w['showing']]), 1)
+        self.assertTrue(self.session.menu_entry(self.item, '1 connection request waiting'))
+        self.ui.select(TITLE, DURATION, 'Once')
+        self.ui.click(TITLE, 'Allow')
+        out, _ = client.communicate(timeout=30)
+        self.assertEqual(json.loads(out)['ok'], 3, out)
+        self.ui.wait_gone(TITLE)
+
+    def test_requests_of_two_programs_stack_in_one_window(self):
+        first = self.probe_async(9000, user=NOBODY)
+        self.prompt()
+        second = self.connect_async(8080, 1, user=NOBODY)
+        wait_until(lambda: '1 more waiting' in self.ui.window(TITLE)['labels'], 10,
+                   '"1 more waiting"')
+        self.assertEqual(len([w for w in self.ui.windows() if w['showing']]), 1,
+                         'one window, never a storm of them')
+        self.assertTrue(self.session.menu_entry(self.item, '2 connection requests waiting'))
+        self.session.screenshot(os.path.join(SCREENSHOTS, 'prompt-stacked.png'))
+        self.ui.select(TITLE, DURATION, 'Once')
+        self.ui.click(TITLE, 'Allow')
+        self.assertEqual(self.probe_result(first)[0], 'ok')
+        # the next request takes the window
+        win = wait_until(lambda: [w for w in [self.ui.window(TITLE)]
+                                  if w and any('port 8080' in t for t in w['labels'])], 10,
+                         'the second request')[0]
+        # named after the .desktop file that runs /usr/bin/python3 ("Python (v3.11)")
+        self.assertIn('Python', win['labels'][0])
+        self.assertFalse([t for t in win['labels'] if 'more waiting' in t])
+        self.ui.select(TITLE, DURATION, 'Once')
+        self.ui.click(TITLE, 'Deny')
+        out, _ = second.communicate(timeout=30)
+        self.assertEqual(json.loads(out)['refused'], 1, out)
+        self.ui.wait_gone(TITLE)
+
+    def test_details_show_cmdline_and_sha256(self):
+        probe = self.probe_async(9000, user=NOBODY)
+        self.prompt()
+        self.ui.expand(TITLE, 'Details')
+        win = wait_until(lambda: [w for w in [self.ui.window(TITLE)]
+                                  if w['toggles'].get('Details', {}).get('expanded')], 5,
+                         'the details')[0]
+        pending = self.call('GetPending')[0][0][1]
+        self.assertIn(pending['sha256'], win['labels'])
+        self.assertIn(pending['cmdline'], win['labels'])
+        self.session.screenshot(os.path.join(SCREENSHOTS, 'prompt-details.png'))
+        self.ui.select(TITLE, DURATION, 'Once')
+        self.ui.click(TITLE, 'Allow')
+        self.assertEqual(self.probe_result(probe)[0], 'ok')
+
+
+class PromptTimeout(TrayTestCase):
+    prompt_timeout = 4
+
+    def test_unanswered_prompt_times_out_and_closes(self):
+        start = time.monotonic()
+        probe = self.probe_async(9000, user=NOBODY)
+        win = self.prompt()
+        self.assertTrue([t for t in win['labels'] if 'will be denied once' in t], win['labels'])
+        self.ui.wait_gone(TITLE, timeout=15)
+        words = self.probe_result(probe)
+        self.assertEqual(words[:2], ['error', 'ECONNREFUSED'], 'DefaultAction deny, once')
+        self.assertGreater(time.monotonic() - start, 3.0)
+        self.assertFalse([r for r in self.rules_of(NOBODY) if r.get('program') == PROBE_EXE])
+        self.assertDecision(self.d, verdict='deny', port=9000, rule='timeout')
+        wait_until(lambda: self.session.item_property(self.item, 'Status') == 'Active', 5,
+                   'no attention')
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=2)
