@@ -14,7 +14,7 @@ BUILD_PACKAGES="build-essential pkg-config meson ninja-build gettext libglib2.0-
   libnetfilter-queue-dev libmnl-dev libsystemd-dev
   libgtk-3-dev libnotify-dev libayatana-appindicator3-dev"
 TEST_PACKAGES="iptables nftables iproute2 conntrack curl iputils-ping util-linux procps
-  python3 python3-gi clang-format dbus python3-dbusmock libxml2-utils polkitd
+  python3 python3-gi clang-format systemd dbus python3-dbusmock libxml2-utils polkitd
   dnsmasq-base clang libclang-rt-14-dev
   xvfb xauth imagemagick xdotool at-spi2-core gir1.2-atspi-2.0 gir1.2-gtk-3.0
   desktop-file-utils appstream"
