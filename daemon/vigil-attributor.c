@@ -908,6 +908,7 @@ lookup_fast(Lookup *lookup, VigilProcess **result, GError **error)
 	g_autoptr(CachedProcess) guessed =
 	    guess_owner(attributor, lookup->inode, lookup->seen, &owner.fd);
 	if (guessed != NULL) {
+		STAT_INC(attributor, fd_guesses);
 		owner.pid = guessed->process->pid;
 		*result = cached_process_check(attributor, guessed, lookup->sock_uid);
 	} else {

@@ -50,7 +50,8 @@ typedef struct {
 	guint64 slow;          /* went to a worker thread */
 	guint64 no_socket;     /* no socket had the flow's tuple */
 	guint64 no_process;    /* a socket, but no process holding it */
-	guint64 process_hits;  /* process info reused from the (pid, start time) cache */
+	guint64 process_hits;  /* process info reused from the cache (its stamp still fits) */
+	guint64 fd_guesses;    /* owners found at a former socket fd of a recent process */
 	guint64 proc_searches; /* walks over /proc for processes of a uid */
 } VigilAttributorStats;
 void vigil_attributor_get_stats(VigilAttributor *attributor, VigilAttributorStats *stats);

@@ -80,10 +80,11 @@ typedef struct {
 } Child;
 
 /* commands, one byte each */
-#define CMD_EXEC        'x' /* exec /bin/sleep (with exec_later) */
-#define CMD_NEW_SOCKET  'n' /* one more socket, on the lowest free fd */
-#define CMD_REPLACE     'r' /* close the first socket, then a new one takes its fd */
-#define CMD_REPLACE_MID 'm' /* close the middle one of the extra files, a socket takes its fd */
+#define CMD_EXEC          'x' /* exec /bin/sleep (with exec_later) */
+#define CMD_NEW_SOCKET    'n' /* one more socket, on the lowest free fd */
+#define CMD_REPLACE       'r' /* close the first socket, then a new one takes its fd */
+#define CMD_REPLACE_MID   'm' /* close the middle one of the extra files, a socket takes its fd */
+#define CMD_BECOME_NOBODY 'u' /* drop to nobody's uids, then one more socket */
 
 static int
 child_make_socket(const ChildSpec *spec)
@@ -198,6 +199,10 @@ child_main(const ChildSpec *spec, int report_fd, int ctl)
 			close(sockets[0]);
 		if (cmd == CMD_REPLACE_MID)
 			close(middle_file);
+		if (cmd == CMD_BECOME_NOBODY &&
+		    (setgroups(0, NULL) < 0 || setresgid(NOBODY, NOBODY, NOBODY) < 0 ||
+		     setresuid(NOBODY, NOBODY, NOBODY) < 0))
+			report.error = errno;
 		int fd = child_new_socket(spec, &report);
 		if (cmd == CMD_REPLACE)
 			sockets[0] = fd;
@@ -736,6 +741,10 @@ test_exec_invalidates(void)
 			break;
 		g_usleep(5000);
 	}
+	/* the cheap path must not answer with the program before the exec */
+	VigilProcess *stale = NULL;
+	g_assert_false(vigil_attributor_lookup_fast(attributor, &flow, &stale));
+	g_assert_null(stale);
 	g_autoptr(VigilProcess) after = lookup(attributor, &flow);
 	g_assert_nonnull(after);
 	g_assert_cmpuint(after->pid, ==, child.pid);
@@ -784,6 +793,146 @@ test_fd_knowledge(void)
 	vigil_attributor_get_stats(attributor, &stats);
 	g_assert_cmpuint(stats.slow, ==, 2);
 	child_stop(&child);
+}
+
+/* the synchronous cheap path: a known process is answered, an unknown one is left to the rest */
+static void
+test_fast_path(void)
+{
+	g_autoptr(VigilAttributor) attributor = new_attributor();
+	ChildSpec spec = {KIND_TCP, AF_INET, (struct sockaddr *)&tcp4_addr, sizeof(tcp4_addr), 1};
+	Child child;
+	child_start(&child, &spec);
+	VigilAttributorStats stats;
+
+	VigilFlow flow = child_flow(&child, 0, IPPROTO_TCP, spec.dst, 0);
+	VigilProcess *process = NULL;
+	g_assert_false(vigil_attributor_lookup_fast(attributor, &flow, &process));
+	g_assert_null(process);
+	g_autoptr(VigilProcess) first = lookup(attributor, &flow);
+	assert_is_child(first, child.pid, test_exe, 0);
+
+	/* a program that closes its socket and opens the next: the same fd, a new socket */
+	for (int i = 0; i < 3; i++) {
+		child_command(&child, CMD_REPLACE);
+		VigilFlow next = child_flow(&child, 0, IPPROTO_TCP, spec.dst, 0);
+		g_assert_cmpuint(next.sport, !=, flow.sport);
+		g_assert_true(vigil_attributor_lookup_fast(attributor, &next, &process));
+		g_assert_true(process == first);
+		vigil_process_unref(g_steal_pointer(&process));
+	}
+	vigil_attributor_get_stats(attributor, &stats);
+	g_assert_cmpuint(stats.fd_guesses, ==, 3);
+	g_assert_cmpuint(stats.fast, ==, 3);
+	g_assert_cmpuint(stats.slow, ==, 1);
+
+	/* a socket on a new fd: not where the guess looks, found in the fd list */
+	child_command(&child, CMD_NEW_SOCKET);
+	VigilFlow other = child_flow(&child, 0, IPPROTO_TCP, spec.dst, 0);
+	g_assert_true(vigil_attributor_lookup_fast(attributor, &other, &process));
+	g_assert_true(process == first);
+	vigil_process_unref(g_steal_pointer(&process));
+	vigil_attributor_get_stats(attributor, &stats);
+	g_assert_cmpuint(stats.fd_guesses, ==, 3);
+	g_assert_cmpuint(stats.fast, ==, 4);
+
+	/* a flow with no socket: not answered here */
+	VigilFlow none = loopback_flow(AF_INET, IPPROTO_TCP, unused_port(SOCK_STREAM), 9);
+	g_assert_false(vigil_attributor_lookup_fast(attributor, &none, &process));
+	g_assert_null(process);
+	child_stop(&child);
+}
+
+/* a process that changes its uids makes sockets of its new uid: its next one is read afresh */
+static void
+test_uid_change(void)
+{
+	g_autoptr(VigilAttributor) attributor = new_attributor();
+	ChildSpec spec = {KIND_UDP_CONNECTED, AF_INET, (struct sockaddr *)&udp4_addr,
+	                  sizeof(udp4_addr), 1};
+	Child child;
+	child_start(&child, &spec);
+
+	VigilFlow flow = child_flow(&child, 0, IPPROTO_UDP, spec.dst, 0);
+	g_autoptr(VigilProcess) as_root = lookup(attributor, &flow);
+	assert_is_child(as_root, child.pid, test_exe, 0);
+
+	child_command(&child, CMD_BECOME_NOBODY);
+	VigilFlow next = child_flow(&child, 0, IPPROTO_UDP, spec.dst, NOBODY);
+	VigilProcess *stale = NULL;
+	g_assert_false(vigil_attributor_lookup_fast(attributor, &next, &stale));
+	g_assert_null(stale);
+	g_autoptr(VigilProcess) as_nobody = lookup(attributor, &next);
+	assert_is_child(as_nobody, child.pid, test_exe, NOBODY);
+
+	/* and from then on it is the known process again */
+	child_command(&child, CMD_NEW_SOCKET);
+	VigilFlow again = child_flow(&child, 0, IPPROTO_UDP, spec.dst, NOBODY);
+	VigilProcess *known = NULL;
+	g_assert_true(vigil_attributor_lookup_fast(attributor, &again, &known));
+	g_assert_true(known == as_nobody);
+	vigil_process_unref(known);
+	child_stop(&child);
+}
+
+static guint
+count_open_fds(void)
+{
+	g_autoptr(GDir) dir = g_dir_open("/proc/self/fd", 0, NULL);
+	guint n = 0;
+	g_assert_nonnull(dir);
+	while (g_dir_read_name(dir) != NULL)
+		n++;
+	return n;
+}
+
+/* the cache keeps two fds per process it knows, for a bounded number of processes */
+static void
+test_cache_bounded(void)
+{
+	const guint n_children = 300;
+	const guint cache_max = 256; /* PROCESSES_MAX in vigil-attributor.c */
+	g_autoptr(VigilAttributor) attributor = new_attributor();
+	ChildSpec spec = {KIND_UDP_CONNECTED, AF_INET, (struct sockaddr *)&udp4_addr,
+	                  sizeof(udp4_addr), 1};
+	guint fds_before = count_open_fds();
+	VigilAttributorStats stats;
+
+	Child first;
+	child_start(&first, &spec);
+	VigilFlow first_flow = child_flow(&first, 0, IPPROTO_UDP, spec.dst, 0);
+	g_autoptr(VigilProcess) first_process = lookup(attributor, &first_flow);
+	assert_is_child(first_process, first.pid, test_exe, 0);
+	guint max_fds = 0;
+	for (guint i = 1; i < n_children; i++) {
+		Child child;
+		child_start(&child, &spec);
+		VigilFlow flow = child_flow(&child, 0, IPPROTO_UDP, spec.dst, 0);
+		g_autoptr(VigilProcess) process = lookup(attributor, &flow);
+		g_assert_nonnull(process);
+		g_assert_cmpuint(process->pid, ==, child.pid);
+		child_stop(&child);
+		max_fds = MAX(max_fds, count_open_fds());
+	}
+	g_test_message("open fds: %u before, at most %u with %u processes known", fds_before,
+	               max_fds, n_children);
+	/* a few for the idle sock_diag sockets and this directory listing */
+	g_assert_cmpuint(max_fds, <=, fds_before + 2 * cache_max + 8);
+
+	/* the first process was evicted meanwhile: still found, read again */
+	vigil_attributor_get_stats(attributor, &stats);
+	guint64 slow_before = stats.slow;
+	VigilProcess *cached = NULL;
+	g_assert_false(vigil_attributor_lookup_fast(attributor, &first_flow, &cached));
+	g_autoptr(VigilProcess) again = lookup(attributor, &first_flow);
+	assert_is_child(again, first.pid, test_exe, 0);
+	vigil_attributor_get_stats(attributor, &stats);
+	g_assert_cmpuint(stats.slow, ==, slow_before + 1);
+	child_stop(&first);
+
+	/* freeing the attributor closes what it kept */
+	g_clear_pointer(&attributor, vigil_attributor_free);
+	g_assert_cmpuint(count_open_fds(), <=, fds_before);
 }
 
 /* async */
@@ -1175,6 +1324,9 @@ main(int argc, char **argv)
 	g_test_add_func("/attributor/spawned-program", test_spawned_program);
 	g_test_add_func("/attributor/exec-invalidates", test_exec_invalidates);
 	g_test_add_func("/attributor/fd-knowledge", test_fd_knowledge);
+	g_test_add_func("/attributor/fast-path", test_fast_path);
+	g_test_add_func("/attributor/uid-change", test_uid_change);
+	g_test_add_func("/attributor/cache-bounded", test_cache_bounded);
 	g_test_add_func("/attributor/async", test_async);
 	g_test_add_func("/attributor/burst", test_burst);
 	g_test_add_func("/attributor/free-while-pending", test_free_while_pending);

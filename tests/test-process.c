@@ -9,6 +9,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -427,6 +429,166 @@ test_stamp(void)
 	g_assert_false(vigil_process_read_stamp("/proc", pid, &none));
 }
 
+/* fds of /proc/PID and its stat file, as the attributor keeps them */
+static void
+open_process_fds(const char *proc_root, pid_t pid, int *dir_fd, int *stat_fd)
+{
+	g_autofree char *path = g_strdup_printf("%s/%d", proc_root, pid);
+	*dir_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	g_assert_cmpint(*dir_fd, >=, 0);
+	*stat_fd = openat(*dir_fd, "stat", O_RDONLY | O_CLOEXEC);
+	g_assert_cmpint(*stat_fd, >=, 0);
+}
+
+/* the stamp through kept fds: steady while nothing changes, new after an exec, gone with it */
+static void
+test_stamp_at(void)
+{
+	int ctl[2];
+	g_assert_cmpint(pipe2(ctl, O_CLOEXEC), ==, 0);
+	pid_t pid = fork();
+	g_assert_cmpint(pid, >=, 0);
+	if (pid == 0) {
+		char byte;
+		const char *idle[] = {test_exe, "--idle", "same binary", NULL};
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(ctl[1]);
+		if (read(ctl[0], &byte, 1) == 1)
+			execv(test_exe, (char **)idle);
+		_exit(0);
+	}
+	close(ctl[0]);
+	int dir_fd;
+	int stat_fd;
+	open_process_fds("/proc", pid, &dir_fd, &stat_fd);
+
+	VigilProcessStamp before;
+	VigilProcessStamp again;
+	g_assert_true(vigil_process_read_stamp_at(dir_fd, stat_fd, &before));
+	g_assert_true(vigil_process_read_stamp_at(dir_fd, stat_fd, &again));
+	g_assert_true(vigil_process_stamp_equal(&before, &again));
+	/* the same facts as the stamp by path, the owner of /proc/PID left out */
+	VigilProcessStamp by_path = stamp_of(pid);
+	by_path.proc_owner = 0;
+	g_assert_true(vigil_process_stamp_equal(&before, &by_path));
+
+	/* exec of the same program: the fds still follow the process, the stamp changes */
+	g_assert_cmpint(write(ctl[1], "x", 1), ==, 1);
+	g_autofree char *cmdline = g_strdup_printf("/proc/%d/cmdline", pid);
+	for (int i = 0; i < 400; i++) {
+		g_autofree char *text = NULL;
+		gsize len = 0;
+		if (g_file_get_contents(cmdline, &text, &len, NULL) && len > strlen(text) + 1 &&
+		    strcmp(text + strlen(text) + 1, "--idle") == 0)
+			break;
+		g_usleep(5000);
+	}
+	VigilProcessStamp after;
+	g_assert_true(vigil_process_read_stamp_at(dir_fd, stat_fd, &after));
+	g_assert_false(vigil_process_stamp_equal(&before, &after));
+	g_assert_cmpuint(after.start_time, ==, before.start_time);
+	g_assert_cmpuint(after.exe_ino, ==, before.exe_ino);
+
+	close(ctl[1]);
+	kill_and_reap(pid);
+	VigilProcessStamp none;
+	g_assert_false(vigil_process_read_stamp_at(dir_fd, stat_fd, &none));
+	close(stat_fd);
+	close(dir_fd);
+}
+
+static pid_t
+fork_idle(void)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	return pid;
+}
+
+/*
+ * pid 1 of a private pid namespace, with its own /proc at @proc_dir: a process exits and a new
+ * one gets its pid. Returns 0 when the old fds see nothing and the pid sees the new process,
+ * else the number of the check that failed (a forked child cannot use g_assert).
+ */
+static int
+pid_reuse_init(const char *proc_dir)
+{
+	if (mount("proc", proc_dir, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return 20;
+	pid_t first = fork_idle();
+	char path[PATH_MAX];
+	g_snprintf(path, sizeof(path), "%s/%d", proc_dir, first);
+	int dir_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int stat_fd = dir_fd >= 0 ? openat(dir_fd, "stat", O_RDONLY | O_CLOEXEC) : -1;
+	VigilProcessStamp stamp;
+	if (first < 0 || stat_fd < 0 || !vigil_process_read_stamp_at(dir_fd, stat_fd, &stamp))
+		return 21;
+	kill(first, SIGKILL);
+	waitpid(first, NULL, 0);
+	if (vigil_process_read_stamp_at(dir_fd, stat_fd, &stamp))
+		return 22;
+
+	/* the namespace's next pid is the one just freed */
+	char last[32];
+	g_snprintf(path, sizeof(path), "%s/sys/kernel/ns_last_pid", proc_dir);
+	g_snprintf(last, sizeof(last), "%d", first - 1);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, last, strlen(last)) != (ssize_t)strlen(last))
+		return 23;
+	close(fd);
+	pid_t second = fork_idle();
+	if (second != first)
+		return 24;
+	int result = 0;
+	if (vigil_process_read_stamp_at(dir_fd, stat_fd, &stamp))
+		result = 25; /* the old fds must not describe the new process */
+	else if (!vigil_process_read_stamp(proc_dir, (guint32)second, &stamp))
+		result = 26; /* while its pid does */
+	kill(second, SIGKILL);
+	waitpid(second, NULL, 0);
+	return result;
+}
+
+static int
+pid_reuse_helper(const char *proc_dir)
+{
+	if (unshare(CLONE_NEWNS | CLONE_NEWPID) < 0)
+		return 10;
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return 11;
+	pid_t init = fork();
+	if (init == 0)
+		_exit(pid_reuse_init(proc_dir));
+	int status = 0;
+	if (init < 0 || waitpid(init, &status, 0) != init || !WIFEXITED(status))
+		return 12;
+	return WEXITSTATUS(status);
+}
+
+/* a reused pid never answers through the fds of the process that had it */
+static void
+test_stamp_at_pid_reuse(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *proc_dir = g_dir_make_tmp("vigil-proc-XXXXXX", &error);
+	g_assert_no_error(error);
+	pid_t helper = fork();
+	g_assert_cmpint(helper, >=, 0);
+	if (helper == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		_exit(pid_reuse_helper(proc_dir));
+	}
+	int status = 0;
+	g_assert_cmpint(waitpid(helper, &status, 0), ==, helper);
+	g_assert_true(WIFEXITED(status));
+	/* 10-12: namespaces (the test needs root), 20-24: setup, 25-26: the checks */
+	g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+	g_assert_cmpint(rmdir(proc_dir), ==, 0);
+}
+
 static char *
 write_temp(const char *dir, const char *name, const char *contents)
 {
@@ -633,6 +795,8 @@ main(int argc, char **argv)
 	g_test_add_func("/process/foreign-mount-ns", test_foreign_mount_ns);
 	g_test_add_func("/process/cmdline-cleaned", test_cmdline_cleaned);
 	g_test_add_func("/process/stamp", test_stamp);
+	g_test_add_func("/process/stamp-at", test_stamp_at);
+	g_test_add_func("/process/stamp-at-pid-reuse", test_stamp_at_pid_reuse);
 	g_test_add_func("/sha-cache/hit-miss", test_sha_cache);
 	g_test_add_func("/sha-cache/bounded", test_sha_cache_bounded);
 	g_test_add_func("/sha-cache/threads", test_sha_cache_threads);
