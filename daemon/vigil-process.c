@@ -364,15 +364,24 @@ read_parents(const char *proc_root, guint32 ppid)
 	return parents;
 }
 
+/*
+ * The reference is the host's mount namespace (pid 1's), not vigild's own: systemd's
+ * ProtectSystem/PrivateTmp and `ip netns exec` give vigild a private one, which would flag
+ * every process. A process in a container or sandbox differs from pid 1's.
+ */
 static gboolean
 mount_ns_differs(const char *proc_root, int dirfd)
 {
 	struct stat theirs;
-	struct stat ours;
+	struct stat host;
+	g_autofree char *init = g_strdup_printf("%s/1/ns/mnt", proc_root);
 	g_autofree char *self = g_strdup_printf("%s/self/ns/mnt", proc_root);
-	if (fstatat(dirfd, "ns/mnt", &theirs, 0) < 0 || stat(self, &ours) < 0)
+
+	if (fstatat(dirfd, "ns/mnt", &theirs, 0) < 0)
 		return FALSE;
-	return theirs.st_dev != ours.st_dev || theirs.st_ino != ours.st_ino;
+	if (stat(init, &host) < 0 && stat(self, &host) < 0)
+		return FALSE;
+	return theirs.st_dev != host.st_dev || theirs.st_ino != host.st_ino;
 }
 
 static void

@@ -25,7 +25,7 @@ typedef struct {
 	                     * "pid [comm]" when the exe cannot be read (kernel threads) */
 	char *app_id;       /* flatpak app id or snap name from the cgroup, or NULL; the cgroup
 	                     * is informative: a user may create such a cgroup in their own slice */
-	gboolean foreign_mount_ns; /* its mount namespace differs from the daemon's */
+	gboolean foreign_mount_ns; /* its mount namespace differs from the host's (pid 1's) */
 } VigilProcess;
 
 VigilProcess *vigil_process_ref(VigilProcess *process);
