@@ -104,6 +104,28 @@ def session_bus_config(socket_path, extra_uid):
             + ET.tostring(root, encoding='unicode') + '\n')
 
 
+def start_xvfb(log_path=os.devnull):
+    """Starts Xvfb on a free display (it picks one: -displayfd); returns (process, ":N", the
+    opened log file)."""
+    if shutil.which('Xvfb') is None:
+        raise GuiError('Xvfb is not installed (package xvfb)')
+    log = open(log_path, 'wb')
+    r, w = os.pipe()
+    proc = subprocess.Popen(['Xvfb', '-displayfd', str(w), '-screen', '0', '1024x768x24',
+                             '-nolisten', 'tcp', '-noreset'],
+                            pass_fds=[w], stdout=log, stderr=subprocess.STDOUT,
+                            preexec_fn=_die_with_parent)
+    os.close(w)
+    with os.fdopen(r) as f:
+        number = f.readline().strip()
+    if not number.isdigit():
+        proc.kill()
+        proc.wait()
+        log.close()
+        raise GuiError('Xvfb did not start (see %s)' % log_path)
+    return proc, ':' + number, log
+
+
 class GuiSession:
     def __init__(self, uid=None):
         if uid is None:
@@ -171,20 +193,9 @@ class GuiSession:
         os.environ.pop('AT_SPI_BUS_ADDRESS', None)
 
     def _start_xvfb(self):
-        if shutil.which('Xvfb') is None:
-            raise GuiError('Xvfb is not installed (package xvfb)')
-        r, w = os.pipe()
-        proc = subprocess.Popen(['Xvfb', '-displayfd', str(w), '-screen', '0', '1024x768x24',
-                                 '-nolisten', 'tcp', '-noreset'],
-                                pass_fds=[w], stdout=self._log('xvfb.log'),
-                                stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
-        os.close(w)
+        proc, self.display, log = start_xvfb(os.path.join(self.tmpdir, 'xvfb.log'))
         self.procs.append(proc)
-        with os.fdopen(r) as f:
-            number = f.readline().strip()
-        if not number.isdigit():
-            raise GuiError('Xvfb did not start: %s' % self.read_log('xvfb.log'))
-        self.display = ':' + number
+        self._logs.append(log)
 
     def _start_session_bus(self):
         socket_path = os.path.join(self.bus_dir, 'session_bus_socket')

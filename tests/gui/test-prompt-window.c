@@ -1,0 +1,274 @@
+/* test-prompt-window.c: the prompt window's safety and stacking, driven in-process on Xvfb */
+#define G_LOG_DOMAIN "test-prompt-window"
+#include "config.h"
+
+#include <gdk/gdkkeysyms.h>
+
+#include "vigil-dbus.h"
+#include "vigil-prompt-window.h"
+
+typedef struct {
+	VigilPromptWindow *window;
+	GPtrArray *replies; /* "ID VERDICT OPTIONS" */
+} Fixture;
+
+static void
+on_reply(VigilPromptWindow *window, guint64 request, const char *verdict, GVariant *options,
+         Fixture *f)
+{
+	g_autofree char *text = g_variant_print(options, FALSE);
+
+	g_ptr_array_add(f->replies,
+	                g_strdup_printf("%" G_GUINT64_FORMAT " %s %s", request, verdict, text));
+}
+
+static void
+fixture_setup(Fixture *f, gconstpointer data)
+{
+	g_autoptr(VigilAppIndex) apps = vigil_app_index_new();
+
+	f->window = vigil_prompt_window_new(NULL, apps);
+	f->replies = g_ptr_array_new_with_free_func(g_free);
+	g_signal_connect(f->window, "reply", G_CALLBACK(on_reply), f);
+}
+
+static void
+fixture_teardown(Fixture *f, gconstpointer data)
+{
+	gtk_widget_destroy(GTK_WIDGET(f->window));
+	g_ptr_array_unref(f->replies);
+}
+
+/* a template child by its id in the .ui file */
+static GtkWidget *
+find_in(GtkWidget *widget, const char *id)
+{
+	g_autoptr(GList) children = NULL;
+
+	if (g_strcmp0(gtk_buildable_get_name(GTK_BUILDABLE(widget)), id) == 0)
+		return widget;
+	if (!GTK_IS_CONTAINER(widget))
+		return NULL;
+	children = gtk_container_get_children(GTK_CONTAINER(widget));
+	for (GList *l = children; l != NULL; l = l->next) {
+		GtkWidget *found = find_in(l->data, id);
+
+		if (found != NULL)
+			return found;
+	}
+	return NULL;
+}
+
+static GtkWidget *
+child(Fixture *f, const char *id)
+{
+	GtkWidget *found = find_in(GTK_WIDGET(f->window), id);
+
+	g_assert_nonnull(found);
+	return found;
+}
+
+static void
+run_for(guint ms)
+{
+	gint64 end = g_get_monotonic_time() + ms * 1000;
+
+	while (g_get_monotonic_time() < end)
+		g_main_context_iteration(NULL, FALSE), g_usleep(5000);
+}
+
+static VigilPrompt *
+make_prompt(guint64 id, const char *program, guint16 port, const char *extra)
+{
+	g_autofree char *text = g_strdup_printf(
+	    "{'uid': <@u 1000>, 'user': <'alice'>, 'pid': <@u 4242>, 'program': <'%s'>, "
+	    "'protocol': <'tcp'>, 'family': <'ipv4'>, 'destination': <'93.184.215.14'>, "
+	    "'hostname': <'www.example.org'>, 'port': <@q %u>, 'timeout': <@u 30>, "
+	    "'host-target': <'www.example.org'>%s}",
+	    program, port, extra != NULL ? extra : "");
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) conn = g_variant_parse(NULL, text, NULL, NULL, &error);
+	VigilPrompt *prompt;
+
+	g_assert_no_error(error);
+	prompt = vigil_prompt_new(id, conn, &error);
+	g_assert_no_error(error);
+	return prompt;
+}
+
+static const char *
+label_text(Fixture *f, const char *id)
+{
+	return gtk_label_get_text(GTK_LABEL(child(f, id)));
+}
+
+/* shown without taking the keyboard; the buttons wake up only after a second */
+static void
+test_no_focus_and_armed_after_a_second(Fixture *f, gconstpointer data)
+{
+	GtkWidget *allow = child(f, "allow_button");
+	GtkWidget *deny = child(f, "deny_button");
+
+	vigil_prompt_window_add(f->window, make_prompt(1, "/usr/bin/curl", 443, NULL));
+	g_assert_true(gtk_widget_get_visible(GTK_WIDGET(f->window)));
+	g_assert_false(gtk_window_get_focus_on_map(GTK_WINDOW(f->window)));
+	g_assert_false(gtk_window_get_accept_focus(GTK_WINDOW(f->window)));
+	g_assert_false(gtk_widget_is_focus(allow) && gtk_window_is_active(GTK_WINDOW(f->window)));
+	g_assert_false(gtk_widget_get_sensitive(allow));
+	g_assert_false(gtk_widget_get_sensitive(deny));
+
+	/* Alt+A now, e.g. typed into another window a moment ago, answers nothing */
+	gtk_window_mnemonic_activate(GTK_WINDOW(f->window), GDK_KEY_a, GDK_MOD1_MASK);
+	run_for(500);
+	g_assert_cmpuint(f->replies->len, ==, 0);
+	g_assert_false(gtk_widget_get_sensitive(allow));
+
+	run_for(700);
+	g_assert_true(gtk_widget_get_sensitive(allow));
+	g_assert_true(gtk_widget_get_sensitive(deny));
+	g_assert_true(gtk_window_get_accept_focus(GTK_WINDOW(f->window)));
+	/* now Alt+D denies: a button activated by a key shows itself pressed a moment first */
+	g_assert_true(
+	    gtk_window_mnemonic_activate(GTK_WINDOW(f->window), GDK_KEY_d, GDK_MOD1_MASK));
+	run_for(500);
+	g_assert_cmpuint(f->replies->len, ==, 1);
+	g_assert_cmpstr(g_ptr_array_index(f->replies, 0), ==,
+	                "1 deny {'duration': <'forever'>, 'host-scope': <'host'>, "
+	                "'port-scope': <'port'>}");
+	g_assert_false(gtk_widget_get_visible(GTK_WIDGET(f->window)));
+}
+
+static void
+collect_mnemonics(GtkWidget *widget, GArray *keys)
+{
+	if (GTK_IS_LABEL(widget) && gtk_label_get_use_underline(GTK_LABEL(widget))) {
+		g_test_message("mnemonic %s: %s", gtk_label_get_label(GTK_LABEL(widget)),
+		               gdk_keyval_name(gtk_label_get_mnemonic_keyval(GTK_LABEL(widget))));
+		g_array_append_val(keys, (guint){gtk_label_get_mnemonic_keyval(GTK_LABEL(widget))});
+	}
+	if (GTK_IS_CONTAINER(widget)) {
+		g_autoptr(GList) children = gtk_container_get_children(GTK_CONTAINER(widget));
+
+		for (GList *l = children; l != NULL; l = l->next)
+			collect_mnemonics(l->data, keys);
+	}
+}
+
+/* every action has a mnemonic, and no two share one */
+static void
+test_mnemonics_unique(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GArray) keys = g_array_new(FALSE, FALSE, sizeof(guint));
+
+	vigil_prompt_window_add(f->window, make_prompt(1, "/usr/bin/curl", 443, NULL));
+	collect_mnemonics(GTK_WIDGET(f->window), keys);
+	/* Allow, Deny, Duration, Destination, Port, Details */
+	g_assert_cmpuint(keys->len, ==, 6);
+	for (guint i = 0; i < keys->len; i++) {
+		g_assert_cmpuint(g_array_index(keys, guint, i), !=, GDK_KEY_VoidSymbol);
+		for (guint j = i + 1; j < keys->len; j++)
+			g_assert_cmpuint(g_array_index(keys, guint, i), !=,
+			                 g_array_index(keys, guint, j));
+	}
+}
+
+/* several requests share one window: "N more waiting", in order, one answer each */
+static void
+test_stacking(Fixture *f, gconstpointer data)
+{
+	GtkWidget *queue = child(f, "queue_label");
+
+	vigil_prompt_window_add(f->window, make_prompt(1, "/usr/bin/curl", 443, NULL));
+	vigil_prompt_window_add(f->window, make_prompt(2, "/usr/bin/wget", 80, NULL));
+	vigil_prompt_window_add(f->window, make_prompt(3, "/usr/bin/ssh", 22, NULL));
+	/* vigild sends open requests again when the agent registers again */
+	vigil_prompt_window_add(f->window, make_prompt(2, "/usr/bin/wget", 80, NULL));
+	g_assert_cmpuint(vigil_prompt_window_get_n_pending(f->window), ==, 3);
+	g_assert_true(gtk_widget_get_visible(queue));
+	g_assert_cmpstr(gtk_label_get_text(GTK_LABEL(queue)), ==, "2 more waiting");
+	g_assert_nonnull(strstr(label_text(f, "headline_label"), "curl"));
+
+	run_for(1100);
+	gtk_combo_box_set_active_id(GTK_COMBO_BOX(child(f, "duration_combo")), "once");
+	g_assert_false(gtk_widget_get_sensitive(child(f, "host_combo")));
+	gtk_button_clicked(GTK_BUTTON(child(f, "allow_button")));
+	g_assert_cmpuint(f->replies->len, ==, 1);
+	g_assert_true(
+	    g_str_has_prefix(g_ptr_array_index(f->replies, 0), "1 allow {'duration': <'once'>"));
+	/* the next one, its buttons asleep again, the choices back to their defaults */
+	g_assert_nonnull(strstr(label_text(f, "headline_label"), "wget"));
+	g_assert_cmpstr(label_text(f, "port_label"), ==, "80");
+	g_assert_false(gtk_widget_get_sensitive(child(f, "allow_button")));
+	g_assert_cmpstr(gtk_combo_box_get_active_id(GTK_COMBO_BOX(child(f, "duration_combo"))), ==,
+	                "forever");
+	g_assert_cmpstr(gtk_label_get_text(GTK_LABEL(queue)), ==, "1 more waiting");
+
+	/* a request answered elsewhere leaves the queue; the one on screen stays */
+	vigil_prompt_window_remove(f->window, 3);
+	g_assert_false(gtk_widget_get_visible(queue));
+	g_assert_nonnull(strstr(label_text(f, "headline_label"), "wget"));
+	vigil_prompt_window_remove(f->window, 99);
+	g_assert_cmpuint(vigil_prompt_window_get_n_pending(f->window), ==, 1);
+	vigil_prompt_window_remove(f->window, 2);
+	g_assert_cmpuint(vigil_prompt_window_get_n_pending(f->window), ==, 0);
+	g_assert_false(gtk_widget_get_visible(GTK_WIDGET(f->window)));
+	g_assert_cmpuint(f->replies->len, ==, 1);
+}
+
+/* the scope choices map to Reply()'s options */
+static void
+test_scopes(Fixture *f, gconstpointer data)
+{
+	GtkComboBox *host = GTK_COMBO_BOX(child(f, "host_combo"));
+
+	vigil_prompt_window_add(f->window, make_prompt(7, "/usr/bin/curl", 443,
+	                                               ", 'domain-target': <'*.example.org'>, "
+	                                               "'service': <'https'>"));
+	g_assert_cmpstr(label_text(f, "port_label"), ==, "443 (https)");
+	g_assert_cmpstr(label_text(f, "destination_label"), ==, "www.example.org (93.184.215.14)");
+	g_assert_true(gtk_combo_box_set_active_id(host, "domain"));
+	gtk_combo_box_set_active_id(GTK_COMBO_BOX(child(f, "port_combo")), "any");
+	gtk_combo_box_set_active_id(GTK_COMBO_BOX(child(f, "duration_combo")), "1h");
+	run_for(1100);
+	gtk_button_clicked(GTK_BUTTON(child(f, "allow_button")));
+	g_assert_cmpstr(g_ptr_array_index(f->replies, 0), ==,
+	                "7 allow {'duration': <'seconds'>, 'seconds': <uint32 3600>, "
+	                "'host-scope': <'domain'>, 'port-scope': <'any'>}");
+
+	/* without a hostname there is no domain to offer */
+	vigil_prompt_window_add(f->window, make_prompt(8, "/usr/bin/curl", 443, NULL));
+	g_assert_false(gtk_combo_box_set_active_id(host, "domain"));
+	g_assert_true(gtk_combo_box_set_active_id(host, "any"));
+}
+
+static void
+test_countdown_and_warning(Fixture *f, gconstpointer data)
+{
+	vigil_prompt_window_set_default_action(f->window, "allow");
+	vigil_prompt_window_add(f->window,
+	                        make_prompt(1, "/usr/bin/curl", 443, ", 'binary-changed': <true>"));
+	g_assert_nonnull(strstr(label_text(f, "countdown_label"), "30 seconds"));
+	g_assert_nonnull(strstr(label_text(f, "countdown_label"), "allowed once"));
+	vigil_prompt_window_set_default_action(f->window, "deny");
+	g_assert_nonnull(strstr(label_text(f, "countdown_label"), "denied once"));
+	g_assert_true(gtk_widget_get_visible(child(f, "warning_box")));
+	g_assert_nonnull(strstr(label_text(f, "warning_label"), "changed"));
+	vigil_prompt_window_add(f->window, make_prompt(2, "/usr/bin/curl", 80, NULL));
+	vigil_prompt_window_remove(f->window, 1);
+	g_assert_false(gtk_widget_get_visible(child(f, "warning_box")));
+}
+
+int
+main(int argc, char **argv)
+{
+	gtk_test_init(&argc, &argv, NULL);
+#define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+	ADD("/prompt-window/no-focus-and-armed-after-a-second",
+	    test_no_focus_and_armed_after_a_second);
+	ADD("/prompt-window/mnemonics-unique", test_mnemonics_unique);
+	ADD("/prompt-window/stacking", test_stacking);
+	ADD("/prompt-window/scopes", test_scopes);
+	ADD("/prompt-window/countdown-and-warning", test_countdown_and_warning);
+#undef ADD
+	return g_test_run();
+}
