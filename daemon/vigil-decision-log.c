@@ -137,7 +137,9 @@ count_for_program(VigilDecisionLog *log, const VigilDecision *d)
 		entry->stats.denied++;
 	entry->stats.last_seen = d->time;
 	vigil_address_to_string(d->family, &d->dst, addr, sizeof addr);
-	if (g_hash_table_size(entry->destinations) < MAX_DESTINATIONS_TRACKED)
+	/* a known destination costs no copy: this runs for every connection */
+	if (g_hash_table_size(entry->destinations) < MAX_DESTINATIONS_TRACKED &&
+	    !g_hash_table_contains(entry->destinations, addr))
 		g_hash_table_add(entry->destinations, g_strdup(addr));
 	entry->stats.destinations = g_hash_table_size(entry->destinations);
 }
