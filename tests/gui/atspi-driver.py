@@ -5,7 +5,7 @@ Runs as the user of the desktop session (GTK's AT-SPI bridge serves only its own
 direct connections) and takes one JSON command per line on stdin, answering each with one
 JSON line: {"ok": true, ...} or {"ok": false, "error": "..."}. Commands:
 
-  {"cmd": "window", "app": A, "title": T}      the showing window: its labels, buttons, combos
+  {"cmd": "window", "app": A, "title": T}      the showing window: extents, labels, buttons...
   {"cmd": "windows", "app": A}                 the app's top-level windows: name, showing
   {"cmd": "click", "app": A, "title": T, "button": NAME}
   {"cmd": "select", "app": A, "title": T, "combo": LABEL, "item": TEXT}
@@ -88,8 +88,10 @@ def find_combo(win, label):
 def describe(win):
     showing = Atspi.StateType.SHOWING
     sensitive = Atspi.StateType.SENSITIVE
+    extents = win.get_component_iface().get_extents(Atspi.CoordType.SCREEN)
     return {
         'title': win.get_name(),
+        'extents': [extents.x, extents.y, extents.width, extents.height],
         'labels': [a.get_name() for a in of_role(win, Atspi.Role.LABEL) if has_state(a, showing)],
         'buttons': {a.get_name(): {'sensitive': has_state(a, sensitive)}
                     for a in of_role(win, Atspi.Role.PUSH_BUTTON) if has_state(a, showing)},

@@ -111,7 +111,7 @@ def start_xvfb(log_path=os.devnull):
         raise GuiError('Xvfb is not installed (package xvfb)')
     log = open(log_path, 'wb')
     r, w = os.pipe()
-    proc = subprocess.Popen(['Xvfb', '-displayfd', str(w), '-screen', '0', '1024x768x24',
+    proc = subprocess.Popen(['Xvfb', '-displayfd', str(w), '-screen', '0', '1280x1024x24',
                              '-nolisten', 'tcp', '-noreset'],
                             pass_fds=[w], stdout=log, stderr=subprocess.STDOUT,
                             preexec_fn=_die_with_parent)
@@ -357,10 +357,17 @@ class GuiSession:
         """An AT-SPI client, as the session's user, for the windows of @app (see Ui)."""
         return Ui(self, app)
 
-    def screenshot(self, path):
+    def screenshot(self, path, extents=None, margin=16):
+        """Writes the screen to @path (PNG), or only the rectangle @extents ([x, y, width,
+        height], e.g. a window's from Ui.window()) with @margin pixels around it."""
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        subprocess.run(['import', '-display', self.display, '-window', 'root', path],
-                       check=True, timeout=30, stdout=subprocess.DEVNULL,
+        argv = ['import', '-display', self.display, '-window', 'root']
+        if extents is not None:
+            x, y, w, h = extents
+            x0, y0 = max(x - margin, 0), max(y - margin, 0)
+            argv += ['-crop', '%dx%d+%d+%d' % (w + x - x0 + margin, h + y - y0 + margin, x0, y0),
+                     '+repage']
+        subprocess.run(argv + [path], check=True, timeout=30, stdout=subprocess.DEVNULL,
                        stderr=subprocess.PIPE)
 
 
@@ -398,7 +405,8 @@ class Ui:
         return answer
 
     def window(self, title):
-        """The showing window @title, or None: {title, labels (texts), buttons (name ->
+        """The showing window @title, or None: {title, extents ([x, y, width, height] on the
+        screen), labels (texts), buttons (name ->
         {sensitive}), combos (label -> {name, items, sensitive}), toggles (name -> {expanded})}."""
         answer = self._call(cmd='window', title=title)
         return answer if answer['ok'] else None

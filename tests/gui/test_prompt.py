@@ -103,7 +103,7 @@ class Prompts(TrayTestCase):
         self.assertEqual(win['combos'][PORT]['name'], 'Only port 9000')
         # the buttons wake up after a second
         wait_until(lambda: self.ui.window(TITLE)['buttons']['Deny']['sensitive'], 5, 'Deny')
-        s.screenshot(os.path.join(SCREENSHOTS, 'prompt.png'))
+        s.screenshot(os.path.join(SCREENSHOTS, 'prompt.png'), self.ui.window(TITLE)['extents'])
 
         start = time.monotonic()
         self.ui.click(TITLE, 'Deny')
@@ -165,7 +165,9 @@ class Prompts(TrayTestCase):
         self.assertEqual(len([w for w in self.ui.windows() if w['showing']]), 1,
                          'one window, never a storm of them')
         self.assertTrue(self.session.menu_entry(self.item, '2 connection requests waiting'))
-        self.session.screenshot(os.path.join(SCREENSHOTS, 'prompt-stacked.png'))
+        wait_until(lambda: self.ui.window(TITLE)['buttons']['Allow']['sensitive'], 5, 'Allow')
+        self.session.screenshot(os.path.join(SCREENSHOTS, 'prompt-stacked.png'),
+                                self.ui.window(TITLE)['extents'])
         self.ui.select(TITLE, DURATION, 'Once')
         self.ui.click(TITLE, 'Allow')
         self.assertEqual(self.probe_result(first)[0], 'ok')
@@ -186,13 +188,14 @@ class Prompts(TrayTestCase):
         probe = self.probe_async(9000, user=NOBODY)
         self.prompt()
         self.ui.expand(TITLE, 'Details')
-        win = wait_until(lambda: [w for w in [self.ui.window(TITLE)]
-                                  if w['toggles'].get('Details', {}).get('expanded')], 5,
-                         'the details')[0]
         pending = self.call('GetPending')[0][0][1]
-        self.assertIn(pending['sha256'], win['labels'])
+        win = wait_until(lambda: [w for w in [self.ui.window(TITLE)]
+                                  if pending['sha256'] in w['labels']], 5, 'the details')[0]
+        self.assertTrue(win['toggles']['Details']['expanded'])
         self.assertIn(pending['cmdline'], win['labels'])
-        self.session.screenshot(os.path.join(SCREENSHOTS, 'prompt-details.png'))
+        wait_until(lambda: self.ui.window(TITLE)['buttons']['Allow']['sensitive'], 5, 'Allow')
+        self.session.screenshot(os.path.join(SCREENSHOTS, 'prompt-details.png'),
+                                self.ui.window(TITLE)['extents'])
         self.ui.select(TITLE, DURATION, 'Once')
         self.ui.click(TITLE, 'Allow')
         self.assertEqual(self.probe_result(probe)[0], 'ok')
