@@ -783,6 +783,9 @@ test_prompt_format(void)
 	g_assert_nonnull(strstr(text, "Parent:     4200 /usr/bin/bash\n"));
 	g_assert_nonnull(strstr(text, "            1 /sbin/init\n"));
 	g_assert_nonnull(strstr(text, "Time left:  27 s\n"));
+	g_assert_nonnull(strstr(text, "Host name:  www.example.org\n"));
+	/* a destination no DNS answer named says so rather than showing a bare address */
+	g_assert_nonnull(strstr(evil_text, "Host name:  unknown (no DNS answer"));
 	/* no raw escape reaches the terminal, and the changed binary is pointed out */
 	g_assert_null(strchr(evil_text, '\x1b'));
 	g_assert_nonnull(strstr(evil_text, "/tmp/\\x1b[2Jfake"));

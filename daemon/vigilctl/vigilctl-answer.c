@@ -311,6 +311,7 @@ vigilctl_prompt_format(guint64 request, GVariant *conn, guint more_waiting, gint
 	const char *cmdline = vigilctl_dict_string(conn, VIGIL_CONN_KEY_CMDLINE);
 	const char *appid = vigilctl_dict_string(conn, VIGIL_CONN_KEY_APPID);
 	const char *sha256 = vigilctl_dict_string(conn, VIGIL_CONN_KEY_SHA256);
+	const char *hostname = vigilctl_dict_string(conn, VIGIL_CONN_KEY_HOSTNAME);
 	guint32 pid = 0;
 	guint32 connections = 0;
 
@@ -328,6 +329,10 @@ vigilctl_prompt_format(guint64 request, GVariant *conn, guint more_waiting, gint
 	} else {
 		append_field(out, "User", user);
 	}
+	append_field(out, "Host name",
+	             hostname != NULL ? hostname
+	                              : "unknown (no DNS answer named this address: a hard-coded "
+	                                "address, or DNS over HTTPS)");
 	if (cmdline != NULL)
 		append_field(out, "Command", cmdline);
 	append_parents(out, conn);
