@@ -12,6 +12,7 @@ import subprocess
 import time
 import unittest
 
+from test_dbus import DBusTestCase
 from vigiltest import E2ETestCase, PEER_V4, PEER_V6, CLIENT_V4, netfilter_dump, run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -89,7 +90,10 @@ for _ in range(3):
 """
 
 
-class Dns(E2ETestCase):
+class DnsSetup:
+    """A mixin: dnsmasq serving the test names in the peer namespace, and the client's
+    resolv.conf pointing at it."""
+
     def setUp(self):
         super().setUp()
         for addr in PEER_EXTRA:
@@ -169,7 +173,9 @@ class Dns(E2ETestCase):
             time.sleep(0.05)
         self.fail("expected %d decisions for %s port %s:\n%s" % (n, dst, port, vigild.log()))
 
-    # --- the tests ---
+
+
+class Dns(DnsSetup, E2ETestCase):
 
     def test_log_line_carries_the_name(self):
         d = self.vigild("")
@@ -286,6 +292,47 @@ class Dns(E2ETestCase):
         self.assertEqual(self.resolve_and_connect("bad.example.test"),
                          ["error", "ECONNREFUSED", BAD])
         self.assertDecision(d, verdict="deny", dst=BAD, uid=0, host="bad.example.test")
+
+
+class DnsPrompts(DnsSetup, DBusTestCase):
+    """The prompt an agent gets carries the name the program looked up."""
+
+    def resolve_and_connect_async(self, name):
+        return self.nets.spawn(self.nets.client, [PYTHON, "-c", RESOLVE_AND_CONNECT, name, "80",
+                                                  "4"], stdout=subprocess.PIPE, text=True)
+
+    def test_prompt_carries_the_name_and_offers_its_domain(self):
+        # the lookup itself is let through by a rule; the connection is asked about
+        self.start_vigild("allow proto udp port 53\n")
+        agent = self.agent()
+        client = self.resolve_and_connect_async("ok.example.test")
+        prompt = agent.wait_event("prompt")
+        conn = prompt["connection"]
+        self.assertEqual(conn["destination"], OK)
+        self.assertEqual(conn["hostname"], "ok.example.test")
+        self.assertEqual(conn["host-target"], "ok.example.test")
+        self.assertEqual(conn["domain-target"], "*.example.test")
+        self.assertTrue(agent.reply(prompt["request"], "allow", duration="forever",
+                                    **{"host-scope": "domain"})["ok"])
+        out, _ = client.communicate(timeout=15)
+        self.assertEqual(out.split(), ["ok", OK])
+        made = [r for r in self.rules().values() if r.get("to") == "*.example.test"]
+        self.assertEqual(len(made), 1, self.rules())
+        # the domain rule now decides another name of the domain without asking
+        self.assertEqual(self.resolve_and_connect("www.example.test"), ["ok", OK])
+        self.assertDecision(self.d, dst=OK, host="www.example.test", rule=str(made[0]["id"]))
+
+    def test_prompt_without_a_name_has_no_hostname(self):
+        self.start_vigild("allow proto udp port 53\n")
+        agent = self.agent()
+        client = self.nets.spawn(self.nets.client, [PYTHON, "-c", CONNECT, UNNAMED, "80"],
+                                 stdout=subprocess.PIPE, text=True)
+        conn = agent.wait_event("prompt")["connection"]
+        self.assertEqual(conn["destination"], UNNAMED)
+        self.assertNotIn("hostname", conn)
+        self.assertEqual(conn["host-target"], UNNAMED)
+        self.assertNotIn("domain-target", conn)
+        client.kill()
 
 
 if __name__ == "__main__":
