@@ -4,7 +4,9 @@
 #   sudo tools/setup.sh --netns NAME    try it confined to network namespace NAME (created if
 #                                       missing): the machine's own traffic is not touched;
 #                                       run programs there with `ip netns exec NAME CMD`
-#   sudo tools/setup.sh --uninstall     stop vigild and remove what `meson install` put in place
+#   sudo tools/setup.sh --uninstall [--netns NAME]
+#                                       stop vigild and remove what `meson install` put in place
+#                                       (and the namespaces NAME and NAME-peer with their processes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,7 +16,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --netns) netns=${2:?--netns needs a name}; shift 2 ;;
     --uninstall) uninstall=1; shift ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -33,8 +35,17 @@ stop_vigild() {
   pkill -TERM -x vigild 2>/dev/null && sleep 1 || true
 }
 
+remove_netns() {
+  local ns
+  for ns in "$1" "$1-peer"; do
+    ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true
+    ip netns del "$ns" 2>/dev/null || true
+  done
+}
+
 if [ "$uninstall" = 1 ]; then
   stop_vigild
+  [ -n "$netns" ] && remove_netns "$netns"
   [ -d build-release ] && ninja -C build-release uninstall
   echo "Vigil removed. Learned rules are kept in /var/lib/vigil (delete it to forget them)."
   exit 0
@@ -76,7 +87,7 @@ if [ -n "$netns" ]; then
   ip netns exec "$netns" setsid /usr/sbin/vigild --foreground >>"$log" 2>&1 </dev/null &
   echo "vigild runs in network namespace $netns; decisions are logged to $log."
   echo "Try:  sudo ip netns exec $netns curl http://10.203.0.2/"
-  echo "Stop: sudo pkill -x vigild; sudo ip netns del $netns; sudo ip netns del $peer"
+  echo "Stop: sudo tools/setup.sh --uninstall --netns $netns"
 elif has_systemd; then
   systemctl daemon-reload
   systemctl enable --now vigild
