@@ -5,10 +5,17 @@
 #include <glib/gi18n.h>
 
 #include "vigil-client.h"
+#include "vigil-format.h"
 #include "vigil-indicator.h"
+#include "vigil-monitor-window.h"
+#include "vigil-notifier.h"
 #include "vigil-program-info.h"
 #include "vigil-prompt-window.h"
 #include "vigil-tray-app.h"
+
+/* notification actions */
+#define ACTION_REVIEW  "review"
+#define ACTION_PROMPTS "prompts"
 
 struct _VigilTrayApp {
 	GtkApplication parent;
@@ -17,6 +24,11 @@ struct _VigilTrayApp {
 	VigilAppIndex *apps;
 	VigilIndicator *indicator;
 	VigilPromptWindow *prompts;
+	VigilMonitorWindow *monitor;
+	VigilNotifier *notifier;
+	gboolean was_connected; /* vigild was reachable: its going away is news */
+	char *fail_mode;        /* vigild's FailMode when last seen */
+	gboolean agent_seen;    /* this registration was already looked at */
 };
 
 G_DEFINE_TYPE(VigilTrayApp, vigil_tray_app, GTK_TYPE_APPLICATION)
@@ -72,9 +84,145 @@ update(VigilTrayApp *self)
 	                                       vigil_client_get_default_action(self->client));
 }
 
+/* ~/.local/state/vigil/tray.ini: until when the connections decided without asking were
+ * reported, so that each is reported once, across logins */
+static char *
+state_path(void)
+{
+	return g_build_filename(g_get_user_state_dir(), "vigil", "tray.ini", NULL);
+}
+
+static gint64
+load_reported_until(void)
+{
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	g_autofree char *path = state_path();
+
+	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL))
+		return 0;
+	return g_key_file_get_int64(kf, "Notifications", "defaults-reported-until", NULL);
+}
+
+static void
+save_reported_until(gint64 until)
+{
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	g_autofree char *path = state_path();
+	g_autofree char *dir = g_path_get_dirname(path);
+	g_autoptr(GError) error = NULL;
+
+	g_key_file_set_int64(kf, "Notifications", "defaults-reported-until", until);
+	if (g_mkdir_with_parents(dir, 0700) != 0 || !g_key_file_save_to_file(kf, path, &error))
+		g_message("cannot save %s: %s", path, error != NULL ? error->message : "");
+}
+
+typedef struct {
+	VigilTrayApp *self;
+	gint64 asked_at;
+} DefaultsQuery;
+
+static void
+defaults_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	DefaultsQuery *query = user_data;
+	g_autoptr(VigilTrayApp) self = query->self;
+	g_autoptr(GVariant) list = NULL;
+	g_autoptr(GError) error = NULL;
+	guint allowed = 0;
+	guint denied = 0;
+	GVariantIter iter;
+	GVariant *dict;
+	g_autofree char *summary = NULL;
+	const char *actions[] = {ACTION_REVIEW, _("Review"), NULL};
+	gint64 asked_at = query->asked_at;
+
+	g_free(query);
+	if (!vigil_firewall_call_get_connections_finish(VIGIL_FIREWALL(source), &list, res,
+	                                                &error)) {
+		g_debug("cannot read the decisions: %s", error->message);
+		return;
+	}
+	g_variant_iter_init(&iter, list);
+	while ((dict = g_variant_iter_next_value(&iter)) != NULL) {
+		const char *reason = NULL;
+		const char *verdict = NULL;
+
+		if (g_variant_lookup(dict, VIGIL_CONN_KEY_REASON, "&s", &reason) &&
+		    g_strcmp0(reason, VIGIL_REASON_NAME_DEFAULT) == 0 &&
+		    g_variant_lookup(dict, VIGIL_CONN_KEY_VERDICT, "&s", &verdict)) {
+			if (g_strcmp0(verdict, "allow") == 0)
+				allowed++;
+			else
+				denied++;
+		}
+		g_variant_unref(dict);
+	}
+	save_reported_until(asked_at);
+	if (allowed + denied == 0)
+		return;
+	if (denied == 0)
+		summary = g_strdup_printf(ngettext("%u connection was allowed while Vigil wasn't "
+		                                   "asking",
+		                                   "%u connections were allowed while Vigil wasn't "
+		                                   "asking",
+		                                   allowed),
+		                          allowed);
+	else if (allowed == 0)
+		summary = g_strdup_printf(ngettext("%u connection was denied while Vigil wasn't "
+		                                   "asking",
+		                                   "%u connections were denied while Vigil wasn't "
+		                                   "asking",
+		                                   denied),
+		                          denied);
+	else
+		summary = g_strdup_printf(_("%u connections were allowed and %u denied while Vigil "
+		                            "wasn't asking"),
+		                          allowed, denied);
+	vigil_notifier_show(self->notifier, "defaults", summary,
+	                    _("No rule covered them and no prompt could be shown, so the default "
+	                      "action decided them once."),
+	                    "org.vigil.Tray", actions);
+}
+
+/* once registered as the agent: what was decided without asking since last reported */
+static void
+report_defaults(VigilTrayApp *self)
+{
+	VigilFirewall *firewall = vigil_client_get_firewall(self->client);
+	DefaultsQuery *query;
+	GVariantBuilder filter;
+
+	if (firewall == NULL)
+		return;
+	query = g_new0(DefaultsQuery, 1);
+	query->self = g_object_ref(self);
+	query->asked_at = g_get_real_time();
+	g_variant_builder_init(&filter, G_VARIANT_TYPE_VARDICT);
+	g_variant_builder_add(&filter, "{sv}", VIGIL_FILTER_KEY_SINCE,
+	                      g_variant_new_int64(load_reported_until()));
+	vigil_firewall_call_get_connections(firewall, g_variant_builder_end(&filter),
+	                                    G_DBUS_CALL_FLAGS_NONE, -1, NULL, defaults_cb, query);
+}
+
 static void
 client_changed(VigilClient *client, VigilTrayApp *self)
 {
+	VigilClientState state = vigil_client_get_state(client);
+
+	if (state != VIGIL_CLIENT_STATE_UNREACHABLE) {
+		const char *fail_mode =
+		    vigil_firewall_get_fail_mode(vigil_client_get_firewall(client));
+
+		self->was_connected = TRUE;
+		if (fail_mode != NULL && g_strcmp0(fail_mode, self->fail_mode) != 0) {
+			g_free(self->fail_mode);
+			self->fail_mode = g_strdup(fail_mode);
+		}
+	}
+	if (vigil_client_is_agent(client) && !self->agent_seen) {
+		self->agent_seen = TRUE;
+		report_defaults(self);
+	}
 	update(self);
 }
 
@@ -104,14 +252,80 @@ static void
 client_reset(VigilClient *client, VigilTrayApp *self)
 {
 	vigil_prompt_window_clear(self->prompts);
+	self->agent_seen = FALSE;
+	if (self->was_connected)
+		vigil_notifier_show(self->notifier, "daemon", _("Vigil has stopped"),
+		                    g_strcmp0(self->fail_mode, "closed") == 0
+		                        ? _("Connections that need a decision are blocked "
+		                            "until it runs again.")
+		                        : _("Connections are not filtered until it runs again."),
+		                    "org.vigil.Tray-offline-symbolic", NULL);
+	/* what it decides from now until the tray registers again is reported then */
+	save_reported_until(g_get_real_time());
+}
+
+static void
+notify_blocked(VigilTrayApp *self, GVariant *details)
+{
+	g_autoptr(VigilPrompt) conn = vigil_prompt_new(0, details, NULL);
+	const char *verdict = NULL;
+	guint64 rule = 0;
+	gboolean has_rule;
+	const char *reason = NULL;
+	g_autofree char *name = NULL;
+	g_autofree char *summary = NULL;
+	g_autofree char *body = NULL;
+	g_autofree char *destination = NULL;
+	g_autofree char *port = NULL;
+	g_autofree char *why = NULL;
+	g_autofree char *key = NULL;
+	const char *actions[] = {ACTION_REVIEW, _("Review"), NULL};
+
+	if (conn == NULL)
+		return;
+	g_variant_lookup(details, VIGIL_CONN_KEY_VERDICT, "&s", &verdict);
+	g_variant_lookup(details, VIGIL_CONN_KEY_REASON, "&s", &reason);
+	has_rule = g_variant_lookup(details, VIGIL_CONN_KEY_RULE, "t", &rule);
+	name = vigil_prompt_display_name(conn);
+	destination = vigil_prompt_format_destination(conn);
+	port = vigil_prompt_format_port(conn);
+	why = vigil_format_reason(reason, rule, has_rule);
+	summary = g_strdup_printf(_("%s was blocked"), name);
+	/* TRANSLATORS: "example.org (93.184.215.14), port 443 (https): Denied, rule 5" */
+	body = g_strdup_printf(_("%s, port %s: %s, %s"), destination, port,
+	                       vigil_format_verdict(verdict), why);
+	key = g_strdup_printf("blocked:%s", conn->program != NULL ? conn->program : "");
+	vigil_notifier_show(self->notifier, key, summary, body, "org.vigil.Tray", actions);
 }
 
 static void
 client_notify_event(VigilClient *client, const char *kind, GVariant *details, VigilTrayApp *self)
 {
-	g_autofree char *text = g_variant_print(details, FALSE);
+	if (g_strcmp0(kind, VIGIL_NOTIFY_BLOCKED) == 0) {
+		notify_blocked(self, details);
+	} else if (g_strcmp0(kind, VIGIL_NOTIFY_MESSAGE) == 0) {
+		const char *message = NULL;
+		const char *level = NULL;
 
-	g_debug("notification %s: %s", kind, text);
+		if (!g_variant_lookup(details, VIGIL_NOTIFY_KEY_MESSAGE, "&s", &message))
+			return;
+		g_variant_lookup(details, VIGIL_NOTIFY_KEY_LEVEL, "&s", &level);
+		vigil_notifier_show(self->notifier, "message", _("Vigil"), message,
+		                    g_strcmp0(level, "error") == 0     ? "dialog-error"
+		                    : g_strcmp0(level, "warning") == 0 ? "dialog-warning"
+		                                                       : "org.vigil.Tray",
+		                    NULL);
+	}
+	/* kinds of later versions are ignored, as the API asks */
+}
+
+static void
+notifier_action(VigilNotifier *notifier, const char *action, VigilTrayApp *self)
+{
+	if (g_strcmp0(action, ACTION_REVIEW) == 0)
+		g_action_group_activate_action(G_ACTION_GROUP(self), "monitor", NULL);
+	else if (g_strcmp0(action, ACTION_PROMPTS) == 0)
+		vigil_prompt_window_reveal(self->prompts);
 }
 
 static void
@@ -153,6 +367,19 @@ action_quit(GSimpleAction *action, GVariant *parameter, gpointer user_data)
 }
 
 static void
+action_monitor(GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+	VigilTrayApp *self = user_data;
+
+	if (self->monitor == NULL) {
+		self->monitor = vigil_monitor_window_new(GTK_APPLICATION(self), self->client);
+		/* closing hides it; the app keeps it */
+		g_object_ref_sink(self->monitor);
+	}
+	gtk_window_present(GTK_WINDOW(self->monitor));
+}
+
+static void
 action_not_yet(GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
 }
@@ -160,7 +387,7 @@ action_not_yet(GSimpleAction *action, GVariant *parameter, gpointer user_data)
 static const GActionEntry app_actions[] = {
     {.name = "show-prompts", .activate = action_show_prompts},
     {.name = "rules", .activate = action_not_yet},
-    {.name = "monitor", .activate = action_not_yet},
+    {.name = "monitor", .activate = action_monitor},
     {.name = "preferences", .activate = action_not_yet},
     {.name = "toggle-filtering", .activate = action_toggle_filtering},
     {.name = "quit", .activate = action_quit},
@@ -190,7 +417,6 @@ vigil_tray_app_startup(GApplication *app)
 	                                self);
 	/* the windows are not written yet */
 	set_action_enabled(self, "rules", FALSE);
-	set_action_enabled(self, "monitor", FALSE);
 	set_action_enabled(self, "preferences", FALSE);
 
 	/* the tray app lives without windows */
@@ -201,6 +427,8 @@ vigil_tray_app_startup(GApplication *app)
 	g_signal_connect(self->prompts, "reply", G_CALLBACK(prompt_reply), self);
 	g_signal_connect(self->prompts, "pending-changed", G_CALLBACK(prompts_changed), self);
 	self->indicator = vigil_indicator_new(GTK_APPLICATION(app));
+	self->notifier = vigil_notifier_new(_("Vigil"));
+	g_signal_connect(self->notifier, "action", G_CALLBACK(notifier_action), self);
 
 	self->client = vigil_client_new();
 	g_signal_connect(self->client, "changed", G_CALLBACK(client_changed), self);
@@ -230,6 +458,11 @@ vigil_tray_app_shutdown(GApplication *app)
 		g_signal_handlers_disconnect_by_data(self->client, self);
 	g_clear_object(&self->client);
 	g_clear_object(&self->indicator);
+	g_clear_object(&self->notifier);
+	if (self->monitor != NULL)
+		gtk_widget_destroy(GTK_WIDGET(self->monitor));
+	g_clear_object(&self->monitor);
+	g_clear_pointer(&self->fail_mode, g_free);
 	if (self->prompts != NULL)
 		gtk_widget_destroy(GTK_WIDGET(self->prompts));
 	self->prompts = NULL;

@@ -10,6 +10,7 @@ JSON line: {"ok": true, ...} or {"ok": false, "error": "..."}. Commands:
   {"cmd": "click", "app": A, "title": T, "button": NAME}
   {"cmd": "select", "app": A, "title": T, "combo": LABEL, "item": TEXT}
   {"cmd": "expand", "app": A, "title": T, "name": NAME}   clicks a toggle (an expander)
+  {"cmd": "tab", "app": A, "title": T, "name": NAME}      shows a notebook page
 """
 import json
 import sys
@@ -101,7 +102,26 @@ def describe(win):
                    for a in of_role(win, Atspi.Role.COMBO_BOX)},
         'toggles': {a.get_name(): {'expanded': has_state(a, Atspi.StateType.EXPANDED)}
                     for a in of_role(win, Atspi.Role.TOGGLE_BUTTON) if has_state(a, showing)},
+        # the rows of the showing tables, as lists of cell texts
+        'tables': [table_rows(t) for t in of_role(win, Atspi.Role.TREE_TABLE)
+                   + of_role(win, Atspi.Role.TABLE) if has_state(t, showing)],
+        'tabs': {a.get_name(): has_state(a, Atspi.StateType.SELECTED)
+                 for a in of_role(win, Atspi.Role.PAGE_TAB)},
     }
+
+
+def table_rows(table):
+    iface = table.get_table_iface()
+    if iface is None:
+        return []
+    rows = []
+    for r in range(iface.get_n_rows()):
+        row = []
+        for c in range(iface.get_n_columns()):
+            cell = iface.get_accessible_at(r, c)
+            row.append(cell.get_name() if cell is not None else '')
+        rows.append(row)
+    return rows
 
 
 def do_first_action(acc):
@@ -134,6 +154,15 @@ def handle(cmd):
                 do_first_action(toggle)
                 return {}
         raise DriverError('no toggle %r' % cmd['name'])
+    if kind == 'tab':
+        for tab in of_role(win, Atspi.Role.PAGE_TAB):
+            if tab.get_name() == cmd['name']:
+                parent = tab.get_parent()
+                selection = parent.get_selection_iface()
+                if selection is None or not selection.select_child(tab.get_index_in_parent()):
+                    raise DriverError('cannot select the tab %r' % cmd['name'])
+                return {}
+        raise DriverError('no tab %r' % cmd['name'])
     if kind == 'select':
         combo = find_combo(win, cmd['combo'])
         items = combo_menu_items(combo)

@@ -40,6 +40,8 @@ NOBODY = 65534
 SESSION_CONF = '/usr/share/dbus-1/session.conf'
 
 SNI_INTERFACE = 'org.kde.StatusNotifierItem'
+NOTIFICATIONS = 'org.freedesktop.Notifications'
+NOTIFICATIONS_PATH = '/org/freedesktop/Notifications'
 DBUSMENU_INTERFACE = 'com.canonical.dbusmenu'
 
 
@@ -263,6 +265,59 @@ class GuiSession:
             raise GuiError('the StatusNotifierWatcher did not start: %s'
                            % self.read_log('watcher.log'))
 
+    def start_notification_daemon(self, capabilities='body actions'):
+        """python3-dbusmock's notification daemon: it records Notify() calls (notifications())
+        and can invoke an action (invoke_action()). Start it before the tray: libnotify would
+        otherwise try to activate a real one."""
+        proc = subprocess.Popen([PYTHON, '-m', 'dbusmock', '--session', '--template',
+                                 'notification_daemon', '--parameters',
+                                 json.dumps({'capabilities': capabilities})],
+                                env=self.session_env(), stdout=self._log('notifyd.log'),
+                                stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+        self.procs.append(proc)
+        wait_until(lambda: self._name_has_owner(NOTIFICATIONS), 15,
+                   'the notification daemon (%s)' % self.read_log('notifyd.log'))
+
+    def _name_has_owner(self, name):
+        reply = self.bus().call_sync('org.freedesktop.DBus', '/org/freedesktop/DBus',
+                                     'org.freedesktop.DBus', 'NameHasOwner',
+                                     GLib.Variant('(s)', (name,)), None,
+                                     Gio.DBusCallFlags.NONE, 5000, None)
+        return reply.unpack()[0]
+
+    def notifications(self):
+        """The Notify() calls the mock got, oldest first, each {id, summary, body, icon,
+        actions: {name: label}}; ids as the mock handed them out."""
+        reply = self.bus().call_sync(NOTIFICATIONS, NOTIFICATIONS_PATH, 'org.freedesktop.DBus.Mock',
+                                     'GetCalls', None, None, Gio.DBusCallFlags.NONE, 5000, None)
+        out = []
+        next_id = 1
+        for _time, method, args in reply.unpack()[0]:
+            if method != 'Notify':
+                continue
+            _app, replaces, icon, summary, body, actions = args[:6]
+            if replaces:
+                nid = replaces
+            else:
+                nid, next_id = next_id, next_id + 1
+            out.append({'id': nid, 'summary': summary, 'body': body, 'icon': icon,
+                        'actions': dict(zip(actions[0::2], actions[1::2]))})
+        return out
+
+    def wait_for_notification(self, summary, timeout=15):
+        return wait_until(lambda: [n for n in self.notifications() if n['summary'] == summary],
+                          timeout, 'notification %r (got %r)' % (
+                              summary, [n['summary'] for n in self.notifications()]))[-1]
+
+    def invoke_action(self, notification_id, action):
+        """The user clicked @action of the notification: the server's ActionInvoked signal."""
+        self.bus().call_sync(NOTIFICATIONS, NOTIFICATIONS_PATH, 'org.freedesktop.DBus.Mock',
+                             'EmitSignal',
+                             GLib.Variant('(sssav)', (NOTIFICATIONS, 'ActionInvoked', 'us',
+                                                      [GLib.Variant('u', notification_id),
+                                                       GLib.Variant('s', action)])),
+                             None, Gio.DBusCallFlags.NONE, 5000, None)
+
     def start_tray(self, system_bus_address='unix:path=/nonexistent', extra_env=None):
         """Starts the real vigil-tray in the session as its user; its log: tray_log()."""
         if not os.access(VIGIL_TRAY, os.X_OK):
@@ -436,3 +491,6 @@ class Ui:
 
     def expand(self, title, name):
         self.call(cmd='expand', title=title, name=name)
+
+    def tab(self, title, name):
+        self.call(cmd='tab', title=title, name=name)

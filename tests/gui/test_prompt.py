@@ -37,16 +37,25 @@ class TrayTestCase(DBusTestCase):
     """vigild (DefaultAction deny) and vigil-tray registered as nobody's agent."""
 
     prompt_timeout = 30
+    default_action = 'deny'
+    start_tray_at_once = True  # False: the test calls start_tray() itself
+    notification_daemon = False
 
     def setUp(self):
         super().setUp()
         self.start_vigild(config={'PromptTimeout': str(self.prompt_timeout),
-                                  'DefaultAction': 'deny'})
+                                  'DefaultAction': self.default_action})
         self.session = GuiSession(uid=NOBODY)
         self.session.__enter__()
         self.addCleanup(self.session.stop)
         self.addCleanup(self._dump_logs)
         self.session.start_watcher()
+        if self.notification_daemon:
+            self.session.start_notification_daemon()
+        if self.start_tray_at_once:
+            self.start_tray()
+
+    def start_tray(self):
         self.session.start_tray(self.bus.address)
         self.item = self.session.wait_for_item()
         self.ui = self.session.ui('vigil-tray')

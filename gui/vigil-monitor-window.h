@@ -1,0 +1,18 @@
+/* vigil-monitor-window.h: the network monitor: recent decisions and per-program counters */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "vigil-client.h"
+
+G_BEGIN_DECLS
+
+#define VIGIL_TYPE_MONITOR_WINDOW (vigil_monitor_window_get_type())
+G_DECLARE_FINAL_TYPE(VigilMonitorWindow, vigil_monitor_window, VIGIL, MONITOR_WINDOW,
+                     GtkApplicationWindow)
+
+/* reads vigild's decision log (GetConnections) and program counters (GetProgramStats) while
+ * the window is shown, once a second */
+VigilMonitorWindow *vigil_monitor_window_new(GtkApplication *app, VigilClient *client);
+
+G_END_DECLS

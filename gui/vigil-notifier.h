@@ -1,0 +1,23 @@
+/* vigil-notifier.h: desktop notifications through libnotify, shown without blocking the UI */
+#pragma once
+
+#include <glib-object.h>
+
+G_BEGIN_DECLS
+
+#define VIGIL_TYPE_NOTIFIER (vigil_notifier_get_type())
+G_DECLARE_FINAL_TYPE(VigilNotifier, vigil_notifier, VIGIL, NOTIFIER, GObject)
+
+/*
+ * Signals:
+ * - "action" (const char *action): the user chose an action of a notification.
+ */
+VigilNotifier *vigil_notifier_new(const char *app_name);
+
+/* shows (or replaces the one with the same @key) a notification; @actions is NULL or pairs
+ * of action name and label, NULL-terminated, offered only when the notification server
+ * supports actions. libnotify's calls block, so a worker thread makes them. */
+void vigil_notifier_show(VigilNotifier *self, const char *key, const char *summary,
+                         const char *body, const char *icon, const char *const *actions);
+
+G_END_DECLS

@@ -1,0 +1,84 @@
+#!/usr/bin/python3
+"""vigil-tray's notifications and its Network Monitor, against the real vigild.
+
+Notifications go to python3-dbusmock's notification daemon on the session bus, which records
+them and invokes their actions as a user's click would.
+"""
+import os
+import sys
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from guitest import wait_until  # noqa: E402
+from test_prompt import NOBODY, SCREENSHOTS, TrayTestCase  # noqa: E402
+from test_dbus import PROBE_EXE  # noqa: E402
+from vigiltest import PEER_V4  # noqa: E402
+
+MONITOR = 'Vigil: Network Monitor'
+
+
+class Notifications(TrayTestCase):
+    default_action = 'allow'
+    start_tray_at_once = False
+    notification_daemon = True
+
+    def test_connections_decided_without_asking_are_reported_and_reviewed(self):
+        # no agent yet: DefaultAction allows, once, without asking anybody
+        for port in (9000, 8080):
+            self.assertEqual(self.probe_result(self.probe_async(port, user=NOBODY))[0], 'ok')
+        self.start_tray()
+        s = self.session
+        note = s.wait_for_notification("2 connections were allowed while Vigil wasn't asking")
+        self.assertEqual(note['actions'], {'review': 'Review'})
+        s.invoke_action(note['id'], 'review')
+
+        # Review opens the Network Monitor with those connections
+        rows = wait_until(lambda: [w for w in [self.ui.window(MONITOR)]
+                                   if w and w['tables'] and len(w['tables'][0]) >= 2], 20,
+                          'the monitor with two connections')[0]['tables'][0]
+        for port in ('9000', '8080'):
+            row = [r for r in rows if PROBE_EXE in r and port in r]
+            self.assertTrue(row, rows)
+            self.assertIn(PEER_V4, row[0])
+            self.assertIn('TCP', row[0])
+            self.assertIn('Allowed', row[0])
+            self.assertIn('default, nobody was asked', row[0])
+        win = self.ui.window(MONITOR)
+        s.screenshot(os.path.join(SCREENSHOTS, 'monitor.png'), win['extents'])
+
+        # the chattiest programs
+        self.ui.tab(MONITOR, 'Programs')
+        programs = wait_until(lambda: [w for w in [self.ui.window(MONITOR)]
+                                       if w['tables'] and len(w['tables'][0][0]) == 6], 10,
+                              'the programs table')[0]['tables'][0]
+        probe = [r for r in programs if r[0] == PROBE_EXE]
+        self.assertTrue(probe, programs)
+        self.assertEqual(probe[0][1:5], ['2', '1', '2', '0'])
+
+        # vigild stopping is news too
+        self.d.stop()
+        wait_until(lambda: s.item_property(self.item, 'IconName')
+                   == 'org.vigil.Tray-offline-symbolic', 10, 'the offline icon')
+        stopped = s.wait_for_notification('Vigil has stopped')
+        self.assertEqual(stopped['body'], 'Connections are not filtered until it runs again.')
+
+    def test_reported_once(self):
+        self.assertEqual(self.probe_result(self.probe_async(9000, user=NOBODY))[0], 'ok')
+        self.start_tray()
+        self.session.wait_for_notification(
+            "1 connection was allowed while Vigil wasn't asking")
+        # the tray starts again (a new login): nothing new to report
+        self.session.tray.terminate()
+        self.session.tray.wait(10)
+        wait_until(lambda: self.prop('Stats')['agents'] == 0, 10, 'the tray to go')
+        self.start_tray()
+        wait_until(lambda: self.session.menu_entry(self.item, 'Vigil is filtering'), 10,
+                   'the menu')
+        self.assertEqual(len([n for n in self.session.notifications()
+                              if 'wasn\'t asking' in n['summary']]), 1)
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=2)
