@@ -11,6 +11,7 @@
 #include "vigil-notifier.h"
 #include "vigil-program-info.h"
 #include "vigil-prompt-window.h"
+#include "vigil-rules-window.h"
 #include "vigil-tray-app.h"
 
 /* notification actions */
@@ -25,6 +26,7 @@ struct _VigilTrayApp {
 	VigilIndicator *indicator;
 	VigilPromptWindow *prompts;
 	VigilMonitorWindow *monitor;
+	VigilRulesWindow *rules;
 	VigilNotifier *notifier;
 	gboolean was_connected; /* vigild was reachable: its going away is news */
 	char *fail_mode;        /* vigild's FailMode when last seen */
@@ -380,13 +382,26 @@ action_monitor(GSimpleAction *action, GVariant *parameter, gpointer user_data)
 }
 
 static void
+action_rules(GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+	VigilTrayApp *self = user_data;
+
+	if (self->rules == NULL) {
+		self->rules =
+		    vigil_rules_window_new(GTK_APPLICATION(self), self->client, self->apps);
+		g_object_ref_sink(self->rules);
+	}
+	gtk_window_present(GTK_WINDOW(self->rules));
+}
+
+static void
 action_not_yet(GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
 }
 
 static const GActionEntry app_actions[] = {
     {.name = "show-prompts", .activate = action_show_prompts},
-    {.name = "rules", .activate = action_not_yet},
+    {.name = "rules", .activate = action_rules},
     {.name = "monitor", .activate = action_monitor},
     {.name = "preferences", .activate = action_not_yet},
     {.name = "toggle-filtering", .activate = action_toggle_filtering},
@@ -416,7 +431,6 @@ vigil_tray_app_startup(GApplication *app)
 	g_action_map_add_action_entries(G_ACTION_MAP(self), app_actions, G_N_ELEMENTS(app_actions),
 	                                self);
 	/* the windows are not written yet */
-	set_action_enabled(self, "rules", FALSE);
 	set_action_enabled(self, "preferences", FALSE);
 
 	/* the tray app lives without windows */
@@ -462,6 +476,9 @@ vigil_tray_app_shutdown(GApplication *app)
 	if (self->monitor != NULL)
 		gtk_widget_destroy(GTK_WIDGET(self->monitor));
 	g_clear_object(&self->monitor);
+	if (self->rules != NULL)
+		gtk_widget_destroy(GTK_WIDGET(self->rules));
+	g_clear_object(&self->rules);
 	g_clear_pointer(&self->fail_mode, g_free);
 	if (self->prompts != NULL)
 		gtk_widget_destroy(GTK_WIDGET(self->prompts));

@@ -11,6 +11,8 @@ JSON line: {"ok": true, ...} or {"ok": false, "error": "..."}. Commands:
   {"cmd": "select", "app": A, "title": T, "combo": LABEL, "item": TEXT}
   {"cmd": "expand", "app": A, "title": T, "name": NAME}   clicks a toggle (an expander)
   {"cmd": "tab", "app": A, "title": T, "name": NAME}      shows a notebook page
+  {"cmd": "select_row", "app": A, "title": T, "cell": TEXT}  selects a table row
+  {"cmd": "type", "app": A, "title": T, "text": TEXT}     fills the first text field
 """
 import json
 import sys
@@ -154,6 +156,26 @@ def handle(cmd):
                 do_first_action(toggle)
                 return {}
         raise DriverError('no toggle %r' % cmd['name'])
+    if kind == 'type':
+        # sets the text of the first editable text field (a search entry)
+        for entry in of_role(win, Atspi.Role.ENTRY) + of_role(win, Atspi.Role.TEXT):
+            editable = entry.get_editable_text_iface()
+            if editable is not None and has_state(entry, Atspi.StateType.EDITABLE):
+                editable.set_text_contents(cmd['text'])
+                return {}
+        raise DriverError('no text field')
+    if kind == 'select_row':
+        # the first row of the first showing table with a cell equal to "cell"
+        for table in of_role(win, Atspi.Role.TREE_TABLE) + of_role(win, Atspi.Role.TABLE):
+            if not has_state(table, Atspi.StateType.SHOWING):
+                continue
+            iface = table.get_table_iface()
+            for r, row in enumerate(table_rows(table)):
+                if cmd['cell'] in row:
+                    if not iface.add_row_selection(r):
+                        raise DriverError('cannot select row %d' % r)
+                    return {}
+        raise DriverError('no row with a cell %r' % cmd['cell'])
     if kind == 'tab':
         for tab in of_role(win, Atspi.Role.PAGE_TAB):
             if tab.get_name() == cmd['name']:

@@ -492,5 +492,8 @@ class Ui:
     def expand(self, title, name):
         self.call(cmd='expand', title=title, name=name)
 
+    def select_row(self, title, cell):
+        self.call(cmd='select_row', title=title, cell=cell)
+
     def tab(self, title, name):
         self.call(cmd='tab', title=title, name=name)

@@ -1,0 +1,114 @@
+/* vigil-rule-dialog.c: a rule's fields, read into and out of rule dictionaries */
+#define G_LOG_DOMAIN "vigil-tray"
+#include "config.h"
+
+#include "vigil-dbus.h"
+#include "vigil-rule-dialog.h"
+
+struct _VigilRuleDialog {
+	GtkDialog parent;
+
+	gboolean editing;
+	GtkComboBoxText *action_combo;
+	GtkEntry *program_entry;
+	GtkEntry *to_entry;
+	GtkEntry *port_entry;
+	GtkComboBoxText *proto_combo;
+	GtkEntry *note_entry;
+	GtkToggleButton *all_users_check;
+};
+
+G_DEFINE_TYPE(VigilRuleDialog, vigil_rule_dialog, GTK_TYPE_DIALOG)
+
+static void
+set_entry(GtkEntry *entry, GVariant *rule, const char *key)
+{
+	const char *value = NULL;
+
+	if (g_variant_lookup(rule, key, "&s", &value))
+		gtk_entry_set_text(entry, value);
+}
+
+static void
+add_text(GVariantBuilder *b, const char *key, GtkEntry *entry)
+{
+	g_autofree char *text = g_strstrip(g_strdup(gtk_entry_get_text(entry)));
+
+	g_variant_builder_add(b, "{sv}", key, g_variant_new_string(text));
+}
+
+GVariant *
+vigil_rule_dialog_get_rule(VigilRuleDialog *self)
+{
+	GVariantBuilder b;
+	const char *proto = gtk_combo_box_get_active_id(GTK_COMBO_BOX(self->proto_combo));
+
+	g_return_val_if_fail(VIGIL_IS_RULE_DIALOG(self), NULL);
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+	g_variant_builder_add(
+	    &b, "{sv}", VIGIL_RULE_KEY_ACTION,
+	    g_variant_new_string(gtk_combo_box_get_active_id(GTK_COMBO_BOX(self->action_combo))));
+	add_text(&b, VIGIL_RULE_KEY_PROGRAM, self->program_entry);
+	add_text(&b, VIGIL_RULE_KEY_TO, self->to_entry);
+	add_text(&b, VIGIL_RULE_KEY_PORT, self->port_entry);
+	g_variant_builder_add(
+	    &b, "{sv}", VIGIL_RULE_KEY_PROTO,
+	    g_variant_new_string(g_strcmp0(proto, "any") == 0 || proto == NULL ? "" : proto));
+	add_text(&b, VIGIL_RULE_KEY_NOTE, self->note_entry);
+	/* who the rule is for is chosen when it is made; an edit keeps it */
+	if (!self->editing && gtk_toggle_button_get_active(self->all_users_check))
+		g_variant_builder_add(&b, "{sv}", VIGIL_RULE_KEY_USER,
+		                      g_variant_new_string(VIGIL_RULE_USER_ALL));
+	return g_variant_builder_end(&b);
+}
+
+static void
+vigil_rule_dialog_class_init(VigilRuleDialogClass *klass)
+{
+	GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
+
+	gtk_widget_class_set_template_from_resource(widget_class,
+	                                            "/org/vigil/Tray/vigil-rule-dialog.ui");
+#define BIND(name) gtk_widget_class_bind_template_child(widget_class, VigilRuleDialog, name)
+	BIND(action_combo);
+	BIND(program_entry);
+	BIND(to_entry);
+	BIND(port_entry);
+	BIND(proto_combo);
+	BIND(note_entry);
+	BIND(all_users_check);
+#undef BIND
+}
+
+static void
+vigil_rule_dialog_init(VigilRuleDialog *self)
+{
+	gtk_widget_init_template(GTK_WIDGET(self));
+}
+
+VigilRuleDialog *
+vigil_rule_dialog_new(GtkWindow *parent, GVariant *rule, gboolean may_all_users)
+{
+	VigilRuleDialog *self = g_object_new(VIGIL_TYPE_RULE_DIALOG, "transient-for", parent,
+	                                     "use-header-bar", FALSE, NULL);
+	const char *value = NULL;
+
+	gtk_widget_set_sensitive(GTK_WIDGET(self->all_users_check), may_all_users);
+	if (rule == NULL)
+		return self;
+	self->editing = TRUE;
+	if (g_variant_lookup(rule, VIGIL_RULE_KEY_ACTION, "&s", &value))
+		gtk_combo_box_set_active_id(GTK_COMBO_BOX(self->action_combo), value);
+	set_entry(self->program_entry, rule, VIGIL_RULE_KEY_PROGRAM);
+	set_entry(self->to_entry, rule, VIGIL_RULE_KEY_TO);
+	set_entry(self->port_entry, rule, VIGIL_RULE_KEY_PORT);
+	set_entry(self->note_entry, rule, VIGIL_RULE_KEY_NOTE);
+	if (g_variant_lookup(rule, VIGIL_RULE_KEY_PROTO, "&s", &value))
+		gtk_combo_box_set_active_id(GTK_COMBO_BOX(self->proto_combo), value);
+	if (g_variant_lookup(rule, VIGIL_RULE_KEY_USER, "&s", &value))
+		gtk_toggle_button_set_active(self->all_users_check,
+		                             g_strcmp0(value, VIGIL_RULE_USER_ALL) == 0);
+	gtk_widget_set_sensitive(GTK_WIDGET(self->all_users_check), FALSE);
+	return self;
+}

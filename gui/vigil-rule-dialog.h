@@ -1,0 +1,19 @@
+/* vigil-rule-dialog.h: a dialog with a rule's fields, to add or edit one */
+#pragma once
+
+#include <gtk/gtk.h>
+
+G_BEGIN_DECLS
+
+#define VIGIL_TYPE_RULE_DIALOG (vigil_rule_dialog_get_type())
+G_DECLARE_FINAL_TYPE(VigilRuleDialog, vigil_rule_dialog, VIGIL, RULE_DIALOG, GtkDialog)
+
+/* @rule: a rule dictionary (GetRules) to edit, or NULL for a new rule; @may_all_users: the
+ * user may make rules for all users (else the check box is insensitive) */
+VigilRuleDialog *vigil_rule_dialog_new(GtkWindow *parent, GVariant *rule, gboolean may_all_users);
+
+/* the writable keys of AddRule()/UpdateRule() from the fields (a floating a{sv}); an empty
+ * field means any, given as "" so that an edit can clear it */
+GVariant *vigil_rule_dialog_get_rule(VigilRuleDialog *self);
+
+G_END_DECLS

@@ -1,0 +1,704 @@
+/* vigil-rules-window.c: the user's and the system's rules, grouped by program, with editing */
+#define G_LOG_DOMAIN "vigil-tray"
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <unistd.h>
+
+#include "vigil-format.h"
+#include "vigil-rule-dialog.h"
+#include "vigil-rules-window.h"
+
+/* hit counts change without RulesChanged: read them again this often while shown */
+#define REFRESH_SECONDS 5
+
+enum {
+	COL_ID,
+	COL_ENABLED,
+	COL_ICON,
+	COL_TITLE,
+	COL_ACTION,
+	COL_TO,
+	COL_PORT,
+	COL_PROTO,
+	COL_USER,
+	COL_EXPIRES,
+	COL_HITS,
+	COL_LAST_HIT,
+	COL_TOOLTIP,
+	COL_MAY_CHANGE,
+	COL_NEEDS_ADMIN,
+	COL_IS_RULE,
+	COL_SEARCH,
+	COL_TEXT,
+};
+
+struct _VigilRulesWindow {
+	GtkApplicationWindow parent;
+
+	VigilClient *client;
+	VigilAppIndex *apps;
+	GCancellable *cancellable;
+	GHashTable *rules; /* id -> rule dictionary */
+	guint refresh_id;
+	gulong rules_changed_id;
+
+	GtkTreeStore *store;
+	GtkTreeModelFilter *filter;
+	GtkTreeView *view;
+	GtkSearchEntry *search_entry;
+	GtkWidget *add_button;
+	GtkWidget *edit_button;
+	GtkWidget *remove_button;
+	GtkWidget *import_button;
+	GtkWidget *export_button;
+	GtkLabel *status_label;
+};
+
+G_DEFINE_TYPE(VigilRulesWindow, vigil_rules_window, GTK_TYPE_APPLICATION_WINDOW)
+
+static void
+set_status(VigilRulesWindow *self, const char *text)
+{
+	gtk_label_set_text(self->status_label, text != NULL ? text : "");
+}
+
+static gboolean
+permitted(VigilRulesWindow *self, const char *action)
+{
+	return vigil_client_get_firewall(self->client) != NULL &&
+	       g_strcmp0(vigil_client_get_permission(self->client, action), VIGIL_PERMISSION_NO) !=
+	           0;
+}
+
+/* a rule for the caller alone needs manage-own-rules, any other manage-all-rules */
+static gboolean
+is_own_rule(GVariant *rule)
+{
+	guint32 uid;
+
+	return g_variant_lookup(rule, VIGIL_RULE_KEY_UID, "u", &uid) && uid == getuid();
+}
+
+static const char *
+lookup_s(GVariant *rule, const char *key, const char *fallback)
+{
+	const char *value = NULL;
+
+	return g_variant_lookup(rule, key, "&s", &value) ? value : fallback;
+}
+
+static char *
+expires_text(GVariant *rule)
+{
+	const char *lifetime = lookup_s(rule, VIGIL_RULE_KEY_LIFETIME, VIGIL_RULE_LIFETIME_FOREVER);
+	gint64 until = 0;
+	guint32 pid = 0;
+
+	if (g_strcmp0(lifetime, VIGIL_RULE_LIFETIME_UNTIL) == 0 &&
+	    g_variant_lookup(rule, VIGIL_RULE_KEY_UNTIL, "x", &until))
+		return vigil_format_time_us(until * G_USEC_PER_SEC, g_get_real_time());
+	if (g_strcmp0(lifetime, VIGIL_RULE_LIFETIME_UNTIL_QUIT) == 0 &&
+	    g_variant_lookup(rule, VIGIL_RULE_KEY_PID, "u", &pid))
+		/* TRANSLATORS: the rule ends when process 4242 exits */
+		return g_strdup_printf(_("when %u quits"), pid);
+	return g_strdup(_("never"));
+}
+
+static GIcon *
+program_icon(VigilRulesWindow *self, const char *program, char **name)
+{
+	g_autoptr(GDesktopAppInfo) app = NULL;
+
+	if (program == NULL) {
+		*name = g_strdup(_("Any program"));
+		return g_themed_icon_new("network-workgroup");
+	}
+	app = vigil_app_index_lookup(self->apps, program, NULL);
+	if (app != NULL && g_app_info_get_icon(G_APP_INFO(app)) != NULL) {
+		/* TRANSLATORS: an application's name and its executable */
+		*name = g_strdup_printf(_("%s — %s"), g_app_info_get_display_name(G_APP_INFO(app)),
+		                        program);
+		return g_object_ref(g_app_info_get_icon(G_APP_INFO(app)));
+	}
+	*name = g_strdup(program);
+	return g_themed_icon_new("application-x-executable");
+}
+
+static void
+add_rule_row(VigilRulesWindow *self, GtkTreeIter *parent, guint64 id, GVariant *rule,
+             const char *program_title)
+{
+	gboolean system = FALSE;
+	gboolean enabled = TRUE;
+	guint64 hits = 0;
+	gint64 last_hit = 0;
+	const char *text = lookup_s(rule, VIGIL_RULE_KEY_TEXT, "");
+	const char *user = lookup_s(rule, VIGIL_RULE_KEY_USER, "");
+	const char *note = lookup_s(rule, VIGIL_RULE_KEY_NOTE, NULL);
+	const char *origin = lookup_s(rule, VIGIL_RULE_KEY_ORIGIN, NULL);
+	const char *action = lookup_s(rule, VIGIL_RULE_KEY_ACTION, "");
+	g_autofree char *expires = expires_text(rule);
+	g_autofree char *hits_text = NULL;
+	g_autofree char *last = NULL;
+	g_autofree char *tooltip = NULL;
+	g_autofree char *search = NULL;
+	gboolean own = is_own_rule(rule);
+	gboolean may;
+
+	g_variant_lookup(rule, VIGIL_RULE_KEY_SYSTEM, "b", &system);
+	g_variant_lookup(rule, VIGIL_RULE_KEY_ENABLED, "b", &enabled);
+	g_variant_lookup(rule, VIGIL_RULE_KEY_HITS, "t", &hits);
+	g_variant_lookup(rule, VIGIL_RULE_KEY_LAST_HIT, "x", &last_hit);
+	may = !system && permitted(self, own ? VIGIL_POLKIT_ACTION_MANAGE_OWN_RULES
+	                                     : VIGIL_POLKIT_ACTION_MANAGE_ALL_RULES);
+	hits_text = g_strdup_printf("%" G_GUINT64_FORMAT, hits);
+	last = last_hit > 0 ? vigil_format_time_us(last_hit * G_USEC_PER_SEC, g_get_real_time())
+	                    : g_strdup(_("never"));
+	if (system)
+		/* TRANSLATORS: where a system rule was read from, e.g.
+		 * /etc/vigil/rules.d/50.rules:3 */
+		tooltip = g_strdup_printf(_("A system rule from %s: change it there"),
+		                          origin != NULL ? origin : "/etc/vigil/rules.d");
+	else if (note != NULL)
+		tooltip = g_markup_escape_text(note, -1);
+	search = g_utf8_casefold(program_title != NULL ? program_title : "", -1);
+	{
+		g_autofree char *lower = g_utf8_casefold(text, -1);
+		g_autofree char *both = g_strconcat(search, " ", lower, NULL);
+
+		g_free(search);
+		search = g_steal_pointer(&both);
+	}
+	gtk_tree_store_insert_with_values(
+	    self->store, NULL, parent, -1, COL_ID, id, COL_ENABLED, enabled, COL_TITLE, text,
+	    COL_ACTION, vigil_format_verdict(action), COL_TO,
+	    lookup_s(rule, VIGIL_RULE_KEY_TO, _("any")), COL_PORT,
+	    lookup_s(rule, VIGIL_RULE_KEY_PORT, _("any")), COL_PROTO,
+	    lookup_s(rule, VIGIL_RULE_KEY_PROTO, _("any")), COL_USER,
+	    g_strcmp0(user, VIGIL_RULE_USER_ALL) == 0 ? _("all users") : user, COL_EXPIRES, expires,
+	    COL_HITS, hits_text, COL_LAST_HIT, last, COL_TOOLTIP, tooltip, COL_MAY_CHANGE, may,
+	    COL_NEEDS_ADMIN, system || !own, COL_IS_RULE, TRUE, COL_SEARCH, search, COL_TEXT, text,
+	    -1);
+}
+
+static guint64
+selected_id(VigilRulesWindow *self)
+{
+	GtkTreeModel *model;
+	GtkTreeIter iter;
+	guint64 id = 0;
+	gboolean is_rule = FALSE;
+
+	if (!gtk_tree_selection_get_selected(gtk_tree_view_get_selection(self->view), &model,
+	                                     &iter))
+		return 0;
+	gtk_tree_model_get(model, &iter, COL_ID, &id, COL_IS_RULE, &is_rule, -1);
+	return is_rule ? id : 0;
+}
+
+static gboolean
+select_id(GtkTreeModel *model, GtkTreePath *path, GtkTreeIter *iter, gpointer user_data)
+{
+	VigilRulesWindow *self = user_data;
+	guint64 id = 0;
+	guint64 *wanted = g_object_get_data(G_OBJECT(self), "select-id");
+
+	gtk_tree_model_get(model, iter, COL_ID, &id, -1);
+	if (wanted != NULL && id == *wanted && id != 0) {
+		gtk_tree_selection_select_iter(gtk_tree_view_get_selection(self->view), iter);
+		return TRUE;
+	}
+	return FALSE;
+}
+
+static void
+fill(VigilRulesWindow *self, GVariant *rules)
+{
+	g_autoptr(GHashTable) groups = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	                                                     (GDestroyNotify)gtk_tree_iter_free);
+	guint64 keep = selected_id(self);
+	GVariantIter iter;
+	guint64 id;
+	GVariant *rule;
+	guint n = 0;
+	g_autofree char *status = NULL;
+
+	gtk_tree_store_clear(self->store);
+	g_hash_table_remove_all(self->rules);
+	g_variant_iter_init(&iter, rules);
+	while (g_variant_iter_next(&iter, "(t@a{sv})", &id, &rule)) {
+		const char *program = lookup_s(rule, VIGIL_RULE_KEY_PROGRAM, NULL);
+		const char *key = program != NULL ? program : "";
+		GtkTreeIter *group = g_hash_table_lookup(groups, key);
+		g_autofree char *title = NULL;
+
+		if (group == NULL) {
+			GtkTreeIter top;
+			g_autoptr(GIcon) icon = program_icon(self, program, &title);
+			g_autofree char *search = g_utf8_casefold(title, -1);
+
+			gtk_tree_store_insert_with_values(self->store, &top, NULL, -1, COL_ICON,
+			                                  icon, COL_TITLE, title, COL_IS_RULE,
+			                                  FALSE, COL_SEARCH, search, -1);
+			group = gtk_tree_iter_copy(&top);
+			g_hash_table_insert(groups, g_strdup(key), group);
+		} else {
+			gtk_tree_model_get(GTK_TREE_MODEL(self->store), group, COL_TITLE, &title,
+			                   -1);
+		}
+		add_rule_row(self, group, id, rule, title);
+		g_hash_table_insert(self->rules, g_memdup2(&id, sizeof(id)), rule);
+		n++;
+	}
+	gtk_tree_view_expand_all(self->view);
+	g_object_set_data(G_OBJECT(self), "select-id", &keep);
+	gtk_tree_model_foreach(GTK_TREE_MODEL(self->filter), select_id, self);
+	g_object_set_data(G_OBJECT(self), "select-id", NULL);
+	status = g_strdup_printf(ngettext("%u rule", "%u rules", n), n);
+	set_status(self, status);
+}
+
+static void
+rules_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(VigilRulesWindow) self = user_data;
+	g_autoptr(GVariant) rules = NULL;
+	g_autoptr(GError) error = NULL;
+
+	if (!vigil_firewall_call_get_rules_finish(VIGIL_FIREWALL(source), &rules, res, &error)) {
+		if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+			return;
+		g_dbus_error_strip_remote_error(error);
+		set_status(self, error->message);
+		return;
+	}
+	fill(self, rules);
+}
+
+static void
+update_buttons(VigilRulesWindow *self)
+{
+	GtkTreeModel *model;
+	GtkTreeIter iter;
+	gboolean may = FALSE;
+	gboolean is_rule = FALSE;
+	gboolean reachable = vigil_client_get_firewall(self->client) != NULL;
+
+	if (gtk_tree_selection_get_selected(gtk_tree_view_get_selection(self->view), &model, &iter))
+		gtk_tree_model_get(model, &iter, COL_MAY_CHANGE, &may, COL_IS_RULE, &is_rule, -1);
+	gtk_widget_set_sensitive(self->edit_button, is_rule && may);
+	gtk_widget_set_sensitive(self->remove_button, is_rule && may);
+	gtk_widget_set_sensitive(self->add_button,
+	                         permitted(self, VIGIL_POLKIT_ACTION_MANAGE_OWN_RULES) ||
+	                             permitted(self, VIGIL_POLKIT_ACTION_MANAGE_ALL_RULES));
+	gtk_widget_set_sensitive(self->import_button,
+	                         permitted(self, VIGIL_POLKIT_ACTION_MANAGE_OWN_RULES));
+	gtk_widget_set_sensitive(self->export_button, reachable);
+}
+
+static void
+refresh(VigilRulesWindow *self)
+{
+	VigilFirewall *firewall = vigil_client_get_firewall(self->client);
+
+	update_buttons(self);
+	if (firewall == NULL) {
+		gtk_tree_store_clear(self->store);
+		set_status(self, _("Vigil is not running"));
+		return;
+	}
+	vigil_firewall_call_get_rules(firewall, G_DBUS_CALL_FLAGS_NONE, -1, self->cancellable,
+	                              rules_cb, g_object_ref(self));
+}
+
+static gboolean
+refresh_timeout(gpointer user_data)
+{
+	refresh(user_data);
+	return G_SOURCE_CONTINUE;
+}
+
+static void
+client_changed(VigilClient *client, VigilRulesWindow *self)
+{
+	/* permissions or reachability: the rows' editability too */
+	if (gtk_widget_get_mapped(GTK_WIDGET(self)))
+		refresh(self);
+}
+
+static void
+rules_changed(VigilClient *client, VigilRulesWindow *self)
+{
+	if (gtk_widget_get_mapped(GTK_WIDGET(self)))
+		refresh(self);
+}
+
+/* the answer to a change: RulesChanged refreshes the list; errors are shown */
+static void
+change_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(VigilRulesWindow) self = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) ret = g_dbus_proxy_call_finish(G_DBUS_PROXY(source), res, &error);
+
+	if (ret != NULL) {
+		guint64 id = 0;
+
+		if (g_variant_is_of_type(ret, G_VARIANT_TYPE("(t)"))) {
+			g_autofree char *text = NULL;
+
+			g_variant_get(ret, "(t)", &id);
+			text = g_strdup_printf(_("Rule %" G_GUINT64_FORMAT " added"), id);
+			set_status(self, text);
+		} else if (g_variant_is_of_type(ret, G_VARIANT_TYPE("(at)"))) {
+			g_autoptr(GVariant) ids = g_variant_get_child_value(ret, 0);
+			gsize n = g_variant_n_children(ids);
+			g_autofree char *text = g_strdup_printf(
+			    ngettext("%zu rule imported", "%zu rules imported", n), n);
+
+			set_status(self, text);
+		}
+		refresh(self);
+		return;
+	}
+	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+		return;
+	g_dbus_error_strip_remote_error(error);
+	set_status(self, error->message);
+}
+
+/* changes may need polkit to ask for a password first */
+static void
+call_change(VigilRulesWindow *self, const char *method, GVariant *args)
+{
+	VigilFirewall *firewall = vigil_client_get_firewall(self->client);
+
+	if (firewall == NULL) {
+		g_variant_unref(g_variant_ref_sink(args));
+		return;
+	}
+	g_dbus_proxy_call(G_DBUS_PROXY(firewall), method, args,
+	                  G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION, G_MAXINT,
+	                  self->cancellable, change_cb, g_object_ref(self));
+}
+
+static void
+enabled_toggled(VigilRulesWindow *self, const char *path_text)
+{
+	g_autoptr(GtkTreePath) path = gtk_tree_path_new_from_string(path_text);
+	GtkTreeIter iter;
+	guint64 id = 0;
+	gboolean enabled = FALSE;
+	gboolean may = FALSE;
+	GVariantBuilder changes;
+
+	if (!gtk_tree_model_get_iter(GTK_TREE_MODEL(self->filter), &iter, path))
+		return;
+	gtk_tree_model_get(GTK_TREE_MODEL(self->filter), &iter, COL_ID, &id, COL_ENABLED, &enabled,
+	                   COL_MAY_CHANGE, &may, -1);
+	if (!may || id == 0)
+		return;
+	g_variant_builder_init(&changes, G_VARIANT_TYPE_VARDICT);
+	g_variant_builder_add(&changes, "{sv}", VIGIL_RULE_KEY_ENABLED,
+	                      g_variant_new_boolean(!enabled));
+	call_change(self, "UpdateRule", g_variant_new("(ta{sv})", id, &changes));
+}
+
+static void
+remove_clicked(VigilRulesWindow *self)
+{
+	guint64 id = selected_id(self);
+
+	if (id != 0)
+		call_change(self, "RemoveRule", g_variant_new("(t)", id));
+}
+
+static void
+dialog_response(GtkDialog *dialog, gint response, VigilRulesWindow *self)
+{
+	guint64 *id = g_object_get_data(G_OBJECT(dialog), "rule-id");
+
+	if (response == GTK_RESPONSE_OK) {
+		GVariant *rule = vigil_rule_dialog_get_rule(VIGIL_RULE_DIALOG(dialog));
+
+		if (id != NULL)
+			call_change(self, "UpdateRule", g_variant_new("(t@a{sv})", *id, rule));
+		else
+			call_change(self, "AddRule", g_variant_new("(@a{sv})", rule));
+	}
+	gtk_widget_destroy(GTK_WIDGET(dialog));
+}
+
+static void
+open_dialog(VigilRulesWindow *self, guint64 id)
+{
+	GVariant *rule = id != 0 ? g_hash_table_lookup(self->rules, &id) : NULL;
+	VigilRuleDialog *dialog = vigil_rule_dialog_new(
+	    GTK_WINDOW(self), rule, permitted(self, VIGIL_POLKIT_ACTION_MANAGE_ALL_RULES));
+
+	if (rule != NULL)
+		g_object_set_data_full(G_OBJECT(dialog), "rule-id", g_memdup2(&id, sizeof(id)),
+		                       g_free);
+	gtk_window_set_title(GTK_WINDOW(dialog), rule != NULL ? _("Edit Rule") : _("Add Rule"));
+	g_signal_connect(dialog, "response", G_CALLBACK(dialog_response), self);
+	gtk_window_present(GTK_WINDOW(dialog));
+}
+
+static void
+add_clicked(VigilRulesWindow *self)
+{
+	open_dialog(self, 0);
+}
+
+static void
+edit_clicked(VigilRulesWindow *self)
+{
+	guint64 id = selected_id(self);
+
+	if (id != 0)
+		open_dialog(self, id);
+}
+
+static void
+row_activated(VigilRulesWindow *self, GtkTreePath *path, GtkTreeViewColumn *column)
+{
+	if (gtk_widget_get_sensitive(self->edit_button))
+		edit_clicked(self);
+}
+
+static void
+selection_changed(VigilRulesWindow *self)
+{
+	update_buttons(self);
+}
+
+static gboolean
+row_matches(GtkTreeModel *model, GtkTreeIter *iter, const char *query)
+{
+	g_autofree char *search = NULL;
+
+	gtk_tree_model_get(model, iter, COL_SEARCH, &search, -1);
+	return search != NULL && strstr(search, query) != NULL;
+}
+
+/* a program shows when it or one of its rules matches; a rule when it or its program does */
+static gboolean
+row_visible(GtkTreeModel *model, GtkTreeIter *iter, gpointer user_data)
+{
+	VigilRulesWindow *self = user_data;
+	g_autofree char *query =
+	    g_utf8_casefold(gtk_entry_get_text(GTK_ENTRY(self->search_entry)), -1);
+	GtkTreeIter child;
+	GtkTreeIter parent;
+
+	if (*query == '\0' || row_matches(model, iter, query))
+		return TRUE;
+	if (gtk_tree_model_iter_parent(model, &parent, iter))
+		return row_matches(model, &parent, query);
+	if (gtk_tree_model_iter_children(model, &child, iter)) {
+		do {
+			if (row_matches(model, &child, query))
+				return TRUE;
+		} while (gtk_tree_model_iter_next(model, &child));
+	}
+	return FALSE;
+}
+
+static void
+search_changed(VigilRulesWindow *self)
+{
+	gtk_tree_model_filter_refilter(self->filter);
+	gtk_tree_view_expand_all(self->view);
+}
+
+static void
+import_loaded(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(VigilRulesWindow) self = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *contents = NULL;
+	gsize length = 0;
+
+	if (!g_file_load_contents_finish(G_FILE(source), res, &contents, &length, NULL, &error)) {
+		set_status(self, error->message);
+		return;
+	}
+	if (!g_utf8_validate(contents, length, NULL)) {
+		set_status(self, _("The file is not a rules file (not UTF-8 text)"));
+		return;
+	}
+	call_change(self, "ImportRules", g_variant_new("(s)", contents));
+}
+
+static void
+import_clicked(VigilRulesWindow *self)
+{
+	g_autoptr(GtkFileChooserNative) chooser =
+	    gtk_file_chooser_native_new(_("Import Rules"), GTK_WINDOW(self),
+	                                GTK_FILE_CHOOSER_ACTION_OPEN, _("_Import"), _("_Cancel"));
+	g_autoptr(GFile) file = NULL;
+
+	if (gtk_native_dialog_run(GTK_NATIVE_DIALOG(chooser)) != GTK_RESPONSE_ACCEPT)
+		return;
+	file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(chooser));
+	g_file_load_contents_async(file, self->cancellable, import_loaded, g_object_ref(self));
+}
+
+typedef struct {
+	VigilRulesWindow *self;
+	GFile *file;
+} Export;
+
+static void
+export_saved(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(VigilRulesWindow) self = user_data;
+	g_autoptr(GError) error = NULL;
+
+	if (!g_file_replace_contents_finish(G_FILE(source), res, NULL, &error))
+		set_status(self, error->message);
+	else
+		set_status(self, _("Rules exported"));
+}
+
+static void
+export_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	Export *export = user_data;
+	g_autoptr(VigilRulesWindow) self = export->self;
+	g_autoptr(GFile) file = export->file;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *text = NULL;
+	GBytes *bytes;
+
+	g_free(export);
+	if (!vigil_firewall_call_export_rules_finish(VIGIL_FIREWALL(source), &text, res, &error)) {
+		g_dbus_error_strip_remote_error(error);
+		set_status(self, error->message);
+		return;
+	}
+	bytes = g_bytes_new_take(text, strlen(text));
+	text = NULL;
+	g_file_replace_contents_bytes_async(file, bytes, NULL, FALSE,
+	                                    G_FILE_CREATE_REPLACE_DESTINATION, self->cancellable,
+	                                    export_saved, g_object_ref(self));
+	g_bytes_unref(bytes);
+}
+
+static void
+export_clicked(VigilRulesWindow *self)
+{
+	g_autoptr(GtkFileChooserNative) chooser =
+	    gtk_file_chooser_native_new(_("Export Rules"), GTK_WINDOW(self),
+	                                GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), _("_Cancel"));
+	VigilFirewall *firewall = vigil_client_get_firewall(self->client);
+	Export *export;
+
+	if (firewall == NULL)
+		return;
+	gtk_file_chooser_set_do_overwrite_confirmation(GTK_FILE_CHOOSER(chooser), TRUE);
+	gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(chooser), "vigil.rules");
+	if (gtk_native_dialog_run(GTK_NATIVE_DIALOG(chooser)) != GTK_RESPONSE_ACCEPT)
+		return;
+	export = g_new0(Export, 1);
+	export->self = g_object_ref(self);
+	export->file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(chooser));
+	vigil_firewall_call_export_rules(firewall, G_DBUS_CALL_FLAGS_NONE, -1, self->cancellable,
+	                                 export_cb, export);
+}
+
+static void
+rules_map(GtkWidget *widget)
+{
+	VigilRulesWindow *self = VIGIL_RULES_WINDOW(widget);
+
+	GTK_WIDGET_CLASS(vigil_rules_window_parent_class)->map(widget);
+	/* what the user may change can have changed since: ask again ("changed" refreshes) */
+	vigil_client_refresh_permissions(self->client);
+	refresh(self);
+	if (self->refresh_id == 0)
+		self->refresh_id = g_timeout_add_seconds(REFRESH_SECONDS, refresh_timeout, self);
+}
+
+static void
+rules_unmap(GtkWidget *widget)
+{
+	VigilRulesWindow *self = VIGIL_RULES_WINDOW(widget);
+
+	g_clear_handle_id(&self->refresh_id, g_source_remove);
+	GTK_WIDGET_CLASS(vigil_rules_window_parent_class)->unmap(widget);
+}
+
+static void
+vigil_rules_window_dispose(GObject *object)
+{
+	VigilRulesWindow *self = VIGIL_RULES_WINDOW(object);
+
+	g_clear_handle_id(&self->refresh_id, g_source_remove);
+	if (self->cancellable != NULL)
+		g_cancellable_cancel(self->cancellable);
+	g_clear_object(&self->cancellable);
+	if (self->client != NULL)
+		g_signal_handlers_disconnect_by_data(self->client, self);
+	g_clear_object(&self->client);
+	g_clear_object(&self->apps);
+	g_clear_pointer(&self->rules, g_hash_table_unref);
+	G_OBJECT_CLASS(vigil_rules_window_parent_class)->dispose(object);
+}
+
+static void
+vigil_rules_window_class_init(VigilRulesWindowClass *klass)
+{
+	GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
+
+	G_OBJECT_CLASS(klass)->dispose = vigil_rules_window_dispose;
+	widget_class->map = rules_map;
+	widget_class->unmap = rules_unmap;
+	gtk_widget_class_set_template_from_resource(widget_class,
+	                                            "/org/vigil/Tray/vigil-rules-window.ui");
+#define BIND(name) gtk_widget_class_bind_template_child(widget_class, VigilRulesWindow, name)
+	BIND(store);
+	BIND(filter);
+	BIND(view);
+	BIND(search_entry);
+	BIND(add_button);
+	BIND(edit_button);
+	BIND(remove_button);
+	BIND(import_button);
+	BIND(export_button);
+	BIND(status_label);
+#undef BIND
+	gtk_widget_class_bind_template_callback(widget_class, search_changed);
+	gtk_widget_class_bind_template_callback(widget_class, add_clicked);
+	gtk_widget_class_bind_template_callback(widget_class, edit_clicked);
+	gtk_widget_class_bind_template_callback(widget_class, remove_clicked);
+	gtk_widget_class_bind_template_callback(widget_class, import_clicked);
+	gtk_widget_class_bind_template_callback(widget_class, export_clicked);
+	gtk_widget_class_bind_template_callback(widget_class, enabled_toggled);
+	gtk_widget_class_bind_template_callback(widget_class, row_activated);
+	gtk_widget_class_bind_template_callback(widget_class, selection_changed);
+	gtk_widget_class_bind_template_callback(widget_class, gtk_widget_hide_on_delete);
+}
+
+static void
+vigil_rules_window_init(VigilRulesWindow *self)
+{
+	gtk_widget_init_template(GTK_WIDGET(self));
+	self->cancellable = g_cancellable_new();
+	self->rules = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+	                                    (GDestroyNotify)g_variant_unref);
+	gtk_tree_model_filter_set_visible_func(self->filter, row_visible, self, NULL);
+}
+
+VigilRulesWindow *
+vigil_rules_window_new(GtkApplication *app, VigilClient *client, VigilAppIndex *apps)
+{
+	VigilRulesWindow *self = g_object_new(VIGIL_TYPE_RULES_WINDOW, "application", app, NULL);
+
+	self->client = g_object_ref(client);
+	self->apps = g_object_ref(apps);
+	g_signal_connect(client, "changed", G_CALLBACK(client_changed), self);
+	g_signal_connect(client, "rules-changed", G_CALLBACK(rules_changed), self);
+	return self;
+}
