@@ -9,6 +9,7 @@
 #include "vigil-indicator.h"
 #include "vigil-monitor-window.h"
 #include "vigil-notifier.h"
+#include "vigil-preferences-window.h"
 #include "vigil-program-info.h"
 #include "vigil-prompt-window.h"
 #include "vigil-rules-window.h"
@@ -27,6 +28,8 @@ struct _VigilTrayApp {
 	VigilPromptWindow *prompts;
 	VigilMonitorWindow *monitor;
 	VigilRulesWindow *rules;
+	VigilPreferencesWindow *preferences;
+	char *silent; /* silent mode: "allow" or "deny" answers every request, once; NULL: ask */
 	VigilNotifier *notifier;
 	gboolean was_connected; /* vigild was reachable: its going away is news */
 	char *fail_mode;        /* vigild's FailMode when last seen */
@@ -94,28 +97,62 @@ state_path(void)
 	return g_build_filename(g_get_user_state_dir(), "vigil", "tray.ini", NULL);
 }
 
+static GKeyFile *
+load_state(void)
+{
+	GKeyFile *kf = g_key_file_new();
+	g_autofree char *path = state_path();
+
+	g_key_file_load_from_file(kf, path, G_KEY_FILE_KEEP_COMMENTS, NULL);
+	return kf;
+}
+
+static void
+save_state(GKeyFile *kf)
+{
+	g_autofree char *path = state_path();
+	g_autofree char *dir = g_path_get_dirname(path);
+	g_autoptr(GError) error = NULL;
+
+	if (g_mkdir_with_parents(dir, 0700) != 0 || !g_key_file_save_to_file(kf, path, &error))
+		g_message("cannot save %s: %s", path, error != NULL ? error->message : "");
+}
+
+static char *
+load_silent(void)
+{
+	g_autoptr(GKeyFile) kf = load_state();
+	g_autofree char *value = g_key_file_get_string(kf, "Prompts", "silent", NULL);
+
+	if (g_strcmp0(value, "allow") == 0 || g_strcmp0(value, "deny") == 0)
+		return g_steal_pointer(&value);
+	return NULL;
+}
+
+static void
+save_silent(const char *verdict)
+{
+	g_autoptr(GKeyFile) kf = load_state();
+
+	g_key_file_set_string(kf, "Prompts", "silent", verdict != NULL ? verdict : "off");
+	save_state(kf);
+}
+
 static gint64
 load_reported_until(void)
 {
-	g_autoptr(GKeyFile) kf = g_key_file_new();
-	g_autofree char *path = state_path();
+	g_autoptr(GKeyFile) kf = load_state();
 
-	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL))
-		return 0;
 	return g_key_file_get_int64(kf, "Notifications", "defaults-reported-until", NULL);
 }
 
 static void
 save_reported_until(gint64 until)
 {
-	g_autoptr(GKeyFile) kf = g_key_file_new();
-	g_autofree char *path = state_path();
-	g_autofree char *dir = g_path_get_dirname(path);
-	g_autoptr(GError) error = NULL;
+	g_autoptr(GKeyFile) kf = load_state();
 
 	g_key_file_set_int64(kf, "Notifications", "defaults-reported-until", until);
-	if (g_mkdir_with_parents(dir, 0700) != 0 || !g_key_file_save_to_file(kf, path, &error))
-		g_message("cannot save %s: %s", path, error != NULL ? error->message : "");
+	save_state(kf);
 }
 
 typedef struct {
@@ -240,6 +277,15 @@ client_prompt(VigilClient *client, guint64 request, GVariant *connection, VigilT
 	}
 	g_debug("request %" G_GUINT64_FORMAT ": %s to %s", request, prompt->program,
 	        prompt->destination);
+	if (self->silent != NULL) {
+		/* silent mode: answered at once, for this connection only; vigild logs it */
+		vigil_client_reply(self->client, request, self->silent,
+		                   vigil_prompt_reply_options(VIGIL_PROMPT_DURATION_ONCE,
+		                                              VIGIL_PROMPT_HOST_SCOPE_HOST,
+		                                              VIGIL_PROMPT_PORT_SCOPE_PORT));
+		vigil_prompt_free(prompt);
+		return;
+	}
 	vigil_prompt_window_add(self->prompts, prompt);
 }
 
@@ -395,15 +441,34 @@ action_rules(GSimpleAction *action, GVariant *parameter, gpointer user_data)
 }
 
 static void
-action_not_yet(GSimpleAction *action, GVariant *parameter, gpointer user_data)
+preferences_silent_changed(VigilPreferencesWindow *window, const char *verdict, VigilTrayApp *self)
 {
+	g_free(self->silent);
+	self->silent = g_strdup(verdict);
+	save_silent(verdict);
+}
+
+static void
+action_preferences(GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+	VigilTrayApp *self = user_data;
+
+	if (self->preferences == NULL) {
+		self->preferences =
+		    vigil_preferences_window_new(GTK_APPLICATION(self), self->client);
+		g_object_ref_sink(self->preferences);
+		vigil_preferences_window_set_silent(self->preferences, self->silent);
+		g_signal_connect(self->preferences, "silent-changed",
+		                 G_CALLBACK(preferences_silent_changed), self);
+	}
+	gtk_window_present(GTK_WINDOW(self->preferences));
 }
 
 static const GActionEntry app_actions[] = {
     {.name = "show-prompts", .activate = action_show_prompts},
     {.name = "rules", .activate = action_rules},
     {.name = "monitor", .activate = action_monitor},
-    {.name = "preferences", .activate = action_not_yet},
+    {.name = "preferences", .activate = action_preferences},
     {.name = "toggle-filtering", .activate = action_toggle_filtering},
     {.name = "quit", .activate = action_quit},
 };
@@ -430,12 +495,11 @@ vigil_tray_app_startup(GApplication *app)
 	load_css();
 	g_action_map_add_action_entries(G_ACTION_MAP(self), app_actions, G_N_ELEMENTS(app_actions),
 	                                self);
-	/* the windows are not written yet */
-	set_action_enabled(self, "preferences", FALSE);
 
 	/* the tray app lives without windows */
 	g_application_hold(app);
 
+	self->silent = load_silent();
 	self->apps = vigil_app_index_new();
 	self->prompts = vigil_prompt_window_new(GTK_APPLICATION(app), self->apps);
 	g_signal_connect(self->prompts, "reply", G_CALLBACK(prompt_reply), self);
@@ -479,6 +543,10 @@ vigil_tray_app_shutdown(GApplication *app)
 	if (self->rules != NULL)
 		gtk_widget_destroy(GTK_WIDGET(self->rules));
 	g_clear_object(&self->rules);
+	if (self->preferences != NULL)
+		gtk_widget_destroy(GTK_WIDGET(self->preferences));
+	g_clear_object(&self->preferences);
+	g_clear_pointer(&self->silent, g_free);
 	g_clear_pointer(&self->fail_mode, g_free);
 	if (self->prompts != NULL)
 		gtk_widget_destroy(GTK_WIDGET(self->prompts));

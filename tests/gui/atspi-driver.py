@@ -13,6 +13,8 @@ JSON line: {"ok": true, ...} or {"ok": false, "error": "..."}. Commands:
   {"cmd": "tab", "app": A, "title": T, "name": NAME}      shows a notebook page
   {"cmd": "select_row", "app": A, "title": T, "cell": TEXT}  selects a table row
   {"cmd": "type", "app": A, "title": T, "text": TEXT}     fills the first text field
+  {"cmd": "check", "app": A, "title": T, "name": LABEL}   clicks a check box
+  {"cmd": "set_value", "app": A, "title": T, "label": L, "value": N}  sets a spin button
 """
 import json
 import sys
@@ -109,6 +111,12 @@ def describe(win):
                    + of_role(win, Atspi.Role.TABLE) if has_state(t, showing)],
         'tabs': {a.get_name(): has_state(a, Atspi.StateType.SELECTED)
                  for a in of_role(win, Atspi.Role.PAGE_TAB)},
+        'checks': {a.get_name(): {'checked': has_state(a, Atspi.StateType.CHECKED),
+                                  'sensitive': has_state(a, sensitive)}
+                   for a in of_role(win, Atspi.Role.CHECK_BOX) if has_state(a, showing)},
+        'spins': {labelled_by(a): {'value': a.get_value_iface().get_current_value(),
+                                   'sensitive': has_state(a, sensitive)}
+                  for a in of_role(win, Atspi.Role.SPIN_BUTTON)},
     }
 
 
@@ -156,6 +164,20 @@ def handle(cmd):
                 do_first_action(toggle)
                 return {}
         raise DriverError('no toggle %r' % cmd['name'])
+    if kind == 'check':
+        # clicks a check box, by its label
+        for box in of_role(win, Atspi.Role.CHECK_BOX):
+            if box.get_name() == cmd['name']:
+                do_first_action(box)
+                return {}
+        raise DriverError('no check box %r' % cmd['name'])
+    if kind == 'set_value':
+        for spin in of_role(win, Atspi.Role.SPIN_BUTTON):
+            if labelled_by(spin) == cmd['label']:
+                if not spin.get_value_iface().set_current_value(float(cmd['value'])):
+                    raise DriverError('cannot set %r' % cmd['label'])
+                return {}
+        raise DriverError('no spin button labelled %r' % cmd['label'])
     if kind == 'type':
         # sets the text of the first editable text field (a search entry)
         for entry in of_role(win, Atspi.Role.ENTRY) + of_role(win, Atspi.Role.TEXT):

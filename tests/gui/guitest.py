@@ -495,5 +495,11 @@ class Ui:
     def select_row(self, title, cell):
         self.call(cmd='select_row', title=title, cell=cell)
 
+    def check(self, title, name):
+        self.call(cmd='check', title=title, name=name)
+
+    def set_value(self, title, label, value):
+        self.call(cmd='set_value', title=title, label=label, value=value)
+
     def tab(self, title, name):
         self.call(cmd='tab', title=title, name=name)

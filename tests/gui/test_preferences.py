@@ -1,0 +1,86 @@
+#!/usr/bin/python3
+"""vigil-tray's Preferences against the real vigild: vigild's settings through SetConfig (only
+with the permission), and the silent mode that answers every request without asking.
+"""
+import os
+import sys
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from guitest import wait_until  # noqa: E402
+from test_prompt import NOBODY, SCREENSHOTS, TITLE, TrayTestCase  # noqa: E402
+from test_dbus import PROBE_EXE, USER_ACTIONS  # noqa: E402
+
+PREFERENCES = 'Vigil: Preferences'
+WHEN = 'When nobody answers:'
+ASK_FOR = 'Ask for (seconds):'
+NOT_RUNNING = 'While Vigil is not running:'
+SILENT = 'Silent mode: do not ask, answer every request with'
+
+
+class PreferencesTestCase(TrayTestCase):
+    def open_preferences(self):
+        entry = wait_until(lambda: self.session.menu_entry(self.item, 'Preferences'), 10,
+                           'Preferences…')
+        self.session.click_menu(self.item, entry['id'])
+        return self.ui.wait_for_window(PREFERENCES)
+
+
+class Preferences(PreferencesTestCase):
+    def test_settings_are_vigilds_and_apply_changes_them(self):
+        win = self.open_preferences()
+        self.assertEqual(win['combos'][WHEN]['name'], 'Deny the connection once')
+        self.assertEqual(win['spins'][ASK_FOR]['value'], 30)
+        self.assertEqual(win['combos'][NOT_RUNNING]['name'], 'Let connections through')
+        self.assertFalse(win['buttons']['Apply']['sensitive'], 'nothing changed yet')
+        self.ui.select(PREFERENCES, WHEN, 'Allow the connection once')
+        self.ui.set_value(PREFERENCES, ASK_FOR, 45)
+        self.session.screenshot(os.path.join(SCREENSHOTS, 'preferences.png'),
+                                self.ui.window(PREFERENCES)['extents'])
+        self.ui.click(PREFERENCES, 'Apply')
+        wait_until(lambda: self.prop('DefaultAction') == 'allow', 10, 'DefaultAction allow')
+        self.assertEqual(self.prop('PromptTimeout'), 45)
+        self.assertEqual(self.prop('FailMode'), 'open')
+        wait_until(lambda: 'Saved.' in self.ui.window(PREFERENCES)['labels'], 5, 'Saved.')
+
+    def test_silent_mode_answers_without_asking(self):
+        self.open_preferences()
+        self.ui.check(PREFERENCES, SILENT)
+        wait_until(lambda: self.ui.window(PREFERENCES)['checks'][SILENT]['checked'], 5,
+                   'silent mode on')
+        start = time.monotonic()
+        words = self.probe_result(self.probe_async(9000, user=NOBODY))
+        self.assertEqual(words[:2], ['error', 'ECONNREFUSED'])
+        self.assertLess(time.monotonic() - start, 5, 'answered at once')
+        self.assertIsNone(self.ui.window(TITLE), 'no prompt was shown')
+        self.assertDecision(self.d, verdict='deny', program=PROBE_EXE, port=9000, rule='reply')
+        self.assertFalse([r for r in self.rules_of(NOBODY) if r.get('program') == PROBE_EXE],
+                         'once: no rule')
+        # and off again: the next connection asks
+        self.ui.check(PREFERENCES, SILENT)
+        probe = self.probe_async(8080, user=NOBODY)
+        self.ui.wait_for_window(TITLE)
+        self.ui.select(TITLE, 'Duration:', 'Once')
+        self.ui.click(TITLE, 'Allow')
+        self.assertEqual(self.probe_result(probe)[0], 'ok')
+
+
+class PreferencesWithoutAdmin(PreferencesTestCase):
+    polkit_actions = USER_ACTIONS
+
+    def test_settings_are_greyed_out(self):
+        win = wait_until(lambda: [w for w in [self.open_preferences()]
+                                  if not w['combos'][WHEN]['sensitive']], 10,
+                         'the settings to be greyed out')[0]
+        self.assertFalse(win['spins'][ASK_FOR]['sensitive'])
+        self.assertIn('These settings apply to all users: only an administrator can change '
+                      'them.', win['labels'])
+        # the silent mode is the user's own
+        self.assertTrue(win['checks'][SILENT]['sensitive'])
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=2)
