@@ -269,9 +269,8 @@ fd_rank(GHashTable *previous, int fd)
 /*
  * Reads the fd links of @pid, adding every socket to @seen, until @inode is found (as fd
  * *@found_fd) or @budget (when not NULL) runs out; returns whether @inode was found. What each
- * fd was is kept for
- * recently active processes: a new socket usually has a new fd, or the fd of a closed socket,
- * so those are read first; a wrong guess only costs time.
+ * fd was is kept for recently active processes: a new socket usually has a new fd, or the fd of
+ * a closed socket, so those are read first; a wrong guess only costs time.
  */
 static gboolean
 scan_fds(VigilAttributor *attributor, guint32 pid, guint64 inode, int *budget, GArray *seen,
