@@ -21,11 +21,14 @@ vigil_format_verdict(const char *verdict)
 char *
 vigil_format_reason(const char *reason, guint64 rule, gboolean has_rule)
 {
+	g_autofree char *number = g_strdup_printf("%" G_GUINT64_FORMAT, rule);
+
 	if (has_rule && g_strcmp0(reason, "reply") == 0)
-		/* TRANSLATORS: the user's answer to a prompt made rule N */
-		return g_strdup_printf(_("your answer, rule %" G_GUINT64_FORMAT), rule);
+		/* TRANSLATORS: the user's answer to a prompt made rule number %s */
+		return g_strdup_printf(_("your answer, rule %s"), number);
 	if (has_rule)
-		return g_strdup_printf(_("rule %" G_GUINT64_FORMAT), rule);
+		/* TRANSLATORS: rule number %s decided */
+		return g_strdup_printf(_("rule %s"), number);
 	if (g_strcmp0(reason, "reply") == 0)
 		return g_strdup(_("your answer, once"));
 	if (g_strcmp0(reason, "default") == 0)

@@ -320,7 +320,10 @@ add_rule_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		g_dbus_error_strip_remote_error(error);
 		text = g_strdup_printf(_("The rule was not made: %s"), error->message);
 	} else {
-		text = g_strdup_printf(_("Rule %" G_GUINT64_FORMAT " made"), id);
+		g_autofree char *number = g_strdup_printf("%" G_GUINT64_FORMAT, id);
+
+		/* TRANSLATORS: %s is the new rule's number */
+		text = g_strdup_printf(_("Rule %s made"), number);
 	}
 	set_status(self, text);
 }

@@ -349,7 +349,10 @@ change_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 			g_autofree char *text = NULL;
 
 			g_variant_get(ret, "(t)", &id);
-			text = g_strdup_printf(_("Rule %" G_GUINT64_FORMAT " added"), id);
+			g_autofree char *number = g_strdup_printf("%" G_GUINT64_FORMAT, id);
+
+			/* TRANSLATORS: %s is the new rule's number */
+			text = g_strdup_printf(_("Rule %s added"), number);
 			set_status(self, text);
 		} else if (g_variant_is_of_type(ret, G_VARIANT_TYPE("(at)"))) {
 			g_autoptr(GVariant) ids = g_variant_get_child_value(ret, 0);

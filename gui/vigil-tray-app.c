@@ -277,6 +277,17 @@ client_prompt(VigilClient *client, guint64 request, GVariant *connection, VigilT
 	}
 	g_debug("request %" G_GUINT64_FORMAT ": %s to %s", request, prompt->program,
 	        prompt->destination);
+	if (prompt->binary_changed) {
+		g_autofree char *name = vigil_prompt_display_name(prompt);
+		g_autofree char *summary = g_strdup_printf(_("%s has changed"), name);
+		g_autofree char *key = g_strdup_printf("changed:%s", prompt->program);
+		const char *actions[] = {ACTION_PROMPTS, _("Show"), NULL};
+
+		vigil_notifier_show(self->notifier, key, summary,
+		                    _("Its file no longer matches the one a rule was made for, so "
+		                      "Vigil asks again."),
+		                    "dialog-warning", actions);
+	}
 	if (self->silent != NULL) {
 		/* silent mode: answered at once, for this connection only; vigild logs it */
 		vigil_client_reply(self->client, request, self->silent,

@@ -11,9 +11,11 @@ int
 main(int argc, char **argv)
 {
 	g_autoptr(VigilTrayApp) app = NULL;
+	const char *localedir = g_getenv("VIGIL_TRAY_LOCALEDIR");
 
 	setlocale(LC_ALL, "");
-	bindtextdomain(GETTEXT_PACKAGE, VIGIL_LOCALEDIR);
+	/* the tests run the uninstalled program with the translations of the build tree */
+	bindtextdomain(GETTEXT_PACKAGE, localedir != NULL ? localedir : VIGIL_LOCALEDIR);
 	bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
 	textdomain(GETTEXT_PACKAGE);
 

@@ -3,6 +3,8 @@
 #include "config.h"
 
 #include <gdk/gdkkeysyms.h>
+#include <glib/gi18n.h>
+#include <locale.h>
 
 #include "vigil-dbus.h"
 #include "vigil-prompt-window.h"
@@ -261,7 +263,17 @@ test_countdown_and_warning(Fixture *f, gconstpointer data)
 int
 main(int argc, char **argv)
 {
+	const char *localedir = g_getenv("VIGIL_TEST_LOCALEDIR");
+
 	gtk_test_init(&argc, &argv, NULL);
+	/* with VIGIL_TEST_LOCALEDIR and LANGUAGE, the window in a translation (gtk_test_init()
+	 * chose the C locale) */
+	if (localedir != NULL) {
+		setlocale(LC_ALL, "");
+		bindtextdomain(GETTEXT_PACKAGE, localedir);
+		bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+		textdomain(GETTEXT_PACKAGE);
+	}
 #define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
 	ADD("/prompt-window/no-focus-and-armed-after-a-second",
 	    test_no_focus_and_armed_after_a_second);

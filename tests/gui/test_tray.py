@@ -74,5 +74,33 @@ class TrayHostLater(unittest.TestCase):
         self.assertTrue(wait_until(lambda: s.menu_entry(item, 'Quit'), 10, 'the menu'))
 
 
+
+class TrayTranslated(unittest.TestCase):
+    """The menu in the user's language (LANGUAGE; only C.UTF-8 exists on the test machines)."""
+
+    def menu_in(self, language):
+        s = GuiSession().__enter__()
+        self.addCleanup(s.stop)
+        s.start_watcher()
+        localedir = os.environ.get('VIGIL_BUILD_LOCALEDIR',
+                                   os.path.join(os.path.dirname(VIGIL_TRAY), '..', 'po'))
+        s.start_tray('unix:path=/nonexistent/system_bus_socket',
+                     extra_env={'LANGUAGE': language, 'VIGIL_TRAY_LOCALEDIR': localedir})
+        item = s.wait_for_item()
+        return [e['label'] for e in wait_until(lambda: s.menu(item), 10, 'the menu')
+                if e['type'] != 'separator']
+
+    def test_german(self):
+        labels = self.menu_in('de')
+        self.assertEqual(labels[0], 'Vigil läuft nicht')
+        self.assertIn('_Regeln …', labels)
+        self.assertIn('_Beenden', labels)
+
+    def test_french(self):
+        labels = self.menu_in('fr')
+        self.assertEqual(labels[0], "Vigil n'est pas en marche")
+        self.assertIn('_Quitter', labels)
+
+
 if __name__ == '__main__':
     unittest.main(verbosity=2)
