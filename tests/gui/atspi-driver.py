@@ -13,6 +13,8 @@ JSON line: {"ok": true, ...} or {"ok": false, "error": "..."}. Commands:
   {"cmd": "tab", "app": A, "title": T, "name": NAME}      shows a notebook page
   {"cmd": "select_row", "app": A, "title": T, "cell": TEXT}  selects a table row
   {"cmd": "type", "app": A, "title": T, "text": TEXT}     fills the first text field
+  {"cmd": "cell_extents", "app": A, "title": T, "cell": TEXT}  a cell's place on the screen
+  {"cmd": "menu_item", "app": A, "name": NAME}           activates an item of a shown menu
   {"cmd": "check", "app": A, "title": T, "name": LABEL}   clicks a check box
   {"cmd": "set_value", "app": A, "title": T, "label": L, "value": N}  sets a spin button
 """
@@ -142,6 +144,18 @@ def do_first_action(acc):
 
 def handle(cmd):
     kind = cmd['cmd']
+    if kind == 'menu_item':
+        # a popup menu is a window of its own: look through all that show
+        for top in top_windows(find_app(cmd['app'])):
+            if not has_state(top, Atspi.StateType.SHOWING):
+                continue
+            for item in of_role(top, Atspi.Role.MENU_ITEM):
+                if item.get_name() == cmd['name'] and has_state(item, Atspi.StateType.SHOWING):
+                    if not has_state(item, Atspi.StateType.SENSITIVE):
+                        raise DriverError('%r is insensitive' % cmd['name'])
+                    do_first_action(item)
+                    return {}
+        raise DriverError('no showing menu item %r' % cmd['name'])
     if kind == 'windows':
         return {'windows': [{'name': w.get_name(),
                              'showing': has_state(w, Atspi.StateType.SHOWING)}
@@ -186,6 +200,18 @@ def handle(cmd):
                 editable.set_text_contents(cmd['text'])
                 return {}
         raise DriverError('no text field')
+    if kind == 'cell_extents':
+        # where a cell is on the screen, for a real pointer click (xdotool)
+        for table in of_role(win, Atspi.Role.TREE_TABLE) + of_role(win, Atspi.Role.TABLE):
+            if not has_state(table, Atspi.StateType.SHOWING):
+                continue
+            iface = table.get_table_iface()
+            for r, row in enumerate(table_rows(table)):
+                if cmd['cell'] in row:
+                    cell = iface.get_accessible_at(r, row.index(cmd['cell']))
+                    e = cell.get_component_iface().get_extents(Atspi.CoordType.SCREEN)
+                    return {'extents': [e.x, e.y, e.width, e.height]}
+        raise DriverError('no cell %r' % cmd['cell'])
     if kind == 'select_row':
         # the first row of the first showing table with a cell equal to "cell"
         for table in of_role(win, Atspi.Role.TREE_TABLE) + of_role(win, Atspi.Role.TABLE):

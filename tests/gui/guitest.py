@@ -412,6 +412,13 @@ class GuiSession:
         """An AT-SPI client, as the session's user, for the windows of @app (see Ui)."""
         return Ui(self, app)
 
+    def right_click(self, extents):
+        """A real right click (XTEST, as a user's mouse) in the middle of @extents."""
+        x, y, w, h = extents
+        subprocess.run(['xdotool', 'mousemove', '--sync', str(x + w // 2), str(y + h // 2),
+                        'click', '3'], env=dict(os.environ, DISPLAY=self.display),
+                       check=True, timeout=30)
+
     def screenshot(self, path, extents=None, margin=16):
         """Writes the screen to @path (PNG), or only the rectangle @extents ([x, y, width,
         height], e.g. a window's from Ui.window()) with @margin pixels around it."""
@@ -494,6 +501,14 @@ class Ui:
 
     def select_row(self, title, cell):
         self.call(cmd='select_row', title=title, cell=cell)
+
+    def cell_extents(self, title, cell):
+        return self.call(cmd='cell_extents', title=title, cell=cell)['extents']
+
+    def menu_item(self, name, timeout=5):
+        """Activates @name in a menu that is shown (e.g. a context menu)."""
+        wait_until(lambda: self._call(cmd='menu_item', name=name)['ok'], timeout,
+                   'menu item %r' % name)
 
     def check(self, title, name):
         self.call(cmd='check', title=title, name=name)

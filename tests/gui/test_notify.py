@@ -57,6 +57,17 @@ class Notifications(TrayTestCase):
         self.assertTrue(probe, programs)
         self.assertEqual(probe[0][1:5], ['2', '1', '2', '0'])
 
+        # a row's context menu makes a rule: this program may not go there any more
+        self.ui.tab(MONITOR, 'Connections')
+        s.right_click(self.ui.cell_extents(MONITOR, '9000'))
+        self.ui.menu_item('Deny This Program to This Destination')
+        rule = wait_until(lambda: [r for r in self.rules_of(NOBODY)
+                                   if r.get('program') == PROBE_EXE], 10, 'the rule')[0]
+        self.assertEqual((rule['action'], rule['to'], rule['port'], rule['proto'], rule['uid']),
+                         ('deny', PEER_V4, '9000', 'tcp', NOBODY))
+        words = self.probe_result(self.probe_async(9000, user=NOBODY))
+        self.assertEqual(words[:2], ['error', 'ECONNREFUSED'])
+
         # vigild stopping is news too
         self.d.stop()
         wait_until(lambda: s.item_property(self.item, 'IconName')
