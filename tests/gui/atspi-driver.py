@@ -254,7 +254,10 @@ def main():
         except (DriverError, KeyError) as e:
             answer = {'ok': False, 'error': str(e)}
         except gi.repository.GLib.Error as e:
-            answer = {'ok': False, 'error': 'AT-SPI: %s' % e.message}
+            answer = {'ok': False, 'error': 'AT-SPI: %s' % e.message, 'transient': True}
+        except (AttributeError, TypeError, IndexError) as e:
+            # the tree changed while it was read (a row came or went): ask again
+            answer = {'ok': False, 'error': 'changed while read: %r' % e, 'transient': True}
         print(json.dumps(answer), flush=True)
 
 

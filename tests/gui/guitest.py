@@ -80,7 +80,9 @@ def wait_until(predicate, timeout=10.0, what='condition', interval=0.05):
             value = predicate()
             if value:
                 return value
-        except GLib.Error as e:
+        except (GLib.Error, TypeError, KeyError) as e:
+            # a window not (yet) there reads as None; a D-Bus call can fail while a
+            # process starts
             last_error = e
         time.sleep(interval)
     raise GuiError('timed out after %.0f s waiting for %s%s' % (
@@ -470,7 +472,11 @@ class Ui:
         """The showing window @title, or None: {title, extents ([x, y, width, height] on the
         screen), labels (texts), buttons (name ->
         {sensitive}), combos (label -> {name, items, sensitive}), toggles (name -> {expanded})}."""
-        answer = self._call(cmd='window', title=title)
+        for _ in range(20):
+            answer = self._call(cmd='window', title=title)
+            if answer['ok'] or not answer.get('transient'):
+                break
+            time.sleep(0.1)
         return answer if answer['ok'] else None
 
     def windows(self):

@@ -45,7 +45,7 @@ class Notifications(TrayTestCase):
             self.assertIn('TCP', row[0])
             self.assertIn('Allowed', row[0])
             self.assertIn('default, nobody was asked', row[0])
-        win = self.ui.window(MONITOR)
+        win = self.ui.wait_for_window(MONITOR)
         s.screenshot(os.path.join(SCREENSHOTS, 'monitor.png'), win['extents'])
 
         # the chattiest programs

@@ -39,7 +39,7 @@ class Preferences(PreferencesTestCase):
         self.ui.select(PREFERENCES, WHEN, 'Allow the connection once')
         self.ui.set_value(PREFERENCES, ASK_FOR, 45)
         self.session.screenshot(os.path.join(SCREENSHOTS, 'preferences.png'),
-                                self.ui.window(PREFERENCES)['extents'])
+                                self.ui.wait_for_window(PREFERENCES)['extents'])
         self.ui.click(PREFERENCES, 'Apply')
         wait_until(lambda: self.prop('DefaultAction') == 'allow', 10, 'DefaultAction allow')
         self.assertEqual(self.prop('PromptTimeout'), 45)

@@ -112,7 +112,8 @@ class Prompts(TrayTestCase):
         self.assertEqual(win['combos'][PORT]['name'], 'Only port 9000')
         # the buttons wake up after a second
         wait_until(lambda: self.ui.window(TITLE)['buttons']['Deny']['sensitive'], 5, 'Deny')
-        s.screenshot(os.path.join(SCREENSHOTS, 'prompt.png'), self.ui.window(TITLE)['extents'])
+        s.screenshot(os.path.join(SCREENSHOTS, 'prompt.png'),
+                     self.ui.wait_for_window(TITLE)['extents'])
 
         start = time.monotonic()
         self.ui.click(TITLE, 'Deny')
@@ -176,7 +177,7 @@ class Prompts(TrayTestCase):
         self.assertTrue(self.session.menu_entry(self.item, '2 connection requests waiting'))
         wait_until(lambda: self.ui.window(TITLE)['buttons']['Allow']['sensitive'], 5, 'Allow')
         self.session.screenshot(os.path.join(SCREENSHOTS, 'prompt-stacked.png'),
-                                self.ui.window(TITLE)['extents'])
+                                self.ui.wait_for_window(TITLE)['extents'])
         self.ui.select(TITLE, DURATION, 'Once')
         self.ui.click(TITLE, 'Allow')
         self.assertEqual(self.probe_result(first)[0], 'ok')
@@ -204,7 +205,7 @@ class Prompts(TrayTestCase):
         self.assertIn(pending['cmdline'], win['labels'])
         wait_until(lambda: self.ui.window(TITLE)['buttons']['Allow']['sensitive'], 5, 'Allow')
         self.session.screenshot(os.path.join(SCREENSHOTS, 'prompt-details.png'),
-                                self.ui.window(TITLE)['extents'])
+                                self.ui.wait_for_window(TITLE)['extents'])
         self.ui.select(TITLE, DURATION, 'Once')
         self.ui.click(TITLE, 'Allow')
         self.assertEqual(self.probe_result(probe)[0], 'ok')

@@ -70,7 +70,7 @@ class RulesWindow(TrayTestCase):
         wait_until(lambda: self.ui.window(RULES)['buttons']['Remove']['sensitive'], 5,
                    'Remove to become sensitive')
         self.session.screenshot(os.path.join(SCREENSHOTS, 'rules.png'),
-                                self.ui.window(RULES)['extents'])
+                                self.ui.wait_for_window(RULES)['extents'])
         self.ui.click(RULES, 'Remove')
         wait_until(lambda: not [r for r in self.rules_of(NOBODY)
                                 if r.get('program') == PROBE_EXE], 10, 'the rule to go')
