@@ -68,16 +68,15 @@ parse_stat_fields(const char *stat_text, const int *wanted, guint64 *values, gui
 		while (*end != ' ' && *end != '\0' && *end != '\n')
 			end++;
 		if (field == wanted[k]) {
-			char token[24];
-			gsize len = end - p;
-			if (len >= sizeof(token))
-				return FALSE;
-			memcpy(token, p, len);
-			token[len] = '\0';
-			if (!g_ascii_string_to_unsigned(token, 10, 0, G_MAXUINT64, &values[k],
-			                                NULL))
-				return FALSE;
-			k++;
+			/* decimal digits only, no sign, no overflow */
+			guint64 value = 0;
+			for (const char *c = p; c < end; c++) {
+				guint digit = (guint)(*c - '0');
+				if (digit > 9 || value > (G_MAXUINT64 - digit) / 10)
+					return FALSE;
+				value = value * 10 + digit;
+			}
+			values[k++] = value;
 		}
 		p = end;
 	}
@@ -459,24 +458,23 @@ vigil_process_read(const char *proc_root, guint32 pid, VigilShaCache *sha_cache,
 	return g_steal_pointer(&process);
 }
 
-/* startcode, endcode, startstack, start_data .. env_end: ASLR moves them at every exec, and the
- * argument and environment addresses move with their lengths even without it */
-static const int image_fields[] = {26, 27, 28, 45, 46, 47, 48, 49, 50, 51};
+/* starttime, then startcode, endcode, startstack, start_data .. env_end: ASLR moves these at
+ * every exec, and the argument and environment addresses move with their lengths even without
+ * it. One pass over the line: this runs for every connection */
+static const int stamp_fields[] = {STAT_FIELD_START, 26, 27, 28, 45, 46, 47, 48, 49, 50, 51};
 
 /* the parts of a stamp that a stat line and a stat of the exe give */
 static gboolean
 stamp_fill(VigilProcessStamp *stamp, const char *stat_text, const struct stat *exe_st)
 {
-	guint64 start_time = 0;
-	guint64 image[G_N_ELEMENTS(image_fields)];
-	if (!vigil_process_parse_stat(stat_text, NULL, &start_time) ||
-	    !parse_stat_fields(stat_text, image_fields, image, G_N_ELEMENTS(image)))
+	guint64 values[G_N_ELEMENTS(stamp_fields)];
+	if (!parse_stat_fields(stat_text, stamp_fields, values, G_N_ELEMENTS(values)))
 		return FALSE;
 
-	stamp->start_time = start_time;
+	stamp->start_time = values[0];
 	guint64 h = 14695981039346656037ULL;
-	for (guint i = 0; i < G_N_ELEMENTS(image); i++)
-		h = (h ^ image[i]) * 1099511628211ULL;
+	for (guint i = 1; i < G_N_ELEMENTS(values); i++)
+		h = (h ^ values[i]) * 1099511628211ULL;
 	stamp->image = h;
 	stamp->exe_dev = exe_st->st_dev;
 	stamp->exe_ino = exe_st->st_ino;
