@@ -18,6 +18,7 @@
 /* notification actions */
 #define ACTION_REVIEW  "review"
 #define ACTION_PROMPTS "prompts"
+#define ACTION_RULES   "rules"
 
 struct _VigilTrayApp {
 	GtkApplication parent;
@@ -338,7 +339,7 @@ notify_blocked(VigilTrayApp *self, GVariant *details)
 	g_autofree char *port = NULL;
 	g_autofree char *why = NULL;
 	g_autofree char *key = NULL;
-	const char *actions[] = {ACTION_REVIEW, _("Review"), NULL};
+	const char *actions[] = {ACTION_REVIEW, _("Review"), ACTION_RULES, _("Open Rules"), NULL};
 
 	if (conn == NULL)
 		return;
@@ -383,6 +384,8 @@ notifier_action(VigilNotifier *notifier, const char *action, VigilTrayApp *self)
 {
 	if (g_strcmp0(action, ACTION_REVIEW) == 0)
 		g_action_group_activate_action(G_ACTION_GROUP(self), "monitor", NULL);
+	else if (g_strcmp0(action, ACTION_RULES) == 0)
+		g_action_group_activate_action(G_ACTION_GROUP(self), "rules", NULL);
 	else if (g_strcmp0(action, ACTION_PROMPTS) == 0)
 		vigil_prompt_window_reveal(self->prompts);
 }

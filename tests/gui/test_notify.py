@@ -5,6 +5,7 @@ Notifications go to python3-dbusmock's notification daemon on the session bus, w
 them and invokes their actions as a user's click would.
 """
 import os
+import subprocess
 import sys
 import unittest
 
@@ -12,7 +13,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from guitest import wait_until  # noqa: E402
-from test_prompt import NOBODY, SCREENSHOTS, TrayTestCase  # noqa: E402
+from test_prompt import NOBODY, SCREENSHOTS, VIGILCTL, TrayTestCase  # noqa: E402
 from test_dbus import PROBE_EXE  # noqa: E402
 from vigiltest import PEER_V4  # noqa: E402
 
@@ -89,6 +90,28 @@ class Notifications(TrayTestCase):
                    'the menu')
         self.assertEqual(len([n for n in self.session.notifications()
                               if 'wasn\'t asking' in n['summary']]), 1)
+
+
+
+class BlockedNotification(TrayTestCase):
+    notification_daemon = True
+
+    def test_blocked_by_a_rule_is_told_and_open_rules_opens_them(self):
+        out = subprocess.run(['setpriv', '--reuid=%d' % NOBODY, '--regid=%d' % NOBODY,
+                              '--clear-groups', '--', VIGILCTL, 'rules', 'add', '--mine',
+                              'deny app %s port 9000 proto tcp' % PROBE_EXE],
+                             env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, timeout=30)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        words = self.probe_result(self.probe_async(9000, user=NOBODY))
+        self.assertEqual(words[:2], ['error', 'ECONNREFUSED'])
+        s = self.session
+        note = s.wait_for_notification('vigil-probe was blocked')
+        self.assertIn('%s, port 9000: Denied, rule ' % PEER_V4, note['body'])
+        self.assertEqual(note['actions'], {'review': 'Review', 'rules': 'Open Rules'})
+        s.invoke_action(note['id'], 'rules')
+        win = self.ui.wait_for_window('Vigil: Rules')
+        self.assertTrue(win)
 
 
 if __name__ == '__main__':
