@@ -2,6 +2,8 @@
 #define G_LOG_DOMAIN "vigilctl"
 #include "config.h"
 
+#include <glib/gi18n.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "vigil-dbus.h"
@@ -135,28 +137,30 @@ vigilctl_answer_question(const VigilctlAnswer *answer, GVariant *conn)
 
 	switch (answer->step) {
 	case VIGILCTL_STEP_VERDICT:
-		return g_strdup("Allow or deny? [a]llow, [d]eny, d[r]op: ");
+		return g_strdup(_("Allow or deny? [a]llow, [d]eny, d[r]op: "));
 	case VIGILCTL_STEP_DURATION:
 		return g_strdup(
-		    "For how long? [o]nce (Enter), until [q]uit, [5] minutes, 1 [h]our, "
-		    "1 [d]ay, [f]orever: ");
+		    /* TRANSLATORS: the keys in brackets stay as they are: o, q, 5, h, d, f */
+		    _("For how long? [o]nce (Enter), until [q]uit, [5] minutes, 1 [h]our, "
+		      "1 [d]ay, [f]orever: "));
 	case VIGILCTL_STEP_HOST:
 		host = vigilctl_sanitize(vigilctl_dict_string(conn, VIGIL_CONN_KEY_HOST_TARGET));
 		if (*host == '\0') {
 			g_free(host);
-			host = g_strdup("this host");
+			host = g_strdup(_("this host"));
 		}
 		if (!answer->has_domain)
-			return g_strdup_printf("Which destinations? [h] %s (Enter), [a]ny host: ",
-			                       host);
+			return g_strdup_printf(
+			    _("Which destinations? [h] %s (Enter), [a]ny host: "), host);
 		domain =
 		    vigilctl_sanitize(vigilctl_dict_string(conn, VIGIL_CONN_KEY_DOMAIN_TARGET));
 		return g_strdup_printf(
-		    "Which destinations? [h] %s (Enter), [d] %s, [a]ny host: ", host, domain);
+		    _("Which destinations? [h] %s (Enter), [d] %s, [a]ny host: "), host, domain);
 	case VIGILCTL_STEP_PORT:
 		port = vigilctl_sanitize(port_label(conn));
 		proto = vigilctl_sanitize(vigilctl_dict_string(conn, VIGIL_CONN_KEY_PROTOCOL));
-		return g_strdup_printf("Which ports? [p] %s (Enter), [a]ny %s port: ", port, proto);
+		return g_strdup_printf(_("Which ports? [p] %s (Enter), [a]ny %s port: "), port,
+		                       proto);
 	case VIGILCTL_STEP_DONE:
 		break;
 	}
@@ -186,23 +190,35 @@ vigilctl_answer_options(const VigilctlAnswer *answer)
 }
 
 static const char *
+describe_verdict(const VigilctlAnswer *answer)
+{
+	if (g_strcmp0(answer->verdict, "allow") == 0)
+		return C_("answer", "allow");
+	if (g_strcmp0(answer->verdict, "deny") == 0)
+		return C_("answer", "deny");
+	if (g_strcmp0(answer->verdict, "drop") == 0)
+		return C_("answer", "drop");
+	return answer->verdict != NULL ? answer->verdict : "?";
+}
+
+static const char *
 describe_duration(const VigilctlAnswer *answer)
 {
 	if (g_strcmp0(answer->duration, VIGIL_DURATION_UNTIL_QUIT) == 0)
-		return "until the program quits";
+		return _("until the program quits");
 	if (g_strcmp0(answer->duration, VIGIL_DURATION_FOREVER) == 0)
-		return "forever";
+		return _("forever");
 	if (g_strcmp0(answer->duration, VIGIL_DURATION_SECONDS) != 0)
-		return "once";
+		return _("once");
 	switch (answer->seconds) {
 	case 5 * 60:
-		return "for 5 minutes";
+		return _("for 5 minutes");
 	case 60 * 60:
-		return "for 1 hour";
+		return _("for 1 hour");
 	case 24 * 60 * 60:
-		return "for 1 day";
+		return _("for 1 day");
 	default:
-		return "for a while";
+		return _("for a while");
 	}
 }
 
@@ -212,25 +228,26 @@ vigilctl_answer_describe(const VigilctlAnswer *answer, GVariant *conn)
 	GString *out = g_string_new(NULL);
 	const char *host = NULL;
 
-	g_string_append_printf(out, "%s %s", answer->verdict != NULL ? answer->verdict : "?",
+	/* TRANSLATORS: a verdict and how long it lasts: "deny forever" */
+	g_string_append_printf(out, C_("answer", "%s %s"), describe_verdict(answer),
 	                       describe_duration(answer));
 	if (g_strcmp0(answer->duration, VIGIL_DURATION_ONCE) == 0 || answer->duration == NULL)
 		return g_string_free(out, FALSE);
 	if (g_strcmp0(answer->host_scope, VIGIL_HOST_SCOPE_ANY) == 0)
-		host = "any host";
+		host = _("any host");
 	else if (g_strcmp0(answer->host_scope, VIGIL_HOST_SCOPE_DOMAIN) == 0)
 		host = vigilctl_dict_string(conn, VIGIL_CONN_KEY_DOMAIN_TARGET);
 	else
 		host = vigilctl_dict_string(conn, VIGIL_CONN_KEY_HOST_TARGET);
-	g_string_append_printf(out, ", to %s", host != NULL ? host : "this host");
+	g_string_append_printf(out, _(", to %s"), host != NULL ? host : _("this host"));
 	if (answer->has_port) {
 		g_autofree char *port = port_label(conn);
 		const char *proto = vigilctl_dict_string(conn, VIGIL_CONN_KEY_PROTOCOL);
 
 		if (g_strcmp0(answer->port_scope, VIGIL_PORT_SCOPE_ANY) == 0)
-			g_string_append_printf(out, ", any %s port", proto != NULL ? proto : "");
+			g_string_append_printf(out, _(", any %s port"), proto != NULL ? proto : "");
 		else
-			g_string_append_printf(out, ", port %s", port);
+			g_string_append_printf(out, _(", port %s"), port);
 	}
 	{
 		g_autofree char *raw = g_string_free(out, FALSE);
@@ -245,7 +262,10 @@ append_field(GString *out, const char *label, const char *value)
 	g_autofree char *safe = vigilctl_sanitize(value);
 	g_autofree char *with_colon = g_strconcat(label, *label != '\0' ? ":" : "", NULL);
 
-	g_string_append_printf(out, "  %-11s %s\n", with_colon, safe);
+	/* padded by characters: translated labels may have letters of several bytes */
+	glong pad = MAX(0, 11 - g_utf8_strlen(with_colon, -1));
+
+	g_string_append_printf(out, "  %s%*s %s\n", with_colon, (int)pad, "", safe);
 }
 
 static void
@@ -255,7 +275,7 @@ append_parents(GString *out, GVariant *conn)
 
 	if (!g_variant_lookup(conn, VIGIL_CONN_KEY_PARENTS, "^a&s", &parents) || parents[0] == NULL)
 		return;
-	append_field(out, "Parent", parents[0]);
+	append_field(out, _("Parent"), parents[0]);
 	for (guint i = 1; parents[i] != NULL; i++)
 		append_field(out, "", parents[i]);
 }
@@ -266,14 +286,14 @@ append_warnings(GString *out, GVariant *conn)
 	gboolean flag = FALSE;
 
 	if (g_variant_lookup(conn, VIGIL_CONN_KEY_BINARY_CHANGED, "b", &flag) && flag)
-		append_field(out, "Warning", "the program changed since its rule was made");
+		append_field(out, _("Warning"), _("the program changed since its rule was made"));
 	if (g_variant_lookup(conn, VIGIL_CONN_KEY_EXE_DELETED, "b", &flag) && flag)
-		append_field(out, "Warning",
-		             "the executable was deleted or replaced after the program started");
+		append_field(out, _("Warning"),
+		             _("the executable was deleted or replaced after the program started"));
 	if (g_variant_lookup(conn, VIGIL_CONN_KEY_FOREIGN_MOUNT_NS, "b", &flag) && flag)
-		append_field(out, "Warning",
-		             "the program runs in another mount namespace: its path may name "
-		             "another file");
+		append_field(out, _("Warning"),
+		             _("the program runs in another mount namespace: its path may name "
+		               "another file"));
 }
 
 /* "curl wants to connect to example.org (93.184.215.14), port 443 (https), tcp." */
@@ -291,14 +311,14 @@ append_summary(GString *out, GVariant *conn)
 	if (name == NULL) {
 		const char *program = vigilctl_dict_string(conn, VIGIL_CONN_KEY_PROGRAM);
 
-		name = program != NULL ? program : "unknown";
+		name = program != NULL ? program : _("unknown");
 	}
 	safe_name = vigilctl_sanitize(name);
 	if (has_port != NULL)
-		g_string_append_printf(out, "%s wants to connect to %s, port %s, %s.\n", safe_name,
-		                       destination, port, safe_proto);
+		g_string_append_printf(out, _("%s wants to connect to %s, port %s, %s.\n"),
+		                       safe_name, destination, port, safe_proto);
 	else
-		g_string_append_printf(out, "%s wants to send %s %s to %s.\n", safe_name,
+		g_string_append_printf(out, _("%s wants to send %s %s to %s.\n"), safe_name,
 		                       safe_proto, port, destination);
 }
 
@@ -315,43 +335,44 @@ vigilctl_prompt_format(guint64 request, GVariant *conn, guint more_waiting, gint
 	guint32 pid = 0;
 	guint32 connections = 0;
 
-	g_string_append_printf(out, "\n--- Request %" G_GUINT64_FORMAT, request);
+	g_string_append_printf(out, _("\n--- Request %" PRIu64), request);
 	if (more_waiting > 0)
-		g_string_append_printf(out, " (%u more waiting)", more_waiting);
+		g_string_append_printf(out, _(" (%u more waiting)"), more_waiting);
 	g_string_append(out, " ---\n");
 	append_summary(out, conn);
-	append_field(out, "Program", program);
+	append_field(out, _("Program"), program);
 	if (g_variant_lookup(conn, VIGIL_CONN_KEY_PID, "u", &pid)) {
 		g_autofree char *process =
-		    g_strdup_printf("pid %" G_GUINT32_FORMAT ", user %s", pid, user);
+		    g_strdup_printf(_("pid %" PRIu32 ", user %s"), pid, user);
 
-		append_field(out, "Process", process);
+		append_field(out, _("Process"), process);
 	} else {
-		append_field(out, "User", user);
+		append_field(out, _("User"), user);
 	}
-	append_field(out, "Host name",
+	append_field(out, _("Host name"),
 	             hostname != NULL ? hostname
-	                              : "unknown (no DNS answer named this address: a hard-coded "
-	                                "address, or DNS over HTTPS)");
+	                              : _("unknown (no DNS answer named this address: a "
+	                                  "hard-coded address, or DNS over HTTPS)"));
 	if (cmdline != NULL)
-		append_field(out, "Command", cmdline);
+		append_field(out, _("Command"), cmdline);
 	append_parents(out, conn);
 	if (appid != NULL)
-		append_field(out, "App id", appid);
+		append_field(out, _("App id"), appid);
 	if (sha256 != NULL)
-		append_field(out, "SHA-256", sha256);
+		append_field(out, _("SHA-256"), sha256);
 	append_warnings(out, conn);
 	if (g_variant_lookup(conn, VIGIL_CONN_KEY_CONNECTIONS, "u", &connections) &&
 	    connections > 1) {
-		g_autofree char *waiting =
-		    g_strdup_printf("%" G_GUINT32_FORMAT " connections", connections);
+		g_autofree char *waiting = g_strdup_printf(
+		    ngettext("%" PRIu32 " connection", "%" PRIu32 " connections", connections),
+		    connections);
 
-		append_field(out, "Waiting", waiting);
+		append_field(out, _("Waiting"), waiting);
 	}
 	if (seconds_left >= 0) {
 		g_autofree char *left = g_strdup_printf("%" G_GINT64_FORMAT " s", seconds_left);
 
-		append_field(out, "Time left", left);
+		append_field(out, _("Time left"), left);
 	}
 	return g_string_free(out, FALSE);
 }
@@ -360,28 +381,24 @@ char *
 vigilctl_prompt_cancel_text(guint64 request, const char *reason)
 {
 	if (g_strcmp0(reason, VIGIL_CANCEL_ANSWERED) == 0)
-		return g_strdup_printf("Request %" G_GUINT64_FORMAT " was answered elsewhere.",
-		                       request);
+		return g_strdup_printf(_("Request %" PRIu64 " was answered elsewhere."), request);
 	if (g_strcmp0(reason, VIGIL_CANCEL_TIMEOUT) == 0)
-		return g_strdup_printf("Request %" G_GUINT64_FORMAT
-		                       " timed out: vigild applied its default action once.",
-		                       request);
+		return g_strdup_printf(
+		    _("Request %" PRIu64 " timed out: vigild applied its default action once."),
+		    request);
 	if (g_strcmp0(reason, VIGIL_CANCEL_RULE) == 0)
-		return g_strdup_printf("Request %" G_GUINT64_FORMAT
-		                       " was decided by a rule added meanwhile.",
-		                       request);
+		return g_strdup_printf(
+		    _("Request %" PRIu64 " was decided by a rule added meanwhile."), request);
 	if (g_strcmp0(reason, VIGIL_CANCEL_DISABLED) == 0)
-		return g_strdup_printf("Request %" G_GUINT64_FORMAT
-		                       ": the firewall was disabled, the connection allowed.",
-		                       request);
+		return g_strdup_printf(
+		    _("Request %" PRIu64 ": the firewall was disabled, the connection allowed."),
+		    request);
 	if (g_strcmp0(reason, VIGIL_CANCEL_SHUTDOWN) == 0)
-		return g_strdup_printf("Request %" G_GUINT64_FORMAT ": vigild is stopping.",
-		                       request);
+		return g_strdup_printf(_("Request %" PRIu64 ": vigild is stopping."), request);
 	{
 		g_autofree char *safe = vigilctl_sanitize(reason);
 
-		return g_strdup_printf("Request %" G_GUINT64_FORMAT " was closed (%s).", request,
-		                       safe);
+		return g_strdup_printf(_("Request %" PRIu64 " was closed (%s)."), request, safe);
 	}
 }
 
@@ -398,9 +415,9 @@ vigilctl_prompt_notify_text(const char *kind, GVariant *details)
 		g_autofree char *rule_text = NULL;
 
 		if (g_variant_lookup(details, VIGIL_CONN_KEY_RULE, "t", &rule))
-			rule_text = g_strdup_printf(" (rule %" G_GUINT64_FORMAT ")", rule);
-		return g_strdup_printf("Blocked (%s): %s -> %s%s%s%s", verdict, program,
-		                       destination, *port != '\0' ? " port " : "", port,
+			rule_text = g_strdup_printf(_(" (rule %" PRIu64 ")"), rule);
+		return g_strdup_printf(_("Blocked (%s): %s -> %s%s%s%s"), verdict, program,
+		                       destination, *port != '\0' ? _(" port ") : "", port,
 		                       rule_text != NULL ? rule_text : "");
 	}
 	if (g_strcmp0(kind, VIGIL_NOTIFY_MESSAGE) == 0) {

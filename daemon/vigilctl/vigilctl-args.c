@@ -2,6 +2,7 @@
 #define G_LOG_DOMAIN "vigilctl"
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include <string.h>
 
 #include "vigilctl.h"
@@ -13,11 +14,15 @@ vigilctl_option_context(VigilctlContext *ctx, const char *parameters, const char
                         const char *description, const GOptionEntry *entries)
 {
 	const GOptionEntry common[] = {
-	    {"json", 'j', 0, G_OPTION_ARG_NONE, &ctx->json, "Print JSON for scripts", NULL},
+	    {"json", 'j', 0, G_OPTION_ARG_NONE, &ctx->json, N_("Print JSON for scripts"), NULL},
 	    {"no-ask-password", 0, 0, G_OPTION_ARG_NONE, &ctx->no_ask_password,
-	     "Fail instead of asking for a password when vigild needs authentication", NULL},
+	     N_("Fail instead of asking for a password when vigild needs authentication"), NULL},
 	    G_OPTION_ENTRY_NULL};
-	GOptionContext *context = g_option_context_new(parameters);
+	/* the callers pass their texts untranslated (N_): GOptionContext translates them */
+	GOptionContext *context =
+	    g_option_context_new(parameters != NULL && parameters[0] != '\0' ? parameters : NULL);
+
+	g_option_context_set_translation_domain(context, GETTEXT_PACKAGE);
 
 	g_option_context_set_summary(context, summary);
 	if (description != NULL)
@@ -46,7 +51,7 @@ vigilctl_parse_id(const char *text, guint64 *id, GError **error)
 
 	if (!g_ascii_string_to_unsigned(text, 10, 1, G_MAXUINT64, id, &local)) {
 		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE,
-		            "'%s' is not a rule id (a number from 'vigilctl rules list')", text);
+		            _("'%s' is not a rule id (a number from 'vigilctl rules list')"), text);
 		return FALSE;
 	}
 	return TRUE;
@@ -109,7 +114,7 @@ vigilctl_parse_duration(const char *text, gint64 *seconds, GError **error)
 	return TRUE;
 bad:
 	g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE,
-	            "'%s' is not a duration (e.g. 30s, 10m, 2h, 1d, 1h30m)", text);
+	            _("'%s' is not a duration (e.g. 30s, 10m, 2h, 1d, 1h30m)"), text);
 	return FALSE;
 }
 
@@ -164,8 +169,8 @@ vigilctl_parse_since(const char *text, gint64 now_us, gint64 *since_us, GError *
 	time = parse_absolute(text, now_us);
 	if (time == NULL) {
 		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE,
-		            "'%s' is neither a time span (10m, 2h, 1d) nor a time "
-		            "(2024-05-01T12:00:00Z, '2024-05-01 12:00', 12:00)",
+		            _("'%s' is neither a time span (10m, 2h, 1d) nor a time "
+		              "(2024-05-01T12:00:00Z, '2024-05-01 12:00', 12:00)"),
 		            text);
 		return FALSE;
 	}
@@ -180,6 +185,6 @@ vigilctl_parse_verdict(const char *text, GError **error)
 	    g_strcmp0(text, "drop") == 0)
 		return TRUE;
 	g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE,
-	            "'%s' is not a verdict (allow, deny or drop)", text);
+	            _("'%s' is not a verdict (allow, deny or drop)"), text);
 	return FALSE;
 }

@@ -2,6 +2,7 @@
 #define G_LOG_DOMAIN "vigilctl"
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include <fcntl.h>
 #include <glib-unix.h>
 #include <poll.h>
@@ -10,8 +11,7 @@
 
 #include "vigilctl.h"
 
-#define NOT_RUNNING_ADVICE "start it with: sudo systemctl start vigild"
-#define TTY_AGENT_WAIT_MS  5000
+#define TTY_AGENT_WAIT_MS 5000
 
 void
 vigilctl_context_clear(VigilctlContext *ctx)
@@ -39,7 +39,7 @@ vigilctl_firewall(VigilctlContext *ctx, GError **error)
 		ctx->bus = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, &local);
 		if (ctx->bus == NULL) {
 			g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_NOT_RUNNING,
-			            "cannot connect to the system D-Bus (%s): is dbus running?",
+			            _("cannot connect to the system D-Bus (%s): is dbus running?"),
 			            local->message);
 			return NULL;
 		}
@@ -48,15 +48,16 @@ vigilctl_firewall(VigilctlContext *ctx, GError **error)
 	    ctx->bus, G_DBUS_PROXY_FLAGS_NONE, VIGIL_DBUS_NAME, VIGIL_DBUS_PATH, NULL, &local);
 	if (ctx->firewall == NULL) {
 		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_FAILED,
-		            "cannot talk to vigild: %s", local->message);
+		            _("cannot talk to vigild: %s"), local->message);
 		return NULL;
 	}
 	/* the proxy has started vigild by bus activation where that is set up */
 	owner = g_dbus_proxy_get_name_owner(G_DBUS_PROXY(ctx->firewall));
 	if (owner == NULL) {
 		g_clear_object(&ctx->firewall);
-		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_NOT_RUNNING,
-		            "vigild is not running (" NOT_RUNNING_ADVICE ")");
+		g_set_error(
+		    error, VIGILCTL_ERROR, VIGILCTL_ERROR_NOT_RUNNING,
+		    _("vigild is not running (start it with: sudo systemctl start vigild)"));
 		return NULL;
 	}
 	g_dbus_proxy_set_default_timeout(G_DBUS_PROXY(ctx->firewall), 30000);
@@ -187,30 +188,32 @@ vigilctl_error_message(const GError *error, const char *permission_hint)
 	if (g_error_matches(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_PERMISSION_DENIED) ||
 	    g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED)) {
 		if (permission_hint != NULL)
-			return g_strdup_printf("permission denied: %s\n(vigild: %s)",
+			return g_strdup_printf(_("permission denied: %s\n(vigild: %s)"),
 			                       permission_hint, message);
-		return g_strdup_printf("permission denied: %s (run with sudo or answer the "
-		                       "authentication prompt)",
+		return g_strdup_printf(_("permission denied: %s (run with sudo or answer the "
+		                         "authentication prompt)"),
 		                       message);
 	}
 	if (g_error_matches(error, VIGIL_DBUS_ERROR,
 	                    VIGIL_DBUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED))
 		return g_strdup_printf(
-		    "authentication required: %s (run without "
-		    "--no-ask-password to be asked for the password, or use sudo)",
+		    _("authentication required: %s (run without "
+		      "--no-ask-password to be asked for the password, or use sudo)"),
 		    message);
 	if (g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
 	    g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER) ||
 	    g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CLOSED))
-		return g_strdup("vigild is not running (" NOT_RUNNING_ADVICE ")");
+		return g_strdup(
+		    _("vigild is not running (start it with: sudo systemctl start vigild)"));
 	if (g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_NO_REPLY) ||
 	    g_error_matches(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
-		return g_strdup_printf("vigild did not answer in time (%s); it may be overloaded: "
-		                       "check 'journalctl -u vigild'",
-		                       message);
+		return g_strdup_printf(
+		    _("vigild did not answer in time (%s); it may be overloaded: "
+		      "check 'journalctl -u vigild'"),
+		    message);
 	if (g_error_matches(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_BUSY))
-		return g_strdup_printf("vigild is busy: %s; try again in a moment", message);
+		return g_strdup_printf(_("vigild is busy: %s; try again in a moment"), message);
 	if (g_error_matches(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_NOT_FOUND))
-		return g_strdup_printf("%s (see 'vigilctl rules list')", message);
+		return g_strdup_printf(_("%s (see 'vigilctl rules list')"), message);
 	return g_steal_pointer(&message);
 }

@@ -2,21 +2,23 @@
 #define G_LOG_DOMAIN "vigilctl"
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include <string.h>
 
 #include "vigilctl-output.h"
 #include "vigilctl.h"
 
 #define CONFIGURE_HINT                                                                             \
-	"changing vigild's settings needs an administrator (run with sudo or answer the "          \
-	"authentication prompt)"
+	_("changing vigild's settings needs an administrator (run with sudo or answer the "        \
+	  "authentication prompt)")
 
 static gboolean
 no_arguments(int argc, const char *command, GError **error)
 {
 	if (argc <= 1)
 		return TRUE;
-	g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE, "%s takes no arguments", command);
+	g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE, _("%s takes no arguments"),
+	            command);
 	return FALSE;
 }
 
@@ -25,9 +27,9 @@ set_enabled(VigilctlContext *ctx, int argc, char **argv, gboolean enabled, GErro
 {
 	g_autoptr(GOptionContext) context = vigilctl_option_context(
 	    ctx, "",
-	    enabled ? "Lets vigild decide connections again (rules and prompts)."
-	            : "Lets every connection through without rules or prompts, until "
-	              "'vigilctl enable'. The setting survives a restart of vigild.",
+	    enabled ? N_("Lets vigild decide connections again (rules and prompts).")
+	            : N_("Lets every connection through without rules or prompts, until "
+	                 "'vigilctl enable'. The setting survives a restart of vigild."),
 	    NULL, NULL);
 	VigilFirewall *firewall = NULL;
 
@@ -43,10 +45,10 @@ set_enabled(VigilctlContext *ctx, int argc, char **argv, gboolean enabled, GErro
 	                                          vigilctl_call_timeout(TRUE), NULL, error))
 		return FALSE;
 	if (enabled)
-		g_print("Vigil is enabled: vigild decides connections.\n");
+		g_print(_("Vigil is enabled: vigild decides connections.\n"));
 	else
-		g_print("Vigil is disabled: every connection is allowed without rules or prompts "
-		        "('vigilctl enable' turns it back on).\n");
+		g_print(_("Vigil is disabled: every connection is allowed without rules or prompts "
+		          "('vigilctl enable' turns it back on).\n"));
 	return TRUE;
 }
 
@@ -78,13 +80,13 @@ vigilctl_config_parse_setting(const char *text, GVariantBuilder *changes, GError
 	const char *value = NULL;
 
 	if (eq == NULL)
-		return bad_setting(error, text, "settings are written KEY=VALUE");
+		return bad_setting(error, text, _("settings are written KEY=VALUE"));
 	key = g_ascii_strdown(text, eq - text);
 	value = eq + 1;
 	/* the property names work too */
 	if (g_strcmp0(key, "default-action") == 0 || g_strcmp0(key, "defaultaction") == 0) {
 		if (g_strcmp0(value, "allow") != 0 && g_strcmp0(value, "deny") != 0)
-			return bad_setting(error, text, "default-action is allow or deny");
+			return bad_setting(error, text, _("default-action is allow or deny"));
 		g_variant_builder_add(changes, "{sv}", VIGIL_CONFIG_KEY_DEFAULT_ACTION,
 		                      g_variant_new_string(value));
 	} else if (g_strcmp0(key, "prompt-timeout") == 0 || g_strcmp0(key, "prompttimeout") == 0) {
@@ -93,17 +95,18 @@ vigilctl_config_parse_setting(const char *text, GVariantBuilder *changes, GError
 		if (!vigilctl_parse_duration(value, &seconds, NULL) ||
 		    seconds < VIGIL_PROMPT_TIMEOUT_MIN || seconds > VIGIL_PROMPT_TIMEOUT_MAX)
 			return bad_setting(error, text,
-			                   "prompt-timeout is 1 to 3600 seconds (e.g. 30, 2m)");
+			                   _("prompt-timeout is 1 to 3600 seconds (e.g. 30, 2m)"));
 		g_variant_builder_add(changes, "{sv}", VIGIL_CONFIG_KEY_PROMPT_TIMEOUT,
 		                      g_variant_new_uint32((guint32)seconds));
 	} else if (g_strcmp0(key, "fail-mode") == 0 || g_strcmp0(key, "failmode") == 0) {
 		if (g_strcmp0(value, "open") != 0 && g_strcmp0(value, "closed") != 0)
-			return bad_setting(error, text, "fail-mode is open or closed");
+			return bad_setting(error, text, _("fail-mode is open or closed"));
 		g_variant_builder_add(changes, "{sv}", VIGIL_CONFIG_KEY_FAIL_MODE,
 		                      g_variant_new_string(value));
 	} else {
-		return bad_setting(error, text,
-		                   "the settings are default-action, prompt-timeout and fail-mode");
+		return bad_setting(
+		    error, text,
+		    _("the settings are default-action, prompt-timeout and fail-mode"));
 	}
 	return TRUE;
 }
@@ -137,15 +140,16 @@ gboolean
 vigilctl_cmd_config(VigilctlContext *ctx, int argc, char **argv, GError **error)
 {
 	g_autoptr(GOptionContext) context = vigilctl_option_context(
-	    ctx, "[KEY=VALUE…]",
-	    "Shows vigild's settings, or changes them (all or none) and saves them in vigild.conf.",
-	    "Settings:\n"
-	    "  default-action=allow|deny  what a connection no rule covers gets when nobody\n"
-	    "                             answers a prompt (no agent, timeout)\n"
-	    "  prompt-timeout=SECONDS     how long a prompt waits, 1 to 3600 (e.g. 30, 2m)\n"
-	    "  fail-mode=open|closed      whether traffic flows while vigild is not running\n"
-	    "\n"
-	    "Changing settings needs an administrator.\n",
+	    ctx, N_("[KEY=VALUE…]"),
+	    N_("Shows vigild's settings, or changes them (all or none) and saves them in "
+	       "vigild.conf."),
+	    N_("Settings:\n"
+	       "  default-action=allow|deny  what a connection no rule covers gets when nobody\n"
+	       "                             answers a prompt (no agent, timeout)\n"
+	       "  prompt-timeout=SECONDS     how long a prompt waits, 1 to 3600 (e.g. 30, 2m)\n"
+	       "  fail-mode=open|closed      whether traffic flows while vigild is not running\n"
+	       "\n"
+	       "Changing settings needs an administrator.\n"),
 	    NULL);
 	g_auto(GVariantBuilder) changes = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
 	VigilFirewall *firewall = NULL;

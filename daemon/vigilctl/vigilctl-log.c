@@ -2,6 +2,8 @@
 #define G_LOG_DOMAIN "vigilctl"
 #include "config.h"
 
+#include <glib/gi18n.h>
+#include <inttypes.h>
 #include <glib-unix.h>
 #include <signal.h>
 #include <stdio.h>
@@ -63,7 +65,7 @@ vigilctl_log_build_filter(const char *program, const char *verdict, const char *
 	}
 	if (limit < 0) {
 		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE,
-		            "--limit takes a number of decisions, 0 for all");
+		            _("--limit takes a number of decisions, 0 for all"));
 		return FALSE;
 	}
 	/* with a name to match here, vigild's newest N might not be ours: limit afterwards */
@@ -132,9 +134,9 @@ format_reason(GVariant *conn)
 	if (!g_variant_lookup(conn, VIGIL_CONN_KEY_RULE, "t", &rule))
 		text = g_strdup(reason);
 	else if (g_strcmp0(reason, VIGIL_REASON_NAME_RULE) == 0)
-		text = g_strdup_printf("rule %" G_GUINT64_FORMAT, rule);
+		text = g_strdup_printf(_("rule %" PRIu64), rule);
 	else
-		text = g_strdup_printf("%s (rule %" G_GUINT64_FORMAT ")", reason, rule);
+		text = g_strdup_printf(_("%s (rule %" PRIu64 ")"), reason, rule);
 	return vigilctl_sanitize(text);
 }
 
@@ -152,8 +154,8 @@ char *
 vigilctl_log_format(GVariant *conns)
 {
 	g_autoptr(VigilctlTable) table =
-	    vigilctl_table_new(9, "TIME", "VERDICT", "PROGRAM", "PID", "USER", "DESTINATION",
-	                       "PORT", "PROTO", "REASON");
+	    vigilctl_table_new(9, _("TIME"), _("VERDICT"), _("PROGRAM"), _("PID"), _("USER"),
+	                       _("DESTINATION"), _("PORT"), _("PROTO"), _("REASON"));
 	GVariantIter iter;
 	GVariant *conn = NULL;
 
@@ -178,7 +180,7 @@ vigilctl_log_format(GVariant *conns)
 		                       vigilctl_dict_string(conn, VIGIL_CONN_KEY_PROTOCOL), reason);
 	}
 	if (vigilctl_table_n_rows(table) == 0)
-		return g_strdup("No decisions.\n");
+		return g_strdup(_("No decisions.\n"));
 	return vigilctl_table_render(table);
 }
 
@@ -213,14 +215,14 @@ add_filter_entries(GOptionContext *context, FilterOptions *options, gboolean wit
 {
 	const GOptionEntry entries[] = {
 	    {"program", 'p', 0, G_OPTION_ARG_STRING, &options->program,
-	     "Only this program: its path, or its name (e.g. curl)", "PROGRAM"},
+	     N_("Only this program: its path, or its name (e.g. curl)"), N_("PROGRAM")},
 	    {"verdict", 'v', 0, G_OPTION_ARG_STRING, &options->verdict,
-	     "Only decisions with this verdict: allow, deny or drop", "VERDICT"},
+	     N_("Only decisions with this verdict: allow, deny or drop"), N_("VERDICT")},
 	    {"uid", 'u', 0, G_OPTION_ARG_INT, &options->uid,
-	     "Only this user's connections (root sees every user's)", "UID"},
+	     N_("Only this user's connections (root sees every user's)"), N_("UID")},
 	    {"since", 's', 0, G_OPTION_ARG_STRING, &options->since,
-	     "Only decisions since this long ago (10m, 2h, 1d) or this time (ISO 8601, 12:00)",
-	     "TIME"},
+	     N_("Only decisions since this long ago (10m, 2h, 1d) or this time (ISO 8601, 12:00)"),
+	     N_("TIME")},
 	    G_OPTION_ENTRY_NULL};
 	GOptionEntry copy[G_N_ELEMENTS(entries)];
 
@@ -238,14 +240,14 @@ vigilctl_cmd_log(VigilctlContext *ctx, int argc, char **argv, GError **error)
 	FilterOptions options = {.uid = -1};
 	const GOptionEntry entries[] = {
 	    {"limit", 'n', 0, G_OPTION_ARG_INT, &options.limit,
-	     "Only the newest N decisions (default: all that vigild keeps)", "N"},
+	     N_("Only the newest N decisions (default: all that vigild keeps)"), N_("N")},
 	    G_OPTION_ENTRY_NULL};
 	g_autoptr(GOptionContext) context = vigilctl_option_context(
 	    ctx, "",
-	    "Shows vigild's recent decisions, oldest first: your own connections (root: "
-	    "everyone's).",
-	    "vigild keeps the recent decisions in memory; the journal has them all\n"
-	    "(journalctl -u vigild).",
+	    N_("Shows vigild's recent decisions, oldest first: your own connections (root: "
+	       "everyone's)."),
+	    N_("vigild keeps the recent decisions in memory; the journal has them all\n"
+	       "(journalctl -u vigild)."),
 	    entries);
 	g_autoptr(GVariant) filter = NULL;
 	g_autoptr(GVariant) conns = NULL;
@@ -258,7 +260,7 @@ vigilctl_cmd_log(VigilctlContext *ctx, int argc, char **argv, GError **error)
 		goto out;
 	if (argc > 1) {
 		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE,
-		            "log takes options only (see --help)");
+		            _("log takes options only (see --help)"));
 		goto out;
 	}
 	if (!vigilctl_log_build_filter(options.program, options.verdict, options.since,
@@ -268,7 +270,7 @@ vigilctl_cmd_log(VigilctlContext *ctx, int argc, char **argv, GError **error)
 	firewall = vigilctl_firewall(ctx, error);
 	if (firewall == NULL)
 		goto out;
-	ctx->permission_hint = "only root may read other users' connections";
+	ctx->permission_hint = _("only root may read other users' connections");
 	if (!vigil_firewall_call_get_connections_sync(firewall, filter, G_DBUS_CALL_FLAGS_NONE, -1,
 	                                              &conns, NULL, error))
 		goto out;
@@ -361,7 +363,7 @@ vigilctl_top_parse_sort(const char *text, int *key, GError **error)
 		*key = SORT_DENIED;
 	else {
 		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE,
-		            "--sort: '%s' is not connections, destinations or denied", text);
+		            _("--sort: '%s' is not connections, destinations or denied"), text);
 		return FALSE;
 	}
 	return TRUE;
@@ -401,8 +403,9 @@ vigilctl_top_rank(GVariant *stats, int key, int limit)
 char *
 vigilctl_top_format(GPtrArray *rows)
 {
-	g_autoptr(VigilctlTable) table = vigilctl_table_new(
-	    6, "CONNECTIONS", "DESTINATIONS", "ALLOWED", "DENIED", "LAST SEEN", "PROGRAM");
+	g_autoptr(VigilctlTable) table =
+	    vigilctl_table_new(6, _("CONNECTIONS"), _("DESTINATIONS"), _("ALLOWED"), _("DENIED"),
+	                       _("LAST SEEN"), _("PROGRAM"));
 
 	for (guint c = 0; c < 4; c++)
 		vigilctl_table_align_right(table, c);
@@ -420,7 +423,7 @@ vigilctl_top_format(GPtrArray *rows)
 		                       row->program);
 	}
 	if (vigilctl_table_n_rows(table) == 0)
-		return g_strdup("No connections yet.\n");
+		return g_strdup(_("No connections yet.\n"));
 	return vigilctl_table_render(table);
 }
 
@@ -451,13 +454,13 @@ vigilctl_cmd_top(VigilctlContext *ctx, int argc, char **argv, GError **error)
 	int key = SORT_CONNECTIONS;
 	const GOptionEntry entries[] = {
 	    {"sort", 0, 0, G_OPTION_ARG_STRING, &sort,
-	     "Rank by connections (the default), destinations or denied", "KEY"},
-	    {"limit", 'n', 0, G_OPTION_ARG_INT, &limit, "Only the first N programs", "N"},
+	     N_("Rank by connections (the default), destinations or denied"), N_("KEY")},
+	    {"limit", 'n', 0, G_OPTION_ARG_INT, &limit, N_("Only the first N programs"), N_("N")},
 	    G_OPTION_ENTRY_NULL};
 	g_autoptr(GOptionContext) context = vigilctl_option_context(
 	    ctx, "",
-	    "Ranks programs by their connections since vigild started, and shows to how many "
-	    "distinct destinations they went: which program is the chattiest?",
+	    N_("Ranks programs by their connections since vigild started, and shows to how many "
+	       "distinct destinations they went: which program is the chattiest?"),
 	    NULL, entries);
 	g_autoptr(GVariant) stats = NULL;
 	g_autoptr(GPtrArray) rows = NULL;
@@ -467,14 +470,14 @@ vigilctl_cmd_top(VigilctlContext *ctx, int argc, char **argv, GError **error)
 		return FALSE;
 	if (argc > 1) {
 		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE,
-		            "top takes options only (see --help)");
+		            _("top takes options only (see --help)"));
 		return FALSE;
 	}
 	if (!vigilctl_top_parse_sort(sort, &key, error))
 		return FALSE;
 	if (limit < 0) {
 		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE,
-		            "--limit takes a number of programs");
+		            _("--limit takes a number of programs"));
 		return FALSE;
 	}
 	firewall = vigilctl_firewall(ctx, error);
@@ -561,11 +564,11 @@ on_polled(GObject *source, GAsyncResult *result, gpointer data)
 			return;
 		}
 		if (!monitor->down)
-			g_printerr("vigilctl: vigild stopped; waiting for it to start again\n");
+			g_printerr(_("vigilctl: vigild stopped; waiting for it to start again\n"));
 		monitor->down = TRUE;
 	} else {
 		if (monitor->down)
-			g_printerr("vigilctl: vigild is back\n");
+			g_printerr(_("vigilctl: vigild is back\n"));
 		monitor->down = FALSE;
 		monitor_print(monitor, conns);
 	}
@@ -607,11 +610,12 @@ vigilctl_cmd_monitor(VigilctlContext *ctx, int argc, char **argv, GError **error
 {
 	FilterOptions options = {.uid = -1};
 	const GOptionEntry entries[] = {{"lines", 'n', 0, G_OPTION_ARG_INT, &options.limit,
-	                                 "Show the last N decisions first (default 0)", "N"},
+	                                 N_("Show the last N decisions first (default 0)"),
+	                                 N_("N")},
 	                                G_OPTION_ENTRY_NULL};
 	g_autoptr(GOptionContext) context = vigilctl_option_context(
-	    ctx, "", "Shows vigild's decisions as they happen, until Ctrl-C.",
-	    "With --json, one JSON object per line.", entries);
+	    ctx, "", N_("Shows vigild's decisions as they happen, until Ctrl-C."),
+	    N_("With --json, one JSON object per line."), entries);
 	Monitor monitor = {.ctx = ctx};
 	g_autoptr(GVariant) recent = NULL;
 	g_autoptr(GVariant) selected = NULL;
@@ -626,7 +630,7 @@ vigilctl_cmd_monitor(VigilctlContext *ctx, int argc, char **argv, GError **error
 		goto out;
 	if (argc > 1) {
 		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE,
-		            "monitor takes options only (see --help)");
+		            _("monitor takes options only (see --help)"));
 		goto out;
 	}
 	/* limit 1 finds the newest id when nothing older is wanted */
@@ -637,7 +641,7 @@ vigilctl_cmd_monitor(VigilctlContext *ctx, int argc, char **argv, GError **error
 	monitor.firewall = vigilctl_firewall(ctx, error);
 	if (monitor.firewall == NULL)
 		goto out;
-	ctx->permission_hint = "only root may watch other users' connections";
+	ctx->permission_hint = _("only root may watch other users' connections");
 	if (!vigil_firewall_call_get_connections_sync(
 	        monitor.firewall, monitor.filter, G_DBUS_CALL_FLAGS_NONE, -1, &recent, NULL, error))
 		goto out;
@@ -661,7 +665,7 @@ vigilctl_cmd_monitor(VigilctlContext *ctx, int argc, char **argv, GError **error
 		}
 	}
 	/* on stderr, so scripts reading stdout get decisions only (and tests a starting line) */
-	g_printerr("Watching vigild's decisions; Ctrl-C to stop.\n");
+	g_printerr(_("Watching vigild's decisions; Ctrl-C to stop.\n"));
 	loop = g_main_loop_new(NULL, FALSE);
 	monitor.loop = loop;
 	sigint = g_unix_signal_add(SIGINT, on_quit_signal, &monitor);

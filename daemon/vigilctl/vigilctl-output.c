@@ -2,6 +2,7 @@
 #define G_LOG_DOMAIN "vigilctl"
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include <math.h>
 #include <stdarg.h>
 
@@ -304,7 +305,7 @@ vigilctl_format_time_us(gint64 unix_us, gboolean with_date)
 	g_autoptr(GDateTime) local = NULL;
 
 	if (unix_us == 0)
-		return g_strdup("never");
+		return g_strdup(_("never"));
 	/* whole seconds are what is shown (GLib 2.74 has no _usec constructor) */
 	local = g_date_time_new_from_unix_local(unix_us / G_USEC_PER_SEC);
 	if (local == NULL)
@@ -316,7 +317,7 @@ char *
 vigilctl_format_time_s(gint64 unix_s)
 {
 	if (unix_s == 0)
-		return g_strdup("never");
+		return g_strdup(_("never"));
 	if (unix_s > G_MAXINT64 / G_USEC_PER_SEC || unix_s < G_MININT64 / G_USEC_PER_SEC)
 		return g_strdup("?");
 	return vigilctl_format_time_us(unix_s * G_USEC_PER_SEC, TRUE);
@@ -337,7 +338,7 @@ vigilctl_format_program(GVariant *conn)
 {
 	const char *program = vigilctl_dict_string(conn, VIGIL_CONN_KEY_PROGRAM);
 
-	return vigilctl_sanitize(program != NULL ? program : "unknown");
+	return vigilctl_sanitize(program != NULL ? program : _("unknown"));
 }
 
 char *
@@ -370,7 +371,7 @@ vigilctl_format_port(GVariant *conn)
 		else
 			text = g_strdup_printf("%u", port);
 	} else if (g_variant_lookup(conn, VIGIL_CONN_KEY_ICMP_TYPE, "y", &icmp_type)) {
-		text = g_strdup_printf("type %u", icmp_type);
+		text = g_strdup_printf(_("type %u"), icmp_type);
 	} else {
 		text = g_strdup("");
 	}

@@ -2,6 +2,7 @@
 #define G_LOG_DOMAIN "vigilctl"
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include "vigilctl-output.h"
 #include "vigilctl.h"
 
@@ -9,8 +10,8 @@ char *
 vigilctl_pending_format(GVariant *requests)
 {
 	g_autoptr(VigilctlTable) table =
-	    vigilctl_table_new(9, "REQUEST", "PROGRAM", "PID", "USER", "DESTINATION", "PORT",
-	                       "PROTO", "WAITING", "TIME LEFT");
+	    vigilctl_table_new(9, _("REQUEST"), _("PROGRAM"), _("PID"), _("USER"), _("DESTINATION"),
+	                       _("PORT"), _("PROTO"), _("WAITING"), _("TIME LEFT"));
 	GVariantIter iter;
 	guint64 id = 0;
 	GVariant *conn = NULL;
@@ -45,7 +46,7 @@ vigilctl_pending_format(GVariant *requests)
 		                       left);
 	}
 	if (vigilctl_table_n_rows(table) == 0)
-		return g_strdup("No connections are waiting for an answer.\n");
+		return g_strdup(_("No connections are waiting for an answer.\n"));
 	return vigilctl_table_render(table);
 }
 
@@ -75,9 +76,9 @@ vigilctl_cmd_pending(VigilctlContext *ctx, int argc, char **argv, GError **error
 {
 	g_autoptr(GOptionContext) context = vigilctl_option_context(
 	    ctx, "",
-	    "Lists the connections vigild holds while it waits for an answer to a prompt: your "
-	    "own (root: everyone's).",
-	    "Answer them with 'vigilctl prompt' or the tray app.", NULL);
+	    N_("Lists the connections vigild holds while it waits for an answer to a prompt: your "
+	       "own (root: everyone's)."),
+	    N_("Answer them with 'vigilctl prompt' or the tray app."), NULL);
 	g_autoptr(GVariant) requests = NULL;
 	VigilFirewall *firewall = NULL;
 
@@ -85,7 +86,7 @@ vigilctl_cmd_pending(VigilctlContext *ctx, int argc, char **argv, GError **error
 		return FALSE;
 	if (argc > 1) {
 		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE,
-		            "pending takes no arguments");
+		            _("pending takes no arguments"));
 		return FALSE;
 	}
 	firewall = vigilctl_firewall(ctx, error);

@@ -2,6 +2,8 @@
 #define G_LOG_DOMAIN "vigilctl"
 #include "config.h"
 
+#include <glib/gi18n.h>
+#include <inttypes.h>
 #include <gio/gunixinputstream.h>
 #include <glib-unix.h>
 #include <signal.h>
@@ -96,7 +98,7 @@ show_current(Agent *agent)
 	g_autofree char *text = NULL;
 
 	if (request == NULL) {
-		say("Waiting for connections to ask about (Ctrl-C to quit).\n");
+		say(_("Waiting for connections to ask about (Ctrl-C to quit).\n"));
 		return;
 	}
 	vigilctl_answer_init(&agent->answer, request->conn);
@@ -148,25 +150,25 @@ on_replied(GObject *source, GAsyncResult *result, gpointer data)
 	if (replied) {
 		g_autofree char *what = vigilctl_answer_describe(&agent->answer, request->conn);
 
-		say("Answered request %" G_GUINT64_FORMAT ": %s.\n", request->id, what);
+		say(_("Answered request %" PRIu64 ": %s.\n"), request->id, what);
 		drop_current(agent);
 		return;
 	}
-	message = vigilctl_error_message(local, "answering needs the permission to reply to "
-	                                        "your own prompts");
+	message = vigilctl_error_message(local, _("answering needs the permission to reply to "
+	                                          "your own prompts"));
 	if (g_error_matches(local, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_INVALID_ARGUMENT)) {
 		/* the request is still pending: ask again */
-		say("vigild did not accept the answer: %s\n", message);
+		say(_("vigild did not accept the answer: %s\n"), message);
 		vigilctl_answer_init(&agent->answer, request->conn);
 		ask(agent);
 		return;
 	}
 	if (g_error_matches(local, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_NOT_PENDING))
-		say("Too late: request %" G_GUINT64_FORMAT
-		    " is no longer pending (it timed out or was answered elsewhere).\n",
+		say(_("Too late: request %" PRIu64
+		      " is no longer pending (it timed out or was answered elsewhere).\n"),
 		    request->id);
 	else
-		say("Could not answer request %" G_GUINT64_FORMAT ": %s\n", request->id, message);
+		say(_("Could not answer request %" PRIu64 ": %s\n"), request->id, message);
 	drop_current(agent);
 }
 
@@ -193,12 +195,12 @@ handle_line(Agent *agent, char *line)
 	g_auto(GStrv) words = g_strsplit_set(g_strstrip(line), " \t", -1);
 
 	if (agent->sending) {
-		say("(still waiting for vigild to take the last answer)\n");
+		say(_("(still waiting for vigild to take the last answer)\n"));
 		return;
 	}
 	if (current(agent) == NULL) {
 		if (*line != '\0')
-			say("Nothing to answer right now.\n");
+			say(_("Nothing to answer right now.\n"));
 		return;
 	}
 	/* Enter alone is an answer: the default, where the question has one */
@@ -215,9 +217,9 @@ handle_line(Agent *agent, char *line)
 			g_autofree char *word = vigilctl_sanitize(words[i]);
 
 			if (*word == '\0')
-				say("Please choose: type one of the keys in brackets.\n");
+				say(_("Please choose: type one of the keys in brackets.\n"));
 			else
-				say("'%s' is not one of the choices.\n", word);
+				say(_("'%s' is not one of the choices.\n"), word);
 			break;
 		}
 		if (agent->answer.step == VIGILCTL_STEP_DONE) {
@@ -243,7 +245,7 @@ on_line(GObject *source, GAsyncResult *result, gpointer data)
 	if (line == NULL) {
 		/* end of input (or a line that is not UTF-8): nobody is left to answer */
 		if (local != NULL)
-			say("\nvigilctl: cannot read the terminal: %s\n", local->message);
+			say(_("\nvigilctl: cannot read the terminal: %s\n"), local->message);
 		g_main_loop_quit(agent->loop);
 		return;
 	}
@@ -270,7 +272,7 @@ from_vigild(Agent *agent, GDBusMethodInvocation *invocation)
 		return TRUE;
 	g_dbus_method_invocation_return_dbus_error(invocation,
 	                                           "org.freedesktop.DBus.Error.AccessDenied",
-	                                           "only vigild may call this agent");
+	                                           _("only vigild may call this agent"));
 	return FALSE;
 }
 
@@ -301,7 +303,7 @@ on_prompt(VigilAgent *skeleton, GDBusMethodInvocation *invocation, guint64 id, G
 	}
 	if (g_queue_get_length(&agent->requests) >= MAX_QUEUED) {
 		g_dbus_method_invocation_return_dbus_error(
-		    invocation, "org.freedesktop.DBus.Error.LimitsExceeded", "too many prompts");
+		    invocation, "org.freedesktop.DBus.Error.LimitsExceeded", _("too many prompts"));
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
 	request = g_new0(Request, 1);
@@ -383,13 +385,13 @@ on_registered(GObject *source, GAsyncResult *result, gpointer data)
 		    vigilctl_error_is_not_running(local))
 			return;
 		agent->ctx->permission_hint =
-		    "registering a prompt agent needs the permission to answer your own prompts "
-		    "(org.vigil.firewall.reply)";
+		    _("registering a prompt agent needs the permission to answer your own prompts "
+		      "(org.vigil.firewall.reply)");
 		fail(agent, g_steal_pointer(&local));
 		return;
 	}
 	agent->registered = TRUE;
-	say("Registered with vigild as the prompt agent for %s (uid %u).\n", g_get_user_name(),
+	say(_("Registered with vigild as the prompt agent for %s (uid %u).\n"), g_get_user_name(),
 	    (guint)getuid());
 	if (current(agent) == NULL)
 		show_current(agent);
@@ -414,11 +416,11 @@ on_vigild_vanished(GDBusConnection *bus, const char *name, gpointer data)
 
 	if (bus == NULL) {
 		fail(agent, g_error_new(VIGILCTL_ERROR, VIGILCTL_ERROR_NOT_RUNNING,
-		                        "lost the connection to the system D-Bus"));
+		                        _("lost the connection to the system D-Bus")));
 		return;
 	}
 	if (agent->owner != NULL)
-		say("\nvigild stopped; waiting for it to start again.\n");
+		say(_("\nvigild stopped; waiting for it to start again.\n"));
 	g_clear_pointer(&agent->owner, g_free);
 	agent->registered = FALSE;
 	agent->sending = FALSE;
@@ -468,16 +470,17 @@ vigilctl_cmd_prompt(VigilctlContext *ctx, int argc, char **argv, GError **error)
 {
 	g_autoptr(GOptionContext) context = vigilctl_option_context(
 	    ctx, "",
-	    "Asks about the connections of your programs that no rule covers, in this terminal, "
-	    "one at a time, until Ctrl-C.",
-	    "vigild holds such a connection while it waits for an answer (PromptTimeout, then\n"
-	    "DefaultAction). Answer each question with a key and Enter, or several at once:\n"
-	    "  a, d, r          allow, deny, drop\n"
-	    "  o, q, 5, h, d, f once, until the program quits, 5 minutes, 1 hour, 1 day, forever\n"
-	    "  h, d, a          this host, its domain, any host\n"
-	    "  p, a             this port, any port\n"
-	    "Anything but 'once' makes a rule. Enter alone takes the choice marked (Enter).\n"
-	    "vigilctl prompt keeps running when vigild restarts.",
+	    N_("Asks about the connections of your programs that no rule covers, in this terminal, "
+	       "one at a time, until Ctrl-C."),
+	    N_("vigild holds such a connection while it waits for an answer (PromptTimeout, then\n"
+	       "DefaultAction). Answer each question with a key and Enter, or several at once:\n"
+	       "  a, d, r          allow, deny, drop\n"
+	       "  o, q, 5, h, d, f once, until the program quits, 5 minutes, 1 hour, 1 day, "
+	       "forever\n"
+	       "  h, d, a          this host, its domain, any host\n"
+	       "  p, a             this port, any port\n"
+	       "Anything but 'once' makes a rule. Enter alone takes the choice marked (Enter).\n"
+	       "vigilctl prompt keeps running when vigild restarts."),
 	    NULL);
 	Agent agent = {.ctx = ctx};
 	g_autoptr(GInputStream) stdin_stream = NULL;
@@ -490,7 +493,7 @@ vigilctl_cmd_prompt(VigilctlContext *ctx, int argc, char **argv, GError **error)
 		return FALSE;
 	if (argc > 1) {
 		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE,
-		            "prompt takes no arguments");
+		            _("prompt takes no arguments"));
 		return FALSE;
 	}
 	agent.firewall = vigilctl_firewall(ctx, error);

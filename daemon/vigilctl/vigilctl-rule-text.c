@@ -2,6 +2,7 @@
 #define G_LOG_DOMAIN "vigilctl"
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include <string.h>
 
 #include "vigil-dbus.h"
@@ -29,18 +30,18 @@ read_quoted(const char **pos, GString *word, GError **error)
 
 	while (*p != '"') {
 		if (*p == '\0')
-			return syntax_error(error, "a quoted value has no closing quote");
+			return syntax_error(error, _("a quoted value has no closing quote"));
 		if (*p == '\\') {
 			p++;
 			if (*p != '"' && *p != '\\')
 				return syntax_error(error,
-				                    "only \\\" and \\\\ are escapes in quotes");
+				                    _("only \\\" and \\\\ are escapes in quotes"));
 		}
 		g_string_append_c(word, *p++);
 	}
 	p++;
 	if (*p != '\0' && !is_blank(*p) && *p != '#')
-		return syntax_error(error, "text right after a closing quote");
+		return syntax_error(error, _("text right after a closing quote"));
 	*pos = p;
 	return TRUE;
 }
@@ -65,7 +66,8 @@ vigilctl_rule_text_split(const char *line, GError **error)
 			while (*p != '\0' && !is_blank(*p) && *p != '#') {
 				if (*p == '"') {
 					syntax_error(
-					    error, "a quote inside a word; quote the whole value");
+					    error,
+					    _("a quote inside a word; quote the whole value"));
 					return NULL;
 				}
 				g_string_append_c(word, *p++);
@@ -157,7 +159,7 @@ vigilctl_rule_text_with_user(const char *line, guint32 uid, gboolean *had_user, 
 	if (words == NULL)
 		return NULL;
 	if (words[0] == NULL) {
-		syntax_error(error, "the rule is empty");
+		syntax_error(error, _("the rule is empty"));
 		return NULL;
 	}
 	user = vigilctl_rule_text_lookup(line, "user", NULL);

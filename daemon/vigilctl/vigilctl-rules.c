@@ -2,6 +2,8 @@
 #define G_LOG_DOMAIN "vigilctl"
 #include "config.h"
 
+#include <glib/gi18n.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -9,8 +11,6 @@
 #include "vigilctl-output.h"
 #include "vigilctl-rule-text.h"
 #include "vigilctl.h"
-
-#define ASK_ADMIN "run with sudo or answer the authentication prompt"
 
 typedef gboolean (*RulesFunc)(VigilctlContext *ctx, VigilFirewall *firewall, int argc, char **argv,
                               GError **error);
@@ -29,7 +29,7 @@ static gboolean opt_mine;
 
 static const GOptionEntry add_entries[] = {
     {"mine", 'm', 0, G_OPTION_ARG_NONE, &opt_mine,
-     "Make the rule for your own programs only (adds 'user UID' when the rule names no user)",
+     N_("Make the rule for your own programs only (adds 'user UID' when the rule names no user)"),
      NULL},
     G_OPTION_ENTRY_NULL};
 
@@ -51,9 +51,9 @@ rule_source(GVariant *rule)
 
 	g_variant_lookup(rule, VIGIL_RULE_KEY_SYSTEM, "b", &system);
 	if (!system)
-		return g_strdup("learned");
+		return g_strdup(_("learned"));
 	if (origin == NULL)
-		return g_strdup("system");
+		return g_strdup(_("system"));
 	return g_path_get_basename(origin);
 }
 
@@ -61,7 +61,7 @@ char *
 vigilctl_rules_format(GVariant *rules)
 {
 	g_autoptr(VigilctlTable) table =
-	    vigilctl_table_new(5, "ID", "SOURCE", "HITS", "LAST HIT", "RULE");
+	    vigilctl_table_new(5, _("ID"), _("SOURCE"), _("HITS"), _("LAST HIT"), _("RULE"));
 	GVariantIter iter;
 	guint64 id = 0;
 	GVariant *rule = NULL;
@@ -86,7 +86,7 @@ vigilctl_rules_format(GVariant *rules)
 		vigilctl_table_add_row(table, id_text, source, hits_text, last_text, text);
 	}
 	if (vigilctl_table_n_rows(table) == 0)
-		return g_strdup("No rules.\n");
+		return g_strdup(_("No rules.\n"));
 	return vigilctl_table_render(table);
 }
 
@@ -128,7 +128,7 @@ rules_list(VigilctlContext *ctx, VigilFirewall *firewall, int argc, char **argv,
 
 	if (argc > 1) {
 		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE,
-		            "rules list takes no arguments");
+		            _("rules list takes no arguments"));
 		return FALSE;
 	}
 	if (!vigil_firewall_call_get_rules_sync(firewall, G_DBUS_CALL_FLAGS_NONE, -1, &rules, NULL,
@@ -159,9 +159,11 @@ static const char *
 add_permission_hint(const char *line)
 {
 	if (vigilctl_rule_text_is_all_users(line))
-		return "adding a rule for all users needs an administrator (" ASK_ADMIN
-		       "; 'vigilctl rules add --mine' makes a rule for your own programs only)";
-	return "a rule for another user needs an administrator (" ASK_ADMIN ")";
+		return _("adding a rule for all users needs an administrator (run with sudo or "
+		         "answer the authentication prompt; "
+		         "'vigilctl rules add --mine' makes a rule for your own programs only)");
+	return _("a rule for another user needs an administrator (run with sudo or answer the "
+	         "authentication prompt)");
 }
 
 static gboolean
@@ -169,7 +171,7 @@ need_rule_words(int argc, const char *usage, GError **error)
 {
 	if (argc >= 1)
 		return TRUE;
-	g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE, "usage: %s", usage);
+	g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE, _("usage: %s"), usage);
 	return FALSE;
 }
 
@@ -189,7 +191,7 @@ check_text(const char *line, GError **error)
 
 	if (!g_utf8_validate(line, -1, NULL)) {
 		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE,
-		            "the rule is not valid UTF-8");
+		            _("the rule is not valid UTF-8"));
 		return FALSE;
 	}
 	words = vigilctl_rule_text_split(line, error);
@@ -197,7 +199,7 @@ check_text(const char *line, GError **error)
 		return FALSE;
 	if (words[0] == NULL) {
 		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE,
-		            "the rule is empty (e.g. 'deny app /usr/bin/curl port 443')");
+		            _("the rule is empty (e.g. 'deny app /usr/bin/curl port 443')"));
 		return FALSE;
 	}
 	return TRUE;
@@ -209,7 +211,7 @@ rules_add(VigilctlContext *ctx, VigilFirewall *firewall, int argc, char **argv, 
 	g_autofree char *line = NULL;
 	guint64 id = 0;
 
-	if (!need_rule_words(argc - 1, "vigilctl rules add [--mine] RULE", error))
+	if (!need_rule_words(argc - 1, _("vigilctl rules add [--mine] RULE"), error))
 		return FALSE;
 	line = vigilctl_rules_line_from_args(argc - 1, argv + 1);
 	if (!check_text(line, error))
@@ -223,7 +225,7 @@ rules_add(VigilctlContext *ctx, VigilFirewall *firewall, int argc, char **argv, 
 			return FALSE;
 		if (had_user) {
 			g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE,
-			            "--mine: the rule already names a user");
+			            _("--mine: the rule already names a user"));
 			return FALSE;
 		}
 		g_free(line);
@@ -238,7 +240,7 @@ rules_add(VigilctlContext *ctx, VigilFirewall *firewall, int argc, char **argv, 
 	if (ctx->json)
 		g_print("{\"id\":%" G_GUINT64_FORMAT "}\n", id);
 	else
-		g_print("Added rule %" G_GUINT64_FORMAT ".\n", id);
+		g_print(_("Added rule %" PRIu64 ".\n"), id);
 	return TRUE;
 }
 
@@ -261,7 +263,7 @@ find_rule(VigilFirewall *firewall, guint64 wanted, GError **error)
 		g_variant_unref(rule);
 	}
 	g_set_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_NOT_FOUND,
-	            "there is no rule %" G_GUINT64_FORMAT, wanted);
+	            _("there is no rule %" PRIu64), wanted);
 	return NULL;
 }
 
@@ -284,7 +286,7 @@ rules_edit(VigilctlContext *ctx, VigilFirewall *firewall, int argc, char **argv,
 	g_autofree char *final = NULL;
 	guint64 id = 0;
 
-	if (!need_rule_words(argc - 2, "vigilctl rules edit ID RULE", error) ||
+	if (!need_rule_words(argc - 2, _("vigilctl rules edit ID RULE"), error) ||
 	    !vigilctl_parse_id(argv[1], &id, error))
 		return FALSE;
 	line = vigilctl_rules_line_from_args(argc - 2, argv + 2);
@@ -297,15 +299,17 @@ rules_edit(VigilctlContext *ctx, VigilFirewall *firewall, int argc, char **argv,
 	if (final == NULL)
 		return FALSE;
 	ctx->permission_hint = vigilctl_rule_text_is_all_users(final)
-	                           ? "a rule for all users needs an administrator (" ASK_ADMIN ")"
-	                           : "changing this rule needs an administrator (" ASK_ADMIN ")";
+	                           ? _("a rule for all users needs an administrator (run with sudo "
+	                               "or answer the authentication prompt)")
+	                           : _("changing this rule needs an administrator (run with sudo "
+	                               "or answer the authentication prompt)");
 	vigilctl_start_tty_agent(ctx);
 	if (!vigil_firewall_call_update_rule_sync(firewall, id, text_dict(final),
 	                                          vigilctl_call_flags(ctx, TRUE),
 	                                          vigilctl_call_timeout(TRUE), NULL, error))
 		return FALSE;
 	if (!ctx->json)
-		g_print("Changed rule %" G_GUINT64_FORMAT ".\n", id);
+		g_print(_("Changed rule %" PRIu64 ".\n"), id);
 	return TRUE;
 }
 
@@ -315,7 +319,7 @@ static gboolean
 need_ids(int argc, char **argv, const char *usage, GArray *ids, GError **error)
 {
 	if (argc < 2) {
-		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE, "usage: %s", usage);
+		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE, _("usage: %s"), usage);
 		return FALSE;
 	}
 	for (int i = 1; i < argc; i++) {
@@ -329,16 +333,17 @@ need_ids(int argc, char **argv, const char *usage, GArray *ids, GError **error)
 }
 
 #define CHANGE_HINT                                                                                \
-	"changing a rule for all users or another user needs an administrator (" ASK_ADMIN ")"
+	N_("changing a rule for all users or another user needs an administrator (run with sudo "  \
+	   "or answer the authentication prompt)")
 
 static gboolean
 rules_remove(VigilctlContext *ctx, VigilFirewall *firewall, int argc, char **argv, GError **error)
 {
 	g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(guint64));
 
-	if (!need_ids(argc, argv, "vigilctl rules remove ID…", ids, error))
+	if (!need_ids(argc, argv, _("vigilctl rules remove ID…"), ids, error))
 		return FALSE;
-	ctx->permission_hint = CHANGE_HINT;
+	ctx->permission_hint = _(CHANGE_HINT);
 	vigilctl_start_tty_agent(ctx);
 	for (guint i = 0; i < ids->len; i++) {
 		guint64 id = g_array_index(ids, guint64, i);
@@ -348,7 +353,7 @@ rules_remove(VigilctlContext *ctx, VigilFirewall *firewall, int argc, char **arg
 		                                          vigilctl_call_timeout(TRUE), NULL, error))
 			return FALSE;
 		if (!ctx->json)
-			g_print("Removed rule %" G_GUINT64_FORMAT ".\n", id);
+			g_print(_("Removed rule %" PRIu64 ".\n"), id);
 	}
 	return TRUE;
 }
@@ -360,10 +365,10 @@ set_enabled(VigilctlContext *ctx, VigilFirewall *firewall, int argc, char **argv
 	g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(guint64));
 
 	if (!need_ids(argc, argv,
-	              enabled ? "vigilctl rules enable ID…" : "vigilctl rules disable ID…", ids,
-	              error))
+	              enabled ? _("vigilctl rules enable ID…") : _("vigilctl rules disable ID…"),
+	              ids, error))
 		return FALSE;
-	ctx->permission_hint = CHANGE_HINT;
+	ctx->permission_hint = _(CHANGE_HINT);
 	vigilctl_start_tty_agent(ctx);
 	for (guint i = 0; i < ids->len; i++) {
 		guint64 id = g_array_index(ids, guint64, i);
@@ -376,8 +381,9 @@ set_enabled(VigilctlContext *ctx, VigilFirewall *firewall, int argc, char **argv
 		        vigilctl_call_flags(ctx, TRUE), vigilctl_call_timeout(TRUE), NULL, error))
 			return FALSE;
 		if (!ctx->json)
-			g_print("%s rule %" G_GUINT64_FORMAT ".\n",
-			        enabled ? "Enabled" : "Disabled", id);
+			g_print(enabled ? _("Enabled rule %" PRIu64 ".\n")
+			                : _("Disabled rule %" PRIu64 ".\n"),
+			        id);
 	}
 	return TRUE;
 }
@@ -410,7 +416,7 @@ read_stdin(GError **error)
 	}
 	if (ferror(stdin)) {
 		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_FAILED,
-		            "cannot read the standard input");
+		            _("cannot read the standard input"));
 		return NULL;
 	}
 	return g_string_free(g_steal_pointer(&text), FALSE);
@@ -421,7 +427,7 @@ char *
 vigilctl_rules_read_import(const char *path, GError **error)
 {
 	g_autofree char *text = NULL;
-	const char *name = g_strcmp0(path, "-") == 0 ? "the standard input" : path;
+	const char *name = g_strcmp0(path, "-") == 0 ? _("the standard input") : path;
 	g_autoptr(GError) local = NULL;
 	gsize len = 0;
 
@@ -430,20 +436,20 @@ vigilctl_rules_read_import(const char *path, GError **error)
 		if (text == NULL)
 			return NULL;
 	} else if (!g_file_get_contents(path, &text, &len, &local)) {
-		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_FAILED, "cannot import: %s",
+		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_FAILED, _("cannot import: %s"),
 		            local->message);
 		return NULL;
 	}
 	len = strlen(text);
 	if (len > VIGIL_IMPORT_MAX_BYTES) {
 		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_FAILED,
-		            "%s is larger than 1 MiB, the most vigild imports at once: split it",
+		            _("%s is larger than 1 MiB, the most vigild imports at once: split it"),
 		            name);
 		return NULL;
 	}
 	if (!g_utf8_validate(text, -1, NULL)) {
 		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_FAILED,
-		            "%s is not UTF-8 text (a rules file is one rule per line)", name);
+		            _("%s is not UTF-8 text (a rules file is one rule per line)"), name);
 		return NULL;
 	}
 	return g_steal_pointer(&text);
@@ -480,7 +486,7 @@ rules_import(VigilctlContext *ctx, VigilFirewall *firewall, int argc, char **arg
 
 	if (argc != 2) {
 		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE,
-		            "usage: vigilctl rules import FILE (- for the standard input)");
+		            _("usage: vigilctl rules import FILE (- for the standard input)"));
 		return FALSE;
 	}
 	path = argv[1];
@@ -489,15 +495,17 @@ rules_import(VigilctlContext *ctx, VigilFirewall *firewall, int argc, char **arg
 		return FALSE;
 	before = visible_ids(firewall);
 	ctx->permission_hint =
-	    "importing rules for all users or other users needs an "
-	    "administrator (" ASK_ADMIN "; lines with 'user YOUR-UID' are yours alone)";
+	    _("importing rules for all users or other users needs an administrator "
+	      "(run with sudo or answer the authentication prompt; lines with 'user YOUR-UID' are "
+	      "yours alone)");
 	vigilctl_start_tty_agent(ctx);
 	if (!vigil_firewall_call_import_rules_sync(firewall, text, vigilctl_call_flags(ctx, TRUE),
 	                                           vigilctl_call_timeout(TRUE), &ids, NULL,
 	                                           error)) {
 		if (g_error_matches(*error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_INVALID_ARGUMENT)) {
 			g_dbus_error_strip_remote_error(*error);
-			g_prefix_error(error, "%s: ", g_strcmp0(path, "-") == 0 ? "stdin" : path);
+			g_prefix_error(error,
+			               "%s: ", g_strcmp0(path, "-") == 0 ? _("stdin") : path);
 		}
 		return FALSE;
 	}
@@ -508,8 +516,10 @@ rules_import(VigilctlContext *ctx, VigilFirewall *firewall, int argc, char **arg
 	}
 	if (ctx->json)
 		return print_json(g_variant_ref(ids));
-	g_print("Imported %" G_GSIZE_FORMAT " rule%s: %u new, %" G_GSIZE_FORMAT " already there.\n",
-	        n, n == 1 ? "" : "s", added, n - added);
+	/* TRANSLATORS: the first number counts the rules of the file */
+	g_print(ngettext("Imported %zu rule: %u new, %zu already there.\n",
+	                 "Imported %zu rules: %u new, %zu already there.\n", n),
+	        n, added, n - added);
 	return TRUE;
 }
 
@@ -532,11 +542,12 @@ static gboolean
 rules_export(VigilctlContext *ctx, VigilFirewall *firewall, int argc, char **argv, GError **error)
 {
 	g_autofree char *text = NULL;
+	guint lines = 0;
 	g_autoptr(GError) local = NULL;
 
 	if (argc > 2) {
 		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE,
-		            "usage: vigilctl rules export [FILE]");
+		            _("usage: vigilctl rules export [FILE]"));
 		return FALSE;
 	}
 	if (!vigil_firewall_call_export_rules_sync(firewall, G_DBUS_CALL_FLAGS_NONE, -1, &text,
@@ -548,62 +559,66 @@ rules_export(VigilctlContext *ctx, VigilFirewall *firewall, int argc, char **arg
 	}
 	/* written whole or not at all */
 	if (!g_file_set_contents(argv[1], text, -1, &local)) {
-		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_FAILED, "cannot export: %s",
+		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_FAILED, _("cannot export: %s"),
 		            local->message);
 		return FALSE;
 	}
-	g_print("Exported %u rules to %s.\n", count_rule_lines(text), argv[1]);
+	lines = count_rule_lines(text);
+	g_print(ngettext("Exported %u rule to %s.\n", "Exported %u rules to %s.\n", lines), lines,
+	        argv[1]);
 	return TRUE;
 }
 
 /* ---- dispatch ---- */
 
 static const RulesCommand rules_commands[] = {
-    {"list", "", "List the rules you may see",
-     "Lists the rules you may see: yours, all users' and the system rules.", NULL, rules_list,
+    {"list", "", N_("List the rules you may see"),
+     N_("Lists the rules you may see: yours, all users' and the system rules."), NULL, rules_list,
      NULL},
-    {"add", "RULE", "Add a rule, e.g. 'deny app /usr/bin/curl port 443'",
-     "Adds a rule, in the text form of rules files (docs/rules.md), e.g.\n"
-     "  vigilctl rules add 'deny app /usr/bin/curl port 443'",
-     "As in rules files, a rule without 'user' applies to ALL users, which needs an\n"
-     "administrator; --mine (or 'user YOUR-NAME') makes it apply to your own programs only.\n"
-     "The rule may be one argument or several words; options go before it.",
+    {"add", N_("RULE"), N_("Add a rule, e.g. 'deny app /usr/bin/curl port 443'"),
+     N_("Adds a rule, in the text form of rules files (docs/rules.md), e.g.\n"
+        "  vigilctl rules add 'deny app /usr/bin/curl port 443'"),
+     N_("As in rules files, a rule without 'user' applies to ALL users, which needs an\n"
+        "administrator; --mine (or 'user YOUR-NAME') makes it apply to your own programs only.\n"
+        "The rule may be one argument or several words; options go before it."),
      rules_add, add_entries},
-    {"edit", "ID RULE", "Replace a rule's text, keeping its id and counters",
-     "Replaces rule ID's match and action with RULE; it keeps its id, state and counters.",
-     "A rule for one user stays that user's when RULE names no user; write 'user all' to\n"
-     "make it apply to all users.",
+    {"edit", N_("ID RULE"), N_("Replace a rule's text, keeping its id and counters"),
+     N_("Replaces rule ID's match and action with RULE; it keeps its id, state and counters."),
+     N_("A rule for one user stays that user's when RULE names no user; write 'user all' to\n"
+        "make it apply to all users."),
      rules_edit, NULL},
-    {"remove", "ID…", "Remove rules",
-     "Removes rules (learned ones; system rules live in /etc/vigil/rules.d).", NULL, rules_remove,
-     NULL},
-    {"enable", "ID…", "Enable rules", "Enables rules again.", NULL, rules_enable, NULL},
-    {"disable", "ID…", "Disable rules (kept, never match)",
-     "Disables rules: they stay but never match.", NULL, rules_disable, NULL},
-    {"import", "FILE|-", "Add the rules of a rules file, all or none",
-     "Adds the rules of a rules file (- reads the standard input), all or none.",
-     "Lines without 'user' apply to all users. Rules already there are not added twice.",
+    {"remove", N_("ID…"), N_("Remove rules"),
+     N_("Removes rules (learned ones; system rules live in /etc/vigil/rules.d)."), NULL,
+     rules_remove, NULL},
+    {"enable", N_("ID…"), N_("Enable rules"), N_("Enables rules again."), NULL, rules_enable, NULL},
+    {"disable", N_("ID…"), N_("Disable rules (kept, never match)"),
+     N_("Disables rules: they stay but never match."), NULL, rules_disable, NULL},
+    {"import", N_("FILE|-"), N_("Add the rules of a rules file, all or none"),
+     N_("Adds the rules of a rules file (- reads the standard input), all or none."),
+     N_("Lines without 'user' apply to all users. Rules already there are not added twice."),
      rules_import, NULL},
-    {"export", "[FILE]", "Write your learned rules as a rules file",
-     "Writes your learned rules in the rules file format, to FILE or the standard output.", NULL,
-     rules_export, NULL},
+    {"export", N_("[FILE]"), N_("Write your learned rules as a rules file"),
+     N_("Writes your learned rules in the rules file format, to FILE or the standard output."),
+     NULL, rules_export, NULL},
 };
 
 static char *
 describe_rules_commands(void)
 {
-	GString *out = g_string_new("Commands:\n");
+	GString *out = g_string_new(_("Commands:\n"));
 
 	for (guint i = 0; i < G_N_ELEMENTS(rules_commands); i++) {
-		g_autofree char *usage =
-		    g_strconcat(rules_commands[i].name, " ", rules_commands[i].parameters, NULL);
+		/* _("") would be the catalog's header */
+		const char *parameters =
+		    rules_commands[i].parameters[0] != '\0' ? _(rules_commands[i].parameters) : "";
+		g_autofree char *usage = g_strconcat(rules_commands[i].name, " ", parameters, NULL);
 		glong width = g_utf8_strlen(usage, -1);
 
 		/* padded by characters: "…" is one column but three bytes */
 		g_string_append_printf(out, "  %s%*s %s\n", usage, (int)MAX(0, 16 - width), "",
-		                       rules_commands[i].brief);
+		                       _(rules_commands[i].brief));
 	}
-	g_string_append(out, "\nRun 'vigilctl rules COMMAND --help' for details.\n");
+	g_string_append(out, _("\nRun 'vigilctl rules COMMAND --help' for details.\n"));
 	return g_string_free(out, FALSE);
 }
 
@@ -634,7 +649,7 @@ vigilctl_cmd_rules(VigilctlContext *ctx, int argc, char **argv, GError **error)
 {
 	g_autofree char *description = describe_rules_commands();
 	g_autoptr(GOptionContext) context = vigilctl_option_context(
-	    ctx, "COMMAND [ARGUMENTS…]", "Manages Vigil's rules.", description, NULL);
+	    ctx, N_("COMMAND [ARGUMENTS…]"), N_("Manages Vigil's rules."), description, NULL);
 	const char *name = NULL;
 
 	/* the subcommand's options are its own */
@@ -643,8 +658,8 @@ vigilctl_cmd_rules(VigilctlContext *ctx, int argc, char **argv, GError **error)
 		return FALSE;
 	if (argc < 2) {
 		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE,
-		            "rules needs a command: list, add, edit, remove, enable, disable, "
-		            "import or export");
+		            _("rules needs a command: list, add, edit, remove, enable, disable, "
+		              "import or export"));
 		return FALSE;
 	}
 	/* "rm" is "remove", as people type it */
@@ -655,8 +670,8 @@ vigilctl_cmd_rules(VigilctlContext *ctx, int argc, char **argv, GError **error)
 			                         error);
 	}
 	g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE,
-	            "'%s' is not a rules command (list, add, edit, remove, enable, disable, "
-	            "import, export)",
+	            _("'%s' is not a rules command (list, add, edit, remove, enable, disable, "
+	              "import, export)"),
 	            argv[1]);
 	return FALSE;
 }

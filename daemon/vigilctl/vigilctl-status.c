@@ -2,6 +2,7 @@
 #define G_LOG_DOMAIN "vigilctl"
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -79,7 +80,7 @@ static char *
 format_value(GVariant *value)
 {
 	if (g_variant_is_of_type(value, G_VARIANT_TYPE_BOOLEAN))
-		return g_strdup(g_variant_get_boolean(value) ? "yes" : "no");
+		return g_strdup(g_variant_get_boolean(value) ? _("yes") : _("no"));
 	if (g_variant_is_of_type(value, G_VARIANT_TYPE_STRING))
 		return vigilctl_sanitize(g_variant_get_string(value, NULL));
 	return g_variant_print(value, FALSE);
@@ -92,17 +93,17 @@ property_label(const char *name)
 		const char *name;
 		const char *label;
 	} labels[] = {
-	    {"Version", "Version"},
-	    {"Enabled", "Enabled"},
-	    {"DefaultAction", "Default action"},
-	    {"PromptTimeout", "Prompt timeout"},
-	    {"FailMode", "Fail mode"},
-	    {"Backend", "Backend"},
+	    {"Version", N_("Version")},
+	    {"Enabled", N_("Enabled")},
+	    {"DefaultAction", N_("Default action")},
+	    {"PromptTimeout", N_("Prompt timeout")},
+	    {"FailMode", N_("Fail mode")},
+	    {"Backend", N_("Backend")},
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(labels); i++) {
 		if (g_strcmp0(labels[i].name, name) == 0)
-			return labels[i].label;
+			return _(labels[i].label);
 	}
 	return name;
 }
@@ -138,7 +139,7 @@ append_stats(GString *out, GVariant *props)
 	if (stats == NULL)
 		return;
 	keys = ordered_keys(stats, stats_order, G_N_ELEMENTS(stats_order));
-	g_string_append(out, "Stats:\n");
+	g_string_append(out, _("Stats:\n"));
 	for (guint i = 0; i < keys->len; i++) {
 		const char *key = g_ptr_array_index(keys, i);
 		guint64 count = 0;
@@ -158,17 +159,17 @@ append_permissions(GString *out, GVariant *permissions)
 
 	if (permissions == NULL || g_variant_n_children(permissions) == 0)
 		return;
-	g_string_append(out, "Your permissions:\n");
+	g_string_append(out, _("Your permissions:\n"));
 	g_variant_iter_init(&iter, permissions);
 	while (g_variant_iter_next(&iter, "{&s&s}", &action, &answer)) {
 		const char *name = g_str_has_prefix(action, "org.vigil.firewall.")
 		                       ? action + strlen("org.vigil.firewall.")
 		                       : action;
 		g_autofree char *label = g_strconcat(name, ":", NULL);
-		const char *meaning = g_strcmp0(answer, VIGIL_PERMISSION_YES) == 0 ? "yes"
+		const char *meaning = g_strcmp0(answer, VIGIL_PERMISSION_YES) == 0 ? _("yes")
 		                      : g_strcmp0(answer, VIGIL_PERMISSION_AUTH) == 0
-		                          ? "after authentication"
-		                      : g_strcmp0(answer, VIGIL_PERMISSION_NO) == 0 ? "no"
+		                          ? _("after authentication")
+		                      : g_strcmp0(answer, VIGIL_PERMISSION_NO) == 0 ? _("no")
 		                                                                    : answer;
 		g_autofree char *safe_label = vigilctl_sanitize(label);
 		g_autofree char *safe_meaning = vigilctl_sanitize(meaning);
@@ -213,8 +214,9 @@ gboolean
 vigilctl_cmd_status(VigilctlContext *ctx, int argc, char **argv, GError **error)
 {
 	g_autoptr(GOptionContext) context = vigilctl_option_context(
-	    ctx, "", "Shows whether vigild runs, its settings, its counters and what you may do.",
-	    NULL, NULL);
+	    ctx, "",
+	    N_("Shows whether vigild runs, its settings, its counters and what you may do."), NULL,
+	    NULL);
 	g_autoptr(GVariant) reply = NULL;
 	g_autoptr(GVariant) props = NULL;
 	g_autoptr(GVariant) permissions = NULL;
@@ -224,7 +226,7 @@ vigilctl_cmd_status(VigilctlContext *ctx, int argc, char **argv, GError **error)
 		return FALSE;
 	if (argc > 1) {
 		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE,
-		            "status takes no arguments");
+		            _("status takes no arguments"));
 		return FALSE;
 	}
 	firewall = vigilctl_firewall(ctx, error);

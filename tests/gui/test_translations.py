@@ -1,10 +1,13 @@
 #!/usr/bin/python3
-"""Every language in po/LINGUAS translates every string of the current sources, with the same
-printf placeholders (msgfmt --check-format), and the .desktop and metainfo files carry them.
+"""Every language in po/LINGUAS translates every string of the current sources (vigil-tray's and
+vigilctl's), with the same printf placeholders (msgfmt --check-format), every source file that
+marks strings is in po/POTFILES, and the .desktop and metainfo files carry them.
 
     test_translations.py BUILD_DIR
 """
+import glob
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -18,6 +21,11 @@ BUILD = sys.argv.pop(1) if len(sys.argv) > 1 else os.path.join(SOURCE_ROOT, 'bui
 XGETTEXT = ['xgettext', '--from-code=UTF-8', '--add-comments', '--keyword=_', '--keyword=N_',
             '--keyword=C_:1c,2', '--keyword=NC_:1c,2', '--keyword=g_dngettext:2,3',
             '--keyword=ngettext:1,2']
+
+
+# the programs whose strings go through gettext
+TRANSLATED_DIRS = ['gui', os.path.join('daemon', 'vigilctl')]
+MARKED = re.compile(r'\b(?:N?_|C_|ngettext)\(|translatable="yes"')
 
 
 def linguas():
@@ -40,6 +48,18 @@ class Translations(unittest.TestCase):
 
     def test_german_and_french_at_least(self):
         self.assertLessEqual({'de', 'fr'}, set(linguas()))
+
+    def test_potfiles_lists_every_file_with_strings(self):
+        with open(os.path.join(PO, 'POTFILES'), encoding='utf-8') as f:
+            listed = {line.strip() for line in f if line.strip() and not line.startswith('#')}
+        marking = set()
+        for d in TRANSLATED_DIRS:
+            for path in glob.glob(os.path.join(SOURCE_ROOT, d, '*.[cu]*')):
+                with open(path, encoding='utf-8') as f:
+                    if MARKED.search(f.read()):
+                        marking.add(os.path.relpath(path, SOURCE_ROOT))
+        self.assertTrue(any(p.startswith('daemon/vigilctl/') for p in marking))
+        self.assertLessEqual(marking, listed)
 
     def test_every_string_translated(self):
         for lang in linguas():
