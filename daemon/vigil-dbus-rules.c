@@ -73,44 +73,6 @@ vigil_resolve_user(const char *name, guint32 *uid)
 
 /* ---- to a dictionary ---- */
 
-static char *
-format_target(const VigilRule *rule)
-{
-	char addr[INET6_ADDRSTRLEN];
-
-	switch (rule->target_kind) {
-	case VIGIL_TARGET_ANY:
-		return NULL;
-	case VIGIL_TARGET_HOST:
-		return g_strdup(rule->host);
-	case VIGIL_TARGET_DOMAIN:
-		return g_strconcat("*.", rule->host, NULL);
-	case VIGIL_TARGET_CIDR:
-		vigil_address_to_string(rule->family, &rule->address, addr, sizeof addr);
-		if (rule->prefix_len == (rule->family == AF_INET ? 32u : 128u))
-			return g_strdup(addr);
-		return g_strdup_printf("%s/%u", addr, rule->prefix_len);
-	}
-	return NULL;
-}
-
-static char *
-format_ports(const GArray *ports)
-{
-	GString *out = g_string_new(NULL);
-
-	for (guint i = 0; i < ports->len; i++) {
-		const VigilPortRange *r = &g_array_index(ports, VigilPortRange, i);
-
-		if (i > 0)
-			g_string_append_c(out, ',');
-		g_string_append_printf(out, "%u", r->first);
-		if (r->last != r->first)
-			g_string_append_printf(out, "-%u", r->last);
-	}
-	return g_string_free(out, FALSE);
-}
-
 static const char *
 proto_name(guint8 proto)
 {
@@ -155,7 +117,7 @@ vigil_rule_to_dict(const VigilRule *rule)
 {
 	GVariantBuilder b;
 	g_autofree char *user = NULL;
-	g_autofree char *target = format_target(rule);
+	g_autofree char *target = vigil_rule_format_target(rule);
 	g_autofree char *text = vigil_rule_to_string(rule, FALSE);
 
 	g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
@@ -188,7 +150,7 @@ vigil_rule_to_dict(const VigilRule *rule)
 	add_str(&b, VIGIL_RULE_KEY_APPID, rule->app_id);
 	add_str(&b, VIGIL_RULE_KEY_TO, target);
 	if (rule->ports != NULL && rule->ports->len > 0) {
-		g_autofree char *ports = format_ports(rule->ports);
+		g_autofree char *ports = vigil_rule_format_ports(rule->ports);
 
 		add_str(&b, VIGIL_RULE_KEY_PORT, ports);
 	}

@@ -39,12 +39,7 @@ G_STATIC_ASSERT(sizeof(Key) == 24); /* no padding: hashed and compared as bytes 
 static guint
 key_hash(gconstpointer data)
 {
-	const guint8 *bytes = data;
-	guint32 hash = 2166136261u; /* FNV-1a */
-
-	for (gsize i = 0; i < sizeof(Key); i++)
-		hash = (hash ^ bytes[i]) * 16777619u;
-	return hash;
+	return vigil_hash_bytes(data, sizeof(Key));
 }
 
 static gboolean

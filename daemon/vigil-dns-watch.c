@@ -108,19 +108,9 @@ struct _VigilDnsWatch {
 };
 
 static guint
-bytes_hash(const guint8 *bytes, gsize len)
-{
-	guint32 hash = 2166136261u; /* FNV-1a */
-
-	for (gsize i = 0; i < len; i++)
-		hash = (hash ^ bytes[i]) * 16777619u;
-	return hash;
-}
-
-static guint
 query_key_hash(gconstpointer key)
 {
-	return bytes_hash(key, sizeof(QueryKey));
+	return vigil_hash_bytes(key, sizeof(QueryKey));
 }
 
 static gboolean
@@ -132,7 +122,7 @@ query_key_equal(gconstpointer a, gconstpointer b)
 static guint
 stream_key_hash(gconstpointer key)
 {
-	return bytes_hash(key, sizeof(StreamKey));
+	return vigil_hash_bytes(key, sizeof(StreamKey));
 }
 
 static gboolean

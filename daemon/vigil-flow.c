@@ -85,3 +85,14 @@ vigil_protocol_name(guint8 protocol, char *buf, gsize len)
 	}
 	return buf;
 }
+
+guint
+vigil_hash_bytes(const void *data, gsize len)
+{
+	const guint8 *bytes = data;
+	guint32 hash = 2166136261u;
+
+	for (gsize i = 0; i < len; i++)
+		hash = (hash ^ bytes[i]) * 16777619u;
+	return hash;
+}

@@ -32,4 +32,7 @@ gboolean vigil_address_parse(const char *text, int *family, VigilAddress *addr);
 /* "tcp", "udp", "udplite", "sctp", "icmp", "icmpv6", or "proto-N" in buf */
 const char *vigil_protocol_name(guint8 protocol, char *buf, gsize len);
 
+/* FNV-1a over @len bytes: for hash tables keyed by fixed-size, padding-free structs */
+guint vigil_hash_bytes(const void *data, gsize len);
+
 G_END_DECLS

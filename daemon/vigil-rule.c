@@ -997,8 +997,8 @@ append_time(GString *out, const char *keyword, gint64 unix_time)
 	append_pair(out, keyword, text);
 }
 
-static char *
-format_target(const VigilRule *rule)
+char *
+vigil_rule_format_target(const VigilRule *rule)
 {
 	g_autofree char *addr = NULL;
 
@@ -1018,8 +1018,8 @@ format_target(const VigilRule *rule)
 	return g_strdup("invalid-target");
 }
 
-static char *
-format_ports(const GArray *ports)
+char *
+vigil_rule_format_ports(const GArray *ports)
 {
 	GString *out = g_string_new(NULL);
 
@@ -1077,7 +1077,7 @@ char *
 vigil_rule_to_string(const VigilRule *rule, gboolean with_state)
 {
 	g_autoptr(GString) out = g_string_new(vigil_action_to_string(rule->action));
-	g_autofree char *target = format_target(rule);
+	g_autofree char *target = vigil_rule_format_target(rule);
 
 	if (!rule->all_users) {
 		g_autofree char *uid = g_strdup_printf("%u", rule->uid);
@@ -1095,7 +1095,7 @@ vigil_rule_to_string(const VigilRule *rule, gboolean with_state)
 	if (target != NULL)
 		append_pair(out, "to", target);
 	if (rule->ports != NULL && rule->ports->len > 0) {
-		g_autofree char *ports = format_ports(rule->ports);
+		g_autofree char *ports = vigil_rule_format_ports(rule->ports);
 
 		append_pair(out, "port", ports);
 	}

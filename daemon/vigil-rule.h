@@ -114,6 +114,11 @@ gboolean vigil_rule_equal(const VigilRule *a, const VigilRule *b, gboolean with_
  */
 gboolean vigil_rule_validate(const VigilRule *rule, GError **error);
 
+/* the `to` value of @rule's text form ("*.example.org", "10.0.0.0/8", ...), NULL for any */
+char *vigil_rule_format_target(const VigilRule *rule);
+/* the `port` value of the text form ("80,443,8000-8080") */
+char *vigil_rule_format_ports(const GArray *ports);
+
 /* TRUE when @rule's lifetime has ended at unix time @now (PROCESS_EXIT is checked elsewhere) */
 gboolean vigil_rule_is_expired(const VigilRule *rule, gint64 now);
 
