@@ -157,16 +157,14 @@ dns_uid(const HeldPacket *held, const VigilProcess *process)
 	return process != NULL ? process->uid : VIGIL_DNS_CACHE_ANY_UID;
 }
 
-/* removes @held from the held queue, sends the verdict, logs it, frees @held */
+/* sends the verdict for @held and logs the decision; @held stays the caller's */
 static void
-finish_held(HeldPacket *held, VigilAction action, VigilReason reason, const VigilRule *rule,
-            const VigilProcess *process)
+send_and_log(HeldPacket *held, VigilAction action, VigilReason reason, const VigilRule *rule,
+             const VigilProcess *process)
 {
 	VigilDaemon *daemon = held->daemon;
 	VigilDecision decision = {0};
 
-	if (!held->prompted)
-		g_queue_unlink(&daemon->held, &held->link);
 	send_verdict(daemon, held->packet_id, held->mark, action);
 
 	fill_decision_from_flow(&decision, &held->flow, held->received_us);
@@ -186,6 +184,16 @@ finish_held(HeldPacket *held, VigilAction action, VigilReason reason, const Vigi
 		vigil_prompts_notify_blocked(daemon->prompts, &decision,
 		                             daemon->decisions_logged + 1);
 	log_decision(daemon, &decision);
+}
+
+/* removes @held from the held queue, sends the verdict, logs it, frees @held */
+static void
+finish_held(HeldPacket *held, VigilAction action, VigilReason reason, const VigilRule *rule,
+            const VigilProcess *process)
+{
+	if (!held->prompted)
+		g_queue_unlink(&held->daemon->held, &held->link);
+	send_and_log(held, action, reason, rule, process);
 	held_packet_free(held);
 }
 
@@ -333,17 +341,10 @@ expire_held(HeldPacket *held, VigilReason reason)
 {
 	gboolean lookup_pending = held->cancellable != NULL;
 	VigilDaemon *daemon = held->daemon;
-	VigilDecision decision = {0};
 
 	g_queue_unlink(&daemon->held, &held->link);
-	send_verdict(daemon, held->packet_id, held->mark, daemon->config.default_action);
-	fill_decision_from_flow(&decision, &held->flow, held->received_us);
-	decision.verdict = daemon->config.default_action;
-	decision.reason = reason;
-	decision.user_name = user_name_for_uid(decision.uid);
 	learn_hostnames(held, dns_uid(held, NULL));
-	decision.hostname = held->hostnames != NULL ? g_strdup(held->hostnames[0]) : NULL;
-	log_decision(daemon, &decision);
+	send_and_log(held, daemon->config.default_action, reason, NULL, NULL);
 	if (lookup_pending) {
 		held->decided = TRUE;
 		g_cancellable_cancel(held->cancellable);
