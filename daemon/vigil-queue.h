@@ -25,6 +25,7 @@ typedef struct {
 	guint64 enobufs;       /* receive buffer overruns: the kernel dropped messages to us */
 	guint64 queue_dropped; /* the kernel's count: queue full (see FailMode) */
 	guint64 user_dropped;  /* the kernel's count: could not deliver to us */
+	guint64 truncated;     /* messages larger than a receive slot (never expected) */
 } VigilQueueStats;
 
 typedef struct _VigilQueue VigilQueue;

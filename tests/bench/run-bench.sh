@@ -6,6 +6,7 @@
 #   -n  connections per measurement (default 5000)
 #   -r  rounds; each round runs every case once, the table shows medians (default 5)
 #   -k  keep the work directory (logs, rules) for a look afterwards
+#   -c  the cases to run, e.g. -c "b c" (default: a b c d; the ratios need a and b)
 # VIGILD=/path/to/vigild overrides $BUILD_DIR/daemon/vigild.
 #
 # Everything happens in two network namespaces made here and deleted on exit, joined by a
@@ -22,6 +23,7 @@ BUILD=${VIGIL_BUILD:-$SRC_DIR/build}
 COUNT=5000
 ROUNDS=5
 KEEP=0
+CASES="a b c d"
 WARMUP=300
 PORT=8080
 ADDR_A=10.199.0.1
@@ -29,14 +31,15 @@ ADDR_B=10.199.0.2
 QUEUE=0
 FILLER_RULES=10000
 
-while getopts "B:n:r:kh" opt; do
+while getopts "B:n:r:c:kh" opt; do
 	case $opt in
 	B) BUILD=$OPTARG ;;
 	n) COUNT=$OPTARG ;;
 	r) ROUNDS=$OPTARG ;;
 	k) KEEP=1 ;;
+	c) CASES=$OPTARG ;;
 	*)
-		sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
 		exit 64
 		;;
 	esac
@@ -154,20 +157,32 @@ wait_queue_bound() {
 	return 1
 }
 
-# one measurement into MEASURED: "p50_us p99_us conns_per_sec failures packets_queued"
+# CPU time of process $1 so far, all its threads, in nanoseconds (schedstat's first field)
+cpu_ns() {
+	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ ns += $1 } END { printf "%d", ns }'
+}
+
+# one measurement into MEASURED: "p50_us p99_us conns_per_sec failures packets_queued cpu_us"
+# where cpu_us is the CPU time process $1 (the queue reader) spent per connection
 # (cases set globals rather than print: a $(subshell) would hide its pids from cleanup)
 measure() {
-	local before after out
+	local reader=${1:-} before after out cpu_before cpu_after cpu=-
 
 	in_a "$PROBE" tcp-many "$ADDR_B" "$PORT" "$WARMUP" >/dev/null || true
 	before=$(queue_sequence)
+	[[ -n $reader ]] && cpu_before=$(cpu_ns "$reader")
 	out=$(in_a "$PROBE" tcp-many "$ADDR_B" "$PORT" "$COUNT") || true
+	[[ -n $reader ]] && cpu_after=$(cpu_ns "$reader")
 	after=$(queue_sequence)
 	[[ -n $out ]] || die "vigil-probe printed nothing"
+	if [[ -n $reader ]]; then
+		cpu=$(awk -v a="$cpu_before" -v b="$cpu_after" -v n="$COUNT" \
+			'BEGIN { printf "%.1f", (b - a) / 1000 / n }')
+	fi
 	if [[ -n $before && -n $after ]]; then
-		MEASURED="$out $((after - before))"
+		MEASURED="$out $((after - before)) $cpu"
 	else
-		MEASURED="$out -"
+		MEASURED="$out - $cpu"
 	fi
 }
 
@@ -185,7 +200,7 @@ case_b() {
 	wait_queue_bound "$pid" || die "nfq-accept did not bind queue $QUEUE (see $WORK/nfq-accept.log)"
 	in_a iptables -w -A OUTPUT -o "$VETH_A" -m conntrack --ctstate NEW \
 		-j NFQUEUE --queue-num "$QUEUE"
-	measure
+	measure "$pid"
 	in_a iptables -w -D OUTPUT -o "$VETH_A" -m conntrack --ctstate NEW \
 		-j NFQUEUE --queue-num "$QUEUE"
 	stop_pid "$pid"
@@ -259,7 +274,7 @@ run_vigild() {
 		[[ $ruleset == *NFQUEUE* || $ruleset == *" queue "* ]] && break
 		sleep 0.05
 	done
-	measure
+	measure "$pid"
 	kill -0 "$pid" 2>/dev/null || die "vigild exited during the measurement (see $dir/vigild.log)"
 	rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
 	hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status")
@@ -280,12 +295,14 @@ main() {
 	client_rule >"$WORK/one.rules"
 	write_filler_rules >"$WORK/many.rules"
 
-	local cases=(a b)
-	if [[ -x $VIGILD ]]; then
-		cases+=(c d)
-	else
-		echo "run-bench: no vigild at $VIGILD: skipping cases c and d" >&2
-	fi
+	local cases=()
+	for c in $CASES; do
+		case $c in
+		a | b) cases+=("$c") ;;
+		c | d) [[ -x $VIGILD ]] && cases+=("$c") || echo "run-bench: no vigild at $VIGILD: skipping case $c" >&2 ;;
+		*) die "unknown case $c (a, b, c or d)" ;;
+		esac
+	done
 
 	echo "# $COUNT connections per measurement, $ROUNDS round(s), $(nproc) CPU(s), $(uname -r)"
 	: >"$WORK/results"
@@ -318,24 +335,28 @@ report() {
 		p50[c] = p50[c] " " $2; p99[c] = p99[c] " " $3; cps[c] = cps[c] " " $4;
 		fail[c] += $5;
 		if ($6 != "-") queued[c] = queued[c] " " $6;
-		if ($7 != "-") { rss[c] = rss[c] " " $7; hwm[c] = hwm[c] " " $8; decided[c] = decided[c] " " $9; loaded[c] = $10; }
+		if ($7 != "-") cpu[c] = cpu[c] " " $7;
+		if ($8 != "-") { rss[c] = rss[c] " " $8; hwm[c] = hwm[c] " " $9; decided[c] = decided[c] " " $10; loaded[c] = $11; }
 	}
 	END {
 		name["a"] = "a no queue"; name["b"] = "b nfq-accept";
 		name["c"] = "c vigild, 1 rule"; name["d"] = "d vigild, 10k rules";
 		for (c in seen) { m50[c] = median(p50[c]); m99[c] = median(p99[c]); mcps[c] = median(cps[c]); }
+		for (c in cpu) mcpu[c] = median(cpu[c]);
 		added_b = m50["b"] - m50["a"];
-		printf "%-20s %8s %8s %10s %12s %9s %10s %8s\n", "case", "p50_us", "p99_us",
-			"added_p50", "added/b", "conns/s", "cps/b", "failures";
+		printf "%-20s %8s %8s %10s %8s %9s %7s %9s %7s %8s\n", "case", "p50_us", "p99_us",
+			"added_p50", "added/b", "conns/s", "cps/b", "cpu_us", "cpu/b", "failures";
 		split("a b c d", order, " ");
 		for (i = 1; i <= 4; i++) {
 			c = order[i];
 			if (!(c in seen)) continue;
 			added = m50[c] - m50["a"];
-			printf "%-20s %8d %8d %10s %12s %9d %10s %8d\n", name[c], m50[c], m99[c],
+			printf "%-20s %8d %8d %10s %8s %9d %7s %9s %7s %8d\n", name[c], m50[c], m99[c],
 				c == "a" ? "-" : sprintf("%d", added),
 				(c == "a" || !("b" in seen) || added_b <= 0) ? "-" : sprintf("%.2f", added / added_b),
 				mcps[c], ("b" in seen && mcps["b"] > 0) ? sprintf("%.2f", mcps[c] / mcps["b"]) : "-",
+				(c in mcpu) ? sprintf("%.1f", mcpu[c]) : "-",
+				((c in mcpu) && ("b" in mcpu) && mcpu["b"] > 0) ? sprintf("%.2f", mcpu[c] / mcpu["b"]) : "-",
 				fail[c];
 		}
 		for (i = 2; i <= 4; i++) {
@@ -352,6 +373,7 @@ report() {
 		}
 		if ("c" in seen)
 			printf "# targets: added/b <= 1.5 (c and d), d close to c, cps/b >= 0.8\n";
+		printf "# cpu_us: CPU time of the queue reader (nfq-accept or vigild, all threads) per connection\n";
 	}' "$1"
 }
 
