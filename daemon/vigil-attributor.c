@@ -621,17 +621,22 @@ cache_get(VigilAttributor *attributor, guint32 pid)
 
 /*
  * The process of @cached if it is still what was read: alive (its fds still answer), no exec
- * since (the exe and the image in the stamp), and its socket owned by the same uid as the one
- * it was read for (a process that changed its uids makes sockets of its new fsuid).
- * Otherwise the entry goes, and the caller reads the process again.
+ * since (the exe and the image in the stamp; with VIGIL_LOOKUP_SAME_PROGRAM the exe only), and
+ * its socket owned by the same uid as the one it was read for (a process that changed its uids
+ * makes sockets of its new fsuid). Otherwise the entry goes, and the caller reads it again.
  */
 static VigilProcess *
-cached_process_check(VigilAttributor *attributor, CachedProcess *cached, guint32 sock_uid)
+cached_process_check(VigilAttributor *attributor, CachedProcess *cached, guint32 sock_uid,
+                     VigilLookupCheck check)
 {
 	VigilProcessStamp now;
-	gboolean valid = cached->sock_uid == sock_uid &&
-	                 vigil_process_read_stamp_at(cached->dir_fd, cached->stat_fd, &now) &&
-	                 vigil_process_stamp_equal(&cached->stamp, &now);
+	gboolean valid = cached->sock_uid == sock_uid;
+	if (valid && check == VIGIL_LOOKUP_SAME_PROGRAM)
+		valid = vigil_process_read_exe_stamp_at(cached->dir_fd, &now) &&
+		        vigil_process_exe_stamp_equal(&cached->stamp, &now);
+	else if (valid)
+		valid = vigil_process_read_stamp_at(cached->dir_fd, cached->stat_fd, &now) &&
+		        vigil_process_stamp_equal(&cached->stamp, &now);
 	guint32 pid = cached->process->pid;
 
 	g_mutex_lock(&attributor->lock);
@@ -647,10 +652,10 @@ cached_process_check(VigilAttributor *attributor, CachedProcess *cached, guint32
 }
 
 static VigilProcess *
-cached_process(VigilAttributor *attributor, guint32 pid, guint32 sock_uid)
+cached_process(VigilAttributor *attributor, guint32 pid, guint32 sock_uid, VigilLookupCheck check)
 {
 	g_autoptr(CachedProcess) cached = cache_get(attributor, pid);
-	return cached != NULL ? cached_process_check(attributor, cached, sock_uid) : NULL;
+	return cached != NULL ? cached_process_check(attributor, cached, sock_uid, check) : NULL;
 }
 
 /* @fd of @pid held a socket just now: the first guess for its next one */
@@ -747,7 +752,7 @@ close_process_fds(int dir_fd, int stat_fd)
 static VigilProcess *
 read_process(VigilAttributor *attributor, guint32 pid, guint32 sock_uid, GError **error)
 {
-	VigilProcess *process = cached_process(attributor, pid, sock_uid);
+	VigilProcess *process = cached_process(attributor, pid, sock_uid, VIGIL_LOOKUP_EXACT);
 	if (process != NULL)
 		return process;
 
@@ -836,6 +841,7 @@ struct _Lookup {
 	VigilFlow flow;
 	guint64 inode;
 	guint32 sock_uid;
+	VigilLookupCheck check; /* of a cached process, on the fast path */
 	gint64 start;
 	GArray *seen;        /* of SocketOwner, found by the scans */
 	GHashTable *scanned; /* pids already searched in full */
@@ -909,12 +915,14 @@ lookup_fast(Lookup *lookup, VigilProcess **result, GError **error)
 	if (guessed != NULL) {
 		STAT_INC(attributor, fd_guesses);
 		owner.pid = guessed->process->pid;
-		*result = cached_process_check(attributor, guessed, lookup->sock_uid);
+		*result =
+		    cached_process_check(attributor, guessed, lookup->sock_uid, lookup->check);
 	} else {
 		int budget = FAST_FD_BUDGET;
 		if (find_owner_known(attributor, lookup->inode, &budget, lookup->seen,
 		                     lookup->scanned, &owner) == OWNER_FOUND)
-			*result = cached_process(attributor, owner.pid, lookup->sock_uid);
+			*result =
+			    cached_process(attributor, owner.pid, lookup->sock_uid, lookup->check);
 	}
 	remember_sockets(attributor, lookup->seen);
 	g_array_set_size(lookup->seen, 0);
@@ -1009,10 +1017,11 @@ lookup_slow(Lookup *lookup, GCancellable *cancellable, GError **error)
 
 gboolean
 vigil_attributor_lookup_fast(VigilAttributor *attributor, const VigilFlow *flow,
-                             VigilProcess **process)
+                             VigilLookupCheck check, VigilProcess **process)
 {
 	g_return_val_if_fail(attributor != NULL && flow != NULL && process != NULL, FALSE);
 	g_autoptr(Lookup) lookup = lookup_new(attributor, flow);
+	lookup->check = check;
 	g_autoptr(GError) error = NULL;
 	/* a failure is reported by the full lookup the caller makes next */
 	return lookup_fast(lookup, process, &error) && error == NULL;

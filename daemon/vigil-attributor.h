@@ -30,14 +30,24 @@ void vigil_attributor_lookup_async(VigilAttributor *attributor, const VigilFlow 
 VigilProcess *vigil_attributor_lookup_finish(VigilAttributor *attributor, GAsyncResult *result,
                                              GError **error);
 
+/* how a cached process is confirmed on the fast path */
+typedef enum {
+	/* no exec since it was read: everything in it is current (two system calls) */
+	VIGIL_LOOKUP_EXACT,
+	/* the same executable (one system call): an exec of the very same executable again
+	 * goes unseen, so its cmdline may be stale; for callers that do not read it */
+	VIGIL_LOOKUP_SAME_PROGRAM,
+} VigilLookupCheck;
+
 /*
  * Only the cheap case, on the calling thread, with no main-loop round trip: TRUE when the
- * process is answered from what is known (a recent process whose fds and stamp still fit),
- * with a reference in *@process. FALSE otherwise (also on a failure): the caller goes on with
- * vigil_attributor_lookup_async(), which repeats the cheap part and reports any failure.
+ * process is answered from what is known (a recent process whose fds and stamp still fit, as
+ * @check says), with a reference in *@process. FALSE otherwise (also on a failure): the caller
+ * goes on with vigil_attributor_lookup_async(), which repeats the cheap part (always with
+ * VIGIL_LOOKUP_EXACT) and reports any failure.
  */
 gboolean vigil_attributor_lookup_fast(VigilAttributor *attributor, const VigilFlow *flow,
-                                      VigilProcess **process);
+                                      VigilLookupCheck check, VigilProcess **process);
 
 /* blocking variant of the above, for tests and tools */
 VigilProcess *vigil_attributor_lookup(VigilAttributor *attributor, const VigilFlow *flow,

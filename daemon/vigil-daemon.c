@@ -36,7 +36,8 @@ typedef struct {
 	char **hostnames;  /* what DNS named dst for this uid, most recent first; NULL: unknown */
 	GList link;        /* in daemon->held, ordered by deadline */
 	gboolean prompted; /* waits on a request in daemon->prompts, not in daemon->held */
-	VigilProcess *process; /* while prompted */
+	gboolean cmdline_unchecked; /* its process came from the cache with the exe checked only */
+	VigilProcess *process;      /* while prompted */
 } HeldPacket;
 
 struct _VigilDaemon {
@@ -212,12 +213,21 @@ on_prompt_finish(gpointer data, VigilAction action, VigilReason reason, const Vi
  * (deadline PromptTimeout) for the answer; otherwise, or when the requests are at their
  * bounds, it gets DefaultAction, once.
  */
+static void start_lookup(HeldPacket *held);
+
 static void
 decide_unmatched(HeldPacket *held, const VigilProcess *process)
 {
 	VigilDaemon *daemon = held->daemon;
 	VigilPromptConnection conn = {0};
 
+	if (held->cmdline_unchecked) {
+		/* a prompt shows the cmdline: confirm the process in full first (no rule read
+		 * it, so none could have matched on a stale one) */
+		held->cmdline_unchecked = FALSE;
+		start_lookup(held);
+		return;
+	}
 	conn.process = (VigilProcess *)process;
 	conn.flow = &held->flow;
 	conn.hostnames = (const char *const *)held->hostnames;
@@ -323,15 +333,32 @@ on_packet(const VigilQueuedPacket *packet, gpointer data)
 		decide(held, NULL);
 		return;
 	}
-	/* a known process is answered at once, without a round trip through the main loop */
+	/*
+	 * A known process is answered at once, without a round trip through the main loop.
+	 * While no rule reads the cmdline, a cached process is confirmed by its exe alone: a
+	 * system call less per connection, and only an exec of the same executable again (a new
+	 * cmdline) would go unseen. Decide_unmatched confirms it in full before any prompt.
+	 */
+	VigilLookupCheck check =
+	    vigil_ruleset_uses_cmdline(vigil_rule_store_get_ruleset(daemon->store))
+	        ? VIGIL_LOOKUP_EXACT
+	        : VIGIL_LOOKUP_SAME_PROGRAM;
 	VigilProcess *process = NULL;
-	if (vigil_attributor_lookup_fast(daemon->attributor, &held->flow, &process)) {
+	if (vigil_attributor_lookup_fast(daemon->attributor, &held->flow, check, &process)) {
+		held->cmdline_unchecked = check != VIGIL_LOOKUP_EXACT;
 		decide(held, process);
 		vigil_process_unref(process);
 		return;
 	}
+	start_lookup(held);
+}
+
+/* the full lookup, on a worker thread when it has to search; decides when it is back */
+static void
+start_lookup(HeldPacket *held)
+{
 	held->cancellable = g_cancellable_new();
-	vigil_attributor_lookup_async(daemon->attributor, &held->flow, held->cancellable,
+	vigil_attributor_lookup_async(held->daemon->attributor, &held->flow, held->cancellable,
 	                              on_attributed, held);
 }
 

@@ -464,6 +464,16 @@ vigil_process_read(const char *proc_root, guint32 pid, VigilShaCache *sha_cache,
 static const int stamp_fields[] = {STAT_FIELD_START, 26, 27, 28, 45, 46, 47, 48, 49, 50, 51};
 
 /* the parts of a stamp that a stat line and a stat of the exe give */
+static void
+exe_fill(VigilProcessStamp *stamp, const struct stat *exe_st)
+{
+	stamp->exe_dev = exe_st->st_dev;
+	stamp->exe_ino = exe_st->st_ino;
+	stamp->exe_mtime = (gint64)exe_st->st_mtim.tv_sec * G_GINT64_CONSTANT(1000000000) +
+	                   exe_st->st_mtim.tv_nsec;
+	stamp->exe_size = exe_st->st_size;
+}
+
 static gboolean
 stamp_fill(VigilProcessStamp *stamp, const char *stat_text, const struct stat *exe_st)
 {
@@ -476,11 +486,7 @@ stamp_fill(VigilProcessStamp *stamp, const char *stat_text, const struct stat *e
 	for (guint i = 1; i < G_N_ELEMENTS(values); i++)
 		h = (h ^ values[i]) * 1099511628211ULL;
 	stamp->image = h;
-	stamp->exe_dev = exe_st->st_dev;
-	stamp->exe_ino = exe_st->st_ino;
-	stamp->exe_mtime = (gint64)exe_st->st_mtim.tv_sec * G_GINT64_CONSTANT(1000000000) +
-	                   exe_st->st_mtim.tv_nsec;
-	stamp->exe_size = exe_st->st_size;
+	exe_fill(stamp, exe_st);
 	return TRUE;
 }
 
@@ -540,10 +546,28 @@ vigil_process_read_stamp_at(int pid_dir, int stat_fd, VigilProcessStamp *stamp)
 }
 
 gboolean
+vigil_process_read_exe_stamp_at(int pid_dir, VigilProcessStamp *stamp)
+{
+	g_return_val_if_fail(pid_dir >= 0 && stamp != NULL, FALSE);
+	struct stat exe_st;
+
+	memset(stamp, 0, sizeof(*stamp));
+	if (fstatat(pid_dir, "exe", &exe_st, 0) < 0)
+		return FALSE;
+	exe_fill(stamp, &exe_st);
+	return TRUE;
+}
+
+gboolean
+vigil_process_exe_stamp_equal(const VigilProcessStamp *a, const VigilProcessStamp *b)
+{
+	return a->exe_dev == b->exe_dev && a->exe_ino == b->exe_ino &&
+	       a->exe_mtime == b->exe_mtime && a->exe_size == b->exe_size;
+}
+
+gboolean
 vigil_process_stamp_equal(const VigilProcessStamp *a, const VigilProcessStamp *b)
 {
 	return a->start_time == b->start_time && a->image == b->image &&
-	       a->proc_owner == b->proc_owner && a->exe_dev == b->exe_dev &&
-	       a->exe_ino == b->exe_ino && a->exe_mtime == b->exe_mtime &&
-	       a->exe_size == b->exe_size;
+	       a->proc_owner == b->proc_owner && vigil_process_exe_stamp_equal(a, b);
 }

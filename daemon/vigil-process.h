@@ -64,6 +64,13 @@ gboolean vigil_process_read_stamp(const char *proc_root, guint32 pid, VigilProce
  */
 gboolean vigil_process_read_stamp_at(int pid_dir, int stat_fd, VigilProcessStamp *stamp);
 gboolean vigil_process_stamp_equal(const VigilProcessStamp *a, const VigilProcessStamp *b);
+/*
+ * The exe part alone, in one system call: it shows an exec of another executable (or of the
+ * same path after the file changed), and fails once the process is gone; an exec of the very
+ * same executable again (new cmdline) goes unseen. Enough when nothing reads the cmdline.
+ */
+gboolean vigil_process_read_exe_stamp_at(int pid_dir, VigilProcessStamp *stamp);
+gboolean vigil_process_exe_stamp_equal(const VigilProcessStamp *a, const VigilProcessStamp *b);
 
 /* pure: the app id in a /proc/PID/cgroup text ("app-flatpak-ID-N.scope", "snap.NAME.APP…") */
 char *vigil_process_app_id_from_cgroup(const char *cgroup_text);

@@ -61,6 +61,7 @@ struct _VigilRuleset {
 	Bucket *any_program;
 	Bucket *unknown_program;
 	guint64 next_id;
+	guint n_args; /* rules with an args glob: while there are none, no match reads a cmdline */
 	guint examined;
 };
 
@@ -414,8 +415,10 @@ vigil_ruleset_add(VigilRuleset *set, VigilRule *rule)
 	entry = g_new0(Entry, 1);
 	entry->rule = vigil_rule_ref(rule);
 	entry->specificity = vigil_rule_specificity(rule);
-	if (rule->args_glob != NULL)
+	if (rule->args_glob != NULL) {
 		entry->args = g_pattern_spec_new(rule->args_glob);
+		set->n_args++;
+	}
 	/* the key lives in the rule, whose id does not change while it is in the set */
 	g_hash_table_insert(set->by_id, &entry->rule->id, entry);
 	bucket_insert(set, ruleset_bucket(set, rule, TRUE), entry);
@@ -434,6 +437,8 @@ vigil_ruleset_remove(VigilRuleset *set, guint64 id)
 	if (entry == NULL)
 		return FALSE;
 	bucket = entry->key.bucket;
+	if (entry->args != NULL)
+		set->n_args--;
 	bucket_remove(set, bucket, entry);
 	if (bucket->n_entries == 0 && bucket != set->any_program && bucket != set->unknown_program)
 		g_hash_table_remove(set->programs, bucket->program);
@@ -497,6 +502,14 @@ vigil_ruleset_clear(VigilRuleset *set)
 	set->any_program = bucket_new(NULL);
 	set->unknown_program = bucket_new(NULL);
 	g_hash_table_remove_all(set->by_id);
+	set->n_args = 0;
+}
+
+gboolean
+vigil_ruleset_uses_cmdline(VigilRuleset *set)
+{
+	g_return_val_if_fail(set != NULL, TRUE);
+	return set->n_args > 0;
 }
 
 typedef gboolean (*RulePredicate)(const VigilRule *rule, gconstpointer data);

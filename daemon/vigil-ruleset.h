@@ -49,6 +49,10 @@ void vigil_ruleset_clear(VigilRuleset *set);
  */
 VigilRule *vigil_ruleset_match(VigilRuleset *set, const VigilMatchQuery *query, gint64 now);
 
+/* TRUE when some rule matches on the command line (an args glob): only then does a match
+ * need the cmdline of the process to be current */
+gboolean vigil_ruleset_uses_cmdline(VigilRuleset *set);
+
 /* removes rules whose UNTIL time has passed; returns how many */
 guint vigil_ruleset_expire(VigilRuleset *set, gint64 now);
 

@@ -81,6 +81,8 @@ typedef struct {
 
 /* commands, one byte each */
 #define CMD_EXEC          'x' /* exec /bin/sleep (with exec_later) */
+#define CMD_EXEC_SELF     'X' /* exec this test program again, as a sleeper (with exec_later) */
+#define SLEEPER_ARG       "--exec-sleeper"
 #define CMD_NEW_SOCKET    'n' /* one more socket, on the lowest free fd */
 #define CMD_REPLACE       'r' /* close the first socket, then a new one takes its fd */
 #define CMD_REPLACE_MID   'm' /* close the middle one of the extra files, a socket takes its fd */
@@ -195,6 +197,8 @@ child_main(const ChildSpec *spec, int report_fd, int ctl)
 		memset(&report, 0, sizeof(report));
 		if (cmd == CMD_EXEC && spec->exec_later)
 			execl("/bin/sleep", "sleep", "60", (char *)NULL);
+		if (cmd == CMD_EXEC_SELF && spec->exec_later)
+			execl(test_exe, test_exe, SLEEPER_ARG, (char *)NULL);
 		if (cmd == CMD_REPLACE)
 			close(sockets[0]);
 		if (cmd == CMD_REPLACE_MID)
@@ -224,7 +228,7 @@ static void
 child_command(Child *child, char cmd)
 {
 	g_assert_cmpint(write(child->ctl, &cmd, 1), ==, 1);
-	if (cmd != CMD_EXEC)
+	if (cmd != CMD_EXEC && cmd != CMD_EXEC_SELF)
 		child_read_report(child);
 }
 
@@ -741,9 +745,13 @@ test_exec_invalidates(void)
 			break;
 		g_usleep(5000);
 	}
-	/* the cheap path must not answer with the program before the exec */
+	/* the cheap path must not answer with the program before the exec, even when it only
+	 * checks the executable */
 	VigilProcess *stale = NULL;
-	g_assert_false(vigil_attributor_lookup_fast(attributor, &flow, &stale));
+	g_assert_false(
+	    vigil_attributor_lookup_fast(attributor, &flow, VIGIL_LOOKUP_SAME_PROGRAM, &stale));
+	g_assert_null(stale);
+	g_assert_false(vigil_attributor_lookup_fast(attributor, &flow, VIGIL_LOOKUP_EXACT, &stale));
 	g_assert_null(stale);
 	g_autoptr(VigilProcess) after = lookup(attributor, &flow);
 	g_assert_nonnull(after);
@@ -751,6 +759,56 @@ test_exec_invalidates(void)
 	g_assert_cmpstr(after->exe, ==, sleep_exe);
 	g_assert_cmpstr(after->cmdline, ==, "sleep 60");
 	g_assert_cmpstr(after->sha256, !=, before->sha256);
+	child_stop(&child);
+}
+
+/*
+ * The process execs its own executable again: the exe check alone cannot tell (the cmdline it
+ * answers with is the old one, which is why the daemon uses it only while no rule reads the
+ * cmdline and confirms in full before a prompt), the exact check can.
+ */
+static void
+test_exec_same_program(void)
+{
+	g_autoptr(VigilAttributor) attributor = new_attributor();
+	ChildSpec spec = {KIND_UDP_CONNECTED, AF_INET, (struct sockaddr *)&udp4_addr,
+	                  sizeof(udp4_addr), 1};
+	spec.exec_later = TRUE;
+	Child child;
+	child_start(&child, &spec);
+	VigilFlow flow = child_flow(&child, 0, IPPROTO_UDP, spec.dst, 0);
+
+	g_autoptr(VigilProcess) before = lookup(attributor, &flow);
+	assert_is_child(before, child.pid, test_exe, 0);
+	g_assert_null(strstr(before->cmdline, SLEEPER_ARG));
+
+	child_command(&child, CMD_EXEC_SELF);
+	g_autofree char *cmdline_path = g_strdup_printf("/proc/%d/cmdline", child.pid);
+	gboolean execd = FALSE;
+	for (int i = 0; i < 400 && !execd; i++) {
+		g_autofree char *text = NULL;
+		gsize len = 0;
+		execd = g_file_get_contents(cmdline_path, &text, &len, NULL) &&
+		        memmem(text, len, SLEEPER_ARG, strlen(SLEEPER_ARG)) != NULL;
+		if (!execd)
+			g_usleep(5000);
+	}
+	g_assert_true(execd);
+
+	VigilProcess *process = NULL;
+	g_assert_true(
+	    vigil_attributor_lookup_fast(attributor, &flow, VIGIL_LOOKUP_SAME_PROGRAM, &process));
+	g_assert_true(process == before);
+	vigil_process_unref(g_steal_pointer(&process));
+	g_assert_false(
+	    vigil_attributor_lookup_fast(attributor, &flow, VIGIL_LOOKUP_EXACT, &process));
+	g_assert_null(process);
+
+	g_autoptr(VigilProcess) after = lookup(attributor, &flow);
+	g_assert_nonnull(after);
+	g_assert_cmpuint(after->pid, ==, child.pid);
+	g_assert_cmpstr(after->exe, ==, test_exe);
+	g_assert_nonnull(strstr(after->cmdline, SLEEPER_ARG));
 	child_stop(&child);
 }
 
@@ -807,7 +865,8 @@ test_fast_path(void)
 
 	VigilFlow flow = child_flow(&child, 0, IPPROTO_TCP, spec.dst, 0);
 	VigilProcess *process = NULL;
-	g_assert_false(vigil_attributor_lookup_fast(attributor, &flow, &process));
+	g_assert_false(
+	    vigil_attributor_lookup_fast(attributor, &flow, VIGIL_LOOKUP_EXACT, &process));
 	g_assert_null(process);
 	g_autoptr(VigilProcess) first = lookup(attributor, &flow);
 	assert_is_child(first, child.pid, test_exe, 0);
@@ -817,7 +876,8 @@ test_fast_path(void)
 		child_command(&child, CMD_REPLACE);
 		VigilFlow next = child_flow(&child, 0, IPPROTO_TCP, spec.dst, 0);
 		g_assert_cmpuint(next.sport, !=, flow.sport);
-		g_assert_true(vigil_attributor_lookup_fast(attributor, &next, &process));
+		g_assert_true(
+		    vigil_attributor_lookup_fast(attributor, &next, VIGIL_LOOKUP_EXACT, &process));
 		g_assert_true(process == first);
 		vigil_process_unref(g_steal_pointer(&process));
 	}
@@ -829,7 +889,8 @@ test_fast_path(void)
 	/* a socket on a new fd: not where the guess looks, found in the fd list */
 	child_command(&child, CMD_NEW_SOCKET);
 	VigilFlow other = child_flow(&child, 0, IPPROTO_TCP, spec.dst, 0);
-	g_assert_true(vigil_attributor_lookup_fast(attributor, &other, &process));
+	g_assert_true(
+	    vigil_attributor_lookup_fast(attributor, &other, VIGIL_LOOKUP_EXACT, &process));
 	g_assert_true(process == first);
 	vigil_process_unref(g_steal_pointer(&process));
 	vigil_attributor_get_stats(attributor, &stats);
@@ -838,7 +899,8 @@ test_fast_path(void)
 
 	/* a flow with no socket: not answered here */
 	VigilFlow none = loopback_flow(AF_INET, IPPROTO_TCP, unused_port(SOCK_STREAM), 9);
-	g_assert_false(vigil_attributor_lookup_fast(attributor, &none, &process));
+	g_assert_false(
+	    vigil_attributor_lookup_fast(attributor, &none, VIGIL_LOOKUP_EXACT, &process));
 	g_assert_null(process);
 	child_stop(&child);
 }
@@ -859,8 +921,12 @@ test_uid_change(void)
 
 	child_command(&child, CMD_BECOME_NOBODY);
 	VigilFlow next = child_flow(&child, 0, IPPROTO_UDP, spec.dst, NOBODY);
+	/* the socket's uid tells, whichever way the process is checked */
 	VigilProcess *stale = NULL;
-	g_assert_false(vigil_attributor_lookup_fast(attributor, &next, &stale));
+	g_assert_false(
+	    vigil_attributor_lookup_fast(attributor, &next, VIGIL_LOOKUP_SAME_PROGRAM, &stale));
+	g_assert_null(stale);
+	g_assert_false(vigil_attributor_lookup_fast(attributor, &next, VIGIL_LOOKUP_EXACT, &stale));
 	g_assert_null(stale);
 	g_autoptr(VigilProcess) as_nobody = lookup(attributor, &next);
 	assert_is_child(as_nobody, child.pid, test_exe, NOBODY);
@@ -869,7 +935,7 @@ test_uid_change(void)
 	child_command(&child, CMD_NEW_SOCKET);
 	VigilFlow again = child_flow(&child, 0, IPPROTO_UDP, spec.dst, NOBODY);
 	VigilProcess *known = NULL;
-	g_assert_true(vigil_attributor_lookup_fast(attributor, &again, &known));
+	g_assert_true(vigil_attributor_lookup_fast(attributor, &again, VIGIL_LOOKUP_EXACT, &known));
 	g_assert_true(known == as_nobody);
 	vigil_process_unref(known);
 	child_stop(&child);
@@ -923,7 +989,8 @@ test_cache_bounded(void)
 	vigil_attributor_get_stats(attributor, &stats);
 	guint64 slow_before = stats.slow;
 	VigilProcess *cached = NULL;
-	g_assert_false(vigil_attributor_lookup_fast(attributor, &first_flow, &cached));
+	g_assert_false(
+	    vigil_attributor_lookup_fast(attributor, &first_flow, VIGIL_LOOKUP_EXACT, &cached));
 	g_autoptr(VigilProcess) again = lookup(attributor, &first_flow);
 	assert_is_child(again, first.pid, test_exe, 0);
 	vigil_attributor_get_stats(attributor, &stats);
@@ -1301,6 +1368,11 @@ open_endpoints(void)
 int
 main(int argc, char **argv)
 {
+	/* a child of test_exec_same_program after its exec: it only waits to be killed */
+	if (argc == 2 && strcmp(argv[1], SLEEPER_ARG) == 0) {
+		for (;;)
+			pause();
+	}
 	/* before any thread exists: unshare() applies to the calling thread only */
 	enter_private_netns();
 	open_endpoints();
@@ -1323,6 +1395,7 @@ main(int argc, char **argv)
 	g_test_add_func("/attributor/other-uid", test_other_uid);
 	g_test_add_func("/attributor/spawned-program", test_spawned_program);
 	g_test_add_func("/attributor/exec-invalidates", test_exec_invalidates);
+	g_test_add_func("/attributor/exec-same-program", test_exec_same_program);
 	g_test_add_func("/attributor/fd-knowledge", test_fd_knowledge);
 	g_test_add_func("/attributor/fast-path", test_fast_path);
 	g_test_add_func("/attributor/uid-change", test_uid_change);

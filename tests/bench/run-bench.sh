@@ -6,7 +6,7 @@
 #   -n  connections per measurement (default 5000)
 #   -r  rounds; each round runs every case once, the table shows medians (default 5)
 #   -k  keep the work directory (logs, rules) for a look afterwards
-#   -c  the cases to run, e.g. -c "b c" (default: a b c d; the ratios need a and b)
+#   -c  the cases to run, e.g. -c "b c" (default: a b e c d; the ratios need a and b)
 # VIGILD=/path/to/vigild overrides $BUILD_DIR/daemon/vigild.
 #
 # Everything happens in two network namespaces made here and deleted on exit, joined by a
@@ -16,6 +16,9 @@
 #   b  iptables NFQUEUE rule for new outbound connections + nfq-accept (accept everything)
 #   c  vigild with one allow rule that matches the client
 #   d  vigild with that rule among 10,000 rules that do not match the client
+#   e  as b, with nfq-attribute: the minimal reader plus the system calls exact attribution
+#      needs (sock_diag, one readlink of the owner's fd, one stat of its exe): the floor for
+#      any firewall that knows the program, shown to tell attribution's cost from vigild's own
 set -euo pipefail
 
 SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -23,7 +26,7 @@ BUILD=${VIGIL_BUILD:-$SRC_DIR/build}
 COUNT=5000
 ROUNDS=5
 KEEP=0
-CASES="a b c d"
+CASES="a b e c d"
 WARMUP=300
 PORT=8080
 ADDR_A=10.199.0.1
@@ -48,6 +51,7 @@ done
 BUILD=$(cd "$BUILD" && pwd)
 PROBE=$BUILD/tests/clients/vigil-probe
 NFQ_ACCEPT=$BUILD/tests/bench/nfq-accept
+NFQ_ATTRIBUTE=$BUILD/tests/bench/nfq-attribute
 SERVER=$BUILD/tests/bench/accept-server
 VIGILD=${VIGILD:-$BUILD/daemon/vigild}
 
@@ -60,8 +64,8 @@ die() {
 for tool in ip iptables; do
 	command -v "$tool" >/dev/null || die "$tool not found"
 done
-for exe in "$PROBE" "$NFQ_ACCEPT" "$SERVER"; do
-	[[ -x $exe ]] || die "$exe not built (ninja -C $BUILD tests/clients/vigil-probe tests/bench/nfq-accept tests/bench/accept-server)"
+for exe in "$PROBE" "$NFQ_ACCEPT" "$NFQ_ATTRIBUTE" "$SERVER"; do
+	[[ -x $exe ]] || die "$exe not built (ninja -C $BUILD tests/clients/vigil-probe tests/bench/nfq-accept tests/bench/nfq-attribute tests/bench/accept-server)"
 done
 
 # unique names: several runs (or meson's parallel tests) may share the machine
@@ -191,13 +195,14 @@ case_a() {
 	RESULT="$MEASURED - - - -"
 }
 
-case_b() {
-	local pid
+# a minimal reader $1 on the queue, for new outbound connections only, as vigild's rules do
+run_reader() {
+	local reader=$1 pid
 
-	ip netns exec "$NS_A" "$NFQ_ACCEPT" "$QUEUE" 2>>"$WORK/nfq-accept.log" &
+	ip netns exec "$NS_A" "$reader" "$QUEUE" 2>>"$WORK/$(basename "$reader").log" &
 	pid=$!
 	PIDS+=("$pid")
-	wait_queue_bound "$pid" || die "nfq-accept did not bind queue $QUEUE (see $WORK/nfq-accept.log)"
+	wait_queue_bound "$pid" || die "$reader did not bind queue $QUEUE (see $WORK)"
 	in_a iptables -w -A OUTPUT -o "$VETH_A" -m conntrack --ctstate NEW \
 		-j NFQUEUE --queue-num "$QUEUE"
 	measure "$pid"
@@ -298,9 +303,9 @@ main() {
 	local cases=()
 	for c in $CASES; do
 		case $c in
-		a | b) cases+=("$c") ;;
+		a | b | e) cases+=("$c") ;;
 		c | d) [[ -x $VIGILD ]] && cases+=("$c") || echo "run-bench: no vigild at $VIGILD: skipping case $c" >&2 ;;
-		*) die "unknown case $c (a, b, c or d)" ;;
+		*) die "unknown case $c (a, b, c, d or e)" ;;
 		esac
 	done
 
@@ -310,7 +315,8 @@ main() {
 		for c in "${cases[@]}"; do
 			case $c in
 			a) case_a ;;
-			b) case_b ;;
+			b) run_reader "$NFQ_ACCEPT" ;;
+			e) run_reader "$NFQ_ATTRIBUTE" ;;
 			c) run_vigild "$WORK/one.rules" "c-$round" ;;
 			d) run_vigild "$WORK/many.rules" "d-$round" ;;
 			esac
@@ -341,13 +347,14 @@ report() {
 	END {
 		name["a"] = "a no queue"; name["b"] = "b nfq-accept";
 		name["c"] = "c vigild, 1 rule"; name["d"] = "d vigild, 10k rules";
+		name["e"] = "e floor: attribution";
 		for (c in seen) { m50[c] = median(p50[c]); m99[c] = median(p99[c]); mcps[c] = median(cps[c]); }
 		for (c in cpu) mcpu[c] = median(cpu[c]);
 		added_b = m50["b"] - m50["a"];
 		printf "%-20s %8s %8s %10s %8s %9s %7s %9s %7s %8s\n", "case", "p50_us", "p99_us",
 			"added_p50", "added/b", "conns/s", "cps/b", "cpu_us", "cpu/b", "failures";
-		split("a b c d", order, " ");
-		for (i = 1; i <= 4; i++) {
+		split("a b e c d", order, " ");
+		for (i = 1; i <= 5; i++) {
 			c = order[i];
 			if (!(c in seen)) continue;
 			added = m50[c] - m50["a"];
@@ -359,13 +366,13 @@ report() {
 				((c in mcpu) && ("b" in mcpu) && mcpu["b"] > 0) ? sprintf("%.2f", mcpu[c] / mcpu["b"]) : "-",
 				fail[c];
 		}
-		for (i = 2; i <= 4; i++) {
+		for (i = 2; i <= 5; i++) {
 			c = order[i];
 			if (c in queued && queued[c] != "")
 				printf "# %s: packets through the queue per measurement: %s (of %d connections)\n",
 					name[c], median(queued[c]), count;
 		}
-		for (i = 3; i <= 4; i++) {
+		for (i = 4; i <= 5; i++) {
 			c = order[i];
 			if (!(c in rss)) continue;
 			printf "# %s: vigild VmRSS %.1f MiB, VmHWM %.1f MiB (target <= 16 MiB); rules loaded: %s; decided by the allow rule: %d of %d connections\n",
@@ -373,7 +380,7 @@ report() {
 		}
 		if ("c" in seen)
 			printf "# targets: added/b <= 1.5 (c and d), d close to c, cps/b >= 0.8\n";
-		printf "# cpu_us: CPU time of the queue reader (nfq-accept or vigild, all threads) per connection\n";
+		printf "# cpu_us: CPU time of the queue reader (nfq-accept, nfq-attribute or vigild, all threads) per connection\n";
 	}' "$1"
 }
 
