@@ -134,8 +134,8 @@ fill_decision_from_flow(VigilDecision *decision, const VigilFlow *flow, gint64 r
 }
 
 /*
- * The names @uid's own DNS lookups gave the destination. Answers that arrived a moment
- * ago may still wait in the DNS watch's socket: read them first.
+ * The names @uid's own DNS lookups gave the destination. The DNS copies share the queue's
+ * socket, so every answer that came before this connection has been read already.
  */
 static void
 learn_hostnames(HeldPacket *held, guint32 uid)
@@ -144,7 +144,6 @@ learn_hostnames(HeldPacket *held, guint32 uid)
 
 	if (held->hostnames != NULL)
 		return;
-	vigil_dns_watch_drain(daemon->dns_watch);
 	held->hostnames = vigil_dns_cache_lookup(daemon->dns_cache, uid, held->flow.family,
 	                                         &held->flow.dst, held->received_us);
 }
@@ -410,6 +409,7 @@ on_expiry_tick(gpointer data)
 	guint n = vigil_ruleset_expire(vigil_rule_store_get_ruleset(daemon->store),
 	                               g_get_real_time() / G_USEC_PER_SEC);
 
+	vigil_dns_watch_expire(daemon->dns_watch, g_get_monotonic_time());
 	if (n > 0) {
 		g_info("%u rule(s) expired", n);
 		save_learned_rules(daemon);
@@ -473,12 +473,19 @@ vigil_daemon_new(const VigilConfig *config, const VigilDaemonPaths *paths, GErro
 }
 
 static void
+on_dns_copies(const guint8 *datagram, gsize len, gpointer data)
+{
+	vigil_dns_watch_handle_copies(data, datagram, len);
+}
+
+static void
 start_dns_watch(VigilDaemon *daemon)
 {
 	g_autoptr(GError) error = NULL;
 
 	/* names are a help, not a condition: without them, rules by address still work */
-	if (!vigil_dns_watch_start(daemon->dns_watch, VIGIL_DNS_NFLOG_GROUP, &error))
+	if (!vigil_queue_bind_log_group(daemon->queue, VIGIL_DNS_NFLOG_GROUP, on_dns_copies,
+	                                daemon->dns_watch, &error))
 		g_warning("hostnames unknown: cannot watch DNS answers: %s", error->message);
 	else
 		g_info("watching DNS answers (NFLOG group %u)", VIGIL_DNS_NFLOG_GROUP);

@@ -4,7 +4,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <gio/gio.h>
 #include <glib-unix.h>
 #include <libmnl/libmnl.h>
@@ -26,14 +25,6 @@
 #define MAX_STREAMS        256
 #define MAX_STREAM_BYTES   (2 + 65535)
 #define MAX_BUFFERED_BYTES (1024 * 1024)
-/* netlink: one copy is at most a 64 KiB packet and its attributes */
-#define RECV_BUFFER_SIZE  (128 * 1024)
-#define SOCKET_RCVBUF     (4 * 1024 * 1024)
-#define COPY_RANGE        0xffff
-#define SETUP_TIMEOUT_MS  1000
-#define MAX_BATCH         256
-#define MAX_DRAIN         64
-#define EXPIRE_INTERVAL_S 5
 
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02
@@ -101,10 +92,6 @@ struct _VigilDnsWatch {
 	GQueue stream_order;
 	gsize buffered; /* bytes held in all streams */
 	VigilDnsWatchStats stats;
-	struct mnl_socket *nl;
-	guint fd_source;
-	guint expire_source;
-	guint8 *buffer;
 };
 
 static guint
@@ -580,150 +567,10 @@ on_nflog_message(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* reads at most @max datagrams that are waiting now; returns how many */
-static guint
-read_pending(VigilDnsWatch *watch, guint max)
+void
+vigil_dns_watch_handle_copies(VigilDnsWatch *watch, const guint8 *datagram, gsize len)
 {
-	int fd = mnl_socket_get_fd(watch->nl);
-	guint n = 0;
-
-	while (n < max) {
-		ssize_t len = recv(fd, watch->buffer, RECV_BUFFER_SIZE, MSG_DONTWAIT);
-
-		if (len < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == ENOBUFS) {
-				/* copies were lost; the names they carried stay unknown */
-				watch->stats.enobufs++;
-				continue;
-			}
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				g_warning("reading DNS copies: %s", g_strerror(errno));
-			break;
-		}
-		mnl_cb_run(watch->buffer, (size_t)len, 0, 0, on_nflog_message, watch);
-		n++;
-	}
-	return n;
-}
-
-static gboolean
-on_readable(int fd, GIOCondition condition, gpointer data)
-{
-	read_pending(data, MAX_BATCH);
-	return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-on_expire_tick(gpointer data)
-{
-	vigil_dns_watch_expire(data, g_get_monotonic_time());
-	return G_SOURCE_CONTINUE;
-}
-
-guint
-vigil_dns_watch_drain(VigilDnsWatch *watch)
-{
-	if (watch->nl == NULL)
-		return 0;
-	return read_pending(watch, MAX_DRAIN);
-}
-
-static struct nlmsghdr *
-put_config_header(char *buf, guint16 group)
-{
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct nfgenmsg *nfg;
-
-	nlh->nlmsg_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-	nfg->nfgen_family = AF_UNSPEC;
-	nfg->version = NFNETLINK_V0;
-	nfg->res_id = htons(group);
-	return nlh;
-}
-
-/* sends one config request and waits for the kernel's answer */
-static gboolean
-send_config(VigilDnsWatch *watch, struct nlmsghdr *nlh, const char *what, GError **error)
-{
-	guint32 portid = mnl_socket_get_portid(watch->nl);
-	static guint32 seq;
-	ssize_t len;
-	int rc;
-
-	nlh->nlmsg_seq = ++seq;
-	if (mnl_socket_sendto(watch->nl, nlh, nlh->nlmsg_len) < 0)
-		goto fail;
-	do {
-		len = mnl_socket_recvfrom(watch->nl, watch->buffer, RECV_BUFFER_SIZE);
-		if (len < 0)
-			goto fail;
-		rc = mnl_cb_run(watch->buffer, (size_t)len, nlh->nlmsg_seq, portid, NULL, NULL);
-	} while (rc == MNL_CB_OK);
-	if (rc < 0)
-		goto fail;
-	return TRUE;
-fail:
-	g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "NFLOG %s: %s", what,
-	            g_strerror(errno));
-	return FALSE;
-}
-
-static gboolean
-configure_group(VigilDnsWatch *watch, guint16 group, GError **error)
-{
-	char buf[512] __attribute__((aligned(8)));
-	struct nlmsghdr *nlh;
-	struct nfulnl_msg_config_cmd cmd = {NFULNL_CFG_CMD_BIND};
-	struct nfulnl_msg_config_mode mode = {htonl(COPY_RANGE), NFULNL_COPY_PACKET, 0};
-	g_autofree char *what =
-	    g_strdup_printf("binding group %u (is another logger using it?)", group);
-
-	nlh = put_config_header(buf, group);
-	mnl_attr_put(nlh, NFULA_CFG_CMD, sizeof(cmd), &cmd);
-	if (!send_config(watch, nlh, what, error))
-		return FALSE;
-	/* every copy at once, none held back to batch: an answer must be seen before the
-	 * program that asked can connect */
-	nlh = put_config_header(buf, group);
-	mnl_attr_put(nlh, NFULA_CFG_MODE, sizeof(mode), &mode);
-	mnl_attr_put_u32(nlh, NFULA_CFG_QTHRESH, htonl(1));
-	mnl_attr_put_u32(nlh, NFULA_CFG_TIMEOUT, htonl(0));
-	return send_config(watch, nlh, "setting copy mode", error);
-}
-
-gboolean
-vigil_dns_watch_start(VigilDnsWatch *watch, guint16 group, GError **error)
-{
-	struct timeval tv = {SETUP_TIMEOUT_MS / 1000, (SETUP_TIMEOUT_MS % 1000) * 1000};
-	int rcvbuf = SOCKET_RCVBUF;
-	int fd;
-
-	g_return_val_if_fail(watch->nl == NULL, FALSE);
-
-	watch->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	if (watch->nl == NULL || mnl_socket_bind(watch->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
-		            "opening an nfnetlink socket: %s", g_strerror(errno));
-		g_clear_pointer(&watch->nl, mnl_socket_close);
-		return FALSE;
-	}
-	fd = mnl_socket_get_fd(watch->nl);
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (!configure_group(watch, group, error)) {
-		g_clear_pointer(&watch->nl, mnl_socket_close);
-		return FALSE;
-	}
-	/* a burst of lookups queues up in the kernel rather than being lost */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	watch->fd_source = g_unix_fd_add(fd, G_IO_IN, on_readable, watch);
-	watch->expire_source = g_timeout_add_seconds(EXPIRE_INTERVAL_S, on_expire_tick, watch);
-	return TRUE;
+	mnl_cb_run(datagram, len, 0, 0, on_nflog_message, watch);
 }
 
 /* --- life ------------------------------------------------------------------------------- */
@@ -744,7 +591,6 @@ vigil_dns_watch_new(VigilDnsCache *cache)
 	g_queue_init(&watch->query_order);
 	watch->streams = g_hash_table_new(stream_key_hash, stream_key_equal);
 	g_queue_init(&watch->stream_order);
-	watch->buffer = g_malloc(RECV_BUFFER_SIZE);
 	return watch;
 }
 
@@ -753,13 +599,9 @@ vigil_dns_watch_free(VigilDnsWatch *watch)
 {
 	if (watch == NULL)
 		return;
-	g_clear_handle_id(&watch->fd_source, g_source_remove);
-	g_clear_handle_id(&watch->expire_source, g_source_remove);
-	g_clear_pointer(&watch->nl, mnl_socket_close);
 	while (watch->stream_order.head != NULL)
 		remove_stream(watch, watch->stream_order.head->data);
 	g_hash_table_unref(watch->streams);
 	g_hash_table_unref(watch->queries);
-	g_free(watch->buffer);
 	g_free(watch);
 }

@@ -24,27 +24,21 @@ typedef struct {
 	guint64 unsolicited; /* answers that matched none, or not in every detail: ignored */
 	guint64 malformed;   /* packets or messages that did not parse: ignored */
 	guint64 names;       /* (name, address) pairs learned */
-	guint64 enobufs;     /* receive buffer overruns: copies the kernel dropped */
 } VigilDnsWatchStats;
 
 typedef struct _VigilDnsWatch VigilDnsWatch;
 
-/* a watcher that fills @cache (borrowed: it must outlive the watcher); not listening yet */
+/* a watcher that fills @cache (borrowed: it must outlive the watcher) */
 VigilDnsWatch *vigil_dns_watch_new(VigilDnsCache *cache);
 void vigil_dns_watch_free(VigilDnsWatch *watch);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilDnsWatch, vigil_dns_watch_free)
 
 /*
- * Binds NFLOG group @group and reads it on the thread-default main context, never
- * blocking. Fails (nothing bound) when the group is taken or netlink is not available.
+ * Handles one netlink datagram of NFLOG copies from group VIGIL_DNS_NFLOG_GROUP, as
+ * vigil_queue_bind_log_group() hands them on: on the queue's own socket, an answer is
+ * always read before a connection it names is queued. Anything else in it is ignored.
  */
-gboolean vigil_dns_watch_start(VigilDnsWatch *watch, guint16 group, GError **error);
-
-/*
- * Reads the copies waiting now, without blocking (a bounded number), so an answer that
- * arrived a moment before a connection names it. Returns how many were read.
- */
-guint vigil_dns_watch_drain(VigilDnsWatch *watch);
+void vigil_dns_watch_handle_copies(VigilDnsWatch *watch, const guint8 *datagram, gsize len);
 
 /*
  * Handles one copied IP packet (network byte order, from the IP header). @has_uid/@uid:

@@ -9,7 +9,11 @@
 #include <glib-unix.h>
 #include <linux/netfilter.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
+#include <libmnl/libmnl.h>
 #include <libnfnetlink/libnfnetlink.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_log.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -22,12 +26,19 @@
 #define RECV_BUFFER_BYTES (8 * 1024 * 1024)
 /* at most this many messages per wakeup, so timers and D-Bus get their turn */
 #define MAX_BATCH 256
-/* messages read by one recvmmsg(); with COPY_RANGE bytes of packet, one is well under a slot */
-#define RECV_SLOTS              32
-#define RECV_SLOT_BYTES         2048
+/*
+ * Datagrams read by one recvmmsg(). A slot holds the largest NFLOG copy (a whole 64 KiB packet
+ * and its attributes); the kernel writes only what arrives, so a queued packet's few hundred
+ * bytes touch one page of its slot.
+ */
+#define RECV_SLOTS              16
+#define RECV_SLOT_BYTES         (65536 + 4096)
+#define LOG_COPY_RANGE          0xffff
+#define LOG_SETUP_TIMEOUT_MS    1000
 #define KERNEL_STATS_INTERVAL_S 5
 
 G_STATIC_ASSERT(COPY_RANGE + 512 <= RECV_SLOT_BYTES);
+G_STATIC_ASSERT(LOG_COPY_RANGE + 1024 <= RECV_SLOT_BYTES);
 
 struct _VigilQueue {
 	guint16 number;
@@ -43,9 +54,12 @@ struct _VigilQueue {
 	guint64 logged_queue_dropped;
 	guint64 logged_user_dropped;
 	guint64 logged_truncated;
+	VigilQueueLogFunc log_func; /* copies of the NFLOG group bound to our socket */
+	gpointer log_data;
+	guint32 config_seq;
 	struct mmsghdr messages[RECV_SLOTS];
 	struct iovec iovecs[RECV_SLOTS];
-	guint8 buffers[RECV_SLOTS][RECV_SLOT_BYTES] __attribute__((aligned));
+	guint8 *buffers; /* RECV_SLOTS slots of RECV_SLOT_BYTES */
 };
 
 static int
@@ -74,6 +88,26 @@ on_nfq_packet(struct nfq_q_handle *qh, struct nfgenmsg *msg, struct nfq_data *nf
 	return 0;
 }
 
+static guint8 *
+slot(VigilQueue *queue, int i)
+{
+	return queue->buffers + (gsize)i * RECV_SLOT_BYTES;
+}
+
+/* one datagram from our socket: a queued packet, or a copy from the NFLOG group */
+static void
+handle_datagram(VigilQueue *queue, const guint8 *data, gsize len)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)data;
+
+	if (len >= sizeof(*nlh) && NFNL_SUBSYS_ID(nlh->nlmsg_type) == NFNL_SUBSYS_ULOG) {
+		if (queue->log_func != NULL)
+			queue->log_func(data, len, queue->log_data);
+		return;
+	}
+	nfq_handle_packet(queue->handle, (char *)data, (int)len);
+}
+
 static void
 handle_messages(VigilQueue *queue, int count)
 {
@@ -81,11 +115,11 @@ handle_messages(VigilQueue *queue, int count)
 		struct mmsghdr *message = &queue->messages[i];
 
 		if (message->msg_hdr.msg_flags & MSG_TRUNC) {
-			/* cannot happen with our copy range; its packet id is lost with it */
+			/* cannot happen with our copy ranges; its packet id is lost with it */
 			queue->stats.truncated++;
 			continue;
 		}
-		nfq_handle_packet(queue->handle, (char *)queue->buffers[i], (int)message->msg_len);
+		handle_datagram(queue, slot(queue, i), message->msg_len);
 	}
 }
 
@@ -207,8 +241,9 @@ queue_open(VigilQueue *queue, gboolean fail_open, GError **error)
 		return queue_fail(error, "setting queue length", queue->number);
 	nfnl_rcvbufsiz(nfq_nfnlh(queue->handle), RECV_BUFFER_BYTES);
 	queue->fd = nfq_fd(queue->handle);
+	queue->buffers = g_malloc((gsize)RECV_SLOTS * RECV_SLOT_BYTES);
 	for (guint i = 0; i < RECV_SLOTS; i++) {
-		queue->iovecs[i].iov_base = queue->buffers[i];
+		queue->iovecs[i].iov_base = slot(queue, (int)i);
 		queue->iovecs[i].iov_len = RECV_SLOT_BYTES;
 		queue->messages[i].msg_hdr.msg_iov = &queue->iovecs[i];
 		queue->messages[i].msg_hdr.msg_iovlen = 1;
@@ -255,6 +290,7 @@ vigil_queue_free(VigilQueue *queue)
 		nfq_destroy_queue(queue->qhandle);
 	if (queue->handle != NULL)
 		nfq_close(queue->handle);
+	g_free(queue->buffers);
 	g_free(queue);
 }
 
@@ -269,6 +305,112 @@ vigil_queue_set_verdict(VigilQueue *queue, guint32 id, guint32 mark, GError **er
 	}
 	queue->stats.verdicts++;
 	return TRUE;
+}
+
+/* --- an NFLOG group on the same socket ---------------------------------------------- */
+
+static struct nlmsghdr *
+put_log_config_header(VigilQueue *queue, char *buf, guint16 group)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *nfg;
+
+	nlh->nlmsg_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = ++queue->config_seq;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = AF_UNSPEC;
+	nfg->version = NFNETLINK_V0;
+	nfg->res_id = htons(group);
+	return nlh;
+}
+
+/* the kernel's answer to request @seq in this datagram: 0 (done), an errno, or -1 (not here) */
+static int
+config_answer(const guint8 *data, gsize len, guint32 seq)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)data;
+	int remaining = (int)len;
+
+	for (; mnl_nlmsg_ok(nlh, remaining); nlh = mnl_nlmsg_next(nlh, &remaining)) {
+		if (nlh->nlmsg_type == NLMSG_ERROR && nlh->nlmsg_seq == seq &&
+		    nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(struct nlmsgerr))) {
+			const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
+			return -err->error;
+		}
+	}
+	return -1;
+}
+
+/*
+ * Sends one config request and waits for its answer. What else arrives meanwhile (a packet
+ * queued by rules left from before, a copy) is handled as usual, never dropped.
+ */
+static gboolean
+send_log_config(VigilQueue *queue, struct nlmsghdr *nlh, const char *what, GError **error)
+{
+	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+	gint64 deadline = g_get_monotonic_time() + LOG_SETUP_TIMEOUT_MS * 1000;
+	int answer = -1;
+
+	if (sendto(queue->fd, nlh, nlh->nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) <
+	    0)
+		answer = errno;
+	while (answer < 0) {
+		struct pollfd pfd = {queue->fd, POLLIN, 0};
+		gint64 left_ms = (deadline - g_get_monotonic_time()) / 1000;
+		if (left_ms <= 0 || poll(&pfd, 1, (int)left_ms) == 0) {
+			answer = ETIMEDOUT;
+			break;
+		}
+		ssize_t n = recv(queue->fd, slot(queue, 0), RECV_SLOT_BYTES, MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR && errno != ENOBUFS)
+				answer = errno;
+			continue;
+		}
+		answer = config_answer(slot(queue, 0), (gsize)n, nlh->nlmsg_seq);
+		if (answer < 0)
+			handle_datagram(queue, slot(queue, 0), (gsize)n);
+	}
+	if (answer == 0)
+		return TRUE;
+	g_set_error(error, G_IO_ERROR, g_io_error_from_errno(answer), "NFLOG %s: %s", what,
+	            g_strerror(answer));
+	return FALSE;
+}
+
+gboolean
+vigil_queue_bind_log_group(VigilQueue *queue, guint16 group, VigilQueueLogFunc func,
+                           gpointer user_data, GError **error)
+{
+	char buf[512] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh;
+	struct nfulnl_msg_config_cmd cmd = {NFULNL_CFG_CMD_BIND};
+	struct nfulnl_msg_config_mode mode = {htonl(LOG_COPY_RANGE), NFULNL_COPY_PACKET, 0};
+	g_autofree char *what =
+	    g_strdup_printf("binding group %u (is another logger using it?)", group);
+
+	g_return_val_if_fail(queue != NULL && func != NULL && queue->log_func == NULL, FALSE);
+	queue->log_func = func;
+	queue->log_data = user_data;
+	nlh = put_log_config_header(queue, buf, group);
+	mnl_attr_put(nlh, NFULA_CFG_CMD, sizeof(cmd), &cmd);
+	if (!send_log_config(queue, nlh, what, error))
+		goto fail;
+	/* every copy at once, none held back to batch: it must be in our socket before the
+	 * packet that follows it */
+	nlh = put_log_config_header(queue, buf, group);
+	mnl_attr_put(nlh, NFULA_CFG_MODE, sizeof(mode), &mode);
+	mnl_attr_put_u32(nlh, NFULA_CFG_QTHRESH, htonl(1));
+	mnl_attr_put_u32(nlh, NFULA_CFG_TIMEOUT, htonl(0));
+	if (!send_log_config(queue, nlh, "setting copy mode", error))
+		goto fail;
+	return TRUE;
+fail:
+	queue->log_func = NULL;
+	queue->log_data = NULL;
+	return FALSE;
 }
 
 void

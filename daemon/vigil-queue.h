@@ -39,6 +39,22 @@ VigilQueue *vigil_queue_new(guint16 queue_number, gboolean fail_open, VigilQueue
 void vigil_queue_free(VigilQueue *queue);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilQueue, vigil_queue_free)
 
+/*
+ * Copies from an NFLOG group, one netlink datagram (NFULNL_MSG_PACKET messages) at a time;
+ * valid only during the callback.
+ */
+typedef void (*VigilQueueLogFunc)(const guint8 *datagram, gsize len, gpointer user_data);
+
+/*
+ * Binds NFLOG group @group to the queue's own socket, copying whole packets at once (never
+ * batched). Its copies and the queued packets then reach @func and the queue's callback in
+ * the order the kernel made them: a copy of a packet seen before a connection was queued (a
+ * DNS answer naming its destination) is always handled before that connection. Unbound when
+ * the queue is freed. Fails (nothing bound) when the group is taken.
+ */
+gboolean vigil_queue_bind_log_group(VigilQueue *queue, guint16 group, VigilQueueLogFunc func,
+                                    gpointer user_data, GError **error);
+
 /* re-runs the hook for packet @id with @mark set (NF_REPEAT): our chain acts on the mark */
 gboolean vigil_queue_set_verdict(VigilQueue *queue, guint32 id, guint32 mark, GError **error);
 
