@@ -16,14 +16,15 @@ vigil_config_error_quark(void)
 }
 
 static const char *const known_keys[] = {
-    "QueueNumber", "DefaultAction", "FailMode", "PromptTimeout", "LogLevel", "FilterLoopback",
-    "MarkMask",    "Enabled",       NULL,
+    "QueueNumber", "QueueLength",    "DefaultAction", "FailMode", "PromptTimeout",
+    "LogLevel",    "FilterLoopback", "MarkMask",      "Enabled",  NULL,
 };
 
 void
 vigil_config_init_defaults(VigilConfig *config)
 {
 	config->queue_number = 0;
+	config->queue_length = 8192;
 	config->default_action = VIGIL_ACTION_ALLOW;
 	config->fail_mode = VIGIL_FAIL_OPEN;
 	config->prompt_timeout = 30;
@@ -123,6 +124,10 @@ apply_key(VigilConfig *config, const char *key, const char *value, const char *f
 		if (!parse_uint(value, 0, 65535, &n))
 			return value_error(error, file_name, key, value, "a number 0-65535");
 		config->queue_number = (guint16)n;
+	} else if (g_str_equal(key, "QueueLength")) {
+		if (!parse_uint(value, 1, 1048576, &n))
+			return value_error(error, file_name, key, value, "a number 1-1048576");
+		config->queue_length = (guint)n;
 	} else if (g_str_equal(key, "DefaultAction")) {
 		if (g_str_equal(value, "allow"))
 			config->default_action = VIGIL_ACTION_ALLOW;

@@ -22,6 +22,8 @@ typedef enum {
 
 typedef struct {
 	guint16 queue_number;
+	guint
+	    queue_length; /* packets the kernel holds for us before it drops (or, open, accepts) */
 	VigilAction default_action; /* allow or deny */
 	VigilFailMode fail_mode;
 	guint prompt_timeout;     /* seconds */

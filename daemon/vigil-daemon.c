@@ -496,7 +496,7 @@ vigil_daemon_start(VigilDaemon *daemon, GError **error)
 {
 	/* bind first: once our rules are in, every queued packet has a reader */
 	daemon->queue =
-	    vigil_queue_new(daemon->config.queue_number,
+	    vigil_queue_new(daemon->config.queue_number, daemon->config.queue_length,
 	                    daemon->config.fail_mode == VIGIL_FAIL_OPEN, on_packet, daemon, error);
 	if (daemon->queue == NULL)
 		return FALSE;

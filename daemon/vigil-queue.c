@@ -20,9 +20,7 @@
 #include "vigil-queue.h"
 
 /* headers only: IPv6 extension headers and a transport header fit comfortably */
-#define COPY_RANGE 256
-/* a burst of new connections waits in the kernel rather than being bypassed or dropped */
-#define QUEUE_MAXLEN      8192
+#define COPY_RANGE        256
 #define RECV_BUFFER_BYTES (8 * 1024 * 1024)
 /* at most this many messages per wakeup, so timers and D-Bus get their turn */
 #define MAX_BATCH 256
@@ -42,6 +40,7 @@ G_STATIC_ASSERT(LOG_COPY_RANGE + 1024 <= RECV_SLOT_BYTES);
 
 struct _VigilQueue {
 	guint16 number;
+	guint32 maxlen;
 	struct nfq_handle *handle;
 	struct nfq_q_handle *qhandle;
 	int fd;
@@ -237,7 +236,8 @@ queue_open(VigilQueue *queue, gboolean fail_open, GError **error)
 		return queue_fail(error, "setting copy mode", queue->number);
 	if (nfq_set_queue_flags(queue->qhandle, flags_mask, flags) < 0)
 		return queue_fail(error, "setting flags (uid, fail-open)", queue->number);
-	if (nfq_set_queue_maxlen(queue->qhandle, QUEUE_MAXLEN) < 0)
+	/* a burst of new connections waits in the kernel rather than being bypassed or dropped */
+	if (nfq_set_queue_maxlen(queue->qhandle, queue->maxlen) < 0)
 		return queue_fail(error, "setting queue length", queue->number);
 	nfnl_rcvbufsiz(nfq_nfnlh(queue->handle), RECV_BUFFER_BYTES);
 	queue->fd = nfq_fd(queue->handle);
@@ -252,12 +252,13 @@ queue_open(VigilQueue *queue, gboolean fail_open, GError **error)
 }
 
 VigilQueue *
-vigil_queue_new(guint16 queue_number, gboolean fail_open, VigilQueueFunc func, gpointer user_data,
-                GError **error)
+vigil_queue_new(guint16 queue_number, guint32 queue_length, gboolean fail_open, VigilQueueFunc func,
+                gpointer user_data, GError **error)
 {
 	VigilQueue *queue = g_new0(VigilQueue, 1);
 
 	queue->number = queue_number;
+	queue->maxlen = queue_length;
 	queue->func = func;
 	queue->user_data = user_data;
 	queue->fd = -1;

@@ -31,11 +31,12 @@ typedef struct {
 typedef struct _VigilQueue VigilQueue;
 
 /*
- * Binds queue @queue_number and starts reading it on the thread-default main context.
- * With @fail_open the kernel accepts packets when the queue is full (FailMode=open).
+ * Binds queue @queue_number and starts reading it on the thread-default main context. The
+ * kernel holds up to @queue_length packets for us; beyond that, or when our socket's buffer
+ * is full, it drops them, or with @fail_open accepts them (FailMode=open).
  */
-VigilQueue *vigil_queue_new(guint16 queue_number, gboolean fail_open, VigilQueueFunc func,
-                            gpointer user_data, GError **error);
+VigilQueue *vigil_queue_new(guint16 queue_number, guint32 queue_length, gboolean fail_open,
+                            VigilQueueFunc func, gpointer user_data, GError **error);
 void vigil_queue_free(VigilQueue *queue);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilQueue, vigil_queue_free)
 

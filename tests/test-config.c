@@ -14,6 +14,7 @@ test_defaults(void)
 
 	vigil_config_init_defaults(&config);
 	g_assert_cmpuint(config.queue_number, ==, 0);
+	g_assert_cmpuint(config.queue_length, ==, 8192);
 	g_assert_cmpint(config.default_action, ==, VIGIL_ACTION_ALLOW);
 	g_assert_cmpint(config.fail_mode, ==, VIGIL_FAIL_OPEN);
 	g_assert_cmpuint(config.prompt_timeout, ==, 30);
@@ -114,14 +115,16 @@ test_all_keys(void)
 {
 	VigilConfig config;
 	g_autoptr(GError) error = NULL;
-	const char *text = "# a comment\n[Daemon]\nQueueNumber=7\nDefaultAction=deny\n"
-	                   "FailMode=closed\nPromptTimeout=12\nLogLevel=debug\n"
-	                   "FilterLoopback=true\nMarkMask=0x00030000\n";
+	const char *text =
+	    "# a comment\n[Daemon]\nQueueNumber=7\nQueueLength=64\nDefaultAction=deny\n"
+	    "FailMode=closed\nPromptTimeout=12\nLogLevel=debug\n"
+	    "FilterLoopback=true\nMarkMask=0x00030000\n";
 
 	vigil_config_init_defaults(&config);
 	g_assert_true(vigil_config_parse(&config, text, "test.conf", &error));
 	g_assert_no_error(error);
 	g_assert_cmpuint(config.queue_number, ==, 7);
+	g_assert_cmpuint(config.queue_length, ==, 64);
 	g_assert_cmpint(config.default_action, ==, VIGIL_ACTION_DENY);
 	g_assert_cmpint(config.fail_mode, ==, VIGIL_FAIL_CLOSED);
 	g_assert_cmpuint(config.prompt_timeout, ==, 12);
@@ -142,6 +145,9 @@ test_bad_values(void)
 	    {"[Daemon]\nQueueNumber=65536\n", VIGIL_CONFIG_ERROR_VALUE, "QueueNumber"},
 	    {"[Daemon]\nQueueNumber=-1\n", VIGIL_CONFIG_ERROR_VALUE, "QueueNumber"},
 	    {"[Daemon]\nQueueNumber=1x\n", VIGIL_CONFIG_ERROR_VALUE, "QueueNumber"},
+	    {"[Daemon]\nQueueLength=0\n", VIGIL_CONFIG_ERROR_VALUE, "QueueLength"},
+	    {"[Daemon]\nQueueLength=1048577\n", VIGIL_CONFIG_ERROR_VALUE, "QueueLength"},
+	    {"[Daemon]\nQueueLength=many\n", VIGIL_CONFIG_ERROR_VALUE, "QueueLength"},
 	    {"[Daemon]\nDefaultAction=maybe\n", VIGIL_CONFIG_ERROR_VALUE, "DefaultAction"},
 	    {"[Daemon]\nDefaultAction=drop\n", VIGIL_CONFIG_ERROR_VALUE, "DefaultAction"},
 	    {"[Daemon]\nFailMode=ajar\n", VIGIL_CONFIG_ERROR_VALUE, "FailMode"},

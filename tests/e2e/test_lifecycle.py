@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """End-to-end: vigild's netfilter rules over its life: install, restart, crash, stop."""
 import os
+import re
 import signal
 import subprocess
 import time
@@ -100,6 +101,63 @@ class Lifecycle(E2ETestCase):
         self.assertNotEqual(res.returncode, 0)
         self.assertIn("queue", res.stdout + res.stderr)
         self.assertEqual(netfilter_dump(self.nets), before)
+        self.assertEqual(self.probe("tcp", PEER_V4, 80)[0], "ok")
+
+    # new UDP flows, one per port, from one socket whose send buffer holds them all (a queued
+    # packet stays charged to its socket); what the kernel drops still looks sent
+    FLOOD = ("import socket, sys\n"
+             "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+             "s.setsockopt(socket.SOL_SOCKET, 32, 1 << 28)  # SO_SNDBUFFORCE\n"
+             "s.setblocking(False)\n"
+             "sent = 0\n"
+             "for port in range(20000, 20000 + int(sys.argv[2])):\n"
+             "    try:\n"
+             "        s.sendto(b'x', (sys.argv[1], port))\n"
+             "        sent += 1\n"
+             "    except OSError:\n"
+             "        pass\n"
+             "print(sent)\n")
+
+    def flood_while_stopped(self, d, flows):
+        """Sends @flows new UDP flows while vigild is stopped; returns how many went out."""
+        d.proc.send_signal(signal.SIGSTOP)
+        try:
+            res = self.nets.client_run(["python3", "-c", self.FLOOD, PEER_V4, str(flows)],
+                                       timeout=120)
+        finally:
+            d.proc.send_signal(signal.SIGCONT)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        return int(res.stdout)
+
+    def overrun_counts(self, d):
+        """The numbers of vigild's overrun line, once the stats timer has logged it."""
+        line = d.wait_for_log("overrun:", timeout=15)
+        m = re.search(r"queue 3 overrun: (\d+) receive-buffer overruns, (\d+) packets dropped "
+                      r"by the kernel \(queue full\), (\d+) undeliverable", line)
+        self.assertIsNotNone(m, line)
+        return tuple(int(n) for n in m.groups())
+
+    def test_queue_full_drops_are_counted_and_logged(self):
+        # closed: what does not fit in the queue is dropped (open would let it pass)
+        d = self.vigild("", config={"FailMode": "closed", "QueueLength": "8"})
+        self.assertEqual(self.flood_while_stopped(d, 40), 40)
+        enobufs, queue_full, undeliverable = self.overrun_counts(d)
+        self.assertEqual((enobufs, queue_full, undeliverable), (0, 32, 0))
+        # the eight it held were decided once vigild ran again, and it goes on
+        d.wait_decisions(8)
+        self.assertEqual(self.probe("tcp", PEER_V4, 80)[0], "ok")
+
+    def test_receive_buffer_overrun_is_counted_and_logged(self):
+        # a queue longer than vigild's socket buffer can take: the kernel cannot deliver
+        d = self.vigild("", config={"FailMode": "closed", "QueueLength": "100000"})
+        self.assertEqual(self.flood_while_stopped(d, 40000), 40000)
+        enobufs, queue_full, undeliverable = self.overrun_counts(d)
+        self.assertGreaterEqual(enobufs, 1)
+        self.assertEqual(queue_full, 0)
+        self.assertGreater(undeliverable, 0)
+        self.assertLess(undeliverable, 40000)
+        d.proc.poll()
+        self.assertIsNone(d.proc.returncode, "vigild must keep running")
         self.assertEqual(self.probe("tcp", PEER_V4, 80)[0], "ok")
 
 
