@@ -717,34 +717,51 @@ test_spawned_program(void)
 	g_spawn_close_pid(pid);
 }
 
+/* a child whose connected UDP socket stays open across the exec it makes on command; read once */
+static VigilProcess *
+start_exec_child(VigilAttributor *attributor, Child *child, VigilFlow *flow)
+{
+	ChildSpec spec = {KIND_UDP_CONNECTED, AF_INET, (struct sockaddr *)&udp4_addr,
+	                  sizeof(udp4_addr), 1};
+	spec.exec_later = TRUE;
+	child_start(child, &spec);
+	*flow = child_flow(child, 0, IPPROTO_UDP, spec.dst, 0);
+	VigilProcess *process = lookup(attributor, flow);
+	assert_is_child(process, child->pid, test_exe, 0);
+	return process;
+}
+
+/* the exe link changes before the new argv is in place: waits until the argv has @arg */
+static void
+wait_for_exec(pid_t pid, const char *arg)
+{
+	g_autofree char *cmdline_path = g_strdup_printf("/proc/%d/cmdline", pid);
+	gboolean execd = FALSE;
+	for (int i = 0; i < 400 && !execd; i++) {
+		g_autofree char *text = NULL;
+		gsize len = 0;
+		execd = g_file_get_contents(cmdline_path, &text, &len, NULL) &&
+		        memmem(text, len, arg, strlen(arg)) != NULL;
+		if (!execd)
+			g_usleep(5000);
+	}
+	g_assert_true(execd);
+}
+
 /* the process execs with its socket open: the next lookup shows the new program */
 static void
 test_exec_invalidates(void)
 {
 	g_autoptr(VigilAttributor) attributor = new_attributor();
-	ChildSpec spec = {KIND_UDP_CONNECTED, AF_INET, (struct sockaddr *)&udp4_addr,
-	                  sizeof(udp4_addr), 1};
-	spec.exec_later = TRUE;
 	Child child;
-	child_start(&child, &spec);
-	VigilFlow flow = child_flow(&child, 0, IPPROTO_UDP, spec.dst, 0);
-
-	g_autoptr(VigilProcess) before = lookup(attributor, &flow);
-	assert_is_child(before, child.pid, test_exe, 0);
+	VigilFlow flow;
+	g_autoptr(VigilProcess) before = start_exec_child(attributor, &child, &flow);
 	g_autoptr(VigilProcess) cached = lookup(attributor, &flow);
 	g_assert_true(cached == before);
 
 	g_autofree char *sleep_exe = resolved("/bin/sleep");
 	child_command(&child, CMD_EXEC);
-	/* the exe link changes before the new argv is in place: wait for both */
-	g_autofree char *cmdline_path = g_strdup_printf("/proc/%d/cmdline", child.pid);
-	for (int i = 0; i < 400; i++) {
-		g_autofree char *text = NULL;
-		if (g_file_get_contents(cmdline_path, &text, NULL, NULL) &&
-		    strcmp(text, "sleep") == 0)
-			break;
-		g_usleep(5000);
-	}
+	wait_for_exec(child.pid, "sleep");
 	/* the cheap path must not answer with the program before the exec, even when it only
 	 * checks the executable */
 	VigilProcess *stale = NULL;
@@ -771,29 +788,13 @@ static void
 test_exec_same_program(void)
 {
 	g_autoptr(VigilAttributor) attributor = new_attributor();
-	ChildSpec spec = {KIND_UDP_CONNECTED, AF_INET, (struct sockaddr *)&udp4_addr,
-	                  sizeof(udp4_addr), 1};
-	spec.exec_later = TRUE;
 	Child child;
-	child_start(&child, &spec);
-	VigilFlow flow = child_flow(&child, 0, IPPROTO_UDP, spec.dst, 0);
-
-	g_autoptr(VigilProcess) before = lookup(attributor, &flow);
-	assert_is_child(before, child.pid, test_exe, 0);
+	VigilFlow flow;
+	g_autoptr(VigilProcess) before = start_exec_child(attributor, &child, &flow);
 	g_assert_null(strstr(before->cmdline, SLEEPER_ARG));
 
 	child_command(&child, CMD_EXEC_SELF);
-	g_autofree char *cmdline_path = g_strdup_printf("/proc/%d/cmdline", child.pid);
-	gboolean execd = FALSE;
-	for (int i = 0; i < 400 && !execd; i++) {
-		g_autofree char *text = NULL;
-		gsize len = 0;
-		execd = g_file_get_contents(cmdline_path, &text, &len, NULL) &&
-		        memmem(text, len, SLEEPER_ARG, strlen(SLEEPER_ARG)) != NULL;
-		if (!execd)
-			g_usleep(5000);
-	}
-	g_assert_true(execd);
+	wait_for_exec(child.pid, SLEEPER_ARG);
 
 	VigilProcess *process = NULL;
 	g_assert_true(

@@ -16,9 +16,9 @@
 #   b  iptables NFQUEUE rule for new outbound connections + nfq-accept (accept everything)
 #   c  vigild with one allow rule that matches the client
 #   d  vigild with that rule among 10,000 rules that do not match the client
-#   e  as b, with nfq-attribute: the minimal reader plus the system calls exact attribution
-#      needs (sock_diag, one readlink of the owner's fd, one stat of its exe): the floor for
-#      any firewall that knows the program, shown to tell attribution's cost from vigild's own
+#   e  as b, with nfq-accept --attribute: the minimal reader plus the system calls exact
+#      attribution needs (sock_diag, one readlink of the owner's fd, one stat of its exe): the
+#      floor for any firewall that knows the program, to tell attribution's cost from vigild's
 set -euo pipefail
 
 SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -51,7 +51,6 @@ done
 BUILD=$(cd "$BUILD" && pwd)
 PROBE=$BUILD/tests/clients/vigil-probe
 NFQ_ACCEPT=$BUILD/tests/bench/nfq-accept
-NFQ_ATTRIBUTE=$BUILD/tests/bench/nfq-attribute
 SERVER=$BUILD/tests/bench/accept-server
 VIGILD=${VIGILD:-$BUILD/daemon/vigild}
 
@@ -64,8 +63,8 @@ die() {
 for tool in ip iptables; do
 	command -v "$tool" >/dev/null || die "$tool not found"
 done
-for exe in "$PROBE" "$NFQ_ACCEPT" "$NFQ_ATTRIBUTE" "$SERVER"; do
-	[[ -x $exe ]] || die "$exe not built (ninja -C $BUILD tests/clients/vigil-probe tests/bench/nfq-accept tests/bench/nfq-attribute tests/bench/accept-server)"
+for exe in "$PROBE" "$NFQ_ACCEPT" "$SERVER"; do
+	[[ -x $exe ]] || die "$exe not built (ninja -C $BUILD tests/clients/vigil-probe tests/bench/nfq-accept tests/bench/accept-server)"
 done
 
 # unique names: several runs (or meson's parallel tests) may share the machine
@@ -195,14 +194,15 @@ case_a() {
 	RESULT="$MEASURED - - - -"
 }
 
-# a minimal reader $1 on the queue, for new outbound connections only, as vigild's rules do
+# nfq-accept (with options "$@") on the queue, for new outbound connections only, as vigild's
+# rules do
 run_reader() {
-	local reader=$1 pid
+	local pid
 
-	ip netns exec "$NS_A" "$reader" "$QUEUE" 2>>"$WORK/$(basename "$reader").log" &
+	ip netns exec "$NS_A" "$NFQ_ACCEPT" "$@" "$QUEUE" 2>>"$WORK/nfq-accept.log" &
 	pid=$!
 	PIDS+=("$pid")
-	wait_queue_bound "$pid" || die "$reader did not bind queue $QUEUE (see $WORK)"
+	wait_queue_bound "$pid" || die "nfq-accept $* did not bind queue $QUEUE (see $WORK/nfq-accept.log)"
 	in_a iptables -w -A OUTPUT -o "$VETH_A" -m conntrack --ctstate NEW \
 		-j NFQUEUE --queue-num "$QUEUE"
 	measure "$pid"
@@ -315,8 +315,8 @@ main() {
 		for c in "${cases[@]}"; do
 			case $c in
 			a) case_a ;;
-			b) run_reader "$NFQ_ACCEPT" ;;
-			e) run_reader "$NFQ_ATTRIBUTE" ;;
+			b) run_reader ;;
+			e) run_reader --attribute ;;
 			c) run_vigild "$WORK/one.rules" "c-$round" ;;
 			d) run_vigild "$WORK/many.rules" "d-$round" ;;
 			esac
@@ -380,7 +380,7 @@ report() {
 		}
 		if ("c" in seen)
 			printf "# targets: added/b <= 1.5 (c and d), d close to c, cps/b >= 0.8\n";
-		printf "# cpu_us: CPU time of the queue reader (nfq-accept, nfq-attribute or vigild, all threads) per connection\n";
+		printf "# cpu_us: CPU time of the queue reader (nfq-accept or vigild, all threads) per connection\n";
 	}' "$1"
 }
 
