@@ -2,6 +2,8 @@
 #define G_LOG_DOMAIN "vigil-prompts"
 #include "config.h"
 
+#include <libpsl.h>
+
 #include <glib-unix.h>
 #include <netdb.h>
 #include <string.h>
@@ -79,30 +81,33 @@ vigil_rule_quote(const char *value)
 }
 
 /* second-level labels under which country registries hand out names ("example.co.uk") */
-static const char *const country_second_levels[] = {
-    "ac",  "co", "com", "edu", "go",  "gob", "gov", "ltd",
-    "mil", "ne", "net", "or",  "org", "plc", "sch", NULL,
-};
+/* the public suffix list: the newest of the system's copy (package publicsuffix) and the one
+ * built into libpsl; loaded once, read-only after */
+static const psl_ctx_t *
+public_suffixes(void)
+{
+	static const psl_ctx_t *psl;
+
+	if (g_once_init_enter(&psl)) {
+		const psl_ctx_t *loaded = psl_latest(NULL);
+		g_once_init_leave(&psl, loaded != NULL ? loaded : psl_builtin());
+	}
+	return psl;
+}
 
 char *
 vigil_domain_target(const char *hostname)
 {
-	g_auto(GStrv) labels = g_strsplit(hostname, ".", -1);
-	guint n = g_strv_length(labels);
-	guint keep = 2;
-	g_autofree char *joined = NULL;
+	g_autofree char *lower = g_ascii_strdown(hostname, -1);
+	const psl_ctx_t *psl = public_suffixes();
+	const char *domain;
 
-	if (n < 2)
+	/* the registrable domain: bbc.co.uk for www.bbc.co.uk, alice.github.io for
+	 * www.alice.github.io; none for a public suffix itself or a single label */
+	if (psl == NULL || strchr(lower, '.') == NULL)
 		return NULL;
-	/* a registered domain without the public suffix list: the last two labels, three
-	 * under a country's generic second level */
-	if (n >= 3 && strlen(labels[n - 1]) == 2 &&
-	    g_strv_contains(country_second_levels, labels[n - 2]))
-		keep = 3;
-	if (n < keep)
-		return NULL;
-	joined = g_strjoinv(".", labels + (n - keep));
-	return g_strconcat("*.", joined, NULL);
+	domain = psl_registrable_domain(psl, lower);
+	return domain != NULL ? g_strconcat("*.", domain, NULL) : NULL;
 }
 
 char *

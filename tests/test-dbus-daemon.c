@@ -29,9 +29,23 @@ test_domain_target(void)
 		const char *host;
 		const char *domain;
 	} cases[] = {
-	    {"www.example.org", "*.example.org"},   {"example.org", "*.example.org"},
-	    {"a.b.c.example.org", "*.example.org"}, {"www.example.co.uk", "*.example.co.uk"},
-	    {"example.com.au", "*.example.com.au"}, {"localhost", NULL},
+	    {"www.example.org", "*.example.org"},
+	    {"example.org", "*.example.org"},
+	    {"a.b.c.example.org", "*.example.org"},
+	    {"www.example.co.uk", "*.example.co.uk"},
+	    {"example.com.au", "*.example.com.au"},
+	    {"WWW.Example.ORG", "*.example.org"},
+	    /* by the public suffix list, wildcard and private suffixes included */
+	    {"www.bbc.co.uk", "*.bbc.co.uk"},
+	    {"news.example.kawasaki.jp", "*.news.example.kawasaki.jp"},
+	    {"alice.github.io", "*.alice.github.io"},
+	    {"www.alice.github.io", "*.alice.github.io"},
+	    {"www.example.com.br", "*.example.com.br"},
+	    /* a public suffix itself, or one label: no domain to allow */
+	    {"co.uk", NULL},
+	    {"github.io", NULL},
+	    {"org", NULL},
+	    {"localhost", NULL},
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {

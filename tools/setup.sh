@@ -54,8 +54,8 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends build-essential pkg-config meson ninja-build \
-  gettext libglib2.0-dev libnetfilter-queue-dev libmnl-dev libsystemd-dev iptables nftables \
-  iproute2 conntrack dbus polkitd python3 \
+  gettext libglib2.0-dev libnetfilter-queue-dev libmnl-dev libpsl-dev publicsuffix libsystemd-dev \
+  iptables nftables iproute2 conntrack dbus polkitd python3 \
   libgtk-3-dev libnotify-dev libayatana-appindicator3-dev
 
 if [ ! -d build-release ]; then

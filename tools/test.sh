@@ -11,7 +11,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 BUILD_PACKAGES="build-essential pkg-config meson ninja-build gettext libglib2.0-dev
-  libnetfilter-queue-dev libmnl-dev libsystemd-dev
+  libnetfilter-queue-dev libmnl-dev libpsl-dev publicsuffix libsystemd-dev
   libgtk-3-dev libnotify-dev libayatana-appindicator3-dev"
 TEST_PACKAGES="iptables nftables iproute2 conntrack curl iputils-ping util-linux procps
   python3 python3-gi clang-format systemd dbus python3-dbusmock libxml2-utils polkitd
