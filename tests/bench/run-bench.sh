@@ -54,10 +54,9 @@ NFQ_ACCEPT=$BUILD/tests/bench/nfq-accept
 SERVER=$BUILD/tests/bench/accept-server
 VIGILD=${VIGILD:-$BUILD/daemon/vigild}
 
-die() {
-	echo "run-bench: $*" >&2
-	exit 1
-}
+BENCH=run-bench
+# shellcheck source=tests/bench/lib.sh
+. "$SRC_DIR/tests/bench/lib.sh"
 
 [[ $(id -u) -eq 0 ]] || die "needs root (network namespaces, iptables inside them)"
 for tool in ip iptables; do
@@ -67,69 +66,7 @@ for exe in "$PROBE" "$NFQ_ACCEPT" "$SERVER"; do
 	[[ -x $exe ]] || die "$exe not built (ninja -C $BUILD tests/clients/vigil-probe tests/bench/nfq-accept tests/bench/accept-server)"
 done
 
-# unique names: several runs (or meson's parallel tests) may share the machine
-NS_A=vbench-$$-a
-NS_B=vbench-$$-b
-VETH_A=vb$$a
-VETH_B=vb$$b
-WORK=$(mktemp -d /tmp/vigil-bench.XXXXXX)
-PIDS=()
-
-cleanup() {
-	local status=$?
-	local pid
-
-	for pid in "${PIDS[@]}"; do
-		kill "$pid" 2>/dev/null || true
-	done
-	for pid in "${PIDS[@]}"; do
-		wait "$pid" 2>/dev/null || true
-	done
-	# deleting the namespaces takes their veth ends and netfilter rules with them
-	ip netns del "$NS_A" 2>/dev/null || true
-	ip netns del "$NS_B" 2>/dev/null || true
-	# a failed run keeps its logs: the error message points into them
-	if [[ $KEEP -eq 1 || $status -ne 0 ]]; then
-		echo "run-bench: work directory kept: $WORK" >&2
-	else
-		rm -rf "$WORK"
-	fi
-	exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# for background jobs, call `ip netns exec` directly, never through these functions:
-# `func &` forks a subshell, and $! would be the subshell's pid, not the program's
-in_a() { ip netns exec "$NS_A" "$@"; }
-in_b() { ip netns exec "$NS_B" "$@"; }
-
-forget_pid() {
-	local keep=() p
-	for p in "${PIDS[@]}"; do
-		[[ $p == "$1" ]] || keep+=("$p")
-	done
-	PIDS=("${keep[@]}")
-}
-
-stop_pid() {
-	kill -TERM "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
-	forget_pid "$1"
-}
-
-setup_network() {
-	ip netns add "$NS_A"
-	ip netns add "$NS_B"
-	ip -n "$NS_A" link set lo up
-	ip -n "$NS_B" link set lo up
-	# created inside a, its peer straight into b: the veth never exists in our namespace
-	ip -n "$NS_A" link add "$VETH_A" type veth peer name "$VETH_B" netns "$NS_B"
-	ip -n "$NS_A" addr add "$ADDR_A/24" dev "$VETH_A"
-	ip -n "$NS_B" addr add "$ADDR_B/24" dev "$VETH_B"
-	ip -n "$NS_A" link set "$VETH_A" up
-	ip -n "$NS_B" link set "$VETH_B" up
-}
+bench_init
 
 start_server() {
 	ip netns exec "$NS_B" "$SERVER" "$ADDR_B" "$PORT" &
@@ -141,23 +78,6 @@ start_server() {
 		sleep 0.05
 	done
 	die "server in $NS_B did not come up"
-}
-
-# "id_sequence" of queue $QUEUE in namespace a: how many packets it has queued, or "" if unbound
-# shellcheck disable=SC2016 # an awk program, not a shell expansion
-queue_sequence() {
-	in_a awk -v q="$QUEUE" '$1 == q { print $8 }' /proc/net/netfilter/nfnetlink_queue
-}
-
-wait_queue_bound() {
-	local pid=$1
-
-	for _ in $(seq 200); do
-		[[ -n $(queue_sequence) ]] && return 0
-		kill -0 "$pid" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
 }
 
 # CPU time of process $1 so far, all its threads, in nanoseconds (schedstat's first field)

@@ -51,10 +51,9 @@ NFQ_ACCEPT=$BUILD/tests/bench/nfq-accept
 PROBE=$BUILD/tests/clients/vigil-probe
 VIGILD=${VIGILD:-$BUILD/daemon/vigild}
 
-die() {
-	echo "run-dns-bench: $*" >&2
-	exit 1
-}
+BENCH=run-dns-bench
+# shellcheck source=tests/bench/lib.sh
+. "$SRC_DIR/tests/bench/lib.sh"
 
 [[ $COUNT -ge 1 && $COUNT -le 45000 ]] || die "-n must be 1 to 45000 (a source port per query)"
 [[ $(id -u) -eq 0 ]] || die "needs root (network namespaces, netfilter inside them)"
@@ -65,62 +64,7 @@ for exe in "$QUERY" "$NFQ_ACCEPT" "$PROBE" "$VIGILD"; do
 	[[ -x $exe ]] || die "$exe not built (ninja -C $BUILD tests/bench/dns-query tests/bench/nfq-accept tests/clients/vigil-probe daemon/vigild)"
 done
 
-NS_A=vdnsbench-$$-a
-NS_B=vdnsbench-$$-b
-VETH_A=vd$$a
-VETH_B=vd$$b
-WORK=$(mktemp -d /tmp/vigil-dns-bench.XXXXXX)
-PIDS=()
-
-cleanup() {
-	local status=$?
-	local pid
-
-	for pid in "${PIDS[@]}"; do
-		kill "$pid" 2>/dev/null || true
-	done
-	for pid in "${PIDS[@]}"; do
-		wait "$pid" 2>/dev/null || true
-	done
-	ip netns del "$NS_A" 2>/dev/null || true
-	ip netns del "$NS_B" 2>/dev/null || true
-	if [[ $KEEP -eq 1 || $status -ne 0 ]]; then
-		echo "run-dns-bench: work directory kept: $WORK" >&2
-	else
-		rm -rf "$WORK"
-	fi
-	exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-in_a() { ip netns exec "$NS_A" "$@"; }
-
-forget_pid() {
-	local keep=() p
-	for p in "${PIDS[@]}"; do
-		[[ $p == "$1" ]] || keep+=("$p")
-	done
-	PIDS=("${keep[@]}")
-}
-
-stop_pid() {
-	kill -TERM "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
-	forget_pid "$1"
-}
-
-setup_network() {
-	ip netns add "$NS_A"
-	ip netns add "$NS_B"
-	ip -n "$NS_A" link set lo up
-	ip -n "$NS_B" link set lo up
-	ip -n "$NS_A" link add "$VETH_A" type veth peer name "$VETH_B" netns "$NS_B"
-	ip -n "$NS_A" addr add "$ADDR_A/24" dev "$VETH_A"
-	ip -n "$NS_B" addr add "$ADDR_B/24" dev "$VETH_B"
-	ip -n "$NS_A" link set "$VETH_A" up
-	ip -n "$NS_B" link set "$VETH_B" up
-}
+bench_init
 
 start_dns_server() {
 	ip netns exec "$NS_B" dnsmasq --no-daemon --conf-file=/dev/null --no-resolv --no-hosts \
@@ -134,20 +78,6 @@ start_dns_server() {
 		sleep 0.05
 	done
 	die "dnsmasq in $NS_B did not answer (see $WORK/dnsmasq.log)"
-}
-
-queue_bound() {
-	in_a awk -v q="$QUEUE" '$1 == q { found = 1 } END { exit !found }' \
-		/proc/net/netfilter/nfnetlink_queue
-}
-
-wait_bound() {
-	for _ in $(seq 200); do
-		queue_bound && return 0
-		kill -0 "$1" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
 }
 
 # MEASURED: "p50_us p99_us queries_per_second failures"; $1: "one-socket" or "" (a socket
@@ -167,7 +97,7 @@ case_nfq_accept() {
 	ip netns exec "$NS_A" "$NFQ_ACCEPT" "$QUEUE" 2>>"$WORK/nfq-accept.log" &
 	pid=$!
 	PIDS+=("$pid")
-	wait_bound "$pid" || die "nfq-accept did not bind queue $QUEUE"
+	wait_queue_bound "$pid" || die "nfq-accept did not bind queue $QUEUE"
 	in_a iptables -w -A OUTPUT -o "$VETH_A" -m conntrack --ctstate NEW -j NFQUEUE --queue-num "$QUEUE"
 	measure ""
 	in_a iptables -w -D OUTPUT -o "$VETH_A" -m conntrack --ctstate NEW -j NFQUEUE --queue-num "$QUEUE"
@@ -189,7 +119,7 @@ case_vigild() {
 		--rules-dir "$dir/rules.d" --learned-rules "$dir/learned.rules" >>"$dir/vigild.log" 2>&1 &
 	pid=$!
 	PIDS+=("$pid")
-	wait_bound "$pid" || die "vigild did not bind queue $QUEUE (see $dir/vigild.log)"
+	wait_queue_bound "$pid" || die "vigild did not bind queue $QUEUE (see $dir/vigild.log)"
 	for _ in $(seq 200); do
 		grep -q "filtering:" "$dir/vigild.log" && break
 		sleep 0.05
