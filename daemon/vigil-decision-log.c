@@ -20,7 +20,34 @@ struct _VigilDecisionLog {
 	guint ring_next;
 	guint ring_count;
 	GHashTable *programs; /* "uid:program" -> ProgramEntry */
+	GString *line;        /* reused for every decision: no allocation per connection */
+	GString *key;
 };
+
+/* what runs for every connection writes its numbers without printf */
+#define NUMBER_TEXT_SIZE 21
+
+/* @value in decimal, written backwards from the end of @buf; returns where it starts */
+static const char *
+number_text(guint64 value, char buf[NUMBER_TEXT_SIZE])
+{
+	char *p = buf + NUMBER_TEXT_SIZE - 1;
+
+	*p = '\0';
+	do {
+		*--p = (char)('0' + value % 10);
+		value /= 10;
+	} while (value != 0);
+	return p;
+}
+
+static void
+append_number(GString *s, guint64 value)
+{
+	char buf[NUMBER_TEXT_SIZE];
+
+	g_string_append(s, number_text(value, buf));
+}
 
 void
 vigil_decision_clear(VigilDecision *decision)
@@ -54,31 +81,53 @@ vigil_reason_to_string(VigilReason reason)
 	return "unknown";
 }
 
+/* the log line of @d, whose destination is @addr */
+static void
+format_line(GString *s, const VigilDecision *d, const char *addr)
+{
+	char proto[16];
+
+	g_string_append(s, vigil_action_to_string(d->verdict));
+	g_string_append(s, " program=");
+	g_string_append(s, d->program != NULL ? d->program : "unknown");
+	g_string_append(s, " pid=");
+	append_number(s, d->pid);
+	g_string_append(s, " user=");
+	g_string_append(s, d->user_name != NULL ? d->user_name : "?");
+	g_string_append_c(s, '(');
+	append_number(s, d->uid);
+	g_string_append(s, ") dst=");
+	g_string_append(s, addr);
+	if (d->hostname != NULL) {
+		g_string_append(s, " host=");
+		g_string_append(s, d->hostname);
+	}
+	if (d->protocol == IPPROTO_ICMP || d->protocol == IPPROTO_ICMPV6) {
+		g_string_append(s, " icmp-type=");
+		append_number(s, d->icmp_type);
+	} else {
+		g_string_append(s, " port=");
+		append_number(s, d->dport);
+	}
+	g_string_append(s, " proto=");
+	g_string_append(s, vigil_protocol_name(d->protocol, proto, sizeof proto));
+	g_string_append(s, " rule=");
+	if (d->reason == VIGIL_REASON_RULE)
+		append_number(s, d->rule_id);
+	else
+		g_string_append(s, vigil_reason_to_string(d->reason));
+	g_string_append(s, " queued=");
+	append_number(s, (guint64)MAX(d->queued_us, 0));
+	g_string_append(s, "us");
+}
+
 char *
 vigil_decision_format(const VigilDecision *d)
 {
 	char addr[INET6_ADDRSTRLEN];
-	char proto[16];
 	GString *s = g_string_new(NULL);
 
-	g_string_append_printf(s, "%s program=%s pid=%u user=%s(%u) dst=%s",
-	                       vigil_action_to_string(d->verdict),
-	                       d->program != NULL ? d->program : "unknown", d->pid,
-	                       d->user_name != NULL ? d->user_name : "?", d->uid,
-	                       vigil_address_to_string(d->family, &d->dst, addr, sizeof addr));
-	if (d->hostname != NULL)
-		g_string_append_printf(s, " host=%s", d->hostname);
-	if (d->protocol == IPPROTO_ICMP || d->protocol == IPPROTO_ICMPV6)
-		g_string_append_printf(s, " icmp-type=%u", d->icmp_type);
-	else
-		g_string_append_printf(s, " port=%u", d->dport);
-	g_string_append_printf(s, " proto=%s",
-	                       vigil_protocol_name(d->protocol, proto, sizeof proto));
-	if (d->reason == VIGIL_REASON_RULE)
-		g_string_append_printf(s, " rule=%" G_GUINT64_FORMAT, d->rule_id);
-	else
-		g_string_append_printf(s, " rule=%s", vigil_reason_to_string(d->reason));
-	g_string_append_printf(s, " queued=%" G_GINT64_FORMAT "us", d->queued_us);
+	format_line(s, d, vigil_address_to_string(d->family, &d->dst, addr, sizeof addr));
 	return g_string_free(s, FALSE);
 }
 
@@ -99,6 +148,8 @@ vigil_decision_log_new(guint ring_size)
 	log->ring = g_new0(VigilDecision, log->ring_size);
 	log->programs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 	                                      (GDestroyNotify)program_entry_free);
+	log->line = g_string_new(NULL);
+	log->key = g_string_new(NULL);
 	return log;
 }
 
@@ -111,24 +162,29 @@ vigil_decision_log_free(VigilDecisionLog *log)
 		vigil_decision_clear(&log->ring[i]);
 	g_free(log->ring);
 	g_hash_table_unref(log->programs);
+	g_string_free(log->line, TRUE);
+	g_string_free(log->key, TRUE);
 	g_free(log);
 }
 
 static void
-count_for_program(VigilDecisionLog *log, const VigilDecision *d)
+count_for_program(VigilDecisionLog *log, const VigilDecision *d, const char *addr)
 {
 	const char *program = d->program != NULL ? d->program : "unknown";
-	g_autofree char *key = g_strdup_printf("%u:%s", d->uid, program);
-	ProgramEntry *entry = g_hash_table_lookup(log->programs, key);
-	char addr[INET6_ADDRSTRLEN];
+	ProgramEntry *entry;
 
+	g_string_truncate(log->key, 0);
+	append_number(log->key, d->uid);
+	g_string_append_c(log->key, ':');
+	g_string_append(log->key, program);
+	entry = g_hash_table_lookup(log->programs, log->key->str);
 	if (entry == NULL) {
 		entry = g_new0(ProgramEntry, 1);
 		entry->uid = d->uid;
 		entry->program = g_strdup(program);
 		entry->stats.program = entry->program;
 		entry->destinations = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-		g_hash_table_insert(log->programs, g_steal_pointer(&key), entry);
+		g_hash_table_insert(log->programs, g_strdup(log->key->str), entry);
 	}
 	entry->stats.connections++;
 	if (d->verdict == VIGIL_ACTION_ALLOW)
@@ -136,7 +192,6 @@ count_for_program(VigilDecisionLog *log, const VigilDecision *d)
 	else
 		entry->stats.denied++;
 	entry->stats.last_seen = d->time;
-	vigil_address_to_string(d->family, &d->dst, addr, sizeof addr);
 	/* a known destination costs no copy: this runs for every connection */
 	if (g_hash_table_size(entry->destinations) < MAX_DESTINATIONS_TRACKED &&
 	    !g_hash_table_contains(entry->destinations, addr))
@@ -145,23 +200,23 @@ count_for_program(VigilDecisionLog *log, const VigilDecision *d)
 }
 
 static void
-write_log_line(const VigilDecision *d)
+write_log_line(VigilDecisionLog *log, const VigilDecision *d, const char *addr)
 {
-	g_autofree char *line = vigil_decision_format(d);
-	g_autofree char *rule = g_strdup_printf("%" G_GUINT64_FORMAT, d->rule_id);
-	g_autofree char *pid = g_strdup_printf("%u", d->pid);
-	char addr[INET6_ADDRSTRLEN];
+	char rule_buf[NUMBER_TEXT_SIZE];
+	char pid_buf[NUMBER_TEXT_SIZE];
+
+	g_string_truncate(log->line, 0);
+	format_line(log->line, d, addr);
 	/* structured fields let `journalctl VIGIL_VERDICT=deny` filter */
 	const GLogField fields[] = {
-	    {"MESSAGE", line, -1},
+	    {"MESSAGE", log->line->str, -1},
 	    {"PRIORITY", "6", -1},
 	    {"GLIB_DOMAIN", G_LOG_DOMAIN, -1},
 	    {"VIGIL_VERDICT", vigil_action_to_string(d->verdict), -1},
 	    {"VIGIL_PROGRAM", d->program != NULL ? d->program : "unknown", -1},
-	    {"VIGIL_PID", pid, -1},
-	    {"VIGIL_DESTINATION", vigil_address_to_string(d->family, &d->dst, addr, sizeof addr),
-	     -1},
-	    {"VIGIL_RULE", rule, -1},
+	    {"VIGIL_PID", number_text(d->pid, pid_buf), -1},
+	    {"VIGIL_DESTINATION", addr, -1},
+	    {"VIGIL_RULE", number_text(d->rule_id, rule_buf), -1},
 	};
 
 	g_log_structured_array(G_LOG_LEVEL_INFO, fields, G_N_ELEMENTS(fields));
@@ -171,9 +226,11 @@ void
 vigil_decision_log_add(VigilDecisionLog *log, VigilDecision *decision)
 {
 	VigilDecision *slot = &log->ring[log->ring_next];
+	char addr[INET6_ADDRSTRLEN];
 
-	write_log_line(decision);
-	count_for_program(log, decision);
+	vigil_address_to_string(decision->family, &decision->dst, addr, sizeof addr);
+	write_log_line(log, decision, addr);
+	count_for_program(log, decision, addr);
 	vigil_decision_clear(slot);
 	*slot = *decision;
 	memset(decision, 0, sizeof *decision);
