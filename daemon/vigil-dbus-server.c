@@ -51,6 +51,8 @@ struct _Call {
 	guint32 uid;
 	const char *action;
 	gboolean interactive;
+	GCancellable *cancellable; /* an interactive check: cancelled when the caller leaves */
+	guint caller_watch;
 	VigilRule *rule;  /* AddRule, UpdateRule */
 	GPtrArray *rules; /* ImportRules */
 	guint64 id;
@@ -72,6 +74,9 @@ call_free(Call *call)
 	else
 		g_hash_table_insert(server->calls_by_sender, g_strdup(call->sender),
 		                    GUINT_TO_POINTER(n - 1));
+	if (call->caller_watch != 0)
+		g_dbus_connection_signal_unsubscribe(server->connection, call->caller_watch);
+	g_clear_object(&call->cancellable);
 	g_clear_pointer(&call->rule, vigil_rule_unref);
 	g_clear_pointer(&call->rules, g_ptr_array_unref);
 	g_free(call->sender);
@@ -117,6 +122,33 @@ on_authorized(GObject *source, GAsyncResult *result, gpointer data)
 }
 
 static void
+on_caller_owner_changed(GDBusConnection *connection, const char *sender_name,
+                        const char *object_path, const char *interface_name,
+                        const char *signal_name, GVariant *parameters, gpointer data)
+{
+	Call *call = data;
+	const char *new_owner = NULL;
+
+	g_variant_get(parameters, "(&s&s&s)", NULL, NULL, &new_owner);
+	if (*new_owner == '\0')
+		g_cancellable_cancel(call->cancellable);
+}
+
+/*
+ * An interactive check may wait for the user for as long as they like; if the caller leaves
+ * meanwhile, the check is cancelled, and polkit with it (its dialog goes away).
+ */
+static void
+watch_caller(Call *call)
+{
+	call->cancellable = g_cancellable_new();
+	call->caller_watch = g_dbus_connection_signal_subscribe(
+	    call->server->connection, "org.freedesktop.DBus", "org.freedesktop.DBus",
+	    "NameOwnerChanged", "/org/freedesktop/DBus", call->sender, G_DBUS_SIGNAL_FLAGS_NONE,
+	    on_caller_owner_changed, call, NULL);
+}
+
+static void
 on_caller_uid(GObject *source, GAsyncResult *result, gpointer data)
 {
 	Call *call = data;
@@ -139,8 +171,10 @@ on_caller_uid(GObject *source, GAsyncResult *result, gpointer data)
 		call->method->run(call);
 		return;
 	}
+	if (call->interactive)
+		watch_caller(call);
 	vigil_polkit_check_async(call->server->polkit, call->sender, call->uid, call->action,
-	                         call->interactive, NULL, on_authorized, call);
+	                         call->interactive, call->cancellable, on_authorized, call);
 }
 
 /* every method starts here: who calls, how many calls it has going, then its uid */

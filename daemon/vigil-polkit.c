@@ -15,19 +15,45 @@
 
 struct _VigilPolkit {
 	GDBusConnection *connection;
+	guint checks; /* for the cancellation ids */
 };
 
 typedef struct {
 	guint32 uid;
 	char *action;
 	gboolean interactive;
+	GDBusConnection *connection;
+	char *cancellation_id; /* names the check to CancelCheckAuthorization */
+	GCancellable *cancellable;
+	gulong cancelled_handler;
 } CheckData;
 
 static void
 check_data_free(CheckData *data)
 {
+	if (data->cancelled_handler != 0)
+		g_cancellable_disconnect(data->cancellable, data->cancelled_handler);
+	g_clear_object(&data->cancellable);
+	g_clear_object(&data->connection);
+	g_free(data->cancellation_id);
 	g_free(data->action);
 	g_free(data);
+}
+
+/*
+ * The caller is gone (or no longer waits): polkit is told, so that an authentication dialog
+ * it may be showing for this check goes away too. Nobody waits for the answer.
+ */
+static void
+on_check_cancelled(GCancellable *cancellable, gpointer user_data)
+{
+	CheckData *data = user_data;
+
+	g_debug("cancelling polkit check %s (%s)", data->cancellation_id, data->action);
+	g_dbus_connection_call(data->connection, POLKIT_NAME, POLKIT_PATH, POLKIT_INTERFACE,
+	                       "CancelCheckAuthorization",
+	                       g_variant_new("(s)", data->cancellation_id), NULL,
+	                       G_DBUS_CALL_FLAGS_NONE, POLKIT_TIMEOUT_MS, NULL, NULL, NULL);
 }
 
 VigilPolkit *
@@ -91,6 +117,10 @@ on_check_reply(GObject *source, GAsyncResult *result, gpointer user_data)
 	gboolean challenge = FALSE;
 
 	reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
+	if (reply == NULL && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+		g_task_return_int(task, VIGIL_POLKIT_NO);
+		return;
+	}
 	if (reply == NULL) {
 		if (is_no_authority(error)) {
 			g_debug("no polkit authority: %s for uid %u by the fallback rule",
@@ -128,13 +158,22 @@ ask_async(VigilPolkit *polkit, const char *sender, guint32 uid, const char *acti
 	data->uid = uid;
 	data->action = g_strdup(action);
 	data->interactive = interactive;
+	data->connection = g_object_ref(polkit->connection);
+	data->cancellation_id = g_strdup_printf("vigild-%u", ++polkit->checks);
 	g_task_set_task_data(task, data, (GDestroyNotify)check_data_free);
 	g_task_set_source_tag(task, ask_async);
+	if (cancellable != NULL) {
+		data->cancellable = g_object_ref(cancellable);
+		data->cancelled_handler =
+		    g_cancellable_connect(cancellable, G_CALLBACK(on_check_cancelled), data, NULL);
+	}
+	g_debug("asking polkit about %s for %s (check %s)", action, sender, data->cancellation_id);
 
 	g_variant_builder_init(&subject_details, G_VARIANT_TYPE("a{sv}"));
 	g_variant_builder_add(&subject_details, "{sv}", "name", g_variant_new_string(sender));
-	params = g_variant_new("((sa{sv})sa{ss}us)", "system-bus-name", &subject_details, action,
-	                       NULL, interactive ? POLKIT_FLAG_ALLOW_INTERACTION : 0u, "");
+	params =
+	    g_variant_new("((sa{sv})sa{ss}us)", "system-bus-name", &subject_details, action, NULL,
+	                  interactive ? POLKIT_FLAG_ALLOW_INTERACTION : 0u, data->cancellation_id);
 	g_dbus_connection_call(polkit->connection, POLKIT_NAME, POLKIT_PATH, POLKIT_INTERFACE,
 	                       "CheckAuthorization", params, G_VARIANT_TYPE("((bba{ss}))"),
 	                       G_DBUS_CALL_FLAGS_NONE,

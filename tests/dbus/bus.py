@@ -237,6 +237,25 @@ class MockPolkit:
     def release_hanging_calls(self):
         self._mock_call('ReleaseHangingCalls', '()', ())
 
+    def have_hanging_calls(self):
+        reply = self._conn.call_sync(POLKIT_NAME, POLKIT_PATH, MOCK_INTERFACE,
+                                     'HaveHangingCalls', None, GLib.VariantType('(b)'),
+                                     Gio.DBusCallFlags.NONE, 5000, None)
+        return reply.unpack()[0]
+
+    def record_cancels(self):
+        """Adds CancelCheckAuthorization, which the template lacks; cancels() lists its calls."""
+        self._mock_call('AddMethod', '(sssss)', (POLKIT_INTERFACE, 'CancelCheckAuthorization',
+                                                 's', '', ''))
+
+    def cancels(self):
+        """The cancellation ids CancelCheckAuthorization was called with, in order."""
+        reply = self._conn.call_sync(POLKIT_NAME, POLKIT_PATH, MOCK_INTERFACE, 'GetMethodCalls',
+                                     GLib.Variant('(s)', ('CancelCheckAuthorization',)),
+                                     GLib.VariantType('(a(tav))'), Gio.DBusCallFlags.NONE,
+                                     5000, None)
+        return [args[0] for _, args in reply.unpack()[0]]
+
     def check_authorization(self, action, pid=None):
         """Asks the mock like a daemon would (subject: a unix process); returns
         is_authorized."""

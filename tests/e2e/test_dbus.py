@@ -9,6 +9,7 @@ namespace and really wait while a prompt is open.
 import json
 import os
 import queue
+import re
 import subprocess
 import sys
 import threading
@@ -249,6 +250,17 @@ def rule_lines(path):
 
 def u(value):
     return GLib.Variant('u', value)
+
+
+def wait_until(check, timeout, what):
+    """The first true value of check(), polled until @timeout seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError('timed out waiting for %s' % what)
 
 
 def s(value):
@@ -510,6 +522,32 @@ class Authorisation(DBusTestCase):
         self.addCleanup(agent.stop)
         res = agent.call('RegisterAgent', 'o', '/org/vigil/test/Agent')
         self.assertEqual(res['error'], ERR + 'PermissionDenied')
+
+    def test_caller_leaving_cancels_its_polkit_check(self):
+        """An interactive check waits for the user; when the caller goes, polkit is told
+        (CancelCheckAuthorization with the id vigild gave the check), so its dialog goes."""
+        self.polkit.record_cancels()
+        d = self.start_vigild()
+        self.polkit.simulate_hang(True)
+        caller = self.bus.connect()
+        # as `vigilctl rules add` in a terminal would: interactive authorisation allowed
+        caller.call(testbus.BUS_NAME, testbus.OBJECT_PATH, testbus.INTERFACE, 'AddRule',
+                    GLib.Variant('(a{sv})', ({'action': s('deny'), 'user': s('all'),
+                                              'port': s('25')},)),
+                    None, Gio.DBusCallFlags.ALLOW_INTERACTIVE_AUTHORIZATION, 30000, None,
+                    None, None)
+        wait_until(self.polkit.have_hanging_calls, 10, 'the check to reach polkit')
+        self.assertEqual(self.polkit.cancels(), [])
+        caller.close_sync(None)
+        cancels = wait_until(self.polkit.cancels, 10, 'CancelCheckAuthorization')
+        asked = re.findall(r'asking polkit about \S+ for \S+ \(check (\S+)\)', d.log())
+        self.assertEqual(cancels, [asked[-1]])
+        # nothing was added, and vigild answers the next caller
+        self.polkit.simulate_hang(False)
+        self.polkit.release_hanging_calls()
+        self.assertNotIn('25', [r.get('port') for r in self.rules().values()])
+        rid = self.call('AddRule', 'a{sv}', [{'action': s('deny'), 'port': s('26')}])[0]
+        self.assertEqual(self.rules()[rid]['port'], '26')
 
 
 class NoPolkit(DBusTestCase):
