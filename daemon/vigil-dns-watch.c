@@ -25,6 +25,8 @@
 #define MAX_STREAMS        256
 #define MAX_STREAM_BYTES   (2 + 65535)
 #define MAX_BUFFERED_BYTES (1024 * 1024)
+/* segments held per stream while an earlier one is missing */
+#define MAX_EARLY_SEGMENTS 8
 
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02
@@ -79,6 +81,7 @@ typedef struct {
 	StreamKey key;
 	guint32 next_seq;
 	gboolean broken; /* a segment went missing: message boundaries are lost */
+	GList *early;    /* of EarlySegment: arrived ahead of a gap, wait for it to fill */
 	GByteArray *buf; /* bytes not yet consumed, starting at a length prefix */
 	gint64 last_us;
 	GList link; /* in watch->stream_order, least recently active first */
@@ -341,10 +344,29 @@ handle_message(VigilDnsWatch *watch, VigilDnsDirection direction, const Segment 
 
 /* --- DNS over TCP ------------------------------------------------------------------------ */
 
+/* a segment that came before one it follows (reordered on the way): held until the gap fills */
+typedef struct {
+	guint32 seq;
+	GByteArray *data;
+} EarlySegment;
+
+static void
+drop_early(VigilDnsWatch *watch, Stream *stream)
+{
+	for (GList *l = stream->early; l != NULL; l = l->next) {
+		EarlySegment *early = l->data;
+		watch->buffered -= early->data->len;
+		g_byte_array_unref(early->data);
+		g_free(early);
+	}
+	g_clear_pointer(&stream->early, g_list_free);
+}
+
 static void
 stream_free(VigilDnsWatch *watch, Stream *stream)
 {
 	g_queue_unlink(&watch->stream_order, &stream->link);
+	drop_early(watch, stream);
 	watch->buffered -= stream->buf->len;
 	g_byte_array_unref(stream->buf);
 	g_free(stream);
@@ -391,29 +413,85 @@ static void
 stream_break(VigilDnsWatch *watch, Stream *stream)
 {
 	stream->broken = TRUE;
+	drop_early(watch, stream);
 	watch->buffered -= stream->buf->len;
 	g_byte_array_set_size(stream->buf, 0);
 }
 
-/* appends the bytes of @seg not seen before; FALSE when bytes went missing */
 static gboolean
-stream_append(VigilDnsWatch *watch, Stream *stream, const Segment *seg)
+fits(VigilDnsWatch *watch, Stream *stream, gsize len)
 {
-	gint32 ahead = (gint32)(seg->seq - stream->next_seq);
+	return stream->buf->len + len <= MAX_STREAM_BYTES &&
+	       watch->buffered + len <= MAX_BUFFERED_BYTES;
+}
+
+/* appends what of @data (at @seq) lies past next_seq; FALSE when it lies ahead of a gap */
+static gboolean
+append_in_order(VigilDnsWatch *watch, Stream *stream, guint32 seq, const guint8 *data, gsize len)
+{
+	gint32 ahead = (gint32)(seq - stream->next_seq);
 	gsize skip;
 
 	if (ahead > 0)
 		return FALSE;
 	/* a retransmission: only what lies past next_seq is new */
 	skip = (gsize)(-(gint64)ahead);
-	if (skip >= seg->payload_len)
+	if (skip >= len)
 		return TRUE;
-	if (stream->buf->len + seg->payload_len - skip > MAX_STREAM_BYTES ||
-	    watch->buffered + seg->payload_len - skip > MAX_BUFFERED_BYTES)
+	g_byte_array_append(stream->buf, data + skip, (guint)(len - skip));
+	watch->buffered += len - skip;
+	stream->next_seq += (guint32)(len - skip);
+	return TRUE;
+}
+
+/* held segments the stream has now reached, in any order they came */
+static void
+append_early(VigilDnsWatch *watch, Stream *stream)
+{
+	gboolean progress = TRUE;
+
+	while (progress) {
+		progress = FALSE;
+		for (GList *l = stream->early; l != NULL; l = l->next) {
+			EarlySegment *early = l->data;
+			if ((gint32)(early->seq - stream->next_seq) > 0)
+				continue;
+			watch->buffered -= early->data->len;
+			append_in_order(watch, stream, early->seq, early->data->data,
+			                early->data->len);
+			g_byte_array_unref(early->data);
+			g_free(early);
+			stream->early = g_list_delete_link(stream->early, l);
+			progress = TRUE;
+			break;
+		}
+	}
+}
+
+/*
+ * Takes the bytes of @seg not seen before. A segment ahead of a gap is held (a few, within
+ * the byte bounds) until the gap fills; FALSE when bytes are lost for good.
+ */
+static gboolean
+stream_append(VigilDnsWatch *watch, Stream *stream, const Segment *seg)
+{
+	if (!fits(watch, stream, seg->payload_len))
 		return FALSE;
-	g_byte_array_append(stream->buf, seg->payload + skip, (guint)(seg->payload_len - skip));
-	watch->buffered += seg->payload_len - skip;
-	stream->next_seq += (guint32)(seg->payload_len - skip);
+	if (!append_in_order(watch, stream, seg->seq, seg->payload, seg->payload_len)) {
+		EarlySegment *early;
+
+		if (g_list_length(stream->early) >= MAX_EARLY_SEGMENTS ||
+		    (gint32)(seg->seq - stream->next_seq) > MAX_STREAM_BYTES)
+			return FALSE;
+		early = g_new0(EarlySegment, 1);
+		early->seq = seg->seq;
+		early->data = g_byte_array_sized_new((guint)seg->payload_len);
+		g_byte_array_append(early->data, seg->payload, (guint)seg->payload_len);
+		watch->buffered += seg->payload_len;
+		stream->early = g_list_prepend(stream->early, early);
+		return TRUE;
+	}
+	append_early(watch, stream);
 	return TRUE;
 }
 

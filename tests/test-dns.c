@@ -804,6 +804,39 @@ test_watch_tcp(Fixture *f, gconstpointer data)
 	assert_name(f, 1000, "10.201.0.12", "tcp.example.test");
 }
 
+/* segments that overtake each other on the way are put back in order */
+static void
+test_watch_tcp_reordered(Fixture *f, gconstpointer data)
+{
+	Path tcp = {AF_INET, "10.0.0.1", "10.0.0.53", 41002, IPPROTO_TCP};
+	g_autoptr(GByteArray) q = query_for(7, "late.example.test", 1);
+	g_autoptr(GByteArray) a = answer_for(7, "late.example.test", "10.201.0.14");
+	g_autoptr(GByteArray) framed = g_byte_array_new();
+	g_autoptr(GByteArray) syn = make_packet(&tcp, FALSE, NULL, 0, 700, 0x12);
+	const guint32 data_seq = 701;
+	/* three pieces: the length prefix and a bit, the middle, the rest */
+	gsize cuts[] = {0, 5, 20, 0};
+	const int order[] = {2, 0, 2, 1}; /* the last first (twice), then the first, the middle */
+
+	feed_tcp(f, &tcp, TRUE, q, 1000, 5, FALSE, 1000);
+	put_u16(framed, (guint16)a->len);
+	g_byte_array_append(framed, a->data, a->len);
+	cuts[3] = framed->len;
+	vigil_dns_watch_handle_packet(f->watch, VIGIL_DNS_PACKET_RECEIVED, syn->data, syn->len,
+	                              FALSE, 0, f->now);
+	for (guint i = 0; i < G_N_ELEMENTS(order); i++) {
+		int k = order[i];
+		g_autoptr(GByteArray) piece =
+		    make_packet(&tcp, FALSE, framed->data + cuts[k], cuts[k + 1] - cuts[k],
+		                data_seq + (guint32)cuts[k], 0x18);
+		/* nothing is learnt before the gap is filled */
+		g_assert_cmpuint(vigil_dns_cache_size(f->cache), ==, 0);
+		vigil_dns_watch_handle_packet(f->watch, VIGIL_DNS_PACKET_RECEIVED, piece->data,
+		                              piece->len, FALSE, 0, f->now);
+	}
+	assert_name(f, 1000, "10.201.0.14", "late.example.test");
+}
+
 static void
 test_watch_tcp_gap_learns_nothing(Fixture *f, gconstpointer data)
 {
@@ -884,6 +917,7 @@ main(int argc, char **argv)
 	WATCH_TEST("unknown-sender-names-for-everyone",
 	           test_watch_unknown_sender_names_for_everyone);
 	WATCH_TEST("tcp", test_watch_tcp);
+	WATCH_TEST("tcp-reordered", test_watch_tcp_reordered);
 	WATCH_TEST("tcp-gap-learns-nothing", test_watch_tcp_gap_learns_nothing);
 	WATCH_TEST("garbage", test_watch_garbage);
 	return g_test_run();
