@@ -804,35 +804,53 @@ test_watch_tcp(Fixture *f, gconstpointer data)
 	assert_name(f, 1000, "10.201.0.12", "tcp.example.test");
 }
 
+/*
+ * A query for @name (id @id) sent over TCP on @path, and the server's SYN (its sequence number
+ * @isn); returns the answer for it, framed with its length prefix, to be sent in pieces
+ * starting at @isn + 1.
+ */
+static GByteArray *
+start_tcp_answer(Fixture *f, const Path *path, guint16 id, const char *name, const char *addr,
+                 guint32 isn)
+{
+	g_autoptr(GByteArray) q = query_for(id, name, 1);
+	g_autoptr(GByteArray) a = answer_for(id, name, addr);
+	g_autoptr(GByteArray) syn = make_packet(path, FALSE, NULL, 0, isn, 0x12);
+	GByteArray *framed = g_byte_array_new();
+
+	feed_tcp(f, path, TRUE, q, 1000, 5, FALSE, 1000);
+	put_u16(framed, (guint16)a->len);
+	g_byte_array_append(framed, a->data, a->len);
+	vigil_dns_watch_handle_packet(f->watch, VIGIL_DNS_PACKET_RECEIVED, syn->data, syn->len,
+	                              FALSE, 0, f->now);
+	return framed;
+}
+
+/* bytes [@from, @to) of @framed as the server's segment, the stream's data starting at @seq */
+static void
+feed_piece(Fixture *f, const Path *path, GByteArray *framed, gsize from, gsize to, guint32 seq)
+{
+	g_autoptr(GByteArray) piece =
+	    make_packet(path, FALSE, framed->data + from, to - from, seq + (guint32)from, 0x18);
+	vigil_dns_watch_handle_packet(f->watch, VIGIL_DNS_PACKET_RECEIVED, piece->data, piece->len,
+	                              FALSE, 0, f->now);
+}
+
 /* segments that overtake each other on the way are put back in order */
 static void
 test_watch_tcp_reordered(Fixture *f, gconstpointer data)
 {
 	Path tcp = {AF_INET, "10.0.0.1", "10.0.0.53", 41002, IPPROTO_TCP};
-	g_autoptr(GByteArray) q = query_for(7, "late.example.test", 1);
-	g_autoptr(GByteArray) a = answer_for(7, "late.example.test", "10.201.0.14");
-	g_autoptr(GByteArray) framed = g_byte_array_new();
-	g_autoptr(GByteArray) syn = make_packet(&tcp, FALSE, NULL, 0, 700, 0x12);
-	const guint32 data_seq = 701;
+	g_autoptr(GByteArray) framed =
+	    start_tcp_answer(f, &tcp, 7, "late.example.test", "10.201.0.14", 700);
 	/* three pieces: the length prefix and a bit, the middle, the rest */
-	gsize cuts[] = {0, 5, 20, 0};
+	const gsize cuts[] = {0, 5, 20, framed->len};
 	const int order[] = {2, 0, 2, 1}; /* the last first (twice), then the first, the middle */
 
-	feed_tcp(f, &tcp, TRUE, q, 1000, 5, FALSE, 1000);
-	put_u16(framed, (guint16)a->len);
-	g_byte_array_append(framed, a->data, a->len);
-	cuts[3] = framed->len;
-	vigil_dns_watch_handle_packet(f->watch, VIGIL_DNS_PACKET_RECEIVED, syn->data, syn->len,
-	                              FALSE, 0, f->now);
 	for (guint i = 0; i < G_N_ELEMENTS(order); i++) {
-		int k = order[i];
-		g_autoptr(GByteArray) piece =
-		    make_packet(&tcp, FALSE, framed->data + cuts[k], cuts[k + 1] - cuts[k],
-		                data_seq + (guint32)cuts[k], 0x18);
 		/* nothing is learnt before the gap is filled */
 		g_assert_cmpuint(vigil_dns_cache_size(f->cache), ==, 0);
-		vigil_dns_watch_handle_packet(f->watch, VIGIL_DNS_PACKET_RECEIVED, piece->data,
-		                              piece->len, FALSE, 0, f->now);
+		feed_piece(f, &tcp, framed, cuts[order[i]], cuts[order[i] + 1], 701);
 	}
 	assert_name(f, 1000, "10.201.0.14", "late.example.test");
 }
@@ -841,21 +859,11 @@ static void
 test_watch_tcp_gap_learns_nothing(Fixture *f, gconstpointer data)
 {
 	Path tcp = {AF_INET, "10.0.0.1", "10.0.0.53", 41001, IPPROTO_TCP};
-	g_autoptr(GByteArray) q = query_for(6, "gap.example.test", 1);
-	g_autoptr(GByteArray) a = answer_for(6, "gap.example.test", "10.201.0.13");
-	g_autoptr(GByteArray) framed = g_byte_array_new();
-	g_autoptr(GByteArray) syn = make_packet(&tcp, FALSE, NULL, 0, 500, 0x12);
-	g_autoptr(GByteArray) late = NULL;
+	g_autoptr(GByteArray) framed =
+	    start_tcp_answer(f, &tcp, 6, "gap.example.test", "10.201.0.13", 500);
 
-	feed_tcp(f, &tcp, TRUE, q, 1000, 5, FALSE, 1000);
-	put_u16(framed, (guint16)a->len);
-	g_byte_array_append(framed, a->data, a->len);
 	/* the segment after the SYN never shows: this one is 10 bytes ahead */
-	late = make_packet(&tcp, FALSE, framed->data + 10, framed->len - 10, 511, 0x18);
-	vigil_dns_watch_handle_packet(f->watch, VIGIL_DNS_PACKET_RECEIVED, syn->data, syn->len,
-	                              FALSE, 0, f->now);
-	vigil_dns_watch_handle_packet(f->watch, VIGIL_DNS_PACKET_RECEIVED, late->data, late->len,
-	                              FALSE, 0, f->now);
+	feed_piece(f, &tcp, framed, 10, framed->len, 501);
 	g_assert_cmpuint(vigil_dns_cache_size(f->cache), ==, 0);
 }
 
