@@ -2,8 +2,6 @@
 #define G_LOG_DOMAIN "vigil-daemon"
 #include "config.h"
 
-#include <pwd.h>
-
 #include "vigil-attributor.h"
 #include "vigil-daemon.h"
 #include "vigil-dbus.h"
@@ -14,6 +12,7 @@
 #include "vigil-prompts.h"
 #include "vigil-queue.h"
 #include "vigil-rule-store.h"
+#include "vigil-users.h"
 
 /* a packet waits at most this long for its process to be found */
 #define ATTRIBUTION_DEADLINE_US (3 * G_USEC_PER_SEC)
@@ -60,29 +59,6 @@ struct _VigilDaemon {
 	VigilDaemonFunc rules_changed_func;
 	gpointer rules_changed_data;
 };
-
-static gboolean
-resolve_user(const char *name, guint32 *uid)
-{
-	struct passwd pwd, *result = NULL;
-	char buf[4096];
-
-	if (getpwnam_r(name, &pwd, buf, sizeof buf, &result) != 0 || result == NULL)
-		return FALSE;
-	*uid = result->pw_uid;
-	return TRUE;
-}
-
-static char *
-user_name_for_uid(guint32 uid)
-{
-	struct passwd pwd, *result = NULL;
-	char buf[4096];
-
-	if (getpwuid_r(uid, &pwd, buf, sizeof buf, &result) != 0 || result == NULL)
-		return NULL;
-	return g_strdup(result->pw_name);
-}
 
 static void
 held_packet_free(HeldPacket *held)
@@ -178,7 +154,7 @@ send_and_log(HeldPacket *held, VigilAction action, VigilReason reason, const Vig
 		decision.user_name = g_strdup(process->user_name);
 		decision.program = g_strdup(process->exe);
 	} else {
-		decision.user_name = user_name_for_uid(decision.uid);
+		decision.user_name = vigil_user_name(decision.uid);
 	}
 	if (reason == VIGIL_REASON_RULE && action != VIGIL_ACTION_ALLOW)
 		vigil_prompts_notify_blocked(daemon->prompts, &decision,
@@ -454,7 +430,8 @@ vigil_daemon_new(const VigilConfig *config, const VigilDaemonPaths *paths, GErro
 	daemon->config = *config;
 	g_queue_init(&daemon->held);
 	daemon->decisions = vigil_decision_log_new(DECISION_RING_SIZE);
-	daemon->store = vigil_rule_store_new(paths->rules_dir, paths->learned_path, resolve_user);
+	daemon->store =
+	    vigil_rule_store_new(paths->rules_dir, paths->learned_path, vigil_user_resolve);
 	if (!vigil_rule_store_load(daemon->store, NULL, error))
 		return NULL;
 	daemon->attributor = vigil_attributor_new(paths->proc_root, error);

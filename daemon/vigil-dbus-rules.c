@@ -3,13 +3,13 @@
 #include "config.h"
 
 #include <arpa/inet.h>
-#include <pwd.h>
 #include <sys/stat.h>
 
 #include "vigil-dbus-rules.h"
 #include "vigil-dbus.h"
 #include "vigil-process.h"
 #include "vigil-prompts.h"
+#include "vigil-users.h"
 
 #define MAX_STRING  4096
 #define MAX_PROGRAM 4095
@@ -57,18 +57,6 @@ invalid(GError **error, const char *format, ...)
 	va_end(args);
 	g_set_error_literal(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_INVALID_ARGUMENT, message);
 	return FALSE;
-}
-
-gboolean
-vigil_resolve_user(const char *name, guint32 *uid)
-{
-	struct passwd pwd, *result = NULL;
-	char buf[4096];
-
-	if (getpwnam_r(name, &pwd, buf, sizeof buf, &result) != 0 || result == NULL)
-		return FALSE;
-	*uid = result->pw_uid;
-	return TRUE;
 }
 
 /* ---- to a dictionary ---- */
@@ -240,7 +228,7 @@ parse_fragment(const char *key, const char *keyword, const char *value, GError *
 	g_autofree char *quoted = vigil_rule_quote(value);
 	g_autofree char *line = g_strdup_printf("allow %s %s", keyword, quoted);
 	g_autoptr(GError) local_error = NULL;
-	VigilRule *rule = vigil_rule_parse_line(line, vigil_resolve_user, &local_error);
+	VigilRule *rule = vigil_rule_parse_line(line, vigil_user_resolve, &local_error);
 
 	if (rule == NULL) {
 		g_autofree char *message =
@@ -478,7 +466,7 @@ static VigilRule *
 rule_from_text(const char *text, const char *proc_root, GError **error)
 {
 	g_autoptr(GError) local_error = NULL;
-	g_autoptr(VigilRule) rule = vigil_rule_parse_line(text, vigil_resolve_user, &local_error);
+	g_autoptr(VigilRule) rule = vigil_rule_parse_line(text, vigil_user_resolve, &local_error);
 
 	if (rule == NULL) {
 		invalid(error, "text: %s",
@@ -580,7 +568,7 @@ vigil_rules_from_import(const char *text, GError **error)
 	for (guint i = 0; lines[i] != NULL; i++) {
 		g_autoptr(GError) local_error = NULL;
 		g_autoptr(VigilRule) rule =
-		    vigil_rule_parse_line(lines[i], vigil_resolve_user, &local_error);
+		    vigil_rule_parse_line(lines[i], vigil_user_resolve, &local_error);
 
 		if (local_error != NULL) {
 			invalid(error, "line %u: %s", i + 1, local_error->message);

@@ -44,7 +44,4 @@ VigilRule *vigil_ruleset_find_equal(VigilRuleset *set, VigilRule *rule, guint64 
 /* how many learned rules are only for @uid */
 guint vigil_ruleset_count_learned(VigilRuleset *set, guint32 uid);
 
-/* a user name -> uid, for rule lines */
-gboolean vigil_resolve_user(const char *name, guint32 *uid);
-
 G_END_DECLS

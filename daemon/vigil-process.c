@@ -6,12 +6,12 @@
 #include <fcntl.h>
 #include <gio/gio.h>
 #include <limits.h>
-#include <pwd.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "vigil-process.h"
+#include "vigil-users.h"
 
 #define CMDLINE_MAX      4096
 #define STAT_MAX         4096
@@ -308,20 +308,6 @@ read_cmdline(int dirfd, guint32 pid, GError **error)
 	return g_utf8_make_valid(raw, len);
 }
 
-static char *
-user_name_for_uid(guint32 uid)
-{
-	struct passwd pwd;
-	struct passwd *result = NULL;
-	long size = sysconf(_SC_GETPW_R_SIZE_MAX);
-	if (size <= 0)
-		size = 16384;
-	g_autofree char *buf = g_malloc(size);
-	if (getpwuid_r(uid, &pwd, buf, size, &result) != 0 || result == NULL)
-		return NULL;
-	return g_strdup(pwd.pw_name);
-}
-
 static int
 open_pid_dir(const char *proc_root, guint32 pid)
 {
@@ -451,7 +437,7 @@ vigil_process_read(const char *proc_root, guint32 pid, VigilShaCache *sha_cache,
 	if (!ok)
 		return NULL;
 
-	process->user_name = user_name_for_uid(process->uid);
+	process->user_name = vigil_user_name(process->uid);
 	process->parents = read_parents(proc_root, ppid);
 	if (sha_cache != NULL)
 		read_sha256(process, proc_root, sha_cache);

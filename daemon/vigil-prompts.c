@@ -2,18 +2,17 @@
 #define G_LOG_DOMAIN "vigil-prompts"
 #include "config.h"
 
-#include <libpsl.h>
-
 #include <glib-unix.h>
+#include <libpsl.h>
 #include <netdb.h>
 #include <string.h>
-#include <pwd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "vigil-dbus-rules.h"
 #include "vigil-dbus.h"
 #include "vigil-prompts.h"
+#include "vigil-users.h"
 
 typedef struct {
 	VigilPrompts *prompts;
@@ -108,17 +107,6 @@ vigil_domain_target(const char *hostname)
 		return NULL;
 	domain = psl_registrable_domain(psl, lower);
 	return domain != NULL ? g_strconcat("*.", domain, NULL) : NULL;
-}
-
-char *
-vigil_user_name(guint32 uid)
-{
-	struct passwd pwd, *result = NULL;
-	char buf[4096];
-
-	if (getpwuid_r(uid, &pwd, buf, sizeof buf, &result) != 0 || result == NULL)
-		return NULL;
-	return g_strdup(result->pw_name);
 }
 
 static const char *

@@ -121,7 +121,4 @@ GVariant *vigil_decision_to_dict(const VigilDecision *decision, guint64 id);
  * program and destination */
 void vigil_prompts_notify_blocked(VigilPrompts *prompts, const VigilDecision *decision, guint64 id);
 
-/* the user name of @uid, or NULL */
-char *vigil_user_name(guint32 uid);
-
 G_END_DECLS
