@@ -53,14 +53,27 @@ struct _VigilRulesWindow {
 	GtkWidget *import_button;
 	GtkWidget *export_button;
 	GtkLabel *status_label;
+	GtkNativeDialog *chooser; /* the import or export file chooser while it is open */
+	gboolean status_is_outcome;
 };
 
 G_DEFINE_TYPE(VigilRulesWindow, vigil_rules_window, GTK_TYPE_APPLICATION_WINDOW)
 
+/* the status line says how the user's last change went (an error, "Rule 4 added") until the
+ * next change, so that the list's refreshes do not wipe it before it is read */
 static void
 set_status(VigilRulesWindow *self, const char *text)
 {
 	gtk_label_set_text(self->status_label, text != NULL ? text : "");
+	self->status_is_outcome = TRUE;
+}
+
+/* else the state: the number of rules, or why there are none */
+static void
+set_state(VigilRulesWindow *self, const char *text)
+{
+	gtk_label_set_text(self->status_label, text);
+	self->status_is_outcome = FALSE;
 }
 
 static gboolean
@@ -256,7 +269,8 @@ fill(VigilRulesWindow *self, GVariant *rules)
 	gtk_tree_model_foreach(GTK_TREE_MODEL(self->filter), select_id, self);
 	g_object_set_data(G_OBJECT(self), "select-id", NULL);
 	status = g_strdup_printf(ngettext("%u rule", "%u rules", n), n);
-	set_status(self, status);
+	if (!self->status_is_outcome)
+		set_state(self, status);
 }
 
 static void
@@ -270,7 +284,7 @@ rules_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
 			return;
 		g_dbus_error_strip_remote_error(error);
-		set_status(self, error->message);
+		set_state(self, error->message);
 		return;
 	}
 	fill(self, rules);
@@ -305,7 +319,7 @@ refresh(VigilRulesWindow *self)
 	update_buttons(self);
 	if (firewall == NULL) {
 		gtk_tree_store_clear(self->store);
-		set_status(self, _("Vigil is not running"));
+		set_state(self, _("Vigil is not running"));
 		return;
 	}
 	vigil_firewall_call_get_rules(firewall, G_DBUS_CALL_FLAGS_NONE, -1, self->cancellable,
@@ -381,6 +395,7 @@ call_change(VigilRulesWindow *self, const char *method, GVariant *args)
 		g_variant_unref(g_variant_ref_sink(args));
 		return;
 	}
+	self->status_is_outcome = FALSE;
 	g_dbus_proxy_call(G_DBUS_PROXY(firewall), method, args,
 	                  G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION, G_MAXINT,
 	                  self->cancellable, change_cb, g_object_ref(self));
@@ -535,17 +550,60 @@ import_loaded(GObject *source, GAsyncResult *res, gpointer user_data)
 }
 
 static void
+close_chooser(VigilRulesWindow *self)
+{
+	g_autoptr(GtkNativeDialog) chooser = g_steal_pointer(&self->chooser);
+
+	if (chooser != NULL) {
+		g_signal_handlers_disconnect_by_data(chooser, self);
+		gtk_native_dialog_destroy(chooser);
+	}
+}
+
+/* the file chooser is shown, not run: a nested main loop in a click handler would leave the
+ * accessibility bus (the click may have come from it) without answers until it closes */
+static void
+show_chooser(VigilRulesWindow *self, GtkFileChooserNative *native, GCallback response)
+{
+	GtkNativeDialog *chooser = GTK_NATIVE_DIALOG(native);
+
+	close_chooser(self);
+	self->chooser = chooser;
+	self->status_is_outcome = FALSE;
+	gtk_native_dialog_set_modal(chooser, TRUE);
+	g_signal_connect_swapped(chooser, "response", response, self);
+	gtk_native_dialog_show(chooser);
+}
+
+/* the chosen file, or NULL; the chooser is done either way */
+static GFile *
+chooser_done(VigilRulesWindow *self, gint response)
+{
+	g_autoptr(GtkNativeDialog) chooser = g_steal_pointer(&self->chooser);
+
+	if (chooser == NULL || response != GTK_RESPONSE_ACCEPT)
+		return NULL;
+	return gtk_file_chooser_get_file(GTK_FILE_CHOOSER(chooser));
+}
+
+static void
+import_response(VigilRulesWindow *self, gint response)
+{
+	g_autoptr(GFile) file = chooser_done(self, response);
+
+	if (file != NULL)
+		g_file_load_contents_async(file, self->cancellable, import_loaded,
+		                           g_object_ref(self));
+}
+
+static void
 import_clicked(VigilRulesWindow *self)
 {
-	g_autoptr(GtkFileChooserNative) chooser =
-	    gtk_file_chooser_native_new(_("Import Rules"), GTK_WINDOW(self),
-	                                GTK_FILE_CHOOSER_ACTION_OPEN, _("_Import"), _("_Cancel"));
-	g_autoptr(GFile) file = NULL;
-
-	if (gtk_native_dialog_run(GTK_NATIVE_DIALOG(chooser)) != GTK_RESPONSE_ACCEPT)
-		return;
-	file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(chooser));
-	g_file_load_contents_async(file, self->cancellable, import_loaded, g_object_ref(self));
+	show_chooser(self,
+	             gtk_file_chooser_native_new(_("Import Rules"), GTK_WINDOW(self),
+	                                         GTK_FILE_CHOOSER_ACTION_OPEN, _("_Import"),
+	                                         _("_Cancel")),
+	             G_CALLBACK(import_response));
 }
 
 typedef struct {
@@ -590,25 +648,38 @@ export_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 }
 
 static void
-export_clicked(VigilRulesWindow *self)
+export_response(VigilRulesWindow *self, gint response)
 {
-	g_autoptr(GtkFileChooserNative) chooser =
-	    gtk_file_chooser_native_new(_("Export Rules"), GTK_WINDOW(self),
-	                                GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), _("_Cancel"));
+	g_autoptr(GFile) file = chooser_done(self, response);
 	VigilFirewall *firewall = vigil_client_get_firewall(self->client);
 	Export *export;
 
-	if (firewall == NULL)
+	if (file == NULL)
 		return;
-	gtk_file_chooser_set_do_overwrite_confirmation(GTK_FILE_CHOOSER(chooser), TRUE);
-	gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(chooser), "vigil.rules");
-	if (gtk_native_dialog_run(GTK_NATIVE_DIALOG(chooser)) != GTK_RESPONSE_ACCEPT)
+	if (firewall == NULL) {
+		set_status(self, _("Vigil is not running"));
 		return;
+	}
 	export = g_new0(Export, 1);
 	export->self = g_object_ref(self);
-	export->file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(chooser));
+	export->file = g_steal_pointer(&file);
 	vigil_firewall_call_export_rules(firewall, G_DBUS_CALL_FLAGS_NONE, -1, self->cancellable,
 	                                 export_cb, export);
+}
+
+static void
+export_clicked(VigilRulesWindow *self)
+{
+	GtkFileChooserNative *chooser;
+
+	if (vigil_client_get_firewall(self->client) == NULL)
+		return;
+	chooser =
+	    gtk_file_chooser_native_new(_("Export Rules"), GTK_WINDOW(self),
+	                                GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), _("_Cancel"));
+	gtk_file_chooser_set_do_overwrite_confirmation(GTK_FILE_CHOOSER(chooser), TRUE);
+	gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(chooser), "vigil.rules");
+	show_chooser(self, chooser, G_CALLBACK(export_response));
 }
 
 static void
@@ -617,6 +688,7 @@ rules_map(GtkWidget *widget)
 	VigilRulesWindow *self = VIGIL_RULES_WINDOW(widget);
 
 	GTK_WIDGET_CLASS(vigil_rules_window_parent_class)->map(widget);
+	self->status_is_outcome = FALSE;
 	/* what the user may change can have changed since: ask again ("changed" refreshes) */
 	vigil_client_refresh_permissions(self->client);
 	refresh(self);
@@ -639,6 +711,7 @@ vigil_rules_window_dispose(GObject *object)
 	VigilRulesWindow *self = VIGIL_RULES_WINDOW(object);
 
 	g_clear_handle_id(&self->refresh_id, g_source_remove);
+	close_chooser(self);
 	if (self->cancellable != NULL)
 		g_cancellable_cancel(self->cancellable);
 	g_clear_object(&self->cancellable);
