@@ -13,6 +13,8 @@ JSON line: {"ok": true, ...} or {"ok": false, "error": "..."}. Commands:
   {"cmd": "tab", "app": A, "title": T, "name": NAME}      shows a notebook page
   {"cmd": "select_row", "app": A, "title": T, "cell": TEXT}  selects a table row
   {"cmd": "type", "app": A, "title": T, "text": TEXT}     fills the first text field
+  {"cmd": "fill", "app": A, "title": T, "label": L, "text": TEXT}  fills the text field
+                                               labelled L, or with L null the focused one
   {"cmd": "cell_extents", "app": A, "title": T, "cell": TEXT}  a cell's place on the screen
   {"cmd": "menu_item", "app": A, "name": NAME}           activates an item of a shown menu
   {"cmd": "check", "app": A, "title": T, "name": LABEL}   clicks a check box
@@ -116,10 +118,25 @@ def describe(win):
         'checks': {a.get_name(): {'checked': has_state(a, Atspi.StateType.CHECKED),
                                   'sensitive': has_state(a, sensitive)}
                    for a in of_role(win, Atspi.Role.CHECK_BOX) if has_state(a, showing)},
+        # the showing editable text fields, keyed by the label that names them (or null)
+        'entries': {labelled_by(a): {'text': text_of(a), 'sensitive': has_state(a, sensitive),
+                                     'focused': has_state(a, Atspi.StateType.FOCUSED)}
+                    for a in editable_fields(win)},
         'spins': {labelled_by(a): {'value': a.get_value_iface().get_current_value(),
                                    'sensitive': has_state(a, sensitive)}
                   for a in of_role(win, Atspi.Role.SPIN_BUTTON)},
     }
+
+
+def editable_fields(win):
+    return [a for a in of_role(win, Atspi.Role.ENTRY) + of_role(win, Atspi.Role.TEXT)
+            if has_state(a, Atspi.StateType.EDITABLE) and has_state(a, Atspi.StateType.SHOWING)
+            and a.get_editable_text_iface() is not None]
+
+
+def text_of(acc):
+    text = acc.get_text_iface()
+    return text.get_text(0, text.get_character_count()) if text is not None else None
 
 
 def table_rows(table):
@@ -200,6 +217,18 @@ def handle(cmd):
                 editable.set_text_contents(cmd['text'])
                 return {}
         raise DriverError('no text field')
+    if kind == 'fill':
+        # the text of a field named by its label (a mnemonic label), or of the focused field
+        for entry in editable_fields(win):
+            if (labelled_by(entry) == cmd['label'] if cmd['label'] is not None
+                    else has_state(entry, Atspi.StateType.FOCUSED)):
+                if not has_state(entry, Atspi.StateType.SENSITIVE):
+                    raise DriverError('the field %r is insensitive' % cmd['label'])
+                if not entry.get_editable_text_iface().set_text_contents(cmd['text']):
+                    raise DriverError('cannot set the text of %r' % cmd['label'])
+                return {}
+        raise DriverError('no showing text field %s' % (
+            'labelled %r' % cmd['label'] if cmd['label'] is not None else 'with the focus'))
     if kind == 'cell_extents':
         # where a cell is on the screen, for a real pointer click (xdotool)
         for table in of_role(win, Atspi.Role.TREE_TABLE) + of_role(win, Atspi.Role.TABLE):
@@ -220,7 +249,7 @@ def handle(cmd):
             iface = table.get_table_iface()
             for r, row in enumerate(table_rows(table)):
                 if cmd['cell'] in row:
-                    if not iface.add_row_selection(r):
+                    if not iface.is_row_selected(r) and not iface.add_row_selection(r):
                         raise DriverError('cannot select row %d' % r)
                     return {}
         raise DriverError('no row with a cell %r' % cmd['cell'])

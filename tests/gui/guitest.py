@@ -17,6 +17,7 @@ its bus config lets root in (the AT-SPI bus's own config does too).
 import ctypes
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -421,6 +422,21 @@ class GuiSession:
                         'click', '3'], env=dict(os.environ, DISPLAY=self.display),
                        check=True, timeout=30)
 
+    def keys(self, title, *keys):
+        """Real key presses (XTEST, as a user's keyboard), e.g. 'ctrl+l', into the window
+        @title, which gets the keyboard focus first."""
+        env = dict(os.environ, DISPLAY=self.display)
+        wid = subprocess.run(['xdotool', 'search', '--sync', '--limit', '1', '--name',
+                              '^%s$' % re.sub(r'([][.*+?(){}|^$\\])', r'\\\1', title)],
+                             env=env, check=True, timeout=30,
+                             stdout=subprocess.PIPE, text=True).stdout.split()[0]
+        argv = ['xdotool', 'windowfocus', '--sync', wid]
+        for key in keys:
+            # held for a moment, as by a hand: GTK may not have realized the widget a key
+            # press focused (the file chooser's location entry) for the release a moment later
+            argv += ['keydown', key, 'sleep', '0.1', 'keyup', key]
+        subprocess.run(argv, env=env, check=True, timeout=30)
+
     def screenshot(self, path, extents=None, margin=16):
         """Writes the screen to @path (PNG), or only the rectangle @extents ([x, y, width,
         height], e.g. a window's from Ui.window()) with @margin pixels around it."""
@@ -524,3 +540,12 @@ class Ui:
 
     def tab(self, title, name):
         self.call(cmd='tab', title=title, name=name)
+
+    def fill(self, title, label, text):
+        """Sets the text of the field labelled @label (None: the field with the focus) and
+        waits until the window shows it."""
+        self.call(cmd='fill', title=title, label=label, text=text)
+        # JSON has no None keys: an unlabelled field is under 'null'
+        key = 'null' if label is None else label
+        wait_until(lambda: self.window(title)['entries'][key]['text'] == text, 5,
+                   'the field %r to show %r' % (label, text))
