@@ -16,6 +16,9 @@ struct _VigilRuleDialog {
 	GtkComboBoxText *proto_combo;
 	GtkEntry *note_entry;
 	GtkToggleButton *all_users_check;
+	GtkWidget *error_bar;
+	GtkLabel *error_label;
+	gboolean busy;
 };
 
 G_DEFINE_TYPE(VigilRuleDialog, vigil_rule_dialog, GTK_TYPE_DIALOG)
@@ -63,6 +66,46 @@ vigil_rule_dialog_get_rule(VigilRuleDialog *self)
 	return g_variant_builder_end(&b);
 }
 
+void
+vigil_rule_dialog_set_busy(VigilRuleDialog *self, gboolean busy)
+{
+	g_return_if_fail(VIGIL_IS_RULE_DIALOG(self));
+
+	self->busy = busy;
+	/* a second Save while vigild decides would send the rule twice */
+	gtk_dialog_set_response_sensitive(GTK_DIALOG(self), GTK_RESPONSE_OK, !busy);
+	if (busy) {
+		/* a new try: the last refusal no longer applies */
+		gtk_widget_hide(self->error_bar);
+		gtk_label_set_text(self->error_label, "");
+		atk_object_set_description(gtk_widget_get_accessible(GTK_WIDGET(self)), "");
+	}
+}
+
+gboolean
+vigil_rule_dialog_get_busy(VigilRuleDialog *self)
+{
+	g_return_val_if_fail(VIGIL_IS_RULE_DIALOG(self), FALSE);
+
+	return self->busy;
+}
+
+void
+vigil_rule_dialog_show_error(VigilRuleDialog *self, const char *message)
+{
+	g_return_if_fail(VIGIL_IS_RULE_DIALOG(self));
+	g_return_if_fail(message != NULL);
+
+	vigil_rule_dialog_set_busy(self, FALSE);
+	gtk_label_set_text(self->error_label, message);
+	/* the bar is a notification: a screen reader reads it out when it starts to show, so it
+	 * shows anew for each refusal (hidden first), even while the last one showed */
+	gtk_widget_hide(self->error_bar);
+	gtk_widget_show(self->error_bar);
+	/* and it describes the dialog while it applies, for whoever reads the dialog again */
+	atk_object_set_description(gtk_widget_get_accessible(GTK_WIDGET(self)), message);
+}
+
 static void
 vigil_rule_dialog_class_init(VigilRuleDialogClass *klass)
 {
@@ -78,6 +121,8 @@ vigil_rule_dialog_class_init(VigilRuleDialogClass *klass)
 	BIND(proto_combo);
 	BIND(note_entry);
 	BIND(all_users_check);
+	BIND(error_bar);
+	BIND(error_label);
 #undef BIND
 }
 
@@ -85,6 +130,7 @@ static void
 vigil_rule_dialog_init(VigilRuleDialog *self)
 {
 	gtk_widget_init_template(GTK_WIDGET(self));
+	atk_object_set_role(gtk_widget_get_accessible(self->error_bar), ATK_ROLE_NOTIFICATION);
 }
 
 VigilRuleDialog *

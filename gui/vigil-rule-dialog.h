@@ -16,4 +16,13 @@ VigilRuleDialog *vigil_rule_dialog_new(GtkWindow *parent, GVariant *rule, gboole
  * field means any, given as "" so that an edit can clear it */
 GVariant *vigil_rule_dialog_get_rule(VigilRuleDialog *self);
 
+/* while @busy (vigild decides on the rule) Save is insensitive; a new Save hides the last
+ * refusal */
+void vigil_rule_dialog_set_busy(VigilRuleDialog *self, gboolean busy);
+gboolean vigil_rule_dialog_get_busy(VigilRuleDialog *self);
+
+/* vigild refused the rule: @message shows in the dialog (and to assistive technologies),
+ * the fields keep what was typed and Save is sensitive again */
+void vigil_rule_dialog_show_error(VigilRuleDialog *self, const char *message);
+
 G_END_DECLS

@@ -350,12 +350,8 @@ rules_changed(VigilClient *client, VigilRulesWindow *self)
 
 /* the answer to a change: RulesChanged refreshes the list; errors are shown */
 static void
-change_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+show_outcome(VigilRulesWindow *self, GVariant *ret, GError *error)
 {
-	g_autoptr(VigilRulesWindow) self = user_data;
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) ret = g_dbus_proxy_call_finish(G_DBUS_PROXY(source), res, &error);
-
 	if (ret != NULL) {
 		guint64 id = 0;
 
@@ -379,10 +375,22 @@ change_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		refresh(self);
 		return;
 	}
-	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-		return;
-	g_dbus_error_strip_remote_error(error);
 	set_status(self, error->message);
+}
+
+static void
+change_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(VigilRulesWindow) self = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) ret = g_dbus_proxy_call_finish(G_DBUS_PROXY(source), res, &error);
+
+	if (ret == NULL) {
+		if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+			return;
+		g_dbus_error_strip_remote_error(error);
+	}
+	show_outcome(self, ret, error);
 }
 
 /* changes may need polkit to ask for a password first */
@@ -432,19 +440,96 @@ remove_clicked(VigilRulesWindow *self)
 		call_change(self, "RemoveRule", g_variant_new("(t)", id));
 }
 
+/* a Save of the rule dialog, which stays open until vigild has answered */
+typedef struct {
+	VigilRulesWindow *self;
+	VigilRuleDialog *dialog; /* NULL once the user closed it */
+} Save;
+
+static void
+save_dialog_destroyed(VigilRuleDialog *dialog, Save *save)
+{
+	save->dialog = NULL;
+}
+
+static void
+save_free(Save *save)
+{
+	if (save->dialog != NULL)
+		g_signal_handlers_disconnect_by_data(save->dialog, save);
+	g_object_unref(save->self);
+	g_free(save);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Save, save_free)
+
+/* vigild's answer to the dialog's rule: accepted, the dialog closes; refused, it stays with
+ * what the user typed and says why; closed meanwhile, the status line tells how it went */
+static void
+save_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(Save) save = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) ret = g_dbus_proxy_call_finish(G_DBUS_PROXY(source), res, &error);
+
+	if (ret == NULL) {
+		/* the window went away (and its dialog with it) */
+		if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+			return;
+		g_dbus_error_strip_remote_error(error);
+		if (save->dialog != NULL) {
+			vigil_rule_dialog_show_error(save->dialog, error->message);
+			return;
+		}
+	} else if (save->dialog != NULL) {
+		/* the destroy handler clears save->dialog */
+		gtk_widget_destroy(GTK_WIDGET(save->dialog));
+	}
+	show_outcome(save->self, ret, error);
+}
+
+/* AddRule or UpdateRule with the dialog's fields; polkit may ask for a password first */
+static void
+save_rule(VigilRulesWindow *self, VigilRuleDialog *dialog)
+{
+	VigilFirewall *firewall = vigil_client_get_firewall(self->client);
+	guint64 *id = g_object_get_data(G_OBJECT(dialog), "rule-id");
+	GVariant *rule;
+	GVariant *args;
+	Save *save;
+
+	if (firewall == NULL) {
+		vigil_rule_dialog_show_error(dialog, _("Vigil is not running"));
+		return;
+	}
+	rule = vigil_rule_dialog_get_rule(dialog);
+	if (id != NULL)
+		args = g_variant_new("(t@a{sv})", *id, rule);
+	else
+		args = g_variant_new("(@a{sv})", rule);
+	vigil_rule_dialog_set_busy(dialog, TRUE);
+	self->status_is_outcome = FALSE;
+	save = g_new0(Save, 1);
+	save->self = g_object_ref(self);
+	save->dialog = dialog;
+	g_signal_connect(dialog, "destroy", G_CALLBACK(save_dialog_destroyed), save);
+	/* the window's cancellable: when the user closes the dialog the call goes on (vigild
+	 * may have made the change already), only the window's end cancels it */
+	g_dbus_proxy_call(G_DBUS_PROXY(firewall), id != NULL ? "UpdateRule" : "AddRule", args,
+	                  G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION, G_MAXINT,
+	                  self->cancellable, save_cb, save);
+}
+
 static void
 dialog_response(GtkDialog *dialog, gint response, VigilRulesWindow *self)
 {
-	guint64 *id = g_object_get_data(G_OBJECT(dialog), "rule-id");
-
 	if (response == GTK_RESPONSE_OK) {
-		GVariant *rule = vigil_rule_dialog_get_rule(VIGIL_RULE_DIALOG(dialog));
-
-		if (id != NULL)
-			call_change(self, "UpdateRule", g_variant_new("(t@a{sv})", *id, rule));
-		else
-			call_change(self, "AddRule", g_variant_new("(@a{sv})", rule));
+		/* Enter in a field while Save is insensitive */
+		if (!vigil_rule_dialog_get_busy(VIGIL_RULE_DIALOG(dialog)))
+			save_rule(self, VIGIL_RULE_DIALOG(dialog));
+		return;
 	}
+	/* Cancel or closed, also while a Save runs: its answer goes to the status line */
 	gtk_widget_destroy(GTK_WIDGET(dialog));
 }
 
@@ -459,7 +544,9 @@ open_dialog(VigilRulesWindow *self, guint64 id)
 		g_object_set_data_full(G_OBJECT(dialog), "rule-id", g_memdup2(&id, sizeof(id)),
 		                       g_free);
 	gtk_window_set_title(GTK_WINDOW(dialog), rule != NULL ? _("Edit Rule") : _("Add Rule"));
-	g_signal_connect(dialog, "response", G_CALLBACK(dialog_response), self);
+	/* the dialog goes with the window, and never calls into a window that is gone */
+	gtk_window_set_destroy_with_parent(GTK_WINDOW(dialog), TRUE);
+	g_signal_connect_object(dialog, "response", G_CALLBACK(dialog_response), self, 0);
 	gtk_window_present(GTK_WINDOW(dialog));
 }
 

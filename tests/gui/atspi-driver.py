@@ -5,7 +5,8 @@ Runs as the user of the desktop session (GTK's AT-SPI bridge serves only its own
 direct connections) and takes one JSON command per line on stdin, answering each with one
 JSON line: {"ok": true, ...} or {"ok": false, "error": "..."}. Commands:
 
-  {"cmd": "window", "app": A, "title": T}      the showing window: extents, labels, buttons...
+  {"cmd": "window", "app": A, "title": T}      the showing window: extents, description,
+                                               labels, buttons, notifications shown...
   {"cmd": "windows", "app": A}                 the app's top-level windows: name, showing
   {"cmd": "click", "app": A, "title": T, "button": NAME}
   {"cmd": "select", "app": A, "title": T, "combo": LABEL, "item": TEXT}
@@ -100,6 +101,8 @@ def describe(win):
     extents = win.get_component_iface().get_extents(Atspi.CoordType.SCREEN)
     return {
         'title': win.get_name(),
+        'description': win.get_description(),
+        'announced': announced(win),
         'extents': [extents.x, extents.y, extents.width, extents.height],
         'labels': [a.get_name() for a in of_role(win, Atspi.Role.LABEL) if has_state(a, showing)],
         'buttons': {a.get_name(): {'sensitive': has_state(a, sensitive)}
@@ -151,6 +154,15 @@ def table_rows(table):
             row.append(cell.get_name() if cell is not None else '')
         rows.append(row)
     return rows
+
+
+def announced(win):
+    """The texts of the showing notifications and alerts in @win (what a screen reader reads
+    out when they show): each one's showing labels, joined."""
+    showing = Atspi.StateType.SHOWING
+    return [' '.join(a.get_name() for a in of_role(n, Atspi.Role.LABEL) if has_state(a, showing))
+            for n in of_role(win, Atspi.Role.NOTIFICATION) + of_role(win, Atspi.Role.ALERT)
+            if has_state(n, showing)]
 
 
 def do_first_action(acc):

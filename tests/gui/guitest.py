@@ -486,8 +486,10 @@ class Ui:
 
     def window(self, title):
         """The showing window @title, or None: {title, extents ([x, y, width, height] on the
-        screen), labels (texts), buttons (name ->
-        {sensitive}), combos (label -> {name, items, sensitive}), toggles (name -> {expanded})}."""
+        screen), description (its accessible description), announced (the texts of its showing
+        notifications and alerts, which a screen reader reads out), labels (texts), buttons (name
+        -> {sensitive}), combos (label -> {name, items, sensitive}), toggles (name -> {expanded}),
+        entries (label -> {text, sensitive, focused}), ...}."""
         for _ in range(20):
             answer = self._call(cmd='window', title=title)
             if answer['ok'] or not answer.get('transient'):

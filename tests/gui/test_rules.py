@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """vigil-tray's Rules window against the real vigild: opened from the tray menu, it lists the
 user's rules and the system's grouped by program, marks what needs an administrator, and
-removes a rule; its dialog adds and edits rules and says why vigild refused one; Import… and
-Export… read and write rules files through the GTK file chooser.
+removes a rule; its dialog adds and edits rules, and when vigild refuses one it stays open with
+what was typed and says why; Import… and Export… read and write rules files through the GTK
+file chooser.
 """
 import os
 import subprocess
@@ -12,9 +13,9 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from guitest import wait_until  # noqa: E402
+from guitest import GuiError, wait_until  # noqa: E402
 from test_prompt import NOBODY, SCREENSHOTS, VIGILCTL, TrayTestCase  # noqa: E402
-from test_dbus import PROBE_EXE  # noqa: E402
+from test_dbus import OWN, PROBE_EXE  # noqa: E402
 from vigiltest import PEER_V4  # noqa: E402
 
 RULES = 'Vigil: Rules'
@@ -248,38 +249,134 @@ class RuleDialog(RulesTestCase):
         self.assertEqual(self.probe_result(self.probe_async(8080, user=NOBODY))[0], 'ok')
         self.assertDecision(self.d, verdict='allow', port=8080, rule=rid)
 
-    def test_bad_input_says_why_and_changes_nothing(self):
+    def test_bad_input_says_why_in_the_dialog_and_keeps_it(self):
         self.vigilctl('rules', 'add', '--mine', 'deny app %s port 9000 proto tcp' % PROBE_EXE)
-        before = self.mine()
-        (rid, rule), = before.items()
+        (rid, rule), = self.mine().items()
         self.open_rules()
         self.row(rule['text'])
-        # each message differs from the one before, so none can be a stale one
+        # each message differs from the one before, so none can be a stale one; each fix is
+        # what the user types next into the same dialog
         cases = [
-            ({PORT: '99999'}, None, "port: '99999' is not a port (1-65535)"),
-            ({PORT: 'abc'}, None, "port: 'abc' is not a port (1-65535)"),
-            ({PROGRAM: 'curl'}, None, "program: 'curl' is not an absolute path"),
+            ({PORT: '99999'}, None, "port: '99999' is not a port (1-65535)", {PORT: '9999'}),
+            ({PORT: 'abc'}, None, "port: 'abc' is not a port (1-65535)", {PORT: '8080'}),
+            ({PROGRAM: 'curl'}, None, "program: 'curl' is not an absolute path",
+             {PROGRAM: VIGILCTL}),
             ({PROGRAM: '/usr/bin/no-such-program'}, None,
-             "program: '/usr/bin/no-such-program' does not exist"),
+             "program: '/usr/bin/no-such-program' does not exist", {PROGRAM: PROBE_EXE}),
             ({DESTINATION: '10.0.0.1/8'}, None,
-             "to: '10.0.0.1/8' has host bits set (did you mean 10.0.0.0/8?)"),
-            ({PORT: '443'}, 'ICMP', 'port: icmp has no ports'),
+             "to: '10.0.0.1/8' has host bits set (did you mean 10.0.0.0/8?)",
+             {DESTINATION: '10.0.0.0/8'}),
+            ({PORT: '443'}, 'ICMP', 'port: icmp has no ports', {PORT: ''}),
         ]
         for button, title in (('Add…', ADD), ('Edit…', EDIT)):
-            for fields, protocol, message in cases:
+            for fields, protocol, message, fix in cases:
                 with self.subTest(fields=fields, protocol=protocol, dialog=title):
-                    if title == EDIT:
-                        self.ui.select_row(RULES, rule['text'])
-                    self.open_dialog(button, title)
-                    self.fill_dialog(title, protocol=protocol, **fields)
-                    self.assertNotIn(message, self.status())
-                    self.save(title)
-                    said = self.wait_status(message)
-                    self.assertEqual(self.mine(), before, said)
-                    self.row(rule['text'])
-                    self.assertEqual(len([r for r in self.rows() if r[TITLE + 1] in
-                                          ('Allowed', 'Denied', 'Dropped')]), 2,
-                                     'the list shows the same two rules')
+                    try:
+                        self.refused_then_fixed(button, title, rid, fields, protocol, message,
+                                                fix)
+                    finally:
+                        # a failed case leaves no dialog in the way of the next
+                        if self.ui.window(title) is not None:
+                            self.ui.click(title, 'Cancel')
+                            self.ui.wait_gone(title)
+
+    def wait_dialog_says(self, title, message):
+        """The dialog @title, once a label of it says @message where the user looks, in a
+        notification, which a screen reader reads out, and in its description; and what the
+        label says. AT-SPI may tell of the label before its notification shows."""
+        try:
+            return wait_until(lambda: [(w, said) for w in [self.ui.window(title)] if w
+                                       for said in w['labels'] if message in said
+                                       if w['announced'] == [said]
+                                       and w['description'] == said], 10,
+                              'the dialog to say %r' % message)[0]
+        except GuiError as e:
+            raise GuiError('%s; it shows %r' % (e, self.ui.window(title))) from None
+
+    def refused_then_fixed(self, button, title, rid, fields, protocol, message, fix):
+        """Saves @fields in the dialog @title, which vigild refuses with @message: the dialog
+        stays with what was typed and says why, vigild's rules stay as they were; then with
+        @fix Save makes the rule (Add) or changes rule @rid (Edit) and closes the dialog."""
+        before = self.mine()
+        if title == EDIT:
+            self.ui.select_row(RULES, before[rid]['text'])
+        self.open_dialog(button, title)
+        self.fill_dialog(title, protocol=protocol, **fields)
+        typed = self.ui.window(title)
+        for label, text in fields.items():
+            self.assertEqual(typed['entries'][label]['text'], text)
+        self.ui.click(title, 'Save')
+        # vigild's reason, where the user looks and where a screen reader reads it out
+        win, said = self.wait_dialog_says(title, message)
+        self.assertNotIn(message, self.status(), 'said in the dialog, not behind it')
+        # everything typed is still there, and Save may be clicked again
+        self.assertEqual({k: e['text'] for k, e in win['entries'].items()},
+                         {k: e['text'] for k, e in typed['entries'].items()})
+        self.assertEqual({k: c['name'] for k, c in win['combos'].items()},
+                         {k: c['name'] for k, c in typed['combos'].items()})
+        self.assertEqual(win['checks'], typed['checks'])
+        self.assertTrue(win['buttons']['Save']['sensitive'])
+        # and nothing changed in vigild
+        self.assertEqual(self.mine(), before, message)
+        self.assertEqual(len([r for r in self.rows() if r[TITLE + 1] in
+                              ('Allowed', 'Denied', 'Dropped')]), len(before) + 1,
+                         'the list shows the same rules')
+
+        # fixed, the rule is saved and the dialog closes
+        self.fill_dialog(title, **fix)
+        self.save(title)
+        after = self.mine()
+        keys = {PROGRAM: 'program', DESTINATION: 'to', PORT: 'port', NOTE: 'note'}
+        if title == ADD:
+            new = [r for i, r in after.items() if i not in before]
+            self.assertEqual(len(new), 1, after)
+            changed, expected = new[0], {'action': 'deny'}
+            for label, text in dict(fields, **fix).items():
+                if text:
+                    expected[keys[label]] = text
+            self.wait_status('Rule %d added' % changed['id'])
+        else:
+            self.assertEqual(set(after), set(before), 'the same rules, no new one')
+            changed = after[rid]
+            expected = {k: before[rid][k] for k in FIELDS if k in before[rid]}
+            for label, text in dict(fields, **fix).items():
+                if text:
+                    expected[keys[label]] = text
+                else:
+                    expected.pop(keys[label], None)
+        if protocol is not None:
+            expected['proto'] = protocol.lower()
+        self.assertEqual({k: changed[k] for k in expected if k in changed}, expected)
+        self.assertNotIn(message, self.status())
+        self.row(changed['text'])
+
+    def test_cancel_while_vigild_decides(self):
+        self.open_rules()
+        self.row(SYSTEM_RULE)
+        self.open_dialog('Add…', ADD)
+        self.fill_dialog(ADD, **{PORT: '7000', NOTE: 'cancelled'})
+        # polkit keeps vigild waiting: the dialog waits too, with Save insensitive
+        self.polkit._mock_call('SimulateHangActions', '(as)', ([OWN],))
+        try:
+            self.ui.click(ADD, 'Save')
+            wait_until(self.polkit.have_hanging_calls, 10, 'the check to reach polkit')
+            win = self.ui.window(ADD)
+            self.assertFalse(win['buttons']['Save']['sensitive'], 'one Save at a time')
+            self.assertEqual(win['entries'][PORT]['text'], '7000')
+            # Cancel closes it; the call goes on
+            self.ui.click(ADD, 'Cancel')
+            self.ui.wait_gone(ADD)
+            self.assertEqual(self.mine(), {})
+        finally:
+            self.polkit._mock_call('SimulateHangActions', '(as)', ([],))
+            self.polkit.release_hanging_calls()
+        # vigild answers after all: the window says what became of the rule
+        rule = wait_until(lambda: list(self.mine().values()), 10, 'the rule')
+        self.assertEqual(len(rule), 1, rule)
+        self.assertEqual((rule[0]['port'], rule[0]['note']), ('7000', 'cancelled'))
+        self.wait_status('Rule %d added' % rule[0]['id'])
+        self.row(rule[0]['text'])
+        self.assertIsNone(self.session.tray.poll(), 'vigil-tray still runs')
 
 
 class ImportExport(RulesTestCase):
