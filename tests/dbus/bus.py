@@ -234,6 +234,11 @@ class MockPolkit:
         """CheckAuthorization calls get no answer until release_hanging_calls()."""
         self._mock_call('SimulateHang', '(b)', (hang,))
 
+    def simulate_hang_actions(self, actions):
+        """CheckAuthorization calls for @actions (polkit action ids) get no answer until
+        release_hanging_calls(); an empty list ends that."""
+        self._mock_call('SimulateHangActions', '(as)', (list(actions),))
+
     def release_hanging_calls(self):
         self._mock_call('ReleaseHangingCalls', '()', ())
 

@@ -356,7 +356,7 @@ class RuleDialog(RulesTestCase):
         self.open_dialog('Add…', ADD)
         self.fill_dialog(ADD, **{PORT: '7000', NOTE: 'cancelled'})
         # polkit keeps vigild waiting: the dialog waits too, with Save insensitive
-        self.polkit._mock_call('SimulateHangActions', '(as)', ([OWN],))
+        self.polkit.simulate_hang_actions([OWN])
         try:
             self.ui.click(ADD, 'Save')
             wait_until(self.polkit.have_hanging_calls, 10, 'the check to reach polkit')
@@ -368,7 +368,7 @@ class RuleDialog(RulesTestCase):
             self.ui.wait_gone(ADD)
             self.assertEqual(self.mine(), {})
         finally:
-            self.polkit._mock_call('SimulateHangActions', '(as)', ([],))
+            self.polkit.simulate_hang_actions([])
             self.polkit.release_hanging_calls()
         # vigild answers after all: the window says what became of the rule
         rule = wait_until(lambda: list(self.mine().values()), 10, 'the rule')
