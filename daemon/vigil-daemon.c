@@ -587,9 +587,16 @@ gboolean
 vigil_daemon_set_settings(VigilDaemon *daemon, VigilAction default_action, guint prompt_timeout,
                           VigilFailMode fail_mode, GError **error)
 {
-	if (fail_mode != daemon->config.fail_mode && daemon->queue != NULL &&
-	    !reinstall_netfilter(daemon, fail_mode, error))
-		return FALSE;
+	if (fail_mode != daemon->config.fail_mode && daemon->queue != NULL) {
+		/* the queue's own flag too: it decides what a full queue does */
+		if (!vigil_queue_set_fail_open(daemon->queue, fail_mode == VIGIL_FAIL_OPEN, error))
+			return FALSE;
+		if (!reinstall_netfilter(daemon, fail_mode, error)) {
+			vigil_queue_set_fail_open(
+			    daemon->queue, daemon->config.fail_mode == VIGIL_FAIL_OPEN, NULL);
+			return FALSE;
+		}
+	}
 	daemon->config.default_action = default_action;
 	daemon->config.prompt_timeout = prompt_timeout;
 	daemon->config.fail_mode = fail_mode;

@@ -308,6 +308,15 @@ vigil_queue_set_verdict(VigilQueue *queue, guint32 id, guint32 mark, GError **er
 	return TRUE;
 }
 
+gboolean
+vigil_queue_set_fail_open(VigilQueue *queue, gboolean fail_open, GError **error)
+{
+	if (nfq_set_queue_flags(queue->qhandle, NFQA_CFG_F_FAIL_OPEN,
+	                        fail_open ? NFQA_CFG_F_FAIL_OPEN : 0) < 0)
+		return queue_fail(error, "setting the fail-open flag", queue->number);
+	return TRUE;
+}
+
 /* --- an NFLOG group on the same socket ---------------------------------------------- */
 
 static struct nlmsghdr *

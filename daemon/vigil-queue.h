@@ -40,6 +40,10 @@ VigilQueue *vigil_queue_new(guint16 queue_number, guint32 queue_length, gboolean
 void vigil_queue_free(VigilQueue *queue);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilQueue, vigil_queue_free)
 
+/* what the kernel does with packets it cannot hand us (queue or socket buffer full): with
+ * @fail_open it accepts them, otherwise it drops them (FailMode) */
+gboolean vigil_queue_set_fail_open(VigilQueue *queue, gboolean fail_open, GError **error);
+
 /*
  * Copies from an NFLOG group, one netlink datagram (NFULNL_MSG_PACKET messages) at a time;
  * valid only during the callback.

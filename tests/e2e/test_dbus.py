@@ -613,6 +613,13 @@ class Settings(DBusTestCase):
         # still filtering with the new rules
         self.assertEqual(self.probe_result(self.probe_async(9000))[:2], ['error', 'ECONNREFUSED'])
 
+    def test_fail_mode_closed_also_drops_what_the_queue_cannot_hold(self):
+        """Switched to closed, a full queue drops (and counts) instead of letting through."""
+        d = self.start_vigild(config={'FailMode': 'open', 'QueueLength': '8'})
+        self.call('SetConfig', 'a{sv}', [{'FailMode': s('closed')}])
+        self.assertEqual(self.flood_while_stopped(d, 40), 40)
+        self.assertEqual(self.overrun_counts(d), (0, 32, 0))
+
     def test_disabling_cancels_open_prompts(self):
         self.start_vigild()
         agent = self.agent()

@@ -237,6 +237,40 @@ class E2ETestCase(unittest.TestCase):
                                     "--max-time", str(timeout), url], timeout=timeout + 10)
         return res.returncode, res.stdout, time.monotonic() - start
 
+    # new UDP flows, one per port, from one socket whose send buffer holds them all (a queued
+    # packet stays charged to its socket); what the kernel drops still looks sent
+    FLOOD = ("import socket, sys\n"
+             "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+             "s.setsockopt(socket.SOL_SOCKET, 32, 1 << 28)  # SO_SNDBUFFORCE\n"
+             "s.setblocking(False)\n"
+             "sent = 0\n"
+             "for port in range(20000, 20000 + int(sys.argv[2])):\n"
+             "    try:\n"
+             "        s.sendto(b'x', (sys.argv[1], port))\n"
+             "        sent += 1\n"
+             "    except OSError:\n"
+             "        pass\n"
+             "print(sent)\n")
+
+    def flood_while_stopped(self, d, flows):
+        """Sends @flows new UDP flows while vigild is stopped; returns how many went out."""
+        d.proc.send_signal(signal.SIGSTOP)
+        try:
+            res = self.nets.client_run(["python3", "-c", self.FLOOD, PEER_V4, str(flows)],
+                                       timeout=120)
+        finally:
+            d.proc.send_signal(signal.SIGCONT)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        return int(res.stdout)
+
+    def overrun_counts(self, d):
+        """The numbers of vigild's overrun line, once the stats timer has logged it."""
+        line = d.wait_for_log("overrun:", timeout=15)
+        m = re.search(r"queue 3 overrun: (\d+) receive-buffer overruns, (\d+) packets dropped "
+                      r"by the kernel \(queue full\), (\d+) undeliverable", line)
+        self.assertIsNotNone(m, line)
+        return tuple(int(n) for n in m.groups())
+
     def assertDecision(self, vigild, **expect):
         """Waits for a decision line with these fields and returns it."""
         deadline = time.monotonic() + 10
