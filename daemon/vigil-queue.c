@@ -143,8 +143,9 @@ on_queue_readable(int fd, GIOCondition condition, gpointer data)
 			if (errno == EINTR)
 				continue;
 			if (errno == ENOBUFS) {
-				/* the kernel dropped messages for us; held packets time out in
-				 * the kernel per fail mode. Counted, logged by the stats timer */
+				/* the kernel could not hand us some packets and dropped them
+				 * (or, fail-open, let them through): counted, logged by the
+				 * stats timer */
 				queue->stats.enobufs++;
 				continue;
 			}
