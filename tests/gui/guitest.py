@@ -478,8 +478,16 @@ class Ui:
             raise GuiError('the AT-SPI driver exited')
         return json.loads(line)
 
+    # commands that may be sent again when the tree changed under them (a list refreshed):
+    # doing them twice is the same as once
+    REPEATABLE = {'select_row', 'cell_extents', 'select', 'tab', 'fill', 'set_value'}
+
     def call(self, **cmd):
-        answer = self._call(**cmd)
+        for _ in range(20):
+            answer = self._call(**cmd)
+            if answer['ok'] or not answer.get('transient') or cmd['cmd'] not in self.REPEATABLE:
+                break
+            time.sleep(0.1)
         if not answer['ok']:
             raise GuiError(answer['error'])
         return answer
