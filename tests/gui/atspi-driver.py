@@ -166,9 +166,16 @@ def announced(win):
 
 
 def do_first_action(acc):
+    """Clicks, toggles or activates @acc. Errors from here on are not "transient": the action
+    may have happened, so the command must not be sent again."""
+    name = acc.get_name()
     action = acc.get_action_iface()
-    if action is None or not action.do_action(0):
-        raise DriverError('the action of %r did nothing' % acc.get_name())
+    try:
+        done = action is not None and action.do_action(0)
+    except gi.repository.GLib.Error as e:
+        raise DriverError('the action of %r failed: %s' % (name, e.message))
+    if not done:
+        raise DriverError('the action of %r did nothing' % name)
 
 
 def handle(cmd):
@@ -295,6 +302,8 @@ def main():
         except (DriverError, KeyError) as e:
             answer = {'ok': False, 'error': str(e)}
         except gi.repository.GLib.Error as e:
+            # the tree changed while it was read (an object went away): nothing was done
+            # yet (see do_first_action), so the command may be sent again
             answer = {'ok': False, 'error': 'AT-SPI: %s' % e.message, 'transient': True}
         except (AttributeError, TypeError, IndexError) as e:
             # the tree changed while it was read (a row came or went): ask again
