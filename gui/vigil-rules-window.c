@@ -378,19 +378,31 @@ show_outcome(VigilRulesWindow *self, GVariant *ret, GError *error)
 	set_status(self, error->message);
 }
 
+/*
+ * The reply of a change in *@ret, or NULL and vigild's own message in @error (without the
+ * D-Bus error name). FALSE when the call was cancelled: the window went away.
+ */
+static gboolean
+finish_change(GObject *source, GAsyncResult *res, GVariant **ret, GError **error)
+{
+	*ret = g_dbus_proxy_call_finish(G_DBUS_PROXY(source), res, error);
+	if (*ret != NULL)
+		return TRUE;
+	if (g_error_matches(*error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+		return FALSE;
+	g_dbus_error_strip_remote_error(*error);
+	return TRUE;
+}
+
 static void
 change_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	g_autoptr(VigilRulesWindow) self = user_data;
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) ret = g_dbus_proxy_call_finish(G_DBUS_PROXY(source), res, &error);
+	g_autoptr(GVariant) ret = NULL;
 
-	if (ret == NULL) {
-		if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-			return;
-		g_dbus_error_strip_remote_error(error);
-	}
-	show_outcome(self, ret, error);
+	if (finish_change(source, res, &ret, &error))
+		show_outcome(self, ret, error);
 }
 
 /* changes may need polkit to ask for a password first */
@@ -470,13 +482,12 @@ save_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	g_autoptr(Save) save = user_data;
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) ret = g_dbus_proxy_call_finish(G_DBUS_PROXY(source), res, &error);
+	g_autoptr(GVariant) ret = NULL;
 
+	/* cancelled: the window went away (and its dialog with it) */
+	if (!finish_change(source, res, &ret, &error))
+		return;
 	if (ret == NULL) {
-		/* the window went away (and its dialog with it) */
-		if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-			return;
-		g_dbus_error_strip_remote_error(error);
 		if (save->dialog != NULL) {
 			vigil_rule_dialog_show_error(save->dialog, error->message);
 			return;
