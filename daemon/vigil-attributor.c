@@ -355,6 +355,9 @@ scan_fds(VigilAttributor *attributor, guint32 pid, guint64 inode, int *budget, G
 static void
 remember_sockets(VigilAttributor *attributor, GArray *seen)
 {
+	/* the usual fast path: the first guess was right, nothing new to remember */
+	if (seen->len == 0)
+		return;
 	g_mutex_lock(&attributor->lock);
 	if (g_hash_table_size(attributor->sockets) + seen->len > SOCKETS_MAX)
 		g_hash_table_remove_all(attributor->sockets);
@@ -844,7 +847,7 @@ struct _Lookup {
 	VigilLookupCheck check; /* of a cached process, on the fast path */
 	gint64 start;
 	GArray *seen;        /* of SocketOwner, found by the scans */
-	GHashTable *scanned; /* pids already searched in full */
+	GHashTable *scanned; /* pids already searched in full; made when a search starts */
 };
 
 static Lookup *
@@ -855,7 +858,6 @@ lookup_new(VigilAttributor *attributor, const VigilFlow *flow)
 	lookup->flow = *flow;
 	lookup->start = g_get_monotonic_time();
 	lookup->seen = g_array_new(FALSE, FALSE, sizeof(SocketOwner));
-	lookup->scanned = g_hash_table_new(NULL, NULL);
 	return lookup;
 }
 
@@ -864,11 +866,20 @@ lookup_free(gpointer data)
 {
 	Lookup *lookup = data;
 	g_array_unref(lookup->seen);
-	g_hash_table_unref(lookup->scanned);
+	g_clear_pointer(&lookup->scanned, g_hash_table_unref);
 	attributor_unref(lookup->attributor);
 	g_free(lookup);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Lookup, lookup_free)
+
+/* the pids searched so far; a lookup answered by its first guess never needs the table */
+static GHashTable *
+lookup_scanned(Lookup *lookup)
+{
+	if (lookup->scanned == NULL)
+		lookup->scanned = g_hash_table_new(NULL, NULL);
+	return lookup->scanned;
+}
 
 /* one debug line per lookup, with its cost: the numbers that tell whether the caches work */
 static void
@@ -920,7 +931,7 @@ lookup_fast(Lookup *lookup, VigilProcess **result, GError **error)
 	} else {
 		int budget = FAST_FD_BUDGET;
 		if (find_owner_known(attributor, lookup->inode, &budget, lookup->seen,
-		                     lookup->scanned, &owner) == OWNER_FOUND)
+		                     lookup_scanned(lookup), &owner) == OWNER_FOUND)
 			*result =
 			    cached_process(attributor, owner.pid, lookup->sock_uid, lookup->check);
 	}
@@ -961,11 +972,11 @@ find_owner_slow(Lookup *lookup, GCancellable *cancellable, SocketOwner *owner)
 	VigilAttributor *attributor = lookup->attributor;
 
 	g_mutex_lock(&attributor->scan_lock);
-	OwnerResult found =
-	    find_owner_known(attributor, lookup->inode, NULL, lookup->seen, lookup->scanned, owner);
+	OwnerResult found = find_owner_known(attributor, lookup->inode, NULL, lookup->seen,
+	                                     lookup_scanned(lookup), owner);
 	if (found != OWNER_FOUND)
 		found = find_owner_by_uid(attributor, lookup, lookup->inode, lookup->sock_uid,
-		                          lookup->seen, lookup->scanned, cancellable, owner);
+		                          lookup->seen, lookup_scanned(lookup), cancellable, owner);
 	remember_sockets(attributor, lookup->seen);
 	g_array_set_size(lookup->seen, 0);
 	if (found == OWNER_FOUND)
