@@ -118,6 +118,10 @@ vigil_indicator_init(VigilIndicator *self)
 static void
 make_indicator(VigilIndicator *self)
 {
+	/* a retry: whatever else still holds the old indicator, its D-Bus objects must go now,
+	 * or the new one cannot export at the same path (seen in CI: "already exported") */
+	if (self->indicator != NULL)
+		g_object_run_dispose(G_OBJECT(self->indicator));
 	g_clear_object(&self->indicator);
 	g_clear_object(&self->builder);
 	self->builder = gtk_builder_new_from_resource("/org/vigil/Tray/vigil-tray-menu.ui");
