@@ -7,6 +7,7 @@
 #include <stdarg.h>
 
 #include "vigil-dbus.h"
+#include "vigil-text.h"
 #include "vigilctl-output.h"
 
 void
@@ -166,31 +167,11 @@ vigilctl_json_from_variant(GVariant *value)
 	return g_string_free(out, FALSE);
 }
 
-/* characters that reorder or hide text: bidi embeddings, overrides, isolates, marks */
-static gboolean
-is_format_control(gunichar c)
-{
-	return (c >= 0x200b && c <= 0x200f) || (c >= 0x202a && c <= 0x202e) ||
-	       (c >= 0x2066 && c <= 0x2069) || c == 0xfeff;
-}
-
 char *
 vigilctl_sanitize(const char *text)
 {
-	g_autofree char *valid = g_utf8_make_valid(text != NULL ? text : "", -1);
-	GString *out = g_string_sized_new(strlen(valid));
-
-	for (const char *p = valid; *p != '\0'; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p);
-
-		if (c < 0x20 || (c >= 0x7f && c < 0xa0))
-			g_string_append_printf(out, "\\x%02x", c);
-		else if (is_format_control(c))
-			g_string_append_printf(out, "\\u%04x", c);
-		else
-			g_string_append_unichar(out, c);
-	}
-	return g_string_free(out, FALSE);
+	/* the one sanitiser of every UI (common/vigil-text.h); a terminal line is long */
+	return vigil_text_sanitize(text, VIGIL_TEXT_MAX_LONG);
 }
 
 struct _VigilctlTable {

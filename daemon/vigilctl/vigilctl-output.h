@@ -12,9 +12,11 @@ void vigilctl_json_append_variant(GString *out, GVariant *value);
 char *vigilctl_json_from_variant(GVariant *value);
 
 /*
- * Text from vigild shown on a terminal: control characters (C0, DEL, C1) and the Unicode
- * controls that reorder or hide text are shown escaped ("\x1b", "\u202e"), so that a
- * program's path or a host name cannot rewrite the screen or fake a prompt.
+ * Text from vigild shown on a terminal, through the one sanitiser of every UI
+ * (vigil_text_sanitize(), common/vigil-text.h, capped at VIGIL_TEXT_MAX_LONG): control
+ * characters and the Unicode controls that reorder or hide text are shown escaped ("\x1b",
+ * "\u202e"), so that a program's path or a host name cannot rewrite the screen or fake a
+ * prompt.
  */
 char *vigilctl_sanitize(const char *text);
 
