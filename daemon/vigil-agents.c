@@ -19,6 +19,7 @@ typedef struct {
 struct _VigilAgents {
 	GDBusConnection *connection;
 	GHashTable *by_name; /* unique name -> Agent */
+	GHashTable *per_uid; /* uid -> number of its agents (> 0) */
 	VigilAgentsCallbacks callbacks;
 	gpointer user_data;
 	GCancellable *cancellable; /* cancelled on free: late replies find nothing */
@@ -51,6 +52,7 @@ vigil_agents_new(GDBusConnection *connection)
 	agents->connection = g_object_ref(connection);
 	agents->by_name =
 	    g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)agent_free);
+	agents->per_uid = g_hash_table_new(NULL, NULL);
 	agents->cancellable = g_cancellable_new();
 	return agents;
 }
@@ -63,6 +65,7 @@ vigil_agents_free(VigilAgents *agents)
 	g_cancellable_cancel(agents->cancellable);
 	g_clear_object(&agents->cancellable);
 	g_clear_pointer(&agents->by_name, g_hash_table_unref);
+	g_clear_pointer(&agents->per_uid, g_hash_table_unref);
 	g_clear_object(&agents->connection);
 	g_free(agents);
 }
@@ -78,14 +81,18 @@ vigil_agents_set_callbacks(VigilAgents *agents, const VigilAgentsCallbacks *call
 static guint
 count_for_uid(VigilAgents *agents, guint32 uid)
 {
-	GHashTableIter iter;
-	Agent *agent;
-	guint n = 0;
+	return GPOINTER_TO_UINT(g_hash_table_lookup(agents->per_uid, GUINT_TO_POINTER(uid)));
+}
 
-	g_hash_table_iter_init(&iter, agents->by_name);
-	while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&agent))
-		n += agent->uid == uid;
-	return n;
+static void
+add_to_uid(VigilAgents *agents, guint32 uid, int delta)
+{
+	guint n = count_for_uid(agents, uid) + delta;
+
+	if (n == 0)
+		g_hash_table_remove(agents->per_uid, GUINT_TO_POINTER(uid));
+	else
+		g_hash_table_insert(agents->per_uid, GUINT_TO_POINTER(uid), GUINT_TO_POINTER(n));
 }
 
 /* removes @name's agent and tells the listener; TRUE when there was one */
@@ -101,6 +108,7 @@ drop_agent(VigilAgents *agents, const char *name)
 	owned_name = g_strdup(agent->name);
 	uid = agent->uid;
 	g_hash_table_remove(agents->by_name, name);
+	add_to_uid(agents, uid, -1);
 	g_info("agent %s of uid %u unregistered", owned_name, uid);
 	if (agents->callbacks.removed != NULL)
 		agents->callbacks.removed(uid, owned_name, agents->user_data);
@@ -147,6 +155,7 @@ vigil_agents_register(VigilAgents *agents, const char *name, guint32 uid, const 
 	agent->uid = uid;
 	agent->serial = agents->next_serial++;
 	g_hash_table_insert(agents->by_name, agent->name, agent);
+	add_to_uid(agents, uid, +1);
 	/* if @name has already left, this reports it vanished from the main loop */
 	agent->watch_id =
 	    g_bus_watch_name_on_connection(agents->connection, name, G_BUS_NAME_WATCHER_FLAGS_NONE,
@@ -206,6 +215,12 @@ guint
 vigil_agents_count(VigilAgents *agents)
 {
 	return agents != NULL ? g_hash_table_size(agents->by_name) : 0;
+}
+
+guint
+vigil_agents_count_uids(VigilAgents *agents)
+{
+	return agents != NULL ? g_hash_table_size(agents->per_uid) : 0;
 }
 
 static void

@@ -40,6 +40,8 @@ gboolean vigil_agents_has_uid(VigilAgents *agents, guint32 uid);
 /* the unique names of @uid's agents, oldest first (a new array of new strings) */
 GPtrArray *vigil_agents_names_for_uid(VigilAgents *agents, guint32 uid);
 guint vigil_agents_count(VigilAgents *agents);
+/* how many users have an agent */
+guint vigil_agents_count_uids(VigilAgents *agents);
 
 /* @failed runs when the agent answers Prompt with an error (it will not ask) */
 typedef void (*VigilAgentsPromptFailed)(const char *name, guint64 request, gpointer user_data);

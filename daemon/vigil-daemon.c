@@ -16,7 +16,8 @@
 
 /* a packet waits at most this long for its process to be found */
 #define ATTRIBUTION_DEADLINE_US (3 * G_USEC_PER_SEC)
-/* held packets beyond this are decided at once as "unknown process" */
+/* packets waiting for their process, shared fairly among the uids that have some: a uid's
+ * packets beyond its share are decided at once without their program (overflow) */
 #define MAX_HELD_PACKETS   4096
 #define DEADLINE_TICK_MS   200
 #define EXPIRY_TICK_S      10
@@ -48,7 +49,8 @@ struct _VigilDaemon {
 	VigilDecisionLog *decisions;
 	VigilDnsCache *dns_cache;
 	VigilDnsWatch *dns_watch;
-	GQueue held; /* of HeldPacket, oldest first: deadlines are in arrival order */
+	GQueue held;              /* of HeldPacket, oldest first: deadlines are in arrival order */
+	GHashTable *held_per_uid; /* held_uid() -> packets of it in held (> 0) */
 	guint deadline_source;
 	guint expiry_source;
 	guint save_source;
@@ -59,6 +61,58 @@ struct _VigilDaemon {
 	VigilDaemonFunc rules_changed_func;
 	gpointer rules_changed_data;
 };
+
+/* the uid a packet counts against; packets without a socket owner share one */
+static guint32
+held_uid(const HeldPacket *held)
+{
+	return held->flow.has_uid ? held->flow.uid : G_MAXUINT32;
+}
+
+static guint
+held_count(VigilDaemon *daemon, guint32 uid)
+{
+	return GPOINTER_TO_UINT(g_hash_table_lookup(daemon->held_per_uid, GUINT_TO_POINTER(uid)));
+}
+
+static void
+held_count_add(VigilDaemon *daemon, guint32 uid, int delta)
+{
+	guint n = held_count(daemon, uid) + delta;
+
+	if (n == 0)
+		g_hash_table_remove(daemon->held_per_uid, GUINT_TO_POINTER(uid));
+	else
+		g_hash_table_insert(daemon->held_per_uid, GUINT_TO_POINTER(uid),
+		                    GUINT_TO_POINTER(n));
+}
+
+static void
+held_enqueue(VigilDaemon *daemon, HeldPacket *held)
+{
+	g_queue_push_tail_link(&daemon->held, &held->link);
+	held_count_add(daemon, held_uid(held), +1);
+}
+
+static void
+held_dequeue(VigilDaemon *daemon, HeldPacket *held)
+{
+	g_queue_unlink(&daemon->held, &held->link);
+	held_count_add(daemon, held_uid(held), -1);
+}
+
+/*
+ * TRUE when @held's uid has more than its share of the packets waiting for their process:
+ * the pool divided among the uids that have packets in it, so one uid's flood is decided
+ * without attribution while the others' packets are still looked up.
+ */
+static gboolean
+held_over_share(VigilDaemon *daemon, const HeldPacket *held)
+{
+	guint uids = MAX(g_hash_table_size(daemon->held_per_uid), 1);
+
+	return held_count(daemon, held_uid(held)) > MAX(MAX_HELD_PACKETS / uids, 1);
+}
 
 static void
 held_packet_free(HeldPacket *held)
@@ -168,7 +222,9 @@ finish_held(HeldPacket *held, VigilAction action, VigilReason reason, const Vigi
             const VigilProcess *process)
 {
 	if (!held->prompted)
-		g_queue_unlink(&held->daemon->held, &held->link);
+		held_dequeue(held->daemon, held);
+	if (reason == VIGIL_REASON_OVERFLOW)
+		held->daemon->stats.overflowed++;
 	send_and_log(held, action, reason, rule, process);
 	held_packet_free(held);
 }
@@ -185,8 +241,9 @@ on_prompt_finish(gpointer data, VigilAction action, VigilReason reason, const Vi
 
 /*
  * No rule covers the connection. When its user has an agent, @held waits on a request
- * (deadline PromptTimeout) for the answer; otherwise, or when the requests are at their
- * bounds, it gets DefaultAction, once.
+ * (deadline PromptTimeout) for the answer; with no agent it gets DefaultAction, once. When
+ * the user's share of requests or held connections is used up, it is denied: a connection
+ * is never allowed unasked while its user could be asked.
  */
 static void start_lookup(HeldPacket *held);
 
@@ -211,14 +268,53 @@ decide_unmatched(HeldPacket *held, const VigilProcess *process)
 		conn.uid = process->uid;
 	else if (held->flow.has_uid)
 		conn.uid = held->flow.uid;
-	if ((process != NULL || held->flow.has_uid) &&
-	    vigil_prompts_hold(daemon->prompts, held, &conn)) {
-		g_queue_unlink(&daemon->held, &held->link);
+	switch ((process != NULL || held->flow.has_uid)
+	            ? vigil_prompts_hold(daemon->prompts, held, &conn)
+	            : VIGIL_HOLD_NO_AGENT) {
+	case VIGIL_HOLD_HELD:
+		held_dequeue(daemon, held);
 		held->prompted = TRUE;
 		held->process = process != NULL ? vigil_process_ref((VigilProcess *)process) : NULL;
 		return;
+	case VIGIL_HOLD_FULL:
+		finish_held(held, VIGIL_ACTION_DENY, VIGIL_REASON_OVERFLOW, NULL, process);
+		return;
+	case VIGIL_HOLD_NO_AGENT:
+		break;
 	}
 	finish_held(held, daemon->config.default_action, VIGIL_REASON_DEFAULT, NULL, process);
+}
+
+/*
+ * @held's uid is past its share of packets waiting for their process: it is decided now,
+ * without its program. Rules that need no program (addresses, ports, users) still decide;
+ * otherwise it is denied, since a program rule or a prompt would have been skipped.
+ */
+static void
+decide_overflow(HeldPacket *held)
+{
+	VigilDaemon *daemon = held->daemon;
+	VigilMatchQuery query = {0};
+	VigilRule *rule;
+
+	if (!daemon->config.enabled) {
+		finish_held(held, VIGIL_ACTION_ALLOW, VIGIL_REASON_DISABLED, NULL, NULL);
+		return;
+	}
+	query.uid = held->flow.uid;
+	query.program_unchecked = TRUE;
+	query.family = held->flow.family;
+	query.dst = held->flow.dst;
+	query.protocol = held->flow.protocol;
+	query.dport = held->flow.dport;
+	learn_hostnames(held, dns_uid(held, NULL));
+	query.hostnames = (const char *const *)held->hostnames;
+	rule = vigil_ruleset_match(vigil_rule_store_get_ruleset(daemon->store), &query,
+	                           g_get_real_time() / G_USEC_PER_SEC);
+	if (rule != NULL)
+		finish_held(held, rule->action, VIGIL_REASON_RULE, rule, NULL);
+	else
+		finish_held(held, VIGIL_ACTION_DENY, VIGIL_REASON_OVERFLOW, NULL, NULL);
 }
 
 static void
@@ -301,11 +397,11 @@ on_packet(const VigilQueuedPacket *packet, gpointer data)
 	}
 	held->flow.has_uid = packet->has_uid;
 	held->flow.uid = packet->uid;
-	g_queue_push_tail_link(&daemon->held, &held->link);
+	held_enqueue(daemon, held);
 
-	if (daemon->held.length > MAX_HELD_PACKETS) {
+	if (held_over_share(daemon, held)) {
 		/* a flood: decide without looking for the process rather than fall behind */
-		decide(held, NULL);
+		decide_overflow(held);
 		return;
 	}
 	/*
@@ -344,7 +440,7 @@ expire_held(HeldPacket *held, VigilReason reason)
 	gboolean lookup_pending = held->cancellable != NULL;
 	VigilDaemon *daemon = held->daemon;
 
-	g_queue_unlink(&daemon->held, &held->link);
+	held_dequeue(daemon, held);
 	learn_hostnames(held, dns_uid(held, NULL));
 	send_and_log(held, daemon->config.default_action, reason, NULL, NULL);
 	if (lookup_pending) {
@@ -429,6 +525,7 @@ vigil_daemon_new(const VigilConfig *config, const VigilDaemonPaths *paths, GErro
 
 	daemon->config = *config;
 	g_queue_init(&daemon->held);
+	daemon->held_per_uid = g_hash_table_new(NULL, NULL);
 	daemon->decisions = vigil_decision_log_new(DECISION_RING_SIZE);
 	daemon->store =
 	    vigil_rule_store_new(paths->rules_dir, paths->learned_path, vigil_user_resolve);
@@ -540,6 +637,7 @@ vigil_daemon_free(VigilDaemon *daemon)
 	g_clear_pointer(&daemon->attributor, vigil_attributor_free);
 	g_clear_pointer(&daemon->store, vigil_rule_store_free);
 	g_clear_pointer(&daemon->decisions, vigil_decision_log_free);
+	g_clear_pointer(&daemon->held_per_uid, g_hash_table_unref);
 	g_free(daemon);
 }
 

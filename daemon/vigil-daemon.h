@@ -49,6 +49,7 @@ typedef struct {
 	guint64 pending;
 	guint64 rules;
 	guint64 agents;
+	guint64 overflowed; /* denied beyond a bound (reason overflow) */
 } VigilDaemonStats;
 void vigil_daemon_get_stats(VigilDaemon *daemon, VigilDaemonStats *stats);
 

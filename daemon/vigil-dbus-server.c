@@ -1128,12 +1128,13 @@ stats_variant(VigilDaemon *daemon)
 		const char *key;
 		guint64 value;
 	} * e, entries[] = {
-	           {VIGIL_STATS_KEY_QUEUED, 0},    {VIGIL_STATS_KEY_ACCEPTED, 0},
-	           {VIGIL_STATS_KEY_DENIED, 0},    {VIGIL_STATS_KEY_DROPPED, 0},
-	           {VIGIL_STATS_KEY_DEFAULTED, 0}, {VIGIL_STATS_KEY_PROMPTED, 0},
-	           {VIGIL_STATS_KEY_TIMED_OUT, 0}, {VIGIL_STATS_KEY_KERNEL_DROPPED, 0},
-	           {VIGIL_STATS_KEY_OVERRUNS, 0},  {VIGIL_STATS_KEY_PENDING, 0},
-	           {VIGIL_STATS_KEY_RULES, 0},     {VIGIL_STATS_KEY_AGENTS, 0},
+	           {VIGIL_STATS_KEY_QUEUED, 0},     {VIGIL_STATS_KEY_ACCEPTED, 0},
+	           {VIGIL_STATS_KEY_DENIED, 0},     {VIGIL_STATS_KEY_DROPPED, 0},
+	           {VIGIL_STATS_KEY_DEFAULTED, 0},  {VIGIL_STATS_KEY_PROMPTED, 0},
+	           {VIGIL_STATS_KEY_TIMED_OUT, 0},  {VIGIL_STATS_KEY_KERNEL_DROPPED, 0},
+	           {VIGIL_STATS_KEY_OVERRUNS, 0},   {VIGIL_STATS_KEY_PENDING, 0},
+	           {VIGIL_STATS_KEY_RULES, 0},      {VIGIL_STATS_KEY_AGENTS, 0},
+	           {VIGIL_STATS_KEY_OVERFLOWED, 0},
 	       };
 	const guint64 *values;
 

@@ -77,6 +77,8 @@ vigil_reason_to_string(VigilReason reason)
 		return "timeout";
 	case VIGIL_REASON_DISABLED:
 		return "disabled";
+	case VIGIL_REASON_OVERFLOW:
+		return "overflow";
 	}
 	return "unknown";
 }

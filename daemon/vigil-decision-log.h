@@ -15,6 +15,7 @@ typedef enum {
 	VIGIL_REASON_REPLY,     /* the user answered a prompt */
 	VIGIL_REASON_TIMEOUT,   /* the prompt timed out: DefaultAction, once */
 	VIGIL_REASON_DISABLED,  /* the firewall is disabled: allowed */
+	VIGIL_REASON_OVERFLOW,  /* beyond a bound, no rule that needs no program decided: denied */
 } VigilReason;
 
 typedef struct {

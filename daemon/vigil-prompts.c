@@ -41,6 +41,12 @@ typedef struct {
 	guint source; /* on the pidfd; 0 when polled */
 } QuitWatch;
 
+/* what one user takes of the shared pools */
+typedef struct {
+	guint requests;
+	guint held;
+} UidUsage;
+
 struct _VigilPrompts {
 	VigilRuleStore *store;
 	const VigilConfig *config;
@@ -52,7 +58,7 @@ struct _VigilPrompts {
 	GHashTable *by_key; /* key -> Request */
 	GQueue order;
 	guint64 next_id;
-	guint held_total;
+	GHashTable *usage; /* uid -> UidUsage, while the user has requests */
 	guint64 prompted;
 	guint64 timed_out;
 	GHashTable *quit_watches; /* "pid:start" -> QuitWatch */
@@ -337,14 +343,40 @@ request_key(const VigilPromptConnection *conn)
 	    vigil_address_to_string(conn->flow->family, &conn->flow->dst, addr, sizeof addr), port);
 }
 
-static guint
-count_for_uid(VigilPrompts *prompts, guint32 uid)
+static UidUsage *
+usage_of(VigilPrompts *prompts, guint32 uid)
 {
-	guint n = 0;
+	UidUsage *usage = g_hash_table_lookup(prompts->usage, GUINT_TO_POINTER(uid));
 
-	for (GList *l = prompts->order.head; l != NULL; l = l->next)
-		n += ((Request *)l->data)->uid == uid;
-	return n;
+	if (usage == NULL) {
+		usage = g_new0(UidUsage, 1);
+		g_hash_table_insert(prompts->usage, GUINT_TO_POINTER(uid), usage);
+	}
+	return usage;
+}
+
+/* a user's entry goes with their last request */
+static void
+usage_release(VigilPrompts *prompts, guint32 uid, guint held)
+{
+	UidUsage *usage = usage_of(prompts, uid);
+
+	usage->requests--;
+	usage->held -= held;
+	if (usage->requests == 0)
+		g_hash_table_remove(prompts->usage, GUINT_TO_POINTER(uid));
+}
+
+/*
+ * A user's share of a pool of @total: the pool divided among the users who have an agent
+ * (only they can hold anything), so a user who floods fills their own share, not the pool.
+ */
+static guint
+fair_share(VigilPrompts *prompts, guint total)
+{
+	guint users = MAX(vigil_agents_count_uids(prompts->agents), 1);
+
+	return MAX(total / users, 1);
 }
 
 /* a name DNS gave, usable as a rule's "to", or NULL */
@@ -406,7 +438,7 @@ request_finish(Request *request, VigilAction action, VigilReason reason, const V
 	g_hash_table_remove(prompts->by_key, request->key);
 	g_hash_table_remove(prompts->by_id, &request->id);
 	g_queue_unlink(&prompts->order, &request->link);
-	prompts->held_total -= request->held->len;
+	usage_release(prompts, request->uid, request->held->len);
 	g_info("request %" G_GUINT64_FORMAT " ends: %s (%s), %u connection(s)", request->id,
 	       vigil_action_to_string(action), vigil_reason_to_string(reason), request->held->len);
 	for (guint i = 0; i < request->held->len; i++)
@@ -547,40 +579,51 @@ vigil_prompts_can_prompt(VigilPrompts *prompts, guint32 uid)
 	return prompts->agents != NULL && vigil_agents_has_uid(prompts->agents, uid);
 }
 
-gboolean
+static void
+request_add_held(Request *request, gpointer held)
+{
+	g_ptr_array_add(request->held, held);
+	usage_of(request->prompts, request->uid)->held++;
+}
+
+VigilHoldResult
 vigil_prompts_hold(VigilPrompts *prompts, gpointer held, const VigilPromptConnection *conn)
 {
 	g_autofree char *key = NULL;
 	g_autoptr(GPtrArray) names = NULL;
+	const UidUsage *usage;
 	Request *request;
 
-	if (!vigil_prompts_can_prompt(prompts, conn->uid) ||
-	    prompts->held_total >= VIGIL_PROMPTS_MAX_HELD_TOTAL)
-		return FALSE;
+	if (!vigil_prompts_can_prompt(prompts, conn->uid))
+		return VIGIL_HOLD_NO_AGENT;
+	usage = g_hash_table_lookup(prompts->usage, GUINT_TO_POINTER(conn->uid));
+	if (usage != NULL && usage->held >= fair_share(prompts, VIGIL_PROMPTS_MAX_HELD_TOTAL)) {
+		g_debug("uid %u holds its share of connections: not holding more", conn->uid);
+		return VIGIL_HOLD_FULL;
+	}
 	key = request_key(conn);
 	request = g_hash_table_lookup(prompts->by_key, key);
 	if (request != NULL) {
 		if (request->held->len >= VIGIL_PROMPTS_MAX_HELD_PER_REQ)
-			return FALSE;
-		g_ptr_array_add(request->held, held);
-		prompts->held_total++;
-		return TRUE;
+			return VIGIL_HOLD_FULL;
+		request_add_held(request, held);
+		return VIGIL_HOLD_HELD;
 	}
-	if (g_hash_table_size(prompts->by_id) >= VIGIL_PROMPTS_MAX_PENDING ||
-	    count_for_uid(prompts, conn->uid) >= VIGIL_PROMPTS_MAX_PER_UID) {
-		g_debug("too many open requests: not asking");
-		return FALSE;
+	if (usage != NULL && usage->requests >= MIN(fair_share(prompts, VIGIL_PROMPTS_MAX_PENDING),
+	                                            VIGIL_PROMPTS_MAX_PER_UID)) {
+		g_debug("uid %u has its share of open requests: not asking", conn->uid);
+		return VIGIL_HOLD_FULL;
 	}
 	request = request_new(prompts, g_steal_pointer(&key), conn);
-	g_ptr_array_add(request->held, held);
-	prompts->held_total++;
+	usage_of(prompts, conn->uid)->requests++;
+	request_add_held(request, held);
 	prompts->prompted++;
 	names = vigil_agents_names_for_uid(prompts->agents, conn->uid);
 	g_info("request %" G_GUINT64_FORMAT ": asking %u agent(s) of uid %u", request->id,
 	       names->len, conn->uid);
 	for (guint i = 0; i < names->len; i++)
 		send_prompt(request, g_ptr_array_index(names, i));
-	return TRUE;
+	return VIGIL_HOLD_HELD;
 }
 
 /* ---- answers ---- */
@@ -1077,6 +1120,7 @@ vigil_prompts_new(VigilRuleStore *store, const VigilConfig *config, const char *
 	prompts->by_id = g_hash_table_new(g_int64_hash, g_int64_equal);
 	prompts->by_key = g_hash_table_new(g_str_hash, g_str_equal);
 	g_queue_init(&prompts->order);
+	prompts->usage = g_hash_table_new_full(NULL, NULL, NULL, g_free);
 	prompts->notified = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	prompts->quit_watches =
 	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)quit_watch_free);
@@ -1095,6 +1139,7 @@ vigil_prompts_free(VigilPrompts *prompts)
 	g_hash_table_unref(prompts->notified);
 	g_hash_table_unref(prompts->by_id);
 	g_hash_table_unref(prompts->by_key);
+	g_hash_table_unref(prompts->usage);
 	g_free(prompts->proc_root);
 	g_free(prompts);
 }

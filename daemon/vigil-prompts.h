@@ -13,8 +13,11 @@ G_BEGIN_DECLS
 
 /*
  * Bounds, so that a flood of unknown connections costs bounded memory and never holds
- * more of the kernel queue than the connections that rules decide can spare. A packet
- * that would exceed one is not held: it gets DefaultAction at once.
+ * more of the kernel queue than the connections that rules decide can spare. The pools
+ * are shared fairly: each user with an agent may open MAX_PENDING / (users with an agent)
+ * requests (at most MAX_PER_UID) and hold MAX_HELD_TOTAL / (users with an agent) packets,
+ * so one user's flood never takes another user's room. A packet beyond a bound is not
+ * held (VIGIL_HOLD_FULL): the caller denies it, since its user could not be asked.
  */
 #define VIGIL_PROMPTS_MAX_PENDING      256  /* open requests, all users */
 #define VIGIL_PROMPTS_MAX_PER_UID      32   /* open requests of one user */
@@ -58,15 +61,20 @@ VigilAgents *vigil_prompts_get_agents(VigilPrompts *prompts);
 /* TRUE when @uid has an agent that could be asked */
 gboolean vigil_prompts_can_prompt(VigilPrompts *prompts, guint32 uid);
 
+typedef enum {
+	VIGIL_HOLD_HELD,     /* waits on a request */
+	VIGIL_HOLD_NO_AGENT, /* the user has no agent: nobody could be asked */
+	VIGIL_HOLD_FULL,     /* the user has an agent, but a bound (their share) was reached */
+} VigilHoldResult;
+
 /*
  * Holds @held for an answer: it joins the open request with the same (uid, program,
- * protocol, destination, port), or opens one and sends Prompt to @uid's agents. TRUE:
+ * protocol, destination, port), or opens one and sends Prompt to @uid's agents. HELD:
  * @held comes back through the finish callback (answer, timeout, agent gone, rule,
- * disabled, shutdown). FALSE: a bound was reached or @uid has no agent; the caller keeps
- * @held.
+ * disabled, shutdown). Otherwise the caller keeps @held.
  */
-gboolean vigil_prompts_hold(VigilPrompts *prompts, gpointer held,
-                            const VigilPromptConnection *connection);
+VigilHoldResult vigil_prompts_hold(VigilPrompts *prompts, gpointer held,
+                                   const VigilPromptConnection *connection);
 
 /*
  * Reply() from @sender. VIGIL_DBUS_ERROR: NOT_PENDING (unknown, answered, timed out or not

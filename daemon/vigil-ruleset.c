@@ -713,10 +713,11 @@ vigil_ruleset_match(VigilRuleset *set, const VigilMatchQuery *query, gint64 now)
 	g_return_val_if_fail(set != NULL && query != NULL, NULL);
 
 	set->examined = 0;
-	if (query->program != NULL)
-		search_bucket(&search, g_hash_table_lookup(set->programs, query->program));
-	else
-		search_bucket(&search, set->unknown_program);
+	/* an unchecked process: rules for any program only */
+	if (!query->program_unchecked)
+		search_bucket(&search, query->program != NULL
+		                           ? g_hash_table_lookup(set->programs, query->program)
+		                           : set->unknown_program);
 	search_bucket(&search, set->any_program);
 	if (search.best == NULL)
 		return NULL;

@@ -17,6 +17,9 @@ typedef struct {
 	const char *const *hostnames; /* NULL-terminated names known for dst, or NULL */
 	guint8 protocol;
 	guint16 dport;
+	/* the process was not looked for (a flood beyond a bound): only rules for any program
+	 * may match, neither a program's rules nor "app unknown" */
+	gboolean program_unchecked;
 } VigilMatchQuery;
 
 typedef struct _VigilRuleset VigilRuleset;

@@ -50,6 +50,7 @@ G_BEGIN_DECLS
 #define VIGIL_STATS_KEY_PENDING        "pending"
 #define VIGIL_STATS_KEY_RULES          "rules"
 #define VIGIL_STATS_KEY_AGENTS         "agents"
+#define VIGIL_STATS_KEY_OVERFLOWED     "overflowed"
 
 /* rule dictionary keys (GetRules, AddRule, UpdateRule) and their D-Bus types */
 #define VIGIL_RULE_KEY_ID       "id"       /* t, read-only */
@@ -123,6 +124,7 @@ G_BEGIN_DECLS
 #define VIGIL_REASON_NAME_MALFORMED "malformed"
 #define VIGIL_REASON_NAME_DEADLINE  "deadline"
 #define VIGIL_REASON_NAME_SHUTDOWN  "shutdown"
+#define VIGIL_REASON_NAME_OVERFLOW  "overflow"
 
 /* GetConnections() filter keys */
 #define VIGIL_FILTER_KEY_PROGRAM "program" /* s */

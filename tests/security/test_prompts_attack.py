@@ -1,0 +1,127 @@
+#!/usr/bin/python3
+"""Prompts and agents under attack: a process with the user's uid against a real vigild.
+
+Each test runs a real vigild in network namespaces of its own on a private system bus with a
+mock polkitd and real prompt agents (the harness of tests/e2e/test_dbus.py). The adversary
+is a program of an ordinary user (uid 65534): it floods vigild with connections, registers
+agents of its own, answers prompts faster than a human could, or runs from a path made to
+look like rule text. What a user would check is asserted: which connections got out, what
+vigild logged, which rules exist.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, '..', 'e2e'))
+sys.path.insert(0, os.path.join(HERE, '..', 'dbus'))
+
+from test_dbus import DBusTestCase, CONNECT, PYTHON, PROBE_EXE, ERR, NOBODY  # noqa: E402
+from vigiltest import PEER_V4  # noqa: E402
+
+
+def wait_until(check, timeout, what):
+    """The first true value of check(), polled until @timeout seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError('timed out waiting for %s' % what)
+
+
+class AttackTestCase(DBusTestCase):
+    def decisions_of(self, uid, port=None):
+        return [d for d in self.d.decisions()
+                if d['uid'] == str(uid) and (port is None or d['port'] == str(port))]
+
+    def pending_connections(self, agent):
+        """Connections held by the open requests @agent's user can see."""
+        res = agent.call('GetPending')
+        self.assertTrue(res['ok'], res)
+        return sum(p[1]['connections'] for p in res['value'][0])
+
+    def flood(self, port, count, user=NOBODY, timeout_s=30):
+        """connect.py: @count parallel TCP connections of one program to PEER_V4:@port."""
+        cmd = [PYTHON, CONNECT, PEER_V4, str(port), str(count), str(timeout_s)]
+        return self.nets.spawn(self.nets.client, ['setpriv', '--reuid=%d' % user,
+                                                  '--regid=%d' % user, '--clear-groups',
+                                                  '--'] + cmd,
+                               stdout=subprocess.PIPE, text=True)
+
+    def stats(self):
+        return self.prop('Stats')
+
+
+class Volume(AttackTestCase):
+    """Issue 13 item 1: no bound lets a connection through unasked while its user has an
+    agent; one user's flood does not take the others' room."""
+
+    def test_one_programs_flood_is_never_allowed_unasked(self):
+        self.start_vigild(config={'DefaultAction': 'allow'})
+        agent = self.agent(uid=NOBODY)
+        count = 140  # more than one request holds (128)
+        flood = self.flood(9000, count)
+        prompt = agent.wait_event('prompt')
+        # every connection is either held by the request or already decided
+        wait_until(lambda: self.pending_connections(agent)
+                   + len(self.decisions_of(NOBODY, 9000)) >= count, 20,
+                   'all %d connections to reach vigild' % count)
+        self.assertTrue(agent.reply(prompt['request'], 'allow')['ok'])
+        result = json.loads(flood.stdout.readline())
+        # vigild writes its log lines in batches
+        decisions = wait_until(lambda: [d for d in [self.decisions_of(NOBODY, 9000)]
+                                        if len(d) >= count], 10, 'every decision')[0]
+        unasked = [d for d in decisions if d['verdict'] == 'allow' and d['rule'] != 'reply']
+        self.assertEqual(unasked, [], 'connections allowed without the answer')
+        overflow = [d for d in decisions if d['rule'] == 'overflow']
+        self.assertGreaterEqual(len(overflow), count - 128, decisions)
+        self.assertEqual({d['verdict'] for d in overflow}, {'deny'})
+        self.assertEqual({d['rule'] for d in decisions}, {'reply', 'overflow'})
+        # what the program saw: the held ones went out with the answer, the others failed
+        self.assertEqual(result['ok'] + result['refused'], count, result)
+        self.assertGreaterEqual(result['refused'], count - 128, result)
+        # Stats is refreshed once a second
+        wait_until(lambda: self.stats().get('overflowed', 0) >= count - 128, 5,
+                   'Stats to count the overflow')
+        self.assertIn('overflow', self.d.log())
+        self.assertIsNone(self.d.proc.poll())
+
+    def test_another_user_is_still_asked_while_one_floods(self):
+        self.start_vigild(config={'DefaultAction': 'allow'})
+        flooder = self.agent(uid=NOBODY)
+        other = self.agent()  # root: the second user
+        # 16 programs' worth of requests, 130 connections each: more held connections
+        # than all users together could hold before (2048)
+        ports = range(20000, 20016)
+        floods = [self.flood(port, 130) for port in ports]
+        wait_until(lambda: self.pending_connections(other)
+                   + len(self.decisions_of(NOBODY)) >= 130 * len(ports), 60,
+                   'the flood to reach vigild')
+        probe = self.probe_async(9000)
+        prompt = other.wait_event('prompt', timeout=10)
+        self.assertEqual(prompt['connection']['uid'], 0)
+        self.assertEqual(prompt['connection']['port'], 9000)
+        time.sleep(0.5)
+        self.assertIsNone(probe.poll(), 'the connection waits for the answer')
+        self.assertTrue(other.reply(prompt['request'], 'deny')['ok'])
+        words = self.probe_result(probe)
+        self.assertEqual(words[:2], ['error', 'ECONNREFUSED'], words)
+        self.assertDecision(self.d, uid=0, port=9000, verdict='deny', rule='reply')
+        # the flood did go past the flooder's share, and was denied, not allowed
+        flooded = self.decisions_of(NOBODY)
+        self.assertIn('overflow', {d['rule'] for d in flooded})
+        self.assertEqual([d for d in flooded if d['verdict'] == 'allow'], [])
+        for f in floods:
+            f.kill()
+        flooder.stop()
+        self.assertIsNone(self.d.proc.poll())
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=2)
