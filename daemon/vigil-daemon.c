@@ -207,6 +207,8 @@ send_and_log(HeldPacket *held, VigilAction action, VigilReason reason, const Vig
 		decision.uid = process->uid;
 		decision.user_name = g_strdup(process->user_name);
 		decision.program = g_strdup(process->exe);
+		decision.taint = process->taint;
+		decision.tracer_pid = process->tracer_pid;
 	} else {
 		decision.user_name = vigil_user_name(decision.uid);
 	}

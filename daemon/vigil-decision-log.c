@@ -4,14 +4,42 @@
 
 #include "vigil-decision-log.h"
 
-/* a chatty program can reach many destinations; counting more than this tells nothing new */
-#define MAX_DESTINATIONS_TRACKED 4096
+/*
+ * Every table here is keyed by what a user's processes choose (an executable path, a
+ * destination): each is bounded. The programs table forgets the least recently seen
+ * program; a program's destinations are counted up to a bound.
+ */
+#define MAX_PROGRAMS_TRACKED     VIGIL_DECISION_LOG_MAX_PROGRAMS
+#define MAX_DESTINATIONS_TRACKED VIGIL_DECISION_LOG_MAX_DESTINATIONS
 
+/*
+ * A flood of decisions must neither hide the next decision (journald drops a unit's lines
+ * beyond its rate limit, see vigild.service) nor fill the disk: per interval, a program gets
+ * LINES_PER_PROGRAM lines and all programs together LINES_PER_INTERVAL; what goes beyond is
+ * counted, and each program with decisions left out gets one "suppressed" line when the
+ * interval ends (at most SUMMARIES_PER_INTERVAL, then one line for the rest).
+ */
+#define LOG_INTERVAL_US        (VIGIL_DECISION_LOG_INTERVAL_S * G_USEC_PER_SEC)
+#define LINES_PER_PROGRAM      VIGIL_DECISION_LOG_LINES_PER_PROGRAM
+#define LINES_PER_INTERVAL     VIGIL_DECISION_LOG_LINES_PER_INTERVAL
+#define SUMMARIES_PER_INTERVAL 100
+
+/* what a program is counted under: the lookup key, on the stack, costs no allocation */
 typedef struct {
 	guint32 uid;
+	const char *program;
+} ProgramKey;
+
+typedef struct {
+	ProgramKey key; /* first: the entry is its own key; key.program is entry->program */
 	char *program;
 	VigilProgramStats stats;
-	GHashTable *destinations; /* of "addr" strings */
+	GHashTable *destinations; /* of address hashes: a set of integers, no string each */
+	GList lru_link;           /* in log->lru, most recently seen first */
+	GList pending_link;       /* in log->pending while it has suppressed decisions */
+	guint64 interval;         /* the interval that @lines counts in */
+	guint lines;
+	guint64 suppressed;
 } ProgramEntry;
 
 struct _VigilDecisionLog {
@@ -19,9 +47,17 @@ struct _VigilDecisionLog {
 	guint ring_size;
 	guint ring_next;
 	guint ring_count;
-	GHashTable *programs; /* "uid:program" -> ProgramEntry */
+	GHashTable *programs; /* ProgramKey -> ProgramEntry (the same pointer) */
+	GQueue lru;           /* of ProgramEntry, via lru_link */
+	GQueue pending;       /* of ProgramEntry with suppressed decisions, via pending_link */
 	GString *line;        /* reused for every decision: no allocation per connection */
-	GString *key;
+	/* the flood limit's interval */
+	guint64 interval;
+	gint64 interval_start; /* unix time of its first decision, microseconds */
+	guint interval_lines;
+	guint64 forgotten_suppressed; /* of programs forgotten while they had some */
+	guint forgotten_programs;
+	guint timer; /* ends the interval when no decision comes to do it */
 };
 
 /* what runs for every connection writes its numbers without printf */
@@ -83,6 +119,96 @@ vigil_reason_to_string(VigilReason reason)
 	return "unknown";
 }
 
+/*
+ * The one escaping of the log: a value from outside (a path, a user or host name) is written
+ * as it is except for the bytes of a space, a control or format character (newlines, bidi
+ * overrides), a quote, a backslash, and bytes that are not UTF-8: those are written as \xNN.
+ * A value then never holds a space, so a line splits on spaces into its fields and a path
+ * cannot forge one (`/tmp/x pid=1` is `/tmp/x\x20pid=1`).
+ */
+static gboolean
+ascii_plain(guchar c)
+{
+	return c > ' ' && c < 0x7f && c != '"' && c != '\\';
+}
+
+/* the length of the printable UTF-8 character at @p, or 0 when its bytes are escaped */
+static gsize
+utf8_plain_length(const char *p)
+{
+	gunichar c = g_utf8_get_char_validated(p, -1);
+
+	if (c == (gunichar)-1 || c == (gunichar)-2)
+		return 0;
+	switch (g_unichar_type(c)) {
+	case G_UNICODE_CONTROL:
+	case G_UNICODE_FORMAT:
+	case G_UNICODE_UNASSIGNED:
+	case G_UNICODE_PRIVATE_USE:
+	case G_UNICODE_SURROGATE:
+	case G_UNICODE_LINE_SEPARATOR:
+	case G_UNICODE_PARAGRAPH_SEPARATOR:
+	case G_UNICODE_SPACE_SEPARATOR:
+		return 0;
+	default:
+		return (gsize)g_utf8_skip[*(const guchar *)p];
+	}
+}
+
+static void
+append_escaped(GString *s, const char *text)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *p = text;
+
+	while (*p != '\0') {
+		const char *run = p;
+		gsize n;
+
+		/* plain ASCII, the usual case, is copied in runs */
+		while (ascii_plain((guchar)*p))
+			p++;
+		if (p > run)
+			g_string_append_len(s, run, p - run);
+		if (*p == '\0')
+			break;
+		if ((guchar)*p >= 0x80 && (n = utf8_plain_length(p)) > 0) {
+			g_string_append_len(s, p, (gssize)n);
+			p += n;
+			continue;
+		}
+		g_string_append_c(s, '\\');
+		g_string_append_c(s, 'x');
+		g_string_append_c(s, hex[(guchar)*p >> 4]);
+		g_string_append_c(s, hex[(guchar)*p & 0xf]);
+		p++;
+	}
+}
+
+char *
+vigil_decision_log_escape(const char *text)
+{
+	GString *s = g_string_new(NULL);
+
+	append_escaped(s, text);
+	return g_string_free(s, FALSE);
+}
+
+static void
+append_taint(GString *s, guint taint)
+{
+	if (taint == 0)
+		return;
+	g_string_append(s, " taint=");
+	if (taint & VIGIL_TAINT_TRACED)
+		g_string_append(s, "traced");
+	if (taint & VIGIL_TAINT_PRELOAD) {
+		if (taint & VIGIL_TAINT_TRACED)
+			g_string_append_c(s, ',');
+		g_string_append(s, "preload");
+	}
+}
+
 /* the log line of @d, whose destination is @addr */
 static void
 format_line(GString *s, const VigilDecision *d, const char *addr)
@@ -91,18 +217,18 @@ format_line(GString *s, const VigilDecision *d, const char *addr)
 
 	g_string_append(s, vigil_action_to_string(d->verdict));
 	g_string_append(s, " program=");
-	g_string_append(s, d->program != NULL ? d->program : "unknown");
+	append_escaped(s, d->program != NULL ? d->program : "unknown");
 	g_string_append(s, " pid=");
 	append_number(s, d->pid);
 	g_string_append(s, " user=");
-	g_string_append(s, d->user_name != NULL ? d->user_name : "?");
+	append_escaped(s, d->user_name != NULL ? d->user_name : "?");
 	g_string_append_c(s, '(');
 	append_number(s, d->uid);
 	g_string_append(s, ") dst=");
 	g_string_append(s, addr);
 	if (d->hostname != NULL) {
 		g_string_append(s, " host=");
-		g_string_append(s, d->hostname);
+		append_escaped(s, d->hostname);
 	}
 	if (d->protocol == IPPROTO_ICMP || d->protocol == IPPROTO_ICMPV6) {
 		g_string_append(s, " icmp-type=");
@@ -121,6 +247,7 @@ format_line(GString *s, const VigilDecision *d, const char *addr)
 	g_string_append(s, " queued=");
 	append_number(s, (guint64)MAX(d->queued_us, 0));
 	g_string_append(s, "us");
+	append_taint(s, d->taint);
 }
 
 char *
@@ -131,6 +258,23 @@ vigil_decision_format(const VigilDecision *d)
 
 	format_line(s, d, vigil_address_to_string(d->family, &d->dst, addr, sizeof addr));
 	return g_string_free(s, FALSE);
+}
+
+static guint
+program_key_hash(gconstpointer key)
+{
+	const ProgramKey *k = key;
+
+	return g_str_hash(k->program) ^ (k->uid * 2654435761u);
+}
+
+static gboolean
+program_key_equal(gconstpointer a, gconstpointer b)
+{
+	const ProgramKey *x = a;
+	const ProgramKey *y = b;
+
+	return x->uid == y->uid && strcmp(x->program, y->program) == 0;
 }
 
 static void
@@ -148,56 +292,102 @@ vigil_decision_log_new(guint ring_size)
 
 	log->ring_size = MAX(ring_size, 1);
 	log->ring = g_new0(VigilDecision, log->ring_size);
-	log->programs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	log->programs = g_hash_table_new_full(program_key_hash, program_key_equal, NULL,
 	                                      (GDestroyNotify)program_entry_free);
+	g_queue_init(&log->lru);
+	g_queue_init(&log->pending);
 	log->line = g_string_new(NULL);
-	log->key = g_string_new(NULL);
 	return log;
 }
+
+static void write_summaries(VigilDecisionLog *log);
 
 void
 vigil_decision_log_free(VigilDecisionLog *log)
 {
 	if (log == NULL)
 		return;
+	/* vigild stopping: what was left out is still told */
+	write_summaries(log);
+	g_clear_handle_id(&log->timer, g_source_remove);
 	for (guint i = 0; i < log->ring_size; i++)
 		vigil_decision_clear(&log->ring[i]);
 	g_free(log->ring);
 	g_hash_table_unref(log->programs);
 	g_string_free(log->line, TRUE);
-	g_string_free(log->key, TRUE);
 	g_free(log);
 }
 
+/* forgets the program seen least recently; its suppressed decisions are still told */
 static void
-count_for_program(VigilDecisionLog *log, const VigilDecision *d, const char *addr)
+forget_oldest_program(VigilDecisionLog *log)
 {
-	const char *program = d->program != NULL ? d->program : "unknown";
-	ProgramEntry *entry;
+	GList *link = g_queue_peek_tail_link(&log->lru);
+	ProgramEntry *entry = link->data;
 
-	g_string_truncate(log->key, 0);
-	append_number(log->key, d->uid);
-	g_string_append_c(log->key, ':');
-	g_string_append(log->key, program);
-	entry = g_hash_table_lookup(log->programs, log->key->str);
-	if (entry == NULL) {
-		entry = g_new0(ProgramEntry, 1);
-		entry->uid = d->uid;
-		entry->program = g_strdup(program);
-		entry->stats.program = entry->program;
-		entry->destinations = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-		g_hash_table_insert(log->programs, g_strdup(log->key->str), entry);
+	g_queue_unlink(&log->lru, link);
+	if (entry->suppressed > 0) {
+		g_queue_unlink(&log->pending, &entry->pending_link);
+		log->forgotten_suppressed += entry->suppressed;
+		log->forgotten_programs++;
 	}
+	g_hash_table_remove(log->programs, &entry->key);
+}
+
+static ProgramEntry *
+find_program(VigilDecisionLog *log, const VigilDecision *d)
+{
+	ProgramKey key = {d->uid, d->program != NULL ? d->program : "unknown"};
+	ProgramEntry *entry = g_hash_table_lookup(log->programs, &key);
+
+	if (entry != NULL) {
+		/* most recently seen first: O(1), the links live in the entry */
+		g_queue_unlink(&log->lru, &entry->lru_link);
+		g_queue_push_head_link(&log->lru, &entry->lru_link);
+		return entry;
+	}
+	if (g_hash_table_size(log->programs) >= MAX_PROGRAMS_TRACKED)
+		forget_oldest_program(log);
+	entry = g_new0(ProgramEntry, 1);
+	entry->program = g_strdup(key.program);
+	entry->key.uid = d->uid;
+	entry->key.program = entry->program;
+	entry->stats.program = entry->program;
+	entry->destinations = g_hash_table_new(NULL, NULL);
+	entry->lru_link.data = entry;
+	entry->pending_link.data = entry;
+	entry->interval = G_MAXUINT64;
+	g_hash_table_add(log->programs, entry);
+	g_queue_push_head_link(&log->lru, &entry->lru_link);
+	return entry;
+}
+
+/* FNV-1a of the address bytes: a destination is counted without a copy of it */
+static guint
+address_hash(int family, const VigilAddress *addr)
+{
+	gsize len = family == AF_INET6 ? 16 : 4;
+	guint h = 2166136261u ^ (guint)family;
+
+	for (gsize i = 0; i < len; i++)
+		h = (h ^ addr->bytes[i]) * 16777619u;
+	return h;
+}
+
+static void
+count_for_program(ProgramEntry *entry, const VigilDecision *d)
+{
+	gpointer dst = GUINT_TO_POINTER(address_hash(d->family, &d->dst));
+
 	entry->stats.connections++;
 	if (d->verdict == VIGIL_ACTION_ALLOW)
 		entry->stats.allowed++;
 	else
 		entry->stats.denied++;
 	entry->stats.last_seen = d->time;
-	/* a known destination costs no copy: this runs for every connection */
-	if (g_hash_table_size(entry->destinations) < MAX_DESTINATIONS_TRACKED &&
-	    !g_hash_table_contains(entry->destinations, addr))
-		g_hash_table_add(entry->destinations, g_strdup(addr));
+	/* a known destination costs nothing: this runs for every connection */
+	if (g_hash_table_size(entry->destinations) < MAX_DESTINATIONS_TRACKED)
+		g_hash_table_add(entry->destinations, dst);
 	entry->stats.destinations = g_hash_table_size(entry->destinations);
 }
 
@@ -209,7 +399,8 @@ write_log_line(VigilDecisionLog *log, const VigilDecision *d, const char *addr)
 
 	g_string_truncate(log->line, 0);
 	format_line(log->line, d, addr);
-	/* structured fields let `journalctl VIGIL_VERDICT=deny` filter */
+	/* structured fields let `journalctl VIGIL_VERDICT=deny` filter; the journal keeps each
+	 * field apart (newlines too), so VIGIL_PROGRAM is the path as it is */
 	const GLogField fields[] = {
 	    {"MESSAGE", log->line->str, -1},
 	    {"PRIORITY", "6", -1},
@@ -224,20 +415,157 @@ write_log_line(VigilDecisionLog *log, const VigilDecision *d, const char *addr)
 	g_log_structured_array(G_LOG_LEVEL_INFO, fields, G_N_ELEMENTS(fields));
 }
 
+static void
+write_summary_line(VigilDecisionLog *log, guint64 suppressed, const ProgramEntry *entry,
+                   guint programs)
+{
+	char count_buf[NUMBER_TEXT_SIZE];
+
+	g_string_truncate(log->line, 0);
+	g_string_append(log->line, "suppressed ");
+	append_number(log->line, suppressed);
+	g_string_append(log->line, " decisions of ");
+	if (entry != NULL) {
+		g_string_append(log->line, "program=");
+		append_escaped(log->line, entry->program);
+		g_string_append(log->line, " uid=");
+		append_number(log->line, entry->key.uid);
+	} else {
+		append_number(log->line, programs);
+		g_string_append(log->line, " more programs");
+	}
+	g_string_append(
+	    log->line,
+	    " (log limit: " G_STRINGIFY(LINES_PER_PROGRAM) " lines per program, " G_STRINGIFY(
+	        LINES_PER_INTERVAL) " in all, per " G_STRINGIFY(VIGIL_DECISION_LOG_INTERVAL_S) " s"
+	                                                                                       ")");
+	const GLogField fields[] = {
+	    {"MESSAGE", log->line->str, -1},
+	    {"PRIORITY", "5", -1},
+	    {"GLIB_DOMAIN", G_LOG_DOMAIN, -1},
+	    {"VIGIL_SUPPRESSED", number_text(suppressed, count_buf), -1},
+	    {"VIGIL_PROGRAM", entry != NULL ? entry->program : "", -1},
+	};
+
+	g_log_structured_array(G_LOG_LEVEL_MESSAGE, fields, G_N_ELEMENTS(fields));
+}
+
+/* one line per program that had decisions left out, and one for the rest */
+static void
+write_summaries(VigilDecisionLog *log)
+{
+	guint written = 0;
+	GList *link;
+
+	while ((link = g_queue_pop_head_link(&log->pending)) != NULL) {
+		ProgramEntry *entry = link->data;
+
+		if (written < SUMMARIES_PER_INTERVAL) {
+			write_summary_line(log, entry->suppressed, entry, 0);
+			written++;
+		} else {
+			log->forgotten_suppressed += entry->suppressed;
+			log->forgotten_programs++;
+		}
+		entry->suppressed = 0;
+	}
+	if (log->forgotten_suppressed > 0)
+		write_summary_line(log, log->forgotten_suppressed, NULL, log->forgotten_programs);
+	log->forgotten_suppressed = 0;
+	log->forgotten_programs = 0;
+}
+
+/* @now is unix time in microseconds; a clock set back starts a new interval too */
+static void
+end_interval_if_due(VigilDecisionLog *log, gint64 now)
+{
+	if (log->interval_lines > 0 && now >= log->interval_start &&
+	    now - log->interval_start < LOG_INTERVAL_US)
+		return;
+	write_summaries(log);
+	log->interval++;
+	log->interval_start = now;
+	log->interval_lines = 0;
+}
+
+static gboolean
+on_interval_timer(gpointer data)
+{
+	VigilDecisionLog *log = data;
+
+	log->timer = 0;
+	vigil_decision_log_flush(log, g_get_real_time());
+	return G_SOURCE_REMOVE;
+}
+
+void
+vigil_decision_log_flush(VigilDecisionLog *log, gint64 now)
+{
+	if (g_queue_is_empty(&log->pending) && log->forgotten_suppressed == 0)
+		return;
+	if (now >= log->interval_start && now - log->interval_start < LOG_INTERVAL_US) {
+		/* not yet: the timer comes back when the interval ends */
+		if (log->timer == 0)
+			log->timer = g_timeout_add_full(
+			    G_PRIORITY_DEFAULT,
+			    (guint)((log->interval_start + LOG_INTERVAL_US - now) / 1000 + 1),
+			    on_interval_timer, log, NULL);
+		return;
+	}
+	write_summaries(log);
+	log->interval_lines = 0;
+}
+
+/* whether @entry's decision gets a line of its own in this interval */
+static gboolean
+line_allowed(VigilDecisionLog *log, ProgramEntry *entry)
+{
+	if (entry->interval != log->interval) {
+		entry->interval = log->interval;
+		entry->lines = 0;
+	}
+	if (entry->lines >= LINES_PER_PROGRAM || log->interval_lines >= LINES_PER_INTERVAL)
+		return FALSE;
+	entry->lines++;
+	log->interval_lines++;
+	return TRUE;
+}
+
+static void
+suppress(VigilDecisionLog *log, ProgramEntry *entry, gint64 now)
+{
+	if (entry->suppressed++ == 0)
+		g_queue_push_tail_link(&log->pending, &entry->pending_link);
+	/* a flood that stops at once is still told when its interval ends */
+	vigil_decision_log_flush(log, now);
+}
+
 void
 vigil_decision_log_add(VigilDecisionLog *log, VigilDecision *decision)
 {
 	VigilDecision *slot = &log->ring[log->ring_next];
 	char addr[INET6_ADDRSTRLEN];
+	ProgramEntry *entry;
 
 	vigil_address_to_string(decision->family, &decision->dst, addr, sizeof addr);
-	write_log_line(log, decision, addr);
-	count_for_program(log, decision, addr);
+	end_interval_if_due(log, decision->time);
+	entry = find_program(log, decision);
+	count_for_program(entry, decision);
+	if (line_allowed(log, entry))
+		write_log_line(log, decision, addr);
+	else
+		suppress(log, entry, decision->time);
 	vigil_decision_clear(slot);
 	*slot = *decision;
 	memset(decision, 0, sizeof *decision);
 	log->ring_next = (log->ring_next + 1) % log->ring_size;
 	log->ring_count = MIN(log->ring_count + 1, log->ring_size);
+}
+
+guint
+vigil_decision_log_n_programs(VigilDecisionLog *log)
+{
+	return g_hash_table_size(log->programs);
 }
 
 GPtrArray *
@@ -268,12 +596,10 @@ GPtrArray *
 vigil_decision_log_program_stats(VigilDecisionLog *log, guint32 uid)
 {
 	GPtrArray *out = g_ptr_array_new();
-	GHashTableIter iter;
-	ProgramEntry *entry;
+	for (GList *l = log->lru.head; l != NULL; l = l->next) {
+		ProgramEntry *entry = l->data;
 
-	g_hash_table_iter_init(&iter, log->programs);
-	while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&entry)) {
-		if (uid == G_MAXUINT32 || entry->uid == uid)
+		if (uid == G_MAXUINT32 || entry->key.uid == uid)
 			g_ptr_array_add(out, &entry->stats);
 	}
 	g_ptr_array_sort(out, compare_stats);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "vigil-flow.h"
+#include "vigil-process-taint.h"
 #include "vigil-rule.h"
 
 G_BEGIN_DECLS
@@ -34,13 +35,26 @@ typedef struct {
 	guint8 icmp_type;
 	char *hostname;   /* or NULL */
 	gint64 queued_us; /* time from the queue to the verdict */
+	guint taint;      /* VigilTaint flags of the process */
+	guint32 tracer_pid;
 } VigilDecision;
+
+/* the bounds of what is remembered per program (tables keyed by what users' processes choose) */
+#define VIGIL_DECISION_LOG_MAX_PROGRAMS     1024 /* (uid, program) pairs, least recent forgotten */
+#define VIGIL_DECISION_LOG_MAX_DESTINATIONS 128  /* distinct destinations counted per program */
+/* a flood's lines: per interval, per program and in all; the rest is summarised */
+#define VIGIL_DECISION_LOG_INTERVAL_S         10
+#define VIGIL_DECISION_LOG_LINES_PER_PROGRAM  100
+#define VIGIL_DECISION_LOG_LINES_PER_INTERVAL 2000
 
 void vigil_decision_clear(VigilDecision *decision);
 const char *vigil_reason_to_string(VigilReason reason);
 
 /* pure: the one-line text of a decision, as logged */
 char *vigil_decision_format(const VigilDecision *decision);
+/* pure: @text as the log writes a value from outside: spaces, controls, format characters,
+ * '"', '\\' and bytes that are not UTF-8 as \xNN */
+char *vigil_decision_log_escape(const char *text);
 
 typedef struct {
 	char *program;
@@ -57,8 +71,17 @@ VigilDecisionLog *vigil_decision_log_new(guint ring_size);
 void vigil_decision_log_free(VigilDecisionLog *log);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilDecisionLog, vigil_decision_log_free)
 
-/* logs the line and records it; takes ownership of the decision's strings */
+/*
+ * Logs the line (unless the program's or everyone's share of lines in this interval is used
+ * up: then it is counted and summarised when the interval ends) and records it; takes
+ * ownership of the decision's strings. Runs in the thread of the main context.
+ */
 void vigil_decision_log_add(VigilDecisionLog *log, VigilDecision *decision);
+/* ends the interval if it is over at @now (unix µs), writing its "suppressed" lines;
+ * a timer calls it, so a flood that stopped is told too */
+void vigil_decision_log_flush(VigilDecisionLog *log, gint64 now);
+/* how many (uid, program) pairs are remembered (tests) */
+guint vigil_decision_log_n_programs(VigilDecisionLog *log);
 /* the recent decisions, oldest first (borrowed pointers, valid until the next add) */
 GPtrArray *vigil_decision_log_recent(VigilDecisionLog *log);
 /* per-program counters for @uid (G_MAXUINT32: all users), most connections first */

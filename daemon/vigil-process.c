@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "vigil-process-taint.h"
 #include "vigil-process.h"
 #include "vigil-users.h"
 
@@ -432,6 +433,7 @@ vigil_process_read(const char *proc_root, guint32 pid, VigilShaCache *sha_cache,
 		if (cgroup != NULL)
 			process->app_id = vigil_process_app_id_from_cgroup(cgroup);
 		process->foreign_mount_ns = mount_ns_differs(proc_root, dirfd);
+		process->taint = vigil_process_taint_read(dirfd, &process->tracer_pid);
 	}
 	close(dirfd);
 	if (!ok)

@@ -26,6 +26,8 @@ typedef struct {
 	char *app_id;       /* flatpak app id or snap name from the cgroup, or NULL; the cgroup
 	                     * is informative: a user may create such a cgroup in their own slice */
 	gboolean foreign_mount_ns; /* its mount namespace differs from the host's (pid 1's) */
+	guint taint;               /* VigilTaint (vigil-process-taint.h), read once */
+	guint32 tracer_pid;        /* with VIGIL_TAINT_TRACED */
 } VigilProcess;
 
 VigilProcess *vigil_process_ref(VigilProcess *process);

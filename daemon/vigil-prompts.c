@@ -240,6 +240,12 @@ vigil_connection_dict_add_process(GVariantBuilder *builder, const VigilProcess *
 	if (process->exe_deleted)
 		g_variant_builder_add(builder, "{sv}", VIGIL_CONN_KEY_EXE_DELETED,
 		                      g_variant_new_boolean(TRUE));
+	if (process->taint & VIGIL_TAINT_TRACED)
+		g_variant_builder_add(builder, "{sv}", VIGIL_CONN_KEY_TRACED_BY,
+		                      g_variant_new_uint32(process->tracer_pid));
+	if (process->taint & VIGIL_TAINT_PRELOAD)
+		g_variant_builder_add(builder, "{sv}", VIGIL_CONN_KEY_PRELOAD,
+		                      g_variant_new_boolean(TRUE));
 }
 
 GVariant *
@@ -253,6 +259,8 @@ vigil_decision_to_dict(const VigilDecision *d, guint64 id)
 	process.uid = d->uid;
 	process.user_name = d->user_name;
 	process.exe = d->program;
+	process.taint = d->taint;
+	process.tracer_pid = d->tracer_pid;
 	vigil_connection_dict_add_process(&b, d->program != NULL || d->pid != 0 ? &process : NULL,
 	                                  d->uid);
 	vigil_connection_dict_add_flow(&b, d->family, d->protocol, &d->dst, d->dport, d->icmp_type,

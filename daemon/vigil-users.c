@@ -8,7 +8,7 @@
 #include "vigil-users.h"
 
 #define REMEMBER_US  (60 * G_USEC_PER_SEC)
-#define REMEMBER_MAX 256
+#define REMEMBER_MAX VIGIL_USERS_REMEMBER_MAX
 
 typedef struct {
 	char *name; /* NULL: the database has no such uid */
@@ -42,6 +42,30 @@ lookup_name(guint32 uid)
 	return g_strdup(pwd.pw_name);
 }
 
+/*
+ * The table is full: the answer that expires first goes (the oldest; expired ones first).
+ * A scan of REMEMBER_MAX entries, only when a new uid comes to a full table; the users of a
+ * machine are rarely that many, and those the daemon sees often stay remembered.
+ */
+static void
+forget_oldest(void)
+{
+	GHashTableIter iter;
+	gpointer key;
+	KnownUser *user;
+	gpointer oldest = NULL;
+	gint64 oldest_until = G_MAXINT64;
+
+	g_hash_table_iter_init(&iter, known);
+	while (g_hash_table_iter_next(&iter, &key, (gpointer *)&user)) {
+		if (user->until_us < oldest_until) {
+			oldest_until = user->until_us;
+			oldest = key;
+		}
+	}
+	g_hash_table_remove(known, oldest);
+}
+
 char *
 vigil_user_name(guint32 uid)
 {
@@ -66,8 +90,12 @@ vigil_user_name(guint32 uid)
 	user->name = g_strdup(name);
 	user->until_us = now + REMEMBER_US;
 	g_mutex_lock(&lock);
-	if (g_hash_table_size(known) >= REMEMBER_MAX)
-		g_hash_table_remove_all(known);
+	/* forgotten meanwhile by vigil_users_forget() */
+	if (known == NULL)
+		known = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)known_user_free);
+	if (!g_hash_table_contains(known, GUINT_TO_POINTER(uid)) &&
+	    g_hash_table_size(known) >= REMEMBER_MAX)
+		forget_oldest();
 	g_hash_table_replace(known, GUINT_TO_POINTER(uid), user);
 	g_mutex_unlock(&lock);
 	return name;
@@ -84,6 +112,17 @@ vigil_user_resolve(const char *name, guint32 *uid)
 		return FALSE;
 	*uid = result->pw_uid;
 	return TRUE;
+}
+
+guint
+vigil_users_remembered(void)
+{
+	guint n;
+
+	g_mutex_lock(&lock);
+	n = known != NULL ? g_hash_table_size(known) : 0;
+	g_mutex_unlock(&lock);
+	return n;
 }
 
 void

@@ -5,6 +5,9 @@
 
 G_BEGIN_DECLS
 
+/* answers remembered at most: the one that expires first makes room for a new uid */
+#define VIGIL_USERS_REMEMBER_MAX 256
+
 /*
  * The name of @uid, or NULL when the user database has none. Answers are remembered for a
  * minute: a decision for an unknown process asks for every connection, and the database may
@@ -14,6 +17,9 @@ char *vigil_user_name(guint32 uid);
 
 /* the uid of user @name; FALSE when there is no such user (for rule parsing: `user NAME`) */
 gboolean vigil_user_resolve(const char *name, guint32 *uid);
+
+/* how many answers are remembered (tests) */
+guint vigil_users_remembered(void);
 
 /* forgets what was remembered (tests) */
 void vigil_users_forget(void);

@@ -94,6 +94,8 @@ G_BEGIN_DECLS
 #define VIGIL_CONN_KEY_APPID            "appid"            /* s */
 #define VIGIL_CONN_KEY_FOREIGN_MOUNT_NS "foreign-mount-ns" /* b */
 #define VIGIL_CONN_KEY_EXE_DELETED      "exe-deleted"      /* b */
+#define VIGIL_CONN_KEY_TRACED_BY        "traced-by"        /* u */
+#define VIGIL_CONN_KEY_PRELOAD          "preload"          /* b */
 #define VIGIL_CONN_KEY_BINARY_CHANGED   "binary-changed"   /* b */
 #define VIGIL_CONN_KEY_PROTOCOL         "protocol"         /* s */
 #define VIGIL_CONN_KEY_FAMILY           "family"           /* s: ipv4 | ipv6 */

@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <string.h>
 
 #include "vigil-decision-log.h"
 
@@ -132,13 +133,230 @@ test_counts_and_ring(void)
 		g_assert_cmpuint(((VigilDecision *)g_ptr_array_index(recent, i))->pid, ==, i + 2);
 }
 
+/* what a user's process chooses (its path, its user's name, a looked-up name) cannot forge a
+ * field of the line: each value is one space-free field, and the line one line */
+static void
+test_hostile_values(void)
+{
+	VigilDecision d = decision("/tmp/x\npid=1 user=root(0) \"q\" \\ \xff\xe2\x80\xae\xc3\xa9",
+	                           1000, "192.0.2.7", 80, VIGIL_ACTION_ALLOW);
+	g_autofree char *line = NULL;
+	g_auto(GStrv) fields = NULL;
+	guint pids = 0;
+	guint users = 0;
+
+	g_free(d.user_name);
+	d.user_name = g_strdup("ev il\tx");
+	d.hostname = g_strdup("a b\r\nc");
+	line = vigil_decision_format(&d);
+	g_assert_cmpstr(line, ==,
+	                "allow program=/tmp/x\\x0apid=1\\x20user=root(0)\\x20\\x22q\\x22\\x20\\x5c"
+	                "\\x20\\xff\\xe2\\x80\\xaeé pid=4242 user=ev\\x20il\\x09x(1000) "
+	                "dst=192.0.2.7 host=a\\x20b\\x0d\\x0ac port=80 proto=tcp rule=1000000001 "
+	                "queued=57us");
+	g_assert_null(strchr(line, '\n'));
+	fields = g_strsplit(line, " ", -1);
+	for (guint i = 0; fields[i] != NULL; i++) {
+		pids += g_str_has_prefix(fields[i], "pid=");
+		users += g_str_has_prefix(fields[i], "user=");
+	}
+	g_assert_cmpuint(pids, ==, 1);
+	g_assert_cmpuint(users, ==, 1);
+	vigil_decision_clear(&d);
+
+	/* the escaping alone: printable UTF-8 stays, an overlong or cut sequence does not */
+	const struct {
+		const char *in, *out;
+	} cases[] = {
+	    {"", ""},
+	    {"/usr/bin/curl", "/usr/bin/curl"},
+	    {"/opt/Zürich/日本", "/opt/Zürich/日本"},
+	    {"a=b", "a=b"},
+	    {"\xc0\xaf", "\\xc0\\xaf"},
+	    {"\xe2\x82", "\\xe2\\x82"},
+	    {"\x7f\x01", "\\x7f\\x01"},
+	    {"nb\xc2\xa0sp", "nb\\xc2\\xa0sp"},
+	    {"\xe2\x80\xa8", "\\xe2\\x80\\xa8"},
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *got = vigil_decision_log_escape(cases[i].in);
+		g_assert_cmpstr(got, ==, cases[i].out);
+	}
+}
+
+/* a process that may run someone else's code says so at the end of its line */
+static void
+test_taint(void)
+{
+	VigilDecision d = decision("/usr/bin/curl", 1000, "192.0.2.7", 80, VIGIL_ACTION_ALLOW);
+	g_autofree char *line = NULL;
+
+	d.taint = VIGIL_TAINT_TRACED | VIGIL_TAINT_PRELOAD;
+	line = vigil_decision_format(&d);
+	g_assert_true(g_str_has_suffix(line, " queued=57us taint=traced,preload"));
+	g_free(line);
+	d.taint = VIGIL_TAINT_PRELOAD;
+	line = vigil_decision_format(&d);
+	g_assert_true(g_str_has_suffix(line, " queued=57us taint=preload"));
+	vigil_decision_clear(&d);
+}
+
+/* the lines the log writes, in order */
+static GPtrArray *logged;
+
+static GLogWriterOutput
+capture_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer data)
+{
+	const char *message = NULL;
+	gboolean ours = FALSE;
+
+	for (gsize i = 0; i < n_fields; i++) {
+		if (g_str_equal(fields[i].key, "MESSAGE"))
+			message = fields[i].value;
+		if (g_str_equal(fields[i].key, "GLIB_DOMAIN"))
+			ours = g_strcmp0(fields[i].value, "vigil-decision") == 0;
+	}
+	if (ours && logged != NULL && message != NULL)
+		g_ptr_array_add(logged, g_strdup(message));
+	return G_LOG_WRITER_HANDLED;
+}
+
+static guint
+count_prefixed(const char *prefix)
+{
+	guint n = 0;
+
+	for (guint i = 0; i < logged->len; i++)
+		n += g_str_has_prefix(g_ptr_array_index(logged, i), prefix);
+	return n;
+}
+
+static void
+add_at(VigilDecisionLog *log, const char *program, gint64 time_us)
+{
+	VigilDecision d = decision(program, 1000, "192.0.2.1", 80, VIGIL_ACTION_DENY);
+
+	d.time = time_us;
+	vigil_decision_log_add(log, &d);
+}
+
+/* a flooding program gets its share of lines, the rest in one "suppressed" line per interval;
+ * another program's decisions still show */
+static void
+test_flood(void)
+{
+	g_autoptr(VigilDecisionLog) log = vigil_decision_log_new(8);
+	const gint64 t0 = G_GINT64_CONSTANT(1700000000) * G_USEC_PER_SEC;
+	const gint64 interval = VIGIL_DECISION_LOG_INTERVAL_S * G_USEC_PER_SEC;
+	const guint per_program = VIGIL_DECISION_LOG_LINES_PER_PROGRAM;
+
+	logged = g_ptr_array_new_with_free_func(g_free);
+	for (guint i = 0; i < per_program + 500; i++)
+		add_at(log, "/tmp/flood", t0 + i);
+	add_at(log, "/usr/bin/curl", t0 + 1000);
+	g_assert_cmpuint(count_prefixed("deny program=/tmp/flood "), ==, per_program);
+	g_assert_cmpuint(count_prefixed("deny program=/usr/bin/curl "), ==, 1);
+	g_assert_cmpuint(count_prefixed("suppressed "), ==, 0);
+
+	/* the interval ends with no decision coming: the timer's flush tells what was left out */
+	vigil_decision_log_flush(log, t0 + interval / 2);
+	g_assert_cmpuint(count_prefixed("suppressed "), ==, 0);
+	vigil_decision_log_flush(log, t0 + interval + 1);
+	g_assert_cmpuint(count_prefixed("suppressed "), ==, 1);
+	g_assert_cmpstr(g_ptr_array_index(logged, logged->len - 1), ==,
+	                "suppressed 500 decisions of program=/tmp/flood uid=1000 (log limit: 100 "
+	                "lines per program, 2000 in all, per 10 s)");
+
+	/* a new interval: the program's lines show again */
+	add_at(log, "/tmp/flood", t0 + interval + 2);
+	g_assert_cmpuint(count_prefixed("deny program=/tmp/flood "), ==, per_program + 1);
+
+	/* many programs: at most LINES_PER_INTERVAL lines in all, the rest summarised at the
+	 * next decision after the interval */
+	g_ptr_array_set_size(logged, 0);
+	for (guint p = 0; p < 300; p++) {
+		g_autofree char *program = g_strdup_printf("/tmp/p%u", p);
+		for (guint i = 0; i < 10; i++)
+			add_at(log, program, t0 + 3 * interval + p);
+	}
+	g_assert_cmpuint(logged->len, ==, VIGIL_DECISION_LOG_LINES_PER_INTERVAL);
+	add_at(log, "/usr/bin/curl", t0 + 4 * interval + 1);
+	/* 1000 decisions of 100 programs left out: each its line, up to 100, then one more */
+	g_assert_cmpuint(count_prefixed("suppressed 10 decisions of program=/tmp/p"), ==, 100);
+	g_assert_cmpuint(count_prefixed("suppressed "), ==, 100);
+	g_assert_cmpuint(count_prefixed("deny program=/usr/bin/curl "), ==, 1);
+
+	/* beyond 100 programs with decisions left out, one line tells the rest */
+	g_ptr_array_set_size(logged, 0);
+	for (guint p = 0; p < 310; p++) {
+		g_autofree char *program = g_strdup_printf("/tmp/q%u", p);
+		for (guint i = 0; i < 10; i++)
+			add_at(log, program, t0 + 6 * interval + p);
+	}
+	add_at(log, "/usr/bin/curl", t0 + 7 * interval + 1);
+	g_assert_cmpuint(count_prefixed("suppressed 10 decisions of program=/tmp/q"), ==, 100);
+	g_assert_cmpuint(count_prefixed("suppressed 100 decisions of 10 more programs "), ==, 1);
+	g_assert_cmpuint(count_prefixed("suppressed "), ==, 101);
+	g_clear_pointer(&logged, g_ptr_array_unref);
+}
+
+/* 20,000 programs (hard links of one binary), each with destinations of its own: the table
+ * keeps the most recently seen VIGIL_DECISION_LOG_MAX_PROGRAMS, each with a bounded count */
+static void
+test_bounded(void)
+{
+	g_autoptr(VigilDecisionLog) log = vigil_decision_log_new(8);
+	const gint64 t0 = G_GINT64_CONSTANT(1700000000) * G_USEC_PER_SEC;
+
+	for (guint p = 0; p < 20000; p++) {
+		g_autofree char *program = g_strdup_printf("/tmp/links/%u", p);
+		for (guint i = 0; i < 3; i++) {
+			VigilDecision d =
+			    decision(program, 1000, "192.0.2.1", 80, VIGIL_ACTION_ALLOW);
+			d.dst.bytes[3] = (guint8)i;
+			d.time = t0 + p;
+			vigil_decision_log_add(log, &d);
+		}
+		/* one program keeps being seen: the least recently seen go first */
+		add_at(log, "/usr/bin/curl", t0 + p);
+		g_assert_cmpuint(vigil_decision_log_n_programs(log), <=,
+		                 VIGIL_DECISION_LOG_MAX_PROGRAMS);
+	}
+	g_assert_cmpuint(vigil_decision_log_n_programs(log), ==, VIGIL_DECISION_LOG_MAX_PROGRAMS);
+	g_autoptr(GPtrArray) stats = vigil_decision_log_program_stats(log, 1000);
+	g_assert_cmpuint(stats->len, ==, VIGIL_DECISION_LOG_MAX_PROGRAMS);
+	g_assert_cmpuint(stats_of(stats, "/usr/bin/curl")->connections, ==, 20000);
+	g_assert_cmpuint(stats_of(stats, "/tmp/links/19999")->destinations, ==, 3);
+	for (guint i = 0; i < stats->len; i++) {
+		const VigilProgramStats *s = g_ptr_array_index(stats, i);
+		g_assert_false(g_str_equal(s->program, "/tmp/links/0"));
+	}
+
+	/* one program with many destinations: counted up to the bound */
+	for (guint i = 0; i < 1000; i++) {
+		VigilDecision d =
+		    decision("/usr/bin/wget", 1000, "2001:db8::1", 80, VIGIL_ACTION_ALLOW);
+		d.dst.bytes[14] = (guint8)(i >> 8);
+		d.dst.bytes[15] = (guint8)i;
+		vigil_decision_log_add(log, &d);
+	}
+	g_clear_pointer(&stats, g_ptr_array_unref);
+	stats = vigil_decision_log_program_stats(log, 1000);
+	g_assert_cmpuint(stats_of(stats, "/usr/bin/wget")->destinations, ==,
+	                 VIGIL_DECISION_LOG_MAX_DESTINATIONS);
+}
+
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	/* the lines go to the log as well: not to the test's output */
-	g_log_set_writer_func(g_log_writer_default, NULL, NULL);
+	g_log_set_writer_func(capture_writer, NULL, NULL);
 	g_test_add_func("/decision-log/format", test_format);
 	g_test_add_func("/decision-log/counts-and-ring", test_counts_and_ring);
+	g_test_add_func("/decision-log/hostile-values", test_hostile_values);
+	g_test_add_func("/decision-log/taint", test_taint);
+	g_test_add_func("/decision-log/flood", test_flood);
+	g_test_add_func("/decision-log/bounded", test_bounded);
 	return g_test_run();
 }

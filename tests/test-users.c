@@ -56,17 +56,48 @@ test_unknown(void)
 	g_assert_false(vigil_user_resolve("", &uid));
 }
 
+static gpointer
+lookup_many(gpointer data)
+{
+	guint32 base = 3100000000u + GPOINTER_TO_UINT(data) * 10000;
+
+	for (guint32 i = 0; i < 2000; i++) {
+		g_autofree char *name = vigil_user_name(base + i);
+		g_assert_null(name);
+		g_autofree char *root = vigil_user_name(0);
+		g_assert_cmpstr(root, ==, "root");
+	}
+	return NULL;
+}
+
 /* many different uids: what is remembered stays bounded, and the answers stay right */
 static void
 test_many(void)
 {
 	vigil_users_forget();
+	g_autofree char *first = vigil_user_name(0);
+	g_assert_cmpstr(first, ==, "root");
+	g_assert_cmpuint(vigil_users_remembered(), ==, 1);
 	for (guint32 i = 0; i < 1000; i++) {
 		g_autofree char *name = vigil_user_name(3000000000u + i);
 		g_assert_null(name);
+		g_assert_cmpuint(vigil_users_remembered(), <=, VIGIL_USERS_REMEMBER_MAX);
+		g_assert_cmpuint(vigil_users_remembered(), ==, MIN(i + 2, VIGIL_USERS_REMEMBER_MAX));
 	}
+	g_assert_cmpuint(vigil_users_remembered(), ==, VIGIL_USERS_REMEMBER_MAX);
 	g_autofree char *root = vigil_user_name(0);
 	g_assert_cmpstr(root, ==, "root");
+	/* the same uid again takes no room */
+	g_autofree char *again = vigil_user_name(0);
+	g_assert_cmpuint(vigil_users_remembered(), ==, VIGIL_USERS_REMEMBER_MAX);
+
+	/* from many threads at once: still bounded, still right */
+	GThread *threads[4];
+	for (guint t = 0; t < G_N_ELEMENTS(threads); t++)
+		threads[t] = g_thread_new("users", lookup_many, GUINT_TO_POINTER(t));
+	for (guint t = 0; t < G_N_ELEMENTS(threads); t++)
+		g_thread_join(threads[t]);
+	g_assert_cmpuint(vigil_users_remembered(), ==, VIGIL_USERS_REMEMBER_MAX);
 }
 
 int
