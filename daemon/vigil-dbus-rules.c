@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <sys/stat.h>
 
+#include "vigil-dbus-args.h"
 #include "vigil-dbus-rules.h"
 #include "vigil-dbus.h"
 #include "vigil-process.h"
@@ -17,13 +18,7 @@
 #define MAX_APPID   255
 #define MAX_UID     G_GUINT64_CONSTANT(4294967294)
 
-typedef struct {
-	const char *key;
-	const char *type;
-	gsize max_len; /* strings */
-} KeySpec;
-
-static const KeySpec writable_keys[] = {
+static const VigilDictKey writable_keys[] = {
     {VIGIL_RULE_KEY_ACTION, "s", 16},       {VIGIL_RULE_KEY_USER, "s", 256},
     {VIGIL_RULE_KEY_UID, "u", 0},           {VIGIL_RULE_KEY_PROGRAM, "s", MAX_PROGRAM},
     {VIGIL_RULE_KEY_SHA256, "s", 64},       {VIGIL_RULE_KEY_ARGS, "s", MAX_STRING},
@@ -157,16 +152,6 @@ vigil_rule_to_dict(const VigilRule *rule)
 
 /* ---- from a dictionary ---- */
 
-static const KeySpec *
-find_key(const char *key)
-{
-	for (guint i = 0; i < G_N_ELEMENTS(writable_keys); i++) {
-		if (g_str_equal(writable_keys[i].key, key))
-			return &writable_keys[i];
-	}
-	return NULL;
-}
-
 static gboolean
 has_control(const char *text)
 {
@@ -186,35 +171,20 @@ lookup_str(GVariant *dict, const char *key)
 	return value;
 }
 
-/* every key known and writable, of its type, within its length: before anything else */
-static gboolean
-check_dict(GVariant *dict, GError **error)
+/* every key known and writable, once, of its type, within its length: before anything else */
+gboolean
+vigil_rule_check_dict(GVariant *dict, GError **error)
 {
-	GVariantIter iter;
-	const char *key;
-	GVariant *value;
+	if (!vigil_dbus_check_dict(dict, writable_keys, G_N_ELEMENTS(writable_keys), read_only_keys,
+	                           "rule", error))
+		return FALSE;
+	for (guint i = 0; i < G_N_ELEMENTS(writable_keys); i++) {
+		const char *text = NULL;
 
-	g_variant_iter_init(&iter, dict);
-	while (g_variant_iter_loop(&iter, "{&sv}", &key, &value)) {
-		const KeySpec *spec = find_key(key);
-
-		if (g_strv_contains(read_only_keys, key))
-			return invalid(error, "%s: the key is read-only", key);
-		if (spec == NULL)
-			return invalid(error, "'%s' is not a rule key", key);
-		if (!g_variant_is_of_type(value, G_VARIANT_TYPE(spec->type)))
-			return invalid(error, "%s: must be of type %s, not %s", key, spec->type,
-			               g_variant_get_type_string(value));
-		if (spec->type[0] == 's') {
-			const char *text = g_variant_get_string(value, NULL);
-
-			if (strlen(text) > spec->max_len)
-				return invalid(error, "%s: longer than %" G_GSIZE_FORMAT " bytes",
-				               key, spec->max_len);
-			if (has_control(text))
-				return invalid(error, "%s: control characters are not allowed",
-				               key);
-		}
+		if (writable_keys[i].type[0] == 's' &&
+		    (text = lookup_str(dict, writable_keys[i].key)) != NULL && has_control(text))
+			return invalid(error, "%s: control characters are not allowed",
+			               writable_keys[i].key);
 	}
 	if (lookup_str(dict, VIGIL_RULE_KEY_TEXT) != NULL && g_variant_n_children(dict) != 1)
 		return invalid(error, "text: give the rule either as text alone or as keys");
@@ -502,7 +472,7 @@ vigil_rule_from_dict(GVariant *dict, guint32 caller_uid, const char *proc_root, 
 	g_autoptr(VigilRule) rule = NULL;
 	const char *text;
 
-	if (!check_dict(dict, error))
+	if (!vigil_rule_check_dict(dict, error))
 		return NULL;
 	if ((text = lookup_str(dict, VIGIL_RULE_KEY_TEXT)) != NULL)
 		return rule_from_text(text, proc_root, error);
@@ -526,7 +496,7 @@ vigil_rule_update_from_dict(const VigilRule *old, GVariant *changes, const char 
 	g_autoptr(VigilRule) rule = NULL;
 	const char *text;
 
-	if (!check_dict(changes, error))
+	if (!vigil_rule_check_dict(changes, error))
 		return NULL;
 	if ((text = lookup_str(changes, VIGIL_RULE_KEY_TEXT)) != NULL) {
 		rule = rule_from_text(text, proc_root, error);

@@ -19,6 +19,12 @@ GVariant *vigil_rule_to_dict(const VigilRule *rule);
  */
 VigilRule *vigil_rule_from_dict(GVariant *dict, guint32 caller_uid, const char *proc_root,
                                 GError **error);
+/*
+ * A rule dictionary's keys alone: each known, writable, given once, of its type, within its
+ * length, without control characters (InvalidArgument naming the key). The first step of
+ * vigil_rule_from_dict() and vigil_rule_update_from_dict().
+ */
+gboolean vigil_rule_check_dict(GVariant *dict, GError **error);
 /* UpdateRule(): @old with @changes applied (a new rule; @old is not touched) */
 VigilRule *vigil_rule_update_from_dict(const VigilRule *old, GVariant *changes,
                                        const char *proc_root, GError **error);

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "vigil-agents.h"
+#include "vigil-dbus-args.h"
 #include "vigil-dbus-rules.h"
 #include "vigil-dbus-server.h"
 #include "vigil-dbus.h"
@@ -380,106 +381,27 @@ run_set_enabled(Call *call)
 	call_return(call, NULL);
 }
 
-typedef struct {
-	VigilAction default_action;
-	guint prompt_timeout;
-	VigilFailMode fail_mode;
-	const char *keys[4];
-	const char *values[4];
-	char timeout_text[16];
-} Settings;
-
-static gboolean
-parse_settings(GVariant *dict, const VigilConfig *current, Settings *out, GError **error)
-{
-	GVariantIter iter;
-	const char *key;
-	GVariant *value;
-	guint n = 0;
-
-	out->default_action = current->default_action;
-	out->prompt_timeout = current->prompt_timeout;
-	out->fail_mode = current->fail_mode;
-	if (g_variant_n_children(dict) == 0)
-		return set_error(error, VIGIL_DBUS_ERROR_INVALID_ARGUMENT,
-		                 "config: empty; give DefaultAction, PromptTimeout or FailMode");
-	g_variant_iter_init(&iter, dict);
-	while (g_variant_iter_loop(&iter, "{&sv}", &key, &value)) {
-		gboolean is_timeout = g_str_equal(key, VIGIL_CONFIG_KEY_PROMPT_TIMEOUT);
-		const char *text = NULL;
-
-		if (!is_timeout && !g_str_equal(key, VIGIL_CONFIG_KEY_DEFAULT_ACTION) &&
-		    !g_str_equal(key, VIGIL_CONFIG_KEY_FAIL_MODE)) {
-			g_set_error(
-			    error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_INVALID_ARGUMENT,
-			    "config: unknown key '%s' (DefaultAction, PromptTimeout, FailMode)",
-			    key);
-			return FALSE;
-		}
-		if (!g_variant_is_of_type(value, is_timeout ? G_VARIANT_TYPE_UINT32
-		                                            : G_VARIANT_TYPE_STRING)) {
-			g_set_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_INVALID_ARGUMENT,
-			            "%s: must be of type %s, not %s", key, is_timeout ? "u" : "s",
-			            g_variant_get_type_string(value));
-			return FALSE;
-		}
-		if (is_timeout) {
-			guint32 timeout = g_variant_get_uint32(value);
-
-			if (timeout < VIGIL_PROMPT_TIMEOUT_MIN ||
-			    timeout > VIGIL_PROMPT_TIMEOUT_MAX) {
-				g_set_error(error, VIGIL_DBUS_ERROR,
-				            VIGIL_DBUS_ERROR_INVALID_ARGUMENT,
-				            "PromptTimeout: %u is not 1 to 3600 seconds", timeout);
-				return FALSE;
-			}
-			out->prompt_timeout = timeout;
-			g_snprintf(out->timeout_text, sizeof out->timeout_text, "%u", timeout);
-			text = out->timeout_text;
-		} else {
-			text = g_variant_get_string(value, NULL);
-			if (g_str_equal(key, VIGIL_CONFIG_KEY_FAIL_MODE)
-			        ? !vigil_fail_mode_from_string(text, &out->fail_mode)
-			        : (!vigil_action_from_string(text, &out->default_action) ||
-			           out->default_action == VIGIL_ACTION_DROP)) {
-				g_set_error(
-				    error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_INVALID_ARGUMENT,
-				    "%s: '%s' is not %s", key, text,
-				    g_str_equal(key, VIGIL_CONFIG_KEY_FAIL_MODE) ? "open or closed"
-				                                                 : "allow or deny");
-				return FALSE;
-			}
-			/* the dictionary outlives this loop: the string stays valid */
-		}
-		out->keys[n] = g_str_equal(key, VIGIL_CONFIG_KEY_DEFAULT_ACTION) ? "DefaultAction"
-		               : is_timeout                                      ? "PromptTimeout"
-		                                                                 : "FailMode";
-		out->values[n] = text;
-		n++;
-	}
-	return TRUE;
-}
-
 static gboolean
 prepare_set_config(Call *call, GError **error)
 {
-	Settings settings = {0};
+	VigilDBusSettings settings;
 	g_autoptr(GVariant) dict = g_variant_get_child_value(call->params, 0);
 
-	return parse_settings(dict, vigil_daemon_get_config(call->server->daemon), &settings,
-	                      error);
+	return vigil_dbus_parse_settings(dict, vigil_daemon_get_config(call->server->daemon),
+	                                 &settings, error);
 }
 
 static void
 run_set_config(Call *call)
 {
 	VigilDBusServer *server = call->server;
-	Settings settings = {0};
+	VigilDBusSettings settings;
 	g_autoptr(GVariant) dict = g_variant_get_child_value(call->params, 0);
 	GError *error = NULL;
 	VigilConfig current;
 
-	if (!parse_settings(dict, vigil_daemon_get_config(server->daemon), &settings, &error)) {
+	if (!vigil_dbus_parse_settings(dict, vigil_daemon_get_config(server->daemon), &settings,
+	                               &error)) {
 		call_fail(call, error);
 		return;
 	}
@@ -586,6 +508,9 @@ prepare_update_rule(Call *call, GError **error)
 	VigilRule *old;
 
 	g_variant_get(call->params, "(t@a{sv})", &call->id, &changes);
+	/* the arguments first: a bad dictionary is the same error whichever rule it names */
+	if (!vigil_rule_check_dict(changes, error))
+		return FALSE;
 	old = visible_rule(call, call->id, error);
 	if (old == NULL)
 		return FALSE;
@@ -827,99 +752,13 @@ run_get_pending(Call *call)
 
 /* ---- history ---- */
 
-typedef struct {
-	const char *program;
-	gboolean has_verdict;
-	VigilAction verdict;
-	gint64 since;
-	guint64 after;
-	gboolean has_uid;
-	guint32 uid;
-	guint32 limit;
-} Filter;
-
-static gboolean
-parse_filter(GVariant *dict, guint32 caller_uid, Filter *filter, GError **error)
-{
-	static const struct {
-		const char *key;
-		const char *type;
-	} keys[] = {
-	    {VIGIL_FILTER_KEY_PROGRAM, "s"}, {VIGIL_FILTER_KEY_VERDICT, "s"},
-	    {VIGIL_FILTER_KEY_SINCE, "x"},   {VIGIL_FILTER_KEY_AFTER, "t"},
-	    {VIGIL_FILTER_KEY_UID, "u"},     {VIGIL_FILTER_KEY_LIMIT, "u"},
-	};
-	GVariantIter iter;
-	const char *key;
-	GVariant *value;
-
-	*filter = (Filter){0};
-	g_variant_iter_init(&iter, dict);
-	while (g_variant_iter_loop(&iter, "{&sv}", &key, &value)) {
-		guint i;
-
-		for (i = 0; i < G_N_ELEMENTS(keys) && !g_str_equal(keys[i].key, key); i++)
-			;
-		if (i == G_N_ELEMENTS(keys)) {
-			g_set_error(
-			    error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_INVALID_ARGUMENT,
-			    "filter: unknown key '%s' (program, verdict, since, after, uid, "
-			    "limit)",
-			    key);
-			return FALSE;
-		}
-		if (!g_variant_is_of_type(value, G_VARIANT_TYPE(keys[i].type))) {
-			g_set_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_INVALID_ARGUMENT,
-			            "%s: must be of type %s, not %s", key, keys[i].type,
-			            g_variant_get_type_string(value));
-			return FALSE;
-		}
-	}
-	if (g_variant_lookup(dict, VIGIL_FILTER_KEY_PROGRAM, "&s", &filter->program) &&
-	    (strlen(filter->program) > 4095 ||
-	     (filter->program[0] != '/' && !g_str_equal(filter->program, VIGIL_PROGRAM_UNKNOWN))))
-		return set_error(error, VIGIL_DBUS_ERROR_INVALID_ARGUMENT,
-		                 "program: an absolute path or 'unknown'");
-	if (g_variant_lookup(dict, VIGIL_FILTER_KEY_VERDICT, "&s", &key)) {
-		if (!vigil_action_from_string(key, &filter->verdict))
-			return set_error(error, VIGIL_DBUS_ERROR_INVALID_ARGUMENT,
-			                 "verdict: allow, deny or drop");
-		filter->has_verdict = TRUE;
-	}
-	g_variant_lookup(dict, VIGIL_FILTER_KEY_SINCE, "x", &filter->since);
-	g_variant_lookup(dict, VIGIL_FILTER_KEY_AFTER, "t", &filter->after);
-	g_variant_lookup(dict, VIGIL_FILTER_KEY_LIMIT, "u", &filter->limit);
-	filter->has_uid = g_variant_lookup(dict, VIGIL_FILTER_KEY_UID, "u", &filter->uid);
-	if (filter->has_uid && caller_uid != 0 && filter->uid != caller_uid)
-		return set_error(error, VIGIL_DBUS_ERROR_PERMISSION_DENIED,
-		                 "uid: only root may read another user's connections");
-	if (caller_uid != 0) {
-		filter->has_uid = TRUE;
-		filter->uid = caller_uid;
-	}
-	return TRUE;
-}
-
-static gboolean
-filter_matches(const Filter *filter, const VigilDecision *d, guint64 id)
-{
-	if (filter->has_uid && d->uid != filter->uid)
-		return FALSE;
-	if (filter->program != NULL &&
-	    !g_str_equal(filter->program, d->program != NULL ? d->program : VIGIL_PROGRAM_UNKNOWN))
-		return FALSE;
-	if (filter->has_verdict && d->verdict != filter->verdict)
-		return FALSE;
-	return d->time >= filter->since && id > filter->after;
-}
-
 static gboolean
 prepare_get_connections(Call *call, GError **error)
 {
-	Filter filter;
+	VigilDBusFilter filter;
 	g_autoptr(GVariant) dict = g_variant_get_child_value(call->params, 0);
 
-	return parse_filter(dict, call->uid, &filter, error);
+	return vigil_dbus_parse_filter(dict, call->uid, &filter, error);
 }
 
 static void
@@ -932,18 +771,18 @@ run_get_connections(Call *call)
 	g_autoptr(GVariant) dict = g_variant_get_child_value(call->params, 0);
 	g_autoptr(GArray) matched = g_array_new(FALSE, FALSE, sizeof(guint));
 	GVariantBuilder builder;
-	Filter filter;
+	VigilDBusFilter filter;
 	GError *error = NULL;
 	guint first = 0;
 
-	if (!parse_filter(dict, call->uid, &filter, &error)) {
+	if (!vigil_dbus_parse_filter(dict, call->uid, &filter, &error)) {
 		call_fail(call, error);
 		return;
 	}
 	for (guint i = 0; i < recent->len; i++) {
 		guint64 id = last_id - recent->len + 1 + i;
 
-		if (filter_matches(&filter, g_ptr_array_index(recent, i), id))
+		if (vigil_dbus_filter_matches(&filter, g_ptr_array_index(recent, i), id))
 			g_array_append_val(matched, i);
 	}
 	if (filter.limit > 0 && matched->len > filter.limit)

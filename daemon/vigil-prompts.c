@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "vigil-dbus-args.h"
 #include "vigil-dbus-rules.h"
 #include "vigil-dbus.h"
 #include "vigil-prompts.h"
@@ -675,47 +676,38 @@ parse_reply_options(GVariant *options, ReplyOptions *out, GError **error)
 	                                          VIGIL_HOST_SCOPE_ANY, NULL};
 	static const char *const port_scopes[] = {VIGIL_PORT_SCOPE_PORT, VIGIL_PORT_SCOPE_ANY,
 	                                          NULL};
-	GVariantIter iter;
-	const char *key;
-	GVariant *value;
+	static const VigilDictKey keys[] = {
+	    {VIGIL_REPLY_KEY_DURATION, "s", 0},
+	    {VIGIL_REPLY_KEY_SECONDS, "u", 0},
+	    {VIGIL_REPLY_KEY_HOST_SCOPE, "s", 0},
+	    {VIGIL_REPLY_KEY_PORT_SCOPE, "s", 0},
+	};
+	static const struct {
+		const char *key;
+		const char *const *allowed;
+		gsize offset;
+	} choices[] = {
+	    {VIGIL_REPLY_KEY_DURATION, durations, G_STRUCT_OFFSET(ReplyOptions, duration)},
+	    {VIGIL_REPLY_KEY_HOST_SCOPE, host_scopes, G_STRUCT_OFFSET(ReplyOptions, host_scope)},
+	    {VIGIL_REPLY_KEY_PORT_SCOPE, port_scopes, G_STRUCT_OFFSET(ReplyOptions, port_scope)},
+	};
 
 	*out = (ReplyOptions){VIGIL_DURATION_ONCE, 0, FALSE, VIGIL_HOST_SCOPE_HOST,
 	                      VIGIL_PORT_SCOPE_PORT};
-	g_variant_iter_init(&iter, options);
-	while (g_variant_iter_loop(&iter, "{&sv}", &key, &value)) {
-		const char **target = NULL;
-		const char *const *allowed = NULL;
+	/* known keys, each once, of their types: then each is looked up */
+	if (!vigil_dbus_check_dict(options, keys, G_N_ELEMENTS(keys), NULL, "options", error))
+		return FALSE;
+	out->has_seconds = g_variant_lookup(options, VIGIL_REPLY_KEY_SECONDS, "u", &out->seconds);
+	for (guint i = 0; i < G_N_ELEMENTS(choices); i++) {
+		const char *value;
 
-		if (g_str_equal(key, VIGIL_REPLY_KEY_SECONDS)) {
-			if (!g_variant_is_of_type(value, G_VARIANT_TYPE_UINT32))
-				return invalid(error, "options: seconds must be of type u, not %s",
-				               g_variant_get_type_string(value));
-			out->seconds = g_variant_get_uint32(value);
-			out->has_seconds = TRUE;
+		if (!g_variant_lookup(options, choices[i].key, "&s", &value))
 			continue;
-		}
-		if (g_str_equal(key, VIGIL_REPLY_KEY_DURATION)) {
-			target = &out->duration;
-			allowed = durations;
-		} else if (g_str_equal(key, VIGIL_REPLY_KEY_HOST_SCOPE)) {
-			target = &out->host_scope;
-			allowed = host_scopes;
-		} else if (g_str_equal(key, VIGIL_REPLY_KEY_PORT_SCOPE)) {
-			target = &out->port_scope;
-			allowed = port_scopes;
-		} else {
-			return invalid(error,
-			               "options: unknown key '%s' (duration, seconds, host-scope, "
-			               "port-scope)",
-			               key);
-		}
-		if (!g_variant_is_of_type(value, G_VARIANT_TYPE_STRING))
-			return invalid(error, "options: %s must be of type s, not %s", key,
-			               g_variant_get_type_string(value));
-		if (!one_of(g_variant_get_string(value, NULL), allowed))
-			return invalid(error, "options: %s: '%s' is not one of its values", key,
-			               g_variant_get_string(value, NULL));
-		*target = g_variant_get_string(value, NULL);
+		if (!one_of(value, choices[i].allowed))
+			return invalid(error, "options: %s: '%s' is not one of its values",
+			               choices[i].key, value);
+		/* the string lives as long as @options */
+		G_STRUCT_MEMBER(const char *, out, choices[i].offset) = value;
 	}
 	if (g_str_equal(out->duration, VIGIL_DURATION_SECONDS)) {
 		if (!out->has_seconds || out->seconds < 1 || out->seconds > VIGIL_REPLY_SECONDS_MAX)

@@ -1,0 +1,221 @@
+/* vigil-dbus-args.c: dictionary arguments checked whole before they are used (no I/O) */
+#define G_LOG_DOMAIN "vigil-dbus"
+#include "config.h"
+
+#include "vigil-dbus-args.h"
+#include "vigil-dbus.h"
+
+/* a key as an error message shows it: a caller's 1 MiB key is not echoed back whole */
+#define SHOWN_KEY_MAX 64
+
+static char *
+shown_key(const char *key)
+{
+	g_autofree char *cut = g_utf8_substring(key, 0, SHOWN_KEY_MAX);
+	g_autofree char *escaped = g_strescape(cut, NULL);
+
+	if (g_utf8_strlen(key, SHOWN_KEY_MAX + 1) > SHOWN_KEY_MAX)
+		return g_strconcat(escaped, "...", NULL);
+	return g_steal_pointer(&escaped);
+}
+
+static gboolean invalid(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
+
+static gboolean
+invalid(GError **error, const char *format, ...)
+{
+	va_list args;
+	g_autofree char *message = NULL;
+
+	va_start(args, format);
+	message = g_strdup_vprintf(format, args);
+	va_end(args);
+	g_set_error_literal(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_INVALID_ARGUMENT, message);
+	return FALSE;
+}
+
+static char *
+known_keys(const VigilDictKey *keys, gsize n_keys)
+{
+	GString *out = g_string_new(NULL);
+
+	for (gsize i = 0; i < n_keys; i++)
+		g_string_append_printf(out, "%s%s", i > 0 ? ", " : "", keys[i].key);
+	return g_string_free(out, FALSE);
+}
+
+/* the value of one known key: of its type, a string within its bound */
+static gboolean
+check_value(const VigilDictKey *spec, GVariant *value, const char *what, GError **error)
+{
+	gsize len = 0;
+
+	if (!g_variant_is_of_type(value, G_VARIANT_TYPE(spec->type)))
+		return invalid(error, "%s: %s must be of type %s, not %s", what, spec->key,
+		               spec->type, g_variant_get_type_string(value));
+	if (spec->max_len > 0 && g_variant_is_of_type(value, G_VARIANT_TYPE_STRING)) {
+		g_variant_get_string(value, &len);
+		if (len > spec->max_len)
+			return invalid(error, "%s: %s is longer than %" G_GSIZE_FORMAT " bytes",
+			               what, spec->key, spec->max_len);
+	}
+	return TRUE;
+}
+
+gboolean
+vigil_dbus_check_dict(GVariant *dict, const VigilDictKey *keys, gsize n_keys,
+                      const char *const *read_only, const char *what, GError **error)
+{
+	GVariantIter iter;
+	const char *key;
+	GVariant *value_out;
+	guint32 seen = 0;
+
+	g_return_val_if_fail(n_keys <= VIGIL_DICT_MAX_KEYS, FALSE);
+	g_return_val_if_fail(g_variant_is_of_type(dict, G_VARIANT_TYPE_VARDICT), FALSE);
+	g_variant_iter_init(&iter, dict);
+	/* one entry at a time, released before the next: an early return keeps nothing */
+	while (g_variant_iter_next(&iter, "{&sv}", &key, &value_out)) {
+		g_autoptr(GVariant) value = value_out;
+		gsize i;
+
+		for (i = 0; i < n_keys && !g_str_equal(keys[i].key, key); i++)
+			;
+		if (i == n_keys) {
+			g_autofree char *shown = shown_key(key);
+			g_autofree char *known = known_keys(keys, n_keys);
+
+			if (read_only != NULL && g_strv_contains(read_only, key))
+				return invalid(error, "%s: %s is read-only", what, shown);
+			return invalid(error, "%s: unknown key '%s' (%s)", what, shown, known);
+		}
+		if ((seen & (1u << i)) != 0)
+			return invalid(error, "%s: %s is given more than once", what, keys[i].key);
+		seen |= 1u << i;
+		if (!check_value(&keys[i], value, what, error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* ---- SetConfig ---- */
+
+static const VigilDictKey settings_keys[] = {
+    {VIGIL_CONFIG_KEY_DEFAULT_ACTION, "s", 16},
+    {VIGIL_CONFIG_KEY_PROMPT_TIMEOUT, "u", 0},
+    {VIGIL_CONFIG_KEY_FAIL_MODE, "s", 16},
+};
+
+static void
+add_setting(VigilDBusSettings *out, guint *n, const char *key, const char *text)
+{
+	/* one slot per key, and the dictionary holds each key once at most */
+	g_assert(*n < G_N_ELEMENTS(out->keys) - 1);
+	out->keys[*n] = key;
+	out->values[*n] = text;
+	(*n)++;
+	out->keys[*n] = NULL;
+	out->values[*n] = NULL;
+}
+
+gboolean
+vigil_dbus_parse_settings(GVariant *dict, const VigilConfig *current, VigilDBusSettings *out,
+                          GError **error)
+{
+	G_STATIC_ASSERT(G_N_ELEMENTS(settings_keys) <
+	                G_N_ELEMENTS(((VigilDBusSettings *)NULL)->keys));
+	const char *text;
+	guint32 timeout;
+	guint n = 0;
+
+	*out = (VigilDBusSettings){0};
+	out->default_action = current->default_action;
+	out->prompt_timeout = current->prompt_timeout;
+	out->fail_mode = current->fail_mode;
+	if (g_variant_n_children(dict) == 0)
+		return invalid(error,
+		               "config: empty; give DefaultAction, PromptTimeout or FailMode");
+	if (!vigil_dbus_check_dict(dict, settings_keys, G_N_ELEMENTS(settings_keys), NULL, "config",
+	                           error))
+		return FALSE;
+	/* checked whole: each key once at most, so a lookup finds the only one */
+	if (g_variant_lookup(dict, VIGIL_CONFIG_KEY_DEFAULT_ACTION, "&s", &text)) {
+		if (!vigil_action_from_string(text, &out->default_action) ||
+		    out->default_action == VIGIL_ACTION_DROP)
+			return invalid(error, "DefaultAction: '%s' is not allow or deny", text);
+		add_setting(out, &n, VIGIL_CONFIG_KEY_DEFAULT_ACTION, text);
+	}
+	if (g_variant_lookup(dict, VIGIL_CONFIG_KEY_PROMPT_TIMEOUT, "u", &timeout)) {
+		if (timeout < VIGIL_PROMPT_TIMEOUT_MIN || timeout > VIGIL_PROMPT_TIMEOUT_MAX)
+			return invalid(error, "PromptTimeout: %u is not %d to %d seconds", timeout,
+			               VIGIL_PROMPT_TIMEOUT_MIN, VIGIL_PROMPT_TIMEOUT_MAX);
+		out->prompt_timeout = timeout;
+		g_snprintf(out->timeout_text, sizeof out->timeout_text, "%u", timeout);
+		add_setting(out, &n, VIGIL_CONFIG_KEY_PROMPT_TIMEOUT, out->timeout_text);
+	}
+	if (g_variant_lookup(dict, VIGIL_CONFIG_KEY_FAIL_MODE, "&s", &text)) {
+		if (!vigil_fail_mode_from_string(text, &out->fail_mode))
+			return invalid(error, "FailMode: '%s' is not open or closed", text);
+		add_setting(out, &n, VIGIL_CONFIG_KEY_FAIL_MODE, text);
+	}
+	return TRUE;
+}
+
+/* ---- GetConnections ---- */
+
+#define FILTER_PROGRAM_MAX 4095
+
+static const VigilDictKey filter_keys[] = {
+    {VIGIL_FILTER_KEY_PROGRAM, "s", FILTER_PROGRAM_MAX},
+    {VIGIL_FILTER_KEY_VERDICT, "s", 16},
+    {VIGIL_FILTER_KEY_SINCE, "x", 0},
+    {VIGIL_FILTER_KEY_AFTER, "t", 0},
+    {VIGIL_FILTER_KEY_UID, "u", 0},
+    {VIGIL_FILTER_KEY_LIMIT, "u", 0},
+};
+
+gboolean
+vigil_dbus_parse_filter(GVariant *dict, guint32 caller_uid, VigilDBusFilter *filter, GError **error)
+{
+	const char *verdict;
+
+	*filter = (VigilDBusFilter){0};
+	if (!vigil_dbus_check_dict(dict, filter_keys, G_N_ELEMENTS(filter_keys), NULL, "filter",
+	                           error))
+		return FALSE;
+	if (g_variant_lookup(dict, VIGIL_FILTER_KEY_PROGRAM, "&s", &filter->program) &&
+	    filter->program[0] != '/' && !g_str_equal(filter->program, VIGIL_PROGRAM_UNKNOWN))
+		return invalid(error, "program: an absolute path or 'unknown'");
+	if (g_variant_lookup(dict, VIGIL_FILTER_KEY_VERDICT, "&s", &verdict)) {
+		if (!vigil_action_from_string(verdict, &filter->verdict))
+			return invalid(error, "verdict: allow, deny or drop");
+		filter->has_verdict = TRUE;
+	}
+	g_variant_lookup(dict, VIGIL_FILTER_KEY_SINCE, "x", &filter->since);
+	g_variant_lookup(dict, VIGIL_FILTER_KEY_AFTER, "t", &filter->after);
+	g_variant_lookup(dict, VIGIL_FILTER_KEY_LIMIT, "u", &filter->limit);
+	filter->has_uid = g_variant_lookup(dict, VIGIL_FILTER_KEY_UID, "u", &filter->uid);
+	if (filter->has_uid && caller_uid != 0 && filter->uid != caller_uid) {
+		g_set_error_literal(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_PERMISSION_DENIED,
+		                    "uid: only root may read another user's connections");
+		return FALSE;
+	}
+	if (caller_uid != 0) {
+		filter->has_uid = TRUE;
+		filter->uid = caller_uid;
+	}
+	return TRUE;
+}
+
+gboolean
+vigil_dbus_filter_matches(const VigilDBusFilter *filter, const VigilDecision *d, guint64 id)
+{
+	if (filter->has_uid && d->uid != filter->uid)
+		return FALSE;
+	if (filter->program != NULL &&
+	    !g_str_equal(filter->program, d->program != NULL ? d->program : VIGIL_PROGRAM_UNKNOWN))
+		return FALSE;
+	if (filter->has_verdict && d->verdict != filter->verdict)
+		return FALSE;
+	return d->time >= filter->since && id > filter->after;
+}
