@@ -22,8 +22,7 @@ typedef enum {
 
 typedef struct {
 	guint16 queue_number;
-	guint
-	    queue_length; /* packets the kernel holds for us before it drops (or, open, accepts) */
+	guint queue_length;         /* packets the kernel holds for us; beyond that it drops them */
 	VigilAction default_action; /* allow or deny */
 	VigilFailMode fail_mode;
 	guint prompt_timeout;     /* seconds */

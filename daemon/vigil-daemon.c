@@ -571,9 +571,8 @@ gboolean
 vigil_daemon_start(VigilDaemon *daemon, GError **error)
 {
 	/* bind first: once our rules are in, every queued packet has a reader */
-	daemon->queue =
-	    vigil_queue_new(daemon->config.queue_number, daemon->config.queue_length,
-	                    daemon->config.fail_mode == VIGIL_FAIL_OPEN, on_packet, daemon, error);
+	daemon->queue = vigil_queue_new(daemon->config.queue_number, daemon->config.queue_length,
+	                                on_packet, daemon, error);
 	if (daemon->queue == NULL)
 		return FALSE;
 	start_dns_watch(daemon);
@@ -687,16 +686,10 @@ gboolean
 vigil_daemon_set_settings(VigilDaemon *daemon, VigilAction default_action, guint prompt_timeout,
                           VigilFailMode fail_mode, GError **error)
 {
-	if (fail_mode != daemon->config.fail_mode && daemon->queue != NULL) {
-		/* the queue's own flag too: it decides what a full queue does */
-		if (!vigil_queue_set_fail_open(daemon->queue, fail_mode == VIGIL_FAIL_OPEN, error))
-			return FALSE;
-		if (!reinstall_netfilter(daemon, fail_mode, error)) {
-			vigil_queue_set_fail_open(
-			    daemon->queue, daemon->config.fail_mode == VIGIL_FAIL_OPEN, NULL);
-			return FALSE;
-		}
-	}
+	/* only the bypass changes: a full queue drops in either mode (vigil-queue.h) */
+	if (fail_mode != daemon->config.fail_mode && daemon->queue != NULL &&
+	    !reinstall_netfilter(daemon, fail_mode, error))
+		return FALSE;
 	daemon->config.default_action = default_action;
 	daemon->config.prompt_timeout = prompt_timeout;
 	daemon->config.fail_mode = fail_mode;

@@ -56,8 +56,8 @@ void vigil_daemon_get_stats(VigilDaemon *daemon, VigilDaemonStats *stats);
 const VigilConfig *vigil_daemon_get_config(VigilDaemon *daemon);
 /*
  * The settings SetConfig changes. A new PromptTimeout applies to new requests; a new FailMode
- * reinstalls the netfilter rules (with or without queue bypass; the queue's own fail-open
- * flag for a full queue keeps its value until the next start). On failure nothing changed.
+ * reinstalls the netfilter rules (with or without queue bypass; a full queue drops in either
+ * mode). On failure nothing changed.
  */
 gboolean vigil_daemon_set_settings(VigilDaemon *daemon, VigilAction default_action,
                                    guint prompt_timeout, VigilFailMode fail_mode, GError **error);

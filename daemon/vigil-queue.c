@@ -143,9 +143,8 @@ on_queue_readable(int fd, GIOCondition condition, gpointer data)
 			if (errno == EINTR)
 				continue;
 			if (errno == ENOBUFS) {
-				/* the kernel could not hand us some packets and dropped them
-				 * (or, fail-open, let them through): counted, logged by the
-				 * stats timer */
+				/* the kernel could not hand us some packets and dropped them:
+				 * counted, logged by the stats timer */
 				queue->stats.enobufs++;
 				continue;
 			}
@@ -222,9 +221,10 @@ queue_fail(GError **error, const char *what, guint16 number)
 }
 
 static gboolean
-queue_open(VigilQueue *queue, gboolean fail_open, GError **error)
+queue_open(VigilQueue *queue, GError **error)
 {
-	guint32 flags = NFQA_CFG_F_UID_GID | (fail_open ? NFQA_CFG_F_FAIL_OPEN : 0);
+	/* fail-open off, explicitly: what we cannot take is dropped, never accepted undecided */
+	guint32 flags = NFQA_CFG_F_UID_GID;
 	guint32 flags_mask = NFQA_CFG_F_UID_GID | NFQA_CFG_F_FAIL_OPEN;
 
 	queue->handle = nfq_open();
@@ -236,7 +236,7 @@ queue_open(VigilQueue *queue, gboolean fail_open, GError **error)
 	if (nfq_set_mode(queue->qhandle, NFQNL_COPY_PACKET, COPY_RANGE) < 0)
 		return queue_fail(error, "setting copy mode", queue->number);
 	if (nfq_set_queue_flags(queue->qhandle, flags_mask, flags) < 0)
-		return queue_fail(error, "setting flags (uid, fail-open)", queue->number);
+		return queue_fail(error, "setting flags (uid, no fail-open)", queue->number);
 	/* a burst of new connections waits in the kernel rather than being bypassed or dropped */
 	if (nfq_set_queue_maxlen(queue->qhandle, queue->maxlen) < 0)
 		return queue_fail(error, "setting queue length", queue->number);
@@ -253,8 +253,8 @@ queue_open(VigilQueue *queue, gboolean fail_open, GError **error)
 }
 
 VigilQueue *
-vigil_queue_new(guint16 queue_number, guint32 queue_length, gboolean fail_open, VigilQueueFunc func,
-                gpointer user_data, GError **error)
+vigil_queue_new(guint16 queue_number, guint32 queue_length, VigilQueueFunc func, gpointer user_data,
+                GError **error)
 {
 	VigilQueue *queue = g_new0(VigilQueue, 1);
 
@@ -263,7 +263,7 @@ vigil_queue_new(guint16 queue_number, guint32 queue_length, gboolean fail_open, 
 	queue->func = func;
 	queue->user_data = user_data;
 	queue->fd = -1;
-	if (!queue_open(queue, fail_open, error)) {
+	if (!queue_open(queue, error)) {
 		vigil_queue_free(queue);
 		return NULL;
 	}
@@ -306,15 +306,6 @@ vigil_queue_set_verdict(VigilQueue *queue, guint32 id, guint32 mark, GError **er
 		return FALSE;
 	}
 	queue->stats.verdicts++;
-	return TRUE;
-}
-
-gboolean
-vigil_queue_set_fail_open(VigilQueue *queue, gboolean fail_open, GError **error)
-{
-	if (nfq_set_queue_flags(queue->qhandle, NFQA_CFG_F_FAIL_OPEN,
-	                        fail_open ? NFQA_CFG_F_FAIL_OPEN : 0) < 0)
-		return queue_fail(error, "setting the fail-open flag", queue->number);
 	return TRUE;
 }
 

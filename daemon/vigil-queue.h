@@ -33,16 +33,14 @@ typedef struct _VigilQueue VigilQueue;
 /*
  * Binds queue @queue_number and starts reading it on the thread-default main context. The
  * kernel holds up to @queue_length packets for us; beyond that, or when our socket's buffer
- * is full, it drops them, or with @fail_open accepts them (FailMode=open).
+ * is full, it drops them (counted, and logged every few seconds), whatever the FailMode: an
+ * overflow while vigild runs is a flood, not a daemon that is down, and never lets a packet
+ * through undecided. (FailMode=open is the queue rule's bypass, for when nobody listens.)
  */
-VigilQueue *vigil_queue_new(guint16 queue_number, guint32 queue_length, gboolean fail_open,
-                            VigilQueueFunc func, gpointer user_data, GError **error);
+VigilQueue *vigil_queue_new(guint16 queue_number, guint32 queue_length, VigilQueueFunc func,
+                            gpointer user_data, GError **error);
 void vigil_queue_free(VigilQueue *queue);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilQueue, vigil_queue_free)
-
-/* what the kernel does with packets it cannot hand us (queue or socket buffer full): with
- * @fail_open it accepts them, otherwise it drops them (FailMode) */
-gboolean vigil_queue_set_fail_open(VigilQueue *queue, gboolean fail_open, GError **error);
 
 /*
  * Copies from an NFLOG group, one netlink datagram (NFULNL_MSG_PACKET messages) at a time;

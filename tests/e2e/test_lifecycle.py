@@ -101,7 +101,7 @@ class Lifecycle(E2ETestCase):
         self.assertEqual(self.probe("tcp", PEER_V4, 80)[0], "ok")
 
     def test_queue_full_drops_are_counted_and_logged(self):
-        # closed: what does not fit in the queue is dropped (open would let it pass)
+        # what does not fit in the queue is dropped (in open mode too: test_verdicts)
         d = self.vigild("", config={"FailMode": "closed", "QueueLength": "8"})
         self.assertEqual(self.flood_while_stopped(d, 40), 40)
         enobufs, queue_full, undeliverable = self.overrun_counts(d)

@@ -5,7 +5,7 @@ import signal
 import time
 import unittest
 
-from vigiltest import (E2ETestCase, PEER_V4, PEER_V6, PROBE)
+from vigiltest import (E2ETestCase, PEER_V4, PEER_V6, PROBE, run)
 
 PROBE_EXE = os.path.realpath(PROBE)
 CURL = os.path.realpath("/usr/bin/curl")
@@ -113,6 +113,42 @@ class Verdicts(E2ETestCase):
         self.assertEqual(len([x for x in d.decisions() if x["port"] == "5353"]), 1)
         ct = self.nets.client_run(["conntrack", "-L", "-p", "udp", "--dport", "5353"])
         self.assertIn("mark=%d" % 0x100000, ct.stdout, ct.stdout + ct.stderr)
+
+    def peer_counter(self, first, count):
+        """Counts the UDP datagrams for ports first.. that reach the peer; returns a reader."""
+        match = ["-p", "udp", "--dport", "%d:%d" % (first, first + count - 1)]
+        run(self.nets.exec_args(self.nets.peer, ["iptables", "-w", "-I", "INPUT"] + match
+                                + ["-j", "ACCEPT"]))
+
+        def received():
+            out = run(self.nets.exec_args(self.nets.peer, ["iptables", "-w", "-L", "INPUT",
+                                                           "-v", "-x", "-n"])).stdout
+            for line in out.splitlines():
+                if "dpts:%d:%d" % (first, first + count - 1) in line:
+                    return int(line.split()[0])
+            self.fail("no counter rule in the peer:\n" + out)
+        return received
+
+    def test_full_queue_drops_in_open_mode_too(self):
+        """A queue that overflows while vigild runs is a flood, not a daemon that is down:
+        the kernel drops what does not fit (counted, logged), FailMode=open or not."""
+        d = self.vigild("", config={"FailMode": "open", "QueueLength": "8"})
+        received = self.peer_counter(20000, 40)
+        self.assertEqual(self.flood_while_stopped(d, 40), 40)
+        # the eight the queue held are decided once vigild runs again (DefaultAction allow)
+        flood = lambda: [x for x in d.decisions()
+                         if x["proto"] == "udp" and 20000 <= int(x["port"]) < 20040]
+        deadline = time.monotonic() + 10
+        while len(flood()) < 8 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(len(flood()), 8, d.log())
+        time.sleep(0.5)
+        self.assertEqual(len(flood()), 8, "only what the queue held was decided")
+        # and only those reached the peer: nothing went through undecided
+        self.assertEqual(received(), 8)
+        # the rest was dropped by the kernel, counted and logged
+        self.assertEqual(self.overrun_counts(d), (0, 32, 0))
+        self.assertEqual(self.probe("tcp", PEER_V4, 80)[0], "ok")
 
     def test_ipv6_tcp_deny(self):
         d = self.vigild("deny app %s to %s port 80\n" % (PROBE_EXE, PEER_V6))
