@@ -18,10 +18,15 @@
 /* far above any real rules file (10,000 rules are about 1 MiB); bounds what a bad file costs */
 #define MAX_FILE_SIZE (32 * 1024 * 1024)
 #define DEBOUNCE_MS   200
+/* bad lines of one file reported one by one; beyond, one line counts the rest */
+#define MAX_REPORTED_LINES 50
+/* names tried for the copy of a learned file kept aside in one second */
+#define MAX_ASIDE_NAMES 100
 
 #define LEARNED_HEADER                                                                             \
 	"# Vigil learned rules, written by vigild: one rule per line, see docs/rules.md.\n"        \
-	"# vigild rewrites this file when rules change; lines it cannot read are dropped.\n"
+	"# vigild rewrites this file when rules change; if it has a line vigild cannot read, "     \
+	"it is kept aside as its name + .corrupt-TIME first.\n"
 
 struct _VigilRuleStore {
 	char *system_dir;
@@ -36,6 +41,8 @@ struct _VigilRuleStore {
 	GHashTable *learned_keys; /* "text\nN" -> VigilRule* */
 	guint64 next_system_id;
 	char *learned_text; /* the learned file as last read or written */
+	/* the learned file could not be read whole nor kept aside: never write over it */
+	gboolean learned_blocked;
 
 	GFileMonitor *system_monitor;
 	GFileMonitor *learned_monitor;
@@ -80,29 +87,51 @@ clear_state(VigilRule *rule)
 	rule->last_hit = 0;
 }
 
+/* the @len bytes at @line: a rule, NULL (blank or comment), or NULL with an error */
+static VigilRule *
+parse_one_line(const char *line, gsize len, VigilUserResolver resolve_user, GError **error)
+{
+	g_autofree char *copy = NULL;
+
+	/* a NUL would end the line early for every string function after it: it is the line's
+	 * error, not the end of the file's text */
+	if (memchr(line, '\0', len) != NULL) {
+		g_set_error(error, VIGIL_RULE_ERROR, VIGIL_RULE_ERROR_SYNTAX,
+		            "the line has a NUL byte (binary data?)");
+		return NULL;
+	}
+	copy = g_strndup(line, len);
+	return vigil_rule_parse_line(copy, resolve_user, error);
+}
+
 GPtrArray *
-vigil_rules_parse_text(const char *text, const char *file_name, gboolean system,
+vigil_rules_parse_text(const char *text, gssize length, const char *file_name, gboolean system,
                        VigilUserResolver resolve_user, GPtrArray *problems)
 {
 	g_autoptr(GPtrArray) rules =
 	    g_ptr_array_new_with_free_func((GDestroyNotify)vigil_rule_unref);
+	gsize len = length >= 0 ? (gsize)length : (text != NULL ? strlen(text) : 0);
+	const char *stop = text + len;
 	guint number = 0;
+	guint bad = 0;
 
 	g_return_val_if_fail(text != NULL && file_name != NULL, NULL);
 
 	/* a line at a time rather than split all at once: 10,000 short-lived strings between
-	 * the rules would leave the heap full of holes */
+	 * the rules would leave the heap full of holes; and bad bytes cost only their line */
 	for (const char *line = text; line != NULL;) {
-		const char *end = strchr(line, '\n');
-		g_autofree char *copy =
-		    g_strndup(line, end != NULL ? (gsize)(end - line) : strlen(line));
+		const char *end = memchr(line, '\n', (gsize)(stop - line));
+		gsize line_len = (gsize)((end != NULL ? end : stop) - line);
 		g_autoptr(GError) error = NULL;
-		VigilRule *rule = vigil_rule_parse_line(copy, resolve_user, &error);
+		VigilRule *rule = parse_one_line(line, line_len, resolve_user, &error);
 
 		number++;
 		line = end != NULL ? end + 1 : NULL;
 		if (error != NULL) {
-			add_problem(problems, file_name, number, error->message);
+			/* a binary file would log a line per line: the first ones tell what it is
+			 */
+			if (++bad <= MAX_REPORTED_LINES)
+				add_problem(problems, file_name, number, error->message);
 			continue;
 		}
 		if (rule == NULL)
@@ -112,6 +141,12 @@ vigil_rules_parse_text(const char *text, const char *file_name, gboolean system,
 		if (system)
 			clear_state(rule);
 		g_ptr_array_add(rules, rule);
+	}
+	if (bad > MAX_REPORTED_LINES) {
+		g_autofree char *message = g_strdup_printf(
+		    "%u more bad lines, not reported one by one", bad - MAX_REPORTED_LINES);
+
+		add_problem(problems, file_name, 0, message);
 	}
 	return g_steal_pointer(&rules);
 }
@@ -166,24 +201,15 @@ vigil_write_file_atomically(const char *path, const char *contents, GError **err
 	return fsync_directory(path, error);
 }
 
-static guint
-line_of_offset(const char *text, gsize offset)
-{
-	guint line = 1;
-
-	for (gsize i = 0; i < offset; i++)
-		line += text[i] == '\n';
-	return line;
-}
-
-/* the text of a rules file, or NULL with a G_FILE_ERROR when it cannot be used at all */
+/*
+ * The bytes of a rules file, or NULL with a G_FILE_ERROR when it cannot be read at all.
+ * Bad bytes (a NUL, invalid UTF-8) are not such an error: they cost only their line.
+ */
 static char *
-read_rules_file(const char *path, GError **error)
+read_rules_file(const char *path, gsize *len, GError **error)
 {
 	g_autofree char *text = NULL;
 	GStatBuf st;
-	gsize len;
-	const char *end;
 	int saved_errno;
 
 	if (g_stat(path, &st) != 0) {
@@ -198,21 +224,8 @@ read_rules_file(const char *path, GError **error)
 		                                : "not a regular file");
 		return NULL;
 	}
-	if (!g_file_get_contents(path, &text, &len, error))
+	if (!g_file_get_contents(path, &text, len, error))
 		return NULL;
-	if (memchr(text, '\0', len) != NULL) {
-		g_set_error(
-		    error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-		    "contains a NUL byte (line %u): not a rules file",
-		    line_of_offset(text, (gsize)((const char *)memchr(text, '\0', len) - text)));
-		return NULL;
-	}
-	if (!g_utf8_validate_len(text, len, &end)) {
-		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-		            "invalid UTF-8 on line %u: not a rules file",
-		            line_of_offset(text, (gsize)(end - text)));
-		return NULL;
-	}
 	return g_steal_pointer(&text);
 }
 
@@ -297,7 +310,9 @@ typedef struct {
 	GHashTable *system_files; /* as in the store */
 	GPtrArray *learned;       /* VigilRule*, or NULL: keep the learned rules in the set */
 	GPtrArray *problems;
-	GError *failure; /* the first source that could not be read at all */
+	GError *failure;          /* the first source that could not be read at all */
+	gboolean save_learned;    /* the learned file was kept aside: write the rules anew */
+	gboolean learned_partial; /* some lines of the learned file could not be read */
 } Load;
 
 static void
@@ -337,8 +352,9 @@ load_system_file(VigilRuleStore *store, Load *load, const char *name)
 	g_autofree char *text = NULL;
 	g_autoptr(GError) error = NULL;
 	GPtrArray *old;
+	gsize len = 0;
 
-	text = read_rules_file(path, &error);
+	text = read_rules_file(path, &len, &error);
 	if (text == NULL) {
 		/* keep what the file gave before: a half-written or broken file loses nothing */
 		load_failed(load, path, error);
@@ -348,9 +364,9 @@ load_system_file(VigilRuleStore *store, Load *load, const char *name)
 			                    g_ptr_array_ref(old));
 		return;
 	}
-	g_hash_table_insert(
-	    load->system_files, g_strdup(name),
-	    vigil_rules_parse_text(text, path, TRUE, store->resolve_user, load->problems));
+	g_hash_table_insert(load->system_files, g_strdup(name),
+	                    vigil_rules_parse_text(text, (gssize)len, path, TRUE,
+	                                           store->resolve_user, load->problems));
 }
 
 static void
@@ -378,27 +394,110 @@ load_system(VigilRuleStore *store, Load *load)
 		load_system_file(store, load, g_ptr_array_index(names, i));
 }
 
+/* "rules" -> "rules.corrupt-20261207T101500Z" (or "...Z-2", ... when that name is taken) */
+static char *
+aside_name(const char *path, guint attempt)
+{
+	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+	g_autofree char *stamp = g_date_time_format(now, "%Y%m%dT%H%M%SZ");
+
+	if (attempt == 0)
+		return g_strdup_printf("%s.corrupt-%s", path, stamp);
+	return g_strdup_printf("%s.corrupt-%s-%u", path, stamp, attempt + 1);
+}
+
+/*
+ * Keeps the file at @path under a new name no other file has, and returns that name.
+ * A hard link first, so that @path never goes missing (a crash before the next save
+ * still finds it); a rename that replaces nothing where the file system has no links.
+ */
+static char *
+keep_aside(const char *path, GError **error)
+{
+	int saved_errno = 0;
+
+	for (guint attempt = 0; attempt < MAX_ASIDE_NAMES; attempt++) {
+		g_autofree char *aside = aside_name(path, attempt);
+
+		if (link(path, aside) == 0 ||
+		    (errno != EEXIST &&
+		     renameat2(AT_FDCWD, path, AT_FDCWD, aside, RENAME_NOREPLACE) == 0))
+			return g_steal_pointer(&aside);
+		saved_errno = errno;
+		if (saved_errno != EEXIST)
+			break;
+	}
+	g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved_errno),
+	            "cannot keep it aside: %s", g_strerror(saved_errno));
+	return NULL;
+}
+
+/*
+ * The learned file could not be read whole (@why): its lines are not ours to drop. It is
+ * kept aside and the rules it gave (if any) are saved anew; if it cannot be kept aside,
+ * nothing writes over it until it reads whole again.
+ */
+static void
+set_learned_aside(VigilRuleStore *store, Load *load, const char *why)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *aside = keep_aside(store->learned_path, &error);
+	g_autofree char *message = NULL;
+
+	if (aside == NULL) {
+		g_autoptr(GError) failure = NULL;
+
+		store->learned_blocked = TRUE;
+		message = g_strdup_printf("could not be read whole (%s) and %s; learned rules are "
+		                          "not saved until it reads whole or is moved away",
+		                          why, error->message);
+		failure = g_error_new_literal(G_FILE_ERROR, G_FILE_ERROR_FAILED, message);
+		load_failed(load, store->learned_path, failure);
+		return;
+	}
+	store->learned_blocked = FALSE;
+	load->save_learned = TRUE;
+	message = g_strdup_printf("could not be read whole (%s): kept as %s; the rules it gave "
+	                          "are saved anew",
+	                          why, aside);
+	add_problem(load->problems, store->learned_path, 0, message);
+}
+
 static void
 load_learned(VigilRuleStore *store, Load *load)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree char *text = read_rules_file(store->learned_path, &error);
+	gsize len = 0;
+	g_autofree char *text = read_rules_file(store->learned_path, &len, &error);
+	guint first_problem = load->problems->len;
+	guint bad;
 
 	if (text == NULL) {
 		if (g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
 			load->learned =
 			    g_ptr_array_new_with_free_func((GDestroyNotify)vigil_rule_unref);
 			g_clear_pointer(&store->learned_text, g_free);
+			store->learned_blocked = FALSE;
 			return;
 		}
-		/* keep the learned rules in memory; they are saved again on the next change */
-		load_failed(load, store->learned_path, error);
+		/* the learned rules in memory stay (none at start), and are saved beside it */
+		set_learned_aside(store, load, error->message);
 		return;
 	}
-	load->learned = vigil_rules_parse_text(text, store->learned_path, FALSE,
+	load->learned = vigil_rules_parse_text(text, (gssize)len, store->learned_path, FALSE,
 	                                       store->resolve_user, load->problems);
 	g_free(store->learned_text);
 	store->learned_text = g_steal_pointer(&text);
+	bad = load->problems->len - first_problem;
+	load->learned_partial = bad > 0;
+	if (bad > 0) {
+		g_autofree char *why =
+		    g_strdup_printf(bad == 1 ? "a bad line" : "bad lines, reported above");
+
+		set_learned_aside(store, load, why);
+	} else {
+		store->learned_blocked = FALSE;
+	}
 }
 
 /* "prefix\ntext\nN": N counts earlier identical lines, so duplicates keep distinct keys */
@@ -691,6 +790,22 @@ list_learned(VigilRuleset *set)
 	return rules;
 }
 
+/*
+ * A learned file with bad lines may have lost rules to them: the rules loaded before that
+ * it no longer gave stay, beside the good lines it did give (a corrupt file never loses
+ * the last good rules; at start there are none).
+ */
+static void
+keep_unread_learned(VigilRuleStore *store, GPtrArray *old_learned)
+{
+	for (guint i = 0; i < old_learned->len; i++) {
+		VigilRule *old = g_ptr_array_index(old_learned, i);
+
+		if (vigil_ruleset_lookup(store->set, old->id) == NULL)
+			vigil_ruleset_add(store->set, old);
+	}
+}
+
 /* replaces the live rules with what @load found, keeping ids and hits where it can */
 static void
 apply_load(VigilRuleStore *store, Load *load)
@@ -704,6 +819,8 @@ apply_load(VigilRuleStore *store, Load *load)
 	vigil_ruleset_clear(store->set);
 	if (load->learned != NULL) {
 		add_learned_rules(store, load, old_learned, learned_keys);
+		if (load->learned_partial)
+			keep_unread_learned(store, old_learned);
 	} else {
 		for (guint i = 0; i < old_learned->len; i++)
 			vigil_ruleset_add(store->set, g_ptr_array_index(old_learned, i));
@@ -717,6 +834,16 @@ apply_load(VigilRuleStore *store, Load *load)
 	store->system_files = g_hash_table_ref(load->system_files);
 	g_hash_table_unref(store->learned_keys);
 	store->learned_keys = learned_keys;
+}
+
+/* the learned file was kept aside: its good rules go to a clean file at once */
+static void
+save_after_aside(VigilRuleStore *store, Load *load)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (!vigil_rule_store_save(store, &error))
+		add_problem(load->problems, store->learned_path, 0, error->message);
 }
 
 gboolean
@@ -744,6 +871,8 @@ vigil_rule_store_load(VigilRuleStore *store, GPtrArray *problems, GError **error
 	load_system(store, &load);
 	load_learned(store, &load);
 	apply_load(store, &load);
+	if (load.save_learned)
+		save_after_aside(store, &load);
 	log_problems(problems, first_problem);
 
 	if (load.failure != NULL && size_before == 0 && vigil_ruleset_size(store->set) == 0) {
@@ -774,6 +903,13 @@ vigil_rule_store_save(VigilRuleStore *store, GError **error)
 
 	g_return_val_if_fail(store != NULL, FALSE);
 
+	if (store->learned_blocked) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+		            "%s could not be read whole nor kept aside: not writing over it; "
+		            "move it away or repair it",
+		            store->learned_path);
+		return FALSE;
+	}
 	learned = list_learned(store->set);
 	body = vigil_rules_format_text(learned, TRUE);
 	text = g_strconcat(LEARNED_HEADER, body, NULL);

@@ -17,13 +17,15 @@ typedef struct {
 void vigil_load_problem_free(VigilLoadProblem *problem);
 
 /*
- * Parses the text of a rules file. Each rule gets origin "file:line" and @system.
- * Good rules go into the returned array; each bad line adds a problem to @problems
- * (an array of VigilLoadProblem*, may be NULL). System rules carry no state: an id,
- * hits or last-hit in their text is ignored.
+ * Parses the @length bytes of a rules file at @text (-1: up to its NUL). Each rule gets
+ * origin "file:line" and @system. Good rules go into the returned array; each bad line —
+ * bad words, a NUL byte, invalid UTF-8 — adds a problem to @problems (an array of
+ * VigilLoadProblem*, may be NULL) and costs only itself; past 50, one problem (line 0)
+ * counts the rest. System rules carry no state: an id, hits or last-hit is ignored.
  */
-GPtrArray *vigil_rules_parse_text(const char *text, const char *file_name, gboolean system,
-                                  VigilUserResolver resolve_user, GPtrArray *problems);
+GPtrArray *vigil_rules_parse_text(const char *text, gssize length, const char *file_name,
+                                  gboolean system, VigilUserResolver resolve_user,
+                                  GPtrArray *problems);
 
 /* the text of the learned-rules file for @rules (with state) */
 char *vigil_rules_format_text(GPtrArray *rules, gboolean with_state);
@@ -56,8 +58,12 @@ VigilRuleset *vigil_rule_store_get_ruleset(VigilRuleStore *store);
 
 /*
  * (Re)reads every file into the ruleset. Problems are logged with file:line and also
- * returned in @problems when not NULL. A file that cannot be read at all keeps the rules
- * it had before. Learned rules keep their ids, hit counts and times. Returns FALSE only
+ * returned in @problems when not NULL. A bad line costs only itself. A system file that
+ * cannot be read at all keeps the rules it had before. A learned file that cannot be read
+ * whole (an I/O error, or any bad line) is kept aside as "FILE.corrupt-<UTC time>" and the
+ * rules it gave (or, if unreadable, those in memory) are saved anew; if it cannot be kept
+ * aside, saves fail until it reads whole again, so it is never written over.
+ * Learned rules keep their ids, hit counts and times. Returns FALSE only
  * when nothing could be loaded and there were no rules before.
  */
 gboolean vigil_rule_store_load(VigilRuleStore *store, GPtrArray *problems, GError **error);
@@ -81,7 +87,10 @@ gboolean vigil_rule_store_remove_learned(VigilRuleStore *store, guint64 id, GErr
  */
 gboolean vigil_rule_store_replace_learned(VigilRuleStore *store, guint64 id, VigilRule *rule,
                                           GError **error);
-/* writes the learned rules (with hit counts) now; on failure the rules in memory stay */
+/*
+ * Writes the learned rules (with hit counts) now; on failure the rules in memory stay.
+ * Fails while the learned file could neither be read whole nor kept aside.
+ */
 gboolean vigil_rule_store_save(VigilRuleStore *store, GError **error);
 
 /*

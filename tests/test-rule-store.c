@@ -158,7 +158,7 @@ test_parse_text(void)
 	                               "deny to 10.0.0.1/8   # host bits\r\n"
 	                               "drop user alice port 53 proto udp id 7 hits 3\n"
 	                               "frobnicate\n",
-	                               "/etc/x.rules", TRUE, resolve_user, problems);
+	                               -1, "/etc/x.rules", TRUE, resolve_user, problems);
 	g_assert_cmpuint(rules->len, ==, 2);
 	g_assert_cmpuint(problems->len, ==, 3);
 
@@ -186,12 +186,12 @@ test_parse_text(void)
 	/* learned rules keep their state, and their text reads back the same */
 	learned = vigil_rules_parse_text("allow app /bin/x id 3 hits 9 created "
 	                                 "2025-01-01T00:00:00Z\ndeny note \"a # b\" id 4\n",
-	                                 "learned", FALSE, NULL, NULL);
+	                                 -1, "learned", FALSE, NULL, NULL);
 	g_assert_cmpuint(learned->len, ==, 2);
 	g_assert_false(((VigilRule *)learned->pdata[0])->system);
 	g_assert_cmpuint(((VigilRule *)learned->pdata[0])->hits, ==, 9);
 	text = vigil_rules_format_text(learned, TRUE);
-	again = vigil_rules_parse_text(text, "again", FALSE, NULL, NULL);
+	again = vigil_rules_parse_text(text, -1, "again", FALSE, NULL, NULL);
 	g_assert_cmpuint(again->len, ==, 2);
 	for (guint i = 0; i < 2; i++)
 		g_assert_true(vigil_rule_equal(learned->pdata[i], again->pdata[i], TRUE));
@@ -280,61 +280,93 @@ test_bad_lines(Fixture *fx, gconstpointer data)
 	g_assert_cmpuint(problem->line, ==, 4);
 }
 
-/* a file that cannot be used at all keeps the rules it gave before */
+/*
+ * Bad bytes in a rules.d file cost only their lines: the file's other rules load (with
+ * the ids they had), and each bad line is reported with its number.
+ */
 static void
-check_corrupt_keeps_rules(Fixture *fx, const char *contents, gssize len, const char *warning)
+check_bad_bytes_per_line(Fixture *fx, const char *contents, gssize len, const guint *bad_lines,
+                         guint n_bad)
 {
 	g_autoptr(VigilRuleStore) store = new_store(fx);
 	g_autoptr(GPtrArray) problems =
 	    g_ptr_array_new_with_free_func((GDestroyNotify)vigil_load_problem_free);
-	VigilRule *before;
 	guint64 id;
 
 	write_file(fx->system_dir, "10-other.rules", "deny app /usr/bin/other\n", -1);
 	write_file(fx->system_dir, "50-x.rules", "allow app /usr/bin/x\nallow app /usr/bin/y\n",
 	           -1);
 	load_ok(store, 0);
-	before = find_rule(store, "allow app /usr/bin/x");
-	g_assert_nonnull(before);
-	id = before->id;
+	id = find_rule(store, "allow app /usr/bin/x")->id;
 
 	write_file(fx->system_dir, "50-x.rules", contents, len);
-	write_file(fx->system_dir, "10-other.rules", "deny app /usr/bin/changed\n", -1);
-	g_test_expect_message(STORE_DOMAIN, G_LOG_LEVEL_WARNING, warning);
+	for (guint i = 0; i < n_bad; i++) {
+		g_autofree char *pattern = g_strdup_printf("*50-x.rules:%u: *", bad_lines[i]);
+
+		g_test_expect_message(STORE_DOMAIN, G_LOG_LEVEL_WARNING, pattern);
+	}
 	g_assert_true(vigil_rule_store_load(store, problems, NULL));
 	g_test_assert_expected_messages();
 
-	/* the good file reloaded, the broken one kept its rules and their ids */
-	g_assert_cmpuint(ruleset_size(store), ==, 3);
-	g_assert_null(find_rule(store, "deny app /usr/bin/other"));
-	g_assert_nonnull(find_rule(store, "deny app /usr/bin/changed"));
-	g_assert_nonnull(find_rule(store, "allow app /usr/bin/y"));
+	g_assert_cmpuint(problems->len, ==, n_bad);
+	for (guint i = 0; i < n_bad; i++)
+		g_assert_cmpuint(((VigilLoadProblem *)problems->pdata[i])->line, ==, bad_lines[i]);
+	g_assert_nonnull(find_rule(store, "deny app /usr/bin/other"));
+	g_assert_nonnull(find_rule(store, "deny app /usr/bin/z"));
+	g_assert_null(find_rule(store, "allow app /usr/bin/y"));
 	g_assert_cmpuint(find_rule(store, "allow app /usr/bin/x")->id, ==, id);
-	g_assert_cmpuint(problems->len, ==, 1);
-	g_assert_cmpuint(((VigilLoadProblem *)problems->pdata[0])->line, ==, 0);
-
-	/* and a repaired file is read again */
-	write_file(fx->system_dir, "50-x.rules", "allow app /usr/bin/z\n", -1);
-	g_chmod(fx->system_dir, 0755);
-	load_ok(store, 0);
-	g_assert_cmpuint(ruleset_size(store), ==, 2);
-	g_assert_nonnull(find_rule(store, "allow app /usr/bin/z"));
+	g_assert_cmpuint(ruleset_size(store), ==, 3);
 }
 
 static void
 test_corrupt_binary(Fixture *fx, gconstpointer data)
 {
 	static const char junk[] = "allow app /usr/bin/x\n\x7f"
-	                           "ELF\x02\x01\x01\x00\x00\x00\xff\xfe\n";
+	                           "ELF\x02\x01\x01\x00\x00\x00\xff\xfe\n"
+	                           "deny app /usr/bin/z # after the NUL\n";
+	static const guint bad[] = {2};
 
-	check_corrupt_keeps_rules(fx, junk, sizeof(junk) - 1, "*50-x.rules: contains a NUL byte*");
+	check_bad_bytes_per_line(fx, junk, sizeof(junk) - 1, bad, G_N_ELEMENTS(bad));
 }
 
 static void
 test_corrupt_utf8(Fixture *fx, gconstpointer data)
 {
-	check_corrupt_keeps_rules(fx, "allow app /usr/bin/x\nallow note \"caf\xe9\"\n", -1,
-	                          "*50-x.rules: invalid UTF-8 on line 2*");
+	static const guint bad[] = {2, 3};
+
+	/* even in a comment: the line is skipped and named, not the file */
+	check_bad_bytes_per_line(fx,
+	                         "allow app /usr/bin/x\n"
+	                         "allow note \"caf\xe9\"\n"
+	                         "# caf\xe9 au lait\n"
+	                         "deny app /usr/bin/z\n",
+	                         -1, bad, G_N_ELEMENTS(bad));
+}
+
+/* a binary file reports its first bad lines, then one line for the rest */
+static void
+test_binary_flood_reported_briefly(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(VigilRuleStore) store = new_store(fx);
+	g_autoptr(GPtrArray) problems =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)vigil_load_problem_free);
+	g_autoptr(GString) junk = g_string_new("deny app /usr/bin/z\n");
+
+	for (guint i = 0; i < 1000; i++)
+		g_string_append_len(junk, "\x01\x00\xff\n", 4);
+	write_file(fx->system_dir, "50-x.rules", junk->str, (gssize)junk->len);
+	g_test_expect_message(STORE_DOMAIN, G_LOG_LEVEL_WARNING, "*50-x.rules:2: *NUL byte*");
+	for (guint i = 1; i < 50; i++)
+		g_test_expect_message(STORE_DOMAIN, G_LOG_LEVEL_WARNING, "*50-x.rules:*");
+	g_test_expect_message(STORE_DOMAIN, G_LOG_LEVEL_WARNING,
+	                      "*50-x.rules: 950 more bad lines*");
+	g_assert_true(vigil_rule_store_load(store, problems, NULL));
+	g_test_assert_expected_messages();
+	g_assert_cmpuint(problems->len, ==, 51);
+	g_assert_cmpuint(((VigilLoadProblem *)problems->pdata[49])->line, ==, 51);
+	g_assert_cmpuint(((VigilLoadProblem *)problems->pdata[50])->line, ==, 0);
+	g_assert_nonnull(strstr(((VigilLoadProblem *)problems->pdata[50])->message, "950 more"));
+	g_assert_nonnull(find_rule(store, "deny app /usr/bin/z"));
 }
 
 static void
@@ -503,7 +535,7 @@ test_add_remove_save(Fixture *fx, gconstpointer data)
 
 	/* the file parses back into the same rules, and nothing else is left in its directory */
 	g_assert_true(g_file_get_contents(fx->learned_path, &text, NULL, NULL));
-	saved = vigil_rules_parse_text(text, fx->learned_path, FALSE, NULL, NULL);
+	saved = vigil_rules_parse_text(text, -1, fx->learned_path, FALSE, NULL, NULL);
 	g_assert_cmpuint(saved->len, ==, 2);
 	g_assert_true(vigil_rule_equal(saved->pdata[0], first, TRUE));
 	g_assert_true(vigil_rule_equal(saved->pdata[1], second, TRUE));
@@ -630,31 +662,66 @@ test_save_fails_read_only(Fixture *fx, gconstpointer data)
 	g_assert_cmpuint(count_files_except(fx->learned_dir, "rules"), ==, 0);
 }
 
+/* the one file in the learned directory whose name starts with "rules.corrupt-", or NULL */
+static char *
+find_aside(Fixture *fx)
+{
+	g_autoptr(GDir) dir = g_dir_open(fx->learned_dir, 0, NULL);
+	char *found = NULL;
+	const char *name;
+
+	g_assert_nonnull(dir);
+	while ((name = g_dir_read_name(dir)) != NULL) {
+		if (!g_str_has_prefix(name, "rules.corrupt-"))
+			continue;
+		g_assert_null(found);
+		found = g_build_filename(fx->learned_dir, name, NULL);
+	}
+	return found;
+}
+
+static void
+assert_file_is(const char *path, const char *contents, gsize len)
+{
+	g_autofree char *text = NULL;
+	gsize text_len = 0;
+
+	g_assert_true(g_file_get_contents(path, &text, &text_len, NULL));
+	g_assert_cmpmem(text, text_len, contents, len);
+}
+
 static void
 test_learned_reload(Fixture *fx, gconstpointer data)
 {
 	g_autoptr(VigilRuleStore) store = new_store(fx);
 	g_autoptr(GPtrArray) problems =
 	    g_ptr_array_new_with_free_func((GDestroyNotify)vigil_load_problem_free);
+	static const char original[] =
+	    "allow app /usr/bin/a id 3 hits 10 last-hit 2025-01-01T00:00:00Z\n"
+	    "allow app /usr/bin/dup id 3\n"
+	    "allow app /usr/bin/sys id 1000000007\n"
+	    "allow app /usr/bin/plain\n"
+	    "allow app /usr/bin/bad port x\n";
+	g_autofree char *aside = NULL;
 	VigilRule *a;
 	VigilRule *plain;
 	guint64 plain_id;
 
-	write_file(fx->learned_dir, "rules",
-	           "allow app /usr/bin/a id 3 hits 10 last-hit 2025-01-01T00:00:00Z\n"
-	           "allow app /usr/bin/dup id 3\n"
-	           "allow app /usr/bin/sys id 1000000007\n"
-	           "allow app /usr/bin/plain\n"
-	           "allow app /usr/bin/bad port x\n",
-	           -1);
+	write_file(fx->learned_dir, "rules", original, -1);
 	g_test_expect_message(STORE_DOMAIN, G_LOG_LEVEL_WARNING, "*rules:5: port: 'x'*");
+	g_test_expect_message(STORE_DOMAIN, G_LOG_LEVEL_WARNING,
+	                      "*rules: could not be read whole (a bad line): kept as *");
 	g_test_expect_message(STORE_DOMAIN, G_LOG_LEVEL_WARNING, "*rules:2: id 3 is used twice*");
 	g_test_expect_message(STORE_DOMAIN, G_LOG_LEVEL_WARNING,
 	                      "*rules:3: id 1000000007 is in the system rules' range*");
 	g_assert_true(vigil_rule_store_load(store, problems, NULL));
 	g_test_assert_expected_messages();
-	g_assert_cmpuint(problems->len, ==, 3);
+	g_assert_cmpuint(problems->len, ==, 4);
 	g_assert_cmpuint(ruleset_size(store), ==, 4);
+	/* the bad line is not lost: the file as it was is kept aside */
+	aside = find_aside(fx);
+	g_assert_nonnull(aside);
+	assert_file_is(aside, original, sizeof(original) - 1);
 
 	a = find_rule(store, "allow app /usr/bin/a");
 	g_assert_cmpuint(a->id, ==, 3);
@@ -667,43 +734,146 @@ test_learned_reload(Fixture *fx, gconstpointer data)
 	plain_id = plain->id;
 	g_assert_cmpuint(plain_id, !=, 0);
 
-	/* hits counted in memory survive a reload of the unchanged file */
+	/* the good rules were saved anew: the file is clean, and hits counted in memory
+	 * survive a reload of it */
 	a->hits = 15;
-	g_test_expect_message(STORE_DOMAIN, G_LOG_LEVEL_WARNING, "*rules:5:*");
-	g_test_expect_message(STORE_DOMAIN, G_LOG_LEVEL_WARNING, "*rules:2:*");
-	g_test_expect_message(STORE_DOMAIN, G_LOG_LEVEL_WARNING, "*rules:3:*");
-	g_assert_true(vigil_rule_store_load(store, NULL, NULL));
-	g_test_assert_expected_messages();
-	g_assert_cmpuint(find_rule(store, "allow app /usr/bin/a")->hits, ==, 15);
-	/* and a line written without an id keeps the id it was given */
-	g_assert_cmpuint(find_rule(store, "allow app /usr/bin/plain")->id, ==, plain_id);
-
-	/* once saved, the file is clean */
-	g_assert_true(vigil_rule_store_save(store, NULL));
 	load_ok(store, 0);
 	g_assert_cmpuint(ruleset_size(store), ==, 4);
-	g_assert_cmpuint(find_rule(store, "allow app /usr/bin/plain")->id, ==, plain_id);
 	g_assert_cmpuint(find_rule(store, "allow app /usr/bin/a")->hits, ==, 15);
+	g_assert_cmpuint(find_rule(store, "allow app /usr/bin/plain")->id, ==, plain_id);
+
+	/* a line written by hand without an id keeps the id it was given */
+	write_file(fx->learned_dir, "rules", "allow app /usr/bin/hand\n", -1);
+	load_ok(store, 0);
+	plain_id = find_rule(store, "allow app /usr/bin/hand")->id;
+	load_ok(store, 0);
+	g_assert_cmpuint(find_rule(store, "allow app /usr/bin/hand")->id, ==, plain_id);
+	g_assert_true(vigil_rule_store_save(store, NULL));
+	load_ok(store, 0);
+	g_assert_cmpuint(find_rule(store, "allow app /usr/bin/hand")->id, ==, plain_id);
+	assert_file_is(aside, original, sizeof(original) - 1);
 }
 
+/*
+ * A NUL byte in the learned file at start: the good lines load, the file is kept aside
+ * as it was, and no save (a clean stop, AddRule) writes the empty set over the good rules.
+ */
+static void
+test_learned_corrupt_at_start(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(VigilRuleStore) store = new_store(fx);
+	g_autoptr(VigilRuleStore) again = new_store(fx);
+	g_autoptr(VigilRule) added = parse("deny app /usr/bin/added");
+	static const char junk[] = "# Vigil learned rules\n"
+	                           "allow app /usr/bin/a id 3\n"
+	                           "\x00\x01\x02garbage\xff\n"
+	                           "deny app /usr/bin/b id 4 hits 2\n";
+	g_autofree char *aside = NULL;
+
+	write_file(fx->learned_dir, "rules", junk, sizeof(junk) - 1);
+	g_test_expect_message(STORE_DOMAIN, G_LOG_LEVEL_WARNING, "*rules:3: *NUL byte*");
+	g_test_expect_message(STORE_DOMAIN, G_LOG_LEVEL_WARNING,
+	                      "*rules: could not be read whole*rules.corrupt-2*");
+	load_ok(store, 2);
+	g_test_assert_expected_messages();
+	g_assert_cmpuint(find_rule(store, "allow app /usr/bin/a")->id, ==, 3);
+	g_assert_cmpuint(find_rule(store, "deny app /usr/bin/b")->hits, ==, 2);
+	aside = find_aside(fx);
+	g_assert_nonnull(aside);
+	assert_file_is(aside, junk, sizeof(junk) - 1);
+	g_assert_cmpuint(count_files_except(fx->learned_dir, "rules"), ==, 1);
+
+	/* saves keep both good rules and leave the copy alone */
+	g_assert_true(vigil_rule_store_add_learned(store, added, NULL));
+	g_assert_true(vigil_rule_store_save(store, NULL));
+	load_ok(again, 0);
+	g_assert_cmpuint(vigil_ruleset_size(vigil_rule_store_get_ruleset(again)), ==, 3);
+	assert_file_is(aside, junk, sizeof(junk) - 1);
+	g_assert_cmpuint(count_files_except(fx->learned_dir, "rules"), ==, 1);
+}
+
+/* while vigild runs, a learned file that turns bad loses none of the rules loaded before */
 static void
 test_learned_corrupt_keeps_rules(Fixture *fx, gconstpointer data)
 {
 	g_autoptr(VigilRuleStore) store = new_store(fx);
-	static const char junk[] = "\x00\x01\x02garbage";
+	static const char junk[] = "\x00\x01\x02garbage\nallow app /usr/bin/new\n";
+	g_autofree char *aside = NULL;
 
 	write_file(fx->learned_dir, "rules", "allow app /usr/bin/a id 3\n", -1);
 	load_ok(store, 0);
 	write_file(fx->learned_dir, "rules", junk, sizeof(junk) - 1);
-	g_test_expect_message(STORE_DOMAIN, G_LOG_LEVEL_WARNING, "*rules: contains a NUL byte*");
-	load_ok(store, 1);
+	g_test_expect_message(STORE_DOMAIN, G_LOG_LEVEL_WARNING, "*rules:1: *NUL byte*");
+	g_test_expect_message(STORE_DOMAIN, G_LOG_LEVEL_WARNING,
+	                      "*rules: could not be read whole*");
+	load_ok(store, 2);
 	g_test_assert_expected_messages();
 	g_assert_cmpuint(find_rule(store, "allow app /usr/bin/a")->id, ==, 3);
+	g_assert_nonnull(find_rule(store, "allow app /usr/bin/new"));
+	aside = find_aside(fx);
+	assert_file_is(aside, junk, sizeof(junk) - 1);
 
-	/* the next save writes the good rules back over the junk */
-	g_assert_true(vigil_rule_store_save(store, NULL));
+	/* and both are in the file now */
 	load_ok(store, 0);
 	g_assert_cmpuint(find_rule(store, "allow app /usr/bin/a")->id, ==, 3);
+	g_assert_nonnull(find_rule(store, "allow app /usr/bin/new"));
+}
+
+/* a learned file that cannot be read at all is kept aside too, not written over */
+static void
+test_learned_unreadable(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(VigilRuleStore) store = new_store(fx);
+	g_autoptr(VigilRule) added = parse("deny app /usr/bin/added");
+	g_autofree char *aside = NULL;
+	static const char text[] = "allow app /usr/bin/a id 3\n";
+
+	write_file(fx->learned_dir, "rules", text, -1);
+	g_assert_cmpint(g_chmod(fx->learned_path, 0), ==, 0);
+	g_test_expect_message(STORE_DOMAIN, G_LOG_LEVEL_WARNING,
+	                      "*rules: could not be read whole (*ermission denied)*");
+	load_ok(store, 1);
+	g_test_assert_expected_messages();
+	g_assert_true(vigil_rule_store_add_learned(store, added, NULL));
+	aside = find_aside(fx);
+	g_assert_nonnull(aside);
+	g_assert_cmpint(g_chmod(aside, 0600), ==, 0);
+	assert_file_is(aside, text, sizeof(text) - 1);
+}
+
+/*
+ * When the bad file cannot even be kept aside (a read-only directory), the good lines
+ * still load, and every save fails rather than write over it, until it reads whole.
+ */
+static void
+test_learned_corrupt_cannot_keep_aside(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(VigilRuleStore) store = new_store(fx);
+	g_autoptr(VigilRule) added = parse("deny app /usr/bin/added");
+	g_autoptr(GError) error = NULL;
+	static const char bad[] = "allow app /usr/bin/a id 3\nallow app /usr/bin/b port x\n";
+
+	write_file(fx->learned_dir, "rules", bad, -1);
+	g_assert_cmpint(g_chmod(fx->learned_dir, 0500), ==, 0);
+	g_test_expect_message(STORE_DOMAIN, G_LOG_LEVEL_WARNING, "*rules:2: port*");
+	g_test_expect_message(STORE_DOMAIN, G_LOG_LEVEL_WARNING,
+	                      "*rules: could not be read whole (a bad line) and cannot keep it "
+	                      "aside: *ermission denied*");
+	load_ok(store, 2);
+	g_test_assert_expected_messages();
+	g_assert_nonnull(find_rule(store, "allow app /usr/bin/a"));
+
+	g_assert_cmpint(g_chmod(fx->learned_dir, 0700), ==, 0);
+	g_assert_false(vigil_rule_store_save(store, &error));
+	g_assert_nonnull(strstr(error->message, "not writing over it"));
+	g_assert_false(vigil_rule_store_add_learned(store, added, NULL));
+	assert_file_is(fx->learned_path, bad, sizeof(bad) - 1);
+	g_assert_null(find_aside(fx));
+
+	/* repaired: saves work again */
+	write_file(fx->learned_dir, "rules", "allow app /usr/bin/a id 3\n", -1);
+	load_ok(store, 0);
+	g_assert_true(vigil_rule_store_add_learned(store, added, NULL));
 }
 
 static void
@@ -871,6 +1041,7 @@ main(int argc, char **argv)
 	add_fixture_test("/rule-store/load/bad-lines", test_bad_lines);
 	add_fixture_test("/rule-store/load/corrupt-binary", test_corrupt_binary);
 	add_fixture_test("/rule-store/load/corrupt-utf8", test_corrupt_utf8);
+	add_fixture_test("/rule-store/load/binary-flood", test_binary_flood_reported_briefly);
 	add_fixture_test("/rule-store/load/unreadable-file", test_unreadable_file);
 	add_fixture_test("/rule-store/load/unreadable-directory", test_unreadable_directory);
 	add_fixture_test("/rule-store/load/removed-file", test_removed_file);
@@ -879,7 +1050,11 @@ main(int argc, char **argv)
 	add_fixture_test("/rule-store/learned/replace", test_replace);
 	add_fixture_test("/rule-store/learned/save-fails-read-only", test_save_fails_read_only);
 	add_fixture_test("/rule-store/learned/reload", test_learned_reload);
+	add_fixture_test("/rule-store/learned/corrupt-at-start", test_learned_corrupt_at_start);
 	add_fixture_test("/rule-store/learned/corrupt", test_learned_corrupt_keeps_rules);
+	add_fixture_test("/rule-store/learned/unreadable", test_learned_unreadable);
+	add_fixture_test("/rule-store/learned/cannot-keep-aside",
+	                 test_learned_corrupt_cannot_keep_aside);
 	add_fixture_test("/rule-store/write-atomically", test_write_atomically);
 	add_fixture_test("/rule-store/watch", test_watch_reload);
 	return g_test_run();
