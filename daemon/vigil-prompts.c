@@ -71,18 +71,9 @@ struct _VigilPrompts {
 char *
 vigil_rule_quote(const char *value)
 {
-	GString *out;
+	GString *out = g_string_new(NULL);
 
-	if (*value != '\0' && strpbrk(value, " \t#\"\\") == NULL)
-		return g_strdup(value);
-	out = g_string_new("\"");
-
-	for (const char *p = value; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			g_string_append_c(out, '\\');
-		g_string_append_c(out, *p);
-	}
-	g_string_append_c(out, '"');
+	vigil_rule_append_value(out, value);
 	return g_string_free(out, FALSE);
 }
 
@@ -392,16 +383,12 @@ fair_share(VigilPrompts *prompts, guint total)
 static char *
 usable_hostname(const char *const *hostnames)
 {
-	g_autoptr(VigilRule) probe = NULL;
-	g_autofree char *quoted = NULL;
-	g_autofree char *line = NULL;
+	g_autoptr(VigilRule) probe = vigil_rule_new();
 
 	if (hostnames == NULL || hostnames[0] == NULL)
 		return NULL;
-	quoted = vigil_rule_quote(hostnames[0]);
-	line = g_strconcat("allow to ", quoted, NULL);
-	probe = vigil_rule_parse_line(line, NULL, NULL);
-	if (probe == NULL || probe->target_kind != VIGIL_TARGET_HOST)
+	if (!vigil_rule_set_target(probe, hostnames[0], NULL) ||
+	    probe->target_kind != VIGIL_TARGET_HOST)
 		return NULL;
 	return g_strdup(probe->host);
 }
@@ -730,86 +717,113 @@ vigil_prompts_check_reply(const char *verdict, GVariant *options, GError **error
 	return parse_reply_options(options, &opts, error);
 }
 
-/* the text of the rule an answer makes */
-static char *
-reply_rule_line(Request *request, VigilAction action, const ReplyOptions *opts, GError **error)
+/* FAILED: the verdict applies once, and why no rule could be made */
+static VigilRule *
+no_rule(GError **error, const char *why)
 {
-	g_autoptr(GString) line = g_string_new(vigil_action_to_string(action));
-	const VigilProcess *process = request->process;
-	guint8 proto = request->flow.protocol;
+	g_set_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_FAILED,
+	            "the verdict was applied once; no rule could be made: %s", why);
+	return NULL;
+}
 
-	g_string_append_printf(line, " user %u", request->uid);
-	if (process != NULL && process->exe != NULL) {
-		g_autofree char *exe = vigil_rule_quote(process->exe);
+/* the destination of an answer's rule: @request's host, its domain, or any */
+static gboolean
+set_reply_target(VigilRule *rule, Request *request, const ReplyOptions *opts, GError **error)
+{
+	g_autoptr(GError) local_error = NULL;
+	const char *target = NULL;
 
-		g_string_append_printf(line, " app %s", exe);
-		/* a rule from a prompt is for this binary: a changed one is asked about again */
-		if (process->sha256 != NULL)
-			g_string_append_printf(line, " sha256 %s", process->sha256);
-	} else {
-		g_string_append(line, " app unknown");
+	if (g_str_equal(opts->host_scope, VIGIL_HOST_SCOPE_HOST))
+		target = request->host_target;
+	else if (g_str_equal(opts->host_scope, VIGIL_HOST_SCOPE_DOMAIN)) {
+		if (request->domain_target == NULL)
+			return invalid(error,
+			               "options: host-scope 'domain': the destination has no "
+			               "known host name; use 'host' or 'any'");
+		target = request->domain_target;
 	}
-	if (g_str_equal(opts->host_scope, VIGIL_HOST_SCOPE_HOST)) {
-		g_autofree char *to = vigil_rule_quote(request->host_target);
-
-		g_string_append_printf(line, " to %s", to);
-	} else if (g_str_equal(opts->host_scope, VIGIL_HOST_SCOPE_DOMAIN)) {
-		if (request->domain_target == NULL) {
-			invalid(error, "options: host-scope 'domain': the destination has no known "
-			               "host name; use 'host' or 'any'");
-			return NULL;
-		}
-		g_string_append_printf(line, " to %s", request->domain_target);
+	if (target != NULL && !vigil_rule_set_target(rule, target, &local_error)) {
+		no_rule(error, local_error->message);
+		return FALSE;
 	}
-	if (g_str_equal(opts->port_scope, VIGIL_PORT_SCOPE_PORT) && has_ports(proto))
-		g_string_append_printf(line, " port %u", request->flow.dport);
-	if (proto == IPPROTO_ICMPV6)
-		proto = IPPROTO_ICMP; /* "icmp" covers both */
-	{
-		char name[16];
+	return TRUE;
+}
 
-		g_string_append_printf(line, " proto %s",
-		                       vigil_protocol_name(proto, name, sizeof name));
-	}
+/* the lifetime of an answer's rule; @process may be NULL (an unknown process) */
+static gboolean
+set_reply_lifetime(VigilRule *rule, const VigilProcess *process, const ReplyOptions *opts,
+                   GError **error)
+{
 	if (g_str_equal(opts->duration, VIGIL_DURATION_UNTIL_QUIT)) {
-		if (process == NULL) {
-			invalid(error, "options: duration 'until-quit': the program's process is "
-			               "unknown; use 'seconds' or 'forever'");
-			return NULL;
-		}
-		g_string_append_printf(line, " until-quit %u:%" G_GUINT64_FORMAT, process->pid,
-		                       process->start_time);
+		if (process == NULL)
+			return invalid(error,
+			               "options: duration 'until-quit': the program's process "
+			               "is unknown; use 'seconds' or 'forever'");
+		rule->lifetime = VIGIL_LIFETIME_PROCESS_EXIT;
+		rule->pid = process->pid;
+		rule->pid_start_time = process->start_time;
 	} else if (g_str_equal(opts->duration, VIGIL_DURATION_SECONDS)) {
-		g_autoptr(GDateTime) until = g_date_time_new_from_unix_utc(
-		    g_get_real_time() / G_USEC_PER_SEC + opts->seconds);
-		g_autofree char *text = g_date_time_format(until, "%Y-%m-%dT%H:%M:%SZ");
-
-		g_string_append_printf(line, " until %s", text);
+		rule->lifetime = VIGIL_LIFETIME_UNTIL;
+		rule->until = g_get_real_time() / G_USEC_PER_SEC + opts->seconds;
 	}
-	return g_string_free(g_steal_pointer(&line), FALSE);
+	return TRUE;
 }
 
 /*
- * The rule for an answer: an equal existing one, or a new learned one. NULL with an error
- * when it cannot be made; the verdict still applies once.
+ * The rule an answer makes, filled in from the request's values. Never from a line of
+ * text: a program path is the user's data and may hold a newline, quotes or '#', which
+ * pasted into a line would read as other keywords and name another file.
  */
 static VigilRule *
-make_reply_rule(VigilPrompts *prompts, Request *request, const char *line, gboolean *made,
+reply_rule_new(Request *request, VigilAction action, const ReplyOptions *opts, GError **error)
+{
+	g_autoptr(VigilRule) rule = vigil_rule_new();
+	g_autoptr(GError) local_error = NULL;
+	const VigilProcess *process = request->process;
+	guint8 proto = request->flow.protocol;
+
+	rule->action = action;
+	rule->all_users = FALSE;
+	rule->uid = request->uid;
+	if (process != NULL && process->exe != NULL) {
+		rule->program = g_strdup(process->exe);
+		/* a rule from a prompt is for this binary: a changed one is asked about again */
+		rule->sha256 = g_strdup(process->sha256);
+	} else {
+		rule->program = g_strdup(VIGIL_PROGRAM_UNKNOWN);
+	}
+	if (!set_reply_target(rule, request, opts, error))
+		return NULL;
+	if (g_str_equal(opts->port_scope, VIGIL_PORT_SCOPE_PORT) && has_ports(proto)) {
+		VigilPortRange range = {request->flow.dport, request->flow.dport};
+
+		rule->ports = g_array_new(FALSE, FALSE, sizeof(VigilPortRange));
+		g_array_append_val(rule->ports, range);
+	}
+	/* "icmp" covers both */
+	rule->proto = proto == IPPROTO_ICMPV6 ? IPPROTO_ICMP : proto;
+	if (!set_reply_lifetime(rule, process, opts, error))
+		return NULL;
+	/* what cannot be saved and read back (a protocol rules do not know, a path that is
+	 * not valid UTF-8) is no rule */
+	if (!vigil_rule_validate(rule, &local_error))
+		return no_rule(error, local_error->message);
+	return g_steal_pointer(&rule);
+}
+
+/*
+ * The rule for an answer: an equal existing one, or @rule added as a learned one. NULL
+ * with an error when it cannot be added; the verdict still applies once.
+ */
+static VigilRule *
+make_reply_rule(VigilPrompts *prompts, Request *request, VigilRule *rule, gboolean *made,
                 GError **error)
 {
 	VigilRuleset *set = vigil_rule_store_get_ruleset(prompts->store);
-	g_autoptr(VigilRule) rule = NULL;
 	g_autoptr(GError) local_error = NULL;
 	VigilRule *existing;
 
 	*made = FALSE;
-	rule = vigil_rule_parse_line(line, NULL, &local_error);
-	if (rule == NULL) {
-		g_set_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_FAILED,
-		            "the verdict was applied once; no rule could be made from '%s': %s",
-		            line, local_error != NULL ? local_error->message : "empty");
-		return NULL;
-	}
 	existing = vigil_ruleset_find_equal(set, rule, 0);
 	if (existing != NULL)
 		return vigil_rule_ref(existing);
@@ -828,7 +842,7 @@ make_reply_rule(VigilPrompts *prompts, Request *request, const char *line, gbool
 		return NULL;
 	}
 	*made = TRUE;
-	return g_steal_pointer(&rule);
+	return vigil_rule_ref(rule);
 }
 
 gboolean
@@ -838,7 +852,7 @@ vigil_prompts_reply(VigilPrompts *prompts, guint64 id, const char *sender, const
 	Request *request = lookup_request(prompts, id);
 	ReplyOptions opts;
 	VigilAction action;
-	g_autofree char *line = NULL;
+	g_autoptr(VigilRule) wanted = NULL;
 	g_autoptr(VigilRule) rule = NULL;
 	g_autoptr(GError) rule_error = NULL;
 	gboolean made = FALSE;
@@ -858,10 +872,15 @@ vigil_prompts_reply(VigilPrompts *prompts, guint64 id, const char *sender, const
 	if (!parse_reply_options(options, &opts, error))
 		return FALSE;
 	if (!g_str_equal(opts.duration, VIGIL_DURATION_ONCE)) {
-		line = reply_rule_line(request, action, &opts, error);
-		if (line == NULL)
+		wanted = reply_rule_new(request, action, &opts, &rule_error);
+		/* a bad option leaves the request open; a rule that cannot be made does not */
+		if (wanted == NULL && g_error_matches(rule_error, VIGIL_DBUS_ERROR,
+		                                      VIGIL_DBUS_ERROR_INVALID_ARGUMENT)) {
+			g_propagate_error(error, g_steal_pointer(&rule_error));
 			return FALSE;
-		rule = make_reply_rule(prompts, request, line, &made, &rule_error);
+		}
+		if (wanted != NULL)
+			rule = make_reply_rule(prompts, request, wanted, &made, &rule_error);
 	}
 	*rule_id = rule != NULL ? rule->id : 0;
 	request_finish(request, action, VIGIL_REASON_REPLY, rule, VIGIL_CANCEL_ANSWERED, sender);

@@ -779,21 +779,50 @@ syntax_error(GError **error, const char *message, const char *word)
 }
 
 static gboolean
+is_control(char c)
+{
+	return (guchar)c < 0x20 || c == 0x7f;
+}
+
+/* "\xHH" at @p (after the backslash): a control character, the only bytes written so */
+static gboolean
+read_hex_escape(const char *p, char *out)
+{
+	int value;
+
+	if (p[0] != 'x' || !g_ascii_isxdigit(p[1]) || !g_ascii_isxdigit(p[2]))
+		return FALSE;
+	value = g_ascii_xdigit_value(p[1]) * 16 + g_ascii_xdigit_value(p[2]);
+	*out = (char)value;
+	return value != 0 && is_control(*out);
+}
+
+static gboolean
 read_quoted(const char **pos, GString *word, GError **error)
 {
 	const char *p = *pos + 1;
 
 	while (*p != '"') {
+		char c;
+
 		if (*p == '\0')
 			return syntax_error(error, "a quoted value has no closing quote",
 			                    word->str);
+		if (*p == '\\' && read_hex_escape(p + 1, &c)) {
+			g_string_append_c(word, c);
+			p += 4;
+			continue;
+		}
 		if (*p == '\\') {
 			p++;
 			if (*p != '"' && *p != '\\')
 				return syntax_error(
-				    error, "only \\\" and \\\\ are escapes in quotes", word->str);
+				    error,
+				    "only \\\", \\\\ and \\xHH (a control character "
+				    "01 to 1f or 7f) are escapes in quotes",
+				    word->str);
 		}
-		if ((guchar)*p < 0x20)
+		if (is_control(*p))
 			return syntax_error(error, "a control character inside quotes", word->str);
 		g_string_append_c(word, *p++);
 	}
@@ -962,10 +991,31 @@ needs_quotes(const char *value)
 	if (*value == '\0')
 		return TRUE;
 	for (const char *p = value; *p != '\0'; p++) {
-		if (is_blank(*p) || *p == '#' || *p == '"' || *p == '\\')
+		if (is_blank(*p) || is_control(*p) || *p == '#' || *p == '"' || *p == '\\')
 			return TRUE;
 	}
 	return FALSE;
+}
+
+void
+vigil_rule_append_value(GString *out, const char *value)
+{
+	if (!needs_quotes(value)) {
+		g_string_append(out, value);
+		return;
+	}
+	g_string_append_c(out, '"');
+	for (const char *p = value; *p != '\0'; p++) {
+		/* a newline or any control character stays on the line, as \xHH */
+		if (is_control(*p)) {
+			g_string_append_printf(out, "\\x%02x", (guchar)*p);
+			continue;
+		}
+		if (*p == '"' || *p == '\\')
+			g_string_append_c(out, '\\');
+		g_string_append_c(out, *p);
+	}
+	g_string_append_c(out, '"');
 }
 
 static void
@@ -976,17 +1026,7 @@ append_pair(GString *out, const char *keyword, const char *value)
 	if (value == NULL)
 		return;
 	g_string_append_c(out, ' ');
-	if (!needs_quotes(value)) {
-		g_string_append(out, value);
-		return;
-	}
-	g_string_append_c(out, '"');
-	for (const char *p = value; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			g_string_append_c(out, '\\');
-		g_string_append_c(out, *p);
-	}
-	g_string_append_c(out, '"');
+	vigil_rule_append_value(out, value);
 }
 
 static void
@@ -995,6 +1035,22 @@ append_time(GString *out, const char *keyword, gint64 unix_time)
 	g_autofree char *text = format_time(unix_time);
 
 	append_pair(out, keyword, text);
+}
+
+gboolean
+vigil_rule_set_target(VigilRule *rule, const char *value, GError **error)
+{
+	g_autoptr(VigilRule) parsed = vigil_rule_new();
+
+	if (!parse_to(parsed, "to", value, NULL, error))
+		return FALSE;
+	rule->target_kind = parsed->target_kind;
+	g_free(rule->host);
+	rule->host = g_steal_pointer(&parsed->host);
+	rule->family = parsed->family;
+	rule->address = parsed->address;
+	rule->prefix_len = parsed->prefix_len;
+	return TRUE;
 }
 
 char *

@@ -114,6 +114,18 @@ gboolean vigil_rule_equal(const VigilRule *a, const VigilRule *b, gboolean with_
  */
 gboolean vigil_rule_validate(const VigilRule *rule, GError **error);
 
+/*
+ * Appends @value as one word of a rule line: as it is, or double-quoted when it needs it,
+ * with \" \\ and, for control characters such as a newline, \xHH escaped
+ */
+void vigil_rule_append_value(GString *out, const char *value);
+
+/*
+ * Sets @rule's destination from a `to` value alone ("any", a host, "*.domain", an address
+ * or a CIDR), as the parser reads it; on error (VIGIL_RULE_ERROR_VALUE) @rule is unchanged.
+ */
+gboolean vigil_rule_set_target(VigilRule *rule, const char *value, GError **error);
+
 /* the `to` value of @rule's text form ("*.example.org", "10.0.0.0/8", ...), NULL for any */
 char *vigil_rule_format_target(const VigilRule *rule);
 /* the `port` value of the text form ("80,443,8000-8080") */

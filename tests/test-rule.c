@@ -126,6 +126,60 @@ test_quotes_and_comments(void)
 	                "\\\\ done\"");
 }
 
+/* a value with a newline stays one line (\xHH) and reads back as exactly that value */
+static void
+test_control_characters(void)
+{
+	const char *path = "/tmp/evil #1 \"x\"\\y\nallow app any\x7f\tz";
+	g_autoptr(VigilRule) rule = vigil_rule_new();
+	g_autoptr(VigilRule) back = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *text = NULL;
+	g_autofree char *quoted = NULL;
+	g_autoptr(GString) word = g_string_new(NULL);
+
+	rule->program = g_strdup(path);
+	rule->note = g_strdup("\x01");
+	g_assert_true(vigil_rule_validate(rule, &error));
+	g_assert_no_error(error);
+	text = vigil_rule_to_string(rule, TRUE);
+	g_assert_cmpstr(text, ==,
+	                "allow app \"/tmp/evil #1 \\\"x\\\"\\\\y\\x0aallow app any\\x7f\\x09z\" "
+	                "note \"\\x01\"");
+	back = parse_ok(text);
+	g_assert_cmpstr(back->program, ==, path);
+	g_assert_cmpstr(back->note, ==, "\x01");
+	g_assert_true(vigil_rule_equal(rule, back, TRUE));
+	vigil_rule_append_value(word, "a\nb");
+	g_assert_cmpstr(word->str, ==, "\"a\\x0ab\"");
+}
+
+/* a `to` value set on its own, as the parser reads it */
+static void
+test_set_target(void)
+{
+	g_autoptr(VigilRule) rule = vigil_rule_new();
+	g_autoptr(GError) error = NULL;
+	g_autofree char *cidr = NULL;
+
+	g_assert_true(vigil_rule_set_target(rule, "WWW.Example.org.", &error));
+	g_assert_cmpint(rule->target_kind, ==, VIGIL_TARGET_HOST);
+	g_assert_cmpstr(rule->host, ==, "www.example.org");
+	g_assert_true(vigil_rule_set_target(rule, "*.example.org", &error));
+	g_assert_cmpint(rule->target_kind, ==, VIGIL_TARGET_DOMAIN);
+	g_assert_cmpstr(rule->host, ==, "example.org");
+	g_assert_true(vigil_rule_set_target(rule, "10.0.0.0/8", &error));
+	g_assert_cmpint(rule->target_kind, ==, VIGIL_TARGET_CIDR);
+	g_assert_null(rule->host);
+	cidr = vigil_rule_format_target(rule);
+	g_assert_cmpstr(cidr, ==, "10.0.0.0/8");
+	g_assert_no_error(error);
+	/* a bad value changes nothing */
+	g_assert_false(vigil_rule_set_target(rule, "a b\nport 22", &error));
+	g_assert_error(error, VIGIL_RULE_ERROR, VIGIL_RULE_ERROR_VALUE);
+	g_assert_cmpint(rule->target_kind, ==, VIGIL_TARGET_CIDR);
+}
+
 typedef struct {
 	const char *input;
 	const char *canonical;
@@ -189,6 +243,7 @@ static const char *const round_trip_lines[] = {
     "allow app /usr/bin/zoom until-quit 4242:987654321",
     "allow app /usr/bin/x disabled note \"made by hand #1\"",
     "deny note \"back\\\\slash\"",
+    "allow app \"/tmp/a\\x0ab\" note \"\\x1f#\\x7f\"",
     "allow id 17 created 2024-05-01T12:00:00Z hits 99 last-hit 2024-06-01T08:30:00Z",
     "allow app /usr/bin/nc port 1-65535 proto sctp id 4294967296",
     "deny user 4294967294 to *.com port 65535",
@@ -248,6 +303,10 @@ test_errors(void)
 	    {"allow note \"a\"b", VIGIL_RULE_ERROR_SYNTAX, "after a closing quote"},
 	    {"allow note a\"b\"", VIGIL_RULE_ERROR_SYNTAX, "quote inside a word"},
 	    {"allow note \"a\tb\"", VIGIL_RULE_ERROR_SYNTAX, "control character"},
+	    /* \xHH names control characters only: one way to write every value */
+	    {"allow note \"\\x41\"", VIGIL_RULE_ERROR_SYNTAX, "escape"},
+	    {"allow note \"\\x00\"", VIGIL_RULE_ERROR_SYNTAX, "escape"},
+	    {"allow note \"\\x0\"", VIGIL_RULE_ERROR_SYNTAX, "escape"},
 	    {"allow note a\x01", VIGIL_RULE_ERROR_SYNTAX, "control character"},
 	    {"allow note \xff\xfe", VIGIL_RULE_ERROR_SYNTAX, "UTF-8"},
 	    {"allow app /bin/x frobnicate 3", VIGIL_RULE_ERROR_UNKNOWN_KEY, "frobnicate"},
@@ -427,9 +486,14 @@ test_validate(void)
 	g_assert_error(error, VIGIL_RULE_ERROR, VIGIL_RULE_ERROR_VALUE);
 	g_clear_error(&error);
 
+	/* a newline in a note or path is written as \x0a; in a host name it is no name */
 	newline->note = g_strdup("two\nlines");
+	g_assert_true(vigil_rule_validate(newline, &error));
+	g_assert_no_error(error);
+	newline->target_kind = VIGIL_TARGET_HOST;
+	newline->host = g_strdup("a\nb");
 	g_assert_false(vigil_rule_validate(newline, &error));
-	g_assert_error(error, VIGIL_RULE_ERROR, VIGIL_RULE_ERROR_SYNTAX);
+	g_assert_error(error, VIGIL_RULE_ERROR, VIGIL_RULE_ERROR_VALUE);
 	g_clear_error(&error);
 
 	relative->program = g_strdup("x");
@@ -499,6 +563,8 @@ main(int argc, char **argv)
 	g_test_add_func("/rule/design-examples", test_design_examples);
 	g_test_add_func("/rule/blank-and-comments", test_blank_and_comments);
 	g_test_add_func("/rule/quotes-and-comments", test_quotes_and_comments);
+	g_test_add_func("/rule/control-characters", test_control_characters);
+	g_test_add_func("/rule/set-target", test_set_target);
 	g_test_add_func("/rule/canonical-form", test_canonical_form);
 	g_test_add_func("/rule/round-trip", test_round_trip);
 	g_test_add_func("/rule/state", test_state);

@@ -8,11 +8,14 @@ agents of its own, answers prompts faster than a human could, or runs from a pat
 look like rule text. What a user would check is asserted: which connections got out, what
 vigild logged, which rules exist.
 """
+import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 
@@ -21,7 +24,7 @@ sys.path.insert(0, os.path.join(HERE, '..', 'e2e'))
 sys.path.insert(0, os.path.join(HERE, '..', 'dbus'))
 
 from test_dbus import DBusTestCase, CONNECT, PYTHON, PROBE_EXE, ERR, NOBODY  # noqa: E402
-from vigiltest import PEER_V4  # noqa: E402
+from vigiltest import PEER_V4, PROBE  # noqa: E402
 
 
 def wait_until(check, timeout, what):
@@ -121,6 +124,80 @@ class Volume(AttackTestCase):
             f.kill()
         flooder.stop()
         self.assertIsNone(self.d.proc.poll())
+
+
+class RuleFromAnswer(AttackTestCase):
+    """Issue 14 item 10: a rule made from an answer names the program's file, whatever
+    characters its path holds; nothing of the path is read as rule text."""
+
+    # a newline, a space and '#' (and quotes and a backslash); and a newline followed by
+    # keywords, which read as rule text would name another file ("<dir>/probe")
+    NAMES = ['probe #1 "x"\\\nallow app any', 'probe\nargs\n*']
+
+    def executable_named(self, name):
+        """A copy of vigil-probe (a real ELF) at <new dir>/@name, runnable by anyone."""
+        tmp = tempfile.mkdtemp(prefix='vigil-sec-')
+        self.addCleanup(shutil.rmtree, tmp, True)
+        os.chmod(tmp, 0o755)
+        path = os.path.join(tmp, name)
+        shutil.copy(PROBE, path)
+        os.chmod(path, 0o755)
+        return path
+
+    def probe_as_nobody(self, exe, port=9000):
+        cmd = ['setpriv', '--reuid=%d' % NOBODY, '--regid=%d' % NOBODY, '--clear-groups',
+               '--', exe, 'tcp', PEER_V4, str(port), '--timeout', '20000']
+        return self.nets.spawn(self.nets.client, cmd, stdout=subprocess.PIPE, text=True)
+
+    def test_allow_forever_names_exactly_that_file(self):
+        d = self.start_vigild(config={'DefaultAction': 'deny'})
+        agent = self.agent(uid=NOBODY)
+        made = {}
+        for name in self.NAMES:
+            path = self.executable_named(name)
+            with open(path, 'rb') as f:
+                sha = hashlib.sha256(f.read()).hexdigest()
+            probe = self.probe_as_nobody(path)
+            prompt = agent.wait_event('prompt')
+            self.assertEqual(prompt['connection']['program'], path)
+            res = agent.reply(prompt['request'], 'allow', duration='forever')
+            self.assertTrue(res['ok'], res)
+            self.assertEqual(self.probe_result(probe)[0], 'ok')
+            rule = [r for r in self.rules().values() if r.get('program') == path]
+            self.assertEqual(len(rule), 1, self.rules())
+            rule = rule[0]
+            made[rule['id']] = path
+            # the rule is what the answer said, and nothing of the path became a keyword
+            self.assertEqual({k: rule[k] for k in ('action', 'uid', 'program', 'sha256', 'to',
+                                                    'port', 'proto', 'lifetime')},
+                             {'action': 'allow', 'uid': NOBODY, 'program': path,
+                              'sha256': sha, 'to': PEER_V4, 'port': '9000', 'proto': 'tcp',
+                              'lifetime': 'forever'})
+            self.assertFalse({'args', 'appid', 'until', 'pid'} & set(rule), rule)
+            # it decides this file's connections now: no prompt, allowed by that rule
+            again = self.probe_as_nobody(path)
+            self.assertEqual(self.probe_result(again)[0], 'ok')
+            agent.no_event('prompt', 0.3)
+        self.assertEqual({rid: r['program'] for rid, r in self.rules().items()}, made)
+
+        # another file is not covered by them: the plain vigil-probe and "<dir>/probe"
+        other = self.executable_named('probe')
+        for exe in (PROBE_EXE, other):
+            probe = self.probe_as_nobody(exe)
+            prompt = agent.wait_event('prompt')
+            self.assertEqual(prompt['connection']['program'], exe)
+            self.assertTrue(agent.reply(prompt['request'], 'deny')['ok'])
+            self.assertEqual(self.probe_result(probe)[:2], ['error', 'ECONNREFUSED'])
+
+        # saved one rule a line, and read back the same after a restart
+        with open(d.learned, encoding='utf-8') as f:
+            lines = [l for l in f.read().splitlines() if l.strip() and not l.startswith('#')]
+        self.assertEqual(len(lines), len(self.NAMES), lines)
+        agent.stop()
+        self.assertEqual(d.stop(), 0)
+        d.start(wait=False)
+        d.wait_for_log('filtering:', timeout=15, count=2)
+        self.assertEqual({rid: r['program'] for rid, r in self.rules().items()}, made)
 
 
 if __name__ == '__main__':
