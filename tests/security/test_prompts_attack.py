@@ -26,6 +26,8 @@ sys.path.insert(0, os.path.join(HERE, '..', 'dbus'))
 from test_dbus import DBusTestCase, CONNECT, PYTHON, PROBE_EXE, ERR, NOBODY  # noqa: E402
 from vigiltest import PEER_V4, PROBE  # noqa: E402
 
+from gi.repository import GLib  # noqa: E402
+
 
 def wait_until(check, timeout, what):
     """The first true value of check(), polled until @timeout seconds have passed."""
@@ -40,8 +42,12 @@ def wait_until(check, timeout, what):
 
 class AttackTestCase(DBusTestCase):
     def decisions_of(self, uid, port=None):
-        return [d for d in self.d.decisions()
-                if d['uid'] == str(uid) and (port is None or d['port'] == str(port))]
+        """@uid's decisions (to @port) as GetConnections gives them (the log summarises
+        floods), each as {verdict, rule (the reason), port, uid}."""
+        found = self.call('GetConnections', 'a{sv}', [{'uid': GLib.Variant('u', uid)}])[0]
+        return [{'verdict': c['verdict'], 'rule': c['reason'], 'port': c.get('port'),
+                 'uid': c['uid']}
+                for c in found if port is None or c.get('port') == port]
 
     def pending_connections(self, agent):
         """Connections held by the open requests @agent's user can see."""
@@ -77,7 +83,6 @@ class Volume(AttackTestCase):
                    'all %d connections to reach vigild' % count)
         self.assertTrue(agent.reply(prompt['request'], 'allow')['ok'])
         result = json.loads(flood.stdout.readline())
-        # vigild writes its log lines in batches
         decisions = wait_until(lambda: [d for d in [self.decisions_of(NOBODY, 9000)]
                                         if len(d) >= count], 10, 'every decision')[0]
         unasked = [d for d in decisions if d['verdict'] == 'allow' and d['rule'] != 'reply']
@@ -96,7 +101,9 @@ class Volume(AttackTestCase):
         self.assertIsNone(self.d.proc.poll())
 
     def test_another_user_is_still_asked_while_one_floods(self):
-        self.start_vigild(config={'DefaultAction': 'allow'})
+        # deny: the flood's own attribution may pass its deadline on a loaded machine, which
+        # is not what this test is about; the second user's connection must be asked
+        self.start_vigild(config={'DefaultAction': 'deny'})
         flooder = self.agent(uid=NOBODY)
         other = self.agent()  # root: the second user
         # 16 programs' worth of requests, 130 connections each: more held connections
@@ -112,10 +119,11 @@ class Volume(AttackTestCase):
         self.assertEqual(prompt['connection']['port'], 9000)
         time.sleep(0.5)
         self.assertIsNone(probe.poll(), 'the connection waits for the answer')
-        self.assertTrue(other.reply(prompt['request'], 'deny')['ok'])
+        self.assertTrue(other.reply(prompt['request'], 'allow')['ok'])
         words = self.probe_result(probe)
-        self.assertEqual(words[:2], ['error', 'ECONNREFUSED'], words)
-        self.assertDecision(self.d, uid=0, port=9000, verdict='deny', rule='reply')
+        self.assertEqual(words[0], 'ok', words)
+        self.assertEqual(self.decisions_of(0, 9000),
+                         [{'verdict': 'allow', 'rule': 'reply', 'port': 9000, 'uid': 0}])
         # the flood did go past the flooder's share, and was denied, not allowed
         flooded = self.decisions_of(NOBODY)
         self.assertIn('overflow', {d['rule'] for d in flooded})
@@ -196,6 +204,7 @@ class RuleFromAnswer(AttackTestCase):
         agent.stop()
         self.assertEqual(d.stop(), 0)
         d.start(wait=False)
+        d.wait_for_log('on the system bus as org.vigil.Firewall1', timeout=15, count=2)
         d.wait_for_log('filtering:', timeout=15, count=2)
         self.assertEqual({rid: r['program'] for rid, r in self.rules().items()}, made)
 
