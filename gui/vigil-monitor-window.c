@@ -6,6 +6,7 @@
 
 #include "vigil-format.h"
 #include "vigil-monitor-window.h"
+#include "vigil-text.h"
 
 #define REFRESH_MS 1000
 /* the log keeps this many rows; vigild's ring and the journal keep more */
@@ -26,6 +27,7 @@ enum {
 	LOG_HOST,
 	LOG_PORT_NUMBER,
 	LOG_TIME_US,
+	LOG_PROGRAM_RAW,
 };
 
 enum {
@@ -78,14 +80,32 @@ lookup_str(GVariant *dict, const char *key)
 	return g_utf8_make_valid(value, -1);
 }
 
+/* a field as the log shows it: on one line, in stored order (see vigil-text.h) */
+static char *
+lookup_shown(GVariant *dict, const char *key, gsize max_chars)
+{
+	const char *value = NULL;
+
+	if (!g_variant_lookup(dict, key, "&s", &value))
+		return NULL;
+	return vigil_text_sanitize(value, max_chars);
+}
+
 static void
 add_decision(VigilMonitorWindow *self, GVariant *dict, gint64 now)
 {
 	g_autofree char *program = lookup_str(dict, VIGIL_CONN_KEY_PROGRAM);
-	g_autofree char *name = lookup_str(dict, VIGIL_CONN_KEY_NAME);
-	g_autofree char *address = lookup_str(dict, VIGIL_CONN_KEY_DESTINATION);
+	g_autofree char *shown_program =
+	    lookup_shown(dict, VIGIL_CONN_KEY_PROGRAM, VIGIL_TEXT_MAX_LINE);
+	g_autofree char *name = lookup_shown(dict, VIGIL_CONN_KEY_NAME, VIGIL_TEXT_MAX_NAME);
+	g_autofree char *address =
+	    lookup_shown(dict, VIGIL_CONN_KEY_DESTINATION, VIGIL_TEXT_MAX_LINE);
+	g_autofree char *raw_address = lookup_str(dict, VIGIL_CONN_KEY_DESTINATION);
 	g_autofree char *hostname = lookup_str(dict, VIGIL_CONN_KEY_HOSTNAME);
-	g_autofree char *protocol = lookup_str(dict, VIGIL_CONN_KEY_PROTOCOL);
+	g_autofree char *shown_hostname =
+	    lookup_shown(dict, VIGIL_CONN_KEY_HOSTNAME, VIGIL_TEXT_MAX_LINE);
+	g_autofree char *protocol =
+	    lookup_shown(dict, VIGIL_CONN_KEY_PROTOCOL, VIGIL_TEXT_MAX_NAME);
 	g_autofree char *verdict = lookup_str(dict, VIGIL_CONN_KEY_VERDICT);
 	g_autofree char *reason = lookup_str(dict, VIGIL_CONN_KEY_REASON);
 	g_autofree char *destination = NULL;
@@ -102,9 +122,9 @@ add_decision(VigilMonitorWindow *self, GVariant *dict, gint64 now)
 
 	g_variant_lookup(dict, VIGIL_CONN_KEY_ID, "t", &id);
 	g_variant_lookup(dict, VIGIL_CONN_KEY_TIME, "x", &time_us);
-	if (hostname != NULL)
+	if (shown_hostname != NULL)
 		destination =
-		    g_strdup_printf(_("%s (%s)"), hostname, address != NULL ? address : "?");
+		    g_strdup_printf(_("%s (%s)"), shown_hostname, address != NULL ? address : "?");
 	else
 		destination = g_strdup(address != NULL ? address : "");
 	if (g_variant_lookup(dict, VIGIL_CONN_KEY_PORT, "q", &port_number))
@@ -116,11 +136,12 @@ add_decision(VigilMonitorWindow *self, GVariant *dict, gint64 now)
 	time = vigil_format_time_us(time_us, now);
 	gtk_list_store_insert_with_values(
 	    self->log_store, NULL, 0, LOG_ID, id, LOG_TIME, time, LOG_PROGRAM,
-	    program != NULL ? program : "", LOG_NAME, name != NULL ? name : "", LOG_DESTINATION,
-	    destination, LOG_PORT, port != NULL ? port : "", LOG_PROTOCOL, proto_up, LOG_VERDICT,
+	    shown_program != NULL ? shown_program : "", LOG_PROGRAM_RAW, program, LOG_NAME,
+	    name != NULL ? name : "", LOG_DESTINATION, destination, LOG_PORT,
+	    port != NULL ? port : "", LOG_PROTOCOL, proto_up, LOG_VERDICT,
 	    vigil_format_verdict(verdict), LOG_RULE, rule_text, LOG_HOST,
-	    hostname != NULL ? hostname : address, LOG_PORT_NUMBER, (guint)port_number, LOG_TIME_US,
-	    time_us, -1);
+	    hostname != NULL ? hostname : raw_address, LOG_PORT_NUMBER, (guint)port_number,
+	    LOG_TIME_US, time_us, -1);
 	self->last_id = MAX(self->last_id, id);
 }
 
@@ -191,7 +212,9 @@ stats_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		guint32 destinations = 0;
 		gint64 last_seen = 0;
 		g_autofree char *seen = NULL;
-		g_autofree char *name = g_path_get_basename(program);
+		g_autofree char *base = g_path_get_basename(program);
+		g_autofree char *name = vigil_text_sanitize(base, VIGIL_TEXT_MAX_NAME);
+		g_autofree char *shown = vigil_text_sanitize(program, VIGIL_TEXT_MAX_LINE);
 
 		g_variant_lookup(counters, VIGIL_PROGRAM_STATS_KEY_CONNECTIONS, "t", &connections);
 		g_variant_lookup(counters, VIGIL_PROGRAM_STATS_KEY_ALLOWED, "t", &allowed);
@@ -201,7 +224,7 @@ stats_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		g_variant_lookup(counters, VIGIL_PROGRAM_STATS_KEY_LAST_SEEN, "x", &last_seen);
 		seen = vigil_format_time_us(last_seen, now);
 		gtk_list_store_insert_with_values(
-		    self->programs_store, NULL, -1, PROG_PROGRAM, program, PROG_NAME, name,
+		    self->programs_store, NULL, -1, PROG_PROGRAM, shown, PROG_NAME, name,
 		    PROG_CONNECTIONS, connections, PROG_DESTINATIONS, destinations, PROG_ALLOWED,
 		    allowed, PROG_DENIED, denied, PROG_LAST_SEEN, seen, PROG_LAST_SEEN_US,
 		    last_seen, -1);
@@ -345,7 +368,7 @@ make_rule(VigilMonitorWindow *self, const char *action)
 
 	if (firewall == NULL || !gtk_tree_selection_get_selected(selection, &model, &iter))
 		return;
-	gtk_tree_model_get(model, &iter, LOG_PROGRAM, &program, LOG_HOST, &host, LOG_PROTOCOL,
+	gtk_tree_model_get(model, &iter, LOG_PROGRAM_RAW, &program, LOG_HOST, &host, LOG_PROTOCOL,
 	                   &protocol, LOG_PORT_NUMBER, &port, -1);
 	g_variant_builder_init(&rule, G_VARIANT_TYPE_VARDICT);
 	g_variant_builder_add(&rule, "{sv}", VIGIL_RULE_KEY_ACTION, g_variant_new_string(action));

@@ -15,6 +15,7 @@ struct _VigilNotifier {
 	GMutex lock;               /* guards caps */
 	gboolean caps_known;
 	gboolean has_actions;
+	gboolean has_body_markup;
 };
 
 enum { SIGNAL_ACTION, N_SIGNALS };
@@ -30,6 +31,7 @@ typedef struct {
 	char *body;
 	char *icon;
 	char **actions;
+	gboolean urgent;
 } Job;
 
 typedef struct {
@@ -80,24 +82,25 @@ action_activated(NotifyNotification *notification, char *action, gpointer user_d
 	g_main_context_invoke_full(NULL, G_PRIORITY_DEFAULT, emit_action, copy, action_data_free);
 }
 
-static gboolean
-server_has_actions(VigilNotifier *self)
+/* the server's capabilities, asked once it answers */
+static void
+read_caps(VigilNotifier *self, gboolean *actions, gboolean *body_markup)
 {
-	gboolean has;
-
 	g_mutex_lock(&self->lock);
 	if (!self->caps_known) {
 		GList *caps = notify_get_server_caps();
 
 		self->has_actions =
 		    g_list_find_custom(caps, "actions", (GCompareFunc)g_strcmp0) != NULL;
+		self->has_body_markup =
+		    g_list_find_custom(caps, "body-markup", (GCompareFunc)g_strcmp0) != NULL;
 		/* an empty list also means no server yet: ask again next time */
 		self->caps_known = caps != NULL;
 		g_list_free_full(caps, g_free);
 	}
-	has = self->has_actions;
+	*actions = self->has_actions;
+	*body_markup = self->has_body_markup;
 	g_mutex_unlock(&self->lock);
-	return has;
 }
 
 /* in the worker thread */
@@ -106,10 +109,20 @@ show_job(gpointer data, gpointer user_data)
 {
 	Job *job = data;
 	g_autoptr(GError) error = NULL;
+	g_autofree char *escaped = NULL;
+	gboolean has_actions = FALSE;
+	gboolean body_markup = FALSE;
 
+	read_caps(job->self, &has_actions, &body_markup);
+	/* a body may carry a path or a host name: "<" or "&" in it is text, not markup */
+	if (body_markup && job->body != NULL)
+		escaped = g_markup_escape_text(job->body, -1);
 	notify_notification_clear_actions(job->notification);
-	notify_notification_update(job->notification, job->summary, job->body, job->icon);
-	if (job->actions != NULL && server_has_actions(job->self)) {
+	notify_notification_update(job->notification, job->summary,
+	                           escaped != NULL ? escaped : job->body, job->icon);
+	notify_notification_set_urgency(job->notification, job->urgent ? NOTIFY_URGENCY_CRITICAL
+	                                                               : NOTIFY_URGENCY_NORMAL);
+	if (job->actions != NULL && has_actions) {
 		for (guint i = 0; job->actions[i] != NULL && job->actions[i + 1] != NULL; i += 2) {
 			ActionData *action = g_new0(ActionData, 1);
 
@@ -144,6 +157,14 @@ void
 vigil_notifier_show(VigilNotifier *self, const char *key, const char *summary, const char *body,
                     const char *icon, const char *const *actions)
 {
+	vigil_notifier_show_full(self, key, summary, body, icon, actions, FALSE);
+}
+
+void
+vigil_notifier_show_full(VigilNotifier *self, const char *key, const char *summary,
+                         const char *body, const char *icon, const char *const *actions,
+                         gboolean urgent)
+{
 	NotifyNotification *notification;
 	Job *job;
 
@@ -167,6 +188,7 @@ vigil_notifier_show(VigilNotifier *self, const char *key, const char *summary, c
 	job->body = g_strdup(body);
 	job->icon = g_strdup(icon);
 	job->actions = g_strdupv((char **)actions);
+	job->urgent = urgent;
 	g_thread_pool_push(self->worker, job, NULL);
 }
 

@@ -14,10 +14,16 @@ G_DECLARE_FINAL_TYPE(VigilNotifier, vigil_notifier, VIGIL, NOTIFIER, GObject)
  */
 VigilNotifier *vigil_notifier_new(const char *app_name);
 
-/* shows (or replaces the one with the same @key) a notification; @actions is NULL or pairs
+/* shows (or replaces the one with the same @key) a notification; @summary and @body are plain
+ * text (escaped for a server that reads markup in bodies); @actions is NULL or pairs
  * of action name and label, NULL-terminated, offered only when the notification server
  * supports actions. libnotify's calls block, so a worker thread makes them. */
 void vigil_notifier_show(VigilNotifier *self, const char *key, const char *summary,
                          const char *body, const char *icon, const char *const *actions);
+/* the same; @urgent asks the server to keep it until the user closes it (a warning about
+ * something that may be an attack) */
+void vigil_notifier_show_full(VigilNotifier *self, const char *key, const char *summary,
+                              const char *body, const char *icon, const char *const *actions,
+                              gboolean urgent);
 
 G_END_DECLS

@@ -6,6 +6,7 @@
 
 #include "vigil-dbus.h"
 #include "vigil-prompt-window.h"
+#include "vigil-text.h"
 
 /* the buttons stay insensitive this long after a request appears, so that a click or key
  * meant for something else does not answer it */
@@ -26,6 +27,9 @@ struct _VigilPromptWindow {
 	GtkImage *program_icon;
 	GtkLabel *headline_label;
 	GtkLabel *program_label;
+	GtkLabel *app_label;
+	GtkWidget *claim_box;
+	GtkLabel *claim_label;
 	GtkLabel *destination_label;
 	GtkLabel *port_label;
 	GtkLabel *protocol_label;
@@ -59,10 +63,64 @@ current(VigilPromptWindow *self)
 	return g_queue_peek_head(&self->queue);
 }
 
+/* @text came from vigild or the process: shown sanitized, "unknown" when missing */
 static void
-set_optional(GtkLabel *label, const char *text)
+set_untrusted(GtkLabel *label, const char *text, gsize max_chars)
 {
-	gtk_label_set_text(label, text != NULL && *text != '\0' ? text : _("unknown"));
+	g_autofree char *shown = NULL;
+
+	if (text == NULL || *text == '\0') {
+		gtk_label_set_text(label, _("unknown"));
+		return;
+	}
+	shown = vigil_text_sanitize(text, max_chars);
+	gtk_label_set_text(label, shown);
+}
+
+/* the program's icon and the names others give it: only root's .desktop file may show its
+ * icon; a claim is shown as one */
+static void
+fill_identity(VigilPromptWindow *self, VigilPrompt *prompt)
+{
+	g_autoptr(VigilAppMatch) match =
+	    vigil_app_index_lookup(self->apps, prompt->program, prompt->appid);
+	GIcon *icon = match->app != NULL ? g_app_info_get_icon(G_APP_INFO(match->app)) : NULL;
+
+	if (icon != NULL)
+		gtk_image_set_from_gicon(self->program_icon, icon, GTK_ICON_SIZE_DIALOG);
+	else
+		gtk_image_set_from_icon_name(self->program_icon, "application-x-executable",
+		                             GTK_ICON_SIZE_DIALOG);
+	gtk_image_set_pixel_size(self->program_icon, 48);
+
+	gtk_widget_set_visible(GTK_WIDGET(self->app_label), match->app != NULL);
+	if (match->app != NULL) {
+		g_autofree char *name = vigil_text_sanitize(
+		    g_app_info_get_display_name(G_APP_INFO(match->app)), VIGIL_TEXT_MAX_NAME);
+		g_autofree char *file = vigil_text_sanitize(
+		    g_desktop_app_info_get_filename(match->app), VIGIL_TEXT_MAX_LINE);
+		/* TRANSLATORS: the installed application that runs this executable */
+		g_autofree char *text = g_strdup_printf(_("Application: %s"), name);
+		/* TRANSLATORS: %s is a .desktop file's path */
+		g_autofree char *tip = g_strdup_printf(_("Installed by the system: %s"), file);
+
+		gtk_label_set_text(self->app_label, text);
+		gtk_widget_set_tooltip_text(GTK_WIDGET(self->app_label), tip);
+	}
+	gtk_widget_set_visible(self->claim_box, match->claimed_name != NULL);
+	if (match->claimed_name != NULL) {
+		g_autofree char *claim =
+		    vigil_text_sanitize(match->claimed_name, VIGIL_TEXT_MAX_NAME);
+		/* TRANSLATORS: a name the program's app id or a user's .desktop file gives it,
+		 * which Vigil cannot check */
+		g_autofree char *text = g_strdup_printf(_("Claims to be: %s (unverified)"), claim);
+
+		gtk_label_set_text(self->claim_label, text);
+		gtk_widget_set_tooltip_text(
+		    GTK_WIDGET(self->claim_label),
+		    _("This name comes from the program's app id or from a .desktop file that any "
+		      "program of yours could have written. Only the path above is checked."));
+	}
 }
 
 static void
@@ -130,45 +188,30 @@ disarm(VigilPromptWindow *self)
 static void
 fill_program(VigilPromptWindow *self, VigilPrompt *prompt)
 {
-	g_autoptr(GDesktopAppInfo) app = NULL;
-	g_autofree char *name = NULL;
-	g_autofree char *destination = NULL;
-	g_autofree char *port = NULL;
-	g_autofree char *protocol = NULL;
+	g_autofree char *name = vigil_prompt_display_name(prompt);
+	g_autofree char *destination = vigil_prompt_format_host(prompt);
+	g_autofree char *port = vigil_prompt_format_port(prompt);
+	g_autofree char *protocol = vigil_prompt_format_protocol(prompt);
 	g_autofree char *headline = NULL;
-	GIcon *icon = NULL;
+	g_autofree char *path = NULL;
 
-	app = vigil_app_index_lookup(self->apps, prompt->program, prompt->appid);
-	if (app != NULL) {
-		name = g_strdup(g_app_info_get_display_name(G_APP_INFO(app)));
-		icon = g_app_info_get_icon(G_APP_INFO(app));
-	}
-	if (name == NULL)
-		name = vigil_prompt_display_name(prompt);
-	if (icon != NULL)
-		gtk_image_set_from_gicon(self->program_icon, icon, GTK_ICON_SIZE_DIALOG);
-	else
-		gtk_image_set_from_icon_name(self->program_icon, "application-x-executable",
-		                             GTK_ICON_SIZE_DIALOG);
-	gtk_image_set_pixel_size(self->program_icon, 48);
-
-	destination =
-	    prompt->hostname != NULL ? g_strdup(prompt->hostname) : g_strdup(prompt->destination);
-	port = vigil_prompt_format_port(prompt);
-	protocol = g_ascii_strup(prompt->protocol != NULL ? prompt->protocol : "", -1);
+	fill_identity(self, prompt);
+	/* the protocol without its family: "TCP port 443" */
+	if (strchr(protocol, '/') != NULL)
+		*strchr(protocol, '/') = '\0';
 	if (prompt->has_port)
 		headline = g_markup_printf_escaped(
 		    /* TRANSLATORS: "curl wants to connect to example.org on TCP port 443
 		     * (https)" */
-		    _("<b>%s</b> wants to connect to <b>%s</b> on %s port %s"), name,
-		    destination != NULL ? destination : _("unknown"), protocol, port);
+		    _("<b>%s</b> wants to connect to <b>%s</b> on %s port %s"), name, destination,
+		    protocol, port);
 	else
-		headline =
-		    g_markup_printf_escaped(_("<b>%s</b> wants to connect to <b>%s</b>"), name,
-		                            destination != NULL ? destination : _("unknown"));
+		headline = g_markup_printf_escaped(_("<b>%s</b> wants to connect to <b>%s</b>"),
+		                                   name, destination);
 	gtk_label_set_markup(self->headline_label, headline);
-	set_optional(self->program_label, prompt->program);
-	gtk_widget_set_tooltip_text(GTK_WIDGET(self->program_label), prompt->program);
+	set_untrusted(self->program_label, prompt->program, VIGIL_TEXT_MAX_LINE);
+	path = vigil_text_sanitize(prompt->program, VIGIL_TEXT_MAX_LINE);
+	gtk_widget_set_tooltip_text(GTK_WIDGET(self->program_label), path);
 }
 
 static void
@@ -186,7 +229,8 @@ fill_connection(VigilPromptWindow *self, VigilPrompt *prompt)
 	gtk_widget_set_tooltip_text(GTK_WIDGET(self->destination_label), destination);
 	gtk_label_set_text(self->port_label, port);
 	gtk_label_set_text(self->protocol_label, protocol);
-	user = prompt->user != NULL ? g_strdup(prompt->user) : g_strdup_printf("%u", prompt->uid);
+	user = prompt->user != NULL ? vigil_text_sanitize(prompt->user, VIGIL_TEXT_MAX_NAME)
+	                            : g_strdup_printf("%u", prompt->uid);
 	if (prompt->pid != 0)
 		/* TRANSLATORS: "PID 4242, user alice" */
 		process = g_strdup_printf(_("PID %u, user %s"), prompt->pid, user);
@@ -198,9 +242,17 @@ fill_connection(VigilPromptWindow *self, VigilPrompt *prompt)
 	gtk_label_set_text(self->via_label, via != NULL ? via : "");
 	gtk_widget_set_tooltip_text(GTK_WIDGET(self->via_label), parents);
 
-	set_optional(self->cmdline_label, prompt->cmdline);
-	set_optional(self->sha256_label, prompt->sha256);
-	gtk_label_set_text(self->appid_label, prompt->appid != NULL ? prompt->appid : _("none"));
+	set_untrusted(self->cmdline_label, prompt->cmdline, VIGIL_TEXT_MAX_LONG);
+	set_untrusted(self->sha256_label, prompt->sha256, VIGIL_TEXT_MAX_NAME);
+	if (prompt->appid != NULL) {
+		g_autofree char *appid = vigil_text_sanitize(prompt->appid, VIGIL_TEXT_MAX_LINE);
+		/* TRANSLATORS: an app id (from the program's cgroup), which Vigil cannot check */
+		g_autofree char *text = g_strdup_printf(_("%s (unverified)"), appid);
+
+		gtk_label_set_text(self->appid_label, text);
+	} else {
+		gtk_label_set_text(self->appid_label, _("none"));
+	}
 	gtk_label_set_text(self->parents_label, *parents != '\0' ? parents : _("none"));
 }
 
@@ -233,9 +285,11 @@ fill_choices(VigilPromptWindow *self, VigilPrompt *prompt)
 {
 	g_autofree char *only_host = NULL;
 	g_autofree char *only_port = NULL;
-	const char *target = prompt->host_target != NULL   ? prompt->host_target
-	                     : prompt->destination != NULL ? prompt->destination
-	                                                   : _("unknown");
+	g_autofree char *target =
+	    vigil_text_sanitize(prompt->host_target != NULL   ? prompt->host_target
+	                        : prompt->destination != NULL ? prompt->destination
+	                                                      : _("unknown"),
+	                        VIGIL_TEXT_MAX_LINE);
 
 	gtk_combo_box_set_active_id(GTK_COMBO_BOX(self->duration_combo), "forever");
 
@@ -245,8 +299,9 @@ fill_choices(VigilPromptWindow *self, VigilPrompt *prompt)
 	gtk_combo_box_text_append(self->host_combo, VIGIL_HOST_SCOPE_HOST, only_host);
 	if (prompt->domain_target != NULL) {
 		/* TRANSLATORS: a rule's destination: e.g. "Any host in *.example.org" */
-		g_autofree char *domain =
-		    g_strdup_printf(_("Any host in %s"), prompt->domain_target);
+		g_autofree char *suffix =
+		    vigil_text_sanitize(prompt->domain_target, VIGIL_TEXT_MAX_LINE);
+		g_autofree char *domain = g_strdup_printf(_("Any host in %s"), suffix);
 
 		gtk_combo_box_text_append(self->host_combo, VIGIL_HOST_SCOPE_DOMAIN, domain);
 	}
@@ -518,6 +573,9 @@ vigil_prompt_window_class_init(VigilPromptWindowClass *klass)
 	BIND(program_icon);
 	BIND(headline_label);
 	BIND(program_label);
+	BIND(app_label);
+	BIND(claim_box);
+	BIND(claim_label);
 	BIND(destination_label);
 	BIND(port_label);
 	BIND(protocol_label);

@@ -6,6 +6,7 @@
 
 #include "vigil-dbus.h"
 #include "vigil-prompt.h"
+#include "vigil-text.h"
 
 static char *
 lookup_string(GVariant *dict, const char *key)
@@ -179,22 +180,43 @@ vigil_prompt_reply_options(VigilPromptDuration duration, VigilPromptHostScope ho
 char *
 vigil_prompt_display_name(const VigilPrompt *prompt)
 {
+	g_autofree char *base = NULL;
+
+	/* the file vigild read through /proc/PID/exe, never a name the process chose */
+	if (prompt->program != NULL && g_path_is_absolute(prompt->program)) {
+		base = g_path_get_basename(prompt->program);
+		return vigil_text_sanitize(base, VIGIL_TEXT_MAX_NAME);
+	}
 	if (prompt->name != NULL && *prompt->name != '\0')
-		return g_strdup(prompt->name);
-	if (prompt->program != NULL && g_path_is_absolute(prompt->program))
-		return g_path_get_basename(prompt->program);
+		return vigil_text_sanitize(prompt->name, VIGIL_TEXT_MAX_NAME);
 	return g_strdup(_("Unknown program"));
 }
 
 char *
 vigil_prompt_format_destination(const VigilPrompt *prompt)
 {
-	const char *address = prompt->destination != NULL ? prompt->destination : _("unknown");
+	g_autofree char *address = vigil_text_sanitize(
+	    prompt->destination != NULL ? prompt->destination : _("unknown"), VIGIL_TEXT_MAX_LINE);
+	g_autofree char *hostname = NULL;
 
-	if (prompt->hostname != NULL && *prompt->hostname != '\0')
+	if (prompt->hostname != NULL && *prompt->hostname != '\0') {
+		hostname = vigil_text_sanitize(prompt->hostname, VIGIL_TEXT_MAX_LINE);
 		/* TRANSLATORS: a host name and its address, e.g. "example.org (93.184.215.14)" */
-		return g_strdup_printf(_("%s (%s)"), prompt->hostname, address);
-	return g_strdup(address);
+		return g_strdup_printf(_("%s (%s)"), hostname, address);
+	}
+	return g_steal_pointer(&address);
+}
+
+char *
+vigil_prompt_format_host(const VigilPrompt *prompt)
+{
+	const char *host = prompt->hostname != NULL && *prompt->hostname != '\0'
+	                       ? prompt->hostname
+	                       : prompt->destination;
+
+	if (host == NULL)
+		return g_strdup(_("unknown"));
+	return vigil_text_sanitize(host, VIGIL_TEXT_MAX_LINE);
 }
 
 char *
@@ -205,20 +227,26 @@ vigil_prompt_format_port(const VigilPrompt *prompt)
 		return g_strdup_printf(_("ICMP type %u"), prompt->icmp_type);
 	if (!prompt->has_port)
 		return g_strdup(_("none"));
-	if (prompt->service != NULL && *prompt->service != '\0')
+	if (prompt->service != NULL && *prompt->service != '\0') {
+		g_autofree char *service =
+		    vigil_text_sanitize(prompt->service, VIGIL_TEXT_MAX_NAME);
+
 		/* TRANSLATORS: a port and its service name, e.g. "443 (https)" */
-		return g_strdup_printf(_("%u (%s)"), prompt->port, prompt->service);
+		return g_strdup_printf(_("%u (%s)"), prompt->port, service);
+	}
 	return g_strdup_printf("%u", prompt->port);
 }
 
 char *
 vigil_prompt_format_protocol(const VigilPrompt *prompt)
 {
+	g_autofree char *raw_up = NULL;
 	g_autofree char *up = NULL;
 
 	if (prompt->protocol == NULL)
 		return g_strdup(_("unknown"));
-	up = g_ascii_strup(prompt->protocol, -1);
+	raw_up = g_ascii_strup(prompt->protocol, -1);
+	up = vigil_text_sanitize(raw_up, VIGIL_TEXT_MAX_NAME);
 	if (g_strcmp0(prompt->family, "ipv6") == 0)
 		return g_strdup_printf("%s/IPv6", up);
 	if (g_strcmp0(prompt->family, "ipv4") == 0)
@@ -233,18 +261,22 @@ format_parent(const char *entry)
 	const char *space = strchr(entry, ' ');
 	g_autofree char *pid = NULL;
 	g_autofree char *name = NULL;
+	g_autofree char *safe_pid = NULL;
+	g_autofree char *safe_name = NULL;
 	const char *exe;
 
 	if (space == NULL)
-		return g_strdup(entry);
+		return vigil_text_sanitize(entry, VIGIL_TEXT_MAX_NAME);
 	pid = g_strndup(entry, space - entry);
 	exe = space + 1;
 	if (exe[0] == '[' && g_str_has_suffix(exe, "]"))
 		name = g_strndup(exe + 1, strlen(exe) - 2);
 	else
 		name = g_path_get_basename(exe);
+	safe_pid = vigil_text_sanitize(pid, 16);
+	safe_name = vigil_text_sanitize(name, VIGIL_TEXT_MAX_NAME);
 	/* TRANSLATORS: a process: its program's name and its pid, e.g. "bash (1234)" */
-	return g_strdup_printf(_("%s (%s)"), name, pid);
+	return g_strdup_printf(_("%s (%s)"), safe_name, safe_pid);
 }
 
 char *

@@ -5,7 +5,9 @@
 
 G_BEGIN_DECLS
 
-/* the connection dictionary of Agent.Prompt(), read into typed fields; any key may be missing */
+/* the connection dictionary of Agent.Prompt(), read into typed fields; any key may be missing.
+ * The strings are as vigild sent them (valid UTF-8, nothing else checked): show them only
+ * through the format functions below or vigil_text_sanitize() */
 typedef struct {
 	guint64 id;
 	char *program; /* executable path, or "unknown" */
@@ -70,9 +72,13 @@ guint vigil_prompt_seconds_left(const VigilPrompt *prompt, gint64 now);
 GVariant *vigil_prompt_reply_options(VigilPromptDuration duration, VigilPromptHostScope host,
                                      VigilPromptPortScope port);
 
-/* texts for the window, newly allocated */
+/* texts for the window, newly allocated and safe to show: what came from vigild (and from the
+ * process before it) went through vigil_text_sanitize() (common/vigil-text.h) */
+/* the file name of the executable vigild verified, never a name the process chose */
 char *vigil_prompt_display_name(const VigilPrompt *prompt);
 char *vigil_prompt_format_destination(const VigilPrompt *prompt);
+/* the hostname if known, else the address */
+char *vigil_prompt_format_host(const VigilPrompt *prompt);
 char *vigil_prompt_format_port(const VigilPrompt *prompt);
 char *vigil_prompt_format_protocol(const VigilPrompt *prompt);
 /* the nearest parent as "NAME (PID)", NULL when there is none */

@@ -8,6 +8,7 @@
 #include "vigil-format.h"
 #include "vigil-rule-dialog.h"
 #include "vigil-rules-window.h"
+#include "vigil-text.h"
 
 /* hit counts change without RulesChanged: read them again this often while shown */
 #define REFRESH_SECONDS 5
@@ -118,24 +119,41 @@ expires_text(GVariant *rule)
 	return g_strdup(_("never"));
 }
 
+/* a program's group: its path, with the name and icon of the system .desktop file that runs
+ * it; never a name the user's own files or an app id give it (see vigil-program-info.h) */
 static GIcon *
 program_icon(VigilRulesWindow *self, const char *program, char **name)
 {
-	g_autoptr(GDesktopAppInfo) app = NULL;
+	g_autoptr(VigilAppMatch) match = NULL;
+	g_autofree char *path = NULL;
 
 	if (program == NULL) {
 		*name = g_strdup(_("Any program"));
 		return g_themed_icon_new("network-workgroup");
 	}
-	app = vigil_app_index_lookup(self->apps, program, NULL);
-	if (app != NULL && g_app_info_get_icon(G_APP_INFO(app)) != NULL) {
+	match = vigil_app_index_lookup(self->apps, program, NULL);
+	path = vigil_text_sanitize(program, VIGIL_TEXT_MAX_LINE);
+	if (match->app != NULL && g_app_info_get_icon(G_APP_INFO(match->app)) != NULL) {
+		g_autofree char *app_name = vigil_text_sanitize(
+		    g_app_info_get_display_name(G_APP_INFO(match->app)), VIGIL_TEXT_MAX_NAME);
+
 		/* TRANSLATORS: an application's name and its executable */
-		*name = g_strdup_printf(_("%s — %s"), g_app_info_get_display_name(G_APP_INFO(app)),
-		                        program);
-		return g_object_ref(g_app_info_get_icon(G_APP_INFO(app)));
+		*name = g_strdup_printf(_("%s — %s"), app_name, path);
+		return g_object_ref(g_app_info_get_icon(G_APP_INFO(match->app)));
 	}
-	*name = g_strdup(program);
+	*name = g_steal_pointer(&path);
 	return g_themed_icon_new("application-x-executable");
+}
+
+/* a rule's field as the list shows it */
+static char *
+shown_field(GVariant *rule, const char *key, const char *fallback)
+{
+	const char *value = NULL;
+
+	if (!g_variant_lookup(rule, key, "&s", &value))
+		return g_strdup(fallback);
+	return vigil_text_sanitize(value, VIGIL_TEXT_MAX_LINE);
 }
 
 static void
@@ -147,7 +165,12 @@ add_rule_row(VigilRulesWindow *self, GtkTreeIter *parent, guint64 id, GVariant *
 	guint64 hits = 0;
 	gint64 last_hit = 0;
 	const char *text = lookup_s(rule, VIGIL_RULE_KEY_TEXT, "");
+	g_autofree char *shown_text = vigil_text_sanitize(text, VIGIL_TEXT_MAX_LONG);
 	const char *user = lookup_s(rule, VIGIL_RULE_KEY_USER, "");
+	g_autofree char *shown_user = vigil_text_sanitize(user, VIGIL_TEXT_MAX_NAME);
+	g_autofree char *to = shown_field(rule, VIGIL_RULE_KEY_TO, _("any"));
+	g_autofree char *port = shown_field(rule, VIGIL_RULE_KEY_PORT, _("any"));
+	g_autofree char *proto = shown_field(rule, VIGIL_RULE_KEY_PROTO, _("any"));
 	const char *note = lookup_s(rule, VIGIL_RULE_KEY_NOTE, NULL);
 	const char *origin = lookup_s(rule, VIGIL_RULE_KEY_ORIGIN, NULL);
 	const char *action = lookup_s(rule, VIGIL_RULE_KEY_ACTION, "");
@@ -168,31 +191,36 @@ add_rule_row(VigilRulesWindow *self, GtkTreeIter *parent, guint64 id, GVariant *
 	hits_text = g_strdup_printf("%" G_GUINT64_FORMAT, hits);
 	last = last_hit > 0 ? vigil_format_time_us(last_hit * G_USEC_PER_SEC, g_get_real_time())
 	                    : g_strdup(_("never"));
-	if (system)
+	if (system) {
+		g_autofree char *where = vigil_text_sanitize(
+		    origin != NULL ? origin : "/etc/vigil/rules.d", VIGIL_TEXT_MAX_LINE);
 		/* TRANSLATORS: where a system rule was read from, e.g.
 		 * /etc/vigil/rules.d/50.rules:3 */
-		tooltip = g_strdup_printf(_("A system rule from %s: change it there"),
-		                          origin != NULL ? origin : "/etc/vigil/rules.d");
-	else if (note != NULL)
-		tooltip = g_markup_escape_text(note, -1);
+		g_autofree char *plain =
+		    g_strdup_printf(_("A system rule from %s: change it there"), where);
+
+		/* the tooltip column is markup */
+		tooltip = g_markup_escape_text(plain, -1);
+	} else if (note != NULL) {
+		g_autofree char *shown_note = vigil_text_sanitize(note, VIGIL_TEXT_MAX_LONG);
+
+		tooltip = g_markup_escape_text(shown_note, -1);
+	}
 	search = g_utf8_casefold(program_title != NULL ? program_title : "", -1);
 	{
-		g_autofree char *lower = g_utf8_casefold(text, -1);
+		g_autofree char *lower = g_utf8_casefold(shown_text, -1);
 		g_autofree char *both = g_strconcat(search, " ", lower, NULL);
 
 		g_free(search);
 		search = g_steal_pointer(&both);
 	}
 	gtk_tree_store_insert_with_values(
-	    self->store, NULL, parent, -1, COL_ID, id, COL_ENABLED, enabled, COL_TITLE, text,
-	    COL_ACTION, vigil_format_verdict(action), COL_TO,
-	    lookup_s(rule, VIGIL_RULE_KEY_TO, _("any")), COL_PORT,
-	    lookup_s(rule, VIGIL_RULE_KEY_PORT, _("any")), COL_PROTO,
-	    lookup_s(rule, VIGIL_RULE_KEY_PROTO, _("any")), COL_USER,
-	    g_strcmp0(user, VIGIL_RULE_USER_ALL) == 0 ? _("all users") : user, COL_EXPIRES, expires,
-	    COL_HITS, hits_text, COL_LAST_HIT, last, COL_TOOLTIP, tooltip, COL_MAY_CHANGE, may,
-	    COL_NEEDS_ADMIN, system || !own, COL_IS_RULE, TRUE, COL_SEARCH, search, COL_TEXT, text,
-	    -1);
+	    self->store, NULL, parent, -1, COL_ID, id, COL_ENABLED, enabled, COL_TITLE, shown_text,
+	    COL_ACTION, vigil_format_verdict(action), COL_TO, to, COL_PORT, port, COL_PROTO, proto,
+	    COL_USER, g_strcmp0(user, VIGIL_RULE_USER_ALL) == 0 ? _("all users") : shown_user,
+	    COL_EXPIRES, expires, COL_HITS, hits_text, COL_LAST_HIT, last, COL_TOOLTIP, tooltip,
+	    COL_MAY_CHANGE, may, COL_NEEDS_ADMIN, system || !own, COL_IS_RULE, TRUE, COL_SEARCH,
+	    search, COL_TEXT, text, -1);
 }
 
 static guint64

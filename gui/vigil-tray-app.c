@@ -13,12 +13,22 @@
 #include "vigil-program-info.h"
 #include "vigil-prompt-window.h"
 #include "vigil-rules-window.h"
+#include "vigil-text.h"
 #include "vigil-tray-app.h"
 
 /* notification actions */
 #define ACTION_REVIEW  "review"
 #define ACTION_PROMPTS "prompts"
 #define ACTION_RULES   "rules"
+
+/* Agent.Notify(): another agent of this user registered (issue 14, item 7); details: the
+ * executable vigild verified (program), its pid and its bus name */
+#ifndef VIGIL_NOTIFY_AGENT_REGISTERED
+#define VIGIL_NOTIFY_AGENT_REGISTERED "agent-registered"
+#endif
+#ifndef VIGIL_NOTIFY_KEY_BUS_NAME
+#define VIGIL_NOTIFY_KEY_BUS_NAME "bus-name"
+#endif
 
 struct _VigilTrayApp {
 	GtkApplication parent;
@@ -58,10 +68,13 @@ status_text(VigilTrayApp *self, VigilClientState state)
 	case VIGIL_CLIENT_STATE_PAUSED:
 		return g_strdup(_("Filtering is paused"));
 	case VIGIL_CLIENT_STATE_FILTERING:
-		if (agent_error != NULL)
+		if (agent_error != NULL) {
+			g_autofree char *why =
+			    vigil_text_sanitize(agent_error, VIGIL_TEXT_MAX_LINE);
+
 			/* TRANSLATORS: vigild refused to send this user's prompts to the tray */
-			return g_strdup_printf(_("Vigil is filtering, not asking: %s"),
-			                       agent_error);
+			return g_strdup_printf(_("Vigil is filtering, not asking: %s"), why);
+		}
 		return g_strdup(_("Vigil is filtering"));
 	}
 	return NULL;
@@ -358,19 +371,56 @@ notify_blocked(VigilTrayApp *self, GVariant *details)
 	vigil_notifier_show(self->notifier, key, summary, body, "org.vigil.Tray", actions);
 }
 
+/* another program of this user now gets the prompts too, and may answer them first: the user
+ * must know which, by the executable vigild verified, never by a name it chose */
+static void
+notify_agent_registered(VigilTrayApp *self, GVariant *details)
+{
+	const char *program = NULL;
+	const char *bus_name = NULL;
+	guint32 pid = 0;
+	g_autofree char *path = NULL;
+	g_autofree char *body = NULL;
+	g_autofree char *key = NULL;
+
+	if (!g_variant_lookup(details, VIGIL_CONN_KEY_PROGRAM, "&s", &program))
+		program = _("an unknown program");
+	g_variant_lookup(details, VIGIL_CONN_KEY_PID, "u", &pid);
+	g_variant_lookup(details, VIGIL_NOTIFY_KEY_BUS_NAME, "&s", &bus_name);
+	path = vigil_text_sanitize(program, VIGIL_TEXT_MAX_LINE);
+	body = g_strdup_printf(
+	    /* TRANSLATORS: %s is an executable's path, %u its process id */
+	    _("Another program registered to answer your firewall prompts: %s (pid %u). If you "
+	      "did not start it, it can allow connections in your name: stop it, and look for "
+	      "how it was started."),
+	    path, pid);
+	/* one per agent: a second registration of the same one replaces it */
+	key = g_strdup_printf("agent:%s", bus_name != NULL ? bus_name : path);
+	g_message("another prompt agent registered: %s (pid %u, %s)", path, pid,
+	          bus_name != NULL ? bus_name : "?");
+	vigil_notifier_show_full(self->notifier, key,
+	                         _("Another program can answer your firewall prompts"), body,
+	                         "dialog-warning", NULL, TRUE);
+}
+
 static void
 client_notify_event(VigilClient *client, const char *kind, GVariant *details, VigilTrayApp *self)
 {
 	if (g_strcmp0(kind, VIGIL_NOTIFY_BLOCKED) == 0) {
 		notify_blocked(self, details);
+	} else if (g_strcmp0(kind, VIGIL_NOTIFY_AGENT_REGISTERED) == 0) {
+		notify_agent_registered(self, details);
 	} else if (g_strcmp0(kind, VIGIL_NOTIFY_MESSAGE) == 0) {
 		const char *message = NULL;
 		const char *level = NULL;
 
+		g_autofree char *shown = NULL;
+
 		if (!g_variant_lookup(details, VIGIL_NOTIFY_KEY_MESSAGE, "&s", &message))
 			return;
 		g_variant_lookup(details, VIGIL_NOTIFY_KEY_LEVEL, "&s", &level);
-		vigil_notifier_show(self->notifier, "message", _("Vigil"), message,
+		shown = vigil_text_sanitize(message, VIGIL_TEXT_MAX_LONG);
+		vigil_notifier_show(self->notifier, "message", _("Vigil"), shown,
 		                    g_strcmp0(level, "error") == 0     ? "dialog-error"
 		                    : g_strcmp0(level, "warning") == 0 ? "dialog-warning"
 		                                                       : "org.vigil.Tray",

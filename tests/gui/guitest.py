@@ -290,7 +290,7 @@ class GuiSession:
 
     def notifications(self):
         """The Notify() calls the mock got, oldest first, each {id, summary, body, icon,
-        actions: {name: label}}; ids as the mock handed them out."""
+        actions: {name: label}, hints}; ids as the mock handed them out."""
         reply = self.bus().call_sync(NOTIFICATIONS, NOTIFICATIONS_PATH, 'org.freedesktop.DBus.Mock',
                                      'GetCalls', None, None, Gio.DBusCallFlags.NONE, 5000, None)
         out = []
@@ -298,13 +298,14 @@ class GuiSession:
         for _time, method, args in reply.unpack()[0]:
             if method != 'Notify':
                 continue
-            _app, replaces, icon, summary, body, actions = args[:6]
+            _app, replaces, icon, summary, body, actions, hints = args[:7]
             if replaces:
                 nid = replaces
             else:
                 nid, next_id = next_id, next_id + 1
             out.append({'id': nid, 'summary': summary, 'body': body, 'icon': icon,
-                        'actions': dict(zip(actions[0::2], actions[1::2]))})
+                        'actions': dict(zip(actions[0::2], actions[1::2])),
+                        'hints': hints})
         return out
 
     def wait_for_notification(self, summary, timeout=15):

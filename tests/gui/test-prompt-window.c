@@ -8,6 +8,7 @@
 
 #include "vigil-dbus.h"
 #include "vigil-prompt-window.h"
+#include "vigil-text.h"
 
 typedef struct {
 	VigilPromptWindow *window;
@@ -260,6 +261,89 @@ test_countdown_and_warning(Fixture *f, gconstpointer data)
 	g_assert_false(gtk_widget_get_visible(child(f, "warning_box")));
 }
 
+/* the texts of every label and combo box item under @widget */
+static void
+collect_label_texts(GtkWidget *widget, GPtrArray *texts)
+{
+	if (GTK_IS_LABEL(widget))
+		g_ptr_array_add(texts, g_strdup(gtk_label_get_text(GTK_LABEL(widget))));
+	if (GTK_IS_COMBO_BOX_TEXT(widget)) {
+		GtkTreeModel *model = gtk_combo_box_get_model(GTK_COMBO_BOX(widget));
+		GtkTreeIter iter;
+		gboolean more = gtk_tree_model_get_iter_first(model, &iter);
+
+		for (; more; more = gtk_tree_model_iter_next(model, &iter)) {
+			char *text = NULL;
+
+			gtk_tree_model_get(model, &iter, 0, &text, -1);
+			g_ptr_array_add(texts, text);
+		}
+	}
+	if (GTK_IS_CONTAINER(widget)) {
+		g_autoptr(GList) children = gtk_container_get_children(GTK_CONTAINER(widget));
+
+		for (GList *l = children; l != NULL; l = l->next)
+			collect_label_texts(l->data, texts);
+	}
+}
+
+static void
+assert_no_unsafe_text(GtkWidget *window)
+{
+	g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func(g_free);
+
+	collect_label_texts(window, texts);
+	g_assert_cmpuint(texts->len, >, 20);
+	for (guint i = 0; i < texts->len; i++) {
+		const char *text = g_ptr_array_index(texts, i);
+
+		g_assert_true(g_utf8_validate(text, -1, NULL));
+		for (const char *p = text; *p != '\0'; p = g_utf8_next_char(p)) {
+			/* the window's own multi-line labels (parents, warnings) break lines */
+			if (*p == '\n')
+				continue;
+			if (vigil_text_is_unsafe_char(g_utf8_get_char(p)))
+				g_error("unsafe character U+%04X in label \"%s\"",
+				        g_utf8_get_char(p), text);
+		}
+	}
+}
+
+/* what the process chose (its command line, its cgroup's app id, its parents' names, the
+ * names DNS gave its destination) is shown escaped, on one line; the headline names the file
+ * vigild verified, the app id's name is marked unverified */
+static void
+test_untrusted_text(Fixture *f, gconstpointer data)
+{
+	g_autofree char *extra =
+	    g_strdup_printf(", 'name': <'firefox'>, 'appid': <'org.mozilla.firefox\u202e'>, "
+	                    "'cmdline': <'%s'>, 'parents': <['1 /tmp/a\\nb']>, "
+	                    "'domain-target': <'*.example\u2066.org'>, 'service': <'h\\ttps'>, "
+	                    "'sha256': <'ab\\r'>",
+	                    "/tmp/gpj.\u202eexe --x\\nPID 1, user root\\t\u2067");
+	const char *headline;
+
+	vigil_prompt_window_add(f->window,
+	                        make_prompt(1, "/tmp/gpj.\u202eexe\\nfirefox", 443, extra));
+	headline = label_text(f, "headline_label");
+	g_assert_true(g_str_has_prefix(headline, "gpj.\\u202eexe\\x0afirefox wants to connect"));
+	g_assert_cmpstr(label_text(f, "program_label"), ==, "/tmp/gpj.\\u202eexe\\x0afirefox");
+	g_assert_true(gtk_widget_get_visible(child(f, "claim_box")));
+	g_assert_cmpstr(label_text(f, "claim_label"), ==,
+	                "Claims to be: org.mozilla.firefox\\u202e (unverified)");
+	g_assert_false(gtk_widget_get_visible(child(f, "app_label")));
+	g_assert_cmpstr(label_text(f, "appid_label"), ==,
+	                "org.mozilla.firefox\\u202e (unverified)");
+	g_assert_cmpstr(label_text(f, "cmdline_label"), ==,
+	                "/tmp/gpj.\\u202eexe --x\\x0aPID 1, user root\\x09\\u2067");
+	assert_no_unsafe_text(GTK_WIDGET(f->window));
+
+	/* without an app id nothing is claimed */
+	vigil_prompt_window_remove(f->window, 1);
+	vigil_prompt_window_add(f->window, make_prompt(2, "/usr/bin/curl", 443, NULL));
+	g_assert_false(gtk_widget_get_visible(child(f, "claim_box")));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -281,6 +365,7 @@ main(int argc, char **argv)
 	ADD("/prompt-window/stacking", test_stacking);
 	ADD("/prompt-window/scopes", test_scopes);
 	ADD("/prompt-window/countdown-and-warning", test_countdown_and_warning);
+	ADD("/prompt-window/untrusted-text", test_untrusted_text);
 #undef ADD
 	return g_test_run();
 }

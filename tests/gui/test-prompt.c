@@ -4,6 +4,7 @@
 
 #include <glib/gstdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "vigil-dbus.h"
 #include "vigil-program-info.h"
@@ -74,6 +75,38 @@ test_read_full(void)
 	g_assert_cmpstr(via, ==, "bash (4000)");
 	chain = vigil_prompt_format_parents(p);
 	g_assert_cmpstr(chain, ==, "bash (4000)\nsystemd (1)");
+}
+
+/* every text for the window comes out on one line, in stored order: a process chooses its
+ * name, its command line and (through DNS) its destination's */
+static void
+test_texts_sanitized(void)
+{
+	const char *parents[] = {"4000 /tmp/x\n\xe2\x80\xae"
+	                         "hs",
+	                         NULL};
+	g_autoptr(GVariant) conn = g_variant_ref_sink(g_variant_new_parsed(
+	    "{'uid': <uint32 1000>, 'program': <'/tmp/gpj.\u202eexe'>, 'name': <'firefox'>, "
+	    "'protocol': <'tc\np'>, 'family': <'ipv4'>, 'destination': <'192.0.2.1'>, "
+	    "'hostname': <'evil.example\nPID 1, user root'>, 'port': <uint16 443>, "
+	    "'service': <'h\u2067ttps'>, 'parents': <%^as>}",
+	    parents));
+	g_autoptr(VigilPrompt) p = vigil_prompt_new(1, conn, NULL);
+	g_autofree char *name = vigil_prompt_display_name(p);
+	g_autofree char *dest = vigil_prompt_format_destination(p);
+	g_autofree char *host = vigil_prompt_format_host(p);
+	g_autofree char *port = vigil_prompt_format_port(p);
+	g_autofree char *proto = vigil_prompt_format_protocol(p);
+	g_autofree char *via = vigil_prompt_format_via(p);
+
+	g_assert_nonnull(p);
+	/* the verified file's name, not the name the process gave itself */
+	g_assert_cmpstr(name, ==, "gpj.\\u202eexe");
+	g_assert_cmpstr(dest, ==, "evil.example\\x0aPID 1, user root (192.0.2.1)");
+	g_assert_cmpstr(host, ==, "evil.example\\x0aPID 1, user root");
+	g_assert_cmpstr(port, ==, "443 (h\\u2067ttps)");
+	g_assert_cmpstr(proto, ==, "TC\\x0aP/IPv4");
+	g_assert_cmpstr(via, ==, "x\\x0a\\u202ehs (4000)");
 }
 
 static void
@@ -211,29 +244,66 @@ write_desktop(const char *dir, const char *id, const char *name, const char *exe
 	g_assert_no_error(error);
 }
 
-/* a program found through PATH and links, through TryExec, and by app id */
+static void
+make_program(const char *path)
+{
+	g_autoptr(GError) error = NULL;
+
+	g_file_set_contents(path, "#!/bin/sh\n", -1, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(g_chmod(path, 0755), ==, 0);
+}
+
+static void
+assert_match(VigilAppIndex *index, const char *exe, const char *appid, const char *app_name,
+             const char *claimed)
+{
+	g_autoptr(VigilAppMatch) match = vigil_app_index_lookup(index, exe, appid);
+
+	g_assert_nonnull(match);
+	if (app_name == NULL)
+		g_assert_null(match->app);
+	else {
+		g_assert_nonnull(match->app);
+		g_assert_cmpstr(g_app_info_get_display_name(G_APP_INFO(match->app)), ==, app_name);
+	}
+	g_assert_cmpstr(match->claimed_name, ==, claimed);
+}
+
+/*
+ * Only a system .desktop file that runs this very executable (PATH and links resolved, or
+ * its TryExec) names a program; an app id, the app id's .desktop file and the user's own
+ * .desktop files are claims. "System" means owned by root: run as root (as the suite does),
+ * the temporary system directory is root's; as another user, nothing is verified.
+ */
 static void
 test_app_index(void)
 {
 	g_autofree char *data = g_dir_make_tmp("vigil-apps-XXXXXX", NULL);
 	g_autofree char *apps = g_build_filename(data, "applications", NULL);
+	g_autofree char *home = g_build_filename(data, "home", NULL);
+	g_autofree char *user_apps = g_build_filename(home, "applications", NULL);
+	g_autofree char *open_dir = g_build_filename(data, "open", NULL);
 	g_autofree char *bin = g_build_filename(data, "bin", NULL);
 	g_autofree char *tool = g_build_filename(bin, "vigil-test-tool", NULL);
 	g_autofree char *link = g_build_filename(bin, "vigil-test-link", NULL);
 	g_autofree char *script = g_build_filename(bin, "vigil-test-script", NULL);
+	g_autofree char *other = g_build_filename(bin, "vigil-test-other", NULL);
 	g_autofree char *path_env = g_strdup_printf("%s:/usr/bin:/bin", bin);
+	g_autofree char *system_file = g_build_filename(apps, "org.example.Tool.desktop", NULL);
+	g_autofree char *user_file = g_build_filename(user_apps, "org.example.Tool.desktop", NULL);
+	g_autofree char *open_file = g_build_filename(open_dir, "x.desktop", NULL);
 	g_autoptr(VigilAppIndex) index = NULL;
-	g_autoptr(GDesktopAppInfo) found = NULL;
-	g_autoptr(GError) error = NULL;
+	gboolean root = geteuid() == 0;
 
 	g_assert_cmpint(g_mkdir_with_parents(apps, 0755), ==, 0);
+	g_assert_cmpint(g_mkdir_with_parents(user_apps, 0755), ==, 0);
+	g_assert_cmpint(g_mkdir_with_parents(open_dir, 0755), ==, 0);
+	g_assert_cmpint(g_chmod(open_dir, 0777), ==, 0);
 	g_assert_cmpint(g_mkdir_with_parents(bin, 0755), ==, 0);
-	g_file_set_contents(tool, "#!/bin/sh\n", -1, &error);
-	g_assert_no_error(error);
-	g_assert_cmpint(g_chmod(tool, 0755), ==, 0);
-	g_file_set_contents(script, "#!/bin/sh\n", -1, &error);
-	g_assert_no_error(error);
-	g_assert_cmpint(g_chmod(script, 0755), ==, 0);
+	make_program(tool);
+	make_program(script);
+	make_program(other);
 	g_assert_cmpint(symlink(tool, link), ==, 0);
 
 	/* Exec by name through PATH and a link; TryExec behind an "env" wrapper */
@@ -243,30 +313,42 @@ test_app_index(void)
 	              "Exec=env FOO=1 vigil-test-script\nTryExec=vigil-test-script");
 	write_desktop(apps, "org.example.Flat.desktop", "Example Flatpak",
 	              "Exec=true --command=flat");
-	g_setenv("XDG_DATA_HOME", data, TRUE);
+	/* the user's own files: one shadows the system's Tool, one names another program */
+	write_desktop(user_apps, "org.example.Tool.desktop", "Evil Tool", "Exec=vigil-test-tool");
+	write_desktop(user_apps, "org.example.Fake.desktop", "Firefox", "Exec=vigil-test-other");
+	write_desktop(open_dir, "x.desktop", "Open", "Exec=vigil-test-other");
+	g_setenv("XDG_DATA_HOME", home, TRUE);
 	g_setenv("XDG_DATA_DIRS", data, TRUE);
 	g_setenv("PATH", path_env, TRUE);
 
+	/* the user's directory, a directory anybody may write to: never the system's */
+	g_assert_false(vigil_desktop_file_is_system(user_file));
+	g_assert_false(vigil_desktop_file_is_system(open_file));
+	g_assert_false(vigil_desktop_file_is_system("relative.desktop"));
+	g_assert_false(vigil_desktop_file_is_system(NULL));
+	g_assert_cmpint(vigil_desktop_file_is_system(system_file), ==, root);
+
 	index = vigil_app_index_new();
-	found = vigil_app_index_lookup(index, tool, NULL);
-	g_assert_nonnull(found);
-	g_assert_cmpstr(g_app_info_get_id(G_APP_INFO(found)), ==, "org.example.Tool.desktop");
-	g_assert_cmpstr(g_app_info_get_display_name(G_APP_INFO(found)), ==, "Example Tool");
-	g_clear_object(&found);
-
-	found = vigil_app_index_lookup(index, script, NULL);
-	g_assert_nonnull(found);
-	g_assert_cmpstr(g_app_info_get_id(G_APP_INFO(found)), ==, "org.example.Script.desktop");
-	g_clear_object(&found);
-
-	found = vigil_app_index_lookup(index, "/usr/bin/some-other-program", "org.example.Flat");
-	g_assert_nonnull(found);
-	g_assert_cmpstr(g_app_info_get_id(G_APP_INFO(found)), ==, "org.example.Flat.desktop");
-	g_clear_object(&found);
-
-	g_assert_null(vigil_app_index_lookup(index, "/usr/bin/some-other-program", NULL));
-	g_assert_null(vigil_app_index_lookup(index, "unknown", NULL));
-	g_assert_null(vigil_app_index_lookup(index, NULL, "no.such.App"));
+	if (root) {
+		/* found through PATH and a link, though a user's file of the same id shadows it */
+		assert_match(index, tool, NULL, "Example Tool", NULL);
+		assert_match(index, script, NULL, "Example Script", NULL);
+		/* an app id whose file is the verified one adds nothing... */
+		assert_match(index, script, "org.example.Script", "Example Script", NULL);
+		/* ...one whose file is the user's says what the user's file says */
+		assert_match(index, tool, "org.example.Tool", "Example Tool", "Evil Tool");
+	} else {
+		assert_match(index, tool, NULL, NULL, "Evil Tool");
+	}
+	/* a system file that runs something else: the app id only claims it */
+	assert_match(index, other, "org.example.Flat", NULL, "Example Flatpak");
+	/* an app id without a file: the app id itself is the claim */
+	assert_match(index, other, "no.such.App", NULL, "no.such.App");
+	assert_match(index, NULL, "no.such.App", NULL, "no.such.App");
+	/* a user's file that runs this program is a claim too */
+	assert_match(index, other, NULL, NULL, "Firefox");
+	assert_match(index, "/usr/bin/some-other-program", NULL, NULL, NULL);
+	assert_match(index, "unknown", NULL, NULL, NULL);
 }
 
 int
@@ -276,6 +358,7 @@ main(int argc, char **argv)
 	g_test_add_func("/prompt/read-full", test_read_full);
 	g_test_add_func("/prompt/read-minimal-and-wrong-types", test_read_minimal_and_wrong_types);
 	g_test_add_func("/prompt/icmp", test_icmp);
+	g_test_add_func("/prompt/texts-sanitized", test_texts_sanitized);
 	g_test_add_func("/prompt/seconds-left", test_seconds_left);
 	g_test_add_func("/prompt/reply-options", test_reply_options);
 	g_test_add_func("/prompt/app-index", test_app_index);

@@ -4,6 +4,7 @@
 Notifications go to python3-dbusmock's notification daemon on the session bus, which records
 them and invokes their actions as a user's click would.
 """
+import json
 import os
 import subprocess
 import sys
@@ -12,9 +13,10 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from guitest import wait_until  # noqa: E402
-from test_prompt import NOBODY, SCREENSHOTS, VIGILCTL, TrayTestCase  # noqa: E402
-from test_dbus import PROBE_EXE  # noqa: E402
+import guitest  # noqa: E402
+from guitest import GuiSession, wait_until  # noqa: E402
+from test_prompt import NOBODY, SCREENSHOTS, VIGILCTL, TrayTestCase, UNSAFE  # noqa: E402
+from test_dbus import DBusTestCase, PROBE_EXE  # noqa: E402
 from vigiltest import PEER_V4  # noqa: E402
 
 MONITOR = 'Vigil: Network Monitor'
@@ -112,6 +114,64 @@ class BlockedNotification(TrayTestCase):
         s.invoke_action(note['id'], 'rules')
         win = self.ui.wait_for_window('Vigil: Rules')
         self.assertTrue(win)
+
+
+class AgentRegistered(DBusTestCase):
+    """Agent.Notify("agent-registered"): another program of the user registered as a prompt
+    agent and may answer the prompts first. The tray warns, naming its executable.
+
+    vigild does not send it yet: vigild-standin.py owns org.vigil.Firewall1 on the private
+    system bus in its place and relays the call, so that it reaches the tray the way vigild's
+    would (the tray takes agent calls only from the owner of org.vigil.Firewall1)."""
+
+    def setUp(self):
+        super().setUp()
+        self.standin = subprocess.Popen(
+            [guitest.PYTHON, os.path.join(HERE, 'vigild-standin.py'), self.bus.address],
+            env=self.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.addCleanup(guitest._stop, self.standin)
+        self.addCleanup(self.standin.stdout.close)
+        self.assertEqual(self.standin.stdout.readline().strip(), 'ready')
+        self.session = GuiSession(uid=NOBODY)
+        self.session.__enter__()
+        self.addCleanup(self.session.stop)
+        self.addCleanup(lambda: sys.stderr.write('--- vigil-tray log ---\n'
+                                                 + self.session.tray_log()))
+        self.session.start_notification_daemon()
+        self.session.start_tray(self.bus.address)
+        words = self.standin.stdout.readline().split()
+        self.assertEqual(words[0], 'agent', words)
+
+    def notify(self, kind, details):
+        self.standin.stdin.write(json.dumps([kind, details]) + '\n')
+        self.standin.stdin.flush()
+        self.assertEqual(self.standin.stdout.readline().strip(), 'notified 1')
+
+    def test_another_agent_is_named_by_its_executable_as_a_warning(self):
+        summary = 'Another program can answer your firewall prompts'
+        # a path as a program may choose it: a right-to-left override and a newline
+        self.notify('agent-registered', {'program': '/tmp/invoice\u202egpj.exe\nPID 1',
+                                         'pid': 4242, 'bus-name': ':1.99'})
+        note = self.session.wait_for_notification(summary)
+        self.assertEqual(note['body'],
+                         'Another program registered to answer your firewall prompts: '
+                         '/tmp/invoice\\u202egpj.exe\\x0aPID 1 (pid 4242). If you did not '
+                         'start it, it can allow connections in your name: stop it, and look '
+                         'for how it was started.')
+        self.assertFalse([c for c in note['body'] + note['summary'] if c in UNSAFE])
+        self.assertEqual(note['icon'], 'dialog-warning')
+        # critical: it stays until the user closes it
+        self.assertEqual(note['hints'].get('urgency'), 2)
+
+        # a second agent is a second warning; kinds of later versions are ignored
+        self.notify('agent-registered', {'program': '/usr/bin/vigilctl', 'pid': 77,
+                                         'bus-name': ':1.100'})
+        self.notify('a-kind-from-the-future', {'program': '/usr/bin/x'})
+        wait_until(lambda: [n for n in self.session.notifications()
+                            if '/usr/bin/vigilctl (pid 77)' in n['body']], 15,
+                   'the second warning')
+        self.assertEqual(len(self.session.notifications()), 2,
+                         self.session.notifications())
 
 
 if __name__ == '__main__':

@@ -8,6 +8,7 @@ as nobody in the namespace, so their connections are held for nobody's agent: th
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -20,6 +21,7 @@ sys.path.insert(0, os.path.join(HERE, '..', 'dbus'))
 
 import guitest  # noqa: E402
 from guitest import GuiSession, wait_until  # noqa: E402
+import bus as testbus  # noqa: E402
 from test_dbus import DBusTestCase, PROBE_EXE  # noqa: E402
 from vigiltest import PEER_V4  # noqa: E402
 
@@ -185,8 +187,13 @@ class Prompts(TrayTestCase):
         win = wait_until(lambda: [w for w in [self.ui.window(TITLE)]
                                   if w and any('port 8080' in t for t in w['labels'])], 10,
                          'the second request')[0]
-        # named after the .desktop file that runs /usr/bin/python3 ("Python (v3.11)")
-        self.assertIn('Python', win['labels'][0])
+        # the headline names the executable; the system's .desktop file that runs
+        # /usr/bin/python3 adds its name ("Python (v3.11)") below it
+        self.assertIn(os.path.basename(os.path.realpath('/usr/bin/python3')), win['labels'][0])
+        self.assertNotIn('Python', win['labels'][0])
+        self.assertTrue([t for t in win['labels'] if t.startswith('Application: Python')],
+                        win['labels'])
+        self.assertFalse([t for t in win['labels'] if 'unverified' in t], win['labels'])
         self.assertFalse([t for t in win['labels'] if 'more waiting' in t])
         self.ui.select(TITLE, DURATION, 'Once')
         self.ui.click(TITLE, 'Deny')
@@ -209,6 +216,135 @@ class Prompts(TrayTestCase):
         self.ui.select(TITLE, DURATION, 'Once')
         self.ui.click(TITLE, 'Allow')
         self.assertEqual(self.probe_result(probe)[0], 'ok')
+
+
+def cgroup2_mount():
+    """Where cgroup v2 is mounted (/sys/fs/cgroup, or /sys/fs/cgroup/unified on a hybrid
+    layout), from mountinfo."""
+    with open('/proc/self/mountinfo', encoding='utf-8') as f:
+        for line in f:
+            fields = line.split()
+            if fields[fields.index('-') + 1] == 'cgroup2':
+                return fields[4]
+    raise RuntimeError('no cgroup2 mount in /proc/self/mountinfo')
+
+
+# what a process may choose about itself: its file's name, its argv, its cgroup's name
+RLO, LRI, LINE_SEP, NEL = '\u202e', '\u2066', '\u2028', '\u0085'
+# characters no label may show raw: controls (but the window's own line breaks) and the ones
+# that reorder or hide text
+UNSAFE = {chr(c) for c in range(0x20) if c != 0x0a} | {chr(c) for c in range(0x7f, 0xa0)} | {
+    '\u061c', '\u200b', '\u200c', '\u200d', '\u200e', '\u200f', '\ufeff'} | {
+    chr(c) for c in range(0x2028, 0x202f)} | {chr(c) for c in range(0x2060, 0x2070)}
+
+
+class UntrustedNames(TrayTestCase):
+    """A program that names itself: a file name with a right-to-left override and a newline,
+    an argv with bidi controls, a cgroup that claims the snap firefox, and a .desktop file
+    of the user's that calls that app id "Firefox". The prompt's headline names the file
+    vigild verified, escaped; "Firefox" appears only marked unverified."""
+
+    start_tray_at_once = False
+
+    def setUp(self):
+        super().setUp()
+        # the user's own .desktop file for the claimed app id: anybody's process could
+        # have written it
+        apps = os.path.join(self.session.home, '.local', 'share', 'applications')
+        os.makedirs(apps)
+        with open(os.path.join(apps, 'firefox.desktop'), 'w', encoding='utf-8') as f:
+            f.write('[Desktop Entry]\nType=Application\nName=Firefox\nIcon=firefox\n'
+                    'Exec=true %u\n')
+        for path in (os.path.join(self.session.home, '.local'),
+                     os.path.join(self.session.home, '.local', 'share'), apps,
+                     os.path.join(apps, 'firefox.desktop')):
+            os.chown(path, NOBODY, NOBODY)
+        # the program: a copy of vigil-probe under a name that reads "…exe.jpg" backwards
+        self.dir = os.path.realpath(self.session.tmpdir)
+        self.exe = os.path.join(self.dir, 'invoice' + RLO + 'gpj.exe\nPID 1, user root')
+        shutil.copy(PROBE_EXE, self.exe)
+        os.chmod(self.exe, 0o755)
+        # a cgroup whose name claims the snap "firefox" (any user can make one:
+        # systemd-run --user --scope --unit=snap.firefox.x)
+        self.cgroup = os.path.join(cgroup2_mount(), 'snap.firefox.vigiltest%d.scope' % os.getpid())
+        os.mkdir(self.cgroup)
+        self.addCleanup(self._remove_cgroup)
+        self.start_tray()
+
+    def _remove_cgroup(self):
+        for _ in range(100):
+            try:
+                os.rmdir(self.cgroup)
+                return
+            except OSError:
+                time.sleep(0.1)  # its last process is still exiting
+
+    def spawn_claiming_probe(self, port):
+        argv0 = 'firefox ' + RLO + 'fdp.exe\n--private ' + LINE_SEP + 'PID 1' + NEL + LRI
+        # the shell says its pid and waits while the test moves it into the cgroup (`ip
+        # netns exec` mounts a sysfs of its own, without the cgroup tree), then runs the copy
+        # as nobody with the chosen argv
+        cmd = ['sh', '-c', 'echo $$; read go; exec "$@"', 'sh'] + \
+            testbus.as_user_argv(NOBODY) + \
+            ['/usr/bin/python3', '-c', 'import os, sys; os.execv(sys.argv[1], sys.argv[2:])',
+             self.exe, argv0, 'tcp', PEER_V4, str(port), '--timeout', '20000']
+        proc = self.nets.spawn(self.nets.client, cmd, stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True)
+        pid = proc.stdout.readline().strip()
+        with open(os.path.join(self.cgroup, 'cgroup.procs'), 'w', encoding='ascii') as f:
+            f.write(pid)
+        proc.stdin.write('go\n')
+        proc.stdin.close()
+        proc.stdin = None  # so that communicate() reads the probe's result only
+        return proc
+
+    def assertNoUnsafeText(self, labels):
+        for text in labels:
+            bad = sorted({'U+%04X' % ord(c) for c in text if c in UNSAFE})
+            self.assertFalse(bad, 'label %r shows %s raw' % (text, bad))
+            # no line a process wrote may pass for one of the window's own
+            self.assertFalse([line for line in text.split('\n')
+                              if line.startswith('PID 1, user root')], text)
+
+    def test_headline_names_the_verified_file_and_the_claimed_name_is_unverified(self):
+        probe = self.spawn_claiming_probe(9000)
+        win = self.prompt()
+        pending = self.call('GetPending')[0][0][1]
+        # vigild saw what the process chose (the test's premise)
+        self.assertEqual(pending['program'], self.exe)
+        self.assertEqual(pending['appid'], 'firefox')
+        self.assertIn(RLO, pending['cmdline'])
+
+        shown_name = 'invoice\\u202egpj.exe\\x0aPID 1, user root'
+        labels = win['labels']
+        headline = labels[0]
+        self.assertTrue(headline.startswith(shown_name + ' wants to connect to ' + PEER_V4),
+                        headline)
+        self.assertNotIn('Firefox', headline)
+        self.assertNotIn('firefox', headline)
+        self.assertIn(self.dir + '/' + shown_name, labels)
+        self.assertIn('Claims to be: Firefox (unverified)', labels)
+        self.assertFalse([t for t in labels if t.startswith('Application:')], labels)
+
+        self.ui.expand(TITLE, 'Details')
+        win = wait_until(lambda: [w for w in [self.ui.window(TITLE)]
+                                  if 'firefox (unverified)' in w['labels']], 5,
+                         'the details')[0]
+        cmdline = [t for t in win['labels'] if t.startswith('firefox \\u202efdp.exe')]
+        self.assertEqual(len(cmdline), 1, win['labels'])
+        for escaped in ('\\u202e', '\\u2028', '\\x85', '\\u2066'):
+            self.assertIn(escaped, cmdline[0])
+        self.assertNoUnsafeText(win['labels'])
+        self.assertNoUnsafeText(win['combos'][DESTINATION]['items'])
+        self.assertEqual(self.ui.window(TITLE)['title'], TITLE)
+
+        wait_until(lambda: self.ui.window(TITLE)['buttons']['Allow']['sensitive'], 5, 'Allow')
+        self.session.screenshot(os.path.join(SCREENSHOTS, 'prompt-unverified.png'),
+                                self.ui.wait_for_window(TITLE)['extents'])
+        self.ui.select(TITLE, DURATION, 'Once')
+        self.ui.click(TITLE, 'Deny')
+        self.assertEqual(self.probe_result(probe)[:2], ['error', 'ECONNREFUSED'])
+        self.ui.wait_gone(TITLE)
 
 
 class PromptTimeout(TrayTestCase):
