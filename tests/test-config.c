@@ -261,6 +261,45 @@ test_nft_script(void)
 	g_assert_nonnull(strstr(open, "th sport 53 log group 53053"));
 }
 
+/*
+ * FailMode=closed in nftables: the queue statement without `bypass`, so with no vigild
+ * listening the kernel drops new connections. Checked in the script itself: the kernel here
+ * lacks nft's queue statement, so no test can run it.
+ */
+static void
+test_nft_script_fail_closed(void)
+{
+	VigilConfig config;
+	g_autofree char *closed = NULL;
+	g_auto(GStrv) lines = NULL;
+	guint queues = 0;
+
+	vigil_config_init_defaults(&config);
+	config.fail_mode = VIGIL_FAIL_CLOSED;
+	config.queue_number = 7;
+	closed = vigil_netfilter_nft_script(&config);
+	g_assert_null(strstr(closed, "bypass"));
+	lines = g_strsplit(closed, "\n", -1);
+	for (guint i = 0; lines[i] != NULL; i++) {
+		if (strstr(lines[i], " queue ") == NULL)
+			continue;
+		queues++;
+		/* the only queue rule: every new outbound connection, ending in the queue itself */
+		g_assert_true(g_str_has_suffix(lines[i], " ct state new queue num 7"));
+		g_assert_true(
+		    g_str_has_prefix(g_strchug(lines[i]), "oifname != \"lo\" meta l4proto"));
+	}
+	g_assert_cmpuint(queues, ==, 1);
+
+	/* FilterLoopback: the same, for loopback too */
+	config.filter_loopback = TRUE;
+	g_free(closed);
+	closed = vigil_netfilter_nft_script(&config);
+	g_assert_null(strstr(closed, "bypass"));
+	g_assert_null(strstr(closed, "oifname"));
+	g_assert_nonnull(strstr(closed, " ct state new queue num 7\n"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -275,5 +314,6 @@ main(int argc, char **argv)
 	g_test_add_func("/netfilter/marks", test_marks_distinct_within_mask);
 	g_test_add_func("/netfilter/iptables-script", test_iptables_script_fail_modes);
 	g_test_add_func("/netfilter/nft-script", test_nft_script);
+	g_test_add_func("/netfilter/nft-script-fail-closed", test_nft_script_fail_closed);
 	return g_test_run();
 }
