@@ -8,6 +8,7 @@
 #include <malloc.h>
 #endif
 #include <stdio.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <syslog.h>
 #include <time.h>
@@ -198,19 +199,74 @@ find_field(const GLogField *fields, gsize n_fields, const char *key)
 	return NULL;
 }
 
+static gboolean
+has_control(const char *text)
+{
+	for (const guchar *p = (const guchar *)text; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return TRUE;
+	return FALSE;
+}
+
+/*
+ * Any message may carry text from outside (an executable's path in a debug line, an error
+ * naming a file): its control characters are written as \xNN, the log's one escaping (see
+ * vigil-decision-log.c, which also escapes the spaces of its fields), so no message spans two
+ * lines or starts a line of its own. Decision lines have none left: one scan, no copy.
+ */
+static char *
+escape_controls(const char *text)
+{
+	static const char hex[] = "0123456789abcdef";
+	GString *s = g_string_sized_new(strlen(text) + 16);
+
+	for (const guchar *p = (const guchar *)text; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f) {
+			g_string_append(s, "\\x");
+			g_string_append_c(s, hex[*p >> 4]);
+			g_string_append_c(s, hex[*p & 0xf]);
+		} else {
+			g_string_append_c(s, (char)*p);
+		}
+	}
+	return g_string_free(s, FALSE);
+}
+
+/* @fields with MESSAGE replaced by @message (the caller frees the array, not the fields) */
+static GLogField *
+fields_with_message(const GLogField *fields, gsize n_fields, const char *message)
+{
+	GLogField *copy = g_memdup2(fields, n_fields * sizeof *fields);
+
+	for (gsize i = 0; i < n_fields; i++) {
+		if (g_str_equal(copy[i].key, "MESSAGE")) {
+			copy[i].value = message;
+			copy[i].length = -1;
+		}
+	}
+	return copy;
+}
+
 /* foreground: stderr with a timestamp; as a service: the journal if there is one, else syslog */
 static GLogWriterOutput
 log_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer data)
 {
+	g_autofree char *escaped = NULL;
+	g_autofree GLogField *escaped_fields = NULL;
 	const char *message;
 	const char *domain;
 
 	if (!level_enabled(level))
 		return G_LOG_WRITER_HANDLED;
+	message = find_field(fields, n_fields, "MESSAGE");
+	if (message != NULL && has_control(message)) {
+		escaped = escape_controls(message);
+		message = escaped;
+		fields = escaped_fields = fields_with_message(fields, n_fields, escaped);
+	}
 	if (!log_to_stderr &&
 	    g_log_writer_journald(level, fields, n_fields, data) == G_LOG_WRITER_HANDLED)
 		return G_LOG_WRITER_HANDLED;
-	message = find_field(fields, n_fields, "MESSAGE");
 	domain = find_field(fields, n_fields, "GLIB_DOMAIN");
 	if (log_to_stderr) {
 		log_to_stderr_line(level, domain != NULL ? domain : "vigild",
