@@ -257,25 +257,41 @@ fill_connection(VigilPromptWindow *self, VigilPrompt *prompt)
 }
 
 static void
+add_warning(GString *text, const char *sentence)
+{
+	if (text->len > 0)
+		g_string_append_c(text, '\n');
+	g_string_append(text, sentence);
+}
+
+static void
 fill_warning(VigilPromptWindow *self, VigilPrompt *prompt)
 {
 	g_autoptr(GString) text = g_string_new(NULL);
 
 	if (prompt->binary_changed)
-		g_string_append(text, _("This program has changed since a rule was made for it: "
-		                        "its file no longer matches that rule."));
-	if (prompt->exe_deleted) {
-		if (text->len > 0)
-			g_string_append_c(text, '\n');
-		g_string_append(text, _("The program's file was deleted or replaced after the "
-		                        "program started."));
+		add_warning(text, _("This program has changed since a rule was made for it: "
+		                    "its file no longer matches that rule."));
+	if (prompt->exe_deleted)
+		add_warning(text, _("The program's file was deleted or replaced after the "
+		                    "program started."));
+	if (prompt->foreign_mount_ns)
+		add_warning(text, _("The program runs in another mount namespace (e.g. a "
+		                    "container): its path may name another file there."));
+	/* code injected by another program of the user runs with this program's name: say so */
+	if (prompt->traced_by != 0) {
+		g_autofree char *traced = g_strdup_printf(
+		    /* TRANSLATORS: %u is the pid of a debugger or other tracing process */
+		    _("The program is being traced by process %u (a debugger, or another program "
+		      "controlling it): the connection may not be its own doing."),
+		    prompt->traced_by);
+
+		add_warning(text, traced);
 	}
-	if (prompt->foreign_mount_ns) {
-		if (text->len > 0)
-			g_string_append_c(text, '\n');
-		g_string_append(text, _("The program runs in another mount namespace (e.g. a "
-		                        "container): its path may name another file there."));
-	}
+	if (prompt->preload)
+		add_warning(text, _("The program was started with preloaded libraries "
+		                    "(LD_PRELOAD or LD_AUDIT): code other than its file's may run "
+		                    "in it."));
 	gtk_label_set_text(self->warning_label, text->str);
 	gtk_widget_set_visible(self->warning_box, text->len > 0);
 }

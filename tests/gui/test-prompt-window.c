@@ -261,6 +261,23 @@ test_countdown_and_warning(Fixture *f, gconstpointer data)
 	g_assert_false(gtk_widget_get_visible(child(f, "warning_box")));
 }
 
+/* a traced process, or one started with LD_PRELOAD, may run code that is not its file's */
+static void
+test_traced_and_preload_warned(Fixture *f, gconstpointer data)
+{
+	vigil_prompt_window_add(
+	    f->window,
+	    make_prompt(1, "/usr/bin/curl", 443, ", 'traced-by': <@u 77>, 'preload': <true>"));
+	g_assert_true(gtk_widget_get_visible(child(f, "warning_box")));
+	g_assert_nonnull(strstr(label_text(f, "warning_label"), "traced by process 77"));
+	g_assert_nonnull(strstr(label_text(f, "warning_label"), "LD_PRELOAD"));
+	vigil_prompt_window_add(f->window,
+	                        make_prompt(2, "/usr/bin/curl", 80, ", 'preload': <true>"));
+	vigil_prompt_window_remove(f->window, 1);
+	g_assert_null(strstr(label_text(f, "warning_label"), "traced"));
+	g_assert_nonnull(strstr(label_text(f, "warning_label"), "LD_PRELOAD"));
+}
+
 /* the texts of every label and combo box item under @widget */
 static void
 collect_label_texts(GtkWidget *widget, GPtrArray *texts)
@@ -366,6 +383,7 @@ main(int argc, char **argv)
 	ADD("/prompt-window/scopes", test_scopes);
 	ADD("/prompt-window/countdown-and-warning", test_countdown_and_warning);
 	ADD("/prompt-window/untrusted-text", test_untrusted_text);
+	ADD("/prompt-window/traced-and-preload-warned", test_traced_and_preload_warned);
 #undef ADD
 	return g_test_run();
 }

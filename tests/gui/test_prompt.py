@@ -23,7 +23,7 @@ import guitest  # noqa: E402
 from guitest import GuiSession, wait_until  # noqa: E402
 import bus as testbus  # noqa: E402
 from test_dbus import DBusTestCase, PROBE_EXE  # noqa: E402
-from vigiltest import PEER_V4  # noqa: E402
+from vigiltest import PEER_V4, PROBE  # noqa: E402
 
 NOBODY = 65534
 TITLE = 'Vigil: Connection Request'
@@ -216,6 +216,20 @@ class Prompts(TrayTestCase):
         self.ui.select(TITLE, DURATION, 'Once')
         self.ui.click(TITLE, 'Allow')
         self.assertEqual(self.probe_result(probe)[0], 'ok')
+
+    def test_a_program_started_with_ld_preload_is_flagged(self):
+        # another program of the user can make any program run its code this way
+        cmd = testbus.as_user_argv(NOBODY) + ['env', 'LD_PRELOAD=libm.so.6', PROBE, 'tcp',
+                                              PEER_V4, '9000', '--timeout', '20000']
+        probe = self.nets.spawn(self.nets.client, cmd, stdout=subprocess.PIPE, text=True)
+        win = self.prompt()
+        warnings = [t for t in win['labels'] if 'preloaded libraries (LD_PRELOAD' in t]
+        self.assertTrue(warnings, win['labels'])
+        self.assertNotIn('traced', warnings[0])
+        self.ui.select(TITLE, DURATION, 'Once')
+        self.ui.click(TITLE, 'Allow')
+        self.assertEqual(self.probe_result(probe)[0], 'ok')
+        self.ui.wait_gone(TITLE)
 
 
 def cgroup2_mount():
