@@ -27,6 +27,7 @@ from vigiltest import PEER_V4, PROBE  # noqa: E402
 
 NOBODY = 65534
 TITLE = 'Vigil: Connection Request'
+MONITOR = 'Vigil: Network Monitor'
 DURATION, DESTINATION, PORT = 'Duration:', 'Destination:', 'Port:'  # the combo boxes
 VIGILCTL = os.environ.get('VIGILCTL', os.path.join(guitest.BUILD, 'daemon', 'vigilctl',
                                                    'vigilctl'))
@@ -355,10 +356,24 @@ class UntrustedNames(TrayTestCase):
         wait_until(lambda: self.ui.window(TITLE)['buttons']['Allow']['sensitive'], 5, 'Allow')
         self.session.screenshot(os.path.join(SCREENSHOTS, 'prompt-unverified.png'),
                                 self.ui.wait_for_window(TITLE)['extents'])
-        self.ui.select(TITLE, DURATION, 'Once')
+        # deny forever: a rule for that file
         self.ui.click(TITLE, 'Deny')
         self.assertEqual(self.probe_result(probe)[:2], ['error', 'ECONNREFUSED'])
         self.ui.wait_gone(TITLE)
+        self.assertEqual([r['program'] for r in self.rules_of(NOBODY)], [self.exe])
+
+        # the Rules window and the Network Monitor show the path escaped too
+        for menu, title in (('Rules', 'Vigil: Rules'), ('Network Monitor', MONITOR)):
+            entry = wait_until(lambda: self.session.menu_entry(self.item, menu), 10, menu)
+            self.session.click_menu(self.item, entry['id'])
+            win = wait_until(lambda: [w for w in [self.ui.window(title)]
+                                      if w and any(self.dir + '/' + shown_name in cell
+                                                   for table in w['tables']
+                                                   for row in table for cell in row)],
+                             20, 'the path in %s' % title)[0]
+            self.assertNoUnsafeText(win['labels'])
+            self.assertNoUnsafeText([cell for table in win['tables'] for row in table
+                                     for cell in row])
 
 
 class PromptTimeout(TrayTestCase):
