@@ -14,6 +14,7 @@ PROGRAMS = [p for p in os.environ["VIGIL_PROGRAMS"].split(":") if p]
 # or a sanitizer, which checks every access itself)
 FORTIFY = int(os.environ["VIGIL_FORTIFY"])
 SANITIZE = os.environ.get("VIGIL_SANITIZE", "none")
+FUZZING = os.environ.get("VIGIL_FUZZING", "false") == "true"
 OPTIMIZATION = os.environ.get("VIGIL_OPTIMIZATION", "")
 
 
@@ -63,7 +64,7 @@ class Hardening(unittest.TestCase):
     def test_fortify(self):
         if FORTIFY == 0:
             # not a skip: the only builds without it are the ones meson.build names
-            self.assertTrue(SANITIZE != "none" or OPTIMIZATION in ("0", "plain"),
+            self.assertTrue(SANITIZE != "none" or FUZZING or OPTIMIZATION in ("0", "plain"),
                             "this build should be fortified")
             return
         self.assertGreaterEqual(FORTIFY, 2)
