@@ -17,7 +17,8 @@ vigil_config_error_quark(void)
 
 static const char *const known_keys[] = {
     "QueueNumber", "QueueLength",    "DefaultAction", "FailMode", "PromptTimeout",
-    "LogLevel",    "FilterLoopback", "MarkMask",      "Enabled",  NULL,
+    "LogLevel",    "FilterLoopback", "MarkMask",      "Enabled",  "AuthTimeout",
+    NULL,
 };
 
 void
@@ -28,6 +29,7 @@ vigil_config_init_defaults(VigilConfig *config)
 	config->default_action = VIGIL_ACTION_ALLOW;
 	config->fail_mode = VIGIL_FAIL_OPEN;
 	config->prompt_timeout = 30;
+	config->auth_timeout = 300;
 	config->log_level = G_LOG_LEVEL_INFO;
 	config->filter_loopback = FALSE;
 	config->mark_mask = 0x00700000;
@@ -142,6 +144,10 @@ apply_key(VigilConfig *config, const char *key, const char *value, const char *f
 		if (!parse_uint(value, 1, 3600, &n))
 			return value_error(error, file_name, key, value, "seconds, 1-3600");
 		config->prompt_timeout = (guint)n;
+	} else if (g_str_equal(key, "AuthTimeout")) {
+		if (!parse_uint(value, 1, 3600, &n))
+			return value_error(error, file_name, key, value, "seconds, 1-3600");
+		config->auth_timeout = (guint)n;
 	} else if (g_str_equal(key, "LogLevel")) {
 		if (!parse_log_level(value, &config->log_level))
 			return value_error(error, file_name, key, value,

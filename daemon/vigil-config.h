@@ -26,6 +26,7 @@ typedef struct {
 	VigilAction default_action; /* allow or deny */
 	VigilFailMode fail_mode;
 	guint prompt_timeout;     /* seconds */
+	guint auth_timeout;       /* seconds an interactive polkit check may take (D-Bus) */
 	GLogLevelFlags log_level; /* the most verbose level logged */
 	gboolean filter_loopback; /* also decide connections to lo */
 	guint32 mark_mask;        /* packet/conntrack mark bits Vigil owns */

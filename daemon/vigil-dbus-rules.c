@@ -221,19 +221,7 @@ is_any(const char *value)
 }
 
 static gboolean
-check_program_exists(const char *path, GError **error)
-{
-	struct stat st;
-
-	if (stat(path, &st) != 0)
-		return invalid(error, "program: '%s' does not exist (%s)", path, g_strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return invalid(error, "program: '%s' is not a regular file", path);
-	return TRUE;
-}
-
-static gboolean
-apply_match_keys(VigilRule *rule, GVariant *dict, GError **error)
+apply_match_keys(VigilRule *rule, GVariant *dict, VigilRuleLookups *lookups, GError **error)
 {
 	const char *value;
 	g_autoptr(VigilRule) part = NULL;
@@ -247,9 +235,8 @@ apply_match_keys(VigilRule *rule, GVariant *dict, GError **error)
 			part = parse_fragment(VIGIL_RULE_KEY_PROGRAM, "app", value, error);
 			if (part == NULL)
 				return FALSE;
-			if (!g_str_equal(part->program, VIGIL_PROGRAM_UNKNOWN) &&
-			    !check_program_exists(part->program, error))
-				return FALSE;
+			/* looked at once the caller is authorised, with the caller's rights */
+			lookups->program = !g_str_equal(part->program, VIGIL_PROGRAM_UNKNOWN);
 			rule->program = g_steal_pointer(&part->program);
 			g_clear_pointer(&part, vigil_rule_unref);
 		}
@@ -370,8 +357,25 @@ check_quit_process(guint32 pid, guint32 uid, gboolean any_user, const char *proc
 	return TRUE;
 }
 
+gboolean
+vigil_rule_check_process(VigilRule *rule, const VigilRuleLookups *lookups, const char *proc_root,
+                         GError **error)
+{
+	guint64 start_time = 0;
+
+	if (!lookups->process)
+		return TRUE;
+	if (!check_quit_process(rule->pid, rule->uid, rule->all_users, proc_root, &start_time,
+	                        error))
+		return FALSE;
+	if (lookups->start_time != 0 && start_time != lookups->start_time)
+		return invalid(error, "until-quit: process %u has another start time", rule->pid);
+	rule->pid_start_time = start_time;
+	return TRUE;
+}
+
 static gboolean
-apply_lifetime_keys(VigilRule *rule, GVariant *dict, const char *proc_root, GError **error)
+apply_lifetime_keys(VigilRule *rule, GVariant *dict, VigilRuleLookups *lookups, GError **error)
 {
 	const char *lifetime = lookup_str(dict, VIGIL_RULE_KEY_LIFETIME);
 	gboolean has_until, has_pid;
@@ -407,10 +411,11 @@ apply_lifetime_keys(VigilRule *rule, GVariant *dict, const char *proc_root, GErr
 	if (wanted == VIGIL_LIFETIME_PROCESS_EXIT && (has_pid || rule->lifetime != wanted)) {
 		if (!has_pid)
 			return invalid(error, "pid: lifetime 'until-quit' needs it");
-		if (!check_quit_process(pid, rule->uid, rule->all_users, proc_root,
-		                        &rule->pid_start_time, error))
-			return FALSE;
+		/* the process is looked at once the caller is authorised */
+		lookups->process = TRUE;
+		lookups->start_time = 0;
 		rule->pid = pid;
+		rule->pid_start_time = 0;
 	}
 	if (wanted != VIGIL_LIFETIME_UNTIL)
 		rule->until = 0;
@@ -433,7 +438,7 @@ check_whole(VigilRule *rule, GError **error)
 }
 
 static VigilRule *
-rule_from_text(const char *text, const char *proc_root, GError **error)
+rule_from_text(const char *text, VigilRuleLookups *lookups, GError **error)
 {
 	g_autoptr(GError) local_error = NULL;
 	g_autoptr(VigilRule) rule = vigil_rule_parse_line(text, vigil_user_resolve, &local_error);
@@ -448,34 +453,26 @@ rule_from_text(const char *text, const char *proc_root, GError **error)
 		               "allowed here");
 		return NULL;
 	}
-	if (rule->program != NULL && !g_str_equal(rule->program, VIGIL_PROGRAM_UNKNOWN) &&
-	    !check_program_exists(rule->program, error))
-		return NULL;
+	lookups->program =
+	    rule->program != NULL && !g_str_equal(rule->program, VIGIL_PROGRAM_UNKNOWN);
 	if (rule->lifetime == VIGIL_LIFETIME_PROCESS_EXIT) {
-		guint64 start_time = 0;
-
-		if (!check_quit_process(rule->pid, rule->uid, rule->all_users, proc_root,
-		                        &start_time, error))
-			return NULL;
-		if (start_time != rule->pid_start_time) {
-			invalid(error, "text: until-quit: process %u has another start time",
-			        rule->pid);
-			return NULL;
-		}
+		lookups->process = TRUE;
+		lookups->start_time = rule->pid_start_time;
 	}
 	return g_steal_pointer(&rule);
 }
 
 VigilRule *
-vigil_rule_from_dict(GVariant *dict, guint32 caller_uid, const char *proc_root, GError **error)
+vigil_rule_from_dict(GVariant *dict, guint32 caller_uid, VigilRuleLookups *lookups, GError **error)
 {
 	g_autoptr(VigilRule) rule = NULL;
 	const char *text;
 
+	*lookups = (VigilRuleLookups){0};
 	if (!vigil_rule_check_dict(dict, error))
 		return NULL;
 	if ((text = lookup_str(dict, VIGIL_RULE_KEY_TEXT)) != NULL)
-		return rule_from_text(text, proc_root, error);
+		return rule_from_text(text, lookups, error);
 	if (lookup_str(dict, VIGIL_RULE_KEY_ACTION) == NULL) {
 		invalid(error, "action: required (allow, deny or drop)");
 		return NULL;
@@ -483,23 +480,24 @@ vigil_rule_from_dict(GVariant *dict, guint32 caller_uid, const char *proc_root, 
 	rule = vigil_rule_new();
 	rule->all_users = FALSE;
 	rule->uid = caller_uid;
-	if (!apply_user_keys(rule, dict, error) || !apply_match_keys(rule, dict, error) ||
-	    !apply_lifetime_keys(rule, dict, proc_root, error) || !check_whole(rule, error))
+	if (!apply_user_keys(rule, dict, error) || !apply_match_keys(rule, dict, lookups, error) ||
+	    !apply_lifetime_keys(rule, dict, lookups, error) || !check_whole(rule, error))
 		return NULL;
 	return g_steal_pointer(&rule);
 }
 
 VigilRule *
-vigil_rule_update_from_dict(const VigilRule *old, GVariant *changes, const char *proc_root,
+vigil_rule_update_from_dict(const VigilRule *old, GVariant *changes, VigilRuleLookups *lookups,
                             GError **error)
 {
 	g_autoptr(VigilRule) rule = NULL;
 	const char *text;
 
+	*lookups = (VigilRuleLookups){0};
 	if (!vigil_rule_check_dict(changes, error))
 		return NULL;
 	if ((text = lookup_str(changes, VIGIL_RULE_KEY_TEXT)) != NULL) {
-		rule = rule_from_text(text, proc_root, error);
+		rule = rule_from_text(text, lookups, error);
 		if (rule == NULL)
 			return NULL;
 		rule->enabled = old->enabled;
@@ -507,8 +505,8 @@ vigil_rule_update_from_dict(const VigilRule *old, GVariant *changes, const char 
 		rule = vigil_rule_copy(old);
 		g_clear_pointer(&rule->origin, g_free);
 		if (!apply_user_keys(rule, changes, error) ||
-		    !apply_match_keys(rule, changes, error) ||
-		    !apply_lifetime_keys(rule, changes, proc_root, error))
+		    !apply_match_keys(rule, changes, lookups, error) ||
+		    !apply_lifetime_keys(rule, changes, lookups, error))
 			return NULL;
 	}
 	rule->id = old->id;

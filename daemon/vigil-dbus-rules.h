@@ -12,22 +12,39 @@ G_BEGIN_DECLS
 GVariant *vigil_rule_to_dict(const VigilRule *rule);
 
 /*
- * AddRule(): a new rule from @dict (writable keys, or text alone). Without user or uid the
- * rule is for @caller_uid. Program paths must exist (as regular files under @root, "" for
- * the real root). Errors: VIGIL_DBUS_ERROR_INVALID_ARGUMENT naming the key.
- * @proc_root is "/proc" outside tests (pid of until-quit rules).
+ * What a rule from a caller names outside vigild: looked at only once the caller is
+ * authorised (an answer before would tell an unauthorised caller what exists), the program
+ * with the caller's own rights (vigil_as_caller_stat_async()).
  */
-VigilRule *vigil_rule_from_dict(GVariant *dict, guint32 caller_uid, const char *proc_root,
+typedef struct {
+	gboolean program;   /* rule->program must be a regular file the caller can see */
+	gboolean process;   /* rule->pid must be a running process of the rule's user */
+	guint64 start_time; /* with process: the start time the rule text gave (0: any) */
+} VigilRuleLookups;
+
+/*
+ * AddRule(): a new rule from @dict (writable keys, or text alone), checked without I/O.
+ * Without user or uid the rule is for @caller_uid. @lookups says what is still to be looked
+ * at. Errors: VIGIL_DBUS_ERROR_INVALID_ARGUMENT naming the key.
+ */
+VigilRule *vigil_rule_from_dict(GVariant *dict, guint32 caller_uid, VigilRuleLookups *lookups,
                                 GError **error);
+/* UpdateRule(): @old with @changes applied (a new rule; @old is not touched) */
+VigilRule *vigil_rule_update_from_dict(const VigilRule *old, GVariant *changes,
+                                       VigilRuleLookups *lookups, GError **error);
+/*
+ * With @lookups->process: the until-quit rule's pid is a running process of the rule's
+ * user (@proc_root is "/proc" outside tests); its start time goes into @rule.
+ */
+gboolean vigil_rule_check_process(VigilRule *rule, const VigilRuleLookups *lookups,
+                                  const char *proc_root, GError **error);
+
 /*
  * A rule dictionary's keys alone: each known, writable, given once, of its type, within its
  * length, without control characters (InvalidArgument naming the key). The first step of
  * vigil_rule_from_dict() and vigil_rule_update_from_dict().
  */
 gboolean vigil_rule_check_dict(GVariant *dict, GError **error);
-/* UpdateRule(): @old with @changes applied (a new rule; @old is not touched) */
-VigilRule *vigil_rule_update_from_dict(const VigilRule *old, GVariant *changes,
-                                       const char *proc_root, GError **error);
 
 /*
  * ImportRules(): every rule of @text (rules file format), all or none: the first bad line

@@ -2,7 +2,10 @@
 #define G_LOG_DOMAIN "vigil-dbus"
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include "vigil-agents.h"
+#include "vigil-as-caller.h"
 #include "vigil-dbus-args.h"
 #include "vigil-dbus-rules.h"
 #include "vigil-dbus-server.h"
@@ -12,7 +15,12 @@
 
 /* calls of one connection in progress (most wait for polkit) */
 #define MAX_CALLS_PER_SENDER 16
-#define STATS_TICK_S         1
+/*
+ * calls of one uid in progress once its uid is known: the bus lets a uid open hundreds of
+ * connections (max_connections_per_user, 256 on Debian), each with its 16
+ */
+#define MAX_CALLS_PER_UID 64
+#define STATS_TICK_S      1
 /* rules vigild keeps in all, learned and system */
 #define MAX_RULES_TOTAL 100000
 
@@ -27,6 +35,7 @@ struct _VigilDBusServer {
 	gboolean owns_name;
 	guint stats_source;
 	GHashTable *calls_by_sender; /* unique name -> count of calls in progress */
+	GHashTable *calls_by_uid;    /* uid -> count of calls in progress */
 };
 
 typedef struct _Call Call;
@@ -54,8 +63,12 @@ struct _Call {
 	gboolean interactive;
 	GCancellable *cancellable; /* an interactive check: cancelled when the caller leaves */
 	guint caller_watch;
-	VigilRule *rule;  /* AddRule, UpdateRule */
-	GPtrArray *rules; /* ImportRules */
+	gboolean uid_counted; /* in calls_by_uid */
+	VigilRule *rule;      /* AddRule, UpdateRule */
+	VigilRuleLookups lookups;
+	VigilRule *snapshot; /* UpdateRule, RemoveRule: the rule as the caller was authorised for */
+	RunFunc next;        /* what runs once the rule's lookups are done */
+	GPtrArray *rules;    /* ImportRules */
 	guint64 id;
 	/* GetPermissions */
 	VigilPolkitAnswer answers[5];
@@ -75,10 +88,20 @@ call_free(Call *call)
 	else
 		g_hash_table_insert(server->calls_by_sender, g_strdup(call->sender),
 		                    GUINT_TO_POINTER(n - 1));
+	if (call->uid_counted) {
+		gpointer key = GUINT_TO_POINTER(call->uid);
+
+		n = GPOINTER_TO_UINT(g_hash_table_lookup(server->calls_by_uid, key));
+		if (n <= 1)
+			g_hash_table_remove(server->calls_by_uid, key);
+		else
+			g_hash_table_insert(server->calls_by_uid, key, GUINT_TO_POINTER(n - 1));
+	}
 	if (call->caller_watch != 0)
 		g_dbus_connection_signal_unsubscribe(server->connection, call->caller_watch);
 	g_clear_object(&call->cancellable);
 	g_clear_pointer(&call->rule, vigil_rule_unref);
+	g_clear_pointer(&call->snapshot, vigil_rule_unref);
 	g_clear_pointer(&call->rules, g_ptr_array_unref);
 	g_free(call->sender);
 	g_free(call);
@@ -149,6 +172,39 @@ watch_caller(Call *call)
 	    on_caller_owner_changed, call, NULL);
 }
 
+/* one more call of the caller's uid, unless it has as many going as a uid may */
+static gboolean
+count_uid_call(Call *call, GError **error)
+{
+	GHashTable *by_uid = call->server->calls_by_uid;
+	gpointer key = GUINT_TO_POINTER(call->uid);
+	guint n = GPOINTER_TO_UINT(g_hash_table_lookup(by_uid, key));
+
+	if (n >= MAX_CALLS_PER_UID) {
+		g_set_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_BUSY,
+		            "too many calls of this user in progress (%d); try again later",
+		            MAX_CALLS_PER_UID);
+		return FALSE;
+	}
+	g_hash_table_insert(by_uid, key, GUINT_TO_POINTER(n + 1));
+	call->uid_counted = TRUE;
+	return TRUE;
+}
+
+/* asks polkit about call->action; an interactive check ends when the caller leaves */
+static void
+authorize(Call *call, GAsyncReadyCallback callback)
+{
+	VigilPolkit *polkit = call->server->polkit;
+
+	if (call->interactive && call->cancellable == NULL)
+		watch_caller(call);
+	vigil_polkit_set_interactive_timeout(
+	    polkit, vigil_daemon_get_config(call->server->daemon)->auth_timeout);
+	vigil_polkit_check_async(polkit, call->sender, call->uid, call->action, call->interactive,
+	                         call->cancellable, callback, call);
+}
+
 static void
 on_caller_uid(GObject *source, GAsyncResult *result, gpointer data)
 {
@@ -163,6 +219,10 @@ on_caller_uid(GObject *source, GAsyncResult *result, gpointer data)
 		return;
 	}
 	g_variant_get(reply, "(u)", &call->uid);
+	if (!count_uid_call(call, &error)) {
+		call_fail(call, error);
+		return;
+	}
 	call->action = call->method->action;
 	if (call->method->prepare != NULL && !call->method->prepare(call, &error)) {
 		call_fail(call, error);
@@ -172,10 +232,7 @@ on_caller_uid(GObject *source, GAsyncResult *result, gpointer data)
 		call->method->run(call);
 		return;
 	}
-	if (call->interactive)
-		watch_caller(call);
-	vigil_polkit_check_async(call->server->polkit, call->sender, call->uid, call->action,
-	                         call->interactive, call->cancellable, on_authorized, call);
+	authorize(call, on_authorized);
 }
 
 /* every method starts here: who calls, how many calls it has going, then its uid */
@@ -461,11 +518,74 @@ prepare_add_rule(Call *call, GError **error)
 {
 	g_autoptr(GVariant) dict = g_variant_get_child_value(call->params, 0);
 
-	call->rule = vigil_rule_from_dict(dict, call->uid, "/proc", error);
+	call->rule = vigil_rule_from_dict(dict, call->uid, &call->lookups, error);
 	if (call->rule == NULL)
 		return FALSE;
 	call->action = manage_action(vigil_rule_is_own(call->rule, call->uid));
 	return TRUE;
+}
+
+/* the lookups are done: the process of an until-quit rule, then what the method does */
+static void
+finish_rule_lookups(Call *call)
+{
+	GError *error = NULL;
+
+	if (!vigil_rule_check_process(call->rule, &call->lookups, "/proc", &error)) {
+		call_fail(call, error);
+		return;
+	}
+	call->next(call);
+}
+
+static void
+on_program_looked_at(GObject *source, GAsyncResult *result, gpointer data)
+{
+	Call *call = data;
+	const char *path = call->rule->program;
+	g_autoptr(GError) local_error = NULL;
+	mode_t mode = 0;
+
+	if (!vigil_as_caller_stat_finish(result, &mode, &local_error)) {
+		if (g_error_matches(local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+			call_fail(call, dbus_error(VIGIL_DBUS_ERROR_INVALID_ARGUMENT,
+			                           "program: '%s' does not exist (%s)", path,
+			                           local_error->message));
+		else if (local_error->domain == G_IO_ERROR &&
+		         (local_error->code == G_IO_ERROR_FAILED ||
+		          local_error->code == G_IO_ERROR_TIMED_OUT))
+			call_fail(call, dbus_error(VIGIL_DBUS_ERROR_FAILED, "nothing changed: %s",
+			                           local_error->message));
+		else
+			call_fail(call,
+			          dbus_error(VIGIL_DBUS_ERROR_INVALID_ARGUMENT,
+			                     "program: '%s' cannot be looked at as uid %u (%s)",
+			                     path, call->uid, local_error->message));
+		return;
+	}
+	if (!S_ISREG(mode)) {
+		call_fail(call, dbus_error(VIGIL_DBUS_ERROR_INVALID_ARGUMENT,
+		                           "program: '%s' is not a regular file", path));
+		return;
+	}
+	finish_rule_lookups(call);
+}
+
+/*
+ * Authorised: what the rule names outside vigild is looked at only now, and the program
+ * path with the caller's rights, so that no answer tells a caller what it could not see
+ * itself. Then @next runs.
+ */
+static void
+look_up_rule(Call *call, RunFunc next)
+{
+	call->next = next;
+	if (call->lookups.program) {
+		vigil_as_caller_stat_async(call->rule->program, call->uid, NULL,
+		                           on_program_looked_at, call);
+		return;
+	}
+	finish_rule_lookups(call);
 }
 
 static gboolean
@@ -481,7 +601,7 @@ check_not_equal(Call *call, VigilRule *rule, guint64 except_id, GError **error)
 }
 
 static void
-run_add_rule(Call *call)
+add_rule_now(Call *call)
 {
 	VigilRule *rule = call->rule;
 	GError *error = NULL;
@@ -499,6 +619,33 @@ run_add_rule(Call *call)
 	g_info("uid %u added rule %" G_GUINT64_FORMAT, call->uid, rule->id);
 	rules_changed(call);
 	call_return(call, g_variant_new("(t)", rule->id));
+}
+
+static void
+run_add_rule(Call *call)
+{
+	look_up_rule(call, add_rule_now);
+}
+
+/*
+ * The rule call->id as it is now, if it is still the rule the caller was authorised for:
+ * a change meanwhile (another caller's, while polkit was asked) is Busy, never undone.
+ */
+static VigilRule *
+unchanged_rule(Call *call, GError **error)
+{
+	VigilRule *now = visible_rule(call, call->id, error);
+
+	if (now == NULL)
+		return NULL;
+	if (!vigil_rule_equal(now, call->snapshot, FALSE)) {
+		g_set_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_BUSY,
+		            "rule %" G_GUINT64_FORMAT
+		            " changed while the call was being authorised; read it again",
+		            call->id);
+		return NULL;
+	}
+	return now;
 }
 
 static gboolean
@@ -521,23 +668,24 @@ prepare_update_rule(Call *call, GError **error)
 		            old->id, old->origin != NULL ? old->origin : "rules.d");
 		return FALSE;
 	}
-	call->rule = vigil_rule_update_from_dict(old, changes, "/proc", error);
+	call->rule = vigil_rule_update_from_dict(old, changes, &call->lookups, error);
 	if (call->rule == NULL)
 		return FALSE;
+	call->snapshot = vigil_rule_copy(old);
 	call->action = manage_action(vigil_rule_is_own(old, call->uid) &&
 	                             vigil_rule_is_own(call->rule, call->uid));
 	return TRUE;
 }
 
 static void
-run_update_rule(Call *call)
+update_rule_now(Call *call)
 {
 	VigilRuleStore *store = vigil_daemon_get_rule_store(call->server->daemon);
 	VigilRule *old;
 	GError *error = NULL;
 
-	/* it may have gone while polkit was asked */
-	old = visible_rule(call, call->id, &error);
+	/* it may have gone or changed while polkit was asked */
+	old = unchanged_rule(call, &error);
 	if (old == NULL) {
 		call_fail(call, error);
 		return;
@@ -559,6 +707,12 @@ run_update_rule(Call *call)
 	call_return(call, NULL);
 }
 
+static void
+run_update_rule(Call *call)
+{
+	look_up_rule(call, update_rule_now);
+}
+
 static gboolean
 prepare_remove_rule(Call *call, GError **error)
 {
@@ -574,6 +728,7 @@ prepare_remove_rule(Call *call, GError **error)
 		            rule->id, rule->origin != NULL ? rule->origin : "/etc/vigil/rules.d");
 		return FALSE;
 	}
+	call->snapshot = vigil_rule_copy(rule);
 	call->action = manage_action(vigil_rule_is_own(rule, call->uid));
 	return TRUE;
 }
@@ -583,7 +738,7 @@ run_remove_rule(Call *call)
 {
 	GError *error = NULL;
 
-	if (visible_rule(call, call->id, &error) == NULL) {
+	if (unchanged_rule(call, &error) == NULL) {
 		call_fail(call, error);
 		return;
 	}
@@ -597,24 +752,27 @@ run_remove_rule(Call *call)
 	call_return(call, NULL);
 }
 
+/*
+ * ImportRules: only the size is looked at before the caller is authorised to manage its own
+ * rules; the text (up to VIGIL_IMPORT_MAX_BYTES) is parsed after, and rules for others then
+ * need a second check (manage-all-rules).
+ */
 static gboolean
 prepare_import_rules(Call *call, GError **error)
 {
-	const char *text;
-	gboolean own = TRUE;
+	g_autoptr(GVariant) text = g_variant_get_child_value(call->params, 0);
 
-	g_variant_get(call->params, "(&s)", &text);
-	call->rules = vigil_rules_from_import(text, error);
-	if (call->rules == NULL)
+	if (g_variant_get_size(text) > VIGIL_IMPORT_MAX_BYTES + 1) {
+		g_set_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_LIMIT_EXCEEDED,
+		            "text: more than %d bytes; import it in parts", VIGIL_IMPORT_MAX_BYTES);
 		return FALSE;
-	for (guint i = 0; i < call->rules->len; i++)
-		own = own && vigil_rule_is_own(g_ptr_array_index(call->rules, i), call->uid);
-	call->action = manage_action(own);
+	}
+	call->action = VIGIL_POLKIT_ACTION_MANAGE_OWN_RULES;
 	return TRUE;
 }
 
 static void
-run_import_rules(Call *call)
+import_rules_now(Call *call)
 {
 	VigilRuleStore *store = vigil_daemon_get_rule_store(call->server->daemon);
 	VigilRuleset *set = ruleset(call);
@@ -661,6 +819,42 @@ run_import_rules(Call *call)
 	call_return(
 	    call, g_variant_new("(@at)", g_variant_new_fixed_array(G_VARIANT_TYPE_UINT64, ids->data,
 	                                                           ids->len, sizeof(guint64))));
+}
+
+static void
+on_import_all_authorized(GObject *source, GAsyncResult *result, gpointer data)
+{
+	Call *call = data;
+	GError *error = NULL;
+
+	if (!vigil_polkit_check_finish(call->server->polkit, result, &error)) {
+		call_fail(call, error);
+		return;
+	}
+	import_rules_now(call);
+}
+
+static void
+run_import_rules(Call *call)
+{
+	const char *text;
+	GError *error = NULL;
+	gboolean own = TRUE;
+
+	g_variant_get(call->params, "(&s)", &text);
+	call->rules = vigil_rules_from_import(text, &error);
+	if (call->rules == NULL) {
+		call_fail(call, error);
+		return;
+	}
+	for (guint i = 0; i < call->rules->len; i++)
+		own = own && vigil_rule_is_own(g_ptr_array_index(call->rules, i), call->uid);
+	if (own) {
+		import_rules_now(call);
+		return;
+	}
+	call->action = VIGIL_POLKIT_ACTION_MANAGE_ALL_RULES;
+	authorize(call, on_import_all_authorized);
 }
 
 static void
@@ -1042,6 +1236,7 @@ vigil_dbus_server_new(VigilDaemon *daemon, GDBusConnection *connection, const ch
 	server->connection = g_object_ref(connection);
 	server->config_path = g_strdup(config_path);
 	server->calls_by_sender = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	server->calls_by_uid = g_hash_table_new(NULL, NULL);
 	server->polkit = vigil_polkit_new(connection);
 	server->agents = vigil_agents_new(connection);
 	server->skeleton = vigil_firewall_skeleton_new();
@@ -1098,6 +1293,7 @@ vigil_dbus_server_free(VigilDBusServer *server)
 	g_clear_object(&server->skeleton);
 	g_clear_object(&server->connection);
 	g_clear_pointer(&server->calls_by_sender, g_hash_table_unref);
+	g_clear_pointer(&server->calls_by_uid, g_hash_table_unref);
 	g_free(server->config_path);
 	g_free(server);
 }

@@ -15,7 +15,8 @@
 
 struct _VigilPolkit {
 	GDBusConnection *connection;
-	guint checks; /* for the cancellation ids */
+	guint checks;                /* for the cancellation ids */
+	guint interactive_timeout_s; /* how long a user may take to authenticate */
 };
 
 typedef struct {
@@ -26,6 +27,7 @@ typedef struct {
 	char *cancellation_id; /* names the check to CancelCheckAuthorization */
 	GCancellable *cancellable;
 	gulong cancelled_handler;
+	gboolean timed_out;
 } CheckData;
 
 static void
@@ -62,6 +64,7 @@ vigil_polkit_new(GDBusConnection *connection)
 	VigilPolkit *polkit = g_new0(VigilPolkit, 1);
 
 	polkit->connection = g_object_ref(connection);
+	polkit->interactive_timeout_s = VIGIL_POLKIT_INTERACTIVE_TIMEOUT_S;
 	return polkit;
 }
 
@@ -72,6 +75,12 @@ vigil_polkit_free(VigilPolkit *polkit)
 		return;
 	g_clear_object(&polkit->connection);
 	g_free(polkit);
+}
+
+void
+vigil_polkit_set_interactive_timeout(VigilPolkit *polkit, guint seconds)
+{
+	polkit->interactive_timeout_s = MAX(seconds, 1);
 }
 
 gboolean
@@ -117,6 +126,16 @@ on_check_reply(GObject *source, GAsyncResult *result, gpointer user_data)
 	gboolean challenge = FALSE;
 
 	reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
+	if (reply == NULL && data->interactive &&
+	    g_error_matches(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)) {
+		/* the user did not authenticate in time: polkit's dialog goes, the call fails */
+		g_message("polkit check %s (%s) timed out waiting for the user, denied",
+		          data->cancellation_id, data->action);
+		data->timed_out = TRUE;
+		on_check_cancelled(NULL, data);
+		g_task_return_int(task, VIGIL_POLKIT_NO);
+		return;
+	}
 	if (reply == NULL && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
 		g_task_return_int(task, VIGIL_POLKIT_NO);
 		return;
@@ -174,12 +193,12 @@ ask_async(VigilPolkit *polkit, const char *sender, guint32 uid, const char *acti
 	params =
 	    g_variant_new("((sa{sv})sa{ss}us)", "system-bus-name", &subject_details, action, NULL,
 	                  interactive ? POLKIT_FLAG_ALLOW_INTERACTION : 0u, data->cancellation_id);
-	g_dbus_connection_call(polkit->connection, POLKIT_NAME, POLKIT_PATH, POLKIT_INTERFACE,
-	                       "CheckAuthorization", params, G_VARIANT_TYPE("((bba{ss}))"),
-	                       G_DBUS_CALL_FLAGS_NONE,
-	                       /* the user may take their time to authenticate */
-	                       interactive ? G_MAXINT : POLKIT_TIMEOUT_MS, cancellable,
-	                       on_check_reply, g_steal_pointer(&task));
+	g_dbus_connection_call(
+	    polkit->connection, POLKIT_NAME, POLKIT_PATH, POLKIT_INTERFACE, "CheckAuthorization",
+	    params, G_VARIANT_TYPE("((bba{ss}))"), G_DBUS_CALL_FLAGS_NONE,
+	    /* the user may take their time to authenticate, not for ever */
+	    interactive ? (int)(polkit->interactive_timeout_s * 1000) : POLKIT_TIMEOUT_MS,
+	    cancellable, on_check_reply, g_steal_pointer(&task));
 }
 
 void
@@ -205,6 +224,13 @@ vigil_polkit_check_finish(VigilPolkit *polkit, GAsyncResult *result, GError **er
 		    "%s needs authentication: call again allowing interactive "
 		    "authorisation (e.g. run the command in a terminal with a polkit agent)",
 		    data->action);
+		return FALSE;
+	}
+	if (data->timed_out) {
+		g_set_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_PERMISSION_DENIED,
+		            "not authorised: %s: authentication was not done within the time "
+		            "allowed (AuthTimeout)",
+		            data->action);
 		return FALSE;
 	}
 	g_set_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_PERMISSION_DENIED,

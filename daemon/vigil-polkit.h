@@ -41,6 +41,14 @@ void vigil_polkit_query_async(VigilPolkit *polkit, const char *sender, guint32 u
                               GAsyncReadyCallback callback, gpointer user_data);
 VigilPolkitAnswer vigil_polkit_query_finish(VigilPolkit *polkit, GAsyncResult *result);
 
+/*
+ * An interactive check (the user authenticates in a polkit dialog) fails with
+ * PERMISSION_DENIED after @seconds, and polkit is told to drop it (CancelCheckAuthorization):
+ * a caller never waits for ever. vigild sets it from vigild.conf's AuthTimeout.
+ */
+#define VIGIL_POLKIT_INTERACTIVE_TIMEOUT_S 300
+void vigil_polkit_set_interactive_timeout(VigilPolkit *polkit, guint seconds);
+
 /* pure: the answer without a polkit authority */
 gboolean vigil_polkit_fallback_allows(guint32 uid, const char *action);
 

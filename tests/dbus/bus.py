@@ -42,6 +42,8 @@ SOURCE_ROOT = os.path.dirname(os.path.dirname(HERE))
 SYSTEM_CONF = '/usr/share/dbus-1/system.conf'
 VIGIL_POLICY = os.path.join(SOURCE_ROOT, 'data', 'org.vigil.Firewall1.conf')
 POLKIT_MOCK_POLICY = os.path.join(HERE, 'polkit-mock.conf')
+# dbusmock's polkitd template, plus error answers and a count of held checks
+POLKIT_TEMPLATE = os.path.join(HERE, 'polkitd_template.py')
 FIREWALL_XML = os.path.join(SOURCE_ROOT, 'dbus', 'org.vigil.Firewall1.xml')
 AGENT_XML = os.path.join(SOURCE_ROOT, 'dbus', 'org.vigil.Firewall1.Agent.xml')
 
@@ -190,16 +192,16 @@ def _stop_process(process, timeout=5.0):
 
 
 class MockPolkit:
-    """python3-dbusmock's polkitd template on a private bus. It rejects every action until
-    told otherwise; it does not look at the subject, so it answers the same for every
-    caller."""
+    """python3-dbusmock with tests/dbus/polkitd_template.py (dbusmock's polkitd, plus errors)
+    on a private bus. It rejects every action until told otherwise; it does not look at the
+    subject, so it answers the same for every caller."""
 
     def __init__(self, bus):
         self.bus = bus
         self.log_path = os.path.join(bus.tmpdir, 'polkitd-mock.log')
         self._log = open(self.log_path, 'wb')
         self.process = subprocess.Popen(
-            [PYTHON, '-m', 'dbusmock', '--system', '--template', 'polkitd'],
+            [PYTHON, '-m', 'dbusmock', '--system', '--template', POLKIT_TEMPLATE],
             env=bus.env(), stdout=self._log, stderr=subprocess.STDOUT,
             preexec_fn=_die_with_parent)
         self._conn = connect(bus.address)
@@ -241,6 +243,22 @@ class MockPolkit:
 
     def release_hanging_calls(self):
         self._mock_call('ReleaseHangingCalls', '()', ())
+
+    def hanging_call_count(self):
+        """How many CheckAuthorization calls wait for release_hanging_calls()."""
+        reply = self._conn.call_sync(POLKIT_NAME, POLKIT_PATH, MOCK_INTERFACE,
+                                     'HangingCallCount', None, GLib.VariantType('(u)'),
+                                     Gio.DBusCallFlags.NONE, 5000, None)
+        return reply.unpack()[0]
+
+    def set_errors(self, errors):
+        """CheckAuthorization for each action of @errors ({action: D-Bus error name}) fails
+        with that error from now on ({} ends that)."""
+        self._mock_call('SetErrors', '(a{ss})', (dict(errors),))
+
+    def set_challenge(self, actions):
+        """@actions not allowed answer is_challenge (authentication would help)."""
+        self._mock_call('SetChallenge', '(as)', (list(actions),))
 
     def have_hanging_calls(self):
         reply = self._conn.call_sync(POLKIT_NAME, POLKIT_PATH, MOCK_INTERFACE,

@@ -21,7 +21,8 @@ sys.path.insert(0, os.path.join(HERE, '..', 'e2e'))
 sys.path.insert(0, os.path.join(HERE, '..', 'dbus'))
 
 import bus as testbus  # noqa: E402
-from test_dbus import DBusTestCase, read_file, rule_lines  # noqa: E402
+from test_dbus import (ALL, CONFIGURE, OWN, READ, REPLY, USER_ACTIONS,  # noqa: E402
+                       DBusTestCase, read_file, wait_until)
 
 from gi.repository import GLib  # noqa: E402
 
@@ -60,15 +61,18 @@ def vmrss_kib(pid):
 class AttackTestCase(DBusTestCase):
     """vigild on a private bus; attack() sends calls as root or nobody through attacker.py."""
 
+    config = {}
+
     def setUp(self):
         super().setUp()
-        self.d = self.start_vigild('deny port 25\n')
+        self.d = self.start_vigild('deny port 25\n', config=self.config)
         self.pid = self.d.proc.pid
         self.config_before = read_file(self.d.config)
 
     def attack(self, method, params=None, uid=None, repeat=1, window=8, connections=1,
-               interactive=False, timeout=120, hold_s=0):
-        """Sends @method(@params) as @uid (None: root); returns attacker.py's counts."""
+               interactive=False, timeout=120, hold_s=0, background=False):
+        """Sends @method(@params) as @uid (None: root); returns attacker.py's counts (with
+        @background, a function that waits for them)."""
         data = tempfile.NamedTemporaryFile(dir=self.bus.tmpdir, delete=False)
         self.addCleanup(os.unlink, data.name)
         type_string = '()'
@@ -85,10 +89,27 @@ class AttackTestCase(DBusTestCase):
             argv += ['--hold-s', str(hold_s)]
         if uid is not None:
             argv = testbus.as_user_argv(uid) + argv
-        res = subprocess.run(argv, env=self.env, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, timeout=timeout)
-        self.assertEqual(res.returncode, 0, res.stderr)
-        return json.loads(res.stdout.splitlines()[-1])
+        proc = subprocess.Popen(argv, env=self.env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        self.addCleanup(proc.wait)
+        self.addCleanup(proc.kill)
+
+        def result():
+            out, err = proc.communicate(timeout=timeout)
+            self.assertEqual(proc.returncode, 0, err)
+            return json.loads(out.splitlines()[-1])
+        return result if background else result()
+
+    def held_checks(self, n, what):
+        """Waits until the mock polkitd holds @n checks, and sees that no more come."""
+        wait_until(lambda: self.polkit.hanging_call_count() >= n, 30, what)
+        time.sleep(1.0)
+        self.assertEqual(self.polkit.hanging_call_count(), n, what)
+
+    def release_checks(self):
+        self.polkit.simulate_hang(False)
+        self.polkit.simulate_hang_actions([])
+        self.polkit.release_hanging_calls()
 
     def assertRefused(self, result, error=INVALID, naming=None):
         self.assertEqual(list(result['answers']), [error], result)
@@ -172,6 +193,190 @@ class Memory(AttackTestCase):
         self.assertLess(after - before, self.RSS_GROWTH_KIB,
                         'vigild grew from %d to %d KiB over %d refused calls'
                         % (before, after, self.CALLS))
+        self.assertUnharmed()
+
+
+class LookupsAfterAuthorisation(AttackTestCase):
+    """Nothing is looked up for a caller before polkit said yes, then with the caller's
+    rights (issue 14.4): another user's files stay the caller's guess."""
+
+    polkit_actions = [READ, REPLY]
+
+    def setUp(self):
+        super().setUp()
+        # another user's home, closed to others, with a program in it
+        self.home = tempfile.mkdtemp(prefix='vigil-home-')
+        self.addCleanup(subprocess.run, ['rm', '-rf', self.home])
+        self.secret = os.path.join(self.home, 'secret-tool')
+        self.missing = os.path.join(self.home, 'no-such-tool')
+        with open(self.secret, 'w') as f:
+            f.write('#!/bin/sh\n')
+        os.chmod(self.secret, 0o755)
+        os.chown(self.secret, 4242, 4242)
+        os.chown(self.home, 4242, 4242)
+        os.chmod(self.home, 0o700)
+
+    def add_program_rule(self, path, uid=NOBODY):
+        return self.attack('AddRule', args(vardict([('action', v('s', 'deny')),
+                                                    ('program', v('s', path))])), uid)
+
+    def same_answer(self, error):
+        found = self.add_program_rule(self.secret)
+        missing = self.add_program_rule(self.missing)
+        self.assertEqual(list(found['answers']), [error], found)
+        self.assertEqual(list(missing['answers']), [error], missing)
+        self.assertEqual(found['messages'][error].replace(self.secret, 'PATH'),
+                         missing['messages'][error].replace(self.missing, 'PATH'))
+
+    def test_another_users_file_is_not_told_apart_from_a_missing_one(self):
+        before = self.rules()
+        # not authorised: refused before anything is looked at
+        self.same_answer(ERR + 'PermissionDenied')
+        # authorised for its own rules: looked at with its rights, which do not reach in
+        self.polkit.set_allowed(USER_ACTIONS)
+        self.same_answer(INVALID)
+        self.assertEqual(self.rules(), before)
+        # a program the caller can see is fine; root sees everything
+        self.assertEqual(list(self.add_program_rule('/usr/bin/true')['answers']), ['ok'])
+        self.polkit.set_allowed(USER_ACTIONS + [ALL, CONFIGURE])
+        self.assertEqual(list(self.add_program_rule(self.secret, uid=None)['answers']), ['ok'])
+        res = self.add_program_rule(self.missing, uid=None)
+        self.assertIn('does not exist', res['messages'][INVALID])
+        self.assertUnharmed()
+
+
+class Snapshot(AttackTestCase):
+    """UpdateRule and RemoveRule act on the rule as it is after authorisation (issue 14.5)."""
+
+    def start_held(self, method, params):
+        """@method(@params) as root, its polkit check held; returns its result function."""
+        self.polkit.simulate_hang_actions([ALL])
+        result = self.attack(method, params, background=True)
+        self.held_checks(1, 'the held check')
+        self.polkit.simulate_hang_actions([])
+        return result
+
+    def test_a_rule_changed_while_polkit_was_asked_is_busy(self):
+        rid = self.call('AddRule', 'a{sv}', [{'action': v('s', 'deny'), 'user': v('s', 'all'),
+                                              'port': v('s', '81')}])[0]
+        for method, params in (('UpdateRule', args(v('t', rid),
+                                                   vardict([('port', v('s', '82'))]))),
+                               ('RemoveRule', args(v('t', rid)))):
+            with self.subTest(method=method):
+                note = 'changed meanwhile by %s' % method
+                held = self.start_held(method, params)
+                self.call('UpdateRule', 'ta{sv}', [rid, {'note': v('s', note)}])
+                self.release_checks()
+                self.assertRefused(held(), ERR + 'Busy', naming='changed')
+                rule = self.rules()[rid]
+                self.assertEqual((rule['port'], rule['note']), ('81', note))
+        # unchanged meanwhile: the held call goes through
+        held = self.start_held('RemoveRule', args(v('t', rid)))
+        self.release_checks()
+        self.assertEqual(list(held()['answers']), ['ok'])
+        self.assertNotIn(rid, self.rules())
+
+
+class Bounds(AttackTestCase):
+    """Calls in progress are bounded per connection and per uid (issues 14.6, 14.8)."""
+
+    def test_sixteen_calls_per_connection(self):
+        self.polkit.simulate_hang_actions([READ])
+        result = self.attack('GetRules', uid=NOBODY, repeat=20, window=20, background=True)
+        self.held_checks(16, 'the calls of one connection')
+        self.release_checks()
+        res = result()
+        self.assertEqual(res['answers'], {'ok': 16, ERR + 'Busy': 4}, res)
+        self.assertUnharmed()
+
+    def test_calls_per_uid_over_hundreds_of_connections(self):
+        self.polkit.simulate_hang_actions([READ])
+        result = self.attack('GetRules', uid=NOBODY, repeat=2, window=2, connections=150,
+                             background=True)
+        self.held_checks(64, 'the calls of one uid')
+        # another user is still answered at once
+        start = time.monotonic()
+        self.assertEqual(self.prop('PromptTimeout'), 30)
+        self.assertLess(time.monotonic() - start, 1.0)
+        self.release_checks()
+        res = result()
+        self.assertEqual(res['answers'], {'ok': 64, ERR + 'Busy': 236}, res)
+        self.assertUnharmed()
+
+
+class InteractiveTimeout(AttackTestCase):
+    """An interactive check ends after AuthTimeout with an error, not a hang (issue 14.6)."""
+
+    config = {'AuthTimeout': '2'}
+
+    def test_interactive_check_times_out(self):
+        self.polkit.record_cancels()
+        self.polkit.simulate_hang(True)
+        start = time.monotonic()
+        res = self.attack('AddRule', args(vardict([('action', v('s', 'deny')),
+                                                   ('user', v('s', 'all'))])),
+                          interactive=True)
+        took = time.monotonic() - start
+        self.assertRefused(res, ERR + 'PermissionDenied', naming='AuthTimeout')
+        self.assertGreater(took, 1.5)
+        self.assertLess(took, 10)
+        self.assertEqual(len(wait_until(self.polkit.cancels, 10, 'CancelCheckAuthorization')),
+                         1)
+        self.release_checks()
+        self.assertUnharmed()
+
+
+class ImportAfterAuthorisation(AttackTestCase):
+    """ImportRules parses its text only once the caller is authorised (issue 14.6)."""
+
+    polkit_actions = [READ, REPLY]
+
+    def test_import_text_is_read_only_for_authorised_callers(self):
+        before = self.rules()
+        bogus = args(v('s', 'bogus line\n' * 50000))
+        self.assertRefused(self.attack('ImportRules', bogus, NOBODY), ERR + 'PermissionDenied')
+        too_big = args(v('s', '#' * (MIB + 1)))
+        self.assertRefused(self.attack('ImportRules', too_big, NOBODY), ERR + 'LimitExceeded')
+        self.polkit.set_allowed(USER_ACTIONS)
+        self.assertRefused(self.attack('ImportRules', bogus, NOBODY), naming='line 1')
+        # rules for all users need the second check, which polkit refuses
+        for_all = args(v('s', 'deny port 1\n'))
+        self.assertRefused(self.attack('ImportRules', for_all, NOBODY), ERR + 'PermissionDenied')
+        self.assertEqual(self.rules(), before)
+        own = args(v('s', 'deny user nobody port 1\n'))
+        self.assertEqual(list(self.attack('ImportRules', own, NOBODY)['answers']), ['ok'])
+        self.assertUnharmed()
+
+
+class PolkitErrors(AttackTestCase):
+    """Any polkit error denies (issue 14, promises no test held)."""
+
+    ERRORS = ['org.freedesktop.PolicyKit1.Error.Failed',
+              'org.freedesktop.PolicyKit1.Error.Cancelled',
+              'org.freedesktop.DBus.Error.NoReply',
+              'org.freedesktop.DBus.Error.AccessDenied']
+
+    def test_any_polkit_error_denies(self):
+        before = self.rules()
+        actions = USER_ACTIONS + [ALL, CONFIGURE]
+        for name in self.ERRORS:
+            with self.subTest(error=name):
+                self.polkit.set_errors({a: name for a in actions})
+                for uid in (None, NOBODY):
+                    for method, params in (
+                            ('GetRules', None),
+                            ('AddRule', args(vardict([('action', v('s', 'deny')),
+                                                      ('user', v('s', 'all'))]))),
+                            ('SetConfig', args(vardict([('PromptTimeout', v('u', 5))]))),
+                            ('ImportRules', args(v('s', 'deny port 7\n'))),
+                            ('SetEnabled', args(v('b', False)))):
+                        self.assertRefused(self.attack(method, params, uid),
+                                           ERR + 'PermissionDenied')
+                perms = self.call('GetPermissions')[0]
+                self.assertEqual(set(perms.values()), {'no'}, perms)
+        self.polkit.set_errors({})
+        self.assertEqual(self.rules(), before)
+        self.assertTrue(self.prop('Enabled'))
         self.assertUnharmed()
 
 
