@@ -151,20 +151,34 @@ attributor_unref(gpointer data)
 	g_free(attributor);
 }
 
-/* lookups still running keep what they need alive until they finish */
+/* lookups still running keep what they need alive until they finish; hashes stop now */
 void
 vigil_attributor_free(VigilAttributor *attributor)
 {
-	if (attributor != NULL)
-		attributor_unref(attributor);
+	if (attributor == NULL)
+		return;
+	vigil_sha_cache_stop(attributor->sha_cache);
+	attributor_unref(attributor);
+}
+
+gboolean
+vigil_attributor_set_hash_file(VigilAttributor *attributor, const char *path, GError **error)
+{
+	g_return_val_if_fail(attributor != NULL && path != NULL, FALSE);
+	return vigil_sha_cache_attach_file(attributor->sha_cache, path, error);
 }
 
 void
 vigil_attributor_get_stats(VigilAttributor *attributor, VigilAttributorStats *stats)
 {
+	VigilShaCacheStats hashing;
+
 	g_mutex_lock(&attributor->lock);
 	*stats = attributor->stats;
 	g_mutex_unlock(&attributor->lock);
+	vigil_sha_cache_get_counters(attributor->sha_cache, &hashing);
+	stats->hashes = hashing.hashes;
+	stats->hash_waits = hashing.joined;
 }
 
 #define STAT_INC(a, field)                                                                         \
@@ -1095,4 +1109,136 @@ vigil_attributor_lookup_finish(VigilAttributor *attributor, GAsyncResult *result
 	g_return_val_if_fail(g_task_is_valid(result, NULL), NULL);
 	g_return_val_if_fail(g_async_result_is_tagged(result, vigil_attributor_lookup_async), NULL);
 	return g_task_propagate_pointer(G_TASK(result), error);
+}
+
+/* hashes */
+
+static gboolean
+same_executable(const VigilProcess *a, const VigilProcess *b)
+{
+	return a->exe_dev == b->exe_dev && a->exe_ino == b->exe_ino && a->exe_size == b->exe_size &&
+	       a->exe_mtime == b->exe_mtime && a->exe_ctime == b->exe_ctime;
+}
+
+/*
+ * Cached processes of the file just hashed get the hash: their entries are replaced (with fds of
+ * their own), never changed, as other threads read them unlocked.
+ */
+static void
+share_hash(VigilAttributor *attributor, const VigilProcess *hashed)
+{
+	g_mutex_lock(&attributor->lock);
+	g_autoptr(GPtrArray) stale = g_ptr_array_new_with_free_func(cached_process_unref);
+	GHashTableIter iter;
+	gpointer value;
+	g_hash_table_iter_init(&iter, attributor->processes);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		CachedProcess *cached = value;
+		if (cached->process->sha256 == NULL && same_executable(cached->process, hashed))
+			g_ptr_array_add(stale, cached_process_ref(cached));
+	}
+	for (guint i = 0; i < stale->len; i++) {
+		CachedProcess *old = g_ptr_array_index(stale, i);
+		int dir_fd = dup(old->dir_fd);
+		int stat_fd = dir_fd >= 0 ? dup(old->stat_fd) : -1;
+		if (stat_fd < 0) {
+			close_process_fds(dir_fd, stat_fd);
+			continue;
+		}
+		CachedProcess *fresh = g_memdup2(old, sizeof(*old));
+		fresh->ref_count = 1;
+		fresh->process = vigil_process_copy_with_sha256(old->process, hashed->sha256);
+		fresh->dir_fd = dir_fd;
+		fresh->stat_fd = stat_fd;
+		g_hash_table_replace(attributor->processes, GUINT_TO_POINTER(old->process->pid),
+		                     fresh);
+	}
+	g_mutex_unlock(&attributor->lock);
+}
+
+typedef struct {
+	VigilAttributor *attributor;
+	VigilProcess *process;
+} HashRequest;
+
+static void
+hash_request_free(gpointer data)
+{
+	HashRequest *request = data;
+	attributor_unref(request->attributor);
+	vigil_process_unref(request->process);
+	g_free(request);
+}
+
+static void
+on_hashed(GObject *source, GAsyncResult *result, gpointer data)
+{
+	g_autoptr(GTask) task = data;
+	HashRequest *request = g_task_get_task_data(task);
+	GError *error = NULL;
+	g_autofree char *sha256 =
+	    vigil_sha_cache_get_finish(request->attributor->sha_cache, result, &error);
+	if (sha256 == NULL) {
+		g_task_return_error(task, error);
+		return;
+	}
+	VigilProcess *hashed = vigil_process_copy_with_sha256(request->process, sha256);
+	share_hash(request->attributor, hashed);
+	g_task_return_pointer(task, hashed, (GDestroyNotify)vigil_process_unref);
+}
+
+static char *
+exe_path(VigilAttributor *attributor, const VigilProcess *process)
+{
+	/* the magic link: it opens the very file the process runs, deleted or not */
+	return g_strdup_printf("%s/%u/exe", attributor->proc_root, process->pid);
+}
+
+void
+vigil_attributor_hash_async(VigilAttributor *attributor, VigilProcess *process,
+                            GCancellable *cancellable, GAsyncReadyCallback callback,
+                            gpointer user_data)
+{
+	g_return_if_fail(attributor != NULL && process != NULL);
+	GTask *task = g_task_new(NULL, cancellable, callback, user_data);
+	g_task_set_source_tag(task, vigil_attributor_hash_async);
+	if (process->sha256 != NULL) {
+		g_task_return_pointer(task, vigil_process_ref(process),
+		                      (GDestroyNotify)vigil_process_unref);
+		g_object_unref(task);
+		return;
+	}
+	HashRequest *request = g_new0(HashRequest, 1);
+	request->attributor = attributor_ref(attributor);
+	request->process = vigil_process_ref(process);
+	g_task_set_task_data(task, request, hash_request_free);
+	g_autofree char *path = exe_path(attributor, process);
+	vigil_sha_cache_get_async(attributor->sha_cache, path, process->exe_dev, process->exe_ino,
+	                          process->exe_mtime, process->exe_size, process->exe_ctime,
+	                          cancellable, on_hashed, task);
+}
+
+VigilProcess *
+vigil_attributor_hash_finish(VigilAttributor *attributor, GAsyncResult *result, GError **error)
+{
+	g_return_val_if_fail(g_task_is_valid(result, NULL), NULL);
+	g_return_val_if_fail(g_async_result_is_tagged(result, vigil_attributor_hash_async), NULL);
+	return g_task_propagate_pointer(G_TASK(result), error);
+}
+
+VigilProcess *
+vigil_attributor_hash(VigilAttributor *attributor, VigilProcess *process, GError **error)
+{
+	g_return_val_if_fail(attributor != NULL && process != NULL, NULL);
+	if (process->sha256 != NULL)
+		return vigil_process_ref(process);
+	g_autofree char *path = exe_path(attributor, process);
+	g_autofree char *sha256 =
+	    vigil_sha_cache_get(attributor->sha_cache, path, process->exe_dev, process->exe_ino,
+	                        process->exe_mtime, process->exe_size, error);
+	if (sha256 == NULL)
+		return NULL;
+	VigilProcess *hashed = vigil_process_copy_with_sha256(process, sha256);
+	share_hash(attributor, hashed);
+	return hashed;
 }

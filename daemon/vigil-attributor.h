@@ -53,6 +53,30 @@ gboolean vigil_attributor_lookup_fast(VigilAttributor *attributor, const VigilFl
 VigilProcess *vigil_attributor_lookup(VigilAttributor *attributor, const VigilFlow *flow,
                                       GError **error);
 
+/*
+ * Remembers executable hashes in @path (in the state directory) across restarts; see
+ * vigil_sha_cache_attach_file(). An error is only worth a warning: hashes are made again.
+ */
+gboolean vigil_attributor_set_hash_file(VigilAttributor *attributor, const char *path,
+                                        GError **error);
+
+/*
+ * Lookups never hash: a process comes with its hash only when it is known already. When a rule
+ * or a prompt needs it, this hashes @process's executable in a small pool of threads, one hash
+ * per file at a time (parallel requests for the same file wait for that one), and answers a
+ * copy of @process with sha256 set; later lookups of processes of that file get it too. Errors:
+ * G_IO_ERROR_CANCELLED (@cancellable, or the attributor is being freed: the hash stops),
+ * G_IO_ERROR_BUSY (too many files wait), WRONG_ETAG (the file or process changed), I/O errors.
+ */
+void vigil_attributor_hash_async(VigilAttributor *attributor, VigilProcess *process,
+                                 GCancellable *cancellable, GAsyncReadyCallback callback,
+                                 gpointer user_data);
+VigilProcess *vigil_attributor_hash_finish(VigilAttributor *attributor, GAsyncResult *result,
+                                           GError **error);
+/* blocking variant, for tests and tools */
+VigilProcess *vigil_attributor_hash(VigilAttributor *attributor, VigilProcess *process,
+                                    GError **error);
+
 /* counters, for tests and the debug log */
 typedef struct {
 	guint64 lookups;
@@ -63,6 +87,8 @@ typedef struct {
 	guint64 process_hits;  /* process info reused from the cache (its stamp still fits) */
 	guint64 fd_guesses;    /* owners found at a former socket fd of a recent process */
 	guint64 proc_searches; /* walks over /proc for processes of a uid */
+	guint64 hashes;        /* executables read and hashed */
+	guint64 hash_waits;    /* hash requests that waited for the same file's hash */
 } VigilAttributorStats;
 void vigil_attributor_get_stats(VigilAttributor *attributor, VigilAttributorStats *stats);
 

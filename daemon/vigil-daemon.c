@@ -14,7 +14,8 @@
 #include "vigil-rule-store.h"
 #include "vigil-users.h"
 
-/* a packet waits at most this long for its process to be found */
+/* a packet waits at most this long for its process (and, if needed, its hash) to be found;
+ * then the rules decide with what is known, as for an unknown process */
 #define ATTRIBUTION_DEADLINE_US (3 * G_USEC_PER_SEC)
 /* packets waiting for their process, shared fairly among the uids that have some: a uid's
  * packets beyond its share are decided at once without their program (overflow) */
@@ -23,22 +24,34 @@
 #define EXPIRY_TICK_S      10
 #define SAVE_TICK_S        600
 #define DECISION_RING_SIZE 4096
+/* in the directory of the learned rules: executable hashes kept across restarts */
+#define EXE_HASHES_FILE "exe-hashes"
 
+typedef struct _HeldPacket HeldPacket;
+
+/* an answer a held packet waits for (a lookup or a hash); it may go on without it */
 typedef struct {
+	HeldPacket *held;      /* NULL once the packet went on without the answer */
+	VigilProcess *process; /* a hash: the process it is for */
+} Waiting;
+
+struct _HeldPacket {
 	VigilDaemon *daemon;
 	guint32 packet_id;
 	guint32 mark; /* as it arrived: our verdict keeps the bits that are not ours */
 	VigilFlow flow;
 	gint64 received_us;
 	gint64 deadline_us;
-	GCancellable *cancellable; /* set while the process lookup runs */
-	gboolean decided;          /* decided before the lookup came back: it frees us */
+	GCancellable *cancellable; /* set while a lookup or a hash runs */
+	Waiting *waiting;          /* likewise */
+	gboolean hash_tried;       /* its program's hash was asked for once */
+	gboolean late;             /* past the attribution deadline: decided with what is known */
 	char **hostnames;  /* what DNS named dst for this uid, most recent first; NULL: unknown */
 	GList link;        /* in daemon->held, ordered by deadline */
 	gboolean prompted; /* waits on a request in daemon->prompts, not in daemon->held */
 	gboolean cmdline_unchecked; /* its process came from the cache with the exe checked only */
 	VigilProcess *process;      /* while prompted */
-} HeldPacket;
+};
 
 struct _VigilDaemon {
 	VigilConfig config;
@@ -114,9 +127,26 @@ held_over_share(VigilDaemon *daemon, const HeldPacket *held)
 	return held_count(daemon, held_uid(held)) > MAX(MAX_HELD_PACKETS / uids, 1);
 }
 
+/* @held goes on without the answer it waits for; returns the process a hash was for */
+static VigilProcess *
+wait_abandon(HeldPacket *held)
+{
+	Waiting *waiting = held->waiting;
+	VigilProcess *process = g_steal_pointer(&waiting->process);
+
+	/* first detached: cancelling may call back at once, and the callback finds nobody */
+	waiting->held = NULL;
+	held->waiting = NULL;
+	g_cancellable_cancel(held->cancellable);
+	g_clear_object(&held->cancellable);
+	return process;
+}
+
 static void
 held_packet_free(HeldPacket *held)
 {
+	if (held->waiting != NULL)
+		vigil_process_unref(wait_abandon(held));
 	g_clear_object(&held->cancellable);
 	g_clear_pointer(&held->process, vigil_process_unref);
 	g_strfreev(held->hostnames);
@@ -248,6 +278,14 @@ on_prompt_finish(gpointer data, VigilAction action, VigilReason reason, const Vi
  * is never allowed unasked while its user could be asked.
  */
 static void start_lookup(HeldPacket *held);
+static void start_hash(HeldPacket *held, const VigilProcess *process);
+
+/* a hash not known yet is worth waiting for: a rule may pin it, a prompt shows it */
+static gboolean
+wants_hash(HeldPacket *held, const VigilProcess *process)
+{
+	return process != NULL && process->sha256 == NULL && !held->hash_tried && !held->late;
+}
 
 static void
 decide_unmatched(HeldPacket *held, const VigilProcess *process)
@@ -255,9 +293,10 @@ decide_unmatched(HeldPacket *held, const VigilProcess *process)
 	VigilDaemon *daemon = held->daemon;
 	VigilPromptConnection conn = {0};
 
-	if (held->cmdline_unchecked) {
+	if (held->cmdline_unchecked && !held->late) {
 		/* a prompt shows the cmdline: confirm the process in full first (no rule read
-		 * it, so none could have matched on a stale one) */
+		 * it, so none could have matched on a stale one). Past the deadline, the exe
+		 * was confirmed: only an exec of the same file again would show a stale one */
 		held->cmdline_unchecked = FALSE;
 		start_lookup(held);
 		return;
@@ -270,6 +309,11 @@ decide_unmatched(HeldPacket *held, const VigilProcess *process)
 		conn.uid = process->uid;
 	else if (held->flow.has_uid)
 		conn.uid = held->flow.uid;
+	/* the prompt shows the hash, and a rule made from the answer pins it */
+	if (wants_hash(held, process) && vigil_prompts_can_prompt(daemon->prompts, conn.uid)) {
+		start_hash(held, process);
+		return;
+	}
 	switch ((process != NULL || held->flow.has_uid)
 	            ? vigil_prompts_hold(daemon->prompts, held, &conn)
 	            : VIGIL_HOLD_NO_AGENT) {
@@ -284,7 +328,8 @@ decide_unmatched(HeldPacket *held, const VigilProcess *process)
 	case VIGIL_HOLD_NO_AGENT:
 		break;
 	}
-	finish_held(held, daemon->config.default_action, VIGIL_REASON_DEFAULT, NULL, process);
+	finish_held(held, daemon->config.default_action,
+	            held->late ? VIGIL_REASON_DEADLINE : VIGIL_REASON_DEFAULT, NULL, process);
 }
 
 /*
@@ -332,6 +377,8 @@ decide(HeldPacket *held, const VigilProcess *process)
 	}
 	query.uid = process != NULL ? process->uid : held->flow.uid;
 	query.program = process != NULL ? process->exe : NULL;
+	/* past the deadline with the lookup still out, the program is not known to be unknown */
+	query.program_unchecked = process == NULL && held->late;
 	query.sha256 = process != NULL ? process->sha256 : NULL;
 	query.cmdline = process != NULL ? process->cmdline : NULL;
 	query.app_id = process != NULL ? process->app_id : NULL;
@@ -342,6 +389,12 @@ decide(HeldPacket *held, const VigilProcess *process)
 	learn_hostnames(held, dns_uid(held, process));
 	query.hostnames = (const char *const *)held->hostnames;
 
+	/* a rule of this program pins a hash: it can decide only once the hash is known */
+	if (wants_hash(held, process) &&
+	    vigil_ruleset_needs_sha256(vigil_rule_store_get_ruleset(daemon->store), &query)) {
+		start_hash(held, process);
+		return;
+	}
 	rule = vigil_ruleset_match(vigil_rule_store_get_ruleset(daemon->store), &query,
 	                           g_get_real_time() / G_USEC_PER_SEC);
 	if (rule != NULL)
@@ -350,23 +403,79 @@ decide(HeldPacket *held, const VigilProcess *process)
 		decide_unmatched(held, process);
 }
 
+static Waiting *
+wait_start(HeldPacket *held, const VigilProcess *process)
+{
+	Waiting *waiting = g_new0(Waiting, 1);
+
+	waiting->held = held;
+	waiting->process = process != NULL ? vigil_process_ref((VigilProcess *)process) : NULL;
+	held->waiting = waiting;
+	held->cancellable = g_cancellable_new();
+	return waiting;
+}
+
+/* the answer came: the packet that waits for it, or NULL when it went on without */
+static HeldPacket *
+wait_end(Waiting *waiting, VigilProcess **process)
+{
+	HeldPacket *held = waiting->held;
+
+	if (process != NULL)
+		*process = g_steal_pointer(&waiting->process);
+	g_clear_pointer(&waiting->process, vigil_process_unref);
+	g_free(waiting);
+	if (held != NULL) {
+		held->waiting = NULL;
+		g_clear_object(&held->cancellable);
+	}
+	return held;
+}
+
 static void
 on_attributed(GObject *source, GAsyncResult *result, gpointer data)
 {
-	HeldPacket *held = data;
-	g_autoptr(VigilProcess) process = NULL;
 	g_autoptr(GError) error = NULL;
+	g_autoptr(VigilProcess) process = NULL;
+	HeldPacket *held = wait_end(data, NULL);
 
-	process = vigil_attributor_lookup_finish(held->daemon->attributor, result, &error);
-	if (held->decided) {
+	if (held == NULL) {
 		/* its deadline passed while we were looking */
-		held_packet_free(held);
+		g_autoptr(VigilProcess) late = vigil_attributor_lookup_finish(NULL, result, NULL);
 		return;
 	}
-	g_clear_object(&held->cancellable);
+	process = vigil_attributor_lookup_finish(held->daemon->attributor, result, &error);
 	if (error != NULL)
 		g_debug("attribution failed, unknown process: %s", error->message);
 	decide(held, process);
+}
+
+static void
+on_hashed(GObject *source, GAsyncResult *result, gpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VigilProcess) unhashed = NULL;
+	g_autoptr(VigilProcess) hashed = NULL;
+	HeldPacket *held = wait_end(data, &unhashed);
+
+	hashed = vigil_attributor_hash_finish(NULL, result, &error);
+	if (held == NULL)
+		return;
+	/* without it, rules that pin a hash do not match; the others still do */
+	if (hashed == NULL)
+		g_debug("no hash for %s: %s", unhashed->exe, error->message);
+	decide(held, hashed != NULL ? hashed : unhashed);
+}
+
+/* hashes @process's executable (one hash per file, in a pool), then decides again */
+static void
+start_hash(HeldPacket *held, const VigilProcess *process)
+{
+	Waiting *waiting = wait_start(held, process);
+
+	held->hash_tried = TRUE;
+	vigil_attributor_hash_async(held->daemon->attributor, waiting->process, held->cancellable,
+	                            on_hashed, waiting);
 }
 
 static void
@@ -430,26 +539,40 @@ on_packet(const VigilQueuedPacket *packet, gpointer data)
 static void
 start_lookup(HeldPacket *held)
 {
-	held->cancellable = g_cancellable_new();
+	Waiting *waiting = wait_start(held, NULL);
+
 	vigil_attributor_lookup_async(held->daemon->attributor, &held->flow, held->cancellable,
-	                              on_attributed, held);
+	                              on_attributed, waiting);
 }
 
-/* a packet whose lookup still runs is freed by on_attributed; otherwise here */
+/* shutdown: DefaultAction, whatever it waits for */
 static void
 expire_held(HeldPacket *held, VigilReason reason)
 {
-	gboolean lookup_pending = held->cancellable != NULL;
 	VigilDaemon *daemon = held->daemon;
 
 	held_dequeue(daemon, held);
 	learn_hostnames(held, dns_uid(held, NULL));
 	send_and_log(held, daemon->config.default_action, reason, NULL, NULL);
-	if (lookup_pending) {
-		held->decided = TRUE;
-		g_cancellable_cancel(held->cancellable);
-	} else
-		held_packet_free(held);
+	held_packet_free(held);
+}
+
+/*
+ * The attribution deadline passed: the rules decide now with what is known. With the lookup
+ * still out, the rules that need no program (addresses, ports, users) decide; neither a
+ * program's rules nor "app unknown" match, as the program is not known to be unknown; with no
+ * such rule it is asked about as an unknown program, or gets DefaultAction. With the process
+ * found and only its hash still out, it is decided with its program but no hash (rules that
+ * pin a hash do not match). A late packet starts no more lookups or hashes, so it always leaves
+ * daemon->held.
+ */
+static void
+decide_late(HeldPacket *held)
+{
+	g_autoptr(VigilProcess) process = held->waiting != NULL ? wait_abandon(held) : NULL;
+
+	held->late = TRUE;
+	decide(held, process);
 }
 
 static gboolean
@@ -462,7 +585,7 @@ on_deadline_tick(gpointer data)
 		HeldPacket *held = daemon->held.head->data;
 		if (held->deadline_us > now)
 			break;
-		expire_held(held, VIGIL_REASON_DEADLINE);
+		decide_late(held);
 	}
 	return G_SOURCE_CONTINUE;
 }
@@ -518,6 +641,18 @@ on_prompt_rules_changed(gpointer data)
 	vigil_daemon_rules_changed(data);
 }
 
+/* hashes of big executables take seconds: kept beside the learned rules across restarts */
+static void
+remember_hashes(VigilDaemon *daemon, const VigilDaemonPaths *paths)
+{
+	g_autofree char *dir = g_path_get_dirname(paths->learned_path);
+	g_autofree char *path = g_build_filename(dir, EXE_HASHES_FILE, NULL);
+	g_autoptr(GError) error = NULL;
+
+	if (!vigil_attributor_set_hash_file(daemon->attributor, path, &error))
+		g_warning("%s", error->message);
+}
+
 VigilDaemon *
 vigil_daemon_new(const VigilConfig *config, const VigilDaemonPaths *paths, GError **error)
 {
@@ -536,6 +671,7 @@ vigil_daemon_new(const VigilConfig *config, const VigilDaemonPaths *paths, GErro
 	daemon->attributor = vigil_attributor_new(paths->proc_root, error);
 	if (daemon->attributor == NULL)
 		return NULL;
+	remember_hashes(daemon, paths);
 	daemon->netfilter = vigil_netfilter_new(config);
 	daemon->dns_cache =
 	    vigil_dns_cache_new(VIGIL_DNS_CACHE_MAX_ENTRIES, VIGIL_DNS_CACHE_TTL_FLOOR_S,

@@ -370,16 +370,13 @@ mount_ns_differs(const char *proc_root, int dirfd)
 	return theirs.st_dev != host.st_dev || theirs.st_ino != host.st_ino;
 }
 
+/* only a hash known already: reading a big executable here would hold up the decision */
 static void
-read_sha256(VigilProcess *process, const char *proc_root, VigilShaCache *sha_cache)
+peek_sha256(VigilProcess *process, VigilShaCache *sha_cache)
 {
-	g_autofree char *path = g_strdup_printf("%s/%u/exe", proc_root, process->pid);
-	g_autoptr(GError) error = NULL;
-	process->sha256 = vigil_sha_cache_get(sha_cache, path, process->exe_dev, process->exe_ino,
-	                                      process->exe_mtime, process->exe_size, &error);
-	if (process->sha256 == NULL)
-		g_debug("no hash for %s of process %u: %s", process->exe, process->pid,
-		        error->message);
+	process->sha256 =
+	    vigil_sha_cache_peek(sha_cache, process->exe_dev, process->exe_ino, process->exe_size,
+	                         process->exe_mtime, process->exe_ctime);
 }
 
 /* the parts that need the process alive; everything else is best effort */
@@ -406,6 +403,8 @@ read_identity(VigilProcess *process, int dirfd, guint32 *ppid, GError **error)
 	process->exe_mtime =
 	    (gint64)st.st_mtim.tv_sec * G_GINT64_CONSTANT(1000000000) + st.st_mtim.tv_nsec;
 	process->exe_size = st.st_size;
+	process->exe_ctime =
+	    (gint64)st.st_ctim.tv_sec * G_GINT64_CONSTANT(1000000000) + st.st_ctim.tv_nsec;
 	process->cmdline = read_cmdline(dirfd, pid, error);
 	return process->cmdline != NULL;
 }
@@ -442,8 +441,29 @@ vigil_process_read(const char *proc_root, guint32 pid, VigilShaCache *sha_cache,
 	process->user_name = vigil_user_name(process->uid);
 	process->parents = read_parents(proc_root, ppid);
 	if (sha_cache != NULL)
-		read_sha256(process, proc_root, sha_cache);
+		peek_sha256(process, sha_cache);
 	return g_steal_pointer(&process);
+}
+
+VigilProcess *
+vigil_process_copy_with_sha256(const VigilProcess *process, const char *sha256)
+{
+	g_return_val_if_fail(process != NULL, NULL);
+	VigilProcess *copy = g_memdup2(process, sizeof(*process));
+	copy->ref_count = 1;
+	copy->user_name = g_strdup(process->user_name);
+	copy->exe = g_strdup(process->exe);
+	copy->sha256 = g_strdup(sha256);
+	copy->cmdline = g_strdup(process->cmdline);
+	copy->app_id = g_strdup(process->app_id);
+	copy->parents = NULL;
+	if (process->parents != NULL) {
+		copy->parents = g_ptr_array_new_full(process->parents->len, g_free);
+		for (guint i = 0; i < process->parents->len; i++)
+			g_ptr_array_add(copy->parents,
+			                g_strdup(g_ptr_array_index(process->parents, i)));
+	}
+	return copy;
 }
 
 /* starttime, then startcode, endcode, startstack, start_data .. env_end: ASLR moves these at

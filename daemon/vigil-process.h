@@ -1,7 +1,7 @@
 /* vigil-process.h: what Vigil knows about the process behind a connection, read from /proc */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 #include <sys/types.h>
 
 G_BEGIN_DECLS
@@ -18,7 +18,8 @@ typedef struct {
 	ino_t exe_ino;
 	gint64 exe_mtime; /* nanoseconds since the epoch, so a rewrite within a second shows */
 	gint64 exe_size;
-	char *sha256;       /* of the executable's contents, lowercase hex; NULL if unreadable */
+	char *sha256;       /* of the executable's contents, lowercase hex; NULL while not known (it
+	                     * is computed only when a rule or a prompt needs it), or unreadable */
 	char *cmdline;      /* argv joined with spaces (for display and args globs), valid UTF-8,
 	                     * control characters replaced by spaces, at most 4 KiB */
 	GPtrArray *parents; /* of char*: "pid exe" from the parent up to pid 1, at most 8;
@@ -28,6 +29,7 @@ typedef struct {
 	gboolean foreign_mount_ns; /* its mount namespace differs from the host's (pid 1's) */
 	guint taint;               /* VigilTaint (vigil-process-taint.h), read once */
 	guint32 tracer_pid;        /* with VIGIL_TAINT_TRACED */
+	gint64 exe_ctime;          /* ns; with dev, ino, size and mtime: the key of its hash */
 } VigilProcess;
 
 VigilProcess *vigil_process_ref(VigilProcess *process);
@@ -35,12 +37,16 @@ void vigil_process_unref(VigilProcess *process);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilProcess, vigil_process_unref)
 
 /*
- * Reads a process from @proc_root ("/proc" outside tests). @sha_cache may be NULL (no hash).
+ * Reads a process from @proc_root ("/proc" outside tests). The hash comes from @sha_cache when it
+ * knows the executable already (also from an earlier run); no executable is read here: hashing
+ * a big one takes seconds (vigil_sha_cache_get*()). @sha_cache may be NULL.
  * Errors are G_IO_ERROR (NOT_FOUND when the process is gone).
  */
 typedef struct _VigilShaCache VigilShaCache;
 VigilProcess *vigil_process_read(const char *proc_root, guint32 pid, VigilShaCache *sha_cache,
                                  GError **error);
+/* a copy of @process with its hash set to @sha256 (processes are shared read-only) */
+VigilProcess *vigil_process_copy_with_sha256(const VigilProcess *process, const char *sha256);
 
 /*
  * What changes when a process execs, changes its uid, or its pid goes to another process,
@@ -81,19 +87,57 @@ gboolean vigil_process_parse_stat(const char *stat_text, guint32 *ppid, guint64 
 /* pure: the comm of a /proc/PID/stat line (between the first '(' and the last ')'), or NULL */
 char *vigil_process_comm_from_stat(const char *stat_text);
 
-/* SHA-256 of executables, cached by (dev, inode, mtime, size); thread-safe */
+/*
+ * SHA-256 of executables, cached by (dev, inode, size, mtime, ctime); thread-safe. A file is
+ * hashed once at a time: whoever asks while it is hashed waits for that result. Asynchronous
+ * requests run in a small pool of threads; a bounded number of files may wait for it.
+ */
 VigilShaCache *vigil_sha_cache_new(guint max_entries);
+/* stops hashes in progress (within one read) and waits for the pool's threads */
 void vigil_sha_cache_free(VigilShaCache *cache);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilShaCache, vigil_sha_cache_free)
+/* hashes in progress stop (within one read of 64 KiB; it waits for that), new ones are refused
+ * (CANCELLED) */
+void vigil_sha_cache_stop(VigilShaCache *cache);
 /*
- * Hashes through @path (e.g. /proc/PID/exe, which works for deleted files too). @dev, @ino,
- * @mtime (ns) and @size are what the caller saw; the cache stats @path again and also keys on
- * the ctime, which unlike the mtime cannot be set back by the file's owner. If the file is no
- * longer what the caller saw (replaced, or a pid reused), the error is G_IO_ERROR_WRONG_ETAG.
+ * Remembers hashes in @path across restarts: loads it now, and rewrites it atomically (mode
+ * 0600, most recently used first, at most max_entries lines) after each new hash. A file that
+ * is too big, of another version, or unreadable is ignored with an error (it is replaced at the
+ * next save); malformed lines are skipped with a warning. Not finding it is no error.
+ */
+gboolean vigil_sha_cache_attach_file(VigilShaCache *cache, const char *path, GError **error);
+/* the hash of that file identity when known, without reading any file; or NULL */
+char *vigil_sha_cache_peek(VigilShaCache *cache, dev_t dev, ino_t ino, gint64 size, gint64 mtime,
+                           gint64 ctime);
+/*
+ * Hashes through @path (e.g. /proc/PID/exe, which works for deleted files too), on the calling
+ * thread (or waits for the thread that hashes it already). @dev, @ino, @mtime (ns) and @size
+ * are what the caller saw; the cache stats @path again and also keys on the ctime, which unlike
+ * the mtime cannot be set back by the file's owner. If the file is no longer what the caller
+ * saw (replaced, or a pid reused), the error is G_IO_ERROR_WRONG_ETAG.
  */
 char *vigil_sha_cache_get(VigilShaCache *cache, const char *path, dev_t dev, ino_t ino,
                           gint64 mtime, gint64 size, GError **error);
+/*
+ * The same in the pool, answered in the caller's thread-default main context. @ctime lets a
+ * known hash be answered without opening the file. Errors as above, and G_IO_ERROR_BUSY when
+ * too many files wait for a hash, G_IO_ERROR_CANCELLED when @cancellable fires (the hash goes
+ * on for others and for the cache) or the cache stops.
+ */
+void vigil_sha_cache_get_async(VigilShaCache *cache, const char *path, dev_t dev, ino_t ino,
+                               gint64 mtime, gint64 size, gint64 ctime, GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer user_data);
+char *vigil_sha_cache_get_finish(VigilShaCache *cache, GAsyncResult *result, GError **error);
+
 /* counters for tests and the debug log */
+typedef struct {
+	guint64 hits;    /* answered from the cache */
+	guint64 misses;  /* not in the cache when asked (a hash, or a wait for one) */
+	guint64 hashes;  /* files read and hashed (started) */
+	guint64 joined;  /* requests that waited for a hash already running */
+	guint64 refused; /* asynchronous requests beyond the bound */
+} VigilShaCacheStats;
+void vigil_sha_cache_get_counters(VigilShaCache *cache, VigilShaCacheStats *stats);
 void vigil_sha_cache_get_stats(VigilShaCache *cache, guint64 *hits, guint64 *misses);
 
 G_END_DECLS

@@ -48,8 +48,9 @@ typedef struct {
 struct _Bucket {
 	char *program; /* the key in programs; NULL for the two fixed buckets */
 	guint n_entries;
-	guint n_names; /* host and domain rules: names are looked up only when there are some */
-	Level *levels; /* longest prefix first */
+	guint n_names;  /* host and domain rules: names are looked up only when there are some */
+	guint n_hashes; /* rules that pin a sha256: only then does a match need the hash */
+	Level *levels;  /* longest prefix first */
 	guint n_levels;
 	Entry *any; /* the chain of rules for any destination */
 };
@@ -324,6 +325,7 @@ bucket_insert(VigilRuleset *set, Bucket *bucket, Entry *entry)
 	}
 	slot_insert(set, entry);
 	bucket->n_entries++;
+	bucket->n_hashes += rule->sha256 != NULL;
 }
 
 static void
@@ -335,6 +337,7 @@ bucket_remove(VigilRuleset *set, Bucket *bucket, Entry *entry)
 	else if (entry->key.kind == VIGIL_TARGET_CIDR)
 		bucket_remove_level(bucket, entry->key.family, entry->key.prefix_len);
 	bucket->n_entries--;
+	bucket->n_hashes -= entry->rule->sha256 != NULL;
 }
 
 static Bucket *
@@ -510,6 +513,19 @@ vigil_ruleset_uses_cmdline(VigilRuleset *set)
 {
 	g_return_val_if_fail(set != NULL, TRUE);
 	return set->n_args > 0;
+}
+
+gboolean
+vigil_ruleset_needs_sha256(VigilRuleset *set, const VigilMatchQuery *query)
+{
+	g_return_val_if_fail(set != NULL && query != NULL, TRUE);
+	if (query->program == NULL)
+		return FALSE;
+	/* "sha256 X" without a program names a file by its contents alone */
+	if (set->any_program->n_hashes > 0)
+		return TRUE;
+	Bucket *bucket = g_hash_table_lookup(set->programs, query->program);
+	return bucket != NULL && bucket->n_hashes > 0;
 }
 
 typedef gboolean (*RulePredicate)(const VigilRule *rule, gconstpointer data);

@@ -56,6 +56,12 @@ VigilRule *vigil_ruleset_match(VigilRuleset *set, const VigilMatchQuery *query, 
  * need the cmdline of the process to be current */
 gboolean vigil_ruleset_uses_cmdline(VigilRuleset *set);
 
+/*
+ * TRUE when a rule that could match @query's program pins a sha256: only then can the
+ * executable's hash change the match (hashing a big executable takes seconds)
+ */
+gboolean vigil_ruleset_needs_sha256(VigilRuleset *set, const VigilMatchQuery *query);
+
 /* removes rules whose UNTIL time has passed; returns how many */
 guint vigil_ruleset_expire(VigilRuleset *set, gint64 now);
 

@@ -1,16 +1,25 @@
-/* vigil-sha-cache.c: SHA-256 of executables, cached by file identity, bounded, thread-safe */
+/* vigil-sha-cache.c: SHA-256 of executables by file identity: one hash per file at a time, in a
+ * small pool of threads, cancellable, remembered in a bounded file across restarts */
 #define G_LOG_DOMAIN "vigil-sha-cache"
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <gio/gio.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "vigil-process.h"
 
-#define READ_CHUNK (64 * 1024)
+#define READ_CHUNK   (64 * 1024)
+#define HASH_WORKERS 2  /* hashes running at once; the others queue */
+#define JOBS_MAX     64 /* distinct files waiting for a hash; beyond, a request is refused */
+#define SHA256_HEX   64
+#define STORE_HEADER "# vigil executable hashes v1: dev inode size mtime-ns ctime-ns sha256"
+/* a line: five numbers of at most 20 digits, the hash, separators */
+#define STORE_LINE_MAX (5 * 21 + SHA256_HEX + 1)
 
 /* the ctime is part of the key: an owner can set the mtime back, not the ctime */
 typedef struct {
@@ -27,13 +36,40 @@ typedef struct {
 	GList *lru_link; /* in cache->lru, most recent at the head */
 } Entry;
 
+typedef struct _Job Job;
+
+/* one caller of vigil_sha_cache_get_async() waiting for a job */
+typedef struct {
+	gint ref_count;
+	GTask *task; /* until it is returned; guarded by cache->lock */
+	Job *job;    /* while it waits; guarded by cache->lock */
+	VigilShaCache *cache;
+} Waiter;
+
+/* one file being hashed; everyone who asks for it meanwhile waits for this one result */
+struct _Job {
+	gint ref_count;
+	FileKey key;
+	int fd; /* what is hashed: the file the key was read from */
+	char *path;
+	GList *waiters; /* of Waiter*, guarded by cache->lock */
+	gboolean done;  /* guarded by cache->lock; then sha256 or error is set */
+	char *sha256;
+	GError *error;
+};
+
 struct _VigilShaCache {
 	GMutex lock;
+	GCond done_cond;     /* a job finished (for blocking callers waiting on it) */
 	GHashTable *entries; /* FileKey* -> Entry* (the key lives in the entry) */
 	GQueue lru;          /* of Entry* */
+	GHashTable *jobs;    /* FileKey* -> Job* (the key lives in the job) */
+	GThreadPool *pool;   /* made at the first asynchronous request */
 	guint max_entries;
-	guint64 hits;
-	guint64 misses;
+	gint stopping; /* atomic: hashes in progress stop, new ones are refused */
+	char *store_path;
+	GMutex store_lock; /* one save at a time, each of a fresh snapshot */
+	VigilShaCacheStats stats;
 };
 
 static guint
@@ -80,15 +116,69 @@ file_key_from_stat(FileKey *key, const struct stat *st)
 	key->ctime_ns = timespec_ns(&st->st_ctim);
 }
 
+static Job *
+job_ref(Job *job)
+{
+	g_atomic_int_inc(&job->ref_count);
+	return job;
+}
+
+static void
+job_unref(Job *job)
+{
+	if (!g_atomic_int_dec_and_test(&job->ref_count))
+		return;
+	if (job->fd >= 0)
+		close(job->fd);
+	g_free(job->path);
+	g_free(job->sha256);
+	g_clear_error(&job->error);
+	g_free(job);
+}
+
+static Waiter *
+waiter_ref(Waiter *waiter)
+{
+	g_atomic_int_inc(&waiter->ref_count);
+	return waiter;
+}
+
+static void
+waiter_unref(gpointer data)
+{
+	Waiter *waiter = data;
+	if (!g_atomic_int_dec_and_test(&waiter->ref_count))
+		return;
+	g_clear_object(&waiter->task);
+	g_free(waiter);
+}
+
+static void job_run(gpointer data, gpointer user_data);
+
 VigilShaCache *
 vigil_sha_cache_new(guint max_entries)
 {
 	VigilShaCache *cache = g_new0(VigilShaCache, 1);
 	g_mutex_init(&cache->lock);
+	g_mutex_init(&cache->store_lock);
+	g_cond_init(&cache->done_cond);
 	cache->entries = g_hash_table_new_full(file_key_hash, file_key_equal, NULL, entry_free);
+	cache->jobs = g_hash_table_new(file_key_hash, file_key_equal);
 	g_queue_init(&cache->lru);
 	cache->max_entries = MAX(max_entries, 1);
 	return cache;
+}
+
+void
+vigil_sha_cache_stop(VigilShaCache *cache)
+{
+	g_return_if_fail(cache != NULL);
+	g_atomic_int_set(&cache->stopping, 1);
+	/* a running hash notices within one read, a queued one as it starts: a moment */
+	g_mutex_lock(&cache->lock);
+	while (g_hash_table_size(cache->jobs) > 0)
+		g_cond_wait(&cache->done_cond, &cache->lock);
+	g_mutex_unlock(&cache->lock);
 }
 
 void
@@ -96,8 +186,17 @@ vigil_sha_cache_free(VigilShaCache *cache)
 {
 	if (cache == NULL)
 		return;
+	/* hashes in progress end within one chunk; queued ones end at once */
+	vigil_sha_cache_stop(cache);
+	if (cache->pool != NULL)
+		g_thread_pool_free(cache->pool, FALSE, TRUE);
+	g_assert(g_hash_table_size(cache->jobs) == 0);
+	g_hash_table_destroy(cache->jobs);
 	g_queue_clear(&cache->lru);
 	g_hash_table_destroy(cache->entries);
+	g_free(cache->store_path);
+	g_cond_clear(&cache->done_cond);
+	g_mutex_clear(&cache->store_lock);
 	g_mutex_clear(&cache->lock);
 	g_free(cache);
 }
@@ -107,61 +206,233 @@ vigil_sha_cache_get_stats(VigilShaCache *cache, guint64 *hits, guint64 *misses)
 {
 	g_mutex_lock(&cache->lock);
 	if (hits != NULL)
-		*hits = cache->hits;
+		*hits = cache->stats.hits;
 	if (misses != NULL)
-		*misses = cache->misses;
+		*misses = cache->stats.misses;
 	g_mutex_unlock(&cache->lock);
 }
 
-/* returns a copy of the cached hash, or NULL; counts the hit or miss */
-static char *
-cache_lookup(VigilShaCache *cache, const FileKey *key)
+void
+vigil_sha_cache_get_counters(VigilShaCache *cache, VigilShaCacheStats *stats)
 {
-	char *result = NULL;
-
 	g_mutex_lock(&cache->lock);
+	*stats = cache->stats;
+	g_mutex_unlock(&cache->lock);
+}
+
+/* with the lock held: a copy of the cached hash, or NULL */
+static char *
+cache_lookup_locked(VigilShaCache *cache, const FileKey *key)
+{
 	Entry *entry = g_hash_table_lookup(cache->entries, key);
-	if (entry != NULL) {
-		g_queue_unlink(&cache->lru, entry->lru_link);
-		g_queue_push_head_link(&cache->lru, entry->lru_link);
-		result = g_strdup(entry->sha256);
-		cache->hits++;
-	} else {
-		cache->misses++;
-	}
-	g_mutex_unlock(&cache->lock);
-	return result;
+	if (entry == NULL)
+		return NULL;
+	g_queue_unlink(&cache->lru, entry->lru_link);
+	g_queue_push_head_link(&cache->lru, entry->lru_link);
+	return g_strdup(entry->sha256);
 }
 
-static void
-cache_insert(VigilShaCache *cache, const FileKey *key, const char *sha256)
+/* with the lock held; TRUE when it was new */
+static gboolean
+cache_insert_locked(VigilShaCache *cache, const FileKey *key, const char *sha256)
 {
-	g_mutex_lock(&cache->lock);
-	/* two threads may hash the same file at once; the first insert wins */
-	if (g_hash_table_lookup(cache->entries, key) == NULL) {
-		Entry *entry = g_new0(Entry, 1);
-		entry->key = *key;
-		entry->sha256 = g_strdup(sha256);
-		g_queue_push_head(&cache->lru, entry);
-		entry->lru_link = cache->lru.head;
-		g_hash_table_insert(cache->entries, &entry->key, entry);
-		while (g_hash_table_size(cache->entries) > cache->max_entries) {
-			Entry *oldest = g_queue_pop_tail(&cache->lru);
-			g_hash_table_remove(cache->entries, &oldest->key);
-		}
+	if (g_hash_table_lookup(cache->entries, key) != NULL)
+		return FALSE;
+	Entry *entry = g_new0(Entry, 1);
+	entry->key = *key;
+	entry->sha256 = g_strdup(sha256);
+	g_queue_push_head(&cache->lru, entry);
+	entry->lru_link = cache->lru.head;
+	g_hash_table_insert(cache->entries, &entry->key, entry);
+	while (g_hash_table_size(cache->entries) > cache->max_entries) {
+		Entry *oldest = g_queue_pop_tail(&cache->lru);
+		g_hash_table_remove(cache->entries, &oldest->key);
 	}
-	g_mutex_unlock(&cache->lock);
+	return TRUE;
 }
 
-/* streams the file behind @fd through SHA-256 */
+char *
+vigil_sha_cache_peek(VigilShaCache *cache, dev_t dev, ino_t ino, gint64 size, gint64 mtime,
+                     gint64 ctime)
+{
+	g_return_val_if_fail(cache != NULL, NULL);
+	FileKey key = {dev, ino, size, mtime, ctime};
+	g_mutex_lock(&cache->lock);
+	char *sha256 = cache_lookup_locked(cache, &key);
+	if (sha256 != NULL)
+		cache->stats.hits++;
+	g_mutex_unlock(&cache->lock);
+	return sha256;
+}
+
+/* ---- the file that keeps hashes across restarts ---- */
+
+static gboolean
+parse_store_line(const char *line, FileKey *key, char sha256[SHA256_HEX + 1])
+{
+	guint64 dev;
+	guint64 ino;
+	gint64 size;
+	gint64 mtime;
+	gint64 ctime;
+	char hex[SHA256_HEX + 2];
+	char extra;
+
+	/* exactly six fields; the hash exactly 64 lowercase hex digits */
+	if (strlen(line) > STORE_LINE_MAX ||
+	    sscanf(line,
+	           "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GINT64_FORMAT
+	           " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %65s %c",
+	           &dev, &ino, &size, &mtime, &ctime, hex, &extra) != 6 ||
+	    strlen(hex) != SHA256_HEX || size < 0)
+		return FALSE;
+	for (guint i = 0; i < SHA256_HEX; i++) {
+		if (!g_ascii_isxdigit(hex[i]) || g_ascii_isupper(hex[i]))
+			return FALSE;
+	}
+	*key = (FileKey){(dev_t)dev, (ino_t)ino, size, mtime, ctime};
+	memcpy(sha256, hex, SHA256_HEX + 1);
+	return TRUE;
+}
+
+/* reads at most @max bytes of @path; NULL with no error when it does not exist */
 static char *
-hash_fd(int fd, const char *path, GError **error)
+read_store(const char *path, gsize max, GError **error)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+	if (fd < 0) {
+		int saved = errno;
+		if (saved != ENOENT)
+			g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved),
+			            "cannot open %s: %s", path, g_strerror(saved));
+		return NULL;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (guint64)st.st_size > max) {
+		close(fd);
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+		            "%s is not a regular file of at most %" G_GSIZE_FORMAT " bytes", path,
+		            max);
+		return NULL;
+	}
+	g_autofree char *text = g_malloc(max + 1);
+	gsize len = 0;
+	while (len < max) {
+		ssize_t n = read(fd, text + len, max - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (gsize)n;
+	}
+	close(fd);
+	text[len] = '\0';
+	if (strlen(text) != len) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s holds a NUL byte",
+		            path);
+		return NULL;
+	}
+	return g_steal_pointer(&text);
+}
+
+gboolean
+vigil_sha_cache_attach_file(VigilShaCache *cache, const char *path, GError **error)
+{
+	g_return_val_if_fail(cache != NULL && path != NULL, FALSE);
+	gsize max = (gsize)cache->max_entries * (STORE_LINE_MAX + 1) + sizeof(STORE_HEADER) + 1;
+
+	g_mutex_lock(&cache->store_lock);
+	g_free(cache->store_path);
+	cache->store_path = g_strdup(path);
+	g_mutex_unlock(&cache->store_lock);
+
+	/* the file is a help: anything wrong with it costs a hash again, never a wrong one */
+	g_autoptr(GError) local_error = NULL;
+	g_autofree char *text = read_store(path, max, &local_error);
+	if (text == NULL) {
+		if (local_error != NULL) {
+			g_propagate_prefixed_error(error, g_steal_pointer(&local_error),
+			                           "executable hashes ignored: ");
+			return FALSE;
+		}
+		return TRUE;
+	}
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	if (lines[0] == NULL || !g_str_equal(lines[0], STORE_HEADER)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+		            "executable hashes ignored: %s is not a hash file of this version",
+		            path);
+		return FALSE;
+	}
+	guint bad = 0;
+	guint loaded = 0;
+	g_mutex_lock(&cache->lock);
+	/* most recent first in the file: loaded last to first, so the LRU order survives */
+	guint n = g_strv_length(lines);
+	for (guint i = n; i-- > 1;) {
+		FileKey key;
+		char sha256[SHA256_HEX + 1];
+		if (lines[i][0] == '\0')
+			continue;
+		if (!parse_store_line(lines[i], &key, sha256)) {
+			bad++;
+			continue;
+		}
+		loaded += cache_insert_locked(cache, &key, sha256);
+	}
+	g_mutex_unlock(&cache->lock);
+	if (bad > 0)
+		g_warning("%s: %u malformed line(s) skipped", path, bad);
+	g_debug("%u executable hash(es) from %s", loaded, path);
+	return TRUE;
+}
+
+/* written atomically (temp, fsync, rename), most recent first; a failure costs hashes again */
+static void
+save_store(VigilShaCache *cache)
+{
+	g_mutex_lock(&cache->store_lock);
+	if (cache->store_path == NULL) {
+		g_mutex_unlock(&cache->store_lock);
+		return;
+	}
+	g_autoptr(GString) text = g_string_new(STORE_HEADER "\n");
+	g_mutex_lock(&cache->lock);
+	for (GList *l = cache->lru.head; l != NULL; l = l->next) {
+		const Entry *entry = l->data;
+		g_string_append_printf(
+		    text,
+		    "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GINT64_FORMAT
+		    " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %s\n",
+		    (guint64)entry->key.dev, (guint64)entry->key.ino, entry->key.size,
+		    entry->key.mtime_ns, entry->key.ctime_ns, entry->sha256);
+	}
+	g_mutex_unlock(&cache->lock);
+	g_autoptr(GError) error = NULL;
+	if (!g_file_set_contents_full(cache->store_path, text->str, (gssize)text->len,
+	                              G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
+	                              0600, &error))
+		g_warning("cannot remember executable hashes: %s", error->message);
+	g_mutex_unlock(&cache->store_lock);
+}
+
+/* ---- hashing ---- */
+
+/* streams the file behind @fd through SHA-256, from its start; stops when the cache stops */
+static char *
+hash_fd(VigilShaCache *cache, int fd, const char *path, GError **error)
 {
 	g_autoptr(GChecksum) checksum = g_checksum_new(G_CHECKSUM_SHA256);
 	g_autofree guint8 *buf = g_malloc(READ_CHUNK);
+	off_t offset = 0;
 
 	for (;;) {
-		ssize_t n = read(fd, buf, READ_CHUNK);
+		if (g_atomic_int_get(&cache->stopping)) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+			            "stopped hashing %s: stopping", path);
+			return NULL;
+		}
+		ssize_t n = pread(fd, buf, READ_CHUNK, offset);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -173,76 +444,298 @@ hash_fd(int fd, const char *path, GError **error)
 		if (n == 0)
 			break;
 		g_checksum_update(checksum, buf, n);
+		offset += n;
 	}
 	return g_strdup(g_checksum_get_string(checksum));
+}
+
+/* hashes what @job's fd holds; a file written meanwhile gives a hash of no version: refused */
+static char *
+job_hash(VigilShaCache *cache, Job *job, GError **error)
+{
+	g_mutex_lock(&cache->lock);
+	cache->stats.hashes++;
+	g_mutex_unlock(&cache->lock);
+	gint64 start = g_get_monotonic_time();
+	g_debug("hashing %s (%" G_GINT64_FORMAT " bytes)", job->path, job->key.size);
+	g_autofree char *sha256 = hash_fd(cache, job->fd, job->path, error);
+	if (sha256 == NULL) {
+		g_debug("no hash of %s: %s", job->path, (*error)->message);
+		return NULL;
+	}
+	struct stat after;
+	FileKey key_after = {0};
+	gboolean stable = fstat(job->fd, &after) == 0;
+	if (stable)
+		file_key_from_stat(&key_after, &after);
+	if (!stable || !file_key_equal(&job->key, &key_after)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_WRONG_ETAG, "%s changed while being read",
+		            job->path);
+		return NULL;
+	}
+	g_debug("hashed %s (%" G_GINT64_FORMAT " bytes) in %" G_GINT64_FORMAT " us", job->path,
+	        job->key.size, g_get_monotonic_time() - start);
+	return g_steal_pointer(&sha256);
+}
+
+/* runs @job (in a pool thread, or in a blocking caller's), then answers everyone waiting */
+static void
+job_complete(VigilShaCache *cache, Job *job)
+{
+	GError *error = NULL;
+	char *sha256 = job_hash(cache, job, &error);
+	gboolean fresh = FALSE;
+
+	g_mutex_lock(&cache->lock);
+	if (sha256 != NULL)
+		fresh = cache_insert_locked(cache, &job->key, sha256);
+	g_hash_table_remove(cache->jobs, &job->key);
+	GList *waiters = g_steal_pointer(&job->waiters);
+	GPtrArray *tasks = g_ptr_array_new_with_free_func(g_object_unref);
+	for (GList *l = waiters; l != NULL; l = l->next) {
+		Waiter *waiter = l->data;
+		waiter->job = NULL;
+		if (waiter->task != NULL)
+			g_ptr_array_add(tasks, g_steal_pointer(&waiter->task));
+	}
+	job->sha256 = sha256;
+	job->error = error;
+	job->done = TRUE;
+	g_cond_broadcast(&cache->done_cond);
+	g_mutex_unlock(&cache->lock);
+
+	/* outside the lock: a task's callback may come back at once */
+	for (guint i = 0; i < tasks->len; i++) {
+		GTask *task = g_ptr_array_index(tasks, i);
+		if (job->sha256 != NULL)
+			g_task_return_pointer(task, g_strdup(job->sha256), g_free);
+		else
+			g_task_return_error(task, g_error_copy(job->error));
+	}
+	g_ptr_array_unref(tasks);
+	g_list_free_full(waiters, waiter_unref);
+	if (fresh)
+		save_store(cache);
+	/* its fd is not needed any more; blocking waiters still read the result */
+	if (job->fd >= 0) {
+		close(job->fd);
+		job->fd = -1;
+	}
+}
+
+static void
+job_run(gpointer data, gpointer user_data)
+{
+	Job *job = data;
+	job_complete(user_data, job);
+	job_unref(job);
+}
+
+/*
+ * Opens @path and checks that it is the file the caller saw. On success *@key is the file's
+ * identity (with its ctime) and the fd is returned.
+ */
+static int
+open_checked(const char *path, dev_t dev, ino_t ino, gint64 mtime, gint64 size, FileKey *key,
+             GError **error)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		int saved = errno;
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved), "cannot open %s: %s",
+		            path, g_strerror(saved));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0) {
+		int saved = errno;
+		close(fd);
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved), "cannot stat %s: %s",
+		            path, g_strerror(saved));
+		return -1;
+	}
+	file_key_from_stat(key, &st);
+	if (key->dev != dev || key->ino != ino || key->mtime_ns != mtime || key->size != size) {
+		close(fd);
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_WRONG_ETAG,
+		            "%s changed since it was looked at", path);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
+		            "%s is not a regular file", path);
+		return -1;
+	}
+	return fd;
+}
+
+/* with the lock held: a new job for @key, which takes @fd */
+static Job *
+job_new_locked(VigilShaCache *cache, const FileKey *key, int fd, const char *path)
+{
+	Job *job = g_new0(Job, 1);
+	job->ref_count = 1; /* the jobs table's, until it completes */
+	job->key = *key;
+	job->fd = fd;
+	job->path = g_strdup(path);
+	g_hash_table_insert(cache->jobs, &job->key, job);
+	return job;
 }
 
 char *
 vigil_sha_cache_get(VigilShaCache *cache, const char *path, dev_t dev, ino_t ino, gint64 mtime,
                     gint64 size, GError **error)
 {
-	struct stat before;
-	struct stat after;
 	FileKey key;
 
 	g_return_val_if_fail(cache != NULL, NULL);
 	g_return_val_if_fail(path != NULL, NULL);
 
 	/* open first and stat the descriptor: what is hashed is what the key describes */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		int saved = errno;
-		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved), "cannot open %s: %s",
-		            path, g_strerror(saved));
+	int fd = open_checked(path, dev, ino, mtime, size, &key, error);
+	if (fd < 0)
 		return NULL;
-	}
-	if (fstat(fd, &before) < 0) {
-		int saved = errno;
-		close(fd);
-		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved), "cannot stat %s: %s",
-		            path, g_strerror(saved));
-		return NULL;
-	}
-	file_key_from_stat(&key, &before);
-	if (key.dev != dev || key.ino != ino || key.mtime_ns != mtime || key.size != size) {
-		close(fd);
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_WRONG_ETAG,
-		            "%s changed since it was looked at", path);
-		return NULL;
-	}
-	if (!S_ISREG(before.st_mode)) {
-		close(fd);
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
-		            "%s is not a regular file", path);
-		return NULL;
-	}
 
-	char *cached = cache_lookup(cache, &key);
+	g_mutex_lock(&cache->lock);
+	char *cached = cache_lookup_locked(cache, &key);
 	if (cached != NULL) {
+		cache->stats.hits++;
+		g_mutex_unlock(&cache->lock);
 		close(fd);
 		return cached;
 	}
+	cache->stats.misses++;
+	Job *job = g_hash_table_lookup(cache->jobs, &key);
+	if (job != NULL) {
+		/* someone hashes this file already: its result is ours */
+		close(fd);
+		job_ref(job);
+		cache->stats.joined++;
+		while (!job->done)
+			g_cond_wait(&cache->done_cond, &cache->lock);
+		g_mutex_unlock(&cache->lock);
+		char *sha256 = g_strdup(job->sha256);
+		if (sha256 == NULL)
+			g_propagate_error(error, g_error_copy(job->error));
+		job_unref(job);
+		return sha256;
+	}
+	job = job_new_locked(cache, &key, fd, path);
+	job_ref(job);
+	g_mutex_unlock(&cache->lock);
 
-	gint64 start = g_get_monotonic_time();
-	g_autofree char *sha256 = hash_fd(fd, path, error);
-	gboolean stable = fstat(fd, &after) == 0;
-	close(fd);
+	job_complete(cache, job);
+	char *sha256 = g_strdup(job->sha256);
 	if (sha256 == NULL)
-		return NULL;
+		g_propagate_error(error, g_error_copy(job->error));
+	job_unref(job); /* the table's */
+	job_unref(job); /* ours */
+	return sha256;
+}
 
-	/* a file written while it was read gives a hash of no version: do not remember it */
-	FileKey key_after;
-	if (stable) {
-		file_key_from_stat(&key_after, &after);
-		stable = file_key_equal(&key, &key_after);
+/* the cancellable of a waiting caller fired: it stops waiting, the hash goes on for others */
+static void
+on_waiter_cancelled(GCancellable *cancellable, gpointer data)
+{
+	Waiter *waiter = data;
+	VigilShaCache *cache = waiter->cache;
+
+	g_mutex_lock(&cache->lock);
+	GTask *task = NULL;
+	if (waiter->job != NULL) {
+		waiter->job->waiters = g_list_remove(waiter->job->waiters, waiter);
+		waiter->job = NULL;
+		task = g_steal_pointer(&waiter->task);
+		/* the job's reference to the waiter */
+		waiter_unref(waiter);
 	}
-	if (!stable) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_WRONG_ETAG, "%s changed while being read",
-		            path);
-		return NULL;
+	g_mutex_unlock(&cache->lock);
+	if (task != NULL) {
+		g_task_return_error_if_cancelled(task);
+		g_object_unref(task);
 	}
-	g_debug("hashed %s (%" G_GINT64_FORMAT " bytes) in %" G_GINT64_FORMAT " us", path, key.size,
-	        g_get_monotonic_time() - start);
-	cache_insert(cache, &key, sha256);
-	return g_steal_pointer(&sha256);
+}
+
+void
+vigil_sha_cache_get_async(VigilShaCache *cache, const char *path, dev_t dev, ino_t ino,
+                          gint64 mtime, gint64 size, gint64 ctime, GCancellable *cancellable,
+                          GAsyncReadyCallback callback, gpointer user_data)
+{
+	g_return_if_fail(cache != NULL && path != NULL);
+	g_autoptr(GTask) task = g_task_new(NULL, cancellable, callback, user_data);
+	g_task_set_source_tag(task, vigil_sha_cache_get_async);
+	GError *error = NULL;
+
+	if (g_atomic_int_get(&cache->stopping)) {
+		g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "stopping");
+		return;
+	}
+	/* known already: no file is opened */
+	char *known = vigil_sha_cache_peek(cache, dev, ino, size, mtime, ctime);
+	if (known != NULL) {
+		g_task_return_pointer(task, known, g_free);
+		return;
+	}
+	FileKey key;
+	int fd = open_checked(path, dev, ino, mtime, size, &key, &error);
+	if (fd < 0) {
+		g_task_return_error(task, error);
+		return;
+	}
+
+	g_mutex_lock(&cache->lock);
+	char *cached = cache_lookup_locked(cache, &key);
+	if (cached != NULL) {
+		cache->stats.hits++;
+		g_mutex_unlock(&cache->lock);
+		close(fd);
+		g_task_return_pointer(task, cached, g_free);
+		return;
+	}
+	cache->stats.misses++;
+	Job *job = g_hash_table_lookup(cache->jobs, &key);
+	gboolean start = job == NULL;
+	if (start && g_hash_table_size(cache->jobs) >= JOBS_MAX) {
+		cache->stats.refused++;
+		g_mutex_unlock(&cache->lock);
+		close(fd);
+		g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_BUSY,
+		                        "%u executables wait for a hash already", JOBS_MAX);
+		return;
+	}
+	if (start) {
+		job = job_new_locked(cache, &key, fd, path);
+		fd = -1;
+		if (cache->pool == NULL)
+			cache->pool = g_thread_pool_new(job_run, cache, HASH_WORKERS, FALSE, NULL);
+	} else {
+		cache->stats.joined++;
+	}
+	Waiter *waiter = g_new0(Waiter, 1);
+	waiter->ref_count = 1; /* the job's */
+	waiter->task = g_object_ref(task);
+	waiter->job = job;
+	waiter->cache = cache;
+	job->waiters = g_list_prepend(job->waiters, waiter);
+	if (cancellable != NULL)
+		waiter_ref(waiter); /* the cancellable's */
+	g_mutex_unlock(&cache->lock);
+	if (fd >= 0)
+		close(fd);
+	if (start)
+		g_thread_pool_push(cache->pool, job, NULL);
+	/* may run the handler at once when already cancelled; never disconnected: the handler
+	 * does nothing once the waiter is answered, and the cancellable frees it */
+	if (cancellable != NULL)
+		g_cancellable_connect(cancellable, G_CALLBACK(on_waiter_cancelled), waiter,
+		                      waiter_unref);
+}
+
+char *
+vigil_sha_cache_get_finish(VigilShaCache *cache, GAsyncResult *result, GError **error)
+{
+	g_return_val_if_fail(g_task_is_valid(result, NULL), NULL);
+	g_return_val_if_fail(g_async_result_is_tagged(result, vigil_sha_cache_get_async), NULL);
+	return g_task_propagate_pointer(G_TASK(result), error);
 }

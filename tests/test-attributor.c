@@ -374,7 +374,6 @@ assert_is_child(VigilProcess *process, pid_t pid, const char *exe, uid_t uid)
 	g_autofree char *parent = g_strdup_printf("%d %s", getpid(), test_exe);
 	g_assert_cmpuint(process->parents->len, >=, 1);
 	g_assert_cmpstr(g_ptr_array_index(process->parents, 0), ==, parent);
-	g_assert_nonnull(process->sha256);
 }
 
 static VigilProcess *
@@ -701,13 +700,21 @@ test_spawned_program(void)
 	g_autofree char *parent = g_strdup_printf("%d %s", getpid(), test_exe);
 	g_assert_cmpstr(g_ptr_array_index(process->parents, 0), ==, parent);
 
+	/* a lookup does not hash; asked for, the hash is python's, and later lookups have it */
+	g_assert_null(process->sha256);
+	g_autoptr(VigilProcess) hashed = vigil_attributor_hash(attributor, process, &error);
+	g_assert_no_error(error);
 	g_autofree char *out = NULL;
 	const char *sum_argv[] = {"sha256sum", python, NULL};
 	g_spawn_sync(NULL, (char **)sum_argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, NULL,
 	             NULL, &error);
 	g_assert_no_error(error);
-	g_assert_true(g_str_has_prefix(out, process->sha256));
-	g_assert_cmpuint(strlen(process->sha256), ==, 64);
+	g_assert_cmpuint(strlen(hashed->sha256), ==, 64);
+	g_assert_true(g_str_has_prefix(out, hashed->sha256));
+	g_assert_cmpuint(hashed->pid, ==, process->pid);
+	g_assert_cmpstr(hashed->cmdline, ==, process->cmdline);
+	g_autoptr(VigilProcess) again = lookup(attributor, &flow);
+	g_assert_cmpstr(again->sha256, ==, hashed->sha256);
 
 	close(in_fd);
 	close(out_fd);
@@ -760,6 +767,7 @@ test_exec_invalidates(void)
 	g_assert_true(cached == before);
 
 	g_autofree char *sleep_exe = resolved("/bin/sleep");
+	g_autoptr(VigilProcess) before_hashed = vigil_attributor_hash(attributor, before, NULL);
 	child_command(&child, CMD_EXEC);
 	wait_for_exec(child.pid, "sleep");
 	/* the cheap path must not answer with the program before the exec, even when it only
@@ -775,7 +783,10 @@ test_exec_invalidates(void)
 	g_assert_cmpuint(after->pid, ==, child.pid);
 	g_assert_cmpstr(after->exe, ==, sleep_exe);
 	g_assert_cmpstr(after->cmdline, ==, "sleep 60");
-	g_assert_cmpstr(after->sha256, !=, before->sha256);
+	g_autoptr(VigilProcess) after_hashed = vigil_attributor_hash(attributor, after, NULL);
+	g_assert_nonnull(before_hashed);
+	g_assert_nonnull(after_hashed);
+	g_assert_cmpstr(after_hashed->sha256, !=, before_hashed->sha256);
 	child_stop(&child);
 }
 

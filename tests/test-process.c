@@ -237,8 +237,19 @@ test_read_self(void)
 	g_assert_cmpint(process->exe_size, ==, st.st_size);
 	g_assert_cmpint(process->exe_mtime / G_GINT64_CONSTANT(1000000000), ==, st.st_mtim.tv_sec);
 
+	/* a read never hashes: the hash comes once the cache has it */
+	g_assert_null(process->sha256);
 	g_autofree char *sha = sha256sum_of(test_exe);
-	g_assert_cmpstr(process->sha256, ==, sha);
+	g_autofree char *exe_link = g_strdup_printf("/proc/%d/exe", getpid());
+	g_autofree char *hashed =
+	    vigil_sha_cache_get(cache, exe_link, process->exe_dev, process->exe_ino,
+	                        process->exe_mtime, process->exe_size, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(hashed, ==, sha);
+	g_autoptr(VigilProcess) known = vigil_process_read("/proc", getpid(), cache, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(known->sha256, ==, sha);
+	g_assert_cmpint(known->exe_ctime / G_GINT64_CONSTANT(1000000000), ==, st.st_ctim.tv_sec);
 
 	/* the chain starts at our parent and ends at most 8 up */
 	g_autofree char *parent_prefix = g_strdup_printf("%d ", getppid());
@@ -276,10 +287,16 @@ test_read_child(void)
 	assert_parent_is_test(process);
 	g_assert_false(process->foreign_mount_ns);
 	g_assert_null(process->app_id);
+	g_assert_null(process->sha256);
 	g_autofree char *sha = sha256sum_of(sleep_exe);
-	g_assert_cmpstr(process->sha256, ==, sha);
+	g_autofree char *exe_link = g_strdup_printf("/proc/%d/exe", pid);
+	g_autofree char *hashed =
+	    vigil_sha_cache_get(cache, exe_link, process->exe_dev, process->exe_ino,
+	                        process->exe_mtime, process->exe_size, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(hashed, ==, sha);
 
-	/* a second read of the same binary comes from the cache */
+	/* a second read of the same binary has it from the cache */
 	guint64 hits = 0;
 	guint64 misses = 0;
 	g_autoptr(VigilProcess) again = vigil_process_read("/proc", pid, cache, &error);
@@ -288,6 +305,11 @@ test_read_child(void)
 	g_assert_cmpuint(hits, ==, 1);
 	g_assert_cmpuint(misses, ==, 1);
 	g_assert_cmpstr(again->sha256, ==, sha);
+	g_autoptr(VigilProcess) copy = vigil_process_copy_with_sha256(process, sha);
+	g_assert_cmpstr(copy->sha256, ==, sha);
+	g_assert_cmpstr(copy->cmdline, ==, process->cmdline);
+	g_assert_cmpuint(copy->parents->len, ==, process->parents->len);
+	g_assert_null(process->sha256);
 
 	kill_and_reap(pid);
 
@@ -324,7 +346,12 @@ test_read_deleted(void)
 	g_assert_cmpstr(process->exe, ==, copy);
 	g_assert_false(g_file_test(copy, G_FILE_TEST_EXISTS));
 	/* hashed through /proc/PID/exe: the deleted file's contents, not argv[0] */
-	g_assert_cmpstr(process->sha256, ==, sha);
+	g_autofree char *exe_link = g_strdup_printf("/proc/%d/exe", pid);
+	g_autofree char *hashed =
+	    vigil_sha_cache_get(cache, exe_link, process->exe_dev, process->exe_ino,
+	                        process->exe_mtime, process->exe_size, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(hashed, ==, sha);
 
 	kill_and_reap(pid);
 }
@@ -774,6 +801,308 @@ test_sha_cache_threads(void)
 	g_assert_cmpint(rmdir(dir), ==, 0);
 }
 
+/* a sparse file of @mib MiB: no disk used, yet hashing it takes real time (about 1 s per
+ * 300 MiB here) */
+static char *
+make_sparse(const char *dir, const char *name, guint mib)
+{
+	g_autofree char *path = g_build_filename(dir, name, NULL);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpint(pwrite(fd, name, strlen(name), 0), ==, (ssize_t)strlen(name));
+	g_assert_cmpint(ftruncate(fd, (off_t)mib * 1024 * 1024), ==, 0);
+	g_assert_cmpint(close(fd), ==, 0);
+	return g_steal_pointer(&path);
+}
+
+static VigilShaCacheStats
+counters(VigilShaCache *cache)
+{
+	VigilShaCacheStats stats;
+	vigil_sha_cache_get_counters(cache, &stats);
+	return stats;
+}
+
+typedef struct {
+	VigilShaCache *cache;
+	const char *path;
+	char *sha256;
+} OneHash;
+
+static gpointer
+hash_once(gpointer data)
+{
+	OneHash *one = data;
+	g_autoptr(GError) error = NULL;
+	one->sha256 = cache_get(one->cache, one->path, &error);
+	g_assert_no_error(error);
+	return NULL;
+}
+
+/* eight threads ask for one file's hash at once: it is read once, the others wait for it */
+static void
+test_sha_cache_single_flight(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = g_dir_make_tmp("vigil-test-XXXXXX", &error);
+	g_assert_no_error(error);
+	g_autofree char *path = make_sparse(dir, "big", 96);
+	g_autofree char *expected = sha256sum_of(path);
+	g_autoptr(VigilShaCache) cache = vigil_sha_cache_new(8);
+	OneHash ones[8];
+	GThread *threads[G_N_ELEMENTS(ones)];
+
+	for (guint i = 0; i < G_N_ELEMENTS(ones); i++) {
+		ones[i] = (OneHash){cache, path, NULL};
+		threads[i] = g_thread_new("hash", hash_once, &ones[i]);
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(ones); i++) {
+		g_thread_join(threads[i]);
+		g_assert_cmpstr(ones[i].sha256, ==, expected);
+		g_free(ones[i].sha256);
+	}
+	VigilShaCacheStats stats = counters(cache);
+	g_assert_cmpuint(stats.hashes, ==, 1);
+	/* each of the others either waited for that hash or came after it */
+	g_assert_cmpuint(stats.joined + stats.hits, ==, G_N_ELEMENTS(ones) - 1);
+	unlink(path);
+	g_assert_cmpint(rmdir(dir), ==, 0);
+}
+
+typedef struct {
+	VigilShaCache *cache;
+	guint pending;
+	GPtrArray *results; /* char* or the error message with a "!" in front */
+} AsyncState;
+
+static void
+on_async_hash(GObject *source, GAsyncResult *result, gpointer data)
+{
+	AsyncState *state = data;
+	g_autoptr(GError) error = NULL;
+	char *sha256 = vigil_sha_cache_get_finish(state->cache, result, &error);
+	g_ptr_array_add(state->results,
+	                sha256 != NULL ? sha256 : g_strdup_printf("!%s", error->message));
+	state->pending--;
+}
+
+static void
+async_hash(AsyncState *state, const char *path, GCancellable *cancellable)
+{
+	struct stat st;
+	g_assert_cmpint(stat(path, &st), ==, 0);
+	vigil_sha_cache_get_async(
+	    state->cache, path, st.st_dev, st.st_ino,
+	    (gint64)st.st_mtim.tv_sec * G_GINT64_CONSTANT(1000000000) + st.st_mtim.tv_nsec,
+	    st.st_size,
+	    (gint64)st.st_ctim.tv_sec * G_GINT64_CONSTANT(1000000000) + st.st_ctim.tv_nsec,
+	    cancellable, on_async_hash, state);
+	state->pending++;
+}
+
+static void
+wait_async(AsyncState *state)
+{
+	while (state->pending > 0)
+		g_main_context_iteration(NULL, TRUE);
+}
+
+/*
+ * Sixteen requests for one file, as the first connections of a new big program make them: one
+ * hash in the pool, all answered; one caller that gives up gets CANCELLED at once, the hash goes
+ * on for the others and the cache.
+ */
+static void
+test_sha_cache_async(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = g_dir_make_tmp("vigil-test-XXXXXX", &error);
+	g_assert_no_error(error);
+	g_autofree char *path = make_sparse(dir, "big", 96);
+	g_autofree char *expected = sha256sum_of(path);
+	g_autoptr(VigilShaCache) cache = vigil_sha_cache_new(8);
+	g_autoptr(GPtrArray) results = g_ptr_array_new_with_free_func(g_free);
+	AsyncState state = {cache, 0, results};
+	g_autoptr(GCancellable) gives_up = g_cancellable_new();
+
+	async_hash(&state, path, gives_up);
+	for (guint i = 0; i < 15; i++)
+		async_hash(&state, path, NULL);
+	g_cancellable_cancel(gives_up);
+	/* the one that gave up is answered before the hash is done */
+	while (results->len == 0)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_true(g_str_has_prefix(g_ptr_array_index(results, 0), "!"));
+	g_assert_cmpuint(counters(cache).hashes, <=, 1);
+	wait_async(&state);
+	g_assert_cmpuint(results->len, ==, 16);
+	for (guint i = 1; i < results->len; i++)
+		g_assert_cmpstr(g_ptr_array_index(results, i), ==, expected);
+	VigilShaCacheStats stats = counters(cache);
+	g_assert_cmpuint(stats.hashes, ==, 1);
+	g_assert_cmpuint(stats.joined, ==, 15);
+
+	/* known now: answered without a hash, and a peek has it */
+	async_hash(&state, path, NULL);
+	wait_async(&state);
+	g_assert_cmpstr(g_ptr_array_index(results, 16), ==, expected);
+	g_assert_cmpuint(counters(cache).hashes, ==, 1);
+	unlink(path);
+	g_assert_cmpint(rmdir(dir), ==, 0);
+}
+
+/* stopping ends a hash in progress at once (vigild's exit does not wait for it) */
+static void
+test_sha_cache_stop(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = g_dir_make_tmp("vigil-test-XXXXXX", &error);
+	g_assert_no_error(error);
+	/* several seconds of hashing */
+	g_autofree char *path = make_sparse(dir, "huge", 2048);
+	VigilShaCache *cache = vigil_sha_cache_new(8);
+	g_autoptr(GPtrArray) results = g_ptr_array_new_with_free_func(g_free);
+	AsyncState state = {cache, 0, results};
+
+	async_hash(&state, path, NULL);
+	while (counters(cache).hashes == 0)
+		g_usleep(1000);
+	g_usleep(50000);
+	gint64 start = g_get_monotonic_time();
+	vigil_sha_cache_stop(cache);
+	wait_async(&state);
+	g_assert_cmpint(g_get_monotonic_time() - start, <, G_USEC_PER_SEC / 2);
+	g_assert_true(g_str_has_prefix(g_ptr_array_index(results, 0), "!"));
+	/* and nothing new starts */
+	async_hash(&state, path, NULL);
+	wait_async(&state);
+	g_assert_true(g_str_has_prefix(g_ptr_array_index(results, 1), "!"));
+	start = g_get_monotonic_time();
+	vigil_sha_cache_free(cache);
+	g_assert_cmpint(g_get_monotonic_time() - start, <, G_USEC_PER_SEC / 2);
+	unlink(path);
+	g_assert_cmpint(rmdir(dir), ==, 0);
+}
+
+static guint
+count_lines(const char *path)
+{
+	g_autofree char *text = NULL;
+	g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	guint n = 0;
+	for (const char *p = text; *p != '\0'; p++)
+		n += *p == '\n';
+	return n;
+}
+
+/* hashes survive a restart in a small file: written atomically, bounded, bad input ignored */
+static void
+test_sha_cache_persist(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = g_dir_make_tmp("vigil-test-XXXXXX", &error);
+	g_assert_no_error(error);
+	g_autofree char *store = g_build_filename(dir, "exe-hashes", NULL);
+	g_autofree char *a = write_temp(dir, "a", "aaa");
+	g_autofree char *b = write_temp(dir, "b", "bbb");
+	g_autofree char *c = write_temp(dir, "c", "ccc");
+	g_autofree char *sha_a = sha256sum_of(a);
+	g_autofree char *sha_c = sha256sum_of(c);
+
+	{
+		g_autoptr(VigilShaCache) cache = vigil_sha_cache_new(2);
+		/* no file yet: no error */
+		g_assert_true(vigil_sha_cache_attach_file(cache, store, &error));
+		g_assert_no_error(error);
+		const char *order[] = {a, b, c, a};
+		for (guint i = 0; i < G_N_ELEMENTS(order); i++) {
+			g_autofree char *sha = cache_get(cache, order[i], &error);
+			g_assert_no_error(error);
+		}
+		/* bounded like the cache: the two most recent */
+		g_assert_cmpuint(count_lines(store), ==, 1 + 2);
+		struct stat st;
+		g_assert_cmpint(stat(store, &st), ==, 0);
+		g_assert_cmpuint(st.st_mode & 0777, ==, 0600);
+	}
+	{
+		/* a restart: known without reading the files */
+		g_autoptr(VigilShaCache) cache = vigil_sha_cache_new(2);
+		g_assert_true(vigil_sha_cache_attach_file(cache, store, &error));
+		g_assert_no_error(error);
+		g_autofree char *again_a = cache_get(cache, a, &error);
+		g_autofree char *again_c = cache_get(cache, c, &error);
+		g_assert_no_error(error);
+		g_assert_cmpstr(again_a, ==, sha_a);
+		g_assert_cmpstr(again_c, ==, sha_c);
+		g_assert_cmpuint(counters(cache).hashes, ==, 0);
+	}
+
+	g_autofree char *text = NULL;
+	g_assert_true(g_file_get_contents(store, &text, NULL, NULL));
+	const char *bad_files[] = {
+	    "garbage\n",
+	    "",
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(bad_files); i++) {
+		/* a file of another kind: ignored whole, with an error; hashes are made again */
+		g_assert_true(g_file_set_contents(store, bad_files[i], -1, NULL));
+		g_autoptr(VigilShaCache) cache = vigil_sha_cache_new(2);
+		g_assert_false(vigil_sha_cache_attach_file(cache, store, &error));
+		g_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+		g_clear_error(&error);
+		g_autofree char *sha = cache_get(cache, a, &error);
+		g_assert_cmpstr(sha, ==, sha_a);
+		g_assert_cmpuint(counters(cache).hashes, ==, 1);
+		/* and the next save replaces it with a good one */
+		g_autoptr(VigilShaCache) next = vigil_sha_cache_new(2);
+		g_assert_true(vigil_sha_cache_attach_file(next, store, &error));
+		g_assert_no_error(error);
+	}
+
+	/* bad lines (a wrong hash, too few fields, a NUL, a forged huge line) are skipped; a
+	 * lying line about another file's hash cannot name another key than its own */
+	g_autoptr(GString) mixed = g_string_new(text);
+	g_string_append(mixed, "1 2 3 4 5 XYZ\n");
+	g_string_append(mixed, "1 2 3\n");
+	g_string_append(mixed,
+	                "1 2 -3 4 5 "
+	                "0000000000000000000000000000000000000000000000000000000000000000\n");
+	g_assert_true(g_file_set_contents(store, mixed->str, -1, NULL));
+	{
+		g_autoptr(VigilShaCache) cache = vigil_sha_cache_new(2);
+		g_test_expect_message("vigil-sha-cache", G_LOG_LEVEL_WARNING,
+		                      "*: 3 malformed line(s) skipped");
+		g_assert_true(vigil_sha_cache_attach_file(cache, store, &error));
+		g_test_assert_expected_messages();
+		g_assert_no_error(error);
+		g_autofree char *again_a = cache_get(cache, a, &error);
+		g_assert_cmpstr(again_a, ==, sha_a);
+		g_assert_cmpuint(counters(cache).hashes, ==, 0);
+	}
+	/* a NUL byte or a file beyond the bound: ignored whole */
+	g_assert_true(g_file_set_contents(store, "x\0y", 3, NULL));
+	{
+		g_autoptr(VigilShaCache) cache = vigil_sha_cache_new(2);
+		g_assert_false(vigil_sha_cache_attach_file(cache, store, &error));
+		g_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+		g_clear_error(&error);
+	}
+	g_autofree char *huge = g_strnfill(1024 * 1024, '\n');
+	g_assert_true(g_file_set_contents(store, huge, -1, NULL));
+	{
+		g_autoptr(VigilShaCache) cache = vigil_sha_cache_new(2);
+		g_assert_false(vigil_sha_cache_attach_file(cache, store, &error));
+		g_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+		g_clear_error(&error);
+	}
+	unlink(a);
+	unlink(b);
+	unlink(c);
+	unlink(store);
+	g_assert_cmpint(rmdir(dir), ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -800,6 +1129,10 @@ main(int argc, char **argv)
 	g_test_add_func("/sha-cache/hit-miss", test_sha_cache);
 	g_test_add_func("/sha-cache/bounded", test_sha_cache_bounded);
 	g_test_add_func("/sha-cache/threads", test_sha_cache_threads);
+	g_test_add_func("/sha-cache/single-flight", test_sha_cache_single_flight);
+	g_test_add_func("/sha-cache/async", test_sha_cache_async);
+	g_test_add_func("/sha-cache/stop", test_sha_cache_stop);
+	g_test_add_func("/sha-cache/persist", test_sha_cache_persist);
 
 	int ret = g_test_run();
 	g_free(test_exe);

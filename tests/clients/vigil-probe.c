@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
@@ -35,6 +36,10 @@ usage(void)
 	fprintf(stderr, "usage: vigil-probe tcp HOST PORT [--timeout MS]\n"
 	                "       vigil-probe udp HOST PORT [--timeout MS]\n"
 	                "       vigil-probe tcp-many HOST PORT COUNT [--timeout MS]\n"
+	                "       vigil-probe tcp-parallel HOST PORT COUNT [HOST PORT COUNT]... "
+	                "[--timeout MS]\n"
+	                "       vigil-probe tcp-fd FD HOST PORT [--timeout MS]\n"
+	                "       vigil-probe tcp-recv-fd UNIX_FD HOST PORT [--timeout MS]\n"
 	                "HOST is a literal IPv4 or IPv6 address.\n");
 }
 
@@ -222,6 +227,117 @@ tcp_many(const struct sockaddr_storage *addr, socklen_t addr_len, guint64 count,
 	return failures == 0 ? EXIT_OK : EXIT_ERROR;
 }
 
+/*
+ * All connections at once from this one process, as a browser's first burst: COUNT
+ * non-blocking connects to each HOST PORT, then one line per connection, in the order given:
+ * "HOST PORT ok|error NAME|timeout ELAPSED_US". Exit 0 when every line was printed.
+ */
+static int
+tcp_parallel(int argc, char **argv, int timeout_ms)
+{
+	g_autoptr(GArray) fds = g_array_new(FALSE, FALSE, sizeof(int));
+	g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func(g_free);
+	gint64 start = g_get_monotonic_time();
+	gint64 deadline = start + (gint64)timeout_ms * 1000;
+
+	if (argc < 5 || (argc - 2) % 3 != 0)
+		return EXIT_USAGE;
+	for (int i = 2; i + 2 < argc; i += 3) {
+		struct sockaddr_storage addr;
+		socklen_t addr_len = 0;
+		guint64 count = 0;
+
+		if (!resolve(argv[i], argv[i + 1], &addr, &addr_len) ||
+		    !g_ascii_string_to_unsigned(argv[i + 2], 10, 1, 1024, &count, NULL))
+			return EXIT_USAGE;
+		for (guint64 n = 0; n < count; n++) {
+			int fd =
+			    socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+			if (fd >= 0 && connect(fd, (const struct sockaddr *)&addr, addr_len) < 0 &&
+			    errno != EINPROGRESS) {
+				/* failed at once: a closed socket reports it below */
+				int err = errno;
+				close(fd);
+				fd = -err;
+			}
+			g_array_append_val(fds, fd);
+			g_ptr_array_add(labels, g_strdup_printf("%s %s", argv[i], argv[i + 1]));
+		}
+	}
+	/* each socket in turn: waiting on one costs none of the others' time */
+	for (guint i = 0; i < fds->len; i++) {
+		int fd = g_array_index(fds, int, i);
+		Attempt a = {0};
+
+		if (fd < 0)
+			a.err = -fd;
+		else if (!wait_for(fd, POLLOUT, deadline))
+			a.timed_out = TRUE;
+		else
+			a.err = socket_error(fd);
+		a.elapsed_us = g_get_monotonic_time() - start;
+		printf("%s ", (const char *)g_ptr_array_index(labels, i));
+		report(a);
+		if (fd >= 0)
+			close(fd);
+	}
+	return EXIT_OK;
+}
+
+/* connects a socket this process was given, by another program that may still hold it */
+static int
+tcp_fd(int fd, const struct sockaddr_storage *addr, socklen_t addr_len, int timeout_ms)
+{
+	Attempt a = {0};
+	gint64 start = g_get_monotonic_time();
+
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+		a.err = errno;
+		return report(a);
+	}
+	if (connect(fd, (const struct sockaddr *)addr, addr_len) < 0) {
+		if (errno != EINPROGRESS)
+			a.err = errno;
+		else if (!wait_for(fd, POLLOUT, start + (gint64)timeout_ms * 1000))
+			a.timed_out = TRUE;
+		else
+			a.err = socket_error(fd);
+	}
+	a.elapsed_us = g_get_monotonic_time() - start;
+	return report(a);
+}
+
+/* receives one socket over the unix socket @unix_fd (SCM_RIGHTS), then connects it */
+static int
+tcp_recv_fd(int unix_fd, const struct sockaddr_storage *addr, socklen_t addr_len, int timeout_ms)
+{
+	char byte;
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct msghdr msg = {.msg_iov = &iov,
+	                     .msg_iovlen = 1,
+	                     .msg_control = control.buf,
+	                     .msg_controllen = sizeof(control.buf)};
+	struct cmsghdr *cmsg;
+	int fd = -1;
+
+	if (recvmsg(unix_fd, &msg, MSG_CMSG_CLOEXEC) <= 0) {
+		fprintf(stderr, "vigil-probe: recvmsg: %s\n", g_strerror(errno));
+		return EXIT_ERROR;
+	}
+	cmsg = CMSG_FIRSTHDR(&msg);
+	if (cmsg == NULL || cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) {
+		fprintf(stderr, "vigil-probe: no socket received\n");
+		return EXIT_ERROR;
+	}
+	memcpy(&fd, CMSG_DATA(cmsg), sizeof(fd));
+	return tcp_fd(fd, addr, addr_len, timeout_ms);
+}
+
 /* takes "--timeout MS" or "--timeout=MS" out of argv; FALSE on a bad value */
 static gboolean
 take_timeout(int *argc, char **argv, int *timeout_ms)
@@ -266,10 +382,28 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	mode = argv[1];
-	if (!resolve(argv[2], argv[3], &addr, &addr_len))
-		return EXIT_USAGE;
 	/* line-buffered so a test reading a pipe sees each result as it happens */
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (g_str_equal(mode, "tcp-parallel")) {
+		status = tcp_parallel(argc, argv, timeout_ms);
+		if (status == EXIT_USAGE)
+			usage();
+		return status;
+	}
+	if ((g_str_equal(mode, "tcp-fd") || g_str_equal(mode, "tcp-recv-fd")) && argc == 5) {
+		guint64 given = 0;
+
+		if (!g_ascii_string_to_unsigned(argv[2], 10, 0, G_MAXINT, &given, NULL) ||
+		    !resolve(argv[3], argv[4], &addr, &addr_len)) {
+			usage();
+			return EXIT_USAGE;
+		}
+		if (g_str_equal(mode, "tcp-fd"))
+			return tcp_fd((int)given, &addr, addr_len, timeout_ms);
+		return tcp_recv_fd((int)given, &addr, addr_len, timeout_ms);
+	}
+	if (!resolve(argv[2], argv[3], &addr, &addr_len))
+		return EXIT_USAGE;
 
 	if (g_str_equal(mode, "tcp") && argc == 4) {
 		status = report(tcp_attempt(&addr, addr_len, timeout_ms, &fd));

@@ -1,0 +1,144 @@
+#!/usr/bin/python3
+"""End-to-end: who made a connection, when the program is big or the socket is borrowed.
+
+A big executable (a copy of vigil-probe with hundreds of MB appended: an ELF still runs with
+trailing data) must be decided by its rules right after vigild starts, its executable hashed
+once, and never on the way of a rule that needs no hash.
+"""
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+from vigiltest import E2ETestCase, PEER_V4, PEER_V6, PROBE
+
+PROBE_EXE = os.path.realpath(PROBE)
+DEADLINE_S = 3.0  # vigild's attribution deadline
+HASHING = "vigil-sha-cache: hashing "
+
+
+def big_copy(directory, name, mib):
+    """A copy of vigil-probe grown to @mib MiB (sparse: no disk used, still read to hash)."""
+    path = os.path.join(directory, name)
+    shutil.copyfile(PROBE_EXE, path)
+    os.chmod(path, 0o755)
+    with open(path, "r+b") as f:
+        f.truncate(mib * 1024 * 1024)
+    return path
+
+
+def sha256_of(path):
+    out = subprocess.run(["sha256sum", path], check=True, stdout=subprocess.PIPE, text=True)
+    return out.stdout.split()[0]
+
+
+class BigProgram(E2ETestCase):
+    def setUp(self):
+        super().setUp()
+        # not under /tmp of the test runner's: the e2e vigild sees the same file system
+        self.dir = tempfile.mkdtemp(prefix="vigil-big-")
+        self.addCleanup(shutil.rmtree, self.dir, ignore_errors=True)
+
+    def parallel(self, exe, targets, timeout_ms=8000):
+        """One process of @exe, all @targets [(host, port, count)] connected at once."""
+        cmd = [exe, "tcp-parallel"]
+        for host, port, count in targets:
+            cmd += [host, str(port), str(count)]
+        cmd += ["--timeout", str(timeout_ms)]
+        res = self.nets.client_run(cmd, timeout=timeout_ms / 1000 + 30)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        rows = [line.split() for line in res.stdout.splitlines()]
+        return [{"host": r[0], "port": int(r[1]), "outcome": r[2:-1],
+                 "elapsed": int(r[-1]) / 1e6} for r in rows]
+
+    def test_big_program_decided_by_its_rules_at_once(self):
+        big = big_copy(self.dir, "big-browser", 300)
+        sha = sha256_of(big)
+        d = self.vigild("allow app %s to %s port 9000\n"
+                        "deny to %s\n"
+                        "allow app %s sha256 %s to %s port 8080\n"
+                        % (big, PEER_V4, PEER_V6, big, sha, PEER_V4),
+                        config={"DefaultAction": "allow"})
+        # right after the start: nothing known, the hash of 300 MB to make
+        results = self.parallel(big, [(PEER_V4, 9000, 8), (PEER_V6, 9000, 8)])
+        self.assertEqual(len(results), 16)
+        for r in results:
+            if r["host"] == PEER_V4:
+                self.assertEqual(r["outcome"], ["ok"], r)
+            else:
+                # deny = fail fast: a reset, not the DefaultAction (allow)
+                self.assertEqual(r["outcome"], ["error", "ECONNREFUSED"], r)
+            self.assertLess(r["elapsed"], DEADLINE_S + 1.0, r)
+        found = d.wait_decisions(16)
+        mine = [x for x in found if x["program"] in (big, "unknown")]
+        self.assertEqual(len(mine), 16, d.log())
+        for x in mine:
+            # decided by a rule, never by DefaultAction at the deadline
+            self.assertNotIn(x["rule"], ("default", "deadline"), x)
+            if x["dst"] == PEER_V4:
+                self.assertEqual((x["verdict"], x["program"]), ("allow", big), x)
+            else:
+                self.assertEqual(x["verdict"], "deny", x)
+        allow_ids = {x["rule"] for x in mine if x["verdict"] == "allow"}
+        deny_ids = {x["rule"] for x in mine if x["verdict"] == "deny"}
+        self.assertEqual(len(allow_ids), 1, mine)
+        self.assertEqual(len(deny_ids), 1, mine)
+        self.assertNotEqual(allow_ids, deny_ids)
+
+        # one hash of the file, however many connections asked for it
+        d.wait_for_log("vigil-sha-cache: hashed ", timeout=60)
+        self.assertEqual(d.log().count(HASHING), 1, d.log())
+
+        # with the hash known, the rule that pins it decides
+        r = self.parallel(big, [(PEER_V4, 8080, 1)])[0]
+        self.assertEqual(r["outcome"], ["ok"])
+        by_hash = self.assertDecision(d, program=big, port=8080)
+        self.assertNotIn(by_hash["rule"], ("default", "deadline") + tuple(allow_ids), by_hash)
+
+        # remembered across a restart: no hash again
+        self.assertEqual(d.stop(), 0)
+        d.start(wait=False)
+        d.wait_for_log("filtering:", timeout=15, count=2)
+        r = self.parallel(big, [(PEER_V4, 8080, 1)])[0]
+        self.assertEqual(r["outcome"], ["ok"])
+        again = [x for x in d.wait_decisions(18) if x["port"] == "8080"]
+        self.assertEqual(len(again), 2, d.log())
+        self.assertEqual(again[1]["rule"], by_hash["rule"], again)
+        self.assertEqual(d.log().count(HASHING), 1, d.log())
+
+    def test_no_hash_unless_a_rule_needs_it(self):
+        big = big_copy(self.dir, "big-tool", 300)
+        d = self.vigild("allow app %s to %s port 9000\n" % (big, PEER_V4),
+                        config={"DefaultAction": "deny"})
+        results = self.parallel(big, [(PEER_V4, 9000, 16)])
+        for r in results:
+            self.assertEqual(r["outcome"], ["ok"], r)
+            self.assertLess(r["elapsed"], 1.5, r)
+        self.assertEqual(d.log().count(HASHING), 0, d.log())
+
+    def test_exit_while_hashing(self):
+        # seconds of hashing, that a rule needs
+        big = big_copy(self.dir, "huge-browser", 3000)
+        d = self.vigild("allow app %s sha256 %s\n" % (big, "0" * 64),
+                        config={"DefaultAction": "deny"})
+        proc = self.nets.spawn(self.nets.client, [big, "tcp", PEER_V4, "9000", "--timeout",
+                                                  "8000"], stdout=subprocess.DEVNULL)
+        d.wait_for_log(HASHING, timeout=15)
+        time.sleep(0.3)
+        self.assertNotIn("vigil-sha-cache: hashed ", d.log())
+        start = time.monotonic()
+        self.assertEqual(d.stop(), 0)
+        took = time.monotonic() - start
+        # the hash stopped, it did not run to its end; removing the netfilter rules takes a
+        # moment on a loaded machine, the rest of the hash would take many seconds
+        self.assertIn("stopped hashing /proc/", d.log())
+        self.assertNotIn("vigil-sha-cache: hashed ", d.log())
+        self.assertLess(took, 5.0, d.log())
+        proc.wait(timeout=15)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
