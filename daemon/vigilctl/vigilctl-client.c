@@ -47,6 +47,18 @@ vigilctl_firewall(VigilctlContext *ctx, GError **error)
 	ctx->firewall = vigil_firewall_proxy_new_sync(
 	    ctx->bus, G_DBUS_PROXY_FLAGS_NONE, VIGIL_DBUS_NAME, VIGIL_DBUS_PATH, NULL, &local);
 	if (ctx->firewall == NULL) {
+		/* the bus refused to start it: no activation file, or (systemd) vigild.service is
+		 * disabled or masked, so its activation alias is missing: not running, not a
+		 * failure */
+		if (local->domain == G_DBUS_ERROR ||
+		    g_error_matches(local, G_IO_ERROR, G_IO_ERROR_DBUS_ERROR) ||
+		    vigilctl_error_is_not_running(local)) {
+			g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_NOT_RUNNING,
+			            _("vigild is not running and the system bus may not start it "
+			              "(%s); start it with: systemctl start vigild"),
+			            local->message);
+			return NULL;
+		}
 		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_FAILED,
 		            _("cannot talk to vigild: %s"), local->message);
 		return NULL;
