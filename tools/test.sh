@@ -10,20 +10,25 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 
-BUILD_PACKAGES="build-essential pkg-config meson ninja-build gettext libglib2.0-dev
-  libnetfilter-queue-dev libmnl-dev libpsl-dev publicsuffix libsystemd-dev
-  libgtk-3-dev libnotify-dev libayatana-appindicator3-dev"
-TEST_PACKAGES="iptables nftables iproute2 conntrack curl iputils-ping util-linux procps
+# What the build needs is debian/control's Build-Depends (one list, also for tools/setup.sh
+# and the Debian package): `apt-get build-dep ./` installs it. What only the tests need
+# (namespaces, a private D-Bus, Xvfb, the linters and fuzzers) is listed here: the package
+# build runs no tests, so these are no build dependencies.
+TEST_PACKAGES="build-essential dpkg-dev
+  iptables nftables iproute2 conntrack curl iputils-ping util-linux procps
   python3 python3-gi clang-format systemd dbus python3-dbusmock libxml2-utils polkitd
   dnsmasq-base clang libclang-rt-14-dev
   xvfb xauth imagemagick xdotool at-spi2-core gir1.2-atspi-2.0 gir1.2-gtk-3.0
-  desktop-file-utils appstream"
+  appstream
+  mandoc man-db bash-completion"
 if [ "${VIGIL_SKIP_APT:-}" != 1 ]; then
   export DEBIAN_FRONTEND=noninteractive
-  missing=$(for p in $BUILD_PACKAGES $TEST_PACKAGES; do
+  missing=$(for p in $TEST_PACKAGES; do
     dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" || echo "$p"
   done)
-  if [ -n "$missing" ]; then
+  build_deps_ok=1
+  command -v dpkg-checkbuilddeps >/dev/null && dpkg-checkbuilddeps >/dev/null 2>&1 || build_deps_ok=0
+  if [ -n "$missing" ] || [ "$build_deps_ok" = 0 ]; then
     # tests start every service they need themselves: packages must not start any
     if [ ! -e /usr/sbin/policy-rc.d ]; then
       printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
@@ -31,8 +36,9 @@ if [ "${VIGIL_SKIP_APT:-}" != 1 ]; then
       trap 'rm -f /usr/sbin/policy-rc.d' EXIT
     fi
     apt-get update -q
+    [ "$build_deps_ok" = 1 ] || apt-get build-dep -y -q --no-install-recommends ./
     # shellcheck disable=SC2086
-    apt-get install -y -q --no-install-recommends $missing
+    [ -z "$missing" ] || apt-get install -y -q --no-install-recommends $missing
   fi
 fi
 
