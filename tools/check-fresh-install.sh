@@ -86,6 +86,8 @@ mmdebstrap --variant=buildd bookworm "$root" \
   "deb $mirror bookworm main" "deb $mirror bookworm-updates main" \
   "deb $security bookworm-security main"
 
+# the root a mount point of its own, as on a real machine (ip netns exec remounts it)
+mount --bind "$root" "$root"
 mount -t proc proc "$root/proc"
 mount -t sysfs sysfs "$root/sys"
 mount --rbind /dev "$root/dev"
@@ -116,10 +118,11 @@ in_root setpriv --reuid=65534 --regid=65534 --clear-groups vigilctl status
 in_root ip netns exec "$netns" bash -c 'exec 3<>/dev/tcp/10.203.0.2/80'
 # the decision is logged (vigild writes its log lines in batches)
 for _ in $(seq 50); do
-  grep -q 'allow program=/usr/bin/bash' "$root/var/log/vigild-$netns.log" && break
+  grep -q 'allow program=.*/usr/bin/bash .*dst=10.203.0.2 port=80' \
+    "$root/var/log/vigild-$netns.log" && break
   sleep 0.1
 done
-grep 'program=/usr/bin/bash' "$root/var/log/vigild-$netns.log"
+grep 'allow program=.*/usr/bin/bash .*dst=10.203.0.2 port=80' "$root/var/log/vigild-$netns.log"
 
 step "vigilctl --help, man vigilctl, man vigild.conf"
 in_root vigilctl --help | grep -q 'Commands:'
