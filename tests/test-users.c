@@ -82,7 +82,8 @@ test_many(void)
 		g_autofree char *name = vigil_user_name(3000000000u + i);
 		g_assert_null(name);
 		g_assert_cmpuint(vigil_users_remembered(), <=, VIGIL_USERS_REMEMBER_MAX);
-		g_assert_cmpuint(vigil_users_remembered(), ==, MIN(i + 2, VIGIL_USERS_REMEMBER_MAX));
+		g_assert_cmpuint(vigil_users_remembered(), ==,
+		                 MIN(i + 2, VIGIL_USERS_REMEMBER_MAX));
 	}
 	g_assert_cmpuint(vigil_users_remembered(), ==, VIGIL_USERS_REMEMBER_MAX);
 	g_autofree char *root = vigil_user_name(0);
