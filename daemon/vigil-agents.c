@@ -2,8 +2,12 @@
 #define G_LOG_DOMAIN "vigil-agents"
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include "vigil-agents.h"
 #include "vigil-dbus.h"
+#include "vigil-process-taint.h"
+#include "vigil-prompts.h" /* vigil_connection_dict_add_process */
 
 /* agents must answer at once (the user answers later, with Reply) */
 #define AGENT_CALL_TIMEOUT_MS 10000
@@ -24,6 +28,7 @@ struct _VigilAgents {
 	gpointer user_data;
 	GCancellable *cancellable; /* cancelled on free: late replies find nothing */
 	guint64 next_serial;
+	char **allowed_executables; /* or NULL: any program may be an agent */
 };
 
 typedef struct {
@@ -66,6 +71,7 @@ vigil_agents_free(VigilAgents *agents)
 	g_clear_object(&agents->cancellable);
 	g_clear_pointer(&agents->by_name, g_hash_table_unref);
 	g_clear_pointer(&agents->per_uid, g_hash_table_unref);
+	g_clear_pointer(&agents->allowed_executables, g_strfreev);
 	g_clear_object(&agents->connection);
 	g_free(agents);
 }
@@ -124,10 +130,89 @@ on_name_vanished(GDBusConnection *connection, const char *name, gpointer user_da
 	drop_agent(agents, name);
 }
 
-gboolean
-vigil_agents_register(VigilAgents *agents, const char *name, guint32 uid, const char *path,
-                      GError **error)
+void
+vigil_agents_set_allowed_executables(VigilAgents *agents, const char *const *paths)
 {
+	g_clear_pointer(&agents->allowed_executables, g_strfreev);
+	if (paths != NULL && paths[0] != NULL)
+		agents->allowed_executables = g_strdupv((char **)paths);
+}
+
+/* @process runs one of the allowed executables: the same file, not just the same path */
+static gboolean
+executable_allowed(VigilAgents *agents, const VigilProcess *process)
+{
+	if (agents->allowed_executables == NULL)
+		return TRUE;
+	if (process == NULL || process->exe == NULL)
+		return FALSE;
+	for (guint i = 0; agents->allowed_executables[i] != NULL; i++) {
+		struct stat st;
+
+		if (stat(agents->allowed_executables[i], &st) == 0 &&
+		    st.st_dev == process->exe_dev && st.st_ino == process->exe_ino)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/*
+ * The process that opened the agent's bus connection, if it can be read; with allowed
+ * executables set it must run one of them, untraced and without preloaded libraries.
+ */
+static gboolean
+check_agent_process(VigilAgents *agents, guint32 pid, VigilProcess **out, GError **error)
+{
+	g_autoptr(VigilProcess) process = NULL;
+	g_autoptr(GError) local_error = NULL;
+
+	if (pid != 0)
+		process = vigil_process_read("/proc", pid, NULL, &local_error);
+	if (process == NULL)
+		g_debug("agent process %u unknown: %s", pid,
+		        local_error != NULL ? local_error->message : "the bus did not say");
+	if (!executable_allowed(agents, process)) {
+		g_set_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_PERMISSION_DENIED,
+		            "%s may not be a prompt agent: the administrator allows only the "
+		            "programs in AgentExecutables",
+		            process != NULL && process->exe != NULL ? process->exe
+		                                                    : "an unknown program");
+		return FALSE;
+	}
+	if (agents->allowed_executables != NULL && process->taint != 0) {
+		g_set_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_PERMISSION_DENIED,
+		            "%s may not be a prompt agent while it is %s", process->exe,
+		            process->taint & VIGIL_TAINT_TRACED ? "traced"
+		                                                : "run with preloaded libraries");
+		return FALSE;
+	}
+	*out = g_steal_pointer(&process);
+	return TRUE;
+}
+
+/* tells @uid's agents (all registered before @name) that @name registered */
+static void
+notify_registered(VigilAgents *agents, guint32 uid, const char *name, const VigilProcess *process)
+{
+	GVariantBuilder details;
+
+	if (count_for_uid(agents, uid) == 0)
+		return;
+	g_variant_builder_init(&details, G_VARIANT_TYPE_VARDICT);
+	vigil_connection_dict_add_process(&details, process, uid);
+	g_variant_builder_add(&details, "{sv}", VIGIL_NOTIFY_KEY_BUS_NAME,
+	                      g_variant_new_string(name));
+	g_variant_builder_add(&details, "{sv}", VIGIL_CONN_KEY_TIME,
+	                      g_variant_new_int64(g_get_real_time()));
+	vigil_agents_notify(agents, uid, VIGIL_NOTIFY_AGENT_REGISTERED,
+	                    g_variant_builder_end(&details));
+}
+
+gboolean
+vigil_agents_register(VigilAgents *agents, const char *name, guint32 uid, guint32 pid,
+                      const char *path, GError **error)
+{
+	g_autoptr(VigilProcess) process = NULL;
 	Agent *agent;
 
 	if (!g_variant_is_object_path(path) || g_str_equal(path, "/")) {
@@ -149,6 +234,10 @@ vigil_agents_register(VigilAgents *agents, const char *name, guint32 uid, const 
 		            VIGIL_AGENTS_MAX_PER_UID);
 		return FALSE;
 	}
+	if (!check_agent_process(agents, pid, &process, error))
+		return FALSE;
+	/* before it is one of them: the agents already there learn of it, it does not */
+	notify_registered(agents, uid, name, process);
 	agent = g_new0(Agent, 1);
 	agent->name = g_strdup(name);
 	agent->path = g_strdup(path);
@@ -160,7 +249,7 @@ vigil_agents_register(VigilAgents *agents, const char *name, guint32 uid, const 
 	agent->watch_id =
 	    g_bus_watch_name_on_connection(agents->connection, name, G_BUS_NAME_WATCHER_FLAGS_NONE,
 	                                   NULL, on_name_vanished, agents, NULL);
-	g_info("agent %s%s registered for uid %u", name, path, uid);
+	g_info("agent %s%s registered for uid %u (pid %u)", name, path, uid, pid);
 	if (agents->callbacks.added != NULL)
 		agents->callbacks.added(uid, name, agents->user_data);
 	return TRUE;

@@ -27,12 +27,22 @@ void vigil_agents_set_callbacks(VigilAgents *agents, const VigilAgentsCallbacks 
                                 gpointer user_data);
 
 /*
- * Registers the agent that the connection with unique name @name (of user @uid) exports at
- * @path. VIGIL_DBUS_ERROR: INVALID_ARGUMENT (@path "/" or not an object path), EXISTS (this
- * connection has an agent), LIMIT_EXCEEDED. The agent is dropped when @name leaves the bus.
+ * Only these executables (absolute paths; NULL or empty: any) may register. A file is
+ * compared by device and inode, read when an agent registers (so an upgraded file counts).
  */
-gboolean vigil_agents_register(VigilAgents *agents, const char *name, guint32 uid, const char *path,
-                               GError **error);
+void vigil_agents_set_allowed_executables(VigilAgents *agents, const char *const *paths);
+
+/*
+ * Registers the agent that the connection with unique name @name (of user @uid, opened by
+ * process @pid as the bus reports it; 0 when unknown) exports at @path. @uid's agents that
+ * are registered already get Notify("agent-registered") with the new agent's process.
+ * VIGIL_DBUS_ERROR: INVALID_ARGUMENT (@path "/" or not an object path), EXISTS (this
+ * connection has an agent), LIMIT_EXCEEDED, PERMISSION_DENIED (its executable is not an
+ * allowed one, or it is traced or preloaded while only some are allowed). The agent is
+ * dropped when @name leaves the bus.
+ */
+gboolean vigil_agents_register(VigilAgents *agents, const char *name, guint32 uid, guint32 pid,
+                               const char *path, GError **error);
 /* VIGIL_DBUS_ERROR_NO_AGENT when @name has none */
 gboolean vigil_agents_unregister(VigilAgents *agents, const char *name, GError **error);
 

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <string.h>
 #include "vigil-config.h"
 #include "vigil-rule-store.h" /* vigil_write_file_atomically */
 
@@ -16,9 +17,8 @@ vigil_config_error_quark(void)
 }
 
 static const char *const known_keys[] = {
-    "QueueNumber", "QueueLength",    "DefaultAction", "FailMode", "PromptTimeout",
-    "LogLevel",    "FilterLoopback", "MarkMask",      "Enabled",  "AuthTimeout",
-    NULL,
+    "QueueNumber",    "QueueLength", "DefaultAction", "FailMode",    "PromptTimeout",    "LogLevel",
+    "FilterLoopback", "MarkMask",    "Enabled",       "AuthTimeout", "AgentExecutables", NULL,
 };
 
 void
@@ -34,6 +34,13 @@ vigil_config_init_defaults(VigilConfig *config)
 	config->filter_loopback = FALSE;
 	config->mark_mask = 0x00700000;
 	config->enabled = TRUE;
+	config->agent_executables = NULL;
+}
+
+void
+vigil_config_clear(VigilConfig *config)
+{
+	g_clear_pointer(&config->agent_executables, g_strfreev);
 }
 
 const char *
@@ -94,6 +101,54 @@ is_contiguous_mask(guint64 mask, guint min_bits)
 		return FALSE;
 	run = mask >> __builtin_ctzll(mask);
 	return (run & (run + 1)) == 0 && (guint)__builtin_popcountll(run) >= min_bits;
+}
+
+/* an absolute path as /proc/PID/exe shows it: no "//", "." or ".." parts, no trailing '/' */
+static gboolean
+is_canonical_path(const char *path)
+{
+	g_auto(GStrv) parts = NULL;
+
+	if (path[0] != '/' || path[1] == '\0' || strlen(path) > 4095)
+		return FALSE;
+	parts = g_strsplit(path + 1, "/", -1);
+	for (guint i = 0; parts[i] != NULL; i++) {
+		if (parts[i][0] == '\0' || g_str_equal(parts[i], ".") ||
+		    g_str_equal(parts[i], ".."))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* "/usr/bin/vigil-tray; /usr/bin/vigilctl": a list of paths; empty means any program */
+static gboolean
+parse_agent_executables(VigilConfig *config, const char *value, const char *file_name,
+                        GError **error)
+{
+	g_auto(GStrv) items = g_strsplit(value, ";", -1);
+	g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);
+
+	for (guint i = 0; items[i] != NULL; i++) {
+		const char *path = g_strstrip(items[i]);
+
+		if (*path == '\0')
+			continue;
+		if (!is_canonical_path(path) || !g_utf8_validate(path, -1, NULL))
+			return value_error(error, file_name, "AgentExecutables", path,
+			                   "absolute canonical paths separated by ';'");
+		if (paths->len >= VIGIL_CONFIG_MAX_AGENT_EXECUTABLES)
+			return value_error(
+			    error, file_name, "AgentExecutables", value,
+			    "at most " G_STRINGIFY(VIGIL_CONFIG_MAX_AGENT_EXECUTABLES) " paths");
+		g_ptr_array_add(paths, g_strdup(path));
+	}
+	g_clear_pointer(&config->agent_executables, g_strfreev);
+	if (paths->len > 0) {
+		g_ptr_array_add(paths, NULL);
+		config->agent_executables =
+		    (char **)g_ptr_array_free(g_steal_pointer(&paths), FALSE);
+	}
+	return TRUE;
 }
 
 static gboolean
@@ -158,6 +213,8 @@ apply_key(VigilConfig *config, const char *key, const char *value, const char *f
 	} else if (g_str_equal(key, "Enabled")) {
 		if (!parse_bool(value, &config->enabled))
 			return value_error(error, file_name, key, value, "true or false");
+	} else if (g_str_equal(key, "AgentExecutables")) {
+		return parse_agent_executables(config, value, file_name, error);
 	} else if (g_str_equal(key, "MarkMask")) {
 		/* allow, deny and drop are 1, 2, 3 shifted into a contiguous run of bits */
 		if (!parse_uint(value, 0, G_MAXUINT32, &n) || !is_contiguous_mask(n, 2))
@@ -245,7 +302,10 @@ vigil_config_save_keys(const char *path, const char *const *keys, const char *co
 	text = g_key_file_to_data(kf, NULL, NULL);
 	/* what vigild reads at the next start must be what is running now */
 	vigil_config_init_defaults(&check);
-	if (!vigil_config_parse(&check, text, path, error))
+	if (!vigil_config_parse(&check, text, path, error)) {
+		vigil_config_clear(&check);
 		return FALSE;
+	}
+	vigil_config_clear(&check);
 	return vigil_write_file_atomically(path, text, error);
 }

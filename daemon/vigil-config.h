@@ -31,9 +31,19 @@ typedef struct {
 	gboolean filter_loopback; /* also decide connections to lo */
 	guint32 mark_mask;        /* packet/conntrack mark bits Vigil owns */
 	gboolean enabled;         /* FALSE: every connection allowed undecided (SetEnabled) */
+	/* AgentExecutables: the only programs that may register as prompt agents (absolute
+	 * paths), or NULL for any. Owned by the config that parsed it; copies of the struct
+	 * share it, vigil_config_clear() frees it. */
+	char **agent_executables;
 } VigilConfig;
 
+/* at most this many AgentExecutables */
+#define VIGIL_CONFIG_MAX_AGENT_EXECUTABLES 64
+
 void vigil_config_init_defaults(VigilConfig *config);
+/* frees what parsing allocated (agent_executables); the struct can be parsed into again */
+void vigil_config_clear(VigilConfig *config);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VigilConfig, vigil_config_clear)
 /* parses @text (the contents of @file_name, used in messages) on top of the defaults */
 gboolean vigil_config_parse(VigilConfig *config, const char *text, const char *file_name,
                             GError **error);

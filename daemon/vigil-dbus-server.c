@@ -869,17 +869,37 @@ run_export_rules(Call *call)
 /* ---- agents and prompts ---- */
 
 static void
-run_register_agent(Call *call)
+on_agent_pid(GObject *source, GAsyncResult *result, gpointer data)
 {
+	Call *call = data;
+	g_autoptr(GVariant) reply = NULL;
 	const char *path;
+	guint32 pid = 0;
 	GError *error = NULL;
 
+	/* without a pid the agent is an unknown program (refused if only some are allowed) */
+	reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, NULL);
+	if (reply != NULL)
+		g_variant_get(reply, "(u)", &pid);
 	g_variant_get(call->params, "(&o)", &path);
-	if (!vigil_agents_register(call->server->agents, call->sender, call->uid, path, &error)) {
+	if (!vigil_agents_register(call->server->agents, call->sender, call->uid, pid, path,
+	                           &error)) {
 		call_fail(call, error);
 		return;
 	}
 	call_return(call, NULL);
+}
+
+static void
+run_register_agent(Call *call)
+{
+	/* the process that opened the caller's connection, as the bus knows it: its
+	 * executable is shown to the user's other agents and checked against AgentExecutables */
+	g_dbus_connection_call(call->server->connection, "org.freedesktop.DBus",
+	                       "/org/freedesktop/DBus", "org.freedesktop.DBus",
+	                       "GetConnectionUnixProcessID", g_variant_new("(s)", call->sender),
+	                       G_VARIANT_TYPE("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+	                       on_agent_pid, call);
 }
 
 static void
@@ -1239,6 +1259,9 @@ vigil_dbus_server_new(VigilDaemon *daemon, GDBusConnection *connection, const ch
 	server->calls_by_uid = g_hash_table_new(NULL, NULL);
 	server->polkit = vigil_polkit_new(connection);
 	server->agents = vigil_agents_new(connection);
+	vigil_agents_set_allowed_executables(
+	    server->agents,
+	    (const char *const *)vigil_daemon_get_config(daemon)->agent_executables);
 	server->skeleton = vigil_firewall_skeleton_new();
 	vigil_firewall_set_version(server->skeleton, VIGIL_VERSION);
 	vigil_firewall_set_backend(server->skeleton, vigil_daemon_get_backend(daemon));

@@ -27,6 +27,7 @@ typedef struct {
 	char *domain_target; /* or NULL */
 	gboolean binary_changed;
 	gint64 time_us;
+	gint64 prompted_us; /* monotonic: when the prompt went out */
 	gint64 deadline_us; /* monotonic */
 	guint timeout_source;
 	GPtrArray *held;    /* opaque packets of the daemon */
@@ -558,7 +559,8 @@ request_new(VigilPrompts *prompts, char *key, const VigilPromptConnection *conn)
 	                                 conn->flow->family, &conn->flow->dst, addr, sizeof addr));
 	request->domain_target = hostname != NULL ? vigil_domain_target(hostname) : NULL;
 	request->binary_changed = binary_changed(prompts, conn->uid, conn->process);
-	request->deadline_us = g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC;
+	request->prompted_us = g_get_monotonic_time();
+	request->deadline_us = request->prompted_us + (gint64)timeout_s * G_USEC_PER_SEC;
 	request->timeout_source = g_timeout_add(timeout_s * 1000, on_request_timeout, request);
 	request->held = g_ptr_array_new();
 	request->sent_to = g_ptr_array_new_with_free_func(g_free);
@@ -845,6 +847,23 @@ make_reply_rule(VigilPrompts *prompts, Request *request, VigilRule *rule, gboole
 	return vigil_rule_ref(rule);
 }
 
+/* an answer that makes a rule comes at least a second after the prompt, or TOO_SOON */
+static gboolean
+rule_answer_due(Request *request, GError **error)
+{
+	gint64 left_us = request->prompted_us + (gint64)VIGIL_PROMPTS_RULE_ANSWER_DELAY_MS * 1000 -
+	                 g_get_monotonic_time();
+
+	if (left_us <= 0)
+		return TRUE;
+	g_set_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_TOO_SOON,
+	            "an answer that makes a rule is taken from %d ms after the prompt; answer "
+	            "again in %" G_GINT64_FORMAT " ms (request %" G_GUINT64_FORMAT
+	            " is still open)",
+	            VIGIL_PROMPTS_RULE_ANSWER_DELAY_MS, (left_us + 999) / 1000, request->id);
+	return FALSE;
+}
+
 gboolean
 vigil_prompts_reply(VigilPrompts *prompts, guint64 id, const char *sender, const char *verdict,
                     GVariant *options, guint64 *rule_id, GError **error)
@@ -872,6 +891,8 @@ vigil_prompts_reply(VigilPrompts *prompts, guint64 id, const char *sender, const
 	if (!parse_reply_options(options, &opts, error))
 		return FALSE;
 	if (!g_str_equal(opts.duration, VIGIL_DURATION_ONCE)) {
+		if (!rule_answer_due(request, error))
+			return FALSE;
 		wanted = reply_rule_new(request, action, &opts, &rule_error);
 		/* a bad option leaves the request open; a rule that cannot be made does not */
 		if (wanted == NULL && g_error_matches(rule_error, VIGIL_DBUS_ERROR,

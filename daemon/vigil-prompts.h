@@ -23,6 +23,12 @@ G_BEGIN_DECLS
 #define VIGIL_PROMPTS_MAX_PER_UID      32   /* open requests of one user */
 #define VIGIL_PROMPTS_MAX_HELD_PER_REQ 128  /* packets waiting on one request */
 #define VIGIL_PROMPTS_MAX_HELD_TOTAL   2048 /* packets waiting on all requests */
+/*
+ * An answer that makes a rule is refused (TOO_SOON) this long after the prompt went out: any
+ * program of the user may register an agent, and it must not make a rule before the user
+ * could see the prompt. "Once" answers are taken at once.
+ */
+#define VIGIL_PROMPTS_RULE_ANSWER_DELAY_MS 1000
 /* learned rules one user may have (Reply and AddRule both count) */
 #define VIGIL_MAX_RULES_PER_UID 10000
 
@@ -78,8 +84,9 @@ VigilHoldResult vigil_prompts_hold(VigilPrompts *prompts, gpointer held,
 
 /*
  * Reply() from @sender. VIGIL_DBUS_ERROR: NOT_PENDING (unknown, answered, timed out or not
- * sent to @sender), INVALID_ARGUMENT (the request stays open), LIMIT_EXCEEDED and FAILED
- * (the verdict was applied once, no rule). *@rule_id is the rule made or reused, or 0.
+ * sent to @sender), INVALID_ARGUMENT and TOO_SOON (the request stays open), LIMIT_EXCEEDED
+ * and FAILED (the verdict was applied once, no rule). *@rule_id is the rule made or reused,
+ * or 0.
  */
 gboolean vigil_prompts_reply(VigilPrompts *prompts, guint64 request, const char *sender,
                              const char *verdict, GVariant *options, guint64 *rule_id,

@@ -379,7 +379,7 @@ raise_fd_limit(void)
 static int
 run(const Options *options)
 {
-	VigilConfig config;
+	g_auto(VigilConfig) config = {0}; /* outlives the daemon and server, which share it */
 	VigilDaemonPaths paths = {options->rules_dir, options->learned_path, "/proc"};
 	g_autoptr(VigilDaemon) daemon = NULL;
 	g_autoptr(VigilDBusServer) server = NULL;

@@ -27,6 +27,7 @@ typedef enum {
 	VIGIL_DBUS_ERROR_BUSY,                               /* .Busy */
 	VIGIL_DBUS_ERROR_NOT_PENDING,                        /* .NotPending */
 	VIGIL_DBUS_ERROR_NO_AGENT,                           /* .NoAgent */
+	VIGIL_DBUS_ERROR_TOO_SOON,                           /* .TooSoon */
 	VIGIL_DBUS_ERROR_NUM_ENTRIES                         /*< skip >*/
 } VigilDBusError;
 

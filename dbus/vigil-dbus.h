@@ -175,5 +175,9 @@ G_BEGIN_DECLS
 #define VIGIL_NOTIFY_MESSAGE     "message"
 #define VIGIL_NOTIFY_KEY_MESSAGE "message" /* s */
 #define VIGIL_NOTIFY_KEY_LEVEL   "level"   /* s: info | warning | error */
+/* another agent of the user registered: the process keys of a connection dictionary
+ * (program, name, pid, uid, user, cmdline, traced-by, ...), bus-name and time */
+#define VIGIL_NOTIFY_AGENT_REGISTERED "agent-registered"
+#define VIGIL_NOTIFY_KEY_BUS_NAME     "bus-name" /* s: the new agent's unique bus name */
 
 G_END_DECLS

@@ -133,6 +133,27 @@ test_all_keys(void)
 	g_assert_cmphex(config.mark_mask, ==, 0x00030000);
 }
 
+static void
+test_agent_executables(void)
+{
+	g_auto(VigilConfig) config = {0};
+	g_autoptr(GError) error = NULL;
+
+	vigil_config_init_defaults(&config);
+	g_assert_null(config.agent_executables);
+	g_assert_true(vigil_config_parse(
+	    &config, "[Daemon]\nAgentExecutables= /usr/bin/vigil-tray ;/usr/bin/vigilctl;\n",
+	    "t.conf", &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(g_strv_length(config.agent_executables), ==, 2);
+	g_assert_cmpstr(config.agent_executables[0], ==, "/usr/bin/vigil-tray");
+	g_assert_cmpstr(config.agent_executables[1], ==, "/usr/bin/vigilctl");
+	/* parsed again (a later file, a repeated key): replaced, not leaked; empty is any */
+	g_assert_true(
+	    vigil_config_parse(&config, "[Daemon]\nAgentExecutables=\n", "t.conf", &error));
+	g_assert_null(config.agent_executables);
+}
+
 /* every bad value names the key, and leaves the file rejected */
 static void
 test_bad_values(void)
@@ -156,6 +177,10 @@ test_bad_values(void)
 	    {"[Daemon]\nFilterLoopback=yes\n", VIGIL_CONFIG_ERROR_VALUE, "FilterLoopback"},
 	    {"[Daemon]\nMarkMask=0x5\n", VIGIL_CONFIG_ERROR_VALUE, "MarkMask"},
 	    {"[Daemon]\nMarkMask=0x1\n", VIGIL_CONFIG_ERROR_VALUE, "MarkMask"},
+	    {"[Daemon]\nAgentExecutables=vigil-tray\n", VIGIL_CONFIG_ERROR_VALUE,
+	     "AgentExecutables"},
+	    {"[Daemon]\nAgentExecutables=/usr/bin/../bin/x\n", VIGIL_CONFIG_ERROR_VALUE,
+	     "AgentExecutables"},
 	    {"[Daemon]\nQueueNumbr=1\n", VIGIL_CONFIG_ERROR_UNKNOWN_KEY, "QueueNumbr"},
 	    {"[Deamon]\nQueueNumber=1\n", VIGIL_CONFIG_ERROR_UNKNOWN_KEY, "Deamon"},
 	    {"QueueNumber=1\n", VIGIL_CONFIG_ERROR_PARSE, "bad.conf"},
@@ -163,7 +188,7 @@ test_bad_values(void)
 	};
 
 	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
-		VigilConfig config;
+		g_auto(VigilConfig) config = {0};
 		g_autoptr(GError) error = NULL;
 
 		vigil_config_init_defaults(&config);
@@ -307,6 +332,7 @@ main(int argc, char **argv)
 	g_test_add_func("/config/defaults", test_defaults);
 	g_test_add_func("/config/all-keys", test_all_keys);
 	g_test_add_func("/config/enabled", test_enabled_key);
+	g_test_add_func("/config/agent-executables", test_agent_executables);
 	g_test_add_func("/config/save-keys", test_save_keys_keeps_comments);
 	g_test_add_func("/config/save-keys-bad", test_save_keys_refuses_bad_values);
 	g_test_add_func("/config/bad-values", test_bad_values);

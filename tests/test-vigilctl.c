@@ -825,6 +825,21 @@ test_prompt_cancel_notify(void)
 	g_assert_null(vigilctl_prompt_notify_text("future-kind", message));
 }
 
+static void
+test_prompt_agent_registered(void)
+{
+	/* the other agent's program is its text: a newline or escape must not forge a line */
+	g_autoptr(GVariant) details =
+	    dict("{'uid': <uint32 1000>, 'program': <'/tmp/x\\n\\x1b[2Jvigild: ok'>, "
+	         "'pid': <uint32 4242>, 'bus-name': <':1.42'>}");
+	g_autofree char *text = vigilctl_prompt_notify_text(VIGIL_NOTIFY_AGENT_REGISTERED, details);
+
+	g_assert_nonnull(strstr(text, "Another prompt agent registered for you: /tmp/x"));
+	g_assert_nonnull(strstr(text, "(pid 4242, :1.42)"));
+	g_assert_null(strchr(text, '\n'));
+	g_assert_null(strchr(text, '\x1b'));
+}
+
 /* ---- errors ---- */
 
 static void
@@ -1057,6 +1072,7 @@ main(int argc, char **argv)
 	g_test_add_func("/vigilctl/prompt/answer-no-domain-no-port", test_answer_no_domain_no_port);
 	g_test_add_func("/vigilctl/prompt/format", test_prompt_format);
 	g_test_add_func("/vigilctl/prompt/cancel-notify", test_prompt_cancel_notify);
+	g_test_add_func("/vigilctl/prompt/agent-registered", test_prompt_agent_registered);
 	g_test_add_func("/vigilctl/errors/exit-codes", test_exit_codes);
 	g_test_add_func("/vigilctl/errors/messages", test_error_messages);
 	g_test_add_func("/vigilctl/program/usage", test_program_usage);

@@ -420,6 +420,20 @@ vigilctl_prompt_notify_text(const char *kind, GVariant *details)
 		                       destination, *port != '\0' ? _(" port ") : "", port,
 		                       rule_text != NULL ? rule_text : "");
 	}
+	if (g_strcmp0(kind, VIGIL_NOTIFY_AGENT_REGISTERED) == 0) {
+		g_autofree char *program = vigilctl_format_program(details);
+		guint32 pid = 0;
+		g_autofree char *bus_name =
+		    vigilctl_sanitize(vigilctl_dict_string(details, VIGIL_NOTIFY_KEY_BUS_NAME));
+
+		g_variant_lookup(details, VIGIL_CONN_KEY_PID, "u", &pid);
+		/* another program of yours gets your prompts now, and may answer them first */
+		return g_strdup_printf(
+		    _("Another prompt agent registered for you: %s (pid %u, %s). "
+		      "It gets your prompts too; if you did not start it, find "
+		      "out what it is."),
+		    program, pid, bus_name);
+	}
 	if (g_strcmp0(kind, VIGIL_NOTIFY_MESSAGE) == 0) {
 		g_autofree char *message =
 		    vigilctl_sanitize(vigilctl_dict_string(details, VIGIL_NOTIFY_KEY_MESSAGE));

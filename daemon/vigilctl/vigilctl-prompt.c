@@ -17,6 +17,8 @@
 #define AGENT_PATH "/org/vigil/vigilctl/Agent"
 /* vigild bounds requests per user far lower; this only keeps a misbehaving peer in check */
 #define MAX_QUEUED 1024
+/* after TooSoon, the answer goes again this much later */
+#define RESEND_MS 200
 
 typedef struct {
 	guint64 id;
@@ -34,7 +36,8 @@ typedef struct {
 	char *owner; /* vigild's unique name: the only caller we answer */
 	guint watch_id;
 	gboolean registered;
-	gboolean sending; /* a Reply() is on its way */
+	gboolean sending; /* a Reply() is on its way (or waits to be sent again) */
+	guint resend_id;  /* vigild said TooSoon: the same answer goes again */
 	GQueue requests;  /* of Request; the head is on screen */
 	VigilctlAnswer answer;
 	GError *error; /* what ends the agent with an error */
@@ -130,6 +133,8 @@ drop_all(Agent *agent)
 
 /* ---- Reply ---- */
 
+static gboolean on_resend(gpointer data);
+
 static void
 on_replied(GObject *source, GAsyncResult *result, gpointer data)
 {
@@ -154,6 +159,14 @@ on_replied(GObject *source, GAsyncResult *result, gpointer data)
 		drop_current(agent);
 		return;
 	}
+	if (g_error_matches(local, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_TOO_SOON)) {
+		/* vigild takes an answer that makes a rule only a second after it asked (so that
+		 * another program's agent cannot answer before the user saw the prompt): the user
+		 * did answer, so the same answer goes again a little later */
+		agent->sending = TRUE;
+		agent->resend_id = g_timeout_add(RESEND_MS, on_resend, agent);
+		return;
+	}
 	message = vigilctl_error_message(local, _("answering needs the permission to reply to "
 	                                          "your own prompts"));
 	if (g_error_matches(local, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_INVALID_ARGUMENT)) {
@@ -170,6 +183,22 @@ on_replied(GObject *source, GAsyncResult *result, gpointer data)
 	else
 		say(_("Could not answer request %" PRIu64 ": %s\n"), request->id, message);
 	drop_current(agent);
+}
+
+static void send_reply(Agent *agent);
+
+static gboolean
+on_resend(gpointer data)
+{
+	Agent *agent = data;
+
+	agent->resend_id = 0;
+	if (current(agent) == NULL) {
+		agent->sending = FALSE;
+		return G_SOURCE_REMOVE;
+	}
+	send_reply(agent);
+	return G_SOURCE_REMOVE;
 }
 
 static void
@@ -449,6 +478,7 @@ static void
 agent_clear(Agent *agent)
 {
 	g_cancellable_cancel(agent->cancellable);
+	g_clear_handle_id(&agent->resend_id, g_source_remove);
 	if (agent->watch_id != 0)
 		g_bus_unwatch_name(agent->watch_id);
 	if (agent->registered)

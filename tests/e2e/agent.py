@@ -10,6 +10,9 @@ Talks JSON lines. On stdout it reports what happens:
     {"event": "result", "tag": ..., "ok": true} or {..., "ok": false, "error": NAME, "message": ...}
 On stdin it takes commands:
     {"cmd": "reply", "request": 3, "verdict": "allow", "options": {"duration": "forever"}, "tag": 1}
+        (an answer that makes a rule is refused with TooSoon in the first second after the
+        prompt; the agent answers again until it is taken, unless the command has
+        "retry": false; the result then has "too_soon": how many times it was refused)
     {"cmd": "call", "method": "GetPending", "signature": "", "args": [], "tag": 2}
     {"cmd": "unregister", "tag": 3}
     {"cmd": "quit"}
@@ -32,6 +35,7 @@ IFACE = 'org.vigil.Firewall1'
 AGENT_PATH = '/org/vigil/test/Agent'
 AGENT_XML = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'dbus',
                          'org.vigil.Firewall1.Agent.xml')
+TOO_SOON = 'org.vigil.Firewall1.Error.TooSoon'
 OPTION_TYPES = {'duration': 's', 'seconds': 'u', 'host-scope': 's', 'port-scope': 's'}
 
 
@@ -92,22 +96,31 @@ class Agent:
             emit(event='notify', kind=args[0], details=args[1])
         invocation.return_value(None)
 
-    def call(self, method, variant, tag, reply_type=None):
+    def call(self, method, variant, tag, reply_type=None, retry_error=None, tries=0):
         def done(conn, result):
             try:
                 value = conn.call_finish(result)
-                emit(event='result', tag=tag, ok=True,
+                emit(event='result', tag=tag, ok=True, too_soon=tries,
                      value=value.unpack() if value is not None else None)
             except GLib.Error as e:
                 name = error_name(e)
                 Gio.DBusError.strip_remote_error(e)
-                emit(event='result', tag=tag, ok=False, error=name, message=e.message)
+                if name == retry_error and tries < 50:
+                    # as a person would: the prompt is still there, answer again a bit later
+                    def again():
+                        self.call(method, variant, tag, reply_type, retry_error, tries + 1)
+                        return False
+                    GLib.timeout_add(100, again)
+                    return
+                emit(event='result', tag=tag, ok=False, error=name, message=e.message,
+                     too_soon=tries)
         self.bus.call(NAME, PATH, IFACE, method, variant, reply_type, Gio.DBusCallFlags.NONE,
                       30000, None, done)
 
-    def reply(self, request, verdict, options, tag):
+    def reply(self, request, verdict, options, tag, retry=True):
         self.call('Reply', GLib.Variant('(tsa{sv})', (request, verdict,
-                                                      to_variant_dict(options))), tag)
+                                                      to_variant_dict(options))), tag,
+                  retry_error=TOO_SOON if retry else None)
         return False
 
     def register(self):
@@ -127,7 +140,8 @@ class Agent:
         cmd = json.loads(line)
         tag = cmd.get('tag')
         if cmd['cmd'] == 'reply':
-            self.reply(cmd['request'], cmd['verdict'], cmd.get('options', {}), tag)
+            self.reply(cmd['request'], cmd['verdict'], cmd.get('options', {}), tag,
+                       cmd.get('retry', True))
         elif cmd['cmd'] == 'call':
             args = [to_variant_dict(a, {}) if isinstance(a, dict) else a
                     for a in cmd.get('args', [])]

@@ -43,8 +43,9 @@ USER_ACTIONS = [READ, REPLY, OWN]
 class AgentProcess:
     """agent.py in a subprocess (as @uid), its events read by a thread into a queue."""
 
-    def __init__(self, env, uid=None, register=True, answer=None, options=None):
-        argv = [PYTHON, AGENT]
+    def __init__(self, env, uid=None, register=True, answer=None, options=None, python=PYTHON,
+                 expect_failure=False):
+        argv = [python, AGENT]
         if not register:
             argv.append('--no-register')
         if answer:
@@ -58,7 +59,10 @@ class AgentProcess:
         self._tag = 0
         threading.Thread(target=self._read, daemon=True).start()
         first = self.next_event(timeout=20)
-        if first['event'] not in ('registered', 'connected'):
+        # with @expect_failure, a refused RegisterAgent is kept in self.failure
+        self.failure = first if first['event'] == 'register-failed' else None
+        if first['event'] not in ('registered', 'connected') and not (
+                expect_failure and self.failure is not None):
             raise AssertionError('agent did not start: %r %s' % (first, self.stderr()))
         self.name = first.get('name')
 

@@ -11,6 +11,7 @@ vigild logged, which rules exist.
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -23,10 +24,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'e2e'))
 sys.path.insert(0, os.path.join(HERE, '..', 'dbus'))
 
-from test_dbus import DBusTestCase, CONNECT, PYTHON, PROBE_EXE, ERR, NOBODY  # noqa: E402
+from test_dbus import (DBusTestCase, AgentProcess, CONNECT, PYTHON, PYTHON_EXE, PROBE_EXE,  # noqa: E402
+                       ERR, NOBODY)
+from test_vigilctl import VigilctlTestCase  # noqa: E402
 from vigiltest import PEER_V4, PROBE  # noqa: E402
 
 from gi.repository import GLib  # noqa: E402
+
+AGENT_SCRIPT = os.path.normpath(os.path.join(HERE, '..', 'e2e', 'agent.py'))
 
 
 def wait_until(check, timeout, what):
@@ -207,6 +212,127 @@ class RuleFromAnswer(AttackTestCase):
         d.wait_for_log('on the system bus as org.vigil.Firewall1', timeout=15, count=2)
         d.wait_for_log('filtering:', timeout=15, count=2)
         self.assertEqual({rid: r['program'] for rid, r in self.rules().items()}, made)
+
+
+def copy_executable(test, source, name):
+    """A copy of @source at <new dir>/@name that anyone may run: another file, so another
+    program to vigild."""
+    tmp = tempfile.mkdtemp(prefix='vigil-sec-')
+    test.addCleanup(shutil.rmtree, tmp, True)
+    os.chmod(tmp, 0o755)
+    path = os.path.join(tmp, name)
+    shutil.copy(source, path)
+    os.chmod(path, 0o755)
+    return path
+
+
+class SameUserAgents(AttackTestCase):
+    """Issue 14 item 7: any program of the user may register an agent; the user's agents are
+    told, an administrator can pin which programs may be agents, and an answer that makes
+    a rule cannot come before the user could see the prompt."""
+
+    def agent_with(self, python, uid=NOBODY, extra_env=None, **kw):
+        """agent.py run by the python executable at @python (as @uid)."""
+        env = dict(self.env, **(extra_env or {}))
+        a = AgentProcess(env, uid=uid, python=python, **kw)
+        self.addCleanup(a.stop)
+        return a
+
+    def test_agents_are_told_when_another_registers(self):
+        self.start_vigild()
+        tray = self.agent(uid=NOBODY)
+        other_user = self.agent()  # root's agent: not told about nobody's
+        evil_python = copy_executable(self, PYTHON_EXE, 'not-a-trojan')
+        evil = self.agent_with(evil_python)
+        note = tray.wait_event('notify')
+        self.assertEqual(note['kind'], 'agent-registered')
+        note = note['details']
+        self.assertEqual(note['program'], evil_python)
+        self.assertEqual(note['pid'], evil.proc.pid)
+        self.assertEqual(note['bus-name'], evil.name)
+        self.assertEqual((note['uid'], note['user']), (NOBODY, 'nobody'))
+        self.assertIn(AGENT_SCRIPT, note['cmdline'])
+        # the new agent is not told about itself, nor another user's agent about it
+        evil.no_event('notify', 0.5)
+        other_user.no_event('notify', 0.1)
+        # both get the user's prompts (the reason to tell)
+        probe = self.probe_async(9000, user=NOBODY)
+        request = tray.wait_event('prompt')['request']
+        self.assertEqual(evil.wait_event('prompt')['request'], request)
+        self.assertTrue(tray.reply(request, 'deny')['ok'])
+        self.assertEqual(self.probe_result(probe)[:2], ['error', 'ECONNREFUSED'])
+
+    def test_only_allowed_executables_may_be_agents(self):
+        allowed = copy_executable(self, PYTHON_EXE, 'vigil-agent')
+        link = os.path.join(os.path.dirname(allowed), 'also-the-agent')
+        os.link(allowed, link)  # the same file by another name: the same program
+        self.start_vigild(config={'AgentExecutables': '/usr/bin/vigil-tray;' + allowed})
+        tray = self.agent_with(allowed)
+        self.agent_with(link)
+        for python, env in ((PYTHON_EXE, None),
+                            (copy_executable(self, allowed, 'vigil-agent'), None),
+                            (allowed, {'LD_PRELOAD': 'libm.so.6'})):
+            res = AgentProcess(dict(self.env, **(env or {})), uid=NOBODY, python=python,
+                               expect_failure=True)
+            self.addCleanup(res.stop)
+            self.assertEqual(res.failure['error'], ERR + 'PermissionDenied', res.failure)
+            self.assertIn('AgentExecutables' if env is None else 'preloaded',
+                          res.failure['message'])
+        # the refused ones are no agents: the allowed ones alone get the prompt
+        probe = self.probe_async(9000, user=NOBODY)
+        prompt = tray.wait_event('prompt')
+        self.assertEqual(len(self.call('GetPending')[0]), 1)
+        self.assertTrue(tray.reply(prompt['request'], 'allow')['ok'])
+        self.assertEqual(self.probe_result(probe)[0], 'ok')
+        self.assertEqual(self.stats()['agents'], 2)
+
+    def test_a_rule_is_not_made_in_the_first_second(self):
+        self.start_vigild()
+        self.agent(uid=NOBODY)  # the user's own agent, slower than the attacker's
+        evil = self.agent(uid=NOBODY)
+        probe = self.probe_async(9000, user=NOBODY)
+        prompt = evil.wait_event('prompt')
+        asked = time.monotonic()
+        res = evil.send(cmd='reply', request=prompt['request'], verdict='allow',
+                        options={'duration': 'forever', 'host-scope': 'any'}, retry=False)
+        self.assertEqual(res['error'], ERR + 'TooSoon', res)
+        self.assertLess(time.monotonic() - asked, 1.0, 'the refusal came in the first second')
+        # nothing happened: the request is open, the connection waits, no rule
+        self.assertEqual([p[0] for p in self.call('GetPending')[0]], [prompt['request']])
+        self.assertIsNone(probe.poll())
+        self.assertEqual(self.rules(), {})
+        # a second later the same answer is taken
+        time.sleep(max(0, asked + 1.1 - time.monotonic()))
+        res = evil.send(cmd='reply', request=prompt['request'], verdict='deny',
+                        options={'duration': 'forever'}, retry=False)
+        self.assertTrue(res['ok'], res)
+        self.assertEqual(self.probe_result(probe)[:2], ['error', 'ECONNREFUSED'])
+        self.assertEqual([r['action'] for r in self.rules().values()], ['deny'])
+        # "once" is taken at once: it makes no rule
+        probe = self.probe_async(8080, user=NOBODY)
+        prompt = evil.wait_event('prompt')
+        self.assertTrue(evil.send(cmd='reply', request=prompt['request'], verdict='allow',
+                                  retry=False)['ok'])
+        self.assertEqual(self.probe_result(probe)[0], 'ok')
+
+
+class VigilctlAgent(VigilctlTestCase):
+    def test_vigilctl_prompt_shows_another_agent(self):
+        self.start_vigild()
+        term = self.terminal('prompt', uid=NOBODY)
+        term.expect(r'Registered with vigild')
+        evil_python = copy_executable(self, PYTHON_EXE, 'not-a-trojan')
+        evil = AgentProcess(self.env, uid=NOBODY, python=evil_python)
+        self.addCleanup(evil.stop)
+        term.expect(r'Another prompt agent registered for you: %s \(pid %d, %s\)'
+                    % (re.escape(evil_python), evil.proc.pid, re.escape(evil.name)))
+        # an answer typed at once still makes its rule: vigilctl sends it again after TooSoon
+        probe = self.probe_async(9000, user=NOBODY)
+        term.expect(r'\[a\]llow')
+        term.type('d f h p')
+        term.expect(r'Answered request \d+')
+        self.assertEqual(self.probe_result(probe)[:2], ['error', 'ECONNREFUSED'])
+        self.assertEqual([r['action'] for r in self.rules().values()], ['deny'])
 
 
 if __name__ == '__main__':
