@@ -379,6 +379,8 @@ decide(HeldPacket *held, const VigilProcess *process)
 	query.program = process != NULL ? process->exe : NULL;
 	/* past the deadline with the lookup still out, the program is not known to be unknown */
 	query.program_unchecked = process == NULL && held->late;
+	if (process != NULL)
+		query.exe = (VigilFileId){process->exe_dev, process->exe_ino};
 	query.sha256 = process != NULL ? process->sha256 : NULL;
 	query.cmdline = process != NULL ? process->cmdline : NULL;
 	query.app_id = process != NULL ? process->app_id : NULL;

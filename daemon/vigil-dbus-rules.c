@@ -36,6 +36,7 @@ static const char *const read_only_keys[] = {
     VIGIL_RULE_KEY_HITS,
     VIGIL_RULE_KEY_SYSTEM,
     VIGIL_RULE_KEY_ORIGIN,
+    VIGIL_RULE_KEY_PROGRAM_TARGET,
     NULL,
 };
 
@@ -128,6 +129,7 @@ vigil_rule_to_dict(const VigilRule *rule)
 	                      g_variant_new_boolean(rule->system));
 	add_str(&b, VIGIL_RULE_KEY_TEXT, text);
 	add_str(&b, VIGIL_RULE_KEY_PROGRAM, rule->program);
+	add_str(&b, VIGIL_RULE_KEY_PROGRAM_TARGET, rule->program_target);
 	add_str(&b, VIGIL_RULE_KEY_SHA256, rule->sha256);
 	add_str(&b, VIGIL_RULE_KEY_ARGS, rule->args_glob);
 	add_str(&b, VIGIL_RULE_KEY_APPID, rule->app_id);

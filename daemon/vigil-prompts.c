@@ -938,6 +938,8 @@ match_request(VigilPrompts *prompts, Request *request)
 
 	query.uid = request->uid;
 	query.program = process != NULL ? process->exe : NULL;
+	if (process != NULL)
+		query.exe = (VigilFileId){process->exe_dev, process->exe_ino};
 	query.sha256 = process != NULL ? process->sha256 : NULL;
 	query.cmdline = process != NULL ? process->cmdline : NULL;
 	query.app_id = process != NULL ? process->app_id : NULL;

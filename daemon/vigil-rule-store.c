@@ -22,6 +22,12 @@
 #define MAX_REPORTED_LINES 50
 /* names tried for the copy of a learned file kept aside in one second */
 #define MAX_ASIDE_NAMES 100
+/* rule paths that are links, or name no file, reported one by one at each load */
+#define MAX_REPORTED_PATHS 20
+/* how often rule paths are looked at again (links changed, programs installed), and how many
+ * at a time: a bounded cost on the main loop, every path in turn */
+#define RECHECK_INTERVAL_S 1
+#define RECHECK_BATCH      256
 
 #define LEARNED_HEADER                                                                             \
 	"# Vigil learned rules, written by vigild: one rule per line, see docs/rules.md.\n"        \
@@ -47,6 +53,7 @@ struct _VigilRuleStore {
 	GFileMonitor *system_monitor;
 	GFileMonitor *learned_monitor;
 	guint debounce_id;
+	guint recheck_id;
 	gboolean system_dirty;
 	gboolean learned_dirty;
 	GCallback changed;
@@ -269,6 +276,7 @@ static void
 stop_watching(VigilRuleStore *store)
 {
 	g_clear_handle_id(&store->debounce_id, g_source_remove);
+	g_clear_handle_id(&store->recheck_id, g_source_remove);
 	if (store->system_monitor != NULL) {
 		g_signal_handlers_disconnect_by_data(store->system_monitor, store);
 		g_file_monitor_cancel(store->system_monitor);
@@ -836,6 +844,50 @@ apply_load(VigilRuleStore *store, Load *load)
 	store->learned_keys = learned_keys;
 }
 
+/* what a rule's program path names, when that is not the path itself; NULL otherwise */
+static char *
+program_path_note(VigilRuleStore *store, const VigilRule *rule)
+{
+	if (rule->program == NULL || g_str_equal(rule->program, VIGIL_PROGRAM_UNKNOWN))
+		return NULL;
+	if (rule->program_target != NULL)
+		return g_strdup_printf("app %s is a symbolic link: the rule matches %s",
+		                       rule->program, rule->program_target);
+	if (!vigil_ruleset_names_file(store->set, rule))
+		return g_strdup_printf("app %s names no file: the rule matches %s until it does",
+		                       rule->program,
+		                       rule->sha256 != NULL ? "only that build" : "nothing");
+	return NULL;
+}
+
+/*
+ * Tells, once per path and load, which rules name another file than their path (a link:
+ * /usr/bin/python3 is /usr/bin/python3.11) or none: either way the rule does not match
+ * what its text may suggest, and nobody should have to guess.
+ */
+static void
+report_program_paths(VigilRuleStore *store)
+{
+	g_autoptr(GPtrArray) rules = vigil_ruleset_list(store->set);
+	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+	guint reported = 0;
+
+	for (guint i = 0; i < rules->len; i++) {
+		VigilRule *rule = g_ptr_array_index(rules, i);
+		g_autofree char *note = NULL;
+
+		if (rule->program == NULL || !g_hash_table_add(seen, rule->program))
+			continue;
+		note = program_path_note(store, rule);
+		if (note != NULL && reported++ < MAX_REPORTED_PATHS)
+			g_message("%s: %s",
+			          rule->origin != NULL ? rule->origin : store->learned_path, note);
+	}
+	if (reported > MAX_REPORTED_PATHS)
+		g_message("%u more rule paths are links or name no file",
+		          reported - MAX_REPORTED_PATHS);
+}
+
 /* the learned file was kept aside: its good rules go to a clean file at once */
 static void
 save_after_aside(VigilRuleStore *store, Load *load)
@@ -874,6 +926,7 @@ vigil_rule_store_load(VigilRuleStore *store, GPtrArray *problems, GError **error
 	if (load.save_learned)
 		save_after_aside(store, &load);
 	log_problems(problems, first_problem);
+	report_program_paths(store);
 
 	if (load.failure != NULL && size_before == 0 && vigil_ruleset_size(store->set) == 0) {
 		g_propagate_error(error, g_steal_pointer(&load.failure));
@@ -1097,6 +1150,17 @@ on_debounced(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
+/* a link that points elsewhere now (update-alternatives), a program installed or removed */
+static gboolean
+on_recheck_programs(gpointer data)
+{
+	VigilRuleStore *store = data;
+
+	if (vigil_ruleset_recheck_programs(store->set, RECHECK_BATCH) > 0 && store->changed != NULL)
+		((void (*)(gpointer))store->changed)(store->changed_data);
+	return G_SOURCE_CONTINUE;
+}
+
 static void
 schedule_reload(VigilRuleStore *store)
 {
@@ -1178,4 +1242,5 @@ vigil_rule_store_watch(VigilRuleStore *store, GCallback changed, gpointer user_d
 	    monitor_directory(store->system_dir, G_CALLBACK(on_system_changed), store);
 	store->learned_monitor =
 	    monitor_directory(learned_dir, G_CALLBACK(on_learned_changed), store);
+	store->recheck_id = g_timeout_add_seconds(RECHECK_INTERVAL_S, on_recheck_programs, store);
 }

@@ -58,6 +58,7 @@ vigil_rule_unref(VigilRule *rule)
 		g_array_unref(rule->ports);
 	g_free(rule->note);
 	g_free(rule->origin);
+	g_free(rule->program_target);
 	g_free(rule);
 }
 
@@ -81,6 +82,7 @@ vigil_rule_copy(const VigilRule *rule)
 	}
 	copy->note = g_strdup(rule->note);
 	copy->origin = g_strdup(rule->origin);
+	copy->program_target = g_strdup(rule->program_target);
 	return copy;
 }
 

@@ -84,6 +84,10 @@ typedef struct {
 
 	char *origin;    /* "file:line" it was read from, or NULL for a rule made at run time */
 	gboolean system; /* read from /etc/vigil/rules.d: never written back */
+	/* set by the ruleset holding the rule, for display: the file @program names when it is
+	 * a symbolic link (or under one), e.g. /usr/bin/python3.11 for /usr/bin/python3; NULL
+	 * when the path names itself or no file. Not part of the rule's meaning or text. */
+	char *program_target;
 } VigilRule;
 
 VigilRule *vigil_rule_new(void);

@@ -8,17 +8,29 @@
 #include <sys/socket.h>
 
 /*
- * The index: a bucket per program (exe path), one for "any program" and one for
- * "app unknown". A bucket's rules sit in slots by destination: exact host, domain, network
- * (per family and prefix length present in the bucket), and "any". The slots of all buckets
- * share one hash table keyed by (bucket, destination), each slot a chain of entries, so a rule
- * costs one entry and a table cell. A lookup visits the slots its program and destination can
- * reach: the cost depends on how many names and prefix lengths there are, not on how many
- * rules.
+ * The index: a bucket per program file, one for "any program" and one for
+ * "app unknown". A program's bucket is keyed by the path of the file its rules' paths name
+ * in vigild's own mount namespace, every symbolic link resolved (what /proc/PID/exe shows),
+ * and knows that file's device and inode: a process matches its rules only when it runs
+ * that very file (or, for a rule with sha256, that build). Rule paths are kept apart
+ * (ProgramPath), so that a path whose link changes moves its rules to another bucket. A bucket's
+ * rules sit in slots by destination: exact host, domain, network (per family and prefix length
+ * present in the bucket), and "any". The slots of all buckets share one hash table keyed by
+ * (bucket, destination), each slot a chain of entries, so a rule costs one entry and a table cell.
+ * A lookup visits the slots its program and destination can reach: the cost depends on how many
+ * names and prefix lengths there are, not on how many rules.
  */
 
 typedef struct _Bucket Bucket;
 typedef struct _Entry Entry;
+
+/* a rule's program path as written, and the bucket of the file it names */
+typedef struct {
+	char *path;       /* the key in set->paths */
+	Bucket *bucket;   /* never NULL: the bucket lives while it holds this path's entries */
+	Entry *entries;   /* the rules with this path, linked through path_next */
+	guint list_index; /* in set->path_list, which vigil_ruleset_recheck_programs walks */
+} ProgramPath;
 
 /* a slot: which bucket, and which destination in it */
 typedef struct {
@@ -37,6 +49,9 @@ struct _Entry {
 	guint64 specificity;
 	Entry *prev; /* in the slot's chain; the first is the table's key */
 	Entry *next;
+	ProgramPath *path; /* for a rule with a program path, else NULL */
+	Entry *path_prev;  /* among path->entries: a list in the entries, no array per path */
+	Entry *path_next;
 };
 
 typedef struct {
@@ -46,7 +61,10 @@ typedef struct {
 } Level;
 
 struct _Bucket {
-	char *program; /* the key in programs; NULL for the two fixed buckets */
+	/* the key in programs: the resolved path of the file its rules name, or the path as
+	 * written while it names no file; NULL for the two fixed buckets */
+	char *program;
+	VigilFileId file; /* that file, as last looked at; ino 0 when there is none */
 	guint n_entries;
 	guint n_names;  /* host and domain rules: names are looked up only when there are some */
 	guint n_hashes; /* rules that pin a sha256: only then does a match need the hash */
@@ -57,8 +75,12 @@ struct _Bucket {
 
 struct _VigilRuleset {
 	GHashTable *by_id;    /* guint64* -> Entry* (owns the entries) */
-	GHashTable *programs; /* exe path -> Bucket* */
-	GHashTable *slots;    /* set of Entry*, the first of each slot's chain, by SlotKey */
+	GHashTable *programs; /* resolved exe path -> Bucket* */
+	GHashTable *paths;    /* rule program path -> ProgramPath* (owns them) */
+	GPtrArray *path_list; /* the same ProgramPath*, in an order the recheck walks round */
+	guint recheck_pos;
+	VigilPathResolver resolve;
+	GHashTable *slots; /* set of Entry*, the first of each slot's chain, by SlotKey */
 	Bucket *any_program;
 	Bucket *unknown_program;
 	guint64 next_id;
@@ -349,21 +371,114 @@ bucket_new(const char *program)
 	return bucket;
 }
 
+/* the bucket of the file at @key, made when there is none; @file is a fresh look at it */
 static Bucket *
-ruleset_bucket(VigilRuleset *set, const VigilRule *rule, gboolean create)
+program_bucket(VigilRuleset *set, const char *key, const VigilFileId *file)
 {
-	Bucket *bucket;
+	Bucket *bucket = g_hash_table_lookup(set->programs, key);
+
+	if (bucket == NULL) {
+		bucket = bucket_new(key);
+		g_hash_table_insert(set->programs, bucket->program, bucket);
+	}
+	bucket->file = *file;
+	return bucket;
+}
+
+/* rule->program_target: the file a rule's path names, shown when it is not the path itself */
+static void
+set_program_target(VigilRule *rule, const Bucket *bucket)
+{
+	const char *target =
+	    g_strcmp0(bucket->program, rule->program) != 0 ? bucket->program : NULL;
+	/* shown over D-Bus, which carries UTF-8 only; a link may point to any bytes */
+	g_autofree char *shown = target != NULL ? g_utf8_make_valid(target, -1) : NULL;
+
+	if (g_strcmp0(shown, rule->program_target) == 0)
+		return;
+	g_free(rule->program_target);
+	rule->program_target = g_steal_pointer(&shown);
+}
+
+static void
+program_path_free(ProgramPath *path)
+{
+	g_free(path->path);
+	g_free(path);
+}
+
+/* the ProgramPath of @program, made (and the file it names looked up) when there is none */
+static ProgramPath *
+program_path(VigilRuleset *set, const char *program)
+{
+	ProgramPath *path = g_hash_table_lookup(set->paths, program);
+	g_autofree char *resolved = NULL;
+	VigilFileId file;
+
+	if (path != NULL)
+		return path;
+	set->resolve(program, &resolved, &file);
+	path = g_new0(ProgramPath, 1);
+	path->path = g_strdup(program);
+	path->bucket = program_bucket(set, resolved != NULL ? resolved : program, &file);
+	path->list_index = set->path_list->len;
+	g_ptr_array_add(set->path_list, path);
+	g_hash_table_insert(set->paths, path->path, path);
+	return path;
+}
+
+/* the bucket a new entry goes to; a program path's entry joins its ProgramPath */
+static Bucket *
+entry_bucket(VigilRuleset *set, Entry *entry)
+{
+	VigilRule *rule = entry->rule;
+	ProgramPath *path;
 
 	if (rule->program == NULL)
 		return set->any_program;
 	if (g_str_equal(rule->program, VIGIL_PROGRAM_UNKNOWN))
 		return set->unknown_program;
-	bucket = g_hash_table_lookup(set->programs, rule->program);
-	if (bucket == NULL && create) {
-		bucket = bucket_new(rule->program);
-		g_hash_table_insert(set->programs, bucket->program, bucket);
-	}
-	return bucket;
+	path = program_path(set, rule->program);
+	entry->path = path;
+	entry->path_next = path->entries;
+	if (path->entries != NULL)
+		path->entries->path_prev = entry;
+	path->entries = entry;
+	set_program_target(rule, path->bucket);
+	return path->bucket;
+}
+
+/* takes @entry out of its ProgramPath, which goes with its last entry */
+static void
+entry_leave_path(VigilRuleset *set, Entry *entry)
+{
+	ProgramPath *path = entry->path;
+
+	if (path == NULL)
+		return;
+	if (entry->path_prev != NULL)
+		entry->path_prev->path_next = entry->path_next;
+	else
+		path->entries = entry->path_next;
+	if (entry->path_next != NULL)
+		entry->path_next->path_prev = entry->path_prev;
+	entry->path = NULL;
+	entry->path_prev = entry->path_next = NULL;
+	if (path->entries != NULL)
+		return;
+	g_ptr_array_remove_index_fast(set->path_list, path->list_index);
+	if (path->list_index < set->path_list->len)
+		((ProgramPath *)set->path_list->pdata[path->list_index])->list_index =
+		    path->list_index;
+	g_hash_table_remove(set->paths, path->path);
+}
+
+/* drops a program's bucket once its last rule has left */
+static void
+bucket_release(VigilRuleset *set, Bucket *bucket)
+{
+	if (bucket->n_entries == 0 && bucket != set->any_program && bucket != set->unknown_program)
+		g_hash_table_remove(set->programs, bucket->program);
 }
 
 /* ---- the set ---- */
@@ -377,6 +492,10 @@ vigil_ruleset_new(void)
 	    g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, (GDestroyNotify)entry_free);
 	set->programs =
 	    g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)bucket_free);
+	set->paths =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)program_path_free);
+	set->path_list = g_ptr_array_new();
+	set->resolve = vigil_program_path_resolve;
 	set->slots = g_hash_table_new(slot_hash, slot_equal);
 	set->any_program = bucket_new(NULL);
 	set->unknown_program = bucket_new(NULL);
@@ -392,6 +511,8 @@ vigil_ruleset_free(VigilRuleset *set)
 	/* the index first: it points into the entries */
 	g_hash_table_unref(set->slots);
 	g_hash_table_unref(set->programs);
+	g_hash_table_unref(set->paths);
+	g_ptr_array_unref(set->path_list);
 	bucket_free(set->any_program);
 	bucket_free(set->unknown_program);
 	g_hash_table_unref(set->by_id);
@@ -424,7 +545,7 @@ vigil_ruleset_add(VigilRuleset *set, VigilRule *rule)
 	}
 	/* the key lives in the rule, whose id does not change while it is in the set */
 	g_hash_table_insert(set->by_id, &entry->rule->id, entry);
-	bucket_insert(set, ruleset_bucket(set, rule, TRUE), entry);
+	bucket_insert(set, entry_bucket(set, entry), entry);
 	return TRUE;
 }
 
@@ -443,8 +564,8 @@ vigil_ruleset_remove(VigilRuleset *set, guint64 id)
 	if (entry->args != NULL)
 		set->n_args--;
 	bucket_remove(set, bucket, entry);
-	if (bucket->n_entries == 0 && bucket != set->any_program && bucket != set->unknown_program)
-		g_hash_table_remove(set->programs, bucket->program);
+	entry_leave_path(set, entry);
+	bucket_release(set, bucket);
 	g_hash_table_remove(set->by_id, &id);
 	return TRUE;
 }
@@ -499,6 +620,9 @@ vigil_ruleset_clear(VigilRuleset *set)
 	g_return_if_fail(set != NULL);
 
 	g_hash_table_remove_all(set->slots);
+	g_hash_table_remove_all(set->paths);
+	g_ptr_array_set_size(set->path_list, 0);
+	set->recheck_pos = 0;
 	g_hash_table_remove_all(set->programs);
 	bucket_free(set->any_program);
 	bucket_free(set->unknown_program);
@@ -587,6 +711,9 @@ typedef struct {
 	const VigilMatchQuery *query;
 	gint64 now;
 	Entry *best;
+	/* the bucket being searched names the process's executable: FALSE in a program's bucket
+	 * whose file the process does not run, where only rules pinned to a sha256 may match */
+	gboolean file_ok;
 } Search;
 
 static gboolean
@@ -613,11 +740,13 @@ proto_matches(guint8 rule_proto, guint8 proto)
 
 /* everything but program and destination, which the index has already matched */
 static gboolean
-entry_matches(const Entry *entry, const VigilMatchQuery *q, gint64 now)
+entry_matches(const Entry *entry, const VigilMatchQuery *q, gint64 now, gboolean file_ok)
 {
 	const VigilRule *rule = entry->rule;
 
 	if (!rule->enabled || vigil_rule_is_expired(rule, now))
+		return FALSE;
+	if (!file_ok && rule->sha256 == NULL)
 		return FALSE;
 	if (!rule->all_users && rule->uid != q->uid)
 		return FALSE;
@@ -637,7 +766,7 @@ consider_slot(Search *search, const Entry *chain)
 {
 	for (const Entry *entry = chain; entry != NULL; entry = entry->next) {
 		search->set->examined++;
-		if (!entry_matches(entry, search->query, search->now))
+		if (!entry_matches(entry, search->query, search->now, search->file_ok))
 			continue;
 		if (search->best == NULL || entry->specificity > search->best->specificity ||
 		    (entry->specificity == search->best->specificity &&
@@ -721,23 +850,118 @@ search_bucket(Search *search, Bucket *bucket)
 	consider_slot(search, bucket->any);
 }
 
+/*
+ * TRUE when the process runs the file @bucket's path names here: same device and inode.
+ * A path alone is not enough: in a mount namespace of its own (unshare -Urm, allowed to any
+ * user) a process can bind-mount any file over /usr/bin/curl, and /proc/PID/exe then shows
+ * that path for it.
+ */
+static gboolean
+bucket_names_exe(VigilRuleset *set, Bucket *bucket, const VigilFileId *exe)
+{
+	if (exe->ino == 0)
+		return FALSE;
+	if (vigil_file_id_equal(&bucket->file, exe))
+		return TRUE;
+	/* replaced since it was last looked at (a package upgrade), or not the file at all:
+	 * one stat tells; equal identities, the common case, cost nothing */
+	set->resolve(bucket->program, NULL, &bucket->file);
+	return vigil_file_id_equal(&bucket->file, exe);
+}
+
 VigilRule *
 vigil_ruleset_match(VigilRuleset *set, const VigilMatchQuery *query, gint64 now)
 {
-	Search search = {.set = set, .query = query, .now = now};
+	Search search = {.set = set, .query = query, .now = now, .file_ok = TRUE};
 
 	g_return_val_if_fail(set != NULL && query != NULL, NULL);
 
 	set->examined = 0;
 	/* an unchecked process: rules for any program only */
-	if (!query->program_unchecked)
-		search_bucket(&search, query->program != NULL
-		                           ? g_hash_table_lookup(set->programs, query->program)
-		                           : set->unknown_program);
+	if (!query->program_unchecked && query->program == NULL) {
+		search_bucket(&search, set->unknown_program);
+	} else if (!query->program_unchecked) {
+		Bucket *bucket = g_hash_table_lookup(set->programs, query->program);
+
+		if (bucket != NULL && bucket->n_entries > 0) {
+			search.file_ok = bucket_names_exe(set, bucket, &query->exe);
+			search_bucket(&search, bucket);
+			search.file_ok = TRUE;
+		}
+	}
 	search_bucket(&search, set->any_program);
 	if (search.best == NULL)
 		return NULL;
 	search.best->rule->hits++;
 	search.best->rule->last_hit = now;
 	return search.best->rule;
+}
+
+void
+vigil_ruleset_set_resolver(VigilRuleset *set, VigilPathResolver resolve)
+{
+	g_return_if_fail(set != NULL && resolve != NULL);
+	g_return_if_fail(vigil_ruleset_size(set) == 0);
+	set->resolve = resolve;
+}
+
+/* moves @path's rules to the bucket of the file it names now */
+static void
+move_path(VigilRuleset *set, ProgramPath *path, Bucket *to)
+{
+	Bucket *from = path->bucket;
+
+	for (Entry *entry = path->entries; entry != NULL; entry = entry->path_next) {
+		bucket_remove(set, from, entry);
+		bucket_insert(set, to, entry);
+		set_program_target(entry->rule, to);
+	}
+	path->bucket = to;
+	bucket_release(set, from);
+}
+
+/* looks at the file @path names again; TRUE when that is another path than before */
+static gboolean
+recheck_path(VigilRuleset *set, ProgramPath *path)
+{
+	g_autofree char *resolved = NULL;
+	VigilFileId file;
+	const char *key;
+
+	set->resolve(path->path, &resolved, &file);
+	key = resolved != NULL ? resolved : path->path;
+	if (g_str_equal(key, path->bucket->program)) {
+		path->bucket->file = file;
+		return FALSE;
+	}
+	g_info("app %s now names %s (was %s)", path->path, key, path->bucket->program);
+	move_path(set, path, program_bucket(set, key, &file));
+	return TRUE;
+}
+
+gboolean
+vigil_ruleset_names_file(VigilRuleset *set, const VigilRule *rule)
+{
+	Entry *entry;
+
+	g_return_val_if_fail(set != NULL && rule != NULL, TRUE);
+	entry = g_hash_table_lookup(set->by_id, &rule->id);
+	return entry == NULL || entry->path == NULL || entry->path->bucket->file.ino != 0;
+}
+
+guint
+vigil_ruleset_recheck_programs(VigilRuleset *set, guint max)
+{
+	guint n;
+	guint moved = 0;
+
+	g_return_val_if_fail(set != NULL, 0);
+
+	n = MIN(max, set->path_list->len);
+	for (guint i = 0; i < n; i++) {
+		if (set->recheck_pos >= set->path_list->len)
+			set->recheck_pos = 0;
+		moved += recheck_path(set, g_ptr_array_index(set->path_list, set->recheck_pos++));
+	}
+	return moved;
 }

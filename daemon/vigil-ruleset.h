@@ -1,6 +1,7 @@
 /* vigil-ruleset.h: the set of live rules, indexed for lookup, with precedence and expiry */
 #pragma once
 
+#include "vigil-program-path.h"
 #include "vigil-rule.h"
 
 G_BEGIN_DECLS
@@ -9,6 +10,9 @@ G_BEGIN_DECLS
 typedef struct {
 	guint32 uid;
 	const char *program; /* exe path, or NULL when the process is unknown */
+	/* the executable's device and inode (stat of /proc/PID/exe): a rule's path matches only
+	 * when it names this very file here; ino 0 (unknown) matches only sha256-pinned rules */
+	VigilFileId exe;
 	const char *sha256;  /* NULL when unknown */
 	const char *cmdline; /* space-joined argv, or NULL */
 	const char *app_id;  /* or NULL */
@@ -46,11 +50,33 @@ void vigil_ruleset_clear(VigilRuleset *set);
  * docs/rules.md (most specific wins; at equal specificity deny beats drop beats allow;
  * then the lowest id), or NULL. Disabled and expired rules never match. Counts the hit
  * on the returned rule (hits, last_hit = @now).
+ * A rule's program path matches the process whose exe path is the file that path names in
+ * vigild's mount namespace (symbolic links resolved) and whose exe is that file (device and
+ * inode, looked at again with one stat when they differ: a package upgrade), or, for a rule
+ * with sha256, a file with that hash.
  * Cost: hash lookups by program and destination, not a scan of all rules.
  * The matching fields of a rule must not change while it is in a set: remove it, change
  * it, add it again (enabled and the state fields may change in place).
  */
 VigilRule *vigil_ruleset_match(VigilRuleset *set, const VigilMatchQuery *query, gint64 now);
+
+/*
+ * How the set finds the file a rule's path names (default vigil_program_path_resolve);
+ * for tests of pure matching. Set it before adding rules.
+ */
+void vigil_ruleset_set_resolver(VigilRuleset *set, VigilPathResolver resolve);
+
+/*
+ * Looks again at the files up to @max rule paths name, round the set in turn: a symbolic
+ * link that now points elsewhere (update-alternatives), or a file that appeared or went,
+ * moves that path's rules to the right file. Called now and then from the main loop (and
+ * at each load, which resolves every path afresh). Returns how many paths changed file.
+ */
+guint vigil_ruleset_recheck_programs(VigilRuleset *set, guint max);
+
+/* FALSE when @rule (in @set) names a program path that names no file now: it matches nothing
+ * but, with sha256, that build; TRUE for every other rule */
+gboolean vigil_ruleset_names_file(VigilRuleset *set, const VigilRule *rule);
 
 /* TRUE when some rule matches on the command line (an args glob): only then does a match
  * need the cmdline of the process to be current */

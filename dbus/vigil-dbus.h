@@ -74,6 +74,8 @@ G_BEGIN_DECLS
 #define VIGIL_RULE_KEY_NOTE     "note"     /* s */
 #define VIGIL_RULE_KEY_SYSTEM   "system"   /* b, read-only */
 #define VIGIL_RULE_KEY_ORIGIN   "origin"   /* s: FILE:LINE, read-only */
+/* s: the file a symlinked program path names (/usr/bin/python3.11 for python3), read-only */
+#define VIGIL_RULE_KEY_PROGRAM_TARGET "program-target"
 #define VIGIL_RULE_KEY_TEXT     "text"     /* s: the one-line text form */
 
 #define VIGIL_RULE_USER_ALL            "all"

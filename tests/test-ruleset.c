@@ -4,10 +4,65 @@
 #include "vigil-ruleset.h"
 
 #include <arpa/inet.h>
+#include <glib/gstdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #define NOW ((gint64)1800000000) /* 2027-01-15 */
+
+/*
+ * Made-up files, so that matching is tested without the file system: every path names a
+ * file of its own, except paths under /missing (no file) and the links in fake_links;
+ * fake_replaced counts how often a path's file was replaced (a new inode at that path).
+ */
+static GHashTable *fake_links;    /* path -> the path it points to */
+static GHashTable *fake_replaced; /* path -> count */
+
+static VigilFileId
+fake_file(const char *path)
+{
+	guint bump = GPOINTER_TO_UINT(g_hash_table_lookup(fake_replaced, path));
+
+	return (VigilFileId){1, ((guint64)g_str_hash(path) << 8) + bump + 1};
+}
+
+static gboolean
+fake_resolve(const char *path, char **resolved, VigilFileId *id)
+{
+	const char *target = path;
+	const char *next;
+
+	*id = (VigilFileId){0, 0};
+	while ((next = g_hash_table_lookup(fake_links, target)) != NULL)
+		target = next;
+	if (g_str_has_prefix(target, "/missing/"))
+		return FALSE;
+	if (resolved != NULL)
+		*resolved = g_strdup(target);
+	*id = fake_file(target);
+	return TRUE;
+}
+
+static VigilRuleset *
+new_set(void)
+{
+	VigilRuleset *set = vigil_ruleset_new();
+
+	vigil_ruleset_set_resolver(set, fake_resolve);
+	return set;
+}
+
+/* a query whose process runs the file its path names, unless the query says otherwise */
+static VigilRule *
+match_query(VigilRuleset *set, const VigilMatchQuery *query, gint64 now)
+{
+	VigilMatchQuery q = *query;
+
+	if (q.program != NULL && q.exe.dev == 0 && q.exe.ino == 0)
+		q.exe = fake_file(q.program);
+	return vigil_ruleset_match(set, &q, now);
+}
 
 static VigilRule *
 add_rule(VigilRuleset *set, const char *line)
@@ -55,7 +110,7 @@ conn_set_name(Conn *conn, const char *name)
 static char *
 match_text(VigilRuleset *set, const Conn *conn)
 {
-	VigilRule *rule = vigil_ruleset_match(set, &conn->q, NOW);
+	VigilRule *rule = match_query(set, &conn->q, NOW);
 
 	return rule != NULL ? vigil_rule_to_string(rule, FALSE) : g_strdup("(none)");
 }
@@ -75,7 +130,7 @@ match_text(VigilRuleset *set, const Conn *conn)
 static void
 check_chain(const char *const *lines, guint n, const Conn *conn)
 {
-	g_autoptr(VigilRuleset) set = vigil_ruleset_new();
+	g_autoptr(VigilRuleset) set = new_set();
 	g_autoptr(GPtrArray) rules = g_ptr_array_new();
 
 	/* add in a shuffled order: precedence must not depend on it */
@@ -88,7 +143,7 @@ check_chain(const char *const *lines, guint n, const Conn *conn)
 
 	for (guint i = n; i > 0; i--) {
 		g_autoptr(GPtrArray) list = vigil_ruleset_list(set);
-		VigilRule *winner = vigil_ruleset_match(set, &conn->q, NOW);
+		VigilRule *winner = match_query(set, &conn->q, NOW);
 		g_autofree char *text = NULL;
 
 		g_assert_nonnull(winner);
@@ -104,7 +159,7 @@ check_chain(const char *const *lines, guint n, const Conn *conn)
 		}
 		g_assert_true(vigil_ruleset_remove(set, winner->id));
 	}
-	g_assert_null(vigil_ruleset_match(set, &conn->q, NOW));
+	g_assert_null(match_query(set, &conn->q, NOW));
 }
 
 #define SHA_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -132,7 +187,7 @@ test_precedence_program(void)
 static void
 test_precedence_program_mismatch(void)
 {
-	g_autoptr(VigilRuleset) set = vigil_ruleset_new();
+	g_autoptr(VigilRuleset) set = new_set();
 	Conn conn;
 
 	add_rule(set, "allow app /usr/bin/a");
@@ -203,7 +258,7 @@ test_precedence_destination_v6(void)
 static void
 test_destination_matching(void)
 {
-	g_autoptr(VigilRuleset) set = vigil_ruleset_new();
+	g_autoptr(VigilRuleset) set = new_set();
 	const char *names[] = {"cdn.example.net", "www.example.com", NULL};
 	Conn conn;
 
@@ -252,7 +307,7 @@ test_precedence_port(void)
 static void
 test_port_matching(void)
 {
-	g_autoptr(VigilRuleset) set = vigil_ruleset_new();
+	g_autoptr(VigilRuleset) set = new_set();
 	Conn conn;
 
 	add_rule(set, "allow port 80,443,8000-8080");
@@ -276,7 +331,7 @@ test_precedence_proto(void)
 	    "deny",
 	    "allow proto udp",
 	};
-	g_autoptr(VigilRuleset) set = vigil_ruleset_new();
+	g_autoptr(VigilRuleset) set = new_set();
 	Conn conn;
 
 	conn_init(&conn, 1000, "/usr/bin/a", "192.0.2.1", IPPROTO_UDP, 53);
@@ -302,7 +357,7 @@ test_precedence_user(void)
 	    "deny app /usr/bin/a",
 	    "allow user 1000 app /usr/bin/a",
 	};
-	g_autoptr(VigilRuleset) set = vigil_ruleset_new();
+	g_autoptr(VigilRuleset) set = new_set();
 	Conn conn;
 
 	conn_init(&conn, 1000, "/usr/bin/a", "192.0.2.1", IPPROTO_TCP, 443);
@@ -347,7 +402,7 @@ static void
 check_action_tie(const char *first, const char *second, const char *winner)
 {
 	for (guint order = 0; order < 2; order++) {
-		g_autoptr(VigilRuleset) set = vigil_ruleset_new();
+		g_autoptr(VigilRuleset) set = new_set();
 		Conn conn;
 
 		add_rule(set, order == 0 ? first : second);
@@ -374,7 +429,7 @@ test_action_tie(void)
 static void
 test_equal_rules_lowest_id(void)
 {
-	g_autoptr(VigilRuleset) set = vigil_ruleset_new();
+	g_autoptr(VigilRuleset) set = new_set();
 	VigilRule *late = add_rule(set, "allow app /usr/bin/a note late");
 	VigilRule *early = vigil_rule_parse_line("allow app /usr/bin/a note early", NULL, NULL);
 	Conn conn;
@@ -394,7 +449,7 @@ test_equal_rules_lowest_id(void)
 static void
 test_unknown_process(void)
 {
-	g_autoptr(VigilRuleset) set = vigil_ruleset_new();
+	g_autoptr(VigilRuleset) set = new_set();
 	Conn conn;
 
 	add_rule(set, "deny app /usr/bin/a");
@@ -421,7 +476,7 @@ test_unknown_process(void)
 static void
 test_disabled(void)
 {
-	g_autoptr(VigilRuleset) set = vigil_ruleset_new();
+	g_autoptr(VigilRuleset) set = new_set();
 	VigilRule *rule;
 	Conn conn;
 
@@ -437,7 +492,7 @@ test_disabled(void)
 static void
 test_expiry(void)
 {
-	g_autoptr(VigilRuleset) set = vigil_ruleset_new();
+	g_autoptr(VigilRuleset) set = new_set();
 	g_autoptr(GDateTime) now = g_date_time_new_from_unix_utc(NOW);
 	g_autofree char *past = g_strdup_printf("allow app /usr/bin/a until %d-01-01T00:00:00Z",
 	                                        g_date_time_get_year(now));
@@ -475,14 +530,14 @@ test_expiry(void)
 static void
 test_hits(void)
 {
-	g_autoptr(VigilRuleset) set = vigil_ruleset_new();
+	g_autoptr(VigilRuleset) set = new_set();
 	VigilRule *rule = add_rule(set, "allow app /usr/bin/a");
 	VigilRule *other = add_rule(set, "allow");
 	Conn conn;
 
 	conn_init(&conn, 1000, "/usr/bin/a", "192.0.2.1", IPPROTO_TCP, 443);
 	for (guint i = 0; i < 3; i++)
-		g_assert_true(vigil_ruleset_match(set, &conn.q, NOW + i) == rule);
+		g_assert_true(match_query(set, &conn.q, NOW + i) == rule);
 	g_assert_cmpuint(rule->hits, ==, 3);
 	g_assert_cmpint(rule->last_hit, ==, NOW + 2);
 	g_assert_cmpuint(other->hits, ==, 0);
@@ -492,7 +547,7 @@ test_hits(void)
 static void
 test_ids(void)
 {
-	g_autoptr(VigilRuleset) set = vigil_ruleset_new();
+	g_autoptr(VigilRuleset) set = new_set();
 	g_autoptr(VigilRule) taken = vigil_rule_new();
 	g_autoptr(VigilRule) system = vigil_rule_new();
 	g_autoptr(GPtrArray) list = NULL;
@@ -536,7 +591,7 @@ test_ids(void)
 static void
 test_remove_keeps_index(void)
 {
-	g_autoptr(VigilRuleset) set = vigil_ruleset_new();
+	g_autoptr(VigilRuleset) set = new_set();
 	g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(guint64));
 	Conn conn;
 
@@ -768,7 +823,7 @@ random_query(GRand *rand, Conn *conn, char *name, gsize name_size, char *sha)
 static void
 test_many_rules_random(void)
 {
-	g_autoptr(VigilRuleset) set = vigil_ruleset_new();
+	g_autoptr(VigilRuleset) set = new_set();
 	g_autoptr(GRand) rand = g_rand_new_with_seed(g_test_rand_int());
 	g_autoptr(GPtrArray) rules = NULL;
 	guint matched = 0;
@@ -792,7 +847,7 @@ test_many_rules_random(void)
 
 		random_query(rand, &conn, name, sizeof(name), sha);
 		expected = brute_match(rules, &conn.q, NOW);
-		got = vigil_ruleset_match(set, &conn.q, NOW);
+		got = match_query(set, &conn.q, NOW);
 		if (got != expected) {
 			g_autofree char *e = expected ? vigil_rule_to_string(expected, TRUE) : NULL;
 			g_autofree char *g = got ? vigil_rule_to_string(got, TRUE) : NULL;
@@ -825,8 +880,7 @@ assert_same_as_brute(VigilRuleset *set, GPtrArray *rules, GRand *rand, guint n)
 		Conn conn;
 
 		random_query(rand, &conn, name, sizeof(name), sha);
-		g_assert_true(vigil_ruleset_match(set, &conn.q, NOW) ==
-		              brute_match(rules, &conn.q, NOW));
+		g_assert_true(match_query(set, &conn.q, NOW) == brute_match(rules, &conn.q, NOW));
 	}
 }
 
@@ -837,7 +891,7 @@ assert_same_as_brute(VigilRuleset *set, GPtrArray *rules, GRand *rand, guint n)
 static void
 test_many_rules_removed(void)
 {
-	g_autoptr(VigilRuleset) set = vigil_ruleset_new();
+	g_autoptr(VigilRuleset) set = new_set();
 	g_autoptr(GRand) rand = g_rand_new_with_seed(g_test_rand_int());
 	g_autoptr(GPtrArray) all = NULL;
 	g_autoptr(GPtrArray) kept = g_ptr_array_new();
@@ -889,7 +943,7 @@ test_many_rules_removed(void)
 static void
 test_many_rules_indexed(void)
 {
-	g_autoptr(VigilRuleset) set = vigil_ruleset_new();
+	g_autoptr(VigilRuleset) set = new_set();
 	guint max_examined = 0;
 
 	for (guint i = 0; i < 2000; i++) {
@@ -1008,10 +1062,171 @@ test_specificity_unknown(void)
 	g_assert_cmpuint(vigil_rule_specificity(unknown), >, vigil_rule_specificity(any));
 }
 
+/* ---- program identity ---- */
+
+/*
+ * A process in a mount namespace of its own shows /usr/bin/curl as its exe path while it
+ * runs another file (bind-mounted there): the path's rules are not for it, except those
+ * pinned to a sha256 that its file has.
+ */
+static void
+test_identity_impostor(void)
+{
+	g_autoptr(VigilRuleset) set = new_set();
+	Conn conn;
+
+	add_rule(set, "allow app /usr/bin/curl");
+	add_rule(set, "deny port 443");
+	conn_init(&conn, 1000, "/usr/bin/curl", "192.0.2.1", IPPROTO_TCP, 443);
+	assert_match(set, &conn, "allow app /usr/bin/curl");
+
+	conn.q.exe = (VigilFileId){1, 4242};
+	assert_match(set, &conn, "deny port 443");
+	/* an unknown file identity (inode 0; dev 2 keeps match_query from filling it in) is
+	 * no better */
+	conn.q.exe = (VigilFileId){2, 0};
+	assert_match(set, &conn, "deny port 443");
+
+	/* a rule pinned to a build matches that build wherever it runs from */
+	add_rule(set, "allow app /usr/bin/curl sha256 " SHA_A);
+	conn.q.exe = (VigilFileId){1, 4242};
+	conn.q.sha256 = SHA_A;
+	assert_match(set, &conn, "allow app /usr/bin/curl sha256 " SHA_A);
+	conn.q.sha256 = SHA_B;
+	assert_match(set, &conn, "deny port 443");
+}
+
+/* a rule for a symbolic link names the file it points to, and says so */
+static void
+test_identity_symlink(void)
+{
+	g_autoptr(VigilRuleset) set = new_set();
+	VigilRule *link_rule;
+	VigilRule *direct;
+	Conn conn;
+
+	g_hash_table_insert(fake_links, "/usr/bin/python3", "/usr/bin/python3.11");
+	link_rule = add_rule(set, "allow app /usr/bin/python3 port 443");
+	direct = add_rule(set, "deny app /usr/bin/python3.11 port 80");
+	g_assert_cmpstr(link_rule->program_target, ==, "/usr/bin/python3.11");
+	g_assert_null(direct->program_target);
+
+	/* /proc/PID/exe shows the file, never the link */
+	conn_init(&conn, 1000, "/usr/bin/python3.11", "192.0.2.1", IPPROTO_TCP, 443);
+	assert_match(set, &conn, "allow app /usr/bin/python3 port 443");
+	conn.q.dport = 80;
+	assert_match(set, &conn, "deny app /usr/bin/python3.11 port 80");
+	/* a process that shows the link's path runs some other file (another namespace) */
+	conn_init(&conn, 1000, "/usr/bin/python3", "192.0.2.1", IPPROTO_TCP, 443);
+	assert_match(set, &conn, "(none)");
+
+	/* both rules share the file's bucket: removing one leaves the other */
+	g_assert_true(vigil_ruleset_remove(set, direct->id));
+	conn_init(&conn, 1000, "/usr/bin/python3.11", "192.0.2.1", IPPROTO_TCP, 443);
+	assert_match(set, &conn, "allow app /usr/bin/python3 port 443");
+	g_hash_table_remove(fake_links, "/usr/bin/python3");
+}
+
+/* a package upgrade puts a new file at the path: the rule follows it, not the old one */
+static void
+test_identity_upgrade(void)
+{
+	g_autoptr(VigilRuleset) set = new_set();
+	VigilFileId old = fake_file("/usr/bin/curl");
+	Conn conn;
+
+	add_rule(set, "allow app /usr/bin/curl");
+	g_hash_table_insert(fake_replaced, "/usr/bin/curl", GUINT_TO_POINTER(1));
+	conn_init(&conn, 1000, "/usr/bin/curl", "192.0.2.1", IPPROTO_TCP, 443);
+	assert_match(set, &conn, "allow app /usr/bin/curl");
+	/* a process still running the replaced file runs a file the path no longer names */
+	conn.q.exe = old;
+	assert_match(set, &conn, "(none)");
+	g_hash_table_remove(fake_replaced, "/usr/bin/curl");
+}
+
+/* a link that points elsewhere (update-alternatives) moves its rules at the next recheck */
+static void
+test_identity_link_changes(void)
+{
+	g_autoptr(VigilRuleset) set = new_set();
+	VigilRule *rule;
+	Conn conn;
+
+	g_hash_table_insert(fake_links, "/usr/bin/editor", "/usr/bin/vim");
+	rule = add_rule(set, "allow app /usr/bin/editor");
+	add_rule(set, "allow app /missing/x");
+	add_rule(set, "deny app /usr/bin/nano port 1");
+	conn_init(&conn, 1000, "/usr/bin/vim", "192.0.2.1", IPPROTO_TCP, 443);
+	assert_match(set, &conn, "allow app /usr/bin/editor");
+	g_assert_cmpuint(vigil_ruleset_recheck_programs(set, 10), ==, 0);
+
+	g_hash_table_insert(fake_links, "/usr/bin/editor", "/usr/bin/nano");
+	g_assert_cmpuint(vigil_ruleset_recheck_programs(set, 10), ==, 1);
+	g_assert_cmpstr(rule->program_target, ==, "/usr/bin/nano");
+	assert_match(set, &conn, "(none)");
+	conn_init(&conn, 1000, "/usr/bin/nano", "192.0.2.1", IPPROTO_TCP, 443);
+	assert_match(set, &conn, "allow app /usr/bin/editor");
+	conn.q.dport = 1;
+	assert_match(set, &conn, "deny app /usr/bin/nano port 1");
+
+	/* a path that names no file names one once it appears */
+	g_hash_table_insert(fake_links, "/missing/x", "/opt/x");
+	g_assert_cmpuint(vigil_ruleset_recheck_programs(set, 10), ==, 1);
+	conn_init(&conn, 1000, "/opt/x", "192.0.2.1", IPPROTO_TCP, 443);
+	assert_match(set, &conn, "allow app /missing/x");
+
+	/* the link removed: the path is a file of its own again */
+	g_hash_table_remove(fake_links, "/usr/bin/editor");
+	g_hash_table_remove(fake_links, "/missing/x");
+	g_assert_cmpuint(vigil_ruleset_recheck_programs(set, 1), ==, 1);
+	g_assert_cmpuint(vigil_ruleset_recheck_programs(set, 2), ==, 1);
+	g_assert_null(rule->program_target);
+	conn_init(&conn, 1000, "/usr/bin/nano", "192.0.2.1", IPPROTO_TCP, 443);
+	assert_match(set, &conn, "(none)");
+}
+
+/* the real resolver, against real files and links */
+static void
+test_identity_real_files(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = g_dir_make_tmp("vigil-ruleset-XXXXXX", &error);
+	g_autofree char *file = g_build_filename(dir, "prog.1", NULL);
+	g_autofree char *link = g_build_filename(dir, "prog", NULL);
+	g_autofree char *resolved = NULL;
+	VigilFileId id;
+	GStatBuf st;
+
+	g_assert_no_error(error);
+	g_assert_true(g_file_set_contents(file, "#!/bin/sh\n", -1, NULL));
+	g_assert_cmpint(symlink("prog.1", link), ==, 0);
+	g_assert_cmpint(g_stat(file, &st), ==, 0);
+
+	g_assert_true(vigil_program_path_resolve(link, &resolved, &id));
+	g_assert_cmpstr(resolved, ==, file);
+	g_assert_cmpuint(id.dev, ==, (guint64)st.st_dev);
+	g_assert_cmpuint(id.ino, ==, (guint64)st.st_ino);
+	g_clear_pointer(&resolved, g_free);
+	g_assert_true(vigil_program_path_resolve(file, NULL, &id));
+	g_assert_cmpuint(id.ino, ==, (guint64)st.st_ino);
+	/* a directory or nothing is no program */
+	g_assert_false(vigil_program_path_resolve(dir, &resolved, &id));
+	g_assert_null(resolved);
+	g_assert_cmpuint(id.ino, ==, 0);
+	g_assert_cmpint(g_remove(file), ==, 0);
+	g_assert_false(vigil_program_path_resolve(link, &resolved, &id));
+
+	g_assert_cmpint(g_remove(link), ==, 0);
+	g_assert_cmpint(g_rmdir(dir), ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
+	fake_links = g_hash_table_new(g_str_hash, g_str_equal);
+	fake_replaced = g_hash_table_new(g_str_hash, g_str_equal);
 
 	g_test_add_func("/ruleset/precedence/program", test_precedence_program);
 	g_test_add_func("/ruleset/precedence/program-mismatch", test_precedence_program_mismatch);
@@ -1036,5 +1251,10 @@ main(int argc, char **argv)
 	g_test_add_func("/ruleset/many-rules/indexed", test_many_rules_indexed);
 	g_test_add_func("/ruleset/many-rules/random", test_many_rules_random);
 	g_test_add_func("/ruleset/many-rules/removed", test_many_rules_removed);
+	g_test_add_func("/ruleset/identity/impostor", test_identity_impostor);
+	g_test_add_func("/ruleset/identity/symlink", test_identity_symlink);
+	g_test_add_func("/ruleset/identity/upgrade", test_identity_upgrade);
+	g_test_add_func("/ruleset/identity/link-changes", test_identity_link_changes);
+	g_test_add_func("/ruleset/identity/real-files", test_identity_real_files);
 	return g_test_run();
 }

@@ -39,8 +39,13 @@ static char *
 rule_text(GVariant *rule)
 {
 	const char *text = vigilctl_dict_string(rule, VIGIL_RULE_KEY_TEXT);
+	const char *target = vigilctl_dict_string(rule, VIGIL_RULE_KEY_PROGRAM_TARGET);
+	g_autofree char *line = text != NULL ? g_strdup(text) : vigilctl_rule_dict_to_text(rule);
 
-	return text != NULL ? g_strdup(text) : vigilctl_rule_dict_to_text(rule);
+	/* a rule for a symbolic link matches the file it names: say which */
+	if (target != NULL)
+		return g_strdup_printf("%s (-> %s)", line, target);
+	return g_steal_pointer(&line);
 }
 
 static char *

@@ -144,11 +144,13 @@ class Vigild:
                 "--rules-dir", self.rules_dir, "--learned-rules", self.learned]
 
     def start(self, wait=True):
+        # a restart appends to the log: wait for this start's line, not the last one's
+        started = self.log().count("filtering:") if os.path.exists(self.log_path) else 0
         self._log = open(self.log_path, "a")
         self.proc = self.nets.spawn(self.nets.client, self.argv(), stdout=self._log,
                                     stderr=subprocess.STDOUT)
         if wait:
-            self.wait_for_log("filtering:", timeout=15)
+            self.wait_for_log("filtering:", timeout=15, count=started + 1)
         return self
 
     def log(self):
