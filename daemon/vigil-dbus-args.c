@@ -11,12 +11,19 @@
 static char *
 shown_key(const char *key)
 {
-	g_autofree char *cut = g_utf8_substring(key, 0, SHOWN_KEY_MAX);
-	g_autofree char *escaped = g_strescape(cut, NULL);
+	g_autofree char *cut = NULL;
+	g_autofree char *escaped = NULL;
 
-	if (g_utf8_strlen(key, SHOWN_KEY_MAX + 1) > SHOWN_KEY_MAX)
-		return g_strconcat(escaped, "...", NULL);
-	return g_steal_pointer(&escaped);
+	if (!g_utf8_validate(key, -1, NULL)) {
+		cut = g_strndup(key, SHOWN_KEY_MAX);
+		return g_strescape(cut, NULL);
+	}
+	/* g_utf8_substring() must not be asked past the end of the string */
+	if (g_utf8_strlen(key, -1) <= SHOWN_KEY_MAX)
+		return g_strescape(key, NULL);
+	cut = g_utf8_substring(key, 0, SHOWN_KEY_MAX);
+	escaped = g_strescape(cut, NULL);
+	return g_strconcat(escaped, "...", NULL);
 }
 
 static gboolean invalid(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);

@@ -157,6 +157,51 @@ RULE_SEEDS = [
 ]
 
 
+def dbus_args_seeds():
+    """fuzz-dbus-args: a method byte (the target's order), then the arguments serialised."""
+    import gi
+    gi.require_version("GLib", "2.0")
+    from gi.repository import GLib
+
+    def v(t, x):
+        return GLib.Variant(t, x)
+
+    def vardict(pairs):
+        return GLib.Variant.new_array(GLib.VariantType("{sv}"), [
+            GLib.Variant.new_dict_entry(GLib.Variant("s", k), GLib.Variant("v", x))
+            for k, x in pairs])
+
+    def seed(method, *children):
+        return bytes([method]) + GLib.Variant.new_tuple(*children).get_data_as_bytes().get_data()
+
+    set_config, add_rule, update_rule, import_rules, get_connections, reply = range(6)
+    return {
+        "set-config": seed(set_config, vardict([("DefaultAction", v("s", "deny")),
+                                                ("PromptTimeout", v("u", 30)),
+                                                ("FailMode", v("s", "closed"))])),
+        "set-config-twice": seed(set_config, vardict([("PromptTimeout", v("u", 5))] * 3)),
+        "add-rule": seed(add_rule, vardict([
+            ("action", v("s", "allow")), ("program", v("s", "/usr/bin/curl")),
+            ("to", v("s", "*.example.org")), ("port", v("s", "80,443")),
+            ("proto", v("s", "tcp")), ("note", v("s", "web")),
+            ("enabled", v("b", True))])),
+        "add-rule-until": seed(add_rule, vardict([
+            ("action", v("s", "deny")), ("uid", v("u", 1000)), ("lifetime", v("s", "until")),
+            ("until", v("x", 4102444800)), ("sha256", v("s", "0" * 64))])),
+        "add-rule-text": seed(add_rule, vardict([("text", v("s", RULE_SEEDS[0]))])),
+        "update-rule": seed(update_rule, v("t", 7), vardict([("port", v("s", "any")),
+                                                             ("user", v("s", "all"))])),
+        "import-rules": seed(import_rules, v("s", "\n".join(RULE_SEEDS) + "\n")),
+        "get-connections": seed(get_connections, vardict([
+            ("program", v("s", "/usr/bin/curl")), ("verdict", v("s", "deny")),
+            ("since", v("x", 0)), ("after", v("t", 5)), ("uid", v("u", 1000)),
+            ("limit", v("u", 10))])),
+        "reply": seed(reply, v("t", 1), v("s", "allow"), vardict([
+            ("duration", v("s", "seconds")), ("seconds", v("u", 600)),
+            ("host-scope", v("s", "domain")), ("port-scope", v("s", "any"))])),
+    }
+
+
 def write(target, seeds):
     d = os.path.join(HERE, "corpus", target)
     os.makedirs(d, exist_ok=True)
@@ -171,6 +216,7 @@ def main():
     write("fuzz-dns-watch", watch_seeds(msgs))
     write("fuzz-packet", packet_seeds())
     write("fuzz-rule", {"rule-%02d" % i: (line.encode()) for i, line in enumerate(RULE_SEEDS)})
+    write("fuzz-dbus-args", dbus_args_seeds())
 
 
 if __name__ == "__main__":

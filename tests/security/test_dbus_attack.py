@@ -170,6 +170,15 @@ class DuplicateKeys(AttackTestCase):
                     self.assertUnharmed()
         self.assertEqual(self.rules(), before)
 
+    def test_an_unknown_key_is_named_exactly_and_briefly(self):
+        for uid in (NOBODY, None):
+            res = self.attack('SetConfig', args(vardict([('Colour', v('s', 'red'))])), uid)
+            self.assertRefused(res, naming="unknown key 'Colour' (")
+            res = self.attack('AddRule', args(vardict([('k' * MIB, v('s', 'x'))])), uid)
+            self.assertRefused(res, naming="'" + 'k' * 64 + "...'")
+            self.assertLess(len(res['messages'][INVALID]), 1024)
+        self.assertUnharmed()
+
 
 class Memory(AttackTestCase):
     """Refused calls leave nothing behind (issue 14.2)."""
