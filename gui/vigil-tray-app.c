@@ -21,15 +21,6 @@
 #define ACTION_PROMPTS "prompts"
 #define ACTION_RULES   "rules"
 
-/* Agent.Notify(): another agent of this user registered (issue 14, item 7); details: the
- * executable vigild verified (program), its pid and its bus name */
-#ifndef VIGIL_NOTIFY_AGENT_REGISTERED
-#define VIGIL_NOTIFY_AGENT_REGISTERED "agent-registered"
-#endif
-#ifndef VIGIL_NOTIFY_KEY_BUS_NAME
-#define VIGIL_NOTIFY_KEY_BUS_NAME "bus-name"
-#endif
-
 struct _VigilTrayApp {
 	GtkApplication parent;
 

@@ -4,8 +4,8 @@
 Notifications go to python3-dbusmock's notification daemon on the session bus, which records
 them and invokes their actions as a user's click would.
 """
-import json
 import os
+import shutil
 import subprocess
 import sys
 import unittest
@@ -14,9 +14,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import guitest  # noqa: E402
-from guitest import GuiSession, wait_until  # noqa: E402
+from guitest import wait_until  # noqa: E402
 from test_prompt import NOBODY, SCREENSHOTS, VIGILCTL, TrayTestCase, UNSAFE  # noqa: E402
-from test_dbus import DBusTestCase, PROBE_EXE  # noqa: E402
+import bus as testbus  # noqa: E402
+from test_dbus import PROBE_EXE  # noqa: E402
 from vigiltest import PEER_V4  # noqa: E402
 
 MONITOR = 'Vigil: Network Monitor'
@@ -116,63 +117,42 @@ class BlockedNotification(TrayTestCase):
         self.assertTrue(win)
 
 
-class AgentRegistered(DBusTestCase):
-    """Agent.Notify("agent-registered"): another program of the user registered as a prompt
-    agent and may answer the prompts first. The tray warns, naming its executable.
+AGENT_WARNING = 'Another program can answer your firewall prompts'
+AGENT_BODY = ('Another program registered to answer your firewall prompts: %s (pid %d). If you '
+              'did not start it, it can allow connections in your name: stop it, and look for '
+              'how it was started.')
 
-    vigild does not send it yet: vigild-standin.py owns org.vigil.Firewall1 on the private
-    system bus in its place and relays the call, so that it reaches the tray the way vigild's
-    would (the tray takes agent calls only from the owner of org.vigil.Firewall1)."""
 
-    def setUp(self):
-        super().setUp()
-        self.standin = subprocess.Popen(
-            [guitest.PYTHON, os.path.join(HERE, 'vigild-standin.py'), self.bus.address],
-            env=self.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        self.addCleanup(guitest._stop, self.standin)
-        self.addCleanup(self.standin.stdout.close)
-        self.assertEqual(self.standin.stdout.readline().strip(), 'ready')
-        self.session = GuiSession(uid=NOBODY)
-        self.session.__enter__()
-        self.addCleanup(self.session.stop)
-        self.addCleanup(lambda: sys.stderr.write('--- vigil-tray log ---\n'
-                                                 + self.session.tray_log()))
-        self.session.start_notification_daemon()
-        self.session.start_tray(self.bus.address)
-        words = self.standin.stdout.readline().split()
-        self.assertEqual(words[0], 'agent', words)
+class SecondAgent(TrayTestCase):
+    """Another prompt agent of the tray's user registers with vigild (here `vigilctl prompt`,
+    copied under a name a program may choose: a right-to-left override and a newline): it
+    gets the user's prompts too and could answer them first. vigild tells the tray, which
+    warns, naming the executable vigild read for it, escaped."""
 
-    def notify(self, kind, details):
-        self.standin.stdin.write(json.dumps([kind, details]) + '\n')
-        self.standin.stdin.flush()
-        self.assertEqual(self.standin.stdout.readline().strip(), 'notified 1')
+    notification_daemon = True
 
-    def test_another_agent_is_named_by_its_executable_as_a_warning(self):
-        summary = 'Another program can answer your firewall prompts'
-        # a path as a program may choose it: a right-to-left override and a newline
-        self.notify('agent-registered', {'program': '/tmp/invoice\u202egpj.exe\nPID 1',
-                                         'pid': 4242, 'bus-name': ':1.99'})
-        note = self.session.wait_for_notification(summary)
-        self.assertEqual(note['body'],
-                         'Another program registered to answer your firewall prompts: '
-                         '/tmp/invoice\\u202egpj.exe\\x0aPID 1 (pid 4242). If you did not '
-                         'start it, it can allow connections in your name: stop it, and look '
-                         'for how it was started.')
+    def test_a_second_agent_is_named_by_its_executable_as_a_warning(self):
+        exe = os.path.join(os.path.realpath(self.session.tmpdir),
+                           'invoice\u202egpj.exe\nPID 1')
+        shutil.copy(os.path.realpath(VIGILCTL), exe)
+        os.chmod(exe, 0o755)
+        second = subprocess.Popen(testbus.as_user_argv(NOBODY) + [exe, 'prompt'],
+                                  env=self.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True)
+        self.addCleanup(second.stdout.close)
+        self.addCleanup(second.stdin.close)
+        self.addCleanup(guitest._stop, second)
+        wait_until(lambda: self.prop('Stats')['agents'] == 2, 20, 'the second agent')
+        note = self.session.wait_for_notification(AGENT_WARNING)
+        shown = exe.replace('\u202e', '\\u202e').replace('\n', '\\x0a')
+        self.assertEqual(note['body'], AGENT_BODY % (shown, second.pid))
         self.assertFalse([c for c in note['body'] + note['summary'] if c in UNSAFE])
         self.assertEqual(note['icon'], 'dialog-warning')
         # critical: it stays until the user closes it
         self.assertEqual(note['hints'].get('urgency'), 2)
-
-        # a second agent is a second warning; kinds of later versions are ignored
-        self.notify('agent-registered', {'program': '/usr/bin/vigilctl', 'pid': 77,
-                                         'bus-name': ':1.100'})
-        self.notify('a-kind-from-the-future', {'program': '/usr/bin/x'})
-        wait_until(lambda: [n for n in self.session.notifications()
-                            if '/usr/bin/vigilctl (pid 77)' in n['body']], 15,
-                   'the second warning')
-        self.assertEqual(len(self.session.notifications()), 2,
-                         self.session.notifications())
-
+        # one warning, to the tray only: the new agent is not told about the old one
+        self.assertEqual(len([n for n in self.session.notifications()
+                              if n['summary'] == AGENT_WARNING]), 1)
 
 if __name__ == '__main__':
     unittest.main(verbosity=2)
