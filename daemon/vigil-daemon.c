@@ -736,12 +736,14 @@ vigil_daemon_stop(VigilDaemon *daemon)
 {
 	g_autoptr(GError) error = NULL;
 
-	if (!vigil_netfilter_remove(daemon->netfilter, &error))
-		g_warning("removing netfilter rules: %s", error->message);
+	/* verdicts first, while our rules are in: they carry out a verdict's mark (a deny is a
+	 * reset); with the rules gone a held connection re-ran an empty chain and got out */
 	vigil_prompts_finish_all(daemon->prompts, daemon->config.default_action,
 	                         VIGIL_REASON_SHUTDOWN, VIGIL_CANCEL_SHUTDOWN);
 	while (daemon->held.head != NULL)
 		expire_held(daemon->held.head->data, VIGIL_REASON_SHUTDOWN);
+	if (!vigil_netfilter_remove(daemon->netfilter, &error))
+		g_warning("removing netfilter rules: %s", error->message);
 	g_clear_handle_id(&daemon->deadline_source, g_source_remove);
 	g_clear_handle_id(&daemon->expiry_source, g_source_remove);
 	g_clear_handle_id(&daemon->save_source, g_source_remove);

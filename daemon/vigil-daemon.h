@@ -25,7 +25,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilDaemon, vigil_daemon_free)
 
 /* binds the queue, then installs the netfilter rules; on failure nothing stays installed */
 gboolean vigil_daemon_start(VigilDaemon *daemon, GError **error);
-/* removes our netfilter rules, then gives every held packet its DefaultAction */
+/* gives every held packet its DefaultAction (Cancel "shutdown" to agents), then removes our
+ * netfilter rules */
 void vigil_daemon_stop(VigilDaemon *daemon);
 /* rereads the rules files (SIGHUP) */
 void vigil_daemon_reload_rules(VigilDaemon *daemon);

@@ -316,6 +316,93 @@ class SameUserAgents(AttackTestCase):
         self.assertEqual(self.probe_result(probe)[0], 'ok')
 
 
+class Promises(AttackTestCase):
+    """Issue 14, "Promises": what the documentation says, held by a test that fails when the
+    code stops doing it."""
+
+    def shutdown_with_prompt_open(self, default_action):
+        d = self.start_vigild(config={'DefaultAction': default_action})
+        agent = self.agent(uid=NOBODY)
+        probe = self.probe_async(9000, user=NOBODY, timeout_ms=30000)
+        prompt = agent.wait_event('prompt')
+        time.sleep(0.3)
+        self.assertIsNone(probe.poll(), 'the connection waits for the answer')
+        self.assertEqual(d.stop(), 0)
+        cancel = agent.wait_event('cancel')
+        self.assertEqual((cancel['request'], cancel['reason']), (prompt['request'], 'shutdown'))
+        self.assertIn('rule=shutdown', d.log())
+        return self.probe_result(probe, timeout=20)
+
+    def test_stopping_gives_the_held_connection_default_deny(self):
+        words = self.shutdown_with_prompt_open('deny')
+        self.assertEqual(words[:2], ['error', 'ECONNREFUSED'], words)
+
+    def test_stopping_gives_the_held_connection_default_allow(self):
+        words = self.shutdown_with_prompt_open('allow')
+        self.assertEqual(words[0], 'ok', words)
+
+    def test_at_most_32_open_requests_per_user(self):
+        self.start_vigild(config={'DefaultAction': 'allow'})
+        agent = self.agent(uid=NOBODY)
+        # 33 connections to 33 ports: 33 requests of one user
+        probes = [self.probe_async(port, user=NOBODY, timeout_ms=30000)
+                  for port in range(21000, 21033)]
+        prompts = {agent.wait_event('prompt')['request'] for _ in range(32)}
+        # the 33rd is not asked about, and not let through either: denied at once
+        denied = wait_until(lambda: [p for p in probes if p.poll() is not None], 15,
+                            'the connection beyond the bound to be decided')
+        self.assertEqual(len(denied), 1)
+        self.assertEqual(self.probe_result(denied[0])[:2], ['error', 'ECONNREFUSED'])
+        agent.no_event('prompt', 1.0)
+        self.assertEqual({p[0] for p in self.call('GetPending')[0]}, prompts)
+        self.assertEqual([d['rule'] for d in self.decisions_of(NOBODY)], ['overflow'])
+        # a request answered makes room for the next
+        for request in prompts:
+            self.assertTrue(agent.reply(request, 'deny')['ok'])
+        probe = self.probe_async(9000, user=NOBODY)
+        prompt = agent.wait_event('prompt')
+        self.assertTrue(agent.reply(prompt['request'], 'allow')['ok'])
+        self.assertEqual(self.probe_result(probe)[0], 'ok')
+
+    def test_at_most_8_agents_per_user(self):
+        self.start_vigild()
+        agents = [self.agent(uid=NOBODY) for _ in range(8)]
+        ninth = AgentProcess(self.env, uid=NOBODY, expect_failure=True)
+        self.addCleanup(ninth.stop)
+        self.assertEqual(ninth.failure['error'], ERR + 'LimitExceeded', ninth.failure)
+        # Stats is refreshed once a second
+        wait_until(lambda: self.stats()['agents'] == 8, 5, 'Stats to count 8 agents')
+        # another user's agent is not counted against this user's
+        self.agent()
+        # one leaving makes room
+        agents[0].stop()
+        wait_until(lambda: self.stats()['agents'] == 8, 5, 'the agent to be gone')
+        self.agent(uid=NOBODY)
+
+    def test_the_attribution_deadline_is_logged_as_such(self):
+        # a program whose hash takes far longer than the 3 s deadline (a sparse 2 GiB
+        # executable: no disk, seconds of CPU), with a rule that pins a hash, so the hash
+        # is needed before its rules can decide; no agent
+        big = copy_executable(self, PROBE, 'big-probe')
+        os.truncate(big, 2 << 30)
+        d = self.start_vigild('deny app "%s" sha256 %s\n' % (big, '0' * 64),
+                              config={'DefaultAction': 'allow'})
+        start = time.monotonic()
+        res = self.nets.client_run(['setpriv', '--reuid=%d' % NOBODY, '--regid=%d' % NOBODY,
+                                    '--clear-groups', '--', big, 'tcp', PEER_V4, '9000',
+                                    '--timeout', '20000'], timeout=40)
+        waited = time.monotonic() - start
+        # DefaultAction at the deadline (the pinned rule cannot match without the hash)
+        self.assertEqual(res.stdout.split()[0], 'ok', res.stdout + res.stderr)
+        self.assertGreater(waited, 2.5)
+        line = wait_until(lambda: [l for l in d.log().splitlines()
+                                   if 'program=%s ' % big in l and ' port=9000 ' in l], 10,
+                          'the decision line')[0]
+        self.assertIn(' rule=deadline ', line)
+        self.assertIn({'verdict': 'allow', 'rule': 'deadline', 'port': 9000, 'uid': NOBODY},
+                      self.decisions_of(NOBODY, 9000))
+
+
 class VigilctlAgent(VigilctlTestCase):
     def test_vigilctl_prompt_shows_another_agent(self):
         self.start_vigild()
