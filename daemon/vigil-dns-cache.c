@@ -1,4 +1,5 @@
-/* vigil-dns-cache.c: per-user IP -> names cache with TTLs, a floor, a ceiling and an LRU bound */
+/* vigil-dns-cache.c: per-user IP -> names cache with TTLs, a floor, a ceiling and fair LRU bounds
+ */
 #define G_LOG_DOMAIN "vigil-dns-cache"
 #include "config.h"
 
@@ -12,9 +13,16 @@ typedef struct {
 	VigilAddress address;
 } Key;
 
+/* one user's entries: each user's least recently used go first, and only theirs */
+typedef struct {
+	guint32 uid;
+	GQueue lru; /* of Entry, most recently used first */
+} User;
+
 /* the names known for one (user, address) */
 typedef struct {
 	Key key;
+	User *user;
 	GQueue names; /* of Entry, most recently learned first */
 } Slot;
 
@@ -28,7 +36,8 @@ typedef struct {
 
 struct _VigilDnsCache {
 	GHashTable *slots; /* Key (inside the Slot) -> Slot */
-	GQueue lru;        /* of Entry, most recently used first */
+	GHashTable *users; /* uid -> User, while the user has entries */
+	guint size;        /* entries of all users */
 	guint max_entries;
 	guint32 ttl_floor_s;
 	guint32 ttl_ceiling_s;
@@ -65,7 +74,7 @@ vigil_dns_cache_new(guint max_entries, guint32 ttl_floor_s, guint32 ttl_ceiling_
 	g_return_val_if_fail(ttl_floor_s <= ttl_ceiling_s, NULL);
 	cache = g_new0(VigilDnsCache, 1);
 	cache->slots = g_hash_table_new_full(key_hash, key_equal, NULL, g_free);
-	g_queue_init(&cache->lru);
+	cache->users = g_hash_table_new_full(NULL, NULL, NULL, g_free);
 	cache->max_entries = MAX(max_entries, 1);
 	cache->ttl_floor_s = ttl_floor_s;
 	cache->ttl_ceiling_s = ttl_ceiling_s;
@@ -76,20 +85,54 @@ static void
 remove_entry(VigilDnsCache *cache, Entry *entry)
 {
 	Slot *slot = entry->slot;
+	User *user = slot->user;
 
 	g_queue_unlink(&slot->names, &entry->slot_link);
-	g_queue_unlink(&cache->lru, &entry->lru_link);
+	g_queue_unlink(&user->lru, &entry->lru_link);
+	cache->size--;
 	if (slot->names.length == 0)
 		g_hash_table_remove(cache->slots, &slot->key);
+	if (user->lru.length == 0)
+		g_hash_table_remove(cache->users, GUINT_TO_POINTER(user->uid));
 	g_free(entry->name);
 	g_free(entry);
+}
+
+/* the user to give up an entry when the cache is full: the one holding the most (@adding
+ * among them if it is), so that no user's lookups push out another's fair share */
+static User *
+heaviest_user(VigilDnsCache *cache, User *adding)
+{
+	GHashTableIter iter;
+	User *user;
+	User *heaviest = adding;
+
+	/* as many users as have entries: the uids of this machine that looked names up */
+	g_hash_table_iter_init(&iter, cache->users);
+	while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&user)) {
+		if (heaviest == NULL || user->lru.length > heaviest->lru.length)
+			heaviest = user;
+	}
+	return heaviest;
 }
 
 void
 vigil_dns_cache_clear(VigilDnsCache *cache)
 {
-	while (cache->lru.head != NULL)
-		remove_entry(cache, cache->lru.head->data);
+	GHashTableIter iter;
+	User *user;
+
+	/* a user's last entry takes the user (and the table's iterator) with it */
+	for (;;) {
+		guint n;
+
+		g_hash_table_iter_init(&iter, cache->users);
+		if (!g_hash_table_iter_next(&iter, NULL, (gpointer *)&user))
+			return;
+		n = user->lru.length;
+		for (guint i = 0; i < n; i++)
+			remove_entry(cache, user->lru.head->data);
+	}
 }
 
 void
@@ -99,7 +142,22 @@ vigil_dns_cache_free(VigilDnsCache *cache)
 		return;
 	vigil_dns_cache_clear(cache);
 	g_hash_table_unref(cache->slots);
+	g_hash_table_unref(cache->users);
 	g_free(cache);
+}
+
+static User *
+get_user(VigilDnsCache *cache, guint32 uid)
+{
+	User *user = g_hash_table_lookup(cache->users, GUINT_TO_POINTER(uid));
+
+	if (user == NULL) {
+		user = g_new0(User, 1);
+		user->uid = uid;
+		g_queue_init(&user->lru);
+		g_hash_table_insert(cache->users, GUINT_TO_POINTER(uid), user);
+	}
+	return user;
 }
 
 static Slot *
@@ -110,6 +168,7 @@ get_slot(VigilDnsCache *cache, const Key *key)
 	if (slot == NULL) {
 		slot = g_new0(Slot, 1);
 		slot->key = *key;
+		slot->user = get_user(cache, key->uid);
 		g_queue_init(&slot->names);
 		g_hash_table_insert(cache->slots, &slot->key, slot);
 	}
@@ -129,10 +188,12 @@ find_name(Slot *slot, const char *name)
 }
 
 static void
-touch(VigilDnsCache *cache, Entry *entry)
+touch(Entry *entry)
 {
-	g_queue_unlink(&cache->lru, &entry->lru_link);
-	g_queue_push_head_link(&cache->lru, &entry->lru_link);
+	GQueue *lru = &entry->slot->user->lru;
+
+	g_queue_unlink(lru, &entry->lru_link);
+	g_queue_push_head_link(lru, &entry->lru_link);
 }
 
 void
@@ -146,6 +207,9 @@ vigil_dns_cache_add(VigilDnsCache *cache, guint32 uid, const char *name, int fam
 
 	g_return_if_fail(name != NULL && address != NULL);
 
+	/* a query whose sender is unknown names nothing: its answer is no user's to trust */
+	if (uid == VIGIL_DNS_CACHE_ANY_UID)
+		return;
 	make_key(&key, uid, family, address);
 	slot = get_slot(cache, &key);
 	entry = find_name(slot, name);
@@ -157,16 +221,23 @@ vigil_dns_cache_add(VigilDnsCache *cache, guint32 uid, const char *name, int fam
 		entry->name = g_strdup(name);
 		entry->slot_link.data = entry;
 		entry->lru_link.data = entry;
-		g_queue_push_head_link(&cache->lru, &entry->lru_link);
+		g_queue_push_head_link(&slot->user->lru, &entry->lru_link);
+		cache->size++;
 	}
 	/* the latest answer says how long the name holds */
 	entry->expires_us = now_us + (gint64)kept_s * G_USEC_PER_SEC;
 	g_queue_push_head_link(&slot->names, &entry->slot_link);
-	touch(cache, entry);
-	if (slot->names.length > VIGIL_DNS_CACHE_MAX_NAMES_PER_ADDRESS)
+	touch(entry);
+	if (slot->names.length > VIGIL_DNS_CACHE_MAX_NAMES_PER_ADDRESS) {
 		remove_entry(cache, slot->names.tail->data);
-	while (cache->lru.length > cache->max_entries)
-		remove_entry(cache, cache->lru.tail->data);
+	}
+	while (cache->size > cache->max_entries) {
+		/* the slot may go with an entry, its user with it: look the user up each time */
+		User *user =
+		    heaviest_user(cache, g_hash_table_lookup(cache->users, GUINT_TO_POINTER(uid)));
+
+		remove_entry(cache, user->lru.tail->data);
+	}
 }
 
 /* appends the live names of (@uid, @address) to @names, dropping expired ones on the way */
@@ -196,7 +267,7 @@ collect(VigilDnsCache *cache, guint32 uid, int family, const VigilAddress *addre
 			seen = strcmp(names->pdata[i], entry->name) == 0;
 		if (!seen)
 			g_ptr_array_add(names, g_strdup(entry->name));
-		touch(cache, entry);
+		touch(entry);
 	}
 }
 
@@ -209,8 +280,6 @@ vigil_dns_cache_lookup(VigilDnsCache *cache, guint32 uid, int family, const Vigi
 	g_return_val_if_fail(address != NULL, NULL);
 
 	collect(cache, uid, family, address, now_us, names);
-	if (uid != VIGIL_DNS_CACHE_ANY_UID)
-		collect(cache, VIGIL_DNS_CACHE_ANY_UID, family, address, now_us, names);
 	if (names->len == 0)
 		return NULL;
 	g_ptr_array_add(names, NULL);
@@ -220,22 +289,27 @@ vigil_dns_cache_lookup(VigilDnsCache *cache, guint32 uid, int family, const Vigi
 guint
 vigil_dns_cache_expire(VigilDnsCache *cache, gint64 now_us)
 {
-	guint removed = 0;
+	g_autoptr(GPtrArray) expired = g_ptr_array_new();
+	GHashTableIter iter;
+	User *user;
 
-	for (GList *l = cache->lru.head; l != NULL;) {
-		Entry *entry = l->data;
+	/* gathered first: removing a user's last entry removes the user from the table */
+	g_hash_table_iter_init(&iter, cache->users);
+	while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&user)) {
+		for (GList *l = user->lru.head; l != NULL; l = l->next) {
+			Entry *entry = l->data;
 
-		l = l->next;
-		if (entry->expires_us <= now_us) {
-			remove_entry(cache, entry);
-			removed++;
+			if (entry->expires_us <= now_us)
+				g_ptr_array_add(expired, entry);
 		}
 	}
-	return removed;
+	for (guint i = 0; i < expired->len; i++)
+		remove_entry(cache, g_ptr_array_index(expired, i));
+	return expired->len;
 }
 
 guint
 vigil_dns_cache_size(VigilDnsCache *cache)
 {
-	return cache->lru.length;
+	return cache->size;
 }

@@ -1,4 +1,5 @@
-/* vigil-dns-cache.h: per-user IP -> names cache with TTLs, a floor, a ceiling and an LRU bound */
+/* vigil-dns-cache.h: per-user IP -> names cache with TTLs, a floor, a ceiling and fair LRU bounds
+ */
 #pragma once
 
 #include "vigil-flow.h"
@@ -12,12 +13,20 @@ G_BEGIN_DECLS
  */
 #define VIGIL_DNS_CACHE_TTL_FLOOR_S   30
 #define VIGIL_DNS_CACHE_TTL_CEILING_S 86400
-/* name entries kept over all users and addresses; the least recently used go first */
+/*
+ * Name entries kept over all users and addresses. When they are all taken, the user holding
+ * the most gives up their least recently used: a user's entries never go to make room for
+ * another's while that other holds more, so one user's flood of lookups costs only their own
+ * names, and each of n users active at once keeps at least 1/n of the cache.
+ */
 #define VIGIL_DNS_CACHE_MAX_ENTRIES 8192
 /* names kept per (user, address): a CDN address can serve thousands */
 #define VIGIL_DNS_CACHE_MAX_NAMES_PER_ADDRESS 8
 
-/* names learned from a query whose sender is not known; every user's lookups see them */
+/*
+ * The uid of a query whose sender is not known (the kernel reported no socket owner, e.g.
+ * TCP data sent after its socket was closed): its answers name nothing, for nobody.
+ */
 #define VIGIL_DNS_CACHE_ANY_UID G_MAXUINT32
 
 typedef struct _VigilDnsCache VigilDnsCache;
@@ -30,14 +39,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilDnsCache, vigil_dns_cache_free)
 /*
  * Remembers, for @uid, that @name resolved to @address with @ttl seconds to live, from
  * @now_us (monotonic microseconds). @name is a lowercase name as vigil_dns_parse() gives.
+ * Nothing is remembered for VIGIL_DNS_CACHE_ANY_UID.
  */
 void vigil_dns_cache_add(VigilDnsCache *cache, guint32 uid, const char *name, int family,
                          const VigilAddress *address, guint32 ttl, gint64 now_us);
 
 /*
  * The names @uid's lookups gave @address and that are still alive at @now_us, most
- * recently learned first, then those learned for VIGIL_DNS_CACHE_ANY_UID; NULL when there
- * are none. Free with g_strfreev().
+ * recently learned first; NULL when there are none. Free with g_strfreev().
  */
 char **vigil_dns_cache_lookup(VigilDnsCache *cache, guint32 uid, int family,
                               const VigilAddress *address, gint64 now_us);

@@ -19,7 +19,9 @@
 #define DNS_PORT 53
 /* a query unanswered this long is forgotten (resolvers give up after a few seconds) */
 #define QUERY_TIMEOUT_US (30 * G_USEC_PER_SEC)
-#define MAX_QUERIES      4096
+/* queries in flight over all users; when they are all taken, the user with the most in flight
+ * loses their oldest, so one user's flood of queries never costs another user their answers */
+#define MAX_QUERIES 4096
 /* DNS over TCP: a few connections at a time, each holding at most one message */
 #define STREAM_TIMEOUT_US  (60 * G_USEC_PER_SEC)
 #define MAX_STREAMS        256
@@ -58,14 +60,19 @@ typedef struct {
 
 G_STATIC_ASSERT(sizeof(QueryKey) == 48);
 
+/* one user's queries in flight */
+typedef struct {
+	guint32 uid;
+	GQueue order; /* of Query, oldest first */
+} QueryUser;
+
 typedef struct {
 	QueryKey key;
 	char qname[VIGIL_DNS_NAME_SIZE];
 	guint16 qclass;
-	gboolean has_uid;
-	guint32 uid;
+	QueryUser *user; /* the socket owner who asked */
 	gint64 sent_us;
-	GList link; /* in watch->query_order, oldest first */
+	GList link; /* in user->order */
 } Query;
 
 /* one direction of a TCP connection to or from port 53 */
@@ -89,8 +96,9 @@ typedef struct {
 
 struct _VigilDnsWatch {
 	VigilDnsCache *cache;
-	GHashTable *queries; /* QueryKey -> Query */
-	GQueue query_order;
+	GHashTable *queries;     /* QueryKey -> Query */
+	GHashTable *query_users; /* uid -> QueryUser, while the user has queries in flight */
+	guint n_queries;
 	GHashTable *streams; /* StreamKey -> Stream */
 	GQueue stream_order;
 	gsize buffered; /* bytes held in all streams */
@@ -244,39 +252,88 @@ query_key_init(QueryKey *key, const Segment *seg, gboolean sent, guint16 id, gui
 static void
 remove_query(VigilDnsWatch *watch, Query *query)
 {
-	g_queue_unlink(&watch->query_order, &query->link);
+	QueryUser *user = query->user;
+
+	g_queue_unlink(&user->order, &query->link);
+	watch->n_queries--;
+	if (user->order.length == 0)
+		g_hash_table_remove(watch->query_users, GUINT_TO_POINTER(user->uid));
 	g_hash_table_remove(watch->queries, &query->key);
+}
+
+static QueryUser *
+query_user(VigilDnsWatch *watch, guint32 uid)
+{
+	QueryUser *user = g_hash_table_lookup(watch->query_users, GUINT_TO_POINTER(uid));
+
+	if (user == NULL) {
+		user = g_new0(QueryUser, 1);
+		user->uid = uid;
+		g_queue_init(&user->order);
+		g_hash_table_insert(watch->query_users, GUINT_TO_POINTER(uid), user);
+	}
+	return user;
+}
+
+/* the user with the most queries in flight, @asking among them if it is */
+static QueryUser *
+busiest_user(VigilDnsWatch *watch, QueryUser *asking)
+{
+	GHashTableIter iter;
+	QueryUser *user;
+	QueryUser *busiest = asking;
+
+	/* as many as there are uids with queries in flight on this machine */
+	g_hash_table_iter_init(&iter, watch->query_users);
+	while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&user)) {
+		if (user->order.length > busiest->order.length)
+			busiest = user;
+	}
+	return busiest;
 }
 
 static void
 remember_query(VigilDnsWatch *watch, const Segment *seg, const VigilDnsMessage *msg,
                gboolean has_uid, guint32 uid, gint64 now_us)
 {
-	Query *query = g_new0(Query, 1);
+	Query *query;
 	Query *old;
+	QueryKey key;
 
-	query_key_init(&query->key, seg, TRUE, msg->id, msg->qtype);
-	g_strlcpy(query->qname, msg->qname, sizeof(query->qname));
-	query->qclass = msg->qclass;
-	query->has_uid = has_uid;
-	query->uid = uid;
-	query->sent_us = now_us;
-	query->link.data = query;
+	/* no socket owner (e.g. TCP data the kernel sends after the socket was closed): nobody's
+	 * lookup, so its answer names nothing for anybody */
+	if (!has_uid) {
+		g_debug("DNS query for %s without a socket owner: its answer will name nothing",
+		        msg->qname);
+		return;
+	}
+	query_key_init(&key, seg, TRUE, msg->id, msg->qtype);
 	/* a retransmission replaces the query it repeats */
-	old = g_hash_table_lookup(watch->queries, &query->key);
+	old = g_hash_table_lookup(watch->queries, &key);
 	if (old != NULL)
 		remove_query(watch, old);
-	while (watch->query_order.length >= MAX_QUERIES)
-		remove_query(watch, watch->query_order.head->data);
+	while (watch->n_queries >= MAX_QUERIES) {
+		QueryUser *busiest = busiest_user(watch, query_user(watch, uid));
+
+		remove_query(watch, busiest->order.head->data);
+	}
+	query = g_new0(Query, 1);
+	query->key = key;
+	g_strlcpy(query->qname, msg->qname, sizeof(query->qname));
+	query->qclass = msg->qclass;
+	query->user = query_user(watch, uid);
+	query->sent_us = now_us;
+	query->link.data = query;
 	g_hash_table_insert(watch->queries, &query->key, query);
-	g_queue_push_tail_link(&watch->query_order, &query->link);
+	g_queue_push_tail_link(&query->user->order, &query->link);
+	watch->n_queries++;
 	watch->stats.queries++;
 }
 
 static void
 learn_names(VigilDnsWatch *watch, const Query *query, const VigilDnsMessage *msg, gint64 now_us)
 {
-	guint32 uid = query->has_uid ? query->uid : VIGIL_DNS_CACHE_ANY_UID;
+	guint32 uid = query->user->uid;
 
 	for (guint i = 0; i < msg->answers->len; i++) {
 		const VigilDnsAnswer *answer = &g_array_index(msg->answers, VigilDnsAnswer, i);
@@ -288,7 +345,7 @@ learn_names(VigilDnsWatch *watch, const Query *query, const VigilDnsMessage *msg
 		g_debug(
 		    "learned %s = %s for uid %d (ttl %u s)", msg->qname,
 		    vigil_address_to_string(answer->family, &answer->address, addr, sizeof addr),
-		    query->has_uid ? (int)query->uid : -1, answer->ttl);
+		    (int)uid, answer->ttl);
 	}
 }
 
@@ -573,13 +630,23 @@ vigil_dns_watch_handle_packet(VigilDnsWatch *watch, VigilDnsDirection direction,
 void
 vigil_dns_watch_expire(VigilDnsWatch *watch, gint64 now_us)
 {
-	while (watch->query_order.head != NULL) {
-		Query *query = watch->query_order.head->data;
+	g_autoptr(GPtrArray) expired = g_ptr_array_new();
+	GHashTableIter iter;
+	QueryUser *user;
 
-		if (now_us - query->sent_us < QUERY_TIMEOUT_US)
-			break;
-		remove_query(watch, query);
+	/* gathered first: a user's last query takes the user out of the table */
+	g_hash_table_iter_init(&iter, watch->query_users);
+	while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&user)) {
+		for (GList *l = user->order.head; l != NULL; l = l->next) {
+			Query *query = l->data;
+
+			if (now_us - query->sent_us < QUERY_TIMEOUT_US)
+				break;
+			g_ptr_array_add(expired, query);
+		}
 	}
+	for (guint i = 0; i < expired->len; i++)
+		remove_query(watch, g_ptr_array_index(expired, i));
 	while (watch->stream_order.head != NULL) {
 		Stream *stream = watch->stream_order.head->data;
 
@@ -666,7 +733,7 @@ vigil_dns_watch_new(VigilDnsCache *cache)
 
 	watch->cache = cache;
 	watch->queries = g_hash_table_new_full(query_key_hash, query_key_equal, NULL, query_free);
-	g_queue_init(&watch->query_order);
+	watch->query_users = g_hash_table_new_full(NULL, NULL, NULL, g_free);
 	watch->streams = g_hash_table_new(stream_key_hash, stream_key_equal);
 	g_queue_init(&watch->stream_order);
 	return watch;
@@ -681,5 +748,6 @@ vigil_dns_watch_free(VigilDnsWatch *watch)
 		remove_stream(watch, watch->stream_order.head->data);
 	g_hash_table_unref(watch->streams);
 	g_hash_table_unref(watch->queries);
+	g_hash_table_unref(watch->query_users);
 	g_free(watch);
 }

@@ -103,10 +103,12 @@ test_per_uid(void)
 	assert_names(cache, 1000, "192.0.2.1", T0, "alice.example");
 	assert_names(cache, 1001, "192.0.2.1", T0, "bob.example");
 	assert_names(cache, 0, "192.0.2.1", T0, "");
-	/* a lookup whose sender was unknown names the address for everyone, after their own */
+	/* a lookup whose sender is unknown names the address for nobody, not for everyone */
 	add(cache, VIGIL_DNS_CACHE_ANY_UID, "shared.example", "192.0.2.1", 60, T0);
-	assert_names(cache, 1000, "192.0.2.1", T0, "alice.example,shared.example");
-	assert_names(cache, 0, "192.0.2.1", T0, "shared.example");
+	g_assert_cmpuint(vigil_dns_cache_size(cache), ==, 2);
+	assert_names(cache, 1000, "192.0.2.1", T0, "alice.example");
+	assert_names(cache, 0, "192.0.2.1", T0, "");
+	assert_names(cache, VIGIL_DNS_CACHE_ANY_UID, "192.0.2.1", T0, "");
 }
 
 static void
@@ -161,6 +163,77 @@ test_lru_bound(void)
 	g_assert_cmpuint(vigil_dns_cache_size(cache), ==, 4);
 }
 
+/* one user's flood of lookups costs only their own names */
+static void
+test_flood_evicts_only_the_flooder(void)
+{
+	g_autoptr(VigilDnsCache) cache = vigil_dns_cache_new(100, 30, 3600);
+	char address[32];
+
+	for (int i = 1; i <= 10; i++) {
+		g_snprintf(address, sizeof address, "192.0.2.%d", i);
+		add(cache, 1000, "alice.example", address, 600, T0);
+	}
+	for (int i = 1; i <= 30; i++) {
+		g_snprintf(address, sizeof address, "198.51.100.%d", i);
+		add(cache, 1001, "bob.example", address, 600, T0);
+	}
+	/* far more answers than the cache holds, all of uid 65534, the newest used the most */
+	for (int i = 0; i < 20000; i++) {
+		g_snprintf(address, sizeof address, "10.%d.%d.1", i / 256 % 256, i % 256);
+		add(cache, 65534, "flood.example", address, 600, T0 + i);
+		if (i % 7 == 0)
+			assert_names(cache, 65534, address, T0 + i, "flood.example");
+	}
+	g_assert_cmpuint(vigil_dns_cache_size(cache), ==, 100);
+	for (int i = 1; i <= 10; i++) {
+		g_snprintf(address, sizeof address, "192.0.2.%d", i);
+		assert_names(cache, 1000, address, T0 + 20000, "alice.example");
+	}
+	for (int i = 1; i <= 30; i++) {
+		g_snprintf(address, sizeof address, "198.51.100.%d", i);
+		assert_names(cache, 1001, address, T0 + 20000, "bob.example");
+	}
+}
+
+/* when every user holds their share, the one holding the most gives first */
+static void
+test_fair_shares(void)
+{
+	g_autoptr(VigilDnsCache) cache = vigil_dns_cache_new(90, 30, 3600);
+	char address[32];
+	guint kept[3] = {0};
+
+	/* three users, each asking for the whole cache, in turns */
+	for (int i = 0; i < 300; i++) {
+		for (guint32 u = 0; u < 3; u++) {
+			g_snprintf(address, sizeof address, "10.%u.%d.%d", u, i / 256, i % 256);
+			add(cache, 1000 + u, "n.example", address, 600, T0 + i);
+		}
+	}
+	g_assert_cmpuint(vigil_dns_cache_size(cache), ==, 90);
+	for (int i = 0; i < 300; i++) {
+		for (guint32 u = 0; u < 3; u++) {
+			g_autofree char *found = NULL;
+
+			g_snprintf(address, sizeof address, "10.%u.%d.%d", u, i / 256, i % 256);
+			found = names(cache, 1000 + u, address, T0 + 300);
+			kept[u] += found[0] != '\0';
+		}
+	}
+	g_assert_cmpuint(kept[0], ==, 30);
+	g_assert_cmpuint(kept[1], ==, 30);
+	g_assert_cmpuint(kept[2], ==, 30);
+
+	/* and a user alone may use all of it */
+	vigil_dns_cache_clear(cache);
+	for (int i = 0; i < 200; i++) {
+		g_snprintf(address, sizeof address, "10.9.%d.%d", i / 256, i % 256);
+		add(cache, 1000, "n.example", address, 600, T0);
+	}
+	g_assert_cmpuint(vigil_dns_cache_size(cache), ==, 90);
+}
+
 static void
 test_names_per_address_bound(void)
 {
@@ -208,6 +281,9 @@ main(int argc, char **argv)
 	                test_most_recent_first_no_duplicates);
 	g_test_add_func("/dns-cache/families-apart", test_families_apart);
 	g_test_add_func("/dns-cache/lru-bound", test_lru_bound);
+	g_test_add_func("/dns-cache/flood-evicts-only-the-flooder",
+	                test_flood_evicts_only_the_flooder);
+	g_test_add_func("/dns-cache/fair-shares", test_fair_shares);
 	g_test_add_func("/dns-cache/names-per-address-bound", test_names_per_address_bound);
 	g_test_add_func("/dns-cache/expire", test_expire);
 	return g_test_run();

@@ -755,16 +755,39 @@ test_watch_ipv6_and_loopback(Fixture *f, gconstpointer data)
 	assert_name(f, 1000, "10.201.0.11", "stub.example.test");
 }
 
+/* a query the kernel gave no socket owner for is nobody's lookup: its answer names nothing */
 static void
-test_watch_unknown_sender_names_for_everyone(Fixture *f, gconstpointer data)
+test_watch_unknown_sender_names_nothing(Fixture *f, gconstpointer data)
 {
 	g_autoptr(GByteArray) q = query_for(3, "x.example", 1);
 	g_autoptr(GByteArray) a = answer_for(3, "x.example", "10.201.0.10");
 
 	feed(f, &udp4, TRUE, q, G_MAXUINT32);
 	feed(f, &udp4, FALSE, a, G_MAXUINT32);
-	assert_name(f, 1000, "10.201.0.10", "x.example");
-	assert_name(f, 0, "10.201.0.10", "x.example");
+	assert_name(f, 1000, "10.201.0.10", NULL);
+	assert_name(f, 0, "10.201.0.10", NULL);
+	g_assert_cmpuint(vigil_dns_cache_size(f->cache), ==, 0);
+}
+
+/* one user's flood of queries never costs another user the answer to theirs */
+static void
+test_watch_query_flood_is_the_flooders_loss(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GByteArray) q = query_for(40000, "mine.example", 1);
+	g_autoptr(GByteArray) a = answer_for(40000, "mine.example", "10.201.0.10");
+	g_autoptr(GByteArray) last_a = answer_for(9999, "flood.example", "10.201.0.11");
+
+	feed(f, &udp4, TRUE, q, 1000);
+	for (guint16 id = 0; id < 10000; id++) {
+		g_autoptr(GByteArray) flood = query_for(id, "flood.example", 1);
+
+		feed(f, &udp4, TRUE, flood, 65534);
+	}
+	feed(f, &udp4, FALSE, a, G_MAXUINT32);
+	feed(f, &udp4, FALSE, last_a, G_MAXUINT32);
+	assert_name(f, 1000, "10.201.0.10", "mine.example");
+	/* the flooder's newest query was kept, not its oldest */
+	assert_name(f, 65534, "10.201.0.11", "flood.example");
 }
 
 /* DNS over TCP: a length prefix, then the message; split at @cut over two segments */
@@ -922,8 +945,8 @@ main(int argc, char **argv)
 	WATCH_TEST("direction-and-ports", test_watch_direction_and_ports);
 	WATCH_TEST("query-times-out", test_watch_query_times_out);
 	WATCH_TEST("ipv6-and-loopback", test_watch_ipv6_and_loopback);
-	WATCH_TEST("unknown-sender-names-for-everyone",
-	           test_watch_unknown_sender_names_for_everyone);
+	WATCH_TEST("unknown-sender-names-nothing", test_watch_unknown_sender_names_nothing);
+	WATCH_TEST("query-flood-is-the-flooders-loss", test_watch_query_flood_is_the_flooders_loss);
 	WATCH_TEST("tcp", test_watch_tcp);
 	WATCH_TEST("tcp-reordered", test_watch_tcp_reordered);
 	WATCH_TEST("tcp-gap-learns-nothing", test_watch_tcp_gap_learns_nothing);
