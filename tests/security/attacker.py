@@ -3,6 +3,11 @@
 
     attacker.py METHOD TYPE DATA_FILE [--repeat N] [--window W] [--connections K]
                 [--interactive] [--timeout-ms T] [--hold-s S]
+    attacker.py --batch LIST_FILE
+
+With --batch, LIST_FILE holds JSON [[METHOD, TYPE, DATA_FILE], ...]: each call is made once,
+one after another on one connection, and the output is {"results": [[answer, message,
+seconds], ...]} in their order.
 
 The arguments are the serialised GVariant of type TYPE in DATA_FILE (raw bytes, as
 GLib.Variant.get_data_as_bytes() gives them), so that a test can send what Python's
@@ -35,7 +40,39 @@ def connect():
                                                    flags, None, None)
 
 
+def load_params(type_string, path):
+    if type_string == '()':
+        return None
+    with open(path, 'rb') as f:
+        data = GLib.Bytes.new(f.read())
+    return GLib.Variant.new_from_bytes(GLib.VariantType(type_string), data, False)
+
+
+def batch(path, timeout_ms):
+    with open(path) as f:
+        calls = json.load(f)
+    conn = connect()
+    results = []
+    for method, type_string, data in calls:
+        params = load_params(type_string, data)
+        start = time.monotonic()
+        try:
+            conn.call_sync(NAME, PATH, IFACE, method, params, None, Gio.DBusCallFlags.NONE,
+                           timeout_ms, None)
+            answer, message = 'ok', ''
+        except GLib.Error as e:
+            answer = Gio.DBusError.get_remote_error(e) or 'local:' + e.message
+            message = e.message
+            if answer.startswith('local:'):
+                conn = connect()  # the bus may have closed a connection that sent junk
+        results.append([answer, message[:2000], time.monotonic() - start])
+    print(json.dumps({'results': results}), flush=True)
+    return 0
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == '--batch':
+        return batch(sys.argv[2], 30000)
     parser = argparse.ArgumentParser()
     parser.add_argument('method')
     parser.add_argument('type')
@@ -48,11 +85,7 @@ def main():
     parser.add_argument('--hold-s', type=float, default=0)
     args = parser.parse_args()
 
-    params = None
-    if args.type != '()':
-        with open(args.data, 'rb') as f:
-            data = GLib.Bytes.new(f.read())
-        params = GLib.Variant.new_from_bytes(GLib.VariantType(args.type), data, False)
+    params = load_params(args.type, args.data)
     flags = Gio.DBusCallFlags.NONE
     if args.interactive:
         flags |= Gio.DBusCallFlags.ALLOW_INTERACTIVE_AUTHORIZATION

@@ -111,6 +111,31 @@ class AttackTestCase(DBusTestCase):
         self.polkit.simulate_hang_actions([])
         self.polkit.release_hanging_calls()
 
+    def data_file(self, params):
+        data = tempfile.NamedTemporaryFile(dir=self.bus.tmpdir, delete=False)
+        self.addCleanup(os.unlink, data.name)
+        if params is not None:
+            data.write(params.get_data_as_bytes().get_data())
+        data.close()
+        os.chmod(data.name, 0o644)
+        return data.name
+
+    def attack_batch(self, calls, uid=None, timeout=600):
+        """Each (method, params) of @calls once, in order, on one connection of @uid;
+        returns [(answer, message, seconds)]."""
+        listing = [[m, p.get_type_string() if p is not None else '()', self.data_file(p)]
+                   for m, p in calls]
+        list_path = self.data_file(None)
+        with open(list_path, 'w') as f:
+            json.dump(listing, f)
+        argv = [PYTHON, ATTACKER, '--batch', list_path]
+        if uid is not None:
+            argv = testbus.as_user_argv(uid) + argv
+        res = subprocess.run(argv, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, timeout=timeout)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        return json.loads(res.stdout.splitlines()[-1])['results']
+
     def assertRefused(self, result, error=INVALID, naming=None):
         self.assertEqual(list(result['answers']), [error], result)
         if naming is not None:
@@ -177,6 +202,100 @@ class DuplicateKeys(AttackTestCase):
             res = self.attack('AddRule', args(vardict([('k' * MIB, v('s', 'x'))])), uid)
             self.assertRefused(res, naming="'" + 'k' * 64 + "...'")
             self.assertLess(len(res['messages'][INVALID]), 1024)
+        self.assertUnharmed()
+
+
+def nested(depth, inner):
+    """A variant in a variant ... @depth deep around @inner."""
+    for _ in range(depth):
+        inner = GLib.Variant('v', inner)
+    return inner
+
+
+# answers a hostile call may get: a named Vigil error, the bus library's argument check
+NAMED = ('org.vigil.Firewall1.Error.', 'org.freedesktop.DBus.Error.InvalidArgs')
+U64_MAX = 2 ** 64 - 1
+I64_MIN, I64_MAX = -2 ** 63, 2 ** 63 - 1
+
+
+def hostile_calls():
+    """(method, params) for every method of org.vigil.Firewall1: wrong types, 1 MiB
+    strings, nested variants, extreme ids and values. Nothing here switches filtering off."""
+    big = 'x' * MIB
+    calls = []
+    info = testbus.load_interface(testbus.FIREWALL_XML, testbus.INTERFACE)
+    for method in info.methods:
+        signature = '(%s)' % ''.join(a.signature for a in method.in_args)
+        # wrong types: a 1 MiB string where something else is expected, or a number
+        wrong = args(v('s', big)) if signature != '(s)' else args(v('u', 1))
+        calls.append((method.name, wrong))
+        if signature != '()':
+            calls.append((method.name, args(v('s', 'a'), v('u', 2), v('as', ['b']))))
+    deep = nested(30, v('s', 'deny'))
+    for method, dict_params in (('AddRule', lambda d: args(d)),
+                                ('UpdateRule', lambda d: args(v('t', U64_MAX), d)),
+                                ('GetConnections', lambda d: args(d)),
+                                ('SetConfig', lambda d: args(d)),
+                                ('Reply', lambda d: args(v('t', 1), v('s', 'allow'), d))):
+        for key in ('action', 'note', 'program', 'text', 'PromptTimeout', 'limit',
+                    'duration', big):
+            calls.append((method, dict_params(vardict([(key, deep)]))))
+            calls.append((method, dict_params(vardict([(key, v('s', big))]))))
+            calls.append((method, dict_params(vardict([(key, v('ay', b'\xff' * 64))]))))
+    for rid in (0, 1, U64_MAX):
+        calls += [('UpdateRule', args(v('t', rid), vardict([('port', v('s', '1'))]))),
+                  ('RemoveRule', args(v('t', rid))),
+                  ('Reply', args(v('t', rid), v('s', 'allow'), vardict([])))]
+    calls += [
+        ('AddRule', args(vardict([('action', v('s', 'deny')), ('uid', v('u', 2 ** 32 - 1))]))),
+        ('AddRule', args(vardict([('action', v('s', 'deny')), ('lifetime', v('s', 'until')),
+                                  ('until', v('x', I64_MIN))]))),
+        ('AddRule', args(vardict([('action', v('s', 'deny')), ('lifetime', v('s', 'until-quit')),
+                                  ('pid', v('u', 2 ** 32 - 1))]))),
+        ('AddRule', args(vardict([('text', v('s', 'deny port 65536-0 until 99999-01-01'))]))),
+        ('SetConfig', args(vardict([('PromptTimeout', v('u', 2 ** 32 - 1))]))),
+        ('GetConnections', args(vardict([('since', v('x', I64_MIN)), ('after', v('t', U64_MAX)),
+                                         ('limit', v('u', 2 ** 32 - 1))]))),
+        ('Reply', args(v('t', 1), v('s', big), vardict([]))),
+        ('Reply', args(v('t', 1), v('s', 'allow'),
+                       vardict([('duration', v('s', 'seconds')),
+                                ('seconds', v('u', 2 ** 32 - 1))]))),
+        ('ImportRules', args(v('s', '#' * (MIB - 1) + '\n'))),
+        ('ImportRules', args(v('s', 'deny port 1\n' * 20000))),
+        ('RegisterAgent', args(GLib.Variant('o', '/' + '/'.join(['a' * 200] * 200)))),
+    ]
+    return calls
+
+
+class EveryMethod(AttackTestCase):
+    """Every method with hostile arguments, as nobody and as root (issue 14, tests/security)."""
+
+    polkit_actions = USER_ACTIONS
+
+    def test_hostile_arguments_get_named_errors_at_once(self):
+        calls = hostile_calls()
+        self.assertGreater(len(calls), 100)
+        for uid in (NOBODY, None):
+            results = self.attack_batch(calls, uid)
+            for (method, params), (answer, message, seconds) in zip(calls, results):
+                label = '%s%s as %s' % (method, params.get_type_string(), uid)
+                self.assertTrue(answer == 'ok' or answer.startswith(NAMED),
+                                '%s: %s %s' % (label, answer, message))
+                self.assertLess(seconds, 1.0, '%s was slow' % label)
+            self.assertIsNone(self.d.proc.poll(), 'vigild died:\n' + self.d.log()[-3000:])
+        self.assertUnharmed()
+
+    def test_thousands_of_refused_calls_leave_vigild_its_size(self):
+        # the small ones (Memory sends the large): a hundred rounds stay quick
+        refused = [(m, p) for m, p in hostile_calls()
+                   if m not in ('ImportRules', 'RegisterAgent') and p.get_size() < 65536][:40]
+        self.attack_batch(refused * 5, NOBODY)
+        before = vmrss_kib(self.pid)
+        self.attack_batch(refused * 100, NOBODY)
+        after = vmrss_kib(self.pid)
+        print('vigild VmRSS %d -> %d KiB over %d hostile calls' % (before, after,
+              100 * len(refused)), file=sys.stderr)
+        self.assertLess(after - before, 8 * 1024)
         self.assertUnharmed()
 
 
