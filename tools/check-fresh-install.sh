@@ -12,7 +12,7 @@
 #
 #   tools/check-fresh-install.sh [--keep] [--mirror URL]
 #
-# Run as root; needs mmdebstrap and network access to the Debian mirror. Takes ~10-15
+# Run as root; needs mmdebstrap and network access to the Debian mirror. Takes 15-30
 # minutes. The root lives under /var/tmp and is removed afterwards (--keep keeps it, with
 # nothing mounted); every mount is undone, also on failure.
 set -euo pipefail

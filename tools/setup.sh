@@ -149,7 +149,10 @@ if [ -n "$netns" ]; then
   echo "Stop: tools/setup.sh --uninstall --netns $netns"
 elif has_systemd; then
   # the package enabled and started vigild.service
-  systemctl is-active --quiet vigild.service
+  if ! systemctl is-active --quiet vigild.service; then
+    echo "setup.sh: vigild.service is not running; see: journalctl -u vigild" >&2
+    exit 1
+  fi
   echo "vigild is running: journalctl -u vigild -f shows each decision."
 else
   # no systemd: nothing starts vigild at boot; start it now

@@ -67,4 +67,8 @@ run_suite build || status=1
 run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false || status=1
 # the parsers of untrusted input, fuzzed for a bounded time with the sanitizers
 tests/fuzz/run-fuzzers.sh -B build-fuzz -t "${FUZZ_SECONDS:-30}" || status=1
+# CI: the README's install on a clean Debian 12 root (mmdebstrap; 15-30 minutes)
+if [ "${CI:-}" = true ]; then
+  tools/check-fresh-install.sh || status=1
+fi
 exit $status
