@@ -12,6 +12,7 @@
 #include "vigil-prompts.h"
 #include "vigil-queue.h"
 #include "vigil-rule-store.h"
+#include "vigil-turns.h"
 #include "vigil-users.h"
 
 /* a packet waits at most this long for its process (and, if needed, its hash) to be found;
@@ -19,7 +20,11 @@
 #define ATTRIBUTION_DEADLINE_US (3 * G_USEC_PER_SEC)
 /* packets waiting for their process, shared fairly among the uids that have some: a uid's
  * packets beyond its share are decided at once without their program (overflow) */
-#define MAX_HELD_PACKETS   4096
+#define MAX_HELD_PACKETS 4096
+/* connections of one socket waiting for their turn; beyond this they are denied (overflow) */
+#define MAX_WAITING_PER_SOCKET 1024
+/* the turns taken in one go before the main loop gets its turn (reading goes on between) */
+#define TURNS_SLICE_US     2000
 #define DEADLINE_TICK_MS   200
 #define EXPIRY_TICK_S      10
 #define SAVE_TICK_S        600
@@ -36,6 +41,7 @@ typedef struct {
 } Waiting;
 
 struct _HeldPacket {
+	VigilTurn turn; /* waiting for its turn, or its lookup keeps its socket's turns */
 	VigilDaemon *daemon;
 	guint32 packet_id;
 	guint32 mark; /* as it arrived: our verdict keeps the bits that are not ours */
@@ -64,6 +70,8 @@ struct _VigilDaemon {
 	VigilDnsWatch *dns_watch;
 	GQueue held;              /* of HeldPacket, oldest first: deadlines are in arrival order */
 	GHashTable *held_per_uid; /* held_uid() -> packets of it in held (> 0) */
+	VigilTurns *turns;        /* held packets not looked at yet, per uid and socket */
+	guint turns_source;       /* takes more turns when the last go left some */
 	guint deadline_source;
 	guint expiry_source;
 	guint save_source;
@@ -142,9 +150,33 @@ wait_abandon(HeldPacket *held)
 	return process;
 }
 
+static gboolean on_turns_idle(gpointer data);
+
+/*
+ * @held is done with its socket's turns: decided before its turn came, or after its lookup
+ * (which kept the socket out of the turns) came back or was given up. The socket's next
+ * connection gets its turn.
+ */
+static void
+turn_leave(HeldPacket *held)
+{
+	VigilDaemon *daemon = held->daemon;
+
+	if (held->turn.waiting)
+		vigil_turns_remove(daemon->turns, &held->turn);
+	else if (held->turn.socket != NULL)
+		vigil_turns_done(daemon->turns, &held->turn);
+	else
+		return;
+	if (vigil_turns_ready(daemon->turns) && daemon->turns_source == 0)
+		daemon->turns_source =
+		    g_idle_add_full(G_PRIORITY_DEFAULT, on_turns_idle, daemon, NULL);
+}
+
 static void
 held_packet_free(HeldPacket *held)
 {
+	turn_leave(held);
 	if (held->waiting != NULL)
 		vigil_process_unref(wait_abandon(held));
 	g_clear_object(&held->cancellable);
@@ -371,6 +403,8 @@ decide(HeldPacket *held, const VigilProcess *process)
 	VigilMatchQuery query = {0};
 	VigilRule *rule;
 
+	/* a prompt may hold it for long: its socket's turns go on meanwhile */
+	turn_leave(held);
 	if (!daemon->config.enabled) {
 		finish_held(held, VIGIL_ACTION_ALLOW, VIGIL_REASON_DISABLED, NULL, process);
 		return;
@@ -434,6 +468,22 @@ wait_end(Waiting *waiting, VigilProcess **process)
 	return held;
 }
 
+static void run_turns(VigilDaemon *daemon);
+
+/* @held's socket may take turns again; in a backlog, its next connection gets its turn */
+static void
+turn_done(HeldPacket *held)
+{
+	VigilDaemon *daemon = held->daemon;
+	gboolean was_busy = held->turn.busy;
+
+	if (held->turn.socket == NULL)
+		return;
+	vigil_turns_done(daemon->turns, &held->turn);
+	if (was_busy && vigil_turns_ready(daemon->turns) && daemon->turns_source == 0)
+		run_turns(daemon);
+}
+
 static void
 on_attributed(GObject *source, GAsyncResult *result, gpointer data)
 {
@@ -447,6 +497,7 @@ on_attributed(GObject *source, GAsyncResult *result, gpointer data)
 		return;
 	}
 	process = vigil_attributor_lookup_finish(held->daemon->attributor, result, &error);
+	turn_done(held);
 	if (error != NULL)
 		g_debug("attribution failed, unknown process: %s", error->message);
 	decide(held, process);
@@ -512,29 +563,92 @@ on_packet(const VigilQueuedPacket *packet, gpointer data)
 	held->flow.uid = packet->uid;
 	held_enqueue(daemon, held);
 
+	/* its turn comes after the batch is read (on_queue_batch) */
+	VigilTurnsKey key;
+	vigil_turns_key_from_flow(&key, &held->flow, held_uid(held));
 	if (held_over_share(daemon, held)) {
-		/* a flood: decide without looking for the process rather than fall behind */
-		decide_overflow(held);
+		/* a flood: the uid's longest backlog gives up its newest packet, decided without
+		 * looking for its process, rather than fall behind (or this one, if that is it) */
+		HeldPacket *victim = vigil_turns_evict(daemon->turns, &key);
+		if (victim == NULL) {
+			decide_overflow(held);
+			return;
+		}
+		decide_overflow(victim);
+	}
+	if (!vigil_turns_push(daemon->turns, &key, &held->turn, held)) {
+		/* its socket's backlog is full: denied and counted, never let through */
+		finish_held(held, VIGIL_ACTION_DENY, VIGIL_REASON_OVERFLOW, NULL, NULL);
 		return;
 	}
-	/*
-	 * A known process is answered at once, without a round trip through the main loop.
-	 * While no rule reads the cmdline, a cached process is confirmed by its exe alone: a
-	 * system call less per connection, and only an exec of the same executable again (a new
-	 * cmdline) would go unseen. Decide_unmatched confirms it in full before any prompt.
-	 */
+}
+
+/*
+ * @held's turn (vigil-turns.h). A known process is answered at once, without a round trip
+ * through the main loop. While no rule reads the cmdline, a cached process is confirmed by
+ * its exe alone: a system call less per connection, and only an exec of the same executable
+ * again (a new cmdline) would go unseen. Decide_unmatched confirms it in full before any
+ * prompt.
+ */
+static void
+take_turn(HeldPacket *held)
+{
+	VigilDaemon *daemon = held->daemon;
 	VigilLookupCheck check =
 	    vigil_ruleset_uses_cmdline(vigil_rule_store_get_ruleset(daemon->store))
 	        ? VIGIL_LOOKUP_EXACT
 	        : VIGIL_LOOKUP_SAME_PROGRAM;
 	VigilProcess *process = NULL;
+
 	if (vigil_attributor_lookup_fast(daemon->attributor, &held->flow, check, &process)) {
+		turn_done(held);
 		held->cmdline_unchecked = check != VIGIL_LOOKUP_EXACT;
 		decide(held, process);
 		vigil_process_unref(process);
 		return;
 	}
+	/* one slow lookup per socket at a time: its next connections wait for what it finds */
+	vigil_turns_busy(daemon->turns, &held->turn);
 	start_lookup(held);
+}
+
+/*
+ * Takes turns for a while. In a backlog, the queue is read between turns, so a connection
+ * arriving behind thousands of another socket's waits for one turn of each, not for them all.
+ */
+static void
+run_turns(VigilDaemon *daemon)
+{
+	gint64 end = g_get_monotonic_time() + TURNS_SLICE_US;
+	HeldPacket *held;
+
+	while ((held = vigil_turns_pop(daemon->turns)) != NULL) {
+		take_turn(held);
+		if (!vigil_turns_ready(daemon->turns))
+			break;
+		vigil_queue_read_pending(daemon->queue);
+		if (g_get_monotonic_time() >= end)
+			break;
+	}
+	if (vigil_turns_ready(daemon->turns) && daemon->turns_source == 0)
+		daemon->turns_source =
+		    g_idle_add_full(G_PRIORITY_DEFAULT, on_turns_idle, daemon, NULL);
+}
+
+static gboolean
+on_turns_idle(gpointer data)
+{
+	VigilDaemon *daemon = data;
+
+	daemon->turns_source = 0;
+	run_turns(daemon);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+on_queue_batch(gpointer data)
+{
+	run_turns(data);
 }
 
 /* the full lookup, on a worker thread when it has to search; decides when it is back */
@@ -553,6 +667,10 @@ expire_held(HeldPacket *held, VigilReason reason)
 {
 	VigilDaemon *daemon = held->daemon;
 
+	if (held->turn.waiting)
+		vigil_turns_remove(daemon->turns, &held->turn);
+	else if (held->turn.socket != NULL)
+		vigil_turns_done(daemon->turns, &held->turn);
 	held_dequeue(daemon, held);
 	learn_hostnames(held, dns_uid(held, NULL));
 	send_and_log(held, daemon->config.default_action, reason, NULL, NULL);
@@ -587,7 +705,12 @@ on_deadline_tick(gpointer data)
 		HeldPacket *held = daemon->held.head->data;
 		if (held->deadline_us > now)
 			break;
-		decide_late(held);
+		if (held->turn.waiting) {
+			/* a backlog kept it from its turn: as for a flood, never DefaultAction */
+			vigil_turns_remove(daemon->turns, &held->turn);
+			decide_overflow(held);
+		} else
+			decide_late(held);
 	}
 	return G_SOURCE_CONTINUE;
 }
@@ -665,6 +788,7 @@ vigil_daemon_new(const VigilConfig *config, const VigilDaemonPaths *paths, GErro
 	daemon->config = *config;
 	g_queue_init(&daemon->held);
 	daemon->held_per_uid = g_hash_table_new(NULL, NULL);
+	daemon->turns = vigil_turns_new(MAX_WAITING_PER_SOCKET);
 	daemon->decisions = vigil_decision_log_new(DECISION_RING_SIZE);
 	daemon->store =
 	    vigil_rule_store_new(paths->rules_dir, paths->learned_path, vigil_user_resolve);
@@ -713,6 +837,7 @@ vigil_daemon_start(VigilDaemon *daemon, GError **error)
 	                                on_packet, daemon, error);
 	if (daemon->queue == NULL)
 		return FALSE;
+	vigil_queue_set_batch_func(daemon->queue, on_queue_batch, daemon);
 	start_dns_watch(daemon);
 	if (!vigil_netfilter_install(daemon->netfilter, error)) {
 		g_clear_pointer(&daemon->queue, vigil_queue_free);
@@ -744,6 +869,7 @@ vigil_daemon_stop(VigilDaemon *daemon)
 		expire_held(daemon->held.head->data, VIGIL_REASON_SHUTDOWN);
 	if (!vigil_netfilter_remove(daemon->netfilter, &error))
 		g_warning("removing netfilter rules: %s", error->message);
+	g_clear_handle_id(&daemon->turns_source, g_source_remove);
 	g_clear_handle_id(&daemon->deadline_source, g_source_remove);
 	g_clear_handle_id(&daemon->expiry_source, g_source_remove);
 	g_clear_handle_id(&daemon->save_source, g_source_remove);
@@ -766,6 +892,7 @@ vigil_daemon_free(VigilDaemon *daemon)
 {
 	if (daemon == NULL)
 		return;
+	g_clear_handle_id(&daemon->turns_source, g_source_remove);
 	g_clear_handle_id(&daemon->deadline_source, g_source_remove);
 	g_clear_handle_id(&daemon->expiry_source, g_source_remove);
 	g_clear_handle_id(&daemon->save_source, g_source_remove);
@@ -779,6 +906,7 @@ vigil_daemon_free(VigilDaemon *daemon)
 	g_clear_pointer(&daemon->store, vigil_rule_store_free);
 	g_clear_pointer(&daemon->decisions, vigil_decision_log_free);
 	g_clear_pointer(&daemon->held_per_uid, g_hash_table_unref);
+	g_clear_pointer(&daemon->turns, vigil_turns_free);
 	g_free(daemon);
 }
 

@@ -53,6 +53,8 @@ struct _VigilQueue {
 	guint64 logged_queue_dropped;
 	guint64 logged_user_dropped;
 	guint64 logged_truncated;
+	VigilQueueBatchFunc batch_func;
+	gpointer batch_data;
 	VigilQueueLogFunc log_func; /* copies of the NFLOG group bound to our socket */
 	gpointer log_data;
 	guint32 config_seq;
@@ -126,10 +128,10 @@ handle_messages(VigilQueue *queue, int count)
  * One recvmmsg() reads what has arrived: a lone packet costs one system call, not a second
  * one that fails with EAGAIN, and a burst is read RECV_SLOTS packets at a time.
  */
-static gboolean
-on_queue_readable(int fd, GIOCondition condition, gpointer data)
+static guint
+read_batch(VigilQueue *queue)
 {
-	VigilQueue *queue = data;
+	int fd = queue->fd;
 	int handled = 0;
 
 	while (handled < MAX_BATCH) {
@@ -158,7 +160,31 @@ on_queue_readable(int fd, GIOCondition condition, gpointer data)
 		if (n < RECV_SLOTS)
 			break;
 	}
+	return (guint)handled;
+}
+
+static gboolean
+on_queue_readable(int fd, GIOCondition condition, gpointer data)
+{
+	VigilQueue *queue = data;
+
+	read_batch(queue);
+	if (queue->batch_func != NULL)
+		queue->batch_func(queue->batch_data);
 	return G_SOURCE_CONTINUE;
+}
+
+guint
+vigil_queue_read_pending(VigilQueue *queue)
+{
+	return read_batch(queue);
+}
+
+void
+vigil_queue_set_batch_func(VigilQueue *queue, VigilQueueBatchFunc func, gpointer user_data)
+{
+	queue->batch_func = func;
+	queue->batch_data = user_data;
 }
 
 /* /proc/net/netfilter/nfnetlink_queue: number portid total mode range qdropped udropped ... */

@@ -58,6 +58,21 @@ typedef void (*VigilQueueLogFunc)(const guint8 *datagram, gsize len, gpointer us
 gboolean vigil_queue_bind_log_group(VigilQueue *queue, guint16 group, VigilQueueLogFunc func,
                                     gpointer user_data, GError **error);
 
+/*
+ * Runs @func after each wakeup's reading, once the packets read have reached the queue's
+ * callback: a caller that only takes note of packets there does its work here, in the
+ * order it chooses, instead of in the kernel's arrival order.
+ */
+typedef void (*VigilQueueBatchFunc)(gpointer user_data);
+void vigil_queue_set_batch_func(VigilQueue *queue, VigilQueueBatchFunc func, gpointer user_data);
+
+/*
+ * Reads what is waiting now (a bounded batch), without blocking, handing it to the callbacks
+ * as a wakeup would (not to the batch function): a caller working through a backlog keeps
+ * the kernel's queue short, so whatever arrives meanwhile is seen at once. The number read.
+ */
+guint vigil_queue_read_pending(VigilQueue *queue);
+
 /* re-runs the hook for packet @id with @mark set (NF_REPEAT): our chain acts on the mark */
 gboolean vigil_queue_set_verdict(VigilQueue *queue, guint32 id, guint32 mark, GError **error);
 

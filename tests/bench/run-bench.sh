@@ -6,7 +6,7 @@
 #   -n  connections per measurement (default 5000)
 #   -r  rounds; each round runs every case once, the table shows medians (default 5)
 #   -k  keep the work directory (logs, rules) for a look afterwards
-#   -c  the cases to run, e.g. -c "b c" (default: a b e c d; the ratios need a and b)
+#   -c  the cases to run, e.g. -c "b c" (default: a b e c d f; the ratios need a and b)
 # VIGILD=/path/to/vigild overrides $BUILD_DIR/daemon/vigild.
 #
 # Everything happens in two network namespaces made here and deleted on exit, joined by a
@@ -19,6 +19,12 @@
 #   e  as b, with nfq-accept --attribute: the minimal reader plus the system calls exact
 #      attribution needs (sock_diag, one readlink of the owner's fd, one stat of its exe): the
 #      floor for any firewall that knows the program, to tell attribution's cost from vigild's
+#   f  fairness: vigild as in c; a long-lived client (known to vigild) makes one rule-decided
+#      TCP connection, then another program (no rule, no agent) sends $FLOOD new UDP flows
+#      from one socket and the client connects again at once, while vigild works through
+#      them; $FLOOD_EACH times per round. Its own table: connect p50 with and without the
+#      flood (target: at most 2x), how long the flood took to be decided and how much of it
+#      reached the peer.
 set -euo pipefail
 
 SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -26,13 +32,16 @@ BUILD=${VIGIL_BUILD:-$SRC_DIR/build}
 COUNT=5000
 ROUNDS=5
 KEEP=0
-CASES="a b e c d"
+CASES="a b e c d f"
 WARMUP=300
 PORT=8080
 ADDR_A=10.199.0.1
 ADDR_B=10.199.0.2
 QUEUE=0
 FILLER_RULES=10000
+FLOOD=5000
+FLOOD_EACH=${FLOOD_EACH:-5}
+FLOOD_PORT=20000
 
 while getopts "B:n:r:c:kh" opt; do
 	case $opt in
@@ -181,9 +190,9 @@ write_filler_rules() {
 	client_rule
 }
 
-# runs vigild with the rules file $1; RESULT is the measurement, "rss_kib hwm_kib decided"
-run_vigild() {
-	local rules=$1 dir=$WORK/$2 probe pid decided loaded rss hwm ruleset
+# starts vigild with the rules file $1 in work directory $2; its pid in VIGILD_PID
+start_vigild() {
+	local rules=$1 dir=$2 pid ruleset
 
 	mkdir -p "$dir/rules.d"
 	cp "$rules" "$dir/rules.d/50-bench.rules"
@@ -199,6 +208,15 @@ run_vigild() {
 		[[ $ruleset == *NFQUEUE* || $ruleset == *" queue "* ]] && break
 		sleep 0.05
 	done
+	VIGILD_PID=$pid
+}
+
+# runs vigild with the rules file $1; RESULT is the measurement, "rss_kib hwm_kib decided"
+run_vigild() {
+	local rules=$1 dir=$WORK/$2 probe pid decided loaded rss hwm
+
+	start_vigild "$rules" "$dir"
+	pid=$VIGILD_PID
 	measure "$pid"
 	kill -0 "$pid" 2>/dev/null || die "vigild exited during the measurement (see $dir/vigild.log)"
 	rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
@@ -211,6 +229,99 @@ run_vigild() {
 	RESULT="$MEASURED $rss $hwm $decided $loaded"
 }
 
+# UDP datagrams to the flood's ports that reached namespace b so far (a counting rule there)
+flood_received() {
+	in_b iptables -w -L INPUT -v -x -n | awk -v p="dpts:$FLOOD_PORT:" 'index($0, p) { print $1; exit }'
+}
+
+# packets waiting in queue $QUEUE of namespace a (the kernel's count)
+# shellcheck disable=SC2016 # an awk program, not a shell expansion
+queue_waiting() {
+	in_a awk -v q="$QUEUE" '$1 == q { print $3 }' /proc/net/netfilter/nfnetlink_queue
+}
+
+# one connection of the client coprocess; its latency in µs (or "fail") in SAMPLE
+client_connect() {
+	local words
+
+	echo >&"${CLIENT[1]}"
+	read -r -u "${CLIENT[0]}" -a words || die "the TCP client died"
+	if [[ ${words[0]} == ok ]]; then SAMPLE=${words[1]}; else SAMPLE=fail; fi
+}
+
+# case f: RESULT is "quiet_samples|flood_samples|drain_ms list|received list"
+run_flood() {
+	local dir=$WORK/f-$1 pid client flood quiet=() flooded=() drain=() received=() i start last now n stable
+
+	start_vigild "$WORK/one.rules" "$dir"
+	pid=$VIGILD_PID
+	coproc CLIENT { exec ip netns exec "$NS_A" "$PROBE" tcp-lines "$ADDR_B" "$PORT" --timeout 30000; }
+	client=$CLIENT_PID
+	PIDS+=("$client")
+	for i in $(seq 20); do client_connect; done
+	for i in $(seq "$FLOOD_EACH"); do
+		client_connect
+		quiet+=("$SAMPLE")
+		in_b iptables -w -Z INPUT
+		start=$(date +%s%N)
+		# the flood's program lives on (its socket open) until it was worked through
+		: >"$dir/flood.out"
+		ip netns exec "$NS_A" "$FLOOD_EXE" udp-flood "$ADDR_B" "$FLOOD_PORT" "$FLOOD" \
+			--timeout 600000 >"$dir/flood.out" &
+		flood=$!
+		PIDS+=("$flood")
+		until [[ -s $dir/flood.out ]]; do
+			kill -0 "$flood" 2>/dev/null || die "the flood's program died"
+			sleep 0.001
+		done
+		client_connect
+		flooded+=("$SAMPLE")
+		# worked through: nothing waits in the kernel and the peer's count stood still
+		last=-1 stable=0
+		while ((stable < 5)); do
+			sleep 0.05
+			n=$(flood_received)
+			if [[ $n == "$last" && $(queue_waiting) == 0 ]]; then stable=$((stable + 1)); else stable=0; fi
+			last=$n
+			now=$(date +%s%N)
+			((now - start < 120000000000)) || die "the flood was not worked through in 120 s"
+		done
+		drain+=($(((now - start) / 1000000 - 250)))
+		received+=("$n")
+		stop_pid "$flood"
+	done
+	exec {CLIENT[1]}>&-
+	stop_pid "$client"
+	kill -0 "$pid" 2>/dev/null || die "vigild exited during the flood (see $dir/vigild.log)"
+	stop_pid "$pid"
+	RESULT="${quiet[*]}|${flooded[*]}|${drain[*]}|${received[*]}"
+}
+
+report_flood() {
+	awk -F'|' -v flood="$FLOOD" '
+	function median(list,    n, v, i, j, t) {
+		n = split(list, v, " ");
+		for (i = 2; i <= n; i++)
+			for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t; }
+		return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2;
+	}
+	function worst(list,    n, v, i, m) {
+		n = split(list, v, " "); m = 0;
+		for (i = 1; i <= n; i++) if (v[i] + 0 > m) m = v[i] + 0;
+		return m;
+	}
+	{ q = q " " $1; f = f " " $2; d = d " " $3; r = r " " $4; }
+	END {
+		if (q == "") exit;
+		mq = median(q); mf = median(f);
+		printf "# f fairness: a rule-decided TCP connect of a known client, p50 (max) in us, %d samples each\n", split(q, tmp, " ");
+		printf "#   without a flood: %d (%d); during a %d-flow UDP flood from another program: %d (%d); ratio %.1f (target <= 2)\n",
+			mq, worst(q), flood, mf, worst(f), (mq > 0 ? mf / mq : 0);
+		printf "#   the flood decided in %d ms (median); of its %d datagrams %d reached the peer (median)\n",
+			median(d), flood, median(r);
+	}' "$1"
+}
+
 main() {
 	local round c
 
@@ -219,18 +330,23 @@ main() {
 	write_config
 	client_rule >"$WORK/one.rules"
 	write_filler_rules >"$WORK/many.rules"
+	# the flood's program: another executable than the client, which no rule names
+	FLOOD_EXE=$WORK/vigil-flood
+	cp "$PROBE" "$FLOOD_EXE"
+	in_b iptables -w -A INPUT -p udp --dport "$FLOOD_PORT:$((FLOOD_PORT + FLOOD - 1))" -j ACCEPT
 
 	local cases=()
 	for c in $CASES; do
 		case $c in
 		a | b | e) cases+=("$c") ;;
-		c | d) [[ -x $VIGILD ]] && cases+=("$c") || echo "run-bench: no vigild at $VIGILD: skipping case $c" >&2 ;;
-		*) die "unknown case $c (a, b, c, d or e)" ;;
+		c | d | f) [[ -x $VIGILD ]] && cases+=("$c") || echo "run-bench: no vigild at $VIGILD: skipping case $c" >&2 ;;
+		*) die "unknown case $c (a, b, c, d, e or f)" ;;
 		esac
 	done
 
 	echo "# $COUNT connections per measurement, $ROUNDS round(s), $(nproc) CPU(s), $(uname -r)"
 	: >"$WORK/results"
+	: >"$WORK/flood-results"
 	for round in $(seq "$ROUNDS"); do
 		for c in "${cases[@]}"; do
 			case $c in
@@ -239,12 +355,18 @@ main() {
 			e) run_reader --attribute ;;
 			c) run_vigild "$WORK/one.rules" "c-$round" ;;
 			d) run_vigild "$WORK/many.rules" "d-$round" ;;
+			f) run_flood "$round" ;;
 			esac
-			echo "$c $RESULT" >>"$WORK/results"
+			if [[ $c == f ]]; then
+				echo "$RESULT" >>"$WORK/flood-results"
+			else
+				echo "$c $RESULT" >>"$WORK/results"
+			fi
 			echo "round $round case $c: $RESULT" >&2
 		done
 	done
-	report "$WORK/results" "$((COUNT + WARMUP))"
+	[[ -s $WORK/results ]] && report "$WORK/results" "$((COUNT + WARMUP))"
+	report_flood "$WORK/flood-results"
 }
 
 # medians over rounds, then the table against cases a (no queue) and b (minimal reader)

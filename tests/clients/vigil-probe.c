@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
@@ -33,14 +34,17 @@ typedef struct {
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: vigil-probe tcp HOST PORT [--timeout MS]\n"
-	                "       vigil-probe udp HOST PORT [--timeout MS]\n"
-	                "       vigil-probe tcp-many HOST PORT COUNT [--timeout MS]\n"
-	                "       vigil-probe tcp-parallel HOST PORT COUNT [HOST PORT COUNT]... "
-	                "[--timeout MS]\n"
-	                "       vigil-probe tcp-fd FD HOST PORT [--timeout MS]\n"
-	                "       vigil-probe tcp-recv-fd UNIX_FD HOST PORT [--timeout MS]\n"
-	                "HOST is a literal IPv4 or IPv6 address.\n");
+	fprintf(stderr,
+	        "usage: vigil-probe tcp HOST PORT [--timeout MS]\n"
+	        "       vigil-probe udp HOST PORT [--timeout MS]\n"
+	        "       vigil-probe tcp-many HOST PORT COUNT [--timeout MS]\n"
+	        "       vigil-probe tcp-parallel HOST PORT COUNT [HOST PORT COUNT]... "
+	        "[--timeout MS]\n"
+	        "       vigil-probe tcp-fd FD HOST PORT [--timeout MS]\n"
+	        "       vigil-probe tcp-recv-fd UNIX_FD HOST PORT [--timeout MS]\n"
+	        "       vigil-probe tcp-lines HOST PORT [--timeout MS]\n"
+	        "       vigil-probe udp-flood HOST FIRST_PORT COUNT [SOCKETS] [--timeout MS]\n"
+	        "HOST is a literal IPv4 or IPv6 address.\n");
 }
 
 static const char *
@@ -338,6 +342,68 @@ tcp_recv_fd(int unix_fd, const struct sockaddr_storage *addr, socklen_t addr_len
 	return tcp_fd(fd, addr, addr_len, timeout_ms);
 }
 
+/* one connection per line read on stdin, each reported as by `tcp`: a long-lived client
+ * (known to the firewall after its first connection) that connects when it is told to */
+static int
+tcp_lines(const struct sockaddr_storage *addr, socklen_t addr_len, int timeout_ms)
+{
+	char line[64];
+
+	while (fgets(line, sizeof(line), stdin) != NULL) {
+		int fd = -1;
+
+		report(tcp_attempt(addr, addr_len, timeout_ms, &fd));
+		close_with_reset(fd);
+	}
+	return EXIT_OK;
+}
+
+/*
+ * @count new UDP flows, one datagram to each port from @addr's port up, from @n_sockets
+ * unconnected sockets in turn, as fast as the kernel takes them; prints how many were sent,
+ * then keeps the sockets for @hold_ms (a program that lives on, so the firewall can find it).
+ * The send buffers hold them all: a datagram waiting in the netfilter queue stays charged.
+ */
+static int
+udp_flood(const struct sockaddr_storage *addr, socklen_t addr_len, guint64 count, guint64 n_sockets,
+          int hold_ms)
+{
+	struct sockaddr_storage to = *addr;
+	guint16 first =
+	    ntohs(addr->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)addr)->sin6_port
+	                                      : ((const struct sockaddr_in *)addr)->sin_port);
+	int sndbuf = 1 << 28;
+	guint64 sent = 0;
+	g_autofree int *fds = g_new(int, n_sockets);
+
+	for (guint64 s = 0; s < n_sockets; s++) {
+		fds[s] = socket(addr->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fds[s] < 0) {
+			printf("error %s 0\n", errno_name(errno));
+			return EXIT_ERROR;
+		}
+		/* SO_SNDBUFFORCE needs CAP_NET_ADMIN; else the flood is what SO_SNDBUF allows */
+		if (setsockopt(fds[s], SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)) < 0)
+			setsockopt(fds[s], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	}
+	for (guint64 i = 0; i < count && first + i <= G_MAXUINT16; i++) {
+		guint16 port = htons((guint16)(first + i));
+
+		if (to.ss_family == AF_INET6)
+			((struct sockaddr_in6 *)&to)->sin6_port = port;
+		else
+			((struct sockaddr_in *)&to)->sin_port = port;
+		if (sendto(fds[i % n_sockets], "x", 1, MSG_DONTWAIT, (struct sockaddr *)&to,
+		           addr_len) == 1)
+			sent++;
+	}
+	printf("%" G_GUINT64_FORMAT "\n", sent);
+	g_usleep((gulong)hold_ms * 1000);
+	for (guint64 s = 0; s < n_sockets; s++)
+		close(fds[s]);
+	return EXIT_OK;
+}
+
 /* takes "--timeout MS" or "--timeout=MS" out of argv; FALSE on a bad value */
 static gboolean
 take_timeout(int *argc, char **argv, int *timeout_ms)
@@ -416,6 +482,13 @@ main(int argc, char **argv)
 	if (g_str_equal(mode, "tcp-many") && argc == 5 &&
 	    g_ascii_string_to_unsigned(argv[4], 10, 1, G_MAXUINT32, &count, NULL))
 		return tcp_many(&addr, addr_len, count, timeout_ms);
+	if (g_str_equal(mode, "tcp-lines") && argc == 4)
+		return tcp_lines(&addr, addr_len, timeout_ms);
+	guint64 n_sockets = 1;
+	if (g_str_equal(mode, "udp-flood") && (argc == 5 || argc == 6) &&
+	    g_ascii_string_to_unsigned(argv[4], 10, 1, G_MAXUINT16, &count, NULL) &&
+	    (argc == 5 || g_ascii_string_to_unsigned(argv[5], 10, 1, 64, &n_sockets, NULL)))
+		return udp_flood(&addr, addr_len, count, n_sockets, timeout_ms);
 	usage();
 	return EXIT_USAGE;
 }

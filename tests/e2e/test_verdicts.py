@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """End-to-end: vigild decides real connections from real programs, per rule."""
 import os
+import shutil
 import signal
+import subprocess
 import time
 import unittest
 
@@ -149,6 +151,57 @@ class Verdicts(E2ETestCase):
         # the rest was dropped by the kernel, counted and logged
         self.assertEqual(self.overrun_counts(d), (0, 32, 0))
         self.assertEqual(self.probe("tcp", PEER_V4, 80)[0], "ok")
+
+    def wait_stable(self, read, quiet_s=1.0, timeout=60):
+        """The value of read() once it stood still for quiet_s."""
+        deadline = time.monotonic() + timeout
+        last, since = read(), time.monotonic()
+        while time.monotonic() - since < quiet_s:
+            self.assertLess(time.monotonic(), deadline, "still changing after %ss" % timeout)
+            time.sleep(0.1)
+            now = read()
+            if now != last:
+                last, since = now, time.monotonic()
+        return last
+
+    def test_ruled_connection_does_not_wait_behind_another_programs_flood(self):
+        """Another program's flood of new UDP flows (no rule, no agent) is worked through in
+        turns: a rule-decided connection of a known client is decided while the flood still
+        is, not after it."""
+        d = self.vigild("allow app %s to %s port 8080 proto tcp\n" % (PROBE_EXE, PEER_V4),
+                        config={"QueueLength": "16384"})
+        flows = 8192
+        received = self.peer_counter(20000, flows)
+        flood_exe = os.path.join(d.dir, "flooder")
+        shutil.copy(PROBE, flood_exe)
+        client = self.nets.spawn(self.nets.client, [PROBE, "tcp-lines", PEER_V4, "8080",
+                                                    "--timeout", "20000"],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.addCleanup(client.stdin.close)
+
+        def connect():
+            client.stdin.write("\n")
+            client.stdin.flush()
+            return client.stdout.readline().split()
+
+        self.assertEqual(connect()[0], "ok")  # vigild knows the client from now on
+        flood = self.nets.spawn(self.nets.client, [flood_exe, "udp-flood", PEER_V4, "20000",
+                                                   str(flows), "8", "--timeout", "60000"],
+                                stdout=subprocess.PIPE, text=True)
+        self.assertEqual(int(flood.stdout.readline()), flows)
+        words = connect()
+        during = received()
+        self.assertEqual(words[0], "ok", words)
+        after = self.wait_stable(received)
+        self.assertGreater(after, 0)
+        self.assertLess(during, after, "the connection was decided only after the whole flood "
+                        "(%d of %d flows through when it was)" % (during, after))
+        self.assertLess(int(words[1]), 10 * 1000000)
+        ruled = [x for x in d.decisions() if x["port"] == "8080"]
+        self.assertEqual([x["rule"] for x in ruled if x["rule"] in ("default", "overflow")], [])
+        self.assertEqual(len(ruled), 2)
+        # what the flood's bounds left out was denied, never let through undecided
+        self.assertIn("overflow", d.log())
 
     def test_ipv6_tcp_deny(self):
         d = self.vigild("deny app %s to %s port 80\n" % (PROBE_EXE, PEER_V6))
