@@ -34,6 +34,9 @@
 #define LOG_COPY_RANGE          0xffff
 #define LOG_SETUP_TIMEOUT_MS    1000
 #define KERNEL_STATS_INTERVAL_S 5
+/* verdicts given while a batch is read go out together, in one system call */
+#define VERDICT_BYTES  64 /* at most, for one with a mark */
+#define VERDICT_BUFFER (VERDICT_BYTES * 128)
 
 G_STATIC_ASSERT(COPY_RANGE + 512 <= RECV_SLOT_BYTES);
 G_STATIC_ASSERT(LOG_COPY_RANGE + 1024 <= RECV_SLOT_BYTES);
@@ -55,6 +58,9 @@ struct _VigilQueue {
 	guint64 logged_truncated;
 	VigilQueueBatchFunc batch_func;
 	gpointer batch_data;
+	gboolean reading;  /* verdicts wait in the buffer until the batch is read */
+	gsize verdict_len; /* bytes of verdict messages waiting */
+	guint8 *verdicts;
 	VigilQueueLogFunc log_func; /* copies of the NFLOG group bound to our socket */
 	gpointer log_data;
 	guint32 config_seq;
@@ -128,12 +134,15 @@ handle_messages(VigilQueue *queue, int count)
  * One recvmmsg() reads what has arrived: a lone packet costs one system call, not a second
  * one that fails with EAGAIN, and a burst is read RECV_SLOTS packets at a time.
  */
+static void flush_verdicts(VigilQueue *queue);
+
 static guint
 read_batch(VigilQueue *queue)
 {
 	int fd = queue->fd;
 	int handled = 0;
 
+	queue->reading = TRUE;
 	while (handled < MAX_BATCH) {
 		for (guint i = 0; i < RECV_SLOTS; i++)
 			queue->messages[i].msg_hdr.msg_flags = 0;
@@ -160,6 +169,8 @@ read_batch(VigilQueue *queue)
 		if (n < RECV_SLOTS)
 			break;
 	}
+	queue->reading = FALSE;
+	flush_verdicts(queue);
 	return (guint)handled;
 }
 
@@ -269,6 +280,7 @@ queue_open(VigilQueue *queue, GError **error)
 	nfnl_rcvbufsiz(nfq_nfnlh(queue->handle), RECV_BUFFER_BYTES);
 	queue->fd = nfq_fd(queue->handle);
 	queue->buffers = g_malloc((gsize)RECV_SLOTS * RECV_SLOT_BYTES);
+	queue->verdicts = g_malloc(VERDICT_BUFFER);
 	for (guint i = 0; i < RECV_SLOTS; i++) {
 		queue->iovecs[i].iov_base = slot(queue, (int)i);
 		queue->iovecs[i].iov_len = RECV_SLOT_BYTES;
@@ -319,12 +331,46 @@ vigil_queue_free(VigilQueue *queue)
 	if (queue->handle != NULL)
 		nfq_close(queue->handle);
 	g_free(queue->buffers);
+	g_free(queue->verdicts);
 	g_free(queue);
+}
+
+/*
+ * The verdicts given while packets are read (a flood decided without attribution, say) are
+ * sent as one datagram of several messages once the batch is read: one system call instead
+ * of one each. A failure is for all of them; the kernel then holds those packets until the
+ * queue is unbound (vigild exits) or, bound, never: logged, as a lost verdict always was.
+ */
+static void
+flush_verdicts(VigilQueue *queue)
+{
+	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+
+	if (queue->verdict_len == 0)
+		return;
+	if (sendto(queue->fd, queue->verdicts, queue->verdict_len, 0, (struct sockaddr *)&kernel,
+	           sizeof(kernel)) < 0)
+		g_warning("sending verdicts of queue %u (%" G_GSIZE_FORMAT " bytes): %s",
+		          queue->number, queue->verdict_len, g_strerror(errno));
+	queue->verdict_len = 0;
 }
 
 gboolean
 vigil_queue_set_verdict(VigilQueue *queue, guint32 id, guint32 mark, GError **error)
 {
+	if (queue->reading) {
+		char *buf = (char *)queue->verdicts + queue->verdict_len;
+		struct nlmsghdr *nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT, queue->number);
+
+		nfq_nlmsg_verdict_put(nlh, (int)id, NF_REPEAT);
+		nfq_nlmsg_verdict_put_mark(nlh, mark);
+		g_assert(nlh->nlmsg_len <= VERDICT_BYTES);
+		queue->verdict_len += NLMSG_ALIGN(nlh->nlmsg_len);
+		if (queue->verdict_len + VERDICT_BYTES > VERDICT_BUFFER)
+			flush_verdicts(queue);
+		queue->stats.verdicts++;
+		return TRUE;
+	}
 	if (nfq_set_verdict2(queue->qhandle, id, NF_REPEAT, mark, 0, NULL) < 0) {
 		int saved = errno;
 		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved),
