@@ -12,6 +12,7 @@
 #include "vigil-prompts.h"
 #include "vigil-queue.h"
 #include "vigil-rule-store.h"
+#include "vigil-socket-watch.h"
 #include "vigil-turns.h"
 #include "vigil-users.h"
 
@@ -71,7 +72,8 @@ struct _VigilDaemon {
 	GQueue held;              /* of HeldPacket, oldest first: deadlines are in arrival order */
 	GHashTable *held_per_uid; /* held_uid() -> packets of it in held (> 0) */
 	VigilTurns *turns;        /* held packets not looked at yet, per uid and socket */
-	guint turns_source;       /* takes more turns when the last go left some */
+	VigilSocketWatch *socket_watch; /* allowed UDP flows end with their socket; may be NULL */
+	guint turns_source;             /* takes more turns when the last go left some */
 	guint deadline_source;
 	guint expiry_source;
 	guint save_source;
@@ -258,6 +260,8 @@ send_and_log(HeldPacket *held, VigilAction action, VigilReason reason, const Vig
 	VigilDecision decision = {0};
 
 	send_verdict(daemon, held->packet_id, held->mark, action);
+	if (action == VIGIL_ACTION_ALLOW)
+		vigil_socket_watch_allowed(daemon->socket_watch, &held->flow);
 
 	fill_decision_from_flow(&decision, &held->flow, held->received_us);
 	decision.verdict = action;
@@ -829,6 +833,18 @@ start_dns_watch(VigilDaemon *daemon)
 		g_info("watching DNS answers (NFLOG group %u)", VIGIL_DNS_NFLOG_GROUP);
 }
 
+static void
+start_socket_watch(VigilDaemon *daemon)
+{
+	g_autoptr(GError) error = NULL;
+
+	/* without it, another program can send on an allowed UDP flow's verdict after its
+	 * socket closed, until conntrack forgets the flow (vigil-socket-watch.h) */
+	daemon->socket_watch = vigil_socket_watch_new(&error);
+	if (daemon->socket_watch == NULL)
+		g_warning("allowed UDP flows outlive their sockets: %s", error->message);
+}
+
 gboolean
 vigil_daemon_start(VigilDaemon *daemon, GError **error)
 {
@@ -839,6 +855,7 @@ vigil_daemon_start(VigilDaemon *daemon, GError **error)
 		return FALSE;
 	vigil_queue_set_batch_func(daemon->queue, on_queue_batch, daemon);
 	start_dns_watch(daemon);
+	start_socket_watch(daemon);
 	if (!vigil_netfilter_install(daemon->netfilter, error)) {
 		g_clear_pointer(&daemon->queue, vigil_queue_free);
 		return FALSE;
@@ -907,6 +924,7 @@ vigil_daemon_free(VigilDaemon *daemon)
 	g_clear_pointer(&daemon->decisions, vigil_decision_log_free);
 	g_clear_pointer(&daemon->held_per_uid, g_hash_table_unref);
 	g_clear_pointer(&daemon->turns, vigil_turns_free);
+	g_clear_pointer(&daemon->socket_watch, vigil_socket_watch_free);
 	g_free(daemon);
 }
 

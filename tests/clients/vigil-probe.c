@@ -37,6 +37,7 @@ usage(void)
 	fprintf(stderr,
 	        "usage: vigil-probe tcp HOST PORT [--timeout MS]\n"
 	        "       vigil-probe udp HOST PORT [--timeout MS]\n"
+	        "       vigil-probe udp-from HOST PORT LOCAL_PORT [--timeout MS]\n"
 	        "       vigil-probe tcp-many HOST PORT COUNT [--timeout MS]\n"
 	        "       vigil-probe tcp-parallel HOST PORT COUNT [HOST PORT COUNT]... "
 	        "[--timeout MS]\n"
@@ -131,9 +132,14 @@ tcp_attempt(const struct sockaddr_storage *addr, socklen_t addr_len, int timeout
 	return a;
 }
 
-/* a connected UDP socket sends "ping" and waits for any reply; ICMP errors surface on recv */
+/*
+ * A connected UDP socket sends "ping" and waits for any reply; ICMP errors surface on recv.
+ * With @local_port, the socket is bound to it first with SO_REUSEADDR, as programs that
+ * share a port do.
+ */
 static Attempt
-udp_attempt(const struct sockaddr_storage *addr, socklen_t addr_len, int timeout_ms)
+udp_attempt(const struct sockaddr_storage *addr, socklen_t addr_len, int timeout_ms,
+            guint16 local_port)
 {
 	Attempt a = {0};
 	char reply[512];
@@ -144,6 +150,21 @@ udp_attempt(const struct sockaddr_storage *addr, socklen_t addr_len, int timeout
 	if (fd < 0) {
 		a.err = errno;
 		return a;
+	}
+	if (local_port != 0) {
+		struct sockaddr_storage local = {.ss_family = addr->ss_family};
+		int one = 1;
+
+		if (local.ss_family == AF_INET6)
+			((struct sockaddr_in6 *)&local)->sin6_port = htons(local_port);
+		else
+			((struct sockaddr_in *)&local)->sin_port = htons(local_port);
+		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+		    bind(fd, (struct sockaddr *)&local, addr_len) < 0) {
+			a.err = errno;
+			close(fd);
+			return a;
+		}
 	}
 	start = g_get_monotonic_time();
 	if (connect(fd, (const struct sockaddr *)addr, addr_len) < 0 || send(fd, "ping", 4, 0) < 0)
@@ -478,7 +499,10 @@ main(int argc, char **argv)
 		return status;
 	}
 	if (g_str_equal(mode, "udp") && argc == 4)
-		return report(udp_attempt(&addr, addr_len, timeout_ms));
+		return report(udp_attempt(&addr, addr_len, timeout_ms, 0));
+	if (g_str_equal(mode, "udp-from") && argc == 5 &&
+	    g_ascii_string_to_unsigned(argv[4], 10, 1, G_MAXUINT16, &count, NULL))
+		return report(udp_attempt(&addr, addr_len, timeout_ms, (guint16)count));
 	if (g_str_equal(mode, "tcp-many") && argc == 5 &&
 	    g_ascii_string_to_unsigned(argv[4], 10, 1, G_MAXUINT32, &count, NULL))
 		return tcp_many(&addr, addr_len, count, timeout_ms);

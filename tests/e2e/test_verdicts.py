@@ -105,16 +105,17 @@ class Verdicts(E2ETestCase):
     def test_decided_flow_never_returns_to_the_queue(self):
         d = self.vigild("")
         # one UDP flow of five datagrams: the peer echoes, but only the first is queued
-        script = ("import socket,sys; s=socket.socket(); s=socket.socket(socket.AF_INET, "
+        # (the verdict is in the flow's conntrack entry while the socket lives)
+        script = ("import socket,subprocess,sys,time; s=socket.socket(socket.AF_INET, "
                   "socket.SOCK_DGRAM); s.settimeout(2); s.connect((sys.argv[1], 5353))\n"
-                  "for i in range(5): s.send(b'x'); s.recv(10)\n")
+                  "for i in range(5): s.send(b'x'); s.recv(10)\n"
+                  "time.sleep(0.3)\n"
+                  "subprocess.run(['conntrack', '-L', '-p', 'udp', '--dport', '5353'])\n")
         res = self.nets.client_run(["/usr/bin/python3", "-c", script, PEER_V4])
         self.assertEqual(res.returncode, 0, res.stderr)
         self.assertDecision(d, verdict="allow", port=5353)
-        time.sleep(0.3)
         self.assertEqual(len([x for x in d.decisions() if x["port"] == "5353"]), 1)
-        ct = self.nets.client_run(["conntrack", "-L", "-p", "udp", "--dport", "5353"])
-        self.assertIn("mark=%d" % 0x100000, ct.stdout, ct.stdout + ct.stderr)
+        self.assertIn("mark=%d" % 0x100000, res.stdout, res.stdout + res.stderr)
 
     def peer_counter(self, first, count):
         """Counts the UDP datagrams for ports first.. that reach the peer; returns a reader."""
@@ -202,6 +203,38 @@ class Verdicts(E2ETestCase):
         self.assertEqual(len(ruled), 2)
         # what the flood's bounds left out was denied, never let through undecided
         self.assertIn("overflow", d.log())
+
+    def test_denied_program_cannot_ride_an_allowed_udp_flow(self):
+        """A program its rule denies binds the source port an allowed program used (both
+        with SO_REUSEADDR) and sends to the same destination: its datagram is decided for it
+        (denied, logged), not let through on the allowed flow's conntrack entry."""
+        d = self.vigild("", start=False)
+        rider = os.path.join(d.dir, "rider")  # another program: a copy of the probe
+        shutil.copy(PROBE, rider)
+        d.write_rules("deny app %s proto udp\n" % rider)
+        d.start()
+        port = 41000
+
+        def send(exe):
+            res = self.nets.client_run([exe, "udp-from", PEER_V4, "5353", str(port),
+                                        "--timeout", "1500"], timeout=20)
+            return res.stdout.split()
+
+        self.assertEqual(send(PROBE)[0], "ok", "the allowed program is answered")
+        self.assertDecision(d, verdict="allow", program=PROBE_EXE, port=5353, proto="udp")
+        # the allowed flow's conntrack entry goes with its socket (a user can watch it go)
+        tuple_args = ["-p", "udp", "--sport", str(port), "--dport", "5353"]
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            ct = self.nets.client_run(["conntrack", "-L"] + tuple_args)
+            if "dport=5353" not in ct.stdout:
+                break
+            time.sleep(0.05)
+        words = send(rider)
+        self.assertEqual(words[:2], ["error", "ECONNREFUSED"],
+                         "the denied program rode the allowed flow: %s" % words)
+        self.assertDecision(d, verdict="deny", program=rider, port=5353, proto="udp")
+        self.assertEqual(send(PROBE)[0], "ok", "the allowed program is still allowed")
 
     def test_ipv6_tcp_deny(self):
         d = self.vigild("deny app %s to %s port 80\n" % (PROBE_EXE, PEER_V6))

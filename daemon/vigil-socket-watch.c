@@ -1,0 +1,352 @@
+/* vigil-socket-watch.c: deleting an allowed UDP flow's conntrack entry when its socket closes */
+#define G_LOG_DOMAIN "vigil-socket-watch"
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
+#include <glib-unix.h>
+#include <libmnl/libmnl.h>
+#include <linux/inet_diag.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+
+#include "vigil-socket-watch.h"
+
+/* flows remembered at most; beyond, the oldest is forgotten (its entry times out as before) */
+#define MAX_REMEMBERED 8192
+/* longer than conntrack keeps an idle UDP flow (30 s unanswered, 120 s answered) */
+#define REMEMBER_US       (600 * G_USEC_PER_SEC)
+#define RECV_BUFFER_BYTES (1024 * 1024)
+
+typedef struct {
+	int family;
+	guint8 protocol;
+	VigilAddress src;
+	VigilAddress dst;
+	guint16 sport;
+	guint16 dport;
+	gint64 time;
+	GList age_link;  /* in watch->by_age, oldest first */
+	GList port_link; /* in its port's list */
+} Remembered;
+
+struct _VigilSocketWatch {
+	int diag_fd; /* destroy notifications */
+	int ct_fd;   /* conntrack deletions */
+	guint source;
+	GHashTable *ports; /* port_key() -> GQueue of Remembered (port_link) */
+	GQueue by_age;
+	VigilSocketWatchStats stats;
+	guint64 overruns;
+};
+
+static guint
+port_key(int family, guint8 protocol, guint16 port)
+{
+	return ((guint)(family == AF_INET6) << 24) | ((guint)protocol << 16) | port;
+}
+
+static void
+forget(VigilSocketWatch *watch, Remembered *flow)
+{
+	guint key = port_key(flow->family, flow->protocol, flow->sport);
+	GQueue *list = g_hash_table_lookup(watch->ports, GUINT_TO_POINTER(key));
+
+	g_queue_unlink(list, &flow->port_link);
+	if (list->length == 0)
+		g_hash_table_remove(watch->ports, GUINT_TO_POINTER(key));
+	g_queue_unlink(&watch->by_age, &flow->age_link);
+	watch->stats.remembered--;
+	g_free(flow);
+}
+
+void
+vigil_socket_watch_allowed(VigilSocketWatch *watch, const VigilFlow *flow)
+{
+	gint64 now = g_get_monotonic_time();
+	guint key;
+	GQueue *list;
+	Remembered *r;
+
+	if (watch == NULL || (flow->protocol != IPPROTO_UDP && flow->protocol != IPPROTO_UDPLITE))
+		return;
+	while (watch->by_age.head != NULL) {
+		Remembered *old = watch->by_age.head->data;
+		if (watch->stats.remembered < MAX_REMEMBERED && now - old->time < REMEMBER_US)
+			break;
+		if (now - old->time < REMEMBER_US)
+			watch->stats.forgotten++;
+		forget(watch, old);
+	}
+	r = g_new0(Remembered, 1);
+	r->family = flow->family;
+	r->protocol = flow->protocol;
+	r->src = flow->src;
+	r->dst = flow->dst;
+	r->sport = flow->sport;
+	r->dport = flow->dport;
+	r->time = now;
+	r->age_link.data = r;
+	r->port_link.data = r;
+	key = port_key(r->family, r->protocol, r->sport);
+	list = g_hash_table_lookup(watch->ports, GUINT_TO_POINTER(key));
+	if (list == NULL) {
+		list = g_queue_new();
+		g_hash_table_insert(watch->ports, GUINT_TO_POINTER(key), list);
+	}
+	g_queue_push_tail_link(list, &r->port_link);
+	g_queue_push_tail_link(&watch->by_age, &r->age_link);
+	watch->stats.remembered++;
+}
+
+/* --- conntrack deletions ---------------------------------------------------------- */
+
+static void
+put_address(struct nlmsghdr *nlh, int family, guint16 v4_type, guint16 v6_type,
+            const VigilAddress *addr)
+{
+	if (family == AF_INET)
+		mnl_attr_put(nlh, v4_type, 4, addr->bytes);
+	else
+		mnl_attr_put(nlh, v6_type, 16, addr->bytes);
+}
+
+static void
+put_delete(char *buf, const Remembered *flow)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *nfg;
+	struct nlattr *tuple, *nest;
+
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = (guint8)flow->family;
+	nfg->version = NFNETLINK_V0;
+	tuple = mnl_attr_nest_start(nlh, CTA_TUPLE_ORIG);
+	nest = mnl_attr_nest_start(nlh, CTA_TUPLE_IP);
+	put_address(nlh, flow->family, CTA_IP_V4_SRC, CTA_IP_V6_SRC, &flow->src);
+	put_address(nlh, flow->family, CTA_IP_V4_DST, CTA_IP_V6_DST, &flow->dst);
+	mnl_attr_nest_end(nlh, nest);
+	nest = mnl_attr_nest_start(nlh, CTA_TUPLE_PROTO);
+	mnl_attr_put_u8(nlh, CTA_PROTO_NUM, flow->protocol);
+	mnl_attr_put_u16(nlh, CTA_PROTO_SRC_PORT, htons(flow->sport));
+	mnl_attr_put_u16(nlh, CTA_PROTO_DST_PORT, htons(flow->dport));
+	mnl_attr_nest_end(nlh, nest);
+	mnl_attr_nest_end(nlh, tuple);
+}
+
+static void
+drain(int fd)
+{
+	char buf[4096];
+
+	/* the kernel's answers (an entry already gone): nothing to act on */
+	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0 || errno == ENOBUFS)
+		;
+}
+
+static void
+delete_entry(VigilSocketWatch *watch, const Remembered *flow)
+{
+	char buf[256] __attribute__((aligned(8)));
+	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+
+	drain(watch->ct_fd);
+	put_delete(buf, flow);
+	if (sendto(watch->ct_fd, nlh, nlh->nlmsg_len, 0, (struct sockaddr *)&kernel,
+	           sizeof(kernel)) < 0)
+		g_warning("deleting a conntrack entry: %s", g_strerror(errno));
+	else
+		watch->stats.deleted++;
+}
+
+/* --- destroy notifications ---------------------------------------------------------- */
+
+static gboolean
+is_wildcard(int family, const VigilAddress *addr)
+{
+	static const VigilAddress zero = {{0}};
+
+	return memcmp(addr->bytes, zero.bytes, family == AF_INET ? 4 : 16) == 0;
+}
+
+/* the flows of @protocol from @family's @port that a socket bound to @src may have sent */
+static guint
+closed_port(VigilSocketWatch *watch, int family, guint8 protocol, guint16 port,
+            const VigilAddress *src)
+{
+	GQueue *list =
+	    g_hash_table_lookup(watch->ports, GUINT_TO_POINTER(port_key(family, protocol, port)));
+	gboolean any = is_wildcard(family, src);
+	guint n = 0;
+
+	if (list == NULL)
+		return 0;
+	for (GList *l = list->head, *next; l != NULL; l = next) {
+		Remembered *flow = l->data;
+
+		next = l->next;
+		if (!any && memcmp(flow->src.bytes, src->bytes, family == AF_INET ? 4 : 16) != 0)
+			continue;
+		delete_entry(watch, flow);
+		forget(watch, flow); /* may free list */
+		n++;
+	}
+	return n;
+}
+
+static void
+handle_destroyed(VigilSocketWatch *watch, const struct nlmsghdr *nlh)
+{
+	const struct inet_diag_msg *msg = mnl_nlmsg_get_payload(nlh);
+	guint8 protocols[2] = {IPPROTO_UDP, IPPROTO_UDPLITE};
+	gsize n_protocols = 2;
+	VigilAddress src = {{0}};
+	guint16 port;
+	guint closed = 0;
+	const struct nlattr *attr;
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*msg)) ||
+	    (msg->idiag_family != AF_INET && msg->idiag_family != AF_INET6))
+		return;
+	mnl_attr_for_each(attr, nlh, sizeof(*msg))
+	{
+		if (mnl_attr_get_type(attr) == INET_DIAG_PROTOCOL &&
+		    mnl_attr_get_payload_len(attr) >= 1) {
+			protocols[0] = mnl_attr_get_u8(attr);
+			n_protocols = 1;
+		}
+	}
+	port = ntohs(msg->id.idiag_sport);
+	memcpy(src.bytes, msg->id.idiag_src, msg->idiag_family == AF_INET ? 4 : 16);
+	for (gsize i = 0; i < n_protocols; i++) {
+		closed += closed_port(watch, msg->idiag_family, protocols[i], port, &src);
+		/* a dual-stack IPv6 socket sends IPv4 flows too */
+		if (msg->idiag_family == AF_INET6) {
+			static const guint8 mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+			VigilAddress v4 = {{0}};
+			if (is_wildcard(AF_INET6, &src))
+				closed += closed_port(watch, AF_INET, protocols[i], port, &v4);
+			else if (memcmp(src.bytes, mapped, 12) == 0) {
+				memcpy(v4.bytes, src.bytes + 12, 4);
+				closed += closed_port(watch, AF_INET, protocols[i], port, &v4);
+			}
+		}
+	}
+	if (closed > 0) {
+		watch->stats.closed++;
+		g_debug("UDP socket on port %u closed: %u allowed flow(s) forgotten by conntrack",
+		        port, closed);
+	}
+}
+
+static gboolean
+on_diag_readable(int fd, GIOCondition condition, gpointer data)
+{
+	VigilSocketWatch *watch = data;
+	char buf[16384] __attribute__((aligned(8)));
+
+	for (int reads = 0; reads < 64; reads++) {
+		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+		int len = (int)n;
+
+		if (n < 0) {
+			if (errno == ENOBUFS) {
+				/* notifications lost: those flows keep their entries until timeout
+				 */
+				if (watch->overruns++ == 0)
+					g_warning(
+					    "socket close notifications lost (receive buffer "
+					    "overrun): some UDP flows keep their verdict until "
+					    "conntrack times them out");
+				continue;
+			}
+			break;
+		}
+		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len))
+			if (nlh->nlmsg_type == SOCK_DIAG_BY_FAMILY)
+				handle_destroyed(watch, nlh);
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static int
+netlink_socket(int protocol, GError **error)
+{
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+	struct sockaddr_nl local = {.nl_family = AF_NETLINK};
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&local, sizeof(local)) < 0) {
+		int saved = errno;
+		if (fd >= 0)
+			close(fd);
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved), "netlink socket: %s",
+		            g_strerror(saved));
+		return -1;
+	}
+	return fd;
+}
+
+VigilSocketWatch *
+vigil_socket_watch_new(GError **error)
+{
+	g_autoptr(VigilSocketWatch) watch = g_new0(VigilSocketWatch, 1);
+	const int groups[] = {SKNLGRP_INET_UDP_DESTROY, SKNLGRP_INET6_UDP_DESTROY};
+	int rcvbuf = RECV_BUFFER_BYTES;
+
+	watch->diag_fd = -1;
+	watch->ct_fd = -1;
+	watch->ports = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)g_queue_free);
+	g_queue_init(&watch->by_age);
+	watch->diag_fd = netlink_socket(NETLINK_SOCK_DIAG, error);
+	if (watch->diag_fd < 0)
+		return NULL;
+	for (gsize i = 0; i < G_N_ELEMENTS(groups); i++) {
+		if (setsockopt(watch->diag_fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &groups[i],
+		               sizeof(groups[i])) < 0) {
+			int saved = errno;
+			g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved),
+			            "subscribing to socket close notifications: %s",
+			            g_strerror(saved));
+			return NULL;
+		}
+	}
+	setsockopt(watch->diag_fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
+	watch->ct_fd = netlink_socket(NETLINK_NETFILTER, error);
+	if (watch->ct_fd < 0)
+		return NULL;
+	watch->source = g_unix_fd_add(watch->diag_fd, G_IO_IN, on_diag_readable, watch);
+	return g_steal_pointer(&watch);
+}
+
+void
+vigil_socket_watch_free(VigilSocketWatch *watch)
+{
+	if (watch == NULL)
+		return;
+	g_clear_handle_id(&watch->source, g_source_remove);
+	while (watch->by_age.head != NULL)
+		forget(watch, watch->by_age.head->data);
+	g_hash_table_unref(watch->ports);
+	if (watch->diag_fd >= 0)
+		close(watch->diag_fd);
+	if (watch->ct_fd >= 0)
+		close(watch->ct_fd);
+	g_free(watch);
+}
+
+void
+vigil_socket_watch_get_stats(VigilSocketWatch *watch, VigilSocketWatchStats *stats)
+{
+	*stats = watch->stats;
+}
