@@ -27,7 +27,7 @@ from vigiltest import BUILD, PEER_V4, PEER_V6  # noqa: E402
 from test_dbus import (DBusTestCase, PROBE_EXE, PYTHON_EXE, USER_ACTIONS,  # noqa: E402
                        NOBODY)
 
-VIGILCTL = os.environ.get('VIGILCTL', os.path.join(BUILD, 'daemon/vigilctl/vigilctl'))
+VIGILCTL = os.environ.get('VIGILCTL', os.path.join(BUILD, 'vigilctl/vigilctl'))
 
 EXIT_FAILED, EXIT_USAGE, EXIT_PERMISSION, EXIT_NOT_RUNNING = 1, 2, 3, 4
 

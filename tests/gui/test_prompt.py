@@ -29,8 +29,7 @@ NOBODY = 65534
 TITLE = 'Vigil: Connection Request'
 MONITOR = 'Vigil: Network Monitor'
 DURATION, DESTINATION, PORT = 'Duration:', 'Destination:', 'Port:'  # the combo boxes
-VIGILCTL = os.environ.get('VIGILCTL', os.path.join(guitest.BUILD, 'daemon', 'vigilctl',
-                                                   'vigilctl'))
+VIGILCTL = os.environ.get('VIGILCTL', os.path.join(guitest.BUILD, 'vigilctl', 'vigilctl'))
 # where the screenshots go: VIGIL_SCREENSHOT_DIR=$PWD/docs/screenshots refreshes the README's
 SCREENSHOTS = os.environ.get('VIGIL_SCREENSHOT_DIR') or os.environ.get(
     'VIGIL_SCREENSHOT_DEFAULT_DIR', os.path.join(guitest.BUILD, 'tests', 'gui', 'screenshots'))

@@ -19,7 +19,7 @@ SOURCE_ROOT = os.path.dirname(os.path.dirname(HERE))
 COMPLETION = os.path.join(SOURCE_ROOT, 'data', 'completion', 'vigilctl.bash')
 BASH_COMPLETION = '/usr/share/bash-completion/bash_completion'
 sys.path.insert(0, os.path.join(HERE, '..', 'e2e'))
-VIGILCTL = os.environ.get('VIGILCTL', os.path.join(SOURCE_ROOT, 'build/daemon/vigilctl/vigilctl'))
+VIGILCTL = os.environ.get('VIGILCTL', os.path.join(SOURCE_ROOT, 'build/vigilctl/vigilctl'))
 
 
 def readline_words(line):

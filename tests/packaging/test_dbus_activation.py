@@ -27,7 +27,7 @@ import bus as testbus  # noqa: E402
 
 SERVICE_FILE = os.environ.get('VIGIL_DBUS_SERVICE_FILE', 'build/data/org.vigil.Firewall1.service')
 UNIT_FILE = os.environ.get('VIGIL_SERVICE_UNIT', 'build/data/vigild.service')
-VIGILCTL = os.environ.get('VIGILCTL', 'build/daemon/vigilctl/vigilctl')
+VIGILCTL = os.environ.get('VIGILCTL', 'build/vigilctl/vigilctl')
 VIGILD = os.environ.get('VIGILD', 'build/daemon/vigild')
 ALIAS = 'dbus-org.vigil.Firewall1.service'
 EXIT_NOT_RUNNING = 4

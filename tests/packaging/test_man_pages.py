@@ -20,7 +20,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_ROOT = os.path.dirname(os.path.dirname(HERE))
 MAN_DIR = os.environ.get('VIGIL_MAN_DIR', os.path.join(SOURCE_ROOT, 'build', 'man'))
-VIGILCTL = os.environ.get('VIGILCTL', os.path.join(SOURCE_ROOT, 'build/daemon/vigilctl/vigilctl'))
+VIGILCTL = os.environ.get('VIGILCTL', os.path.join(SOURCE_ROOT, 'build/vigilctl/vigilctl'))
 VIGILD = os.environ.get('VIGILD', os.path.join(SOURCE_ROOT, 'build/daemon/vigild'))
 PAGES = os.environ.get('VIGIL_MAN_PAGES',
                        'vigild.8 vigilctl.1 vigild.conf.5 vigil.rules.5 vigil-tray.1').split()
