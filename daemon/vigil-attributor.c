@@ -13,15 +13,18 @@
 
 #include "vigil-attributor.h"
 
-#define RECENT_MAX      16    /* pids that owned recently attributed sockets */
-#define SOCKETS_MAX     16384 /* known socket inode -> (pid, fd) */
-#define PROCESSES_MAX   256   /* process info by pid, each holding two fds open */
-#define SOCKET_FDS_MAX  4     /* fd numbers of a cached process's latest sockets */
-#define GUESS_PROCESSES 2     /* recent processes whose latest socket fds are tried first */
-#define SHA_CACHE_MAX   512
-#define FAST_FD_BUDGET  32 /* fd links the calling thread may read before going to a thread */
-#define SOCKET_LINK_MAX 64
-#define UID_LINE_FIELDS 4
+#define RECENT_MAX          16    /* pids that owned recently attributed sockets */
+#define SOCKETS_MAX         16384 /* known socket inode -> (pid, fd) */
+#define PROCESSES_MAX       256   /* process info by pid, each holding two fds open */
+#define SOCKET_FDS_MAX      4     /* fd numbers of a cached process's latest sockets */
+#define GUESS_PROCESSES     2     /* recent processes whose latest socket fds are tried first */
+#define SHA_CACHE_MAX       512
+#define FAST_FD_BUDGET      32 /* fd links the calling thread may read before going to a thread */
+#define SOCKET_LINK_MAX     64
+#define UID_LINE_FIELDS     4
+#define HOLDERS_MAX         8    /* other holders of one socket looked at */
+#define COHOLDER_CANDIDATES 64   /* processes searched for other holders of a socket */
+#define SHARED_MAX          1024 /* sockets known to be shared, never answered on the fast path */
 
 /* where a socket was last seen: its inode, as fd @fd of process @pid */
 typedef struct {
@@ -60,6 +63,9 @@ struct _VigilAttributor {
 	GArray *recent;        /* of guint32 pid, most recent first */
 	GHashTable *fd_tables; /* pid -> GHashTable fd -> FD_SOCKET or FD_OTHER, at its last scan */
 	GHashTable *processes; /* pid -> CachedProcess* */
+	GHashTable *shared;    /* socket inodes held by several programs (guint64*) */
+	GQueue shared_order;   /* of guint64*, the keys of shared, oldest first */
+	gint n_shared;         /* atomic: its size, read without the lock */
 	VigilAttributorStats stats;
 };
 
@@ -122,6 +128,8 @@ vigil_attributor_new(const char *proc_root, GError **error)
 	attributor->fd_tables =
 	    g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)g_hash_table_unref);
 	attributor->processes = g_hash_table_new_full(NULL, NULL, NULL, cached_process_unref);
+	attributor->shared = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+	g_queue_init(&attributor->shared_order);
 	return attributor;
 }
 
@@ -143,6 +151,8 @@ attributor_unref(gpointer data)
 	g_array_unref(attributor->recent);
 	g_hash_table_destroy(attributor->fd_tables);
 	g_hash_table_destroy(attributor->processes);
+	g_queue_clear(&attributor->shared_order);
+	g_hash_table_destroy(attributor->shared);
 	g_mutex_clear(&attributor->lock);
 	g_mutex_clear(&attributor->scan_lock);
 	vigil_sha_cache_free(attributor->sha_cache);
@@ -550,8 +560,7 @@ process_has_uid(VigilAttributor *attributor, guint32 pid, guint32 uid)
 typedef enum {
 	TIER_OWNED_BY_UID, /* /proc/PID belongs to the socket's uid */
 	TIER_HIDDEN_UID,   /* non-dumpable processes show as root: their status tells */
-	TIER_ANY,          /* a socket made before a setuid() or passed to another user */
-	N_TIERS,
+	N_TIERS,           /* another user's process is never the socket's program */
 } Tier;
 
 static gboolean
@@ -562,11 +571,10 @@ in_tier(VigilAttributor *attributor, const ProcEntry *proc, guint32 uid, Tier ti
 		return proc->owner == uid;
 	case TIER_HIDDEN_UID:
 		return uid != 0 && proc->owner == 0 && process_has_uid(attributor, proc->pid, uid);
-	case TIER_ANY:
 	case N_TIERS:
 		break;
 	}
-	return TRUE;
+	return FALSE;
 }
 
 /* scans, in @procs, the processes of @tier not scanned yet */
@@ -590,36 +598,64 @@ scan_tier(VigilAttributor *attributor, GArray *procs, gboolean *done, Tier tier,
 			owner->pid = proc->pid;
 			return OWNER_FOUND;
 		}
+		/* the search for other holders need not look here again */
+		g_hash_table_add(scanned, GUINT_TO_POINTER(proc->pid));
 	}
 	g_debug("socket %" G_GUINT64_FORMAT " not in the %u processes of tier %d", inode,
 	        scanned_in_tier, tier);
 	return OWNER_NONE;
 }
 
-typedef struct _Lookup Lookup;
-static gboolean socket_still_there(Lookup *lookup);
-
 /*
  * The costly part: the processes of the socket's uid, newest first, then those that hide it
- * (non-dumpable ones show as root). Only when the socket is still there after that, all others:
- * a socket made before a setuid(), or passed to another user's process.
+ * (non-dumpable ones show as root). Another user's process is not looked at: a socket made
+ * before a setuid(), or passed to another user, is not that process's (an unknown process).
  */
 static OwnerResult
-find_owner_by_uid(VigilAttributor *attributor, Lookup *lookup, guint64 inode, guint32 uid,
-                  GArray *seen, GHashTable *scanned, GCancellable *cancellable, SocketOwner *owner)
+find_owner_by_uid(VigilAttributor *attributor, guint64 inode, guint32 uid, GArray *seen,
+                  GHashTable *scanned, GCancellable *cancellable, SocketOwner *owner)
 {
 	STAT_INC(attributor, proc_searches);
 	g_autoptr(GArray) procs = list_processes(attributor);
 	g_autofree gboolean *done = g_new0(gboolean, procs->len);
 
 	for (Tier tier = TIER_OWNED_BY_UID; tier < N_TIERS; tier++) {
-		if (tier == TIER_ANY && !socket_still_there(lookup))
-			return OWNER_NONE;
 		if (scan_tier(attributor, procs, done, tier, inode, uid, seen, scanned, cancellable,
 		              owner) == OWNER_FOUND)
 			return OWNER_FOUND;
 	}
 	return OWNER_NONE;
+}
+
+/* shared sockets: never answered on the fast path, which knows one holder only */
+
+static gboolean
+socket_is_shared(VigilAttributor *attributor, guint64 inode)
+{
+	if (g_atomic_int_get(&attributor->n_shared) == 0)
+		return FALSE;
+	g_mutex_lock(&attributor->lock);
+	gboolean shared = g_hash_table_contains(attributor->shared, &inode);
+	g_mutex_unlock(&attributor->lock);
+	return shared;
+}
+
+static void
+remember_shared(VigilAttributor *attributor, guint64 inode)
+{
+	g_mutex_lock(&attributor->lock);
+	if (!g_hash_table_contains(attributor->shared, &inode)) {
+		if (g_hash_table_size(attributor->shared) >= SHARED_MAX) {
+			guint64 *oldest = g_queue_pop_head(&attributor->shared_order);
+			g_hash_table_remove(attributor->shared, oldest);
+		}
+		guint64 *key = g_memdup2(&inode, sizeof(inode));
+		g_hash_table_add(attributor->shared, key);
+		g_queue_push_tail(&attributor->shared_order, key);
+		g_atomic_int_set(&attributor->n_shared,
+		                 (gint)g_hash_table_size(attributor->shared));
+	}
+	g_mutex_unlock(&attributor->lock);
 }
 
 /* pid -> process */
@@ -790,7 +826,9 @@ read_process(VigilAttributor *attributor, guint32 pid, guint32 sock_uid, GError 
 		return NULL;
 	}
 	VigilProcessStamp after;
-	if (stamped && vigil_process_read_stamp_at(dir_fd, stat_fd, &after) &&
+	/* a process of another user than the socket's is never its program: not remembered */
+	if (process->uid == sock_uid && stamped &&
+	    vigil_process_read_stamp_at(dir_fd, stat_fd, &after) &&
 	    vigil_process_stamp_equal(&before, &after) &&
 	    before.start_time == process->start_time && before.exe_dev == process->exe_dev &&
 	    before.exe_ino == process->exe_ino)
@@ -853,6 +891,8 @@ guess_owner(VigilAttributor *attributor, guint64 inode, GArray *seen, int *fd)
 
 /* one lookup */
 
+typedef struct _Lookup Lookup;
+
 struct _Lookup {
 	VigilAttributor *attributor;
 	VigilFlow flow;
@@ -862,6 +902,7 @@ struct _Lookup {
 	gint64 start;
 	GArray *seen;        /* of SocketOwner, found by the scans */
 	GHashTable *scanned; /* pids already searched in full; made when a search starts */
+	GArray *holders;     /* other pids that hold the socket, from the slow path */
 };
 
 static Lookup *
@@ -880,6 +921,7 @@ lookup_free(gpointer data)
 {
 	Lookup *lookup = data;
 	g_array_unref(lookup->seen);
+	g_clear_pointer(&lookup->holders, g_array_unref);
 	g_clear_pointer(&lookup->scanned, g_hash_table_unref);
 	attributor_unref(lookup->attributor);
 	g_free(lookup);
@@ -930,8 +972,9 @@ lookup_fast(Lookup *lookup, VigilProcess **result, GError **error)
 		STAT_INC(attributor, lookups);
 		return TRUE;
 	}
-	/* the fallbacks (dumps, raw sockets) may take milliseconds: not on this thread */
-	if (lookup->inode == 0)
+	/* the fallbacks (dumps, raw sockets) may take milliseconds: not on this thread; a shared
+	 * socket needs all its holders, which only the search finds */
+	if (lookup->inode == 0 || socket_is_shared(attributor, lookup->inode))
 		return FALSE;
 
 	SocketOwner owner = {0, 0, -1};
@@ -964,17 +1007,6 @@ lookup_fast(Lookup *lookup, VigilProcess **result, GError **error)
 	return TRUE;
 }
 
-/* the socket may have been closed while its owner was searched */
-static gboolean
-socket_still_there(Lookup *lookup)
-{
-	guint64 inode = 0;
-	if (!find_socket(lookup->attributor, &lookup->flow, VIGIL_SOCK_DIAG_ALL, &inode, NULL,
-	                 NULL))
-		return TRUE;
-	return inode == lookup->inode;
-}
-
 /*
  * Searches are serialised: when a new program opens many connections at once, the first
  * search finds it and the others then find it among the recent processes, instead of all of
@@ -989,14 +1021,176 @@ find_owner_slow(Lookup *lookup, GCancellable *cancellable, SocketOwner *owner)
 	OwnerResult found = find_owner_known(attributor, lookup->inode, NULL, lookup->seen,
 	                                     lookup_scanned(lookup), owner);
 	if (found != OWNER_FOUND)
-		found = find_owner_by_uid(attributor, lookup, lookup->inode, lookup->sock_uid,
-		                          lookup->seen, lookup_scanned(lookup), cancellable, owner);
+		found = find_owner_by_uid(attributor, lookup->inode, lookup->sock_uid, lookup->seen,
+		                          lookup_scanned(lookup), cancellable, owner);
 	remember_sockets(attributor, lookup->seen);
 	g_array_set_size(lookup->seen, 0);
 	if (found == OWNER_FOUND)
 		remember_recent(attributor, owner->pid);
 	g_mutex_unlock(&attributor->scan_lock);
 	return found;
+}
+
+/* adds @pid to @candidates once */
+static void
+add_candidate(GArray *candidates, guint32 pid)
+{
+	for (guint i = 0; i < candidates->len; i++) {
+		if (g_array_index(candidates, guint32, i) == pid)
+			return;
+	}
+	g_array_append_val(candidates, pid);
+}
+
+/* the children of every thread of @pid, from /proc/PID/task/TID/children */
+static void
+add_children(VigilAttributor *attributor, guint32 pid, GArray *candidates)
+{
+	char name[64];
+	g_snprintf(name, sizeof(name), "%u/task", pid);
+	int fd = openat(attributor->proc_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	if (dir == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	struct dirent *entry;
+	while ((entry = readdir(dir)) != NULL && candidates->len < COHOLDER_CANDIDATES) {
+		char buf[4096];
+		if (entry->d_name[0] < '0' || entry->d_name[0] > '9')
+			continue;
+		g_snprintf(name, sizeof(name), "%s/children", entry->d_name);
+		int cfd = openat(dirfd(dir), name, O_RDONLY | O_CLOEXEC);
+		if (cfd < 0)
+			continue;
+		ssize_t n = read(cfd, buf, sizeof(buf) - 1);
+		close(cfd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		g_auto(GStrv) pids = g_strsplit(g_strstrip(buf), " ", -1);
+		for (guint i = 0; pids[i] != NULL && candidates->len < COHOLDER_CANDIDATES; i++) {
+			guint64 child;
+			if (g_ascii_string_to_unsigned(pids[i], 10, 1, G_MAXUINT32, &child, NULL))
+				add_candidate(candidates, (guint32)child);
+		}
+	}
+	closedir(dir);
+}
+
+/*
+ * The processes that may hold the socket too, searched without walking every process: the
+ * owner's ancestors and descendants (a socket inherited across fork and exec, or passed to a
+ * child) and the recently active processes. Bounded by COHOLDER_CANDIDATES.
+ */
+static GArray *
+coholder_candidates(VigilAttributor *attributor, const VigilProcess *owner)
+{
+	GArray *candidates = g_array_new(FALSE, FALSE, sizeof(guint32));
+	for (guint i = 0; owner->parents != NULL && i < owner->parents->len; i++) {
+		guint64 pid = g_ascii_strtoull(g_ptr_array_index(owner->parents, i), NULL, 10);
+		if (pid > 1 && pid <= G_MAXUINT32)
+			add_candidate(candidates, (guint32)pid);
+	}
+	/* descendants, breadth first: the list grows while it is read */
+	guint first_child = candidates->len;
+	add_children(attributor, owner->pid, candidates);
+	for (guint i = first_child; i < candidates->len && candidates->len < COHOLDER_CANDIDATES;
+	     i++)
+		add_children(attributor, g_array_index(candidates, guint32, i), candidates);
+	g_mutex_lock(&attributor->lock);
+	for (guint i = 0; i < attributor->recent->len; i++)
+		add_candidate(candidates, g_array_index(attributor->recent, guint32, i));
+	g_mutex_unlock(&attributor->lock);
+	return candidates;
+}
+
+/* which of the candidates hold the socket too */
+static GArray *
+find_coholders(Lookup *lookup, const VigilProcess *owner, GCancellable *cancellable)
+{
+	VigilAttributor *attributor = lookup->attributor;
+	g_autoptr(GArray) candidates = coholder_candidates(attributor, owner);
+	GArray *holders = g_array_new(FALSE, FALSE, sizeof(guint32));
+	GHashTable *scanned = lookup_scanned(lookup);
+
+	for (guint i = 0; i < candidates->len && holders->len < HOLDERS_MAX; i++) {
+		guint32 pid = g_array_index(candidates, guint32, i);
+		int fd = -1;
+		if (pid == owner->pid || g_hash_table_contains(scanned, GUINT_TO_POINTER(pid)) ||
+		    g_cancellable_is_cancelled(cancellable))
+			continue;
+		if (scan_fds(attributor, pid, lookup->inode, NULL, lookup->seen, NULL, &fd))
+			g_array_append_val(holders, pid);
+	}
+	remember_sockets(attributor, lookup->seen);
+	g_array_set_size(lookup->seen, 0);
+	return holders;
+}
+
+static gboolean
+same_program(const VigilProcess *a, const VigilProcess *b)
+{
+	return a->exe_dev == b->exe_dev && a->exe_ino == b->exe_ino && a->uid == b->uid &&
+	       g_strcmp0(a->app_id, b->app_id) == 0;
+}
+
+/*
+ * The socket's holders must be of its user: a process of another uid than the socket's owner is
+ * not its program (a socket made before a setuid(), or passed to another user), and then the
+ * connection is an unknown process's. Holders of other programs come with the answer (a copy of
+ * @process with holders set): the daemon lets the least trusted of them decide. Takes @process.
+ */
+static VigilProcess *
+check_holders(Lookup *lookup, VigilProcess *process, GCancellable *cancellable)
+{
+	VigilAttributor *attributor = lookup->attributor;
+	g_autoptr(VigilProcess) owner = process;
+
+	if (owner->uid != lookup->sock_uid) {
+		g_info("socket %" G_GUINT64_FORMAT " of uid %u is held by pid %u %s of uid %u: "
+		       "not its program",
+		       lookup->inode, lookup->sock_uid, owner->pid, owner->exe, owner->uid);
+		return NULL;
+	}
+	lookup->holders = find_coholders(lookup, owner, cancellable);
+	if (lookup->holders->len == 0)
+		return g_steal_pointer(&owner);
+
+	g_autoptr(GPtrArray) others =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)vigil_process_unref);
+	g_autoptr(GString) names = g_string_new(NULL);
+	for (guint i = 0; i < lookup->holders->len; i++) {
+		guint32 pid = g_array_index(lookup->holders, guint32, i);
+		g_autoptr(VigilProcess) holder =
+		    read_process(attributor, pid, lookup->sock_uid, NULL);
+		if (holder == NULL)
+			continue; /* gone since */
+		if (holder->uid != lookup->sock_uid) {
+			g_info("socket %" G_GUINT64_FORMAT " of uid %u is also held by pid %u of "
+			       "uid %u: an unknown process's",
+			       lookup->inode, lookup->sock_uid, pid, holder->uid);
+			return NULL;
+		}
+		gboolean known = same_program(holder, owner);
+		for (guint j = 0; !known && j < others->len; j++)
+			known = same_program(holder, g_ptr_array_index(others, j));
+		if (known)
+			continue;
+		g_string_append_printf(names, ", pid %u %s", holder->pid, holder->exe);
+		g_ptr_array_add(others, g_steal_pointer(&holder));
+	}
+	if (others->len == 0)
+		return g_steal_pointer(&owner);
+
+	remember_shared(attributor, lookup->inode);
+	g_info("socket %" G_GUINT64_FORMAT " is held by %u programs: pid %u %s%s; the least "
+	       "trusted decides",
+	       lookup->inode, others->len + 1, owner->pid, owner->exe, names->str);
+	VigilProcess *shared = vigil_process_copy_with_sha256(owner, owner->sha256);
+	shared->holders = g_steal_pointer(&others);
+	return shared;
 }
 
 /* the rest, on any thread: searching processes, reading and hashing */
@@ -1032,6 +1226,8 @@ lookup_slow(Lookup *lookup, GCancellable *cancellable, GError **error)
 		g_propagate_error(error, g_steal_pointer(&local_error));
 		return NULL;
 	}
+	if (process != NULL)
+		process = check_holders(lookup, process, cancellable);
 	if (process == NULL)
 		STAT_INC(attributor, no_process);
 	else

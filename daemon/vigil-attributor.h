@@ -22,7 +22,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilAttributor, vigil_attributor_free)
  * runs in a worker thread; one /proc search runs at a time, so a burst of connections from a
  * new program costs one search.
  * The callback runs in the thread-default main context of the caller.
- * The result is NULL with no error when the process cannot be found ("unknown process").
+ * The result is NULL with no error when the process cannot be found ("unknown process"), or
+ * when the process found is not of the socket's user (the socket's uid, which the kernel also
+ * reports with the packet): a socket made before a setuid() or passed to another user is not
+ * that process's. When other programs of that user hold the socket too (inherited or passed),
+ * the result is a copy with VigilProcess.holders set; such a socket is never answered on the
+ * fast path again.
  */
 void vigil_attributor_lookup_async(VigilAttributor *attributor, const VigilFlow *flow,
                                    GCancellable *cancellable, GAsyncReadyCallback callback,
@@ -95,7 +100,8 @@ void vigil_attributor_get_stats(VigilAttributor *attributor, VigilAttributorStat
 /* lower layers, exposed for tests */
 
 /*
- * sock_diag: the inode and uid of the socket with @flow's tuple (*inode = 0: not found).
+ * sock_diag: the inode and uid of the socket with @flow's tuple (*inode = 0: not found). When
+ * @flow has a uid (the packet's socket owner), only a socket of that uid.
  * TCP, UDP and UDPLite by exact tuple, then (UDP) unconnected sockets, then a dump filtered by
  * the local port; ICMP (ping and raw sockets), SCTP and raw sockets of any protocol from the
  * /proc/net tables of the caller's network namespace. FALSE only on a failure.

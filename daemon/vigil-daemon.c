@@ -400,6 +400,52 @@ decide_overflow(HeldPacket *held)
 		finish_held(held, VIGIL_ACTION_DENY, VIGIL_REASON_OVERFLOW, NULL, NULL);
 }
 
+/*
+ * The socket is held by several programs (inherited or passed): whichever of them sent the
+ * packet, the least trusted decides. Each holder's own rules are matched: a holder that a rule
+ * denies or drops blocks it; else a holder no rule covers is asked about (or DefaultAction);
+ * only when every holder is allowed is it allowed. Holders are taken with what is known of them
+ * (a rule that pins a hash not known yet does not match).
+ */
+static void
+decide_shared(HeldPacket *held, const VigilProcess *process, const VigilMatchQuery *query)
+{
+	VigilRuleset *ruleset = vigil_rule_store_get_ruleset(held->daemon->store);
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+	const VigilProcess *blocker = NULL;
+	const VigilProcess *unmatched = NULL;
+	VigilRule *block_rule = NULL;
+	VigilRule *allow_rule = NULL;
+
+	held->hash_tried = TRUE;
+	for (guint i = 0; i <= process->holders->len; i++) {
+		const VigilProcess *holder =
+		    i == 0 ? process : g_ptr_array_index(process->holders, i - 1);
+		VigilMatchQuery q = *query;
+		VigilRule *rule;
+
+		q.program = holder->exe;
+		q.exe = (VigilFileId){holder->exe_dev, holder->exe_ino};
+		q.sha256 = holder->sha256;
+		q.cmdline = holder->cmdline;
+		q.app_id = holder->app_id;
+		rule = vigil_ruleset_match(ruleset, &q, now);
+		if (rule == NULL && unmatched == NULL)
+			unmatched = holder;
+		else if (rule != NULL && rule->action != VIGIL_ACTION_ALLOW && block_rule == NULL) {
+			block_rule = rule;
+			blocker = holder;
+		} else if (rule != NULL && rule->action == VIGIL_ACTION_ALLOW && allow_rule == NULL)
+			allow_rule = rule;
+	}
+	if (block_rule != NULL)
+		finish_held(held, block_rule->action, VIGIL_REASON_RULE, block_rule, blocker);
+	else if (unmatched != NULL)
+		decide_unmatched(held, unmatched);
+	else
+		finish_held(held, VIGIL_ACTION_ALLOW, VIGIL_REASON_RULE, allow_rule, process);
+}
+
 static void
 decide(HeldPacket *held, const VigilProcess *process)
 {
@@ -429,6 +475,10 @@ decide(HeldPacket *held, const VigilProcess *process)
 	learn_hostnames(held, dns_uid(held, process));
 	query.hostnames = (const char *const *)held->hostnames;
 
+	if (process != NULL && process->holders != NULL) {
+		decide_shared(held, process, &query);
+		return;
+	}
 	/* a rule of this program pins a hash: it can decide only once the hash is known */
 	if (wants_hash(held, process) &&
 	    vigil_ruleset_needs_sha256(vigil_rule_store_get_ruleset(daemon->store), &query)) {

@@ -43,6 +43,8 @@ vigil_process_unref(VigilProcess *process)
 	if (process->parents != NULL)
 		g_ptr_array_unref(process->parents);
 	g_free(process->app_id);
+	if (process->holders != NULL)
+		g_ptr_array_unref(process->holders);
 	g_free(process);
 }
 
@@ -457,6 +459,7 @@ vigil_process_copy_with_sha256(const VigilProcess *process, const char *sha256)
 	copy->cmdline = g_strdup(process->cmdline);
 	copy->app_id = g_strdup(process->app_id);
 	copy->parents = NULL;
+	copy->holders = process->holders != NULL ? g_ptr_array_ref(process->holders) : NULL;
 	if (process->parents != NULL) {
 		copy->parents = g_ptr_array_new_full(process->parents->len, g_free);
 		for (guint i = 0; i < process->parents->len; i++)

@@ -30,6 +30,9 @@ typedef struct {
 	guint taint;               /* VigilTaint (vigil-process-taint.h), read once */
 	guint32 tracer_pid;        /* with VIGIL_TAINT_TRACED */
 	gint64 exe_ctime;          /* ns; with dev, ino, size and mtime: the key of its hash */
+	/* only in a lookup's answer: the other programs (VigilProcess*) that hold the same
+	 * socket, when it is shared (inherited or passed); NULL when this one holds it alone */
+	GPtrArray *holders;
 } VigilProcess;
 
 VigilProcess *vigil_process_ref(VigilProcess *process);

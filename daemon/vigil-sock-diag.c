@@ -312,8 +312,9 @@ dump_cb(const struct inet_diag_msg *msg, gpointer user_data)
 		score += 4;
 	else if (remote == 1 && msg->id.idiag_dport == 0)
 		score += 2;
-	if (flow->has_uid && msg->idiag_uid == flow->uid)
-		score += 1;
+	/* another user's socket on the same port (SO_REUSEADDR) did not send this packet */
+	if (flow->has_uid && msg->idiag_uid != flow->uid)
+		return;
 	match_offer(ctx->match, msg->idiag_inode, msg->idiag_uid, score);
 }
 
@@ -460,10 +461,8 @@ scan_proc_net(VigilSockDiag *diag, const char *name, const VigilFlow *flow, gboo
 		if (!ok)
 			continue;
 		int score = score_func(flow, &entry);
-		if (score < 0)
+		if (score < 0 || (flow->has_uid && entry.uid != flow->uid))
 			continue;
-		if (flow->has_uid && entry.uid == flow->uid)
-			score += 1;
 		match_offer(match, entry.inode, entry.uid, score);
 	}
 }
@@ -539,6 +538,16 @@ vigil_sock_diag_lookup(VigilSockDiag *diag, const VigilFlow *flow, VigilSockDiag
 		if (!lookup_exact(diag, flow, &match, error))
 			return FALSE;
 		how = "exact tuple";
+		/*
+		 * The kernel names the packet's socket owner (NFQA_UID): the socket the tuple
+		 * lookup gives must be that user's. Unconnected UDP sockets of several users can
+		 * share a port (SO_REUSEADDR), and the lookup picks one of them.
+		 */
+		if (match.inode != 0 && flow->has_uid && match.uid != flow->uid) {
+			g_debug("socket %" G_GUINT64_FORMAT " is uid %u's, the packet uid %u's",
+			        match.inode, match.uid, flow->uid);
+			match = (Match){0, 0, -1};
+		}
 		if (match.inode == 0 && fallbacks) {
 			if (!lookup_dump_port(diag, flow, &match, error))
 				return FALSE;

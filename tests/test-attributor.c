@@ -64,10 +64,13 @@ typedef struct {
 	gboolean dumpable;   /* undo the non-dumpable flag a uid change sets */
 	gboolean exec_later; /* exec /bin/sleep on request, the sockets stay open */
 	int extra_fds;       /* files opened before the sockets */
+	gboolean reuse_addr; /* SO_REUSEADDR, bound to 127.0.0.1:@bind_port before use */
+	guint16 bind_port;
 } ChildSpec;
 
 typedef struct {
-	int error; /* errno in the child, 0 when all went well */
+	int error;    /* errno in the child, 0 when all went well */
+	pid_t helper; /* after CMD_SHARE: the process that holds the sockets too */
 	int n;
 	struct sockaddr_storage local[MAX_SOCKETS];
 } ChildReport;
@@ -87,6 +90,7 @@ typedef struct {
 #define CMD_REPLACE       'r' /* close the first socket, then a new one takes its fd */
 #define CMD_REPLACE_MID   'm' /* close the middle one of the extra files, a socket takes its fd */
 #define CMD_BECOME_NOBODY 'u' /* drop to nobody's uids, then one more socket */
+#define CMD_SHARE         's' /* fork a /bin/sleep that inherits the sockets, then one more */
 
 static int
 child_make_socket(const ChildSpec *spec)
@@ -163,6 +167,32 @@ child_new_socket(const ChildSpec *spec, ChildReport *report)
 	return fd;
 }
 
+static gboolean
+child_bind(const ChildSpec *spec, int fd)
+{
+	int one = 1;
+	struct sockaddr_in addr = {AF_INET, htons(spec->bind_port), {htonl(INADDR_LOOPBACK)}};
+	if (!spec->reuse_addr)
+		return TRUE;
+	return setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 &&
+	       bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0;
+}
+
+/* another program holding our sockets too: /bin/sleep, forked and exec'd with them open */
+static pid_t
+child_share(int ctl, int report_fd)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(ctl);
+		close(report_fd);
+		execl("/bin/sleep", "sleep", "60", (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
 /* runs in the forked child: system calls only, then obeys commands on @ctl */
 static G_NORETURN void
 child_main(const ChildSpec *spec, int report_fd, int ctl)
@@ -182,7 +212,8 @@ child_main(const ChildSpec *spec, int report_fd, int ctl)
 	for (int i = 0; i < spec->n_sockets && report.error == 0; i++) {
 		socklen_t len = sizeof(report.local[i]);
 		sockets[i] = child_make_socket(spec);
-		if (sockets[i] < 0 || child_use_socket(spec, sockets[i]) < 0 ||
+		if (sockets[i] < 0 || !child_bind(spec, sockets[i]) ||
+		    child_use_socket(spec, sockets[i]) < 0 ||
 		    getsockname(sockets[i], (struct sockaddr *)&report.local[i], &len) < 0)
 			report.error = errno;
 		report.n++;
@@ -199,6 +230,8 @@ child_main(const ChildSpec *spec, int report_fd, int ctl)
 			execl("/bin/sleep", "sleep", "60", (char *)NULL);
 		if (cmd == CMD_EXEC_SELF && spec->exec_later)
 			execl(test_exe, test_exe, SLEEPER_ARG, (char *)NULL);
+		if (cmd == CMD_SHARE)
+			report.helper = child_share(ctl, report_fd);
 		if (cmd == CMD_REPLACE)
 			close(sockets[0]);
 		if (cmd == CMD_REPLACE_MID)
@@ -649,7 +682,12 @@ test_other_uid(void)
 		g_assert_cmpuint(uid, ==, socket_uid);
 
 		g_autoptr(VigilProcess) process = lookup(attributor, &flow);
-		assert_is_child(process, child.pid, test_exe, NOBODY);
+		/* a socket made while root, held by a process of nobody now: the socket's owner
+		 * (root) and the process's user differ, so it is not that process's program */
+		if (variant == 2)
+			g_assert_null(process);
+		else
+			assert_is_child(process, child.pid, test_exe, NOBODY);
 		child_stop(&child);
 	}
 }
@@ -659,6 +697,106 @@ static void
 die_with_parent(gpointer user_data)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
+/* waits until @pid runs @exe */
+static void
+wait_for_exe(pid_t pid, const char *exe)
+{
+	g_autofree char *link = g_strdup_printf("/proc/%d/exe", pid);
+	for (int i = 0; i < 400; i++) {
+		g_autofree char *now = g_file_read_link(link, NULL);
+		if (g_strcmp0(now, exe) == 0)
+			return;
+		g_usleep(5000);
+	}
+	g_assert_not_reached();
+}
+
+/*
+ * A socket inherited by another program (fork and exec): the answer names both programs, so the
+ * daemon can let the least trusted decide, and such a socket is never answered on the fast
+ * path, which knows one holder only. A socket of one of them alone has no other holders.
+ */
+static void
+test_shared_socket(void)
+{
+	g_autoptr(VigilAttributor) attributor = new_attributor();
+	ChildSpec spec = {KIND_TCP, AF_INET, (struct sockaddr *)&tcp4_addr, sizeof(tcp4_addr), 1};
+	g_autofree char *sleep_exe = resolved("/bin/sleep");
+	Child child;
+	child_start(&child, &spec);
+	VigilFlow shared = child_flow(&child, 0, IPPROTO_TCP, spec.dst, 0);
+
+	child_command(&child, CMD_SHARE);
+	pid_t helper = child.report.helper;
+	g_assert_cmpint(helper, >, 0);
+	wait_for_exe(helper, sleep_exe);
+	VigilFlow alone = child_flow(&child, 0, IPPROTO_TCP, spec.dst, 0);
+
+	g_autoptr(VigilProcess) process = lookup(attributor, &shared);
+	g_assert_nonnull(process);
+	g_assert_nonnull(process->holders);
+	g_assert_cmpuint(process->holders->len, ==, 1);
+	VigilProcess *other = g_ptr_array_index(process->holders, 0);
+	/* whichever was found first, the other is the other holder */
+	if (process->pid == (guint32)child.pid) {
+		g_assert_cmpuint(other->pid, ==, helper);
+		g_assert_cmpstr(other->exe, ==, sleep_exe);
+	} else {
+		g_assert_cmpuint(process->pid, ==, helper);
+		g_assert_cmpuint(other->pid, ==, child.pid);
+		g_assert_cmpstr(other->exe, ==, test_exe);
+	}
+	VigilProcess *fast = NULL;
+	g_assert_false(
+	    vigil_attributor_lookup_fast(attributor, &shared, VIGIL_LOOKUP_EXACT, &fast));
+	g_assert_null(fast);
+	g_autoptr(VigilProcess) again = lookup(attributor, &shared);
+	g_assert_nonnull(again->holders);
+
+	g_autoptr(VigilProcess) single = lookup(attributor, &alone);
+	assert_is_child(single, child.pid, test_exe, 0);
+	g_assert_null(single->holders);
+
+	kill(helper, SIGKILL);
+	child_stop(&child);
+	g_assert_cmpint(waitpid(helper, NULL, 0), ==, -1); /* not ours: the child's */
+}
+
+/*
+ * Unconnected UDP sockets of two users on one port (SO_REUSEADDR): the tuple lookup of the
+ * kernel gives one of them for both; the packet's uid (NFQA_UID) tells which one sent it.
+ */
+static void
+test_udp_port_shared_by_users(void)
+{
+	g_autoptr(VigilAttributor) attributor = new_attributor();
+	ChildSpec root_spec = {KIND_UDP_SENDTO, AF_INET, (struct sockaddr *)&udp4_addr,
+	                       sizeof(udp4_addr), 1};
+	root_spec.reuse_addr = TRUE;
+	Child root_child;
+	child_start(&root_child, &root_spec);
+	VigilFlow root_flow = child_flow(&root_child, 0, IPPROTO_UDP, root_spec.dst, 0);
+
+	ChildSpec nobody_spec = root_spec;
+	nobody_spec.uid = NOBODY;
+	nobody_spec.uid_first = TRUE;
+	nobody_spec.dumpable = TRUE;
+	nobody_spec.bind_port = root_flow.sport;
+	Child nobody_child;
+	child_start(&nobody_child, &nobody_spec);
+	VigilFlow nobody_flow = child_flow(&nobody_child, 0, IPPROTO_UDP, nobody_spec.dst, NOBODY);
+	g_assert_cmpuint(nobody_flow.sport, ==, root_flow.sport);
+
+	for (int round = 0; round < 2; round++) {
+		g_autoptr(VigilProcess) of_nobody = lookup(attributor, &nobody_flow);
+		assert_is_child(of_nobody, nobody_child.pid, test_exe, NOBODY);
+		g_autoptr(VigilProcess) of_root = lookup(attributor, &root_flow);
+		assert_is_child(of_root, root_child.pid, test_exe, 0);
+	}
+	child_stop(&nobody_child);
+	child_stop(&root_child);
 }
 
 /* a program other than ourselves: python3 connects, its exe and hash are python's */
@@ -1405,6 +1543,8 @@ main(int argc, char **argv)
 	g_test_add_func("/attributor/raw-icmp", test_raw_icmp);
 	g_test_add_func("/attributor/no-socket", test_no_socket);
 	g_test_add_func("/attributor/other-uid", test_other_uid);
+	g_test_add_func("/attributor/shared-socket", test_shared_socket);
+	g_test_add_func("/attributor/udp-port-shared-by-users", test_udp_port_shared_by_users);
 	g_test_add_func("/attributor/spawned-program", test_spawned_program);
 	g_test_add_func("/attributor/exec-invalidates", test_exec_invalidates);
 	g_test_add_func("/attributor/exec-same-program", test_exec_same_program);

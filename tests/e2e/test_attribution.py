@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """End-to-end: who made a connection, when the program is big or the socket is borrowed.
 
-A big executable (a copy of vigil-probe with hundreds of MB appended: an ELF still runs with
+A socket made by one program and connected by another (inherited across fork and exec, or
+passed with SCM_RIGHTS) is decided by the least trusted of its holders; a socket whose owner
+(the kernel's uid) is not the holder's user is not that holder's. A big executable (a copy of vigil-probe with hundreds of MB appended: an ELF still runs with
 trailing data) must be decided by its rules right after vigild starts, its executable hashed
 once, and never on the way of a rule that needs no hash.
 """
@@ -138,6 +140,86 @@ class BigProgram(E2ETestCase):
         self.assertNotIn("vigil-sha-cache: hashed ", d.log())
         self.assertLess(took, 5.0, d.log())
         proc.wait(timeout=15)
+
+
+PYTHON = "/usr/bin/python3"
+PYTHON_EXE = os.path.realpath(PYTHON)
+NOBODY = 65534
+
+# a program makes a socket and hands it to vigil-probe, which connects it; the maker keeps its
+# copy open until the probe is done, and prints what the probe printed
+LEND = """
+import os, socket, subprocess, sys
+how, probe, host, port = sys.argv[1:5]
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+if how == "inherit":
+    cmd = [probe, "tcp-fd", str(s.fileno()), host, port, "--timeout", "3000"]
+    p = subprocess.Popen(cmd, pass_fds=[s.fileno()], stdout=subprocess.PIPE, text=True)
+else:
+    mine, theirs = socket.socketpair()
+    cmd = [probe, "tcp-recv-fd", str(theirs.fileno()), host, port, "--timeout", "3000"]
+    p = subprocess.Popen(cmd, pass_fds=[theirs.fileno()], stdout=subprocess.PIPE, text=True)
+    theirs.close()
+    socket.send_fds(mine, [b"x"], [s.fileno()])
+print(p.communicate()[0].strip(), flush=True)
+s.close()
+"""
+
+# root makes a socket, then becomes a process of nobody (exec, so root holds it no more)
+GIVE_AWAY = """
+import os, socket, sys
+probe, host, port = sys.argv[1:4]
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+os.set_inheritable(s.fileno(), True)
+os.execvp("setpriv", ["setpriv", "--reuid=%d" % 65534, "--regid=%d" % 65534, "--clear-groups",
+                      probe, "tcp-fd", str(s.fileno()), host, port, "--timeout", "3000"])
+"""
+
+
+class BorrowedSocket(E2ETestCase):
+    """A socket made by one program and connected by another: the least trusted decides."""
+
+    def lend(self, how):
+        res = self.nets.client_run([PYTHON, "-c", LEND, how, PROBE_EXE, PEER_V4, "9000"],
+                                   timeout=30)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        return res.stdout.split()
+
+    def check_lent(self, how):
+        d = self.vigild("allow app %s to %s port 9000\n"
+                        "deny app %s\n" % (PROBE_EXE, PEER_V4, PYTHON_EXE),
+                        config={"DefaultAction": "allow"})
+        # the probe on its own is allowed by its rule
+        self.assertEqual(self.probe("tcp", PEER_V4, 9000)[0], "ok")
+        allowed = self.assertDecision(d, verdict="allow", program=PROBE_EXE, port=9000)
+        # with a socket the denied program made and still holds: denied, by its rule
+        words = self.lend(how)
+        self.assertEqual(words[:2], ["error", "ECONNREFUSED"], words)
+        denied = self.assertDecision(d, verdict="deny", program=PYTHON_EXE, port=9000)
+        self.assertNotEqual(denied["rule"], allowed["rule"])
+        self.assertNotIn(denied["rule"], ("default", "deadline"))
+        self.assertIn("held by 2 programs", d.log())
+
+    def test_inherited_socket_is_not_the_allowed_programs(self):
+        self.check_lent("inherit")
+
+    def test_passed_socket_is_not_the_allowed_programs(self):
+        self.check_lent("scm_rights")
+
+    def test_socket_of_another_user_is_not_the_holders(self):
+        d = self.vigild("allow user nobody app %s to %s port 9000\n" % (PROBE_EXE, PEER_V4),
+                        config={"DefaultAction": "deny"})
+        # nobody's own socket: allowed by nobody's rule
+        self.assertEqual(self.probe("tcp", PEER_V4, 9000, user=NOBODY)[0], "ok")
+        self.assertDecision(d, verdict="allow", program=PROBE_EXE, uid=NOBODY)
+        # root's socket in nobody's process: the kernel says root owns it; not nobody's
+        # program, and nobody's rule is not root's
+        res = self.nets.client_run([PYTHON, "-c", GIVE_AWAY, PROBE_EXE, PEER_V4, "9000"],
+                                   timeout=30)
+        words = res.stdout.split()
+        self.assertEqual(words[:2], ["error", "ECONNREFUSED"], (words, res.stderr))
+        x = self.assertDecision(d, verdict="deny", uid=0, port=9000)
+        self.assertEqual((x["program"], x["rule"]), ("unknown", "default"), x)
 
 
 if __name__ == "__main__":
