@@ -21,6 +21,7 @@ sys.path.insert(0, os.path.join(HERE, '..', 'e2e'))
 sys.path.insert(0, os.path.join(HERE, '..', 'dbus'))
 
 import bus as testbus  # noqa: E402
+from vigiltest import VIGILD  # noqa: E402
 from test_dbus import (ALL, CONFIGURE, OWN, READ, REPLY, USER_ACTIONS,  # noqa: E402
                        DBusTestCase, read_file, wait_until)
 
@@ -50,6 +51,18 @@ def args(*children):
     return GLib.Variant.new_tuple(*children)
 
 
+def built_with_asan(path):
+    """Is @path an AddressSanitizer build (CI runs the suite in one)?"""
+    res = subprocess.run(['ldd', path], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         text=True)
+    return 'libasan' in res.stdout
+
+
+ASAN = built_with_asan(VIGILD)
+# AddressSanitizer checks every access: answers take longer, the bound stays
+SLOW = 10.0 if ASAN else 1.0
+
+
 def vmrss_kib(pid):
     with open('/proc/%d/status' % pid) as f:
         for line in f:
@@ -65,6 +78,13 @@ class AttackTestCase(DBusTestCase):
 
     def setUp(self):
         super().setUp()
+        if ASAN:
+            # freed memory must go back, not wait in AddressSanitizer's quarantine (256 MiB),
+            # for vigild's size to mean anything
+            old = os.environ.get('ASAN_OPTIONS')
+            os.environ['ASAN_OPTIONS'] = ':'.join(
+                filter(None, [old, 'quarantine_size_mb=0', 'thread_local_quarantine_size_kb=0']))
+            self.addCleanup(self._restore_asan_options, old)
         self.d = self.start_vigild('deny port 25\n', config=self.config)
         self.pid = self.d.proc.pid
         self.config_before = read_file(self.d.config)
@@ -111,6 +131,13 @@ class AttackTestCase(DBusTestCase):
         self.polkit.simulate_hang_actions([])
         self.polkit.release_hanging_calls()
 
+    @staticmethod
+    def _restore_asan_options(old):
+        if old is None:
+            os.environ.pop('ASAN_OPTIONS', None)
+        else:
+            os.environ['ASAN_OPTIONS'] = old
+
     def data_file(self, params):
         data = tempfile.NamedTemporaryFile(dir=self.bus.tmpdir, delete=False)
         self.addCleanup(os.unlink, data.name)
@@ -148,7 +175,7 @@ class AttackTestCase(DBusTestCase):
         start = time.monotonic()
         self.assertEqual(self.prop('PromptTimeout'), 30)
         self.call('GetRules')
-        self.assertLess(time.monotonic() - start, 1.0, 'vigild must answer within a second')
+        self.assertLess(time.monotonic() - start, SLOW, 'vigild must answer within a second')
         self.assertEqual(read_file(self.d.config), self.config_before)
 
 
@@ -261,7 +288,7 @@ def hostile_calls():
                        vardict([('duration', v('s', 'seconds')),
                                 ('seconds', v('u', 2 ** 32 - 1))]))),
         ('ImportRules', args(v('s', '#' * (MIB - 1) + '\n'))),
-        ('ImportRules', args(v('s', 'deny port 1\n' * 20000))),
+        ('ImportRules', args(v('s', 'deny port 1\n' * 10001))),
         ('RegisterAgent', args(GLib.Variant('o', '/' + '/'.join(['a' * 200] * 200)))),
     ]
     return calls
@@ -281,7 +308,7 @@ class EveryMethod(AttackTestCase):
                 label = '%s%s as %s' % (method, params.get_type_string(), uid)
                 self.assertTrue(answer == 'ok' or answer.startswith(NAMED),
                                 '%s: %s %s' % (label, answer, message))
-                self.assertLess(seconds, 1.0, '%s was slow' % label)
+                self.assertLess(seconds, SLOW, '%s was slow' % label)
             self.assertIsNone(self.d.proc.poll(), 'vigild died:\n' + self.d.log()[-3000:])
         self.assertUnharmed()
 
@@ -425,7 +452,7 @@ class Bounds(AttackTestCase):
         # another user is still answered at once
         start = time.monotonic()
         self.assertEqual(self.prop('PromptTimeout'), 30)
-        self.assertLess(time.monotonic() - start, 1.0)
+        self.assertLess(time.monotonic() - start, SLOW)
         self.release_checks()
         res = result()
         self.assertEqual(res['answers'], {'ok': 64, ERR + 'Busy': 236}, res)
