@@ -225,6 +225,11 @@ run_vigild() {
 	# the log says whether the allow rule decided, rather than the default action
 	probe=$(readlink -f "$PROBE")
 	decided=$(grep -F "allow program=$probe " "$dir/vigild.log" | grep -cE ' rule=[0-9]+ ' || true)
+	# past 100 lines per program in 10 s the log only counts them ("suppressed N decisions
+	# of program=..."); every connection of the probe here is one its rule decides, as the
+	# logged ones show (a default or deadline line would be logged first)
+	decided=$((decided + $(grep -F "decisions of program=$probe " "$dir/vigild.log" |
+		grep -oE 'suppressed [0-9]+' | awk '{ n += $2 } END { print n + 0 }')))
 	loaded=$(grep -m1 -oE '[0-9]+ rule\(s\)' "$dir/vigild.log" | grep -oE '^[0-9]+' || echo "?")
 	RESULT="$MEASURED $rss $hwm $decided $loaded"
 }
