@@ -1,13 +1,13 @@
 #!/usr/bin/python3
 """Adversarial: a user's processes cannot grow vigild's tables without bound.
 
-20,000 distinct programs — hard links of one binary in a temporary directory, each a
-different executable path, as a trojan can make them in a second — each make a connection,
-as uid 65534, through a real vigild in a network namespace. vigild remembers per-program
-counts for the most recently seen 1024 (user, program) pairs only: its resident memory after
-20,000 programs is within a stated bound of what it was after 2,000 (the old code kept every
-program, with its destinations, for ever), and the log stays bounded (decisions beyond the
-log limit are summarised in "suppressed" lines).
+20,000 distinct programs (300 in the AddressSanitizer build) — hard links of one binary in
+a temporary directory, each a different executable path, as a trojan can make them in a
+second — each make a connection, as uid 65534, through a real vigild in a network namespace.
+vigild remembers per-program counts for the most recently seen 1024 (user, program) pairs
+only: its resident memory after 20,000 programs is within a stated bound of what it was after
+2,000 (the old code kept every program, with its destinations, for ever: +8.7 MiB), and every
+decision has its log line or is counted in a "suppressed" line.
 """
 import os
 import re
@@ -21,8 +21,19 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 import vigiltest  # noqa: E402
 
-PROGRAMS = 20000
-WARMUP = 2000
+def sanitized(binary):
+    """Whether @binary is built with AddressSanitizer (the asan build links its runtime)."""
+    res = subprocess.run(["readelf", "-d", binary], capture_output=True, text=True)
+    return "libasan" in res.stdout
+
+
+# under AddressSanitizer vigild is far slower (0.6 s a program on a loaded machine) and its
+# allocator keeps freed memory in quarantine (100 MiB over 300 programs), so its RSS says
+# nothing about vigild's tables: that build runs few programs and checks that each is decided
+# and logged; the plain build also measures the memory
+SANITIZED = sanitized(vigiltest.VIGILD)
+PROGRAMS = int(os.environ.get("VIGIL_TABLES_PROGRAMS", 300 if SANITIZED else 20000))
+WARMUP = PROGRAMS // 10
 # vigild's RSS may grow this much between 2,000 and 20,000 distinct programs: the tables are
 # full (1024 programs) after the first 2,000, so what remains is the allocator's slack
 GROWTH_BOUND_KIB = 3 * 1024
@@ -88,7 +99,8 @@ class Tables(vigiltest.E2ETestCase):
               "%.0f s" % (WARMUP, before, PROGRAMS, after, after - before, GROWTH_BOUND_KIB,
                           seconds))
         self.assertIsNone(d.proc.poll(), "vigild died")
-        self.assertLessEqual(after - before, GROWTH_BOUND_KIB)
+        if not SANITIZED:
+            self.assertLessEqual(after - before, GROWTH_BOUND_KIB)
 
         # every program was decided by its own path, and the log is bounded: each decision
         # has its line or is counted in a "suppressed" line when its interval ends
