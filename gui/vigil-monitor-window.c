@@ -44,7 +44,7 @@ enum {
 struct _VigilMonitorWindow {
 	GtkApplicationWindow parent;
 
-	VigilClient *client;
+	VigilTrayClient *client;
 	GCancellable *cancellable;
 	guint refresh_id;
 	guint64 last_id; /* the newest decision in the log; 0: none yet */
@@ -235,7 +235,7 @@ stats_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 static void
 refresh(VigilMonitorWindow *self)
 {
-	VigilFirewall *firewall = vigil_client_get_firewall(self->client);
+	VigilFirewall *firewall = vigil_tray_client_get_firewall(self->client);
 	GVariantBuilder filter;
 
 	if (firewall == NULL) {
@@ -268,7 +268,7 @@ refresh_timeout(gpointer user_data)
 
 /* vigild went away: its decision ids start again at 1 */
 static void
-client_reset(VigilClient *client, VigilMonitorWindow *self)
+client_reset(VigilTrayClient *client, VigilMonitorWindow *self)
 {
 	g_cancellable_cancel(self->cancellable);
 	g_clear_object(&self->cancellable);
@@ -286,7 +286,7 @@ monitor_map(GtkWidget *widget)
 
 	GTK_WIDGET_CLASS(vigil_monitor_window_parent_class)->map(widget);
 	/* ask what rules the user may make: the row menu is greyed out otherwise */
-	vigil_client_refresh_permissions(self->client);
+	vigil_tray_client_refresh_permissions(self->client);
 	refresh(self);
 	if (self->refresh_id == 0)
 		self->refresh_id = g_timeout_add(REFRESH_MS, refresh_timeout, self);
@@ -357,7 +357,7 @@ static void
 make_rule(VigilMonitorWindow *self, const char *action)
 {
 	GtkTreeSelection *selection = gtk_tree_view_get_selection(self->log_view);
-	VigilFirewall *firewall = vigil_client_get_firewall(self->client);
+	VigilFirewall *firewall = vigil_tray_client_get_firewall(self->client);
 	GtkTreeModel *model;
 	GtkTreeIter iter;
 	g_autofree char *program = NULL;
@@ -409,9 +409,9 @@ static void
 popup_row_menu(VigilMonitorWindow *self, const GdkEvent *event)
 {
 	const char *own =
-	    vigil_client_get_permission(self->client, VIGIL_POLKIT_ACTION_MANAGE_OWN_RULES);
+	    vigil_tray_client_get_permission(self->client, VIGIL_POLKIT_ACTION_MANAGE_OWN_RULES);
 	gboolean may = g_strcmp0(own, VIGIL_PERMISSION_NO) != 0 &&
-	               vigil_client_get_firewall(self->client) != NULL;
+	               vigil_tray_client_get_firewall(self->client) != NULL;
 
 	/* greyed out when vigild says the user may not make rules */
 	gtk_widget_set_sensitive(self->allow_item, may);
@@ -520,7 +520,7 @@ vigil_monitor_window_init(VigilMonitorWindow *self)
 }
 
 VigilMonitorWindow *
-vigil_monitor_window_new(GtkApplication *app, VigilClient *client)
+vigil_monitor_window_new(GtkApplication *app, VigilTrayClient *client)
 {
 	VigilMonitorWindow *self =
 	    g_object_new(VIGIL_TYPE_MONITOR_WINDOW, "application", app, NULL);

@@ -3,7 +3,7 @@
 
 #include <gtk/gtk.h>
 
-#include "vigil-client.h"
+#include "vigil-tray-client.h"
 
 G_BEGIN_DECLS
 
@@ -13,6 +13,6 @@ G_DECLARE_FINAL_TYPE(VigilMonitorWindow, vigil_monitor_window, VIGIL, MONITOR_WI
 
 /* reads vigild's decision log (GetConnections) and program counters (GetProgramStats) while
  * the window is shown, once a second */
-VigilMonitorWindow *vigil_monitor_window_new(GtkApplication *app, VigilClient *client);
+VigilMonitorWindow *vigil_monitor_window_new(GtkApplication *app, VigilTrayClient *client);
 
 G_END_DECLS

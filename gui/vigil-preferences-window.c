@@ -9,7 +9,7 @@
 struct _VigilPreferencesWindow {
 	GtkApplicationWindow parent;
 
-	VigilClient *client;
+	VigilTrayClient *client;
 	GCancellable *cancellable;
 	gboolean loading; /* filling the fields: not the user's edit */
 
@@ -39,7 +39,7 @@ combo_id(GtkComboBoxText *combo)
 static GVariant *
 changes(VigilPreferencesWindow *self)
 {
-	VigilFirewall *firewall = vigil_client_get_firewall(self->client);
+	VigilFirewall *firewall = vigil_tray_client_get_firewall(self->client);
 	GVariantBuilder b;
 	guint timeout = (guint)gtk_spin_button_get_value_as_int(self->timeout_spin);
 	gboolean any = FALSE;
@@ -88,7 +88,7 @@ config_edited(VigilPreferencesWindow *self)
 static void
 load(VigilPreferencesWindow *self)
 {
-	VigilFirewall *firewall = vigil_client_get_firewall(self->client);
+	VigilFirewall *firewall = vigil_tray_client_get_firewall(self->client);
 	const char *configure;
 
 	self->loading = TRUE;
@@ -104,7 +104,7 @@ load(VigilPreferencesWindow *self)
 	gtk_spin_button_set_value(self->timeout_spin, vigil_firewall_get_prompt_timeout(firewall));
 	gtk_combo_box_set_active_id(GTK_COMBO_BOX(self->fail_mode_combo),
 	                            vigil_firewall_get_fail_mode(firewall));
-	configure = vigil_client_get_permission(self->client, VIGIL_POLKIT_ACTION_CONFIGURE);
+	configure = vigil_tray_client_get_permission(self->client, VIGIL_POLKIT_ACTION_CONFIGURE);
 	if (g_strcmp0(configure, VIGIL_PERMISSION_YES) == 0)
 		gtk_label_set_text(self->admin_label, _("These settings apply to all users."));
 	else if (g_strcmp0(configure, VIGIL_PERMISSION_AUTH) == 0)
@@ -141,7 +141,7 @@ apply_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 static void
 apply_clicked(VigilPreferencesWindow *self)
 {
-	VigilFirewall *firewall = vigil_client_get_firewall(self->client);
+	VigilFirewall *firewall = vigil_tray_client_get_firewall(self->client);
 	GVariant *changed = changes(self);
 
 	if (firewall == NULL || changed == NULL)
@@ -180,7 +180,7 @@ vigil_preferences_window_set_silent(VigilPreferencesWindow *self, const char *ve
 }
 
 static void
-client_changed(VigilClient *client, VigilPreferencesWindow *self)
+client_changed(VigilTrayClient *client, VigilPreferencesWindow *self)
 {
 	/* vigild's values, unless the user is editing them */
 	if (!gtk_widget_get_sensitive(self->apply_button))
@@ -195,7 +195,7 @@ preferences_map(GtkWidget *widget)
 	GTK_WIDGET_CLASS(vigil_preferences_window_parent_class)->map(widget);
 	gtk_label_set_text(self->status_label, "");
 	load(self);
-	vigil_client_refresh_permissions(self->client);
+	vigil_tray_client_refresh_permissions(self->client);
 }
 
 static void
@@ -250,7 +250,7 @@ vigil_preferences_window_init(VigilPreferencesWindow *self)
 }
 
 VigilPreferencesWindow *
-vigil_preferences_window_new(GtkApplication *app, VigilClient *client)
+vigil_preferences_window_new(GtkApplication *app, VigilTrayClient *client)
 {
 	VigilPreferencesWindow *self =
 	    g_object_new(VIGIL_TYPE_PREFERENCES_WINDOW, "application", app, NULL);

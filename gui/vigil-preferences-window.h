@@ -3,7 +3,7 @@
 
 #include <gtk/gtk.h>
 
-#include "vigil-client.h"
+#include "vigil-tray-client.h"
 
 G_BEGIN_DECLS
 
@@ -16,7 +16,7 @@ G_DECLARE_FINAL_TYPE(VigilPreferencesWindow, vigil_preferences_window, VIGIL, PR
  * - "silent-changed" (const char *verdict): silent mode was switched on with "allow" or
  *   "deny", or off (NULL).
  */
-VigilPreferencesWindow *vigil_preferences_window_new(GtkApplication *app, VigilClient *client);
+VigilPreferencesWindow *vigil_preferences_window_new(GtkApplication *app, VigilTrayClient *client);
 
 /* shows the current silent mode: "allow", "deny" or NULL (off) */
 void vigil_preferences_window_set_silent(VigilPreferencesWindow *self, const char *verdict);

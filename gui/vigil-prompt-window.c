@@ -19,7 +19,7 @@ struct _VigilPromptWindow {
 	GtkApplicationWindow parent;
 
 	VigilAppIndex *apps;
-	GQueue queue; /* VigilPrompt *, the one shown first */
+	GQueue queue; /* VigilClientRequest *, the one shown first */
 	char *default_action;
 	guint arm_id;
 	guint tick_id;
@@ -57,7 +57,7 @@ static guint signals[N_SIGNALS];
 
 G_DEFINE_TYPE(VigilPromptWindow, vigil_prompt_window, GTK_TYPE_APPLICATION_WINDOW)
 
-static VigilPrompt *
+static VigilClientRequest *
 current(VigilPromptWindow *self)
 {
 	return g_queue_peek_head(&self->queue);
@@ -80,7 +80,7 @@ set_untrusted(GtkLabel *label, const char *text, gsize max_chars)
 /* the program's icon and the names others give it: only root's .desktop file may show its
  * icon; a claim is shown as one */
 static void
-fill_identity(VigilPromptWindow *self, VigilPrompt *prompt)
+fill_identity(VigilPromptWindow *self, VigilClientRequest *prompt)
 {
 	g_autoptr(VigilAppMatch) match =
 	    vigil_app_index_lookup(self->apps, prompt->program, prompt->appid);
@@ -126,13 +126,13 @@ fill_identity(VigilPromptWindow *self, VigilPrompt *prompt)
 static void
 update_countdown(VigilPromptWindow *self)
 {
-	VigilPrompt *prompt = current(self);
+	VigilClientRequest *prompt = current(self);
 	guint left;
 	g_autofree char *text = NULL;
 
 	if (prompt == NULL)
 		return;
-	left = vigil_prompt_seconds_left(prompt, g_get_monotonic_time());
+	left = vigil_client_request_seconds_left(prompt, g_get_monotonic_time());
 	if (g_strcmp0(self->default_action, "allow") == 0)
 		text = g_strdup_printf(ngettext("Without an answer in %u second, the connection "
 		                                "will be allowed once.",
@@ -186,12 +186,12 @@ disarm(VigilPromptWindow *self)
 }
 
 static void
-fill_program(VigilPromptWindow *self, VigilPrompt *prompt)
+fill_program(VigilPromptWindow *self, VigilClientRequest *prompt)
 {
-	g_autofree char *name = vigil_prompt_display_name(prompt);
-	g_autofree char *destination = vigil_prompt_format_host(prompt);
-	g_autofree char *port = vigil_prompt_format_port(prompt);
-	g_autofree char *protocol = vigil_prompt_format_protocol(prompt);
+	g_autofree char *name = vigil_client_request_display_name(prompt);
+	g_autofree char *destination = vigil_client_request_format_host(prompt);
+	g_autofree char *port = vigil_client_request_format_port(prompt);
+	g_autofree char *protocol = vigil_client_request_format_protocol(prompt);
 	g_autofree char *headline = NULL;
 	g_autofree char *path = NULL;
 
@@ -215,13 +215,13 @@ fill_program(VigilPromptWindow *self, VigilPrompt *prompt)
 }
 
 static void
-fill_connection(VigilPromptWindow *self, VigilPrompt *prompt)
+fill_connection(VigilPromptWindow *self, VigilClientRequest *prompt)
 {
-	g_autofree char *destination = vigil_prompt_format_destination(prompt);
-	g_autofree char *port = vigil_prompt_format_port(prompt);
-	g_autofree char *protocol = vigil_prompt_format_protocol(prompt);
-	g_autofree char *via = vigil_prompt_format_via(prompt);
-	g_autofree char *parents = vigil_prompt_format_parents(prompt);
+	g_autofree char *destination = vigil_client_request_format_destination(prompt);
+	g_autofree char *port = vigil_client_request_format_port(prompt);
+	g_autofree char *protocol = vigil_client_request_format_protocol(prompt);
+	g_autofree char *via = vigil_client_request_format_via(prompt);
+	g_autofree char *parents = vigil_client_request_format_parents(prompt);
 	g_autofree char *process = NULL;
 	g_autofree char *user = NULL;
 
@@ -265,7 +265,7 @@ add_warning(GString *text, const char *sentence)
 }
 
 static void
-fill_warning(VigilPromptWindow *self, VigilPrompt *prompt)
+fill_warning(VigilPromptWindow *self, VigilClientRequest *prompt)
 {
 	g_autoptr(GString) text = g_string_new(NULL);
 
@@ -297,7 +297,7 @@ fill_warning(VigilPromptWindow *self, VigilPrompt *prompt)
 }
 
 static void
-fill_choices(VigilPromptWindow *self, VigilPrompt *prompt)
+fill_choices(VigilPromptWindow *self, VigilClientRequest *prompt)
 {
 	g_autofree char *only_host = NULL;
 	g_autofree char *only_port = NULL;
@@ -338,7 +338,7 @@ fill_choices(VigilPromptWindow *self, VigilPrompt *prompt)
 static void
 show_current(VigilPromptWindow *self)
 {
-	VigilPrompt *prompt = current(self);
+	VigilClientRequest *prompt = current(self);
 
 	update_queue_label(self);
 	g_signal_emit(self, signals[SIGNAL_PENDING_CHANGED], 0);
@@ -361,41 +361,41 @@ show_current(VigilPromptWindow *self)
 	}
 }
 
-static VigilPromptDuration
+static VigilClientDuration
 chosen_duration(VigilPromptWindow *self)
 {
 	const char *id = gtk_combo_box_get_active_id(GTK_COMBO_BOX(self->duration_combo));
 
 	if (g_strcmp0(id, "once") == 0)
-		return VIGIL_PROMPT_DURATION_ONCE;
+		return VIGIL_CLIENT_DURATION_ONCE;
 	if (g_strcmp0(id, "until-quit") == 0)
-		return VIGIL_PROMPT_DURATION_UNTIL_QUIT;
+		return VIGIL_CLIENT_DURATION_UNTIL_QUIT;
 	if (g_strcmp0(id, "5m") == 0)
-		return VIGIL_PROMPT_DURATION_5_MINUTES;
+		return VIGIL_CLIENT_DURATION_5_MINUTES;
 	if (g_strcmp0(id, "1h") == 0)
-		return VIGIL_PROMPT_DURATION_1_HOUR;
+		return VIGIL_CLIENT_DURATION_1_HOUR;
 	if (g_strcmp0(id, "24h") == 0)
-		return VIGIL_PROMPT_DURATION_24_HOURS;
-	return VIGIL_PROMPT_DURATION_FOREVER;
+		return VIGIL_CLIENT_DURATION_24_HOURS;
+	return VIGIL_CLIENT_DURATION_FOREVER;
 }
 
 static void
 answer(VigilPromptWindow *self, const char *verdict)
 {
-	g_autoptr(VigilPrompt) prompt = g_queue_pop_head(&self->queue);
+	g_autoptr(VigilClientRequest) prompt = g_queue_pop_head(&self->queue);
 	const char *host = gtk_combo_box_get_active_id(GTK_COMBO_BOX(self->host_combo));
 	const char *port = gtk_combo_box_get_active_id(GTK_COMBO_BOX(self->port_combo));
 	GVariant *options;
 
 	if (prompt == NULL)
 		return;
-	options = vigil_prompt_reply_options(
+	options = vigil_client_reply_options(
 	    chosen_duration(self),
-	    g_strcmp0(host, VIGIL_HOST_SCOPE_DOMAIN) == 0 ? VIGIL_PROMPT_HOST_SCOPE_DOMAIN
-	    : g_strcmp0(host, VIGIL_HOST_SCOPE_ANY) == 0  ? VIGIL_PROMPT_HOST_SCOPE_ANY
-	                                                  : VIGIL_PROMPT_HOST_SCOPE_HOST,
-	    g_strcmp0(port, VIGIL_PORT_SCOPE_ANY) == 0 ? VIGIL_PROMPT_PORT_SCOPE_ANY
-	                                               : VIGIL_PROMPT_PORT_SCOPE_PORT);
+	    g_strcmp0(host, VIGIL_HOST_SCOPE_DOMAIN) == 0 ? VIGIL_CLIENT_HOST_SCOPE_DOMAIN
+	    : g_strcmp0(host, VIGIL_HOST_SCOPE_ANY) == 0  ? VIGIL_CLIENT_HOST_SCOPE_ANY
+	                                                  : VIGIL_CLIENT_HOST_SCOPE_HOST,
+	    g_strcmp0(port, VIGIL_PORT_SCOPE_ANY) == 0 ? VIGIL_CLIENT_PORT_SCOPE_ANY
+	                                               : VIGIL_CLIENT_PORT_SCOPE_PORT);
 	g_signal_emit(self, signals[SIGNAL_REPLY], 0, prompt->id, verdict, options);
 	show_current(self);
 }
@@ -416,7 +416,7 @@ static void
 duration_changed(VigilPromptWindow *self)
 {
 	/* an answer for once makes no rule: where it would apply does not matter */
-	gboolean rule = chosen_duration(self) != VIGIL_PROMPT_DURATION_ONCE;
+	gboolean rule = chosen_duration(self) != VIGIL_CLIENT_DURATION_ONCE;
 
 	gtk_widget_set_sensitive(GTK_WIDGET(self->host_combo), rule);
 	gtk_widget_set_sensitive(GTK_WIDGET(self->port_combo), rule);
@@ -440,12 +440,12 @@ expire(VigilPromptWindow *self, gint64 now)
 
 	while (l != NULL) {
 		GList *next = l->next;
-		VigilPrompt *prompt = l->data;
+		VigilClientRequest *prompt = l->data;
 
 		if (now > prompt->deadline + EXPIRY_GRACE_SECONDS * G_USEC_PER_SEC) {
 			head_gone |= l == self->queue.head;
 			g_queue_delete_link(&self->queue, l);
-			vigil_prompt_free(prompt);
+			vigil_client_request_free(prompt);
 		}
 		l = next;
 	}
@@ -464,15 +464,15 @@ tick(gpointer user_data)
 }
 
 void
-vigil_prompt_window_add(VigilPromptWindow *self, VigilPrompt *prompt)
+vigil_prompt_window_add(VigilPromptWindow *self, VigilClientRequest *prompt)
 {
 	g_return_if_fail(VIGIL_IS_PROMPT_WINDOW(self));
 	g_return_if_fail(prompt != NULL);
 
 	/* vigild sends the open requests again when the agent registers again */
 	for (GList *l = self->queue.head; l != NULL; l = l->next) {
-		if (((VigilPrompt *)l->data)->id == prompt->id) {
-			vigil_prompt_free(prompt);
+		if (((VigilClientRequest *)l->data)->id == prompt->id) {
+			vigil_client_request_free(prompt);
 			return;
 		}
 	}
@@ -491,13 +491,13 @@ vigil_prompt_window_remove(VigilPromptWindow *self, guint64 request)
 	g_return_if_fail(VIGIL_IS_PROMPT_WINDOW(self));
 
 	for (GList *l = self->queue.head; l != NULL; l = l->next) {
-		VigilPrompt *prompt = l->data;
+		VigilClientRequest *prompt = l->data;
 		gboolean was_head = l == self->queue.head;
 
 		if (prompt->id != request)
 			continue;
 		g_queue_delete_link(&self->queue, l);
-		vigil_prompt_free(prompt);
+		vigil_client_request_free(prompt);
 		if (was_head)
 			show_current(self);
 		else {
@@ -513,7 +513,7 @@ vigil_prompt_window_clear(VigilPromptWindow *self)
 {
 	g_return_if_fail(VIGIL_IS_PROMPT_WINDOW(self));
 
-	g_queue_clear_full(&self->queue, (GDestroyNotify)vigil_prompt_free);
+	g_queue_clear_full(&self->queue, (GDestroyNotify)vigil_client_request_free);
 	show_current(self);
 }
 
@@ -553,7 +553,7 @@ vigil_prompt_window_dispose(GObject *object)
 
 	g_clear_handle_id(&self->arm_id, g_source_remove);
 	g_clear_handle_id(&self->tick_id, g_source_remove);
-	g_queue_clear_full(&self->queue, (GDestroyNotify)vigil_prompt_free);
+	g_queue_clear_full(&self->queue, (GDestroyNotify)vigil_client_request_free);
 	g_clear_object(&self->apps);
 	G_OBJECT_CLASS(vigil_prompt_window_parent_class)->dispose(object);
 }

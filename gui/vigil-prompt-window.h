@@ -4,7 +4,7 @@
 #include <gtk/gtk.h>
 
 #include "vigil-program-info.h"
-#include "vigil-prompt.h"
+#include "vigil-client.h"
 
 G_BEGIN_DECLS
 
@@ -21,7 +21,7 @@ G_DECLARE_FINAL_TYPE(VigilPromptWindow, vigil_prompt_window, VIGIL, PROMPT_WINDO
 VigilPromptWindow *vigil_prompt_window_new(GtkApplication *app, VigilAppIndex *apps);
 
 /* queues @prompt (taking it) and shows the window without taking the keyboard focus */
-void vigil_prompt_window_add(VigilPromptWindow *self, VigilPrompt *prompt);
+void vigil_prompt_window_add(VigilPromptWindow *self, VigilClientRequest *prompt);
 /* forgets a request that is no longer pending; unknown ids are ignored */
 void vigil_prompt_window_remove(VigilPromptWindow *self, guint64 request);
 /* forgets every request (vigild went away) and hides the window */

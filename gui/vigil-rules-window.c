@@ -37,7 +37,7 @@ enum {
 struct _VigilRulesWindow {
 	GtkApplicationWindow parent;
 
-	VigilClient *client;
+	VigilTrayClient *client;
 	VigilAppIndex *apps;
 	GCancellable *cancellable;
 	GHashTable *rules; /* id -> rule dictionary */
@@ -80,9 +80,9 @@ set_state(VigilRulesWindow *self, const char *text)
 static gboolean
 permitted(VigilRulesWindow *self, const char *action)
 {
-	return vigil_client_get_firewall(self->client) != NULL &&
-	       g_strcmp0(vigil_client_get_permission(self->client, action), VIGIL_PERMISSION_NO) !=
-	           0;
+	return vigil_tray_client_get_firewall(self->client) != NULL &&
+	       g_strcmp0(vigil_tray_client_get_permission(self->client, action),
+	                 VIGIL_PERMISSION_NO) != 0;
 }
 
 /* a rule for the caller alone needs manage-own-rules, any other manage-all-rules */
@@ -325,7 +325,7 @@ update_buttons(VigilRulesWindow *self)
 	GtkTreeIter iter;
 	gboolean may = FALSE;
 	gboolean is_rule = FALSE;
-	gboolean reachable = vigil_client_get_firewall(self->client) != NULL;
+	gboolean reachable = vigil_tray_client_get_firewall(self->client) != NULL;
 
 	if (gtk_tree_selection_get_selected(gtk_tree_view_get_selection(self->view), &model, &iter))
 		gtk_tree_model_get(model, &iter, COL_MAY_CHANGE, &may, COL_IS_RULE, &is_rule, -1);
@@ -342,7 +342,7 @@ update_buttons(VigilRulesWindow *self)
 static void
 refresh(VigilRulesWindow *self)
 {
-	VigilFirewall *firewall = vigil_client_get_firewall(self->client);
+	VigilFirewall *firewall = vigil_tray_client_get_firewall(self->client);
 
 	update_buttons(self);
 	if (firewall == NULL) {
@@ -362,7 +362,7 @@ refresh_timeout(gpointer user_data)
 }
 
 static void
-client_changed(VigilClient *client, VigilRulesWindow *self)
+client_changed(VigilTrayClient *client, VigilRulesWindow *self)
 {
 	/* permissions or reachability: the rows' editability too */
 	if (gtk_widget_get_mapped(GTK_WIDGET(self)))
@@ -370,7 +370,7 @@ client_changed(VigilClient *client, VigilRulesWindow *self)
 }
 
 static void
-rules_changed(VigilClient *client, VigilRulesWindow *self)
+rules_changed(VigilTrayClient *client, VigilRulesWindow *self)
 {
 	if (gtk_widget_get_mapped(GTK_WIDGET(self)))
 		refresh(self);
@@ -437,7 +437,7 @@ change_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 static void
 call_change(VigilRulesWindow *self, const char *method, GVariant *args)
 {
-	VigilFirewall *firewall = vigil_client_get_firewall(self->client);
+	VigilFirewall *firewall = vigil_tray_client_get_firewall(self->client);
 
 	if (firewall == NULL) {
 		g_variant_unref(g_variant_ref_sink(args));
@@ -531,7 +531,7 @@ save_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 static void
 save_rule(VigilRulesWindow *self, VigilRuleDialog *dialog)
 {
-	VigilFirewall *firewall = vigil_client_get_firewall(self->client);
+	VigilFirewall *firewall = vigil_tray_client_get_firewall(self->client);
 	guint64 *id = g_object_get_data(G_OBJECT(dialog), "rule-id");
 	GVariant *rule;
 	GVariant *args;
@@ -777,7 +777,7 @@ static void
 export_response(VigilRulesWindow *self, gint response)
 {
 	g_autoptr(GFile) file = chooser_done(self, response);
-	VigilFirewall *firewall = vigil_client_get_firewall(self->client);
+	VigilFirewall *firewall = vigil_tray_client_get_firewall(self->client);
 	Export *export;
 
 	if (file == NULL)
@@ -798,7 +798,7 @@ export_clicked(VigilRulesWindow *self)
 {
 	GtkFileChooserNative *chooser;
 
-	if (vigil_client_get_firewall(self->client) == NULL)
+	if (vigil_tray_client_get_firewall(self->client) == NULL)
 		return;
 	chooser =
 	    gtk_file_chooser_native_new(_("Export Rules"), GTK_WINDOW(self),
@@ -816,7 +816,7 @@ rules_map(GtkWidget *widget)
 	GTK_WIDGET_CLASS(vigil_rules_window_parent_class)->map(widget);
 	self->status_is_outcome = FALSE;
 	/* what the user may change can have changed since: ask again ("changed" refreshes) */
-	vigil_client_refresh_permissions(self->client);
+	vigil_tray_client_refresh_permissions(self->client);
 	refresh(self);
 	if (self->refresh_id == 0)
 		self->refresh_id = g_timeout_add_seconds(REFRESH_SECONDS, refresh_timeout, self);
@@ -894,7 +894,7 @@ vigil_rules_window_init(VigilRulesWindow *self)
 }
 
 VigilRulesWindow *
-vigil_rules_window_new(GtkApplication *app, VigilClient *client, VigilAppIndex *apps)
+vigil_rules_window_new(GtkApplication *app, VigilTrayClient *client, VigilAppIndex *apps)
 {
 	VigilRulesWindow *self = g_object_new(VIGIL_TYPE_RULES_WINDOW, "application", app, NULL);
 

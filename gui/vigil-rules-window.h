@@ -3,7 +3,7 @@
 
 #include <gtk/gtk.h>
 
-#include "vigil-client.h"
+#include "vigil-tray-client.h"
 #include "vigil-program-info.h"
 
 G_BEGIN_DECLS
@@ -15,7 +15,7 @@ G_DECLARE_FINAL_TYPE(VigilRulesWindow, vigil_rules_window, VIGIL, RULES_WINDOW,
 /* shows the rules vigild lets the user see (GetRules), grouped by program; what the user may
  * not change (system rules, and rules for all users without the permission) is marked and
  * cannot be changed */
-VigilRulesWindow *vigil_rules_window_new(GtkApplication *app, VigilClient *client,
+VigilRulesWindow *vigil_rules_window_new(GtkApplication *app, VigilTrayClient *client,
                                          VigilAppIndex *apps);
 
 G_END_DECLS

@@ -4,7 +4,7 @@
 
 #include <glib/gi18n.h>
 
-#include "vigil-client.h"
+#include "vigil-tray-client.h"
 #include "vigil-format.h"
 #include "vigil-indicator.h"
 #include "vigil-monitor-window.h"
@@ -24,7 +24,7 @@
 struct _VigilTrayApp {
 	GtkApplication parent;
 
-	VigilClient *client;
+	VigilTrayClient *client;
 	VigilAppIndex *apps;
 	VigilIndicator *indicator;
 	VigilPromptWindow *prompts;
@@ -49,16 +49,16 @@ set_action_enabled(VigilTrayApp *self, const char *name, gboolean enabled)
 }
 
 static char *
-status_text(VigilTrayApp *self, VigilClientState state)
+status_text(VigilTrayApp *self, VigilTrayClientState state)
 {
-	const char *agent_error = vigil_client_get_agent_error(self->client);
+	const char *agent_error = vigil_tray_client_get_agent_error(self->client);
 
 	switch (state) {
-	case VIGIL_CLIENT_STATE_UNREACHABLE:
+	case VIGIL_TRAY_CLIENT_STATE_UNREACHABLE:
 		return g_strdup(_("Vigil is not running"));
-	case VIGIL_CLIENT_STATE_PAUSED:
+	case VIGIL_TRAY_CLIENT_STATE_PAUSED:
 		return g_strdup(_("Filtering is paused"));
-	case VIGIL_CLIENT_STATE_FILTERING:
+	case VIGIL_TRAY_CLIENT_STATE_FILTERING:
 		if (agent_error != NULL) {
 			g_autofree char *why =
 			    vigil_text_sanitize(agent_error, VIGIL_TEXT_MAX_LINE);
@@ -74,24 +74,24 @@ status_text(VigilTrayApp *self, VigilClientState state)
 static void
 update(VigilTrayApp *self)
 {
-	VigilClientState state = vigil_client_get_state(self->client);
+	VigilTrayClientState state = vigil_tray_client_get_state(self->client);
 	guint pending = vigil_prompt_window_get_n_pending(self->prompts);
 	g_autofree char *status = status_text(self, state);
 	VigilIndicatorState shown =
-	    state == VIGIL_CLIENT_STATE_FILTERING ? VIGIL_INDICATOR_FILTERING
-	    : state == VIGIL_CLIENT_STATE_PAUSED  ? VIGIL_INDICATOR_PAUSED
-	                                          : VIGIL_INDICATOR_UNREACHABLE;
+	    state == VIGIL_TRAY_CLIENT_STATE_FILTERING ? VIGIL_INDICATOR_FILTERING
+	    : state == VIGIL_TRAY_CLIENT_STATE_PAUSED  ? VIGIL_INDICATOR_PAUSED
+	                                               : VIGIL_INDICATOR_UNREACHABLE;
 	const char *configure =
-	    vigil_client_get_permission(self->client, VIGIL_POLKIT_ACTION_CONFIGURE);
+	    vigil_tray_client_get_permission(self->client, VIGIL_POLKIT_ACTION_CONFIGURE);
 
 	vigil_indicator_update(self->indicator, shown, status, pending);
 	set_action_enabled(self, "show-prompts", pending > 0);
 	/* ask the daemon what is allowed rather than fail on click: "auth" lets polkit ask */
 	set_action_enabled(self, "toggle-filtering",
-	                   state != VIGIL_CLIENT_STATE_UNREACHABLE &&
+	                   state != VIGIL_TRAY_CLIENT_STATE_UNREACHABLE &&
 	                       g_strcmp0(configure, VIGIL_PERMISSION_NO) != 0);
 	vigil_prompt_window_set_default_action(self->prompts,
-	                                       vigil_client_get_default_action(self->client));
+	                                       vigil_tray_client_get_default_action(self->client));
 }
 
 /* ~/.local/state/vigil/tray.ini: until when the connections decided without asking were
@@ -232,7 +232,7 @@ defaults_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 static void
 report_defaults(VigilTrayApp *self)
 {
-	VigilFirewall *firewall = vigil_client_get_firewall(self->client);
+	VigilFirewall *firewall = vigil_tray_client_get_firewall(self->client);
 	DefaultsQuery *query;
 	GVariantBuilder filter;
 
@@ -249,13 +249,13 @@ report_defaults(VigilTrayApp *self)
 }
 
 static void
-client_changed(VigilClient *client, VigilTrayApp *self)
+client_changed(VigilTrayClient *client, VigilTrayApp *self)
 {
-	VigilClientState state = vigil_client_get_state(client);
+	VigilTrayClientState state = vigil_tray_client_get_state(client);
 
-	if (state != VIGIL_CLIENT_STATE_UNREACHABLE) {
+	if (state != VIGIL_TRAY_CLIENT_STATE_UNREACHABLE) {
 		const char *fail_mode =
-		    vigil_firewall_get_fail_mode(vigil_client_get_firewall(client));
+		    vigil_firewall_get_fail_mode(vigil_tray_client_get_firewall(client));
 
 		self->was_connected = TRUE;
 		if (fail_mode != NULL && g_strcmp0(fail_mode, self->fail_mode) != 0) {
@@ -263,7 +263,7 @@ client_changed(VigilClient *client, VigilTrayApp *self)
 			self->fail_mode = g_strdup(fail_mode);
 		}
 	}
-	if (vigil_client_is_agent(client) && !self->agent_seen) {
+	if (vigil_tray_client_is_agent(client) && !self->agent_seen) {
 		self->agent_seen = TRUE;
 		report_defaults(self);
 	}
@@ -271,10 +271,10 @@ client_changed(VigilClient *client, VigilTrayApp *self)
 }
 
 static void
-client_prompt(VigilClient *client, guint64 request, GVariant *connection, VigilTrayApp *self)
+client_prompt(VigilTrayClient *client, guint64 request, GVariant *connection, VigilTrayApp *self)
 {
 	g_autoptr(GError) error = NULL;
-	VigilPrompt *prompt = vigil_prompt_new(request, connection, &error);
+	VigilClientRequest *prompt = vigil_client_request_new(request, connection, &error);
 
 	if (prompt == NULL) {
 		g_warning("ignoring request %" G_GUINT64_FORMAT ": %s", request, error->message);
@@ -283,7 +283,7 @@ client_prompt(VigilClient *client, guint64 request, GVariant *connection, VigilT
 	g_debug("request %" G_GUINT64_FORMAT ": %s to %s", request, prompt->program,
 	        prompt->destination);
 	if (prompt->binary_changed) {
-		g_autofree char *name = vigil_prompt_display_name(prompt);
+		g_autofree char *name = vigil_client_request_display_name(prompt);
 		g_autofree char *summary = g_strdup_printf(_("%s has changed"), name);
 		g_autofree char *key = g_strdup_printf("changed:%s", prompt->program);
 		const char *actions[] = {ACTION_PROMPTS, _("Show"), NULL};
@@ -295,25 +295,25 @@ client_prompt(VigilClient *client, guint64 request, GVariant *connection, VigilT
 	}
 	if (self->silent != NULL) {
 		/* silent mode: answered at once, for this connection only; vigild logs it */
-		vigil_client_reply(self->client, request, self->silent,
-		                   vigil_prompt_reply_options(VIGIL_PROMPT_DURATION_ONCE,
-		                                              VIGIL_PROMPT_HOST_SCOPE_HOST,
-		                                              VIGIL_PROMPT_PORT_SCOPE_PORT));
-		vigil_prompt_free(prompt);
+		vigil_tray_client_reply(self->client, request, self->silent,
+		                        vigil_client_reply_options(VIGIL_CLIENT_DURATION_ONCE,
+		                                                   VIGIL_CLIENT_HOST_SCOPE_HOST,
+		                                                   VIGIL_CLIENT_PORT_SCOPE_PORT));
+		vigil_client_request_free(prompt);
 		return;
 	}
 	vigil_prompt_window_add(self->prompts, prompt);
 }
 
 static void
-client_cancel(VigilClient *client, guint64 request, const char *reason, VigilTrayApp *self)
+client_cancel(VigilTrayClient *client, guint64 request, const char *reason, VigilTrayApp *self)
 {
 	g_debug("request %" G_GUINT64_FORMAT " cancelled: %s", request, reason);
 	vigil_prompt_window_remove(self->prompts, request);
 }
 
 static void
-client_reset(VigilClient *client, VigilTrayApp *self)
+client_reset(VigilTrayClient *client, VigilTrayApp *self)
 {
 	vigil_prompt_window_clear(self->prompts);
 	self->agent_seen = FALSE;
@@ -331,7 +331,7 @@ client_reset(VigilClient *client, VigilTrayApp *self)
 static void
 notify_blocked(VigilTrayApp *self, GVariant *details)
 {
-	g_autoptr(VigilPrompt) conn = vigil_prompt_new(0, details, NULL);
+	g_autoptr(VigilClientRequest) conn = vigil_client_request_new(0, details, NULL);
 	const char *verdict = NULL;
 	guint64 rule = 0;
 	gboolean has_rule;
@@ -350,9 +350,9 @@ notify_blocked(VigilTrayApp *self, GVariant *details)
 	g_variant_lookup(details, VIGIL_CONN_KEY_VERDICT, "&s", &verdict);
 	g_variant_lookup(details, VIGIL_CONN_KEY_REASON, "&s", &reason);
 	has_rule = g_variant_lookup(details, VIGIL_CONN_KEY_RULE, "t", &rule);
-	name = vigil_prompt_display_name(conn);
-	destination = vigil_prompt_format_destination(conn);
-	port = vigil_prompt_format_port(conn);
+	name = vigil_client_request_display_name(conn);
+	destination = vigil_client_request_format_destination(conn);
+	port = vigil_client_request_format_port(conn);
 	why = vigil_format_reason(reason, rule, has_rule);
 	summary = g_strdup_printf(_("%s was blocked"), name);
 	/* TRANSLATORS: "example.org (93.184.215.14), port 443 (https): Denied, rule 5" */
@@ -395,7 +395,8 @@ notify_agent_registered(VigilTrayApp *self, GVariant *details)
 }
 
 static void
-client_notify_event(VigilClient *client, const char *kind, GVariant *details, VigilTrayApp *self)
+client_notify_event(VigilTrayClient *client, const char *kind, GVariant *details,
+                    VigilTrayApp *self)
 {
 	if (g_strcmp0(kind, VIGIL_NOTIFY_BLOCKED) == 0) {
 		notify_blocked(self, details);
@@ -435,7 +436,7 @@ static void
 prompt_reply(VigilPromptWindow *window, guint64 request, const char *verdict, GVariant *options,
              VigilTrayApp *self)
 {
-	vigil_client_reply(self->client, request, verdict, options);
+	vigil_tray_client_reply(self->client, request, verdict, options);
 }
 
 static void
@@ -456,11 +457,11 @@ static void
 action_toggle_filtering(GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
 	VigilTrayApp *self = user_data;
-	VigilClientState state = vigil_client_get_state(self->client);
+	VigilTrayClientState state = vigil_tray_client_get_state(self->client);
 
-	if (state == VIGIL_CLIENT_STATE_UNREACHABLE)
+	if (state == VIGIL_TRAY_CLIENT_STATE_UNREACHABLE)
 		return;
-	vigil_client_set_enabled(self->client, state == VIGIL_CLIENT_STATE_PAUSED);
+	vigil_tray_client_set_enabled(self->client, state == VIGIL_TRAY_CLIENT_STATE_PAUSED);
 }
 
 static void
@@ -563,14 +564,14 @@ vigil_tray_app_startup(GApplication *app)
 	self->notifier = vigil_notifier_new(_("Vigil"));
 	g_signal_connect(self->notifier, "action", G_CALLBACK(notifier_action), self);
 
-	self->client = vigil_client_new();
+	self->client = vigil_tray_client_new();
 	g_signal_connect(self->client, "changed", G_CALLBACK(client_changed), self);
 	g_signal_connect(self->client, "prompt", G_CALLBACK(client_prompt), self);
 	g_signal_connect(self->client, "cancel", G_CALLBACK(client_cancel), self);
 	g_signal_connect(self->client, "reset", G_CALLBACK(client_reset), self);
 	g_signal_connect(self->client, "notify-event", G_CALLBACK(client_notify_event), self);
 	update(self);
-	vigil_client_start(self->client);
+	vigil_tray_client_start(self->client);
 }
 
 /* a second start (e.g. from the menu of applications) shows what waits */

@@ -6,7 +6,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "vigil-dbus.h"
+#include "vigil-client.h"
 #include "vigilctl-answer.h"
 #include "vigilctl-output.h"
 
@@ -170,23 +170,9 @@ vigilctl_answer_question(const VigilctlAnswer *answer, GVariant *conn)
 GVariant *
 vigilctl_answer_options(const VigilctlAnswer *answer)
 {
-	g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
-	const char *duration = answer->duration != NULL ? answer->duration : VIGIL_DURATION_ONCE;
-
-	g_variant_builder_add(&builder, "{sv}", VIGIL_REPLY_KEY_DURATION,
-	                      g_variant_new_string(duration));
-	if (g_strcmp0(duration, VIGIL_DURATION_ONCE) == 0)
-		return g_variant_builder_end(&builder);
-	if (g_strcmp0(duration, VIGIL_DURATION_SECONDS) == 0)
-		g_variant_builder_add(&builder, "{sv}", VIGIL_REPLY_KEY_SECONDS,
-		                      g_variant_new_uint32(answer->seconds));
-	if (answer->host_scope != NULL)
-		g_variant_builder_add(&builder, "{sv}", VIGIL_REPLY_KEY_HOST_SCOPE,
-		                      g_variant_new_string(answer->host_scope));
-	if (answer->port_scope != NULL)
-		g_variant_builder_add(&builder, "{sv}", VIGIL_REPLY_KEY_PORT_SCOPE,
-		                      g_variant_new_string(answer->port_scope));
-	return g_variant_builder_end(&builder);
+	/* "once" makes no rule: its scopes are not sent */
+	return vigil_client_reply_options_from_names(answer->duration, answer->seconds,
+	                                             answer->host_scope, answer->port_scope, FALSE);
 }
 
 static const char *

@@ -33,8 +33,7 @@ vigilctl_firewall(VigilctlContext *ctx, GError **error)
 
 	if (ctx->firewall != NULL)
 		return ctx->firewall;
-	/* registers org.vigil.Firewall1.Error.* so that vigild's errors come back as codes */
-	(void)VIGIL_DBUS_ERROR;
+	vigil_client_error_init();
 	if (ctx->bus == NULL) {
 		ctx->bus = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, &local);
 		if (ctx->bus == NULL) {
@@ -155,12 +154,7 @@ gboolean
 vigilctl_error_is_not_running(const GError *error)
 {
 	return g_error_matches(error, VIGILCTL_ERROR, VIGILCTL_ERROR_NOT_RUNNING) ||
-	       g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
-	       g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER) ||
-	       g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_SPAWN_SERVICE_NOT_FOUND) ||
-	       g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_SPAWN_EXEC_FAILED) ||
-	       g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_SPAWN_CHILD_EXITED) ||
-	       g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+	       vigil_client_error_is_not_running(error);
 }
 
 int
@@ -173,59 +167,41 @@ vigilctl_exit_code(const GError *error)
 		return VIGILCTL_EXIT_USAGE;
 	if (vigilctl_error_is_not_running(error))
 		return VIGILCTL_EXIT_NOT_RUNNING;
-	if (g_error_matches(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_PERMISSION_DENIED) ||
-	    g_error_matches(error, VIGIL_DBUS_ERROR,
-	                    VIGIL_DBUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED) ||
-	    g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED) ||
-	    g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_AUTH_FAILED))
+	switch (vigil_client_error_kind(error)) {
+	case VIGIL_CLIENT_ERROR_KIND_PERMISSION:
+	case VIGIL_CLIENT_ERROR_KIND_AUTH_REQUIRED:
+	case VIGIL_CLIENT_ERROR_KIND_AUTH_FAILED:
 		return VIGILCTL_EXIT_PERMISSION;
-	return VIGILCTL_EXIT_FAILED;
+	default:
+		return VIGILCTL_EXIT_FAILED;
+	}
 }
 
-/* vigild's message without the "GDBus.Error:org.vigil.Firewall1.Error.X: " prefix */
-static char *
-plain_message(const GError *error)
-{
-	g_autoptr(GError) copy = g_error_copy(error);
-
-	g_dbus_error_strip_remote_error(copy);
-	return g_strdup(copy->message);
-}
-
+/* libvigil-client's text, with what a command line user can do about permissions */
 char *
 vigilctl_error_message(const GError *error, const char *permission_hint)
 {
-	g_autofree char *message = plain_message(error);
+	g_autofree char *message = vigil_client_error_plain_message(error);
 
-	if (g_error_matches(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_PERMISSION_DENIED) ||
-	    g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED)) {
+	switch (vigil_client_error_kind(error)) {
+	case VIGIL_CLIENT_ERROR_KIND_PERMISSION:
 		if (permission_hint != NULL)
 			return g_strdup_printf(_("permission denied: %s\n(vigild: %s)"),
 			                       permission_hint, message);
 		return g_strdup_printf(_("permission denied: %s (run with sudo or answer the "
 		                         "authentication prompt)"),
 		                       message);
-	}
-	if (g_error_matches(error, VIGIL_DBUS_ERROR,
-	                    VIGIL_DBUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED))
+	case VIGIL_CLIENT_ERROR_KIND_AUTH_REQUIRED:
 		return g_strdup_printf(
 		    _("authentication required: %s (run without "
 		      "--no-ask-password to be asked for the password, or use sudo)"),
 		    message);
-	if (g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
-	    g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER) ||
-	    g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CLOSED))
-		return g_strdup(
-		    _("vigild is not running (start it with: sudo systemctl start vigild)"));
-	if (g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_NO_REPLY) ||
-	    g_error_matches(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
-		return g_strdup_printf(
-		    _("vigild did not answer in time (%s); it may be overloaded: "
-		      "check 'journalctl -u vigild'"),
-		    message);
-	if (g_error_matches(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_BUSY))
-		return g_strdup_printf(_("vigild is busy: %s; try again in a moment"), message);
-	if (g_error_matches(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_NOT_FOUND))
+	case VIGIL_CLIENT_ERROR_KIND_NOT_FOUND:
 		return g_strdup_printf(_("%s (see 'vigilctl rules list')"), message);
-	return g_steal_pointer(&message);
+	case VIGIL_CLIENT_ERROR_KIND_ACTIVATION_FAILED:
+		/* vigilctl_firewall() says why the bus could not start it */
+		return g_steal_pointer(&message);
+	default:
+		return vigil_client_error_message(error);
+	}
 }

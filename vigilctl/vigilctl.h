@@ -3,7 +3,7 @@
 
 #include <gio/gio.h>
 
-#include "vigil-dbus.h"
+#include "vigil-client.h"
 
 G_BEGIN_DECLS
 

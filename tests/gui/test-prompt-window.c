@@ -80,7 +80,7 @@ run_for(guint ms)
 		g_main_context_iteration(NULL, FALSE), g_usleep(5000);
 }
 
-static VigilPrompt *
+static VigilClientRequest *
 make_prompt(guint64 id, const char *program, guint16 port, const char *extra)
 {
 	g_autofree char *text = g_strdup_printf(
@@ -91,10 +91,10 @@ make_prompt(guint64 id, const char *program, guint16 port, const char *extra)
 	    program, port, extra != NULL ? extra : "");
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) conn = g_variant_parse(NULL, text, NULL, NULL, &error);
-	VigilPrompt *prompt;
+	VigilClientRequest *prompt;
 
 	g_assert_no_error(error);
-	prompt = vigil_prompt_new(id, conn, &error);
+	prompt = vigil_client_request_new(id, conn, &error);
 	g_assert_no_error(error);
 	return prompt;
 }

@@ -8,7 +8,7 @@
 
 #include "vigil-dbus.h"
 #include "vigil-program-info.h"
-#include "vigil-prompt.h"
+#include "vigil-client.h"
 
 static GVariant *
 full_connection(void)
@@ -45,7 +45,7 @@ test_read_full(void)
 {
 	g_autoptr(GVariant) conn = full_connection();
 	g_autoptr(GError) error = NULL;
-	g_autoptr(VigilPrompt) p = vigil_prompt_new(17, conn, &error);
+	g_autoptr(VigilClientRequest) p = vigil_client_request_new(17, conn, &error);
 	g_autofree char *dest = NULL;
 	g_autofree char *port = NULL;
 	g_autofree char *proto = NULL;
@@ -65,15 +65,15 @@ test_read_full(void)
 	g_assert_cmpstr(p->domain_target, ==, "*.example.org");
 	g_assert_cmpuint(p->timeout, ==, 30);
 
-	dest = vigil_prompt_format_destination(p);
+	dest = vigil_client_request_format_destination(p);
 	g_assert_cmpstr(dest, ==, "www.example.org (93.184.215.14)");
-	port = vigil_prompt_format_port(p);
+	port = vigil_client_request_format_port(p);
 	g_assert_cmpstr(port, ==, "443 (https)");
-	proto = vigil_prompt_format_protocol(p);
+	proto = vigil_client_request_format_protocol(p);
 	g_assert_cmpstr(proto, ==, "TCP/IPv4");
-	via = vigil_prompt_format_via(p);
+	via = vigil_client_request_format_via(p);
 	g_assert_cmpstr(via, ==, "bash (4000)");
-	chain = vigil_prompt_format_parents(p);
+	chain = vigil_client_request_format_parents(p);
 	g_assert_cmpstr(chain, ==, "bash (4000)\nsystemd (1)");
 }
 
@@ -91,13 +91,13 @@ test_texts_sanitized(void)
 	    "'hostname': <'evil.example\nPID 1, user root'>, 'port': <uint16 443>, "
 	    "'service': <'h\u2067ttps'>, 'parents': <%^as>}",
 	    parents));
-	g_autoptr(VigilPrompt) p = vigil_prompt_new(1, conn, NULL);
-	g_autofree char *name = vigil_prompt_display_name(p);
-	g_autofree char *dest = vigil_prompt_format_destination(p);
-	g_autofree char *host = vigil_prompt_format_host(p);
-	g_autofree char *port = vigil_prompt_format_port(p);
-	g_autofree char *proto = vigil_prompt_format_protocol(p);
-	g_autofree char *via = vigil_prompt_format_via(p);
+	g_autoptr(VigilClientRequest) p = vigil_client_request_new(1, conn, NULL);
+	g_autofree char *name = vigil_client_request_display_name(p);
+	g_autofree char *dest = vigil_client_request_format_destination(p);
+	g_autofree char *host = vigil_client_request_format_host(p);
+	g_autofree char *port = vigil_client_request_format_port(p);
+	g_autofree char *proto = vigil_client_request_format_protocol(p);
+	g_autofree char *via = vigil_client_request_format_via(p);
 
 	g_assert_nonnull(p);
 	/* the verified file's name, not the name the process gave itself */
@@ -113,14 +113,14 @@ static void
 test_read_minimal_and_wrong_types(void)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(VigilPrompt) p = NULL;
+	g_autoptr(VigilClientRequest) p = NULL;
 	g_autoptr(GVariant) bad = NULL;
 	g_autofree char *dest = NULL;
 	g_autofree char *port = NULL;
 	g_autofree char *name = NULL;
 
 	/* a port of the wrong type counts as missing, not as a crash or a wrong number */
-	p = vigil_prompt_new(
+	p = vigil_client_request_new(
 	    1,
 	    g_variant_new_parsed("{'uid': <@u 5>, 'port': <'443'>, "
 	                         "'destination': <'fd00::1'>, 'timeout': <@u 99999>}"),
@@ -129,22 +129,22 @@ test_read_minimal_and_wrong_types(void)
 	g_assert_false(p->has_port);
 	g_assert_cmpuint(p->timeout, ==, VIGIL_PROMPT_TIMEOUT_MAX);
 	g_assert_cmpstr(*p->parents, ==, NULL);
-	g_assert_null(vigil_prompt_format_via(p));
-	dest = vigil_prompt_format_destination(p);
+	g_assert_null(vigil_client_request_format_via(p));
+	dest = vigil_client_request_format_destination(p);
 	g_assert_cmpstr(dest, ==, "fd00::1");
-	port = vigil_prompt_format_port(p);
+	port = vigil_client_request_format_port(p);
 	g_assert_cmpstr(port, ==, "none");
-	name = vigil_prompt_display_name(p);
+	name = vigil_client_request_display_name(p);
 	g_assert_cmpstr(name, ==, "Unknown program");
-	g_clear_pointer(&p, vigil_prompt_free);
+	g_clear_pointer(&p, vigil_client_request_free);
 
 	/* without a uid there is no request to answer */
-	p = vigil_prompt_new(2, g_variant_new_parsed("{'pid': <@u 5>}"), &error);
+	p = vigil_client_request_new(2, g_variant_new_parsed("{'pid': <@u 5>}"), &error);
 	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
 	g_assert_null(p);
 	g_clear_error(&error);
 	bad = g_variant_ref_sink(g_variant_new_string("x"));
-	p = vigil_prompt_new(3, bad, &error);
+	p = vigil_client_request_new(3, bad, &error);
 	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
 }
 
@@ -152,7 +152,7 @@ static void
 test_icmp(void)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(VigilPrompt) p = vigil_prompt_new(
+	g_autoptr(VigilClientRequest) p = vigil_client_request_new(
 	    1,
 	    g_variant_new_parsed("{'uid': <@u 0>, 'protocol': <'icmpv6'>, 'icmp-type': <@y 128>, "
 	                         "'family': <'ipv6'>}"),
@@ -161,25 +161,25 @@ test_icmp(void)
 	g_autofree char *proto = NULL;
 
 	g_assert_no_error(error);
-	port = vigil_prompt_format_port(p);
+	port = vigil_client_request_format_port(p);
 	g_assert_cmpstr(port, ==, "ICMP type 128");
-	proto = vigil_prompt_format_protocol(p);
+	proto = vigil_client_request_format_protocol(p);
 	g_assert_cmpstr(proto, ==, "ICMPV6/IPv6");
 }
 
 static void
 test_seconds_left(void)
 {
-	g_autoptr(VigilPrompt) p =
-	    vigil_prompt_new(1, g_variant_new_parsed("{'uid': <@u 0>, 'timeout': <@u 10>}"), NULL);
+	g_autoptr(VigilClientRequest) p = vigil_client_request_new(
+	    1, g_variant_new_parsed("{'uid': <@u 0>, 'timeout': <@u 10>}"), NULL);
 	gint64 start = p->deadline - 10 * G_USEC_PER_SEC;
 
-	g_assert_cmpuint(vigil_prompt_seconds_left(p, start), ==, 10);
-	g_assert_cmpuint(vigil_prompt_seconds_left(p, start + 1), ==, 10);
-	g_assert_cmpuint(vigil_prompt_seconds_left(p, start + 9 * G_USEC_PER_SEC), ==, 1);
-	g_assert_cmpuint(vigil_prompt_seconds_left(p, p->deadline - 1), ==, 1);
-	g_assert_cmpuint(vigil_prompt_seconds_left(p, p->deadline), ==, 0);
-	g_assert_cmpuint(vigil_prompt_seconds_left(p, p->deadline + G_USEC_PER_SEC), ==, 0);
+	g_assert_cmpuint(vigil_client_request_seconds_left(p, start), ==, 10);
+	g_assert_cmpuint(vigil_client_request_seconds_left(p, start + 1), ==, 10);
+	g_assert_cmpuint(vigil_client_request_seconds_left(p, start + 9 * G_USEC_PER_SEC), ==, 1);
+	g_assert_cmpuint(vigil_client_request_seconds_left(p, p->deadline - 1), ==, 1);
+	g_assert_cmpuint(vigil_client_request_seconds_left(p, p->deadline), ==, 0);
+	g_assert_cmpuint(vigil_client_request_seconds_left(p, p->deadline + G_USEC_PER_SEC), ==, 0);
 }
 
 static void
@@ -205,29 +205,29 @@ assert_options(GVariant *options, const char *duration, guint32 seconds, const c
 static void
 test_reply_options(void)
 {
-	assert_options(vigil_prompt_reply_options(VIGIL_PROMPT_DURATION_ONCE,
-	                                          VIGIL_PROMPT_HOST_SCOPE_HOST,
-	                                          VIGIL_PROMPT_PORT_SCOPE_PORT),
+	assert_options(vigil_client_reply_options(VIGIL_CLIENT_DURATION_ONCE,
+	                                          VIGIL_CLIENT_HOST_SCOPE_HOST,
+	                                          VIGIL_CLIENT_PORT_SCOPE_PORT),
 	               "once", 0, "host", "port");
-	assert_options(vigil_prompt_reply_options(VIGIL_PROMPT_DURATION_UNTIL_QUIT,
-	                                          VIGIL_PROMPT_HOST_SCOPE_DOMAIN,
-	                                          VIGIL_PROMPT_PORT_SCOPE_ANY),
+	assert_options(vigil_client_reply_options(VIGIL_CLIENT_DURATION_UNTIL_QUIT,
+	                                          VIGIL_CLIENT_HOST_SCOPE_DOMAIN,
+	                                          VIGIL_CLIENT_PORT_SCOPE_ANY),
 	               "until-quit", 0, "domain", "any");
-	assert_options(vigil_prompt_reply_options(VIGIL_PROMPT_DURATION_5_MINUTES,
-	                                          VIGIL_PROMPT_HOST_SCOPE_ANY,
-	                                          VIGIL_PROMPT_PORT_SCOPE_PORT),
+	assert_options(vigil_client_reply_options(VIGIL_CLIENT_DURATION_5_MINUTES,
+	                                          VIGIL_CLIENT_HOST_SCOPE_ANY,
+	                                          VIGIL_CLIENT_PORT_SCOPE_PORT),
 	               "seconds", 300, "any", "port");
-	assert_options(vigil_prompt_reply_options(VIGIL_PROMPT_DURATION_1_HOUR,
-	                                          VIGIL_PROMPT_HOST_SCOPE_HOST,
-	                                          VIGIL_PROMPT_PORT_SCOPE_PORT),
+	assert_options(vigil_client_reply_options(VIGIL_CLIENT_DURATION_1_HOUR,
+	                                          VIGIL_CLIENT_HOST_SCOPE_HOST,
+	                                          VIGIL_CLIENT_PORT_SCOPE_PORT),
 	               "seconds", 3600, "host", "port");
-	assert_options(vigil_prompt_reply_options(VIGIL_PROMPT_DURATION_24_HOURS,
-	                                          VIGIL_PROMPT_HOST_SCOPE_HOST,
-	                                          VIGIL_PROMPT_PORT_SCOPE_PORT),
+	assert_options(vigil_client_reply_options(VIGIL_CLIENT_DURATION_24_HOURS,
+	                                          VIGIL_CLIENT_HOST_SCOPE_HOST,
+	                                          VIGIL_CLIENT_PORT_SCOPE_PORT),
 	               "seconds", 86400, "host", "port");
-	assert_options(vigil_prompt_reply_options(VIGIL_PROMPT_DURATION_FOREVER,
-	                                          VIGIL_PROMPT_HOST_SCOPE_ANY,
-	                                          VIGIL_PROMPT_PORT_SCOPE_ANY),
+	assert_options(vigil_client_reply_options(VIGIL_CLIENT_DURATION_FOREVER,
+	                                          VIGIL_CLIENT_HOST_SCOPE_ANY,
+	                                          VIGIL_CLIENT_PORT_SCOPE_ANY),
 	               "forever", 0, "any", "any");
 }
 

@@ -1,11 +1,12 @@
-/* vigil-prompt.c: reading a connection request and writing the answer's Reply() options */
-#define G_LOG_DOMAIN "vigil-tray"
+/* vigil-client-request.c: a connection request of Agent.Prompt() read into typed fields, and its
+ * texts */
+#define G_LOG_DOMAIN "vigil-client"
 #include "config.h"
 
-#include <glib/gi18n.h>
+#include <glib/gi18n-lib.h>
 
 #include "vigil-dbus.h"
-#include "vigil-prompt.h"
+#include "vigil-client-request.h"
 #include "vigil-text.h"
 
 static char *
@@ -43,10 +44,10 @@ lookup_strv(GVariant *dict, const char *key)
 	return (char **)g_ptr_array_free(g_steal_pointer(&out), FALSE);
 }
 
-VigilPrompt *
-vigil_prompt_new(guint64 id, GVariant *connection, GError **error)
+VigilClientRequest *
+vigil_client_request_new(guint64 id, GVariant *connection, GError **error)
 {
-	g_autoptr(VigilPrompt) prompt = NULL;
+	g_autoptr(VigilClientRequest) prompt = NULL;
 	guint16 port = 0;
 	guint8 icmp_type = 0;
 
@@ -55,7 +56,7 @@ vigil_prompt_new(guint64 id, GVariant *connection, GError **error)
 		                    "the connection is not a dictionary");
 		return NULL;
 	}
-	prompt = g_new0(VigilPrompt, 1);
+	prompt = g_new0(VigilClientRequest, 1);
 	prompt->id = id;
 	if (!g_variant_lookup(connection, VIGIL_CONN_KEY_UID, "u", &prompt->uid)) {
 		g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
@@ -100,7 +101,7 @@ vigil_prompt_new(guint64 id, GVariant *connection, GError **error)
 }
 
 void
-vigil_prompt_free(VigilPrompt *prompt)
+vigil_client_request_free(VigilClientRequest *prompt)
 {
 	if (prompt == NULL)
 		return;
@@ -122,7 +123,7 @@ vigil_prompt_free(VigilPrompt *prompt)
 }
 
 guint
-vigil_prompt_seconds_left(const VigilPrompt *prompt, gint64 now)
+vigil_client_request_seconds_left(const VigilClientRequest *prompt, gint64 now)
 {
 	gint64 left = prompt->deadline - now;
 
@@ -132,55 +133,8 @@ vigil_prompt_seconds_left(const VigilPrompt *prompt, gint64 now)
 	return (guint)((left + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC);
 }
 
-GVariant *
-vigil_prompt_reply_options(VigilPromptDuration duration, VigilPromptHostScope host,
-                           VigilPromptPortScope port)
-{
-	GVariantBuilder b;
-	const char *name = VIGIL_DURATION_ONCE;
-	guint32 seconds = 0;
-
-	g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
-	switch (duration) {
-	case VIGIL_PROMPT_DURATION_ONCE:
-		name = VIGIL_DURATION_ONCE;
-		break;
-	case VIGIL_PROMPT_DURATION_UNTIL_QUIT:
-		name = VIGIL_DURATION_UNTIL_QUIT;
-		break;
-	case VIGIL_PROMPT_DURATION_5_MINUTES:
-		seconds = 5 * 60;
-		break;
-	case VIGIL_PROMPT_DURATION_1_HOUR:
-		seconds = 60 * 60;
-		break;
-	case VIGIL_PROMPT_DURATION_24_HOURS:
-		seconds = 24 * 60 * 60;
-		break;
-	case VIGIL_PROMPT_DURATION_FOREVER:
-		name = VIGIL_DURATION_FOREVER;
-		break;
-	}
-	if (seconds > 0)
-		name = VIGIL_DURATION_SECONDS;
-	g_variant_builder_add(&b, "{sv}", VIGIL_REPLY_KEY_DURATION, g_variant_new_string(name));
-	if (seconds > 0)
-		g_variant_builder_add(&b, "{sv}", VIGIL_REPLY_KEY_SECONDS,
-		                      g_variant_new_uint32(seconds));
-	g_variant_builder_add(
-	    &b, "{sv}", VIGIL_REPLY_KEY_HOST_SCOPE,
-	    g_variant_new_string(host == VIGIL_PROMPT_HOST_SCOPE_DOMAIN ? VIGIL_HOST_SCOPE_DOMAIN
-	                         : host == VIGIL_PROMPT_HOST_SCOPE_ANY  ? VIGIL_HOST_SCOPE_ANY
-	                                                                : VIGIL_HOST_SCOPE_HOST));
-	g_variant_builder_add(&b, "{sv}", VIGIL_REPLY_KEY_PORT_SCOPE,
-	                      g_variant_new_string(port == VIGIL_PROMPT_PORT_SCOPE_ANY
-	                                               ? VIGIL_PORT_SCOPE_ANY
-	                                               : VIGIL_PORT_SCOPE_PORT));
-	return g_variant_builder_end(&b);
-}
-
 char *
-vigil_prompt_display_name(const VigilPrompt *prompt)
+vigil_client_request_display_name(const VigilClientRequest *prompt)
 {
 	g_autofree char *base = NULL;
 
@@ -195,7 +149,7 @@ vigil_prompt_display_name(const VigilPrompt *prompt)
 }
 
 char *
-vigil_prompt_format_destination(const VigilPrompt *prompt)
+vigil_client_request_format_destination(const VigilClientRequest *prompt)
 {
 	g_autofree char *address = vigil_text_sanitize(
 	    prompt->destination != NULL ? prompt->destination : _("unknown"), VIGIL_TEXT_MAX_LINE);
@@ -210,7 +164,7 @@ vigil_prompt_format_destination(const VigilPrompt *prompt)
 }
 
 char *
-vigil_prompt_format_host(const VigilPrompt *prompt)
+vigil_client_request_format_host(const VigilClientRequest *prompt)
 {
 	const char *host = prompt->hostname != NULL && *prompt->hostname != '\0'
 	                       ? prompt->hostname
@@ -222,7 +176,7 @@ vigil_prompt_format_host(const VigilPrompt *prompt)
 }
 
 char *
-vigil_prompt_format_port(const VigilPrompt *prompt)
+vigil_client_request_format_port(const VigilClientRequest *prompt)
 {
 	if (prompt->has_icmp_type)
 		/* TRANSLATORS: ICMP has message types instead of ports */
@@ -240,7 +194,7 @@ vigil_prompt_format_port(const VigilPrompt *prompt)
 }
 
 char *
-vigil_prompt_format_protocol(const VigilPrompt *prompt)
+vigil_client_request_format_protocol(const VigilClientRequest *prompt)
 {
 	g_autofree char *raw_up = NULL;
 	g_autofree char *up = NULL;
@@ -282,7 +236,7 @@ format_parent(const char *entry)
 }
 
 char *
-vigil_prompt_format_via(const VigilPrompt *prompt)
+vigil_client_request_format_via(const VigilClientRequest *prompt)
 {
 	if (prompt->parents[0] == NULL)
 		return NULL;
@@ -290,7 +244,7 @@ vigil_prompt_format_via(const VigilPrompt *prompt)
 }
 
 char *
-vigil_prompt_format_parents(const VigilPrompt *prompt)
+vigil_client_request_format_parents(const VigilClientRequest *prompt)
 {
 	g_autoptr(GString) out = g_string_new(NULL);
 

@@ -1,15 +1,15 @@
-/* vigil-client.c: follows vigild on the system bus, registers the prompt agent, relays calls */
+/* vigil-tray-client.c: follows vigild on the system bus, registers the prompt agent, relays calls */
 #define G_LOG_DOMAIN "vigil-tray"
 #include "config.h"
 
-#include "vigil-client.h"
+#include "vigil-tray-client.h"
 
 /* how long to wait before trying the system bus again after it was lost or refused us */
 #define RECONNECT_SECONDS 3
 /* permissions can change (kept authorisations expire), so they are asked for again */
 #define PERMISSIONS_REFRESH_SECONDS 60
 
-struct _VigilClient {
+struct _VigilTrayClient {
 	GObject parent;
 
 	GDBusConnection *bus;
@@ -42,19 +42,19 @@ enum {
 };
 static guint signals[N_SIGNALS];
 
-G_DEFINE_TYPE(VigilClient, vigil_client, G_TYPE_OBJECT)
+G_DEFINE_TYPE(VigilTrayClient, vigil_tray_client, G_TYPE_OBJECT)
 
-static void connect_bus(VigilClient *self);
+static void connect_bus(VigilTrayClient *self);
 
 static void
-emit_changed(VigilClient *self)
+emit_changed(VigilTrayClient *self)
 {
 	g_signal_emit(self, signals[SIGNAL_CHANGED], 0);
 }
 
 /* forgets the vigild that was on the bus; its requests are void */
 static void
-drop_session(VigilClient *self)
+drop_session(VigilTrayClient *self)
 {
 	gboolean had = self->owner != NULL;
 
@@ -77,7 +77,7 @@ drop_session(VigilClient *self)
 static void
 permissions_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
-	g_autoptr(VigilClient) self = user_data;
+	g_autoptr(VigilTrayClient) self = user_data;
 	g_autoptr(GVariant) perms = NULL;
 	g_autoptr(GError) error = NULL;
 	GVariantIter iter;
@@ -98,9 +98,9 @@ permissions_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 }
 
 void
-vigil_client_refresh_permissions(VigilClient *self)
+vigil_tray_client_refresh_permissions(VigilTrayClient *self)
 {
-	g_return_if_fail(VIGIL_IS_CLIENT(self));
+	g_return_if_fail(VIGIL_IS_TRAY_CLIENT(self));
 
 	if (self->firewall == NULL)
 		return;
@@ -111,14 +111,14 @@ vigil_client_refresh_permissions(VigilClient *self)
 static gboolean
 permissions_timeout(gpointer user_data)
 {
-	vigil_client_refresh_permissions(user_data);
+	vigil_tray_client_refresh_permissions(user_data);
 	return G_SOURCE_CONTINUE;
 }
 
 static void
 register_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
-	g_autoptr(VigilClient) self = user_data;
+	g_autoptr(VigilTrayClient) self = user_data;
 	g_autoptr(GError) error = NULL;
 
 	if (!vigil_firewall_call_register_agent_finish(VIGIL_FIREWALL(source), res, &error)) {
@@ -138,7 +138,7 @@ register_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 
 static void
 firewall_properties_changed(GDBusProxy *proxy, GVariant *changed, GStrv invalidated,
-                            VigilClient *self)
+                            VigilTrayClient *self)
 {
 	g_autoptr(GVariant) stats = g_variant_lookup_value(changed, "Stats", NULL);
 
@@ -150,7 +150,7 @@ firewall_properties_changed(GDBusProxy *proxy, GVariant *changed, GStrv invalida
 }
 
 static void
-firewall_rules_changed(VigilFirewall *firewall, VigilClient *self)
+firewall_rules_changed(VigilFirewall *firewall, VigilTrayClient *self)
 {
 	g_signal_emit(self, signals[SIGNAL_RULES_CHANGED], 0);
 }
@@ -158,7 +158,7 @@ firewall_rules_changed(VigilFirewall *firewall, VigilClient *self)
 static void
 proxy_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
-	g_autoptr(VigilClient) self = user_data;
+	g_autoptr(VigilTrayClient) self = user_data;
 	g_autoptr(GError) error = NULL;
 	VigilFirewall *firewall = vigil_firewall_proxy_new_finish(res, &error);
 
@@ -174,7 +174,7 @@ proxy_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	/* vigild sends Prompt() for the requests already open right after this */
 	vigil_firewall_call_register_agent(firewall, VIGIL_TRAY_AGENT_PATH, G_DBUS_CALL_FLAGS_NONE,
 	                                   -1, self->session, register_cb, g_object_ref(self));
-	vigil_client_refresh_permissions(self);
+	vigil_tray_client_refresh_permissions(self);
 	self->permissions_id =
 	    g_timeout_add_seconds(PERMISSIONS_REFRESH_SECONDS, permissions_timeout, self);
 	emit_changed(self);
@@ -183,7 +183,7 @@ proxy_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 static void
 name_appeared(GDBusConnection *bus, const char *name, const char *owner, gpointer user_data)
 {
-	VigilClient *self = user_data;
+	VigilTrayClient *self = user_data;
 
 	g_debug("vigild appeared as %s", owner);
 	drop_session(self);
@@ -198,7 +198,7 @@ name_appeared(GDBusConnection *bus, const char *name, const char *owner, gpointe
 static void
 name_vanished(GDBusConnection *bus, const char *name, gpointer user_data)
 {
-	VigilClient *self = user_data;
+	VigilTrayClient *self = user_data;
 
 	if (self->owner != NULL)
 		g_message("vigild left the system bus");
@@ -210,7 +210,7 @@ name_vanished(GDBusConnection *bus, const char *name, gpointer user_data)
  * owner of org.vigil.Firewall1 may ask this user anything */
 static gboolean
 agent_authorize(GDBusInterfaceSkeleton *skeleton, GDBusMethodInvocation *invocation,
-                VigilClient *self)
+                VigilTrayClient *self)
 {
 	const char *sender = g_dbus_method_invocation_get_sender(invocation);
 
@@ -224,7 +224,7 @@ agent_authorize(GDBusInterfaceSkeleton *skeleton, GDBusMethodInvocation *invocat
 
 static gboolean
 agent_prompt(VigilAgent *agent, GDBusMethodInvocation *invocation, guint64 request,
-             GVariant *connection, VigilClient *self)
+             GVariant *connection, VigilTrayClient *self)
 {
 	vigil_agent_complete_prompt(agent, invocation);
 	g_signal_emit(self, signals[SIGNAL_PROMPT], 0, request, connection);
@@ -233,7 +233,7 @@ agent_prompt(VigilAgent *agent, GDBusMethodInvocation *invocation, guint64 reque
 
 static gboolean
 agent_cancel(VigilAgent *agent, GDBusMethodInvocation *invocation, guint64 request,
-             const char *reason, VigilClient *self)
+             const char *reason, VigilTrayClient *self)
 {
 	vigil_agent_complete_cancel(agent, invocation);
 	g_signal_emit(self, signals[SIGNAL_CANCEL], 0, request, reason);
@@ -242,7 +242,7 @@ agent_cancel(VigilAgent *agent, GDBusMethodInvocation *invocation, guint64 reque
 
 static gboolean
 agent_notify(VigilAgent *agent, GDBusMethodInvocation *invocation, const char *kind,
-             GVariant *details, VigilClient *self)
+             GVariant *details, VigilTrayClient *self)
 {
 	vigil_agent_complete_notify(agent, invocation);
 	g_signal_emit(self, signals[SIGNAL_NOTIFY_EVENT], 0, kind, details);
@@ -252,7 +252,7 @@ agent_notify(VigilAgent *agent, GDBusMethodInvocation *invocation, const char *k
 static gboolean
 reconnect_timeout(gpointer user_data)
 {
-	VigilClient *self = user_data;
+	VigilTrayClient *self = user_data;
 
 	self->reconnect_id = 0;
 	connect_bus(self);
@@ -260,7 +260,7 @@ reconnect_timeout(gpointer user_data)
 }
 
 static void
-schedule_reconnect(VigilClient *self)
+schedule_reconnect(VigilTrayClient *self)
 {
 	if (self->reconnect_id == 0)
 		self->reconnect_id =
@@ -268,7 +268,7 @@ schedule_reconnect(VigilClient *self)
 }
 
 static void
-drop_bus(VigilClient *self)
+drop_bus(VigilTrayClient *self)
 {
 	drop_session(self);
 	g_clear_handle_id(&self->watch_id, g_bus_unwatch_name);
@@ -281,7 +281,8 @@ drop_bus(VigilClient *self)
 }
 
 static void
-bus_closed(GDBusConnection *bus, gboolean remote_peer_vanished, GError *error, VigilClient *self)
+bus_closed(GDBusConnection *bus, gboolean remote_peer_vanished, GError *error,
+           VigilTrayClient *self)
 {
 	g_message("lost the system bus%s%s", error != NULL ? ": " : "",
 	          error != NULL ? error->message : "");
@@ -293,7 +294,7 @@ bus_closed(GDBusConnection *bus, gboolean remote_peer_vanished, GError *error, V
 static void
 bus_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
-	g_autoptr(VigilClient) self = user_data;
+	g_autoptr(VigilTrayClient) self = user_data;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GDBusConnection) bus = g_dbus_connection_new_for_address_finish(res, &error);
 
@@ -323,7 +324,7 @@ bus_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 }
 
 static void
-connect_bus(VigilClient *self)
+connect_bus(VigilTrayClient *self)
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree char *address = g_dbus_address_get_for_bus_sync(G_BUS_TYPE_SYSTEM, NULL, &error);
@@ -342,61 +343,61 @@ connect_bus(VigilClient *self)
 }
 
 void
-vigil_client_start(VigilClient *self)
+vigil_tray_client_start(VigilTrayClient *self)
 {
-	g_return_if_fail(VIGIL_IS_CLIENT(self));
+	g_return_if_fail(VIGIL_IS_TRAY_CLIENT(self));
 	g_return_if_fail(self->bus == NULL);
 
 	connect_bus(self);
 }
 
-VigilClientState
-vigil_client_get_state(VigilClient *self)
+VigilTrayClientState
+vigil_tray_client_get_state(VigilTrayClient *self)
 {
-	g_return_val_if_fail(VIGIL_IS_CLIENT(self), VIGIL_CLIENT_STATE_UNREACHABLE);
+	g_return_val_if_fail(VIGIL_IS_TRAY_CLIENT(self), VIGIL_TRAY_CLIENT_STATE_UNREACHABLE);
 
 	if (self->firewall == NULL)
-		return VIGIL_CLIENT_STATE_UNREACHABLE;
-	return vigil_firewall_get_enabled(self->firewall) ? VIGIL_CLIENT_STATE_FILTERING
-	                                                  : VIGIL_CLIENT_STATE_PAUSED;
+		return VIGIL_TRAY_CLIENT_STATE_UNREACHABLE;
+	return vigil_firewall_get_enabled(self->firewall) ? VIGIL_TRAY_CLIENT_STATE_FILTERING
+	                                                  : VIGIL_TRAY_CLIENT_STATE_PAUSED;
 }
 
 VigilFirewall *
-vigil_client_get_firewall(VigilClient *self)
+vigil_tray_client_get_firewall(VigilTrayClient *self)
 {
-	g_return_val_if_fail(VIGIL_IS_CLIENT(self), NULL);
+	g_return_val_if_fail(VIGIL_IS_TRAY_CLIENT(self), NULL);
 	return self->firewall;
 }
 
 gboolean
-vigil_client_is_agent(VigilClient *self)
+vigil_tray_client_is_agent(VigilTrayClient *self)
 {
-	g_return_val_if_fail(VIGIL_IS_CLIENT(self), FALSE);
+	g_return_val_if_fail(VIGIL_IS_TRAY_CLIENT(self), FALSE);
 	return self->registered;
 }
 
 const char *
-vigil_client_get_agent_error(VigilClient *self)
+vigil_tray_client_get_agent_error(VigilTrayClient *self)
 {
-	g_return_val_if_fail(VIGIL_IS_CLIENT(self), NULL);
+	g_return_val_if_fail(VIGIL_IS_TRAY_CLIENT(self), NULL);
 	return self->agent_error;
 }
 
 const char *
-vigil_client_get_default_action(VigilClient *self)
+vigil_tray_client_get_default_action(VigilTrayClient *self)
 {
-	g_return_val_if_fail(VIGIL_IS_CLIENT(self), NULL);
+	g_return_val_if_fail(VIGIL_IS_TRAY_CLIENT(self), NULL);
 	if (self->firewall == NULL)
 		return NULL;
 	return vigil_firewall_get_default_action(self->firewall);
 }
 
 const char *
-vigil_client_get_permission(VigilClient *self, const char *action)
+vigil_tray_client_get_permission(VigilTrayClient *self, const char *action)
 {
 	const char *value;
 
-	g_return_val_if_fail(VIGIL_IS_CLIENT(self), VIGIL_PERMISSION_NO);
+	g_return_val_if_fail(VIGIL_IS_TRAY_CLIENT(self), VIGIL_PERMISSION_NO);
 	value = g_hash_table_lookup(self->permissions, action);
 	return value != NULL ? value : VIGIL_PERMISSION_NO;
 }
@@ -416,7 +417,7 @@ call_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 
 /* a call that polkit may first have to ask the user about, so it may take long */
 static void
-call_interactive(VigilClient *self, const char *method, GVariant *args, char *what)
+call_interactive(VigilTrayClient *self, const char *method, GVariant *args, char *what)
 {
 	g_dbus_proxy_call(G_DBUS_PROXY(self->firewall), method, args,
 	                  G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION, G_MAXINT,
@@ -424,11 +425,12 @@ call_interactive(VigilClient *self, const char *method, GVariant *args, char *wh
 }
 
 void
-vigil_client_reply(VigilClient *self, guint64 request, const char *verdict, GVariant *options)
+vigil_tray_client_reply(VigilTrayClient *self, guint64 request, const char *verdict,
+                        GVariant *options)
 {
 	g_autoptr(GVariant) sunk = g_variant_ref_sink(options);
 
-	g_return_if_fail(VIGIL_IS_CLIENT(self));
+	g_return_if_fail(VIGIL_IS_TRAY_CLIENT(self));
 
 	if (self->firewall == NULL) {
 		g_message("cannot answer request %" G_GUINT64_FORMAT ": vigild is gone", request);
@@ -439,9 +441,9 @@ vigil_client_reply(VigilClient *self, guint64 request, const char *verdict, GVar
 }
 
 void
-vigil_client_set_enabled(VigilClient *self, gboolean enabled)
+vigil_tray_client_set_enabled(VigilTrayClient *self, gboolean enabled)
 {
-	g_return_if_fail(VIGIL_IS_CLIENT(self));
+	g_return_if_fail(VIGIL_IS_TRAY_CLIENT(self));
 
 	if (self->firewall == NULL)
 		return;
@@ -449,34 +451,34 @@ vigil_client_set_enabled(VigilClient *self, gboolean enabled)
 }
 
 static void
-vigil_client_dispose(GObject *object)
+vigil_tray_client_dispose(GObject *object)
 {
-	VigilClient *self = VIGIL_CLIENT(object);
+	VigilTrayClient *self = VIGIL_TRAY_CLIENT(object);
 
 	g_cancellable_cancel(self->bus_cancellable);
 	g_clear_handle_id(&self->reconnect_id, g_source_remove);
 	drop_bus(self);
-	G_OBJECT_CLASS(vigil_client_parent_class)->dispose(object);
+	G_OBJECT_CLASS(vigil_tray_client_parent_class)->dispose(object);
 }
 
 static void
-vigil_client_finalize(GObject *object)
+vigil_tray_client_finalize(GObject *object)
 {
-	VigilClient *self = VIGIL_CLIENT(object);
+	VigilTrayClient *self = VIGIL_TRAY_CLIENT(object);
 
 	g_clear_object(&self->bus_cancellable);
 	g_clear_object(&self->agent);
 	g_clear_pointer(&self->permissions, g_hash_table_unref);
-	G_OBJECT_CLASS(vigil_client_parent_class)->finalize(object);
+	G_OBJECT_CLASS(vigil_tray_client_parent_class)->finalize(object);
 }
 
 static void
-vigil_client_class_init(VigilClientClass *klass)
+vigil_tray_client_class_init(VigilTrayClientClass *klass)
 {
 	GObjectClass *object_class = G_OBJECT_CLASS(klass);
 
-	object_class->dispose = vigil_client_dispose;
-	object_class->finalize = vigil_client_finalize;
+	object_class->dispose = vigil_tray_client_dispose;
+	object_class->finalize = vigil_tray_client_finalize;
 
 	signals[SIGNAL_CHANGED] =
 	    g_signal_new("changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
@@ -498,7 +500,7 @@ vigil_client_class_init(VigilClientClass *klass)
 }
 
 static void
-vigil_client_init(VigilClient *self)
+vigil_tray_client_init(VigilTrayClient *self)
 {
 	self->bus_cancellable = g_cancellable_new();
 	self->permissions = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
@@ -509,8 +511,8 @@ vigil_client_init(VigilClient *self)
 	g_signal_connect(self->agent, "handle-notify", G_CALLBACK(agent_notify), self);
 }
 
-VigilClient *
-vigil_client_new(void)
+VigilTrayClient *
+vigil_tray_client_new(void)
 {
-	return g_object_new(VIGIL_TYPE_CLIENT, NULL);
+	return g_object_new(VIGIL_TYPE_TRAY_CLIENT, NULL);
 }
