@@ -112,8 +112,13 @@ class Tables(vigiltest.E2ETestCase):
             if len(lines) + suppressed >= PROGRAMS or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
-        print("decision lines: %d, suppressed: %d" % (len(lines), suppressed))
-        self.assertTrue(all(p.startswith(self.dir + "/p") for p in lines), lines[:5])
+        print("decision lines: %d (unknown process: %d), suppressed: %d"
+              % (len(lines), lines.count("unknown"), suppressed))
+        # on a loaded machine a few connections wait past the attribution deadline and are
+        # decided as an unknown process (rule=deadline): never as another program
+        ours = [p for p in lines if p.startswith(self.dir + "/p")]
+        self.assertEqual([p for p in lines if p not in ours and p != "unknown"], [])
+        self.assertGreaterEqual(len(ours), len(lines) * 0.95)
         self.assertEqual(len(lines) + suppressed, PROGRAMS)
 
 if __name__ == "__main__":
