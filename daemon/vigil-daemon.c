@@ -370,8 +370,9 @@ decide_unmatched(HeldPacket *held, const VigilProcess *process)
 
 /*
  * @held's uid is past its share of packets waiting for their process: it is decided now,
- * without its program. Rules that need no program (addresses, ports, users) still decide;
- * otherwise it is denied, since a program rule or a prompt would have been skipped.
+ * without its program, as an unknown program: "app unknown" rules and rules that need no
+ * program (addresses, ports, users) still decide; otherwise it is denied, since a program
+ * rule or a prompt would have been skipped.
  */
 static void
 decide_overflow(HeldPacket *held)
@@ -385,7 +386,7 @@ decide_overflow(HeldPacket *held)
 		return;
 	}
 	query.uid = held->flow.uid;
-	query.program_unchecked = TRUE;
+	/* program NULL: an unknown program, so "app unknown" rules apply too */
 	query.family = held->flow.family;
 	query.dst = held->flow.dst;
 	query.protocol = held->flow.protocol;
@@ -425,7 +426,11 @@ decide_shared(HeldPacket *held, const VigilProcess *process, const VigilMatchQue
 		VigilRule *rule;
 
 		q.program = holder->exe;
-		q.exe = (VigilFileId){holder->exe_dev, holder->exe_ino};
+		q.exe = (VigilFileId){.dev = holder->exe_dev,
+		                      .ino = holder->exe_ino,
+		                      .ctime = holder->exe_ctime,
+		                      .size = holder->exe_size};
+		q.foreign_mount_ns = holder->foreign_mount_ns;
 		q.sha256 = holder->sha256;
 		q.cmdline = holder->cmdline;
 		q.app_id = holder->app_id;
@@ -461,10 +466,15 @@ decide(HeldPacket *held, const VigilProcess *process)
 	}
 	query.uid = process != NULL ? process->uid : held->flow.uid;
 	query.program = process != NULL ? process->exe : NULL;
-	/* past the deadline with the lookup still out, the program is not known to be unknown */
-	query.program_unchecked = process == NULL && held->late;
-	if (process != NULL)
-		query.exe = (VigilFileId){process->exe_dev, process->exe_ino};
+	/* past the deadline with the lookup still out, it is an unknown program: "app unknown"
+	 * rules decide it as they would any process vigild cannot name */
+	if (process != NULL) {
+		query.exe = (VigilFileId){.dev = process->exe_dev,
+		                          .ino = process->exe_ino,
+		                          .ctime = process->exe_ctime,
+		                          .size = process->exe_size};
+		query.foreign_mount_ns = process->foreign_mount_ns;
+	}
 	query.sha256 = process != NULL ? process->sha256 : NULL;
 	query.cmdline = process != NULL ? process->cmdline : NULL;
 	query.app_id = process != NULL ? process->app_id : NULL;
@@ -733,9 +743,10 @@ expire_held(HeldPacket *held, VigilReason reason)
 
 /*
  * The attribution deadline passed: the rules decide now with what is known. With the lookup
- * still out, the rules that need no program (addresses, ports, users) decide; neither a
- * program's rules nor "app unknown" match, as the program is not known to be unknown; with no
- * such rule it is asked about as an unknown program, or gets DefaultAction. With the process
+ * still out, it is an unknown program: "app unknown" rules and the rules that need no program
+ * (addresses, ports, users) decide (a program cannot escape a "deny app unknown" by making its
+ * own lookup slow); with no such rule it is asked about as an unknown program, or gets
+ * DefaultAction, as any unknown program would. With the process
  * found and only its hash still out, it is decided with its program but no hash (rules that
  * pin a hash do not match). A late packet starts no more lookups or hashes, so it always leaves
  * daemon->held.

@@ -15,7 +15,7 @@ vigil_program_path_resolve(const char *path, char **resolved, VigilFileId *id)
 
 	g_return_val_if_fail(path != NULL && id != NULL, FALSE);
 
-	*id = (VigilFileId){0, 0};
+	*id = (VigilFileId){0};
 	if (resolved != NULL)
 		*resolved = NULL;
 	/* /proc/PID/exe shows the file, never a link to it: a rule for a link names its target */
@@ -28,6 +28,8 @@ vigil_program_path_resolve(const char *path, char **resolved, VigilFileId *id)
 		return FALSE;
 	id->dev = (guint64)st.st_dev;
 	id->ino = (guint64)st.st_ino;
+	id->ctime = (gint64)st.st_ctim.tv_sec * G_GINT64_CONSTANT(1000000000) + st.st_ctim.tv_nsec;
+	id->size = (gint64)st.st_size;
 	if (resolved != NULL)
 		*resolved = g_steal_pointer(&real);
 	return TRUE;

@@ -938,8 +938,13 @@ match_request(VigilPrompts *prompts, Request *request)
 
 	query.uid = request->uid;
 	query.program = process != NULL ? process->exe : NULL;
-	if (process != NULL)
-		query.exe = (VigilFileId){process->exe_dev, process->exe_ino};
+	if (process != NULL) {
+		query.exe = (VigilFileId){.dev = process->exe_dev,
+		                          .ino = process->exe_ino,
+		                          .ctime = process->exe_ctime,
+		                          .size = process->exe_size};
+		query.foreign_mount_ns = process->foreign_mount_ns;
+	}
 	query.sha256 = process != NULL ? process->sha256 : NULL;
 	query.cmdline = process != NULL ? process->cmdline : NULL;
 	query.app_id = process != NULL ? process->app_id : NULL;

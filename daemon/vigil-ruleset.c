@@ -857,11 +857,16 @@ search_bucket(Search *search, Bucket *bucket)
  * that path for it.
  */
 static gboolean
-bucket_names_exe(VigilRuleset *set, Bucket *bucket, const VigilFileId *exe)
+bucket_names_exe(VigilRuleset *set, Bucket *bucket, const VigilMatchQuery *query)
 {
+	const VigilFileId *exe = &query->exe;
+
 	if (exe->ino == 0)
 		return FALSE;
-	if (vigil_file_id_equal(&bucket->file, exe))
+	/* the identity remembered may be minutes old (the recheck walks round); a process that
+	 * could have mounted a file that reuses a freed inode over the path is checked against
+	 * the path as it is now */
+	if (vigil_file_id_equal(&bucket->file, exe) && !query->foreign_mount_ns)
 		return TRUE;
 	/* replaced since it was last looked at (a package upgrade), or not the file at all:
 	 * one stat tells; equal identities, the common case, cost nothing */
@@ -877,14 +882,16 @@ vigil_ruleset_match(VigilRuleset *set, const VigilMatchQuery *query, gint64 now)
 	g_return_val_if_fail(set != NULL && query != NULL, NULL);
 
 	set->examined = 0;
-	/* an unchecked process: rules for any program only */
-	if (!query->program_unchecked && query->program == NULL) {
+	/* a process not found, also one not found in time: a program vigild cannot name is an
+	 * unknown program, whatever the reason (a rule for "app unknown" is not skipped by making
+	 * the lookup slow) */
+	if (query->program == NULL) {
 		search_bucket(&search, set->unknown_program);
-	} else if (!query->program_unchecked) {
+	} else {
 		Bucket *bucket = g_hash_table_lookup(set->programs, query->program);
 
 		if (bucket != NULL && bucket->n_entries > 0) {
-			search.file_ok = bucket_names_exe(set, bucket, &query->exe);
+			search.file_ok = bucket_names_exe(set, bucket, query);
 			search_bucket(&search, bucket);
 			search.file_ok = TRUE;
 		}

@@ -9,10 +9,16 @@ G_BEGIN_DECLS
 /* what a rule is matched against: one connection and the process that made it */
 typedef struct {
 	guint32 uid;
-	const char *program; /* exe path, or NULL when the process is unknown */
-	/* the executable's device and inode (stat of /proc/PID/exe): a rule's path matches only
-	 * when it names this very file here; ino 0 (unknown) matches only sha256-pinned rules */
+	/* exe path, or NULL when the process is unknown: not found, or not found in time (the
+	 * attribution deadline, a flood beyond a bound); "app unknown" rules cover it then */
+	const char *program;
+	/* the executable's device, inode, ctime and size (stat of /proc/PID/exe): a rule's path
+	 * matches only when it names this very file here; ino 0 (unknown) matches only
+	 * sha256-pinned rules */
 	VigilFileId exe;
+	/* the process is in a mount namespace of its own (it may have mounted any file over a
+	 * rule's path): the rule's path is looked at again before its rules can match */
+	gboolean foreign_mount_ns;
 	const char *sha256;  /* NULL when unknown */
 	const char *cmdline; /* space-joined argv, or NULL */
 	const char *app_id;  /* or NULL */
@@ -21,9 +27,6 @@ typedef struct {
 	const char *const *hostnames; /* NULL-terminated names known for dst, or NULL */
 	guint8 protocol;
 	guint16 dport;
-	/* the process was not looked for (a flood beyond a bound): only rules for any program
-	 * may match, neither a program's rules nor "app unknown" */
-	gboolean program_unchecked;
 } VigilMatchQuery;
 
 typedef struct _VigilRuleset VigilRuleset;

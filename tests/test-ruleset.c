@@ -24,7 +24,11 @@ fake_file(const char *path)
 {
 	guint bump = GPOINTER_TO_UINT(g_hash_table_lookup(fake_replaced, path));
 
-	return (VigilFileId){1, ((guint64)g_str_hash(path) << 8) + bump + 1};
+	/* each file made at that path has a ctime of its own, and its own size */
+	return (VigilFileId){.dev = 1,
+	                     .ino = ((guint64)g_str_hash(path) << 8) + bump + 1,
+	                     .ctime = 1000000000 * (gint64)(bump + 1),
+	                     .size = 4096 + bump};
 }
 
 static gboolean
@@ -33,7 +37,7 @@ fake_resolve(const char *path, char **resolved, VigilFileId *id)
 	const char *target = path;
 	const char *next;
 
-	*id = (VigilFileId){0, 0};
+	*id = (VigilFileId){0};
 	while ((next = g_hash_table_lookup(fake_links, target)) != NULL)
 		target = next;
 	if (g_str_has_prefix(target, "/missing/"))
@@ -1145,6 +1149,58 @@ test_identity_upgrade(void)
 	g_hash_table_remove(fake_replaced, "/usr/bin/curl");
 }
 
+/*
+ * An upgrade frees the old file's inode; the attacker's own new file can get that inode number
+ * on the same file system and be bind-mounted over the rule's path in a mount namespace of its
+ * own (unshare -Urm). Until the path is looked at again, the identity remembered for it is the
+ * old file's: the new file differs in ctime (and size), and a process in a foreign mount
+ * namespace is always checked against the path as it is now.
+ */
+static void
+test_identity_reused_inode(void)
+{
+	g_autoptr(VigilRuleset) set = new_set();
+	VigilFileId old = fake_file("/usr/bin/curl");
+	VigilFileId impostor = old;
+	Conn conn;
+
+	add_rule(set, "allow app /usr/bin/curl");
+	add_rule(set, "deny port 443");
+	conn_init(&conn, 1000, "/usr/bin/curl", "192.0.2.1", IPPROTO_TCP, 443);
+	conn.q.exe = old;
+	assert_match(set, &conn, "allow app /usr/bin/curl");
+
+	/* upgraded: the path names a new file; no match or recheck has looked since */
+	g_hash_table_insert(fake_replaced, "/usr/bin/curl", GUINT_TO_POINTER(1));
+	/* the freed inode number, a file made later: same device and inode, not the same file */
+	impostor.ctime = old.ctime + 7;
+	conn.q.exe = impostor;
+	assert_match(set, &conn, "deny port 443");
+	impostor.ctime = old.ctime;
+	impostor.size = old.size + 1;
+	conn.q.exe = impostor;
+	assert_match(set, &conn, "deny port 443");
+	g_hash_table_remove(fake_replaced, "/usr/bin/curl");
+
+	/* even a perfect copy of the remembered identity is looked at again for a process in a
+	 * mount namespace of its own: the path names the new file now */
+	{
+		g_autoptr(VigilRuleset) set2 = new_set();
+
+		add_rule(set2, "allow app /usr/bin/curl");
+		add_rule(set2, "deny port 443");
+		conn.q.exe = old;
+		assert_match(set2, &conn, "allow app /usr/bin/curl");
+		g_hash_table_insert(fake_replaced, "/usr/bin/curl", GUINT_TO_POINTER(1));
+		conn.q.foreign_mount_ns = TRUE;
+		assert_match(set2, &conn, "deny port 443");
+		/* the new file itself, run from a foreign namespace, is still the rule's */
+		conn.q.exe = fake_file("/usr/bin/curl");
+		assert_match(set2, &conn, "allow app /usr/bin/curl");
+		g_hash_table_remove(fake_replaced, "/usr/bin/curl");
+	}
+}
+
 /* a link that points elsewhere (update-alternatives) moves its rules at the next recheck */
 static void
 test_identity_link_changes(void)
@@ -1207,6 +1263,8 @@ test_identity_real_files(void)
 	g_assert_cmpstr(resolved, ==, file);
 	g_assert_cmpuint(id.dev, ==, (guint64)st.st_dev);
 	g_assert_cmpuint(id.ino, ==, (guint64)st.st_ino);
+	g_assert_cmpint(id.size, ==, (gint64)st.st_size);
+	g_assert_cmpint(id.ctime, >, 0);
 	g_clear_pointer(&resolved, g_free);
 	g_assert_true(vigil_program_path_resolve(file, NULL, &id));
 	g_assert_cmpuint(id.ino, ==, (guint64)st.st_ino);
@@ -1254,6 +1312,7 @@ main(int argc, char **argv)
 	g_test_add_func("/ruleset/identity/impostor", test_identity_impostor);
 	g_test_add_func("/ruleset/identity/symlink", test_identity_symlink);
 	g_test_add_func("/ruleset/identity/upgrade", test_identity_upgrade);
+	g_test_add_func("/ruleset/identity/reused-inode", test_identity_reused_inode);
 	g_test_add_func("/ruleset/identity/link-changes", test_identity_link_changes);
 	g_test_add_func("/ruleset/identity/real-files", test_identity_real_files);
 	return g_test_run();

@@ -32,6 +32,7 @@ from vigiltest import PEER_V4, PROBE  # noqa: E402
 from gi.repository import GLib  # noqa: E402
 
 AGENT_SCRIPT = os.path.normpath(os.path.join(HERE, '..', 'e2e', 'agent.py'))
+SLOW_OWNER = os.path.join(HERE, 'slow-owner.py')
 
 
 def wait_until(check, timeout, what):
@@ -399,6 +400,28 @@ class Promises(AttackTestCase):
         self.assertIn(' rule=deadline ', line)
         self.assertIn({'verdict': 'allow', 'rule': 'deadline', 'port': 9000, 'uid': NOBODY},
                       self.decisions_of(NOBODY, 9000))
+
+    def test_a_slow_lookup_still_meets_deny_app_unknown(self):
+        # a program that makes its own lookup outlast the deadline (32 newer processes with
+        # 19,000 fds each to read first) is an unknown program then: "deny app unknown"
+        # decides it, not DefaultAction=allow (the old code skipped "app unknown" rules)
+        d = self.start_vigild('deny app unknown\n', config={'DefaultAction': 'allow'})
+        rule_id = list(self.rules().keys())[0]
+        start = time.monotonic()
+        res = self.nets.client_run(['setpriv', '--reuid=%d' % NOBODY, '--regid=%d' % NOBODY,
+                                    '--clear-groups', '--', PYTHON, SLOW_OWNER, PEER_V4,
+                                    '9000', '32', '19000'], timeout=120)
+        waited = time.monotonic() - start
+        self.assertEqual(res.stdout.split()[:1], ['refused'],
+                         res.stdout + res.stderr + '\n'.join(
+                             l for l in d.log().splitlines() if ' port=9000 ' in l))
+        self.assertGreater(waited, 2.5, 'the lookup was not slow: nothing was tested')
+        line = wait_until(lambda: [l for l in d.log().splitlines()
+                                   if 'program=unknown ' in l and ' port=9000 ' in l], 10,
+                          'the decision line')[0]
+        self.assertIn(' rule=%s ' % rule_id, line)
+        self.assertEqual([(x['verdict'], x['rule']) for x in self.decisions_of(NOBODY, 9000)],
+                         [('deny', 'rule')])
 
 
 class VigilctlAgent(VigilctlTestCase):
