@@ -131,6 +131,14 @@ in_root env MANWIDTH=80 man 5 vigild.conf | grep -q 'FailMode'
 in_root env MANWIDTH=80 man 5 vigil.rules | grep -q 'PRECEDENCE'
 in_root env MANWIDTH=80 man 8 vigild | grep -q 'SIGHUP'
 
+# setup.sh installs vigil-tray only where a desktop session is installed; here by hand
+# (without its Recommends: an AppIndicator host would pull a desktop in)
+step "vigil-tray: installs, --help, man vigil-tray"
+in_root sh -c 'apt-get install -y -q --no-install-recommends /src/vigil/build-deb/vigil-tray_*.deb'
+in_root vigil-tray --help | grep -q -- '--display'
+in_root env MANWIDTH=80 man vigil-tray | grep -q 'vigil-tray - '
+test -f "$root/etc/xdg/autostart/org.vigil.Tray.desktop"
+
 step "bash completion: vigilctl <TAB>, vigilctl rules <TAB>"
 completion='
   source /usr/share/bash-completion/bash_completion
@@ -153,6 +161,7 @@ in_root sh -c 'cd /src/vigil/build-deb && lintian --fail-on error,warning --info
 step "tools/setup.sh --uninstall --netns $netns; apt-get purge vigil vigil-tray"
 in_root sh -c "cd /src/vigil && tools/setup.sh --uninstall --netns $netns"
 test ! -e "$root/usr/sbin/vigild"
+test ! -e "$root/usr/bin/vigil-tray"
 test -e "$root/etc/vigil/vigild.conf"   # remove keeps the configuration
 in_root apt-get purge -y -q vigil vigil-tray
 left=$(cd "$root" && find etc usr lib var -xdev \( -path var/log -o -path var/cache \) -prune \

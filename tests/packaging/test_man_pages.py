@@ -7,7 +7,7 @@
   which changes nothing in the output.
 - vigilctl(1) documents every command, rules subcommand and option that vigilctl's own
   --help lists, and every config setting of `vigilctl config --help`;
-- vigild(8) every option of `vigild --help`;
+- vigild(8) every option of `vigild --help`, vigil-tray(1) every one of `vigil-tray --help`;
 - vigild.conf(5) every key of vigild's key table (daemon/vigil-config.c, known_keys);
 - vigil.rules(5) every rule keyword of docs/rules.md's keyword table.
 """
@@ -127,6 +127,18 @@ class ManPages(unittest.TestCase):
         self.assertEqual(sorted(o for o in wanted if not re.search(
             r'(?<![\w-])%s(?![\w-])' % re.escape(o), page)), [],
             'options vigild(8) does not describe')
+
+    def test_vigil_tray_options(self):
+        tray = os.environ.get('VIGIL_TRAY')
+        if 'vigil-tray.1' not in PAGES:
+            return  # vigil-tray is not built (no GTK): neither is its page
+        self.assertTrue(tray and os.access(tray, os.X_OK), 'VIGIL_TRAY is not set')
+        page = section(rendered('vigil-tray.1'), 'OPTIONS')
+        wanted = options(help_text(program=tray))
+        self.assertIn('--display', wanted)
+        self.assertEqual(sorted(o for o in wanted if not re.search(
+            r'(?<![\w-])%s(?![\w-])' % re.escape(o), page)), [],
+            'options vigil-tray(1) does not describe')
 
     def test_config_keys(self):
         with open(os.path.join(SOURCE_ROOT, 'daemon', 'vigil-config.c')) as f:
