@@ -80,6 +80,22 @@ class Completion(unittest.TestCase):
         self.assertEqual(complete('vigilctl ru'), ['rules'])
         self.assertEqual(complete('vigilctl --json st'), ['status'])
 
+    def test_everything_vigilctl_help_lists(self):
+        """The commands, subcommands and options of vigilctl's own --help, so that a new
+        one cannot be left out of the completion."""
+        sys.path.insert(0, HERE)
+        from test_man_pages import first_words, help_block, help_text, options
+        top = help_text()
+        commands = first_words(help_block(top, 'Commands:'))
+        self.assertEqual(sorted(set(commands) - set(complete('vigilctl '))), [])
+        rules = first_words(help_block(help_text('rules'), 'Commands:'))
+        self.assertEqual(sorted(set(rules) - set(complete('vigilctl rules '))), [])
+        lines = [('', top)] + [(c, help_text(c)) for c in commands] + \
+            [('rules ' + r, help_text('rules', r)) for r in rules]
+        for words, text in lines:
+            offered = {w.rstrip('=') for w in complete(('vigilctl %s -' % words).replace('  ', ' '))}
+            self.assertEqual(sorted(options(text) - offered), [], 'vigilctl %s' % words)
+
     def test_rules_subcommands(self):
         self.assertEqual(complete('vigilctl rules '),
                          sorted('list add edit remove enable disable import export'.split()))
