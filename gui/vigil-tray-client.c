@@ -1,4 +1,4 @@
-/* vigil-tray-client.c: follows vigild on the system bus, registers the prompt agent, relays calls */
+/* vigil-tray-client.c: follows vigild on the system bus with the shared agent, relays calls */
 #define G_LOG_DOMAIN "vigil-tray"
 #include "config.h"
 
@@ -16,18 +16,16 @@ struct _VigilTrayClient {
 	GCancellable *bus_cancellable; /* connecting to the bus; cancelled on dispose */
 	guint reconnect_id;
 	gboolean bus_failure_logged; /* say it once, not every few seconds */
-	guint watch_id;
 	gulong closed_id;
 
-	VigilAgent *agent; /* the skeleton, exported while connected */
+	VigilClientAgent *agent; /* exported and following vigild while connected */
 
 	/* per appearance of vigild: everything below is reset when it vanishes */
 	char *owner; /* the unique name of vigild */
 	GCancellable *session;
 	VigilFirewall *firewall;
-	gboolean registered;
-	char *agent_error;
 	GHashTable *permissions; /* action -> "yes" | "auth" | "no" */
+	char *agent_error_text;  /* what get_agent_error() returned last */
 	guint permissions_id;
 };
 
@@ -66,10 +64,8 @@ drop_session(VigilTrayClient *self)
 		g_signal_handlers_disconnect_by_data(self->firewall, self);
 	g_clear_object(&self->firewall);
 	g_clear_pointer(&self->owner, g_free);
-	g_clear_pointer(&self->agent_error, g_free);
 	g_hash_table_remove_all(self->permissions);
 	g_clear_handle_id(&self->permissions_id, g_source_remove);
-	self->registered = FALSE;
 	if (had)
 		g_signal_emit(self, signals[SIGNAL_RESET], 0);
 }
@@ -116,23 +112,17 @@ permissions_timeout(gpointer user_data)
 }
 
 static void
-register_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+agent_registered(VigilClientAgent *agent, VigilTrayClient *self)
 {
-	g_autoptr(VigilTrayClient) self = user_data;
-	g_autoptr(GError) error = NULL;
+	emit_changed(self);
+}
 
-	if (!vigil_firewall_call_register_agent_finish(VIGIL_FIREWALL(source), res, &error)) {
-		if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-			return;
-		g_dbus_error_strip_remote_error(error);
-		g_warning("vigild did not accept vigil-tray as the prompt agent: %s",
-		          error->message);
-		g_free(self->agent_error);
-		self->agent_error = g_strdup(error->message);
-	} else {
-		g_debug("registered as the prompt agent of %s", self->owner);
-		self->registered = TRUE;
-	}
+static void
+agent_register_failed(VigilClientAgent *agent, const GError *error, VigilTrayClient *self)
+{
+	g_autofree char *message = vigil_client_error_plain_message(error);
+
+	g_warning("vigild did not accept vigil-tray as the prompt agent: %s", message);
 	emit_changed(self);
 }
 
@@ -171,9 +161,6 @@ proxy_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	g_signal_connect(firewall, "g-properties-changed", G_CALLBACK(firewall_properties_changed),
 	                 self);
 	g_signal_connect(firewall, "rules-changed", G_CALLBACK(firewall_rules_changed), self);
-	/* vigild sends Prompt() for the requests already open right after this */
-	vigil_firewall_call_register_agent(firewall, VIGIL_TRAY_AGENT_PATH, G_DBUS_CALL_FLAGS_NONE,
-	                                   -1, self->session, register_cb, g_object_ref(self));
 	vigil_tray_client_refresh_permissions(self);
 	self->permissions_id =
 	    g_timeout_add_seconds(PERMISSIONS_REFRESH_SECONDS, permissions_timeout, self);
@@ -181,72 +168,45 @@ proxy_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 }
 
 static void
-name_appeared(GDBusConnection *bus, const char *name, const char *owner, gpointer user_data)
+vigild_appeared(VigilClientAgent *agent, const char *owner, VigilTrayClient *self)
 {
-	VigilTrayClient *self = user_data;
-
 	g_debug("vigild appeared as %s", owner);
 	drop_session(self);
 	self->owner = g_strdup(owner);
 	self->session = g_cancellable_new();
 	/* the well-known name only appears when vigild has started: never activate it from here */
-	vigil_firewall_proxy_new(bus, G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START, VIGIL_DBUS_NAME,
+	vigil_firewall_proxy_new(self->bus, G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START, VIGIL_DBUS_NAME,
 	                         VIGIL_DBUS_PATH, self->session, proxy_cb, g_object_ref(self));
 	emit_changed(self);
 }
 
 static void
-name_vanished(GDBusConnection *bus, const char *name, gpointer user_data)
+vigild_vanished(VigilClientAgent *agent, gboolean bus_lost, VigilTrayClient *self)
 {
-	VigilTrayClient *self = user_data;
-
 	if (self->owner != NULL)
 		g_message("vigild left the system bus");
 	drop_session(self);
 	emit_changed(self);
 }
 
-/* vigild is root and the bus policy lets only root call agents; still, only the current
- * owner of org.vigil.Firewall1 may ask this user anything */
+/* vigild's requests come through the agent, whose caller check lets only vigild call */
 static gboolean
-agent_authorize(GDBusInterfaceSkeleton *skeleton, GDBusMethodInvocation *invocation,
-                VigilTrayClient *self)
+agent_prompt(VigilClientAgent *agent, guint64 request, GVariant *connection, VigilTrayClient *self)
 {
-	const char *sender = g_dbus_method_invocation_get_sender(invocation);
-
-	if (self->owner != NULL && g_strcmp0(sender, self->owner) == 0)
-		return TRUE;
-	g_dbus_method_invocation_return_dbus_error(invocation,
-	                                           "org.freedesktop.DBus.Error.AccessDenied",
-	                                           "only vigild may call the Vigil agent");
+	g_signal_emit(self, signals[SIGNAL_PROMPT], 0, request, connection);
 	return FALSE;
 }
 
-static gboolean
-agent_prompt(VigilAgent *agent, GDBusMethodInvocation *invocation, guint64 request,
-             GVariant *connection, VigilTrayClient *self)
+static void
+agent_cancel(VigilClientAgent *agent, guint64 request, const char *reason, VigilTrayClient *self)
 {
-	vigil_agent_complete_prompt(agent, invocation);
-	g_signal_emit(self, signals[SIGNAL_PROMPT], 0, request, connection);
-	return TRUE;
-}
-
-static gboolean
-agent_cancel(VigilAgent *agent, GDBusMethodInvocation *invocation, guint64 request,
-             const char *reason, VigilTrayClient *self)
-{
-	vigil_agent_complete_cancel(agent, invocation);
 	g_signal_emit(self, signals[SIGNAL_CANCEL], 0, request, reason);
-	return TRUE;
 }
 
-static gboolean
-agent_notify(VigilAgent *agent, GDBusMethodInvocation *invocation, const char *kind,
-             GVariant *details, VigilTrayClient *self)
+static void
+agent_notify(VigilClientAgent *agent, const char *kind, GVariant *details, VigilTrayClient *self)
 {
-	vigil_agent_complete_notify(agent, invocation);
 	g_signal_emit(self, signals[SIGNAL_NOTIFY_EVENT], 0, kind, details);
-	return TRUE;
 }
 
 static gboolean
@@ -271,10 +231,11 @@ static void
 drop_bus(VigilTrayClient *self)
 {
 	drop_session(self);
-	g_clear_handle_id(&self->watch_id, g_bus_unwatch_name);
+	if (self->agent != NULL) {
+		g_signal_handlers_disconnect_by_data(self->agent, self);
+		g_clear_object(&self->agent);
+	}
 	if (self->bus != NULL) {
-		g_dbus_interface_skeleton_unexport_from_connection(
-		    G_DBUS_INTERFACE_SKELETON(self->agent), self->bus);
 		g_clear_signal_handler(&self->closed_id, self->bus);
 		g_clear_object(&self->bus);
 	}
@@ -315,12 +276,18 @@ bus_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	self->bus_failure_logged = FALSE;
 	self->bus = g_steal_pointer(&bus);
 	self->closed_id = g_signal_connect(self->bus, "closed", G_CALLBACK(bus_closed), self);
-	if (!g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(self->agent), self->bus,
-	                                      VIGIL_TRAY_AGENT_PATH, &error))
+	/* vigild sends Prompt() for the requests already open right after it registered us */
+	self->agent =
+	    vigil_client_agent_new(self->bus, VIGIL_TRAY_AGENT_PATH, G_DBUS_CALL_FLAGS_NONE, -1);
+	g_signal_connect(self->agent, "prompt", G_CALLBACK(agent_prompt), self);
+	g_signal_connect(self->agent, "cancel", G_CALLBACK(agent_cancel), self);
+	g_signal_connect(self->agent, "notify-event", G_CALLBACK(agent_notify), self);
+	g_signal_connect(self->agent, "vigild-appeared", G_CALLBACK(vigild_appeared), self);
+	g_signal_connect(self->agent, "vigild-vanished", G_CALLBACK(vigild_vanished), self);
+	g_signal_connect(self->agent, "registered", G_CALLBACK(agent_registered), self);
+	g_signal_connect(self->agent, "register-failed", G_CALLBACK(agent_register_failed), self);
+	if (!vigil_client_agent_start(self->agent, &error))
 		g_warning("cannot export the agent: %s", error->message);
-	self->watch_id = g_bus_watch_name_on_connection(self->bus, VIGIL_DBUS_NAME,
-	                                                G_BUS_NAME_WATCHER_FLAGS_NONE,
-	                                                name_appeared, name_vanished, self, NULL);
 }
 
 static void
@@ -373,14 +340,20 @@ gboolean
 vigil_tray_client_is_agent(VigilTrayClient *self)
 {
 	g_return_val_if_fail(VIGIL_IS_TRAY_CLIENT(self), FALSE);
-	return self->registered;
+	return self->agent != NULL && self->owner != NULL &&
+	       vigil_client_agent_is_registered(self->agent);
 }
 
 const char *
 vigil_tray_client_get_agent_error(VigilTrayClient *self)
 {
 	g_return_val_if_fail(VIGIL_IS_TRAY_CLIENT(self), NULL);
-	return self->agent_error;
+	g_clear_pointer(&self->agent_error_text, g_free);
+	if (self->agent == NULL || vigil_client_agent_get_register_error(self->agent) == NULL)
+		return NULL;
+	self->agent_error_text =
+	    vigil_client_error_plain_message(vigil_client_agent_get_register_error(self->agent));
+	return self->agent_error_text;
 }
 
 const char *
@@ -467,7 +440,7 @@ vigil_tray_client_finalize(GObject *object)
 	VigilTrayClient *self = VIGIL_TRAY_CLIENT(object);
 
 	g_clear_object(&self->bus_cancellable);
-	g_clear_object(&self->agent);
+	g_free(self->agent_error_text);
 	g_clear_pointer(&self->permissions, g_hash_table_unref);
 	G_OBJECT_CLASS(vigil_tray_client_parent_class)->finalize(object);
 }
@@ -504,11 +477,6 @@ vigil_tray_client_init(VigilTrayClient *self)
 {
 	self->bus_cancellable = g_cancellable_new();
 	self->permissions = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	self->agent = vigil_agent_skeleton_new();
-	g_signal_connect(self->agent, "g-authorize-method", G_CALLBACK(agent_authorize), self);
-	g_signal_connect(self->agent, "handle-prompt", G_CALLBACK(agent_prompt), self);
-	g_signal_connect(self->agent, "handle-cancel", G_CALLBACK(agent_cancel), self);
-	g_signal_connect(self->agent, "handle-notify", G_CALLBACK(agent_notify), self);
 }
 
 VigilTrayClient *

@@ -1,9 +1,9 @@
-/* vigil-tray-client.h: vigil-tray's link to vigild: the system bus, the Firewall proxy, the agent */
+/* vigil-tray-client.h: vigil-tray's link to vigild: the system bus, the Firewall proxy */
 #pragma once
 
 #include <gio/gio.h>
 
-#include "vigil-dbus.h"
+#include "vigil-client.h"
 
 G_BEGIN_DECLS
 

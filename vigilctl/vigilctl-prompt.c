@@ -29,16 +29,14 @@ typedef struct {
 typedef struct {
 	VigilctlContext *ctx;
 	VigilFirewall *firewall;
-	VigilAgent *skeleton;
+	VigilClientAgent *client_agent; /* the exported agent, registered with each vigild */
 	GMainLoop *loop;
 	GCancellable *cancellable;
 	GDataInputStream *input;
-	char *owner; /* vigild's unique name: the only caller we answer */
-	guint watch_id;
-	gboolean registered;
-	gboolean sending; /* a Reply() is on its way (or waits to be sent again) */
-	guint resend_id;  /* vigild said TooSoon: the same answer goes again */
-	GQueue requests;  /* of Request; the head is on screen */
+	gboolean vigild_seen; /* a vigild was there: say when it goes */
+	gboolean sending;     /* a Reply() is on its way (or waits to be sent again) */
+	guint resend_id;      /* vigild said TooSoon: the same answer goes again */
+	GQueue requests;      /* of Request; the head is on screen */
 	VigilctlAnswer answer;
 	GError *error; /* what ends the agent with an error */
 } Agent;
@@ -291,20 +289,6 @@ read_next_line(Agent *agent)
 
 /* ---- the Agent interface ---- */
 
-/* only vigild may ask: the bus policy says so too, but do not rely on it alone */
-static gboolean
-from_vigild(Agent *agent, GDBusMethodInvocation *invocation)
-{
-	const char *sender = g_dbus_method_invocation_get_sender(invocation);
-
-	if (agent->owner != NULL && g_strcmp0(sender, agent->owner) == 0)
-		return TRUE;
-	g_dbus_method_invocation_return_dbus_error(invocation,
-	                                           "org.freedesktop.DBus.Error.AccessDenied",
-	                                           _("only vigild may call this agent"));
-	return FALSE;
-}
-
 static Request *
 find_request(Agent *agent, guint64 id)
 {
@@ -317,78 +301,58 @@ find_request(Agent *agent, guint64 id)
 	return NULL;
 }
 
+/* TRUE refuses the request: vigild gets LimitsExceeded */
 static gboolean
-on_prompt(VigilAgent *skeleton, GDBusMethodInvocation *invocation, guint64 id, GVariant *conn,
-          Agent *agent)
+on_prompt(VigilClientAgent *client_agent, guint64 id, GVariant *conn, Agent *agent)
 {
 	Request *request = NULL;
 	gboolean was_idle = current(agent) == NULL;
 
-	if (!from_vigild(agent, invocation))
-		return G_DBUS_METHOD_INVOCATION_HANDLED;
-	if (find_request(agent, id) != NULL) {
-		vigil_agent_complete_prompt(skeleton, invocation);
-		return G_DBUS_METHOD_INVOCATION_HANDLED;
-	}
-	if (g_queue_get_length(&agent->requests) >= MAX_QUEUED) {
-		g_dbus_method_invocation_return_dbus_error(
-		    invocation, "org.freedesktop.DBus.Error.LimitsExceeded", _("too many prompts"));
-		return G_DBUS_METHOD_INVOCATION_HANDLED;
-	}
+	if (find_request(agent, id) != NULL)
+		return FALSE;
+	if (g_queue_get_length(&agent->requests) >= MAX_QUEUED)
+		return TRUE;
 	request = g_new0(Request, 1);
 	request->id = id;
 	request->conn = g_variant_ref(conn);
 	request->received = g_get_monotonic_time();
 	g_queue_push_tail(&agent->requests, request);
-	vigil_agent_complete_prompt(skeleton, invocation);
 	if (was_idle)
 		show_current(agent);
-	return G_DBUS_METHOD_INVOCATION_HANDLED;
+	return FALSE;
 }
 
-static gboolean
-on_cancel(VigilAgent *skeleton, GDBusMethodInvocation *invocation, guint64 id, const char *reason,
-          Agent *agent)
+static void
+on_cancel(VigilClientAgent *client_agent, guint64 id, const char *reason, Agent *agent)
 {
-	Request *request = NULL;
-
-	if (!from_vigild(agent, invocation))
-		return G_DBUS_METHOD_INVOCATION_HANDLED;
-	vigil_agent_complete_cancel(skeleton, invocation);
-	request = find_request(agent, id);
-	if (request != NULL) {
-		g_autofree char *text = vigilctl_prompt_cancel_text(id, reason);
-
-		/* the answer on its way will get NotPending; on_replied moves on */
-		if (request == current(agent) && agent->sending)
-			return G_DBUS_METHOD_INVOCATION_HANDLED;
-		say("\n%s\n", text);
-		if (request == current(agent)) {
-			drop_current(agent);
-		} else {
-			g_queue_remove(&agent->requests, request);
-			request_free(request);
-			ask(agent);
-		}
-	}
-	return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-on_notify(VigilAgent *skeleton, GDBusMethodInvocation *invocation, const char *kind,
-          GVariant *details, Agent *agent)
-{
+	Request *request = find_request(agent, id);
 	g_autofree char *text = NULL;
 
-	if (!from_vigild(agent, invocation))
-		return G_DBUS_METHOD_INVOCATION_HANDLED;
-	vigil_agent_complete_notify(skeleton, invocation);
-	text = vigilctl_prompt_notify_text(kind, details);
+	if (request == NULL)
+		return;
+	/* the answer on its way will get NotPending; on_replied moves on */
+	if (request == current(agent) && agent->sending)
+		return;
+	text = vigilctl_prompt_cancel_text(id, reason);
+	say("\n%s\n", text);
+	if (request == current(agent)) {
+		drop_current(agent);
+	} else {
+		g_queue_remove(&agent->requests, request);
+		request_free(request);
+		ask(agent);
+	}
+}
+
+static void
+on_notify(VigilClientAgent *client_agent, const char *kind, GVariant *details, Agent *agent)
+{
+	g_autofree char *text = vigilctl_prompt_notify_text(kind, details);
+
 	if (text != NULL) {
 		say("\n%s\n", text);
 		ask(agent);
 	}
-	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 /* ---- registering with vigild, again after it restarts ---- */
@@ -404,22 +368,20 @@ fail(Agent *agent, GError *error)
 }
 
 static void
-on_registered(GObject *source, GAsyncResult *result, gpointer data)
+on_register_failed(VigilClientAgent *client_agent, const GError *error, Agent *agent)
 {
-	Agent *agent = data;
-	g_autoptr(GError) local = NULL;
-
-	if (!vigil_firewall_call_register_agent_finish(VIGIL_FIREWALL(source), result, &local)) {
-		if (g_error_matches(local, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
-		    vigilctl_error_is_not_running(local))
-			return;
-		agent->ctx->permission_hint =
-		    _("registering a prompt agent needs the permission to answer your own prompts "
-		      "(org.vigil.firewall.reply)");
-		fail(agent, g_steal_pointer(&local));
+	/* vigild went away meanwhile: it is registered with again when it comes back */
+	if (vigilctl_error_is_not_running(error))
 		return;
-	}
-	agent->registered = TRUE;
+	agent->ctx->permission_hint =
+	    _("registering a prompt agent needs the permission to answer your own prompts "
+	      "(org.vigil.firewall.reply)");
+	fail(agent, g_error_copy(error));
+}
+
+static void
+on_registered(VigilClientAgent *client_agent, Agent *agent)
+{
 	say(_("Registered with vigild as the prompt agent for %s (uid %u).\n"), g_get_user_name(),
 	    (guint)getuid());
 	if (current(agent) == NULL)
@@ -427,31 +389,22 @@ on_registered(GObject *source, GAsyncResult *result, gpointer data)
 }
 
 static void
-on_vigild_appeared(GDBusConnection *bus, const char *name, const char *owner, gpointer data)
+on_vigild_appeared(VigilClientAgent *client_agent, const char *owner, Agent *agent)
 {
-	Agent *agent = data;
-
-	g_free(agent->owner);
-	agent->owner = g_strdup(owner);
-	vigil_firewall_call_register_agent(
-	    agent->firewall, AGENT_PATH, vigilctl_call_flags(agent->ctx, TRUE),
-	    vigilctl_call_timeout(TRUE), agent->cancellable, on_registered, agent);
+	agent->vigild_seen = TRUE;
 }
 
 static void
-on_vigild_vanished(GDBusConnection *bus, const char *name, gpointer data)
+on_vigild_vanished(VigilClientAgent *client_agent, gboolean bus_lost, Agent *agent)
 {
-	Agent *agent = data;
-
-	if (bus == NULL) {
+	if (bus_lost) {
 		fail(agent, g_error_new(VIGILCTL_ERROR, VIGILCTL_ERROR_NOT_RUNNING,
 		                        _("lost the connection to the system D-Bus")));
 		return;
 	}
-	if (agent->owner != NULL)
+	if (agent->vigild_seen)
 		say(_("\nvigild stopped; waiting for it to start again.\n"));
-	g_clear_pointer(&agent->owner, g_free);
-	agent->registered = FALSE;
+	agent->vigild_seen = FALSE;
 	agent->sending = FALSE;
 	drop_all(agent);
 }
@@ -464,14 +417,23 @@ on_quit_signal(gpointer data)
 }
 
 static gboolean
-export_agent(Agent *agent, GError **error)
+start_agent(Agent *agent, GError **error)
 {
-	agent->skeleton = vigil_agent_skeleton_new();
-	g_signal_connect(agent->skeleton, "handle-prompt", G_CALLBACK(on_prompt), agent);
-	g_signal_connect(agent->skeleton, "handle-cancel", G_CALLBACK(on_cancel), agent);
-	g_signal_connect(agent->skeleton, "handle-notify", G_CALLBACK(on_notify), agent);
-	return g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(agent->skeleton),
-	                                        agent->ctx->bus, AGENT_PATH, error);
+	/* registering may need the user to authenticate */
+	agent->client_agent = vigil_client_agent_new(agent->ctx->bus, AGENT_PATH,
+	                                             vigilctl_call_flags(agent->ctx, TRUE),
+	                                             vigilctl_call_timeout(TRUE));
+	g_signal_connect(agent->client_agent, "prompt", G_CALLBACK(on_prompt), agent);
+	g_signal_connect(agent->client_agent, "cancel", G_CALLBACK(on_cancel), agent);
+	g_signal_connect(agent->client_agent, "notify-event", G_CALLBACK(on_notify), agent);
+	g_signal_connect(agent->client_agent, "vigild-appeared", G_CALLBACK(on_vigild_appeared),
+	                 agent);
+	g_signal_connect(agent->client_agent, "vigild-vanished", G_CALLBACK(on_vigild_vanished),
+	                 agent);
+	g_signal_connect(agent->client_agent, "registered", G_CALLBACK(on_registered), agent);
+	g_signal_connect(agent->client_agent, "register-failed", G_CALLBACK(on_register_failed),
+	                 agent);
+	return vigil_client_agent_start(agent->client_agent, error);
 }
 
 static void
@@ -479,20 +441,15 @@ agent_clear(Agent *agent)
 {
 	g_cancellable_cancel(agent->cancellable);
 	g_clear_handle_id(&agent->resend_id, g_source_remove);
-	if (agent->watch_id != 0)
-		g_bus_unwatch_name(agent->watch_id);
-	if (agent->registered)
-		vigil_firewall_call_unregister_agent_sync(agent->firewall, G_DBUS_CALL_FLAGS_NONE,
-		                                          2000, NULL, NULL);
-	if (agent->skeleton != NULL) {
-		g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(agent->skeleton));
-		g_clear_object(&agent->skeleton);
+	if (agent->client_agent != NULL) {
+		g_signal_handlers_disconnect_by_data(agent->client_agent, agent);
+		vigil_client_agent_unregister_sync(agent->client_agent, 2000);
+		g_clear_object(&agent->client_agent);
 	}
 	drop_all(agent);
 	g_clear_object(&agent->input);
 	g_clear_object(&agent->cancellable);
 	g_clear_pointer(&agent->loop, g_main_loop_unref);
-	g_clear_pointer(&agent->owner, g_free);
 }
 
 gboolean
@@ -532,7 +489,7 @@ vigilctl_cmd_prompt(VigilctlContext *ctx, int argc, char **argv, GError **error)
 	g_queue_init(&agent.requests);
 	agent.loop = g_main_loop_new(NULL, FALSE);
 	agent.cancellable = g_cancellable_new();
-	if (!export_agent(&agent, error))
+	if (!start_agent(&agent, error))
 		goto out;
 	stdin_stream = g_unix_input_stream_new(STDIN_FILENO, FALSE);
 	agent.input = g_data_input_stream_new(stdin_stream);
@@ -540,9 +497,6 @@ vigilctl_cmd_prompt(VigilctlContext *ctx, int argc, char **argv, GError **error)
 	sigint = g_unix_signal_add(SIGINT, on_quit_signal, &agent);
 	sigterm = g_unix_signal_add(SIGTERM, on_quit_signal, &agent);
 	sighup = g_unix_signal_add(SIGHUP, on_quit_signal, &agent);
-	agent.watch_id =
-	    g_bus_watch_name_on_connection(ctx->bus, VIGIL_DBUS_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE,
-	                                   on_vigild_appeared, on_vigild_vanished, &agent, NULL);
 	g_main_loop_run(agent.loop);
 	g_source_remove(sigint);
 	g_source_remove(sigterm);
