@@ -222,5 +222,96 @@ class BorrowedSocket(E2ETestCase):
         self.assertEqual((x["program"], x["rule"]), ("unknown", "default"), x)
 
 
+# the denied program makes a socket and starts a long-running allowed program (vigil-probe
+# tcp-lines) that inherits it; the probe connects on its own first (vigild learns it and its
+# fds), then the socket is connected by the maker, which started the probe detached (a double
+# fork: not its ancestor) ("maker"), or by a grandchild of the maker left orphaned (its parent
+# exited) while the maker, the probe's parent, closed its copy ("orphan")
+LEND_TO_RUNNING = """
+import errno, os, socket, sys
+how, probe, host, port = sys.argv[1:5]
+
+def connect(s):
+    s.settimeout(3)
+    try:
+        s.connect((host, int(port)))
+        return "ok"
+    except OSError as e:
+        return "error " + (errno.errorcode.get(e.errno, "") if e.errno else "timeout")
+
+def start_probe(detach):
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    middle = os.fork()
+    if middle == 0:
+        if not detach or os.fork() == 0:
+            os.dup2(in_r, 0)
+            os.dup2(out_w, 1)
+            os.execv(probe, [probe, "tcp-lines", host, port, "--timeout", "3000"])
+        os._exit(0)
+    if detach:
+        os.waitpid(middle, 0)
+    os.close(in_r)
+    os.close(out_w)
+    return middle, os.fdopen(in_w, "w"), os.fdopen(out_r)
+
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+os.set_inheritable(s.fileno(), True)
+go_r, go_w = os.pipe()
+res_r, res_w = os.pipe()
+if how == "orphan":
+    middle = os.fork()
+    if middle == 0:
+        if os.fork() == 0:
+            os.read(go_r, 1)
+            os.write(res_w, connect(s).encode() + b"\\n")
+            os._exit(0)
+        os._exit(0)
+    os.waitpid(middle, 0)
+pid, to_probe, from_probe = start_probe(how == "maker")
+if how == "orphan":
+    s.close()
+to_probe.write("x\\n")
+to_probe.flush()
+print(from_probe.readline().strip(), flush=True)
+if how == "orphan":
+    os.write(go_w, b"x")
+    print(os.read(res_r, 100).decode().strip(), flush=True)
+else:
+    print(connect(s), flush=True)
+to_probe.close()
+if how == "orphan":
+    os.waitpid(pid, 0)
+"""
+
+
+class BorrowedByRunningProgram(E2ETestCase):
+    """A socket inherited by an allowed program vigild knows already is not that program's."""
+
+    def check_lent(self, how):
+        d = self.vigild("allow app %s to %s port 9000\n"
+                        "deny app %s\n" % (PROBE_EXE, PEER_V4, PYTHON_EXE),
+                        config={"DefaultAction": "allow"})
+        res = self.nets.client_run([PYTHON, "-c", LEND_TO_RUNNING, how, PROBE_EXE, PEER_V4,
+                                    "9000"], timeout=30)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        lines = res.stdout.splitlines()
+        self.assertEqual(len(lines), 2, res.stdout)
+        # the probe's own connection: allowed by its rule
+        self.assertEqual(lines[0].split()[0], "ok", lines)
+        allowed = self.assertDecision(d, verdict="allow", program=PROBE_EXE, port=9000)
+        # the denied program's connection on the socket the probe holds too: its own rule
+        self.assertEqual(lines[1].split()[:2], ["error", "ECONNREFUSED"], lines)
+        denied = self.assertDecision(d, verdict="deny", program=PYTHON_EXE, port=9000)
+        self.assertNotEqual(denied["rule"], allowed["rule"])
+        self.assertIn("held by 2 programs", d.log())
+
+    def test_maker_connects_socket_a_running_allowed_program_inherited(self):
+        self.check_lent("maker")
+
+    def test_orphaned_holder_connects_socket_a_running_allowed_program_inherited(self):
+        self.check_lent("orphan")
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
