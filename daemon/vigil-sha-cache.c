@@ -53,6 +53,8 @@ struct _Job {
 	int fd; /* what is hashed: the file the key was read from */
 	char *path;
 	GList *waiters; /* of Waiter*, guarded by cache->lock */
+	guint blocking; /* callers of vigil_sha_cache_get() on it, guarded by cache->lock */
+	gint abandoned; /* atomic: everyone waiting gave up, the hash stops */
 	gboolean done;  /* guarded by cache->lock; then sha256 or error is set */
 	char *sha256;
 	GError *error;
@@ -420,7 +422,7 @@ save_store(VigilShaCache *cache)
 
 /* streams the file behind @fd through SHA-256, from its start; stops when the cache stops */
 static char *
-hash_fd(VigilShaCache *cache, int fd, const char *path, GError **error)
+hash_fd(VigilShaCache *cache, int fd, const char *path, const gint *abandoned, GError **error)
 {
 	g_autoptr(GChecksum) checksum = g_checksum_new(G_CHECKSUM_SHA256);
 	g_autofree guint8 *buf = g_malloc(READ_CHUNK);
@@ -430,6 +432,11 @@ hash_fd(VigilShaCache *cache, int fd, const char *path, GError **error)
 		if (g_atomic_int_get(&cache->stopping)) {
 			g_set_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
 			            "stopped hashing %s: stopping", path);
+			return NULL;
+		}
+		if (g_atomic_int_get(abandoned)) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+			            "stopped hashing %s: no one waits for it", path);
 			return NULL;
 		}
 		ssize_t n = pread(fd, buf, READ_CHUNK, offset);
@@ -458,7 +465,7 @@ job_hash(VigilShaCache *cache, Job *job, GError **error)
 	g_mutex_unlock(&cache->lock);
 	gint64 start = g_get_monotonic_time();
 	g_debug("hashing %s (%" G_GINT64_FORMAT " bytes)", job->path, job->key.size);
-	g_autofree char *sha256 = hash_fd(cache, job->fd, job->path, error);
+	g_autofree char *sha256 = hash_fd(cache, job->fd, job->path, &job->abandoned, error);
 	if (sha256 == NULL) {
 		g_debug("no hash of %s: %s", job->path, (*error)->message);
 		return NULL;
@@ -489,7 +496,9 @@ job_complete(VigilShaCache *cache, Job *job)
 	g_mutex_lock(&cache->lock);
 	if (sha256 != NULL)
 		fresh = cache_insert_locked(cache, &job->key, sha256);
-	g_hash_table_remove(cache->jobs, &job->key);
+	/* an abandoned job left the table already, maybe for a new one of the same file */
+	if (g_hash_table_lookup(cache->jobs, &job->key) == job)
+		g_hash_table_remove(cache->jobs, &job->key);
 	GList *waiters = g_steal_pointer(&job->waiters);
 	GPtrArray *tasks = g_ptr_array_new_with_free_func(g_object_unref);
 	for (GList *l = waiters; l != NULL; l = l->next) {
@@ -611,9 +620,11 @@ vigil_sha_cache_get(VigilShaCache *cache, const char *path, dev_t dev, ino_t ino
 		/* someone hashes this file already: its result is ours */
 		close(fd);
 		job_ref(job);
+		job->blocking++;
 		cache->stats.joined++;
 		while (!job->done)
 			g_cond_wait(&cache->done_cond, &cache->lock);
+		job->blocking--;
 		g_mutex_unlock(&cache->lock);
 		char *sha256 = g_strdup(job->sha256);
 		if (sha256 == NULL)
@@ -623,6 +634,7 @@ vigil_sha_cache_get(VigilShaCache *cache, const char *path, dev_t dev, ino_t ino
 	}
 	job = job_new_locked(cache, &key, fd, path);
 	job_ref(job);
+	job->blocking++; /* never abandoned: this caller runs it */
 	g_mutex_unlock(&cache->lock);
 
 	job_complete(cache, job);
@@ -634,7 +646,11 @@ vigil_sha_cache_get(VigilShaCache *cache, const char *path, dev_t dev, ino_t ino
 	return sha256;
 }
 
-/* the cancellable of a waiting caller fired: it stops waiting, the hash goes on for others */
+/*
+ * The cancellable of a waiting caller fired: it stops waiting, the hash goes on for others; when
+ * it was the last one, the hash stops (a hash no one waits for would only hold a worker that
+ * other users' connections need) and the file leaves the jobs: a later request starts afresh.
+ */
 static void
 on_waiter_cancelled(GCancellable *cancellable, gpointer data)
 {
@@ -644,7 +660,14 @@ on_waiter_cancelled(GCancellable *cancellable, gpointer data)
 	g_mutex_lock(&cache->lock);
 	GTask *task = NULL;
 	if (waiter->job != NULL) {
-		waiter->job->waiters = g_list_remove(waiter->job->waiters, waiter);
+		Job *job = waiter->job;
+		job->waiters = g_list_remove(job->waiters, waiter);
+		if (job->waiters == NULL && job->blocking == 0 && !job->done) {
+			g_atomic_int_set(&job->abandoned, 1);
+			if (g_hash_table_lookup(cache->jobs, &job->key) == job)
+				g_hash_table_remove(cache->jobs, &job->key);
+			g_debug("hash of %s abandoned: no one waits for it", job->path);
+		}
 		waiter->job = NULL;
 		task = g_steal_pointer(&waiter->task);
 		/* the job's reference to the waiter */

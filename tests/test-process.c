@@ -984,6 +984,49 @@ test_sha_cache_stop(void)
 	g_assert_cmpint(rmdir(dir), ==, 0);
 }
 
+/*
+ * Hashes everyone gave up on stop: two huge files whose callers all cancelled (a user's
+ * connections past their deadline) no longer hold both workers, so the next file, another
+ * user's, is hashed at once instead of after minutes of hashing for no one.
+ */
+static void
+test_sha_cache_abandoned(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = g_dir_make_tmp("vigil-test-XXXXXX", &error);
+	g_assert_no_error(error);
+	/* each many seconds of hashing, sparse: no disk used */
+	g_autofree char *huge1 = make_sparse(dir, "huge1", 32768);
+	g_autofree char *huge2 = make_sparse(dir, "huge2", 32768);
+	g_autofree char *small = make_sparse(dir, "small", 1);
+	g_autofree char *expected = sha256sum_of(small);
+	g_autoptr(VigilShaCache) cache = vigil_sha_cache_new(8);
+	g_autoptr(GPtrArray) results = g_ptr_array_new_with_free_func(g_free);
+	AsyncState state = {cache, 0, results};
+	g_autoptr(GCancellable) gives_up = g_cancellable_new();
+
+	async_hash(&state, huge1, gives_up);
+	async_hash(&state, huge2, gives_up);
+	async_hash(&state, huge2, gives_up);
+	while (counters(cache).hashes < 2)
+		g_usleep(1000);
+	g_usleep(50000);
+	g_cancellable_cancel(gives_up);
+	wait_async(&state);
+	g_assert_cmpuint(results->len, ==, 3);
+	for (guint i = 0; i < results->len; i++)
+		g_assert_true(g_str_has_prefix(g_ptr_array_index(results, i), "!"));
+
+	gint64 start = g_get_monotonic_time();
+	async_hash(&state, small, NULL);
+	wait_async(&state);
+	g_assert_cmpstr(g_ptr_array_index(results, 3), ==, expected);
+	g_assert_cmpint(g_get_monotonic_time() - start, <, 2 * G_USEC_PER_SEC);
+	for (const char *const *p = (const char *const[]){huge1, huge2, small, NULL}; *p; p++)
+		unlink(*p);
+	g_assert_cmpint(rmdir(dir), ==, 0);
+}
+
 static guint
 count_lines(const char *path)
 {
@@ -1132,6 +1175,7 @@ main(int argc, char **argv)
 	g_test_add_func("/sha-cache/single-flight", test_sha_cache_single_flight);
 	g_test_add_func("/sha-cache/async", test_sha_cache_async);
 	g_test_add_func("/sha-cache/stop", test_sha_cache_stop);
+	g_test_add_func("/sha-cache/abandoned", test_sha_cache_abandoned);
 	g_test_add_func("/sha-cache/persist", test_sha_cache_persist);
 
 	int ret = g_test_run();
