@@ -1406,7 +1406,7 @@ vigil_attributor_hash_async(VigilAttributor *attributor, VigilProcess *process,
 	g_autofree char *path = exe_path(attributor, process);
 	vigil_sha_cache_get_async(attributor->sha_cache, path, process->exe_dev, process->exe_ino,
 	                          process->exe_mtime, process->exe_size, process->exe_ctime,
-	                          cancellable, on_hashed, task);
+	                          process->uid, cancellable, on_hashed, task);
 }
 
 VigilProcess *

@@ -123,13 +123,16 @@ char *vigil_sha_cache_get(VigilShaCache *cache, const char *path, dev_t dev, ino
                           gint64 mtime, gint64 size, GError **error);
 /*
  * The same in the pool, answered in the caller's thread-default main context. @ctime lets a
- * known hash be answered without opening the file. Errors as above, and G_IO_ERROR_BUSY when
- * too many files wait for a hash, G_IO_ERROR_CANCELLED when @cancellable fires (the hash goes
- * on for others and for the cache) or the cache stops.
+ * known hash be answered without opening the file; @uid is the user it is hashed for (the
+ * process's). Errors as above, and G_IO_ERROR_BUSY when too many files wait for a hash, or
+ * that user started 2 hashes already (one user never fills the queue for the others),
+ * G_IO_ERROR_CANCELLED when @cancellable fires (the hash goes on for others and for the cache) or
+ * the cache stops.
  */
 void vigil_sha_cache_get_async(VigilShaCache *cache, const char *path, dev_t dev, ino_t ino,
-                               gint64 mtime, gint64 size, gint64 ctime, GCancellable *cancellable,
-                               GAsyncReadyCallback callback, gpointer user_data);
+                               gint64 mtime, gint64 size, gint64 ctime, guint32 uid,
+                               GCancellable *cancellable, GAsyncReadyCallback callback,
+                               gpointer user_data);
 char *vigil_sha_cache_get_finish(VigilShaCache *cache, GAsyncResult *result, GError **error);
 
 /* counters for tests and the debug log */

@@ -16,6 +16,7 @@
 #define READ_CHUNK   (64 * 1024)
 #define HASH_WORKERS 2  /* hashes running at once; the others queue */
 #define JOBS_MAX     64 /* distinct files waiting for a hash; beyond, a request is refused */
+#define JOBS_PER_UID 2  /* of them, started for one user: one user cannot fill the table */
 #define SHA256_HEX   64
 #define STORE_HEADER "# vigil executable hashes v1: dev inode size mtime-ns ctime-ns sha256"
 /* a line: five numbers of at most 20 digits, the hash, separators */
@@ -52,21 +53,24 @@ struct _Job {
 	FileKey key;
 	int fd; /* what is hashed: the file the key was read from */
 	char *path;
-	GList *waiters; /* of Waiter*, guarded by cache->lock */
-	guint blocking; /* callers of vigil_sha_cache_get() on it, guarded by cache->lock */
-	gint abandoned; /* atomic: everyone waiting gave up, the hash stops */
-	gboolean done;  /* guarded by cache->lock; then sha256 or error is set */
+	GList *waiters;   /* of Waiter*, guarded by cache->lock */
+	guint blocking;   /* callers of vigil_sha_cache_get() on it, guarded by cache->lock */
+	gint abandoned;   /* atomic: everyone waiting gave up, the hash stops */
+	gboolean counted; /* in cache->uid_jobs for @uid while in the jobs table */
+	guint32 uid;
+	gboolean done; /* guarded by cache->lock; then sha256 or error is set */
 	char *sha256;
 	GError *error;
 };
 
 struct _VigilShaCache {
 	GMutex lock;
-	GCond done_cond;     /* a job finished (for blocking callers waiting on it) */
-	GHashTable *entries; /* FileKey* -> Entry* (the key lives in the entry) */
-	GQueue lru;          /* of Entry* */
-	GHashTable *jobs;    /* FileKey* -> Job* (the key lives in the job) */
-	GThreadPool *pool;   /* made at the first asynchronous request */
+	GCond done_cond;      /* a job finished (for blocking callers waiting on it) */
+	GHashTable *entries;  /* FileKey* -> Entry* (the key lives in the entry) */
+	GQueue lru;           /* of Entry* */
+	GHashTable *jobs;     /* FileKey* -> Job* (the key lives in the job) */
+	GHashTable *uid_jobs; /* uid -> jobs in @jobs started for that user */
+	GThreadPool *pool;    /* made at the first asynchronous request */
 	guint max_entries;
 	gint stopping; /* atomic: hashes in progress stop, new ones are refused */
 	char *store_path;
@@ -157,6 +161,29 @@ waiter_unref(gpointer data)
 
 static void job_run(gpointer data, gpointer user_data);
 
+static guint
+uid_jobs_locked(VigilShaCache *cache, guint32 uid)
+{
+	return GPOINTER_TO_UINT(g_hash_table_lookup(cache->uid_jobs, GUINT_TO_POINTER(uid)));
+}
+
+/* with the lock held: @job leaves the jobs table (if still there), and its user's count */
+static void
+job_forget_locked(VigilShaCache *cache, Job *job)
+{
+	if (g_hash_table_lookup(cache->jobs, &job->key) == job)
+		g_hash_table_remove(cache->jobs, &job->key);
+	if (!job->counted)
+		return;
+	job->counted = FALSE;
+	guint n = uid_jobs_locked(cache, job->uid);
+	if (n <= 1)
+		g_hash_table_remove(cache->uid_jobs, GUINT_TO_POINTER(job->uid));
+	else
+		g_hash_table_insert(cache->uid_jobs, GUINT_TO_POINTER(job->uid),
+		                    GUINT_TO_POINTER(n - 1));
+}
+
 VigilShaCache *
 vigil_sha_cache_new(guint max_entries)
 {
@@ -166,6 +193,7 @@ vigil_sha_cache_new(guint max_entries)
 	g_cond_init(&cache->done_cond);
 	cache->entries = g_hash_table_new_full(file_key_hash, file_key_equal, NULL, entry_free);
 	cache->jobs = g_hash_table_new(file_key_hash, file_key_equal);
+	cache->uid_jobs = g_hash_table_new(NULL, NULL);
 	g_queue_init(&cache->lru);
 	cache->max_entries = MAX(max_entries, 1);
 	return cache;
@@ -194,6 +222,7 @@ vigil_sha_cache_free(VigilShaCache *cache)
 		g_thread_pool_free(cache->pool, FALSE, TRUE);
 	g_assert(g_hash_table_size(cache->jobs) == 0);
 	g_hash_table_destroy(cache->jobs);
+	g_hash_table_destroy(cache->uid_jobs);
 	g_queue_clear(&cache->lru);
 	g_hash_table_destroy(cache->entries);
 	g_free(cache->store_path);
@@ -497,8 +526,7 @@ job_complete(VigilShaCache *cache, Job *job)
 	if (sha256 != NULL)
 		fresh = cache_insert_locked(cache, &job->key, sha256);
 	/* an abandoned job left the table already, maybe for a new one of the same file */
-	if (g_hash_table_lookup(cache->jobs, &job->key) == job)
-		g_hash_table_remove(cache->jobs, &job->key);
+	job_forget_locked(cache, job);
 	GList *waiters = g_steal_pointer(&job->waiters);
 	GPtrArray *tasks = g_ptr_array_new_with_free_func(g_object_unref);
 	for (GList *l = waiters; l != NULL; l = l->next) {
@@ -664,8 +692,7 @@ on_waiter_cancelled(GCancellable *cancellable, gpointer data)
 		job->waiters = g_list_remove(job->waiters, waiter);
 		if (job->waiters == NULL && job->blocking == 0 && !job->done) {
 			g_atomic_int_set(&job->abandoned, 1);
-			if (g_hash_table_lookup(cache->jobs, &job->key) == job)
-				g_hash_table_remove(cache->jobs, &job->key);
+			job_forget_locked(cache, job);
 			g_debug("hash of %s abandoned: no one waits for it", job->path);
 		}
 		waiter->job = NULL;
@@ -682,8 +709,9 @@ on_waiter_cancelled(GCancellable *cancellable, gpointer data)
 
 void
 vigil_sha_cache_get_async(VigilShaCache *cache, const char *path, dev_t dev, ino_t ino,
-                          gint64 mtime, gint64 size, gint64 ctime, GCancellable *cancellable,
-                          GAsyncReadyCallback callback, gpointer user_data)
+                          gint64 mtime, gint64 size, gint64 ctime, guint32 uid,
+                          GCancellable *cancellable, GAsyncReadyCallback callback,
+                          gpointer user_data)
 {
 	g_return_if_fail(cache != NULL && path != NULL);
 	g_autoptr(GTask) task = g_task_new(NULL, cancellable, callback, user_data);
@@ -727,8 +755,21 @@ vigil_sha_cache_get_async(VigilShaCache *cache, const char *path, dev_t dev, ino
 		                        "%u executables wait for a hash already", JOBS_MAX);
 		return;
 	}
+	if (start && uid_jobs_locked(cache, uid) >= JOBS_PER_UID) {
+		cache->stats.refused++;
+		g_mutex_unlock(&cache->lock);
+		close(fd);
+		g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_BUSY,
+		                        "%u executables of uid %u wait for a hash already",
+		                        JOBS_PER_UID, uid);
+		return;
+	}
 	if (start) {
 		job = job_new_locked(cache, &key, fd, path);
+		job->uid = uid;
+		job->counted = TRUE;
+		g_hash_table_insert(cache->uid_jobs, GUINT_TO_POINTER(uid),
+		                    GUINT_TO_POINTER(uid_jobs_locked(cache, uid) + 1));
 		fd = -1;
 		if (cache->pool == NULL)
 			cache->pool = g_thread_pool_new(job_run, cache, HASH_WORKERS, FALSE, NULL);

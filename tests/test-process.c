@@ -873,6 +873,7 @@ typedef struct {
 	VigilShaCache *cache;
 	guint pending;
 	GPtrArray *results; /* char* or the error message with a "!" in front */
+	guint32 uid;        /* whose hashes these are */
 } AsyncState;
 
 static void
@@ -896,7 +897,7 @@ async_hash(AsyncState *state, const char *path, GCancellable *cancellable)
 	    (gint64)st.st_mtim.tv_sec * G_GINT64_CONSTANT(1000000000) + st.st_mtim.tv_nsec,
 	    st.st_size,
 	    (gint64)st.st_ctim.tv_sec * G_GINT64_CONSTANT(1000000000) + st.st_ctim.tv_nsec,
-	    cancellable, on_async_hash, state);
+	    state->uid, cancellable, on_async_hash, state);
 	state->pending++;
 }
 
@@ -1024,6 +1025,53 @@ test_sha_cache_abandoned(void)
 	g_assert_cmpint(g_get_monotonic_time() - start, <, 2 * G_USEC_PER_SEC);
 	for (const char *const *p = (const char *const[]){huge1, huge2, small, NULL}; *p; p++)
 		unlink(*p);
+	g_assert_cmpint(rmdir(dir), ==, 0);
+}
+
+/*
+ * One user's many executables cannot fill the hash queue for everyone: past 2 of its own files
+ * waiting, that user's requests are refused (BUSY), and another user's file still gets its hash.
+ */
+static void
+test_sha_cache_per_user(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = g_dir_make_tmp("vigil-test-XXXXXX", &error);
+	g_assert_no_error(error);
+	g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);
+	/* two that keep both workers busy, then 64 more of the same user */
+	g_ptr_array_add(paths, make_sparse(dir, "huge1", 32768));
+	g_ptr_array_add(paths, make_sparse(dir, "huge2", 32768));
+	for (guint i = 0; i < 64; i++) {
+		g_autofree char *name = g_strdup_printf("f%u", i);
+		g_ptr_array_add(paths, make_sparse(dir, name, 1));
+	}
+	g_autofree char *other = make_sparse(dir, "other", 1);
+	g_autofree char *expected = sha256sum_of(other);
+	g_autoptr(VigilShaCache) cache = vigil_sha_cache_new(128);
+	g_autoptr(GPtrArray) results = g_ptr_array_new_with_free_func(g_free);
+	AsyncState flood = {cache, 0, results, 1000};
+	g_autoptr(GPtrArray) other_results = g_ptr_array_new_with_free_func(g_free);
+	AsyncState victim = {cache, 0, other_results, 1001};
+	g_autoptr(GCancellable) gives_up = g_cancellable_new();
+
+	for (guint i = 0; i < paths->len; i++)
+		async_hash(&flood, g_ptr_array_index(paths, i), gives_up);
+	async_hash(&victim, other, NULL);
+	/* the flood's refusals are answered at once */
+	while (results->len < paths->len - 2)
+		g_main_context_iteration(NULL, TRUE);
+	for (guint i = 0; i < results->len; i++)
+		g_assert_true(g_str_has_prefix(g_ptr_array_index(results, i), "!"));
+	g_assert_cmpuint(victim.pending, ==, 1);
+	/* the flood's callers give up (their deadline): the victim's file is hashed */
+	g_cancellable_cancel(gives_up);
+	wait_async(&flood);
+	wait_async(&victim);
+	g_assert_cmpstr(g_ptr_array_index(other_results, 0), ==, expected);
+	for (guint i = 0; i < paths->len; i++)
+		unlink(g_ptr_array_index(paths, i));
+	unlink(other);
 	g_assert_cmpint(rmdir(dir), ==, 0);
 }
 
@@ -1176,6 +1224,7 @@ main(int argc, char **argv)
 	g_test_add_func("/sha-cache/async", test_sha_cache_async);
 	g_test_add_func("/sha-cache/stop", test_sha_cache_stop);
 	g_test_add_func("/sha-cache/abandoned", test_sha_cache_abandoned);
+	g_test_add_func("/sha-cache/per-user", test_sha_cache_per_user);
 	g_test_add_func("/sha-cache/persist", test_sha_cache_persist);
 
 	int ret = g_test_run();
