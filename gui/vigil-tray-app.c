@@ -6,13 +6,13 @@
 
 #include "vigil-tray-client.h"
 #include "vigil-format.h"
-#include "vigil-indicator.h"
-#include "vigil-monitor-window.h"
-#include "vigil-notifier.h"
-#include "vigil-preferences-window.h"
-#include "vigil-program-info.h"
-#include "vigil-prompt-window.h"
-#include "vigil-rules-window.h"
+#include "vigil-tray-indicator.h"
+#include "vigil-tray-monitor-window.h"
+#include "vigil-tray-notifier.h"
+#include "vigil-tray-preferences-window.h"
+#include "vigil-tray-program-info.h"
+#include "vigil-tray-prompt-window.h"
+#include "vigil-tray-rules-window.h"
 #include "vigil-text.h"
 #include "vigil-tray-app.h"
 
@@ -25,14 +25,14 @@ struct _VigilTrayApp {
 	GtkApplication parent;
 
 	VigilTrayClient *client;
-	VigilAppIndex *apps;
-	VigilIndicator *indicator;
-	VigilPromptWindow *prompts;
-	VigilMonitorWindow *monitor;
-	VigilRulesWindow *rules;
-	VigilPreferencesWindow *preferences;
+	VigilTrayAppIndex *apps;
+	VigilTrayIndicator *indicator;
+	VigilTrayPromptWindow *prompts;
+	VigilTrayMonitorWindow *monitor;
+	VigilTrayRulesWindow *rules;
+	VigilTrayPreferencesWindow *preferences;
 	char *silent; /* silent mode: "allow" or "deny" answers every request, once; NULL: ask */
-	VigilNotifier *notifier;
+	VigilTrayNotifier *notifier;
 	gboolean was_connected; /* vigild was reachable: its going away is news */
 	char *fail_mode;        /* vigild's FailMode when last seen */
 	gboolean agent_seen;    /* this registration was already looked at */
@@ -75,23 +75,23 @@ static void
 update(VigilTrayApp *self)
 {
 	VigilTrayClientState state = vigil_tray_client_get_state(self->client);
-	guint pending = vigil_prompt_window_get_n_pending(self->prompts);
+	guint pending = vigil_tray_prompt_window_get_n_pending(self->prompts);
 	g_autofree char *status = status_text(self, state);
-	VigilIndicatorState shown =
-	    state == VIGIL_TRAY_CLIENT_STATE_FILTERING ? VIGIL_INDICATOR_FILTERING
-	    : state == VIGIL_TRAY_CLIENT_STATE_PAUSED  ? VIGIL_INDICATOR_PAUSED
-	                                               : VIGIL_INDICATOR_UNREACHABLE;
+	VigilTrayIndicatorState shown =
+	    state == VIGIL_TRAY_CLIENT_STATE_FILTERING ? VIGIL_TRAY_INDICATOR_FILTERING
+	    : state == VIGIL_TRAY_CLIENT_STATE_PAUSED  ? VIGIL_TRAY_INDICATOR_PAUSED
+	                                               : VIGIL_TRAY_INDICATOR_UNREACHABLE;
 	const char *configure =
 	    vigil_tray_client_get_permission(self->client, VIGIL_POLKIT_ACTION_CONFIGURE);
 
-	vigil_indicator_update(self->indicator, shown, status, pending);
+	vigil_tray_indicator_update(self->indicator, shown, status, pending);
 	set_action_enabled(self, "show-prompts", pending > 0);
 	/* ask the daemon what is allowed rather than fail on click: "auth" lets polkit ask */
 	set_action_enabled(self, "toggle-filtering",
 	                   state != VIGIL_TRAY_CLIENT_STATE_UNREACHABLE &&
 	                       g_strcmp0(configure, VIGIL_PERMISSION_NO) != 0);
-	vigil_prompt_window_set_default_action(self->prompts,
-	                                       vigil_tray_client_get_default_action(self->client));
+	vigil_tray_prompt_window_set_default_action(
+	    self->prompts, vigil_tray_client_get_default_action(self->client));
 }
 
 /* ~/.local/state/vigil/tray.ini: until when the connections decided without asking were
@@ -222,10 +222,11 @@ defaults_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		summary = g_strdup_printf(_("%u connections were allowed and %u denied while Vigil "
 		                            "wasn't asking"),
 		                          allowed, denied);
-	vigil_notifier_show(self->notifier, "defaults", summary,
-	                    _("No rule covered them and no prompt could be shown, so the default "
-	                      "action decided them once."),
-	                    "org.vigil.Tray", actions);
+	vigil_tray_notifier_show(
+	    self->notifier, "defaults", summary,
+	    _("No rule covered them and no prompt could be shown, so the default "
+	      "action decided them once."),
+	    "org.vigil.Tray", actions);
 }
 
 /* once registered as the agent: what was decided without asking since last reported */
@@ -288,10 +289,11 @@ client_prompt(VigilTrayClient *client, guint64 request, GVariant *connection, Vi
 		g_autofree char *key = g_strdup_printf("changed:%s", prompt->program);
 		const char *actions[] = {ACTION_PROMPTS, _("Show"), NULL};
 
-		vigil_notifier_show(self->notifier, key, summary,
-		                    _("Its file no longer matches the one a rule was made for, so "
-		                      "Vigil asks again."),
-		                    "dialog-warning", actions);
+		vigil_tray_notifier_show(
+		    self->notifier, key, summary,
+		    _("Its file no longer matches the one a rule was made for, so "
+		      "Vigil asks again."),
+		    "dialog-warning", actions);
 	}
 	if (self->silent != NULL) {
 		/* silent mode: answered at once, for this connection only; vigild logs it */
@@ -302,28 +304,29 @@ client_prompt(VigilTrayClient *client, guint64 request, GVariant *connection, Vi
 		vigil_client_request_free(prompt);
 		return;
 	}
-	vigil_prompt_window_add(self->prompts, prompt);
+	vigil_tray_prompt_window_add(self->prompts, prompt);
 }
 
 static void
 client_cancel(VigilTrayClient *client, guint64 request, const char *reason, VigilTrayApp *self)
 {
 	g_debug("request %" G_GUINT64_FORMAT " cancelled: %s", request, reason);
-	vigil_prompt_window_remove(self->prompts, request);
+	vigil_tray_prompt_window_remove(self->prompts, request);
 }
 
 static void
 client_reset(VigilTrayClient *client, VigilTrayApp *self)
 {
-	vigil_prompt_window_clear(self->prompts);
+	vigil_tray_prompt_window_clear(self->prompts);
 	self->agent_seen = FALSE;
 	if (self->was_connected)
-		vigil_notifier_show(self->notifier, "daemon", _("Vigil has stopped"),
-		                    g_strcmp0(self->fail_mode, "closed") == 0
-		                        ? _("Connections that need a decision are blocked "
-		                            "until it runs again.")
-		                        : _("Connections are not filtered until it runs again."),
-		                    "org.vigil.Tray-offline-symbolic", NULL);
+		vigil_tray_notifier_show(
+		    self->notifier, "daemon", _("Vigil has stopped"),
+		    g_strcmp0(self->fail_mode, "closed") == 0
+		        ? _("Connections that need a decision are blocked "
+		            "until it runs again.")
+		        : _("Connections are not filtered until it runs again."),
+		    "org.vigil.Tray-offline-symbolic", NULL);
 	/* what it decides from now until the tray registers again is reported then */
 	save_reported_until(g_get_real_time());
 }
@@ -359,7 +362,7 @@ notify_blocked(VigilTrayApp *self, GVariant *details)
 	body = g_strdup_printf(_("%s, port %s: %s, %s"), destination, port,
 	                       vigil_format_verdict(verdict), why);
 	key = g_strdup_printf("blocked:%s", conn->program != NULL ? conn->program : "");
-	vigil_notifier_show(self->notifier, key, summary, body, "org.vigil.Tray", actions);
+	vigil_tray_notifier_show(self->notifier, key, summary, body, "org.vigil.Tray", actions);
 }
 
 /* another program of this user now gets the prompts too, and may answer them first: the user
@@ -389,9 +392,9 @@ notify_agent_registered(VigilTrayApp *self, GVariant *details)
 	key = g_strdup_printf("agent:%s", bus_name != NULL ? bus_name : path);
 	g_message("another prompt agent registered: %s (pid %u, %s)", path, pid,
 	          bus_name != NULL ? bus_name : "?");
-	vigil_notifier_show_full(self->notifier, key,
-	                         _("Another program can answer your firewall prompts"), body,
-	                         "dialog-warning", NULL, TRUE);
+	vigil_tray_notifier_show_full(self->notifier, key,
+	                              _("Another program can answer your firewall prompts"), body,
+	                              "dialog-warning", NULL, TRUE);
 }
 
 static void
@@ -412,35 +415,35 @@ client_notify_event(VigilTrayClient *client, const char *kind, GVariant *details
 			return;
 		g_variant_lookup(details, VIGIL_NOTIFY_KEY_LEVEL, "&s", &level);
 		shown = vigil_text_sanitize(message, VIGIL_TEXT_MAX_LONG);
-		vigil_notifier_show(self->notifier, "message", _("Vigil"), shown,
-		                    g_strcmp0(level, "error") == 0     ? "dialog-error"
-		                    : g_strcmp0(level, "warning") == 0 ? "dialog-warning"
-		                                                       : "org.vigil.Tray",
-		                    NULL);
+		vigil_tray_notifier_show(self->notifier, "message", _("Vigil"), shown,
+		                         g_strcmp0(level, "error") == 0     ? "dialog-error"
+		                         : g_strcmp0(level, "warning") == 0 ? "dialog-warning"
+		                                                            : "org.vigil.Tray",
+		                         NULL);
 	}
 	/* kinds of later versions are ignored, as the API asks */
 }
 
 static void
-notifier_action(VigilNotifier *notifier, const char *action, VigilTrayApp *self)
+notifier_action(VigilTrayNotifier *notifier, const char *action, VigilTrayApp *self)
 {
 	if (g_strcmp0(action, ACTION_REVIEW) == 0)
 		g_action_group_activate_action(G_ACTION_GROUP(self), "monitor", NULL);
 	else if (g_strcmp0(action, ACTION_RULES) == 0)
 		g_action_group_activate_action(G_ACTION_GROUP(self), "rules", NULL);
 	else if (g_strcmp0(action, ACTION_PROMPTS) == 0)
-		vigil_prompt_window_reveal(self->prompts);
+		vigil_tray_prompt_window_reveal(self->prompts);
 }
 
 static void
-prompt_reply(VigilPromptWindow *window, guint64 request, const char *verdict, GVariant *options,
+prompt_reply(VigilTrayPromptWindow *window, guint64 request, const char *verdict, GVariant *options,
              VigilTrayApp *self)
 {
 	vigil_tray_client_reply(self->client, request, verdict, options);
 }
 
 static void
-prompts_changed(VigilPromptWindow *window, VigilTrayApp *self)
+prompts_changed(VigilTrayPromptWindow *window, VigilTrayApp *self)
 {
 	update(self);
 }
@@ -450,7 +453,7 @@ action_show_prompts(GSimpleAction *action, GVariant *parameter, gpointer user_da
 {
 	VigilTrayApp *self = user_data;
 
-	vigil_prompt_window_reveal(self->prompts);
+	vigil_tray_prompt_window_reveal(self->prompts);
 }
 
 static void
@@ -476,7 +479,7 @@ action_monitor(GSimpleAction *action, GVariant *parameter, gpointer user_data)
 	VigilTrayApp *self = user_data;
 
 	if (self->monitor == NULL) {
-		self->monitor = vigil_monitor_window_new(GTK_APPLICATION(self), self->client);
+		self->monitor = vigil_tray_monitor_window_new(GTK_APPLICATION(self), self->client);
 		/* closing hides it; the app keeps it */
 		g_object_ref_sink(self->monitor);
 	}
@@ -490,14 +493,15 @@ action_rules(GSimpleAction *action, GVariant *parameter, gpointer user_data)
 
 	if (self->rules == NULL) {
 		self->rules =
-		    vigil_rules_window_new(GTK_APPLICATION(self), self->client, self->apps);
+		    vigil_tray_rules_window_new(GTK_APPLICATION(self), self->client, self->apps);
 		g_object_ref_sink(self->rules);
 	}
 	gtk_window_present(GTK_WINDOW(self->rules));
 }
 
 static void
-preferences_silent_changed(VigilPreferencesWindow *window, const char *verdict, VigilTrayApp *self)
+preferences_silent_changed(VigilTrayPreferencesWindow *window, const char *verdict,
+                           VigilTrayApp *self)
 {
 	g_free(self->silent);
 	self->silent = g_strdup(verdict);
@@ -511,9 +515,9 @@ action_preferences(GSimpleAction *action, GVariant *parameter, gpointer user_dat
 
 	if (self->preferences == NULL) {
 		self->preferences =
-		    vigil_preferences_window_new(GTK_APPLICATION(self), self->client);
+		    vigil_tray_preferences_window_new(GTK_APPLICATION(self), self->client);
 		g_object_ref_sink(self->preferences);
-		vigil_preferences_window_set_silent(self->preferences, self->silent);
+		vigil_tray_preferences_window_set_silent(self->preferences, self->silent);
 		g_signal_connect(self->preferences, "silent-changed",
 		                 G_CALLBACK(preferences_silent_changed), self);
 	}
@@ -556,12 +560,12 @@ vigil_tray_app_startup(GApplication *app)
 	g_application_hold(app);
 
 	self->silent = load_silent();
-	self->apps = vigil_app_index_new();
-	self->prompts = vigil_prompt_window_new(GTK_APPLICATION(app), self->apps);
+	self->apps = vigil_tray_app_index_new();
+	self->prompts = vigil_tray_prompt_window_new(GTK_APPLICATION(app), self->apps);
 	g_signal_connect(self->prompts, "reply", G_CALLBACK(prompt_reply), self);
 	g_signal_connect(self->prompts, "pending-changed", G_CALLBACK(prompts_changed), self);
-	self->indicator = vigil_indicator_new(GTK_APPLICATION(app));
-	self->notifier = vigil_notifier_new(_("Vigil"));
+	self->indicator = vigil_tray_indicator_new(GTK_APPLICATION(app));
+	self->notifier = vigil_tray_notifier_new(_("Vigil"));
 	g_signal_connect(self->notifier, "action", G_CALLBACK(notifier_action), self);
 
 	self->client = vigil_tray_client_new();
@@ -580,7 +584,7 @@ vigil_tray_app_activate(GApplication *app)
 {
 	VigilTrayApp *self = VIGIL_TRAY_APP(app);
 
-	vigil_prompt_window_reveal(self->prompts);
+	vigil_tray_prompt_window_reveal(self->prompts);
 }
 
 static void

@@ -7,16 +7,16 @@
 #include <locale.h>
 
 #include "vigil-dbus.h"
-#include "vigil-prompt-window.h"
+#include "vigil-tray-prompt-window.h"
 #include "vigil-text.h"
 
 typedef struct {
-	VigilPromptWindow *window;
+	VigilTrayPromptWindow *window;
 	GPtrArray *replies; /* "ID VERDICT OPTIONS" */
 } Fixture;
 
 static void
-on_reply(VigilPromptWindow *window, guint64 request, const char *verdict, GVariant *options,
+on_reply(VigilTrayPromptWindow *window, guint64 request, const char *verdict, GVariant *options,
          Fixture *f)
 {
 	g_autofree char *text = g_variant_print(options, FALSE);
@@ -28,9 +28,9 @@ on_reply(VigilPromptWindow *window, guint64 request, const char *verdict, GVaria
 static void
 fixture_setup(Fixture *f, gconstpointer data)
 {
-	g_autoptr(VigilAppIndex) apps = vigil_app_index_new();
+	g_autoptr(VigilTrayAppIndex) apps = vigil_tray_app_index_new();
 
-	f->window = vigil_prompt_window_new(NULL, apps);
+	f->window = vigil_tray_prompt_window_new(NULL, apps);
 	f->replies = g_ptr_array_new_with_free_func(g_free);
 	g_signal_connect(f->window, "reply", G_CALLBACK(on_reply), f);
 }
@@ -112,7 +112,7 @@ test_no_focus_and_armed_after_a_second(Fixture *f, gconstpointer data)
 	GtkWidget *allow = child(f, "allow_button");
 	GtkWidget *deny = child(f, "deny_button");
 
-	vigil_prompt_window_add(f->window, make_prompt(1, "/usr/bin/curl", 443, NULL));
+	vigil_tray_prompt_window_add(f->window, make_prompt(1, "/usr/bin/curl", 443, NULL));
 	g_assert_true(gtk_widget_get_visible(GTK_WIDGET(f->window)));
 	g_assert_false(gtk_window_get_focus_on_map(GTK_WINDOW(f->window)));
 	g_assert_false(gtk_window_get_accept_focus(GTK_WINDOW(f->window)));
@@ -163,7 +163,7 @@ test_mnemonics_unique(Fixture *f, gconstpointer data)
 {
 	g_autoptr(GArray) keys = g_array_new(FALSE, FALSE, sizeof(guint));
 
-	vigil_prompt_window_add(f->window, make_prompt(1, "/usr/bin/curl", 443, NULL));
+	vigil_tray_prompt_window_add(f->window, make_prompt(1, "/usr/bin/curl", 443, NULL));
 	collect_mnemonics(GTK_WIDGET(f->window), keys);
 	/* Allow, Deny, Duration, Destination, Port, Details */
 	g_assert_cmpuint(keys->len, ==, 6);
@@ -181,12 +181,12 @@ test_stacking(Fixture *f, gconstpointer data)
 {
 	GtkWidget *queue = child(f, "queue_label");
 
-	vigil_prompt_window_add(f->window, make_prompt(1, "/usr/bin/curl", 443, NULL));
-	vigil_prompt_window_add(f->window, make_prompt(2, "/usr/bin/wget", 80, NULL));
-	vigil_prompt_window_add(f->window, make_prompt(3, "/usr/bin/ssh", 22, NULL));
+	vigil_tray_prompt_window_add(f->window, make_prompt(1, "/usr/bin/curl", 443, NULL));
+	vigil_tray_prompt_window_add(f->window, make_prompt(2, "/usr/bin/wget", 80, NULL));
+	vigil_tray_prompt_window_add(f->window, make_prompt(3, "/usr/bin/ssh", 22, NULL));
 	/* vigild sends open requests again when the agent registers again */
-	vigil_prompt_window_add(f->window, make_prompt(2, "/usr/bin/wget", 80, NULL));
-	g_assert_cmpuint(vigil_prompt_window_get_n_pending(f->window), ==, 3);
+	vigil_tray_prompt_window_add(f->window, make_prompt(2, "/usr/bin/wget", 80, NULL));
+	g_assert_cmpuint(vigil_tray_prompt_window_get_n_pending(f->window), ==, 3);
 	g_assert_true(gtk_widget_get_visible(queue));
 	g_assert_cmpstr(gtk_label_get_text(GTK_LABEL(queue)), ==, "2 more waiting");
 	g_assert_nonnull(strstr(label_text(f, "headline_label"), "curl"));
@@ -207,13 +207,13 @@ test_stacking(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(gtk_label_get_text(GTK_LABEL(queue)), ==, "1 more waiting");
 
 	/* a request answered elsewhere leaves the queue; the one on screen stays */
-	vigil_prompt_window_remove(f->window, 3);
+	vigil_tray_prompt_window_remove(f->window, 3);
 	g_assert_false(gtk_widget_get_visible(queue));
 	g_assert_nonnull(strstr(label_text(f, "headline_label"), "wget"));
-	vigil_prompt_window_remove(f->window, 99);
-	g_assert_cmpuint(vigil_prompt_window_get_n_pending(f->window), ==, 1);
-	vigil_prompt_window_remove(f->window, 2);
-	g_assert_cmpuint(vigil_prompt_window_get_n_pending(f->window), ==, 0);
+	vigil_tray_prompt_window_remove(f->window, 99);
+	g_assert_cmpuint(vigil_tray_prompt_window_get_n_pending(f->window), ==, 1);
+	vigil_tray_prompt_window_remove(f->window, 2);
+	g_assert_cmpuint(vigil_tray_prompt_window_get_n_pending(f->window), ==, 0);
 	g_assert_false(gtk_widget_get_visible(GTK_WIDGET(f->window)));
 	g_assert_cmpuint(f->replies->len, ==, 1);
 }
@@ -224,9 +224,9 @@ test_scopes(Fixture *f, gconstpointer data)
 {
 	GtkComboBox *host = GTK_COMBO_BOX(child(f, "host_combo"));
 
-	vigil_prompt_window_add(f->window, make_prompt(7, "/usr/bin/curl", 443,
-	                                               ", 'domain-target': <'*.example.org'>, "
-	                                               "'service': <'https'>"));
+	vigil_tray_prompt_window_add(f->window, make_prompt(7, "/usr/bin/curl", 443,
+	                                                    ", 'domain-target': <'*.example.org'>, "
+	                                                    "'service': <'https'>"));
 	g_assert_cmpstr(label_text(f, "port_label"), ==, "443 (https)");
 	g_assert_cmpstr(label_text(f, "destination_label"), ==, "www.example.org (93.184.215.14)");
 	g_assert_true(gtk_combo_box_set_active_id(host, "domain"));
@@ -239,7 +239,7 @@ test_scopes(Fixture *f, gconstpointer data)
 	                "'host-scope': <'domain'>, 'port-scope': <'any'>}");
 
 	/* without a hostname there is no domain to offer */
-	vigil_prompt_window_add(f->window, make_prompt(8, "/usr/bin/curl", 443, NULL));
+	vigil_tray_prompt_window_add(f->window, make_prompt(8, "/usr/bin/curl", 443, NULL));
 	g_assert_false(gtk_combo_box_set_active_id(host, "domain"));
 	g_assert_true(gtk_combo_box_set_active_id(host, "any"));
 }
@@ -247,17 +247,17 @@ test_scopes(Fixture *f, gconstpointer data)
 static void
 test_countdown_and_warning(Fixture *f, gconstpointer data)
 {
-	vigil_prompt_window_set_default_action(f->window, "allow");
-	vigil_prompt_window_add(f->window,
-	                        make_prompt(1, "/usr/bin/curl", 443, ", 'binary-changed': <true>"));
+	vigil_tray_prompt_window_set_default_action(f->window, "allow");
+	vigil_tray_prompt_window_add(
+	    f->window, make_prompt(1, "/usr/bin/curl", 443, ", 'binary-changed': <true>"));
 	g_assert_nonnull(strstr(label_text(f, "countdown_label"), "30 seconds"));
 	g_assert_nonnull(strstr(label_text(f, "countdown_label"), "allowed once"));
-	vigil_prompt_window_set_default_action(f->window, "deny");
+	vigil_tray_prompt_window_set_default_action(f->window, "deny");
 	g_assert_nonnull(strstr(label_text(f, "countdown_label"), "denied once"));
 	g_assert_true(gtk_widget_get_visible(child(f, "warning_box")));
 	g_assert_nonnull(strstr(label_text(f, "warning_label"), "changed"));
-	vigil_prompt_window_add(f->window, make_prompt(2, "/usr/bin/curl", 80, NULL));
-	vigil_prompt_window_remove(f->window, 1);
+	vigil_tray_prompt_window_add(f->window, make_prompt(2, "/usr/bin/curl", 80, NULL));
+	vigil_tray_prompt_window_remove(f->window, 1);
 	g_assert_false(gtk_widget_get_visible(child(f, "warning_box")));
 }
 
@@ -265,15 +265,15 @@ test_countdown_and_warning(Fixture *f, gconstpointer data)
 static void
 test_traced_and_preload_warned(Fixture *f, gconstpointer data)
 {
-	vigil_prompt_window_add(
+	vigil_tray_prompt_window_add(
 	    f->window,
 	    make_prompt(1, "/usr/bin/curl", 443, ", 'traced-by': <@u 77>, 'preload': <true>"));
 	g_assert_true(gtk_widget_get_visible(child(f, "warning_box")));
 	g_assert_nonnull(strstr(label_text(f, "warning_label"), "traced by process 77"));
 	g_assert_nonnull(strstr(label_text(f, "warning_label"), "LD_PRELOAD"));
-	vigil_prompt_window_add(f->window,
-	                        make_prompt(2, "/usr/bin/curl", 80, ", 'preload': <true>"));
-	vigil_prompt_window_remove(f->window, 1);
+	vigil_tray_prompt_window_add(f->window,
+	                             make_prompt(2, "/usr/bin/curl", 80, ", 'preload': <true>"));
+	vigil_tray_prompt_window_remove(f->window, 1);
 	g_assert_null(strstr(label_text(f, "warning_label"), "traced"));
 	g_assert_nonnull(strstr(label_text(f, "warning_label"), "LD_PRELOAD"));
 }
@@ -340,8 +340,8 @@ test_untrusted_text(Fixture *f, gconstpointer data)
 	                    "/tmp/gpj.\u202eexe --x\\nPID 1, user root\\t\u2067");
 	const char *headline;
 
-	vigil_prompt_window_add(f->window,
-	                        make_prompt(1, "/tmp/gpj.\u202eexe\\nfirefox", 443, extra));
+	vigil_tray_prompt_window_add(f->window,
+	                             make_prompt(1, "/tmp/gpj.\u202eexe\\nfirefox", 443, extra));
 	headline = label_text(f, "headline_label");
 	g_assert_true(g_str_has_prefix(headline, "gpj.\\u202eexe\\x0afirefox wants to connect"));
 	g_assert_cmpstr(label_text(f, "program_label"), ==, "/tmp/gpj.\\u202eexe\\x0afirefox");
@@ -356,8 +356,8 @@ test_untrusted_text(Fixture *f, gconstpointer data)
 	assert_no_unsafe_text(GTK_WIDGET(f->window));
 
 	/* without an app id nothing is claimed */
-	vigil_prompt_window_remove(f->window, 1);
-	vigil_prompt_window_add(f->window, make_prompt(2, "/usr/bin/curl", 443, NULL));
+	vigil_tray_prompt_window_remove(f->window, 1);
+	vigil_tray_prompt_window_add(f->window, make_prompt(2, "/usr/bin/curl", 443, NULL));
 	g_assert_false(gtk_widget_get_visible(child(f, "claim_box")));
 }
 

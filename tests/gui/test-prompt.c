@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "vigil-dbus.h"
-#include "vigil-program-info.h"
+#include "vigil-tray-program-info.h"
 #include "vigil-client.h"
 
 static GVariant *
@@ -255,10 +255,10 @@ make_program(const char *path)
 }
 
 static void
-assert_match(VigilAppIndex *index, const char *exe, const char *appid, const char *app_name,
+assert_match(VigilTrayAppIndex *index, const char *exe, const char *appid, const char *app_name,
              const char *claimed)
 {
-	g_autoptr(VigilAppMatch) match = vigil_app_index_lookup(index, exe, appid);
+	g_autoptr(VigilAppMatch) match = vigil_tray_app_index_lookup(index, exe, appid);
 
 	g_assert_nonnull(match);
 	if (app_name == NULL)
@@ -293,7 +293,7 @@ test_app_index(void)
 	g_autofree char *system_file = g_build_filename(apps, "org.example.Tool.desktop", NULL);
 	g_autofree char *user_file = g_build_filename(user_apps, "org.example.Tool.desktop", NULL);
 	g_autofree char *open_file = g_build_filename(open_dir, "x.desktop", NULL);
-	g_autoptr(VigilAppIndex) index = NULL;
+	g_autoptr(VigilTrayAppIndex) index = NULL;
 	gboolean root = geteuid() == 0;
 
 	g_assert_cmpint(g_mkdir_with_parents(apps, 0755), ==, 0);
@@ -328,7 +328,7 @@ test_app_index(void)
 	g_assert_false(vigil_desktop_file_is_system(NULL));
 	g_assert_cmpint(vigil_desktop_file_is_system(system_file), ==, root);
 
-	index = vigil_app_index_new();
+	index = vigil_tray_app_index_new();
 	if (root) {
 		/* found through PATH and a link, though a user's file of the same id shadows it */
 		assert_match(index, tool, NULL, "Example Tool", NULL);

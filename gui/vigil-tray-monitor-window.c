@@ -1,11 +1,11 @@
-/* vigil-monitor-window.c: the live decision log and the per-program table, read from vigild */
+/* vigil-tray-monitor-window.c: the live decision log and the per-program table, read from vigild */
 #define G_LOG_DOMAIN "vigil-tray"
 #include "config.h"
 
 #include <glib/gi18n.h>
 
 #include "vigil-format.h"
-#include "vigil-monitor-window.h"
+#include "vigil-tray-monitor-window.h"
 #include "vigil-text.h"
 
 #define REFRESH_MS 1000
@@ -41,7 +41,7 @@ enum {
 	PROG_LAST_SEEN_US,
 };
 
-struct _VigilMonitorWindow {
+struct _VigilTrayMonitorWindow {
 	GtkApplicationWindow parent;
 
 	VigilTrayClient *client;
@@ -62,10 +62,10 @@ struct _VigilMonitorWindow {
 	GtkLabel *status_label;
 };
 
-G_DEFINE_TYPE(VigilMonitorWindow, vigil_monitor_window, GTK_TYPE_APPLICATION_WINDOW)
+G_DEFINE_TYPE(VigilTrayMonitorWindow, vigil_tray_monitor_window, GTK_TYPE_APPLICATION_WINDOW)
 
 static void
-set_status(VigilMonitorWindow *self, const char *text)
+set_status(VigilTrayMonitorWindow *self, const char *text)
 {
 	gtk_label_set_text(self->status_label, text != NULL ? text : "");
 }
@@ -92,7 +92,7 @@ lookup_shown(GVariant *dict, const char *key, gsize max_chars)
 }
 
 static void
-add_decision(VigilMonitorWindow *self, GVariant *dict, gint64 now)
+add_decision(VigilTrayMonitorWindow *self, GVariant *dict, gint64 now)
 {
 	g_autofree char *program = lookup_str(dict, VIGIL_CONN_KEY_PROGRAM);
 	g_autofree char *shown_program =
@@ -146,7 +146,7 @@ add_decision(VigilMonitorWindow *self, GVariant *dict, gint64 now)
 }
 
 static void
-trim_log(VigilMonitorWindow *self)
+trim_log(VigilTrayMonitorWindow *self)
 {
 	GtkTreeModel *model = GTK_TREE_MODEL(self->log_store);
 	gint n = gtk_tree_model_iter_n_children(model, NULL);
@@ -161,7 +161,7 @@ trim_log(VigilMonitorWindow *self)
 static void
 connections_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
-	g_autoptr(VigilMonitorWindow) self = user_data;
+	g_autoptr(VigilTrayMonitorWindow) self = user_data;
 	g_autoptr(GVariant) list = NULL;
 	g_autoptr(GError) error = NULL;
 	GVariantIter iter;
@@ -194,7 +194,7 @@ connections_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 static void
 stats_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
-	g_autoptr(VigilMonitorWindow) self = user_data;
+	g_autoptr(VigilTrayMonitorWindow) self = user_data;
 	g_autoptr(GVariant) list = NULL;
 	g_autoptr(GError) error = NULL;
 	GVariantIter iter;
@@ -233,7 +233,7 @@ stats_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 }
 
 static void
-refresh(VigilMonitorWindow *self)
+refresh(VigilTrayMonitorWindow *self)
 {
 	VigilFirewall *firewall = vigil_tray_client_get_firewall(self->client);
 	GVariantBuilder filter;
@@ -268,7 +268,7 @@ refresh_timeout(gpointer user_data)
 
 /* vigild went away: its decision ids start again at 1 */
 static void
-client_reset(VigilTrayClient *client, VigilMonitorWindow *self)
+client_reset(VigilTrayClient *client, VigilTrayMonitorWindow *self)
 {
 	g_cancellable_cancel(self->cancellable);
 	g_clear_object(&self->cancellable);
@@ -282,9 +282,9 @@ client_reset(VigilTrayClient *client, VigilMonitorWindow *self)
 static void
 monitor_map(GtkWidget *widget)
 {
-	VigilMonitorWindow *self = VIGIL_MONITOR_WINDOW(widget);
+	VigilTrayMonitorWindow *self = VIGIL_TRAY_MONITOR_WINDOW(widget);
 
-	GTK_WIDGET_CLASS(vigil_monitor_window_parent_class)->map(widget);
+	GTK_WIDGET_CLASS(vigil_tray_monitor_window_parent_class)->map(widget);
 	/* ask what rules the user may make: the row menu is greyed out otherwise */
 	vigil_tray_client_refresh_permissions(self->client);
 	refresh(self);
@@ -295,16 +295,16 @@ monitor_map(GtkWidget *widget)
 static void
 monitor_unmap(GtkWidget *widget)
 {
-	VigilMonitorWindow *self = VIGIL_MONITOR_WINDOW(widget);
+	VigilTrayMonitorWindow *self = VIGIL_TRAY_MONITOR_WINDOW(widget);
 
 	g_clear_handle_id(&self->refresh_id, g_source_remove);
-	GTK_WIDGET_CLASS(vigil_monitor_window_parent_class)->unmap(widget);
+	GTK_WIDGET_CLASS(vigil_tray_monitor_window_parent_class)->unmap(widget);
 }
 
 static gboolean
 row_visible(GtkTreeModel *model, GtkTreeIter *iter, gpointer user_data)
 {
-	VigilMonitorWindow *self = user_data;
+	VigilTrayMonitorWindow *self = user_data;
 	const char *wanted = gtk_entry_get_text(GTK_ENTRY(self->program_entry));
 	const char *verdict = gtk_combo_box_get_active_id(GTK_COMBO_BOX(self->verdict_combo));
 	g_autofree char *program = NULL;
@@ -324,7 +324,7 @@ row_visible(GtkTreeModel *model, GtkTreeIter *iter, gpointer user_data)
 }
 
 static void
-filter_changed(VigilMonitorWindow *self)
+filter_changed(VigilTrayMonitorWindow *self)
 {
 	gtk_tree_model_filter_refilter(self->log_filter);
 }
@@ -332,7 +332,7 @@ filter_changed(VigilMonitorWindow *self)
 static void
 add_rule_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
-	g_autoptr(VigilMonitorWindow) self = user_data;
+	g_autoptr(VigilTrayMonitorWindow) self = user_data;
 	g_autoptr(GError) error = NULL;
 	guint64 id = 0;
 	g_autofree char *text = NULL;
@@ -354,7 +354,7 @@ add_rule_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 /* a rule for the user's own processes from the selected row: this program, this host (or
  * address), this port and protocol */
 static void
-make_rule(VigilMonitorWindow *self, const char *action)
+make_rule(VigilTrayMonitorWindow *self, const char *action)
 {
 	GtkTreeSelection *selection = gtk_tree_view_get_selection(self->log_view);
 	VigilFirewall *firewall = vigil_tray_client_get_firewall(self->client);
@@ -394,19 +394,19 @@ make_rule(VigilMonitorWindow *self, const char *action)
 }
 
 static void
-allow_item_activate(VigilMonitorWindow *self)
+allow_item_activate(VigilTrayMonitorWindow *self)
 {
 	make_rule(self, "allow");
 }
 
 static void
-deny_item_activate(VigilMonitorWindow *self)
+deny_item_activate(VigilTrayMonitorWindow *self)
 {
 	make_rule(self, "deny");
 }
 
 static void
-popup_row_menu(VigilMonitorWindow *self, const GdkEvent *event)
+popup_row_menu(VigilTrayMonitorWindow *self, const GdkEvent *event)
 {
 	const char *own =
 	    vigil_tray_client_get_permission(self->client, VIGIL_POLKIT_ACTION_MANAGE_OWN_RULES);
@@ -420,7 +420,7 @@ popup_row_menu(VigilMonitorWindow *self, const GdkEvent *event)
 }
 
 static gboolean
-log_button_press(VigilMonitorWindow *self, GdkEventButton *event)
+log_button_press(VigilTrayMonitorWindow *self, GdkEventButton *event)
 {
 	GtkTreePath *path = NULL;
 
@@ -436,7 +436,7 @@ log_button_press(VigilMonitorWindow *self, GdkEventButton *event)
 }
 
 static gboolean
-log_popup_menu(VigilMonitorWindow *self)
+log_popup_menu(VigilTrayMonitorWindow *self)
 {
 	if (gtk_tree_selection_count_selected_rows(gtk_tree_view_get_selection(self->log_view)) ==
 	    0)
@@ -462,9 +462,9 @@ compare_chattiness(GtkTreeModel *model, GtkTreeIter *a, GtkTreeIter *b, gpointer
 }
 
 static void
-vigil_monitor_window_dispose(GObject *object)
+vigil_tray_monitor_window_dispose(GObject *object)
 {
-	VigilMonitorWindow *self = VIGIL_MONITOR_WINDOW(object);
+	VigilTrayMonitorWindow *self = VIGIL_TRAY_MONITOR_WINDOW(object);
 
 	g_clear_handle_id(&self->refresh_id, g_source_remove);
 	if (self->cancellable != NULL)
@@ -473,20 +473,20 @@ vigil_monitor_window_dispose(GObject *object)
 	if (self->client != NULL)
 		g_signal_handlers_disconnect_by_data(self->client, self);
 	g_clear_object(&self->client);
-	G_OBJECT_CLASS(vigil_monitor_window_parent_class)->dispose(object);
+	G_OBJECT_CLASS(vigil_tray_monitor_window_parent_class)->dispose(object);
 }
 
 static void
-vigil_monitor_window_class_init(VigilMonitorWindowClass *klass)
+vigil_tray_monitor_window_class_init(VigilTrayMonitorWindowClass *klass)
 {
 	GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
 
-	G_OBJECT_CLASS(klass)->dispose = vigil_monitor_window_dispose;
+	G_OBJECT_CLASS(klass)->dispose = vigil_tray_monitor_window_dispose;
 	widget_class->map = monitor_map;
 	widget_class->unmap = monitor_unmap;
 	gtk_widget_class_set_template_from_resource(widget_class,
-	                                            "/org/vigil/Tray/vigil-monitor-window.ui");
-#define BIND(name) gtk_widget_class_bind_template_child(widget_class, VigilMonitorWindow, name)
+	                                            "/org/vigil/Tray/vigil-tray-monitor-window.ui");
+#define BIND(name) gtk_widget_class_bind_template_child(widget_class, VigilTrayMonitorWindow, name)
 	BIND(log_store);
 	BIND(log_filter);
 	BIND(programs_store);
@@ -507,7 +507,7 @@ vigil_monitor_window_class_init(VigilMonitorWindowClass *klass)
 }
 
 static void
-vigil_monitor_window_init(VigilMonitorWindow *self)
+vigil_tray_monitor_window_init(VigilTrayMonitorWindow *self)
 {
 	gtk_widget_init_template(GTK_WIDGET(self));
 	self->cancellable = g_cancellable_new();
@@ -519,11 +519,11 @@ vigil_monitor_window_init(VigilMonitorWindow *self)
 	gtk_menu_attach_to_widget(self->row_menu, GTK_WIDGET(self->log_view), NULL);
 }
 
-VigilMonitorWindow *
-vigil_monitor_window_new(GtkApplication *app, VigilTrayClient *client)
+VigilTrayMonitorWindow *
+vigil_tray_monitor_window_new(GtkApplication *app, VigilTrayClient *client)
 {
-	VigilMonitorWindow *self =
-	    g_object_new(VIGIL_TYPE_MONITOR_WINDOW, "application", app, NULL);
+	VigilTrayMonitorWindow *self =
+	    g_object_new(VIGIL_TYPE_TRAY_MONITOR_WINDOW, "application", app, NULL);
 
 	self->client = g_object_ref(client);
 	g_signal_connect(client, "reset", G_CALLBACK(client_reset), self);

@@ -1,4 +1,4 @@
-/* vigil-indicator.c: the tray icon and its menu, through libayatana-appindicator, which falls
+/* vigil-tray-indicator.c: the tray icon and its menu, through libayatana-appindicator, which falls
  * back to a GtkStatusIcon by itself when no StatusNotifierWatcher is on the session bus */
 #define G_LOG_DOMAIN "vigil-tray"
 #include "config.h"
@@ -6,7 +6,7 @@
 #include <glib/gi18n.h>
 #include <libayatana-appindicator/app-indicator.h>
 
-#include "vigil-indicator.h"
+#include "vigil-tray-indicator.h"
 
 /* symbolic icons in the hicolor theme (data/icons), one per state */
 #define ICON_FILTERING   "org.vigil.Tray-filtering-symbolic"
@@ -22,7 +22,7 @@
 #define WATCHER_MAX_RETRIES   3
 #define WATCHER_NAME          "org.kde.StatusNotifierWatcher"
 
-struct _VigilIndicator {
+struct _VigilTrayIndicator {
 	GObject parent;
 
 	GtkApplication *app;
@@ -31,7 +31,7 @@ struct _VigilIndicator {
 	guint check_id;
 	guint retries;
 	/* the last state shown, to show it again on a new indicator */
-	VigilIndicatorState state;
+	VigilTrayIndicatorState state;
 	char *status;
 	guint pending;
 	GtkBuilder *builder;
@@ -41,17 +41,17 @@ struct _VigilIndicator {
 	GtkMenuItem *pause_item;
 };
 
-G_DEFINE_TYPE(VigilIndicator, vigil_indicator, G_TYPE_OBJECT)
+G_DEFINE_TYPE(VigilTrayIndicator, vigil_tray_indicator, G_TYPE_OBJECT)
 
 void
-vigil_indicator_update(VigilIndicator *self, VigilIndicatorState state, const char *status,
-                       guint pending)
+vigil_tray_indicator_update(VigilTrayIndicator *self, VigilTrayIndicatorState state,
+                            const char *status, guint pending)
 {
 	g_autofree char *pending_text = NULL;
 	const char *icon = ICON_UNREACHABLE;
 	const char *description = _("Vigil is not running");
 
-	g_return_if_fail(VIGIL_IS_INDICATOR(self));
+	g_return_if_fail(VIGIL_IS_TRAY_INDICATOR(self));
 
 	self->state = state;
 	self->pending = pending;
@@ -60,15 +60,15 @@ vigil_indicator_update(VigilIndicator *self, VigilIndicatorState state, const ch
 		self->status = g_strdup(status);
 	}
 	switch (state) {
-	case VIGIL_INDICATOR_FILTERING:
+	case VIGIL_TRAY_INDICATOR_FILTERING:
 		icon = ICON_FILTERING;
 		description = _("Vigil is filtering");
 		break;
-	case VIGIL_INDICATOR_PAUSED:
+	case VIGIL_TRAY_INDICATOR_PAUSED:
 		icon = ICON_PAUSED;
 		description = _("Vigil filtering is paused");
 		break;
-	case VIGIL_INDICATOR_UNREACHABLE:
+	case VIGIL_TRAY_INDICATOR_UNREACHABLE:
 		break;
 	}
 	app_indicator_set_icon_full(self->indicator, icon, description);
@@ -85,38 +85,38 @@ vigil_indicator_update(VigilIndicator *self, VigilIndicatorState state, const ch
 		                                        "%u connection requests waiting…", pending),
 		                               pending);
 	gtk_menu_item_set_label(self->pending_item, pending_text);
-	gtk_menu_item_set_label(self->pause_item, state == VIGIL_INDICATOR_PAUSED
+	gtk_menu_item_set_label(self->pause_item, state == VIGIL_TRAY_INDICATOR_PAUSED
 	                                              ? _("Res_ume Filtering")
 	                                              : _("P_ause Filtering"));
 }
 
 static void
-vigil_indicator_dispose(GObject *object)
+vigil_tray_indicator_dispose(GObject *object)
 {
-	VigilIndicator *self = VIGIL_INDICATOR(object);
+	VigilTrayIndicator *self = VIGIL_TRAY_INDICATOR(object);
 
 	g_clear_handle_id(&self->watcher_id, g_bus_unwatch_name);
 	g_clear_handle_id(&self->check_id, g_source_remove);
 	g_clear_object(&self->indicator);
 	g_clear_object(&self->builder);
 	g_clear_pointer(&self->status, g_free);
-	G_OBJECT_CLASS(vigil_indicator_parent_class)->dispose(object);
+	G_OBJECT_CLASS(vigil_tray_indicator_parent_class)->dispose(object);
 }
 
 static void
-vigil_indicator_class_init(VigilIndicatorClass *klass)
+vigil_tray_indicator_class_init(VigilTrayIndicatorClass *klass)
 {
-	G_OBJECT_CLASS(klass)->dispose = vigil_indicator_dispose;
+	G_OBJECT_CLASS(klass)->dispose = vigil_tray_indicator_dispose;
 }
 
 static void
-vigil_indicator_init(VigilIndicator *self)
+vigil_tray_indicator_init(VigilTrayIndicator *self)
 {
 }
 
 /* the indicator with a menu of its own: the dbusmenu export keeps state on the menu's items */
 static void
-make_indicator(VigilIndicator *self)
+make_indicator(VigilTrayIndicator *self)
 {
 	/* a retry: whatever else still holds the old indicator, its D-Bus objects must go now,
 	 * or the new one cannot export at the same path (seen in CI: "already exported") */
@@ -146,7 +146,7 @@ make_indicator(VigilIndicator *self)
 static gboolean
 check_connected(gpointer user_data)
 {
-	VigilIndicator *self = user_data;
+	VigilTrayIndicator *self = user_data;
 	gboolean connected = FALSE;
 
 	self->check_id = 0;
@@ -157,7 +157,7 @@ check_connected(gpointer user_data)
 	g_message("the tray icon did not reach the StatusNotifierWatcher; trying again");
 	make_indicator(self);
 	if (self->status != NULL)
-		vigil_indicator_update(self, self->state, self->status, self->pending);
+		vigil_tray_indicator_update(self, self->state, self->status, self->pending);
 	self->check_id = g_timeout_add_seconds(WATCHER_CHECK_SECONDS, check_connected, self);
 	return G_SOURCE_REMOVE;
 }
@@ -165,17 +165,17 @@ check_connected(gpointer user_data)
 static void
 watcher_appeared(GDBusConnection *bus, const char *name, const char *owner, gpointer user_data)
 {
-	VigilIndicator *self = user_data;
+	VigilTrayIndicator *self = user_data;
 
 	self->retries = 0;
 	g_clear_handle_id(&self->check_id, g_source_remove);
 	self->check_id = g_timeout_add_seconds(WATCHER_CHECK_SECONDS, check_connected, self);
 }
 
-VigilIndicator *
-vigil_indicator_new(GtkApplication *app)
+VigilTrayIndicator *
+vigil_tray_indicator_new(GtkApplication *app)
 {
-	VigilIndicator *self = g_object_new(VIGIL_TYPE_INDICATOR, NULL);
+	VigilTrayIndicator *self = g_object_new(VIGIL_TYPE_TRAY_INDICATOR, NULL);
 
 	/* the application owns the indicator: no reference back */
 	self->app = app;

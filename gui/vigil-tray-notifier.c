@@ -1,13 +1,13 @@
-/* vigil-notifier.c: libnotify notifications, sent from one worker thread so that the UI never
+/* vigil-tray-notifier.c: libnotify notifications, sent from one worker thread so that the UI never
  * waits for the notification server (notify_notification_show() is a blocking D-Bus call) */
 #define G_LOG_DOMAIN "vigil-tray"
 #include "config.h"
 
 #include <libnotify/notify.h>
 
-#include "vigil-notifier.h"
+#include "vigil-tray-notifier.h"
 
-struct _VigilNotifier {
+struct _VigilTrayNotifier {
 	GObject parent;
 
 	GThreadPool *worker;       /* one thread: libnotify's calls in order */
@@ -21,11 +21,11 @@ struct _VigilNotifier {
 enum { SIGNAL_ACTION, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
-G_DEFINE_TYPE(VigilNotifier, vigil_notifier, G_TYPE_OBJECT)
+G_DEFINE_TYPE(VigilTrayNotifier, vigil_tray_notifier, G_TYPE_OBJECT)
 
 /* everything libnotify does with a notification happens in the worker */
 typedef struct {
-	VigilNotifier *self; /* a reference */
+	VigilTrayNotifier *self; /* a reference */
 	NotifyNotification *notification;
 	char *summary;
 	char *body;
@@ -35,7 +35,7 @@ typedef struct {
 } Job;
 
 typedef struct {
-	VigilNotifier *self; /* weak: the notifier outlives its notifications' handlers */
+	VigilTrayNotifier *self; /* weak: the notifier outlives its notifications' handlers */
 	char *action;
 } ActionData;
 
@@ -84,7 +84,7 @@ action_activated(NotifyNotification *notification, char *action, gpointer user_d
 
 /* the server's capabilities, asked once it answers */
 static void
-read_caps(VigilNotifier *self, gboolean *actions, gboolean *body_markup)
+read_caps(VigilTrayNotifier *self, gboolean *actions, gboolean *body_markup)
 {
 	g_mutex_lock(&self->lock);
 	if (!self->caps_known) {
@@ -139,7 +139,7 @@ show_job(gpointer data, gpointer user_data)
 }
 
 static void
-notification_closed(NotifyNotification *notification, VigilNotifier *self)
+notification_closed(NotifyNotification *notification, VigilTrayNotifier *self)
 {
 	GHashTableIter iter;
 	gpointer value;
@@ -154,21 +154,21 @@ notification_closed(NotifyNotification *notification, VigilNotifier *self)
 }
 
 void
-vigil_notifier_show(VigilNotifier *self, const char *key, const char *summary, const char *body,
-                    const char *icon, const char *const *actions)
+vigil_tray_notifier_show(VigilTrayNotifier *self, const char *key, const char *summary,
+                         const char *body, const char *icon, const char *const *actions)
 {
-	vigil_notifier_show_full(self, key, summary, body, icon, actions, FALSE);
+	vigil_tray_notifier_show_full(self, key, summary, body, icon, actions, FALSE);
 }
 
 void
-vigil_notifier_show_full(VigilNotifier *self, const char *key, const char *summary,
-                         const char *body, const char *icon, const char *const *actions,
-                         gboolean urgent)
+vigil_tray_notifier_show_full(VigilTrayNotifier *self, const char *key, const char *summary,
+                              const char *body, const char *icon, const char *const *actions,
+                              gboolean urgent)
 {
 	NotifyNotification *notification;
 	Job *job;
 
-	g_return_if_fail(VIGIL_IS_NOTIFIER(self));
+	g_return_if_fail(VIGIL_IS_TRAY_NOTIFIER(self));
 
 	/* one with the same key is replaced, on screen too */
 	notification = g_hash_table_lookup(self->notifications, key);
@@ -193,9 +193,9 @@ vigil_notifier_show_full(VigilNotifier *self, const char *key, const char *summa
 }
 
 static void
-vigil_notifier_dispose(GObject *object)
+vigil_tray_notifier_dispose(GObject *object)
 {
-	VigilNotifier *self = VIGIL_NOTIFIER(object);
+	VigilTrayNotifier *self = VIGIL_TRAY_NOTIFIER(object);
 
 	if (self->worker != NULL) {
 		/* let the queued notifications go out */
@@ -203,29 +203,29 @@ vigil_notifier_dispose(GObject *object)
 		self->worker = NULL;
 	}
 	g_clear_pointer(&self->notifications, g_hash_table_unref);
-	G_OBJECT_CLASS(vigil_notifier_parent_class)->dispose(object);
+	G_OBJECT_CLASS(vigil_tray_notifier_parent_class)->dispose(object);
 }
 
 static void
-vigil_notifier_finalize(GObject *object)
+vigil_tray_notifier_finalize(GObject *object)
 {
-	VigilNotifier *self = VIGIL_NOTIFIER(object);
+	VigilTrayNotifier *self = VIGIL_TRAY_NOTIFIER(object);
 
 	g_mutex_clear(&self->lock);
-	G_OBJECT_CLASS(vigil_notifier_parent_class)->finalize(object);
+	G_OBJECT_CLASS(vigil_tray_notifier_parent_class)->finalize(object);
 }
 
 static void
-vigil_notifier_class_init(VigilNotifierClass *klass)
+vigil_tray_notifier_class_init(VigilTrayNotifierClass *klass)
 {
-	G_OBJECT_CLASS(klass)->dispose = vigil_notifier_dispose;
-	G_OBJECT_CLASS(klass)->finalize = vigil_notifier_finalize;
+	G_OBJECT_CLASS(klass)->dispose = vigil_tray_notifier_dispose;
+	G_OBJECT_CLASS(klass)->finalize = vigil_tray_notifier_finalize;
 	signals[SIGNAL_ACTION] = g_signal_new("action", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST,
 	                                      0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 static void
-vigil_notifier_init(VigilNotifier *self)
+vigil_tray_notifier_init(VigilTrayNotifier *self)
 {
 	g_mutex_init(&self->lock);
 	self->notifications =
@@ -233,10 +233,10 @@ vigil_notifier_init(VigilNotifier *self)
 	self->worker = g_thread_pool_new(show_job, self, 1, TRUE, NULL);
 }
 
-VigilNotifier *
-vigil_notifier_new(const char *app_name)
+VigilTrayNotifier *
+vigil_tray_notifier_new(const char *app_name)
 {
 	if (!notify_is_initted())
 		notify_init(app_name);
-	return g_object_new(VIGIL_TYPE_NOTIFIER, NULL);
+	return g_object_new(VIGIL_TYPE_TRAY_NOTIFIER, NULL);
 }

@@ -1,11 +1,11 @@
-/* vigil-rule-dialog.c: a rule's fields, read into and out of rule dictionaries */
+/* vigil-tray-rule-dialog.c: a rule's fields, read into and out of rule dictionaries */
 #define G_LOG_DOMAIN "vigil-tray"
 #include "config.h"
 
 #include "vigil-dbus.h"
-#include "vigil-rule-dialog.h"
+#include "vigil-tray-rule-dialog.h"
 
-struct _VigilRuleDialog {
+struct _VigilTrayRuleDialog {
 	GtkDialog parent;
 
 	gboolean editing;
@@ -21,7 +21,7 @@ struct _VigilRuleDialog {
 	gboolean busy;
 };
 
-G_DEFINE_TYPE(VigilRuleDialog, vigil_rule_dialog, GTK_TYPE_DIALOG)
+G_DEFINE_TYPE(VigilTrayRuleDialog, vigil_tray_rule_dialog, GTK_TYPE_DIALOG)
 
 static void
 set_entry(GtkEntry *entry, GVariant *rule, const char *key)
@@ -41,12 +41,12 @@ add_text(GVariantBuilder *b, const char *key, GtkEntry *entry)
 }
 
 GVariant *
-vigil_rule_dialog_get_rule(VigilRuleDialog *self)
+vigil_tray_rule_dialog_get_rule(VigilTrayRuleDialog *self)
 {
 	GVariantBuilder b;
 	const char *proto = gtk_combo_box_get_active_id(GTK_COMBO_BOX(self->proto_combo));
 
-	g_return_val_if_fail(VIGIL_IS_RULE_DIALOG(self), NULL);
+	g_return_val_if_fail(VIGIL_IS_TRAY_RULE_DIALOG(self), NULL);
 
 	g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
 	g_variant_builder_add(
@@ -67,9 +67,9 @@ vigil_rule_dialog_get_rule(VigilRuleDialog *self)
 }
 
 void
-vigil_rule_dialog_set_busy(VigilRuleDialog *self, gboolean busy)
+vigil_tray_rule_dialog_set_busy(VigilTrayRuleDialog *self, gboolean busy)
 {
-	g_return_if_fail(VIGIL_IS_RULE_DIALOG(self));
+	g_return_if_fail(VIGIL_IS_TRAY_RULE_DIALOG(self));
 
 	self->busy = busy;
 	/* a second Save while vigild decides would send the rule twice */
@@ -83,20 +83,20 @@ vigil_rule_dialog_set_busy(VigilRuleDialog *self, gboolean busy)
 }
 
 gboolean
-vigil_rule_dialog_get_busy(VigilRuleDialog *self)
+vigil_tray_rule_dialog_get_busy(VigilTrayRuleDialog *self)
 {
-	g_return_val_if_fail(VIGIL_IS_RULE_DIALOG(self), FALSE);
+	g_return_val_if_fail(VIGIL_IS_TRAY_RULE_DIALOG(self), FALSE);
 
 	return self->busy;
 }
 
 void
-vigil_rule_dialog_show_error(VigilRuleDialog *self, const char *message)
+vigil_tray_rule_dialog_show_error(VigilTrayRuleDialog *self, const char *message)
 {
-	g_return_if_fail(VIGIL_IS_RULE_DIALOG(self));
+	g_return_if_fail(VIGIL_IS_TRAY_RULE_DIALOG(self));
 	g_return_if_fail(message != NULL);
 
-	vigil_rule_dialog_set_busy(self, FALSE);
+	vigil_tray_rule_dialog_set_busy(self, FALSE);
 	gtk_label_set_text(self->error_label, message);
 	/* the bar is a notification: a screen reader reads it out when it starts to show, so it
 	 * shows anew for each refusal (hidden first), even while the last one showed */
@@ -107,13 +107,13 @@ vigil_rule_dialog_show_error(VigilRuleDialog *self, const char *message)
 }
 
 static void
-vigil_rule_dialog_class_init(VigilRuleDialogClass *klass)
+vigil_tray_rule_dialog_class_init(VigilTrayRuleDialogClass *klass)
 {
 	GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
 
 	gtk_widget_class_set_template_from_resource(widget_class,
-	                                            "/org/vigil/Tray/vigil-rule-dialog.ui");
-#define BIND(name) gtk_widget_class_bind_template_child(widget_class, VigilRuleDialog, name)
+	                                            "/org/vigil/Tray/vigil-tray-rule-dialog.ui");
+#define BIND(name) gtk_widget_class_bind_template_child(widget_class, VigilTrayRuleDialog, name)
 	BIND(action_combo);
 	BIND(program_entry);
 	BIND(to_entry);
@@ -127,17 +127,17 @@ vigil_rule_dialog_class_init(VigilRuleDialogClass *klass)
 }
 
 static void
-vigil_rule_dialog_init(VigilRuleDialog *self)
+vigil_tray_rule_dialog_init(VigilTrayRuleDialog *self)
 {
 	gtk_widget_init_template(GTK_WIDGET(self));
 	atk_object_set_role(gtk_widget_get_accessible(self->error_bar), ATK_ROLE_NOTIFICATION);
 }
 
-VigilRuleDialog *
-vigil_rule_dialog_new(GtkWindow *parent, GVariant *rule, gboolean may_all_users)
+VigilTrayRuleDialog *
+vigil_tray_rule_dialog_new(GtkWindow *parent, GVariant *rule, gboolean may_all_users)
 {
-	VigilRuleDialog *self = g_object_new(VIGIL_TYPE_RULE_DIALOG, "transient-for", parent,
-	                                     "use-header-bar", FALSE, NULL);
+	VigilTrayRuleDialog *self = g_object_new(VIGIL_TYPE_TRAY_RULE_DIALOG, "transient-for",
+	                                         parent, "use-header-bar", FALSE, NULL);
 	const char *value = NULL;
 
 	gtk_widget_set_sensitive(GTK_WIDGET(self->all_users_check), may_all_users);

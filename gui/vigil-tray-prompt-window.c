@@ -1,11 +1,12 @@
-/* vigil-prompt-window.c: shows and answers connection requests, one at a time, never a storm */
+/* vigil-tray-prompt-window.c: shows and answers connection requests, one at a time, never a storm
+ */
 #define G_LOG_DOMAIN "vigil-tray"
 #include "config.h"
 
 #include <glib/gi18n.h>
 
 #include "vigil-dbus.h"
-#include "vigil-prompt-window.h"
+#include "vigil-tray-prompt-window.h"
 #include "vigil-text.h"
 
 /* the buttons stay insensitive this long after a request appears, so that a click or key
@@ -15,10 +16,10 @@
  * this long after its timeout */
 #define EXPIRY_GRACE_SECONDS 5
 
-struct _VigilPromptWindow {
+struct _VigilTrayPromptWindow {
 	GtkApplicationWindow parent;
 
-	VigilAppIndex *apps;
+	VigilTrayAppIndex *apps;
 	GQueue queue; /* VigilClientRequest *, the one shown first */
 	char *default_action;
 	guint arm_id;
@@ -55,10 +56,10 @@ struct _VigilPromptWindow {
 enum { SIGNAL_REPLY, SIGNAL_PENDING_CHANGED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
-G_DEFINE_TYPE(VigilPromptWindow, vigil_prompt_window, GTK_TYPE_APPLICATION_WINDOW)
+G_DEFINE_TYPE(VigilTrayPromptWindow, vigil_tray_prompt_window, GTK_TYPE_APPLICATION_WINDOW)
 
 static VigilClientRequest *
-current(VigilPromptWindow *self)
+current(VigilTrayPromptWindow *self)
 {
 	return g_queue_peek_head(&self->queue);
 }
@@ -80,10 +81,10 @@ set_untrusted(GtkLabel *label, const char *text, gsize max_chars)
 /* the program's icon and the names others give it: only root's .desktop file may show its
  * icon; a claim is shown as one */
 static void
-fill_identity(VigilPromptWindow *self, VigilClientRequest *prompt)
+fill_identity(VigilTrayPromptWindow *self, VigilClientRequest *prompt)
 {
 	g_autoptr(VigilAppMatch) match =
-	    vigil_app_index_lookup(self->apps, prompt->program, prompt->appid);
+	    vigil_tray_app_index_lookup(self->apps, prompt->program, prompt->appid);
 	GIcon *icon = match->app != NULL ? g_app_info_get_icon(G_APP_INFO(match->app)) : NULL;
 
 	if (icon != NULL)
@@ -124,7 +125,7 @@ fill_identity(VigilPromptWindow *self, VigilClientRequest *prompt)
 }
 
 static void
-update_countdown(VigilPromptWindow *self)
+update_countdown(VigilTrayPromptWindow *self)
 {
 	VigilClientRequest *prompt = current(self);
 	guint left;
@@ -151,7 +152,7 @@ update_countdown(VigilPromptWindow *self)
 }
 
 static void
-update_queue_label(VigilPromptWindow *self)
+update_queue_label(VigilTrayPromptWindow *self)
 {
 	guint more = g_queue_get_length(&self->queue);
 	g_autofree char *text = NULL;
@@ -165,7 +166,7 @@ update_queue_label(VigilPromptWindow *self)
 static gboolean
 arm_timeout(gpointer user_data)
 {
-	VigilPromptWindow *self = user_data;
+	VigilTrayPromptWindow *self = user_data;
 
 	self->arm_id = 0;
 	gtk_widget_set_sensitive(self->allow_button, TRUE);
@@ -177,7 +178,7 @@ arm_timeout(gpointer user_data)
 
 /* the buttons answer only a second after a request is on screen */
 static void
-disarm(VigilPromptWindow *self)
+disarm(VigilTrayPromptWindow *self)
 {
 	gtk_widget_set_sensitive(self->allow_button, FALSE);
 	gtk_widget_set_sensitive(self->deny_button, FALSE);
@@ -186,7 +187,7 @@ disarm(VigilPromptWindow *self)
 }
 
 static void
-fill_program(VigilPromptWindow *self, VigilClientRequest *prompt)
+fill_program(VigilTrayPromptWindow *self, VigilClientRequest *prompt)
 {
 	g_autofree char *name = vigil_client_request_display_name(prompt);
 	g_autofree char *destination = vigil_client_request_format_host(prompt);
@@ -215,7 +216,7 @@ fill_program(VigilPromptWindow *self, VigilClientRequest *prompt)
 }
 
 static void
-fill_connection(VigilPromptWindow *self, VigilClientRequest *prompt)
+fill_connection(VigilTrayPromptWindow *self, VigilClientRequest *prompt)
 {
 	g_autofree char *destination = vigil_client_request_format_destination(prompt);
 	g_autofree char *port = vigil_client_request_format_port(prompt);
@@ -265,7 +266,7 @@ add_warning(GString *text, const char *sentence)
 }
 
 static void
-fill_warning(VigilPromptWindow *self, VigilClientRequest *prompt)
+fill_warning(VigilTrayPromptWindow *self, VigilClientRequest *prompt)
 {
 	g_autoptr(GString) text = g_string_new(NULL);
 
@@ -297,7 +298,7 @@ fill_warning(VigilPromptWindow *self, VigilClientRequest *prompt)
 }
 
 static void
-fill_choices(VigilPromptWindow *self, VigilClientRequest *prompt)
+fill_choices(VigilTrayPromptWindow *self, VigilClientRequest *prompt)
 {
 	g_autofree char *only_host = NULL;
 	g_autofree char *only_port = NULL;
@@ -336,7 +337,7 @@ fill_choices(VigilPromptWindow *self, VigilClientRequest *prompt)
 
 /* shows the request at the head of the queue, or hides the window when there is none */
 static void
-show_current(VigilPromptWindow *self)
+show_current(VigilTrayPromptWindow *self)
 {
 	VigilClientRequest *prompt = current(self);
 
@@ -362,7 +363,7 @@ show_current(VigilPromptWindow *self)
 }
 
 static VigilClientDuration
-chosen_duration(VigilPromptWindow *self)
+chosen_duration(VigilTrayPromptWindow *self)
 {
 	const char *id = gtk_combo_box_get_active_id(GTK_COMBO_BOX(self->duration_combo));
 
@@ -380,7 +381,7 @@ chosen_duration(VigilPromptWindow *self)
 }
 
 static void
-answer(VigilPromptWindow *self, const char *verdict)
+answer(VigilTrayPromptWindow *self, const char *verdict)
 {
 	g_autoptr(VigilClientRequest) prompt = g_queue_pop_head(&self->queue);
 	const char *host = gtk_combo_box_get_active_id(GTK_COMBO_BOX(self->host_combo));
@@ -401,19 +402,19 @@ answer(VigilPromptWindow *self, const char *verdict)
 }
 
 static void
-allow_clicked(VigilPromptWindow *self)
+allow_clicked(VigilTrayPromptWindow *self)
 {
 	answer(self, "allow");
 }
 
 static void
-deny_clicked(VigilPromptWindow *self)
+deny_clicked(VigilTrayPromptWindow *self)
 {
 	answer(self, "deny");
 }
 
 static void
-duration_changed(VigilPromptWindow *self)
+duration_changed(VigilTrayPromptWindow *self)
 {
 	/* an answer for once makes no rule: where it would apply does not matter */
 	gboolean rule = chosen_duration(self) != VIGIL_CLIENT_DURATION_ONCE;
@@ -433,7 +434,7 @@ window_delete_event(GtkWidget *widget, GdkEvent *event, gpointer user_data)
 
 /* drops requests long past their timeout, in case vigild never cancelled them */
 static void
-expire(VigilPromptWindow *self, gint64 now)
+expire(VigilTrayPromptWindow *self, gint64 now)
 {
 	gboolean head_gone = FALSE;
 	GList *l = self->queue.head;
@@ -456,7 +457,7 @@ expire(VigilPromptWindow *self, gint64 now)
 static gboolean
 tick(gpointer user_data)
 {
-	VigilPromptWindow *self = user_data;
+	VigilTrayPromptWindow *self = user_data;
 
 	expire(self, g_get_monotonic_time());
 	update_countdown(self);
@@ -464,9 +465,9 @@ tick(gpointer user_data)
 }
 
 void
-vigil_prompt_window_add(VigilPromptWindow *self, VigilClientRequest *prompt)
+vigil_tray_prompt_window_add(VigilTrayPromptWindow *self, VigilClientRequest *prompt)
 {
-	g_return_if_fail(VIGIL_IS_PROMPT_WINDOW(self));
+	g_return_if_fail(VIGIL_IS_TRAY_PROMPT_WINDOW(self));
 	g_return_if_fail(prompt != NULL);
 
 	/* vigild sends the open requests again when the agent registers again */
@@ -486,9 +487,9 @@ vigil_prompt_window_add(VigilPromptWindow *self, VigilClientRequest *prompt)
 }
 
 void
-vigil_prompt_window_remove(VigilPromptWindow *self, guint64 request)
+vigil_tray_prompt_window_remove(VigilTrayPromptWindow *self, guint64 request)
 {
-	g_return_if_fail(VIGIL_IS_PROMPT_WINDOW(self));
+	g_return_if_fail(VIGIL_IS_TRAY_PROMPT_WINDOW(self));
 
 	for (GList *l = self->queue.head; l != NULL; l = l->next) {
 		VigilClientRequest *prompt = l->data;
@@ -509,25 +510,25 @@ vigil_prompt_window_remove(VigilPromptWindow *self, guint64 request)
 }
 
 void
-vigil_prompt_window_clear(VigilPromptWindow *self)
+vigil_tray_prompt_window_clear(VigilTrayPromptWindow *self)
 {
-	g_return_if_fail(VIGIL_IS_PROMPT_WINDOW(self));
+	g_return_if_fail(VIGIL_IS_TRAY_PROMPT_WINDOW(self));
 
 	g_queue_clear_full(&self->queue, (GDestroyNotify)vigil_client_request_free);
 	show_current(self);
 }
 
 guint
-vigil_prompt_window_get_n_pending(VigilPromptWindow *self)
+vigil_tray_prompt_window_get_n_pending(VigilTrayPromptWindow *self)
 {
-	g_return_val_if_fail(VIGIL_IS_PROMPT_WINDOW(self), 0);
+	g_return_val_if_fail(VIGIL_IS_TRAY_PROMPT_WINDOW(self), 0);
 	return g_queue_get_length(&self->queue);
 }
 
 void
-vigil_prompt_window_set_default_action(VigilPromptWindow *self, const char *action)
+vigil_tray_prompt_window_set_default_action(VigilTrayPromptWindow *self, const char *action)
 {
-	g_return_if_fail(VIGIL_IS_PROMPT_WINDOW(self));
+	g_return_if_fail(VIGIL_IS_TRAY_PROMPT_WINDOW(self));
 
 	g_free(self->default_action);
 	self->default_action = g_strdup(action);
@@ -535,9 +536,9 @@ vigil_prompt_window_set_default_action(VigilPromptWindow *self, const char *acti
 }
 
 void
-vigil_prompt_window_reveal(VigilPromptWindow *self)
+vigil_tray_prompt_window_reveal(VigilTrayPromptWindow *self)
 {
-	g_return_if_fail(VIGIL_IS_PROMPT_WINDOW(self));
+	g_return_if_fail(VIGIL_IS_TRAY_PROMPT_WINDOW(self));
 
 	if (current(self) == NULL || gtk_widget_get_visible(GTK_WIDGET(self)))
 		return;
@@ -547,34 +548,34 @@ vigil_prompt_window_reveal(VigilPromptWindow *self)
 }
 
 static void
-vigil_prompt_window_dispose(GObject *object)
+vigil_tray_prompt_window_dispose(GObject *object)
 {
-	VigilPromptWindow *self = VIGIL_PROMPT_WINDOW(object);
+	VigilTrayPromptWindow *self = VIGIL_TRAY_PROMPT_WINDOW(object);
 
 	g_clear_handle_id(&self->arm_id, g_source_remove);
 	g_clear_handle_id(&self->tick_id, g_source_remove);
 	g_queue_clear_full(&self->queue, (GDestroyNotify)vigil_client_request_free);
 	g_clear_object(&self->apps);
-	G_OBJECT_CLASS(vigil_prompt_window_parent_class)->dispose(object);
+	G_OBJECT_CLASS(vigil_tray_prompt_window_parent_class)->dispose(object);
 }
 
 static void
-vigil_prompt_window_finalize(GObject *object)
+vigil_tray_prompt_window_finalize(GObject *object)
 {
-	VigilPromptWindow *self = VIGIL_PROMPT_WINDOW(object);
+	VigilTrayPromptWindow *self = VIGIL_TRAY_PROMPT_WINDOW(object);
 
 	g_free(self->default_action);
-	G_OBJECT_CLASS(vigil_prompt_window_parent_class)->finalize(object);
+	G_OBJECT_CLASS(vigil_tray_prompt_window_parent_class)->finalize(object);
 }
 
 static void
-vigil_prompt_window_class_init(VigilPromptWindowClass *klass)
+vigil_tray_prompt_window_class_init(VigilTrayPromptWindowClass *klass)
 {
 	GObjectClass *object_class = G_OBJECT_CLASS(klass);
 	GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
 
-	object_class->dispose = vigil_prompt_window_dispose;
-	object_class->finalize = vigil_prompt_window_finalize;
+	object_class->dispose = vigil_tray_prompt_window_dispose;
+	object_class->finalize = vigil_tray_prompt_window_finalize;
 
 	signals[SIGNAL_REPLY] =
 	    g_signal_new("reply", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
@@ -584,8 +585,8 @@ vigil_prompt_window_class_init(VigilPromptWindowClass *klass)
 	                 NULL, NULL, G_TYPE_NONE, 0);
 
 	gtk_widget_class_set_template_from_resource(widget_class,
-	                                            "/org/vigil/Tray/vigil-prompt-window.ui");
-#define BIND(name) gtk_widget_class_bind_template_child(widget_class, VigilPromptWindow, name)
+	                                            "/org/vigil/Tray/vigil-tray-prompt-window.ui");
+#define BIND(name) gtk_widget_class_bind_template_child(widget_class, VigilTrayPromptWindow, name)
 	BIND(program_icon);
 	BIND(headline_label);
 	BIND(program_label);
@@ -620,7 +621,7 @@ vigil_prompt_window_class_init(VigilPromptWindowClass *klass)
 }
 
 static void
-vigil_prompt_window_init(VigilPromptWindow *self)
+vigil_tray_prompt_window_init(VigilTrayPromptWindow *self)
 {
 	gtk_widget_init_template(GTK_WIDGET(self));
 	g_queue_init(&self->queue);
@@ -629,10 +630,11 @@ vigil_prompt_window_init(VigilPromptWindow *self)
 	self->tick_id = g_timeout_add_seconds(1, tick, self);
 }
 
-VigilPromptWindow *
-vigil_prompt_window_new(GtkApplication *app, VigilAppIndex *apps)
+VigilTrayPromptWindow *
+vigil_tray_prompt_window_new(GtkApplication *app, VigilTrayAppIndex *apps)
 {
-	VigilPromptWindow *self = g_object_new(VIGIL_TYPE_PROMPT_WINDOW, "application", app, NULL);
+	VigilTrayPromptWindow *self =
+	    g_object_new(VIGIL_TYPE_TRAY_PROMPT_WINDOW, "application", app, NULL);
 
 	self->apps = g_object_ref(apps);
 	return self;

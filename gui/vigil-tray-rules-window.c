@@ -1,4 +1,4 @@
-/* vigil-rules-window.c: the user's and the system's rules, grouped by program, with editing */
+/* vigil-tray-rules-window.c: the user's and the system's rules, grouped by program, with editing */
 #define G_LOG_DOMAIN "vigil-tray"
 #include "config.h"
 
@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include "vigil-format.h"
-#include "vigil-rule-dialog.h"
-#include "vigil-rules-window.h"
+#include "vigil-tray-rule-dialog.h"
+#include "vigil-tray-rules-window.h"
 #include "vigil-text.h"
 
 /* hit counts change without RulesChanged: read them again this often while shown */
@@ -34,11 +34,11 @@ enum {
 	COL_TEXT,
 };
 
-struct _VigilRulesWindow {
+struct _VigilTrayRulesWindow {
 	GtkApplicationWindow parent;
 
 	VigilTrayClient *client;
-	VigilAppIndex *apps;
+	VigilTrayAppIndex *apps;
 	GCancellable *cancellable;
 	GHashTable *rules; /* id -> rule dictionary */
 	guint refresh_id;
@@ -58,12 +58,12 @@ struct _VigilRulesWindow {
 	gboolean status_is_outcome;
 };
 
-G_DEFINE_TYPE(VigilRulesWindow, vigil_rules_window, GTK_TYPE_APPLICATION_WINDOW)
+G_DEFINE_TYPE(VigilTrayRulesWindow, vigil_tray_rules_window, GTK_TYPE_APPLICATION_WINDOW)
 
 /* the status line says how the user's last change went (an error, "Rule 4 added") until the
  * next change, so that the list's refreshes do not wipe it before it is read */
 static void
-set_status(VigilRulesWindow *self, const char *text)
+set_status(VigilTrayRulesWindow *self, const char *text)
 {
 	gtk_label_set_text(self->status_label, text != NULL ? text : "");
 	self->status_is_outcome = TRUE;
@@ -71,14 +71,14 @@ set_status(VigilRulesWindow *self, const char *text)
 
 /* else the state: the number of rules, or why there are none */
 static void
-set_state(VigilRulesWindow *self, const char *text)
+set_state(VigilTrayRulesWindow *self, const char *text)
 {
 	gtk_label_set_text(self->status_label, text);
 	self->status_is_outcome = FALSE;
 }
 
 static gboolean
-permitted(VigilRulesWindow *self, const char *action)
+permitted(VigilTrayRulesWindow *self, const char *action)
 {
 	return vigil_tray_client_get_firewall(self->client) != NULL &&
 	       g_strcmp0(vigil_tray_client_get_permission(self->client, action),
@@ -120,9 +120,9 @@ expires_text(GVariant *rule)
 }
 
 /* a program's group: its path, with the name and icon of the system .desktop file that runs
- * it; never a name the user's own files or an app id give it (see vigil-program-info.h) */
+ * it; never a name the user's own files or an app id give it (see vigil-tray-program-info.h) */
 static GIcon *
-program_icon(VigilRulesWindow *self, const char *program, char **name)
+program_icon(VigilTrayRulesWindow *self, const char *program, char **name)
 {
 	g_autoptr(VigilAppMatch) match = NULL;
 	g_autofree char *path = NULL;
@@ -131,7 +131,7 @@ program_icon(VigilRulesWindow *self, const char *program, char **name)
 		*name = g_strdup(_("Any program"));
 		return g_themed_icon_new("network-workgroup");
 	}
-	match = vigil_app_index_lookup(self->apps, program, NULL);
+	match = vigil_tray_app_index_lookup(self->apps, program, NULL);
 	path = vigil_text_sanitize(program, VIGIL_TEXT_MAX_LINE);
 	if (match->app != NULL && g_app_info_get_icon(G_APP_INFO(match->app)) != NULL) {
 		g_autofree char *app_name = vigil_text_sanitize(
@@ -157,7 +157,7 @@ shown_field(GVariant *rule, const char *key, const char *fallback)
 }
 
 static void
-add_rule_row(VigilRulesWindow *self, GtkTreeIter *parent, guint64 id, GVariant *rule,
+add_rule_row(VigilTrayRulesWindow *self, GtkTreeIter *parent, guint64 id, GVariant *rule,
              const char *program_title)
 {
 	gboolean system = FALSE;
@@ -224,7 +224,7 @@ add_rule_row(VigilRulesWindow *self, GtkTreeIter *parent, guint64 id, GVariant *
 }
 
 static guint64
-selected_id(VigilRulesWindow *self)
+selected_id(VigilTrayRulesWindow *self)
 {
 	GtkTreeModel *model;
 	GtkTreeIter iter;
@@ -241,7 +241,7 @@ selected_id(VigilRulesWindow *self)
 static gboolean
 select_id(GtkTreeModel *model, GtkTreePath *path, GtkTreeIter *iter, gpointer user_data)
 {
-	VigilRulesWindow *self = user_data;
+	VigilTrayRulesWindow *self = user_data;
 	guint64 id = 0;
 	guint64 *wanted = g_object_get_data(G_OBJECT(self), "select-id");
 
@@ -254,7 +254,7 @@ select_id(GtkTreeModel *model, GtkTreePath *path, GtkTreeIter *iter, gpointer us
 }
 
 static void
-fill(VigilRulesWindow *self, GVariant *rules)
+fill(VigilTrayRulesWindow *self, GVariant *rules)
 {
 	g_autoptr(GHashTable) groups = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 	                                                     (GDestroyNotify)gtk_tree_iter_free);
@@ -304,7 +304,7 @@ fill(VigilRulesWindow *self, GVariant *rules)
 static void
 rules_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
-	g_autoptr(VigilRulesWindow) self = user_data;
+	g_autoptr(VigilTrayRulesWindow) self = user_data;
 	g_autoptr(GVariant) rules = NULL;
 	g_autoptr(GError) error = NULL;
 
@@ -319,7 +319,7 @@ rules_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 }
 
 static void
-update_buttons(VigilRulesWindow *self)
+update_buttons(VigilTrayRulesWindow *self)
 {
 	GtkTreeModel *model;
 	GtkTreeIter iter;
@@ -340,7 +340,7 @@ update_buttons(VigilRulesWindow *self)
 }
 
 static void
-refresh(VigilRulesWindow *self)
+refresh(VigilTrayRulesWindow *self)
 {
 	VigilFirewall *firewall = vigil_tray_client_get_firewall(self->client);
 
@@ -362,7 +362,7 @@ refresh_timeout(gpointer user_data)
 }
 
 static void
-client_changed(VigilTrayClient *client, VigilRulesWindow *self)
+client_changed(VigilTrayClient *client, VigilTrayRulesWindow *self)
 {
 	/* permissions or reachability: the rows' editability too */
 	if (gtk_widget_get_mapped(GTK_WIDGET(self)))
@@ -370,7 +370,7 @@ client_changed(VigilTrayClient *client, VigilRulesWindow *self)
 }
 
 static void
-rules_changed(VigilTrayClient *client, VigilRulesWindow *self)
+rules_changed(VigilTrayClient *client, VigilTrayRulesWindow *self)
 {
 	if (gtk_widget_get_mapped(GTK_WIDGET(self)))
 		refresh(self);
@@ -378,7 +378,7 @@ rules_changed(VigilTrayClient *client, VigilRulesWindow *self)
 
 /* the answer to a change: RulesChanged refreshes the list; errors are shown */
 static void
-show_outcome(VigilRulesWindow *self, GVariant *ret, GError *error)
+show_outcome(VigilTrayRulesWindow *self, GVariant *ret, GError *error)
 {
 	if (ret != NULL) {
 		guint64 id = 0;
@@ -425,7 +425,7 @@ finish_change(GObject *source, GAsyncResult *res, GVariant **ret, GError **error
 static void
 change_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
-	g_autoptr(VigilRulesWindow) self = user_data;
+	g_autoptr(VigilTrayRulesWindow) self = user_data;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) ret = NULL;
 
@@ -435,7 +435,7 @@ change_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 
 /* changes may need polkit to ask for a password first */
 static void
-call_change(VigilRulesWindow *self, const char *method, GVariant *args)
+call_change(VigilTrayRulesWindow *self, const char *method, GVariant *args)
 {
 	VigilFirewall *firewall = vigil_tray_client_get_firewall(self->client);
 
@@ -450,7 +450,7 @@ call_change(VigilRulesWindow *self, const char *method, GVariant *args)
 }
 
 static void
-enabled_toggled(VigilRulesWindow *self, const char *path_text)
+enabled_toggled(VigilTrayRulesWindow *self, const char *path_text)
 {
 	g_autoptr(GtkTreePath) path = gtk_tree_path_new_from_string(path_text);
 	GtkTreeIter iter;
@@ -472,7 +472,7 @@ enabled_toggled(VigilRulesWindow *self, const char *path_text)
 }
 
 static void
-remove_clicked(VigilRulesWindow *self)
+remove_clicked(VigilTrayRulesWindow *self)
 {
 	guint64 id = selected_id(self);
 
@@ -482,12 +482,12 @@ remove_clicked(VigilRulesWindow *self)
 
 /* a Save of the rule dialog, which stays open until vigild has answered */
 typedef struct {
-	VigilRulesWindow *self;
-	VigilRuleDialog *dialog; /* NULL once the user closed it */
+	VigilTrayRulesWindow *self;
+	VigilTrayRuleDialog *dialog; /* NULL once the user closed it */
 } Save;
 
 static void
-save_dialog_destroyed(VigilRuleDialog *dialog, Save *save)
+save_dialog_destroyed(VigilTrayRuleDialog *dialog, Save *save)
 {
 	save->dialog = NULL;
 }
@@ -517,7 +517,7 @@ save_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		return;
 	if (ret == NULL) {
 		if (save->dialog != NULL) {
-			vigil_rule_dialog_show_error(save->dialog, error->message);
+			vigil_tray_rule_dialog_show_error(save->dialog, error->message);
 			return;
 		}
 	} else if (save->dialog != NULL) {
@@ -529,7 +529,7 @@ save_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 
 /* AddRule or UpdateRule with the dialog's fields; polkit may ask for a password first */
 static void
-save_rule(VigilRulesWindow *self, VigilRuleDialog *dialog)
+save_rule(VigilTrayRulesWindow *self, VigilTrayRuleDialog *dialog)
 {
 	VigilFirewall *firewall = vigil_tray_client_get_firewall(self->client);
 	guint64 *id = g_object_get_data(G_OBJECT(dialog), "rule-id");
@@ -538,15 +538,15 @@ save_rule(VigilRulesWindow *self, VigilRuleDialog *dialog)
 	Save *save;
 
 	if (firewall == NULL) {
-		vigil_rule_dialog_show_error(dialog, _("Vigil is not running"));
+		vigil_tray_rule_dialog_show_error(dialog, _("Vigil is not running"));
 		return;
 	}
-	rule = vigil_rule_dialog_get_rule(dialog);
+	rule = vigil_tray_rule_dialog_get_rule(dialog);
 	if (id != NULL)
 		args = g_variant_new("(t@a{sv})", *id, rule);
 	else
 		args = g_variant_new("(@a{sv})", rule);
-	vigil_rule_dialog_set_busy(dialog, TRUE);
+	vigil_tray_rule_dialog_set_busy(dialog, TRUE);
 	self->status_is_outcome = FALSE;
 	save = g_new0(Save, 1);
 	save->self = g_object_ref(self);
@@ -560,12 +560,12 @@ save_rule(VigilRulesWindow *self, VigilRuleDialog *dialog)
 }
 
 static void
-dialog_response(GtkDialog *dialog, gint response, VigilRulesWindow *self)
+dialog_response(GtkDialog *dialog, gint response, VigilTrayRulesWindow *self)
 {
 	if (response == GTK_RESPONSE_OK) {
 		/* Enter in a field while Save is insensitive */
-		if (!vigil_rule_dialog_get_busy(VIGIL_RULE_DIALOG(dialog)))
-			save_rule(self, VIGIL_RULE_DIALOG(dialog));
+		if (!vigil_tray_rule_dialog_get_busy(VIGIL_TRAY_RULE_DIALOG(dialog)))
+			save_rule(self, VIGIL_TRAY_RULE_DIALOG(dialog));
 		return;
 	}
 	/* Cancel or closed, also while a Save runs: its answer goes to the status line */
@@ -573,10 +573,10 @@ dialog_response(GtkDialog *dialog, gint response, VigilRulesWindow *self)
 }
 
 static void
-open_dialog(VigilRulesWindow *self, guint64 id)
+open_dialog(VigilTrayRulesWindow *self, guint64 id)
 {
 	GVariant *rule = id != 0 ? g_hash_table_lookup(self->rules, &id) : NULL;
-	VigilRuleDialog *dialog = vigil_rule_dialog_new(
+	VigilTrayRuleDialog *dialog = vigil_tray_rule_dialog_new(
 	    GTK_WINDOW(self), rule, permitted(self, VIGIL_POLKIT_ACTION_MANAGE_ALL_RULES));
 
 	if (rule != NULL)
@@ -590,13 +590,13 @@ open_dialog(VigilRulesWindow *self, guint64 id)
 }
 
 static void
-add_clicked(VigilRulesWindow *self)
+add_clicked(VigilTrayRulesWindow *self)
 {
 	open_dialog(self, 0);
 }
 
 static void
-edit_clicked(VigilRulesWindow *self)
+edit_clicked(VigilTrayRulesWindow *self)
 {
 	guint64 id = selected_id(self);
 
@@ -605,14 +605,14 @@ edit_clicked(VigilRulesWindow *self)
 }
 
 static void
-row_activated(VigilRulesWindow *self, GtkTreePath *path, GtkTreeViewColumn *column)
+row_activated(VigilTrayRulesWindow *self, GtkTreePath *path, GtkTreeViewColumn *column)
 {
 	if (gtk_widget_get_sensitive(self->edit_button))
 		edit_clicked(self);
 }
 
 static void
-selection_changed(VigilRulesWindow *self)
+selection_changed(VigilTrayRulesWindow *self)
 {
 	update_buttons(self);
 }
@@ -630,7 +630,7 @@ row_matches(GtkTreeModel *model, GtkTreeIter *iter, const char *query)
 static gboolean
 row_visible(GtkTreeModel *model, GtkTreeIter *iter, gpointer user_data)
 {
-	VigilRulesWindow *self = user_data;
+	VigilTrayRulesWindow *self = user_data;
 	g_autofree char *query =
 	    g_utf8_casefold(gtk_entry_get_text(GTK_ENTRY(self->search_entry)), -1);
 	GtkTreeIter child;
@@ -650,7 +650,7 @@ row_visible(GtkTreeModel *model, GtkTreeIter *iter, gpointer user_data)
 }
 
 static void
-search_changed(VigilRulesWindow *self)
+search_changed(VigilTrayRulesWindow *self)
 {
 	gtk_tree_model_filter_refilter(self->filter);
 	gtk_tree_view_expand_all(self->view);
@@ -659,7 +659,7 @@ search_changed(VigilRulesWindow *self)
 static void
 import_loaded(GObject *source, GAsyncResult *res, gpointer user_data)
 {
-	g_autoptr(VigilRulesWindow) self = user_data;
+	g_autoptr(VigilTrayRulesWindow) self = user_data;
 	g_autoptr(GError) error = NULL;
 	g_autofree char *contents = NULL;
 	gsize length = 0;
@@ -676,7 +676,7 @@ import_loaded(GObject *source, GAsyncResult *res, gpointer user_data)
 }
 
 static void
-close_chooser(VigilRulesWindow *self)
+close_chooser(VigilTrayRulesWindow *self)
 {
 	g_autoptr(GtkNativeDialog) chooser = g_steal_pointer(&self->chooser);
 
@@ -689,7 +689,7 @@ close_chooser(VigilRulesWindow *self)
 /* the file chooser is shown, not run: a nested main loop in a click handler would leave the
  * accessibility bus (the click may have come from it) without answers until it closes */
 static void
-show_chooser(VigilRulesWindow *self, GtkFileChooserNative *native, GCallback response)
+show_chooser(VigilTrayRulesWindow *self, GtkFileChooserNative *native, GCallback response)
 {
 	GtkNativeDialog *chooser = GTK_NATIVE_DIALOG(native);
 
@@ -703,7 +703,7 @@ show_chooser(VigilRulesWindow *self, GtkFileChooserNative *native, GCallback res
 
 /* the chosen file, or NULL; the chooser is done either way */
 static GFile *
-chooser_done(VigilRulesWindow *self, gint response)
+chooser_done(VigilTrayRulesWindow *self, gint response)
 {
 	g_autoptr(GtkNativeDialog) chooser = g_steal_pointer(&self->chooser);
 
@@ -713,7 +713,7 @@ chooser_done(VigilRulesWindow *self, gint response)
 }
 
 static void
-import_response(VigilRulesWindow *self, gint response)
+import_response(VigilTrayRulesWindow *self, gint response)
 {
 	g_autoptr(GFile) file = chooser_done(self, response);
 
@@ -723,7 +723,7 @@ import_response(VigilRulesWindow *self, gint response)
 }
 
 static void
-import_clicked(VigilRulesWindow *self)
+import_clicked(VigilTrayRulesWindow *self)
 {
 	show_chooser(self,
 	             gtk_file_chooser_native_new(_("Import Rules"), GTK_WINDOW(self),
@@ -733,14 +733,14 @@ import_clicked(VigilRulesWindow *self)
 }
 
 typedef struct {
-	VigilRulesWindow *self;
+	VigilTrayRulesWindow *self;
 	GFile *file;
 } Export;
 
 static void
 export_saved(GObject *source, GAsyncResult *res, gpointer user_data)
 {
-	g_autoptr(VigilRulesWindow) self = user_data;
+	g_autoptr(VigilTrayRulesWindow) self = user_data;
 	g_autoptr(GError) error = NULL;
 
 	if (!g_file_replace_contents_finish(G_FILE(source), res, NULL, &error))
@@ -753,7 +753,7 @@ static void
 export_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	Export *export = user_data;
-	g_autoptr(VigilRulesWindow) self = export->self;
+	g_autoptr(VigilTrayRulesWindow) self = export->self;
 	g_autoptr(GFile) file = export->file;
 	g_autoptr(GError) error = NULL;
 	g_autofree char *text = NULL;
@@ -774,7 +774,7 @@ export_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 }
 
 static void
-export_response(VigilRulesWindow *self, gint response)
+export_response(VigilTrayRulesWindow *self, gint response)
 {
 	g_autoptr(GFile) file = chooser_done(self, response);
 	VigilFirewall *firewall = vigil_tray_client_get_firewall(self->client);
@@ -794,7 +794,7 @@ export_response(VigilRulesWindow *self, gint response)
 }
 
 static void
-export_clicked(VigilRulesWindow *self)
+export_clicked(VigilTrayRulesWindow *self)
 {
 	GtkFileChooserNative *chooser;
 
@@ -811,9 +811,9 @@ export_clicked(VigilRulesWindow *self)
 static void
 rules_map(GtkWidget *widget)
 {
-	VigilRulesWindow *self = VIGIL_RULES_WINDOW(widget);
+	VigilTrayRulesWindow *self = VIGIL_TRAY_RULES_WINDOW(widget);
 
-	GTK_WIDGET_CLASS(vigil_rules_window_parent_class)->map(widget);
+	GTK_WIDGET_CLASS(vigil_tray_rules_window_parent_class)->map(widget);
 	self->status_is_outcome = FALSE;
 	/* what the user may change can have changed since: ask again ("changed" refreshes) */
 	vigil_tray_client_refresh_permissions(self->client);
@@ -825,16 +825,16 @@ rules_map(GtkWidget *widget)
 static void
 rules_unmap(GtkWidget *widget)
 {
-	VigilRulesWindow *self = VIGIL_RULES_WINDOW(widget);
+	VigilTrayRulesWindow *self = VIGIL_TRAY_RULES_WINDOW(widget);
 
 	g_clear_handle_id(&self->refresh_id, g_source_remove);
-	GTK_WIDGET_CLASS(vigil_rules_window_parent_class)->unmap(widget);
+	GTK_WIDGET_CLASS(vigil_tray_rules_window_parent_class)->unmap(widget);
 }
 
 static void
-vigil_rules_window_dispose(GObject *object)
+vigil_tray_rules_window_dispose(GObject *object)
 {
-	VigilRulesWindow *self = VIGIL_RULES_WINDOW(object);
+	VigilTrayRulesWindow *self = VIGIL_TRAY_RULES_WINDOW(object);
 
 	g_clear_handle_id(&self->refresh_id, g_source_remove);
 	close_chooser(self);
@@ -846,20 +846,20 @@ vigil_rules_window_dispose(GObject *object)
 	g_clear_object(&self->client);
 	g_clear_object(&self->apps);
 	g_clear_pointer(&self->rules, g_hash_table_unref);
-	G_OBJECT_CLASS(vigil_rules_window_parent_class)->dispose(object);
+	G_OBJECT_CLASS(vigil_tray_rules_window_parent_class)->dispose(object);
 }
 
 static void
-vigil_rules_window_class_init(VigilRulesWindowClass *klass)
+vigil_tray_rules_window_class_init(VigilTrayRulesWindowClass *klass)
 {
 	GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
 
-	G_OBJECT_CLASS(klass)->dispose = vigil_rules_window_dispose;
+	G_OBJECT_CLASS(klass)->dispose = vigil_tray_rules_window_dispose;
 	widget_class->map = rules_map;
 	widget_class->unmap = rules_unmap;
 	gtk_widget_class_set_template_from_resource(widget_class,
-	                                            "/org/vigil/Tray/vigil-rules-window.ui");
-#define BIND(name) gtk_widget_class_bind_template_child(widget_class, VigilRulesWindow, name)
+	                                            "/org/vigil/Tray/vigil-tray-rules-window.ui");
+#define BIND(name) gtk_widget_class_bind_template_child(widget_class, VigilTrayRulesWindow, name)
 	BIND(store);
 	BIND(filter);
 	BIND(view);
@@ -884,7 +884,7 @@ vigil_rules_window_class_init(VigilRulesWindowClass *klass)
 }
 
 static void
-vigil_rules_window_init(VigilRulesWindow *self)
+vigil_tray_rules_window_init(VigilTrayRulesWindow *self)
 {
 	gtk_widget_init_template(GTK_WIDGET(self));
 	self->cancellable = g_cancellable_new();
@@ -893,10 +893,11 @@ vigil_rules_window_init(VigilRulesWindow *self)
 	gtk_tree_model_filter_set_visible_func(self->filter, row_visible, self, NULL);
 }
 
-VigilRulesWindow *
-vigil_rules_window_new(GtkApplication *app, VigilTrayClient *client, VigilAppIndex *apps)
+VigilTrayRulesWindow *
+vigil_tray_rules_window_new(GtkApplication *app, VigilTrayClient *client, VigilTrayAppIndex *apps)
 {
-	VigilRulesWindow *self = g_object_new(VIGIL_TYPE_RULES_WINDOW, "application", app, NULL);
+	VigilTrayRulesWindow *self =
+	    g_object_new(VIGIL_TYPE_TRAY_RULES_WINDOW, "application", app, NULL);
 
 	self->client = g_object_ref(client);
 	self->apps = g_object_ref(apps);

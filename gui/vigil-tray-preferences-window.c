@@ -1,12 +1,12 @@
-/* vigil-preferences-window.c: DefaultAction, PromptTimeout, FailMode and the silent mode */
+/* vigil-tray-preferences-window.c: DefaultAction, PromptTimeout, FailMode and the silent mode */
 #define G_LOG_DOMAIN "vigil-tray"
 #include "config.h"
 
 #include <glib/gi18n.h>
 
-#include "vigil-preferences-window.h"
+#include "vigil-tray-preferences-window.h"
 
-struct _VigilPreferencesWindow {
+struct _VigilTrayPreferencesWindow {
 	GtkApplicationWindow parent;
 
 	VigilTrayClient *client;
@@ -27,7 +27,8 @@ struct _VigilPreferencesWindow {
 enum { SIGNAL_SILENT_CHANGED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
-G_DEFINE_TYPE(VigilPreferencesWindow, vigil_preferences_window, GTK_TYPE_APPLICATION_WINDOW)
+G_DEFINE_TYPE(VigilTrayPreferencesWindow, vigil_tray_preferences_window,
+              GTK_TYPE_APPLICATION_WINDOW)
 
 static const char *
 combo_id(GtkComboBoxText *combo)
@@ -37,7 +38,7 @@ combo_id(GtkComboBoxText *combo)
 
 /* the settings the user changed, keyed as SetConfig() wants them; NULL when none */
 static GVariant *
-changes(VigilPreferencesWindow *self)
+changes(VigilTrayPreferencesWindow *self)
 {
 	VigilFirewall *firewall = vigil_tray_client_get_firewall(self->client);
 	GVariantBuilder b;
@@ -72,7 +73,7 @@ changes(VigilPreferencesWindow *self)
 }
 
 static void
-config_edited(VigilPreferencesWindow *self)
+config_edited(VigilTrayPreferencesWindow *self)
 {
 	g_autoptr(GVariant) changed = NULL;
 
@@ -86,7 +87,7 @@ config_edited(VigilPreferencesWindow *self)
 
 /* the fields from vigild's properties, and what the user may change */
 static void
-load(VigilPreferencesWindow *self)
+load(VigilTrayPreferencesWindow *self)
 {
 	VigilFirewall *firewall = vigil_tray_client_get_firewall(self->client);
 	const char *configure;
@@ -123,7 +124,7 @@ load(VigilPreferencesWindow *self)
 static void
 apply_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
-	g_autoptr(VigilPreferencesWindow) self = user_data;
+	g_autoptr(VigilTrayPreferencesWindow) self = user_data;
 	g_autoptr(GError) error = NULL;
 
 	if (!vigil_firewall_call_set_config_finish(VIGIL_FIREWALL(source), res, &error)) {
@@ -139,7 +140,7 @@ apply_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 }
 
 static void
-apply_clicked(VigilPreferencesWindow *self)
+apply_clicked(VigilTrayPreferencesWindow *self)
 {
 	VigilFirewall *firewall = vigil_tray_client_get_firewall(self->client);
 	GVariant *changed = changes(self);
@@ -155,7 +156,7 @@ apply_clicked(VigilPreferencesWindow *self)
 }
 
 static void
-silent_edited(VigilPreferencesWindow *self)
+silent_edited(VigilTrayPreferencesWindow *self)
 {
 	gboolean on = gtk_toggle_button_get_active(self->silent_check);
 
@@ -167,9 +168,9 @@ silent_edited(VigilPreferencesWindow *self)
 }
 
 void
-vigil_preferences_window_set_silent(VigilPreferencesWindow *self, const char *verdict)
+vigil_tray_preferences_window_set_silent(VigilTrayPreferencesWindow *self, const char *verdict)
 {
-	g_return_if_fail(VIGIL_IS_PREFERENCES_WINDOW(self));
+	g_return_if_fail(VIGIL_IS_TRAY_PREFERENCES_WINDOW(self));
 
 	self->loading = TRUE;
 	gtk_toggle_button_set_active(self->silent_check, verdict != NULL);
@@ -180,7 +181,7 @@ vigil_preferences_window_set_silent(VigilPreferencesWindow *self, const char *ve
 }
 
 static void
-client_changed(VigilTrayClient *client, VigilPreferencesWindow *self)
+client_changed(VigilTrayClient *client, VigilTrayPreferencesWindow *self)
 {
 	/* vigild's values, unless the user is editing them */
 	if (!gtk_widget_get_sensitive(self->apply_button))
@@ -190,18 +191,18 @@ client_changed(VigilTrayClient *client, VigilPreferencesWindow *self)
 static void
 preferences_map(GtkWidget *widget)
 {
-	VigilPreferencesWindow *self = VIGIL_PREFERENCES_WINDOW(widget);
+	VigilTrayPreferencesWindow *self = VIGIL_TRAY_PREFERENCES_WINDOW(widget);
 
-	GTK_WIDGET_CLASS(vigil_preferences_window_parent_class)->map(widget);
+	GTK_WIDGET_CLASS(vigil_tray_preferences_window_parent_class)->map(widget);
 	gtk_label_set_text(self->status_label, "");
 	load(self);
 	vigil_tray_client_refresh_permissions(self->client);
 }
 
 static void
-vigil_preferences_window_dispose(GObject *object)
+vigil_tray_preferences_window_dispose(GObject *object)
 {
-	VigilPreferencesWindow *self = VIGIL_PREFERENCES_WINDOW(object);
+	VigilTrayPreferencesWindow *self = VIGIL_TRAY_PREFERENCES_WINDOW(object);
 
 	if (self->cancellable != NULL)
 		g_cancellable_cancel(self->cancellable);
@@ -209,22 +210,23 @@ vigil_preferences_window_dispose(GObject *object)
 	if (self->client != NULL)
 		g_signal_handlers_disconnect_by_data(self->client, self);
 	g_clear_object(&self->client);
-	G_OBJECT_CLASS(vigil_preferences_window_parent_class)->dispose(object);
+	G_OBJECT_CLASS(vigil_tray_preferences_window_parent_class)->dispose(object);
 }
 
 static void
-vigil_preferences_window_class_init(VigilPreferencesWindowClass *klass)
+vigil_tray_preferences_window_class_init(VigilTrayPreferencesWindowClass *klass)
 {
 	GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
 
-	G_OBJECT_CLASS(klass)->dispose = vigil_preferences_window_dispose;
+	G_OBJECT_CLASS(klass)->dispose = vigil_tray_preferences_window_dispose;
 	widget_class->map = preferences_map;
 	signals[SIGNAL_SILENT_CHANGED] =
 	    g_signal_new("silent-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
 	                 NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
-	gtk_widget_class_set_template_from_resource(widget_class,
-	                                            "/org/vigil/Tray/vigil-preferences-window.ui");
-#define BIND(name) gtk_widget_class_bind_template_child(widget_class, VigilPreferencesWindow, name)
+	gtk_widget_class_set_template_from_resource(
+	    widget_class, "/org/vigil/Tray/vigil-tray-preferences-window.ui");
+#define BIND(name)                                                                                 \
+	gtk_widget_class_bind_template_child(widget_class, VigilTrayPreferencesWindow, name)
 	BIND(admin_label);
 	BIND(config_grid);
 	BIND(default_action_combo);
@@ -242,18 +244,18 @@ vigil_preferences_window_class_init(VigilPreferencesWindowClass *klass)
 }
 
 static void
-vigil_preferences_window_init(VigilPreferencesWindow *self)
+vigil_tray_preferences_window_init(VigilTrayPreferencesWindow *self)
 {
 	gtk_widget_init_template(GTK_WIDGET(self));
 	self->cancellable = g_cancellable_new();
-	vigil_preferences_window_set_silent(self, NULL);
+	vigil_tray_preferences_window_set_silent(self, NULL);
 }
 
-VigilPreferencesWindow *
-vigil_preferences_window_new(GtkApplication *app, VigilTrayClient *client)
+VigilTrayPreferencesWindow *
+vigil_tray_preferences_window_new(GtkApplication *app, VigilTrayClient *client)
 {
-	VigilPreferencesWindow *self =
-	    g_object_new(VIGIL_TYPE_PREFERENCES_WINDOW, "application", app, NULL);
+	VigilTrayPreferencesWindow *self =
+	    g_object_new(VIGIL_TYPE_TRAY_PREFERENCES_WINDOW, "application", app, NULL);
 
 	self->client = g_object_ref(client);
 	g_signal_connect(client, "changed", G_CALLBACK(client_changed), self);

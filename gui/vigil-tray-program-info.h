@@ -1,12 +1,13 @@
-/* vigil-program-info.h: what the installed applications (.desktop files) say about an executable */
+/* vigil-tray-program-info.h: what the installed applications (.desktop files) say about an
+ * executable */
 #pragma once
 
 #include <gio/gdesktopappinfo.h>
 
 G_BEGIN_DECLS
 
-#define VIGIL_TYPE_APP_INDEX (vigil_app_index_get_type())
-G_DECLARE_FINAL_TYPE(VigilAppIndex, vigil_app_index, VIGIL, APP_INDEX, GObject)
+#define VIGIL_TYPE_TRAY_APP_INDEX (vigil_tray_app_index_get_type())
+G_DECLARE_FINAL_TYPE(VigilTrayAppIndex, vigil_tray_app_index, VIGIL, TRAY_APP_INDEX, GObject)
 
 /*
  * What may name a program. The headline of a prompt always names the executable vigild read
@@ -37,11 +38,11 @@ gboolean vigil_desktop_file_is_system(const char *filename);
 /* an index of the system .desktop files by the executable they run (PATH resolved, links
  * followed); it is built on the first lookup and again after the installed applications
  * change */
-VigilAppIndex *vigil_app_index_new(void);
+VigilTrayAppIndex *vigil_tray_app_index_new(void);
 
 /* what names the process running @exe_path (vigild's verified path) with the (claimed)
  * @appid, which may be NULL; never NULL */
-VigilAppMatch *vigil_app_index_lookup(VigilAppIndex *index, const char *exe_path,
-                                      const char *appid);
+VigilAppMatch *vigil_tray_app_index_lookup(VigilTrayAppIndex *index, const char *exe_path,
+                                           const char *appid);
 
 G_END_DECLS

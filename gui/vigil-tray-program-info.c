@@ -1,4 +1,4 @@
-/* vigil-program-info.c: the .desktop files behind an executable, split into the ones root
+/* vigil-tray-program-info.c: the .desktop files behind an executable, split into the ones root
  * installed (which may name the program) and the ones anybody could have written (claims) */
 #define G_LOG_DOMAIN "vigil-tray"
 #include "config.h"
@@ -7,19 +7,19 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "vigil-program-info.h"
+#include "vigil-tray-program-info.h"
 
 /* how deep subdirectories of an applications directory are read (kde4/, wine/Programs/…) */
 #define MAX_DEPTH 4
 
-struct _VigilAppIndex {
+struct _VigilTrayAppIndex {
 	GObject parent;
 	GHashTable *system_by_exe; /* canonical exe path -> system .desktop file; NULL: not built */
 	GHashTable *other_by_exe;  /* canonical exe path -> any other .desktop file */
 	GAppInfoMonitor *monitor;
 };
 
-G_DEFINE_TYPE(VigilAppIndex, vigil_app_index, G_TYPE_OBJECT)
+G_DEFINE_TYPE(VigilTrayAppIndex, vigil_tray_app_index, G_TYPE_OBJECT)
 
 void
 vigil_app_match_free(VigilAppMatch *match)
@@ -136,7 +136,7 @@ index_system_dir(GHashTable *by_exe, const char *dir, guint depth)
 }
 
 static void
-build_index(VigilAppIndex *self)
+build_index(VigilTrayAppIndex *self)
 {
 	const char *const *dirs = g_get_system_data_dirs();
 	GList *all;
@@ -160,7 +160,7 @@ build_index(VigilAppIndex *self)
 }
 
 static void
-apps_changed(GAppInfoMonitor *monitor, VigilAppIndex *self)
+apps_changed(GAppInfoMonitor *monitor, VigilTrayAppIndex *self)
 {
 	g_clear_pointer(&self->system_by_exe, g_hash_table_unref);
 	g_clear_pointer(&self->other_by_exe, g_hash_table_unref);
@@ -192,13 +192,13 @@ appid_claim(const char *appid, const char *verified_file)
 }
 
 VigilAppMatch *
-vigil_app_index_lookup(VigilAppIndex *self, const char *exe_path, const char *appid)
+vigil_tray_app_index_lookup(VigilTrayAppIndex *self, const char *exe_path, const char *appid)
 {
 	g_autoptr(VigilAppMatch) match = g_new0(VigilAppMatch, 1);
 	g_autofree char *key = NULL;
 	const char *verified_file = NULL;
 
-	g_return_val_if_fail(VIGIL_IS_APP_INDEX(self), NULL);
+	g_return_val_if_fail(VIGIL_IS_TRAY_APP_INDEX(self), NULL);
 
 	if (self->system_by_exe == NULL)
 		build_index(self);
@@ -229,31 +229,31 @@ vigil_app_index_lookup(VigilAppIndex *self, const char *exe_path, const char *ap
 }
 
 static void
-vigil_app_index_finalize(GObject *object)
+vigil_tray_app_index_finalize(GObject *object)
 {
-	VigilAppIndex *self = VIGIL_APP_INDEX(object);
+	VigilTrayAppIndex *self = VIGIL_TRAY_APP_INDEX(object);
 
 	g_signal_handlers_disconnect_by_data(self->monitor, self);
 	g_clear_object(&self->monitor);
 	apps_changed(NULL, self);
-	G_OBJECT_CLASS(vigil_app_index_parent_class)->finalize(object);
+	G_OBJECT_CLASS(vigil_tray_app_index_parent_class)->finalize(object);
 }
 
 static void
-vigil_app_index_class_init(VigilAppIndexClass *klass)
+vigil_tray_app_index_class_init(VigilTrayAppIndexClass *klass)
 {
-	G_OBJECT_CLASS(klass)->finalize = vigil_app_index_finalize;
+	G_OBJECT_CLASS(klass)->finalize = vigil_tray_app_index_finalize;
 }
 
 static void
-vigil_app_index_init(VigilAppIndex *self)
+vigil_tray_app_index_init(VigilTrayAppIndex *self)
 {
 	self->monitor = g_app_info_monitor_get();
 	g_signal_connect(self->monitor, "changed", G_CALLBACK(apps_changed), self);
 }
 
-VigilAppIndex *
-vigil_app_index_new(void)
+VigilTrayAppIndex *
+vigil_tray_app_index_new(void)
 {
-	return g_object_new(VIGIL_TYPE_APP_INDEX, NULL);
+	return g_object_new(VIGIL_TYPE_TRAY_APP_INDEX, NULL);
 }
