@@ -19,7 +19,9 @@
 
 #include "vigil-socket-watch.h"
 
-/* flows remembered at most; beyond, the oldest is forgotten (its entry times out as before) */
+/* flows remembered at most; beyond, the oldest one's conntrack entry is deleted as it is
+ * forgotten (its next packet is new and decided again), so a flood of allowed flows cannot make
+ * vigild lose track of another flow that keeps its verdict past its socket */
 #define MAX_REMEMBERED 8192
 /* longer than conntrack keeps an idle UDP flow (30 s unanswered, 120 s answered) */
 #define REMEMBER_US       (600 * G_USEC_PER_SEC)
@@ -41,7 +43,8 @@ struct _VigilSocketWatch {
 	int diag_fd; /* destroy notifications */
 	int ct_fd;   /* conntrack deletions */
 	guint source;
-	GHashTable *ports; /* port_key() -> GQueue of Remembered (port_link) */
+	GHashTable *ports;  /* port_key() -> GQueue of Remembered (port_link) */
+	GHashTable *tuples; /* set of Remembered, by tuple: a flow allowed again is one flow */
 	GQueue by_age;
 	VigilSocketWatchStats stats;
 	guint64 overruns;
@@ -53,6 +56,32 @@ port_key(int family, guint8 protocol, guint16 port)
 	return ((guint)(family == AF_INET6) << 24) | ((guint)protocol << 16) | port;
 }
 
+static guint
+tuple_hash(gconstpointer key)
+{
+	const Remembered *r = key;
+	guint h = ((guint)r->family << 24) ^ ((guint)r->protocol << 16) ^ r->sport ^
+	          ((guint)r->dport << 8);
+
+	for (gsize i = 0; i < sizeof(r->src.bytes); i++)
+		h = h * 31 + r->src.bytes[i] * 7 + r->dst.bytes[i];
+	return h;
+}
+
+static gboolean
+tuple_equal(gconstpointer a, gconstpointer b)
+{
+	const Remembered *x = a;
+	const Remembered *y = b;
+
+	return x->family == y->family && x->protocol == y->protocol && x->sport == y->sport &&
+	       x->dport == y->dport &&
+	       memcmp(x->src.bytes, y->src.bytes, sizeof(x->src.bytes)) == 0 &&
+	       memcmp(x->dst.bytes, y->dst.bytes, sizeof(x->dst.bytes)) == 0;
+}
+
+static void delete_entry(VigilSocketWatch *watch, const Remembered *flow);
+
 static void
 forget(VigilSocketWatch *watch, Remembered *flow)
 {
@@ -63,6 +92,7 @@ forget(VigilSocketWatch *watch, Remembered *flow)
 	if (list->length == 0)
 		g_hash_table_remove(watch->ports, GUINT_TO_POINTER(key));
 	g_queue_unlink(&watch->by_age, &flow->age_link);
+	g_hash_table_remove(watch->tuples, flow);
 	watch->stats.remembered--;
 	g_free(flow);
 }
@@ -74,17 +104,10 @@ vigil_socket_watch_allowed(VigilSocketWatch *watch, const VigilFlow *flow)
 	guint key;
 	GQueue *list;
 	Remembered *r;
+	Remembered *known;
 
 	if (watch == NULL || (flow->protocol != IPPROTO_UDP && flow->protocol != IPPROTO_UDPLITE))
 		return;
-	while (watch->by_age.head != NULL) {
-		Remembered *old = watch->by_age.head->data;
-		if (watch->stats.remembered < MAX_REMEMBERED && now - old->time < REMEMBER_US)
-			break;
-		if (now - old->time < REMEMBER_US)
-			watch->stats.forgotten++;
-		forget(watch, old);
-	}
 	r = g_new0(Remembered, 1);
 	r->family = flow->family;
 	r->protocol = flow->protocol;
@@ -93,6 +116,26 @@ vigil_socket_watch_allowed(VigilSocketWatch *watch, const VigilFlow *flow)
 	r->sport = flow->sport;
 	r->dport = flow->dport;
 	r->time = now;
+	known = g_hash_table_lookup(watch->tuples, r);
+	if (known != NULL) {
+		/* the same tuple decided again (its entry was gone): one flow, now the newest */
+		g_free(r);
+		known->time = now;
+		g_queue_unlink(&watch->by_age, &known->age_link);
+		g_queue_push_tail_link(&watch->by_age, &known->age_link);
+		return;
+	}
+	while (watch->by_age.head != NULL) {
+		Remembered *old = watch->by_age.head->data;
+		if (watch->stats.remembered < MAX_REMEMBERED && now - old->time < REMEMBER_US)
+			break;
+		if (now - old->time < REMEMBER_US) {
+			/* at the bound: its verdict goes with it, never kept unwatched */
+			delete_entry(watch, old);
+			watch->stats.forgotten++;
+		}
+		forget(watch, old);
+	}
 	r->age_link.data = r;
 	r->port_link.data = r;
 	key = port_key(r->family, r->protocol, r->sport);
@@ -103,6 +146,7 @@ vigil_socket_watch_allowed(VigilSocketWatch *watch, const VigilFlow *flow)
 	}
 	g_queue_push_tail_link(list, &r->port_link);
 	g_queue_push_tail_link(&watch->by_age, &r->age_link);
+	g_hash_table_add(watch->tuples, r);
 	watch->stats.remembered++;
 }
 
@@ -249,6 +293,31 @@ handle_destroyed(VigilSocketWatch *watch, const struct nlmsghdr *nlh)
 	}
 }
 
+/*
+ * Close notifications were lost: any remembered flow's socket may be gone. Every remembered
+ * flow's conntrack entry is deleted (their next packets are new and decided again), so none
+ * keeps a verdict its socket no longer backs.
+ */
+static void
+forget_all(VigilSocketWatch *watch)
+{
+	guint n = 0;
+
+	while (watch->by_age.head != NULL) {
+		Remembered *flow = watch->by_age.head->data;
+
+		delete_entry(watch, flow);
+		forget(watch, flow);
+		n++;
+	}
+	if (watch->overruns++ == 0 || n > 0)
+		g_warning(
+		    "socket close notifications lost (receive buffer overrun): the conntrack "
+		    "entries of the %u allowed UDP flow(s) remembered were deleted, their next "
+		    "packets are decided again",
+		    n);
+}
+
 static gboolean
 on_diag_readable(int fd, GIOCondition condition, gpointer data)
 {
@@ -262,13 +331,7 @@ on_diag_readable(int fd, GIOCondition condition, gpointer data)
 
 		if (n < 0) {
 			if (errno == ENOBUFS) {
-				/* notifications lost: those flows keep their entries until timeout
-				 */
-				if (watch->overruns++ == 0)
-					g_warning(
-					    "socket close notifications lost (receive buffer "
-					    "overrun): some UDP flows keep their verdict until "
-					    "conntrack times them out");
+				forget_all(watch);
 				continue;
 			}
 			break;
@@ -307,6 +370,7 @@ vigil_socket_watch_new(GError **error)
 	watch->diag_fd = -1;
 	watch->ct_fd = -1;
 	watch->ports = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)g_queue_free);
+	watch->tuples = g_hash_table_new(tuple_hash, tuple_equal);
 	g_queue_init(&watch->by_age);
 	watch->diag_fd = netlink_socket(NETLINK_SOCK_DIAG, error);
 	if (watch->diag_fd < 0)
@@ -338,6 +402,7 @@ vigil_socket_watch_free(VigilSocketWatch *watch)
 	while (watch->by_age.head != NULL)
 		forget(watch, watch->by_age.head->data);
 	g_hash_table_unref(watch->ports);
+	g_hash_table_unref(watch->tuples);
 	if (watch->diag_fd >= 0)
 		close(watch->diag_fd);
 	if (watch->ct_fd >= 0)

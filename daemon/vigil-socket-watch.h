@@ -13,7 +13,9 @@ G_BEGIN_DECLS
  * to the same destination on its verdict, unseen. So vigild remembers the UDP flows it
  * allowed, per local port, and when the kernel reports a UDP socket on that port destroyed
  * (sock_diag's destroy notifications), deletes their conntrack entries: the next packet of
- * that tuple, from whichever socket, is new again and decided for its own program.
+ * that tuple, from whichever socket, is new again and decided for its own program. A flow it
+ * can no longer watch loses its entry instead: the oldest at the bound (8192 flows), and every
+ * remembered one when close notifications were lost (ENOBUFS); one tuple is one flow.
  *
  * Not covered (the kernel-side socket identity of the eBPF work makes both exact): a second
  * socket that shares the port while the first one lives (both with SO_REUSEADDR, or
@@ -36,7 +38,7 @@ typedef struct {
 	guint64 remembered; /* flows remembered now */
 	guint64 closed;     /* sockets reported closed that had flows */
 	guint64 deleted;    /* conntrack entries deleted (or found gone) */
-	guint64 forgotten;  /* flows forgotten unclosed at the bound */
+	guint64 forgotten;  /* flows forgotten unclosed at the bound (their entries deleted) */
 } VigilSocketWatchStats;
 void vigil_socket_watch_get_stats(VigilSocketWatch *watch, VigilSocketWatchStats *stats);
 
