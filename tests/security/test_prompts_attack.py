@@ -283,7 +283,9 @@ class SameUserAgents(AttackTestCase):
         self.assertEqual(len(self.call('GetPending')[0]), 1)
         self.assertTrue(tray.reply(prompt['request'], 'allow')['ok'])
         self.assertEqual(self.probe_result(probe)[0], 'ok')
-        self.assertEqual(self.stats()['agents'], 2)
+        # Stats is published once a second: wait for the count, then it must be exactly 2
+        wait_until(lambda: self.stats()['agents'] == 2, 10,
+                   'Stats to count the two allowed agents')
 
     def test_a_rule_is_not_made_in_the_first_second(self):
         self.start_vigild()
