@@ -219,8 +219,11 @@ class Prompts(TrayTestCase):
 
     def test_a_program_started_with_ld_preload_is_flagged(self):
         # another program of the user can make any program run its code this way
-        cmd = testbus.as_user_argv(NOBODY) + ['env', 'LD_PRELOAD=libm.so.6', PROBE, 'tcp',
-                                              PEER_V4, '9000', '--timeout', '20000']
+        # in the AddressSanitizer build the probe's runtime must accept a library preloaded
+        # before it (otherwise it exits at once and nothing is asked)
+        cmd = testbus.as_user_argv(NOBODY) + ['env', 'LD_PRELOAD=libm.so.6',
+                                              'ASAN_OPTIONS=verify_asan_link_order=0',
+                                              PROBE, 'tcp', PEER_V4, '9000', '--timeout', '20000']
         probe = self.nets.spawn(self.nets.client, cmd, stdout=subprocess.PIPE, text=True)
         win = self.prompt()
         warnings = [t for t in win['labels'] if 'preloaded libraries (LD_PRELOAD' in t]
