@@ -13,18 +13,18 @@
 
 #include "vigil-attributor.h"
 
-#define RECENT_MAX      16    /* pids that owned recently attributed sockets */
-#define SOCKETS_MAX     16384 /* known socket inode -> (pid, fd) */
-#define PROCESSES_MAX   256   /* process info by pid, each holding two fds open */
-#define SOCKET_FDS_MAX  4     /* fd numbers of a cached process's latest sockets */
-#define GUESS_PROCESSES 2     /* recent processes whose latest socket fds are tried first */
-#define SHA_CACHE_MAX   512
-#define FAST_FD_BUDGET  32 /* fd links the calling thread may read before going to a thread */
-#define SOCKET_LINK_MAX 64
-#define UID_LINE_FIELDS 4
-#define HOLDERS_MAX     64    /* holders of one socket read; more: an unknown process */
-#define SHARED_MAX      1024  /* sockets known to be shared, never answered on the fast path */
-#define VERIFIED_MAX    16384 /* sockets whose holders a full search counted */
+#define RECENT_MAX          16    /* pids that owned recently attributed sockets */
+#define SOCKETS_MAX         16384 /* known socket inode -> (pid, fd) */
+#define PROCESSES_MAX       256   /* process info by pid, each holding two fds open */
+#define SOCKET_FDS_MAX      4     /* fd numbers of a cached process's latest sockets */
+#define GUESS_PROCESSES     2     /* recent processes whose latest socket fds are tried first */
+#define SHA_CACHE_MAX       512
+#define FAST_FD_BUDGET      32 /* fd links the calling thread may read before going to a thread */
+#define SOCKET_LINK_MAX     64
+#define UID_LINE_FIELDS     4
+#define HOLDERS_MAX         8    /* other holders of one socket looked at */
+#define COHOLDER_CANDIDATES 64   /* processes searched for other holders of a socket */
+#define SHARED_MAX          1024 /* sockets known to be shared, never answered on the fast path */
 
 /* where a socket was last seen: its inode, as fd @fd of process @pid */
 typedef struct {
@@ -32,19 +32,6 @@ typedef struct {
 	guint32 pid;
 	int fd;
 } SocketOwner;
-
-/*
- * A socket every process of its uid was searched for (as were all the sockets that search saw):
- * @n_holders processes held it then, @pid at @fd among them. Only a socket with one holder is
- * answered on the fast path, and only as that holder's.
- */
-typedef struct {
-	guint64 inode; /* the hash key */
-	guint32 uid;   /* whose processes were searched */
-	guint32 pid;
-	int fd;
-	guint n_holders;
-} Verified;
 
 /*
  * What was read about a process, with fds of its /proc directory and stat file kept open: they
@@ -79,7 +66,6 @@ struct _VigilAttributor {
 	GHashTable *shared;    /* socket inodes held by several programs (guint64*) */
 	GQueue shared_order;   /* of guint64*, the keys of shared, oldest first */
 	gint n_shared;         /* atomic: its size, read without the lock */
-	GHashTable *verified;  /* &Verified.inode -> Verified* */
 	VigilAttributorStats stats;
 };
 
@@ -144,7 +130,6 @@ vigil_attributor_new(const char *proc_root, GError **error)
 	attributor->processes = g_hash_table_new_full(NULL, NULL, NULL, cached_process_unref);
 	attributor->shared = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
 	g_queue_init(&attributor->shared_order);
-	attributor->verified = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_free);
 	return attributor;
 }
 
@@ -168,7 +153,6 @@ attributor_unref(gpointer data)
 	g_hash_table_destroy(attributor->processes);
 	g_queue_clear(&attributor->shared_order);
 	g_hash_table_destroy(attributor->shared);
-	g_hash_table_destroy(attributor->verified);
 	g_mutex_clear(&attributor->lock);
 	g_mutex_clear(&attributor->scan_lock);
 	vigil_sha_cache_free(attributor->sha_cache);
@@ -308,25 +292,19 @@ fd_rank(GHashTable *previous, int fd)
 
 /*
  * Reads the fd links of @pid, adding every socket to @seen, until @inode is found (as fd
- * *@found_fd; with @whole, all of them anyway) or @budget (when not NULL) runs out; returns
- * whether @inode was found. *@unreadable (when not NULL) is set when the fds of a process that
- * still exists could not be listed: what it holds is not known. What each
+ * *@found_fd) or @budget (when not NULL) runs out; returns whether @inode was found. What each
  * fd was is kept for recently active processes: a new socket usually has a new fd, or the fd of
  * a closed socket, so those are read first; a wrong guess only costs time.
  */
 static gboolean
 scan_fds(VigilAttributor *attributor, guint32 pid, guint64 inode, int *budget, GArray *seen,
-         gboolean *exhausted, gboolean whole, gboolean *unreadable, int *found_fd)
+         gboolean *exhausted, int *found_fd)
 {
 	char name[32];
 	g_snprintf(name, sizeof(name), "%u/fd", pid);
 	int dfd = openat(attributor->proc_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0) {
-		/* gone: it holds nothing */
-		if (unreadable != NULL && errno != ENOENT && errno != ESRCH)
-			*unreadable = TRUE;
+	if (dfd < 0)
 		return FALSE;
-	}
 	DIR *dir = fdopendir(dfd);
 	if (dir == NULL) {
 		close(dfd);
@@ -349,7 +327,7 @@ scan_fds(VigilAttributor *attributor, guint32 pid, guint64 inode, int *budget, G
 			int fd = g_array_index(fds, int, i);
 			if (fd_rank(previous, fd) != rank)
 				continue;
-			gboolean read_now = (whole || !found) && !out_of_budget;
+			gboolean read_now = !found && !out_of_budget;
 			if (read_now && budget != NULL && (*budget)-- <= 0) {
 				out_of_budget = TRUE;
 				read_now = FALSE;
@@ -373,10 +351,9 @@ scan_fds(VigilAttributor *attributor, guint32 pid, guint64 inode, int *budget, G
 			                    GINT_TO_POINTER(is_socket ? FD_SOCKET : FD_OTHER));
 			if (is_socket) {
 				g_array_append_val(seen, owner);
-				if (!found && owner.inode == inode) {
-					found = TRUE;
+				found = owner.inode == inode;
+				if (found)
 					*found_fd = fd;
-				}
 			}
 		}
 	}
@@ -476,8 +453,7 @@ find_owner_known(VigilAttributor *attributor, guint64 inode, int *budget, GArray
 		guint32 candidate = g_array_index(recent, guint32, i);
 		if (g_hash_table_contains(scanned, GUINT_TO_POINTER(candidate)))
 			continue;
-		if (scan_fds(attributor, candidate, inode, budget, seen, &exhausted, FALSE, NULL,
-		             &owner->fd)) {
+		if (scan_fds(attributor, candidate, inode, budget, seen, &exhausted, &owner->fd)) {
 			owner->inode = inode;
 			owner->pid = candidate;
 			return OWNER_FOUND;
@@ -601,79 +577,54 @@ in_tier(VigilAttributor *attributor, const ProcEntry *proc, guint32 uid, Tier ti
 	return FALSE;
 }
 
+/* scans, in @procs, the processes of @tier not scanned yet */
+static OwnerResult
+scan_tier(VigilAttributor *attributor, GArray *procs, gboolean *done, Tier tier, guint64 inode,
+          guint32 uid, GArray *seen, GHashTable *scanned, GCancellable *cancellable,
+          SocketOwner *owner)
+{
+	guint scanned_in_tier = 0;
+	for (guint i = 0; i < procs->len; i++) {
+		const ProcEntry *proc = &g_array_index(procs, ProcEntry, i);
+		if (done[i] || g_hash_table_contains(scanned, GUINT_TO_POINTER(proc->pid)) ||
+		    !in_tier(attributor, proc, uid, tier))
+			continue;
+		if (g_cancellable_is_cancelled(cancellable))
+			return OWNER_NONE;
+		done[i] = TRUE;
+		scanned_in_tier++;
+		if (scan_fds(attributor, proc->pid, inode, NULL, seen, NULL, &owner->fd)) {
+			owner->inode = inode;
+			owner->pid = proc->pid;
+			return OWNER_FOUND;
+		}
+		/* the search for other holders need not look here again */
+		g_hash_table_add(scanned, GUINT_TO_POINTER(proc->pid));
+	}
+	g_debug("socket %" G_GUINT64_FORMAT " not in the %u processes of tier %d", inode,
+	        scanned_in_tier, tier);
+	return OWNER_NONE;
+}
+
 /*
- * Every holder of @inode (SocketOwner, into @holders) among the processes of @uid, newest
- * first, then those that hide it (non-dumpable ones show as root): all of them, as any one may
- * be the sender, and with all their fds, so every socket seen is counted too (into @seen).
- * Another user's process is not looked at: a socket made before a setuid(), or passed to another
- * user, is not that process's (an unknown process). FALSE when not all could be searched
- * (cancelled, fds that could not be listed): then nobody knows who sends.
+ * The costly part: the processes of the socket's uid, newest first, then those that hide it
+ * (non-dumpable ones show as root). Another user's process is not looked at: a socket made
+ * before a setuid(), or passed to another user, is not that process's (an unknown process).
  */
-static gboolean
-find_all_holders(VigilAttributor *attributor, guint64 inode, guint32 uid, GArray *seen,
-                 GArray *holders, GCancellable *cancellable)
+static OwnerResult
+find_owner_by_uid(VigilAttributor *attributor, guint64 inode, guint32 uid, GArray *seen,
+                  GHashTable *scanned, GCancellable *cancellable, SocketOwner *owner)
 {
 	STAT_INC(attributor, proc_searches);
 	g_autoptr(GArray) procs = list_processes(attributor);
 	g_autofree gboolean *done = g_new0(gboolean, procs->len);
-	gboolean unreadable = FALSE;
 
 	for (Tier tier = TIER_OWNED_BY_UID; tier < N_TIERS; tier++) {
-		for (guint i = 0; i < procs->len; i++) {
-			const ProcEntry *proc = &g_array_index(procs, ProcEntry, i);
-			if (done[i] || !in_tier(attributor, proc, uid, tier))
-				continue;
-			if (g_cancellable_is_cancelled(cancellable))
-				return FALSE;
-			done[i] = TRUE;
-			SocketOwner holder = {inode, proc->pid, -1};
-			if (scan_fds(attributor, proc->pid, inode, NULL, seen, NULL, TRUE,
-			             &unreadable, &holder.fd))
-				g_array_append_val(holders, holder);
-		}
+		if (scan_tier(attributor, procs, done, tier, inode, uid, seen, scanned, cancellable,
+		              owner) == OWNER_FOUND)
+			return OWNER_FOUND;
 	}
-	return !unreadable;
-}
-
-/* the sockets a complete search of @uid's processes saw, with how many processes held each */
-static void
-remember_verified(VigilAttributor *attributor, GArray *seen, guint32 uid)
-{
-	g_autoptr(GHashTable) counted = g_hash_table_new(g_int64_hash, g_int64_equal);
-	g_mutex_lock(&attributor->lock);
-	if (g_hash_table_size(attributor->verified) + seen->len > VERIFIED_MAX)
-		g_hash_table_remove_all(attributor->verified);
-	for (guint i = 0; i < seen->len && i < VERIFIED_MAX; i++) {
-		const SocketOwner *owner = &g_array_index(seen, SocketOwner, i);
-		Verified *entry = g_hash_table_lookup(counted, &owner->inode);
-		if (entry == NULL) {
-			entry = g_new0(Verified, 1);
-			*entry = (Verified){owner->inode, uid, owner->pid, owner->fd, 1};
-			/* the table owns the entry, this scan's count starts afresh */
-			g_hash_table_replace(attributor->verified, &entry->inode, entry);
-			g_hash_table_insert(counted, &entry->inode, entry);
-		} else if (entry->pid != owner->pid) {
-			/* one process holding it twice (dup) is still one holder; the scan reads
-			 * each process once, so a new pid is another holder */
-			entry->pid = owner->pid;
-			entry->fd = owner->fd;
-			entry->n_holders++;
-		}
-	}
-	g_mutex_unlock(&attributor->lock);
-}
-
-/* what a complete search said about @inode of @uid: FALSE when none was made (or forgotten) */
-static gboolean
-verified_get(VigilAttributor *attributor, guint64 inode, guint32 uid, Verified *verified)
-{
-	g_mutex_lock(&attributor->lock);
-	Verified *entry = g_hash_table_lookup(attributor->verified, &inode);
-	gboolean known = entry != NULL && entry->uid == uid;
-	if (known)
-		*verified = *entry;
-	g_mutex_unlock(&attributor->lock);
-	return known;
+	return OWNER_NONE;
 }
 
 /* shared sockets: never answered on the fast path, which knows one holder only */
@@ -1025,13 +976,6 @@ lookup_fast(Lookup *lookup, VigilProcess **result, GError **error)
 	 * socket needs all its holders, which only the search finds */
 	if (lookup->inode == 0 || socket_is_shared(attributor, lookup->inode))
 		return FALSE;
-	/* a holder found here may not be the only one (a socket inherited by, or passed to, an
-	 * allowed program): only a socket one complete search found in one process is answered
-	 * here, and only as that process's */
-	Verified verified;
-	if (!verified_get(attributor, lookup->inode, lookup->sock_uid, &verified) ||
-	    verified.n_holders != 1)
-		return FALSE;
 
 	SocketOwner owner = {0, 0, -1};
 	g_autoptr(CachedProcess) guessed =
@@ -1050,8 +994,6 @@ lookup_fast(Lookup *lookup, VigilProcess **result, GError **error)
 	}
 	remember_sockets(attributor, lookup->seen);
 	g_array_set_size(lookup->seen, 0);
-	if (*result != NULL && owner.pid != verified.pid)
-		g_clear_pointer(result, vigil_process_unref); /* another holder now: search again */
 	/* a known process is answered here; reading a new one (and hashing it) is not */
 	if (*result == NULL)
 		return FALSE;
@@ -1067,48 +1009,124 @@ lookup_fast(Lookup *lookup, VigilProcess **result, GError **error)
 
 /*
  * Searches are serialised: when a new program opens many connections at once, the first
- * search sees all their sockets and the others then need none. The owner is one holder; the
- * others go to @lookup's holders. FALSE when not every process of the socket's uid could be
- * searched: whatever was found may not be the sender.
+ * search finds it and the others then find it among the recent processes, instead of all of
+ * them walking /proc side by side.
  */
-static gboolean
-find_owner_slow(Lookup *lookup, GCancellable *cancellable, SocketOwner *owner, OwnerResult *found)
+static OwnerResult
+find_owner_slow(Lookup *lookup, GCancellable *cancellable, SocketOwner *owner)
 {
 	VigilAttributor *attributor = lookup->attributor;
-	*found = OWNER_NONE;
 
 	g_mutex_lock(&attributor->scan_lock);
-	/* a search made while this lookup waited may have counted its socket already */
-	Verified verified;
-	if (verified_get(attributor, lookup->inode, lookup->sock_uid, &verified) &&
-	    verified.n_holders == 1) {
-		SocketOwner known = {lookup->inode, verified.pid, verified.fd};
-		if (owner_still_holds(attributor, &known)) {
-			*owner = known;
-			*found = OWNER_FOUND;
-			remember_recent(attributor, owner->pid);
-			g_mutex_unlock(&attributor->scan_lock);
-			return TRUE;
+	OwnerResult found = find_owner_known(attributor, lookup->inode, NULL, lookup->seen,
+	                                     lookup_scanned(lookup), owner);
+	if (found != OWNER_FOUND)
+		found = find_owner_by_uid(attributor, lookup->inode, lookup->sock_uid, lookup->seen,
+		                          lookup_scanned(lookup), cancellable, owner);
+	remember_sockets(attributor, lookup->seen);
+	g_array_set_size(lookup->seen, 0);
+	if (found == OWNER_FOUND)
+		remember_recent(attributor, owner->pid);
+	g_mutex_unlock(&attributor->scan_lock);
+	return found;
+}
+
+/* adds @pid to @candidates once */
+static void
+add_candidate(GArray *candidates, guint32 pid)
+{
+	for (guint i = 0; i < candidates->len; i++) {
+		if (g_array_index(candidates, guint32, i) == pid)
+			return;
+	}
+	g_array_append_val(candidates, pid);
+}
+
+/* the children of every thread of @pid, from /proc/PID/task/TID/children */
+static void
+add_children(VigilAttributor *attributor, guint32 pid, GArray *candidates)
+{
+	char name[64];
+	g_snprintf(name, sizeof(name), "%u/task", pid);
+	int fd = openat(attributor->proc_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	if (dir == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	struct dirent *entry;
+	while ((entry = readdir(dir)) != NULL && candidates->len < COHOLDER_CANDIDATES) {
+		char buf[4096];
+		if (entry->d_name[0] < '0' || entry->d_name[0] > '9')
+			continue;
+		g_snprintf(name, sizeof(name), "%s/children", entry->d_name);
+		int cfd = openat(dirfd(dir), name, O_RDONLY | O_CLOEXEC);
+		if (cfd < 0)
+			continue;
+		ssize_t n = read(cfd, buf, sizeof(buf) - 1);
+		close(cfd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		g_auto(GStrv) pids = g_strsplit(g_strstrip(buf), " ", -1);
+		for (guint i = 0; pids[i] != NULL && candidates->len < COHOLDER_CANDIDATES; i++) {
+			guint64 child;
+			if (g_ascii_string_to_unsigned(pids[i], 10, 1, G_MAXUINT32, &child, NULL))
+				add_candidate(candidates, (guint32)child);
 		}
 	}
-	g_autoptr(GArray) holders = g_array_new(FALSE, FALSE, sizeof(SocketOwner));
-	gboolean complete = find_all_holders(attributor, lookup->inode, lookup->sock_uid,
-	                                     lookup->seen, holders, cancellable);
-	remember_sockets(attributor, lookup->seen);
-	if (complete)
-		remember_verified(attributor, lookup->seen, lookup->sock_uid);
-	g_array_set_size(lookup->seen, 0);
-	if (holders->len > 0) {
-		*owner = g_array_index(holders, SocketOwner, 0);
-		*found = OWNER_FOUND;
-		lookup->holders = g_array_new(FALSE, FALSE, sizeof(guint32));
-		for (guint i = 1; i < holders->len; i++)
-			g_array_append_val(lookup->holders,
-			                   g_array_index(holders, SocketOwner, i).pid);
-		remember_recent(attributor, owner->pid);
+	closedir(dir);
+}
+
+/*
+ * The processes that may hold the socket too, searched without walking every process: the
+ * owner's ancestors and descendants (a socket inherited across fork and exec, or passed to a
+ * child) and the recently active processes. Bounded by COHOLDER_CANDIDATES.
+ */
+static GArray *
+coholder_candidates(VigilAttributor *attributor, const VigilProcess *owner)
+{
+	GArray *candidates = g_array_new(FALSE, FALSE, sizeof(guint32));
+	for (guint i = 0; owner->parents != NULL && i < owner->parents->len; i++) {
+		guint64 pid = g_ascii_strtoull(g_ptr_array_index(owner->parents, i), NULL, 10);
+		if (pid > 1 && pid <= G_MAXUINT32)
+			add_candidate(candidates, (guint32)pid);
 	}
-	g_mutex_unlock(&attributor->scan_lock);
-	return complete;
+	/* descendants, breadth first: the list grows while it is read */
+	guint first_child = candidates->len;
+	add_children(attributor, owner->pid, candidates);
+	for (guint i = first_child; i < candidates->len && candidates->len < COHOLDER_CANDIDATES;
+	     i++)
+		add_children(attributor, g_array_index(candidates, guint32, i), candidates);
+	g_mutex_lock(&attributor->lock);
+	for (guint i = 0; i < attributor->recent->len; i++)
+		add_candidate(candidates, g_array_index(attributor->recent, guint32, i));
+	g_mutex_unlock(&attributor->lock);
+	return candidates;
+}
+
+/* which of the candidates hold the socket too */
+static GArray *
+find_coholders(Lookup *lookup, const VigilProcess *owner, GCancellable *cancellable)
+{
+	VigilAttributor *attributor = lookup->attributor;
+	g_autoptr(GArray) candidates = coholder_candidates(attributor, owner);
+	GArray *holders = g_array_new(FALSE, FALSE, sizeof(guint32));
+	GHashTable *scanned = lookup_scanned(lookup);
+
+	for (guint i = 0; i < candidates->len && holders->len < HOLDERS_MAX; i++) {
+		guint32 pid = g_array_index(candidates, guint32, i);
+		int fd = -1;
+		if (pid == owner->pid || g_hash_table_contains(scanned, GUINT_TO_POINTER(pid)) ||
+		    g_cancellable_is_cancelled(cancellable))
+			continue;
+		if (scan_fds(attributor, pid, lookup->inode, NULL, lookup->seen, NULL, &fd))
+			g_array_append_val(holders, pid);
+	}
+	remember_sockets(attributor, lookup->seen);
+	g_array_set_size(lookup->seen, 0);
+	return holders;
 }
 
 static gboolean
@@ -1125,7 +1143,7 @@ same_program(const VigilProcess *a, const VigilProcess *b)
  * @process with holders set): the daemon lets the least trusted of them decide. Takes @process.
  */
 static VigilProcess *
-check_holders(Lookup *lookup, VigilProcess *process)
+check_holders(Lookup *lookup, VigilProcess *process, GCancellable *cancellable)
 {
 	VigilAttributor *attributor = lookup->attributor;
 	g_autoptr(VigilProcess) owner = process;
@@ -1136,14 +1154,9 @@ check_holders(Lookup *lookup, VigilProcess *process)
 		       lookup->inode, lookup->sock_uid, owner->pid, owner->exe, owner->uid);
 		return NULL;
 	}
-	if (lookup->holders == NULL || lookup->holders->len == 0)
+	lookup->holders = find_coholders(lookup, owner, cancellable);
+	if (lookup->holders->len == 0)
 		return g_steal_pointer(&owner);
-	if (lookup->holders->len >= HOLDERS_MAX) {
-		g_info("socket %" G_GUINT64_FORMAT " is held by %u processes: too many to read, "
-		       "an unknown process's",
-		       lookup->inode, lookup->holders->len + 1);
-		return NULL;
-	}
 
 	g_autoptr(GPtrArray) others =
 	    g_ptr_array_new_with_free_func((GDestroyNotify)vigil_process_unref);
@@ -1201,17 +1214,9 @@ lookup_slow(Lookup *lookup, GCancellable *cancellable, GError **error)
 			return NULL;
 		}
 	}
-	OwnerResult found = OWNER_NONE;
-	gboolean complete = find_owner_slow(lookup, cancellable, &owner, &found);
+	OwnerResult found = find_owner_slow(lookup, cancellable, &owner);
 	if (g_cancellable_set_error_if_cancelled(cancellable, error))
 		return NULL;
-	/* until the kernel names the sender (eBPF), a holder not searched may be it */
-	if (!complete) {
-		g_info("socket %" G_GUINT64_FORMAT ": not every process of uid %u could be "
-		       "searched: an unknown process's",
-		       lookup->inode, lookup->sock_uid);
-		found = OWNER_NONE;
-	}
 
 	VigilProcess *process = NULL;
 	g_autoptr(GError) local_error = NULL;
@@ -1222,7 +1227,7 @@ lookup_slow(Lookup *lookup, GCancellable *cancellable, GError **error)
 		return NULL;
 	}
 	if (process != NULL)
-		process = check_holders(lookup, process);
+		process = check_holders(lookup, process, cancellable);
 	if (process == NULL)
 		STAT_INC(attributor, no_process);
 	else

@@ -20,8 +20,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilAttributor, vigil_attributor_free)
  * seen process, a cached executable hash) are answered on the calling thread; the rest
  * (sock_diag fallbacks, scanning the processes of the socket's uid, hashing a new executable)
  * runs in a worker thread; one /proc search runs at a time, so a burst of connections from a
- * new program costs one search. Every process of the socket's uid is searched for every holder
- * of a socket not counted before; when some could not be, the result is an unknown process.
+ * new program costs one search.
  * The callback runs in the thread-default main context of the caller.
  * The result is NULL with no error when the process cannot be found ("unknown process"), or
  * when the process found is not of the socket's user (the socket's uid, which the kernel also
@@ -47,11 +46,10 @@ typedef enum {
 
 /*
  * Only the cheap case, on the calling thread, with no main-loop round trip: TRUE when the
- * process is answered from what is known (a socket one complete search of its uid's processes
- * found in that one process, which still holds it and whose stamp still fits, as @check says),
- * with a reference in *@process. A socket seen for the first time is never answered here. FALSE
- * otherwise (also on a failure): the caller goes on with vigil_attributor_lookup_async(), which
- * repeats the cheap part (always with VIGIL_LOOKUP_EXACT) and reports any failure.
+ * process is answered from what is known (a recent process whose fds and stamp still fit, as
+ * @check says), with a reference in *@process. FALSE otherwise (also on a failure): the caller
+ * goes on with vigil_attributor_lookup_async(), which repeats the cheap part (always with
+ * VIGIL_LOOKUP_EXACT) and reports any failure.
  */
 gboolean vigil_attributor_lookup_fast(VigilAttributor *attributor, const VigilFlow *flow,
                                       VigilLookupCheck check, VigilProcess **process);
