@@ -50,12 +50,6 @@ typedef struct {
 void vigil_decision_clear(VigilDecision *decision);
 const char *vigil_reason_to_string(VigilReason reason);
 
-/* pure: the one-line text of a decision, as logged */
-char *vigil_decision_format(const VigilDecision *decision);
-/* pure: @text as the log writes a value from outside: spaces, controls, format characters,
- * '"', '\\' and bytes that are not UTF-8 as \xNN */
-char *vigil_decision_log_escape(const char *text);
-
 typedef struct {
 	char *program;
 	guint64 connections;

@@ -211,7 +211,7 @@ has_control(const char *text)
 /*
  * Any message may carry text from outside (an executable's path in a debug line, an error
  * naming a file): its control characters are written as \xNN, the log's one escaping (see
- * vigil-decision-log.c, which also escapes the spaces of its fields), so no message spans two
+ * vigil-log-writer.c, which also escapes the spaces of its fields), so no message spans two
  * lines or starts a line of its own. Decision lines have none left: one scan, no copy.
  */
 static char *

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "vigil-decision-log.h"
+#include "vigil-log-writer.h"
 
 static VigilDecision
 decision(const char *program, guint32 uid, const char *dst, guint16 port, VigilAction verdict)
