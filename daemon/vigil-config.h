@@ -51,7 +51,6 @@ gboolean vigil_config_parse(VigilConfig *config, const char *text, const char *f
 gboolean vigil_config_load(VigilConfig *config, const char *path, GError **error);
 
 const char *vigil_fail_mode_to_string(VigilFailMode mode);
-gboolean vigil_fail_mode_from_string(const char *text, VigilFailMode *mode);
 
 /*
  * Sets @keys to @values (NULL-terminated, same length) in [Daemon] of the file at @path and

@@ -4,6 +4,7 @@
 
 #include "vigil-dbus-args.h"
 #include "vigil-dbus.h"
+#include "vigil-settings.h"
 
 /* a key as an error message shows it: a caller's 1 MiB key is not echoed back whole */
 #define SHOWN_KEY_MAX 64
@@ -107,11 +108,8 @@ vigil_dbus_check_dict(GVariant *dict, const VigilDictKey *keys, gsize n_keys,
 
 /* ---- SetConfig ---- */
 
-static const VigilDictKey settings_keys[] = {
-    {VIGIL_CONFIG_KEY_DEFAULT_ACTION, "s", 16},
-    {VIGIL_CONFIG_KEY_PROMPT_TIMEOUT, "u", 0},
-    {VIGIL_CONFIG_KEY_FAIL_MODE, "s", 16},
-};
+/* a choice's text is a word */
+#define SETTING_TEXT_MAX 16
 
 static void
 add_setting(VigilDBusSettings *out, guint *n, const char *key, const char *text)
@@ -125,46 +123,89 @@ add_setting(VigilDBusSettings *out, guint *n, const char *key, const char *text)
 	out->values[*n] = NULL;
 }
 
+/* the keys of the settings SetConfig sets, from the one table of settings */
+static gsize
+settable_keys(VigilDictKey *keys, gsize max_keys)
+{
+	gsize n_settings, n = 0;
+	const VigilSetting *settings = vigil_settings(&n_settings);
+
+	for (gsize i = 0; i < n_settings; i++) {
+		const char *type = settings[i].dbus_type;
+
+		if (type == NULL)
+			continue;
+		g_assert(n < max_keys);
+		keys[n++] = (VigilDictKey){settings[i].name, type,
+		                           g_str_equal(type, "s") ? SETTING_TEXT_MAX : 0};
+	}
+	return n;
+}
+
+/* "DefaultAction, PromptTimeout or FailMode" */
+static char *
+settable_list(const VigilDictKey *keys, gsize n_keys)
+{
+	GString *out = g_string_new(NULL);
+
+	for (gsize i = 0; i < n_keys; i++)
+		g_string_append_printf(out, "%s%s",
+		                       i == 0           ? ""
+		                       : i + 1 < n_keys ? ", "
+		                                        : " or ",
+		                       keys[i].key);
+	return g_string_free(out, FALSE);
+}
+
+/* one value as vigild.conf writes it; a number's text is kept in @out */
+static const char *
+setting_text(VigilDBusSettings *out, guint n, GVariant *value)
+{
+	if (g_variant_is_of_type(value, G_VARIANT_TYPE_UINT32)) {
+		g_snprintf(out->numbers[n], sizeof out->numbers[n], "%u",
+		           g_variant_get_uint32(value));
+		return out->numbers[n];
+	}
+	return g_variant_get_string(value, NULL);
+}
+
 gboolean
 vigil_dbus_parse_settings(GVariant *dict, const VigilConfig *current, VigilDBusSettings *out,
                           GError **error)
 {
-	G_STATIC_ASSERT(G_N_ELEMENTS(settings_keys) <
-	                G_N_ELEMENTS(((VigilDBusSettings *)NULL)->keys));
-	const char *text;
-	guint32 timeout;
+	VigilDictKey keys[G_N_ELEMENTS(out->keys) - 1];
+	gsize n_keys = settable_keys(keys, G_N_ELEMENTS(keys));
+	VigilConfig next = *current;
 	guint n = 0;
 
+	/* shared with @current: SetConfig never sets it, so it is never freed here */
+	next.agent_executables = NULL;
 	*out = (VigilDBusSettings){0};
-	out->default_action = current->default_action;
-	out->prompt_timeout = current->prompt_timeout;
-	out->fail_mode = current->fail_mode;
-	if (g_variant_n_children(dict) == 0)
-		return invalid(error,
-		               "config: empty; give DefaultAction, PromptTimeout or FailMode");
-	if (!vigil_dbus_check_dict(dict, settings_keys, G_N_ELEMENTS(settings_keys), NULL, "config",
-	                           error))
+	if (g_variant_n_children(dict) == 0) {
+		g_autofree char *list = settable_list(keys, n_keys);
+
+		return invalid(error, "config: empty; give %s", list);
+	}
+	if (!vigil_dbus_check_dict(dict, keys, n_keys, NULL, "config", error))
 		return FALSE;
 	/* checked whole: each key once at most, so a lookup finds the only one */
-	if (g_variant_lookup(dict, VIGIL_CONFIG_KEY_DEFAULT_ACTION, "&s", &text)) {
-		if (!vigil_action_from_string(text, &out->default_action) ||
-		    out->default_action == VIGIL_ACTION_DROP)
-			return invalid(error, "DefaultAction: '%s' is not allow or deny", text);
-		add_setting(out, &n, VIGIL_CONFIG_KEY_DEFAULT_ACTION, text);
+	for (gsize i = 0; i < n_keys; i++) {
+		g_autoptr(GVariant) value = g_variant_lookup_value(dict, keys[i].key, NULL);
+		g_autoptr(GError) local_error = NULL;
+		const char *text;
+
+		if (value == NULL)
+			continue;
+		text = setting_text(out, n, value);
+		/* the check vigild.conf gets too: the same values refused with the same words */
+		if (!vigil_setting_apply(&next, vigil_setting_lookup(keys[i].key), text,
+		                         &local_error))
+			return invalid(error, "config: %s", local_error->message);
+		add_setting(out, &n, keys[i].key, text);
 	}
-	if (g_variant_lookup(dict, VIGIL_CONFIG_KEY_PROMPT_TIMEOUT, "u", &timeout)) {
-		if (timeout < VIGIL_PROMPT_TIMEOUT_MIN || timeout > VIGIL_PROMPT_TIMEOUT_MAX)
-			return invalid(error, "PromptTimeout: %u is not %d to %d seconds", timeout,
-			               VIGIL_PROMPT_TIMEOUT_MIN, VIGIL_PROMPT_TIMEOUT_MAX);
-		out->prompt_timeout = timeout;
-		g_snprintf(out->timeout_text, sizeof out->timeout_text, "%u", timeout);
-		add_setting(out, &n, VIGIL_CONFIG_KEY_PROMPT_TIMEOUT, out->timeout_text);
-	}
-	if (g_variant_lookup(dict, VIGIL_CONFIG_KEY_FAIL_MODE, "&s", &text)) {
-		if (!vigil_fail_mode_from_string(text, &out->fail_mode))
-			return invalid(error, "FailMode: '%s' is not open or closed", text);
-		add_setting(out, &n, VIGIL_CONFIG_KEY_FAIL_MODE, text);
-	}
+	out->default_action = next.default_action;
+	out->prompt_timeout = next.prompt_timeout;
+	out->fail_mode = next.fail_mode;
 	return TRUE;
 }
 

@@ -37,7 +37,7 @@ typedef struct {
 	/* the vigild.conf keys the call sets and their text, NULL-terminated */
 	const char *keys[4];
 	const char *values[4];
-	char timeout_text[16];
+	char numbers[4][16]; /* the text of values[i] given as a number */
 } VigilDBusSettings;
 
 /* SetConfig(a{sv}): @out (borrows strings of @dict) from @dict over @current */

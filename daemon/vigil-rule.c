@@ -196,13 +196,12 @@ format_time(gint64 unix_time)
 	                       g_date_time_get_second(dt));
 }
 
-/* an absolute path as /proc/PID/exe shows it: no "//", ".", ".." or trailing '/' */
-static gboolean
-path_is_canonical(const char *path)
+gboolean
+vigil_path_is_canonical(const char *path)
 {
 	g_auto(GStrv) parts = NULL;
 
-	if (path[0] != '/' || path[1] == '\0')
+	if (path[0] != '/' || path[1] == '\0' || strlen(path) > 4095)
 		return FALSE;
 	parts = g_strsplit(path + 1, "/", -1);
 	for (guint i = 0; parts[i] != NULL; i++) {
@@ -383,7 +382,7 @@ parse_app(VigilRule *rule, const char *keyword, const char *value, ParseContext 
 		            value);
 		return FALSE;
 	}
-	if (strlen(value) > 4095 || !path_is_canonical(value)) {
+	if (!vigil_path_is_canonical(value)) {
 		value_error(error, keyword,
 		            "'%s' is not a canonical path (no '//', '.', '..' or trailing '/')",
 		            value);

@@ -138,6 +138,10 @@ char *vigil_rule_format_ports(const GArray *ports);
 /* TRUE when @rule's lifetime has ended at unix time @now (PROCESS_EXIT is checked elsewhere) */
 gboolean vigil_rule_is_expired(const VigilRule *rule, gint64 now);
 
+/* an absolute path as /proc/PID/exe shows it: no "//", ".", ".." parts or trailing '/', at
+ * most 4095 bytes */
+gboolean vigil_path_is_canonical(const char *path);
+
 const char *vigil_action_to_string(VigilAction action);
 gboolean vigil_action_from_string(const char *text, VigilAction *action);
 

@@ -5,7 +5,10 @@
 #include <string.h>
 
 #include "vigil-config.h"
+#include "vigil-dbus-args.h"
+#include "vigil-dbus.h"
 #include "vigil-netfilter.h"
+#include "vigil-settings.h"
 
 static void
 test_defaults(void)
@@ -198,6 +201,144 @@ test_bad_values(void)
 	}
 }
 
+/* @key=@value through vigild.conf's parser: the config, or the error */
+static gboolean
+parse_one(const char *key, const char *text, VigilConfig *config, GError **error)
+{
+	g_autofree char *file = g_strdup_printf("[Daemon]\n%s=%s\n", key, text);
+
+	vigil_config_init_defaults(config);
+	return vigil_config_parse(config, file, "t.conf", error);
+}
+
+/* {@key: @value} through SetConfig's argument check, over the defaults; @settings borrows
+ * from @dict */
+static gboolean
+set_one(const char *key, GVariant *value, GVariant **dict, VigilDBusSettings *settings,
+        GError **error)
+{
+	g_auto(VigilConfig) current = {0};
+	GVariantBuilder b;
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+	g_variant_builder_add(&b, "{sv}", key, value);
+	*dict = g_variant_ref_sink(g_variant_builder_end(&b));
+	vigil_config_init_defaults(&current);
+	return vigil_dbus_parse_settings(*dict, &current, settings, error);
+}
+
+/*
+ * SetConfig and vigild.conf check a setting with the one table: each refuses the same bad
+ * values, naming the key and what it takes in the same words (the file with its name in
+ * front, D-Bus as InvalidArgument), and takes the same good ones.
+ */
+static void
+test_settings_one_check(void)
+{
+	const struct {
+		const char *key;
+		const char *text;
+		gboolean good;
+	} cases[] = {
+	    {"PromptTimeout", "0", FALSE},    {"PromptTimeout", "3601", FALSE},
+	    {"PromptTimeout", "1", TRUE},     {"PromptTimeout", "3600", TRUE},
+	    {"DefaultAction", "drop", FALSE}, {"DefaultAction", "maybe", FALSE},
+	    {"DefaultAction", "Deny", FALSE}, {"DefaultAction", "", FALSE},
+	    {"DefaultAction", "deny", TRUE},  {"DefaultAction", "allow", TRUE},
+	    {"FailMode", "ajar", FALSE},      {"FailMode", "", FALSE},
+	    {"FailMode", "closed", TRUE},     {"FailMode", "open", TRUE},
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		const VigilSetting *setting = vigil_setting_lookup(cases[i].key);
+		g_auto(VigilConfig) from_file = {0};
+		g_autoptr(GError) file_error = NULL;
+		g_autoptr(GError) dbus_error = NULL;
+		g_autoptr(GVariant) dict = NULL;
+		VigilDBusSettings settings;
+		GVariant *value;
+		gboolean file_ok, dbus_ok;
+
+		g_assert_nonnull(setting);
+		g_assert_nonnull(setting->dbus_type);
+		if (g_str_equal(setting->dbus_type, "u"))
+			value = g_variant_new_uint32(
+			    (guint32)g_ascii_strtoull(cases[i].text, NULL, 10));
+		else
+			value = g_variant_new_string(cases[i].text);
+		file_ok = parse_one(cases[i].key, cases[i].text, &from_file, &file_error);
+		dbus_ok = set_one(cases[i].key, value, &dict, &settings, &dbus_error);
+		g_assert_cmpint(file_ok, ==, cases[i].good);
+		g_assert_cmpint(dbus_ok, ==, cases[i].good);
+		if (cases[i].good) {
+			g_assert_cmpstr(settings.keys[0], ==, cases[i].key);
+			g_assert_cmpstr(settings.values[0], ==, cases[i].text);
+			g_assert_null(settings.keys[1]);
+			g_assert_cmpint(settings.default_action, ==, from_file.default_action);
+			g_assert_cmpuint(settings.prompt_timeout, ==, from_file.prompt_timeout);
+			g_assert_cmpint(settings.fail_mode, ==, from_file.fail_mode);
+		} else {
+			g_autofree char *words = g_strdup_printf("%s=%s: expected %s", cases[i].key,
+			                                         cases[i].text, setting->expected);
+			g_autofree char *file_words = g_strdup_printf("t.conf: [Daemon] %s", words);
+			g_autofree char *dbus_words = g_strdup_printf("config: %s", words);
+
+			g_assert_error(file_error, VIGIL_CONFIG_ERROR, VIGIL_CONFIG_ERROR_VALUE);
+			g_assert_error(dbus_error, VIGIL_DBUS_ERROR,
+			               VIGIL_DBUS_ERROR_INVALID_ARGUMENT);
+			g_assert_cmpstr(file_error->message, ==, file_words);
+			g_assert_cmpstr(dbus_error->message, ==, dbus_words);
+		}
+	}
+}
+
+/* every setting of the table is a key vigild.conf takes, with a good default */
+static void
+test_settings_table(void)
+{
+	gsize n;
+	const VigilSetting *settings = vigil_settings(&n);
+	guint settable = 0;
+	g_autoptr(GString) defaults = g_string_new("[Daemon]\n");
+	g_auto(VigilConfig) config = {0};
+	g_autoptr(GError) error = NULL;
+
+	/* from values other than the defaults */
+	config.queue_length = 1;
+	config.log_level = G_LOG_LEVEL_DEBUG;
+	config.mark_mask = 0xf;
+	config.enabled = FALSE;
+	for (gsize i = 0; i < n; i++) {
+		g_assert_true(vigil_setting_lookup(settings[i].name) == &settings[i]);
+		g_assert_nonnull(settings[i].expected);
+		g_assert_cmpuint(settings[i].offset + settings[i].size, <=, sizeof(VigilConfig));
+		if (settings[i].dbus_type != NULL)
+			settable++;
+	}
+	/* VigilDBusSettings has a slot for each and its terminator */
+	g_assert_cmpuint(settable, <, G_N_ELEMENTS(((VigilDBusSettings *)NULL)->keys));
+	g_assert_null(vigil_setting_lookup("queuenumber"));
+	g_assert_null(vigil_setting_lookup(NULL));
+	/* the documented defaults read back as the defaults */
+	g_string_append(defaults, "QueueNumber=0\nQueueLength=8192\nDefaultAction=allow\n"
+	                          "PromptTimeout=30\nFailMode=open\nAuthTimeout=300\n"
+	                          "LogLevel=info\nFilterLoopback=false\nMarkMask=0x00700000\n"
+	                          "Enabled=true\nAgentExecutables=\n");
+	g_assert_true(vigil_config_parse(&config, defaults->str, "t.conf", &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(config.queue_number, ==, 0);
+	g_assert_cmpuint(config.queue_length, ==, 8192);
+	g_assert_cmpint(config.default_action, ==, VIGIL_ACTION_ALLOW);
+	g_assert_cmpuint(config.prompt_timeout, ==, 30);
+	g_assert_cmpint(config.fail_mode, ==, VIGIL_FAIL_OPEN);
+	g_assert_cmpuint(config.auth_timeout, ==, 300);
+	g_assert_cmpint(config.log_level, ==, G_LOG_LEVEL_INFO);
+	g_assert_false(config.filter_loopback);
+	g_assert_cmphex(config.mark_mask, ==, 0x00700000);
+	g_assert_true(config.enabled);
+	g_assert_null(config.agent_executables);
+}
+
 static void
 test_missing_file_is_defaults(void)
 {
@@ -337,6 +478,8 @@ main(int argc, char **argv)
 	g_test_add_func("/config/save-keys-bad", test_save_keys_refuses_bad_values);
 	g_test_add_func("/config/bad-values", test_bad_values);
 	g_test_add_func("/config/missing-file", test_missing_file_is_defaults);
+	g_test_add_func("/config/settings/one-check", test_settings_one_check);
+	g_test_add_func("/config/settings/table", test_settings_table);
 	g_test_add_func("/netfilter/marks", test_marks_distinct_within_mask);
 	g_test_add_func("/netfilter/iptables-script", test_iptables_script_fail_modes);
 	g_test_add_func("/netfilter/nft-script", test_nft_script);
