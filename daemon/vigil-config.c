@@ -2,8 +2,8 @@
 #define G_LOG_DOMAIN "vigil-config"
 #include "config.h"
 
+#include "vigil-atomic-file.h"
 #include "vigil-config.h"
-#include "vigil-rule-store.h" /* vigil_write_file_atomically */
 #include "vigil-settings.h"
 
 #define GROUP "Daemon"

@@ -30,12 +30,6 @@ GPtrArray *vigil_rules_parse_text(const char *text, gssize length, const char *f
 /* the text of the learned-rules file for @rules (with state) */
 char *vigil_rules_format_text(GPtrArray *rules, gboolean with_state);
 
-/*
- * Writes @contents to @path atomically, mode 0600: temp file in the same directory, fsync,
- * rename, fsync of the directory. Readers see the old file or the new one, never a mix.
- */
-gboolean vigil_write_file_atomically(const char *path, const char *contents, GError **error);
-
 typedef struct _VigilRuleStore VigilRuleStore;
 
 /*

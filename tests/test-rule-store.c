@@ -3,6 +3,8 @@
 
 #include "vigil-rule-store.h"
 
+#include "vigil-atomic-file.h"
+
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <linux/capability.h>
