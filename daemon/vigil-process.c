@@ -27,15 +27,13 @@ VigilProcess *
 vigil_process_ref(VigilProcess *process)
 {
 	g_return_val_if_fail(process != NULL, NULL);
-	g_atomic_int_inc(&process->ref_count);
-	return process;
+	return g_atomic_rc_box_acquire(process);
 }
 
-void
-vigil_process_unref(VigilProcess *process)
+/* what a process holds, freed with its last reference */
+static void
+process_clear(VigilProcess *process)
 {
-	if (process == NULL || !g_atomic_int_dec_and_test(&process->ref_count))
-		return;
 	g_free(process->user_name);
 	g_free(process->exe);
 	g_free(process->sha256);
@@ -45,7 +43,13 @@ vigil_process_unref(VigilProcess *process)
 	g_free(process->app_id);
 	if (process->holders != NULL)
 		g_ptr_array_unref(process->holders);
-	g_free(process);
+}
+
+void
+vigil_process_unref(VigilProcess *process)
+{
+	if (process != NULL)
+		g_atomic_rc_box_release_full(process, (GDestroyNotify)process_clear);
 }
 
 /*
@@ -423,8 +427,7 @@ vigil_process_read(const char *proc_root, guint32 pid, VigilShaCache *sha_cache,
 		return NULL;
 	}
 
-	g_autoptr(VigilProcess) process = g_new0(VigilProcess, 1);
-	process->ref_count = 1;
+	g_autoptr(VigilProcess) process = g_atomic_rc_box_new0(VigilProcess);
 	process->pid = pid;
 	guint32 ppid = 0;
 	gboolean ok = read_identity(process, dirfd, &ppid, error);
@@ -451,8 +454,8 @@ VigilProcess *
 vigil_process_copy_with_sha256(const VigilProcess *process, const char *sha256)
 {
 	g_return_val_if_fail(process != NULL, NULL);
-	VigilProcess *copy = g_memdup2(process, sizeof(*process));
-	copy->ref_count = 1;
+	VigilProcess *copy =
+	    (g_atomic_rc_box_dup)(sizeof(*process), process); /* the macro would keep const */
 	copy->user_name = g_strdup(process->user_name);
 	copy->exe = g_strdup(process->exe);
 	copy->sha256 = g_strdup(sha256);

@@ -6,8 +6,8 @@
 
 G_BEGIN_DECLS
 
+/* reference counted (g_atomic_rc_box): only vigil_process_* make and copy one on the heap */
 typedef struct {
-	gint ref_count;
 	guint32 pid;
 	guint64 start_time; /* /proc/PID/stat field 22: tells a reused pid apart */
 	guint32 uid;        /* real uid */

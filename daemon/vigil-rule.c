@@ -25,9 +25,8 @@ vigil_rule_error_quark(void)
 VigilRule *
 vigil_rule_new(void)
 {
-	VigilRule *rule = g_new0(VigilRule, 1);
+	VigilRule *rule = g_atomic_rc_box_new0(VigilRule);
 
-	rule->ref_count = 1;
 	rule->action = VIGIL_ACTION_ALLOW;
 	rule->all_users = TRUE;
 	rule->target_kind = VIGIL_TARGET_ANY;
@@ -40,15 +39,13 @@ VigilRule *
 vigil_rule_ref(VigilRule *rule)
 {
 	g_return_val_if_fail(rule != NULL, NULL);
-	g_atomic_int_inc(&rule->ref_count);
-	return rule;
+	return g_atomic_rc_box_acquire(rule);
 }
 
-void
-vigil_rule_unref(VigilRule *rule)
+/* what a rule holds, freed with its last reference */
+static void
+rule_clear(VigilRule *rule)
 {
-	if (rule == NULL || !g_atomic_int_dec_and_test(&rule->ref_count))
-		return;
 	g_free(rule->program);
 	g_free(rule->sha256);
 	g_free(rule->args_glob);
@@ -59,7 +56,13 @@ vigil_rule_unref(VigilRule *rule)
 	g_free(rule->note);
 	g_free(rule->origin);
 	g_free(rule->program_target);
-	g_free(rule);
+}
+
+void
+vigil_rule_unref(VigilRule *rule)
+{
+	if (rule != NULL)
+		g_atomic_rc_box_release_full(rule, (GDestroyNotify)rule_clear);
 }
 
 VigilRule *
@@ -68,8 +71,7 @@ vigil_rule_copy(const VigilRule *rule)
 	VigilRule *copy;
 
 	g_return_val_if_fail(rule != NULL, NULL);
-	copy = g_memdup2(rule, sizeof(*rule));
-	copy->ref_count = 1;
+	copy = (g_atomic_rc_box_dup)(sizeof(*rule), rule); /* the macro would keep const */
 	copy->program = g_strdup(rule->program);
 	copy->sha256 = g_strdup(rule->sha256);
 	copy->args_glob = g_strdup(rule->args_glob);

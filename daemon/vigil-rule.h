@@ -48,8 +48,8 @@ typedef struct {
  */
 #define VIGIL_RULE_ID_SYSTEM_BASE G_GUINT64_CONSTANT(1000000000)
 
+/* reference counted (g_atomic_rc_box): only vigil_rule_new() and _copy() make one on the heap */
 typedef struct {
-	gint ref_count;
 	guint64 id; /* 0 until a ruleset assigns one */
 	VigilAction action;
 
