@@ -55,7 +55,8 @@ struct _Job {
 	char *path;
 	GList *waiters;   /* of Waiter*, guarded by cache->lock */
 	guint blocking;   /* callers of vigil_sha_cache_get() on it, guarded by cache->lock */
-	gint abandoned;   /* atomic: everyone waiting gave up, the hash stops */
+	gint orphaned;    /* atomic: everyone waiting gave up: it runs on only while no other
+	                   * file waits for a worker */
 	gboolean counted; /* in cache->uid_jobs for @uid while in the jobs table */
 	guint32 uid;
 	gboolean done; /* guarded by cache->lock; then sha256 or error is set */
@@ -167,12 +168,10 @@ uid_jobs_locked(VigilShaCache *cache, guint32 uid)
 	return GPOINTER_TO_UINT(g_hash_table_lookup(cache->uid_jobs, GUINT_TO_POINTER(uid)));
 }
 
-/* with the lock held: @job leaves the jobs table (if still there), and its user's count */
+/* with the lock held: @job no longer counts as one of its user's waiting files */
 static void
-job_forget_locked(VigilShaCache *cache, Job *job)
+job_uncount_locked(VigilShaCache *cache, Job *job)
 {
-	if (g_hash_table_lookup(cache->jobs, &job->key) == job)
-		g_hash_table_remove(cache->jobs, &job->key);
 	if (!job->counted)
 		return;
 	job->counted = FALSE;
@@ -182,6 +181,15 @@ job_forget_locked(VigilShaCache *cache, Job *job)
 	else
 		g_hash_table_insert(cache->uid_jobs, GUINT_TO_POINTER(job->uid),
 		                    GUINT_TO_POINTER(n - 1));
+}
+
+/* with the lock held: @job leaves the jobs table (if still there), and its user's count */
+static void
+job_forget_locked(VigilShaCache *cache, Job *job)
+{
+	if (g_hash_table_lookup(cache->jobs, &job->key) == job)
+		g_hash_table_remove(cache->jobs, &job->key);
+	job_uncount_locked(cache, job);
 }
 
 VigilShaCache *
@@ -449,9 +457,21 @@ save_store(VigilShaCache *cache)
 
 /* ---- hashing ---- */
 
+/*
+ * An orphaned hash (everyone who waited for it was decided without it, at their deadline) goes
+ * on while the workers have nothing else to do, so that the next connection of a big program
+ * finds its hash (on a slow machine a hash longer than the deadline would otherwise never be
+ * made, and a rule pinned to it never match); it yields as soon as another file waits.
+ */
+static gboolean
+orphan_must_yield(VigilShaCache *cache, const gint *orphaned)
+{
+	return g_atomic_int_get(orphaned) && g_thread_pool_unprocessed(cache->pool) > 0;
+}
+
 /* streams the file behind @fd through SHA-256, from its start; stops when the cache stops */
 static char *
-hash_fd(VigilShaCache *cache, int fd, const char *path, const gint *abandoned, GError **error)
+hash_fd(VigilShaCache *cache, int fd, const char *path, const gint *orphaned, GError **error)
 {
 	g_autoptr(GChecksum) checksum = g_checksum_new(G_CHECKSUM_SHA256);
 	g_autofree guint8 *buf = g_malloc(READ_CHUNK);
@@ -463,9 +483,10 @@ hash_fd(VigilShaCache *cache, int fd, const char *path, const gint *abandoned, G
 			            "stopped hashing %s: stopping", path);
 			return NULL;
 		}
-		if (g_atomic_int_get(abandoned)) {
+		if (orphan_must_yield(cache, orphaned)) {
 			g_set_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-			            "stopped hashing %s: no one waits for it", path);
+			            "stopped hashing %s: no one waits for it, other files do",
+			            path);
 			return NULL;
 		}
 		ssize_t n = pread(fd, buf, READ_CHUNK, offset);
@@ -494,7 +515,7 @@ job_hash(VigilShaCache *cache, Job *job, GError **error)
 	g_mutex_unlock(&cache->lock);
 	gint64 start = g_get_monotonic_time();
 	g_debug("hashing %s (%" G_GINT64_FORMAT " bytes)", job->path, job->key.size);
-	g_autofree char *sha256 = hash_fd(cache, job->fd, job->path, &job->abandoned, error);
+	g_autofree char *sha256 = hash_fd(cache, job->fd, job->path, &job->orphaned, error);
 	if (sha256 == NULL) {
 		g_debug("no hash of %s: %s", job->path, (*error)->message);
 		return NULL;
@@ -525,7 +546,6 @@ job_complete(VigilShaCache *cache, Job *job)
 	g_mutex_lock(&cache->lock);
 	if (sha256 != NULL)
 		fresh = cache_insert_locked(cache, &job->key, sha256);
-	/* an abandoned job left the table already, maybe for a new one of the same file */
 	job_forget_locked(cache, job);
 	GList *waiters = g_steal_pointer(&job->waiters);
 	GPtrArray *tasks = g_ptr_array_new_with_free_func(g_object_unref);
@@ -649,6 +669,7 @@ vigil_sha_cache_get(VigilShaCache *cache, const char *path, dev_t dev, ino_t ino
 		close(fd);
 		job_ref(job);
 		job->blocking++;
+		g_atomic_int_set(&job->orphaned, 0);
 		cache->stats.joined++;
 		while (!job->done)
 			g_cond_wait(&cache->done_cond, &cache->lock);
@@ -662,7 +683,7 @@ vigil_sha_cache_get(VigilShaCache *cache, const char *path, dev_t dev, ino_t ino
 	}
 	job = job_new_locked(cache, &key, fd, path);
 	job_ref(job);
-	job->blocking++; /* never abandoned: this caller runs it */
+	job->blocking++; /* never orphaned: this caller runs it */
 	g_mutex_unlock(&cache->lock);
 
 	job_complete(cache, job);
@@ -676,8 +697,9 @@ vigil_sha_cache_get(VigilShaCache *cache, const char *path, dev_t dev, ino_t ino
 
 /*
  * The cancellable of a waiting caller fired: it stops waiting, the hash goes on for others; when
- * it was the last one, the hash stops (a hash no one waits for would only hold a worker that
- * other users' connections need) and the file leaves the jobs: a later request starts afresh.
+ * it was the last one, the hash is an orphan: it no longer counts as its user's, and it runs on
+ * only while no other file waits for a worker (see orphan_must_yield()), so huge files everyone
+ * gave up on never hold a worker that other users' connections need.
  */
 static void
 on_waiter_cancelled(GCancellable *cancellable, gpointer data)
@@ -691,9 +713,11 @@ on_waiter_cancelled(GCancellable *cancellable, gpointer data)
 		Job *job = waiter->job;
 		job->waiters = g_list_remove(job->waiters, waiter);
 		if (job->waiters == NULL && job->blocking == 0 && !job->done) {
-			g_atomic_int_set(&job->abandoned, 1);
-			job_forget_locked(cache, job);
-			g_debug("hash of %s abandoned: no one waits for it", job->path);
+			g_atomic_int_set(&job->orphaned, 1);
+			job_uncount_locked(cache, job);
+			g_debug(
+			    "hash of %s: no one waits for it; it runs on while no other file waits",
+			    job->path);
 		}
 		waiter->job = NULL;
 		task = g_steal_pointer(&waiter->task);
@@ -774,6 +798,8 @@ vigil_sha_cache_get_async(VigilShaCache *cache, const char *path, dev_t dev, ino
 		if (cache->pool == NULL)
 			cache->pool = g_thread_pool_new(job_run, cache, HASH_WORKERS, FALSE, NULL);
 	} else {
+		/* an orphan someone waits for again runs on for them (still one job per file) */
+		g_atomic_int_set(&job->orphaned, 0);
 		cache->stats.joined++;
 	}
 	Waiter *waiter = g_new0(Waiter, 1);

@@ -1028,6 +1028,53 @@ test_sha_cache_abandoned(void)
 	g_assert_cmpint(rmdir(dir), ==, 0);
 }
 
+static char *
+peek_file(VigilShaCache *cache, const char *path)
+{
+	struct stat st;
+	g_assert_cmpint(stat(path, &st), ==, 0);
+	return vigil_sha_cache_peek(
+	    cache, st.st_dev, st.st_ino, st.st_size,
+	    (gint64)st.st_mtim.tv_sec * G_GINT64_CONSTANT(1000000000) + st.st_mtim.tv_nsec,
+	    (gint64)st.st_ctim.tv_sec * G_GINT64_CONSTANT(1000000000) + st.st_ctim.tv_nsec);
+}
+
+/*
+ * A hash everyone gave up on while nothing else waits for a worker runs to its end: the next
+ * connection of a big program finds it (on a slow machine a hash longer than the connection
+ * deadline would otherwise never be made, and a rule pinned to it would never match).
+ */
+static void
+test_sha_cache_orphan_finishes(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = g_dir_make_tmp("vigil-test-XXXXXX", &error);
+	g_assert_no_error(error);
+	g_autofree char *big = make_sparse(dir, "big", 128);
+	g_autofree char *expected = sha256sum_of(big);
+	g_autoptr(VigilShaCache) cache = vigil_sha_cache_new(8);
+	g_autoptr(GPtrArray) results = g_ptr_array_new_with_free_func(g_free);
+	AsyncState state = {cache, 0, results};
+	g_autoptr(GCancellable) gives_up = g_cancellable_new();
+
+	async_hash(&state, big, gives_up);
+	while (counters(cache).hashes == 0)
+		g_usleep(1000);
+	g_usleep(20000);
+	g_cancellable_cancel(gives_up);
+	wait_async(&state);
+	g_assert_true(g_str_has_prefix(g_ptr_array_index(results, 0), "!"));
+
+	gint64 deadline = g_get_monotonic_time() + 120 * G_USEC_PER_SEC;
+	g_autofree char *sha256 = NULL;
+	while ((sha256 = peek_file(cache, big)) == NULL && g_get_monotonic_time() < deadline)
+		g_usleep(10000);
+	g_assert_cmpstr(sha256, ==, expected);
+	g_assert_cmpuint(counters(cache).hashes, ==, 1);
+	unlink(big);
+	g_assert_cmpint(rmdir(dir), ==, 0);
+}
+
 /*
  * One user's many executables cannot fill the hash queue for everyone: past 2 of its own files
  * waiting, that user's requests are refused (BUSY), and another user's file still gets its hash.
@@ -1224,6 +1271,7 @@ main(int argc, char **argv)
 	g_test_add_func("/sha-cache/async", test_sha_cache_async);
 	g_test_add_func("/sha-cache/stop", test_sha_cache_stop);
 	g_test_add_func("/sha-cache/abandoned", test_sha_cache_abandoned);
+	g_test_add_func("/sha-cache/orphan-finishes", test_sha_cache_orphan_finishes);
 	g_test_add_func("/sha-cache/per-user", test_sha_cache_per_user);
 	g_test_add_func("/sha-cache/persist", test_sha_cache_persist);
 
