@@ -825,8 +825,9 @@ class RuleManagement(DBusTestCase):
         perms = self.call('GetPermissions')[0]
         self.assertEqual(set(perms.values()), {'yes'})
         self.assertEqual(self.prop('Backend') in ('iptables', 'nftables'), True)
+        # Stats is published once a second: wait for the one that counts the imported rules
         self.wait_for(lambda: self.prop('Stats')['queued'] >= 2, 'Stats queued')
-        self.assertGreaterEqual(self.prop('Stats')['rules'], 3)
+        self.wait_for(lambda: self.prop('Stats')['rules'] >= 3, 'Stats rules', timeout=15)
 
     def test_a_new_rule_decides_an_open_request(self):
         self.start_vigild()
