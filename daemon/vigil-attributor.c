@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "vigil-attributor.h"
+#include "vigil-ebpf.h"
 
 #define RECENT_MAX          16    /* pids that owned recently attributed sockets */
 #define SOCKETS_MAX         16384 /* known socket inode -> (pid, fd) */
@@ -55,6 +56,7 @@ struct _VigilAttributor {
 	char *proc_root;
 	int proc_fd;
 	VigilShaCache *sha_cache;
+	VigilEbpf *ebpf; /* set before the first lookup, or NULL */
 
 	GMutex scan_lock;      /* one search of /proc at a time */
 	GMutex lock;           /* guards everything below */
@@ -176,6 +178,13 @@ vigil_attributor_set_hash_file(VigilAttributor *attributor, const char *path, GE
 {
 	g_return_val_if_fail(attributor != NULL && path != NULL, FALSE);
 	return vigil_sha_cache_attach_file(attributor->sha_cache, path, error);
+}
+
+void
+vigil_attributor_set_ebpf(VigilAttributor *attributor, VigilEbpf *ebpf)
+{
+	g_return_if_fail(attributor != NULL);
+	attributor->ebpf = ebpf;
 }
 
 void

@@ -82,6 +82,14 @@ VigilProcess *vigil_attributor_hash_finish(VigilAttributor *attributor, GAsyncRe
 VigilProcess *vigil_attributor_hash(VigilAttributor *attributor, VigilProcess *process,
                                     GError **error);
 
+/*
+ * Finds sockets in what the kernel recorded (vigil-ebpf.h) before looking in /proc: the task
+ * that connected or sent, also when it has exited since. @ebpf must outlive the attributor's
+ * lookups; NULL: /proc only.
+ */
+typedef struct _VigilEbpf VigilEbpf;
+void vigil_attributor_set_ebpf(VigilAttributor *attributor, VigilEbpf *ebpf);
+
 /* counters, for tests and the debug log */
 typedef struct {
 	guint64 lookups;
@@ -122,6 +130,11 @@ typedef enum {
 gboolean vigil_sock_diag_lookup(VigilSockDiag *diag, const VigilFlow *flow,
                                 VigilSockDiagFlags flags, guint64 *inode, guint32 *uid,
                                 GError **error);
+
+/* the same, with the socket's cookie (0 when sock_diag did not find it: /proc/net tables) */
+gboolean vigil_sock_diag_lookup_cookie(VigilSockDiag *diag, const VigilFlow *flow,
+                                       VigilSockDiagFlags flags, guint64 *inode, guint32 *uid,
+                                       guint64 *cookie, GError **error);
 
 /* pure: one line of /proc/net/{tcp,udp,raw,icmp}[6] (st is the socket state); FALSE for the
  * header line and malformed lines */

@@ -29,12 +29,29 @@ vigil_config_init_defaults(VigilConfig *config)
 	config->mark_mask = 0x00700000;
 	config->enabled = TRUE;
 	config->agent_executables = NULL;
+	config->attribution = VIGIL_ATTRIBUTION_AUTO;
+	config->ebpf_cgroup = NULL;
 }
 
 void
 vigil_config_clear(VigilConfig *config)
 {
 	g_clear_pointer(&config->agent_executables, g_strfreev);
+	g_clear_pointer(&config->ebpf_cgroup, g_free);
+}
+
+const char *
+vigil_attribution_to_string(VigilAttribution attribution)
+{
+	switch (attribution) {
+	case VIGIL_ATTRIBUTION_EBPF:
+		return "ebpf";
+	case VIGIL_ATTRIBUTION_QUEUE:
+		return "queue";
+	case VIGIL_ATTRIBUTION_AUTO:
+		break;
+	}
+	return "auto";
 }
 
 const char *

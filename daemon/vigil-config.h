@@ -20,6 +20,13 @@ typedef enum {
 	VIGIL_FAIL_CLOSED, /* traffic that needs a decision is blocked while the daemon is down */
 } VigilFailMode;
 
+/* how vigild finds the program behind a connection */
+typedef enum {
+	VIGIL_ATTRIBUTION_AUTO,  /* recorded in the kernel (eBPF) when it loads, else /proc */
+	VIGIL_ATTRIBUTION_EBPF,  /* recorded in the kernel; vigild does not start without it */
+	VIGIL_ATTRIBUTION_QUEUE, /* the socket (sock_diag) and its holders in /proc only */
+} VigilAttribution;
+
 typedef struct {
 	guint16 queue_number;
 	guint queue_length;         /* packets the kernel holds for us; beyond that it drops them */
@@ -35,6 +42,11 @@ typedef struct {
 	 * paths), or NULL for any. Owned by the config that parsed it; copies of the struct
 	 * share it, vigil_config_clear() frees it. */
 	char **agent_executables;
+	VigilAttribution attribution;
+	/* EbpfCgroup: the cgroup v2 directory the attribution programs attach to (they see the
+	 * sockets of its processes and of every cgroup below), or NULL for the hierarchy's
+	 * root. Owned like agent_executables. */
+	char *ebpf_cgroup;
 } VigilConfig;
 
 /* at most this many AgentExecutables */
@@ -50,6 +62,7 @@ gboolean vigil_config_parse(VigilConfig *config, const char *text, const char *f
 /* reads @path; a missing file is not an error (defaults apply) */
 gboolean vigil_config_load(VigilConfig *config, const char *path, GError **error);
 
+const char *vigil_attribution_to_string(VigilAttribution attribution);
 const char *vigil_fail_mode_to_string(VigilFailMode mode);
 
 /*

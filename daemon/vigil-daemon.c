@@ -7,6 +7,7 @@
 #include "vigil-dbus.h"
 #include "vigil-dns-cache.h"
 #include "vigil-dns-watch.h"
+#include "vigil-ebpf.h"
 #include "vigil-netfilter.h"
 #include "vigil-packet.h"
 #include "vigil-prompts.h"
@@ -64,6 +65,7 @@ struct _VigilDaemon {
 	VigilConfig config;
 	VigilRuleStore *store;
 	VigilAttributor *attributor;
+	VigilEbpf *ebpf; /* attribution recorded in the kernel; NULL: /proc only */
 	VigilNetfilter *netfilter;
 	VigilQueue *queue;
 	VigilDecisionLog *decisions;
@@ -906,9 +908,42 @@ start_socket_watch(VigilDaemon *daemon)
 		g_warning("allowed UDP flows outlive their sockets: %s", error->message);
 }
 
+/*
+ * Attribution=auto|ebpf|queue: the kernel's record of who connected or sent, when its programs
+ * load; in auto mode a failure is logged with its reason and vigild finds programs in /proc.
+ */
+static gboolean
+start_ebpf(VigilDaemon *daemon, GError **error)
+{
+	g_autoptr(GError) local_error = NULL;
+
+	if (daemon->config.attribution == VIGIL_ATTRIBUTION_QUEUE) {
+		g_info("attribution: sock_diag and /proc (Attribution=queue)");
+		return TRUE;
+	}
+	daemon->ebpf = vigil_ebpf_new(daemon->config.ebpf_cgroup, &local_error);
+	if (daemon->ebpf == NULL) {
+		if (daemon->config.attribution == VIGIL_ATTRIBUTION_EBPF) {
+			g_propagate_prefixed_error(error, g_steal_pointer(&local_error),
+			                           "Attribution=ebpf: ");
+			return FALSE;
+		}
+		g_warning("attribution: eBPF unavailable, finding programs through /proc: %s",
+		          local_error->message);
+		return TRUE;
+	}
+	vigil_attributor_set_ebpf(daemon->attributor, daemon->ebpf);
+	g_info("attribution: eBPF, recorded in the kernel for the sockets of cgroup %s",
+	       vigil_ebpf_get_cgroup(daemon->ebpf));
+	return TRUE;
+}
+
 gboolean
 vigil_daemon_start(VigilDaemon *daemon, GError **error)
 {
+	/* before any packet is queued: a socket's record is made when it connects */
+	if (!start_ebpf(daemon, error))
+		return FALSE;
 	/* bind first: once our rules are in, every queued packet has a reader */
 	daemon->queue = vigil_queue_new(daemon->config.queue_number, daemon->config.queue_length,
 	                                on_packet, daemon, error);
@@ -925,12 +960,14 @@ vigil_daemon_start(VigilDaemon *daemon, GError **error)
 	daemon->deadline_source = g_timeout_add(DEADLINE_TICK_MS, on_deadline_tick, daemon);
 	daemon->expiry_source = g_timeout_add_seconds(EXPIRY_TICK_S, on_expiry_tick, daemon);
 	daemon->save_source = g_timeout_add_seconds(SAVE_TICK_S, on_save_tick, daemon);
-	g_message("filtering: queue %u, %s backend, fail mode %s, default action %s, %u rule(s)",
+	g_message("filtering: queue %u, %s backend, fail mode %s, default action %s, %u rule(s), "
+	          "attribution %s",
 	          daemon->config.queue_number,
 	          vigil_backend_to_string(vigil_netfilter_get_backend(daemon->netfilter)),
 	          vigil_fail_mode_to_string(daemon->config.fail_mode),
 	          vigil_action_to_string(daemon->config.default_action),
-	          vigil_ruleset_size(vigil_rule_store_get_ruleset(daemon->store)));
+	          vigil_ruleset_size(vigil_rule_store_get_ruleset(daemon->store)),
+	          daemon->ebpf != NULL ? "ebpf" : "queue");
 	return TRUE;
 }
 
@@ -981,6 +1018,8 @@ vigil_daemon_free(VigilDaemon *daemon)
 	g_clear_pointer(&daemon->dns_cache, vigil_dns_cache_free);
 	g_clear_pointer(&daemon->netfilter, vigil_netfilter_free);
 	g_clear_pointer(&daemon->attributor, vigil_attributor_free);
+	/* after the attributor, whose lookups may still read its maps */
+	g_clear_pointer(&daemon->ebpf, vigil_ebpf_free);
 	g_clear_pointer(&daemon->store, vigil_rule_store_free);
 	g_clear_pointer(&daemon->decisions, vigil_decision_log_free);
 	g_clear_pointer(&daemon->held_per_uid, g_hash_table_unref);

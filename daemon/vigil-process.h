@@ -30,6 +30,11 @@ typedef struct {
 	guint taint;               /* VigilTaint (vigil-process-taint.h), read once */
 	guint32 tracer_pid;        /* with VIGIL_TAINT_TRACED */
 	gint64 exe_ctime;          /* ns; with dev, ino, size and mtime: the key of its hash */
+	/* it was gone (exited, or exec'd another program) when vigild looked: only what the
+	 * kernel recorded at connect()/sendmsg() is known (eBPF attribution): pid, uid, the
+	 * executable's device, inode, size and ctime; exe is its path when vigild has seen that
+	 * file run before, else "[comm]" (the task's name), never a path */
+	gboolean exited;
 	/* only in a lookup's answer: the other programs (VigilProcess*) that hold the same
 	 * socket, when it is shared (inherited or passed); NULL when this one holds it alone */
 	GPtrArray *holders;

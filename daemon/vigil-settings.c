@@ -34,6 +34,15 @@ static const VigilSettingChoice log_levels[] = {
     {"debug", G_LOG_LEVEL_DEBUG},    {NULL, 0},
 };
 
+G_STATIC_ASSERT(sizeof(VigilAttribution) == sizeof(int));
+
+static const VigilSettingChoice attributions[] = {
+    {"auto", VIGIL_ATTRIBUTION_AUTO},
+    {"ebpf", VIGIL_ATTRIBUTION_EBPF},
+    {"queue", VIGIL_ATTRIBUTION_QUEUE},
+    {NULL, 0},
+};
+
 static const VigilSetting settings[] = {
     {.name = "QueueNumber",
      .type = VIGIL_SETTING_UINT,
@@ -96,6 +105,15 @@ static const VigilSetting settings[] = {
      .max = VIGIL_CONFIG_MAX_AGENT_EXECUTABLES,
      .expected = "absolute canonical paths separated by ';'",
      FIELD(agent_executables)},
+    {.name = "Attribution",
+     .type = VIGIL_SETTING_CHOICE,
+     .choices = attributions,
+     .expected = "auto, ebpf or queue",
+     FIELD(attribution)},
+    {.name = "EbpfCgroup",
+     .type = VIGIL_SETTING_PATH,
+     .expected = "an absolute canonical path of a cgroup v2 directory",
+     FIELD(ebpf_cgroup)},
 };
 
 const VigilSetting *
@@ -225,6 +243,13 @@ vigil_setting_apply(VigilConfig *config, const VigilSetting *setting, const char
 		if (!parse_choice(setting, text, &choice))
 			return value_error(error, setting, text, setting->expected);
 		*(int *)field = choice;
+		break;
+	case VIGIL_SETTING_PATH:
+		if (*text != '\0' &&
+		    (!vigil_path_is_canonical(text) || !g_utf8_validate(text, -1, NULL)))
+			return value_error(error, setting, text, setting->expected);
+		g_free(*(char **)field);
+		*(char **)field = *text != '\0' ? g_strdup(text) : NULL;
 		break;
 	case VIGIL_SETTING_PATHS:
 		if (!parse_paths(setting, text, &paths, error))

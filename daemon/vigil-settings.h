@@ -13,6 +13,7 @@ typedef enum {
 	VIGIL_SETTING_CHOICE, /* one of the setting's named values */
 	VIGIL_SETTING_MASK,   /* a 32-bit mask: one run of at least min set bits */
 	VIGIL_SETTING_PATHS,  /* absolute canonical paths separated by ';' (empty: none) */
+	VIGIL_SETTING_PATH,   /* one absolute canonical path (empty: none) */
 } VigilSettingType;
 
 /* one named value of a VIGIL_SETTING_CHOICE */

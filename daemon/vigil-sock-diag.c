@@ -32,7 +32,8 @@ struct _VigilSockDiag {
 typedef struct {
 	guint64 inode;
 	guint32 uid;
-	int score; /* -1: none yet */
+	int score;      /* -1: none yet */
+	guint64 cookie; /* the socket's cookie, when sock_diag found it (0 from /proc/net) */
 } Match;
 
 static void
@@ -44,6 +45,17 @@ match_offer(Match *match, guint64 inode, guint32 uid, int score)
 	match->inode = inode;
 	match->uid = uid;
 	match->score = score;
+	match->cookie = 0;
+}
+
+/* the same for a sock_diag answer, which also names the socket's cookie */
+static void
+match_offer_msg(Match *match, const struct inet_diag_msg *msg, int score)
+{
+	match_offer(match, msg->idiag_inode, msg->idiag_uid, score);
+	if (match->inode == msg->idiag_inode && match->inode != 0)
+		match->cookie = (guint64)msg->id.idiag_cookie[0] | (guint64)msg->id.idiag_cookie[1]
+		                                                       << 32;
 }
 
 VigilSockDiag *
@@ -236,7 +248,7 @@ exact_cb(const struct inet_diag_msg *msg, gpointer user_data)
 	if (address_fits(ctx->flow->family, &ctx->flow->src, msg->idiag_family,
 	                 (const guint8 *)msg->id.idiag_src) == 0)
 		return;
-	match_offer(ctx->match, msg->idiag_inode, msg->idiag_uid, ctx->score);
+	match_offer_msg(ctx->match, msg, ctx->score);
 }
 
 static void
@@ -315,7 +327,7 @@ dump_cb(const struct inet_diag_msg *msg, gpointer user_data)
 	/* another user's socket on the same port (SO_REUSEADDR) did not send this packet */
 	if (flow->has_uid && msg->idiag_uid != flow->uid)
 		return;
-	match_offer(ctx->match, msg->idiag_inode, msg->idiag_uid, score);
+	match_offer_msg(ctx->match, msg, score);
 }
 
 static gboolean
@@ -527,10 +539,17 @@ gboolean
 vigil_sock_diag_lookup(VigilSockDiag *diag, const VigilFlow *flow, VigilSockDiagFlags flags,
                        guint64 *inode, guint32 *uid, GError **error)
 {
+	return vigil_sock_diag_lookup_cookie(diag, flow, flags, inode, uid, NULL, error);
+}
+
+gboolean
+vigil_sock_diag_lookup_cookie(VigilSockDiag *diag, const VigilFlow *flow, VigilSockDiagFlags flags,
+                              guint64 *inode, guint32 *uid, guint64 *cookie, GError **error)
+{
 	g_return_val_if_fail(diag != NULL && flow != NULL, FALSE);
 	g_return_val_if_fail(flow->family == AF_INET || flow->family == AF_INET6, FALSE);
 	gboolean fallbacks = (flags & VIGIL_SOCK_DIAG_PRIMARY_ONLY) == 0;
-	Match match = {0, 0, -1};
+	Match match = {0, 0, -1, 0};
 	const char *how = NULL;
 	gboolean v6 = flow->family == AF_INET6;
 
@@ -546,7 +565,7 @@ vigil_sock_diag_lookup(VigilSockDiag *diag, const VigilFlow *flow, VigilSockDiag
 		if (match.inode != 0 && flow->has_uid && match.uid != flow->uid) {
 			g_debug("socket %" G_GUINT64_FORMAT " is uid %u's, the packet uid %u's",
 			        match.inode, match.uid, flow->uid);
-			match = (Match){0, 0, -1};
+			match = (Match){0, 0, -1, 0};
 		}
 		if (match.inode == 0 && fallbacks) {
 			if (!lookup_dump_port(diag, flow, &match, error))
@@ -569,6 +588,8 @@ vigil_sock_diag_lookup(VigilSockDiag *diag, const VigilFlow *flow, VigilSockDiag
 	if (match.inode != 0 && !g_log_writer_default_would_drop(G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN))
 		g_debug("socket %" G_GUINT64_FORMAT " (uid %u) by %s", match.inode, match.uid, how);
 	*inode = match.inode;
+	if (cookie != NULL)
+		*cookie = match.inode != 0 ? match.cookie : 0;
 	if (uid != NULL)
 		*uid = match.inode != 0 ? match.uid : 0;
 	return TRUE;

@@ -121,7 +121,8 @@ test_all_keys(void)
 	const char *text =
 	    "# a comment\n[Daemon]\nQueueNumber=7\nQueueLength=64\nDefaultAction=deny\n"
 	    "FailMode=closed\nPromptTimeout=12\nLogLevel=debug\n"
-	    "FilterLoopback=true\nMarkMask=0x00030000\n";
+	    "FilterLoopback=true\nMarkMask=0x00030000\nAttribution=queue\n"
+	    "EbpfCgroup=/sys/fs/cgroup/vigil\n";
 
 	vigil_config_init_defaults(&config);
 	g_assert_true(vigil_config_parse(&config, text, "test.conf", &error));
@@ -134,6 +135,9 @@ test_all_keys(void)
 	g_assert_cmpint(config.log_level, ==, G_LOG_LEVEL_DEBUG);
 	g_assert_true(config.filter_loopback);
 	g_assert_cmphex(config.mark_mask, ==, 0x00030000);
+	g_assert_cmpint(config.attribution, ==, VIGIL_ATTRIBUTION_QUEUE);
+	g_assert_cmpstr(config.ebpf_cgroup, ==, "/sys/fs/cgroup/vigil");
+	vigil_config_clear(&config);
 }
 
 static void
@@ -184,6 +188,9 @@ test_bad_values(void)
 	     "AgentExecutables"},
 	    {"[Daemon]\nAgentExecutables=/usr/bin/../bin/x\n", VIGIL_CONFIG_ERROR_VALUE,
 	     "AgentExecutables"},
+	    {"[Daemon]\nAttribution=kernel\n", VIGIL_CONFIG_ERROR_VALUE, "Attribution"},
+	    {"[Daemon]\nEbpfCgroup=sys/fs/cgroup\n", VIGIL_CONFIG_ERROR_VALUE, "EbpfCgroup"},
+	    {"[Daemon]\nEbpfCgroup=/sys/fs/cgroup/../x\n", VIGIL_CONFIG_ERROR_VALUE, "EbpfCgroup"},
 	    {"[Daemon]\nQueueNumbr=1\n", VIGIL_CONFIG_ERROR_UNKNOWN_KEY, "QueueNumbr"},
 	    {"[Deamon]\nQueueNumber=1\n", VIGIL_CONFIG_ERROR_UNKNOWN_KEY, "Deamon"},
 	    {"QueueNumber=1\n", VIGIL_CONFIG_ERROR_PARSE, "bad.conf"},

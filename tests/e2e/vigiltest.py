@@ -40,8 +40,29 @@ def run(cmd, check=True, **kw):
     return subprocess.run(cmd, check=check, **kw)
 
 
+# how vigild finds programs in these tests: auto (eBPF when it loads, attached to the test's
+# own cgroup), ebpf or queue (/proc only); tests/meson.build runs some tests in each mode
+ATTRIBUTION = os.environ.get("VIGIL_TEST_ATTRIBUTION", "auto")
+
+
+def cgroup2_mount():
+    """The cgroup v2 mount point, from /proc/self/mountinfo (never hard-coded)."""
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            dash = fields.index("-")
+            if fields[dash + 1] == "cgroup2":
+                return fields[4].replace("\\040", " ")
+    raise RuntimeError("no cgroup v2 hierarchy mounted")
+
+
 class Namespaces:
-    """Two namespaces and a veth pair, unique to this process."""
+    """Two namespaces and a veth pair, unique to this process.
+
+    And a cgroup of the test's own under the cgroup v2 mount: every process started in the
+    client namespace joins it before it runs, and vigild's eBPF programs attach to it (never
+    to the machine's root cgroup).
+    """
 
     def __init__(self):
         global _counter
@@ -51,6 +72,7 @@ class Namespaces:
         self.peer = "vt%sp" % tag
         self.veth_client = "vc%s" % tag
         self.veth_peer = "vp%s" % tag
+        self.cgroup = os.path.join(cgroup2_mount(), "vigil-e2e-%s" % tag)
         self.procs = []
 
     def __enter__(self):
@@ -65,6 +87,7 @@ class Namespaces:
         self.close()
 
     def _create(self):
+        os.mkdir(self.cgroup)
         for ns in (self.client, self.peer):
             run(["ip", "netns", "add", ns])
             run(["ip", "-n", ns, "link", "set", "lo", "up"])
@@ -77,14 +100,23 @@ class Namespaces:
             run(["ip", "-n", ns, "addr", "add", v6 + "/64", "dev", dev, "nodad"])
             run(["ip", "-n", ns, "link", "set", dev, "up"])
 
-    def exec_args(self, ns, cmd):
-        return ["ip", "netns", "exec", ns] + list(cmd)
+    def exec_args(self, ns, cmd, own_mounts=True):
+        """@cmd in namespace @ns; in the client namespace, in the test's cgroup before it
+        makes any socket. `ip netns exec` gives it a mount namespace of its own, with
+        /etc/netns/NS/ over /etc and a /sys without the cgroup mounts; with @own_mounts
+        FALSE (vigild) it joins only the network namespace, and sees the cgroups."""
+        enter = (["ip", "netns", "exec", ns] if own_mounts
+                 else ["nsenter", "--net=/run/netns/" + ns, "--"])
+        if ns != self.client:
+            return enter + list(cmd)
+        join = 'echo $$ > "$0/cgroup.procs" && exec "$@"'
+        return ["sh", "-c", join, self.cgroup] + enter + list(cmd)
 
     def client_run(self, cmd, check=False, timeout=30, **kw):
         return run(self.exec_args(self.client, cmd), check=check, timeout=timeout, **kw)
 
-    def spawn(self, ns, cmd, **kw):
-        proc = subprocess.Popen(self.exec_args(ns, cmd), **kw)
+    def spawn(self, ns, cmd, own_mounts=True, **kw):
+        proc = subprocess.Popen(self.exec_args(ns, cmd, own_mounts), **kw)
         self.procs.append(proc)
         return proc
 
@@ -110,6 +142,21 @@ class Namespaces:
                 proc.stdout.close()
         for ns in (self.client, self.peer):
             run(["ip", "netns", "del", ns], check=False)
+        self._remove_cgroup()
+
+    def _remove_cgroup(self):
+        """Removes the cgroup once the processes that were in it are gone."""
+        if not os.path.isdir(self.cgroup):
+            return
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                os.rmdir(self.cgroup)
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
 
 class Vigild:
@@ -128,7 +175,8 @@ class Vigild:
         if learned:
             with open(self.learned, "w") as f:
                 f.write(learned)
-        cfg = {"QueueNumber": "3", "DefaultAction": "allow", "FailMode": "open"}
+        cfg = {"QueueNumber": "3", "DefaultAction": "allow", "FailMode": "open",
+               "Attribution": ATTRIBUTION, "EbpfCgroup": nets.cgroup}
         cfg.update(config or {})
         with open(self.config, "w") as f:
             f.write("[Daemon]\n")
@@ -147,8 +195,9 @@ class Vigild:
         # a restart appends to the log: wait for this start's line, not the last one's
         started = self.log().count("filtering:") if os.path.exists(self.log_path) else 0
         self._log = open(self.log_path, "a")
-        self.proc = self.nets.spawn(self.nets.client, self.argv(), stdout=self._log,
-                                    stderr=subprocess.STDOUT)
+        # in the network namespace only: EbpfCgroup= is a path in the machine's cgroup mount
+        self.proc = self.nets.spawn(self.nets.client, self.argv(), own_mounts=False,
+                                    stdout=self._log, stderr=subprocess.STDOUT)
         if wait:
             self.wait_for_log("filtering:", timeout=15, count=started + 1)
         return self

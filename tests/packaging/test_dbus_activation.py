@@ -112,8 +112,12 @@ class ActivationBus(unittest.TestCase):
     def start_systemd(self, state):
         rules = os.path.join(self.tmp, 'rules.d')
         os.mkdir(rules)
+        # never the attribution programs on the machine's root cgroup: /proc only
+        config = os.path.join(self.tmp, 'vigild.conf')
+        with open(config, 'w') as f:
+            f.write('[Daemon]\nAttribution=queue\n')
         # what systemd would run: the built vigild, in an empty network namespace of its own
-        vigild = ['unshare', '--net', '--', VIGILD, '--foreground', '--config', '/dev/null',
+        vigild = ['unshare', '--net', '--', VIGILD, '--foreground', '--config', config,
                   '--rules-dir', rules, '--learned-rules', os.path.join(self.tmp, 'learned')]
         proc = subprocess.Popen(
             [sys.executable, os.path.join(HERE, 'fake-systemd.py'), self.address, UNIT_FILE,

@@ -1,0 +1,402 @@
+/* vigil-attrib.bpf.c: records the task behind each socket when it connects or sends */
+
+/*
+ * Attached to a cgroup v2 directory (vigild's EbpfCgroup=). Every program here allows: they
+ * only remember who did what, for vigild to read when the socket's first packet reaches its
+ * netfilter queue. Kernel facts relied on (checked by tests/test-ebpf.c and the e2e tests):
+ * - cgroup/connect4/6 run in the connecting task before the kernel binds the source port;
+ * - sock_ops TCP_CONNECT_CB runs in tcp_connect() with the four-tuple set, before the SYN;
+ * - cgroup/sendmsg4/6 run for an unconnected UDP sendto() with the source port already
+ *   bound (inet_send_prepare()), before the datagram is built;
+ * - cgroup/sock_release runs in close() while the socket still has its tuple and storage.
+ * All of them come before the netfilter OUTPUT hook, where the packet is queued.
+ */
+#include <linux/bpf.h>
+#include <linux/types.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "vigil-kernel.h"
+#include "vigil-attrib.h"
+
+#define AF_INET         2
+#define AF_INET6        10
+#define IPPROTO_TCP     6
+#define IPPROTO_UDP     17
+#define IPPROTO_UDPLITE 136
+
+/* bpf_probe_read_kernel, behind BPF_CORE_READ, is for GPL-compatible programs only */
+char LICENSE[] SEC("license") = "GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct vigil_attrib_sock);
+} socks SEC(".maps");
+
+/* what vigild finds by the cookie sock_diag gives for a live socket */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, VIGIL_ATTRIB_COOKIES_MAX);
+	__type(key, __u64);
+	__type(value, struct vigil_attrib_sock);
+} cookies SEC(".maps");
+
+/* what vigild finds by the packet's flow, also once the socket is gone */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, VIGIL_ATTRIB_FLOWS_MAX);
+	__type(key, struct vigil_attrib_flow_key);
+	__type(value, struct vigil_attrib_flow);
+} flows SEC(".maps");
+
+/* a flow value is too big for the 512-byte stack */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vigil_attrib_flow);
+} scratch SEC(".maps");
+
+#define FNV_OFFSET 14695981039346656037ULL
+#define FNV_PRIME  1099511628211ULL
+
+static __always_inline __u64
+fnv(__u64 h, __u64 value)
+{
+	return (h ^ value) * FNV_PRIME;
+}
+
+static __always_inline __u64
+exe_ctime_ns(struct inode *inode)
+{
+	if (bpf_core_field_exists(((struct inode___v611 *)0)->i_ctime_sec)) {
+		struct inode___v611 *i = (void *)inode;
+		/* 6.13's multigrain timestamps keep a flag in bit 31 (I_CTIME_QUERIED); a
+		 * count of nanoseconds needs 30 bits */
+		return BPF_CORE_READ(i, i_ctime_sec) * 1000000000ULL +
+		       (BPF_CORE_READ(i, i_ctime_nsec) & 0x3fffffffu);
+	}
+	if (bpf_core_field_exists(((struct inode___v66 *)0)->__i_ctime)) {
+		struct inode___v66 *i = (void *)inode;
+		return BPF_CORE_READ(i, __i_ctime.tv_sec) * 1000000000ULL +
+		       BPF_CORE_READ(i, __i_ctime.tv_nsec);
+	}
+	struct inode___v61 *i = (void *)inode;
+	return BPF_CORE_READ(i, i_ctime.tv_sec) * 1000000000ULL + BPF_CORE_READ(i, i_ctime.tv_nsec);
+}
+
+/* the current task, as /proc would show its process: the fields vigild compares with it */
+static __always_inline void
+fill_task(struct vigil_attrib_task *t)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct mm_struct *mm = BPF_CORE_READ(task, mm);
+
+	t->tgid = BPF_CORE_READ(task, tgid);
+	t->uid = BPF_CORE_READ(task, cred, uid.val);
+	t->gid = BPF_CORE_READ(task, cred, gid.val);
+	t->start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
+	t->cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	t->mnt_ns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+	BPF_CORE_READ_INTO(&t->comm, task, comm);
+	t->ktime = bpf_ktime_get_ns();
+	t->flags = VIGIL_ATTRIB_TASK_SET;
+	t->exe_dev = 0;
+	t->exe_ino = 0;
+	t->exe_size = 0;
+	t->exe_ctime_ns = 0;
+	t->image = 0;
+
+	struct inode *inode = mm != NULL ? BPF_CORE_READ(mm, exe_file, f_inode) : NULL;
+	if (inode == NULL) {
+		t->flags |= VIGIL_ATTRIB_TASK_NO_EXE;
+		return;
+	}
+	t->exe_ino = BPF_CORE_READ(inode, i_ino);
+	t->exe_dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	t->exe_size = BPF_CORE_READ(inode, i_size);
+	t->exe_ctime_ns = exe_ctime_ns(inode);
+
+	/* /proc/PID/stat fields 26-28 and 45-51, in that order (vigil-process.c) */
+	__u64 h = FNV_OFFSET;
+	h = fnv(h, BPF_CORE_READ(mm, start_code));
+	h = fnv(h, BPF_CORE_READ(mm, end_code));
+	h = fnv(h, BPF_CORE_READ(mm, start_stack));
+	h = fnv(h, BPF_CORE_READ(mm, start_data));
+	h = fnv(h, BPF_CORE_READ(mm, end_data));
+	h = fnv(h, BPF_CORE_READ(mm, start_brk));
+	h = fnv(h, BPF_CORE_READ(mm, arg_start));
+	h = fnv(h, BPF_CORE_READ(mm, arg_end));
+	h = fnv(h, BPF_CORE_READ(mm, env_start));
+	h = fnv(h, BPF_CORE_READ(mm, env_end));
+	t->image = h;
+}
+
+static __always_inline int
+same_program(const struct vigil_attrib_task *a, const struct vigil_attrib_task *b)
+{
+	return a->tgid == b->tgid ||
+	       (a->exe_dev == b->exe_dev && a->exe_ino == b->exe_ino && a->uid == b->uid);
+}
+
+static __always_inline int
+is_inet(__u32 family)
+{
+	return family == AF_INET || family == AF_INET6;
+}
+
+/* an IPv4-mapped IPv6 address (::ffff:a.b.c.d) goes into @out as IPv4; returns the family */
+static __always_inline __u8
+put_address(__u8 *out, const __u32 *ip6)
+{
+	if (ip6[0] == 0 && ip6[1] == 0 && ip6[2] == bpf_htonl(0xffff)) {
+		__builtin_memcpy(out, &ip6[3], 4);
+		return AF_INET;
+	}
+	__builtin_memcpy(out, ip6, 16);
+	return AF_INET6;
+}
+
+/*
+ * Writes @st as the flow's record. Another live socket (its cookie not released) of another
+ * program on the same flow makes it shared: both are kept, and vigild lets the least trusted
+ * decide, since either may have sent the queued packet.
+ */
+static __always_inline void
+update_flow(struct vigil_attrib_flow_key *key, const struct vigil_attrib_sock *st, __u64 cookie)
+{
+	__u32 zero = 0;
+	struct vigil_attrib_flow *v = bpf_map_lookup_elem(&scratch, &zero);
+	if (v == NULL)
+		return;
+	struct vigil_attrib_flow *old = bpf_map_lookup_elem(&flows, key);
+	v->flags = 0;
+	v->other.flags = 0;
+	if (old != NULL && (old->flags & VIGIL_ATTRIB_FLOW_SHARED)) {
+		v->flags = VIGIL_ATTRIB_FLOW_SHARED;
+		v->other = old->other;
+	} else if (old != NULL && old->cookie != cookie) {
+		__u64 old_cookie = old->cookie;
+		struct vigil_attrib_sock *prev = bpf_map_lookup_elem(&cookies, &old_cookie);
+		if (prev != NULL && !(prev->flags & VIGIL_ATTRIB_SOCK_RELEASED) &&
+		    !same_program(&old->sock.actor, &st->actor)) {
+			v->flags = VIGIL_ATTRIB_FLOW_SHARED;
+			v->other = old->sock.actor;
+		}
+	}
+	v->cookie = cookie;
+	v->sock = *st;
+	bpf_map_update_elem(&flows, key, v, BPF_ANY);
+}
+
+/* the socket's storage with the current task as its actor, also under its cookie */
+static __always_inline struct vigil_attrib_sock *
+record_actor(struct bpf_sock *sk, __u64 cookie)
+{
+	struct vigil_attrib_sock *st =
+	    bpf_sk_storage_get(&socks, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (st == NULL)
+		return NULL;
+	fill_task(&st->actor);
+	bpf_map_update_elem(&cookies, &cookie, st, BPF_ANY);
+	return st;
+}
+
+SEC("cgroup/sock_create")
+int
+vigil_sock_create(struct bpf_sock *sk)
+{
+	if (!is_inet(sk->family))
+		return 1;
+	struct vigil_attrib_sock *st =
+	    bpf_sk_storage_get(&socks, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (st != NULL)
+		fill_task(&st->creator);
+	return 1;
+}
+
+SEC("cgroup/connect4")
+int
+vigil_connect4(struct bpf_sock_addr *ctx)
+{
+	struct bpf_sock *sk = ctx->sk;
+	if (sk != NULL)
+		record_actor(sk, bpf_get_socket_cookie(ctx));
+	return 1;
+}
+
+SEC("cgroup/connect6")
+int
+vigil_connect6(struct bpf_sock_addr *ctx)
+{
+	struct bpf_sock *sk = ctx->sk;
+	if (sk != NULL)
+		record_actor(sk, bpf_get_socket_cookie(ctx));
+	return 1;
+}
+
+SEC("cgroup/sendmsg4")
+int
+vigil_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	struct bpf_sock *sk = ctx->sk;
+	if (sk == NULL)
+		return 1;
+	__u64 cookie = bpf_get_socket_cookie(ctx);
+	struct vigil_attrib_sock *st = record_actor(sk, cookie);
+	if (st == NULL)
+		return 1;
+	struct vigil_attrib_flow_key key;
+	__builtin_memset(&key, 0, sizeof(key));
+	key.netns = bpf_get_netns_cookie(ctx);
+	key.family = AF_INET;
+	key.protocol = (__u8)ctx->protocol;
+	key.sport = (__u16)sk->src_port;
+	key.dport = bpf_ntohs((__u16)ctx->user_port);
+	__u32 src = ctx->msg_src_ip4;
+	if (src == 0)
+		src = sk->src_ip4;
+	__u32 dst = ctx->user_ip4;
+	__builtin_memcpy(key.saddr, &src, 4);
+	__builtin_memcpy(key.daddr, &dst, 4);
+	update_flow(&key, st, cookie);
+	return 1;
+}
+
+SEC("cgroup/sendmsg6")
+int
+vigil_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	struct bpf_sock *sk = ctx->sk;
+	if (sk == NULL)
+		return 1;
+	__u64 cookie = bpf_get_socket_cookie(ctx);
+	struct vigil_attrib_sock *st = record_actor(sk, cookie);
+	if (st == NULL)
+		return 1;
+	struct vigil_attrib_flow_key key;
+	__u32 src[4];
+	__u32 dst[4];
+	__builtin_memset(&key, 0, sizeof(key));
+	key.netns = bpf_get_netns_cookie(ctx);
+	key.protocol = (__u8)ctx->protocol;
+	key.sport = (__u16)sk->src_port;
+	key.dport = bpf_ntohs((__u16)ctx->user_port);
+	for (int i = 0; i < 4; i++) {
+		dst[i] = ctx->user_ip6[i];
+		src[i] = ctx->msg_src_ip6[i];
+	}
+	if ((src[0] | src[1] | src[2] | src[3]) == 0) {
+		for (int i = 0; i < 4; i++)
+			src[i] = sk->src_ip6[i];
+	}
+	key.family = put_address(key.daddr, dst);
+	__u8 sfamily = put_address(key.saddr, src);
+	/* the unspecified source of a dual-stack socket is no address at all for IPv4 */
+	if (sfamily != key.family)
+		__builtin_memset(key.saddr, 0, sizeof(key.saddr));
+	update_flow(&key, st, cookie);
+	return 1;
+}
+
+/* a TCP connection's tuple is known only here, just before the SYN goes out */
+SEC("sockops")
+int
+vigil_sockops(struct bpf_sock_ops *skops)
+{
+	if (skops->op != BPF_SOCK_OPS_TCP_CONNECT_CB)
+		return 1;
+	struct bpf_sock *sk = skops->sk;
+	if (sk == NULL)
+		return 1;
+	struct vigil_attrib_sock *st =
+	    bpf_sk_storage_get(&socks, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (st == NULL)
+		return 1;
+	/* connected before the programs were attached: the task connecting is this one */
+	if (!(st->actor.flags & VIGIL_ATTRIB_TASK_SET))
+		fill_task(&st->actor);
+	__u64 cookie = bpf_get_socket_cookie(skops);
+	bpf_map_update_elem(&cookies, &cookie, st, BPF_ANY);
+
+	struct vigil_attrib_flow_key key;
+	__u32 src[4];
+	__u32 dst[4];
+	__builtin_memset(&key, 0, sizeof(key));
+	key.netns = bpf_get_netns_cookie(skops);
+	key.protocol = IPPROTO_TCP;
+	key.sport = (__u16)skops->local_port;
+	/* the kernel puts the big-endian port in the upper half of this field */
+	key.dport = (__u16)bpf_ntohl(skops->remote_port);
+	if (skops->family == AF_INET) {
+		__u32 s4 = skops->local_ip4;
+		__u32 d4 = skops->remote_ip4;
+		key.family = AF_INET;
+		__builtin_memcpy(key.saddr, &s4, 4);
+		__builtin_memcpy(key.daddr, &d4, 4);
+	} else {
+		for (int i = 0; i < 4; i++) {
+			src[i] = skops->local_ip6[i];
+			dst[i] = skops->remote_ip6[i];
+		}
+		key.family = put_address(key.daddr, dst);
+		put_address(key.saddr, src);
+	}
+	update_flow(&key, st, cookie);
+	return 1;
+}
+
+/*
+ * A connected UDP socket sends with no hook of its own: while it lives vigild finds it by its
+ * cookie; when it is closed (a sender that sends and exits), its flow keeps the record here.
+ */
+SEC("cgroup/sock_release")
+int
+vigil_sock_release(struct bpf_sock *ctx)
+{
+	if (!is_inet(ctx->family))
+		return 1;
+	struct vigil_attrib_sock *st = bpf_sk_storage_get(&socks, ctx, 0, 0);
+	if (st == NULL)
+		return 1;
+	__u64 cookie = bpf_get_socket_cookie(ctx);
+	struct vigil_attrib_sock *known = bpf_map_lookup_elem(&cookies, &cookie);
+	if (known != NULL)
+		known->flags |= VIGIL_ATTRIB_SOCK_RELEASED;
+	st->flags |= VIGIL_ATTRIB_SOCK_RELEASED;
+	__u32 protocol = ctx->protocol;
+	if (!(st->actor.flags & VIGIL_ATTRIB_TASK_SET) ||
+	    (protocol != IPPROTO_UDP && protocol != IPPROTO_UDPLITE))
+		return 1;
+
+	/* this program type shows no tuple in its context: read it from the socket */
+	struct sock *sk = (struct sock *)ctx;
+	__u16 dport = BPF_CORE_READ(sk, __sk_common.skc_dport);
+	if (dport == 0)
+		return 1; /* not connected: its datagrams were recorded at sendmsg */
+	struct vigil_attrib_flow_key key;
+	__u32 src[4];
+	__u32 dst[4];
+	__builtin_memset(&key, 0, sizeof(key));
+	key.netns = bpf_get_netns_cookie(ctx);
+	key.protocol = (__u8)protocol;
+	key.sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	key.dport = bpf_ntohs(dport);
+	if (ctx->family == AF_INET) {
+		__u32 s4 = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__u32 d4 = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		key.family = AF_INET;
+		__builtin_memcpy(key.saddr, &s4, 4);
+		__builtin_memcpy(key.daddr, &d4, 4);
+	} else {
+		BPF_CORE_READ_INTO(&src, sk, __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO(&dst, sk, __sk_common.skc_v6_daddr);
+		key.family = put_address(key.daddr, dst);
+		put_address(key.saddr, src);
+	}
+	update_flow(&key, st, cookie);
+	return 1;
+}

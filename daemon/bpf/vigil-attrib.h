@@ -1,0 +1,72 @@
+/* vigil-attrib.h: what the kernel programs record about a socket, shared with vigild */
+#pragma once
+
+/*
+ * Included by the BPF program (vigil-attrib.bpf.c) and by vigild (vigil-ebpf.c): fixed-size
+ * types only, every field explicit, no padding the compilers could lay out differently.
+ */
+
+#define VIGIL_ATTRIB_COMM_LEN 16
+
+/* the task that created, connected or sent on a socket, at that moment */
+struct vigil_attrib_task {
+	__u32 tgid;
+	__u32 uid; /* real uid and gid, as the initial user namespace sees them */
+	__u32 gid;
+	__u32 exe_dev; /* the executable's super block device, the kernel's encoding
+	                * (major << 20 | minor); st_dev of a stat on most file systems */
+	__u64 exe_ino;
+	__u64 exe_size;
+	__u64 exe_ctime_ns;
+	__u64 start_ns; /* the thread-group leader's boot-time start: /proc/PID/stat field 22
+	                 * in nanoseconds instead of clock ticks */
+	__u64 image;    /* FNV-1a of the address-space layout, as vigil-process.c's stamp: a
+	                 * later exec (even of the same file) changes it */
+	__u64 cgroup_id;
+	__u32 mnt_ns; /* inode number of its mount namespace */
+	__u32 flags;  /* VIGIL_ATTRIB_TASK_* */
+	__u64 ktime;  /* CLOCK_MONOTONIC when it was recorded */
+	char comm[VIGIL_ATTRIB_COMM_LEN];
+};
+
+#define VIGIL_ATTRIB_TASK_SET    1u /* the record holds a task */
+#define VIGIL_ATTRIB_TASK_NO_EXE 2u /* a kernel thread, or no mm: no executable */
+
+/* per socket (socket-local storage, and by socket cookie) */
+struct vigil_attrib_sock {
+	struct vigil_attrib_task creator; /* the task that made it (socket()) */
+	struct vigil_attrib_task actor;   /* the last task that connected or sent on it */
+	__u32 flags;                      /* VIGIL_ATTRIB_SOCK_* */
+	__u32 pad;
+};
+
+#define VIGIL_ATTRIB_SOCK_RELEASED 1u /* closed: its cookie names no live socket */
+
+/* a flow as the packet shows it; the source address is zero when the socket had none yet
+ * (an unbound UDP socket's sendto: routing picks it later) */
+struct vigil_attrib_flow_key {
+	__u64 netns; /* network namespace cookie */
+	__u8 family; /* AF_INET, AF_INET6; an IPv4-mapped IPv6 flow is AF_INET */
+	__u8 protocol;
+	__u16 sport; /* host byte order */
+	__u16 dport; /* host byte order */
+	__u16 pad;
+	__u8 saddr[16]; /* IPv4 in the first 4 bytes */
+	__u8 daddr[16];
+};
+
+struct vigil_attrib_flow {
+	__u64 cookie; /* of the socket that wrote it last */
+	__u32 flags;  /* VIGIL_ATTRIB_FLOW_* */
+	__u32 pad;
+	struct vigil_attrib_sock sock;
+	/* with VIGIL_ATTRIB_FLOW_SHARED: another live socket's task sent on the same flow
+	 * (SO_REUSEADDR, SO_REUSEPORT); which of them sent the queued packet is not known */
+	struct vigil_attrib_task other;
+};
+
+#define VIGIL_ATTRIB_FLOW_SHARED 1u
+
+/* map sizes (entries); see the README's attribution section */
+#define VIGIL_ATTRIB_COOKIES_MAX 16384
+#define VIGIL_ATTRIB_FLOWS_MAX   16384

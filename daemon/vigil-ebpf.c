@@ -1,0 +1,355 @@
+/* vigil-ebpf.c: loads, attaches and reads the attribution programs of daemon/bpf/ */
+#define G_LOG_DOMAIN "vigil-ebpf"
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "vigil-ebpf.h"
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
+/* a mountinfo field unescaped: the kernel writes space, tab, newline and '\' as \ooo */
+static char *
+mountinfo_unescape(const char *field)
+{
+	GString *out = g_string_sized_new(strlen(field));
+
+	for (const char *p = field; *p != '\0'; p++) {
+		if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' &&
+		    p[3] >= '0' && p[3] <= '7') {
+			g_string_append_c(
+			    out, (char)((p[1] - '0') << 6 | (p[2] - '0') << 3 | (p[3] - '0')));
+			p += 3;
+		} else {
+			g_string_append_c(out, *p);
+		}
+	}
+	return g_string_free(out, FALSE);
+}
+
+char *
+vigil_ebpf_cgroup2_mount(const char *mountinfo)
+{
+	g_return_val_if_fail(mountinfo != NULL, NULL);
+	g_auto(GStrv) lines = g_strsplit(mountinfo, "\n", -1);
+
+	for (guint i = 0; lines[i] != NULL; i++) {
+		/* id parent major:minor root mount-point options [optional...] - type source ... */
+		g_auto(GStrv) fields = g_strsplit(lines[i], " ", -1);
+		guint n = g_strv_length(fields);
+		guint dash = 6;
+
+		while (dash < n && !g_str_equal(fields[dash], "-"))
+			dash++;
+		if (n < 6 || dash + 1 >= n || !g_str_equal(fields[dash + 1], "cgroup2"))
+			continue;
+		if (fields[4][0] != '/')
+			continue;
+		return mountinfo_unescape(fields[4]);
+	}
+	return NULL;
+}
+
+#if HAVE_EBPF
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bpf/vigil-attrib.h"
+#include "vigil-attrib.skel.h"
+
+struct _VigilEbpf {
+	struct vigil_attrib *skel;
+	char *cgroup;
+	int cgroup_fd;
+	guint64 netns; /* vigild's network namespace: the flows it sees are keyed by it */
+	int flows_fd;
+	int cookies_fd;
+};
+
+static int
+libbpf_log(enum libbpf_print_level level, const char *format, va_list args)
+{
+	/* the verifier's log of a failure is long: debug only; the error says what failed */
+	if (level == LIBBPF_DEBUG ||
+	    g_log_writer_default_would_drop(G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN))
+		return 0;
+	g_autofree char *text = g_strdup_vprintf(format, args);
+	g_debug("libbpf: %s", g_strchomp(text));
+	return 0;
+}
+
+static gboolean
+set_error_from_libbpf(GError **error, int err, const char *what)
+{
+	err = err < 0 ? -err : err;
+	g_set_error(error, G_IO_ERROR, g_io_error_from_errno(err), "%s: %s", what, g_strerror(err));
+	return FALSE;
+}
+
+static char *
+default_cgroup(GError **error)
+{
+	g_autofree char *text = NULL;
+
+	if (!g_file_get_contents("/proc/self/mountinfo", &text, NULL, error))
+		return NULL;
+	char *mount = vigil_ebpf_cgroup2_mount(text);
+	if (mount == NULL)
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+		            "no cgroup v2 hierarchy is mounted (/proc/self/mountinfo)");
+	return mount;
+}
+
+static gboolean
+read_netns_cookie(guint64 *cookie, GError **error)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	socklen_t len = sizeof(*cookie);
+
+	if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, cookie, &len) < 0) {
+		int saved = errno;
+		if (fd >= 0)
+			close(fd);
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved),
+		            "no network namespace cookie (SO_NETNS_COOKIE, Linux 5.14): %s",
+		            g_strerror(saved));
+		return FALSE;
+	}
+	close(fd);
+	return TRUE;
+}
+
+static gboolean
+attach_all(VigilEbpf *ebpf, GError **error)
+{
+	struct {
+		struct bpf_program *prog;
+		struct bpf_link **link;
+	} progs[] = {
+	    {ebpf->skel->progs.vigil_sock_create, &ebpf->skel->links.vigil_sock_create},
+	    {ebpf->skel->progs.vigil_connect4, &ebpf->skel->links.vigil_connect4},
+	    {ebpf->skel->progs.vigil_connect6, &ebpf->skel->links.vigil_connect6},
+	    {ebpf->skel->progs.vigil_sendmsg4, &ebpf->skel->links.vigil_sendmsg4},
+	    {ebpf->skel->progs.vigil_sendmsg6, &ebpf->skel->links.vigil_sendmsg6},
+	    {ebpf->skel->progs.vigil_sockops, &ebpf->skel->links.vigil_sockops},
+	    {ebpf->skel->progs.vigil_sock_release, &ebpf->skel->links.vigil_sock_release},
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(progs); i++) {
+		/* a link, not a pinned attachment: it goes when its fd closes (vigild exits) */
+		struct bpf_link *link = bpf_program__attach_cgroup(progs[i].prog, ebpf->cgroup_fd);
+		int err = libbpf_get_error(link);
+		if (err != 0) {
+			g_autofree char *what = g_strdup_printf(
+			    "attaching %s to %s", bpf_program__name(progs[i].prog), ebpf->cgroup);
+			return set_error_from_libbpf(error, err, what);
+		}
+		*progs[i].link = link;
+	}
+	return TRUE;
+}
+
+VigilEbpf *
+vigil_ebpf_new(const char *cgroup, GError **error)
+{
+	g_autoptr(VigilEbpf) ebpf = g_new0(VigilEbpf, 1);
+
+	ebpf->cgroup_fd = -1;
+	libbpf_set_print(libbpf_log);
+	ebpf->cgroup = cgroup != NULL ? g_strdup(cgroup) : default_cgroup(error);
+	if (ebpf->cgroup == NULL)
+		return NULL;
+	ebpf->cgroup_fd = open(ebpf->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (ebpf->cgroup_fd < 0) {
+		int saved = errno;
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved), "cgroup %s: %s",
+		            ebpf->cgroup, g_strerror(saved));
+		return NULL;
+	}
+	if (!read_netns_cookie(&ebpf->netns, error))
+		return NULL;
+	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+		            "the kernel has no BTF (/sys/kernel/btf/vmlinux): "
+		            "CONFIG_DEBUG_INFO_BTF is needed");
+		return NULL;
+	}
+	ebpf->skel = vigil_attrib__open();
+	if (ebpf->skel == NULL) {
+		set_error_from_libbpf(error, errno, "opening the eBPF programs");
+		return NULL;
+	}
+	int err = vigil_attrib__load(ebpf->skel);
+	if (err != 0) {
+		set_error_from_libbpf(error, err,
+		                      "loading the eBPF programs (root, or CAP_BPF with "
+		                      "CAP_PERFMON and CAP_NET_ADMIN, is needed; a locked-down "
+		                      "kernel refuses them)");
+		return NULL;
+	}
+	if (!attach_all(ebpf, error))
+		return NULL;
+	ebpf->flows_fd = bpf_map__fd(ebpf->skel->maps.flows);
+	ebpf->cookies_fd = bpf_map__fd(ebpf->skel->maps.cookies);
+	g_info("eBPF attribution programs attached to cgroup %s", ebpf->cgroup);
+	return g_steal_pointer(&ebpf);
+}
+
+void
+vigil_ebpf_free(VigilEbpf *ebpf)
+{
+	if (ebpf == NULL)
+		return;
+	/* destroying the links detaches the programs; then the maps go */
+	if (ebpf->skel != NULL)
+		vigil_attrib__destroy(ebpf->skel);
+	if (ebpf->cgroup_fd >= 0)
+		close(ebpf->cgroup_fd);
+	g_free(ebpf->cgroup);
+	g_free(ebpf);
+}
+
+const char *
+vigil_ebpf_get_cgroup(VigilEbpf *ebpf)
+{
+	return ebpf->cgroup;
+}
+
+/* the kernel's 64 ns clock ticks to /proc's */
+static guint64
+ns_to_ticks(guint64 ns)
+{
+	static gint64 hz;
+
+	if (hz == 0)
+		hz = sysconf(_SC_CLK_TCK);
+	return hz > 0 ? ns / (G_GUINT64_CONSTANT(1000000000) / (guint64)hz) : 0;
+}
+
+static void
+task_from_kernel(VigilEbpfTask *task, const struct vigil_attrib_task *k)
+{
+	memset(task, 0, sizeof(*task));
+	if (!(k->flags & VIGIL_ATTRIB_TASK_SET))
+		return;
+	task->set = TRUE;
+	task->no_exe = (k->flags & VIGIL_ATTRIB_TASK_NO_EXE) != 0;
+	task->tgid = k->tgid;
+	task->uid = k->uid;
+	task->gid = k->gid;
+	/* the kernel's dev_t is major << 20 | minor */
+	task->exe_dev = makedev(k->exe_dev >> 20, k->exe_dev & 0xfffff);
+	task->exe_ino = k->exe_ino;
+	task->exe_size = (gint64)k->exe_size;
+	task->exe_ctime = (gint64)k->exe_ctime_ns;
+	task->start_time = ns_to_ticks(k->start_ns);
+	task->image = k->image;
+	task->cgroup_id = k->cgroup_id;
+	task->mnt_ns = k->mnt_ns;
+	memcpy(task->comm, k->comm, VIGIL_ATTRIB_COMM_LEN);
+	task->comm[VIGIL_ATTRIB_COMM_LEN] = '\0';
+}
+
+static void
+record_from_sock(VigilEbpfRecord *record, const struct vigil_attrib_sock *sock)
+{
+	memset(record, 0, sizeof(*record));
+	task_from_kernel(&record->actor, &sock->actor);
+	task_from_kernel(&record->creator, &sock->creator);
+	record->released = (sock->flags & VIGIL_ATTRIB_SOCK_RELEASED) != 0;
+}
+
+gboolean
+vigil_ebpf_lookup_flow(VigilEbpf *ebpf, const VigilFlow *flow, VigilEbpfRecord *record)
+{
+	struct vigil_attrib_flow_key key;
+	struct vigil_attrib_flow value;
+	gsize len = flow->family == AF_INET6 ? 16 : 4;
+
+	g_return_val_if_fail(ebpf != NULL && flow != NULL && record != NULL, FALSE);
+	memset(&key, 0, sizeof(key));
+	key.netns = ebpf->netns;
+	key.family = (guint8)flow->family;
+	key.protocol = flow->protocol;
+	key.sport = flow->sport;
+	key.dport = flow->dport;
+	memcpy(key.saddr, flow->src.bytes, len);
+	memcpy(key.daddr, flow->dst.bytes, len);
+	if (bpf_map_lookup_elem(ebpf->flows_fd, &key, &value) != 0) {
+		/* a datagram of a socket with no address of its own: routing chose it later */
+		memset(key.saddr, 0, sizeof(key.saddr));
+		if (bpf_map_lookup_elem(ebpf->flows_fd, &key, &value) != 0)
+			return FALSE;
+	}
+	record_from_sock(record, &value.sock);
+	record->cookie = value.cookie;
+	if (value.flags & VIGIL_ATTRIB_FLOW_SHARED)
+		task_from_kernel(&record->other, &value.other);
+	return record->actor.set;
+}
+
+gboolean
+vigil_ebpf_lookup_cookie(VigilEbpf *ebpf, guint64 cookie, VigilEbpfRecord *record)
+{
+	struct vigil_attrib_sock value;
+
+	g_return_val_if_fail(ebpf != NULL && record != NULL, FALSE);
+	if (cookie == 0 || bpf_map_lookup_elem(ebpf->cookies_fd, &cookie, &value) != 0)
+		return FALSE;
+	record_from_sock(record, &value);
+	record->cookie = cookie;
+	return record->actor.set;
+}
+
+#else /* !HAVE_EBPF */
+
+struct _VigilEbpf {
+	char *cgroup;
+};
+
+VigilEbpf *
+vigil_ebpf_new(const char *cgroup, GError **error)
+{
+	g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+	            "vigild was built without eBPF (meson -Debpf=disabled, or no libbpf, clang "
+	            "or bpftool at build time)");
+	return NULL;
+}
+
+void
+vigil_ebpf_free(VigilEbpf *ebpf)
+{
+	if (ebpf == NULL)
+		return;
+	g_free(ebpf->cgroup);
+	g_free(ebpf);
+}
+
+const char *
+vigil_ebpf_get_cgroup(VigilEbpf *ebpf)
+{
+	return ebpf->cgroup;
+}
+
+gboolean
+vigil_ebpf_lookup_flow(VigilEbpf *ebpf, const VigilFlow *flow, VigilEbpfRecord *record)
+{
+	return FALSE;
+}
+
+gboolean
+vigil_ebpf_lookup_cookie(VigilEbpf *ebpf, guint64 cookie, VigilEbpfRecord *record)
+{
+	return FALSE;
+}
+
+#endif /* HAVE_EBPF */

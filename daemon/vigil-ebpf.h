@@ -1,0 +1,58 @@
+/* vigil-ebpf.h: the kernel programs that record who connects or sends (daemon/bpf/) */
+#pragma once
+
+#include <glib.h>
+#include "vigil-flow.h"
+
+G_BEGIN_DECLS
+
+/* a task as the kernel recorded it when it made, connected or sent on a socket */
+typedef struct {
+	gboolean set;
+	gboolean no_exe; /* a kernel thread: no executable */
+	guint32 tgid;
+	guint32 uid;
+	guint32 gid;
+	guint64 exe_dev; /* as stat's st_dev (makedev of the super block's device) */
+	guint64 exe_ino;
+	gint64 exe_size;
+	gint64 exe_ctime;   /* ns */
+	guint64 start_time; /* clock ticks since boot: /proc/PID/stat field 22 */
+	guint64 image;      /* VigilProcessStamp.image of the process at that moment */
+	guint64 cgroup_id;
+	guint32 mnt_ns;
+	char comm[17];
+} VigilEbpfTask;
+
+typedef struct {
+	VigilEbpfTask actor;   /* the task that connected, or sent the datagram */
+	VigilEbpfTask creator; /* the task that made the socket (unset: before vigild started) */
+	VigilEbpfTask other;   /* another live socket's task on the same flow (SO_REUSEPORT) */
+	gboolean released;     /* the socket is closed */
+	guint64 cookie;        /* of the socket the record is of */
+} VigilEbpfRecord;
+
+typedef struct _VigilEbpf VigilEbpf;
+
+/*
+ * Loads the programs and attaches them to the cgroup v2 directory @cgroup (NULL: the root of the
+ * cgroup v2 hierarchy, from /proc/self/mountinfo); everything is detached again by
+ * vigil_ebpf_free() or when vigild exits, however it exits (the attachments are links held by
+ * vigild's fds, pinned nowhere). Errors say why eBPF cannot be used (G_IO_ERROR_NOT_SUPPORTED
+ * when built without it).
+ */
+VigilEbpf *vigil_ebpf_new(const char *cgroup, GError **error);
+void vigil_ebpf_free(VigilEbpf *ebpf);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilEbpf, vigil_ebpf_free)
+const char *vigil_ebpf_get_cgroup(VigilEbpf *ebpf);
+
+/* the record of the socket that sent @flow's packet, by its tuple (TCP, unconnected UDP
+ * datagrams, closed connected UDP sockets); thread-safe */
+gboolean vigil_ebpf_lookup_flow(VigilEbpf *ebpf, const VigilFlow *flow, VigilEbpfRecord *record);
+/* the same by socket cookie (sock_diag gives it for a live socket) */
+gboolean vigil_ebpf_lookup_cookie(VigilEbpf *ebpf, guint64 cookie, VigilEbpfRecord *record);
+
+/* pure: the mount point of the cgroup v2 hierarchy in a /proc/self/mountinfo text, or NULL */
+char *vigil_ebpf_cgroup2_mount(const char *mountinfo);
+
+G_END_DECLS

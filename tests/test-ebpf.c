@@ -1,0 +1,369 @@
+/* test-ebpf.c: the attribution programs load, record the task that connected or sent (also
+ * once it has exited), and are detached when vigild lets go of them; in a cgroup and a network
+ * namespace of the test's own */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "config.h"
+#include "vigil-ebpf.h"
+#include "vigil-process.h"
+
+#if HAVE_EBPF
+#include <bpf/bpf.h>
+#endif
+
+static char *cgroup_dir;
+
+/* the child: joins the test's cgroup first, so its sockets are made inside it */
+static void
+child_join_cgroup(void)
+{
+	g_autofree char *procs = g_build_filename(cgroup_dir, "cgroup.procs", NULL);
+	int fd = open(procs, O_WRONLY | O_CLOEXEC);
+	/* "0": the writing process itself */
+	if (fd < 0 || write(fd, "0", 1) != 1)
+		_exit(90);
+	close(fd);
+}
+
+typedef struct {
+	guint32 pid;
+	guint16 sport;
+	guint64 cookie;
+} ChildReport;
+
+/* runs @func in a child in the cgroup; returns what it reported, once it has exited */
+static ChildReport
+run_child(void (*func)(int report_fd, gpointer data), gpointer data, gboolean wait_for_exit)
+{
+	int fds[2];
+	ChildReport report = {0};
+
+	g_assert_cmpint(pipe(fds), ==, 0);
+	pid_t pid = fork();
+	g_assert_cmpint(pid, >=, 0);
+	if (pid == 0) {
+		close(fds[0]);
+		child_join_cgroup();
+		func(fds[1], data);
+		_exit(0);
+	}
+	close(fds[1]);
+	g_assert_cmpint(read(fds[0], &report, sizeof(report)), ==, sizeof(report));
+	report.pid = (guint32)pid;
+	if (wait_for_exit) {
+		int status = 0;
+		g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+		g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	close(fds[0]);
+	return report;
+}
+
+static void
+report_socket(int report_fd, int sock)
+{
+	ChildReport report = {0};
+	struct sockaddr_storage addr;
+	socklen_t len = sizeof(addr);
+	socklen_t cookie_len = sizeof(report.cookie);
+
+	g_assert_cmpint(getsockname(sock, (struct sockaddr *)&addr, &len), ==, 0);
+	report.sport = ntohs(addr.ss_family == AF_INET ? ((struct sockaddr_in *)&addr)->sin_port
+	                                               : ((struct sockaddr_in6 *)&addr)->sin6_port);
+	getsockopt(sock, SOL_SOCKET, SO_COOKIE, &report.cookie, &cookie_len);
+	g_assert_cmpint(write(report_fd, &report, sizeof(report)), ==, sizeof(report));
+}
+
+static void
+fill_addr(int family, guint16 port, struct sockaddr_storage *addr, socklen_t *len)
+{
+	memset(addr, 0, sizeof(*addr));
+	if (family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)addr;
+		in->sin_family = AF_INET;
+		in->sin_port = htons(port);
+		in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		*len = sizeof(*in);
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)addr;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+		in6->sin6_addr = in6addr_loopback;
+		*len = sizeof(*in6);
+	}
+}
+
+static VigilFlow
+loopback_flow(int family, guint8 protocol, guint16 sport, guint16 dport)
+{
+	VigilFlow flow = {0};
+	flow.family = family;
+	flow.protocol = protocol;
+	if (family == AF_INET) {
+		flow.src.bytes[0] = 127;
+		flow.src.bytes[3] = 1;
+	} else {
+		flow.src.bytes[15] = 1;
+	}
+	flow.dst = flow.src;
+	flow.sport = sport;
+	flow.dport = dport;
+	return flow;
+}
+
+typedef struct {
+	int family;
+	int type;
+	gboolean connect;
+	guint16 port;
+	gboolean linger; /* stay until killed: the socket lives */
+} SendSpec;
+
+static void
+child_send(int report_fd, gpointer data)
+{
+	const SendSpec *spec = data;
+	struct sockaddr_storage addr;
+	socklen_t len;
+	int sock = socket(spec->family, spec->type, 0);
+
+	fill_addr(spec->family, spec->port, &addr, &len);
+	if (spec->connect) {
+		if (connect(sock, (struct sockaddr *)&addr, len) != 0)
+			_exit(91);
+		if (spec->type == SOCK_DGRAM && send(sock, "x", 1, 0) != 1)
+			_exit(92);
+	} else if (sendto(sock, "x", 1, 0, (struct sockaddr *)&addr, len) != 1) {
+		_exit(93);
+	}
+	report_socket(report_fd, sock);
+	if (spec->linger)
+		pause();
+	close(sock);
+}
+
+static void
+assert_actor_is(const VigilEbpfTask *task, guint32 pid)
+{
+	struct stat st;
+	g_assert_true(task->set);
+	g_assert_cmpuint(task->tgid, ==, pid);
+	g_assert_cmpuint(task->uid, ==, getuid());
+	/* the child runs this very test program */
+	g_assert_cmpint(stat("/proc/self/exe", &st), ==, 0);
+	g_assert_cmpuint(task->exe_ino, ==, st.st_ino);
+	g_assert_cmpuint(task->exe_dev, ==, st.st_dev);
+	g_assert_cmpint(task->exe_size, ==, st.st_size);
+	g_assert_cmpint(task->exe_ctime, ==,
+	                (gint64)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec);
+	g_assert_cmpstr(task->comm, ==, "test-ebpf");
+}
+
+static VigilEbpf *
+attach(void)
+{
+	g_autoptr(GError) error = NULL;
+	VigilEbpf *ebpf = vigil_ebpf_new(cgroup_dir, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(ebpf);
+	return ebpf;
+}
+
+static int
+listener(int family, int type, guint16 *port)
+{
+	struct sockaddr_storage addr;
+	socklen_t len;
+	int sock = socket(family, type, 0);
+
+	fill_addr(family, 0, &addr, &len);
+	g_assert_cmpint(bind(sock, (struct sockaddr *)&addr, len), ==, 0);
+	if (type == SOCK_STREAM)
+		g_assert_cmpint(listen(sock, 16), ==, 0);
+	g_assert_cmpint(getsockname(sock, (struct sockaddr *)&addr, &len), ==, 0);
+	*port = ntohs(family == AF_INET ? ((struct sockaddr_in *)&addr)->sin_port
+	                                : ((struct sockaddr_in6 *)&addr)->sin6_port);
+	return sock;
+}
+
+/* a sender that has exited is still known by its flow: TCP, UDP sendto, connected UDP */
+static void
+test_flow_after_exit(gconstpointer data)
+{
+	const SendSpec *base = data;
+	g_autoptr(VigilEbpf) ebpf = attach();
+	SendSpec spec = *base;
+	int server = listener(spec.family, spec.type, &spec.port);
+	ChildReport report = run_child(child_send, &spec, TRUE);
+	VigilEbpfRecord record;
+	guint8 protocol = spec.type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
+	VigilFlow flow = loopback_flow(spec.family, protocol, report.sport, spec.port);
+
+	/* the source port was bound when the record was made: it is the packet's */
+	g_assert_true(vigil_ebpf_lookup_flow(ebpf, &flow, &record));
+	assert_actor_is(&record.actor, report.pid);
+	/* the creator is the same child */
+	g_assert_true(record.creator.set);
+	g_assert_cmpuint(record.creator.tgid, ==, report.pid);
+	g_assert_false(record.other.set);
+	close(server);
+}
+
+/* a live socket by its cookie (what sock_diag gives); the record matches /proc's stamp */
+static void
+test_cookie_and_stamp(void)
+{
+	g_autoptr(VigilEbpf) ebpf = attach();
+	SendSpec spec = {AF_INET, SOCK_DGRAM, TRUE, 0, TRUE};
+	int server = listener(AF_INET, SOCK_DGRAM, &spec.port);
+	ChildReport report = run_child(child_send, &spec, FALSE);
+	VigilEbpfRecord record;
+	VigilProcessStamp stamp;
+
+	g_assert_cmpuint(report.cookie, !=, 0);
+	g_assert_true(vigil_ebpf_lookup_cookie(ebpf, report.cookie, &record));
+	assert_actor_is(&record.actor, report.pid);
+	g_assert_false(record.released);
+	/* the record names that very process and exec: vigild reads /proc for it */
+	g_assert_true(vigil_process_read_stamp("/proc", report.pid, &stamp));
+	g_assert_cmpuint(record.actor.start_time, ==, stamp.start_time);
+	g_assert_cmpuint(record.actor.image, ==, stamp.image);
+	kill((pid_t)report.pid, SIGKILL);
+	waitpid((pid_t)report.pid, NULL, 0);
+	/* closed: the cookie's record says so */
+	g_assert_true(vigil_ebpf_lookup_cookie(ebpf, report.cookie, &record));
+	g_assert_true(record.released);
+	close(server);
+}
+
+#if HAVE_EBPF
+static guint
+attached_programs(enum bpf_attach_type type)
+{
+	int fd = open(cgroup_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	__u32 count = 0;
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpint(bpf_prog_query(fd, type, 0, NULL, NULL, &count), ==, 0);
+	close(fd);
+	return count;
+}
+#endif
+
+/* attached while vigild holds them, nothing left after */
+static void
+test_detach(void)
+{
+#if HAVE_EBPF
+	const enum bpf_attach_type types[] = {
+	    BPF_CGROUP_INET_SOCK_CREATE,  BPF_CGROUP_INET4_CONNECT, BPF_CGROUP_INET6_CONNECT,
+	    BPF_CGROUP_UDP4_SENDMSG,      BPF_CGROUP_UDP6_SENDMSG,  BPF_CGROUP_SOCK_OPS,
+	    BPF_CGROUP_INET_SOCK_RELEASE,
+	};
+	VigilEbpf *ebpf = attach();
+	for (gsize i = 0; i < G_N_ELEMENTS(types); i++)
+		g_assert_cmpuint(attached_programs(types[i]), ==, 1);
+	vigil_ebpf_free(ebpf);
+	for (gsize i = 0; i < G_N_ELEMENTS(types); i++)
+		g_assert_cmpuint(attached_programs(types[i]), ==, 0);
+#endif
+}
+
+static void
+test_bad_cgroup(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VigilEbpf) ebpf = vigil_ebpf_new("/nonexistent/cgroup", &error);
+	g_assert_null(ebpf);
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+	g_assert_nonnull(strstr(error->message, "/nonexistent/cgroup"));
+}
+
+static void
+test_cgroup2_mount(void)
+{
+	const char *hybrid =
+	    "25 30 0:23 / /sys rw,nosuid shared:7 - sysfs sysfs rw\n"
+	    "35 34 0:30 / /sys/fs/cgroup/unified rw,nosuid shared:10 - cgroup2 cgroup2 rw\n"
+	    "36 34 0:31 / /sys/fs/cgroup/systemd rw shared:11 - cgroup cgroup rw,name=systemd\n";
+	const char *escaped = "35 34 0:30 / /my\\040cgroups rw - cgroup2 none rw\n";
+	g_autofree char *a = vigil_ebpf_cgroup2_mount(hybrid);
+	g_autofree char *b = vigil_ebpf_cgroup2_mount(escaped);
+	g_autofree char *c = vigil_ebpf_cgroup2_mount("36 34 0:31 / /x rw - cgroup c rw\n");
+
+	g_assert_cmpstr(a, ==, "/sys/fs/cgroup/unified");
+	g_assert_cmpstr(b, ==, "/my cgroups");
+	g_assert_null(c);
+}
+
+static void
+lo_up(void)
+{
+	struct ifreq ifr = {0};
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	g_strlcpy(ifr.ifr_name, "lo", sizeof(ifr.ifr_name));
+	g_assert_cmpint(ioctl(fd, SIOCGIFFLAGS, &ifr), ==, 0);
+	ifr.ifr_flags |= IFF_UP;
+	g_assert_cmpint(ioctl(fd, SIOCSIFFLAGS, &ifr), ==, 0);
+	close(fd);
+}
+
+static void
+cleanup_cgroup(void)
+{
+	if (cgroup_dir != NULL && g_rmdir(cgroup_dir) != 0)
+		g_printerr("cannot remove %s: %s\n", cgroup_dir, g_strerror(errno));
+}
+
+int
+main(int argc, char **argv)
+{
+	static const SendSpec tcp4 = {AF_INET, SOCK_STREAM, TRUE, 0, FALSE};
+	static const SendSpec tcp6 = {AF_INET6, SOCK_STREAM, TRUE, 0, FALSE};
+	static const SendSpec udp4 = {AF_INET, SOCK_DGRAM, FALSE, 0, FALSE};
+	static const SendSpec udp6 = {AF_INET6, SOCK_DGRAM, FALSE, 0, FALSE};
+	static const SendSpec udp4c = {AF_INET, SOCK_DGRAM, TRUE, 0, FALSE};
+	static const SendSpec udp6c = {AF_INET6, SOCK_DGRAM, TRUE, 0, FALSE};
+	g_autofree char *mountinfo = NULL;
+
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/ebpf/cgroup2-mount", test_cgroup2_mount);
+	if (!HAVE_EBPF) {
+		g_test_add_func("/ebpf/not-built", test_bad_cgroup);
+		return g_test_run();
+	}
+	if (unshare(CLONE_NEWNET) != 0)
+		g_error("unshare(CLONE_NEWNET): %s (the test needs root)", g_strerror(errno));
+	lo_up();
+	/* a cgroup of this test's own, never the root one */
+	g_assert_true(g_file_get_contents("/proc/self/mountinfo", &mountinfo, NULL, NULL));
+	g_autofree char *mount = vigil_ebpf_cgroup2_mount(mountinfo);
+	g_assert_nonnull(mount);
+	cgroup_dir = g_strdup_printf("%s/vigil-test-ebpf-%d", mount, (int)getpid());
+	g_assert_cmpint(g_mkdir(cgroup_dir, 0755), ==, 0);
+	atexit(cleanup_cgroup);
+
+	g_test_add_func("/ebpf/bad-cgroup", test_bad_cgroup);
+	g_test_add_func("/ebpf/detach", test_detach);
+	g_test_add_data_func("/ebpf/flow-after-exit/tcp4", &tcp4, test_flow_after_exit);
+	g_test_add_data_func("/ebpf/flow-after-exit/tcp6", &tcp6, test_flow_after_exit);
+	g_test_add_data_func("/ebpf/flow-after-exit/udp4-sendto", &udp4, test_flow_after_exit);
+	g_test_add_data_func("/ebpf/flow-after-exit/udp6-sendto", &udp6, test_flow_after_exit);
+	g_test_add_data_func("/ebpf/flow-after-exit/udp4-connected", &udp4c, test_flow_after_exit);
+	g_test_add_data_func("/ebpf/flow-after-exit/udp6-connected", &udp6c, test_flow_after_exit);
+	g_test_add_func("/ebpf/cookie-and-stamp", test_cookie_and_stamp);
+	return g_test_run();
+}
