@@ -6,6 +6,8 @@
 #include "vigil-dbus.h"
 #include "vigil-settings.h"
 
+#define invalid(error, ...) vigil_dbus_invalid(error, __VA_ARGS__)
+
 /* a key as an error message shows it: a caller's 1 MiB key is not echoed back whole */
 #define SHOWN_KEY_MAX 64
 
@@ -27,10 +29,8 @@ shown_key(const char *key)
 	return g_strconcat(escaped, "...", NULL);
 }
 
-static gboolean invalid(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
-
-static gboolean
-invalid(GError **error, const char *format, ...)
+gboolean
+vigil_dbus_invalid(GError **error, const char *format, ...)
 {
 	va_list args;
 	g_autofree char *message = NULL;

@@ -9,6 +9,9 @@
 
 G_BEGIN_DECLS
 
+/* sets @error to VIGIL_DBUS_ERROR_INVALID_ARGUMENT with the message; returns FALSE */
+gboolean vigil_dbus_invalid(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
+
 /* one key a dictionary argument may have */
 typedef struct {
 	const char *key;

@@ -9,71 +9,69 @@
 #include "vigil-dbus-rules.h"
 #include "vigil-dbus.h"
 #include "vigil-process.h"
-#include "vigil-prompts.h"
 #include "vigil-users.h"
 
-#define MAX_STRING  4096
-#define MAX_PROGRAM 4095
-#define MAX_NOTE    1024
-#define MAX_APPID   255
-#define MAX_UID     G_GUINT64_CONSTANT(4294967294)
+#define MAX_UID G_GUINT64_CONSTANT(4294967294)
 
-static const VigilDictKey writable_keys[] = {
-    {VIGIL_RULE_KEY_ACTION, "s", 16},       {VIGIL_RULE_KEY_USER, "s", 256},
-    {VIGIL_RULE_KEY_UID, "u", 0},           {VIGIL_RULE_KEY_PROGRAM, "s", MAX_PROGRAM},
-    {VIGIL_RULE_KEY_SHA256, "s", 64},       {VIGIL_RULE_KEY_ARGS, "s", MAX_STRING},
-    {VIGIL_RULE_KEY_APPID, "s", MAX_APPID}, {VIGIL_RULE_KEY_TO, "s", 260},
-    {VIGIL_RULE_KEY_PORT, "s", MAX_STRING}, {VIGIL_RULE_KEY_PROTO, "s", 16},
-    {VIGIL_RULE_KEY_LIFETIME, "s", 16},     {VIGIL_RULE_KEY_UNTIL, "x", 0},
-    {VIGIL_RULE_KEY_PID, "u", 0},           {VIGIL_RULE_KEY_ENABLED, "b", 0},
-    {VIGIL_RULE_KEY_NOTE, "s", MAX_NOTE},   {VIGIL_RULE_KEY_TEXT, "s", 16384},
+#define invalid(error, ...) vigil_dbus_invalid(error, __VA_ARGS__)
+
+/* the keys of a rule dictionary that are not one keyword of the text form */
+static const VigilDictKey other_writable_keys[] = {
+    {VIGIL_RULE_KEY_ACTION, "s", 16},
+    {VIGIL_RULE_KEY_UID, "u", 0},
+    {VIGIL_RULE_KEY_LIFETIME, "s", 16},
+    {VIGIL_RULE_KEY_TEXT, "s", 16384},
 };
 
-static const char *const read_only_keys[] = {
-    VIGIL_RULE_KEY_ID,
-    VIGIL_RULE_KEY_CREATED,
-    VIGIL_RULE_KEY_LAST_HIT,
-    VIGIL_RULE_KEY_HITS,
+static const char *const other_read_only_keys[] = {
     VIGIL_RULE_KEY_SYSTEM,
     VIGIL_RULE_KEY_ORIGIN,
     VIGIL_RULE_KEY_PROGRAM_TARGET,
-    NULL,
 };
 
-static gboolean invalid(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
+/* the keywords of the text form set from their dictionary string as a rules file reads
+ * them; user, the lifetime and enabled have code of their own */
+static const VigilRuleKeywordId string_keywords[] = {
+    VIGIL_RULE_KW_APP, VIGIL_RULE_KW_SHA256, VIGIL_RULE_KW_ARGS,  VIGIL_RULE_KW_APPID,
+    VIGIL_RULE_KW_TO,  VIGIL_RULE_KW_PORT,   VIGIL_RULE_KW_PROTO, VIGIL_RULE_KW_NOTE,
+};
 
-static gboolean
-invalid(GError **error, const char *format, ...)
+typedef struct {
+	VigilDictKey writable[VIGIL_RULE_N_KEYWORDS + G_N_ELEMENTS(other_writable_keys)];
+	gsize n_writable;
+	const char *read_only[VIGIL_RULE_N_KEYWORDS + G_N_ELEMENTS(other_read_only_keys) + 1];
+} RuleKeys;
+
+/* the keys of a rule dictionary: the keyword table's, and the few of D-Bus alone */
+static const RuleKeys *
+rule_keys(void)
 {
-	va_list args;
-	g_autofree char *message = NULL;
+	static RuleKeys keys;
+	static gsize done;
 
-	va_start(args, format);
-	message = g_strdup_vprintf(format, args);
-	va_end(args);
-	g_set_error_literal(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_INVALID_ARGUMENT, message);
-	return FALSE;
+	if (g_once_init_enter(&done)) {
+		gsize n_read_only = 0;
+
+		for (guint id = 0; id < VIGIL_RULE_N_KEYWORDS; id++) {
+			const VigilRuleKeyword *kw = vigil_rule_keyword(id);
+
+			if (kw->state)
+				keys.read_only[n_read_only++] = kw->dbus_key;
+			else
+				keys.writable[keys.n_writable++] =
+				    (VigilDictKey){kw->dbus_key, kw->dbus_type, kw->max_len};
+		}
+		for (guint i = 0; i < G_N_ELEMENTS(other_writable_keys); i++)
+			keys.writable[keys.n_writable++] = other_writable_keys[i];
+		for (guint i = 0; i < G_N_ELEMENTS(other_read_only_keys); i++)
+			keys.read_only[n_read_only++] = other_read_only_keys[i];
+		keys.read_only[n_read_only] = NULL;
+		g_once_init_leave(&done, 1);
+	}
+	return &keys;
 }
 
 /* ---- to a dictionary ---- */
-
-static const char *
-proto_name(guint8 proto)
-{
-	switch (proto) {
-	case IPPROTO_TCP:
-		return "tcp";
-	case IPPROTO_UDP:
-		return "udp";
-	case IPPROTO_UDPLITE:
-		return "udplite";
-	case IPPROTO_SCTP:
-		return "sctp";
-	case IPPROTO_ICMP:
-		return "icmp";
-	}
-	return NULL;
-}
 
 static const char *
 lifetime_name(VigilLifetime lifetime)
@@ -101,7 +99,6 @@ vigil_rule_to_dict(const VigilRule *rule)
 {
 	GVariantBuilder b;
 	g_autofree char *user = NULL;
-	g_autofree char *target = vigil_rule_format_target(rule);
 	g_autofree char *text = vigil_rule_to_string(rule, FALSE);
 
 	g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
@@ -128,25 +125,19 @@ vigil_rule_to_dict(const VigilRule *rule)
 	g_variant_builder_add(&b, "{sv}", VIGIL_RULE_KEY_SYSTEM,
 	                      g_variant_new_boolean(rule->system));
 	add_str(&b, VIGIL_RULE_KEY_TEXT, text);
-	add_str(&b, VIGIL_RULE_KEY_PROGRAM, rule->program);
 	add_str(&b, VIGIL_RULE_KEY_PROGRAM_TARGET, rule->program_target);
-	add_str(&b, VIGIL_RULE_KEY_SHA256, rule->sha256);
-	add_str(&b, VIGIL_RULE_KEY_ARGS, rule->args_glob);
-	add_str(&b, VIGIL_RULE_KEY_APPID, rule->app_id);
-	add_str(&b, VIGIL_RULE_KEY_TO, target);
-	if (rule->ports != NULL && rule->ports->len > 0) {
-		g_autofree char *ports = vigil_rule_format_ports(rule->ports);
+	/* each as the text form writes it */
+	for (guint i = 0; i < G_N_ELEMENTS(string_keywords); i++) {
+		g_autofree char *value = vigil_rule_format_keyword(rule, string_keywords[i]);
 
-		add_str(&b, VIGIL_RULE_KEY_PORT, ports);
+		add_str(&b, vigil_rule_keyword(string_keywords[i])->dbus_key, value);
 	}
-	add_str(&b, VIGIL_RULE_KEY_PROTO, proto_name(rule->proto));
 	if (rule->lifetime == VIGIL_LIFETIME_UNTIL)
 		g_variant_builder_add(&b, "{sv}", VIGIL_RULE_KEY_UNTIL,
 		                      g_variant_new_int64(rule->until));
 	if (rule->lifetime == VIGIL_LIFETIME_PROCESS_EXIT)
 		g_variant_builder_add(&b, "{sv}", VIGIL_RULE_KEY_PID,
 		                      g_variant_new_uint32(rule->pid));
-	add_str(&b, VIGIL_RULE_KEY_NOTE, rule->note);
 	if (rule->system)
 		add_str(&b, VIGIL_RULE_KEY_ORIGIN, rule->origin);
 	return g_variant_builder_end(&b);
@@ -177,16 +168,18 @@ lookup_str(GVariant *dict, const char *key)
 gboolean
 vigil_rule_check_dict(GVariant *dict, GError **error)
 {
-	if (!vigil_dbus_check_dict(dict, writable_keys, G_N_ELEMENTS(writable_keys), read_only_keys,
-	                           "rule", error))
+	const RuleKeys *keys = rule_keys();
+
+	if (!vigil_dbus_check_dict(dict, keys->writable, keys->n_writable, keys->read_only, "rule",
+	                           error))
 		return FALSE;
-	for (guint i = 0; i < G_N_ELEMENTS(writable_keys); i++) {
+	for (guint i = 0; i < keys->n_writable; i++) {
 		const char *text = NULL;
 
-		if (writable_keys[i].type[0] == 's' &&
-		    (text = lookup_str(dict, writable_keys[i].key)) != NULL && has_control(text))
+		if (keys->writable[i].type[0] == 's' &&
+		    (text = lookup_str(dict, keys->writable[i].key)) != NULL && has_control(text))
 			return invalid(error, "%s: control characters are not allowed",
-			               writable_keys[i].key);
+			               keys->writable[i].key);
 	}
 	if (lookup_str(dict, VIGIL_RULE_KEY_TEXT) != NULL && g_variant_n_children(dict) != 1)
 		return invalid(error, "text: give the rule either as text alone or as keys");
@@ -216,99 +209,37 @@ parse_fragment(const char *key, const char *keyword, const char *value, GError *
 	return rule;
 }
 
+/* one keyword's field from its dictionary string, read as in a rules file */
 static gboolean
-is_any(const char *value)
+apply_string_key(VigilRule *rule, VigilRuleKeywordId id, const char *value, GError **error)
 {
-	return *value == '\0' || g_str_equal(value, VIGIL_RULE_ANY);
+	const char *key = vigil_rule_keyword(id)->dbus_key;
+	g_autoptr(GError) local_error = NULL;
+
+	if (id == VIGIL_RULE_KW_PROTO && g_str_equal(value, "icmpv6"))
+		return invalid(error, "proto: write 'icmp', which covers ICMPv6 too");
+	if (!vigil_rule_set_keyword(rule, id, value, key, &local_error))
+		return invalid(error, "%s", local_error->message);
+	return TRUE;
 }
 
 static gboolean
 apply_match_keys(VigilRule *rule, GVariant *dict, VigilRuleLookups *lookups, GError **error)
 {
 	const char *value;
-	g_autoptr(VigilRule) part = NULL;
 
 	if ((value = lookup_str(dict, VIGIL_RULE_KEY_ACTION)) != NULL &&
 	    !vigil_action_from_string(value, &rule->action))
 		return invalid(error, "action: '%s' is not allow, deny or drop", value);
-	if ((value = lookup_str(dict, VIGIL_RULE_KEY_PROGRAM)) != NULL) {
-		g_clear_pointer(&rule->program, g_free);
-		if (!is_any(value)) {
-			part = parse_fragment(VIGIL_RULE_KEY_PROGRAM, "app", value, error);
-			if (part == NULL)
-				return FALSE;
-			/* looked at once the caller is authorised, with the caller's rights */
-			lookups->program = !g_str_equal(part->program, VIGIL_PROGRAM_UNKNOWN);
-			rule->program = g_steal_pointer(&part->program);
-			g_clear_pointer(&part, vigil_rule_unref);
-		}
+	for (guint i = 0; i < G_N_ELEMENTS(string_keywords); i++) {
+		value = lookup_str(dict, vigil_rule_keyword(string_keywords[i])->dbus_key);
+		if (value != NULL && !apply_string_key(rule, string_keywords[i], value, error))
+			return FALSE;
 	}
-	if ((value = lookup_str(dict, VIGIL_RULE_KEY_SHA256)) != NULL) {
-		g_clear_pointer(&rule->sha256, g_free);
-		if (*value != '\0') {
-			part = parse_fragment(VIGIL_RULE_KEY_SHA256, "sha256", value, error);
-			if (part == NULL)
-				return FALSE;
-			rule->sha256 = g_steal_pointer(&part->sha256);
-			g_clear_pointer(&part, vigil_rule_unref);
-		}
-	}
-	if ((value = lookup_str(dict, VIGIL_RULE_KEY_ARGS)) != NULL) {
-		g_free(rule->args_glob);
-		rule->args_glob = *value != '\0' ? g_strdup(value) : NULL;
-	}
-	if ((value = lookup_str(dict, VIGIL_RULE_KEY_APPID)) != NULL) {
-		g_clear_pointer(&rule->app_id, g_free);
-		if (*value != '\0') {
-			part = parse_fragment(VIGIL_RULE_KEY_APPID, "appid", value, error);
-			if (part == NULL)
-				return FALSE;
-			rule->app_id = g_steal_pointer(&part->app_id);
-			g_clear_pointer(&part, vigil_rule_unref);
-		}
-	}
-	if ((value = lookup_str(dict, VIGIL_RULE_KEY_TO)) != NULL) {
-		g_clear_pointer(&rule->host, g_free);
-		rule->target_kind = VIGIL_TARGET_ANY;
-		if (!is_any(value)) {
-			part = parse_fragment(VIGIL_RULE_KEY_TO, "to", value, error);
-			if (part == NULL)
-				return FALSE;
-			rule->target_kind = part->target_kind;
-			rule->host = g_steal_pointer(&part->host);
-			rule->family = part->family;
-			rule->address = part->address;
-			rule->prefix_len = part->prefix_len;
-			g_clear_pointer(&part, vigil_rule_unref);
-		}
-	}
-	if ((value = lookup_str(dict, VIGIL_RULE_KEY_PORT)) != NULL) {
-		g_clear_pointer(&rule->ports, g_array_unref);
-		if (!is_any(value)) {
-			part = parse_fragment(VIGIL_RULE_KEY_PORT, "port", value, error);
-			if (part == NULL)
-				return FALSE;
-			rule->ports = g_steal_pointer(&part->ports);
-			g_clear_pointer(&part, vigil_rule_unref);
-		}
-	}
-	if ((value = lookup_str(dict, VIGIL_RULE_KEY_PROTO)) != NULL) {
-		rule->proto = 0;
-		if (!is_any(value)) {
-			if (g_str_equal(value, "icmpv6"))
-				return invalid(error,
-				               "proto: write 'icmp', which covers ICMPv6 too");
-			part = parse_fragment(VIGIL_RULE_KEY_PROTO, "proto", value, error);
-			if (part == NULL)
-				return FALSE;
-			rule->proto = part->proto;
-			g_clear_pointer(&part, vigil_rule_unref);
-		}
-	}
-	if ((value = lookup_str(dict, VIGIL_RULE_KEY_NOTE)) != NULL) {
-		g_free(rule->note);
-		rule->note = *value != '\0' ? g_strdup(value) : NULL;
-	}
+	/* looked at once the caller is authorised, with the caller's rights */
+	if (lookup_str(dict, VIGIL_RULE_KEY_PROGRAM) != NULL)
+		lookups->program =
+		    rule->program != NULL && !g_str_equal(rule->program, VIGIL_PROGRAM_UNKNOWN);
 	g_variant_lookup(dict, VIGIL_RULE_KEY_ENABLED, "b", &rule->enabled);
 	return TRUE;
 }

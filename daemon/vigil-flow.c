@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "vigil-flow.h"
+#include "vigil-rule-syntax.h" /* the protocol names */
 
 #include <arpa/inet.h>
 #include <string.h>
@@ -49,33 +50,11 @@ vigil_address_parse(const char *text, int *family, VigilAddress *addr)
 const char *
 vigil_protocol_name(guint8 protocol, char *buf, gsize len)
 {
-	const char *name = NULL;
+	const char *name = vigil_protocol_to_string(protocol);
 
 	g_return_val_if_fail(buf != NULL, NULL);
 	g_return_val_if_fail(len > 0, NULL);
 
-	switch (protocol) {
-	case IPPROTO_TCP:
-		name = "tcp";
-		break;
-	case IPPROTO_UDP:
-		name = "udp";
-		break;
-	case IPPROTO_UDPLITE:
-		name = "udplite";
-		break;
-	case IPPROTO_SCTP:
-		name = "sctp";
-		break;
-	case IPPROTO_ICMP:
-		name = "icmp";
-		break;
-	case IPPROTO_ICMPV6:
-		name = "icmpv6";
-		break;
-	default:
-		break;
-	}
 	/* like addresses: a name that does not fit becomes "?", never a cut-off other name */
 	if (name != NULL) {
 		if (g_strlcpy(buf, name, len) >= len)

@@ -69,15 +69,6 @@ struct _VigilPrompts {
 
 /* ---- helpers shared with the server ---- */
 
-char *
-vigil_rule_quote(const char *value)
-{
-	GString *out = g_string_new(NULL);
-
-	vigil_rule_append_value(out, value);
-	return g_string_free(out, FALSE);
-}
-
 /* second-level labels under which country registries hand out names ("example.co.uk") */
 /* the public suffix list: the newest of the system's copy (package publicsuffix) and the one
  * built into libpsl; loaded once, read-only after */
@@ -634,20 +625,7 @@ typedef struct {
 	const char *port_scope;
 } ReplyOptions;
 
-static gboolean invalid(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
-
-static gboolean
-invalid(GError **error, const char *format, ...)
-{
-	va_list args;
-	g_autofree char *message = NULL;
-
-	va_start(args, format);
-	message = g_strdup_vprintf(format, args);
-	va_end(args);
-	g_set_error_literal(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_INVALID_ARGUMENT, message);
-	return FALSE;
-}
+#define invalid(error, ...) vigil_dbus_invalid(error, __VA_ARGS__)
 
 static gboolean
 one_of(const char *value, const char *const *allowed)

@@ -119,8 +119,6 @@ guint vigil_prompts_watch_processes(VigilPrompts *prompts);
 
 /* helpers shared with the D-Bus server */
 
-/* @value as one word of a rule line: double-quoted (\" and \\ escaped) when it needs it */
-char *vigil_rule_quote(const char *value);
 /* "*.example.org" for "www.example.org" and "example.org"; NULL for a single label */
 char *vigil_domain_target(const char *hostname);
 /* adds the flow keys of a connection dictionary (protocol .. service) to @builder */

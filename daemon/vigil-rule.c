@@ -8,12 +8,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-GQuark
-vigil_rule_error_quark(void)
-{
-	return g_quark_from_static_string("vigil-rule-error-quark");
-}
-
 /* generous, but bounded: the text is untrusted */
 #define MAX_LINE_LENGTH   16384
 #define MAX_NOTE_LENGTH   1024
@@ -606,42 +600,13 @@ parse_port(VigilRule *rule, const char *keyword, const char *value, ParseContext
 	return TRUE;
 }
 
-typedef struct {
-	const char *name;
-	guint8 number;
-} ProtoName;
-
-static const ProtoName proto_names[] = {
-    {"any", 0},
-    {"tcp", IPPROTO_TCP},
-    {"udp", IPPROTO_UDP},
-    {"udplite", IPPROTO_UDPLITE},
-    {"sctp", IPPROTO_SCTP},
-    {"icmp", IPPROTO_ICMP},
-    {"icmpv6", IPPROTO_ICMP}, /* "icmp" covers both */
-};
-
-static const char *
-proto_to_string(guint8 proto)
-{
-	for (guint i = 0; i < G_N_ELEMENTS(proto_names); i++) {
-		if (proto_names[i].number == proto)
-			return proto_names[i].name;
-	}
-	return "invalid";
-}
-
 static gboolean
 parse_proto(VigilRule *rule, const char *keyword, const char *value, ParseContext *ctx,
             GError **error)
 {
-	for (guint i = 0; i < G_N_ELEMENTS(proto_names); i++) {
-		if (g_str_equal(value, proto_names[i].name)) {
-			rule->proto = proto_names[i].number;
-			return TRUE;
-		}
-	}
-	value_error(error, keyword, "'%s' is not one of tcp, udp, udplite, sctp, icmp, any", value);
+	if (vigil_rule_proto_from_string(value, &rule->proto))
+		return TRUE;
+	value_error(error, keyword, "'%s' is not one of %s, any", value, vigil_rule_proto_names());
 	return FALSE;
 }
 
@@ -746,29 +711,24 @@ parse_last_hit(VigilRule *rule, const char *keyword, const char *value, ParseCon
 	return parse_time(keyword, value, &rule->last_hit, error);
 }
 
-typedef struct {
-	const char *name;
-	KeywordParser parse;
-	gboolean takes_value;
-} Keyword;
-
-static const Keyword keywords[] = {
-    {"user", parse_user, TRUE},
-    {"app", parse_app, TRUE},
-    {"sha256", parse_sha256, TRUE},
-    {"args", parse_args, TRUE},
-    {"appid", parse_app_id, TRUE},
-    {"to", parse_to, TRUE},
-    {"port", parse_port, TRUE},
-    {"proto", parse_proto, TRUE},
-    {"until", parse_until, TRUE},
-    {"until-quit", parse_until_quit, TRUE},
-    {"disabled", parse_disabled, FALSE},
-    {"note", parse_note, TRUE},
-    {"id", parse_id, TRUE},
-    {"created", parse_created, TRUE},
-    {"hits", parse_hits, TRUE},
-    {"last-hit", parse_last_hit, TRUE},
+/* the parser of each keyword of the table (vigil-rule-syntax.c) */
+static const KeywordParser parsers[VIGIL_RULE_N_KEYWORDS] = {
+    [VIGIL_RULE_KW_USER] = parse_user,
+    [VIGIL_RULE_KW_APP] = parse_app,
+    [VIGIL_RULE_KW_SHA256] = parse_sha256,
+    [VIGIL_RULE_KW_ARGS] = parse_args,
+    [VIGIL_RULE_KW_APPID] = parse_app_id,
+    [VIGIL_RULE_KW_TO] = parse_to,
+    [VIGIL_RULE_KW_PORT] = parse_port,
+    [VIGIL_RULE_KW_PROTO] = parse_proto,
+    [VIGIL_RULE_KW_UNTIL] = parse_until,
+    [VIGIL_RULE_KW_UNTIL_QUIT] = parse_until_quit,
+    [VIGIL_RULE_KW_DISABLED] = parse_disabled,
+    [VIGIL_RULE_KW_NOTE] = parse_note,
+    [VIGIL_RULE_KW_ID] = parse_id,
+    [VIGIL_RULE_KW_CREATED] = parse_created,
+    [VIGIL_RULE_KW_HITS] = parse_hits,
+    [VIGIL_RULE_KW_LAST_HIT] = parse_last_hit,
 };
 
 /* ---- the line ---- */
@@ -779,99 +739,6 @@ syntax_error(GError **error, const char *message, const char *word)
 	g_set_error(error, VIGIL_RULE_ERROR, VIGIL_RULE_ERROR_SYNTAX, "%s%s%s%s", message,
 	            word != NULL ? " ('" : "", word != NULL ? word : "", word != NULL ? "')" : "");
 	return FALSE;
-}
-
-static gboolean
-is_control(char c)
-{
-	return (guchar)c < 0x20 || c == 0x7f;
-}
-
-/* "\xHH" at @p (after the backslash): a control character, the only bytes written so */
-static gboolean
-read_hex_escape(const char *p, char *out)
-{
-	int value;
-
-	if (p[0] != 'x' || !g_ascii_isxdigit(p[1]) || !g_ascii_isxdigit(p[2]))
-		return FALSE;
-	value = g_ascii_xdigit_value(p[1]) * 16 + g_ascii_xdigit_value(p[2]);
-	*out = (char)value;
-	return value != 0 && is_control(*out);
-}
-
-static gboolean
-read_quoted(const char **pos, GString *word, GError **error)
-{
-	const char *p = *pos + 1;
-
-	while (*p != '"') {
-		char c;
-
-		if (*p == '\0')
-			return syntax_error(error, "a quoted value has no closing quote",
-			                    word->str);
-		if (*p == '\\' && read_hex_escape(p + 1, &c)) {
-			g_string_append_c(word, c);
-			p += 4;
-			continue;
-		}
-		if (*p == '\\') {
-			p++;
-			if (*p != '"' && *p != '\\')
-				return syntax_error(
-				    error,
-				    "only \\\", \\\\ and \\xHH (a control character "
-				    "01 to 1f or 7f) are escapes in quotes",
-				    word->str);
-		}
-		if (is_control(*p))
-			return syntax_error(error, "a control character inside quotes", word->str);
-		g_string_append_c(word, *p++);
-	}
-	p++;
-	if (*p != '\0' && !is_blank(*p) && *p != '#')
-		return syntax_error(error, "text right after a closing quote", word->str);
-	*pos = p;
-	return TRUE;
-}
-
-static gboolean
-read_plain(const char **pos, GString *word, GError **error)
-{
-	const char *p = *pos;
-
-	while (*p != '\0' && !is_blank(*p) && *p != '#') {
-		if (*p == '"') {
-			g_string_append_c(word, '"');
-			return syntax_error(error, "a quote inside a word; quote the whole value",
-			                    word->str);
-		}
-		g_string_append_c(word, *p++);
-	}
-	*pos = p;
-	return TRUE;
-}
-
-/* splits @line into words: double quotes group, '#' outside quotes ends the line */
-static GPtrArray *
-tokenize(const char *line, GError **error)
-{
-	g_autoptr(GPtrArray) words = g_ptr_array_new_with_free_func(g_free);
-	const char *p = line;
-
-	for (;;) {
-		g_autoptr(GString) word = g_string_new(NULL);
-
-		while (is_blank(*p))
-			p++;
-		if (*p == '\0' || *p == '#')
-			break;
-		if (*p == '"' ? !read_quoted(&p, word, error) : !read_plain(&p, word, error))
-			return NULL;
-		g_ptr_array_add(words, g_string_free(g_steal_pointer(&word), FALSE));
-	}
-	return g_steal_pointer(&words);
 }
 
 static gboolean
@@ -886,16 +753,6 @@ check_line(const char *line, GError **error)
 			return syntax_error(error, "the line has a control character", NULL);
 	}
 	return TRUE;
-}
-
-static const Keyword *
-find_keyword(const char *word)
-{
-	for (guint i = 0; i < G_N_ELEMENTS(keywords); i++) {
-		if (g_str_equal(word, keywords[i].name))
-			return &keywords[i];
-	}
-	return NULL;
 }
 
 /* the combinations that parse but could never match anything */
@@ -921,27 +778,44 @@ check_combinations(const VigilRule *rule, GError **error)
 	return TRUE;
 }
 
+/* "user, app, ..., note": the keywords a rule is written with (not the state) */
+static char *
+known_keywords(void)
+{
+	GString *out = g_string_new(NULL);
+
+	for (guint i = 0; i < VIGIL_RULE_N_KEYWORDS; i++) {
+		const VigilRuleKeyword *kw = vigil_rule_keyword(i);
+
+		if (!kw->state)
+			g_string_append_printf(out, "%s%s", out->len > 0 ? ", " : "", kw->name);
+	}
+	return g_string_free(out, FALSE);
+}
+
 static gboolean
 parse_words(VigilRule *rule, GPtrArray *words, VigilUserResolver resolve_user, GError **error)
 {
 	ParseContext ctx = {.resolve_user = resolve_user};
 	guint32 seen = 0;
 
-	G_STATIC_ASSERT(G_N_ELEMENTS(keywords) <= 32);
+	G_STATIC_ASSERT(VIGIL_RULE_N_KEYWORDS <= 32);
 	for (guint i = 1; i < words->len; i++) {
 		const char *word = g_ptr_array_index(words, i);
-		const Keyword *kw = find_keyword(word);
+		const VigilRuleKeyword *kw = vigil_rule_keyword_lookup(word);
+		VigilRuleKeywordId id;
 		guint32 bit;
 		const char *value = "";
 
 		if (kw == NULL) {
+			g_autofree char *known = known_keywords();
+
 			g_set_error(error, VIGIL_RULE_ERROR, VIGIL_RULE_ERROR_UNKNOWN_KEY,
-			            "'%s' is not a rule keyword (user, app, sha256, args, appid, "
-			            "to, port, proto, until, until-quit, disabled, note)",
-			            word);
+			            "'%s' is not a rule keyword (%s)", word, known);
 			return FALSE;
 		}
-		bit = 1u << (kw - keywords);
+		id = vigil_rule_keyword_id(kw);
+		bit = 1u << id;
 		if (seen & bit) {
 			g_set_error(error, VIGIL_RULE_ERROR, VIGIL_RULE_ERROR_DUPLICATE,
 			            "%s: the keyword appears twice", word);
@@ -953,7 +827,7 @@ parse_words(VigilRule *rule, GPtrArray *words, VigilUserResolver resolve_user, G
 				return syntax_error(error, "the keyword has no value", word);
 			value = g_ptr_array_index(words, ++i);
 		}
-		if (!kw->parse(rule, word, value, &ctx, error))
+		if (!parsers[id](rule, word, value, &ctx, error))
 			return FALSE;
 	}
 	return check_combinations(rule, error);
@@ -971,7 +845,7 @@ vigil_rule_parse_line(const char *line, VigilUserResolver resolve_user, GError *
 
 	if (!check_line(line, error))
 		return NULL;
-	words = tokenize(line, error);
+	words = vigil_rule_split_words(line, error);
 	if (words == NULL || words->len == 0)
 		return NULL;
 
@@ -988,39 +862,6 @@ vigil_rule_parse_line(const char *line, VigilUserResolver resolve_user, GError *
 
 /* ---- the canonical text ---- */
 
-static gboolean
-needs_quotes(const char *value)
-{
-	if (*value == '\0')
-		return TRUE;
-	for (const char *p = value; *p != '\0'; p++) {
-		if (is_blank(*p) || is_control(*p) || *p == '#' || *p == '"' || *p == '\\')
-			return TRUE;
-	}
-	return FALSE;
-}
-
-void
-vigil_rule_append_value(GString *out, const char *value)
-{
-	if (!needs_quotes(value)) {
-		g_string_append(out, value);
-		return;
-	}
-	g_string_append_c(out, '"');
-	for (const char *p = value; *p != '\0'; p++) {
-		/* a newline or any control character stays on the line, as \xHH */
-		if (is_control(*p)) {
-			g_string_append_printf(out, "\\x%02x", (guchar)*p);
-			continue;
-		}
-		if (*p == '"' || *p == '\\')
-			g_string_append_c(out, '\\');
-		g_string_append_c(out, *p);
-	}
-	g_string_append_c(out, '"');
-}
-
 static void
 append_pair(GString *out, const char *keyword, const char *value)
 {
@@ -1030,14 +871,6 @@ append_pair(GString *out, const char *keyword, const char *value)
 		return;
 	g_string_append_c(out, ' ');
 	vigil_rule_append_value(out, value);
-}
-
-static void
-append_time(GString *out, const char *keyword, gint64 unix_time)
-{
-	g_autofree char *text = format_time(unix_time);
-
-	append_pair(out, keyword, text);
 }
 
 gboolean
@@ -1094,80 +927,145 @@ vigil_rule_format_ports(const GArray *ports)
 	return g_string_free(out, FALSE);
 }
 
-static void
-append_lifetime(GString *out, const VigilRule *rule)
+char *
+vigil_rule_format_keyword(const VigilRule *rule, VigilRuleKeywordId id)
 {
-	g_autofree char *text = NULL;
-
-	switch (rule->lifetime) {
-	case VIGIL_LIFETIME_FOREVER:
-		break;
-	case VIGIL_LIFETIME_UNTIL:
-		append_time(out, "until", rule->until);
-		break;
-	case VIGIL_LIFETIME_PROCESS_EXIT:
-		text = g_strdup_printf("%u:%" G_GUINT64_FORMAT, rule->pid, rule->pid_start_time);
-		append_pair(out, "until-quit", text);
+	switch (id) {
+	case VIGIL_RULE_KW_USER:
+		return rule->all_users ? NULL : g_strdup_printf("%u", rule->uid);
+	case VIGIL_RULE_KW_APP:
+		return g_strdup(rule->program);
+	case VIGIL_RULE_KW_SHA256:
+		return g_strdup(rule->sha256);
+	case VIGIL_RULE_KW_ARGS:
+		return g_strdup(rule->args_glob);
+	case VIGIL_RULE_KW_APPID:
+		return g_strdup(rule->app_id);
+	case VIGIL_RULE_KW_TO:
+		return vigil_rule_format_target(rule);
+	case VIGIL_RULE_KW_PORT:
+		return rule->ports != NULL && rule->ports->len > 0
+		           ? vigil_rule_format_ports(rule->ports)
+		           : NULL;
+	case VIGIL_RULE_KW_PROTO:
+		return rule->proto != 0 ? g_strdup(vigil_rule_proto_to_string(rule->proto)) : NULL;
+	case VIGIL_RULE_KW_UNTIL:
+		return rule->lifetime == VIGIL_LIFETIME_UNTIL ? format_time(rule->until) : NULL;
+	case VIGIL_RULE_KW_UNTIL_QUIT:
+		return rule->lifetime == VIGIL_LIFETIME_PROCESS_EXIT
+		           ? g_strdup_printf("%u:%" G_GUINT64_FORMAT, rule->pid,
+		                             rule->pid_start_time)
+		           : NULL;
+	case VIGIL_RULE_KW_DISABLED:
+		return rule->enabled ? NULL : g_strdup("");
+	case VIGIL_RULE_KW_NOTE:
+		return g_strdup(rule->note);
+	case VIGIL_RULE_KW_ID:
+		return rule->id != 0 ? g_strdup_printf("%" G_GUINT64_FORMAT, rule->id) : NULL;
+	case VIGIL_RULE_KW_CREATED:
+		return rule->created != 0 ? format_time(rule->created) : NULL;
+	case VIGIL_RULE_KW_HITS:
+		return rule->hits != 0 ? g_strdup_printf("%" G_GUINT64_FORMAT, rule->hits) : NULL;
+	case VIGIL_RULE_KW_LAST_HIT:
+		return rule->last_hit != 0 ? format_time(rule->last_hit) : NULL;
+	case VIGIL_RULE_N_KEYWORDS:
 		break;
 	}
-}
-
-static void
-append_state(GString *out, const VigilRule *rule)
-{
-	g_autofree char *number = NULL;
-
-	if (rule->id != 0) {
-		number = g_strdup_printf("%" G_GUINT64_FORMAT, rule->id);
-		append_pair(out, "id", number);
-		g_clear_pointer(&number, g_free);
-	}
-	if (rule->created != 0)
-		append_time(out, "created", rule->created);
-	if (rule->hits != 0) {
-		number = g_strdup_printf("%" G_GUINT64_FORMAT, rule->hits);
-		append_pair(out, "hits", number);
-	}
-	if (rule->last_hit != 0)
-		append_time(out, "last-hit", rule->last_hit);
+	g_return_val_if_reached(NULL);
 }
 
 char *
 vigil_rule_to_string(const VigilRule *rule, gboolean with_state)
 {
 	g_autoptr(GString) out = g_string_new(vigil_action_to_string(rule->action));
-	g_autofree char *target = vigil_rule_format_target(rule);
 
-	if (!rule->all_users) {
-		g_autofree char *uid = g_strdup_printf("%u", rule->uid);
+	/* the table's order is the canonical order */
+	for (guint id = 0; id < VIGIL_RULE_N_KEYWORDS; id++) {
+		const VigilRuleKeyword *kw = vigil_rule_keyword(id);
+		g_autofree char *value = NULL;
 
-		append_pair(out, "user", uid);
+		if (kw->state && !with_state)
+			continue;
+		value = vigil_rule_format_keyword(rule, id);
+		if (value != NULL)
+			append_pair(out, kw->name, kw->takes_value ? value : NULL);
 	}
-	if (rule->program != NULL)
-		append_pair(out, "app", rule->program);
-	if (rule->sha256 != NULL)
-		append_pair(out, "sha256", rule->sha256);
-	if (rule->args_glob != NULL)
-		append_pair(out, "args", rule->args_glob);
-	if (rule->app_id != NULL)
-		append_pair(out, "appid", rule->app_id);
-	if (target != NULL)
-		append_pair(out, "to", target);
-	if (rule->ports != NULL && rule->ports->len > 0) {
-		g_autofree char *ports = vigil_rule_format_ports(rule->ports);
-
-		append_pair(out, "port", ports);
-	}
-	if (rule->proto != 0)
-		append_pair(out, "proto", proto_to_string(rule->proto));
-	append_lifetime(out, rule);
-	if (!rule->enabled)
-		append_pair(out, "disabled", NULL);
-	if (rule->note != NULL)
-		append_pair(out, "note", rule->note);
-	if (with_state)
-		append_state(out, rule);
 	return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
+/* @id's field of @rule back to what a rule without the keyword has */
+static void
+clear_keyword(VigilRule *rule, VigilRuleKeywordId id)
+{
+	switch (id) {
+	case VIGIL_RULE_KW_USER:
+		rule->all_users = TRUE;
+		rule->uid = 0;
+		break;
+	case VIGIL_RULE_KW_APP:
+		g_clear_pointer(&rule->program, g_free);
+		break;
+	case VIGIL_RULE_KW_SHA256:
+		g_clear_pointer(&rule->sha256, g_free);
+		break;
+	case VIGIL_RULE_KW_ARGS:
+		g_clear_pointer(&rule->args_glob, g_free);
+		break;
+	case VIGIL_RULE_KW_APPID:
+		g_clear_pointer(&rule->app_id, g_free);
+		break;
+	case VIGIL_RULE_KW_TO:
+		g_clear_pointer(&rule->host, g_free);
+		rule->target_kind = VIGIL_TARGET_ANY;
+		rule->family = 0;
+		rule->address = (VigilAddress){0};
+		rule->prefix_len = 0;
+		break;
+	case VIGIL_RULE_KW_PORT:
+		g_clear_pointer(&rule->ports, g_array_unref);
+		break;
+	case VIGIL_RULE_KW_PROTO:
+		rule->proto = 0;
+		break;
+	case VIGIL_RULE_KW_UNTIL:
+	case VIGIL_RULE_KW_UNTIL_QUIT:
+		rule->lifetime = VIGIL_LIFETIME_FOREVER;
+		rule->until = 0;
+		rule->pid = 0;
+		rule->pid_start_time = 0;
+		break;
+	case VIGIL_RULE_KW_DISABLED:
+		rule->enabled = TRUE;
+		break;
+	case VIGIL_RULE_KW_NOTE:
+		g_clear_pointer(&rule->note, g_free);
+		break;
+	case VIGIL_RULE_KW_ID:
+		rule->id = 0;
+		break;
+	case VIGIL_RULE_KW_CREATED:
+		rule->created = 0;
+		break;
+	case VIGIL_RULE_KW_HITS:
+		rule->hits = 0;
+		break;
+	case VIGIL_RULE_KW_LAST_HIT:
+		rule->last_hit = 0;
+		break;
+	case VIGIL_RULE_N_KEYWORDS:
+		break;
+	}
+}
+
+gboolean
+vigil_rule_set_keyword(VigilRule *rule, VigilRuleKeywordId id, const char *value, const char *name,
+                       GError **error)
+{
+	ParseContext ctx = {0};
+
+	g_return_val_if_fail(id < VIGIL_RULE_N_KEYWORDS, FALSE);
+	clear_keyword(rule, id);
+	return *value == '\0' || parsers[id](rule, name, value, &ctx, error);
 }
 
 /* ---- comparison ---- */

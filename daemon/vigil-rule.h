@@ -2,18 +2,9 @@
 #pragma once
 
 #include "vigil-flow.h"
+#include "vigil-rule-syntax.h" /* keywords, VIGIL_RULE_ERROR, quoting */
 
 G_BEGIN_DECLS
-
-#define VIGIL_RULE_ERROR (vigil_rule_error_quark())
-GQuark vigil_rule_error_quark(void);
-
-typedef enum {
-	VIGIL_RULE_ERROR_SYNTAX,      /* unbalanced quotes, a keyword without its value, ... */
-	VIGIL_RULE_ERROR_UNKNOWN_KEY, /* a word that is not a rule keyword */
-	VIGIL_RULE_ERROR_DUPLICATE,   /* the same keyword twice */
-	VIGIL_RULE_ERROR_VALUE,       /* a keyword with a value it cannot take */
-} VigilRuleError;
 
 typedef enum {
 	VIGIL_ACTION_ALLOW,
@@ -103,6 +94,21 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilRule, vigil_rule_unref)
 typedef gboolean (*VigilUserResolver)(const char *name, guint32 *uid);
 VigilRule *vigil_rule_parse_line(const char *line, VigilUserResolver resolve_user, GError **error);
 
+/*
+ * The value @rule's text form gives keyword @id: NULL when the text has no such keyword,
+ * "" for "disabled" (which takes no value).
+ */
+char *vigil_rule_format_keyword(const VigilRule *rule, VigilRuleKeywordId id);
+
+/*
+ * Sets one field of @rule from its keyword's value, as a rules file reads it ("" and, where
+ * the keyword knows it, "any" leave it unset); errors (a VIGIL_RULE_ERROR) start with @name,
+ * e.g. the D-Bus key. User names are not looked up (only uids and "all"). On error the
+ * field is left unset or partly set: the rule is for throwing away.
+ */
+gboolean vigil_rule_set_keyword(VigilRule *rule, VigilRuleKeywordId id, const char *value,
+                                const char *name, GError **error);
+
 /* the canonical one-line text form; with @with_state, also id/created/hits/last-hit */
 char *vigil_rule_to_string(const VigilRule *rule, gboolean with_state);
 
@@ -117,12 +123,6 @@ gboolean vigil_rule_equal(const VigilRule *a, const VigilRule *b, gboolean with_
  * back as the same rule, i.e. it can be saved and loaded. The error is a VIGIL_RULE_ERROR.
  */
 gboolean vigil_rule_validate(const VigilRule *rule, GError **error);
-
-/*
- * Appends @value as one word of a rule line: as it is, or double-quoted when it needs it,
- * with \" \\ and, for control characters such as a newline, \xHH escaped
- */
-void vigil_rule_append_value(GString *out, const char *value);
 
 /*
  * Sets @rule's destination from a `to` value alone ("any", a host, "*.domain", an address

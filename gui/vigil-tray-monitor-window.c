@@ -5,6 +5,7 @@
 #include <glib/gi18n.h>
 
 #include "vigil-format.h"
+#include "vigil-rule-syntax.h"
 #include "vigil-tray-monitor-window.h"
 #include "vigil-text.h"
 
@@ -379,11 +380,15 @@ make_rule(VigilTrayMonitorWindow *self, const char *action)
 		g_variant_builder_add(&rule, "{sv}", VIGIL_RULE_KEY_TO, g_variant_new_string(host));
 	if (protocol != NULL && *protocol != '\0') {
 		g_autofree char *lower = g_ascii_strdown(protocol, -1);
+		guint8 proto;
 
-		/* rules name ICMPv6 "icmp" too */
+		/* rules name ICMPv6 "icmp" too; a name rules do not know goes as it is, for
+		 * vigild to refuse (never a rule for every protocol) */
 		g_variant_builder_add(
 		    &rule, "{sv}", VIGIL_RULE_KEY_PROTO,
-		    g_variant_new_string(g_str_has_prefix(lower, "icmp") ? "icmp" : lower));
+		    g_variant_new_string(vigil_rule_proto_from_string(lower, &proto) && proto != 0
+		                             ? vigil_rule_proto_to_string(proto)
+		                             : lower));
 	}
 	if (port > 0)
 		g_variant_builder_add(&rule, "{sv}", VIGIL_RULE_KEY_PORT,

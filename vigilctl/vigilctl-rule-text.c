@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "vigil-dbus.h"
+#include "vigil-rule-syntax.h"
 #include "vigilctl-output.h"
 #include "vigilctl-rule-text.h"
 #include "vigilctl.h"
@@ -23,88 +24,25 @@ syntax_error(GError **error, const char *message)
 	return FALSE;
 }
 
-static gboolean
-read_quoted(const char **pos, GString *word, GError **error)
-{
-	const char *p = *pos + 1;
-
-	while (*p != '"') {
-		if (*p == '\0')
-			return syntax_error(error, _("a quoted value has no closing quote"));
-		if (*p == '\\') {
-			p++;
-			if (*p != '"' && *p != '\\')
-				return syntax_error(error,
-				                    _("only \\\" and \\\\ are escapes in quotes"));
-		}
-		g_string_append_c(word, *p++);
-	}
-	p++;
-	if (*p != '\0' && !is_blank(*p) && *p != '#')
-		return syntax_error(error, _("text right after a closing quote"));
-	*pos = p;
-	return TRUE;
-}
-
 GStrv
 vigilctl_rule_text_split(const char *line, GError **error)
 {
-	g_autoptr(GStrvBuilder) words = g_strv_builder_new();
-	const char *p = line;
+	g_autoptr(GError) local_error = NULL;
+	g_autoptr(GPtrArray) words = vigil_rule_split_words(line, &local_error);
 
-	for (;;) {
-		g_autoptr(GString) word = g_string_new(NULL);
-
-		while (is_blank(*p))
-			p++;
-		if (*p == '\0' || *p == '#')
-			break;
-		if (*p == '"') {
-			if (!read_quoted(&p, word, error))
-				return NULL;
-		} else {
-			while (*p != '\0' && !is_blank(*p) && *p != '#') {
-				if (*p == '"') {
-					syntax_error(
-					    error,
-					    _("a quote inside a word; quote the whole value"));
-					return NULL;
-				}
-				g_string_append_c(word, *p++);
-			}
-		}
-		g_strv_builder_add(words, word->str);
+	if (words == NULL) {
+		/* the words vigild reads, with its (translated) message */
+		syntax_error(error, local_error->message);
+		return NULL;
 	}
-	return g_strv_builder_end(words);
-}
-
-static gboolean
-needs_quotes(const char *value)
-{
-	if (*value == '\0')
-		return TRUE;
-	for (const char *p = value; *p != '\0'; p++) {
-		if (is_blank(*p) || *p == '#' || *p == '"' || *p == '\\')
-			return TRUE;
-	}
-	return FALSE;
+	g_ptr_array_add(words, NULL);
+	return (GStrv)g_ptr_array_free(g_steal_pointer(&words), FALSE);
 }
 
 char *
 vigilctl_rule_text_quote(const char *value)
 {
-	GString *out = NULL;
-
-	if (!needs_quotes(value))
-		return g_strdup(value);
-	out = g_string_new("\"");
-	for (const char *p = value; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			g_string_append_c(out, '\\');
-		g_string_append_c(out, *p);
-	}
-	g_string_append_c(out, '"');
-	return g_string_free(out, FALSE);
+	return vigil_rule_quote(value);
 }
 
 char *
@@ -131,17 +69,16 @@ vigilctl_rule_text_lookup(const char *line, const char *keyword, GError **error)
 	if (words == NULL)
 		return NULL;
 	n = g_strv_length(words);
-	/* words[0] is the action; "disabled" is the only keyword without a value */
+	/* words[0] is the action; a few keywords ("disabled") take no value */
 	for (guint i = 1; i < n;) {
-		if (g_strcmp0(words[i], "disabled") == 0) {
-			if (g_strcmp0(keyword, "disabled") == 0)
-				return g_strdup("");
-			i++;
-			continue;
-		}
+		const VigilRuleKeyword *kw = vigil_rule_keyword_lookup(words[i]);
+		gboolean takes_value = kw == NULL || kw->takes_value;
+
 		if (g_strcmp0(words[i], keyword) == 0)
-			return i + 1 < n ? g_strdup(words[i + 1]) : NULL;
-		i += 2;
+			return !takes_value ? g_strdup("")
+			       : i + 1 < n  ? g_strdup(words[i + 1])
+			                    : NULL;
+		i += takes_value ? 2 : 1;
 	}
 	return NULL;
 }
@@ -192,58 +129,53 @@ append_pair(GString *out, const char *keyword, const char *value)
 	g_string_append_c(out, ' ');
 	g_string_append(out, keyword);
 	if (value != NULL) {
-		g_autofree char *quoted = vigilctl_rule_text_quote(value);
-
 		g_string_append_c(out, ' ');
-		g_string_append(out, quoted);
+		vigil_rule_append_value(out, value);
 	}
 }
 
-static void
-append_string_key(GString *out, GVariant *rule, const char *key, const char *keyword)
+/* keyword @id's value in the dictionary @rule as the text form writes it, or NULL */
+static char *
+dict_keyword_value(GVariant *rule, VigilRuleKeywordId id)
 {
-	const char *value = vigilctl_dict_string(rule, key);
-
-	if (value != NULL && *value != '\0' && g_strcmp0(value, VIGIL_RULE_ANY) != 0)
-		append_pair(out, keyword, value);
-}
-
-static void
-append_user(GString *out, GVariant *rule)
-{
-	guint32 uid = 0;
-	const char *user = vigilctl_dict_string(rule, VIGIL_RULE_KEY_USER);
-
-	if (g_variant_lookup(rule, VIGIL_RULE_KEY_UID, "u", &uid)) {
-		g_autofree char *text = g_strdup_printf("%" G_GUINT32_FORMAT, uid);
-
-		append_pair(out, "user", text);
-	} else if (user != NULL && g_strcmp0(user, VIGIL_RULE_USER_ALL) != 0) {
-		append_pair(out, "user", user);
-	}
-}
-
-static void
-append_lifetime(GString *out, GVariant *rule)
-{
+	const VigilRuleKeyword *kw = vigil_rule_keyword(id);
 	const char *lifetime = vigilctl_dict_string(rule, VIGIL_RULE_KEY_LIFETIME);
+	const char *text = NULL;
+	gboolean enabled = TRUE;
 	gint64 until = 0;
-	guint32 pid = 0;
+	guint32 number = 0;
 
-	if (g_strcmp0(lifetime, VIGIL_RULE_LIFETIME_UNTIL) == 0 &&
-	    g_variant_lookup(rule, VIGIL_RULE_KEY_UNTIL, "x", &until)) {
-		g_autoptr(GDateTime) time = g_date_time_new_from_unix_utc(until);
-		g_autofree char *text =
-		    time != NULL ? g_date_time_format(time, "%Y-%m-%dT%H:%M:%SZ") : NULL;
+	switch (id) {
+	case VIGIL_RULE_KW_USER:
+		if (g_variant_lookup(rule, VIGIL_RULE_KEY_UID, "u", &number))
+			return g_strdup_printf("%" G_GUINT32_FORMAT, number);
+		text = vigilctl_dict_string(rule, kw->dbus_key);
+		return g_strcmp0(text, VIGIL_RULE_USER_ALL) != 0 ? g_strdup(text) : NULL;
+	case VIGIL_RULE_KW_UNTIL:
+		if (g_strcmp0(lifetime, VIGIL_RULE_LIFETIME_UNTIL) == 0 &&
+		    g_variant_lookup(rule, kw->dbus_key, "x", &until)) {
+			g_autoptr(GDateTime) time = g_date_time_new_from_unix_utc(until);
 
-		if (text != NULL)
-			append_pair(out, "until", text);
-	} else if (g_strcmp0(lifetime, VIGIL_RULE_LIFETIME_UNTIL_QUIT) == 0 &&
-	           g_variant_lookup(rule, VIGIL_RULE_KEY_PID, "u", &pid)) {
+			return time != NULL ? g_date_time_format(time, "%Y-%m-%dT%H:%M:%SZ") : NULL;
+		}
+		return NULL;
+	case VIGIL_RULE_KW_UNTIL_QUIT:
 		/* the dictionary has no start time: this names the process for people only */
-		g_autofree char *text = g_strdup_printf("%" G_GUINT32_FORMAT, pid);
-
-		append_pair(out, "until-quit", text);
+		if (g_strcmp0(lifetime, VIGIL_RULE_LIFETIME_UNTIL_QUIT) == 0 &&
+		    g_variant_lookup(rule, kw->dbus_key, "u", &number))
+			return g_strdup_printf("%" G_GUINT32_FORMAT, number);
+		return NULL;
+	case VIGIL_RULE_KW_DISABLED:
+		g_variant_lookup(rule, kw->dbus_key, "b", &enabled);
+		return enabled ? NULL : g_strdup("");
+	case VIGIL_RULE_KW_NOTE:
+		/* a note is free text: "any" is a note like any other */
+		return g_strdup(vigilctl_dict_string(rule, kw->dbus_key));
+	default:
+		text = vigilctl_dict_string(rule, kw->dbus_key);
+		if (text == NULL || *text == '\0' || g_strcmp0(text, VIGIL_RULE_ANY) == 0)
+			return NULL;
+		return g_strdup(text);
 	}
 }
 
@@ -252,22 +184,17 @@ vigilctl_rule_dict_to_text(GVariant *rule)
 {
 	const char *action = vigilctl_dict_string(rule, VIGIL_RULE_KEY_ACTION);
 	GString *out = g_string_new(action != NULL ? action : "?");
-	gboolean enabled = TRUE;
 
-	/* the order of docs/rules.md's keyword table, which is vigild's canonical order */
-	append_user(out, rule);
-	append_string_key(out, rule, VIGIL_RULE_KEY_PROGRAM, "app");
-	append_string_key(out, rule, VIGIL_RULE_KEY_SHA256, "sha256");
-	append_string_key(out, rule, VIGIL_RULE_KEY_ARGS, "args");
-	append_string_key(out, rule, VIGIL_RULE_KEY_APPID, "appid");
-	append_string_key(out, rule, VIGIL_RULE_KEY_TO, "to");
-	append_string_key(out, rule, VIGIL_RULE_KEY_PORT, "port");
-	append_string_key(out, rule, VIGIL_RULE_KEY_PROTO, "proto");
-	append_lifetime(out, rule);
-	if (g_variant_lookup(rule, VIGIL_RULE_KEY_ENABLED, "b", &enabled) && !enabled)
-		append_pair(out, "disabled", NULL);
-	/* a note is free text: "any" is a note like any other */
-	if (vigilctl_dict_string(rule, VIGIL_RULE_KEY_NOTE) != NULL)
-		append_pair(out, "note", vigilctl_dict_string(rule, VIGIL_RULE_KEY_NOTE));
+	/* the keyword table's order, which is vigild's canonical order; no state */
+	for (guint id = 0; id < VIGIL_RULE_N_KEYWORDS; id++) {
+		const VigilRuleKeyword *kw = vigil_rule_keyword(id);
+		g_autofree char *value = NULL;
+
+		if (kw->state)
+			continue;
+		value = dict_keyword_value(rule, id);
+		if (value != NULL)
+			append_pair(out, kw->name, kw->takes_value ? value : NULL);
+	}
 	return g_string_free(out, FALSE);
 }

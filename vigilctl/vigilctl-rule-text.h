@@ -6,13 +6,14 @@
 G_BEGIN_DECLS
 
 /*
- * The words of a rule line: quoted values unquoted ("\"" and "\\" unescaped), a "#"
- * outside quotes ends the line. Empty for a blank or comment line; an error for an
- * unbalanced quote. vigild checks everything else: vigilctl only needs to find keywords.
+ * The words of a rule line, read as vigild reads them (vigil_rule_split_words()): quoted
+ * values unquoted, a "#" outside quotes ends the line. Empty for a blank or comment line; a
+ * VIGILCTL_ERROR_USAGE for an unbalanced quote. vigild checks everything else: vigilctl only
+ * needs to find keywords.
  */
 GStrv vigilctl_rule_text_split(const char *line, GError **error);
 
-/* @value as a word of a rule line: quoted when it is empty or has a blank, #, " or \ */
+/* @value as a word of a rule line (vigil_rule_quote()): quoted when it needs it */
 char *vigilctl_rule_text_quote(const char *value);
 
 /* command-line words as one rule line, each quoted as needed: `add allow app "/opt/My App"` */

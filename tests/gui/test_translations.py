@@ -24,7 +24,7 @@ XGETTEXT = ['xgettext', '--from-code=UTF-8', '--add-comments', '--keyword=_', '-
 
 
 # the programs whose strings go through gettext
-TRANSLATED_DIRS = ['gui', 'libvigil-client', 'vigilctl']
+TRANSLATED_DIRS = ['common', 'gui', 'libvigil-client', 'vigilctl']
 MARKED = re.compile(r'\b(?:N?_|C_|ngettext)\(|translatable="yes"')
 
 
