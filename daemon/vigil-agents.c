@@ -7,7 +7,7 @@
 #include "vigil-agents.h"
 #include "vigil-dbus.h"
 #include "vigil-process-taint.h"
-#include "vigil-prompts.h" /* vigil_connection_dict_add_process */
+#include "vigil-conn-dict.h"
 
 /* agents must answer at once (the user answers later, with Reply) */
 #define AGENT_CALL_TIMEOUT_MS 10000

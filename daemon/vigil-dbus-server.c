@@ -6,6 +6,7 @@
 
 #include "vigil-agents.h"
 #include "vigil-as-caller.h"
+#include "vigil-conn-dict.h"
 #include "vigil-dbus-args.h"
 #include "vigil-dbus-rules.h"
 #include "vigil-dbus-server.h"

@@ -117,19 +117,6 @@ void vigil_prompts_get_stats(VigilPrompts *prompts, guint64 *prompted, guint64 *
  */
 guint vigil_prompts_watch_processes(VigilPrompts *prompts);
 
-/* helpers shared with the D-Bus server */
-
-/* "*.example.org" for "www.example.org" and "example.org"; NULL for a single label */
-char *vigil_domain_target(const char *hostname);
-/* adds the flow keys of a connection dictionary (protocol .. service) to @builder */
-void vigil_connection_dict_add_flow(GVariantBuilder *builder, int family, guint8 protocol,
-                                    const VigilAddress *dst, guint16 dport, guint8 icmp_type,
-                                    const char *hostname);
-/* adds the process keys (program .. foreign-mount-ns) for @process, or program "unknown" */
-void vigil_connection_dict_add_process(GVariantBuilder *builder, const VigilProcess *process,
-                                       guint32 uid);
-/* a connection dictionary of a decision, with id, verdict, reason, rule and queued-us */
-GVariant *vigil_decision_to_dict(const VigilDecision *decision, guint64 id);
 /* Notify("blocked") to the agents of the decision's user, at most once a minute per
  * program and destination */
 void vigil_prompts_notify_blocked(VigilPrompts *prompts, const VigilDecision *decision, guint64 id);

@@ -10,6 +10,58 @@
 #define FIELD(member)                                                                              \
 	.offset = offsetof(VigilConfig, member), .size = sizeof(((VigilConfig *)NULL)->member)
 
+/* written out: clang-format would put spaces into a G_DEFINE_QUARK name */
+GQuark
+vigil_config_error_quark(void)
+{
+	return g_quark_from_static_string("vigil-config-error-quark");
+}
+
+void
+vigil_config_init_defaults(VigilConfig *config)
+{
+	config->queue_number = 0;
+	config->queue_length = 8192;
+	config->default_action = VIGIL_ACTION_ALLOW;
+	config->fail_mode = VIGIL_FAIL_OPEN;
+	config->prompt_timeout = 30;
+	config->auth_timeout = 300;
+	config->log_level = G_LOG_LEVEL_INFO;
+	config->filter_loopback = FALSE;
+	config->mark_mask = 0x00700000;
+	config->enabled = TRUE;
+	config->agent_executables = NULL;
+	config->attribution = VIGIL_ATTRIBUTION_AUTO;
+	config->ebpf_cgroup = NULL;
+}
+
+void
+vigil_config_clear(VigilConfig *config)
+{
+	g_clear_pointer(&config->agent_executables, g_strfreev);
+	g_clear_pointer(&config->ebpf_cgroup, g_free);
+}
+
+const char *
+vigil_attribution_to_string(VigilAttribution attribution)
+{
+	switch (attribution) {
+	case VIGIL_ATTRIBUTION_EBPF:
+		return "ebpf";
+	case VIGIL_ATTRIBUTION_QUEUE:
+		return "queue";
+	case VIGIL_ATTRIBUTION_AUTO:
+		break;
+	}
+	return "auto";
+}
+
+const char *
+vigil_fail_mode_to_string(VigilFailMode mode)
+{
+	return mode == VIGIL_FAIL_CLOSED ? "closed" : "open";
+}
+
 /* choices and booleans are stored as the enum (int) they are */
 G_STATIC_ASSERT(sizeof(VigilAction) == sizeof(int));
 G_STATIC_ASSERT(sizeof(VigilFailMode) == sizeof(int));

@@ -8,6 +8,7 @@
 
 #include "vigil-as-caller.h"
 
+#include "vigil-conn-dict.h"
 #include "vigil-dbus-rules.h"
 #include "vigil-dbus.h"
 #include "vigil-polkit.h"
