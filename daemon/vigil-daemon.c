@@ -11,6 +11,7 @@
 #include "vigil-netfilter.h"
 #include "vigil-packet.h"
 #include "vigil-prompts.h"
+#include "vigil-rule-lifetimes.h"
 #include "vigil-queue.h"
 #include "vigil-rule-store.h"
 #include "vigil-socket-watch.h"
@@ -79,10 +80,10 @@ struct _VigilDaemon {
 	guint deadline_source;
 	guint expiry_source;
 	guint save_source;
-	VigilPrompts *prompts; /* connections no rule covers, held for an agent's answer */
+	VigilPrompts *prompts;         /* connections no rule covers, held for an agent's answer */
+	VigilRuleLifetimes *lifetimes; /* rules that end at a time or with a process */
 	VigilDaemonStats stats;
 	guint64 decisions_logged; /* the id of the last decision */
-	gboolean in_rules_changed;
 	VigilDaemonFunc rules_changed_func;
 	gpointer rules_changed_data;
 };
@@ -795,17 +796,13 @@ static gboolean
 on_expiry_tick(gpointer data)
 {
 	VigilDaemon *daemon = data;
-	guint n = vigil_ruleset_expire(vigil_rule_store_get_ruleset(daemon->store),
-	                               g_get_real_time() / G_USEC_PER_SEC);
+	/* also until-quit rules whose process exit no pidfd reported */
+	guint n =
+	    vigil_rule_lifetimes_update(daemon->lifetimes, g_get_real_time() / G_USEC_PER_SEC);
 
 	vigil_dns_watch_expire(daemon->dns_watch, g_get_monotonic_time());
-	if (n > 0) {
-		g_info("%u rule(s) expired", n);
-		save_learned_rules(daemon);
+	if (n > 0)
 		vigil_daemon_rules_changed(daemon);
-	}
-	/* until-quit rules whose process exit no pidfd reported */
-	vigil_prompts_watch_processes(daemon->prompts);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -829,6 +826,12 @@ on_rules_changed(gpointer data)
 
 static void
 on_prompt_rules_changed(gpointer data)
+{
+	vigil_daemon_rules_changed(data);
+}
+
+static void
+on_rules_ended(gpointer data)
 {
 	vigil_daemon_rules_changed(data);
 }
@@ -870,10 +873,12 @@ vigil_daemon_new(const VigilConfig *config, const VigilDaemonPaths *paths, GErro
 	    vigil_dns_cache_new(VIGIL_DNS_CACHE_MAX_ENTRIES, VIGIL_DNS_CACHE_TTL_FLOOR_S,
 	                        VIGIL_DNS_CACHE_TTL_CEILING_S);
 	daemon->dns_watch = vigil_dns_watch_new(daemon->dns_cache);
-	daemon->prompts = vigil_prompts_new(daemon->store, &daemon->config, paths->proc_root,
-	                                    &prompt_callbacks, daemon);
-	/* until-quit rules of processes that quit while vigild was not running */
-	vigil_prompts_watch_processes(daemon->prompts);
+	daemon->prompts =
+	    vigil_prompts_new(daemon->store, &daemon->config, &prompt_callbacks, daemon);
+	daemon->lifetimes =
+	    vigil_rule_lifetimes_new(daemon->store, paths->proc_root, on_rules_ended, daemon);
+	/* rules that ended while vigild was not running (until-quit: their process quit) */
+	vigil_rule_lifetimes_update(daemon->lifetimes, g_get_real_time() / G_USEC_PER_SEC);
 	return g_steal_pointer(&daemon);
 }
 
@@ -1013,6 +1018,7 @@ vigil_daemon_free(VigilDaemon *daemon)
 	g_clear_handle_id(&daemon->save_source, g_source_remove);
 	/* before the queue goes: the requests' packets get their verdicts */
 	g_clear_pointer(&daemon->prompts, vigil_prompts_free);
+	g_clear_pointer(&daemon->lifetimes, vigil_rule_lifetimes_free);
 	g_clear_pointer(&daemon->queue, vigil_queue_free);
 	g_clear_pointer(&daemon->dns_watch, vigil_dns_watch_free);
 	g_clear_pointer(&daemon->dns_cache, vigil_dns_cache_free);
@@ -1145,13 +1151,9 @@ vigil_daemon_set_rules_changed_func(VigilDaemon *daemon, VigilDaemonFunc func, g
 void
 vigil_daemon_rules_changed(VigilDaemon *daemon)
 {
-	/* expiring an until-quit rule below comes back here */
-	if (daemon->in_rules_changed)
-		return;
-	daemon->in_rules_changed = TRUE;
-	vigil_prompts_watch_processes(daemon->prompts);
+	/* new until-quit rules get their process watched (and end now when it is gone) */
+	vigil_rule_lifetimes_update(daemon->lifetimes, g_get_real_time() / G_USEC_PER_SEC);
 	vigil_prompts_recheck(daemon->prompts);
-	daemon->in_rules_changed = FALSE;
 	if (daemon->rules_changed_func != NULL)
 		daemon->rules_changed_func(daemon->rules_changed_data);
 }

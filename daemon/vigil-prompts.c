@@ -1,11 +1,8 @@
-/* vigil-prompts.c: pending requests, their agents, answers, timeouts and until-quit rules */
+/* vigil-prompts.c: the life of a request: held, asked, answered (or not), finished */
 #define G_LOG_DOMAIN "vigil-prompts"
 #include "config.h"
 
-#include <glib-unix.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "vigil-conn-dict.h"
 #include "vigil-dbus-args.h"
@@ -34,14 +31,6 @@ typedef struct {
 	GList link;         /* in prompts->order, oldest first */
 } Request;
 
-typedef struct {
-	VigilPrompts *prompts;
-	guint32 pid;
-	guint64 start_time;
-	int fd;
-	guint source; /* on the pidfd; 0 when polled */
-} QuitWatch;
-
 /* what one user takes of the shared pools */
 typedef struct {
 	guint requests;
@@ -51,7 +40,6 @@ typedef struct {
 struct _VigilPrompts {
 	VigilRuleStore *store;
 	const VigilConfig *config;
-	char *proc_root;
 	VigilPromptsCallbacks callbacks;
 	gpointer user_data;
 	VigilAgents *agents;
@@ -62,8 +50,7 @@ struct _VigilPrompts {
 	GHashTable *usage; /* uid -> UidUsage, while the user has requests */
 	guint64 prompted;
 	guint64 timed_out;
-	GHashTable *quit_watches; /* "pid:start" -> QuitWatch */
-	GHashTable *notified;     /* "uid\nprogram\ndestination" -> gint64 last Notify */
+	GHashTable *notified; /* "uid\nprogram\ndestination" -> gint64 last Notify */
 };
 
 /* ---- blocked notifications ---- */
@@ -829,121 +816,16 @@ vigil_prompts_get_agents(VigilPrompts *prompts)
 	return prompts->agents;
 }
 
-/* ---- until-quit rules ---- */
-
-static void
-quit_watch_free(QuitWatch *watch)
-{
-	g_clear_handle_id(&watch->source, g_source_remove);
-	if (watch->fd >= 0)
-		close(watch->fd);
-	g_free(watch);
-}
-
-static gboolean
-process_alive(VigilPrompts *prompts, guint32 pid, guint64 start_time)
-{
-	VigilProcessStamp stamp;
-
-	return vigil_process_read_stamp(prompts->proc_root, pid, &stamp) &&
-	       stamp.start_time == start_time;
-}
-
-static gboolean
-on_recheck_processes(gpointer data)
-{
-	vigil_prompts_watch_processes(data);
-	return G_SOURCE_REMOVE;
-}
-
-static gboolean
-on_process_exit(gint fd, GIOCondition condition, gpointer data)
-{
-	QuitWatch *watch = data;
-
-	g_debug("process %u exited", watch->pid);
-	watch->source = 0;
-	close(watch->fd);
-	watch->fd = -1;
-	/* not from inside this source: the watch table changes */
-	g_idle_add(on_recheck_processes, watch->prompts);
-	return G_SOURCE_REMOVE;
-}
-
-static QuitWatch *
-quit_watch_new(VigilPrompts *prompts, guint32 pid, guint64 start_time)
-{
-	QuitWatch *watch = g_new0(QuitWatch, 1);
-
-	watch->prompts = prompts;
-	watch->pid = pid;
-	watch->start_time = start_time;
-	watch->fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
-	/* the pidfd may name a new process with the old pid: check it is still ours */
-	if (watch->fd >= 0 && process_alive(prompts, pid, start_time))
-		watch->source = g_unix_fd_add(watch->fd, G_IO_IN, on_process_exit, watch);
-	else if (watch->fd < 0)
-		g_debug("no pidfd for %u (%s): polled", pid, g_strerror(errno));
-	return watch;
-}
-
-guint
-vigil_prompts_watch_processes(VigilPrompts *prompts)
-{
-	VigilRuleset *set = vigil_rule_store_get_ruleset(prompts->store);
-	g_autoptr(GPtrArray) rules = vigil_ruleset_list(set);
-	g_autoptr(GHashTable) live = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	g_autoptr(GError) error = NULL;
-	GHashTableIter iter;
-	const char *key;
-	guint removed = 0;
-
-	for (guint i = 0; i < rules->len; i++) {
-		VigilRule *rule = g_ptr_array_index(rules, i);
-		g_autofree char *watch_key = NULL;
-
-		if (rule->lifetime != VIGIL_LIFETIME_PROCESS_EXIT)
-			continue;
-		if (!process_alive(prompts, rule->pid, rule->pid_start_time)) {
-			g_info("rule %" G_GUINT64_FORMAT " ends: process %u has quit", rule->id,
-			       rule->pid);
-			vigil_ruleset_remove(set, rule->id);
-			removed++;
-			continue;
-		}
-		watch_key =
-		    g_strdup_printf("%u:%" G_GUINT64_FORMAT, rule->pid, rule->pid_start_time);
-		if (!g_hash_table_contains(prompts->quit_watches, watch_key))
-			g_hash_table_insert(
-			    prompts->quit_watches, g_strdup(watch_key),
-			    quit_watch_new(prompts, rule->pid, rule->pid_start_time));
-		g_hash_table_add(live, g_steal_pointer(&watch_key));
-	}
-	g_hash_table_iter_init(&iter, prompts->quit_watches);
-	while (g_hash_table_iter_next(&iter, (gpointer *)&key, NULL)) {
-		if (!g_hash_table_contains(live, key))
-			g_hash_table_iter_remove(&iter);
-	}
-	if (removed == 0)
-		return 0;
-	if (!vigil_rule_store_save(prompts->store, &error))
-		g_warning("saving learned rules: %s", error->message);
-	if (prompts->callbacks.rules_changed != NULL)
-		prompts->callbacks.rules_changed(prompts->user_data);
-	return removed;
-}
-
 /* ---- life ---- */
 
 VigilPrompts *
-vigil_prompts_new(VigilRuleStore *store, const VigilConfig *config, const char *proc_root,
+vigil_prompts_new(VigilRuleStore *store, const VigilConfig *config,
                   const VigilPromptsCallbacks *callbacks, gpointer user_data)
 {
 	VigilPrompts *prompts = g_new0(VigilPrompts, 1);
 
 	prompts->store = store;
 	prompts->config = config;
-	prompts->proc_root = g_strdup(proc_root);
 	prompts->callbacks = *callbacks;
 	prompts->user_data = user_data;
 	prompts->by_id = g_hash_table_new(g_int64_hash, g_int64_equal);
@@ -951,8 +833,6 @@ vigil_prompts_new(VigilRuleStore *store, const VigilConfig *config, const char *
 	g_queue_init(&prompts->order);
 	prompts->usage = g_hash_table_new_full(NULL, NULL, NULL, g_free);
 	prompts->notified = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	prompts->quit_watches =
-	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)quit_watch_free);
 	return prompts;
 }
 
@@ -964,11 +844,9 @@ vigil_prompts_free(VigilPrompts *prompts)
 	vigil_prompts_finish_all(prompts, prompts->config->default_action, VIGIL_REASON_SHUTDOWN,
 	                         VIGIL_CANCEL_SHUTDOWN);
 	g_idle_remove_by_data(prompts);
-	g_hash_table_unref(prompts->quit_watches);
 	g_hash_table_unref(prompts->notified);
 	g_hash_table_unref(prompts->by_id);
 	g_hash_table_unref(prompts->by_key);
 	g_hash_table_unref(prompts->usage);
-	g_free(prompts->proc_root);
 	g_free(prompts);
 }

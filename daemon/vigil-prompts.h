@@ -48,14 +48,13 @@ typedef struct {
 	 * again (sends the verdict, logs, frees); @rule may be NULL */
 	void (*finish)(gpointer held, VigilAction action, VigilReason reason, const VigilRule *rule,
 	               gpointer user_data);
-	/* the learned rules changed (a reply made a rule, an until-quit rule expired) */
+	/* the learned rules changed (a reply made a rule) */
 	void (*rules_changed)(gpointer user_data);
 } VigilPromptsCallbacks;
 
 /* @config is read when needed (DefaultAction, PromptTimeout) and must outlive the prompts */
 VigilPrompts *vigil_prompts_new(VigilRuleStore *store, const VigilConfig *config,
-                                const char *proc_root, const VigilPromptsCallbacks *callbacks,
-                                gpointer user_data);
+                                const VigilPromptsCallbacks *callbacks, gpointer user_data);
 /* requests still open get DefaultAction (reason "shutdown") first */
 void vigil_prompts_free(VigilPrompts *prompts);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilPrompts, vigil_prompts_free)
@@ -108,14 +107,6 @@ void vigil_prompts_finish_all(VigilPrompts *prompts, VigilAction action, VigilRe
 guint vigil_prompts_count(VigilPrompts *prompts);
 /* requests sent to agents, and requests that timed out, since start */
 void vigil_prompts_get_stats(VigilPrompts *prompts, guint64 *prompted, guint64 *timed_out);
-
-/*
- * Until-quit rules: drops those whose process is gone (pid reused or exited, e.g. while
- * vigild was stopped) and watches the others' processes (pidfd), removing their rules when
- * they exit. Call after the rules were loaded or changed; calling it now and then also
- * catches exits where pidfds are not available. Returns how many rules it removed.
- */
-guint vigil_prompts_watch_processes(VigilPrompts *prompts);
 
 /* Notify("blocked") to the agents of the decision's user, at most once a minute per
  * program and destination */

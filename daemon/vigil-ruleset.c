@@ -684,19 +684,6 @@ vigil_ruleset_expire(VigilRuleset *set, gint64 now)
 	return remove_where(set, is_expired, &now);
 }
 
-static gboolean
-is_bound_to_pid(const VigilRule *rule, gconstpointer data)
-{
-	return rule->lifetime == VIGIL_LIFETIME_PROCESS_EXIT && rule->pid == *(const guint32 *)data;
-}
-
-guint
-vigil_ruleset_expire_process(VigilRuleset *set, guint32 pid)
-{
-	g_return_val_if_fail(set != NULL, 0);
-	return remove_where(set, is_bound_to_pid, &pid);
-}
-
 guint
 vigil_ruleset_get_examined(VigilRuleset *set)
 {

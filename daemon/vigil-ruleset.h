@@ -94,9 +94,6 @@ gboolean vigil_ruleset_needs_sha256(VigilRuleset *set, const VigilMatchQuery *qu
 /* removes rules whose UNTIL time has passed; returns how many */
 guint vigil_ruleset_expire(VigilRuleset *set, gint64 now);
 
-/* removes the "until-quit" rules bound to process @pid, which has exited; returns how many */
-guint vigil_ruleset_expire_process(VigilRuleset *set, guint32 pid);
-
 /*
  * The specificity of a rule as a comparable number (exposed for tests and docs): of two
  * rules that both match a connection, the one with the higher number wins. The order,
