@@ -20,7 +20,7 @@ TEST_PACKAGES="build-essential dpkg-dev
   dnsmasq-base clang libclang-rt-14-dev
   xvfb xauth imagemagick xdotool at-spi2-core gir1.2-atspi-2.0 gir1.2-gtk-3.0
   appstream
-  publicsuffix mandoc man-db bash-completion"
+  publicsuffix mandoc man-db bash-completion zsh"
 if [ "${VIGIL_SKIP_APT:-}" != 1 ]; then
   export DEBIAN_FRONTEND=noninteractive
   missing=$(for p in $TEST_PACKAGES; do
