@@ -6,7 +6,9 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -42,6 +44,9 @@ has_acl(int fd)
 static gboolean
 may_search(int fd, const struct stat *st, const VigilCallerCreds *creds)
 {
+	/* root searches every directory (CAP_DAC_READ_SEARCH) */
+	if (creds->uid == 0)
+		return TRUE;
 	if (st->st_uid == creds->uid)
 		return (st->st_mode & S_IXUSR) != 0;
 	/* with an ACL the group bits are its mask, not a group's right: only "other" counts */
@@ -52,9 +57,32 @@ may_search(int fd, const struct stat *st, const VigilCallerCreds *creds)
 	return (st->st_mode & S_IXOTH) != 0;
 }
 
+/*
+ * procfs answers a lookup by who asks, not by mode bits: its magic links (cwd, root, exe,
+ * fd/N, map_files/...) take vigild's ptrace rights, and /proc/self is vigild itself. A walk
+ * "as the caller" through it would answer with root's rights: every component is refused
+ * once it is on a proc mount, wherever that is mounted and however the walk got there
+ * (a symbolic link, /dev/fd, "..", a bind mount).
+ */
+#define THROUGH_PROC (-1)
+
+static gboolean
+on_procfs(int fd)
+{
+	struct statfs fs;
+
+	/* a mount vigild cannot even ask about is not walked either */
+	return fstatfs(fd, &fs) != 0 || fs.f_type == PROC_SUPER_MAGIC;
+}
+
 static gboolean
 fail_errno(GError **error, int saved)
 {
+	if (saved == THROUGH_PROC) {
+		g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+		                    VIGIL_AS_CALLER_THROUGH_PROC);
+		return FALSE;
+	}
 	g_set_error_literal(error, G_IO_ERROR, g_io_error_from_errno(saved), g_strerror(saved));
 	return FALSE;
 }
@@ -108,6 +136,10 @@ step(int *dir, struct stat *st, const char *part, GQueue *rest, guint *links,
 	next = openat(*dir, part, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (next < 0)
 		return errno;
+	if (on_procfs(next)) {
+		close(next);
+		return THROUGH_PROC;
+	}
 	if (fstat(next, st) != 0) {
 		int saved = errno;
 
@@ -150,7 +182,9 @@ vigil_as_caller_stat(const char *path, const VigilCallerCreds *creds, mode_t *mo
 	if (dir < 0)
 		return fail_errno(error, errno);
 	push_path(rest, path);
-	if (fstat(dir, &st) != 0)
+	if (on_procfs(dir))
+		failed = THROUGH_PROC;
+	else if (fstat(dir, &st) != 0)
 		failed = errno;
 	while (failed == 0 && !g_queue_is_empty(rest)) {
 		g_autofree char *part = g_queue_pop_head(rest);
@@ -206,27 +240,14 @@ stat_in_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *c
 	GError *error = NULL;
 	mode_t mode = 0;
 
-	creds.n_groups = user_groups(data->uid, &creds.gid, groups);
+	/* root searches everything: its groups do not matter, and are not looked up */
+	if (data->uid != 0)
+		creds.n_groups = user_groups(data->uid, &creds.gid, groups);
 	if (!vigil_as_caller_stat(data->path, &creds, &mode, &error)) {
 		g_task_return_error(task, error);
 		return;
 	}
 	g_task_return_int(task, mode);
-}
-
-static void
-stat_as_root(GTask *task, const char *path)
-{
-	struct stat st;
-
-	if (stat(path, &st) != 0) {
-		int saved = errno;
-
-		g_task_return_new_error(task, G_IO_ERROR, g_io_error_from_errno(saved), "%s",
-		                        g_strerror(saved));
-		return;
-	}
-	g_task_return_int(task, st.st_mode);
 }
 
 void
@@ -240,11 +261,6 @@ vigil_as_caller_stat_async(const char *path, guint32 uid, GCancellable *cancella
 	data->uid = uid;
 	g_task_set_task_data(task, data, (GDestroyNotify)stat_data_free);
 	g_task_set_source_tag(task, vigil_as_caller_stat_async);
-	if (uid == 0) {
-		/* root's rights are vigild's */
-		stat_as_root(task, path);
-		return;
-	}
 	g_task_run_in_thread(task, stat_in_thread);
 }
 

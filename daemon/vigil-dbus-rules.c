@@ -106,6 +106,9 @@ vigil_rule_to_dict(const VigilRule *rule)
 	add_str(&b, VIGIL_RULE_KEY_ACTION, vigil_action_to_string(rule->action));
 	if (rule->all_users) {
 		user = g_strdup(VIGIL_RULE_USER_ALL);
+	} else if (rule->user_name != NULL) {
+		/* not looked up yet: no uid to give */
+		user = g_strdup(rule->user_name);
 	} else {
 		user = vigil_user_name(rule->uid);
 		if (user == NULL)
@@ -193,7 +196,8 @@ parse_fragment(const char *key, const char *keyword, const char *value, GError *
 	g_autofree char *quoted = vigil_rule_quote(value);
 	g_autofree char *line = g_strdup_printf("allow %s %s", keyword, quoted);
 	g_autoptr(GError) local_error = NULL;
-	VigilRule *rule = vigil_rule_parse_line(line, vigil_user_resolve, &local_error);
+	/* a user name is looked up once the caller is authorised (vigil_rule_resolve_user) */
+	VigilRule *rule = vigil_rule_parse_line_keep_names(line, &local_error);
 
 	if (rule == NULL) {
 		g_autofree char *message =
@@ -262,11 +266,14 @@ apply_user_keys(VigilRule *rule, GVariant *dict, GError **error)
 			return FALSE;
 		rule->all_users = part->all_users;
 		rule->uid = part->uid;
+		g_free(rule->user_name);
+		rule->user_name = g_steal_pointer(&part->user_name);
 	} else if (g_variant_lookup(dict, VIGIL_RULE_KEY_UID, "u", &uid)) {
 		if (uid > MAX_UID)
 			return invalid(error, "uid: %u is not a uid (0 to 4294967294)", uid);
 		rule->all_users = FALSE;
 		rule->uid = uid;
+		g_clear_pointer(&rule->user_name, g_free);
 	}
 	return TRUE;
 }
@@ -374,7 +381,7 @@ static VigilRule *
 rule_from_text(const char *text, VigilRuleLookups *lookups, GError **error)
 {
 	g_autoptr(GError) local_error = NULL;
-	g_autoptr(VigilRule) rule = vigil_rule_parse_line(text, vigil_user_resolve, &local_error);
+	g_autoptr(VigilRule) rule = vigil_rule_parse_line_keep_names(text, &local_error);
 
 	if (rule == NULL) {
 		invalid(error, "text: %s",
@@ -454,22 +461,25 @@ vigil_rule_update_from_dict(const VigilRule *old, GVariant *changes, VigilRuleLo
 /* ---- import and export ---- */
 
 GPtrArray *
-vigil_rules_from_import(const char *text, GError **error)
+vigil_rules_from_import(const char *text, GArray **lines_out, GError **error)
 {
+	g_autoptr(GArray) lines = g_array_new(FALSE, FALSE, sizeof(guint));
+	g_autoptr(GHashTable) names = g_hash_table_new(g_str_hash, g_str_equal);
 	g_autoptr(GPtrArray) rules =
 	    g_ptr_array_new_with_free_func((GDestroyNotify)vigil_rule_unref);
-	g_auto(GStrv) lines = NULL;
+	g_auto(GStrv) text_lines = NULL;
 
 	if (strlen(text) > VIGIL_IMPORT_MAX_BYTES) {
 		g_set_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_LIMIT_EXCEEDED,
 		            "text: more than %d bytes; import it in parts", VIGIL_IMPORT_MAX_BYTES);
 		return NULL;
 	}
-	lines = g_strsplit(text, "\n", -1);
-	for (guint i = 0; lines[i] != NULL; i++) {
+	text_lines = g_strsplit(text, "\n", -1);
+	for (guint i = 0; text_lines[i] != NULL; i++) {
 		g_autoptr(GError) local_error = NULL;
 		g_autoptr(VigilRule) rule =
-		    vigil_rule_parse_line(lines[i], vigil_user_resolve, &local_error);
+		    vigil_rule_parse_line_keep_names(text_lines[i], &local_error);
+		guint line = i + 1;
 
 		if (local_error != NULL) {
 			invalid(error, "line %u: %s", i + 1, local_error->message);
@@ -487,13 +497,27 @@ vigil_rules_from_import(const char *text, GError **error)
 			            VIGIL_IMPORT_MAX_RULES);
 			return NULL;
 		}
+		/* each name costs a lookup in the user database, later: few per call */
+		if (rule->user_name != NULL) {
+			g_hash_table_add(names, rule->user_name);
+			if (g_hash_table_size(names) > VIGIL_IMPORT_MAX_USERS) {
+				g_set_error(
+				    error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_LIMIT_EXCEEDED,
+				    "line %u: more than %d user names; import them in parts", line,
+				    VIGIL_IMPORT_MAX_USERS);
+				return NULL;
+			}
+		}
 		/* imported rules get new ids and counters */
 		rule->id = 0;
 		rule->created = 0;
 		rule->hits = 0;
 		rule->last_hit = 0;
 		g_ptr_array_add(rules, g_steal_pointer(&rule));
+		g_array_append_val(lines, line);
 	}
+	if (lines_out != NULL)
+		*lines_out = g_steal_pointer(&lines);
 	return g_steal_pointer(&rules);
 }
 
@@ -543,7 +567,43 @@ vigil_rule_visible_to(const VigilRule *rule, guint32 uid)
 gboolean
 vigil_rule_is_own(const VigilRule *rule, guint32 uid)
 {
-	return !rule->all_users && rule->uid == uid;
+	/* a name not yet looked up may name anyone */
+	return !rule->all_users && rule->user_name == NULL && rule->uid == uid;
+}
+
+char **
+vigil_rules_user_names(GPtrArray *rules)
+{
+	g_autoptr(GPtrArray) names = g_ptr_array_new();
+
+	for (guint i = 0; i < rules->len; i++) {
+		const VigilRule *rule = g_ptr_array_index(rules, i);
+
+		if (rule->user_name != NULL &&
+		    !g_ptr_array_find_with_equal_func(names, rule->user_name, g_str_equal, NULL))
+			g_ptr_array_add(names, g_strdup(rule->user_name));
+	}
+	if (names->len == 0)
+		return NULL;
+	g_ptr_array_add(names, NULL);
+	return (char **)g_ptr_array_free(g_steal_pointer(&names), FALSE);
+}
+
+gboolean
+vigil_rule_resolve_user(VigilRule *rule, GHashTable *uids, GError **error)
+{
+	gpointer uid;
+
+	if (rule->user_name == NULL)
+		return TRUE;
+	if (!g_hash_table_lookup_extended(uids, rule->user_name, NULL, &uid))
+		return invalid(error, "user: unknown user '%s'", rule->user_name);
+	if (GPOINTER_TO_UINT(uid) > MAX_UID)
+		return invalid(error, "user: '%s' has uid %u, which no rule can name",
+		               rule->user_name, GPOINTER_TO_UINT(uid));
+	rule->uid = GPOINTER_TO_UINT(uid);
+	g_clear_pointer(&rule->user_name, g_free);
+	return TRUE;
 }
 
 VigilRule *

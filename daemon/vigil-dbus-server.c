@@ -13,6 +13,7 @@
 #include "vigil-dbus.h"
 #include "vigil-polkit.h"
 #include "vigil-prompts.h"
+#include "vigil-users.h"
 
 /* calls of one connection in progress (most wait for polkit) */
 #define MAX_CALLS_PER_SENDER 16
@@ -24,6 +25,8 @@
 #define STATS_TICK_S      1
 /* rules vigild keeps in all, learned and system */
 #define MAX_RULES_TOTAL 100000
+/* how long a call waits for the user database to name a rule's user (then Failed) */
+#define USER_LOOKUP_TIMEOUT_S 10
 
 struct _VigilDBusServer {
 	VigilDaemon *daemon;
@@ -70,6 +73,7 @@ struct _Call {
 	VigilRule *snapshot; /* UpdateRule, RemoveRule: the rule as the caller was authorised for */
 	RunFunc next;        /* what runs once the rule's lookups are done */
 	GPtrArray *rules;    /* ImportRules */
+	GArray *lines;       /* ImportRules: the line of each rule */
 	guint64 id;
 	/* GetPermissions */
 	VigilPolkitAnswer answers[5];
@@ -104,6 +108,7 @@ call_free(Call *call)
 	g_clear_pointer(&call->rule, vigil_rule_unref);
 	g_clear_pointer(&call->snapshot, vigil_rule_unref);
 	g_clear_pointer(&call->rules, g_ptr_array_unref);
+	g_clear_pointer(&call->lines, g_array_unref);
 	g_free(call->sender);
 	g_free(call);
 }
@@ -190,6 +195,21 @@ count_uid_call(Call *call, GError **error)
 	g_hash_table_insert(by_uid, key, GUINT_TO_POINTER(n + 1));
 	call->uid_counted = TRUE;
 	return TRUE;
+}
+
+/*
+ * Looks up the uids of @names (a rule's `user NAME`) off the main loop, only for a caller
+ * polkit authorised: a lookup may reach a network service (sssd, LDAP) and take its time.
+ * The call ends when the caller leaves or after USER_LOOKUP_TIMEOUT_S.
+ */
+static void
+resolve_user_names(Call *call, const char *const *names, GAsyncReadyCallback callback)
+{
+	if (call->cancellable == NULL)
+		watch_caller(call);
+	g_debug("%s from %s (uid %u): authorised; looking up user %s%s", call->method->name,
+	        call->sender, call->uid, names[0], names[1] != NULL ? " and others" : "");
+	vigil_users_resolve_async(names, USER_LOOKUP_TIMEOUT_S, call->cancellable, callback, call);
 }
 
 /* asks polkit about call->action; an interactive check ends when the caller leaves */
@@ -522,7 +542,9 @@ prepare_add_rule(Call *call, GError **error)
 	call->rule = vigil_rule_from_dict(dict, call->uid, &call->lookups, error);
 	if (call->rule == NULL)
 		return FALSE;
-	call->action = manage_action(vigil_rule_is_own(call->rule, call->uid));
+	/* a user name is looked up after this check; a rule for another user needs a second */
+	call->action = manage_action(call->rule->user_name != NULL ||
+	                             vigil_rule_is_own(call->rule, call->uid));
 	return TRUE;
 }
 
@@ -552,6 +574,10 @@ on_program_looked_at(GObject *source, GAsyncResult *result, gpointer data)
 			call_fail(call, dbus_error(VIGIL_DBUS_ERROR_INVALID_ARGUMENT,
 			                           "program: '%s' does not exist (%s)", path,
 			                           local_error->message));
+		else if (g_error_matches(local_error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED))
+			call_fail(call,
+			          dbus_error(VIGIL_DBUS_ERROR_INVALID_ARGUMENT, "program: '%s': %s",
+			                     path, local_error->message));
 		else if (local_error->domain == G_IO_ERROR &&
 		         (local_error->code == G_IO_ERROR_FAILED ||
 		          local_error->code == G_IO_ERROR_TIMED_OUT))
@@ -572,21 +598,69 @@ on_program_looked_at(GObject *source, GAsyncResult *result, gpointer data)
 	finish_rule_lookups(call);
 }
 
-/*
- * Authorised: what the rule names outside vigild is looked at only now, and the program
- * path with the caller's rights, so that no answer tells a caller what it could not see
- * itself. Then @next runs.
- */
 static void
-look_up_rule(Call *call, RunFunc next)
+look_up_program(Call *call)
 {
-	call->next = next;
 	if (call->lookups.program) {
 		vigil_as_caller_stat_async(call->rule->program, call->uid, NULL,
 		                           on_program_looked_at, call);
 		return;
 	}
 	finish_rule_lookups(call);
+}
+
+static void
+on_rule_all_authorized(GObject *source, GAsyncResult *result, gpointer data)
+{
+	Call *call = data;
+	GError *error = NULL;
+
+	if (!vigil_polkit_check_finish(call->server->polkit, result, &error)) {
+		call_fail(call, error);
+		return;
+	}
+	look_up_program(call);
+}
+
+static void
+on_rule_user_resolved(GObject *source, GAsyncResult *result, gpointer data)
+{
+	Call *call = data;
+	g_autoptr(GHashTable) uids = NULL;
+	GError *error = NULL;
+
+	uids = vigil_users_resolve_finish(result, &error);
+	if (uids == NULL || !vigil_rule_resolve_user(call->rule, uids, &error)) {
+		call_fail(call, error);
+		return;
+	}
+	/* authorised for the caller's own rules only: a rule for another user needs more */
+	if (g_strcmp0(call->action, VIGIL_POLKIT_ACTION_MANAGE_OWN_RULES) == 0 &&
+	    !vigil_rule_is_own(call->rule, call->uid)) {
+		call->action = VIGIL_POLKIT_ACTION_MANAGE_ALL_RULES;
+		authorize(call, on_rule_all_authorized);
+		return;
+	}
+	look_up_program(call);
+}
+
+/*
+ * Authorised: what the rule names outside vigild is looked at only now — its user's name
+ * in the user database (off the main loop), the program path with the caller's rights — so
+ * that no answer tells a caller what it could not see itself and no unauthorised call costs
+ * a lookup. Then @next runs.
+ */
+static void
+look_up_rule(Call *call, RunFunc next)
+{
+	call->next = next;
+	if (call->rule->user_name != NULL) {
+		const char *names[] = {call->rule->user_name, NULL};
+
+		resolve_user_names(call, names, on_rule_user_resolved);
+		return;
+	}
+	look_up_program(call);
 }
 
 static gboolean
@@ -673,8 +747,10 @@ prepare_update_rule(Call *call, GError **error)
 	if (call->rule == NULL)
 		return FALSE;
 	call->snapshot = vigil_rule_copy(old);
-	call->action = manage_action(vigil_rule_is_own(old, call->uid) &&
-	                             vigil_rule_is_own(call->rule, call->uid));
+	/* a user name is looked up after this check; a rule for another user needs a second */
+	call->action = manage_action(
+	    vigil_rule_is_own(old, call->uid) &&
+	    (call->rule->user_name != NULL || vigil_rule_is_own(call->rule, call->uid)));
 	return TRUE;
 }
 
@@ -835,19 +911,12 @@ on_import_all_authorized(GObject *source, GAsyncResult *result, gpointer data)
 	import_rules_now(call);
 }
 
+/* the rules' users are known: rules for others need the second check */
 static void
-run_import_rules(Call *call)
+import_rules_checked(Call *call)
 {
-	const char *text;
-	GError *error = NULL;
 	gboolean own = TRUE;
 
-	g_variant_get(call->params, "(&s)", &text);
-	call->rules = vigil_rules_from_import(text, &error);
-	if (call->rules == NULL) {
-		call_fail(call, error);
-		return;
-	}
 	for (guint i = 0; i < call->rules->len; i++)
 		own = own && vigil_rule_is_own(g_ptr_array_index(call->rules, i), call->uid);
 	if (own) {
@@ -856,6 +925,49 @@ run_import_rules(Call *call)
 	}
 	call->action = VIGIL_POLKIT_ACTION_MANAGE_ALL_RULES;
 	authorize(call, on_import_all_authorized);
+}
+
+static void
+on_import_users_resolved(GObject *source, GAsyncResult *result, gpointer data)
+{
+	Call *call = data;
+	g_autoptr(GHashTable) uids = NULL;
+	GError *error = NULL;
+
+	uids = vigil_users_resolve_finish(result, &error);
+	if (uids == NULL) {
+		call_fail(call, error);
+		return;
+	}
+	for (guint i = 0; i < call->rules->len; i++) {
+		if (!vigil_rule_resolve_user(g_ptr_array_index(call->rules, i), uids, &error)) {
+			g_prefix_error(&error, "line %u: ", g_array_index(call->lines, guint, i));
+			call_fail(call, error);
+			return;
+		}
+	}
+	import_rules_checked(call);
+}
+
+static void
+run_import_rules(Call *call)
+{
+	const char *text;
+	GError *error = NULL;
+	g_auto(GStrv) names = NULL;
+
+	g_variant_get(call->params, "(&s)", &text);
+	call->rules = vigil_rules_from_import(text, &call->lines, &error);
+	if (call->rules == NULL) {
+		call_fail(call, error);
+		return;
+	}
+	names = vigil_rules_user_names(call->rules);
+	if (names != NULL) {
+		resolve_user_names(call, (const char *const *)names, on_import_users_resolved);
+		return;
+	}
+	import_rules_checked(call);
 }
 
 static void

@@ -40,6 +40,7 @@ vigil_rule_ref(VigilRule *rule)
 static void
 rule_clear(VigilRule *rule)
 {
+	g_free(rule->user_name);
 	g_free(rule->program);
 	g_free(rule->sha256);
 	g_free(rule->args_glob);
@@ -66,6 +67,7 @@ vigil_rule_copy(const VigilRule *rule)
 
 	g_return_val_if_fail(rule != NULL, NULL);
 	copy = (g_atomic_rc_box_dup)(sizeof(*rule), rule); /* the macro would keep const */
+	copy->user_name = g_strdup(rule->user_name);
 	copy->program = g_strdup(rule->program);
 	copy->sha256 = g_strdup(rule->sha256);
 	copy->args_glob = g_strdup(rule->args_glob);
@@ -325,6 +327,7 @@ format_address(int family, const VigilAddress *addr)
 
 typedef struct {
 	VigilUserResolver resolve_user;
+	gboolean keep_names; /* a user name goes into rule->user_name, not looked up */
 	gboolean has_port;
 	gboolean has_lifetime;
 	const char *lifetime_keyword;
@@ -353,6 +356,13 @@ parse_user(VigilRule *rule, const char *keyword, const char *value, ParseContext
 	if (g_ascii_isdigit(value[0])) {
 		value_error(error, keyword, "'%s' is not a uid (0 to 4294967294)", value);
 		return FALSE;
+	}
+	if (ctx->keep_names) {
+		rule->all_users = FALSE;
+		rule->uid = 0;
+		g_free(rule->user_name);
+		rule->user_name = g_strdup(value);
+		return TRUE;
 	}
 	if (ctx->resolve_user == NULL || !ctx->resolve_user(value, &resolved)) {
 		value_error(error, keyword, "unknown user '%s'", value);
@@ -794,9 +804,10 @@ known_keywords(void)
 }
 
 static gboolean
-parse_words(VigilRule *rule, GPtrArray *words, VigilUserResolver resolve_user, GError **error)
+parse_words(VigilRule *rule, GPtrArray *words, VigilUserResolver resolve_user, gboolean keep_names,
+            GError **error)
 {
-	ParseContext ctx = {.resolve_user = resolve_user};
+	ParseContext ctx = {.resolve_user = resolve_user, .keep_names = keep_names};
 	guint32 seen = 0;
 
 	G_STATIC_ASSERT(VIGIL_RULE_N_KEYWORDS <= 32);
@@ -833,8 +844,8 @@ parse_words(VigilRule *rule, GPtrArray *words, VigilUserResolver resolve_user, G
 	return check_combinations(rule, error);
 }
 
-VigilRule *
-vigil_rule_parse_line(const char *line, VigilUserResolver resolve_user, GError **error)
+static VigilRule *
+parse_line(const char *line, VigilUserResolver resolve_user, gboolean keep_names, GError **error)
 {
 	g_autoptr(GPtrArray) words = NULL;
 	g_autoptr(VigilRule) rule = NULL;
@@ -855,9 +866,21 @@ vigil_rule_parse_line(const char *line, VigilUserResolver resolve_user, GError *
 		syntax_error(error, "a rule starts with allow, deny or drop", first);
 		return NULL;
 	}
-	if (!parse_words(rule, words, resolve_user, error))
+	if (!parse_words(rule, words, resolve_user, keep_names, error))
 		return NULL;
 	return g_steal_pointer(&rule);
+}
+
+VigilRule *
+vigil_rule_parse_line(const char *line, VigilUserResolver resolve_user, GError **error)
+{
+	return parse_line(line, resolve_user, FALSE, error);
+}
+
+VigilRule *
+vigil_rule_parse_line_keep_names(const char *line, GError **error)
+{
+	return parse_line(line, NULL, TRUE, error);
 }
 
 /* ---- the canonical text ---- */
@@ -932,7 +955,11 @@ vigil_rule_format_keyword(const VigilRule *rule, VigilRuleKeywordId id)
 {
 	switch (id) {
 	case VIGIL_RULE_KW_USER:
-		return rule->all_users ? NULL : g_strdup_printf("%u", rule->uid);
+		if (rule->all_users)
+			return NULL;
+		/* a name not yet looked up reads back as that name */
+		return rule->user_name != NULL ? g_strdup(rule->user_name)
+		                               : g_strdup_printf("%u", rule->uid);
 	case VIGIL_RULE_KW_APP:
 		return g_strdup(rule->program);
 	case VIGIL_RULE_KW_SHA256:
@@ -1001,6 +1028,7 @@ clear_keyword(VigilRule *rule, VigilRuleKeywordId id)
 	case VIGIL_RULE_KW_USER:
 		rule->all_users = TRUE;
 		rule->uid = 0;
+		g_clear_pointer(&rule->user_name, g_free);
 		break;
 	case VIGIL_RULE_KW_APP:
 		g_clear_pointer(&rule->program, g_free);
@@ -1117,7 +1145,7 @@ vigil_rule_equal(const VigilRule *a, const VigilRule *b, gboolean with_state)
 	g_return_val_if_fail(a != NULL && b != NULL, FALSE);
 
 	if (a->action != b->action || a->all_users != b->all_users ||
-	    (!a->all_users && a->uid != b->uid))
+	    (!a->all_users && (a->uid != b->uid || g_strcmp0(a->user_name, b->user_name) != 0)))
 		return FALSE;
 	if (g_strcmp0(a->program, b->program) != 0 || g_strcmp0(a->sha256, b->sha256) != 0 ||
 	    g_strcmp0(a->args_glob, b->args_glob) != 0 || g_strcmp0(a->app_id, b->app_id) != 0)
@@ -1142,7 +1170,8 @@ vigil_rule_validate(const VigilRule *rule, GError **error)
 	g_return_val_if_fail(rule != NULL, FALSE);
 
 	text = vigil_rule_to_string(rule, TRUE);
-	back = vigil_rule_parse_line(text, NULL, &local_error);
+	/* a name still to be looked up reads back as that name */
+	back = parse_line(text, NULL, rule->user_name != NULL, &local_error);
 	if (back == NULL) {
 		g_propagate_error(error, g_steal_pointer(&local_error));
 		return FALSE;

@@ -46,6 +46,9 @@ typedef struct {
 
 	gboolean all_users; /* TRUE: applies to every user; FALSE: only to @uid */
 	guint32 uid;
+	/* `user NAME` as written, when read by vigil_rule_parse_line_keep_names(): not yet
+	 * looked up (@uid is 0 and means nothing until the owner of the rule resolves it) */
+	char *user_name;
 
 	char *program;   /* absolute path, VIGIL_PROGRAM_UNKNOWN, or NULL for any program */
 	char *sha256;    /* lowercase hex, or NULL */
@@ -93,6 +96,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilRule, vigil_rule_unref)
  */
 typedef gboolean (*VigilUserResolver)(const char *name, guint32 *uid);
 VigilRule *vigil_rule_parse_line(const char *line, VigilUserResolver resolve_user, GError **error);
+/*
+ * As vigil_rule_parse_line(), but a user name is not looked up: it is kept in
+ * rule->user_name. For rules from D-Bus callers, whose names are looked up only once polkit
+ * authorised the call (a lookup may be a network service's, e.g. LDAP).
+ */
+VigilRule *vigil_rule_parse_line_keep_names(const char *line, GError **error);
 
 /*
  * The value @rule's text form gives keyword @id: NULL when the text has no such keyword,

@@ -1,7 +1,7 @@
 /* vigil-users.h: user names and uids from the system's user database, briefly remembered */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -17,6 +17,18 @@ char *vigil_user_name(guint32 uid);
 
 /* the uid of user @name; FALSE when there is no such user (for rule parsing: `user NAME`) */
 gboolean vigil_user_resolve(const char *name, guint32 *uid);
+
+/*
+ * Looks up the uids of @names (NULL-terminated) in a worker thread, so that the main loop
+ * never waits for the user database (a network service such as sssd or LDAP may take its
+ * time, or hang). The task completes at once when @cancellable is cancelled or after
+ * @timeout_s (G_IO_ERROR_TIMED_OUT), whatever the lookup thread is still waiting for; that
+ * thread then finishes on its own and its answer is dropped.
+ */
+void vigil_users_resolve_async(const char *const *names, guint timeout_s, GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer user_data);
+/* name -> uid (GUINT_TO_POINTER) of the names that exist; names without a user are absent */
+GHashTable *vigil_users_resolve_finish(GAsyncResult *result, GError **error);
 
 /* how many answers are remembered (tests) */
 guint vigil_users_remembered(void);

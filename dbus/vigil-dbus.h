@@ -148,6 +148,8 @@ G_BEGIN_DECLS
 /* ImportRules() bounds */
 #define VIGIL_IMPORT_MAX_BYTES (1024 * 1024)
 #define VIGIL_IMPORT_MAX_RULES 10000
+/* distinct user names in one import: each is a lookup in the user database */
+#define VIGIL_IMPORT_MAX_USERS 64
 
 /* Reply() option keys and values */
 #define VIGIL_REPLY_KEY_DURATION   "duration"   /* s */

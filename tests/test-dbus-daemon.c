@@ -3,7 +3,10 @@
 
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "vigil-as-caller.h"
@@ -196,13 +199,17 @@ static void
 test_import_all_or_none(void)
 {
 	g_autoptr(GError) error = NULL;
+	g_autoptr(GArray) lines = NULL;
 	g_autoptr(GPtrArray) rules = vigil_rules_from_import(
-	    "# c\n\ndeny port 25 id 9 hits 4\nallow user 4000000 to x.org\n", &error);
+	    "# c\n\ndeny port 25 id 9 hits 4\nallow user 4000000 to x.org\n", &lines, &error);
 	g_autoptr(GPtrArray) bad = NULL;
 	g_autofree char *text = NULL;
 
 	g_assert_no_error(error);
 	g_assert_cmpuint(rules->len, ==, 2);
+	g_assert_cmpuint(lines->len, ==, 2);
+	g_assert_cmpuint(g_array_index(lines, guint, 0), ==, 3);
+	g_assert_cmpuint(g_array_index(lines, guint, 1), ==, 4);
 	/* state keywords are dropped: imported rules get new ids */
 	g_assert_cmpuint(((VigilRule *)g_ptr_array_index(rules, 0))->id, ==, 0);
 	g_assert_cmpuint(((VigilRule *)g_ptr_array_index(rules, 0))->hits, ==, 0);
@@ -211,10 +218,64 @@ test_import_all_or_none(void)
 	g_assert_nonnull(strstr(text, "\ndeny port 25\n"));
 	g_assert_nonnull(strstr(text, "allow user 4000000 to x.org\n"));
 
-	bad = vigil_rules_from_import("deny port 25\ndeny port 99999\n", &error);
+	bad = vigil_rules_from_import("deny port 25\ndeny port 99999\n", NULL, &error);
 	g_assert_null(bad);
 	g_assert_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_INVALID_ARGUMENT);
 	g_assert_true(g_str_has_prefix(error->message, "line 2: "));
+}
+
+/*
+ * A user name in a rule from a caller is not looked up while the arguments are checked: it
+ * waits in rule->user_name until polkit authorised the call (no name here exists)
+ */
+static void
+test_user_names_wait(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) dict =
+	    dict_from_pairs(VIGIL_RULE_KEY_ACTION, g_variant_new_string("deny"),
+	                    VIGIL_RULE_KEY_USER, g_variant_new_string("vigil-no-such-user"), NULL);
+	g_autoptr(GVariant) text = dict_from_pairs(
+	    VIGIL_RULE_KEY_TEXT, g_variant_new_string("deny user vigil-no-such-2 port 1"), NULL);
+	VigilRuleLookups lookups;
+	g_autoptr(VigilRule) rule = vigil_rule_from_dict(dict, 1000, &lookups, &error);
+	g_autoptr(VigilRule) from_text = NULL;
+	g_autoptr(GPtrArray) rules = NULL;
+	g_autoptr(GHashTable) uids = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(GString) many = g_string_new(NULL);
+	g_auto(GStrv) names = NULL;
+	const char *const expected[] = {"vigil-a", "vigil-b", NULL};
+
+	g_assert_no_error(error);
+	g_assert_cmpstr(rule->user_name, ==, "vigil-no-such-user");
+	/* unresolved, it is nobody's own rule: it needs the check for all rules or a lookup */
+	g_assert_false(vigil_rule_is_own(rule, 1000));
+	g_assert_false(vigil_rule_is_own(rule, 0));
+	from_text = vigil_rule_from_dict(text, 1000, &lookups, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(from_text->user_name, ==, "vigil-no-such-2");
+
+	/* once authorised: the uid the user database gave, or InvalidArgument naming the key */
+	g_assert_false(vigil_rule_resolve_user(rule, uids, &error));
+	g_assert_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_INVALID_ARGUMENT);
+	g_assert_cmpstr(error->message, ==, "user: unknown user 'vigil-no-such-user'");
+	g_clear_error(&error);
+	g_hash_table_insert(uids, (gpointer) "vigil-no-such-user", GUINT_TO_POINTER(1000));
+	g_assert_true(vigil_rule_resolve_user(rule, uids, &error));
+	g_assert_null(rule->user_name);
+	g_assert_true(vigil_rule_is_own(rule, 1000));
+
+	/* import: the names wait too, each asked for once, and a few per call */
+	rules = vigil_rules_from_import("deny user vigil-a port 1\ndeny user vigil-b port 2\n"
+	                                "deny user vigil-a port 3\n",
+	                                NULL, &error);
+	g_assert_no_error(error);
+	names = vigil_rules_user_names(rules);
+	g_assert_cmpstrv(names, expected);
+	for (guint i = 0; i <= VIGIL_IMPORT_MAX_USERS; i++)
+		g_string_append_printf(many, "deny user vigil-user-%u port 1\n", i);
+	g_assert_null(vigil_rules_from_import(many->str, NULL, &error));
+	g_assert_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_LIMIT_EXCEEDED);
 }
 
 static void
@@ -329,16 +390,137 @@ test_as_caller_stat(void)
 	g_rmdir(dir);
 }
 
+/* is @path refused as going through /proc, for a stranger and for root alike? */
+static gboolean
+refused_as_proc(const char *path)
+{
+	const VigilCallerCreds stranger = {.uid = 4444, .gid = 4444};
+	const VigilCallerCreds root = {.uid = 0, .gid = 0};
+	const VigilCallerCreds *const who[] = {&stranger, &root};
+
+	for (guint i = 0; i < G_N_ELEMENTS(who); i++) {
+		g_autoptr(GError) error = NULL;
+		mode_t mode = 0;
+
+		if (vigil_as_caller_stat(path, who[i], &mode, &error) ||
+		    !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED) ||
+		    strstr(error->message, "/proc") == NULL) {
+			g_test_message("%s as uid %u: %s", path, who[i]->uid,
+			               error != NULL ? error->message : "looked at");
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+/*
+ * procfs follows its magic links (cwd, root, exe, fd/N) with vigild's ptrace rights: a path
+ * through it is refused wherever the walk meets it, with one answer whether what it names
+ * exists or not
+ */
+static void
+test_as_caller_stat_proc(void)
+{
+	g_autofree char *dir = g_dir_make_tmp("vigil-as-caller-XXXXXX", NULL);
+	g_autofree char *into = g_build_filename(dir, "into-proc", NULL);
+	g_autofree char *to_root = g_build_filename(dir, "root-link", NULL);
+	g_autofree char *via_link = g_build_filename(into, "cwd", NULL);
+	g_autofree char *dotdot = g_strdup_printf("%s/../../../../../../proc/1/cwd", dir);
+	g_autofree char *via_root = g_strdup_printf("%s/proc/self/exe", to_root);
+	g_autofree char *cwd_file = g_strdup_printf("/proc/%d/cwd/etc/passwd", (int)getpid());
+	g_autofree char *cwd_none = g_strdup_printf("/proc/%d/cwd/no/such/file", (int)getpid());
+	const char *const paths[] = {
+	    "/proc",
+	    "/proc/1/cwd",
+	    "/proc/1/root/etc/passwd",
+	    "/proc/1/root/no/such/file",
+	    "/proc/self/exe",
+	    "/proc/self/cwd",
+	    "/proc/thread-self/root/bin/sh",
+	    "/dev/fd/0",
+	    "/dev/stdin",
+	    cwd_file,
+	    cwd_none,
+	    via_link,
+	    dotdot,
+	    via_root,
+	};
+
+	if (geteuid() != 0) {
+		g_test_skip("needs root to walk as others");
+		return;
+	}
+	g_assert_cmpint(g_chmod(dir, 0755), ==, 0);
+	g_assert_cmpint(symlink("/proc/self", into), ==, 0);
+	g_assert_cmpint(symlink("/", to_root), ==, 0);
+	g_assert_true(g_chdir("/") == 0);
+	for (guint i = 0; i < G_N_ELEMENTS(paths); i++)
+		g_assert_true(refused_as_proc(paths[i]));
+	/* what does not go through /proc is looked at as before */
+	g_assert_false(refused_as_proc("/bin/sh"));
+	g_unlink(into);
+	g_unlink(to_root);
+	g_rmdir(dir);
+}
+
+/* proc mounted elsewhere is procfs all the same (in a mount namespace of a child's own) */
+static void
+test_as_caller_stat_proc_elsewhere(void)
+{
+	g_autofree char *dir = g_dir_make_tmp("vigil-as-caller-XXXXXX", NULL);
+	g_autofree char *mnt = g_build_filename(dir, "p", NULL);
+	g_autofree char *bound = g_build_filename(dir, "b", NULL);
+	pid_t child;
+	int status = 0;
+
+	if (geteuid() != 0) {
+		g_test_skip("needs root to mount");
+		return;
+	}
+	g_assert_cmpint(g_chmod(dir, 0755), ==, 0);
+	g_assert_cmpint(g_mkdir(mnt, 0755), ==, 0);
+	g_assert_cmpint(g_mkdir(bound, 0755), ==, 0);
+	child = fork();
+	g_assert_cmpint(child, >=, 0);
+	if (child == 0) {
+		/* a thread-free child: unshare(CLONE_NEWNS) needs an fs_struct of its own */
+		g_autofree char *p_cwd = g_build_filename(mnt, "1", "cwd", "etc", NULL);
+		g_autofree char *b_self = g_build_filename(bound, "self", "exe", NULL);
+		g_autofree char *b_file =
+		    g_build_filename(bound, "1", "cwd", "etc", "passwd", NULL);
+
+		if (unshare(CLONE_NEWNS) != 0 ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+		    mount("proc", mnt, "proc", 0, NULL) != 0 ||
+		    mount("/proc", bound, NULL, MS_BIND, NULL) != 0)
+			_exit(2);
+		_exit(refused_as_proc(mnt) && refused_as_proc(p_cwd) && refused_as_proc(b_self) &&
+		              refused_as_proc(b_file)
+		          ? 0
+		          : 1);
+	}
+	g_assert_cmpint(waitpid(child, &status, 0), ==, child);
+	g_assert_true(WIFEXITED(status));
+	g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+	g_rmdir(mnt);
+	g_rmdir(bound);
+	g_rmdir(dir);
+}
+
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/dbus-daemon/as-caller-stat", test_as_caller_stat);
+	g_test_add_func("/dbus-daemon/as-caller-stat-proc", test_as_caller_stat_proc);
+	g_test_add_func("/dbus-daemon/as-caller-stat-proc-elsewhere",
+	                test_as_caller_stat_proc_elsewhere);
 	g_test_add_func("/dbus-daemon/domain-target", test_domain_target);
 	g_test_add_func("/dbus-daemon/quote", test_quote);
 	g_test_add_func("/dbus-daemon/rule-from-dict", test_rule_from_dict);
 	g_test_add_func("/dbus-daemon/rule-from-dict-errors", test_rule_from_dict_errors);
 	g_test_add_func("/dbus-daemon/update-keeps-state", test_update_keeps_state);
+	g_test_add_func("/dbus-daemon/user-names-wait", test_user_names_wait);
 	g_test_add_func("/dbus-daemon/import-all-or-none", test_import_all_or_none);
 	g_test_add_func("/dbus-daemon/visibility", test_visibility);
 	g_test_add_func("/dbus-daemon/polkit-fallback", test_polkit_fallback);

@@ -431,6 +431,45 @@ test_user_resolution(void)
 	g_assert_error(error, VIGIL_RULE_ERROR, VIGIL_RULE_ERROR_VALUE);
 }
 
+/* a D-Bus caller's rule keeps the name as written: it is looked up after authorisation */
+static void
+test_user_name_kept(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VigilRule) kept =
+	    vigil_rule_parse_line_keep_names("deny user \"vigil nobody\" port 1", &error);
+	g_autoptr(VigilRule) number = vigil_rule_parse_line_keep_names("deny user 5", &error);
+	g_autoptr(VigilRule) all = vigil_rule_parse_line_keep_names("deny user all", &error);
+	g_autoptr(VigilRule) resolved = parse_ok("deny user alice port 1");
+	g_autoptr(VigilRule) copy = NULL;
+	g_autofree char *text = NULL;
+
+	g_assert_no_error(error);
+	g_assert_false(kept->all_users);
+	g_assert_cmpstr(kept->user_name, ==, "vigil nobody");
+	g_assert_cmpuint(kept->uid, ==, 0);
+	/* a number or "all" is no name */
+	g_assert_null(number->user_name);
+	g_assert_cmpuint(number->uid, ==, 5);
+	g_assert_true(all->all_users);
+	g_assert_null(all->user_name);
+	/* it reads back as the name, and means something else than any uid */
+	text = vigil_rule_to_string(kept, FALSE);
+	g_assert_cmpstr(text, ==, "deny user \"vigil nobody\" port 1");
+	g_assert_true(vigil_rule_validate(kept, &error));
+	g_assert_no_error(error);
+	copy = vigil_rule_copy(kept);
+	g_assert_cmpstr(copy->user_name, ==, "vigil nobody");
+	g_assert_true(vigil_rule_equal(copy, kept, TRUE));
+	g_assert_null(resolved->user_name);
+	g_free(resolved->user_name);
+	resolved->user_name = g_strdup("vigil nobody");
+	resolved->uid = 0;
+	g_assert_true(vigil_rule_equal(resolved, kept, FALSE));
+	g_clear_pointer(&resolved->user_name, g_free);
+	g_assert_false(vigil_rule_equal(resolved, kept, FALSE));
+}
+
 static void
 test_expiry(void)
 {
@@ -561,6 +600,7 @@ main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 
 	g_test_add_func("/rule/design-examples", test_design_examples);
+	g_test_add_func("/rule/user-name-kept", test_user_name_kept);
 	g_test_add_func("/rule/blank-and-comments", test_blank_and_comments);
 	g_test_add_func("/rule/quotes-and-comments", test_quotes_and_comments);
 	g_test_add_func("/rule/control-characters", test_control_characters);

@@ -121,7 +121,7 @@ fuzz_import_rules(GVariant *params)
 	g_autoptr(GPtrArray) rules = NULL;
 
 	g_variant_get(params, "(&s)", &text);
-	rules = vigil_rules_from_import(text, &error);
+	rules = vigil_rules_from_import(text, NULL, &error);
 	if (rules == NULL) {
 		check_error(error);
 		return;
