@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "vigil-dns-cache.h"
+#include "vigil-uid-queues.h"
 
 typedef struct {
 	guint32 uid;
@@ -13,16 +14,12 @@ typedef struct {
 	VigilAddress address;
 } Key;
 
-/* one user's entries: each user's least recently used go first, and only theirs */
-typedef struct {
-	guint32 uid;
-	GQueue lru; /* of Entry, most recently used first */
-} User;
-
 /* the names known for one (user, address) */
 typedef struct {
 	Key key;
-	User *user;
+	/* the user's entries, most recently used first: each user's least recently used go
+	 * first, and only theirs */
+	VigilUidQueue *user;
 	GQueue names; /* of Entry, most recently learned first */
 } Slot;
 
@@ -35,9 +32,9 @@ typedef struct {
 } Entry;
 
 struct _VigilDnsCache {
-	GHashTable *slots; /* Key (inside the Slot) -> Slot */
-	GHashTable *users; /* uid -> User, while the user has entries */
-	guint size;        /* entries of all users */
+	GHashTable *slots;     /* Key (inside the Slot) -> Slot */
+	VigilUidQueues *users; /* while the user has entries */
+	guint size;            /* entries of all users */
 	guint max_entries;
 	guint32 ttl_floor_s;
 	guint32 ttl_ceiling_s;
@@ -74,7 +71,7 @@ vigil_dns_cache_new(guint max_entries, guint32 ttl_floor_s, guint32 ttl_ceiling_
 	g_return_val_if_fail(ttl_floor_s <= ttl_ceiling_s, NULL);
 	cache = g_new0(VigilDnsCache, 1);
 	cache->slots = g_hash_table_new_full(key_hash, key_equal, NULL, g_free);
-	cache->users = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+	cache->users = vigil_uid_queues_new();
 	cache->max_entries = MAX(max_entries, 1);
 	cache->ttl_floor_s = ttl_floor_s;
 	cache->ttl_ceiling_s = ttl_ceiling_s;
@@ -85,54 +82,24 @@ static void
 remove_entry(VigilDnsCache *cache, Entry *entry)
 {
 	Slot *slot = entry->slot;
-	User *user = slot->user;
 
 	g_queue_unlink(&slot->names, &entry->slot_link);
-	g_queue_unlink(&user->lru, &entry->lru_link);
+	vigil_uid_queues_unlink(cache->users, slot->user, &entry->lru_link);
 	cache->size--;
 	if (slot->names.length == 0)
 		g_hash_table_remove(cache->slots, &slot->key);
-	if (user->lru.length == 0)
-		g_hash_table_remove(cache->users, GUINT_TO_POINTER(user->uid));
 	g_free(entry->name);
 	g_free(entry);
-}
-
-/* the user to give up an entry when the cache is full: the one holding the most (@adding
- * among them if it is), so that no user's lookups push out another's fair share */
-static User *
-heaviest_user(VigilDnsCache *cache, User *adding)
-{
-	GHashTableIter iter;
-	User *user;
-	User *heaviest = adding;
-
-	/* as many users as have entries: the uids of this machine that looked names up */
-	g_hash_table_iter_init(&iter, cache->users);
-	while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&user)) {
-		if (heaviest == NULL || user->lru.length > heaviest->lru.length)
-			heaviest = user;
-	}
-	return heaviest;
 }
 
 void
 vigil_dns_cache_clear(VigilDnsCache *cache)
 {
-	GHashTableIter iter;
-	User *user;
+	VigilUidQueue *user;
 
-	/* a user's last entry takes the user (and the table's iterator) with it */
-	for (;;) {
-		guint n;
-
-		g_hash_table_iter_init(&iter, cache->users);
-		if (!g_hash_table_iter_next(&iter, NULL, (gpointer *)&user))
-			return;
-		n = user->lru.length;
-		for (guint i = 0; i < n; i++)
-			remove_entry(cache, user->lru.head->data);
-	}
+	/* a user's last entry takes the user with it */
+	while ((user = vigil_uid_queues_any(cache->users)) != NULL)
+		remove_entry(cache, user->items.head->data);
 }
 
 void
@@ -142,22 +109,8 @@ vigil_dns_cache_free(VigilDnsCache *cache)
 		return;
 	vigil_dns_cache_clear(cache);
 	g_hash_table_unref(cache->slots);
-	g_hash_table_unref(cache->users);
+	vigil_uid_queues_free(cache->users);
 	g_free(cache);
-}
-
-static User *
-get_user(VigilDnsCache *cache, guint32 uid)
-{
-	User *user = g_hash_table_lookup(cache->users, GUINT_TO_POINTER(uid));
-
-	if (user == NULL) {
-		user = g_new0(User, 1);
-		user->uid = uid;
-		g_queue_init(&user->lru);
-		g_hash_table_insert(cache->users, GUINT_TO_POINTER(uid), user);
-	}
-	return user;
 }
 
 static Slot *
@@ -168,7 +121,7 @@ get_slot(VigilDnsCache *cache, const Key *key)
 	if (slot == NULL) {
 		slot = g_new0(Slot, 1);
 		slot->key = *key;
-		slot->user = get_user(cache, key->uid);
+		slot->user = vigil_uid_queues_get(cache->users, key->uid);
 		g_queue_init(&slot->names);
 		g_hash_table_insert(cache->slots, &slot->key, slot);
 	}
@@ -190,7 +143,7 @@ find_name(Slot *slot, const char *name)
 static void
 touch(Entry *entry)
 {
-	GQueue *lru = &entry->slot->user->lru;
+	GQueue *lru = &entry->slot->user->items;
 
 	g_queue_unlink(lru, &entry->lru_link);
 	g_queue_push_head_link(lru, &entry->lru_link);
@@ -221,7 +174,7 @@ vigil_dns_cache_add(VigilDnsCache *cache, guint32 uid, const char *name, int fam
 		entry->name = g_strdup(name);
 		entry->slot_link.data = entry;
 		entry->lru_link.data = entry;
-		g_queue_push_head_link(&slot->user->lru, &entry->lru_link);
+		g_queue_push_head_link(&slot->user->items, &entry->lru_link);
 		cache->size++;
 	}
 	/* the latest answer says how long the name holds */
@@ -232,11 +185,13 @@ vigil_dns_cache_add(VigilDnsCache *cache, guint32 uid, const char *name, int fam
 		remove_entry(cache, slot->names.tail->data);
 	}
 	while (cache->size > cache->max_entries) {
-		/* the slot may go with an entry, its user with it: look the user up each time */
-		User *user =
-		    heaviest_user(cache, g_hash_table_lookup(cache->users, GUINT_TO_POINTER(uid)));
+		/* the user to give up an entry: the one holding the most (this one among them if
+		 * it is), so that no user's lookups push out another's fair share. The slot may
+		 * go with an entry, its user with it: look the user up each time */
+		VigilUidQueue *user = vigil_uid_queues_longest(
+		    cache->users, vigil_uid_queues_lookup(cache->users, uid));
 
-		remove_entry(cache, user->lru.tail->data);
+		remove_entry(cache, user->items.tail->data);
 	}
 }
 
@@ -286,23 +241,20 @@ vigil_dns_cache_lookup(VigilDnsCache *cache, guint32 uid, int family, const Vigi
 	return (char **)g_ptr_array_free(g_steal_pointer(&names), FALSE);
 }
 
+static gboolean
+has_expired(gpointer item, gpointer data)
+{
+	const Entry *entry = item;
+
+	return entry->expires_us <= *(const gint64 *)data;
+}
+
 guint
 vigil_dns_cache_expire(VigilDnsCache *cache, gint64 now_us)
 {
-	g_autoptr(GPtrArray) expired = g_ptr_array_new();
-	GHashTableIter iter;
-	User *user;
+	g_autoptr(GPtrArray) expired =
+	    vigil_uid_queues_gather(cache->users, FALSE, has_expired, &now_us);
 
-	/* gathered first: removing a user's last entry removes the user from the table */
-	g_hash_table_iter_init(&iter, cache->users);
-	while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&user)) {
-		for (GList *l = user->lru.head; l != NULL; l = l->next) {
-			Entry *entry = l->data;
-
-			if (entry->expires_us <= now_us)
-				g_ptr_array_add(expired, entry);
-		}
-	}
 	for (guint i = 0; i < expired->len; i++)
 		remove_entry(cache, g_ptr_array_index(expired, i));
 	return expired->len;

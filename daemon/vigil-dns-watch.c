@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "vigil-dns-watch.h"
+#include "vigil-uid-queues.h"
 #include "vigil-dns.h"
 
 #define DNS_PORT 53
@@ -60,19 +61,13 @@ typedef struct {
 
 G_STATIC_ASSERT(sizeof(QueryKey) == 48);
 
-/* one user's queries in flight */
-typedef struct {
-	guint32 uid;
-	GQueue order; /* of Query, oldest first */
-} QueryUser;
-
 typedef struct {
 	QueryKey key;
 	char qname[VIGIL_DNS_NAME_SIZE];
 	guint16 qclass;
-	QueryUser *user; /* the socket owner who asked */
+	VigilUidQueue *user; /* the socket owner who asked: its queries, oldest first */
 	gint64 sent_us;
-	GList link; /* in user->order */
+	GList link; /* in user->items */
 } Query;
 
 /* one direction of a TCP connection to or from port 53 */
@@ -96,8 +91,8 @@ typedef struct {
 
 struct _VigilDnsWatch {
 	VigilDnsCache *cache;
-	GHashTable *queries;     /* QueryKey -> Query */
-	GHashTable *query_users; /* uid -> QueryUser, while the user has queries in flight */
+	GHashTable *queries;         /* QueryKey -> Query */
+	VigilUidQueues *query_users; /* while the user has queries in flight */
 	guint n_queries;
 	GHashTable *streams; /* StreamKey -> Stream */
 	GQueue stream_order;
@@ -252,44 +247,9 @@ query_key_init(QueryKey *key, const Segment *seg, gboolean sent, guint16 id, gui
 static void
 remove_query(VigilDnsWatch *watch, Query *query)
 {
-	QueryUser *user = query->user;
-
-	g_queue_unlink(&user->order, &query->link);
+	vigil_uid_queues_unlink(watch->query_users, query->user, &query->link);
 	watch->n_queries--;
-	if (user->order.length == 0)
-		g_hash_table_remove(watch->query_users, GUINT_TO_POINTER(user->uid));
 	g_hash_table_remove(watch->queries, &query->key);
-}
-
-static QueryUser *
-query_user(VigilDnsWatch *watch, guint32 uid)
-{
-	QueryUser *user = g_hash_table_lookup(watch->query_users, GUINT_TO_POINTER(uid));
-
-	if (user == NULL) {
-		user = g_new0(QueryUser, 1);
-		user->uid = uid;
-		g_queue_init(&user->order);
-		g_hash_table_insert(watch->query_users, GUINT_TO_POINTER(uid), user);
-	}
-	return user;
-}
-
-/* the user with the most queries in flight, @asking among them if it is */
-static QueryUser *
-busiest_user(VigilDnsWatch *watch, QueryUser *asking)
-{
-	GHashTableIter iter;
-	QueryUser *user;
-	QueryUser *busiest = asking;
-
-	/* as many as there are uids with queries in flight on this machine */
-	g_hash_table_iter_init(&iter, watch->query_users);
-	while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&user)) {
-		if (user->order.length > busiest->order.length)
-			busiest = user;
-	}
-	return busiest;
 }
 
 static void
@@ -313,19 +273,21 @@ remember_query(VigilDnsWatch *watch, const Segment *seg, const VigilDnsMessage *
 	if (old != NULL)
 		remove_query(watch, old);
 	while (watch->n_queries >= MAX_QUERIES) {
-		QueryUser *busiest = busiest_user(watch, query_user(watch, uid));
+		/* from the user with the most queries in flight, this one among them if it is */
+		VigilUidQueue *busiest = vigil_uid_queues_longest(
+		    watch->query_users, vigil_uid_queues_get(watch->query_users, uid));
 
-		remove_query(watch, busiest->order.head->data);
+		remove_query(watch, busiest->items.head->data);
 	}
 	query = g_new0(Query, 1);
 	query->key = key;
 	g_strlcpy(query->qname, msg->qname, sizeof(query->qname));
 	query->qclass = msg->qclass;
-	query->user = query_user(watch, uid);
+	query->user = vigil_uid_queues_get(watch->query_users, uid);
 	query->sent_us = now_us;
 	query->link.data = query;
 	g_hash_table_insert(watch->queries, &query->key, query);
-	g_queue_push_tail_link(&query->user->order, &query->link);
+	g_queue_push_tail_link(&query->user->items, &query->link);
 	watch->n_queries++;
 	watch->stats.queries++;
 }
@@ -627,24 +589,21 @@ vigil_dns_watch_handle_packet(VigilDnsWatch *watch, VigilDnsDirection direction,
 		handle_tcp(watch, direction, &seg, has_uid, uid, now_us);
 }
 
+static gboolean
+query_timed_out(gpointer item, gpointer data)
+{
+	const Query *query = item;
+
+	return *(const gint64 *)data - query->sent_us >= QUERY_TIMEOUT_US;
+}
+
 void
 vigil_dns_watch_expire(VigilDnsWatch *watch, gint64 now_us)
 {
-	g_autoptr(GPtrArray) expired = g_ptr_array_new();
-	GHashTableIter iter;
-	QueryUser *user;
+	/* each user's queries are oldest first */
+	g_autoptr(GPtrArray) expired =
+	    vigil_uid_queues_gather(watch->query_users, TRUE, query_timed_out, &now_us);
 
-	/* gathered first: a user's last query takes the user out of the table */
-	g_hash_table_iter_init(&iter, watch->query_users);
-	while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&user)) {
-		for (GList *l = user->order.head; l != NULL; l = l->next) {
-			Query *query = l->data;
-
-			if (now_us - query->sent_us < QUERY_TIMEOUT_US)
-				break;
-			g_ptr_array_add(expired, query);
-		}
-	}
 	for (guint i = 0; i < expired->len; i++)
 		remove_query(watch, g_ptr_array_index(expired, i));
 	while (watch->stream_order.head != NULL) {
@@ -733,7 +692,7 @@ vigil_dns_watch_new(VigilDnsCache *cache)
 
 	watch->cache = cache;
 	watch->queries = g_hash_table_new_full(query_key_hash, query_key_equal, NULL, query_free);
-	watch->query_users = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+	watch->query_users = vigil_uid_queues_new();
 	watch->streams = g_hash_table_new(stream_key_hash, stream_key_equal);
 	g_queue_init(&watch->stream_order);
 	return watch;
@@ -748,6 +707,6 @@ vigil_dns_watch_free(VigilDnsWatch *watch)
 		remove_stream(watch, watch->stream_order.head->data);
 	g_hash_table_unref(watch->streams);
 	g_hash_table_unref(watch->queries);
-	g_hash_table_unref(watch->query_users);
+	vigil_uid_queues_free(watch->query_users);
 	g_free(watch);
 }
