@@ -124,12 +124,15 @@ for _ in $(seq 50); do
 done
 grep 'allow program=.*/usr/bin/bash .*dst=10.203.0.2 port=80' "$root/var/log/vigild-$netns.log"
 
-step "vigilctl --help, man vigilctl, man vigild.conf"
+step "vigilctl --help, man vigilctl, man vigild.conf, man -L de/fr vigilctl"
 in_root vigilctl --help | grep -q 'Commands:'
 in_root env MANWIDTH=80 man vigilctl | grep -q 'vigilctl - control vigild'
 in_root env MANWIDTH=80 man 5 vigild.conf | grep -q 'FailMode'
 in_root env MANWIDTH=80 man 5 vigil.rules | grep -q 'PRECEDENCE'
 in_root env MANWIDTH=80 man 8 vigild | grep -q 'SIGHUP'
+# the translated pages, as `man` finds them for a German or French user
+in_root env MANWIDTH=80 man -L de vigilctl | grep -q 'Anwendungs-Firewall'
+in_root env MANWIDTH=80 man -L fr vigilctl | grep -q 'pare-feu applicatif'
 
 # setup.sh installs vigil-tray only where a desktop session is installed; here by hand
 # (without its Recommends: an AppIndicator host would pull a desktop in)
