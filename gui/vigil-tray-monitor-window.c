@@ -43,11 +43,8 @@ enum {
 };
 
 struct _VigilTrayMonitorWindow {
-	GtkApplicationWindow parent;
+	VigilTrayWindow parent;
 
-	VigilTrayClient *client;
-	GCancellable *cancellable;
-	guint refresh_id;
 	guint64 last_id; /* the newest decision in the log; 0: none yet */
 	gboolean reading;
 
@@ -63,7 +60,7 @@ struct _VigilTrayMonitorWindow {
 	GtkLabel *status_label;
 };
 
-G_DEFINE_TYPE(VigilTrayMonitorWindow, vigil_tray_monitor_window, GTK_TYPE_APPLICATION_WINDOW)
+G_DEFINE_TYPE(VigilTrayMonitorWindow, vigil_tray_monitor_window, VIGIL_TYPE_TRAY_WINDOW)
 
 static void
 set_status(VigilTrayMonitorWindow *self, const char *text)
@@ -236,7 +233,7 @@ stats_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 static void
 refresh(VigilTrayMonitorWindow *self)
 {
-	VigilFirewall *firewall = vigil_tray_client_get_firewall(self->client);
+	VigilFirewall *firewall = vigil_tray_client_get_firewall(VIGIL_TRAY_WINDOW_CLIENT(self));
 	GVariantBuilder filter;
 
 	if (firewall == NULL) {
@@ -253,27 +250,19 @@ refresh(VigilTrayMonitorWindow *self)
 	else
 		g_variant_builder_add(&filter, "{sv}", VIGIL_FILTER_KEY_LIMIT,
 		                      g_variant_new_uint32(FIRST_LIMIT));
-	vigil_firewall_call_get_connections(firewall, g_variant_builder_end(&filter),
-	                                    G_DBUS_CALL_FLAGS_NONE, -1, self->cancellable,
-	                                    connections_cb, g_object_ref(self));
+	vigil_firewall_call_get_connections(
+	    firewall, g_variant_builder_end(&filter), G_DBUS_CALL_FLAGS_NONE, -1,
+	    VIGIL_TRAY_WINDOW_CANCELLABLE(self), connections_cb, g_object_ref(self));
 	vigil_firewall_call_get_program_stats(firewall, G_DBUS_CALL_FLAGS_NONE, -1,
-	                                      self->cancellable, stats_cb, g_object_ref(self));
-}
-
-static gboolean
-refresh_timeout(gpointer user_data)
-{
-	refresh(user_data);
-	return G_SOURCE_CONTINUE;
+	                                      VIGIL_TRAY_WINDOW_CANCELLABLE(self), stats_cb,
+	                                      g_object_ref(self));
 }
 
 /* vigild went away: its decision ids start again at 1 */
 static void
 client_reset(VigilTrayClient *client, VigilTrayMonitorWindow *self)
 {
-	g_cancellable_cancel(self->cancellable);
-	g_clear_object(&self->cancellable);
-	self->cancellable = g_cancellable_new();
+	vigil_tray_window_cancel_calls(VIGIL_TRAY_WINDOW(self));
 	self->reading = FALSE;
 	self->last_id = 0;
 	gtk_list_store_clear(self->log_store);
@@ -281,25 +270,19 @@ client_reset(VigilTrayClient *client, VigilTrayMonitorWindow *self)
 }
 
 static void
-monitor_map(GtkWidget *widget)
+monitor_shown(VigilTrayWindow *window)
 {
-	VigilTrayMonitorWindow *self = VIGIL_TRAY_MONITOR_WINDOW(widget);
+	VigilTrayMonitorWindow *self = VIGIL_TRAY_MONITOR_WINDOW(window);
 
-	GTK_WIDGET_CLASS(vigil_tray_monitor_window_parent_class)->map(widget);
 	/* ask what rules the user may make: the row menu is greyed out otherwise */
-	vigil_tray_client_refresh_permissions(self->client);
+	vigil_tray_client_refresh_permissions(VIGIL_TRAY_WINDOW_CLIENT(self));
 	refresh(self);
-	if (self->refresh_id == 0)
-		self->refresh_id = g_timeout_add(REFRESH_MS, refresh_timeout, self);
 }
 
 static void
-monitor_unmap(GtkWidget *widget)
+monitor_refresh(VigilTrayWindow *window)
 {
-	VigilTrayMonitorWindow *self = VIGIL_TRAY_MONITOR_WINDOW(widget);
-
-	g_clear_handle_id(&self->refresh_id, g_source_remove);
-	GTK_WIDGET_CLASS(vigil_tray_monitor_window_parent_class)->unmap(widget);
+	refresh(VIGIL_TRAY_MONITOR_WINDOW(window));
 }
 
 static gboolean
@@ -358,7 +341,7 @@ static void
 make_rule(VigilTrayMonitorWindow *self, const char *action)
 {
 	GtkTreeSelection *selection = gtk_tree_view_get_selection(self->log_view);
-	VigilFirewall *firewall = vigil_tray_client_get_firewall(self->client);
+	VigilFirewall *firewall = vigil_tray_client_get_firewall(VIGIL_TRAY_WINDOW_CLIENT(self));
 	GtkTreeModel *model;
 	GtkTreeIter iter;
 	g_autofree char *program = NULL;
@@ -395,7 +378,8 @@ make_rule(VigilTrayMonitorWindow *self, const char *action)
 		                      g_variant_new_take_string(g_strdup_printf("%u", port)));
 	vigil_firewall_call_add_rule(firewall, g_variant_builder_end(&rule),
 	                             G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION, G_MAXINT,
-	                             self->cancellable, add_rule_cb, g_object_ref(self));
+	                             VIGIL_TRAY_WINDOW_CANCELLABLE(self), add_rule_cb,
+	                             g_object_ref(self));
 }
 
 static void
@@ -413,10 +397,10 @@ deny_item_activate(VigilTrayMonitorWindow *self)
 static void
 popup_row_menu(VigilTrayMonitorWindow *self, const GdkEvent *event)
 {
-	const char *own =
-	    vigil_tray_client_get_permission(self->client, VIGIL_POLKIT_ACTION_MANAGE_OWN_RULES);
+	const char *own = vigil_tray_client_get_permission(VIGIL_TRAY_WINDOW_CLIENT(self),
+	                                                   VIGIL_POLKIT_ACTION_MANAGE_OWN_RULES);
 	gboolean may = g_strcmp0(own, VIGIL_PERMISSION_NO) != 0 &&
-	               vigil_tray_client_get_firewall(self->client) != NULL;
+	               vigil_tray_client_get_firewall(VIGIL_TRAY_WINDOW_CLIENT(self)) != NULL;
 
 	/* greyed out when vigild says the user may not make rules */
 	gtk_widget_set_sensitive(self->allow_item, may);
@@ -467,28 +451,12 @@ compare_chattiness(GtkTreeModel *model, GtkTreeIter *a, GtkTreeIter *b, gpointer
 }
 
 static void
-vigil_tray_monitor_window_dispose(GObject *object)
-{
-	VigilTrayMonitorWindow *self = VIGIL_TRAY_MONITOR_WINDOW(object);
-
-	g_clear_handle_id(&self->refresh_id, g_source_remove);
-	if (self->cancellable != NULL)
-		g_cancellable_cancel(self->cancellable);
-	g_clear_object(&self->cancellable);
-	if (self->client != NULL)
-		g_signal_handlers_disconnect_by_data(self->client, self);
-	g_clear_object(&self->client);
-	G_OBJECT_CLASS(vigil_tray_monitor_window_parent_class)->dispose(object);
-}
-
-static void
 vigil_tray_monitor_window_class_init(VigilTrayMonitorWindowClass *klass)
 {
 	GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
 
-	G_OBJECT_CLASS(klass)->dispose = vigil_tray_monitor_window_dispose;
-	widget_class->map = monitor_map;
-	widget_class->unmap = monitor_unmap;
+	VIGIL_TRAY_WINDOW_CLASS(klass)->shown = monitor_shown;
+	VIGIL_TRAY_WINDOW_CLASS(klass)->refresh = monitor_refresh;
 	gtk_widget_class_set_template_from_resource(widget_class,
 	                                            "/org/vigil/Tray/vigil-tray-monitor-window.ui");
 #define BIND(name) gtk_widget_class_bind_template_child(widget_class, VigilTrayMonitorWindow, name)
@@ -515,7 +483,7 @@ static void
 vigil_tray_monitor_window_init(VigilTrayMonitorWindow *self)
 {
 	gtk_widget_init_template(GTK_WIDGET(self));
-	self->cancellable = g_cancellable_new();
+	vigil_tray_window_set_refresh_interval(VIGIL_TRAY_WINDOW(self), REFRESH_MS);
 	gtk_tree_model_filter_set_visible_func(self->log_filter, row_visible, self, NULL);
 	gtk_tree_sortable_set_sort_func(GTK_TREE_SORTABLE(self->programs_store), PROG_CONNECTIONS,
 	                                compare_chattiness, NULL, NULL);
@@ -530,7 +498,7 @@ vigil_tray_monitor_window_new(GtkApplication *app, VigilTrayClient *client)
 	VigilTrayMonitorWindow *self =
 	    g_object_new(VIGIL_TYPE_TRAY_MONITOR_WINDOW, "application", app, NULL);
 
-	self->client = g_object_ref(client);
+	vigil_tray_window_set_client(VIGIL_TRAY_WINDOW(self), client);
 	g_signal_connect(client, "reset", G_CALLBACK(client_reset), self);
 	return self;
 }

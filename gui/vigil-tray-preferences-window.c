@@ -7,10 +7,8 @@
 #include "vigil-tray-preferences-window.h"
 
 struct _VigilTrayPreferencesWindow {
-	GtkApplicationWindow parent;
+	VigilTrayWindow parent;
 
-	VigilTrayClient *client;
-	GCancellable *cancellable;
 	gboolean loading; /* filling the fields: not the user's edit */
 
 	GtkLabel *admin_label;
@@ -27,8 +25,7 @@ struct _VigilTrayPreferencesWindow {
 enum { SIGNAL_SILENT_CHANGED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
-G_DEFINE_TYPE(VigilTrayPreferencesWindow, vigil_tray_preferences_window,
-              GTK_TYPE_APPLICATION_WINDOW)
+G_DEFINE_TYPE(VigilTrayPreferencesWindow, vigil_tray_preferences_window, VIGIL_TYPE_TRAY_WINDOW)
 
 static const char *
 combo_id(GtkComboBoxText *combo)
@@ -40,7 +37,7 @@ combo_id(GtkComboBoxText *combo)
 static GVariant *
 changes(VigilTrayPreferencesWindow *self)
 {
-	VigilFirewall *firewall = vigil_tray_client_get_firewall(self->client);
+	VigilFirewall *firewall = vigil_tray_client_get_firewall(VIGIL_TRAY_WINDOW_CLIENT(self));
 	GVariantBuilder b;
 	guint timeout = (guint)gtk_spin_button_get_value_as_int(self->timeout_spin);
 	gboolean any = FALSE;
@@ -89,7 +86,7 @@ config_edited(VigilTrayPreferencesWindow *self)
 static void
 load(VigilTrayPreferencesWindow *self)
 {
-	VigilFirewall *firewall = vigil_tray_client_get_firewall(self->client);
+	VigilFirewall *firewall = vigil_tray_client_get_firewall(VIGIL_TRAY_WINDOW_CLIENT(self));
 	const char *configure;
 
 	self->loading = TRUE;
@@ -105,7 +102,8 @@ load(VigilTrayPreferencesWindow *self)
 	gtk_spin_button_set_value(self->timeout_spin, vigil_firewall_get_prompt_timeout(firewall));
 	gtk_combo_box_set_active_id(GTK_COMBO_BOX(self->fail_mode_combo),
 	                            vigil_firewall_get_fail_mode(firewall));
-	configure = vigil_tray_client_get_permission(self->client, VIGIL_POLKIT_ACTION_CONFIGURE);
+	configure = vigil_tray_client_get_permission(VIGIL_TRAY_WINDOW_CLIENT(self),
+	                                             VIGIL_POLKIT_ACTION_CONFIGURE);
 	if (g_strcmp0(configure, VIGIL_PERMISSION_YES) == 0)
 		gtk_label_set_text(self->admin_label, _("These settings apply to all users."));
 	else if (g_strcmp0(configure, VIGIL_PERMISSION_AUTH) == 0)
@@ -142,7 +140,7 @@ apply_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 static void
 apply_clicked(VigilTrayPreferencesWindow *self)
 {
-	VigilFirewall *firewall = vigil_tray_client_get_firewall(self->client);
+	VigilFirewall *firewall = vigil_tray_client_get_firewall(VIGIL_TRAY_WINDOW_CLIENT(self));
 	GVariant *changed = changes(self);
 
 	if (firewall == NULL || changed == NULL)
@@ -150,9 +148,9 @@ apply_clicked(VigilTrayPreferencesWindow *self)
 	gtk_widget_set_sensitive(self->apply_button, FALSE);
 	gtk_label_set_text(self->status_label, "");
 	/* polkit may ask for an administrator's password first */
-	vigil_firewall_call_set_config(firewall, changed,
-	                               G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION, G_MAXINT,
-	                               self->cancellable, apply_cb, g_object_ref(self));
+	vigil_firewall_call_set_config(
+	    firewall, changed, G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION, G_MAXINT,
+	    VIGIL_TRAY_WINDOW_CANCELLABLE(self), apply_cb, g_object_ref(self));
 }
 
 static void
@@ -189,28 +187,13 @@ client_changed(VigilTrayClient *client, VigilTrayPreferencesWindow *self)
 }
 
 static void
-preferences_map(GtkWidget *widget)
+preferences_shown(VigilTrayWindow *window)
 {
-	VigilTrayPreferencesWindow *self = VIGIL_TRAY_PREFERENCES_WINDOW(widget);
+	VigilTrayPreferencesWindow *self = VIGIL_TRAY_PREFERENCES_WINDOW(window);
 
-	GTK_WIDGET_CLASS(vigil_tray_preferences_window_parent_class)->map(widget);
 	gtk_label_set_text(self->status_label, "");
 	load(self);
-	vigil_tray_client_refresh_permissions(self->client);
-}
-
-static void
-vigil_tray_preferences_window_dispose(GObject *object)
-{
-	VigilTrayPreferencesWindow *self = VIGIL_TRAY_PREFERENCES_WINDOW(object);
-
-	if (self->cancellable != NULL)
-		g_cancellable_cancel(self->cancellable);
-	g_clear_object(&self->cancellable);
-	if (self->client != NULL)
-		g_signal_handlers_disconnect_by_data(self->client, self);
-	g_clear_object(&self->client);
-	G_OBJECT_CLASS(vigil_tray_preferences_window_parent_class)->dispose(object);
+	vigil_tray_client_refresh_permissions(VIGIL_TRAY_WINDOW_CLIENT(self));
 }
 
 static void
@@ -218,8 +201,7 @@ vigil_tray_preferences_window_class_init(VigilTrayPreferencesWindowClass *klass)
 {
 	GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
 
-	G_OBJECT_CLASS(klass)->dispose = vigil_tray_preferences_window_dispose;
-	widget_class->map = preferences_map;
+	VIGIL_TRAY_WINDOW_CLASS(klass)->shown = preferences_shown;
 	signals[SIGNAL_SILENT_CHANGED] =
 	    g_signal_new("silent-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
 	                 NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
@@ -247,7 +229,6 @@ static void
 vigil_tray_preferences_window_init(VigilTrayPreferencesWindow *self)
 {
 	gtk_widget_init_template(GTK_WIDGET(self));
-	self->cancellable = g_cancellable_new();
 	vigil_tray_preferences_window_set_silent(self, NULL);
 }
 
@@ -257,7 +238,7 @@ vigil_tray_preferences_window_new(GtkApplication *app, VigilTrayClient *client)
 	VigilTrayPreferencesWindow *self =
 	    g_object_new(VIGIL_TYPE_TRAY_PREFERENCES_WINDOW, "application", app, NULL);
 
-	self->client = g_object_ref(client);
+	vigil_tray_window_set_client(VIGIL_TRAY_WINDOW(self), client);
 	g_signal_connect(client, "changed", G_CALLBACK(client_changed), self);
 	return self;
 }

@@ -5,12 +5,13 @@
 #include <gtk/gtk.h>
 
 #include "vigil-tray-client.h"
+#include "vigil-tray-window.h"
 
 G_BEGIN_DECLS
 
 #define VIGIL_TYPE_TRAY_PREFERENCES_WINDOW (vigil_tray_preferences_window_get_type())
 G_DECLARE_FINAL_TYPE(VigilTrayPreferencesWindow, vigil_tray_preferences_window, VIGIL,
-                     TRAY_PREFERENCES_WINDOW, GtkApplicationWindow)
+                     TRAY_PREFERENCES_WINDOW, VigilTrayWindow)
 
 /*
  * Signals:

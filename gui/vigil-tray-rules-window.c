@@ -35,13 +35,10 @@ enum {
 };
 
 struct _VigilTrayRulesWindow {
-	GtkApplicationWindow parent;
+	VigilTrayWindow parent;
 
-	VigilTrayClient *client;
 	VigilTrayAppIndex *apps;
-	GCancellable *cancellable;
 	GHashTable *rules; /* id -> rule dictionary */
-	guint refresh_id;
 	gulong rules_changed_id;
 
 	GtkTreeStore *store;
@@ -58,7 +55,7 @@ struct _VigilTrayRulesWindow {
 	gboolean status_is_outcome;
 };
 
-G_DEFINE_TYPE(VigilTrayRulesWindow, vigil_tray_rules_window, GTK_TYPE_APPLICATION_WINDOW)
+G_DEFINE_TYPE(VigilTrayRulesWindow, vigil_tray_rules_window, VIGIL_TYPE_TRAY_WINDOW)
 
 /* the status line says how the user's last change went (an error, "Rule 4 added") until the
  * next change, so that the list's refreshes do not wipe it before it is read */
@@ -80,8 +77,8 @@ set_state(VigilTrayRulesWindow *self, const char *text)
 static gboolean
 permitted(VigilTrayRulesWindow *self, const char *action)
 {
-	return vigil_tray_client_get_firewall(self->client) != NULL &&
-	       g_strcmp0(vigil_tray_client_get_permission(self->client, action),
+	return vigil_tray_client_get_firewall(VIGIL_TRAY_WINDOW_CLIENT(self)) != NULL &&
+	       g_strcmp0(vigil_tray_client_get_permission(VIGIL_TRAY_WINDOW_CLIENT(self), action),
 	                 VIGIL_PERMISSION_NO) != 0;
 }
 
@@ -325,7 +322,7 @@ update_buttons(VigilTrayRulesWindow *self)
 	GtkTreeIter iter;
 	gboolean may = FALSE;
 	gboolean is_rule = FALSE;
-	gboolean reachable = vigil_tray_client_get_firewall(self->client) != NULL;
+	gboolean reachable = vigil_tray_client_get_firewall(VIGIL_TRAY_WINDOW_CLIENT(self)) != NULL;
 
 	if (gtk_tree_selection_get_selected(gtk_tree_view_get_selection(self->view), &model, &iter))
 		gtk_tree_model_get(model, &iter, COL_MAY_CHANGE, &may, COL_IS_RULE, &is_rule, -1);
@@ -342,7 +339,7 @@ update_buttons(VigilTrayRulesWindow *self)
 static void
 refresh(VigilTrayRulesWindow *self)
 {
-	VigilFirewall *firewall = vigil_tray_client_get_firewall(self->client);
+	VigilFirewall *firewall = vigil_tray_client_get_firewall(VIGIL_TRAY_WINDOW_CLIENT(self));
 
 	update_buttons(self);
 	if (firewall == NULL) {
@@ -350,15 +347,9 @@ refresh(VigilTrayRulesWindow *self)
 		set_state(self, _("Vigil is not running"));
 		return;
 	}
-	vigil_firewall_call_get_rules(firewall, G_DBUS_CALL_FLAGS_NONE, -1, self->cancellable,
-	                              rules_cb, g_object_ref(self));
-}
-
-static gboolean
-refresh_timeout(gpointer user_data)
-{
-	refresh(user_data);
-	return G_SOURCE_CONTINUE;
+	vigil_firewall_call_get_rules(firewall, G_DBUS_CALL_FLAGS_NONE, -1,
+	                              VIGIL_TRAY_WINDOW_CANCELLABLE(self), rules_cb,
+	                              g_object_ref(self));
 }
 
 static void
@@ -437,7 +428,7 @@ change_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 static void
 call_change(VigilTrayRulesWindow *self, const char *method, GVariant *args)
 {
-	VigilFirewall *firewall = vigil_tray_client_get_firewall(self->client);
+	VigilFirewall *firewall = vigil_tray_client_get_firewall(VIGIL_TRAY_WINDOW_CLIENT(self));
 
 	if (firewall == NULL) {
 		g_variant_unref(g_variant_ref_sink(args));
@@ -446,7 +437,7 @@ call_change(VigilTrayRulesWindow *self, const char *method, GVariant *args)
 	self->status_is_outcome = FALSE;
 	g_dbus_proxy_call(G_DBUS_PROXY(firewall), method, args,
 	                  G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION, G_MAXINT,
-	                  self->cancellable, change_cb, g_object_ref(self));
+	                  VIGIL_TRAY_WINDOW_CANCELLABLE(self), change_cb, g_object_ref(self));
 }
 
 static void
@@ -531,7 +522,7 @@ save_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 static void
 save_rule(VigilTrayRulesWindow *self, VigilTrayRuleDialog *dialog)
 {
-	VigilFirewall *firewall = vigil_tray_client_get_firewall(self->client);
+	VigilFirewall *firewall = vigil_tray_client_get_firewall(VIGIL_TRAY_WINDOW_CLIENT(self));
 	guint64 *id = g_object_get_data(G_OBJECT(dialog), "rule-id");
 	GVariant *rule;
 	GVariant *args;
@@ -556,7 +547,7 @@ save_rule(VigilTrayRulesWindow *self, VigilTrayRuleDialog *dialog)
 	 * may have made the change already), only the window's end cancels it */
 	g_dbus_proxy_call(G_DBUS_PROXY(firewall), id != NULL ? "UpdateRule" : "AddRule", args,
 	                  G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION, G_MAXINT,
-	                  self->cancellable, save_cb, save);
+	                  VIGIL_TRAY_WINDOW_CANCELLABLE(self), save_cb, save);
 }
 
 static void
@@ -718,7 +709,7 @@ import_response(VigilTrayRulesWindow *self, gint response)
 	g_autoptr(GFile) file = chooser_done(self, response);
 
 	if (file != NULL)
-		g_file_load_contents_async(file, self->cancellable, import_loaded,
+		g_file_load_contents_async(file, VIGIL_TRAY_WINDOW_CANCELLABLE(self), import_loaded,
 		                           g_object_ref(self));
 }
 
@@ -767,9 +758,9 @@ export_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	}
 	bytes = g_bytes_new_take(text, strlen(text));
 	text = NULL;
-	g_file_replace_contents_bytes_async(file, bytes, NULL, FALSE,
-	                                    G_FILE_CREATE_REPLACE_DESTINATION, self->cancellable,
-	                                    export_saved, g_object_ref(self));
+	g_file_replace_contents_bytes_async(
+	    file, bytes, NULL, FALSE, G_FILE_CREATE_REPLACE_DESTINATION,
+	    VIGIL_TRAY_WINDOW_CANCELLABLE(self), export_saved, g_object_ref(self));
 	g_bytes_unref(bytes);
 }
 
@@ -777,7 +768,7 @@ static void
 export_response(VigilTrayRulesWindow *self, gint response)
 {
 	g_autoptr(GFile) file = chooser_done(self, response);
-	VigilFirewall *firewall = vigil_tray_client_get_firewall(self->client);
+	VigilFirewall *firewall = vigil_tray_client_get_firewall(VIGIL_TRAY_WINDOW_CLIENT(self));
 	Export *export;
 
 	if (file == NULL)
@@ -789,8 +780,8 @@ export_response(VigilTrayRulesWindow *self, gint response)
 	export = g_new0(Export, 1);
 	export->self = g_object_ref(self);
 	export->file = g_steal_pointer(&file);
-	vigil_firewall_call_export_rules(firewall, G_DBUS_CALL_FLAGS_NONE, -1, self->cancellable,
-	                                 export_cb, export);
+	vigil_firewall_call_export_rules(firewall, G_DBUS_CALL_FLAGS_NONE, -1,
+	                                 VIGIL_TRAY_WINDOW_CANCELLABLE(self), export_cb, export);
 }
 
 static void
@@ -798,7 +789,7 @@ export_clicked(VigilTrayRulesWindow *self)
 {
 	GtkFileChooserNative *chooser;
 
-	if (vigil_tray_client_get_firewall(self->client) == NULL)
+	if (vigil_tray_client_get_firewall(VIGIL_TRAY_WINDOW_CLIENT(self)) == NULL)
 		return;
 	chooser =
 	    gtk_file_chooser_native_new(_("Export Rules"), GTK_WINDOW(self),
@@ -809,26 +800,20 @@ export_clicked(VigilTrayRulesWindow *self)
 }
 
 static void
-rules_map(GtkWidget *widget)
+rules_shown(VigilTrayWindow *window)
 {
-	VigilTrayRulesWindow *self = VIGIL_TRAY_RULES_WINDOW(widget);
+	VigilTrayRulesWindow *self = VIGIL_TRAY_RULES_WINDOW(window);
 
-	GTK_WIDGET_CLASS(vigil_tray_rules_window_parent_class)->map(widget);
 	self->status_is_outcome = FALSE;
 	/* what the user may change can have changed since: ask again ("changed" refreshes) */
-	vigil_tray_client_refresh_permissions(self->client);
+	vigil_tray_client_refresh_permissions(VIGIL_TRAY_WINDOW_CLIENT(self));
 	refresh(self);
-	if (self->refresh_id == 0)
-		self->refresh_id = g_timeout_add_seconds(REFRESH_SECONDS, refresh_timeout, self);
 }
 
 static void
-rules_unmap(GtkWidget *widget)
+rules_refresh(VigilTrayWindow *window)
 {
-	VigilTrayRulesWindow *self = VIGIL_TRAY_RULES_WINDOW(widget);
-
-	g_clear_handle_id(&self->refresh_id, g_source_remove);
-	GTK_WIDGET_CLASS(vigil_tray_rules_window_parent_class)->unmap(widget);
+	refresh(VIGIL_TRAY_RULES_WINDOW(window));
 }
 
 static void
@@ -836,14 +821,7 @@ vigil_tray_rules_window_dispose(GObject *object)
 {
 	VigilTrayRulesWindow *self = VIGIL_TRAY_RULES_WINDOW(object);
 
-	g_clear_handle_id(&self->refresh_id, g_source_remove);
 	close_chooser(self);
-	if (self->cancellable != NULL)
-		g_cancellable_cancel(self->cancellable);
-	g_clear_object(&self->cancellable);
-	if (self->client != NULL)
-		g_signal_handlers_disconnect_by_data(self->client, self);
-	g_clear_object(&self->client);
 	g_clear_object(&self->apps);
 	g_clear_pointer(&self->rules, g_hash_table_unref);
 	G_OBJECT_CLASS(vigil_tray_rules_window_parent_class)->dispose(object);
@@ -855,8 +833,8 @@ vigil_tray_rules_window_class_init(VigilTrayRulesWindowClass *klass)
 	GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
 
 	G_OBJECT_CLASS(klass)->dispose = vigil_tray_rules_window_dispose;
-	widget_class->map = rules_map;
-	widget_class->unmap = rules_unmap;
+	VIGIL_TRAY_WINDOW_CLASS(klass)->shown = rules_shown;
+	VIGIL_TRAY_WINDOW_CLASS(klass)->refresh = rules_refresh;
 	gtk_widget_class_set_template_from_resource(widget_class,
 	                                            "/org/vigil/Tray/vigil-tray-rules-window.ui");
 #define BIND(name) gtk_widget_class_bind_template_child(widget_class, VigilTrayRulesWindow, name)
@@ -887,7 +865,7 @@ static void
 vigil_tray_rules_window_init(VigilTrayRulesWindow *self)
 {
 	gtk_widget_init_template(GTK_WIDGET(self));
-	self->cancellable = g_cancellable_new();
+	vigil_tray_window_set_refresh_interval(VIGIL_TRAY_WINDOW(self), REFRESH_SECONDS * 1000);
 	self->rules = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
 	                                    (GDestroyNotify)g_variant_unref);
 	gtk_tree_model_filter_set_visible_func(self->filter, row_visible, self, NULL);
@@ -899,7 +877,7 @@ vigil_tray_rules_window_new(GtkApplication *app, VigilTrayClient *client, VigilT
 	VigilTrayRulesWindow *self =
 	    g_object_new(VIGIL_TYPE_TRAY_RULES_WINDOW, "application", app, NULL);
 
-	self->client = g_object_ref(client);
+	vigil_tray_window_set_client(VIGIL_TRAY_WINDOW(self), client);
 	self->apps = g_object_ref(apps);
 	g_signal_connect(client, "changed", G_CALLBACK(client_changed), self);
 	g_signal_connect(client, "rules-changed", G_CALLBACK(rules_changed), self);
