@@ -83,7 +83,6 @@ struct _VigilDaemon {
 	VigilPrompts *prompts;         /* connections no rule covers, held for an agent's answer */
 	VigilRuleLifetimes *lifetimes; /* rules that end at a time or with a process */
 	VigilDaemonStats stats;
-	guint64 decisions_logged; /* the id of the last decision */
 	VigilDaemonFunc rules_changed_func;
 	gpointer rules_changed_data;
 };
@@ -207,14 +206,13 @@ send_verdict(VigilDaemon *daemon, guint32 packet_id, guint32 arrived_mark, Vigil
 		daemon->stats.dropped++;
 }
 
-/* records @decision; its id is the count of decisions so far (GetConnections) */
+/* records @decision; the log numbers it (GetConnections' id) */
 static void
 log_decision(VigilDaemon *daemon, VigilDecision *decision)
 {
 	if (decision->reason == VIGIL_REASON_DEFAULT || decision->reason == VIGIL_REASON_TIMEOUT)
 		daemon->stats.defaulted++;
 	vigil_decision_log_add(daemon->decisions, decision);
-	daemon->decisions_logged++;
 }
 
 static void
@@ -283,7 +281,7 @@ send_and_log(HeldPacket *held, VigilAction action, VigilReason reason, const Vig
 	}
 	if (reason == VIGIL_REASON_RULE && action != VIGIL_ACTION_ALLOW)
 		vigil_prompts_notify_blocked(daemon->prompts, &decision,
-		                             daemon->decisions_logged + 1);
+		                             vigil_decision_log_last_id(daemon->decisions) + 1);
 	log_decision(daemon, &decision);
 }
 
@@ -1133,12 +1131,6 @@ vigil_daemon_get_stats(VigilDaemon *daemon, VigilDaemonStats *stats)
 	stats->pending = vigil_prompts_count(daemon->prompts);
 	stats->rules = vigil_ruleset_size(vigil_rule_store_get_ruleset(daemon->store));
 	stats->agents = vigil_agents_count(vigil_prompts_get_agents(daemon->prompts));
-}
-
-guint64
-vigil_daemon_get_last_decision_id(VigilDaemon *daemon)
-{
-	return daemon->decisions_logged;
 }
 
 void

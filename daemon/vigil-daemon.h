@@ -69,8 +69,6 @@ const char *vigil_daemon_get_backend(VigilDaemon *daemon);
 VigilRuleStore *vigil_daemon_get_rule_store(VigilDaemon *daemon);
 /* pending requests; give them agents with vigil_prompts_set_agents() */
 VigilPrompts *vigil_daemon_get_prompts(VigilDaemon *daemon);
-/* decisions are numbered 1, 2, ... in the order they are logged: the newest one's number */
-guint64 vigil_daemon_get_last_decision_id(VigilDaemon *daemon);
 
 /*
  * Call after changing rules: open requests that a rule now decides get its verdict,

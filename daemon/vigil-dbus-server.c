@@ -1094,7 +1094,6 @@ run_get_connections(Call *call)
 	VigilDaemon *daemon = call->server->daemon;
 	g_autoptr(GPtrArray) recent =
 	    vigil_decision_log_recent(vigil_daemon_get_decision_log(daemon));
-	guint64 last_id = vigil_daemon_get_last_decision_id(daemon);
 	g_autoptr(GVariant) dict = g_variant_get_child_value(call->params, 0);
 	g_autoptr(GArray) matched = g_array_new(FALSE, FALSE, sizeof(guint));
 	GVariantBuilder builder;
@@ -1107,9 +1106,9 @@ run_get_connections(Call *call)
 		return;
 	}
 	for (guint i = 0; i < recent->len; i++) {
-		guint64 id = last_id - recent->len + 1 + i;
+		const VigilDecision *d = g_ptr_array_index(recent, i);
 
-		if (vigil_dbus_filter_matches(&filter, g_ptr_array_index(recent, i), id))
+		if (vigil_dbus_filter_matches(&filter, d, d->id))
 			g_array_append_val(matched, i);
 	}
 	if (filter.limit > 0 && matched->len > filter.limit)
@@ -1118,9 +1117,9 @@ run_get_connections(Call *call)
 	for (guint j = first; j < matched->len; j++) {
 		guint i = g_array_index(matched, guint, j);
 
-		g_variant_builder_add(&builder, "@a{sv}",
-		                      vigil_decision_to_dict(g_ptr_array_index(recent, i),
-		                                             last_id - recent->len + 1 + i));
+		const VigilDecision *d = g_ptr_array_index(recent, i);
+
+		g_variant_builder_add(&builder, "@a{sv}", vigil_decision_to_dict(d, d->id));
 	}
 	call_return(call, g_variant_new("(aa{sv})", &builder));
 }

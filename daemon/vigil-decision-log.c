@@ -3,27 +3,51 @@
 #include "config.h"
 
 #include "vigil-decision-log.h"
+#include "vigil-decision-ring.h"
 #include "vigil-log-writer.h"
+#include "vigil-uid-queues.h"
 
 /*
  * Every table here is keyed by what a user's processes choose (an executable path, a
- * destination): each is bounded. The programs table forgets the least recently seen
- * program; a program's destinations are counted up to a bound.
+ * destination, their uid): each is bounded. The programs table forgets the least recently
+ * seen program of the uid with the most programs (one uid's thousands of hard links push out
+ * its own programs, not another uid's: vigil-uid-queues.h); a program's destinations are
+ * counted up to a bound; the uids' budgets are kept for the most recently seen MAX_UIDS uids
+ * (forgetting one only gives it a fresh budget).
  */
 #define MAX_PROGRAMS_TRACKED     VIGIL_DECISION_LOG_MAX_PROGRAMS
 #define MAX_DESTINATIONS_TRACKED VIGIL_DECISION_LOG_MAX_DESTINATIONS
+#define MAX_UIDS                 VIGIL_DECISION_LOG_MAX_UIDS
 
 /*
  * A flood of decisions must neither hide the next decision (journald drops a unit's lines
- * beyond its rate limit, see vigild.service) nor fill the disk: per interval, a program gets
- * LINES_PER_PROGRAM lines and all programs together LINES_PER_INTERVAL; what goes beyond is
- * counted, and each program with decisions left out gets one "suppressed" line when the
- * interval ends (at most SUMMARIES_PER_INTERVAL, then one line for the rest).
+ * beyond its rate limit, see vigild.service) nor fill the disk, and one uid's flood must not
+ * hide another uid's decisions. Per interval:
+ * - a decision whose (program, destination) has had no line yet in the interval gets one,
+ *   outside the budgets below, for FIRST_LINES_PER_UID such pairs per uid (a trojan's first
+ *   connection shows even amid a flood of its user's other programs). Past that bound the
+ *   pair is simply not "first": the budgets below decide, and at worst the decision is counted
+ *   in a "suppressed" line of its program;
+ * - otherwise a program (per uid) gets LINES_PER_PROGRAM lines, a uid LINES_PER_UID;
+ * - all uids together LINES_PER_INTERVAL, more than three uids' lines at most: no one uid
+ *   (or two, or three) can use it up, and it keeps journald's limit from dropping lines.
+ * What goes beyond is counted, and when the interval ends each program with decisions left
+ * out gets one "suppressed" line: SUMMARIES_PER_UID per uid, then one line for the rest of
+ * that uid, SUMMARIES_PER_INTERVAL in all, then one line for the rest. No decision goes
+ * without its line or a count in one.
  */
 #define LOG_INTERVAL_US        (VIGIL_DECISION_LOG_INTERVAL_S * G_USEC_PER_SEC)
 #define LINES_PER_PROGRAM      VIGIL_DECISION_LOG_LINES_PER_PROGRAM
+#define LINES_PER_UID          VIGIL_DECISION_LOG_LINES_PER_UID
+#define FIRST_LINES_PER_UID    VIGIL_DECISION_LOG_FIRST_LINES_PER_UID
 #define LINES_PER_INTERVAL     VIGIL_DECISION_LOG_LINES_PER_INTERVAL
-#define SUMMARIES_PER_INTERVAL 100
+#define SUMMARIES_PER_UID      VIGIL_DECISION_LOG_SUMMARIES_PER_UID
+#define SUMMARIES_PER_INTERVAL VIGIL_DECISION_LOG_SUMMARIES_PER_INTERVAL
+G_STATIC_ASSERT(3 * (LINES_PER_UID + FIRST_LINES_PER_UID) < LINES_PER_INTERVAL);
+/* vigild.service: LogRateLimitIntervalSec=30s, LogRateLimitBurst=20000 */
+G_STATIC_ASSERT((30 / VIGIL_DECISION_LOG_INTERVAL_S) *
+                    (LINES_PER_INTERVAL + SUMMARIES_PER_INTERVAL + 1) <
+                20000);
 
 /* what a program is counted under: the lookup key, on the stack, costs no allocation */
 typedef struct {
@@ -34,29 +58,45 @@ typedef struct {
 typedef struct {
 	ProgramKey key; /* first: the entry is its own key; key.program is entry->program */
 	char *program;
+	guint64 program_hash; /* of the path, seeded: for the (program, destination) pairs */
 	VigilProgramStats stats;
 	GHashTable *destinations; /* of address hashes: a set of integers, no string each */
-	GList lru_link;           /* in log->lru, most recently seen first */
-	GList pending_link;       /* in log->pending while it has suppressed decisions */
+	GList uid_link;           /* in its uid's queue of log->program_queues */
+	GList pending_link;       /* in its uid's pending while it has suppressed decisions */
 	guint64 interval;         /* the interval that @lines counts in */
 	guint lines;
 	guint64 suppressed;
 } ProgramEntry;
 
+/* a uid's share of the log in the current interval */
+typedef struct {
+	guint32 uid;
+	GList lru_link;     /* in log->uid_lru, most recently seen first */
+	GList pending_link; /* in log->pending while it has decisions left out */
+	guint64 interval;   /* the interval that @lines and @firsts are of */
+	guint lines;        /* lines within the budgets */
+	GHashTable *firsts; /* (program, destination) pairs with a line: set of 64-bit hashes */
+	GQueue pending;     /* of its ProgramEntry with suppressed decisions, via pending_link */
+	guint64 forgotten_suppressed; /* of its programs forgotten while they had some */
+	guint forgotten_programs;
+} UidBudget;
+
 struct _VigilDecisionLog {
-	VigilDecision *ring;
-	guint ring_size;
-	guint ring_next;
-	guint ring_count;
-	GHashTable *programs; /* ProgramKey -> ProgramEntry (the same pointer) */
-	GQueue lru;           /* of ProgramEntry, via lru_link */
-	GQueue pending;       /* of ProgramEntry with suppressed decisions, via pending_link */
-	GString *line;        /* reused for every decision: no allocation per connection */
+	VigilDecisionRing *ring;
+	guint64 last_id;
+	GHashTable *programs;           /* ProgramKey -> ProgramEntry (the same pointer) */
+	VigilUidQueues *program_queues; /* of ProgramEntry, via uid_link, least recently seen
+	                                 * first: which one to forget */
+	GHashTable *uids;               /* uid -> UidBudget */
+	GQueue uid_lru;                 /* of UidBudget, via lru_link */
+	GQueue pending;                 /* of UidBudget with decisions left out, via pending_link */
+	guint64 seed;                   /* of the pairs' hashes: a user cannot aim at a collision */
+	GString *line; /* reused for every decision: no allocation per connection */
 	/* the flood limit's interval */
 	guint64 interval;
 	gint64 interval_start; /* unix time of its first decision, microseconds */
 	guint interval_lines;
-	guint64 forgotten_suppressed; /* of programs forgotten while they had some */
+	guint64 forgotten_suppressed; /* of uids forgotten, or beyond SUMMARIES_PER_INTERVAL */
 	guint forgotten_programs;
 	guint timer; /* ends the interval when no decision comes to do it */
 };
@@ -95,6 +135,17 @@ vigil_reason_to_string(VigilReason reason)
 	return "unknown";
 }
 
+/* FNV-1a, 64 bits, continuing from @h */
+static guint64
+fnv1a(guint64 h, const void *data, gsize len)
+{
+	const guchar *p = data;
+
+	for (gsize i = 0; i < len; i++)
+		h = (h ^ p[i]) * G_GUINT64_CONSTANT(1099511628211);
+	return h;
+}
+
 static guint
 program_key_hash(gconstpointer key)
 {
@@ -120,17 +171,27 @@ program_entry_free(ProgramEntry *entry)
 	g_free(entry);
 }
 
+static void
+uid_budget_free(UidBudget *budget)
+{
+	g_hash_table_unref(budget->firsts);
+	g_free(budget);
+}
+
 VigilDecisionLog *
 vigil_decision_log_new(guint ring_size)
 {
 	VigilDecisionLog *log = g_new0(VigilDecisionLog, 1);
 
-	log->ring_size = MAX(ring_size, 1);
-	log->ring = g_new0(VigilDecision, log->ring_size);
+	log->ring = vigil_decision_ring_new(ring_size);
 	log->programs = g_hash_table_new_full(program_key_hash, program_key_equal, NULL,
 	                                      (GDestroyNotify)program_entry_free);
-	g_queue_init(&log->lru);
+	log->program_queues = vigil_uid_queues_new();
+	log->uids = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)uid_budget_free);
+	g_queue_init(&log->uid_lru);
 	g_queue_init(&log->pending);
+	log->seed = ((guint64)g_random_int() << 32 | g_random_int()) ^
+	            G_GUINT64_CONSTANT(14695981039346656037);
 	log->line = g_string_new(NULL);
 	return log;
 }
@@ -145,26 +206,44 @@ vigil_decision_log_free(VigilDecisionLog *log)
 	/* vigild stopping: what was left out is still told */
 	write_summaries(log);
 	g_clear_handle_id(&log->timer, g_source_remove);
-	for (guint i = 0; i < log->ring_size; i++)
-		vigil_decision_clear(&log->ring[i]);
-	g_free(log->ring);
+	vigil_decision_ring_free(log->ring);
 	g_hash_table_unref(log->programs);
+	vigil_uid_queues_free(log->program_queues);
+	g_hash_table_unref(log->uids);
 	g_string_free(log->line, TRUE);
 	g_free(log);
 }
 
-/* forgets the program seen least recently; its suppressed decisions are still told */
-static void
-forget_oldest_program(VigilDecisionLog *log)
+static UidBudget *
+budget_of(VigilDecisionLog *log, guint32 uid)
 {
-	GList *link = g_queue_peek_tail_link(&log->lru);
-	ProgramEntry *entry = link->data;
+	return g_hash_table_lookup(log->uids, GUINT_TO_POINTER(uid));
+}
 
-	g_queue_unlink(&log->lru, link);
+/* @budget has something to tell when the interval ends */
+static void
+budget_pending(VigilDecisionLog *log, UidBudget *budget)
+{
+	if (g_queue_is_empty(&budget->pending) && budget->forgotten_suppressed == 0)
+		g_queue_push_tail_link(&log->pending, &budget->pending_link);
+}
+
+/* forgets @entry (to make room); its suppressed decisions are still told (under its uid, as
+ * one of "N more programs") */
+static void
+forget_program(VigilDecisionLog *log, ProgramEntry *entry)
+{
+	vigil_uid_queues_unlink(log->program_queues,
+	                        vigil_uid_queues_lookup(log->program_queues, entry->key.uid),
+	                        &entry->uid_link);
 	if (entry->suppressed > 0) {
-		g_queue_unlink(&log->pending, &entry->pending_link);
-		log->forgotten_suppressed += entry->suppressed;
-		log->forgotten_programs++;
+		/* a program with suppressed decisions is pending in its uid's budget, which is
+		 * kept while it has any (forget_oldest_uid) */
+		UidBudget *budget = budget_of(log, entry->key.uid);
+
+		g_queue_unlink(&budget->pending, &entry->pending_link);
+		budget->forgotten_suppressed += entry->suppressed;
+		budget->forgotten_programs++;
 	}
 	g_hash_table_remove(log->programs, &entry->key);
 }
@@ -174,27 +253,86 @@ find_program(VigilDecisionLog *log, const VigilDecision *d)
 {
 	ProgramKey key = {d->uid, d->program != NULL ? d->program : "unknown"};
 	ProgramEntry *entry = g_hash_table_lookup(log->programs, &key);
+	VigilUidQueue *queue;
 
 	if (entry != NULL) {
-		/* most recently seen first: O(1), the links live in the entry */
-		g_queue_unlink(&log->lru, &entry->lru_link);
-		g_queue_push_head_link(&log->lru, &entry->lru_link);
+		/* its uid's most recently seen: O(1), the link lives in the entry */
+		queue = vigil_uid_queues_lookup(log->program_queues, d->uid);
+		g_queue_unlink(&queue->items, &entry->uid_link);
+		g_queue_push_tail_link(&queue->items, &entry->uid_link);
 		return entry;
 	}
-	if (g_hash_table_size(log->programs) >= MAX_PROGRAMS_TRACKED)
-		forget_oldest_program(log);
+	if (g_hash_table_size(log->programs) >= MAX_PROGRAMS_TRACKED) {
+		/* the least recently seen program of the uid with the most */
+		queue = vigil_uid_queues_longest(
+		    log->program_queues, vigil_uid_queues_lookup(log->program_queues, d->uid));
+		forget_program(log, g_queue_peek_head(&queue->items));
+	}
 	entry = g_new0(ProgramEntry, 1);
 	entry->program = g_strdup(key.program);
+	entry->program_hash = fnv1a(log->seed, entry->program, strlen(entry->program));
 	entry->key.uid = d->uid;
 	entry->key.program = entry->program;
 	entry->stats.program = entry->program;
 	entry->destinations = g_hash_table_new(NULL, NULL);
-	entry->lru_link.data = entry;
+	entry->uid_link.data = entry;
 	entry->pending_link.data = entry;
 	entry->interval = G_MAXUINT64;
 	g_hash_table_add(log->programs, entry);
-	g_queue_push_head_link(&log->lru, &entry->lru_link);
+	g_queue_push_tail_link(&vigil_uid_queues_get(log->program_queues, d->uid)->items,
+	                       &entry->uid_link);
 	return entry;
+}
+
+/*
+ * Forgets the budget of the uid seen least recently (only with MAX_UIDS uids seen since: a
+ * user has one uid, so only many users together get here). Its suppressed decisions are
+ * still told, in the line for the rest; it starts afresh when it is seen again.
+ */
+static void
+forget_oldest_uid(VigilDecisionLog *log)
+{
+	UidBudget *budget = g_queue_peek_tail(&log->uid_lru);
+	gboolean pending = !g_queue_is_empty(&budget->pending) || budget->forgotten_suppressed > 0;
+	GList *link;
+
+	while ((link = g_queue_pop_head_link(&budget->pending)) != NULL) {
+		ProgramEntry *entry = link->data;
+
+		log->forgotten_suppressed += entry->suppressed;
+		log->forgotten_programs++;
+		entry->suppressed = 0;
+	}
+	log->forgotten_suppressed += budget->forgotten_suppressed;
+	log->forgotten_programs += budget->forgotten_programs;
+	if (pending)
+		g_queue_unlink(&log->pending, &budget->pending_link);
+	g_queue_unlink(&log->uid_lru, &budget->lru_link);
+	g_hash_table_remove(log->uids, GUINT_TO_POINTER(budget->uid));
+}
+
+static UidBudget *
+find_budget(VigilDecisionLog *log, guint32 uid)
+{
+	UidBudget *budget = budget_of(log, uid);
+
+	if (budget != NULL) {
+		g_queue_unlink(&log->uid_lru, &budget->lru_link);
+		g_queue_push_head_link(&log->uid_lru, &budget->lru_link);
+		return budget;
+	}
+	if (g_hash_table_size(log->uids) >= MAX_UIDS)
+		forget_oldest_uid(log);
+	budget = g_new0(UidBudget, 1);
+	budget->uid = uid;
+	budget->lru_link.data = budget;
+	budget->pending_link.data = budget;
+	budget->interval = G_MAXUINT64;
+	budget->firsts = g_hash_table_new(NULL, NULL);
+	g_queue_init(&budget->pending);
+	g_hash_table_insert(log->uids, GUINT_TO_POINTER(uid), budget);
+	g_queue_push_head_link(&log->uid_lru, &budget->lru_link);
+	return budget;
 }
 
 /* FNV-1a of the address bytes: a destination is counted without a copy of it */
@@ -226,29 +364,60 @@ count_for_program(ProgramEntry *entry, const VigilDecision *d)
 	entry->stats.destinations = g_hash_table_size(entry->destinations);
 }
 
-/* one line per program that had decisions left out, and one for the rest */
+static void
+write_summary(VigilDecisionLog *log, guint64 suppressed, const char *program, guint programs,
+              gboolean has_uid, guint32 uid)
+{
+	const VigilLogSummary summary = {suppressed, program, programs, has_uid, uid};
+
+	vigil_log_writer_summary(log->line, &summary);
+}
+
+/* @budget's lines for its programs with decisions left out, and one for the rest; counts in
+ * @written the lines of the interval so far */
+static void
+write_uid_summaries(VigilDecisionLog *log, UidBudget *budget, guint *written)
+{
+	guint mine = 0;
+	GList *link;
+
+	while ((link = g_queue_pop_head_link(&budget->pending)) != NULL) {
+		ProgramEntry *entry = link->data;
+
+		if (mine < SUMMARIES_PER_UID && *written < SUMMARIES_PER_INTERVAL) {
+			write_summary(log, entry->suppressed, entry->program, 0, TRUE, budget->uid);
+			mine++;
+			(*written)++;
+		} else {
+			budget->forgotten_suppressed += entry->suppressed;
+			budget->forgotten_programs++;
+		}
+		entry->suppressed = 0;
+	}
+	if (budget->forgotten_suppressed > 0 && *written < SUMMARIES_PER_INTERVAL) {
+		write_summary(log, budget->forgotten_suppressed, NULL, budget->forgotten_programs,
+		              TRUE, budget->uid);
+		(*written)++;
+	} else {
+		log->forgotten_suppressed += budget->forgotten_suppressed;
+		log->forgotten_programs += budget->forgotten_programs;
+	}
+	budget->forgotten_suppressed = 0;
+	budget->forgotten_programs = 0;
+}
+
+/* the "suppressed" lines of the interval: per uid, in the order they first had one */
 static void
 write_summaries(VigilDecisionLog *log)
 {
 	guint written = 0;
 	GList *link;
 
-	while ((link = g_queue_pop_head_link(&log->pending)) != NULL) {
-		ProgramEntry *entry = link->data;
-
-		if (written < SUMMARIES_PER_INTERVAL) {
-			vigil_log_writer_summary(log->line, entry->suppressed, entry->program,
-			                         entry->key.uid, 0);
-			written++;
-		} else {
-			log->forgotten_suppressed += entry->suppressed;
-			log->forgotten_programs++;
-		}
-		entry->suppressed = 0;
-	}
+	while ((link = g_queue_pop_head_link(&log->pending)) != NULL)
+		write_uid_summaries(log, link->data, &written);
 	if (log->forgotten_suppressed > 0)
-		vigil_log_writer_summary(log->line, log->forgotten_suppressed, NULL, 0,
-		                         log->forgotten_programs);
+		write_summary(log, log->forgotten_suppressed, NULL, log->forgotten_programs, FALSE,
+		              0);
 	log->forgotten_suppressed = 0;
 	log->forgotten_programs = 0;
 }
@@ -294,26 +463,65 @@ vigil_decision_log_flush(VigilDecisionLog *log, gint64 now)
 	log->interval_lines = 0;
 }
 
-/* whether @entry's decision gets a line of its own in this interval */
+/* the (program, destination) pair of @d, as a seeded 64-bit hash */
+static guint64
+pair_hash(const ProgramEntry *entry, const VigilDecision *d)
+{
+	guint64 h = entry->program_hash;
+
+	h = fnv1a(h, &d->family, sizeof d->family);
+	h = fnv1a(h, d->dst.bytes, d->family == AF_INET6 ? 16 : 4);
+	h = fnv1a(h, &d->dport, sizeof d->dport);
+	h = fnv1a(h, &d->protocol, sizeof d->protocol);
+	return fnv1a(h, &d->icmp_type, sizeof d->icmp_type);
+}
+
+/* whether @d is the first decision of its (program, destination) in @budget's interval, while
+ * the uid has room for more such pairs; it is then remembered */
 static gboolean
-line_allowed(VigilDecisionLog *log, ProgramEntry *entry)
+first_of_pair(UidBudget *budget, const ProgramEntry *entry, const VigilDecision *d)
+{
+	gpointer pair = GSIZE_TO_POINTER((gsize)pair_hash(entry, d));
+
+	if (g_hash_table_size(budget->firsts) >= FIRST_LINES_PER_UID ||
+	    g_hash_table_contains(budget->firsts, pair))
+		return FALSE;
+	g_hash_table_add(budget->firsts, pair);
+	return TRUE;
+}
+
+/* whether @d (of @entry, of @budget's uid) gets a line of its own in this interval */
+static gboolean
+line_allowed(VigilDecisionLog *log, UidBudget *budget, ProgramEntry *entry, const VigilDecision *d)
 {
 	if (entry->interval != log->interval) {
 		entry->interval = log->interval;
 		entry->lines = 0;
 	}
-	if (entry->lines >= LINES_PER_PROGRAM || log->interval_lines >= LINES_PER_INTERVAL)
+	if (budget->interval != log->interval) {
+		budget->interval = log->interval;
+		budget->lines = 0;
+		g_hash_table_remove_all(budget->firsts);
+	}
+	if (log->interval_lines >= LINES_PER_INTERVAL)
 		return FALSE;
-	entry->lines++;
+	if (!first_of_pair(budget, entry, d)) {
+		if (entry->lines >= LINES_PER_PROGRAM || budget->lines >= LINES_PER_UID)
+			return FALSE;
+		entry->lines++;
+		budget->lines++;
+	}
 	log->interval_lines++;
 	return TRUE;
 }
 
 static void
-suppress(VigilDecisionLog *log, ProgramEntry *entry, gint64 now)
+suppress(VigilDecisionLog *log, UidBudget *budget, ProgramEntry *entry, gint64 now)
 {
-	if (entry->suppressed++ == 0)
-		g_queue_push_tail_link(&log->pending, &entry->pending_link);
+	if (entry->suppressed++ == 0) {
+		budget_pending(log, budget);
+		g_queue_push_tail_link(&budget->pending, &entry->pending_link);
+	}
 	/* a flood that stops at once is still told when its interval ends */
 	vigil_decision_log_flush(log, now);
 }
@@ -321,23 +529,27 @@ suppress(VigilDecisionLog *log, ProgramEntry *entry, gint64 now)
 void
 vigil_decision_log_add(VigilDecisionLog *log, VigilDecision *decision)
 {
-	VigilDecision *slot = &log->ring[log->ring_next];
 	char addr[INET6_ADDRSTRLEN];
+	UidBudget *budget;
 	ProgramEntry *entry;
 
+	decision->id = ++log->last_id;
 	vigil_address_to_string(decision->family, &decision->dst, addr, sizeof addr);
 	end_interval_if_due(log, decision->time);
+	budget = find_budget(log, decision->uid);
 	entry = find_program(log, decision);
 	count_for_program(entry, decision);
-	if (line_allowed(log, entry))
+	if (line_allowed(log, budget, entry, decision))
 		vigil_log_writer_decision(log->line, decision, addr);
 	else
-		suppress(log, entry, decision->time);
-	vigil_decision_clear(slot);
-	*slot = *decision;
-	memset(decision, 0, sizeof *decision);
-	log->ring_next = (log->ring_next + 1) % log->ring_size;
-	log->ring_count = MIN(log->ring_count + 1, log->ring_size);
+		suppress(log, budget, entry, decision->time);
+	vigil_decision_ring_add(log->ring, decision);
+}
+
+guint64
+vigil_decision_log_last_id(VigilDecisionLog *log)
+{
+	return log->last_id;
 }
 
 guint
@@ -349,12 +561,7 @@ vigil_decision_log_n_programs(VigilDecisionLog *log)
 GPtrArray *
 vigil_decision_log_recent(VigilDecisionLog *log)
 {
-	GPtrArray *out = g_ptr_array_sized_new(log->ring_count);
-	guint start = (log->ring_next + log->ring_size - log->ring_count) % log->ring_size;
-
-	for (guint i = 0; i < log->ring_count; i++)
-		g_ptr_array_add(out, &log->ring[(start + i) % log->ring_size]);
-	return out;
+	return vigil_decision_ring_recent(log->ring);
 }
 
 static gint
@@ -374,9 +581,11 @@ GPtrArray *
 vigil_decision_log_program_stats(VigilDecisionLog *log, guint32 uid)
 {
 	GPtrArray *out = g_ptr_array_new();
-	for (GList *l = log->lru.head; l != NULL; l = l->next) {
-		ProgramEntry *entry = l->data;
+	GHashTableIter iter;
+	ProgramEntry *entry;
 
+	g_hash_table_iter_init(&iter, log->programs);
+	while (g_hash_table_iter_next(&iter, (gpointer *)&entry, NULL)) {
 		if (uid == G_MAXUINT32 || entry->key.uid == uid)
 			g_ptr_array_add(out, &entry->stats);
 	}

@@ -20,6 +20,7 @@ typedef enum {
 } VigilReason;
 
 typedef struct {
+	guint64 id;  /* counted from 1 by the log that recorded it (GetConnections' "id") */
 	gint64 time; /* unix time, microseconds */
 	VigilAction verdict;
 	VigilReason reason;
@@ -42,10 +43,15 @@ typedef struct {
 /* the bounds of what is remembered per program (tables keyed by what users' processes choose) */
 #define VIGIL_DECISION_LOG_MAX_PROGRAMS     1024 /* (uid, program) pairs, least recent forgotten */
 #define VIGIL_DECISION_LOG_MAX_DESTINATIONS 128  /* distinct destinations counted per program */
-/* a flood's lines: per interval, per program and in all; the rest is summarised */
-#define VIGIL_DECISION_LOG_INTERVAL_S         10
-#define VIGIL_DECISION_LOG_LINES_PER_PROGRAM  100
-#define VIGIL_DECISION_LOG_LINES_PER_INTERVAL 2000
+#define VIGIL_DECISION_LOG_MAX_UIDS         128  /* uids with budgets, least recent forgotten */
+/* a flood's lines, per interval (see vigil-decision-log.c); the rest is summarised */
+#define VIGIL_DECISION_LOG_INTERVAL_S             10
+#define VIGIL_DECISION_LOG_LINES_PER_PROGRAM      100  /* per (uid, program) */
+#define VIGIL_DECISION_LOG_LINES_PER_UID          1000 /* per uid, all its programs together */
+#define VIGIL_DECISION_LOG_FIRST_LINES_PER_UID    500  /* first line of a (program, destination) */
+#define VIGIL_DECISION_LOG_LINES_PER_INTERVAL     5000 /* all uids together */
+#define VIGIL_DECISION_LOG_SUMMARIES_PER_UID      20   /* "suppressed" lines naming a program */
+#define VIGIL_DECISION_LOG_SUMMARIES_PER_INTERVAL 500  /* "suppressed" lines in all */
 
 void vigil_decision_clear(VigilDecision *decision);
 const char *vigil_reason_to_string(VigilReason reason);
@@ -66,17 +72,21 @@ void vigil_decision_log_free(VigilDecisionLog *log);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilDecisionLog, vigil_decision_log_free)
 
 /*
- * Logs the line (unless the program's or everyone's share of lines in this interval is used
- * up: then it is counted and summarised when the interval ends) and records it; takes
- * ownership of the decision's strings. Runs in the thread of the main context.
+ * Numbers the decision (its id), logs its line (unless its program's, its uid's or everyone's
+ * share of lines in this interval is used up: then it is counted and summarised when the
+ * interval ends) and records it; takes ownership of the decision's strings. Runs in the
+ * thread of the main context.
  */
 void vigil_decision_log_add(VigilDecisionLog *log, VigilDecision *decision);
 /* ends the interval if it is over at @now (unix µs), writing its "suppressed" lines;
  * a timer calls it, so a flood that stopped is told too */
 void vigil_decision_log_flush(VigilDecisionLog *log, gint64 now);
+/* the id of the last decision added (0: none yet) */
+guint64 vigil_decision_log_last_id(VigilDecisionLog *log);
 /* how many (uid, program) pairs are remembered (tests) */
 guint vigil_decision_log_n_programs(VigilDecisionLog *log);
-/* the recent decisions, oldest first (borrowed pointers, valid until the next add) */
+/* the recent decisions, oldest first (borrowed pointers, valid until the next add); shared
+ * fairly between uids (vigil-decision-ring.h) */
 GPtrArray *vigil_decision_log_recent(VigilDecisionLog *log);
 /* per-program counters for @uid (G_MAXUINT32: all users), most connections first */
 GPtrArray *vigil_decision_log_program_stats(VigilDecisionLog *log, guint32 uid);

@@ -195,38 +195,45 @@ vigil_log_writer_decision(GString *line, const VigilDecision *d, const char *add
 	g_log_structured_array(G_LOG_LEVEL_INFO, fields, G_N_ELEMENTS(fields));
 }
 
+/* the budgets, as a "suppressed" line ends */
+/* clang-format off */
+#define LIMIT_TEXT                                                                         \
+	" (log limit per " G_STRINGIFY(VIGIL_DECISION_LOG_INTERVAL_S) " s: the first line"   \
+	" of each program and destination, then "                                            \
+	G_STRINGIFY(VIGIL_DECISION_LOG_LINES_PER_PROGRAM) " per program and "                \
+	G_STRINGIFY(VIGIL_DECISION_LOG_LINES_PER_UID) " per user, "                          \
+	G_STRINGIFY(VIGIL_DECISION_LOG_LINES_PER_INTERVAL) " in all)"
+/* clang-format on */
+
 void
-vigil_log_writer_summary(GString *line, guint64 suppressed, const char *program, guint32 uid,
-                         guint programs)
+vigil_log_writer_summary(GString *line, const VigilLogSummary *summary)
 {
 	char count_buf[NUMBER_TEXT_SIZE];
+	char uid_buf[NUMBER_TEXT_SIZE];
 
 	g_string_truncate(line, 0);
 	g_string_append(line, "suppressed ");
-	append_number(line, suppressed);
+	append_number(line, summary->suppressed);
 	g_string_append(line, " decisions of ");
-	if (program != NULL) {
+	if (summary->program != NULL) {
 		g_string_append(line, "program=");
-		append_escaped(line, program);
-		g_string_append(line, " uid=");
-		append_number(line, uid);
+		append_escaped(line, summary->program);
 	} else {
-		append_number(line, programs);
+		append_number(line, summary->programs);
 		g_string_append(line, " more programs");
 	}
-	g_string_append(
-	    line,
-	    " (log limit: " G_STRINGIFY(VIGIL_DECISION_LOG_LINES_PER_PROGRAM) " lines per "
-	                                                                      "program,"
-	                                                                      " " G_STRINGIFY(VIGIL_DECISION_LOG_LINES_PER_INTERVAL) " in all, per " G_STRINGIFY(
-	                                                                          VIGIL_DECISION_LOG_INTERVAL_S) " s"
-	                                                                                                         ")");
+	if (summary->has_uid) {
+		g_string_append(line, " uid=");
+		append_number(line, summary->uid);
+	}
+	g_string_append(line, LIMIT_TEXT);
 	const GLogField fields[] = {
 	    {"MESSAGE", line->str, -1},
 	    {"PRIORITY", "5", -1},
 	    {"GLIB_DOMAIN", G_LOG_DOMAIN, -1},
-	    {"VIGIL_SUPPRESSED", number_text(suppressed, count_buf), -1},
-	    {"VIGIL_PROGRAM", program != NULL ? program : "", -1},
+	    {"VIGIL_SUPPRESSED", number_text(summary->suppressed, count_buf), -1},
+	    {"VIGIL_PROGRAM", summary->program != NULL ? summary->program : "", -1},
+	    {"VIGIL_UID", summary->has_uid ? number_text(summary->uid, uid_buf) : "", -1},
 	};
 
 	g_log_structured_array(G_LOG_LEVEL_MESSAGE, fields, G_N_ELEMENTS(fields));

@@ -14,9 +14,17 @@ char *vigil_decision_log_escape(const char *text);
 /* writes @decision's line (built in @line, reused: no allocation per connection), whose
  * destination is @addr, with its structured fields (VIGIL_VERDICT, VIGIL_PROGRAM, ...) */
 void vigil_log_writer_decision(GString *line, const VigilDecision *decision, const char *addr);
-/* writes "suppressed @suppressed decisions of" @program of @uid, or with @program NULL, of
- * @programs more programs */
-void vigil_log_writer_summary(GString *line, guint64 suppressed, const char *program, guint32 uid,
-                              guint programs);
+/* what a "suppressed" line tells */
+typedef struct {
+	guint64 suppressed;  /* decisions left out */
+	const char *program; /* their program, or NULL: they are of @programs more programs */
+	guint programs;
+	gboolean has_uid; /* they are all of @uid */
+	guint32 uid;
+} VigilLogSummary;
+
+/* writes "suppressed N decisions of program=PATH uid=UID (log limit ...)" (or "of M more
+ * programs", with or without "uid=UID") */
+void vigil_log_writer_summary(GString *line, const VigilLogSummary *summary);
 
 G_END_DECLS

@@ -232,14 +232,55 @@ count_prefixed(const char *prefix)
 	return n;
 }
 
-static void
-add_at(VigilDecisionLog *log, const char *program, gint64 time_us)
+static guint
+count_containing(const char *text)
 {
-	VigilDecision d = decision(program, 1000, "192.0.2.1", 80, VIGIL_ACTION_DENY);
+	guint n = 0;
 
+	for (guint i = 0; i < logged->len; i++)
+		n += strstr(g_ptr_array_index(logged, i), text) != NULL;
+	return n;
+}
+
+/* the decisions the "suppressed" lines count, of those that contain @text */
+static guint64
+suppressed_containing(const char *text)
+{
+	guint64 n = 0;
+
+	for (guint i = 0; i < logged->len; i++) {
+		const char *line = g_ptr_array_index(logged, i);
+
+		if (g_str_has_prefix(line, "suppressed ") && strstr(line, text) != NULL)
+			n += g_ascii_strtoull(line + strlen("suppressed "), NULL, 10);
+	}
+	return n;
+}
+
+#define T0          (G_GINT64_CONSTANT(1700000000) * G_USEC_PER_SEC)
+#define INTERVAL_US (VIGIL_DECISION_LOG_INTERVAL_S * G_USEC_PER_SEC)
+
+/* a decision of @program of @uid to 198.18.0.0 + @host, port 80, at @time_us */
+static void
+add_full(VigilDecisionLog *log, const char *program, guint32 uid, guint host, gint64 time_us)
+{
+	VigilDecision d = decision(program, uid, "198.18.0.0", 80, VIGIL_ACTION_DENY);
+
+	d.dst.bytes[2] = (guint8)(host >> 8);
+	d.dst.bytes[3] = (guint8)host;
 	d.time = time_us;
 	vigil_decision_log_add(log, &d);
 }
+
+static void
+add_at(VigilDecisionLog *log, const char *program, gint64 time_us)
+{
+	add_full(log, program, 1000, 1, time_us);
+}
+
+#define LIMIT_TEXT                                                                                 \
+	" (log limit per 10 s: the first line of each program and destination, then 100 per "      \
+	"program and 1000 per user, 5000 in all)"
 
 /* a flooding program gets its share of lines, the rest in one "suppressed" line per interval;
  * another program's decisions still show */
@@ -247,57 +288,247 @@ static void
 test_flood(void)
 {
 	g_autoptr(VigilDecisionLog) log = vigil_decision_log_new(8);
-	const gint64 t0 = G_GINT64_CONSTANT(1700000000) * G_USEC_PER_SEC;
-	const gint64 interval = VIGIL_DECISION_LOG_INTERVAL_S * G_USEC_PER_SEC;
 	const guint per_program = VIGIL_DECISION_LOG_LINES_PER_PROGRAM;
 
 	logged = g_ptr_array_new_with_free_func(g_free);
-	for (guint i = 0; i < per_program + 500; i++)
-		add_at(log, "/tmp/flood", t0 + i);
-	add_at(log, "/usr/bin/curl", t0 + 1000);
-	g_assert_cmpuint(count_prefixed("deny program=/tmp/flood "), ==, per_program);
+	/* one destination: its first line, then the program's share */
+	for (guint i = 0; i < per_program + 501; i++)
+		add_at(log, "/tmp/flood", T0 + i);
+	add_at(log, "/usr/bin/curl", T0 + 1000);
+	g_assert_cmpuint(count_prefixed("deny program=/tmp/flood "), ==, per_program + 1);
 	g_assert_cmpuint(count_prefixed("deny program=/usr/bin/curl "), ==, 1);
 	g_assert_cmpuint(count_prefixed("suppressed "), ==, 0);
 
 	/* the interval ends with no decision coming: the timer's flush tells what was left out */
-	vigil_decision_log_flush(log, t0 + interval / 2);
+	vigil_decision_log_flush(log, T0 + INTERVAL_US / 2);
 	g_assert_cmpuint(count_prefixed("suppressed "), ==, 0);
-	vigil_decision_log_flush(log, t0 + interval + 1);
+	vigil_decision_log_flush(log, T0 + INTERVAL_US + 1);
 	g_assert_cmpuint(count_prefixed("suppressed "), ==, 1);
 	g_assert_cmpstr(g_ptr_array_index(logged, logged->len - 1), ==,
-	                "suppressed 500 decisions of program=/tmp/flood uid=1000 (log limit: 100 "
-	                "lines per program, 2000 in all, per 10 s)");
+	                "suppressed 500 decisions of program=/tmp/flood uid=1000" LIMIT_TEXT);
 
 	/* a new interval: the program's lines show again */
-	add_at(log, "/tmp/flood", t0 + interval + 2);
-	g_assert_cmpuint(count_prefixed("deny program=/tmp/flood "), ==, per_program + 1);
+	add_at(log, "/tmp/flood", T0 + INTERVAL_US + 2);
+	g_assert_cmpuint(count_prefixed("deny program=/tmp/flood "), ==, per_program + 2);
+	g_clear_pointer(&logged, g_ptr_array_unref);
+}
 
-	/* many programs: at most LINES_PER_INTERVAL lines in all, the rest summarised at the
-	 * next decision after the interval */
-	g_ptr_array_set_size(logged, 0);
-	for (guint p = 0; p < 300; p++) {
+/*
+ * Many programs of one user: the user's share of lines, and every decision beyond it counted:
+ * SUMMARIES_PER_UID lines name a program, one more counts the rest of the user's
+ */
+static void
+test_flood_of_a_user(void)
+{
+	g_autoptr(VigilDecisionLog) log = vigil_decision_log_new(8);
+	const guint per_uid =
+	    VIGIL_DECISION_LOG_LINES_PER_UID + VIGIL_DECISION_LOG_FIRST_LINES_PER_UID;
+
+	logged = g_ptr_array_new_with_free_func(g_free);
+	for (guint p = 0; p < 600; p++) {
 		g_autofree char *program = g_strdup_printf("/tmp/p%u", p);
 		for (guint i = 0; i < 10; i++)
-			add_at(log, program, t0 + 3 * interval + p);
+			add_full(log, program, 1000, 1, T0 + p);
 	}
-	g_assert_cmpuint(logged->len, ==, VIGIL_DECISION_LOG_LINES_PER_INTERVAL);
-	add_at(log, "/usr/bin/curl", t0 + 4 * interval + 1);
-	/* 1000 decisions of 100 programs left out: each its line, up to 100, then one more */
-	g_assert_cmpuint(count_prefixed("suppressed 10 decisions of program=/tmp/p"), ==, 100);
-	g_assert_cmpuint(count_prefixed("suppressed "), ==, 100);
+	/* each program's first line (600 > FIRST_LINES_PER_UID: 500 of them), then the user's */
+	g_assert_cmpuint(logged->len, ==, per_uid);
+	add_at(log, "/usr/bin/curl", T0 + INTERVAL_US + 1);
+	g_assert_cmpuint(count_prefixed("suppressed "), ==,
+	                 VIGIL_DECISION_LOG_SUMMARIES_PER_UID + 1);
+	g_assert_cmpuint(count_containing(" more programs uid=1000 "), ==, 1);
+	g_assert_cmpuint(suppressed_containing(" uid=1000 "), ==, 6000 - per_uid);
 	g_assert_cmpuint(count_prefixed("deny program=/usr/bin/curl "), ==, 1);
+	g_clear_pointer(&logged, g_ptr_array_unref);
+}
 
-	/* beyond 100 programs with decisions left out, one line tells the rest */
-	g_ptr_array_set_size(logged, 0);
-	for (guint p = 0; p < 310; p++) {
-		g_autofree char *program = g_strdup_printf("/tmp/q%u", p);
-		for (guint i = 0; i < 10; i++)
-			add_at(log, program, t0 + 6 * interval + p);
+/* one uid's flood, of one program or of thousands, does not hide another uid's lines */
+static void
+test_flood_keeps_other_users(void)
+{
+	g_autoptr(VigilDecisionLog) log = vigil_decision_log_new(64);
+
+	logged = g_ptr_array_new_with_free_func(g_free);
+	/* uid 65534: 3,000 programs (hard links), each to its own destinations: far beyond what
+	 * the old log gave all users together (2,000 lines) */
+	for (guint p = 0; p < 3000; p++) {
+		g_autofree char *program = g_strdup_printf("/tmp/links/%u", p);
+		for (guint i = 0; i < 3; i++)
+			add_full(log, program, 65534, p * 3 + i, T0 + p);
 	}
-	add_at(log, "/usr/bin/curl", t0 + 7 * interval + 1);
-	g_assert_cmpuint(count_prefixed("suppressed 10 decisions of program=/tmp/q"), ==, 100);
-	g_assert_cmpuint(count_prefixed("suppressed 100 decisions of 10 more programs "), ==, 1);
-	g_assert_cmpuint(count_prefixed("suppressed "), ==, 101);
+	g_assert_cmpuint(count_containing("(65534) "), <=,
+	                 VIGIL_DECISION_LOG_LINES_PER_UID + VIGIL_DECISION_LOG_FIRST_LINES_PER_UID);
+	/* then uid 1000 and root: every decision has its line, also repeated ones */
+	for (guint i = 0; i < 50; i++) {
+		add_full(log, "/usr/bin/curl", 1000, 7, T0 + 5000 + i);
+		add_full(log, "/usr/bin/apt", 0, 8, T0 + 5000 + i);
+	}
+	g_assert_cmpuint(count_prefixed("deny program=/usr/bin/curl pid=4242 user=alice(1000) "),
+	                 ==, 50);
+	g_assert_cmpuint(count_prefixed("deny program=/usr/bin/apt pid=4242 user=root(0) "), ==,
+	                 50);
+	/* the flood's summaries are its own: at most SUMMARIES_PER_UID + 1 lines */
+	vigil_decision_log_flush(log, T0 + INTERVAL_US + 1);
+	g_assert_cmpuint(count_prefixed("suppressed "), <=,
+	                 VIGIL_DECISION_LOG_SUMMARIES_PER_UID + 1);
+	g_assert_cmpuint(count_containing("(65534) ") + suppressed_containing(" uid=65534 "), ==,
+	                 9000);
+	g_clear_pointer(&logged, g_ptr_array_unref);
+}
+
+/*
+ * Within a user's flood, the first decision of each (program, destination) has its line: a
+ * trojan's connection shows amid its user's other programs' flood, and a flooding program's
+ * first connection to somewhere new too. Past the bound of such pairs, a decision is at worst
+ * counted in its program's "suppressed" line, never left out without a trace.
+ */
+static void
+test_first_of_pair(void)
+{
+	g_autoptr(VigilDecisionLog) log = vigil_decision_log_new(64);
+
+	logged = g_ptr_array_new_with_free_func(g_free);
+	/* 25 programs of uid 1000, 200 decisions each to one destination: the user's share used up
+	 * (in the old log, everyone's 2,000 lines) */
+	for (guint p = 0; p < 25; p++) {
+		g_autofree char *program = g_strdup_printf("/tmp/flood%u", p);
+		for (guint i = 0; i < 200; i++)
+			add_full(log, program, 1000, 1, T0 + p);
+	}
+	add_full(log, "/tmp/flood0", 1000, 1, T0 + 100);
+	g_assert_cmpuint(count_prefixed("deny program=/tmp/flood0 "), ==, 101);
+	g_assert_cmpuint(count_containing("(1000) "), ==, 25 + VIGIL_DECISION_LOG_LINES_PER_UID);
+
+	/* the trojan's first connection, twice, and a flooding program's to a new destination */
+	add_full(log, "/tmp/trojan", 1000, 66, T0 + 200);
+	add_full(log, "/tmp/trojan", 1000, 66, T0 + 201);
+	add_full(log, "/tmp/flood0", 1000, 67, T0 + 202);
+	g_assert_cmpuint(count_prefixed("deny program=/tmp/trojan "), ==, 1);
+	g_assert_cmpuint(count_containing(" dst=198.18.0.66 "), ==, 1);
+	g_assert_cmpuint(count_prefixed("deny program=/tmp/flood0 pid=4242 user=alice(1000) "
+	                                "dst=198.18.0.67 "),
+	                 ==, 1);
+
+	/* a new interval, and the pairs' bound filled by the flood first: the trojan is counted */
+	g_ptr_array_set_size(logged, 0);
+	for (guint i = 0; i < VIGIL_DECISION_LOG_FIRST_LINES_PER_UID; i++)
+		add_full(log, "/tmp/flood0", 1000, 1000 + i, T0 + 2 * INTERVAL_US + 1);
+	for (guint p = 0; p < 20; p++) {
+		g_autofree char *program = g_strdup_printf("/tmp/flood%u", p);
+		for (guint i = 0; i < 60; i++)
+			add_full(log, program, 1000, 1, T0 + 2 * INTERVAL_US + 1);
+	}
+	g_assert_cmpuint(count_prefixed("deny "), ==,
+	                 VIGIL_DECISION_LOG_FIRST_LINES_PER_UID + VIGIL_DECISION_LOG_LINES_PER_UID);
+	add_full(log, "/tmp/trojan", 1000, 66, T0 + 2 * INTERVAL_US + 2);
+	g_assert_cmpuint(count_prefixed("deny program=/tmp/trojan "), ==, 0);
+	vigil_decision_log_flush(log, T0 + 3 * INTERVAL_US + 3);
+	g_assert_cmpuint(suppressed_containing("program=/tmp/trojan uid=1000 "), ==, 1);
+	g_clear_pointer(&logged, g_ptr_array_unref);
+}
+
+/* the decisions of @uid among the recent ones */
+static guint
+recent_of(VigilDecisionLog *log, guint32 uid)
+{
+	g_autoptr(GPtrArray) recent = vigil_decision_log_recent(log);
+	guint n = 0;
+
+	for (guint i = 0; i < recent->len; i++)
+		n += ((VigilDecision *)g_ptr_array_index(recent, i))->uid == uid;
+	return n;
+}
+
+/*
+ * The ring of recent decisions (GetConnections, the monitor) is shared fairly: one uid's
+ * flood takes the place of its own oldest decisions, not of other uids'
+ */
+static void
+test_ring_fair(void)
+{
+	g_autoptr(VigilDecisionLog) log = vigil_decision_log_new(64);
+	g_autoptr(GPtrArray) recent = NULL;
+
+	logged = g_ptr_array_new_with_free_func(g_free);
+	for (guint i = 0; i < 10; i++)
+		add_full(log, "/usr/bin/curl", 1000, i, T0 + i);
+	for (guint i = 0; i < 5; i++)
+		add_full(log, "/usr/bin/apt", 0, i, T0 + 10 + i);
+	for (guint i = 0; i < 10000; i++)
+		add_full(log, "/tmp/flood", 65534, i, T0 + 20 + i);
+	g_assert_cmpuint(recent_of(log, 1000), ==, 10);
+	g_assert_cmpuint(recent_of(log, 0), ==, 5);
+	g_assert_cmpuint(recent_of(log, 65534), ==, 64 - 15);
+
+	/* uid 1000 goes on: it takes the flood's places until both hold as many */
+	for (guint i = 0; i < 30; i++)
+		add_full(log, "/usr/bin/curl", 1000, 100 + i, T0 + 20000 + i);
+	g_assert_cmpuint(recent_of(log, 0), ==, 5);
+	g_assert_cmpuint(recent_of(log, 1000), ==, 30);
+	g_assert_cmpuint(recent_of(log, 65534), ==, 29);
+
+	/* oldest first; each uid keeps its newest: curl's last 30, the flood's last 29 */
+	recent = vigil_decision_log_recent(log);
+	g_assert_cmpuint(recent->len, ==, 64);
+	for (guint i = 0; i < recent->len; i++) {
+		const VigilDecision *d = g_ptr_array_index(recent, i);
+
+		if (i > 0)
+			g_assert_cmpint(d->time, >=,
+			                ((VigilDecision *)g_ptr_array_index(recent, i - 1))->time);
+		if (d->uid == 1000)
+			g_assert_cmpint(d->time, >=, T0 + 20000);
+		if (d->uid == 65534)
+			g_assert_cmpint(d->time, >=, T0 + 20 + 10000 - 29);
+	}
+	g_clear_pointer(&logged, g_ptr_array_unref);
+}
+
+/* the per-program counts (GetProgramStats, `vigilctl top`) are shared fairly too: one uid's
+ * thousands of programs push out its own least recently seen ones, not another uid's */
+static void
+test_programs_fair(void)
+{
+	g_autoptr(VigilDecisionLog) log = vigil_decision_log_new(8);
+	g_autoptr(GPtrArray) alice = NULL;
+	g_autoptr(GPtrArray) nobody = NULL;
+
+	logged = g_ptr_array_new_with_free_func(g_free);
+	for (guint p = 0; p < 10; p++) {
+		g_autofree char *program = g_strdup_printf("/usr/bin/p%u", p);
+		add_full(log, program, 1000, 1, T0);
+	}
+	for (guint p = 0; p < 20000; p++) {
+		g_autofree char *program = g_strdup_printf("/tmp/links/%u", p);
+		add_full(log, program, 65534, 1, T0 + 1 + p);
+	}
+	g_assert_cmpuint(vigil_decision_log_n_programs(log), ==, VIGIL_DECISION_LOG_MAX_PROGRAMS);
+	alice = vigil_decision_log_program_stats(log, 1000);
+	g_assert_cmpuint(alice->len, ==, 10);
+	nobody = vigil_decision_log_program_stats(log, 65534);
+	g_assert_cmpuint(nobody->len, ==, VIGIL_DECISION_LOG_MAX_PROGRAMS - 10);
+	/* the flood keeps its most recent */
+	g_assert_cmpuint(stats_of(nobody, "/tmp/links/19999")->connections, ==, 1);
+	g_clear_pointer(&logged, g_ptr_array_unref);
+}
+
+/* the ids GetConnections hands out: 1, 2, ... in the order added, kept with each decision */
+static void
+test_ids(void)
+{
+	g_autoptr(VigilDecisionLog) log = vigil_decision_log_new(4);
+	g_autoptr(GPtrArray) recent = NULL;
+
+	logged = g_ptr_array_new_with_free_func(g_free);
+	g_assert_cmpuint(vigil_decision_log_last_id(log), ==, 0);
+	add_full(log, "/usr/bin/curl", 1000, 1, T0);
+	for (guint i = 0; i < 10; i++)
+		add_full(log, "/tmp/flood", 65534, i, T0 + 1 + i);
+	g_assert_cmpuint(vigil_decision_log_last_id(log), ==, 11);
+	recent = vigil_decision_log_recent(log);
+	g_assert_cmpuint(recent->len, ==, 4);
+	g_assert_cmpuint(((VigilDecision *)g_ptr_array_index(recent, 0))->id, ==, 1);
+	for (guint i = 1; i < 4; i++)
+		g_assert_cmpuint(((VigilDecision *)g_ptr_array_index(recent, i))->id, ==, 8 + i);
 	g_clear_pointer(&logged, g_ptr_array_unref);
 }
 
@@ -358,6 +589,12 @@ main(int argc, char **argv)
 	g_test_add_func("/decision-log/hostile-values", test_hostile_values);
 	g_test_add_func("/decision-log/taint", test_taint);
 	g_test_add_func("/decision-log/flood", test_flood);
+	g_test_add_func("/decision-log/flood-of-a-user", test_flood_of_a_user);
+	g_test_add_func("/decision-log/flood-keeps-other-users", test_flood_keeps_other_users);
+	g_test_add_func("/decision-log/first-of-pair", test_first_of_pair);
+	g_test_add_func("/decision-log/ring-fair", test_ring_fair);
+	g_test_add_func("/decision-log/programs-fair", test_programs_fair);
+	g_test_add_func("/decision-log/ids", test_ids);
 	g_test_add_func("/decision-log/bounded", test_bounded);
 	return g_test_run();
 }
