@@ -75,9 +75,4 @@ gboolean vigil_rule_visible_to(const VigilRule *rule, guint32 uid);
 /* is @rule only for @uid (manage-own-rules suffices)? Not while it names a user unresolved */
 gboolean vigil_rule_is_own(const VigilRule *rule, guint32 uid);
 
-/* an existing rule with the same meaning as @rule (note and enabled aside), or NULL */
-VigilRule *vigil_ruleset_find_equal(VigilRuleset *set, VigilRule *rule, guint64 except_id);
-/* how many learned rules are only for @uid */
-guint vigil_ruleset_count_learned(VigilRuleset *set, guint32 uid);
-
 G_END_DECLS

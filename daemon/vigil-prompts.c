@@ -6,7 +6,6 @@
 
 #include "vigil-conn-dict.h"
 #include "vigil-dbus-args.h"
-#include "vigil-dbus-rules.h"
 #include "vigil-dbus.h"
 #include "vigil-prompts.h"
 #include "vigil-users.h"

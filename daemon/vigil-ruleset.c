@@ -959,3 +959,42 @@ vigil_ruleset_recheck_programs(VigilRuleset *set, guint max)
 	}
 	return moved;
 }
+
+/* ---- questions about the rules (D-Bus, answers) ---- */
+
+VigilRule *
+vigil_ruleset_find_equal(VigilRuleset *set, VigilRule *rule, guint64 except_id)
+{
+	g_autoptr(GPtrArray) rules = vigil_ruleset_list(set);
+	gboolean enabled = rule->enabled;
+	char *note = rule->note;
+	VigilRule *found = NULL;
+
+	for (guint i = 0; i < rules->len && found == NULL; i++) {
+		VigilRule *other = g_ptr_array_index(rules, i);
+
+		if (other->id == except_id)
+			continue;
+		rule->enabled = other->enabled;
+		rule->note = other->note;
+		if (vigil_rule_equal(rule, other, FALSE))
+			found = other;
+	}
+	rule->enabled = enabled;
+	rule->note = note;
+	return found;
+}
+
+guint
+vigil_ruleset_count_learned(VigilRuleset *set, guint32 uid)
+{
+	g_autoptr(GPtrArray) rules = vigil_ruleset_list(set);
+	guint n = 0;
+
+	for (guint i = 0; i < rules->len; i++) {
+		VigilRule *rule = g_ptr_array_index(rules, i);
+
+		n += !rule->system && !rule->all_users && rule->uid == uid;
+	}
+	return n;
+}

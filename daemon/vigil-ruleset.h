@@ -108,4 +108,9 @@ guint64 vigil_rule_specificity(const VigilRule *rule);
  */
 guint vigil_ruleset_get_examined(VigilRuleset *set);
 
+/* an existing rule with the same meaning as @rule (note and enabled aside), or NULL */
+VigilRule *vigil_ruleset_find_equal(VigilRuleset *set, VigilRule *rule, guint64 except_id);
+/* how many learned rules are only for @uid */
+guint vigil_ruleset_count_learned(VigilRuleset *set, guint32 uid);
+
 G_END_DECLS
