@@ -98,8 +98,13 @@ char *vigil_process_comm_from_stat(const char *stat_text);
 /*
  * SHA-256 of executables, cached by (dev, inode, size, mtime, ctime); thread-safe. A file is
  * hashed once at a time: whoever asks while it is hashed waits for that result. Asynchronous
- * requests run in a small pool of threads; a bounded number of files may wait for it.
+ * requests run in a small pool of threads that take turns: each turn hashes 8 MiB of one file,
+ * users take turns round robin, and files someone waits for go before files no one waits for
+ * any more. A bounded number of files may wait (at most 4 of one user's).
  */
+/* an asynchronous caller waits for a hash only while at most this much is left to read: about
+ * 2 s of hashing on a slow machine, within a connection's deadline */
+#define VIGIL_SHA_CACHE_WAIT_MAX (G_GINT64_CONSTANT(512) * 1024 * 1024)
 VigilShaCache *vigil_sha_cache_new(guint max_entries);
 /* stops hashes in progress (within one read) and waits for the pool's threads */
 void vigil_sha_cache_free(VigilShaCache *cache);
@@ -129,8 +134,10 @@ char *vigil_sha_cache_get(VigilShaCache *cache, const char *path, dev_t dev, ino
 /*
  * The same in the pool, answered in the caller's thread-default main context. @ctime lets a
  * known hash be answered without opening the file; @uid is the user it is hashed for (the
- * process's). Errors as above, and G_IO_ERROR_BUSY when too many files wait for a hash, or
- * that user started 2 hashes already (one user never fills the queue for the others),
+ * process's), whose turns it takes. Errors as above, and G_IO_ERROR_BUSY when too many files
+ * wait for a hash, or 4 of that user's do already (one user never fills the queue for the
+ * others), G_IO_ERROR_PENDING at once when more than VIGIL_SHA_CACHE_WAIT_MAX of the file is
+ * left to hash (it is hashed on for the cache: a later request may find it made),
  * G_IO_ERROR_CANCELLED when @cancellable fires (the hash goes on for others and for the cache) or
  * the cache stops.
  */
@@ -147,7 +154,10 @@ typedef struct {
 	guint64 hashes;  /* files read and hashed (started) */
 	guint64 joined;  /* requests that waited for a hash already running */
 	guint64 refused; /* asynchronous requests beyond the bound */
+	guint64 pending; /* asynchronous requests answered at once: too much left to hash */
 } VigilShaCacheStats;
+/* tests: files of a few MiB stand for big ones */
+void vigil_sha_cache_set_wait_max(VigilShaCache *cache, gint64 bytes);
 void vigil_sha_cache_get_counters(VigilShaCache *cache, VigilShaCacheStats *stats);
 void vigil_sha_cache_get_stats(VigilShaCache *cache, guint64 *hits, guint64 *misses);
 

@@ -1,5 +1,5 @@
 /* vigil-sha-cache.c: SHA-256 of executables by file identity: one hash per file at a time, in a
- * small pool of threads, cancellable, remembered in a bounded file across restarts */
+ * small pool of threads taking turns per user, remembered in a bounded file across restarts */
 #define G_LOG_DOMAIN "vigil-sha-cache"
 #include "config.h"
 
@@ -16,7 +16,10 @@
 #define READ_CHUNK   (64 * 1024)
 #define HASH_WORKERS 2  /* hashes running at once; the others queue */
 #define JOBS_MAX     64 /* distinct files waiting for a hash; beyond, a request is refused */
-#define JOBS_PER_UID 2  /* of them, started for one user: one user cannot fill the table */
+#define JOBS_PER_UID 4  /* of them, one user's: one user cannot fill the table */
+/* a worker hashes this much of one file, then the next user's file gets its turn: a user's
+ * big files delay another user's hash by one turn, not by whole hashes */
+#define TURN_BYTES   (8 * 1024 * 1024)
 #define SHA256_HEX   64
 #define STORE_HEADER "# vigil executable hashes v1: dev inode size mtime-ns ctime-ns sha256"
 /* a line: five numbers of at most 20 digits, the hash, separators */
@@ -53,27 +56,41 @@ struct _Job {
 	FileKey key;
 	int fd; /* what is hashed: the file the key was read from */
 	char *path;
-	GList *waiters;   /* of Waiter*, guarded by cache->lock */
-	guint blocking;   /* callers of vigil_sha_cache_get() on it, guarded by cache->lock */
-	gint orphaned;    /* atomic: everyone waiting gave up: it runs on only while no other
-	                   * file waits for a worker */
-	gboolean counted; /* in cache->uid_jobs for @uid while in the jobs table */
+	GList *waiters; /* of Waiter*, guarded by cache->lock */
+	guint blocking; /* callers of vigil_sha_cache_get() on it, guarded by cache->lock */
 	guint32 uid;
-	gboolean done; /* guarded by cache->lock; then sha256 or error is set */
+	gboolean counted;  /* in its user's count while in the jobs table */
+	GList queue_link;  /* in its user's queue while it waits for a turn; guarded */
+	gboolean queued;   /* guarded */
+	GChecksum *state;  /* the hash so far: only the thread taking its turn touches it */
+	gint64 offset;     /* bytes hashed so far, guarded (written at the end of a turn) */
+	gint64 started_us; /* when its first turn began */
+	gboolean done;     /* guarded by cache->lock; then sha256 or error is set */
 	char *sha256;
 	GError *error;
 };
 
+/* one user's files waiting for a turn of the pool */
+typedef struct {
+	guint32 uid;
+	guint jobs;      /* its files in cache->jobs, waiting or not */
+	GQueue waiting;  /* of Job (queue_link), in the order of their turns */
+	GList ring_link; /* in cache->ring while @waiting is not empty */
+	gboolean in_ring;
+} UserQueue;
+
 struct _VigilShaCache {
 	GMutex lock;
-	GCond done_cond;      /* a job finished (for blocking callers waiting on it) */
-	GHashTable *entries;  /* FileKey* -> Entry* (the key lives in the entry) */
-	GQueue lru;           /* of Entry* */
-	GHashTable *jobs;     /* FileKey* -> Job* (the key lives in the job) */
-	GHashTable *uid_jobs; /* uid -> jobs in @jobs started for that user */
-	GThreadPool *pool;    /* made at the first asynchronous request */
+	GCond done_cond;     /* a job finished (for blocking callers waiting on it) */
+	GHashTable *entries; /* FileKey* -> Entry* (the key lives in the entry) */
+	GQueue lru;          /* of Entry* */
+	GHashTable *jobs;    /* FileKey* -> Job* (the key lives in the job) */
+	GHashTable *users;   /* uid -> UserQueue* of users with files in @jobs */
+	GQueue ring;         /* of UserQueue with files waiting, in the order of their turns */
+	GThreadPool *pool;   /* made at the first asynchronous request; one task per turn */
 	guint max_entries;
-	gint stopping; /* atomic: hashes in progress stop, new ones are refused */
+	gint64 wait_max; /* VIGIL_SHA_CACHE_WAIT_MAX, smaller in tests */
+	gint stopping;   /* atomic: hashes in progress stop, new ones are refused */
 	char *store_path;
 	GMutex store_lock; /* one save at a time, each of a fresh snapshot */
 	VigilShaCacheStats stats;
@@ -137,6 +154,7 @@ job_unref(Job *job)
 		return;
 	if (job->fd >= 0)
 		close(job->fd);
+	g_clear_pointer(&job->state, g_checksum_free);
 	g_free(job->path);
 	g_free(job->sha256);
 	g_clear_error(&job->error);
@@ -160,27 +178,89 @@ waiter_unref(gpointer data)
 	g_free(waiter);
 }
 
-static void job_run(gpointer data, gpointer user_data);
-
-static guint
-uid_jobs_locked(VigilShaCache *cache, guint32 uid)
+/* with the lock held: @uid's queue, made when @create */
+static UserQueue *
+user_queue_locked(VigilShaCache *cache, guint32 uid, gboolean create)
 {
-	return GPOINTER_TO_UINT(g_hash_table_lookup(cache->uid_jobs, GUINT_TO_POINTER(uid)));
+	UserQueue *user = g_hash_table_lookup(cache->users, GUINT_TO_POINTER(uid));
+	if (user == NULL && create) {
+		user = g_new0(UserQueue, 1);
+		user->uid = uid;
+		user->ring_link.data = user;
+		g_queue_init(&user->waiting);
+		g_hash_table_insert(cache->users, GUINT_TO_POINTER(uid), user);
+	}
+	return user;
 }
 
-/* with the lock held: @job no longer counts as one of its user's waiting files */
+/* with the lock held: a user with no files left goes */
 static void
-job_uncount_locked(VigilShaCache *cache, Job *job)
+user_queue_drop_if_idle_locked(VigilShaCache *cache, UserQueue *user)
 {
-	if (!job->counted)
-		return;
-	job->counted = FALSE;
-	guint n = uid_jobs_locked(cache, job->uid);
-	if (n <= 1)
-		g_hash_table_remove(cache->uid_jobs, GUINT_TO_POINTER(job->uid));
+	if (user->jobs == 0 && !user->in_ring)
+		g_hash_table_remove(cache->users, GUINT_TO_POINTER(user->uid));
+}
+
+/* with the lock held: @job waits for its next turn, behind its user's other files; a user who
+ * had none waiting joins the ring at its end */
+static void
+job_enqueue_locked(VigilShaCache *cache, Job *job)
+{
+	UserQueue *user = user_queue_locked(cache, job->uid, TRUE);
+	job->queue_link.data = job;
+	g_queue_push_tail_link(&user->waiting, &job->queue_link);
+	job->queued = TRUE;
+	if (!user->in_ring) {
+		g_queue_push_tail_link(&cache->ring, &user->ring_link);
+		user->in_ring = TRUE;
+	}
+}
+
+/* with the lock held: @job leaves its user's queue; the user takes its next turn after the
+ * users behind it in the ring */
+static void
+job_dequeue_locked(VigilShaCache *cache, UserQueue *user, Job *job)
+{
+	g_queue_unlink(&user->waiting, &job->queue_link);
+	job->queued = FALSE;
+	g_queue_unlink(&cache->ring, &user->ring_link);
+	if (user->waiting.length > 0)
+		g_queue_push_tail_link(&cache->ring, &user->ring_link);
 	else
-		g_hash_table_insert(cache->uid_jobs, GUINT_TO_POINTER(job->uid),
-		                    GUINT_TO_POINTER(n - 1));
+		user->in_ring = FALSE;
+}
+
+/* someone waits for it: a connection (asynchronous) or a thread (blocking) */
+static gboolean
+job_awaited_locked(const Job *job)
+{
+	return job->waiters != NULL || job->blocking > 0;
+}
+
+/*
+ * With the lock held: the file whose turn it is. Users take turns in the ring; files someone
+ * waits for go before files nobody waits for any more (their hash goes on for the cache, but
+ * never ahead of a connection's); among a user's files, the first one waiting.
+ */
+static Job *
+next_job_locked(VigilShaCache *cache)
+{
+	for (GList *u = cache->ring.head; u != NULL; u = u->next) {
+		UserQueue *user = u->data;
+		for (GList *j = user->waiting.head; j != NULL; j = j->next) {
+			Job *job = j->data;
+			if (job_awaited_locked(job)) {
+				job_dequeue_locked(cache, user, job);
+				return job;
+			}
+		}
+	}
+	if (cache->ring.head == NULL)
+		return NULL;
+	UserQueue *user = cache->ring.head->data;
+	Job *job = user->waiting.head->data;
+	job_dequeue_locked(cache, user, job);
+	return job;
 }
 
 /* with the lock held: @job leaves the jobs table (if still there), and its user's count */
@@ -189,7 +269,14 @@ job_forget_locked(VigilShaCache *cache, Job *job)
 {
 	if (g_hash_table_lookup(cache->jobs, &job->key) == job)
 		g_hash_table_remove(cache->jobs, &job->key);
-	job_uncount_locked(cache, job);
+	UserQueue *user = user_queue_locked(cache, job->uid, FALSE);
+	if (job->queued && user != NULL)
+		job_dequeue_locked(cache, user, job);
+	if (!job->counted || user == NULL)
+		return;
+	job->counted = FALSE;
+	user->jobs--;
+	user_queue_drop_if_idle_locked(cache, user);
 }
 
 VigilShaCache *
@@ -201,10 +288,20 @@ vigil_sha_cache_new(guint max_entries)
 	g_cond_init(&cache->done_cond);
 	cache->entries = g_hash_table_new_full(file_key_hash, file_key_equal, NULL, entry_free);
 	cache->jobs = g_hash_table_new(file_key_hash, file_key_equal);
-	cache->uid_jobs = g_hash_table_new(NULL, NULL);
+	cache->users = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+	g_queue_init(&cache->ring);
 	g_queue_init(&cache->lru);
 	cache->max_entries = MAX(max_entries, 1);
+	cache->wait_max = VIGIL_SHA_CACHE_WAIT_MAX;
 	return cache;
+}
+
+void
+vigil_sha_cache_set_wait_max(VigilShaCache *cache, gint64 bytes)
+{
+	g_mutex_lock(&cache->lock);
+	cache->wait_max = bytes;
+	g_mutex_unlock(&cache->lock);
 }
 
 void
@@ -212,7 +309,7 @@ vigil_sha_cache_stop(VigilShaCache *cache)
 {
 	g_return_if_fail(cache != NULL);
 	g_atomic_int_set(&cache->stopping, 1);
-	/* a running hash notices within one read, a queued one as it starts: a moment */
+	/* a running hash notices within one read, a waiting one at its turn: a moment */
 	g_mutex_lock(&cache->lock);
 	while (g_hash_table_size(cache->jobs) > 0)
 		g_cond_wait(&cache->done_cond, &cache->lock);
@@ -230,7 +327,8 @@ vigil_sha_cache_free(VigilShaCache *cache)
 		g_thread_pool_free(cache->pool, FALSE, TRUE);
 	g_assert(g_hash_table_size(cache->jobs) == 0);
 	g_hash_table_destroy(cache->jobs);
-	g_hash_table_destroy(cache->uid_jobs);
+	g_assert(cache->ring.length == 0);
+	g_hash_table_destroy(cache->users);
 	g_queue_clear(&cache->lru);
 	g_hash_table_destroy(cache->entries);
 	g_free(cache->store_path);
@@ -457,69 +555,10 @@ save_store(VigilShaCache *cache)
 
 /* ---- hashing ---- */
 
-/*
- * An orphaned hash (everyone who waited for it was decided without it, at their deadline) goes
- * on while the workers have nothing else to do, so that the next connection of a big program
- * finds its hash (on a slow machine a hash longer than the deadline would otherwise never be
- * made, and a rule pinned to it never match); it yields as soon as another file waits.
- */
-static gboolean
-orphan_must_yield(VigilShaCache *cache, const gint *orphaned)
-{
-	return g_atomic_int_get(orphaned) && g_thread_pool_unprocessed(cache->pool) > 0;
-}
-
-/* streams the file behind @fd through SHA-256, from its start; stops when the cache stops */
+/* @job's hash is done: a file written meanwhile gives a hash of no version, refused */
 static char *
-hash_fd(VigilShaCache *cache, int fd, const char *path, const gint *orphaned, GError **error)
+job_digest(VigilShaCache *cache, Job *job, GError **error)
 {
-	g_autoptr(GChecksum) checksum = g_checksum_new(G_CHECKSUM_SHA256);
-	g_autofree guint8 *buf = g_malloc(READ_CHUNK);
-	off_t offset = 0;
-
-	for (;;) {
-		if (g_atomic_int_get(&cache->stopping)) {
-			g_set_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-			            "stopped hashing %s: stopping", path);
-			return NULL;
-		}
-		if (orphan_must_yield(cache, orphaned)) {
-			g_set_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-			            "stopped hashing %s: no one waits for it, other files do",
-			            path);
-			return NULL;
-		}
-		ssize_t n = pread(fd, buf, READ_CHUNK, offset);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int saved = errno;
-			g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved),
-			            "cannot read %s: %s", path, g_strerror(saved));
-			return NULL;
-		}
-		if (n == 0)
-			break;
-		g_checksum_update(checksum, buf, n);
-		offset += n;
-	}
-	return g_strdup(g_checksum_get_string(checksum));
-}
-
-/* hashes what @job's fd holds; a file written meanwhile gives a hash of no version: refused */
-static char *
-job_hash(VigilShaCache *cache, Job *job, GError **error)
-{
-	g_mutex_lock(&cache->lock);
-	cache->stats.hashes++;
-	g_mutex_unlock(&cache->lock);
-	gint64 start = g_get_monotonic_time();
-	g_debug("hashing %s (%" G_GINT64_FORMAT " bytes)", job->path, job->key.size);
-	g_autofree char *sha256 = hash_fd(cache, job->fd, job->path, &job->orphaned, error);
-	if (sha256 == NULL) {
-		g_debug("no hash of %s: %s", job->path, (*error)->message);
-		return NULL;
-	}
 	struct stat after;
 	FileKey key_after = {0};
 	gboolean stable = fstat(job->fd, &after) == 0;
@@ -531,16 +570,67 @@ job_hash(VigilShaCache *cache, Job *job, GError **error)
 		return NULL;
 	}
 	g_debug("hashed %s (%" G_GINT64_FORMAT " bytes) in %" G_GINT64_FORMAT " us", job->path,
-	        job->key.size, g_get_monotonic_time() - start);
-	return g_steal_pointer(&sha256);
+	        job->key.size, g_get_monotonic_time() - job->started_us);
+	return g_strdup(g_checksum_get_string(job->state));
 }
 
-/* runs @job (in a pool thread, or in a blocking caller's), then answers everyone waiting */
-static void
-job_complete(VigilShaCache *cache, Job *job)
+/*
+ * One turn of @job: hashes up to @bytes more of its file, from where the last turn ended. TRUE
+ * when the job is done, with its hash in *@sha256 or an error (it stops within one read when
+ * the cache stops); FALSE when there is more to read.
+ */
+static gboolean
+job_turn(VigilShaCache *cache, Job *job, gint64 bytes, char **sha256, GError **error)
 {
-	GError *error = NULL;
-	char *sha256 = job_hash(cache, job, &error);
+	if (job->state == NULL) {
+		job->state = g_checksum_new(G_CHECKSUM_SHA256);
+		job->started_us = g_get_monotonic_time();
+		g_mutex_lock(&cache->lock);
+		cache->stats.hashes++;
+		g_mutex_unlock(&cache->lock);
+		g_debug("hashing %s (%" G_GINT64_FORMAT " bytes)", job->path, job->key.size);
+	}
+	g_autofree guint8 *buf = g_malloc(READ_CHUNK);
+	gint64 offset = job->offset;
+	gint64 end = bytes > G_MAXINT64 - offset ? G_MAXINT64 : offset + bytes;
+	gboolean eof = FALSE;
+
+	while (offset < end) {
+		if (g_atomic_int_get(&cache->stopping)) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+			            "stopped hashing %s: stopping", job->path);
+			g_debug("no hash of %s: %s", job->path, (*error)->message);
+			return TRUE;
+		}
+		ssize_t n = pread(job->fd, buf, READ_CHUNK, offset);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int saved = errno;
+			g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved),
+			            "cannot read %s: %s", job->path, g_strerror(saved));
+			return TRUE;
+		}
+		if (n == 0) {
+			eof = TRUE;
+			break;
+		}
+		g_checksum_update(job->state, buf, n);
+		offset += n;
+	}
+	g_mutex_lock(&cache->lock);
+	job->offset = offset;
+	g_mutex_unlock(&cache->lock);
+	if (!eof)
+		return FALSE;
+	*sha256 = job_digest(cache, job, error);
+	return TRUE;
+}
+
+/* @job is done (in a pool thread, or in a blocking caller's): everyone waiting gets the answer */
+static void
+job_finish(VigilShaCache *cache, Job *job, char *sha256, GError *error)
+{
 	gboolean fresh = FALSE;
 
 	g_mutex_lock(&cache->lock);
@@ -573,19 +663,40 @@ job_complete(VigilShaCache *cache, Job *job)
 	g_list_free_full(waiters, waiter_unref);
 	if (fresh)
 		save_store(cache);
-	/* its fd is not needed any more; blocking waiters still read the result */
+	/* its fd and state are not needed any more; blocking waiters still read the result */
 	if (job->fd >= 0) {
 		close(job->fd);
 		job->fd = -1;
 	}
+	g_clear_pointer(&job->state, g_checksum_free);
 }
 
+/*
+ * A task of the pool is one turn: whichever file's turn it is (next_job_locked()) gets
+ * TURN_BYTES more hashed and, unfinished, waits for its next turn with a task of its own. Each
+ * file put in a queue pushes one task, so there are never fewer tasks than files waiting.
+ */
 static void
-job_run(gpointer data, gpointer user_data)
+pool_turn(gpointer data, gpointer user_data)
 {
-	Job *job = data;
-	job_complete(user_data, job);
-	job_unref(job);
+	VigilShaCache *cache = user_data;
+	char *sha256 = NULL;
+	GError *error = NULL;
+
+	g_mutex_lock(&cache->lock);
+	Job *job = next_job_locked(cache);
+	g_mutex_unlock(&cache->lock);
+	if (job == NULL)
+		return;
+	if (job_turn(cache, job, TURN_BYTES, &sha256, &error)) {
+		job_finish(cache, job, sha256, error);
+		job_unref(job); /* the jobs table's */
+		return;
+	}
+	g_mutex_lock(&cache->lock);
+	job_enqueue_locked(cache, job);
+	g_mutex_unlock(&cache->lock);
+	g_thread_pool_push(cache->pool, cache, NULL);
 }
 
 /*
@@ -669,7 +780,6 @@ vigil_sha_cache_get(VigilShaCache *cache, const char *path, dev_t dev, ino_t ino
 		close(fd);
 		job_ref(job);
 		job->blocking++;
-		g_atomic_int_set(&job->orphaned, 0);
 		cache->stats.joined++;
 		while (!job->done)
 			g_cond_wait(&cache->done_cond, &cache->lock);
@@ -683,10 +793,14 @@ vigil_sha_cache_get(VigilShaCache *cache, const char *path, dev_t dev, ino_t ino
 	}
 	job = job_new_locked(cache, &key, fd, path);
 	job_ref(job);
-	job->blocking++; /* never orphaned: this caller runs it */
+	job->blocking++; /* this caller runs it, never in the pool's queues */
 	g_mutex_unlock(&cache->lock);
 
-	job_complete(cache, job);
+	char *result = NULL;
+	GError *job_error = NULL;
+	while (!job_turn(cache, job, TURN_BYTES, &result, &job_error))
+		;
+	job_finish(cache, job, result, job_error);
 	char *sha256 = g_strdup(job->sha256);
 	if (sha256 == NULL)
 		g_propagate_error(error, g_error_copy(job->error));
@@ -696,10 +810,9 @@ vigil_sha_cache_get(VigilShaCache *cache, const char *path, dev_t dev, ino_t ino
 }
 
 /*
- * The cancellable of a waiting caller fired: it stops waiting, the hash goes on for others; when
- * it was the last one, the hash is an orphan: it no longer counts as its user's, and it runs on
- * only while no other file waits for a worker (see orphan_must_yield()), so huge files everyone
- * gave up on never hold a worker that other users' connections need.
+ * The cancellable of a waiting caller fired: it stops waiting. The hash goes on, for the
+ * others and for the cache (the next connection of that program finds it made, or joins it
+ * where it got to); nobody waiting, it takes only the turns no awaited file wants.
  */
 static void
 on_waiter_cancelled(GCancellable *cancellable, gpointer data)
@@ -712,13 +825,10 @@ on_waiter_cancelled(GCancellable *cancellable, gpointer data)
 	if (waiter->job != NULL) {
 		Job *job = waiter->job;
 		job->waiters = g_list_remove(job->waiters, waiter);
-		if (job->waiters == NULL && job->blocking == 0 && !job->done) {
-			g_atomic_int_set(&job->orphaned, 1);
-			job_uncount_locked(cache, job);
-			g_debug(
-			    "hash of %s: no one waits for it; it runs on while no other file waits",
-			    job->path);
-		}
+		if (!job_awaited_locked(job))
+			g_debug("no one waits for the hash of %s now: it goes on when no other is "
+			        "waited for",
+			        job->path);
 		waiter->job = NULL;
 		task = g_steal_pointer(&waiter->task);
 		/* the job's reference to the waiter */
@@ -771,6 +881,7 @@ vigil_sha_cache_get_async(VigilShaCache *cache, const char *path, dev_t dev, ino
 	cache->stats.misses++;
 	Job *job = g_hash_table_lookup(cache->jobs, &key);
 	gboolean start = job == NULL;
+	UserQueue *user = user_queue_locked(cache, uid, FALSE);
 	if (start && g_hash_table_size(cache->jobs) >= JOBS_MAX) {
 		cache->stats.refused++;
 		g_mutex_unlock(&cache->lock);
@@ -779,7 +890,7 @@ vigil_sha_cache_get_async(VigilShaCache *cache, const char *path, dev_t dev, ino
 		                        "%u executables wait for a hash already", JOBS_MAX);
 		return;
 	}
-	if (start && uid_jobs_locked(cache, uid) >= JOBS_PER_UID) {
+	if (start && user != NULL && user->jobs >= JOBS_PER_UID) {
 		cache->stats.refused++;
 		g_mutex_unlock(&cache->lock);
 		close(fd);
@@ -792,16 +903,31 @@ vigil_sha_cache_get_async(VigilShaCache *cache, const char *path, dev_t dev, ino
 		job = job_new_locked(cache, &key, fd, path);
 		job->uid = uid;
 		job->counted = TRUE;
-		g_hash_table_insert(cache->uid_jobs, GUINT_TO_POINTER(uid),
-		                    GUINT_TO_POINTER(uid_jobs_locked(cache, uid) + 1));
+		user_queue_locked(cache, uid, TRUE)->jobs++;
+		job_enqueue_locked(cache, job);
 		fd = -1;
 		if (cache->pool == NULL)
-			cache->pool = g_thread_pool_new(job_run, cache, HASH_WORKERS, FALSE, NULL);
-	} else {
-		/* an orphan someone waits for again runs on for them (still one job per file) */
-		g_atomic_int_set(&job->orphaned, 0);
-		cache->stats.joined++;
+			cache->pool =
+			    g_thread_pool_new(pool_turn, cache, HASH_WORKERS, FALSE, NULL);
 	}
+	/* a connection waits only for what can be read well within its deadline; a bigger
+	 * file is hashed on for the cache (the next connection may find it made) */
+	gint64 left = job->key.size - job->offset;
+	if (left > cache->wait_max) {
+		cache->stats.pending++;
+		g_mutex_unlock(&cache->lock);
+		if (fd >= 0)
+			close(fd);
+		if (start)
+			g_thread_pool_push(cache->pool, cache, NULL);
+		g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_PENDING,
+		                        "%s: %" G_GINT64_FORMAT " MiB still to hash, more than a "
+		                        "connection waits for",
+		                        path, left / (1024 * 1024));
+		return;
+	}
+	if (!start)
+		cache->stats.joined++;
 	Waiter *waiter = g_new0(Waiter, 1);
 	waiter->ref_count = 1; /* the job's */
 	waiter->task = g_object_ref(task);
@@ -814,7 +940,7 @@ vigil_sha_cache_get_async(VigilShaCache *cache, const char *path, dev_t dev, ino
 	if (fd >= 0)
 		close(fd);
 	if (start)
-		g_thread_pool_push(cache->pool, job, NULL);
+		g_thread_pool_push(cache->pool, cache, NULL);
 	/* may run the handler at once when already cancelled; never disconnected: the handler
 	 * does nothing once the waiter is answered, and the cancellable frees it */
 	if (cancellable != NULL)

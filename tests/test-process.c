@@ -985,64 +985,188 @@ test_sha_cache_stop(void)
 	g_assert_cmpint(rmdir(dir), ==, 0);
 }
 
+static gboolean
+has_result(GPtrArray *results, const char *prefix_or_value)
+{
+	for (guint i = 0; i < results->len; i++)
+		if (g_str_has_prefix(g_ptr_array_index(results, i), prefix_or_value))
+			return TRUE;
+	return FALSE;
+}
+
+/* the hash of @path once the cache knows it, waiting for it at most @seconds; or NULL */
+static char *
+peek_within(VigilShaCache *cache, const char *path, guint seconds)
+{
+	struct stat st;
+	g_assert_cmpint(stat(path, &st), ==, 0);
+	gint64 until = g_get_monotonic_time() + seconds * G_USEC_PER_SEC;
+	do {
+		char *sha256 = vigil_sha_cache_peek(
+		    cache, st.st_dev, st.st_ino, st.st_size,
+		    (gint64)st.st_mtim.tv_sec * G_GINT64_CONSTANT(1000000000) + st.st_mtim.tv_nsec,
+		    (gint64)st.st_ctim.tv_sec * G_GINT64_CONSTANT(1000000000) + st.st_ctim.tv_nsec);
+		if (sha256 != NULL)
+			return sha256;
+		g_usleep(20000);
+	} while (g_get_monotonic_time() < until);
+	return NULL;
+}
+
+#define MIB (1024 * 1024)
+
 /*
- * Hashes everyone gave up on stop: two huge files whose callers all cancelled (a user's
- * connections past their deadline) no longer hold both workers, so the next file, another
- * user's, is hashed at once instead of after minutes of hashing for no one.
+ * Users take turns: one user's big executables keep both workers busy, yet another user's file
+ * is hashed at its turn, before any of theirs is done (it waited for whole hashes, first come
+ * first served); and one user's files beyond 4 are refused (BUSY), not queued.
  */
 static void
-test_sha_cache_abandoned(void)
+test_sha_cache_turns(void)
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree char *dir = g_dir_make_tmp("vigil-test-XXXXXX", &error);
 	g_assert_no_error(error);
-	/* each many seconds of hashing, sparse: no disk used */
-	g_autofree char *huge1 = make_sparse(dir, "huge1", 32768);
-	g_autofree char *huge2 = make_sparse(dir, "huge2", 32768);
-	g_autofree char *small = make_sparse(dir, "small", 1);
-	g_autofree char *expected = sha256sum_of(small);
+	g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);
+	/* 4 files of 8 turns each, awaited; then one more, refused */
+	for (guint i = 0; i < 5; i++) {
+		g_autofree char *name = g_strdup_printf("big%u", i);
+		g_ptr_array_add(paths, make_sparse(dir, name, i < 4 ? 64 : 1));
+	}
+	g_autofree char *other = make_sparse(dir, "other", 1);
+	g_autofree char *expected = sha256sum_of(other);
+	VigilShaCache *cache = vigil_sha_cache_new(128);
+	vigil_sha_cache_set_wait_max(cache, 128 * MIB);
+	g_autoptr(GPtrArray) results = g_ptr_array_new_with_free_func(g_free);
+	AsyncState flood = {cache, 0, results, 1000};
+	g_autoptr(GPtrArray) other_results = g_ptr_array_new_with_free_func(g_free);
+	AsyncState victim = {cache, 0, other_results, 1001};
+	g_autoptr(GCancellable) gives_up = g_cancellable_new();
+
+	for (guint i = 0; i < paths->len; i++)
+		async_hash(&flood, g_ptr_array_index(paths, i), gives_up);
+	/* the fifth is refused at once */
+	while (results->len < 1)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_cmpuint(results->len, ==, 1);
+	g_assert_true(g_str_has_prefix(g_ptr_array_index(results, 0), "!"));
+	g_assert_nonnull(strstr(g_ptr_array_index(results, 0), "of uid 1000 wait for a hash"));
+	g_assert_cmpuint(counters(cache).refused, ==, 1);
+	/* both workers busy with the flood */
+	while (counters(cache).hashes < 2)
+		g_usleep(1000);
+
+	async_hash(&victim, other, NULL);
+	wait_async(&victim);
+	g_assert_cmpstr(g_ptr_array_index(other_results, 0), ==, expected);
+	/* none of the flood's 64 MiB was done before the victim's 1 MiB */
+	g_assert_cmpuint(results->len, ==, 1);
+
+	/* the flood's callers give up; stopping ends their hashes at once */
+	g_cancellable_cancel(gives_up);
+	wait_async(&flood);
+	gint64 start = g_get_monotonic_time();
+	vigil_sha_cache_free(cache);
+	g_assert_cmpint(g_get_monotonic_time() - start, <, G_USEC_PER_SEC);
+	for (guint i = 0; i < paths->len; i++)
+		unlink(g_ptr_array_index(paths, i));
+	unlink(other);
+	g_assert_cmpint(rmdir(dir), ==, 0);
+}
+
+/*
+ * A connection does not wait for the hash of a file with more than the bound left to read: it
+ * is answered at once (PENDING, so the rules decide without the hash) while the hash is made
+ * for the cache, where the next request finds it.
+ */
+static void
+test_sha_cache_not_waited(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = g_dir_make_tmp("vigil-test-XXXXXX", &error);
+	g_assert_no_error(error);
+	g_autofree char *big = make_sparse(dir, "big", 160);
+	g_autofree char *expected = sha256sum_of(big);
 	g_autoptr(VigilShaCache) cache = vigil_sha_cache_new(8);
+	vigil_sha_cache_set_wait_max(cache, 64 * MIB);
+	g_autoptr(GPtrArray) results = g_ptr_array_new_with_free_func(g_free);
+	AsyncState state = {cache, 0, results};
+
+	async_hash(&state, big, NULL);
+	async_hash(&state, big, NULL);
+	wait_async(&state);
+	for (guint i = 0; i < 2; i++) {
+		g_assert_true(g_str_has_prefix(g_ptr_array_index(results, i), "!"));
+		g_assert_nonnull(strstr(g_ptr_array_index(results, i), "MiB still to hash"));
+	}
+	g_assert_cmpuint(counters(cache).pending, ==, 2);
+	/* one hash, made on without anyone waiting */
+	g_autofree char *made = peek_within(cache, big, 120);
+	g_assert_cmpstr(made, ==, expected);
+	g_assert_cmpuint(counters(cache).hashes, ==, 1);
+	async_hash(&state, big, NULL);
+	wait_async(&state);
+	g_assert_cmpstr(g_ptr_array_index(results, 2), ==, expected);
+	unlink(big);
+	g_assert_cmpint(rmdir(dir), ==, 0);
+}
+
+/*
+ * A hash its callers gave up on (their connections' deadline) goes on for the cache instead of
+ * starting from nothing at the next connection; files no one waits for never go before a file
+ * someone waits for, even the same user's.
+ */
+static void
+test_sha_cache_background(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = g_dir_make_tmp("vigil-test-XXXXXX", &error);
+	g_assert_no_error(error);
+	g_autofree char *bg1 = make_sparse(dir, "bg1", 160);
+	g_autofree char *bg2 = make_sparse(dir, "bg2", 160);
+	g_autofree char *mid = make_sparse(dir, "mid", 48);
+	g_autofree char *small = make_sparse(dir, "small", 1);
+	g_autofree char *expected_mid = sha256sum_of(mid);
+	g_autofree char *expected_small = sha256sum_of(small);
+	VigilShaCache *cache = vigil_sha_cache_new(8);
+	vigil_sha_cache_set_wait_max(cache, 64 * MIB);
 	g_autoptr(GPtrArray) results = g_ptr_array_new_with_free_func(g_free);
 	AsyncState state = {cache, 0, results};
 	g_autoptr(GCancellable) gives_up = g_cancellable_new();
 
-	async_hash(&state, huge1, gives_up);
-	async_hash(&state, huge2, gives_up);
-	async_hash(&state, huge2, gives_up);
-	while (counters(cache).hashes < 2)
-		g_usleep(1000);
-	g_usleep(50000);
+	/* two not waited for (too big), one given up on */
+	async_hash(&state, bg1, NULL);
+	async_hash(&state, bg2, NULL);
+	async_hash(&state, mid, gives_up);
 	g_cancellable_cancel(gives_up);
 	wait_async(&state);
 	g_assert_cmpuint(results->len, ==, 3);
-	for (guint i = 0; i < results->len; i++)
-		g_assert_true(g_str_has_prefix(g_ptr_array_index(results, i), "!"));
+	g_assert_false(has_result(results, expected_mid));
+	while (counters(cache).hashes < 2)
+		g_usleep(1000);
 
-	gint64 start = g_get_monotonic_time();
 	async_hash(&state, small, NULL);
 	wait_async(&state);
-	g_assert_cmpstr(g_ptr_array_index(results, 3), ==, expected);
-	g_assert_cmpint(g_get_monotonic_time() - start, <, 2 * G_USEC_PER_SEC);
-	for (const char *const *p = (const char *const[]){huge1, huge2, small, NULL}; *p; p++)
+	g_assert_cmpstr(g_ptr_array_index(results, 3), ==, expected_small);
+	g_autofree char *bg1_early = peek_within(cache, bg1, 0);
+	g_autofree char *bg2_early = peek_within(cache, bg2, 0);
+	g_assert_null(bg1_early);
+	g_assert_null(bg2_early);
+
+	/* the hash given up on was made all the same */
+	g_autofree char *made = peek_within(cache, mid, 120);
+	g_assert_cmpstr(made, ==, expected_mid);
+	gint64 start = g_get_monotonic_time();
+	vigil_sha_cache_free(cache);
+	g_assert_cmpint(g_get_monotonic_time() - start, <, G_USEC_PER_SEC);
+	for (const char *const *p = (const char *const[]){bg1, bg2, mid, small, NULL}; *p; p++)
 		unlink(*p);
 	g_assert_cmpint(rmdir(dir), ==, 0);
 }
 
-static char *
-peek_file(VigilShaCache *cache, const char *path)
-{
-	struct stat st;
-	g_assert_cmpint(stat(path, &st), ==, 0);
-	return vigil_sha_cache_peek(
-	    cache, st.st_dev, st.st_ino, st.st_size,
-	    (gint64)st.st_mtim.tv_sec * G_GINT64_CONSTANT(1000000000) + st.st_mtim.tv_nsec,
-	    (gint64)st.st_ctim.tv_sec * G_GINT64_CONSTANT(1000000000) + st.st_ctim.tv_nsec);
-}
-
 /*
- * A hash everyone gave up on while nothing else waits for a worker runs to its end: the next
- * connection of a big program finds it (on a slow machine a hash longer than the connection
- * deadline would otherwise never be made, and a rule pinned to it would never match).
+ * A hash everyone gave up on runs to its end: the next connection of a big program finds it (on
+ * a slow machine a hash longer than the connection deadline would otherwise never be made, and a
+ * rule pinned to it would never match).
  */
 static void
 test_sha_cache_orphan_finishes(void)
@@ -1065,60 +1189,10 @@ test_sha_cache_orphan_finishes(void)
 	wait_async(&state);
 	g_assert_true(g_str_has_prefix(g_ptr_array_index(results, 0), "!"));
 
-	gint64 deadline = g_get_monotonic_time() + 120 * G_USEC_PER_SEC;
-	g_autofree char *sha256 = NULL;
-	while ((sha256 = peek_file(cache, big)) == NULL && g_get_monotonic_time() < deadline)
-		g_usleep(10000);
+	g_autofree char *sha256 = peek_within(cache, big, 120);
 	g_assert_cmpstr(sha256, ==, expected);
 	g_assert_cmpuint(counters(cache).hashes, ==, 1);
 	unlink(big);
-	g_assert_cmpint(rmdir(dir), ==, 0);
-}
-
-/*
- * One user's many executables cannot fill the hash queue for everyone: past 2 of its own files
- * waiting, that user's requests are refused (BUSY), and another user's file still gets its hash.
- */
-static void
-test_sha_cache_per_user(void)
-{
-	g_autoptr(GError) error = NULL;
-	g_autofree char *dir = g_dir_make_tmp("vigil-test-XXXXXX", &error);
-	g_assert_no_error(error);
-	g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);
-	/* two that keep both workers busy, then 64 more of the same user */
-	g_ptr_array_add(paths, make_sparse(dir, "huge1", 32768));
-	g_ptr_array_add(paths, make_sparse(dir, "huge2", 32768));
-	for (guint i = 0; i < 64; i++) {
-		g_autofree char *name = g_strdup_printf("f%u", i);
-		g_ptr_array_add(paths, make_sparse(dir, name, 1));
-	}
-	g_autofree char *other = make_sparse(dir, "other", 1);
-	g_autofree char *expected = sha256sum_of(other);
-	g_autoptr(VigilShaCache) cache = vigil_sha_cache_new(128);
-	g_autoptr(GPtrArray) results = g_ptr_array_new_with_free_func(g_free);
-	AsyncState flood = {cache, 0, results, 1000};
-	g_autoptr(GPtrArray) other_results = g_ptr_array_new_with_free_func(g_free);
-	AsyncState victim = {cache, 0, other_results, 1001};
-	g_autoptr(GCancellable) gives_up = g_cancellable_new();
-
-	for (guint i = 0; i < paths->len; i++)
-		async_hash(&flood, g_ptr_array_index(paths, i), gives_up);
-	async_hash(&victim, other, NULL);
-	/* the flood's refusals are answered at once */
-	while (results->len < paths->len - 2)
-		g_main_context_iteration(NULL, TRUE);
-	for (guint i = 0; i < results->len; i++)
-		g_assert_true(g_str_has_prefix(g_ptr_array_index(results, i), "!"));
-	g_assert_cmpuint(victim.pending, ==, 1);
-	/* the flood's callers give up (their deadline): the victim's file is hashed */
-	g_cancellable_cancel(gives_up);
-	wait_async(&flood);
-	wait_async(&victim);
-	g_assert_cmpstr(g_ptr_array_index(other_results, 0), ==, expected);
-	for (guint i = 0; i < paths->len; i++)
-		unlink(g_ptr_array_index(paths, i));
-	unlink(other);
 	g_assert_cmpint(rmdir(dir), ==, 0);
 }
 
@@ -1270,9 +1344,10 @@ main(int argc, char **argv)
 	g_test_add_func("/sha-cache/single-flight", test_sha_cache_single_flight);
 	g_test_add_func("/sha-cache/async", test_sha_cache_async);
 	g_test_add_func("/sha-cache/stop", test_sha_cache_stop);
-	g_test_add_func("/sha-cache/abandoned", test_sha_cache_abandoned);
+	g_test_add_func("/sha-cache/turns", test_sha_cache_turns);
+	g_test_add_func("/sha-cache/not-waited", test_sha_cache_not_waited);
+	g_test_add_func("/sha-cache/background", test_sha_cache_background);
 	g_test_add_func("/sha-cache/orphan-finishes", test_sha_cache_orphan_finishes);
-	g_test_add_func("/sha-cache/per-user", test_sha_cache_per_user);
 	g_test_add_func("/sha-cache/persist", test_sha_cache_persist);
 
 	int ret = g_test_run();

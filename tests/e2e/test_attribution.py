@@ -121,6 +121,33 @@ class BigProgram(E2ETestCase):
             self.assertLess(r["elapsed"], 1.5, r)
         self.assertEqual(d.log().count(HASHING), 0, d.log())
 
+    def test_huge_program_not_waited_for(self):
+        # more than vigild waits for (512 MiB): decided at once by the rules that need no
+        # hash, while the hash is made for the next connections
+        big = big_copy(self.dir, "huge-tool", 1024)
+        sha = sha256_of(big)
+        d = self.vigild("allow app %s sha256 %s to %s port 9000\n"
+                        "deny app %s to %s port 9001\n" % (big, sha, PEER_V4, big, PEER_V4),
+                        config={"DefaultAction": "allow"})
+        r = self.parallel(big, [(PEER_V4, 9001, 4)])
+        for x in r:
+            # the deny rule at once: not after the deadline, never the DefaultAction
+            self.assertEqual(x["outcome"], ["error", "ECONNREFUSED"], x)
+            self.assertLess(x["elapsed"], 1.5, x)
+        denied = self.assertDecision(d, program=big, port=9001)
+        self.assertEqual(denied["verdict"], "deny", denied)
+        self.assertNotIn(denied["rule"], ("default", "deadline"), denied)
+        # the hash goes on though no connection waits for it, and is made once
+        d.wait_for_log("vigil-sha-cache: hashed ", timeout=180)
+        self.assertEqual(d.log().count(HASHING), 1, d.log())
+        # then the rule that pins it decides, at once
+        r = self.parallel(big, [(PEER_V4, 9000, 1)])[0]
+        self.assertEqual(r["outcome"], ["ok"], r)
+        self.assertLess(r["elapsed"], 1.5, r)
+        pinned = self.assertDecision(d, program=big, port=9000)
+        self.assertEqual(pinned["verdict"], "allow", pinned)
+        self.assertNotIn(pinned["rule"], ("default", "deadline", denied["rule"]), pinned)
+
     def test_exit_while_hashing(self):
         # seconds of hashing, that a rule needs
         big = big_copy(self.dir, "huge-browser", 3000)
