@@ -47,7 +47,6 @@ struct _VigilSocketWatch {
 	GHashTable *tuples; /* set of Remembered, by tuple: a flow allowed again is one flow */
 	GQueue by_age;
 	VigilSocketWatchStats stats;
-	guint64 overruns;
 };
 
 static guint
@@ -310,7 +309,7 @@ forget_all(VigilSocketWatch *watch)
 		forget(watch, flow);
 		n++;
 	}
-	if (watch->overruns++ == 0 || n > 0)
+	if (watch->stats.overruns++ == 0 || n > 0)
 		g_warning(
 		    "socket close notifications lost (receive buffer overrun): the conntrack "
 		    "entries of the %u allowed UDP flow(s) remembered were deleted, their next "
@@ -408,6 +407,13 @@ vigil_socket_watch_free(VigilSocketWatch *watch)
 	if (watch->ct_fd >= 0)
 		close(watch->ct_fd);
 	g_free(watch);
+}
+
+void
+vigil_socket_watch_set_receive_buffer(VigilSocketWatch *watch, int bytes)
+{
+	if (setsockopt(watch->diag_fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) < 0)
+		g_warning("receive buffer of close notifications: %s", g_strerror(errno));
 }
 
 void

@@ -34,11 +34,15 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilSocketWatch, vigil_socket_watch_free)
 /* @flow (UDP or UDPLite) was allowed: its conntrack entry ends with its socket */
 void vigil_socket_watch_allowed(VigilSocketWatch *watch, const VigilFlow *flow);
 
+/* tests: a receive buffer of @bytes for the close notifications, so a few overrun it */
+void vigil_socket_watch_set_receive_buffer(VigilSocketWatch *watch, int bytes);
+
 typedef struct {
 	guint64 remembered; /* flows remembered now */
 	guint64 closed;     /* sockets reported closed that had flows */
 	guint64 deleted;    /* conntrack entries deleted (or found gone) */
 	guint64 forgotten;  /* flows forgotten unclosed at the bound (their entries deleted) */
+	guint64 overruns;   /* close notifications lost (every remembered flow's entry deleted) */
 } VigilSocketWatchStats;
 void vigil_socket_watch_get_stats(VigilSocketWatch *watch, VigilSocketWatchStats *stats);
 

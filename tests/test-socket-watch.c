@@ -1,11 +1,18 @@
 /* test-socket-watch.c: the socket watch never keeps a verdict it no longer watches: at its
- * bound, and for one tuple allowed twice */
+ * bound, for one tuple allowed twice, when close notifications are lost; against the real
+ * conntrack table of the test's own network namespace */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <sched.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <glib.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
 
 #include "vigil-socket-watch.h"
 
@@ -74,6 +81,208 @@ test_bound_deletes(void)
 	g_assert_cmpuint(stats.deleted, ==, 10);
 }
 
+/* --- real UDP flows and their conntrack entries ----------------------------------- */
+
+/* conntrack tracks this namespace's traffic once a rule uses it */
+static void
+track_connections(void)
+{
+	const char *commands[] = {
+	    "ip link set lo up",
+	    "nft add table ip vigil_test",
+	    "nft add chain ip vigil_test out { type filter hook output priority 0 \\; }",
+	    "nft add rule ip vigil_test out ct state new counter",
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(commands); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autofree char *err = NULL;
+		int status = 0;
+
+		if (!g_spawn_command_line_sync(commands[i], NULL, &err, &status, &error) ||
+		    !g_spawn_check_wait_status(status, &error))
+			g_error("%s: %s %s", commands[i], error->message, err != NULL ? err : "");
+	}
+}
+
+typedef struct {
+	int fd; /* connected UDP socket on 127.0.0.1 */
+	VigilFlow flow;
+} UdpFlow;
+
+static int receiver_fd = -1;
+static guint16 receiver_port;
+
+static void
+start_receiver(void)
+{
+	struct sockaddr_in addr = {.sin_family = AF_INET,
+	                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(addr);
+
+	if (receiver_fd >= 0)
+		return;
+	receiver_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	g_assert_cmpint(bind(receiver_fd, (struct sockaddr *)&addr, sizeof(addr)), ==, 0);
+	g_assert_cmpint(getsockname(receiver_fd, (struct sockaddr *)&addr, &len), ==, 0);
+	receiver_port = ntohs(addr.sin_port);
+}
+
+/* a UDP socket that sent one datagram to the receiver: a flow in conntrack */
+static UdpFlow
+udp_open(void)
+{
+	struct sockaddr_in dst = {.sin_family = AF_INET,
+	                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	                          .sin_port = htons(receiver_port)};
+	struct sockaddr_in src;
+	socklen_t len = sizeof(src);
+	UdpFlow f = {0};
+
+	f.fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	g_assert_cmpint(f.fd, >=, 0);
+	g_assert_cmpint(connect(f.fd, (struct sockaddr *)&dst, sizeof(dst)), ==, 0);
+	g_assert_cmpint(send(f.fd, "x", 1, 0), ==, 1);
+	g_assert_cmpint(getsockname(f.fd, (struct sockaddr *)&src, &len), ==, 0);
+	f.flow.family = AF_INET;
+	f.flow.protocol = IPPROTO_UDP;
+	memcpy(f.flow.src.bytes, &src.sin_addr, 4);
+	memcpy(f.flow.dst.bytes, &dst.sin_addr, 4);
+	f.flow.sport = ntohs(src.sin_port);
+	f.flow.dport = receiver_port;
+	return f;
+}
+
+static void
+udp_send(const UdpFlow *f)
+{
+	g_assert_cmpint(send(f->fd, "y", 1, 0), ==, 1);
+}
+
+/* TRUE when conntrack has an entry for @flow's original tuple (ctnetlink GET) */
+static gboolean
+in_conntrack(const VigilFlow *flow)
+{
+	char buf[8192] __attribute__((aligned(8)));
+	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *nfg;
+	struct nlattr *tuple, *nest;
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+	gboolean found = FALSE;
+	ssize_t n;
+
+	g_assert_cmpint(fd, >=, 0);
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = AF_INET;
+	nfg->version = NFNETLINK_V0;
+	tuple = mnl_attr_nest_start(nlh, CTA_TUPLE_ORIG);
+	nest = mnl_attr_nest_start(nlh, CTA_TUPLE_IP);
+	mnl_attr_put(nlh, CTA_IP_V4_SRC, 4, flow->src.bytes);
+	mnl_attr_put(nlh, CTA_IP_V4_DST, 4, flow->dst.bytes);
+	mnl_attr_nest_end(nlh, nest);
+	nest = mnl_attr_nest_start(nlh, CTA_TUPLE_PROTO);
+	mnl_attr_put_u8(nlh, CTA_PROTO_NUM, flow->protocol);
+	mnl_attr_put_u16(nlh, CTA_PROTO_SRC_PORT, htons(flow->sport));
+	mnl_attr_put_u16(nlh, CTA_PROTO_DST_PORT, htons(flow->dport));
+	mnl_attr_nest_end(nlh, nest);
+	mnl_attr_nest_end(nlh, tuple);
+	g_assert_cmpint(
+	    sendto(fd, nlh, nlh->nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)), ==,
+	    (ssize_t)nlh->nlmsg_len);
+	/* the entry, then the ack; or an error (ENOENT) alone */
+	while ((n = recv(fd, buf, sizeof(buf), 0)) > 0) {
+		int len = (int)n;
+		gboolean end = FALSE;
+		for (struct nlmsghdr *m = (struct nlmsghdr *)buf; mnl_nlmsg_ok(m, len);
+		     m = mnl_nlmsg_next(m, &len)) {
+			if (m->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *err = mnl_nlmsg_get_payload(m);
+				g_assert_true(err->error == 0 || err->error == -ENOENT);
+				end = TRUE;
+			} else if ((m->nlmsg_type & 0xff) == IPCTNL_MSG_CT_NEW)
+				found = TRUE;
+		}
+		if (end)
+			break;
+	}
+	close(fd);
+	return found;
+}
+
+static gboolean
+wait_until_gone(const VigilFlow *flow, guint seconds)
+{
+	gint64 until = g_get_monotonic_time() + seconds * G_USEC_PER_SEC;
+
+	while (in_conntrack(flow)) {
+		if (g_get_monotonic_time() > until)
+			return FALSE;
+		while (g_main_context_iteration(NULL, FALSE))
+			;
+		g_usleep(10000);
+	}
+	return TRUE;
+}
+
+/*
+ * Close notifications lost (the watch's receive buffer overran while it was not reading): any
+ * remembered flow's socket may be gone, so every remembered flow's conntrack entry is deleted,
+ * also of sockets still open (their next packets are new and decided again); none keeps a
+ * verdict unwatched. The watch goes on watching afterwards.
+ */
+static void
+test_overrun_deletes(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VigilSocketWatch) watch = vigil_socket_watch_new(&error);
+	UdpFlow flows[3];
+	gint64 until;
+
+	g_assert_no_error(error);
+	start_receiver();
+	for (guint i = 0; i < G_N_ELEMENTS(flows); i++) {
+		flows[i] = udp_open();
+		g_assert_true(in_conntrack(&flows[i].flow));
+		vigil_socket_watch_allowed(watch, &flows[i].flow);
+	}
+	g_assert_cmpuint(stats_of(watch).remembered, ==, 3);
+
+	/* more close notifications than its buffer holds arrive while the watch does not read
+	 * (the kernel sends them from a work queue, a few hundred a second under load: the
+	 * buffer is made small enough for a handful) */
+	vigil_socket_watch_set_receive_buffer(watch, 1);
+	g_test_expect_message("vigil-socket-watch", G_LOG_LEVEL_WARNING,
+	                      "socket close notifications lost*3 allowed UDP flow(s)*deleted*");
+	until = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+	while (stats_of(watch).overruns == 0 && g_get_monotonic_time() < until) {
+		for (guint i = 0; i < 64; i++) {
+			int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+			g_assert_cmpint(fd, >=, 0);
+			close(fd);
+		}
+		g_usleep(200000);
+		g_main_context_iteration(NULL, FALSE);
+	}
+	g_test_assert_expected_messages();
+	g_assert_cmpuint(stats_of(watch).overruns, >=, 1);
+	g_assert_cmpuint(stats_of(watch).remembered, ==, 0);
+	/* the sockets are still open, yet their entries are gone */
+	for (guint i = 0; i < G_N_ELEMENTS(flows); i++)
+		g_assert_false(in_conntrack(&flows[i].flow));
+
+	/* still watching: a flow allowed again ends with its socket */
+	udp_send(&flows[0]);
+	g_assert_true(in_conntrack(&flows[0].flow));
+	vigil_socket_watch_allowed(watch, &flows[0].flow);
+	close(flows[0].fd);
+	g_assert_true(wait_until_gone(&flows[0].flow, 10));
+	for (guint i = 1; i < G_N_ELEMENTS(flows); i++)
+		close(flows[i].fd);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -84,5 +293,7 @@ main(int argc, char **argv)
 		g_error("unshare(CLONE_NEWNET): %s (the test needs root)", g_strerror(errno));
 	g_test_add_func("/socket-watch/same-tuple-once", test_same_tuple_once);
 	g_test_add_func("/socket-watch/bound-deletes", test_bound_deletes);
+	track_connections();
+	g_test_add_func("/socket-watch/overrun-deletes", test_overrun_deletes);
 	return g_test_run();
 }
