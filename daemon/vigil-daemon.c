@@ -262,7 +262,9 @@ send_and_log(HeldPacket *held, VigilAction action, VigilReason reason, const Vig
 
 	send_verdict(daemon, held->packet_id, held->mark, action);
 	if (action == VIGIL_ACTION_ALLOW)
-		vigil_socket_watch_allowed(daemon->socket_watch, &held->flow);
+		vigil_socket_watch_allowed(daemon->socket_watch, &held->flow,
+		                           rule != NULL ? vigil_rule_ref((VigilRule *)rule) : NULL,
+		                           (GDestroyNotify)vigil_rule_unref);
 
 	fill_decision_from_flow(&decision, &held->flow, held->received_us);
 	decision.verdict = action;
@@ -817,9 +819,10 @@ on_rules_changed(gpointer data)
 {
 	VigilDaemon *daemon = data;
 
+	/* logged once the rules in force act on what they changed (tests wait for it) */
+	vigil_daemon_rules_changed(daemon);
 	g_info("rules reloaded: %u rule(s)",
 	       vigil_ruleset_size(vigil_rule_store_get_ruleset(daemon->store)));
-	vigil_daemon_rules_changed(daemon);
 }
 
 static void
@@ -1140,12 +1143,35 @@ vigil_daemon_set_rules_changed_func(VigilDaemon *daemon, VigilDaemonFunc func, g
 	daemon->rules_changed_data = user_data;
 }
 
+/*
+ * A UDP flow a rule allowed keeps its verdict only while that rule stays as it was: removed,
+ * disabled, expired, edited or no longer an allow rule, the flow's next packet is decided by
+ * the rules in force. A flow allowed without a rule (DefaultAction, an answer "once") keeps it
+ * until its socket closes.
+ */
+static gboolean
+flow_rule_unchanged(gpointer tag, gpointer data)
+{
+	VigilDaemon *daemon = data;
+	VigilRule *was = tag;
+	VigilRule *now;
+
+	if (was == NULL)
+		return TRUE;
+	now = vigil_ruleset_lookup(vigil_rule_store_get_ruleset(daemon->store), was->id);
+	if (now == NULL || !now->enabled || now->action != VIGIL_ACTION_ALLOW ||
+	    vigil_rule_is_expired(now, g_get_real_time() / G_USEC_PER_SEC))
+		return FALSE;
+	return now == was || vigil_rule_equal(now, was, FALSE);
+}
+
 void
 vigil_daemon_rules_changed(VigilDaemon *daemon)
 {
 	/* new until-quit rules get their process watched (and end now when it is gone) */
 	vigil_rule_lifetimes_update(daemon->lifetimes, g_get_real_time() / G_USEC_PER_SEC);
 	vigil_prompts_recheck(daemon->prompts);
+	vigil_socket_watch_revoke(daemon->socket_watch, flow_rule_unchanged, daemon);
 	if (daemon->rules_changed_func != NULL)
 		daemon->rules_changed_func(daemon->rules_changed_data);
 }

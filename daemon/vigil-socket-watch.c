@@ -23,8 +23,13 @@
  * forgotten (its next packet is new and decided again), so a flood of allowed flows cannot make
  * vigild lose track of another flow that keeps its verdict past its socket */
 #define MAX_REMEMBERED 8192
-/* longer than conntrack keeps an idle UDP flow (30 s unanswered, 120 s answered) */
-#define REMEMBER_US       (600 * G_USEC_PER_SEC)
+/* a flow is never forgotten by age alone (a long-lived flow keeps its verdict and stays
+ * watched): every CHECK_INTERVAL_S, the flows not confirmed for CONFIRM_AFTER_US are looked up
+ * in conntrack, at most CHECK_MAX of them; a flow whose entry conntrack let go is forgotten */
+#define CHECK_INTERVAL_S  60
+#define CONFIRM_AFTER_US  (120 * G_USEC_PER_SEC)
+#define CHECK_MAX         1024
+#define CHECK_BUDGET_US   (20 * 1000) /* of main-loop time a check may take; the rest waits */
 #define RECV_BUFFER_BYTES (1024 * 1024)
 
 typedef struct {
@@ -34,15 +39,19 @@ typedef struct {
 	VigilAddress dst;
 	guint16 sport;
 	guint16 dport;
-	gint64 time;
+	gint64 time;  /* allowed, or last found in conntrack */
+	gpointer tag; /* what allowed it (the daemon's rule), for revoking */
+	GDestroyNotify tag_free;
 	GList age_link;  /* in watch->by_age, oldest first */
 	GList port_link; /* in its port's list */
 } Remembered;
 
 struct _VigilSocketWatch {
 	int diag_fd; /* destroy notifications */
-	int ct_fd;   /* conntrack deletions */
+	int ct_fd;   /* conntrack deletions and lookups */
 	guint source;
+	guint check_source;
+	guint32 seq;
 	GHashTable *ports;  /* port_key() -> GQueue of Remembered (port_link) */
 	GHashTable *tuples; /* set of Remembered, by tuple: a flow allowed again is one flow */
 	GQueue by_age;
@@ -93,11 +102,23 @@ forget(VigilSocketWatch *watch, Remembered *flow)
 	g_queue_unlink(&watch->by_age, &flow->age_link);
 	g_hash_table_remove(watch->tuples, flow);
 	watch->stats.remembered--;
+	if (flow->tag_free != NULL && flow->tag != NULL)
+		flow->tag_free(flow->tag);
 	g_free(flow);
 }
 
+static void
+set_tag(Remembered *flow, gpointer tag, GDestroyNotify tag_free)
+{
+	if (flow->tag_free != NULL && flow->tag != NULL)
+		flow->tag_free(flow->tag);
+	flow->tag = tag;
+	flow->tag_free = tag_free;
+}
+
 void
-vigil_socket_watch_allowed(VigilSocketWatch *watch, const VigilFlow *flow)
+vigil_socket_watch_allowed(VigilSocketWatch *watch, const VigilFlow *flow, gpointer tag,
+                           GDestroyNotify tag_free)
 {
 	gint64 now = g_get_monotonic_time();
 	guint key;
@@ -105,8 +126,11 @@ vigil_socket_watch_allowed(VigilSocketWatch *watch, const VigilFlow *flow)
 	Remembered *r;
 	Remembered *known;
 
-	if (watch == NULL || (flow->protocol != IPPROTO_UDP && flow->protocol != IPPROTO_UDPLITE))
+	if (watch == NULL || (flow->protocol != IPPROTO_UDP && flow->protocol != IPPROTO_UDPLITE)) {
+		if (tag_free != NULL && tag != NULL)
+			tag_free(tag);
 		return;
+	}
 	r = g_new0(Remembered, 1);
 	r->family = flow->family;
 	r->protocol = flow->protocol;
@@ -120,21 +144,20 @@ vigil_socket_watch_allowed(VigilSocketWatch *watch, const VigilFlow *flow)
 		/* the same tuple decided again (its entry was gone): one flow, now the newest */
 		g_free(r);
 		known->time = now;
+		set_tag(known, tag, tag_free);
 		g_queue_unlink(&watch->by_age, &known->age_link);
 		g_queue_push_tail_link(&watch->by_age, &known->age_link);
 		return;
 	}
-	while (watch->by_age.head != NULL) {
+	if (watch->stats.remembered >= MAX_REMEMBERED) {
+		/* at the bound: the oldest one's verdict goes with it, never kept unwatched */
 		Remembered *old = watch->by_age.head->data;
-		if (watch->stats.remembered < MAX_REMEMBERED && now - old->time < REMEMBER_US)
-			break;
-		if (now - old->time < REMEMBER_US) {
-			/* at the bound: its verdict goes with it, never kept unwatched */
-			delete_entry(watch, old);
-			watch->stats.forgotten++;
-		}
+		delete_entry(watch, old);
+		watch->stats.forgotten++;
 		forget(watch, old);
 	}
+	r->tag = tag;
+	r->tag_free = tag_free;
 	r->age_link.data = r;
 	r->port_link.data = r;
 	key = port_key(r->family, r->protocol, r->sport);
@@ -161,15 +184,17 @@ put_address(struct nlmsghdr *nlh, int family, guint16 v4_type, guint16 v6_type,
 		mnl_attr_put(nlh, v6_type, 16, addr->bytes);
 }
 
+/* a ctnetlink request (@type: IPCTNL_MSG_CT_DELETE or _GET) for @flow's original tuple */
 static void
-put_delete(char *buf, const Remembered *flow)
+put_request(char *buf, const Remembered *flow, guint16 type, guint16 flags, guint32 seq)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct nfgenmsg *nfg;
 	struct nlattr *tuple, *nest;
 
-	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	nlh->nlmsg_seq = seq;
 	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
 	nfg->nfgen_family = (guint8)flow->family;
 	nfg->version = NFNETLINK_V0;
@@ -204,12 +229,108 @@ delete_entry(VigilSocketWatch *watch, const Remembered *flow)
 	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
 
 	drain(watch->ct_fd);
-	put_delete(buf, flow);
+	put_request(buf, flow, IPCTNL_MSG_CT_DELETE, 0, 0);
 	if (sendto(watch->ct_fd, nlh, nlh->nlmsg_len, 0, (struct sockaddr *)&kernel,
 	           sizeof(kernel)) < 0)
 		g_warning("deleting a conntrack entry: %s", g_strerror(errno));
 	else
 		watch->stats.deleted++;
+}
+
+/* FALSE only when conntrack says it has no entry for @flow; an error keeps it watched */
+static gboolean
+in_conntrack(VigilSocketWatch *watch, const Remembered *flow)
+{
+	char buf[8192] __attribute__((aligned(8)));
+	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	guint32 seq = ++watch->seq;
+
+	drain(watch->ct_fd);
+	put_request(buf, flow, IPCTNL_MSG_CT_GET, NLM_F_ACK, seq);
+	if (sendto(watch->ct_fd, nlh, nlh->nlmsg_len, 0, (struct sockaddr *)&kernel,
+	           sizeof(kernel)) < 0)
+		return TRUE;
+	/* the kernel answers within the send; never more than a moment on the main loop */
+	for (int tries = 0; tries < 3; tries++) {
+		ssize_t n = recv(watch->ct_fd, buf, sizeof(buf), MSG_DONTWAIT);
+		int len = (int)n;
+
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR && errno != ENOBUFS)
+				return TRUE;
+			g_usleep(1000);
+			continue;
+		}
+		for (nlh = (struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, len);
+		     nlh = mnl_nlmsg_next(nlh, &len)) {
+			if (nlh->nlmsg_seq != seq)
+				continue;
+			if (nlh->nlmsg_type != NLMSG_ERROR)
+				return TRUE; /* the entry */
+			const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
+			return err->error != -ENOENT;
+		}
+	}
+	return TRUE;
+}
+
+guint
+vigil_socket_watch_recheck(VigilSocketWatch *watch, gint64 min_age_us)
+{
+	gint64 now = g_get_monotonic_time();
+	guint gone = 0;
+
+	for (guint checked = 0; checked < CHECK_MAX && watch->by_age.head != NULL; checked++) {
+		Remembered *flow = watch->by_age.head->data;
+
+		if (now - flow->time < min_age_us || g_get_monotonic_time() - now > CHECK_BUDGET_US)
+			break;
+		if (!in_conntrack(watch, flow)) {
+			/* conntrack let it go: nothing left to delete, nothing to watch */
+			forget(watch, flow);
+			gone++;
+			continue;
+		}
+		/* alive, however old: it keeps its verdict and stays watched */
+		flow->time = now;
+		g_queue_unlink(&watch->by_age, &flow->age_link);
+		g_queue_push_tail_link(&watch->by_age, &flow->age_link);
+	}
+	watch->stats.expired += gone;
+	return gone;
+}
+
+static gboolean
+on_check_tick(gpointer data)
+{
+	vigil_socket_watch_recheck(data, CONFIRM_AFTER_US);
+	return G_SOURCE_CONTINUE;
+}
+
+guint
+vigil_socket_watch_revoke(VigilSocketWatch *watch, VigilSocketWatchKeep keep, gpointer user_data)
+{
+	guint n = 0;
+
+	if (watch == NULL)
+		return 0;
+	for (GList *l = watch->by_age.head, *next; l != NULL; l = next) {
+		Remembered *flow = l->data;
+
+		next = l->next;
+		if (keep(flow->tag, user_data))
+			continue;
+		delete_entry(watch, flow);
+		forget(watch, flow);
+		n++;
+	}
+	watch->stats.revoked += n;
+	if (n > 0)
+		g_info("%u allowed UDP flow(s) lost their verdict with the rule that allowed them: "
+		       "their next packets are decided again",
+		       n);
+	return n;
 }
 
 /* --- destroy notifications ---------------------------------------------------------- */
@@ -389,6 +510,7 @@ vigil_socket_watch_new(GError **error)
 	if (watch->ct_fd < 0)
 		return NULL;
 	watch->source = g_unix_fd_add(watch->diag_fd, G_IO_IN, on_diag_readable, watch);
+	watch->check_source = g_timeout_add_seconds(CHECK_INTERVAL_S, on_check_tick, watch);
 	return g_steal_pointer(&watch);
 }
 
@@ -398,6 +520,7 @@ vigil_socket_watch_free(VigilSocketWatch *watch)
 	if (watch == NULL)
 		return;
 	g_clear_handle_id(&watch->source, g_source_remove);
+	g_clear_handle_id(&watch->check_source, g_source_remove);
 	while (watch->by_age.head != NULL)
 		forget(watch, watch->by_age.head->data);
 	g_hash_table_unref(watch->ports);

@@ -55,10 +55,10 @@ test_same_tuple_once(void)
 
 	g_assert_no_error(error);
 	for (int i = 0; i < 100; i++)
-		vigil_socket_watch_allowed(watch, &flow);
+		vigil_socket_watch_allowed(watch, &flow, NULL, NULL);
 	g_assert_cmpuint(stats_of(watch).remembered, ==, 1);
 	flow.dport++;
-	vigil_socket_watch_allowed(watch, &flow);
+	vigil_socket_watch_allowed(watch, &flow, NULL, NULL);
 	g_assert_cmpuint(stats_of(watch).remembered, ==, 2);
 }
 
@@ -73,7 +73,7 @@ test_bound_deletes(void)
 	g_assert_no_error(error);
 	for (guint i = 0; i < MAX_REMEMBERED + 10; i++) {
 		VigilFlow flow = udp_flow(i);
-		vigil_socket_watch_allowed(watch, &flow);
+		vigil_socket_watch_allowed(watch, &flow, NULL, NULL);
 	}
 	stats = stats_of(watch);
 	g_assert_cmpuint(stats.remembered, ==, MAX_REMEMBERED);
@@ -159,9 +159,10 @@ udp_send(const UdpFlow *f)
 	g_assert_cmpint(send(f->fd, "y", 1, 0), ==, 1);
 }
 
-/* TRUE when conntrack has an entry for @flow's original tuple (ctnetlink GET) */
+/* a ctnetlink request (@type: GET or DELETE) for @flow's original tuple: TRUE when conntrack
+ * had the entry */
 static gboolean
-in_conntrack(const VigilFlow *flow)
+ct_request(const VigilFlow *flow, guint16 type)
 {
 	char buf[8192] __attribute__((aligned(8)));
 	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
@@ -173,7 +174,7 @@ in_conntrack(const VigilFlow *flow)
 	ssize_t n;
 
 	g_assert_cmpint(fd, >=, 0);
-	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
 	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
 	nfg->nfgen_family = AF_INET;
@@ -201,6 +202,8 @@ in_conntrack(const VigilFlow *flow)
 			if (m->nlmsg_type == NLMSG_ERROR) {
 				const struct nlmsgerr *err = mnl_nlmsg_get_payload(m);
 				g_assert_true(err->error == 0 || err->error == -ENOENT);
+				/* a delete is answered by the ack alone */
+				found = found || (type == IPCTNL_MSG_CT_DELETE && err->error == 0);
 				end = TRUE;
 			} else if ((m->nlmsg_type & 0xff) == IPCTNL_MSG_CT_NEW)
 				found = TRUE;
@@ -210,6 +213,12 @@ in_conntrack(const VigilFlow *flow)
 	}
 	close(fd);
 	return found;
+}
+
+static gboolean
+in_conntrack(const VigilFlow *flow)
+{
+	return ct_request(flow, IPCTNL_MSG_CT_GET);
 }
 
 static gboolean
@@ -246,7 +255,7 @@ test_overrun_deletes(void)
 	for (guint i = 0; i < G_N_ELEMENTS(flows); i++) {
 		flows[i] = udp_open();
 		g_assert_true(in_conntrack(&flows[i].flow));
-		vigil_socket_watch_allowed(watch, &flows[i].flow);
+		vigil_socket_watch_allowed(watch, &flows[i].flow, NULL, NULL);
 	}
 	g_assert_cmpuint(stats_of(watch).remembered, ==, 3);
 
@@ -276,11 +285,87 @@ test_overrun_deletes(void)
 	/* still watching: a flow allowed again ends with its socket */
 	udp_send(&flows[0]);
 	g_assert_true(in_conntrack(&flows[0].flow));
-	vigil_socket_watch_allowed(watch, &flows[0].flow);
+	vigil_socket_watch_allowed(watch, &flows[0].flow, NULL, NULL);
 	close(flows[0].fd);
 	g_assert_true(wait_until_gone(&flows[0].flow, 10));
 	for (guint i = 1; i < G_N_ELEMENTS(flows); i++)
 		close(flows[i].fd);
+}
+
+static gboolean
+keep_tagged_keep(gpointer tag, gpointer data)
+{
+	return g_str_equal(tag, "keep");
+}
+
+/*
+ * The rules changed: a flow whose rule no longer allows it (the daemon's check; here its tag)
+ * loses its conntrack entry while its socket is still open, so its next packet is decided
+ * again; the others keep theirs.
+ */
+static void
+test_revoke(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VigilSocketWatch) watch = vigil_socket_watch_new(&error);
+	UdpFlow kept, revoked;
+
+	g_assert_no_error(error);
+	start_receiver();
+	kept = udp_open();
+	revoked = udp_open();
+	vigil_socket_watch_allowed(watch, &kept.flow, g_strdup("keep"), g_free);
+	vigil_socket_watch_allowed(watch, &revoked.flow, g_strdup("revoke"), g_free);
+	g_assert_true(in_conntrack(&kept.flow));
+	g_assert_true(in_conntrack(&revoked.flow));
+
+	g_assert_cmpuint(vigil_socket_watch_revoke(watch, keep_tagged_keep, NULL), ==, 1);
+	g_assert_true(in_conntrack(&kept.flow));
+	g_assert_false(in_conntrack(&revoked.flow));
+	g_assert_cmpuint(stats_of(watch).remembered, ==, 1);
+	g_assert_cmpuint(stats_of(watch).revoked, ==, 1);
+	/* its next datagram is a new flow (vigild decides it again) */
+	udp_send(&revoked);
+	g_assert_true(in_conntrack(&revoked.flow));
+	close(revoked.fd);
+	close(kept.fd);
+	g_assert_true(wait_until_gone(&kept.flow, 10));
+}
+
+/*
+ * Age alone never ends a flow's verdict nor its watch: an old flow whose entry conntrack still
+ * has stays remembered (and its entry goes with its socket); one whose entry conntrack let go
+ * (its timeout; here deleted behind the watch's back) is forgotten.
+ */
+static void
+test_long_lived(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VigilSocketWatch) watch = vigil_socket_watch_new(&error);
+	UdpFlow alive, idle;
+
+	g_assert_no_error(error);
+	start_receiver();
+	alive = udp_open();
+	idle = udp_open();
+	vigil_socket_watch_allowed(watch, &alive.flow, NULL, NULL);
+	vigil_socket_watch_allowed(watch, &idle.flow, NULL, NULL);
+	g_assert_true(ct_request(&idle.flow, IPCTNL_MSG_CT_DELETE));
+
+	/* every flow counts as old here */
+	g_assert_cmpuint(vigil_socket_watch_recheck(watch, 0), ==, 1);
+	g_assert_cmpuint(stats_of(watch).remembered, ==, 1);
+	g_assert_cmpuint(stats_of(watch).expired, ==, 1);
+	g_assert_true(in_conntrack(&alive.flow));
+	g_assert_cmpuint(vigil_socket_watch_recheck(watch, 0), ==, 0);
+	g_assert_cmpuint(stats_of(watch).remembered, ==, 1);
+
+	/* still watched: its entry ends with its socket */
+	udp_send(&alive);
+	close(alive.fd);
+	g_assert_true(wait_until_gone(&alive.flow, 10));
+	g_assert_cmpuint(stats_of(watch).remembered, ==, 0);
+	close(idle.fd);
 }
 
 int
@@ -295,5 +380,7 @@ main(int argc, char **argv)
 	g_test_add_func("/socket-watch/bound-deletes", test_bound_deletes);
 	track_connections();
 	g_test_add_func("/socket-watch/overrun-deletes", test_overrun_deletes);
+	g_test_add_func("/socket-watch/revoke", test_revoke);
+	g_test_add_func("/socket-watch/long-lived", test_long_lived);
 	return g_test_run();
 }

@@ -16,6 +16,28 @@ CURL = os.path.realpath("/usr/bin/curl")
 SEND_AND_EXIT = ("import socket,sys; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
                  "s.sendto(b'x', (sys.argv[1], int(sys.argv[2])))")
 
+# two connected UDP sockets (ports 9001 and 5353 of the peer's echo server) in one process;
+# each line "a" or "b" on stdin sends a datagram on one and prints ok or the error
+UDP_PAIR = """
+import socket, sys
+socks = {}
+for name, port in (("a", 9001), ("b", 5353)):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(2)
+    s.connect((sys.argv[1], port))
+    socks[name] = s
+for line in sys.stdin:
+    s = socks[line.strip()]
+    try:
+        s.send(b"x")
+        s.recv(100)
+        print("ok")
+    except ConnectionRefusedError:
+        print("error ECONNREFUSED")
+    except OSError as e:
+        print("error", type(e).__name__)
+"""
+
 
 class Verdicts(E2ETestCase):
     def test_seed_example_curl_https_denied_http_allowed(self):
@@ -235,6 +257,52 @@ class Verdicts(E2ETestCase):
                          "the denied program rode the allowed flow: %s" % words)
         self.assertDecision(d, verdict="deny", program=rider, port=5353, proto="udp")
         self.assertEqual(send(PROBE)[0], "ok", "the allowed program is still allowed")
+
+    def test_changed_rule_ends_its_udp_flows(self):
+        """A long-lived UDP flow keeps the verdict of the rule that allowed it while that rule
+        stays; changed to deny (or removed), its next datagram is decided by the rules in
+        force, not let through on the old conntrack entry. A flow of an unchanged rule goes
+        on undisturbed."""
+        allow = "allow to %s port 9001 proto udp\n" % PEER_V4
+        other = "allow to %s port 5353 proto udp\n" % PEER_V4
+        d = self.vigild(allow + other, config={"DefaultAction": "deny"})
+        # one process, two connected UDP sockets that live through the rule change
+        client = self.nets.spawn(self.nets.client, ["/usr/bin/python3", "-u", "-c", UDP_PAIR,
+                                                    PEER_V4], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, text=True)
+        self.addCleanup(client.stdout.close)
+        self.addCleanup(client.stdin.close)
+        self.addCleanup(client.kill)
+
+        def reload(text):
+            before = d.log().count("rules reloaded")
+            d.write_rules(text)
+            d.wait_for_log("rules reloaded", timeout=15, count=before + 1)
+
+        def send(which):
+            client.stdin.write(which + "\n")
+            client.stdin.flush()
+            return client.stdout.readline().split()
+
+        self.assertEqual(send("a"), ["ok"])
+        self.assertEqual(send("b"), ["ok"])
+        allowed = self.assertDecision(d, verdict="allow", port=9001, proto="udp")
+        self.assertDecision(d, verdict="allow", port=5353, proto="udp")
+        self.assertEqual(send("a"), ["ok"])  # the same flow: in the kernel, no new decision
+
+        # the rule for port 9001 becomes a deny rule
+        reload(allow.replace("allow", "deny") + other)
+        self.assertEqual(send("a"), ["error", "ECONNREFUSED"], "rode the old verdict")
+        denied = self.assertDecision(d, verdict="deny", port=9001, proto="udp")
+        self.assertNotIn(denied["rule"], ("default", allowed["rule"]), denied)
+        # the other rule did not change: its flow keeps its verdict (no new decision)
+        self.assertEqual(send("b"), ["ok"])
+        self.assertEqual(len([x for x in d.decisions() if x["port"] == "5353"]), 1, d.log())
+
+        # removed: the flow is decided again, by DefaultAction (deny)
+        reload(allow)
+        self.assertEqual(send("b"), ["error", "ECONNREFUSED"], "rode the old verdict")
+        self.assertDecision(d, verdict="deny", port=5353, proto="udp", rule="default")
 
     def test_ipv6_tcp_deny(self):
         d = self.vigild("deny app %s to %s port 80\n" % (PROBE_EXE, PEER_V6))
