@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "vigil-blocked-notices.h"
 #include "vigil-conn-dict.h"
 #include "vigil-dbus-args.h"
 #include "vigil-dbus.h"
@@ -49,37 +50,17 @@ struct _VigilPrompts {
 	GHashTable *usage; /* uid -> UidUsage, while the user has requests */
 	guint64 prompted;
 	guint64 timed_out;
-	GHashTable *notified; /* "uid\nprogram\ndestination" -> gint64 last Notify */
+	VigilBlockedNotices *notices; /* how often Notify("blocked") is sent */
 };
 
 /* ---- blocked notifications ---- */
 
-/* at most one per program and destination a minute */
-#define NOTIFY_INTERVAL_US (60 * G_USEC_PER_SEC)
-#define NOTIFY_MAX_KEYS    1024
-
 void
 vigil_prompts_notify_blocked(VigilPrompts *prompts, const VigilDecision *decision, guint64 id)
 {
-	char addr[INET6_ADDRSTRLEN];
-	g_autofree char *key = NULL;
-	gint64 now = g_get_monotonic_time();
-	gint64 *last;
-
-	if (!vigil_prompts_can_prompt(prompts, decision->uid))
+	if (!vigil_prompts_can_prompt(prompts, decision->uid) ||
+	    !vigil_blocked_notices_due(prompts->notices, decision, g_get_monotonic_time()))
 		return;
-	key = g_strdup_printf(
-	    "%u\n%s\n%s", decision->uid,
-	    decision->program != NULL ? decision->program : VIGIL_PROGRAM_UNKNOWN,
-	    vigil_address_to_string(decision->family, &decision->dst, addr, sizeof addr));
-	last = g_hash_table_lookup(prompts->notified, key);
-	if (last != NULL && now - *last < NOTIFY_INTERVAL_US)
-		return;
-	if (g_hash_table_size(prompts->notified) >= NOTIFY_MAX_KEYS)
-		g_hash_table_remove_all(prompts->notified);
-	last = g_new(gint64, 1);
-	*last = now;
-	g_hash_table_insert(prompts->notified, g_steal_pointer(&key), last);
 	vigil_agents_notify(prompts->agents, decision->uid, VIGIL_NOTIFY_BLOCKED,
 	                    vigil_decision_to_dict(decision, id));
 }
@@ -831,7 +812,7 @@ vigil_prompts_new(VigilRuleStore *store, const VigilConfig *config,
 	prompts->by_key = g_hash_table_new(g_str_hash, g_str_equal);
 	g_queue_init(&prompts->order);
 	prompts->usage = g_hash_table_new_full(NULL, NULL, NULL, g_free);
-	prompts->notified = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	prompts->notices = vigil_blocked_notices_new();
 	return prompts;
 }
 
@@ -843,7 +824,7 @@ vigil_prompts_free(VigilPrompts *prompts)
 	vigil_prompts_finish_all(prompts, prompts->config->default_action, VIGIL_REASON_SHUTDOWN,
 	                         VIGIL_CANCEL_SHUTDOWN);
 	g_idle_remove_by_data(prompts);
-	g_hash_table_unref(prompts->notified);
+	vigil_blocked_notices_free(prompts->notices);
 	g_hash_table_unref(prompts->by_id);
 	g_hash_table_unref(prompts->by_key);
 	g_hash_table_unref(prompts->usage);
