@@ -13,6 +13,7 @@
 
 #include "vigil-attributor.h"
 #include "vigil-ebpf.h"
+#include "vigil-users.h"
 
 #define RECENT_MAX          16    /* pids that owned recently attributed sockets */
 #define SOCKETS_MAX         16384 /* known socket inode -> (pid, fd) */
@@ -26,6 +27,23 @@
 #define HOLDERS_MAX         8    /* other holders of one socket looked at */
 #define COHOLDER_CANDIDATES 64   /* processes searched for other holders of a socket */
 #define SHARED_MAX          1024 /* sockets known to be shared, never answered on the fast path */
+
+#define KNOWN_EXES_MAX 256 /* executables whose path a record of an exited process may use */
+
+/* an executable seen running, by the file identity the kernel records */
+typedef struct {
+	guint64 dev;
+	guint64 ino;
+	gint64 size;
+	gint64 ctime;
+	char *path;
+} KnownExe;
+
+static void
+known_exe_clear(gpointer data)
+{
+	g_free(((KnownExe *)data)->path);
+}
 
 /* where a socket was last seen: its inode, as fd @fd of process @pid */
 typedef struct {
@@ -56,7 +74,8 @@ struct _VigilAttributor {
 	char *proc_root;
 	int proc_fd;
 	VigilShaCache *sha_cache;
-	VigilEbpf *ebpf; /* set before the first lookup, or NULL */
+	VigilEbpf *ebpf;     /* set before the first lookup, or NULL */
+	guint32 host_mnt_ns; /* pid 1's mount namespace inode, for recorded tasks */
 
 	GMutex scan_lock;      /* one search of /proc at a time */
 	GMutex lock;           /* guards everything below */
@@ -66,6 +85,7 @@ struct _VigilAttributor {
 	GHashTable *fd_tables; /* pid -> GHashTable fd -> FD_SOCKET or FD_OTHER, at its last scan */
 	GHashTable *processes; /* pid -> CachedProcess* */
 	GHashTable *shared;    /* socket inodes held by several programs (guint64*) */
+	GArray *known_exes;    /* of KnownExe, oldest first, at most KNOWN_EXES_MAX */
 	GQueue shared_order;   /* of guint64*, the keys of shared, oldest first */
 	gint n_shared;         /* atomic: its size, read without the lock */
 	VigilAttributorStats stats;
@@ -132,6 +152,8 @@ vigil_attributor_new(const char *proc_root, GError **error)
 	attributor->processes = g_hash_table_new_full(NULL, NULL, NULL, cached_process_unref);
 	attributor->shared = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
 	g_queue_init(&attributor->shared_order);
+	attributor->known_exes = g_array_new(FALSE, FALSE, sizeof(KnownExe));
+	g_array_set_clear_func(attributor->known_exes, known_exe_clear);
 	return attributor;
 }
 
@@ -155,6 +177,7 @@ attributor_unref(gpointer data)
 	g_hash_table_destroy(attributor->processes);
 	g_queue_clear(&attributor->shared_order);
 	g_hash_table_destroy(attributor->shared);
+	g_array_unref(attributor->known_exes);
 	g_mutex_clear(&attributor->lock);
 	g_mutex_clear(&attributor->scan_lock);
 	vigil_sha_cache_free(attributor->sha_cache);
@@ -183,8 +206,12 @@ vigil_attributor_set_hash_file(VigilAttributor *attributor, const char *path, GE
 void
 vigil_attributor_set_ebpf(VigilAttributor *attributor, VigilEbpf *ebpf)
 {
+	struct stat st;
+
 	g_return_if_fail(attributor != NULL);
 	attributor->ebpf = ebpf;
+	g_autofree char *mnt = g_build_filename(attributor->proc_root, "1/ns/mnt", NULL);
+	attributor->host_mnt_ns = stat(mnt, &st) == 0 ? (guint32)st.st_ino : 0;
 }
 
 void
@@ -213,7 +240,7 @@ vigil_attributor_get_stats(VigilAttributor *attributor, VigilAttributorStats *st
 
 static gboolean
 find_socket(VigilAttributor *attributor, const VigilFlow *flow, VigilSockDiagFlags flags,
-            guint64 *inode, guint32 *uid, GError **error)
+            guint64 *inode, guint32 *uid, guint64 *cookie, GError **error)
 {
 	g_mutex_lock(&attributor->lock);
 	VigilSockDiag *diag = attributor->idle_diags->len > 0
@@ -227,7 +254,7 @@ find_socket(VigilAttributor *attributor, const VigilFlow *flow, VigilSockDiagFla
 			return FALSE;
 	}
 
-	gboolean ok = vigil_sock_diag_lookup(diag, flow, flags, inode, uid, error);
+	gboolean ok = vigil_sock_diag_lookup_cookie(diag, flow, flags, inode, uid, cookie, error);
 	/* after a failure the socket may hold a late answer: do not reuse it */
 	if (!ok) {
 		vigil_sock_diag_free(diag);
@@ -912,6 +939,9 @@ struct _Lookup {
 	GArray *seen;        /* of SocketOwner, found by the scans */
 	GHashTable *scanned; /* pids already searched in full; made when a search starts */
 	GArray *holders;     /* other pids that hold the socket, from the slow path */
+	guint64 cookie;      /* of the socket sock_diag found */
+	gboolean has_record; /* the kernel recorded who connected or sent (eBPF) */
+	VigilEbpfRecord record;
 };
 
 static Lookup *
@@ -966,6 +996,205 @@ log_result(Lookup *lookup, const char *path, VigilProcess *process)
 	        lookup->inode, who, g_get_monotonic_time() - lookup->start, path);
 }
 
+/* the kernel's record (eBPF): who connected or sent, also when it is gone since */
+
+static gboolean
+same_task_program(const VigilEbpfTask *a, const VigilEbpfTask *b)
+{
+	return a->exe_dev == b->exe_dev && a->exe_ino == b->exe_ino && a->uid == b->uid;
+}
+
+/*
+ * The record of the socket that sent the packet: by its flow when that socket wrote it (or the
+ * socket is gone), else by the cookie of the socket sock_diag found. A flow record of another
+ * live socket than that one (two sockets on one port) joins as the other task: either of them
+ * may have sent it. A socket with no record (made outside EbpfCgroup, or before vigild) is
+ * left to /proc.
+ */
+static gboolean
+kernel_record(Lookup *lookup)
+{
+	VigilEbpf *ebpf = lookup->attributor->ebpf;
+	VigilEbpfRecord by_flow;
+	VigilEbpfRecord by_cookie;
+
+	if (ebpf == NULL)
+		return FALSE;
+	gboolean flow_ok = vigil_ebpf_lookup_flow(ebpf, &lookup->flow, &by_flow);
+	gboolean cookie_ok =
+	    lookup->cookie != 0 && vigil_ebpf_lookup_cookie(ebpf, lookup->cookie, &by_cookie);
+	if (flow_ok && (lookup->inode == 0 || by_flow.cookie == lookup->cookie)) {
+		lookup->record = by_flow;
+	} else if (cookie_ok) {
+		lookup->record = by_cookie;
+		if (flow_ok && !by_flow.released && !lookup->record.other.set &&
+		    !same_task_program(&by_flow.actor, &by_cookie.actor))
+			lookup->record.other = by_flow.actor;
+	} else {
+		return FALSE;
+	}
+	lookup->has_record = TRUE;
+	return TRUE;
+}
+
+/* what the kernel recorded of a task that is gone (or exec'd since) */
+static VigilProcess *
+kernel_process(VigilAttributor *attributor, const VigilEbpfTask *task)
+{
+	VigilProcess *process = vigil_process_new();
+
+	process->pid = task->tgid;
+	process->start_time = task->start_time;
+	process->uid = task->uid;
+	process->user_name = vigil_user_name(task->uid);
+	process->exe_dev = (dev_t)task->exe_dev;
+	process->exe_ino = (ino_t)task->exe_ino;
+	process->exe_size = task->exe_size;
+	process->exe_ctime = task->exe_ctime;
+	process->exited = TRUE;
+	g_mutex_lock(&attributor->lock);
+	const char *path = NULL;
+	for (guint i = 0; i < attributor->known_exes->len; i++) {
+		const KnownExe *known = &g_array_index(attributor->known_exes, KnownExe, i);
+		if (known->dev == task->exe_dev && known->ino == task->exe_ino &&
+		    known->size == task->exe_size && known->ctime == task->exe_ctime)
+			path = known->path;
+	}
+	process->exe = path != NULL ? g_strdup(path) : g_strdup_printf("[%s]", task->comm);
+	g_mutex_unlock(&attributor->lock);
+	process->foreign_mount_ns =
+	    attributor->host_mnt_ns != 0 && task->mnt_ns != attributor->host_mnt_ns;
+	return process;
+}
+
+/* the executables of processes read for a record: a path for when one has exited */
+static void
+remember_exe(VigilAttributor *attributor, const VigilProcess *process)
+{
+	KnownExe known = {process->exe_dev, process->exe_ino, process->exe_size, process->exe_ctime,
+	                  NULL};
+
+	g_mutex_lock(&attributor->lock);
+	for (guint i = 0; i < attributor->known_exes->len; i++) {
+		KnownExe *k = &g_array_index(attributor->known_exes, KnownExe, i);
+		if (k->dev == known.dev && k->ino == known.ino && k->size == known.size &&
+		    k->ctime == known.ctime && g_strcmp0(k->path, process->exe) == 0) {
+			g_mutex_unlock(&attributor->lock);
+			return;
+		}
+	}
+	if (attributor->known_exes->len >= KNOWN_EXES_MAX)
+		g_array_remove_index(attributor->known_exes, 0);
+	known.path = g_strdup(process->exe);
+	g_array_append_val(attributor->known_exes, known);
+	g_mutex_unlock(&attributor->lock);
+}
+
+/*
+ * The process of a recorded task: /proc's when its pid is still that process in that exec
+ * (start time and address-space layout as recorded), else what the kernel recorded. Without
+ * @may_read only a cached process is answered; *@costly says that reading one is needed.
+ */
+static VigilProcess *
+task_process(VigilAttributor *attributor, const VigilEbpfTask *task, gboolean may_read,
+             gboolean *costly)
+{
+	VigilProcessStamp now;
+
+	if (task->no_exe)
+		return NULL; /* a kernel thread: no program */
+	g_autoptr(CachedProcess) cached = cache_get(attributor, task->tgid);
+	if (cached != NULL && cached->stamp.start_time == task->start_time &&
+	    cached->stamp.image == task->image &&
+	    vigil_process_read_stamp_at(cached->dir_fd, cached->stat_fd, &now) &&
+	    vigil_process_stamp_equal(&cached->stamp, &now)) {
+		g_mutex_lock(&attributor->lock);
+		cached->last_used = g_get_monotonic_time();
+		attributor->stats.process_hits++;
+		g_mutex_unlock(&attributor->lock);
+		return vigil_process_ref(cached->process);
+	}
+	if (!may_read) {
+		*costly = TRUE;
+		return NULL;
+	}
+	if (vigil_process_read_stamp(attributor->proc_root, task->tgid, &now) &&
+	    now.start_time == task->start_time && now.image == task->image) {
+		g_autoptr(VigilProcess) process =
+		    read_process(attributor, task->tgid, task->uid, NULL);
+		if (process != NULL && process->start_time == task->start_time &&
+		    process->exe_ino == now.exe_ino && process->exe_dev == now.exe_dev) {
+			remember_exe(attributor, process);
+			return g_steal_pointer(&process);
+		}
+	}
+	return kernel_process(attributor, task);
+}
+
+/*
+ * The answer from the record: the task that connected or sent, of the socket's user (another
+ * user's task is not its program: an unknown process); the task that made the socket and
+ * another live socket's task on the same flow, when they are other programs, are its holders
+ * (the least trusted decides). NULL with *@costly set: /proc has to be read, in a thread.
+ */
+static VigilProcess *
+record_process(Lookup *lookup, gboolean may_read, gboolean *costly)
+{
+	VigilAttributor *attributor = lookup->attributor;
+	const VigilEbpfRecord *record = &lookup->record;
+	guint32 sock_uid = lookup->flow.has_uid ? lookup->flow.uid
+	                   : lookup->inode != 0 ? lookup->sock_uid
+	                                        : record->actor.uid;
+	const VigilEbpfTask *extra[2];
+	guint n_extra = 0;
+
+	*costly = FALSE;
+	if (record->creator.set && !same_task_program(&record->creator, &record->actor))
+		extra[n_extra++] = &record->creator;
+	if (record->other.set && !same_task_program(&record->other, &record->actor) &&
+	    !(record->creator.set && same_task_program(&record->other, &record->creator)))
+		extra[n_extra++] = &record->other;
+
+	g_autoptr(VigilProcess) actor = task_process(attributor, &record->actor, may_read, costly);
+	if (actor == NULL)
+		return NULL;
+	if (actor->uid != sock_uid) {
+		g_info("socket of uid %u was connected by pid %u %s of uid %u: not its program",
+		       sock_uid, actor->pid, actor->exe, actor->uid);
+		return NULL;
+	}
+	if (n_extra == 0)
+		return g_steal_pointer(&actor);
+
+	g_autoptr(GPtrArray) others =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)vigil_process_unref);
+	g_autoptr(GString) names = g_string_new(NULL);
+	for (guint i = 0; i < n_extra; i++) {
+		VigilProcess *other = task_process(attributor, extra[i], may_read, costly);
+		if (*costly)
+			return NULL;
+		if (other == NULL)
+			continue;
+		if (other->uid != sock_uid) {
+			g_info("socket of uid %u was also used by pid %u of uid %u: an unknown "
+			       "process's",
+			       sock_uid, other->pid, other->uid);
+			vigil_process_unref(other);
+			return NULL;
+		}
+		g_string_append_printf(names, ", pid %u %s", other->pid, other->exe);
+		g_ptr_array_add(others, other);
+	}
+	if (others->len == 0)
+		return g_steal_pointer(&actor);
+	g_info("socket %" G_GUINT64_FORMAT " is held by %u programs: pid %u %s%s; the least "
+	       "trusted decides",
+	       lookup->inode, others->len + 1, actor->pid, actor->exe, names->str);
+	VigilProcess *shared = vigil_process_copy_with_sha256(actor, actor->sha256);
+	shared->holders = g_steal_pointer(&others);
+	return shared;
+}
+
 /*
  * The calling thread's part: TRUE when it answered, with the process in *result or a failure in
  * *error; FALSE when a worker thread has to go on.
@@ -977,8 +1206,22 @@ lookup_fast(Lookup *lookup, VigilProcess **result, GError **error)
 	*result = NULL;
 
 	if (!find_socket(attributor, &lookup->flow, VIGIL_SOCK_DIAG_PRIMARY_ONLY, &lookup->inode,
-	                 &lookup->sock_uid, error)) {
+	                 &lookup->sock_uid, &lookup->cookie, error)) {
 		STAT_INC(attributor, lookups);
+		return TRUE;
+	}
+	/* what the kernel recorded: no search of /proc for who holds the socket */
+	if (kernel_record(lookup)) {
+		gboolean costly = FALSE;
+		*result = record_process(lookup, FALSE, &costly);
+		if (costly)
+			return FALSE;
+		g_mutex_lock(&attributor->lock);
+		attributor->stats.lookups++;
+		attributor->stats.fast++;
+		attributor->stats.kernel++;
+		g_mutex_unlock(&attributor->lock);
+		log_result(lookup, "kernel", *result);
 		return TRUE;
 	}
 	/* the fallbacks (dumps, raw sockets) may take milliseconds: not on this thread; a shared
@@ -1213,9 +1456,16 @@ lookup_slow(Lookup *lookup, GCancellable *cancellable, GError **error)
 	attributor->stats.lookups++;
 	attributor->stats.slow++;
 	g_mutex_unlock(&attributor->lock);
+	if (lookup->has_record) {
+		gboolean costly = FALSE;
+		VigilProcess *recorded = record_process(lookup, TRUE, &costly);
+		STAT_INC(attributor, kernel);
+		log_result(lookup, "kernel, slow", recorded);
+		return recorded;
+	}
 	if (lookup->inode == 0) {
 		if (!find_socket(attributor, &lookup->flow, VIGIL_SOCK_DIAG_ALL, &lookup->inode,
-		                 &lookup->sock_uid, error))
+		                 &lookup->sock_uid, &lookup->cookie, error))
 			return NULL;
 		if (lookup->inode == 0) {
 			STAT_INC(attributor, no_socket);

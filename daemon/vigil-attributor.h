@@ -102,6 +102,7 @@ typedef struct {
 	guint64 proc_searches; /* walks over /proc for processes of a uid */
 	guint64 hashes;        /* executables read and hashed */
 	guint64 hash_waits;    /* hash requests that waited for the same file's hash */
+	guint64 kernel;        /* answered from the kernel's record (eBPF) */
 } VigilAttributorStats;
 void vigil_attributor_get_stats(VigilAttributor *attributor, VigilAttributorStats *stats);
 

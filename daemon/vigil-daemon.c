@@ -428,7 +428,8 @@ decide_shared(HeldPacket *held, const VigilProcess *process, const VigilMatchQue
 		VigilMatchQuery q = *query;
 		VigilRule *rule;
 
-		q.program = holder->exe;
+		/* "[comm]": a recorded process that exited, never seen running */
+		q.program = holder->exe[0] == '/' ? holder->exe : NULL;
 		q.exe = (VigilFileId){.dev = holder->exe_dev,
 		                      .ino = holder->exe_ino,
 		                      .ctime = holder->exe_ctime,
@@ -454,8 +455,48 @@ decide_shared(HeldPacket *held, const VigilProcess *process, const VigilMatchQue
 		finish_held(held, VIGIL_ACTION_ALLOW, VIGIL_REASON_RULE, allow_rule, process);
 }
 
+/*
+ * A process gone before vigild looked, whose executable it never saw running, is known only by
+ * the kernel's record: its path is not known ("[comm]"). When a rule's program is that very
+ * file (device, inode, ctime, size), it is that program (a copy named so); else NULL, and it
+ * stays an unknown program to the rules.
+ */
+static void decide_process(HeldPacket *held, const VigilProcess *process);
+
+static VigilProcess *
+name_recorded_process(VigilDaemon *daemon, const VigilProcess *process)
+{
+	VigilFileId exe = {.dev = process->exe_dev,
+	                   .ino = process->exe_ino,
+	                   .ctime = process->exe_ctime,
+	                   .size = process->exe_size};
+	const char *path;
+	VigilProcess *named;
+
+	if (!process->exited || process->exe[0] == '/')
+		return NULL;
+	path = vigil_ruleset_program_for_file(vigil_rule_store_get_ruleset(daemon->store), &exe);
+	if (path == NULL)
+		return NULL;
+	named = vigil_process_copy_with_sha256(process, process->sha256);
+	g_free(named->exe);
+	named->exe = g_strdup(path);
+	return named;
+}
+
 static void
 decide(HeldPacket *held, const VigilProcess *process)
+{
+	g_autoptr(VigilProcess) named =
+	    process != NULL ? name_recorded_process(held->daemon, process) : NULL;
+
+	if (named != NULL)
+		process = named;
+	decide_process(held, process);
+}
+
+static void
+decide_process(HeldPacket *held, const VigilProcess *process)
 {
 	VigilDaemon *daemon = held->daemon;
 	VigilMatchQuery query = {0};
@@ -477,6 +518,8 @@ decide(HeldPacket *held, const VigilProcess *process)
 		                          .ctime = process->exe_ctime,
 		                          .size = process->exe_size};
 		query.foreign_mount_ns = process->foreign_mount_ns;
+		if (process->exe[0] != '/')
+			query.program = NULL;
 	}
 	query.sha256 = process != NULL ? process->sha256 : NULL;
 	query.cmdline = process != NULL ? process->cmdline : NULL;

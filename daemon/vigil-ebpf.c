@@ -83,7 +83,7 @@ libbpf_log(enum libbpf_print_level level, const char *format, va_list args)
 	    g_log_writer_default_would_drop(G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN))
 		return 0;
 	g_autofree char *text = g_strdup_vprintf(format, args);
-	g_debug("libbpf: %s", g_strchomp(text));
+	g_debug("%s", g_strchomp(text)); /* libbpf names itself */
 	return 0;
 }
 

@@ -451,6 +451,12 @@ vigil_process_read(const char *proc_root, guint32 pid, VigilShaCache *sha_cache,
 }
 
 VigilProcess *
+vigil_process_new(void)
+{
+	return g_atomic_rc_box_new0(VigilProcess);
+}
+
+VigilProcess *
 vigil_process_copy_with_sha256(const VigilProcess *process, const char *sha256)
 {
 	g_return_val_if_fail(process != NULL, NULL);

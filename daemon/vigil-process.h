@@ -53,6 +53,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilProcess, vigil_process_unref)
 typedef struct _VigilShaCache VigilShaCache;
 VigilProcess *vigil_process_read(const char *proc_root, guint32 pid, VigilShaCache *sha_cache,
                                  GError **error);
+/* an empty process (for one known only from the kernel's record), to be filled by the caller */
+VigilProcess *vigil_process_new(void);
 /* a copy of @process with its hash set to @sha256 (processes are shared read-only) */
 VigilProcess *vigil_process_copy_with_sha256(const VigilProcess *process, const char *sha256);
 

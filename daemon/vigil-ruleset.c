@@ -861,6 +861,26 @@ bucket_names_exe(VigilRuleset *set, Bucket *bucket, const VigilMatchQuery *query
 	return vigil_file_id_equal(&bucket->file, exe);
 }
 
+const char *
+vigil_ruleset_program_for_file(VigilRuleset *set, const VigilFileId *file)
+{
+	GHashTableIter iter;
+	gpointer value;
+
+	g_return_val_if_fail(set != NULL && file != NULL, NULL);
+	if (file->ino == 0)
+		return NULL;
+	/* a walk over the programs that have rules: only for a process that exited before
+	 * vigild saw it run, whose path it does not know */
+	g_hash_table_iter_init(&iter, set->programs);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		Bucket *bucket = value;
+		if (bucket->n_entries > 0 && vigil_file_id_equal(&bucket->file, file))
+			return bucket->program;
+	}
+	return NULL;
+}
+
 VigilRule *
 vigil_ruleset_match(VigilRuleset *set, const VigilMatchQuery *query, gint64 now)
 {

@@ -49,6 +49,13 @@ guint vigil_ruleset_size(VigilRuleset *set);
 void vigil_ruleset_clear(VigilRuleset *set);
 
 /*
+ * The path of a program that rules name whose file is @file (device, inode, ctime, size), as
+ * the rules last looked at it; NULL when no rule's program is that file. For a process known
+ * only from the kernel's record (it exited before vigild saw it), whose path is not known.
+ */
+const char *vigil_ruleset_program_for_file(VigilRuleset *set, const VigilFileId *file);
+
+/*
  * The rule that decides @query at unix time @now, by the precedence documented in
  * docs/rules.md (most specific wins; at equal specificity deny beats drop beats allow;
  * then the lowest id), or NULL. Disabled and expired rules never match. Counts the hit

@@ -18,6 +18,7 @@
 #include <glib/gstdio.h>
 
 #include "config.h"
+#include "vigil-attributor.h"
 #include "vigil-ebpf.h"
 #include "vigil-process.h"
 
@@ -250,6 +251,69 @@ test_cookie_and_stamp(void)
 	close(server);
 }
 
+/*
+ * The attributor answers from the record: a live sender as /proc shows it (its path), one that
+ * has exited with the identity the kernel recorded (pid, uid, executable file)
+ */
+static void
+test_attributor(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VigilEbpf) ebpf = attach();
+	g_autoptr(VigilAttributor) attributor = vigil_attributor_new("/proc", &error);
+	SendSpec gone = {AF_INET, SOCK_DGRAM, FALSE, 0, FALSE};
+	SendSpec alive = {AF_INET6, SOCK_STREAM, TRUE, 0, TRUE};
+	int udp_server = listener(AF_INET, SOCK_DGRAM, &gone.port);
+	int tcp_server = listener(AF_INET6, SOCK_STREAM, &alive.port);
+	VigilAttributorStats stats;
+	struct stat st;
+	g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
+
+	g_assert_no_error(error);
+	vigil_attributor_set_ebpf(attributor, ebpf);
+	g_assert_cmpint(stat("/proc/self/exe", &st), ==, 0);
+
+	ChildReport report = run_child(child_send, &gone, TRUE);
+	VigilFlow flow = loopback_flow(AF_INET, IPPROTO_UDP, report.sport, gone.port);
+	flow.has_uid = TRUE;
+	flow.uid = getuid();
+	g_autoptr(VigilProcess) exited = vigil_attributor_lookup(attributor, &flow, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(exited);
+	g_assert_true(exited->exited);
+	g_assert_cmpuint(exited->pid, ==, report.pid);
+	g_assert_cmpuint(exited->uid, ==, getuid());
+	g_assert_cmpuint(exited->exe_ino, ==, st.st_ino);
+	g_assert_cmpuint(exited->exe_dev, ==, st.st_dev);
+	/* never seen running: its name, not a path */
+	g_assert_cmpstr(exited->exe, ==, "[test-ebpf]");
+
+	report = run_child(child_send, &alive, FALSE);
+	flow = loopback_flow(AF_INET6, IPPROTO_TCP, report.sport, alive.port);
+	g_autoptr(VigilProcess) live = vigil_attributor_lookup(attributor, &flow, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(live);
+	g_assert_false(live->exited);
+	g_assert_cmpuint(live->pid, ==, report.pid);
+	g_assert_cmpstr(live->exe, ==, self);
+	kill((pid_t)report.pid, SIGKILL);
+	waitpid((pid_t)report.pid, NULL, 0);
+
+	/* the same executable, gone now: named by the path it ran under */
+	report = run_child(child_send, &gone, TRUE);
+	flow = loopback_flow(AF_INET, IPPROTO_UDP, report.sport, gone.port);
+	g_autoptr(VigilProcess) named = vigil_attributor_lookup(attributor, &flow, &error);
+	g_assert_no_error(error);
+	g_assert_true(named->exited);
+	g_assert_cmpstr(named->exe, ==, self);
+
+	vigil_attributor_get_stats(attributor, &stats);
+	g_assert_cmpuint(stats.kernel, ==, 3);
+	g_assert_cmpuint(stats.proc_searches, ==, 0);
+	close(udp_server);
+	close(tcp_server);
+}
+
 #if HAVE_EBPF
 static guint
 attached_programs(enum bpf_attach_type type)
@@ -365,5 +429,6 @@ main(int argc, char **argv)
 	g_test_add_data_func("/ebpf/flow-after-exit/udp4-connected", &udp4c, test_flow_after_exit);
 	g_test_add_data_func("/ebpf/flow-after-exit/udp6-connected", &udp6c, test_flow_after_exit);
 	g_test_add_func("/ebpf/cookie-and-stamp", test_cookie_and_stamp);
+	g_test_add_func("/ebpf/attributor", test_attributor);
 	return g_test_run();
 }

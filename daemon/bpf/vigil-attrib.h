@@ -68,5 +68,5 @@ struct vigil_attrib_flow {
 #define VIGIL_ATTRIB_FLOW_SHARED 1u
 
 /* map sizes (entries); see the README's attribution section */
-#define VIGIL_ATTRIB_COOKIES_MAX 16384
-#define VIGIL_ATTRIB_FLOWS_MAX   16384
+#define VIGIL_ATTRIB_COOKIES_MAX 8192
+#define VIGIL_ATTRIB_FLOWS_MAX   8192

@@ -25,6 +25,10 @@ bench_cleanup() {
 	# deleting the namespaces takes their veth ends and netfilter rules with them
 	ip netns del "$NS_A" 2>/dev/null || true
 	ip netns del "$NS_B" 2>/dev/null || true
+	# the benchmark's own cgroup (run-bench.sh: vigild's eBPF programs attach there)
+	if [[ -n ${CGROUP:-} && -d $CGROUP ]]; then
+		rmdir "$CGROUP" 2>/dev/null || echo "$BENCH: cannot remove $CGROUP" >&2
+	fi
 	# a failed run keeps its logs: the error message points into them
 	if [[ $KEEP -eq 1 || $status -ne 0 ]]; then
 		echo "$BENCH: work directory kept: $WORK" >&2

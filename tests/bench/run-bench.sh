@@ -6,7 +6,7 @@
 #   -n  connections per measurement (default 5000)
 #   -r  rounds; each round runs every case once, the table shows medians (default 5)
 #   -k  keep the work directory (logs, rules) for a look afterwards
-#   -c  the cases to run, e.g. -c "b c" (default: a b e c d f; the ratios need a and b)
+#   -c  the cases to run, e.g. -c "b c" (default: a b e c g d f; the ratios need a and b)
 # VIGILD=/path/to/vigild overrides $BUILD_DIR/daemon/vigild.
 #
 # Everything happens in two network namespaces made here and deleted on exit, joined by a
@@ -14,7 +14,9 @@
 # Cases, all measured from namespace a with `vigil-probe tcp-many` against a server in b:
 #   a  no queue
 #   b  iptables NFQUEUE rule for new outbound connections + nfq-accept (accept everything)
-#   c  vigild with one allow rule that matches the client
+#   c  vigild with one allow rule that matches the client (Attribution=queue: sock_diag + /proc)
+#   g  as c with Attribution=ebpf: the kernel's record of the connecting task (eBPF programs
+#      attached to a cgroup made for the run, which the client joins; never the root cgroup)
 #   d  vigild with that rule among 10,000 rules that do not match the client
 #   e  as b, with nfq-accept --attribute: the minimal reader plus the system calls exact
 #      attribution needs (sock_diag, one readlink of the owner's fd, one stat of its exe): the
@@ -32,7 +34,7 @@ BUILD=${VIGIL_BUILD:-$SRC_DIR/build}
 COUNT=5000
 ROUNDS=5
 KEEP=0
-CASES="a b e c d f"
+CASES="a b e c g d f"
 WARMUP=300
 PORT=8080
 ADDR_A=10.199.0.1
@@ -76,6 +78,16 @@ for exe in "$PROBE" "$NFQ_ACCEPT" "$SERVER"; do
 done
 
 bench_init
+# a cgroup of the run's own, under the cgroup v2 mount: the client joins it, and case g's
+# vigild attaches its eBPF programs to it (removed by bench_cleanup)
+CGROUP=$(awk '{ for (i = 7; i <= NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2") print $5; break } }' \
+	/proc/self/mountinfo | head -1)
+[[ -n $CGROUP ]] || die "no cgroup v2 hierarchy mounted"
+CGROUP=$CGROUP/vigil-bench-$$
+mkdir "$CGROUP"
+
+# like in_a, in the run's cgroup before the command starts (its sockets are recorded there)
+in_a_cg() { sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$CGROUP" ip netns exec "$NS_A" "$@"; }
 
 start_server() {
 	ip netns exec "$NS_B" "$SERVER" "$ADDR_B" "$PORT" &
@@ -100,10 +112,10 @@ cpu_ns() {
 measure() {
 	local reader=${1:-} before after out cpu_before cpu_after cpu=-
 
-	in_a "$PROBE" tcp-many "$ADDR_B" "$PORT" "$WARMUP" >/dev/null || true
+	in_a_cg "$PROBE" tcp-many "$ADDR_B" "$PORT" "$WARMUP" >/dev/null || true
 	before=$(queue_sequence)
 	[[ -n $reader ]] && cpu_before=$(cpu_ns "$reader")
-	out=$(in_a "$PROBE" tcp-many "$ADDR_B" "$PORT" "$COUNT") || true
+	out=$(in_a_cg "$PROBE" tcp-many "$ADDR_B" "$PORT" "$COUNT") || true
 	[[ -n $reader ]] && cpu_after=$(cpu_ns "$reader")
 	after=$(queue_sequence)
 	[[ -n $out ]] || die "vigil-probe printed nothing"
@@ -142,12 +154,17 @@ run_reader() {
 }
 
 write_config() {
-	cat >"$WORK/vigild.conf" <<-EOF
-		[Daemon]
-		QueueNumber=$QUEUE
-		DefaultAction=allow
-		FailMode=open
-	EOF
+	local attribution
+	for attribution in queue ebpf; do
+		cat >"$WORK/vigild-$attribution.conf" <<-EOF
+			[Daemon]
+			QueueNumber=$QUEUE
+			DefaultAction=allow
+			FailMode=open
+			Attribution=$attribution
+			EbpfCgroup=$CGROUP
+		EOF
+	done
 }
 
 # the rule every measured connection must hit
@@ -191,13 +208,15 @@ write_filler_rules() {
 }
 
 # starts vigild with the rules file $1 in work directory $2; its pid in VIGILD_PID
+# (Attribution=${3:-queue}); in the network namespace only, to see the cgroup mount
 start_vigild() {
-	local rules=$1 dir=$2 pid ruleset
+	local rules=$1 dir=$2 attribution=${3:-queue} pid ruleset
 
 	mkdir -p "$dir/rules.d"
 	cp "$rules" "$dir/rules.d/50-bench.rules"
 	: >"$dir/learned.rules"
-	ip netns exec "$NS_A" "$VIGILD" --foreground --config "$WORK/vigild.conf" --rules-dir "$dir/rules.d" \
+	nsenter --net="/run/netns/$NS_A" -- "$VIGILD" --foreground \
+		--config "$WORK/vigild-$attribution.conf" --rules-dir "$dir/rules.d" \
 		--learned-rules "$dir/learned.rules" >>"$dir/vigild.log" 2>&1 &
 	pid=$!
 	PIDS+=("$pid")
@@ -215,7 +234,7 @@ start_vigild() {
 run_vigild() {
 	local rules=$1 dir=$WORK/$2 probe pid decided loaded rss hwm
 
-	start_vigild "$rules" "$dir"
+	start_vigild "$rules" "$dir" "${3:-queue}"
 	pid=$VIGILD_PID
 	measure "$pid"
 	kill -0 "$pid" 2>/dev/null || die "vigild exited during the measurement (see $dir/vigild.log)"
@@ -344,8 +363,8 @@ main() {
 	for c in $CASES; do
 		case $c in
 		a | b | e) cases+=("$c") ;;
-		c | d | f) [[ -x $VIGILD ]] && cases+=("$c") || echo "run-bench: no vigild at $VIGILD: skipping case $c" >&2 ;;
-		*) die "unknown case $c (a, b, c, d, e or f)" ;;
+		c | d | f | g) [[ -x $VIGILD ]] && cases+=("$c") || echo "run-bench: no vigild at $VIGILD: skipping case $c" >&2 ;;
+		*) die "unknown case $c (a, b, c, d, e, f or g)" ;;
 		esac
 	done
 
@@ -359,6 +378,7 @@ main() {
 			b) run_reader ;;
 			e) run_reader --attribute ;;
 			c) run_vigild "$WORK/one.rules" "c-$round" ;;
+			g) run_vigild "$WORK/one.rules" "g-$round" ebpf ;;
 			d) run_vigild "$WORK/many.rules" "d-$round" ;;
 			f) run_flood "$round" ;;
 			esac
@@ -394,14 +414,14 @@ report() {
 	END {
 		name["a"] = "a no queue"; name["b"] = "b nfq-accept";
 		name["c"] = "c vigild, 1 rule"; name["d"] = "d vigild, 10k rules";
-		name["e"] = "e floor: attribution";
+		name["e"] = "e floor: attribution"; name["g"] = "g vigild+eBPF, 1 rule";
 		for (c in seen) { m50[c] = median(p50[c]); m99[c] = median(p99[c]); mcps[c] = median(cps[c]); }
 		for (c in cpu) mcpu[c] = median(cpu[c]);
 		added_b = m50["b"] - m50["a"];
 		printf "%-20s %8s %8s %10s %8s %9s %7s %9s %7s %8s\n", "case", "p50_us", "p99_us",
 			"added_p50", "added/b", "conns/s", "cps/b", "cpu_us", "cpu/b", "failures";
-		split("a b e c d", order, " ");
-		for (i = 1; i <= 5; i++) {
+		split("a b e c g d", order, " ");
+		for (i = 1; i <= 6; i++) {
 			c = order[i];
 			if (!(c in seen)) continue;
 			added = m50[c] - m50["a"];
@@ -413,13 +433,13 @@ report() {
 				((c in mcpu) && ("b" in mcpu) && mcpu["b"] > 0) ? sprintf("%.2f", mcpu[c] / mcpu["b"]) : "-",
 				fail[c];
 		}
-		for (i = 2; i <= 5; i++) {
+		for (i = 2; i <= 6; i++) {
 			c = order[i];
 			if (c in queued && queued[c] != "")
 				printf "# %s: packets through the queue per measurement: %s (of %d connections)\n",
 					name[c], median(queued[c]), count;
 		}
-		for (i = 4; i <= 5; i++) {
+		for (i = 4; i <= 6; i++) {
 			c = order[i];
 			if (!(c in rss)) continue;
 			printf "# %s: vigild VmRSS %.1f MiB, VmHWM %.1f MiB (target <= 16 MiB); rules loaded: %s; decided by the allow rule: %d of %d connections\n",

@@ -113,8 +113,9 @@ case_vigild() {
 	mkdir -p "$dir/rules.d"
 	echo "allow app $(readlink -f "$QUERY") proto udp port 53" >"$dir/rules.d/50-bench.rules"
 	echo "allow app $(readlink -f "$PROBE")" >>"$dir/rules.d/50-bench.rules"
-	printf '[Daemon]\nQueueNumber=%s\nDefaultAction=allow\nFailMode=open\n' "$QUEUE" \
-		>"$dir/vigild.conf"
+	# /proc attribution: never eBPF programs on the machine's root cgroup from a benchmark
+	printf '[Daemon]\nQueueNumber=%s\nDefaultAction=allow\nFailMode=open\nAttribution=queue\n' \
+		"$QUEUE" >"$dir/vigild.conf"
 	ip netns exec "$NS_A" "$VIGILD" --foreground --config "$dir/vigild.conf" \
 		--rules-dir "$dir/rules.d" --learned-rules "$dir/learned.rules" >>"$dir/vigild.log" 2>&1 &
 	pid=$!

@@ -249,5 +249,96 @@ class BorrowedSocket(E2ETestCase):
         self.assertEqual((x["program"], x["rule"]), ("unknown", "default"), x)
 
 
+# one datagram (or one SYN), and the program is gone before vigild can look
+SEND_AND_EXIT = """
+import socket, sys
+proto, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+family = socket.AF_INET6 if ":" in host else socket.AF_INET
+if proto == "udp":
+    socket.socket(family, socket.SOCK_DGRAM).sendto(b"x", (host, port))
+else:
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.setblocking(False)
+    s.connect_ex((host, port))
+"""
+
+
+class SendAndExit(E2ETestCase):
+    """A program that sends one datagram (or SYN) and exits is its own program to the rules.
+
+    Only with the kernel's record (Attribution=auto/ebpf): by /proc the sender is gone, an
+    unknown program, and its packet leaves by DefaultAction.
+    """
+
+    def check(self, proto, host, port):
+        d = self.vigild("drop app %s proto %s\n" % (PYTHON_EXE, proto),
+                        config={"DefaultAction": "allow"})
+        # vigild held until the sender is gone; never seen running before, so its rule's
+        # program is known as that file (device, inode)
+        d.proc.send_signal(signal.SIGSTOP)
+        try:
+            res = self.nets.client_run([PYTHON, "-c", SEND_AND_EXIT, proto, host, str(port)],
+                                       timeout=30)
+        finally:
+            d.proc.send_signal(signal.SIGCONT)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        x = self.assertDecision(d, proto=proto, port=port)
+        self.assertEqual((x["verdict"], x["program"]), ("drop", PYTHON_EXE), x)
+
+    def test_udp4(self):
+        self.check("udp", PEER_V4, 5353)
+
+    def test_udp6(self):
+        self.check("udp", PEER_V6, 5353)
+
+    def test_tcp4(self):
+        self.check("tcp", PEER_V4, 80)
+
+    def test_tcp6(self):
+        self.check("tcp", PEER_V6, 80)
+
+
+# P makes a socket that Q, a long-running program, inherits; P connects it and exits at
+# once: Q holds the socket of P's connection
+INHERIT_CONNECT_EXIT = """
+import socket, subprocess, sys
+holder, host, port = sys.argv[1:4]
+s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+subprocess.Popen([holder, "4"], pass_fds=[s.fileno()], start_new_session=True)
+s.setblocking(False)
+s.connect_ex((host, int(port)))
+"""
+
+SLEEP_EXE = os.path.realpath("/usr/bin/sleep")
+
+
+class InheritedSocket(E2ETestCase):
+    """A connection made on a socket that an allowed program also holds is the connecting
+    task's, also when that task has exited.
+
+    By /proc, only the allowed holder is left by the time vigild looks: the denied program's
+    connection is taken for the allowed program's.
+    """
+
+    def check(self, host):
+        d = self.vigild("allow app %s\n"
+                        "deny app %s\n" % (SLEEP_EXE, PYTHON_EXE),
+                        config={"DefaultAction": "allow"})
+        d.proc.send_signal(signal.SIGSTOP)
+        try:
+            res = self.nets.client_run([PYTHON, "-c", INHERIT_CONNECT_EXIT, SLEEP_EXE, host,
+                                        "8080"], timeout=60)
+        finally:
+            d.proc.send_signal(signal.SIGCONT)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        x = self.assertDecision(d, port=8080)
+        self.assertEqual((x["verdict"], x["program"]), ("deny", PYTHON_EXE), x)
+
+    def test_tcp4(self):
+        self.check(PEER_V4)
+
+    def test_tcp6(self):
+        self.check(PEER_V6)
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
