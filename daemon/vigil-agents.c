@@ -29,7 +29,23 @@ struct _VigilAgents {
 	GCancellable *cancellable; /* cancelled on free: late replies find nothing */
 	guint64 next_serial;
 	char **allowed_executables; /* or NULL: any program may be an agent */
+	GHashTable *notes;          /* uid -> RegisteredNote, for users with agents */
 };
+
+/*
+ * Notify("agent-registered") for one user: at most one per VIGIL_AGENTS_NOTE_INTERVAL_S; the
+ * registrations meanwhile make one note, sent when the interval is over, naming the latest
+ * with their count. Kept while the user has agents.
+ */
+typedef struct {
+	VigilAgents *agents;
+	guint32 uid;
+	gint64 last_sent;  /* monotonic, us; 0: never */
+	guint pending;     /* registrations since, not told yet */
+	GVariant *details; /* the latest of them (without the count) */
+	char *name;        /* its bus name: that agent is not told about itself */
+	guint source;      /* sends the pending note */
+} RegisteredNote;
 
 typedef struct {
 	char *name;
@@ -49,6 +65,15 @@ agent_free(Agent *agent)
 	g_free(agent);
 }
 
+static void
+note_free(RegisteredNote *note)
+{
+	g_clear_handle_id(&note->source, g_source_remove);
+	g_clear_pointer(&note->details, g_variant_unref);
+	g_free(note->name);
+	g_free(note);
+}
+
 VigilAgents *
 vigil_agents_new(GDBusConnection *connection)
 {
@@ -58,6 +83,7 @@ vigil_agents_new(GDBusConnection *connection)
 	agents->by_name =
 	    g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)agent_free);
 	agents->per_uid = g_hash_table_new(NULL, NULL);
+	agents->notes = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)note_free);
 	agents->cancellable = g_cancellable_new();
 	return agents;
 }
@@ -71,6 +97,7 @@ vigil_agents_free(VigilAgents *agents)
 	g_clear_object(&agents->cancellable);
 	g_clear_pointer(&agents->by_name, g_hash_table_unref);
 	g_clear_pointer(&agents->per_uid, g_hash_table_unref);
+	g_clear_pointer(&agents->notes, g_hash_table_unref);
 	g_clear_pointer(&agents->allowed_executables, g_strfreev);
 	g_clear_object(&agents->connection);
 	g_free(agents);
@@ -95,9 +122,11 @@ add_to_uid(VigilAgents *agents, guint32 uid, int delta)
 {
 	guint n = count_for_uid(agents, uid) + delta;
 
-	if (n == 0)
+	if (n == 0) {
 		g_hash_table_remove(agents->per_uid, GUINT_TO_POINTER(uid));
-	else
+		/* nobody left to tell: a pending note goes too */
+		g_hash_table_remove(agents->notes, GUINT_TO_POINTER(uid));
+	} else
 		g_hash_table_insert(agents->per_uid, GUINT_TO_POINTER(uid), GUINT_TO_POINTER(n));
 }
 
@@ -190,11 +219,92 @@ check_agent_process(VigilAgents *agents, guint32 pid, VigilProcess **out, GError
 	return TRUE;
 }
 
-/* tells @uid's agents (all registered before @name) that @name registered */
+gboolean
+vigil_agents_pins_executables(VigilAgents *agents)
+{
+	return agents->allowed_executables != NULL;
+}
+
+/*
+ * The bus says which process opened a connection, not which use it: one that is not allowed
+ * may have opened it and exec'd an allowed program, or taken it over. Every process that
+ * holds it now must pass as the opener does.
+ */
+static gboolean
+check_holders(VigilAgents *agents, guint32 pid, const GArray *holders, GError **error)
+{
+	if (holders == NULL || holders->len == 0) {
+		g_set_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_PERMISSION_DENIED,
+		            "no process holds this agent's bus connection where vigild can see it "
+		            "(passed on in a message?): only the programs in AgentExecutables may "
+		            "be prompt agents");
+		return FALSE;
+	}
+	for (guint i = 0; i < holders->len; i++) {
+		guint32 holder = g_array_index(holders, guint32, i);
+		g_autoptr(VigilProcess) process = NULL;
+		g_autoptr(GError) local_error = NULL;
+
+		if (!check_agent_process(agents, holder, &process, &local_error)) {
+			g_set_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_PERMISSION_DENIED,
+			            "process %u holds the bus connection of the agent that process "
+			            "%u opened: %s",
+			            holder, pid, local_error->message);
+			g_message("prompt agent refused: %s", (*error)->message);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+static void notify_except(VigilAgents *agents, guint32 uid, const char *except, const char *kind,
+                          GVariant *details);
+
+/* Notify("agent-registered") about the note's latest registration and how many it stands for */
+static void
+send_note(RegisteredNote *note)
+{
+	GVariantBuilder details;
+	GVariantIter iter;
+	const char *key;
+	GVariant *value;
+
+	g_variant_builder_init(&details, G_VARIANT_TYPE_VARDICT);
+	g_variant_iter_init(&iter, note->details);
+	while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
+		g_variant_builder_add(&details, "{sv}", key, value);
+		g_variant_unref(value);
+	}
+	g_variant_builder_add(&details, "{sv}", VIGIL_NOTIFY_KEY_COUNT,
+	                      g_variant_new_uint32(note->pending));
+	notify_except(note->agents, note->uid, note->name, VIGIL_NOTIFY_AGENT_REGISTERED,
+	              g_variant_builder_end(&details));
+	note->last_sent = g_get_monotonic_time();
+	note->pending = 0;
+}
+
+static gboolean
+on_note_due(gpointer user_data)
+{
+	RegisteredNote *note = user_data;
+
+	note->source = 0;
+	send_note(note);
+	return G_SOURCE_REMOVE;
+}
+
+/*
+ * Tells @uid's agents (all registered before @name) that @name registered: at once, or with
+ * the others of the interval once it is over, so that a flood of registrations is not a flood
+ * of notifications (and of calls to agents that may never answer).
+ */
 static void
 notify_registered(VigilAgents *agents, guint32 uid, const char *name, const VigilProcess *process)
 {
 	GVariantBuilder details;
+	RegisteredNote *note;
+	gint64 now = g_get_monotonic_time();
+	gint64 due;
 
 	if (count_for_uid(agents, uid) == 0)
 		return;
@@ -204,13 +314,30 @@ notify_registered(VigilAgents *agents, guint32 uid, const char *name, const Vigi
 	                      g_variant_new_string(name));
 	g_variant_builder_add(&details, "{sv}", VIGIL_CONN_KEY_TIME,
 	                      g_variant_new_int64(g_get_real_time()));
-	vigil_agents_notify(agents, uid, VIGIL_NOTIFY_AGENT_REGISTERED,
-	                    g_variant_builder_end(&details));
+	note = g_hash_table_lookup(agents->notes, GUINT_TO_POINTER(uid));
+	if (note == NULL) {
+		note = g_new0(RegisteredNote, 1);
+		note->agents = agents;
+		note->uid = uid;
+		g_hash_table_insert(agents->notes, GUINT_TO_POINTER(uid), note);
+	}
+	g_clear_pointer(&note->details, g_variant_unref);
+	note->details = g_variant_ref_sink(g_variant_builder_end(&details));
+	g_free(note->name);
+	note->name = g_strdup(name);
+	note->pending++;
+	due = note->last_sent + VIGIL_AGENTS_NOTE_INTERVAL_S * G_USEC_PER_SEC;
+	if (note->last_sent == 0 || now >= due) {
+		g_clear_handle_id(&note->source, g_source_remove);
+		send_note(note);
+	} else if (note->source == 0) {
+		note->source = g_timeout_add((guint)((due - now + 999) / 1000), on_note_due, note);
+	}
 }
 
 gboolean
 vigil_agents_register(VigilAgents *agents, const char *name, guint32 uid, guint32 pid,
-                      const char *path, GError **error)
+                      const GArray *holders, const char *path, GError **error)
 {
 	g_autoptr(VigilProcess) process = NULL;
 	Agent *agent;
@@ -235,6 +362,8 @@ vigil_agents_register(VigilAgents *agents, const char *name, guint32 uid, guint3
 		return FALSE;
 	}
 	if (!check_agent_process(agents, pid, &process, error))
+		return FALSE;
+	if (agents->allowed_executables != NULL && !check_holders(agents, pid, holders, error))
 		return FALSE;
 	/* before it is one of them: the agents already there learn of it, it does not */
 	notify_registered(agents, uid, name, process);
@@ -392,18 +521,18 @@ vigil_agents_cancel(VigilAgents *agents, const char *name, guint64 request, cons
 	                       agents->cancellable, on_ignored_reply, NULL);
 }
 
-void
-vigil_agents_notify(VigilAgents *agents, guint32 uid, const char *kind, GVariant *details)
+/* Notify() to every agent of @uid but @except (may be NULL) */
+static void
+notify_except(VigilAgents *agents, guint32 uid, const char *except, const char *kind,
+              GVariant *details)
 {
 	g_autoptr(GVariant) dict = g_variant_ref_sink(details);
 	GHashTableIter iter;
 	Agent *agent;
 
-	if (agents == NULL)
-		return;
 	g_hash_table_iter_init(&iter, agents->by_name);
 	while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&agent)) {
-		if (agent->uid != uid)
+		if (agent->uid != uid || g_strcmp0(agent->name, except) == 0)
 			continue;
 		g_dbus_connection_call(agents->connection, agent->name, agent->path,
 		                       VIGIL_DBUS_AGENT_INTERFACE, "Notify",
@@ -411,4 +540,14 @@ vigil_agents_notify(VigilAgents *agents, guint32 uid, const char *kind, GVariant
 		                       G_DBUS_CALL_FLAGS_NO_AUTO_START, AGENT_CALL_TIMEOUT_MS,
 		                       agents->cancellable, on_ignored_reply, NULL);
 	}
+}
+
+void
+vigil_agents_notify(VigilAgents *agents, guint32 uid, const char *kind, GVariant *details)
+{
+	if (agents == NULL) {
+		g_variant_unref(g_variant_ref_sink(details));
+		return;
+	}
+	notify_except(agents, uid, NULL, kind, details);
 }

@@ -8,6 +8,11 @@ G_BEGIN_DECLS
 /* bounds: a user with more agents than this has a runaway program, not more screens */
 #define VIGIL_AGENTS_MAX_PER_UID 8
 #define VIGIL_AGENTS_MAX_TOTAL   256
+/*
+ * a user's agents get Notify("agent-registered") at most once in this many seconds; the
+ * registrations meanwhile make one notification (with their count), sent when it is over
+ */
+#define VIGIL_AGENTS_NOTE_INTERVAL_S 5
 
 typedef struct _VigilAgents VigilAgents;
 
@@ -32,17 +37,23 @@ void vigil_agents_set_callbacks(VigilAgents *agents, const VigilAgentsCallbacks 
  */
 void vigil_agents_set_allowed_executables(VigilAgents *agents, const char *const *paths);
 
+/* are only some executables allowed? Then registering needs the connection's holders */
+gboolean vigil_agents_pins_executables(VigilAgents *agents);
+
 /*
  * Registers the agent that the connection with unique name @name (of user @uid, opened by
- * process @pid as the bus reports it; 0 when unknown) exports at @path. @uid's agents that
+ * process @pid as the bus reports it; 0 when unknown) exports at @path. @holders (guint32
+ * pids, vigil_bus_peer_holders()) are the processes that hold the connection now: while only
+ * some executables are allowed, each must run one of them, untraced and without preloaded
+ * libraries, and there must be one (NULL: not known, refused then). @uid's agents that
  * are registered already get Notify("agent-registered") with the new agent's process.
  * VIGIL_DBUS_ERROR: INVALID_ARGUMENT (@path "/" or not an object path), EXISTS (this
- * connection has an agent), LIMIT_EXCEEDED, PERMISSION_DENIED (its executable is not an
- * allowed one, or it is traced or preloaded while only some are allowed). The agent is
- * dropped when @name leaves the bus.
+ * connection has an agent), LIMIT_EXCEEDED, PERMISSION_DENIED (its executable, or that of a
+ * process holding its connection, is not an allowed one, or it is traced or preloaded while
+ * only some are allowed). The agent is dropped when @name leaves the bus.
  */
 gboolean vigil_agents_register(VigilAgents *agents, const char *name, guint32 uid, guint32 pid,
-                               const char *path, GError **error);
+                               const GArray *holders, const char *path, GError **error);
 /* VIGIL_DBUS_ERROR_NO_AGENT when @name has none */
 gboolean vigil_agents_unregister(VigilAgents *agents, const char *name, GError **error);
 

@@ -6,6 +6,7 @@
 
 #include "vigil-agents.h"
 #include "vigil-as-caller.h"
+#include "vigil-bus-peer.h"
 #include "vigil-conn-dict.h"
 #include "vigil-dbus-args.h"
 #include "vigil-dbus-rules.h"
@@ -22,7 +23,9 @@
  * connections (max_connections_per_user, 256 on Debian), each with its 16
  */
 #define MAX_CALLS_PER_UID 64
-#define STATS_TICK_S      1
+/* registrations whose connection's holders are searched at a time (one per uid) */
+#define MAX_HOLDER_SEARCHES 4
+#define STATS_TICK_S        1
 /* rules vigild keeps in all, learned and system */
 #define MAX_RULES_TOTAL 100000
 /* how long a call waits for the user database to name a rule's user (then Failed) */
@@ -38,8 +41,10 @@ struct _VigilDBusServer {
 	guint owner_id;
 	gboolean owns_name;
 	guint stats_source;
-	GHashTable *calls_by_sender; /* unique name -> count of calls in progress */
-	GHashTable *calls_by_uid;    /* uid -> count of calls in progress */
+	GHashTable *calls_by_sender;    /* unique name -> count of calls in progress */
+	GHashTable *calls_by_uid;       /* uid -> count of calls in progress */
+	guint holder_searches;          /* agents' connections being looked at in a thread */
+	GHashTable *holder_search_uids; /* the uids they are for */
 };
 
 typedef struct _Call Call;
@@ -75,6 +80,7 @@ struct _Call {
 	GPtrArray *rules;    /* ImportRules */
 	GArray *lines;       /* ImportRules: the line of each rule */
 	guint64 id;
+	guint32 pid; /* RegisterAgent: the process that opened the caller's connection */
 	/* GetPermissions */
 	VigilPolkitAnswer answers[5];
 	guint answers_pending;
@@ -982,25 +988,91 @@ run_export_rules(Call *call)
 /* ---- agents and prompts ---- */
 
 static void
+register_agent(Call *call, const GArray *holders)
+{
+	const char *path;
+	GError *error = NULL;
+
+	g_variant_get(call->params, "(&o)", &path);
+	if (!vigil_agents_register(call->server->agents, call->sender, call->uid, call->pid,
+	                           holders, path, &error)) {
+		call_fail(call, error);
+		return;
+	}
+	call_return(call, NULL);
+}
+
+static void
+end_holder_search(Call *call)
+{
+	VigilDBusServer *server = call->server;
+
+	server->holder_searches--;
+	g_hash_table_remove(server->holder_search_uids, GUINT_TO_POINTER(call->uid));
+}
+
+static void
+on_agent_holders(GObject *source, GAsyncResult *result, gpointer data)
+{
+	Call *call = data;
+	g_autoptr(GArray) holders = NULL;
+	g_autoptr(GError) error = NULL;
+
+	end_holder_search(call);
+	holders = vigil_bus_peer_holders_finish(result, &error);
+	if (holders == NULL) {
+		g_message("prompt agent %s of uid %u refused: cannot tell which processes hold "
+		          "its bus connection: %s",
+		          call->sender, call->uid, error->message);
+		call_fail(call, dbus_error(VIGIL_DBUS_ERROR_PERMISSION_DENIED,
+		                           "cannot tell which processes hold this agent's bus "
+		                           "connection (%s), so it may not be a prompt agent while "
+		                           "only the programs in AgentExecutables may be",
+		                           error->message));
+		return;
+	}
+	register_agent(call, holders);
+}
+
+/*
+ * With AgentExecutables, the processes that hold the caller's connection are found in a
+ * thread (it reads the fd tables of the user's processes): one search per uid at a time,
+ * a few in all, so a flood of registrations costs vigild a bounded amount of work.
+ */
+static gboolean
+start_holder_search(Call *call, GError **error)
+{
+	VigilDBusServer *server = call->server;
+	gpointer key = GUINT_TO_POINTER(call->uid);
+
+	if (server->holder_searches >= MAX_HOLDER_SEARCHES ||
+	    g_hash_table_contains(server->holder_search_uids, key))
+		return set_error(error, VIGIL_DBUS_ERROR_BUSY,
+		                 "vigild is checking other prompt agents; try again later");
+	server->holder_searches++;
+	g_hash_table_add(server->holder_search_uids, key);
+	vigil_bus_peer_holders_async(vigil_bus_peer_daemon_pid(server->connection), call->pid,
+	                             call->uid, NULL, on_agent_holders, call);
+	return TRUE;
+}
+
+static void
 on_agent_pid(GObject *source, GAsyncResult *result, gpointer data)
 {
 	Call *call = data;
 	g_autoptr(GVariant) reply = NULL;
-	const char *path;
-	guint32 pid = 0;
 	GError *error = NULL;
 
 	/* without a pid the agent is an unknown program (refused if only some are allowed) */
 	reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, NULL);
 	if (reply != NULL)
-		g_variant_get(reply, "(u)", &pid);
-	g_variant_get(call->params, "(&o)", &path);
-	if (!vigil_agents_register(call->server->agents, call->sender, call->uid, pid, path,
-	                           &error)) {
-		call_fail(call, error);
+		g_variant_get(reply, "(u)", &call->pid);
+	if (!vigil_agents_pins_executables(call->server->agents)) {
+		register_agent(call, NULL);
 		return;
 	}
-	call_return(call, NULL);
+	if (!start_holder_search(call, &error))
+		call_fail(call, error);
 }
 
 static void
@@ -1369,6 +1441,7 @@ vigil_dbus_server_new(VigilDaemon *daemon, GDBusConnection *connection, const ch
 	server->config_path = g_strdup(config_path);
 	server->calls_by_sender = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	server->calls_by_uid = g_hash_table_new(NULL, NULL);
+	server->holder_search_uids = g_hash_table_new(NULL, NULL);
 	server->polkit = vigil_polkit_new(connection);
 	server->agents = vigil_agents_new(connection);
 	vigil_agents_set_allowed_executables(
@@ -1429,6 +1502,7 @@ vigil_dbus_server_free(VigilDBusServer *server)
 	g_clear_object(&server->connection);
 	g_clear_pointer(&server->calls_by_sender, g_hash_table_unref);
 	g_clear_pointer(&server->calls_by_uid, g_hash_table_unref);
+	g_clear_pointer(&server->holder_search_uids, g_hash_table_unref);
 	g_free(server->config_path);
 	g_free(server);
 }

@@ -13,10 +13,18 @@
 /* a polkitd that does not answer denies rather than holding the caller for ever */
 #define POLKIT_TIMEOUT_MS (30 * 1000)
 
+/* checks in flight; shared with the checks, which may end after vigil_polkit_free() */
+typedef struct {
+	gint ref_count;
+	guint total;
+	GHashTable *per_uid; /* uid -> checks in flight (> 0) */
+} Budget;
+
 struct _VigilPolkit {
 	GDBusConnection *connection;
 	guint checks;                /* for the cancellation ids */
 	guint interactive_timeout_s; /* how long a user may take to authenticate */
+	Budget *budget;
 };
 
 typedef struct {
@@ -28,11 +36,84 @@ typedef struct {
 	GCancellable *cancellable;
 	gulong cancelled_handler;
 	gboolean timed_out;
+	gboolean busy;  /* refused: too many checks in flight */
+	Budget *budget; /* counts this check while it is in flight */
 } CheckData;
+
+static Budget *
+budget_new(void)
+{
+	Budget *budget = g_new0(Budget, 1);
+
+	budget->ref_count = 1;
+	budget->per_uid = g_hash_table_new(NULL, NULL);
+	return budget;
+}
+
+static void
+budget_unref(Budget *budget)
+{
+	if (budget == NULL || !g_atomic_int_dec_and_test(&budget->ref_count))
+		return;
+	g_hash_table_unref(budget->per_uid);
+	g_free(budget);
+}
+
+static guint
+budget_of_uid(Budget *budget, guint32 uid)
+{
+	return GPOINTER_TO_UINT(g_hash_table_lookup(budget->per_uid, GUINT_TO_POINTER(uid)));
+}
+
+gboolean
+vigil_polkit_budget_admits(guint total, guint of_uid)
+{
+	G_STATIC_ASSERT(VIGIL_POLKIT_RESERVED < VIGIL_POLKIT_MAX_IN_FLIGHT);
+	if (total >= VIGIL_POLKIT_MAX_IN_FLIGHT)
+		return FALSE;
+	/* the reserve is for uids with few checks going */
+	return of_uid < VIGIL_POLKIT_SHARE_PER_UID ||
+	       total < VIGIL_POLKIT_MAX_IN_FLIGHT - VIGIL_POLKIT_RESERVED;
+}
+
+/* counts @data's check in the budget if it admits one more of its uid */
+static gboolean
+budget_take(Budget *budget, CheckData *data)
+{
+	guint n = budget_of_uid(budget, data->uid);
+
+	if (!vigil_polkit_budget_admits(budget->total, n))
+		return FALSE;
+	budget->total++;
+	g_hash_table_insert(budget->per_uid, GUINT_TO_POINTER(data->uid), GUINT_TO_POINTER(n + 1));
+	g_atomic_int_inc(&budget->ref_count);
+	data->budget = budget;
+	return TRUE;
+}
+
+/* the check is over (answered, failed or cancelled): its reply is no longer awaited */
+static void
+budget_release(CheckData *data)
+{
+	Budget *budget = g_steal_pointer(&data->budget);
+	guint n;
+
+	if (budget == NULL)
+		return;
+	n = budget_of_uid(budget, data->uid);
+	budget->total--;
+	if (n <= 1)
+		g_hash_table_remove(budget->per_uid, GUINT_TO_POINTER(data->uid));
+	else
+		g_hash_table_insert(budget->per_uid, GUINT_TO_POINTER(data->uid),
+		                    GUINT_TO_POINTER(n - 1));
+	budget_unref(budget);
+}
 
 static void
 check_data_free(CheckData *data)
 {
+	budget_release(data);
 	if (data->cancelled_handler != 0)
 		g_cancellable_disconnect(data->cancellable, data->cancelled_handler);
 	g_clear_object(&data->cancellable);
@@ -65,6 +146,7 @@ vigil_polkit_new(GDBusConnection *connection)
 
 	polkit->connection = g_object_ref(connection);
 	polkit->interactive_timeout_s = VIGIL_POLKIT_INTERACTIVE_TIMEOUT_S;
+	polkit->budget = budget_new();
 	return polkit;
 }
 
@@ -74,6 +156,7 @@ vigil_polkit_free(VigilPolkit *polkit)
 	if (polkit == NULL)
 		return;
 	g_clear_object(&polkit->connection);
+	g_clear_pointer(&polkit->budget, budget_unref);
 	g_free(polkit);
 }
 
@@ -126,6 +209,7 @@ on_check_reply(GObject *source, GAsyncResult *result, gpointer user_data)
 	gboolean challenge = FALSE;
 
 	reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
+	budget_release(data);
 	if (reply == NULL && data->interactive &&
 	    g_error_matches(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)) {
 		/* the user did not authenticate in time: polkit's dialog goes, the call fails */
@@ -181,6 +265,13 @@ ask_async(VigilPolkit *polkit, const char *sender, guint32 uid, const char *acti
 	data->cancellation_id = g_strdup_printf("vigild-%u", ++polkit->checks);
 	g_task_set_task_data(task, data, (GDestroyNotify)check_data_free);
 	g_task_set_source_tag(task, ask_async);
+	if (!budget_take(polkit->budget, data)) {
+		g_debug("not asking polkit about %s for %s (uid %u): %u checks in flight", action,
+		        sender, uid, polkit->budget->total);
+		data->busy = TRUE;
+		g_task_return_int(task, VIGIL_POLKIT_NO);
+		return;
+	}
 	if (cancellable != NULL) {
 		data->cancellable = g_object_ref(cancellable);
 		data->cancelled_handler =
@@ -218,6 +309,14 @@ vigil_polkit_check_finish(VigilPolkit *polkit, GAsyncResult *result, GError **er
 
 	if (answer == VIGIL_POLKIT_YES)
 		return TRUE;
+	if (data->busy) {
+		g_set_error(
+		    error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_BUSY,
+		    "vigild is waiting for polkit on too many calls (at most %d, fewer for a "
+		    "user with %d going); try again later",
+		    VIGIL_POLKIT_MAX_IN_FLIGHT, VIGIL_POLKIT_SHARE_PER_UID);
+		return FALSE;
+	}
 	if (answer == VIGIL_POLKIT_AUTH && !data->interactive) {
 		g_set_error(
 		    error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,

@@ -76,7 +76,7 @@ G_BEGIN_DECLS
 #define VIGIL_RULE_KEY_ORIGIN   "origin"   /* s: FILE:LINE, read-only */
 /* s: the file a symlinked program path names (/usr/bin/python3.11 for python3), read-only */
 #define VIGIL_RULE_KEY_PROGRAM_TARGET "program-target"
-#define VIGIL_RULE_KEY_TEXT     "text"     /* s: the one-line text form */
+#define VIGIL_RULE_KEY_TEXT           "text" /* s: the one-line text form */
 
 #define VIGIL_RULE_USER_ALL            "all"
 #define VIGIL_RULE_ANY                 "any"
@@ -183,5 +183,8 @@ G_BEGIN_DECLS
  * (program, name, pid, uid, user, cmdline, traced-by, ...), bus-name and time */
 #define VIGIL_NOTIFY_AGENT_REGISTERED "agent-registered"
 #define VIGIL_NOTIFY_KEY_BUS_NAME     "bus-name" /* s: the new agent's unique bus name */
+/* u: how many agents registered since the last such note (1, or more when vigild put the
+ * registrations of a few seconds in one note, which then names the latest) */
+#define VIGIL_NOTIFY_KEY_COUNT "count"
 
 G_END_DECLS

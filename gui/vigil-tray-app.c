@@ -373,6 +373,7 @@ notify_agent_registered(VigilTrayApp *self, GVariant *details)
 	const char *program = NULL;
 	const char *bus_name = NULL;
 	guint32 pid = 0;
+	guint32 count = 0;
 	g_autofree char *path = NULL;
 	g_autofree char *body = NULL;
 	g_autofree char *key = NULL;
@@ -388,6 +389,16 @@ notify_agent_registered(VigilTrayApp *self, GVariant *details)
 	      "did not start it, it can allow connections in your name: stop it, and look for "
 	      "how it was started."),
 	    path, pid);
+	if (g_variant_lookup(details, VIGIL_NOTIFY_KEY_COUNT, "u", &count) && count > 1) {
+		/* vigild put a burst of registrations in one note: say so */
+		g_autofree char *more = g_strdup_printf(
+		    /* TRANSLATORS: %u is how many agents registered in a few seconds (> 1) */
+		    _("%u agents registered in the last few seconds; this was the latest."), count);
+		g_autofree char *both = g_strconcat(body, " ", more, NULL);
+
+		g_free(body);
+		body = g_steal_pointer(&both);
+	}
 	/* one per agent: a second registration of the same one replaces it */
 	key = g_strdup_printf("agent:%s", bus_name != NULL ? bus_name : path);
 	g_message("another prompt agent registered: %s (pid %u, %s)", path, pid,

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "vigil-as-caller.h"
+#include "vigil-bus-peer.h"
 
 #include "vigil-conn-dict.h"
 #include "vigil-dbus-rules.h"
@@ -507,6 +508,34 @@ test_as_caller_stat_proc_elsewhere(void)
 	g_rmdir(dir);
 }
 
+static void
+test_polkit_budget(void)
+{
+	const guint max = VIGIL_POLKIT_MAX_IN_FLIGHT;
+	const guint heavy = VIGIL_POLKIT_MAX_IN_FLIGHT - VIGIL_POLKIT_RESERVED;
+
+	/* a uid with few checks going may use the reserve, up to the bus's share for polkit */
+	g_assert_true(vigil_polkit_budget_admits(0, 0));
+	g_assert_true(vigil_polkit_budget_admits(max - 1, VIGIL_POLKIT_SHARE_PER_UID - 1));
+	g_assert_false(vigil_polkit_budget_admits(max, 0));
+	/* one with many only below the reserve */
+	g_assert_true(vigil_polkit_budget_admits(heavy - 1, 63));
+	g_assert_false(vigil_polkit_budget_admits(heavy, VIGIL_POLKIT_SHARE_PER_UID));
+	/* dbus-daemon's max_replies_per_connection on the system bus is 128: room is left */
+	g_assert_cmpuint(max, <=, 128 - 32);
+}
+
+static void
+test_socket_link(void)
+{
+	g_assert_cmpuint(vigil_bus_peer_parse_socket_link("socket:[12345]"), ==, 12345);
+	g_assert_cmpuint(vigil_bus_peer_parse_socket_link("socket:[]"), ==, 0);
+	g_assert_cmpuint(vigil_bus_peer_parse_socket_link("socket:[12x]"), ==, 0);
+	g_assert_cmpuint(vigil_bus_peer_parse_socket_link("socket:[1]x"), ==, 0);
+	g_assert_cmpuint(vigil_bus_peer_parse_socket_link("pipe:[12345]"), ==, 0);
+	g_assert_cmpuint(vigil_bus_peer_parse_socket_link("/dev/null"), ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -517,6 +546,8 @@ main(int argc, char **argv)
 	                test_as_caller_stat_proc_elsewhere);
 	g_test_add_func("/dbus-daemon/domain-target", test_domain_target);
 	g_test_add_func("/dbus-daemon/quote", test_quote);
+	g_test_add_func("/dbus-daemon/polkit-budget", test_polkit_budget);
+	g_test_add_func("/dbus-daemon/socket-link", test_socket_link);
 	g_test_add_func("/dbus-daemon/rule-from-dict", test_rule_from_dict);
 	g_test_add_func("/dbus-daemon/rule-from-dict-errors", test_rule_from_dict_errors);
 	g_test_add_func("/dbus-daemon/update-keeps-state", test_update_keeps_state);

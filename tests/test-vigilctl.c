@@ -838,6 +838,20 @@ test_prompt_agent_registered(void)
 	g_assert_nonnull(strstr(text, "(pid 4242, :1.42)"));
 	g_assert_null(strchr(text, '\n'));
 	g_assert_null(strchr(text, '\x1b'));
+	g_assert_null(strstr(text, "agents registered"));
+}
+
+static void
+test_prompt_agents_registered_in_a_burst(void)
+{
+	/* vigild coalesces a flood of registrations into one note with their count */
+	g_autoptr(GVariant) details =
+	    dict("{'uid': <uint32 1000>, 'program': <'/tmp/x'>, 'pid': <uint32 4242>, "
+	         "'bus-name': <':1.42'>, 'count': <uint32 30>}");
+	g_autofree char *text = vigilctl_prompt_notify_text(VIGIL_NOTIFY_AGENT_REGISTERED, details);
+
+	g_assert_nonnull(strstr(text, "Another prompt agent registered for you: /tmp/x"));
+	g_assert_nonnull(strstr(text, "(30 agents registered in the last few seconds"));
 }
 
 /* ---- errors ---- */
@@ -1073,6 +1087,8 @@ main(int argc, char **argv)
 	g_test_add_func("/vigilctl/prompt/format", test_prompt_format);
 	g_test_add_func("/vigilctl/prompt/cancel-notify", test_prompt_cancel_notify);
 	g_test_add_func("/vigilctl/prompt/agent-registered", test_prompt_agent_registered);
+	g_test_add_func("/vigilctl/prompt/agents-registered-burst",
+	                test_prompt_agents_registered_in_a_burst);
 	g_test_add_func("/vigilctl/errors/exit-codes", test_exit_codes);
 	g_test_add_func("/vigilctl/errors/messages", test_error_messages);
 	g_test_add_func("/vigilctl/program/usage", test_program_usage);

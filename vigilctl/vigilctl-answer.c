@@ -412,13 +412,23 @@ vigilctl_prompt_notify_text(const char *kind, GVariant *details)
 		g_autofree char *bus_name =
 		    vigilctl_sanitize(vigilctl_dict_string(details, VIGIL_NOTIFY_KEY_BUS_NAME));
 
+		guint32 count = 1;
+		g_autofree char *text = NULL;
+
 		g_variant_lookup(details, VIGIL_CONN_KEY_PID, "u", &pid);
+		g_variant_lookup(details, VIGIL_NOTIFY_KEY_COUNT, "u", &count);
 		/* another program of yours gets your prompts now, and may answer them first */
-		return g_strdup_printf(
-		    _("Another prompt agent registered for you: %s (pid %u, %s). "
-		      "It gets your prompts too; if you did not start it, find "
-		      "out what it is."),
-		    program, pid, bus_name);
+		text =
+		    g_strdup_printf(_("Another prompt agent registered for you: %s (pid %u, %s). "
+		                      "It gets your prompts too; if you did not start it, find "
+		                      "out what it is."),
+		                    program, pid, bus_name);
+		if (count <= 1)
+			return g_steal_pointer(&text);
+		/* vigild put a burst of registrations in one note */
+		return g_strdup_printf(_("%s (%u agents registered in the last few seconds; this "
+		                         "was the latest.)"),
+		                       text, count);
 	}
 	if (g_strcmp0(kind, VIGIL_NOTIFY_MESSAGE) == 0) {
 		g_autofree char *message =

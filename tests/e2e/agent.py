@@ -15,6 +15,7 @@ On stdin it takes commands:
         "retry": false; the result then has "too_soon": how many times it was refused)
     {"cmd": "call", "method": "GetPending", "signature": "", "args": [], "tag": 2}
     {"cmd": "unregister", "tag": 3}
+    {"cmd": "register", "tag": 4}  (again, after unregister; the result is a "result" event)
     {"cmd": "quit"}
 "call" results carry "value" (the unpacked reply). With --answer VERDICT it replies to every
 prompt itself (options from --options JSON). The bus is DBUS_SYSTEM_BUS_ADDRESS.
@@ -63,13 +64,25 @@ class Agent:
     def __init__(self, args):
         self.args = args
         self.loop = GLib.MainLoop()
-        self.bus = Gio.bus_get_sync(Gio.BusType.SYSTEM, None)
+        if args.bus_fd is not None:
+            self.bus = self.bus_from_fd(args.bus_fd)
+        else:
+            self.bus = Gio.bus_get_sync(Gio.BusType.SYSTEM, None)
         with open(AGENT_XML, encoding='utf-8') as f:
             info = Gio.DBusNodeInfo.new_for_xml(f.read()).interfaces[0]
         self.bus.register_object(AGENT_PATH, info, self.on_agent_call, None, None)
         GLib.io_add_watch(GLib.IOChannel.unix_new(sys.stdin.fileno()),
                           GLib.PRIORITY_DEFAULT, GLib.IOCondition.IN | GLib.IOCondition.HUP,
                           self.on_stdin)
+
+    @staticmethod
+    def bus_from_fd(fd):
+        """A message bus connection on socket @fd, which another process may have opened."""
+        socket = Gio.Socket.new_from_fd(fd)
+        stream = socket.connection_factory_create_connection()
+        flags = (Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT
+                 | Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION)
+        return Gio.DBusConnection.new_sync(stream, None, flags, None, None)
 
     def daemon_owner(self):
         reply = self.bus.call_sync('org.freedesktop.DBus', '/org/freedesktop/DBus',
@@ -150,6 +163,8 @@ class Agent:
             self.call(cmd['method'], variant, tag)
         elif cmd['cmd'] == 'unregister':
             self.call('UnregisterAgent', None, tag)
+        elif cmd['cmd'] == 'register':
+            self.call('RegisterAgent', GLib.Variant('(o)', (AGENT_PATH,)), tag)
         elif cmd['cmd'] == 'quit':
             self.loop.quit()
             return False
@@ -169,6 +184,8 @@ def main():
     parser.add_argument('--options', default='{}', help='Reply options as JSON')
     parser.add_argument('--no-register', action='store_true',
                         help='do not register: a plain client driven over stdin')
+    parser.add_argument('--bus-fd', type=int,
+                        help='use this inherited socket, connected to the bus, not a new one')
     Agent(parser.parse_args()).run()
 
 

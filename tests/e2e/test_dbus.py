@@ -44,14 +44,17 @@ class AgentProcess:
     """agent.py in a subprocess (as @uid), its events read by a thread into a queue."""
 
     def __init__(self, env, uid=None, register=True, answer=None, options=None, python=PYTHON,
-                 expect_failure=False):
-        argv = [python, AGENT]
+                 expect_failure=False, argv=None, prefix=()):
+        """@argv replaces "@python agent.py"; @prefix goes before it all (e.g. "ip netns
+        exec NS", which keeps the pid)."""
+        argv = list(argv or [python, AGENT])
         if not register:
             argv.append('--no-register')
         if answer:
             argv += ['--answer', answer, '--options', json.dumps(options or {})]
         if uid is not None:
             argv = testbus.as_user_argv(uid) + argv
+        argv = list(prefix) + argv
         self.proc = subprocess.Popen(argv, env=env, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.events = queue.Queue()

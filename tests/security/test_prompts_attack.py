@@ -233,7 +233,10 @@ class SameUserAgents(AttackTestCase):
     def agent_with(self, python, uid=NOBODY, extra_env=None, **kw):
         """agent.py run by the python executable at @python (as @uid)."""
         env = dict(self.env, **(extra_env or {}))
-        a = AgentProcess(env, uid=uid, python=python, **kw)
+        # in vigild's network namespace: with AgentExecutables set, vigild finds who holds
+        # an agent's bus connection there (tests/security/test_agent_pin.py)
+        a = AgentProcess(env, uid=uid, python=python,
+                         prefix=self.nets.exec_args(self.nets.client, []), **kw)
         self.addCleanup(a.stop)
         return a
 
@@ -272,7 +275,8 @@ class SameUserAgents(AttackTestCase):
                             (copy_executable(self, allowed, 'vigil-agent'), None),
                             (allowed, {'LD_PRELOAD': 'libm.so.6'})):
             res = AgentProcess(dict(self.env, **(env or {})), uid=NOBODY, python=python,
-                               expect_failure=True)
+                               expect_failure=True,
+                               prefix=self.nets.exec_args(self.nets.client, []))
             self.addCleanup(res.stop)
             self.assertEqual(res.failure['error'], ERR + 'PermissionDenied', res.failure)
             self.assertIn('AgentExecutables' if env is None else 'preloaded',
