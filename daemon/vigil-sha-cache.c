@@ -19,9 +19,11 @@
 #define JOBS_PER_UID 4  /* of them, one user's: one user cannot fill the table */
 /* a worker hashes this much of one file, then the next user's file gets its turn: a user's
  * big files delay another user's hash by one turn, not by whole hashes */
-#define TURN_BYTES   (8 * 1024 * 1024)
-#define SHA256_HEX   64
-#define STORE_HEADER "# vigil executable hashes v1: dev inode size mtime-ns ctime-ns sha256"
+#define TURN_BYTES (8 * 1024 * 1024)
+/* no executable is that big; a (sparse) file that is would only hold a worker for hours */
+#define HASH_MAX_BYTES (G_GINT64_CONSTANT(4) * 1024 * 1024 * 1024)
+#define SHA256_HEX     64
+#define STORE_HEADER   "# vigil executable hashes v1: dev inode size mtime-ns ctime-ns sha256"
 /* a line: five numbers of at most 20 digits, the hash, separators */
 #define STORE_LINE_MAX (5 * 21 + SHA256_HEX + 1)
 
@@ -592,7 +594,8 @@ job_turn(VigilShaCache *cache, Job *job, gint64 bytes, char **sha256, GError **e
 	}
 	g_autofree guint8 *buf = g_malloc(READ_CHUNK);
 	gint64 offset = job->offset;
-	gint64 end = bytes > G_MAXINT64 - offset ? G_MAXINT64 : offset + bytes;
+	/* never past the size the key was made with: a file that grows is not this version */
+	gint64 end = MIN(job->key.size, bytes > G_MAXINT64 - offset ? G_MAXINT64 : offset + bytes);
 	gboolean eof = FALSE;
 
 	while (offset < end) {
@@ -602,7 +605,7 @@ job_turn(VigilShaCache *cache, Job *job, gint64 bytes, char **sha256, GError **e
 			g_debug("no hash of %s: %s", job->path, (*error)->message);
 			return TRUE;
 		}
-		ssize_t n = pread(job->fd, buf, READ_CHUNK, offset);
+		ssize_t n = pread(job->fd, buf, MIN(READ_CHUNK, end - offset), offset);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -621,6 +624,9 @@ job_turn(VigilShaCache *cache, Job *job, gint64 bytes, char **sha256, GError **e
 	g_mutex_lock(&cache->lock);
 	job->offset = offset;
 	g_mutex_unlock(&cache->lock);
+	/* at the key's size: the end, whatever may follow (job_digest() sees a changed file) */
+	if (offset >= job->key.size)
+		eof = TRUE;
 	if (!eof)
 		return FALSE;
 	*sha256 = job_digest(cache, job, error);
@@ -733,6 +739,13 @@ open_checked(const char *path, dev_t dev, ino_t ino, gint64 mtime, gint64 size, 
 		close(fd);
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
 		            "%s is not a regular file", path);
+		return -1;
+	}
+	if (st.st_size > HASH_MAX_BYTES) {
+		close(fd);
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+		            "%s is over %" G_GINT64_FORMAT " bytes: not hashed", path,
+		            HASH_MAX_BYTES);
 		return -1;
 	}
 	return fd;

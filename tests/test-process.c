@@ -1164,6 +1164,44 @@ test_sha_cache_background(void)
 }
 
 /*
+ * A file that grows while it is hashed is read only up to the size it had when asked for (and
+ * then found changed), and a file bigger than any executable is not hashed at all: a user's
+ * `truncate -s 1T` on an executable of theirs cannot hold a hash worker for hours.
+ */
+static void
+test_sha_cache_bounded_reads(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = g_dir_make_tmp("vigil-test-XXXXXX", &error);
+	g_assert_no_error(error);
+	g_autofree char *grows = make_sparse(dir, "grows", 64);
+	g_autofree char *huge = make_sparse(dir, "huge", 5 * 1024);
+	g_autoptr(VigilShaCache) cache = vigil_sha_cache_new(8);
+	g_autoptr(GPtrArray) results = g_ptr_array_new_with_free_func(g_free);
+	AsyncState state = {cache, 0, results};
+
+	async_hash(&state, huge, NULL);
+	wait_async(&state);
+	g_assert_true(g_str_has_prefix(g_ptr_array_index(results, 0), "!"));
+	g_assert_nonnull(strstr(g_ptr_array_index(results, 0), "not hashed"));
+	g_assert_cmpuint(counters(cache).hashes, ==, 0);
+
+	async_hash(&state, grows, NULL);
+	while (counters(cache).hashes == 0)
+		g_usleep(1000);
+	g_assert_cmpint(truncate(grows, (off_t)1024 * 1024 * 1024 * 1024), ==, 0);
+	gint64 start = g_get_monotonic_time();
+	wait_async(&state);
+	/* 64 MiB more at most, not a terabyte */
+	g_assert_cmpint(g_get_monotonic_time() - start, <, 60 * G_USEC_PER_SEC);
+	g_assert_true(g_str_has_prefix(g_ptr_array_index(results, 1), "!"));
+	g_assert_nonnull(strstr(g_ptr_array_index(results, 1), "changed"));
+	for (const char *const *p = (const char *const[]){grows, huge, NULL}; *p; p++)
+		unlink(*p);
+	g_assert_cmpint(rmdir(dir), ==, 0);
+}
+
+/*
  * A hash everyone gave up on runs to its end: the next connection of a big program finds it (on
  * a slow machine a hash longer than the connection deadline would otherwise never be made, and a
  * rule pinned to it would never match).
@@ -1348,6 +1386,7 @@ main(int argc, char **argv)
 	g_test_add_func("/sha-cache/not-waited", test_sha_cache_not_waited);
 	g_test_add_func("/sha-cache/background", test_sha_cache_background);
 	g_test_add_func("/sha-cache/orphan-finishes", test_sha_cache_orphan_finishes);
+	g_test_add_func("/sha-cache/bounded-reads", test_sha_cache_bounded_reads);
 	g_test_add_func("/sha-cache/persist", test_sha_cache_persist);
 
 	int ret = g_test_run();
