@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -57,6 +58,8 @@ run_child(void (*func)(int report_fd, gpointer data), gpointer data, gboolean wa
 	pid_t pid = fork();
 	g_assert_cmpint(pid, >=, 0);
 	if (pid == 0) {
+		/* gone with the test, also when an assertion aborts it */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		close(fds[0]);
 		child_join_cgroup();
 		func(fds[1], data);
@@ -392,6 +395,26 @@ cleanup_cgroup(void)
 		g_printerr("cannot remove %s: %s\n", cgroup_dir, g_strerror(errno));
 }
 
+/* the cgroups of earlier runs that an assertion aborted (atexit does not run then): those of
+ * processes that are gone and that hold no process */
+static void
+remove_stale_cgroups(const char *mount)
+{
+	g_autoptr(GDir) dir = g_dir_open(mount, 0, NULL);
+	const char *name;
+
+	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+		guint64 pid;
+		if (!g_str_has_prefix(name, "vigil-test-ebpf-") ||
+		    !g_ascii_string_to_unsigned(name + strlen("vigil-test-ebpf-"), 10, 1,
+		                                G_MAXINT32, &pid, NULL) ||
+		    (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+			continue;
+		g_autofree char *path = g_build_filename(mount, name, NULL);
+		g_rmdir(path); /* fails, harmlessly, while a process is in it */
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -416,6 +439,7 @@ main(int argc, char **argv)
 	g_assert_true(g_file_get_contents("/proc/self/mountinfo", &mountinfo, NULL, NULL));
 	g_autofree char *mount = vigil_ebpf_cgroup2_mount(mountinfo);
 	g_assert_nonnull(mount);
+	remove_stale_cgroups(mount);
 	cgroup_dir = g_strdup_printf("%s/vigil-test-ebpf-%d", mount, (int)getpid());
 	g_assert_cmpint(g_mkdir(cgroup_dir, 0755), ==, 0);
 	atexit(cleanup_cgroup);
