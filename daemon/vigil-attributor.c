@@ -1090,6 +1090,14 @@ remember_exe(VigilAttributor *attributor, const VigilProcess *process)
 	g_mutex_unlock(&attributor->lock);
 }
 
+/* @process runs the executable file @task had when the kernel recorded it */
+static gboolean
+same_recorded_exe(const VigilProcess *process, const VigilEbpfTask *task)
+{
+	return (guint64)process->exe_dev == task->exe_dev &&
+	       (guint64)process->exe_ino == task->exe_ino;
+}
+
 /*
  * The process of a recorded task: /proc's when its pid is still that process in that exec
  * (start time and address-space layout as recorded), else what the kernel recorded. Without
@@ -1104,8 +1112,11 @@ task_process(VigilAttributor *attributor, const VigilEbpfTask *task, gboolean ma
 	if (task->no_exe)
 		return NULL; /* a kernel thread: no program */
 	g_autoptr(CachedProcess) cached = cache_get(attributor, task->tgid);
+	/* /proc speaks for the task only while it runs the executable the kernel recorded: a
+	 * process that sent and then exec'd another program (even one with the same image
+	 * layout) is the program that sent */
 	if (cached != NULL && cached->stamp.start_time == task->start_time &&
-	    cached->stamp.image == task->image &&
+	    cached->stamp.image == task->image && same_recorded_exe(cached->process, task) &&
 	    vigil_process_read_stamp_at(cached->dir_fd, cached->stat_fd, &now) &&
 	    vigil_process_stamp_equal(&cached->stamp, &now)) {
 		g_mutex_lock(&attributor->lock);
@@ -1123,7 +1134,8 @@ task_process(VigilAttributor *attributor, const VigilEbpfTask *task, gboolean ma
 		g_autoptr(VigilProcess) process =
 		    read_process(attributor, task->tgid, task->uid, NULL);
 		if (process != NULL && process->start_time == task->start_time &&
-		    process->exe_ino == now.exe_ino && process->exe_dev == now.exe_dev) {
+		    process->exe_ino == now.exe_ino && process->exe_dev == now.exe_dev &&
+		    same_recorded_exe(process, task)) {
 			remember_exe(attributor, process);
 			return g_steal_pointer(&process);
 		}

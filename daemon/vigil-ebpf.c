@@ -284,16 +284,27 @@ vigil_ebpf_lookup_flow(VigilEbpf *ebpf, const VigilFlow *flow, VigilEbpfRecord *
 	key.dport = flow->dport;
 	memcpy(key.saddr, flow->src.bytes, len);
 	memcpy(key.daddr, flow->dst.bytes, len);
-	if (bpf_map_lookup_elem(ebpf->flows_fd, &key, &value) != 0) {
-		/* a datagram of a socket with no address of its own: routing chose it later */
-		memset(key.saddr, 0, sizeof(key.saddr));
-		if (bpf_map_lookup_elem(ebpf->flows_fd, &key, &value) != 0)
-			return FALSE;
-	}
+	gboolean exact = bpf_map_lookup_elem(ebpf->flows_fd, &key, &value) == 0;
+	/* a datagram of a socket with no address of its own is recorded without one: routing
+	 * chose the source address later */
+	struct vigil_attrib_flow unbound;
+	memset(key.saddr, 0, sizeof(key.saddr));
+	gboolean any = memcmp(flow->src.bytes, key.saddr, len) != 0 &&
+	               bpf_map_lookup_elem(ebpf->flows_fd, &key, &unbound) == 0;
+	if (!exact && !any)
+		return FALSE;
+	if (!exact)
+		value = unbound;
 	record_from_sock(record, &value.sock);
 	record->cookie = value.cookie;
 	if (value.flags & VIGIL_ATTRIB_FLOW_SHARED)
 		task_from_kernel(&record->other, &value.other);
+	/* both: two sockets (one of them maybe closed long ago) wrote this flow, and either may
+	 * have sent the packet; the unbound one joins as the other task, so that an old record of
+	 * a trusted program under the exact address never speaks alone for a packet that a
+	 * socket bound to the same port later sent (the least trusted decides) */
+	if (exact && any && unbound.cookie != value.cookie && !record->other.set)
+		task_from_kernel(&record->other, &unbound.sock.actor);
 	return record->actor.set;
 }
 
