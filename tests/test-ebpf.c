@@ -227,6 +227,61 @@ test_flow_after_exit(gconstpointer data)
 	close(server);
 }
 
+typedef struct {
+	guint16 dport;
+	guint16 sport;    /* bound to this port (0: any) */
+	gboolean unbound; /* bound to 0.0.0.0, not to 127.0.0.1 */
+} BoundSpec;
+
+/* sends one datagram from a UDP socket bound to 127.0.0.1 or 0.0.0.0 on @sport, then exits */
+static void
+child_send_bound(int report_fd, gpointer data)
+{
+	const BoundSpec *spec = data;
+	struct sockaddr_storage addr;
+	socklen_t len;
+	int sock = socket(AF_INET, SOCK_DGRAM, 0);
+
+	fill_addr(AF_INET, spec->sport, &addr, &len);
+	if (spec->unbound)
+		((struct sockaddr_in *)&addr)->sin_addr.s_addr = htonl(INADDR_ANY);
+	if (bind(sock, (struct sockaddr *)&addr, len) != 0)
+		_exit(94);
+	fill_addr(AF_INET, spec->dport, &addr, &len);
+	if (sendto(sock, "x", 1, 0, (struct sockaddr *)&addr, len) != 1)
+		_exit(93);
+	report_socket(report_fd, sock);
+	close(sock);
+}
+
+/*
+ * A trusted program's record under its exact address does not speak alone for a datagram that
+ * another program later sent from the same port bound to 0.0.0.0 (recorded without an address):
+ * both are the flow's tasks, so the least trusted decides (review finding: an old record of the
+ * browser's closed socket lent its identity to a send-and-exit sender on that port).
+ */
+static void
+test_exact_and_unbound(void)
+{
+	g_autoptr(VigilEbpf) ebpf = attach();
+	BoundSpec spec = {0};
+	int server = listener(AF_INET, SOCK_DGRAM, &spec.dport);
+	ChildReport trusted = run_child(child_send_bound, &spec, TRUE);
+	spec.sport = trusted.sport;
+	spec.unbound = TRUE;
+	ChildReport other = run_child(child_send_bound, &spec, TRUE);
+	g_assert_cmpuint(other.sport, ==, trusted.sport);
+	VigilFlow flow = loopback_flow(AF_INET, IPPROTO_UDP, trusted.sport, spec.dport);
+	VigilEbpfRecord record;
+
+	g_assert_true(vigil_ebpf_lookup_flow(ebpf, &flow, &record));
+	g_assert_true(record.actor.set);
+	g_assert_true(record.other.set);
+	guint32 a = record.actor.tgid, b = record.other.tgid;
+	g_assert_true((a == trusted.pid && b == other.pid) || (a == other.pid && b == trusted.pid));
+	close(server);
+}
+
 /* a live socket by its cookie (what sock_diag gives); the record matches /proc's stamp */
 static void
 test_cookie_and_stamp(void)
@@ -453,6 +508,7 @@ main(int argc, char **argv)
 	g_test_add_data_func("/ebpf/flow-after-exit/udp4-connected", &udp4c, test_flow_after_exit);
 	g_test_add_data_func("/ebpf/flow-after-exit/udp6-connected", &udp6c, test_flow_after_exit);
 	g_test_add_func("/ebpf/cookie-and-stamp", test_cookie_and_stamp);
+	g_test_add_func("/ebpf/exact-and-unbound", test_exact_and_unbound);
 	g_test_add_func("/ebpf/attributor", test_attributor);
 	return g_test_run();
 }
