@@ -3,16 +3,19 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <gdk/gdkx.h>
 
 #include "vigil-tray-client.h"
 #include "vigil-format.h"
 #include "vigil-tray-indicator.h"
+#include "vigil-tray-main-window.h"
 #include "vigil-tray-monitor-window.h"
 #include "vigil-tray-notifier.h"
 #include "vigil-tray-preferences-window.h"
 #include "vigil-tray-program-info.h"
 #include "vigil-tray-prompt-window.h"
 #include "vigil-tray-rules-window.h"
+#include "vigil-tray-window.h"
 #include "vigil-text.h"
 #include "vigil-tray-app.h"
 
@@ -20,6 +23,9 @@
 #define ACTION_REVIEW  "review"
 #define ACTION_PROMPTS "prompts"
 #define ACTION_RULES   "rules"
+
+/* how long after the start a tray host must be there, or the app says how to get one */
+#define TRAY_CHECK_SECONDS 5
 
 struct _VigilTrayApp {
 	GtkApplication parent;
@@ -31,6 +37,13 @@ struct _VigilTrayApp {
 	VigilTrayMonitorWindow *monitor;
 	VigilTrayRulesWindow *rules;
 	VigilTrayPreferencesWindow *preferences;
+	/* the main window, and the windows whose content are its pages (never shown themselves) */
+	VigilTrayMainWindow *main;
+	VigilTrayRulesWindow *main_rules;
+	VigilTrayMonitorWindow *main_monitor;
+	VigilTrayPreferencesWindow *main_preferences;
+	gboolean background; /* started with --background (at login): no window at once */
+	guint tray_check_id;
 	char *silent; /* silent mode: "allow" or "deny" answers every request, once; NULL: ask */
 	VigilTrayNotifier *notifier;
 	gboolean was_connected; /* vigild was reachable: its going away is news */
@@ -85,6 +98,8 @@ update(VigilTrayApp *self)
 	    vigil_tray_client_get_permission(self->client, VIGIL_POLKIT_ACTION_CONFIGURE);
 
 	vigil_tray_indicator_update(self->indicator, shown, status, pending);
+	if (self->main != NULL)
+		vigil_tray_main_window_set_status(self->main, status, pending);
 	set_action_enabled(self, "show-prompts", pending > 0);
 	/* ask the daemon what is allowed rather than fail on click: "auth" lets polkit ask */
 	set_action_enabled(self, "toggle-filtering",
@@ -517,6 +532,122 @@ preferences_silent_changed(VigilTrayPreferencesWindow *window, const char *verdi
 	g_free(self->silent);
 	self->silent = g_strdup(verdict);
 	save_silent(verdict);
+	/* the other Preferences (window or page) shows it too */
+	if (self->preferences != NULL && self->preferences != window)
+		vigil_tray_preferences_window_set_silent(self->preferences, verdict);
+	if (self->main_preferences != NULL && self->main_preferences != window)
+		vigil_tray_preferences_window_set_silent(self->main_preferences, verdict);
+}
+
+static void
+tray_hint_closed(VigilTrayMainWindow *window, VigilTrayApp *self)
+{
+	g_autoptr(GKeyFile) kf = load_state();
+
+	g_key_file_set_boolean(kf, "Tray", "hint-shown", TRUE);
+	save_state(kf);
+}
+
+static VigilTrayMainWindow *
+main_window(VigilTrayApp *self)
+{
+	GtkApplication *app = GTK_APPLICATION(self);
+
+	if (self->main != NULL)
+		return self->main;
+	self->main = vigil_tray_main_window_new(app);
+	g_object_ref_sink(self->main);
+	g_signal_connect(self->main, "tray-hint-closed", G_CALLBACK(tray_hint_closed), self);
+	self->main_rules = vigil_tray_rules_window_new(app, self->client, self->apps);
+	g_object_ref_sink(self->main_rules);
+	vigil_tray_main_window_add_page(
+	    self->main, vigil_tray_window_take_content(VIGIL_TRAY_WINDOW(self->main_rules)),
+	    VIGIL_TRAY_PAGE_RULES, _("Rules"));
+	self->main_monitor = vigil_tray_monitor_window_new(app, self->client);
+	g_object_ref_sink(self->main_monitor);
+	vigil_tray_main_window_add_page(
+	    self->main, vigil_tray_window_take_content(VIGIL_TRAY_WINDOW(self->main_monitor)),
+	    VIGIL_TRAY_PAGE_MONITOR, _("Network Monitor"));
+	self->main_preferences = vigil_tray_preferences_window_new(app, self->client);
+	g_object_ref_sink(self->main_preferences);
+	vigil_tray_preferences_window_set_silent(self->main_preferences, self->silent);
+	g_signal_connect(self->main_preferences, "silent-changed",
+	                 G_CALLBACK(preferences_silent_changed), self);
+	vigil_tray_main_window_add_page(
+	    self->main, vigil_tray_window_take_content(VIGIL_TRAY_WINDOW(self->main_preferences)),
+	    VIGIL_TRAY_PAGE_PREFERENCES, _("Preferences"));
+	update(self);
+	return self->main;
+}
+
+/* shows the main window, at the page @page unless NULL */
+static void
+present_main(VigilTrayApp *self, const char *page)
+{
+	VigilTrayMainWindow *window = main_window(self);
+
+	if (page != NULL && !vigil_tray_main_window_show_page(window, page))
+		g_message("no page %s", page);
+	gtk_window_present(GTK_WINDOW(window));
+}
+
+static void
+action_show_page(GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+	present_main(user_data, g_variant_get_string(parameter, NULL));
+}
+
+/* a StatusNotifierWatcher on the session bus, or an XEmbed tray (the fallback's) on the screen */
+static gboolean
+has_tray_host(VigilTrayApp *self)
+{
+	GDBusConnection *bus = g_application_get_dbus_connection(G_APPLICATION(self));
+	GdkDisplay *display = gdk_display_get_default();
+	g_autoptr(GVariant) reply = NULL;
+	gboolean owned = FALSE;
+
+	if (bus != NULL)
+		reply = g_dbus_connection_call_sync(
+		    bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+		    "NameHasOwner", g_variant_new("(s)", "org.kde.StatusNotifierWatcher"),
+		    G_VARIANT_TYPE("(b)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+	if (reply != NULL)
+		g_variant_get(reply, "(b)", &owned);
+	if (owned)
+		return TRUE;
+#ifdef GDK_WINDOWING_X11
+	if (GDK_IS_X11_DISPLAY(display)) {
+		GdkScreen *screen = gdk_display_get_default_screen(display);
+		g_autofree char *name = g_strdup_printf("_NET_SYSTEM_TRAY_S%d",
+		                                        gdk_x11_screen_get_screen_number(screen));
+
+		return XGetSelectionOwner(gdk_x11_display_get_xdisplay(display),
+		                          gdk_x11_get_xatom_by_name_for_display(display, name)) !=
+		       None;
+	}
+#endif
+	return FALSE;
+}
+
+/* without a tray host the icon never shows: say once how to get one, in the main window */
+static gboolean
+check_tray_host(gpointer user_data)
+{
+	VigilTrayApp *self = user_data;
+	g_autoptr(GKeyFile) kf = NULL;
+
+	self->tray_check_id = 0;
+	if (has_tray_host(self))
+		return G_SOURCE_REMOVE;
+	g_message("no tray host: no StatusNotifierWatcher and no system tray");
+	kf = load_state();
+	if (g_key_file_get_boolean(kf, "Tray", "hint-shown", NULL))
+		return G_SOURCE_REMOVE;
+	g_key_file_set_boolean(kf, "Tray", "hint-shown", TRUE);
+	save_state(kf);
+	vigil_tray_main_window_show_tray_hint(main_window(self), TRUE);
+	present_main(self, NULL);
+	return G_SOURCE_REMOVE;
 }
 
 static void
@@ -540,6 +671,7 @@ static const GActionEntry app_actions[] = {
     {.name = "rules", .activate = action_rules},
     {.name = "monitor", .activate = action_monitor},
     {.name = "preferences", .activate = action_preferences},
+    {.name = "show-page", .activate = action_show_page, .parameter_type = "s"},
     {.name = "toggle-filtering", .activate = action_toggle_filtering},
     {.name = "quit", .activate = action_quit},
 };
@@ -587,15 +719,59 @@ vigil_tray_app_startup(GApplication *app)
 	g_signal_connect(self->client, "notify-event", G_CALLBACK(client_notify_event), self);
 	update(self);
 	vigil_tray_client_start(self->client);
+	self->tray_check_id = g_timeout_add_seconds(TRAY_CHECK_SECONDS, check_tray_host, self);
 }
 
-/* a second start (e.g. from the menu of applications) shows what waits */
+/* a start from the menu of applications shows the main window, and what waits; the start at
+ * login (--background) shows only what waits */
 static void
 vigil_tray_app_activate(GApplication *app)
 {
 	VigilTrayApp *self = VIGIL_TRAY_APP(app);
 
+	if (!self->background)
+		present_main(self, NULL);
+	self->background = FALSE;
 	vigil_tray_prompt_window_reveal(self->prompts);
+}
+
+static gboolean
+is_page(const char *name)
+{
+	return g_strcmp0(name, VIGIL_TRAY_PAGE_RULES) == 0 ||
+	       g_strcmp0(name, VIGIL_TRAY_PAGE_MONITOR) == 0 ||
+	       g_strcmp0(name, VIGIL_TRAY_PAGE_PREFERENCES) == 0;
+}
+
+/* --page=NAME (the .desktop file's actions) opens the main window there, in the running
+ * instance if there is one */
+static int
+vigil_tray_app_handle_local_options(GApplication *app, GVariantDict *options)
+{
+	VigilTrayApp *self = VIGIL_TRAY_APP(app);
+	const char *page = NULL;
+	g_autoptr(GError) error = NULL;
+
+	self->background = g_variant_dict_contains(options, "background");
+	if (!g_variant_dict_lookup(options, "page", "&s", &page))
+		return -1;
+	if (!is_page(page)) {
+		g_printerr(_("vigil-tray: unknown page \"%s\": rules, monitor or preferences\n"),
+		           page);
+		return 2;
+	}
+	if (!g_application_register(app, NULL, &error)) {
+		g_printerr("vigil-tray: %s\n", error->message);
+		return 1;
+	}
+	g_action_group_activate_action(G_ACTION_GROUP(app), "show-page",
+	                               g_variant_new_string(page));
+	/* the running instance has it; this one ends. Else this is it: run, without showing the
+	 * main window twice */
+	if (g_application_get_is_remote(app))
+		return 0;
+	self->background = TRUE;
+	return -1;
 }
 
 static void
@@ -617,6 +793,19 @@ vigil_tray_app_shutdown(GApplication *app)
 	if (self->preferences != NULL)
 		gtk_widget_destroy(GTK_WIDGET(self->preferences));
 	g_clear_object(&self->preferences);
+	g_clear_handle_id(&self->tray_check_id, g_source_remove);
+	if (self->main != NULL)
+		gtk_widget_destroy(GTK_WIDGET(self->main));
+	g_clear_object(&self->main);
+	if (self->main_rules != NULL)
+		gtk_widget_destroy(GTK_WIDGET(self->main_rules));
+	g_clear_object(&self->main_rules);
+	if (self->main_monitor != NULL)
+		gtk_widget_destroy(GTK_WIDGET(self->main_monitor));
+	g_clear_object(&self->main_monitor);
+	if (self->main_preferences != NULL)
+		gtk_widget_destroy(GTK_WIDGET(self->main_preferences));
+	g_clear_object(&self->main_preferences);
 	g_clear_pointer(&self->silent, g_free);
 	g_clear_pointer(&self->fail_mode, g_free);
 	if (self->prompts != NULL)
@@ -634,11 +823,21 @@ vigil_tray_app_class_init(VigilTrayAppClass *klass)
 	app_class->startup = vigil_tray_app_startup;
 	app_class->activate = vigil_tray_app_activate;
 	app_class->shutdown = vigil_tray_app_shutdown;
+	app_class->handle_local_options = vigil_tray_app_handle_local_options;
 }
+
+static const GOptionEntry options[] = {
+    {"page", 0, 0, G_OPTION_ARG_STRING, NULL,
+     N_("Open the window at a page: rules, monitor or preferences"), N_("PAGE")},
+    {"background", 0, 0, G_OPTION_ARG_NONE, NULL,
+     N_("Start without opening the window (as at login)"), NULL},
+    {NULL},
+};
 
 static void
 vigil_tray_app_init(VigilTrayApp *self)
 {
+	g_application_add_main_option_entries(G_APPLICATION(self), options);
 }
 
 VigilTrayApp *

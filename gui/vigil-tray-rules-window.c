@@ -356,14 +356,14 @@ static void
 client_changed(VigilTrayClient *client, VigilTrayRulesWindow *self)
 {
 	/* permissions or reachability: the rows' editability too */
-	if (gtk_widget_get_mapped(GTK_WIDGET(self)))
+	if (vigil_tray_window_is_shown(VIGIL_TRAY_WINDOW(self)))
 		refresh(self);
 }
 
 static void
 rules_changed(VigilTrayClient *client, VigilTrayRulesWindow *self)
 {
-	if (gtk_widget_get_mapped(GTK_WIDGET(self)))
+	if (vigil_tray_window_is_shown(VIGIL_TRAY_WINDOW(self)))
 		refresh(self);
 }
 
@@ -567,8 +567,9 @@ static void
 open_dialog(VigilTrayRulesWindow *self, guint64 id)
 {
 	GVariant *rule = id != 0 ? g_hash_table_lookup(self->rules, &id) : NULL;
-	VigilTrayRuleDialog *dialog = vigil_tray_rule_dialog_new(
-	    GTK_WINDOW(self), rule, permitted(self, VIGIL_POLKIT_ACTION_MANAGE_ALL_RULES));
+	VigilTrayRuleDialog *dialog =
+	    vigil_tray_rule_dialog_new(vigil_tray_window_get_toplevel(VIGIL_TRAY_WINDOW(self)),
+	                               rule, permitted(self, VIGIL_POLKIT_ACTION_MANAGE_ALL_RULES));
 
 	if (rule != NULL)
 		g_object_set_data_full(G_OBJECT(dialog), "rule-id", g_memdup2(&id, sizeof(id)),
@@ -717,9 +718,9 @@ static void
 import_clicked(VigilTrayRulesWindow *self)
 {
 	show_chooser(self,
-	             gtk_file_chooser_native_new(_("Import Rules"), GTK_WINDOW(self),
-	                                         GTK_FILE_CHOOSER_ACTION_OPEN, _("_Import"),
-	                                         _("_Cancel")),
+	             gtk_file_chooser_native_new(
+	                 _("Import Rules"), vigil_tray_window_get_toplevel(VIGIL_TRAY_WINDOW(self)),
+	                 GTK_FILE_CHOOSER_ACTION_OPEN, _("_Import"), _("_Cancel")),
 	             G_CALLBACK(import_response));
 }
 
@@ -791,9 +792,9 @@ export_clicked(VigilTrayRulesWindow *self)
 
 	if (vigil_tray_client_get_firewall(VIGIL_TRAY_WINDOW_CLIENT(self)) == NULL)
 		return;
-	chooser =
-	    gtk_file_chooser_native_new(_("Export Rules"), GTK_WINDOW(self),
-	                                GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), _("_Cancel"));
+	chooser = gtk_file_chooser_native_new(
+	    _("Export Rules"), vigil_tray_window_get_toplevel(VIGIL_TRAY_WINDOW(self)),
+	    GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), _("_Cancel"));
 	gtk_file_chooser_set_do_overwrite_confirmation(GTK_FILE_CHOOSER(chooser), TRUE);
 	gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(chooser), "vigil.rules");
 	show_chooser(self, chooser, G_CALLBACK(export_response));

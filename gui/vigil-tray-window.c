@@ -10,6 +10,7 @@ typedef struct {
 	GCancellable *cancellable;
 	guint refresh_interval_ms;
 	guint refresh_id;
+	GtkWidget *content; /* taken out to be a page of another window; NULL: shown here */
 } VigilTrayWindowPrivate;
 
 G_DEFINE_TYPE_WITH_PRIVATE(VigilTrayWindow, vigil_tray_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -38,20 +39,30 @@ start_refresh(VigilTrayWindow *self)
 }
 
 static void
-window_map(GtkWidget *widget)
+shown(VigilTrayWindow *self)
 {
-	VigilTrayWindow *self = VIGIL_TRAY_WINDOW(widget);
-
-	GTK_WIDGET_CLASS(vigil_tray_window_parent_class)->map(widget);
 	if (VIGIL_TRAY_WINDOW_GET_CLASS(self)->shown != NULL)
 		VIGIL_TRAY_WINDOW_GET_CLASS(self)->shown(self);
 	start_refresh(self);
 }
 
 static void
+hidden(VigilTrayWindow *self)
+{
+	g_clear_handle_id(&PRIV(self)->refresh_id, g_source_remove);
+}
+
+static void
+window_map(GtkWidget *widget)
+{
+	GTK_WIDGET_CLASS(vigil_tray_window_parent_class)->map(widget);
+	shown(VIGIL_TRAY_WINDOW(widget));
+}
+
+static void
 window_unmap(GtkWidget *widget)
 {
-	g_clear_handle_id(&PRIV(VIGIL_TRAY_WINDOW(widget))->refresh_id, g_source_remove);
+	hidden(VIGIL_TRAY_WINDOW(widget));
 	GTK_WIDGET_CLASS(vigil_tray_window_parent_class)->unmap(widget);
 }
 
@@ -62,6 +73,9 @@ vigil_tray_window_dispose(GObject *object)
 	VigilTrayWindowPrivate *priv = PRIV(self);
 
 	g_clear_handle_id(&priv->refresh_id, g_source_remove);
+	if (priv->content != NULL)
+		g_signal_handlers_disconnect_by_data(priv->content, self);
+	g_clear_object(&priv->content);
 	if (priv->cancellable != NULL)
 		g_cancellable_cancel(priv->cancellable);
 	g_clear_object(&priv->cancellable);
@@ -130,6 +144,46 @@ vigil_tray_window_set_refresh_interval(VigilTrayWindow *self, guint interval_ms)
 {
 	g_return_if_fail(VIGIL_IS_TRAY_WINDOW(self));
 	PRIV(self)->refresh_interval_ms = interval_ms;
-	if (gtk_widget_get_mapped(GTK_WIDGET(self)))
+	if (vigil_tray_window_is_shown(self))
 		start_refresh(self);
+}
+
+GtkWidget *
+vigil_tray_window_take_content(VigilTrayWindow *self)
+{
+	VigilTrayWindowPrivate *priv;
+	GtkWidget *child;
+
+	g_return_val_if_fail(VIGIL_IS_TRAY_WINDOW(self), NULL);
+	priv = PRIV(self);
+	g_return_val_if_fail(priv->content == NULL, NULL);
+	child = gtk_bin_get_child(GTK_BIN(self));
+	g_return_val_if_fail(child != NULL, NULL);
+	priv->content = g_object_ref(child);
+	gtk_container_remove(GTK_CONTAINER(self), child);
+	g_signal_connect_swapped(child, "map", G_CALLBACK(shown), self);
+	g_signal_connect_swapped(child, "unmap", G_CALLBACK(hidden), self);
+	return child;
+}
+
+gboolean
+vigil_tray_window_is_shown(VigilTrayWindow *self)
+{
+	GtkWidget *content;
+
+	g_return_val_if_fail(VIGIL_IS_TRAY_WINDOW(self), FALSE);
+	content = PRIV(self)->content;
+	return gtk_widget_get_mapped(content != NULL ? content : GTK_WIDGET(self));
+}
+
+GtkWindow *
+vigil_tray_window_get_toplevel(VigilTrayWindow *self)
+{
+	GtkWidget *toplevel;
+
+	g_return_val_if_fail(VIGIL_IS_TRAY_WINDOW(self), NULL);
+	if (PRIV(self)->content == NULL)
+		return GTK_WINDOW(self);
+	toplevel = gtk_widget_get_toplevel(PRIV(self)->content);
+	return GTK_IS_WINDOW(toplevel) ? GTK_WINDOW(toplevel) : GTK_WINDOW(self);
 }

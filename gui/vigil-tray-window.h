@@ -34,6 +34,15 @@ void vigil_tray_window_cancel_calls(VigilTrayWindow *self);
 /* class->refresh every @interval_ms while shown (whole seconds: a coarse timer); 0: never */
 void vigil_tray_window_set_refresh_interval(VigilTrayWindow *self, guint interval_ms);
 
+/* takes the window's content out, to be a page of another window (the main window): "shown"
+ * and the refresh then follow the content being shown there; this window is never shown. The
+ * content is the window's (kept until dispose); the caller adds it where it belongs. */
+GtkWidget *vigil_tray_window_take_content(VigilTrayWindow *self);
+/* the content is on the screen: in this window, or in the one it was taken to */
+gboolean vigil_tray_window_is_shown(VigilTrayWindow *self);
+/* the window the content is in, for dialogs: this one, or the one it was taken to */
+GtkWindow *vigil_tray_window_get_toplevel(VigilTrayWindow *self);
+
 /* shorthands for the subclasses */
 #define VIGIL_TRAY_WINDOW_CLIENT(w)      vigil_tray_window_get_client(VIGIL_TRAY_WINDOW(w))
 #define VIGIL_TRAY_WINDOW_CANCELLABLE(w) vigil_tray_window_get_cancellable(VIGIL_TRAY_WINDOW(w))

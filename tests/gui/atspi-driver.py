@@ -20,6 +20,7 @@ JSON line: {"ok": true, ...} or {"ok": false, "error": "..."}. Commands:
   {"cmd": "menu_item", "app": A, "name": NAME}           activates an item of a shown menu
   {"cmd": "check", "app": A, "title": T, "name": LABEL}   clicks a check box
   {"cmd": "set_value", "app": A, "title": T, "label": L, "value": N}  sets a spin button
+  {"cmd": "switch", "app": A, "title": T, "name": NAME}   clicks a stack switcher's button
 """
 import json
 import sys
@@ -118,6 +119,9 @@ def describe(win):
                    + of_role(win, Atspi.Role.TABLE) if has_state(t, showing)],
         'tabs': {a.get_name(): has_state(a, Atspi.StateType.SELECTED)
                  for a in of_role(win, Atspi.Role.PAGE_TAB)},
+        # a stack switcher's buttons (radio buttons): which page is shown
+        'pages': {a.get_name(): has_state(a, Atspi.StateType.CHECKED)
+                  for a in of_role(win, Atspi.Role.RADIO_BUTTON) if has_state(a, showing)},
         'checks': {a.get_name(): {'checked': has_state(a, Atspi.StateType.CHECKED),
                                   'sensitive': has_state(a, sensitive)}
                    for a in of_role(win, Atspi.Role.CHECK_BOX) if has_state(a, showing)},
@@ -214,6 +218,12 @@ def handle(cmd):
                 do_first_action(toggle)
                 return {}
         raise DriverError('no toggle %r' % cmd['name'])
+    if kind == 'switch':
+        for button in of_role(win, Atspi.Role.RADIO_BUTTON):
+            if button.get_name() == cmd['name'] and has_state(button, Atspi.StateType.SHOWING):
+                do_first_action(button)
+                return {}
+        raise DriverError('no page button %r' % cmd['name'])
     if kind == 'check':
         # clicks a check box, by its label
         for box in of_role(win, Atspi.Role.CHECK_BOX):

@@ -322,8 +322,10 @@ class GuiSession:
                                                        GLib.Variant('s', action)])),
                              None, Gio.DBusCallFlags.NONE, 5000, None)
 
-    def start_tray(self, system_bus_address='unix:path=/nonexistent', extra_env=None):
-        """Starts the real vigil-tray in the session as its user; its log: tray_log()."""
+    def start_tray(self, system_bus_address='unix:path=/nonexistent', extra_env=None,
+                   args=('--background',)):
+        """Starts the real vigil-tray in the session as its user, with @args: by default as
+        the autostart entry starts it at login (no window at once); its log: tray_log()."""
         if not os.access(VIGIL_TRAY, os.X_OK):
             raise GuiError('%s is not built' % VIGIL_TRAY)
         env = self.session_env({'DBUS_SYSTEM_BUS_ADDRESS': system_bus_address,
@@ -332,11 +334,19 @@ class GuiSession:
                                 'ASAN_OPTIONS': 'detect_leaks=0'})
         env.update(extra_env or {})
         self.tray_log_path = os.path.join(self.tmpdir, 'vigil-tray.log')
-        self.tray = subprocess.Popen(self._user_argv() + [VIGIL_TRAY], env=env,
+        self.tray = subprocess.Popen(self._user_argv() + [VIGIL_TRAY] + list(args), env=env,
                                      stdout=self._log('vigil-tray.log'),
                                      stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
         self.procs.append(self.tray)
         return self.tray
+
+    def run_tray(self, args, system_bus_address='unix:path=/nonexistent'):
+        """Runs another vigil-tray with @args to its end (it hands them to the running one)."""
+        env = self.session_env({'DBUS_SYSTEM_BUS_ADDRESS': system_bus_address,
+                                'ASAN_OPTIONS': 'detect_leaks=0'})
+        return subprocess.run(self._user_argv() + [VIGIL_TRAY] + list(args), env=env,
+                              timeout=60, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True)
 
     def tray_log(self):
         return self.read_log('vigil-tray.log') if self.tray_log_path else ''
@@ -541,6 +551,12 @@ class Ui:
         """Activates @name in a menu that is shown (e.g. a context menu)."""
         wait_until(lambda: self._call(cmd='menu_item', name=name)['ok'], timeout,
                    'menu item %r' % name)
+
+    def switch(self, title, name):
+        """Shows the page @name of a stack (clicks its switcher button) and waits until it
+        shows."""
+        self.call(cmd='switch', title=title, name=name)
+        wait_until(lambda: self.window(title)['pages'].get(name), 5, 'the page %r' % name)
 
     def check(self, title, name):
         self.call(cmd='check', title=title, name=name)

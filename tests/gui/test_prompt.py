@@ -42,6 +42,7 @@ class TrayTestCase(DBusTestCase):
     default_action = 'deny'
     start_tray_at_once = True  # False: the test calls start_tray() itself
     notification_daemon = False
+    tray_host = True  # False: no StatusNotifierWatcher in the session (stock GNOME)
 
     def setUp(self):
         super().setUp()
@@ -51,7 +52,8 @@ class TrayTestCase(DBusTestCase):
         self.session.__enter__()
         self.addCleanup(self.session.stop)
         self.addCleanup(self._dump_logs)
-        self.session.start_watcher()
+        if self.tray_host:
+            self.session.start_watcher()
         if self.notification_daemon:
             self.session.start_notification_daemon()
         if self.start_tray_at_once:
