@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.join(HERE, '..', 'e2e'))
 sys.path.insert(0, os.path.join(HERE, '..', 'dbus'))
 
 from test_dbus import AgentProcess, ERR, NOBODY, PYTHON_EXE  # noqa: E402
-from test_prompts_attack import AttackTestCase, copy_executable  # noqa: E402
+from test_prompts_attack import AttackTestCase, copy_executable, wait_until  # noqa: E402
 
 HANDOFF = os.path.join(HERE, 'handoff.py')
 
@@ -71,7 +71,8 @@ class HeldConnection(AttackTestCase):
         self.assertTrue(tray.reply(prompt['request'], 'deny')['ok'])
         self.assertEqual(self.probe_result(probe)[:2], ['error', 'ECONNREFUSED'])
         self.assertFalse([e for e in tray.seen if e['event'] == 'notify'], tray.seen)
-        self.assertEqual(self.stats()['agents'], 1)
+        # Stats is refreshed once a second
+        wait_until(lambda: self.stats()['agents'] == 1, 5, 'Stats to count the one agent')
         self.assertIn('holds', self.d.log())
 
     def test_the_allowed_program_run_plainly_is_still_an_agent(self):
