@@ -407,7 +407,7 @@ class Promises(AttackTestCase):
                       self.decisions_of(NOBODY, 9000))
 
     def test_a_slow_lookup_still_meets_deny_app_unknown(self):
-        # a program that makes its own lookup outlast the deadline (32 newer processes with
+        # a program that makes its own lookup outlast the deadline (64 newer processes with
         # 19,000 fds each to read first) is an unknown program then: "deny app unknown"
         # decides it, not DefaultAction=allow (the old code skipped "app unknown" rules)
         # the /proc search's deadline: with the kernel's record (eBPF) the program is known
@@ -418,7 +418,7 @@ class Promises(AttackTestCase):
         start = time.monotonic()
         res = self.nets.client_run(['setpriv', '--reuid=%d' % NOBODY, '--regid=%d' % NOBODY,
                                     '--clear-groups', '--', PYTHON, SLOW_OWNER, PEER_V4,
-                                    '9000', '32', '19000'], timeout=120)
+                                    '9000', '64', '19000'], timeout=180)
         waited = time.monotonic() - start
         self.assertEqual(res.stdout.split()[:1], ['refused'],
                          res.stdout + res.stderr + '\n'.join(
