@@ -19,6 +19,8 @@ SOURCE_ROOT = os.path.dirname(os.path.dirname(HERE))
 COMPLETION = os.path.join(SOURCE_ROOT, 'data', 'completion', 'vigilctl.bash')
 BASH_COMPLETION = '/usr/share/bash-completion/bash_completion'
 sys.path.insert(0, os.path.join(HERE, '..', 'e2e'))
+import completion_cases  # noqa: E402
+
 VIGILCTL = os.environ.get('VIGILCTL', os.path.join(SOURCE_ROOT, 'build/vigilctl/vigilctl'))
 
 
@@ -81,20 +83,7 @@ class Completion(unittest.TestCase):
         self.assertEqual(complete('vigilctl --json st'), ['status'])
 
     def test_everything_vigilctl_help_lists(self):
-        """The commands, subcommands and options of vigilctl's own --help, so that a new
-        one cannot be left out of the completion."""
-        sys.path.insert(0, HERE)
-        from test_man_pages import first_words, help_block, help_text, options
-        top = help_text()
-        commands = first_words(help_block(top, 'Commands:'))
-        self.assertEqual(sorted(set(commands) - set(complete('vigilctl '))), [])
-        rules = first_words(help_block(help_text('rules'), 'Commands:'))
-        self.assertEqual(sorted(set(rules) - set(complete('vigilctl rules '))), [])
-        lines = [('', top)] + [(c, help_text(c)) for c in commands] + \
-            [('rules ' + r, help_text('rules', r)) for r in rules]
-        for words, text in lines:
-            offered = {w.rstrip('=') for w in complete(('vigilctl %s -' % words).replace('  ', ' '))}
-            self.assertEqual(sorted(options(text) - offered), [], 'vigilctl %s' % words)
+        completion_cases.assert_help_is_completed(self, complete, lambda words: {w.rstrip('=') for w in words})
 
     def test_rules_subcommands(self):
         self.assertEqual(complete('vigilctl rules '),
@@ -135,24 +124,9 @@ class Completion(unittest.TestCase):
         self.assertEqual(complete('vigilctl rules remove ', env), [])
 
 
-try:
-    from test_vigilctl import VigilctlTestCase  # noqa: E402
-
-    class RuleIds(VigilctlTestCase):
-        """The ids come from vigild: the rules the calling user may see."""
-
-        def test_rule_ids(self):
-            self.start_vigild(rules='deny app /usr/bin/curl port 443\n')
-            self.ok('rules', 'add', 'allow app /usr/bin/ssh port 22')
-            ids = sorted(str(i) for i in self.rule_ids())
-            self.assertEqual(len(ids), 2, ids)
-            self.assertEqual(complete('vigilctl rules remove ', self.env), ids)
-            self.assertEqual(complete('vigilctl rules edit ', self.env), ids)
-            self.assertEqual(complete('vigilctl --json rules disable ', self.env), ids)
-            # after the id of "edit" comes a rule
-            self.assertIn('allow', complete('vigilctl rules edit %s ' % ids[0], self.env))
-except ImportError as e:  # outside meson test (no VIGILD): the rest still runs
-    print('rule ids not tested: %s' % e, file=sys.stderr)
+RuleIds = completion_cases.rule_ids_case(complete)
+if RuleIds is None:
+    del RuleIds
 
 
 if __name__ == '__main__':

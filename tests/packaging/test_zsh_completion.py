@@ -20,6 +20,8 @@ COMPLETION_DIR = os.path.join(SOURCE_ROOT, 'data', 'completion')
 HARNESS = os.path.join(HERE, 'zsh-complete.zsh')
 sys.path.insert(0, os.path.join(HERE, '..', 'e2e'))
 sys.path.insert(0, HERE)
+import completion_cases  # noqa: E402
+
 VIGILCTL = os.environ.get('VIGILCTL', os.path.join(SOURCE_ROOT, 'build/vigilctl/vigilctl'))
 
 _dump_dir = tempfile.TemporaryDirectory()
@@ -62,19 +64,7 @@ class ZshCompletion(unittest.TestCase):
         self.assertEqual(complete('vigilctl --json st'), ['status'])
 
     def test_everything_vigilctl_help_lists(self):
-        """The commands, subcommands and options of vigilctl's own --help, so that a new
-        one cannot be left out of the completion."""
-        from test_man_pages import first_words, help_block, help_text, options
-        top = help_text()
-        commands = first_words(help_block(top, 'Commands:'))
-        self.assertEqual(sorted(set(commands) - set(complete('vigilctl '))), [])
-        rules = first_words(help_block(help_text('rules'), 'Commands:'))
-        self.assertEqual(sorted(set(rules) - set(complete('vigilctl rules '))), [])
-        lines = [('', top)] + [(c, help_text(c)) for c in commands] + \
-            [('rules ' + r, help_text('rules', r)) for r in rules]
-        for words, text in lines:
-            offered = set(complete(('vigilctl %s -' % words).replace('  ', ' ')))
-            self.assertEqual(sorted(options(text) - offered), [], 'vigilctl %s' % words)
+        completion_cases.assert_help_is_completed(self, complete)
 
     def test_rules_subcommands(self):
         self.assertEqual(complete('vigilctl rules '),
@@ -125,24 +115,9 @@ class ZshCompletion(unittest.TestCase):
         self.assertEqual(complete('vigilctl rules remove ', env), [])
 
 
-try:
-    from test_vigilctl import VigilctlTestCase  # noqa: E402
-
-    class RuleIds(VigilctlTestCase):
-        """The ids come from vigild: the rules the calling user may see."""
-
-        def test_rule_ids(self):
-            self.start_vigild(rules='deny app /usr/bin/curl port 443\n')
-            self.ok('rules', 'add', 'allow app /usr/bin/ssh port 22')
-            ids = sorted(str(i) for i in self.rule_ids())
-            self.assertEqual(len(ids), 2, ids)
-            self.assertEqual(complete('vigilctl rules remove ', self.env), ids)
-            self.assertEqual(complete('vigilctl rules edit ', self.env), ids)
-            self.assertEqual(complete('vigilctl --json rules disable ', self.env), ids)
-            # after the id of "edit" comes a rule
-            self.assertIn('allow', complete('vigilctl rules edit %s ' % ids[0], self.env))
-except ImportError as e:  # outside meson test (no VIGILD): the rest still runs
-    print('rule ids not tested: %s' % e, file=sys.stderr)
+RuleIds = completion_cases.rule_ids_case(complete)
+if RuleIds is None:
+    del RuleIds
 
 
 if __name__ == '__main__':
