@@ -284,6 +284,9 @@ run_flood() {
 	PIDS+=("$client")
 	for i in $(seq 20); do client_connect; done
 	for i in $(seq "$FLOOD_EACH"); do
+		# quiet means quiet: vigild has finished with the last flood's aftermath (its program's
+		# exit, the log's summaries) before the sample without a flood is taken
+		sleep 1
 		client_connect
 		quiet+=("$SAMPLE")
 		in_b iptables -w -Z INPUT
