@@ -8,7 +8,7 @@ G_BEGIN_DECLS
 /*
  * One table of the rule keywords, shared by vigild (the parser, the canonical text and the
  * rule dictionaries of D-Bus), vigilctl and vigil-tray. Adding a keyword: a row here, its
- * parser and text in vigild's vigil-rule.c, its match in vigil-ruleset.c, and their tests
+ * parser and text in vigil-rule.c, its match in vigild's vigil-ruleset.c, and their tests
  * (HACKING.md).
  */
 

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """No import circles between the project's modules: a module is a .c file with its .h
-(daemon/vigil-rule.c + vigil-rule.h), it imports each module whose header it #includes, and
+(common/vigil-rule.c + vigil-rule.h), it imports each module whose header it #includes, and
 no chain of imports may come back to where it started. Prints the first circle and fails.
 
     check-include-cycles.py [SOURCE_ROOT]

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vigil-rule-syntax.h" /* vigil_rule_quote */
 #include "vigilctl-answer.h"
 #include "vigilctl-output.h"
 #include "vigilctl-rule-text.h"
@@ -312,8 +313,8 @@ test_rule_text_quote_join(void)
 	const char *words[] = {"allow", "app",           "/opt/My App/bin/app",
 	                       "note",  "say \"hi\" #1", NULL};
 	g_autofree char *line = vigilctl_rule_text_join(words);
-	g_autofree char *empty = vigilctl_rule_text_quote("");
-	g_autofree char *plain = vigilctl_rule_text_quote("/usr/bin/curl");
+	g_autofree char *empty = vigil_rule_quote("");
+	g_autofree char *plain = vigil_rule_quote("/usr/bin/curl");
 	g_auto(GStrv) back = NULL;
 
 	g_assert_cmpstr(line, ==, "allow app \"/opt/My App/bin/app\" note \"say \\\"hi\\\" #1\"");

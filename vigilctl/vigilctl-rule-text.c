@@ -40,18 +40,12 @@ vigilctl_rule_text_split(const char *line, GError **error)
 }
 
 char *
-vigilctl_rule_text_quote(const char *value)
-{
-	return vigil_rule_quote(value);
-}
-
-char *
 vigilctl_rule_text_join(const char *const *words)
 {
 	GString *out = g_string_new(NULL);
 
 	for (guint i = 0; words[i] != NULL; i++) {
-		g_autofree char *quoted = vigilctl_rule_text_quote(words[i]);
+		g_autofree char *quoted = vigil_rule_quote(words[i]);
 
 		if (i > 0)
 			g_string_append_c(out, ' ');

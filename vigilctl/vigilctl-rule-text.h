@@ -13,9 +13,6 @@ G_BEGIN_DECLS
  */
 GStrv vigilctl_rule_text_split(const char *line, GError **error);
 
-/* @value as a word of a rule line (vigil_rule_quote()): quoted when it needs it */
-char *vigilctl_rule_text_quote(const char *value);
-
 /* command-line words as one rule line, each quoted as needed: `add allow app "/opt/My App"` */
 char *vigilctl_rule_text_join(const char *const *words);
 

@@ -1,7 +1,7 @@
 /* vigil-rule.h: one firewall rule, and its one-line text form (pure: no I/O) */
 #pragma once
 
-#include "vigil-flow.h"
+#include "vigil-address.h" /* VigilAddress */
 #include "vigil-rule-syntax.h" /* keywords, VIGIL_RULE_ERROR, quoting */
 
 G_BEGIN_DECLS

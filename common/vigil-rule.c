@@ -298,21 +298,6 @@ mask_address(VigilAddress *addr, guint prefix_len)
 		addr->bytes[bit / 8] &= (guint8) ~(0x80 >> (bit % 8));
 }
 
-static gboolean
-parse_address(const char *text, int *family, VigilAddress *addr)
-{
-	memset(addr, 0, sizeof(*addr));
-	if (inet_pton(AF_INET, text, addr->bytes) == 1) {
-		*family = AF_INET;
-		return TRUE;
-	}
-	if (inet_pton(AF_INET6, text, addr->bytes) == 1) {
-		*family = AF_INET6;
-		return TRUE;
-	}
-	return FALSE;
-}
-
 static char *
 format_address(int family, const VigilAddress *addr)
 {
@@ -457,7 +442,7 @@ parse_cidr(VigilRule *rule, const char *keyword, const char *value, GError **err
 	int family;
 	VigilAddress addr;
 
-	if (!parse_address(addr_text, &family, &addr)) {
+	if (!vigil_address_parse(addr_text, &family, &addr)) {
 		value_error(error, keyword, "'%s' is not an IPv4 or IPv6 address", addr_text);
 		return FALSE;
 	}
@@ -492,7 +477,7 @@ parse_to(VigilRule *rule, const char *keyword, const char *value, ParseContext *
 		return TRUE;
 	if (strchr(value, '/') != NULL)
 		return parse_cidr(rule, keyword, value, error);
-	if (parse_address(value, &rule->family, &rule->address)) {
+	if (vigil_address_parse(value, &rule->family, &rule->address)) {
 		rule->target_kind = VIGIL_TARGET_CIDR;
 		rule->prefix_len = family_bits(rule->family);
 		return TRUE;
