@@ -8,6 +8,7 @@
 #include "vigil-dns-cache.h"
 #include "vigil-dns-watch.h"
 #include "vigil-ebpf.h"
+#include "vigil-fair.h"
 #include "vigil-netfilter.h"
 #include "vigil-packet.h"
 #include "vigil-prompts.h"
@@ -49,6 +50,7 @@ struct _HeldPacket {
 	guint32 packet_id;
 	guint32 mark; /* as it arrived: our verdict keeps the bits that are not ours */
 	VigilFlow flow;
+	guint32 bucket; /* held_uid(): set once, the counts stay right if /etc/subuid changes */
 	gint64 received_us;
 	gint64 deadline_us;
 	GCancellable *cancellable; /* set while a lookup or a hash runs */
@@ -87,11 +89,12 @@ struct _VigilDaemon {
 	gpointer rules_changed_data;
 };
 
-/* the uid a packet counts against; packets without a socket owner share one */
+/* whom a packet counts against: its socket owner's fairness bucket (a user's subordinate uids
+ * count as the user, vigil-fair.h); packets without a socket owner share one */
 static guint32
 held_uid(const HeldPacket *held)
 {
-	return held->flow.has_uid ? held->flow.uid : G_MAXUINT32;
+	return held->bucket;
 }
 
 static guint
@@ -671,6 +674,7 @@ on_packet(const VigilQueuedPacket *packet, gpointer data)
 	}
 	held->flow.has_uid = packet->has_uid;
 	held->flow.uid = packet->uid;
+	held->bucket = packet->has_uid ? vigil_fair_bucket(packet->uid) : G_MAXUINT32;
 	held_enqueue(daemon, held);
 
 	/* its turn comes after the batch is read (on_queue_batch) */

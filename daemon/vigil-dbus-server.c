@@ -8,6 +8,7 @@
 #include "vigil-as-caller.h"
 #include "vigil-bus-peer.h"
 #include "vigil-conn-dict.h"
+#include "vigil-fair.h"
 #include "vigil-dbus-args.h"
 #include "vigil-dbus-rules.h"
 #include "vigil-dbus-server.h"
@@ -42,7 +43,7 @@ struct _VigilDBusServer {
 	gboolean owns_name;
 	guint stats_source;
 	GHashTable *calls_by_sender;    /* unique name -> count of calls in progress */
-	GHashTable *calls_by_uid;       /* uid -> count of calls in progress */
+	GHashTable *calls_by_uid;       /* fairness bucket -> count of calls in progress */
 	guint holder_searches;          /* agents' connections being looked at in a thread */
 	GHashTable *holder_search_uids; /* the uids they are for */
 };
@@ -72,8 +73,9 @@ struct _Call {
 	gboolean interactive;
 	GCancellable *cancellable; /* an interactive check: cancelled when the caller leaves */
 	guint caller_watch;
-	gboolean uid_counted; /* in calls_by_uid */
-	VigilRule *rule;      /* AddRule, UpdateRule */
+	gboolean uid_counted; /* in calls_by_uid, under counted_bucket */
+	guint32 counted_bucket;
+	VigilRule *rule; /* AddRule, UpdateRule */
 	VigilRuleLookups lookups;
 	VigilRule *snapshot; /* UpdateRule, RemoveRule: the rule as the caller was authorised for */
 	RunFunc next;        /* what runs once the rule's lookups are done */
@@ -100,7 +102,7 @@ call_free(Call *call)
 		g_hash_table_insert(server->calls_by_sender, g_strdup(call->sender),
 		                    GUINT_TO_POINTER(n - 1));
 	if (call->uid_counted) {
-		gpointer key = GUINT_TO_POINTER(call->uid);
+		gpointer key = GUINT_TO_POINTER(call->counted_bucket);
 
 		n = GPOINTER_TO_UINT(g_hash_table_lookup(server->calls_by_uid, key));
 		if (n <= 1)
@@ -189,7 +191,9 @@ static gboolean
 count_uid_call(Call *call, GError **error)
 {
 	GHashTable *by_uid = call->server->calls_by_uid;
-	gpointer key = GUINT_TO_POINTER(call->uid);
+	/* a user's subordinate uids share the user's calls (vigil-fair.h) */
+	guint32 bucket = vigil_fair_bucket(call->uid);
+	gpointer key = GUINT_TO_POINTER(bucket);
 	guint n = GPOINTER_TO_UINT(g_hash_table_lookup(by_uid, key));
 
 	if (n >= MAX_CALLS_PER_UID) {
@@ -200,6 +204,7 @@ count_uid_call(Call *call, GError **error)
 	}
 	g_hash_table_insert(by_uid, key, GUINT_TO_POINTER(n + 1));
 	call->uid_counted = TRUE;
+	call->counted_bucket = bucket;
 	return TRUE;
 }
 

@@ -4,16 +4,18 @@
 
 #include "vigil-decision-log.h"
 #include "vigil-decision-ring.h"
+#include "vigil-fair.h"
 #include "vigil-log-writer.h"
 #include "vigil-uid-queues.h"
 
 /*
  * Every table here is keyed by what a user's processes choose (an executable path, a
  * destination, their uid): each is bounded. The programs table forgets the least recently
- * seen program of the uid with the most programs (one uid's thousands of hard links push out
- * its own programs, not another uid's: vigil-uid-queues.h); a program's destinations are
- * counted up to a bound; the uids' budgets are kept for the most recently seen MAX_UIDS uids
- * (forgetting one only gives it a fresh budget).
+ * seen program of the user with the most programs (one user's thousands of hard links push
+ * out their own programs, not another user's: vigil-uid-queues.h); a program's destinations
+ * are counted up to a bound; the users' budgets are kept for the most recently seen MAX_UIDS
+ * users (forgetting one only gives it a fresh budget). "User" here is the fairness bucket of
+ * the uid (vigil-fair.h): a user's subordinate uids share their owner's budgets.
  */
 #define MAX_PROGRAMS_TRACKED     VIGIL_DECISION_LOG_MAX_PROGRAMS
 #define MAX_DESTINATIONS_TRACKED VIGIL_DECISION_LOG_MAX_DESTINATIONS
@@ -57,6 +59,7 @@ typedef struct {
 
 typedef struct {
 	ProgramKey key; /* first: the entry is its own key; key.program is entry->program */
+	guint32 bucket; /* of key.uid when the entry was made: its queue and budget */
 	char *program;
 	guint64 program_hash; /* of the path, seeded: for the (program, destination) pairs */
 	VigilProgramStats stats;
@@ -68,9 +71,9 @@ typedef struct {
 	guint64 suppressed;
 } ProgramEntry;
 
-/* a uid's share of the log in the current interval */
+/* a user's (fairness bucket's) share of the log in the current interval */
 typedef struct {
-	guint32 uid;
+	guint32 uid;        /* the bucket */
 	GList lru_link;     /* in log->uid_lru, most recently seen first */
 	GList pending_link; /* in log->pending while it has decisions left out */
 	guint64 interval;   /* the interval that @lines and @firsts are of */
@@ -87,7 +90,7 @@ struct _VigilDecisionLog {
 	GHashTable *programs;           /* ProgramKey -> ProgramEntry (the same pointer) */
 	VigilUidQueues *program_queues; /* of ProgramEntry, via uid_link, least recently seen
 	                                 * first: which one to forget */
-	GHashTable *uids;               /* uid -> UidBudget */
+	GHashTable *uids;               /* bucket -> UidBudget */
 	GQueue uid_lru;                 /* of UidBudget, via lru_link */
 	GQueue pending;                 /* of UidBudget with decisions left out, via pending_link */
 	guint64 seed;                   /* of the pairs' hashes: a user cannot aim at a collision */
@@ -234,12 +237,12 @@ static void
 forget_program(VigilDecisionLog *log, ProgramEntry *entry)
 {
 	vigil_uid_queues_unlink(log->program_queues,
-	                        vigil_uid_queues_lookup(log->program_queues, entry->key.uid),
+	                        vigil_uid_queues_lookup(log->program_queues, entry->bucket),
 	                        &entry->uid_link);
 	if (entry->suppressed > 0) {
-		/* a program with suppressed decisions is pending in its uid's budget, which is
+		/* a program with suppressed decisions is pending in its bucket's budget, which is
 		 * kept while it has any (forget_oldest_uid) */
-		UidBudget *budget = budget_of(log, entry->key.uid);
+		UidBudget *budget = budget_of(log, entry->bucket);
 
 		g_queue_unlink(&budget->pending, &entry->pending_link);
 		budget->forgotten_suppressed += entry->suppressed;
@@ -249,23 +252,23 @@ forget_program(VigilDecisionLog *log, ProgramEntry *entry)
 }
 
 static ProgramEntry *
-find_program(VigilDecisionLog *log, const VigilDecision *d)
+find_program(VigilDecisionLog *log, const VigilDecision *d, guint32 bucket)
 {
 	ProgramKey key = {d->uid, d->program != NULL ? d->program : "unknown"};
 	ProgramEntry *entry = g_hash_table_lookup(log->programs, &key);
 	VigilUidQueue *queue;
 
 	if (entry != NULL) {
-		/* its uid's most recently seen: O(1), the link lives in the entry */
-		queue = vigil_uid_queues_lookup(log->program_queues, d->uid);
+		/* its bucket's most recently seen: O(1), the link lives in the entry */
+		queue = vigil_uid_queues_lookup(log->program_queues, entry->bucket);
 		g_queue_unlink(&queue->items, &entry->uid_link);
 		g_queue_push_tail_link(&queue->items, &entry->uid_link);
 		return entry;
 	}
 	if (g_hash_table_size(log->programs) >= MAX_PROGRAMS_TRACKED) {
-		/* the least recently seen program of the uid with the most */
+		/* the least recently seen program of the bucket with the most */
 		queue = vigil_uid_queues_longest(
-		    log->program_queues, vigil_uid_queues_lookup(log->program_queues, d->uid));
+		    log->program_queues, vigil_uid_queues_lookup(log->program_queues, bucket));
 		forget_program(log, g_queue_peek_head(&queue->items));
 	}
 	entry = g_new0(ProgramEntry, 1);
@@ -273,13 +276,14 @@ find_program(VigilDecisionLog *log, const VigilDecision *d)
 	entry->program_hash = fnv1a(log->seed, entry->program, strlen(entry->program));
 	entry->key.uid = d->uid;
 	entry->key.program = entry->program;
+	entry->bucket = bucket;
 	entry->stats.program = entry->program;
 	entry->destinations = g_hash_table_new(NULL, NULL);
 	entry->uid_link.data = entry;
 	entry->pending_link.data = entry;
 	entry->interval = G_MAXUINT64;
 	g_hash_table_add(log->programs, entry);
-	g_queue_push_tail_link(&vigil_uid_queues_get(log->program_queues, d->uid)->items,
+	g_queue_push_tail_link(&vigil_uid_queues_get(log->program_queues, bucket)->items,
 	                       &entry->uid_link);
 	return entry;
 }
@@ -385,7 +389,8 @@ write_uid_summaries(VigilDecisionLog *log, UidBudget *budget, guint *written)
 		ProgramEntry *entry = link->data;
 
 		if (mine < SUMMARIES_PER_UID && *written < SUMMARIES_PER_INTERVAL) {
-			write_summary(log, entry->suppressed, entry->program, 0, TRUE, budget->uid);
+			write_summary(log, entry->suppressed, entry->program, 0, TRUE,
+			              entry->key.uid);
 			mine++;
 			(*written)++;
 		} else {
@@ -395,8 +400,9 @@ write_uid_summaries(VigilDecisionLog *log, UidBudget *budget, guint *written)
 		entry->suppressed = 0;
 	}
 	if (budget->forgotten_suppressed > 0 && *written < SUMMARIES_PER_INTERVAL) {
+		/* the bucket's uid: the owner of subordinate uids; none for the unknown bucket */
 		write_summary(log, budget->forgotten_suppressed, NULL, budget->forgotten_programs,
-		              TRUE, budget->uid);
+		              budget->uid != VIGIL_FAIR_UNKNOWN, budget->uid);
 		(*written)++;
 	} else {
 		log->forgotten_suppressed += budget->forgotten_suppressed;
@@ -530,14 +536,17 @@ void
 vigil_decision_log_add(VigilDecisionLog *log, VigilDecision *decision)
 {
 	char addr[INET6_ADDRSTRLEN];
+	guint32 bucket = vigil_fair_bucket(decision->uid);
 	UidBudget *budget;
 	ProgramEntry *entry;
 
 	decision->id = ++log->last_id;
 	vigil_address_to_string(decision->family, &decision->dst, addr, sizeof addr);
 	end_interval_if_due(log, decision->time);
-	budget = find_budget(log, decision->uid);
-	entry = find_program(log, decision);
+	entry = find_program(log, decision, bucket);
+	/* the entry's bucket, which /etc/subuid may have changed since: its pending list is there
+	 */
+	budget = find_budget(log, entry->bucket);
 	count_for_program(entry, decision);
 	if (line_allowed(log, budget, entry, decision))
 		vigil_log_writer_decision(log->line, decision, addr);

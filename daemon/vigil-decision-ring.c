@@ -1,13 +1,15 @@
-/* vigil-decision-ring.c: the recent decisions in memory, shared fairly between uids */
+/* vigil-decision-ring.c: the recent decisions in memory, shared fairly between users */
 #define G_LOG_DOMAIN "vigil-decision"
 #include "config.h"
 
 #include "vigil-decision-ring.h"
+#include "vigil-fair.h"
 #include "vigil-uid-queues.h"
 
 typedef struct {
 	VigilDecision decision;
-	GList uid_link; /* in its uid's queue, oldest first */
+	guint32 bucket; /* the fairness bucket it is counted under (vigil-fair.h) */
+	GList uid_link; /* in its bucket's queue, oldest first */
 	GList all_link; /* in ring->all, oldest first */
 } Slot;
 
@@ -43,10 +45,10 @@ vigil_decision_ring_free(VigilDecisionRing *ring)
 	g_free(ring);
 }
 
-/* a slot for a decision of @uid: a new one, or the emptied slot of the oldest decision of the
- * uid holding the most */
+/* a slot for a decision of @bucket: a new one, or the emptied slot of the oldest decision of the
+ * bucket holding the most (a user's subordinate uids count as the user) */
 static Slot *
-take_slot(VigilDecisionRing *ring, guint32 uid)
+take_slot(VigilDecisionRing *ring, guint32 bucket)
 {
 	VigilUidQueue *queue;
 	Slot *slot;
@@ -57,7 +59,8 @@ take_slot(VigilDecisionRing *ring, guint32 uid)
 		slot->all_link.data = slot;
 		return slot;
 	}
-	queue = vigil_uid_queues_longest(ring->queues, vigil_uid_queues_lookup(ring->queues, uid));
+	queue =
+	    vigil_uid_queues_longest(ring->queues, vigil_uid_queues_lookup(ring->queues, bucket));
 	slot = g_queue_peek_head(&queue->items);
 	vigil_uid_queues_unlink(ring->queues, queue, &slot->uid_link);
 	g_queue_unlink(&ring->all, &slot->all_link);
@@ -68,12 +71,13 @@ take_slot(VigilDecisionRing *ring, guint32 uid)
 void
 vigil_decision_ring_add(VigilDecisionRing *ring, VigilDecision *decision)
 {
-	Slot *slot = take_slot(ring, decision->uid);
+	guint32 bucket = vigil_fair_bucket(decision->uid);
+	Slot *slot = take_slot(ring, bucket);
 
 	slot->decision = *decision;
+	slot->bucket = bucket;
 	memset(decision, 0, sizeof *decision);
-	g_queue_push_tail_link(&vigil_uid_queues_get(ring->queues, slot->decision.uid)->items,
-	                       &slot->uid_link);
+	g_queue_push_tail_link(&vigil_uid_queues_get(ring->queues, bucket)->items, &slot->uid_link);
 	g_queue_push_tail_link(&ring->all, &slot->all_link);
 }
 

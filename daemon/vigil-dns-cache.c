@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "vigil-dns-cache.h"
+#include "vigil-fair.h"
 #include "vigil-uid-queues.h"
 
 typedef struct {
@@ -121,7 +122,8 @@ get_slot(VigilDnsCache *cache, const Key *key)
 	if (slot == NULL) {
 		slot = g_new0(Slot, 1);
 		slot->key = *key;
-		slot->user = vigil_uid_queues_get(cache->users, key->uid);
+		/* a user's subordinate uids share the user's share of the cache */
+		slot->user = vigil_uid_queues_get(cache->users, vigil_fair_bucket(key->uid));
 		g_queue_init(&slot->names);
 		g_hash_table_insert(cache->slots, &slot->key, slot);
 	}
@@ -154,6 +156,7 @@ vigil_dns_cache_add(VigilDnsCache *cache, guint32 uid, const char *name, int fam
                     const VigilAddress *address, guint32 ttl, gint64 now_us)
 {
 	guint32 kept_s = CLAMP(ttl, cache->ttl_floor_s, cache->ttl_ceiling_s);
+	guint32 bucket;
 	Key key;
 	Slot *slot;
 	Entry *entry;
@@ -184,12 +187,13 @@ vigil_dns_cache_add(VigilDnsCache *cache, guint32 uid, const char *name, int fam
 	if (slot->names.length > VIGIL_DNS_CACHE_MAX_NAMES_PER_ADDRESS) {
 		remove_entry(cache, slot->names.tail->data);
 	}
+	bucket = slot->user->uid;
 	while (cache->size > cache->max_entries) {
 		/* the user to give up an entry: the one holding the most (this one among them if
 		 * it is), so that no user's lookups push out another's fair share. The slot may
 		 * go with an entry, its user with it: look the user up each time */
 		VigilUidQueue *user = vigil_uid_queues_longest(
-		    cache->users, vigil_uid_queues_lookup(cache->users, uid));
+		    cache->users, vigil_uid_queues_lookup(cache->users, bucket));
 
 		remove_entry(cache, user->items.tail->data);
 	}

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "vigil-dns-watch.h"
+#include "vigil-fair.h"
 #include "vigil-uid-queues.h"
 #include "vigil-dns.h"
 
@@ -65,7 +66,8 @@ typedef struct {
 	QueryKey key;
 	char qname[VIGIL_DNS_NAME_SIZE];
 	guint16 qclass;
-	VigilUidQueue *user; /* the socket owner who asked: its queries, oldest first */
+	guint32 uid;         /* the socket owner who asked: whose names the answer gives */
+	VigilUidQueue *user; /* its fairness bucket's queries, oldest first (vigil-fair.h) */
 	gint64 sent_us;
 	GList link; /* in user->items */
 } Query;
@@ -259,6 +261,7 @@ remember_query(VigilDnsWatch *watch, const Segment *seg, const VigilDnsMessage *
 	Query *query;
 	Query *old;
 	QueryKey key;
+	guint32 bucket;
 
 	/* no socket owner (e.g. TCP data the kernel sends after the socket was closed): nobody's
 	 * lookup, so its answer names nothing for anybody */
@@ -267,6 +270,8 @@ remember_query(VigilDnsWatch *watch, const Segment *seg, const VigilDnsMessage *
 		        msg->qname);
 		return;
 	}
+	/* a user's subordinate uids share the user's share of the queries in flight */
+	bucket = vigil_fair_bucket(uid);
 	query_key_init(&key, seg, TRUE, msg->id, msg->qtype);
 	/* a retransmission replaces the query it repeats */
 	old = g_hash_table_lookup(watch->queries, &key);
@@ -275,7 +280,7 @@ remember_query(VigilDnsWatch *watch, const Segment *seg, const VigilDnsMessage *
 	while (watch->n_queries >= MAX_QUERIES) {
 		/* from the user with the most queries in flight, this one among them if it is */
 		VigilUidQueue *busiest = vigil_uid_queues_longest(
-		    watch->query_users, vigil_uid_queues_get(watch->query_users, uid));
+		    watch->query_users, vigil_uid_queues_get(watch->query_users, bucket));
 
 		remove_query(watch, busiest->items.head->data);
 	}
@@ -283,7 +288,8 @@ remember_query(VigilDnsWatch *watch, const Segment *seg, const VigilDnsMessage *
 	query->key = key;
 	g_strlcpy(query->qname, msg->qname, sizeof(query->qname));
 	query->qclass = msg->qclass;
-	query->user = vigil_uid_queues_get(watch->query_users, uid);
+	query->uid = uid;
+	query->user = vigil_uid_queues_get(watch->query_users, bucket);
 	query->sent_us = now_us;
 	query->link.data = query;
 	g_hash_table_insert(watch->queries, &query->key, query);
@@ -295,7 +301,7 @@ remember_query(VigilDnsWatch *watch, const Segment *seg, const VigilDnsMessage *
 static void
 learn_names(VigilDnsWatch *watch, const Query *query, const VigilDnsMessage *msg, gint64 now_us)
 {
-	guint32 uid = query->user->uid;
+	guint32 uid = query->uid;
 
 	for (guint i = 0; i < msg->answers->len; i++) {
 		const VigilDnsAnswer *answer = &g_array_index(msg->answers, VigilDnsAnswer, i);

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "vigil-dbus.h"
+#include "vigil-fair.h"
 #include "vigil-polkit.h"
 
 #define POLKIT_NAME      "org.freedesktop.PolicyKit1"
@@ -17,7 +18,7 @@
 typedef struct {
 	gint ref_count;
 	guint total;
-	GHashTable *per_uid; /* uid -> checks in flight (> 0) */
+	GHashTable *per_uid; /* fairness bucket (vigil-fair.h) -> checks in flight (> 0) */
 } Budget;
 
 struct _VigilPolkit {
@@ -29,6 +30,7 @@ struct _VigilPolkit {
 
 typedef struct {
 	guint32 uid;
+	guint32 bucket; /* whose share of the budget the check takes */
 	char *action;
 	gboolean interactive;
 	GDBusConnection *connection;
@@ -80,12 +82,13 @@ vigil_polkit_budget_admits(guint total, guint of_uid)
 static gboolean
 budget_take(Budget *budget, CheckData *data)
 {
-	guint n = budget_of_uid(budget, data->uid);
+	guint n = budget_of_uid(budget, data->bucket);
 
 	if (!vigil_polkit_budget_admits(budget->total, n))
 		return FALSE;
 	budget->total++;
-	g_hash_table_insert(budget->per_uid, GUINT_TO_POINTER(data->uid), GUINT_TO_POINTER(n + 1));
+	g_hash_table_insert(budget->per_uid, GUINT_TO_POINTER(data->bucket),
+	                    GUINT_TO_POINTER(n + 1));
 	g_atomic_int_inc(&budget->ref_count);
 	data->budget = budget;
 	return TRUE;
@@ -100,12 +103,12 @@ budget_release(CheckData *data)
 
 	if (budget == NULL)
 		return;
-	n = budget_of_uid(budget, data->uid);
+	n = budget_of_uid(budget, data->bucket);
 	budget->total--;
 	if (n <= 1)
-		g_hash_table_remove(budget->per_uid, GUINT_TO_POINTER(data->uid));
+		g_hash_table_remove(budget->per_uid, GUINT_TO_POINTER(data->bucket));
 	else
-		g_hash_table_insert(budget->per_uid, GUINT_TO_POINTER(data->uid),
+		g_hash_table_insert(budget->per_uid, GUINT_TO_POINTER(data->bucket),
 		                    GUINT_TO_POINTER(n - 1));
 	budget_unref(budget);
 }
@@ -259,6 +262,8 @@ ask_async(VigilPolkit *polkit, const char *sender, guint32 uid, const char *acti
 	GVariant *params;
 
 	data->uid = uid;
+	/* a user's subordinate uids share the user's share */
+	data->bucket = vigil_fair_bucket(uid);
 	data->action = g_strdup(action);
 	data->interactive = interactive;
 	data->connection = g_object_ref(polkit->connection);

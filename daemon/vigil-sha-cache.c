@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "vigil-fair.h"
 #include "vigil-process.h"
 
 #define READ_CHUNK   (64 * 1024)
@@ -58,9 +59,9 @@ struct _Job {
 	FileKey key;
 	int fd; /* what is hashed: the file the key was read from */
 	char *path;
-	GList *waiters; /* of Waiter*, guarded by cache->lock */
-	guint blocking; /* callers of vigil_sha_cache_get() on it, guarded by cache->lock */
-	guint32 uid;
+	GList *waiters;    /* of Waiter*, guarded by cache->lock */
+	guint blocking;    /* callers of vigil_sha_cache_get() on it, guarded by cache->lock */
+	guint32 uid;       /* the fairness bucket of the uid that asked first (vigil-fair.h) */
 	gboolean counted;  /* in its user's count while in the jobs table */
 	GList queue_link;  /* in its user's queue while it waits for a turn; guarded */
 	gboolean queued;   /* guarded */
@@ -894,7 +895,9 @@ vigil_sha_cache_get_async(VigilShaCache *cache, const char *path, dev_t dev, ino
 	cache->stats.misses++;
 	Job *job = g_hash_table_lookup(cache->jobs, &key);
 	gboolean start = job == NULL;
-	UserQueue *user = user_queue_locked(cache, uid, FALSE);
+	/* turns and shares per user: a user's subordinate uids count as the user (vigil-fair.h) */
+	guint32 bucket = vigil_fair_bucket(uid);
+	UserQueue *user = user_queue_locked(cache, bucket, FALSE);
 	if (start && g_hash_table_size(cache->jobs) >= JOBS_MAX) {
 		cache->stats.refused++;
 		g_mutex_unlock(&cache->lock);
@@ -914,9 +917,9 @@ vigil_sha_cache_get_async(VigilShaCache *cache, const char *path, dev_t dev, ino
 	}
 	if (start) {
 		job = job_new_locked(cache, &key, fd, path);
-		job->uid = uid;
+		job->uid = bucket;
 		job->counted = TRUE;
-		user_queue_locked(cache, uid, TRUE)->jobs++;
+		user_queue_locked(cache, bucket, TRUE)->jobs++;
 		job_enqueue_locked(cache, job);
 		fd = -1;
 		if (cache->pool == NULL)

@@ -102,6 +102,20 @@ vigil_user_name(guint32 uid)
 }
 
 gboolean
+vigil_users_peek(guint32 uid, gboolean *exists)
+{
+	KnownUser *user = NULL;
+
+	g_mutex_lock(&lock);
+	if (known != NULL)
+		user = g_hash_table_lookup(known, GUINT_TO_POINTER(uid));
+	if (user != NULL)
+		*exists = user->name != NULL;
+	g_mutex_unlock(&lock);
+	return user != NULL;
+}
+
+gboolean
 vigil_user_resolve(const char *name, guint32 *uid)
 {
 	struct passwd pwd;

@@ -15,6 +15,13 @@ G_BEGIN_DECLS
  */
 char *vigil_user_name(guint32 uid);
 
+/*
+ * Whether an answer about @uid is remembered (even one past its minute), without asking the
+ * database: then *@exists tells whether it named the uid. For the main loop, which must not
+ * wait for the database (vigil-fair.c).
+ */
+gboolean vigil_users_peek(guint32 uid, gboolean *exists);
+
 /* the uid of user @name; FALSE when there is no such user (for rule parsing: `user NAME`) */
 gboolean vigil_user_resolve(const char *name, guint32 *uid);
 

@@ -16,11 +16,13 @@
 
 #include "vigil-daemon.h"
 #include "vigil-dbus-server.h"
+#include "vigil-fair.h"
 
 typedef struct {
 	char *config_path;
 	char *rules_dir;
 	char *learned_path;
+	char *subuid_path;
 	gboolean foreground;
 	gboolean debug;
 	gboolean version;
@@ -301,6 +303,9 @@ parse_options(int *argc, char ***argv, Options *options)
 	     "Directory of system *.rules files (default " VIGIL_SYSCONFDIR "/rules.d)", "DIR"},
 	    {"learned-rules", 'l', 0, G_OPTION_ARG_FILENAME, &options->learned_path,
 	     "File of learned rules (default " VIGIL_STATEDIR "/rules)", "FILE"},
+	    /* for tests: a user's subordinate uids without changing the machine's /etc/subuid */
+	    {"subuid-file", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME, &options->subuid_path,
+	     "Subordinate uid ranges (default /etc/subuid)", "FILE"},
 	    {"foreground", 'f', 0, G_OPTION_ARG_NONE, &options->foreground,
 	     "Log to standard error instead of the journal/syslog", NULL},
 	    {"debug", 'd', 0, G_OPTION_ARG_NONE, &options->debug,
@@ -337,6 +342,7 @@ options_clear(Options *options)
 	g_free(options->config_path);
 	g_free(options->rules_dir);
 	g_free(options->learned_path);
+	g_free(options->subuid_path);
 }
 
 /* the D-Bus API, when there is a system bus; without one vigild filters headless */
@@ -380,6 +386,8 @@ static int
 run(const Options *options)
 {
 	g_auto(VigilConfig) config = {0}; /* outlives the daemon and server, which share it */
+	if (options->subuid_path != NULL)
+		vigil_fair_set_subuid_path(options->subuid_path);
 	VigilDaemonPaths paths = {options->rules_dir, options->learned_path, "/proc"};
 	g_autoptr(VigilDaemon) daemon = NULL;
 	g_autoptr(VigilDBusServer) server = NULL;
