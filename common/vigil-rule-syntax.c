@@ -67,13 +67,24 @@ vigil_rule_keyword_id(const VigilRuleKeyword *keyword)
 
 /* ---- protocol names ---- */
 
-static const struct {
-	const char *name;
-	guint8 number;
-} protocols[] = {
-    {"tcp", IPPROTO_TCP},   {"udp", IPPROTO_UDP},   {"udplite", IPPROTO_UDPLITE},
-    {"sctp", IPPROTO_SCTP}, {"icmp", IPPROTO_ICMP}, {"icmpv6", IPPROTO_ICMPV6},
+static const VigilProtocol protocols[] = {
+    {"tcp", "TCP", IPPROTO_TCP, TRUE},
+    {"udp", "UDP", IPPROTO_UDP, TRUE},
+    {"udplite", "UDP-Lite", IPPROTO_UDPLITE, TRUE},
+    {"sctp", "SCTP", IPPROTO_SCTP, TRUE},
+    {"icmp", "ICMP", IPPROTO_ICMP, TRUE},
+    /* a rule's "icmp" covers it */
+    {"icmpv6", "ICMPv6", IPPROTO_ICMPV6, FALSE},
 };
+
+const VigilProtocol *
+vigil_protocols(gsize *n_protocols)
+{
+	g_return_val_if_fail(n_protocols != NULL, NULL);
+
+	*n_protocols = G_N_ELEMENTS(protocols);
+	return protocols;
+}
 
 const char *
 vigil_protocol_to_string(guint8 protocol)
@@ -118,7 +129,21 @@ vigil_rule_proto_to_string(guint8 proto)
 const char *
 vigil_rule_proto_names(void)
 {
-	return "tcp, udp, udplite, sctp, icmp";
+	static char *names;
+
+	if (g_once_init_enter(&names)) {
+		GString *text = g_string_new(NULL);
+
+		for (guint i = 0; i < G_N_ELEMENTS(protocols); i++) {
+			if (!protocols[i].in_rules)
+				continue;
+			if (text->len > 0)
+				g_string_append(text, ", ");
+			g_string_append(text, protocols[i].name);
+		}
+		g_once_init_leave(&names, g_string_free(text, FALSE));
+	}
+	return names;
 }
 
 /* ---- words ---- */

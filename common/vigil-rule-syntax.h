@@ -64,6 +64,15 @@ VigilRuleKeywordId vigil_rule_keyword_id(const VigilRuleKeyword *keyword);
  * Protocol names, as rules, connections and the UIs write them. A rule's "icmp" matches
  * ICMPv6 too, so a rule never holds IPPROTO_ICMPV6 (vigil_rule_proto_from_string folds it).
  */
+typedef struct {
+	const char *name;  /* as rules and connections write it: "udplite" */
+	const char *label; /* as the UIs show it: "UDP-Lite" (a name: not translated) */
+	guint8 number;     /* IPPROTO_UDPLITE */
+	gboolean in_rules; /* a rule's proto may name it (not icmpv6: "icmp" covers it) */
+} VigilProtocol;
+/* the protocols vigild knows by name, @n_protocols rows, in the order the UIs list them */
+const VigilProtocol *vigil_protocols(gsize *n_protocols);
+
 /* "tcp", "udp", "udplite", "sctp", "icmp", "icmpv6" for @protocol, NULL for another */
 const char *vigil_protocol_to_string(guint8 protocol);
 /* a rule's proto value ("any" is 0, "icmpv6" is icmp); FALSE for an unknown name */

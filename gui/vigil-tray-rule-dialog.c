@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "vigil-dbus.h"
+#include "vigil-rule-syntax.h" /* the protocol table */
 #include "vigil-tray-rule-dialog.h"
 
 struct _VigilTrayRuleDialog {
@@ -126,10 +127,24 @@ vigil_tray_rule_dialog_class_init(VigilTrayRuleDialogClass *klass)
 #undef BIND
 }
 
+/* after "Any", every protocol a rule may name, from the one table vigild parses with */
+static void
+add_protocols(GtkComboBoxText *combo)
+{
+	gsize n = 0;
+	const VigilProtocol *protocols = vigil_protocols(&n);
+
+	for (gsize i = 0; i < n; i++) {
+		if (protocols[i].in_rules)
+			gtk_combo_box_text_append(combo, protocols[i].name, protocols[i].label);
+	}
+}
+
 static void
 vigil_tray_rule_dialog_init(VigilTrayRuleDialog *self)
 {
 	gtk_widget_init_template(GTK_WIDGET(self));
+	add_protocols(self->proto_combo);
 	atk_object_set_role(gtk_widget_get_accessible(self->error_bar), ATK_ROLE_NOTIFICATION);
 }
 

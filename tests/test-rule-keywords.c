@@ -226,6 +226,31 @@ test_protocol_names(void)
 	g_assert_cmpuint(proto, ==, 0);
 	g_assert_false(vigil_rule_proto_from_string("gre", &proto));
 	g_assert_cmpstr(vigil_protocol_name(47, buf, sizeof buf), ==, "proto-47");
+	g_assert_cmpstr(vigil_rule_proto_names(), ==, "tcp, udp, udplite, sctp, icmp");
+}
+
+/* the table the UIs list (the tray's rule dialog): every rule protocol, each with a label */
+static void
+test_protocol_table(void)
+{
+	gsize n = 0;
+	const VigilProtocol *protocols = vigil_protocols(&n);
+	g_autoptr(GPtrArray) in_rules = g_ptr_array_new();
+	guint8 proto;
+
+	for (gsize i = 0; i < n; i++) {
+		g_assert_nonnull(protocols[i].label);
+		g_assert_cmpstr(vigil_protocol_to_string(protocols[i].number), ==,
+		                protocols[i].name);
+		g_assert_true(vigil_rule_proto_from_string(protocols[i].name, &proto));
+		if (!protocols[i].in_rules)
+			continue;
+		g_assert_cmpstr(vigil_rule_proto_to_string(proto), ==, protocols[i].name);
+		g_ptr_array_add(in_rules, (gpointer)protocols[i].name);
+	}
+	g_ptr_array_add(in_rules, NULL);
+	g_assert_cmpstrv((const char *const *)in_rules->pdata,
+	                 ((const char *const[]){"tcp", "udp", "udplite", "sctp", "icmp", NULL}));
 }
 
 int
@@ -236,5 +261,6 @@ main(int argc, char **argv)
 	g_test_add_func("/rule-keywords/state-read-only", test_state_keys_read_only);
 	g_test_add_func("/rule-keywords/control-characters", test_control_characters_quoted_alike);
 	g_test_add_func("/rule-keywords/protocol-names", test_protocol_names);
+	g_test_add_func("/rule-keywords/protocol-table", test_protocol_table);
 	return g_test_run();
 }
