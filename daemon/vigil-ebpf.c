@@ -73,6 +73,11 @@ struct _VigilEbpf {
 	guint64 netns; /* vigild's network namespace: the flows it sees are keyed by it */
 	int flows_fd;
 	int cookies_fd;
+	int uids_fd;
+	int stats_fd;
+	guint report_source;
+	GHashTable *reported; /* uid -> VigilEbpfShare last logged */
+	guint64 no_slot_reported;
 };
 
 static int
@@ -126,6 +131,72 @@ read_netns_cookie(guint64 *cookie, GError **error)
 	}
 	close(fd);
 	return TRUE;
+}
+
+#define REPORT_INTERVAL_S 10
+
+GArray *
+vigil_ebpf_get_shares(VigilEbpf *ebpf, guint64 *no_slot)
+{
+	GArray *shares = g_array_new(FALSE, TRUE, sizeof(VigilEbpfShare));
+	struct vigil_attrib_stats stats;
+	guint32 zero = 0;
+	guint32 key;
+	guint32 *prev = NULL;
+
+	g_return_val_if_fail(ebpf != NULL, shares);
+	*no_slot = bpf_map_lookup_elem(ebpf->stats_fd, &zero, &stats) == 0 ? stats.no_slot : 0;
+	/* at most VIGIL_ATTRIB_UIDS_MAX entries */
+	while (bpf_map_get_next_key(ebpf->uids_fd, prev, &key) == 0) {
+		struct vigil_attrib_uid value;
+		prev = &key;
+		if (bpf_map_lookup_elem(ebpf->uids_fd, &key, &value) != 0)
+			continue;
+		VigilEbpfShare share = {key, value.cookies, value.next, value.flows_evicted,
+		                        value.cookies_refused};
+		g_array_append_val(shares, share);
+	}
+	return shares;
+}
+
+/* every 10 s: a line for each uid that went over its share since (only its own records were
+ * dropped or not made: its connections go to /proc), and for uids that found no share */
+static gboolean
+report_shares(gpointer data)
+{
+	VigilEbpf *ebpf = data;
+	guint64 no_slot = 0;
+	g_autoptr(GArray) shares = vigil_ebpf_get_shares(ebpf, &no_slot);
+
+	for (guint i = 0; i < shares->len; i++) {
+		const VigilEbpfShare *now = &g_array_index(shares, VigilEbpfShare, i);
+		VigilEbpfShare *last =
+		    g_hash_table_lookup(ebpf->reported, GUINT_TO_POINTER(now->uid));
+		if (last == NULL) {
+			last = g_new0(VigilEbpfShare, 1);
+			g_hash_table_insert(ebpf->reported, GUINT_TO_POINTER(now->uid), last);
+		}
+		if (now->flows_evicted == last->flows_evicted &&
+		    now->cookies_refused == last->cookies_refused)
+			continue;
+		g_message("uid %u is over its share of the eBPF records (%u flows, %u sockets): "
+		          "%" G_GUINT64_FORMAT " of its oldest flow records made room for newer "
+		          "ones, %" G_GUINT64_FORMAT " of its sockets were not recorded, in the "
+		          "last %u s; those of its connections are found through /proc",
+		          now->uid, VIGIL_ATTRIB_UID_FLOWS, VIGIL_ATTRIB_UID_COOKIES,
+		          now->flows_evicted - last->flows_evicted,
+		          now->cookies_refused - last->cookies_refused, REPORT_INTERVAL_S);
+		*last = *now;
+	}
+	if (no_slot != ebpf->no_slot_reported) {
+		g_warning("more than %u users made sockets: %" G_GUINT64_FORMAT " records of the "
+		          "others were not made in the last %u s; their connections are found "
+		          "through /proc",
+		          VIGIL_ATTRIB_UIDS_MAX, no_slot - ebpf->no_slot_reported,
+		          REPORT_INTERVAL_S);
+		ebpf->no_slot_reported = no_slot;
+	}
+	return G_SOURCE_CONTINUE;
 }
 
 static gboolean
@@ -200,6 +271,10 @@ vigil_ebpf_new(const char *cgroup, GError **error)
 		return NULL;
 	ebpf->flows_fd = bpf_map__fd(ebpf->skel->maps.flows);
 	ebpf->cookies_fd = bpf_map__fd(ebpf->skel->maps.cookies);
+	ebpf->uids_fd = bpf_map__fd(ebpf->skel->maps.uids);
+	ebpf->stats_fd = bpf_map__fd(ebpf->skel->maps.stats);
+	ebpf->reported = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+	ebpf->report_source = g_timeout_add_seconds(REPORT_INTERVAL_S, report_shares, ebpf);
 	g_info("eBPF attribution programs attached to cgroup %s", ebpf->cgroup);
 	return g_steal_pointer(&ebpf);
 }
@@ -209,6 +284,9 @@ vigil_ebpf_free(VigilEbpf *ebpf)
 {
 	if (ebpf == NULL)
 		return;
+	if (ebpf->report_source != 0)
+		g_source_remove(ebpf->report_source);
+	g_clear_pointer(&ebpf->reported, g_hash_table_unref);
 	/* destroying the links detaches the programs; then the maps go */
 	if (ebpf->skel != NULL)
 		vigil_attrib__destroy(ebpf->skel);
@@ -361,6 +439,13 @@ gboolean
 vigil_ebpf_lookup_cookie(VigilEbpf *ebpf, guint64 cookie, VigilEbpfRecord *record)
 {
 	return FALSE;
+}
+
+GArray *
+vigil_ebpf_get_shares(VigilEbpf *ebpf, guint64 *no_slot)
+{
+	*no_slot = 0;
+	return g_array_new(FALSE, TRUE, sizeof(VigilEbpfShare));
 }
 
 #endif /* HAVE_EBPF */

@@ -52,6 +52,19 @@ gboolean vigil_ebpf_lookup_flow(VigilEbpf *ebpf, const VigilFlow *flow, VigilEbp
 /* the same by socket cookie (sock_diag gives it for a live socket) */
 gboolean vigil_ebpf_lookup_cookie(VigilEbpf *ebpf, guint64 cookie, VigilEbpfRecord *record);
 
+/* one uid's share of the record tables (daemon/bpf/vigil-attrib.h) */
+typedef struct {
+	guint32 uid;
+	guint32 cookies;         /* live sockets recorded by cookie now */
+	guint64 flows;           /* flow records it made (its ring holds the newest of them) */
+	guint64 flows_evicted;   /* its own oldest flow records dropped for newer ones */
+	guint64 cookies_refused; /* its sockets not recorded by cookie: over its share */
+} VigilEbpfShare;
+
+/* the uids that have a share (an array of VigilEbpfShare), and in *@no_slot how many records
+ * were not made because every share was given out */
+GArray *vigil_ebpf_get_shares(VigilEbpf *ebpf, guint64 *no_slot);
+
 /* pure: the mount point of the cgroup v2 hierarchy in a /proc/self/mountinfo text, or NULL */
 char *vigil_ebpf_cgroup2_mount(const char *mountinfo);
 

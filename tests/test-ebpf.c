@@ -282,6 +282,88 @@ test_exact_and_unbound(void)
 	close(server);
 }
 
+#define FLOOD_FLOWS (3 * 8192) /* three times the old tables' size (LRU of 8,192 for all) */
+#define NOBODY      65534
+
+/* as nobody: one socket sends a datagram to each of FLOOD_FLOWS ports, so many new flows */
+static void
+child_flood(int report_fd, gpointer data)
+{
+	const guint16 *base = data;
+	struct sockaddr_storage addr;
+	socklen_t len;
+
+	if (setresgid(NOBODY, NOBODY, NOBODY) != 0 || setresuid(NOBODY, NOBODY, NOBODY) != 0)
+		_exit(95);
+	int sock = socket(AF_INET, SOCK_DGRAM, 0);
+	for (guint i = 0; i < FLOOD_FLOWS; i++) {
+		fill_addr(AF_INET, (guint16)(*base + i % 30000), &addr, &len);
+		/* the record is made at sendmsg, whatever becomes of the datagram */
+		sendto(sock, "x", 1, MSG_DONTWAIT, (struct sockaddr *)&addr, len);
+	}
+	report_socket(report_fd, sock);
+	close(sock);
+}
+
+static const VigilEbpfShare *
+find_share(GArray *shares, guint32 uid)
+{
+	for (guint i = 0; i < shares->len; i++)
+		if (g_array_index(shares, VigilEbpfShare, i).uid == uid)
+			return &g_array_index(shares, VigilEbpfShare, i);
+	return NULL;
+}
+
+/*
+ * One user's flood of new flows does not push out another user's records: root's sender that
+ * has exited (UDP sendto, TCP) is still known by its flow after nobody made three times as
+ * many flows as the old shared tables held; nobody's own oldest went, counted to it.
+ */
+static void
+test_flood_is_fair(void)
+{
+	g_autoptr(VigilEbpf) ebpf = attach();
+	SendSpec udp = {AF_INET6, SOCK_DGRAM, FALSE, 0, FALSE};
+	SendSpec tcp = {AF_INET, SOCK_STREAM, TRUE, 0, FALSE};
+	int udp_server = listener(AF_INET6, SOCK_DGRAM, &udp.port);
+	int tcp_server = listener(AF_INET, SOCK_STREAM, &tcp.port);
+	ChildReport root_udp = run_child(child_send, &udp, TRUE);
+	ChildReport root_tcp = run_child(child_send, &tcp, TRUE);
+	guint16 base = 20000;
+	ChildReport flood = run_child(child_flood, &base, TRUE);
+	VigilFlow flow = loopback_flow(AF_INET6, IPPROTO_UDP, root_udp.sport, udp.port);
+	VigilEbpfRecord record;
+	guint64 no_slot = 7;
+
+	g_assert_true(vigil_ebpf_lookup_flow(ebpf, &flow, &record));
+	assert_actor_is(&record.actor, root_udp.pid);
+	flow = loopback_flow(AF_INET, IPPROTO_TCP, root_tcp.sport, tcp.port);
+	g_assert_true(vigil_ebpf_lookup_flow(ebpf, &flow, &record));
+	assert_actor_is(&record.actor, root_tcp.pid);
+	/* nobody's newest flow is known; its oldest made room for it */
+	flow = loopback_flow(AF_INET, IPPROTO_UDP, flood.sport,
+	                     (guint16)(base + (FLOOD_FLOWS - 1) % 30000));
+	g_assert_true(vigil_ebpf_lookup_flow(ebpf, &flow, &record));
+	g_assert_cmpuint(record.actor.uid, ==, NOBODY);
+	flow = loopback_flow(AF_INET, IPPROTO_UDP, flood.sport, base);
+	g_assert_false(vigil_ebpf_lookup_flow(ebpf, &flow, &record));
+
+	g_autoptr(GArray) shares = vigil_ebpf_get_shares(ebpf, &no_slot);
+	const VigilEbpfShare *nobody = find_share(shares, NOBODY);
+	const VigilEbpfShare *root = find_share(shares, 0);
+	g_assert_cmpuint(no_slot, ==, 0);
+	g_assert_nonnull(nobody);
+	g_assert_nonnull(root);
+	g_assert_cmpuint(nobody->flows, ==, FLOOD_FLOWS);
+	g_assert_cmpuint(nobody->flows_evicted, ==, FLOOD_FLOWS - 1024);
+	g_assert_cmpuint(root->flows_evicted, ==, 0);
+	/* closed: their sockets are no longer counted */
+	g_assert_cmpuint(nobody->cookies, ==, 0);
+	g_assert_cmpuint(root->cookies, ==, 0);
+	close(udp_server);
+	close(tcp_server);
+}
+
 /* a live socket by its cookie (what sock_diag gives); the record matches /proc's stamp */
 static void
 test_cookie_and_stamp(void)
@@ -303,9 +385,8 @@ test_cookie_and_stamp(void)
 	g_assert_cmpuint(record.actor.image, ==, stamp.image);
 	kill((pid_t)report.pid, SIGKILL);
 	waitpid((pid_t)report.pid, NULL, 0);
-	/* closed: the cookie's record says so */
-	g_assert_true(vigil_ebpf_lookup_cookie(ebpf, report.cookie, &record));
-	g_assert_true(record.released);
+	/* closed: its cookie names no socket, and has no record (it took its uid's share) */
+	g_assert_false(vigil_ebpf_lookup_cookie(ebpf, report.cookie, &record));
 	close(server);
 }
 
@@ -510,5 +591,6 @@ main(int argc, char **argv)
 	g_test_add_func("/ebpf/cookie-and-stamp", test_cookie_and_stamp);
 	g_test_add_func("/ebpf/exact-and-unbound", test_exact_and_unbound);
 	g_test_add_func("/ebpf/attributor", test_attributor);
+	g_test_add_func("/ebpf/flood-is-fair", test_flood_is_fair);
 	return g_test_run();
 }

@@ -36,21 +36,48 @@ struct {
 	__type(value, struct vigil_attrib_sock);
 } socks SEC(".maps");
 
-/* what vigild finds by the cookie sock_diag gives for a live socket */
+/* what vigild finds by the cookie sock_diag gives for a live socket: only live ones (a
+ * socket's record goes when it is closed), at most VIGIL_ATTRIB_UID_COOKIES of each uid */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, VIGIL_ATTRIB_COOKIES_MAX);
 	__type(key, __u64);
 	__type(value, struct vigil_attrib_sock);
 } cookies SEC(".maps");
 
-/* what vigild finds by the packet's flow, also once the socket is gone */
+/* what vigild finds by the packet's flow, also once the socket is gone; each record is in
+ * its owner's ring (flow_ring), which drops the owner's oldest to make room */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, VIGIL_ATTRIB_FLOWS_MAX);
 	__type(key, struct vigil_attrib_flow_key);
 	__type(value, struct vigil_attrib_flow);
 } flows SEC(".maps");
+
+/* per uid: its slot, its counts and its ring's position */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VIGIL_ATTRIB_UIDS_MAX);
+	__type(key, __u32);
+	__type(value, struct vigil_attrib_uid);
+} uids SEC(".maps");
+
+/* the keys of each slot's flow records, in the order they were made: slot * UID_FLOWS + pos */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VIGIL_ATTRIB_FLOWS_MAX);
+	__type(key, __u32);
+	__type(value, struct vigil_attrib_flow_key);
+} flow_ring SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vigil_attrib_stats);
+} stats SEC(".maps");
 
 /* a flow value is too big for the 512-byte stack */
 struct {
@@ -161,14 +188,98 @@ put_address(__u8 *out, const __u32 *ip6)
 }
 
 /*
- * Writes @st as the flow's record. Another live socket (its cookie not released) of another
- * program on the same flow makes it shared: both are kept, and vigild lets the least trusted
- * decide, since either may have sent the queued packet.
+ * The socket of a record may still send: its record by cookie is there (it goes when the
+ * socket is closed), or it had none (over its uid's share), so that nothing says it is gone.
+ */
+static __always_inline int
+sock_may_live(const struct vigil_attrib_sock *st, __u64 cookie)
+{
+	if (st->flags & VIGIL_ATTRIB_SOCK_RELEASED)
+		return 0;
+	if (!(st->flags & VIGIL_ATTRIB_SOCK_COUNTED))
+		return 1;
+	return bpf_map_lookup_elem(&cookies, &cookie) != NULL;
+}
+
+/* @uid's share of the tables: its slot, given out at its first record; NULL when every slot
+ * is taken (its sockets are then found through /proc, counted) */
+static __always_inline struct vigil_attrib_uid *
+uid_share(__u32 uid)
+{
+	struct vigil_attrib_uid *u = bpf_map_lookup_elem(&uids, &uid);
+	if (u != NULL)
+		return u;
+	__u32 zero = 0;
+	struct vigil_attrib_stats *s = bpf_map_lookup_elem(&stats, &zero);
+	if (s == NULL)
+		return NULL;
+	/* checked first: the counter never runs past the slots */
+	if (s->slots >= VIGIL_ATTRIB_UIDS_MAX) {
+		__sync_fetch_and_add(&s->no_slot, 1);
+		return NULL;
+	}
+	__u32 slot = __sync_fetch_and_add(&s->slots, 1);
+	if (slot >= VIGIL_ATTRIB_UIDS_MAX) {
+		__sync_fetch_and_add(&s->no_slot, 1);
+		return NULL;
+	}
+	struct vigil_attrib_uid fresh;
+	__builtin_memset(&fresh, 0, sizeof(fresh));
+	fresh.slot = slot;
+	/* another CPU may have given this uid a slot meanwhile: its one stands (this one is lost)
+	 */
+	bpf_map_update_elem(&uids, &uid, &fresh, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&uids, &uid);
+}
+
+static __always_inline void
+count_full(void)
+{
+	__u32 zero = 0;
+	struct vigil_attrib_stats *s = bpf_map_lookup_elem(&stats, &zero);
+	if (s != NULL)
+		__sync_fetch_and_add(&s->full, 1);
+}
+
+/*
+ * A place for a new record of @uid's in its ring: when the ring has come round, the record
+ * made UID_FLOWS records ago goes (if it is still that one: a record written since by
+ * another uid has moved to that uid's ring). Returns FALSE when @uid has no share.
+ */
+static __always_inline int
+claim_flow_slot(__u32 uid, const struct vigil_attrib_flow_key *key, __u64 *pos)
+{
+	struct vigil_attrib_uid *u = uid_share(uid);
+	if (u == NULL)
+		return 0;
+	__u64 p = __sync_fetch_and_add(&u->next, 1);
+	__u32 index = u->slot * VIGIL_ATTRIB_UID_FLOWS + (__u32)(p & (VIGIL_ATTRIB_UID_FLOWS - 1));
+	struct vigil_attrib_flow_key *ring_key = bpf_map_lookup_elem(&flow_ring, &index);
+	if (ring_key == NULL)
+		return 0;
+	if (p >= VIGIL_ATTRIB_UID_FLOWS) {
+		struct vigil_attrib_flow *victim = bpf_map_lookup_elem(&flows, ring_key);
+		if (victim != NULL && victim->owner == uid &&
+		    victim->pos == p - VIGIL_ATTRIB_UID_FLOWS) {
+			bpf_map_delete_elem(&flows, ring_key);
+			__sync_fetch_and_add(&u->flows_evicted, 1);
+		}
+	}
+	*ring_key = *key;
+	*pos = p;
+	return 1;
+}
+
+/*
+ * Writes @st as the flow's record, charged to the uid of its actor. Another live socket (its
+ * cookie not released) of another program on the same flow makes it shared: both are kept,
+ * and vigild lets the least trusted decide, since either may have sent the queued packet.
  */
 static __always_inline void
 update_flow(struct vigil_attrib_flow_key *key, const struct vigil_attrib_sock *st, __u64 cookie)
 {
 	__u32 zero = 0;
+	__u32 uid = st->actor.uid;
 	struct vigil_attrib_flow *v = bpf_map_lookup_elem(&scratch, &zero);
 	if (v == NULL)
 		return;
@@ -179,17 +290,50 @@ update_flow(struct vigil_attrib_flow_key *key, const struct vigil_attrib_sock *s
 		v->flags = VIGIL_ATTRIB_FLOW_SHARED;
 		v->other = old->other;
 	} else if (old != NULL && old->cookie != cookie) {
-		__u64 old_cookie = old->cookie;
-		struct vigil_attrib_sock *prev = bpf_map_lookup_elem(&cookies, &old_cookie);
-		if (prev != NULL && !(prev->flags & VIGIL_ATTRIB_SOCK_RELEASED) &&
+		if (sock_may_live(&old->sock, old->cookie) &&
 		    !same_program(&old->sock.actor, &st->actor)) {
 			v->flags = VIGIL_ATTRIB_FLOW_SHARED;
 			v->other = old->sock.actor;
 		}
 	}
+	if (old != NULL && old->owner == uid) {
+		/* rewritten in place: it keeps its place in the owner's ring */
+		v->owner = uid;
+		v->pos = old->pos;
+	} else if (claim_flow_slot(uid, key, &v->pos)) {
+		v->owner = uid;
+	} else {
+		/* no share: no record, and none of another socket's to speak for this one */
+		if (old != NULL)
+			bpf_map_delete_elem(&flows, key);
+		return;
+	}
 	v->cookie = cookie;
 	v->sock = *st;
-	bpf_map_update_elem(&flows, key, v, BPF_ANY);
+	if (bpf_map_update_elem(&flows, key, v, BPF_ANY) != 0)
+		count_full();
+}
+
+/* the socket's record under its cookie; its first one is counted to its actor's uid, and
+ * refused when that uid has as many live sockets recorded as its share */
+static __always_inline void
+publish_cookie(struct vigil_attrib_sock *st, __u64 cookie)
+{
+	if (!(st->flags & VIGIL_ATTRIB_SOCK_COUNTED)) {
+		__u32 uid = st->actor.uid;
+		struct vigil_attrib_uid *u = uid_share(uid);
+		if (u == NULL)
+			return;
+		if (u->cookies >= VIGIL_ATTRIB_UID_COOKIES) {
+			__sync_fetch_and_add(&u->cookies_refused, 1);
+			return;
+		}
+		__sync_fetch_and_add(&u->cookies, 1);
+		st->flags |= VIGIL_ATTRIB_SOCK_COUNTED;
+		st->charged_uid = uid;
+	}
+	if (bpf_map_update_elem(&cookies, &cookie, st, BPF_ANY) != 0)
+		count_full();
 }
 
 /* the socket's storage with the current task as its actor, also under its cookie */
@@ -201,7 +345,7 @@ record_actor(struct bpf_sock *sk, __u64 cookie)
 	if (st == NULL)
 		return NULL;
 	fill_task(&st->actor);
-	bpf_map_update_elem(&cookies, &cookie, st, BPF_ANY);
+	publish_cookie(st, cookie);
 	return st;
 }
 
@@ -320,7 +464,7 @@ vigil_sockops(struct bpf_sock_ops *skops)
 	if (!(st->actor.flags & VIGIL_ATTRIB_TASK_SET))
 		fill_task(&st->actor);
 	__u64 cookie = bpf_get_socket_cookie(skops);
-	bpf_map_update_elem(&cookies, &cookie, st, BPF_ANY);
+	publish_cookie(st, cookie);
 
 	struct vigil_attrib_flow_key key;
 	__u32 src[4];
@@ -363,9 +507,15 @@ vigil_sock_release(struct bpf_sock *ctx)
 	if (st == NULL)
 		return 1;
 	__u64 cookie = bpf_get_socket_cookie(ctx);
-	struct vigil_attrib_sock *known = bpf_map_lookup_elem(&cookies, &cookie);
-	if (known != NULL)
-		known->flags |= VIGIL_ATTRIB_SOCK_RELEASED;
+	/* its cookie names no live socket any more: the record goes, and its uid's count */
+	if (st->flags & VIGIL_ATTRIB_SOCK_COUNTED) {
+		__u32 charged = st->charged_uid;
+		struct vigil_attrib_uid *u = bpf_map_lookup_elem(&uids, &charged);
+		bpf_map_delete_elem(&cookies, &cookie);
+		if (u != NULL)
+			__sync_fetch_and_sub(&u->cookies, 1);
+		st->flags &= ~VIGIL_ATTRIB_SOCK_COUNTED;
+	}
 	st->flags |= VIGIL_ATTRIB_SOCK_RELEASED;
 	__u32 protocol = ctx->protocol;
 	if (!(st->actor.flags & VIGIL_ATTRIB_TASK_SET) ||

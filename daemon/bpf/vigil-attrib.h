@@ -37,10 +37,11 @@ struct vigil_attrib_sock {
 	struct vigil_attrib_task creator; /* the task that made it (socket()) */
 	struct vigil_attrib_task actor;   /* the last task that connected or sent on it */
 	__u32 flags;                      /* VIGIL_ATTRIB_SOCK_* */
-	__u32 pad;
+	__u32 charged_uid;                /* with VIGIL_ATTRIB_SOCK_COUNTED: whose quota */
 };
 
 #define VIGIL_ATTRIB_SOCK_RELEASED 1u /* closed: its cookie names no live socket */
+#define VIGIL_ATTRIB_SOCK_COUNTED  2u /* in the table by cookie, counted to charged_uid */
 
 /* a flow as the packet shows it; the source address is zero when the socket had none yet
  * (an unbound UDP socket's sendto: routing picks it later) */
@@ -58,7 +59,8 @@ struct vigil_attrib_flow_key {
 struct vigil_attrib_flow {
 	__u64 cookie; /* of the socket that wrote it last */
 	__u32 flags;  /* VIGIL_ATTRIB_FLOW_* */
-	__u32 pad;
+	__u32 owner;  /* the uid whose quota holds the record (its ring, at position pos) */
+	__u64 pos;
 	struct vigil_attrib_sock sock;
 	/* with VIGIL_ATTRIB_FLOW_SHARED: another live socket's task sent on the same flow
 	 * (SO_REUSEADDR, SO_REUSEPORT); which of them sent the queued packet is not known */
@@ -67,6 +69,32 @@ struct vigil_attrib_flow {
 
 #define VIGIL_ATTRIB_FLOW_SHARED 1u
 
+/*
+ * The records are shared fairly: each uid (of the task that acts) has a slot, and in it room
+ * for VIGIL_ATTRIB_UID_FLOWS flow records, its own oldest first out (a ring of their keys), and
+ * VIGIL_ATTRIB_UID_COOKIES live sockets by cookie (a socket beyond that is not recorded by
+ * cookie). One uid's flood so never pushes out another uid's record; the tables are sized so
+ * that every slot's share fits.
+ */
+struct vigil_attrib_uid {
+	__u32 slot;
+	__u32 cookies;         /* live sockets recorded by cookie */
+	__u64 next;            /* flow records made so far: the next position in its ring */
+	__u64 flows_evicted;   /* its own oldest flow records dropped for newer ones */
+	__u64 cookies_refused; /* its sockets not recorded by cookie: over its share */
+};
+
+/* counters of the whole, and the slot allocator */
+struct vigil_attrib_stats {
+	__u32 slots; /* slots given out */
+	__u32 pad;
+	__u64 no_slot; /* records not made: more uids than slots */
+	__u64 full;    /* records not made: a table was full (not expected) */
+};
+
 /* map sizes (entries); see the README's attribution section */
-#define VIGIL_ATTRIB_COOKIES_MAX 8192
-#define VIGIL_ATTRIB_FLOWS_MAX   8192
+#define VIGIL_ATTRIB_UIDS_MAX    64
+#define VIGIL_ATTRIB_UID_FLOWS   1024 /* a power of two */
+#define VIGIL_ATTRIB_UID_COOKIES 1024
+#define VIGIL_ATTRIB_FLOWS_MAX   (VIGIL_ATTRIB_UIDS_MAX * VIGIL_ATTRIB_UID_FLOWS)
+#define VIGIL_ATTRIB_COOKIES_MAX (VIGIL_ATTRIB_UIDS_MAX * VIGIL_ATTRIB_UID_COOKIES)
