@@ -1,7 +1,7 @@
 /* vigil-decision-ring.h: the recent decisions in memory, shared fairly between uids */
 #pragma once
 
-#include "vigil-decision-log.h"
+#include "vigil-decision.h"
 
 G_BEGIN_DECLS
 

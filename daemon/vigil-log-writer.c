@@ -195,7 +195,9 @@ vigil_log_writer_decision(GString *line, const VigilDecision *d, const char *add
 	g_log_structured_array(G_LOG_LEVEL_INFO, fields, G_N_ELEMENTS(fields));
 }
 
-/* the budgets, as a "suppressed" line ends */
+/* the budgets, as a "suppressed" line ends; an undefined name would be stringified as it is */
+G_STATIC_ASSERT(VIGIL_DECISION_LOG_INTERVAL_S > 0 && VIGIL_DECISION_LOG_LINES_PER_PROGRAM > 0 &&
+                VIGIL_DECISION_LOG_LINES_PER_UID > 0 && VIGIL_DECISION_LOG_LINES_PER_INTERVAL > 0);
 /* clang-format off */
 #define LIMIT_TEXT                                                                         \
 	" (log limit per " G_STRINGIFY(VIGIL_DECISION_LOG_INTERVAL_S) " s: the first line"   \

@@ -1,7 +1,8 @@
 /* vigil-log-writer.h: the decision log's lines as text and as structured log fields */
 #pragma once
 
-#include "vigil-decision-log.h"
+#include "vigil-decision.h"
+#include "vigil-log-limits.h" /* the budgets a summary names */
 
 G_BEGIN_DECLS
 
