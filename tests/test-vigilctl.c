@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "vigil-rule-syntax.h" /* vigil_rule_quote */
+#include "vigil-settings.h"
 #include "vigilctl-answer.h"
 #include "vigilctl-output.h"
 #include "vigilctl-rule-text.h"
@@ -282,6 +283,35 @@ test_config_settings(void)
 		g_assert_false(vigilctl_config_parse_setting(bad[i], &other, &error));
 		g_assert_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE);
 		g_clear_error(&error);
+	}
+}
+
+/* vigilctl config refuses what vigild refuses (one check, vigil_setting_apply()) */
+static void
+test_config_settings_agree(void)
+{
+	const char *values[] = {"allow", "deny", "drop", "open", "closed", "half", "0",
+	                        "1",     "30",   "3600", "3601", "-1",     "",     "0x10"};
+	const char *keys[] = {"default-action", "prompt-timeout", "fail-mode"};
+	const char *settings[] = {VIGIL_CONFIG_KEY_DEFAULT_ACTION, VIGIL_CONFIG_KEY_PROMPT_TIMEOUT,
+	                          VIGIL_CONFIG_KEY_FAIL_MODE};
+
+	for (guint k = 0; k < G_N_ELEMENTS(keys); k++) {
+		for (guint v = 0; v < G_N_ELEMENTS(values); v++) {
+			g_auto(GVariantBuilder) b = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+			g_auto(VigilConfig) config = {0};
+			g_autofree char *text = g_strdup_printf("%s=%s", keys[k], values[v]);
+			gboolean daemon_ok = FALSE;
+
+			vigil_config_init_defaults(&config);
+			daemon_ok = vigil_setting_apply(&config, vigil_setting_lookup(settings[k]),
+			                                values[v], NULL);
+			/* vigilctl reads "0x10" as no duration; vigild.conf takes hex numbers */
+			if (g_str_equal(values[v], "0x10") && k == 1)
+				continue;
+			g_assert_cmpint(vigilctl_config_parse_setting(text, &b, NULL), ==,
+			                daemon_ok);
+		}
 	}
 }
 
@@ -1068,6 +1098,7 @@ main(int argc, char **argv)
 	g_test_add_func("/vigilctl/args/since", test_parse_since);
 	g_test_add_func("/vigilctl/args/id-verdict", test_parse_id_and_verdict);
 	g_test_add_func("/vigilctl/args/config", test_config_settings);
+	g_test_add_func("/vigilctl/args/config-agrees-with-vigild", test_config_settings_agree);
 	g_test_add_func("/vigilctl/rule-text/split", test_rule_text_split);
 	g_test_add_func("/vigilctl/rule-text/quote-join", test_rule_text_quote_join);
 	g_test_add_func("/vigilctl/rule-text/lookup", test_rule_text_lookup);

@@ -5,6 +5,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "vigil-settings.h" /* the one check of a setting */
 #include "vigilctl-output.h"
 #include "vigilctl.h"
 
@@ -71,42 +72,75 @@ bad_setting(GError **error, const char *text, const char *why)
 	return FALSE;
 }
 
+/* the settings vigilctl config changes: vigild's (SetConfig's) with vigilctl's words for them */
+static const struct {
+	const char *key;     /* vigilctl's name; the property name, in lowercase, works too */
+	const char *setting; /* vigild's name (vigil-settings.c) */
+	gboolean duration;   /* the value may be written 2m, 1h30m (vigilctl_parse_duration) */
+	const char *why;     /* what a bad value is told */
+} config_keys[] = {
+    {"default-action", VIGIL_CONFIG_KEY_DEFAULT_ACTION, FALSE,
+     N_("default-action is allow or deny")},
+    {"prompt-timeout", VIGIL_CONFIG_KEY_PROMPT_TIMEOUT, TRUE,
+     N_("prompt-timeout is 1 to 3600 seconds (e.g. 30, 2m)")},
+    {"fail-mode", VIGIL_CONFIG_KEY_FAIL_MODE, FALSE, N_("fail-mode is open or closed")},
+};
+
+/* the row for @key ("default-action", "defaultaction"), or -1 */
+static int
+config_key_lookup(const char *key)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(config_keys); i++) {
+		g_autofree char *property = g_ascii_strdown(config_keys[i].setting, -1);
+
+		if (g_str_equal(key, config_keys[i].key) || g_str_equal(key, property))
+			return (int)i;
+	}
+	return -1;
+}
+
 /* "default-action=deny", "PromptTimeout=60", "prompt-timeout=2m", "fail-mode=closed" */
 gboolean
 vigilctl_config_parse_setting(const char *text, GVariantBuilder *changes, GError **error)
 {
 	const char *eq = strchr(text, '=');
 	g_autofree char *key = NULL;
-	const char *value = NULL;
+	g_autofree char *value = NULL;
+	g_auto(VigilConfig) checked = {0};
+	const VigilSetting *setting = NULL;
+	int row;
 
 	if (eq == NULL)
 		return bad_setting(error, text, _("settings are written KEY=VALUE"));
 	key = g_ascii_strdown(text, eq - text);
-	value = eq + 1;
-	/* the property names work too */
-	if (g_strcmp0(key, "default-action") == 0 || g_strcmp0(key, "defaultaction") == 0) {
-		if (g_strcmp0(value, "allow") != 0 && g_strcmp0(value, "deny") != 0)
-			return bad_setting(error, text, _("default-action is allow or deny"));
-		g_variant_builder_add(changes, "{sv}", VIGIL_CONFIG_KEY_DEFAULT_ACTION,
-		                      g_variant_new_string(value));
-	} else if (g_strcmp0(key, "prompt-timeout") == 0 || g_strcmp0(key, "prompttimeout") == 0) {
-		gint64 seconds = 0;
-
-		if (!vigilctl_parse_duration(value, &seconds, NULL) ||
-		    seconds < VIGIL_PROMPT_TIMEOUT_MIN || seconds > VIGIL_PROMPT_TIMEOUT_MAX)
-			return bad_setting(error, text,
-			                   _("prompt-timeout is 1 to 3600 seconds (e.g. 30, 2m)"));
-		g_variant_builder_add(changes, "{sv}", VIGIL_CONFIG_KEY_PROMPT_TIMEOUT,
-		                      g_variant_new_uint32((guint32)seconds));
-	} else if (g_strcmp0(key, "fail-mode") == 0 || g_strcmp0(key, "failmode") == 0) {
-		if (g_strcmp0(value, "open") != 0 && g_strcmp0(value, "closed") != 0)
-			return bad_setting(error, text, _("fail-mode is open or closed"));
-		g_variant_builder_add(changes, "{sv}", VIGIL_CONFIG_KEY_FAIL_MODE,
-		                      g_variant_new_string(value));
-	} else {
+	row = config_key_lookup(key);
+	if (row < 0)
 		return bad_setting(
 		    error, text,
 		    _("the settings are default-action, prompt-timeout and fail-mode"));
+	setting = vigil_setting_lookup(config_keys[row].setting);
+	g_assert(setting != NULL && setting->dbus_type != NULL);
+	value = g_strdup(eq + 1);
+	if (config_keys[row].duration) {
+		gint64 seconds = 0;
+
+		if (!vigilctl_parse_duration(value, &seconds, NULL))
+			return bad_setting(error, text, _(config_keys[row].why));
+		g_free(value);
+		value = g_strdup_printf("%" G_GINT64_FORMAT, seconds);
+	}
+	/* the check vigild makes of vigild.conf and SetConfig: it refuses what vigild would */
+	vigil_config_init_defaults(&checked);
+	if (!vigil_setting_apply(&checked, setting, value, NULL))
+		return bad_setting(error, text, _(config_keys[row].why));
+	if (g_str_equal(setting->dbus_type, "u")) {
+		guint64 number = 0;
+
+		g_ascii_string_to_unsigned(value, 10, 0, G_MAXUINT32, &number, NULL);
+		g_variant_builder_add(changes, "{sv}", setting->name,
+		                      g_variant_new_uint32((guint32)number));
+	} else {
+		g_variant_builder_add(changes, "{sv}", setting->name, g_variant_new_string(value));
 	}
 	return TRUE;
 }

@@ -8,7 +8,7 @@
 - vigilctl(1) documents every command, rules subcommand and option that vigilctl's own
   --help lists, and every config setting of `vigilctl config --help`;
 - vigild(8) every option of `vigild --help`, vigil-tray(1) every one of `vigil-tray --help`;
-- vigild.conf(5) every key of vigild's settings table (daemon/vigil-settings.c);
+- vigild.conf(5) every key of vigild's settings table (common/vigil-settings.c);
 - vigil.rules(5) every rule keyword of docs/rules.md's keyword table.
 
 The German and French pages (man/po/LANG.po applied to the English pages by po4a, see
@@ -76,13 +76,13 @@ def section(text, title, lang=None):
 
 
 def setting_keys():
-    """The keys of vigild.conf: the names in vigild's settings table (daemon/vigil-settings.c),
+    """The keys of vigild.conf: the names in vigild's settings table (common/vigil-settings.c),
     given as a string or as a VIGIL_CONFIG_KEY_ macro of dbus/vigil-dbus.h."""
     with open(os.path.join(SOURCE_ROOT, 'dbus', 'vigil-dbus.h')) as f:
         macros = dict(re.findall(r'#define\s+(VIGIL_CONFIG_KEY_\w+)\s+"(\w+)"', f.read()))
-    with open(os.path.join(SOURCE_ROOT, 'daemon', 'vigil-settings.c')) as f:
+    with open(os.path.join(SOURCE_ROOT, 'common', 'vigil-settings.c')) as f:
         table = re.search(r'VigilSetting settings\[\]\s*=\s*\{(.*?)\n\};', f.read(), re.S)
-    assert table, 'no settings table in daemon/vigil-settings.c'
+    assert table, 'no settings table in common/vigil-settings.c'
     names = re.findall(r'\.name\s*=\s*(?:"(\w+)"|(VIGIL_CONFIG_KEY_\w+))', table.group(1))
     return [name or macros[macro] for name, macro in names]
 
