@@ -13,6 +13,7 @@
 
 #include "vigil-attributor.h"
 #include "vigil-ebpf.h"
+#include "vigil-sock-diag.h"
 #include "vigil-users.h"
 
 #define RECENT_MAX          16    /* pids that owned recently attributed sockets */

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "vigil-fair.h"
-#include "vigil-process.h"
+#include "vigil-sha-cache.h"
 
 #define READ_CHUNK   (64 * 1024)
 #define HASH_WORKERS 2  /* hashes running at once; the others queue */

@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "vigil-attributor.h"
+#include "vigil-sock-diag.h"
 
 #define RECV_BUFFER_SIZE 32768
 #define RECV_TIMEOUT_MS  500

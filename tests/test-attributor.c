@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "vigil-attributor.h"
+#include "vigil-sock-diag.h"
 
 #define NOBODY      65534
 #define MAX_SOCKETS 4

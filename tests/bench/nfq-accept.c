@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "vigil-attributor.h"
+#include "vigil-sock-diag.h"
 #include "vigil-packet.h"
 
 /* what vigild asks for too: enough for the IP and transport headers */
