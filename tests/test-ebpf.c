@@ -285,6 +285,15 @@ test_exact_and_unbound(void)
 #define FLOOD_FLOWS (3 * 8192) /* three times the old tables' size (LRU of 8,192 for all) */
 #define NOBODY      65534
 
+static gboolean
+become_nobody(void)
+{
+	if (setresgid(NOBODY, NOBODY, NOBODY) != 0 || setresuid(NOBODY, NOBODY, NOBODY) != 0)
+		return FALSE;
+	/* a change of credentials clears it: gone with the test still */
+	return prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 && getppid() != 1;
+}
+
 /* as nobody: one socket sends a datagram to each of FLOOD_FLOWS ports, so many new flows */
 static void
 child_flood(int report_fd, gpointer data)
@@ -293,7 +302,7 @@ child_flood(int report_fd, gpointer data)
 	struct sockaddr_storage addr;
 	socklen_t len;
 
-	if (setresgid(NOBODY, NOBODY, NOBODY) != 0 || setresuid(NOBODY, NOBODY, NOBODY) != 0)
+	if (!become_nobody())
 		_exit(95);
 	int sock = socket(AF_INET, SOCK_DGRAM, 0);
 	for (guint i = 0; i < FLOOD_FLOWS; i++) {
@@ -362,6 +371,90 @@ test_flood_is_fair(void)
 	g_assert_cmpuint(root->cookies, ==, 0);
 	close(udp_server);
 	close(tcp_server);
+}
+
+typedef struct {
+	guint16 dport;
+	guint16 sport;   /* bound to 127.0.0.1:sport with SO_REUSEADDR (0: any port) */
+	gboolean nobody; /* as uid 65534: another program to the record */
+	gboolean linger; /* stay until killed: the socket lives */
+} SharedSpec;
+
+/* sends one datagram from a UDP socket whose port other sockets may share (SO_REUSEADDR) */
+static void
+child_send_shared(int report_fd, gpointer data)
+{
+	const SharedSpec *spec = data;
+	struct sockaddr_storage addr;
+	socklen_t len;
+	int one = 1;
+
+	if (spec->nobody && !become_nobody())
+		_exit(95);
+	int sock = socket(AF_INET, SOCK_DGRAM, 0);
+	fill_addr(AF_INET, spec->sport, &addr, &len);
+	if (setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    bind(sock, (struct sockaddr *)&addr, len) != 0)
+		_exit(94);
+	fill_addr(AF_INET, spec->dport, &addr, &len);
+	if (sendto(sock, "x", 1, 0, (struct sockaddr *)&addr, len) != 1)
+		_exit(93);
+	report_socket(report_fd, sock);
+	if (spec->linger)
+		pause();
+	close(sock);
+}
+
+static void
+end_child(guint32 pid)
+{
+	kill((pid_t)pid, SIGKILL);
+	waitpid((pid_t)pid, NULL, 0);
+}
+
+/*
+ * Two live sockets of two programs on one flow: the record keeps both, the latest writer and
+ * the one before it (not an older one that wrote before it); once the other's socket is
+ * closed, the next write drops the "shared" mark (it stuck for good before).
+ */
+static void
+test_shared_mark(void)
+{
+	g_autoptr(VigilEbpf) ebpf = attach();
+	SharedSpec spec = {0};
+	int server = listener(AF_INET, SOCK_DGRAM, &spec.dport);
+	VigilEbpfRecord record;
+
+	spec.linger = TRUE;
+	ChildReport a = run_child(child_send_shared, &spec, FALSE);
+	spec.sport = a.sport;
+	spec.nobody = TRUE;
+	ChildReport b = run_child(child_send_shared, &spec, FALSE);
+	g_assert_cmpuint(b.sport, ==, a.sport);
+	VigilFlow flow = loopback_flow(AF_INET, IPPROTO_UDP, a.sport, spec.dport);
+	g_assert_true(vigil_ebpf_lookup_flow(ebpf, &flow, &record));
+	g_assert_cmpuint(record.actor.tgid, ==, b.pid);
+	g_assert_true(record.other.set);
+	g_assert_cmpuint(record.other.tgid, ==, a.pid);
+
+	/* a third socket, of a's program: the other is b, which wrote before it */
+	spec.nobody = FALSE;
+	spec.linger = FALSE;
+	ChildReport c = run_child(child_send_shared, &spec, TRUE);
+	g_assert_true(vigil_ebpf_lookup_flow(ebpf, &flow, &record));
+	g_assert_cmpuint(record.actor.tgid, ==, c.pid);
+	g_assert_true(record.other.set);
+	g_assert_cmpuint(record.other.tgid, ==, b.pid);
+	g_assert_cmpuint(record.other.uid, ==, NOBODY);
+
+	/* the other sockets are closed: the next writer's record is its own alone */
+	end_child(b.pid);
+	end_child(a.pid);
+	ChildReport d = run_child(child_send_shared, &spec, TRUE);
+	g_assert_true(vigil_ebpf_lookup_flow(ebpf, &flow, &record));
+	g_assert_cmpuint(record.actor.tgid, ==, d.pid);
+	g_assert_false(record.other.set);
+	close(server);
 }
 
 /* a live socket by its cookie (what sock_diag gives); the record matches /proc's stamp */
@@ -592,5 +685,6 @@ main(int argc, char **argv)
 	g_test_add_func("/ebpf/exact-and-unbound", test_exact_and_unbound);
 	g_test_add_func("/ebpf/attributor", test_attributor);
 	g_test_add_func("/ebpf/flood-is-fair", test_flood_is_fair);
+	g_test_add_func("/ebpf/shared-mark", test_shared_mark);
 	return g_test_run();
 }

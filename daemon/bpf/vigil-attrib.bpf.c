@@ -192,11 +192,11 @@ put_address(__u8 *out, const __u32 *ip6)
  * socket is closed), or it had none (over its uid's share), so that nothing says it is gone.
  */
 static __always_inline int
-sock_may_live(const struct vigil_attrib_sock *st, __u64 cookie)
+sock_may_live(__u32 sock_flags, __u64 cookie)
 {
-	if (st->flags & VIGIL_ATTRIB_SOCK_RELEASED)
+	if (sock_flags & VIGIL_ATTRIB_SOCK_RELEASED)
 		return 0;
-	if (!(st->flags & VIGIL_ATTRIB_SOCK_COUNTED))
+	if (!(sock_flags & VIGIL_ATTRIB_SOCK_COUNTED))
 		return 1;
 	return bpf_map_lookup_elem(&cookies, &cookie) != NULL;
 }
@@ -271,9 +271,10 @@ claim_flow_slot(__u32 uid, const struct vigil_attrib_flow_key *key, __u64 *pos)
 }
 
 /*
- * Writes @st as the flow's record, charged to the uid of its actor. Another live socket (its
- * cookie not released) of another program on the same flow makes it shared: both are kept,
- * and vigild lets the least trusted decide, since either may have sent the queued packet.
+ * Writes @st as the flow's record, charged to the uid of its actor. Another live socket of
+ * another program on the same flow makes it shared: both are kept, and vigild lets the least
+ * trusted decide, since either may have sent the queued packet. That other is the previous
+ * writer, else the other the record had; one whose socket has been closed since is dropped.
  */
 static __always_inline void
 update_flow(struct vigil_attrib_flow_key *key, const struct vigil_attrib_sock *st, __u64 cookie)
@@ -286,15 +287,22 @@ update_flow(struct vigil_attrib_flow_key *key, const struct vigil_attrib_sock *s
 	struct vigil_attrib_flow *old = bpf_map_lookup_elem(&flows, key);
 	v->flags = 0;
 	v->other.flags = 0;
-	if (old != NULL && (old->flags & VIGIL_ATTRIB_FLOW_SHARED)) {
+	v->other_cookie = 0;
+	v->other_sock_flags = 0;
+	if (old != NULL && old->cookie != cookie && sock_may_live(old->sock.flags, old->cookie) &&
+	    !same_program(&old->sock.actor, &st->actor)) {
+		v->flags = VIGIL_ATTRIB_FLOW_SHARED;
+		v->other = old->sock.actor;
+		v->other_cookie = old->cookie;
+		v->other_sock_flags = old->sock.flags;
+	} else if (old != NULL && (old->flags & VIGIL_ATTRIB_FLOW_SHARED) &&
+	           old->other_cookie != cookie &&
+	           sock_may_live(old->other_sock_flags, old->other_cookie) &&
+	           !same_program(&old->other, &st->actor)) {
 		v->flags = VIGIL_ATTRIB_FLOW_SHARED;
 		v->other = old->other;
-	} else if (old != NULL && old->cookie != cookie) {
-		if (sock_may_live(&old->sock, old->cookie) &&
-		    !same_program(&old->sock.actor, &st->actor)) {
-			v->flags = VIGIL_ATTRIB_FLOW_SHARED;
-			v->other = old->sock.actor;
-		}
+		v->other_cookie = old->other_cookie;
+		v->other_sock_flags = old->other_sock_flags;
 	}
 	if (old != NULL && old->owner == uid) {
 		/* rewritten in place: it keeps its place in the owner's ring */

@@ -63,8 +63,13 @@ struct vigil_attrib_flow {
 	__u64 pos;
 	struct vigil_attrib_sock sock;
 	/* with VIGIL_ATTRIB_FLOW_SHARED: another live socket's task sent on the same flow
-	 * (SO_REUSEADDR, SO_REUSEPORT); which of them sent the queued packet is not known */
+	 * (SO_REUSEADDR, SO_REUSEPORT); which of them sent the queued packet is not known. The
+	 * next write after that socket is closed drops the mark (not the close itself: a
+	 * datagram it sent may still wait in the queue until then) */
 	struct vigil_attrib_task other;
+	__u64 other_cookie;     /* of the other's socket: the mark goes when that socket is gone */
+	__u32 other_sock_flags; /* that socket's VIGIL_ATTRIB_SOCK_* when it wrote */
+	__u32 pad;
 };
 
 #define VIGIL_ATTRIB_FLOW_SHARED 1u
