@@ -5,8 +5,11 @@ Attribution= says: auto falls back to /proc with the reason logged, ebpf does no
 """
 import json
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
+import time
 import unittest
 
 from test_attribution import PYTHON, PYTHON_EXE, SEND_AND_EXIT, SLEEP_EXE
@@ -145,6 +148,64 @@ class FloodIsFair(E2ETestCase):
         self.addCleanup(os.kill, holder, signal.SIGKILL)
         x = self.assertDecision(d, port=8080)
         self.assertEqual((x["verdict"], x["program"]), ("deny", PYTHON_EXE), x)
+
+
+# Run as a copy of python (another file: an unknown program to the rules), with address-space
+# randomisation off (setarch -R, kept across exec): sends one datagram, then execs the real
+# python with the same arguments and environment, from a path of the same length, so that
+# the new image has the very same layout (code, data, stack, arguments) as the sender had;
+# the real python only waits, to be found in /proc
+EXEC_AFTER_SEND = """
+import os, socket, sys, time
+real, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+if os.readlink("/proc/self/exe") == real:
+    time.sleep(60)
+    sys.exit(0)
+socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", (host, port))
+os.execv(real, sys.orig_argv)
+"""
+
+
+class ExecAfterSend(E2ETestCase):
+    """A process that sends and then execs an allowed program is still the program that sent:
+    /proc speaks for the recorded task only while it runs the executable the kernel recorded
+    (its start time and even its address-space layout are the same after such an exec)."""
+
+    def test_exec_after_send(self):
+        d = self.vigild("allow app %s\n" % PYTHON_EXE,
+                        config={"Attribution": "ebpf", "DefaultAction": "deny"})
+        # a copy of python under a path as long as the real one's (AT_EXECFN is on the stack)
+        top = tempfile.mkdtemp(prefix="v", dir="/tmp")
+        self.addCleanup(shutil.rmtree, top, ignore_errors=True)
+        name = "x" * (len(PYTHON_EXE) - len(top) - 1)
+        self.assertGreater(len(name), 0)
+        evil = os.path.join(top, name)
+        shutil.copy(PYTHON_EXE, evil)
+        os.chmod(evil, 0o755)
+        os.chmod(top, 0o755)
+        d.proc.send_signal(signal.SIGSTOP)
+        try:
+            proc = self.nets.spawn(self.nets.client,
+                                   ["setarch", "-R", evil, "-c", EXEC_AFTER_SEND, PYTHON_EXE,
+                                    PEER_V4, "5353"])
+            # the exec'd python is the spawned pid (sh, ip netns exec and setarch exec too)
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    if os.readlink("/proc/%d/exe" % proc.pid) == PYTHON_EXE:
+                        break
+                except OSError:
+                    pass
+                time.sleep(0.02)
+            else:
+                self.fail("the sender did not exec %s" % PYTHON_EXE)
+        finally:
+            d.proc.send_signal(signal.SIGCONT)
+        x = self.assertDecision(d, proto="udp", port=5353)
+        self.assertEqual(x["pid"], str(proc.pid), x)
+        # the sender's own identity (never seen running: its name), not the allowed program
+        # it became
+        self.assertEqual((x["verdict"], x["program"]), ("deny", "[%s]" % name[:15]), x)
 
 
 if __name__ == "__main__":
