@@ -62,7 +62,29 @@ struct _HeldPacket {
 	gboolean prompted; /* waits on a request in daemon->prompts, not in daemon->held */
 	gboolean cmdline_unchecked; /* its process came from the cache with the exe checked only */
 	VigilProcess *process;      /* while prompted */
+	/* not a packet: a live TCP connection decided again after the rules changed (no verdict
+	 * to send; allowed, it is watched again, else ended) */
+	gboolean live;
 };
+
+/* what a live allowed flow was decided on, to decide it again when the rules change */
+typedef struct {
+	VigilProcess *process; /* or NULL: an unknown program */
+	char **hostnames;      /* or NULL */
+	gboolean has_uid;
+	guint32 uid;
+	guint64 rule_id; /* the allow rule that allowed it, or 0 (DefaultAction, "once") */
+} FlowBasis;
+
+static void judge_live_flows(VigilDaemon *daemon);
+
+static void
+flow_basis_free(FlowBasis *basis)
+{
+	g_clear_pointer(&basis->process, vigil_process_unref);
+	g_strfreev(basis->hostnames);
+	g_free(basis);
+}
 
 struct _VigilDaemon {
 	VigilConfig config;
@@ -77,8 +99,9 @@ struct _VigilDaemon {
 	GQueue held;              /* of HeldPacket, oldest first: deadlines are in arrival order */
 	GHashTable *held_per_uid; /* held_uid() -> packets of it in held (> 0) */
 	VigilTurns *turns;        /* held packets not looked at yet, per uid and socket */
-	VigilSocketWatch *socket_watch; /* allowed UDP flows end with their socket; may be NULL */
-	guint turns_source;             /* takes more turns when the last go left some */
+	/* allowed TCP and UDP flows: decided again when the rules change; may be NULL */
+	VigilSocketWatch *socket_watch;
+	guint turns_source; /* takes more turns when the last go left some */
 	guint deadline_source;
 	guint expiry_source;
 	guint save_source;
@@ -87,6 +110,10 @@ struct _VigilDaemon {
 	VigilDaemonStats stats;
 	VigilDaemonFunc rules_changed_func;
 	gpointer rules_changed_data;
+	/* the last process a live flow's basis was made from, and that basis: a program's many
+	 * connections share one */
+	VigilProcess *basis_from;
+	VigilProcess *basis_process;
 };
 
 /* whom a packet counts against: its socket owner's fairness bucket (a user's subordinate uids
@@ -255,6 +282,81 @@ dns_uid(const HeldPacket *held, const VigilProcess *process)
 	return process != NULL ? process->uid : VIGIL_DNS_CACHE_ANY_UID;
 }
 
+/*
+ * What of @process a live flow is decided again on: what rules match and a prompt shows,
+ * without its parents, and its command line only while a rule reads one (a flow's basis
+ * stays while the flow lives: 8,192 of them at most, and a process may have kilobytes)
+ */
+static VigilProcess *
+basis_process_new(const VigilProcess *process, gboolean with_cmdline)
+{
+	VigilProcess *slim = vigil_process_new();
+
+	slim->pid = process->pid;
+	slim->start_time = process->start_time;
+	slim->uid = process->uid;
+	slim->user_name = g_strdup(process->user_name);
+	slim->exe = g_strdup(process->exe);
+	slim->exe_deleted = process->exe_deleted;
+	slim->exe_dev = process->exe_dev;
+	slim->exe_ino = process->exe_ino;
+	slim->exe_mtime = process->exe_mtime;
+	slim->exe_size = process->exe_size;
+	slim->exe_ctime = process->exe_ctime;
+	slim->sha256 = g_strdup(process->sha256);
+	slim->cmdline = with_cmdline ? g_strdup(process->cmdline) : NULL;
+	slim->app_id = g_strdup(process->app_id);
+	slim->foreign_mount_ns = process->foreign_mount_ns;
+	slim->taint = process->taint;
+	slim->tracer_pid = process->tracer_pid;
+	slim->exited = process->exited;
+	if (process->holders != NULL) {
+		slim->holders = g_ptr_array_new_with_free_func((GDestroyNotify)vigil_process_unref);
+		for (guint i = 0; i < process->holders->len; i++)
+			g_ptr_array_add(slim->holders,
+			                basis_process_new(g_ptr_array_index(process->holders, i),
+			                                  with_cmdline));
+	}
+	return slim;
+}
+
+static VigilProcess *
+basis_process(VigilDaemon *daemon, const VigilProcess *process)
+{
+	gboolean with_cmdline =
+	    vigil_ruleset_uses_cmdline(vigil_rule_store_get_ruleset(daemon->store));
+
+	if (process == NULL)
+		return NULL;
+	if (process != daemon->basis_from ||
+	    (with_cmdline && daemon->basis_process->cmdline == NULL && process->cmdline != NULL)) {
+		g_clear_pointer(&daemon->basis_from, vigil_process_unref);
+		g_clear_pointer(&daemon->basis_process, vigil_process_unref);
+		daemon->basis_from = vigil_process_ref((VigilProcess *)process);
+		daemon->basis_process = basis_process_new(process, with_cmdline);
+	}
+	return vigil_process_ref(daemon->basis_process);
+}
+
+/* @flow was allowed: watched, with what it was decided on, until it ends */
+static void
+remember_allowed(VigilDaemon *daemon, const VigilFlow *flow, const VigilProcess *process,
+                 char **hostnames, const VigilRule *rule)
+{
+	FlowBasis *basis;
+
+	if (daemon->socket_watch == NULL)
+		return;
+	basis = g_new0(FlowBasis, 1);
+	basis->process = basis_process(daemon, process);
+	basis->hostnames = g_strdupv(hostnames);
+	basis->has_uid = flow->has_uid;
+	basis->uid = flow->uid;
+	basis->rule_id = rule != NULL ? rule->id : 0;
+	vigil_socket_watch_allowed(daemon->socket_watch, flow, basis,
+	                           (GDestroyNotify)flow_basis_free);
+}
+
 /* sends the verdict for @held and logs the decision; @held stays the caller's */
 static void
 send_and_log(HeldPacket *held, VigilAction action, VigilReason reason, const VigilRule *rule,
@@ -263,11 +365,14 @@ send_and_log(HeldPacket *held, VigilAction action, VigilReason reason, const Vig
 	VigilDaemon *daemon = held->daemon;
 	VigilDecision decision = {0};
 
-	send_verdict(daemon, held->packet_id, held->mark, action);
+	if (held->live && reason == VIGIL_REASON_SHUTDOWN)
+		return; /* vigild stopping ends no connection: it was allowed, and stays so */
+	if (!held->live)
+		send_verdict(daemon, held->packet_id, held->mark, action);
 	if (action == VIGIL_ACTION_ALLOW)
-		vigil_socket_watch_allowed(daemon->socket_watch, &held->flow,
-		                           rule != NULL ? vigil_rule_ref((VigilRule *)rule) : NULL,
-		                           (GDestroyNotify)vigil_rule_unref);
+		remember_allowed(daemon, &held->flow, process, held->hostnames, rule);
+	else if (held->live)
+		vigil_socket_watch_end(daemon->socket_watch, &held->flow);
 
 	fill_decision_from_flow(&decision, &held->flow, held->received_us);
 	decision.verdict = action;
@@ -1079,6 +1184,8 @@ vigil_daemon_free(VigilDaemon *daemon)
 	g_clear_pointer(&daemon->held_per_uid, g_hash_table_unref);
 	g_clear_pointer(&daemon->turns, vigil_turns_free);
 	g_clear_pointer(&daemon->socket_watch, vigil_socket_watch_free);
+	g_clear_pointer(&daemon->basis_from, vigil_process_unref);
+	g_clear_pointer(&daemon->basis_process, vigil_process_unref);
 	g_free(daemon);
 }
 
@@ -1146,6 +1253,8 @@ vigil_daemon_set_enabled(VigilDaemon *daemon, gboolean enabled)
 	if (!enabled)
 		vigil_prompts_finish_all(daemon->prompts, VIGIL_ACTION_ALLOW, VIGIL_REASON_DISABLED,
 		                         VIGIL_CANCEL_DISABLED);
+	else
+		judge_live_flows(daemon); /* what was allowed meanwhile meets the rules now */
 }
 
 VigilRuleStore *
@@ -1191,25 +1300,145 @@ vigil_daemon_set_rules_changed_func(VigilDaemon *daemon, VigilDaemonFunc func, g
 }
 
 /*
- * A UDP flow a rule allowed keeps its verdict only while that rule stays as it was: removed,
- * disabled, expired, edited or no longer an allow rule, the flow's next packet is decided by
- * the rules in force. A flow allowed without a rule (DefaultAction, an answer "once") keeps it
- * until its socket closes.
+ * The rule that decides a live flow now, by the rules in force (no hit counted), from what it
+ * was decided on. A socket several programs hold is decided as decide_shared() does: a holder
+ * a rule blocks blocks it (returned); else a holder no rule covers leaves it unmatched (NULL);
+ * else the (first) allow rule.
  */
-static gboolean
-flow_rule_unchanged(gpointer tag, gpointer data)
+static VigilRule *
+match_live(VigilDaemon *daemon, const VigilFlow *flow, const FlowBasis *basis)
+{
+	VigilRuleset *ruleset = vigil_rule_store_get_ruleset(daemon->store);
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+	const VigilProcess *process = basis->process;
+	guint holders = process != NULL && process->holders != NULL ? process->holders->len : 0;
+	VigilRule *allow_rule = NULL;
+	gboolean unmatched = FALSE;
+
+	for (guint i = 0; i <= holders; i++) {
+		const VigilProcess *holder =
+		    i == 0 ? process : g_ptr_array_index(process->holders, i - 1);
+		VigilMatchQuery q = {0};
+		VigilRule *rule;
+
+		q.uid = holder != NULL ? holder->uid : basis->uid;
+		if (holder != NULL) {
+			q.program = holder->exe[0] == '/' ? holder->exe : NULL;
+			q.exe = (VigilFileId){.dev = holder->exe_dev,
+			                      .ino = holder->exe_ino,
+			                      .ctime = holder->exe_ctime,
+			                      .size = holder->exe_size};
+			q.foreign_mount_ns = holder->foreign_mount_ns;
+			q.sha256 = holder->sha256;
+			q.cmdline = holder->cmdline;
+			q.app_id = holder->app_id;
+		}
+		q.family = flow->family;
+		q.dst = flow->dst;
+		q.protocol = flow->protocol;
+		q.dport = flow->dport;
+		q.hostnames = (const char *const *)basis->hostnames;
+		rule = vigil_ruleset_peek(ruleset, &q, now);
+		if (rule != NULL && rule->action != VIGIL_ACTION_ALLOW)
+			return rule;
+		if (rule == NULL)
+			unmatched = TRUE;
+		else if (allow_rule == NULL)
+			allow_rule = rule;
+	}
+	return unmatched ? NULL : allow_rule;
+}
+
+/* a TCP connection a rule now blocks is ended: logged as that rule's decision */
+static void
+log_ended(VigilDaemon *daemon, const VigilFlow *flow, const FlowBasis *basis, const VigilRule *rule)
+{
+	VigilDecision decision = {0};
+
+	fill_decision_from_flow(&decision, flow, g_get_monotonic_time());
+	decision.uid = basis->has_uid ? basis->uid : 0;
+	decision.verdict = rule->action;
+	decision.reason = VIGIL_REASON_RULE;
+	decision.rule_id = rule->id;
+	decision.hostname = basis->hostnames != NULL ? g_strdup(basis->hostnames[0]) : NULL;
+	if (basis->process != NULL) {
+		decision.pid = basis->process->pid;
+		decision.uid = basis->process->uid;
+		decision.user_name = g_strdup(basis->process->user_name);
+		decision.program = g_strdup(basis->process->exe);
+		decision.taint = basis->process->taint;
+		decision.tracer_pid = basis->process->tracer_pid;
+	} else {
+		decision.user_name = vigil_user_name(decision.uid);
+	}
+	g_message("a live TCP connection is ended: rule %" G_GUINT64_FORMAT " now %s it", rule->id,
+	          rule->action == VIGIL_ACTION_DENY ? "denies" : "drops");
+	log_decision(daemon, &decision);
+}
+
+/*
+ * Every live flow vigild allowed is decided again when the rules change (docs/rules.md, "When
+ * the rules change"): a rule that now denies or drops it ends it; an allow rule keeps it; when
+ * no rule covers it any more, a flow that a rule had allowed is decided again as a new
+ * connection would be (asked about, or DefaultAction), and a flow allowed without a rule
+ * (DefaultAction, an answer "once") keeps its verdict, as nothing about it changed.
+ */
+static VigilFlowFate
+judge_live_flow(const VigilFlow *flow, gpointer tag, gpointer data)
 {
 	VigilDaemon *daemon = data;
-	VigilRule *was = tag;
-	VigilRule *now;
+	FlowBasis *basis = tag;
+	VigilRule *rule;
 
-	if (was == NULL)
-		return TRUE;
-	now = vigil_ruleset_lookup(vigil_rule_store_get_ruleset(daemon->store), was->id);
-	if (now == NULL || !now->enabled || now->action != VIGIL_ACTION_ALLOW ||
-	    vigil_rule_is_expired(now, g_get_real_time() / G_USEC_PER_SEC))
-		return FALSE;
-	return now == was || vigil_rule_equal(now, was, FALSE);
+	if (basis == NULL || !daemon->config.enabled)
+		return VIGIL_FLOW_KEEP;
+	rule = match_live(daemon, flow, basis);
+	if (rule != NULL && rule->action != VIGIL_ACTION_ALLOW) {
+		if (flow->protocol == IPPROTO_TCP)
+			log_ended(daemon, flow, basis, rule);
+		return VIGIL_FLOW_END;
+	}
+	if (rule != NULL) {
+		basis->rule_id = rule->id;
+		return VIGIL_FLOW_KEEP;
+	}
+	return basis->rule_id != 0 ? VIGIL_FLOW_AGAIN : VIGIL_FLOW_KEEP;
+}
+
+/*
+ * A live TCP connection no rule covers any more, that a rule had allowed: asked about as a new
+ * connection of its program would be, without holding anything (its packets flow meanwhile);
+ * the answer allows it (watched again) or ends it. With no agent it gets DefaultAction.
+ */
+static void
+ask_live_flow(const VigilFlow *flow, gpointer tag, GDestroyNotify tag_free, gpointer data)
+{
+	VigilDaemon *daemon = data;
+	FlowBasis *basis = tag;
+	HeldPacket *held = g_new0(HeldPacket, 1);
+
+	held->daemon = daemon;
+	held->live = TRUE;
+	held->flow = *flow;
+	held->flow.has_uid = basis->has_uid;
+	held->flow.uid = basis->uid;
+	held->received_us = g_get_monotonic_time();
+	held->deadline_us = held->received_us + ATTRIBUTION_DEADLINE_US;
+	held->link.data = held;
+	held->hostnames = g_strdupv(basis->hostnames);
+	/* what the prompt shows is what it was decided on: no new lookup, no hash to wait for */
+	held->hash_tried = TRUE;
+	held_enqueue(daemon, held);
+	decide_unmatched(held, basis->process);
+	tag_free(basis);
+}
+
+static void
+judge_live_flows(VigilDaemon *daemon)
+{
+	const VigilSocketWatchJudge judge = {judge_live_flow, ask_live_flow, daemon};
+
+	vigil_socket_watch_judge_all(daemon->socket_watch, &judge);
 }
 
 void
@@ -1218,7 +1447,7 @@ vigil_daemon_rules_changed(VigilDaemon *daemon)
 	/* new until-quit rules get their process watched (and end now when it is gone) */
 	vigil_rule_lifetimes_update(daemon->lifetimes, g_get_real_time() / G_USEC_PER_SEC);
 	vigil_prompts_recheck(daemon->prompts);
-	vigil_socket_watch_revoke(daemon->socket_watch, flow_rule_unchanged, daemon);
+	judge_live_flows(daemon);
 	if (daemon->rules_changed_func != NULL)
 		daemon->rules_changed_func(daemon->rules_changed_data);
 }

@@ -884,6 +884,18 @@ vigil_ruleset_program_for_file(VigilRuleset *set, const VigilFileId *file)
 VigilRule *
 vigil_ruleset_match(VigilRuleset *set, const VigilMatchQuery *query, gint64 now)
 {
+	VigilRule *rule = vigil_ruleset_peek(set, query, now);
+
+	if (rule != NULL) {
+		rule->hits++;
+		rule->last_hit = now;
+	}
+	return rule;
+}
+
+VigilRule *
+vigil_ruleset_peek(VigilRuleset *set, const VigilMatchQuery *query, gint64 now)
+{
 	Search search = {.set = set, .query = query, .now = now, .file_ok = TRUE};
 
 	g_return_val_if_fail(set != NULL && query != NULL, NULL);
@@ -904,11 +916,7 @@ vigil_ruleset_match(VigilRuleset *set, const VigilMatchQuery *query, gint64 now)
 		}
 	}
 	search_bucket(&search, set->any_program);
-	if (search.best == NULL)
-		return NULL;
-	search.best->rule->hits++;
-	search.best->rule->last_hit = now;
-	return search.best->rule;
+	return search.best != NULL ? search.best->rule : NULL;
 }
 
 void

@@ -69,6 +69,8 @@ const char *vigil_ruleset_program_for_file(VigilRuleset *set, const VigilFileId 
  * it, add it again (enabled and the state fields may change in place).
  */
 VigilRule *vigil_ruleset_match(VigilRuleset *set, const VigilMatchQuery *query, gint64 now);
+/* the same match without counting a hit: a live flow decided again is not a new connection */
+VigilRule *vigil_ruleset_peek(VigilRuleset *set, const VigilMatchQuery *query, gint64 now);
 
 /*
  * How the set finds the file a rule's path names (default vigil_program_path_resolve);

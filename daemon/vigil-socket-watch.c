@@ -1,4 +1,5 @@
-/* vigil-socket-watch.c: deleting an allowed UDP flow's conntrack entry when its socket closes */
+/* vigil-socket-watch.c: allowed flows: a UDP flow's conntrack entry goes with its socket, and
+ * every live flow is judged again when the rules change */
 #define G_LOG_DOMAIN "vigil-socket-watch"
 #include "config.h"
 
@@ -31,6 +32,8 @@
 #define CHECK_MAX         1024
 #define CHECK_BUDGET_US   (20 * 1000) /* of main-loop time a check may take; the rest waits */
 #define RECV_BUFFER_BYTES (1024 * 1024)
+/* of main-loop time one slice of judging the flows again may take */
+#define JUDGE_BUDGET_US 1000
 
 typedef struct {
 	int family;
@@ -42,15 +45,26 @@ typedef struct {
 	gint64 time;  /* allowed, or last found in conntrack */
 	gpointer tag; /* what allowed it (the daemon's rule), for revoking */
 	GDestroyNotify tag_free;
+	guint judged;    /* the pass that last judged it (or allowed it) */
 	GList age_link;  /* in watch->by_age, oldest first */
 	GList port_link; /* in its port's list */
 } Remembered;
 
 struct _VigilSocketWatch {
-	int diag_fd; /* destroy notifications */
-	int ct_fd;   /* conntrack deletions and lookups */
+	int diag_fd;    /* destroy notifications of UDP sockets */
+	int tcp_fd;     /* destroy notifications of TCP sockets */
+	int destroy_fd; /* sock_diag requests: SOCK_DESTROY */
+	int ct_fd;      /* conntrack deletions and lookups */
 	guint source;
+	guint tcp_source;
 	guint check_source;
+	/* judging every flow again after the rules changed, a slice at a time */
+	VigilSocketWatchJudge judge;
+	guint pass;         /* the pass under way (or the last one) */
+	gboolean judging;   /* a pass is under way */
+	GList *cursor;      /* the next flow the pass judges, in by_age; NULL: at the end */
+	guint judge_source; /* the next slice */
+	gboolean destroy_unsupported; /* the kernel has no SOCK_DESTROY: warned once */
 	guint32 seq;
 	GHashTable *ports;  /* port_key() -> GQueue of Remembered (port_link) */
 	GHashTable *tuples; /* set of Remembered, by tuple: a flow allowed again is one flow */
@@ -90,6 +104,30 @@ tuple_equal(gconstpointer a, gconstpointer b)
 
 static void delete_entry(VigilSocketWatch *watch, const Remembered *flow);
 
+/* off the age list; a pass's cursor on it moves on first */
+static void
+age_unlink(VigilSocketWatch *watch, Remembered *flow)
+{
+	if (watch->cursor == &flow->age_link)
+		watch->cursor = watch->cursor->next;
+	g_queue_unlink(&watch->by_age, &flow->age_link);
+}
+
+/* the newest; a pass at its end that has not judged it yet still will */
+static void
+age_push(VigilSocketWatch *watch, Remembered *flow)
+{
+	g_queue_push_tail_link(&watch->by_age, &flow->age_link);
+	if (watch->judging && watch->cursor == NULL && flow->judged != watch->pass)
+		watch->cursor = &flow->age_link;
+}
+
+static gboolean
+is_tracked(guint8 protocol)
+{
+	return protocol == IPPROTO_UDP || protocol == IPPROTO_UDPLITE || protocol == IPPROTO_TCP;
+}
+
 static void
 forget(VigilSocketWatch *watch, Remembered *flow)
 {
@@ -99,7 +137,7 @@ forget(VigilSocketWatch *watch, Remembered *flow)
 	g_queue_unlink(list, &flow->port_link);
 	if (list->length == 0)
 		g_hash_table_remove(watch->ports, GUINT_TO_POINTER(key));
-	g_queue_unlink(&watch->by_age, &flow->age_link);
+	age_unlink(watch, flow);
 	g_hash_table_remove(watch->tuples, flow);
 	watch->stats.remembered--;
 	if (flow->tag_free != NULL && flow->tag != NULL)
@@ -126,7 +164,7 @@ vigil_socket_watch_allowed(VigilSocketWatch *watch, const VigilFlow *flow, gpoin
 	Remembered *r;
 	Remembered *known;
 
-	if (watch == NULL || (flow->protocol != IPPROTO_UDP && flow->protocol != IPPROTO_UDPLITE)) {
+	if (watch == NULL || !is_tracked(flow->protocol)) {
 		if (tag_free != NULL && tag != NULL)
 			tag_free(tag);
 		return;
@@ -139,14 +177,16 @@ vigil_socket_watch_allowed(VigilSocketWatch *watch, const VigilFlow *flow, gpoin
 	r->sport = flow->sport;
 	r->dport = flow->dport;
 	r->time = now;
+	r->judged = watch->pass; /* decided by the rules in force */
 	known = g_hash_table_lookup(watch->tuples, r);
 	if (known != NULL) {
 		/* the same tuple decided again (its entry was gone): one flow, now the newest */
 		g_free(r);
 		known->time = now;
+		known->judged = watch->pass;
 		set_tag(known, tag, tag_free);
-		g_queue_unlink(&watch->by_age, &known->age_link);
-		g_queue_push_tail_link(&watch->by_age, &known->age_link);
+		age_unlink(watch, known);
+		age_push(watch, known);
 		return;
 	}
 	if (watch->stats.remembered >= MAX_REMEMBERED) {
@@ -167,7 +207,7 @@ vigil_socket_watch_allowed(VigilSocketWatch *watch, const VigilFlow *flow, gpoin
 		g_hash_table_insert(watch->ports, GUINT_TO_POINTER(key), list);
 	}
 	g_queue_push_tail_link(list, &r->port_link);
-	g_queue_push_tail_link(&watch->by_age, &r->age_link);
+	age_push(watch, r);
 	g_hash_table_add(watch->tuples, r);
 	watch->stats.remembered++;
 }
@@ -294,8 +334,8 @@ vigil_socket_watch_recheck(VigilSocketWatch *watch, gint64 min_age_us)
 		}
 		/* alive, however old: it keeps its verdict and stays watched */
 		flow->time = now;
-		g_queue_unlink(&watch->by_age, &flow->age_link);
-		g_queue_push_tail_link(&watch->by_age, &flow->age_link);
+		age_unlink(watch, flow);
+		age_push(watch, flow);
 	}
 	watch->stats.expired += gone;
 	return gone;
@@ -308,29 +348,197 @@ on_check_tick(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-guint
-vigil_socket_watch_revoke(VigilSocketWatch *watch, VigilSocketWatchKeep keep, gpointer user_data)
+/* --- judging live flows again ------------------------------------------------------ */
+
+/* the kernel's answer to the request numbered @seq: 0, or a negative errno */
+static int
+read_ack(int fd, guint32 seq)
 {
-	guint n = 0;
+	char buf[8192] __attribute__((aligned(8)));
 
-	if (watch == NULL)
-		return 0;
-	for (GList *l = watch->by_age.head, *next; l != NULL; l = next) {
-		Remembered *flow = l->data;
+	/* netlink answers within the send; never more than a moment on the main loop */
+	for (int tries = 0; tries < 3; tries++) {
+		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		int len = (int)n;
 
-		next = l->next;
-		if (keep(flow->tag, user_data))
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				return -errno;
+			g_usleep(1000);
 			continue;
-		delete_entry(watch, flow);
-		forget(watch, flow);
-		n++;
+		}
+		for (struct nlmsghdr *nlh = (struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, len);
+		     nlh = mnl_nlmsg_next(nlh, &len)) {
+			if (nlh->nlmsg_seq == seq && nlh->nlmsg_type == NLMSG_ERROR)
+				return ((const struct nlmsgerr *)mnl_nlmsg_get_payload(nlh))->error;
+		}
 	}
-	watch->stats.revoked += n;
-	if (n > 0)
-		g_info("%u allowed UDP flow(s) lost their verdict with the rule that allowed them: "
-		       "their next packets are decided again",
-		       n);
-	return n;
+	return -ETIMEDOUT;
+}
+
+/*
+ * Destroys the local TCP socket of @flow (sock_diag SOCK_DESTROY, as `ss -K` does): the kernel
+ * aborts the connection (tcp_abort: a reset to the peer, ECONNABORTED to the program), whatever
+ * either side sends next, also when neither sends anything. Exact: the socket is found by its
+ * 4-tuple in vigild's network namespace. Returns 0 or a negative errno (-ENOENT: already gone).
+ */
+static int
+destroy_socket(VigilSocketWatch *watch, const VigilFlow *flow)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 req;
+	} msg = {0};
+	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+	gsize addr_len = flow->family == AF_INET ? 4 : 16;
+	char drained[4096];
+
+	while (recv(watch->destroy_fd, drained, sizeof(drained), MSG_DONTWAIT) > 0)
+		;
+	msg.nlh.nlmsg_len = sizeof(msg);
+	msg.nlh.nlmsg_type = SOCK_DESTROY;
+	msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	msg.nlh.nlmsg_seq = ++watch->seq;
+	msg.req.sdiag_family = (guint8)flow->family;
+	msg.req.sdiag_protocol = flow->protocol;
+	msg.req.idiag_states = ~0u;
+	msg.req.id.idiag_sport = htons(flow->sport);
+	msg.req.id.idiag_dport = htons(flow->dport);
+	memcpy(msg.req.id.idiag_src, flow->src.bytes, addr_len);
+	memcpy(msg.req.id.idiag_dst, flow->dst.bytes, addr_len);
+	msg.req.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
+	msg.req.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+	if (sendto(watch->destroy_fd, &msg, sizeof(msg), 0, (struct sockaddr *)&kernel,
+	           sizeof(kernel)) < 0)
+		return -errno;
+	return read_ack(watch->destroy_fd, msg.nlh.nlmsg_seq);
+}
+
+static void
+flow_of(const Remembered *r, VigilFlow *flow)
+{
+	*flow = (VigilFlow){0};
+	flow->family = r->family;
+	flow->protocol = r->protocol;
+	flow->src = r->src;
+	flow->dst = r->dst;
+	flow->sport = r->sport;
+	flow->dport = r->dport;
+}
+
+void
+vigil_socket_watch_end(VigilSocketWatch *watch, const VigilFlow *flow)
+{
+	Remembered key = {0};
+	Remembered *known;
+	int err;
+
+	if (watch == NULL || !is_tracked(flow->protocol))
+		return;
+	key.family = flow->family;
+	key.protocol = flow->protocol;
+	key.src = flow->src;
+	key.dst = flow->dst;
+	key.sport = flow->sport;
+	key.dport = flow->dport;
+	known = g_hash_table_lookup(watch->tuples, &key);
+	if (known != NULL)
+		forget(watch, known);
+	watch->stats.ended++;
+	if (flow->protocol != IPPROTO_TCP) {
+		delete_entry(watch, &key);
+		return;
+	}
+	err = destroy_socket(watch, flow);
+	if (err == 0 || err == -ENOENT)
+		return;
+	if (!watch->destroy_unsupported)
+		g_warning(
+		    "cannot end TCP connections (sock_diag SOCK_DESTROY: %s; the kernel needs "
+		    "CONFIG_INET_DIAG_DESTROY): their conntrack entries are deleted instead, so "
+		    "their next segments are decided again",
+		    g_strerror(-err));
+	watch->destroy_unsupported = TRUE;
+	delete_entry(watch, &key);
+}
+
+static void
+judge_one(VigilSocketWatch *watch, Remembered *r)
+{
+	VigilFlow flow;
+	gpointer tag;
+	GDestroyNotify tag_free;
+
+	flow_of(r, &flow);
+	switch (watch->judge.judge(&flow, r->tag, watch->judge.user_data)) {
+	case VIGIL_FLOW_KEEP:
+		return;
+	case VIGIL_FLOW_END:
+		vigil_socket_watch_end(watch, &flow);
+		return;
+	case VIGIL_FLOW_AGAIN:
+		watch->stats.revoked++;
+		if (r->protocol == IPPROTO_TCP && watch->judge.ask != NULL) {
+			/* forgotten first: the answer may allow it again at once */
+			tag = g_steal_pointer(&r->tag);
+			tag_free = r->tag_free;
+			forget(watch, r);
+			watch->judge.ask(&flow, tag, tag_free, watch->judge.user_data);
+			return;
+		}
+		delete_entry(watch, r);
+		forget(watch, r);
+		return;
+	}
+}
+
+gboolean
+vigil_socket_watch_judge_slice(VigilSocketWatch *watch)
+{
+	gint64 start = g_get_monotonic_time();
+
+	for (guint n = 0; watch->cursor != NULL && n < VIGIL_SOCKET_WATCH_SLICE; n++) {
+		Remembered *r = watch->cursor->data;
+
+		watch->cursor = watch->cursor->next;
+		if (r->judged == watch->pass)
+			continue;
+		r->judged = watch->pass;
+		judge_one(watch, r);
+		if (g_get_monotonic_time() - start > JUDGE_BUDGET_US)
+			break;
+	}
+	watch->judging = watch->cursor != NULL;
+	return watch->judging;
+}
+
+static gboolean
+on_judge_slice(gpointer data)
+{
+	VigilSocketWatch *watch = data;
+
+	if (vigil_socket_watch_judge_slice(watch))
+		return G_SOURCE_CONTINUE;
+	watch->judge_source = 0;
+	return G_SOURCE_REMOVE;
+}
+
+void
+vigil_socket_watch_judge_all(VigilSocketWatch *watch, const VigilSocketWatchJudge *judge)
+{
+	if (watch == NULL)
+		return;
+	watch->judge = *judge;
+	/* a pass under way starts over: the flows it judged were judged by older rules */
+	watch->pass++;
+	watch->cursor = watch->by_age.head;
+	watch->judging = watch->cursor != NULL;
+	/* the first slice at once: a short list is judged before the change is answered */
+	if (watch->judging)
+		vigil_socket_watch_judge_slice(watch);
+	if (watch->judging && watch->judge_source == 0)
+		watch->judge_source =
+		    g_idle_add_full(G_PRIORITY_DEFAULT, on_judge_slice, watch, NULL);
 }
 
 /* --- destroy notifications ---------------------------------------------------------- */
@@ -368,6 +576,34 @@ closed_port(VigilSocketWatch *watch, int family, guint8 protocol, guint16 port,
 	return n;
 }
 
+/* a TCP socket is gone: its connection's flow is forgotten (conntrack follows its end) */
+static void
+tcp_closed(VigilSocketWatch *watch, const struct inet_diag_msg *msg)
+{
+	static const guint8 mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	Remembered key = {0};
+	Remembered *known;
+
+	key.family = msg->idiag_family;
+	key.protocol = IPPROTO_TCP;
+	key.sport = ntohs(msg->id.idiag_sport);
+	key.dport = ntohs(msg->id.idiag_dport);
+	memcpy(key.src.bytes, msg->id.idiag_src, msg->idiag_family == AF_INET ? 4 : 16);
+	memcpy(key.dst.bytes, msg->id.idiag_dst, msg->idiag_family == AF_INET ? 4 : 16);
+	/* a dual-stack IPv6 socket's IPv4 connection: its packets are IPv4 */
+	if (key.family == AF_INET6 && memcmp(key.dst.bytes, mapped, 12) == 0) {
+		VigilAddress src = {{0}}, dst = {{0}};
+		memcpy(src.bytes, key.src.bytes + 12, 4);
+		memcpy(dst.bytes, key.dst.bytes + 12, 4);
+		key.family = AF_INET;
+		key.src = src;
+		key.dst = dst;
+	}
+	known = g_hash_table_lookup(watch->tuples, &key);
+	if (known != NULL)
+		forget(watch, known);
+}
+
 static void
 handle_destroyed(VigilSocketWatch *watch, const struct nlmsghdr *nlh)
 {
@@ -389,6 +625,11 @@ handle_destroyed(VigilSocketWatch *watch, const struct nlmsghdr *nlh)
 			protocols[0] = mnl_attr_get_u8(attr);
 			n_protocols = 1;
 		}
+	}
+	if (protocols[0] == IPPROTO_TCP) {
+		if (n_protocols == 1)
+			tcp_closed(watch, msg);
+		return;
 	}
 	port = ntohs(msg->id.idiag_sport);
 	memcpy(src.bytes, msg->id.idiag_src, msg->idiag_family == AF_INET ? 4 : 16);
@@ -423,9 +664,13 @@ forget_all(VigilSocketWatch *watch)
 {
 	guint n = 0;
 
-	while (watch->by_age.head != NULL) {
-		Remembered *flow = watch->by_age.head->data;
+	for (GList *l = watch->by_age.head, *next; l != NULL; l = next) {
+		Remembered *flow = l->data;
 
+		next = l->next;
+		/* a TCP flow has no entry to ride: its socket's end is what the watch looks for */
+		if (flow->protocol == IPPROTO_TCP)
+			continue;
 		delete_entry(watch, flow);
 		forget(watch, flow);
 		n++;
@@ -463,6 +708,54 @@ on_diag_readable(int fd, GIOCondition condition, gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
+/*
+ * TCP sockets closed: on a socket of their own, so that a burst of them (TCP churns far more
+ * than UDP) never overruns the UDP notifications, whose loss costs every UDP flow its entry.
+ * A lost TCP notification leaves a flow remembered whose socket is gone: the minute's
+ * conntrack check forgets it once conntrack let the connection go.
+ */
+static gboolean
+on_tcp_readable(int fd, GIOCondition condition, gpointer data)
+{
+	VigilSocketWatch *watch = data;
+	char buf[16384] __attribute__((aligned(8)));
+
+	for (int reads = 0; reads < 64; reads++) {
+		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+		int len = (int)n;
+
+		if (n < 0) {
+			if (errno == ENOBUFS)
+				continue;
+			break;
+		}
+		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len))
+			if (nlh->nlmsg_type == SOCK_DIAG_BY_FAMILY)
+				handle_destroyed(watch, nlh);
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+subscribe(int fd, const int *groups, gsize n_groups, GError **error)
+{
+	int rcvbuf = RECV_BUFFER_BYTES;
+
+	for (gsize i = 0; i < n_groups; i++) {
+		if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &groups[i],
+		               sizeof(groups[i])) < 0) {
+			int saved = errno;
+			g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved),
+			            "subscribing to socket close notifications: %s",
+			            g_strerror(saved));
+			return FALSE;
+		}
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
+	return TRUE;
+}
+
 static int
 netlink_socket(int protocol, GError **error)
 {
@@ -485,31 +778,30 @@ vigil_socket_watch_new(GError **error)
 {
 	g_autoptr(VigilSocketWatch) watch = g_new0(VigilSocketWatch, 1);
 	const int groups[] = {SKNLGRP_INET_UDP_DESTROY, SKNLGRP_INET6_UDP_DESTROY};
-	int rcvbuf = RECV_BUFFER_BYTES;
+	const int tcp_groups[] = {SKNLGRP_INET_TCP_DESTROY, SKNLGRP_INET6_TCP_DESTROY};
 
 	watch->diag_fd = -1;
+	watch->tcp_fd = -1;
+	watch->destroy_fd = -1;
 	watch->ct_fd = -1;
 	watch->ports = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)g_queue_free);
 	watch->tuples = g_hash_table_new(tuple_hash, tuple_equal);
 	g_queue_init(&watch->by_age);
 	watch->diag_fd = netlink_socket(NETLINK_SOCK_DIAG, error);
-	if (watch->diag_fd < 0)
+	if (watch->diag_fd < 0 || !subscribe(watch->diag_fd, groups, G_N_ELEMENTS(groups), error))
 		return NULL;
-	for (gsize i = 0; i < G_N_ELEMENTS(groups); i++) {
-		if (setsockopt(watch->diag_fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &groups[i],
-		               sizeof(groups[i])) < 0) {
-			int saved = errno;
-			g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved),
-			            "subscribing to socket close notifications: %s",
-			            g_strerror(saved));
-			return NULL;
-		}
-	}
-	setsockopt(watch->diag_fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
+	watch->tcp_fd = netlink_socket(NETLINK_SOCK_DIAG, error);
+	if (watch->tcp_fd < 0 ||
+	    !subscribe(watch->tcp_fd, tcp_groups, G_N_ELEMENTS(tcp_groups), error))
+		return NULL;
+	watch->destroy_fd = netlink_socket(NETLINK_SOCK_DIAG, error);
+	if (watch->destroy_fd < 0)
+		return NULL;
 	watch->ct_fd = netlink_socket(NETLINK_NETFILTER, error);
 	if (watch->ct_fd < 0)
 		return NULL;
 	watch->source = g_unix_fd_add(watch->diag_fd, G_IO_IN, on_diag_readable, watch);
+	watch->tcp_source = g_unix_fd_add(watch->tcp_fd, G_IO_IN, on_tcp_readable, watch);
 	watch->check_source = g_timeout_add_seconds(CHECK_INTERVAL_S, on_check_tick, watch);
 	return g_steal_pointer(&watch);
 }
@@ -520,13 +812,19 @@ vigil_socket_watch_free(VigilSocketWatch *watch)
 	if (watch == NULL)
 		return;
 	g_clear_handle_id(&watch->source, g_source_remove);
+	g_clear_handle_id(&watch->tcp_source, g_source_remove);
 	g_clear_handle_id(&watch->check_source, g_source_remove);
+	g_clear_handle_id(&watch->judge_source, g_source_remove);
 	while (watch->by_age.head != NULL)
 		forget(watch, watch->by_age.head->data);
 	g_hash_table_unref(watch->ports);
 	g_hash_table_unref(watch->tuples);
 	if (watch->diag_fd >= 0)
 		close(watch->diag_fd);
+	if (watch->tcp_fd >= 0)
+		close(watch->tcp_fd);
+	if (watch->destroy_fd >= 0)
+		close(watch->destroy_fd);
 	if (watch->ct_fd >= 0)
 		close(watch->ct_fd);
 	g_free(watch);

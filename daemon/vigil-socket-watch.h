@@ -1,4 +1,5 @@
-/* vigil-socket-watch.h: an allowed UDP flow ends with its socket, so no other socket rides it */
+/* vigil-socket-watch.h: allowed flows vigild watches: a UDP flow ends with its socket, so no
+ * other socket rides it, and every live flow is decided again when the rules change */
 #pragma once
 
 #include <glib.h>
@@ -16,8 +17,11 @@ G_BEGIN_DECLS
  * that tuple, from whichever socket, is new again and decided for its own program. A flow it
  * can no longer watch loses its entry instead: the oldest at the bound (8192 flows), and every
  * remembered one when close notifications were lost (ENOBUFS); one tuple is one flow. Age
- * alone never ends a verdict: a flow is forgotten when conntrack let its entry go. When what
- * allowed a flow changes (its rule removed, edited, turned to deny), the daemon revokes it.
+ * alone never ends a verdict: a flow is forgotten when conntrack let its entry go.
+ *
+ * Allowed TCP connections are remembered too (forgotten when the kernel reports their socket
+ * destroyed), so that when the rules change, every live allowed flow is judged again by the
+ * daemon and ended, or decided again, when the rules in force no longer allow it.
  *
  * Not covered (the kernel-side socket identity of the eBPF work makes both exact): a second
  * socket that shares the port while the first one lives (both with SO_REUSEADDR, or
@@ -28,28 +32,60 @@ G_BEGIN_DECLS
 
 typedef struct _VigilSocketWatch VigilSocketWatch;
 
-/* subscribes to the destroy notifications of UDP sockets; NULL with @error when it cannot
+/* subscribes to the destroy notifications of UDP and TCP sockets; NULL with @error when it cannot
  * (no CAP_NET_ADMIN, no sock_diag): flows then keep their verdict for the conntrack timeout */
 VigilSocketWatch *vigil_socket_watch_new(GError **error);
 void vigil_socket_watch_free(VigilSocketWatch *watch);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilSocketWatch, vigil_socket_watch_free)
 
 /*
- * @flow (UDP or UDPLite) was allowed: its conntrack entry ends with its socket. @tag says what
- * allowed it (the daemon passes the rule, or NULL); the watch owns it and frees it with
- * @tag_free when it forgets the flow (at once for other protocols).
+ * @flow (TCP, UDP or UDPLite) was allowed: a UDP flow's conntrack entry ends with its socket; a
+ * TCP flow is remembered until its socket is gone. @tag says what allowed it (the daemon's
+ * basis for deciding it again); the watch owns it and frees it with @tag_free when it forgets
+ * the flow (at once for other protocols).
  */
 void vigil_socket_watch_allowed(VigilSocketWatch *watch, const VigilFlow *flow, gpointer tag,
                                 GDestroyNotify tag_free);
 
+/* what becomes of a live allowed flow when the rules changed (the daemon's judgement) */
+typedef enum {
+	VIGIL_FLOW_KEEP, /* it keeps its verdict */
+	/* a rule now denies or drops it: a UDP flow loses its conntrack entry (its next datagram
+	 * is new and decided, and logged, by the rules in force); a TCP connection is ended for
+	 * real (its socket destroyed: the program gets ECONNABORTED, the peer a reset) */
+	VIGIL_FLOW_END,
+	/* it is to be decided again (the rule that allowed it is gone and none covers it now): a
+	 * UDP flow loses its conntrack entry, so its next datagram is decided (asked about) like
+	 * a new one; a TCP connection, which has no next first packet, is handed to @ask */
+	VIGIL_FLOW_AGAIN,
+} VigilFlowFate;
+
+typedef struct {
+	VigilFlowFate (*judge)(const VigilFlow *flow, gpointer tag, gpointer user_data);
+	/* a TCP connection to decide again: the watch forgot it and hands over @tag */
+	void (*ask)(const VigilFlow *flow, gpointer tag, GDestroyNotify tag_free,
+	            gpointer user_data);
+	gpointer user_data;
+} VigilSocketWatchJudge;
+
 /*
- * The rules changed: each remembered flow whose @keep (called with its tag) says FALSE loses
- * its conntrack entry and is forgotten, so its next packet is new and decided by the rules now
- * in force. Returns how many.
+ * The rules changed: every remembered flow is judged again, in slices (at most
+ * VIGIL_SOCKET_WATCH_SLICE flows and 1 ms a main-loop iteration, so the queue never waits for
+ * a long list; the first slice runs at once); a pass under way starts over from the oldest
+ * flow. Flows allowed during the
+ * pass were decided by the rules in force and are not judged again.
  */
-typedef gboolean (*VigilSocketWatchKeep)(gpointer tag, gpointer user_data);
-guint vigil_socket_watch_revoke(VigilSocketWatch *watch, VigilSocketWatchKeep keep,
-                                gpointer user_data);
+#define VIGIL_SOCKET_WATCH_SLICE 256
+void vigil_socket_watch_judge_all(VigilSocketWatch *watch, const VigilSocketWatchJudge *judge);
+/* tests: one slice of the pass now; FALSE once no pass is under way */
+gboolean vigil_socket_watch_judge_slice(VigilSocketWatch *watch);
+
+/*
+ * Ends @flow now, remembered or not: a TCP connection's socket is destroyed (sock_diag
+ * SOCK_DESTROY; where the kernel lacks CONFIG_INET_DIAG_DESTROY its conntrack entry is deleted
+ * instead, so its next segment is decided again), a UDP flow's conntrack entry deleted.
+ */
+void vigil_socket_watch_end(VigilSocketWatch *watch, const VigilFlow *flow);
 
 /*
  * Flows are never forgotten by age: a long-lived flow keeps its verdict and stays watched. The
@@ -68,8 +104,9 @@ typedef struct {
 	guint64 deleted;    /* conntrack entries deleted (or found gone) */
 	guint64 forgotten;  /* flows forgotten unclosed at the bound (their entries deleted) */
 	guint64 overruns;   /* close notifications lost (every remembered flow's entry deleted) */
-	guint64 revoked;    /* entries deleted because what allowed them changed */
-	guint64 expired;    /* flows forgotten because conntrack let their entry go */
+	guint64 revoked;    /* flows decided again because what allowed them changed */
+	guint64 ended;   /* flows ended because a rule now denies them (TCP: sockets destroyed) */
+	guint64 expired; /* flows forgotten because conntrack let their entry go */
 } VigilSocketWatchStats;
 void vigil_socket_watch_get_stats(VigilSocketWatch *watch, VigilSocketWatchStats *stats);
 

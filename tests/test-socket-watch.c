@@ -292,44 +292,175 @@ test_overrun_deletes(void)
 		close(flows[i].fd);
 }
 
-static gboolean
-keep_tagged_keep(gpointer tag, gpointer data)
+/* the daemon's judgement, here by tag: "keep", "end" or "again" */
+static VigilFlowFate
+judge_by_tag(const VigilFlow *flow, gpointer tag, gpointer data)
 {
-	return g_str_equal(tag, "keep");
+	if (g_str_equal(tag, "end"))
+		return VIGIL_FLOW_END;
+	return g_str_equal(tag, "again") ? VIGIL_FLOW_AGAIN : VIGIL_FLOW_KEEP;
+}
+
+/* TCP connections to decide again are handed over, with their tag */
+static void
+ask_collect(const VigilFlow *flow, gpointer tag, GDestroyNotify tag_free, gpointer data)
+{
+	g_ptr_array_add(data, g_memdup2(flow, sizeof(*flow)));
+	tag_free(tag);
+}
+
+static void
+judge_all_now(VigilSocketWatch *watch, GPtrArray *asked)
+{
+	const VigilSocketWatchJudge judge = {judge_by_tag, ask_collect, asked};
+
+	vigil_socket_watch_judge_all(watch, &judge);
+	while (vigil_socket_watch_judge_slice(watch))
+		;
 }
 
 /*
- * The rules changed: a flow whose rule no longer allows it (the daemon's check; here its tag)
- * loses its conntrack entry while its socket is still open, so its next packet is decided
- * again; the others keep theirs.
+ * The rules changed: a UDP flow the daemon ends or decides again loses its conntrack entry
+ * while its socket is still open, so its next packet is decided again; the others keep theirs.
  */
 static void
-test_revoke(void)
+test_judge_udp(void)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(VigilSocketWatch) watch = vigil_socket_watch_new(&error);
-	UdpFlow kept, revoked;
+	g_autoptr(GPtrArray) asked = g_ptr_array_new_with_free_func(g_free);
+	UdpFlow kept, ended, again;
 
 	g_assert_no_error(error);
 	start_receiver();
 	kept = udp_open();
-	revoked = udp_open();
+	ended = udp_open();
+	again = udp_open();
 	vigil_socket_watch_allowed(watch, &kept.flow, g_strdup("keep"), g_free);
-	vigil_socket_watch_allowed(watch, &revoked.flow, g_strdup("revoke"), g_free);
+	vigil_socket_watch_allowed(watch, &ended.flow, g_strdup("end"), g_free);
+	vigil_socket_watch_allowed(watch, &again.flow, g_strdup("again"), g_free);
 	g_assert_true(in_conntrack(&kept.flow));
-	g_assert_true(in_conntrack(&revoked.flow));
+	g_assert_true(in_conntrack(&ended.flow));
 
-	g_assert_cmpuint(vigil_socket_watch_revoke(watch, keep_tagged_keep, NULL), ==, 1);
+	judge_all_now(watch, asked);
 	g_assert_true(in_conntrack(&kept.flow));
-	g_assert_false(in_conntrack(&revoked.flow));
+	g_assert_false(in_conntrack(&ended.flow));
+	g_assert_false(in_conntrack(&again.flow));
+	g_assert_cmpuint(asked->len, ==, 0); /* a UDP flow's next datagram is asked about */
 	g_assert_cmpuint(stats_of(watch).remembered, ==, 1);
 	g_assert_cmpuint(stats_of(watch).revoked, ==, 1);
+	g_assert_cmpuint(stats_of(watch).ended, ==, 1);
 	/* its next datagram is a new flow (vigild decides it again) */
-	udp_send(&revoked);
-	g_assert_true(in_conntrack(&revoked.flow));
-	close(revoked.fd);
+	udp_send(&ended);
+	g_assert_true(in_conntrack(&ended.flow));
+	close(ended.fd);
+	close(again.fd);
 	close(kept.fd);
 	g_assert_true(wait_until_gone(&kept.flow, 10));
+}
+
+typedef struct {
+	int client; /* connected */
+	int server; /* accepted */
+	VigilFlow flow;
+} TcpConn;
+
+static TcpConn
+tcp_open(int listener)
+{
+	struct sockaddr_in dst, src;
+	socklen_t len = sizeof(dst);
+	TcpConn c = {0};
+
+	g_assert_cmpint(getsockname(listener, (struct sockaddr *)&dst, &len), ==, 0);
+	c.client = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	g_assert_cmpint(connect(c.client, (struct sockaddr *)&dst, sizeof(dst)), ==, 0);
+	c.server = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+	g_assert_cmpint(c.server, >=, 0);
+	len = sizeof(src);
+	g_assert_cmpint(getsockname(c.client, (struct sockaddr *)&src, &len), ==, 0);
+	c.flow.family = AF_INET;
+	c.flow.protocol = IPPROTO_TCP;
+	memcpy(c.flow.src.bytes, &src.sin_addr, 4);
+	memcpy(c.flow.dst.bytes, &dst.sin_addr, 4);
+	c.flow.sport = ntohs(src.sin_port);
+	c.flow.dport = ntohs(dst.sin_port);
+	return c;
+}
+
+/* the connection still carries data both ways */
+static gboolean
+tcp_alive(const TcpConn *c)
+{
+	char byte;
+
+	return send(c->client, "x", 1, MSG_NOSIGNAL) == 1 && recv(c->server, &byte, 1, 0) == 1 &&
+	       send(c->server, "y", 1, MSG_NOSIGNAL) == 1 && recv(c->client, &byte, 1, 0) == 1;
+}
+
+/*
+ * A TCP connection the daemon ends is ended for real while neither side sends: the program
+ * reading it gets ECONNABORTED, the peer a reset. One to decide again is handed to the daemon
+ * (to be asked about) and untouched; one kept carries on. A closed one is forgotten.
+ */
+static void
+test_judge_tcp(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VigilSocketWatch) watch = vigil_socket_watch_new(&error);
+	g_autoptr(GPtrArray) asked = g_ptr_array_new_with_free_func(g_free);
+	struct sockaddr_in addr = {.sin_family = AF_INET,
+	                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	TcpConn kept, ended, again, closed;
+	char byte;
+
+	g_assert_no_error(error);
+	g_assert_cmpint(bind(listener, (struct sockaddr *)&addr, sizeof(addr)), ==, 0);
+	g_assert_cmpint(listen(listener, 8), ==, 0);
+	kept = tcp_open(listener);
+	ended = tcp_open(listener);
+	again = tcp_open(listener);
+	closed = tcp_open(listener);
+	vigil_socket_watch_allowed(watch, &kept.flow, g_strdup("keep"), g_free);
+	vigil_socket_watch_allowed(watch, &ended.flow, g_strdup("end"), g_free);
+	vigil_socket_watch_allowed(watch, &again.flow, g_strdup("again"), g_free);
+	vigil_socket_watch_allowed(watch, &closed.flow, g_strdup("end"), g_free);
+	g_assert_cmpuint(stats_of(watch).remembered, ==, 4);
+
+	/* the kernel reports the closed one's socket destroyed: it is forgotten */
+	close(closed.client);
+	close(closed.server);
+	for (gint64 until = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+	     stats_of(watch).remembered > 3 && g_get_monotonic_time() < until;)
+		if (!g_main_context_iteration(NULL, FALSE))
+			g_usleep(10000);
+	g_assert_cmpuint(stats_of(watch).remembered, ==, 3);
+
+	judge_all_now(watch, asked);
+	g_assert_cmpint(recv(ended.client, &byte, 1, 0), ==, -1);
+	g_assert_cmpint(errno, ==, ECONNABORTED);
+	g_assert_cmpint(recv(ended.server, &byte, 1, 0), ==, -1);
+	g_assert_cmpint(errno, ==, ECONNRESET);
+	g_assert_cmpuint(asked->len, ==, 1);
+	g_assert_cmpmem(asked->pdata[0], sizeof(VigilFlow), &again.flow, sizeof(VigilFlow));
+	g_assert_true(tcp_alive(&again));
+	g_assert_true(tcp_alive(&kept));
+	g_assert_cmpuint(stats_of(watch).remembered, ==, 1);
+	g_assert_cmpuint(stats_of(watch).ended, ==, 1);
+
+	/* a pass starts over when the rules change again; a flow allowed meanwhile is not
+	 * judged by it (the rules in force decided it) */
+	vigil_socket_watch_allowed(watch, &again.flow, g_strdup("end"), g_free);
+	judge_all_now(watch, asked);
+	g_assert_cmpint(recv(again.client, &byte, 1, 0), ==, -1);
+	g_assert_cmpint(errno, ==, ECONNABORTED);
+	g_assert_true(tcp_alive(&kept));
+	for (TcpConn *c = (TcpConn[]){kept, ended, again}, *end = c + 3; c < end; c++) {
+		close(c->client);
+		close(c->server);
+	}
+	close(listener);
 }
 
 /*
@@ -380,7 +511,8 @@ main(int argc, char **argv)
 	g_test_add_func("/socket-watch/bound-deletes", test_bound_deletes);
 	track_connections();
 	g_test_add_func("/socket-watch/overrun-deletes", test_overrun_deletes);
-	g_test_add_func("/socket-watch/revoke", test_revoke);
+	g_test_add_func("/socket-watch/judge-udp", test_judge_udp);
+	g_test_add_func("/socket-watch/judge-tcp", test_judge_tcp);
 	g_test_add_func("/socket-watch/long-lived", test_long_lived);
 	return g_test_run();
 }
