@@ -56,6 +56,7 @@ struct _HeldPacket {
 	GCancellable *cancellable; /* set while a lookup or a hash runs */
 	Waiting *waiting;          /* likewise */
 	gboolean hash_tried;       /* its program's hash was asked for once */
+	gboolean hash_pending;     /* and is still being made: it went on without it */
 	gboolean late;             /* past the attribution deadline: decided with what is known */
 	char **hostnames;  /* what DNS named dst for this uid, most recent first; NULL: unknown */
 	GList link;        /* in daemon->held, ordered by deadline */
@@ -451,6 +452,7 @@ decide_unmatched(HeldPacket *held, const VigilProcess *process)
 	conn.process = (VigilProcess *)process;
 	conn.flow = &held->flow;
 	conn.hostnames = (const char *const *)held->hostnames;
+	conn.hash_pending = held->hash_pending && process != NULL && process->sha256 == NULL;
 	conn.time_us = g_get_real_time() - (g_get_monotonic_time() - held->received_us);
 	if (process != NULL)
 		conn.uid = process->uid;
@@ -735,6 +737,8 @@ on_hashed(GObject *source, GAsyncResult *result, gpointer data)
 	/* without it, rules that pin a hash do not match; the others still do */
 	if (hashed == NULL)
 		g_debug("no hash for %s: %s", unhashed->exe, error->message);
+	/* too much left to read for a connection to wait: it is made on, for the cache */
+	held->hash_pending = g_error_matches(error, G_IO_ERROR, G_IO_ERROR_PENDING);
 	decide(held, hashed != NULL ? hashed : unhashed);
 }
 
@@ -912,6 +916,8 @@ decide_late(HeldPacket *held)
 	g_autoptr(VigilProcess) process = held->waiting != NULL ? wait_abandon(held) : NULL;
 
 	held->late = TRUE;
+	/* a hash given up on goes on in the pool, for the cache */
+	held->hash_pending = process != NULL && process->sha256 == NULL;
 	decide(held, process);
 }
 

@@ -22,6 +22,7 @@ typedef struct {
 	char *host_target;
 	char *domain_target; /* or NULL */
 	gboolean binary_changed;
+	gboolean hash_pending; /* the first connection's process had no sha256 yet: being made */
 	gint64 time_us;
 	gint64 prompted_us; /* monotonic: when the prompt went out */
 	gint64 deadline_us; /* monotonic */
@@ -180,6 +181,9 @@ request_dict(Request *request, gboolean pending)
 	if (request->binary_changed)
 		g_variant_builder_add(&builder, "{sv}", VIGIL_CONN_KEY_BINARY_CHANGED,
 		                      g_variant_new_boolean(TRUE));
+	if (request->hash_pending)
+		g_variant_builder_add(&builder, "{sv}", VIGIL_CONN_KEY_HASH_PENDING,
+		                      g_variant_new_boolean(TRUE));
 	if (pending)
 		g_variant_builder_add(&builder, "{sv}", VIGIL_CONN_KEY_CONNECTIONS,
 		                      g_variant_new_uint32(request->held->len));
@@ -320,6 +324,7 @@ request_new(VigilPrompts *prompts, char *key, const VigilPromptConnection *conn)
 	                                 conn->flow->family, &conn->flow->dst, addr, sizeof addr));
 	request->domain_target = hostname != NULL ? vigil_domain_target(hostname) : NULL;
 	request->binary_changed = binary_changed(prompts, conn->uid, conn->process);
+	request->hash_pending = conn->hash_pending;
 	request->prompted_us = g_get_monotonic_time();
 	request->deadline_us = request->prompted_us + (gint64)timeout_s * G_USEC_PER_SEC;
 	request->timeout_source = g_timeout_add(timeout_s * 1000, on_request_timeout, request);

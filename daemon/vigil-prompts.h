@@ -41,6 +41,7 @@ typedef struct {
 	const VigilFlow *flow;        /* copied */
 	const char *const *hostnames; /* names DNS gave the destination, newest first, or NULL */
 	gint64 time_us;               /* unix time, microseconds */
+	gboolean hash_pending; /* process has no sha256 yet: it is still being made (big file) */
 } VigilPromptConnection;
 
 typedef struct {

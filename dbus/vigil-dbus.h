@@ -99,6 +99,7 @@ G_BEGIN_DECLS
 #define VIGIL_CONN_KEY_TRACED_BY        "traced-by"        /* u */
 #define VIGIL_CONN_KEY_PRELOAD          "preload"          /* b */
 #define VIGIL_CONN_KEY_BINARY_CHANGED   "binary-changed"   /* b */
+#define VIGIL_CONN_KEY_HASH_PENDING     "hash-pending"     /* b: prompts and GetPending */
 #define VIGIL_CONN_KEY_PROTOCOL         "protocol"         /* s */
 #define VIGIL_CONN_KEY_FAMILY           "family"           /* s: ipv4 | ipv6 */
 #define VIGIL_CONN_KEY_DESTINATION      "destination"      /* s: address */

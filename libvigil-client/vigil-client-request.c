@@ -74,6 +74,7 @@ vigil_client_request_new(guint64 id, GVariant *connection, GError **error)
 	prompt->foreign_mount_ns = lookup_flag(connection, VIGIL_CONN_KEY_FOREIGN_MOUNT_NS);
 	prompt->exe_deleted = lookup_flag(connection, VIGIL_CONN_KEY_EXE_DELETED);
 	prompt->binary_changed = lookup_flag(connection, VIGIL_CONN_KEY_BINARY_CHANGED);
+	prompt->hash_pending = lookup_flag(connection, VIGIL_CONN_KEY_HASH_PENDING);
 	g_variant_lookup(connection, VIGIL_CONN_KEY_TRACED_BY, "u", &prompt->traced_by);
 	prompt->preload = lookup_flag(connection, VIGIL_CONN_KEY_PRELOAD);
 	prompt->protocol = lookup_string(connection, VIGIL_CONN_KEY_PROTOCOL);

@@ -22,9 +22,10 @@ typedef struct {
 	gboolean foreign_mount_ns;
 	gboolean exe_deleted;
 	gboolean binary_changed;
-	guint32 traced_by; /* the pid of the process tracing it when vigild saw it; 0: none */
-	gboolean preload;  /* started with LD_PRELOAD or LD_AUDIT */
-	char *protocol;    /* "tcp", "udp", ... */
+	gboolean hash_pending; /* no sha256 yet: vigild is still computing it (a big file) */
+	guint32 traced_by;     /* the pid of the process tracing it when vigild saw it; 0: none */
+	gboolean preload;      /* started with LD_PRELOAD or LD_AUDIT */
+	char *protocol;        /* "tcp", "udp", ... */
 	char *family;
 	char *destination;
 	char *hostname;

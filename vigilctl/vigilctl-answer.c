@@ -320,6 +320,7 @@ vigilctl_prompt_format(guint64 request, GVariant *conn, guint more_waiting, gint
 	const char *hostname = vigilctl_dict_string(conn, VIGIL_CONN_KEY_HOSTNAME);
 	guint32 pid = 0;
 	guint32 connections = 0;
+	gboolean hash_pending = FALSE;
 
 	g_string_append_printf(out, _("\n--- Request %" PRIu64), request);
 	if (more_waiting > 0)
@@ -346,6 +347,11 @@ vigilctl_prompt_format(guint64 request, GVariant *conn, guint more_waiting, gint
 		append_field(out, _("App id"), appid);
 	if (sha256 != NULL)
 		append_field(out, _("SHA-256"), sha256);
+	else if (g_variant_lookup(conn, VIGIL_CONN_KEY_HASH_PENDING, "b", &hash_pending) &&
+	         hash_pending)
+		append_field(out, _("SHA-256"),
+		             _("still being computed (a big file): a rule made now names the "
+		               "program by its path, not by its contents"));
 	append_warnings(out, conn);
 	if (g_variant_lookup(conn, VIGIL_CONN_KEY_CONNECTIONS, "u", &connections) &&
 	    connections > 1) {

@@ -12,6 +12,7 @@ import os
 import pty
 import re
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -464,6 +465,40 @@ class Prompt(VigilctlTestCase):
         self.assertEqual(self.probe('tcp', PEER_V4, 9000)[0], 'ok')
         term.expect(r'Waiting for connections')
         self.assertNotIn('Allow or deny', term.screen[term.pos:])
+
+    def test_prompt_says_the_hash_is_still_being_computed(self):
+        """A big program's first connection is asked about before its SHA-256 is made (too
+        much of the file left to read for the connection to wait): the prompt says the hash
+        is still being computed and what a rule made now names; the rule made names the
+        program by its path, without a sha256."""
+        big_dir = tempfile.mkdtemp(prefix='vigil-big-')
+        self.addCleanup(shutil.rmtree, big_dir, ignore_errors=True)
+        big = os.path.join(big_dir, 'big-probe')
+        shutil.copyfile(PROBE_EXE, big)
+        os.chmod(big, 0o755)
+        with open(big, 'r+b') as f:
+            f.truncate(700 * 1024 * 1024)  # sparse; beyond the 512 MiB a connection waits for
+        self.start_vigild()
+        term = self.terminal('prompt')
+        term.expect(r'Registered with vigild')
+        probe = self.nets.spawn(self.nets.client, [big, 'tcp', PEER_V4, '9000', '--timeout',
+                                                   '20000'], stdout=subprocess.PIPE, text=True)
+        shown = term.expect(r'Allow or deny\? \[a\]llow, \[d\]eny, d\[r\]op: ')
+        self.assertIn('Program:    %s\n' % big, shown)
+        self.assertIn('SHA-256:    still being computed (a big file): a rule made now names the '
+                      'program by its path, not by its contents\n', shown)
+        term.type('a')
+        term.expect(r'For how long\? .*\[f\]orever: ')
+        term.type('f')
+        term.expect(r'Which destinations\? ')
+        term.type('h')
+        term.expect(r'Which ports\? ')
+        term.type('p')
+        term.expect(r'Answered request \d+: allow forever')
+        self.assertEqual(self.probe_result(probe)[0], 'ok')
+        made = [r for r in self.json('rules', 'list') if r.get('program') == big]
+        self.assertEqual(len(made), 1, made)
+        self.assertNotIn('sha256', made[0])
 
     def test_prompt_deny_once_makes_no_rule(self):
         self.start_vigild()

@@ -266,6 +266,19 @@ test_countdown_and_warning(Fixture *f, gconstpointer data)
 	g_assert_false(gtk_widget_get_visible(child(f, "warning_box")));
 }
 
+/* a big program's hash still being made: the popup says so, and what a rule made now names */
+static void
+test_hash_pending(Fixture *f, gconstpointer data)
+{
+	vigil_tray_prompt_window_add(
+	    f->window, make_prompt(1, "/opt/big/browser", 443, ", 'hash-pending': <true>"));
+	g_assert_nonnull(strstr(label_text(f, "sha256_label"), "still being computed"));
+	g_assert_nonnull(strstr(label_text(f, "sha256_label"), "by its path"));
+	vigil_tray_prompt_window_add(f->window, make_prompt(2, "/usr/bin/curl", 80, NULL));
+	vigil_tray_prompt_window_remove(f->window, 1);
+	g_assert_cmpstr(label_text(f, "sha256_label"), ==, "unknown");
+}
+
 /* a traced process, or one started with LD_PRELOAD, may run code that is not its file's */
 static void
 test_traced_and_preload_warned(Fixture *f, gconstpointer data)
@@ -389,6 +402,7 @@ main(int argc, char **argv)
 	ADD("/prompt-window/countdown-and-warning", test_countdown_and_warning);
 	ADD("/prompt-window/untrusted-text", test_untrusted_text);
 	ADD("/prompt-window/traced-and-preload-warned", test_traced_and_preload_warned);
+	ADD("/prompt-window/hash-pending", test_hash_pending);
 #undef ADD
 	return g_test_run();
 }
