@@ -64,7 +64,8 @@ struct _VigilSocketWatch {
 	gboolean judging;   /* a pass is under way */
 	GList *cursor;      /* the next flow the pass judges, in by_age; NULL: at the end */
 	guint judge_source; /* the next slice */
-	gboolean destroy_unsupported; /* the kernel has no SOCK_DESTROY: warned once */
+	guint pass_judged, pass_ended, pass_again; /* of the pass under way, for its log line */
+	gboolean destroy_unsupported;              /* the kernel has no SOCK_DESTROY: warned once */
 	guint32 seq;
 	GHashTable *ports;  /* port_key() -> GQueue of Remembered (port_link) */
 	GHashTable *tuples; /* set of Remembered, by tuple: a flow allowed again is one flow */
@@ -470,13 +471,16 @@ judge_one(VigilSocketWatch *watch, Remembered *r)
 	GDestroyNotify tag_free;
 
 	flow_of(r, &flow);
+	watch->pass_judged++;
 	switch (watch->judge.judge(&flow, r->tag, watch->judge.user_data)) {
 	case VIGIL_FLOW_KEEP:
 		return;
 	case VIGIL_FLOW_END:
+		watch->pass_ended++;
 		vigil_socket_watch_end(watch, &flow);
 		return;
 	case VIGIL_FLOW_AGAIN:
+		watch->pass_again++;
 		watch->stats.revoked++;
 		if (r->protocol == IPPROTO_TCP && watch->judge.ask != NULL) {
 			/* forgotten first: the answer may allow it again at once */
@@ -509,6 +513,11 @@ vigil_socket_watch_judge_slice(VigilSocketWatch *watch)
 			break;
 	}
 	watch->judging = watch->cursor != NULL;
+	if (!watch->judging)
+		g_info(
+		    "the rules changed: %u live flow(s) decided again, %u ended, %u to be decided "
+		    "again",
+		    watch->pass_judged, watch->pass_ended, watch->pass_again);
 	return watch->judging;
 }
 
@@ -531,6 +540,7 @@ vigil_socket_watch_judge_all(VigilSocketWatch *watch, const VigilSocketWatchJudg
 	watch->judge = *judge;
 	/* a pass under way starts over: the flows it judged were judged by older rules */
 	watch->pass++;
+	watch->pass_judged = watch->pass_ended = watch->pass_again = 0;
 	watch->cursor = watch->by_age.head;
 	watch->judging = watch->cursor != NULL;
 	/* the first slice at once: a short list is judged before the change is answered */
