@@ -17,6 +17,8 @@
 #include "vigil-rule-store.h"
 #include "vigil-socket-watch.h"
 #include "vigil-turns.h"
+#include "vigil-dpkg.h"
+#include "vigil-upgrades.h"
 #include "vigil-users.h"
 
 /* a packet waits at most this long for its process (and, if needed, its hash) to be found;
@@ -35,6 +37,8 @@
 #define DECISION_RING_SIZE 4096
 /* in the directory of the learned rules: executable hashes kept across restarts */
 #define EXE_HASHES_FILE "exe-hashes"
+/* likewise: the Debian packages of the files rules are pinned to */
+#define PIN_PACKAGES_FILE "pin-packages"
 
 typedef struct _HeldPacket HeldPacket;
 
@@ -57,6 +61,7 @@ struct _HeldPacket {
 	Waiting *waiting;          /* likewise */
 	gboolean hash_tried;       /* its program's hash was asked for once */
 	gboolean hash_pending;     /* and is still being made: it went on without it */
+	gboolean upgrade_tried;    /* its rules' pins were checked against dpkg once */
 	gboolean late;             /* past the attribution deadline: decided with what is known */
 	char **hostnames;  /* what DNS named dst for this uid, most recent first; NULL: unknown */
 	GList link;        /* in daemon->held, ordered by deadline */
@@ -108,6 +113,7 @@ struct _VigilDaemon {
 	guint save_source;
 	VigilPrompts *prompts;         /* connections no rule covers, held for an agent's answer */
 	VigilRuleLifetimes *lifetimes; /* rules that end at a time or with a process */
+	VigilUpgrades *upgrades;       /* pins that follow package upgrades */
 	VigilDaemonStats stats;
 	VigilDaemonFunc rules_changed_func;
 	gpointer rules_changed_data;
@@ -427,6 +433,7 @@ on_prompt_finish(gpointer data, VigilAction action, VigilReason reason, const Vi
  */
 static void start_lookup(HeldPacket *held);
 static void start_hash(HeldPacket *held, const VigilProcess *process);
+static gboolean start_upgrade_check(HeldPacket *held, const VigilProcess *process);
 
 /* a hash not known yet is worth waiting for: a rule may pin it, a prompt shows it */
 static gboolean
@@ -458,6 +465,8 @@ decide_unmatched(HeldPacket *held, const VigilProcess *process)
 		conn.uid = process->uid;
 	else if (held->flow.has_uid)
 		conn.uid = held->flow.uid;
+	conn.changed_reason =
+	    vigil_upgrades_reason(daemon->upgrades, process, conn.uid, &conn.changed_package);
 	/* the prompt shows the hash, and a rule made from the answer pins it */
 	if (wants_hash(held, process) && vigil_prompts_can_prompt(daemon->prompts, conn.uid)) {
 		start_hash(held, process);
@@ -651,6 +660,10 @@ decide_process(HeldPacket *held, const VigilProcess *process)
 		start_hash(held, process);
 		return;
 	}
+	/* its rules pin another build: dpkg may vouch for this one (vigil-upgrades.h) */
+	if (process != NULL && process->sha256 != NULL && !held->upgrade_tried && !held->late &&
+	    start_upgrade_check(held, process))
+		return;
 	rule = vigil_ruleset_match(vigil_rule_store_get_ruleset(daemon->store), &query,
 	                           g_get_real_time() / G_USEC_PER_SEC);
 	if (rule != NULL)
@@ -751,6 +764,33 @@ start_hash(HeldPacket *held, const VigilProcess *process)
 	held->hash_tried = TRUE;
 	vigil_attributor_hash_async(held->daemon->attributor, waiting->process, held->cancellable,
 	                            on_hashed, waiting);
+}
+
+static void
+on_upgrade_checked(GObject *source, GAsyncResult *result, gpointer data)
+{
+	g_autoptr(VigilProcess) process = NULL;
+	HeldPacket *held = wait_end(data, &process);
+
+	vigil_upgrades_follow_finish(result);
+	/* past its deadline it went on without: decided as a changed program */
+	if (held != NULL)
+		decide(held, process);
+}
+
+/* checks @process's file against its package (off the main thread) when its rules pin another
+ * build; TRUE when @held waits for that, to be decided again by the rules it left */
+static gboolean
+start_upgrade_check(HeldPacket *held, const VigilProcess *process)
+{
+	Waiting *waiting = wait_start(held, process);
+
+	held->upgrade_tried = TRUE;
+	if (vigil_upgrades_follow(held->daemon->upgrades, waiting->process, held->cancellable,
+	                          on_upgrade_checked, waiting))
+		return TRUE;
+	wait_end(waiting, NULL);
+	return FALSE;
 }
 
 static void
@@ -995,6 +1035,24 @@ on_rules_ended(gpointer data)
 	vigil_daemon_rules_changed(data);
 }
 
+static void
+on_pins_moved(gpointer data)
+{
+	vigil_daemon_rules_changed(data);
+}
+
+static void
+follow_upgrades(VigilDaemon *daemon, const VigilDaemonPaths *paths)
+{
+	g_autofree char *dir = g_path_get_dirname(paths->learned_path);
+	g_autofree char *path = g_build_filename(dir, PIN_PACKAGES_FILE, NULL);
+
+	daemon->upgrades =
+	    vigil_upgrades_new(daemon->store, VIGIL_DPKG_INFO_DIR, path, on_pins_moved, daemon);
+	/* pins made before: their packages, while their files are still the pinned ones */
+	vigil_upgrades_rules_changed(daemon->upgrades);
+}
+
 /* hashes of big executables take seconds: kept beside the learned rules across restarts */
 static void
 remember_hashes(VigilDaemon *daemon, const VigilDaemonPaths *paths)
@@ -1027,6 +1085,7 @@ vigil_daemon_new(const VigilConfig *config, const VigilDaemonPaths *paths, GErro
 	if (daemon->attributor == NULL)
 		return NULL;
 	remember_hashes(daemon, paths);
+	follow_upgrades(daemon, paths);
 	daemon->netfilter = vigil_netfilter_new(config);
 	daemon->dns_cache =
 	    vigil_dns_cache_new(VIGIL_DNS_CACHE_MAX_ENTRIES, VIGIL_DNS_CACHE_TTL_FLOOR_S,
@@ -1185,6 +1244,7 @@ vigil_daemon_free(VigilDaemon *daemon)
 	g_clear_pointer(&daemon->attributor, vigil_attributor_free);
 	/* after the attributor, whose lookups may still read its maps */
 	g_clear_pointer(&daemon->ebpf, vigil_ebpf_free);
+	g_clear_pointer(&daemon->upgrades, vigil_upgrades_free);
 	g_clear_pointer(&daemon->store, vigil_rule_store_free);
 	g_clear_pointer(&daemon->decisions, vigil_decision_log_free);
 	g_clear_pointer(&daemon->held_per_uid, g_hash_table_unref);
@@ -1452,6 +1512,7 @@ vigil_daemon_rules_changed(VigilDaemon *daemon)
 {
 	/* new until-quit rules get their process watched (and end now when it is gone) */
 	vigil_rule_lifetimes_update(daemon->lifetimes, g_get_real_time() / G_USEC_PER_SEC);
+	vigil_upgrades_rules_changed(daemon->upgrades);
 	vigil_prompts_recheck(daemon->prompts);
 	judge_live_flows(daemon);
 	if (daemon->rules_changed_func != NULL)

@@ -23,6 +23,8 @@ typedef struct {
 	char *domain_target; /* or NULL */
 	gboolean binary_changed;
 	gboolean hash_pending; /* the first connection's process had no sha256 yet: being made */
+	char *changed_reason;  /* why an upgrade was not followed, or NULL */
+	char *changed_package; /* or NULL */
 	gint64 time_us;
 	gint64 prompted_us; /* monotonic: when the prompt went out */
 	gint64 deadline_us; /* monotonic */
@@ -77,6 +79,8 @@ request_free(Request *request)
 	g_free(request->key);
 	g_free(request->host_target);
 	g_free(request->domain_target);
+	g_free(request->changed_reason);
+	g_free(request->changed_package);
 	g_ptr_array_unref(request->held);
 	g_ptr_array_unref(request->sent_to);
 	g_free(request);
@@ -184,6 +188,12 @@ request_dict(Request *request, gboolean pending)
 	if (request->hash_pending)
 		g_variant_builder_add(&builder, "{sv}", VIGIL_CONN_KEY_HASH_PENDING,
 		                      g_variant_new_boolean(TRUE));
+	if (request->binary_changed && request->changed_reason != NULL)
+		g_variant_builder_add(&builder, "{sv}", VIGIL_CONN_KEY_CHANGED_REASON,
+		                      g_variant_new_string(request->changed_reason));
+	if (request->binary_changed && request->changed_package != NULL)
+		g_variant_builder_add(&builder, "{sv}", VIGIL_CONN_KEY_CHANGED_PKG,
+		                      g_variant_new_string(request->changed_package));
 	if (pending)
 		g_variant_builder_add(&builder, "{sv}", VIGIL_CONN_KEY_CONNECTIONS,
 		                      g_variant_new_uint32(request->held->len));
@@ -325,6 +335,8 @@ request_new(VigilPrompts *prompts, char *key, const VigilPromptConnection *conn)
 	request->domain_target = hostname != NULL ? vigil_domain_target(hostname) : NULL;
 	request->binary_changed = binary_changed(prompts, conn->uid, conn->process);
 	request->hash_pending = conn->hash_pending;
+	request->changed_reason = g_strdup(conn->changed_reason);
+	request->changed_package = g_strdup(conn->changed_package);
 	request->prompted_us = g_get_monotonic_time();
 	request->deadline_us = request->prompted_us + (gint64)timeout_s * G_USEC_PER_SEC;
 	request->timeout_source = g_timeout_add(timeout_s * 1000, on_request_timeout, request);

@@ -42,6 +42,10 @@ typedef struct {
 	const char *const *hostnames; /* names DNS gave the destination, newest first, or NULL */
 	gint64 time_us;               /* unix time, microseconds */
 	gboolean hash_pending; /* process has no sha256 yet: it is still being made (big file) */
+	/* its rules pin another build, and dpkg did not vouch for this one: why, and the package
+	 * ("not-from-package", "checksum-differs", "not-packaged"; vigil-upgrades.h), or NULL */
+	const char *changed_reason;
+	const char *changed_package;
 } VigilPromptConnection;
 
 typedef struct {

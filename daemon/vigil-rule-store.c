@@ -1065,6 +1065,41 @@ vigil_rule_store_replace_learned(VigilRuleStore *store, guint64 id, VigilRule *r
 	return TRUE;
 }
 
+gboolean
+vigil_rule_store_repin_learned(VigilRuleStore *store, GArray *ids, const char *sha256,
+                               GError **error)
+{
+	g_autoptr(GPtrArray) old = g_ptr_array_new_with_free_func((GDestroyNotify)vigil_rule_unref);
+
+	g_return_val_if_fail(store != NULL && ids != NULL && sha256 != NULL, FALSE);
+	for (guint i = 0; i < ids->len; i++) {
+		VigilRule *found = lookup_learned(store, g_array_index(ids, guint64, i), error);
+
+		if (found == NULL)
+			return FALSE;
+		g_ptr_array_add(old, vigil_rule_ref(found));
+	}
+	for (guint i = 0; i < old->len; i++) {
+		VigilRule *rule = g_ptr_array_index(old, i);
+		g_autoptr(VigilRule) moved = vigil_rule_copy(rule);
+
+		g_free(moved->sha256);
+		moved->sha256 = g_ascii_strdown(sha256, -1);
+		vigil_ruleset_remove(store->set, rule->id);
+		vigil_ruleset_add(store->set, moved);
+	}
+	if (!vigil_rule_store_save(store, error)) {
+		for (guint i = 0; i < old->len; i++) {
+			VigilRule *rule = g_ptr_array_index(old, i);
+
+			vigil_ruleset_remove(store->set, rule->id);
+			vigil_ruleset_add(store->set, rule);
+		}
+		return FALSE;
+	}
+	return TRUE;
+}
+
 /* ---- watching ---- */
 
 /* what a reload could change, without the hit counts that change on every match */

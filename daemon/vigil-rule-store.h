@@ -82,6 +82,13 @@ gboolean vigil_rule_store_remove_learned(VigilRuleStore *store, guint64 id, GErr
 gboolean vigil_rule_store_replace_learned(VigilRuleStore *store, guint64 id, VigilRule *rule,
                                           GError **error);
 /*
+ * Pins the learned rules @ids (of guint64) to @sha256 instead of the hash they pin, keeping
+ * everything else (id, times, hits), and saves once. On any error (an id that is not a learned
+ * rule, a failed save) nothing changes.
+ */
+gboolean vigil_rule_store_repin_learned(VigilRuleStore *store, GArray *ids, const char *sha256,
+                                        GError **error);
+/*
  * Writes the learned rules (with hit counts) now; on failure the rules in memory stay.
  * Fails while the learned file could neither be read whole nor kept aside.
  */

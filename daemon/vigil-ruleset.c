@@ -652,6 +652,30 @@ vigil_ruleset_needs_sha256(VigilRuleset *set, const VigilMatchQuery *query)
 	return bucket != NULL && bucket->n_hashes > 0;
 }
 
+GPtrArray *
+vigil_ruleset_stale_pins(VigilRuleset *set, const char *program, guint32 uid, const char *sha256)
+{
+	ProgramPath *path;
+	GPtrArray *stale = NULL;
+
+	g_return_val_if_fail(set != NULL && program != NULL && sha256 != NULL, NULL);
+	path = g_hash_table_lookup(set->paths, program);
+	if (path == NULL || path->bucket->n_hashes == 0)
+		return NULL;
+	for (Entry *entry = path->entries; entry != NULL; entry = entry->path_next) {
+		VigilRule *rule = entry->rule;
+
+		if (rule->system || rule->sha256 == NULL ||
+		    g_ascii_strcasecmp(rule->sha256, sha256) == 0 ||
+		    !(rule->all_users || rule->uid == uid))
+			continue;
+		if (stale == NULL)
+			stale = g_ptr_array_new_with_free_func((GDestroyNotify)vigil_rule_unref);
+		g_ptr_array_add(stale, vigil_rule_ref(rule));
+	}
+	return stale;
+}
+
 typedef gboolean (*RulePredicate)(const VigilRule *rule, gconstpointer data);
 
 static guint

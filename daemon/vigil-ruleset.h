@@ -49,6 +49,15 @@ guint vigil_ruleset_size(VigilRuleset *set);
 void vigil_ruleset_clear(VigilRuleset *set);
 
 /*
+ * The learned rules whose program path is @program (an executable's path, as /proc/PID/exe
+ * shows it) for @uid or all users that pin another sha256 than @sha256: what a package upgrade
+ * left behind (vigil-upgrades.h). NULL when there are none; else an array of references.
+ * Costs a lookup, and a walk of that path's rules only when some of them pin a hash.
+ */
+GPtrArray *vigil_ruleset_stale_pins(VigilRuleset *set, const char *program, guint32 uid,
+                                    const char *sha256);
+
+/*
  * The path of a program that rules name whose file is @file (device, inode, ctime, size), as
  * the rules last looked at it; NULL when no rule's program is that file. For a process known
  * only from the kernel's record (it exited before vigild saw it), whose path is not known.

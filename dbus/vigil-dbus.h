@@ -108,6 +108,9 @@ G_BEGIN_DECLS
 #define VIGIL_CONN_KEY_ICMP_TYPE        "icmp-type"        /* y */
 #define VIGIL_CONN_KEY_SERVICE          "service"          /* s */
 #define VIGIL_CONN_KEY_TIME             "time"             /* x: unix microseconds */
+/* s, s: why dpkg did not vouch for the changed binary (vigil-upgrades.h), the package */
+#define VIGIL_CONN_KEY_CHANGED_REASON "binary-changed-reason"
+#define VIGIL_CONN_KEY_CHANGED_PKG    "binary-changed-package"
 /* prompts and GetPending only */
 #define VIGIL_CONN_KEY_TIMEOUT       "timeout"       /* u: seconds left */
 #define VIGIL_CONN_KEY_HOST_TARGET   "host-target"   /* s */
