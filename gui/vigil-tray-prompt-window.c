@@ -274,9 +274,15 @@ fill_warning(VigilTrayPromptWindow *self, VigilClientRequest *prompt)
 {
 	g_autoptr(GString) text = g_string_new(NULL);
 
-	if (prompt->binary_changed)
+	if (prompt->binary_changed) {
+		g_autofree char *why = vigil_client_format_changed_reason(prompt->changed_reason,
+		                                                          prompt->changed_package);
+
 		add_warning(text, _("This program has changed since a rule was made for it: "
 		                    "its file no longer matches that rule."));
+		if (why != NULL)
+			add_warning(text, why);
+	}
 	if (prompt->exe_deleted)
 		add_warning(text, _("The program's file was deleted or replaced after the "
 		                    "program started."));

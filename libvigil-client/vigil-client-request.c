@@ -74,6 +74,8 @@ vigil_client_request_new(guint64 id, GVariant *connection, GError **error)
 	prompt->foreign_mount_ns = lookup_flag(connection, VIGIL_CONN_KEY_FOREIGN_MOUNT_NS);
 	prompt->exe_deleted = lookup_flag(connection, VIGIL_CONN_KEY_EXE_DELETED);
 	prompt->binary_changed = lookup_flag(connection, VIGIL_CONN_KEY_BINARY_CHANGED);
+	prompt->changed_reason = lookup_string(connection, VIGIL_CONN_KEY_CHANGED_REASON);
+	prompt->changed_package = lookup_string(connection, VIGIL_CONN_KEY_CHANGED_PKG);
 	prompt->hash_pending = lookup_flag(connection, VIGIL_CONN_KEY_HASH_PENDING);
 	g_variant_lookup(connection, VIGIL_CONN_KEY_TRACED_BY, "u", &prompt->traced_by);
 	prompt->preload = lookup_flag(connection, VIGIL_CONN_KEY_PRELOAD);
@@ -107,6 +109,8 @@ vigil_client_request_free(VigilClientRequest *prompt)
 	if (prompt == NULL)
 		return;
 	g_free(prompt->program);
+	g_free(prompt->changed_reason);
+	g_free(prompt->changed_package);
 	g_free(prompt->name);
 	g_free(prompt->user);
 	g_strfreev(prompt->parents);
@@ -257,4 +261,24 @@ vigil_client_request_format_parents(const VigilClientRequest *prompt)
 		g_string_append(out, one);
 	}
 	return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
+char *
+vigil_client_format_changed_reason(const char *reason, const char *package)
+{
+	g_autofree char *name =
+	    vigil_text_sanitize(package != NULL ? package : "?", VIGIL_TEXT_MAX_NAME);
+
+	if (g_strcmp0(reason, "not-from-package") == 0)
+		/* TRANSLATORS: %s is a Debian package name */
+		return g_strdup_printf(_("Not from package %s: its rules do not follow this file."),
+		                       name);
+	if (g_strcmp0(reason, "checksum-differs") == 0)
+		/* TRANSLATORS: %s is a Debian package name */
+		return g_strdup_printf(_("It differs from the checksum package %s recorded for it: "
+		                         "it was changed outside the package manager."),
+		                       name);
+	if (g_strcmp0(reason, "not-packaged") == 0)
+		return g_strdup(_("Not a packaged file: its rules do not follow upgrades."));
+	return NULL;
 }

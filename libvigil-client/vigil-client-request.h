@@ -22,6 +22,8 @@ typedef struct {
 	gboolean foreign_mount_ns;
 	gboolean exe_deleted;
 	gboolean binary_changed;
+	char *changed_reason;  /* why the rules did not follow it as an upgrade, or NULL */
+	char *changed_package; /* the package that reason names, or NULL */
 	gboolean hash_pending; /* no sha256 yet: vigild is still computing it (a big file) */
 	guint32 traced_by;     /* the pid of the process tracing it when vigild saw it; 0: none */
 	gboolean preload;      /* started with LD_PRELOAD or LD_AUDIT */
@@ -63,5 +65,8 @@ char *vigil_client_request_format_protocol(const VigilClientRequest *prompt);
 char *vigil_client_request_format_via(const VigilClientRequest *prompt);
 /* the whole parent chain, one "NAME (PID)" per line, nearest first */
 char *vigil_client_request_format_parents(const VigilClientRequest *prompt);
+/* why a changed program's rules did not follow it as a package upgrade (binary-changed-reason
+ * and -package of a connection), one sentence; NULL when @reason is NULL or unknown */
+char *vigil_client_format_changed_reason(const char *reason, const char *package);
 
 G_END_DECLS

@@ -165,12 +165,44 @@ test_error_messages(void)
 	g_assert_false(vigil_client_error_is_not_running(busy));
 }
 
+/* why a changed program was asked about again, from the two keys vigild sends */
+static void
+test_changed_reason(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) conn = g_variant_ref_sink(g_variant_new_parsed(
+	    "{'uid': <@u 0>, 'binary-changed': <true>, 'binary-changed-reason': "
+	    "<'checksum-differs'>, 'binary-changed-package': <'curl\\x1b[2J'>}"));
+	g_autoptr(VigilClientRequest) prompt = vigil_client_request_new(1, conn, &error);
+	g_autofree char *why = NULL;
+	g_autofree char *other = NULL;
+	g_autofree char *none = NULL;
+	g_autofree char *unknown = NULL;
+
+	g_assert_no_error(error);
+	g_assert_true(prompt->binary_changed);
+	g_assert_cmpstr(prompt->changed_reason, ==, "checksum-differs");
+	why = vigil_client_format_changed_reason(prompt->changed_reason, prompt->changed_package);
+	g_assert_true(g_str_has_prefix(why, "It differs from the checksum package curl"));
+	/* what came from vigild is shown sanitised: no escape reaches a terminal */
+	g_assert_null(strchr(why, '\x1b'));
+	other = vigil_client_format_changed_reason("not-from-package", "firefox-esr");
+	g_assert_cmpstr(other, ==,
+	                "Not from package firefox-esr: its rules do not follow this file.");
+	none = vigil_client_format_changed_reason("not-packaged", NULL);
+	g_assert_cmpstr(none, ==, "Not a packaged file: its rules do not follow upgrades.");
+	unknown = vigil_client_format_changed_reason("something-new", "x");
+	g_assert_null(unknown);
+	g_assert_null(vigil_client_format_changed_reason(NULL, NULL));
+}
+
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/client/request/parse", test_request_parse);
 	g_test_add_func("/client/request/refused", test_request_refused);
+	g_test_add_func("/client/request/changed-reason", test_changed_reason);
 	g_test_add_func("/client/reply/options", test_reply_options);
 	g_test_add_func("/client/error/kinds", test_error_kinds);
 	g_test_add_func("/client/error/messages", test_error_messages);

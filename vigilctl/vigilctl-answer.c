@@ -271,8 +271,18 @@ append_warnings(GString *out, GVariant *conn)
 {
 	gboolean flag = FALSE;
 
-	if (g_variant_lookup(conn, VIGIL_CONN_KEY_BINARY_CHANGED, "b", &flag) && flag)
+	if (g_variant_lookup(conn, VIGIL_CONN_KEY_BINARY_CHANGED, "b", &flag) && flag) {
+		const char *reason = NULL;
+		const char *package = NULL;
+		g_autofree char *why = NULL;
+
 		append_field(out, _("Warning"), _("the program changed since its rule was made"));
+		g_variant_lookup(conn, VIGIL_CONN_KEY_CHANGED_REASON, "&s", &reason);
+		g_variant_lookup(conn, VIGIL_CONN_KEY_CHANGED_PKG, "&s", &package);
+		why = vigil_client_format_changed_reason(reason, package);
+		if (why != NULL)
+			append_field(out, "", why);
+	}
 	if (g_variant_lookup(conn, VIGIL_CONN_KEY_EXE_DELETED, "b", &flag) && flag)
 		append_field(out, _("Warning"),
 		             _("the executable was deleted or replaced after the program started"));

@@ -266,6 +266,20 @@ test_countdown_and_warning(Fixture *f, gconstpointer data)
 	g_assert_false(gtk_widget_get_visible(child(f, "warning_box")));
 }
 
+/* a changed program dpkg did not vouch for: the popup says why its rules did not follow */
+static void
+test_changed_reason(Fixture *f, gconstpointer data)
+{
+	vigil_tray_prompt_window_add(
+	    f->window, make_prompt(1, "/usr/bin/curl", 443,
+	                           ", 'binary-changed': <true>, 'binary-changed-reason': "
+	                           "<'checksum-differs'>, 'binary-changed-package': <'curl'>"));
+	g_assert_true(gtk_widget_get_visible(child(f, "warning_box")));
+	g_assert_nonnull(strstr(label_text(f, "warning_label"), "changed since a rule"));
+	g_assert_nonnull(
+	    strstr(label_text(f, "warning_label"), "differs from the checksum package curl"));
+}
+
 /* a big program's hash still being made: the popup says so, and what a rule made now names */
 static void
 test_hash_pending(Fixture *f, gconstpointer data)
@@ -400,6 +414,7 @@ main(int argc, char **argv)
 	ADD("/prompt-window/stacking", test_stacking);
 	ADD("/prompt-window/scopes", test_scopes);
 	ADD("/prompt-window/countdown-and-warning", test_countdown_and_warning);
+	ADD("/prompt-window/changed-reason", test_changed_reason);
 	ADD("/prompt-window/untrusted-text", test_untrusted_text);
 	ADD("/prompt-window/traced-and-preload-warned", test_traced_and_preload_warned);
 	ADD("/prompt-window/hash-pending", test_hash_pending);
