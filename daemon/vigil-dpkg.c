@@ -331,6 +331,25 @@ out:
 	return ok;
 }
 
+char *
+vigil_dpkg_root_file_sha256(const char *path)
+{
+	struct stat st;
+	VigilDpkgFile file = {path, 0, 0, NULL};
+	char md5[MD5_HEX + 1];
+	char *sha256 = NULL;
+	g_autofree char *detail = NULL;
+
+	if (stat(path, &st) != 0)
+		return NULL;
+	file.dev = st.st_dev;
+	file.ino = st.st_ino;
+	/* hash_content checks the file it opened is that one, and root's */
+	if (!hash_content(path, &file, md5, &sha256, &detail))
+		return NULL;
+	return sha256;
+}
+
 static VigilDpkgResult
 verify_at(int dir_fd, const VigilDpkgFile *file, const char *package, char **detail)
 {

@@ -52,6 +52,10 @@ typedef struct {
 	const char *sha256; /* of its content, as hashed for the rules */
 } VigilDpkgFile;
 
+/* the SHA-256 of the file @path names, when it is a regular file of root's that its group and
+ * others cannot write (what dpkg installs); else NULL */
+char *vigil_dpkg_root_file_sha256(const char *path);
+
 /* a short reason for @result, for logs and prompts: "not from package P", ... */
 const char *vigil_dpkg_result_to_string(VigilDpkgResult result);
 

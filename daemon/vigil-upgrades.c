@@ -219,19 +219,40 @@ run_record(VigilUpgrades *upgrades, RecordJob *job)
 {
 	guint n = job->paths->len;
 	g_autofree VigilDpkgFile *files = g_new0(VigilDpkgFile, n);
+	g_autofree guint *index = g_new0(guint, n);
+	char **owners;
+
+	g_autoptr(GHashTable) contents =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+	guint wanted = 0;
 
 	for (guint i = 0; i < n; i++) {
+		const char *path = g_ptr_array_index(job->paths, i);
+		const char *pin = g_ptr_array_index(job->hashes, i);
+		char *sha256;
 		struct stat st;
 
-		files[i].path = g_ptr_array_index(job->paths, i);
-		files[i].sha256 = g_ptr_array_index(job->hashes, i);
-		/* the file the path names now: it is the pinned one only if its content is */
-		if (stat(files[i].path, &st) == 0) {
-			files[i].dev = st.st_dev;
-			files[i].ino = st.st_ino;
-		}
+		/* the file the path names now is the pinned one only if its content is: pins of
+		 * other content (made by hand, or of a file since changed) cost no scan */
+		if (!g_hash_table_contains(contents, path))
+			g_hash_table_insert(contents, (gpointer)path,
+			                    vigil_dpkg_root_file_sha256(path));
+		sha256 = g_hash_table_lookup(contents, path);
+		if (sha256 == NULL || strcmp(sha256, pin) != 0 || stat(path, &st) != 0)
+			continue;
+		files[wanted].path = path;
+		files[wanted].sha256 = pin;
+		files[wanted].dev = st.st_dev;
+		files[wanted].ino = st.st_ino;
+		index[wanted++] = i;
 	}
-	job->owners = vigil_dpkg_find_owners(upgrades->info_dir, files, n);
+	if (wanted == 0)
+		return;
+	owners = vigil_dpkg_find_owners(upgrades->info_dir, files, wanted);
+	job->owners = g_new0(char *, n + 1);
+	for (guint i = 0; i < wanted; i++)
+		job->owners[index[i]] = owners[i];
+	g_free(owners);
 }
 
 static void
@@ -555,7 +576,10 @@ vigil_upgrades_follow(VigilUpgrades *upgrades, const VigilProcess *process,
 		job->uid = process->uid;
 		job->waiters = g_ptr_array_new_with_free_func(g_object_unref);
 		g_hash_table_insert(upgrades->jobs, job->key, job);
+		/* first the waiter: a failed push returns the job (and its waiters) at once */
+		g_ptr_array_add(job->waiters, g_task_new(NULL, cancellable, callback, user_data));
 		push(upgrades, job, run_check, on_checked);
+		return TRUE;
 	}
 	g_ptr_array_add(job->waiters, g_task_new(NULL, cancellable, callback, user_data));
 	return TRUE;
