@@ -229,6 +229,51 @@ attach_all(VigilEbpf *ebpf, GError **error)
 	return TRUE;
 }
 
+/* runs iterator @prog to its end (it writes nothing: reading runs it over every item) */
+static gboolean
+run_iterator(struct bpf_program *prog, GError **error)
+{
+	g_autofree char *what = g_strdup_printf("recording the sockets made before vigild (%s)",
+	                                        bpf_program__name(prog));
+	struct bpf_link *link = bpf_program__attach_iter(prog, NULL);
+	int err = libbpf_get_error(link);
+	if (err != 0)
+		return set_error_from_libbpf(error, err, what);
+	int fd = bpf_iter_create(bpf_link__fd(link));
+	int saved = errno;
+	ssize_t n = -1;
+	if (fd >= 0) {
+		char buf[64];
+		while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+			;
+		saved = errno;
+		close(fd);
+	}
+	bpf_link__destroy(link);
+	if (n < 0)
+		return set_error_from_libbpf(error, saved, what);
+	return TRUE;
+}
+
+/*
+ * The sockets made before the programs were attached, once: their holders now (by inode,
+ * from every task's files), then the UDP and TCP sockets of vigild's network namespace get
+ * them as their record; the table by inode is emptied after.
+ */
+static gboolean
+record_existing(VigilEbpf *ebpf, GError **error)
+{
+	gboolean ok = run_iterator(ebpf->skel->progs.vigil_existing_holders, error) &&
+	              run_iterator(ebpf->skel->progs.vigil_existing_udp, error) &&
+	              run_iterator(ebpf->skel->progs.vigil_existing_tcp, error);
+	int fd = bpf_map__fd(ebpf->skel->maps.existing);
+	guint64 key;
+
+	while (bpf_map_get_next_key(fd, NULL, &key) == 0 && bpf_map_delete_elem(fd, &key) == 0)
+		;
+	return ok;
+}
+
 VigilEbpf *
 vigil_ebpf_new(const char *cgroup, GError **error)
 {
@@ -259,6 +304,7 @@ vigil_ebpf_new(const char *cgroup, GError **error)
 		set_error_from_libbpf(error, errno, "opening the eBPF programs");
 		return NULL;
 	}
+	ebpf->skel->rodata->vigil_netns = ebpf->netns;
 	int err = vigil_attrib__load(ebpf->skel);
 	if (err != 0) {
 		set_error_from_libbpf(error, err,
@@ -269,6 +315,11 @@ vigil_ebpf_new(const char *cgroup, GError **error)
 	}
 	if (!attach_all(ebpf, error))
 		return NULL;
+	/* after attaching: a socket made meanwhile has its record from the hooks */
+	g_autoptr(GError) existing_error = NULL;
+	if (!record_existing(ebpf, &existing_error))
+		g_warning("%s: the sockets made before vigild started are found through /proc",
+		          existing_error->message);
 	ebpf->flows_fd = bpf_map__fd(ebpf->skel->maps.flows);
 	ebpf->cookies_fd = bpf_map__fd(ebpf->skel->maps.cookies);
 	ebpf->uids_fd = bpf_map__fd(ebpf->skel->maps.uids);
@@ -404,6 +455,36 @@ vigil_ebpf_lookup_cookie(VigilEbpf *ebpf, guint64 cookie, VigilEbpfRecord *recor
 struct _VigilEbpf {
 	char *cgroup;
 };
+
+/* runs the task_file iterator once: the sockets made before the programs were attached */
+static gboolean
+record_existing(VigilEbpf *ebpf, GError **error)
+{
+	struct bpf_link *link = bpf_program__attach_iter(ebpf->skel->progs.vigil_existing, NULL);
+	int err = libbpf_get_error(link);
+	if (err != 0)
+		return set_error_from_libbpf(error, err,
+		                             "recording the sockets made before vigild");
+	int fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0) {
+		int saved = errno;
+		bpf_link__destroy(link);
+		return set_error_from_libbpf(error, saved,
+		                             "recording the sockets made before vigild");
+	}
+	char buf[64];
+	ssize_t n;
+	/* the program writes nothing: reading to the end runs it over every task's files */
+	while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+		;
+	int saved = errno;
+	close(fd);
+	bpf_link__destroy(link);
+	if (n < 0)
+		return set_error_from_libbpf(error, saved,
+		                             "recording the sockets made before vigild");
+	return TRUE;
+}
 
 VigilEbpf *
 vigil_ebpf_new(const char *cgroup, GError **error)

@@ -45,6 +45,7 @@ typedef struct {
 	guint32 pid;
 	guint16 sport;
 	guint64 cookie;
+	guint32 helper; /* a process the child started, when it did */
 } ChildReport;
 
 /* runs @func in a child in the cgroup; returns what it reported, once it has exited */
@@ -457,6 +458,88 @@ test_shared_mark(void)
 	close(server);
 }
 
+/*
+ * Before the programs are attached: connects a UDP socket and hands it to a child of its own
+ * that runs as nobody (another program to the record); sends one datagram on a line from
+ * the pipe in @data, and exits
+ */
+static void
+child_made_before(int report_fd, gpointer data)
+{
+	const int *go = data;
+	struct sockaddr_storage addr;
+	socklen_t len;
+	ChildReport report = {0};
+	socklen_t cookie_len = sizeof(report.cookie);
+	char c;
+
+	int sock = socket(AF_INET, SOCK_DGRAM, 0);
+	fill_addr(AF_INET, (guint16)go[2], &addr, &len);
+	if (connect(sock, (struct sockaddr *)&addr, len) != 0)
+		_exit(91);
+	pid_t holder = fork();
+	if (holder == 0) {
+		if (!become_nobody())
+			_exit(95);
+		pause();
+		_exit(0);
+	}
+	len = sizeof(addr);
+	getsockname(sock, (struct sockaddr *)&addr, &len);
+	report.sport = ntohs(((struct sockaddr_in *)&addr)->sin_port);
+	getsockopt(sock, SOL_SOCKET, SO_COOKIE, &report.cookie, &cookie_len);
+	report.helper = (guint32)holder;
+	if (write(report_fd, &report, sizeof(report)) != sizeof(report) ||
+	    read(go[0], &c, 1) != 1 || send(sock, "x", 1, 0) != 1)
+		_exit(92);
+}
+
+/*
+ * A socket made before the programs were attached has a record from their start: its two
+ * holders then (the maker and the process it handed it to), so that the least trusted
+ * decides; none for it before (vigild read /proc, where a holder that exits is gone).
+ */
+static void
+test_made_before(void)
+{
+	int go[3]; /* the pipe, and the server's port after it */
+	guint16 port;
+	int server = listener(AF_INET, SOCK_DGRAM, &port);
+	VigilEbpfRecord record;
+
+	g_assert_cmpint(pipe(go), ==, 0);
+	go[2] = port;
+	ChildReport maker = run_child(child_made_before, go, FALSE);
+	g_autoptr(VigilEbpf) ebpf = attach();
+
+	g_assert_cmpuint(maker.cookie, !=, 0);
+	g_assert_true(vigil_ebpf_lookup_cookie(ebpf, maker.cookie, &record));
+	g_assert_true(record.creator.set);
+	guint32 a = record.creator.tgid, b = record.actor.tgid;
+	g_assert_true((a == maker.pid && b == maker.helper) ||
+	              (a == maker.helper && b == maker.pid));
+	g_assert_cmpuint(record.creator.uid == NOBODY ? record.actor.uid : record.creator.uid, ==,
+	                 getuid());
+
+	/* the maker sends and exits; the other holder goes too: the flow keeps the record */
+	g_assert_cmpint(write(go[1], "g", 1), ==, 1);
+	g_assert_cmpint(waitpid((pid_t)maker.pid, NULL, 0), ==, (pid_t)maker.pid);
+	end_child(maker.helper);
+	VigilFlow flow = loopback_flow(AF_INET, IPPROTO_UDP, maker.sport, port);
+	/* the helper, now init's child, dies when the maker does (its parent-death signal) */
+	gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+	while (!vigil_ebpf_lookup_flow(ebpf, &flow, &record) && g_get_monotonic_time() < deadline)
+		g_usleep(10000);
+	g_assert_true(vigil_ebpf_lookup_flow(ebpf, &flow, &record));
+	a = record.creator.tgid;
+	b = record.actor.tgid;
+	g_assert_true((a == maker.pid && b == maker.helper) ||
+	              (a == maker.helper && b == maker.pid));
+	close(go[0]);
+	close(go[1]);
+	close(server);
+}
+
 /* a live socket by its cookie (what sock_diag gives); the record matches /proc's stamp */
 static void
 test_cookie_and_stamp(void)
@@ -686,5 +769,6 @@ main(int argc, char **argv)
 	g_test_add_func("/ebpf/attributor", test_attributor);
 	g_test_add_func("/ebpf/flood-is-fair", test_flood_is_fair);
 	g_test_add_func("/ebpf/shared-mark", test_shared_mark);
+	g_test_add_func("/ebpf/made-before", test_made_before);
 	return g_test_run();
 }

@@ -9,7 +9,8 @@
  * - cgroup/sendmsg4/6 run for an unconnected UDP sendto() with the source port already
  *   bound (inet_send_prepare()), before the datagram is built;
  * - cgroup/sock_release runs in close() while the socket still has its tuple and storage.
- * All of them come before the netfilter OUTPUT hook, where the packet is queued.
+ * All of them come before the netfilter OUTPUT hook, where the packet is queued. Sockets made
+ * before the programs were attached are recorded once, by the iterators at the end.
  */
 #include <linux/bpf.h>
 #include <linux/types.h>
@@ -115,11 +116,10 @@ exe_ctime_ns(struct inode *inode)
 	return BPF_CORE_READ(i, i_ctime.tv_sec) * 1000000000ULL + BPF_CORE_READ(i, i_ctime.tv_nsec);
 }
 
-/* the current task, as /proc would show its process: the fields vigild compares with it */
+/* @task, as /proc would show its process: the fields vigild compares with it */
 static __always_inline void
-fill_task(struct vigil_attrib_task *t)
+fill_task_of(struct vigil_attrib_task *t, struct task_struct *task)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct mm_struct *mm = BPF_CORE_READ(task, mm);
 
 	t->tgid = BPF_CORE_READ(task, tgid);
@@ -160,6 +160,13 @@ fill_task(struct vigil_attrib_task *t)
 	h = fnv(h, BPF_CORE_READ(mm, env_start));
 	h = fnv(h, BPF_CORE_READ(mm, env_end));
 	t->image = h;
+}
+
+/* the current task */
+static __always_inline void
+fill_task(struct vigil_attrib_task *t)
+{
+	fill_task_of(t, (struct task_struct *)bpf_get_current_task());
 }
 
 static __always_inline int
@@ -557,4 +564,109 @@ vigil_sock_release(struct bpf_sock *ctx)
 	}
 	update_flow(&key, st, cookie);
 	return 1;
+}
+
+/* vigild's network namespace (its cookie), set before the programs load */
+const volatile __u64 vigil_netns = 0;
+
+/* the holders of the sockets made before the programs were attached, by socket inode: filled
+ * by vigil_existing_holders, read by vigil_existing_udp/_tcp, emptied by vigild after */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, VIGIL_ATTRIB_EXISTING_MAX);
+	__type(key, __u64);
+	__type(value, struct vigil_attrib_sock);
+} existing SEC(".maps");
+
+/*
+ * Run once by vigild right after attaching, first over every task's files: each inet socket
+ * of vigild's network namespace gets its holders as they are now, the first two programs
+ * found, in the creator's and actor's places (who made it and who used it before is known to
+ * no one any more). The socket itself is not usable for its storage here (a pointer the
+ * verifier does not trust): the socket iterators below attach them.
+ */
+SEC("iter/task_file")
+int
+vigil_existing_holders(struct bpf_iter__task_file *ctx)
+{
+	struct file *file = ctx->file;
+	struct task_struct *task = ctx->task;
+	if (file == NULL || task == NULL)
+		return 0;
+	struct socket *sock = bpf_sock_from_file(file);
+	if (sock == NULL)
+		return 0;
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	if (sk == NULL || !is_inet(BPF_CORE_READ(sk, __sk_common.skc_family)) ||
+	    BPF_CORE_READ(sk, __sk_common.skc_net.net, net_cookie) != vigil_netns)
+		return 0;
+	__u64 ino = BPF_CORE_READ(file, f_inode, i_ino);
+	__u32 zero = 0;
+	struct vigil_attrib_flow *scratch_value = bpf_map_lookup_elem(&scratch, &zero);
+	if (scratch_value == NULL)
+		return 0;
+	struct vigil_attrib_task *t = &scratch_value->other;
+	fill_task_of(t, task);
+	struct vigil_attrib_sock *held = bpf_map_lookup_elem(&existing, &ino);
+	if (held == NULL) {
+		struct vigil_attrib_sock *fresh = &scratch_value->sock;
+		__builtin_memset(fresh, 0, sizeof(*fresh));
+		fresh->creator = *t;
+		fresh->actor = *t;
+		fresh->flags = VIGIL_ATTRIB_SOCK_EXISTING;
+		fresh->charged_uid = 0;
+		bpf_map_update_elem(&existing, &ino, fresh, BPF_NOEXIST);
+		return 0;
+	}
+	/* a second program: the first stays the creator; a third is not kept */
+	if (!same_program(t, &held->creator) && same_program(&held->actor, &held->creator))
+		held->actor = *t;
+	return 0;
+}
+
+/* @sk's record from its holders, unless the hooks have one (made or used since) */
+static __always_inline void
+record_existing(struct sock *sk)
+{
+	if (bpf_sk_storage_get(&socks, sk, 0, 0) != NULL)
+		return;
+	__u64 ino = BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
+	struct vigil_attrib_sock *held = bpf_map_lookup_elem(&existing, &ino);
+	if (held == NULL)
+		return;
+	struct vigil_attrib_sock *st =
+	    bpf_sk_storage_get(&socks, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (st == NULL)
+		return;
+	st->creator = held->creator;
+	st->actor = held->actor;
+	st->flags = VIGIL_ATTRIB_SOCK_EXISTING;
+	publish_cookie(st, bpf_get_socket_cookie(sk));
+}
+
+/* then over the UDP and TCP sockets of vigild's network namespace (bound, connected or
+ * listening ones: a socket in none of those tables is recorded by the hooks when it is) */
+SEC("iter/udp")
+int
+vigil_existing_udp(struct bpf_iter__udp *ctx)
+{
+	struct udp_sock *udp = ctx->udp_sk;
+	if (udp != NULL)
+		record_existing((struct sock *)udp);
+	return 0;
+}
+
+SEC("iter/tcp")
+int
+vigil_existing_tcp(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	if (skc == NULL)
+		return 0;
+	/* a full socket: not a request or time-wait one */
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock(skc);
+	if (tp != NULL)
+		record_existing((struct sock *)tp);
+	return 0;
 }

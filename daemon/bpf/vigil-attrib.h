@@ -42,6 +42,7 @@ struct vigil_attrib_sock {
 
 #define VIGIL_ATTRIB_SOCK_RELEASED 1u /* closed: its cookie names no live socket */
 #define VIGIL_ATTRIB_SOCK_COUNTED  2u /* in the table by cookie, counted to charged_uid */
+#define VIGIL_ATTRIB_SOCK_EXISTING 4u /* made before the programs: its holders at their start */
 
 /* a flow as the packet shows it; the source address is zero when the socket had none yet
  * (an unbound UDP socket's sendto: routing picks it later) */
@@ -103,3 +104,5 @@ struct vigil_attrib_stats {
 #define VIGIL_ATTRIB_UID_COOKIES 1024
 #define VIGIL_ATTRIB_FLOWS_MAX   (VIGIL_ATTRIB_UIDS_MAX * VIGIL_ATTRIB_UID_FLOWS)
 #define VIGIL_ATTRIB_COOKIES_MAX (VIGIL_ATTRIB_UIDS_MAX * VIGIL_ATTRIB_UID_COOKIES)
+/* sockets made before vigild, recorded at its start (emptied after) */
+#define VIGIL_ATTRIB_EXISTING_MAX 65536

@@ -112,7 +112,16 @@ struct in6_addr {
 	} in6_u;
 } VIGIL_CORE;
 
+struct net {
+	unsigned long long net_cookie; /* what bpf_get_netns_cookie() gives */
+} VIGIL_CORE;
+
+typedef struct {
+	struct net *net;
+} possible_net_t;
+
 struct sock_common {
+	possible_net_t skc_net;
 	unsigned int skc_daddr;     /* network byte order */
 	unsigned int skc_rcv_saddr; /* network byte order */
 	unsigned short skc_dport;   /* network byte order */
@@ -122,7 +131,37 @@ struct sock_common {
 	struct in6_addr skc_v6_rcv_saddr;
 } VIGIL_CORE;
 
+struct socket;
+
 struct sock {
 	struct sock_common __sk_common;
 	unsigned short sk_protocol;
+	struct socket *sk_socket;
+} VIGIL_CORE;
+
+/* the iterators' contexts (vigil_existing_*) */
+struct socket {
+	struct sock *sk;
+	struct file *file;
+} VIGIL_CORE;
+
+struct bpf_iter_meta;
+struct udp_sock;
+struct tcp_sock;
+
+struct bpf_iter__task_file {
+	struct bpf_iter_meta *meta;
+	struct task_struct *task;
+	unsigned int fd;
+	struct file *file;
+} VIGIL_CORE;
+
+struct bpf_iter__udp {
+	struct bpf_iter_meta *meta;
+	struct udp_sock *udp_sk;
+} VIGIL_CORE;
+
+struct bpf_iter__tcp {
+	struct bpf_iter_meta *meta;
+	struct sock_common *sk_common;
 } VIGIL_CORE;

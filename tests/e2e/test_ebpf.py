@@ -208,5 +208,41 @@ class ExecAfterSend(E2ETestCase):
         self.assertEqual((x["verdict"], x["program"]), ("deny", "[%s]" % name[:15]), x)
 
 
+# a UDP socket made and connected before vigild starts; on a line on stdin, one datagram, and
+# the program is gone
+CONNECTED_BEFORE = """
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.connect((sys.argv[1], int(sys.argv[2])))
+print("ready", flush=True)
+sys.stdin.readline()
+s.send(b"x")
+"""
+
+
+class MadeBeforeVigild(E2ETestCase):
+    """A socket made before vigild started is recorded at its start with its holders then: its
+    program that sends and exits later is still its program (by /proc, gone: unknown)."""
+
+    def test_send_and_exit(self):
+        proc = self.nets.spawn(self.nets.client, [PYTHON, "-c", CONNECTED_BEFORE, PEER_V4,
+                                                  "5353"],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.assertEqual(proc.stdout.readline().strip(), "ready")
+        d = self.vigild("drop app %s proto udp\n" % PYTHON_EXE,
+                        config={"Attribution": "ebpf", "DefaultAction": "allow"})
+        d.proc.send_signal(signal.SIGSTOP)
+        try:
+            proc.stdin.write("go\n")
+            proc.stdin.close()
+            self.assertEqual(proc.wait(timeout=30), 0)
+        finally:
+            d.proc.send_signal(signal.SIGCONT)
+        x = self.assertDecision(d, proto="udp", port=5353)
+        self.assertEqual((x["verdict"], x["program"], x["pid"]),
+                         ("drop", PYTHON_EXE, str(proc.pid)), x)
+        self.assertNotIn("made before vigild started are found through /proc", d.log())
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
