@@ -274,6 +274,21 @@ record_existing(VigilEbpf *ebpf, GError **error)
 	return ok;
 }
 
+/* opens and loads the programs, the iterators too or not; 0 or a negative errno */
+static int
+open_and_load(VigilEbpf *ebpf, gboolean iterators)
+{
+	g_clear_pointer(&ebpf->skel, vigil_attrib__destroy);
+	ebpf->skel = vigil_attrib__open();
+	if (ebpf->skel == NULL)
+		return -errno;
+	ebpf->skel->rodata->vigil_netns = ebpf->netns;
+	bpf_program__set_autoload(ebpf->skel->progs.vigil_existing_holders, iterators);
+	bpf_program__set_autoload(ebpf->skel->progs.vigil_existing_udp, iterators);
+	bpf_program__set_autoload(ebpf->skel->progs.vigil_existing_tcp, iterators);
+	return vigil_attrib__load(ebpf->skel);
+}
+
 VigilEbpf *
 vigil_ebpf_new(const char *cgroup, GError **error)
 {
@@ -299,13 +314,12 @@ vigil_ebpf_new(const char *cgroup, GError **error)
 		            "CONFIG_DEBUG_INFO_BTF is needed");
 		return NULL;
 	}
-	ebpf->skel = vigil_attrib__open();
-	if (ebpf->skel == NULL) {
-		set_error_from_libbpf(error, errno, "opening the eBPF programs");
-		return NULL;
-	}
-	ebpf->skel->rodata->vigil_netns = ebpf->netns;
-	int err = vigil_attrib__load(ebpf->skel);
+	int err = open_and_load(ebpf, TRUE);
+	/* the iterators (for the sockets made before vigild) need more of the kernel than the
+	 * hooks: without them, the hooks alone */
+	gboolean iterators = err == 0;
+	if (err != 0)
+		err = open_and_load(ebpf, FALSE);
 	if (err != 0) {
 		set_error_from_libbpf(error, err,
 		                      "loading the eBPF programs (root, or CAP_BPF with "
@@ -317,7 +331,10 @@ vigil_ebpf_new(const char *cgroup, GError **error)
 		return NULL;
 	/* after attaching: a socket made meanwhile has its record from the hooks */
 	g_autoptr(GError) existing_error = NULL;
-	if (!record_existing(ebpf, &existing_error))
+	if (!iterators)
+		g_warning("the kernel refused the eBPF iterators: the sockets made before vigild "
+		          "started are found through /proc");
+	else if (!record_existing(ebpf, &existing_error))
 		g_warning("%s: the sockets made before vigild started are found through /proc",
 		          existing_error->message);
 	ebpf->flows_fd = bpf_map__fd(ebpf->skel->maps.flows);
