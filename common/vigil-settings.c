@@ -33,6 +33,8 @@ vigil_config_init_defaults(VigilConfig *config)
 	config->agent_executables = NULL;
 	config->attribution = VIGIL_ATTRIBUTION_AUTO;
 	config->ebpf_cgroup = NULL;
+	config->history_days = 30;
+	config->history_size_mib = 256;
 }
 
 void
@@ -166,6 +168,18 @@ static const VigilSetting settings[] = {
      .type = VIGIL_SETTING_PATH,
      .expected = "an absolute canonical path of a cgroup v2 directory",
      FIELD(ebpf_cgroup)},
+    {.name = "HistoryDays",
+     .type = VIGIL_SETTING_UINT,
+     .min = 0,
+     .max = 36500,
+     .expected = "days, 0-36500 (0: no history)",
+     FIELD(history_days)},
+    {.name = "HistorySize",
+     .type = VIGIL_SETTING_UINT,
+     .min = 1,
+     .max = 1048576,
+     .expected = "MiB, 1-1048576",
+     FIELD(history_size_mib)},
 };
 
 const VigilSetting *

@@ -48,6 +48,10 @@ typedef struct {
 	 * sockets of its processes and of every cgroup below), or NULL for the hierarchy's
 	 * root. Owned like agent_executables. */
 	char *ebpf_cgroup;
+	/* the history of decisions (vigil-history.h): rows older than history_days are deleted
+	 * (0: no history is kept), and they take at most history_size_mib MiB */
+	guint history_days;
+	guint history_size_mib;
 } VigilConfig;
 
 /* at most this many AgentExecutables */

@@ -39,6 +39,7 @@
 #define EXE_HASHES_FILE "exe-hashes"
 /* likewise: the Debian packages of the files rules are pinned to */
 #define PIN_PACKAGES_FILE "pin-packages"
+#define HISTORY_FILE      "history.db"
 
 typedef struct _HeldPacket HeldPacket;
 
@@ -100,6 +101,7 @@ struct _VigilDaemon {
 	VigilNetfilter *netfilter;
 	VigilQueue *queue;
 	VigilDecisionLog *decisions;
+	VigilHistory *history;
 	VigilDnsCache *dns_cache;
 	VigilDnsWatch *dns_watch;
 	GQueue held;              /* of HeldPacket, oldest first: deadlines are in arrival order */
@@ -243,12 +245,13 @@ send_verdict(VigilDaemon *daemon, guint32 packet_id, guint32 arrived_mark, Vigil
 		daemon->stats.dropped++;
 }
 
-/* records @decision; the log numbers it (GetConnections' id) */
+/* records @decision; the log numbers it (GetConnections' id); the history keeps a copy */
 static void
-log_decision(VigilDaemon *daemon, VigilDecision *decision)
+log_decision(VigilDaemon *daemon, VigilDecision *decision, const char *sha256)
 {
 	if (decision->reason == VIGIL_REASON_DEFAULT || decision->reason == VIGIL_REASON_TIMEOUT)
 		daemon->stats.defaulted++;
+	vigil_history_add(daemon->history, decision, sha256);
 	vigil_decision_log_add(daemon->decisions, decision);
 }
 
@@ -399,7 +402,7 @@ send_and_log(HeldPacket *held, VigilAction action, VigilReason reason, const Vig
 	if (reason == VIGIL_REASON_RULE && action != VIGIL_ACTION_ALLOW)
 		vigil_prompts_notify_blocked(daemon->prompts, &decision,
 		                             vigil_decision_log_last_id(daemon->decisions) + 1);
-	log_decision(daemon, &decision);
+	log_decision(daemon, &decision, process != NULL ? process->sha256 : NULL);
 }
 
 /* removes @held from the held queue, sends the verdict, logs it, frees @held */
@@ -1053,6 +1056,17 @@ follow_upgrades(VigilDaemon *daemon, const VigilDaemonPaths *paths)
 	vigil_upgrades_rules_changed(daemon->upgrades);
 }
 
+/* every decision, kept beside the learned rules (vigil-history.h) */
+static void
+open_history(VigilDaemon *daemon, const VigilDaemonPaths *paths)
+{
+	g_autofree char *dir = g_path_get_dirname(paths->learned_path);
+	g_autofree char *path = g_build_filename(dir, HISTORY_FILE, NULL);
+	VigilHistoryLimits limits = {daemon->config.history_days, daemon->config.history_size_mib};
+
+	daemon->history = vigil_history_new(path, &limits);
+}
+
 /* hashes of big executables take seconds: kept beside the learned rules across restarts */
 static void
 remember_hashes(VigilDaemon *daemon, const VigilDaemonPaths *paths)
@@ -1086,6 +1100,7 @@ vigil_daemon_new(const VigilConfig *config, const VigilDaemonPaths *paths, GErro
 		return NULL;
 	remember_hashes(daemon, paths);
 	follow_upgrades(daemon, paths);
+	open_history(daemon, paths);
 	daemon->netfilter = vigil_netfilter_new(config);
 	daemon->dns_cache =
 	    vigil_dns_cache_new(VIGIL_DNS_CACHE_MAX_ENTRIES, VIGIL_DNS_CACHE_TTL_FLOOR_S,
@@ -1247,6 +1262,8 @@ vigil_daemon_free(VigilDaemon *daemon)
 	g_clear_pointer(&daemon->upgrades, vigil_upgrades_free);
 	g_clear_pointer(&daemon->store, vigil_rule_store_free);
 	g_clear_pointer(&daemon->decisions, vigil_decision_log_free);
+	/* writes what is still queued */
+	g_clear_pointer(&daemon->history, vigil_history_free);
 	g_clear_pointer(&daemon->held_per_uid, g_hash_table_unref);
 	g_clear_pointer(&daemon->turns, vigil_turns_free);
 	g_clear_pointer(&daemon->socket_watch, vigil_socket_watch_free);
@@ -1265,6 +1282,12 @@ VigilDecisionLog *
 vigil_daemon_get_decision_log(VigilDaemon *daemon)
 {
 	return daemon->decisions;
+}
+
+VigilHistory *
+vigil_daemon_get_history(VigilDaemon *daemon)
+{
+	return daemon->history;
 }
 
 const VigilConfig *
@@ -1439,7 +1462,7 @@ log_ended(VigilDaemon *daemon, const VigilFlow *flow, const FlowBasis *basis, co
 	}
 	g_message("a live TCP connection is ended: rule %" G_GUINT64_FORMAT " now %s it", rule->id,
 	          rule->action == VIGIL_ACTION_DENY ? "denies" : "drops");
-	log_decision(daemon, &decision);
+	log_decision(daemon, &decision, basis->process != NULL ? basis->process->sha256 : NULL);
 }
 
 /*

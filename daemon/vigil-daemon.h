@@ -3,6 +3,7 @@
 
 #include "vigil-config.h"
 #include "vigil-decision-log.h"
+#include "vigil-history.h"
 #include "vigil-prompts.h"
 #include "vigil-rule-store.h"
 #include "vigil-ruleset.h"
@@ -33,6 +34,7 @@ void vigil_daemon_reload_rules(VigilDaemon *daemon);
 
 VigilRuleset *vigil_daemon_get_ruleset(VigilDaemon *daemon);
 VigilDecisionLog *vigil_daemon_get_decision_log(VigilDaemon *daemon);
+VigilHistory *vigil_daemon_get_history(VigilDaemon *daemon);
 
 /* what the D-Bus server reads and changes */
 

@@ -220,6 +220,8 @@ static const VigilDictKey filter_keys[] = {
     {VIGIL_FILTER_KEY_AFTER, "t", 0},
     {VIGIL_FILTER_KEY_UID, "u", 0},
     {VIGIL_FILTER_KEY_LIMIT, "u", 0},
+    {VIGIL_FILTER_KEY_UNTIL, "x", 0},
+    {VIGIL_FILTER_KEY_HISTORY, "b", 0},
 };
 
 gboolean
@@ -240,6 +242,8 @@ vigil_dbus_parse_filter(GVariant *dict, guint32 caller_uid, VigilDBusFilter *fil
 		filter->has_verdict = TRUE;
 	}
 	g_variant_lookup(dict, VIGIL_FILTER_KEY_SINCE, "x", &filter->since);
+	g_variant_lookup(dict, VIGIL_FILTER_KEY_UNTIL, "x", &filter->until);
+	g_variant_lookup(dict, VIGIL_FILTER_KEY_HISTORY, "b", &filter->history);
 	g_variant_lookup(dict, VIGIL_FILTER_KEY_AFTER, "t", &filter->after);
 	g_variant_lookup(dict, VIGIL_FILTER_KEY_LIMIT, "u", &filter->limit);
 	filter->has_uid = g_variant_lookup(dict, VIGIL_FILTER_KEY_UID, "u", &filter->uid);
@@ -264,6 +268,8 @@ vigil_dbus_filter_matches(const VigilDBusFilter *filter, const VigilDecision *d,
 	    !g_str_equal(filter->program, d->program != NULL ? d->program : VIGIL_PROGRAM_UNKNOWN))
 		return FALSE;
 	if (filter->has_verdict && d->verdict != filter->verdict)
+		return FALSE;
+	if (filter->until > 0 && d->time > filter->until)
 		return FALSE;
 	return d->time >= filter->since && id > filter->after;
 }

@@ -53,6 +53,8 @@ typedef struct {
 	gboolean has_verdict;
 	VigilAction verdict;
 	gint64 since;
+	gint64 until; /* 0: no bound */
+	gboolean history; /* the history on disk, not the ring */
 	guint64 after;
 	gboolean has_uid;
 	guint32 uid;

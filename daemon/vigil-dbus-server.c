@@ -1165,6 +1165,66 @@ prepare_get_connections(Call *call, GError **error)
 	return vigil_dbus_parse_filter(dict, call->uid, &filter, error);
 }
 
+static GVariant *
+history_rows_to_variant(GPtrArray *rows)
+{
+	GVariantBuilder builder;
+
+	g_variant_builder_init(&builder, G_VARIANT_TYPE("aa{sv}"));
+	for (guint i = 0; i < rows->len; i++) {
+		const VigilHistoryRow *row = g_ptr_array_index(rows, i);
+
+		g_variant_builder_add(&builder, "@a{sv}",
+		                      vigil_decision_to_dict(&row->decision, row->decision.id));
+	}
+	return g_variant_new("(aa{sv})", &builder);
+}
+
+static void
+on_history_rows(GObject *source, GAsyncResult *result, gpointer data)
+{
+	Call *call = data;
+	VigilHistory *history = vigil_daemon_get_history(call->server->daemon);
+	GError *error = NULL;
+	g_autoptr(GPtrArray) rows = vigil_history_query_finish(history, result, &error);
+
+	(void)source;
+	if (rows == NULL) {
+		if (g_error_matches(error, VIGIL_HISTORY_ERROR, VIGIL_HISTORY_ERROR_BUSY)) {
+			GError *busy = g_error_new_literal(VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_BUSY,
+			                                   error->message);
+
+			g_error_free(error);
+			error = busy;
+		}
+		call_fail(call, error);
+		return;
+	}
+	call_return(call, history_rows_to_variant(rows));
+}
+
+/* GetConnections with history: the rows on disk, read in a worker (vigil-history.h) */
+static void
+run_get_history(Call *call, const VigilDBusFilter *filter)
+{
+	VigilHistoryQuery query = {
+	    .since = filter->since,
+	    .until = filter->until,
+	    .has_uid = filter->has_uid,
+	    .uid = filter->uid,
+	    .has_verdict = filter->has_verdict,
+	    .verdict = filter->verdict,
+	    .after = filter->after,
+	    .limit = filter->limit,
+	};
+
+	if (filter->program != NULL)
+		query.program =
+		    g_str_equal(filter->program, VIGIL_PROGRAM_UNKNOWN) ? "" : filter->program;
+	vigil_history_query_async(vigil_daemon_get_history(call->server->daemon), call->uid, &query,
+	                          NULL, on_history_rows, call);
+}
+
 static void
 run_get_connections(Call *call)
 {
@@ -1180,6 +1240,10 @@ run_get_connections(Call *call)
 
 	if (!vigil_dbus_parse_filter(dict, call->uid, &filter, &error)) {
 		call_fail(call, error);
+		return;
+	}
+	if (filter.history) {
+		run_get_history(call, &filter);
 		return;
 	}
 	for (guint i = 0; i < recent->len; i++) {

@@ -141,6 +141,8 @@ G_BEGIN_DECLS
 #define VIGIL_FILTER_KEY_AFTER   "after"   /* t: decision id */
 #define VIGIL_FILTER_KEY_UID     "uid"     /* u */
 #define VIGIL_FILTER_KEY_LIMIT   "limit"   /* u */
+#define VIGIL_FILTER_KEY_UNTIL   "until"   /* x: unix microseconds */
+#define VIGIL_FILTER_KEY_HISTORY "history" /* b: read the history on disk, not the ring */
 
 /* GetProgramStats() counter keys */
 #define VIGIL_PROGRAM_STATS_KEY_CONNECTIONS  "connections"  /* t */

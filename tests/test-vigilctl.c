@@ -597,8 +597,9 @@ test_log_filter(void)
 	const char *value = NULL;
 	guint32 limit = 0;
 	gint64 since = 0;
+	gboolean history = FALSE;
 
-	g_assert_true(vigilctl_log_build_filter("/usr/bin/curl", "deny", "10m", 5, -1,
+	g_assert_true(vigilctl_log_build_filter("/usr/bin/curl", "deny", "10m", NULL, 5, -1,
 	                                        G_GINT64_CONSTANT(1000000000000), &filter, &error));
 	g_assert_no_error(error);
 	g_assert_true(g_variant_lookup(filter, VIGIL_FILTER_KEY_PROGRAM, "&s", &value));
@@ -610,15 +611,21 @@ test_log_filter(void)
 	g_assert_true(g_variant_lookup(filter, VIGIL_FILTER_KEY_SINCE, "x", &since));
 	g_assert_cmpint(since, ==, G_GINT64_CONSTANT(1000000000000) - 600 * G_USEC_PER_SEC);
 	g_assert_false(g_variant_lookup(filter, VIGIL_FILTER_KEY_UID, "u", &limit));
+	/* a time range reads the history on disk */
+	g_assert_true(g_variant_lookup(filter, VIGIL_FILTER_KEY_HISTORY, "b", &history));
+	g_assert_true(history);
 
 	/* a name is matched by vigilctl, so vigild must not cut the list short */
-	g_assert_true(vigilctl_log_build_filter("curl", NULL, NULL, 5, 1000, 0, &by_name, &error));
+	g_assert_true(
+	    vigilctl_log_build_filter("curl", NULL, NULL, NULL, 5, 1000, 0, &by_name, &error));
 	g_assert_false(g_variant_lookup(by_name, VIGIL_FILTER_KEY_PROGRAM, "&s", &value));
 	g_assert_false(g_variant_lookup(by_name, VIGIL_FILTER_KEY_LIMIT, "u", &limit));
+	g_assert_false(g_variant_lookup(by_name, VIGIL_FILTER_KEY_HISTORY, "b", &history));
 	g_assert_true(g_variant_lookup(by_name, VIGIL_FILTER_KEY_UID, "u", &limit));
 	g_assert_cmpuint(limit, ==, 1000);
 
-	g_assert_false(vigilctl_log_build_filter(NULL, "reject", NULL, 0, -1, 0, &by_name, &error));
+	g_assert_false(
+	    vigilctl_log_build_filter(NULL, "reject", NULL, NULL, 0, -1, 0, &by_name, &error));
 	g_assert_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE);
 }
 

@@ -21,6 +21,7 @@ typedef struct {
 	char *program;
 	char *verdict;
 	char *since;
+	char *until;
 	int limit;
 	int uid;
 } FilterOptions;
@@ -31,6 +32,7 @@ filter_options_clear(FilterOptions *options)
 	g_clear_pointer(&options->program, g_free);
 	g_clear_pointer(&options->verdict, g_free);
 	g_clear_pointer(&options->since, g_free);
+	g_clear_pointer(&options->until, g_free);
 }
 
 /* a program given by name ("curl") is matched here; vigild's filter takes exact paths */
@@ -40,9 +42,21 @@ program_is_path(const char *program)
 	return program[0] == '/' || g_strcmp0(program, "unknown") == 0;
 }
 
+static gboolean
+add_time(GVariantBuilder *builder, const char *key, const char *text, gint64 now_us, GError **error)
+{
+	gint64 time_us = 0;
+
+	if (!vigilctl_parse_since(text, now_us, &time_us, error))
+		return FALSE;
+	g_variant_builder_add(builder, "{sv}", key, g_variant_new_int64(time_us));
+	return TRUE;
+}
+
 gboolean
-vigilctl_log_build_filter(const char *program, const char *verdict, const char *since, int limit,
-                          int uid, gint64 now_us, GVariant **filter, GError **error)
+vigilctl_log_build_filter(const char *program, const char *verdict, const char *since,
+                          const char *until, int limit, int uid, gint64 now_us, GVariant **filter,
+                          GError **error)
 {
 	g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
 
@@ -55,14 +69,14 @@ vigilctl_log_build_filter(const char *program, const char *verdict, const char *
 		g_variant_builder_add(&builder, "{sv}", VIGIL_FILTER_KEY_VERDICT,
 		                      g_variant_new_string(verdict));
 	}
-	if (since != NULL) {
-		gint64 since_us = 0;
-
-		if (!vigilctl_parse_since(since, now_us, &since_us, error))
-			return FALSE;
-		g_variant_builder_add(&builder, "{sv}", VIGIL_FILTER_KEY_SINCE,
-		                      g_variant_new_int64(since_us));
-	}
+	if (since != NULL && !add_time(&builder, VIGIL_FILTER_KEY_SINCE, since, now_us, error))
+		return FALSE;
+	if (until != NULL && !add_time(&builder, VIGIL_FILTER_KEY_UNTIL, until, now_us, error))
+		return FALSE;
+	/* a time range is for the history on disk: days, not the ring's last minutes */
+	if (since != NULL || until != NULL)
+		g_variant_builder_add(&builder, "{sv}", VIGIL_FILTER_KEY_HISTORY,
+		                      g_variant_new_boolean(TRUE));
 	if (limit < 0) {
 		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE,
 		            _("--limit takes a number of decisions, 0 for all"));
@@ -221,14 +235,17 @@ add_filter_entries(GOptionContext *context, FilterOptions *options, gboolean wit
 	    {"uid", 'u', 0, G_OPTION_ARG_INT, &options->uid,
 	     N_("Only this user's connections (root sees every user's)"), N_("UID")},
 	    {"since", 's', 0, G_OPTION_ARG_STRING, &options->since,
-	     N_("Only decisions since this long ago (10m, 2h, 1d) or this time (ISO 8601, 12:00)"),
+	     N_("Only decisions since this long ago (10m, 2h, 1d) or this time (ISO 8601, 12:00), "
+	        "from the history"),
 	     N_("TIME")},
+	    {"until", 0, 0, G_OPTION_ARG_STRING, &options->until,
+	     N_("Only decisions until this long ago or this time, from the history"), N_("TIME")},
 	    G_OPTION_ENTRY_NULL};
 	GOptionEntry copy[G_N_ELEMENTS(entries)];
 
 	memcpy(copy, entries, sizeof entries);
 	if (!with_since)
-		copy[3] = copy[4];
+		copy[3] = copy[5];
 	g_option_context_add_main_entries(context, copy, NULL);
 }
 
@@ -246,8 +263,9 @@ vigilctl_cmd_log(VigilctlContext *ctx, int argc, char **argv, GError **error)
 	    ctx, "",
 	    N_("Shows vigild's recent decisions, oldest first: your own connections (root: "
 	       "everyone's)."),
-	    N_("vigild keeps the recent decisions in memory; the journal has them all\n"
-	       "(journalctl -u vigild)."),
+	    N_("Without --since or --until: the recent decisions vigild keeps in memory. With\n"
+	       "them: its history on disk (HistoryDays in vigild.conf, 30 days by default),\n"
+	       "at most 10,000 decisions, the newest."),
 	    entries);
 	g_autoptr(GVariant) filter = NULL;
 	g_autoptr(GVariant) conns = NULL;
@@ -264,8 +282,8 @@ vigilctl_cmd_log(VigilctlContext *ctx, int argc, char **argv, GError **error)
 		goto out;
 	}
 	if (!vigilctl_log_build_filter(options.program, options.verdict, options.since,
-	                               options.limit, options.uid, g_get_real_time(), &filter,
-	                               error))
+	                               options.until, options.limit, options.uid, g_get_real_time(),
+	                               &filter, error))
 		goto out;
 	firewall = vigilctl_firewall(ctx, error);
 	if (firewall == NULL)
@@ -634,7 +652,7 @@ vigilctl_cmd_monitor(VigilctlContext *ctx, int argc, char **argv, GError **error
 		goto out;
 	}
 	/* limit 1 finds the newest id when nothing older is wanted */
-	if (!vigilctl_log_build_filter(options.program, options.verdict, NULL,
+	if (!vigilctl_log_build_filter(options.program, options.verdict, NULL, NULL,
 	                               options.limit > 0 ? options.limit : 1, options.uid,
 	                               g_get_real_time(), &monitor.filter, error))
 		goto out;

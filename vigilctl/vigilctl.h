@@ -71,10 +71,11 @@ char *vigilctl_rules_line_from_args(int argc, char **argv);
 char *vigilctl_rules_read_import(const char *path, GError **error);
 char *vigilctl_pending_format(GVariant *requests); /* GetPending()'s a(ta{sv}) */
 GVariant *vigilctl_pending_json_variant(GVariant *requests);
-/* GetConnections()'s filter from log's options; a program name (no '/') is matched here */
+/* GetConnections()'s filter from log's options; a program name (no '/') is matched here;
+ * with @since or @until it asks for the history on disk */
 gboolean vigilctl_log_build_filter(const char *program, const char *verdict, const char *since,
-                                   int limit, int uid, gint64 now_us, GVariant **filter,
-                                   GError **error);
+                                   const char *until, int limit, int uid, gint64 now_us,
+                                   GVariant **filter, GError **error);
 gboolean vigilctl_log_program_matches(GVariant *conn, const char *program);
 GVariant *vigilctl_log_select(GVariant *conns, const char *program, int limit);
 char *vigilctl_log_format(GVariant *conns);     /* aa{sv} as a table */

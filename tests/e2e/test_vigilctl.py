@@ -415,6 +415,71 @@ class History(VigilctlTestCase):
         mon.stderr.close()
 
 
+class HistoryOnDisk(VigilctlTestCase):
+    """The history (SQLite, beside the learned rules): days of decisions, across restarts."""
+
+    def restart(self, d):
+        self.assertEqual(d.stop(), 0, d.log()[-3000:])
+        started = d.log().count('on the system bus as org.vigil.Firewall1')
+        d.start(wait=False)
+        d.wait_for_log('on the system bus as org.vigil.Firewall1', timeout=15, count=started + 1)
+
+    def ports(self, *args, **kw):
+        return sorted(e['port'] for e in self.json('log', *args, **kw))
+
+    def test_history_survives_a_restart_and_shows_each_user_their_own(self):
+        d = self.start_vigild(config={'DefaultAction': 'allow'})
+        self.assertEqual(self.probe('tcp', PEER_V4, 80)[0], 'ok')
+        self.assertEqual(self.probe('tcp', PEER_V4, 8080, user=NOBODY)[0], 'ok')
+        self.assertDecision(d, port=8080)
+        path = os.path.join(d.dir, 'history.db')
+        self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
+        # --until has whole seconds: the next one after the first decisions, and the second
+        # vigild's decisions after it
+        until = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(int(time.time()) + 1))
+        time.sleep(2.1)
+
+        self.restart(d)
+        self.assertEqual(self.probe('tcp', PEER_V4, 9000)[0], 'ok')
+        self.assertDecision(d, port=9000)
+        # the ring forgot the first vigild's decisions; the history did not
+        self.assertEqual(self.ports(), [9000])
+        self.assertEqual(self.ports('--since', '1h'), [80, 8080, 9000])
+        self.assertEqual(self.ports('--since', '1h', '--until', until), [80, 8080])
+        first = self.json('log', '--since', '1h')[0]
+        self.assertEqual((first['program'], first['verdict'], first['uid']), (PROBE_EXE, 'allow', 0))
+        # another user's history is never returned
+        self.assertEqual(self.ports('--since', '1h', uid=NOBODY), [8080])
+        err = self.fails(EXIT_PERMISSION, 'log', '--since', '1h', '--uid', '0', uid=NOBODY)
+        self.assertIn("only root may read other users' connections", err)
+        table = self.ok('log', '--since', '1h', '--verdict', 'allow', '--program', 'vigil-probe')
+        self.assertEqual(len(table.strip().splitlines()), 4, table)  # a header and three rows
+
+    def test_a_corrupt_history_is_reported_and_left_alone(self):
+        d = self.vigild(config={'DefaultAction': 'deny', 'PromptTimeout': '30'}, start=False)
+        path = os.path.join(d.dir, 'history.db')
+        garbage = b'this is not a database ' * 200
+        with open(path, 'wb') as f:
+            f.write(garbage)
+        d.start(wait=False)
+        d.wait_for_log('on the system bus as org.vigil.Firewall1', timeout=15)
+        self.addCleanup(self._check_clean_exit, d)
+        self.d = d
+        d.wait_for_log('is off: ')
+        self.assertRegex(d.log(), r'history .*history\.db is off: .*not a database')
+        # filtering goes on
+        d.write_rules('allow app %s port 80\n' % PROBE_EXE)
+        d.proc.send_signal(signal.SIGHUP)
+        d.wait_for_log('rules reloaded')
+        self.assertEqual(self.probe('tcp', PEER_V4, 80)[0], 'ok')
+        self.assertEqual(self.probe('tcp', PEER_V4, 81)[:2], ['error', 'ECONNREFUSED'])
+        self.assertEqual(self.ports(), [80, 81])
+        err = self.fails(EXIT_FAILED, 'log', '--since', '1h')
+        self.assertIn('the history is off', err)
+        with open(path, 'rb') as f:
+            self.assertEqual(f.read(), garbage)
+
+
 class Prompt(VigilctlTestCase):
     def test_pending_shows_a_held_request(self):
         self.start_vigild()

@@ -1,0 +1,470 @@
+/* vigil-history-db.c: the history database (SQLite): schema, rows in, rows out, retention */
+#define G_LOG_DOMAIN "vigil-history"
+#include "config.h"
+
+#include "vigil-history-db.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+G_DEFINE_QUARK(vigil - history - error - quark, vigil_history_error)
+
+/*
+ * One table, a row per decided connection, in text where a person reading the file with
+ * sqlite3 would want text (addresses, verdicts, reasons): the history is for later analysis,
+ * by vigilctl and by hand. Times are unix microseconds. The flow-end columns stay NULL until
+ * the flow's end is known.
+ */
+static const char *const schema_v1[] = {
+    "CREATE TABLE connections ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT," /* never reused: GetConnections' "after" */
+    " time INTEGER NOT NULL,"
+    " uid INTEGER NOT NULL,"
+    " user_name TEXT,"
+    " pid INTEGER NOT NULL,"
+    " program TEXT," /* NULL: the process was not known */
+    " sha256 TEXT,"
+    " family INTEGER NOT NULL,"
+    " protocol INTEGER NOT NULL,"
+    " address TEXT NOT NULL,"
+    " port INTEGER NOT NULL,"
+    " icmp_type INTEGER NOT NULL,"
+    " hostname TEXT,"
+    " verdict TEXT NOT NULL,"
+    " reason TEXT NOT NULL,"
+    " rule_id INTEGER NOT NULL,"
+    " queued_us INTEGER NOT NULL,"
+    " taint INTEGER NOT NULL,"
+    " tracer_pid INTEGER NOT NULL,"
+    " ended INTEGER,"
+    " packets_out INTEGER, bytes_out INTEGER, packets_in INTEGER, bytes_in INTEGER)",
+    "CREATE INDEX connections_time ON connections (time)",
+    "CREATE INDEX connections_uid_time ON connections (uid, time)",
+    NULL,
+};
+
+/* schemas[v - 1] brings a database of version v - 1 to version v */
+static const char *const *const migrations[VIGIL_HISTORY_SCHEMA_VERSION] = {schema_v1};
+
+static const char columns[] =
+    "id, time, uid, user_name, pid, program, sha256, family, protocol, address, port, "
+    "icmp_type, hostname, verdict, reason, rule_id, queued_us, taint, tracer_pid";
+
+VigilHistoryRow *
+vigil_history_row_new_from(const VigilDecision *decision, const char *sha256)
+{
+	VigilHistoryRow *row = g_new0(VigilHistoryRow, 1);
+
+	row->decision = *decision;
+	row->decision.user_name = g_strdup(decision->user_name);
+	row->decision.program = g_strdup(decision->program);
+	row->decision.hostname = g_strdup(decision->hostname);
+	row->sha256 = g_strdup(sha256);
+	return row;
+}
+
+void
+vigil_history_row_free(VigilHistoryRow *row)
+{
+	if (row == NULL)
+		return;
+	vigil_decision_clear(&row->decision);
+	g_free(row->sha256);
+	g_free(row);
+}
+
+/* sets @error from @db's last error (or @code), naming @doing */
+static gboolean
+fail(sqlite3 *db, int code, const char *doing, GError **error)
+{
+	int primary = code & 0xff;
+	VigilHistoryError kind = VIGIL_HISTORY_ERROR_FAILED;
+
+	if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB)
+		kind = VIGIL_HISTORY_ERROR_CORRUPT;
+	else if (primary == SQLITE_FULL)
+		kind = VIGIL_HISTORY_ERROR_FULL;
+	g_set_error(error, VIGIL_HISTORY_ERROR, kind, "%s: %s", doing,
+	            db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(code));
+	return FALSE;
+}
+
+static gboolean
+exec(sqlite3 *db, const char *sql, GError **error)
+{
+	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK || fail(db, rc, sql, error);
+}
+
+/* one integer from a statement without parameters (a PRAGMA) */
+static gboolean
+query_int(sqlite3 *db, const char *sql, gint64 *value, GError **error)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &stmt, NULL);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*value = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW || fail(db, rc, sql, error);
+}
+
+static gboolean
+migrate(sqlite3 *db, gint64 version, GError **error)
+{
+	if (version > VIGIL_HISTORY_SCHEMA_VERSION) {
+		g_set_error(error, VIGIL_HISTORY_ERROR, VIGIL_HISTORY_ERROR_VERSION,
+		            "schema version %" G_GINT64_FORMAT " is newer than this vigild's (%d)",
+		            version, VIGIL_HISTORY_SCHEMA_VERSION);
+		return FALSE;
+	}
+	if (version == VIGIL_HISTORY_SCHEMA_VERSION)
+		return TRUE;
+	/* before the first table: only then does auto_vacuum take effect */
+	if (version == 0 && !exec(db, "PRAGMA auto_vacuum = INCREMENTAL", error))
+		return FALSE;
+	if (!exec(db, "BEGIN IMMEDIATE", error))
+		return FALSE;
+	for (gint64 v = version; v < VIGIL_HISTORY_SCHEMA_VERSION; v++) {
+		for (const char *const *sql = migrations[v]; *sql != NULL; sql++) {
+			if (!exec(db, *sql, error)) {
+				sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+				return FALSE;
+			}
+		}
+	}
+	g_autofree char *set_version =
+	    g_strdup_printf("PRAGMA user_version = %d", VIGIL_HISTORY_SCHEMA_VERSION);
+	if (!exec(db, set_version, error) || !exec(db, "COMMIT", error)) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* the file is root's alone: made 0600 before SQLite opens it (it would use the umask) */
+static gboolean
+create_private(const char *path, GError **error)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd < 0) {
+		int saved = errno;
+
+		g_set_error(error, VIGIL_HISTORY_ERROR, VIGIL_HISTORY_ERROR_FAILED, "%s: %s", path,
+		            g_strerror(saved));
+		return FALSE;
+	}
+	close(fd);
+	return TRUE;
+}
+
+sqlite3 *
+vigil_history_db_open(const char *path, gboolean writable, GError **error)
+{
+	sqlite3 *db = NULL;
+	gint64 version = 0;
+	int flags = SQLITE_OPEN_NOMUTEX | (writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY);
+	int rc;
+
+	if (writable && !create_private(path, error))
+		return NULL;
+	rc = sqlite3_open_v2(path, &db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		fail(db, rc, path, error);
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_extended_result_codes(db, TRUE);
+	/* the writer holds the lock briefly; a reader waits rather than fails */
+	sqlite3_busy_timeout(db, 2000);
+	if (!query_int(db, "PRAGMA user_version", &version, error))
+		goto failed;
+	if (writable) {
+		/* WAL: readers (queries) never wait for the writer; NORMAL: a power cut may lose
+		 * the last batch, never the file */
+		if (!exec(db, "PRAGMA journal_mode = WAL", error) ||
+		    !exec(db, "PRAGMA synchronous = NORMAL", error) || !migrate(db, version, error))
+			goto failed;
+	} else if (version != VIGIL_HISTORY_SCHEMA_VERSION) {
+		g_set_error(error, VIGIL_HISTORY_ERROR,
+		            version > VIGIL_HISTORY_SCHEMA_VERSION ? VIGIL_HISTORY_ERROR_VERSION
+		                                                   : VIGIL_HISTORY_ERROR_FAILED,
+		            "%s: schema version %" G_GINT64_FORMAT ", this vigild reads %d", path,
+		            version, VIGIL_HISTORY_SCHEMA_VERSION);
+		goto failed;
+	}
+	return db;
+
+failed:
+	sqlite3_close(db);
+	return NULL;
+}
+
+static void
+bind_text_or_null(sqlite3_stmt *stmt, int index, const char *text)
+{
+	/* only valid UTF-8 goes in as text: the file is read by people and tools too */
+	if (text != NULL && g_utf8_validate(text, -1, NULL))
+		sqlite3_bind_text(stmt, index, text, -1, SQLITE_STATIC);
+	else if (text != NULL)
+		sqlite3_bind_blob(stmt, index, text, (int)strlen(text), SQLITE_STATIC);
+	else
+		sqlite3_bind_null(stmt, index);
+}
+
+static void
+bind_row(sqlite3_stmt *stmt, const VigilHistoryRow *row)
+{
+	const VigilDecision *d = &row->decision;
+	char address[64];
+
+	vigil_address_to_string(d->family, &d->dst, address, sizeof address);
+	sqlite3_bind_int64(stmt, 1, d->time);
+	sqlite3_bind_int64(stmt, 2, d->uid);
+	bind_text_or_null(stmt, 3, d->user_name);
+	sqlite3_bind_int64(stmt, 4, d->pid);
+	bind_text_or_null(stmt, 5, d->program);
+	bind_text_or_null(stmt, 6, row->sha256);
+	sqlite3_bind_int(stmt, 7, d->family);
+	sqlite3_bind_int(stmt, 8, d->protocol);
+	sqlite3_bind_text(stmt, 9, address, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(stmt, 10, d->dport);
+	sqlite3_bind_int(stmt, 11, d->icmp_type);
+	bind_text_or_null(stmt, 12, d->hostname);
+	sqlite3_bind_text(stmt, 13, vigil_action_to_string(d->verdict), -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 14, vigil_reason_to_string(d->reason), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 15, (sqlite3_int64)d->rule_id);
+	sqlite3_bind_int64(stmt, 16, d->queued_us);
+	sqlite3_bind_int64(stmt, 17, d->taint);
+	sqlite3_bind_int64(stmt, 18, d->tracer_pid);
+}
+
+gboolean
+vigil_history_db_insert(sqlite3 *db, GPtrArray *rows, GError **error)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc;
+
+	if (!exec(db, "BEGIN IMMEDIATE", error))
+		return FALSE;
+	rc = sqlite3_prepare_v2(
+	    db,
+	    "INSERT INTO connections (time, uid, user_name, pid, program, sha256, "
+	    "family, protocol, address, port, icmp_type, hostname, verdict, "
+	    "reason, rule_id, queued_us, taint, tracer_pid) VALUES "
+	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    -1, &stmt, NULL);
+	for (guint i = 0; rc == SQLITE_OK && i < rows->len; i++) {
+		bind_row(stmt, g_ptr_array_index(rows, i));
+		rc = sqlite3_step(stmt);
+		if (rc == SQLITE_DONE)
+			rc = sqlite3_reset(stmt);
+	}
+	sqlite3_finalize(stmt);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		fail(db, rc, "adding to the history", error);
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* a text column, or a blob column that held bytes which were not UTF-8 */
+static char *
+column_string(sqlite3_stmt *stmt, int column)
+{
+	const void *bytes = sqlite3_column_blob(stmt, column);
+
+	if (bytes == NULL)
+		return NULL;
+	return g_strndup(bytes, sqlite3_column_bytes(stmt, column));
+}
+
+static VigilReason
+reason_from_string(const char *text)
+{
+	for (int r = VIGIL_REASON_RULE; r <= VIGIL_REASON_OVERFLOW; r++)
+		if (g_strcmp0(text, vigil_reason_to_string(r)) == 0)
+			return r;
+	return VIGIL_REASON_DEFAULT;
+}
+
+static VigilHistoryRow *
+read_row(sqlite3_stmt *stmt)
+{
+	VigilHistoryRow *row = g_new0(VigilHistoryRow, 1);
+	VigilDecision *d = &row->decision;
+	g_autofree char *address = NULL;
+	int family = 0;
+
+	d->id = sqlite3_column_int64(stmt, 0);
+	d->time = sqlite3_column_int64(stmt, 1);
+	d->uid = sqlite3_column_int64(stmt, 2);
+	d->user_name = column_string(stmt, 3);
+	d->pid = sqlite3_column_int64(stmt, 4);
+	d->program = column_string(stmt, 5);
+	row->sha256 = column_string(stmt, 6);
+	d->family = sqlite3_column_int(stmt, 7);
+	d->protocol = sqlite3_column_int(stmt, 8);
+	address = column_string(stmt, 9);
+	if (address == NULL || !vigil_address_parse(address, &family, &d->dst) ||
+	    family != d->family)
+		memset(&d->dst, 0, sizeof d->dst);
+	d->dport = sqlite3_column_int(stmt, 10);
+	d->icmp_type = sqlite3_column_int(stmt, 11);
+	d->hostname = column_string(stmt, 12);
+	if (!vigil_action_from_string((const char *)sqlite3_column_text(stmt, 13), &d->verdict))
+		d->verdict = VIGIL_ACTION_DENY;
+	d->reason = reason_from_string((const char *)sqlite3_column_text(stmt, 14));
+	d->rule_id = sqlite3_column_int64(stmt, 15);
+	d->queued_us = sqlite3_column_int64(stmt, 16);
+	d->taint = sqlite3_column_int64(stmt, 17);
+	d->tracer_pid = sqlite3_column_int64(stmt, 18);
+	return row;
+}
+
+GPtrArray *
+vigil_history_db_select(sqlite3 *db, const VigilHistoryQuery *q, GError **error)
+{
+	g_autoptr(GPtrArray) rows =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)vigil_history_row_free);
+	g_autofree char *sql = NULL;
+	sqlite3_stmt *stmt = NULL;
+	guint limit =
+	    q->limit == 0 ? VIGIL_HISTORY_MAX_ROWS : MIN(q->limit, VIGIL_HISTORY_MAX_ROWS);
+	int rc;
+
+	/* the newest @limit that match, read newest first and turned around */
+	sql = g_strdup_printf("SELECT %s FROM connections WHERE time >= ?1 AND time <= ?2 "
+	                      "AND (?3 IS NULL OR uid = ?3) "
+	                      "AND (?4 IS NULL OR (?4 = '' AND program IS NULL) OR program = ?4) "
+	                      "AND (?5 IS NULL OR verdict = ?5) AND id > ?6 "
+	                      "ORDER BY id DESC LIMIT ?7",
+	                      columns);
+	rc = sqlite3_prepare_v2(db, sql, -1, &stmt, NULL);
+	if (rc != SQLITE_OK) {
+		fail(db, rc, "reading the history", error);
+		return NULL;
+	}
+	sqlite3_bind_int64(stmt, 1, q->since);
+	sqlite3_bind_int64(stmt, 2, q->until > 0 ? q->until : G_MAXINT64);
+	if (q->has_uid)
+		sqlite3_bind_int64(stmt, 3, q->uid);
+	if (q->program != NULL)
+		sqlite3_bind_text(stmt, 4, q->program, -1, SQLITE_STATIC);
+	if (q->has_verdict)
+		sqlite3_bind_text(stmt, 5, vigil_action_to_string(q->verdict), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 6, (sqlite3_int64)MIN(q->after, (guint64)G_MAXINT64));
+	sqlite3_bind_int64(stmt, 7, limit);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_ptr_array_add(rows, read_row(stmt));
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		fail(db, rc, "reading the history", error);
+		return NULL;
+	}
+	/* oldest first, like GetConnections' ring */
+	for (guint i = 0, j = rows->len; i + 1 < j; i++, j--) {
+		gpointer t = rows->pdata[i];
+
+		rows->pdata[i] = rows->pdata[j - 1];
+		rows->pdata[j - 1] = t;
+	}
+	return g_steal_pointer(&rows);
+}
+
+guint64
+vigil_history_db_size(sqlite3 *db)
+{
+	gint64 pages = 0, free_pages = 0, page_size = 0;
+
+	if (!query_int(db, "PRAGMA page_count", &pages, NULL) ||
+	    !query_int(db, "PRAGMA freelist_count", &free_pages, NULL) ||
+	    !query_int(db, "PRAGMA page_size", &page_size, NULL))
+		return 0;
+	return (guint64)MAX(pages - free_pages, 0) * (guint64)page_size;
+}
+
+/* runs @sql (which deletes) with @a and @b bound to ?1 and ?2; adds to *@deleted */
+static gboolean
+delete_some(sqlite3 *db, const char *sql, gint64 a, gint64 b, guint *deleted, GError **error)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &stmt, NULL);
+
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(stmt, 1, a);
+		sqlite3_bind_int64(stmt, 2, b);
+		rc = sqlite3_step(stmt);
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return fail(db, rc, "trimming the history", error);
+	*deleted += sqlite3_changes(db);
+	return TRUE;
+}
+
+/* the user with the most rows, or FALSE when there are none */
+static gboolean
+largest_uid(sqlite3 *db, gint64 *uid, GError **error)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc = sqlite3_prepare_v2(db,
+	                            "SELECT uid FROM connections GROUP BY uid "
+	                            "ORDER BY count(*) DESC LIMIT 1",
+	                            -1, &stmt, NULL);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*uid = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return fail(db, rc, "trimming the history", error);
+	return rc == SQLITE_ROW;
+}
+
+gboolean
+vigil_history_db_expire(sqlite3 *db, gint64 before, guint64 max_bytes, guint max_rows,
+                        guint *deleted, gboolean *more, GError **error)
+{
+	gint64 uid = 0;
+	g_autoptr(GError) local = NULL;
+
+	*deleted = 0;
+	*more = FALSE;
+	if (before > 0) {
+		if (!delete_some(db,
+		                 "DELETE FROM connections WHERE id IN (SELECT id FROM connections "
+		                 "WHERE time < ?1 ORDER BY time LIMIT ?2)",
+		                 before, max_rows, deleted, error))
+			return FALSE;
+		*more = *deleted == max_rows;
+	}
+	if (!*more && max_bytes > 0 && vigil_history_db_size(db) > max_bytes) {
+		if (largest_uid(db, &uid, &local)) {
+			if (!delete_some(
+			        db,
+			        "DELETE FROM connections WHERE id IN (SELECT id FROM connections "
+			        "WHERE uid = ?1 ORDER BY time LIMIT ?2)",
+			        uid, max_rows, deleted, error))
+				return FALSE;
+			*more = TRUE;
+		} else if (local != NULL) {
+			g_propagate_error(error, g_steal_pointer(&local));
+			return FALSE;
+		}
+	}
+	/* freed pages go back to the file system, a bounded number at a time */
+	if (*deleted > 0)
+		sqlite3_exec(db, "PRAGMA incremental_vacuum(2048)", NULL, NULL, NULL);
+	return TRUE;
+}

@@ -1,0 +1,74 @@
+/* vigil-history-db.h: the history database (SQLite): schema, rows in, rows out, retention.
+ * Synchronous: only the history's writer thread and its query workers call these. */
+#pragma once
+
+#include <sqlite3.h>
+
+#include "vigil-decision-log.h"
+
+G_BEGIN_DECLS
+
+#define VIGIL_HISTORY_ERROR (vigil_history_error_quark())
+GQuark vigil_history_error_quark(void);
+
+typedef enum {
+	VIGIL_HISTORY_ERROR_FAILED,  /* SQLite said no (I/O, locking): the message says why */
+	VIGIL_HISTORY_ERROR_CORRUPT, /* not a database, or a damaged one */
+	VIGIL_HISTORY_ERROR_FULL,    /* the file system is full */
+	VIGIL_HISTORY_ERROR_VERSION, /* written by a newer Vigil: its schema is unknown here */
+	VIGIL_HISTORY_ERROR_BUSY,    /* too many queries at once (bounded per user and in all) */
+	VIGIL_HISTORY_ERROR_OFF,     /* history is off (HistoryDays=0, or it failed) */
+} VigilHistoryError;
+
+/* the schema version this build writes (PRAGMA user_version) */
+#define VIGIL_HISTORY_SCHEMA_VERSION 1
+
+/* a decision as the history keeps it */
+typedef struct {
+	VigilDecision decision; /* decision.id is the history's own row id */
+	char *sha256;           /* the program's, when it was known; or NULL */
+} VigilHistoryRow;
+
+VigilHistoryRow *vigil_history_row_new_from(const VigilDecision *decision, const char *sha256);
+void vigil_history_row_free(VigilHistoryRow *row);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilHistoryRow, vigil_history_row_free)
+
+/* what a query asks for; every bound optional */
+typedef struct {
+	gint64 since; /* unix µs, inclusive; 0: from the start */
+	gint64 until; /* unix µs, inclusive; 0: to the end */
+	gboolean has_uid;
+	guint32 uid;
+	const char *program; /* an exe path, "" for the unknown process; NULL: any */
+	gboolean has_verdict;
+	VigilAction verdict;
+	guint64 after; /* only rows with a greater id */
+	guint limit;   /* the newest this many; 0: VIGIL_HISTORY_MAX_ROWS */
+} VigilHistoryQuery;
+
+/* one answer holds at most this many rows (the newest); page with until or after */
+#define VIGIL_HISTORY_MAX_ROWS 10000
+
+/*
+ * Opens @path. @writable: created if missing (mode 0600), its schema made or migrated;
+ * else read-only, and a file without the schema is VIGIL_HISTORY_ERROR_FAILED. A file that is
+ * no database or is damaged is VIGIL_HISTORY_ERROR_CORRUPT, one of a newer schema
+ * VIGIL_HISTORY_ERROR_VERSION: it is never changed.
+ */
+sqlite3 *vigil_history_db_open(const char *path, gboolean writable, GError **error);
+/* adds @rows (VigilHistoryRow) in one transaction; nothing of them on error */
+gboolean vigil_history_db_insert(sqlite3 *db, GPtrArray *rows, GError **error);
+/* the rows @query asks for, oldest first (VigilHistoryRow, owned by the array) */
+GPtrArray *vigil_history_db_select(sqlite3 *db, const VigilHistoryQuery *query, GError **error);
+/*
+ * Deletes what is older than @before (unix µs; 0: nothing for age) and, while the data take
+ * more than @max_bytes (0: no bound), the oldest rows of the user who has the most, so that
+ * one user's flood cannot push the others' history out. At most @max_rows rows per call
+ * (the caller calls again while *@more): each call is short. Frees the space it can.
+ */
+gboolean vigil_history_db_expire(sqlite3 *db, gint64 before, guint64 max_bytes, guint max_rows,
+                                 guint *deleted, gboolean *more, GError **error);
+/* bytes the rows take (pages in use times the page size) */
+guint64 vigil_history_db_size(sqlite3 *db);
+
+G_END_DECLS

@@ -1,0 +1,444 @@
+/* test-history.c: the history database and its writer, on real SQLite files */
+#include "config.h"
+
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "vigil-history.h"
+
+typedef struct {
+	char *dir;
+	char *path;
+} Fixture;
+
+static void
+fixture_setup(Fixture *f, gconstpointer data)
+{
+	(void)data;
+	f->dir = g_dir_make_tmp("test-history-XXXXXX", NULL);
+	g_assert_nonnull(f->dir);
+	f->path = g_build_filename(f->dir, "history.db", NULL);
+}
+
+static void
+fixture_teardown(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GDir) dir = g_dir_open(f->dir, 0, NULL);
+	const char *name;
+
+	(void)data;
+	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+		g_autofree char *file = g_build_filename(f->dir, name, NULL);
+
+		g_unlink(file);
+	}
+	g_rmdir(f->dir);
+	g_free(f->path);
+	g_free(f->dir);
+}
+
+/* a decision of @uid's @program to 10.0.0.@host, at @time */
+static VigilHistoryRow *
+make_row(guint32 uid, const char *program, guint8 host, gint64 time, VigilAction verdict)
+{
+	VigilDecision d = {0};
+
+	d.time = time;
+	d.uid = uid;
+	d.user_name = (char *)(uid == 0 ? "root" : "alice");
+	d.pid = 4242;
+	d.program = (char *)program;
+	d.family = AF_INET;
+	d.protocol = 6;
+	d.dst.bytes[0] = 10;
+	d.dst.bytes[3] = host;
+	d.dport = 443;
+	d.hostname = (char *)"example.org";
+	d.verdict = verdict;
+	d.reason = VIGIL_REASON_RULE;
+	d.rule_id = 7;
+	d.queued_us = 55;
+	return vigil_history_row_new_from(&d, program != NULL ? "ab12" : NULL);
+}
+
+static void
+insert(sqlite3 *db, VigilHistoryRow *row)
+{
+	g_autoptr(GPtrArray) rows =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)vigil_history_row_free);
+	g_autoptr(GError) error = NULL;
+
+	g_ptr_array_add(rows, row);
+	g_assert_true(vigil_history_db_insert(db, rows, &error));
+	g_assert_no_error(error);
+}
+
+static GPtrArray *
+select_all(sqlite3 *db, const VigilHistoryQuery *query)
+{
+	VigilHistoryQuery all = {0};
+	g_autoptr(GError) error = NULL;
+	GPtrArray *rows = vigil_history_db_select(db, query != NULL ? query : &all, &error);
+
+	g_assert_no_error(error);
+	g_assert_nonnull(rows);
+	return rows;
+}
+
+static const VigilDecision *
+row_at(GPtrArray *rows, guint i)
+{
+	return &((VigilHistoryRow *)g_ptr_array_index(rows, i))->decision;
+}
+
+/* what was written is read back after the file is closed and opened again (a restart) */
+static void
+test_round_trip(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	sqlite3 *db = vigil_history_db_open(f->path, TRUE, &error);
+	VigilHistoryRow *v6 = make_row(1000, "/usr/bin/\xff-odd", 1, 2000, VIGIL_ACTION_DENY);
+	g_autoptr(GPtrArray) rows = NULL;
+	struct stat st;
+	char text[64];
+
+	(void)data;
+	g_assert_no_error(error);
+	insert(db, make_row(0, "/usr/bin/curl", 9, 1000, VIGIL_ACTION_ALLOW));
+	v6->decision.family = AF_INET6;
+	g_assert_true(vigil_address_parse("fd00::5", &v6->decision.family, &v6->decision.dst));
+	insert(db, v6);
+	insert(db, make_row(1000, NULL, 3, 3000, VIGIL_ACTION_DROP));
+	sqlite3_close(db);
+
+	g_assert_cmpint(g_stat(f->path, &st), ==, 0);
+	g_assert_cmpint(st.st_mode & 0777, ==, 0600);
+	db = vigil_history_db_open(f->path, TRUE, &error);
+	g_assert_no_error(error);
+	rows = select_all(db, NULL);
+	g_assert_cmpuint(rows->len, ==, 3);
+	g_assert_cmpuint(row_at(rows, 0)->id, <, row_at(rows, 1)->id);
+	g_assert_cmpstr(row_at(rows, 0)->program, ==, "/usr/bin/curl");
+	g_assert_cmpstr(((VigilHistoryRow *)rows->pdata[0])->sha256, ==, "ab12");
+	g_assert_cmpstr(vigil_address_to_string(AF_INET, &row_at(rows, 0)->dst, text, sizeof text),
+	                ==, "10.0.0.9");
+	g_assert_cmpint(row_at(rows, 0)->verdict, ==, VIGIL_ACTION_ALLOW);
+	g_assert_cmpint(row_at(rows, 0)->reason, ==, VIGIL_REASON_RULE);
+	g_assert_cmpuint(row_at(rows, 0)->rule_id, ==, 7);
+	g_assert_cmpint(row_at(rows, 0)->time, ==, 1000);
+	g_assert_cmpstr(row_at(rows, 0)->hostname, ==, "example.org");
+	g_assert_cmpstr(row_at(rows, 0)->user_name, ==, "root");
+	g_assert_cmpuint(row_at(rows, 0)->dport, ==, 443);
+	/* bytes that are not UTF-8 come back as they went in */
+	g_assert_cmpstr(row_at(rows, 1)->program, ==, "/usr/bin/\xff-odd");
+	g_assert_cmpint(row_at(rows, 1)->family, ==, AF_INET6);
+	g_assert_cmpstr(vigil_address_to_string(AF_INET6, &row_at(rows, 1)->dst, text, sizeof text),
+	                ==, "fd00::5");
+	g_assert_null(row_at(rows, 2)->program);
+	g_assert_cmpint(row_at(rows, 2)->verdict, ==, VIGIL_ACTION_DROP);
+	sqlite3_close(db);
+}
+
+static guint
+count(sqlite3 *db, const VigilHistoryQuery *query)
+{
+	g_autoptr(GPtrArray) rows = select_all(db, query);
+
+	return rows->len;
+}
+
+static void
+test_query_filters(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	sqlite3 *db = vigil_history_db_open(f->path, TRUE, &error);
+	g_autoptr(GPtrArray) newest = NULL;
+
+	(void)data;
+	g_assert_no_error(error);
+	for (guint i = 1; i <= 10; i++)
+		insert(db, make_row(i % 2 == 0 ? 1000 : 1001, i <= 8 ? "/usr/bin/curl" : NULL, i,
+		                    i * 100, i % 3 == 0 ? VIGIL_ACTION_DENY : VIGIL_ACTION_ALLOW));
+
+	g_assert_cmpuint(count(db, &(VigilHistoryQuery){.since = 300, .until = 600}), ==, 4);
+	g_assert_cmpuint(count(db, &(VigilHistoryQuery){.has_uid = TRUE, .uid = 1000}), ==, 5);
+	g_assert_cmpuint(count(db, &(VigilHistoryQuery){.program = "/usr/bin/curl"}), ==, 8);
+	g_assert_cmpuint(count(db, &(VigilHistoryQuery){.program = ""}), ==, 2);
+	g_assert_cmpuint(
+	    count(db, &(VigilHistoryQuery){.has_verdict = TRUE, .verdict = VIGIL_ACTION_DENY}), ==,
+	    3);
+	g_assert_cmpuint(count(db, &(VigilHistoryQuery){.after = 7}), ==, 3);
+	newest = select_all(db, &(VigilHistoryQuery){.limit = 3});
+	g_assert_cmpuint(newest->len, ==, 3);
+	g_assert_cmpint(row_at(newest, 0)->time, ==, 800);
+	g_assert_cmpint(row_at(newest, 2)->time, ==, 1000);
+	sqlite3_close(db);
+}
+
+static void
+insert_many(sqlite3 *db, guint32 uid, guint n, gint64 time)
+{
+	g_autoptr(GPtrArray) rows =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)vigil_history_row_free);
+	g_autoptr(GError) error = NULL;
+
+	for (guint i = 0; i < n; i++)
+		g_ptr_array_add(
+		    rows, make_row(uid, "/usr/bin/flood", i % 250, time + i, VIGIL_ACTION_ALLOW));
+	g_assert_true(vigil_history_db_insert(db, rows, &error));
+	g_assert_no_error(error);
+}
+
+static void
+expire_all(sqlite3 *db, gint64 before, guint64 max_bytes)
+{
+	gboolean more = TRUE;
+	guint rounds = 0;
+
+	while (more) {
+		g_autoptr(GError) error = NULL;
+		guint deleted = 0;
+
+		g_assert_true(
+		    vigil_history_db_expire(db, before, max_bytes, 500, &deleted, &more, &error));
+		g_assert_no_error(error);
+		g_assert_cmpuint(deleted, <=, 500);
+		g_assert_cmpuint(++rounds, <, 1000);
+	}
+}
+
+static void
+test_expire_by_age(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	sqlite3 *db = vigil_history_db_open(f->path, TRUE, &error);
+
+	(void)data;
+	g_assert_no_error(error);
+	insert_many(db, 1000, 1200, 1000);  /* old */
+	insert_many(db, 1000, 30, 1000000); /* new */
+	expire_all(db, 500000, 0);
+	g_assert_cmpuint(count(db, NULL), ==, 30);
+	g_assert_cmpuint(count(db, &(VigilHistoryQuery){.since = 1000000}), ==, 30);
+	sqlite3_close(db);
+}
+
+/* over the size bound, the user with the most rows loses their oldest: not the others */
+static void
+test_expire_by_size_is_fair(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	sqlite3 *db = vigil_history_db_open(f->path, TRUE, &error);
+	guint64 bound;
+
+	(void)data;
+	g_assert_no_error(error);
+	insert_many(db, 1001, 100, 1000); /* the victim's, oldest of all */
+	for (guint i = 0; i < 20; i++)
+		insert_many(db, 1000, 1000, 10000 + i * 1000);
+	bound = vigil_history_db_size(db) / 4;
+	expire_all(db, 0, bound);
+	g_assert_cmpuint(vigil_history_db_size(db), <=, bound);
+	g_assert_cmpuint(count(db, &(VigilHistoryQuery){.has_uid = TRUE, .uid = 1001}), ==, 100);
+	g_assert_cmpuint(count(db, &(VigilHistoryQuery){.has_uid = TRUE, .uid = 1000}), >, 0);
+	sqlite3_close(db);
+}
+
+static void
+write_file(const char *path, const char *data, gssize len)
+{
+	g_autoptr(GError) error = NULL;
+
+	g_assert_true(g_file_set_contents(path, data, len, &error));
+	g_assert_no_error(error);
+}
+
+/* a file that is no database is refused as corrupt, and left as it is */
+static void
+test_corrupt_file_untouched(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *after = NULL;
+	char garbage[4096];
+	gsize len = 0;
+
+	(void)data;
+	memset(garbage, 'x', sizeof garbage);
+	write_file(f->path, garbage, sizeof garbage);
+	g_assert_null(vigil_history_db_open(f->path, TRUE, &error));
+	g_assert_error(error, VIGIL_HISTORY_ERROR, VIGIL_HISTORY_ERROR_CORRUPT);
+	g_assert_true(g_file_get_contents(f->path, &after, &len, NULL));
+	g_assert_cmpuint(len, ==, sizeof garbage);
+	g_assert_cmpmem(after, len, garbage, sizeof garbage);
+}
+
+static void
+test_newer_schema_refused(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	sqlite3 *db = NULL;
+
+	(void)data;
+	g_assert_cmpint(sqlite3_open(f->path, &db), ==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), ==,
+	                SQLITE_OK);
+	sqlite3_close(db);
+	g_assert_null(vigil_history_db_open(f->path, TRUE, &error));
+	g_assert_error(error, VIGIL_HISTORY_ERROR, VIGIL_HISTORY_ERROR_VERSION);
+	g_clear_error(&error);
+	g_assert_null(vigil_history_db_open(f->path, FALSE, &error));
+	g_assert_error(error, VIGIL_HISTORY_ERROR, VIGIL_HISTORY_ERROR_VERSION);
+}
+
+/* ---- the writer and queries ---- */
+
+static void
+on_query(GObject *source, GAsyncResult *result, gpointer data)
+{
+	GAsyncResult **out = data;
+
+	(void)source;
+	*out = g_object_ref(result);
+}
+
+static GPtrArray *
+query_sync(VigilHistory *history, guint32 uid, const VigilHistoryQuery *query, GError **error)
+{
+	GAsyncResult *result = NULL;
+	GPtrArray *rows;
+
+	vigil_history_query_async(history, uid, query, NULL, on_query, &result);
+	while (result == NULL)
+		g_main_context_iteration(NULL, TRUE);
+	rows = vigil_history_query_finish(history, result, error);
+	g_object_unref(result);
+	return rows;
+}
+
+static void
+add_decisions(VigilHistory *history, guint32 uid, guint n)
+{
+	for (guint i = 0; i < n; i++) {
+		g_autoptr(VigilHistoryRow) row =
+		    make_row(uid, "/usr/bin/curl", i, g_get_real_time(), VIGIL_ACTION_ALLOW);
+
+		vigil_history_add(history, &row->decision, row->sha256);
+	}
+}
+
+static void
+test_writer_keeps_across_restart(Fixture *f, gconstpointer data)
+{
+	VigilHistoryLimits limits = {.days = 30, .max_mib = 64};
+	VigilHistory *history = vigil_history_new(f->path, &limits);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) rows = NULL;
+
+	(void)data;
+	add_decisions(history, 1000, 5);
+	vigil_history_free(history); /* writes what is pending */
+	history = vigil_history_new(f->path, &limits);
+	add_decisions(history, 1000, 2);
+	vigil_history_sync(history);
+	g_assert_true(vigil_history_is_on(history));
+	rows = query_sync(history, 1000, &(VigilHistoryQuery){0}, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(rows->len, ==, 7);
+	g_assert_cmpuint(vigil_history_n_dropped(history), ==, 0);
+	vigil_history_free(history);
+}
+
+/* a corrupt file: the history is off and says why; the file is not touched */
+static void
+test_writer_off_when_corrupt(Fixture *f, gconstpointer data)
+{
+	VigilHistoryLimits limits = {.days = 30, .max_mib = 64};
+	g_autoptr(GError) error = NULL;
+	g_autofree char *after = NULL;
+	VigilHistory *history;
+	gsize len = 0;
+
+	(void)data;
+	write_file(f->path, "SQLite format 3 but not really", -1);
+	g_test_expect_message("vigil-history", G_LOG_LEVEL_WARNING, "history * is off: *");
+	history = vigil_history_new(f->path, &limits);
+	vigil_history_sync(history);
+	g_test_assert_expected_messages();
+	g_assert_false(vigil_history_is_on(history));
+	g_assert_nonnull(vigil_history_get_error(history));
+	add_decisions(history, 1000, 3); /* nothing happens */
+	g_assert_null(query_sync(history, 1000, &(VigilHistoryQuery){0}, &error));
+	g_assert_error(error, VIGIL_HISTORY_ERROR, VIGIL_HISTORY_ERROR_OFF);
+	vigil_history_free(history);
+	g_assert_true(g_file_get_contents(f->path, &after, &len, NULL));
+	g_assert_cmpstr(after, ==, "SQLite format 3 but not really");
+}
+
+static void
+test_queries_bounded(Fixture *f, gconstpointer data)
+{
+	VigilHistoryLimits limits = {.days = 30, .max_mib = 64};
+	VigilHistory *history = vigil_history_new(f->path, &limits);
+	GAsyncResult *results[VIGIL_HISTORY_MAX_QUERIES + 1] = {NULL};
+	GAsyncResult *again = NULL;
+	g_autoptr(GError) error = NULL;
+	GPtrArray *rows;
+	guint done;
+
+	(void)data;
+	add_decisions(history, 1000, 3);
+	vigil_history_sync(history);
+	/* one user, one query at a time */
+	vigil_history_query_async(history, 1000, &(VigilHistoryQuery){0}, NULL, on_query,
+	                          &results[0]);
+	vigil_history_query_async(history, 1000, &(VigilHistoryQuery){0}, NULL, on_query, &again);
+	/* and a bound for all users together */
+	for (guint i = 1; i <= VIGIL_HISTORY_MAX_QUERIES; i++)
+		vigil_history_query_async(history, 2000 + i, &(VigilHistoryQuery){0}, NULL,
+		                          on_query, &results[i]);
+	while (again == NULL || results[VIGIL_HISTORY_MAX_QUERIES] == NULL)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_null(vigil_history_query_finish(history, again, &error));
+	g_assert_error(error, VIGIL_HISTORY_ERROR, VIGIL_HISTORY_ERROR_BUSY);
+	g_clear_error(&error);
+	g_assert_null(
+	    vigil_history_query_finish(history, results[VIGIL_HISTORY_MAX_QUERIES], &error));
+	g_assert_error(error, VIGIL_HISTORY_ERROR, VIGIL_HISTORY_ERROR_BUSY);
+	g_clear_error(&error);
+	do {
+		done = 0;
+		for (guint i = 0; i < VIGIL_HISTORY_MAX_QUERIES; i++)
+			done += results[i] != NULL;
+		if (done < VIGIL_HISTORY_MAX_QUERIES)
+			g_main_context_iteration(NULL, TRUE);
+	} while (done < VIGIL_HISTORY_MAX_QUERIES);
+	for (guint i = 0; i <= VIGIL_HISTORY_MAX_QUERIES; i++)
+		g_clear_object(&results[i]);
+	g_object_unref(again);
+	/* all done: there is room again */
+	rows = query_sync(history, 1000, &(VigilHistoryQuery){0}, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(rows->len, ==, 3);
+	g_ptr_array_unref(rows);
+	vigil_history_free(history);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+#define ADD(name, func) g_test_add(name, Fixture, NULL, fixture_setup, func, fixture_teardown)
+	ADD("/history/round-trip", test_round_trip);
+	ADD("/history/query-filters", test_query_filters);
+	ADD("/history/expire/age", test_expire_by_age);
+	ADD("/history/expire/size-is-fair", test_expire_by_size_is_fair);
+	ADD("/history/corrupt-untouched", test_corrupt_file_untouched);
+	ADD("/history/newer-schema", test_newer_schema_refused);
+	ADD("/history/writer/restart", test_writer_keeps_across_restart);
+	ADD("/history/writer/corrupt", test_writer_off_when_corrupt);
+	ADD("/history/queries-bounded", test_queries_bounded);
+#undef ADD
+	return g_test_run();
+}
