@@ -4,7 +4,7 @@
 
 #include <sqlite3.h>
 
-#include "vigil-decision-log.h"
+#include "vigil-decision.h"
 
 G_BEGIN_DECLS
 
