@@ -204,13 +204,13 @@ record(VigilUpgrades *upgrades, const char *sha256, const char *path, const char
 static void
 record_job_free(RecordJob *job)
 {
-	g_ptr_array_unref(job->paths);
-	g_ptr_array_unref(job->hashes);
 	if (job->owners != NULL) {
 		for (guint i = 0; i < job->paths->len; i++)
 			g_free(job->owners[i]);
 		g_free(job->owners);
 	}
+	g_ptr_array_unref(job->paths);
+	g_ptr_array_unref(job->hashes);
 	g_free(job);
 }
 
