@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "vigil-as-caller.h"
+#include "vigil-fuse.h"
 
 /* supplementary groups taken from the user database; a user in more is judged by these */
 #define MAX_GROUPS 256
@@ -65,6 +66,18 @@ may_search(int fd, const struct stat *st, const VigilCallerCreds *creds)
  * (a symbolic link, /dev/fd, "..", a bind mount).
  */
 #define THROUGH_PROC (-1)
+/* a FUSE server (a user's program) answers each lookup, statfs and stat in it, or never:
+ * nothing on such a file system is looked at (vigil-fuse.h) */
+#define THROUGH_FUSE (-2)
+
+static gboolean
+on_fuse(int fd)
+{
+	struct stat st;
+
+	return vigil_fuse_stat(fd, "", AT_EMPTY_PATH, &st) == 0 &&
+	       vigil_fuse_dev_is_fuse_here(st.st_dev);
+}
 
 static gboolean
 on_procfs(int fd)
@@ -81,6 +94,11 @@ fail_errno(GError **error, int saved)
 	if (saved == THROUGH_PROC) {
 		g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
 		                    VIGIL_AS_CALLER_THROUGH_PROC);
+		return FALSE;
+	}
+	if (saved == THROUGH_FUSE) {
+		g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+		                    VIGIL_AS_CALLER_THROUGH_FUSE);
 		return FALSE;
 	}
 	g_set_error_literal(error, G_IO_ERROR, g_io_error_from_errno(saved), g_strerror(saved));
@@ -136,6 +154,11 @@ step(int *dir, struct stat *st, const char *part, GQueue *rest, guint *links,
 	next = openat(*dir, part, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (next < 0)
 		return errno;
+	/* before fstatfs(), which a FUSE server answers (or not) */
+	if (on_fuse(next)) {
+		close(next);
+		return THROUGH_FUSE;
+	}
 	if (on_procfs(next)) {
 		close(next);
 		return THROUGH_PROC;
@@ -182,7 +205,9 @@ vigil_as_caller_stat(const char *path, const VigilCallerCreds *creds, mode_t *mo
 	if (dir < 0)
 		return fail_errno(error, errno);
 	push_path(rest, path);
-	if (on_procfs(dir))
+	if (on_fuse(dir))
+		failed = THROUGH_FUSE;
+	else if (on_procfs(dir))
 		failed = THROUGH_PROC;
 	else if (fstat(dir, &st) != 0)
 		failed = errno;

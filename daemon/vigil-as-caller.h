@@ -13,6 +13,11 @@ G_BEGIN_DECLS
 #define VIGIL_AS_CALLER_THROUGH_PROC                                                               \
 	"the path goes through /proc, whose links vigild would follow with its own rights"
 
+/* the message of the error for a path that goes through a FUSE file system */
+#define VIGIL_AS_CALLER_THROUGH_FUSE                                                               \
+	"the path goes through a FUSE file system, whose server (a user's program) vigild does "   \
+	"not ask: its programs are unknown programs to vigild"
+
 /* who the path is looked at for (uid 0: root, who may search every directory) */
 typedef struct {
 	guint32 uid;
@@ -35,6 +40,9 @@ typedef struct {
  * anything in it is looked up: procfs decides by who asks (its magic links cwd, root, exe,
  * fd/N follow with vigild's ptrace rights; /proc/self is vigild), so it cannot be walked as
  * the caller. The answer is then the same whatever the rest of the path names.
+ * Likewise a path that reaches a FUSE file system mounted in vigild's mount namespace is
+ * refused there, with G_IO_ERROR_NOT_SUPPORTED and VIGIL_AS_CALLER_THROUGH_FUSE, before
+ * anything in it is asked of its server (which a user runs, and which may never answer).
  *
  * TRUE with the file's mode, or FALSE and a G_IO_ERROR from the errno the caller would
  * have got (NOT_FOUND, PERMISSION_DENIED, TOO_MANY_LINKS, ...), or G_IO_ERROR_NOT_SUPPORTED

@@ -863,8 +863,9 @@ read_process(VigilAttributor *attributor, guint32 pid, guint32 sock_uid, GError 
 		return NULL;
 	}
 	VigilProcessStamp after;
-	/* a process of another user than the socket's is never its program: not remembered */
-	if (process->uid == sock_uid && stamped &&
+	/* a process of another user than the socket's is never its program, one run from FUSE
+	 * never a known one: not remembered */
+	if (process->uid == sock_uid && !process->exe_on_fuse && stamped &&
 	    vigil_process_read_stamp_at(dir_fd, stat_fd, &after) &&
 	    vigil_process_stamp_equal(&before, &after) &&
 	    before.start_time == process->start_time && before.exe_dev == process->exe_dev &&
@@ -873,6 +874,22 @@ read_process(VigilAttributor *attributor, guint32 pid, guint32 sock_uid, GError 
 	else
 		close_process_fds(dir_fd, stat_fd);
 	return process;
+}
+
+/*
+ * A process whose executable is on a FUSE file system is an unknown program: the file is what
+ * its server, a program of the user who mounted it, says it is (another file to a hash than to
+ * exec), and vigild asks that server nothing, which might never answer. Takes @process.
+ */
+static VigilProcess *
+known_or_null(VigilProcess *process)
+{
+	if (process == NULL || !process->exe_on_fuse)
+		return process;
+	g_info("pid %u runs %s from a FUSE file system: an unknown program", process->pid,
+	       process->exe);
+	vigil_process_unref(process);
+	return NULL;
 }
 
 /*
@@ -1103,10 +1120,11 @@ same_recorded_exe(const VigilProcess *process, const VigilEbpfTask *task)
  * The process of a recorded task: /proc's when its pid is still that process in that exec
  * (start time and address-space layout as recorded), else what the kernel recorded. Without
  * @may_read only a cached process is answered; *@costly says that reading one is needed.
+ * *@unknown is set when it runs an executable from FUSE (known_or_null()).
  */
 static VigilProcess *
 task_process(VigilAttributor *attributor, const VigilEbpfTask *task, gboolean may_read,
-             gboolean *costly)
+             gboolean *costly, gboolean *unknown)
 {
 	VigilProcessStamp now;
 
@@ -1134,6 +1152,10 @@ task_process(VigilAttributor *attributor, const VigilEbpfTask *task, gboolean ma
 	    now.start_time == task->start_time && now.image == task->image) {
 		g_autoptr(VigilProcess) process =
 		    read_process(attributor, task->tgid, task->uid, NULL);
+		if (process != NULL && process->exe_on_fuse) {
+			*unknown = TRUE;
+			return known_or_null(g_steal_pointer(&process));
+		}
 		if (process != NULL && process->start_time == task->start_time &&
 		    process->exe_ino == now.exe_ino && process->exe_dev == now.exe_dev &&
 		    same_recorded_exe(process, task)) {
@@ -1168,7 +1190,9 @@ record_process(Lookup *lookup, gboolean may_read, gboolean *costly)
 	    !(record->creator.set && same_task_program(&record->other, &record->creator)))
 		extra[n_extra++] = &record->other;
 
-	g_autoptr(VigilProcess) actor = task_process(attributor, &record->actor, may_read, costly);
+	gboolean unknown = FALSE;
+	g_autoptr(VigilProcess) actor =
+	    task_process(attributor, &record->actor, may_read, costly, &unknown);
 	if (actor == NULL)
 		return NULL;
 	if (actor->uid != sock_uid) {
@@ -1183,8 +1207,10 @@ record_process(Lookup *lookup, gboolean may_read, gboolean *costly)
 	    g_ptr_array_new_with_free_func((GDestroyNotify)vigil_process_unref);
 	g_autoptr(GString) names = g_string_new(NULL);
 	for (guint i = 0; i < n_extra; i++) {
-		VigilProcess *other = task_process(attributor, extra[i], may_read, costly);
-		if (*costly)
+		VigilProcess *other =
+		    task_process(attributor, extra[i], may_read, costly, &unknown);
+		/* a holder run from FUSE makes the socket an unknown program's */
+		if (*costly || unknown)
 			return NULL;
 		if (other == NULL)
 			continue;
@@ -1432,6 +1458,10 @@ check_holders(Lookup *lookup, VigilProcess *process, GCancellable *cancellable)
 		    read_process(attributor, pid, lookup->sock_uid, NULL);
 		if (holder == NULL)
 			continue; /* gone since */
+		if (holder->exe_on_fuse) {
+			known_or_null(g_steal_pointer(&holder));
+			return NULL; /* the least trusted holder decides: an unknown program */
+		}
 		if (holder->uid != lookup->sock_uid) {
 			g_info("socket %" G_GUINT64_FORMAT " of uid %u is also held by pid %u of "
 			       "uid %u: an unknown process's",
@@ -1498,6 +1528,7 @@ lookup_slow(Lookup *lookup, GCancellable *cancellable, GError **error)
 		g_propagate_error(error, g_steal_pointer(&local_error));
 		return NULL;
 	}
+	process = known_or_null(process);
 	if (process != NULL)
 		process = check_holders(lookup, process, cancellable);
 	if (process == NULL)

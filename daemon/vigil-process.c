@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "vigil-fuse.h"
 #include "vigil-process-taint.h"
 #include "vigil-process.h"
 #include "vigil-users.h"
@@ -399,11 +400,13 @@ read_identity(VigilProcess *process, int dirfd, guint32 *ppid, GError **error)
 	process->exe = read_exe_link(dirfd, pid, &process->exe_deleted, error);
 	if (process->exe == NULL)
 		return FALSE;
-	/* stat follows the magic link to the file that runs, also when it was deleted */
-	if (fstatat(dirfd, "exe", &st, 0) < 0) {
+	/* stat follows the magic link to the file that runs, also when it was deleted; with the
+	 * attributes the kernel has: a FUSE server that stops answering cannot hold it */
+	if (vigil_fuse_stat(dirfd, "exe", 0, &st) < 0) {
 		set_errno_error(error, errno, "exe", pid);
 		return FALSE;
 	}
+	process->exe_on_fuse = vigil_fuse_kind_for_process(dirfd, st.st_dev) == VIGIL_FS_FUSE;
 	process->exe_dev = st.st_dev;
 	process->exe_ino = st.st_ino;
 	process->exe_mtime =
@@ -538,7 +541,7 @@ vigil_process_read_stamp(const char *proc_root, guint32 pid, VigilProcessStamp *
 	if (stat(path, &dir_st) < 0)
 		return FALSE;
 	g_snprintf(path, sizeof(path), "%s/%u/exe", proc_root, pid);
-	if (stat(path, &exe_st) < 0)
+	if (vigil_fuse_stat(AT_FDCWD, path, 0, &exe_st) < 0)
 		return FALSE;
 	if (!stamp_fill(stamp, text, &exe_st))
 		return FALSE;
@@ -553,10 +556,11 @@ vigil_process_read_stamp_at(int pid_dir, int stat_fd, VigilProcessStamp *stamp)
 	char text[STAT_MAX];
 	struct stat exe_st;
 
-	/* two system calls: both fds refer to the process they were opened for, so each
-	 * fails once it is gone, and a later process with its pid cannot answer */
+	/* two system calls (neither asks a FUSE server anything): both fds refer to the process
+	 * they were opened for, so each fails once it is gone, and a later process with its pid
+	 * cannot answer */
 	memset(stamp, 0, sizeof(*stamp));
-	if (fstatat(pid_dir, "exe", &exe_st, 0) < 0)
+	if (vigil_fuse_stat(pid_dir, "exe", 0, &exe_st) < 0)
 		return FALSE;
 	ssize_t n = pread(stat_fd, text, sizeof(text) - 1, 0);
 	if (n <= 0)
@@ -572,7 +576,7 @@ vigil_process_read_exe_stamp_at(int pid_dir, VigilProcessStamp *stamp)
 	struct stat exe_st;
 
 	memset(stamp, 0, sizeof(*stamp));
-	if (fstatat(pid_dir, "exe", &exe_st, 0) < 0)
+	if (vigil_fuse_stat(pid_dir, "exe", 0, &exe_st) < 0)
 		return FALSE;
 	exe_fill(stamp, &exe_st);
 	return TRUE;

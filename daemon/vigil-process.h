@@ -32,6 +32,10 @@ typedef struct {
 	guint taint;               /* VigilTaint (vigil-process-taint.h), read once */
 	guint32 tracer_pid;        /* with VIGIL_TAINT_TRACED */
 	gint64 exe_ctime;          /* ns; with dev, ino, size and mtime: the key of its hash */
+	/* the executable is on a FUSE file system (its process's mount table says so): its
+	 * server, a program of the user who mounted it, answers as it likes (another file to a
+	 * hash than to exec, or never): the attributor makes such a process an unknown one */
+	gboolean exe_on_fuse;
 	/* it was gone (exited, or exec'd another program) when vigild looked: only what the
 	 * kernel recorded at connect()/sendmsg() is known (eBPF attribution): pid, uid, the
 	 * executable's device, inode, size and ctime; exe is its path when vigild has seen that

@@ -12,10 +12,20 @@
 #include <unistd.h>
 
 #include "vigil-fair.h"
+#include "vigil-fuse.h"
 #include "vigil-sha-cache.h"
 
-#define READ_CHUNK   (64 * 1024)
-#define HASH_WORKERS 2  /* hashes running at once; the others queue */
+#define READ_CHUNK (64 * 1024)
+/*
+ * Threads of the pool, and at most one turn of each user's in one at a time. A file is opened
+ * and read there, never on the main loop: a FUSE server (a program of a user's) may leave an
+ * open() or read() unanswered for ever. Such a user holds one thread; it takes this many such
+ * users to stall hashing for all (connections are then decided at their deadline, without the
+ * hash, as with any hash not made in time).
+ */
+#define HASH_THREADS 8
+/* what vigil_sha_cache_stop() waits for a turn in progress before it leaves it behind */
+#define STOP_WAIT_US (2 * G_USEC_PER_SEC)
 #define JOBS_MAX     64 /* distinct files waiting for a hash; beyond, a request is refused */
 #define JOBS_PER_UID 4  /* of them, one user's: one user cannot fill the table */
 /* a worker hashes this much of one file, then the next user's file gets its turn: a user's
@@ -77,6 +87,7 @@ struct _Job {
 typedef struct {
 	guint32 uid;
 	guint jobs;      /* its files in cache->jobs, waiting or not */
+	gboolean busy;   /* one of its files takes a turn in a thread now */
 	GQueue waiting;  /* of Job (queue_link), in the order of their turns */
 	GList ring_link; /* in cache->ring while @waiting is not empty */
 	gboolean in_ring;
@@ -94,6 +105,8 @@ struct _VigilShaCache {
 	guint max_entries;
 	gint64 wait_max; /* VIGIL_SHA_CACHE_WAIT_MAX, smaller in tests */
 	gint stopping;   /* atomic: hashes in progress stop, new ones are refused */
+	guint running;   /* turns in progress, guarded by @lock */
+	gboolean stuck;  /* a turn did not end when stopping: the cache cannot be freed */
 	char *store_path;
 	GMutex store_lock; /* one save at a time, each of a fresh snapshot */
 	VigilShaCacheStats stats;
@@ -200,7 +213,7 @@ user_queue_locked(VigilShaCache *cache, guint32 uid, gboolean create)
 static void
 user_queue_drop_if_idle_locked(VigilShaCache *cache, UserQueue *user)
 {
-	if (user->jobs == 0 && !user->in_ring)
+	if (user->jobs == 0 && !user->in_ring && !user->busy)
 		g_hash_table_remove(cache->users, GUINT_TO_POINTER(user->uid));
 }
 
@@ -240,30 +253,56 @@ job_awaited_locked(const Job *job)
 	return job->waiters != NULL || job->blocking > 0;
 }
 
+/* with the lock held: @job of @user takes its turn now; the user takes no other meanwhile */
+static Job *
+job_take_locked(VigilShaCache *cache, UserQueue *user, Job *job)
+{
+	job_dequeue_locked(cache, user, job);
+	user->busy = TRUE;
+	cache->running++;
+	return job;
+}
+
 /*
- * With the lock held: the file whose turn it is. Users take turns in the ring; files someone
- * waits for go before files nobody waits for any more (their hash goes on for the cache, but
- * never ahead of a connection's); among a user's files, the first one waiting.
+ * With the lock held: the file whose turn it is. Users take turns in the ring, skipping those
+ * with a turn in progress (one stuck in a file system that does not answer holds one thread,
+ * not the pool); files someone waits for go before files nobody waits for any more (their hash
+ * goes on for the cache, but never ahead of a connection's); among a user's files, the first
+ * one waiting.
  */
 static Job *
 next_job_locked(VigilShaCache *cache)
 {
 	for (GList *u = cache->ring.head; u != NULL; u = u->next) {
 		UserQueue *user = u->data;
+		if (user->busy)
+			continue;
 		for (GList *j = user->waiting.head; j != NULL; j = j->next) {
 			Job *job = j->data;
-			if (job_awaited_locked(job)) {
-				job_dequeue_locked(cache, user, job);
-				return job;
-			}
+			if (job_awaited_locked(job))
+				return job_take_locked(cache, user, job);
 		}
 	}
-	if (cache->ring.head == NULL)
-		return NULL;
-	UserQueue *user = cache->ring.head->data;
-	Job *job = user->waiting.head->data;
-	job_dequeue_locked(cache, user, job);
-	return job;
+	for (GList *u = cache->ring.head; u != NULL; u = u->next) {
+		UserQueue *user = u->data;
+		if (!user->busy)
+			return job_take_locked(cache, user, user->waiting.head->data);
+	}
+	return NULL;
+}
+
+/* with the lock held: @job's turn is over; its user may take the next */
+static void
+turn_end_locked(VigilShaCache *cache, Job *job)
+{
+	UserQueue *user = user_queue_locked(cache, job->uid, FALSE);
+
+	cache->running--;
+	if (user != NULL) {
+		user->busy = FALSE;
+		user_queue_drop_if_idle_locked(cache, user);
+	}
+	g_cond_broadcast(&cache->done_cond);
 }
 
 /* with the lock held: @job leaves the jobs table (if still there), and its user's count */
@@ -307,15 +346,40 @@ vigil_sha_cache_set_wait_max(VigilShaCache *cache, gint64 bytes)
 	g_mutex_unlock(&cache->lock);
 }
 
+static void job_finish(VigilShaCache *cache, Job *job, char *sha256, GError *error);
+
 void
 vigil_sha_cache_stop(VigilShaCache *cache)
 {
 	g_return_if_fail(cache != NULL);
 	g_atomic_int_set(&cache->stopping, 1);
-	/* a running hash notices within one read, a waiting one at its turn: a moment */
+	/* files waiting for a turn end now, here: every thread may be held by a file system
+	 * that does not answer */
+	g_autoptr(GPtrArray) queued = g_ptr_array_new();
 	g_mutex_lock(&cache->lock);
-	while (g_hash_table_size(cache->jobs) > 0)
-		g_cond_wait(&cache->done_cond, &cache->lock);
+	while (cache->ring.head != NULL) {
+		UserQueue *user = cache->ring.head->data;
+		Job *job = user->waiting.head->data;
+		job_dequeue_locked(cache, user, job);
+		g_ptr_array_add(queued, job);
+	}
+	g_mutex_unlock(&cache->lock);
+	for (guint i = 0; i < queued->len; i++) {
+		Job *job = g_ptr_array_index(queued, i);
+		job_finish(cache, job, NULL,
+		           g_error_new(G_IO_ERROR, G_IO_ERROR_CANCELLED,
+		                       "stopped hashing %s: stopping", job->path));
+		job_unref(job); /* the jobs table's */
+	}
+	/* a turn in progress notices within one read; one stuck in a read is left behind */
+	gint64 until = g_get_monotonic_time() + STOP_WAIT_US;
+	g_mutex_lock(&cache->lock);
+	while (cache->running > 0 && g_cond_wait_until(&cache->done_cond, &cache->lock, until))
+		;
+	if (cache->running > 0 && !cache->stuck) {
+		cache->stuck = TRUE;
+		g_warning("%u hash(es) still stuck in a read: left behind", cache->running);
+	}
 	g_mutex_unlock(&cache->lock);
 }
 
@@ -326,6 +390,10 @@ vigil_sha_cache_free(VigilShaCache *cache)
 		return;
 	/* hashes in progress end within one chunk; queued ones end at once */
 	vigil_sha_cache_stop(cache);
+	/* a thread still in a read (a FUSE server that never answers) uses the cache: it stays,
+	 * and goes with the process */
+	if (cache->stuck)
+		return;
 	if (cache->pool != NULL)
 		g_thread_pool_free(cache->pool, FALSE, TRUE);
 	g_assert(g_hash_table_size(cache->jobs) == 0);
@@ -564,7 +632,7 @@ job_digest(VigilShaCache *cache, Job *job, GError **error)
 {
 	struct stat after;
 	FileKey key_after = {0};
-	gboolean stable = fstat(job->fd, &after) == 0;
+	gboolean stable = vigil_fuse_stat(job->fd, "", AT_EMPTY_PATH, &after) == 0;
 	if (stable)
 		file_key_from_stat(&key_after, &after);
 	if (!stable || !file_key_equal(&job->key, &key_after)) {
@@ -582,9 +650,23 @@ job_digest(VigilShaCache *cache, Job *job, GError **error)
  * when the job is done, with its hash in *@sha256 or an error (it stops within one read when
  * the cache stops); FALSE when there is more to read.
  */
+static int open_checked(const char *path, const FileKey *expected, FileKey *key, GError **error);
+
 static gboolean
 job_turn(VigilShaCache *cache, Job *job, gint64 bytes, char **sha256, GError **error)
 {
+	if (g_atomic_int_get(&cache->stopping)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "stopped hashing %s: stopping",
+		            job->path);
+		return TRUE;
+	}
+	/* opened at its first turn, in the pool's thread (see HASH_THREADS) */
+	if (job->fd < 0) {
+		FileKey opened;
+		job->fd = open_checked(job->path, &job->key, &opened, error);
+		if (job->fd < 0)
+			return TRUE;
+	}
 	if (job->state == NULL) {
 		job->state = g_checksum_new(G_CHECKSUM_SHA256);
 		job->started_us = g_get_monotonic_time();
@@ -690,29 +772,41 @@ pool_turn(gpointer data, gpointer user_data)
 	char *sha256 = NULL;
 	GError *error = NULL;
 
-	g_mutex_lock(&cache->lock);
-	Job *job = next_job_locked(cache);
-	g_mutex_unlock(&cache->lock);
-	if (job == NULL)
-		return;
-	if (job_turn(cache, job, TURN_BYTES, &sha256, &error)) {
-		job_finish(cache, job, sha256, error);
-		job_unref(job); /* the jobs table's */
-		return;
+	/* turns until no user without one in progress has a file waiting: a task pushed while
+	 * its user was busy is taken up here, when that user's turn ends */
+	for (;;) {
+		g_mutex_lock(&cache->lock);
+		Job *job = next_job_locked(cache);
+		g_mutex_unlock(&cache->lock);
+		if (job == NULL)
+			return;
+		gboolean done = job_turn(cache, job, TURN_BYTES, &sha256, &error);
+		g_mutex_lock(&cache->lock);
+		turn_end_locked(cache, job);
+		if (!done && !g_atomic_int_get(&cache->stopping))
+			job_enqueue_locked(cache, job);
+		g_mutex_unlock(&cache->lock);
+		if (!done && g_atomic_int_get(&cache->stopping)) {
+			done = TRUE;
+			error = g_error_new(G_IO_ERROR, G_IO_ERROR_CANCELLED,
+			                    "stopped hashing %s: stopping", job->path);
+		}
+		if (done) {
+			job_finish(cache, job, sha256, error);
+			job_unref(job); /* the jobs table's */
+		}
+		sha256 = NULL;
+		error = NULL;
 	}
-	g_mutex_lock(&cache->lock);
-	job_enqueue_locked(cache, job);
-	g_mutex_unlock(&cache->lock);
-	g_thread_pool_push(cache->pool, cache, NULL);
 }
 
 /*
- * Opens @path and checks that it is the file the caller saw. On success *@key is the file's
- * identity (with its ctime) and the fd is returned.
+ * Opens @path and checks that it is the file the caller saw (@expected; its ctime only when
+ * not 0). On success *@key is the file's identity (with its ctime) and the fd is returned.
+ * Blocking: a FUSE server decides when open() returns.
  */
 static int
-open_checked(const char *path, dev_t dev, ino_t ino, gint64 mtime, gint64 size, FileKey *key,
-             GError **error)
+open_checked(const char *path, const FileKey *expected, FileKey *key, GError **error)
 {
 	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -722,7 +816,8 @@ open_checked(const char *path, dev_t dev, ino_t ino, gint64 mtime, gint64 size, 
 		            path, g_strerror(saved));
 		return -1;
 	}
-	if (fstat(fd, &st) < 0) {
+	/* the attributes the process was read with (vigil_fuse_stat()), compared alike */
+	if (vigil_fuse_stat(fd, "", AT_EMPTY_PATH, &st) < 0) {
 		int saved = errno;
 		close(fd);
 		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved), "cannot stat %s: %s",
@@ -730,7 +825,9 @@ open_checked(const char *path, dev_t dev, ino_t ino, gint64 mtime, gint64 size, 
 		return -1;
 	}
 	file_key_from_stat(key, &st);
-	if (key->dev != dev || key->ino != ino || key->mtime_ns != mtime || key->size != size) {
+	if (key->dev != expected->dev || key->ino != expected->ino ||
+	    key->mtime_ns != expected->mtime_ns || key->size != expected->size ||
+	    (expected->ctime_ns != 0 && key->ctime_ns != expected->ctime_ns)) {
 		close(fd);
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_WRONG_ETAG,
 		            "%s changed since it was looked at", path);
@@ -775,7 +872,8 @@ vigil_sha_cache_get(VigilShaCache *cache, const char *path, dev_t dev, ino_t ino
 	g_return_val_if_fail(path != NULL, NULL);
 
 	/* open first and stat the descriptor: what is hashed is what the key describes */
-	int fd = open_checked(path, dev, ino, mtime, size, &key, error);
+	FileKey expected = {dev, ino, size, mtime, 0};
+	int fd = open_checked(path, &expected, &key, error);
 	if (fd < 0)
 		return NULL;
 
@@ -864,8 +962,6 @@ vigil_sha_cache_get_async(VigilShaCache *cache, const char *path, dev_t dev, ino
 	g_return_if_fail(cache != NULL && path != NULL);
 	g_autoptr(GTask) task = g_task_new(NULL, cancellable, callback, user_data);
 	g_task_set_source_tag(task, vigil_sha_cache_get_async);
-	GError *error = NULL;
-
 	if (g_atomic_int_get(&cache->stopping)) {
 		g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "stopping");
 		return;
@@ -876,22 +972,17 @@ vigil_sha_cache_get_async(VigilShaCache *cache, const char *path, dev_t dev, ino
 		g_task_return_pointer(task, known, g_free);
 		return;
 	}
-	FileKey key;
-	int fd = open_checked(path, dev, ino, mtime, size, &key, &error);
-	if (fd < 0) {
-		g_task_return_error(task, error);
+	/* the file is opened in the pool, never here (see HASH_THREADS): the key is what the
+	 * caller saw, and the turn that opens it checks that it still is */
+	FileKey key = {dev, ino, size, mtime, ctime};
+	if (size > HASH_MAX_BYTES) {
+		g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+		                        "%s is over %" G_GINT64_FORMAT " bytes: not hashed", path,
+		                        HASH_MAX_BYTES);
 		return;
 	}
 
 	g_mutex_lock(&cache->lock);
-	char *cached = cache_lookup_locked(cache, &key);
-	if (cached != NULL) {
-		cache->stats.hits++;
-		g_mutex_unlock(&cache->lock);
-		close(fd);
-		g_task_return_pointer(task, cached, g_free);
-		return;
-	}
 	cache->stats.misses++;
 	Job *job = g_hash_table_lookup(cache->jobs, &key);
 	gboolean start = job == NULL;
@@ -901,7 +992,6 @@ vigil_sha_cache_get_async(VigilShaCache *cache, const char *path, dev_t dev, ino
 	if (start && g_hash_table_size(cache->jobs) >= JOBS_MAX) {
 		cache->stats.refused++;
 		g_mutex_unlock(&cache->lock);
-		close(fd);
 		g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_BUSY,
 		                        "%u executables wait for a hash already", JOBS_MAX);
 		return;
@@ -909,22 +999,20 @@ vigil_sha_cache_get_async(VigilShaCache *cache, const char *path, dev_t dev, ino
 	if (start && user != NULL && user->jobs >= JOBS_PER_UID) {
 		cache->stats.refused++;
 		g_mutex_unlock(&cache->lock);
-		close(fd);
 		g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_BUSY,
 		                        "%u executables of uid %u wait for a hash already",
 		                        JOBS_PER_UID, uid);
 		return;
 	}
 	if (start) {
-		job = job_new_locked(cache, &key, fd, path);
+		job = job_new_locked(cache, &key, -1, path);
 		job->uid = bucket;
 		job->counted = TRUE;
 		user_queue_locked(cache, bucket, TRUE)->jobs++;
 		job_enqueue_locked(cache, job);
-		fd = -1;
 		if (cache->pool == NULL)
 			cache->pool =
-			    g_thread_pool_new(pool_turn, cache, HASH_WORKERS, FALSE, NULL);
+			    g_thread_pool_new(pool_turn, cache, HASH_THREADS, FALSE, NULL);
 	}
 	/* a connection waits only for what can be read well within its deadline; a bigger
 	 * file is hashed on for the cache (the next connection may find it made) */
@@ -932,8 +1020,6 @@ vigil_sha_cache_get_async(VigilShaCache *cache, const char *path, dev_t dev, ino
 	if (left > cache->wait_max) {
 		cache->stats.pending++;
 		g_mutex_unlock(&cache->lock);
-		if (fd >= 0)
-			close(fd);
 		if (start)
 			g_thread_pool_push(cache->pool, cache, NULL);
 		g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_PENDING,
@@ -953,8 +1039,6 @@ vigil_sha_cache_get_async(VigilShaCache *cache, const char *path, dev_t dev, ino
 	if (cancellable != NULL)
 		waiter_ref(waiter); /* the cancellable's */
 	g_mutex_unlock(&cache->lock);
-	if (fd >= 0)
-		close(fd);
 	if (start)
 		g_thread_pool_push(cache->pool, cache, NULL);
 	/* may run the handler at once when already cancelled; never disconnected: the handler

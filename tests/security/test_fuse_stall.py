@@ -1,0 +1,166 @@
+#!/usr/bin/python3
+"""Adversarial: a program on a FUSE file system whose server stops answering (issue 14).
+
+A real vigild in network namespaces of its own, on a private system bus
+(tests/e2e/test_dbus.py). The adversary is uid 65534 with a FUSE file system of its own
+(tests/security/stall-fs.py, speaking the kernel's protocol on /dev/fuse; mounted with
+allow_other, as fusermount3 does for a user where /etc/fuse.conf says user_allow_other, and
+served by 65534). It runs a program from there, then makes its server stop answering: every
+stat(), open() or lookup of that file then waits, for ever, for an answer that never comes.
+vigild must not be one of the waiters: root's connections are still decided at once, D-Bus
+answers, the stuck program's connections are decided (as an unknown program's, never let
+through), and vigild stops on SIGTERM.
+
+On the code before the fix vigild's main loop stat()ed the executable of a known process
+(and, when a rule needed its hash, opened it) and hung there: this test then fails with
+root's connection timing out.
+"""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, '..', 'e2e'))
+
+from test_dbus import DBusTestCase, PROBE_EXE, NOBODY, s  # noqa: E402
+from vigiltest import PEER_V4, run  # noqa: E402
+from gi.repository import Gio, GLib  # noqa: E402
+import bus as testbus  # noqa: E402
+
+STALL_FS = os.path.join(HERE, 'stall-fs.py')
+CONNECT_LATER = os.environ.get('VIGIL_CONNECT_LATER')
+AS_NOBODY = ['setpriv', '--reuid=%d' % NOBODY, '--regid=%d' % NOBODY, '--clear-groups', '--']
+# the attribution deadline is 3 s: "at once" leaves room for a loaded machine, not for it
+PROMPTLY = 1.5
+
+
+class FuseStall(DBusTestCase):
+    def setUp(self):
+        super().setUp()
+        self.assertTrue(os.path.exists('/dev/fuse'), 'the kernel has no FUSE (/dev/fuse)')
+        self.assertTrue(CONNECT_LATER and os.access(CONNECT_LATER, os.X_OK),
+                        'connect-later is not built')
+        self.mnt = tempfile.mkdtemp(prefix='vigil-fuse-')
+        os.chmod(self.mnt, 0o755)
+        self.server = subprocess.Popen(['/usr/bin/python3', STALL_FS, self.mnt, CONNECT_LATER,
+                                        str(NOBODY)], stdout=subprocess.PIPE, text=True)
+        self.addCleanup(self.unmount)
+        self.assertEqual(self.server.stdout.readline().strip(), 'ready')
+        self.prog = os.path.join(self.mnt, 'prog')
+        self.waiters = []
+
+    def unmount(self):
+        # killing the server aborts the connection: whoever still waits gets ENOTCONN
+        if self.server.poll() is None:
+            self.server.kill()
+        self.server.wait(10)
+        self.server.stdout.close()
+        for proc in self.waiters:
+            proc.kill()
+            proc.wait(10)
+        run(['umount', '-l', self.mnt], check=False)
+        shutil.rmtree(self.mnt, ignore_errors=True)
+
+    def stall(self):
+        self.server.send_signal(signal.SIGUSR1)
+        # the server is stuck once a stat() of its file no longer returns
+        probe = subprocess.Popen(['stat', self.prog], stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+        # a request the server has read holds its caller, even against SIGKILL, until the
+        # server answers or is gone: reaped in unmount()
+        self.waiters.append(probe)
+        time.sleep(0.5)
+        self.assertIsNone(probe.poll(), 'the FUSE server still answers')
+
+    def start_program(self):
+        """The program from the FUSE file system, as uid 65534, waiting for orders."""
+        proc = self.nets.spawn(self.nets.client, AS_NOBODY + [self.prog],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.assertEqual(proc.stdout.readline().strip(), 'started')
+        return proc
+
+    @staticmethod
+    def order(proc, port):
+        proc.stdin.write('%s %d\n' % (PEER_V4, port))
+        proc.stdin.flush()
+
+    def timed_call(self, method, signature='', args=()):
+        start = time.monotonic()
+        params = GLib.Variant('(%s)' % signature, tuple(args)) if signature else None
+        reply = self.conn.call_sync(testbus.BUS_NAME, testbus.OBJECT_PATH, testbus.INTERFACE,
+                                    method, params, None, Gio.DBusCallFlags.NONE, 5000, None)
+        return reply.unpack(), time.monotonic() - start
+
+    def test_stuck_fuse_server_stalls_nothing(self):
+        d = self.start_vigild('allow app %s port 8080\n' % PROBE_EXE)
+        prog = self.start_program()
+        self.addCleanup(prog.kill)
+        # while its server answers: denied (DefaultAction=deny, no agent)
+        self.order(prog, 9000)
+        self.assertEqual(prog.stdout.readline().split(), ['error', 'ECONNREFUSED'])
+
+        self.stall()
+        self.order(prog, 8080)
+        self.order(prog, 9000)
+
+        # root's connections are decided by their rule at once
+        for _ in range(3):
+            start = time.monotonic()
+            words = self.probe('tcp', PEER_V4, 8080, timeout_ms=10000)
+            elapsed = time.monotonic() - start
+            self.assertEqual(words[0], 'ok', d.log()[-3000:])
+            self.assertLess(elapsed, PROMPTLY, 'root waited %.2f s' % elapsed)
+
+        # D-Bus answers
+        _, elapsed = self.timed_call('GetProgramStats')
+        self.assertLess(elapsed, PROMPTLY)
+        self.assertGreaterEqual(self.prop('Stats')['queued'], 1)
+
+        # the stuck program's connections are decided, as an unknown program's: not let out
+        for port in (8080, 9000):
+            self.assertEqual(prog.stdout.readline().split(), ['error', 'ECONNREFUSED'])
+        conns, elapsed = self.timed_call('GetConnections', 'a{sv}', [{}])
+        self.assertLess(elapsed, PROMPTLY)
+        theirs = [c for c in conns[0] if c.get('uid') == NOBODY]
+        self.assertEqual(sorted(c['port'] for c in theirs), [8080, 9000, 9000], theirs)
+        self.assertTrue(all(c['verdict'] == 'deny' for c in theirs), theirs)
+        self.assertTrue(all(c.get('program', '') != self.prog for c in theirs[1:]), theirs)
+        self.assertEqual(sum(1 for c in conns[0]
+                             if c.get('uid') == 0 and c['verdict'] == 'allow'), 3, conns)
+
+        # and it stops on SIGTERM with the server still stuck
+        start = time.monotonic()
+        rc = d.stop()
+        self.assertEqual(rc, 0, d.log()[-3000:])
+        self.assertLess(time.monotonic() - start, 10)
+
+    def test_rule_through_a_stuck_fuse_file_system(self):
+        """A rule's program path into the stuck file system: refused by name, not waited on;
+        and rules that named it at start match nothing."""
+        d = self.start_vigild('allow app %s\nallow app %s port 8080\n' % (self.prog, PROBE_EXE))
+        prog = self.start_program()
+        self.addCleanup(prog.kill)
+        self.stall()
+        start = time.monotonic()
+        with self.assertRaises(GLib.Error) as cm:
+            self.call('AddRule', 'a{sv}', [{'action': s('allow'), 'program': s(self.prog),
+                                            'port': s('9000')}])
+        self.assertLess(time.monotonic() - start, PROMPTLY)
+        self.assertEqual(Gio.DBusError.get_remote_error(cm.exception),
+                         'org.vigil.Firewall1.Error.InvalidArgument', cm.exception.message)
+        self.assertIn('FUSE', cm.exception.message)
+        # the rule for its path lets nothing of it out
+        self.order(prog, 9000)
+        self.assertEqual(prog.stdout.readline().split(), ['error', 'ECONNREFUSED'])
+        start = time.monotonic()
+        self.assertEqual(self.probe('tcp', PEER_V4, 8080, timeout_ms=10000)[0], 'ok')
+        self.assertLess(time.monotonic() - start, PROMPTLY)
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=2)
