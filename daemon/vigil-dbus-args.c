@@ -175,11 +175,13 @@ vigil_dbus_parse_settings(GVariant *dict, const VigilConfig *current, VigilDBusS
 {
 	VigilDictKey keys[G_N_ELEMENTS(out->keys) - 1];
 	gsize n_keys = settable_keys(keys, G_N_ELEMENTS(keys));
-	VigilConfig next = *current;
+	g_auto(VigilConfig) next = *current;
 	guint n = 0;
 
-	/* shared with @current: SetConfig never sets it, so it is never freed here */
-	next.agent_executables = NULL;
+	/* the settings own their strings: @current's are never shared, whatever a setting
+	 * frees when it is set (SetConfig sets none of these today) */
+	next.agent_executables = g_strdupv(current->agent_executables);
+	next.ebpf_cgroup = g_strdup(current->ebpf_cgroup);
 	*out = (VigilDBusSettings){0};
 	if (g_variant_n_children(dict) == 0) {
 		g_autofree char *list = settable_list(keys, n_keys);

@@ -957,6 +957,22 @@ vigil_rule_store_save(VigilRuleStore *store, GError **error)
 	return TRUE;
 }
 
+/*
+ * A `user NAME` not looked up yet (vigil_rule_parse_line_keep_names()) has no uid: stored so,
+ * the rule would apply to the uid field's value (0, root) and read back as another user's
+ * rule once the name resolves. The D-Bus server looks names up before it stores a rule.
+ */
+static gboolean
+check_user_resolved(const VigilRule *rule, GError **error)
+{
+	if (rule->user_name == NULL)
+		return TRUE;
+	g_set_error(error, VIGIL_RULE_ERROR, VIGIL_RULE_ERROR_VALUE,
+	            "user: '%s' is not resolved to a uid: a rule is stored only for a known user",
+	            rule->user_name);
+	return FALSE;
+}
+
 gboolean
 vigil_rule_store_add_learned(VigilRuleStore *store, VigilRule *rule, GError **error)
 {
@@ -967,7 +983,7 @@ vigil_rule_store_add_learned(VigilRuleStore *store, VigilRule *rule, GError **er
 		            "rule %" G_GUINT64_FORMAT " is already in the rule set", rule->id);
 		return FALSE;
 	}
-	if (!vigil_rule_validate(rule, error))
+	if (!check_user_resolved(rule, error) || !vigil_rule_validate(rule, error))
 		return FALSE;
 
 	rule->id = 0;
@@ -1043,7 +1059,7 @@ vigil_rule_store_replace_learned(VigilRuleStore *store, guint64 id, VigilRule *r
 		            "rule %" G_GUINT64_FORMAT " is already in the rule set", rule->id);
 		return FALSE;
 	}
-	if (!vigil_rule_validate(rule, error))
+	if (!check_user_resolved(rule, error) || !vigil_rule_validate(rule, error))
 		return FALSE;
 
 	old = vigil_rule_ref(found);

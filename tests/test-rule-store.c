@@ -571,6 +571,24 @@ test_add_remove_save(Fixture *fx, gconstpointer data)
 	g_assert_false(vigil_rule_store_add_learned(store, bad, &error));
 	g_assert_error(error, VIGIL_RULE_ERROR, VIGIL_RULE_ERROR_VALUE);
 	g_clear_error(&error);
+	/* a user's name not looked up yet: refused by name, not stored (as root's rule) */
+	{
+		g_autoptr(VigilRule) named =
+		    vigil_rule_parse_line_keep_names("allow user nosuchuser port 22", &error);
+		g_assert_no_error(error);
+		g_assert_nonnull(named->user_name);
+		g_assert_false(vigil_rule_store_add_learned(store, named, &error));
+		g_assert_error(error, VIGIL_RULE_ERROR, VIGIL_RULE_ERROR_VALUE);
+		g_assert_nonnull(strstr(error->message, "'nosuchuser' is not resolved"));
+		g_clear_error(&error);
+		g_assert_false(vigil_rule_store_replace_learned(store, second->id, named, &error));
+		g_assert_error(error, VIGIL_RULE_ERROR, VIGIL_RULE_ERROR_VALUE);
+		g_clear_error(&error);
+		g_assert_cmpuint(ruleset_size(store), ==, 2);
+		g_assert_false(vigil_rule_equal(
+		    vigil_ruleset_lookup(vigil_rule_store_get_ruleset(store), second->id), named,
+		    FALSE));
+	}
 	/* and one already in the set is not added twice */
 	g_assert_false(vigil_rule_store_add_learned(store, second, &error));
 	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS);
