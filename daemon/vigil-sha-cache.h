@@ -12,17 +12,20 @@ typedef struct _VigilShaCache VigilShaCache;
  * SHA-256 of executables, cached by (dev, inode, size, mtime, ctime); thread-safe. A file is
  * hashed once at a time: whoever asks while it is hashed waits for that result. Asynchronous
  * requests run in a small pool of threads that take turns: each turn hashes 8 MiB of one file,
- * users take turns round robin, and files someone waits for go before files no one waits for
- * any more. A bounded number of files may wait (at most 4 of one user's).
+ * users take turns round robin (one turn of a user's at a time), and files someone waits for go
+ * before files no one waits for any more. A bounded number of files may wait (at most 4 of one
+ * user's). Files are opened and read only in the pool: a FUSE server may never answer.
  */
 /* an asynchronous caller waits for a hash only while at most this much is left to read: about
  * 2 s of hashing on a slow machine, within a connection's deadline */
 #define VIGIL_SHA_CACHE_WAIT_MAX (G_GINT64_CONSTANT(512) * 1024 * 1024)
 VigilShaCache *vigil_sha_cache_new(guint max_entries);
-/* stops hashes in progress (within one read) and waits for the pool's threads */
+/* stops hashes in progress (within one read) and waits for the pool's threads; with a turn
+ * stuck in a read that never returns (vigil_sha_cache_stop()), the cache is left behind */
 void vigil_sha_cache_free(VigilShaCache *cache);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilShaCache, vigil_sha_cache_free)
-/* hashes in progress stop (within one read of 64 KiB; it waits for that), new ones are refused
+/* hashes in progress stop (within one read of 64 KiB; it waits for that, 2 s at most: a read a
+ * FUSE server never answers is left behind), waiting ones end at once, new ones are refused
  * (CANCELLED) */
 void vigil_sha_cache_stop(VigilShaCache *cache);
 /*
@@ -45,8 +48,10 @@ char *vigil_sha_cache_peek(VigilShaCache *cache, dev_t dev, ino_t ino, gint64 si
 char *vigil_sha_cache_get(VigilShaCache *cache, const char *path, dev_t dev, ino_t ino,
                           gint64 mtime, gint64 size, GError **error);
 /*
- * The same in the pool, answered in the caller's thread-default main context. @ctime lets a
- * known hash be answered without opening the file; @uid is the user it is hashed for (the
+ * The same in the pool, answered in the caller's thread-default main context; the file is
+ * opened in the pool, never here, and must still be the one (with @ctime too) the caller saw.
+ * @ctime lets a known hash be answered without opening the file; @uid is the user it is
+ * hashed for (the
  * process's), whose turns it takes. Errors as above, and G_IO_ERROR_BUSY when too many files
  * wait for a hash, or 4 of that user's do already (one user never fills the queue for the
  * others), G_IO_ERROR_PENDING at once when more than VIGIL_SHA_CACHE_WAIT_MAX of the file is
