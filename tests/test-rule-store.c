@@ -645,6 +645,72 @@ test_replace(Fixture *fx, gconstpointer data)
 	g_assert_cmpuint(ruleset_size(store), ==, 2);
 }
 
+/* a package upgrade moves rules' pins: ids, times and hits kept, saved once, stale pins found */
+static void
+test_repin(Fixture *fx, gconstpointer data)
+{
+	const char *old = "1111111111111111111111111111111111111111111111111111111111111111";
+	const char *new = "2222222222222222222222222222222222222222222222222222222222222222";
+	g_autoptr(VigilRuleStore) store = new_store(fx);
+	g_autoptr(VigilRuleStore) reader = new_store(fx);
+	g_autofree char *line_a =
+	    g_strdup_printf("allow user 1000 app /usr/bin/a sha256 %s port 443", old);
+	g_autofree char *line_b = g_strdup_printf("deny app /usr/bin/a sha256 %s port 25", old);
+	g_autofree char *line_c = g_strdup_printf("allow user 1001 app /usr/bin/a sha256 %s", old);
+	g_autoptr(VigilRule) a = parse(line_a);
+	g_autoptr(VigilRule) b = parse(line_b);
+	g_autoptr(VigilRule) c = parse(line_c);
+	g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(guint64));
+	g_autoptr(GPtrArray) stale = NULL;
+	g_autoptr(GPtrArray) none = NULL;
+	g_autoptr(GError) error = NULL;
+	VigilRuleset *set;
+	VigilRule *moved;
+	guint64 system_id;
+
+	write_file(fx->system_dir, "50-x.rules",
+	           "allow app /usr/bin/a sha256 "
+	           "1111111111111111111111111111111111111111111111111111111111111111\n",
+	           -1);
+	load_ok(store, 0);
+	set = vigil_rule_store_get_ruleset(store);
+	g_assert_true(vigil_rule_store_add_learned(store, a, NULL));
+	g_assert_true(vigil_rule_store_add_learned(store, b, NULL));
+	g_assert_true(vigil_rule_store_add_learned(store, c, NULL));
+	a->hits = 5;
+	/* uid 1000's and all users' learned rules; not uid 1001's, not the system rule */
+	stale = vigil_ruleset_stale_pins(set, "/usr/bin/a", 1000, new);
+	g_assert_nonnull(stale);
+	g_assert_cmpuint(stale->len, ==, 2);
+	none = vigil_ruleset_stale_pins(set, "/usr/bin/a", 1000, old);
+	g_assert_null(none);
+	g_assert_null(vigil_ruleset_stale_pins(set, "/usr/bin/b", 1000, new));
+
+	g_array_append_val(ids, a->id);
+	g_array_append_val(ids, b->id);
+	g_assert_true(vigil_rule_store_repin_learned(store, ids, new, &error));
+	g_assert_no_error(error);
+	moved = vigil_ruleset_lookup(set, a->id);
+	g_assert_cmpstr(moved->sha256, ==, new);
+	g_assert_cmpuint(moved->hits, ==, 5);
+	g_assert_cmpint(moved->created, ==, a->created);
+	g_assert_cmpstr(vigil_ruleset_lookup(set, b->id)->sha256, ==, new);
+	g_assert_cmpstr(vigil_ruleset_lookup(set, c->id)->sha256, ==, old);
+	g_assert_null(vigil_ruleset_stale_pins(set, "/usr/bin/a", 1000, new));
+
+	/* saved */
+	load_ok(reader, 0);
+	g_assert_cmpstr(vigil_ruleset_lookup(vigil_rule_store_get_ruleset(reader), a->id)->sha256,
+	                ==, new);
+
+	/* a system rule or an unknown id: nothing changes */
+	system_id = VIGIL_RULE_ID_SYSTEM_BASE + 1;
+	g_array_append_val(ids, system_id);
+	g_assert_false(vigil_rule_store_repin_learned(store, ids, old, &error));
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
+	g_assert_cmpstr(vigil_ruleset_lookup(set, a->id)->sha256, ==, new);
+}
+
 static void
 test_save_fails_read_only(Fixture *fx, gconstpointer data)
 {
@@ -1068,6 +1134,7 @@ main(int argc, char **argv)
 	add_fixture_test("/rule-store/load/ids-stable", test_ids_stable_across_reloads);
 	add_fixture_test("/rule-store/learned/add-remove-save", test_add_remove_save);
 	add_fixture_test("/rule-store/learned/replace", test_replace);
+	add_fixture_test("/rule-store/learned/repin", test_repin);
 	add_fixture_test("/rule-store/learned/save-fails-read-only", test_save_fails_read_only);
 	add_fixture_test("/rule-store/learned/reload", test_learned_reload);
 	add_fixture_test("/rule-store/learned/corrupt-at-start", test_learned_corrupt_at_start);
