@@ -26,7 +26,8 @@ sys.path.insert(0, os.path.join(HERE, '..', 'dbus'))
 from vigiltest import PEER_V4, PROBE  # noqa: E402
 from test_dbus import DBusTestCase, rule_lines  # noqa: E402
 
-PACKAGE = 'vigil-upgrade-test'
+# the dpkg database is the machine's: a name of this run's own (tests may run side by side)
+PACKAGE = 'vigil-upgrade-test-%d' % os.getpid()
 CLIENT = '/usr/lib/%s/client' % PACKAGE
 DPKG_ENV = dict(os.environ, DEBIAN_FRONTEND='noninteractive')
 
