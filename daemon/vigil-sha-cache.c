@@ -378,7 +378,7 @@ vigil_sha_cache_stop(VigilShaCache *cache)
 		;
 	if (cache->running > 0 && !cache->stuck) {
 		cache->stuck = TRUE;
-		g_warning("%u hash(es) still stuck in a read: left behind", cache->running);
+		g_message("%u hash(es) still stuck in a read: left behind", cache->running);
 	}
 	g_mutex_unlock(&cache->lock);
 }
@@ -392,7 +392,10 @@ vigil_sha_cache_free(VigilShaCache *cache)
 	vigil_sha_cache_stop(cache);
 	/* a thread still in a read (a FUSE server that never answers) uses the cache: it stays,
 	 * and goes with the process */
-	if (cache->stuck)
+	g_mutex_lock(&cache->lock);
+	gboolean in_use = cache->running > 0;
+	g_mutex_unlock(&cache->lock);
+	if (in_use)
 		return;
 	if (cache->pool != NULL)
 		g_thread_pool_free(cache->pool, FALSE, TRUE);

@@ -985,6 +985,61 @@ test_sha_cache_stop(void)
 	g_assert_cmpint(rmdir(dir), ==, 0);
 }
 
+/*
+ * A file whose open() never returns (a FIFO with no writer stands for a FUSE server that does
+ * not answer): asking for its hash returns at once (the file is opened in the pool, never on
+ * the caller's thread), it holds one thread of that user's, another user's hash is made
+ * meanwhile and that user's next file waits for its turn; stopping does not wait for it.
+ */
+static void
+test_sha_cache_stuck_open(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = g_dir_make_tmp("vigil-test-XXXXXX", &error);
+	g_assert_no_error(error);
+	g_autofree char *fifo = g_build_filename(dir, "stuck", NULL);
+	g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+	g_autofree char *mine = make_sparse(dir, "mine", 1);
+	g_autofree char *other = make_sparse(dir, "other", 1);
+	g_autofree char *expected = sha256sum_of(other);
+	VigilShaCache *cache = vigil_sha_cache_new(8);
+	g_autoptr(GPtrArray) results = g_ptr_array_new_with_free_func(g_free);
+	AsyncState stuck = {cache, 0, results, 1000};
+	g_autoptr(GPtrArray) other_results = g_ptr_array_new_with_free_func(g_free);
+	AsyncState victim = {cache, 0, other_results, 1001};
+
+	gint64 start = g_get_monotonic_time();
+	async_hash(&stuck, fifo, NULL);
+	g_assert_cmpint(g_get_monotonic_time() - start, <, G_USEC_PER_SEC / 2);
+	/* the pool's thread is in open() now */
+	g_usleep(200000);
+	async_hash(&stuck, mine, NULL);
+	async_hash(&victim, other, NULL);
+	wait_async(&victim);
+	g_assert_cmpstr(g_ptr_array_index(other_results, 0), ==, expected);
+	/* the stuck user's next file waited for its turn, which never came */
+	g_assert_cmpuint(results->len, ==, 0);
+	g_assert_cmpuint(counters(cache).hashes, ==, 1);
+
+	start = g_get_monotonic_time();
+	vigil_sha_cache_stop(cache);
+	g_assert_cmpint(g_get_monotonic_time() - start, <, 4 * G_USEC_PER_SEC);
+	/* the waiting file ended at the stop */
+	while (results->len < 1)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_true(g_str_has_prefix(g_ptr_array_index(results, 0), "!"));
+	/* a writer lets the open() return: a FIFO is not the file it was asked about */
+	int writer = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	g_assert_cmpint(writer, >=, 0);
+	wait_async(&stuck);
+	close(writer);
+	g_assert_true(g_str_has_prefix(g_ptr_array_index(results, 1), "!"));
+	vigil_sha_cache_free(cache);
+	for (const char *const *p = (const char *const[]){fifo, mine, other, NULL}; *p; p++)
+		unlink(*p);
+	g_assert_cmpint(rmdir(dir), ==, 0);
+}
+
 static gboolean
 has_result(GPtrArray *results, const char *prefix_or_value)
 {
@@ -1387,6 +1442,7 @@ main(int argc, char **argv)
 	g_test_add_func("/sha-cache/background", test_sha_cache_background);
 	g_test_add_func("/sha-cache/orphan-finishes", test_sha_cache_orphan_finishes);
 	g_test_add_func("/sha-cache/bounded-reads", test_sha_cache_bounded_reads);
+	g_test_add_func("/sha-cache/stuck-open", test_sha_cache_stuck_open);
 	g_test_add_func("/sha-cache/persist", test_sha_cache_persist);
 
 	int ret = g_test_run();
