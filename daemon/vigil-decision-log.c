@@ -25,6 +25,10 @@
  * A flood of decisions must neither hide the next decision (journald drops a unit's lines
  * beyond its rate limit, see vigild.service) nor fill the disk, and one uid's flood must not
  * hide another uid's decisions. Per interval:
+ * - the first decision of each program (per uid) in the interval gets a line, outside every
+ *   budget below, for PROGRAM_FIRSTS_PER_UID programs per user and PROGRAM_FIRSTS in all (a
+ *   trojan's first connection shows however much its user's other programs flood, and
+ *   however many destinations they flood);
  * - a decision whose (program, destination) has had no line yet in the interval gets one,
  *   outside the budgets below, for FIRST_LINES_PER_UID such pairs per uid (a trojan's first
  *   connection shows even amid a flood of its user's other programs). Past that bound the
@@ -35,21 +39,28 @@
  *   (or two, or three) can use it up, and it keeps journald's limit from dropping lines.
  * What goes beyond is counted, and when the interval ends each program with decisions left
  * out gets one "suppressed" line: SUMMARIES_PER_UID per uid, then one line for the rest of
- * that uid, SUMMARIES_PER_INTERVAL in all, then one line for the rest. No decision goes
+ * that uid, SUMMARIES_PER_INTERVAL in all, then one line for the rest. A program's line names
+ * how many destinations its decisions left out went to, and the first few. No decision goes
  * without its line or a count in one.
  */
 #define LOG_INTERVAL_US        (VIGIL_DECISION_LOG_INTERVAL_S * G_USEC_PER_SEC)
 #define LINES_PER_PROGRAM      VIGIL_DECISION_LOG_LINES_PER_PROGRAM
 #define LINES_PER_UID          VIGIL_DECISION_LOG_LINES_PER_UID
 #define FIRST_LINES_PER_UID    VIGIL_DECISION_LOG_FIRST_LINES_PER_UID
+#define PROGRAM_FIRSTS_PER_UID VIGIL_DECISION_LOG_PROGRAM_FIRSTS_PER_UID
+#define PROGRAM_FIRSTS         VIGIL_DECISION_LOG_PROGRAM_FIRSTS
+#define SUMMARY_DESTINATIONS   VIGIL_DECISION_LOG_SUMMARY_DESTINATIONS
+#define SUMMARY_NAMED          VIGIL_DECISION_LOG_SUMMARY_NAMED
 #define LINES_PER_INTERVAL     VIGIL_DECISION_LOG_LINES_PER_INTERVAL
 #define SUMMARIES_PER_UID      VIGIL_DECISION_LOG_SUMMARIES_PER_UID
 #define SUMMARIES_PER_INTERVAL VIGIL_DECISION_LOG_SUMMARIES_PER_INTERVAL
 G_STATIC_ASSERT(3 * (LINES_PER_UID + FIRST_LINES_PER_UID) < LINES_PER_INTERVAL);
 /* vigild.service: LogRateLimitIntervalSec=30s, LogRateLimitBurst=20000 */
 G_STATIC_ASSERT((30 / VIGIL_DECISION_LOG_INTERVAL_S) *
-                    (LINES_PER_INTERVAL + SUMMARIES_PER_INTERVAL + 1) <
+                    (LINES_PER_INTERVAL + PROGRAM_FIRSTS + SUMMARIES_PER_INTERVAL + 1) <
                 20000);
+/* no one user (nor three) can use up the programs' first lines */
+G_STATIC_ASSERT(3 * PROGRAM_FIRSTS_PER_UID < PROGRAM_FIRSTS);
 
 /* what a program is counted under: the lookup key, on the stack, costs no allocation */
 typedef struct {
@@ -68,18 +79,24 @@ typedef struct {
 	GList pending_link;       /* in its uid's pending while it has suppressed decisions */
 	guint64 interval;         /* the interval that @lines counts in */
 	guint lines;
+	guint64 first_interval; /* the interval it last had its first line in */
 	guint64 suppressed;
+	/* the destinations of its suppressed decisions: pair hashes (at most
+	 * SUMMARY_DESTINATIONS), and the first few as text; NULL while it has none */
+	GHashTable *suppressed_destinations;
+	char *suppressed_first[SUMMARY_NAMED + 1];
 } ProgramEntry;
 
 /* a user's (fairness bucket's) share of the log in the current interval */
 typedef struct {
-	guint32 uid;        /* the bucket */
-	GList lru_link;     /* in log->uid_lru, most recently seen first */
-	GList pending_link; /* in log->pending while it has decisions left out */
-	guint64 interval;   /* the interval that @lines and @firsts are of */
-	guint lines;        /* lines within the budgets */
-	GHashTable *firsts; /* (program, destination) pairs with a line: set of 64-bit hashes */
-	GQueue pending;     /* of its ProgramEntry with suppressed decisions, via pending_link */
+	guint32 uid;          /* the bucket */
+	GList lru_link;       /* in log->uid_lru, most recently seen first */
+	GList pending_link;   /* in log->pending while it has decisions left out */
+	guint64 interval;     /* the interval that @lines and @firsts are of */
+	guint lines;          /* lines within the budgets */
+	guint program_firsts; /* programs' first lines */
+	GHashTable *firsts;   /* (program, destination) pairs with a line: set of 64-bit hashes */
+	GQueue pending;       /* of its ProgramEntry with suppressed decisions, via pending_link */
 	guint64 forgotten_suppressed; /* of its programs forgotten while they had some */
 	guint forgotten_programs;
 } UidBudget;
@@ -99,6 +116,7 @@ struct _VigilDecisionLog {
 	guint64 interval;
 	gint64 interval_start; /* unix time of its first decision, microseconds */
 	guint interval_lines;
+	guint interval_program_firsts;
 	guint64 forgotten_suppressed; /* of uids forgotten, or beyond SUMMARIES_PER_INTERVAL */
 	guint forgotten_programs;
 	guint timer; /* ends the interval when no decision comes to do it */
@@ -132,9 +150,20 @@ program_key_equal(gconstpointer a, gconstpointer b)
 	return x->uid == y->uid && strcmp(x->program, y->program) == 0;
 }
 
+/* @entry's suppressed decisions are told (or counted elsewhere): their destinations go */
+static void
+clear_suppressed(ProgramEntry *entry)
+{
+	entry->suppressed = 0;
+	g_clear_pointer(&entry->suppressed_destinations, g_hash_table_unref);
+	for (guint i = 0; i < SUMMARY_NAMED; i++)
+		g_clear_pointer(&entry->suppressed_first[i], g_free);
+}
+
 static void
 program_entry_free(ProgramEntry *entry)
 {
+	clear_suppressed(entry);
 	g_free(entry->program);
 	g_hash_table_unref(entry->destinations);
 	g_free(entry);
@@ -248,6 +277,7 @@ find_program(VigilDecisionLog *log, const VigilDecision *d, guint32 bucket)
 	entry->uid_link.data = entry;
 	entry->pending_link.data = entry;
 	entry->interval = G_MAXUINT64;
+	entry->first_interval = G_MAXUINT64;
 	g_hash_table_add(log->programs, entry);
 	g_queue_push_tail_link(&vigil_uid_queues_get(log->program_queues, bucket)->items,
 	                       &entry->uid_link);
@@ -271,7 +301,7 @@ forget_oldest_uid(VigilDecisionLog *log)
 
 		log->forgotten_suppressed += entry->suppressed;
 		log->forgotten_programs++;
-		entry->suppressed = 0;
+		clear_suppressed(entry);
 	}
 	log->forgotten_suppressed += budget->forgotten_suppressed;
 	log->forgotten_programs += budget->forgotten_programs;
@@ -338,7 +368,26 @@ static void
 write_summary(VigilDecisionLog *log, guint64 suppressed, const char *program, guint programs,
               gboolean has_uid, guint32 uid)
 {
-	const VigilLogSummary summary = {suppressed, program, programs, has_uid, uid};
+	const VigilLogSummary summary = {suppressed, program, programs, has_uid, uid, 0, NULL};
+
+	vigil_log_writer_summary(log->line, &summary);
+}
+
+/* @entry's "suppressed" line, with the destinations of what was left out */
+static void
+write_program_summary(VigilDecisionLog *log, ProgramEntry *entry)
+{
+	const VigilLogSummary summary = {
+	    entry->suppressed,
+	    entry->program,
+	    0,
+	    TRUE,
+	    entry->key.uid,
+	    entry->suppressed_destinations != NULL
+	        ? g_hash_table_size(entry->suppressed_destinations)
+	        : 0,
+	    (const char *const *)entry->suppressed_first,
+	};
 
 	vigil_log_writer_summary(log->line, &summary);
 }
@@ -355,15 +404,14 @@ write_uid_summaries(VigilDecisionLog *log, UidBudget *budget, guint *written)
 		ProgramEntry *entry = link->data;
 
 		if (mine < SUMMARIES_PER_UID && *written < SUMMARIES_PER_INTERVAL) {
-			write_summary(log, entry->suppressed, entry->program, 0, TRUE,
-			              entry->key.uid);
+			write_program_summary(log, entry);
 			mine++;
 			(*written)++;
 		} else {
 			budget->forgotten_suppressed += entry->suppressed;
 			budget->forgotten_programs++;
 		}
-		entry->suppressed = 0;
+		clear_suppressed(entry);
 	}
 	if (budget->forgotten_suppressed > 0 && *written < SUMMARIES_PER_INTERVAL) {
 		/* the bucket's uid: the owner of subordinate uids; none for the unknown bucket */
@@ -398,13 +446,14 @@ write_summaries(VigilDecisionLog *log)
 static void
 end_interval_if_due(VigilDecisionLog *log, gint64 now)
 {
-	if (log->interval_lines > 0 && now >= log->interval_start &&
+	if (log->interval_lines + log->interval_program_firsts > 0 && now >= log->interval_start &&
 	    now - log->interval_start < LOG_INTERVAL_US)
 		return;
 	write_summaries(log);
 	log->interval++;
 	log->interval_start = now;
 	log->interval_lines = 0;
+	log->interval_program_firsts = 0;
 }
 
 static gboolean
@@ -462,6 +511,26 @@ first_of_pair(UidBudget *budget, const ProgramEntry *entry, const VigilDecision 
 	return TRUE;
 }
 
+/*
+ * Whether @d is its program's first decision in the interval, while its user and everyone have
+ * room for more such lines; its (program, destination) pair then counts as having had its line
+ * too (when there is room for pairs).
+ */
+static gboolean
+first_of_program(VigilDecisionLog *log, UidBudget *budget, ProgramEntry *entry,
+                 const VigilDecision *d)
+{
+	if (entry->first_interval == log->interval ||
+	    budget->program_firsts >= PROGRAM_FIRSTS_PER_UID ||
+	    log->interval_program_firsts >= PROGRAM_FIRSTS)
+		return FALSE;
+	entry->first_interval = log->interval;
+	budget->program_firsts++;
+	log->interval_program_firsts++;
+	first_of_pair(budget, entry, d);
+	return TRUE;
+}
+
 /* whether @d (of @entry, of @budget's uid) gets a line of its own in this interval */
 static gboolean
 line_allowed(VigilDecisionLog *log, UidBudget *budget, ProgramEntry *entry, const VigilDecision *d)
@@ -473,8 +542,12 @@ line_allowed(VigilDecisionLog *log, UidBudget *budget, ProgramEntry *entry, cons
 	if (budget->interval != log->interval) {
 		budget->interval = log->interval;
 		budget->lines = 0;
+		budget->program_firsts = 0;
 		g_hash_table_remove_all(budget->firsts);
 	}
+	/* outside every budget: bounded by its own */
+	if (first_of_program(log, budget, entry, d))
+		return TRUE;
 	if (log->interval_lines >= LINES_PER_INTERVAL)
 		return FALSE;
 	if (!first_of_pair(budget, entry, d)) {
@@ -487,15 +560,42 @@ line_allowed(VigilDecisionLog *log, UidBudget *budget, ProgramEntry *entry, cons
 	return TRUE;
 }
 
+/* remembers where @d went, for its program's "suppressed" line: a bounded count of distinct
+ * destinations, the first few by address and port */
 static void
-suppress(VigilDecisionLog *log, UidBudget *budget, ProgramEntry *entry, gint64 now)
+note_destination(ProgramEntry *entry, const VigilDecision *d, const char *addr)
 {
+	gpointer pair = GSIZE_TO_POINTER((gsize)pair_hash(entry, d));
+	gboolean has_port;
+	guint n;
+
+	if (entry->suppressed_destinations == NULL)
+		entry->suppressed_destinations = g_hash_table_new(NULL, NULL);
+	n = g_hash_table_size(entry->suppressed_destinations);
+	if (n >= SUMMARY_DESTINATIONS || !g_hash_table_add(entry->suppressed_destinations, pair) ||
+	    n >= SUMMARY_NAMED)
+		return;
+	has_port = d->protocol == IPPROTO_TCP || d->protocol == IPPROTO_UDP ||
+	           d->protocol == IPPROTO_SCTP || d->protocol == IPPROTO_UDPLITE;
+	if (!has_port)
+		entry->suppressed_first[n] = g_strdup(addr);
+	else if (d->family == AF_INET6)
+		entry->suppressed_first[n] = g_strdup_printf("[%s]:%u", addr, d->dport);
+	else
+		entry->suppressed_first[n] = g_strdup_printf("%s:%u", addr, d->dport);
+}
+
+static void
+suppress(VigilDecisionLog *log, UidBudget *budget, ProgramEntry *entry, const VigilDecision *d,
+         const char *addr)
+{
+	note_destination(entry, d, addr);
 	if (entry->suppressed++ == 0) {
 		budget_pending(log, budget);
 		g_queue_push_tail_link(&budget->pending, &entry->pending_link);
 	}
 	/* a flood that stops at once is still told when its interval ends */
-	vigil_decision_log_flush(log, now);
+	vigil_decision_log_flush(log, d->time);
 }
 
 void
@@ -517,7 +617,7 @@ vigil_decision_log_add(VigilDecisionLog *log, VigilDecision *decision)
 	if (line_allowed(log, budget, entry, decision))
 		vigil_log_writer_decision(log->line, decision, addr);
 	else
-		suppress(log, budget, entry, decision->time);
+		suppress(log, budget, entry, decision, addr);
 	vigil_decision_ring_add(log->ring, decision);
 }
 

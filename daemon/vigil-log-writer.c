@@ -201,11 +201,28 @@ G_STATIC_ASSERT(VIGIL_DECISION_LOG_INTERVAL_S > 0 && VIGIL_DECISION_LOG_LINES_PE
 /* clang-format off */
 #define LIMIT_TEXT                                                                         \
 	" (log limit per " G_STRINGIFY(VIGIL_DECISION_LOG_INTERVAL_S) " s: the first line"   \
-	" of each program and destination, then "                                            \
+	" of each program and of each program and destination, then "                        \
 	G_STRINGIFY(VIGIL_DECISION_LOG_LINES_PER_PROGRAM) " per program and "                \
 	G_STRINGIFY(VIGIL_DECISION_LOG_LINES_PER_UID) " per user, "                          \
 	G_STRINGIFY(VIGIL_DECISION_LOG_LINES_PER_INTERVAL) " in all)"
 /* clang-format on */
+
+/* " to D destinations, first: A:P, B:P" (addresses as vigild wrote them: nothing to escape) */
+static void
+append_destinations(GString *line, const VigilLogSummary *summary)
+{
+	if (summary->program == NULL || summary->destinations == 0)
+		return;
+	g_string_append(line, " to ");
+	append_number(line, summary->destinations);
+	if (summary->destinations >= VIGIL_DECISION_LOG_SUMMARY_DESTINATIONS)
+		g_string_append(line, " or more");
+	g_string_append(line, summary->destinations == 1 ? " destination" : " destinations");
+	for (guint i = 0; summary->first != NULL && summary->first[i] != NULL; i++) {
+		g_string_append(line, i == 0 ? ", first: " : ", ");
+		g_string_append(line, summary->first[i]);
+	}
+}
 
 void
 vigil_log_writer_summary(GString *line, const VigilLogSummary *summary)
@@ -228,6 +245,7 @@ vigil_log_writer_summary(GString *line, const VigilLogSummary *summary)
 		g_string_append(line, " uid=");
 		append_number(line, summary->uid);
 	}
+	append_destinations(line, summary);
 	g_string_append(line, LIMIT_TEXT);
 	const GLogField fields[] = {
 	    {"MESSAGE", line->str, -1},

@@ -22,10 +22,15 @@ typedef struct {
 	guint programs;
 	gboolean has_uid; /* they are all of @uid */
 	guint32 uid;
+	/* with @program: how many distinct destinations they went to (at most
+	 * VIGIL_DECISION_LOG_SUMMARY_DESTINATIONS: "or more"), and the first of them ("ADDR:PORT",
+	 * NULL-terminated, at most VIGIL_DECISION_LOG_SUMMARY_NAMED) */
+	guint destinations;
+	const char *const *first;
 } VigilLogSummary;
 
-/* writes "suppressed N decisions of program=PATH uid=UID (log limit ...)" (or "of M more
- * programs", with or without "uid=UID") */
+/* writes "suppressed N decisions of program=PATH uid=UID to D destinations, first: A:P, ...
+ * (log limit ...)" (or "of M more programs", with or without "uid=UID") */
 void vigil_log_writer_summary(GString *line, const VigilLogSummary *summary);
 
 G_END_DECLS

@@ -279,8 +279,9 @@ add_at(VigilDecisionLog *log, const char *program, gint64 time_us)
 }
 
 #define LIMIT_TEXT                                                                                 \
-	" (log limit per 10 s: the first line of each program and destination, then 100 per "      \
-	"program and 1000 per user, 5000 in all)"
+	" (log limit per 10 s: the first line of each program and of each program and "            \
+	"destination, "                                                                            \
+	"then 100 per program and 1000 per user, 5000 in all)"
 
 /* a flooding program gets its share of lines, the rest in one "suppressed" line per interval;
  * another program's decisions still show */
@@ -305,7 +306,8 @@ test_flood(void)
 	vigil_decision_log_flush(log, T0 + INTERVAL_US + 1);
 	g_assert_cmpuint(count_prefixed("suppressed "), ==, 1);
 	g_assert_cmpstr(g_ptr_array_index(logged, logged->len - 1), ==,
-	                "suppressed 500 decisions of program=/tmp/flood uid=1000" LIMIT_TEXT);
+	                "suppressed 500 decisions of program=/tmp/flood uid=1000 to 1 destination, "
+	                "first: 198.18.0.1:80" LIMIT_TEXT);
 
 	/* a new interval: the program's lines show again */
 	add_at(log, "/tmp/flood", T0 + INTERVAL_US + 2);
@@ -356,7 +358,8 @@ test_flood_keeps_other_users(void)
 			add_full(log, program, 65534, p * 3 + i, T0 + p);
 	}
 	g_assert_cmpuint(count_containing("(65534) "), <=,
-	                 VIGIL_DECISION_LOG_LINES_PER_UID + VIGIL_DECISION_LOG_FIRST_LINES_PER_UID);
+	                 VIGIL_DECISION_LOG_LINES_PER_UID + VIGIL_DECISION_LOG_FIRST_LINES_PER_UID +
+	                     VIGIL_DECISION_LOG_PROGRAM_FIRSTS_PER_UID);
 	/* then uid 1000 and root: every decision has its line, also repeated ones */
 	for (guint i = 0; i < 50; i++) {
 		add_full(log, "/usr/bin/curl", 1000, 7, T0 + 5000 + i);
@@ -408,8 +411,10 @@ test_first_of_pair(void)
 	                                "dst=198.18.0.67 "),
 	                 ==, 1);
 
-	/* a new interval, and the pairs' bound filled by the flood first: the trojan is counted */
+	/* a new interval, and the pairs' bound filled by the flood first: the trojan's new
+	 * destination is counted, with its destination named */
 	g_ptr_array_set_size(logged, 0);
+	add_full(log, "/tmp/trojan", 1000, 66, T0 + 2 * INTERVAL_US + 1);
 	for (guint i = 0; i < VIGIL_DECISION_LOG_FIRST_LINES_PER_UID; i++)
 		add_full(log, "/tmp/flood0", 1000, 1000 + i, T0 + 2 * INTERVAL_US + 1);
 	for (guint p = 0; p < 20; p++) {
@@ -417,12 +422,69 @@ test_first_of_pair(void)
 		for (guint i = 0; i < 60; i++)
 			add_full(log, program, 1000, 1, T0 + 2 * INTERVAL_US + 1);
 	}
+	/* the programs' first lines (21), the pairs' (500, of them 2 first lines of programs
+	 * already), the user's 1000 */
 	g_assert_cmpuint(count_prefixed("deny "), ==,
-	                 VIGIL_DECISION_LOG_FIRST_LINES_PER_UID + VIGIL_DECISION_LOG_LINES_PER_UID);
-	add_full(log, "/tmp/trojan", 1000, 66, T0 + 2 * INTERVAL_US + 2);
-	g_assert_cmpuint(count_prefixed("deny program=/tmp/trojan "), ==, 0);
+	                 21 + VIGIL_DECISION_LOG_FIRST_LINES_PER_UID - 2 +
+	                     VIGIL_DECISION_LOG_LINES_PER_UID);
+	add_full(log, "/tmp/trojan", 1000, 67, T0 + 2 * INTERVAL_US + 2);
+	g_assert_cmpuint(count_containing(" dst=198.18.0.67 "), ==, 0);
 	vigil_decision_log_flush(log, T0 + 3 * INTERVAL_US + 3);
-	g_assert_cmpuint(suppressed_containing("program=/tmp/trojan uid=1000 "), ==, 1);
+	g_assert_cmpuint(suppressed_containing("program=/tmp/trojan uid=1000 to 1 destination, "
+	                                       "first: 198.18.0.67:80 "),
+	                 ==, 1);
+	g_clear_pointer(&logged, g_ptr_array_unref);
+}
+
+/*
+ * A user's programs flood thousands of destinations, enough to use up the user's pairs and
+ * lines: another program of the user still has its first line (the old log counted it in a
+ * "suppressed" line), and the floods' "suppressed" lines say where they went.
+ */
+static void
+test_first_of_program(void)
+{
+	g_autoptr(VigilDecisionLog) log = vigil_decision_log_new(64);
+
+	logged = g_ptr_array_new_with_free_func(g_free);
+	for (guint p = 0; p < 12; p++) {
+		g_autofree char *program = g_strdup_printf("/tmp/flood%u", p);
+		for (guint i = 0; i < 1000; i++)
+			add_full(log, program, 1000, p * 1000 + i, T0 + p);
+	}
+	add_full(log, "/tmp/trojan", 1000, 40000, T0 + 100);
+	g_assert_cmpuint(count_prefixed("deny program=/tmp/trojan "), ==, 1);
+	/* once per interval: its next one counts in the budgets (used up) */
+	add_full(log, "/tmp/trojan", 1000, 40001, T0 + 101);
+	g_assert_cmpuint(count_prefixed("deny program=/tmp/trojan "), ==, 1);
+
+	vigil_decision_log_flush(log, T0 + INTERVAL_US + 1);
+	/* flood0 had 500 first lines of pairs (its own first line among them) and its 100: the
+	 * rest counted, with the number of destinations and the first three */
+	g_assert_cmpuint(count_prefixed("suppressed 400 decisions of program=/tmp/flood0 uid=1000 "
+	                                "to 400 destinations, first: 198.18.2.88:80, "
+	                                "198.18.2.89:80, 198.18.2.90:80 "),
+	                 ==, 1);
+	g_assert_cmpuint(count_prefixed("suppressed 1 decisions of program=/tmp/trojan uid=1000 "
+	                                "to 1 destination, first: 198.18.156.65:80 "),
+	                 ==, 1);
+	g_clear_pointer(&logged, g_ptr_array_unref);
+}
+
+/* a flood of more destinations than are counted says "or more" */
+static void
+test_summary_destinations_bounded(void)
+{
+	g_autoptr(VigilDecisionLog) log = vigil_decision_log_new(64);
+	const guint n = VIGIL_DECISION_LOG_FIRST_LINES_PER_UID +
+	                VIGIL_DECISION_LOG_LINES_PER_PROGRAM +
+	                VIGIL_DECISION_LOG_SUMMARY_DESTINATIONS + 500;
+
+	logged = g_ptr_array_new_with_free_func(g_free);
+	for (guint i = 0; i < n; i++)
+		add_full(log, "/tmp/flood", 1000, i, T0 + 1);
+	vigil_decision_log_flush(log, T0 + INTERVAL_US + 1);
+	g_assert_cmpuint(count_containing(" to 1024 or more destinations, first: "), ==, 1);
 	g_clear_pointer(&logged, g_ptr_array_unref);
 }
 
@@ -592,6 +654,9 @@ main(int argc, char **argv)
 	g_test_add_func("/decision-log/flood-of-a-user", test_flood_of_a_user);
 	g_test_add_func("/decision-log/flood-keeps-other-users", test_flood_keeps_other_users);
 	g_test_add_func("/decision-log/first-of-pair", test_first_of_pair);
+	g_test_add_func("/decision-log/first-of-program", test_first_of_program);
+	g_test_add_func("/decision-log/summary-destinations-bounded",
+	                test_summary_destinations_bounded);
 	g_test_add_func("/decision-log/ring-fair", test_ring_fair);
 	g_test_add_func("/decision-log/programs-fair", test_programs_fair);
 	g_test_add_func("/decision-log/ids", test_ids);
