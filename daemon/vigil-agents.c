@@ -6,16 +6,65 @@
 
 #include "vigil-agents.h"
 #include "vigil-dbus.h"
+#include "vigil-fair.h"
+#include "vigil-polkit.h"
 #include "vigil-process-taint.h"
 #include "vigil-conn-dict.h"
 
 /* agents must answer at once (the user answers later, with Reply) */
-#define AGENT_CALL_TIMEOUT_MS 10000
+#define AGENT_CALL_TIMEOUT_MS (VIGIL_AGENTS_CALL_TIMEOUT_S * 1000)
+
+/* dbus-daemon's max_replies_per_connection on the system bus: vigild's calls that wait for a
+ * reply, all together; polkit's checks must always find room beside the agents' calls */
+#define BUS_MAX_REPLIES 128
+G_STATIC_ASSERT(VIGIL_POLKIT_MAX_IN_FLIGHT + VIGIL_AGENTS_MAX_CALLS + VIGIL_AGENTS_CALLS_SPARE <=
+                BUS_MAX_REPLIES);
+G_STATIC_ASSERT(VIGIL_AGENTS_MAX_CALLS_PER_AGENT <= VIGIL_AGENTS_MAX_CALLS_PER_USER);
+G_STATIC_ASSERT(VIGIL_AGENTS_MAX_CALLS_PER_USER <= VIGIL_AGENTS_MAX_CALLS);
+
+typedef struct _Gate Gate;
+
+/* an agent's calls in flight; the table's key is @name */
+typedef struct {
+	char *name;
+	guint n;
+} AgentCount;
+
+/* a Prompt call to an agent: waiting for room, or in flight */
+typedef struct {
+	Gate *gate;
+	char *name;
+	char *path;
+	guint32 bucket; /* the agent's user's (vigil-fair.h): whose share it takes */
+	guint64 request;
+	GVariant *params;
+	VigilAgentsPromptFailed failed;
+	gpointer user_data;
+	GList link; /* in gate->waiting while it waits */
+} AgentCall;
+
+/*
+ * vigild's Prompt calls to agents, which wait for a reply, within bounds (vigil-agents.h):
+ * the rest wait here, in order, and go out as replies come (or time out). Shared with the
+ * calls in flight, which may end after vigil_agents_free().
+ */
+struct _Gate {
+	gint ref_count;
+	GDBusConnection *connection;
+	GCancellable *cancellable;
+	gboolean closed; /* the agents are gone: nothing more is sent */
+	guint in_flight;
+	GHashTable *per_bucket; /* bucket -> calls in flight (> 0) */
+	GHashTable *per_agent;  /* unique name -> AgentCount, while it has calls in flight */
+	GQueue waiting;         /* of AgentCall, oldest first */
+	guint64 held_back;      /* calls that had to wait (a count, for the log) */
+};
 
 typedef struct {
 	char *name; /* unique bus name */
 	char *path;
 	guint32 uid;
+	guint32 bucket; /* of @uid when it registered (vigil-fair.h) */
 	guint watch_id;
 	guint64 serial; /* registration order */
 } Agent;
@@ -30,6 +79,8 @@ struct _VigilAgents {
 	guint64 next_serial;
 	char **allowed_executables; /* or NULL: any program may be an agent */
 	GHashTable *notes;          /* uid -> RegisteredNote, for users with agents */
+	GHashTable *per_bucket;     /* fairness bucket -> number of its agents (> 0) */
+	Gate *gate;
 };
 
 /*
@@ -47,13 +98,263 @@ typedef struct {
 	guint source;      /* sends the pending note */
 } RegisteredNote;
 
-typedef struct {
-	char *name;
-	guint64 request;
-	VigilAgentsPromptFailed failed;
-	gpointer user_data;
-	GCancellable *cancellable;
-} PromptCall;
+/* ---- the calls' gate ---- */
+
+static void
+agent_count_free(AgentCount *count)
+{
+	g_free(count->name);
+	g_free(count);
+}
+
+static Gate *
+gate_new(GDBusConnection *connection, GCancellable *cancellable)
+{
+	Gate *gate = g_new0(Gate, 1);
+
+	gate->ref_count = 1;
+	gate->connection = g_object_ref(connection);
+	gate->cancellable = g_object_ref(cancellable);
+	gate->per_bucket = g_hash_table_new(NULL, NULL);
+	gate->per_agent =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)agent_count_free);
+	g_queue_init(&gate->waiting);
+	return gate;
+}
+
+static void
+agent_call_free(AgentCall *call)
+{
+	g_free(call->name);
+	g_free(call->path);
+	g_clear_pointer(&call->params, g_variant_unref);
+	g_free(call);
+}
+
+static void
+gate_unref(Gate *gate)
+{
+	AgentCall *call;
+
+	if (--gate->ref_count > 0)
+		return;
+	while ((call = g_queue_pop_head(&gate->waiting)) != NULL)
+		agent_call_free(call);
+	g_hash_table_unref(gate->per_bucket);
+	g_hash_table_unref(gate->per_agent);
+	g_object_unref(gate->cancellable);
+	g_object_unref(gate->connection);
+	g_free(gate);
+}
+
+/* the agents are gone: what waits is dropped, what is in flight ends unseen (cancelled) */
+static void
+gate_close(Gate *gate)
+{
+	AgentCall *call;
+
+	gate->closed = TRUE;
+	while ((call = g_queue_pop_head(&gate->waiting)) != NULL)
+		agent_call_free(call);
+	gate_unref(gate);
+}
+
+static guint
+count_in(GHashTable *table, gconstpointer key)
+{
+	return GPOINTER_TO_UINT(g_hash_table_lookup(table, key));
+}
+
+/* for tables of integer keys */
+static void
+count_add(GHashTable *table, gpointer key, int delta)
+{
+	guint n = count_in(table, key) + delta;
+
+	if (n == 0)
+		g_hash_table_remove(table, key);
+	else
+		g_hash_table_insert(table, key, GUINT_TO_POINTER(n));
+}
+
+static guint
+agent_count(Gate *gate, const char *name)
+{
+	AgentCount *count = g_hash_table_lookup(gate->per_agent, name);
+
+	return count != NULL ? count->n : 0;
+}
+
+static void
+agent_count_add(Gate *gate, const char *name, int delta)
+{
+	AgentCount *count = g_hash_table_lookup(gate->per_agent, name);
+
+	if (count == NULL) {
+		count = g_new0(AgentCount, 1);
+		count->name = g_strdup(name);
+		g_hash_table_insert(gate->per_agent, count->name, count);
+	}
+	count->n += delta;
+	if (count->n == 0)
+		g_hash_table_remove(gate->per_agent, name);
+}
+
+/*
+ * Room for @call now: within all calls' bound, its agent's, and its user's share — the
+ * bound divided among the users with calls in flight (this one counted), at most PER_USER —
+ * so that one user's silent agents leave room for everyone else's prompts.
+ */
+static gboolean
+gate_admits(Gate *gate, const AgentCall *call)
+{
+	gpointer bucket = GUINT_TO_POINTER(call->bucket);
+	guint users = g_hash_table_size(gate->per_bucket) +
+	              (g_hash_table_contains(gate->per_bucket, bucket) ? 0 : 1);
+	guint share = MIN(MAX(VIGIL_AGENTS_MAX_CALLS / users, 1), VIGIL_AGENTS_MAX_CALLS_PER_USER);
+
+	return gate->in_flight < VIGIL_AGENTS_MAX_CALLS &&
+	       agent_count(gate, call->name) < VIGIL_AGENTS_MAX_CALLS_PER_AGENT &&
+	       count_in(gate->per_bucket, bucket) < share;
+}
+
+static void gate_send(Gate *gate, AgentCall *call);
+
+/*
+ * Sends what waits and now has room, oldest first; an agent's prompts keep their order, so an
+ * agent whose first waiting call has no room has none of its later ones sent either.
+ */
+static void
+gate_pump(Gate *gate)
+{
+	g_autoptr(GHashTable) blocked = NULL;
+	GList *l = gate->waiting.head;
+
+	while (l != NULL && gate->in_flight < VIGIL_AGENTS_MAX_CALLS) {
+		AgentCall *call = l->data;
+
+		l = l->next;
+		if (blocked != NULL && g_hash_table_contains(blocked, call->name))
+			continue;
+		if (!gate_admits(gate, call)) {
+			if (blocked == NULL)
+				blocked = g_hash_table_new(g_str_hash, g_str_equal);
+			g_hash_table_add(blocked, call->name);
+			continue;
+		}
+		g_queue_unlink(&gate->waiting, &call->link);
+		gate_send(gate, call);
+	}
+}
+
+static void
+on_call_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	AgentCall *call = user_data;
+	Gate *gate = call->gate;
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GError) error = NULL;
+	gboolean cancelled;
+
+	reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
+	cancelled = gate->closed || g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+	gate->in_flight--;
+	count_add(gate->per_bucket, GUINT_TO_POINTER(call->bucket), -1);
+	agent_count_add(gate, call->name, -1);
+	if (reply == NULL && !cancelled) {
+		g_info("agent %s will not ask about request %" G_GUINT64_FORMAT ": %s", call->name,
+		       call->request, error->message);
+		if (call->failed != NULL)
+			call->failed(call->name, call->request, call->user_data);
+	}
+	if (!gate->closed)
+		gate_pump(gate);
+	agent_call_free(call);
+	gate_unref(gate);
+}
+
+static void
+gate_send(Gate *gate, AgentCall *call)
+{
+	gate->in_flight++;
+	count_add(gate->per_bucket, GUINT_TO_POINTER(call->bucket), +1);
+	agent_count_add(gate, call->name, +1);
+	gate->ref_count++;
+	g_dbus_connection_call(gate->connection, call->name, call->path, VIGIL_DBUS_AGENT_INTERFACE,
+	                       "Prompt", call->params, G_VARIANT_TYPE_UNIT,
+	                       G_DBUS_CALL_FLAGS_NO_AUTO_START, AGENT_CALL_TIMEOUT_MS,
+	                       gate->cancellable, on_call_done, call);
+	g_clear_pointer(&call->params, g_variant_unref);
+}
+
+/* @call (its params floating or not) goes out now, or waits its turn behind its agent's */
+static void
+gate_call(Gate *gate, AgentCall *call)
+{
+	gboolean agent_waits = FALSE;
+
+	call->gate = gate;
+	call->link.data = call;
+	call->params = g_variant_ref_sink(call->params);
+	for (GList *l = gate->waiting.head; l != NULL && !agent_waits; l = l->next)
+		agent_waits = g_str_equal(((AgentCall *)l->data)->name, call->name);
+	if (!agent_waits && gate_admits(gate, call)) {
+		gate_send(gate, call);
+		return;
+	}
+	/* what waits is bounded by the open requests, each asking the user's agents once */
+	if (gate->held_back++ == 0 || gate->held_back % 1000 == 0)
+		g_message("calls to prompt agents wait for room (%" G_GUINT64_FORMAT
+		          " so far): agents that do not answer hold %u calls",
+		          gate->held_back, gate->in_flight);
+	g_queue_push_tail_link(&gate->waiting, &call->link);
+}
+
+/* drops @name's waiting calls (it left, or unregistered) */
+static void
+gate_forget_agent(Gate *gate, const char *name)
+{
+	GList *l = gate->waiting.head;
+
+	while (l != NULL) {
+		AgentCall *call = l->data;
+
+		l = l->next;
+		if (!g_str_equal(call->name, name))
+			continue;
+		g_queue_unlink(&gate->waiting, &call->link);
+		agent_call_free(call);
+	}
+}
+
+/* takes back @name's Prompt for @request if it still waits: TRUE then (nothing to cancel) */
+static gboolean
+gate_unsend_prompt(Gate *gate, const char *name, guint64 request)
+{
+	for (GList *l = gate->waiting.head; l != NULL; l = l->next) {
+		AgentCall *call = l->data;
+
+		if (call->request == request && g_str_equal(call->name, name)) {
+			g_queue_unlink(&gate->waiting, &call->link);
+			agent_call_free(call);
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+/*
+ * Cancel and Notify expect no reply (vigild never used their answers): dbus-daemon then keeps
+ * no pending reply for them, so they take none of the room polkit's checks need, however
+ * many agents leave them unanswered (and a GDBus agent sends no reply at all).
+ */
+static void
+call_no_reply(VigilAgents *agents, const Agent *agent, const char *method, GVariant *params)
+{
+	g_dbus_connection_call(agents->connection, agent->name, agent->path,
+	                       VIGIL_DBUS_AGENT_INTERFACE, method, params, NULL,
+	                       G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, NULL, NULL);
+}
 
 static void
 agent_free(Agent *agent)
@@ -84,7 +385,9 @@ vigil_agents_new(GDBusConnection *connection)
 	    g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)agent_free);
 	agents->per_uid = g_hash_table_new(NULL, NULL);
 	agents->notes = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)note_free);
+	agents->per_bucket = g_hash_table_new(NULL, NULL);
 	agents->cancellable = g_cancellable_new();
+	agents->gate = gate_new(connection, agents->cancellable);
 	return agents;
 }
 
@@ -94,10 +397,12 @@ vigil_agents_free(VigilAgents *agents)
 	if (agents == NULL)
 		return;
 	g_cancellable_cancel(agents->cancellable);
+	g_clear_pointer(&agents->gate, gate_close);
 	g_clear_object(&agents->cancellable);
 	g_clear_pointer(&agents->by_name, g_hash_table_unref);
 	g_clear_pointer(&agents->per_uid, g_hash_table_unref);
 	g_clear_pointer(&agents->notes, g_hash_table_unref);
+	g_clear_pointer(&agents->per_bucket, g_hash_table_unref);
 	g_clear_pointer(&agents->allowed_executables, g_strfreev);
 	g_clear_object(&agents->connection);
 	g_free(agents);
@@ -118,9 +423,13 @@ count_for_uid(VigilAgents *agents, guint32 uid)
 }
 
 static void
-add_to_uid(VigilAgents *agents, guint32 uid, int delta)
+add_to_uid(VigilAgents *agents, const Agent *agent, int delta)
 {
+	guint32 uid = agent->uid;
 	guint n = count_for_uid(agents, uid) + delta;
+
+	/* vigil_agents_count_uids() counts users, not uids (vigil-fair.h) */
+	count_add(agents->per_bucket, GUINT_TO_POINTER(agent->bucket), delta);
 
 	if (n == 0) {
 		g_hash_table_remove(agents->per_uid, GUINT_TO_POINTER(uid));
@@ -142,8 +451,9 @@ drop_agent(VigilAgents *agents, const char *name)
 		return FALSE;
 	owned_name = g_strdup(agent->name);
 	uid = agent->uid;
+	gate_forget_agent(agents->gate, owned_name);
+	add_to_uid(agents, agent, -1);
 	g_hash_table_remove(agents->by_name, name);
-	add_to_uid(agents, uid, -1);
 	g_info("agent %s of uid %u unregistered", owned_name, uid);
 	if (agents->callbacks.removed != NULL)
 		agents->callbacks.removed(uid, owned_name, agents->user_data);
@@ -371,9 +681,10 @@ vigil_agents_register(VigilAgents *agents, const char *name, guint32 uid, guint3
 	agent->name = g_strdup(name);
 	agent->path = g_strdup(path);
 	agent->uid = uid;
+	agent->bucket = vigil_fair_bucket(uid);
 	agent->serial = agents->next_serial++;
 	g_hash_table_insert(agents->by_name, agent->name, agent);
-	add_to_uid(agents, uid, +1);
+	add_to_uid(agents, agent, +1);
 	/* if @name has already left, this reports it vanished from the main loop */
 	agent->watch_id =
 	    g_bus_watch_name_on_connection(agents->connection, name, G_BUS_NAME_WATCHER_FLAGS_NONE,
@@ -438,32 +749,19 @@ vigil_agents_count(VigilAgents *agents)
 guint
 vigil_agents_count_uids(VigilAgents *agents)
 {
-	return agents != NULL ? g_hash_table_size(agents->per_uid) : 0;
+	return agents != NULL ? g_hash_table_size(agents->per_bucket) : 0;
 }
 
-static void
-prompt_call_free(PromptCall *call)
+guint
+vigil_agents_calls_in_flight(VigilAgents *agents)
 {
-	g_free(call->name);
-	g_clear_object(&call->cancellable);
-	g_free(call);
+	return agents != NULL ? agents->gate->in_flight : 0;
 }
 
-static void
-on_prompt_reply(GObject *source, GAsyncResult *result, gpointer user_data)
+guint
+vigil_agents_calls_waiting(VigilAgents *agents)
 {
-	PromptCall *call = user_data;
-	g_autoptr(GVariant) reply = NULL;
-	g_autoptr(GError) error = NULL;
-
-	reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
-	if (reply == NULL && !g_cancellable_is_cancelled(call->cancellable)) {
-		g_info("agent %s will not ask about request %" G_GUINT64_FORMAT ": %s", call->name,
-		       call->request, error->message);
-		if (call->failed != NULL)
-			call->failed(call->name, call->request, call->user_data);
-	}
-	prompt_call_free(call);
+	return agents != NULL ? agents->gate->waiting.length : 0;
 }
 
 static Agent *
@@ -478,33 +776,19 @@ vigil_agents_prompt(VigilAgents *agents, const char *name, guint64 request, GVar
 {
 	g_autoptr(GVariant) dict = g_variant_ref_sink(connection);
 	Agent *agent = lookup(agents, name);
-	PromptCall *call;
+	AgentCall *call;
 
 	if (agent == NULL)
 		return;
-	call = g_new0(PromptCall, 1);
-	call->name = g_strdup(name);
+	call = g_new0(AgentCall, 1);
+	call->name = g_strdup(agent->name);
+	call->path = g_strdup(agent->path);
+	call->bucket = agent->bucket;
+	call->params = g_variant_new("(t@a{sv})", request, dict);
 	call->request = request;
 	call->failed = failed;
 	call->user_data = user_data;
-	call->cancellable = g_object_ref(agents->cancellable);
-	g_dbus_connection_call(agents->connection, agent->name, agent->path,
-	                       VIGIL_DBUS_AGENT_INTERFACE, "Prompt",
-	                       g_variant_new("(t@a{sv})", request, dict), G_VARIANT_TYPE_UNIT,
-	                       G_DBUS_CALL_FLAGS_NO_AUTO_START, AGENT_CALL_TIMEOUT_MS,
-	                       agents->cancellable, on_prompt_reply, call);
-}
-
-static void
-on_ignored_reply(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-	g_autoptr(GVariant) reply = NULL;
-	g_autoptr(GError) error = NULL;
-
-	/* vigild ignores what Cancel and Notify return */
-	reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
-	if (reply == NULL && !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-		g_debug("agent call failed: %s", error->message);
+	gate_call(agents->gate, call);
 }
 
 void
@@ -512,13 +796,10 @@ vigil_agents_cancel(VigilAgents *agents, const char *name, guint64 request, cons
 {
 	Agent *agent = lookup(agents, name);
 
-	if (agent == NULL)
+	/* a prompt that never went out needs no Cancel */
+	if (agent == NULL || gate_unsend_prompt(agents->gate, name, request))
 		return;
-	g_dbus_connection_call(agents->connection, agent->name, agent->path,
-	                       VIGIL_DBUS_AGENT_INTERFACE, "Cancel",
-	                       g_variant_new("(ts)", request, reason), G_VARIANT_TYPE_UNIT,
-	                       G_DBUS_CALL_FLAGS_NO_AUTO_START, AGENT_CALL_TIMEOUT_MS,
-	                       agents->cancellable, on_ignored_reply, NULL);
+	call_no_reply(agents, agent, "Cancel", g_variant_new("(ts)", request, reason));
 }
 
 /* Notify() to every agent of @uid but @except (may be NULL) */
@@ -534,11 +815,7 @@ notify_except(VigilAgents *agents, guint32 uid, const char *except, const char *
 	while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&agent)) {
 		if (agent->uid != uid || g_strcmp0(agent->name, except) == 0)
 			continue;
-		g_dbus_connection_call(agents->connection, agent->name, agent->path,
-		                       VIGIL_DBUS_AGENT_INTERFACE, "Notify",
-		                       g_variant_new("(s@a{sv})", kind, dict), G_VARIANT_TYPE_UNIT,
-		                       G_DBUS_CALL_FLAGS_NO_AUTO_START, AGENT_CALL_TIMEOUT_MS,
-		                       agents->cancellable, on_ignored_reply, NULL);
+		call_no_reply(agents, agent, "Notify", g_variant_new("(s@a{sv})", kind, dict));
 	}
 }
 

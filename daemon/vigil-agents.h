@@ -14,6 +14,25 @@ G_BEGIN_DECLS
  */
 #define VIGIL_AGENTS_NOTE_INTERVAL_S 5
 
+/*
+ * vigild's Prompt calls to agents, which wait for a reply. dbus-daemon lets vigild wait for
+ * at most 128 replies at a time (max_replies_per_connection on the system bus), and polkit's
+ * checks need 96 of them (vigil-polkit.h): agents that never answer must not take the room
+ * polkit needs, or every authorised call (an administrator's too) would be denied while they
+ * hold it. So at most MAX_CALLS are in flight, PER_USER of a user's agents (less when more
+ * users have calls in flight: the bound divided among them) and PER_AGENT of one agent;
+ * SPARE stays for anything else. The rest wait in vigild, in order, and go out as earlier
+ * calls are answered or time out (CALL_TIMEOUT_S): a prompt is still asked later, never
+ * decided because it waited (its request's PromptTimeout still runs: DefaultAction then,
+ * as for any prompt not answered). A waiting Prompt whose request ends is dropped, with no
+ * Cancel. Cancel and Notify expect no reply: they take no room.
+ */
+#define VIGIL_AGENTS_MAX_CALLS           24
+#define VIGIL_AGENTS_MAX_CALLS_PER_USER  8
+#define VIGIL_AGENTS_MAX_CALLS_PER_AGENT 4
+#define VIGIL_AGENTS_CALLS_SPARE         8
+#define VIGIL_AGENTS_CALL_TIMEOUT_S      10
+
 typedef struct _VigilAgents VigilAgents;
 
 /* told when an agent comes (registered) or goes (unregistered, or left the bus) */
@@ -61,8 +80,11 @@ gboolean vigil_agents_has_uid(VigilAgents *agents, guint32 uid);
 /* the unique names of @uid's agents, oldest first (a new array of new strings) */
 GPtrArray *vigil_agents_names_for_uid(VigilAgents *agents, guint32 uid);
 guint vigil_agents_count(VigilAgents *agents);
-/* how many users have an agent */
+/* how many users have an agent (a user's subordinate uids count as the user, vigil-fair.h) */
 guint vigil_agents_count_uids(VigilAgents *agents);
+/* Prompt calls waiting for their agent's reply, and waiting for room (tests) */
+guint vigil_agents_calls_in_flight(VigilAgents *agents);
+guint vigil_agents_calls_waiting(VigilAgents *agents);
 
 /* @failed runs when the agent answers Prompt with an error (it will not ask) */
 typedef void (*VigilAgentsPromptFailed)(const char *name, guint64 request, gpointer user_data);
