@@ -7,6 +7,7 @@
 #include "vigil-blocked-notices.h"
 #include "vigil-conn-dict.h"
 #include "vigil-dbus-args.h"
+#include "vigil-fair.h"
 #include "vigil-dbus.h"
 #include "vigil-prompts.h"
 #include "vigil-users.h"
@@ -16,6 +17,7 @@ typedef struct {
 	guint64 id;
 	char *key;
 	guint32 uid;
+	guint32 bucket;        /* whose share of the pools it takes (vigil-fair.h) */
 	VigilProcess *process; /* of the first connection, or NULL */
 	VigilFlow flow;        /* of the first connection */
 	char **hostnames;      /* or NULL */
@@ -50,7 +52,7 @@ struct _VigilPrompts {
 	GHashTable *by_key; /* key -> Request */
 	GQueue order;
 	guint64 next_id;
-	GHashTable *usage; /* uid -> UidUsage, while the user has requests */
+	GHashTable *usage; /* fairness bucket -> UidUsage, while the user has requests */
 	guint64 prompted;
 	guint64 timed_out;
 	VigilBlockedNotices *notices; /* how often Notify("blocked") is sent */
@@ -210,7 +212,7 @@ request_finish(Request *request, VigilAction action, VigilReason reason, const V
 	g_hash_table_remove(prompts->by_key, request->key);
 	g_hash_table_remove(prompts->by_id, &request->id);
 	g_queue_unlink(&prompts->order, &request->link);
-	usage_release(prompts, request->uid, request->held->len);
+	usage_release(prompts, request->bucket, request->held->len);
 	g_info("request %" G_GUINT64_FORMAT " ends: %s (%s), %u connection(s)", request->id,
 	       vigil_action_to_string(action), vigil_reason_to_string(reason), request->held->len);
 	for (guint i = 0; i < request->held->len; i++)
@@ -324,6 +326,7 @@ request_new(VigilPrompts *prompts, char *key, const VigilPromptConnection *conn)
 	request->id = ++prompts->next_id;
 	request->key = key;
 	request->uid = conn->uid;
+	request->bucket = vigil_fair_bucket(conn->uid);
 	request->process = conn->process != NULL ? vigil_process_ref(conn->process) : NULL;
 	request->flow = *conn->flow;
 	request->hostnames = g_strdupv((char **)conn->hostnames);
@@ -359,7 +362,7 @@ static void
 request_add_held(Request *request, gpointer held)
 {
 	g_ptr_array_add(request->held, held);
-	usage_of(request->prompts, request->uid)->held++;
+	usage_of(request->prompts, request->bucket)->held++;
 }
 
 VigilHoldResult
@@ -372,7 +375,8 @@ vigil_prompts_hold(VigilPrompts *prompts, gpointer held, const VigilPromptConnec
 
 	if (!vigil_prompts_can_prompt(prompts, conn->uid))
 		return VIGIL_HOLD_NO_AGENT;
-	usage = g_hash_table_lookup(prompts->usage, GUINT_TO_POINTER(conn->uid));
+	/* shares per user: a user's subordinate uids count as the user */
+	usage = g_hash_table_lookup(prompts->usage, GUINT_TO_POINTER(vigil_fair_bucket(conn->uid)));
 	if (usage != NULL && usage->held >= fair_share(prompts, VIGIL_PROMPTS_MAX_HELD_TOTAL)) {
 		g_debug("uid %u holds its share of connections: not holding more", conn->uid);
 		return VIGIL_HOLD_FULL;
@@ -391,7 +395,7 @@ vigil_prompts_hold(VigilPrompts *prompts, gpointer held, const VigilPromptConnec
 		return VIGIL_HOLD_FULL;
 	}
 	request = request_new(prompts, g_steal_pointer(&key), conn);
-	usage_of(prompts, conn->uid)->requests++;
+	usage_of(prompts, request->bucket)->requests++;
 	request_add_held(request, held);
 	prompts->prompted++;
 	names = vigil_agents_names_for_uid(prompts->agents, conn->uid);

@@ -18,11 +18,14 @@
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
 
+#include "vigil-fair.h"
 #include "vigil-socket-watch.h"
+#include "vigil-uid-queues.h"
 
-/* flows remembered at most; beyond, the oldest one's conntrack entry is deleted as it is
- * forgotten (its next packet is new and decided again), so a flood of allowed flows cannot make
- * vigild lose track of another flow that keeps its verdict past its socket */
+/* flows remembered at most; beyond, the oldest flow of the user holding the most has its
+ * conntrack entry deleted as it is forgotten (its next packet is new and decided again), so a
+ * flood of allowed flows cannot make vigild lose track of another flow that keeps its verdict
+ * past its socket, nor one user's flood push out another user's flows */
 #define MAX_REMEMBERED 8192
 /* a flow is never forgotten by age alone (a long-lived flow keeps its verdict and stays
  * watched): every CHECK_INTERVAL_S, the flows not confirmed for CONFIRM_AFTER_US are looked up
@@ -45,9 +48,11 @@ typedef struct {
 	gint64 time;  /* allowed, or last found in conntrack */
 	gpointer tag; /* what allowed it (the daemon's rule), for revoking */
 	GDestroyNotify tag_free;
-	guint judged;    /* the pass that last judged it (or allowed it) */
-	GList age_link;  /* in watch->by_age, oldest first */
-	GList port_link; /* in its port's list */
+	guint judged;      /* the pass that last judged it (or allowed it) */
+	GList age_link;    /* in watch->by_age, oldest first */
+	GList port_link;   /* in its port's list */
+	GList bucket_link; /* in its user's queue of watch->buckets, oldest first */
+	VigilUidQueue *bucket;
 } Remembered;
 
 struct _VigilSocketWatch {
@@ -70,6 +75,7 @@ struct _VigilSocketWatch {
 	GHashTable *ports;  /* port_key() -> GQueue of Remembered (port_link) */
 	GHashTable *tuples; /* set of Remembered, by tuple: a flow allowed again is one flow */
 	GQueue by_age;
+	VigilUidQueues *buckets; /* of Remembered, per fairness bucket of the socket's owner */
 	VigilSocketWatchStats stats;
 };
 
@@ -139,6 +145,7 @@ forget(VigilSocketWatch *watch, Remembered *flow)
 	if (list->length == 0)
 		g_hash_table_remove(watch->ports, GUINT_TO_POINTER(key));
 	age_unlink(watch, flow);
+	vigil_uid_queues_unlink(watch->buckets, flow->bucket, &flow->bucket_link);
 	g_hash_table_remove(watch->tuples, flow);
 	watch->stats.remembered--;
 	if (flow->tag_free != NULL && flow->tag != NULL)
@@ -164,6 +171,7 @@ vigil_socket_watch_allowed(VigilSocketWatch *watch, const VigilFlow *flow, gpoin
 	GQueue *list;
 	Remembered *r;
 	Remembered *known;
+	guint32 bucket;
 
 	if (watch == NULL || !is_tracked(flow->protocol)) {
 		if (tag_free != NULL && tag != NULL)
@@ -188,11 +196,18 @@ vigil_socket_watch_allowed(VigilSocketWatch *watch, const VigilFlow *flow, gpoin
 		set_tag(known, tag, tag_free);
 		age_unlink(watch, known);
 		age_push(watch, known);
+		g_queue_unlink(&known->bucket->items, &known->bucket_link);
+		g_queue_push_tail_link(&known->bucket->items, &known->bucket_link);
 		return;
 	}
+	/* whose share it takes: the socket owner's user (vigil-fair.h); no owner: one for all */
+	bucket = vigil_fair_bucket(flow->has_uid ? flow->uid : G_MAXUINT32);
 	if (watch->stats.remembered >= MAX_REMEMBERED) {
-		/* at the bound: the oldest one's verdict goes with it, never kept unwatched */
-		Remembered *old = watch->by_age.head->data;
+		/* at the bound: the oldest flow of the user holding the most (this one's, when it
+		 * is among them) goes, its verdict with it, never kept unwatched */
+		VigilUidQueue *most = vigil_uid_queues_longest(
+		    watch->buckets, vigil_uid_queues_lookup(watch->buckets, bucket));
+		Remembered *old = most->items.head->data;
 		delete_entry(watch, old);
 		watch->stats.forgotten++;
 		forget(watch, old);
@@ -201,6 +216,9 @@ vigil_socket_watch_allowed(VigilSocketWatch *watch, const VigilFlow *flow, gpoin
 	r->tag_free = tag_free;
 	r->age_link.data = r;
 	r->port_link.data = r;
+	r->bucket_link.data = r;
+	r->bucket = vigil_uid_queues_get(watch->buckets, bucket);
+	g_queue_push_tail_link(&r->bucket->items, &r->bucket_link);
 	key = port_key(r->family, r->protocol, r->sport);
 	list = g_hash_table_lookup(watch->ports, GUINT_TO_POINTER(key));
 	if (list == NULL) {
@@ -797,6 +815,7 @@ vigil_socket_watch_new(GError **error)
 	watch->ports = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)g_queue_free);
 	watch->tuples = g_hash_table_new(tuple_hash, tuple_equal);
 	g_queue_init(&watch->by_age);
+	watch->buckets = vigil_uid_queues_new();
 	watch->diag_fd = netlink_socket(NETLINK_SOCK_DIAG, error);
 	if (watch->diag_fd < 0 || !subscribe(watch->diag_fd, groups, G_N_ELEMENTS(groups), error))
 		return NULL;
@@ -827,6 +846,7 @@ vigil_socket_watch_free(VigilSocketWatch *watch)
 	g_clear_handle_id(&watch->judge_source, g_source_remove);
 	while (watch->by_age.head != NULL)
 		forget(watch, watch->by_age.head->data);
+	vigil_uid_queues_free(watch->buckets);
 	g_hash_table_unref(watch->ports);
 	g_hash_table_unref(watch->tuples);
 	if (watch->diag_fd >= 0)

@@ -15,7 +15,8 @@ G_BEGIN_DECLS
  * allowed, per local port, and when the kernel reports a UDP socket on that port destroyed
  * (sock_diag's destroy notifications), deletes their conntrack entries: the next packet of
  * that tuple, from whichever socket, is new again and decided for its own program. A flow it
- * can no longer watch loses its entry instead: the oldest at the bound (8192 flows), and every
+ * can no longer watch loses its entry instead: the oldest of the user holding the most at the
+ * bound (8192 flows, shared fairly: vigil-fair.h), and every
  * remembered one when close notifications were lost (ENOBUFS); one tuple is one flow. Age
  * alone never ends a verdict: a flow is forgotten when conntrack let its entry go.
  *

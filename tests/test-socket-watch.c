@@ -81,6 +81,64 @@ test_bound_deletes(void)
 	g_assert_cmpuint(stats.deleted, ==, 10);
 }
 
+/* a judge that counts the remembered flows whose tag is @data's uid, and keeps them all */
+typedef struct {
+	guint32 uid;
+	guint found;
+} CountUid;
+
+static VigilFlowFate
+count_uid(const VigilFlow *flow, gpointer tag, gpointer data)
+{
+	CountUid *count = data;
+
+	count->found += GPOINTER_TO_UINT(tag) == count->uid + 1;
+	return VIGIL_FLOW_KEEP;
+}
+
+static guint
+remembered_of(VigilSocketWatch *watch, guint32 uid)
+{
+	CountUid count = {uid, 0};
+	const VigilSocketWatchJudge judge = {count_uid, NULL, &count};
+
+	vigil_socket_watch_judge_all(watch, &judge);
+	while (vigil_socket_watch_judge_slice(watch))
+		;
+	return count.found;
+}
+
+/*
+ * The bound is shared fairly per user: one user's flood of allowed flows pushes out that
+ * user's own oldest flows, not another user's older ones (the old watch dropped the oldest of
+ * all: the other user's first); a user's subordinate uids count as the user
+ */
+static void
+test_bound_fair(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VigilSocketWatch) watch = vigil_socket_watch_new(&error);
+	guint n = 0;
+
+	g_assert_no_error(error);
+	for (guint i = 0; i < 100; i++, n++) {
+		VigilFlow flow = udp_flow(n);
+		flow.has_uid = TRUE;
+		flow.uid = 1000;
+		vigil_socket_watch_allowed(watch, &flow, GUINT_TO_POINTER(1000 + 1), NULL);
+	}
+	for (guint i = 0; i < MAX_REMEMBERED + 500; i++, n++) {
+		VigilFlow flow = udp_flow(n);
+		flow.has_uid = TRUE;
+		flow.uid = 65534;
+		vigil_socket_watch_allowed(watch, &flow, GUINT_TO_POINTER(65534 + 1), NULL);
+	}
+	g_assert_cmpuint(stats_of(watch).remembered, ==, MAX_REMEMBERED);
+	g_assert_cmpuint(stats_of(watch).forgotten, ==, 600);
+	g_assert_cmpuint(remembered_of(watch, 1000), ==, 100);
+	g_assert_cmpuint(remembered_of(watch, 65534), ==, MAX_REMEMBERED - 100);
+}
+
 /* --- real UDP flows and their conntrack entries ----------------------------------- */
 
 /* conntrack tracks this namespace's traffic once a rule uses it */
@@ -509,6 +567,7 @@ main(int argc, char **argv)
 		g_error("unshare(CLONE_NEWNET): %s (the test needs root)", g_strerror(errno));
 	g_test_add_func("/socket-watch/same-tuple-once", test_same_tuple_once);
 	g_test_add_func("/socket-watch/bound-deletes", test_bound_deletes);
+	g_test_add_func("/socket-watch/bound-fair", test_bound_fair);
 	track_connections();
 	g_test_add_func("/socket-watch/overrun-deletes", test_overrun_deletes);
 	g_test_add_func("/socket-watch/judge-udp", test_judge_udp);
