@@ -204,6 +204,14 @@ vigil_attributor_set_hash_file(VigilAttributor *attributor, const char *path, GE
 	return vigil_sha_cache_attach_file(attributor->sha_cache, path, error);
 }
 
+char *
+vigil_attributor_peek_hash(VigilAttributor *attributor, const VigilProcess *process)
+{
+	g_return_val_if_fail(attributor != NULL && process != NULL, NULL);
+	return vigil_sha_cache_peek(attributor->sha_cache, process->exe_dev, process->exe_ino,
+	                            process->exe_size, process->exe_mtime, process->exe_ctime);
+}
+
 void
 vigil_attributor_set_ebpf(VigilAttributor *attributor, VigilEbpf *ebpf)
 {

@@ -78,6 +78,9 @@ void vigil_attributor_hash_async(VigilAttributor *attributor, VigilProcess *proc
                                  gpointer user_data);
 VigilProcess *vigil_attributor_hash_finish(VigilAttributor *attributor, GAsyncResult *result,
                                            GError **error);
+/* the hash of @process's executable when the cache has it (no file is read), or NULL */
+char *vigil_attributor_peek_hash(VigilAttributor *attributor, const VigilProcess *process);
+
 /* blocking variant, for tests and tools */
 VigilProcess *vigil_attributor_hash(VigilAttributor *attributor, VigilProcess *process,
                                     GError **error);

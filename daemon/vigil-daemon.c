@@ -7,6 +7,7 @@
 #include "vigil-dbus.h"
 #include "vigil-dns-cache.h"
 #include "vigil-dns-watch.h"
+#include "vigil-hash-pins.h"
 #include "vigil-ebpf.h"
 #include "vigil-fair.h"
 #include "vigil-netfilter.h"
@@ -116,6 +117,7 @@ struct _VigilDaemon {
 	VigilPrompts *prompts;         /* connections no rule covers, held for an agent's answer */
 	VigilRuleLifetimes *lifetimes; /* rules that end at a time or with a process */
 	VigilUpgrades *upgrades;       /* pins that follow package upgrades */
+	VigilHashPins *hash_pins;      /* rules made before their program's hash was known */
 	VigilDaemonStats stats;
 	VigilDaemonFunc rules_changed_func;
 	gpointer rules_changed_data;
@@ -1067,6 +1069,22 @@ open_history(VigilDaemon *daemon, const VigilDaemonPaths *paths)
 	daemon->history = vigil_history_new(path, &limits);
 }
 
+static void
+on_rule_without_hash(guint64 rule_id, const VigilProcess *process, gpointer data)
+{
+	VigilDaemon *daemon = data;
+
+	vigil_hash_pins_add(daemon->hash_pins, rule_id, process);
+}
+
+static char *
+peek_hash(const VigilProcess *process, gpointer data)
+{
+	VigilDaemon *daemon = data;
+
+	return vigil_attributor_peek_hash(daemon->attributor, process);
+}
+
 /* hashes of big executables take seconds: kept beside the learned rules across restarts */
 static void
 remember_hashes(VigilDaemon *daemon, const VigilDaemonPaths *paths)
@@ -1082,8 +1100,8 @@ remember_hashes(VigilDaemon *daemon, const VigilDaemonPaths *paths)
 VigilDaemon *
 vigil_daemon_new(const VigilConfig *config, const VigilDaemonPaths *paths, GError **error)
 {
-	static const VigilPromptsCallbacks prompt_callbacks = {on_prompt_finish,
-	                                                       on_prompt_rules_changed};
+	static const VigilPromptsCallbacks prompt_callbacks = {
+	    on_prompt_finish, on_prompt_rules_changed, on_rule_without_hash};
 	g_autoptr(VigilDaemon) daemon = g_new0(VigilDaemon, 1);
 
 	daemon->config = *config;
@@ -1110,6 +1128,7 @@ vigil_daemon_new(const VigilConfig *config, const VigilDaemonPaths *paths, GErro
 	    vigil_prompts_new(daemon->store, &daemon->config, &prompt_callbacks, daemon);
 	daemon->lifetimes =
 	    vigil_rule_lifetimes_new(daemon->store, paths->proc_root, on_rules_ended, daemon);
+	daemon->hash_pins = vigil_hash_pins_new(daemon->store, peek_hash, on_rules_ended, daemon);
 	/* rules that ended while vigild was not running (until-quit: their process quit) */
 	vigil_rule_lifetimes_update(daemon->lifetimes, g_get_real_time() / G_USEC_PER_SEC);
 	return g_steal_pointer(&daemon);
@@ -1252,6 +1271,7 @@ vigil_daemon_free(VigilDaemon *daemon)
 	/* before the queue goes: the requests' packets get their verdicts */
 	g_clear_pointer(&daemon->prompts, vigil_prompts_free);
 	g_clear_pointer(&daemon->lifetimes, vigil_rule_lifetimes_free);
+	g_clear_pointer(&daemon->hash_pins, vigil_hash_pins_free);
 	g_clear_pointer(&daemon->queue, vigil_queue_free);
 	g_clear_pointer(&daemon->dns_watch, vigil_dns_watch_free);
 	g_clear_pointer(&daemon->dns_cache, vigil_dns_cache_free);
@@ -1409,6 +1429,7 @@ match_live(VigilDaemon *daemon, const VigilFlow *flow, const FlowBasis *basis)
 		    i == 0 ? process : g_ptr_array_index(process->holders, i - 1);
 		VigilMatchQuery q = {0};
 		VigilRule *rule;
+		g_autofree char *sha256 = NULL;
 
 		q.uid = holder != NULL ? holder->uid : basis->uid;
 		if (holder != NULL) {
@@ -1418,7 +1439,11 @@ match_live(VigilDaemon *daemon, const VigilFlow *flow, const FlowBasis *basis)
 			                      .ctime = holder->exe_ctime,
 			                      .size = holder->exe_size};
 			q.foreign_mount_ns = holder->foreign_mount_ns;
-			q.sha256 = holder->sha256;
+			/* a hash made since it was allowed (a big file) counts: a rule pinned to
+			 * it once it was made still allows it */
+			if (holder->sha256 == NULL)
+				sha256 = vigil_attributor_peek_hash(daemon->attributor, holder);
+			q.sha256 = holder->sha256 != NULL ? holder->sha256 : sha256;
 			q.cmdline = holder->cmdline;
 			q.app_id = holder->app_id;
 		}

@@ -674,6 +674,10 @@ vigil_prompts_reply(VigilPrompts *prompts, guint64 id, const char *sender, const
 			rule = make_reply_rule(prompts, request, wanted, &made, &rule_error);
 	}
 	*rule_id = rule != NULL ? rule->id : 0;
+	if (made && request->hash_pending && rule->sha256 == NULL && request->process != NULL &&
+	    prompts->callbacks.rule_without_hash != NULL)
+		prompts->callbacks.rule_without_hash(rule->id, request->process,
+		                                     prompts->user_data);
 	request_finish(request, action, VIGIL_REASON_REPLY, rule, VIGIL_CANCEL_ANSWERED, sender);
 	if (made && prompts->callbacks.rules_changed != NULL)
 		prompts->callbacks.rules_changed(prompts->user_data);

@@ -55,6 +55,9 @@ typedef struct {
 	               gpointer user_data);
 	/* the learned rules changed (a reply made a rule) */
 	void (*rules_changed)(gpointer user_data);
+	/* a reply made learned rule @rule_id for @process while its hash was still being
+	 * computed (hash-pending): the rule names it by its path only, for now */
+	void (*rule_without_hash)(guint64 rule_id, const VigilProcess *process, gpointer user_data);
 } VigilPromptsCallbacks;
 
 /* @config is read when needed (DefaultAction, PromptTimeout) and must outlive the prompts */

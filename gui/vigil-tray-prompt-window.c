@@ -246,9 +246,8 @@ fill_connection(VigilTrayPromptWindow *self, VigilClientRequest *prompt)
 	set_untrusted(self->cmdline_label, prompt->cmdline, VIGIL_TEXT_MAX_LONG);
 	set_untrusted(self->sha256_label, prompt->sha256, VIGIL_TEXT_MAX_NAME);
 	if (prompt->sha256 == NULL && prompt->hash_pending)
-		gtk_label_set_text(self->sha256_label,
-		                   _("still being computed (a big file): a rule made now names the "
-		                     "program by its path, not by its contents"));
+		gtk_label_set_text(self->sha256_label, _("still being computed (a big file): a "
+		                                         "rule made now gets it once it is made"));
 	if (prompt->appid != NULL) {
 		g_autofree char *appid = vigil_text_sanitize(prompt->appid, VIGIL_TEXT_MAX_LINE);
 		/* TRANSLATORS: an app id (from the program's cgroup), which Vigil cannot check */

@@ -360,8 +360,8 @@ vigilctl_prompt_format(guint64 request, GVariant *conn, guint more_waiting, gint
 	else if (g_variant_lookup(conn, VIGIL_CONN_KEY_HASH_PENDING, "b", &hash_pending) &&
 	         hash_pending)
 		append_field(out, _("SHA-256"),
-		             _("still being computed (a big file): a rule made now names the "
-		               "program by its path, not by its contents"));
+		             _("still being computed (a big file): a rule made now gets it once it "
+		               "is made"));
 	append_warnings(out, conn);
 	if (g_variant_lookup(conn, VIGIL_CONN_KEY_CONNECTIONS, "u", &connections) &&
 	    connections > 1) {

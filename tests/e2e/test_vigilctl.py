@@ -534,8 +534,8 @@ class Prompt(VigilctlTestCase):
     def test_prompt_says_the_hash_is_still_being_computed(self):
         """A big program's first connection is asked about before its SHA-256 is made (too
         much of the file left to read for the connection to wait): the prompt says the hash
-        is still being computed and what a rule made now names; the rule made names the
-        program by its path, without a sha256."""
+        is still being computed; the rule made from the answer has no sha256 at first and
+        pins the hash once it is made."""
         big_dir = tempfile.mkdtemp(prefix='vigil-big-')
         self.addCleanup(shutil.rmtree, big_dir, ignore_errors=True)
         big = os.path.join(big_dir, 'big-probe')
@@ -550,8 +550,8 @@ class Prompt(VigilctlTestCase):
                                                    '20000'], stdout=subprocess.PIPE, text=True)
         shown = term.expect(r'Allow or deny\? \[a\]llow, \[d\]eny, d\[r\]op: ')
         self.assertIn('Program:    %s\n' % big, shown)
-        self.assertIn('SHA-256:    still being computed (a big file): a rule made now names the '
-                      'program by its path, not by its contents\n', shown)
+        self.assertIn('SHA-256:    still being computed (a big file): a rule made now gets it '
+                      'once it is made\n', shown)
         term.type('a')
         term.expect(r'For how long\? .*\[f\]orever: ')
         term.type('f')
@@ -564,6 +564,22 @@ class Prompt(VigilctlTestCase):
         made = [r for r in self.json('rules', 'list') if r.get('program') == big]
         self.assertEqual(len(made), 1, made)
         self.assertNotIn('sha256', made[0])
+        # the hash goes on; once made, the rule pins it, as one made with the hash known would
+        sha256 = subprocess.run(['sha256sum', big], check=True, stdout=subprocess.PIPE,
+                                text=True).stdout.split()[0]
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            rule = [r for r in self.json('rules', 'list') if r['id'] == made[0]['id']]
+            if rule and rule[0].get('sha256'):
+                break
+            time.sleep(0.5)
+        self.assertEqual(rule[0].get('sha256'), sha256, self.d.log()[-3000:])
+        self.assertEqual(rule[0]['action'], 'allow')
+        # and decides the program's next connection: no prompt
+        again = self.nets.spawn(self.nets.client, [big, 'tcp', PEER_V4, '9000', '--timeout',
+                                                   '20000'], stdout=subprocess.PIPE, text=True)
+        self.assertEqual(self.probe_result(again)[0], 'ok')
+        self.assertNotIn('Allow or deny', term.screen[term.pos:])
 
     def test_prompt_deny_once_makes_no_rule(self):
         self.start_vigild()

@@ -280,14 +280,14 @@ test_changed_reason(Fixture *f, gconstpointer data)
 	    strstr(label_text(f, "warning_label"), "differs from the checksum package curl"));
 }
 
-/* a big program's hash still being made: the popup says so, and what a rule made now names */
+/* a big program's hash still being made: the popup says so, and that a rule made gets it */
 static void
 test_hash_pending(Fixture *f, gconstpointer data)
 {
 	vigil_tray_prompt_window_add(
 	    f->window, make_prompt(1, "/opt/big/browser", 443, ", 'hash-pending': <true>"));
 	g_assert_nonnull(strstr(label_text(f, "sha256_label"), "still being computed"));
-	g_assert_nonnull(strstr(label_text(f, "sha256_label"), "by its path"));
+	g_assert_nonnull(strstr(label_text(f, "sha256_label"), "once it is made"));
 	vigil_tray_prompt_window_add(f->window, make_prompt(2, "/usr/bin/curl", 80, NULL));
 	vigil_tray_prompt_window_remove(f->window, 1);
 	g_assert_cmpstr(label_text(f, "sha256_label"), ==, "unknown");

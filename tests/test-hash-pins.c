@@ -1,0 +1,183 @@
+/* test-hash-pins.c: a rule made while its program's hash was being computed gets that hash once
+ * the cache has it for the very file; a rule edited or removed meanwhile is left alone */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "vigil-hash-pins.h"
+
+#define SHA_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+
+typedef struct {
+	char *dir;
+	char *system;
+	char *learned;
+	VigilRuleStore *store;
+	VigilHashPins *pins;
+	const char *known; /* what the fake cache answers for inode 42 */
+	guint changed;
+} Fixture;
+
+static char *
+peek(const VigilProcess *process, gpointer data)
+{
+	Fixture *fx = data;
+
+	return process->exe_ino == 42 ? g_strdup(fx->known) : NULL;
+}
+
+static void
+on_changed(gpointer data)
+{
+	((Fixture *)data)->changed++;
+}
+
+static void
+fixture_set_up(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+
+	fx->dir = g_dir_make_tmp("vigil-pins-XXXXXX", &error);
+	g_assert_no_error(error);
+	fx->system = g_build_filename(fx->dir, "rules.d", NULL);
+	g_assert_cmpint(g_mkdir(fx->system, 0700), ==, 0);
+	fx->learned = g_build_filename(fx->dir, "learned.rules", NULL);
+	fx->store = vigil_rule_store_new(fx->system, fx->learned, NULL);
+	g_assert_true(vigil_rule_store_load(fx->store, NULL, &error));
+	fx->pins = vigil_hash_pins_new(fx->store, peek, on_changed, fx);
+}
+
+static void
+fixture_tear_down(Fixture *fx, gconstpointer data)
+{
+	vigil_hash_pins_free(fx->pins);
+	vigil_rule_store_free(fx->store);
+	g_unlink(fx->learned);
+	g_rmdir(fx->system);
+	g_rmdir(fx->dir);
+	g_free(fx->system);
+	g_free(fx->learned);
+	g_free(fx->dir);
+}
+
+static guint64
+add(Fixture *fx, const char *line)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VigilRule) rule = vigil_rule_parse_line(line, NULL, &error);
+
+	g_assert_no_error(error);
+	g_assert_true(vigil_rule_store_add_learned(fx->store, rule, &error));
+	return rule->id;
+}
+
+static VigilProcess *
+big_program(ino_t ino)
+{
+	VigilProcess *process = vigil_process_new();
+
+	process->pid = 4242;
+	process->exe = g_strdup("/opt/big/browser");
+	process->exe_dev = 1;
+	process->exe_ino = ino;
+	process->exe_size = 700 << 20;
+	return process;
+}
+
+static VigilRule *
+rule_of(Fixture *fx, guint64 id)
+{
+	return vigil_ruleset_lookup(vigil_rule_store_get_ruleset(fx->store), id);
+}
+
+/* not known yet: waits; known: the rule pins it, keeps its id, and is saved */
+static void
+test_pinned_when_made(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(VigilProcess) big = big_program(42);
+	guint64 id = add(fx, "allow app /opt/big/browser port 443");
+	g_autofree char *saved = NULL;
+
+	vigil_hash_pins_add(fx->pins, id, big);
+	g_assert_cmpuint(vigil_hash_pins_check(fx->pins, g_get_monotonic_time()), ==, 0);
+	g_assert_null(rule_of(fx, id)->sha256);
+	g_assert_cmpuint(vigil_hash_pins_count(fx->pins), ==, 1);
+
+	fx->known = SHA_A;
+	g_assert_cmpuint(vigil_hash_pins_check(fx->pins, g_get_monotonic_time()), ==, 1);
+	g_assert_cmpstr(rule_of(fx, id)->sha256, ==, SHA_A);
+	g_assert_cmpuint(rule_of(fx, id)->ports->len, ==, 1);
+	g_assert_cmpuint(fx->changed, ==, 1);
+	g_assert_cmpuint(vigil_hash_pins_count(fx->pins), ==, 0);
+	g_assert_true(g_file_get_contents(fx->learned, &saved, NULL, NULL));
+	g_assert_nonnull(strstr(saved, SHA_A));
+}
+
+/* the user's later word wins: a rule removed, or edited (another program, a hash given),
+ * is not pinned */
+static void
+test_edited_or_removed_left_alone(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(VigilProcess) big = big_program(42);
+	g_autoptr(GError) error = NULL;
+	guint64 removed = add(fx, "allow app /opt/big/browser port 443");
+	guint64 edited = add(fx, "allow app /opt/big/browser port 80");
+	g_autoptr(VigilRule) other =
+	    vigil_rule_parse_line("allow app /usr/bin/curl port 80", NULL, &error);
+
+	vigil_hash_pins_add(fx->pins, removed, big);
+	vigil_hash_pins_add(fx->pins, edited, big);
+	g_assert_true(vigil_rule_store_remove_learned(fx->store, removed, &error));
+	g_assert_true(vigil_rule_store_replace_learned(fx->store, edited, other, &error));
+	fx->known = SHA_A;
+	g_assert_cmpuint(vigil_hash_pins_check(fx->pins, g_get_monotonic_time()), ==, 0);
+	g_assert_null(rule_of(fx, edited)->sha256);
+	g_assert_cmpuint(vigil_hash_pins_count(fx->pins), ==, 0);
+	g_assert_cmpuint(fx->changed, ==, 0);
+}
+
+/* a hash never made for that file (it changed: its hash is keyed otherwise) is given up on */
+static void
+test_given_up_after_patience(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(VigilProcess) changed_file = big_program(43);
+	guint64 id = add(fx, "allow app /opt/big/browser port 443");
+	gint64 later = g_get_monotonic_time() + (VIGIL_HASH_PINS_PATIENCE_S + 1) * G_USEC_PER_SEC;
+
+	fx->known = SHA_A;
+	vigil_hash_pins_add(fx->pins, id, changed_file);
+	g_assert_cmpuint(vigil_hash_pins_check(fx->pins, g_get_monotonic_time()), ==, 0);
+	g_assert_cmpuint(vigil_hash_pins_count(fx->pins), ==, 1);
+	g_test_expect_message("vigil-hash-pins", G_LOG_LEVEL_MESSAGE, "*keeps naming*by its path*");
+	g_assert_cmpuint(vigil_hash_pins_check(fx->pins, later), ==, 0);
+	g_test_assert_expected_messages();
+	g_assert_cmpuint(vigil_hash_pins_count(fx->pins), ==, 0);
+	g_assert_null(rule_of(fx, id)->sha256);
+}
+
+/* bounded: beyond the most that wait, the oldest is given up on */
+static void
+test_bounded(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(VigilProcess) big = big_program(42);
+
+	g_test_expect_message("vigil-hash-pins", G_LOG_LEVEL_MESSAGE, "*too many*");
+	for (guint i = 0; i <= VIGIL_HASH_PINS_MAX; i++)
+		vigil_hash_pins_add(fx->pins, 1000 + i, big);
+	g_test_assert_expected_messages();
+	g_assert_cmpuint(vigil_hash_pins_count(fx->pins), ==, VIGIL_HASH_PINS_MAX);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+#define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
+	ADD("/hash-pins/pinned-when-made", test_pinned_when_made);
+	ADD("/hash-pins/edited-or-removed-left-alone", test_edited_or_removed_left_alone);
+	ADD("/hash-pins/given-up-after-patience", test_given_up_after_patience);
+	ADD("/hash-pins/bounded", test_bounded);
+#undef ADD
+	return g_test_run();
+}
