@@ -103,6 +103,7 @@ struct _VigilDaemon {
 	VigilQueue *queue;
 	VigilDecisionLog *decisions;
 	VigilHistory *history;
+	VigilConntrack *conntrack; /* bytes per allowed flow, for the history */
 	VigilDnsCache *dns_cache;
 	VigilDnsWatch *dns_watch;
 	GQueue held;              /* of HeldPacket, oldest first: deadlines are in arrival order */
@@ -263,6 +264,8 @@ fill_decision_from_flow(VigilDecision *decision, const VigilFlow *flow, gint64 r
 	decision->time = g_get_real_time();
 	decision->family = flow->family;
 	decision->protocol = flow->protocol;
+	decision->src = flow->src;
+	decision->sport = flow->sport;
 	decision->dst = flow->dst;
 	decision->dport = flow->dport;
 	decision->icmp_type = flow->icmp_type;
@@ -1195,6 +1198,29 @@ start_ebpf(VigilDaemon *daemon, GError **error)
 	return TRUE;
 }
 
+static void
+on_flow_counters(const VigilFlowCounters *counters, gpointer data)
+{
+	VigilDaemon *daemon = data;
+
+	vigil_history_add_traffic(daemon->history, counters);
+}
+
+/* bytes per allowed flow, for the history: a help, not a condition */
+static void
+start_traffic_counts(VigilDaemon *daemon)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (!vigil_history_is_on(daemon->history))
+		return;
+	daemon->conntrack =
+	    vigil_conntrack_new(vigil_netfilter_mark(&daemon->config, VIGIL_ACTION_ALLOW),
+	                        daemon->config.mark_mask, on_flow_counters, daemon, &error);
+	if (daemon->conntrack == NULL)
+		g_warning("no bytes per connection in the history: %s", error->message);
+}
+
 gboolean
 vigil_daemon_start(VigilDaemon *daemon, GError **error)
 {
@@ -1209,6 +1235,7 @@ vigil_daemon_start(VigilDaemon *daemon, GError **error)
 	vigil_queue_set_batch_func(daemon->queue, on_queue_batch, daemon);
 	start_dns_watch(daemon);
 	start_socket_watch(daemon);
+	start_traffic_counts(daemon);
 	if (!vigil_netfilter_install(daemon->netfilter, error)) {
 		g_clear_pointer(&daemon->queue, vigil_queue_free);
 		return FALSE;
@@ -1282,6 +1309,7 @@ vigil_daemon_free(VigilDaemon *daemon)
 	g_clear_pointer(&daemon->upgrades, vigil_upgrades_free);
 	g_clear_pointer(&daemon->store, vigil_rule_store_free);
 	g_clear_pointer(&daemon->decisions, vigil_decision_log_free);
+	g_clear_pointer(&daemon->conntrack, vigil_conntrack_free);
 	/* writes what is still queued */
 	g_clear_pointer(&daemon->history, vigil_history_free);
 	g_clear_pointer(&daemon->held_per_uid, g_hash_table_unref);

@@ -1165,6 +1165,30 @@ prepare_get_connections(Call *call, GError **error)
 	return vigil_dbus_parse_filter(dict, call->uid, &filter, error);
 }
 
+/* a decision's dictionary, with the traffic conntrack counted on its flow */
+static GVariant *
+history_row_to_dict(const VigilHistoryRow *row)
+{
+	g_autoptr(GVariant) decision = NULL;
+	GVariantDict dict;
+
+	if (!row->has_traffic && row->ended == 0)
+		return vigil_decision_to_dict(&row->decision, row->decision.id); /* floating */
+	decision = g_variant_ref_sink(vigil_decision_to_dict(&row->decision, row->decision.id));
+	g_variant_dict_init(&dict, decision);
+	if (row->has_traffic) {
+		g_variant_dict_insert(&dict, VIGIL_CONN_KEY_BYTES_OUT, "t", row->traffic.bytes_out);
+		g_variant_dict_insert(&dict, VIGIL_CONN_KEY_BYTES_IN, "t", row->traffic.bytes_in);
+		g_variant_dict_insert(&dict, VIGIL_CONN_KEY_PACKETS_OUT, "t",
+		                      row->traffic.packets_out);
+		g_variant_dict_insert(&dict, VIGIL_CONN_KEY_PACKETS_IN, "t",
+		                      row->traffic.packets_in);
+	}
+	if (row->ended != 0)
+		g_variant_dict_insert(&dict, VIGIL_CONN_KEY_ENDED, "x", row->ended);
+	return g_variant_dict_end(&dict);
+}
+
 static GVariant *
 history_rows_to_variant(GPtrArray *rows)
 {
@@ -1174,8 +1198,7 @@ history_rows_to_variant(GPtrArray *rows)
 	for (guint i = 0; i < rows->len; i++) {
 		const VigilHistoryRow *row = g_ptr_array_index(rows, i);
 
-		g_variant_builder_add(&builder, "@a{sv}",
-		                      vigil_decision_to_dict(&row->decision, row->decision.id));
+		g_variant_builder_add(&builder, "@a{sv}", history_row_to_dict(row));
 	}
 	return g_variant_new("(aa{sv})", &builder);
 }

@@ -32,6 +32,8 @@ typedef struct {
 	char *program; /* exe path, or NULL for an unknown process */
 	int family;
 	guint8 protocol;
+	VigilAddress src; /* the connection's own address and port: its conntrack tuple */
+	guint16 sport;
 	VigilAddress dst;
 	guint16 dport;
 	guint8 icmp_type;

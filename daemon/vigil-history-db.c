@@ -38,10 +38,15 @@ static const char *const schema_v1[] = {
     " queued_us INTEGER NOT NULL,"
     " taint INTEGER NOT NULL,"
     " tracer_pid INTEGER NOT NULL,"
+    " src_address TEXT NOT NULL,"
+    " src_port INTEGER NOT NULL,"
     " ended INTEGER,"
     " packets_out INTEGER, bytes_out INTEGER, packets_in INTEGER, bytes_in INTEGER)",
     "CREATE INDEX connections_time ON connections (time)",
     "CREATE INDEX connections_uid_time ON connections (uid, time)",
+    /* the allowed flows whose end is not known yet, for conntrack's counters */
+    "CREATE INDEX connections_open_flows ON connections (port, src_port) "
+    "WHERE ended IS NULL AND verdict = 'allow'",
     NULL,
 };
 
@@ -50,7 +55,8 @@ static const char *const *const migrations[VIGIL_HISTORY_SCHEMA_VERSION] = {sche
 
 static const char columns[] =
     "id, time, uid, user_name, pid, program, sha256, family, protocol, address, port, "
-    "icmp_type, hostname, verdict, reason, rule_id, queued_us, taint, tracer_pid";
+    "icmp_type, hostname, verdict, reason, rule_id, queued_us, taint, tracer_pid, "
+    "src_address, src_port, ended, packets_out, bytes_out, packets_in, bytes_in";
 
 VigilHistoryRow *
 vigil_history_row_new_from(const VigilDecision *decision, const char *sha256)
@@ -222,9 +228,10 @@ static void
 bind_row(sqlite3_stmt *stmt, const VigilHistoryRow *row)
 {
 	const VigilDecision *d = &row->decision;
-	char address[64];
+	char address[64], src[64];
 
 	vigil_address_to_string(d->family, &d->dst, address, sizeof address);
+	vigil_address_to_string(d->family, &d->src, src, sizeof src);
 	sqlite3_bind_int64(stmt, 1, d->time);
 	sqlite3_bind_int64(stmt, 2, d->uid);
 	bind_text_or_null(stmt, 3, d->user_name);
@@ -243,6 +250,8 @@ bind_row(sqlite3_stmt *stmt, const VigilHistoryRow *row)
 	sqlite3_bind_int64(stmt, 16, d->queued_us);
 	sqlite3_bind_int64(stmt, 17, d->taint);
 	sqlite3_bind_int64(stmt, 18, d->tracer_pid);
+	sqlite3_bind_text(stmt, 19, src, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(stmt, 20, d->sport);
 }
 
 gboolean
@@ -257,8 +266,8 @@ vigil_history_db_insert(sqlite3 *db, GPtrArray *rows, GError **error)
 	    db,
 	    "INSERT INTO connections (time, uid, user_name, pid, program, sha256, "
 	    "family, protocol, address, port, icmp_type, hostname, verdict, "
-	    "reason, rule_id, queued_us, taint, tracer_pid) VALUES "
-	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    "reason, rule_id, queued_us, taint, tracer_pid, src_address, src_port) VALUES "
+	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	    -1, &stmt, NULL);
 	for (guint i = 0; rc == SQLITE_OK && i < rows->len; i++) {
 		bind_row(stmt, g_ptr_array_index(rows, i));
@@ -271,6 +280,63 @@ vigil_history_db_insert(sqlite3 *db, GPtrArray *rows, GError **error)
 		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		fail(db, rc, "adding to the history", error);
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static void
+bind_update(sqlite3_stmt *stmt, const VigilHistoryRow *update)
+{
+	const VigilFlowCounters *c = &update->traffic;
+	char address[64], src[64];
+
+	vigil_address_to_string(c->family, &c->dst, address, sizeof address);
+	vigil_address_to_string(c->family, &c->src, src, sizeof src);
+	sqlite3_bind_int64(stmt, 1, (sqlite3_int64)MIN(c->packets_out, (guint64)G_MAXINT64));
+	sqlite3_bind_int64(stmt, 2, (sqlite3_int64)MIN(c->bytes_out, (guint64)G_MAXINT64));
+	sqlite3_bind_int64(stmt, 3, (sqlite3_int64)MIN(c->packets_in, (guint64)G_MAXINT64));
+	sqlite3_bind_int64(stmt, 4, (sqlite3_int64)MIN(c->bytes_in, (guint64)G_MAXINT64));
+	if (c->ended)
+		sqlite3_bind_int64(stmt, 5, update->ended);
+	else
+		sqlite3_bind_null(stmt, 5);
+	sqlite3_bind_int(stmt, 6, c->dport);
+	sqlite3_bind_int(stmt, 7, c->sport);
+	sqlite3_bind_int(stmt, 8, c->protocol);
+	sqlite3_bind_text(stmt, 9, address, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(stmt, 10, src, -1, SQLITE_TRANSIENT);
+}
+
+gboolean
+vigil_history_db_update_traffic(sqlite3 *db, GPtrArray *updates, GError **error)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc;
+
+	if (updates->len == 0)
+		return TRUE;
+	if (!exec(db, "BEGIN IMMEDIATE", error))
+		return FALSE;
+	rc = sqlite3_prepare_v2(db,
+	                        "UPDATE connections SET packets_out = ?1, bytes_out = ?2, "
+	                        "packets_in = ?3, bytes_in = ?4, ended = ?5 WHERE id = "
+	                        "(SELECT id FROM connections WHERE port = ?6 AND src_port = ?7 "
+	                        "AND ended IS NULL AND verdict = 'allow' AND protocol = ?8 "
+	                        "AND address = ?9 AND src_address = ?10 ORDER BY id DESC LIMIT 1)",
+	                        -1, &stmt, NULL);
+	for (guint i = 0; rc == SQLITE_OK && i < updates->len; i++) {
+		bind_update(stmt, g_ptr_array_index(updates, i));
+		rc = sqlite3_step(stmt);
+		if (rc == SQLITE_DONE)
+			rc = sqlite3_reset(stmt);
+	}
+	sqlite3_finalize(stmt);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		fail(db, rc, "counting traffic in the history", error);
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		return FALSE;
 	}
@@ -295,6 +361,25 @@ reason_from_string(const char *text)
 		if (g_strcmp0(text, vigil_reason_to_string(r)) == 0)
 			return r;
 	return VIGIL_REASON_DEFAULT;
+}
+
+/* the flow's own address and port, and what conntrack counted on it */
+static void
+read_traffic(sqlite3_stmt *stmt, VigilHistoryRow *row)
+{
+	VigilDecision *d = &row->decision;
+	g_autofree char *src = column_string(stmt, 19);
+	int family = 0;
+
+	if (src == NULL || !vigil_address_parse(src, &family, &d->src) || family != d->family)
+		memset(&d->src, 0, sizeof d->src);
+	d->sport = sqlite3_column_int(stmt, 20);
+	row->ended = sqlite3_column_int64(stmt, 21);
+	row->has_traffic = sqlite3_column_type(stmt, 22) != SQLITE_NULL;
+	row->traffic.packets_out = sqlite3_column_int64(stmt, 22);
+	row->traffic.bytes_out = sqlite3_column_int64(stmt, 23);
+	row->traffic.packets_in = sqlite3_column_int64(stmt, 24);
+	row->traffic.bytes_in = sqlite3_column_int64(stmt, 25);
 }
 
 static VigilHistoryRow *
@@ -328,6 +413,7 @@ read_row(sqlite3_stmt *stmt)
 	d->queued_us = sqlite3_column_int64(stmt, 16);
 	d->taint = sqlite3_column_int64(stmt, 17);
 	d->tracer_pid = sqlite3_column_int64(stmt, 18);
+	read_traffic(stmt, row);
 	return row;
 }
 

@@ -4,6 +4,7 @@
 
 #include <sqlite3.h>
 
+#include "vigil-conntrack.h"
 #include "vigil-decision.h"
 
 G_BEGIN_DECLS
@@ -27,6 +28,12 @@ typedef enum {
 typedef struct {
 	VigilDecision decision; /* decision.id is the history's own row id */
 	char *sha256;           /* the program's, when it was known; or NULL */
+	/* what conntrack counted on the flow (an allowed one), once it was read */
+	gboolean has_traffic;
+	VigilFlowCounters traffic;
+	gint64 ended; /* unix µs when the flow ended, or 0 */
+	/* a queue item of the writer that updates the row of traffic's flow, not a new row */
+	gboolean is_update;
 } VigilHistoryRow;
 
 VigilHistoryRow *vigil_history_row_new_from(const VigilDecision *decision, const char *sha256);
@@ -58,6 +65,12 @@ typedef struct {
 sqlite3 *vigil_history_db_open(const char *path, gboolean writable, GError **error);
 /* adds @rows (VigilHistoryRow) in one transaction; nothing of them on error */
 gboolean vigil_history_db_insert(sqlite3 *db, GPtrArray *rows, GError **error);
+/*
+ * Sets the counters of @updates (VigilHistoryRow with is_update) on their flows' rows: the
+ * newest allowed row of each flow's tuple whose flow has not ended; an update with
+ * traffic.ended ends it at its @ended. An update with no such row changes nothing.
+ */
+gboolean vigil_history_db_update_traffic(sqlite3 *db, GPtrArray *updates, GError **error);
 /* the rows @query asks for, oldest first (VigilHistoryRow, owned by the array) */
 GPtrArray *vigil_history_db_select(sqlite3 *db, const VigilHistoryQuery *query, GError **error);
 /*

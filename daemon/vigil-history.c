@@ -72,6 +72,22 @@ count_dropped(VigilHistory *history, guint n)
 	g_mutex_unlock(&history->lock);
 }
 
+/* the new rows first: an update may be for a flow decided in the same batch */
+static gboolean
+insert_and_update(sqlite3 *db, GPtrArray *batch, GError **error)
+{
+	g_autoptr(GPtrArray) rows = g_ptr_array_new();
+	g_autoptr(GPtrArray) updates = g_ptr_array_new();
+
+	for (guint i = 0; i < batch->len; i++) {
+		VigilHistoryRow *item = g_ptr_array_index(batch, i);
+
+		g_ptr_array_add(item->is_update ? updates : rows, item);
+	}
+	return (rows->len == 0 || vigil_history_db_insert(db, rows, error)) &&
+	       vigil_history_db_update_traffic(db, updates, error);
+}
+
 static void
 write_batch(Writer *writer, GPtrArray *batch)
 {
@@ -81,11 +97,12 @@ write_batch(Writer *writer, GPtrArray *batch)
 
 	if (batch->len == 0)
 		return;
-	if (writer->db == NULL || vigil_history_db_insert(writer->db, batch, &error)) {
-		if (writer->db == NULL)
-			count_dropped(history, batch->len);
+	if (writer->db == NULL) {
+		count_dropped(history, batch->len);
 		return;
 	}
+	if (insert_and_update(writer->db, batch, &error))
+		return;
 	count_dropped(history, batch->len);
 	if (g_error_matches(error, VIGIL_HISTORY_ERROR, VIGIL_HISTORY_ERROR_CORRUPT)) {
 		turn_off(history, error);
@@ -227,6 +244,8 @@ writer_main(gpointer data)
 
 /* ---- the main thread's side ---- */
 
+static gboolean push(VigilHistory *history, VigilHistoryRow *item);
+
 VigilHistory *
 vigil_history_new(const char *path, const VigilHistoryLimits *limits)
 {
@@ -280,14 +299,38 @@ vigil_history_add(VigilHistory *history, const VigilDecision *decision, const ch
 {
 	if (history == NULL || !g_atomic_int_get(&history->on))
 		return;
+	push(history, vigil_history_row_new_from(decision, sha256));
+}
+
+/* a queue item; FALSE when the queue is full (counted) */
+static gboolean
+push(VigilHistory *history, VigilHistoryRow *item)
+{
 	/* a writer that fell behind (a flood, a slow disk) costs rows, never memory or time */
 	if (g_atomic_int_add(&history->pending, 1) >= VIGIL_HISTORY_MAX_PENDING) {
 		g_atomic_int_add(&history->pending, -1);
 		count_dropped(history, 1);
-		return;
+		vigil_history_row_free(item);
+		return FALSE;
 	}
 	history->added++;
-	g_async_queue_push(history->queue, vigil_history_row_new_from(decision, sha256));
+	g_async_queue_push(history->queue, item);
+	return TRUE;
+}
+
+void
+vigil_history_add_traffic(VigilHistory *history, const VigilFlowCounters *counters)
+{
+	VigilHistoryRow *update;
+
+	if (history == NULL || !g_atomic_int_get(&history->on))
+		return;
+	update = g_new0(VigilHistoryRow, 1);
+	update->is_update = TRUE;
+	update->has_traffic = TRUE;
+	update->traffic = *counters;
+	update->ended = counters->ended ? g_get_real_time() : 0;
+	push(history, update);
 }
 
 gboolean

@@ -34,6 +34,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilHistory, vigil_history_free)
 
 /* keeps @decision (copied); cheap: the packet path calls it. No-op while the history is off */
 void vigil_history_add(VigilHistory *history, const VigilDecision *decision, const char *sha256);
+/* what conntrack counted on an allowed flow, for its row (at its end, or a read on the way) */
+void vigil_history_add_traffic(VigilHistory *history, const VigilFlowCounters *counters);
 /* TRUE while decisions are written */
 gboolean vigil_history_is_on(VigilHistory *history);
 /* why the history is off (or NULL) */

@@ -122,6 +122,12 @@ G_BEGIN_DECLS
 #define VIGIL_CONN_KEY_REASON    "reason"    /* s, see VIGIL_REASON_NAME_* */
 #define VIGIL_CONN_KEY_RULE      "rule"      /* t */
 #define VIGIL_CONN_KEY_QUEUED_US "queued-us" /* t */
+/* GetConnections with history: what conntrack counted on an allowed flow, when it was read */
+#define VIGIL_CONN_KEY_BYTES_OUT   "bytes-out"   /* t */
+#define VIGIL_CONN_KEY_BYTES_IN    "bytes-in"    /* t */
+#define VIGIL_CONN_KEY_PACKETS_OUT "packets-out" /* t */
+#define VIGIL_CONN_KEY_PACKETS_IN  "packets-in"  /* t */
+#define VIGIL_CONN_KEY_ENDED       "ended"       /* x: unix microseconds */
 
 /* values of the reason key */
 #define VIGIL_REASON_NAME_RULE      "rule"

@@ -177,6 +177,95 @@ test_query_filters(Fixture *f, gconstpointer data)
 	sqlite3_close(db);
 }
 
+/* an update for the flow of make_row(..., @host, ...) from port 40000 */
+static VigilHistoryRow *
+make_update(guint8 host, guint64 bytes_in, gboolean ended)
+{
+	VigilHistoryRow *update = g_new0(VigilHistoryRow, 1);
+	VigilFlowCounters *c = &update->traffic;
+
+	update->is_update = TRUE;
+	update->has_traffic = TRUE;
+	c->family = AF_INET;
+	c->protocol = 6;
+	c->src.bytes[0] = 10;
+	c->src.bytes[3] = 200;
+	c->sport = 40000;
+	c->dst.bytes[0] = 10;
+	c->dst.bytes[3] = host;
+	c->dport = 443;
+	c->packets_out = 10;
+	c->bytes_out = 700;
+	c->packets_in = 20;
+	c->bytes_in = bytes_in;
+	c->ended = ended;
+	update->ended = ended ? 5000 : 0;
+	return update;
+}
+
+static void
+update(sqlite3 *db, VigilHistoryRow *one)
+{
+	g_autoptr(GPtrArray) updates =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)vigil_history_row_free);
+	g_autoptr(GError) error = NULL;
+
+	g_ptr_array_add(updates, one);
+	g_assert_true(vigil_history_db_update_traffic(db, updates, &error));
+	g_assert_no_error(error);
+}
+
+static VigilHistoryRow *
+flow_row(guint32 uid, guint8 host, gint64 time, VigilAction verdict)
+{
+	VigilHistoryRow *row = make_row(uid, "/usr/bin/curl", host, time, verdict);
+
+	row->decision.src.bytes[0] = 10;
+	row->decision.src.bytes[3] = 200;
+	row->decision.sport = 40000;
+	return row;
+}
+
+/* conntrack's counters land on the newest allowed row of their flow that has not ended */
+static void
+test_traffic(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	sqlite3 *db = vigil_history_db_open(f->path, TRUE, &error);
+	g_autoptr(GPtrArray) rows = NULL;
+	VigilHistoryRow *r;
+
+	(void)data;
+	g_assert_no_error(error);
+	insert(db, flow_row(1000, 9, 1000, VIGIL_ACTION_ALLOW)); /* A */
+	insert(db, flow_row(1000, 8, 1100, VIGIL_ACTION_ALLOW)); /* another destination */
+	update(db, make_update(9, 4096, FALSE));                 /* read on the way */
+	update(db, make_update(9, 1048576, TRUE));               /* A's end */
+	update(db, make_update(9, 77, TRUE)); /* a late event of the same tuple: nothing to end */
+	insert(db, flow_row(1000, 9, 6000, VIGIL_ACTION_DENY));  /* the port again, denied */
+	insert(db, flow_row(1000, 9, 7000, VIGIL_ACTION_ALLOW)); /* B: the port again, allowed */
+	update(db, make_update(9, 5, FALSE));
+
+	rows = select_all(db, NULL);
+	g_assert_cmpuint(rows->len, ==, 4);
+	r = rows->pdata[0];
+	g_assert_true(r->has_traffic);
+	g_assert_cmpuint(r->traffic.bytes_in, ==, 1048576);
+	g_assert_cmpuint(r->traffic.bytes_out, ==, 700);
+	g_assert_cmpuint(r->traffic.packets_in, ==, 20);
+	g_assert_cmpint(r->ended, ==, 5000);
+	g_assert_cmpuint(r->decision.sport, ==, 40000);
+	r = rows->pdata[1];
+	g_assert_false(r->has_traffic);
+	r = rows->pdata[2];
+	g_assert_false(r->has_traffic);
+	r = rows->pdata[3];
+	g_assert_true(r->has_traffic);
+	g_assert_cmpuint(r->traffic.bytes_in, ==, 5);
+	g_assert_cmpint(r->ended, ==, 0);
+	sqlite3_close(db);
+}
+
 static void
 insert_many(sqlite3 *db, guint32 uid, guint n, gint64 time)
 {
@@ -432,6 +521,7 @@ main(int argc, char **argv)
 #define ADD(name, func) g_test_add(name, Fixture, NULL, fixture_setup, func, fixture_teardown)
 	ADD("/history/round-trip", test_round_trip);
 	ADD("/history/query-filters", test_query_filters);
+	ADD("/history/traffic", test_traffic);
 	ADD("/history/expire/age", test_expire_by_age);
 	ADD("/history/expire/size-is-fair", test_expire_by_size_is_fair);
 	ADD("/history/corrupt-untouched", test_corrupt_file_untouched);

@@ -455,6 +455,52 @@ class HistoryOnDisk(VigilctlTestCase):
         table = self.ok('log', '--since', '1h', '--verdict', 'allow', '--program', 'vigil-probe')
         self.assertEqual(len(table.strip().splitlines()), 4, table)  # a header and three rows
 
+    # a peer that answers one HTTP request with SIZE bytes
+    SERVE = ("import socket, sys\n"
+             "s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n"
+             "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+             "s.bind(('0.0.0.0', int(sys.argv[1])))\n"
+             "s.listen(1)\n"
+             "print('ready', flush=True)\n"
+             "c, _ = s.accept()\n"
+             "c.recv(4096)\n"
+             "size = int(sys.argv[2])\n"
+             "c.sendall(b'HTTP/1.0 200 OK\\r\\nContent-Length: %d\\r\\n\\r\\n' % size)\n"
+             "c.sendall(b'v' * size)\n"
+             "c.close()\n")
+
+    def test_bytes_of_a_download_are_counted_to_the_program(self):
+        size, port = 1 << 20, 8099
+        server = self.nets.spawn(self.nets.peer, ['/usr/bin/python3', '-c', self.SERVE, str(port),
+                                                  str(size)], stdout=subprocess.PIPE, text=True)
+        self.assertEqual(server.stdout.readline().strip(), 'ready')
+        d = self.start_vigild(config={'DefaultAction': 'allow'})
+        d.wait_for_log('conntrack accounting')
+        res = self.nets.client_run(['curl', '-s', '-o', '/dev/null', '-w', '%{size_download}',
+                                    '--max-time', '20', 'http://%s:%d/' % (PEER_V4, port)],
+                                   timeout=40)
+        self.assertEqual(res.stdout, str(size), res.stderr)
+        # conntrack tells the counters at the flow's end, and vigild reads long flows every
+        # 30 s: a TCP connection's entry lives on after the close (TIME_WAIT), so the read
+        deadline = time.monotonic() + 90
+        while True:
+            rows = [e for e in self.json('log', '--since', '1h', '--program', 'curl')
+                    if e['port'] == port]
+            self.assertEqual(len(rows), 1, rows)
+            if 'bytes-in' in rows[0] or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        row = rows[0]
+        self.assertIn('bytes-in', row, 'no counters after 90 s:\n' + d.log()[-3000:])
+        # the payload plus the TCP/IP headers of ~730 segments: within 5 %
+        self.assertGreaterEqual(row['bytes-in'], size)
+        self.assertLess(row['bytes-in'], size * 1.05)
+        self.assertGreater(row['bytes-out'], 0)
+        self.assertLess(row['bytes-out'], 100 * 1024)
+        self.assertGreater(row['packets-in'], 0)  # segments, as the NIC offloads them
+        # root's download is not nobody's
+        self.assertEqual(self.json('log', '--since', '1h', uid=NOBODY), [])
+
     def test_a_corrupt_history_is_reported_and_left_alone(self):
         d = self.vigild(config={'DefaultAction': 'deny', 'PromptTimeout': '30'}, start=False)
         path = os.path.join(d.dir, 'history.db')

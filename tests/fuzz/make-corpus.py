@@ -202,6 +202,34 @@ def dbus_args_seeds():
     }
 
 
+def conntrack_seeds():
+    """fuzz-conntrack: ctnetlink messages: a flow's end with counters, a dump entry (IPv6)."""
+    def attr(kind, payload, nested=False):
+        kind |= 0x8000 if nested else 0
+        length = 4 + len(payload)
+        return struct.pack("=HH", length, kind) + payload + b"\0" * (-length % 4)
+
+    def message(msg_type, family, src, dst, with_counters):
+        ip_kind = (1, 2) if family == socket.AF_INET else (3, 4)  # CTA_IP_V4/V6_SRC, _DST
+        ip = (attr(ip_kind[0], socket.inet_pton(family, src)) +
+              attr(ip_kind[1], socket.inet_pton(family, dst)))
+        proto = (attr(1, bytes([6])) + attr(2, struct.pack("!H", 40000)) +  # PROTO_NUM, ports
+                 attr(3, struct.pack("!H", 443)))
+        body = attr(1, attr(1, ip, True) + attr(2, proto, True), True)  # TUPLE_ORIG: IP, PROTO
+        body += attr(8, struct.pack("!I", 0x00100000))  # CTA_MARK
+        if with_counters:
+            for kind, packets, octets in ((9, 12, 900), (10, 800, 1049000)):  # ORIG, REPLY
+                body += attr(kind, attr(1, struct.pack("!Q", packets)) +
+                             attr(2, struct.pack("!Q", octets)), True)
+        payload = struct.pack("=BBH", family, 0, 0) + body  # nfgenmsg
+        return struct.pack("=IHHII", 16 + len(payload), (1 << 8) | msg_type, 0, 0, 0) + payload
+
+    return {
+        "destroy-v4": message(2, socket.AF_INET, "10.0.0.1", "10.0.0.2", True),
+        "dump-v6": message(0, socket.AF_INET6, "fd00::1", "fd00::2", False),
+    }
+
+
 def write(target, seeds):
     d = os.path.join(HERE, "corpus", target)
     os.makedirs(d, exist_ok=True)
@@ -212,6 +240,7 @@ def write(target, seeds):
 
 def main():
     msgs = dns_messages()
+    write("fuzz-conntrack", conntrack_seeds())
     write("fuzz-dns", msgs)
     write("fuzz-dns-watch", watch_seeds(msgs))
     write("fuzz-packet", packet_seeds())
