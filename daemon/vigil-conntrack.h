@@ -24,7 +24,8 @@ typedef struct {
 /*
  * Reads one ctnetlink message (a new/destroy event or a dump's entry): its original tuple,
  * mark and counters (zero without accounting). FALSE for anything else, or a message that is
- * cut short (pure: no I/O; fuzzed with the other parsers).
+ * cut short (pure: no I/O; tests/fuzz/fuzz-conntrack.c). @nlh is readable up to its length
+ * aligned to 4 bytes, as in the buffer mnl_cb_run() hands out.
  */
 gboolean vigil_conntrack_parse(const struct nlmsghdr *nlh, VigilFlowCounters *counters);
 

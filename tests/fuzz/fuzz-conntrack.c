@@ -1,6 +1,7 @@
 /* fuzz-conntrack.c: libFuzzer target for ctnetlink messages (flow ends and dump entries) */
 #include "config.h"
 
+#include <libmnl/libmnl.h>
 #include <string.h>
 
 #include "vigil-conntrack.h"
@@ -16,7 +17,8 @@ LLVMFuzzerTestOneInput(const guint8 *data, size_t size)
 
 	if (size < sizeof *nlh || size > 65536)
 		return 0;
-	nlh = g_malloc(size);
+	/* libmnl reads attributes up to the message's aligned end, as a receive buffer has it */
+	nlh = g_malloc0(MNL_ALIGN(size));
 	memcpy(nlh, data, size);
 	if (nlh->nlmsg_len < sizeof *nlh || nlh->nlmsg_len > size)
 		nlh->nlmsg_len = (guint32)size;
