@@ -786,10 +786,13 @@ pool_turn(gpointer data, gpointer user_data)
 		gboolean done = job_turn(cache, job, TURN_BYTES, &sha256, &error);
 		g_mutex_lock(&cache->lock);
 		turn_end_locked(cache, job);
-		if (!done && !g_atomic_int_get(&cache->stopping))
+		/* read once, under the lock: vigil_sha_cache_stop() sets it, then ends what waits
+		 */
+		gboolean stopped = !done && g_atomic_int_get(&cache->stopping);
+		if (!done && !stopped)
 			job_enqueue_locked(cache, job);
 		g_mutex_unlock(&cache->lock);
-		if (!done && g_atomic_int_get(&cache->stopping)) {
+		if (stopped) {
 			done = TRUE;
 			error = g_error_new(G_IO_ERROR, G_IO_ERROR_CANCELLED,
 			                    "stopped hashing %s: stopping", job->path);
