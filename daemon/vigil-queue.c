@@ -1,4 +1,5 @@
-/* vigil-queue.c: reading the netfilter queue without ever blocking the main loop */
+/* vigil-queue.c: reading the netfilter queue without ever blocking the main loop; every
+ * netlink message is built and parsed with libmnl and libnetfilter_queue's nfq_nlmsg_* API */
 #define G_LOG_DOMAIN "vigil-queue"
 #include "config.h"
 
@@ -8,10 +9,10 @@
 #include <gio/gio.h>
 #include <glib-unix.h>
 #include <linux/netfilter.h>
-#include <libnetfilter_queue/libnetfilter_queue.h>
 #include <libmnl/libmnl.h>
-#include <libnfnetlink/libnfnetlink.h>
+#include <libnetfilter_queue/libnetfilter_queue.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_queue.h>
 #include <linux/netfilter/nfnetlink_log.h>
 #include <poll.h>
 #include <string.h>
@@ -32,7 +33,8 @@
 #define RECV_SLOTS              16
 #define RECV_SLOT_BYTES         (65536 + 4096)
 #define LOG_COPY_RANGE          0xffff
-#define LOG_SETUP_TIMEOUT_MS    1000
+#define CONFIG_TIMEOUT_MS       1000 /* for the kernel's answer to a config request */
+#define CONFIG_BYTES            512  /* one config request */
 #define KERNEL_STATS_INTERVAL_S 5
 /* verdicts given while a batch is read go out together, in one system call */
 #define VERDICT_BYTES  64 /* at most, for one with a mark */
@@ -44,8 +46,8 @@ G_STATIC_ASSERT(LOG_COPY_RANGE + 1024 <= RECV_SLOT_BYTES);
 struct _VigilQueue {
 	guint16 number;
 	guint32 maxlen;
-	struct nfq_handle *handle;
-	struct nfq_q_handle *qhandle;
+	struct mnl_socket *nl;
+	gboolean bound; /* the queue is bound: unbound when freed */
 	int fd;
 	GSource *fd_source;
 	guint stats_source;
@@ -69,30 +71,43 @@ struct _VigilQueue {
 	guint8 *buffers; /* RECV_SLOTS slots of RECV_SLOT_BYTES */
 };
 
+/* one NFQNL_MSG_PACKET: its attributes into a VigilQueuedPacket for the callback */
 static int
-on_nfq_packet(struct nfq_q_handle *qh, struct nfgenmsg *msg, struct nfq_data *nfa, void *data)
+on_packet_message(const struct nlmsghdr *nlh, void *data)
 {
 	VigilQueue *queue = data;
-	struct nfqnl_msg_packet_hdr *hdr = nfq_get_msg_packet_hdr(nfa);
-	unsigned char *payload = NULL;
-	int len;
+	struct nlattr *attr[NFQA_MAX + 1] = {NULL};
+	const struct nfgenmsg *nfg = mnl_nlmsg_get_payload(nlh);
+	const struct nfqnl_msg_packet_hdr *hdr;
 	VigilQueuedPacket packet = {0};
 
-	if (hdr == NULL)
-		return 0;
-	len = nfq_get_payload(nfa, &payload);
+	if (NFNL_MSG_TYPE(nlh->nlmsg_type) != NFQNL_MSG_PACKET ||
+	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*nfg)) || ntohs(nfg->res_id) != queue->number ||
+	    nfq_nlmsg_parse(nlh, attr) < 0 || attr[NFQA_PACKET_HDR] == NULL ||
+	    mnl_attr_get_payload_len(attr[NFQA_PACKET_HDR]) < sizeof(*hdr))
+		return MNL_CB_OK;
+	hdr = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
 	packet.id = ntohl(hdr->packet_id);
-	packet.payload = payload;
-	packet.len = len > 0 ? (gsize)len : 0;
-	/* the legacy API hides NFQA_CAP_LEN: a copy that filled the range may be cut short,
-	 * so the IP header's own length is the one to trust */
-	packet.packet_len = packet.len >= COPY_RANGE ? G_MAXSIZE : packet.len;
-	packet.has_uid = nfq_get_uid(nfa, &packet.uid) != 0;
-	packet.mark = nfq_get_nfmark(nfa);
+	if (attr[NFQA_PAYLOAD] != NULL) {
+		packet.payload = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
+		packet.len = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
+	}
+	/* the kernel says how long a packet the copy range cut short was (NFQA_CAP_LEN); a
+	 * packet without it was copied whole */
+	packet.packet_len = packet.len;
+	if (attr[NFQA_CAP_LEN] != NULL && mnl_attr_validate(attr[NFQA_CAP_LEN], MNL_TYPE_U32) >= 0)
+		packet.packet_len =
+		    MAX(packet.len, (gsize)ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN])));
+	if (attr[NFQA_UID] != NULL && mnl_attr_validate(attr[NFQA_UID], MNL_TYPE_U32) >= 0) {
+		packet.has_uid = TRUE;
+		packet.uid = ntohl(mnl_attr_get_u32(attr[NFQA_UID]));
+	}
+	if (attr[NFQA_MARK] != NULL && mnl_attr_validate(attr[NFQA_MARK], MNL_TYPE_U32) >= 0)
+		packet.mark = ntohl(mnl_attr_get_u32(attr[NFQA_MARK]));
 	packet.received_us = g_get_monotonic_time();
 	queue->stats.received++;
 	queue->func(&packet, queue->user_data);
-	return 0;
+	return MNL_CB_OK;
 }
 
 static guint8 *
@@ -112,7 +127,9 @@ handle_datagram(VigilQueue *queue, const guint8 *data, gsize len)
 			queue->log_func(data, len, queue->log_data);
 		return;
 	}
-	nfq_handle_packet(queue->handle, (char *)data, (int)len);
+	/* a datagram may hold several messages; an error message (a verdict for a packet the
+	 * kernel no longer holds) ends it, as it did with libnetfilter_queue's old API */
+	mnl_cb_run(data, len, 0, 0, on_packet_message, queue);
 }
 
 static void
@@ -257,28 +274,60 @@ queue_fail(GError **error, const char *what, guint16 number)
 	return FALSE;
 }
 
+static gboolean send_config(VigilQueue *queue, struct nlmsghdr *nlh, GError **error);
+
+/* a config request for our queue, answered with an ACK (send_config() waits for it) */
+static struct nlmsghdr *
+put_queue_config(VigilQueue *queue, char *buf)
+{
+	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, queue->number);
+
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	nlh->nlmsg_seq = ++queue->config_seq;
+	return nlh;
+}
+
+/* the error of a failed step, as the queue's callers have always seen it */
+static gboolean
+queue_step_failed(GError **error, const GError *step, const char *what, guint16 number)
+{
+	g_set_error(error, G_IO_ERROR, step->code,
+	            "netfilter queue %u: %s: %s (is another program bound to this queue? is "
+	            "vigild running as root?)",
+	            number, what, step->message);
+	return FALSE;
+}
+
+/* sends one config request for our queue and waits for the kernel's answer */
+static gboolean
+queue_config(VigilQueue *queue, struct nlmsghdr *nlh, const char *what, GError **error)
+{
+	g_autoptr(GError) local = NULL;
+
+	if (!send_config(queue, nlh, &local))
+		return queue_step_failed(error, local, what, queue->number);
+	return TRUE;
+}
+
 static gboolean
 queue_open(VigilQueue *queue, GError **error)
 {
+	char buf[CONFIG_BYTES] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh;
+	int rcvbuf = RECV_BUFFER_BYTES;
 	/* fail-open off, explicitly: what we cannot take is dropped, never accepted undecided */
 	guint32 flags = NFQA_CFG_F_UID_GID;
 	guint32 flags_mask = NFQA_CFG_F_UID_GID | NFQA_CFG_F_FAIL_OPEN;
 
-	queue->handle = nfq_open();
-	if (queue->handle == NULL)
+	queue->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	if (queue->nl == NULL)
 		return queue_fail(error, "opening nfnetlink", queue->number);
-	queue->qhandle = nfq_create_queue(queue->handle, queue->number, on_nfq_packet, queue);
-	if (queue->qhandle == NULL)
-		return queue_fail(error, "binding", queue->number);
-	if (nfq_set_mode(queue->qhandle, NFQNL_COPY_PACKET, COPY_RANGE) < 0)
-		return queue_fail(error, "setting copy mode", queue->number);
-	if (nfq_set_queue_flags(queue->qhandle, flags_mask, flags) < 0)
-		return queue_fail(error, "setting flags (uid, no fail-open)", queue->number);
-	/* a burst of new connections waits in the kernel rather than being bypassed or dropped */
-	if (nfq_set_queue_maxlen(queue->qhandle, queue->maxlen) < 0)
-		return queue_fail(error, "setting queue length", queue->number);
-	nfnl_rcvbufsiz(nfq_nfnlh(queue->handle), RECV_BUFFER_BYTES);
-	queue->fd = nfq_fd(queue->handle);
+	if (mnl_socket_bind(queue->nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		return queue_fail(error, "opening nfnetlink", queue->number);
+	queue->fd = mnl_socket_get_fd(queue->nl);
+	/* beyond the system's limit as root (SO_RCVBUFFORCE), else as far as it allows */
+	if (setsockopt(queue->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+		setsockopt(queue->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	queue->buffers = g_malloc((gsize)RECV_SLOTS * RECV_SLOT_BYTES);
 	queue->verdicts = g_malloc(VERDICT_BUFFER);
 	for (guint i = 0; i < RECV_SLOTS; i++) {
@@ -287,6 +336,26 @@ queue_open(VigilQueue *queue, GError **error)
 		queue->messages[i].msg_hdr.msg_iov = &queue->iovecs[i];
 		queue->messages[i].msg_hdr.msg_iovlen = 1;
 	}
+
+	nlh = put_queue_config(queue, buf);
+	nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_BIND);
+	if (!queue_config(queue, nlh, "binding", error))
+		return FALSE;
+	queue->bound = TRUE;
+	nlh = put_queue_config(queue, buf);
+	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, COPY_RANGE);
+	if (!queue_config(queue, nlh, "setting copy mode", error))
+		return FALSE;
+	nlh = put_queue_config(queue, buf);
+	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
+	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(flags_mask));
+	if (!queue_config(queue, nlh, "setting flags (uid, no fail-open)", error))
+		return FALSE;
+	/* a burst of new connections waits in the kernel rather than being bypassed or dropped */
+	nlh = put_queue_config(queue, buf);
+	nfq_nlmsg_cfg_put_qmaxlen(nlh, queue->maxlen);
+	if (!queue_config(queue, nlh, "setting queue length", error))
+		return FALSE;
 	return TRUE;
 }
 
@@ -326,10 +395,16 @@ vigil_queue_free(VigilQueue *queue)
 		g_clear_pointer(&queue->fd_source, g_source_unref);
 	}
 	g_clear_handle_id(&queue->stats_source, g_source_remove);
-	if (queue->qhandle != NULL)
-		nfq_destroy_queue(queue->qhandle);
-	if (queue->handle != NULL)
-		nfq_close(queue->handle);
+	if (queue->bound) {
+		char buf[CONFIG_BYTES] __attribute__((aligned(8)));
+		struct nlmsghdr *nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, queue->number);
+
+		/* the kernel drops what it still holds for us; closing the socket would too */
+		nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_UNBIND);
+		mnl_socket_sendto(queue->nl, nlh, nlh->nlmsg_len);
+	}
+	if (queue->nl != NULL)
+		mnl_socket_close(queue->nl);
 	g_free(queue->buffers);
 	g_free(queue->verdicts);
 	g_free(queue);
@@ -358,20 +433,21 @@ flush_verdicts(VigilQueue *queue)
 gboolean
 vigil_queue_set_verdict(VigilQueue *queue, guint32 id, guint32 mark, GError **error)
 {
-	if (queue->reading) {
-		char *buf = (char *)queue->verdicts + queue->verdict_len;
-		struct nlmsghdr *nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT, queue->number);
+	char one[VERDICT_BYTES] __attribute__((aligned(8)));
+	char *buf = queue->reading ? (char *)queue->verdicts + queue->verdict_len : one;
+	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT, queue->number);
 
-		nfq_nlmsg_verdict_put(nlh, (int)id, NF_REPEAT);
-		nfq_nlmsg_verdict_put_mark(nlh, mark);
-		g_assert(nlh->nlmsg_len <= VERDICT_BYTES);
+	nfq_nlmsg_verdict_put(nlh, (int)id, NF_REPEAT);
+	nfq_nlmsg_verdict_put_mark(nlh, mark);
+	g_assert(nlh->nlmsg_len <= VERDICT_BYTES);
+	if (queue->reading) {
 		queue->verdict_len += NLMSG_ALIGN(nlh->nlmsg_len);
 		if (queue->verdict_len + VERDICT_BYTES > VERDICT_BUFFER)
 			flush_verdicts(queue);
 		queue->stats.verdicts++;
 		return TRUE;
 	}
-	if (nfq_set_verdict2(queue->qhandle, id, NF_REPEAT, mark, 0, NULL) < 0) {
+	if (mnl_socket_sendto(queue->nl, nlh, nlh->nlmsg_len) < 0) {
 		int saved = errno;
 		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved),
 		            "verdict for packet %u: %s", id, g_strerror(saved));
@@ -417,14 +493,15 @@ config_answer(const guint8 *data, gsize len, guint32 seq)
 }
 
 /*
- * Sends one config request and waits for its answer. What else arrives meanwhile (a packet
- * queued by rules left from before, a copy) is handled as usual, never dropped.
+ * Sends one config request (the queue's or the NFLOG group's) and waits for its answer. What
+ * else arrives meanwhile (a packet queued by rules left from before, a copy) is handled as
+ * usual, never dropped.
  */
 static gboolean
-send_log_config(VigilQueue *queue, struct nlmsghdr *nlh, const char *what, GError **error)
+send_config(VigilQueue *queue, struct nlmsghdr *nlh, GError **error)
 {
 	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
-	gint64 deadline = g_get_monotonic_time() + LOG_SETUP_TIMEOUT_MS * 1000;
+	gint64 deadline = g_get_monotonic_time() + CONFIG_TIMEOUT_MS * 1000;
 	int answer = -1;
 
 	if (sendto(queue->fd, nlh, nlh->nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) <
@@ -449,8 +526,18 @@ send_log_config(VigilQueue *queue, struct nlmsghdr *nlh, const char *what, GErro
 	}
 	if (answer == 0)
 		return TRUE;
-	g_set_error(error, G_IO_ERROR, g_io_error_from_errno(answer), "NFLOG %s: %s", what,
-	            g_strerror(answer));
+	g_set_error(error, G_IO_ERROR, g_io_error_from_errno(answer), "%s", g_strerror(answer));
+	return FALSE;
+}
+
+static gboolean
+send_log_config(VigilQueue *queue, struct nlmsghdr *nlh, const char *what, GError **error)
+{
+	g_autoptr(GError) local = NULL;
+
+	if (send_config(queue, nlh, &local))
+		return TRUE;
+	g_set_error(error, G_IO_ERROR, local->code, "NFLOG %s: %s", what, local->message);
 	return FALSE;
 }
 
@@ -458,7 +545,7 @@ gboolean
 vigil_queue_bind_log_group(VigilQueue *queue, guint16 group, VigilQueueLogFunc func,
                            gpointer user_data, GError **error)
 {
-	char buf[512] __attribute__((aligned(8)));
+	char buf[CONFIG_BYTES] __attribute__((aligned(8)));
 	struct nlmsghdr *nlh;
 	struct nfulnl_msg_config_cmd cmd = {NFULNL_CFG_CMD_BIND};
 	struct nfulnl_msg_config_mode mode = {htonl(LOG_COPY_RANGE), NFULNL_COPY_PACKET, 0};

@@ -1,4 +1,5 @@
-/* vigil-queue.h: the netfilter queue (libnetfilter_queue) read on the GLib main loop */
+/* vigil-queue.h: the netfilter queue (libmnl, libnetfilter_queue's nfq_nlmsg_* API) read on the
+ * GLib main loop */
 #pragma once
 
 #include <glib.h>
@@ -10,7 +11,8 @@ typedef struct {
 	guint32 id;
 	const guint8 *payload; /* the IP packet's first bytes (headers) */
 	gsize len;             /* bytes in @payload */
-	gsize packet_len;      /* the whole packet's length; G_MAXSIZE when it was cut short */
+	gsize packet_len;      /* the whole packet's length (the kernel's NFQA_CAP_LEN when the copy
+	                        * range cut it short, else @len) */
 	gboolean has_uid;
 	guint32 uid;        /* the socket owner's uid (NFQA_UID) */
 	guint32 mark;       /* the packet mark as it arrived */
