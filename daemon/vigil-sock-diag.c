@@ -396,19 +396,29 @@ parse_decimal(const char *token, guint64 max, guint64 *out)
 	return g_ascii_string_to_unsigned(token, 10, 0, max, out, NULL);
 }
 
+/* the first @max words of @line into @fields, which point into the returned array: *n of them */
+static GStrv
+split_fields(const char *line, const char **fields, guint max, guint *n)
+{
+	g_autofree char *copy = g_strstrip(g_strdup(line));
+	GStrv tokens = g_strsplit_set(copy, " \t", -1);
+
+	/* g_strsplit_set leaves empty tokens between repeated spaces: squeeze them out */
+	*n = 0;
+	for (guint i = 0; tokens[i] != NULL && *n < max; i++) {
+		if (tokens[i][0] != '\0')
+			fields[(*n)++] = tokens[i];
+	}
+	return tokens;
+}
+
 gboolean
 vigil_proc_net_parse_line(const char *line, int family, VigilProcNetEntry *entry)
 {
 	g_return_val_if_fail(line != NULL && entry != NULL, FALSE);
-	g_autofree char *copy = g_strstrip(g_strdup(line));
-	g_auto(GStrv) tokens = g_strsplit_set(copy, " \t", -1);
-	/* g_strsplit_set leaves empty tokens between repeated spaces: squeeze them out */
 	const char *fields[12];
 	guint n = 0;
-	for (guint i = 0; tokens[i] != NULL && n < G_N_ELEMENTS(fields); i++) {
-		if (tokens[i][0] != '\0')
-			fields[n++] = tokens[i];
-	}
+	g_auto(GStrv) tokens = split_fields(line, fields, G_N_ELEMENTS(fields), &n);
 	/* sl local remote st tx:rx tr:when retrnsmt uid timeout inode */
 	guint64 uid;
 	guint64 inode;
@@ -427,14 +437,9 @@ gboolean
 vigil_proc_net_parse_sctp_assoc(const char *line, VigilProcNetEntry *entry)
 {
 	g_return_val_if_fail(line != NULL && entry != NULL, FALSE);
-	g_autofree char *copy = g_strstrip(g_strdup(line));
-	g_auto(GStrv) tokens = g_strsplit_set(copy, " \t", -1);
 	const char *fields[14];
 	guint n = 0;
-	for (guint i = 0; tokens[i] != NULL && n < G_N_ELEMENTS(fields); i++) {
-		if (tokens[i][0] != '\0')
-			fields[n++] = tokens[i];
-	}
+	g_auto(GStrv) tokens = split_fields(line, fields, G_N_ELEMENTS(fields), &n);
 	/* ASSOC SOCK STY SST ST HBKT ASSOC-ID TX_QUEUE RX_QUEUE UID INODE LPORT RPORT ... */
 	guint64 uid;
 	guint64 inode;
