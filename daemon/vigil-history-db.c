@@ -254,23 +254,23 @@ bind_row(sqlite3_stmt *stmt, const VigilHistoryRow *row)
 	sqlite3_bind_int(stmt, 20, d->sport);
 }
 
-gboolean
-vigil_history_db_insert(sqlite3 *db, GPtrArray *rows, GError **error)
+typedef void (*BindFunc)(sqlite3_stmt *stmt, const VigilHistoryRow *row);
+
+/* runs @sql once for each of @rows, bound by @bind, in one transaction: all or nothing */
+static gboolean
+run_for_each(sqlite3 *db, const char *sql, GPtrArray *rows, BindFunc bind, const char *doing,
+             GError **error)
 {
 	sqlite3_stmt *stmt = NULL;
 	int rc;
 
+	if (rows->len == 0)
+		return TRUE;
 	if (!exec(db, "BEGIN IMMEDIATE", error))
 		return FALSE;
-	rc = sqlite3_prepare_v2(
-	    db,
-	    "INSERT INTO connections (time, uid, user_name, pid, program, sha256, "
-	    "family, protocol, address, port, icmp_type, hostname, verdict, "
-	    "reason, rule_id, queued_us, taint, tracer_pid, src_address, src_port) VALUES "
-	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	    -1, &stmt, NULL);
+	rc = sqlite3_prepare_v2(db, sql, -1, &stmt, NULL);
 	for (guint i = 0; rc == SQLITE_OK && i < rows->len; i++) {
-		bind_row(stmt, g_ptr_array_index(rows, i));
+		bind(stmt, g_ptr_array_index(rows, i));
 		rc = sqlite3_step(stmt);
 		if (rc == SQLITE_DONE)
 			rc = sqlite3_reset(stmt);
@@ -279,11 +279,22 @@ vigil_history_db_insert(sqlite3 *db, GPtrArray *rows, GError **error)
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
-		fail(db, rc, "adding to the history", error);
+		fail(db, rc, doing, error);
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		return FALSE;
 	}
 	return TRUE;
+}
+
+gboolean
+vigil_history_db_insert(sqlite3 *db, GPtrArray *rows, GError **error)
+{
+	return run_for_each(db,
+	                    "INSERT INTO connections (time, uid, user_name, pid, program, sha256, "
+	                    "family, protocol, address, port, icmp_type, hostname, verdict, "
+	                    "reason, rule_id, queued_us, taint, tracer_pid, src_address, src_port) "
+	                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	                    rows, bind_row, "adding to the history", error);
 }
 
 static void
@@ -312,35 +323,13 @@ bind_update(sqlite3_stmt *stmt, const VigilHistoryRow *update)
 gboolean
 vigil_history_db_update_traffic(sqlite3 *db, GPtrArray *updates, GError **error)
 {
-	sqlite3_stmt *stmt = NULL;
-	int rc;
-
-	if (updates->len == 0)
-		return TRUE;
-	if (!exec(db, "BEGIN IMMEDIATE", error))
-		return FALSE;
-	rc = sqlite3_prepare_v2(db,
-	                        "UPDATE connections SET packets_out = ?1, bytes_out = ?2, "
-	                        "packets_in = ?3, bytes_in = ?4, ended = ?5 WHERE id = "
-	                        "(SELECT id FROM connections WHERE port = ?6 AND src_port = ?7 "
-	                        "AND ended IS NULL AND verdict = 'allow' AND protocol = ?8 "
-	                        "AND address = ?9 AND src_address = ?10 ORDER BY id DESC LIMIT 1)",
-	                        -1, &stmt, NULL);
-	for (guint i = 0; rc == SQLITE_OK && i < updates->len; i++) {
-		bind_update(stmt, g_ptr_array_index(updates, i));
-		rc = sqlite3_step(stmt);
-		if (rc == SQLITE_DONE)
-			rc = sqlite3_reset(stmt);
-	}
-	sqlite3_finalize(stmt);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-	if (rc != SQLITE_OK) {
-		fail(db, rc, "counting traffic in the history", error);
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-		return FALSE;
-	}
-	return TRUE;
+	return run_for_each(db,
+	                    "UPDATE connections SET packets_out = ?1, bytes_out = ?2, "
+	                    "packets_in = ?3, bytes_in = ?4, ended = ?5 WHERE id = "
+	                    "(SELECT id FROM connections WHERE port = ?6 AND src_port = ?7 "
+	                    "AND ended IS NULL AND verdict = 'allow' AND protocol = ?8 "
+	                    "AND address = ?9 AND src_address = ?10 ORDER BY id DESC LIMIT 1)",
+	                    updates, bind_update, "counting traffic in the history", error);
 }
 
 /* a text column, or a blob column that held bytes which were not UTF-8 */
