@@ -9,13 +9,12 @@
 #include "vigil-format.h"
 #include "vigil-tray-indicator.h"
 #include "vigil-tray-main-window.h"
-#include "vigil-tray-monitor-window.h"
+#include "vigil-tray-monitor-page.h"
 #include "vigil-tray-notifier.h"
-#include "vigil-tray-preferences-window.h"
+#include "vigil-tray-preferences-page.h"
 #include "vigil-tray-program-info.h"
 #include "vigil-tray-prompt-window.h"
-#include "vigil-tray-rules-window.h"
-#include "vigil-tray-window.h"
+#include "vigil-tray-rules-page.h"
 #include "vigil-text.h"
 #include "vigil-tray-app.h"
 
@@ -34,14 +33,9 @@ struct _VigilTrayApp {
 	VigilTrayAppIndex *apps;
 	VigilTrayIndicator *indicator;
 	VigilTrayPromptWindow *prompts;
-	VigilTrayMonitorWindow *monitor;
-	VigilTrayRulesWindow *rules;
-	VigilTrayPreferencesWindow *preferences;
-	/* the main window, and the windows whose content are its pages (never shown themselves) */
+	/* the one window (made when first shown), and its pages */
 	VigilTrayMainWindow *main;
-	VigilTrayRulesWindow *main_rules;
-	VigilTrayMonitorWindow *main_monitor;
-	VigilTrayPreferencesWindow *main_preferences;
+	VigilTrayPreferencesPage *preferences;
 	gboolean background; /* started with --background (at login): no window at once */
 	guint tray_check_id;
 	char *silent; /* silent mode: "allow" or "deny" answers every request, once; NULL: ask */
@@ -99,7 +93,8 @@ update(VigilTrayApp *self)
 
 	vigil_tray_indicator_update(self->indicator, shown, status, pending);
 	if (self->main != NULL)
-		vigil_tray_main_window_set_status(self->main, status, pending);
+		vigil_tray_main_window_set_status(self->main, status, pending,
+		                                  state == VIGIL_TRAY_CLIENT_STATE_PAUSED);
 	set_action_enabled(self, "show-prompts", pending > 0);
 	/* ask the daemon what is allowed rather than fail on click: "auth" lets polkit ask */
 	set_action_enabled(self, "toggle-filtering",
@@ -500,43 +495,11 @@ action_quit(GSimpleAction *action, GVariant *parameter, gpointer user_data)
 }
 
 static void
-action_monitor(GSimpleAction *action, GVariant *parameter, gpointer user_data)
-{
-	VigilTrayApp *self = user_data;
-
-	if (self->monitor == NULL) {
-		self->monitor = vigil_tray_monitor_window_new(GTK_APPLICATION(self), self->client);
-		/* closing hides it; the app keeps it */
-		g_object_ref_sink(self->monitor);
-	}
-	gtk_window_present(GTK_WINDOW(self->monitor));
-}
-
-static void
-action_rules(GSimpleAction *action, GVariant *parameter, gpointer user_data)
-{
-	VigilTrayApp *self = user_data;
-
-	if (self->rules == NULL) {
-		self->rules =
-		    vigil_tray_rules_window_new(GTK_APPLICATION(self), self->client, self->apps);
-		g_object_ref_sink(self->rules);
-	}
-	gtk_window_present(GTK_WINDOW(self->rules));
-}
-
-static void
-preferences_silent_changed(VigilTrayPreferencesWindow *window, const char *verdict,
-                           VigilTrayApp *self)
+preferences_silent_changed(VigilTrayPreferencesPage *page, const char *verdict, VigilTrayApp *self)
 {
 	g_free(self->silent);
 	self->silent = g_strdup(verdict);
 	save_silent(verdict);
-	/* the other Preferences (window or page) shows it too */
-	if (self->preferences != NULL && self->preferences != window)
-		vigil_tray_preferences_window_set_silent(self->preferences, verdict);
-	if (self->main_preferences != NULL && self->main_preferences != window)
-		vigil_tray_preferences_window_set_silent(self->main_preferences, verdict);
 }
 
 static void
@@ -551,31 +514,24 @@ tray_hint_closed(VigilTrayMainWindow *window, VigilTrayApp *self)
 static VigilTrayMainWindow *
 main_window(VigilTrayApp *self)
 {
-	GtkApplication *app = GTK_APPLICATION(self);
-
 	if (self->main != NULL)
 		return self->main;
-	self->main = vigil_tray_main_window_new(app);
+	self->main = vigil_tray_main_window_new(GTK_APPLICATION(self));
 	g_object_ref_sink(self->main);
 	g_signal_connect(self->main, "tray-hint-closed", G_CALLBACK(tray_hint_closed), self);
-	self->main_rules = vigil_tray_rules_window_new(app, self->client, self->apps);
-	g_object_ref_sink(self->main_rules);
 	vigil_tray_main_window_add_page(
-	    self->main, vigil_tray_window_take_content(VIGIL_TRAY_WINDOW(self->main_rules)),
+	    self->main, GTK_WIDGET(vigil_tray_rules_page_new(self->client, self->apps)),
 	    VIGIL_TRAY_PAGE_RULES, _("Rules"));
-	self->main_monitor = vigil_tray_monitor_window_new(app, self->client);
-	g_object_ref_sink(self->main_monitor);
-	vigil_tray_main_window_add_page(
-	    self->main, vigil_tray_window_take_content(VIGIL_TRAY_WINDOW(self->main_monitor)),
-	    VIGIL_TRAY_PAGE_MONITOR, _("Network Monitor"));
-	self->main_preferences = vigil_tray_preferences_window_new(app, self->client);
-	g_object_ref_sink(self->main_preferences);
-	vigil_tray_preferences_window_set_silent(self->main_preferences, self->silent);
-	g_signal_connect(self->main_preferences, "silent-changed",
+	vigil_tray_main_window_add_page(self->main,
+	                                GTK_WIDGET(vigil_tray_monitor_page_new(self->client)),
+	                                VIGIL_TRAY_PAGE_MONITOR, _("Network Monitor"));
+	/* the window owns the pages; the app keeps the one it tells about the silent mode */
+	self->preferences = vigil_tray_preferences_page_new(self->client);
+	vigil_tray_preferences_page_set_silent(self->preferences, self->silent);
+	g_signal_connect(self->preferences, "silent-changed",
 	                 G_CALLBACK(preferences_silent_changed), self);
-	vigil_tray_main_window_add_page(
-	    self->main, vigil_tray_window_take_content(VIGIL_TRAY_WINDOW(self->main_preferences)),
-	    VIGIL_TRAY_PAGE_PREFERENCES, _("Preferences"));
+	vigil_tray_main_window_add_page(self->main, GTK_WIDGET(self->preferences),
+	                                VIGIL_TRAY_PAGE_PREFERENCES, _("Preferences"));
 	update(self);
 	return self->main;
 }
@@ -595,6 +551,25 @@ static void
 action_show_page(GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
 	present_main(user_data, g_variant_get_string(parameter, NULL));
+}
+
+/* the tray menu's items and the notifications' actions: the pages of the one window */
+static void
+action_rules(GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+	present_main(user_data, VIGIL_TRAY_PAGE_RULES);
+}
+
+static void
+action_monitor(GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+	present_main(user_data, VIGIL_TRAY_PAGE_MONITOR);
+}
+
+static void
+action_preferences(GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+	present_main(user_data, VIGIL_TRAY_PAGE_PREFERENCES);
 }
 
 /* a StatusNotifierWatcher on the session bus, or an XEmbed tray (the fallback's) on the screen */
@@ -648,22 +623,6 @@ check_tray_host(gpointer user_data)
 	vigil_tray_main_window_show_tray_hint(main_window(self), TRUE);
 	present_main(self, NULL);
 	return G_SOURCE_REMOVE;
-}
-
-static void
-action_preferences(GSimpleAction *action, GVariant *parameter, gpointer user_data)
-{
-	VigilTrayApp *self = user_data;
-
-	if (self->preferences == NULL) {
-		self->preferences =
-		    vigil_tray_preferences_window_new(GTK_APPLICATION(self), self->client);
-		g_object_ref_sink(self->preferences);
-		vigil_tray_preferences_window_set_silent(self->preferences, self->silent);
-		g_signal_connect(self->preferences, "silent-changed",
-		                 G_CALLBACK(preferences_silent_changed), self);
-	}
-	gtk_window_present(GTK_WINDOW(self->preferences));
 }
 
 static const GActionEntry app_actions[] = {
@@ -784,28 +743,11 @@ vigil_tray_app_shutdown(GApplication *app)
 	g_clear_object(&self->client);
 	g_clear_object(&self->indicator);
 	g_clear_object(&self->notifier);
-	if (self->monitor != NULL)
-		gtk_widget_destroy(GTK_WIDGET(self->monitor));
-	g_clear_object(&self->monitor);
-	if (self->rules != NULL)
-		gtk_widget_destroy(GTK_WIDGET(self->rules));
-	g_clear_object(&self->rules);
-	if (self->preferences != NULL)
-		gtk_widget_destroy(GTK_WIDGET(self->preferences));
-	g_clear_object(&self->preferences);
 	g_clear_handle_id(&self->tray_check_id, g_source_remove);
 	if (self->main != NULL)
 		gtk_widget_destroy(GTK_WIDGET(self->main));
 	g_clear_object(&self->main);
-	if (self->main_rules != NULL)
-		gtk_widget_destroy(GTK_WIDGET(self->main_rules));
-	g_clear_object(&self->main_rules);
-	if (self->main_monitor != NULL)
-		gtk_widget_destroy(GTK_WIDGET(self->main_monitor));
-	g_clear_object(&self->main_monitor);
-	if (self->main_preferences != NULL)
-		gtk_widget_destroy(GTK_WIDGET(self->main_preferences));
-	g_clear_object(&self->main_preferences);
+	self->preferences = NULL; /* the window's, gone with it */
 	g_clear_pointer(&self->silent, g_free);
 	g_clear_pointer(&self->fail_mode, g_free);
 	if (self->prompts != NULL)

@@ -1,5 +1,5 @@
-/* vigil-tray-main-window.c: the "Vigil" window: the status line, the tray hint and a stack of
- * pages (their content comes from the rules, monitor and preferences windows) */
+/* vigil-tray-main-window.c: the "Vigil" window: the status line with Pause, the tray hint and a
+ * stack of pages (rules, monitor, preferences) */
 #define G_LOG_DOMAIN "vigil-tray"
 #include "config.h"
 
@@ -12,6 +12,7 @@ struct _VigilTrayMainWindow {
 
 	GtkLabel *status_label;
 	GtkLabel *pending_label;
+	GtkButton *pause_button;
 	GtkWidget *tray_bar;
 	GtkStack *stack;
 };
@@ -25,6 +26,8 @@ void
 vigil_tray_main_window_add_page(VigilTrayMainWindow *self, GtkWidget *content, const char *name,
                                 const char *title)
 {
+	/* a stack lists only the pages that are visible */
+	gtk_widget_show(content);
 	gtk_stack_add_titled(self->stack, content, name, title);
 }
 
@@ -38,7 +41,8 @@ vigil_tray_main_window_show_page(VigilTrayMainWindow *self, const char *name)
 }
 
 void
-vigil_tray_main_window_set_status(VigilTrayMainWindow *self, const char *status, guint pending)
+vigil_tray_main_window_set_status(VigilTrayMainWindow *self, const char *status, guint pending,
+                                  gboolean paused)
 {
 	g_autofree char *waiting = NULL;
 
@@ -50,6 +54,8 @@ vigil_tray_main_window_set_status(VigilTrayMainWindow *self, const char *status,
 		                                   "%u connection requests waiting", pending),
 		                          pending);
 	gtk_label_set_text(self->pending_label, waiting);
+	gtk_button_set_label(self->pause_button,
+	                     paused ? _("Res_ume Filtering") : _("P_ause Filtering"));
 }
 
 void
@@ -77,6 +83,7 @@ vigil_tray_main_window_class_init(VigilTrayMainWindowClass *klass)
 	                                            "/org/vigil/Tray/vigil-tray-main-window.ui");
 	gtk_widget_class_bind_template_child(widget_class, VigilTrayMainWindow, status_label);
 	gtk_widget_class_bind_template_child(widget_class, VigilTrayMainWindow, pending_label);
+	gtk_widget_class_bind_template_child(widget_class, VigilTrayMainWindow, pause_button);
 	gtk_widget_class_bind_template_child(widget_class, VigilTrayMainWindow, tray_bar);
 	gtk_widget_class_bind_template_child(widget_class, VigilTrayMainWindow, stack);
 	gtk_widget_class_bind_template_callback(widget_class, tray_bar_response);

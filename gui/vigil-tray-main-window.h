@@ -17,16 +17,17 @@ G_DECLARE_FINAL_TYPE(VigilTrayMainWindow, vigil_tray_main_window, VIGIL, TRAY_MA
 
 VigilTrayMainWindow *vigil_tray_main_window_new(GtkApplication *app);
 
-/* adds @content (see vigil_tray_window_take_content()) as the page @name, titled @title */
+/* adds @content (a VigilTrayPage) as the page @name, titled @title; the window owns it */
 void vigil_tray_main_window_add_page(VigilTrayMainWindow *self, GtkWidget *content,
                                      const char *name, const char *title);
 
 /* shows the page @name; FALSE if there is none of that name */
 gboolean vigil_tray_main_window_show_page(VigilTrayMainWindow *self, const char *name);
 
-/* the status line: @status (filtering, paused, not running) and @pending requests waiting */
-void vigil_tray_main_window_set_status(VigilTrayMainWindow *self, const char *status,
-                                       guint pending);
+/* the status line: @status (filtering, paused, not running), @pending requests waiting, and
+ * the Pause button says Resume while @paused */
+void vigil_tray_main_window_set_status(VigilTrayMainWindow *self, const char *status, guint pending,
+                                       gboolean paused);
 
 /* shows (or hides) the bar that tells how to get a tray icon on this desktop; "tray-hint-closed"
  * is emitted when the user closes it */

@@ -112,6 +112,16 @@ class MainWindowWithoutTray(MainWindowTestCase):
         self.d.stop()
         wait_until(lambda: 'Vigil is not running' in self.labels(), 15, 'not running')
 
+    def test_pause_and_resume_from_the_window(self):
+        # without a tray icon the window is the only place to pause filtering
+        self.main()
+        self.ui.click(MAIN, 'Pause Filtering', timeout=10)
+        wait_until(lambda: self.prop('Enabled') is False, 10, 'vigild to pause')
+        wait_until(lambda: 'Filtering is paused' in self.labels(), 10, 'the status: paused')
+        self.ui.click(MAIN, 'Resume Filtering', timeout=10)
+        wait_until(lambda: self.prop('Enabled') is True, 10, 'vigild to resume')
+        wait_until(lambda: 'Vigil is filtering' in self.labels(), 10, 'the status: filtering')
+
     def test_desktop_actions_open_their_pages(self):
         self.main()
         for action, page in (('preferences', 'Preferences'), ('monitor', 'Network Monitor'),

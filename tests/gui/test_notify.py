@@ -15,12 +15,12 @@ sys.path.insert(0, HERE)
 
 import guitest  # noqa: E402
 from guitest import wait_until  # noqa: E402
-from test_prompt import NOBODY, SCREENSHOTS, VIGILCTL, TrayTestCase, UNSAFE  # noqa: E402
+from test_prompt import MAIN, NOBODY, SCREENSHOTS, VIGILCTL, TrayTestCase, UNSAFE  # noqa: E402
 import bus as testbus  # noqa: E402
 from test_dbus import PROBE_EXE  # noqa: E402
 from vigiltest import PEER_V4  # noqa: E402
 
-MONITOR = 'Vigil: Network Monitor'
+MONITOR = MAIN  # the Network Monitor page of the main window
 
 
 class Notifications(TrayTestCase):
@@ -39,6 +39,7 @@ class Notifications(TrayTestCase):
         s.invoke_action(note['id'], 'review')
 
         # Review opens the Network Monitor with those connections
+        self.wait_page('Network Monitor')
         rows = wait_until(lambda: [w for w in [self.ui.window(MONITOR)]
                                    if w and w['tables'] and len(w['tables'][0]) >= 2], 20,
                           'the monitor with two connections')[0]['tables'][0]
@@ -113,8 +114,7 @@ class BlockedNotification(TrayTestCase):
         self.assertIn('%s, port 9000: Denied, rule ' % PEER_V4, note['body'])
         self.assertEqual(note['actions'], {'review': 'Review', 'rules': 'Open Rules'})
         s.invoke_action(note['id'], 'rules')
-        win = self.ui.wait_for_window('Vigil: Rules')
-        self.assertTrue(win)
+        self.wait_page('Rules')
 
 
 AGENT_WARNING = 'Another program can answer your firewall prompts'

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""vigil-tray's Preferences against the real vigild: vigild's settings through SetConfig (only
+"""vigil-tray's Preferences page against the real vigild: vigild's settings through SetConfig (only
 with the permission), and the silent mode that answers every request without asking.
 """
 import os
@@ -11,10 +11,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from guitest import wait_until  # noqa: E402
-from test_prompt import NOBODY, SCREENSHOTS, TITLE, TrayTestCase  # noqa: E402
+from test_prompt import MAIN, NOBODY, SCREENSHOTS, TITLE, TrayTestCase  # noqa: E402
 from test_dbus import PROBE_EXE, USER_ACTIONS  # noqa: E402
 
-PREFERENCES = 'Vigil: Preferences'
+PREFERENCES = MAIN  # the Preferences page of the main window
 WHEN = 'When nobody answers:'
 ASK_FOR = 'Ask for (seconds):'
 NOT_RUNNING = 'While Vigil is not running:'
@@ -23,10 +23,7 @@ SILENT = 'Silent mode: do not ask, answer every request with'
 
 class PreferencesTestCase(TrayTestCase):
     def open_preferences(self):
-        entry = wait_until(lambda: self.session.menu_entry(self.item, 'Preferences'), 10,
-                           'Preferences…')
-        self.session.click_menu(self.item, entry['id'])
-        return self.ui.wait_for_window(PREFERENCES)
+        return self.open_page('Preferences')
 
 
 class Preferences(PreferencesTestCase):

@@ -27,7 +27,7 @@ from vigiltest import PEER_V4, PROBE  # noqa: E402
 
 NOBODY = 65534
 TITLE = 'Vigil: Connection Request'
-MONITOR = 'Vigil: Network Monitor'
+MAIN = 'Vigil'  # the main window: its pages are the rules, the monitor and the preferences
 DURATION, DESTINATION, PORT = 'Duration:', 'Destination:', 'Port:'  # the combo boxes
 VIGILCTL = os.environ.get('VIGILCTL', os.path.join(guitest.BUILD, 'vigilctl', 'vigilctl'))
 # where the screenshots go: VIGIL_SCREENSHOT_DIR=$PWD/docs/screenshots refreshes the README's
@@ -67,6 +67,26 @@ class TrayTestCase(DBusTestCase):
         wait_until(lambda: self.prop('Stats')['agents'] == 1, 20, 'the tray to register')
         wait_until(lambda: self.session.item_property(self.item, 'IconName')
                    == 'org.vigil.Tray-filtering-symbolic', 10, 'the filtering icon')
+
+    def open_page(self, menu, page=None):
+        """Clicks the tray menu's item @menu: the main window shows, at its page @page (by
+        default the item's name); returns the window."""
+        page = page or menu
+        entry = wait_until(lambda: self.session.menu_entry(self.item, menu), 10, menu)
+        self.assertTrue(entry['enabled'])
+        self.session.click_menu(self.item, entry['id'])
+        return self.wait_page(page)
+
+    def wait_page(self, page):
+        """The main window, once it shows its page @page."""
+        try:
+            return wait_until(lambda: [w for w in [self.ui.window(MAIN)]
+                                       if w and w['pages'].get(page)],
+                              20, 'the main window at its page %r' % page)[0]
+        except guitest.GuiError as e:
+            win = self.ui.window(MAIN)
+            raise guitest.GuiError('%s; the windows: %r; its pages: %r' % (
+                e, self.ui.windows(), win))
 
     def _dump_logs(self):
         # meson shows it when the test fails
@@ -366,15 +386,15 @@ class UntrustedNames(TrayTestCase):
         self.ui.wait_gone(TITLE)
         self.assertEqual([r['program'] for r in self.rules_of(NOBODY)], [self.exe])
 
-        # the Rules window and the Network Monitor show the path escaped too
-        for menu, title in (('Rules', 'Vigil: Rules'), ('Network Monitor', MONITOR)):
-            entry = wait_until(lambda: self.session.menu_entry(self.item, menu), 10, menu)
-            self.session.click_menu(self.item, entry['id'])
-            win = wait_until(lambda: [w for w in [self.ui.window(title)]
-                                      if w and any(self.dir + '/' + shown_name in cell
-                                                   for table in w['tables']
-                                                   for row in table for cell in row)],
-                             20, 'the path in %s' % title)[0]
+        # the Rules and the Network Monitor pages show the path escaped too
+        for menu in ('Rules', 'Network Monitor'):
+            self.open_page(menu)
+            win = wait_until(lambda: [w for w in [self.ui.window(MAIN)]
+                                      if w and w['pages'].get(menu)
+                                      and any(self.dir + '/' + shown_name in cell
+                                              for table in w['tables']
+                                              for row in table for cell in row)],
+                             20, 'the path on the page %s' % menu)[0]
             self.assertNoUnsafeText(win['labels'])
             self.assertNoUnsafeText([cell for table in win['tables'] for row in table
                                      for cell in row])

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""vigil-tray's Rules window against the real vigild: opened from the tray menu, it lists the
+"""vigil-tray's Rules page (of the main window) against the real vigild: opened from the tray menu, it lists the
 user's rules and the system's grouped by program, marks what needs an administrator, and
 removes a rule; its dialog adds and edits rules, and when vigild refuses one it stays open with
 what was typed and says why; Import… and Export… read and write rules files through the GTK
@@ -14,11 +14,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from guitest import GuiError, wait_until  # noqa: E402
-from test_prompt import NOBODY, SCREENSHOTS, VIGILCTL, TrayTestCase  # noqa: E402
+from test_prompt import MAIN, NOBODY, SCREENSHOTS, VIGILCTL, TrayTestCase  # noqa: E402
 from test_dbus import OWN, PROBE_EXE  # noqa: E402
 from vigiltest import PEER_V4  # noqa: E402
 
-RULES = 'Vigil: Rules'
+RULES = MAIN  # the Rules page of the main window
 SYSTEM_RULE = 'deny app /usr/bin/curl port 443'
 TITLE = 2  # the cells of a row: on, icon, program or rule, action, destination, ...
 # the rule dialog, its fields (by their labels) and its actions
@@ -49,10 +49,7 @@ class RulesTestCase(TrayTestCase):
         return out.stdout
 
     def open_rules(self):
-        entry = wait_until(lambda: self.session.menu_entry(self.item, 'Rules'), 10, 'Rules…')
-        self.assertTrue(entry['enabled'])
-        self.session.click_menu(self.item, entry['id'])
-        return self.ui.wait_for_window(RULES)
+        return self.open_page('Rules')
 
     def rows(self):
         win = self.ui.window(RULES)
@@ -68,7 +65,7 @@ class RulesTestCase(TrayTestCase):
         return {r['id']: r for r in self.rules_of(NOBODY) if r.get('uid') == NOBODY}
 
     def status(self):
-        """The status line of the Rules window (its only label)."""
+        """The status line of the Rules page (with the window's own status line)."""
         return ' '.join(self.ui.window(RULES)['labels'])
 
     def wait_status(self, text):

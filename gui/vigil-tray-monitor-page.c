@@ -1,4 +1,4 @@
-/* vigil-tray-monitor-window.c: the live decision log and the per-program table, read from vigild */
+/* vigil-tray-monitor-page.c: the live decision log and the per-program table, read from vigild */
 #define G_LOG_DOMAIN "vigil-tray"
 #include "config.h"
 
@@ -6,7 +6,7 @@
 
 #include "vigil-format.h"
 #include "vigil-rule-syntax.h"
-#include "vigil-tray-monitor-window.h"
+#include "vigil-tray-monitor-page.h"
 #include "vigil-text.h"
 
 #define REFRESH_MS 1000
@@ -42,8 +42,8 @@ enum {
 	PROG_LAST_SEEN_US,
 };
 
-struct _VigilTrayMonitorWindow {
-	VigilTrayWindow parent;
+struct _VigilTrayMonitorPage {
+	VigilTrayPage parent;
 
 	guint64 last_id; /* the newest decision in the log; 0: none yet */
 	gboolean reading;
@@ -60,10 +60,10 @@ struct _VigilTrayMonitorWindow {
 	GtkLabel *status_label;
 };
 
-G_DEFINE_TYPE(VigilTrayMonitorWindow, vigil_tray_monitor_window, VIGIL_TYPE_TRAY_WINDOW)
+G_DEFINE_TYPE(VigilTrayMonitorPage, vigil_tray_monitor_page, VIGIL_TYPE_TRAY_PAGE)
 
 static void
-set_status(VigilTrayMonitorWindow *self, const char *text)
+set_status(VigilTrayMonitorPage *self, const char *text)
 {
 	gtk_label_set_text(self->status_label, text != NULL ? text : "");
 }
@@ -90,7 +90,7 @@ lookup_shown(GVariant *dict, const char *key, gsize max_chars)
 }
 
 static void
-add_decision(VigilTrayMonitorWindow *self, GVariant *dict, gint64 now)
+add_decision(VigilTrayMonitorPage *self, GVariant *dict, gint64 now)
 {
 	g_autofree char *program = lookup_str(dict, VIGIL_CONN_KEY_PROGRAM);
 	g_autofree char *shown_program =
@@ -144,7 +144,7 @@ add_decision(VigilTrayMonitorWindow *self, GVariant *dict, gint64 now)
 }
 
 static void
-trim_log(VigilTrayMonitorWindow *self)
+trim_log(VigilTrayMonitorPage *self)
 {
 	GtkTreeModel *model = GTK_TREE_MODEL(self->log_store);
 	gint n = gtk_tree_model_iter_n_children(model, NULL);
@@ -159,7 +159,7 @@ trim_log(VigilTrayMonitorWindow *self)
 static void
 connections_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
-	g_autoptr(VigilTrayMonitorWindow) self = user_data;
+	g_autoptr(VigilTrayMonitorPage) self = user_data;
 	g_autoptr(GVariant) list = NULL;
 	g_autoptr(GError) error = NULL;
 	GVariantIter iter;
@@ -192,7 +192,7 @@ connections_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 static void
 stats_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
-	g_autoptr(VigilTrayMonitorWindow) self = user_data;
+	g_autoptr(VigilTrayMonitorPage) self = user_data;
 	g_autoptr(GVariant) list = NULL;
 	g_autoptr(GError) error = NULL;
 	GVariantIter iter;
@@ -231,9 +231,9 @@ stats_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 }
 
 static void
-refresh(VigilTrayMonitorWindow *self)
+refresh(VigilTrayMonitorPage *self)
 {
-	VigilFirewall *firewall = vigil_tray_client_get_firewall(VIGIL_TRAY_WINDOW_CLIENT(self));
+	VigilFirewall *firewall = vigil_tray_client_get_firewall(VIGIL_TRAY_PAGE_CLIENT(self));
 	GVariantBuilder filter;
 
 	if (firewall == NULL) {
@@ -252,17 +252,17 @@ refresh(VigilTrayMonitorWindow *self)
 		                      g_variant_new_uint32(FIRST_LIMIT));
 	vigil_firewall_call_get_connections(
 	    firewall, g_variant_builder_end(&filter), G_DBUS_CALL_FLAGS_NONE, -1,
-	    VIGIL_TRAY_WINDOW_CANCELLABLE(self), connections_cb, g_object_ref(self));
+	    VIGIL_TRAY_PAGE_CANCELLABLE(self), connections_cb, g_object_ref(self));
 	vigil_firewall_call_get_program_stats(firewall, G_DBUS_CALL_FLAGS_NONE, -1,
-	                                      VIGIL_TRAY_WINDOW_CANCELLABLE(self), stats_cb,
+	                                      VIGIL_TRAY_PAGE_CANCELLABLE(self), stats_cb,
 	                                      g_object_ref(self));
 }
 
 /* vigild went away: its decision ids start again at 1 */
 static void
-client_reset(VigilTrayClient *client, VigilTrayMonitorWindow *self)
+client_reset(VigilTrayClient *client, VigilTrayMonitorPage *self)
 {
-	vigil_tray_window_cancel_calls(VIGIL_TRAY_WINDOW(self));
+	vigil_tray_page_cancel_calls(VIGIL_TRAY_PAGE(self));
 	self->reading = FALSE;
 	self->last_id = 0;
 	gtk_list_store_clear(self->log_store);
@@ -270,25 +270,25 @@ client_reset(VigilTrayClient *client, VigilTrayMonitorWindow *self)
 }
 
 static void
-monitor_shown(VigilTrayWindow *window)
+monitor_shown(VigilTrayPage *page)
 {
-	VigilTrayMonitorWindow *self = VIGIL_TRAY_MONITOR_WINDOW(window);
+	VigilTrayMonitorPage *self = VIGIL_TRAY_MONITOR_PAGE(page);
 
 	/* ask what rules the user may make: the row menu is greyed out otherwise */
-	vigil_tray_client_refresh_permissions(VIGIL_TRAY_WINDOW_CLIENT(self));
+	vigil_tray_client_refresh_permissions(VIGIL_TRAY_PAGE_CLIENT(self));
 	refresh(self);
 }
 
 static void
-monitor_refresh(VigilTrayWindow *window)
+monitor_refresh(VigilTrayPage *page)
 {
-	refresh(VIGIL_TRAY_MONITOR_WINDOW(window));
+	refresh(VIGIL_TRAY_MONITOR_PAGE(page));
 }
 
 static gboolean
 row_visible(GtkTreeModel *model, GtkTreeIter *iter, gpointer user_data)
 {
-	VigilTrayMonitorWindow *self = user_data;
+	VigilTrayMonitorPage *self = user_data;
 	const char *wanted = gtk_entry_get_text(GTK_ENTRY(self->program_entry));
 	const char *verdict = gtk_combo_box_get_active_id(GTK_COMBO_BOX(self->verdict_combo));
 	g_autofree char *program = NULL;
@@ -308,7 +308,7 @@ row_visible(GtkTreeModel *model, GtkTreeIter *iter, gpointer user_data)
 }
 
 static void
-filter_changed(VigilTrayMonitorWindow *self)
+filter_changed(VigilTrayMonitorPage *self)
 {
 	gtk_tree_model_filter_refilter(self->log_filter);
 }
@@ -316,7 +316,7 @@ filter_changed(VigilTrayMonitorWindow *self)
 static void
 add_rule_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
-	g_autoptr(VigilTrayMonitorWindow) self = user_data;
+	g_autoptr(VigilTrayMonitorPage) self = user_data;
 	g_autoptr(GError) error = NULL;
 	guint64 id = 0;
 	g_autofree char *text = NULL;
@@ -338,10 +338,10 @@ add_rule_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 /* a rule for the user's own processes from the selected row: this program, this host (or
  * address), this port and protocol */
 static void
-make_rule(VigilTrayMonitorWindow *self, const char *action)
+make_rule(VigilTrayMonitorPage *self, const char *action)
 {
 	GtkTreeSelection *selection = gtk_tree_view_get_selection(self->log_view);
-	VigilFirewall *firewall = vigil_tray_client_get_firewall(VIGIL_TRAY_WINDOW_CLIENT(self));
+	VigilFirewall *firewall = vigil_tray_client_get_firewall(VIGIL_TRAY_PAGE_CLIENT(self));
 	GtkTreeModel *model;
 	GtkTreeIter iter;
 	g_autofree char *program = NULL;
@@ -378,29 +378,29 @@ make_rule(VigilTrayMonitorWindow *self, const char *action)
 		                      g_variant_new_take_string(g_strdup_printf("%u", port)));
 	vigil_firewall_call_add_rule(firewall, g_variant_builder_end(&rule),
 	                             G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION, G_MAXINT,
-	                             VIGIL_TRAY_WINDOW_CANCELLABLE(self), add_rule_cb,
+	                             VIGIL_TRAY_PAGE_CANCELLABLE(self), add_rule_cb,
 	                             g_object_ref(self));
 }
 
 static void
-allow_item_activate(VigilTrayMonitorWindow *self)
+allow_item_activate(VigilTrayMonitorPage *self)
 {
 	make_rule(self, "allow");
 }
 
 static void
-deny_item_activate(VigilTrayMonitorWindow *self)
+deny_item_activate(VigilTrayMonitorPage *self)
 {
 	make_rule(self, "deny");
 }
 
 static void
-popup_row_menu(VigilTrayMonitorWindow *self, const GdkEvent *event)
+popup_row_menu(VigilTrayMonitorPage *self, const GdkEvent *event)
 {
-	const char *own = vigil_tray_client_get_permission(VIGIL_TRAY_WINDOW_CLIENT(self),
+	const char *own = vigil_tray_client_get_permission(VIGIL_TRAY_PAGE_CLIENT(self),
 	                                                   VIGIL_POLKIT_ACTION_MANAGE_OWN_RULES);
 	gboolean may = g_strcmp0(own, VIGIL_PERMISSION_NO) != 0 &&
-	               vigil_tray_client_get_firewall(VIGIL_TRAY_WINDOW_CLIENT(self)) != NULL;
+	               vigil_tray_client_get_firewall(VIGIL_TRAY_PAGE_CLIENT(self)) != NULL;
 
 	/* greyed out when vigild says the user may not make rules */
 	gtk_widget_set_sensitive(self->allow_item, may);
@@ -409,7 +409,7 @@ popup_row_menu(VigilTrayMonitorWindow *self, const GdkEvent *event)
 }
 
 static gboolean
-log_button_press(VigilTrayMonitorWindow *self, GdkEventButton *event)
+log_button_press(VigilTrayMonitorPage *self, GdkEventButton *event)
 {
 	GtkTreePath *path = NULL;
 
@@ -425,7 +425,7 @@ log_button_press(VigilTrayMonitorWindow *self, GdkEventButton *event)
 }
 
 static gboolean
-log_popup_menu(VigilTrayMonitorWindow *self)
+log_popup_menu(VigilTrayMonitorPage *self)
 {
 	if (gtk_tree_selection_count_selected_rows(gtk_tree_view_get_selection(self->log_view)) ==
 	    0)
@@ -451,15 +451,15 @@ compare_chattiness(GtkTreeModel *model, GtkTreeIter *a, GtkTreeIter *b, gpointer
 }
 
 static void
-vigil_tray_monitor_window_class_init(VigilTrayMonitorWindowClass *klass)
+vigil_tray_monitor_page_class_init(VigilTrayMonitorPageClass *klass)
 {
 	GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
 
-	VIGIL_TRAY_WINDOW_CLASS(klass)->shown = monitor_shown;
-	VIGIL_TRAY_WINDOW_CLASS(klass)->refresh = monitor_refresh;
+	VIGIL_TRAY_PAGE_CLASS(klass)->shown = monitor_shown;
+	VIGIL_TRAY_PAGE_CLASS(klass)->refresh = monitor_refresh;
 	gtk_widget_class_set_template_from_resource(widget_class,
-	                                            "/org/vigil/Tray/vigil-tray-monitor-window.ui");
-#define BIND(name) gtk_widget_class_bind_template_child(widget_class, VigilTrayMonitorWindow, name)
+	                                            "/org/vigil/Tray/vigil-tray-monitor-page.ui");
+#define BIND(name) gtk_widget_class_bind_template_child(widget_class, VigilTrayMonitorPage, name)
 	BIND(log_store);
 	BIND(log_filter);
 	BIND(programs_store);
@@ -476,14 +476,13 @@ vigil_tray_monitor_window_class_init(VigilTrayMonitorWindowClass *klass)
 	gtk_widget_class_bind_template_callback(widget_class, log_popup_menu);
 	gtk_widget_class_bind_template_callback(widget_class, allow_item_activate);
 	gtk_widget_class_bind_template_callback(widget_class, deny_item_activate);
-	gtk_widget_class_bind_template_callback(widget_class, gtk_widget_hide_on_delete);
 }
 
 static void
-vigil_tray_monitor_window_init(VigilTrayMonitorWindow *self)
+vigil_tray_monitor_page_init(VigilTrayMonitorPage *self)
 {
 	gtk_widget_init_template(GTK_WIDGET(self));
-	vigil_tray_window_set_refresh_interval(VIGIL_TRAY_WINDOW(self), REFRESH_MS);
+	vigil_tray_page_set_refresh_interval(VIGIL_TRAY_PAGE(self), REFRESH_MS);
 	gtk_tree_model_filter_set_visible_func(self->log_filter, row_visible, self, NULL);
 	gtk_tree_sortable_set_sort_func(GTK_TREE_SORTABLE(self->programs_store), PROG_CONNECTIONS,
 	                                compare_chattiness, NULL, NULL);
@@ -492,13 +491,12 @@ vigil_tray_monitor_window_init(VigilTrayMonitorWindow *self)
 	gtk_menu_attach_to_widget(self->row_menu, GTK_WIDGET(self->log_view), NULL);
 }
 
-VigilTrayMonitorWindow *
-vigil_tray_monitor_window_new(GtkApplication *app, VigilTrayClient *client)
+VigilTrayMonitorPage *
+vigil_tray_monitor_page_new(VigilTrayClient *client)
 {
-	VigilTrayMonitorWindow *self =
-	    g_object_new(VIGIL_TYPE_TRAY_MONITOR_WINDOW, "application", app, NULL);
+	VigilTrayMonitorPage *self = g_object_new(VIGIL_TYPE_TRAY_MONITOR_PAGE, NULL);
 
-	vigil_tray_window_set_client(VIGIL_TRAY_WINDOW(self), client);
+	vigil_tray_page_set_client(VIGIL_TRAY_PAGE(self), client);
 	g_signal_connect(client, "reset", G_CALLBACK(client_reset), self);
 	return self;
 }

@@ -1,13 +1,13 @@
-/* vigil-tray-preferences-window.c: DefaultAction, PromptTimeout, FailMode and the silent mode */
+/* vigil-tray-preferences-page.c: DefaultAction, PromptTimeout, FailMode and the silent mode */
 #define G_LOG_DOMAIN "vigil-tray"
 #include "config.h"
 
 #include <glib/gi18n.h>
 
-#include "vigil-tray-preferences-window.h"
+#include "vigil-tray-preferences-page.h"
 
-struct _VigilTrayPreferencesWindow {
-	VigilTrayWindow parent;
+struct _VigilTrayPreferencesPage {
+	VigilTrayPage parent;
 
 	gboolean loading; /* filling the fields: not the user's edit */
 
@@ -25,7 +25,7 @@ struct _VigilTrayPreferencesWindow {
 enum { SIGNAL_SILENT_CHANGED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
-G_DEFINE_TYPE(VigilTrayPreferencesWindow, vigil_tray_preferences_window, VIGIL_TYPE_TRAY_WINDOW)
+G_DEFINE_TYPE(VigilTrayPreferencesPage, vigil_tray_preferences_page, VIGIL_TYPE_TRAY_PAGE)
 
 static const char *
 combo_id(GtkComboBoxText *combo)
@@ -35,9 +35,9 @@ combo_id(GtkComboBoxText *combo)
 
 /* the settings the user changed, keyed as SetConfig() wants them; NULL when none */
 static GVariant *
-changes(VigilTrayPreferencesWindow *self)
+changes(VigilTrayPreferencesPage *self)
 {
-	VigilFirewall *firewall = vigil_tray_client_get_firewall(VIGIL_TRAY_WINDOW_CLIENT(self));
+	VigilFirewall *firewall = vigil_tray_client_get_firewall(VIGIL_TRAY_PAGE_CLIENT(self));
 	GVariantBuilder b;
 	guint timeout = (guint)gtk_spin_button_get_value_as_int(self->timeout_spin);
 	gboolean any = FALSE;
@@ -70,7 +70,7 @@ changes(VigilTrayPreferencesWindow *self)
 }
 
 static void
-config_edited(VigilTrayPreferencesWindow *self)
+config_edited(VigilTrayPreferencesPage *self)
 {
 	g_autoptr(GVariant) changed = NULL;
 
@@ -84,9 +84,9 @@ config_edited(VigilTrayPreferencesWindow *self)
 
 /* the fields from vigild's properties, and what the user may change */
 static void
-load(VigilTrayPreferencesWindow *self)
+load(VigilTrayPreferencesPage *self)
 {
-	VigilFirewall *firewall = vigil_tray_client_get_firewall(VIGIL_TRAY_WINDOW_CLIENT(self));
+	VigilFirewall *firewall = vigil_tray_client_get_firewall(VIGIL_TRAY_PAGE_CLIENT(self));
 	const char *configure;
 
 	self->loading = TRUE;
@@ -102,7 +102,7 @@ load(VigilTrayPreferencesWindow *self)
 	gtk_spin_button_set_value(self->timeout_spin, vigil_firewall_get_prompt_timeout(firewall));
 	gtk_combo_box_set_active_id(GTK_COMBO_BOX(self->fail_mode_combo),
 	                            vigil_firewall_get_fail_mode(firewall));
-	configure = vigil_tray_client_get_permission(VIGIL_TRAY_WINDOW_CLIENT(self),
+	configure = vigil_tray_client_get_permission(VIGIL_TRAY_PAGE_CLIENT(self),
 	                                             VIGIL_POLKIT_ACTION_CONFIGURE);
 	if (g_strcmp0(configure, VIGIL_PERMISSION_YES) == 0)
 		gtk_label_set_text(self->admin_label, _("These settings apply to all users."));
@@ -122,7 +122,7 @@ load(VigilTrayPreferencesWindow *self)
 static void
 apply_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
-	g_autoptr(VigilTrayPreferencesWindow) self = user_data;
+	g_autoptr(VigilTrayPreferencesPage) self = user_data;
 	g_autoptr(GError) error = NULL;
 
 	if (!vigil_firewall_call_set_config_finish(VIGIL_FIREWALL(source), res, &error)) {
@@ -138,9 +138,9 @@ apply_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 }
 
 static void
-apply_clicked(VigilTrayPreferencesWindow *self)
+apply_clicked(VigilTrayPreferencesPage *self)
 {
-	VigilFirewall *firewall = vigil_tray_client_get_firewall(VIGIL_TRAY_WINDOW_CLIENT(self));
+	VigilFirewall *firewall = vigil_tray_client_get_firewall(VIGIL_TRAY_PAGE_CLIENT(self));
 	GVariant *changed = changes(self);
 
 	if (firewall == NULL || changed == NULL)
@@ -150,11 +150,11 @@ apply_clicked(VigilTrayPreferencesWindow *self)
 	/* polkit may ask for an administrator's password first */
 	vigil_firewall_call_set_config(
 	    firewall, changed, G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION, G_MAXINT,
-	    VIGIL_TRAY_WINDOW_CANCELLABLE(self), apply_cb, g_object_ref(self));
+	    VIGIL_TRAY_PAGE_CANCELLABLE(self), apply_cb, g_object_ref(self));
 }
 
 static void
-silent_edited(VigilTrayPreferencesWindow *self)
+silent_edited(VigilTrayPreferencesPage *self)
 {
 	gboolean on = gtk_toggle_button_get_active(self->silent_check);
 
@@ -166,9 +166,9 @@ silent_edited(VigilTrayPreferencesWindow *self)
 }
 
 void
-vigil_tray_preferences_window_set_silent(VigilTrayPreferencesWindow *self, const char *verdict)
+vigil_tray_preferences_page_set_silent(VigilTrayPreferencesPage *self, const char *verdict)
 {
-	g_return_if_fail(VIGIL_IS_TRAY_PREFERENCES_WINDOW(self));
+	g_return_if_fail(VIGIL_IS_TRAY_PREFERENCES_PAGE(self));
 
 	self->loading = TRUE;
 	gtk_toggle_button_set_active(self->silent_check, verdict != NULL);
@@ -179,7 +179,7 @@ vigil_tray_preferences_window_set_silent(VigilTrayPreferencesWindow *self, const
 }
 
 static void
-client_changed(VigilTrayClient *client, VigilTrayPreferencesWindow *self)
+client_changed(VigilTrayClient *client, VigilTrayPreferencesPage *self)
 {
 	/* vigild's values, unless the user is editing them */
 	if (!gtk_widget_get_sensitive(self->apply_button))
@@ -187,28 +187,28 @@ client_changed(VigilTrayClient *client, VigilTrayPreferencesWindow *self)
 }
 
 static void
-preferences_shown(VigilTrayWindow *window)
+preferences_shown(VigilTrayPage *page)
 {
-	VigilTrayPreferencesWindow *self = VIGIL_TRAY_PREFERENCES_WINDOW(window);
+	VigilTrayPreferencesPage *self = VIGIL_TRAY_PREFERENCES_PAGE(page);
 
 	gtk_label_set_text(self->status_label, "");
 	load(self);
-	vigil_tray_client_refresh_permissions(VIGIL_TRAY_WINDOW_CLIENT(self));
+	vigil_tray_client_refresh_permissions(VIGIL_TRAY_PAGE_CLIENT(self));
 }
 
 static void
-vigil_tray_preferences_window_class_init(VigilTrayPreferencesWindowClass *klass)
+vigil_tray_preferences_page_class_init(VigilTrayPreferencesPageClass *klass)
 {
 	GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
 
-	VIGIL_TRAY_WINDOW_CLASS(klass)->shown = preferences_shown;
+	VIGIL_TRAY_PAGE_CLASS(klass)->shown = preferences_shown;
 	signals[SIGNAL_SILENT_CHANGED] =
 	    g_signal_new("silent-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
 	                 NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 	gtk_widget_class_set_template_from_resource(
-	    widget_class, "/org/vigil/Tray/vigil-tray-preferences-window.ui");
+	    widget_class, "/org/vigil/Tray/vigil-tray-preferences-page.ui");
 #define BIND(name)                                                                                 \
-	gtk_widget_class_bind_template_child(widget_class, VigilTrayPreferencesWindow, name)
+	gtk_widget_class_bind_template_child(widget_class, VigilTrayPreferencesPage, name)
 	BIND(admin_label);
 	BIND(config_grid);
 	BIND(default_action_combo);
@@ -222,23 +222,21 @@ vigil_tray_preferences_window_class_init(VigilTrayPreferencesWindowClass *klass)
 	gtk_widget_class_bind_template_callback(widget_class, config_edited);
 	gtk_widget_class_bind_template_callback(widget_class, apply_clicked);
 	gtk_widget_class_bind_template_callback(widget_class, silent_edited);
-	gtk_widget_class_bind_template_callback(widget_class, gtk_widget_hide_on_delete);
 }
 
 static void
-vigil_tray_preferences_window_init(VigilTrayPreferencesWindow *self)
+vigil_tray_preferences_page_init(VigilTrayPreferencesPage *self)
 {
 	gtk_widget_init_template(GTK_WIDGET(self));
-	vigil_tray_preferences_window_set_silent(self, NULL);
+	vigil_tray_preferences_page_set_silent(self, NULL);
 }
 
-VigilTrayPreferencesWindow *
-vigil_tray_preferences_window_new(GtkApplication *app, VigilTrayClient *client)
+VigilTrayPreferencesPage *
+vigil_tray_preferences_page_new(VigilTrayClient *client)
 {
-	VigilTrayPreferencesWindow *self =
-	    g_object_new(VIGIL_TYPE_TRAY_PREFERENCES_WINDOW, "application", app, NULL);
+	VigilTrayPreferencesPage *self = g_object_new(VIGIL_TYPE_TRAY_PREFERENCES_PAGE, NULL);
 
-	vigil_tray_window_set_client(VIGIL_TRAY_WINDOW(self), client);
+	vigil_tray_page_set_client(VIGIL_TRAY_PAGE(self), client);
 	g_signal_connect(client, "changed", G_CALLBACK(client_changed), self);
 	return self;
 }

@@ -1,4 +1,4 @@
-/* vigil-tray-rules-window.c: the user's and the system's rules, grouped by program, with editing */
+/* vigil-tray-rules-page.c: the user's and the system's rules, grouped by program, with editing */
 #define G_LOG_DOMAIN "vigil-tray"
 #include "config.h"
 
@@ -7,7 +7,7 @@
 
 #include "vigil-format.h"
 #include "vigil-tray-rule-dialog.h"
-#include "vigil-tray-rules-window.h"
+#include "vigil-tray-rules-page.h"
 #include "vigil-text.h"
 
 /* hit counts change without RulesChanged: read them again this often while shown */
@@ -34,8 +34,8 @@ enum {
 	COL_TEXT,
 };
 
-struct _VigilTrayRulesWindow {
-	VigilTrayWindow parent;
+struct _VigilTrayRulesPage {
+	VigilTrayPage parent;
 
 	VigilTrayAppIndex *apps;
 	GHashTable *rules; /* id -> rule dictionary */
@@ -55,12 +55,12 @@ struct _VigilTrayRulesWindow {
 	gboolean status_is_outcome;
 };
 
-G_DEFINE_TYPE(VigilTrayRulesWindow, vigil_tray_rules_window, VIGIL_TYPE_TRAY_WINDOW)
+G_DEFINE_TYPE(VigilTrayRulesPage, vigil_tray_rules_page, VIGIL_TYPE_TRAY_PAGE)
 
 /* the status line says how the user's last change went (an error, "Rule 4 added") until the
  * next change, so that the list's refreshes do not wipe it before it is read */
 static void
-set_status(VigilTrayRulesWindow *self, const char *text)
+set_status(VigilTrayRulesPage *self, const char *text)
 {
 	gtk_label_set_text(self->status_label, text != NULL ? text : "");
 	self->status_is_outcome = TRUE;
@@ -68,17 +68,17 @@ set_status(VigilTrayRulesWindow *self, const char *text)
 
 /* else the state: the number of rules, or why there are none */
 static void
-set_state(VigilTrayRulesWindow *self, const char *text)
+set_state(VigilTrayRulesPage *self, const char *text)
 {
 	gtk_label_set_text(self->status_label, text);
 	self->status_is_outcome = FALSE;
 }
 
 static gboolean
-permitted(VigilTrayRulesWindow *self, const char *action)
+permitted(VigilTrayRulesPage *self, const char *action)
 {
-	return vigil_tray_client_get_firewall(VIGIL_TRAY_WINDOW_CLIENT(self)) != NULL &&
-	       g_strcmp0(vigil_tray_client_get_permission(VIGIL_TRAY_WINDOW_CLIENT(self), action),
+	return vigil_tray_client_get_firewall(VIGIL_TRAY_PAGE_CLIENT(self)) != NULL &&
+	       g_strcmp0(vigil_tray_client_get_permission(VIGIL_TRAY_PAGE_CLIENT(self), action),
 	                 VIGIL_PERMISSION_NO) != 0;
 }
 
@@ -119,7 +119,7 @@ expires_text(GVariant *rule)
 /* a program's group: its path, with the name and icon of the system .desktop file that runs
  * it; never a name the user's own files or an app id give it (see vigil-tray-program-info.h) */
 static GIcon *
-program_icon(VigilTrayRulesWindow *self, const char *program, char **name)
+program_icon(VigilTrayRulesPage *self, const char *program, char **name)
 {
 	g_autoptr(VigilAppMatch) match = NULL;
 	g_autofree char *path = NULL;
@@ -154,7 +154,7 @@ shown_field(GVariant *rule, const char *key, const char *fallback)
 }
 
 static void
-add_rule_row(VigilTrayRulesWindow *self, GtkTreeIter *parent, guint64 id, GVariant *rule,
+add_rule_row(VigilTrayRulesPage *self, GtkTreeIter *parent, guint64 id, GVariant *rule,
              const char *program_title)
 {
 	gboolean system = FALSE;
@@ -221,7 +221,7 @@ add_rule_row(VigilTrayRulesWindow *self, GtkTreeIter *parent, guint64 id, GVaria
 }
 
 static guint64
-selected_id(VigilTrayRulesWindow *self)
+selected_id(VigilTrayRulesPage *self)
 {
 	GtkTreeModel *model;
 	GtkTreeIter iter;
@@ -238,7 +238,7 @@ selected_id(VigilTrayRulesWindow *self)
 static gboolean
 select_id(GtkTreeModel *model, GtkTreePath *path, GtkTreeIter *iter, gpointer user_data)
 {
-	VigilTrayRulesWindow *self = user_data;
+	VigilTrayRulesPage *self = user_data;
 	guint64 id = 0;
 	guint64 *wanted = g_object_get_data(G_OBJECT(self), "select-id");
 
@@ -251,7 +251,7 @@ select_id(GtkTreeModel *model, GtkTreePath *path, GtkTreeIter *iter, gpointer us
 }
 
 static void
-fill(VigilTrayRulesWindow *self, GVariant *rules)
+fill(VigilTrayRulesPage *self, GVariant *rules)
 {
 	g_autoptr(GHashTable) groups = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 	                                                     (GDestroyNotify)gtk_tree_iter_free);
@@ -301,7 +301,7 @@ fill(VigilTrayRulesWindow *self, GVariant *rules)
 static void
 rules_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
-	g_autoptr(VigilTrayRulesWindow) self = user_data;
+	g_autoptr(VigilTrayRulesPage) self = user_data;
 	g_autoptr(GVariant) rules = NULL;
 	g_autoptr(GError) error = NULL;
 
@@ -316,13 +316,13 @@ rules_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 }
 
 static void
-update_buttons(VigilTrayRulesWindow *self)
+update_buttons(VigilTrayRulesPage *self)
 {
 	GtkTreeModel *model;
 	GtkTreeIter iter;
 	gboolean may = FALSE;
 	gboolean is_rule = FALSE;
-	gboolean reachable = vigil_tray_client_get_firewall(VIGIL_TRAY_WINDOW_CLIENT(self)) != NULL;
+	gboolean reachable = vigil_tray_client_get_firewall(VIGIL_TRAY_PAGE_CLIENT(self)) != NULL;
 
 	if (gtk_tree_selection_get_selected(gtk_tree_view_get_selection(self->view), &model, &iter))
 		gtk_tree_model_get(model, &iter, COL_MAY_CHANGE, &may, COL_IS_RULE, &is_rule, -1);
@@ -337,9 +337,9 @@ update_buttons(VigilTrayRulesWindow *self)
 }
 
 static void
-refresh(VigilTrayRulesWindow *self)
+refresh(VigilTrayRulesPage *self)
 {
-	VigilFirewall *firewall = vigil_tray_client_get_firewall(VIGIL_TRAY_WINDOW_CLIENT(self));
+	VigilFirewall *firewall = vigil_tray_client_get_firewall(VIGIL_TRAY_PAGE_CLIENT(self));
 
 	update_buttons(self);
 	if (firewall == NULL) {
@@ -348,28 +348,28 @@ refresh(VigilTrayRulesWindow *self)
 		return;
 	}
 	vigil_firewall_call_get_rules(firewall, G_DBUS_CALL_FLAGS_NONE, -1,
-	                              VIGIL_TRAY_WINDOW_CANCELLABLE(self), rules_cb,
+	                              VIGIL_TRAY_PAGE_CANCELLABLE(self), rules_cb,
 	                              g_object_ref(self));
 }
 
 static void
-client_changed(VigilTrayClient *client, VigilTrayRulesWindow *self)
+client_changed(VigilTrayClient *client, VigilTrayRulesPage *self)
 {
 	/* permissions or reachability: the rows' editability too */
-	if (vigil_tray_window_is_shown(VIGIL_TRAY_WINDOW(self)))
+	if (vigil_tray_page_is_shown(VIGIL_TRAY_PAGE(self)))
 		refresh(self);
 }
 
 static void
-rules_changed(VigilTrayClient *client, VigilTrayRulesWindow *self)
+rules_changed(VigilTrayClient *client, VigilTrayRulesPage *self)
 {
-	if (vigil_tray_window_is_shown(VIGIL_TRAY_WINDOW(self)))
+	if (vigil_tray_page_is_shown(VIGIL_TRAY_PAGE(self)))
 		refresh(self);
 }
 
 /* the answer to a change: RulesChanged refreshes the list; errors are shown */
 static void
-show_outcome(VigilTrayRulesWindow *self, GVariant *ret, GError *error)
+show_outcome(VigilTrayRulesPage *self, GVariant *ret, GError *error)
 {
 	if (ret != NULL) {
 		guint64 id = 0;
@@ -416,7 +416,7 @@ finish_change(GObject *source, GAsyncResult *res, GVariant **ret, GError **error
 static void
 change_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
-	g_autoptr(VigilTrayRulesWindow) self = user_data;
+	g_autoptr(VigilTrayRulesPage) self = user_data;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) ret = NULL;
 
@@ -426,9 +426,9 @@ change_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 
 /* changes may need polkit to ask for a password first */
 static void
-call_change(VigilTrayRulesWindow *self, const char *method, GVariant *args)
+call_change(VigilTrayRulesPage *self, const char *method, GVariant *args)
 {
-	VigilFirewall *firewall = vigil_tray_client_get_firewall(VIGIL_TRAY_WINDOW_CLIENT(self));
+	VigilFirewall *firewall = vigil_tray_client_get_firewall(VIGIL_TRAY_PAGE_CLIENT(self));
 
 	if (firewall == NULL) {
 		g_variant_unref(g_variant_ref_sink(args));
@@ -437,11 +437,11 @@ call_change(VigilTrayRulesWindow *self, const char *method, GVariant *args)
 	self->status_is_outcome = FALSE;
 	g_dbus_proxy_call(G_DBUS_PROXY(firewall), method, args,
 	                  G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION, G_MAXINT,
-	                  VIGIL_TRAY_WINDOW_CANCELLABLE(self), change_cb, g_object_ref(self));
+	                  VIGIL_TRAY_PAGE_CANCELLABLE(self), change_cb, g_object_ref(self));
 }
 
 static void
-enabled_toggled(VigilTrayRulesWindow *self, const char *path_text)
+enabled_toggled(VigilTrayRulesPage *self, const char *path_text)
 {
 	g_autoptr(GtkTreePath) path = gtk_tree_path_new_from_string(path_text);
 	GtkTreeIter iter;
@@ -463,7 +463,7 @@ enabled_toggled(VigilTrayRulesWindow *self, const char *path_text)
 }
 
 static void
-remove_clicked(VigilTrayRulesWindow *self)
+remove_clicked(VigilTrayRulesPage *self)
 {
 	guint64 id = selected_id(self);
 
@@ -473,7 +473,7 @@ remove_clicked(VigilTrayRulesWindow *self)
 
 /* a Save of the rule dialog, which stays open until vigild has answered */
 typedef struct {
-	VigilTrayRulesWindow *self;
+	VigilTrayRulesPage *self;
 	VigilTrayRuleDialog *dialog; /* NULL once the user closed it */
 } Save;
 
@@ -520,9 +520,9 @@ save_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 
 /* AddRule or UpdateRule with the dialog's fields; polkit may ask for a password first */
 static void
-save_rule(VigilTrayRulesWindow *self, VigilTrayRuleDialog *dialog)
+save_rule(VigilTrayRulesPage *self, VigilTrayRuleDialog *dialog)
 {
-	VigilFirewall *firewall = vigil_tray_client_get_firewall(VIGIL_TRAY_WINDOW_CLIENT(self));
+	VigilFirewall *firewall = vigil_tray_client_get_firewall(VIGIL_TRAY_PAGE_CLIENT(self));
 	guint64 *id = g_object_get_data(G_OBJECT(dialog), "rule-id");
 	GVariant *rule;
 	GVariant *args;
@@ -547,11 +547,11 @@ save_rule(VigilTrayRulesWindow *self, VigilTrayRuleDialog *dialog)
 	 * may have made the change already), only the window's end cancels it */
 	g_dbus_proxy_call(G_DBUS_PROXY(firewall), id != NULL ? "UpdateRule" : "AddRule", args,
 	                  G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION, G_MAXINT,
-	                  VIGIL_TRAY_WINDOW_CANCELLABLE(self), save_cb, save);
+	                  VIGIL_TRAY_PAGE_CANCELLABLE(self), save_cb, save);
 }
 
 static void
-dialog_response(GtkDialog *dialog, gint response, VigilTrayRulesWindow *self)
+dialog_response(GtkDialog *dialog, gint response, VigilTrayRulesPage *self)
 {
 	if (response == GTK_RESPONSE_OK) {
 		/* Enter in a field while Save is insensitive */
@@ -564,12 +564,12 @@ dialog_response(GtkDialog *dialog, gint response, VigilTrayRulesWindow *self)
 }
 
 static void
-open_dialog(VigilTrayRulesWindow *self, guint64 id)
+open_dialog(VigilTrayRulesPage *self, guint64 id)
 {
 	GVariant *rule = id != 0 ? g_hash_table_lookup(self->rules, &id) : NULL;
 	VigilTrayRuleDialog *dialog =
-	    vigil_tray_rule_dialog_new(vigil_tray_window_get_toplevel(VIGIL_TRAY_WINDOW(self)),
-	                               rule, permitted(self, VIGIL_POLKIT_ACTION_MANAGE_ALL_RULES));
+	    vigil_tray_rule_dialog_new(vigil_tray_page_get_toplevel(VIGIL_TRAY_PAGE(self)), rule,
+	                               permitted(self, VIGIL_POLKIT_ACTION_MANAGE_ALL_RULES));
 
 	if (rule != NULL)
 		g_object_set_data_full(G_OBJECT(dialog), "rule-id", g_memdup2(&id, sizeof(id)),
@@ -582,13 +582,13 @@ open_dialog(VigilTrayRulesWindow *self, guint64 id)
 }
 
 static void
-add_clicked(VigilTrayRulesWindow *self)
+add_clicked(VigilTrayRulesPage *self)
 {
 	open_dialog(self, 0);
 }
 
 static void
-edit_clicked(VigilTrayRulesWindow *self)
+edit_clicked(VigilTrayRulesPage *self)
 {
 	guint64 id = selected_id(self);
 
@@ -597,14 +597,14 @@ edit_clicked(VigilTrayRulesWindow *self)
 }
 
 static void
-row_activated(VigilTrayRulesWindow *self, GtkTreePath *path, GtkTreeViewColumn *column)
+row_activated(VigilTrayRulesPage *self, GtkTreePath *path, GtkTreeViewColumn *column)
 {
 	if (gtk_widget_get_sensitive(self->edit_button))
 		edit_clicked(self);
 }
 
 static void
-selection_changed(VigilTrayRulesWindow *self)
+selection_changed(VigilTrayRulesPage *self)
 {
 	update_buttons(self);
 }
@@ -622,7 +622,7 @@ row_matches(GtkTreeModel *model, GtkTreeIter *iter, const char *query)
 static gboolean
 row_visible(GtkTreeModel *model, GtkTreeIter *iter, gpointer user_data)
 {
-	VigilTrayRulesWindow *self = user_data;
+	VigilTrayRulesPage *self = user_data;
 	g_autofree char *query =
 	    g_utf8_casefold(gtk_entry_get_text(GTK_ENTRY(self->search_entry)), -1);
 	GtkTreeIter child;
@@ -642,7 +642,7 @@ row_visible(GtkTreeModel *model, GtkTreeIter *iter, gpointer user_data)
 }
 
 static void
-search_changed(VigilTrayRulesWindow *self)
+search_changed(VigilTrayRulesPage *self)
 {
 	gtk_tree_model_filter_refilter(self->filter);
 	gtk_tree_view_expand_all(self->view);
@@ -651,7 +651,7 @@ search_changed(VigilTrayRulesWindow *self)
 static void
 import_loaded(GObject *source, GAsyncResult *res, gpointer user_data)
 {
-	g_autoptr(VigilTrayRulesWindow) self = user_data;
+	g_autoptr(VigilTrayRulesPage) self = user_data;
 	g_autoptr(GError) error = NULL;
 	g_autofree char *contents = NULL;
 	gsize length = 0;
@@ -668,7 +668,7 @@ import_loaded(GObject *source, GAsyncResult *res, gpointer user_data)
 }
 
 static void
-close_chooser(VigilTrayRulesWindow *self)
+close_chooser(VigilTrayRulesPage *self)
 {
 	g_autoptr(GtkNativeDialog) chooser = g_steal_pointer(&self->chooser);
 
@@ -681,7 +681,7 @@ close_chooser(VigilTrayRulesWindow *self)
 /* the file chooser is shown, not run: a nested main loop in a click handler would leave the
  * accessibility bus (the click may have come from it) without answers until it closes */
 static void
-show_chooser(VigilTrayRulesWindow *self, GtkFileChooserNative *native, GCallback response)
+show_chooser(VigilTrayRulesPage *self, GtkFileChooserNative *native, GCallback response)
 {
 	GtkNativeDialog *chooser = GTK_NATIVE_DIALOG(native);
 
@@ -695,7 +695,7 @@ show_chooser(VigilTrayRulesWindow *self, GtkFileChooserNative *native, GCallback
 
 /* the chosen file, or NULL; the chooser is done either way */
 static GFile *
-chooser_done(VigilTrayRulesWindow *self, gint response)
+chooser_done(VigilTrayRulesPage *self, gint response)
 {
 	g_autoptr(GtkNativeDialog) chooser = g_steal_pointer(&self->chooser);
 
@@ -705,34 +705,34 @@ chooser_done(VigilTrayRulesWindow *self, gint response)
 }
 
 static void
-import_response(VigilTrayRulesWindow *self, gint response)
+import_response(VigilTrayRulesPage *self, gint response)
 {
 	g_autoptr(GFile) file = chooser_done(self, response);
 
 	if (file != NULL)
-		g_file_load_contents_async(file, VIGIL_TRAY_WINDOW_CANCELLABLE(self), import_loaded,
+		g_file_load_contents_async(file, VIGIL_TRAY_PAGE_CANCELLABLE(self), import_loaded,
 		                           g_object_ref(self));
 }
 
 static void
-import_clicked(VigilTrayRulesWindow *self)
+import_clicked(VigilTrayRulesPage *self)
 {
 	show_chooser(self,
 	             gtk_file_chooser_native_new(
-	                 _("Import Rules"), vigil_tray_window_get_toplevel(VIGIL_TRAY_WINDOW(self)),
+	                 _("Import Rules"), vigil_tray_page_get_toplevel(VIGIL_TRAY_PAGE(self)),
 	                 GTK_FILE_CHOOSER_ACTION_OPEN, _("_Import"), _("_Cancel")),
 	             G_CALLBACK(import_response));
 }
 
 typedef struct {
-	VigilTrayRulesWindow *self;
+	VigilTrayRulesPage *self;
 	GFile *file;
 } Export;
 
 static void
 export_saved(GObject *source, GAsyncResult *res, gpointer user_data)
 {
-	g_autoptr(VigilTrayRulesWindow) self = user_data;
+	g_autoptr(VigilTrayRulesPage) self = user_data;
 	g_autoptr(GError) error = NULL;
 
 	if (!g_file_replace_contents_finish(G_FILE(source), res, NULL, &error))
@@ -745,7 +745,7 @@ static void
 export_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	Export *export = user_data;
-	g_autoptr(VigilTrayRulesWindow) self = export->self;
+	g_autoptr(VigilTrayRulesPage) self = export->self;
 	g_autoptr(GFile) file = export->file;
 	g_autoptr(GError) error = NULL;
 	g_autofree char *text = NULL;
@@ -761,15 +761,15 @@ export_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	text = NULL;
 	g_file_replace_contents_bytes_async(
 	    file, bytes, NULL, FALSE, G_FILE_CREATE_REPLACE_DESTINATION,
-	    VIGIL_TRAY_WINDOW_CANCELLABLE(self), export_saved, g_object_ref(self));
+	    VIGIL_TRAY_PAGE_CANCELLABLE(self), export_saved, g_object_ref(self));
 	g_bytes_unref(bytes);
 }
 
 static void
-export_response(VigilTrayRulesWindow *self, gint response)
+export_response(VigilTrayRulesPage *self, gint response)
 {
 	g_autoptr(GFile) file = chooser_done(self, response);
-	VigilFirewall *firewall = vigil_tray_client_get_firewall(VIGIL_TRAY_WINDOW_CLIENT(self));
+	VigilFirewall *firewall = vigil_tray_client_get_firewall(VIGIL_TRAY_PAGE_CLIENT(self));
 	Export *export;
 
 	if (file == NULL)
@@ -782,18 +782,18 @@ export_response(VigilTrayRulesWindow *self, gint response)
 	export->self = g_object_ref(self);
 	export->file = g_steal_pointer(&file);
 	vigil_firewall_call_export_rules(firewall, G_DBUS_CALL_FLAGS_NONE, -1,
-	                                 VIGIL_TRAY_WINDOW_CANCELLABLE(self), export_cb, export);
+	                                 VIGIL_TRAY_PAGE_CANCELLABLE(self), export_cb, export);
 }
 
 static void
-export_clicked(VigilTrayRulesWindow *self)
+export_clicked(VigilTrayRulesPage *self)
 {
 	GtkFileChooserNative *chooser;
 
-	if (vigil_tray_client_get_firewall(VIGIL_TRAY_WINDOW_CLIENT(self)) == NULL)
+	if (vigil_tray_client_get_firewall(VIGIL_TRAY_PAGE_CLIENT(self)) == NULL)
 		return;
 	chooser = gtk_file_chooser_native_new(
-	    _("Export Rules"), vigil_tray_window_get_toplevel(VIGIL_TRAY_WINDOW(self)),
+	    _("Export Rules"), vigil_tray_page_get_toplevel(VIGIL_TRAY_PAGE(self)),
 	    GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), _("_Cancel"));
 	gtk_file_chooser_set_do_overwrite_confirmation(GTK_FILE_CHOOSER(chooser), TRUE);
 	gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(chooser), "vigil.rules");
@@ -801,44 +801,44 @@ export_clicked(VigilTrayRulesWindow *self)
 }
 
 static void
-rules_shown(VigilTrayWindow *window)
+rules_shown(VigilTrayPage *page)
 {
-	VigilTrayRulesWindow *self = VIGIL_TRAY_RULES_WINDOW(window);
+	VigilTrayRulesPage *self = VIGIL_TRAY_RULES_PAGE(page);
 
 	self->status_is_outcome = FALSE;
 	/* what the user may change can have changed since: ask again ("changed" refreshes) */
-	vigil_tray_client_refresh_permissions(VIGIL_TRAY_WINDOW_CLIENT(self));
+	vigil_tray_client_refresh_permissions(VIGIL_TRAY_PAGE_CLIENT(self));
 	refresh(self);
 }
 
 static void
-rules_refresh(VigilTrayWindow *window)
+rules_refresh(VigilTrayPage *page)
 {
-	refresh(VIGIL_TRAY_RULES_WINDOW(window));
+	refresh(VIGIL_TRAY_RULES_PAGE(page));
 }
 
 static void
-vigil_tray_rules_window_dispose(GObject *object)
+vigil_tray_rules_page_dispose(GObject *object)
 {
-	VigilTrayRulesWindow *self = VIGIL_TRAY_RULES_WINDOW(object);
+	VigilTrayRulesPage *self = VIGIL_TRAY_RULES_PAGE(object);
 
 	close_chooser(self);
 	g_clear_object(&self->apps);
 	g_clear_pointer(&self->rules, g_hash_table_unref);
-	G_OBJECT_CLASS(vigil_tray_rules_window_parent_class)->dispose(object);
+	G_OBJECT_CLASS(vigil_tray_rules_page_parent_class)->dispose(object);
 }
 
 static void
-vigil_tray_rules_window_class_init(VigilTrayRulesWindowClass *klass)
+vigil_tray_rules_page_class_init(VigilTrayRulesPageClass *klass)
 {
 	GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
 
-	G_OBJECT_CLASS(klass)->dispose = vigil_tray_rules_window_dispose;
-	VIGIL_TRAY_WINDOW_CLASS(klass)->shown = rules_shown;
-	VIGIL_TRAY_WINDOW_CLASS(klass)->refresh = rules_refresh;
+	G_OBJECT_CLASS(klass)->dispose = vigil_tray_rules_page_dispose;
+	VIGIL_TRAY_PAGE_CLASS(klass)->shown = rules_shown;
+	VIGIL_TRAY_PAGE_CLASS(klass)->refresh = rules_refresh;
 	gtk_widget_class_set_template_from_resource(widget_class,
-	                                            "/org/vigil/Tray/vigil-tray-rules-window.ui");
-#define BIND(name) gtk_widget_class_bind_template_child(widget_class, VigilTrayRulesWindow, name)
+	                                            "/org/vigil/Tray/vigil-tray-rules-page.ui");
+#define BIND(name) gtk_widget_class_bind_template_child(widget_class, VigilTrayRulesPage, name)
 	BIND(store);
 	BIND(filter);
 	BIND(view);
@@ -859,26 +859,24 @@ vigil_tray_rules_window_class_init(VigilTrayRulesWindowClass *klass)
 	gtk_widget_class_bind_template_callback(widget_class, enabled_toggled);
 	gtk_widget_class_bind_template_callback(widget_class, row_activated);
 	gtk_widget_class_bind_template_callback(widget_class, selection_changed);
-	gtk_widget_class_bind_template_callback(widget_class, gtk_widget_hide_on_delete);
 }
 
 static void
-vigil_tray_rules_window_init(VigilTrayRulesWindow *self)
+vigil_tray_rules_page_init(VigilTrayRulesPage *self)
 {
 	gtk_widget_init_template(GTK_WIDGET(self));
-	vigil_tray_window_set_refresh_interval(VIGIL_TRAY_WINDOW(self), REFRESH_SECONDS * 1000);
+	vigil_tray_page_set_refresh_interval(VIGIL_TRAY_PAGE(self), REFRESH_SECONDS * 1000);
 	self->rules = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
 	                                    (GDestroyNotify)g_variant_unref);
 	gtk_tree_model_filter_set_visible_func(self->filter, row_visible, self, NULL);
 }
 
-VigilTrayRulesWindow *
-vigil_tray_rules_window_new(GtkApplication *app, VigilTrayClient *client, VigilTrayAppIndex *apps)
+VigilTrayRulesPage *
+vigil_tray_rules_page_new(VigilTrayClient *client, VigilTrayAppIndex *apps)
 {
-	VigilTrayRulesWindow *self =
-	    g_object_new(VIGIL_TYPE_TRAY_RULES_WINDOW, "application", app, NULL);
+	VigilTrayRulesPage *self = g_object_new(VIGIL_TYPE_TRAY_RULES_PAGE, NULL);
 
-	vigil_tray_window_set_client(VIGIL_TRAY_WINDOW(self), client);
+	vigil_tray_page_set_client(VIGIL_TRAY_PAGE(self), client);
 	self->apps = g_object_ref(apps);
 	g_signal_connect(client, "changed", G_CALLBACK(client_changed), self);
 	g_signal_connect(client, "rules-changed", G_CALLBACK(rules_changed), self);
