@@ -8,6 +8,7 @@
 #include "vigil-conn-dict.h"
 #include "vigil-dbus-args.h"
 #include "vigil-fair.h"
+#include "vigil-script.h"
 #include "vigil-dbus.h"
 #include "vigil-prompts.h"
 #include "vigil-users.h"
@@ -27,6 +28,7 @@ typedef struct {
 	gboolean hash_pending; /* the first connection's process had no sha256 yet: being made */
 	char *changed_reason;  /* why an upgrade was not followed, or NULL */
 	char *changed_package; /* or NULL */
+	char *script; /* the interpreter's script, for program-scope "script"; or NULL */
 	gint64 time_us;
 	gint64 prompted_us; /* monotonic: when the prompt went out */
 	gint64 deadline_us; /* monotonic */
@@ -83,6 +85,7 @@ request_free(Request *request)
 	g_free(request->domain_target);
 	g_free(request->changed_reason);
 	g_free(request->changed_package);
+	g_free(request->script);
 	g_ptr_array_unref(request->held);
 	g_ptr_array_unref(request->sent_to);
 	g_free(request);
@@ -196,6 +199,9 @@ request_dict(Request *request, gboolean pending)
 	if (request->binary_changed && request->changed_package != NULL)
 		g_variant_builder_add(&builder, "{sv}", VIGIL_CONN_KEY_CHANGED_PKG,
 		                      g_variant_new_string(request->changed_package));
+	if (request->script != NULL)
+		g_variant_builder_add(&builder, "{sv}", VIGIL_CONN_KEY_SCRIPT,
+		                      g_variant_new_string(request->script));
 	if (pending)
 		g_variant_builder_add(&builder, "{sv}", VIGIL_CONN_KEY_CONNECTIONS,
 		                      g_variant_new_uint32(request->held->len));
@@ -340,6 +346,9 @@ request_new(VigilPrompts *prompts, char *key, const VigilPromptConnection *conn)
 	request->hash_pending = conn->hash_pending;
 	request->changed_reason = g_strdup(conn->changed_reason);
 	request->changed_package = g_strdup(conn->changed_package);
+	if (conn->process != NULL)
+		request->script =
+		    vigil_script_from_cmdline(conn->process->exe, conn->process->cmdline);
 	request->prompted_us = g_get_monotonic_time();
 	request->deadline_us = request->prompted_us + (gint64)timeout_s * G_USEC_PER_SEC;
 	request->timeout_source = g_timeout_add(timeout_s * 1000, on_request_timeout, request);
@@ -414,6 +423,7 @@ typedef struct {
 	gboolean has_seconds;
 	const char *host_scope;
 	const char *port_scope;
+	const char *program_scope;
 } ReplyOptions;
 
 #define invalid(error, ...) vigil_dbus_invalid(error, __VA_ARGS__)
@@ -434,11 +444,12 @@ parse_reply_options(GVariant *options, ReplyOptions *out, GError **error)
 	                                          VIGIL_HOST_SCOPE_ANY, NULL};
 	static const char *const port_scopes[] = {VIGIL_PORT_SCOPE_PORT, VIGIL_PORT_SCOPE_ANY,
 	                                          NULL};
+	static const char *const program_scopes[] = {VIGIL_PROGRAM_SCOPE_PROGRAM,
+	                                             VIGIL_PROGRAM_SCOPE_SCRIPT, NULL};
 	static const VigilDictKey keys[] = {
-	    {VIGIL_REPLY_KEY_DURATION, "s", 0},
-	    {VIGIL_REPLY_KEY_SECONDS, "u", 0},
-	    {VIGIL_REPLY_KEY_HOST_SCOPE, "s", 0},
-	    {VIGIL_REPLY_KEY_PORT_SCOPE, "s", 0},
+	    {VIGIL_REPLY_KEY_DURATION, "s", 0},      {VIGIL_REPLY_KEY_SECONDS, "u", 0},
+	    {VIGIL_REPLY_KEY_HOST_SCOPE, "s", 0},    {VIGIL_REPLY_KEY_PORT_SCOPE, "s", 0},
+	    {VIGIL_REPLY_KEY_PROGRAM_SCOPE, "s", 0},
 	};
 	static const struct {
 		const char *key;
@@ -448,10 +459,13 @@ parse_reply_options(GVariant *options, ReplyOptions *out, GError **error)
 	    {VIGIL_REPLY_KEY_DURATION, durations, G_STRUCT_OFFSET(ReplyOptions, duration)},
 	    {VIGIL_REPLY_KEY_HOST_SCOPE, host_scopes, G_STRUCT_OFFSET(ReplyOptions, host_scope)},
 	    {VIGIL_REPLY_KEY_PORT_SCOPE, port_scopes, G_STRUCT_OFFSET(ReplyOptions, port_scope)},
+	    {VIGIL_REPLY_KEY_PROGRAM_SCOPE, program_scopes,
+	     G_STRUCT_OFFSET(ReplyOptions, program_scope)},
 	};
 
-	*out = (ReplyOptions){VIGIL_DURATION_ONCE, 0, FALSE, VIGIL_HOST_SCOPE_HOST,
-	                      VIGIL_PORT_SCOPE_PORT};
+	*out = (ReplyOptions){
+	    VIGIL_DURATION_ONCE,        0, FALSE, VIGIL_HOST_SCOPE_HOST, VIGIL_PORT_SCOPE_PORT,
+	    VIGIL_PROGRAM_SCOPE_PROGRAM};
 	/* known keys, each once, of their types: then each is looked up */
 	if (!vigil_dbus_check_dict(options, keys, G_N_ELEMENTS(keys), NULL, "options", error))
 		return FALSE;
@@ -562,6 +576,17 @@ reply_rule_new(Request *request, VigilAction action, const ReplyOptions *opts, G
 		rule->sha256 = g_strdup(process->sha256);
 	} else {
 		rule->program = g_strdup(VIGIL_PROGRAM_UNKNOWN);
+	}
+	/* the script vigild read from the command line, never one the agent names */
+	if (g_str_equal(opts->program_scope, VIGIL_PROGRAM_SCOPE_SCRIPT)) {
+		if (request->script == NULL) {
+			invalid(error,
+			        "options: program-scope 'script': request %" G_GUINT64_FORMAT
+			        " runs no script a rule can name",
+			        request->id);
+			return NULL;
+		}
+		rule->args_glob = vigil_script_args_glob(request->script);
 	}
 	if (!set_reply_target(rule, request, opts, error))
 		return NULL;

@@ -115,6 +115,7 @@ G_BEGIN_DECLS
 #define VIGIL_CONN_KEY_TIMEOUT       "timeout"       /* u: seconds left */
 #define VIGIL_CONN_KEY_HOST_TARGET   "host-target"   /* s */
 #define VIGIL_CONN_KEY_DOMAIN_TARGET "domain-target" /* s: "*.example.org" */
+#define VIGIL_CONN_KEY_SCRIPT        "script"        /* s: what program-scope "script" allows */
 #define VIGIL_CONN_KEY_CONNECTIONS   "connections"   /* u: GetPending only */
 /* decisions (GetConnections, Agent.Notify "blocked") only */
 #define VIGIL_CONN_KEY_ID        "id"        /* t: decision sequence number */
@@ -168,6 +169,7 @@ G_BEGIN_DECLS
 #define VIGIL_REPLY_KEY_SECONDS    "seconds"    /* u */
 #define VIGIL_REPLY_KEY_HOST_SCOPE "host-scope" /* s */
 #define VIGIL_REPLY_KEY_PORT_SCOPE "port-scope" /* s */
+#define VIGIL_REPLY_KEY_PROGRAM_SCOPE "program-scope" /* s */
 #define VIGIL_DURATION_ONCE        "once"
 #define VIGIL_DURATION_UNTIL_QUIT  "until-quit"
 #define VIGIL_DURATION_SECONDS     "seconds"
@@ -178,6 +180,8 @@ G_BEGIN_DECLS
 #define VIGIL_HOST_SCOPE_ANY       "any"
 #define VIGIL_PORT_SCOPE_PORT      "port"
 #define VIGIL_PORT_SCOPE_ANY       "any"
+#define VIGIL_PROGRAM_SCOPE_PROGRAM "program"
+#define VIGIL_PROGRAM_SCOPE_SCRIPT  "script"
 
 /* Agent.Cancel() reasons */
 #define VIGIL_CANCEL_ANSWERED "answered"

@@ -109,7 +109,8 @@ update(VigilTrayApp *self)
 static char *
 state_path(void)
 {
-	return g_build_filename(g_get_user_state_dir(), "vigil", "tray.ini", NULL);
+	/* the user's prompt preferences live there too (vigilctl prompt reads them) */
+	return vigil_client_prefs_path();
 }
 
 static GKeyFile *

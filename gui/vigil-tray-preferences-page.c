@@ -1,4 +1,5 @@
-/* vigil-tray-preferences-page.c: DefaultAction, PromptTimeout, FailMode and the silent mode */
+/* vigil-tray-preferences-page.c: DefaultAction, PromptTimeout, FailMode, the user's default
+ * duration of an answer and the silent mode */
 #define G_LOG_DOMAIN "vigil-tray"
 #include "config.h"
 
@@ -17,6 +18,7 @@ struct _VigilTrayPreferencesPage {
 	GtkSpinButton *timeout_spin;
 	GtkComboBoxText *fail_mode_combo;
 	GtkWidget *apply_button;
+	GtkComboBoxText *duration_combo;
 	GtkToggleButton *silent_check;
 	GtkComboBoxText *silent_combo;
 	GtkLabel *status_label;
@@ -153,6 +155,29 @@ apply_clicked(VigilTrayPreferencesPage *self)
 	    VIGIL_TRAY_PAGE_CANCELLABLE(self), apply_cb, g_object_ref(self));
 }
 
+/* the user's own: written at once (no Apply), for the tray's prompts and vigilctl prompt */
+static void
+duration_edited(VigilTrayPreferencesPage *self)
+{
+	VigilClientDuration duration;
+	g_autoptr(GError) error = NULL;
+
+	if (self->loading ||
+	    !vigil_client_duration_from_id(combo_id(self->duration_combo), &duration))
+		return;
+	if (!vigil_client_prefs_set_duration(duration, &error))
+		gtk_label_set_text(self->status_label, error->message);
+}
+
+static void
+load_duration(VigilTrayPreferencesPage *self)
+{
+	self->loading = TRUE;
+	gtk_combo_box_set_active_id(GTK_COMBO_BOX(self->duration_combo),
+	                            vigil_client_duration_to_id(vigil_client_prefs_get_duration()));
+	self->loading = FALSE;
+}
+
 static void
 silent_edited(VigilTrayPreferencesPage *self)
 {
@@ -193,6 +218,7 @@ preferences_shown(VigilTrayPage *page)
 
 	gtk_label_set_text(self->status_label, "");
 	load(self);
+	load_duration(self);
 	vigil_tray_client_refresh_permissions(VIGIL_TRAY_PAGE_CLIENT(self));
 }
 
@@ -215,6 +241,7 @@ vigil_tray_preferences_page_class_init(VigilTrayPreferencesPageClass *klass)
 	BIND(timeout_spin);
 	BIND(fail_mode_combo);
 	BIND(apply_button);
+	BIND(duration_combo);
 	BIND(silent_check);
 	BIND(silent_combo);
 	BIND(status_label);
@@ -222,6 +249,7 @@ vigil_tray_preferences_page_class_init(VigilTrayPreferencesPageClass *klass)
 	gtk_widget_class_bind_template_callback(widget_class, config_edited);
 	gtk_widget_class_bind_template_callback(widget_class, apply_clicked);
 	gtk_widget_class_bind_template_callback(widget_class, silent_edited);
+	gtk_widget_class_bind_template_callback(widget_class, duration_edited);
 }
 
 static void

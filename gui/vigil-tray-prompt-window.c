@@ -47,10 +47,16 @@ struct _VigilTrayPromptWindow {
 	GtkComboBoxText *duration_combo;
 	GtkComboBoxText *host_combo;
 	GtkComboBoxText *port_combo;
+	GtkWidget *script_title;
+	GtkComboBoxText *script_combo;
 	GtkLabel *countdown_label;
 	GtkLabel *queue_label;
+	GtkWidget *queue_expander;
+	GtkBox *queue_box;
+	GtkToggleButton *all_check;
 	GtkWidget *allow_button;
 	GtkWidget *deny_button;
+	GtkWidget *drop_button;
 };
 
 enum { SIGNAL_REPLY, SIGNAL_PENDING_CHANGED, N_SIGNALS };
@@ -151,16 +157,59 @@ update_countdown(VigilTrayPromptWindow *self)
 	gtk_label_set_text(self->countdown_label, text);
 }
 
-static void
-update_queue_label(VigilTrayPromptWindow *self)
+/* another request of the same program and user as @head, which "answer all" answers too */
+static gboolean
+same_program(const VigilClientRequest *head, const VigilClientRequest *other)
 {
+	return other->uid == head->uid && g_strcmp0(other->program, head->program) == 0;
+}
+
+/* "2 more waiting", the list of them, and "answer all" for those of this program */
+static void
+update_queue(VigilTrayPromptWindow *self)
+{
+	VigilClientRequest *head = current(self);
 	guint more = g_queue_get_length(&self->queue);
+	guint same = 0;
 	g_autofree char *text = NULL;
+	g_autoptr(GList) old = gtk_container_get_children(GTK_CONTAINER(self->queue_box));
 
 	more = more > 0 ? more - 1 : 0;
-	gtk_widget_set_visible(GTK_WIDGET(self->queue_label), more > 0);
+	gtk_widget_set_visible(self->queue_expander, more > 0);
 	text = g_strdup_printf(ngettext("%u more waiting", "%u more waiting", more), more);
 	gtk_label_set_text(self->queue_label, text);
+	for (GList *l = old; l != NULL; l = l->next)
+		gtk_widget_destroy(l->data);
+	for (GList *l = head != NULL ? self->queue.head->next : NULL; l != NULL; l = l->next) {
+		VigilClientRequest *prompt = l->data;
+		g_autofree char *name = vigil_client_request_display_name(prompt);
+		g_autofree char *destination = vigil_client_request_format_host(prompt);
+		g_autofree char *port = vigil_client_request_format_port(prompt);
+		/* TRANSLATORS: a waiting request: "curl to example.org, port 443 (https)" */
+		g_autofree char *line =
+		    g_strdup_printf(_("%s to %s, port %s"), name, destination, port);
+		GtkWidget *label = gtk_label_new(line);
+
+		gtk_label_set_xalign(GTK_LABEL(label), 0);
+		gtk_label_set_ellipsize(GTK_LABEL(label), PANGO_ELLIPSIZE_END);
+		gtk_label_set_max_width_chars(GTK_LABEL(label), 48);
+		gtk_widget_show(label);
+		gtk_container_add(GTK_CONTAINER(self->queue_box), label);
+		same += same_program(head, prompt);
+	}
+	gtk_widget_set_visible(GTK_WIDGET(self->all_check), same > 0);
+	if (same > 0) {
+		g_autofree char *name = vigil_client_request_display_name(head);
+		g_autofree char *label = g_strdup_printf(
+		    /* TRANSLATORS: %u other requests of the program %s wait behind this one */
+		    ngettext("Answer the %u other request from %s the same way",
+		             "Answer the %u other requests from %s the same way", same),
+		    same, name);
+
+		gtk_button_set_label(GTK_BUTTON(self->all_check), label);
+	} else {
+		gtk_toggle_button_set_active(self->all_check, FALSE);
+	}
 }
 
 static gboolean
@@ -171,6 +220,7 @@ arm_timeout(gpointer user_data)
 	self->arm_id = 0;
 	gtk_widget_set_sensitive(self->allow_button, TRUE);
 	gtk_widget_set_sensitive(self->deny_button, TRUE);
+	gtk_widget_set_sensitive(self->drop_button, TRUE);
 	/* from now on a click may focus the window, so that the mnemonics work */
 	gtk_window_set_accept_focus(GTK_WINDOW(self), TRUE);
 	return G_SOURCE_REMOVE;
@@ -182,6 +232,7 @@ disarm(VigilTrayPromptWindow *self)
 {
 	gtk_widget_set_sensitive(self->allow_button, FALSE);
 	gtk_widget_set_sensitive(self->deny_button, FALSE);
+	gtk_widget_set_sensitive(self->drop_button, FALSE);
 	g_clear_handle_id(&self->arm_id, g_source_remove);
 	self->arm_id = g_timeout_add(ARM_DELAY_MS, arm_timeout, self);
 }
@@ -306,6 +357,8 @@ fill_warning(VigilTrayPromptWindow *self, VigilClientRequest *prompt)
 	gtk_widget_set_visible(self->warning_box, text->len > 0);
 }
 
+static void duration_changed(VigilTrayPromptWindow *self);
+
 static void
 fill_choices(VigilTrayPromptWindow *self, VigilClientRequest *prompt)
 {
@@ -317,7 +370,9 @@ fill_choices(VigilTrayPromptWindow *self, VigilClientRequest *prompt)
 	                                                      : _("unknown"),
 	                        VIGIL_TEXT_MAX_LINE);
 
-	gtk_combo_box_set_active_id(GTK_COMBO_BOX(self->duration_combo), "forever");
+	/* the user's default (Preferences), read again for each request */
+	gtk_combo_box_set_active_id(GTK_COMBO_BOX(self->duration_combo),
+	                            vigil_client_duration_to_id(vigil_client_prefs_get_duration()));
 
 	gtk_combo_box_text_remove_all(self->host_combo);
 	/* TRANSLATORS: a rule's destination: only this host or address */
@@ -342,6 +397,25 @@ fill_choices(VigilTrayPromptWindow *self, VigilClientRequest *prompt)
 	gtk_combo_box_text_append(self->port_combo, VIGIL_PORT_SCOPE_PORT, only_port);
 	gtk_combo_box_text_append(self->port_combo, VIGIL_PORT_SCOPE_ANY, _("Any port"));
 	gtk_combo_box_set_active_id(GTK_COMBO_BOX(self->port_combo), VIGIL_PORT_SCOPE_PORT);
+	/* an interpreter: a rule for its script, or for all it runs (as for any program) */
+	gtk_combo_box_text_remove_all(self->script_combo);
+	gtk_widget_set_visible(self->script_title, prompt->script != NULL);
+	gtk_widget_set_visible(GTK_WIDGET(self->script_combo), prompt->script != NULL);
+	if (prompt->script != NULL) {
+		g_autofree char *name = vigil_client_request_display_name(prompt);
+		g_autofree char *script = vigil_text_sanitize(prompt->script, VIGIL_TEXT_MAX_LINE);
+		/* TRANSLATORS: a rule for an interpreter: "Anything python3 runs" */
+		g_autofree char *any = g_strdup_printf(_("Anything %s runs"), name);
+		/* TRANSLATORS: a rule for one script of an interpreter: "Only /home/a/sync.py" */
+		g_autofree char *only = g_strdup_printf(_("Only %s"), script);
+
+		gtk_combo_box_text_append(self->script_combo, VIGIL_PROGRAM_SCOPE_PROGRAM, any);
+		gtk_combo_box_text_append(self->script_combo, VIGIL_PROGRAM_SCOPE_SCRIPT, only);
+		gtk_combo_box_set_active_id(GTK_COMBO_BOX(self->script_combo),
+		                            VIGIL_PROGRAM_SCOPE_PROGRAM);
+	}
+	/* "changed" does not come when the duration stayed the same */
+	duration_changed(self);
 }
 
 /* shows the request at the head of the queue, or hides the window when there is none */
@@ -350,13 +424,15 @@ show_current(VigilTrayPromptWindow *self)
 {
 	VigilClientRequest *prompt = current(self);
 
-	update_queue_label(self);
+	update_queue(self);
 	g_signal_emit(self, signals[SIGNAL_PENDING_CHANGED], 0);
 	if (prompt == NULL) {
 		g_clear_handle_id(&self->arm_id, g_source_remove);
 		gtk_widget_hide(GTK_WIDGET(self));
 		return;
 	}
+	/* "answer all" is a choice for one request, as the others are */
+	gtk_toggle_button_set_active(self->all_check, FALSE);
 	fill_program(self, prompt);
 	fill_connection(self, prompt);
 	fill_warning(self, prompt);
@@ -375,38 +451,71 @@ static VigilClientDuration
 chosen_duration(VigilTrayPromptWindow *self)
 {
 	const char *id = gtk_combo_box_get_active_id(GTK_COMBO_BOX(self->duration_combo));
+	VigilClientDuration duration = VIGIL_CLIENT_DURATION_ONCE;
 
-	if (g_strcmp0(id, "once") == 0)
-		return VIGIL_CLIENT_DURATION_ONCE;
-	if (g_strcmp0(id, "until-quit") == 0)
-		return VIGIL_CLIENT_DURATION_UNTIL_QUIT;
-	if (g_strcmp0(id, "5m") == 0)
-		return VIGIL_CLIENT_DURATION_5_MINUTES;
-	if (g_strcmp0(id, "1h") == 0)
-		return VIGIL_CLIENT_DURATION_1_HOUR;
-	if (g_strcmp0(id, "24h") == 0)
-		return VIGIL_CLIENT_DURATION_24_HOURS;
-	return VIGIL_CLIENT_DURATION_FOREVER;
+	vigil_client_duration_from_id(id, &duration);
+	return duration;
+}
+
+static GVariant *
+chosen_options(VigilTrayPromptWindow *self)
+{
+	const char *host = gtk_combo_box_get_active_id(GTK_COMBO_BOX(self->host_combo));
+	const char *port = gtk_combo_box_get_active_id(GTK_COMBO_BOX(self->port_combo));
+
+	const char *script = gtk_combo_box_get_active_id(GTK_COMBO_BOX(self->script_combo));
+
+	return vigil_client_reply_options_full(
+	    chosen_duration(self),
+	    g_strcmp0(host, VIGIL_HOST_SCOPE_DOMAIN) == 0 ? VIGIL_CLIENT_HOST_SCOPE_DOMAIN
+	    : g_strcmp0(host, VIGIL_HOST_SCOPE_ANY) == 0  ? VIGIL_CLIENT_HOST_SCOPE_ANY
+	                                                  : VIGIL_CLIENT_HOST_SCOPE_HOST,
+	    g_strcmp0(port, VIGIL_PORT_SCOPE_ANY) == 0 ? VIGIL_CLIENT_PORT_SCOPE_ANY
+	                                               : VIGIL_CLIENT_PORT_SCOPE_PORT,
+	    chosen_duration(self) != VIGIL_CLIENT_DURATION_ONCE &&
+	        g_strcmp0(script, VIGIL_PROGRAM_SCOPE_SCRIPT) == 0);
+}
+
+/* answers the waiting requests of @head's program with the same choices (each its own host
+ * and port); vigild refuses a rule for a request asked less than a second ago (TooSoon), so
+ * such a one stays, to be answered on its own */
+static void
+answer_same_program(VigilTrayPromptWindow *self, const VigilClientRequest *head,
+                    const char *verdict)
+{
+	gboolean rule = chosen_duration(self) != VIGIL_CLIENT_DURATION_ONCE;
+	const char *scope = gtk_combo_box_get_active_id(GTK_COMBO_BOX(self->script_combo));
+	gboolean script_only = rule && g_strcmp0(scope, VIGIL_PROGRAM_SCOPE_SCRIPT) == 0;
+	gint64 now = g_get_monotonic_time();
+	GList *l = self->queue.head;
+
+	while (l != NULL) {
+		GList *next = l->next;
+		VigilClientRequest *prompt = l->data;
+		gint64 asked = prompt->deadline - (gint64)prompt->timeout * G_USEC_PER_SEC;
+
+		/* "only this script" answers only the requests of the same script */
+		if (same_program(head, prompt) && (!rule || now - asked > G_USEC_PER_SEC) &&
+		    (!script_only || g_strcmp0(prompt->script, head->script) == 0)) {
+			g_queue_delete_link(&self->queue, l);
+			g_signal_emit(self, signals[SIGNAL_REPLY], 0, prompt->id, verdict,
+			              chosen_options(self));
+			vigil_client_request_free(prompt);
+		}
+		l = next;
+	}
 }
 
 static void
 answer(VigilTrayPromptWindow *self, const char *verdict)
 {
 	g_autoptr(VigilClientRequest) prompt = g_queue_pop_head(&self->queue);
-	const char *host = gtk_combo_box_get_active_id(GTK_COMBO_BOX(self->host_combo));
-	const char *port = gtk_combo_box_get_active_id(GTK_COMBO_BOX(self->port_combo));
-	GVariant *options;
 
 	if (prompt == NULL)
 		return;
-	options = vigil_client_reply_options(
-	    chosen_duration(self),
-	    g_strcmp0(host, VIGIL_HOST_SCOPE_DOMAIN) == 0 ? VIGIL_CLIENT_HOST_SCOPE_DOMAIN
-	    : g_strcmp0(host, VIGIL_HOST_SCOPE_ANY) == 0  ? VIGIL_CLIENT_HOST_SCOPE_ANY
-	                                                  : VIGIL_CLIENT_HOST_SCOPE_HOST,
-	    g_strcmp0(port, VIGIL_PORT_SCOPE_ANY) == 0 ? VIGIL_CLIENT_PORT_SCOPE_ANY
-	                                               : VIGIL_CLIENT_PORT_SCOPE_PORT);
-	g_signal_emit(self, signals[SIGNAL_REPLY], 0, prompt->id, verdict, options);
+	g_signal_emit(self, signals[SIGNAL_REPLY], 0, prompt->id, verdict, chosen_options(self));
+	if (gtk_toggle_button_get_active(self->all_check))
+		answer_same_program(self, prompt, verdict);
 	show_current(self);
 }
 
@@ -423,6 +532,12 @@ deny_clicked(VigilTrayPromptWindow *self)
 }
 
 static void
+drop_clicked(VigilTrayPromptWindow *self)
+{
+	answer(self, "drop");
+}
+
+static void
 duration_changed(VigilTrayPromptWindow *self)
 {
 	/* an answer for once makes no rule: where it would apply does not matter */
@@ -430,6 +545,7 @@ duration_changed(VigilTrayPromptWindow *self)
 
 	gtk_widget_set_sensitive(GTK_WIDGET(self->host_combo), rule);
 	gtk_widget_set_sensitive(GTK_WIDGET(self->port_combo), rule);
+	gtk_widget_set_sensitive(GTK_WIDGET(self->script_combo), rule);
 }
 
 /* closing the window answers nothing: the requests wait (the tray shows them) until their
@@ -490,7 +606,7 @@ vigil_tray_prompt_window_add(VigilTrayPromptWindow *self, VigilClientRequest *pr
 	if (self->queue.length == 1)
 		show_current(self);
 	else {
-		update_queue_label(self);
+		update_queue(self);
 		g_signal_emit(self, signals[SIGNAL_PENDING_CHANGED], 0);
 	}
 }
@@ -511,7 +627,7 @@ vigil_tray_prompt_window_remove(VigilTrayPromptWindow *self, guint64 request)
 		if (was_head)
 			show_current(self);
 		else {
-			update_queue_label(self);
+			update_queue(self);
 			g_signal_emit(self, signals[SIGNAL_PENDING_CHANGED], 0);
 		}
 		return;
@@ -618,13 +734,20 @@ vigil_tray_prompt_window_class_init(VigilTrayPromptWindowClass *klass)
 	BIND(duration_combo);
 	BIND(host_combo);
 	BIND(port_combo);
+	BIND(script_title);
+	BIND(script_combo);
 	BIND(countdown_label);
 	BIND(queue_label);
+	BIND(queue_expander);
+	BIND(queue_box);
+	BIND(all_check);
 	BIND(allow_button);
 	BIND(deny_button);
+	BIND(drop_button);
 #undef BIND
 	gtk_widget_class_bind_template_callback(widget_class, allow_clicked);
 	gtk_widget_class_bind_template_callback(widget_class, deny_clicked);
+	gtk_widget_class_bind_template_callback(widget_class, drop_clicked);
 	gtk_widget_class_bind_template_callback(widget_class, duration_changed);
 	gtk_widget_class_bind_template_callback(widget_class, window_delete_event);
 }

@@ -29,6 +29,19 @@ GVariant *
 vigil_client_reply_options(VigilClientDuration duration, VigilClientHostScope host,
                            VigilClientPortScope port)
 {
+	return vigil_client_reply_options_full(duration, host, port, FALSE);
+}
+
+GVariant *
+vigil_client_reply_options_full(VigilClientDuration duration, VigilClientHostScope host,
+                                VigilClientPortScope port, gboolean script_only)
+{
+	g_autoptr(GVariant) options = NULL;
+	GVariant *floating;
+	GVariantBuilder b;
+	GVariantIter iter;
+	const char *key;
+	GVariant *value;
 	const char *name = VIGIL_DURATION_ONCE;
 	guint32 seconds = 0;
 
@@ -54,11 +67,24 @@ vigil_client_reply_options(VigilClientDuration duration, VigilClientHostScope ho
 	}
 	if (seconds > 0)
 		name = VIGIL_DURATION_SECONDS;
-	return vigil_client_reply_options_from_names(
+	floating = vigil_client_reply_options_from_names(
 	    name, seconds,
 	    host == VIGIL_CLIENT_HOST_SCOPE_DOMAIN ? VIGIL_HOST_SCOPE_DOMAIN
 	    : host == VIGIL_CLIENT_HOST_SCOPE_ANY  ? VIGIL_HOST_SCOPE_ANY
 	                                           : VIGIL_HOST_SCOPE_HOST,
 	    port == VIGIL_CLIENT_PORT_SCOPE_ANY ? VIGIL_PORT_SCOPE_ANY : VIGIL_PORT_SCOPE_PORT,
 	    TRUE);
+	if (!script_only)
+		return floating;
+	options = g_variant_ref_sink(floating);
+	/* the key only when it is asked for: a vigild before it refuses keys it does not know */
+	g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+	g_variant_iter_init(&iter, options);
+	while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
+		g_variant_builder_add(&b, "{sv}", key, value);
+		g_variant_unref(value);
+	}
+	g_variant_builder_add(&b, "{sv}", VIGIL_REPLY_KEY_PROGRAM_SCOPE,
+	                      g_variant_new_string(VIGIL_PROGRAM_SCOPE_SCRIPT));
+	return g_variant_builder_end(&b);
 }

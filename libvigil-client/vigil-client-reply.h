@@ -30,6 +30,10 @@ typedef enum {
  * key (duration, seconds for a timed rule, host scope, port scope) */
 GVariant *vigil_client_reply_options(VigilClientDuration duration, VigilClientHostScope host,
                                      VigilClientPortScope port);
+/* the same, and with @script_only program-scope "script": the rule allows only the script the
+ * request names (its script key), not the whole interpreter */
+GVariant *vigil_client_reply_options_full(VigilClientDuration duration, VigilClientHostScope host,
+                                          VigilClientPortScope port, gboolean script_only);
 
 /*
  * The same from the D-Bus values (VIGIL_DURATION_*, VIGIL_HOST_SCOPE_*, VIGIL_PORT_SCOPE_*):

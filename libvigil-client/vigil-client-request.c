@@ -100,6 +100,7 @@ vigil_client_request_new(guint64 id, GVariant *connection, GError **error)
 	prompt->deadline = g_get_monotonic_time() + (gint64)prompt->timeout * G_USEC_PER_SEC;
 	prompt->host_target = lookup_string(connection, VIGIL_CONN_KEY_HOST_TARGET);
 	prompt->domain_target = lookup_string(connection, VIGIL_CONN_KEY_DOMAIN_TARGET);
+	prompt->script = lookup_string(connection, VIGIL_CONN_KEY_SCRIPT);
 	return g_steal_pointer(&prompt);
 }
 
@@ -124,6 +125,7 @@ vigil_client_request_free(VigilClientRequest *prompt)
 	g_free(prompt->service);
 	g_free(prompt->host_target);
 	g_free(prompt->domain_target);
+	g_free(prompt->script);
 	g_free(prompt);
 }
 

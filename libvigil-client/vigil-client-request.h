@@ -41,6 +41,7 @@ typedef struct {
 	gint64 deadline; /* g_get_monotonic_time() when the request times out */
 	char *host_target;
 	char *domain_target;
+	char *script; /* the interpreter's script a "this script" answer allows, or NULL */
 } VigilClientRequest;
 
 /* reads @connection (a{sv}); keys of other types than documented count as missing; fails only

@@ -3,6 +3,7 @@
 
 #include "vigil-client-agent.h"
 #include "vigil-client-error.h"
+#include "vigil-client-prefs.h"
 #include "vigil-client-reply.h"
 #include "vigil-client-request.h"
 #include "vigil-dbus.h"

@@ -718,7 +718,7 @@ test_answer_forever(void)
 	const char *value = NULL;
 	g_autofree char *described = NULL;
 
-	vigilctl_answer_init(&answer, conn);
+	vigilctl_answer_init(&answer, conn, VIGIL_CLIENT_DURATION_ONCE);
 	feed_all(&answer, words);
 	g_assert_cmpint(answer.step, ==, VIGILCTL_STEP_DONE);
 	g_assert_cmpstr(answer.verdict, ==, "allow");
@@ -746,7 +746,7 @@ test_answer_once_and_defaults(void)
 	const char *hour[] = {"DENY", "h", "", "", NULL};
 
 	/* a verdict has no default: Enter alone is not an answer */
-	vigilctl_answer_init(&answer, conn);
+	vigilctl_answer_init(&answer, conn, VIGIL_CLIENT_DURATION_ONCE);
 	g_assert_false(vigilctl_answer_feed(&answer, ""));
 	g_assert_false(vigilctl_answer_feed(&answer, "x"));
 	g_assert_cmpint(answer.step, ==, VIGILCTL_STEP_VERDICT);
@@ -761,7 +761,7 @@ test_answer_once_and_defaults(void)
 	g_assert_cmpstr(answer.verdict, ==, "drop");
 
 	/* an hour, Enter for this host and this port */
-	vigilctl_answer_init(&answer, conn);
+	vigilctl_answer_init(&answer, conn, VIGIL_CLIENT_DURATION_ONCE);
 	feed_all(&answer, hour);
 	g_assert_cmpint(answer.step, ==, VIGILCTL_STEP_DONE);
 	timed = g_variant_ref_sink(vigilctl_answer_options(&answer));
@@ -775,6 +775,44 @@ test_answer_once_and_defaults(void)
 	g_assert_cmpstr(value, ==, VIGIL_PORT_SCOPE_PORT);
 }
 
+/* the user's default duration: Enter takes it, and the question marks it */
+static void
+test_answer_default_duration(void)
+{
+	g_autoptr(GVariant) conn = curl_connection();
+	g_autoptr(GVariant) options = NULL;
+	VigilctlAnswer answer;
+	const char *value = NULL;
+	g_autofree char *question = NULL;
+	g_autofree char *once_question = NULL;
+
+	vigilctl_answer_init(&answer, conn, VIGIL_CLIENT_DURATION_FOREVER);
+	g_assert_true(vigilctl_answer_feed(&answer, "a"));
+	question = vigilctl_answer_question(&answer, conn);
+	g_assert_cmpstr(question, ==,
+	                "For how long? [o]nce, until [q]uit, [5] minutes, 1 [h]our, 1 [d]ay, "
+	                "[f]orever (Enter): ");
+	g_assert_true(vigilctl_answer_feed(&answer, ""));
+	g_assert_cmpint(answer.step, ==, VIGILCTL_STEP_HOST);
+	g_assert_true(vigilctl_answer_feed(&answer, ""));
+	g_assert_true(vigilctl_answer_feed(&answer, ""));
+	options = g_variant_ref_sink(vigilctl_answer_options(&answer));
+	g_assert_true(g_variant_lookup(options, VIGIL_REPLY_KEY_DURATION, "&s", &value));
+	g_assert_cmpstr(value, ==, VIGIL_DURATION_FOREVER);
+	/* "o" still answers once */
+	vigilctl_answer_init(&answer, conn, VIGIL_CLIENT_DURATION_FOREVER);
+	g_assert_true(vigilctl_answer_feed(&answer, "a"));
+	g_assert_true(vigilctl_answer_feed(&answer, "o"));
+	g_assert_cmpint(answer.step, ==, VIGILCTL_STEP_DONE);
+	/* the default once reads as before */
+	vigilctl_answer_init(&answer, conn, VIGIL_CLIENT_DURATION_ONCE);
+	g_assert_true(vigilctl_answer_feed(&answer, "a"));
+	once_question = vigilctl_answer_question(&answer, conn);
+	g_assert_cmpstr(once_question, ==,
+	                "For how long? [o]nce (Enter), until [q]uit, [5] minutes, 1 [h]our, "
+	                "1 [d]ay, [f]orever: ");
+}
+
 static void
 test_answer_no_domain_no_port(void)
 {
@@ -784,7 +822,7 @@ test_answer_no_domain_no_port(void)
 	VigilctlAnswer answer;
 	g_autofree char *question = NULL;
 
-	vigilctl_answer_init(&answer, icmp);
+	vigilctl_answer_init(&answer, icmp, VIGIL_CLIENT_DURATION_ONCE);
 	g_assert_true(vigilctl_answer_feed(&answer, "a"));
 	g_assert_true(vigilctl_answer_feed(&answer, "q"));
 	g_assert_cmpint(answer.step, ==, VIGILCTL_STEP_HOST);
@@ -830,7 +868,7 @@ test_prompt_format(void)
 	g_assert_nonnull(strstr(evil_text, "Warning:    the program changed"));
 	g_assert_null(strstr(evil_text, "Time left"));
 
-	vigilctl_answer_init(&answer, conn);
+	vigilctl_answer_init(&answer, conn, VIGIL_CLIENT_DURATION_ONCE);
 	verdict_question = vigilctl_answer_question(&answer, conn);
 	g_assert_nonnull(strstr(verdict_question, "[a]llow"));
 	g_assert_nonnull(strstr(verdict_question, "[d]eny"));
@@ -1123,6 +1161,7 @@ main(int argc, char **argv)
 	g_test_add_func("/vigilctl/prompt/answer-forever", test_answer_forever);
 	g_test_add_func("/vigilctl/prompt/answer-once-defaults", test_answer_once_and_defaults);
 	g_test_add_func("/vigilctl/prompt/answer-no-domain-no-port", test_answer_no_domain_no_port);
+	g_test_add_func("/vigilctl/prompt/answer-default-duration", test_answer_default_duration);
 	g_test_add_func("/vigilctl/prompt/format", test_prompt_format);
 	g_test_add_func("/vigilctl/prompt/cancel-notify", test_prompt_cancel_notify);
 	g_test_add_func("/vigilctl/prompt/agent-registered", test_prompt_agent_registered);

@@ -22,8 +22,9 @@ static const Choice verdicts[] = {
     {"r|drop", "drop", 0},
 };
 
+/* in the order of VigilClientDuration: Enter alone takes answer->default_duration */
 static const Choice durations[] = {
-    {"|o|once", VIGIL_DURATION_ONCE, 0},
+    {"o|once", VIGIL_DURATION_ONCE, 0},
     {"q|quit|until-quit", VIGIL_DURATION_UNTIL_QUIT, 0},
     {"5|5m|5min", VIGIL_DURATION_SECONDS, 5 * 60},
     {"h|1h|hour", VIGIL_DURATION_SECONDS, 60 * 60},
@@ -56,12 +57,17 @@ find_choice(const Choice *choices, gsize n, const char *word)
 	return NULL;
 }
 
+G_STATIC_ASSERT(G_N_ELEMENTS(durations) == VIGIL_CLIENT_DURATION_FOREVER + 1);
+
 void
-vigilctl_answer_init(VigilctlAnswer *answer, GVariant *conn)
+vigilctl_answer_init(VigilctlAnswer *answer, GVariant *conn, VigilClientDuration default_duration)
 {
 	g_autoptr(GVariant) port = g_variant_lookup_value(conn, VIGIL_CONN_KEY_PORT, NULL);
 
 	memset(answer, 0, sizeof *answer);
+	answer->default_duration = (guint)default_duration < G_N_ELEMENTS(durations)
+	                               ? default_duration
+	                               : VIGIL_CLIENT_DURATION_ONCE;
 	answer->step = VIGILCTL_STEP_VERDICT;
 	answer->has_domain = vigilctl_dict_string(conn, VIGIL_CONN_KEY_DOMAIN_TARGET) != NULL;
 	answer->has_port = port != NULL;
@@ -87,7 +93,8 @@ vigilctl_answer_feed(VigilctlAnswer *answer, const char *word)
 		answer->step = VIGILCTL_STEP_DURATION;
 		return TRUE;
 	case VIGILCTL_STEP_DURATION:
-		choice = find_choice(durations, G_N_ELEMENTS(durations), word);
+		choice = *word == '\0' ? &durations[answer->default_duration]
+		                       : find_choice(durations, G_N_ELEMENTS(durations), word);
 		if (choice == NULL)
 			return FALSE;
 		answer->duration = choice->value;
@@ -127,6 +134,29 @@ port_label(GVariant *conn)
 	return g_strdup_printf("%u/%s", port, proto != NULL ? proto : "?");
 }
 
+/* "For how long? [o]nce (Enter), until [q]uit, ...": the default marked where it is */
+static char *
+duration_question(const VigilctlAnswer *answer)
+{
+	/* TRANSLATORS: the choices of "For how long?"; the keys in brackets stay as they are:
+	 * o, q, 5, h, d, f */
+	const char *labels[] = {N_("[o]nce"),   N_("until [q]uit"), N_("[5] minutes"),
+	                        N_("1 [h]our"), N_("1 [d]ay"),      N_("[f]orever")};
+	g_autoptr(GString) list = g_string_new(NULL);
+
+	G_STATIC_ASSERT(G_N_ELEMENTS(labels) == G_N_ELEMENTS(durations));
+	for (guint i = 0; i < G_N_ELEMENTS(labels); i++) {
+		if (i > 0)
+			g_string_append(list, ", ");
+		g_string_append(list, _(labels[i]));
+		if (i == (guint)answer->default_duration)
+			/* TRANSLATORS: after the choice that Enter alone takes */
+			g_string_append_printf(list, " %s", _("(Enter)"));
+	}
+	/* TRANSLATORS: %s is the list of choices, e.g. "[o]nce (Enter), until [q]uit, ..." */
+	return g_strdup_printf(_("For how long? %s: "), list->str);
+}
+
 char *
 vigilctl_answer_question(const VigilctlAnswer *answer, GVariant *conn)
 {
@@ -139,10 +169,7 @@ vigilctl_answer_question(const VigilctlAnswer *answer, GVariant *conn)
 	case VIGILCTL_STEP_VERDICT:
 		return g_strdup(_("Allow or deny? [a]llow, [d]eny, d[r]op: "));
 	case VIGILCTL_STEP_DURATION:
-		return g_strdup(
-		    /* TRANSLATORS: the keys in brackets stay as they are: o, q, 5, h, d, f */
-		    _("For how long? [o]nce (Enter), until [q]uit, [5] minutes, 1 [h]our, "
-		      "1 [d]ay, [f]orever: "));
+		return duration_question(answer);
 	case VIGILCTL_STEP_HOST:
 		host = vigilctl_sanitize(vigilctl_dict_string(conn, VIGIL_CONN_KEY_HOST_TARGET));
 		if (*host == '\0') {

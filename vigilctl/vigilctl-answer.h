@@ -3,6 +3,8 @@
 
 #include <glib.h>
 
+#include "vigil-client-reply.h"
+
 G_BEGIN_DECLS
 
 typedef enum {
@@ -16,8 +18,9 @@ typedef enum {
 /* the answers to one prompt so far; the strings are the Reply() values (static) */
 typedef struct {
 	VigilctlStep step;
-	gboolean has_domain; /* the request has a domain-target */
-	gboolean has_port;   /* the request has a port (not ICMP) */
+	gboolean has_domain;                  /* the request has a domain-target */
+	gboolean has_port;                    /* the request has a port (not ICMP) */
+	VigilClientDuration default_duration; /* what Enter alone answers "for how long?" */
 	const char *verdict;
 	const char *duration;
 	guint32 seconds; /* with duration "seconds" */
@@ -25,8 +28,10 @@ typedef struct {
 	const char *port_scope;
 } VigilctlAnswer;
 
-/* starts the questions for a request with this connection dictionary */
-void vigilctl_answer_init(VigilctlAnswer *answer, GVariant *conn);
+/* starts the questions for a request with this connection dictionary; Enter alone answers
+ * "for how long?" with @default_duration (the user's preference, or --duration) */
+void vigilctl_answer_init(VigilctlAnswer *answer, GVariant *conn,
+                          VigilClientDuration default_duration);
 
 /*
  * Takes one answer ("a", "allow", "f", "" for the default where there is one) to the

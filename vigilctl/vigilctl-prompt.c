@@ -38,7 +38,8 @@ typedef struct {
 	guint resend_id;      /* vigild said TooSoon: the same answer goes again */
 	GQueue requests;      /* of Request; the head is on screen */
 	VigilctlAnswer answer;
-	GError *error; /* what ends the agent with an error */
+	VigilClientDuration default_duration; /* --duration, or the user's preference */
+	GError *error;                        /* what ends the agent with an error */
 } Agent;
 
 static void
@@ -102,7 +103,7 @@ show_current(Agent *agent)
 		say(_("Waiting for connections to ask about (Ctrl-C to quit).\n"));
 		return;
 	}
-	vigilctl_answer_init(&agent->answer, request->conn);
+	vigilctl_answer_init(&agent->answer, request->conn, agent->default_duration);
 	text =
 	    vigilctl_prompt_format(request->id, request->conn,
 	                           g_queue_get_length(&agent->requests) - 1, seconds_left(request));
@@ -170,7 +171,7 @@ on_replied(GObject *source, GAsyncResult *result, gpointer data)
 	if (g_error_matches(local, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_INVALID_ARGUMENT)) {
 		/* the request is still pending: ask again */
 		say(_("vigild did not accept the answer: %s\n"), message);
-		vigilctl_answer_init(&agent->answer, request->conn);
+		vigilctl_answer_init(&agent->answer, request->conn, agent->default_duration);
 		ask(agent);
 		return;
 	}
@@ -455,6 +456,12 @@ agent_clear(Agent *agent)
 gboolean
 vigilctl_cmd_prompt(VigilctlContext *ctx, int argc, char **argv, GError **error)
 {
+	g_autofree char *duration = NULL;
+	const GOptionEntry entries[] = {{"duration", 0, 0, G_OPTION_ARG_STRING, &duration,
+	                                 N_("What Enter answers to \"for how long?\": once, "
+	                                    "until-quit, 5m, 1h, 24h or forever"),
+	                                 N_("DURATION")},
+	                                G_OPTION_ENTRY_NULL};
 	g_autoptr(GOptionContext) context = vigilctl_option_context(
 	    ctx, "",
 	    N_("Asks about the connections of your programs that no rule covers, in this terminal, "
@@ -466,9 +473,11 @@ vigilctl_cmd_prompt(VigilctlContext *ctx, int argc, char **argv, GError **error)
 	       "forever\n"
 	       "  h, d, a          this host, its domain, any host\n"
 	       "  p, a             this port, any port\n"
-	       "Anything but 'once' makes a rule. Enter alone takes the choice marked (Enter).\n"
+	       "Anything but 'once' makes a rule. Enter alone takes the choice marked (Enter):\n"
+	       "for how long, --duration, else the default chosen in vigil-tray's Preferences\n"
+	       "(~/.local/state/vigil/tray.ini, [Prompts] duration), else once.\n"
 	       "vigilctl prompt keeps running when vigild restarts."),
-	    NULL);
+	    entries);
 	Agent agent = {.ctx = ctx};
 	g_autoptr(GInputStream) stdin_stream = NULL;
 	guint sigint = 0;
@@ -481,6 +490,14 @@ vigilctl_cmd_prompt(VigilctlContext *ctx, int argc, char **argv, GError **error)
 	if (argc > 1) {
 		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE,
 		            _("prompt takes no arguments"));
+		return FALSE;
+	}
+	if (duration == NULL) {
+		agent.default_duration = vigil_client_prefs_get_duration();
+	} else if (!vigil_client_duration_from_id(duration, &agent.default_duration)) {
+		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE,
+		            _("--duration: '%s' is not once, until-quit, 5m, 1h, 24h or forever"),
+		            duration);
 		return FALSE;
 	}
 	agent.firewall = vigilctl_firewall(ctx, error);

@@ -106,7 +106,8 @@ def describe(win):
         'announced': announced(win),
         'extents': [extents.x, extents.y, extents.width, extents.height],
         'labels': [a.get_name() for a in of_role(win, Atspi.Role.LABEL) if has_state(a, showing)],
-        'buttons': {a.get_name(): {'sensitive': has_state(a, sensitive)}
+        'buttons': {a.get_name(): {'sensitive': has_state(a, sensitive),
+                                   'extents': extents_of(a)}
                     for a in of_role(win, Atspi.Role.PUSH_BUTTON) if has_state(a, showing)},
         # keyed by the label that names them
         'combos': {labelled_by(a): {'name': a.get_name(), 'items': combo_menu_items(a),
@@ -133,6 +134,11 @@ def describe(win):
                                    'sensitive': has_state(a, sensitive)}
                   for a in of_role(win, Atspi.Role.SPIN_BUTTON)},
     }
+
+
+def extents_of(acc):
+    e = acc.get_component_iface().get_extents(Atspi.CoordType.SCREEN)
+    return [e.x, e.y, e.width, e.height]
 
 
 def editable_fields(win):

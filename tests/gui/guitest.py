@@ -449,6 +449,21 @@ class GuiSession:
             argv += ['keydown', key, 'sleep', '0.1', 'keyup', key]
         subprocess.run(argv, env=env, check=True, timeout=30)
 
+    def pixels(self, extents):
+        """The pixels of the screen in @extents ([x, y, width, height]) as (r, g, b) tuples:
+        what the user sees there."""
+        x, y, w, h = extents
+        out = subprocess.run(['import', '-display', self.display, '-window', 'root', '-crop',
+                              '%dx%d+%d+%d' % (w, h, x, y), '+repage', '-depth', '8', 'ppm:-'],
+                             check=True, timeout=30, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE).stdout
+        # binary PPM: "P6\n<width> <height>\n<maxval>\n" and the RGB bytes
+        fields = out.split(maxsplit=4)
+        if fields[0] != b'P6':
+            raise GuiError('not a PPM image: %r' % out[:16])
+        data = fields[4]
+        return [tuple(data[i:i + 3]) for i in range(0, len(data) - 2, 3)]
+
     def screenshot(self, path, extents=None, margin=16):
         """Writes the screen to @path (PNG), or only the rectangle @extents ([x, y, width,
         height], e.g. a window's from Ui.window()) with @margin pixels around it."""

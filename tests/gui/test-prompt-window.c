@@ -4,6 +4,7 @@
 
 #include <gdk/gdkkeysyms.h>
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
 #include <locale.h>
 
 #include "vigil-dbus.h"
@@ -140,8 +141,9 @@ test_no_focus_and_armed_after_a_second(Fixture *f, gconstpointer data)
 	    gtk_window_mnemonic_activate(GTK_WINDOW(f->window), GDK_KEY_d, GDK_MOD1_MASK));
 	run_for(500);
 	g_assert_cmpuint(f->replies->len, ==, 1);
+	/* with no preference chosen an answer is for once: no rule by default */
 	g_assert_cmpstr(g_ptr_array_index(f->replies, 0), ==,
-	                "1 deny {'duration': <'forever'>, 'host-scope': <'host'>, "
+	                "1 deny {'duration': <'once'>, 'host-scope': <'host'>, "
 	                "'port-scope': <'port'>}");
 	g_assert_false(gtk_widget_get_visible(GTK_WIDGET(f->window)));
 }
@@ -170,8 +172,8 @@ test_mnemonics_unique(Fixture *f, gconstpointer data)
 
 	vigil_tray_prompt_window_add(f->window, make_prompt(1, "/usr/bin/curl", 443, NULL));
 	collect_mnemonics(GTK_WIDGET(f->window), keys);
-	/* Allow, Deny, Duration, Destination, Port, Details */
-	g_assert_cmpuint(keys->len, ==, 6);
+	/* Allow, Deny, Drop, Duration, Destination, Port, Script, Details */
+	g_assert_cmpuint(keys->len, ==, 8);
 	for (guint i = 0; i < keys->len; i++) {
 		g_assert_cmpuint(g_array_index(keys, guint, i), !=, GDK_KEY_VoidSymbol);
 		for (guint j = i + 1; j < keys->len; j++)
@@ -184,7 +186,8 @@ test_mnemonics_unique(Fixture *f, gconstpointer data)
 static void
 test_stacking(Fixture *f, gconstpointer data)
 {
-	GtkWidget *queue = child(f, "queue_label");
+	GtkWidget *expander = child(f, "queue_expander");
+	GtkWidget *queue = gtk_expander_get_label_widget(GTK_EXPANDER(expander));
 
 	vigil_tray_prompt_window_add(f->window, make_prompt(1, "/usr/bin/curl", 443, NULL));
 	vigil_tray_prompt_window_add(f->window, make_prompt(2, "/usr/bin/wget", 80, NULL));
@@ -192,7 +195,7 @@ test_stacking(Fixture *f, gconstpointer data)
 	/* vigild sends open requests again when the agent registers again */
 	vigil_tray_prompt_window_add(f->window, make_prompt(2, "/usr/bin/wget", 80, NULL));
 	g_assert_cmpuint(vigil_tray_prompt_window_get_n_pending(f->window), ==, 3);
-	g_assert_true(gtk_widget_get_visible(queue));
+	g_assert_true(gtk_widget_get_visible(expander));
 	g_assert_cmpstr(gtk_label_get_text(GTK_LABEL(queue)), ==, "2 more waiting");
 	g_assert_nonnull(strstr(label_text(f, "headline_label"), "curl"));
 
@@ -208,12 +211,12 @@ test_stacking(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(label_text(f, "port_label"), ==, "80");
 	g_assert_false(gtk_widget_get_sensitive(child(f, "allow_button")));
 	g_assert_cmpstr(gtk_combo_box_get_active_id(GTK_COMBO_BOX(child(f, "duration_combo"))), ==,
-	                "forever");
+	                "once");
 	g_assert_cmpstr(gtk_label_get_text(GTK_LABEL(queue)), ==, "1 more waiting");
 
 	/* a request answered elsewhere leaves the queue; the one on screen stays */
 	vigil_tray_prompt_window_remove(f->window, 3);
-	g_assert_false(gtk_widget_get_visible(queue));
+	g_assert_false(gtk_widget_get_visible(expander));
 	g_assert_nonnull(strstr(label_text(f, "headline_label"), "wget"));
 	vigil_tray_prompt_window_remove(f->window, 99);
 	g_assert_cmpuint(vigil_tray_prompt_window_get_n_pending(f->window), ==, 1);
@@ -393,11 +396,79 @@ test_untrusted_text(Fixture *f, gconstpointer data)
 	g_assert_false(gtk_widget_get_visible(child(f, "claim_box")));
 }
 
+/* the user's default duration (Preferences, shared with vigilctl prompt) is what a new
+ * request shows, and what an answer without another choice lasts */
+static void
+test_default_duration(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+
+	g_assert_true(vigil_client_prefs_set_duration(VIGIL_CLIENT_DURATION_1_HOUR, &error));
+	g_assert_no_error(error);
+	vigil_tray_prompt_window_add(f->window, make_prompt(1, "/usr/bin/curl", 443, NULL));
+	g_assert_cmpstr(gtk_combo_box_get_active_id(GTK_COMBO_BOX(child(f, "duration_combo"))), ==,
+	                "1h");
+	run_for(1100);
+	gtk_button_clicked(GTK_BUTTON(child(f, "allow_button")));
+	g_assert_cmpuint(f->replies->len, ==, 1);
+	g_assert_true(
+	    g_str_has_prefix(g_ptr_array_index(f->replies, 0),
+	                     "1 allow {'duration': <'seconds'>, 'seconds': <uint32 3600>"));
+	g_assert_true(vigil_client_prefs_set_duration(VIGIL_CLIENT_DURATION_ONCE, &error));
+}
+
+/* Drop answers "drop"; Deny is the safe answer: neutral, not red like a destructive one */
+static void
+test_drop_and_neutral_deny(Fixture *f, gconstpointer data)
+{
+	GtkStyleContext *deny = gtk_widget_get_style_context(child(f, "deny_button"));
+	GtkStyleContext *drop = gtk_widget_get_style_context(child(f, "drop_button"));
+
+	g_assert_false(gtk_style_context_has_class(deny, GTK_STYLE_CLASS_DESTRUCTIVE_ACTION));
+	g_assert_false(gtk_style_context_has_class(drop, GTK_STYLE_CLASS_DESTRUCTIVE_ACTION));
+	vigil_tray_prompt_window_add(f->window, make_prompt(1, "/usr/bin/curl", 443, NULL));
+	g_assert_false(gtk_widget_get_sensitive(child(f, "drop_button")));
+	run_for(1100);
+	gtk_button_clicked(GTK_BUTTON(child(f, "drop_button")));
+	g_assert_cmpuint(f->replies->len, ==, 1);
+	g_assert_true(g_str_has_prefix(g_ptr_array_index(f->replies, 0), "1 drop "));
+}
+
+/* an interpreter's script: a rule for it alone (program-scope "script"), only when vigild
+ * named one, and not for an answer "once" */
+static void
+test_script_scope(Fixture *f, gconstpointer data)
+{
+	GtkComboBox *script = GTK_COMBO_BOX(child(f, "script_combo"));
+
+	vigil_tray_prompt_window_add(f->window, make_prompt(1, "/usr/bin/curl", 443, NULL));
+	g_assert_false(gtk_widget_get_visible(GTK_WIDGET(script)));
+	vigil_tray_prompt_window_add(f->window, make_prompt(2, "/usr/bin/python3.11", 443,
+	                                                    ", 'script': <'/home/a/sync.py'>"));
+	run_for(1100);
+	gtk_button_clicked(GTK_BUTTON(child(f, "deny_button")));
+	g_assert_true(gtk_widget_get_visible(GTK_WIDGET(script)));
+	g_assert_cmpstr(gtk_combo_box_get_active_id(script), ==, "program");
+	gtk_combo_box_set_active_id(GTK_COMBO_BOX(child(f, "duration_combo")), "once");
+	g_assert_false(gtk_widget_get_sensitive(GTK_WIDGET(script)));
+	gtk_combo_box_set_active_id(GTK_COMBO_BOX(child(f, "duration_combo")), "forever");
+	g_assert_true(gtk_combo_box_set_active_id(script, "script"));
+	run_for(1100);
+	gtk_button_clicked(GTK_BUTTON(child(f, "allow_button")));
+	g_assert_cmpuint(f->replies->len, ==, 2);
+	g_assert_null(strstr(g_ptr_array_index(f->replies, 0), "program-scope"));
+	g_assert_nonnull(strstr(g_ptr_array_index(f->replies, 1), "'program-scope': <'script'>"));
+}
+
 int
 main(int argc, char **argv)
 {
 	const char *localedir = g_getenv("VIGIL_TEST_LOCALEDIR");
+	g_autofree char *state = g_dir_make_tmp("test-prompt-window-XXXXXX", NULL);
 
+	/* the user's preferences of this test only, not those of whoever runs it */
+	g_assert_nonnull(state);
+	g_setenv("XDG_STATE_HOME", state, TRUE);
 	gtk_test_init(&argc, &argv, NULL);
 	/* with VIGIL_TEST_LOCALEDIR and LANGUAGE, the window in a translation (gtk_test_init()
 	 * chose the C locale) */
@@ -418,6 +489,18 @@ main(int argc, char **argv)
 	ADD("/prompt-window/untrusted-text", test_untrusted_text);
 	ADD("/prompt-window/traced-and-preload-warned", test_traced_and_preload_warned);
 	ADD("/prompt-window/hash-pending", test_hash_pending);
+	ADD("/prompt-window/default-duration", test_default_duration);
+	ADD("/prompt-window/drop-and-neutral-deny", test_drop_and_neutral_deny);
+	ADD("/prompt-window/script-scope", test_script_scope);
 #undef ADD
-	return g_test_run();
+	{
+		int status = g_test_run();
+		g_autofree char *file = g_build_filename(state, "vigil", "tray.ini", NULL);
+		g_autofree char *dir = g_build_filename(state, "vigil", NULL);
+
+		g_unlink(file);
+		g_rmdir(dir);
+		g_rmdir(state);
+		return status;
+	}
 }

@@ -11,14 +11,17 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from guitest import wait_until  # noqa: E402
-from test_prompt import MAIN, NOBODY, SCREENSHOTS, TITLE, TrayTestCase  # noqa: E402
+from test_prompt import MAIN, NOBODY, SCREENSHOTS, TITLE, VIGILCTL, TrayTestCase  # noqa: E402
 from test_dbus import PROBE_EXE, USER_ACTIONS  # noqa: E402
+from test_vigilctl import Terminal  # noqa: E402
+import bus as testbus  # noqa: E402
 
 PREFERENCES = MAIN  # the Preferences page of the main window
 WHEN = 'When nobody answers:'
 ASK_FOR = 'Ask for (seconds):'
 NOT_RUNNING = 'While Vigil is not running:'
 SILENT = 'Silent mode: do not ask, answer every request with'
+DEFAULT_DURATION = 'An answer lasts, unless chosen otherwise:'
 
 
 class PreferencesTestCase(TrayTestCase):
@@ -63,6 +66,51 @@ class Preferences(PreferencesTestCase):
         self.ui.select(TITLE, 'Duration:', 'Once')
         self.ui.click(TITLE, 'Allow')
         self.assertEqual(self.probe_result(probe)[0], 'ok')
+
+
+class DefaultDuration(PreferencesTestCase):
+    """One default duration of an answer for the user, chosen in Preferences: the tray's
+    prompt starts with it, and vigilctl prompt's Enter takes it too."""
+
+    def rules_to(self, port):
+        return [r for r in self.rules_of(NOBODY)
+                if r.get('program') == PROBE_EXE and r.get('port') == str(port)]
+
+    def test_once_unless_chosen_then_the_choice_for_tray_and_vigilctl(self):
+        # nothing chosen: an answer is for once, no rule (the tray said Forever before)
+        probe = self.probe_async(9000, user=NOBODY)
+        win = self.ui.wait_for_window(TITLE)
+        self.assertEqual(win['combos']['Duration:']['name'], 'Once')
+        self.ui.click(TITLE, 'Allow', timeout=10)
+        self.assertEqual(self.probe_result(probe)[0], 'ok')
+        self.assertFalse(self.rules_to(9000), 'once: no rule')
+
+        win = self.open_preferences()
+        self.assertEqual(win['combos'][DEFAULT_DURATION]['name'], 'Once')
+        self.ui.select(PREFERENCES, DEFAULT_DURATION, 'Forever')
+        probe = self.probe_async(8080, user=NOBODY)
+        win = self.ui.wait_for_window(TITLE)
+        self.assertEqual(win['combos']['Duration:']['name'], 'Forever')
+        self.ui.click(TITLE, 'Allow', timeout=10)
+        self.assertEqual(self.probe_result(probe)[0], 'ok')
+        self.assertEqual([r['lifetime'] for r in self.rules_to(8080)], ['forever'])
+
+        # the same user's vigilctl prompt: Enter for "how long" is Forever too
+        env = dict(self.env, HOME=self.session.home)
+        env.pop('XDG_STATE_HOME', None)
+        term = Terminal(testbus.as_user_argv(NOBODY) + [VIGILCTL, 'prompt'], env)
+        self.addCleanup(term.close)
+        term.expect(r'Registered with vigild')
+        probe = self.probe_async(443, user=NOBODY)
+        term.expect(r'Allow or deny\? ')
+        term.type('a')
+        term.expect(r'\[f\]orever \(Enter\): ')
+        term.type('')
+        term.type('')
+        term.type('')
+        term.expect(r'Answered request \d+: allow forever')
+        self.assertEqual(self.probe_result(probe)[0], 'ok')
+        self.assertEqual([r['lifetime'] for r in self.rules_to(443)], ['forever'])
 
 
 class PreferencesWithoutAdmin(PreferencesTestCase):

@@ -29,10 +29,27 @@ NOBODY = 65534
 TITLE = 'Vigil: Connection Request'
 MAIN = 'Vigil'  # the main window: its pages are the rules, the monitor and the preferences
 DURATION, DESTINATION, PORT = 'Duration:', 'Destination:', 'Port:'  # the combo boxes
+SCRIPT = 'Script:'  # only for an interpreter running a script
+# a python3 script that connects, as vigil-probe does: "ok", or "error ECONNREFUSED"
+CONNECT_SCRIPT = '''import errno, socket, sys
+s = socket.socket(socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET)
+s.settimeout(20)
+try:
+    s.connect((sys.argv[1], int(sys.argv[2])))
+    print('ok')
+except OSError as e:
+    print('error', errno.errorcode.get(e.errno, e.errno))
+'''
 VIGILCTL = os.environ.get('VIGILCTL', os.path.join(guitest.BUILD, 'vigilctl', 'vigilctl'))
 # where the screenshots go: VIGIL_SCREENSHOT_DIR=$PWD/docs/screenshots refreshes the README's
 SCREENSHOTS = os.environ.get('VIGIL_SCREENSHOT_DIR') or os.environ.get(
     'VIGIL_SCREENSHOT_DEFAULT_DIR', os.path.join(guitest.BUILD, 'tests', 'gui', 'screenshots'))
+
+
+def shown_texts(win):
+    """The texts a window shows: its labels, and the names of its expanders ("2 more
+    waiting" opens the list of the waiting requests)."""
+    return win['labels'] + list(win['toggles'])
 
 
 class TrayTestCase(DBusTestCase):
@@ -116,7 +133,7 @@ class TrayTestCase(DBusTestCase):
         self.assertIn('TCP/IPv4', labels)
         self.assertTrue([t for t in labels if t.startswith('PID ') and t.endswith(', user nobody')],
                         labels)
-        self.assertEqual(set(win['buttons']), {'Allow', 'Deny'})
+        self.assertEqual(set(win['buttons']), {'Allow', 'Deny', 'Drop'})
 
 
 class Prompts(TrayTestCase):
@@ -131,7 +148,8 @@ class Prompts(TrayTestCase):
                          'org.vigil.Tray-prompt-symbolic')
         self.assertTrue(s.menu_entry(self.item, '1 connection request waiting'))
         self.assertIsNone(probe.poll(), 'the connection waits for the answer')
-        self.assertEqual(win['combos'][DURATION]['name'], 'Forever')
+        # an answer is for once unless the user chose another default (Preferences)
+        self.assertEqual(win['combos'][DURATION]['name'], 'Once')
         self.assertEqual(win['combos'][DESTINATION]['name'], 'Only ' + PEER_V4)
         self.assertEqual(win['combos'][PORT]['name'], 'Only port 9000')
         # the buttons wake up after a second
@@ -139,6 +157,7 @@ class Prompts(TrayTestCase):
         s.screenshot(os.path.join(SCREENSHOTS, 'prompt.png'),
                      self.ui.wait_for_window(TITLE)['extents'])
 
+        self.ui.select(TITLE, DURATION, 'Forever')
         start = time.monotonic()
         self.ui.click(TITLE, 'Deny')
         words = self.probe_result(probe)
@@ -157,6 +176,111 @@ class Prompts(TrayTestCase):
         self.assertEqual(words[:2], ['error', 'ECONNREFUSED'])
         self.assertIsNone(self.ui.window(TITLE))
         wait_until(lambda: s.item_property(self.item, 'Status') == 'Active', 5, 'no attention')
+
+    def test_drop_is_silent_and_deny_is_not_drawn_as_a_danger(self):
+        probe = self.probe_async(9000, user=NOBODY, timeout_ms=4000)
+        self.prompt()
+        win = wait_until(lambda: [w for w in [self.ui.window(TITLE)]
+                                  if w['buttons']['Drop']['sensitive']], 5, 'Drop')[0]
+        # Deny is the safe answer: a plain button, not red like a destructive action
+        # (Adwaita's destructive-action red is #e01b24), and Allow keeps its accent
+        pixels = self.session.pixels(win['buttons']['Deny']['extents'])
+        red = [p for p in pixels if p[0] > 150 and p[1] < 90 and p[2] < 90]
+        self.assertLess(len(red), len(pixels) // 20, 'Deny is drawn red')
+
+        # drop forever: no answer to the program (it times out, no refusal), a drop rule
+        self.ui.select(TITLE, DURATION, 'Forever')
+        self.ui.click(TITLE, 'Drop')
+        self.ui.wait_gone(TITLE)
+        # it waited in vain until its own timeout (4 s), where a deny fails it at once
+        words = self.probe_result(probe)
+        self.assertEqual(words[0], 'timeout', 'a drop refuses nothing: %r' % words)
+        self.assertDecision(self.d, verdict='drop', program=PROBE_EXE, port=9000)
+        made = [r for r in self.rules_of(NOBODY) if r.get('program') == PROBE_EXE]
+        self.assertEqual([(r['action'], r['port'], r['lifetime']) for r in made],
+                         [('drop', '9000', 'forever')])
+
+    def test_the_queue_is_listed_and_one_answer_covers_a_program(self):
+        # another program: a copy of vigil-probe under another name
+        other = os.path.join(os.path.realpath(self.session.tmpdir), 'other-probe')
+        shutil.copy(PROBE_EXE, other)
+        os.chmod(other, 0o755)
+        first = self.probe_async(9000, user=NOBODY)
+        self.prompt()
+        more = [self.probe_async(port, user=NOBODY) for port in (8080, 443)]
+        stranger = self.nets.spawn(self.nets.client, testbus.as_user_argv(NOBODY) + [
+            other, 'tcp', PEER_V4, '80', '--timeout', '20000'], stdout=subprocess.PIPE,
+            text=True)
+        wait_until(lambda: '3 more waiting' in shown_texts(self.ui.window(TITLE)), 15,
+                   '3 more waiting')
+        # the queue, listed on demand
+        self.ui.expand(TITLE, '3 more waiting')
+        waiting = ('vigil-probe to %s, port 8080' % PEER_V4, 'vigil-probe to %s, port 443'
+                   % PEER_V4, 'other-probe to %s, port 80' % PEER_V4)
+        win = wait_until(lambda: [w for w in [self.ui.window(TITLE)]
+                                  if all(any(t.startswith(x) for t in w['labels'])
+                                         for x in waiting)], 10, 'the waiting requests')[0]
+        answer_all = 'Answer the 2 other requests from vigil-probe the same way'
+        self.assertIn(answer_all, win['checks'])
+        self.assertFalse(win['checks'][answer_all]['checked'])
+        self.session.screenshot(os.path.join(SCREENSHOTS, 'prompt-queue.png'), win['extents'])
+
+        # one answer for the three of vigil-probe; other-probe's waits for its own
+        self.ui.check(TITLE, answer_all)
+        wait_until(lambda: self.ui.window(TITLE)['checks'][answer_all]['checked'], 5,
+                   'answer all checked')
+        self.ui.select(TITLE, DURATION, 'Once')
+        self.ui.click(TITLE, 'Deny', timeout=10)
+        for probe in [first] + more:
+            self.assertEqual(self.probe_result(probe)[:2], ['error', 'ECONNREFUSED'])
+        win = wait_until(lambda: [w for w in [self.ui.window(TITLE)]
+                                  if 'other-probe' in w['labels'][0]], 10,
+                         'the other program\'s request')[0]
+        self.assertNotIn('more waiting', ' '.join(shown_texts(win)))
+        self.assertNotIn(answer_all, win['checks'])
+        self.assertIsNone(stranger.poll(), 'the other program still waits')
+        self.ui.select(TITLE, DURATION, 'Once')
+        self.ui.click(TITLE, 'Allow', timeout=10)
+        self.assertEqual(self.probe_result(stranger)[0], 'ok')
+        self.assertFalse([r for r in self.rules_of(NOBODY)], 'once: no rules')
+
+    def test_an_interpreter_is_allowed_for_one_script_only(self):
+        folder = os.path.realpath(self.session.tmpdir)
+        sync, other = os.path.join(folder, 'sync.py'), os.path.join(folder, 'other.py')
+        for path in (sync, other):
+            with open(path, 'w', encoding='utf-8') as f:
+                f.write(CONNECT_SCRIPT)
+            os.chmod(path, 0o644)
+        python = os.path.basename(os.path.realpath('/usr/bin/python3'))
+
+        def run(script, port):
+            return self.nets.spawn(self.nets.client, testbus.as_user_argv(NOBODY) + [
+                '/usr/bin/python3', script, PEER_V4, str(port)], stdout=subprocess.PIPE,
+                text=True)
+
+        probe = run(sync, 9000)
+        win = self.prompt()
+        self.assertEqual(win['combos'][SCRIPT]['items'],
+                         ['Anything %s runs' % python, 'Only ' + sync])
+        self.assertEqual(win['combos'][SCRIPT]['name'], 'Anything %s runs' % python)
+        self.ui.select(TITLE, DURATION, 'Forever')
+        self.ui.select(TITLE, SCRIPT, 'Only ' + sync)
+        self.ui.click(TITLE, 'Allow', timeout=10)
+        self.assertEqual(self.probe_result(probe)[0], 'ok')
+        [rule] = [r for r in self.rules_of(NOBODY)]
+        self.assertEqual((rule['action'], rule['program'], rule['args'], rule['port']),
+                         ('allow', os.path.realpath('/usr/bin/python3'), '* %s*' % sync,
+                          '9000'))
+        # the script again: allowed by the rule, nobody asked
+        self.assertEqual(self.probe_result(run(sync, 9000))[0], 'ok')
+        self.assertIsNone(self.ui.window(TITLE))
+        # another script of the same interpreter is asked about
+        probe = run(other, 9000)
+        win = self.prompt()
+        self.assertEqual(win['combos'][SCRIPT]['items'][1], 'Only ' + other)
+        self.ui.select(TITLE, DURATION, 'Once')
+        self.ui.click(TITLE, 'Deny', timeout=10)
+        self.assertEqual(self.probe_result(probe)[:2], ['error', 'ECONNREFUSED'])
 
     def test_allow_once_lets_it_through_and_makes_no_rule(self):
         before = self.rules_of(NOBODY)
@@ -181,7 +305,7 @@ class Prompts(TrayTestCase):
                             if c[1].get('connections') == 3], 10, 'three held connections')
         self.assertEqual(len(self.call('GetPending')[0]), 1)
         win = self.ui.window(TITLE)
-        self.assertFalse([t for t in win['labels'] if 'more waiting' in t], win['labels'])
+        self.assertFalse([t for t in shown_texts(win) if 'more waiting' in t], win['labels'])
         self.assertEqual(len([w for w in self.ui.windows() if w['showing']]), 1)
         self.assertTrue(self.session.menu_entry(self.item, '1 connection request waiting'))
         self.ui.select(TITLE, DURATION, 'Once')
@@ -194,7 +318,7 @@ class Prompts(TrayTestCase):
         first = self.probe_async(9000, user=NOBODY)
         self.prompt()
         second = self.connect_async(8080, 1, user=NOBODY)
-        wait_until(lambda: '1 more waiting' in self.ui.window(TITLE)['labels'], 10,
+        wait_until(lambda: '1 more waiting' in shown_texts(self.ui.window(TITLE)), 10,
                    '"1 more waiting"')
         self.assertEqual(len([w for w in self.ui.windows() if w['showing']]), 1,
                          'one window, never a storm of them')
@@ -216,7 +340,7 @@ class Prompts(TrayTestCase):
         self.assertTrue([t for t in win['labels'] if t.startswith('Application: Python')],
                         win['labels'])
         self.assertFalse([t for t in win['labels'] if 'unverified' in t], win['labels'])
-        self.assertFalse([t for t in win['labels'] if 'more waiting' in t])
+        self.assertFalse([t for t in shown_texts(win) if 'more waiting' in t])
         self.ui.select(TITLE, DURATION, 'Once')
         self.ui.click(TITLE, 'Deny')
         out, _ = second.communicate(timeout=30)
@@ -381,6 +505,7 @@ class UntrustedNames(TrayTestCase):
         self.session.screenshot(os.path.join(SCREENSHOTS, 'prompt-unverified.png'),
                                 self.ui.wait_for_window(TITLE)['extents'])
         # deny forever: a rule for that file
+        self.ui.select(TITLE, DURATION, 'Forever')
         self.ui.click(TITLE, 'Deny')
         self.assertEqual(self.probe_result(probe)[:2], ['error', 'ECONNREFUSED'])
         self.ui.wait_gone(TITLE)

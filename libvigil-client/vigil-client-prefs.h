@@ -1,0 +1,30 @@
+/* vigil-client-prefs.h: the user's own choices for answering prompts, one file shared by
+ * vigil-tray and vigilctl prompt */
+#pragma once
+
+#include <glib.h>
+
+#include "vigil-client-reply.h"
+
+G_BEGIN_DECLS
+
+/* what an answer lasts unless the user picks another, when nothing was chosen: once (no rule
+ * is made by a click or an Enter that was not meant for it) */
+#define VIGIL_CLIENT_DEFAULT_DURATION VIGIL_CLIENT_DURATION_ONCE
+
+/* $XDG_STATE_HOME/vigil/tray.ini (~/.local/state/vigil/tray.ini): the tray's state and the
+ * user's prompt preferences, [Prompts] duration among them */
+char *vigil_client_prefs_path(void);
+
+/* the names of the durations in that file and in the windows: once, until-quit, 5m, 1h, 24h,
+ * forever */
+const char *vigil_client_duration_to_id(VigilClientDuration duration);
+/* FALSE (and @duration untouched) when @id is none of them */
+gboolean vigil_client_duration_from_id(const char *id, VigilClientDuration *duration);
+
+/* the user's default duration; VIGIL_CLIENT_DEFAULT_DURATION when none (or a bad one) is set */
+VigilClientDuration vigil_client_prefs_get_duration(void);
+/* stores it for both front ends; FALSE with @error when the file cannot be written */
+gboolean vigil_client_prefs_set_duration(VigilClientDuration duration, GError **error);
+
+G_END_DECLS
