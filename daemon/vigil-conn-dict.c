@@ -164,6 +164,7 @@ vigil_connection_dict_add_process(GVariantBuilder *builder, const VigilProcess *
 	if (process->foreign_mount_ns)
 		g_variant_builder_add(builder, "{sv}", VIGIL_CONN_KEY_FOREIGN_MOUNT_NS,
 		                      g_variant_new_boolean(TRUE));
+	add_string(builder, VIGIL_CONN_KEY_APP_SANDBOX, process->app_sandbox);
 	if (process->exe_deleted)
 		g_variant_builder_add(builder, "{sv}", VIGIL_CONN_KEY_EXE_DELETED,
 		                      g_variant_new_boolean(TRUE));

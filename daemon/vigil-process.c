@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "vigil-app-sandbox.h"
 #include "vigil-fuse.h"
 #include "vigil-process-taint.h"
 #include "vigil-process.h"
@@ -440,6 +441,9 @@ vigil_process_read(const char *proc_root, guint32 pid, VigilShaCache *sha_cache,
 		if (cgroup != NULL)
 			process->app_id = vigil_process_app_id_from_cgroup(cgroup);
 		process->foreign_mount_ns = mount_ns_differs(proc_root, dirfd);
+		if (process->foreign_mount_ns)
+			process->app_sandbox = vigil_app_sandbox_verify(
+			    process->app_id, process->exe, process->exe_dev, process->exe_ino);
 		process->taint = vigil_process_taint_read(dirfd, &process->tracer_pid);
 	}
 	close(dirfd);

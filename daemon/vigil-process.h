@@ -29,6 +29,9 @@ typedef struct {
 	char *app_id;       /* flatpak app id or snap name from the cgroup, or NULL; the cgroup
 	                     * is informative: a user may create such a cgroup in their own slice */
 	gboolean foreign_mount_ns; /* its mount namespace differs from the host's (pid 1's) */
+	/* in another mount namespace, the snap or flatpak of its app id, checked against the
+	 * host's installation (vigil-app-sandbox.h): VIGIL_APP_SANDBOX_*, static; or NULL */
+	const char *app_sandbox;
 	guint taint;               /* VigilTaint (vigil-process-taint.h), read once */
 	guint32 tracer_pid;        /* with VIGIL_TAINT_TRACED */
 	gint64 exe_ctime;          /* ns; with dev, ino, size and mtime: the key of its hash */

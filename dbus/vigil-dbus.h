@@ -95,6 +95,9 @@ G_BEGIN_DECLS
 #define VIGIL_CONN_KEY_SHA256           "sha256"           /* s */
 #define VIGIL_CONN_KEY_APPID            "appid"            /* s */
 #define VIGIL_CONN_KEY_FOREIGN_MOUNT_NS "foreign-mount-ns" /* b */
+#define VIGIL_CONN_KEY_APP_SANDBOX      "app-sandbox"      /* s: see VIGIL_APP_SANDBOX_* */
+#define VIGIL_APP_SANDBOX_SNAP          "snap"
+#define VIGIL_APP_SANDBOX_FLATPAK       "flatpak"
 #define VIGIL_CONN_KEY_EXE_DELETED      "exe-deleted"      /* b */
 #define VIGIL_CONN_KEY_TRACED_BY        "traced-by"        /* u */
 #define VIGIL_CONN_KEY_PRELOAD          "preload"          /* b */

@@ -44,6 +44,8 @@ struct _VigilTrayPromptWindow {
 	GtkLabel *sha256_label;
 	GtkLabel *appid_label;
 	GtkLabel *parents_label;
+	GtkWidget *sandbox_title;
+	GtkLabel *sandbox_label;
 	GtkComboBoxText *duration_combo;
 	GtkComboBoxText *host_combo;
 	GtkComboBoxText *port_combo;
@@ -266,6 +268,40 @@ fill_program(VigilTrayPromptWindow *self, VigilClientRequest *prompt)
 	gtk_widget_set_tooltip_text(GTK_WIDGET(self->program_label), path);
 }
 
+/* another mount namespace that is its app's own sandbox (vigild checked the executable against
+ * the host's installation) is a fact for Details, not a warning */
+static gboolean
+in_own_sandbox(const VigilClientRequest *prompt)
+{
+	return prompt->foreign_mount_ns && prompt->appid != NULL &&
+	       (g_strcmp0(prompt->app_sandbox, VIGIL_APP_SANDBOX_SNAP) == 0 ||
+	        g_strcmp0(prompt->app_sandbox, VIGIL_APP_SANDBOX_FLATPAK) == 0);
+}
+
+static void
+fill_sandbox(VigilTrayPromptWindow *self, VigilClientRequest *prompt)
+{
+	g_autofree char *appid = NULL;
+	g_autofree char *text = NULL;
+
+	gtk_widget_set_visible(self->sandbox_title, in_own_sandbox(prompt));
+	gtk_widget_set_visible(GTK_WIDGET(self->sandbox_label), in_own_sandbox(prompt));
+	if (!in_own_sandbox(prompt))
+		return;
+	appid = vigil_text_sanitize(prompt->appid, VIGIL_TEXT_MAX_LINE);
+	if (g_str_equal(prompt->app_sandbox, VIGIL_APP_SANDBOX_SNAP))
+		/* TRANSLATORS: %s is a snap's name */
+		text = g_strdup_printf(_("The snap %s: the program is the snap's own file, in the "
+		                         "snap's mount namespace"),
+		                       appid);
+	else
+		/* TRANSLATORS: %s is a flatpak app id */
+		text = g_strdup_printf(_("The Flatpak app %s: the program is the app's own file, "
+		                         "in its sandbox's mount namespace"),
+		                       appid);
+	gtk_label_set_text(self->sandbox_label, text);
+}
+
 static void
 fill_connection(VigilTrayPromptWindow *self, VigilClientRequest *prompt)
 {
@@ -309,6 +345,7 @@ fill_connection(VigilTrayPromptWindow *self, VigilClientRequest *prompt)
 		gtk_label_set_text(self->appid_label, _("none"));
 	}
 	gtk_label_set_text(self->parents_label, *parents != '\0' ? parents : _("none"));
+	fill_sandbox(self, prompt);
 }
 
 static void
@@ -336,7 +373,7 @@ fill_warning(VigilTrayPromptWindow *self, VigilClientRequest *prompt)
 	if (prompt->exe_deleted)
 		add_warning(text, _("The program's file was deleted or replaced after the "
 		                    "program started."));
-	if (prompt->foreign_mount_ns)
+	if (prompt->foreign_mount_ns && !in_own_sandbox(prompt))
 		add_warning(text, _("The program runs in another mount namespace (e.g. a "
 		                    "container): its path may name another file there."));
 	/* code injected by another program of the user runs with this program's name: say so */
@@ -731,6 +768,8 @@ vigil_tray_prompt_window_class_init(VigilTrayPromptWindowClass *klass)
 	BIND(sha256_label);
 	BIND(appid_label);
 	BIND(parents_label);
+	BIND(sandbox_title);
+	BIND(sandbox_label);
 	BIND(duration_combo);
 	BIND(host_combo);
 	BIND(port_combo);

@@ -71,6 +71,7 @@ vigil_client_request_new(guint64 id, GVariant *connection, GError **error)
 	prompt->cmdline = lookup_string(connection, VIGIL_CONN_KEY_CMDLINE);
 	prompt->sha256 = lookup_string(connection, VIGIL_CONN_KEY_SHA256);
 	prompt->appid = lookup_string(connection, VIGIL_CONN_KEY_APPID);
+	prompt->app_sandbox = lookup_string(connection, VIGIL_CONN_KEY_APP_SANDBOX);
 	prompt->foreign_mount_ns = lookup_flag(connection, VIGIL_CONN_KEY_FOREIGN_MOUNT_NS);
 	prompt->exe_deleted = lookup_flag(connection, VIGIL_CONN_KEY_EXE_DELETED);
 	prompt->binary_changed = lookup_flag(connection, VIGIL_CONN_KEY_BINARY_CHANGED);
@@ -126,6 +127,7 @@ vigil_client_request_free(VigilClientRequest *prompt)
 	g_free(prompt->host_target);
 	g_free(prompt->domain_target);
 	g_free(prompt->script);
+	g_free(prompt->app_sandbox);
 	g_free(prompt);
 }
 

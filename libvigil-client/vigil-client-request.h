@@ -20,6 +20,7 @@ typedef struct {
 	char *sha256;
 	char *appid;
 	gboolean foreign_mount_ns;
+	char *app_sandbox; /* "snap" or "flatpak": the mount namespace is its app's sandbox */
 	gboolean exe_deleted;
 	gboolean binary_changed;
 	char *changed_reason;  /* why the rules did not follow it as an upgrade, or NULL */

@@ -525,6 +525,96 @@ class UntrustedNames(TrayTestCase):
                                      for cell in row])
 
 
+MOUNT_NS_WARNING = ('The program runs in another mount namespace (e.g. a container): its path '
+                    'may name another file there.')
+
+
+class AppSandbox(TrayTestCase):
+    """A snap's process runs in the snap's mount namespace (as every test client does in
+    `ip netns exec`'s): that is no reason to doubt its path when the executable is the snap's
+    own file, which vigild checks against the host (the snap's revision mounted by root at
+    /snap/NAME/current). A cgroup that only claims the snap still gets the warning."""
+
+    def setUp(self):
+        super().setUp()
+        self.name = 'vigiltest%d' % os.getpid()
+        self.made_root = not os.path.exists('/snap')
+        self.revision = os.path.join('/snap', self.name, '1')
+        os.makedirs(self.revision, 0o755)
+        self.addCleanup(self._remove_snap)
+        # the revision's file system, as snapd mounts a squashfs there
+        subprocess.run(['mount', '-t', 'tmpfs', '-o', 'mode=0755,size=64m', 'vigiltest',
+                        self.revision], check=True)
+        self.exe = os.path.join(self.revision, 'vigil-probe')
+        shutil.copy(PROBE_EXE, self.exe)
+        os.chmod(self.exe, 0o755)
+        os.symlink('1', os.path.join('/snap', self.name, 'current'))
+        # its processes' cgroup, as snapd names it
+        self.cgroup = os.path.join(cgroup2_mount(), 'snap.%s.app.scope' % self.name)
+        os.mkdir(self.cgroup)
+        self.addCleanup(self._remove_cgroup)
+
+    def _remove_snap(self):
+        subprocess.run(['umount', '-l', self.revision], stderr=subprocess.DEVNULL)
+        for path in (os.path.join('/snap', self.name, 'current'),):
+            if os.path.islink(path):
+                os.unlink(path)
+        for path in (self.revision, os.path.join('/snap', self.name)) + (
+                ('/snap',) if self.made_root else ()):
+            try:
+                os.rmdir(path)
+            except OSError:
+                pass
+
+    def _remove_cgroup(self):
+        for _ in range(100):
+            try:
+                os.rmdir(self.cgroup)
+                return
+            except OSError:
+                time.sleep(0.1)  # its last process is still exiting
+
+    def spawn_in_cgroup(self, exe, port):
+        cmd = ['sh', '-c', 'echo $$; read go; exec "$@"', 'sh'] + \
+            testbus.as_user_argv(NOBODY) + [exe, 'tcp', PEER_V4, str(port), '--timeout', '20000']
+        proc = self.nets.spawn(self.nets.client, cmd, stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True)
+        pid = proc.stdout.readline().strip()
+        with open(os.path.join(self.cgroup, 'cgroup.procs'), 'w', encoding='ascii') as f:
+            f.write(pid)
+        proc.stdin.write('go\n')
+        proc.stdin.close()
+        proc.stdin = None
+        return proc
+
+    def test_the_snaps_own_file_is_no_warning_a_claim_still_is(self):
+        probe = self.spawn_in_cgroup(self.exe, 9000)
+        win = self.prompt()
+        self.assertEqual(win['labels'][1], self.exe)
+        self.assertNotIn(MOUNT_NS_WARNING, win['labels'])
+        self.ui.expand(TITLE, 'Details')
+        sandbox = 'The snap %s: the program is the snap\'s own file, in the snap\'s mount ' \
+            'namespace' % self.name
+        win = wait_until(lambda: [w for w in [self.ui.window(TITLE)]
+                                  if sandbox in w['labels']], 5, 'the sandbox in Details')[0]
+        self.assertIn('Sandbox:', win['labels'])
+        self.assertNotIn(MOUNT_NS_WARNING, win['labels'])
+        self.session.screenshot(os.path.join(SCREENSHOTS, 'prompt-sandbox.png'), win['extents'])
+        self.ui.select(TITLE, DURATION, 'Once')
+        self.ui.click(TITLE, 'Deny', timeout=10)
+        self.assertEqual(self.probe_result(probe)[:2], ['error', 'ECONNREFUSED'])
+        self.ui.wait_gone(TITLE)
+
+        # another file, in a cgroup that claims the same snap: warned
+        probe = self.spawn_in_cgroup(PROBE_EXE, 9000)
+        win = self.prompt()
+        self.assertIn(MOUNT_NS_WARNING, win['labels'])
+        self.assertNotIn('Sandbox:', win['labels'])
+        self.ui.select(TITLE, DURATION, 'Once')
+        self.ui.click(TITLE, 'Deny', timeout=10)
+        self.assertEqual(self.probe_result(probe)[:2], ['error', 'ECONNREFUSED'])
+
+
 class PromptTimeout(TrayTestCase):
     prompt_timeout = 4
 
