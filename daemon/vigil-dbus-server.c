@@ -1145,6 +1145,21 @@ run_reply(Call *call)
 }
 
 static void
+run_hold_request(Call *call)
+{
+	VigilPrompts *prompts = vigil_daemon_get_prompts(call->server->daemon);
+	guint32 left = 0;
+	GError *error = NULL;
+
+	g_variant_get(call->params, "(t)", &call->id);
+	if (!vigil_prompts_hold_request(prompts, call->id, call->sender, &left, &error)) {
+		call_fail(call, error);
+		return;
+	}
+	call_return(call, g_variant_new("(u)", left));
+}
+
+static void
 run_get_pending(Call *call)
 {
 	VigilPrompts *prompts = vigil_daemon_get_prompts(call->server->daemon);
@@ -1373,6 +1388,8 @@ static const Method m_register_agent = {"RegisterAgent", VIGIL_POLKIT_ACTION_REP
                                         prepare_register_agent, run_register_agent};
 static const Method m_unregister_agent = {"UnregisterAgent", NULL, NULL, run_unregister_agent};
 static const Method m_reply = {"Reply", VIGIL_POLKIT_ACTION_REPLY, prepare_reply, run_reply};
+static const Method m_hold_request = {"HoldRequest", VIGIL_POLKIT_ACTION_REPLY, NULL,
+                                      run_hold_request};
 static const Method m_get_pending = {"GetPending", VIGIL_POLKIT_ACTION_READ, NULL, run_get_pending};
 static const Method m_get_connections = {"GetConnections", VIGIL_POLKIT_ACTION_READ,
                                          prepare_get_connections, run_get_connections};
@@ -1414,6 +1431,7 @@ HANDLER0(handle_export_rules, m_export_rules)
 HANDLER1(handle_register_agent, m_register_agent, const char *)
 HANDLER0(handle_unregister_agent, m_unregister_agent)
 HANDLER3(handle_reply, m_reply, guint64, const char *, GVariant *)
+HANDLER1(handle_hold_request, m_hold_request, guint64)
 HANDLER0(handle_get_pending, m_get_pending)
 HANDLER1(handle_get_connections, m_get_connections, GVariant *)
 HANDLER0(handle_get_program_stats, m_get_program_stats)
@@ -1437,6 +1455,7 @@ connect_handlers(VigilDBusServer *server)
 	    {"handle-register-agent", G_CALLBACK(handle_register_agent)},
 	    {"handle-unregister-agent", G_CALLBACK(handle_unregister_agent)},
 	    {"handle-reply", G_CALLBACK(handle_reply)},
+	    {"handle-hold-request", G_CALLBACK(handle_hold_request)},
 	    {"handle-get-pending", G_CALLBACK(handle_get_pending)},
 	    {"handle-get-connections", G_CALLBACK(handle_get_connections)},
 	    {"handle-get-program-stats", G_CALLBACK(handle_get_program_stats)},

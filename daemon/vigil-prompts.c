@@ -28,7 +28,7 @@ typedef struct {
 	gboolean hash_pending; /* the first connection's process had no sha256 yet: being made */
 	char *changed_reason;  /* why an upgrade was not followed, or NULL */
 	char *changed_package; /* or NULL */
-	char *script; /* the interpreter's script, for program-scope "script"; or NULL */
+	char *script;          /* the interpreter's script, for program-scope "script"; or NULL */
 	gint64 time_us;
 	gint64 prompted_us; /* monotonic: when the prompt went out */
 	gint64 deadline_us; /* monotonic */
@@ -657,6 +657,44 @@ rule_answer_due(Request *request, GError **error)
 	            " is still open)",
 	            VIGIL_PROMPTS_RULE_ANSWER_DELAY_MS, (left_us + 999) / 1000, request->id);
 	return FALSE;
+}
+
+gboolean
+vigil_prompts_hold_request(VigilPrompts *prompts, guint64 id, const char *sender,
+                           guint32 *seconds_left, GError **error)
+{
+	Request *request = lookup_request(prompts, id);
+	guint timeout_s = CLAMP(prompts->config->prompt_timeout, VIGIL_PROMPT_TIMEOUT_MIN,
+	                        VIGIL_PROMPT_TIMEOUT_MAX);
+	gint64 now = g_get_monotonic_time();
+	gint64 latest;
+	gint64 wanted;
+
+	*seconds_left = 0;
+	if (request == NULL ||
+	    !g_ptr_array_find_with_equal_func(request->sent_to, sender, str_equal0, NULL)) {
+		g_set_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_NOT_PENDING,
+		            "request %" G_GUINT64_FORMAT
+		            " is not pending for you (unknown, answered, timed out, or asked of "
+		            "another agent)",
+		            id);
+		return FALSE;
+	}
+	/* bounded: a reader (or an agent that holds for ever) keeps it a few minutes at most */
+	latest = request->prompted_us +
+	         (gint64)MAX(timeout_s, VIGIL_PROMPTS_HOLD_MAX_S) * G_USEC_PER_SEC;
+	wanted = MIN(now + (gint64)timeout_s * G_USEC_PER_SEC, latest);
+	if (wanted > request->deadline_us) {
+		request->deadline_us = wanted;
+		g_clear_handle_id(&request->timeout_source, g_source_remove);
+		request->timeout_source = g_timeout_add((guint)((wanted - now + 999) / 1000),
+		                                        on_request_timeout, request);
+		g_info("request %" G_GUINT64_FORMAT ": held by its agent, %" G_GINT64_FORMAT
+		       " s left",
+		       request->id, (wanted - now) / G_USEC_PER_SEC);
+	}
+	*seconds_left = (guint32)MAX(0, (request->deadline_us - now) / G_USEC_PER_SEC);
+	return TRUE;
 }
 
 gboolean

@@ -29,6 +29,9 @@ G_BEGIN_DECLS
  * could see the prompt. "Once" answers are taken at once.
  */
 #define VIGIL_PROMPTS_RULE_ANSWER_DELAY_MS 1000
+/* HoldRequest() keeps a request open at most this long after its prompt went out (or
+ * PromptTimeout, when that is longer): the user reads, the program waits, but not forever */
+#define VIGIL_PROMPTS_HOLD_MAX_S 300
 /* learned rules one user may have (Reply and AddRule both count) */
 #define VIGIL_MAX_RULES_PER_UID 10000
 
@@ -98,6 +101,14 @@ VigilHoldResult vigil_prompts_hold(VigilPrompts *prompts, gpointer held,
 gboolean vigil_prompts_reply(VigilPrompts *prompts, guint64 request, const char *sender,
                              const char *verdict, GVariant *options, guint64 *rule_id,
                              GError **error);
+
+/*
+ * The user is reading the prompt of @request (sent to @sender): its timeout starts again
+ * (PromptTimeout from now), up to VIGIL_PROMPTS_HOLD_MAX_S after the prompt went out.
+ * *@seconds_left is what is left then. NOT_PENDING as for vigil_prompts_reply().
+ */
+gboolean vigil_prompts_hold_request(VigilPrompts *prompts, guint64 request, const char *sender,
+                                    guint32 *seconds_left, GError **error);
 
 /* the argument checks of vigil_prompts_reply() alone (INVALID_ARGUMENT) */
 gboolean vigil_prompts_check_reply(const char *verdict, GVariant *options, GError **error);

@@ -465,6 +465,18 @@ prompt_reply(VigilTrayPromptWindow *window, guint64 request, const char *verdict
 }
 
 static void
+prompt_held(guint64 request, gint64 seconds_left, gpointer data)
+{
+	vigil_tray_prompt_window_held(VIGIL_TRAY_PROMPT_WINDOW(data), request, seconds_left);
+}
+
+static void
+prompt_hold(VigilTrayPromptWindow *window, guint64 request, VigilTrayApp *self)
+{
+	vigil_tray_client_hold(self->client, request, prompt_held, window);
+}
+
+static void
 prompts_changed(VigilTrayPromptWindow *window, VigilTrayApp *self)
 {
 	update(self);
@@ -667,6 +679,7 @@ vigil_tray_app_startup(GApplication *app)
 	self->prompts = vigil_tray_prompt_window_new(GTK_APPLICATION(app), self->apps);
 	g_signal_connect(self->prompts, "reply", G_CALLBACK(prompt_reply), self);
 	g_signal_connect(self->prompts, "pending-changed", G_CALLBACK(prompts_changed), self);
+	g_signal_connect(self->prompts, "hold", G_CALLBACK(prompt_hold), self);
 	self->indicator = vigil_tray_indicator_new(GTK_APPLICATION(app));
 	self->notifier = vigil_tray_notifier_new(_("Vigil"));
 	g_signal_connect(self->notifier, "action", G_CALLBACK(notifier_action), self);

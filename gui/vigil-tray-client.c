@@ -397,6 +397,52 @@ call_interactive(VigilTrayClient *self, const char *method, GVariant *args, char
 	                  self->session, call_cb, what);
 }
 
+typedef struct {
+	guint64 request;
+	void (*done)(guint64 request, gint64 seconds_left, gpointer data);
+	gpointer data;
+} HoldCall;
+
+static void
+hold_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autofree HoldCall *call = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) ret = g_dbus_proxy_call_finish(G_DBUS_PROXY(source), res, &error);
+	guint32 left = 0;
+
+	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+		return;
+	if (ret == NULL) {
+		/* an older vigild, or the request ended: the countdown goes on as it was */
+		g_debug("HoldRequest(%" G_GUINT64_FORMAT ") failed: %s", call->request,
+		        error->message);
+		call->done(call->request, -1, call->data);
+		return;
+	}
+	g_variant_get(ret, "(u)", &left);
+	call->done(call->request, left, call->data);
+}
+
+void
+vigil_tray_client_hold(VigilTrayClient *self, guint64 request,
+                       void (*done)(guint64 request, gint64 seconds_left, gpointer data),
+                       gpointer data)
+{
+	HoldCall *call;
+
+	g_return_if_fail(VIGIL_IS_TRAY_CLIENT(self));
+	if (self->firewall == NULL)
+		return;
+	call = g_new0(HoldCall, 1);
+	call->request = request;
+	call->done = done;
+	call->data = data;
+	g_dbus_proxy_call(G_DBUS_PROXY(self->firewall), "HoldRequest",
+	                  g_variant_new("(t)", request), G_DBUS_CALL_FLAGS_NONE, -1, self->session,
+	                  hold_cb, call);
+}
+
 void
 vigil_tray_client_reply(VigilTrayClient *self, guint64 request, const char *verdict,
                         GVariant *options)

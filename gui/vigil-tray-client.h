@@ -51,6 +51,10 @@ const char *vigil_tray_client_get_permission(VigilTrayClient *self, const char *
 void vigil_tray_client_refresh_permissions(VigilTrayClient *self);
 
 /* answers a prompt; failures are logged (the request is then decided by vigild's timeout) */
+/* HoldRequest(@request): the user reads its prompt; @done gets the seconds left (or -1) */
+void vigil_tray_client_hold(VigilTrayClient *self, guint64 request,
+                            void (*done)(guint64 request, gint64 seconds_left, gpointer data),
+                            gpointer data);
 void vigil_tray_client_reply(VigilTrayClient *self, guint64 request, const char *verdict,
                              GVariant *options);
 /* pauses or resumes filtering, letting polkit ask for authentication */

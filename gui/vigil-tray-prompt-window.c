@@ -15,6 +15,9 @@
 /* vigild sends Cancel() at the timeout; if it does not (it died), the request is dropped
  * this long after its timeout */
 #define EXPIRY_GRACE_SECONDS 5
+/* while the user reads the details, vigild is asked to hold the request at each tick (a
+ * second; HoldRequest: PromptTimeout from now, bounded by vigild) */
+#define HOLD_INTERVAL_US (900 * G_TIME_SPAN_MILLISECOND)
 
 struct _VigilTrayPromptWindow {
 	GtkApplicationWindow parent;
@@ -24,6 +27,8 @@ struct _VigilTrayPromptWindow {
 	char *default_action;
 	guint arm_id;
 	guint tick_id;
+	gint64 held_at;       /* monotonic: when the current request was last held, or 0 */
+	gboolean hold_failed; /* vigild did not hold it (an older vigild): the countdown runs */
 
 	GtkImage *program_icon;
 	GtkLabel *headline_label;
@@ -61,7 +66,7 @@ struct _VigilTrayPromptWindow {
 	GtkWidget *drop_button;
 };
 
-enum { SIGNAL_REPLY, SIGNAL_PENDING_CHANGED, N_SIGNALS };
+enum { SIGNAL_REPLY, SIGNAL_PENDING_CHANGED, SIGNAL_HOLD, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 G_DEFINE_TYPE(VigilTrayPromptWindow, vigil_tray_prompt_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -132,6 +137,27 @@ fill_identity(VigilTrayPromptWindow *self, VigilClientRequest *prompt)
 	}
 }
 
+/* the user reads the prompt: they opened its details. Not the pointer: a prompt that appears
+ * under a resting pointer would never time out */
+static gboolean
+reading(VigilTrayPromptWindow *self)
+{
+	return current(self) != NULL && !self->hold_failed &&
+	       gtk_expander_get_expanded(self->details_expander);
+}
+
+/* while the user reads, vigild holds the request (and the program waits) */
+static void
+hold_if_reading(VigilTrayPromptWindow *self)
+{
+	gint64 now = g_get_monotonic_time();
+
+	if (!reading(self) || now - self->held_at < HOLD_INTERVAL_US)
+		return;
+	self->held_at = now;
+	g_signal_emit(self, signals[SIGNAL_HOLD], 0, current(self)->id);
+}
+
 static void
 update_countdown(VigilTrayPromptWindow *self)
 {
@@ -141,6 +167,12 @@ update_countdown(VigilTrayPromptWindow *self)
 
 	if (prompt == NULL)
 		return;
+	if (reading(self)) {
+		gtk_label_set_text(self->countdown_label,
+		                   _("The countdown waits while the details are open (a few "
+		                     "minutes at most)."));
+		return;
+	}
 	left = vigil_client_request_seconds_left(prompt, g_get_monotonic_time());
 	if (g_strcmp0(self->default_action, "allow") == 0)
 		text = g_strdup_printf(ngettext("Without an answer in %u second, the connection "
@@ -470,6 +502,8 @@ show_current(VigilTrayPromptWindow *self)
 	}
 	/* "answer all" is a choice for one request, as the others are */
 	gtk_toggle_button_set_active(self->all_check, FALSE);
+	self->held_at = 0;
+	self->hold_failed = FALSE;
 	fill_program(self, prompt);
 	fill_connection(self, prompt);
 	fill_warning(self, prompt);
@@ -622,8 +656,36 @@ tick(gpointer user_data)
 	VigilTrayPromptWindow *self = user_data;
 
 	expire(self, g_get_monotonic_time());
+	hold_if_reading(self);
 	update_countdown(self);
 	return G_SOURCE_CONTINUE;
+}
+
+void
+vigil_tray_prompt_window_held(VigilTrayPromptWindow *self, guint64 request, gint64 seconds_left)
+{
+	VigilClientRequest *prompt;
+
+	g_return_if_fail(VIGIL_IS_TRAY_PROMPT_WINDOW(self));
+	prompt = current(self);
+	if (prompt == NULL || prompt->id != request)
+		return;
+	if (seconds_left < 0) {
+		self->hold_failed = TRUE;
+	} else {
+		prompt->deadline = g_get_monotonic_time() + seconds_left * G_USEC_PER_SEC;
+		prompt->timeout = (guint)seconds_left;
+	}
+	update_countdown(self);
+}
+
+/* the details opened or closed: hold at once, or count again */
+static void
+reading_changed(VigilTrayPromptWindow *self)
+{
+	self->held_at = 0;
+	hold_if_reading(self);
+	update_countdown(self);
 }
 
 void
@@ -742,6 +804,8 @@ vigil_tray_prompt_window_class_init(VigilTrayPromptWindowClass *klass)
 	signals[SIGNAL_REPLY] =
 	    g_signal_new("reply", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
 	                 G_TYPE_NONE, 3, G_TYPE_UINT64, G_TYPE_STRING, G_TYPE_VARIANT);
+	signals[SIGNAL_HOLD] = g_signal_new("hold", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
+	                                    NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT64);
 	signals[SIGNAL_PENDING_CHANGED] =
 	    g_signal_new("pending-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
 	                 NULL, NULL, G_TYPE_NONE, 0);
@@ -798,6 +862,8 @@ vigil_tray_prompt_window_init(VigilTrayPromptWindow *self)
 	g_queue_init(&self->queue);
 	self->default_action = g_strdup("deny");
 	gtk_window_set_keep_above(GTK_WINDOW(self), TRUE);
+	g_signal_connect_swapped(self->details_expander, "notify::expanded",
+	                         G_CALLBACK(reading_changed), self);
 	self->tick_id = g_timeout_add_seconds(1, tick, self);
 }
 

@@ -18,6 +18,9 @@ G_DECLARE_FINAL_TYPE(VigilTrayPromptWindow, vigil_tray_prompt_window, VIGIL, TRA
  * - "reply" (guint64 request, const char *verdict, GVariant *options): the user answered;
  *   pass it on to Reply().
  * - "pending-changed": the number of requests waiting changed.
+ * - "hold" (guint64 request): the user reads the request's prompt (its details are open);
+ *   pass it on to HoldRequest() and its answer to vigil_tray_prompt_window_held(). Emitted
+ *   again every few seconds while reading.
  */
 VigilTrayPromptWindow *vigil_tray_prompt_window_new(GtkApplication *app, VigilTrayAppIndex *apps);
 
@@ -28,6 +31,9 @@ void vigil_tray_prompt_window_remove(VigilTrayPromptWindow *self, guint64 reques
 /* forgets every request (vigild went away) and hides the window */
 void vigil_tray_prompt_window_clear(VigilTrayPromptWindow *self);
 guint vigil_tray_prompt_window_get_n_pending(VigilTrayPromptWindow *self);
+/* vigild held @request: @seconds_left until it times out; -1: it did not (the countdown runs) */
+void vigil_tray_prompt_window_held(VigilTrayPromptWindow *self, guint64 request,
+                                   gint64 seconds_left);
 /* what a timeout does, for the countdown text: "allow" or "deny" */
 void vigil_tray_prompt_window_set_default_action(VigilTrayPromptWindow *self, const char *action);
 /* shows the window again after the user closed it while requests wait */

@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.join(HERE, '..', 'dbus'))
 import guitest  # noqa: E402
 from guitest import GuiSession, wait_until  # noqa: E402
 import bus as testbus  # noqa: E402
-from test_dbus import DBusTestCase, PROBE_EXE  # noqa: E402
+from test_dbus import DBusTestCase, ERR, PROBE_EXE  # noqa: E402
 from vigiltest import PEER_V4, PROBE  # noqa: E402
 
 NOBODY = 65534
@@ -617,6 +617,28 @@ class AppSandbox(TrayTestCase):
 
 class PromptTimeout(TrayTestCase):
     prompt_timeout = 4
+
+    def test_the_countdown_waits_while_the_details_are_open(self):
+        paused = 'The countdown waits while the details are open (a few minutes at most).'
+        probe = self.probe_async(9000, user=NOBODY)
+        self.prompt()
+        self.ui.expand(TITLE, 'Details')
+        wait_until(lambda: paused in self.ui.window(TITLE)['labels'], 5, 'the countdown paused')
+        # more than twice PromptTimeout: unheld, vigild would have applied DefaultAction
+        time.sleep(10)
+        self.assertIsNotNone(self.ui.window(TITLE), 'the prompt is still there')
+        self.assertIsNone(probe.poll(), 'the program still waits for the answer')
+        [(request, conn)] = self.call('GetPending')[0]
+        self.assertGreater(conn['timeout'], 0)
+        # only the agent the prompt went to may hold it
+        self.assertCallError(ERR + 'NotPending', 'HoldRequest', 't', (request,))
+        # closed: the countdown runs again, from what vigild gave
+        self.ui.expand(TITLE, 'Details')
+        wait_until(lambda: [t for t in self.ui.window(TITLE)['labels']
+                            if 'will be denied once' in t], 5, 'the countdown again')
+        self.ui.select(TITLE, DURATION, 'Once')
+        self.ui.click(TITLE, 'Allow', timeout=10)
+        self.assertEqual(self.probe_result(probe)[0], 'ok')
 
     def test_unanswered_prompt_times_out_and_closes(self):
         start = time.monotonic()
