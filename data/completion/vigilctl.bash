@@ -71,6 +71,8 @@ _vigilctl()
             return ;;
         --sort)
             COMPREPLY=($(compgen -W 'connections destinations denied' -- "$cur")); return ;;
+        --duration)
+            COMPREPLY=($(compgen -W 'once until-quit 5m 1h 24h forever' -- "$cur")); return ;;
     esac
     $split && return
 
@@ -88,6 +90,7 @@ _vigilctl()
         log) opts+=' -p --program= -v --verdict= -u --uid= -s --since= -n --limit=' ;;
         monitor) opts+=' -p --program= -v --verdict= -u --uid= -n --lines=' ;;
         top) opts+=' --sort= -n --limit=' ;;
+        prompt) opts+=' --duration=' ;;
         rules) [[ $sub == add ]] && opts+=' -m --mine' ;;
     esac
     if [[ $cur == -* ]]; then
