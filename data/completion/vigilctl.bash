@@ -67,7 +67,7 @@ _vigilctl()
             COMPREPLY=($(compgen -W 'allow deny drop' -- "$cur")); return ;;
         -u | --uid)
             COMPREPLY=($(compgen -W "$(getent passwd | cut -d: -f3)" -- "$cur")); return ;;
-        -s | --since | -n | --limit | --lines)
+        -s | --since | --until | -n | --limit | --lines)
             return ;;
         --sort)
             COMPREPLY=($(compgen -W 'connections destinations denied' -- "$cur")); return ;;
@@ -87,7 +87,7 @@ _vigilctl()
 
     local opts=$global_opts
     case $command in
-        log) opts+=' -p --program= -v --verdict= -u --uid= -s --since= -n --limit=' ;;
+        log) opts+=' -p --program= -v --verdict= -u --uid= -s --since= --until= -n --limit=' ;;
         monitor) opts+=' -p --program= -v --verdict= -u --uid= -n --lines=' ;;
         top) opts+=' --sort= -n --limit=' ;;
         prompt) opts+=' --duration=' ;;
