@@ -4,6 +4,8 @@
 
 #include "vigil-dpkg.h"
 
+#include "vigil-fuse.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -272,37 +274,65 @@ listed_as(const char *list, gsize len, const VigilDpkgFile *file, gboolean *list
 		if (!vigil_dpkg_list_contains(list, len, aliases[i]))
 			continue;
 		*listed = TRUE;
-		if (stat(aliases[i], &st) == 0 && st.st_dev == file->dev && st.st_ino == file->ino)
+		if (vigil_fuse_stat(AT_FDCWD, aliases[i], 0, &st) == 0 && st.st_dev == file->dev &&
+		    st.st_ino == file->ino)
 			return g_strdup(aliases[i]);
 	}
 	return NULL;
+}
+
+/*
+ * Opens @path for reading only once it is known to be @file's very file, a regular file, root's
+ * and on no FUSE file system: a path comes from a rule a user may have made, and opening a
+ * terminal (/dev/pts/N) without O_NOCTTY would make it vigild's controlling terminal, whose
+ * ^C stops vigild; a FUSE server that never answers would hold the read. -1 and @detail else.
+ */
+static int
+open_checked(const char *path, const VigilDpkgFile *file, char **detail)
+{
+	int pfd = open(path, O_PATH | O_CLOEXEC);
+	g_autofree char *again = NULL;
+	struct stat st;
+	int fd;
+
+	if (pfd < 0) {
+		*detail = g_strdup_printf("%s: %s", path, g_strerror(errno));
+		return -1;
+	}
+	if (vigil_fuse_stat(pfd, "", AT_EMPTY_PATH, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_dev != file->dev || st.st_ino != file->ino ||
+	    vigil_fuse_dev_is_fuse_here(st.st_dev)) {
+		*detail = g_strdup_printf("%s is not the file the process runs", path);
+		close(pfd);
+		return -1;
+	}
+	if (!roots_own(&st)) {
+		*detail = g_strdup_printf("%s is not root's, or others may write it", path);
+		close(pfd);
+		return -1;
+	}
+	/* the file just checked, not whatever the path names by now */
+	again = g_strdup_printf("/proc/self/fd/%d", pfd);
+	fd = open(again, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		*detail = g_strdup_printf("%s: %s", path, g_strerror(errno));
+	close(pfd);
+	return fd;
 }
 
 /* the md5 and sha256 of what @path holds, if it is @file's very file and root's */
 static gboolean
 hash_content(const char *path, const VigilDpkgFile *file, char *md5, char **sha256, char **detail)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	int fd = open_checked(path, file, detail);
 	g_autoptr(GChecksum) m = g_checksum_new(G_CHECKSUM_MD5);
 	g_autoptr(GChecksum) s = g_checksum_new(G_CHECKSUM_SHA256);
 	g_autofree guchar *buf = NULL;
-	struct stat st;
 	gint64 total = 0;
 	gboolean ok = FALSE;
 
-	if (fd < 0) {
-		*detail = g_strdup_printf("%s: %s", path, g_strerror(errno));
+	if (fd < 0)
 		return FALSE;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_dev != file->dev ||
-	    st.st_ino != file->ino) {
-		*detail = g_strdup_printf("%s is not the file the process runs", path);
-		goto out;
-	}
-	if (!roots_own(&st)) {
-		*detail = g_strdup_printf("%s is not root's, or others may write it", path);
-		goto out;
-	}
 	buf = g_malloc(READ_CHUNK);
 	for (;;) {
 		ssize_t n = read(fd, buf, READ_CHUNK);
@@ -340,7 +370,7 @@ vigil_dpkg_root_file_sha256(const char *path)
 	char *sha256 = NULL;
 	g_autofree char *detail = NULL;
 
-	if (stat(path, &st) != 0)
+	if (vigil_fuse_stat(AT_FDCWD, path, 0, &st) != 0)
 		return NULL;
 	file.dev = st.st_dev;
 	file.ino = st.st_ino;

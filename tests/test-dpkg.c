@@ -1,8 +1,11 @@
 /* test-dpkg.c: reading the dpkg database: the pure line parsers, and a check against a database
  * made in a temporary directory */
+#include <fcntl.h>
 #include <glib/gstdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "vigil-dpkg.h"
@@ -227,6 +230,35 @@ test_find_owners(Db *db, gconstpointer data)
 	g_assert_null(owners[1]);
 }
 
+/* a rule's path that names a terminal: vigild, without a controlling terminal, must not make
+ * it its own by opening it (a ^C written to the terminal would then stop vigild) */
+static void
+test_terminal_not_opened(void)
+{
+	int master = posix_openpt(O_RDWR | O_NOCTTY);
+	pid_t child;
+	int status = 0;
+
+	g_assert_cmpint(master, >=, 0);
+	g_assert_cmpint(grantpt(master), ==, 0);
+	g_assert_cmpint(unlockpt(master), ==, 0);
+	child = fork();
+	g_assert_cmpint(child, >=, 0);
+	if (child == 0) {
+		g_autofree char *sha256 = NULL;
+		int tty;
+
+		setsid(); /* no controlling terminal, as vigild under systemd */
+		sha256 = vigil_dpkg_root_file_sha256(ptsname(master));
+		tty = open("/dev/tty", O_RDONLY | O_NOCTTY);
+		_exit(sha256 == NULL && tty < 0 ? 0 : 1);
+	}
+	g_assert_cmpint(waitpid(child, &status, 0), ==, child);
+	g_assert_true(WIFEXITED(status));
+	g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+	close(master);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -235,6 +267,7 @@ main(int argc, char **argv)
 	g_test_add_func("/dpkg/md5sums", test_md5sums);
 	g_test_add_func("/dpkg/list", test_list);
 	g_test_add_func("/dpkg/aliases", test_aliases);
+	g_test_add_func("/dpkg/terminal-not-opened", test_terminal_not_opened);
 	g_test_add("/dpkg/verify", Db, NULL, db_set_up, test_verify, db_tear_down);
 	g_test_add("/dpkg/verify-multiarch", Db, "tool:amd64.list", db_set_up,
 	           test_verify_multiarch, db_tear_down);
