@@ -29,6 +29,7 @@ typedef struct {
 	char *changed_reason;  /* why an upgrade was not followed, or NULL */
 	char *changed_package; /* or NULL */
 	char *script;          /* the interpreter's script, for program-scope "script"; or NULL */
+	char *script_glob;     /* the args glob of a rule for it (vigil-script.h), with script */
 	gint64 time_us;
 	gint64 prompted_us; /* monotonic: when the prompt went out */
 	gint64 deadline_us; /* monotonic */
@@ -86,6 +87,7 @@ request_free(Request *request)
 	g_free(request->changed_reason);
 	g_free(request->changed_package);
 	g_free(request->script);
+	g_free(request->script_glob);
 	g_ptr_array_unref(request->held);
 	g_ptr_array_unref(request->sent_to);
 	g_free(request);
@@ -97,6 +99,7 @@ request_key(const VigilPromptConnection *conn)
 	const VigilProcess *process = conn->process;
 	char addr[INET6_ADDRSTRLEN];
 	g_autofree char *identity = NULL;
+	g_autofree char *script = NULL;
 	guint port = conn->flow->protocol == IPPROTO_ICMP || conn->flow->protocol == IPPROTO_ICMPV6
 	                 ? conn->flow->icmp_type
 	                 : conn->flow->dport;
@@ -110,9 +113,14 @@ request_key(const VigilPromptConnection *conn)
 		identity =
 		    g_strdup_printf("%s\n%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT, process->exe,
 		                    (guint64)process->exe_dev, (guint64)process->exe_ino);
+	/* an interpreter's scripts are asked about one by one: an answer for this script must not
+	 * decide another script's connections waiting with it */
+	if (process != NULL)
+		script = vigil_script_args_glob(process->exe, process->cmdline);
 	return g_strdup_printf(
-	    "%u\n%s\n%u\n%s\n%u", conn->uid, identity, conn->flow->protocol,
-	    vigil_address_to_string(conn->flow->family, &conn->flow->dst, addr, sizeof addr), port);
+	    "%u\n%s\n%u\n%s\n%u\n%s", conn->uid, identity, conn->flow->protocol,
+	    vigil_address_to_string(conn->flow->family, &conn->flow->dst, addr, sizeof addr), port,
+	    script != NULL ? script : "");
 }
 
 static UidUsage *
@@ -346,9 +354,12 @@ request_new(VigilPrompts *prompts, char *key, const VigilPromptConnection *conn)
 	request->hash_pending = conn->hash_pending;
 	request->changed_reason = g_strdup(conn->changed_reason);
 	request->changed_package = g_strdup(conn->changed_package);
-	if (conn->process != NULL)
+	if (conn->process != NULL) {
 		request->script =
 		    vigil_script_from_cmdline(conn->process->exe, conn->process->cmdline);
+		request->script_glob =
+		    vigil_script_args_glob(conn->process->exe, conn->process->cmdline);
+	}
 	request->prompted_us = g_get_monotonic_time();
 	request->deadline_us = request->prompted_us + (gint64)timeout_s * G_USEC_PER_SEC;
 	request->timeout_source = g_timeout_add(timeout_s * 1000, on_request_timeout, request);
@@ -579,14 +590,14 @@ reply_rule_new(Request *request, VigilAction action, const ReplyOptions *opts, G
 	}
 	/* the script vigild read from the command line, never one the agent names */
 	if (g_str_equal(opts->program_scope, VIGIL_PROGRAM_SCOPE_SCRIPT)) {
-		if (request->script == NULL) {
+		if (request->script == NULL || request->script_glob == NULL) {
 			invalid(error,
 			        "options: program-scope 'script': request %" G_GUINT64_FORMAT
 			        " runs no script a rule can name",
 			        request->id);
 			return NULL;
 		}
-		rule->args_glob = vigil_script_args_glob(request->script);
+		rule->args_glob = g_strdup(request->script_glob);
 	}
 	if (!set_reply_target(rule, request, opts, error))
 		return NULL;

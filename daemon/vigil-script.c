@@ -71,15 +71,28 @@ option_is(const char *word, const char *const *options)
 	return FALSE;
 }
 
-char *
-vigil_script_from_cmdline(const char *exe, const char *cmdline)
+/* "-ec", "-Ic", "-we": a cluster of one-letter options, one of which takes the program as its
+ * value (the interpreter then runs that code, whatever file names follow) */
+static gboolean
+cluster_has_code_option(const char *word, const char *const *code_options)
 {
-	const Interpreter *interpreter;
-	g_auto(GStrv) words = NULL;
+	if (word[0] != '-' || word[1] == '-' || word[1] == '\0')
+		return FALSE;
+	for (const char *c = word + 1; *c != '\0'; c++) {
+		for (guint i = 0; code_options[i] != NULL; i++) {
+			const char *option = code_options[i];
 
-	if (exe == NULL || cmdline == NULL || (interpreter = find_interpreter(exe)) == NULL)
-		return NULL;
-	words = g_strsplit(cmdline, " ", -1);
+			if (option[0] == '-' && option[1] == *c && option[2] == '\0')
+				return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+/* the index of the script's word in @words, or 0 */
+static guint
+script_word(const Interpreter *interpreter, char **words)
+{
 	/* words[0] is how it was started (argv[0]) */
 	for (guint i = 1; words[i] != NULL; i++) {
 		const char *word = words[i];
@@ -87,23 +100,70 @@ vigil_script_from_cmdline(const char *exe, const char *cmdline)
 		if (*word == '\0')
 			continue;
 		if (g_str_equal(word, "-") || g_str_equal(word, "--"))
-			return NULL; /* standard input, or a script we cannot see past "--" */
+			return 0; /* standard input, or a script we cannot see past "--" */
+		/* only a script named by its absolute path names one file for a rule */
 		if (*word != '-' && *word != '+')
-			return strpbrk(word, "*?[") != NULL ? NULL : g_strdup(word);
+			return *word == '/' ? i : 0;
 		if (option_is(word, interpreter->code_options))
-			return NULL;
-		/* "-W ignore", "--require x": the value is the next word, unless attached
-		 * ("-Wignore", "--require=x") */
-		if (option_is(word, interpreter->value_options) && strchr(word, '=') == NULL &&
-		    (word[1] == '-' || word[2] == '\0') && words[i + 1] != NULL)
-			i++;
+			return 0;
+		if (option_is(word, interpreter->value_options)) {
+			/* "-W ignore", "--require x": the value is the next word, unless attached
+			 * ("-Wignore", "--require=x") */
+			if (strchr(word, '=') == NULL && (word[1] == '-' || word[2] == '\0') &&
+			    words[i + 1] != NULL)
+				i++;
+			continue;
+		}
+		if (cluster_has_code_option(word, interpreter->code_options))
+			return 0;
 	}
-	return NULL;
+	return 0;
+}
+
+/* no word of the glob's literal part may hold a character GPatternSpec reads as a wildcard */
+static gboolean
+words_are_literal(char **words, guint last)
+{
+	for (guint i = 0; i <= last; i++) {
+		if (strpbrk(words[i], "*?") != NULL)
+			return FALSE;
+	}
+	return TRUE;
 }
 
 char *
-vigil_script_args_glob(const char *script)
+vigil_script_args_glob(const char *exe, const char *cmdline)
 {
-	g_return_val_if_fail(script != NULL, NULL);
-	return g_strdup_printf("* %s*", script);
+	const Interpreter *interpreter;
+	g_auto(GStrv) words = NULL;
+	GString *glob;
+	guint i;
+
+	if (exe == NULL || cmdline == NULL || (interpreter = find_interpreter(exe)) == NULL)
+		return NULL;
+	words = g_strsplit(cmdline, " ", -1);
+	i = script_word(interpreter, words);
+	if (i == 0 || !words_are_literal(words, i))
+		return NULL;
+	/* the command line as it was up to the script, then its arguments: another script named
+	 * later on the line ("python3 evil.py /usr/bin/trusted.py") does not match */
+	glob = g_string_new(words[0]);
+	for (guint j = 1; j <= i; j++)
+		g_string_append_printf(glob, " %s", words[j]);
+	g_string_append_c(glob, '*');
+	return g_string_free(glob, FALSE);
+}
+
+char *
+vigil_script_from_cmdline(const char *exe, const char *cmdline)
+{
+	const Interpreter *interpreter;
+	g_auto(GStrv) words = NULL;
+	guint i;
+
+	if (exe == NULL || cmdline == NULL || (interpreter = find_interpreter(exe)) == NULL)
+		return NULL;
+	words = g_strsplit(cmdline, " ", -1);
+	i = script_word(interpreter, words);
+	return i == 0 || !words_are_literal(words, i) ? NULL : g_strdup(words[i]);
 }

@@ -269,7 +269,7 @@ class Prompts(TrayTestCase):
         self.assertEqual(self.probe_result(probe)[0], 'ok')
         [rule] = [r for r in self.rules_of(NOBODY)]
         self.assertEqual((rule['action'], rule['program'], rule['args'], rule['port']),
-                         ('allow', os.path.realpath('/usr/bin/python3'), '* %s*' % sync,
+                         ('allow', os.path.realpath('/usr/bin/python3'), '/usr/bin/python3 %s*' % sync,
                           '9000'))
         # the script again: allowed by the rule, nobody asked
         self.assertEqual(self.probe_result(run(sync, 9000))[0], 'ok')
