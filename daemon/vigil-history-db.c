@@ -189,6 +189,10 @@ vigil_history_db_open(const char *path, gboolean writable, GError **error)
 	sqlite3_extended_result_codes(db, TRUE);
 	/* the writer holds the lock briefly; a reader waits rather than fails */
 	sqlite3_busy_timeout(db, 2000);
+	/* rows are appended and read once: a small page cache (SQLite's default is 2 MiB per
+	 * connection) keeps vigild's memory where its bounds say */
+	if (!exec(db, "PRAGMA cache_size = -256", error))
+		goto failed;
 	if (!query_int(db, "PRAGMA user_version", &version, error))
 		goto failed;
 	if (writable) {

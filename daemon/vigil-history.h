@@ -12,8 +12,9 @@ typedef struct {
 	guint max_mib; /* the rows take at most this many MiB (the largest user's oldest go) */
 } VigilHistoryLimits;
 
-/* decisions waiting for the writer; beyond this they are counted, not kept */
-#define VIGIL_HISTORY_MAX_PENDING 65536
+/* decisions waiting for the writer; beyond this they are counted, not kept. The writer adds
+ * ~100,000 rows a second in batches: this is a burst's buffer, a few MiB at most */
+#define VIGIL_HISTORY_MAX_PENDING 8192
 /* queries running at once, in all and per user (more: VIGIL_HISTORY_ERROR_BUSY) */
 #define VIGIL_HISTORY_MAX_QUERIES          4
 #define VIGIL_HISTORY_MAX_QUERIES_PER_USER 1
