@@ -70,7 +70,8 @@ struct _VigilSocketWatch {
 	GList *cursor;      /* the next flow the pass judges, in by_age; NULL: at the end */
 	guint judge_source; /* the next slice */
 	guint pass_judged, pass_ended, pass_again; /* of the pass under way, for its log line */
-	gboolean destroy_unsupported;              /* the kernel has no SOCK_DESTROY: warned once */
+	gboolean again; /* the rules changed during the pass: once more from the start after it */
+	gboolean destroy_unsupported; /* the kernel has no SOCK_DESTROY: warned once */
 	guint32 seq;
 	GHashTable *ports;  /* port_key() -> GQueue of Remembered (port_link) */
 	GHashTable *tuples; /* set of Remembered, by tuple: a flow allowed again is one flow */
@@ -530,6 +531,12 @@ vigil_socket_watch_judge_slice(VigilSocketWatch *watch)
 		if (g_get_monotonic_time() - start > JUDGE_BUDGET_US)
 			break;
 	}
+	if (watch->cursor == NULL && watch->again) {
+		/* the rules changed during the pass: the flows it judged before are judged again */
+		watch->again = FALSE;
+		watch->pass++;
+		watch->cursor = watch->by_age.head;
+	}
 	watch->judging = watch->cursor != NULL;
 	if (!watch->judging)
 		g_info(
@@ -556,7 +563,14 @@ vigil_socket_watch_judge_all(VigilSocketWatch *watch, const VigilSocketWatchJudg
 	if (watch == NULL)
 		return;
 	watch->judge = *judge;
-	/* a pass under way starts over: the flows it judged were judged by older rules */
+	if (watch->judging) {
+		/* a pass under way goes on with the new rules from where it is, so that a stream of
+		 * changes cannot keep it from the flows at the tail; those it judged by older rules
+		 * get another pass when it ends */
+		watch->pass++;
+		watch->again = TRUE;
+		return;
+	}
 	watch->pass++;
 	watch->pass_judged = watch->pass_ended = watch->pass_again = 0;
 	watch->cursor = watch->by_age.head;

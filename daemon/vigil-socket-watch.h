@@ -72,9 +72,10 @@ typedef struct {
 /*
  * The rules changed: every remembered flow is judged again, in slices (at most
  * VIGIL_SOCKET_WATCH_SLICE flows and 1 ms a main-loop iteration, so the queue never waits for
- * a long list; the first slice runs at once); a pass under way starts over from the oldest
- * flow. Flows allowed during the
- * pass were decided by the rules in force and are not judged again.
+ * a long list; the first slice runs at once). A change during a pass lets it go on from where
+ * it is with the new rules, and then once more from the oldest flow: a stream of changes never
+ * keeps a pass from the flows at the tail. Flows allowed during the pass were decided by the
+ * rules in force and are not judged again.
  */
 #define VIGIL_SOCKET_WATCH_SLICE 256
 void vigil_socket_watch_judge_all(VigilSocketWatch *watch, const VigilSocketWatchJudge *judge);

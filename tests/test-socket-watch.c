@@ -557,6 +557,48 @@ test_long_lived(void)
 	close(idle.fd);
 }
 
+/* a judge that notes the source ports of the flows it judged, and keeps them all */
+static VigilFlowFate
+note_port(const VigilFlow *flow, gpointer tag, gpointer data)
+{
+	g_hash_table_add(data, GUINT_TO_POINTER(flow->sport));
+	return VIGIL_FLOW_KEEP;
+}
+
+/*
+ * A stream of rule changes does not keep a pass from the flows at the tail: each change let
+ * the old watch start over from the oldest flow, so with a change per slice an administrator's
+ * deny rule never reached a long-lived connection allowed last
+ */
+static void
+test_changes_do_not_starve_the_tail(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VigilSocketWatch) watch = vigil_socket_watch_new(&error);
+	g_autoptr(GHashTable) judged = g_hash_table_new(NULL, NULL);
+	const VigilSocketWatchJudge judge = {note_port, NULL, judged};
+	const guint n = 8 * VIGIL_SOCKET_WATCH_SLICE;
+	VigilFlow last = udp_flow(n - 1);
+
+	g_assert_no_error(error);
+	for (guint i = 0; i < n; i++) {
+		VigilFlow flow = udp_flow(i);
+
+		vigil_socket_watch_allowed(watch, &flow, NULL, NULL);
+	}
+	for (guint change = 0; change < 20; change++) {
+		vigil_socket_watch_judge_all(watch, &judge);
+		vigil_socket_watch_judge_slice(watch);
+	}
+	g_assert_true(g_hash_table_contains(judged, GUINT_TO_POINTER(last.sport)));
+	/* and once the changes stop, every flow was judged by the last rules */
+	g_hash_table_remove_all(judged);
+	vigil_socket_watch_judge_all(watch, &judge);
+	while (vigil_socket_watch_judge_slice(watch))
+		;
+	g_assert_cmpuint(g_hash_table_size(judged), ==, n);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -572,6 +614,7 @@ main(int argc, char **argv)
 	g_test_add_func("/socket-watch/overrun-deletes", test_overrun_deletes);
 	g_test_add_func("/socket-watch/judge-udp", test_judge_udp);
 	g_test_add_func("/socket-watch/judge-tcp", test_judge_tcp);
+	g_test_add_func("/socket-watch/changes-do-not-starve", test_changes_do_not_starve_the_tail);
 	g_test_add_func("/socket-watch/long-lived", test_long_lived);
 	return g_test_run();
 }
