@@ -68,6 +68,10 @@ struct _Job {
 	gint ref_count;
 	FileKey key;
 	int fd; /* what is hashed: the file the key was read from */
+	/* asynchronous jobs: the file, held from the request on (O_PATH, which opens nothing:
+	 * no file system is asked) so that it is still there when the pool opens it, though the
+	 * process that ran it (its /proc/PID/exe) is gone by then; -1 once opened */
+	int pin_fd;
 	char *path;
 	GList *waiters;    /* of Waiter*, guarded by cache->lock */
 	guint blocking;    /* callers of vigil_sha_cache_get() on it, guarded by cache->lock */
@@ -170,6 +174,8 @@ job_unref(Job *job)
 		return;
 	if (job->fd >= 0)
 		close(job->fd);
+	if (job->pin_fd >= 0)
+		close(job->pin_fd);
 	g_clear_pointer(&job->state, g_checksum_free);
 	g_free(job->path);
 	g_free(job->sha256);
@@ -653,7 +659,7 @@ job_digest(VigilShaCache *cache, Job *job, GError **error)
  * when the job is done, with its hash in *@sha256 or an error (it stops within one read when
  * the cache stops); FALSE when there is more to read.
  */
-static int open_checked(const char *path, const FileKey *expected, FileKey *key, GError **error);
+static int open_pinned(Job *job, FileKey *key, GError **error);
 
 static gboolean
 job_turn(VigilShaCache *cache, Job *job, gint64 bytes, char **sha256, GError **error)
@@ -666,7 +672,7 @@ job_turn(VigilShaCache *cache, Job *job, gint64 bytes, char **sha256, GError **e
 	/* opened at its first turn, in the pool's thread (see HASH_THREADS) */
 	if (job->fd < 0) {
 		FileKey opened;
-		job->fd = open_checked(job->path, &job->key, &opened, error);
+		job->fd = open_pinned(job, &opened, error);
 		if (job->fd < 0)
 			return TRUE;
 	}
@@ -688,7 +694,6 @@ job_turn(VigilShaCache *cache, Job *job, gint64 bytes, char **sha256, GError **e
 		if (g_atomic_int_get(&cache->stopping)) {
 			g_set_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
 			            "stopped hashing %s: stopping", job->path);
-			g_debug("no hash of %s: %s", job->path, (*error)->message);
 			return TRUE;
 		}
 		ssize_t n = pread(job->fd, buf, MIN(READ_CHUNK, end - offset), offset);
@@ -725,6 +730,9 @@ job_finish(VigilShaCache *cache, Job *job, char *sha256, GError *error)
 {
 	gboolean fresh = FALSE;
 
+	/* whether it stopped mid-file or waiting for a turn, and whoever waits for it */
+	if (error != NULL)
+		g_debug("no hash of %s: %s", job->path, error->message);
 	g_mutex_lock(&cache->lock);
 	if (sha256 != NULL)
 		fresh = cache_insert_locked(cache, &job->key, sha256);
@@ -808,18 +816,20 @@ pool_turn(gpointer data, gpointer user_data)
 
 /*
  * Opens @path and checks that it is the file the caller saw (@expected; its ctime only when
- * not 0). On success *@key is the file's identity (with its ctime) and the fd is returned.
+ * not 0); errors name it @name. On success *@key is the file's identity (with its ctime) and
+ * the fd is returned.
  * Blocking: a FUSE server decides when open() returns.
  */
 static int
-open_checked(const char *path, const FileKey *expected, FileKey *key, GError **error)
+open_checked(const char *path, const char *name, const FileKey *expected, FileKey *key,
+             GError **error)
 {
 	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		int saved = errno;
 		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved), "cannot open %s: %s",
-		            path, g_strerror(saved));
+		            name, g_strerror(saved));
 		return -1;
 	}
 	/* the attributes the process was read with (vigil_fuse_stat()), compared alike */
@@ -827,7 +837,7 @@ open_checked(const char *path, const FileKey *expected, FileKey *key, GError **e
 		int saved = errno;
 		close(fd);
 		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved), "cannot stat %s: %s",
-		            path, g_strerror(saved));
+		            name, g_strerror(saved));
 		return -1;
 	}
 	file_key_from_stat(key, &st);
@@ -836,33 +846,51 @@ open_checked(const char *path, const FileKey *expected, FileKey *key, GError **e
 	    (expected->ctime_ns != 0 && key->ctime_ns != expected->ctime_ns)) {
 		close(fd);
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_WRONG_ETAG,
-		            "%s changed since it was looked at", path);
+		            "%s changed since it was looked at", name);
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
-		            "%s is not a regular file", path);
+		            "%s is not a regular file", name);
 		return -1;
 	}
 	if (st.st_size > HASH_MAX_BYTES) {
 		close(fd);
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-		            "%s is over %" G_GINT64_FORMAT " bytes: not hashed", path,
+		            "%s is over %" G_GINT64_FORMAT " bytes: not hashed", name,
 		            HASH_MAX_BYTES);
 		return -1;
 	}
 	return fd;
 }
 
-/* with the lock held: a new job for @key, which takes @fd */
+/*
+ * Opens @job's file for reading, through its pin when it has one: the pinned file itself, by
+ * its descriptor's magic link (no path walk that could lead elsewhere). Its message names the
+ * path the job was asked for.
+ */
+static int
+open_pinned(Job *job, FileKey *key, GError **error)
+{
+	if (job->pin_fd < 0)
+		return open_checked(job->path, job->path, &job->key, key, error);
+	g_autofree char *link = g_strdup_printf("/proc/self/fd/%d", job->pin_fd);
+	int fd = open_checked(link, job->path, &job->key, key, error);
+	close(job->pin_fd);
+	job->pin_fd = -1;
+	return fd;
+}
+
+/* with the lock held: a new job for @key, which takes @fd and @pin_fd */
 static Job *
-job_new_locked(VigilShaCache *cache, const FileKey *key, int fd, const char *path)
+job_new_locked(VigilShaCache *cache, const FileKey *key, int fd, int pin_fd, const char *path)
 {
 	Job *job = g_new0(Job, 1);
 	job->ref_count = 1; /* the jobs table's, until it completes */
 	job->key = *key;
 	job->fd = fd;
+	job->pin_fd = pin_fd;
 	job->path = g_strdup(path);
 	g_hash_table_insert(cache->jobs, &job->key, job);
 	return job;
@@ -879,7 +907,7 @@ vigil_sha_cache_get(VigilShaCache *cache, const char *path, dev_t dev, ino_t ino
 
 	/* open first and stat the descriptor: what is hashed is what the key describes */
 	FileKey expected = {dev, ino, size, mtime, 0};
-	int fd = open_checked(path, &expected, &key, error);
+	int fd = open_checked(path, path, &expected, &key, error);
 	if (fd < 0)
 		return NULL;
 
@@ -909,7 +937,7 @@ vigil_sha_cache_get(VigilShaCache *cache, const char *path, dev_t dev, ino_t ino
 		job_unref(job);
 		return sha256;
 	}
-	job = job_new_locked(cache, &key, fd, path);
+	job = job_new_locked(cache, &key, fd, -1, path);
 	job_ref(job);
 	job->blocking++; /* this caller runs it, never in the pool's queues */
 	g_mutex_unlock(&cache->lock);
@@ -988,6 +1016,16 @@ vigil_sha_cache_get_async(VigilShaCache *cache, const char *path, dev_t dev, ino
 		return;
 	}
 
+	/* pinned now, while the process runs: it may exit before the pool opens it (an O_PATH
+	 * open of the magic link opens nothing: no file system, FUSE neither, is asked) */
+	int pin_fd = open(path, O_PATH | O_CLOEXEC);
+	if (pin_fd < 0) {
+		int saved = errno;
+		g_task_return_new_error(task, G_IO_ERROR, g_io_error_from_errno(saved),
+		                        "cannot open %s: %s", path, g_strerror(saved));
+		return;
+	}
+
 	g_mutex_lock(&cache->lock);
 	cache->stats.misses++;
 	Job *job = g_hash_table_lookup(cache->jobs, &key);
@@ -998,6 +1036,7 @@ vigil_sha_cache_get_async(VigilShaCache *cache, const char *path, dev_t dev, ino
 	if (start && g_hash_table_size(cache->jobs) >= JOBS_MAX) {
 		cache->stats.refused++;
 		g_mutex_unlock(&cache->lock);
+		close(pin_fd);
 		g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_BUSY,
 		                        "%u executables wait for a hash already", JOBS_MAX);
 		return;
@@ -1005,13 +1044,15 @@ vigil_sha_cache_get_async(VigilShaCache *cache, const char *path, dev_t dev, ino
 	if (start && user != NULL && user->jobs >= JOBS_PER_UID) {
 		cache->stats.refused++;
 		g_mutex_unlock(&cache->lock);
+		close(pin_fd);
 		g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_BUSY,
 		                        "%u executables of uid %u wait for a hash already",
 		                        JOBS_PER_UID, uid);
 		return;
 	}
 	if (start) {
-		job = job_new_locked(cache, &key, -1, path);
+		job = job_new_locked(cache, &key, -1, pin_fd, path);
+		pin_fd = -1;
 		job->uid = bucket;
 		job->counted = TRUE;
 		user_queue_locked(cache, bucket, TRUE)->jobs++;
@@ -1020,6 +1061,8 @@ vigil_sha_cache_get_async(VigilShaCache *cache, const char *path, dev_t dev, ino
 			cache->pool =
 			    g_thread_pool_new(pool_turn, cache, HASH_THREADS, FALSE, NULL);
 	}
+	if (pin_fd >= 0)
+		close(pin_fd); /* the job has its own */
 	/* a connection waits only for what can be read well within its deadline; a bigger
 	 * file is hashed on for the cache (the next connection may find it made) */
 	gint64 left = job->key.size - job->offset;

@@ -49,7 +49,8 @@ char *vigil_sha_cache_get(VigilShaCache *cache, const char *path, dev_t dev, ino
                           gint64 mtime, gint64 size, GError **error);
 /*
  * The same in the pool, answered in the caller's thread-default main context; the file is
- * opened in the pool, never here, and must still be the one (with @ctime too) the caller saw.
+ * opened in the pool, never here (only pinned, O_PATH: the process may be gone by then), and
+ * must still be the one (with @ctime too) the caller saw.
  * @ctime lets a known hash be answered without opening the file; @uid is the user it is
  * hashed for (the
  * process's), whose turns it takes. Errors as above, and G_IO_ERROR_BUSY when too many files

@@ -1040,6 +1040,69 @@ test_sha_cache_stuck_open(void)
 	g_assert_cmpint(rmdir(dir), ==, 0);
 }
 
+/*
+ * A program whose connection is denied at once may exit before its hash's turn comes (a big
+ * one is decided without waiting for it): the hash is still made, of the very file it ran,
+ * though its /proc/PID/exe is gone by then. A FIFO with no writer holds
+ * the user's turn until the program is gone.
+ */
+static void
+test_sha_cache_exited_before_turn(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = g_dir_make_tmp("vigil-test-XXXXXX", &error);
+	g_assert_no_error(error);
+	g_autofree char *fifo = g_build_filename(dir, "stuck", NULL);
+	g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+	g_autofree char *program = g_build_filename(dir, "short-lived", NULL);
+	g_autofree char *contents = NULL;
+	gsize length = 0;
+	g_assert_true(g_file_get_contents("/bin/sleep", &contents, &length, NULL));
+	g_assert_true(g_file_set_contents_full(program, contents, length, G_FILE_SET_CONTENTS_NONE,
+	                                       0755, &error));
+	g_assert_no_error(error);
+	g_autofree char *expected = sha256sum_of(program);
+	pid_t pid = fork();
+	g_assert_cmpint(pid, >=, 0);
+	if (pid == 0) {
+		execl(program, program, "60", (char *)NULL);
+		_exit(127);
+	}
+	g_autofree char *exe_link = g_strdup_printf("/proc/%d/exe", pid);
+	g_autofree char *target = NULL;
+	for (guint i = 0; i < 500 && g_strcmp0(target, program) != 0; i++) {
+		g_usleep(10000);
+		g_free(target);
+		target = g_file_read_link(exe_link, NULL);
+	}
+	g_assert_cmpstr(target, ==, program);
+
+	VigilShaCache *cache = vigil_sha_cache_new(8);
+	g_autoptr(GPtrArray) results = g_ptr_array_new_with_free_func(g_free);
+	AsyncState state = {cache, 0, results, 1000};
+	async_hash(&state, fifo, NULL);
+	/* the pool's thread is in open() now: the user's next file waits for its turn */
+	g_usleep(200000);
+	async_hash(&state, exe_link, NULL);
+	g_assert_cmpint(kill(pid, SIGKILL), ==, 0);
+	g_assert_cmpint(waitpid(pid, NULL, 0), ==, pid);
+	g_assert_false(g_file_test(exe_link, G_FILE_TEST_EXISTS));
+
+	/* a writer lets the open() return (a FIFO is not the file asked about): then the turn */
+	int writer = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	g_assert_cmpint(writer, >=, 0);
+	wait_async(&state);
+	close(writer);
+	g_assert_cmpuint(results->len, ==, 2);
+	g_assert_true(g_str_has_prefix(g_ptr_array_index(results, 0), "!"));
+	g_assert_cmpstr(g_ptr_array_index(results, 1), ==, expected);
+	g_assert_cmpuint(counters(cache).hashes, ==, 1);
+	vigil_sha_cache_free(cache);
+	unlink(fifo);
+	unlink(program);
+	g_assert_cmpint(rmdir(dir), ==, 0);
+}
+
 static gboolean
 has_result(GPtrArray *results, const char *prefix_or_value)
 {
@@ -1443,6 +1506,7 @@ main(int argc, char **argv)
 	g_test_add_func("/sha-cache/orphan-finishes", test_sha_cache_orphan_finishes);
 	g_test_add_func("/sha-cache/bounded-reads", test_sha_cache_bounded_reads);
 	g_test_add_func("/sha-cache/stuck-open", test_sha_cache_stuck_open);
+	g_test_add_func("/sha-cache/exited-before-turn", test_sha_cache_exited_before_turn);
 	g_test_add_func("/sha-cache/persist", test_sha_cache_persist);
 
 	int ret = g_test_run();
