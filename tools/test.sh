@@ -20,7 +20,8 @@ TEST_PACKAGES="build-essential dpkg-dev
   dnsmasq-base clang libclang-rt-14-dev
   xvfb xauth imagemagick xdotool at-spi2-core gir1.2-atspi-2.0 gir1.2-gtk-3.0
   appstream
-  publicsuffix mandoc man-db bash-completion zsh"
+  publicsuffix mandoc man-db bash-completion zsh
+  qemu-system-x86 busybox-static cpio"
 if [ "${VIGIL_SKIP_APT:-}" != 1 ]; then
   export DEBIAN_FRONTEND=noninteractive
   missing=$(for p in $TEST_PACKAGES; do
@@ -64,6 +65,10 @@ PY
 
 status=0
 run_suite build || status=1
+# the eBPF programs on Debian 12's own kernel (in qemu): a few minutes, so in CI or on request
+if [ "${CI:-}" = true ] || [ "${VIGIL_BPF_KERNEL:-}" = 1 ]; then
+  tools/check-bpf-kernel.sh -B build || status=1
+fi
 run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false || status=1
 # the parsers of untrusted input, fuzzed for a bounded time with the sanitizers
 tests/fuzz/run-fuzzers.sh -B build-fuzz -t "${FUZZ_SECONDS:-30}" || status=1
