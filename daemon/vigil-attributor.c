@@ -1547,16 +1547,35 @@ lookup_slow(Lookup *lookup, GCancellable *cancellable, GError **error)
 	return process;
 }
 
+/* the socket the lookup found: by sock_diag, else the kernel's record of a live one */
+static guint64
+lookup_socket_cookie(const Lookup *lookup)
+{
+	if (lookup->cookie != 0)
+		return lookup->cookie;
+	return lookup->has_record && !lookup->record.released ? lookup->record.cookie : 0;
+}
+
 gboolean
-vigil_attributor_lookup_fast(VigilAttributor *attributor, const VigilFlow *flow,
-                             VigilLookupCheck check, VigilProcess **process)
+vigil_attributor_lookup_fast_cookie(VigilAttributor *attributor, const VigilFlow *flow,
+                                    VigilLookupCheck check, VigilProcess **process, guint64 *cookie)
 {
 	g_return_val_if_fail(attributor != NULL && flow != NULL && process != NULL, FALSE);
 	g_autoptr(Lookup) lookup = lookup_new(attributor, flow);
 	lookup->check = check;
 	g_autoptr(GError) error = NULL;
 	/* a failure is reported by the full lookup the caller makes next */
-	return lookup_fast(lookup, process, &error) && error == NULL;
+	gboolean answered = lookup_fast(lookup, process, &error) && error == NULL;
+	if (cookie != NULL)
+		*cookie = answered ? lookup_socket_cookie(lookup) : 0;
+	return answered;
+}
+
+gboolean
+vigil_attributor_lookup_fast(VigilAttributor *attributor, const VigilFlow *flow,
+                             VigilLookupCheck check, VigilProcess **process)
+{
+	return vigil_attributor_lookup_fast_cookie(attributor, flow, check, process, NULL);
 }
 
 VigilProcess *
@@ -1616,6 +1635,15 @@ vigil_attributor_lookup_finish(VigilAttributor *attributor, GAsyncResult *result
 	g_return_val_if_fail(g_task_is_valid(result, NULL), NULL);
 	g_return_val_if_fail(g_async_result_is_tagged(result, vigil_attributor_lookup_async), NULL);
 	return g_task_propagate_pointer(G_TASK(result), error);
+}
+
+guint64
+vigil_attributor_lookup_cookie(GAsyncResult *result)
+{
+	g_return_val_if_fail(g_task_is_valid(result, NULL), 0);
+	g_return_val_if_fail(g_async_result_is_tagged(result, vigil_attributor_lookup_async), 0);
+	/* the worker is done with the lookup: the task has returned */
+	return lookup_socket_cookie(g_task_get_task_data(G_TASK(result)));
 }
 
 /* hashes */

@@ -34,6 +34,9 @@ void vigil_attributor_lookup_async(VigilAttributor *attributor, const VigilFlow 
                                    gpointer user_data);
 VigilProcess *vigil_attributor_lookup_finish(VigilAttributor *attributor, GAsyncResult *result,
                                              GError **error);
+/* the cookie of the socket a finished lookup found (sock_diag's answer, or the kernel's
+ * record): what names that very socket later (vigil-socket-watch.h); 0 when none was found */
+guint64 vigil_attributor_lookup_cookie(GAsyncResult *result);
 
 /* how a cached process is confirmed on the fast path */
 typedef enum {
@@ -53,6 +56,10 @@ typedef enum {
  */
 gboolean vigil_attributor_lookup_fast(VigilAttributor *attributor, const VigilFlow *flow,
                                       VigilLookupCheck check, VigilProcess **process);
+/* the same, with the cookie of the socket found in *@cookie when it answered (0: none) */
+gboolean vigil_attributor_lookup_fast_cookie(VigilAttributor *attributor, const VigilFlow *flow,
+                                             VigilLookupCheck check, VigilProcess **process,
+                                             guint64 *cookie);
 
 /* blocking variant of the above, for tests and tools */
 VigilProcess *vigil_attributor_lookup(VigilAttributor *attributor, const VigilFlow *flow,

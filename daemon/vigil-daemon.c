@@ -57,6 +57,7 @@ struct _HeldPacket {
 	guint32 mark; /* as it arrived: our verdict keeps the bits that are not ours */
 	VigilFlow flow;
 	guint32 bucket; /* held_uid(): set once, the counts stay right if /etc/subuid changes */
+	guint64 cookie; /* of the socket its lookup found (0: none): what a live one ends by */
 	gint64 received_us;
 	gint64 deadline_us;
 	GCancellable *cancellable; /* set while a lookup or a hash runs */
@@ -134,6 +135,13 @@ static guint32
 held_uid(const HeldPacket *held)
 {
 	return held->bucket;
+}
+
+/* the bucket of @flow's socket owner; flows without one share one */
+static guint32
+held_bucket_of(const VigilFlow *flow)
+{
+	return flow->has_uid ? vigil_fair_bucket(flow->uid) : G_MAXUINT32;
 }
 
 static guint
@@ -353,10 +361,11 @@ basis_process(VigilDaemon *daemon, const VigilProcess *process)
 	return vigil_process_ref(daemon->basis_process);
 }
 
-/* @flow was allowed: watched, with what it was decided on, until it ends */
+/* @flow (of socket @cookie, 0: not known) was allowed: watched, with what it was decided on,
+ * until it ends */
 static void
-remember_allowed(VigilDaemon *daemon, const VigilFlow *flow, const VigilProcess *process,
-                 char **hostnames, const VigilRule *rule)
+remember_allowed(VigilDaemon *daemon, const VigilFlow *flow, guint64 cookie,
+                 const VigilProcess *process, char **hostnames, const VigilRule *rule)
 {
 	FlowBasis *basis;
 
@@ -368,7 +377,7 @@ remember_allowed(VigilDaemon *daemon, const VigilFlow *flow, const VigilProcess 
 	basis->has_uid = flow->has_uid;
 	basis->uid = flow->uid;
 	basis->rule_id = rule != NULL ? rule->id : 0;
-	vigil_socket_watch_allowed(daemon->socket_watch, flow, basis,
+	vigil_socket_watch_allowed(daemon->socket_watch, flow, cookie, basis,
 	                           (GDestroyNotify)flow_basis_free);
 }
 
@@ -385,9 +394,9 @@ send_and_log(HeldPacket *held, VigilAction action, VigilReason reason, const Vig
 	if (!held->live)
 		send_verdict(daemon, held->packet_id, held->mark, action);
 	if (action == VIGIL_ACTION_ALLOW)
-		remember_allowed(daemon, &held->flow, process, held->hostnames, rule);
+		remember_allowed(daemon, &held->flow, held->cookie, process, held->hostnames, rule);
 	else if (held->live)
-		vigil_socket_watch_end(daemon->socket_watch, &held->flow);
+		vigil_socket_watch_end(daemon->socket_watch, &held->flow, held->cookie);
 
 	fill_decision_from_flow(&decision, &held->flow, held->received_us);
 	decision.verdict = action;
@@ -738,6 +747,7 @@ on_attributed(GObject *source, GAsyncResult *result, gpointer data)
 		return;
 	}
 	process = vigil_attributor_lookup_finish(held->daemon->attributor, result, &error);
+	held->cookie = vigil_attributor_lookup_cookie(result);
 	turn_done(held);
 	if (error != NULL)
 		g_debug("attribution failed, unknown process: %s", error->message);
@@ -831,7 +841,7 @@ on_packet(const VigilQueuedPacket *packet, gpointer data)
 	}
 	held->flow.has_uid = packet->has_uid;
 	held->flow.uid = packet->uid;
-	held->bucket = packet->has_uid ? vigil_fair_bucket(packet->uid) : G_MAXUINT32;
+	held->bucket = held_bucket_of(&held->flow);
 	held_enqueue(daemon, held);
 
 	/* its turn comes after the batch is read (on_queue_batch) */
@@ -871,7 +881,8 @@ take_turn(HeldPacket *held)
 	        : VIGIL_LOOKUP_SAME_PROGRAM;
 	VigilProcess *process = NULL;
 
-	if (vigil_attributor_lookup_fast(daemon->attributor, &held->flow, check, &process)) {
+	if (vigil_attributor_lookup_fast_cookie(daemon->attributor, &held->flow, check, &process,
+	                                        &held->cookie)) {
 		turn_done(held);
 		held->cmdline_unchecked = check != VIGIL_LOOKUP_EXACT;
 		decide(held, process);
@@ -1553,7 +1564,8 @@ judge_live_flow(const VigilFlow *flow, gpointer tag, gpointer data)
  * the answer allows it (watched again) or ends it. With no agent it gets DefaultAction.
  */
 static void
-ask_live_flow(const VigilFlow *flow, gpointer tag, GDestroyNotify tag_free, gpointer data)
+ask_live_flow(const VigilFlow *flow, guint64 cookie, gpointer tag, GDestroyNotify tag_free,
+              gpointer data)
 {
 	VigilDaemon *daemon = data;
 	FlowBasis *basis = tag;
@@ -1564,6 +1576,10 @@ ask_live_flow(const VigilFlow *flow, gpointer tag, GDestroyNotify tag_free, gpoi
 	held->flow = *flow;
 	held->flow.has_uid = basis->has_uid;
 	held->flow.uid = basis->uid;
+	/* it counts against its user's share, as its packets did, never root's */
+	held->bucket = held_bucket_of(&held->flow);
+	/* a deny ends that socket, not a newer one on the same tuple */
+	held->cookie = cookie;
 	held->received_us = g_get_monotonic_time();
 	held->deadline_us = held->received_us + ATTRIBUTION_DEADLINE_US;
 	held->link.data = held;

@@ -601,6 +601,28 @@ vigil_sock_diag_lookup_cookie(VigilSockDiag *diag, const VigilFlow *flow, VigilS
 }
 
 gboolean
+vigil_sock_diag_destroy_request(const VigilFlow *flow, guint64 cookie, guint32 seq,
+                                VigilSockDestroyRequest *msg)
+{
+	g_return_val_if_fail(flow != NULL && msg != NULL, FALSE);
+	*msg = (VigilSockDestroyRequest){0};
+	if (cookie == 0 || (flow->family != AF_INET && flow->family != AF_INET6))
+		return FALSE;
+	msg->nlh.nlmsg_len = sizeof(*msg);
+	msg->nlh.nlmsg_type = SOCK_DESTROY;
+	msg->nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	msg->nlh.nlmsg_seq = seq;
+	msg->req.sdiag_family = (guint8)flow->family;
+	msg->req.sdiag_protocol = flow->protocol;
+	msg->req.idiag_states = ~0U;
+	sockid_set(&msg->req.id, flow->family, &flow->src, flow->sport, &flow->dst, flow->dport);
+	/* as the kernel compares it: the low 32 bits first */
+	msg->req.id.idiag_cookie[0] = (guint32)cookie;
+	msg->req.id.idiag_cookie[1] = (guint32)(cookie >> 32);
+	return TRUE;
+}
+
+gboolean
 vigil_sock_diag_find(const VigilFlow *flow, guint64 *inode, guint32 *uid, GError **error)
 {
 	g_autoptr(VigilSockDiag) diag = vigil_sock_diag_new("/proc", error);

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <glib.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
 
 #include "vigil-flow.h"
 
@@ -35,6 +37,22 @@ gboolean vigil_sock_diag_lookup(VigilSockDiag *diag, const VigilFlow *flow,
 gboolean vigil_sock_diag_lookup_cookie(VigilSockDiag *diag, const VigilFlow *flow,
                                        VigilSockDiagFlags flags, guint64 *inode, guint32 *uid,
                                        guint64 *cookie, GError **error);
+
+/* a SOCK_DESTROY request, as `ss -K` sends it */
+typedef struct {
+	struct nlmsghdr nlh;
+	struct inet_diag_req_v2 req;
+} VigilSockDestroyRequest;
+
+/*
+ * pure: the request that ends @flow's socket @cookie (as sock_diag names it, SO_COOKIE). The
+ * kernel looks the socket up by @flow's tuple and then refuses with ESTALE when the socket it
+ * found has another cookie (sock_diag_check_cookie): a newer socket on the same tuple, maybe
+ * another user's, or a listener the lookup fell through to. FALSE for cookie 0: a socket is
+ * never ended by its bare tuple.
+ */
+gboolean vigil_sock_diag_destroy_request(const VigilFlow *flow, guint64 cookie, guint32 seq,
+                                         VigilSockDestroyRequest *msg);
 
 /* pure: one line of /proc/net/{tcp,udp,raw,icmp}[6] (st is the socket state); FALSE for the
  * header line and malformed lines */

@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 
 #include "vigil-fair.h"
+#include "vigil-sock-diag.h"
 #include "vigil-socket-watch.h"
 #include "vigil-uid-queues.h"
 
@@ -45,6 +46,9 @@ typedef struct {
 	VigilAddress dst;
 	guint16 sport;
 	guint16 dport;
+	/* the socket's cookie (TCP): what ends it, so that a newer socket on the same tuple, maybe
+	 * another user's, is never ended for it; 0: not known */
+	guint64 cookie;
 	gint64 time;  /* allowed, or last found in conntrack */
 	gpointer tag; /* what allowed it (the daemon's rule), for revoking */
 	GDestroyNotify tag_free;
@@ -56,10 +60,11 @@ typedef struct {
 } Remembered;
 
 struct _VigilSocketWatch {
-	int diag_fd;    /* destroy notifications of UDP sockets */
-	int tcp_fd;     /* destroy notifications of TCP sockets */
-	int destroy_fd; /* sock_diag requests: SOCK_DESTROY */
-	int ct_fd;      /* conntrack deletions and lookups */
+	int diag_fd;         /* destroy notifications of UDP sockets */
+	int tcp_fd;          /* destroy notifications of TCP sockets */
+	int destroy_fd;      /* sock_diag requests: SOCK_DESTROY */
+	int ct_fd;           /* conntrack deletions and lookups */
+	VigilSockDiag *diag; /* the cookies of TCP sockets allowed without one; made when needed */
 	guint source;
 	guint tcp_source;
 	guint check_source;
@@ -75,6 +80,9 @@ struct _VigilSocketWatch {
 	guint32 seq;
 	GHashTable *ports;  /* port_key() -> GQueue of Remembered (port_link) */
 	GHashTable *tuples; /* set of Remembered, by tuple: a flow allowed again is one flow */
+	/* TCP flows by their socket's cookie: a close notice names the socket exactly (a socket
+	 * ended by a reset is reported without its peer's port) */
+	GHashTable *cookies;
 	GQueue by_age;
 	VigilUidQueues *buckets; /* of Remembered, per fairness bucket of the socket's owner */
 	VigilSocketWatchStats stats;
@@ -108,6 +116,21 @@ tuple_equal(gconstpointer a, gconstpointer b)
 	       x->dport == y->dport &&
 	       memcmp(x->src.bytes, y->src.bytes, sizeof(x->src.bytes)) == 0 &&
 	       memcmp(x->dst.bytes, y->dst.bytes, sizeof(x->dst.bytes)) == 0;
+}
+
+/* @flow's tuple as a key (or a stand-in for delete_entry) */
+static Remembered
+tuple_of(const VigilFlow *flow)
+{
+	Remembered key = {0};
+
+	key.family = flow->family;
+	key.protocol = flow->protocol;
+	key.src = flow->src;
+	key.dst = flow->dst;
+	key.sport = flow->sport;
+	key.dport = flow->dport;
+	return key;
 }
 
 static void delete_entry(VigilSocketWatch *watch, const Remembered *flow);
@@ -148,6 +171,8 @@ forget(VigilSocketWatch *watch, Remembered *flow)
 	age_unlink(watch, flow);
 	vigil_uid_queues_unlink(watch->buckets, flow->bucket, &flow->bucket_link);
 	g_hash_table_remove(watch->tuples, flow);
+	if (flow->cookie != 0)
+		g_hash_table_remove(watch->cookies, &flow->cookie);
 	watch->stats.remembered--;
 	if (flow->tag_free != NULL && flow->tag != NULL)
 		flow->tag_free(flow->tag);
@@ -163,9 +188,38 @@ set_tag(Remembered *flow, gpointer tag, GDestroyNotify tag_free)
 	flow->tag_free = tag_free;
 }
 
+/*
+ * The cookie of @flow's TCP socket when the caller did not know it: the socket its tuple names
+ * now, if it is the packet's socket owner's, looked up just after its first packet was allowed.
+ * A socket of another user that took the tuple meanwhile is not taken for it; 0 when there is
+ * none, or no owner is known.
+ */
+static guint64
+cookie_now(VigilSocketWatch *watch, const VigilFlow *flow)
+{
+	g_autoptr(GError) error = NULL;
+	guint64 inode = 0;
+	guint64 cookie = 0;
+	guint32 uid = 0;
+
+	if (!flow->has_uid)
+		return 0;
+	if (watch->diag == NULL)
+		watch->diag = vigil_sock_diag_new("/proc", &error);
+	if (watch->diag == NULL ||
+	    !vigil_sock_diag_lookup_cookie(watch->diag, flow, VIGIL_SOCK_DIAG_PRIMARY_ONLY, &inode,
+	                                   &uid, &cookie, &error)) {
+		g_debug("no cookie for an allowed TCP connection: %s", error->message);
+		/* after a failure the socket may hold a late answer: not used again */
+		g_clear_pointer(&watch->diag, vigil_sock_diag_free);
+		return 0;
+	}
+	return inode != 0 && uid == flow->uid ? cookie : 0;
+}
+
 void
-vigil_socket_watch_allowed(VigilSocketWatch *watch, const VigilFlow *flow, gpointer tag,
-                           GDestroyNotify tag_free)
+vigil_socket_watch_allowed(VigilSocketWatch *watch, const VigilFlow *flow, guint64 cookie,
+                           gpointer tag, GDestroyNotify tag_free)
 {
 	gint64 now = g_get_monotonic_time();
 	guint key;
@@ -179,18 +233,22 @@ vigil_socket_watch_allowed(VigilSocketWatch *watch, const VigilFlow *flow, gpoin
 			tag_free(tag);
 		return;
 	}
+	if (flow->protocol == IPPROTO_TCP && cookie == 0)
+		cookie = cookie_now(watch, flow);
 	r = g_new0(Remembered, 1);
-	r->family = flow->family;
-	r->protocol = flow->protocol;
-	r->src = flow->src;
-	r->dst = flow->dst;
-	r->sport = flow->sport;
-	r->dport = flow->dport;
+	*r = tuple_of(flow);
+	r->cookie = flow->protocol == IPPROTO_TCP ? cookie : 0;
 	r->time = now;
 	r->judged = watch->pass; /* decided by the rules in force */
 	known = g_hash_table_lookup(watch->tuples, r);
 	if (known != NULL) {
-		/* the same tuple decided again (its entry was gone): one flow, now the newest */
+		/* the same tuple decided again (its entry was gone, or a newer socket has it):
+		 * one flow, of the socket allowed last, now the newest */
+		if (known->cookie != 0)
+			g_hash_table_remove(watch->cookies, &known->cookie);
+		known->cookie = r->cookie;
+		if (known->cookie != 0)
+			g_hash_table_replace(watch->cookies, &known->cookie, known);
 		g_free(r);
 		known->time = now;
 		known->judged = watch->pass;
@@ -229,6 +287,8 @@ vigil_socket_watch_allowed(VigilSocketWatch *watch, const VigilFlow *flow, gpoin
 	g_queue_push_tail_link(list, &r->port_link);
 	age_push(watch, r);
 	g_hash_table_add(watch->tuples, r);
+	if (r->cookie != 0)
+		g_hash_table_replace(watch->cookies, &r->cookie, r);
 	watch->stats.remembered++;
 }
 
@@ -397,37 +457,24 @@ read_ack(int fd, guint32 seq)
 }
 
 /*
- * Destroys the local TCP socket of @flow (sock_diag SOCK_DESTROY, as `ss -K` does): the kernel
- * aborts the connection (tcp_abort: a reset to the peer, ECONNABORTED to the program), whatever
- * either side sends next, also when neither sends anything. Exact: the socket is found by its
- * 4-tuple in vigild's network namespace. Returns 0 or a negative errno (-ENOENT: already gone).
+ * Destroys the local TCP socket @cookie of @flow (sock_diag SOCK_DESTROY, as `ss -K` does): the
+ * kernel aborts the connection (tcp_abort: a reset to the peer, ECONNABORTED to the program),
+ * whatever either side sends next, also when neither sends anything. Exact: the kernel finds
+ * the socket by its 4-tuple in vigild's network namespace and ends it only when its cookie is
+ * @cookie. Returns 0 or a negative errno (-ENOENT or -ESTALE: gone, whether or not another
+ * socket has the tuple now).
  */
 static int
-destroy_socket(VigilSocketWatch *watch, const VigilFlow *flow)
+destroy_socket(VigilSocketWatch *watch, const VigilFlow *flow, guint64 cookie)
 {
-	struct {
-		struct nlmsghdr nlh;
-		struct inet_diag_req_v2 req;
-	} msg = {0};
+	VigilSockDestroyRequest msg;
 	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
-	gsize addr_len = flow->family == AF_INET ? 4 : 16;
 	char drained[4096];
 
 	while (recv(watch->destroy_fd, drained, sizeof(drained), MSG_DONTWAIT) > 0)
 		;
-	msg.nlh.nlmsg_len = sizeof(msg);
-	msg.nlh.nlmsg_type = SOCK_DESTROY;
-	msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	msg.nlh.nlmsg_seq = ++watch->seq;
-	msg.req.sdiag_family = (guint8)flow->family;
-	msg.req.sdiag_protocol = flow->protocol;
-	msg.req.idiag_states = ~0u;
-	msg.req.id.idiag_sport = htons(flow->sport);
-	msg.req.id.idiag_dport = htons(flow->dport);
-	memcpy(msg.req.id.idiag_src, flow->src.bytes, addr_len);
-	memcpy(msg.req.id.idiag_dst, flow->dst.bytes, addr_len);
-	msg.req.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
-	msg.req.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+	if (!vigil_sock_diag_destroy_request(flow, cookie, ++watch->seq, &msg))
+		return -EINVAL;
 	if (sendto(watch->destroy_fd, &msg, sizeof(msg), 0, (struct sockaddr *)&kernel,
 	           sizeof(kernel)) < 0)
 		return -errno;
@@ -446,31 +493,30 @@ flow_of(const Remembered *r, VigilFlow *flow)
 	flow->dport = r->dport;
 }
 
-void
-vigil_socket_watch_end(VigilSocketWatch *watch, const VigilFlow *flow)
+/* ends the flow of socket @cookie on @key's tuple (no longer remembered) */
+static void
+end_flow(VigilSocketWatch *watch, const Remembered *key, guint64 cookie)
 {
-	Remembered key = {0};
-	Remembered *known;
+	VigilFlow flow;
 	int err;
 
-	if (watch == NULL || !is_tracked(flow->protocol))
-		return;
-	key.family = flow->family;
-	key.protocol = flow->protocol;
-	key.src = flow->src;
-	key.dst = flow->dst;
-	key.sport = flow->sport;
-	key.dport = flow->dport;
-	known = g_hash_table_lookup(watch->tuples, &key);
-	if (known != NULL)
-		forget(watch, known);
 	watch->stats.ended++;
-	if (flow->protocol != IPPROTO_TCP) {
-		delete_entry(watch, &key);
+	if (key->protocol != IPPROTO_TCP) {
+		delete_entry(watch, key);
 		return;
 	}
-	err = destroy_socket(watch, flow);
-	if (err == 0 || err == -ENOENT)
+	if (cookie == 0) {
+		/* no socket known by name: never one found by the bare tuple, which may be
+		 * another's now; its next outgoing segment is decided again (docs/rules.md) */
+		watch->stats.unnamed++;
+		delete_entry(watch, key);
+		return;
+	}
+	flow_of(key, &flow);
+	err = destroy_socket(watch, &flow, cookie);
+	/* gone; or the tuple names another socket now, a listener maybe: not ours to end (the
+	 * kernel says ENOENT or ESTALE) */
+	if (err == 0 || err == -ENOENT || err == -ESTALE)
 		return;
 	if (!watch->destroy_unsupported)
 		g_warning(
@@ -479,13 +525,31 @@ vigil_socket_watch_end(VigilSocketWatch *watch, const VigilFlow *flow)
 		    "their next segments are decided again",
 		    g_strerror(-err));
 	watch->destroy_unsupported = TRUE;
-	delete_entry(watch, &key);
+	delete_entry(watch, key);
+}
+
+void
+vigil_socket_watch_end(VigilSocketWatch *watch, const VigilFlow *flow, guint64 cookie)
+{
+	Remembered key;
+	Remembered *known;
+
+	if (watch == NULL || !is_tracked(flow->protocol))
+		return;
+	key = tuple_of(flow);
+	known = g_hash_table_lookup(watch->tuples, &key);
+	/* a flow remembered for another socket on the tuple (a newer connection) is not this one */
+	if (known != NULL && (flow->protocol != IPPROTO_TCP || known->cookie == cookie))
+		forget(watch, known);
+	end_flow(watch, &key, cookie);
 }
 
 static void
 judge_one(VigilSocketWatch *watch, Remembered *r)
 {
 	VigilFlow flow;
+	Remembered key;
+	guint64 cookie;
 	gpointer tag;
 	GDestroyNotify tag_free;
 
@@ -496,17 +560,22 @@ judge_one(VigilSocketWatch *watch, Remembered *r)
 		return;
 	case VIGIL_FLOW_END:
 		watch->pass_ended++;
-		vigil_socket_watch_end(watch, &flow);
+		key = tuple_of(&flow);
+		cookie = r->cookie;
+		forget(watch, r);
+		end_flow(watch, &key, cookie);
 		return;
 	case VIGIL_FLOW_AGAIN:
 		watch->pass_again++;
 		watch->stats.revoked++;
 		if (r->protocol == IPPROTO_TCP && watch->judge.ask != NULL) {
-			/* forgotten first: the answer may allow it again at once */
+			/* forgotten first: the answer may allow it again at once; the socket goes
+			 * with it, so that a deny ends that socket only */
 			tag = g_steal_pointer(&r->tag);
 			tag_free = r->tag_free;
+			cookie = r->cookie;
 			forget(watch, r);
-			watch->judge.ask(&flow, tag, tag_free, watch->judge.user_data);
+			watch->judge.ask(&flow, cookie, tag, tag_free, watch->judge.user_data);
 			return;
 		}
 		delete_entry(watch, r);
@@ -623,9 +692,14 @@ static void
 tcp_closed(VigilSocketWatch *watch, const struct inet_diag_msg *msg)
 {
 	static const guint8 mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	guint64 cookie = (guint64)msg->id.idiag_cookie[0] | (guint64)msg->id.idiag_cookie[1] << 32;
 	Remembered key = {0};
-	Remembered *known;
+	Remembered *known = g_hash_table_lookup(watch->cookies, &cookie);
 
+	if (known != NULL) {
+		forget(watch, known);
+		return;
+	}
 	key.family = msg->idiag_family;
 	key.protocol = IPPROTO_TCP;
 	key.sport = ntohs(msg->id.idiag_sport);
@@ -641,8 +715,10 @@ tcp_closed(VigilSocketWatch *watch, const struct inet_diag_msg *msg)
 		key.src = src;
 		key.dst = dst;
 	}
+	/* by the tuple only a flow whose socket is not known by its cookie: a late notice of an
+	 * older socket on the tuple leaves a newer one's flow watched */
 	known = g_hash_table_lookup(watch->tuples, &key);
-	if (known != NULL)
+	if (known != NULL && known->cookie == 0)
 		forget(watch, known);
 }
 
@@ -669,8 +745,10 @@ handle_destroyed(VigilSocketWatch *watch, const struct nlmsghdr *nlh)
 		}
 	}
 	if (protocols[0] == IPPROTO_TCP) {
-		if (n_protocols == 1)
+		if (n_protocols == 1) {
+			watch->stats.tcp_closed++;
 			tcp_closed(watch, msg);
+		}
 		return;
 	}
 	port = ntohs(msg->id.idiag_sport);
@@ -725,39 +803,14 @@ forget_all(VigilSocketWatch *watch)
 		    n);
 }
 
-static gboolean
-on_diag_readable(int fd, GIOCondition condition, gpointer data)
-{
-	VigilSocketWatch *watch = data;
-	char buf[16384] __attribute__((aligned(8)));
-
-	for (int reads = 0; reads < 64; reads++) {
-		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
-		int len = (int)n;
-
-		if (n < 0) {
-			if (errno == ENOBUFS) {
-				forget_all(watch);
-				continue;
-			}
-			break;
-		}
-		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len))
-			if (nlh->nlmsg_type == SOCK_DIAG_BY_FAMILY)
-				handle_destroyed(watch, nlh);
-	}
-	return G_SOURCE_CONTINUE;
-}
-
 /*
- * TCP sockets closed: on a socket of their own, so that a burst of them (TCP churns far more
- * than UDP) never overruns the UDP notifications, whose loss costs every UDP flow its entry.
- * A lost TCP notification leaves a flow remembered whose socket is gone: the minute's
- * conntrack check forgets it once conntrack let the connection go.
+ * Close notifications: UDP and TCP sockets on sockets of their own, so that a burst of TCP
+ * closes (TCP churns far more than UDP) never overruns the UDP notifications, whose loss costs
+ * every UDP flow its entry. A lost TCP notification leaves a flow remembered whose socket is
+ * gone: the minute's conntrack check forgets it once conntrack let the connection go.
  */
 static gboolean
-on_tcp_readable(int fd, GIOCondition condition, gpointer data)
+on_readable(int fd, GIOCondition condition, gpointer data)
 {
 	VigilSocketWatch *watch = data;
 	char buf[16384] __attribute__((aligned(8)));
@@ -768,34 +821,17 @@ on_tcp_readable(int fd, GIOCondition condition, gpointer data)
 		int len = (int)n;
 
 		if (n < 0) {
-			if (errno == ENOBUFS)
-				continue;
-			break;
+			if (errno != ENOBUFS)
+				break;
+			if (fd == watch->diag_fd)
+				forget_all(watch);
+			continue;
 		}
 		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len))
 			if (nlh->nlmsg_type == SOCK_DIAG_BY_FAMILY)
 				handle_destroyed(watch, nlh);
 	}
 	return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-subscribe(int fd, const int *groups, gsize n_groups, GError **error)
-{
-	int rcvbuf = RECV_BUFFER_BYTES;
-
-	for (gsize i = 0; i < n_groups; i++) {
-		if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &groups[i],
-		               sizeof(groups[i])) < 0) {
-			int saved = errno;
-			g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved),
-			            "subscribing to socket close notifications: %s",
-			            g_strerror(saved));
-			return FALSE;
-		}
-	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
-	return TRUE;
 }
 
 static int
@@ -815,12 +851,38 @@ netlink_socket(int protocol, GError **error)
 	return fd;
 }
 
+/* a sock_diag socket that receives the close notifications of the IPv4 and IPv6 @groups, read
+ * by the main loop (*@source); -1 with @error when it cannot */
+static int
+notifications_socket(VigilSocketWatch *watch, int v4_group, int v6_group, guint *source,
+                     GError **error)
+{
+	const int groups[] = {v4_group, v6_group};
+	int rcvbuf = RECV_BUFFER_BYTES;
+	int fd = netlink_socket(NETLINK_SOCK_DIAG, error);
+
+	if (fd < 0)
+		return -1;
+	for (gsize i = 0; i < G_N_ELEMENTS(groups); i++) {
+		if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &groups[i],
+		               sizeof(groups[i])) < 0) {
+			int saved = errno;
+			g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved),
+			            "subscribing to socket close notifications: %s",
+			            g_strerror(saved));
+			close(fd);
+			return -1;
+		}
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
+	*source = g_unix_fd_add(fd, G_IO_IN, on_readable, watch);
+	return fd;
+}
+
 VigilSocketWatch *
 vigil_socket_watch_new(GError **error)
 {
 	g_autoptr(VigilSocketWatch) watch = g_new0(VigilSocketWatch, 1);
-	const int groups[] = {SKNLGRP_INET_UDP_DESTROY, SKNLGRP_INET6_UDP_DESTROY};
-	const int tcp_groups[] = {SKNLGRP_INET_TCP_DESTROY, SKNLGRP_INET6_TCP_DESTROY};
 
 	watch->diag_fd = -1;
 	watch->tcp_fd = -1;
@@ -828,14 +890,16 @@ vigil_socket_watch_new(GError **error)
 	watch->ct_fd = -1;
 	watch->ports = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)g_queue_free);
 	watch->tuples = g_hash_table_new(tuple_hash, tuple_equal);
+	watch->cookies = g_hash_table_new(g_int64_hash, g_int64_equal);
 	g_queue_init(&watch->by_age);
 	watch->buckets = vigil_uid_queues_new();
-	watch->diag_fd = netlink_socket(NETLINK_SOCK_DIAG, error);
-	if (watch->diag_fd < 0 || !subscribe(watch->diag_fd, groups, G_N_ELEMENTS(groups), error))
+	watch->diag_fd = notifications_socket(watch, SKNLGRP_INET_UDP_DESTROY,
+	                                      SKNLGRP_INET6_UDP_DESTROY, &watch->source, error);
+	if (watch->diag_fd < 0)
 		return NULL;
-	watch->tcp_fd = netlink_socket(NETLINK_SOCK_DIAG, error);
-	if (watch->tcp_fd < 0 ||
-	    !subscribe(watch->tcp_fd, tcp_groups, G_N_ELEMENTS(tcp_groups), error))
+	watch->tcp_fd = notifications_socket(watch, SKNLGRP_INET_TCP_DESTROY,
+	                                     SKNLGRP_INET6_TCP_DESTROY, &watch->tcp_source, error);
+	if (watch->tcp_fd < 0)
 		return NULL;
 	watch->destroy_fd = netlink_socket(NETLINK_SOCK_DIAG, error);
 	if (watch->destroy_fd < 0)
@@ -843,8 +907,6 @@ vigil_socket_watch_new(GError **error)
 	watch->ct_fd = netlink_socket(NETLINK_NETFILTER, error);
 	if (watch->ct_fd < 0)
 		return NULL;
-	watch->source = g_unix_fd_add(watch->diag_fd, G_IO_IN, on_diag_readable, watch);
-	watch->tcp_source = g_unix_fd_add(watch->tcp_fd, G_IO_IN, on_tcp_readable, watch);
 	watch->check_source = g_timeout_add_seconds(CHECK_INTERVAL_S, on_check_tick, watch);
 	return g_steal_pointer(&watch);
 }
@@ -863,6 +925,8 @@ vigil_socket_watch_free(VigilSocketWatch *watch)
 	vigil_uid_queues_free(watch->buckets);
 	g_hash_table_unref(watch->ports);
 	g_hash_table_unref(watch->tuples);
+	g_hash_table_unref(watch->cookies);
+	g_clear_pointer(&watch->diag, vigil_sock_diag_free);
 	if (watch->diag_fd >= 0)
 		close(watch->diag_fd);
 	if (watch->tcp_fd >= 0)

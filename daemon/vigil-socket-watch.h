@@ -22,7 +22,11 @@ G_BEGIN_DECLS
  *
  * Allowed TCP connections are remembered too (forgotten when the kernel reports their socket
  * destroyed), so that when the rules change, every live allowed flow is judged again by the
- * daemon and ended, or decided again, when the rules in force no longer allow it.
+ * daemon and ended, or decided again, when the rules in force no longer allow it. A TCP
+ * connection is remembered with its socket's cookie, and only that socket is ever ended for it:
+ * its tuple may be another socket's by then (the program closed it, and another, maybe another
+ * user's, bound the same port), and a lookup by the bare tuple may even fall through to a
+ * listener.
  *
  * Not covered (the kernel-side socket identity of the eBPF work makes both exact): a second
  * socket that shares the port while the first one lives (both with SO_REUSEADDR, or
@@ -41,12 +45,15 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilSocketWatch, vigil_socket_watch_free)
 
 /*
  * @flow (TCP, UDP or UDPLite) was allowed: a UDP flow's conntrack entry ends with its socket; a
- * TCP flow is remembered until its socket is gone. @tag says what allowed it (the daemon's
- * basis for deciding it again); the watch owns it and frees it with @tag_free when it forgets
- * the flow (at once for other protocols).
+ * TCP flow is remembered until its socket is gone. @cookie is the cookie of the socket that sent
+ * it (SO_COOKIE: what sock_diag or the kernel's record named when it was attributed); 0 when
+ * not known: for TCP the watch then asks sock_diag for the socket the tuple names now, if it is
+ * the packet's socket owner's (@flow's uid). @tag says what allowed it (the daemon's basis for
+ * deciding it again); the watch owns it and frees it with @tag_free when it forgets the flow (at
+ * once for other protocols).
  */
-void vigil_socket_watch_allowed(VigilSocketWatch *watch, const VigilFlow *flow, gpointer tag,
-                                GDestroyNotify tag_free);
+void vigil_socket_watch_allowed(VigilSocketWatch *watch, const VigilFlow *flow, guint64 cookie,
+                                gpointer tag, GDestroyNotify tag_free);
 
 /* what becomes of a live allowed flow when the rules changed (the daemon's judgement) */
 typedef enum {
@@ -63,8 +70,9 @@ typedef enum {
 
 typedef struct {
 	VigilFlowFate (*judge)(const VigilFlow *flow, gpointer tag, gpointer user_data);
-	/* a TCP connection to decide again: the watch forgot it and hands over @tag */
-	void (*ask)(const VigilFlow *flow, gpointer tag, GDestroyNotify tag_free,
+	/* a TCP connection to decide again: the watch forgot it and hands over @tag, with its
+	 * socket's @cookie (for vigil_socket_watch_end(), or to be allowed again) */
+	void (*ask)(const VigilFlow *flow, guint64 cookie, gpointer tag, GDestroyNotify tag_free,
 	            gpointer user_data);
 	gpointer user_data;
 } VigilSocketWatchJudge;
@@ -83,11 +91,13 @@ void vigil_socket_watch_judge_all(VigilSocketWatch *watch, const VigilSocketWatc
 gboolean vigil_socket_watch_judge_slice(VigilSocketWatch *watch);
 
 /*
- * Ends @flow now, remembered or not: a TCP connection's socket is destroyed (sock_diag
- * SOCK_DESTROY; where the kernel lacks CONFIG_INET_DIAG_DESTROY its conntrack entry is deleted
- * instead, so its next segment is decided again), a UDP flow's conntrack entry deleted.
+ * Ends @flow now, remembered or not: a TCP connection's socket @cookie is destroyed (sock_diag
+ * SOCK_DESTROY by cookie: the kernel leaves another socket that has the tuple now alone), a UDP
+ * flow's conntrack entry deleted. A TCP connection whose cookie is not known (0), or on a kernel
+ * without CONFIG_INET_DIAG_DESTROY, loses its conntrack entry instead: its next outgoing segment
+ * is decided again (docs/rules.md). A flow remembered for another socket on the tuple stays.
  */
-void vigil_socket_watch_end(VigilSocketWatch *watch, const VigilFlow *flow);
+void vigil_socket_watch_end(VigilSocketWatch *watch, const VigilFlow *flow, guint64 cookie);
 
 /*
  * Flows are never forgotten by age: a long-lived flow keeps its verdict and stays watched. The
@@ -103,12 +113,14 @@ void vigil_socket_watch_set_receive_buffer(VigilSocketWatch *watch, int bytes);
 typedef struct {
 	guint64 remembered; /* flows remembered now */
 	guint64 closed;     /* sockets reported closed that had flows */
+	guint64 tcp_closed; /* TCP sockets reported closed, with flows or not */
 	guint64 deleted;    /* conntrack entries deleted (or found gone) */
 	guint64 forgotten;  /* flows forgotten unclosed at the bound (their entries deleted) */
 	guint64 overruns;   /* close notifications lost (every remembered flow's entry deleted) */
 	guint64 revoked;    /* flows decided again because what allowed them changed */
 	guint64 ended;   /* flows ended because a rule now denies them (TCP: sockets destroyed) */
 	guint64 expired; /* flows forgotten because conntrack let their entry go */
+	guint64 unnamed; /* TCP connections ended with no cookie known: conntrack entry deleted */
 } VigilSocketWatchStats;
 void vigil_socket_watch_get_stats(VigilSocketWatch *watch, VigilSocketWatchStats *stats);
 

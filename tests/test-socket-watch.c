@@ -13,7 +13,9 @@
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
+#include <linux/sock_diag.h>
 
+#include "vigil-sock-diag.h"
 #include "vigil-socket-watch.h"
 
 #define MAX_REMEMBERED 8192 /* as in vigil-socket-watch.c */
@@ -55,10 +57,10 @@ test_same_tuple_once(void)
 
 	g_assert_no_error(error);
 	for (int i = 0; i < 100; i++)
-		vigil_socket_watch_allowed(watch, &flow, NULL, NULL);
+		vigil_socket_watch_allowed(watch, &flow, 0, NULL, NULL);
 	g_assert_cmpuint(stats_of(watch).remembered, ==, 1);
 	flow.dport++;
-	vigil_socket_watch_allowed(watch, &flow, NULL, NULL);
+	vigil_socket_watch_allowed(watch, &flow, 0, NULL, NULL);
 	g_assert_cmpuint(stats_of(watch).remembered, ==, 2);
 }
 
@@ -73,7 +75,7 @@ test_bound_deletes(void)
 	g_assert_no_error(error);
 	for (guint i = 0; i < MAX_REMEMBERED + 10; i++) {
 		VigilFlow flow = udp_flow(i);
-		vigil_socket_watch_allowed(watch, &flow, NULL, NULL);
+		vigil_socket_watch_allowed(watch, &flow, 0, NULL, NULL);
 	}
 	stats = stats_of(watch);
 	g_assert_cmpuint(stats.remembered, ==, MAX_REMEMBERED);
@@ -125,13 +127,13 @@ test_bound_fair(void)
 		VigilFlow flow = udp_flow(n);
 		flow.has_uid = TRUE;
 		flow.uid = 1000;
-		vigil_socket_watch_allowed(watch, &flow, GUINT_TO_POINTER(1000 + 1), NULL);
+		vigil_socket_watch_allowed(watch, &flow, 0, GUINT_TO_POINTER(1000 + 1), NULL);
 	}
 	for (guint i = 0; i < MAX_REMEMBERED + 500; i++, n++) {
 		VigilFlow flow = udp_flow(n);
 		flow.has_uid = TRUE;
 		flow.uid = 65534;
-		vigil_socket_watch_allowed(watch, &flow, GUINT_TO_POINTER(65534 + 1), NULL);
+		vigil_socket_watch_allowed(watch, &flow, 0, GUINT_TO_POINTER(65534 + 1), NULL);
 	}
 	g_assert_cmpuint(stats_of(watch).remembered, ==, MAX_REMEMBERED);
 	g_assert_cmpuint(stats_of(watch).forgotten, ==, 600);
@@ -313,7 +315,7 @@ test_overrun_deletes(void)
 	for (guint i = 0; i < G_N_ELEMENTS(flows); i++) {
 		flows[i] = udp_open();
 		g_assert_true(in_conntrack(&flows[i].flow));
-		vigil_socket_watch_allowed(watch, &flows[i].flow, NULL, NULL);
+		vigil_socket_watch_allowed(watch, &flows[i].flow, 0, NULL, NULL);
 	}
 	g_assert_cmpuint(stats_of(watch).remembered, ==, 3);
 
@@ -343,7 +345,7 @@ test_overrun_deletes(void)
 	/* still watching: a flow allowed again ends with its socket */
 	udp_send(&flows[0]);
 	g_assert_true(in_conntrack(&flows[0].flow));
-	vigil_socket_watch_allowed(watch, &flows[0].flow, NULL, NULL);
+	vigil_socket_watch_allowed(watch, &flows[0].flow, 0, NULL, NULL);
 	close(flows[0].fd);
 	g_assert_true(wait_until_gone(&flows[0].flow, 10));
 	for (guint i = 1; i < G_N_ELEMENTS(flows); i++)
@@ -361,7 +363,8 @@ judge_by_tag(const VigilFlow *flow, gpointer tag, gpointer data)
 
 /* TCP connections to decide again are handed over, with their tag */
 static void
-ask_collect(const VigilFlow *flow, gpointer tag, GDestroyNotify tag_free, gpointer data)
+ask_collect(const VigilFlow *flow, guint64 cookie, gpointer tag, GDestroyNotify tag_free,
+            gpointer data)
 {
 	g_ptr_array_add(data, g_memdup2(flow, sizeof(*flow)));
 	tag_free(tag);
@@ -394,9 +397,9 @@ test_judge_udp(void)
 	kept = udp_open();
 	ended = udp_open();
 	again = udp_open();
-	vigil_socket_watch_allowed(watch, &kept.flow, g_strdup("keep"), g_free);
-	vigil_socket_watch_allowed(watch, &ended.flow, g_strdup("end"), g_free);
-	vigil_socket_watch_allowed(watch, &again.flow, g_strdup("again"), g_free);
+	vigil_socket_watch_allowed(watch, &kept.flow, 0, g_strdup("keep"), g_free);
+	vigil_socket_watch_allowed(watch, &ended.flow, 0, g_strdup("end"), g_free);
+	vigil_socket_watch_allowed(watch, &again.flow, 0, g_strdup("again"), g_free);
 	g_assert_true(in_conntrack(&kept.flow));
 	g_assert_true(in_conntrack(&ended.flow));
 
@@ -421,7 +424,18 @@ typedef struct {
 	int client; /* connected */
 	int server; /* accepted */
 	VigilFlow flow;
+	guint64 cookie; /* the client socket's */
 } TcpConn;
+
+static guint64
+cookie_of(int fd)
+{
+	guint64 cookie = 0;
+	socklen_t len = sizeof(cookie);
+
+	g_assert_cmpint(getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len), ==, 0);
+	return cookie;
+}
 
 static TcpConn
 tcp_open(int listener)
@@ -443,6 +457,7 @@ tcp_open(int listener)
 	memcpy(c.flow.dst.bytes, &dst.sin_addr, 4);
 	c.flow.sport = ntohs(src.sin_port);
 	c.flow.dport = ntohs(dst.sin_port);
+	c.cookie = cookie_of(c.client);
 	return c;
 }
 
@@ -480,10 +495,10 @@ test_judge_tcp(void)
 	ended = tcp_open(listener);
 	again = tcp_open(listener);
 	closed = tcp_open(listener);
-	vigil_socket_watch_allowed(watch, &kept.flow, g_strdup("keep"), g_free);
-	vigil_socket_watch_allowed(watch, &ended.flow, g_strdup("end"), g_free);
-	vigil_socket_watch_allowed(watch, &again.flow, g_strdup("again"), g_free);
-	vigil_socket_watch_allowed(watch, &closed.flow, g_strdup("end"), g_free);
+	vigil_socket_watch_allowed(watch, &kept.flow, kept.cookie, g_strdup("keep"), g_free);
+	vigil_socket_watch_allowed(watch, &ended.flow, ended.cookie, g_strdup("end"), g_free);
+	vigil_socket_watch_allowed(watch, &again.flow, again.cookie, g_strdup("again"), g_free);
+	vigil_socket_watch_allowed(watch, &closed.flow, closed.cookie, g_strdup("end"), g_free);
 	g_assert_cmpuint(stats_of(watch).remembered, ==, 4);
 
 	/* the kernel reports the closed one's socket destroyed: it is forgotten */
@@ -509,7 +524,7 @@ test_judge_tcp(void)
 
 	/* a pass starts over when the rules change again; a flow allowed meanwhile is not
 	 * judged by it (the rules in force decided it) */
-	vigil_socket_watch_allowed(watch, &again.flow, g_strdup("end"), g_free);
+	vigil_socket_watch_allowed(watch, &again.flow, again.cookie, g_strdup("end"), g_free);
 	judge_all_now(watch, asked);
 	g_assert_cmpint(recv(again.client, &byte, 1, 0), ==, -1);
 	g_assert_cmpint(errno, ==, ECONNABORTED);
@@ -519,6 +534,168 @@ test_judge_tcp(void)
 		close(c->server);
 	}
 	close(listener);
+}
+
+/* a flow handed over to be asked about, with its socket's cookie */
+typedef struct {
+	VigilFlow flow;
+	guint64 cookie;
+} Asked;
+
+static void
+ask_keep(const VigilFlow *flow, guint64 cookie, gpointer tag, GDestroyNotify tag_free,
+         gpointer data)
+{
+	Asked *asked = data;
+
+	asked->flow = *flow;
+	asked->cookie = cookie;
+	tag_free(tag);
+}
+
+static VigilFlowFate
+judge_again(const VigilFlow *flow, gpointer tag, gpointer data)
+{
+	return g_str_equal(tag, "again") ? VIGIL_FLOW_AGAIN : VIGIL_FLOW_KEEP;
+}
+
+/* closes @fd with a reset: the socket is gone at once, no TIME_WAIT keeps its tuple */
+static void
+close_abort(int fd)
+{
+	struct linger linger = {1, 0};
+
+	g_assert_cmpint(setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, sizeof(linger)), ==, 0);
+	close(fd);
+}
+
+/* a socket bound to @flow's local address and port (SO_REUSEADDR), as another program's */
+static int
+bind_same_port(const VigilFlow *flow)
+{
+	struct sockaddr_in src = {.sin_family = AF_INET, .sin_port = htons(flow->sport)};
+	int one = 1;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	memcpy(&src.sin_addr, flow->src.bytes, 4);
+	g_assert_cmpint(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), ==, 0);
+	g_assert_cmpint(bind(fd, (struct sockaddr *)&src, sizeof(src)), ==, 0);
+	return fd;
+}
+
+/* the main loop runs until the kernel reported @want TCP sockets closed in all */
+static void
+wait_tcp_closed(VigilSocketWatch *watch, guint64 want)
+{
+	for (gint64 until = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+	     stats_of(watch).tcp_closed < want && g_get_monotonic_time() < until;)
+		if (!g_main_context_iteration(NULL, FALSE))
+			g_usleep(5000);
+	g_assert_cmpuint(stats_of(watch).tcp_closed, >=, want);
+}
+
+/*
+ * A TCP connection is ended by its socket's cookie, never by its bare tuple (review finding):
+ * a connection handed over to be asked about is closed by its program, another socket takes
+ * its tuple (bound to the same port, connected to the same peer: another user's new
+ * connection), and the answer deny for the first one leaves the second alive; so does a late
+ * close notice of the first socket. With no connection on the tuple at all, the kernel's lookup
+ * falls through to a listener on the local port: left alone too. The old watch destroyed
+ * whatever socket the tuple named.
+ */
+static void
+test_tuple_reused(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VigilSocketWatch) watch = vigil_socket_watch_new(&error);
+	const VigilSocketWatchJudge judge = {judge_again, ask_keep, NULL};
+	VigilSocketWatchJudge with_data = judge;
+	struct sockaddr_in addr = {.sin_family = AF_INET,
+	                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(addr);
+	int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	Asked asked = {0};
+	TcpConn first, second;
+	int other, local_listener;
+	guint64 closed_before;
+
+	g_assert_no_error(error);
+	g_assert_cmpint(bind(listener, (struct sockaddr *)&addr, sizeof(addr)), ==, 0);
+	g_assert_cmpint(listen(listener, 8), ==, 0);
+	g_assert_cmpint(getsockname(listener, (struct sockaddr *)&addr, &len), ==, 0);
+	first = tcp_open(listener);
+	vigil_socket_watch_allowed(watch, &first.flow, first.cookie, g_strdup("again"), g_free);
+	with_data.user_data = &asked;
+	vigil_socket_watch_judge_all(watch, &with_data);
+	while (vigil_socket_watch_judge_slice(watch))
+		;
+	g_assert_cmpuint(asked.cookie, ==, first.cookie);
+	g_assert_cmpmem(&asked.flow, sizeof(VigilFlow), &first.flow, sizeof(VigilFlow));
+
+	/* while it is asked about, its program closes it and another socket takes the tuple */
+	closed_before = stats_of(watch).tcp_closed;
+	close_abort(first.client);
+	close(first.server);
+	other = bind_same_port(&first.flow);
+	g_assert_cmpint(connect(other, (struct sockaddr *)&addr, sizeof(addr)), ==, 0);
+	second.client = other;
+	second.server = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+	g_assert_cmpint(second.server, >=, 0);
+	second.flow = first.flow;
+	second.cookie = cookie_of(other);
+	g_assert_cmpuint(second.cookie, !=, first.cookie);
+	vigil_socket_watch_allowed(watch, &second.flow, second.cookie, g_strdup("keep"), g_free);
+	/* the first one's close notices (both ends), however late, are not the second one's */
+	wait_tcp_closed(watch, closed_before + 2);
+	g_assert_cmpuint(stats_of(watch).remembered, ==, 1);
+
+	/* the answer: deny, for the first one */
+	vigil_socket_watch_end(watch, &asked.flow, asked.cookie);
+	g_assert_true(tcp_alive(&second));
+	g_assert_cmpuint(stats_of(watch).remembered, ==, 1);
+
+	/* nothing connected on the tuple: the lookup finds a listener on its local port */
+	close_abort(second.client);
+	close(second.server);
+	wait_tcp_closed(watch, closed_before + 4);
+	g_assert_cmpuint(stats_of(watch).remembered, ==, 0);
+	local_listener = bind_same_port(&first.flow);
+	g_assert_cmpint(listen(local_listener, 8), ==, 0);
+	vigil_socket_watch_end(watch, &asked.flow, second.cookie);
+	{
+		struct sockaddr_in local = {.sin_family = AF_INET,
+		                            .sin_port = htons(first.flow.sport)};
+		int probe = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		memcpy(&local.sin_addr, first.flow.src.bytes, 4);
+		g_assert_cmpint(connect(probe, (struct sockaddr *)&local, sizeof(local)), ==, 0);
+		close(probe);
+	}
+	close(local_listener);
+	close(listener);
+}
+
+/* the request names the socket by its cookie, as the kernel compares it; none without one */
+static void
+test_destroy_request(void)
+{
+	VigilFlow flow = udp_flow(7);
+	VigilSockDestroyRequest msg;
+
+	flow.protocol = IPPROTO_TCP;
+	g_assert_true(vigil_sock_diag_destroy_request(&flow, G_GUINT64_CONSTANT(0x1122334455667788),
+	                                              42, &msg));
+	g_assert_cmpuint(msg.nlh.nlmsg_type, ==, SOCK_DESTROY);
+	g_assert_cmpuint(msg.nlh.nlmsg_seq, ==, 42);
+	g_assert_cmphex(msg.req.id.idiag_cookie[0], ==, 0x55667788);
+	g_assert_cmphex(msg.req.id.idiag_cookie[1], ==, 0x11223344);
+	g_assert_cmpuint(msg.req.sdiag_protocol, ==, IPPROTO_TCP);
+	g_assert_cmpuint(ntohs(msg.req.id.idiag_sport), ==, flow.sport);
+	g_assert_cmpuint(ntohs(msg.req.id.idiag_dport), ==, flow.dport);
+	g_assert_cmpmem(msg.req.id.idiag_src, 4, flow.src.bytes, 4);
+	g_assert_cmpmem(msg.req.id.idiag_dst, 4, flow.dst.bytes, 4);
+	/* never by the bare tuple */
+	g_assert_false(vigil_sock_diag_destroy_request(&flow, 0, 43, &msg));
 }
 
 /*
@@ -537,8 +714,8 @@ test_long_lived(void)
 	start_receiver();
 	alive = udp_open();
 	idle = udp_open();
-	vigil_socket_watch_allowed(watch, &alive.flow, NULL, NULL);
-	vigil_socket_watch_allowed(watch, &idle.flow, NULL, NULL);
+	vigil_socket_watch_allowed(watch, &alive.flow, 0, NULL, NULL);
+	vigil_socket_watch_allowed(watch, &idle.flow, 0, NULL, NULL);
 	g_assert_true(ct_request(&idle.flow, IPCTNL_MSG_CT_DELETE));
 
 	/* every flow counts as old here */
@@ -584,7 +761,7 @@ test_changes_do_not_starve_the_tail(void)
 	for (guint i = 0; i < n; i++) {
 		VigilFlow flow = udp_flow(i);
 
-		vigil_socket_watch_allowed(watch, &flow, NULL, NULL);
+		vigil_socket_watch_allowed(watch, &flow, 0, NULL, NULL);
 	}
 	for (guint change = 0; change < 20; change++) {
 		vigil_socket_watch_judge_all(watch, &judge);
@@ -610,10 +787,12 @@ main(int argc, char **argv)
 	g_test_add_func("/socket-watch/same-tuple-once", test_same_tuple_once);
 	g_test_add_func("/socket-watch/bound-deletes", test_bound_deletes);
 	g_test_add_func("/socket-watch/bound-fair", test_bound_fair);
+	g_test_add_func("/socket-watch/destroy-request", test_destroy_request);
 	track_connections();
 	g_test_add_func("/socket-watch/overrun-deletes", test_overrun_deletes);
 	g_test_add_func("/socket-watch/judge-udp", test_judge_udp);
 	g_test_add_func("/socket-watch/judge-tcp", test_judge_tcp);
+	g_test_add_func("/socket-watch/tuple-reused", test_tuple_reused);
 	g_test_add_func("/socket-watch/changes-do-not-starve", test_changes_do_not_starve_the_tail);
 	g_test_add_func("/socket-watch/long-lived", test_long_lived);
 	return g_test_run();

@@ -16,7 +16,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from test_dbus import DBusTestCase, PYTHON, PYTHON_EXE, s  # noqa: E402
+from test_dbus import DBusTestCase, NOBODY, PYTHON, PYTHON_EXE, s  # noqa: E402
 from vigiltest import PEER_V4  # noqa: E402
 
 TCP_PORT = 7070  # the echo server below, in the peer namespace
@@ -78,6 +78,40 @@ for line in sys.stdin:
     print(out, "%.2f" % (time.monotonic() - start), flush=True)
 """
 
+# one TCP connection (bound to a given local port when a third argument says so); stdin lines:
+# "tcp" sends and reads an echo, "abort" closes it with a reset (no TIME_WAIT keeps its tuple),
+# "wait N" as above
+TCP_CLIENT = """
+import socket, struct, sys, time
+t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+if len(sys.argv) > 3:
+    t.bind(("0.0.0.0", int(sys.argv[3])))
+t.settimeout(5)
+t.connect((sys.argv[1], int(sys.argv[2])))
+print("connected", t.getsockname()[1], flush=True)
+for line in sys.stdin:
+    words = line.split()
+    start = time.monotonic()
+    try:
+        if words[0] == "tcp":
+            t.settimeout(5)
+            t.sendall(b"x")
+            out = "ok" if t.recv(100) == b"x" else "closed"
+        elif words[0] == "abort":
+            t.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            t.close()
+            out = "aborted"
+        else:
+            t.settimeout(float(words[1]))
+            out = "closed" if t.recv(100) == b"" else "data"
+    except socket.timeout:
+        out = "idle"
+    except OSError as e:
+        out = "error " + type(e).__name__
+    print(out, "%.2f" % (time.monotonic() - start), flush=True)
+"""
+
 
 class LiveFlows(DBusTestCase):
     def setUp(self):
@@ -103,6 +137,29 @@ class LiveFlows(DBusTestCase):
             self.assertTrue(words, "the client died")
             return words[:-1], float(words[-1])
         return ask
+
+    def tcp_client(self, user=None, port=None):
+        """TCP_CLIENT as @user: (its local port, a function that sends it a command)"""
+        argv = [PYTHON, "-u", "-c", TCP_CLIENT, PEER_V4, str(TCP_PORT)]
+        if port is not None:
+            argv.append(str(port))
+        if user is not None:
+            argv = ["setpriv", "--reuid=%d" % user, "--regid=%d" % user, "--clear-groups"] + argv
+        proc = self.nets.spawn(self.nets.client, argv, stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True)
+        self.addCleanup(proc.stdout.close)
+        self.addCleanup(proc.stdin.close)
+        self.addCleanup(proc.kill)
+        words = proc.stdout.readline().split()
+        self.assertEqual(words[:1], ["connected"], "the client could not connect")
+
+        def ask(command):
+            proc.stdin.write(command + "\n")
+            proc.stdin.flush()
+            words = proc.stdout.readline().split()
+            self.assertTrue(words, "the client died")
+            return words[:-1], float(words[-1])
+        return int(words[1]), ask
 
     def add_rule(self, text):
         return self.call("AddRule", "a{sv}", [{"text": s(text)}])[0]
@@ -186,6 +243,36 @@ class LiveFlows(DBusTestCase):
                             proto="tcp", rule="reply")
         # the UDP flow's rule stayed: untouched
         self.assertEqual(client("udp")[0], ["ok"])
+
+    def test_deny_ends_that_connection_only(self):
+        """A user's live TCP connection is asked about; meanwhile its program closes it and
+        another user's new connection takes the same tuple (the same local port, to the same
+        peer). The first user's answer deny ends their own connection's socket, which is gone:
+        the other user's connection goes on (the old vigild ended whatever socket had the
+        tuple)."""
+        self.start_vigild()
+        agent = self.agent(uid=NOBODY)
+        mine = self.add_rule("allow user nobody to %s port %d proto tcp" % (PEER_V4, TCP_PORT))
+        self.add_rule("allow user root to %s port %d proto tcp" % (PEER_V4, TCP_PORT))
+        port, first = self.tcp_client(user=NOBODY)
+        self.assertEqual(first("tcp")[0], ["ok"])
+
+        self.call("RemoveRule", "t", [mine])
+        prompt = agent.wait_event("prompt")
+        self.assertEqual((prompt["connection"]["port"], prompt["connection"]["uid"]),
+                         (TCP_PORT, NOBODY))
+        self.assertEqual(first("abort")[0], ["aborted"])
+        same, second = self.tcp_client(port=port)
+        self.assertEqual(same, port)
+        self.assertEqual(second("tcp")[0], ["ok"])
+        self.assertDecision(self.d, verdict="allow", uid=0, port=TCP_PORT, proto="tcp")
+
+        self.assertTrue(agent.reply(prompt["request"], "deny")["ok"])
+        self.assertDecision(self.d, verdict="deny", uid=NOBODY, port=TCP_PORT, proto="tcp",
+                            rule="reply")
+        self.assertEqual(second("wait 2")[0], ["idle"],
+                         "another user's connection was ended:\n" + self.d.log()[-3000:])
+        self.assertEqual(second("tcp")[0], ["ok"])
 
 
 if __name__ == "__main__":
