@@ -4,12 +4,18 @@
 
 #include "vigil-hash-pins.h"
 
+#include "vigil-fair.h"
+#include "vigil-uid-queues.h"
+
 #define CHECK_INTERVAL_S 1
 
 typedef struct {
 	guint64 rule_id;
 	VigilProcess *file; /* the executable the prompt was about: path and file identity */
 	gint64 added_us;
+	GList link;          /* in pins->pins */
+	GList bucket_link;   /* in its user's queue of pins->buckets, oldest first */
+	VigilUidQueue *user; /* the fairness bucket of the prompt's user */
 } Pin;
 
 struct _VigilHashPins {
@@ -17,13 +23,17 @@ struct _VigilHashPins {
 	VigilHashPeek peek;
 	VigilHashPinsChanged changed;
 	gpointer user_data;
-	GQueue pins; /* of Pin, oldest first */
+	GQueue pins;             /* of Pin, oldest first */
+	VigilUidQueues *buckets; /* of Pin, per fairness bucket (vigil-fair.h) */
 	guint source;
 };
 
+/* off both lists, and freed */
 static void
-pin_free(Pin *pin)
+pin_drop(VigilHashPins *pins, Pin *pin)
 {
+	g_queue_unlink(&pins->pins, &pin->link);
+	vigil_uid_queues_unlink(pins->buckets, pin->user, &pin->bucket_link);
 	vigil_process_unref(pin->file);
 	g_free(pin);
 }
@@ -39,6 +49,7 @@ vigil_hash_pins_new(VigilRuleStore *store, VigilHashPeek peek, VigilHashPinsChan
 	pins->changed = changed;
 	pins->user_data = user_data;
 	g_queue_init(&pins->pins);
+	pins->buckets = vigil_uid_queues_new();
 	return pins;
 }
 
@@ -48,7 +59,9 @@ vigil_hash_pins_free(VigilHashPins *pins)
 	if (pins == NULL)
 		return;
 	g_clear_handle_id(&pins->source, g_source_remove);
-	g_queue_clear_full(&pins->pins, (GDestroyNotify)pin_free);
+	while (pins->pins.head != NULL)
+		pin_drop(pins, pins->pins.head->data);
+	vigil_uid_queues_free(pins->buckets);
 	g_free(pins);
 }
 
@@ -90,22 +103,32 @@ file_of(const VigilProcess *process)
 void
 vigil_hash_pins_add(VigilHashPins *pins, guint64 rule_id, const VigilProcess *process)
 {
+	guint32 bucket;
 	Pin *pin;
 
 	g_return_if_fail(process != NULL && process->exe != NULL);
+	bucket = vigil_fair_bucket(process->uid);
 	if (pins->pins.length >= VIGIL_HASH_PINS_MAX) {
-		Pin *old = g_queue_pop_head(&pins->pins);
+		/* the oldest of the user holding the most (this one's, when it is among them):
+		 * one user's prompts never push out another user's pins */
+		VigilUidQueue *most = vigil_uid_queues_longest(
+		    pins->buckets, vigil_uid_queues_lookup(pins->buckets, bucket));
+		Pin *old = most->items.head->data;
 
 		g_message("rule %" G_GUINT64_FORMAT " keeps naming %s by its path: too many rules "
 		          "wait for their program's hash",
 		          old->rule_id, old->file->exe);
-		pin_free(old);
+		pin_drop(pins, old);
 	}
 	pin = g_new0(Pin, 1);
 	pin->rule_id = rule_id;
 	pin->file = file_of(process);
 	pin->added_us = g_get_monotonic_time();
-	g_queue_push_tail(&pins->pins, pin);
+	pin->link.data = pin;
+	pin->bucket_link.data = pin;
+	pin->user = vigil_uid_queues_get(pins->buckets, bucket);
+	g_queue_push_tail_link(&pins->pins, &pin->link);
+	g_queue_push_tail_link(&pin->user->items, &pin->bucket_link);
 	if (pins->source == 0)
 		pins->source = g_timeout_add_seconds(CHECK_INTERVAL_S, on_check, pins);
 }
@@ -155,10 +178,8 @@ vigil_hash_pins_check(VigilHashPins *pins, gint64 now_us)
 
 	for (GList *l = pins->pins.head, *next; l != NULL; l = next) {
 		next = l->next;
-		if (check_pin(pins, l->data, now_us, &pinned)) {
-			pin_free(l->data);
-			g_queue_delete_link(&pins->pins, l);
-		}
+		if (check_pin(pins, l->data, now_us, &pinned))
+			pin_drop(pins, l->data);
 	}
 	if (pinned > 0 && pins->changed != NULL)
 		pins->changed(pins->user_data);

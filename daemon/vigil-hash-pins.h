@@ -18,7 +18,8 @@ G_BEGIN_DECLS
  * edited meanwhile is left as it is; a hash not made within VIGIL_HASH_PINS_PATIENCE_S (the
  * file changed, so its hash is keyed otherwise, or it could not be read) is given up on, and
  * logged: that rule keeps naming the program by its path. At most VIGIL_HASH_PINS_MAX pins
- * wait; beyond, the oldest is given up on (logged).
+ * wait, shared fairly per user (vigil-fair.h); beyond, the oldest pin of the user holding the
+ * most is given up on (logged), so one user's prompts never push out another user's pins.
  */
 #define VIGIL_HASH_PINS_MAX        64
 #define VIGIL_HASH_PINS_PATIENCE_S (30 * 60)

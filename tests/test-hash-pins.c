@@ -169,6 +169,36 @@ test_bounded(Fixture *fx, gconstpointer data)
 	g_assert_cmpuint(vigil_hash_pins_count(fx->pins), ==, VIGIL_HASH_PINS_MAX);
 }
 
+/*
+ * The bound is shared fairly per user (review finding): a user whose prompts fill it gives up
+ * their own oldest pins, not an administrator's pin made before (the old FIFO gave up the
+ * oldest of all: root's); the administrator still gets one in while the bound is full
+ */
+static void
+test_bound_fair(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(VigilProcess) root_program = big_program(42);
+	g_autoptr(VigilProcess) user_program = big_program(43);
+	guint64 root_rule = add(fx, "allow app /opt/big/browser port 443");
+	guint64 late_root_rule = add(fx, "allow app /opt/big/browser port 80");
+
+	user_program->uid = 1000;
+	vigil_hash_pins_add(fx->pins, root_rule, root_program);
+	g_test_expect_message("vigil-hash-pins", G_LOG_LEVEL_MESSAGE, "*too many*");
+	for (guint i = 0; i < 2 * VIGIL_HASH_PINS_MAX; i++)
+		vigil_hash_pins_add(fx->pins, 1000 + i, user_program);
+	g_test_assert_expected_messages();
+	g_assert_cmpuint(vigil_hash_pins_count(fx->pins), ==, VIGIL_HASH_PINS_MAX);
+	vigil_hash_pins_add(fx->pins, late_root_rule, root_program);
+	g_assert_cmpuint(vigil_hash_pins_count(fx->pins), ==, VIGIL_HASH_PINS_MAX);
+
+	/* both of root's rules are still waiting: they get their hash */
+	fx->known = SHA_A;
+	g_assert_cmpuint(vigil_hash_pins_check(fx->pins, g_get_monotonic_time()), ==, 2);
+	g_assert_cmpstr(rule_of(fx, root_rule)->sha256, ==, SHA_A);
+	g_assert_cmpstr(rule_of(fx, late_root_rule)->sha256, ==, SHA_A);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -178,6 +208,7 @@ main(int argc, char **argv)
 	ADD("/hash-pins/edited-or-removed-left-alone", test_edited_or_removed_left_alone);
 	ADD("/hash-pins/given-up-after-patience", test_given_up_after_patience);
 	ADD("/hash-pins/bounded", test_bounded);
+	ADD("/hash-pins/bound-fair", test_bound_fair);
 #undef ADD
 	return g_test_run();
 }
