@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "vigil-history-db.h"
+#include "vigil-fair.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -153,6 +154,18 @@ migrate(sqlite3 *db, gint64 version, GError **error)
 	return TRUE;
 }
 
+/* vigil_bucket(uid) in SQL: the uid's fairness bucket (vigil-fair.h) */
+static void
+sql_bucket(sqlite3_context *context, int argc, sqlite3_value **argv)
+{
+	sqlite3_int64 uid = sqlite3_value_int64(argv[0]);
+
+	(void)argc;
+	sqlite3_result_int64(context, uid < 0 || uid > G_MAXUINT32
+	                                  ? uid
+	                                  : (sqlite3_int64)vigil_fair_bucket((guint32)uid));
+}
+
 /* the file is root's alone: made 0600 before SQLite opens it (it would use the umask) */
 static gboolean
 create_private(const char *path, GError **error)
@@ -187,6 +200,13 @@ vigil_history_db_open(const char *path, gboolean writable, GError **error)
 		return NULL;
 	}
 	sqlite3_extended_result_codes(db, TRUE);
+	/* not deterministic: /etc/subuid may change */
+	rc = sqlite3_create_function_v2(db, "vigil_bucket", 1, SQLITE_UTF8, NULL, sql_bucket, NULL,
+	                                NULL, NULL);
+	if (rc != SQLITE_OK) {
+		fail(db, rc, "vigil_bucket()", error);
+		goto failed;
+	}
 	/* the writer holds the lock briefly; a reader waits rather than fails */
 	sqlite3_busy_timeout(db, 2000);
 	/* rows are appended and read once: a small page cache (SQLite's default is 2 MiB per
@@ -491,20 +511,22 @@ delete_some(sqlite3 *db, const char *sql, gint64 a, gint64 b, guint *deleted, GE
 	return TRUE;
 }
 
-/* the user with the most rows, or FALSE when there are none */
+/* the fairness bucket with the most rows, or FALSE when there are none: counted per uid (the
+ * index has them), then summed per bucket, so that a user's 60 subordinate uids are one user */
 static gboolean
-largest_uid(sqlite3 *db, gint64 *uid, GError **error)
+largest_bucket(sqlite3 *db, gint64 *bucket, GError **error)
 {
 	sqlite3_stmt *stmt = NULL;
 	int rc = sqlite3_prepare_v2(db,
-	                            "SELECT uid FROM connections GROUP BY uid "
-	                            "ORDER BY count(*) DESC LIMIT 1",
+	                            "SELECT vigil_bucket(uid) AS bucket FROM "
+	                            "(SELECT uid, count(*) AS n FROM connections GROUP BY uid) "
+	                            "GROUP BY bucket ORDER BY sum(n) DESC LIMIT 1",
 	                            -1, &stmt, NULL);
 
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW)
-		*uid = sqlite3_column_int64(stmt, 0);
+		*bucket = sqlite3_column_int64(stmt, 0);
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return fail(db, rc, "trimming the history", error);
@@ -515,7 +537,7 @@ gboolean
 vigil_history_db_expire(sqlite3 *db, gint64 before, guint64 max_bytes, guint max_rows,
                         guint *deleted, gboolean *more, GError **error)
 {
-	gint64 uid = 0;
+	gint64 bucket = 0;
 	g_autoptr(GError) local = NULL;
 
 	*deleted = 0;
@@ -529,12 +551,12 @@ vigil_history_db_expire(sqlite3 *db, gint64 before, guint64 max_bytes, guint max
 		*more = *deleted == max_rows;
 	}
 	if (!*more && max_bytes > 0 && vigil_history_db_size(db) > max_bytes) {
-		if (largest_uid(db, &uid, &local)) {
+		if (largest_bucket(db, &bucket, &local)) {
 			if (!delete_some(
 			        db,
 			        "DELETE FROM connections WHERE id IN (SELECT id FROM connections "
-			        "WHERE uid = ?1 ORDER BY time LIMIT ?2)",
-			        uid, max_rows, deleted, error))
+			        "WHERE vigil_bucket(uid) = ?1 ORDER BY time LIMIT ?2)",
+			        bucket, max_rows, deleted, error))
 				return FALSE;
 			*more = TRUE;
 		} else if (local != NULL) {

@@ -34,6 +34,8 @@ typedef struct {
 	gint64 ended; /* unix µs when the flow ended, or 0 */
 	/* a queue item of the writer that updates the row of traffic's flow, not a new row */
 	gboolean is_update;
+	/* the fairness bucket (vigil-fair.h) the queue counted it under */
+	guint32 bucket;
 } VigilHistoryRow;
 
 VigilHistoryRow *vigil_history_row_new_from(const VigilDecision *decision, const char *sha256);
@@ -75,8 +77,9 @@ gboolean vigil_history_db_update_traffic(sqlite3 *db, GPtrArray *updates, GError
 GPtrArray *vigil_history_db_select(sqlite3 *db, const VigilHistoryQuery *query, GError **error);
 /*
  * Deletes what is older than @before (unix µs; 0: nothing for age) and, while the data take
- * more than @max_bytes (0: no bound), the oldest rows of the user who has the most, so that
- * one user's flood cannot push the others' history out. At most @max_rows rows per call
+ * more than @max_bytes (0: no bound), the oldest rows of the user who has the most (by fairness
+ * bucket: a user's subordinate uids count as the user, vigil-fair.h), so that one user's flood
+ * cannot push the others' history out. At most @max_rows rows per call
  * (the caller calls again while *@more): each call is short. Frees the space it can.
  */
 gboolean vigil_history_db_expire(sqlite3 *db, gint64 before, guint64 max_bytes, guint max_rows,

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "vigil-history.h"
+#include "vigil-fair.h"
 
 /*
  * The packet path only copies a decision into a bounded queue. One writer thread owns the
@@ -16,15 +17,33 @@
 #define TRIM_ROWS          5000
 #define TRIM_INTERVAL_US   (60 * G_USEC_PER_SEC)
 #define REPORT_INTERVAL_US (60 * G_USEC_PER_SEC)
+/* buckets whose lost rows are counted one by one until the next report; beyond: together */
+#define DROPPED_BUCKETS 64
+/* buckets named in the report, the most first */
+#define REPORTED_BUCKETS 8
 
 /* the queue item that is not a row */
 static char stop_marker;
+
+/* what is waiting in the queue, by whom (vigil-history.h: the shares) */
+typedef struct {
+	guint total;
+	guint traffic;
+	guint users;         /* decisions of buckets other than root's */
+	GHashTable *buckets; /* bucket -> decisions waiting (> 0), users' only */
+} Pending;
+
+/* what was not kept since the last report */
+typedef struct {
+	GHashTable *buckets; /* bucket -> decisions, at most DROPPED_BUCKETS */
+	guint64 other_buckets;
+	guint64 traffic;
+} Dropped;
 
 struct _VigilHistory {
 	char *path;
 	GAsyncQueue *queue;
 	GThread *writer;
-	gint pending;  /* rows in the queue (atomic) */
 	gint on;       /* atomic */
 	guint64 added; /* rows queued since the start (main thread) */
 
@@ -32,13 +51,15 @@ struct _VigilHistory {
 	GCond cond;
 	GError *error;
 	VigilHistoryLimits limits;
+	Pending pending;
+	Dropped recent_dropped;
 	guint64 dropped;
 	guint64 done;    /* rows the writer is done with (written or lost), in queue order */
 	gboolean opened; /* the writer tried to open the file */
 
 	/* queries running (main thread only) */
 	guint n_queries;
-	GHashTable *queries_by_uid; /* uid -> count, at most VIGIL_HISTORY_MAX_QUERIES entries */
+	GHashTable *queries_by_bucket; /* bucket -> count, at most VIGIL_HISTORY_MAX_QUERIES */
 };
 
 /* ---- the writer ---- */
@@ -49,7 +70,6 @@ typedef struct {
 	gint64 next_trim;
 	gboolean trimming;
 	gint64 next_report;
-	guint64 reported_dropped;
 	gint64 last_failure_report;
 } Writer;
 
@@ -64,11 +84,38 @@ turn_off(VigilHistory *history, GError *error)
 	g_atomic_int_set(&history->on, FALSE);
 }
 
+static gboolean
+is_root_decision(const VigilHistoryRow *item)
+{
+	return !item->is_update && item->decision.uid == 0;
+}
+
+/* counts @item as not kept (history->lock held) */
 static void
-count_dropped(VigilHistory *history, guint n)
+count_dropped_locked(VigilHistory *history, const VigilHistoryRow *item)
+{
+	Dropped *d = &history->recent_dropped;
+	gpointer key = GUINT_TO_POINTER(item->bucket);
+	guint64 n;
+
+	history->dropped++;
+	if (item->is_update) {
+		d->traffic++;
+		return;
+	}
+	n = GPOINTER_TO_SIZE(g_hash_table_lookup(d->buckets, key));
+	if (n == 0 && g_hash_table_size(d->buckets) >= DROPPED_BUCKETS)
+		d->other_buckets++;
+	else
+		g_hash_table_insert(d->buckets, key, GSIZE_TO_POINTER((gsize)n + 1));
+}
+
+static void
+count_dropped(VigilHistory *history, GPtrArray *items)
 {
 	g_mutex_lock(&history->lock);
-	history->dropped += n;
+	for (guint i = 0; i < items->len; i++)
+		count_dropped_locked(history, g_ptr_array_index(items, i));
 	g_mutex_unlock(&history->lock);
 }
 
@@ -98,12 +145,12 @@ write_batch(Writer *writer, GPtrArray *batch)
 	if (batch->len == 0)
 		return;
 	if (writer->db == NULL) {
-		count_dropped(history, batch->len);
+		count_dropped(history, batch);
 		return;
 	}
 	if (insert_and_update(writer->db, batch, &error))
 		return;
-	count_dropped(history, batch->len);
+	count_dropped(history, batch);
 	if (g_error_matches(error, VIGIL_HISTORY_ERROR, VIGIL_HISTORY_ERROR_CORRUPT)) {
 		turn_off(history, error);
 		g_clear_pointer(&writer->db, sqlite3_close);
@@ -146,24 +193,90 @@ trim(Writer *writer)
 		writer->next_trim = now + TRIM_INTERVAL_US;
 }
 
+typedef struct {
+	guint32 bucket;
+	guint64 n;
+} BucketCount;
+
+static gint
+by_count_desc(gconstpointer a, gconstpointer b)
+{
+	const BucketCount *x = a, *y = b;
+
+	return x->n < y->n   ? 1
+	       : x->n > y->n ? -1
+	                     : (x->bucket > y->bucket) - (x->bucket < y->bucket);
+}
+
+/* "user 1000: 5000, user 1001: 3, 7 of other users; 9 flows' counters": numbers only,
+ * nothing a user chose (names come from the user database, paths from users) */
+static char *
+describe_dropped(GHashTable *buckets, guint64 other_buckets, guint64 traffic)
+{
+	g_autoptr(GArray) counts = g_array_new(FALSE, FALSE, sizeof(BucketCount));
+	GString *text = g_string_new(NULL);
+	GHashTableIter iter;
+	gpointer key, value;
+	guint64 rest = other_buckets;
+
+	g_hash_table_iter_init(&iter, buckets);
+	while (g_hash_table_iter_next(&iter, &key, &value)) {
+		BucketCount c = {GPOINTER_TO_UINT(key), GPOINTER_TO_SIZE(value)};
+
+		g_array_append_val(counts, c);
+	}
+	g_array_sort(counts, by_count_desc);
+	for (guint i = 0; i < counts->len; i++) {
+		const BucketCount *c = &g_array_index(counts, BucketCount, i);
+
+		if (i >= REPORTED_BUCKETS) {
+			rest += c->n;
+			continue;
+		}
+		if (text->len > 0)
+			g_string_append(text, ", ");
+		if (c->bucket == VIGIL_FAIR_UNKNOWN)
+			g_string_append(text, "uids of no user");
+		else if (c->bucket == G_MAXUINT32)
+			g_string_append(text, "no uid");
+		else
+			g_string_append_printf(text, "user %u", c->bucket);
+		g_string_append_printf(text, ": %" G_GUINT64_FORMAT, c->n);
+	}
+	if (rest > 0)
+		g_string_append_printf(text, "%s%" G_GUINT64_FORMAT " of other users",
+		                       text->len > 0 ? ", " : "", rest);
+	if (traffic > 0)
+		g_string_append_printf(text, "%s%" G_GUINT64_FORMAT " flows' counters",
+		                       text->len > 0 ? "; " : "", traffic);
+	return g_string_free(text, FALSE);
+}
+
+/* once a minute: how many rows of whom were lost (the writer was behind, or the file failed) */
 static void
 report_dropped(Writer *writer)
 {
 	VigilHistory *history = writer->history;
+	Dropped *d = &history->recent_dropped;
 	gint64 now = g_get_monotonic_time();
-	guint64 dropped;
+	g_autoptr(GHashTable) buckets = NULL;
+	g_autofree char *text = NULL;
+	guint64 other_buckets, traffic;
 
 	if (now < writer->next_report)
 		return;
 	writer->next_report = now + REPORT_INTERVAL_US;
 	g_mutex_lock(&history->lock);
-	dropped = history->dropped;
+	buckets = g_steal_pointer(&d->buckets);
+	d->buckets = g_hash_table_new(NULL, NULL);
+	other_buckets = d->other_buckets;
+	traffic = d->traffic;
+	d->other_buckets = d->traffic = 0;
 	g_mutex_unlock(&history->lock);
-	if (dropped > writer->reported_dropped)
-		g_message("history: %" G_GUINT64_FORMAT
-		          " decisions were not kept in the last minute",
-		          dropped - writer->reported_dropped);
-	writer->reported_dropped = dropped;
+	if (g_hash_table_size(buckets) == 0 && other_buckets == 0 && traffic == 0)
+		return;
+	text = describe_dropped(buckets, other_buckets, traffic);
+	g_message("history: not kept in the last minute (the writer was behind): %s", text);
 }
 
 static void
@@ -190,6 +303,28 @@ wait_done(VigilHistory *history, guint64 target, gint64 deadline)
 	return reached;
 }
 
+/* @item left the queue (history->lock held) */
+static void
+pending_leave_locked(Pending *pending, const VigilHistoryRow *item)
+{
+	gpointer key = GUINT_TO_POINTER(item->bucket);
+	guint n;
+
+	pending->total--;
+	if (item->is_update) {
+		pending->traffic--;
+		return;
+	}
+	if (is_root_decision(item))
+		return;
+	pending->users--;
+	n = GPOINTER_TO_UINT(g_hash_table_lookup(pending->buckets, key));
+	if (n <= 1)
+		g_hash_table_remove(pending->buckets, key);
+	else
+		g_hash_table_insert(pending->buckets, key, GUINT_TO_POINTER(n - 1));
+}
+
 /* takes what is queued, up to a batch; TRUE when the stop marker came */
 static gboolean
 collect(Writer *writer, GPtrArray *batch)
@@ -197,24 +332,32 @@ collect(Writer *writer, GPtrArray *batch)
 	VigilHistory *history = writer->history;
 	/* wake once a second to trim even when nothing comes */
 	gpointer item = g_async_queue_timeout_pop(history->queue, G_USEC_PER_SEC);
+	gboolean stop = FALSE;
 
 	while (item != NULL) {
-		if (item == &stop_marker)
-			return TRUE;
-		g_atomic_int_add(&history->pending, -1);
+		if (item == &stop_marker) {
+			stop = TRUE;
+			break;
+		}
 		g_ptr_array_add(batch, item);
 		if (batch->len >= BATCH_ROWS)
 			break;
 		item = g_async_queue_try_pop(history->queue);
 	}
-	return FALSE;
+	g_mutex_lock(&history->lock);
+	for (guint i = 0; i < batch->len; i++)
+		pending_leave_locked(&history->pending, g_ptr_array_index(batch, i));
+	g_mutex_unlock(&history->lock);
+	return stop;
 }
 
 static gpointer
 writer_main(gpointer data)
 {
 	VigilHistory *history = data;
-	Writer writer = {.history = history};
+	/* the first report a minute after the start, then once a minute */
+	Writer writer = {.history = history,
+	                 .next_report = g_get_monotonic_time() + REPORT_INTERVAL_US};
 	g_autoptr(GError) error = NULL;
 	gboolean stop = FALSE;
 
@@ -255,7 +398,9 @@ vigil_history_new(const char *path, const VigilHistoryLimits *limits)
 	history->limits = *limits;
 	g_mutex_init(&history->lock);
 	g_cond_init(&history->cond);
-	history->queries_by_uid = g_hash_table_new(NULL, NULL);
+	history->queries_by_bucket = g_hash_table_new(NULL, NULL);
+	history->pending.buckets = g_hash_table_new(NULL, NULL);
+	history->recent_dropped.buckets = g_hash_table_new(NULL, NULL);
 	history->queue = g_async_queue_new();
 	if (limits->days == 0) {
 		g_set_error(&history->error, VIGIL_HISTORY_ERROR, VIGIL_HISTORY_ERROR_OFF,
@@ -286,7 +431,9 @@ vigil_history_free(VigilHistory *history)
 	 */
 	if (history->n_queries > 0)
 		return;
-	g_hash_table_destroy(history->queries_by_uid);
+	g_hash_table_destroy(history->queries_by_bucket);
+	g_hash_table_destroy(history->pending.buckets);
+	g_hash_table_destroy(history->recent_dropped.buckets);
 	g_clear_error(&history->error);
 	g_mutex_clear(&history->lock);
 	g_cond_clear(&history->cond);
@@ -297,19 +444,55 @@ vigil_history_free(VigilHistory *history)
 void
 vigil_history_add(VigilHistory *history, const VigilDecision *decision, const char *sha256)
 {
+	VigilHistoryRow *item;
+
 	if (history == NULL || !g_atomic_int_get(&history->on))
 		return;
-	push(history, vigil_history_row_new_from(decision, sha256));
+	item = vigil_history_row_new_from(decision, sha256);
+	item->bucket = vigil_fair_bucket(decision->uid);
+	push(history, item);
 }
 
-/* a queue item; FALSE when the queue is full (counted) */
+/* room in the queue for @item, by its share (vigil-history.h); counted in when there is */
+static gboolean
+pending_enter_locked(Pending *pending, const VigilHistoryRow *item)
+{
+	gpointer key = GUINT_TO_POINTER(item->bucket);
+	guint mine, others, share;
+
+	if (pending->total >= VIGIL_HISTORY_MAX_PENDING)
+		return FALSE;
+	if (item->is_update) {
+		if (pending->traffic >= VIGIL_HISTORY_MAX_PENDING_TRAFFIC)
+			return FALSE;
+		pending->traffic++;
+	} else if (!is_root_decision(item)) {
+		mine = GPOINTER_TO_UINT(g_hash_table_lookup(pending->buckets, key));
+		others = g_hash_table_size(pending->buckets) - (mine > 0);
+		share = VIGIL_HISTORY_MAX_PENDING_USERS / (others + 2);
+		if (pending->users >= VIGIL_HISTORY_MAX_PENDING_USERS || mine >= share)
+			return FALSE;
+		pending->users++;
+		g_hash_table_insert(pending->buckets, key, GUINT_TO_POINTER(mine + 1));
+	}
+	pending->total++;
+	return TRUE;
+}
+
+/* a queue item; FALSE when its share of the queue is full (counted) */
 static gboolean
 push(VigilHistory *history, VigilHistoryRow *item)
 {
-	/* a writer that fell behind (a flood, a slow disk) costs rows, never memory or time */
-	if (g_atomic_int_add(&history->pending, 1) >= VIGIL_HISTORY_MAX_PENDING) {
-		g_atomic_int_add(&history->pending, -1);
-		count_dropped(history, 1);
+	gboolean room;
+
+	/* a writer that fell behind (a flood, a slow disk) costs rows, never memory or time; and
+	 * a flood costs the flooding user's rows, not another user's */
+	g_mutex_lock(&history->lock);
+	room = pending_enter_locked(&history->pending, item);
+	if (!room)
+		count_dropped_locked(history, item);
+	g_mutex_unlock(&history->lock);
+	if (!room) {
 		vigil_history_row_free(item);
 		return FALSE;
 	}
@@ -330,6 +513,7 @@ vigil_history_add_traffic(VigilHistory *history, const VigilFlowCounters *counte
 	update->has_traffic = TRUE;
 	update->traffic = *counters;
 	update->ended = counters->ended ? g_get_real_time() : 0;
+	update->bucket = G_MAXUINT32; /* whose flow it is, conntrack does not say */
 	push(history, update);
 }
 
@@ -361,6 +545,18 @@ vigil_history_n_dropped(VigilHistory *history)
 	return dropped;
 }
 
+guint64
+vigil_history_n_dropped_of(VigilHistory *history, guint32 uid)
+{
+	gpointer key = GUINT_TO_POINTER(vigil_fair_bucket(uid));
+	guint64 dropped;
+
+	g_mutex_lock(&history->lock);
+	dropped = GPOINTER_TO_SIZE(g_hash_table_lookup(history->recent_dropped.buckets, key));
+	g_mutex_unlock(&history->lock);
+	return dropped;
+}
+
 void
 vigil_history_set_limits(VigilHistory *history, const VigilHistoryLimits *limits)
 {
@@ -384,7 +580,7 @@ vigil_history_sync(VigilHistory *history)
 typedef struct {
 	VigilHistory *history;
 	char *path;
-	guint32 caller_uid;
+	guint32 bucket; /* the caller's, whose query slot it holds */
 	VigilHistoryQuery query;
 	char *program; /* query.program points here */
 	gint64 deadline;
@@ -444,17 +640,16 @@ run_query(GTask *task, gpointer source, gpointer data, GCancellable *cancellable
 }
 
 static void
-query_leave(VigilHistory *history, guint32 uid)
+query_leave(VigilHistory *history, guint32 bucket)
 {
-	guint n =
-	    GPOINTER_TO_UINT(g_hash_table_lookup(history->queries_by_uid, GUINT_TO_POINTER(uid)));
+	gpointer key = GUINT_TO_POINTER(bucket);
+	guint n = GPOINTER_TO_UINT(g_hash_table_lookup(history->queries_by_bucket, key));
 
 	history->n_queries--;
 	if (n <= 1)
-		g_hash_table_remove(history->queries_by_uid, GUINT_TO_POINTER(uid));
+		g_hash_table_remove(history->queries_by_bucket, key);
 	else
-		g_hash_table_insert(history->queries_by_uid, GUINT_TO_POINTER(uid),
-		                    GUINT_TO_POINTER(n - 1));
+		g_hash_table_insert(history->queries_by_bucket, key, GUINT_TO_POINTER(n - 1));
 }
 
 static void
@@ -465,7 +660,7 @@ on_query_done(GObject *source, GAsyncResult *result, gpointer data)
 	GPtrArray *rows = g_task_propagate_pointer(G_TASK(result), &error);
 
 	(void)source;
-	query_leave(q->history, q->caller_uid);
+	query_leave(q->history, q->bucket);
 	if (rows == NULL)
 		g_task_return_error(q->outer, error);
 	else
@@ -473,22 +668,23 @@ on_query_done(GObject *source, GAsyncResult *result, gpointer data)
 	query_free(q);
 }
 
-/* a place for one more query of @uid, or FALSE and @error */
+/* a place for one more query of @uid (counted in its @bucket), or FALSE and @error. A user
+ * with many uids holds one bucket's slots; the last slot is root's, so that no user holding the
+ * others keeps the administrator from reading the history */
 static gboolean
-query_enter(VigilHistory *history, guint32 uid, GError **error)
+query_enter(VigilHistory *history, guint32 uid, guint32 bucket, GError **error)
 {
-	guint n =
-	    GPOINTER_TO_UINT(g_hash_table_lookup(history->queries_by_uid, GUINT_TO_POINTER(uid)));
+	gpointer key = GUINT_TO_POINTER(bucket);
+	guint n = GPOINTER_TO_UINT(g_hash_table_lookup(history->queries_by_bucket, key));
+	guint slots = uid == 0 ? VIGIL_HISTORY_MAX_QUERIES : VIGIL_HISTORY_MAX_QUERIES - 1;
 
-	if (history->n_queries >= VIGIL_HISTORY_MAX_QUERIES ||
-	    n >= VIGIL_HISTORY_MAX_QUERIES_PER_USER) {
+	if (history->n_queries >= slots || n >= VIGIL_HISTORY_MAX_QUERIES_PER_USER) {
 		g_set_error(error, VIGIL_HISTORY_ERROR, VIGIL_HISTORY_ERROR_BUSY,
 		            "the history is busy with other queries: try again");
 		return FALSE;
 	}
 	history->n_queries++;
-	g_hash_table_insert(history->queries_by_uid, GUINT_TO_POINTER(uid),
-	                    GUINT_TO_POINTER(n + 1));
+	g_hash_table_insert(history->queries_by_bucket, key, GUINT_TO_POINTER(n + 1));
 	return TRUE;
 }
 
@@ -499,6 +695,7 @@ vigil_history_query_async(VigilHistory *history, guint32 caller_uid, const Vigil
 {
 	g_autoptr(GTask) outer = g_task_new(NULL, cancellable, callback, user_data);
 	g_autoptr(GTask) inner = NULL;
+	guint32 bucket = vigil_fair_bucket(caller_uid);
 	GError *error = NULL;
 	Query *q;
 
@@ -511,14 +708,14 @@ vigil_history_query_async(VigilHistory *history, guint32 caller_uid, const Vigil
 		                        why != NULL ? why->message : "");
 		return;
 	}
-	if (!query_enter(history, caller_uid, &error)) {
+	if (!query_enter(history, caller_uid, bucket, &error)) {
 		g_task_return_error(outer, error);
 		return;
 	}
 	q = g_new0(Query, 1);
 	q->history = history;
 	q->path = g_strdup(history->path);
-	q->caller_uid = caller_uid;
+	q->bucket = bucket;
 	q->query = *query;
 	q->program = g_strdup(query->program);
 	q->query.program = q->program;

@@ -12,10 +12,25 @@ typedef struct {
 	guint max_mib; /* the rows take at most this many MiB (the largest user's oldest go) */
 } VigilHistoryLimits;
 
-/* decisions waiting for the writer; beyond this they are counted, not kept. The writer adds
- * ~100,000 rows a second in batches: this is a burst's buffer, a few MiB at most */
-#define VIGIL_HISTORY_MAX_PENDING 8192
-/* queries running at once, in all and per user (more: VIGIL_HISTORY_ERROR_BUSY) */
+/*
+ * Items waiting for the writer; beyond these bounds they are counted, not kept. The writer adds
+ * ~100,000 rows a second in batches: this is a burst's buffer, a few MiB at most. Shared fairly
+ * (vigil-fair.h buckets: a user's subordinate uids count as the user), so that one user's flood
+ * costs only that user's rows:
+ * - everything together: VIGIL_HISTORY_MAX_PENDING;
+ * - flows' counters (conntrack does not say whose flow it is): at most _TRAFFIC of them;
+ * - the decisions of users other than root: at most _USERS together, and a bucket at most an
+ *   equal part of that, _USERS / (other buckets with decisions waiting + 2): one part is kept
+ *   for a user who has none waiting yet;
+ * - root's decisions: whatever is left, at least _MAX_PENDING - _TRAFFIC - _USERS (1,024).
+ */
+#define VIGIL_HISTORY_MAX_PENDING         8192
+#define VIGIL_HISTORY_MAX_PENDING_TRAFFIC 2048
+#define VIGIL_HISTORY_MAX_PENDING_USERS   5120
+G_STATIC_ASSERT(VIGIL_HISTORY_MAX_PENDING_TRAFFIC + VIGIL_HISTORY_MAX_PENDING_USERS + 1024 <=
+                VIGIL_HISTORY_MAX_PENDING);
+/* queries running at once, in all and per user's bucket (more: VIGIL_HISTORY_ERROR_BUSY); the
+ * last one is root's: users together hold at most VIGIL_HISTORY_MAX_QUERIES - 1 */
 #define VIGIL_HISTORY_MAX_QUERIES          4
 #define VIGIL_HISTORY_MAX_QUERIES_PER_USER 1
 /* a query that runs longer is stopped (VIGIL_HISTORY_ERROR_BUSY) */
@@ -41,8 +56,12 @@ void vigil_history_add_traffic(VigilHistory *history, const VigilFlowCounters *c
 gboolean vigil_history_is_on(VigilHistory *history);
 /* why the history is off (or NULL) */
 const GError *vigil_history_get_error(VigilHistory *history);
-/* decisions not kept because the writer was behind, since the start */
+/* decisions and counters not kept because the writer was behind (or the file failed), since
+ * the start */
 guint64 vigil_history_n_dropped(VigilHistory *history);
+/* decisions of @uid's fairness bucket not kept since the last report (logged once a minute, per
+ * bucket; the first report comes a minute after the start) */
+guint64 vigil_history_n_dropped_of(VigilHistory *history, guint32 uid);
 /* changes the retention; applied at the next trim */
 void vigil_history_set_limits(VigilHistory *history, const VigilHistoryLimits *limits);
 /* waits until everything added so far is in the file (tests, and a clean stop) */

@@ -6,7 +6,16 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include "vigil-fair.h"
 #include "vigil-history.h"
+
+/* the users of every test: alice (1000) owns the subordinate uids 100000-165535, bob is 1001,
+ * carol 1002, dave 1003 (main() writes the files) */
+#define ALICE     1000
+#define ALICE_SUB 100000
+#define BOB       1001
+#define CAROL     1002
+#define DAVE      1003
 
 typedef struct {
 	char *dir;
@@ -335,6 +344,29 @@ test_expire_by_size_is_fair(Fixture *f, gconstpointer data)
 	sqlite3_close(db);
 }
 
+/* over the size bound, a user's subordinate uids count as the user: alice with 60 uids of a
+ * few rows each is the one with the most, not bob with more rows than any one of her uids */
+static void
+test_expire_by_size_per_bucket(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	sqlite3 *db = vigil_history_db_open(f->path, TRUE, &error);
+	guint64 bound;
+
+	(void)data;
+	g_assert_no_error(error);
+	insert_many(db, BOB, 400, 1000); /* bob's, the oldest */
+	for (guint i = 0; i < 60; i++)
+		insert_many(db, ALICE_SUB + i, 200, 10000 + i * 1000);
+	bound = vigil_history_db_size(db) / 2;
+	expire_all(db, 0, bound);
+	g_assert_cmpuint(vigil_history_db_size(db), <=, bound);
+	g_assert_cmpuint(count(db, &(VigilHistoryQuery){.has_uid = TRUE, .uid = BOB}), ==, 400);
+	g_assert_cmpuint(count(db, &(VigilHistoryQuery){.has_uid = TRUE, .uid = ALICE_SUB + 59}), >,
+	                 0);
+	sqlite3_close(db);
+}
+
 static void
 write_file(const char *path, const char *data, gssize len)
 {
@@ -483,10 +515,15 @@ test_queries_bounded(Fixture *f, gconstpointer data)
 	vigil_history_query_async(history, 1000, &(VigilHistoryQuery){0}, NULL, on_query,
 	                          &results[0]);
 	vigil_history_query_async(history, 1000, &(VigilHistoryQuery){0}, NULL, on_query, &again);
-	/* and a bound for all users together */
-	for (guint i = 1; i <= VIGIL_HISTORY_MAX_QUERIES; i++)
-		vigil_history_query_async(history, 2000 + i, &(VigilHistoryQuery){0}, NULL,
-		                          on_query, &results[i]);
+	/* and a bound for all users together, whose last slot is root's */
+	G_STATIC_ASSERT(VIGIL_HISTORY_MAX_QUERIES == 4);
+	vigil_history_query_async(history, BOB, &(VigilHistoryQuery){0}, NULL, on_query,
+	                          &results[1]);
+	vigil_history_query_async(history, CAROL, &(VigilHistoryQuery){0}, NULL, on_query,
+	                          &results[2]);
+	vigil_history_query_async(history, 0, &(VigilHistoryQuery){0}, NULL, on_query, &results[3]);
+	vigil_history_query_async(history, DAVE, &(VigilHistoryQuery){0}, NULL, on_query,
+	                          &results[4]);
 	while (again == NULL || results[VIGIL_HISTORY_MAX_QUERIES] == NULL)
 		g_main_context_iteration(NULL, TRUE);
 	g_assert_null(vigil_history_query_finish(history, again, &error));
@@ -514,10 +551,166 @@ test_queries_bounded(Fixture *f, gconstpointer data)
 	vigil_history_free(history);
 }
 
+static void
+add_decisions_of(VigilHistory *history, guint32 first_uid, guint n_uids, guint n)
+{
+	for (guint i = 0; i < n; i++) {
+		g_autoptr(VigilHistoryRow) row = make_row(first_uid + i % n_uids, "/usr/bin/flood",
+		                                          i, g_get_real_time(), VIGIL_ACTION_DENY);
+
+		vigil_history_add(history, &row->decision, row->sha256);
+	}
+}
+
+/* holds the database's write lock from another connection: the writer waits (up to its busy
+ * timeout, 2 s) with the batch it took, and what comes meanwhile stays in the queue */
+static sqlite3 *
+block_writer(VigilHistory *history, const char *path)
+{
+	sqlite3 *db = NULL;
+
+	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), ==, SQLITE_OK);
+	/* one row for the writer to take and wait with */
+	add_decisions_of(history, DAVE, 1, 1);
+	g_usleep(100 * 1000);
+	return db;
+}
+
+static void
+unblock_writer(sqlite3 *db)
+{
+	g_assert_cmpint(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), ==, SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static guint
+n_rows_of(VigilHistory *history, guint32 uid)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) rows =
+	    query_sync(history, 0, &(VigilHistoryQuery){.has_uid = TRUE, .uid = uid}, &error);
+
+	g_assert_no_error(error);
+	return rows->len;
+}
+
+/* a writer that is behind loses the flooding user's rows (all their uids), and flows'
+ * counters, not another user's or root's */
+static void
+test_writer_queue_is_fair(Fixture *f, gconstpointer data)
+{
+	VigilHistoryLimits limits = {.days = 30, .max_mib = 64};
+	VigilHistory *history = vigil_history_new(f->path, &limits);
+	VigilFlowCounters counters = {.family = AF_INET, .protocol = 6, .dport = 443};
+	sqlite3 *blocker;
+
+	(void)data;
+	vigil_history_sync(history);
+	blocker = block_writer(history, f->path);
+	/* alice from 60 uids, and the counters of many flows: each far more than the queue */
+	add_decisions_of(history, ALICE_SUB, 60, 3 * VIGIL_HISTORY_MAX_PENDING);
+	for (guint i = 0; i < 2 * VIGIL_HISTORY_MAX_PENDING; i++) {
+		counters.sport = 1024 + i;
+		vigil_history_add_traffic(history, &counters);
+	}
+	add_decisions_of(history, BOB, 1, 500);
+	add_decisions_of(history, 0, 1, 500);
+	unblock_writer(blocker);
+	vigil_history_sync(history);
+
+	g_assert_cmpuint(n_rows_of(history, BOB), ==, 500);
+	g_assert_cmpuint(n_rows_of(history, 0), ==, 500);
+	g_assert_cmpuint(vigil_history_n_dropped_of(history, BOB), ==, 0);
+	g_assert_cmpuint(vigil_history_n_dropped_of(history, 0), ==, 0);
+	/* alice's share of the queue is kept, the rest counted as hers */
+	g_assert_cmpuint(n_rows_of(history, ALICE_SUB), >, 0);
+	g_assert_cmpuint(vigil_history_n_dropped_of(history, ALICE_SUB + 7), >=,
+	                 2 * VIGIL_HISTORY_MAX_PENDING);
+	g_assert_cmpuint(vigil_history_n_dropped_of(history, ALICE), ==,
+	                 vigil_history_n_dropped_of(history, ALICE_SUB));
+	g_assert_cmpuint(vigil_history_n_dropped(history), >=,
+	                 vigil_history_n_dropped_of(history, ALICE) + VIGIL_HISTORY_MAX_PENDING);
+	vigil_history_free(history);
+}
+
+/* query slots count per user (all of a user's uids together), and the last one is root's */
+static void
+test_queries_per_bucket(Fixture *f, gconstpointer data)
+{
+	VigilHistoryLimits limits = {.days = 30, .max_mib = 64};
+	VigilHistory *history = vigil_history_new(f->path, &limits);
+	const guint32 callers[] = {ALICE_SUB, ALICE_SUB + 1, BOB, CAROL, DAVE, 0};
+	const gboolean busy[] = {FALSE, TRUE, FALSE, FALSE, TRUE, FALSE};
+	GAsyncResult *results[G_N_ELEMENTS(callers)] = {NULL};
+
+	(void)data;
+	add_decisions(history, BOB, 3);
+	vigil_history_sync(history);
+	/* slots are taken at the call and given back in the main loop: none is back before all
+	 * calls were made */
+	for (guint i = 0; i < G_N_ELEMENTS(callers); i++)
+		vigil_history_query_async(history, callers[i], &(VigilHistoryQuery){0}, NULL,
+		                          on_query, &results[i]);
+	for (guint i = 0; i < G_N_ELEMENTS(callers); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GPtrArray) rows = NULL;
+
+		while (results[i] == NULL)
+			g_main_context_iteration(NULL, TRUE);
+		rows = vigil_history_query_finish(history, results[i], &error);
+		if (busy[i]) {
+			g_assert_error(error, VIGIL_HISTORY_ERROR, VIGIL_HISTORY_ERROR_BUSY);
+		} else {
+			g_assert_no_error(error);
+			g_assert_cmpuint(rows->len, ==, 3);
+		}
+		g_clear_object(&results[i]);
+	}
+	vigil_history_free(history);
+}
+
+/* the users of the tests, in files of their own */
+static char *
+write_users(void)
+{
+	char *dir = g_dir_make_tmp("test-history-users-XXXXXX", NULL);
+	g_autofree char *passwd = g_build_filename(dir, "passwd", NULL);
+	g_autofree char *subuid = g_build_filename(dir, "subuid", NULL);
+
+	write_file(passwd,
+	           "root:x:0:0:root:/root:/bin/sh\n"
+	           "alice:x:1000:1000::/home/alice:/bin/sh\n"
+	           "bob:x:1001:1001::/home/bob:/bin/sh\n"
+	           "carol:x:1002:1002::/home/carol:/bin/sh\n"
+	           "dave:x:1003:1003::/home/dave:/bin/sh\n",
+	           -1);
+	write_file(subuid, "alice:100000:65536\n", -1);
+	vigil_fair_set_passwd_path(passwd);
+	vigil_fair_set_subuid_path(subuid);
+	return dir;
+}
+
+static void
+remove_users(char *dir)
+{
+	g_autofree char *passwd = g_build_filename(dir, "passwd", NULL);
+	g_autofree char *subuid = g_build_filename(dir, "subuid", NULL);
+
+	g_unlink(passwd);
+	g_unlink(subuid);
+	g_rmdir(dir);
+	g_free(dir);
+}
+
 int
 main(int argc, char **argv)
 {
+	char *users;
+	int rc;
+
 	g_test_init(&argc, &argv, NULL);
+	users = write_users();
 #define ADD(name, func) g_test_add(name, Fixture, NULL, fixture_setup, func, fixture_teardown)
 	ADD("/history/round-trip", test_round_trip);
 	ADD("/history/query-filters", test_query_filters);
@@ -529,6 +722,11 @@ main(int argc, char **argv)
 	ADD("/history/writer/restart", test_writer_keeps_across_restart);
 	ADD("/history/writer/corrupt", test_writer_off_when_corrupt);
 	ADD("/history/queries-bounded", test_queries_bounded);
+	ADD("/history/queries-per-bucket", test_queries_per_bucket);
+	ADD("/history/expire/size-per-bucket", test_expire_by_size_per_bucket);
+	ADD("/history/writer/queue-is-fair", test_writer_queue_is_fair);
 #undef ADD
-	return g_test_run();
+	rc = g_test_run();
+	remove_users(users);
+	return rc;
 }
