@@ -24,11 +24,20 @@
  * kernel) every VIGIL_CONNTRACK_READ_INTERVAL_S. Events go to one socket, the dump to another,
  * so that neither waits for the other. Lost events (a receive buffer overrun) are counted and
  * reported: their flows keep the counters of their last read.
+ *
+ * A user may have tens of thousands of flows, so a read of the table (or a burst of ends) is
+ * taken in slices: one dispatch handles at most SLICE_MESSAGES messages (plus the rest of the
+ * buffer it is reading), then gives the main loop back; the sockets stay readable and are read
+ * on in a later iteration. Their sources have a priority below the default, so a queued packet
+ * that is waiting is decided first: it waits for at most one slice.
  */
 
 #define ACCT_SYSCTL    "/proc/sys/net/netfilter/nf_conntrack_acct"
 #define EVENTS_RCVBUF  (4 * 1024 * 1024)
 #define RECV_BUF_BYTES (64 * 1024)
+#define SLICE_MESSAGES 256
+/* after the netfilter queue's reads (G_PRIORITY_DEFAULT), before idle work */
+#define SOURCE_PRIORITY (G_PRIORITY_DEFAULT + 10)
 
 struct _VigilConntrack {
 	guint32 mark, mark_mask;
@@ -39,7 +48,8 @@ struct _VigilConntrack {
 	guint events_source, dump_source, timer_source;
 	gboolean dumping;
 	guint32 dump_seq;
-	guint64 lost; /* events lost to overruns, not yet reported */
+	guint64 lost;     /* events lost to overruns, not yet reported */
+	guint n_messages; /* read in this dispatch */
 };
 
 /* ---- parsing (pure) ---- */
@@ -163,6 +173,8 @@ vigil_conntrack_parse(const struct nlmsghdr *nlh, VigilFlowCounters *c)
 		return FALSE;
 	if (tb[CTA_MARK] != NULL && mnl_attr_get_payload_len(tb[CTA_MARK]) >= sizeof(guint32))
 		c->mark = ntohl(mnl_attr_get_u32(tb[CTA_MARK]));
+	if (tb[CTA_ID] != NULL && mnl_attr_get_payload_len(tb[CTA_ID]) >= sizeof(guint32))
+		c->id = ntohl(mnl_attr_get_u32(tb[CTA_ID]));
 	read_counters(tb[CTA_COUNTERS_ORIG], &c->packets_out, &c->bytes_out);
 	read_counters(tb[CTA_COUNTERS_REPLY], &c->packets_in, &c->bytes_in);
 	c->ended = type == IPCTNL_MSG_CT_DELETE;
@@ -177,23 +189,26 @@ on_message(const struct nlmsghdr *nlh, void *data)
 	VigilConntrack *ct = data;
 	VigilFlowCounters counters;
 
+	ct->n_messages++;
 	if (vigil_conntrack_parse(nlh, &counters) && (counters.mark & ct->mark_mask) == ct->mark)
 		ct->func(&counters, ct->user_data);
 	return MNL_CB_OK;
 }
 
-/* reads what @nl has; FALSE when a dump is over (or failed) */
+/* reads a slice of what @nl has; FALSE when a dump is over (or failed) */
 static gboolean
 read_messages(VigilConntrack *ct, struct mnl_socket *nl, guint32 seq)
 {
 	char buf[RECV_BUF_BYTES];
 
-	for (;;) {
+	ct->n_messages = 0;
+	while (ct->n_messages < SLICE_MESSAGES) {
 		ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof buf);
 		int rc;
 
 		if (n < 0 && errno == ENOBUFS) {
 			ct->lost++;
+			ct->n_messages++; /* a slice ends even while only overruns come */
 			continue;
 		}
 		if (n <= 0)
@@ -202,6 +217,7 @@ read_messages(VigilConntrack *ct, struct mnl_socket *nl, guint32 seq)
 		if (rc <= MNL_CB_STOP)
 			return FALSE;
 	}
+	return TRUE; /* the rest in the next slice: the socket is still readable */
 }
 
 static gboolean
@@ -255,14 +271,18 @@ request_dump(VigilConntrack *ct)
 		ct->dumping = TRUE;
 }
 
-static gboolean
-on_timer(gpointer data)
+void
+vigil_conntrack_read_now(VigilConntrack *ct)
 {
-	VigilConntrack *ct = data;
-
 	/* one read at a time: a slow one is not stacked up */
 	if (!ct->dumping)
 		request_dump(ct);
+}
+
+static gboolean
+on_timer(gpointer data)
+{
+	vigil_conntrack_read_now(data);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -325,8 +345,10 @@ vigil_conntrack_new(guint32 mark, guint32 mark_mask, VigilFlowCountersFunc func,
 	if (ct->dump == NULL)
 		return NULL;
 	turn_accounting_on();
-	ct->events_source = g_unix_fd_add(mnl_socket_get_fd(ct->events), G_IO_IN, on_events, ct);
-	ct->dump_source = g_unix_fd_add(mnl_socket_get_fd(ct->dump), G_IO_IN, on_dump, ct);
+	ct->events_source = g_unix_fd_add_full(SOURCE_PRIORITY, mnl_socket_get_fd(ct->events),
+	                                       G_IO_IN, on_events, ct, NULL);
+	ct->dump_source = g_unix_fd_add_full(SOURCE_PRIORITY, mnl_socket_get_fd(ct->dump), G_IO_IN,
+	                                     on_dump, ct, NULL);
 	ct->timer_source = g_timeout_add_seconds(VIGIL_CONNTRACK_READ_INTERVAL_S, on_timer, ct);
 	return g_steal_pointer(&ct);
 }

@@ -16,6 +16,7 @@ typedef struct {
 	VigilAddress src, dst;
 	guint16 sport, dport; /* host byte order */
 	guint32 mark;
+	guint32 id; /* conntrack's id of the flow (CTA_ID; unique among live flows), 0: not told */
 	guint64 packets_out, bytes_out;
 	guint64 packets_in, bytes_in;
 	gboolean ended; /* from a destroy event: the flow is gone */
@@ -43,6 +44,11 @@ VigilConntrack *vigil_conntrack_new(guint32 mark, guint32 mark_mask, VigilFlowCo
                                     gpointer user_data, GError **error);
 void vigil_conntrack_free(VigilConntrack *conntrack);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilConntrack, vigil_conntrack_free)
+
+/* reads the table of live flows now (else every VIGIL_CONNTRACK_READ_INTERVAL_S); nothing
+ * while a read is still going on. The read is taken in slices of the main loop, after the
+ * netfilter queue's packets (vigil-conntrack.c) */
+void vigil_conntrack_read_now(VigilConntrack *conntrack);
 
 /* how often the table of live flows is read, seconds */
 #define VIGIL_CONNTRACK_READ_INTERVAL_S 30
