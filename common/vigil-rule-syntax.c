@@ -31,6 +31,8 @@ static const VigilRuleKeyword keywords[VIGIL_RULE_N_KEYWORDS] = {
     [VIGIL_RULE_KW_UNTIL] = {"until", TRUE, FALSE, VIGIL_RULE_KEY_UNTIL, "x", 0},
     /* with lifetime "until-quit"; the dictionary has the pid alone */
     [VIGIL_RULE_KW_UNTIL_QUIT] = {"until-quit", TRUE, FALSE, VIGIL_RULE_KEY_PID, "u", 0},
+    /* allow only: the packets of the flows it allows go to a capture file (vigil-capture.h) */
+    [VIGIL_RULE_KW_CAPTURE] = {"capture", FALSE, FALSE, VIGIL_RULE_KEY_CAPTURE, "b", 0},
     /* the dictionary says the opposite: enabled */
     [VIGIL_RULE_KW_DISABLED] = {"disabled", FALSE, FALSE, VIGIL_RULE_KEY_ENABLED, "b", 0},
     [VIGIL_RULE_KW_NOTE] = {"note", TRUE, FALSE, VIGIL_RULE_KEY_NOTE, "s", 1024},

@@ -34,6 +34,7 @@ typedef enum {
 	VIGIL_RULE_KW_PROTO,
 	VIGIL_RULE_KW_UNTIL,
 	VIGIL_RULE_KW_UNTIL_QUIT,
+	VIGIL_RULE_KW_CAPTURE,
 	VIGIL_RULE_KW_DISABLED,
 	VIGIL_RULE_KW_NOTE,
 	/* the state vigild keeps for a learned rule: written with it, read-only over D-Bus */

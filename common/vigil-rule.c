@@ -660,6 +660,14 @@ parse_disabled(VigilRule *rule, const char *keyword, const char *value, ParseCon
 }
 
 static gboolean
+parse_capture(VigilRule *rule, const char *keyword, const char *value, ParseContext *ctx,
+              GError **error)
+{
+	rule->capture = TRUE;
+	return TRUE;
+}
+
+static gboolean
 parse_note(VigilRule *rule, const char *keyword, const char *value, ParseContext *ctx,
            GError **error)
 {
@@ -707,6 +715,7 @@ parse_last_hit(VigilRule *rule, const char *keyword, const char *value, ParseCon
 }
 
 /* the parser of each keyword of the table (vigil-rule-syntax.c) */
+/* clang-format off */
 static const KeywordParser parsers[VIGIL_RULE_N_KEYWORDS] = {
     [VIGIL_RULE_KW_USER] = parse_user,
     [VIGIL_RULE_KW_APP] = parse_app,
@@ -718,6 +727,7 @@ static const KeywordParser parsers[VIGIL_RULE_N_KEYWORDS] = {
     [VIGIL_RULE_KW_PROTO] = parse_proto,
     [VIGIL_RULE_KW_UNTIL] = parse_until,
     [VIGIL_RULE_KW_UNTIL_QUIT] = parse_until_quit,
+    [VIGIL_RULE_KW_CAPTURE] = parse_capture,
     [VIGIL_RULE_KW_DISABLED] = parse_disabled,
     [VIGIL_RULE_KW_NOTE] = parse_note,
     [VIGIL_RULE_KW_ID] = parse_id,
@@ -725,6 +735,7 @@ static const KeywordParser parsers[VIGIL_RULE_N_KEYWORDS] = {
     [VIGIL_RULE_KW_HITS] = parse_hits,
     [VIGIL_RULE_KW_LAST_HIT] = parse_last_hit,
 };
+/* clang-format on */
 
 /* ---- the line ---- */
 
@@ -759,6 +770,11 @@ check_combinations(const VigilRule *rule, GError **error)
 	if (has_ports && rule->proto == IPPROTO_ICMP) {
 		g_set_error(error, VIGIL_RULE_ERROR, VIGIL_RULE_ERROR_VALUE,
 		            "port: icmp has no ports; use proto tcp, udp, udplite, sctp or any");
+		return FALSE;
+	}
+	if (rule->capture && rule->action != VIGIL_ACTION_ALLOW) {
+		g_set_error(error, VIGIL_RULE_ERROR, VIGIL_RULE_ERROR_VALUE,
+		            "capture: only an allow rule lets packets through to record");
 		return FALSE;
 	}
 	if (g_strcmp0(rule->program, VIGIL_PROGRAM_UNKNOWN) == 0 &&
@@ -968,6 +984,8 @@ vigil_rule_format_keyword(const VigilRule *rule, VigilRuleKeywordId id)
 		           ? g_strdup_printf("%u:%" G_GUINT64_FORMAT, rule->pid,
 		                             rule->pid_start_time)
 		           : NULL;
+	case VIGIL_RULE_KW_CAPTURE:
+		return rule->capture ? g_strdup("") : NULL;
 	case VIGIL_RULE_KW_DISABLED:
 		return rule->enabled ? NULL : g_strdup("");
 	case VIGIL_RULE_KW_NOTE:
@@ -1046,6 +1064,9 @@ clear_keyword(VigilRule *rule, VigilRuleKeywordId id)
 		rule->until = 0;
 		rule->pid = 0;
 		rule->pid_start_time = 0;
+		break;
+	case VIGIL_RULE_KW_CAPTURE:
+		rule->capture = FALSE;
 		break;
 	case VIGIL_RULE_KW_DISABLED:
 		rule->enabled = TRUE;
@@ -1137,7 +1158,8 @@ vigil_rule_equal(const VigilRule *a, const VigilRule *b, gboolean with_state)
 		return FALSE;
 	if (!targets_equal(a, b) || !ports_equal(a->ports, b->ports) || a->proto != b->proto)
 		return FALSE;
-	if (!lifetimes_equal(a, b) || a->enabled != b->enabled || g_strcmp0(a->note, b->note) != 0)
+	if (!lifetimes_equal(a, b) || a->enabled != b->enabled || a->capture != b->capture ||
+	    g_strcmp0(a->note, b->note) != 0)
 		return FALSE;
 	if (with_state && (a->id != b->id || a->created != b->created || a->hits != b->hits ||
 	                   a->last_hit != b->last_hit))

@@ -70,6 +70,7 @@ typedef struct {
 	guint32 pid;            /* PROCESS_EXIT */
 	guint64 pid_start_time; /* PROCESS_EXIT: /proc/PID/stat starttime, in clock ticks */
 
+	gboolean capture; /* allow rules: the packets of the flows it allows are recorded */
 	gboolean enabled;
 	gint64 created;  /* unix time, seconds; 0 = unknown */
 	gint64 last_hit; /* unix time, seconds; 0 = never */

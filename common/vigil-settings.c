@@ -35,6 +35,8 @@ vigil_config_init_defaults(VigilConfig *config)
 	config->ebpf_cgroup = NULL;
 	config->history_days = 30;
 	config->history_size_mib = 256;
+	config->capture_flow_kib = 256;
+	config->capture_total_mib = 64;
 }
 
 void
@@ -180,6 +182,18 @@ static const VigilSetting settings[] = {
      .max = 1048576,
      .expected = "MiB, 1-1048576",
      FIELD(history_size_mib)},
+    {.name = "CaptureFlowSize",
+     .type = VIGIL_SETTING_UINT,
+     .min = 1,
+     .max = 1048576,
+     .expected = "KiB, 1-1048576",
+     FIELD(capture_flow_kib)},
+    {.name = "CaptureTotalSize",
+     .type = VIGIL_SETTING_UINT,
+     .min = 0,
+     .max = 1048576,
+     .expected = "MiB, 0-1048576 (0: no capture)",
+     FIELD(capture_total_mib)},
 };
 
 const VigilSetting *

@@ -52,6 +52,10 @@ typedef struct {
 	 * (0: no history is kept), and they take at most history_size_mib MiB */
 	guint history_days;
 	guint history_size_mib;
+	/* packet capture (capture rules): the first capture_flow_kib KiB of each flow, at most
+	 * capture_total_mib MiB of capture files in all (0: capture is off) */
+	guint capture_flow_kib;
+	guint capture_total_mib;
 } VigilConfig;
 
 /* at most this many AgentExecutables */

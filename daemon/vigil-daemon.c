@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "vigil-attributor.h"
+#include "vigil-capture.h"
 #include "vigil-daemon.h"
 #include "vigil-dbus.h"
 #include "vigil-dns-cache.h"
@@ -41,6 +42,8 @@
 /* likewise: the Debian packages of the files rules are pinned to */
 #define PIN_PACKAGES_FILE "pin-packages"
 #define HISTORY_FILE      "history.db"
+/* likewise: the capture files of capture rules, root-only */
+#define CAPTURES_DIR "captures"
 
 typedef struct _HeldPacket HeldPacket;
 
@@ -107,6 +110,7 @@ struct _VigilDaemon {
 	VigilConntrack *conntrack; /* bytes per allowed flow, for the history */
 	VigilDnsCache *dns_cache;
 	VigilDnsWatch *dns_watch;
+	VigilCapture *capture;    /* capture rules' packets to files; NULL: no capture */
 	GQueue held;              /* of HeldPacket, oldest first: deadlines are in arrival order */
 	GHashTable *held_per_uid; /* held_uid() -> packets of it in held (> 0) */
 	VigilTurns *turns;        /* held packets not looked at yet, per uid and socket */
@@ -239,12 +243,15 @@ held_packet_free(HeldPacket *held)
 	g_free(held);
 }
 
+/* @capture: the flow's packets are copied for its capture file (the capture bit) */
 static void
-send_verdict(VigilDaemon *daemon, guint32 packet_id, guint32 arrived_mark, VigilAction action)
+send_verdict(VigilDaemon *daemon, guint32 packet_id, guint32 arrived_mark, VigilAction action,
+             gboolean capture)
 {
 	g_autoptr(GError) error = NULL;
 	guint32 mark = (arrived_mark & ~daemon->config.mark_mask) |
-	               vigil_netfilter_mark(&daemon->config, action);
+	               vigil_netfilter_mark(&daemon->config, action) |
+	               (capture ? vigil_netfilter_capture_mark(&daemon->config) : 0);
 
 	if (!vigil_queue_set_verdict(daemon->queue, packet_id, mark, &error))
 		g_warning("%s", error->message);
@@ -381,6 +388,42 @@ remember_allowed(VigilDaemon *daemon, const VigilFlow *flow, guint64 cookie,
 	                           (GDestroyNotify)flow_basis_free);
 }
 
+/* the comment of @flow's capture file: what it is, for whoever opens it */
+static char *
+capture_description(const VigilFlow *flow, const VigilRule *rule, const VigilProcess *process,
+                    char **hostnames)
+{
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], proto[16];
+	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+	g_autofree char *time = g_date_time_format(now, "%Y-%m-%dT%H:%M:%SZ");
+
+	vigil_address_to_string(flow->family, &flow->src, src, sizeof(src));
+	vigil_address_to_string(flow->family, &flow->dst, dst, sizeof(dst));
+	return g_strdup_printf(
+	    "vigild capture, rule %" G_GUINT64_FORMAT
+	    ", %s: %s uid %u, %s %s%s%s:%u -> %s%s%s:%u%s%s",
+	    rule->id, time, process != NULL && process->exe != NULL ? process->exe : "unknown",
+	    process != NULL ? process->uid : (flow->has_uid ? flow->uid : 0),
+	    vigil_protocol_name(flow->protocol, proto, sizeof(proto)),
+	    flow->family == AF_INET6 ? "[" : "", src, flow->family == AF_INET6 ? "]" : "",
+	    flow->sport, flow->family == AF_INET6 ? "[" : "", dst,
+	    flow->family == AF_INET6 ? "]" : "", flow->dport, hostnames != NULL ? " " : "",
+	    hostnames != NULL ? hostnames[0] : "");
+}
+
+/* an allow by a capture rule: TRUE when the flow's packets will be recorded */
+static gboolean
+start_capture(HeldPacket *held, const VigilRule *rule, const VigilProcess *process)
+{
+	VigilDaemon *daemon = held->daemon;
+	g_autofree char *description = NULL;
+
+	if (rule == NULL || !rule->capture || daemon->capture == NULL)
+		return FALSE;
+	description = capture_description(&held->flow, rule, process, held->hostnames);
+	return vigil_capture_expect(daemon->capture, &held->flow, description);
+}
+
 /* sends the verdict for @held and logs the decision; @held stays the caller's */
 static void
 send_and_log(HeldPacket *held, VigilAction action, VigilReason reason, const VigilRule *rule,
@@ -392,7 +435,8 @@ send_and_log(HeldPacket *held, VigilAction action, VigilReason reason, const Vig
 	if (held->live && reason == VIGIL_REASON_SHUTDOWN)
 		return; /* vigild stopping ends no connection: it was allowed, and stays so */
 	if (!held->live)
-		send_verdict(daemon, held->packet_id, held->mark, action);
+		send_verdict(daemon, held->packet_id, held->mark, action,
+		             action == VIGIL_ACTION_ALLOW && start_capture(held, rule, process));
 	if (action == VIGIL_ACTION_ALLOW)
 		remember_allowed(daemon, &held->flow, held->cookie, process, held->hostnames, rule);
 	else if (held->live)
@@ -817,7 +861,7 @@ decide_malformed(VigilDaemon *daemon, const VigilQueuedPacket *packet, const GEr
 	/* the local stack does not build broken packets; a raw socket might. Not let out. */
 	g_warning("dropping malformed packet %u (%u bytes): %s", packet->id, (guint)packet->len,
 	          error->message);
-	send_verdict(daemon, packet->id, packet->mark, VIGIL_ACTION_DROP);
+	send_verdict(daemon, packet->id, packet->mark, VIGIL_ACTION_DROP, FALSE);
 }
 
 static void
@@ -1018,6 +1062,8 @@ on_expiry_tick(gpointer data)
 	    vigil_rule_lifetimes_update(daemon->lifetimes, g_get_real_time() / G_USEC_PER_SEC);
 
 	vigil_dns_watch_expire(daemon->dns_watch, g_get_monotonic_time());
+	if (daemon->capture != NULL)
+		vigil_capture_expire(daemon->capture, g_get_monotonic_time());
 	if (n > 0)
 		vigil_daemon_rules_changed(daemon);
 	return G_SOURCE_CONTINUE;
@@ -1083,6 +1129,25 @@ open_history(VigilDaemon *daemon, const VigilDaemonPaths *paths)
 	daemon->history = vigil_history_new(path, &limits);
 }
 
+/* capture rules' files, beside the learned rules: a help, not a condition */
+static void
+open_captures(VigilDaemon *daemon, const VigilDaemonPaths *paths)
+{
+	g_autofree char *dir = g_path_get_dirname(paths->learned_path);
+	g_autofree char *path = g_build_filename(dir, CAPTURES_DIR, NULL);
+	VigilCaptureLimits limits = {(guint64)daemon->config.capture_flow_kib * 1024,
+	                             (guint64)daemon->config.capture_total_mib * 1024 * 1024};
+	g_autoptr(GError) error = NULL;
+
+	if (vigil_netfilter_capture_mark(&daemon->config) == 0) {
+		g_info("no packet capture: MarkMask has no third bit for it");
+		return;
+	}
+	daemon->capture = vigil_capture_new(path, &limits, &error);
+	if (daemon->capture == NULL)
+		g_warning("no packet capture: %s", error->message);
+}
+
 static void
 on_rule_without_hash(guint64 rule_id, const VigilProcess *process, gpointer data)
 {
@@ -1133,6 +1198,7 @@ vigil_daemon_new(const VigilConfig *config, const VigilDaemonPaths *paths, GErro
 	remember_hashes(daemon, paths);
 	follow_upgrades(daemon, paths);
 	open_history(daemon, paths);
+	open_captures(daemon, paths);
 	daemon->netfilter = vigil_netfilter_new(config);
 	daemon->dns_cache =
 	    vigil_dns_cache_new(VIGIL_DNS_CACHE_MAX_ENTRIES, VIGIL_DNS_CACHE_TTL_FLOOR_S,
@@ -1165,6 +1231,23 @@ start_dns_watch(VigilDaemon *daemon)
 		g_warning("hostnames unknown: cannot watch DNS answers: %s", error->message);
 	else
 		g_info("watching DNS answers (NFLOG group %u)", VIGIL_DNS_NFLOG_GROUP);
+}
+
+static void
+start_capture_reader(VigilDaemon *daemon)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (daemon->capture == NULL)
+		return;
+	if (!vigil_capture_start(daemon->capture, &error)) {
+		g_warning("no packet capture: %s", error->message);
+		g_clear_pointer(&daemon->capture, vigil_capture_free);
+		return;
+	}
+	g_info("packet capture: NFLOG group %u, %u KiB per flow, %u MiB in all",
+	       VIGIL_CAPTURE_NFLOG_GROUP, daemon->config.capture_flow_kib,
+	       daemon->config.capture_total_mib);
 }
 
 static void
@@ -1225,9 +1308,9 @@ start_traffic_counts(VigilDaemon *daemon)
 
 	if (!vigil_history_is_on(daemon->history))
 		return;
-	daemon->conntrack =
-	    vigil_conntrack_new(vigil_netfilter_mark(&daemon->config, VIGIL_ACTION_ALLOW),
-	                        daemon->config.mark_mask, on_flow_counters, daemon, &error);
+	daemon->conntrack = vigil_conntrack_new(
+	    vigil_netfilter_mark(&daemon->config, VIGIL_ACTION_ALLOW),
+	    vigil_netfilter_action_mask(&daemon->config), on_flow_counters, daemon, &error);
 	if (daemon->conntrack == NULL)
 		g_warning("no bytes per connection in the history: %s", error->message);
 }
@@ -1245,6 +1328,7 @@ vigil_daemon_start(VigilDaemon *daemon, GError **error)
 		return FALSE;
 	vigil_queue_set_batch_func(daemon->queue, on_queue_batch, daemon);
 	start_dns_watch(daemon);
+	start_capture_reader(daemon);
 	start_socket_watch(daemon);
 	start_traffic_counts(daemon);
 	if (!vigil_netfilter_install(daemon->netfilter, error)) {
@@ -1313,6 +1397,7 @@ vigil_daemon_free(VigilDaemon *daemon)
 	g_clear_pointer(&daemon->queue, vigil_queue_free);
 	g_clear_pointer(&daemon->dns_watch, vigil_dns_watch_free);
 	g_clear_pointer(&daemon->dns_cache, vigil_dns_cache_free);
+	g_clear_pointer(&daemon->capture, vigil_capture_free);
 	g_clear_pointer(&daemon->netfilter, vigil_netfilter_free);
 	g_clear_pointer(&daemon->attributor, vigil_attributor_free);
 	/* after the attributor, whose lookups may still read its maps */
@@ -1329,6 +1414,12 @@ vigil_daemon_free(VigilDaemon *daemon)
 	g_clear_pointer(&daemon->basis_from, vigil_process_unref);
 	g_clear_pointer(&daemon->basis_process, vigil_process_unref);
 	g_free(daemon);
+}
+
+VigilCapture *
+vigil_daemon_get_capture(VigilDaemon *daemon)
+{
+	return daemon->capture;
 }
 
 VigilRuleset *

@@ -1,6 +1,7 @@
 /* vigil-daemon.h: vigild's core: queue -> parse -> attribute -> rules -> verdict -> log */
 #pragma once
 
+#include "vigil-capture.h"
 #include "vigil-config.h"
 #include "vigil-decision-log.h"
 #include "vigil-history.h"
@@ -35,6 +36,8 @@ void vigil_daemon_reload_rules(VigilDaemon *daemon);
 VigilRuleset *vigil_daemon_get_ruleset(VigilDaemon *daemon);
 VigilDecisionLog *vigil_daemon_get_decision_log(VigilDaemon *daemon);
 VigilHistory *vigil_daemon_get_history(VigilDaemon *daemon);
+/* the capture files of capture rules, or NULL when there is no capture */
+VigilCapture *vigil_daemon_get_capture(VigilDaemon *daemon);
 
 /* what the D-Bus server reads and changes */
 

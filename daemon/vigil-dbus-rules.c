@@ -30,7 +30,7 @@ static const char *const other_read_only_keys[] = {
 };
 
 /* the keywords of the text form set from their dictionary string as a rules file reads
- * them; user, the lifetime and enabled have code of their own */
+ * them; user, the lifetime, enabled and capture have code of their own */
 static const VigilRuleKeywordId string_keywords[] = {
     VIGIL_RULE_KW_APP, VIGIL_RULE_KW_SHA256, VIGIL_RULE_KW_ARGS,  VIGIL_RULE_KW_APPID,
     VIGIL_RULE_KW_TO,  VIGIL_RULE_KW_PORT,   VIGIL_RULE_KW_PROTO, VIGIL_RULE_KW_NOTE,
@@ -120,6 +120,8 @@ vigil_rule_to_dict(const VigilRule *rule)
 	add_str(&b, VIGIL_RULE_KEY_LIFETIME, lifetime_name(rule->lifetime));
 	g_variant_builder_add(&b, "{sv}", VIGIL_RULE_KEY_ENABLED,
 	                      g_variant_new_boolean(rule->enabled));
+	g_variant_builder_add(&b, "{sv}", VIGIL_RULE_KEY_CAPTURE,
+	                      g_variant_new_boolean(rule->capture));
 	g_variant_builder_add(&b, "{sv}", VIGIL_RULE_KEY_CREATED,
 	                      g_variant_new_int64(rule->created));
 	g_variant_builder_add(&b, "{sv}", VIGIL_RULE_KEY_LAST_HIT,
@@ -245,6 +247,7 @@ apply_match_keys(VigilRule *rule, GVariant *dict, VigilRuleLookups *lookups, GEr
 		lookups->program =
 		    rule->program != NULL && !g_str_equal(rule->program, VIGIL_PROGRAM_UNKNOWN);
 	g_variant_lookup(dict, VIGIL_RULE_KEY_ENABLED, "b", &rule->enabled);
+	g_variant_lookup(dict, VIGIL_RULE_KEY_CAPTURE, "b", &rule->capture);
 	return TRUE;
 }
 

@@ -1370,6 +1370,44 @@ run_get_program_stats(Call *call)
 	call_return(call, g_variant_new("(a(sa{sv}))", &builder));
 }
 
+/* ---- packet captures (vigil-capture.h): every user's packets, for admins only ---- */
+
+static void
+run_get_captures(Call *call)
+{
+	VigilCapture *capture = vigil_daemon_get_capture(call->server->daemon);
+
+	call_return(call, g_variant_new_tuple((GVariant *[]){capture != NULL
+	                                                         ? vigil_capture_list(capture)
+	                                                         : g_variant_new("aa{sv}", NULL)},
+	                                      1));
+}
+
+static void
+run_remove_capture(Call *call)
+{
+	VigilCapture *capture = vigil_daemon_get_capture(call->server->daemon);
+	g_autoptr(GError) error = NULL;
+	guint64 id;
+
+	g_variant_get(call->params, "(t)", &id);
+	if (capture == NULL) {
+		call_fail(call,
+		          dbus_error(VIGIL_DBUS_ERROR_NOT_FOUND,
+		                     "no capture %" G_GUINT64_FORMAT " (capture is off)", id));
+		return;
+	}
+	if (!vigil_capture_remove(capture, id, &error)) {
+		call_fail(call, dbus_error(g_error_matches(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND)
+		                               ? VIGIL_DBUS_ERROR_NOT_FOUND
+		                               : VIGIL_DBUS_ERROR_FAILED,
+		                           "%s", error->message));
+		return;
+	}
+	g_info("uid %u removed capture %" G_GUINT64_FORMAT, call->uid, id);
+	call_return(call, NULL);
+}
+
 /* ---- the method table and the skeleton's handlers ---- */
 
 static const Method m_get_permissions = {"GetPermissions", NULL, NULL, run_get_permissions};
@@ -1395,6 +1433,10 @@ static const Method m_get_connections = {"GetConnections", VIGIL_POLKIT_ACTION_R
                                          prepare_get_connections, run_get_connections};
 static const Method m_get_program_stats = {"GetProgramStats", VIGIL_POLKIT_ACTION_READ, NULL,
                                            run_get_program_stats};
+static const Method m_get_captures = {"GetCaptures", VIGIL_POLKIT_ACTION_CONFIGURE, NULL,
+                                      run_get_captures};
+static const Method m_remove_capture = {"RemoveCapture", VIGIL_POLKIT_ACTION_CONFIGURE, NULL,
+                                        run_remove_capture};
 
 #define HANDLER0(fn, method)                                                                       \
 	static gboolean fn(VigilFirewall *fw, GDBusMethodInvocation *inv, gpointer data)           \
@@ -1435,6 +1477,8 @@ HANDLER1(handle_hold_request, m_hold_request, guint64)
 HANDLER0(handle_get_pending, m_get_pending)
 HANDLER1(handle_get_connections, m_get_connections, GVariant *)
 HANDLER0(handle_get_program_stats, m_get_program_stats)
+HANDLER0(handle_get_captures, m_get_captures)
+HANDLER1(handle_remove_capture, m_remove_capture, guint64)
 
 static void
 connect_handlers(VigilDBusServer *server)
@@ -1459,6 +1503,8 @@ connect_handlers(VigilDBusServer *server)
 	    {"handle-get-pending", G_CALLBACK(handle_get_pending)},
 	    {"handle-get-connections", G_CALLBACK(handle_get_connections)},
 	    {"handle-get-program-stats", G_CALLBACK(handle_get_program_stats)},
+	    {"handle-get-captures", G_CALLBACK(handle_get_captures)},
+	    {"handle-remove-capture", G_CALLBACK(handle_remove_capture)},
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(handlers); i++)

@@ -6,14 +6,12 @@
 #include <errno.h>
 #include <gio/gio.h>
 #include <glib-unix.h>
-#include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
-#include <linux/netfilter/nfnetlink.h>
-#include <linux/netfilter/nfnetlink_log.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "vigil-dns-watch.h"
+#include "vigil-nflog.h"
 #include "vigil-fair.h"
 #include "vigil-uid-queues.h"
 #include "vigil-dns.h"
@@ -630,57 +628,26 @@ vigil_dns_watch_get_stats(VigilDnsWatch *watch, VigilDnsWatchStats *stats)
 
 /* --- NFLOG ------------------------------------------------------------------------------ */
 
-static int
-parse_attr(const struct nlattr *attr, void *data)
-{
-	const struct nlattr **tb = data;
-	int type = mnl_attr_get_type(attr);
-
-	if (mnl_attr_type_valid(attr, NFULA_MAX) < 0)
-		return MNL_CB_OK;
-	tb[type] = attr;
-	return MNL_CB_OK;
-}
-
-static int
-on_nflog_message(const struct nlmsghdr *nlh, void *data)
+static void
+on_copy(const VigilNflogPacket *packet, gpointer data)
 {
 	VigilDnsWatch *watch = data;
-	const struct nlattr *tb[NFULA_MAX + 1] = {NULL};
-	const struct nfulnl_msg_packet_hdr *hdr;
 	VigilDnsDirection direction;
-	gboolean has_uid = FALSE;
-	guint32 uid = 0;
 
-	if (NFNL_MSG_TYPE(nlh->nlmsg_type) != NFULNL_MSG_PACKET ||
-	    NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_ULOG)
-		return MNL_CB_OK;
-	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), parse_attr, tb) < 0)
-		return MNL_CB_OK;
-	if (tb[NFULA_PACKET_HDR] == NULL || tb[NFULA_PAYLOAD] == NULL ||
-	    mnl_attr_get_payload_len(tb[NFULA_PACKET_HDR]) < sizeof(*hdr))
-		return MNL_CB_OK;
-	hdr = mnl_attr_get_payload(tb[NFULA_PACKET_HDR]);
-	if (hdr->hook == NF_INET_LOCAL_OUT)
+	if (packet->hook == NF_INET_LOCAL_OUT)
 		direction = VIGIL_DNS_PACKET_SENT;
-	else if (hdr->hook == NF_INET_LOCAL_IN)
+	else if (packet->hook == NF_INET_LOCAL_IN)
 		direction = VIGIL_DNS_PACKET_RECEIVED;
 	else
-		return MNL_CB_OK;
-	if (tb[NFULA_UID] != NULL && mnl_attr_validate(tb[NFULA_UID], MNL_TYPE_U32) >= 0) {
-		has_uid = TRUE;
-		uid = ntohl(mnl_attr_get_u32(tb[NFULA_UID]));
-	}
-	vigil_dns_watch_handle_packet(watch, direction, mnl_attr_get_payload(tb[NFULA_PAYLOAD]),
-	                              mnl_attr_get_payload_len(tb[NFULA_PAYLOAD]), has_uid, uid,
-	                              g_get_monotonic_time());
-	return MNL_CB_OK;
+		return;
+	vigil_dns_watch_handle_packet(watch, direction, packet->payload, packet->len,
+	                              packet->has_uid, packet->uid, g_get_monotonic_time());
 }
 
 void
 vigil_dns_watch_handle_copies(VigilDnsWatch *watch, const guint8 *datagram, gsize len)
 {
-	mnl_cb_run(datagram, len, 0, 0, on_nflog_message, watch);
+	vigil_nflog_parse(datagram, len, on_copy, watch);
 }
 
 /* --- life ------------------------------------------------------------------------------- */

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <gio/gio.h>
+#include "vigil-capture.h"
 #include "vigil-dns-watch.h"
 #include "vigil-netfilter.h"
 
@@ -48,6 +49,29 @@ vigil_netfilter_mark(const VigilConfig *config, VigilAction action)
 	return (code << shift) & config->mark_mask;
 }
 
+guint32
+vigil_netfilter_action_mask(const VigilConfig *config)
+{
+	guint shift = (guint)__builtin_ctz(config->mark_mask);
+
+	return (3u << shift) & config->mark_mask;
+}
+
+guint32
+vigil_netfilter_capture_mark(const VigilConfig *config)
+{
+	guint shift = (guint)__builtin_ctz(config->mark_mask);
+
+	return shift <= 29 ? (4u << shift) & config->mark_mask : 0;
+}
+
+/* the IP bytes of a flow, both directions, that its capture copies may cover */
+static guint64
+capture_flow_bytes(const VigilConfig *config)
+{
+	return (guint64)config->capture_flow_kib * 1024;
+}
+
 const char *
 vigil_backend_to_string(VigilBackend backend)
 {
@@ -60,7 +84,29 @@ append_verdict_rule(GString *s, const VigilConfig *config, const char *match, Vi
 {
 	g_string_append_printf(
 	    s, "-A " VIGIL_IPTABLES_CHAIN " %s-m connmark --mark 0x%x/0x%x -j %s\n", match,
-	    vigil_netfilter_mark(config, action), config->mark_mask, target);
+	    vigil_netfilter_mark(config, action), vigil_netfilter_action_mask(config), target);
+}
+
+/*
+ * A copy of each packet of an allowed capture flow, in @chain (our OUTPUT or INPUT chain),
+ * only while conntrack has counted at most CaptureFlowSize bytes of the flow (both
+ * directions): the kernel never copies more of a flow, whatever it sends.
+ */
+static void
+append_capture_rule(GString *s, const VigilConfig *config, const char *chain, const char *match)
+{
+	guint32 capture = vigil_netfilter_capture_mark(config);
+	guint32 allow = vigil_netfilter_mark(config, VIGIL_ACTION_ALLOW);
+
+	if (capture == 0 || config->capture_total_mib == 0)
+		return;
+	g_string_append_printf(
+	    s,
+	    "-A %s %s-m connmark --mark 0x%x/0x%x -m connbytes --connbytes "
+	    "0:%" G_GUINT64_FORMAT " --connbytes-dir both --connbytes-mode bytes "
+	    "-j NFLOG --nflog-group %u --nflog-size %u\n",
+	    chain, match, allow | capture, vigil_netfilter_action_mask(config) | capture,
+	    capture_flow_bytes(config), VIGIL_CAPTURE_NFLOG_GROUP, VIGIL_CAPTURE_SNAPLEN);
 }
 
 char *
@@ -87,6 +133,7 @@ vigil_netfilter_iptables_script(const VigilConfig *config, gboolean ipv6)
 	                       "-A " VIGIL_IPTABLES_CHAIN " -m mark ! --mark 0x0/0x%x"
 	                       " -j CONNMARK --save-mark --mask 0x%x\n",
 	                       mask, mask);
+	append_capture_rule(s, config, VIGIL_IPTABLES_CHAIN, "");
 	/* deny and drop act on the original direction only: the reset or ICMP error that REJECT
 	 * sends back belongs to the same conntrack entry and must not be rejected in turn */
 	append_verdict_rule(s, config, "", VIGIL_ACTION_ALLOW, "RETURN");
@@ -102,6 +149,8 @@ vigil_netfilter_iptables_script(const VigilConfig *config, gboolean ipv6)
 		                       " %s-p %s -m conntrack --ctstate NEW"
 		                       " -j NFQUEUE --queue-num %u%s\n",
 		                       loopback, protocols[i], config->queue_number, bypass);
+	/* what arrives on lo was copied on its way out already */
+	append_capture_rule(s, config, VIGIL_IPTABLES_INPUT_CHAIN, "! -i lo ");
 	for (gsize i = 0; i < 2; i++)
 		g_string_append_printf(s,
 		                       "-A " VIGIL_IPTABLES_INPUT_CHAIN
@@ -111,12 +160,34 @@ vigil_netfilter_iptables_script(const VigilConfig *config, gboolean ipv6)
 	return g_string_free(s, FALSE);
 }
 
+/* nft's form of append_capture_rule(), or NULL when there is no capture */
+static char *
+nft_capture_rule(const VigilConfig *config)
+{
+	guint32 capture = vigil_netfilter_capture_mark(config);
+
+	if (capture == 0 || config->capture_total_mib == 0)
+		return NULL;
+	return g_strdup_printf(
+	    "ct mark & 0x%x == 0x%x ct bytes <= %" G_GUINT64_FORMAT " log group %u snaplen %u",
+	    vigil_netfilter_action_mask(config) | capture,
+	    vigil_netfilter_mark(config, VIGIL_ACTION_ALLOW) | capture, capture_flow_bytes(config),
+	    VIGIL_CAPTURE_NFLOG_GROUP, VIGIL_CAPTURE_SNAPLEN);
+}
+
 char *
 vigil_netfilter_nft_script(const VigilConfig *config)
 {
 	GString *s = g_string_new(NULL);
 	guint32 mask = config->mark_mask;
-	VigilAction actions[] = {VIGIL_ACTION_ALLOW, VIGIL_ACTION_DENY, VIGIL_ACTION_DROP};
+	guint32 actions_mask = vigil_netfilter_action_mask(config);
+	guint32 allow = vigil_netfilter_mark(config, VIGIL_ACTION_ALLOW);
+	g_autofree char *capture_rule = nft_capture_rule(config);
+	/* the marks a verdict sets: each action, and allow with the capture bit */
+	guint32 marks[] = {allow, vigil_netfilter_mark(config, VIGIL_ACTION_DENY),
+	                   vigil_netfilter_mark(config, VIGIL_ACTION_DROP),
+	                   allow | vigil_netfilter_capture_mark(config)};
+	gsize n_marks = vigil_netfilter_capture_mark(config) != 0 ? 4 : 3;
 
 	/* create-then-delete makes the replacement atomic whether or not the table exists */
 	g_string_append(s, "table inet " VIGIL_NFT_TABLE " {}\n"
@@ -129,22 +200,21 @@ vigil_netfilter_nft_script(const VigilConfig *config)
 	                       "\t\tmeta mark & 0x%x == 0 meta l4proto { tcp, udp } th dport 53 "
 	                       "log group %u\n",
 	                       mask, VIGIL_DNS_NFLOG_GROUP);
-	for (gsize i = 0; i < G_N_ELEMENTS(actions); i++) {
-		guint32 mark = vigil_netfilter_mark(config, actions[i]);
+	for (gsize i = 0; i < n_marks; i++)
 		g_string_append_printf(
 		    s, "\t\tmeta mark & 0x%x == 0x%x ct mark set ct mark & 0x%x | 0x%x\n", mask,
-		    mark, ~mask, mark);
-	}
-	g_string_append_printf(s, "\t\tct mark & 0x%x == 0x%x accept\n", mask,
-	                       vigil_netfilter_mark(config, VIGIL_ACTION_ALLOW));
+		    marks[i], ~mask, marks[i]);
+	if (capture_rule != NULL)
+		g_string_append_printf(s, "\t\t%s\n", capture_rule);
+	g_string_append_printf(s, "\t\tct mark & 0x%x == 0x%x accept\n", actions_mask, allow);
 	g_string_append_printf(s,
 	                       "\t\tct direction original meta l4proto tcp ct mark & 0x%x == 0x%x "
 	                       "reject with tcp reset\n",
-	                       mask, vigil_netfilter_mark(config, VIGIL_ACTION_DENY));
-	g_string_append_printf(s, "\t\tct direction original ct mark & 0x%x == 0x%x reject\n", mask,
-	                       vigil_netfilter_mark(config, VIGIL_ACTION_DENY));
-	g_string_append_printf(s, "\t\tct direction original ct mark & 0x%x == 0x%x drop\n", mask,
-	                       vigil_netfilter_mark(config, VIGIL_ACTION_DROP));
+	                       actions_mask, vigil_netfilter_mark(config, VIGIL_ACTION_DENY));
+	g_string_append_printf(s, "\t\tct direction original ct mark & 0x%x == 0x%x reject\n",
+	                       actions_mask, vigil_netfilter_mark(config, VIGIL_ACTION_DENY));
+	g_string_append_printf(s, "\t\tct direction original ct mark & 0x%x == 0x%x drop\n",
+	                       actions_mask, vigil_netfilter_mark(config, VIGIL_ACTION_DROP));
 	g_string_append_printf(s,
 	                       "\t\t%smeta l4proto { tcp, udp, udplite, sctp, icmp, ipv6-icmp }"
 	                       " ct state new queue num %u%s\n",
@@ -155,9 +225,12 @@ vigil_netfilter_nft_script(const VigilConfig *config)
 	                       "\t}\n"
 	                       "\tchain input {\n"
 	                       "\t\ttype filter hook input priority filter - 5; policy accept;\n"
-	                       "\t\tmeta l4proto { tcp, udp } th sport 53 log group %u\n"
-	                       "\t}\n}\n",
+	                       "\t\tmeta l4proto { tcp, udp } th sport 53 log group %u\n",
 	                       VIGIL_DNS_NFLOG_GROUP);
+	/* what arrives on lo was copied on its way out already */
+	if (capture_rule != NULL)
+		g_string_append_printf(s, "\t\tiifname != \"lo\" %s\n", capture_rule);
+	g_string_append(s, "\t}\n}\n");
 	return g_string_free(s, FALSE);
 }
 

@@ -14,8 +14,17 @@ typedef enum {
 #define VIGIL_IPTABLES_CHAIN "VIGIL"
 #define VIGIL_NFT_TABLE      "vigil"
 
+/*
+ * Vigil's mark bits (MarkMask, a run of at least two bits): the lowest two hold the verdict
+ * (1 allow, 2 deny, 3 drop), the third, when MarkMask has one, is the capture bit: the flow
+ * was allowed by a capture rule and its packets are copied to VIGIL_CAPTURE_NFLOG_GROUP.
+ */
 /* the mark Vigil sets on a packet for @action; the bits lie within config->mark_mask */
 guint32 vigil_netfilter_mark(const VigilConfig *config, VigilAction action);
+/* the verdict's bits of the mark: what the allow/deny/drop rules compare */
+guint32 vigil_netfilter_action_mask(const VigilConfig *config);
+/* the capture bit, or 0 when MarkMask has only two bits (no capture then) */
+guint32 vigil_netfilter_capture_mark(const VigilConfig *config);
 
 /* pure: the iptables-restore --noflush input for our chain (@ipv6: ip6tables flavour) */
 char *vigil_netfilter_iptables_script(const VigilConfig *config, gboolean ipv6);

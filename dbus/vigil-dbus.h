@@ -68,6 +68,7 @@ G_BEGIN_DECLS
 #define VIGIL_RULE_KEY_UNTIL    "until"    /* x: unix seconds */
 #define VIGIL_RULE_KEY_PID      "pid"      /* u */
 #define VIGIL_RULE_KEY_ENABLED  "enabled"  /* b */
+#define VIGIL_RULE_KEY_CAPTURE  "capture"  /* b: record the packets of the flows it allows */
 #define VIGIL_RULE_KEY_CREATED  "created"  /* x: unix seconds, read-only */
 #define VIGIL_RULE_KEY_LAST_HIT "last-hit" /* x: unix seconds, read-only */
 #define VIGIL_RULE_KEY_HITS     "hits"     /* t, read-only */

@@ -377,6 +377,43 @@ test_marks_distinct_within_mask(void)
 	g_assert_cmphex(allow, !=, drop);
 }
 
+/* only allowed capture flows are copied, in both directions, each up to CaptureFlowSize */
+static void
+test_capture_rules(void)
+{
+	VigilConfig config;
+	g_autofree char *v4 = NULL, *nft = NULL, *two_bits = NULL, *off = NULL;
+	guint32 capture;
+
+	vigil_config_init_defaults(&config);
+	capture = vigil_netfilter_capture_mark(&config);
+	g_assert_cmphex(capture, ==, 0x00400000);
+	g_assert_cmphex(vigil_netfilter_action_mask(&config), ==, 0x00300000);
+	v4 = vigil_netfilter_iptables_script(&config, FALSE);
+	g_assert_nonnull(strstr(v4, "-A VIGIL -m connmark --mark 0x500000/0x700000 -m connbytes "
+	                            "--connbytes 0:262144 --connbytes-dir both --connbytes-mode "
+	                            "bytes -j NFLOG --nflog-group 53054"));
+	g_assert_nonnull(strstr(v4, "-A VIGIL_IN ! -i lo -m connmark --mark 0x500000/0x700000"));
+	/* a capture flow is still an allowed flow */
+	g_assert_nonnull(strstr(v4, "-m connmark --mark 0x100000/0x300000 -j RETURN"));
+	nft = vigil_netfilter_nft_script(&config);
+	g_assert_nonnull(strstr(nft, "meta mark & 0x700000 == 0x500000 ct mark set"));
+	g_assert_nonnull(strstr(nft, "ct mark & 0x700000 == 0x500000 ct bytes <= 262144 log group "
+	                             "53054 snaplen 65535"));
+	g_assert_nonnull(strstr(nft, "iifname != \"lo\" ct mark & 0x700000 == 0x500000"));
+	g_assert_nonnull(strstr(nft, "ct mark & 0x300000 == 0x100000 accept"));
+
+	/* no third bit, or CaptureTotalSize=0: no copies at all */
+	config.mark_mask = 0x00030000;
+	g_assert_cmphex(vigil_netfilter_capture_mark(&config), ==, 0);
+	two_bits = vigil_netfilter_iptables_script(&config, FALSE);
+	g_assert_null(strstr(two_bits, "53054"));
+	vigil_config_init_defaults(&config);
+	config.capture_total_mib = 0;
+	off = vigil_netfilter_nft_script(&config);
+	g_assert_null(strstr(off, "53054"));
+}
+
 static void
 test_iptables_script_fail_modes(void)
 {
@@ -489,6 +526,7 @@ main(int argc, char **argv)
 	g_test_add_func("/config/settings/table", test_settings_table);
 	g_test_add_func("/netfilter/marks", test_marks_distinct_within_mask);
 	g_test_add_func("/netfilter/iptables-script", test_iptables_script_fail_modes);
+	g_test_add_func("/netfilter/capture-rules", test_capture_rules);
 	g_test_add_func("/netfilter/nft-script", test_nft_script);
 	g_test_add_func("/netfilter/nft-script-fail-closed", test_nft_script_fail_closed);
 	return g_test_run();

@@ -27,6 +27,7 @@ static const char *const lines[] = {
     "drop proto icmp",
     "allow until 2099-01-01T00:00:00Z",
     "deny disabled",
+    "allow app /usr/bin/curl to example.org port 80 capture disabled",
     "deny note \"a \\\"quoted\\\" note # not a comment\"",
     "allow port 53 id 7 created 2026-01-02T03:04:05Z hits 12 last-hit 2026-02-03T04:05:06Z",
 };

@@ -135,7 +135,7 @@ dict_keyword_value(GVariant *rule, VigilRuleKeywordId id)
 	const VigilRuleKeyword *kw = vigil_rule_keyword(id);
 	const char *lifetime = vigilctl_dict_string(rule, VIGIL_RULE_KEY_LIFETIME);
 	const char *text = NULL;
-	gboolean enabled = TRUE;
+	gboolean enabled = TRUE, capture = FALSE;
 	gint64 until = 0;
 	guint32 number = 0;
 
@@ -162,6 +162,9 @@ dict_keyword_value(GVariant *rule, VigilRuleKeywordId id)
 	case VIGIL_RULE_KW_DISABLED:
 		g_variant_lookup(rule, kw->dbus_key, "b", &enabled);
 		return enabled ? NULL : g_strdup("");
+	case VIGIL_RULE_KW_CAPTURE:
+		g_variant_lookup(rule, kw->dbus_key, "b", &capture);
+		return capture ? g_strdup("") : NULL;
 	case VIGIL_RULE_KW_NOTE:
 		/* a note is free text: "any" is a note like any other */
 		return g_strdup(vigilctl_dict_string(rule, kw->dbus_key));

@@ -25,6 +25,7 @@ static const Command commands[] = {
     {"enable", N_("Let vigild decide connections again"), vigilctl_cmd_enable},
     {"disable", N_("Let every connection through without rules or prompts"), vigilctl_cmd_disable},
     {"config", N_("Show or change DefaultAction, PromptTimeout and FailMode"), vigilctl_cmd_config},
+    {"captures", N_("List or remove the packet captures of capture rules"), vigilctl_cmd_captures},
 };
 
 static const char exit_codes[] =

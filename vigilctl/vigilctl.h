@@ -71,6 +71,7 @@ char *vigilctl_rules_line_from_args(int argc, char **argv);
 char *vigilctl_rules_read_import(const char *path, GError **error);
 char *vigilctl_pending_format(GVariant *requests); /* GetPending()'s a(ta{sv}) */
 GVariant *vigilctl_pending_json_variant(GVariant *requests);
+char *vigilctl_captures_format(GVariant *captures); /* GetCaptures()'s aa{sv} as a table */
 /* GetConnections()'s filter from log's options; a program name (no '/') is matched here;
  * with @since or @until it asks for the history on disk */
 gboolean vigilctl_log_build_filter(const char *program, const char *verdict, const char *since,
@@ -94,6 +95,7 @@ gboolean vigilctl_cmd_pending(VigilctlContext *ctx, int argc, char **argv, GErro
 gboolean vigilctl_cmd_log(VigilctlContext *ctx, int argc, char **argv, GError **error);
 gboolean vigilctl_cmd_top(VigilctlContext *ctx, int argc, char **argv, GError **error);
 gboolean vigilctl_cmd_monitor(VigilctlContext *ctx, int argc, char **argv, GError **error);
+gboolean vigilctl_cmd_captures(VigilctlContext *ctx, int argc, char **argv, GError **error);
 gboolean vigilctl_cmd_prompt(VigilctlContext *ctx, int argc, char **argv, GError **error);
 
 G_END_DECLS

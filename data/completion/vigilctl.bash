@@ -31,7 +31,7 @@ _vigilctl_rule_words()
             return ;;
     esac
     local words=(allow deny drop user app sha256 args appid to port proto until until-quit
-        disabled note)
+        capture disabled note)
     COMPREPLY=($(compgen -W "${words[*]}" -- "$cur"))
 }
 
@@ -41,7 +41,8 @@ _vigilctl()
     _init_completion -s || return
 
     local global_opts='-j --json --no-ask-password -h --help'
-    local commands='status rules pending log top monitor prompt enable disable config help'
+    local commands='status rules pending log top monitor prompt enable disable config captures
+        help'
     local rules_commands='list add edit remove enable disable import export'
 
     # the command and, for "rules", its subcommand: the first words that are not options
@@ -126,6 +127,12 @@ _vigilctl()
                 export)
                     ((${#args[@]} == 0)) && _filedir ;;
             esac
+            ;;
+        captures)
+            # "rm" first, then ids (vigilctl captures lists them; root only)
+            if [[ $prev == captures ]]; then
+                COMPREPLY=($(compgen -W 'rm' -- "$cur"))
+            fi
             ;;
         config)
             case $cur in
