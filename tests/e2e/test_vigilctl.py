@@ -526,6 +526,45 @@ class HistoryOnDisk(VigilctlTestCase):
             self.assertEqual(f.read(), garbage)
 
 
+class Captures(VigilctlTestCase):
+    """vigilctl captures: the packet captures of capture rules, root's alone."""
+
+    def test_list_and_remove_need_admin(self):
+        curl = os.path.realpath('/usr/bin/curl')
+        d = self.start_vigild(rules='allow app %s port 80 capture\n' % curl)
+        res = self.nets.client_run([curl, '-s', '--max-time', '5', 'http://%s:80/' % PEER_V4])
+        self.assertIn('hello from the peer', res.stdout)
+        deadline = time.monotonic() + 15
+        while True:
+            captures = self.json('captures')
+            if captures and captures[0]['size'] > 200:
+                break
+            self.assertLess(time.monotonic(), deadline, 'no capture listed: %r' % captures)
+            time.sleep(0.2)
+        self.assertEqual(len(captures), 1, captures)
+        capture = captures[0]
+        self.assertIn(curl, capture['description'])
+        self.assertIn('tcp %s:' % '10.201.0.1', capture['description'])
+        path = os.path.join(d.dir, 'captures', 'capture-%06d.pcapng' % capture['id'])
+        self.assertEqual(os.path.getsize(path), capture['size'])
+        self.assertIn('%d' % capture['id'], self.ok('captures'))
+
+        # another user may neither see nor remove them
+        self.polkit.set_allowed(USER_ACTIONS)
+        err = self.fails(EXIT_PERMISSION, 'captures', uid=NOBODY)
+        self.assertIn('need an administrator', err)
+        self.fails(EXIT_PERMISSION, 'captures', 'rm', str(capture['id']), uid=NOBODY)
+        self.assertTrue(os.path.exists(path))
+
+        self.polkit.set_allowed(self.polkit_actions)
+        self.assertEqual(self.ok('captures', 'rm', str(capture['id'])).strip(),
+                         'Removed capture %d.' % capture['id'])
+        self.assertFalse(os.path.exists(path))
+        self.assertEqual(self.json('captures'), [])
+        self.fails(EXIT_FAILED, 'captures', 'rm', str(capture['id']))
+        self.fails(EXIT_USAGE, 'captures', 'delete-everything')
+
+
 class Prompt(VigilctlTestCase):
     def test_pending_shows_a_held_request(self):
         self.start_vigild()
