@@ -11,8 +11,9 @@ G_BEGIN_DECLS
 
 /*
  * VIGIL_APP_SANDBOX_SNAP when @app_id (from the cgroup, which anyone may name) is a snap
- * whose current revision, mounted by root at /snap/APP/current on the host, is the file
- * system the executable (@exe_dev) is on; VIGIL_APP_SANDBOX_FLATPAK when it is a flatpak app
+ * and the executable (@exe as the process sees it, /snap/APP/REV/PATH) is that very file
+ * (@exe_dev, @exe_ino) of its current revision, mounted by root on the host
+ * (/snap/APP/current/PATH); VIGIL_APP_SANDBOX_FLATPAK when it is a flatpak app
  * id and the executable (@exe as the process sees it, /app/...) is that very file (@exe_dev,
  * @exe_ino) of the app's system installation (/var/lib/flatpak/app/APP/current/active/files);
  * NULL otherwise. Then the path the prompt shows names the app's file, and the mount namespace

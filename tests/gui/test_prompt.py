@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 
@@ -608,6 +609,22 @@ class AppSandbox(TrayTestCase):
         # another file, in a cgroup that claims the same snap: warned
         probe = self.spawn_in_cgroup(PROBE_EXE, 9000)
         win = self.prompt()
+        self.assertIn(MOUNT_NS_WARNING, win['labels'])
+        self.assertNotIn('Sandbox:', win['labels'])
+        self.ui.select(TITLE, DURATION, 'Once')
+        self.ui.click(TITLE, 'Deny', timeout=10)
+        self.assertEqual(self.probe_result(probe)[:2], ['error', 'ECONNREFUSED'])
+        self.ui.wait_gone(TITLE)
+
+        # the snap's own file system, shown under another path (a bind mount anyone can make
+        # in a namespace of their own): the path names another file than the snap's, warned
+        alias = tempfile.mkdtemp(prefix='vigil-snap-alias-')
+        self.addCleanup(os.rmdir, alias)
+        subprocess.run(['mount', '--bind', self.revision, alias], check=True)
+        self.addCleanup(subprocess.run, ['umount', '-l', alias], stderr=subprocess.DEVNULL)
+        probe = self.spawn_in_cgroup(os.path.join(alias, 'vigil-probe'), 9000)
+        win = self.prompt()
+        self.assertEqual(win['labels'][1], os.path.join(alias, 'vigil-probe'))
         self.assertIn(MOUNT_NS_WARNING, win['labels'])
         self.assertNotIn('Sandbox:', win['labels'])
         self.ui.select(TITLE, DURATION, 'Once')
