@@ -1,5 +1,5 @@
-/* vigil-tray-preferences-page.c: DefaultAction, PromptTimeout, FailMode, the user's default
- * duration of an answer and the silent mode */
+/* vigil-tray-preferences-page.c: DefaultAction, PromptTimeout, FailMode, the user's defaults
+ * for the prompt (duration, destination, default button) and the silent mode */
 #define G_LOG_DOMAIN "vigil-tray"
 #include "config.h"
 
@@ -19,6 +19,8 @@ struct _VigilTrayPreferencesPage {
 	GtkComboBoxText *fail_mode_combo;
 	GtkWidget *apply_button;
 	GtkComboBoxText *duration_combo;
+	GtkComboBoxText *host_combo;
+	GtkComboBoxText *verdict_combo;
 	GtkToggleButton *silent_check;
 	GtkComboBoxText *silent_combo;
 	GtkLabel *status_label;
@@ -170,11 +172,40 @@ duration_edited(VigilTrayPreferencesPage *self)
 }
 
 static void
-load_duration(VigilTrayPreferencesPage *self)
+host_edited(VigilTrayPreferencesPage *self)
+{
+	VigilClientHostScope scope;
+	g_autoptr(GError) error = NULL;
+
+	if (self->loading || !vigil_client_host_scope_from_id(combo_id(self->host_combo), &scope))
+		return;
+	if (!vigil_client_prefs_set_host_scope(scope, &error))
+		gtk_label_set_text(self->status_label, error->message);
+}
+
+static void
+verdict_edited(VigilTrayPreferencesPage *self)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (self->loading || combo_id(self->verdict_combo) == NULL)
+		return;
+	if (!vigil_client_prefs_set_verdict(combo_id(self->verdict_combo), &error))
+		gtk_label_set_text(self->status_label, error->message);
+}
+
+/* the user's own defaults for the prompt, as stored */
+static void
+load_prompt_defaults(VigilTrayPreferencesPage *self)
 {
 	self->loading = TRUE;
 	gtk_combo_box_set_active_id(GTK_COMBO_BOX(self->duration_combo),
 	                            vigil_client_duration_to_id(vigil_client_prefs_get_duration()));
+	gtk_combo_box_set_active_id(
+	    GTK_COMBO_BOX(self->host_combo),
+	    vigil_client_host_scope_to_id(vigil_client_prefs_get_host_scope()));
+	gtk_combo_box_set_active_id(GTK_COMBO_BOX(self->verdict_combo),
+	                            vigil_client_prefs_get_verdict());
 	self->loading = FALSE;
 }
 
@@ -218,7 +249,7 @@ preferences_shown(VigilTrayPage *page)
 
 	gtk_label_set_text(self->status_label, "");
 	load(self);
-	load_duration(self);
+	load_prompt_defaults(self);
 	vigil_tray_client_refresh_permissions(VIGIL_TRAY_PAGE_CLIENT(self));
 }
 
@@ -242,6 +273,8 @@ vigil_tray_preferences_page_class_init(VigilTrayPreferencesPageClass *klass)
 	BIND(fail_mode_combo);
 	BIND(apply_button);
 	BIND(duration_combo);
+	BIND(host_combo);
+	BIND(verdict_combo);
 	BIND(silent_check);
 	BIND(silent_combo);
 	BIND(status_label);
@@ -250,6 +283,8 @@ vigil_tray_preferences_page_class_init(VigilTrayPreferencesPageClass *klass)
 	gtk_widget_class_bind_template_callback(widget_class, apply_clicked);
 	gtk_widget_class_bind_template_callback(widget_class, silent_edited);
 	gtk_widget_class_bind_template_callback(widget_class, duration_edited);
+	gtk_widget_class_bind_template_callback(widget_class, host_edited);
+	gtk_widget_class_bind_template_callback(widget_class, verdict_edited);
 }
 
 static void

@@ -250,6 +250,8 @@ static gboolean
 arm_timeout(gpointer user_data)
 {
 	VigilTrayPromptWindow *self = user_data;
+	GtkWidget *focus = NULL;
+	GtkWidget *chosen = NULL;
 
 	self->arm_id = 0;
 	gtk_widget_set_sensitive(self->allow_button, TRUE);
@@ -257,6 +259,12 @@ arm_timeout(gpointer user_data)
 	gtk_widget_set_sensitive(self->drop_button, TRUE);
 	/* from now on a click may focus the window, so that the mnemonics work */
 	gtk_window_set_accept_focus(GTK_WINDOW(self), TRUE);
+	/* the keyboard starts on the default button, unless the user is on another control */
+	focus = gtk_window_get_focus(GTK_WINDOW(self));
+	chosen = gtk_window_get_default_widget(GTK_WINDOW(self));
+	if (chosen != NULL && (focus == NULL || focus == self->allow_button ||
+	                       focus == self->deny_button || focus == self->drop_button))
+		gtk_widget_grab_focus(chosen);
 	return G_SOURCE_REMOVE;
 }
 
@@ -428,11 +436,28 @@ fill_warning(VigilTrayPromptWindow *self, VigilClientRequest *prompt)
 
 static void duration_changed(VigilTrayPromptWindow *self);
 
+/* the user's default answer (Preferences) is the default button, drawn as the suggested one:
+ * what Enter presses once the buttons answer */
+static void
+set_default_button(VigilTrayPromptWindow *self, const char *verdict)
+{
+	GtkWidget *chosen =
+	    g_strcmp0(verdict, "deny") == 0 ? self->deny_button : self->allow_button;
+	GtkWidget *other = chosen == self->allow_button ? self->deny_button : self->allow_button;
+
+	gtk_style_context_remove_class(gtk_widget_get_style_context(other),
+	                               GTK_STYLE_CLASS_SUGGESTED_ACTION);
+	gtk_style_context_add_class(gtk_widget_get_style_context(chosen),
+	                            GTK_STYLE_CLASS_SUGGESTED_ACTION);
+	gtk_widget_grab_default(chosen);
+}
+
 static void
 fill_choices(VigilTrayPromptWindow *self, VigilClientRequest *prompt)
 {
 	g_autofree char *only_host = NULL;
 	g_autofree char *only_port = NULL;
+	VigilClientHostScope host;
 	g_autofree char *target =
 	    vigil_text_sanitize(prompt->host_target != NULL   ? prompt->host_target
 	                        : prompt->destination != NULL ? prompt->destination
@@ -456,7 +481,12 @@ fill_choices(VigilTrayPromptWindow *self, VigilClientRequest *prompt)
 		gtk_combo_box_text_append(self->host_combo, VIGIL_HOST_SCOPE_DOMAIN, domain);
 	}
 	gtk_combo_box_text_append(self->host_combo, VIGIL_HOST_SCOPE_ANY, _("Any host"));
-	gtk_combo_box_set_active_id(GTK_COMBO_BOX(self->host_combo), VIGIL_HOST_SCOPE_HOST);
+	/* the user's default destination (Preferences); its domain only where there is one */
+	host = vigil_client_prefs_get_host_scope();
+	if (host == VIGIL_CLIENT_HOST_SCOPE_DOMAIN && prompt->domain_target == NULL)
+		host = VIGIL_CLIENT_HOST_SCOPE_HOST;
+	gtk_combo_box_set_active_id(GTK_COMBO_BOX(self->host_combo),
+	                            vigil_client_host_scope_to_id(host));
 
 	gtk_combo_box_text_remove_all(self->port_combo);
 	if (prompt->has_port)
@@ -483,6 +513,7 @@ fill_choices(VigilTrayPromptWindow *self, VigilClientRequest *prompt)
 		gtk_combo_box_set_active_id(GTK_COMBO_BOX(self->script_combo),
 		                            VIGIL_PROGRAM_SCOPE_PROGRAM);
 	}
+	set_default_button(self, vigil_client_prefs_get_verdict());
 	/* "changed" does not come when the duration stayed the same */
 	duration_changed(self);
 }

@@ -32,6 +32,13 @@ static const Choice durations[] = {
     {"f|forever", VIGIL_DURATION_FOREVER, 0},
 };
 
+/* for an interpreter running a script: Enter keeps the rule for the interpreter, as the tray's
+ * first choice does */
+static const Choice program_scopes[] = {
+    {"|a|any|anything", VIGIL_PROGRAM_SCOPE_PROGRAM, 0},
+    {"s|script", VIGIL_PROGRAM_SCOPE_SCRIPT, 0},
+};
+
 static const Choice host_scopes[] = {
     {"|h|host", VIGIL_HOST_SCOPE_HOST, 0},
     {"d|domain", VIGIL_HOST_SCOPE_DOMAIN, 0},
@@ -71,6 +78,16 @@ vigilctl_answer_init(VigilctlAnswer *answer, GVariant *conn, VigilClientDuration
 	answer->step = VIGILCTL_STEP_VERDICT;
 	answer->has_domain = vigilctl_dict_string(conn, VIGIL_CONN_KEY_DOMAIN_TARGET) != NULL;
 	answer->has_port = port != NULL;
+	answer->has_script = vigilctl_dict_string(conn, VIGIL_CONN_KEY_SCRIPT) != NULL;
+}
+
+gboolean
+vigilctl_answer_is_details(const char *word)
+{
+	g_autofree char *lower = g_ascii_strdown(word, -1);
+
+	return g_strcmp0(lower, "i") == 0 || g_strcmp0(lower, "info") == 0 ||
+	       g_strcmp0(lower, "?") == 0;
 }
 
 static void
@@ -101,7 +118,17 @@ vigilctl_answer_feed(VigilctlAnswer *answer, const char *word)
 		answer->seconds = choice->seconds;
 		answer->step = g_strcmp0(choice->value, VIGIL_DURATION_ONCE) == 0
 		                   ? VIGILCTL_STEP_DONE
-		                   : VIGILCTL_STEP_HOST;
+		               : answer->has_script ? VIGILCTL_STEP_PROGRAM
+		                                    : VIGILCTL_STEP_HOST;
+		return TRUE;
+	case VIGILCTL_STEP_PROGRAM:
+		choice = find_choice(program_scopes, G_N_ELEMENTS(program_scopes), word);
+		if (choice == NULL)
+			return FALSE;
+		answer->program_scope = g_strcmp0(choice->value, VIGIL_PROGRAM_SCOPE_SCRIPT) == 0
+		                            ? choice->value
+		                            : NULL;
+		answer->step = VIGILCTL_STEP_HOST;
 		return TRUE;
 	case VIGILCTL_STEP_HOST:
 		choice = find_choice(host_scopes, G_N_ELEMENTS(host_scopes), word);
@@ -167,9 +194,21 @@ vigilctl_answer_question(const VigilctlAnswer *answer, GVariant *conn)
 
 	switch (answer->step) {
 	case VIGILCTL_STEP_VERDICT:
-		return g_strdup(_("Allow or deny? [a]llow, [d]eny, d[r]op: "));
+		/* TRANSLATORS: [i] shows the request again and stops its countdown */
+		return g_strdup(_("Allow or deny? [a]llow, [d]eny, d[r]op, [i]nfo: "));
 	case VIGILCTL_STEP_DURATION:
 		return duration_question(answer);
+	case VIGILCTL_STEP_PROGRAM: {
+		g_autofree char *name =
+		    vigilctl_sanitize(vigilctl_dict_string(conn, VIGIL_CONN_KEY_NAME));
+		g_autofree char *script =
+		    vigilctl_sanitize(vigilctl_dict_string(conn, VIGIL_CONN_KEY_SCRIPT));
+
+		/* TRANSLATORS: for an interpreter: "Which program? [a]nything python3 runs
+		 * (Enter), [s] only /home/a/sync.py: "; the keys a and s stay as they are */
+		return g_strdup_printf(
+		    _("Which program? [a]nything %s runs (Enter), [s] only %s: "), name, script);
+	}
 	case VIGILCTL_STEP_HOST:
 		host = vigilctl_sanitize(vigilctl_dict_string(conn, VIGIL_CONN_KEY_HOST_TARGET));
 		if (*host == '\0') {
@@ -198,8 +237,16 @@ GVariant *
 vigilctl_answer_options(const VigilctlAnswer *answer)
 {
 	/* "once" makes no rule: its scopes are not sent */
-	return vigil_client_reply_options_from_names(answer->duration, answer->seconds,
-	                                             answer->host_scope, answer->port_scope, FALSE);
+	g_autoptr(GVariant) options = g_variant_ref_sink(vigil_client_reply_options_from_names(
+	    answer->duration, answer->seconds, answer->host_scope, answer->port_scope, FALSE));
+	g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT(options);
+
+	/* the key only when it is asked for, as the tray sends it: a vigild before it refuses
+	 * keys it does not know */
+	if (answer->program_scope != NULL && g_strcmp0(answer->duration, VIGIL_DURATION_ONCE) != 0)
+		g_variant_dict_insert(&dict, VIGIL_REPLY_KEY_PROGRAM_SCOPE, "s",
+		                      answer->program_scope);
+	return g_variant_dict_end(&dict);
 }
 
 static const char *
@@ -246,6 +293,10 @@ vigilctl_answer_describe(const VigilctlAnswer *answer, GVariant *conn)
 	                       describe_duration(answer));
 	if (g_strcmp0(answer->duration, VIGIL_DURATION_ONCE) == 0 || answer->duration == NULL)
 		return g_string_free(out, FALSE);
+	if (answer->program_scope != NULL)
+		/* TRANSLATORS: the rule is for one script of an interpreter */
+		g_string_append_printf(out, _(", only the script %s"),
+		                       vigilctl_dict_string(conn, VIGIL_CONN_KEY_SCRIPT));
 	if (g_strcmp0(answer->host_scope, VIGIL_HOST_SCOPE_ANY) == 0)
 		host = _("any host");
 	else if (g_strcmp0(answer->host_scope, VIGIL_HOST_SCOPE_DOMAIN) == 0)

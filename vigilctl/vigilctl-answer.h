@@ -10,6 +10,7 @@ G_BEGIN_DECLS
 typedef enum {
 	VIGILCTL_STEP_VERDICT,  /* allow, deny or drop */
 	VIGILCTL_STEP_DURATION, /* once, until quit, 5 min, 1 h, 24 h, forever */
+	VIGILCTL_STEP_PROGRAM,  /* an interpreter's script: anything it runs, or only the script */
 	VIGILCTL_STEP_HOST,     /* this host, its domain, any host */
 	VIGILCTL_STEP_PORT,     /* this port, any port */
 	VIGILCTL_STEP_DONE,     /* ready for Reply() */
@@ -20,13 +21,19 @@ typedef struct {
 	VigilctlStep step;
 	gboolean has_domain;                  /* the request has a domain-target */
 	gboolean has_port;                    /* the request has a port (not ICMP) */
+	gboolean has_script;                  /* an interpreter running a script (script key) */
 	VigilClientDuration default_duration; /* what Enter alone answers "for how long?" */
 	const char *verdict;
 	const char *duration;
 	guint32 seconds; /* with duration "seconds" */
 	const char *host_scope;
 	const char *port_scope;
+	const char *program_scope; /* NULL (the program) or VIGIL_PROGRAM_SCOPE_SCRIPT */
 } VigilctlAnswer;
+
+/* the word that asks for the details again, at any question: vigild is then asked to hold
+ * the request while the user reads (HoldRequest) */
+gboolean vigilctl_answer_is_details(const char *word);
 
 /* starts the questions for a request with this connection dictionary; Enter alone answers
  * "for how long?" with @default_duration (the user's preference, or --duration) */

@@ -20,10 +20,15 @@
 /* after TooSoon, the answer goes again this much later */
 #define RESEND_MS 200
 
+/* while the user reads a request's details, vigild is asked to hold it this often (each
+ * HoldRequest: PromptTimeout from now, bounded by vigild), as the tray does */
+#define HOLD_INTERVAL_S 1
+
 typedef struct {
 	guint64 id;
 	GVariant *conn;
-	gint64 received; /* monotonic, microseconds */
+	gint64 deadline;  /* monotonic, microseconds: when vigild times it out; 0 unknown */
+	gboolean reading; /* the user asked for the details: held until answered */
 } Request;
 
 typedef struct {
@@ -39,6 +44,8 @@ typedef struct {
 	GQueue requests;      /* of Request; the head is on screen */
 	VigilctlAnswer answer;
 	VigilClientDuration default_duration; /* --duration, or the user's preference */
+	guint hold_id;                        /* holds the current request while it is read */
+	gboolean holding;                     /* a HoldRequest() is on its way */
 	GError *error;                        /* what ends the agent with an error */
 } Agent;
 
@@ -85,12 +92,9 @@ ask(Agent *agent)
 static gint64
 seconds_left(Request *request)
 {
-	guint32 timeout = 0;
-	gint64 elapsed = (g_get_monotonic_time() - request->received) / G_USEC_PER_SEC;
-
-	if (!g_variant_lookup(request->conn, VIGIL_CONN_KEY_TIMEOUT, "u", &timeout))
+	if (request->deadline == 0)
 		return -1;
-	return MAX(0, (gint64)timeout - elapsed);
+	return MAX(0, (request->deadline - g_get_monotonic_time()) / G_USEC_PER_SEC);
 }
 
 static void
@@ -213,6 +217,92 @@ send_reply(Agent *agent)
 	    vigilctl_call_timeout(TRUE), agent->cancellable, on_replied, agent);
 }
 
+/* ---- holding a request while the user reads it ---- */
+
+typedef struct {
+	Agent *agent;
+	guint64 id;
+} HoldCall;
+
+static void
+on_held(GObject *source, GAsyncResult *result, gpointer data)
+{
+	g_autofree HoldCall *call = data;
+	Agent *agent = call->agent;
+	g_autoptr(GError) local = NULL;
+	guint left = 0;
+	gboolean held =
+	    vigil_firewall_call_hold_request_finish(VIGIL_FIREWALL(source), &left, result, &local);
+	Request *request = NULL;
+
+	/* vigilctl is quitting: @agent is gone */
+	if (g_error_matches(local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+		return;
+	agent->holding = FALSE;
+	request = current(agent);
+	if (request == NULL || request->id != call->id || !request->reading)
+		return;
+	if (held) {
+		request->deadline = g_get_monotonic_time() + (gint64)left * G_USEC_PER_SEC;
+		return;
+	}
+	/* answered or timed out meanwhile (Cancel() tells), or a vigild without HoldRequest:
+	 * the countdown goes on */
+	request->reading = FALSE;
+	if (!g_error_matches(local, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_NOT_PENDING)) {
+		g_autofree char *message = vigilctl_error_message(local, NULL);
+
+		say(_("\nvigild did not hold request %" PRIu64 " (%s): its countdown goes on.\n"),
+		    call->id, message);
+		ask(agent);
+	}
+}
+
+static gboolean
+on_hold_tick(gpointer data)
+{
+	Agent *agent = data;
+	Request *request = current(agent);
+	HoldCall *call = NULL;
+
+	if (request == NULL || !request->reading) {
+		agent->hold_id = 0;
+		return G_SOURCE_REMOVE;
+	}
+	if (agent->holding || agent->sending)
+		return G_SOURCE_CONTINUE;
+	agent->holding = TRUE;
+	call = g_new0(HoldCall, 1);
+	call->agent = agent;
+	call->id = request->id;
+	vigil_firewall_call_hold_request(agent->firewall, request->id, G_DBUS_CALL_FLAGS_NONE,
+	                                 vigilctl_call_timeout(FALSE), agent->cancellable, on_held,
+	                                 call);
+	return G_SOURCE_CONTINUE;
+}
+
+/* "i": the request again, and vigild holds it until the user answers (a few minutes at
+ * most), as the tray does while its details are open */
+static void
+show_details(Agent *agent)
+{
+	Request *request = current(agent);
+	g_autofree char *text = NULL;
+
+	if (request == NULL)
+		return;
+	text = vigilctl_prompt_format(request->id, request->conn,
+	                              g_queue_get_length(&agent->requests) - 1, -1);
+	say("%s", text);
+	say(_("The countdown waits while you read: vigild holds the request until you answer "
+	      "(a few minutes at most).\n"));
+	request->reading = TRUE;
+	if (agent->hold_id == 0) {
+		on_hold_tick(agent);
+		agent->hold_id = g_timeout_add_seconds(HOLD_INTERVAL_S, on_hold_tick, agent);
+	}
+}
+
 /* ---- the terminal ---- */
 
 static void read_next_line(Agent *agent);
@@ -241,6 +331,10 @@ handle_line(Agent *agent, char *line)
 	for (guint i = 0; words[i] != NULL; i++) {
 		if (words[i][0] == '\0' && words[i + 1] != NULL)
 			continue;
+		if (vigilctl_answer_is_details(words[i])) {
+			show_details(agent);
+			continue;
+		}
 		if (!vigilctl_answer_feed(&agent->answer, words[i])) {
 			g_autofree char *word = vigilctl_sanitize(words[i]);
 
@@ -308,6 +402,7 @@ on_prompt(VigilClientAgent *client_agent, guint64 id, GVariant *conn, Agent *age
 {
 	Request *request = NULL;
 	gboolean was_idle = current(agent) == NULL;
+	guint32 timeout = 0;
 
 	if (find_request(agent, id) != NULL)
 		return FALSE;
@@ -316,7 +411,8 @@ on_prompt(VigilClientAgent *client_agent, guint64 id, GVariant *conn, Agent *age
 	request = g_new0(Request, 1);
 	request->id = id;
 	request->conn = g_variant_ref(conn);
-	request->received = g_get_monotonic_time();
+	if (g_variant_lookup(conn, VIGIL_CONN_KEY_TIMEOUT, "u", &timeout))
+		request->deadline = g_get_monotonic_time() + (gint64)timeout * G_USEC_PER_SEC;
 	g_queue_push_tail(&agent->requests, request);
 	if (was_idle)
 		show_current(agent);
@@ -442,6 +538,7 @@ agent_clear(Agent *agent)
 {
 	g_cancellable_cancel(agent->cancellable);
 	g_clear_handle_id(&agent->resend_id, g_source_remove);
+	g_clear_handle_id(&agent->hold_id, g_source_remove);
 	if (agent->client_agent != NULL) {
 		g_signal_handlers_disconnect_by_data(agent->client_agent, agent);
 		vigil_client_agent_unregister_sync(agent->client_agent, 2000);
@@ -471,8 +568,10 @@ vigilctl_cmd_prompt(VigilctlContext *ctx, int argc, char **argv, GError **error)
 	       "  a, d, r          allow, deny, drop\n"
 	       "  o, q, 5, h, d, f once, until the program quits, 5 minutes, 1 hour, 1 day, "
 	       "forever\n"
+	       "  a, s             for an interpreter: anything it runs, only this script\n"
 	       "  h, d, a          this host, its domain, any host\n"
 	       "  p, a             this port, any port\n"
+	       "  i                the request again; its countdown waits until you answer\n"
 	       "Anything but 'once' makes a rule. Enter alone takes the choice marked (Enter):\n"
 	       "for how long, --duration, else the default chosen in vigil-tray's Preferences\n"
 	       "(~/.local/state/vigil/tray.ini, [Prompts] duration), else once.\n"

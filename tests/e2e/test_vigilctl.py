@@ -30,6 +30,17 @@ from test_dbus import (DBusTestCase, PROBE_EXE, PYTHON_EXE, USER_ACTIONS,  # noq
 
 VIGILCTL = os.environ.get('VIGILCTL', os.path.join(BUILD, 'vigilctl/vigilctl'))
 
+# a python3 script that connects, as vigil-probe does: "ok", or "error ECONNREFUSED"
+CONNECT_SCRIPT = '''import errno, socket, sys
+s = socket.socket(socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET)
+s.settimeout(20)
+try:
+    s.connect((sys.argv[1], int(sys.argv[2])))
+    print('ok')
+except OSError as e:
+    print('error', errno.errorcode.get(e.errno, e.errno))
+'''
+
 EXIT_FAILED, EXIT_USAGE, EXIT_PERMISSION, EXIT_NOT_RUNNING = 1, 2, 3, 4
 
 
@@ -589,7 +600,7 @@ class Prompt(VigilctlTestCase):
         term = self.terminal('prompt')
         term.expect(r'Registered with vigild as the prompt agent for root')
         probe = self.probe_async(9000)
-        shown = term.expect(r'Allow or deny\? \[a\]llow, \[d\]eny, d\[r\]op: ')
+        shown = term.expect(r'Allow or deny\? \[a\]llow, \[d\]eny, d\[r\]op, \[i\]nfo: ')
         self.assertIn('vigil-probe wants to connect to %s, port 9000, tcp.' % PEER_V4, shown)
         self.assertIn('Program:    %s\n' % PROBE_EXE, shown)
         self.assertRegex(shown, r'Process:    pid \d+, user root \(0\)\n')
@@ -633,7 +644,7 @@ class Prompt(VigilctlTestCase):
         term.expect(r'Registered with vigild')
         probe = self.nets.spawn(self.nets.client, [big, 'tcp', PEER_V4, '9000', '--timeout',
                                                    '20000'], stdout=subprocess.PIPE, text=True)
-        shown = term.expect(r'Allow or deny\? \[a\]llow, \[d\]eny, d\[r\]op: ')
+        shown = term.expect(r'Allow or deny\? \[a\]llow, \[d\]eny, d\[r\]op, \[i\]nfo: ')
         self.assertIn('Program:    %s\n' % big, shown)
         self.assertIn('SHA-256:    still being computed (a big file): a rule made now gets it '
                       'once it is made\n', shown)
@@ -698,6 +709,82 @@ class Prompt(VigilctlTestCase):
         term.expect(r'Request \d+ timed out: vigild applied its default action once\.',
                     timeout=15)
         self.assertEqual(self.probe_result(second)[:2], ['error', 'ECONNREFUSED'])
+
+    def test_prompt_allows_one_script_of_an_interpreter(self):
+        """For an interpreter running a script, vigilctl prompt asks whether the rule is for
+        anything it runs or only this script (Reply option program-scope=script), as the
+        tray's Script choice does."""
+        folder = tempfile.mkdtemp(prefix='vigil-scripts-')
+        self.addCleanup(shutil.rmtree, folder, ignore_errors=True)
+        os.chmod(folder, 0o755)
+        sync, other = os.path.join(folder, 'sync.py'), os.path.join(folder, 'other.py')
+        for path in (sync, other):
+            with open(path, 'w', encoding='utf-8') as f:
+                f.write(CONNECT_SCRIPT)
+        python = os.path.basename(PYTHON_EXE)
+
+        def run(script):
+            return self.nets.spawn(self.nets.client, ['/usr/bin/python3', script, PEER_V4,
+                                                      '9000'], stdout=subprocess.PIPE, text=True)
+
+        self.start_vigild()
+        term = self.terminal('prompt')
+        term.expect(r'Registered with vigild')
+        probe = run(sync)
+        term.expect(r'Allow or deny\? ')
+        term.type('a f')
+        term.expect(r'Which program\? \[a\]nything %s runs \(Enter\), \[s\] only %s: '
+                    % (re.escape(python), re.escape(sync)))
+        term.type('s h p')
+        term.expect(r'Answered request \d+: allow forever, only the script %s, to %s, port '
+                    r'9000/tcp\.' % (re.escape(sync), re.escape(PEER_V4)))
+        self.assertEqual(self.probe_result(probe)[0], 'ok')
+        [rule] = [r for r in self.json('rules', 'list') if r.get('program') == PYTHON_EXE]
+        self.assertEqual((rule['action'], rule['args'], rule['port']),
+                         ('allow', '/usr/bin/python3 %s*' % sync, '9000'))
+        # the script again: allowed by the rule, nobody asked
+        self.assertEqual(self.probe_result(run(sync))[0], 'ok')
+        self.assertNotIn('Allow or deny', term.screen[term.pos:])
+        # another script of the same interpreter is asked about; Enter keeps the interpreter
+        probe = run(other)
+        term.expect(r'Allow or deny\? ')
+        term.type('d f')
+        term.expect(r'\[s\] only %s: ' % re.escape(other))
+        term.type('')
+        term.type('h p')
+        term.expect(r'Answered request \d+: deny forever, to %s, port 9000/tcp\.'
+                    % re.escape(PEER_V4))
+        self.assertEqual(self.probe_result(probe)[:2], ['error', 'ECONNREFUSED'])
+        denied = [r for r in self.json('rules', 'list')
+                  if r.get('program') == PYTHON_EXE and r['action'] == 'deny']
+        self.assertEqual([r.get('args') for r in denied], [None])
+
+    def test_reading_the_details_holds_the_countdown(self):
+        """'i' shows the request again and vigild holds it (HoldRequest) until the user
+        answers, as the tray does while its Details are open; without it the request times
+        out."""
+        self.start_vigild(config={'PromptTimeout': '4', 'DefaultAction': 'deny'})
+        term = self.terminal('prompt')
+        term.expect(r'Registered with vigild')
+        probe = self.probe_async(9000)
+        term.expect(r'Allow or deny\? ')
+        term.type('i')
+        shown = term.expect(r'The countdown waits while you read: vigild holds the request '
+                            r'until you answer \(a few minutes at most\)\.\nAllow or deny\? ')
+        self.assertIn('Program:    %s\n' % PROBE_EXE, shown)
+        self.assertNotIn('Time left', shown)
+        # three times PromptTimeout: the program still waits for the answer
+        time.sleep(12)
+        self.assertIsNone(probe.poll(), 'the request was held')
+        self.assertNotIn('timed out', term.screen)
+        term.type('a o')
+        term.expect(r'Answered request \d+: allow once\.')
+        self.assertEqual(self.probe_result(probe)[0], 'ok')
+        # the next request is not held: it times out
+        probe = self.probe_async(8080)
+        term.expect(r'Allow or deny\? ')
+        term.expect(r'Request \d+ timed out', timeout=20)
+        self.assertEqual(self.probe_result(probe)[:2], ['error', 'ECONNREFUSED'])
 
     def test_prompt_as_an_unprivileged_user(self):
         self.polkit.set_allowed(USER_ACTIONS)

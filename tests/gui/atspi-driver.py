@@ -107,7 +107,9 @@ def describe(win):
         'extents': [extents.x, extents.y, extents.width, extents.height],
         'labels': [a.get_name() for a in of_role(win, Atspi.Role.LABEL) if has_state(a, showing)],
         'buttons': {a.get_name(): {'sensitive': has_state(a, sensitive),
-                                   'extents': extents_of(a)}
+                                   'extents': extents_of(a),
+                                   # the window's default button: what Enter presses
+                                   'default': has_state(a, Atspi.StateType.IS_DEFAULT)}
                     for a in of_role(win, Atspi.Role.PUSH_BUTTON) if has_state(a, showing)},
         # keyed by the label that names them
         'combos': {labelled_by(a): {'name': a.get_name(), 'items': combo_menu_items(a),

@@ -11,8 +11,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from guitest import wait_until  # noqa: E402
-from test_prompt import MAIN, NOBODY, SCREENSHOTS, TITLE, VIGILCTL, TrayTestCase  # noqa: E402
+from test_prompt import (DESTINATION, DURATION, MAIN, NOBODY, SCREENSHOTS, TITLE,  # noqa: E402
+                         VIGILCTL, TrayTestCase)
 from test_dbus import PROBE_EXE, USER_ACTIONS  # noqa: E402
+from vigiltest import PEER_V4  # noqa: E402
 from test_vigilctl import Terminal  # noqa: E402
 import bus as testbus  # noqa: E402
 
@@ -22,6 +24,8 @@ ASK_FOR = 'Ask for (seconds):'
 NOT_RUNNING = 'While Vigil is not running:'
 SILENT = 'Silent mode: do not ask, answer every request with'
 DEFAULT_DURATION = 'An answer lasts, unless chosen otherwise:'
+DEFAULT_DESTINATION = 'A rule from an answer applies to:'
+DEFAULT_BUTTON = "The prompt's default button:"
 
 
 class PreferencesTestCase(TrayTestCase):
@@ -111,6 +115,54 @@ class DefaultDuration(PreferencesTestCase):
         term.expect(r'Answered request \d+: allow forever')
         self.assertEqual(self.probe_result(probe)[0], 'ok')
         self.assertEqual([r['lifetime'] for r in self.rules_to(443)], ['forever'])
+
+
+class PromptDefaults(PreferencesTestCase):
+    """The user's default destination and default button, chosen in Preferences: each new
+    prompt starts with them."""
+
+    def default_buttons(self, win):
+        return sorted(name for name, b in win['buttons'].items() if b['default'])
+
+    def test_the_prompt_starts_with_the_chosen_destination_and_default_button(self):
+        # nothing chosen: only the host asked about, Allow the default button
+        probe = self.probe_async(9000, user=NOBODY)
+        win = self.ui.wait_for_window(TITLE)
+        self.assertEqual(win['combos'][DESTINATION]['name'], 'Only %s' % PEER_V4)
+        self.assertEqual(self.default_buttons(win), ['Allow'])
+        self.ui.click(TITLE, 'Deny', timeout=10)
+        self.assertEqual(self.probe_result(probe)[:2], ['error', 'ECONNREFUSED'])
+        self.ui.wait_gone(TITLE)
+
+        win = self.open_preferences()
+        self.assertEqual(win['combos'][DEFAULT_DESTINATION]['name'], 'Only the host asked about')
+        self.assertEqual(win['combos'][DEFAULT_BUTTON]['name'], 'Allow')
+        self.ui.select(PREFERENCES, DEFAULT_DESTINATION, 'Any host')
+        self.ui.select(PREFERENCES, DEFAULT_BUTTON, 'Deny')
+        probe = self.probe_async(8080, user=NOBODY)
+        win = self.ui.wait_for_window(TITLE)
+        self.assertEqual(win['combos'][DESTINATION]['name'], 'Any host')
+        self.assertEqual(self.default_buttons(win), ['Deny'])
+        # and the preselected destination is the rule's
+        self.ui.select(TITLE, DURATION, 'Forever')
+        self.ui.click(TITLE, 'Allow', timeout=10)
+        self.assertEqual(self.probe_result(probe)[0], 'ok')
+        made = [r for r in self.rules_of(NOBODY)
+                if r.get('program') == PROBE_EXE and r.get('port') == '8080']
+        self.assertEqual([(r['action'], r.get('to', 'any')) for r in made], [('allow', 'any')])
+
+        # the page shows what is stored; a domain asked for where the request has none: only
+        # the host
+        win = self.open_preferences()
+        self.assertEqual(win['combos'][DEFAULT_DESTINATION]['name'], 'Any host')
+        self.assertEqual(win['combos'][DEFAULT_BUTTON]['name'], 'Deny')
+        self.ui.select(PREFERENCES, DEFAULT_DESTINATION,
+                       'Any host in its domain, where there is one')
+        probe = self.probe_async(9001, user=NOBODY)
+        win = self.ui.wait_for_window(TITLE)
+        self.assertEqual(win['combos'][DESTINATION]['name'], 'Only %s' % PEER_V4)
+        self.ui.click(TITLE, 'Deny', timeout=10)
+        self.assertEqual(self.probe_result(probe)[:2], ['error', 'ECONNREFUSED'])
 
 
 class PreferencesWithoutAdmin(PreferencesTestCase):
