@@ -9,9 +9,12 @@
 
 #include "vigil-atomic-file.h"
 #include "vigil-dpkg.h"
+#include "vigil-fair.h"
 
-/* pinned files whose package is known: a user's prompts make pins, so the table is bounded;
- * beyond it a pin is not recorded (and its rules are asked about again after an upgrade) */
+/* pinned files whose package is known: a user's prompts make pins, so the table is bounded and
+ * shared fairly per user (vigil-fair.h); at the bound a pin of the user holding the most makes
+ * room, or a new pin of that very user is not recorded (its rules are asked about again after
+ * an upgrade) */
 #define RECORDS_MAX 4096
 /* pins looked up without finding a package: not looked up again while vigild runs */
 #define TRIED_MAX 4096
@@ -19,6 +22,10 @@
 #define RESULTS_MAX 256
 /* checks under way; beyond, a connection does not wait for one (it is asked about) */
 #define JOBS_MAX 16
+/* connections waiting for one check: its worker may be held (a path walk on a FUSE mount that
+ * never answers) while a program's connections keep coming; beyond, they do not wait (they are
+ * asked about as a changed program, and the log says why) */
+#define WAITERS_MAX 64
 /* pins looked up in one scan of the database */
 #define RECORD_BATCH 64
 #define STATE_HEADER "# vigil packages of pinned executables v1: sha256 package path"
@@ -57,6 +64,7 @@ typedef struct {
 	char *package;
 	guint32 uid;
 	GPtrArray *waiters; /* of GTask */
+	gboolean refused;   /* connections were turned away: logged once */
 	VigilDpkgResult result;
 	char *detail;
 } CheckJob;
@@ -179,6 +187,85 @@ forget_unused_records(VigilUpgrades *upgrades)
 	}
 }
 
+/*
+ * Whose share each pin takes (pin key -> fairness bucket): root's when root's own or an
+ * all-users rule pins it (an administrator relies on it), else the bucket of a user whose rule
+ * pins it. Pins no rule has are not in the table.
+ */
+static GHashTable *
+pin_owners(VigilUpgrades *upgrades)
+{
+	g_autoptr(GPtrArray) rules =
+	    vigil_ruleset_list(vigil_rule_store_get_ruleset(upgrades->store));
+	GHashTable *owners = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+	for (guint i = 0; i < rules->len; i++) {
+		const VigilRule *rule = g_ptr_array_index(rules, i);
+		guint32 bucket;
+
+		if (rule->sha256 == NULL || rule->program == NULL)
+			continue;
+		bucket = rule->all_users ? vigil_fair_bucket(0) : vigil_fair_bucket(rule->uid);
+		char *key = pin_key(rule->sha256, rule->program);
+		gpointer known;
+		if (g_hash_table_lookup_extended(owners, key, NULL, &known) &&
+		    GPOINTER_TO_UINT(known) == vigil_fair_bucket(0)) {
+			g_free(key);
+			continue;
+		}
+		g_hash_table_replace(owners, key, GUINT_TO_POINTER(bucket));
+	}
+	return owners;
+}
+
+static guint32
+owner_of(GHashTable *owners, const char *key)
+{
+	gpointer bucket;
+
+	return g_hash_table_lookup_extended(owners, key, NULL, &bucket) ? GPOINTER_TO_UINT(bucket)
+	                                                                : G_MAXUINT32;
+}
+
+/*
+ * The table is full: one record of the user holding the most goes, to make room for @key's.
+ * FALSE when @key's user holds the most already (its own new pin is not recorded). One pass
+ * over the rules and the records, only at the bound.
+ */
+static gboolean
+make_room(VigilUpgrades *upgrades, const char *key)
+{
+	g_autoptr(GHashTable) owners = pin_owners(upgrades);
+	g_autoptr(GHashTable) counts = g_hash_table_new(NULL, NULL);
+	guint32 asking = owner_of(owners, key);
+	guint32 most = asking;
+	GHashTableIter iter;
+	gpointer record_key;
+
+	g_hash_table_iter_init(&iter, upgrades->records);
+	while (g_hash_table_iter_next(&iter, &record_key, NULL)) {
+		guint32 bucket = owner_of(owners, record_key);
+		guint n = GPOINTER_TO_UINT(g_hash_table_lookup(counts, GUINT_TO_POINTER(bucket)));
+
+		g_hash_table_insert(counts, GUINT_TO_POINTER(bucket), GUINT_TO_POINTER(n + 1));
+		if (n + 1 > GPOINTER_TO_UINT(g_hash_table_lookup(counts, GUINT_TO_POINTER(most))))
+			most = bucket;
+	}
+	if (most == asking)
+		return FALSE;
+	g_hash_table_iter_init(&iter, upgrades->records);
+	while (g_hash_table_iter_next(&iter, &record_key, NULL)) {
+		if (owner_of(owners, record_key) != most)
+			continue;
+		g_info("%u pinned files' packages known: forgetting one of the user holding the "
+		       "most (%s), its rules are asked about again after an upgrade",
+		       RECORDS_MAX, strchr(record_key, '\n') + 1);
+		g_hash_table_iter_remove(&iter);
+		return TRUE;
+	}
+	return FALSE;
+}
+
 static gboolean
 record(VigilUpgrades *upgrades, const char *sha256, const char *path, const char *package)
 {
@@ -189,8 +276,10 @@ record(VigilUpgrades *upgrades, const char *sha256, const char *path, const char
 	if (!g_hash_table_contains(upgrades->records, key) &&
 	    g_hash_table_size(upgrades->records) >= RECORDS_MAX) {
 		forget_unused_records(upgrades);
-		if (g_hash_table_size(upgrades->records) >= RECORDS_MAX) {
-			g_warning("%u pinned files' packages known: not recording %s's",
+		if (g_hash_table_size(upgrades->records) >= RECORDS_MAX &&
+		    !make_room(upgrades, key)) {
+			g_warning("%u pinned files' packages known, most of them of the user who "
+			          "pinned %s: not recording its package",
 			          RECORDS_MAX, path);
 			return FALSE;
 		}
@@ -517,6 +606,25 @@ on_checked(GObject *source, GAsyncResult *result, gpointer data)
 	upgrades_unref(upgrades);
 }
 
+/*
+ * TRUE when another connection may wait for @job. Those that went on without it (their
+ * deadline passed) are answered now, so that they stop counting: a held worker keeps
+ * only live waiters.
+ */
+static gboolean
+job_has_room(CheckJob *job)
+{
+	for (guint i = job->waiters->len; i > 0; i--) {
+		GTask *task = g_ptr_array_index(job->waiters, i - 1);
+
+		if (!g_cancellable_is_cancelled(g_task_get_cancellable(task)))
+			continue;
+		g_task_return_boolean(task, FALSE);
+		g_ptr_array_remove_index_fast(job->waiters, i - 1);
+	}
+	return job->waiters->len < WAITERS_MAX;
+}
+
 /* the package recorded for the first of @process's stale pins that has one */
 static char *
 stale_package(VigilUpgrades *upgrades, const VigilProcess *process, guint32 uid,
@@ -562,6 +670,15 @@ vigil_upgrades_follow(VigilUpgrades *upgrades, const VigilProcess *process,
 		return FALSE;
 	}
 	job = g_hash_table_lookup(upgrades->jobs, key);
+	if (job != NULL && !job_has_room(job)) {
+		if (!job->refused)
+			g_message("rules of %s: the check against package %s still runs, and %u "
+			          "connections wait for it: the next ones are asked about as a "
+			          "changed program (not checked)",
+			          job->path, job->package, job->waiters->len);
+		job->refused = TRUE;
+		return FALSE;
+	}
 	if (job == NULL) {
 		if (g_hash_table_size(upgrades->jobs) >= JOBS_MAX)
 			return FALSE;

@@ -1,0 +1,232 @@
+/* test-upgrades.c: the checks of pinned programs against their packages are bounded: a check
+ * whose worker is held does not gather waiting connections without end */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "vigil-upgrades.h"
+
+#define SHA_OLD     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define SHA_NEW     "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define PROGRAM     "/opt/vigil-test/client"
+#define WAITERS_MAX 64 /* as in vigil-upgrades.c */
+
+typedef struct {
+	char *dir;
+	char *system;
+	char *learned;
+	char *info;
+	char *state;
+	VigilRuleStore *store;
+	VigilUpgrades *upgrades;
+	guint answered;
+} Fixture;
+
+static void
+on_moved(gpointer data)
+{
+}
+
+static void
+fixture_set_up(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VigilRule) rule = NULL;
+
+	fx->dir = g_dir_make_tmp("vigil-upgrades-XXXXXX", &error);
+	g_assert_no_error(error);
+	fx->system = g_build_filename(fx->dir, "rules.d", NULL);
+	fx->info = g_build_filename(fx->dir, "info", NULL);
+	g_assert_cmpint(g_mkdir(fx->system, 0700), ==, 0);
+	g_assert_cmpint(g_mkdir(fx->info, 0755), ==, 0);
+	fx->learned = g_build_filename(fx->dir, "learned.rules", NULL);
+	fx->state = g_build_filename(fx->dir, "pin-packages", NULL);
+	/* the pinned build was recorded as package vigil-test's file */
+	g_assert_true(g_file_set_contents(
+	    fx->state,
+	    "# vigil packages of pinned executables v1: sha256 package path\n" SHA_OLD
+	    " vigil-test " PROGRAM "\n",
+	    -1, &error));
+	fx->store = vigil_rule_store_new(fx->system, fx->learned, NULL);
+	g_assert_true(vigil_rule_store_load(fx->store, NULL, &error));
+	rule = vigil_rule_parse_line("allow app " PROGRAM " sha256 " SHA_OLD " port 443", NULL,
+	                             &error);
+	g_assert_no_error(error);
+	g_assert_true(vigil_rule_store_add_learned(fx->store, rule, &error));
+	fx->upgrades = vigil_upgrades_new(fx->store, fx->info, fx->state, on_moved, fx);
+}
+
+static void
+fixture_tear_down(Fixture *fx, gconstpointer data)
+{
+	vigil_upgrades_free(fx->upgrades);
+	vigil_rule_store_free(fx->store);
+	g_unlink(fx->learned);
+	g_unlink(fx->state);
+	g_rmdir(fx->info);
+	g_rmdir(fx->system);
+	g_rmdir(fx->dir);
+	g_free(fx->system);
+	g_free(fx->learned);
+	g_free(fx->info);
+	g_free(fx->state);
+	g_free(fx->dir);
+}
+
+/* the pinned program, upgraded: another content */
+static VigilProcess *
+upgraded(void)
+{
+	VigilProcess *process = vigil_process_new();
+
+	process->pid = 4242;
+	process->exe = g_strdup(PROGRAM);
+	process->sha256 = g_strdup(SHA_NEW);
+	process->exe_dev = 1;
+	process->exe_ino = 42;
+	return process;
+}
+
+static void
+on_checked(GObject *source, GAsyncResult *result, gpointer data)
+{
+	vigil_upgrades_follow_finish(result);
+	((Fixture *)data)->answered++;
+}
+
+/*
+ * While the check of a file runs (its worker may be held by a path walk on a FUSE mount that
+ * never answers), at most WAITERS_MAX connections wait for it; the next ones go on at once
+ * (asked about as a changed program; logged once). The old code kept every one, also those
+ * that went on at their deadline (review finding). Those that went on make room again.
+ */
+static void
+test_waiters_bounded(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(VigilProcess) process = upgraded();
+	g_autoptr(GPtrArray) cancellables = g_ptr_array_new_with_free_func(g_object_unref);
+
+	/* the main loop does not run: the check's answer cannot come back meanwhile */
+	for (guint i = 0; i < WAITERS_MAX; i++) {
+		GCancellable *cancellable = g_cancellable_new();
+
+		g_ptr_array_add(cancellables, cancellable);
+		g_assert_true(
+		    vigil_upgrades_follow(fx->upgrades, process, cancellable, on_checked, fx));
+	}
+	g_test_expect_message("vigil-upgrades", G_LOG_LEVEL_MESSAGE,
+	                      "rules of " PROGRAM "*still runs*64 connections wait*");
+	g_assert_false(vigil_upgrades_follow(fx->upgrades, process, NULL, on_checked, fx));
+	g_assert_false(vigil_upgrades_follow(fx->upgrades, process, NULL, on_checked, fx));
+	g_test_assert_expected_messages();
+
+	/* ten went on without it (their deadline): ten more may wait */
+	for (guint i = 0; i < 10; i++)
+		g_cancellable_cancel(g_ptr_array_index(cancellables, i));
+	for (guint i = 0; i < 10; i++)
+		g_assert_true(vigil_upgrades_follow(fx->upgrades, process, NULL, on_checked, fx));
+	g_assert_false(vigil_upgrades_follow(fx->upgrades, process, NULL, on_checked, fx));
+
+	/* every one that waited is answered once */
+	for (gint64 until = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+	     fx->answered < WAITERS_MAX + 10 && g_get_monotonic_time() < until;)
+		if (!g_main_context_iteration(NULL, FALSE))
+			g_usleep(1000);
+	g_assert_cmpuint(fx->answered, ==, WAITERS_MAX + 10);
+}
+
+/*
+ * The packages of pinned files are a table shared fairly per user (review finding): a user
+ * whose pins fill it (4,096, each with its rule) does not keep an administrator's pin from
+ * being recorded; one of that user's records makes room. The old table refused the
+ * administrator's.
+ */
+static void
+test_records_fair(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = g_dir_make_tmp("vigil-upgrades-XXXXXX", &error);
+	g_autofree char *system = g_build_filename(dir, "rules.d", NULL);
+	g_autofree char *info = g_build_filename(dir, "info", NULL);
+	g_autofree char *learned = g_build_filename(dir, "learned.rules", NULL);
+	g_autofree char *state = g_build_filename(dir, "pin-packages", NULL);
+	g_autofree char *program = g_build_filename(dir, "program", NULL);
+	g_autofree char *list = g_build_filename(info, "vigil-test.list", NULL);
+	g_autofree char *sums = g_build_filename(info, "vigil-test.md5sums", NULL);
+	const char *content = "the administrator's program";
+	g_autofree char *sha = g_compute_checksum_for_string(G_CHECKSUM_SHA256, content, -1);
+	g_autofree char *md5 = g_compute_checksum_for_string(G_CHECKSUM_MD5, content, -1);
+	g_autoptr(GString) rules = g_string_new(NULL);
+	g_autoptr(GString) records =
+	    g_string_new("# vigil packages of pinned executables v1: sha256 package path\n");
+	g_autofree char *text = NULL;
+	g_auto(GStrv) lines = NULL;
+	VigilRuleStore *store;
+	VigilUpgrades *upgrades;
+
+	g_assert_no_error(error);
+	g_assert_cmpint(g_mkdir(system, 0700), ==, 0);
+	g_assert_cmpint(g_mkdir(info, 0755), ==, 0);
+	/* root's file, which root's package vigil-test installed (tests run as root) */
+	g_assert_true(g_file_set_contents(program, content, -1, &error));
+	g_assert_cmpint(g_chmod(program, 0755), ==, 0);
+	text = g_strdup_printf("/.\n%s\n", program);
+	g_assert_true(g_file_set_contents(list, text, -1, &error));
+	g_free(text);
+	text = g_strdup_printf("%s  %s\n", md5, program + 1);
+	g_assert_true(g_file_set_contents(sums, text, -1, &error));
+	g_clear_pointer(&text, g_free);
+	/* a user's 4,096 pins, recorded, each with its rule */
+	for (guint i = 0; i < 4096; i++) {
+		g_autofree char *pin = g_strdup_printf("%064x", i + 1);
+
+		g_string_append_printf(records, "%s vigil-user /opt/user/program%u\n", pin, i);
+		g_string_append_printf(rules, "allow user 1000 app /opt/user/program%u sha256 %s\n",
+		                       i, pin);
+	}
+	g_string_append_printf(rules, "allow app %s sha256 %s\n", program, sha);
+	g_assert_true(g_file_set_contents(state, records->str, -1, &error));
+	g_assert_true(g_file_set_contents(learned, rules->str, -1, &error));
+	store = vigil_rule_store_new(system, learned, NULL);
+	g_assert_true(vigil_rule_store_load(store, NULL, &error));
+	g_assert_no_error(error);
+	upgrades = vigil_upgrades_new(store, info, state, on_moved, NULL);
+
+	/* the administrator's pin is looked up, found, and recorded */
+	vigil_upgrades_rules_changed(upgrades);
+	for (gint64 until = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+	     g_get_monotonic_time() < until;) {
+		if (!g_main_context_iteration(NULL, FALSE))
+			g_usleep(10000);
+		g_clear_pointer(&text, g_free);
+		g_assert_true(g_file_get_contents(state, &text, NULL, NULL));
+		if (strstr(text, program) != NULL)
+			break;
+	}
+	g_assert_nonnull(strstr(text, program));
+	g_assert_nonnull(strstr(text, sha));
+	lines = g_strsplit(text, "\n", -1);
+	g_assert_cmpuint(g_strv_length(lines), <=, 4096 + 2);
+
+	vigil_upgrades_free(upgrades);
+	vigil_rule_store_free(store);
+	for (const char *const *f =
+	         (const char *const[]){list, sums, program, learned, state, NULL};
+	     *f != NULL; f++)
+		g_unlink(*f);
+	g_rmdir(info);
+	g_rmdir(system);
+	g_rmdir(dir);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+#define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
+	ADD("/upgrades/waiters-bounded", test_waiters_bounded);
+#undef ADD
+	g_test_add_func("/upgrades/records-fair", test_records_fair);
+	return g_test_run();
+}
