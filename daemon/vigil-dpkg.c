@@ -320,64 +320,156 @@ open_checked(const char *path, const VigilDpkgFile *file, char **detail)
 	return fd;
 }
 
+struct _VigilDpkgHash {
+	char *path;
+	int fd; /* -1 once done */
+	GChecksum *md5;
+	GChecksum *sha256;
+	gint64 total;
+	gboolean ok; /* done, with the whole content hashed */
+	char *detail;
+};
+
+void
+vigil_dpkg_hash_free(VigilDpkgHash *hash)
+{
+	if (hash == NULL)
+		return;
+	if (hash->fd >= 0)
+		close(hash->fd);
+	g_checksum_free(hash->md5);
+	g_checksum_free(hash->sha256);
+	g_free(hash->detail);
+	g_free(hash->path);
+	g_free(hash);
+}
+
+/* hashing what @path holds, if it is @file's very file and root's; NULL with @detail else */
+static VigilDpkgHash *
+hash_open(const char *path, const VigilDpkgFile *file, char **detail)
+{
+	int fd = open_checked(path, file, detail);
+	VigilDpkgHash *hash;
+
+	if (fd < 0)
+		return NULL;
+	hash = g_new0(VigilDpkgHash, 1);
+	hash->path = g_strdup(path);
+	hash->fd = fd;
+	hash->md5 = g_checksum_new(G_CHECKSUM_MD5);
+	hash->sha256 = g_checksum_new(G_CHECKSUM_SHA256);
+	return hash;
+}
+
+static void
+hash_done(VigilDpkgHash *hash, gboolean ok, char *detail)
+{
+	close(hash->fd);
+	hash->fd = -1;
+	hash->ok = ok;
+	hash->detail = detail;
+}
+
+gboolean
+vigil_dpkg_hash_step(VigilDpkgHash *hash, gint64 budget, gint64 *used)
+{
+	g_autofree guchar *buf = g_malloc(READ_CHUNK);
+	gint64 start = hash->total;
+
+	while (hash->fd >= 0 && hash->total - start < budget) {
+		ssize_t n = read(hash->fd, buf, READ_CHUNK);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			hash_done(hash, FALSE,
+			          g_strdup_printf("%s: %s", hash->path, g_strerror(errno)));
+		else if (n == 0)
+			hash_done(hash, TRUE, NULL);
+		else if ((hash->total += n) > CONTENT_MAX)
+			hash_done(hash, FALSE, g_strdup_printf("%s is too big", hash->path));
+		else {
+			g_checksum_update(hash->md5, buf, n);
+			g_checksum_update(hash->sha256, buf, n);
+		}
+	}
+	if (used != NULL)
+		*used = hash->total - start;
+	return hash->fd < 0;
+}
+
+const char *
+vigil_dpkg_hash_sha256(VigilDpkgHash *hash)
+{
+	return hash->fd < 0 && hash->ok ? g_checksum_get_string(hash->sha256) : NULL;
+}
+
+const char *
+vigil_dpkg_hash_md5(VigilDpkgHash *hash)
+{
+	return hash->fd < 0 && hash->ok ? g_checksum_get_string(hash->md5) : NULL;
+}
+
+/* @file's md5 and sha256 as its caller hashed it, once the file @path names is checked to be
+ * that very file, root's (a file is read once, however big) */
+static gboolean
+hashed_content(const char *path, const VigilDpkgFile *file, char *md5, char **sha256, char **detail)
+{
+	int fd = open_checked(path, file, detail);
+
+	if (fd < 0)
+		return FALSE;
+	close(fd);
+	g_strlcpy(md5, file->md5, MD5_HEX + 1);
+	*sha256 = g_strdup(file->sha256);
+	return TRUE;
+}
+
 /* the md5 and sha256 of what @path holds, if it is @file's very file and root's */
 static gboolean
 hash_content(const char *path, const VigilDpkgFile *file, char *md5, char **sha256, char **detail)
 {
-	int fd = open_checked(path, file, detail);
-	g_autoptr(GChecksum) m = g_checksum_new(G_CHECKSUM_MD5);
-	g_autoptr(GChecksum) s = g_checksum_new(G_CHECKSUM_SHA256);
-	g_autofree guchar *buf = NULL;
-	gint64 total = 0;
-	gboolean ok = FALSE;
+	VigilDpkgHash *hash = hash_open(path, file, detail);
+	gboolean ok;
 
-	if (fd < 0)
+	if (hash == NULL)
 		return FALSE;
-	buf = g_malloc(READ_CHUNK);
-	for (;;) {
-		ssize_t n = read(fd, buf, READ_CHUNK);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			*detail = g_strdup_printf("%s: %s", path, g_strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		total += n;
-		if (total > CONTENT_MAX) {
-			*detail = g_strdup_printf("%s is too big", path);
-			goto out;
-		}
-		g_checksum_update(m, buf, n);
-		g_checksum_update(s, buf, n);
+	vigil_dpkg_hash_step(hash, G_MAXINT64, NULL);
+	ok = hash->ok;
+	if (ok) {
+		g_strlcpy(md5, g_checksum_get_string(hash->md5), MD5_HEX + 1);
+		*sha256 = g_strdup(g_checksum_get_string(hash->sha256));
+	} else {
+		*detail = g_steal_pointer(&hash->detail);
 	}
-	g_strlcpy(md5, g_checksum_get_string(m), MD5_HEX + 1);
-	*sha256 = g_strdup(g_checksum_get_string(s));
-	ok = TRUE;
-out:
-	close(fd);
+	vigil_dpkg_hash_free(hash);
 	return ok;
 }
 
-char *
-vigil_dpkg_root_file_sha256(const char *path)
+VigilDpkgHash *
+vigil_dpkg_hash_new(const char *path)
 {
 	struct stat st;
 	VigilDpkgFile file = {path, 0, 0, NULL};
-	char md5[MD5_HEX + 1];
-	char *sha256 = NULL;
 	g_autofree char *detail = NULL;
 
 	if (vigil_fuse_stat(AT_FDCWD, path, 0, &st) != 0)
 		return NULL;
 	file.dev = st.st_dev;
 	file.ino = st.st_ino;
-	/* hash_content checks the file it opened is that one, and root's */
-	if (!hash_content(path, &file, md5, &sha256, &detail))
+	/* hash_open checks the file it opened is that one, and root's */
+	return hash_open(path, &file, &detail);
+}
+
+char *
+vigil_dpkg_root_file_sha256(const char *path)
+{
+	g_autoptr(VigilDpkgHash) hash = vigil_dpkg_hash_new(path);
+
+	if (hash == NULL)
 		return NULL;
-	return sha256;
+	vigil_dpkg_hash_step(hash, G_MAXINT64, NULL);
+	return g_strdup(vigil_dpkg_hash_sha256(hash));
 }
 
 static VigilDpkgResult
@@ -412,7 +504,8 @@ verify_at(int dir_fd, const VigilDpkgFile *file, const char *package, char **det
 		              : g_strdup_printf("package %s does not list %s", package, file->path);
 		return listed ? VIGIL_DPKG_NOT_PACKAGED : VIGIL_DPKG_NOT_FROM_PACKAGE;
 	}
-	if (!hash_content(path, file, md5, &sha256, detail))
+	if (!(file->md5 != NULL ? hashed_content(path, file, md5, &sha256, detail)
+	                        : hash_content(path, file, md5, &sha256, detail)))
 		return VIGIL_DPKG_NOT_PACKAGED;
 	if (g_ascii_strcasecmp(sha256, file->sha256) != 0) {
 		*detail = g_strdup_printf("%s changed while it was checked", path);

@@ -50,11 +50,26 @@ typedef struct {
 	dev_t dev;
 	ino_t ino;
 	const char *sha256; /* of its content, as hashed for the rules */
+	/* its md5, when the caller hashed that very file already (vigil_dpkg_hash_md5()): it is
+	 * checked again, not read again; NULL: read here */
+	const char *md5;
 } VigilDpkgFile;
 
 /* the SHA-256 of the file @path names, when it is a regular file of root's that its group and
  * others cannot write (what dpkg installs); else NULL */
 char *vigil_dpkg_root_file_sha256(const char *path);
+
+/* the same in turns, so that one big file does not hold a worker for one go */
+typedef struct _VigilDpkgHash VigilDpkgHash;
+/* the file @path names, opened when it is such a file (else NULL) */
+VigilDpkgHash *vigil_dpkg_hash_new(const char *path);
+/* hashes at most about @budget more bytes (*@used: how many); TRUE once the file is done */
+gboolean vigil_dpkg_hash_step(VigilDpkgHash *hash, gint64 budget, gint64 *used);
+/* once done: its SHA-256 (and MD5), or NULL (unreadable, or more than any executable) */
+const char *vigil_dpkg_hash_sha256(VigilDpkgHash *hash);
+const char *vigil_dpkg_hash_md5(VigilDpkgHash *hash);
+void vigil_dpkg_hash_free(VigilDpkgHash *hash);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilDpkgHash, vigil_dpkg_hash_free)
 
 /* a short reason for @result, for logs and prompts: "not from package P", ... */
 const char *vigil_dpkg_result_to_string(VigilDpkgResult result);

@@ -28,8 +28,12 @@
 #define WAITERS_MAX 64
 /* pins looked up in one scan of the database */
 #define RECORD_BATCH 64
-#define STATE_HEADER "# vigil packages of pinned executables v1: sha256 package path"
-#define SHA256_HEX   64
+/* what a record job reads of the pinned files in one turn of the worker: a pin may name any of
+ * root's files (up to 4 GiB, as big as any executable hashed), and a check a connection waits
+ * for gets the worker between two turns, not after the whole batch */
+#define RECORD_TURN_BYTES (32 * 1024 * 1024)
+#define STATE_HEADER      "# vigil packages of pinned executables v1: sha256 package path"
+#define SHA256_HEX        64
 
 struct _VigilUpgrades {
 	gint ref_count; /* jobs in the pool hold one: their results come back after a free */
@@ -75,7 +79,25 @@ typedef struct {
 	GPtrArray *hashes;  /* of char* */
 	char **owners;      /* set by the worker */
 	gboolean truncated; /* more pins wait for the next batch */
+	/* the worker's, across its turns: what each path holds now (path -> Content) */
+	GHashTable *contents;
+	guint next;             /* the path the next turn goes on with */
+	VigilDpkgHash *hashing; /* of that path, part-way */
+	gboolean paused;        /* the turn ended with files left to read: another turn */
 } RecordJob;
+
+typedef struct {
+	char *sha256; /* NULL: not a root file (or unreadable) */
+	char *md5;
+} Content;
+
+static void
+content_free(Content *content)
+{
+	g_free(content->sha256);
+	g_free(content->md5);
+	g_free(content);
+}
 
 /* ---- keys ---- */
 
@@ -300,37 +322,73 @@ record_job_free(RecordJob *job)
 	}
 	g_ptr_array_unref(job->paths);
 	g_ptr_array_unref(job->hashes);
+	g_hash_table_unref(job->contents);
+	vigil_dpkg_hash_free(job->hashing);
 	g_free(job);
+}
+
+/*
+ * Reads what the job's paths hold, RECORD_TURN_BYTES a turn; FALSE when the turn is over with
+ * files left (the job takes another turn, behind the checks queued meanwhile).
+ */
+static gboolean
+read_contents(RecordJob *job)
+{
+	gint64 budget = RECORD_TURN_BYTES;
+
+	for (; job->next < job->paths->len; job->next++) {
+		const char *path = g_ptr_array_index(job->paths, job->next);
+		Content *content;
+		gint64 used = 0;
+
+		if (g_hash_table_contains(job->contents, path))
+			continue;
+		if (budget <= 0)
+			return FALSE;
+		if (job->hashing == NULL)
+			job->hashing = vigil_dpkg_hash_new(path);
+		if (job->hashing != NULL && !vigil_dpkg_hash_step(job->hashing, budget, &used))
+			return FALSE;
+		budget -= used;
+		content = g_new0(Content, 1);
+		if (job->hashing != NULL) {
+			content->sha256 = g_strdup(vigil_dpkg_hash_sha256(job->hashing));
+			content->md5 = g_strdup(vigil_dpkg_hash_md5(job->hashing));
+		}
+		g_clear_pointer(&job->hashing, vigil_dpkg_hash_free);
+		g_hash_table_insert(job->contents, (gpointer)path, content);
+	}
+	return TRUE;
 }
 
 static void
 run_record(VigilUpgrades *upgrades, RecordJob *job)
 {
 	guint n = job->paths->len;
-	g_autofree VigilDpkgFile *files = g_new0(VigilDpkgFile, n);
-	g_autofree guint *index = g_new0(guint, n);
+	g_autofree VigilDpkgFile *files = NULL;
+	g_autofree guint *index = NULL;
 	char **owners;
-
-	g_autoptr(GHashTable) contents =
-	    g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
 	guint wanted = 0;
 
+	job->paused = !read_contents(job);
+	if (job->paused)
+		return;
+	files = g_new0(VigilDpkgFile, n);
+	index = g_new0(guint, n);
 	for (guint i = 0; i < n; i++) {
 		const char *path = g_ptr_array_index(job->paths, i);
 		const char *pin = g_ptr_array_index(job->hashes, i);
-		char *sha256;
+		const Content *content = g_hash_table_lookup(job->contents, path);
 		struct stat st;
 
 		/* the file the path names now is the pinned one only if its content is: pins of
 		 * other content (made by hand, or of a file since changed) cost no scan */
-		if (!g_hash_table_contains(contents, path))
-			g_hash_table_insert(contents, (gpointer)path,
-			                    vigil_dpkg_root_file_sha256(path));
-		sha256 = g_hash_table_lookup(contents, path);
-		if (sha256 == NULL || strcmp(sha256, pin) != 0 || stat(path, &st) != 0)
+		if (content->sha256 == NULL || strcmp(content->sha256, pin) != 0 ||
+		    stat(path, &st) != 0)
 			continue;
 		files[wanted].path = path;
 		files[wanted].sha256 = pin;
+		files[wanted].md5 = content->md5; /* read once: checked again, not read again */
 		files[wanted].dev = st.st_dev;
 		files[wanted].ino = st.st_ino;
 		index[wanted++] = i;
@@ -423,6 +481,13 @@ on_recorded(GObject *source, GAsyncResult *result, gpointer data)
 	VigilUpgrades *upgrades = job->upgrades;
 	gboolean changed = FALSE;
 
+	/* a job the pool did not take (no thread) takes no other turn */
+	if (g_task_propagate_boolean(G_TASK(result), NULL) && !upgrades->stopping && job->paused) {
+		/* another turn, behind the checks queued meanwhile */
+		push(upgrades, job, start_record, on_recorded);
+		upgrades_unref(upgrades);
+		return;
+	}
 	upgrades->recording = FALSE;
 	if (!upgrades->stopping && job->owners != NULL) {
 		for (guint i = 0; i < job->paths->len; i++) {
@@ -465,6 +530,8 @@ start_record(VigilUpgrades *upgrades)
 	job->upgrades = upgrades;
 	job->paths = g_ptr_array_new_with_free_func(g_free);
 	job->hashes = g_ptr_array_new_with_free_func(g_free);
+	job->contents =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)content_free);
 	for (guint i = 0; i < rules->len; i++) {
 		const VigilRule *rule = g_ptr_array_index(rules, i);
 		g_autofree char *key = NULL;

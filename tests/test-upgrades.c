@@ -3,7 +3,9 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vigil-upgrades.h"
 
@@ -136,6 +138,88 @@ test_waiters_bounded(Fixture *fx, gconstpointer data)
 	g_assert_cmpuint(fx->answered, ==, WAITERS_MAX + 10);
 }
 
+/* @path holds @size zero bytes (sparse, root's, as a package installs it); its hashes */
+static void
+big_file(const char *path, gsize size, char **sha256, char **md5)
+{
+	g_autoptr(GChecksum) s = g_checksum_new(G_CHECKSUM_SHA256);
+	g_autoptr(GChecksum) m = g_checksum_new(G_CHECKSUM_MD5);
+	g_autofree guchar *zeros = g_malloc0(1024 * 1024);
+	FILE *f = fopen(path, "w");
+
+	g_assert_nonnull(f);
+	g_assert_cmpint(ftruncate(fileno(f), (off_t)size), ==, 0);
+	fclose(f);
+	g_assert_cmpint(g_chmod(path, 0755), ==, 0);
+	for (gsize done = 0; done < size; done += 1024 * 1024) {
+		g_checksum_update(s, zeros, 1024 * 1024);
+		g_checksum_update(m, zeros, 1024 * 1024);
+	}
+	*sha256 = g_strdup(g_checksum_get_string(s));
+	*md5 = g_strdup(g_checksum_get_string(m));
+}
+
+static gboolean
+state_has(Fixture *fx, const char *text)
+{
+	g_autofree char *state = NULL;
+
+	g_assert_true(g_file_get_contents(fx->state, &state, NULL, NULL));
+	return strstr(state, text) != NULL;
+}
+
+/*
+ * A pin may name any of root's files, up to 4 GiB: the job that records pins' packages reads
+ * them in turns of the one worker, and a check a connection waits for gets the worker between
+ * two turns (review finding: the old job read up to 4 GiB a path, twice, in one go, while
+ * connections waited). The big file is recorded all the same, read once.
+ */
+static void
+test_record_in_turns(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VigilProcess) process = upgraded();
+	g_autofree char *big = g_build_filename(fx->dir, "big", NULL);
+	g_autofree char *list = g_build_filename(fx->info, "vigil-big.list", NULL);
+	g_autofree char *sums = g_build_filename(fx->info, "vigil-big.md5sums", NULL);
+	g_autofree char *sha = NULL;
+	g_autofree char *md5 = NULL;
+	g_autofree char *text = NULL;
+	g_autoptr(VigilRule) rule = NULL;
+
+	big_file(big, 80 * 1024 * 1024, &sha, &md5);
+	text = g_strdup_printf("/.\n%s\n", big);
+	g_assert_true(g_file_set_contents(list, text, -1, &error));
+	g_free(text);
+	text = g_strdup_printf("%s  %s\n", md5, big + 1);
+	g_assert_true(g_file_set_contents(sums, text, -1, &error));
+	g_free(text);
+	text = g_strdup_printf("allow app %s sha256 %s", big, sha);
+	rule = vigil_rule_parse_line(text, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_true(vigil_rule_store_add_learned(fx->store, rule, &error));
+
+	/* the big pin is looked up, and a connection waits for a check meanwhile */
+	vigil_upgrades_rules_changed(fx->upgrades);
+	g_assert_true(vigil_upgrades_follow(fx->upgrades, process, NULL, on_checked, fx));
+	for (gint64 until = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+	     fx->answered == 0 && g_get_monotonic_time() < until;)
+		if (!g_main_context_iteration(NULL, FALSE))
+			g_usleep(1000);
+	g_assert_cmpuint(fx->answered, ==, 1);
+	g_assert_false(state_has(fx, big));
+
+	for (gint64 until = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+	     !state_has(fx, big) && g_get_monotonic_time() < until;)
+		if (!g_main_context_iteration(NULL, FALSE))
+			g_usleep(1000);
+	g_assert_true(state_has(fx, big));
+	g_assert_true(state_has(fx, sha));
+	g_unlink(list);
+	g_unlink(sums);
+	g_unlink(big);
+}
+
 /*
  * The packages of pinned files are a table shared fairly per user (review finding): a user
  * whose pins fill it (4,096, each with its rule) does not keep an administrator's pin from
@@ -226,6 +310,7 @@ main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 #define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
 	ADD("/upgrades/waiters-bounded", test_waiters_bounded);
+	ADD("/upgrades/record-in-turns", test_record_in_turns);
 #undef ADD
 	g_test_add_func("/upgrades/records-fair", test_records_fair);
 	return g_test_run();
