@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "vigil-ebpf.h"
+#include "vigil-fair.h"
 
 #ifndef SO_NETNS_COOKIE
 #define SO_NETNS_COOKIE 71
@@ -74,9 +75,12 @@ struct _VigilEbpf {
 	int flows_fd;
 	int cookies_fd;
 	int uids_fd;
+	int slots_fd;
 	int stats_fd;
 	guint report_source;
-	GHashTable *reported; /* uid -> VigilEbpfShare last logged */
+	guint fair_source;
+	guint64 fair_generation; /* of vigil-fair's tables as last copied to the kernel */
+	GHashTable *reported;    /* uid -> VigilEbpfShare last logged */
 	guint64 no_slot_reported;
 };
 
@@ -135,6 +139,115 @@ read_netns_cookie(guint64 *cookie, GError **error)
 
 #define REPORT_INTERVAL_S 10
 
+/* for tests: a shorter idle time before a slot is given back, an iterator made to fail */
+static guint slot_idle_ms = 60000;
+static char *failing_iterator;
+
+void
+vigil_ebpf_set_slot_idle(guint ms)
+{
+	slot_idle_ms = ms;
+}
+
+void
+vigil_ebpf_set_failing_iterator(const char *name)
+{
+	g_free(failing_iterator);
+	failing_iterator = g_strdup(name);
+}
+
+/* vigil-fair's subordinate ranges into the half of `ranges` not in use, then switched to it */
+static gboolean
+copy_ranges(VigilEbpf *ebpf, GArray *ranges, GError **error)
+{
+	int ranges_fd = bpf_map__fd(ebpf->skel->maps.ranges);
+	int fair_fd = bpf_map__fd(ebpf->skel->maps.fair);
+	struct vigil_attrib_fair fair;
+	guint32 zero = 0;
+	guint n = 0;
+
+	if (bpf_map_lookup_elem(fair_fd, &zero, &fair) != 0)
+		return set_error_from_libbpf(error, errno, "reading the eBPF bucket table");
+	guint32 half = (fair.active & 1) ^ 1;
+	for (guint i = 0; i < ranges->len && n < VIGIL_ATTRIB_RANGES_MAX; i++) {
+		const VigilFairRange *r = &g_array_index(ranges, VigilFairRange, i);
+		struct vigil_attrib_range k = {0};
+		guint32 index = half * VIGIL_ATTRIB_RANGES_MAX + n;
+
+		/* uids are 32-bit: a range past them ends with them */
+		if (r->start > G_MAXUINT32)
+			continue;
+		k.first = (guint32)r->start;
+		k.last = (guint32)MIN(r->end - 1, (guint64)G_MAXUINT32);
+		k.bucket = r->bucket;
+		if (bpf_map_update_elem(ranges_fd, &index, &k, BPF_ANY) != 0)
+			return set_error_from_libbpf(error, errno, "writing the eBPF range table");
+		n++;
+	}
+	fair.n[half] = n;
+	fair.active = half;
+	if (bpf_map_update_elem(fair_fd, &zero, &fair, BPF_ANY) != 0)
+		return set_error_from_libbpf(error, errno, "writing the eBPF bucket table");
+	return TRUE;
+}
+
+/* the uids of /etc/passwd into `users` (each its own bucket), those no longer there out */
+static gboolean
+copy_users(VigilEbpf *ebpf, GArray *users, GError **error)
+{
+	int fd = bpf_map__fd(ebpf->skel->maps.users);
+	g_autoptr(GHashTable) wanted = g_hash_table_new(NULL, NULL);
+	g_autoptr(GArray) gone = g_array_new(FALSE, FALSE, sizeof(guint32));
+	guint32 key;
+	guint32 *prev = NULL;
+
+	for (guint i = 0; i < users->len; i++)
+		g_hash_table_add(wanted, GUINT_TO_POINTER(g_array_index(users, guint32, i)));
+	while (bpf_map_get_next_key(fd, prev, &key) == 0) {
+		prev = &key;
+		if (!g_hash_table_contains(wanted, GUINT_TO_POINTER(key)))
+			g_array_append_val(gone, key);
+	}
+	for (guint i = 0; i < gone->len; i++)
+		bpf_map_delete_elem(fd, &g_array_index(gone, guint32, i));
+	for (guint i = 0; i < users->len; i++) {
+		guint32 uid = g_array_index(users, guint32, i);
+		if (bpf_map_update_elem(fd, &uid, &uid, BPF_ANY) != 0)
+			return set_error_from_libbpf(error, errno, "writing the eBPF user table");
+	}
+	return TRUE;
+}
+
+/* the kernel's copy of vigil-fair's tables, when they changed since the last copy */
+static gboolean
+copy_fair_tables(VigilEbpf *ebpf, GError **error)
+{
+	g_autoptr(GArray) ranges = NULL;
+	g_autoptr(GArray) users = NULL;
+
+	if (vigil_fair_get_tables(NULL, NULL) == ebpf->fair_generation)
+		return TRUE;
+	guint64 generation = vigil_fair_get_tables(&ranges, &users);
+	/* users first: a range's owner is then known when the range is */
+	if (!copy_users(ebpf, users, error) || !copy_ranges(ebpf, ranges, error))
+		return FALSE;
+	ebpf->fair_generation = generation;
+	g_debug("eBPF record shares: %u subordinate ranges, %u users", ranges->len, users->len);
+	return TRUE;
+}
+
+static gboolean
+refresh_fair_tables(gpointer data)
+{
+	VigilEbpf *ebpf = data;
+	g_autoptr(GError) error = NULL;
+
+	if (!copy_fair_tables(ebpf, &error))
+		g_warning("%s: the eBPF record shares go by the users as they were",
+		          error->message);
+	return G_SOURCE_CONTINUE;
+}
+
 GArray *
 vigil_ebpf_get_shares(VigilEbpf *ebpf, guint64 *no_slot)
 {
@@ -146,14 +259,17 @@ vigil_ebpf_get_shares(VigilEbpf *ebpf, guint64 *no_slot)
 
 	g_return_val_if_fail(ebpf != NULL, shares);
 	*no_slot = bpf_map_lookup_elem(ebpf->stats_fd, &zero, &stats) == 0 ? stats.no_slot : 0;
-	/* at most VIGIL_ATTRIB_UIDS_MAX entries */
+	/* at most VIGIL_ATTRIB_BUCKETS_MAX entries; one whose slot went to another is stale */
 	while (bpf_map_get_next_key(ebpf->uids_fd, prev, &key) == 0) {
 		struct vigil_attrib_uid value;
+		struct vigil_attrib_slot slot;
 		prev = &key;
-		if (bpf_map_lookup_elem(ebpf->uids_fd, &key, &value) != 0)
+		if (bpf_map_lookup_elem(ebpf->uids_fd, &key, &value) != 0 ||
+		    bpf_map_lookup_elem(ebpf->slots_fd, &value.slot, &slot) != 0 ||
+		    slot.epoch != value.epoch || slot.owner != key + 1)
 			continue;
-		VigilEbpfShare share = {key, value.cookies, value.next, value.flows_evicted,
-		                        value.cookies_refused};
+		VigilEbpfShare share = {key, slot.cookies, slot.made, slot.flows_evicted,
+		                        slot.cookies_refused};
 		g_array_append_val(shares, share);
 	}
 	return shares;
@@ -176,24 +292,31 @@ report_shares(gpointer data)
 			last = g_new0(VigilEbpfShare, 1);
 			g_hash_table_insert(ebpf->reported, GUINT_TO_POINTER(now->uid), last);
 		}
+		/* the share was given back and taken again since: counted from zero */
+		if (now->flows_evicted < last->flows_evicted ||
+		    now->cookies_refused < last->cookies_refused)
+			memset(last, 0, sizeof(*last));
 		if (now->flows_evicted == last->flows_evicted &&
 		    now->cookies_refused == last->cookies_refused)
 			continue;
-		g_message("uid %u is over its share of the eBPF records (%u flows, %u sockets): "
+		g_autofree char *who = now->uid == VIGIL_FAIR_UNKNOWN
+		                           ? g_strdup("uids without a user (together)")
+		                           : g_strdup_printf("uid %u", now->uid);
+		g_message("%s is over its share of the eBPF records (%u flows, %u sockets): "
 		          "%" G_GUINT64_FORMAT " of its oldest flow records made room for newer "
 		          "ones, %" G_GUINT64_FORMAT " of its sockets were not recorded, in the "
 		          "last %u s; those of its connections are found through /proc",
-		          now->uid, VIGIL_ATTRIB_UID_FLOWS, VIGIL_ATTRIB_UID_COOKIES,
+		          who, VIGIL_ATTRIB_UID_FLOWS, VIGIL_ATTRIB_UID_COOKIES,
 		          now->flows_evicted - last->flows_evicted,
 		          now->cookies_refused - last->cookies_refused, REPORT_INTERVAL_S);
 		*last = *now;
 	}
 	if (no_slot != ebpf->no_slot_reported) {
-		g_warning("more than %u users made sockets: %" G_GUINT64_FORMAT " records of the "
-		          "others were not made in the last %u s; their connections are found "
-		          "through /proc",
+		g_warning("more than %u users made sockets at once: %" G_GUINT64_FORMAT " records "
+		          "of the others were not made in the last %u s; their connections are "
+		          "found through /proc (a share is given back after %u s idle)",
 		          VIGIL_ATTRIB_UIDS_MAX, no_slot - ebpf->no_slot_reported,
-		          REPORT_INTERVAL_S);
+		          REPORT_INTERVAL_S, slot_idle_ms / 1000);
 		ebpf->no_slot_reported = no_slot;
 	}
 	return G_SOURCE_CONTINUE;
@@ -235,7 +358,18 @@ run_iterator(struct bpf_program *prog, GError **error)
 {
 	g_autofree char *what = g_strdup_printf("recording the sockets made before vigild (%s)",
 	                                        bpf_program__name(prog));
-	struct bpf_link *link = bpf_program__attach_iter(prog, NULL);
+	struct bpf_link *link;
+	if (g_strcmp0(failing_iterator, bpf_program__name(prog)) == 0) {
+		/* for tests: a link the kernel refuses (a task iterator for a process fd that
+		 * is none), as it refuses one it cannot make */
+		union bpf_iter_link_info info = {0};
+		LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &info,
+		            .link_info_len = sizeof(info));
+		info.task.pid_fd = G_MAXUINT32;
+		link = bpf_program__attach_iter(prog, &opts);
+	} else {
+		link = bpf_program__attach_iter(prog, NULL);
+	}
 	int err = libbpf_get_error(link);
 	if (err != 0)
 		return set_error_from_libbpf(error, err, what);
@@ -283,6 +417,7 @@ open_and_load(VigilEbpf *ebpf, gboolean iterators)
 	if (ebpf->skel == NULL)
 		return -errno;
 	ebpf->skel->rodata->vigil_netns = ebpf->netns;
+	ebpf->skel->rodata->vigil_slot_idle_ns = (guint64)slot_idle_ms * 1000000;
 	bpf_program__set_autoload(ebpf->skel->progs.vigil_existing_holders, iterators);
 	bpf_program__set_autoload(ebpf->skel->progs.vigil_existing_udp, iterators);
 	bpf_program__set_autoload(ebpf->skel->progs.vigil_existing_tcp, iterators);
@@ -327,6 +462,9 @@ vigil_ebpf_new(const char *cgroup, GError **error)
 		                      "kernel refuses them)");
 		return NULL;
 	}
+	/* the buckets before the first record */
+	if (!copy_fair_tables(ebpf, error))
+		return NULL;
 	if (!attach_all(ebpf, error))
 		return NULL;
 	/* after attaching: a socket made meanwhile has its record from the hooks */
@@ -340,9 +478,12 @@ vigil_ebpf_new(const char *cgroup, GError **error)
 	ebpf->flows_fd = bpf_map__fd(ebpf->skel->maps.flows);
 	ebpf->cookies_fd = bpf_map__fd(ebpf->skel->maps.cookies);
 	ebpf->uids_fd = bpf_map__fd(ebpf->skel->maps.uids);
+	ebpf->slots_fd = bpf_map__fd(ebpf->skel->maps.slots);
 	ebpf->stats_fd = bpf_map__fd(ebpf->skel->maps.stats);
 	ebpf->reported = g_hash_table_new_full(NULL, NULL, NULL, g_free);
 	ebpf->report_source = g_timeout_add_seconds(REPORT_INTERVAL_S, report_shares, ebpf);
+	/* vigil-fair reads its files again at most once a second */
+	ebpf->fair_source = g_timeout_add_seconds(1, refresh_fair_tables, ebpf);
 	g_info("eBPF attribution programs attached to cgroup %s", ebpf->cgroup);
 	return g_steal_pointer(&ebpf);
 }
@@ -354,6 +495,8 @@ vigil_ebpf_free(VigilEbpf *ebpf)
 		return;
 	if (ebpf->report_source != 0)
 		g_source_remove(ebpf->report_source);
+	if (ebpf->fair_source != 0)
+		g_source_remove(ebpf->fair_source);
 	g_clear_pointer(&ebpf->reported, g_hash_table_unref);
 	/* destroying the links detaches the programs; then the maps go */
 	if (ebpf->skel != NULL)
@@ -473,34 +616,14 @@ struct _VigilEbpf {
 	char *cgroup;
 };
 
-/* runs the task_file iterator once: the sockets made before the programs were attached */
-static gboolean
-record_existing(VigilEbpf *ebpf, GError **error)
+void
+vigil_ebpf_set_slot_idle(guint ms)
 {
-	struct bpf_link *link = bpf_program__attach_iter(ebpf->skel->progs.vigil_existing, NULL);
-	int err = libbpf_get_error(link);
-	if (err != 0)
-		return set_error_from_libbpf(error, err,
-		                             "recording the sockets made before vigild");
-	int fd = bpf_iter_create(bpf_link__fd(link));
-	if (fd < 0) {
-		int saved = errno;
-		bpf_link__destroy(link);
-		return set_error_from_libbpf(error, saved,
-		                             "recording the sockets made before vigild");
-	}
-	char buf[64];
-	ssize_t n;
-	/* the program writes nothing: reading to the end runs it over every task's files */
-	while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
-		;
-	int saved = errno;
-	close(fd);
-	bpf_link__destroy(link);
-	if (n < 0)
-		return set_error_from_libbpf(error, saved,
-		                             "recording the sockets made before vigild");
-	return TRUE;
+}
+
+void
+vigil_ebpf_set_failing_iterator(const char *name)
+{
 }
 
 VigilEbpf *

@@ -42,6 +42,12 @@ typedef struct _VigilEbpf VigilEbpf;
  * when built without it).
  */
 VigilEbpf *vigil_ebpf_new(const char *cgroup, GError **error);
+
+/* for tests, before vigil_ebpf_new(): how long a share with no live socket and no new record
+ * stays its bucket's (default 60 s); the iterator (by program name) whose link the kernel is
+ * made to refuse (vigild --ebpf-fail-iterator) */
+void vigil_ebpf_set_slot_idle(guint ms);
+void vigil_ebpf_set_failing_iterator(const char *name);
 void vigil_ebpf_free(VigilEbpf *ebpf);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilEbpf, vigil_ebpf_free)
 const char *vigil_ebpf_get_cgroup(VigilEbpf *ebpf);
@@ -52,17 +58,18 @@ gboolean vigil_ebpf_lookup_flow(VigilEbpf *ebpf, const VigilFlow *flow, VigilEbp
 /* the same by socket cookie (sock_diag gives it for a live socket) */
 gboolean vigil_ebpf_lookup_cookie(VigilEbpf *ebpf, guint64 cookie, VigilEbpfRecord *record);
 
-/* one uid's share of the record tables (daemon/bpf/vigil-attrib.h) */
+/* one fairness bucket's share of the record tables (daemon/bpf/vigil-attrib.h) */
 typedef struct {
-	guint32 uid;
+	guint32
+	    uid; /* the bucket: a user's uid (with its subordinate uids), or VIGIL_FAIR_UNKNOWN */
 	guint32 cookies;         /* live sockets recorded by cookie now */
 	guint64 flows;           /* flow records it made (its ring holds the newest of them) */
 	guint64 flows_evicted;   /* its own oldest flow records dropped for newer ones */
 	guint64 cookies_refused; /* its sockets not recorded by cookie: over its share */
 } VigilEbpfShare;
 
-/* the uids that have a share (an array of VigilEbpfShare), and in *@no_slot how many records
- * were not made because every share was given out */
+/* the buckets that have a share (an array of VigilEbpfShare), and in *@no_slot how many
+ * records were not made because every share was busy */
 GArray *vigil_ebpf_get_shares(VigilEbpf *ebpf, guint64 *no_slot);
 
 /* pure: the mount point of the cgroup v2 hierarchy in a /proc/self/mountinfo text, or NULL */

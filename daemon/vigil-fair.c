@@ -16,11 +16,7 @@
 /* the files are local and root's, but read in the main loop: a bound on what is read */
 #define MAX_FILE_BYTES (16 * 1024 * 1024)
 
-typedef struct {
-	guint64 start;
-	guint64 end; /* exclusive */
-	guint32 bucket;
-} Range;
+typedef VigilFairRange Range;
 
 /* what a file was when it was read: read again when any of it differs */
 typedef struct {
@@ -38,9 +34,10 @@ static char *passwd_path;
 static gint64 checked_us; /* when the files were last stat()ed; 0: never */
 static FileStamp subuid_stamp;
 static FileStamp passwd_stamp;
-static GHashTable *users; /* uids of /etc/passwd (a set) */
-static GHashTable *names; /* name -> uid of /etc/passwd */
-static GArray *ranges;    /* of Range, sorted by start */
+static GHashTable *users;  /* uids of /etc/passwd (a set) */
+static GHashTable *names;  /* name -> uid of /etc/passwd */
+static GArray *ranges;     /* of Range, sorted by start */
+static guint64 generation; /* bumped when the files are read again */
 
 void
 vigil_fair_set_subuid_path(const char *path)
@@ -234,6 +231,7 @@ refresh_locked(void)
 	if (passwd_changed || !stamp_equal(&sstamp, &subuid_stamp)) {
 		load_subuid(spath);
 		subuid_stamp = sstamp;
+		generation++;
 		g_debug("%u subordinate uid ranges from %s", ranges->len, spath);
 	}
 }
@@ -288,6 +286,34 @@ vigil_fair_bucket(guint32 uid)
 		bucket = uid;
 	g_mutex_unlock(&lock);
 	return bucket;
+}
+
+guint64
+vigil_fair_get_tables(GArray **out_ranges, GArray **out_users)
+{
+	guint64 gen;
+
+	g_mutex_lock(&lock);
+	refresh_locked();
+	gen = generation;
+	if (out_ranges != NULL) {
+		*out_ranges = g_array_sized_new(FALSE, FALSE, sizeof(Range), ranges->len);
+		g_array_append_vals(*out_ranges, ranges->data, ranges->len);
+	}
+	if (out_users != NULL) {
+		GHashTableIter iter;
+		gpointer uid;
+
+		*out_users =
+		    g_array_sized_new(FALSE, FALSE, sizeof(guint32), g_hash_table_size(users));
+		g_hash_table_iter_init(&iter, users);
+		while (g_hash_table_iter_next(&iter, &uid, NULL)) {
+			guint32 value = GPOINTER_TO_UINT(uid);
+			g_array_append_val(*out_users, value);
+		}
+	}
+	g_mutex_unlock(&lock);
+	return gen;
 }
 
 guint

@@ -34,6 +34,21 @@ void vigil_fair_set_subuid_path(const char *path);
 /* the same for /etc/passwd (unit tests) */
 void vigil_fair_set_passwd_path(const char *path);
 
+/* a subordinate range as the bucket tables hold it (for the kernel's copy, vigil-ebpf.c) */
+typedef struct {
+	guint64 start;
+	guint64 end; /* exclusive */
+	guint32 bucket;
+} VigilFairRange;
+
+/*
+ * What the buckets come from now, for a copy outside this file (the eBPF programs count their
+ * shares by bucket too): the subordinate ranges (VigilFairRange, sorted by start) and the uids
+ * of /etc/passwd (guint32). Returns a number that changes whenever they do; with @ranges and
+ * @users NULL, only that number. Any thread.
+ */
+guint64 vigil_fair_get_tables(GArray **ranges, GArray **users);
+
 /* how many subordinate ranges are known (tests) */
 guint vigil_fair_n_ranges(void);
 

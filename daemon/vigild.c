@@ -13,6 +13,7 @@
 
 #include "vigil-daemon.h"
 #include "vigil-dbus-server.h"
+#include "vigil-ebpf.h"
 #include "vigil-fair.h"
 #include "vigil-logging.h"
 
@@ -21,6 +22,7 @@ typedef struct {
 	char *rules_dir;
 	char *learned_path;
 	char *subuid_path;
+	char *ebpf_fail_iterator;
 	gboolean foreground;
 	gboolean debug;
 	gboolean version;
@@ -53,6 +55,9 @@ parse_options(int *argc, char ***argv, Options *options)
 	    /* for tests: a user's subordinate uids without changing the machine's /etc/subuid */
 	    {"subuid-file", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME, &options->subuid_path,
 	     "Subordinate uid ranges (default /etc/subuid)", "FILE"},
+	    /* for tests: the kernel refuses this eBPF iterator's link (its failure path) */
+	    {"ebpf-fail-iterator", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING,
+	     &options->ebpf_fail_iterator, "eBPF iterator made to fail", "PROGRAM"},
 	    {"foreground", 'f', 0, G_OPTION_ARG_NONE, &options->foreground,
 	     "Log to standard error instead of the journal/syslog", NULL},
 	    {"debug", 'd', 0, G_OPTION_ARG_NONE, &options->debug,
@@ -90,6 +95,7 @@ options_clear(Options *options)
 	g_free(options->rules_dir);
 	g_free(options->learned_path);
 	g_free(options->subuid_path);
+	g_free(options->ebpf_fail_iterator);
 }
 
 /* the D-Bus API, when there is a system bus; without one vigild filters headless */
@@ -135,6 +141,7 @@ run(const Options *options)
 	g_auto(VigilConfig) config = {0}; /* outlives the daemon and server, which share it */
 	if (options->subuid_path != NULL)
 		vigil_fair_set_subuid_path(options->subuid_path);
+	vigil_ebpf_set_failing_iterator(options->ebpf_fail_iterator);
 	VigilDaemonPaths paths = {options->rules_dir, options->learned_path, "/proc"};
 	g_autoptr(VigilDaemon) daemon = NULL;
 	g_autoptr(VigilDBusServer) server = NULL;

@@ -21,6 +21,7 @@
 #include "config.h"
 #include "vigil-attributor.h"
 #include "vigil-ebpf.h"
+#include "vigil-fair.h"
 #include "vigil-process.h"
 
 #if HAVE_EBPF
@@ -413,6 +414,146 @@ end_child(guint32 pid)
 	waitpid((pid_t)pid, NULL, 0);
 }
 
+/* a subordinate range of nobody's (the test's subuid file), uids no user has, and users of the
+ * test's passwd file (the machine's, and these): each of the last is a bucket of its own */
+#define SUBUID_FIRST  200000
+#define UNKNOWN_FIRST 400000
+#define USERS_FIRST   3000
+#define USERS_N       200
+#define SLOTS         64 /* shares: VIGIL_ATTRIB_UIDS_MAX */
+#define MANY          (SLOTS + 6)
+
+typedef struct {
+	guint32 uid;
+	SendSpec send;
+} AsSpec;
+
+/* child_send as @uid (its gid the same) */
+static void
+child_send_as(int report_fd, gpointer data)
+{
+	const AsSpec *spec = data;
+	if (setresgid(spec->uid, spec->uid, spec->uid) != 0 ||
+	    setresuid(spec->uid, spec->uid, spec->uid) != 0 ||
+	    prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() == 1)
+		_exit(95);
+	child_send(report_fd, (gpointer)&spec->send);
+}
+
+static guint64
+share_flows(GArray *shares, guint32 bucket)
+{
+	const VigilEbpfShare *share = find_share(shares, bucket);
+	g_assert_nonnull(share);
+	return share != NULL ? share->flows : 0;
+}
+
+/* @uid's sender of one datagram, gone: whether its flow has a record of it */
+static gboolean
+sender_recorded(VigilEbpf *ebpf, guint32 uid, guint16 port)
+{
+	AsSpec spec = {uid, {AF_INET, SOCK_DGRAM, FALSE, port, FALSE}};
+	ChildReport report = run_child(child_send_as, &spec, TRUE);
+	VigilFlow flow = loopback_flow(AF_INET, IPPROTO_UDP, report.sport, port);
+	VigilEbpfRecord record;
+
+	if (!vigil_ebpf_lookup_flow(ebpf, &flow, &record))
+		return FALSE;
+	g_assert_cmpuint(record.actor.uid, ==, uid);
+	g_assert_cmpuint(record.actor.tgid, ==, report.pid);
+	return TRUE;
+}
+
+/*
+ * Shares go by fairness bucket (review finding, issue 14): a user's many subordinate uids are
+ * one share (its owner's), uids no user has are one share together; they took one share each
+ * before, and after 64 of them a user new since had none (its sockets went to /proc).
+ */
+static void
+test_subuid_shares(void)
+{
+	g_autoptr(VigilEbpf) ebpf = attach();
+	guint16 port;
+	int server = listener(AF_INET, SOCK_DGRAM, &port);
+	guint64 no_slot = 7;
+
+	for (guint i = 0; i < MANY; i++) {
+		g_assert_true(sender_recorded(ebpf, SUBUID_FIRST + i, port));
+		g_assert_true(sender_recorded(ebpf, UNKNOWN_FIRST + i, port));
+	}
+	/* a user who made no socket before: its own share */
+	g_assert_true(sender_recorded(ebpf, 1, port));
+
+	g_autoptr(GArray) shares = vigil_ebpf_get_shares(ebpf, &no_slot);
+	g_assert_cmpuint(no_slot, ==, 0);
+	g_assert_cmpuint(shares->len, ==, 3);
+	/* (a source port used again is the same flow: a record rewritten, not a new one) */
+	g_assert_cmpuint(share_flows(shares, NOBODY), >, 0);
+	g_assert_cmpuint(share_flows(shares, VIGIL_FAIR_UNKNOWN), >, 0);
+	g_assert_cmpuint(share_flows(shares, 1), ==, 1);
+	close(server);
+}
+
+/* @uid connects a UDP socket and keeps it (killed by the test): its cookie's record, or 0 */
+static guint64
+lingering_socket(VigilEbpf *ebpf, guint32 uid, guint16 port, guint32 *pid)
+{
+	AsSpec spec = {uid, {AF_INET, SOCK_DGRAM, TRUE, port, TRUE}};
+	ChildReport report = run_child(child_send_as, &spec, FALSE);
+	VigilEbpfRecord record;
+
+	*pid = report.pid;
+	g_assert_cmpuint(report.cookie, !=, 0);
+	if (!vigil_ebpf_lookup_cookie(ebpf, report.cookie, &record))
+		return 0;
+	g_assert_cmpuint(record.actor.uid, ==, uid);
+	return report.cookie;
+}
+
+/*
+ * A share with no live socket and no new record for the idle time is given back: users new
+ * since vigild started get one when the first 64 are gone (they never did before: every share
+ * was kept for good), but never one of a user whose socket lives.
+ */
+static void
+test_idle_share_reclaimed(void)
+{
+	vigil_ebpf_set_slot_idle(1000);
+	g_autoptr(VigilEbpf) ebpf = attach();
+	vigil_ebpf_set_slot_idle(60000);
+	guint16 port;
+	int server = listener(AF_INET, SOCK_DGRAM, &port);
+	guint32 pids[SLOTS];
+	guint32 pid;
+
+	/* every share busy: one more user has none */
+	for (guint i = 0; i < SLOTS; i++)
+		g_assert_cmpuint(lingering_socket(ebpf, USERS_FIRST + i, port, &pids[i]), !=, 0);
+	g_assert_cmpuint(lingering_socket(ebpf, USERS_FIRST + 64, port, &pid), ==, 0);
+	end_child(pid);
+
+	/* all but the first go; past the idle time their shares are given to new users */
+	for (guint i = 1; i < SLOTS; i++)
+		end_child(pids[i]);
+	g_usleep(1500 * 1000);
+	for (guint i = 1; i < SLOTS; i++) {
+		g_assert_cmpuint(lingering_socket(ebpf, USERS_FIRST + 100 + i, port, &pids[i]), !=,
+		                 0);
+	}
+	/* the first user's socket lives: its share is not given away, even when idle */
+	g_usleep(1500 * 1000);
+	g_assert_cmpuint(lingering_socket(ebpf, USERS_FIRST + 199, port, &pid), ==, 0);
+	end_child(pid);
+	g_autoptr(GArray) shares = vigil_ebpf_get_shares(ebpf, &(guint64){0});
+	const VigilEbpfShare *first = find_share(shares, USERS_FIRST);
+	g_assert_nonnull(first);
+	g_assert_cmpuint(first != NULL ? first->cookies : 0, ==, 1);
+	g_assert_null(find_share(shares, USERS_FIRST + 1));
+	for (guint i = 0; i < SLOTS; i++)
+		end_child(pids[i]);
+	close(server);
+}
+
 /*
  * Two live sockets of two programs on one flow: the record keeps both, the latest writer and
  * the one before it (not an older one that wrote before it); once the other's socket is
@@ -727,6 +868,40 @@ remove_stale_cgroups(const char *mount)
 	}
 }
 
+static char *fair_dir;
+
+static void
+cleanup_fair_files(void)
+{
+	g_autofree char *passwd = g_build_filename(fair_dir, "passwd", NULL);
+	g_autofree char *subuid = g_build_filename(fair_dir, "subuid", NULL);
+	g_unlink(passwd);
+	g_unlink(subuid);
+	g_rmdir(fair_dir);
+}
+
+/* the buckets: the machine's users and USERS_N more, nobody's subordinate uids */
+static void
+fair_files(void)
+{
+	g_autofree char *text = NULL;
+	g_assert_true(g_file_get_contents("/etc/passwd", &text, NULL, NULL));
+	g_autoptr(GString) passwd = g_string_new(text);
+	fair_dir = g_dir_make_tmp("vigil-test-ebpf-XXXXXX", NULL);
+	g_assert_nonnull(fair_dir);
+	atexit(cleanup_fair_files);
+	for (guint i = 0; i < USERS_N; i++)
+		g_string_append_printf(passwd, "u%u:x:%u:%u::/:/bin/false\n", USERS_FIRST + i,
+		                       USERS_FIRST + i, USERS_FIRST + i);
+	g_autofree char *passwd_path = g_build_filename(fair_dir, "passwd", NULL);
+	g_autofree char *subuid_path = g_build_filename(fair_dir, "subuid", NULL);
+	g_autofree char *subuid = g_strdup_printf("nobody:%u:65536\n", SUBUID_FIRST);
+	g_assert_true(g_file_set_contents(passwd_path, passwd->str, -1, NULL));
+	g_assert_true(g_file_set_contents(subuid_path, subuid, -1, NULL));
+	vigil_fair_set_passwd_path(passwd_path);
+	vigil_fair_set_subuid_path(subuid_path);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -755,6 +930,7 @@ main(int argc, char **argv)
 	cgroup_dir = g_strdup_printf("%s/vigil-test-ebpf-%d", mount, (int)getpid());
 	g_assert_cmpint(g_mkdir(cgroup_dir, 0755), ==, 0);
 	atexit(cleanup_cgroup);
+	fair_files();
 
 	g_test_add_func("/ebpf/bad-cgroup", test_bad_cgroup);
 	g_test_add_func("/ebpf/detach", test_detach);
@@ -770,5 +946,7 @@ main(int argc, char **argv)
 	g_test_add_func("/ebpf/flood-is-fair", test_flood_is_fair);
 	g_test_add_func("/ebpf/shared-mark", test_shared_mark);
 	g_test_add_func("/ebpf/made-before", test_made_before);
+	g_test_add_func("/ebpf/subuid-shares", test_subuid_shares);
+	g_test_add_func("/ebpf/idle-share-reclaimed", test_idle_share_reclaimed);
 	return g_test_run();
 }

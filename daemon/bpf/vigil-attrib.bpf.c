@@ -57,13 +57,21 @@ struct {
 	__type(value, struct vigil_attrib_flow);
 } flows SEC(".maps");
 
-/* per uid: its slot, its counts and its ring's position */
+/* per bucket: its slot (while the slot's epoch is the one it was given at) */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, VIGIL_ATTRIB_UIDS_MAX);
+	__uint(max_entries, VIGIL_ATTRIB_BUCKETS_MAX);
 	__type(key, __u32);
 	__type(value, struct vigil_attrib_uid);
 } uids SEC(".maps");
+
+/* the shares: their owner, counts and ring position */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VIGIL_ATTRIB_UIDS_MAX);
+	__type(key, __u32);
+	__type(value, struct vigil_attrib_slot);
+} slots SEC(".maps");
 
 /* the keys of each slot's flow records, in the order they were made: slot * UID_FLOWS + pos */
 struct {
@@ -72,6 +80,30 @@ struct {
 	__type(key, __u32);
 	__type(value, struct vigil_attrib_flow_key);
 } flow_ring SEC(".maps");
+
+/* vigil-fair's tables, copied by vigild: subordinate ranges (two halves, see `fair`) and the
+ * uids of /etc/passwd, each its own bucket */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * VIGIL_ATTRIB_RANGES_MAX);
+	__type(key, __u32);
+	__type(value, struct vigil_attrib_range);
+} ranges SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vigil_attrib_fair);
+} fair SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, VIGIL_ATTRIB_USERS_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+} users SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -208,35 +240,176 @@ sock_may_live(__u32 sock_flags, __u64 cookie)
 	return bpf_map_lookup_elem(&cookies, &cookie) != NULL;
 }
 
-/* @uid's share of the tables: its slot, given out at its first record; NULL when every slot
- * is taken (its sockets are then found through /proc, counted) */
-static __always_inline struct vigil_attrib_uid *
-uid_share(__u32 uid)
+/* how long a slot with no live socket and no new record stays its owner's (vigild sets it) */
+const volatile __u64 vigil_slot_idle_ns = 60000000000ULL;
+
+/* bpf_loop callbacks below: verified once each, not once per iteration and branch (a search
+ * unrolled branches at every step, past the verifier's limit) */
+struct range_search {
+	__u32 uid;
+	__u32 base; /* the half of `ranges` in use */
+	__u32 lo;
+	__u32 hi;
+};
+
+/* one halving: in the end lo is the first range starting after the uid */
+static long
+range_step(__u64 i, void *data)
 {
-	struct vigil_attrib_uid *u = bpf_map_lookup_elem(&uids, &uid);
-	if (u != NULL)
-		return u;
+	struct range_search *c = data;
+	if (c->lo >= c->hi)
+		return 1;
+	__u32 mid = c->lo + (c->hi - c->lo) / 2;
+	__u32 index = c->base + mid;
+	struct vigil_attrib_range *r = bpf_map_lookup_elem(&ranges, &index);
+	if (r == NULL)
+		return 1;
+	if (r->first <= c->uid)
+		c->lo = mid + 1;
+	else
+		c->hi = mid;
+	return 0;
+}
+
+/* vigil_fair_bucket() of @uid, from vigild's copy of the tables */
+static __always_inline __u32
+fair_bucket(__u32 uid)
+{
 	__u32 zero = 0;
-	struct vigil_attrib_stats *s = bpf_map_lookup_elem(&stats, &zero);
+	struct vigil_attrib_fair *f = bpf_map_lookup_elem(&fair, &zero);
+	if (f == NULL)
+		return uid;
+	__u32 half = f->active & 1;
+	__u32 n = half ? f->n[1] : f->n[0];
+	if (n > VIGIL_ATTRIB_RANGES_MAX)
+		n = VIGIL_ATTRIB_RANGES_MAX;
+	struct range_search c = {uid, half * VIGIL_ATTRIB_RANGES_MAX, 0, n};
+	/* 13 halvings cover 4,096 ranges */
+	bpf_loop(13, range_step, &c, 0);
+	/* overlapping ranges: one of the few starting just before @uid (as vigil-fair.c) */
+	__u32 lo = c.lo;
+	for (int i = 0; i < 8 && lo > 0; i++) {
+		lo--;
+		__u32 index = c.base + lo;
+		struct vigil_attrib_range *r = bpf_map_lookup_elem(&ranges, &index);
+		if (r == NULL)
+			break;
+		if (uid <= r->last)
+			return r->bucket;
+	}
+	__u32 *bucket = bpf_map_lookup_elem(&users, &uid);
+	return bucket != NULL ? *bucket : VIGIL_ATTRIB_UNKNOWN;
+}
+
+/* slot @index, just claimed, for @bucket: a new epoch, its counts from zero */
+static __always_inline struct vigil_attrib_slot *
+give_slot(__u32 index, __u32 bucket, __u32 *slot, __u64 now)
+{
+	struct vigil_attrib_slot *s = bpf_map_lookup_elem(&slots, &index);
 	if (s == NULL)
 		return NULL;
-	/* checked first: the counter never runs past the slots */
-	if (s->slots >= VIGIL_ATTRIB_UIDS_MAX) {
-		__sync_fetch_and_add(&s->no_slot, 1);
-		return NULL;
-	}
-	__u32 slot = __sync_fetch_and_add(&s->slots, 1);
-	if (slot >= VIGIL_ATTRIB_UIDS_MAX) {
-		__sync_fetch_and_add(&s->no_slot, 1);
-		return NULL;
-	}
 	struct vigil_attrib_uid fresh;
-	__builtin_memset(&fresh, 0, sizeof(fresh));
-	fresh.slot = slot;
-	/* another CPU may have given this uid a slot meanwhile: its one stands (this one is lost)
-	 */
-	bpf_map_update_elem(&uids, &uid, &fresh, BPF_NOEXIST);
-	return bpf_map_lookup_elem(&uids, &uid);
+	fresh.slot = index;
+	fresh.epoch = __sync_fetch_and_add(&s->epoch, 1) + 1;
+	s->cookies = 0;
+	s->made = 0;
+	s->flows_evicted = 0;
+	s->cookies_refused = 0;
+	s->last_ns = now;
+	/* another CPU gave this bucket a slot meanwhile: its one stands, this one is free again */
+	if (bpf_map_update_elem(&uids, &bucket, &fresh, BPF_NOEXIST) != 0) {
+		s->owner = 0;
+		return NULL;
+	}
+	*slot = index;
+	return s;
+}
+
+struct slot_search {
+	__u32 owner; /* the bucket + 1 */
+	__u32 found; /* the slot claimed; VIGIL_ATTRIB_UIDS_MAX: none */
+	__u32 old;   /* with an idle slot: its owner before (+ 1) */
+	__u32 pad;
+	__u64 now;
+};
+
+static long
+free_slot_step(__u64 i, void *data)
+{
+	struct slot_search *c = data;
+	__u32 index = (__u32)i;
+	struct vigil_attrib_slot *s = bpf_map_lookup_elem(&slots, &index);
+	if (s == NULL)
+		return 1;
+	if (s->owner == 0 && __sync_val_compare_and_swap(&s->owner, 0, c->owner) == 0) {
+		c->found = index;
+		return 1;
+	}
+	return 0;
+}
+
+static long
+idle_slot_step(__u64 i, void *data)
+{
+	struct slot_search *c = data;
+	__u32 index = (__u32)i;
+	struct vigil_attrib_slot *s = bpf_map_lookup_elem(&slots, &index);
+	if (s == NULL)
+		return 1;
+	__u32 owner = s->owner;
+	if (owner == 0 || s->cookies != 0 || c->now - s->last_ns < vigil_slot_idle_ns)
+		return 0;
+	if (__sync_val_compare_and_swap(&s->owner, owner, c->owner) != owner)
+		return 0;
+	c->found = index;
+	c->old = owner;
+	return 1;
+}
+
+/* a slot for @bucket: a free one, else one whose owner is idle (given back); NULL when every
+ * slot is busy (counted: the bucket's sockets are then found through /proc) */
+static __always_inline struct vigil_attrib_slot *
+claim_slot(__u32 bucket, __u32 *slot)
+{
+	__u32 zero = 0;
+	struct vigil_attrib_stats *st = bpf_map_lookup_elem(&stats, &zero);
+	if (st == NULL)
+		return NULL;
+	struct slot_search c = {bucket + 1, VIGIL_ATTRIB_UIDS_MAX, 0, 0, bpf_ktime_get_ns()};
+	bpf_loop(VIGIL_ATTRIB_UIDS_MAX, free_slot_step, &c, 0);
+	if (c.found < VIGIL_ATTRIB_UIDS_MAX) {
+		__sync_fetch_and_add(&st->slots, 1);
+		return give_slot(c.found, bucket, slot, c.now);
+	}
+	bpf_loop(VIGIL_ATTRIB_UIDS_MAX, idle_slot_step, &c, 0);
+	if (c.found < VIGIL_ATTRIB_UIDS_MAX) {
+		/* the old owner's records stay until the ring comes round to them */
+		__u32 old = c.old - 1;
+		bpf_map_delete_elem(&uids, &old);
+		__sync_fetch_and_add(&st->reclaimed, 1);
+		return give_slot(c.found, bucket, slot, c.now);
+	}
+	__sync_fetch_and_add(&st->no_slot, 1);
+	return NULL;
+}
+
+/* @bucket's share of the tables: its slot, given at its first record (or again, when it was
+ * idle and went to another); NULL when every slot is busy */
+static __always_inline struct vigil_attrib_slot *
+bucket_share(__u32 bucket, __u32 *slot)
+{
+	struct vigil_attrib_uid *u = bpf_map_lookup_elem(&uids, &bucket);
+	if (u != NULL) {
+		__u32 index = u->slot;
+		__u32 epoch = u->epoch;
+		struct vigil_attrib_slot *s = bpf_map_lookup_elem(&slots, &index);
+		if (s != NULL && s->epoch == epoch && s->owner == bucket + 1) {
+			*slot = index;
+			return s;
+		}
+		bpf_map_delete_elem(&uids, &bucket);
+	}
+	return claim_slot(bucket, slot);
 }
 
 static __always_inline void
@@ -249,27 +422,28 @@ count_full(void)
 }
 
 /*
- * A place for a new record of @uid's in its ring: when the ring has come round, the record
+ * A place for a new record in slot @index's ring: when the ring has come round, the record
  * made UID_FLOWS records ago goes (if it is still that one: a record written since by
- * another uid has moved to that uid's ring). Returns FALSE when @uid has no share.
+ * another bucket has moved to that bucket's ring).
  */
 static __always_inline int
-claim_flow_slot(__u32 uid, const struct vigil_attrib_flow_key *key, __u64 *pos)
+claim_flow_slot(struct vigil_attrib_slot *s, __u32 index, __u32 bucket,
+                const struct vigil_attrib_flow_key *key, __u64 *pos)
 {
-	struct vigil_attrib_uid *u = uid_share(uid);
-	if (u == NULL)
-		return 0;
-	__u64 p = __sync_fetch_and_add(&u->next, 1);
-	__u32 index = u->slot * VIGIL_ATTRIB_UID_FLOWS + (__u32)(p & (VIGIL_ATTRIB_UID_FLOWS - 1));
-	struct vigil_attrib_flow_key *ring_key = bpf_map_lookup_elem(&flow_ring, &index);
+	__u64 p = __sync_fetch_and_add(&s->next, 1);
+	__u32 at = index * VIGIL_ATTRIB_UID_FLOWS + (__u32)(p & (VIGIL_ATTRIB_UID_FLOWS - 1));
+	struct vigil_attrib_flow_key *ring_key = bpf_map_lookup_elem(&flow_ring, &at);
 	if (ring_key == NULL)
 		return 0;
+	__sync_fetch_and_add(&s->made, 1);
 	if (p >= VIGIL_ATTRIB_UID_FLOWS) {
 		struct vigil_attrib_flow *victim = bpf_map_lookup_elem(&flows, ring_key);
-		if (victim != NULL && victim->owner == uid &&
+		if (victim != NULL && victim->slot == index &&
 		    victim->pos == p - VIGIL_ATTRIB_UID_FLOWS) {
+			/* the owner's own, or one of an owner before it */
+			if (victim->owner == bucket)
+				__sync_fetch_and_add(&s->flows_evicted, 1);
 			bpf_map_delete_elem(&flows, ring_key);
-			__sync_fetch_and_add(&u->flows_evicted, 1);
 		}
 	}
 	*ring_key = *key;
@@ -287,7 +461,8 @@ static __always_inline void
 update_flow(struct vigil_attrib_flow_key *key, const struct vigil_attrib_sock *st, __u64 cookie)
 {
 	__u32 zero = 0;
-	__u32 uid = st->actor.uid;
+	__u32 bucket = fair_bucket(st->actor.uid);
+	__u32 slot = 0;
 	struct vigil_attrib_flow *v = bpf_map_lookup_elem(&scratch, &zero);
 	if (v == NULL)
 		return;
@@ -311,41 +486,48 @@ update_flow(struct vigil_attrib_flow_key *key, const struct vigil_attrib_sock *s
 		v->other_cookie = old->other_cookie;
 		v->other_sock_flags = old->other_sock_flags;
 	}
-	if (old != NULL && old->owner == uid) {
-		/* rewritten in place: it keeps its place in the owner's ring */
-		v->owner = uid;
+	struct vigil_attrib_slot *s = bucket_share(bucket, &slot);
+	if (s != NULL)
+		s->last_ns = bpf_ktime_get_ns();
+	if (s != NULL && old != NULL && old->slot == slot &&
+	    old->pos + VIGIL_ATTRIB_UID_FLOWS > s->next) {
+		/* rewritten in place: it keeps its place in the slot's ring */
 		v->pos = old->pos;
-	} else if (claim_flow_slot(uid, key, &v->pos)) {
-		v->owner = uid;
-	} else {
+	} else if (s == NULL || !claim_flow_slot(s, slot, bucket, key, &v->pos)) {
 		/* no share: no record, and none of another socket's to speak for this one */
 		if (old != NULL)
 			bpf_map_delete_elem(&flows, key);
 		return;
 	}
+	v->owner = bucket;
+	v->slot = slot;
 	v->cookie = cookie;
 	v->sock = *st;
 	if (bpf_map_update_elem(&flows, key, v, BPF_ANY) != 0)
 		count_full();
 }
 
-/* the socket's record under its cookie; its first one is counted to its actor's uid, and
- * refused when that uid has as many live sockets recorded as its share */
+/* the socket's record under its cookie; its first one is counted to its actor's bucket, and
+ * refused when that bucket has as many live sockets recorded as its share */
 static __always_inline void
 publish_cookie(struct vigil_attrib_sock *st, __u64 cookie)
 {
 	if (!(st->flags & VIGIL_ATTRIB_SOCK_COUNTED)) {
-		__u32 uid = st->actor.uid;
-		struct vigil_attrib_uid *u = uid_share(uid);
-		if (u == NULL)
+		__u32 bucket = fair_bucket(st->actor.uid);
+		__u32 slot = 0;
+		struct vigil_attrib_slot *s = bucket_share(bucket, &slot);
+		if (s == NULL)
 			return;
-		if (u->cookies >= VIGIL_ATTRIB_UID_COOKIES) {
-			__sync_fetch_and_add(&u->cookies_refused, 1);
+		s->last_ns = bpf_ktime_get_ns();
+		if (s->cookies >= VIGIL_ATTRIB_UID_COOKIES) {
+			__sync_fetch_and_add(&s->cookies_refused, 1);
 			return;
 		}
-		__sync_fetch_and_add(&u->cookies, 1);
+		__sync_fetch_and_add(&s->cookies, 1);
 		st->flags |= VIGIL_ATTRIB_SOCK_COUNTED;
-		st->charged_uid = uid;
+		st->charged_uid = bucket;
+		st->charged_slot = slot;
+		st->charged_epoch = s->epoch;
 	}
 	if (bpf_map_update_elem(&cookies, &cookie, st, BPF_ANY) != 0)
 		count_full();
@@ -522,13 +704,14 @@ vigil_sock_release(struct bpf_sock *ctx)
 	if (st == NULL)
 		return 1;
 	__u64 cookie = bpf_get_socket_cookie(ctx);
-	/* its cookie names no live socket any more: the record goes, and its uid's count */
+	/* its cookie names no live socket any more: the record goes, and its bucket's count (if
+	 * the slot is still the one it was counted in) */
 	if (st->flags & VIGIL_ATTRIB_SOCK_COUNTED) {
-		__u32 charged = st->charged_uid;
-		struct vigil_attrib_uid *u = bpf_map_lookup_elem(&uids, &charged);
+		__u32 charged = st->charged_slot;
+		struct vigil_attrib_slot *s = bpf_map_lookup_elem(&slots, &charged);
 		bpf_map_delete_elem(&cookies, &cookie);
-		if (u != NULL)
-			__sync_fetch_and_sub(&u->cookies, 1);
+		if (s != NULL && s->epoch == st->charged_epoch)
+			__sync_fetch_and_sub(&s->cookies, 1);
 		st->flags &= ~VIGIL_ATTRIB_SOCK_COUNTED;
 	}
 	st->flags |= VIGIL_ATTRIB_SOCK_RELEASED;

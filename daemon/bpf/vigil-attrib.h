@@ -37,7 +37,9 @@ struct vigil_attrib_sock {
 	struct vigil_attrib_task creator; /* the task that made it (socket()) */
 	struct vigil_attrib_task actor;   /* the last task that connected or sent on it */
 	__u32 flags;                      /* VIGIL_ATTRIB_SOCK_* */
-	__u32 charged_uid;                /* with VIGIL_ATTRIB_SOCK_COUNTED: whose quota */
+	__u32 charged_uid;                /* with VIGIL_ATTRIB_SOCK_COUNTED: whose bucket */
+	__u32 charged_slot;               /* and the share's slot, while it had it (epoch) */
+	__u32 charged_epoch;
 };
 
 #define VIGIL_ATTRIB_SOCK_RELEASED 1u /* closed: its cookie names no live socket */
@@ -60,8 +62,8 @@ struct vigil_attrib_flow_key {
 struct vigil_attrib_flow {
 	__u64 cookie; /* of the socket that wrote it last */
 	__u32 flags;  /* VIGIL_ATTRIB_FLOW_* */
-	__u32 owner;  /* the uid whose quota holds the record (its ring, at position pos) */
-	__u64 pos;
+	__u32 owner;  /* the bucket whose share made the record */
+	__u64 pos;    /* its position in the ring of slot (the slot's records made before it) */
 	struct vigil_attrib_sock sock;
 	/* with VIGIL_ATTRIB_FLOW_SHARED: another live socket's task sent on the same flow
 	 * (SO_REUSEADDR, SO_REUSEPORT); which of them sent the queued packet is not known. The
@@ -70,39 +72,79 @@ struct vigil_attrib_flow {
 	struct vigil_attrib_task other;
 	__u64 other_cookie;     /* of the other's socket: the mark goes when that socket is gone */
 	__u32 other_sock_flags; /* that socket's VIGIL_ATTRIB_SOCK_* when it wrote */
-	__u32 pad;
+	__u32 slot;             /* whose ring holds the record's key, at pos */
 };
 
 #define VIGIL_ATTRIB_FLOW_SHARED 1u
 
 /*
- * The records are shared fairly: each uid (of the task that acts) has a slot, and in it room
- * for VIGIL_ATTRIB_UID_FLOWS flow records, its own oldest first out (a ring of their keys), and
+ * The records are shared fairly between users: the fairness bucket of the task that acts
+ * (vigil-fair.h: a subordinate uid of /etc/subuid counts as its owner, a uid that neither
+ * /etc/passwd nor a range names as VIGIL_ATTRIB_UNKNOWN, else the uid itself; vigild copies
+ * the ranges and the users into `ranges` and `users`) holds a slot, and in it room for
+ * VIGIL_ATTRIB_UID_FLOWS flow records, its own oldest first out (a ring of their keys), and
  * VIGIL_ATTRIB_UID_COOKIES live sockets by cookie (a socket beyond that is not recorded by
- * cookie). One uid's flood so never pushes out another uid's record; the tables are sized so
- * that every slot's share fits.
+ * cookie). One user's flood so never pushes out another user's record; the tables are sized
+ * so that every slot's share fits. A slot is given back once it is idle: no live socket of
+ * its bucket is recorded by cookie, and none of its records was made for the idle time
+ * (vigild's choice, 60 s: far longer than a packet waits in the queue for vigild to read the
+ * record); a bucket that finds every slot busy is counted (no_slot) and its sockets go to
+ * /proc.
  */
+struct vigil_attrib_slot {
+	__u32 owner;   /* the bucket + 1; 0: free */
+	__u32 epoch;   /* counts the owners it has had */
+	__u32 cookies; /* live sockets recorded by cookie */
+	__u32 pad;
+	__u64 next;          /* flow records made in the slot: the next position in its ring (never
+	                      * reset: a position names one record, also across owners) */
+	__u64 made;          /* flow records its owner made */
+	__u64 last_ns;       /* when its owner last made a record (CLOCK_MONOTONIC) */
+	__u64 flows_evicted; /* its owner's oldest flow records dropped for newer ones */
+	__u64 cookies_refused; /* its owner's sockets not recorded by cookie: over its share */
+};
+
+/* the slot of a bucket, while the slot's epoch is the one it was given at */
 struct vigil_attrib_uid {
 	__u32 slot;
-	__u32 cookies;         /* live sockets recorded by cookie */
-	__u64 next;            /* flow records made so far: the next position in its ring */
-	__u64 flows_evicted;   /* its own oldest flow records dropped for newer ones */
-	__u64 cookies_refused; /* its sockets not recorded by cookie: over its share */
+	__u32 epoch;
 };
 
-/* counters of the whole, and the slot allocator */
+/* counters of the whole */
 struct vigil_attrib_stats {
-	__u32 slots; /* slots given out */
-	__u32 pad;
-	__u64 no_slot; /* records not made: more uids than slots */
-	__u64 full;    /* records not made: a table was full (not expected) */
+	__u32 slots;     /* slots given out (to a first owner) */
+	__u32 reclaimed; /* idle slots given to another bucket */
+	__u64 no_slot;   /* records not made: every slot busy */
+	__u64 full;      /* records not made: a table was full (not expected) */
 };
+
+/* the copy of vigil-fair's subordinate ranges: two halves, vigild writes the one not in use and
+ * then switches (`fair`), so that a program never reads a half-written table */
+struct vigil_attrib_range {
+	__u32 first;
+	__u32 last; /* inclusive */
+	__u32 bucket;
+	__u32 pad;
+};
+
+struct vigil_attrib_fair {
+	__u32 active; /* 0 or 1: the half of `ranges` in use */
+	__u32 n[2];   /* the ranges in each half, sorted by first */
+	__u32 pad;
+};
+
+#define VIGIL_ATTRIB_UNKNOWN    0xfffffffeu /* VIGIL_FAIR_UNKNOWN */
+#define VIGIL_ATTRIB_RANGES_MAX 4096        /* VIGIL_FAIR_MAX_RANGES; a power of two */
+#define VIGIL_ATTRIB_USERS_MAX  65536       /* VIGIL_FAIR_MAX_USERS */
 
 /* map sizes (entries); see the README's attribution section */
-#define VIGIL_ATTRIB_UIDS_MAX    64
+#define VIGIL_ATTRIB_UIDS_MAX    64   /* slots */
 #define VIGIL_ATTRIB_UID_FLOWS   1024 /* a power of two */
 #define VIGIL_ATTRIB_UID_COOKIES 1024
 #define VIGIL_ATTRIB_FLOWS_MAX   (VIGIL_ATTRIB_UIDS_MAX * VIGIL_ATTRIB_UID_FLOWS)
 #define VIGIL_ATTRIB_COOKIES_MAX (VIGIL_ATTRIB_UIDS_MAX * VIGIL_ATTRIB_UID_COOKIES)
+/* buckets with a slot, and stale entries of buckets whose slot went to another (removed when
+ * they are next used); more than slots, so that stale entries never keep a bucket out */
+#define VIGIL_ATTRIB_BUCKETS_MAX (4 * VIGIL_ATTRIB_UIDS_MAX)
 /* sockets made before vigild, recorded at its start (emptied after) */
 #define VIGIL_ATTRIB_EXISTING_MAX 65536

@@ -150,6 +150,56 @@ class FloodIsFair(E2ETestCase):
         self.assertEqual((x["verdict"], x["program"]), ("deny", PYTHON_EXE), x)
 
 
+# as root: a child for each of N uids from FIRST, one after the other, each sends one datagram
+# (a socket, a record in the kernel) and exits
+MANY_UIDS = """
+import os, socket, sys
+first, n, host = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+for i in range(n):
+    pid = os.fork()
+    if pid == 0:
+        os.setgid(first + i)
+        os.setuid(first + i)
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", (host, 20000 + i))
+        os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        sys.exit("uid %d: status %d" % (first + i, status))
+"""
+
+
+class SubordinateUids(E2ETestCase):
+    """A user's subordinate uids (/etc/subuid: rootless containers) count as that user in the
+    kernel's record shares: 70 of nobody's take one share, and a user who connects after them
+    is still recorded in the kernel, so that its program that sent and exited is itself (by
+    /proc an unknown program: DefaultAction). Each of them took a share of 64 before (review
+    finding, issue 14), and the later user's connection went to /proc."""
+
+    def test_later_user_still_recorded(self):
+        subuid = os.path.join(tempfile.mkdtemp(prefix="vigil-e2e-subuid-"), "subuid")
+        self.addCleanup(shutil.rmtree, os.path.dirname(subuid), ignore_errors=True)
+        with open(subuid, "w") as f:
+            f.write("nobody:300000:65536\n")
+        d = self.vigild("drop app %s proto udp to %s port 5353\n" % (PYTHON_EXE, PEER_V4),
+                        config={"Attribution": "ebpf", "DefaultAction": "allow"}, start=False)
+        argv = d.argv
+        d.argv = lambda: argv() + ["--subuid-file", subuid]
+        d.start()
+        d.proc.send_signal(signal.SIGSTOP)
+        try:
+            res = self.nets.client_run([PYTHON, "-c", MANY_UIDS, "300000", "70", PEER_V4],
+                                       timeout=120)
+            self.assertEqual(res.returncode, 0, res.stderr)
+            res = self.nets.client_run(["setpriv", "--reuid=1", "--regid=1", "--clear-groups",
+                                        PYTHON, "-c", SEND_AND_EXIT, "udp", PEER_V4, "5353"])
+            self.assertEqual(res.returncode, 0, res.stderr)
+        finally:
+            d.proc.send_signal(signal.SIGCONT)
+        x = self.assertDecision(d, proto="udp", port=5353)
+        self.assertEqual((x["verdict"], x["program"], x["uid"]), ("drop", PYTHON_EXE, "1"), x)
+        self.assertNotIn("users made sockets at once", d.log())
+
+
 # Run as a copy of python (another file: an unknown program to the rules), with address-space
 # randomisation off (setarch -R, kept across exec): sends one datagram, then execs the real
 # python with the same arguments and environment, from a path of the same length, so that
@@ -242,6 +292,42 @@ class MadeBeforeVigild(E2ETestCase):
         self.assertEqual((x["verdict"], x["program"], x["pid"]),
                          ("drop", PYTHON_EXE, str(proc.pid)), x)
         self.assertNotIn("made before vigild started are found through /proc", d.log())
+
+
+# CONNECTED_BEFORE, and the sender stays until its stdin closes: found through /proc
+CONNECTED_BEFORE_STAY = CONNECTED_BEFORE + "sys.stdin.read()\n"
+
+
+class IteratorRefused(E2ETestCase):
+    """When the kernel refuses an iterator at start (here made to, by the test-only option),
+    vigild says why and finds the sockets made before it through /proc: their connections are
+    still decided, by their programs, and everything else is recorded by the hooks."""
+
+    def test_falls_back_to_proc(self):
+        proc = self.nets.spawn(self.nets.client, [PYTHON, "-c", CONNECTED_BEFORE_STAY, PEER_V4,
+                                                  "5353"],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.assertEqual(proc.stdout.readline().strip(), "ready")
+        d = self.vigild("drop app %s proto udp\n" % PYTHON_EXE,
+                        config={"Attribution": "ebpf", "DefaultAction": "allow"}, start=False)
+        argv = d.argv
+        d.argv = lambda: argv() + ["--ebpf-fail-iterator", "vigil_existing_holders"]
+        d.start()
+        log = d.log()
+        self.assertIn("recording the sockets made before vigild (vigil_existing_holders): ",
+                      log)
+        self.assertIn(": the sockets made before vigild started are found through /proc", log)
+        self.assertIn("attribution ebpf", log)
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        x = self.assertDecision(d, proto="udp", port=5353)
+        self.assertEqual((x["verdict"], x["program"], x["pid"]),
+                         ("drop", PYTHON_EXE, str(proc.pid)), x)
+        proc.stdin.close()
+        self.assertEqual(proc.wait(timeout=30), 0)
+        # a socket made since is the hooks': a sender that exits is still itself
+        self.assertEqual(self.probe("udp", PEER_V4, 9001)[0], "ok")
+        self.assertEqual(d.proc.poll(), None)
 
 
 if __name__ == "__main__":
