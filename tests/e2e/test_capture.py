@@ -18,7 +18,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vigiltest import E2ETestCase, PEER_V4, CLIENT_V4, run  # noqa: E402
+from vigiltest import E2ETestCase, PEER_V4, PEER_V6, CLIENT_V4, CLIENT_V6, run  # noqa: E402
 
 CURL = os.path.realpath("/usr/bin/curl")
 HTTP_PORT = 8081
@@ -124,6 +124,18 @@ class Capture(E2ETestCase):
             with open(p, "rb") as f:
                 self.assertNotIn(b"hello from the peer", f.read())
 
+    def test_ipv6_flow(self):
+        d = self.vigild("allow app %s port 9000 capture\n" % CURL)
+        d.wait_for_log("packet capture: NFLOG group")
+        res = self.nets.client_run([CURL, "-s", "--max-time", "10",
+                                    "http://[%s]:9000/" % PEER_V6], timeout=30)
+        self.assertIn("hello from the peer", res.stdout)
+        path = self.wait_file_with(d, b"hello from the peer")
+        dump = run(["tcpdump", "-nn", "-r", path], check=False)
+        self.assertEqual(dump.returncode, 0, dump.stderr)
+        self.assertRegex(dump.stdout, r"IP6 %s\.\d+ > %s\.9000: " % (CLIENT_V6, PEER_V6))
+        self.assertRegex(dump.stdout, r"IP6 %s\.9000 > %s\.\d+: " % (PEER_V6, CLIENT_V6))
+
     def test_per_flow_bound(self):
         d = self.vigild("allow app %s port %d capture\n" % (CURL, HTTP_PORT),
                         config={"CaptureFlowSize": str(FLOW_KIB)})
@@ -141,6 +153,22 @@ class Capture(E2ETestCase):
         self.assertLess(os.path.getsize(path), FLOW_KIB * 1024 + 16 * 1024)
         dump = run(["tcpdump", "-nn", "-r", path], check=False)
         self.assertEqual(dump.returncode, 0, dump.stderr)
+
+    def test_total_bound(self):
+        """A flood of capture flows fills CaptureTotalSize and stops there, said once."""
+        d = self.vigild("allow app %s port %d capture\n" % (CURL, HTTP_PORT),
+                        config={"CaptureFlowSize": "256", "CaptureTotalSize": "1"})
+        d.wait_for_log("packet capture: NFLOG group")
+        for _ in range(8):
+            self.assertEqual(len(self.fetch("big.bin")), BIG)
+        d.wait_for_log("packet capture stopped")
+        time.sleep(1)
+        total = sum(os.path.getsize(p) for p in self.captures(d))
+        self.assertLessEqual(total, 1024 * 1024)
+        self.assertGreater(total, 512 * 1024)
+        self.assertEqual(d.log().count("packet capture stopped"), 1)
+        # the connections themselves were never held back: all 8 were allowed
+        self.assertEqual(len([x for x in d.decisions() if x["port"] == str(HTTP_PORT)]), 8)
 
 
 if __name__ == "__main__":
