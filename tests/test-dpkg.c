@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "test-util.h"
 #include "vigil-dpkg.h"
 
 static void
@@ -92,10 +93,7 @@ typedef struct {
 static void
 write_file(const char *path, const char *text)
 {
-	g_autoptr(GError) error = NULL;
-
-	g_assert_true(g_file_set_contents(path, text, -1, &error));
-	g_assert_no_error(error);
+	vigil_test_write_file(path, text, -1);
 	g_assert_cmpint(chmod(path, 0644), ==, 0);
 }
 
@@ -108,8 +106,7 @@ db_set_up(Db *db, gconstpointer data)
 	g_autofree char *sums = NULL;
 	struct stat st;
 
-	db->dir = g_dir_make_tmp("vigil-dpkg-XXXXXX", NULL);
-	g_assert_nonnull(db->dir);
+	db->dir = vigil_test_make_tmp_dir("vigil-dpkg-XXXXXX");
 	g_assert_cmpint(chmod(db->dir, 0755), ==, 0);
 	db->info = g_build_filename(db->dir, "info", NULL);
 	g_assert_cmpint(g_mkdir(db->info, 0755), ==, 0);
@@ -137,16 +134,7 @@ db_set_up(Db *db, gconstpointer data)
 static void
 db_tear_down(Db *db, gconstpointer data)
 {
-	g_autoptr(GDir) dir = g_dir_open(db->info, 0, NULL);
-	const char *name;
-
-	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-		g_autofree char *path = g_build_filename(db->info, name, NULL);
-		g_unlink(path);
-	}
-	g_rmdir(db->info);
-	g_unlink(db->exe);
-	g_rmdir(db->dir);
+	vigil_test_remove_tree(db->dir);
 	g_free(db->info);
 	g_free(db->exe);
 	g_free(db->dir);

@@ -3,6 +3,7 @@
 
 #include <glib/gstdio.h>
 
+#include "test-util.h"
 #include "vigil-fair.h"
 #include "vigil-users.h"
 
@@ -13,32 +14,26 @@ typedef struct {
 } Fixture;
 
 static void
-write_file(const char *path, const char *text)
-{
-	g_autoptr(GError) error = NULL;
-
-	g_assert_true(g_file_set_contents(path, text, -1, &error));
-	g_assert_no_error(error);
-}
-
-static void
 fixture_set_up(Fixture *f, gconstpointer data)
 {
-	f->dir = g_dir_make_tmp("vigil-fair-XXXXXX", NULL);
-	g_assert_nonnull(f->dir);
+	f->dir = vigil_test_make_tmp_dir("vigil-fair-XXXXXX");
 	f->passwd = g_build_filename(f->dir, "passwd", NULL);
 	f->subuid = g_build_filename(f->dir, "subuid", NULL);
-	write_file(f->passwd, "root:x:0:0:root:/root:/bin/sh\n"
+	vigil_test_write_file(f->passwd,
+	                      "root:x:0:0:root:/root:/bin/sh\n"
 	                      "alice:x:1000:1000::/home/alice:/bin/sh\n"
 	                      "bob:x:1001:1001::/home/bob:/bin/sh\n"
 	                      "broken line\n"
-	                      "eve:x:notanumber:0::/:/bin/sh\n");
-	write_file(f->subuid, "alice:100000:65536\n"
+	                      "eve:x:notanumber:0::/:/bin/sh\n",
+	                      -1);
+	vigil_test_write_file(f->subuid,
+	                      "alice:100000:65536\n"
 	                      "1001:200000:10\n"
 	                      "ghost:300000:5\n"
 	                      "# not a range\n"
 	                      "bad:1:0\n"
-	                      "alice:400000:x\n");
+	                      "alice:400000:x\n",
+	                      -1);
 	vigil_fair_set_passwd_path(f->passwd);
 	vigil_fair_set_subuid_path(f->subuid);
 }
@@ -48,9 +43,7 @@ fixture_tear_down(Fixture *f, gconstpointer data)
 {
 	vigil_fair_set_passwd_path(NULL);
 	vigil_fair_set_subuid_path(NULL);
-	g_unlink(f->passwd);
-	g_unlink(f->subuid);
-	g_rmdir(f->dir);
+	vigil_test_remove_tree(f->dir);
 	g_free(f->passwd);
 	g_free(f->subuid);
 	g_free(f->dir);
@@ -107,7 +100,7 @@ static void
 test_file_changes(Fixture *f, gconstpointer data)
 {
 	g_assert_cmpuint(vigil_fair_bucket(500000), ==, 500000);
-	write_file(f->subuid, "bob:500000:100\n");
+	vigil_test_write_file(f->subuid, "bob:500000:100\n", -1);
 	/* read again once a second at most: a change shows within a second and a bit */
 	for (int i = 0; i < 30 && vigil_fair_bucket(500000) != 1001; i++)
 		g_usleep(100 * 1000);
@@ -131,7 +124,7 @@ test_bounded(Fixture *f, gconstpointer data)
 	/* a huge file: only the first VIGIL_FAIR_MAX_RANGES ranges are used */
 	for (guint i = 0; i < VIGIL_FAIR_MAX_RANGES + 500; i++)
 		g_string_append_printf(text, "alice:%u:10\n", 1000000 + i * 10);
-	write_file(f->subuid, text->str);
+	vigil_test_write_file(f->subuid, text->str, -1);
 	vigil_fair_set_subuid_path(f->subuid);
 	g_test_expect_message("vigil-fair", G_LOG_LEVEL_WARNING, "*more than 4096 ranges*");
 	g_assert_cmpuint(vigil_fair_n_ranges(), ==, VIGIL_FAIR_MAX_RANGES);

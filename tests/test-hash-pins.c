@@ -5,13 +5,13 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "test-util.h"
 #include "vigil-hash-pins.h"
 
 #define SHA_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 
 typedef struct {
 	char *dir;
-	char *system;
 	char *learned;
 	VigilRuleStore *store;
 	VigilHashPins *pins;
@@ -36,15 +36,8 @@ on_changed(gpointer data)
 static void
 fixture_set_up(Fixture *fx, gconstpointer data)
 {
-	g_autoptr(GError) error = NULL;
-
-	fx->dir = g_dir_make_tmp("vigil-pins-XXXXXX", &error);
-	g_assert_no_error(error);
-	fx->system = g_build_filename(fx->dir, "rules.d", NULL);
-	g_assert_cmpint(g_mkdir(fx->system, 0700), ==, 0);
-	fx->learned = g_build_filename(fx->dir, "learned.rules", NULL);
-	fx->store = vigil_rule_store_new(fx->system, fx->learned, NULL);
-	g_assert_true(vigil_rule_store_load(fx->store, NULL, &error));
+	fx->dir = vigil_test_make_tmp_dir("vigil-pins-XXXXXX");
+	fx->store = vigil_test_rule_store_new(fx->dir, &fx->learned);
 	fx->pins = vigil_hash_pins_new(fx->store, peek, on_changed, fx);
 }
 
@@ -53,23 +46,9 @@ fixture_tear_down(Fixture *fx, gconstpointer data)
 {
 	vigil_hash_pins_free(fx->pins);
 	vigil_rule_store_free(fx->store);
-	g_unlink(fx->learned);
-	g_rmdir(fx->system);
-	g_rmdir(fx->dir);
-	g_free(fx->system);
+	vigil_test_remove_tree(fx->dir);
 	g_free(fx->learned);
 	g_free(fx->dir);
-}
-
-static guint64
-add(Fixture *fx, const char *line)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(VigilRule) rule = vigil_rule_parse_line(line, NULL, &error);
-
-	g_assert_no_error(error);
-	g_assert_true(vigil_rule_store_add_learned(fx->store, rule, &error));
-	return rule->id;
 }
 
 static VigilProcess *
@@ -96,7 +75,7 @@ static void
 test_pinned_when_made(Fixture *fx, gconstpointer data)
 {
 	g_autoptr(VigilProcess) big = big_program(42);
-	guint64 id = add(fx, "allow app /opt/big/browser port 443");
+	guint64 id = vigil_test_add_learned(fx->store, "allow app /opt/big/browser port 443");
 	g_autofree char *saved = NULL;
 
 	vigil_hash_pins_add(fx->pins, id, big);
@@ -121,8 +100,8 @@ test_edited_or_removed_left_alone(Fixture *fx, gconstpointer data)
 {
 	g_autoptr(VigilProcess) big = big_program(42);
 	g_autoptr(GError) error = NULL;
-	guint64 removed = add(fx, "allow app /opt/big/browser port 443");
-	guint64 edited = add(fx, "allow app /opt/big/browser port 80");
+	guint64 removed = vigil_test_add_learned(fx->store, "allow app /opt/big/browser port 443");
+	guint64 edited = vigil_test_add_learned(fx->store, "allow app /opt/big/browser port 80");
 	g_autoptr(VigilRule) other =
 	    vigil_rule_parse_line("allow app /usr/bin/curl port 80", NULL, &error);
 
@@ -142,7 +121,7 @@ static void
 test_given_up_after_patience(Fixture *fx, gconstpointer data)
 {
 	g_autoptr(VigilProcess) changed_file = big_program(43);
-	guint64 id = add(fx, "allow app /opt/big/browser port 443");
+	guint64 id = vigil_test_add_learned(fx->store, "allow app /opt/big/browser port 443");
 	gint64 later = g_get_monotonic_time() + (VIGIL_HASH_PINS_PATIENCE_S + 1) * G_USEC_PER_SEC;
 
 	fx->known = SHA_A;
@@ -179,8 +158,10 @@ test_bound_fair(Fixture *fx, gconstpointer data)
 {
 	g_autoptr(VigilProcess) root_program = big_program(42);
 	g_autoptr(VigilProcess) user_program = big_program(43);
-	guint64 root_rule = add(fx, "allow app /opt/big/browser port 443");
-	guint64 late_root_rule = add(fx, "allow app /opt/big/browser port 80");
+	guint64 root_rule =
+	    vigil_test_add_learned(fx->store, "allow app /opt/big/browser port 443");
+	guint64 late_root_rule =
+	    vigil_test_add_learned(fx->store, "allow app /opt/big/browser port 80");
 
 	user_program->uid = 1000;
 	vigil_hash_pins_add(fx->pins, root_rule, root_program);

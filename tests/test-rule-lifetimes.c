@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include "test-util.h"
 #include "vigil-process.h"
 #include "vigil-rule-lifetimes.h"
 
@@ -19,42 +20,17 @@ typedef struct {
 static void
 fixture_set_up(Fixture *fx, gconstpointer data)
 {
-	g_autoptr(GError) error = NULL;
-	g_autofree char *system = NULL;
-
-	fx->dir = g_dir_make_tmp("vigil-lifetimes-XXXXXX", &error);
-	g_assert_no_error(error);
-	system = g_build_filename(fx->dir, "rules.d", NULL);
-	g_assert_cmpint(g_mkdir(system, 0700), ==, 0);
-	fx->learned = g_build_filename(fx->dir, "learned.rules", NULL);
-	fx->store = vigil_rule_store_new(system, fx->learned, NULL);
-	g_assert_true(vigil_rule_store_load(fx->store, NULL, &error));
-	g_assert_no_error(error);
+	fx->dir = vigil_test_make_tmp_dir("vigil-lifetimes-XXXXXX");
+	fx->store = vigil_test_rule_store_new(fx->dir, &fx->learned);
 }
 
 static void
 fixture_tear_down(Fixture *fx, gconstpointer data)
 {
-	g_autofree char *system = g_build_filename(fx->dir, "rules.d", NULL);
-
 	vigil_rule_store_free(fx->store);
-	g_unlink(fx->learned);
-	g_rmdir(system);
-	g_rmdir(fx->dir);
+	vigil_test_remove_tree(fx->dir);
 	g_free(fx->learned);
 	g_free(fx->dir);
-}
-
-static guint64
-add(Fixture *fx, const char *line)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(VigilRule) rule = vigil_rule_parse_line(line, NULL, &error);
-
-	g_assert_no_error(error);
-	g_assert_true(vigil_rule_store_add_learned(fx->store, rule, &error));
-	g_assert_no_error(error);
-	return rule->id;
 }
 
 static gboolean
@@ -87,7 +63,7 @@ start_sleeper(Fixture *fx, guint64 *id)
 	g_assert_true(vigil_process_read_stamp("/proc", (guint32)pid, &stamp));
 	line = g_strdup_printf("allow app /usr/bin/a until-quit %d:%" G_GUINT64_FORMAT, pid,
 	                       stamp.start_time);
-	*id = add(fx, line);
+	*id = vigil_test_add_learned(fx->store, line);
 	return pid;
 }
 
@@ -99,8 +75,9 @@ test_both_lifetimes(Fixture *fx, gconstpointer data)
 	g_autoptr(VigilRuleLifetimes) lifetimes =
 	    vigil_rule_lifetimes_new(fx->store, "/proc", on_ended, fx);
 	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
-	guint64 timed = add(fx, "deny app /usr/bin/b until 2099-01-01T00:00:00Z");
-	guint64 forever = add(fx, "deny app /usr/bin/c");
+	guint64 timed =
+	    vigil_test_add_learned(fx->store, "deny app /usr/bin/b until 2099-01-01T00:00:00Z");
+	guint64 forever = vigil_test_add_learned(fx->store, "deny app /usr/bin/c");
 	guint64 quit;
 	GPid pid = start_sleeper(fx, &quit);
 	g_autofree char *saved = NULL;

@@ -3,6 +3,8 @@
 
 #include "vigil-rule-store.h"
 
+#include "test-util.h"
+
 #include "vigil-atomic-file.h"
 
 #include <errno.h>
@@ -23,32 +25,9 @@ typedef struct {
 } Fixture;
 
 static void
-remove_tree(const char *path)
-{
-	g_autoptr(GDir) dir = NULL;
-	const char *name;
-
-	g_chmod(path, 0700);
-	dir = g_dir_open(path, 0, NULL);
-	if (dir == NULL) {
-		g_remove(path);
-		return;
-	}
-	while ((name = g_dir_read_name(dir)) != NULL) {
-		g_autofree char *child = g_build_filename(path, name, NULL);
-
-		remove_tree(child);
-	}
-	g_rmdir(path);
-}
-
-static void
 fixture_set_up(Fixture *fx, gconstpointer data)
 {
-	g_autoptr(GError) error = NULL;
-
-	fx->root = g_dir_make_tmp("vigil-rule-store-XXXXXX", &error);
-	g_assert_no_error(error);
+	fx->root = vigil_test_make_tmp_dir("vigil-rule-store-XXXXXX");
 	fx->system_dir = g_build_filename(fx->root, "rules.d", NULL);
 	fx->learned_dir = g_build_filename(fx->root, "state", NULL);
 	fx->learned_path = g_build_filename(fx->learned_dir, "rules", NULL);
@@ -57,7 +36,7 @@ fixture_set_up(Fixture *fx, gconstpointer data)
 static void
 fixture_tear_down(Fixture *fx, gconstpointer data)
 {
-	remove_tree(fx->root);
+	vigil_test_remove_tree(fx->root);
 	g_free(fx->root);
 	g_free(fx->system_dir);
 	g_free(fx->learned_dir);
@@ -68,11 +47,9 @@ static void
 write_file(const char *dir, const char *name, const char *contents, gssize len)
 {
 	g_autofree char *path = g_build_filename(dir, name, NULL);
-	g_autoptr(GError) error = NULL;
 
 	g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
-	g_file_set_contents(path, contents, len, &error);
-	g_assert_no_error(error);
+	vigil_test_write_file(path, contents, len);
 }
 
 static gboolean
@@ -432,7 +409,7 @@ test_removed_file(Fixture *fx, gconstpointer data)
 	load_ok(store, 0);
 	g_assert_cmpuint(ruleset_size(store), ==, 1);
 	/* a removed directory means no system rules, not an error */
-	remove_tree(fx->system_dir);
+	vigil_test_remove_tree(fx->system_dir);
 	load_ok(store, 0);
 	g_assert_cmpuint(ruleset_size(store), ==, 0);
 }
