@@ -2,6 +2,8 @@
 vigilctl's own --help lists, and the rule ids a real vigild gives the calling user."""
 import os
 import sys
+import tempfile
+import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'e2e'))
@@ -23,6 +25,51 @@ def assert_help_is_completed(test, complete, offered=set):
     for words, text in lines:
         got = offered(complete(('vigilctl %s -' % words).replace('  ', ' ')))
         test.assertEqual(sorted(options(text) - got), [], 'vigilctl %s' % words)
+
+
+def shared_case(complete, check_installed):
+    """The base of both completions' test cases: a program file to complete (self.prog) and
+    the cases whose answers are the same in bash and zsh; @check_installed asserts that the
+    shell's completion can run at all."""
+
+    class SharedCases(unittest.TestCase):
+        @classmethod
+        def setUpClass(cls):
+            check_installed()
+            cls.tmp = tempfile.TemporaryDirectory()
+            cls.prog = os.path.join(cls.tmp.name, 'myprog')
+            with open(cls.prog, 'w') as f:
+                f.write('#!/bin/sh\n')
+            os.chmod(cls.prog, 0o755)
+
+        @classmethod
+        def tearDownClass(cls):
+            cls.tmp.cleanup()
+
+        def test_commands(self):
+            got = complete('vigilctl ')
+            for c in ('status', 'rules', 'pending', 'log', 'top', 'monitor', 'prompt', 'enable',
+                      'disable', 'config'):
+                self.assertIn(c, got)
+            self.assertEqual(complete('vigilctl ru'), ['rules'])
+            self.assertEqual(complete('vigilctl --json st'), ['status'])
+
+        def test_rules_subcommands(self):
+            self.assertEqual(complete('vigilctl rules '),
+                             sorted('list add edit remove enable disable import export'.split()))
+            self.assertEqual(complete('vigilctl rules e'), ['edit', 'enable', 'export'])
+
+        def test_rule_words(self):
+            self.assertEqual(complete('vigilctl rules add d'), ['deny', 'disabled', 'drop'])
+            self.assertIn('proto', complete('vigilctl rules add deny app /usr/bin/curl p'))
+            self.assertEqual(complete('vigilctl rules add deny proto udp'), ['udp', 'udplite'])
+            self.assertIn('root', complete('vigilctl rules add allow user ro'))
+
+        def test_no_vigild_no_ids(self):
+            env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS='unix:path=/nonexistent')
+            self.assertEqual(complete('vigilctl rules remove ', env), [])
+
+    return SharedCases
 
 
 def rule_ids_case(complete):
