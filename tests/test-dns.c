@@ -5,24 +5,11 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "test-util.h"
 #include "vigil-dns-watch.h"
 #include "vigil-dns.h"
 
 /* --- building messages ------------------------------------------------------------------- */
-
-static void
-put_u16(GByteArray *m, guint16 v)
-{
-	guint8 b[2] = {v >> 8, v & 0xff};
-	g_byte_array_append(m, b, 2);
-}
-
-static void
-put_u32(GByteArray *m, guint32 v)
-{
-	put_u16(m, v >> 16);
-	put_u16(m, v & 0xffff);
-}
 
 static void
 set_u16(GByteArray *m, guint offset, guint16 v)
@@ -43,7 +30,7 @@ put_name(GByteArray *m, const char *name, guint16 pointer)
 		g_byte_array_append(m, (const guint8 *)labels[i], len);
 	}
 	if (pointer != 0) {
-		put_u16(m, 0xc000 | pointer);
+		vigil_test_put16(m, 0xc000 | pointer);
 	} else {
 		guint8 zero = 0;
 		g_byte_array_append(m, &zero, 1);
@@ -59,15 +46,15 @@ new_message(guint16 id, gboolean response, const char *qname, guint16 qtype, gui
 {
 	GByteArray *m = g_byte_array_new();
 
-	put_u16(m, id);
-	put_u16(m, response ? 0x8180 : 0x0100);
-	put_u16(m, 1);
-	put_u16(m, ancount);
-	put_u16(m, nscount);
-	put_u16(m, arcount);
+	vigil_test_put16(m, id);
+	vigil_test_put16(m, response ? 0x8180 : 0x0100);
+	vigil_test_put16(m, 1);
+	vigil_test_put16(m, ancount);
+	vigil_test_put16(m, nscount);
+	vigil_test_put16(m, arcount);
 	put_name(m, qname, 0);
-	put_u16(m, qtype);
-	put_u16(m, VIGIL_DNS_CLASS_IN);
+	vigil_test_put16(m, qtype);
+	vigil_test_put16(m, VIGIL_DNS_CLASS_IN);
 	return m;
 }
 
@@ -76,12 +63,12 @@ static void
 put_record_header(GByteArray *m, const char *owner, guint16 type, guint16 rclass, guint32 ttl)
 {
 	if (owner == NULL)
-		put_u16(m, 0xc000 | QNAME_OFFSET);
+		vigil_test_put16(m, 0xc000 | QNAME_OFFSET);
 	else
 		put_name(m, owner, 0);
-	put_u16(m, type);
-	put_u16(m, rclass);
-	put_u32(m, ttl);
+	vigil_test_put16(m, type);
+	vigil_test_put16(m, rclass);
+	vigil_test_put32(m, ttl);
 }
 
 static void
@@ -91,7 +78,7 @@ put_a(GByteArray *m, const char *owner, const char *addr, guint32 ttl)
 
 	g_assert_cmpint(inet_pton(AF_INET, addr, bytes), ==, 1);
 	put_record_header(m, owner, VIGIL_DNS_TYPE_A, VIGIL_DNS_CLASS_IN, ttl);
-	put_u16(m, 4);
+	vigil_test_put16(m, 4);
 	g_byte_array_append(m, bytes, 4);
 }
 
@@ -102,7 +89,7 @@ put_aaaa(GByteArray *m, const char *owner, const char *addr, guint32 ttl)
 
 	g_assert_cmpint(inet_pton(AF_INET6, addr, bytes), ==, 1);
 	put_record_header(m, owner, VIGIL_DNS_TYPE_AAAA, VIGIL_DNS_CLASS_IN, ttl);
-	put_u16(m, 16);
+	vigil_test_put16(m, 16);
 	g_byte_array_append(m, bytes, 16);
 }
 
@@ -113,7 +100,7 @@ put_cname(GByteArray *m, const char *owner, const char *target, guint32 ttl)
 
 	put_record_header(m, owner, VIGIL_DNS_TYPE_CNAME, VIGIL_DNS_CLASS_IN, ttl);
 	len_at = m->len;
-	put_u16(m, 0);
+	vigil_test_put16(m, 0);
 	put_name(m, target, 0);
 	set_u16(m, len_at, (guint16)(m->len - len_at - 2));
 }
@@ -255,7 +242,7 @@ test_other_class_and_ttl_top_bit(void)
 
 	/* CHAOS class: not an address on the internet */
 	put_record_header(m, NULL, VIGIL_DNS_TYPE_A, 3, 60);
-	put_u16(m, 4);
+	vigil_test_put16(m, 4);
 	g_byte_array_append(m, addr, 4);
 	put_a(m, NULL, "192.0.2.4", 0x80000000u);
 	g_assert_true(vigil_dns_parse(m->data, m->len, &msg, &error));
@@ -273,29 +260,29 @@ test_compression_pointer_loops(void)
 
 		switch (variant) {
 		case 0:
-			put_u16(m, 0xc000 | at);
+			vigil_test_put16(m, 0xc000 | at);
 			break;
 		case 1:
-			put_u16(m, 0xc000 | (at + 2));
-			put_u16(m, 0xc000 | at);
+			vigil_test_put16(m, 0xc000 | (at + 2));
+			vigil_test_put16(m, 0xc000 | at);
 			break;
 		case 2: {
 			/* label "a" then a pointer back to that label: a -> a -> a ... */
 			guint8 label[] = {1, 'a'};
 			g_byte_array_append(m, label, 2);
-			put_u16(m, 0xc000 | at);
+			vigil_test_put16(m, 0xc000 | at);
 			break;
 		}
 		case 3:
 			/* into the middle of the header: points back but reads garbage labels */
-			put_u16(m, 0xc000 | 2);
+			vigil_test_put16(m, 0xc000 | 2);
 			break;
 		}
-		put_u16(m, 1);
-		put_u16(m, 1);
-		put_u32(m, 60);
-		put_u16(m, 4);
-		put_u32(m, 0xc0000201);
+		vigil_test_put16(m, 1);
+		vigil_test_put16(m, 1);
+		vigil_test_put32(m, 60);
+		vigil_test_put16(m, 4);
+		vigil_test_put32(m, 0xc0000201);
 		if (variant == 3) {
 			g_auto(VigilDnsMessage) msg = {0};
 			/* whatever the bytes say, it ends; and names nothing for the question */
@@ -312,12 +299,12 @@ test_pointer_out_of_range(void)
 {
 	g_autoptr(GByteArray) m = new_message(7, TRUE, "x.example", 1, 1, 0, 0);
 
-	put_u16(m, 0xc000 | 0x3fff);
-	put_u16(m, 1);
-	put_u16(m, 1);
-	put_u32(m, 60);
-	put_u16(m, 4);
-	put_u32(m, 0xc0000201);
+	vigil_test_put16(m, 0xc000 | 0x3fff);
+	vigil_test_put16(m, 1);
+	vigil_test_put16(m, 1);
+	vigil_test_put32(m, 60);
+	vigil_test_put16(m, 4);
+	vigil_test_put32(m, 0xc0000201);
 	assert_parse_fails(m, VIGIL_DNS_ERROR_BAD_POINTER);
 }
 
@@ -328,15 +315,15 @@ test_pointer_in_question(void)
 	GByteArray *m = g_byte_array_new();
 	g_autoptr(GByteArray) owned = m;
 
-	put_u16(m, 1);
-	put_u16(m, 0x0100);
-	put_u16(m, 1);
-	put_u16(m, 0);
-	put_u16(m, 0);
-	put_u16(m, 0);
-	put_u16(m, 0xc000 | 12);
-	put_u16(m, 1);
-	put_u16(m, 1);
+	vigil_test_put16(m, 1);
+	vigil_test_put16(m, 0x0100);
+	vigil_test_put16(m, 1);
+	vigil_test_put16(m, 0);
+	vigil_test_put16(m, 0);
+	vigil_test_put16(m, 0);
+	vigil_test_put16(m, 0xc000 | 12);
+	vigil_test_put16(m, 1);
+	vigil_test_put16(m, 1);
 	assert_parse_fails(m, VIGIL_DNS_ERROR_BAD_POINTER);
 }
 
@@ -349,15 +336,15 @@ rich_answer(void)
 	put_a(m, "cdn.example.net", "198.51.100.7", 120);
 	put_aaaa(m, "cdn.example.net", "2001:db8::7", 120);
 	put_record_header(m, "example.net", 2 /* NS */, VIGIL_DNS_CLASS_IN, 3600);
-	put_u16(m, 4);
-	put_u16(m, 0xc000 | 12);
-	put_u16(m, 0xc000 | 12);
+	vigil_test_put16(m, 4);
+	vigil_test_put16(m, 0xc000 | 12);
+	vigil_test_put16(m, 0xc000 | 12);
 	/* EDNS OPT, root owner */
 	put_name(m, "", 0);
-	put_u16(m, 41);
-	put_u16(m, 1232);
-	put_u32(m, 0);
-	put_u16(m, 0);
+	vigil_test_put16(m, 41);
+	vigil_test_put16(m, 1232);
+	vigil_test_put32(m, 0);
+	vigil_test_put16(m, 0);
 	return m;
 }
 
@@ -438,8 +425,8 @@ test_bad_names(void)
 	/* a label holding a dot would read as two labels */
 	g_byte_array_append(dotted, reserved->data, QNAME_OFFSET);
 	g_byte_array_append(dotted, label_with_dot, sizeof label_with_dot);
-	put_u16(dotted, 1);
-	put_u16(dotted, 1);
+	vigil_test_put16(dotted, 1);
+	vigil_test_put16(dotted, 1);
 	assert_parse_fails(dotted, VIGIL_DNS_ERROR_BAD_NAME);
 
 	/* 4 labels of 63 = 255 characters with dots: too long; 253 fits */
@@ -480,13 +467,13 @@ test_bad_rdata(void)
 	guint8 five[5] = {192, 0, 2, 1, 0};
 
 	put_record_header(short_a, NULL, VIGIL_DNS_TYPE_A, VIGIL_DNS_CLASS_IN, 60);
-	put_u16(short_a, 5);
+	vigil_test_put16(short_a, 5);
 	g_byte_array_append(short_a, five, 5);
 	assert_parse_fails(short_a, VIGIL_DNS_ERROR_MALFORMED);
 
 	/* a CNAME whose name runs past its data length into the next record */
 	put_record_header(long_cname, NULL, VIGIL_DNS_TYPE_CNAME, VIGIL_DNS_CLASS_IN, 60);
-	put_u16(long_cname, 3);
+	vigil_test_put16(long_cname, 3);
 	put_name(long_cname, "b.example", 0);
 	put_a(long_cname, "b.example", "192.0.2.1", 60);
 	g_assert_false(
@@ -557,14 +544,14 @@ make_packet(const Path *path, gboolean sent, const guint8 *payload, gsize len, g
 		memcpy(hdr + 24, dst, 16);
 		g_byte_array_append(p, hdr, 40);
 	}
-	put_u16(p, sport);
-	put_u16(p, dport);
+	vigil_test_put16(p, sport);
+	vigil_test_put16(p, dport);
 	if (path->protocol == IPPROTO_UDP) {
-		put_u16(p, (guint16)l4_len);
-		put_u16(p, 0);
+		vigil_test_put16(p, (guint16)l4_len);
+		vigil_test_put16(p, 0);
 	} else {
 		guint8 rest[12] = {0, 0, 0, 0, 5 << 4, tcp_flags, 0xff, 0xff};
-		put_u32(p, seq);
+		vigil_test_put32(p, seq);
 		g_byte_array_append(p, rest, 12);
 	}
 	g_byte_array_append(p, payload, (guint)len);
@@ -801,7 +788,7 @@ feed_tcp(Fixture *f, const Path *path, gboolean sent, GByteArray *msg, guint32 i
 	g_autoptr(GByteArray) one = NULL;
 	g_autoptr(GByteArray) two = NULL;
 
-	put_u16(framed, (guint16)msg->len);
+	vigil_test_put16(framed, (guint16)msg->len);
 	g_byte_array_append(framed, msg->data, msg->len);
 	one = make_packet(path, sent, framed->data, cut, isn + 1, 0x18);
 	two = make_packet(path, sent, framed->data + cut, framed->len - cut, isn + 1 + (guint32)cut,
@@ -842,7 +829,7 @@ start_tcp_answer(Fixture *f, const Path *path, guint16 id, const char *name, con
 	GByteArray *framed = g_byte_array_new();
 
 	feed_tcp(f, path, TRUE, q, 1000, 5, FALSE, 1000);
-	put_u16(framed, (guint16)a->len);
+	vigil_test_put16(framed, (guint16)a->len);
 	g_byte_array_append(framed, a->data, a->len);
 	vigil_dns_watch_handle_packet(f->watch, VIGIL_DNS_PACKET_RECEIVED, syn->data, syn->len,
 	                              FALSE, 0, f->now);

@@ -82,9 +82,8 @@ test_aliases(void)
 
 /* a database of one package "tool" with one file, in a temporary directory */
 typedef struct {
-	char *dir;
-	char *info;
-	char *exe;
+	const char *info;
+	const char *exe;
 	char sha256[65];
 	dev_t dev;
 	ino_t ino;
@@ -106,11 +105,12 @@ db_set_up(Db *db, gconstpointer data)
 	g_autofree char *sums = NULL;
 	struct stat st;
 
-	db->dir = vigil_test_make_tmp_dir("vigil-dpkg-XXXXXX");
-	g_assert_cmpint(chmod(db->dir, 0755), ==, 0);
-	db->info = g_build_filename(db->dir, "info", NULL);
+	const char *dir = vigil_test_tmp_dir("vigil-dpkg-XXXXXX");
+
+	g_assert_cmpint(chmod(dir, 0755), ==, 0);
+	db->info = vigil_test_path(dir, "info");
 	g_assert_cmpint(g_mkdir(db->info, 0755), ==, 0);
-	db->exe = g_build_filename(db->dir, "tool", NULL);
+	db->exe = vigil_test_path(dir, "tool");
 	write_file(db->exe, "#!/bin/true\nversion 1\n");
 	md5 = g_compute_checksum_for_string(G_CHECKSUM_MD5, "#!/bin/true\nversion 1\n", -1);
 	sha = g_compute_checksum_for_string(G_CHECKSUM_SHA256, "#!/bin/true\nversion 1\n", -1);
@@ -129,15 +129,6 @@ db_set_up(Db *db, gconstpointer data)
 		                       (int)(strlen(data) - strlen(".list")), (const char *)data);
 	}
 	write_file(list, sums);
-}
-
-static void
-db_tear_down(Db *db, gconstpointer data)
-{
-	vigil_test_remove_tree(db->dir);
-	g_free(db->info);
-	g_free(db->exe);
-	g_free(db->dir);
 }
 
 static VigilDpkgResult
@@ -256,9 +247,9 @@ main(int argc, char **argv)
 	g_test_add_func("/dpkg/list", test_list);
 	g_test_add_func("/dpkg/aliases", test_aliases);
 	g_test_add_func("/dpkg/terminal-not-opened", test_terminal_not_opened);
-	g_test_add("/dpkg/verify", Db, NULL, db_set_up, test_verify, db_tear_down);
+	g_test_add("/dpkg/verify", Db, NULL, db_set_up, test_verify, NULL);
 	g_test_add("/dpkg/verify-multiarch", Db, "tool:amd64.list", db_set_up,
-	           test_verify_multiarch, db_tear_down);
-	g_test_add("/dpkg/find-owners", Db, NULL, db_set_up, test_find_owners, db_tear_down);
+	           test_verify_multiarch, NULL);
+	g_test_add("/dpkg/find-owners", Db, NULL, db_set_up, test_find_owners, NULL);
 	return g_test_run();
 }

@@ -8,17 +8,17 @@
 #include "vigil-users.h"
 
 typedef struct {
-	char *dir;
-	char *passwd;
-	char *subuid;
+	const char *passwd;
+	const char *subuid;
 } Fixture;
 
 static void
 fixture_set_up(Fixture *f, gconstpointer data)
 {
-	f->dir = vigil_test_make_tmp_dir("vigil-fair-XXXXXX");
-	f->passwd = g_build_filename(f->dir, "passwd", NULL);
-	f->subuid = g_build_filename(f->dir, "subuid", NULL);
+	const char *dir = vigil_test_tmp_dir("vigil-fair-XXXXXX");
+
+	f->passwd = vigil_test_path(dir, "passwd");
+	f->subuid = vigil_test_path(dir, "subuid");
 	vigil_test_write_file(f->passwd,
 	                      "root:x:0:0:root:/root:/bin/sh\n"
 	                      "alice:x:1000:1000::/home/alice:/bin/sh\n"
@@ -43,10 +43,6 @@ fixture_tear_down(Fixture *f, gconstpointer data)
 {
 	vigil_fair_set_passwd_path(NULL);
 	vigil_fair_set_subuid_path(NULL);
-	vigil_test_remove_tree(f->dir);
-	g_free(f->passwd);
-	g_free(f->subuid);
-	g_free(f->dir);
 }
 
 static void

@@ -11,8 +11,7 @@
 #define SHA_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 
 typedef struct {
-	char *dir;
-	char *learned;
+	const char *learned;
 	VigilRuleStore *store;
 	VigilHashPins *pins;
 	const char *known; /* what the fake cache answers for inode 42 */
@@ -36,19 +35,13 @@ on_changed(gpointer data)
 static void
 fixture_set_up(Fixture *fx, gconstpointer data)
 {
-	fx->dir = vigil_test_make_tmp_dir("vigil-pins-XXXXXX");
-	fx->store = vigil_test_rule_store_new(fx->dir, &fx->learned);
-	fx->pins = vigil_hash_pins_new(fx->store, peek, on_changed, fx);
-}
+	const char *dir = vigil_test_tmp_dir("vigil-pins-XXXXXX");
 
-static void
-fixture_tear_down(Fixture *fx, gconstpointer data)
-{
-	vigil_hash_pins_free(fx->pins);
-	vigil_rule_store_free(fx->store);
-	vigil_test_remove_tree(fx->dir);
-	g_free(fx->learned);
-	g_free(fx->dir);
+	fx->store = vigil_test_rule_store_new(dir);
+	fx->learned = vigil_test_path(dir, "learned.rules");
+	fx->pins = vigil_hash_pins_new(fx->store, peek, on_changed, fx);
+	/* before the store it watches */
+	g_test_queue_destroy((GDestroyNotify)vigil_hash_pins_free, fx->pins);
 }
 
 static VigilProcess *
@@ -184,7 +177,7 @@ int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
-#define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
+#define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_set_up, fn, NULL)
 	ADD("/hash-pins/pinned-when-made", test_pinned_when_made);
 	ADD("/hash-pins/edited-or-removed-left-alone", test_edited_or_removed_left_alone);
 	ADD("/hash-pins/given-up-after-patience", test_given_up_after_patience);

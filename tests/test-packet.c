@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "test-util.h"
 #include "vigil-packet.h"
 
 /* protocols we build but Vigil does not decide */
@@ -17,21 +18,6 @@ static void
 put8(GByteArray *b, guint8 v)
 {
 	g_byte_array_append(b, &v, 1);
-}
-
-static void
-put16(GByteArray *b, guint16 v)
-{
-	guint8 be[2] = {v >> 8, v & 0xff};
-
-	g_byte_array_append(b, be, 2);
-}
-
-static void
-put32(GByteArray *b, guint32 v)
-{
-	put16(b, v >> 16);
-	put16(b, v & 0xffff);
 }
 
 static void
@@ -62,15 +48,15 @@ tcp_syn(guint16 sport, guint16 dport)
 {
 	GByteArray *b = g_byte_array_new();
 
-	put16(b, sport);
-	put16(b, dport);
-	put32(b, 0x01020304); /* sequence */
-	put32(b, 0);          /* ack */
-	put8(b, 5 << 4);      /* data offset: 5 words */
-	put8(b, 0x02);        /* SYN */
-	put16(b, 64240);      /* window */
-	put16(b, 0);          /* checksum */
-	put16(b, 0);          /* urgent */
+	vigil_test_put16(b, sport);
+	vigil_test_put16(b, dport);
+	vigil_test_put32(b, 0x01020304); /* sequence */
+	vigil_test_put32(b, 0);          /* ack */
+	put8(b, 5 << 4);                 /* data offset: 5 words */
+	put8(b, 0x02);                   /* SYN */
+	vigil_test_put16(b, 64240);      /* window */
+	vigil_test_put16(b, 0);          /* checksum */
+	vigil_test_put16(b, 0);          /* urgent */
 	return b;
 }
 
@@ -81,10 +67,10 @@ udp_datagram(guint16 sport, guint16 dport, const char *payload)
 	GByteArray *b = g_byte_array_new();
 	gsize n = strlen(payload);
 
-	put16(b, sport);
-	put16(b, dport);
-	put16(b, (guint16)(8 + n));
-	put16(b, 0);
+	vigil_test_put16(b, sport);
+	vigil_test_put16(b, dport);
+	vigil_test_put16(b, (guint16)(8 + n));
+	vigil_test_put16(b, 0);
 	g_byte_array_append(b, (const guint8 *)payload, n);
 	return b;
 }
@@ -94,13 +80,13 @@ sctp_init(guint16 sport, guint16 dport)
 {
 	GByteArray *b = g_byte_array_new();
 
-	put16(b, sport);
-	put16(b, dport);
-	put32(b, 0); /* verification tag */
-	put32(b, 0); /* checksum */
-	put8(b, 1);  /* chunk: INIT */
+	vigil_test_put16(b, sport);
+	vigil_test_put16(b, dport);
+	vigil_test_put32(b, 0); /* verification tag */
+	vigil_test_put32(b, 0); /* checksum */
+	put8(b, 1);             /* chunk: INIT */
 	put8(b, 0);
-	put16(b, 20);
+	vigil_test_put16(b, 20);
 	put_fill(b, 0, 16);
 	return b;
 }
@@ -112,9 +98,9 @@ icmp_message(guint8 type, guint8 code, guint16 id)
 
 	put8(b, type);
 	put8(b, code);
-	put16(b, 0);  /* checksum */
-	put16(b, id); /* echo identifier, or "unused" for the others */
-	put16(b, 1);  /* sequence */
+	vigil_test_put16(b, 0);  /* checksum */
+	vigil_test_put16(b, id); /* echo identifier, or "unused" for the others */
+	vigil_test_put16(b, 1);  /* sequence */
 	put_fill(b, 0xab, 8);
 	return b;
 }
@@ -132,12 +118,12 @@ ipv4_packet(guint8 proto, const char *src, const char *dst, const GByteArray *op
 	g_assert_cmpuint(header_len, <=, 60);
 	put8(b, 0x40 | (guint8)(header_len / 4));
 	put8(b, 0); /* dscp/ecn */
-	put16(b, (guint16)(header_len + (payload != NULL ? payload->len : 0)));
-	put16(b, 0x1234); /* identification */
-	put16(b, frag_field);
+	vigil_test_put16(b, (guint16)(header_len + (payload != NULL ? payload->len : 0)));
+	vigil_test_put16(b, 0x1234); /* identification */
+	vigil_test_put16(b, frag_field);
 	put8(b, 64); /* ttl */
 	put8(b, proto);
-	put16(b, 0); /* checksum: the parser need not verify it, the kernel did */
+	vigil_test_put16(b, 0); /* checksum: the parser need not verify it, the kernel did */
 	put_address(b, AF_INET, src);
 	put_address(b, AF_INET, dst);
 	put_array(b, options);
@@ -150,8 +136,8 @@ ipv6_packet(guint8 next, const char *src, const char *dst, const GByteArray *pay
 {
 	GByteArray *b = g_byte_array_new();
 
-	put32(b, 0x60000000); /* version 6, no traffic class or flow label */
-	put16(b, (guint16)(payload != NULL ? payload->len : 0));
+	vigil_test_put32(b, 0x60000000); /* version 6, no traffic class or flow label */
+	vigil_test_put16(b, (guint16)(payload != NULL ? payload->len : 0));
 	put8(b, next);
 	put8(b, 64); /* hop limit */
 	put_address(b, AF_INET6, src);
@@ -183,8 +169,8 @@ ipv6_fragment(guint8 next, guint16 offset_bytes, gboolean more, const GByteArray
 	g_assert_cmpuint(offset_bytes % 8, ==, 0);
 	put8(b, next);
 	put8(b, 0);
-	put16(b, (guint16)(offset_bytes | (more ? 1 : 0)));
-	put32(b, 0xdeadbeef); /* identification */
+	vigil_test_put16(b, (guint16)(offset_bytes | (more ? 1 : 0)));
+	vigil_test_put32(b, 0xdeadbeef); /* identification */
 	put_array(b, inner);
 	return b;
 }
@@ -197,9 +183,9 @@ ipv6_ah(guint8 next, const GByteArray *inner)
 
 	put8(b, next);
 	put8(b, 4);
-	put16(b, 0);
-	put32(b, 0x100); /* SPI */
-	put32(b, 1);     /* sequence */
+	vigil_test_put16(b, 0);
+	vigil_test_put32(b, 0x100); /* SPI */
+	vigil_test_put32(b, 1);     /* sequence */
 	put_fill(b, 0x5a, 12);
 	put_array(b, inner);
 	return b;
@@ -445,7 +431,7 @@ test_icmp_short(void)
 	/* an echo request must reach its identifier */
 	put8(echo_four, 8);
 	put8(echo_four, 0);
-	put16(echo_four, 0);
+	vigil_test_put16(echo_four, 0);
 	p_echo = ipv4_packet(IPPROTO_ICMP, "10.0.0.2", "10.0.0.1", NULL, 0, echo_four);
 	assert_fails(p_echo, VIGIL_PACKET_ERROR_TRUNCATED, "truncated ICMP header: 4 of 6 bytes");
 }
@@ -463,7 +449,7 @@ test_ipv4_options(void)
 	put8(options, 7);
 	put8(options, 7);
 	put8(options, 4);
-	put32(options, 0);
+	vigil_test_put32(options, 0);
 	put8(options, 1);
 	p = ipv4_packet(IPPROTO_TCP, "10.1.1.1", "10.2.2.2", options, 0, tcp);
 	g_assert_cmpuint(p->data[0] & 0x0f, ==, 7);

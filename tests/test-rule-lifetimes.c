@@ -11,8 +11,7 @@
 #include "vigil-rule-lifetimes.h"
 
 typedef struct {
-	char *dir;
-	char *learned;
+	const char *learned;
 	VigilRuleStore *store;
 	guint ended;
 } Fixture;
@@ -20,17 +19,10 @@ typedef struct {
 static void
 fixture_set_up(Fixture *fx, gconstpointer data)
 {
-	fx->dir = vigil_test_make_tmp_dir("vigil-lifetimes-XXXXXX");
-	fx->store = vigil_test_rule_store_new(fx->dir, &fx->learned);
-}
+	const char *dir = vigil_test_tmp_dir("vigil-lifetimes-XXXXXX");
 
-static void
-fixture_tear_down(Fixture *fx, gconstpointer data)
-{
-	vigil_rule_store_free(fx->store);
-	vigil_test_remove_tree(fx->dir);
-	g_free(fx->learned);
-	g_free(fx->dir);
+	fx->store = vigil_test_rule_store_new(dir);
+	fx->learned = vigil_test_path(dir, "learned.rules");
 }
 
 static gboolean
@@ -135,8 +127,8 @@ main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add("/rule-lifetimes/both", Fixture, NULL, fixture_set_up, test_both_lifetimes,
-	           fixture_tear_down);
+	           NULL);
 	g_test_add("/rule-lifetimes/gone-before", Fixture, NULL, fixture_set_up, test_gone_before,
-	           fixture_tear_down);
+	           NULL);
 	return g_test_run();
 }

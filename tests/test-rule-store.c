@@ -18,29 +18,19 @@
 #define STORE_DOMAIN "vigil-rule-store"
 
 typedef struct {
-	char *root;
-	char *system_dir;
-	char *learned_dir;
-	char *learned_path;
+	const char *root;
+	const char *system_dir;
+	const char *learned_dir;
+	const char *learned_path;
 } Fixture;
 
 static void
 fixture_set_up(Fixture *fx, gconstpointer data)
 {
-	fx->root = vigil_test_make_tmp_dir("vigil-rule-store-XXXXXX");
-	fx->system_dir = g_build_filename(fx->root, "rules.d", NULL);
-	fx->learned_dir = g_build_filename(fx->root, "state", NULL);
-	fx->learned_path = g_build_filename(fx->learned_dir, "rules", NULL);
-}
-
-static void
-fixture_tear_down(Fixture *fx, gconstpointer data)
-{
-	vigil_test_remove_tree(fx->root);
-	g_free(fx->root);
-	g_free(fx->system_dir);
-	g_free(fx->learned_dir);
-	g_free(fx->learned_path);
+	fx->root = vigil_test_tmp_dir("vigil-rule-store-XXXXXX");
+	fx->system_dir = vigil_test_path(fx->root, "rules.d");
+	fx->learned_dir = vigil_test_path(fx->root, "state");
+	fx->learned_path = vigil_test_path(fx->learned_dir, "rules");
 }
 
 static void
@@ -1089,7 +1079,7 @@ drop_dac_override(void)
 static void
 add_fixture_test(const char *path, void (*func)(Fixture *, gconstpointer))
 {
-	g_test_add(path, Fixture, NULL, fixture_set_up, func, fixture_tear_down);
+	g_test_add(path, Fixture, NULL, fixture_set_up, func, NULL);
 }
 
 int

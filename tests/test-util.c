@@ -5,15 +5,32 @@
 
 #include <glib/gstdio.h>
 
-char *
-vigil_test_make_tmp_dir(const char *tmpl)
+static void
+remove_and_free(gpointer dir)
+{
+	vigil_test_remove_tree(dir);
+	g_free(dir);
+}
+
+const char *
+vigil_test_tmp_dir(const char *tmpl)
 {
 	g_autoptr(GError) error = NULL;
 	char *dir = g_dir_make_tmp(tmpl, &error);
 
 	g_assert_no_error(error);
 	g_assert_nonnull(dir);
+	g_test_queue_destroy(remove_and_free, dir);
 	return dir;
+}
+
+const char *
+vigil_test_path(const char *dir, const char *name)
+{
+	char *path = g_build_filename(dir, name, NULL);
+
+	g_test_queue_free(path);
+	return path;
 }
 
 void
@@ -46,20 +63,34 @@ vigil_test_write_file(const char *path, const char *contents, gssize len)
 	g_assert_no_error(error);
 }
 
+void
+vigil_test_put16(GByteArray *m, guint16 v)
+{
+	guint8 be[2] = {v >> 8, v & 0xff};
+
+	g_byte_array_append(m, be, 2);
+}
+
+void
+vigil_test_put32(GByteArray *m, guint32 v)
+{
+	vigil_test_put16(m, v >> 16);
+	vigil_test_put16(m, v & 0xffff);
+}
+
 VigilRuleStore *
-vigil_test_rule_store_new(const char *dir, char **learned)
+vigil_test_rule_store_new(const char *dir)
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree char *system = g_build_filename(dir, "rules.d", NULL);
-	g_autofree char *learned_path = g_build_filename(dir, "learned.rules", NULL);
+	g_autofree char *learned = g_build_filename(dir, "learned.rules", NULL);
 	VigilRuleStore *store;
 
 	g_assert_cmpint(g_mkdir(system, 0700), ==, 0);
-	store = vigil_rule_store_new(system, learned_path, NULL);
+	store = vigil_rule_store_new(system, learned, NULL);
 	g_assert_true(vigil_rule_store_load(store, NULL, &error));
 	g_assert_no_error(error);
-	if (learned != NULL)
-		*learned = g_steal_pointer(&learned_path);
+	g_test_queue_destroy((GDestroyNotify)vigil_rule_store_free, store);
 	return store;
 }
 
