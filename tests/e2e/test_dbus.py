@@ -20,7 +20,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'dbus'))
 
 import bus as testbus  # noqa: E402
-from vigiltest import E2ETestCase, PEER_V4, PROBE, Vigild, netfilter_dump  # noqa: E402
+from vigiltest import (E2ETestCase, PEER_V4, PROBE, Vigild, netfilter_dump,  # noqa: E402
+                       wait_until)
 
 from gi.repository import Gio, GLib  # noqa: E402
 
@@ -148,20 +149,10 @@ class DBusTestCase(E2ETestCase):
             self.polkit = self.bus.start_mock_polkitd()
             self.polkit.set_allowed(self.polkit_actions)
         self.env = self.bus.env()
-        # vigild inherits it through "ip netns exec"
-        old = os.environ.get('DBUS_SYSTEM_BUS_ADDRESS')
-        os.environ['DBUS_SYSTEM_BUS_ADDRESS'] = self.bus.address
-        self.addCleanup(self._restore_env, old)
+        self.set_env('DBUS_SYSTEM_BUS_ADDRESS', self.bus.address)
         self.conn = self.bus.connect()
         self.addCleanup(self.conn.close_sync, None)
         self.agents = []
-
-    @staticmethod
-    def _restore_env(old):
-        if old is None:
-            os.environ.pop('DBUS_SYSTEM_BUS_ADDRESS', None)
-        else:
-            os.environ['DBUS_SYSTEM_BUS_ADDRESS'] = old
 
     def start_vigild(self, rules='', config=None, learned=''):
         cfg = {'DefaultAction': 'deny', 'PromptTimeout': '30'}
@@ -263,17 +254,6 @@ def rule_lines(path):
 
 def u(value):
     return GLib.Variant('u', value)
-
-
-def wait_until(check, timeout, what):
-    """The first true value of check(), polled until @timeout seconds have passed."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError('timed out waiting for %s' % what)
 
 
 def s(value):

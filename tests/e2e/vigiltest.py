@@ -15,8 +15,18 @@ import time
 import unittest
 
 BUILD = os.environ.get("VIGIL_BUILD_DIR", os.path.join(os.path.dirname(__file__), "../../build"))
-VIGILD = os.environ.get("VIGILD", os.path.join(BUILD, "daemon/vigild"))
-PROBE = os.environ.get("VIGIL_PROBE", os.path.join(BUILD, "tests/clients/vigil-probe"))
+
+
+def built(variable, path):
+    """A program of the build: where $@variable says (meson test sets it), else @path in BUILD."""
+    return os.environ.get(variable, os.path.join(BUILD, path))
+
+
+VIGILD = built("VIGILD", "daemon/vigild")
+PROBE = built("VIGIL_PROBE", "tests/clients/vigil-probe")
+# the security suite's clients (tests/security/connect-*.c)
+CONNECT_ONCE = built("VIGIL_CONNECT_ONCE", "tests/security/connect-once")
+CONNECT_MANY = built("VIGIL_CONNECT_MANY", "tests/security/connect-many")
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 CLIENT_V4, PEER_V4 = "10.201.0.1", "10.201.0.2"
@@ -31,6 +41,39 @@ DECISION_RE = re.compile(
     r"rule=(?P<rule>\S+) queued=(?P<queued>\d+)us")
 
 _counter = 0
+
+
+def wait_until(check, timeout, what):
+    """The first true value of check(), polled until @timeout seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError('timed out waiting for %s' % what)
+
+
+def built_with_asan(path):
+    """Is @path an AddressSanitizer build (CI runs the suite in one)?"""
+    res = subprocess.run(['ldd', path], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         text=True)
+    return 'libasan' in res.stdout
+
+
+def vmrss_kib(pid):
+    with open('/proc/%d/status' % pid) as f:
+        for line in f:
+            if line.startswith('VmRSS:'):
+                return int(line.split()[1])
+    raise AssertionError('no VmRSS for pid %d' % pid)
+
+
+def copy_program(src, path):
+    """Copies the program @src to @path, runnable by every user; returns @path."""
+    shutil.copy(src, path)
+    os.chmod(path, 0o755)
+    return path
 
 
 def run(cmd, check=True, **kw):
@@ -269,6 +312,28 @@ class E2ETestCase(unittest.TestCase):
         self.nets = Namespaces().__enter__()
         self.addCleanup(self.nets.close)
         self.nets.start_peer_server()
+
+    def set_env(self, name, value):
+        """Sets @name to @value (None: unsets it) for this test; vigild inherits it through
+        "ip netns exec"."""
+        old = os.environ.get(name)
+        self.addCleanup(self._put_env, name, old)
+        self._put_env(name, value)
+
+    @staticmethod
+    def _put_env(name, value):
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+    def shared_dir(self, prefix):
+        """A new directory every user may read, removed after the test: for the programs a
+        test runs as another user."""
+        path = tempfile.mkdtemp(prefix=prefix)
+        self.addCleanup(shutil.rmtree, path, True)
+        os.chmod(path, 0o755)
+        return path
 
     def vigild(self, rules="", config=None, learned="", start=True):
         d = Vigild(self.nets, rules, config, learned)

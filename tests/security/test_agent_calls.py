@@ -21,7 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'e2e'))
 sys.path.insert(0, os.path.join(HERE, '..', 'dbus'))
 
-from test_dbus import AgentProcess, NOBODY, PYTHON  # noqa: E402
+from test_dbus import AgentProcess, NOBODY, PYTHON, wait_until  # noqa: E402
 from test_dbus_attack import SLOW, AttackTestCase, args, v, vardict  # noqa: E402
 
 from gi.repository import GLib  # noqa: E402
@@ -32,16 +32,6 @@ AGENTS = 8  # the most one user may register
 REQUESTS = 32  # the most open requests one user may have
 PER_USER = 8  # vigild's bound on one user's agent calls in flight (daemon/vigil-agents.h)
 CALL_TIMEOUT_S = 10
-
-
-def wait_until(check, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError('timed out waiting for %s' % what)
 
 
 class SilentAgents(AttackTestCase):

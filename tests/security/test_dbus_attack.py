@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.join(HERE, '..', 'e2e'))
 sys.path.insert(0, os.path.join(HERE, '..', 'dbus'))
 
 import bus as testbus  # noqa: E402
-from vigiltest import VIGILD  # noqa: E402
+from vigiltest import VIGILD, built_with_asan, vmrss_kib  # noqa: E402
 from test_dbus import (ALL, CONFIGURE, OWN, READ, REPLY, USER_ACTIONS,  # noqa: E402
                        DBusTestCase, read_file, wait_until)
 
@@ -51,24 +51,9 @@ def args(*children):
     return GLib.Variant.new_tuple(*children)
 
 
-def built_with_asan(path):
-    """Is @path an AddressSanitizer build (CI runs the suite in one)?"""
-    res = subprocess.run(['ldd', path], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                         text=True)
-    return 'libasan' in res.stdout
-
-
 ASAN = built_with_asan(VIGILD)
 # AddressSanitizer checks every access: answers take longer, the bound stays
 SLOW = 10.0 if ASAN else 1.0
-
-
-def vmrss_kib(pid):
-    with open('/proc/%d/status' % pid) as f:
-        for line in f:
-            if line.startswith('VmRSS:'):
-                return int(line.split()[1])
-    raise AssertionError('no VmRSS for pid %d' % pid)
 
 
 class AttackTestCase(DBusTestCase):
@@ -82,9 +67,8 @@ class AttackTestCase(DBusTestCase):
             # freed memory must go back, not wait in AddressSanitizer's quarantine (256 MiB),
             # for vigild's size to mean anything
             old = os.environ.get('ASAN_OPTIONS')
-            os.environ['ASAN_OPTIONS'] = ':'.join(
-                filter(None, [old, 'quarantine_size_mb=0', 'thread_local_quarantine_size_kb=0']))
-            self.addCleanup(self._restore_asan_options, old)
+            self.set_env('ASAN_OPTIONS', ':'.join(
+                filter(None, [old, 'quarantine_size_mb=0', 'thread_local_quarantine_size_kb=0'])))
         self.d = self.start_vigild('deny port 25\n', config=self.config)
         self.pid = self.d.proc.pid
         self.config_before = read_file(self.d.config)
@@ -130,13 +114,6 @@ class AttackTestCase(DBusTestCase):
         self.polkit.simulate_hang(False)
         self.polkit.simulate_hang_actions([])
         self.polkit.release_hanging_calls()
-
-    @staticmethod
-    def _restore_asan_options(old):
-        if old is None:
-            os.environ.pop('ASAN_OPTIONS', None)
-        else:
-            os.environ['ASAN_OPTIONS'] = old
 
     def data_file(self, params):
         data = tempfile.NamedTemporaryFile(dir=self.bus.tmpdir, delete=False)

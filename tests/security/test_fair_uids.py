@@ -12,10 +12,8 @@ Root's last connection has its log line. And a uid of nobody's range, seen by th
 "suppressed" line for the rest of a user, is counted under nobody.
 """
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -26,10 +24,6 @@ import bus as testbus  # noqa: E402
 import vigiltest  # noqa: E402
 from test_dbus import DBusTestCase, NOBODY, PEER_V4  # noqa: E402
 
-CONNECT_ONCE = os.environ.get("VIGIL_CONNECT_ONCE",
-                              os.path.join(vigiltest.BUILD, "tests/security/connect-once"))
-CONNECT_MANY = os.environ.get("VIGIL_CONNECT_MANY",
-                              os.path.join(vigiltest.BUILD, "tests/security/connect-many"))
 SUB_START = 300000
 SUB_COUNT = 100
 FLOOD_UIDS = 60
@@ -53,12 +47,9 @@ def drive(program, first_uid, uids, count, host, port):
 class FairUids(DBusTestCase):
     def setUp(self):
         super().setUp()
-        self.dir = tempfile.mkdtemp(prefix="vigil-fair-")
-        self.addCleanup(shutil.rmtree, self.dir, True)
-        os.chmod(self.dir, 0o755)
-        self.program = os.path.join(self.dir, "connect-many")
-        shutil.copy(CONNECT_MANY, self.program)
-        os.chmod(self.program, 0o755)
+        self.dir = self.shared_dir("vigil-fair-")
+        self.program = vigiltest.copy_program(vigiltest.CONNECT_MANY,
+                                              os.path.join(self.dir, "connect-many"))
         self.subuid = os.path.join(self.dir, "subuid")
         with open(self.subuid, "w") as f:
             f.write("nobody:%d:%d\n" % (SUB_START, SUB_COUNT))
@@ -87,7 +78,7 @@ class FairUids(DBusTestCase):
         d = self.start_vigild(config={"DefaultAction": "allow"})
         self.run_as_root(ROOT_BEFORE, CLOSED_PORT)
         self.flood()
-        res = self.nets.client_run([CONNECT_ONCE, PEER_V4, str(ROOT_PORT)])
+        res = self.nets.client_run([vigiltest.CONNECT_ONCE, PEER_V4, str(ROOT_PORT)])
         self.assertEqual(res.returncode, 0, res.stderr)
 
         history = self.call("GetConnections", "a{sv}", [{}])[0]

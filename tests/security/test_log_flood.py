@@ -18,7 +18,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -29,10 +28,6 @@ import bus as testbus  # noqa: E402
 import vigiltest  # noqa: E402
 from test_dbus import DBusTestCase, NOBODY, PEER_V4  # noqa: E402
 
-CONNECT_ONCE = os.environ.get("VIGIL_CONNECT_ONCE",
-                              os.path.join(vigiltest.BUILD, "tests/security/connect-once"))
-CONNECT_MANY = os.environ.get("VIGIL_CONNECT_MANY",
-                              os.path.join(vigiltest.BUILD, "tests/security/connect-many"))
 PROGRAMS = 30
 BEFORE = 100  # connections per program before root's (3,000: past the old 2,000 lines)
 AFTER = 170  # per program after root's (5,100: past the old ring of 4,096)
@@ -58,14 +53,11 @@ def drive(directory, count, host, port, ports=1):
 class LogFlood(DBusTestCase):
     def setUp(self):
         super().setUp()
-        self.dir = tempfile.mkdtemp(prefix="vigil-flood-")
-        self.addCleanup(shutil.rmtree, self.dir, True)
-        os.chmod(self.dir, 0o755)
+        self.dir = self.shared_dir("vigil-flood-")
         self.programs = os.path.join(self.dir, "programs")
         os.mkdir(self.programs, 0o755)
-        original = os.path.join(self.dir, "connect-many")
-        shutil.copy(CONNECT_MANY, original)
-        os.chmod(original, 0o755)
+        original = vigiltest.copy_program(vigiltest.CONNECT_MANY,
+                                          os.path.join(self.dir, "connect-many"))
         for i in range(PROGRAMS):
             os.link(original, os.path.join(self.programs, "f%02d" % i))
 
@@ -82,10 +74,10 @@ class LogFlood(DBusTestCase):
     def test_flood_keeps_others_decisions(self):
         d = self.start_vigild(config={"DefaultAction": "allow"})
         self.flood(BEFORE)
-        res = self.nets.client_run([CONNECT_ONCE, PEER_V4, str(ROOT_PORT)])
+        res = self.nets.client_run([vigiltest.CONNECT_ONCE, PEER_V4, str(ROOT_PORT)])
         self.assertEqual(res.returncode, 0, res.stderr)
         self.flood(AFTER)
-        program = os.path.realpath(CONNECT_ONCE)
+        program = os.path.realpath(vigiltest.CONNECT_ONCE)
 
         # the log: root's line, although nobody flooded before and after it
         mine = [x for x in d.decisions() if x["uid"] == "0" and x["port"] == str(ROOT_PORT)]
@@ -125,7 +117,7 @@ class LogFlood(DBusTestCase):
         for name in sorted(os.listdir(self.programs))[links:]:
             os.unlink(os.path.join(self.programs, name))
         trojan = os.path.join(self.dir, "trojan")
-        shutil.copy(CONNECT_ONCE, trojan)
+        shutil.copy(vigiltest.CONNECT_ONCE, trojan)
         os.chmod(trojan, 0o755)
         flood = self.nets.spawn(self.nets.client, testbus.as_user_argv(NOBODY) + [
             sys.executable, os.path.abspath(__file__), "--drive", self.programs, "850",

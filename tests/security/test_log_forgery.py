@@ -9,9 +9,7 @@ with the path escaped (\\xNN), and no line of the log is the forged one.
 """
 import os
 import re
-import shutil
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -19,8 +17,6 @@ sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 import vigiltest  # noqa: E402
 
 NOBODY = 65534
-CONNECT_ONCE = os.environ.get("VIGIL_CONNECT_ONCE",
-                              os.path.join(vigiltest.BUILD, "tests/security/connect-once"))
 FORGED = ("allow program=/usr/bin/trusted pid=1 user=root(0) dst=%s port=80 proto=tcp "
           "rule=1 queued=1us" % vigiltest.PEER_V4)
 LINE_RE = re.compile(r"^\d\d:\d\d:\d\d\.\d\d\d (?P<domain>[\w-]+): (?P<text>.*)$")
@@ -51,12 +47,8 @@ def escape(text):
 
 class LogForgery(vigiltest.E2ETestCase):
     def test_hostile_paths_forge_nothing(self):
-        tmp = tempfile.mkdtemp(prefix="vigil-forge-")
-        self.addCleanup(shutil.rmtree, tmp, True)
-        os.chmod(tmp, 0o755)
-        original = os.path.join(tmp, "connect")
-        shutil.copy(CONNECT_ONCE, original)
-        os.chmod(original, 0o755)
+        tmp = self.shared_dir("vigil-forge-")
+        original = vigiltest.copy_program(vigiltest.CONNECT_ONCE, os.path.join(tmp, "connect"))
         d = self.vigild(config={"DefaultAction": "allow"})
         for name in NAMES:
             # a "/" in the name makes directories: the path holds the forged line whole

@@ -12,11 +12,9 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 
@@ -27,23 +25,12 @@ sys.path.insert(0, os.path.join(HERE, '..', 'dbus'))
 from test_dbus import (DBusTestCase, AgentProcess, CONNECT, PYTHON, PYTHON_EXE, PROBE_EXE,  # noqa: E402
                        ERR, NOBODY)
 from test_vigilctl import VigilctlTestCase  # noqa: E402
-from vigiltest import PEER_V4, PROBE  # noqa: E402
+from vigiltest import PEER_V4, PROBE, copy_program, wait_until  # noqa: E402
 
 from gi.repository import GLib  # noqa: E402
 
 AGENT_SCRIPT = os.path.normpath(os.path.join(HERE, '..', 'e2e', 'agent.py'))
 SLOW_OWNER = os.path.join(HERE, 'slow-owner.py')
-
-
-def wait_until(check, timeout, what):
-    """The first true value of check(), polled until @timeout seconds have passed."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError('timed out waiting for %s' % what)
 
 
 class AttackTestCase(DBusTestCase):
@@ -148,13 +135,7 @@ class RuleFromAnswer(AttackTestCase):
 
     def executable_named(self, name):
         """A copy of vigil-probe (a real ELF) at <new dir>/@name, runnable by anyone."""
-        tmp = tempfile.mkdtemp(prefix='vigil-sec-')
-        self.addCleanup(shutil.rmtree, tmp, True)
-        os.chmod(tmp, 0o755)
-        path = os.path.join(tmp, name)
-        shutil.copy(PROBE, path)
-        os.chmod(path, 0o755)
-        return path
+        return copy_executable(self, PROBE, name)
 
     def probe_as_nobody(self, exe, port=9000):
         cmd = ['setpriv', '--reuid=%d' % NOBODY, '--regid=%d' % NOBODY, '--clear-groups',
@@ -216,13 +197,7 @@ class RuleFromAnswer(AttackTestCase):
 def copy_executable(test, source, name):
     """A copy of @source at <new dir>/@name that anyone may run: another file, so another
     program to vigild."""
-    tmp = tempfile.mkdtemp(prefix='vigil-sec-')
-    test.addCleanup(shutil.rmtree, tmp, True)
-    os.chmod(tmp, 0o755)
-    path = os.path.join(tmp, name)
-    shutil.copy(source, path)
-    os.chmod(path, 0o755)
-    return path
+    return copy_program(source, os.path.join(test.shared_dir('vigil-sec-'), name))
 
 
 class SameUserAgents(AttackTestCase):

@@ -9,10 +9,8 @@ a symbolic link (/usr/bin/python3 -> python3.11, every alternatives-managed comm
 the file the link points to, and follows it when the link or the file is replaced.
 """
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -31,9 +29,7 @@ class ProgramFiles(E2ETestCase):
 
     def setUp(self):
         super().setUp()
-        self.dir = tempfile.mkdtemp(prefix='vigil-identity-')
-        self.addCleanup(shutil.rmtree, self.dir, True)
-        os.chmod(self.dir, 0o755)
+        self.dir = self.shared_dir('vigil-identity-')
 
     def program(self, name, extra=b''):
         """A copy of vigil-probe at DIR/name; @extra bytes make it another file's content."""

@@ -11,27 +11,19 @@ decision has its log line or is counted in a "suppressed" line.
 """
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 import vigiltest  # noqa: E402
 
-def sanitized(binary):
-    """Whether @binary is built with AddressSanitizer (the asan build links its runtime)."""
-    res = subprocess.run(["readelf", "-d", binary], capture_output=True, text=True)
-    return "libasan" in res.stdout
-
-
 # under AddressSanitizer vigild is far slower (0.6 s a program on a loaded machine) and its
 # allocator keeps freed memory in quarantine (100 MiB over 300 programs), so its RSS says
 # nothing about vigild's tables: that build runs few programs and checks that each is decided
 # and logged; the plain build also measures the memory
-SANITIZED = sanitized(vigiltest.VIGILD)
+SANITIZED = vigiltest.built_with_asan(vigiltest.VIGILD)
 PROGRAMS = int(os.environ.get("VIGIL_TABLES_PROGRAMS", 300 if SANITIZED else 20000))
 WARMUP = PROGRAMS // 10
 # vigild's RSS may grow this much between 2,000 and 20,000 distinct programs: the tables are
@@ -39,17 +31,7 @@ WARMUP = PROGRAMS // 10
 GROWTH_BOUND_KIB = 3 * 1024
 NOBODY = 65534
 PARALLEL = 16
-CONNECT_ONCE = os.environ.get("VIGIL_CONNECT_ONCE",
-                              os.path.join(vigiltest.BUILD, "tests/security/connect-once"))
 SUPPRESSED_RE = re.compile(r"vigil-decision: suppressed (\d+) decisions of ")
-
-
-def vmrss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS for pid %d" % pid)
 
 
 def drive(directory, first, last, host, port):
@@ -70,12 +52,8 @@ def drive(directory, first, last, host, port):
 class Tables(vigiltest.E2ETestCase):
     def setUp(self):
         super().setUp()
-        self.dir = tempfile.mkdtemp(prefix="vigil-tables-")
-        self.addCleanup(shutil.rmtree, self.dir, True)
-        os.chmod(self.dir, 0o755)
-        probe = os.path.join(self.dir, "probe")
-        shutil.copy(CONNECT_ONCE, probe)
-        os.chmod(probe, 0o755)
+        self.dir = self.shared_dir("vigil-tables-")
+        probe = vigiltest.copy_program(vigiltest.CONNECT_ONCE, os.path.join(self.dir, "probe"))
         for i in range(PROGRAMS):
             os.link(probe, os.path.join(self.dir, "p%05d" % i))
 
@@ -91,9 +69,9 @@ class Tables(vigiltest.E2ETestCase):
         pid = d.proc.pid
         start = time.monotonic()
         self.run_programs(0, WARMUP)
-        before = vmrss_kib(pid)
+        before = vigiltest.vmrss_kib(pid)
         self.run_programs(WARMUP, PROGRAMS)
-        after = vmrss_kib(pid)
+        after = vigiltest.vmrss_kib(pid)
         seconds = time.monotonic() - start
         print("vigild VmRSS after %d programs: %d KiB, after %d: %d KiB (+%d KiB; bound %d KiB); "
               "%.0f s" % (WARMUP, before, PROGRAMS, after, after - before, GROWTH_BOUND_KIB,
