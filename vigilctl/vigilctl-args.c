@@ -45,6 +45,16 @@ vigilctl_parse_options(GOptionContext *context, int *argc, char ***argv, GError 
 }
 
 gboolean
+vigilctl_no_arguments(int argc, const char *command, GError **error)
+{
+	if (argc <= 1)
+		return TRUE;
+	g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE, _("%s takes no arguments"),
+	            command);
+	return FALSE;
+}
+
+gboolean
 vigilctl_parse_id(const char *text, guint64 *id, GError **error)
 {
 	g_autoptr(GError) local = NULL;

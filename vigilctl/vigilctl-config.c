@@ -14,16 +14,6 @@
 	  "authentication prompt)")
 
 static gboolean
-no_arguments(int argc, const char *command, GError **error)
-{
-	if (argc <= 1)
-		return TRUE;
-	g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE, _("%s takes no arguments"),
-	            command);
-	return FALSE;
-}
-
-static gboolean
 set_enabled(VigilctlContext *ctx, int argc, char **argv, gboolean enabled, GError **error)
 {
 	g_autoptr(GOptionContext) context = vigilctl_option_context(
@@ -35,7 +25,7 @@ set_enabled(VigilctlContext *ctx, int argc, char **argv, gboolean enabled, GErro
 	VigilFirewall *firewall = NULL;
 
 	if (!vigilctl_parse_options(context, &argc, &argv, error) ||
-	    !no_arguments(argc, enabled ? "enable" : "disable", error))
+	    !vigilctl_no_arguments(argc, enabled ? "enable" : "disable", error))
 		return FALSE;
 	firewall = vigilctl_firewall(ctx, error);
 	if (firewall == NULL)

@@ -167,6 +167,49 @@ vigilctl_json_from_variant(GVariant *value)
 	return g_string_free(out, FALSE);
 }
 
+void
+vigilctl_print_json(GVariant *value)
+{
+	g_autoptr(GVariant) owned = g_variant_ref_sink(value);
+	g_autofree char *json = vigilctl_json_from_variant(owned);
+
+	g_print("%s\n", json);
+}
+
+void
+vigilctl_show(GVariant *value, gboolean json, GVariant *(*json_of)(GVariant *value),
+              char *(*text_of)(GVariant *value))
+{
+	g_autofree char *text = NULL;
+
+	if (json) {
+		vigilctl_print_json(json_of(value));
+		return;
+	}
+	text = text_of(value);
+	g_print("%s", text);
+}
+
+GVariant *
+vigilctl_json_list_with_ids(GVariant *items, const char *key)
+{
+	g_auto(GVariantBuilder) list = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE("aa{sv}"));
+	GVariantIter iter;
+	guint64 id = 0;
+	GVariant *item = NULL;
+
+	g_variant_iter_init(&iter, items);
+	while (g_variant_iter_next(&iter, "(t@a{sv})", &id, &item)) {
+		g_autoptr(GVariant) owned = item;
+		g_auto(GVariantDict) dict;
+
+		g_variant_dict_init(&dict, item);
+		g_variant_dict_insert(&dict, key, "t", id);
+		g_variant_builder_add_value(&list, g_variant_dict_end(&dict));
+	}
+	return g_variant_builder_end(&list);
+}
+
 char *
 vigilctl_sanitize(const char *text)
 {

@@ -10,6 +10,15 @@ G_BEGIN_DECLS
 void vigilctl_json_append_string(GString *out, const char *text);
 void vigilctl_json_append_variant(GString *out, GVariant *value);
 char *vigilctl_json_from_variant(GVariant *value);
+/* prints @value (a floating one is sunk) as JSON and a newline */
+void vigilctl_print_json(GVariant *value);
+/* prints what a command got, @value: as JSON (json_of(@value)) with --json (@json), else
+ * the text text_of(@value) */
+void vigilctl_show(GVariant *value, gboolean json, GVariant *(*json_of)(GVariant *value),
+                   char *(*text_of)(GVariant *value));
+/* a(ta{sv}), as GetRules and GetPending give them, as aa{sv}: each dictionary with its id
+ * under @key */
+GVariant *vigilctl_json_list_with_ids(GVariant *items, const char *key);
 
 /*
  * Text from vigild shown on a terminal, through the one sanitiser of every UI

@@ -54,21 +54,7 @@ vigilctl_pending_format(GVariant *requests)
 GVariant *
 vigilctl_pending_json_variant(GVariant *requests)
 {
-	g_auto(GVariantBuilder) list = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE("aa{sv}"));
-	GVariantIter iter;
-	guint64 id = 0;
-	GVariant *conn = NULL;
-
-	g_variant_iter_init(&iter, requests);
-	while (g_variant_iter_next(&iter, "(t@a{sv})", &id, &conn)) {
-		g_autoptr(GVariant) owned = conn;
-		g_auto(GVariantDict) dict;
-
-		g_variant_dict_init(&dict, conn);
-		g_variant_dict_insert(&dict, "request", "t", id);
-		g_variant_builder_add_value(&list, g_variant_dict_end(&dict));
-	}
-	return g_variant_builder_end(&list);
+	return vigilctl_json_list_with_ids(requests, "request");
 }
 
 gboolean
@@ -82,29 +68,15 @@ vigilctl_cmd_pending(VigilctlContext *ctx, int argc, char **argv, GError **error
 	g_autoptr(GVariant) requests = NULL;
 	VigilFirewall *firewall = NULL;
 
-	if (!vigilctl_parse_options(context, &argc, &argv, error))
+	if (!vigilctl_parse_options(context, &argc, &argv, error) ||
+	    !vigilctl_no_arguments(argc, "pending", error))
 		return FALSE;
-	if (argc > 1) {
-		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE,
-		            _("pending takes no arguments"));
-		return FALSE;
-	}
 	firewall = vigilctl_firewall(ctx, error);
 	if (firewall == NULL)
 		return FALSE;
 	if (!vigil_firewall_call_get_pending_sync(firewall, G_DBUS_CALL_FLAGS_NONE, -1, &requests,
 	                                          NULL, error))
 		return FALSE;
-	if (ctx->json) {
-		g_autoptr(GVariant) list =
-		    g_variant_ref_sink(vigilctl_pending_json_variant(requests));
-		g_autofree char *json = vigilctl_json_from_variant(list);
-
-		g_print("%s\n", json);
-	} else {
-		g_autofree char *text = vigilctl_pending_format(requests);
-
-		g_print("%s", text);
-	}
+	vigilctl_show(requests, ctx->json, vigilctl_pending_json_variant, vigilctl_pending_format);
 	return TRUE;
 }

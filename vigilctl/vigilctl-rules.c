@@ -99,31 +99,7 @@ vigilctl_rules_format(GVariant *rules)
 GVariant *
 vigilctl_rules_json_variant(GVariant *rules)
 {
-	g_auto(GVariantBuilder) list = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE("aa{sv}"));
-	GVariantIter iter;
-	guint64 id = 0;
-	GVariant *rule = NULL;
-
-	g_variant_iter_init(&iter, rules);
-	while (g_variant_iter_next(&iter, "(t@a{sv})", &id, &rule)) {
-		g_autoptr(GVariant) owned = rule;
-		g_auto(GVariantDict) dict;
-
-		g_variant_dict_init(&dict, rule);
-		g_variant_dict_insert(&dict, VIGIL_RULE_KEY_ID, "t", id);
-		g_variant_builder_add_value(&list, g_variant_dict_end(&dict));
-	}
-	return g_variant_builder_end(&list);
-}
-
-static gboolean
-print_json(GVariant *value)
-{
-	g_autoptr(GVariant) owned = g_variant_ref_sink(value);
-	g_autofree char *json = vigilctl_json_from_variant(owned);
-
-	g_print("%s\n", json);
-	return TRUE;
+	return vigilctl_json_list_with_ids(rules, VIGIL_RULE_KEY_ID);
 }
 
 static gboolean
@@ -131,21 +107,12 @@ rules_list(VigilctlContext *ctx, VigilFirewall *firewall, int argc, char **argv,
 {
 	g_autoptr(GVariant) rules = NULL;
 
-	if (argc > 1) {
-		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE,
-		            _("rules list takes no arguments"));
+	if (!vigilctl_no_arguments(argc, "rules list", error))
 		return FALSE;
-	}
 	if (!vigil_firewall_call_get_rules_sync(firewall, G_DBUS_CALL_FLAGS_NONE, -1, &rules, NULL,
 	                                        error))
 		return FALSE;
-	if (ctx->json)
-		return print_json(vigilctl_rules_json_variant(rules));
-	{
-		g_autofree char *text = vigilctl_rules_format(rules);
-
-		g_print("%s", text);
-	}
+	vigilctl_show(rules, ctx->json, vigilctl_rules_json_variant, vigilctl_rules_format);
 	return TRUE;
 }
 
@@ -519,8 +486,10 @@ rules_import(VigilctlContext *ctx, VigilFirewall *firewall, int argc, char **arg
 		if (!g_hash_table_contains(before, &list[i]))
 			added++;
 	}
-	if (ctx->json)
-		return print_json(g_variant_ref(ids));
+	if (ctx->json) {
+		vigilctl_print_json(ids);
+		return TRUE;
+	}
 	/* TRANSLATORS: the first number counts the rules of the file */
 	g_print(ngettext("Imported %zu rule: %u new, %zu already there.\n",
 	                 "Imported %zu rules: %u new, %zu already there.\n", n),

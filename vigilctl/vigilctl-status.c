@@ -222,13 +222,9 @@ vigilctl_cmd_status(VigilctlContext *ctx, int argc, char **argv, GError **error)
 	g_autoptr(GVariant) permissions = NULL;
 	VigilFirewall *firewall = NULL;
 
-	if (!vigilctl_parse_options(context, &argc, &argv, error))
+	if (!vigilctl_parse_options(context, &argc, &argv, error) ||
+	    !vigilctl_no_arguments(argc, "status", error))
 		return FALSE;
-	if (argc > 1) {
-		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE,
-		            _("status takes no arguments"));
-		return FALSE;
-	}
 	firewall = vigilctl_firewall(ctx, error);
 	if (firewall == NULL)
 		return FALSE;
@@ -244,11 +240,7 @@ vigilctl_cmd_status(VigilctlContext *ctx, int argc, char **argv, GError **error)
 	                                              &permissions, NULL, NULL))
 		permissions = NULL;
 	if (ctx->json) {
-		g_autoptr(GVariant) object =
-		    g_variant_ref_sink(vigilctl_status_json_variant(props, permissions));
-		g_autofree char *json = vigilctl_json_from_variant(object);
-
-		g_print("%s\n", json);
+		vigilctl_print_json(vigilctl_status_json_variant(props, permissions));
 	} else {
 		g_autofree char *text = vigilctl_status_format(props, permissions);
 
