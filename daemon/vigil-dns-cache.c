@@ -43,17 +43,7 @@ struct _VigilDnsCache {
 
 G_STATIC_ASSERT(sizeof(Key) == 24); /* no padding: hashed and compared as bytes */
 
-static guint
-key_hash(gconstpointer data)
-{
-	return vigil_hash_bytes(data, sizeof(Key));
-}
-
-static gboolean
-key_equal(gconstpointer a, gconstpointer b)
-{
-	return memcmp(a, b, sizeof(Key)) == 0;
-}
+VIGIL_DEFINE_BYTES_KEY(key, Key)
 
 static void
 make_key(Key *key, guint32 uid, int family, const VigilAddress *address)

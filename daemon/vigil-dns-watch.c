@@ -100,29 +100,8 @@ struct _VigilDnsWatch {
 	VigilDnsWatchStats stats;
 };
 
-static guint
-query_key_hash(gconstpointer key)
-{
-	return vigil_hash_bytes(key, sizeof(QueryKey));
-}
-
-static gboolean
-query_key_equal(gconstpointer a, gconstpointer b)
-{
-	return memcmp(a, b, sizeof(QueryKey)) == 0;
-}
-
-static guint
-stream_key_hash(gconstpointer key)
-{
-	return vigil_hash_bytes(key, sizeof(StreamKey));
-}
-
-static gboolean
-stream_key_equal(gconstpointer a, gconstpointer b)
-{
-	return memcmp(a, b, sizeof(StreamKey)) == 0;
-}
+VIGIL_DEFINE_BYTES_KEY(query_key, QueryKey)
+VIGIL_DEFINE_BYTES_KEY(stream_key, StreamKey)
 
 /* --- headers --------------------------------------------------------------------------- */
 

@@ -39,26 +39,28 @@ static GHashTable *names;  /* name -> uid of /etc/passwd */
 static GArray *ranges;     /* of Range, sorted by start */
 static guint64 generation; /* bumped when the files are read again */
 
+/* @file_path (NULL: the default) is read at the next lookup */
+static void
+set_path(char **file_path, FileStamp *stamp, const char *path)
+{
+	g_mutex_lock(&lock);
+	g_free(*file_path);
+	*file_path = g_strdup(path);
+	checked_us = 0;
+	memset(stamp, 0, sizeof *stamp);
+	g_mutex_unlock(&lock);
+}
+
 void
 vigil_fair_set_subuid_path(const char *path)
 {
-	g_mutex_lock(&lock);
-	g_free(subuid_path);
-	subuid_path = g_strdup(path);
-	checked_us = 0;
-	memset(&subuid_stamp, 0, sizeof subuid_stamp);
-	g_mutex_unlock(&lock);
+	set_path(&subuid_path, &subuid_stamp, path);
 }
 
 void
 vigil_fair_set_passwd_path(const char *path)
 {
-	g_mutex_lock(&lock);
-	g_free(passwd_path);
-	passwd_path = g_strdup(path);
-	checked_us = 0;
-	memset(&passwd_stamp, 0, sizeof passwd_stamp);
-	g_mutex_unlock(&lock);
+	set_path(&passwd_path, &passwd_stamp, path);
 }
 
 static void

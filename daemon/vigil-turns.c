@@ -35,17 +35,7 @@ struct _VigilTurns {
 	guint waiting;
 };
 
-static guint
-key_hash(gconstpointer key)
-{
-	return vigil_hash_bytes(key, sizeof(VigilTurnsKey));
-}
-
-static gboolean
-key_equal(gconstpointer a, gconstpointer b)
-{
-	return memcmp(a, b, sizeof(VigilTurnsKey)) == 0;
-}
+VIGIL_DEFINE_BYTES_KEY(key, VigilTurnsKey)
 
 void
 vigil_turns_key_from_flow(VigilTurnsKey *key, const VigilFlow *flow, guint32 uid)
