@@ -1204,6 +1204,7 @@ history_row_to_dict(const VigilHistoryRow *row)
 	return g_variant_dict_end(&dict);
 }
 
+/* GetConnections' answer from the history's rows: made in the query's worker (vigil-history.h) */
 static GVariant *
 history_rows_to_variant(GPtrArray *rows)
 {
@@ -1224,10 +1225,10 @@ on_history_rows(GObject *source, GAsyncResult *result, gpointer data)
 	Call *call = data;
 	VigilHistory *history = vigil_daemon_get_history(call->server->daemon);
 	GError *error = NULL;
-	g_autoptr(GPtrArray) rows = vigil_history_query_finish(history, result, &error);
+	g_autoptr(GVariant) answer = vigil_history_query_reply_finish(history, result, &error);
 
 	(void)source;
-	if (rows == NULL) {
+	if (answer == NULL) {
 		if (g_error_matches(error, VIGIL_HISTORY_ERROR, VIGIL_HISTORY_ERROR_BUSY)) {
 			GError *busy = g_error_new_literal(VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_BUSY,
 			                                   error->message);
@@ -1238,7 +1239,7 @@ on_history_rows(GObject *source, GAsyncResult *result, gpointer data)
 		call_fail(call, error);
 		return;
 	}
-	call_return(call, history_rows_to_variant(rows));
+	call_return(call, answer);
 }
 
 /* GetConnections with history: the rows on disk, read in a worker (vigil-history.h) */
@@ -1259,8 +1260,9 @@ run_get_history(Call *call, const VigilDBusFilter *filter)
 	if (filter->program != NULL)
 		query.program =
 		    g_str_equal(filter->program, VIGIL_PROGRAM_UNKNOWN) ? "" : filter->program;
-	vigil_history_query_async(vigil_daemon_get_history(call->server->daemon), call->uid, &query,
-	                          NULL, on_history_rows, call);
+	vigil_history_query_reply_async(vigil_daemon_get_history(call->server->daemon), call->uid,
+	                                &query, history_rows_to_variant, NULL, on_history_rows,
+	                                call);
 }
 
 static void

@@ -584,7 +584,8 @@ typedef struct {
 	VigilHistoryQuery query;
 	char *program; /* query.program points here */
 	gint64 deadline;
-	guint64 added; /* the query sees every decision added before it */
+	guint64 added;               /* the query sees every decision added before it */
+	VigilHistoryReplyFunc reply; /* or NULL: the answer is the rows */
 	GTask *outer;
 } Query;
 
@@ -633,10 +634,16 @@ run_query(GTask *task, gpointer source, gpointer data, GCancellable *cancellable
 		            "the query took longer than %d s: ask for a shorter time or fewer rows",
 		            VIGIL_HISTORY_QUERY_DEADLINE_S);
 	}
-	if (rows == NULL)
+	if (rows == NULL) {
 		g_task_return_error(task, error);
-	else
+	} else if (q->reply != NULL) {
+		GVariant *answer = g_variant_ref_sink(q->reply(rows));
+
+		g_ptr_array_unref(rows);
+		g_task_return_pointer(task, answer, (GDestroyNotify)g_variant_unref);
+	} else {
 		g_task_return_pointer(task, rows, (GDestroyNotify)g_ptr_array_unref);
+	}
 }
 
 static void
@@ -657,14 +664,16 @@ on_query_done(GObject *source, GAsyncResult *result, gpointer data)
 {
 	Query *q = data;
 	GError *error = NULL;
-	GPtrArray *rows = g_task_propagate_pointer(G_TASK(result), &error);
+	gpointer answer = g_task_propagate_pointer(G_TASK(result), &error);
 
 	(void)source;
 	query_leave(q->history, q->bucket);
-	if (rows == NULL)
+	if (answer == NULL)
 		g_task_return_error(q->outer, error);
 	else
-		g_task_return_pointer(q->outer, rows, (GDestroyNotify)g_ptr_array_unref);
+		g_task_return_pointer(q->outer, answer,
+		                      q->reply != NULL ? (GDestroyNotify)g_variant_unref
+		                                       : (GDestroyNotify)g_ptr_array_unref);
 	query_free(q);
 }
 
@@ -688,10 +697,10 @@ query_enter(VigilHistory *history, guint32 uid, guint32 bucket, GError **error)
 	return TRUE;
 }
 
-void
-vigil_history_query_async(VigilHistory *history, guint32 caller_uid, const VigilHistoryQuery *query,
-                          GCancellable *cancellable, GAsyncReadyCallback callback,
-                          gpointer user_data)
+static void
+start_query(VigilHistory *history, guint32 caller_uid, const VigilHistoryQuery *query,
+            VigilHistoryReplyFunc reply, gpointer source_tag, GCancellable *cancellable,
+            GAsyncReadyCallback callback, gpointer user_data)
 {
 	g_autoptr(GTask) outer = g_task_new(NULL, cancellable, callback, user_data);
 	g_autoptr(GTask) inner = NULL;
@@ -699,7 +708,7 @@ vigil_history_query_async(VigilHistory *history, guint32 caller_uid, const Vigil
 	GError *error = NULL;
 	Query *q;
 
-	g_task_set_source_tag(outer, vigil_history_query_async);
+	g_task_set_source_tag(outer, source_tag);
 	if (!vigil_history_is_on(history)) {
 		const GError *why = vigil_history_get_error(history);
 
@@ -721,15 +730,49 @@ vigil_history_query_async(VigilHistory *history, guint32 caller_uid, const Vigil
 	q->query.program = q->program;
 	q->deadline = g_get_monotonic_time() + VIGIL_HISTORY_QUERY_DEADLINE_S * G_USEC_PER_SEC;
 	q->added = history->added;
+	q->reply = reply;
 	q->outer = g_object_ref(outer);
 	inner = g_task_new(NULL, NULL, on_query_done, q);
 	g_task_set_task_data(inner, q, NULL);
 	g_task_run_in_thread(inner, run_query);
 }
 
+void
+vigil_history_query_async(VigilHistory *history, guint32 caller_uid, const VigilHistoryQuery *query,
+                          GCancellable *cancellable, GAsyncReadyCallback callback,
+                          gpointer user_data)
+{
+	start_query(history, caller_uid, query, NULL, vigil_history_query_async, cancellable,
+	            callback, user_data);
+}
+
 GPtrArray *
 vigil_history_query_finish(VigilHistory *history, GAsyncResult *result, GError **error)
 {
 	(void)history;
+	g_return_val_if_fail(g_task_is_valid(result, NULL), NULL);
+	g_return_val_if_fail(g_task_get_source_tag(G_TASK(result)) == vigil_history_query_async,
+	                     NULL);
+	return g_task_propagate_pointer(G_TASK(result), error);
+}
+
+void
+vigil_history_query_reply_async(VigilHistory *history, guint32 caller_uid,
+                                const VigilHistoryQuery *query, VigilHistoryReplyFunc reply,
+                                GCancellable *cancellable, GAsyncReadyCallback callback,
+                                gpointer user_data)
+{
+	g_return_if_fail(reply != NULL);
+	start_query(history, caller_uid, query, reply, vigil_history_query_reply_async, cancellable,
+	            callback, user_data);
+}
+
+GVariant *
+vigil_history_query_reply_finish(VigilHistory *history, GAsyncResult *result, GError **error)
+{
+	(void)history;
+	g_return_val_if_fail(g_task_is_valid(result, NULL), NULL);
+	g_return_val_if_fail(
+	    g_task_get_source_tag(G_TASK(result)) == vigil_history_query_reply_async, NULL);
 	return g_task_propagate_pointer(G_TASK(result), error);
 }

@@ -74,4 +74,20 @@ void vigil_history_query_async(VigilHistory *history, guint32 caller_uid,
 /* the rows (VigilHistoryRow), oldest first, or NULL and @error */
 GPtrArray *vigil_history_query_finish(VigilHistory *history, GAsyncResult *result, GError **error);
 
+/* makes a query's answer from its rows (oldest first); runs in the query's worker thread */
+typedef GVariant *(*VigilHistoryReplyFunc)(GPtrArray *rows);
+
+/*
+ * The same query, answered by @reply's value, made in the worker: an answer of 10,000 rows is
+ * built off the main loop, which then only sends it (a GVariant is immutable, safe to hand from
+ * one thread to another). @reply must be safe to call from any thread.
+ */
+void vigil_history_query_reply_async(VigilHistory *history, guint32 caller_uid,
+                                     const VigilHistoryQuery *query, VigilHistoryReplyFunc reply,
+                                     GCancellable *cancellable, GAsyncReadyCallback callback,
+                                     gpointer user_data);
+/* @reply's value (not floating), or NULL and @error */
+GVariant *vigil_history_query_reply_finish(VigilHistory *history, GAsyncResult *result,
+                                           GError **error);
+
 G_END_DECLS

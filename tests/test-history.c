@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include "vigil-conn-dict.h"
 #include "vigil-fair.h"
 #include "vigil-history.h"
 
@@ -670,6 +671,73 @@ test_queries_per_bucket(Fixture *f, gconstpointer data)
 	vigil_history_free(history);
 }
 
+static GThread *main_thread;
+static GThread *reply_thread;
+
+/* an answer as GetConnections makes it: one dictionary a row */
+static GVariant *
+rows_to_reply(GPtrArray *rows)
+{
+	GVariantBuilder builder;
+
+	reply_thread = g_thread_self();
+	g_variant_builder_init(&builder, G_VARIANT_TYPE("aa{sv}"));
+	for (guint i = 0; i < rows->len; i++) {
+		const VigilDecision *d = row_at(rows, i);
+
+		g_variant_builder_add(&builder, "@a{sv}", vigil_decision_to_dict(d, d->id));
+	}
+	return g_variant_new("(aa{sv})", &builder);
+}
+
+/* the answer of 10,000 rows is made in the query's worker: the main loop only hands it on */
+static void
+test_reply_built_in_worker(Fixture *f, gconstpointer data)
+{
+	VigilHistoryLimits limits = {.days = 30, .max_mib = 64};
+	VigilHistory *history = vigil_history_new(f->path, &limits);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) answer = NULL;
+	g_autoptr(GVariant) rows = NULL;
+	GAsyncResult *result = NULL;
+
+	(void)data;
+	main_thread = g_thread_self();
+	/* in bursts of what one user may have waiting */
+	for (guint i = 0; i < VIGIL_HISTORY_MAX_ROWS + 5; i += 1000) {
+		add_decisions(history, BOB, 1000);
+		vigil_history_sync(history);
+	}
+	g_assert_cmpuint(vigil_history_n_dropped(history), ==, 0);
+	vigil_history_query_reply_async(history, BOB, &(VigilHistoryQuery){0}, rows_to_reply, NULL,
+	                                on_query, &result);
+	while (result == NULL)
+		g_main_context_iteration(NULL, TRUE);
+	answer = vigil_history_query_reply_finish(history, result, &error);
+	g_object_unref(result);
+	g_assert_no_error(error);
+	g_assert_false(g_variant_is_floating(answer));
+	rows = g_variant_get_child_value(answer, 0);
+	g_assert_cmpuint(g_variant_n_children(rows), ==, VIGIL_HISTORY_MAX_ROWS);
+	g_assert_nonnull(reply_thread);
+	g_assert_true(reply_thread != main_thread);
+	/* a refused query makes no answer */
+	reply_thread = NULL;
+	vigil_history_free(history);
+	limits.days = 0;
+	history = vigil_history_new(f->path, &limits);
+	result = NULL;
+	vigil_history_query_reply_async(history, BOB, &(VigilHistoryQuery){0}, rows_to_reply, NULL,
+	                                on_query, &result);
+	while (result == NULL)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_null(vigil_history_query_reply_finish(history, result, &error));
+	g_assert_error(error, VIGIL_HISTORY_ERROR, VIGIL_HISTORY_ERROR_OFF);
+	g_assert_null(reply_thread);
+	g_object_unref(result);
+	vigil_history_free(history);
+}
+
 /* the users of the tests, in files of their own */
 static char *
 write_users(void)
@@ -725,6 +793,7 @@ main(int argc, char **argv)
 	ADD("/history/queries-per-bucket", test_queries_per_bucket);
 	ADD("/history/expire/size-per-bucket", test_expire_by_size_per_bucket);
 	ADD("/history/writer/queue-is-fair", test_writer_queue_is_fair);
+	ADD("/history/reply-built-in-worker", test_reply_built_in_worker);
 #undef ADD
 	rc = g_test_run();
 	remove_users(users);
