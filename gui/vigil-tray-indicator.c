@@ -1,10 +1,14 @@
 /* vigil-tray-indicator.c: the tray icon and its menu, through libayatana-appindicator, which falls
- * back to a GtkStatusIcon by itself when no StatusNotifierWatcher is on the session bus */
+ * back to a GtkStatusIcon by itself when no StatusNotifierWatcher is on the session bus (on X11
+ * only: Wayland has no XEmbed tray) */
 #define G_LOG_DOMAIN "vigil-tray"
 #include "config.h"
 
 #include <glib/gi18n.h>
 #include <libayatana-appindicator/app-indicator.h>
+#ifdef GDK_WINDOWING_X11
+#include <gdk/gdkx.h>
+#endif
 
 #include "vigil-tray-indicator.h"
 
@@ -42,6 +46,56 @@ struct _VigilTrayIndicator {
 };
 
 G_DEFINE_TYPE(VigilTrayIndicator, vigil_tray_indicator, G_TYPE_OBJECT)
+
+/* an AppIndicator that falls back to a GtkStatusIcon only on X11: on Wayland (GNOME, KDE) there
+ * is no XEmbed tray to embed it in, and the icon, which has no widget there, only makes GTK
+ * complain; without a StatusNotifier host the main window says how to get one instead */
+typedef struct {
+	AppIndicator parent;
+} VigilAppIndicator;
+
+typedef struct {
+	AppIndicatorClass parent_class;
+} VigilAppIndicatorClass;
+
+static GType vigil_app_indicator_get_type(void);
+G_DEFINE_TYPE(VigilAppIndicator, vigil_app_indicator, APP_INDICATOR_TYPE)
+
+static GtkStatusIcon *
+no_fallback(AppIndicator *indicator)
+{
+	return NULL;
+}
+
+static void
+no_unfallback(AppIndicator *indicator, GtkStatusIcon *status_icon)
+{
+}
+
+static gboolean
+on_x11(void)
+{
+#ifdef GDK_WINDOWING_X11
+	return GDK_IS_X11_DISPLAY(gdk_display_get_default());
+#else
+	return FALSE;
+#endif
+}
+
+static void
+vigil_app_indicator_class_init(VigilAppIndicatorClass *klass)
+{
+	/* the display is open by now: the class is made with the first indicator */
+	if (on_x11())
+		return;
+	klass->parent_class.fallback = no_fallback;
+	klass->parent_class.unfallback = no_unfallback;
+}
+
+static void
+vigil_app_indicator_init(VigilAppIndicator *self)
+{
+}
 
 void
 vigil_tray_indicator_update(VigilTrayIndicator *self, VigilTrayIndicatorState state,
@@ -132,8 +186,10 @@ make_indicator(VigilTrayIndicator *self)
 	/* the menu belongs to no window: its action names ("app.quit") resolve here */
 	gtk_widget_insert_action_group(GTK_WIDGET(self->menu), "app", G_ACTION_GROUP(self->app));
 
-	self->indicator = app_indicator_new("org.vigil.Tray", ICON_UNREACHABLE,
-	                                    APP_INDICATOR_CATEGORY_SYSTEM_SERVICES);
+	/* app_indicator_new() with our class: the same properties */
+	self->indicator =
+	    g_object_new(vigil_app_indicator_get_type(), "id", "org.vigil.Tray", "category",
+	                 "SystemServices", "icon-name", ICON_UNREACHABLE, NULL);
 	app_indicator_set_attention_icon_full(self->indicator, ICON_PROMPT,
 	                                      _("A connection request is waiting"));
 	app_indicator_set_menu(self->indicator, self->menu);

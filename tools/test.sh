@@ -18,7 +18,7 @@ TEST_PACKAGES="build-essential dpkg-dev
   iptables nftables iproute2 conntrack curl iputils-ping util-linux procps tcpdump
   python3 python3-gi clang-format systemd dbus python3-dbusmock libxml2-utils polkitd
   dnsmasq-base clang libclang-rt-14-dev
-  xvfb xauth imagemagick xdotool at-spi2-core gir1.2-atspi-2.0 gir1.2-gtk-3.0
+  xvfb xauth imagemagick xdotool at-spi2-core gir1.2-atspi-2.0 gir1.2-gtk-3.0 weston
   appstream
   publicsuffix mandoc man-db bash-completion zsh
   qemu-system-x86 busybox-static cpio"

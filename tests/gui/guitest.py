@@ -1,4 +1,5 @@
-"""guitest.py: a desktop session for GUI tests: Xvfb, a session bus, AT-SPI, a tray host.
+"""guitest.py: a desktop session for GUI tests: Xvfb (or a Wayland compositor, weston
+headless: GuiSession(wayland=True)), a session bus, AT-SPI, a tray host.
 
     with GuiSession() as s:                  # Xvfb + a private session bus
         s.start_watcher()                    # a StatusNotifierWatcher (tests/gui/sni-watcher.py)
@@ -132,10 +133,13 @@ def start_xvfb(log_path=os.devnull):
 
 
 class GuiSession:
-    def __init__(self, uid=None):
+    def __init__(self, uid=None, wayland=False):
         if uid is None:
             uid = NOBODY if os.geteuid() == 0 else os.geteuid()
         self.uid = uid
+        # a Wayland session (weston's headless backend) instead of Xvfb: no X11 display at all
+        self.wayland = wayland
+        self.wayland_display = None
         self.procs = []
         self.tmpdir = None
         self.display = None
@@ -189,10 +193,16 @@ class GuiSession:
         self.home = self._mkdir('home')
         self.runtime = self._mkdir('runtime')
         self.bus_dir = self._mkdir('bus', 0o755)
-        self._start_xvfb()
+        if self.wayland:
+            self._start_weston()
+        else:
+            self._start_xvfb()
         self._start_session_bus()
         # the test's own AT-SPI and D-Bus clients find the session through these
-        os.environ['DISPLAY'] = self.display
+        if self.display:
+            os.environ['DISPLAY'] = self.display
+        else:
+            os.environ.pop('DISPLAY', None)
         os.environ['DBUS_SESSION_BUS_ADDRESS'] = self.bus_address
         os.environ.pop('NO_AT_BRIDGE', None)
         os.environ.pop('AT_SPI_BUS_ADDRESS', None)
@@ -201,6 +211,29 @@ class GuiSession:
         proc, self.display, log = start_xvfb(os.path.join(self.tmpdir, 'xvfb.log'))
         self.procs.append(proc)
         self._logs.append(log)
+
+    def _start_weston(self):
+        """weston with its headless backend, as the session's user, its socket in the
+        session's XDG_RUNTIME_DIR: a Wayland desktop without a screen (desktop-shell, as
+        weston starts by default; pixman renders the windows in memory)."""
+        if shutil.which('weston') is None:
+            raise GuiError('weston is not installed (package weston)')
+        self.wayland_display = 'wayland-vigil'
+        proc = subprocess.Popen(
+            self._user_argv() + ['weston', '--backend=headless-backend.so',
+                                 '--socket=' + self.wayland_display, '--idle-time=0',
+                                 '--use-pixman', '--width=1280', '--height=1024'],
+            stdout=self._log('weston.log'), stderr=subprocess.STDOUT,
+            env=self.session_env(), preexec_fn=_die_with_parent)
+        self.procs.append(proc)
+        socket_path = os.path.join(self.runtime, self.wayland_display)
+        try:
+            wait_until(lambda: os.path.exists(socket_path) or proc.poll() is not None, 30,
+                       'weston to listen')
+        except GuiError:
+            pass
+        if proc.poll() is not None or not os.path.exists(socket_path):
+            raise GuiError('weston did not start: %s' % self.read_log('weston.log'))
 
     def _start_session_bus(self):
         socket_path = os.path.join(self.bus_dir, 'session_bus_socket')
@@ -231,13 +264,15 @@ class GuiSession:
             # the source tree's icons and .desktop files before the machine's
             'XDG_DATA_DIRS': os.path.join(SOURCE_ROOT, 'data') + ':/usr/local/share:/usr/share',
             'LANG': 'C.UTF-8',
-            'GDK_BACKEND': 'x11',
+            'GDK_BACKEND': 'wayland' if self.wayland else 'x11',
             'GTK_THEME': 'Adwaita',
             'GSETTINGS_BACKEND': 'memory',
             'NO_AT_BRIDGE': '0',
         }
         if self.display:
             env['DISPLAY'] = self.display
+        if self.wayland_display:
+            env['WAYLAND_DISPLAY'] = self.wayland_display
         if self.bus_address:
             env['DBUS_SESSION_BUS_ADDRESS'] = self.bus_address
         for key in ('ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS', 'G_MESSAGES_DEBUG',

@@ -61,12 +61,13 @@ class TrayTestCase(DBusTestCase):
     start_tray_at_once = True  # False: the test calls start_tray() itself
     notification_daemon = False
     tray_host = True  # False: no StatusNotifierWatcher in the session (stock GNOME)
+    wayland = False  # True: a Wayland session (weston headless), no X11 display
 
     def setUp(self):
         super().setUp()
         self.start_vigild(config={'PromptTimeout': str(self.prompt_timeout),
                                   'DefaultAction': self.default_action})
-        self.session = GuiSession(uid=NOBODY)
+        self.session = GuiSession(uid=NOBODY, wayland=self.wayland)
         self.session.__enter__()
         self.addCleanup(self.session.stop)
         self.addCleanup(self._dump_logs)
