@@ -2,12 +2,15 @@
 #define G_LOG_DOMAIN "vigil-agents"
 #include "config.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "vigil-agents.h"
 #include "vigil-dbus.h"
 #include "vigil-fair.h"
 #include "vigil-polkit.h"
+#include "vigil-program-path.h"
 #include "vigil-process-taint.h"
 #include "vigil-conn-dict.h"
 
@@ -486,13 +489,31 @@ executable_allowed(VigilAgents *agents, const VigilProcess *process)
 	if (process == NULL || process->exe == NULL)
 		return FALSE;
 	for (guint i = 0; agents->allowed_executables[i] != NULL; i++) {
-		struct stat st;
+		VigilFileId id;
 
-		if (stat(agents->allowed_executables[i], &st) == 0 &&
-		    st.st_dev == process->exe_dev && st.st_ino == process->exe_ino)
+		/* on the main loop: a path walked without asking any FUSE server (a user's, on
+		 * the way, might never answer); one that goes through FUSE names no file */
+		if (vigil_program_path_resolve(agents->allowed_executables[i], NULL, &id) &&
+		    id.dev == (guint64)process->exe_dev && id.ino == (guint64)process->exe_ino)
 			return TRUE;
 	}
 	return FALSE;
+}
+
+/* the taint with the environment (a preloaded library) of an allowed executable's process: its
+ * mmap lock is held only by code in that program, which an administrator chose to trust */
+static guint
+read_preload_taint(guint32 pid)
+{
+	g_autofree char *dir = g_strdup_printf("/proc/%u", pid);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	guint taint = 0;
+
+	if (fd >= 0) {
+		taint = vigil_process_taint_read(fd, NULL);
+		close(fd);
+	}
+	return taint;
 }
 
 /*
@@ -505,8 +526,12 @@ check_agent_process(VigilAgents *agents, guint32 pid, VigilProcess **out, GError
 	g_autoptr(VigilProcess) process = NULL;
 	g_autoptr(GError) local_error = NULL;
 
+	/* on the main loop: nothing the process can hold (its cmdline and environment wait for
+	 * its mmap lock); with executables pinned, their environment is read (a preloaded
+	 * library), once the executable is one of them */
 	if (pid != 0)
-		process = vigil_process_read("/proc", pid, NULL, &local_error);
+		process = vigil_process_read_full("/proc", pid, NULL, VIGIL_PROCESS_READ_NO_MEMORY,
+		                                  &local_error);
 	if (process == NULL)
 		g_debug("agent process %u unknown: %s", pid,
 		        local_error != NULL ? local_error->message : "the bus did not say");
@@ -518,6 +543,8 @@ check_agent_process(VigilAgents *agents, guint32 pid, VigilProcess **out, GError
 		                                                    : "an unknown program");
 		return FALSE;
 	}
+	if (agents->allowed_executables != NULL && process->taint == 0)
+		process->taint = read_preload_taint(pid);
 	if (agents->allowed_executables != NULL && process->taint != 0) {
 		g_set_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_PERMISSION_DENIED,
 		            "%s may not be a prompt agent while it is %s", process->exe,

@@ -13,6 +13,7 @@
 
 #include "vigil-attributor.h"
 #include "vigil-ebpf.h"
+#include "vigil-fair-pool.h"
 #include "vigil-sock-diag.h"
 #include "vigil-users.h"
 
@@ -30,6 +31,17 @@
 #define SHARED_MAX          1024 /* sockets known to be shared, never answered on the fast path */
 
 #define KNOWN_EXES_MAX 256 /* executables whose path a record of an exited process may use */
+
+/*
+ * Lookup threads (vigil-fair-pool.h): reading a process's cmdline or environ waits for its mmap
+ * lock, which the process can hold for ever. A user's stuck processes hold at most
+ * LOOKUP_PER_USER threads (their other lookups wait, then go unanswered at the connection's
+ * deadline); it takes LOOKUP_THREADS / LOOKUP_PER_USER such users to hold every thread but
+ * root's own LOOKUP_PER_USER.
+ */
+#define LOOKUP_THREADS   32
+#define LOOKUP_PER_USER  2
+#define LOOKUP_QUEUE_MAX 256 /* lookups of one user waiting for a thread */
 
 /* an executable seen running, by the file identity the kernel records */
 typedef struct {
@@ -75,6 +87,7 @@ struct _VigilAttributor {
 	char *proc_root;
 	int proc_fd;
 	VigilShaCache *sha_cache;
+	VigilFairPool *lookup_pool;
 	VigilEbpf *ebpf;     /* set before the first lookup, or NULL */
 	guint32 host_mnt_ns; /* pid 1's mount namespace inode, for recorded tasks */
 
@@ -141,6 +154,8 @@ vigil_attributor_new(const char *proc_root, GError **error)
 	attributor->proc_root = g_strdup(proc_root);
 	attributor->proc_fd = proc_fd;
 	attributor->sha_cache = vigil_sha_cache_new(SHA_CACHE_MAX);
+	attributor->lookup_pool =
+	    vigil_fair_pool_new(LOOKUP_THREADS, LOOKUP_PER_USER, LOOKUP_QUEUE_MAX);
 	g_mutex_init(&attributor->lock);
 	g_mutex_init(&attributor->scan_lock);
 	attributor->idle_diags =
@@ -182,12 +197,15 @@ attributor_unref(gpointer data)
 	g_mutex_clear(&attributor->lock);
 	g_mutex_clear(&attributor->scan_lock);
 	vigil_sha_cache_free(attributor->sha_cache);
+	/* no lookup holds a reference: none runs */
+	vigil_fair_pool_free(attributor->lookup_pool);
 	close(attributor->proc_fd);
 	g_free(attributor->proc_root);
 	g_free(attributor);
 }
 
-/* lookups still running keep what they need alive until they finish; hashes stop now */
+/* lookups still pending keep what they need alive until they finish (one a process holds for
+ * ever, for ever: nothing waits for it); hashes stop now */
 void
 vigil_attributor_free(VigilAttributor *attributor)
 {
@@ -1619,7 +1637,10 @@ vigil_attributor_lookup_async(VigilAttributor *attributor, const VigilFlow *flow
 	VigilProcess *process = NULL;
 	GError *error = NULL;
 	if (!lookup_fast(lookup, &process, &error)) {
-		g_task_run_in_thread(task, lookup_thread);
+		/* in the socket's user's share of the threads: the process it reads may hold it;
+		 * a flow the kernel gave no uid takes the turns of "no uid" */
+		vigil_fair_pool_run(attributor->lookup_pool,
+		                    flow->has_uid ? flow->uid : G_MAXUINT32, task, lookup_thread);
 		return;
 	}
 	/* GTask still calls back from the main context, never from inside this call */

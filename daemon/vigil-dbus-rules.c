@@ -291,7 +291,8 @@ check_quit_process(guint32 pid, guint32 uid, gboolean any_user, const char *proc
 
 	if (pid == 0 || !vigil_process_read_stamp(proc_root, pid, &stamp))
 		return invalid(error, "pid: no process %u is running", pid);
-	process = vigil_process_read(proc_root, pid, NULL, NULL);
+	/* on the main loop: nothing the process can hold (its cmdline is not needed) */
+	process = vigil_process_read_full(proc_root, pid, NULL, VIGIL_PROCESS_READ_NO_MEMORY, NULL);
 	if (process == NULL || process->start_time != stamp.start_time)
 		return invalid(error, "pid: no process %u is running", pid);
 	if (!any_user && process->uid != uid)

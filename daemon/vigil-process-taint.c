@@ -125,6 +125,16 @@ read_preload(int pid_dir)
 }
 
 guint
+vigil_process_taint_read_traced(int pid_dir, guint32 *tracer_pid)
+{
+	guint32 tracer = read_tracer(pid_dir);
+
+	if (tracer_pid != NULL)
+		*tracer_pid = tracer;
+	return tracer != 0 ? VIGIL_TAINT_TRACED : 0;
+}
+
+guint
 vigil_process_taint_read(int pid_dir, guint32 *tracer_pid)
 {
 	guint taint = 0;

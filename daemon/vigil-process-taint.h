@@ -27,6 +27,9 @@ typedef enum {
  * may have gone, and then nothing is decided for it anyway.
  */
 guint vigil_process_taint_read(int pid_dir, guint32 *tracer_pid);
+/* the same without the environment, which waits for the process's mmap lock (a process can
+ * hold it for ever: vigil-fair-pool.h): only VIGIL_TAINT_TRACED, for the main loop */
+guint vigil_process_taint_read_traced(int pid_dir, guint32 *tracer_pid);
 
 /* pure: the TracerPid of a /proc/PID/status text, 0 when absent or malformed */
 guint32 vigil_process_taint_tracer_from_status(const char *status_text);

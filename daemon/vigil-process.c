@@ -389,7 +389,8 @@ peek_sha256(VigilProcess *process, VigilShaCache *sha_cache)
 
 /* the parts that need the process alive; everything else is best effort */
 static gboolean
-read_identity(VigilProcess *process, int dirfd, guint32 *ppid, GError **error)
+read_identity(VigilProcess *process, int dirfd, guint32 *ppid, VigilProcessReadFlags flags,
+              GError **error)
 {
 	guint32 pid = process->pid;
 	struct stat st;
@@ -403,11 +404,13 @@ read_identity(VigilProcess *process, int dirfd, guint32 *ppid, GError **error)
 		return FALSE;
 	/* stat follows the magic link to the file that runs, also when it was deleted; with the
 	 * attributes the kernel has: a FUSE server that stops answering cannot hold it */
-	if (vigil_fuse_stat(dirfd, "exe", 0, &st) < 0) {
+	guint64 mnt_id = 0;
+	if (vigil_fuse_stat_mount(dirfd, "exe", 0, &st, &mnt_id) < 0) {
 		set_errno_error(error, errno, "exe", pid);
 		return FALSE;
 	}
-	process->exe_on_fuse = vigil_fuse_kind_for_process(dirfd, st.st_dev) == VIGIL_FS_FUSE;
+	/* FUSE, or a user's overlay (whose layers may be FUSE) */
+	process->exe_on_fuse = vigil_fuse_exe_is_users(dirfd, st.st_dev, mnt_id);
 	process->exe_dev = st.st_dev;
 	process->exe_ino = st.st_ino;
 	process->exe_mtime =
@@ -415,12 +418,22 @@ read_identity(VigilProcess *process, int dirfd, guint32 *ppid, GError **error)
 	process->exe_size = st.st_size;
 	process->exe_ctime =
 	    (gint64)st.st_ctim.tv_sec * G_GINT64_CONSTANT(1000000000) + st.st_ctim.tv_nsec;
+	if (flags & VIGIL_PROCESS_READ_NO_MEMORY)
+		return TRUE;
+	/* waits for the process's mmap lock (see VIGIL_PROCESS_READ_NO_MEMORY) */
 	process->cmdline = read_cmdline(dirfd, pid, error);
 	return process->cmdline != NULL;
 }
 
 VigilProcess *
 vigil_process_read(const char *proc_root, guint32 pid, VigilShaCache *sha_cache, GError **error)
+{
+	return vigil_process_read_full(proc_root, pid, sha_cache, VIGIL_PROCESS_READ_ALL, error);
+}
+
+VigilProcess *
+vigil_process_read_full(const char *proc_root, guint32 pid, VigilShaCache *sha_cache,
+                        VigilProcessReadFlags flags, GError **error)
 {
 	g_return_val_if_fail(proc_root != NULL, NULL);
 
@@ -434,7 +447,7 @@ vigil_process_read(const char *proc_root, guint32 pid, VigilShaCache *sha_cache,
 	g_autoptr(VigilProcess) process = g_atomic_rc_box_new0(VigilProcess);
 	process->pid = pid;
 	guint32 ppid = 0;
-	gboolean ok = read_identity(process, dirfd, &ppid, error);
+	gboolean ok = read_identity(process, dirfd, &ppid, flags, error);
 	if (ok) {
 		g_autofree char *cgroup =
 		    read_proc_file(dirfd, "cgroup", CGROUP_MAX, NULL, pid, NULL);
@@ -444,7 +457,9 @@ vigil_process_read(const char *proc_root, guint32 pid, VigilShaCache *sha_cache,
 		if (process->foreign_mount_ns)
 			process->app_sandbox = vigil_app_sandbox_verify(
 			    process->app_id, process->exe, process->exe_dev, process->exe_ino);
-		process->taint = vigil_process_taint_read(dirfd, &process->tracer_pid);
+		process->taint = flags & VIGIL_PROCESS_READ_NO_MEMORY
+		                     ? vigil_process_taint_read_traced(dirfd, &process->tracer_pid)
+		                     : vigil_process_taint_read(dirfd, &process->tracer_pid);
 	}
 	close(dirfd);
 	if (!ok)

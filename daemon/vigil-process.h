@@ -32,12 +32,14 @@ typedef struct {
 	/* in another mount namespace, the snap or flatpak of its app id, checked against the
 	 * host's installation (vigil-app-sandbox.h): VIGIL_APP_SANDBOX_*, static; or NULL */
 	const char *app_sandbox;
-	guint taint;               /* VigilTaint (vigil-process-taint.h), read once */
-	guint32 tracer_pid;        /* with VIGIL_TAINT_TRACED */
-	gint64 exe_ctime;          /* ns; with dev, ino, size and mtime: the key of its hash */
-	/* the executable is on a FUSE file system (its process's mount table says so): its
-	 * server, a program of the user who mounted it, answers as it likes (another file to a
-	 * hash than to exec, or never): the attributor makes such a process an unknown one */
+	guint taint;        /* VigilTaint (vigil-process-taint.h), read once */
+	guint32 tracer_pid; /* with VIGIL_TAINT_TRACED */
+	gint64 exe_ctime;   /* ns; with dev, ino, size and mtime: the key of its hash */
+	/* the executable is on a FUSE file system, or on a file system vigild cannot tell is not
+	 * one (an overlay a user mounted, whose layers may be FUSE; a mount the process cannot
+	 * see): vigil_fuse_exe_is_users(). Its server, a program of the user who mounted it,
+	 * answers as it likes (another file to a hash than to exec, or never): the attributor
+	 * makes such a process an unknown one, and vigild never reads the file */
 	gboolean exe_on_fuse;
 	/* it was gone (exited, or exec'd another program) when vigild looked: only what the
 	 * kernel recorded at connect()/sendmsg() is known (eBPF attribution): pid, uid, the
@@ -61,6 +63,19 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilProcess, vigil_process_unref)
  */
 VigilProcess *vigil_process_read(const char *proc_root, guint32 pid, VigilShaCache *sha_cache,
                                  GError **error);
+
+typedef enum {
+	VIGIL_PROCESS_READ_ALL = 0,
+	/*
+	 * Nothing that waits for the process's mmap lock: /proc/PID/cmdline and environ do, and a
+	 * process can hold that lock for ever (a thread stuck in a page fault on a file its FUSE
+	 * server never serves, and another waiting to map memory). For the main loop: cmdline
+	 * is NULL and the taint lacks VIGIL_TAINT_PRELOAD (the environment is not read).
+	 */
+	VIGIL_PROCESS_READ_NO_MEMORY = 1 << 0,
+} VigilProcessReadFlags;
+VigilProcess *vigil_process_read_full(const char *proc_root, guint32 pid, VigilShaCache *sha_cache,
+                                      VigilProcessReadFlags flags, GError **error);
 /* an empty process (for one known only from the kernel's record), to be filled by the caller */
 VigilProcess *vigil_process_new(void);
 /* a copy of @process with its hash set to @sha256 (processes are shared read-only) */

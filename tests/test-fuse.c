@@ -14,6 +14,7 @@ static const char mountinfo[] =
     "62 26 0:43 / /media/app - fuse /dev/fuse rw,user_id=1000\n"
     "63 26 8:17 / /media/ntfs rw - fuseblk /dev/sdb1 rw,allow_other\n"
     "64 26 0:44 /x /weird\\040name rw - fusectl fusectl rw\n"
+    "66 26 0:46 / /ovl rw - overlay overlay rw,lowerdir=/a,upperdir=/b/u,workdir=/b/w\n"
     "garbage line\n"
     "65 26 0:45 / /last - fuse.appimage ro";
 
@@ -38,6 +39,23 @@ test_kind_in_mountinfo(void)
 	g_assert_cmpint(vigil_fuse_kind_in_mountinfo("", makedev(0, 41)), ==, VIGIL_FS_UNSEEN);
 }
 
+/* by the mount's id, as statx() gives it for a file: its mount, not its device's */
+static void
+test_kind_of_mount(void)
+{
+	g_assert_cmpint(vigil_fuse_kind_of_mount(mountinfo, 60), ==, VIGIL_FS_FUSE);
+	g_assert_cmpint(vigil_fuse_kind_of_mount(mountinfo, 65), ==, VIGIL_FS_FUSE);
+	g_assert_cmpint(vigil_fuse_kind_of_mount(mountinfo, 26), ==, VIGIL_FS_OTHER);
+	g_assert_cmpint(vigil_fuse_kind_of_mount(mountinfo, 63), ==, VIGIL_FS_OTHER);
+	g_assert_cmpint(vigil_fuse_kind_of_mount(mountinfo, 66), ==, VIGIL_FS_OVERLAY);
+	g_assert_cmpint(vigil_fuse_kind_in_mountinfo(mountinfo, makedev(0, 46)), ==,
+	                VIGIL_FS_OVERLAY);
+	/* "6" is no mount's id, nor a prefix of one */
+	g_assert_cmpint(vigil_fuse_kind_of_mount(mountinfo, 6), ==, VIGIL_FS_UNSEEN);
+	g_assert_cmpint(vigil_fuse_kind_of_mount(mountinfo, 99), ==, VIGIL_FS_UNSEEN);
+	g_assert_cmpint(vigil_fuse_kind_of_mount("", 60), ==, VIGIL_FS_UNSEEN);
+}
+
 /* this process's own executable and root are on no FUSE file system here */
 static void
 test_own_mounts(void)
@@ -56,6 +74,10 @@ test_own_mounts(void)
 	g_assert_cmpint(st.st_ctim.tv_sec, ==, plain.st_ctim.tv_sec);
 	g_assert_cmpint(vigil_fuse_kind_for_process(dir, st.st_dev), ==, VIGIL_FS_OTHER);
 	g_assert_false(vigil_fuse_dev_is_fuse_here(st.st_dev));
+	guint64 mnt_id = 0;
+	g_assert_cmpint(vigil_fuse_stat_mount(dir, "exe", 0, &st, &mnt_id), ==, 0);
+	g_assert_cmpuint(mnt_id, !=, 0);
+	g_assert_false(vigil_fuse_exe_is_users(dir, st.st_dev, mnt_id));
 	close(dir);
 }
 
@@ -64,6 +86,7 @@ main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/fuse/kind-in-mountinfo", test_kind_in_mountinfo);
+	g_test_add_func("/fuse/kind-of-mount", test_kind_of_mount);
 	g_test_add_func("/fuse/own-mounts", test_own_mounts);
 	return g_test_run();
 }

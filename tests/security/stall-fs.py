@@ -9,6 +9,8 @@ kernel (attr_valid and entry_valid 0), so every stat() of prog asks this server.
 
 As root it opens /dev/fuse and mounts (fd=,user_id=UID,allow_other: what fusermount3 does for
 a user when /etc/fuse.conf says user_allow_other), then drops to UID and serves as that user.
+Run as UID already (root of a user namespace of its own: tests/security/fuse-overlay.py), it
+mounts there, as a user may; $VIGIL_FUSE_DEV names the device to open instead of /dev/fuse.
 It prints "ready" once the kernel's INIT is answered. SIGUSR1: stop answering (every request
 stays unanswered; the callers wait, as with a stuck sshfs); SIGUSR2: answer again. Killing it
 aborts the connection (pending calls fail with ENOTCONN); the caller unmounts.
@@ -86,16 +88,17 @@ def main():
     mountpoint, source, uid = sys.argv[1], sys.argv[2], int(sys.argv[3])
     with open(source, 'rb') as f:
         content = f.read()
-    fd = os.open('/dev/fuse', os.O_RDWR | os.O_CLOEXEC)
+    fd = os.open(os.environ.get('VIGIL_FUSE_DEV', '/dev/fuse'), os.O_RDWR | os.O_CLOEXEC)
     libc = ctypes.CDLL(None, use_errno=True)
     opts = 'fd=%d,rootmode=40000,user_id=%d,group_id=%d,allow_other' % (fd, uid, uid)
     if libc.mount(b'vigil-stall', mountpoint.encode(), b'fuse.vigilstall', 0,
                   opts.encode()) != 0:
         e = ctypes.get_errno()
         raise OSError(e, 'mount: ' + os.strerror(e))
-    os.setgroups([])
-    os.setresgid(uid, uid, uid)
-    os.setresuid(uid, uid, uid)
+    if os.getuid() != uid:
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
 
     held = []
 

@@ -18,6 +18,7 @@ root's connection timing out.
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -33,7 +34,9 @@ from gi.repository import Gio, GLib  # noqa: E402
 import bus as testbus  # noqa: E402
 
 STALL_FS = os.path.join(HERE, 'stall-fs.py')
+FUSE_OVERLAY = os.path.join(HERE, 'fuse-overlay.py')
 CONNECT_LATER = os.environ.get('VIGIL_CONNECT_LATER')
+HOLD_MMAP_LOCK = os.environ.get('VIGIL_HOLD_MMAP_LOCK')
 AS_NOBODY = ['setpriv', '--reuid=%d' % NOBODY, '--regid=%d' % NOBODY, '--clear-groups', '--']
 # the attribution deadline is 3 s: "at once" leaves room for a loaded machine (and a
 # sanitizer build), not for the deadline; root's 'ok' itself says its rule decided it (at the
@@ -163,6 +166,164 @@ class FuseStall(DBusTestCase):
         # the rule for its path lets nothing of it out
         self.order(prog, 9000)
         self.assertEqual(prog.stdout.readline().split(), ['error', 'ECONNREFUSED'])
+        start = time.monotonic()
+        self.assertEqual(self.probe('tcp', PEER_V4, 8080, timeout_ms=10000)[0], 'ok')
+        self.assertLess(time.monotonic() - start, PROMPTLY)
+
+
+    def start_holder(self):
+        """hold-mmap-lock as uid 65534, with the stall file system's file mapped."""
+        self.assertTrue(HOLD_MMAP_LOCK and os.access(HOLD_MMAP_LOCK, os.X_OK),
+                        'hold-mmap-lock is not built')
+        proc = self.nets.spawn(self.nets.client, AS_NOBODY + [HOLD_MMAP_LOCK, self.prog],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.assertEqual(proc.stdout.readline().strip(), 'started')
+        return proc
+
+    def test_process_holding_its_mmap_lock(self):
+        """A process can hold its own mmap lock (a thread faulting in a page of a file whose
+        FUSE server does not answer, another waiting to map memory): reading its cmdline or
+        environ then waits for ever. vigild reads them to attribute its connections, in a
+        lookup thread: its user's connections hold that user's share of the threads, not every
+        thread, and root's connections are still decided by their rule at once.
+
+        On the code before the fix lookups ran in GLib's shared pool of threads, first come
+        first served: root's connection waited behind the stuck lookups until the pool had
+        grown past them (one thread each 0.1 s and more), and was decided at its deadline as
+        an unknown program's, denied."""
+        d = self.start_vigild('allow app %s port 8080\n' % PROBE_EXE)
+        holder = self.start_holder()
+        self.addCleanup(holder.kill)
+        self.stall()
+        holder.stdin.write('hold\n')
+        holder.stdin.flush()
+        self.assertEqual(holder.stdout.readline().strip(), 'held')
+        # its cmdline cannot be read now: whoever reads it waits (until the server is gone)
+        reader = subprocess.Popen(['cat', '/proc/%d/cmdline' % holder.pid],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.waiters.append(reader)
+        time.sleep(0.5)
+        self.assertIsNone(reader.poll(), 'the process does not hold its mmap lock')
+
+        # a burst of its connections: each lookup of them would wait for ever
+        holder.stdin.write('%s 9000 48\n' % PEER_V4)
+        holder.stdin.flush()
+        time.sleep(1)
+        for _ in range(3):
+            start = time.monotonic()
+            words = self.probe('tcp', PEER_V4, 8080, timeout_ms=10000)
+            elapsed = time.monotonic() - start
+            self.assertEqual(words[0], 'ok', d.log()[-3000:])
+            self.assertLess(elapsed, PROMPTLY, 'root waited %.2f s' % elapsed)
+        # D-Bus answers
+        _, elapsed = self.timed_call('GetProgramStats')
+        self.assertLess(elapsed, PROMPTLY)
+
+        # its own connections are decided at their deadline, as an unknown program's: none out
+        words = holder.stdout.readline().split()
+        self.assertEqual(words[0], 'done', words)
+        ok, refused, other = map(int, words[1:])
+        self.assertEqual(ok, 0, words)
+        self.assertEqual(refused + other, 48, words)
+
+        # and vigild stops on SIGTERM, not waiting for the lookups held
+        start = time.monotonic()
+        rc = d.stop()
+        self.assertEqual(rc, 0, d.log()[-3000:])
+        self.assertLess(time.monotonic() - start, 10)
+
+
+    def test_overlay_over_fuse_in_a_user_namespace(self):
+        """A user's overlay whose lower layer is the user's FUSE file system, both mounted in
+        a user namespace of theirs (unshare -Urm: Linux lets an unprivileged user mount both
+        there). The program runs from the overlay: its mount table shows an overlay, and the
+        stat of its executable a device of the overlay's, never FUSE; a read of its file is a
+        read from the FUSE server, which stops answering. It is an unknown program (as one
+        run from FUSE), vigild never reads it, and stops on SIGTERM at once.
+
+        On the code before the fix vigild took it for a known program and hashed it for the
+        prompt: a pool thread then waited in the FUSE server's read, which not even SIGKILL
+        ends, and vigild could not exit (this test fails with its stop timing out)."""
+        d = self.start_vigild('allow app %s port 8080\n' % PROBE_EXE)
+        # a prompt wants the program's hash (shown, and pinned by a rule made from it)
+        self.agent(uid=NOBODY, answer='deny')
+        top = tempfile.mkdtemp(prefix='vigil-overlay-')
+        os.chmod(top, 0o755)
+        self.addCleanup(shutil.rmtree, top, ignore_errors=True)
+        # /dev/fuse as Debian's udev makes it (0666): this machine's has 0600
+        node = os.path.join(top, 'fuse')
+        os.mknod(node, stat.S_IFCHR | 0o666, os.makedev(10, 229))
+        os.chmod(node, 0o666)
+        work = os.path.join(top, 'ns')
+        os.mkdir(work)
+        os.chown(work, NOBODY, NOBODY)
+        prog = self.nets.spawn(self.nets.client,
+                               AS_NOBODY + ['unshare', '-Urm', '--', '/usr/bin/python3',
+                                            FUSE_OVERLAY, node, work, CONNECT_LATER],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        words = prog.stdout.readline().split()
+        self.assertEqual(words[:1], ['server'], 'no overlay over FUSE in a user namespace')
+        server = int(words[1])
+
+        def stop_overlay():
+            # the server gone, whoever waits for it gets ENOTCONN
+            try:
+                os.kill(server, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            prog.kill()
+            prog.wait(10)
+        self.addCleanup(stop_overlay)
+        self.assertEqual(prog.stdout.readline().strip(), 'started')
+        # its mount table shows the overlay, where the executable is, and FUSE only beside
+        with open('/proc/%d/mountinfo' % prog.pid, encoding='utf-8') as f:
+            mounts = f.read()
+        self.assertIn(' - overlay ', mounts)
+        self.assertTrue(os.readlink('/proc/%d/exe' % prog.pid).endswith('/ovl/prog'))
+
+        os.kill(server, signal.SIGUSR1)
+        # a read of the program's file, as a hash would read it, waits
+        reader = subprocess.Popen(['cat', '/proc/%d/exe' % prog.pid], stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True)
+        self.waiters.append(reader)
+        time.sleep(0.5)
+        self.assertIsNone(reader.poll(), 'the FUSE server under the overlay still answers')
+
+        self.order(prog, 9000)
+        self.assertEqual(prog.stdout.readline().split(), ['error', 'ECONNREFUSED'])
+        conns, _ = self.timed_call('GetConnections', 'a{sv}', [{}])
+        theirs = [c for c in conns[0] if c.get('uid') == NOBODY]
+        self.assertEqual([c['port'] for c in theirs], [9000], theirs)
+        self.assertEqual(theirs[0]['verdict'], 'deny', theirs)
+        self.assertFalse(theirs[0].get('program', '').endswith('/ovl/prog'), theirs)
+        self.assertNotIn('hashing ', d.log())
+        # root's connections are still decided by their rule at once
+        start = time.monotonic()
+        self.assertEqual(self.probe('tcp', PEER_V4, 8080, timeout_ms=10000)[0], 'ok')
+        self.assertLess(time.monotonic() - start, PROMPTLY)
+
+        start = time.monotonic()
+        rc = d.stop()
+        self.assertEqual(rc, 0, d.log()[-3000:])
+        self.assertLess(time.monotonic() - start, 10)
+
+
+    def test_agent_executables_through_a_stuck_fuse_mount(self):
+        """An administrator's AgentExecutables path that leads into a user's FUSE file
+        system, whose server stops answering: a RegisterAgent is refused at once (the path
+        names no file for vigild), and the main loop goes on deciding.
+
+        On the code before the fix the main loop stat()ed the path for every RegisterAgent and
+        waited for the FUSE server: this test fails with the agent's call unanswered and
+        root's connection timing out."""
+        self.start_vigild('allow app %s port 8080\n' % PROBE_EXE,
+                          config={'AgentExecutables': self.prog})
+        self.stall()
+        agent = self.agent(uid=NOBODY, expect_failure=True,
+                           prefix=self.nets.exec_args(self.nets.client, []))
+        self.assertIsNotNone(agent.failure, 'the agent was registered: %r' % agent.seen)
+        self.assertEqual(agent.failure['error'], 'org.vigil.Firewall1.Error.PermissionDenied',
+                         agent.failure)
         start = time.monotonic()
         self.assertEqual(self.probe('tcp', PEER_V4, 8080, timeout_ms=10000)[0], 'ok')
         self.assertLess(time.monotonic() - start, PROMPTLY)
