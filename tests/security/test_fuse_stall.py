@@ -190,7 +190,8 @@ class FuseStall(DBusTestCase):
         On the code before the fix lookups ran in GLib's shared pool of threads, first come
         first served: root's connection waited behind the stuck lookups until the pool had
         grown past them (one thread each 0.1 s and more), and was decided at its deadline as
-        an unknown program's, denied."""
+        an unknown program's, denied; and an until-quit rule naming the process had the main
+        loop read its cmdline: the AddRule call timed out, and the main loop never came back."""
         d = self.start_vigild('allow app %s port 8080\n' % PROBE_EXE)
         holder = self.start_holder()
         self.addCleanup(holder.kill)
@@ -215,9 +216,19 @@ class FuseStall(DBusTestCase):
             elapsed = time.monotonic() - start
             self.assertEqual(words[0], 'ok', d.log()[-3000:])
             self.assertLess(elapsed, PROMPTLY, 'root waited %.2f s' % elapsed)
-        # D-Bus answers
+        # D-Bus answers, also a call about that very process (an until-quit rule names it:
+        # the main loop reads it, without its cmdline)
         _, elapsed = self.timed_call('GetProgramStats')
         self.assertLess(elapsed, PROMPTLY)
+        start = time.monotonic()
+        try:
+            self.call('AddRule', 'a{sv}', [{'action': s('allow'), 'program': s(PROBE_EXE),
+                                            'port': s('9100'), 'lifetime': s('until-quit'),
+                                            'pid': GLib.Variant('u', holder.pid)}])
+        except GLib.Error as e:  # not root's process: refused, by name (not timed out)
+            self.assertEqual(Gio.DBusError.get_remote_error(e),
+                             'org.vigil.Firewall1.Error.InvalidArgument', e.message)
+        self.assertLess(time.monotonic() - start, PROMPTLY)
 
         # its own connections are decided at their deadline, as an unknown program's: none out
         words = holder.stdout.readline().split()
