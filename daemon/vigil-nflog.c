@@ -74,12 +74,29 @@ on_message(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/*
+ * The messages are walked here, not by mnl_cb_run(): libmnl's mnl_nlmsg_ok() compares the
+ * length as an int, so a message claiming more than 2 GiB would pass and lead its walk
+ * outside the datagram (found by fuzz-capture).
+ */
 void
 vigil_nflog_parse(const guint8 *datagram, gsize len, VigilNflogFunc func, gpointer user_data)
 {
 	ParseContext ctx = {func, user_data};
 
-	mnl_cb_run(datagram, len, 0, 0, on_message, &ctx);
+	while (len >= sizeof(struct nlmsghdr)) {
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)datagram;
+		gsize aligned;
+
+		if (nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > len)
+			return;
+		on_message(nlh, &ctx);
+		aligned = NLMSG_ALIGN((gsize)nlh->nlmsg_len);
+		if (aligned >= len)
+			return;
+		datagram += aligned;
+		len -= aligned;
+	}
 }
 
 /* --- a reader of a group of its own ----------------------------------------------------- */
@@ -157,7 +174,6 @@ static gboolean
 on_readable(int fd, GIOCondition condition, gpointer data)
 {
 	VigilNflogReader *reader = data;
-	ParseContext ctx = {reader->func, reader->user_data};
 
 	for (int i = 0; i < MAX_BATCH; i++) {
 		ssize_t n = recv(fd, reader->buffer, RECV_BYTES, MSG_DONTWAIT);
@@ -172,7 +188,7 @@ on_readable(int fd, GIOCondition condition, gpointer data)
 				          g_strerror(errno));
 			break;
 		}
-		mnl_cb_run(reader->buffer, (size_t)n, 0, 0, on_message, &ctx);
+		vigil_nflog_parse(reader->buffer, (gsize)n, reader->func, reader->user_data);
 	}
 	return G_SOURCE_CONTINUE;
 }

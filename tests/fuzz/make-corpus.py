@@ -143,6 +143,36 @@ def packet_seeds():
     }
 
 
+def nflog_message(hook, payload, group=53054):
+    """One NFULNL_MSG_PACKET: nfgenmsg, NFULA_PACKET_HDR, NFULA_PAYLOAD."""
+    def attr(kind, data):
+        a = struct.pack("=HH", 4 + len(data), kind) + data
+        return a + b"\0" * ((4 - len(a) % 4) % 4)
+    body = struct.pack("=BBH", socket.AF_INET, 0, socket.htons(group))
+    body += attr(1, struct.pack("!HBB", 0x0800, hook, 0))  # NFULA_PACKET_HDR
+    body += attr(9, payload)  # NFULA_PAYLOAD
+    return struct.pack("=IHHII", 16 + len(body), (4 << 8) | 0, 0, 0, 0) + body
+
+
+def pcapng_header(comment):
+    """A Section Header Block with a comment, as vigild writes it (little-endian here)."""
+    opt = struct.pack("<HH", 1, len(comment)) + comment + b"\0" * ((4 - len(comment) % 4) % 4)
+    opt += struct.pack("<HH", 0, 0)
+    length = 28 + len(opt)
+    return struct.pack("<IIIHHq", 0x0A0D0D0A, length, 0x1A2B3C4D, 1, 0, -1) + opt + \
+        struct.pack("<I", length)
+
+
+def capture_seeds():
+    """fuzz-capture: copied packets (no length prefix), an NFLOG datagram, a file's start."""
+    seeds = {k: v[2:] for k, v in packet_seeds().items()}
+    syn4 = seeds["tcp4-syn"]
+    seeds["nflog-out"] = nflog_message(3, syn4)  # NF_INET_LOCAL_OUT
+    seeds["nflog-two"] = nflog_message(3, syn4) + nflog_message(1, syn4)
+    seeds["pcapng-header"] = pcapng_header(b"vigild capture, rule 7: /usr/bin/curl")
+    return seeds
+
+
 RULE_SEEDS = [
     "allow app /usr/bin/apt-get to *.debian.org port 80,443 proto tcp",
     "deny  app /usr/bin/curl port 443",
@@ -244,6 +274,7 @@ def main():
     write("fuzz-dns", msgs)
     write("fuzz-dns-watch", watch_seeds(msgs))
     write("fuzz-packet", packet_seeds())
+    write("fuzz-capture", capture_seeds())
     write("fuzz-rule", {"rule-%02d" % i: (line.encode()) for i, line in enumerate(RULE_SEEDS)})
     write("fuzz-dbus-args", dbus_args_seeds())
 

@@ -6,7 +6,7 @@
 #   -t  seconds per target (default: $FUZZ_SECONDS, else 60)
 #   -k  keep the work directory (new corpus entries, logs) for a look afterwards
 # TARGETs default to all: fuzz-dns fuzz-dns-watch fuzz-rule fuzz-packet fuzz-dbus-args
-#   fuzz-conntrack.
+#   fuzz-conntrack fuzz-capture.
 #
 # Each target starts from its seeds in tests/fuzz/corpus/TARGET (never written to) and runs
 # with AddressSanitizer and UBSan. The script fails when any target crashes, leaks, trips a
@@ -17,7 +17,8 @@ SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=$SRC_DIR/build-fuzz
 SECONDS_PER_TARGET=${FUZZ_SECONDS:-60}
 KEEP=0
-ALL_TARGETS=(fuzz-dns fuzz-dns-watch fuzz-rule fuzz-packet fuzz-dbus-args fuzz-conntrack)
+ALL_TARGETS=(fuzz-dns fuzz-dns-watch fuzz-rule fuzz-packet fuzz-dbus-args fuzz-conntrack
+	fuzz-capture)
 
 while getopts "B:t:kh" opt; do
 	case $opt in
