@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "test-util.h"
 #include "vigil-as-caller.h"
 #include "vigil-bus-peer.h"
 
@@ -335,13 +336,13 @@ test_reply_options(void)
 static void
 test_as_caller_stat(void)
 {
-	g_autofree char *dir = g_dir_make_tmp("vigil-as-caller-XXXXXX", NULL);
-	g_autofree char *closed = g_build_filename(dir, "closed", NULL);
-	g_autofree char *inside = g_build_filename(closed, "tool", NULL);
-	g_autofree char *missing = g_build_filename(closed, "none", NULL);
-	g_autofree char *link = g_build_filename(dir, "link", NULL);
-	g_autofree char *loop = g_build_filename(dir, "loop", NULL);
-	g_autofree char *via_link = g_build_filename(link, "tool", NULL);
+	const char *dir = vigil_test_tmp_dir("vigil-as-caller-XXXXXX");
+	const char *closed = vigil_test_path(dir, "closed");
+	const char *inside = vigil_test_path(closed, "tool");
+	const char *missing = vigil_test_path(closed, "none");
+	const char *link = vigil_test_path(dir, "link");
+	const char *loop = vigil_test_path(dir, "loop");
+	const char *via_link = vigil_test_path(link, "tool");
 	const guint32 group = 4343;
 	const VigilCallerCreds owner = {.uid = 4242, .gid = 4242};
 	const VigilCallerCreds stranger = {.uid = 4444, .gid = 4444};
@@ -383,12 +384,6 @@ test_as_caller_stat(void)
 	g_assert_true(vigil_as_caller_stat("/bin/sh", &stranger, &mode, &error));
 	g_assert_no_error(error);
 	g_assert_true(S_ISREG(mode));
-
-	g_unlink(loop);
-	g_unlink(link);
-	g_unlink(inside);
-	g_rmdir(closed);
-	g_rmdir(dir);
 }
 
 /* is @path refused as going through /proc, for a stranger and for root alike? */
@@ -422,10 +417,10 @@ refused_as_proc(const char *path)
 static void
 test_as_caller_stat_proc(void)
 {
-	g_autofree char *dir = g_dir_make_tmp("vigil-as-caller-XXXXXX", NULL);
-	g_autofree char *into = g_build_filename(dir, "into-proc", NULL);
-	g_autofree char *to_root = g_build_filename(dir, "root-link", NULL);
-	g_autofree char *via_link = g_build_filename(into, "cwd", NULL);
+	const char *dir = vigil_test_tmp_dir("vigil-as-caller-XXXXXX");
+	const char *into = vigil_test_path(dir, "into-proc");
+	const char *to_root = vigil_test_path(dir, "root-link");
+	const char *via_link = vigil_test_path(into, "cwd");
 	g_autofree char *dotdot = g_strdup_printf("%s/../../../../../../proc/1/cwd", dir);
 	g_autofree char *via_root = g_strdup_printf("%s/proc/self/exe", to_root);
 	g_autofree char *cwd_file = g_strdup_printf("/proc/%d/cwd/etc/passwd", (int)getpid());
@@ -459,18 +454,15 @@ test_as_caller_stat_proc(void)
 		g_assert_true(refused_as_proc(paths[i]));
 	/* what does not go through /proc is looked at as before */
 	g_assert_false(refused_as_proc("/bin/sh"));
-	g_unlink(into);
-	g_unlink(to_root);
-	g_rmdir(dir);
 }
 
 /* proc mounted elsewhere is procfs all the same (in a mount namespace of a child's own) */
 static void
 test_as_caller_stat_proc_elsewhere(void)
 {
-	g_autofree char *dir = g_dir_make_tmp("vigil-as-caller-XXXXXX", NULL);
-	g_autofree char *mnt = g_build_filename(dir, "p", NULL);
-	g_autofree char *bound = g_build_filename(dir, "b", NULL);
+	const char *dir = vigil_test_tmp_dir("vigil-as-caller-XXXXXX");
+	const char *mnt = vigil_test_path(dir, "p");
+	const char *bound = vigil_test_path(dir, "b");
 	pid_t child;
 	int status = 0;
 
@@ -503,9 +495,6 @@ test_as_caller_stat_proc_elsewhere(void)
 	g_assert_cmpint(waitpid(child, &status, 0), ==, child);
 	g_assert_true(WIFEXITED(status));
 	g_assert_cmpint(WEXITSTATUS(status), ==, 0);
-	g_rmdir(mnt);
-	g_rmdir(bound);
-	g_rmdir(dir);
 }
 
 static void

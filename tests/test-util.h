@@ -15,7 +15,8 @@ const char *vigil_test_tmp_dir(const char *tmpl);
 /* @dir/@name */
 const char *vigil_test_path(const char *dir, const char *name);
 
-/* Removes @path and everything below it, read-only directories too (tear-down: no checks). */
+/* Removes @path and everything below it, read-only directories too, following no link
+ * (tear-down: no checks). */
 void vigil_test_remove_tree(const char *path);
 
 /* Writes @len bytes of @contents (-1: a string) to @path, or the test fails. */
