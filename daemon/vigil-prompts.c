@@ -670,6 +670,21 @@ rule_answer_due(Request *request, GError **error)
 	return FALSE;
 }
 
+/* is @request (number @id, NULL: unknown) open and asked of @sender? */
+static gboolean
+pending_for(const Request *request, guint64 id, const char *sender, GError **error)
+{
+	if (request != NULL &&
+	    g_ptr_array_find_with_equal_func(request->sent_to, sender, str_equal0, NULL))
+		return TRUE;
+	g_set_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_NOT_PENDING,
+	            "request %" G_GUINT64_FORMAT
+	            " is not pending for you (unknown, answered, timed out, or asked of "
+	            "another agent)",
+	            id);
+	return FALSE;
+}
+
 gboolean
 vigil_prompts_hold_request(VigilPrompts *prompts, guint64 id, const char *sender,
                            guint32 *seconds_left, GError **error)
@@ -682,15 +697,8 @@ vigil_prompts_hold_request(VigilPrompts *prompts, guint64 id, const char *sender
 	gint64 wanted;
 
 	*seconds_left = 0;
-	if (request == NULL ||
-	    !g_ptr_array_find_with_equal_func(request->sent_to, sender, str_equal0, NULL)) {
-		g_set_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_NOT_PENDING,
-		            "request %" G_GUINT64_FORMAT
-		            " is not pending for you (unknown, answered, timed out, or asked of "
-		            "another agent)",
-		            id);
+	if (!pending_for(request, id, sender, error))
 		return FALSE;
-	}
 	/* bounded: a reader (or an agent that holds for ever) keeps it a few minutes at most */
 	latest = request->prompted_us +
 	         (gint64)MAX(timeout_s, VIGIL_PROMPTS_HOLD_MAX_S) * G_USEC_PER_SEC;
@@ -721,15 +729,8 @@ vigil_prompts_reply(VigilPrompts *prompts, guint64 id, const char *sender, const
 	gboolean made = FALSE;
 
 	*rule_id = 0;
-	if (request == NULL ||
-	    !g_ptr_array_find_with_equal_func(request->sent_to, sender, str_equal0, NULL)) {
-		g_set_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_NOT_PENDING,
-		            "request %" G_GUINT64_FORMAT
-		            " is not pending for you (unknown, answered, timed out, or asked of "
-		            "another agent)",
-		            id);
+	if (!pending_for(request, id, sender, error))
 		return FALSE;
-	}
 	if (!vigil_action_from_string(verdict, &action))
 		return invalid(error, "verdict: '%s' is not allow, deny or drop", verdict);
 	if (!parse_reply_options(options, &opts, error))
