@@ -6,22 +6,16 @@ hung or hostile agent of the user would: vigild's calls to it wait until they ti
 Prints JSON lines: {"event": "registered", "agents": N} once all have registered (or
 "register-failed"), then {"event": "prompt"|"cancel"|"notify", "agent": i, ...} per call.
 """
-import json
 import os
 import sys
 
-from gi.repository import Gio, GLib
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'e2e'))
+# the names of vigild's interface and the agent's, and the JSON lines, as the answering agent
+from agent import AGENT_XML, IFACE, NAME, PATH, emit  # noqa: E402
 
-NAME = 'org.vigil.Firewall1'
-PATH = '/org/vigil/Firewall1'
-IFACE = 'org.vigil.Firewall1'
+from gi.repository import Gio, GLib  # noqa: E402
+
 AGENT_PATH = '/org/vigil/test/SilentAgent'
-AGENT_XML = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'dbus',
-                         'org.vigil.Firewall1.Agent.xml')
-
-
-def emit(**event):
-    print(json.dumps(event), flush=True)
 
 
 def main():
