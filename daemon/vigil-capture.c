@@ -56,17 +56,9 @@ struct _VigilCapture {
 	gboolean warned_off;   /* CaptureTotalSize=0, logged */
 };
 
-static guint
-flow_key_hash(gconstpointer key)
-{
-	return vigil_hash_bytes(key, sizeof(FlowKey));
-}
-
-static gboolean
-flow_key_equal(gconstpointer a, gconstpointer b)
-{
-	return memcmp(a, b, sizeof(FlowKey)) == 0;
-}
+/* compared and hashed as bytes: no padding, and every key is zeroed before it is filled */
+G_STATIC_ASSERT(sizeof(FlowKey) == 6 + 2 * sizeof(VigilAddress));
+VIGIL_DEFINE_BYTES_KEY(flow_key, FlowKey)
 
 /* @flow's key as sent (@reverse FALSE) or as its replies come (TRUE) */
 static void
