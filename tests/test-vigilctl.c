@@ -813,6 +813,60 @@ test_answer_default_duration(void)
 	                "1 [d]ay, [f]orever: ");
 }
 
+/* the user's default destination (vigil-tray's Preferences): Enter takes it, the question
+ * marks it; its domain only where the request has one */
+static void
+test_answer_default_host(void)
+{
+	g_autoptr(GVariant) conn = curl_connection();
+	g_autoptr(GVariant) icmp =
+	    dict("{'uid': <uint32 0>, 'protocol': <'icmp'>, 'destination': <'192.0.2.1'>, "
+	         "'icmp-type': <byte 8>, 'host-target': <'192.0.2.1'>, 'timeout': <uint32 30>}");
+	g_autoptr(GVariant) options = NULL;
+	VigilctlAnswer answer;
+	const char *value = NULL;
+	g_autofree char *question = NULL;
+	g_autofree char *host_question = NULL;
+	g_autofree char *icmp_question = NULL;
+
+	vigilctl_answer_init(&answer, conn, VIGIL_CLIENT_DURATION_FOREVER);
+	vigilctl_answer_set_default_host(&answer, VIGIL_CLIENT_HOST_SCOPE_DOMAIN);
+	g_assert_true(vigilctl_answer_feed(&answer, "a"));
+	g_assert_true(vigilctl_answer_feed(&answer, "f"));
+	question = vigilctl_answer_question(&answer, conn);
+	g_assert_cmpstr(question, ==,
+	                "Which destinations? [h] www.example.org, [d] *.example.org (Enter), "
+	                "[a]ny host: ");
+	g_assert_true(vigilctl_answer_feed(&answer, ""));
+	g_assert_true(vigilctl_answer_feed(&answer, ""));
+	options = g_variant_ref_sink(vigilctl_answer_options(&answer));
+	g_assert_true(g_variant_lookup(options, VIGIL_REPLY_KEY_HOST_SCOPE, "&s", &value));
+	g_assert_cmpstr(value, ==, VIGIL_HOST_SCOPE_DOMAIN);
+	/* "h" still answers this host; unset, Enter is this host as before */
+	vigilctl_answer_init(&answer, conn, VIGIL_CLIENT_DURATION_FOREVER);
+	g_assert_true(vigilctl_answer_feed(&answer, "a"));
+	g_assert_true(vigilctl_answer_feed(&answer, "f"));
+	host_question = vigilctl_answer_question(&answer, conn);
+	g_assert_cmpstr(host_question, ==,
+	                "Which destinations? [h] www.example.org (Enter), [d] *.example.org, "
+	                "[a]ny host: ");
+	g_assert_true(vigilctl_answer_feed(&answer, ""));
+	g_assert_cmpstr(answer.host_scope, ==, VIGIL_HOST_SCOPE_HOST);
+	/* no domain to default to: this host */
+	vigilctl_answer_init(&answer, icmp, VIGIL_CLIENT_DURATION_FOREVER);
+	vigilctl_answer_set_default_host(&answer, VIGIL_CLIENT_HOST_SCOPE_DOMAIN);
+	g_assert_true(vigilctl_answer_feed(&answer, "a"));
+	g_assert_true(vigilctl_answer_feed(&answer, "f"));
+	icmp_question = vigilctl_answer_question(&answer, icmp);
+	g_assert_cmpstr(icmp_question, ==,
+	                "Which destinations? [h] 192.0.2.1 (Enter), [a]ny host: ");
+	g_assert_true(vigilctl_answer_feed(&answer, ""));
+	g_assert_cmpstr(answer.host_scope, ==, VIGIL_HOST_SCOPE_HOST);
+	/* any host */
+	vigilctl_answer_set_default_host(&answer, VIGIL_CLIENT_HOST_SCOPE_ANY);
+	g_assert_cmpint(answer.default_host, ==, VIGIL_CLIENT_HOST_SCOPE_ANY);
+}
+
 static void
 test_answer_no_domain_no_port(void)
 {
@@ -1162,6 +1216,7 @@ main(int argc, char **argv)
 	g_test_add_func("/vigilctl/prompt/answer-once-defaults", test_answer_once_and_defaults);
 	g_test_add_func("/vigilctl/prompt/answer-no-domain-no-port", test_answer_no_domain_no_port);
 	g_test_add_func("/vigilctl/prompt/answer-default-duration", test_answer_default_duration);
+	g_test_add_func("/vigilctl/prompt/answer-default-host", test_answer_default_host);
 	g_test_add_func("/vigilctl/prompt/format", test_prompt_format);
 	g_test_add_func("/vigilctl/prompt/cancel-notify", test_prompt_cancel_notify);
 	g_test_add_func("/vigilctl/prompt/agent-registered", test_prompt_agent_registered);

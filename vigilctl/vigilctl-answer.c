@@ -39,8 +39,9 @@ static const Choice program_scopes[] = {
     {"s|script", VIGIL_PROGRAM_SCOPE_SCRIPT, 0},
 };
 
+/* in the order of VigilClientHostScope: Enter alone takes answer->default_host */
 static const Choice host_scopes[] = {
-    {"|h|host", VIGIL_HOST_SCOPE_HOST, 0},
+    {"h|host", VIGIL_HOST_SCOPE_HOST, 0},
     {"d|domain", VIGIL_HOST_SCOPE_DOMAIN, 0},
     {"a|any", VIGIL_HOST_SCOPE_ANY, 0},
 };
@@ -65,6 +66,16 @@ find_choice(const Choice *choices, gsize n, const char *word)
 }
 
 G_STATIC_ASSERT(G_N_ELEMENTS(durations) == VIGIL_CLIENT_DURATION_FOREVER + 1);
+G_STATIC_ASSERT(G_N_ELEMENTS(host_scopes) == VIGIL_CLIENT_HOST_SCOPE_ANY + 1);
+
+void
+vigilctl_answer_set_default_host(VigilctlAnswer *answer, VigilClientHostScope scope)
+{
+	if ((guint)scope >= G_N_ELEMENTS(host_scopes) ||
+	    (scope == VIGIL_CLIENT_HOST_SCOPE_DOMAIN && !answer->has_domain))
+		scope = VIGIL_CLIENT_HOST_SCOPE_HOST;
+	answer->default_host = scope;
+}
 
 void
 vigilctl_answer_init(VigilctlAnswer *answer, GVariant *conn, VigilClientDuration default_duration)
@@ -131,7 +142,8 @@ vigilctl_answer_feed(VigilctlAnswer *answer, const char *word)
 		answer->step = VIGILCTL_STEP_HOST;
 		return TRUE;
 	case VIGILCTL_STEP_HOST:
-		choice = find_choice(host_scopes, G_N_ELEMENTS(host_scopes), word);
+		choice = *word == '\0' ? &host_scopes[answer->default_host]
+		                       : find_choice(host_scopes, G_N_ELEMENTS(host_scopes), word);
 		if (choice == NULL ||
 		    (!answer->has_domain && g_strcmp0(choice->value, VIGIL_HOST_SCOPE_DOMAIN) == 0))
 			return FALSE;
@@ -184,11 +196,45 @@ duration_question(const VigilctlAnswer *answer)
 	return g_strdup_printf(_("For how long? %s: "), list->str);
 }
 
+/* "Which destinations? [h] example.org (Enter), [d] *.example.org, [a]ny host: ": the default
+ * (Preferences) marked where it is */
+static char *
+host_question(const VigilctlAnswer *answer, GVariant *conn)
+{
+	g_autofree char *host =
+	    vigilctl_sanitize(vigilctl_dict_string(conn, VIGIL_CONN_KEY_HOST_TARGET));
+	g_autofree char *domain =
+	    vigilctl_sanitize(vigilctl_dict_string(conn, VIGIL_CONN_KEY_DOMAIN_TARGET));
+	g_autoptr(GString) list = g_string_new(NULL);
+
+	if (*host == '\0') {
+		g_free(host);
+		host = g_strdup(_("this host"));
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(host_scopes); i++) {
+		if (i == VIGIL_CLIENT_HOST_SCOPE_DOMAIN && !answer->has_domain)
+			continue;
+		if (list->len > 0)
+			g_string_append(list, ", ");
+		if (i == VIGIL_CLIENT_HOST_SCOPE_HOST)
+			/* TRANSLATORS: a choice of "Which destinations?": the key h stays */
+			g_string_append_printf(list, _("[h] %s"), host);
+		else if (i == VIGIL_CLIENT_HOST_SCOPE_DOMAIN)
+			/* TRANSLATORS: a choice of "Which destinations?": the key d stays */
+			g_string_append_printf(list, _("[d] %s"), domain);
+		else
+			/* TRANSLATORS: a choice of "Which destinations?": the key a stays */
+			g_string_append(list, _("[a]ny host"));
+		if (i == (guint)answer->default_host)
+			g_string_append_printf(list, " %s", _("(Enter)"));
+	}
+	/* TRANSLATORS: %s is the list of choices, e.g. "[h] example.org (Enter), [a]ny host" */
+	return g_strdup_printf(_("Which destinations? %s: "), list->str);
+}
+
 char *
 vigilctl_answer_question(const VigilctlAnswer *answer, GVariant *conn)
 {
-	g_autofree char *host = NULL;
-	g_autofree char *domain = NULL;
 	g_autofree char *port = NULL;
 	g_autofree char *proto = NULL;
 
@@ -210,18 +256,7 @@ vigilctl_answer_question(const VigilctlAnswer *answer, GVariant *conn)
 		    _("Which program? [a]nything %s runs (Enter), [s] only %s: "), name, script);
 	}
 	case VIGILCTL_STEP_HOST:
-		host = vigilctl_sanitize(vigilctl_dict_string(conn, VIGIL_CONN_KEY_HOST_TARGET));
-		if (*host == '\0') {
-			g_free(host);
-			host = g_strdup(_("this host"));
-		}
-		if (!answer->has_domain)
-			return g_strdup_printf(
-			    _("Which destinations? [h] %s (Enter), [a]ny host: "), host);
-		domain =
-		    vigilctl_sanitize(vigilctl_dict_string(conn, VIGIL_CONN_KEY_DOMAIN_TARGET));
-		return g_strdup_printf(
-		    _("Which destinations? [h] %s (Enter), [d] %s, [a]ny host: "), host, domain);
+		return host_question(answer, conn);
 	case VIGILCTL_STEP_PORT:
 		port = vigilctl_sanitize(port_label(conn));
 		proto = vigilctl_sanitize(vigilctl_dict_string(conn, VIGIL_CONN_KEY_PROTOCOL));

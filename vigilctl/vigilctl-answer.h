@@ -23,6 +23,7 @@ typedef struct {
 	gboolean has_port;                    /* the request has a port (not ICMP) */
 	gboolean has_script;                  /* an interpreter running a script (script key) */
 	VigilClientDuration default_duration; /* what Enter alone answers "for how long?" */
+	VigilClientHostScope default_host;    /* what Enter alone answers "which destinations?" */
 	const char *verdict;
 	const char *duration;
 	guint32 seconds; /* with duration "seconds" */
@@ -39,6 +40,10 @@ gboolean vigilctl_answer_is_details(const char *word);
  * "for how long?" with @default_duration (the user's preference, or --duration) */
 void vigilctl_answer_init(VigilctlAnswer *answer, GVariant *conn,
                           VigilClientDuration default_duration);
+
+/* Enter alone answers "which destinations?" with @scope (the user's preference) from now on;
+ * its domain only where the request has one, else this host. Host until set. */
+void vigilctl_answer_set_default_host(VigilctlAnswer *answer, VigilClientHostScope scope);
 
 /*
  * Takes one answer ("a", "allow", "f", "" for the default where there is one) to the

@@ -44,6 +44,7 @@ typedef struct {
 	GQueue requests;      /* of Request; the head is on screen */
 	VigilctlAnswer answer;
 	VigilClientDuration default_duration; /* --duration, or the user's preference */
+	VigilClientHostScope default_host;    /* the user's preference (vigil-tray's) */
 	guint hold_id;                        /* holds the current request while it is read */
 	gboolean holding;                     /* a HoldRequest() is on its way */
 	GError *error;                        /* what ends the agent with an error */
@@ -77,6 +78,14 @@ say(const char *format, ...)
 	fflush(stdout);
 }
 
+/* the questions from the start, with the user's defaults for Enter */
+static void
+start_answer(Agent *agent, Request *request)
+{
+	vigilctl_answer_init(&agent->answer, request->conn, agent->default_duration);
+	vigilctl_answer_set_default_host(&agent->answer, agent->default_host);
+}
+
 static void
 ask(Agent *agent)
 {
@@ -107,7 +116,7 @@ show_current(Agent *agent)
 		say(_("Waiting for connections to ask about (Ctrl-C to quit).\n"));
 		return;
 	}
-	vigilctl_answer_init(&agent->answer, request->conn, agent->default_duration);
+	start_answer(agent, request);
 	text =
 	    vigilctl_prompt_format(request->id, request->conn,
 	                           g_queue_get_length(&agent->requests) - 1, seconds_left(request));
@@ -175,7 +184,7 @@ on_replied(GObject *source, GAsyncResult *result, gpointer data)
 	if (g_error_matches(local, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_INVALID_ARGUMENT)) {
 		/* the request is still pending: ask again */
 		say(_("vigild did not accept the answer: %s\n"), message);
-		vigilctl_answer_init(&agent->answer, request->conn, agent->default_duration);
+		start_answer(agent, request);
 		ask(agent);
 		return;
 	}
@@ -591,6 +600,7 @@ vigilctl_cmd_prompt(VigilctlContext *ctx, int argc, char **argv, GError **error)
 		            _("prompt takes no arguments"));
 		return FALSE;
 	}
+	agent.default_host = vigil_client_prefs_get_host_scope();
 	if (duration == NULL) {
 		agent.default_duration = vigil_client_prefs_get_duration();
 	} else if (!vigil_client_duration_from_id(duration, &agent.default_duration)) {
