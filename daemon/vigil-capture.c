@@ -152,6 +152,8 @@ count_file(guint64 id, const struct stat *st, gpointer data)
 	capture->next_id = MAX(capture->next_id, id + 1);
 }
 
+static void stop_all(VigilCapture *capture);
+
 static gboolean
 open_dir(VigilCapture *capture, GError **error)
 {
@@ -191,7 +193,9 @@ vigil_capture_new(const char *dir, const VigilCaptureLimits *limits, GError **er
 	if (!open_dir(capture, error))
 		return NULL;
 	for_each_file(capture, count_file, capture);
-	capture->stopped = capture->used >= capture->limits.total_bytes;
+	/* the files of earlier runs may fill the total already: said at start, once */
+	if (capture->limits.total_bytes > 0 && capture->used >= capture->limits.total_bytes)
+		stop_all(capture);
 	return g_steal_pointer(&capture);
 }
 

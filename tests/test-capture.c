@@ -236,6 +236,27 @@ test_total_bound_and_remove(Fixture *f, gconstpointer data)
 	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
 }
 
+/* the files of an earlier run fill the total: capture is stopped from the start, and says so */
+static void
+test_full_at_start(Fixture *f, gconstpointer data)
+{
+	VigilCaptureLimits limits = {1 << 20, 100};
+	g_autoptr(GByteArray) header = g_byte_array_new();
+	g_autoptr(VigilCapture) capture = NULL;
+	g_autofree char *path = g_build_filename(f->dir, "capture-000001.pcapng", NULL);
+	VigilFlow flow = flow_v4(40000, 80);
+
+	g_assert_cmpint(g_mkdir(f->dir, 0700), ==, 0);
+	vigil_pcapng_append_header(header, "an old capture of more than 100 bytes", 65535);
+	g_assert_true(g_file_set_contents(path, (const char *)header->data, header->len, NULL));
+	g_test_expect_message("vigil-capture", G_LOG_LEVEL_WARNING, "packet capture stopped*");
+	capture = vigil_capture_new(f->dir, &limits, NULL);
+	g_test_assert_expected_messages();
+	g_assert_false(vigil_capture_expect(capture, &flow, NULL));
+	g_assert_true(vigil_capture_remove(capture, 1, NULL));
+	g_assert_true(vigil_capture_expect(capture, &flow, NULL));
+}
+
 /* files from before count against the total and keep their ids; other names are not ours */
 static void
 test_existing_files(Fixture *f, gconstpointer data)
@@ -310,6 +331,7 @@ main(int argc, char **argv)
 	ADD("/capture/flow-bound", test_flow_bound);
 	ADD("/capture/total-bound-and-remove", test_total_bound_and_remove);
 	ADD("/capture/existing-files", test_existing_files);
+	ADD("/capture/full-at-start", test_full_at_start);
 	ADD("/capture/off", test_off);
 	return g_test_run();
 }
