@@ -55,15 +55,7 @@ list_captures(VigilctlContext *ctx, VigilFirewall *firewall, GError **error)
 	                                           vigilctl_call_timeout(TRUE), &captures, NULL,
 	                                           error))
 		return FALSE;
-	if (ctx->json) {
-		g_autofree char *json = vigilctl_json_from_variant(captures);
-
-		g_print("%s\n", json);
-	} else {
-		g_autofree char *text = vigilctl_captures_format(captures);
-
-		g_print("%s", text);
-	}
+	vigilctl_show(captures, ctx->json, NULL, vigilctl_captures_format);
 	return TRUE;
 }
 

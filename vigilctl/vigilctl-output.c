@@ -183,7 +183,7 @@ vigilctl_show(GVariant *value, gboolean json, GVariant *(*json_of)(GVariant *val
 	g_autofree char *text = NULL;
 
 	if (json) {
-		vigilctl_print_json(json_of(value));
+		vigilctl_print_json(json_of != NULL ? json_of(value) : value);
 		return;
 	}
 	text = text_of(value);

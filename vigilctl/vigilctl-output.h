@@ -12,8 +12,8 @@ void vigilctl_json_append_variant(GString *out, GVariant *value);
 char *vigilctl_json_from_variant(GVariant *value);
 /* prints @value (a floating one is sunk) as JSON and a newline */
 void vigilctl_print_json(GVariant *value);
-/* prints what a command got, @value: as JSON (json_of(@value)) with --json (@json), else
- * the text text_of(@value) */
+/* prints what a command got, @value: as JSON (json_of(@value), or @value itself when
+ * @json_of is NULL) with --json (@json), else the text text_of(@value) */
 void vigilctl_show(GVariant *value, gboolean json, GVariant *(*json_of)(GVariant *value),
                    char *(*text_of)(GVariant *value));
 /* a(ta{sv}), as GetRules and GetPending give them, as aa{sv}: each dictionary with its id
