@@ -57,7 +57,8 @@ struct _HeldPacket {
 	VigilTurn turn; /* waiting for its turn, or its lookup keeps its socket's turns */
 	VigilDaemon *daemon;
 	guint32 packet_id;
-	guint32 mark; /* as it arrived: our verdict keeps the bits that are not ours */
+	guint32 mark;  /* as it arrived: our verdict keeps the bits that are not ours */
+	guint32 ct_id; /* conntrack's id of its flow (0: not told), for the history */
 	VigilFlow flow;
 	guint32 bucket; /* held_uid(): set once, the counts stay right if /etc/subuid changes */
 	guint64 cookie; /* of the socket its lookup found (0: none): what a live one ends by */
@@ -443,6 +444,7 @@ send_and_log(HeldPacket *held, VigilAction action, VigilReason reason, const Vig
 		vigil_socket_watch_end(daemon->socket_watch, &held->flow, held->cookie);
 
 	fill_decision_from_flow(&decision, &held->flow, held->received_us);
+	decision.ct_id = held->ct_id;
 	decision.verdict = action;
 	decision.reason = reason;
 	decision.rule_id = rule != NULL ? rule->id : 0;
@@ -874,6 +876,7 @@ on_packet(const VigilQueuedPacket *packet, gpointer data)
 	held->daemon = daemon;
 	held->packet_id = packet->id;
 	held->mark = packet->mark;
+	held->ct_id = packet->ct_id;
 	held->received_us = packet->received_us;
 	held->deadline_us = packet->received_us + ATTRIBUTION_DEADLINE_US;
 	held->link.data = held;

@@ -41,6 +41,7 @@ typedef struct {
 	gint64 queued_us; /* time from the queue to the verdict */
 	guint taint;      /* VigilTaint flags of the process */
 	guint32 tracer_pid;
+	guint32 ct_id; /* conntrack's id of the flow (from the queue), 0: not known */
 } VigilDecision;
 
 /* frees the decision's strings (not the decision) */

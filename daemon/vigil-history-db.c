@@ -51,8 +51,15 @@ static const char *const schema_v1[] = {
     NULL,
 };
 
+/* conntrack's id of the flow (from the queue; NULL: not known): counters are matched by it */
+static const char *const schema_v2[] = {
+    "ALTER TABLE connections ADD COLUMN ct_id INTEGER",
+    "CREATE INDEX connections_ct_id ON connections (ct_id) WHERE ct_id IS NOT NULL",
+    NULL,
+};
+
 /* schemas[v - 1] brings a database of version v - 1 to version v */
-static const char *const *const migrations[VIGIL_HISTORY_SCHEMA_VERSION] = {schema_v1};
+static const char *const *const migrations[VIGIL_HISTORY_SCHEMA_VERSION] = {schema_v1, schema_v2};
 
 static const char columns[] =
     "id, time, uid, user_name, pid, program, sha256, family, protocol, address, port, "
@@ -276,6 +283,10 @@ bind_row(sqlite3_stmt *stmt, const VigilHistoryRow *row)
 	sqlite3_bind_int64(stmt, 18, d->tracer_pid);
 	sqlite3_bind_text(stmt, 19, src, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(stmt, 20, d->sport);
+	if (d->ct_id != 0)
+		sqlite3_bind_int64(stmt, 21, d->ct_id);
+	else
+		sqlite3_bind_null(stmt, 21);
 }
 
 typedef void (*BindFunc)(sqlite3_stmt *stmt, const VigilHistoryRow *row);
@@ -313,12 +324,14 @@ run_for_each(sqlite3 *db, const char *sql, GPtrArray *rows, BindFunc bind, const
 gboolean
 vigil_history_db_insert(sqlite3 *db, GPtrArray *rows, GError **error)
 {
-	return run_for_each(db,
-	                    "INSERT INTO connections (time, uid, user_name, pid, program, sha256, "
-	                    "family, protocol, address, port, icmp_type, hostname, verdict, "
-	                    "reason, rule_id, queued_us, taint, tracer_pid, src_address, src_port) "
-	                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	                    rows, bind_row, "adding to the history", error);
+	return run_for_each(
+	    db,
+	    "INSERT INTO connections (time, uid, user_name, pid, program, sha256, "
+	    "family, protocol, address, port, icmp_type, hostname, verdict, "
+	    "reason, rule_id, queued_us, taint, tracer_pid, src_address, src_port, "
+	    "ct_id) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    rows, bind_row, "adding to the history", error);
 }
 
 static void
@@ -342,18 +355,26 @@ bind_update(sqlite3_stmt *stmt, const VigilHistoryRow *update)
 	sqlite3_bind_int(stmt, 8, c->protocol);
 	sqlite3_bind_text(stmt, 9, address, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(stmt, 10, src, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(stmt, 11, c->id);
 }
 
 gboolean
 vigil_history_db_update_traffic(sqlite3 *db, GPtrArray *updates, GError **error)
 {
-	return run_for_each(db,
-	                    "UPDATE connections SET packets_out = ?1, bytes_out = ?2, "
-	                    "packets_in = ?3, bytes_in = ?4, ended = ?5 WHERE id = "
-	                    "(SELECT id FROM connections WHERE port = ?6 AND src_port = ?7 "
-	                    "AND ended IS NULL AND verdict = 'allow' AND protocol = ?8 "
-	                    "AND address = ?9 AND src_address = ?10 ORDER BY id DESC LIMIT 1)",
-	                    updates, bind_update, "counting traffic in the history", error);
+	/* by id; else (no id, or no row has it) by tuple among the rows without an id */
+	return run_for_each(
+	    db,
+	    "UPDATE connections SET packets_out = ?1, bytes_out = ?2, "
+	    "packets_in = ?3, bytes_in = ?4, ended = ?5, ct_id = coalesce(ct_id, nullif(?11, 0)) "
+	    "WHERE id = coalesce("
+	    "(SELECT id FROM connections WHERE ?11 != 0 AND ct_id = ?11 AND ended IS NULL "
+	    "AND verdict = 'allow' ORDER BY id DESC LIMIT 1), "
+	    "(SELECT id FROM connections WHERE port = ?6 AND src_port = ?7 "
+	    "AND ended IS NULL AND verdict = 'allow' AND protocol = ?8 "
+	    "AND address = ?9 AND src_address = ?10 AND ct_id IS NULL "
+	    "AND (?11 = 0 OR NOT EXISTS (SELECT 1 FROM connections WHERE ct_id = ?11)) "
+	    "ORDER BY id DESC LIMIT 1))",
+	    updates, bind_update, "counting traffic in the history", error);
 }
 
 /* a text column, or a blob column that held bytes which were not UTF-8 */

@@ -22,7 +22,7 @@ typedef enum {
 } VigilHistoryError;
 
 /* the schema version this build writes (PRAGMA user_version) */
-#define VIGIL_HISTORY_SCHEMA_VERSION 1
+#define VIGIL_HISTORY_SCHEMA_VERSION 2
 
 /* a decision as the history keeps it */
 typedef struct {
@@ -69,8 +69,12 @@ sqlite3 *vigil_history_db_open(const char *path, gboolean writable, GError **err
 gboolean vigil_history_db_insert(sqlite3 *db, GPtrArray *rows, GError **error);
 /*
  * Sets the counters of @updates (VigilHistoryRow with is_update) on their flows' rows: the
- * newest allowed row of each flow's tuple whose flow has not ended; an update with
- * traffic.ended ends it at its @ended. An update with no such row changes nothing.
+ * allowed row whose flow has not ended with the update's conntrack id (traffic.id); for an
+ * update without an id, or one whose id no row has, the newest such row of the flow's tuple
+ * whose id is not known (which then takes the update's id). A row with an id never takes
+ * another flow's counters: a row whose end was lost stays open, and a later flow with the
+ * same tuple (another user's, maybe) is not counted on it. An update with traffic.ended ends
+ * the row at its @ended. An update with no such row changes nothing.
  */
 gboolean vigil_history_db_update_traffic(sqlite3 *db, GPtrArray *updates, GError **error);
 /* the rows @query asks for, oldest first (VigilHistoryRow, owned by the array) */

@@ -12,6 +12,7 @@
 #include <libmnl/libmnl.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netfilter/nfnetlink_queue.h>
 #include <linux/netfilter/nfnetlink_log.h>
 #include <poll.h>
@@ -73,6 +74,14 @@ struct _VigilQueue {
 
 /* one NFQNL_MSG_PACKET: its attributes into a VigilQueuedPacket for the callback */
 static int
+find_ct_id(const struct nlattr *attr, void *data)
+{
+	if (mnl_attr_get_type(attr) == CTA_ID && mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
+		*(guint32 *)data = ntohl(mnl_attr_get_u32(attr));
+	return MNL_CB_OK;
+}
+
+static int
 on_packet_message(const struct nlmsghdr *nlh, void *data)
 {
 	VigilQueue *queue = data;
@@ -104,6 +113,8 @@ on_packet_message(const struct nlmsghdr *nlh, void *data)
 	}
 	if (attr[NFQA_MARK] != NULL && mnl_attr_validate(attr[NFQA_MARK], MNL_TYPE_U32) >= 0)
 		packet.mark = ntohl(mnl_attr_get_u32(attr[NFQA_MARK]));
+	if (attr[NFQA_CT] != NULL)
+		mnl_attr_parse_nested(attr[NFQA_CT], find_ct_id, &packet.ct_id);
 	packet.received_us = g_get_monotonic_time();
 	queue->stats.received++;
 	queue->func(&packet, queue->user_data);
@@ -318,6 +329,7 @@ queue_open(VigilQueue *queue, GError **error)
 	/* fail-open off, explicitly: what we cannot take is dropped, never accepted undecided */
 	guint32 flags = NFQA_CFG_F_UID_GID;
 	guint32 flags_mask = NFQA_CFG_F_UID_GID | NFQA_CFG_F_FAIL_OPEN;
+	g_autoptr(GError) local = NULL;
 
 	queue->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
 	if (queue->nl == NULL)
@@ -351,6 +363,15 @@ queue_open(VigilQueue *queue, GError **error)
 	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(flags_mask));
 	if (!queue_config(queue, nlh, "setting flags (uid, no fail-open)", error))
 		return FALSE;
+	/* conntrack's id of each packet's flow, for the history's counters: a help, not a
+	 * condition (a kernel without nfnetlink_queue's conntrack part says no) */
+	nlh = put_queue_config(queue, buf);
+	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_CONNTRACK));
+	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_CONNTRACK));
+	if (!send_config(queue, nlh, &local))
+		g_info("queue %u: no conntrack ids with the packets (%s): the history matches "
+		       "counters by addresses and ports",
+		       queue->number, local->message);
 	/* a burst of new connections waits in the kernel rather than being bypassed or dropped */
 	nlh = put_queue_config(queue, buf);
 	nfq_nlmsg_cfg_put_qmaxlen(nlh, queue->maxlen);

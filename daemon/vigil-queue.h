@@ -16,6 +16,7 @@ typedef struct {
 	gboolean has_uid;
 	guint32 uid;        /* the socket owner's uid (NFQA_UID) */
 	guint32 mark;       /* the packet mark as it arrived */
+	guint32 ct_id;      /* conntrack's id of the packet's flow (NFQA_CT), 0: not told */
 	gint64 received_us; /* g_get_monotonic_time() when read */
 } VigilQueuedPacket;
 

@@ -276,6 +276,124 @@ test_traffic(Fixture *f, gconstpointer data)
 	sqlite3_close(db);
 }
 
+/* an update of @host's flow carrying conntrack's id @id */
+static VigilHistoryRow *
+make_update_id(guint8 host, guint32 id, guint64 bytes_in, gboolean ended)
+{
+	VigilHistoryRow *update = make_update(host, bytes_in, ended);
+
+	update->traffic.id = id;
+	return update;
+}
+
+static VigilHistoryRow *
+flow_row_id(guint32 uid, guint8 host, gint64 time, guint32 id)
+{
+	VigilHistoryRow *row = flow_row(uid, host, time, VIGIL_ACTION_ALLOW);
+
+	row->decision.ct_id = id;
+	return row;
+}
+
+static const VigilHistoryRow *
+only_row_of(GPtrArray *rows, guint32 uid, guint8 host)
+{
+	const VigilHistoryRow *found = NULL;
+
+	for (guint i = 0; i < rows->len; i++) {
+		const VigilHistoryRow *r = rows->pdata[i];
+
+		if (r->decision.uid == uid && r->decision.dst.bytes[3] == host) {
+			g_assert_null(found);
+			found = r;
+		}
+	}
+	g_assert_nonnull(found);
+	return found;
+}
+
+/* counters go by conntrack's id: a row whose end was lost never takes a later flow's bytes
+ * of the same addresses and ports (another user's); the tuple is the fallback only for rows
+ * whose id is not known, and such a row takes the id of the first counters it gets */
+static void
+test_traffic_by_conntrack_id(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	sqlite3 *db = vigil_history_db_open(f->path, TRUE, &error);
+	g_autoptr(GPtrArray) rows = NULL;
+	const VigilHistoryRow *r;
+
+	(void)data;
+	g_assert_no_error(error);
+	/* alice's flow 111 is read once; its end is lost */
+	insert(db, flow_row_id(ALICE, 9, 1000, 111));
+	update(db, make_update_id(9, 111, 10, FALSE));
+	/* bob's flow 222, same tuple, whose decision is not in the history (not kept) */
+	update(db, make_update_id(9, 222, 5000, FALSE));
+	update(db, make_update_id(9, 222, 6000, TRUE));
+	/* carol's flow of unknown id (decided without the queue): the tuple finds it, and from
+	 * then on its id */
+	insert(db, flow_row_id(CAROL, 7, 2000, 0));
+	update(db, make_update_id(7, 333, 70, FALSE));
+	/* dave's later flow of the same tuple, id unknown too, while carol's end was lost */
+	insert(db, flow_row_id(DAVE, 7, 3000, 0));
+	update(db, make_update_id(7, 444, 80, FALSE));
+	update(db, make_update_id(7, 333, 71, TRUE));
+
+	rows = select_all(db, NULL);
+	g_assert_cmpuint(rows->len, ==, 3);
+	r = only_row_of(rows, ALICE, 9);
+	g_assert_cmpuint(r->traffic.bytes_in, ==, 10);
+	g_assert_cmpint(r->ended, ==, 0);
+	r = only_row_of(rows, CAROL, 7);
+	g_assert_cmpuint(r->traffic.bytes_in, ==, 71);
+	g_assert_cmpint(r->ended, ==, 5000);
+	r = only_row_of(rows, DAVE, 7);
+	g_assert_cmpuint(r->traffic.bytes_in, ==, 80);
+	g_assert_cmpint(r->ended, ==, 0);
+	sqlite3_close(db);
+}
+
+/* a history of schema 1 (before conntrack ids) is migrated: its rows stay, counters of its
+ * open flows still find them by tuple */
+static void
+test_migrate_from_v1(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	sqlite3 *db = vigil_history_db_open(f->path, TRUE, &error);
+	g_autoptr(GPtrArray) rows = NULL;
+	gint64 version = 0;
+	sqlite3_stmt *stmt = NULL;
+
+	(void)data;
+	g_assert_no_error(error);
+	insert(db, flow_row(BOB, 9, 1000, VIGIL_ACTION_ALLOW));
+	/* what schema 1 had */
+	g_assert_cmpint(sqlite3_exec(db,
+	                             "DROP INDEX connections_ct_id; "
+	                             "ALTER TABLE connections DROP COLUMN ct_id; "
+	                             "PRAGMA user_version = 1",
+	                             NULL, NULL, NULL),
+	                ==, SQLITE_OK);
+	sqlite3_close(db);
+	db = vigil_history_db_open(f->path, TRUE, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, NULL), ==,
+	                SQLITE_OK);
+	g_assert_cmpint(sqlite3_step(stmt), ==, SQLITE_ROW);
+	version = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	g_assert_cmpint(version, ==, VIGIL_HISTORY_SCHEMA_VERSION);
+	update(db, make_update_id(9, 555, 42, FALSE));
+	insert(db, flow_row_id(BOB, 8, 2000, 556));
+	update(db, make_update_id(8, 556, 43, FALSE));
+	rows = select_all(db, NULL);
+	g_assert_cmpuint(rows->len, ==, 2);
+	g_assert_cmpuint(((VigilHistoryRow *)rows->pdata[0])->traffic.bytes_in, ==, 42);
+	g_assert_cmpuint(((VigilHistoryRow *)rows->pdata[1])->traffic.bytes_in, ==, 43);
+	sqlite3_close(db);
+}
+
 static void
 insert_many(sqlite3 *db, guint32 uid, guint n, gint64 time)
 {
@@ -783,6 +901,8 @@ main(int argc, char **argv)
 	ADD("/history/round-trip", test_round_trip);
 	ADD("/history/query-filters", test_query_filters);
 	ADD("/history/traffic", test_traffic);
+	ADD("/history/traffic-by-conntrack-id", test_traffic_by_conntrack_id);
+	ADD("/history/migrate-from-v1", test_migrate_from_v1);
 	ADD("/history/expire/age", test_expire_by_age);
 	ADD("/history/expire/size-is-fair", test_expire_by_size_is_fair);
 	ADD("/history/corrupt-untouched", test_corrupt_file_untouched);

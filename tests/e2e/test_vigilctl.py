@@ -14,6 +14,7 @@ import re
 import select
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -511,6 +512,12 @@ class HistoryOnDisk(VigilctlTestCase):
         self.assertGreater(row['packets-in'], 0)  # segments, as the NIC offloads them
         # root's download is not nobody's
         self.assertEqual(self.json('log', '--since', '1h', uid=NOBODY), [])
+        # the row has conntrack's id of the flow, from the queue: counters go by it
+        with sqlite3.connect('file:%s?mode=ro' % os.path.join(d.dir, 'history.db'),
+                             uri=True) as db:
+            ids = db.execute('SELECT ct_id FROM connections WHERE port = ?', (port,)).fetchall()
+        self.assertEqual(len(ids), 1, ids)
+        self.assertIsNotNone(ids[0][0], 'no conntrack id with the queued packet')
 
     def test_a_corrupt_history_is_reported_and_left_alone(self):
         d = self.vigild(config={'DefaultAction': 'deny', 'PromptTimeout': '30'}, start=False)
