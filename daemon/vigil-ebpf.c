@@ -283,7 +283,19 @@ report_shares(gpointer data)
 	VigilEbpf *ebpf = data;
 	guint64 no_slot = 0;
 	g_autoptr(GArray) shares = vigil_ebpf_get_shares(ebpf, &no_slot);
+	GHashTableIter iter;
+	gpointer bucket;
 
+	/* buckets whose share was given back: their counts start again from zero with the next */
+	g_hash_table_iter_init(&iter, ebpf->reported);
+	while (g_hash_table_iter_next(&iter, &bucket, NULL)) {
+		gboolean has_share = FALSE;
+		for (guint i = 0; i < shares->len && !has_share; i++)
+			has_share = g_array_index(shares, VigilEbpfShare, i).uid ==
+			            GPOINTER_TO_UINT(bucket);
+		if (!has_share)
+			g_hash_table_iter_remove(&iter);
+	}
 	for (guint i = 0; i < shares->len; i++) {
 		const VigilEbpfShare *now = &g_array_index(shares, VigilEbpfShare, i);
 		VigilEbpfShare *last =
