@@ -390,7 +390,11 @@ run_iterator(struct bpf_program *prog, GError **error)
 	ssize_t n = -1;
 	if (fd >= 0) {
 		char buf[64];
-		while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+		/* EAGAIN: the kernel stops a read after a million objects that wrote nothing (the
+		 * files of every task add up to that on a busy machine); the next read goes on from
+		 * there */
+		while ((n = read(fd, buf, sizeof(buf))) > 0 ||
+		       (n < 0 && (errno == EINTR || errno == EAGAIN)))
 			;
 		saved = errno;
 		close(fd);

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -681,6 +682,87 @@ test_made_before(void)
 	close(server);
 }
 
+#define MANY_FILES 1040000 /* more than the million objects a read of an iterator visits */
+
+/* raises its limit of open files to the hard one and fills it with copies of /dev/null */
+static guint
+fill_fds(void)
+{
+	struct rlimit limit;
+	if (getrlimit(RLIMIT_NOFILE, &limit) != 0)
+		_exit(90);
+	limit.rlim_cur = limit.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &limit) != 0)
+		_exit(90);
+	int null = open("/dev/null", O_RDONLY);
+	guint n = 0;
+	for (rlim_t fd = 64; fd < limit.rlim_cur; fd++, n++)
+		if (dup2(null, (int)fd) != (int)fd)
+			_exit(92);
+	return n;
+}
+
+/* holds as many files as it may */
+static void
+child_files(int report_fd, gpointer data)
+{
+	ChildReport report = {0};
+	report.helper = fill_fds();
+	if (write(report_fd, &report, sizeof(report)) != sizeof(report))
+		_exit(93);
+	pause();
+}
+
+/* a UDP socket connected before the programs, and as many files as it may */
+static void
+child_socket_and_files(int report_fd, gpointer data)
+{
+	const guint16 *port = data;
+	struct sockaddr_storage addr;
+	socklen_t len;
+	int sock = socket(AF_INET, SOCK_DGRAM, 0);
+
+	fill_addr(AF_INET, *port, &addr, &len);
+	if (connect(sock, (struct sockaddr *)&addr, len) != 0)
+		_exit(91);
+	fill_fds();
+	report_socket(report_fd, sock);
+	pause();
+}
+
+/*
+ * The sockets made before vigild are recorded also when the tasks hold more than a million
+ * files: a read of an iterator that visited a million objects without output ends with EAGAIN,
+ * and the next read goes on (vigild stopped there before and sent those sockets to /proc).
+ * The files are spread over processes (RLIMIT_NOFILE).
+ */
+static void
+test_made_before_many_files(void)
+{
+	guint16 port;
+	int server = listener(AF_INET, SOCK_DGRAM, &port);
+	ChildReport holder = run_child(child_socket_and_files, &port, FALSE);
+	g_autoptr(GArray) fillers = g_array_new(FALSE, FALSE, sizeof(guint32));
+	VigilEbpfRecord record;
+	guint files = 0;
+
+	while (files < MANY_FILES && fillers->len < 1024) {
+		ChildReport filler = run_child(child_files, NULL, FALSE);
+		g_array_append_val(fillers, filler.pid);
+		g_assert_cmpuint(filler.helper, >, 0);
+		files += filler.helper;
+	}
+	g_assert_cmpuint(files, >=, MANY_FILES);
+	g_autoptr(VigilEbpf) ebpf = attach();
+
+	g_assert_true(vigil_ebpf_lookup_cookie(ebpf, holder.cookie, &record));
+	g_assert_cmpuint(record.actor.tgid, ==, holder.pid);
+	for (guint i = 0; i < fillers->len; i++)
+		end_child(g_array_index(fillers, guint32, i));
+	end_child(holder.pid);
+	close(server);
+}
+
 /* a live socket by its cookie (what sock_diag gives); the record matches /proc's stamp */
 static void
 test_cookie_and_stamp(void)
@@ -947,6 +1029,7 @@ main(int argc, char **argv)
 	g_test_add_func("/ebpf/flood-is-fair", test_flood_is_fair);
 	g_test_add_func("/ebpf/shared-mark", test_shared_mark);
 	g_test_add_func("/ebpf/made-before", test_made_before);
+	g_test_add_func("/ebpf/made-before-many-files", test_made_before_many_files);
 	g_test_add_func("/ebpf/subuid-shares", test_subuid_shares);
 	g_test_add_func("/ebpf/idle-share-reclaimed", test_idle_share_reclaimed);
 	return g_test_run();
