@@ -22,6 +22,9 @@ typedef struct {
 	gboolean in_ring;
 } Bucket;
 
+/* jobs running in all pools (atomic) */
+static gint running_anywhere;
+
 struct _VigilFairPool {
 	GMutex lock;
 	GThreadPool *threads; /* one item per job pushed; a thread runs turns until none is due */
@@ -78,6 +81,7 @@ next_job_locked(VigilFairPool *pool)
 		Job *job = g_queue_pop_head(&bucket->waiting);
 		bucket->running++;
 		pool->running++;
+		g_atomic_int_inc(&running_anywhere);
 		if (!root)
 			pool->running_users++;
 		bucket_requeue_locked(pool, bucket);
@@ -93,6 +97,7 @@ job_done_locked(VigilFairPool *pool, guint32 bucket_id)
 	g_assert(bucket != NULL && bucket->running > 0);
 	bucket->running--;
 	pool->running--;
+	g_atomic_int_add(&running_anywhere, -1);
 	if (bucket_id != ROOT_BUCKET)
 		pool->running_users--;
 	bucket_drop_if_idle_locked(pool, bucket);
@@ -246,6 +251,12 @@ vigil_fair_pool_free(VigilFairPool *pool)
 	g_hash_table_destroy(pool->buckets);
 	g_mutex_clear(&pool->lock);
 	g_free(pool);
+}
+
+guint
+vigil_fair_pool_running_anywhere(void)
+{
+	return (guint)g_atomic_int_get(&running_anywhere);
 }
 
 guint

@@ -33,6 +33,9 @@ void vigil_fair_pool_stop(VigilFairPool *pool);
 /* stops it; when a job still runs (stuck), the pool is left to it and goes with the process */
 void vigil_fair_pool_free(VigilFairPool *pool);
 
+/* jobs running now in any pool: at exit, those a process may hold for ever (vigild.c) */
+guint vigil_fair_pool_running_anywhere(void);
+
 /* tests: jobs running now, of @uid's bucket or (G_MAXUINT32) all */
 guint vigil_fair_pool_running(VigilFairPool *pool, guint32 uid);
 

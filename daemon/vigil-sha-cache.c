@@ -354,6 +354,15 @@ vigil_sha_cache_set_wait_max(VigilShaCache *cache, gint64 bytes)
 
 static void job_finish(VigilShaCache *cache, Job *job, char *sha256, GError *error);
 
+/* a stop left a turn behind in a read (atomic) */
+static gint left_behind;
+
+gboolean
+vigil_sha_cache_left_behind(void)
+{
+	return g_atomic_int_get(&left_behind) != 0;
+}
+
 void
 vigil_sha_cache_stop(VigilShaCache *cache)
 {
@@ -384,6 +393,7 @@ vigil_sha_cache_stop(VigilShaCache *cache)
 		;
 	if (cache->running > 0 && !cache->stuck) {
 		cache->stuck = TRUE;
+		g_atomic_int_set(&left_behind, 1);
 		g_message("%u hash(es) still stuck in a read: left behind", cache->running);
 	}
 	g_mutex_unlock(&cache->lock);

@@ -28,6 +28,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilShaCache, vigil_sha_cache_free)
  * FUSE server never answers is left behind), waiting ones end at once, new ones are refused
  * (CANCELLED) */
 void vigil_sha_cache_stop(VigilShaCache *cache);
+/* whether a stop left a hash behind in a read that did not return (any cache): at exit */
+gboolean vigil_sha_cache_left_behind(void);
 /*
  * Remembers hashes in @path across restarts: loads it now, and rewrites it atomically (mode
  * 0600, most recently used first, at most max_entries lines) after each new hash. A file that

@@ -14,8 +14,10 @@
 #include "vigil-daemon.h"
 #include "vigil-dbus-server.h"
 #include "vigil-ebpf.h"
+#include "vigil-fair-pool.h"
 #include "vigil-fair.h"
 #include "vigil-logging.h"
+#include "vigil-sha-cache.h"
 
 typedef struct {
 	char *config_path;
@@ -135,6 +137,25 @@ raise_fd_limit(void)
 	}
 }
 
+/*
+ * A thread that a process holds (a lookup waiting for its mmap lock, a read its FUSE server
+ * never answers: vigil-fair-pool.h, vigil-sha-cache.h) is left behind: the netfilter rules are
+ * gone by now, and nothing at exit may wait for it (a sanitizer's leak check stops every
+ * thread first, and would wait for ever).
+ */
+static void
+exit_if_threads_held(void)
+{
+	guint held = vigil_fair_pool_running_anywhere();
+
+	if (held == 0 && !vigil_sha_cache_left_behind())
+		return;
+	g_message("stopped, leaving %u lookup(s) and any hash held by other processes behind",
+	          held);
+	vigil_logging_flush();
+	_exit(0);
+}
+
 static int
 run(const Options *options)
 {
@@ -173,6 +194,8 @@ run(const Options *options)
 	vigil_daemon_stop(daemon);
 	/* after the stop: its Cancel("shutdown") calls still go out to the agents */
 	g_clear_pointer(&server, vigil_dbus_server_free);
+	g_clear_pointer(&daemon, vigil_daemon_free);
+	exit_if_threads_held();
 	vigil_logging_flush();
 	return 0;
 }
