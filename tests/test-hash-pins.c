@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "test-util.h"
+#include "vigil-fair.h"
 #include "vigil-hash-pins.h"
 
 #define SHA_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -173,16 +174,62 @@ test_bound_fair(Fixture *fx, gconstpointer data)
 	g_assert_cmpstr(rule_of(fx, late_root_rule)->sha256, ==, SHA_A);
 }
 
+/*
+ * A user's subordinate uids (rootless containers) count as that user: pins from 128 of them
+ * still push out only that user's own, never root's (shares by raw uid would make each of
+ * them a user of one pin, and root's among the longest)
+ */
+static void
+test_bound_fair_subuids(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(VigilProcess) root_program = big_program(42);
+	g_autoptr(VigilProcess) user_program = big_program(43);
+	guint64 root_rule =
+	    vigil_test_add_learned(fx->store, "allow app /opt/big/browser port 443");
+	guint64 late_root_rule =
+	    vigil_test_add_learned(fx->store, "allow app /opt/big/browser port 80");
+
+	vigil_hash_pins_add(fx->pins, root_rule, root_program);
+	g_test_expect_message("vigil-hash-pins", G_LOG_LEVEL_MESSAGE, "*too many*");
+	for (guint i = 0; i < 2 * VIGIL_HASH_PINS_MAX; i++) {
+		user_program->uid = 100000 + i; /* alice's subordinate uids (main()) */
+		vigil_hash_pins_add(fx->pins, 1000 + i, user_program);
+	}
+	g_test_assert_expected_messages();
+	vigil_hash_pins_add(fx->pins, late_root_rule, root_program);
+	fx->known = SHA_A;
+	g_assert_cmpuint(vigil_hash_pins_check(fx->pins, g_get_monotonic_time()), ==, 2);
+}
+
 int
 main(int argc, char **argv)
 {
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = g_dir_make_tmp("vigil-pins-users-XXXXXX", &error);
+	g_autofree char *passwd = g_build_filename(dir, "passwd", NULL);
+	g_autofree char *subuid = g_build_filename(dir, "subuid", NULL);
+	int status;
+
 	g_test_init(&argc, &argv, NULL);
+	/* the users whose shares the bound is split into (vigil-fair.h) */
+	g_assert_true(g_file_set_contents(passwd,
+	                                  "root:x:0:0:root:/root:/bin/sh\n"
+	                                  "alice:x:1000:1000::/home/alice:/bin/sh\n",
+	                                  -1, &error));
+	g_assert_true(g_file_set_contents(subuid, "alice:100000:65536\n", -1, &error));
+	vigil_fair_set_passwd_path(passwd);
+	vigil_fair_set_subuid_path(subuid);
 #define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_set_up, fn, NULL)
 	ADD("/hash-pins/pinned-when-made", test_pinned_when_made);
 	ADD("/hash-pins/edited-or-removed-left-alone", test_edited_or_removed_left_alone);
 	ADD("/hash-pins/given-up-after-patience", test_given_up_after_patience);
 	ADD("/hash-pins/bounded", test_bounded);
 	ADD("/hash-pins/bound-fair", test_bound_fair);
+	ADD("/hash-pins/bound-fair-subuids", test_bound_fair_subuids);
 #undef ADD
-	return g_test_run();
+	status = g_test_run();
+	g_unlink(passwd);
+	g_unlink(subuid);
+	g_rmdir(dir);
+	return status;
 }
