@@ -795,7 +795,16 @@ vigil_upgrades_reason(VigilUpgrades *upgrades, const VigilProcess *process, guin
 		return vigil_dpkg_result_to_string(VIGIL_DPKG_NOT_PACKAGED);
 	key = file_key(process, recorded);
 	known = g_hash_table_lookup(upgrades->results, key);
-	if (known == NULL || known->result == VIGIL_DPKG_VERIFIED)
+	if (known == NULL) {
+		const CheckJob *job = g_hash_table_lookup(upgrades->jobs, key);
+
+		/* too many connections wait for its check: this one did not */
+		if (job == NULL || !job->refused)
+			return NULL;
+		*package = job->package;
+		return "not-checked";
+	}
+	if (known->result == VIGIL_DPKG_VERIFIED)
 		return NULL;
 	*package = known->package;
 	return vigil_dpkg_result_to_string(known->result);

@@ -284,5 +284,11 @@ vigil_client_format_changed_reason(const char *reason, const char *package)
 		                       name);
 	if (g_strcmp0(reason, "not-packaged") == 0)
 		return g_strdup(_("Not a packaged file: its rules do not follow upgrades."));
+	if (g_strcmp0(reason, "not-checked") == 0)
+		/* TRANSLATORS: %s is a Debian package name */
+		return g_strdup_printf(
+		    _("Not checked against package %s: too many connections wait "
+		      "for that check."),
+		    name);
 	return NULL;
 }

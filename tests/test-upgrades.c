@@ -108,6 +108,7 @@ test_waiters_bounded(Fixture *fx, gconstpointer data)
 {
 	g_autoptr(VigilProcess) process = upgraded();
 	g_autoptr(GPtrArray) cancellables = g_ptr_array_new_with_free_func(g_object_unref);
+	const char *package = NULL;
 
 	/* the main loop does not run: the check's answer cannot come back meanwhile */
 	for (guint i = 0; i < WAITERS_MAX; i++) {
@@ -122,6 +123,10 @@ test_waiters_bounded(Fixture *fx, gconstpointer data)
 	g_assert_false(vigil_upgrades_follow(fx->upgrades, process, NULL, on_checked, fx));
 	g_assert_false(vigil_upgrades_follow(fx->upgrades, process, NULL, on_checked, fx));
 	g_test_assert_expected_messages();
+	/* the prompt of one that did not wait says why */
+	g_assert_cmpstr(vigil_upgrades_reason(fx->upgrades, process, 0, &package), ==,
+	                "not-checked");
+	g_assert_cmpstr(package, ==, "vigil-test");
 
 	/* ten went on without it (their deadline): ten more may wait */
 	for (guint i = 0; i < 10; i++)

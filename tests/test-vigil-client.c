@@ -177,6 +177,7 @@ test_changed_reason(void)
 	g_autofree char *why = NULL;
 	g_autofree char *other = NULL;
 	g_autofree char *none = NULL;
+	g_autofree char *busy = NULL;
 	g_autofree char *unknown = NULL;
 
 	g_assert_no_error(error);
@@ -191,6 +192,10 @@ test_changed_reason(void)
 	                "Not from package firefox-esr: its rules do not follow this file.");
 	none = vigil_client_format_changed_reason("not-packaged", NULL);
 	g_assert_cmpstr(none, ==, "Not a packaged file: its rules do not follow upgrades.");
+	busy = vigil_client_format_changed_reason("not-checked", "curl");
+	g_assert_cmpstr(busy, ==,
+	                "Not checked against package curl: too many connections wait for that "
+	                "check.");
 	unknown = vigil_client_format_changed_reason("something-new", "x");
 	g_assert_null(unknown);
 	g_assert_null(vigil_client_format_changed_reason(NULL, NULL));
