@@ -224,6 +224,7 @@ static const VigilDictKey filter_keys[] = {
     {VIGIL_FILTER_KEY_LIMIT, "u", 0},
     {VIGIL_FILTER_KEY_UNTIL, "x", 0},
     {VIGIL_FILTER_KEY_HISTORY, "b", 0},
+    {VIGIL_FILTER_KEY_OLDEST, "b", 0},
 };
 
 gboolean
@@ -248,6 +249,7 @@ vigil_dbus_parse_filter(GVariant *dict, guint32 caller_uid, VigilDBusFilter *fil
 	g_variant_lookup(dict, VIGIL_FILTER_KEY_HISTORY, "b", &filter->history);
 	g_variant_lookup(dict, VIGIL_FILTER_KEY_AFTER, "t", &filter->after);
 	g_variant_lookup(dict, VIGIL_FILTER_KEY_LIMIT, "u", &filter->limit);
+	g_variant_lookup(dict, VIGIL_FILTER_KEY_OLDEST, "b", &filter->oldest);
 	filter->has_uid = g_variant_lookup(dict, VIGIL_FILTER_KEY_UID, "u", &filter->uid);
 	if (filter->has_uid && caller_uid != 0 && filter->uid != caller_uid) {
 		g_set_error_literal(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_PERMISSION_DENIED,
@@ -274,4 +276,91 @@ vigil_dbus_filter_matches(const VigilDBusFilter *filter, const VigilDecision *d,
 	if (filter->until > 0 && d->time > filter->until)
 		return FALSE;
 	return d->time >= filter->since && id > filter->after;
+}
+
+/* ---- GetProgramHistory, GetTimeline ---- */
+
+static const VigilDictKey program_history_keys[] = {
+    {VIGIL_FILTER_KEY_SINCE, "x", 0}, {VIGIL_FILTER_KEY_UNTIL, "x", 0},
+    {VIGIL_FILTER_KEY_UID, "u", 0},   {VIGIL_RANGE_KEY_SORT, "s", 16},
+    {VIGIL_FILTER_KEY_LIMIT, "u", 0},
+};
+
+static const VigilDictKey timeline_keys[] = {
+    {VIGIL_FILTER_KEY_SINCE, "x", 0},   {VIGIL_FILTER_KEY_UNTIL, "x", 0},
+    {VIGIL_FILTER_KEY_UID, "u", 0},     {VIGIL_FILTER_KEY_PROGRAM, "s", FILTER_PROGRAM_MAX},
+    {VIGIL_RANGE_KEY_INTERVAL, "u", 0},
+};
+
+/* since, until and uid, which both take */
+static gboolean
+parse_range_common(GVariant *dict, guint32 caller_uid, VigilDBusRange *range, GError **error)
+{
+	g_variant_lookup(dict, VIGIL_FILTER_KEY_SINCE, "x", &range->since);
+	g_variant_lookup(dict, VIGIL_FILTER_KEY_UNTIL, "x", &range->until);
+	if (range->since < 0 || range->until < 0)
+		return invalid(error, "since, until: unix time in microseconds, not negative");
+	if (range->until > 0 && range->until < range->since)
+		return invalid(error, "until: before since");
+	range->has_uid = g_variant_lookup(dict, VIGIL_FILTER_KEY_UID, "u", &range->uid);
+	if (range->has_uid && caller_uid != 0 && range->uid != caller_uid) {
+		g_set_error_literal(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_PERMISSION_DENIED,
+		                    "uid: only root may read another user's connections");
+		return FALSE;
+	}
+	if (caller_uid != 0) {
+		range->has_uid = TRUE;
+		range->uid = caller_uid;
+	}
+	return TRUE;
+}
+
+gboolean
+vigil_dbus_parse_program_history(GVariant *dict, guint32 caller_uid, VigilDBusRange *range,
+                                 GError **error)
+{
+	static const char *const sorts[] = {VIGIL_STATS_SORT_CONNECTIONS, VIGIL_STATS_SORT_BYTES,
+	                                    VIGIL_STATS_SORT_DESTINATIONS, VIGIL_STATS_SORT_DENIED,
+	                                    NULL};
+
+	*range = (VigilDBusRange){.sort = VIGIL_STATS_SORT_CONNECTIONS};
+	if (!vigil_dbus_check_dict(dict, program_history_keys, G_N_ELEMENTS(program_history_keys),
+	                           NULL, "options", error))
+		return FALSE;
+	if (g_variant_lookup(dict, VIGIL_RANGE_KEY_SORT, "&s", &range->sort) &&
+	    !g_strv_contains(sorts, range->sort))
+		return invalid(error, "sort: connections, bytes, destinations or denied");
+	g_variant_lookup(dict, VIGIL_FILTER_KEY_LIMIT, "u", &range->limit);
+	return parse_range_common(dict, caller_uid, range, error);
+}
+
+gboolean
+vigil_dbus_parse_timeline(GVariant *dict, guint32 caller_uid, gint64 now_us, VigilDBusRange *range,
+                          GError **error)
+{
+	gint64 until;
+
+	*range = (VigilDBusRange){0};
+	if (!vigil_dbus_check_dict(dict, timeline_keys, G_N_ELEMENTS(timeline_keys), NULL,
+	                           "options", error))
+		return FALSE;
+	if (!g_variant_lookup(dict, VIGIL_FILTER_KEY_SINCE, "x", &range->since) ||
+	    !g_variant_lookup(dict, VIGIL_RANGE_KEY_INTERVAL, "u", &range->interval))
+		return invalid(error, "since and interval are required");
+	if (range->interval == 0)
+		return invalid(error, "interval: at least 1 second");
+	if (g_variant_lookup(dict, VIGIL_FILTER_KEY_PROGRAM, "&s", &range->program)) {
+		if (g_str_equal(range->program, VIGIL_PROGRAM_UNKNOWN))
+			range->program = "";
+		else if (range->program[0] != '/')
+			return invalid(error, "program: an absolute path or 'unknown'");
+	}
+	if (!parse_range_common(dict, caller_uid, range, error))
+		return FALSE;
+	until = range->until > 0 ? range->until : MAX(now_us, range->since);
+	if ((until - range->since) / ((gint64)range->interval * G_USEC_PER_SEC) >=
+	    VIGIL_TIMELINE_MAX_BUCKETS)
+		return invalid(error, "interval: at most %d intervals from since to until",
+		               VIGIL_TIMELINE_MAX_BUCKETS);
+	return TRUE;
 }

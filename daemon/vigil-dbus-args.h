@@ -59,6 +59,7 @@ typedef struct {
 	gboolean has_uid;
 	guint32 uid;
 	guint32 limit;
+	gboolean oldest; /* with limit: the oldest, not the newest */
 } VigilDBusFilter;
 
 /* a caller other than root always gets its own uid in the filter (PermissionDenied else) */
@@ -66,5 +67,24 @@ gboolean vigil_dbus_parse_filter(GVariant *dict, guint32 caller_uid, VigilDBusFi
                                  GError **error);
 gboolean vigil_dbus_filter_matches(const VigilDBusFilter *filter, const VigilDecision *decision,
                                    guint64 id);
+
+/* GetProgramHistory(a{sv}) and GetTimeline(a{sv}): which part of the history */
+typedef struct {
+	gint64 since;
+	gint64 until; /* 0: now */
+	gboolean has_uid;
+	guint32 uid;
+	const char *program; /* GetTimeline: borrowed; "" for the unknown process; NULL: any */
+	const char *sort;    /* GetProgramHistory: a VIGIL_STATS_SORT_* name */
+	guint32 limit;
+	guint32 interval; /* GetTimeline: seconds */
+} VigilDBusRange;
+
+/* a caller other than root always gets its own uid (PermissionDenied else); @now_us (unix µs)
+ * bounds a timeline without until */
+gboolean vigil_dbus_parse_program_history(GVariant *dict, guint32 caller_uid, VigilDBusRange *range,
+                                          GError **error);
+gboolean vigil_dbus_parse_timeline(GVariant *dict, guint32 caller_uid, gint64 now_us,
+                                   VigilDBusRange *range, GError **error);
 
 G_END_DECLS

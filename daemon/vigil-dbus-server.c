@@ -1255,6 +1255,7 @@ run_get_history(Call *call, const VigilDBusFilter *filter)
 	    .verdict = filter->verdict,
 	    .after = filter->after,
 	    .limit = filter->limit,
+	    .oldest = filter->oldest,
 	};
 
 	if (filter->program != NULL)
@@ -1292,7 +1293,9 @@ run_get_connections(Call *call)
 		if (vigil_dbus_filter_matches(&filter, d, d->id))
 			g_array_append_val(matched, i);
 	}
-	if (filter.limit > 0 && matched->len > filter.limit)
+	if (filter.limit > 0 && matched->len > filter.limit && filter.oldest)
+		g_array_set_size(matched, filter.limit);
+	else if (filter.limit > 0 && matched->len > filter.limit)
 		first = matched->len - filter.limit;
 	g_variant_builder_init(&builder, G_VARIANT_TYPE("aa{sv}"));
 	for (guint j = first; j < matched->len; j++) {
@@ -1410,6 +1413,135 @@ run_remove_capture(Call *call)
 	call_return(call, NULL);
 }
 
+/* ---- GetProgramHistory, GetTimeline: aggregates of the history, read in a worker ---- */
+
+static gboolean
+prepare_get_program_history(Call *call, GError **error)
+{
+	VigilDBusRange range;
+	g_autoptr(GVariant) dict = g_variant_get_child_value(call->params, 0);
+
+	return vigil_dbus_parse_program_history(dict, call->uid, &range, error);
+}
+
+/* GetProgramHistory's answer: made in the query's worker, like GetConnections' */
+static GVariant *
+program_history_to_variant(GPtrArray *programs)
+{
+	GVariantBuilder builder;
+
+	g_variant_builder_init(&builder, G_VARIANT_TYPE("a(sa{sv})"));
+	for (guint i = 0; i < programs->len; i++) {
+		const VigilHistoryProgram *p = g_ptr_array_index(programs, i);
+		GVariantBuilder counters;
+
+		g_variant_builder_init(&counters, G_VARIANT_TYPE_VARDICT);
+		g_variant_builder_add(&counters, "{sv}", VIGIL_PROGRAM_STATS_KEY_CONNECTIONS,
+		                      g_variant_new_uint64(p->connections));
+		g_variant_builder_add(&counters, "{sv}", VIGIL_PROGRAM_STATS_KEY_ALLOWED,
+		                      g_variant_new_uint64(p->allowed));
+		g_variant_builder_add(&counters, "{sv}", VIGIL_PROGRAM_STATS_KEY_DENIED,
+		                      g_variant_new_uint64(p->denied));
+		g_variant_builder_add(&counters, "{sv}", VIGIL_PROGRAM_STATS_KEY_DESTINATIONS,
+		                      g_variant_new_uint32(p->destinations));
+		g_variant_builder_add(&counters, "{sv}", VIGIL_PROGRAM_STATS_KEY_LAST_SEEN,
+		                      g_variant_new_int64(p->last_seen));
+		g_variant_builder_add(&counters, "{sv}", VIGIL_PROGRAM_STATS_KEY_BYTES_OUT,
+		                      g_variant_new_uint64(p->bytes_out));
+		g_variant_builder_add(&counters, "{sv}", VIGIL_PROGRAM_STATS_KEY_BYTES_IN,
+		                      g_variant_new_uint64(p->bytes_in));
+		/* a path that is not UTF-8 cannot go over D-Bus as a string */
+		g_variant_builder_add(&builder, "(sa{sv})",
+		                      p->program != NULL && g_utf8_validate(p->program, -1, NULL)
+		                          ? p->program
+		                          : VIGIL_PROGRAM_UNKNOWN,
+		                      &counters);
+	}
+	return g_variant_new("(a(sa{sv}))", &builder);
+}
+
+static void
+run_get_program_history(Call *call)
+{
+	g_autoptr(GVariant) dict = g_variant_get_child_value(call->params, 0);
+	VigilHistorySort sort = VIGIL_HISTORY_SORT_CONNECTIONS;
+	VigilDBusRange range;
+	GError *error = NULL;
+
+	if (!vigil_dbus_parse_program_history(dict, call->uid, &range, &error)) {
+		call_fail(call, error);
+		return;
+	}
+	vigil_history_sort_from_string(range.sort, &sort);
+	vigil_history_read_async(vigil_daemon_get_history(call->server->daemon), call->uid,
+	                         vigil_history_db_programs,
+	                         &(VigilHistoryQuery){.since = range.since,
+	                                              .until = range.until,
+	                                              .has_uid = range.has_uid,
+	                                              .uid = range.uid,
+	                                              .limit = range.limit,
+	                                              .sort = sort},
+	                         program_history_to_variant, NULL, on_history_rows, call);
+}
+
+static gboolean
+prepare_get_timeline(Call *call, GError **error)
+{
+	VigilDBusRange range;
+	g_autoptr(GVariant) dict = g_variant_get_child_value(call->params, 0);
+
+	return vigil_dbus_parse_timeline(dict, call->uid, g_get_real_time(), &range, error);
+}
+
+/* GetTimeline's answer: made in the query's worker */
+static GVariant *
+timeline_to_variant(GPtrArray *buckets)
+{
+	GVariantBuilder builder;
+
+	g_variant_builder_init(&builder, G_VARIANT_TYPE("a(xa{sv})"));
+	for (guint i = 0; i < buckets->len; i++) {
+		const VigilHistoryBucket *b = g_ptr_array_index(buckets, i);
+		GVariantBuilder counters;
+
+		g_variant_builder_init(&counters, G_VARIANT_TYPE_VARDICT);
+		g_variant_builder_add(&counters, "{sv}", VIGIL_PROGRAM_STATS_KEY_CONNECTIONS,
+		                      g_variant_new_uint64(b->connections));
+		g_variant_builder_add(&counters, "{sv}", VIGIL_PROGRAM_STATS_KEY_ALLOWED,
+		                      g_variant_new_uint64(b->allowed));
+		g_variant_builder_add(&counters, "{sv}", VIGIL_PROGRAM_STATS_KEY_DENIED,
+		                      g_variant_new_uint64(b->denied));
+		g_variant_builder_add(&counters, "{sv}", VIGIL_PROGRAM_STATS_KEY_BYTES_OUT,
+		                      g_variant_new_uint64(b->bytes_out));
+		g_variant_builder_add(&counters, "{sv}", VIGIL_PROGRAM_STATS_KEY_BYTES_IN,
+		                      g_variant_new_uint64(b->bytes_in));
+		g_variant_builder_add(&builder, "(xa{sv})", b->start, &counters);
+	}
+	return g_variant_new("(a(xa{sv}))", &builder);
+}
+
+static void
+run_get_timeline(Call *call)
+{
+	g_autoptr(GVariant) dict = g_variant_get_child_value(call->params, 0);
+	VigilDBusRange range;
+	GError *error = NULL;
+
+	if (!vigil_dbus_parse_timeline(dict, call->uid, g_get_real_time(), &range, &error)) {
+		call_fail(call, error);
+		return;
+	}
+	vigil_history_read_async(
+	    vigil_daemon_get_history(call->server->daemon), call->uid, vigil_history_db_timeline,
+	    &(VigilHistoryQuery){.since = range.since,
+	                         .until = range.until,
+	                         .has_uid = range.has_uid,
+	                         .uid = range.uid,
+	                         .program = range.program,
+	                         .interval = (gint64)range.interval * G_USEC_PER_SEC},
+	    timeline_to_variant, NULL, on_history_rows, call);
+}
+
 /* ---- the method table and the skeleton's handlers ---- */
 
 static const Method m_get_permissions = {"GetPermissions", NULL, NULL, run_get_permissions};
@@ -1439,6 +1571,10 @@ static const Method m_get_captures = {"GetCaptures", VIGIL_POLKIT_ACTION_CONFIGU
                                       run_get_captures};
 static const Method m_remove_capture = {"RemoveCapture", VIGIL_POLKIT_ACTION_CONFIGURE, NULL,
                                         run_remove_capture};
+static const Method m_get_program_history = {"GetProgramHistory", VIGIL_POLKIT_ACTION_READ,
+                                             prepare_get_program_history, run_get_program_history};
+static const Method m_get_timeline = {"GetTimeline", VIGIL_POLKIT_ACTION_READ, prepare_get_timeline,
+                                      run_get_timeline};
 
 #define HANDLER0(fn, method)                                                                       \
 	static gboolean fn(VigilFirewall *fw, GDBusMethodInvocation *inv, gpointer data)           \
@@ -1481,6 +1617,8 @@ HANDLER1(handle_get_connections, m_get_connections, GVariant *)
 HANDLER0(handle_get_program_stats, m_get_program_stats)
 HANDLER0(handle_get_captures, m_get_captures)
 HANDLER1(handle_remove_capture, m_remove_capture, guint64)
+HANDLER1(handle_get_program_history, m_get_program_history, GVariant *)
+HANDLER1(handle_get_timeline, m_get_timeline, GVariant *)
 
 static void
 connect_handlers(VigilDBusServer *server)
@@ -1507,6 +1645,8 @@ connect_handlers(VigilDBusServer *server)
 	    {"handle-get-program-stats", G_CALLBACK(handle_get_program_stats)},
 	    {"handle-get-captures", G_CALLBACK(handle_get_captures)},
 	    {"handle-remove-capture", G_CALLBACK(handle_remove_capture)},
+	    {"handle-get-program-history", G_CALLBACK(handle_get_program_history)},
+	    {"handle-get-timeline", G_CALLBACK(handle_get_timeline)},
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(handlers); i++)

@@ -462,13 +462,13 @@ vigil_history_db_select(sqlite3 *db, const VigilHistoryQuery *q, GError **error)
 	    q->limit == 0 ? VIGIL_HISTORY_MAX_ROWS : MIN(q->limit, VIGIL_HISTORY_MAX_ROWS);
 	int rc;
 
-	/* the newest @limit that match, read newest first and turned around */
+	/* the newest @limit that match, read newest first and turned around (or the oldest) */
 	sql = g_strdup_printf("SELECT %s FROM connections WHERE time >= ?1 AND time <= ?2 "
 	                      "AND (?3 IS NULL OR uid = ?3) "
 	                      "AND (?4 IS NULL OR (?4 = '' AND program IS NULL) OR program = ?4) "
 	                      "AND (?5 IS NULL OR verdict = ?5) AND id > ?6 "
-	                      "ORDER BY id DESC LIMIT ?7",
-	                      columns);
+	                      "ORDER BY id %s LIMIT ?7",
+	                      columns, q->oldest ? "ASC" : "DESC");
 	rc = sqlite3_prepare_v2(db, sql, -1, &stmt, NULL);
 	if (rc != SQLITE_OK) {
 		fail(db, rc, "reading the history", error);
@@ -492,7 +492,7 @@ vigil_history_db_select(sqlite3 *db, const VigilHistoryQuery *q, GError **error)
 		return NULL;
 	}
 	/* oldest first, like GetConnections' ring */
-	for (guint i = 0, j = rows->len; i + 1 < j; i++, j--) {
+	for (guint i = 0, j = q->oldest ? 0 : rows->len; i + 1 < j; i++, j--) {
 		gpointer t = rows->pdata[i];
 
 		rows->pdata[i] = rows->pdata[j - 1];
@@ -589,4 +589,148 @@ vigil_history_db_expire(sqlite3 *db, gint64 before, guint64 max_bytes, guint max
 	if (*deleted > 0)
 		sqlite3_exec(db, "PRAGMA incremental_vacuum(2048)", NULL, NULL, NULL);
 	return TRUE;
+}
+
+/* ---- what programs did over a time range, and when (GetProgramHistory, GetTimeline) ---- */
+
+void
+vigil_history_program_free(VigilHistoryProgram *program)
+{
+	if (program == NULL)
+		return;
+	g_free(program->program);
+	g_free(program);
+}
+
+/* the ORDER BY of each VigilHistorySort: fixed text, never the caller's */
+static const struct {
+	const char *name;
+	const char *order;
+} sorts[] = {
+    [VIGIL_HISTORY_SORT_CONNECTIONS] = {"connections", "n DESC, destinations DESC"},
+    [VIGIL_HISTORY_SORT_BYTES] = {"bytes", "bytes_out + bytes_in DESC, n DESC"},
+    [VIGIL_HISTORY_SORT_DESTINATIONS] = {"destinations", "destinations DESC, n DESC"},
+    [VIGIL_HISTORY_SORT_DENIED] = {"denied", "denied DESC, n DESC"},
+};
+
+gboolean
+vigil_history_sort_from_string(const char *text, VigilHistorySort *sort)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(sorts); i++) {
+		if (g_strcmp0(text, sorts[i].name) == 0) {
+			*sort = (VigilHistorySort)i;
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+/* a total() column (a float: sum() fails on overflow) as a counter */
+static guint64
+column_total(sqlite3_stmt *stmt, int column)
+{
+	double value = sqlite3_column_double(stmt, column);
+
+	if (value <= 0)
+		return 0;
+	return value >= 18446744073709551615.0 ? G_MAXUINT64 : (guint64)value;
+}
+
+/* binds the time range (?1, ?2) and uid (?3) that every aggregate shares */
+static void
+bind_range(sqlite3_stmt *stmt, const VigilHistoryQuery *q)
+{
+	sqlite3_bind_int64(stmt, 1, q->since);
+	sqlite3_bind_int64(stmt, 2, q->until > 0 ? q->until : G_MAXINT64);
+	if (q->has_uid)
+		sqlite3_bind_int64(stmt, 3, q->uid);
+}
+
+static GPtrArray *
+finish_aggregate(sqlite3 *db, sqlite3_stmt *stmt, int rc, GPtrArray *rows, GError **error)
+{
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		fail(db, rc, "reading the history", error);
+		g_ptr_array_unref(rows);
+		return NULL;
+	}
+	return rows;
+}
+
+GPtrArray *
+vigil_history_db_programs(sqlite3 *db, const VigilHistoryQuery *q, GError **error)
+{
+	GPtrArray *rows =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)vigil_history_program_free);
+	g_autofree char *sql = NULL;
+	sqlite3_stmt *stmt = NULL;
+	guint sort = (guint)q->sort < G_N_ELEMENTS(sorts) ? (guint)q->sort : 0;
+	guint limit =
+	    q->limit == 0 ? VIGIL_HISTORY_MAX_ROWS : MIN(q->limit, VIGIL_HISTORY_MAX_ROWS);
+	int rc;
+
+	sql = g_strdup_printf(
+	    "SELECT program, count(*) AS n, total(verdict = 'allow'), "
+	    "total(verdict <> 'allow') AS denied, count(DISTINCT address) AS destinations, "
+	    "max(time), total(bytes_out) AS bytes_out, total(bytes_in) AS bytes_in "
+	    "FROM connections WHERE time >= ?1 AND time <= ?2 AND (?3 IS NULL OR uid = ?3) "
+	    "GROUP BY program ORDER BY %s, program LIMIT ?4",
+	    sorts[sort].order);
+	rc = sqlite3_prepare_v2(db, sql, -1, &stmt, NULL);
+	if (rc != SQLITE_OK)
+		return finish_aggregate(db, stmt, rc, rows, error);
+	bind_range(stmt, q);
+	sqlite3_bind_int64(stmt, 4, limit);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		VigilHistoryProgram *p = g_new0(VigilHistoryProgram, 1);
+
+		p->program = column_string(stmt, 0);
+		p->connections = sqlite3_column_int64(stmt, 1);
+		p->allowed = column_total(stmt, 2);
+		p->denied = column_total(stmt, 3);
+		p->destinations = (guint32)MIN(sqlite3_column_int64(stmt, 4), G_MAXUINT32);
+		p->last_seen = sqlite3_column_int64(stmt, 5);
+		p->bytes_out = column_total(stmt, 6);
+		p->bytes_in = column_total(stmt, 7);
+		g_ptr_array_add(rows, p);
+	}
+	return finish_aggregate(db, stmt, rc, rows, error);
+}
+
+GPtrArray *
+vigil_history_db_timeline(sqlite3 *db, const VigilHistoryQuery *q, GError **error)
+{
+	GPtrArray *rows = g_ptr_array_new_with_free_func(g_free);
+	sqlite3_stmt *stmt = NULL;
+	gint64 interval = MAX(q->interval, 1);
+	int rc;
+
+	rc = sqlite3_prepare_v2(
+	    db,
+	    "SELECT (time - ?1) / ?4 AS bucket, count(*), total(verdict = 'allow'), "
+	    "total(verdict <> 'allow'), total(bytes_out), total(bytes_in) "
+	    "FROM connections WHERE time >= ?1 AND time <= ?2 AND (?3 IS NULL OR uid = ?3) "
+	    "AND (?5 IS NULL OR (?5 = '' AND program IS NULL) OR program = ?5) "
+	    "GROUP BY bucket ORDER BY bucket LIMIT ?6",
+	    -1, &stmt, NULL);
+	if (rc != SQLITE_OK)
+		return finish_aggregate(db, stmt, rc, rows, error);
+	bind_range(stmt, q);
+	sqlite3_bind_int64(stmt, 4, interval);
+	if (q->program != NULL)
+		sqlite3_bind_text(stmt, 5, q->program, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 6, VIGIL_HISTORY_MAX_BUCKETS);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		VigilHistoryBucket *b = g_new0(VigilHistoryBucket, 1);
+
+		b->start = q->since + sqlite3_column_int64(stmt, 0) * interval;
+		b->connections = sqlite3_column_int64(stmt, 1);
+		b->allowed = column_total(stmt, 2);
+		b->denied = column_total(stmt, 3);
+		b->bytes_out = column_total(stmt, 4);
+		b->bytes_in = column_total(stmt, 5);
+		g_ptr_array_add(rows, b);
+	}
+	return finish_aggregate(db, stmt, rc, rows, error);
 }

@@ -53,10 +53,53 @@ typedef struct {
 	VigilAction verdict;
 	guint64 after; /* only rows with a greater id */
 	guint limit;   /* the newest this many; 0: VIGIL_HISTORY_MAX_ROWS */
+	/* the oldest @limit instead of the newest: pages forward with @after (an export) */
+	gboolean oldest;
+	/* vigil_history_db_programs(): rank by this, keep the first @limit programs */
+	int sort; /* VigilHistorySort */
+	/* vigil_history_db_timeline(): the width of a bucket, µs (> 0); @since is required */
+	gint64 interval;
 } VigilHistoryQuery;
 
 /* one answer holds at most this many rows (the newest); page with until or after */
 #define VIGIL_HISTORY_MAX_ROWS 10000
+
+/* what a program did over a time range (GetProgramHistory) */
+typedef struct {
+	char *program; /* NULL: the process was not known */
+	guint64 connections;
+	guint64 allowed;
+	guint64 denied; /* deny and drop */
+	guint32 destinations; /* distinct destination addresses */
+	gint64 last_seen;     /* unix µs */
+	guint64 bytes_out;    /* what conntrack counted on its allowed flows */
+	guint64 bytes_in;
+} VigilHistoryProgram;
+
+void vigil_history_program_free(VigilHistoryProgram *program);
+
+typedef enum {
+	VIGIL_HISTORY_SORT_CONNECTIONS,
+	VIGIL_HISTORY_SORT_BYTES, /* in and out */
+	VIGIL_HISTORY_SORT_DESTINATIONS,
+	VIGIL_HISTORY_SORT_DENIED,
+} VigilHistorySort;
+
+/* "connections", "bytes", "destinations", "denied" (VIGIL_STATS_SORT_*) */
+gboolean vigil_history_sort_from_string(const char *text, VigilHistorySort *sort);
+
+/* the connections that started in one interval of a timeline (GetTimeline) */
+typedef struct {
+	gint64 start; /* unix µs */
+	guint64 connections;
+	guint64 allowed;
+	guint64 denied;
+	guint64 bytes_out; /* counted to the interval in which the flow started */
+	guint64 bytes_in;
+} VigilHistoryBucket;
+
+/* a timeline has at most this many intervals */
+#define VIGIL_HISTORY_MAX_BUCKETS 10000
 
 /*
  * Opens @path. @writable: created if missing (mode 0600), its schema made or migrated;
@@ -79,6 +122,17 @@ gboolean vigil_history_db_insert(sqlite3 *db, GPtrArray *rows, GError **error);
 gboolean vigil_history_db_update_traffic(sqlite3 *db, GPtrArray *updates, GError **error);
 /* the rows @query asks for, oldest first (VigilHistoryRow, owned by the array) */
 GPtrArray *vigil_history_db_select(sqlite3 *db, const VigilHistoryQuery *query, GError **error);
+/*
+ * Counters per program (VigilHistoryProgram) of the rows in @query's time range and uid,
+ * ranked by query->sort, most first; the first query->limit (0: VIGIL_HISTORY_MAX_ROWS).
+ */
+GPtrArray *vigil_history_db_programs(sqlite3 *db, const VigilHistoryQuery *query, GError **error);
+/*
+ * Counters per query->interval from query->since to query->until (0: now), of the rows of
+ * @query's uid and program, oldest first (VigilHistoryBucket); intervals without a row are
+ * left out. At most VIGIL_HISTORY_MAX_BUCKETS intervals (the caller checks the range).
+ */
+GPtrArray *vigil_history_db_timeline(sqlite3 *db, const VigilHistoryQuery *query, GError **error);
 /*
  * Deletes what is older than @before (unix µs; 0: nothing for age) and, while the data take
  * more than @max_bytes (0: no bound), the oldest rows of the user who has the most (by fairness

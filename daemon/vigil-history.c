@@ -582,7 +582,8 @@ typedef struct {
 	char *path;
 	guint32 bucket; /* the caller's, whose query slot it holds */
 	VigilHistoryQuery query;
-	char *program; /* query.program points here */
+	VigilHistorySelect select; /* what the worker reads */
+	char *program;             /* query.program points here */
 	gint64 deadline;
 	guint64 added;               /* the query sees every decision added before it */
 	VigilHistoryReplyFunc reply; /* or NULL: the answer is the rows */
@@ -626,7 +627,7 @@ run_query(GTask *task, gpointer source, gpointer data, GCancellable *cancellable
 		return;
 	}
 	sqlite3_progress_handler(db, 10000, query_past_deadline, q);
-	rows = vigil_history_db_select(db, &q->query, &error);
+	rows = q->select(db, &q->query, &error);
 	sqlite3_close(db);
 	if (rows == NULL && g_get_monotonic_time() > q->deadline) {
 		g_clear_error(&error);
@@ -698,9 +699,9 @@ query_enter(VigilHistory *history, guint32 uid, guint32 bucket, GError **error)
 }
 
 static void
-start_query(VigilHistory *history, guint32 caller_uid, const VigilHistoryQuery *query,
-            VigilHistoryReplyFunc reply, gpointer source_tag, GCancellable *cancellable,
-            GAsyncReadyCallback callback, gpointer user_data)
+start_query(VigilHistory *history, guint32 caller_uid, VigilHistorySelect select,
+            const VigilHistoryQuery *query, VigilHistoryReplyFunc reply, gpointer source_tag,
+            GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
 	g_autoptr(GTask) outer = g_task_new(NULL, cancellable, callback, user_data);
 	g_autoptr(GTask) inner = NULL;
@@ -726,6 +727,7 @@ start_query(VigilHistory *history, guint32 caller_uid, const VigilHistoryQuery *
 	q->path = g_strdup(history->path);
 	q->bucket = bucket;
 	q->query = *query;
+	q->select = select;
 	q->program = g_strdup(query->program);
 	q->query.program = q->program;
 	q->deadline = g_get_monotonic_time() + VIGIL_HISTORY_QUERY_DEADLINE_S * G_USEC_PER_SEC;
@@ -742,8 +744,8 @@ vigil_history_query_async(VigilHistory *history, guint32 caller_uid, const Vigil
                           GCancellable *cancellable, GAsyncReadyCallback callback,
                           gpointer user_data)
 {
-	start_query(history, caller_uid, query, NULL, vigil_history_query_async, cancellable,
-	            callback, user_data);
+	start_query(history, caller_uid, vigil_history_db_select, query, NULL,
+	            vigil_history_query_async, cancellable, callback, user_data);
 }
 
 GPtrArray *
@@ -763,8 +765,19 @@ vigil_history_query_reply_async(VigilHistory *history, guint32 caller_uid,
                                 gpointer user_data)
 {
 	g_return_if_fail(reply != NULL);
-	start_query(history, caller_uid, query, reply, vigil_history_query_reply_async, cancellable,
-	            callback, user_data);
+	start_query(history, caller_uid, vigil_history_db_select, query, reply,
+	            vigil_history_query_reply_async, cancellable, callback, user_data);
+}
+
+void
+vigil_history_read_async(VigilHistory *history, guint32 caller_uid, VigilHistorySelect select,
+                         const VigilHistoryQuery *query, VigilHistoryReplyFunc reply,
+                         GCancellable *cancellable, GAsyncReadyCallback callback,
+                         gpointer user_data)
+{
+	g_return_if_fail(select != NULL && reply != NULL);
+	start_query(history, caller_uid, select, query, reply, vigil_history_query_reply_async,
+	            cancellable, callback, user_data);
 }
 
 GVariant *

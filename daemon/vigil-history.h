@@ -86,6 +86,17 @@ void vigil_history_query_reply_async(VigilHistory *history, guint32 caller_uid,
                                      const VigilHistoryQuery *query, VigilHistoryReplyFunc reply,
                                      GCancellable *cancellable, GAsyncReadyCallback callback,
                                      gpointer user_data);
+/* a reader of the history, run in a query worker (vigil-history-db.h) */
+typedef GPtrArray *(*VigilHistorySelect)(sqlite3 *db, const VigilHistoryQuery *query,
+                                         GError **error);
+/* like vigil_history_query_reply_async(), with @select reading (vigil_history_db_programs(),
+ * ...) under the same bounds (query slots, deadline); finished with
+ * vigil_history_query_reply_finish() */
+void vigil_history_read_async(VigilHistory *history, guint32 caller_uid, VigilHistorySelect select,
+                              const VigilHistoryQuery *query, VigilHistoryReplyFunc reply,
+                              GCancellable *cancellable, GAsyncReadyCallback callback,
+                              gpointer user_data);
+
 /* @reply's value (not floating), or NULL and @error */
 GVariant *vigil_history_query_reply_finish(VigilHistory *history, GAsyncResult *result,
                                            GError **error);

@@ -154,6 +154,7 @@ G_BEGIN_DECLS
 #define VIGIL_FILTER_KEY_LIMIT   "limit"   /* u */
 #define VIGIL_FILTER_KEY_UNTIL   "until"   /* x: unix microseconds */
 #define VIGIL_FILTER_KEY_HISTORY "history" /* b: read the history on disk, not the ring */
+#define VIGIL_FILTER_KEY_OLDEST  "oldest"  /* b: with limit, the oldest, not the newest */
 
 /* GetProgramStats() counter keys */
 #define VIGIL_PROGRAM_STATS_KEY_CONNECTIONS  "connections"  /* t */
@@ -161,6 +162,20 @@ G_BEGIN_DECLS
 #define VIGIL_PROGRAM_STATS_KEY_DENIED       "denied"       /* t: deny and drop */
 #define VIGIL_PROGRAM_STATS_KEY_DESTINATIONS "destinations" /* u */
 #define VIGIL_PROGRAM_STATS_KEY_LAST_SEEN    "last-seen"    /* x: unix microseconds */
+/* GetProgramHistory() and GetTimeline() only: what conntrack counted on allowed flows */
+#define VIGIL_PROGRAM_STATS_KEY_BYTES_OUT "bytes-out" /* t */
+#define VIGIL_PROGRAM_STATS_KEY_BYTES_IN  "bytes-in"  /* t */
+
+/* GetProgramHistory() and GetTimeline() option keys (and since, until, uid, program, limit
+ * of the filter keys) */
+#define VIGIL_RANGE_KEY_SORT     "sort"     /* s: VIGIL_STATS_SORT_* */
+#define VIGIL_RANGE_KEY_INTERVAL "interval" /* u: seconds */
+#define VIGIL_STATS_SORT_CONNECTIONS  "connections"
+#define VIGIL_STATS_SORT_BYTES        "bytes"
+#define VIGIL_STATS_SORT_DESTINATIONS "destinations"
+#define VIGIL_STATS_SORT_DENIED       "denied"
+/* GetTimeline(): at most this many intervals */
+#define VIGIL_TIMELINE_MAX_BUCKETS 10000
 
 /* ImportRules() bounds */
 #define VIGIL_IMPORT_MAX_BYTES (1024 * 1024)

@@ -695,8 +695,66 @@ test_top_rank(void)
 	dest_text = vigilctl_top_format(by_destinations);
 	g_assert_true(strstr(dest_text, "/usr/bin/wide") < strstr(dest_text, "/usr/bin/quiet"));
 	g_assert_true(strstr(dest_text, "/usr/bin/quiet") < strstr(dest_text, "/usr/bin/chatty"));
-	g_assert_false(vigilctl_top_parse_sort("bytes", &key, &error));
+	g_assert_false(vigilctl_top_parse_sort("name", &key, &error));
 	g_assert_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE);
+}
+
+/* from the history: ranked by bytes, with a column for each direction */
+static void
+test_top_bytes(void)
+{
+	g_autoptr(GVariant) stats =
+	    parse("a(sa{sv})",
+	          "[('/usr/bin/chatty', {'connections': <uint64 50>, 'destinations': <uint32 1>, "
+	          "'allowed': <uint64 50>, 'denied': <uint64 0>, 'last-seen': <int64 0>, "
+	          "'bytes-in': <uint64 2048>, 'bytes-out': <uint64 100>}), "
+	          "('/usr/bin/big', {'connections': <uint64 1>, 'destinations': <uint32 1>, "
+	          "'allowed': <uint64 1>, 'denied': <uint64 0>, 'last-seen': <int64 0>, "
+	          "'bytes-in': <uint64 1048576>, 'bytes-out': <uint64 300>})]");
+	g_autoptr(GPtrArray) rows = NULL;
+	g_autoptr(GVariant) options = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *text = NULL;
+	const char *sort = NULL;
+	guint32 limit = 0;
+	int key = -1;
+
+	g_assert_true(vigilctl_top_parse_sort("bytes", &key, &error));
+	rows = vigilctl_top_rank(stats, key, 0);
+	text = vigilctl_top_format(rows);
+	g_assert_true(strstr(text, "/usr/bin/big") < strstr(text, "/usr/bin/chatty"));
+	g_assert_nonnull(strstr(text, "BYTES IN"));
+	g_assert_nonnull(strstr(text, "1.0 MiB"));
+	g_assert_true(vigilctl_top_build_options("2d", NULL, key, 5, -1, 1000000000000000, &options,
+	                                         &error));
+	g_assert_true(g_variant_lookup(options, "sort", "&s", &sort));
+	g_assert_cmpstr(sort, ==, "bytes");
+	g_assert_true(g_variant_lookup(options, "limit", "u", &limit));
+	g_assert_cmpuint(limit, ==, 5);
+	g_clear_pointer(&options, g_variant_unref);
+	g_assert_false(vigilctl_top_build_options("yesterday-ish", NULL, key, 0, -1, 0, &options,
+	                                          &error));
+	g_assert_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE);
+}
+
+/* CSV: a header line, RFC 4180 quoting of paths with commas, quotes and line breaks */
+static void
+test_export_csv(void)
+{
+	g_autoptr(GVariant) conn =
+	    parse("a{sv}", "{'id': <uint64 7>, 'time': <int64 1714564801000002>, "
+	                   "'uid': <uint32 1000>, 'program': <'/opt/a,b \"q\"\\nx'>, "
+	                   "'destination': <'10.0.0.2'>, 'port': <uint16 443>, "
+	                   "'verdict': <'allow'>, 'bytes-in': <uint64 1048576>}");
+	g_autofree char *header = vigilctl_export_csv_header();
+	g_autofree char *row = vigilctl_export_csv_row(conn);
+
+	g_assert_true(g_str_has_prefix(header, "id,time,uid,user,pid,program,"));
+	g_assert_true(g_str_has_suffix(header, "\r\n"));
+	g_assert_true(g_str_has_prefix(row, "7,2024-05-01T12:00:01.000002Z,1000,,,"
+	                                    "\"/opt/a,b \"\"q\"\"\nx\",,,10.0.0.2,,443,"));
+	g_assert_nonnull(strstr(row, ",allow,"));
+	g_assert_nonnull(strstr(row, ",1048576,"));
 }
 
 /* ---- prompt answers ---- */
@@ -1120,7 +1178,11 @@ test_program_usage(void)
 	    {{"rules", "zap", NULL}, 2, "'zap' is not a rules command"},
 	    {{"log", "--verdict", "maybe", NULL}, 2, "'maybe' is not a verdict"},
 	    {{"log", "--since", "soon", NULL}, 2, "'soon' is neither"},
-	    {{"top", "--sort", "bytes", NULL}, 2, "--sort"},
+	    {{"top", "--sort", "name", NULL}, 2, "--sort"},
+	    {{"top", "--since", "soon", NULL}, 2, "'soon' is neither"},
+	    {{"export", "--format", "xml", NULL}, 2, "'xml' is not csv or json"},
+	    {{"export", "--since", "soon", NULL}, 2, "'soon' is neither"},
+	    {{"export", "extra", NULL}, 2, "export takes options only"},
 	    {{"config", "colour=red", NULL}, 2, "default-action, prompt-timeout"},
 	    {{"status", NULL}, 4, "cannot connect to the system D-Bus"},
 	};
@@ -1212,6 +1274,8 @@ main(int argc, char **argv)
 	g_test_add_func("/vigilctl/log/filter", test_log_filter);
 	g_test_add_func("/vigilctl/log/select-format", test_log_select_and_format);
 	g_test_add_func("/vigilctl/top/rank", test_top_rank);
+	g_test_add_func("/vigilctl/top/bytes", test_top_bytes);
+	g_test_add_func("/vigilctl/export/csv", test_export_csv);
 	g_test_add_func("/vigilctl/prompt/answer-forever", test_answer_forever);
 	g_test_add_func("/vigilctl/prompt/answer-once-defaults", test_answer_once_and_defaults);
 	g_test_add_func("/vigilctl/prompt/answer-no-domain-no-port", test_answer_no_domain_no_port);

@@ -154,6 +154,41 @@ format_reason(GVariant *conn)
 	return vigilctl_sanitize(text);
 }
 
+/* "1.0 MiB / 2.1 kiB" (in / out), or "" when conntrack's counters were not read */
+static char *
+format_bytes(GVariant *conn)
+{
+	guint64 in = 0, out = 0;
+	g_autofree char *in_text = NULL;
+	g_autofree char *out_text = NULL;
+
+	if (!g_variant_lookup(conn, VIGIL_CONN_KEY_BYTES_IN, "t", &in) ||
+	    !g_variant_lookup(conn, VIGIL_CONN_KEY_BYTES_OUT, "t", &out))
+		return g_strdup("");
+	in_text = vigilctl_format_bytes(in);
+	out_text = vigilctl_format_bytes(out);
+	/* TRANSLATORS: bytes received / bytes sent, e.g. "1.0 MiB / 2.1 kiB" */
+	return g_strdup_printf(_("%s / %s"), in_text, out_text);
+}
+
+/* whether any decision of @conns has conntrack's counters (the history's do) */
+static gboolean
+any_has_bytes(GVariant *conns)
+{
+	GVariantIter iter;
+	GVariant *conn = NULL;
+
+	g_variant_iter_init(&iter, conns);
+	while ((conn = g_variant_iter_next_value(&iter)) != NULL) {
+		g_autoptr(GVariant) owned = conn;
+		guint64 bytes = 0;
+
+		if (g_variant_lookup(conn, VIGIL_CONN_KEY_BYTES_IN, "t", &bytes))
+			return TRUE;
+	}
+	return FALSE;
+}
+
 static char *
 format_pid(GVariant *conn)
 {
@@ -167,9 +202,15 @@ format_pid(GVariant *conn)
 char *
 vigilctl_log_format(GVariant *conns)
 {
+	/* bytes only when there are some: the in-memory log has none */
+	gboolean bytes = any_has_bytes(conns);
 	g_autoptr(VigilctlTable) table =
-	    vigilctl_table_new(9, _("TIME"), _("VERDICT"), _("PROGRAM"), _("PID"), _("USER"),
-	                       _("DESTINATION"), _("PORT"), _("PROTO"), _("REASON"));
+	    bytes
+	        ? vigilctl_table_new(10, _("TIME"), _("VERDICT"), _("PROGRAM"), _("PID"), _("USER"),
+	                             _("DESTINATION"), _("PORT"), _("PROTO"), _("REASON"),
+	                             _("BYTES IN / OUT"))
+	        : vigilctl_table_new(9, _("TIME"), _("VERDICT"), _("PROGRAM"), _("PID"), _("USER"),
+	                             _("DESTINATION"), _("PORT"), _("PROTO"), _("REASON"));
 	GVariantIter iter;
 	GVariant *conn = NULL;
 
@@ -185,13 +226,15 @@ vigilctl_log_format(GVariant *conns)
 		g_autofree char *destination = vigilctl_format_destination(conn);
 		g_autofree char *port = vigilctl_format_port(conn);
 		g_autofree char *reason = format_reason(conn);
+		g_autofree char *traffic = format_bytes(conn);
 
 		g_variant_lookup(conn, VIGIL_CONN_KEY_TIME, "x", &time);
 		time_text = vigilctl_format_time_us(time, TRUE);
-		vigilctl_table_add_row(table, time_text,
-		                       vigilctl_dict_string(conn, VIGIL_CONN_KEY_VERDICT), program,
-		                       pid, user, destination, port,
-		                       vigilctl_dict_string(conn, VIGIL_CONN_KEY_PROTOCOL), reason);
+		/* the 10th string is ignored by a table of 9 columns */
+		vigilctl_table_add_row(
+		    table, time_text, vigilctl_dict_string(conn, VIGIL_CONN_KEY_VERDICT), program,
+		    pid, user, destination, port,
+		    vigilctl_dict_string(conn, VIGIL_CONN_KEY_PROTOCOL), reason, traffic);
 	}
 	if (vigilctl_table_n_rows(table) == 0)
 		return g_strdup(_("No decisions.\n"));
@@ -314,7 +357,16 @@ typedef enum {
 	SORT_CONNECTIONS,
 	SORT_DESTINATIONS,
 	SORT_DENIED,
+	SORT_BYTES, /* in and out: from the history only */
 } SortKey;
+
+/* vigild's name of each SortKey (GetProgramHistory's sort) */
+static const char *const sort_names[] = {
+    [SORT_CONNECTIONS] = VIGIL_STATS_SORT_CONNECTIONS,
+    [SORT_DESTINATIONS] = VIGIL_STATS_SORT_DESTINATIONS,
+    [SORT_DENIED] = VIGIL_STATS_SORT_DENIED,
+    [SORT_BYTES] = VIGIL_STATS_SORT_BYTES,
+};
 
 typedef struct {
 	char *program;
@@ -323,6 +375,9 @@ typedef struct {
 	guint64 denied;
 	guint32 destinations;
 	gint64 last_seen;
+	gboolean has_bytes; /* from the history */
+	guint64 bytes_in;
+	guint64 bytes_out;
 	GVariant *counters;
 } ProgramRow;
 
@@ -366,6 +421,11 @@ compare_rows(gconstpointer pa, gconstpointer pb)
 		if (c == 0)
 			c = compare_u64(a->connections, b->connections);
 		break;
+	case SORT_BYTES:
+		c = compare_u64(a->bytes_in + a->bytes_out, b->bytes_in + b->bytes_out);
+		if (c == 0)
+			c = compare_u64(a->connections, b->connections);
+		break;
 	}
 	return c != 0 ? c : g_strcmp0(a->program, b->program);
 }
@@ -379,9 +439,12 @@ vigilctl_top_parse_sort(const char *text, int *key, GError **error)
 		*key = SORT_DESTINATIONS;
 	else if (g_strcmp0(text, "denied") == 0)
 		*key = SORT_DENIED;
+	else if (g_strcmp0(text, "bytes") == 0)
+		*key = SORT_BYTES;
 	else {
 		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE,
-		            _("--sort: '%s' is not connections, destinations or denied"), text);
+		            _("--sort: '%s' is not connections, bytes, destinations or denied"),
+		            text);
 		return FALSE;
 	}
 	return TRUE;
@@ -409,6 +472,9 @@ vigilctl_top_rank(GVariant *stats, int key, int limit)
 		g_variant_lookup(counters, VIGIL_PROGRAM_STATS_KEY_DESTINATIONS, "u",
 		                 &row->destinations);
 		g_variant_lookup(counters, VIGIL_PROGRAM_STATS_KEY_LAST_SEEN, "x", &row->last_seen);
+		row->has_bytes = g_variant_lookup(counters, VIGIL_PROGRAM_STATS_KEY_BYTES_IN, "t",
+		                                  &row->bytes_in);
+		g_variant_lookup(counters, VIGIL_PROGRAM_STATS_KEY_BYTES_OUT, "t", &row->bytes_out);
 		g_ptr_array_add(rows, row);
 	}
 	sort_key = key;
@@ -421,11 +487,16 @@ vigilctl_top_rank(GVariant *stats, int key, int limit)
 char *
 vigilctl_top_format(GPtrArray *rows)
 {
+	/* bytes when vigild counted them (the history): the live counters have none */
+	gboolean bytes = rows->len > 0 && ((ProgramRow *)g_ptr_array_index(rows, 0))->has_bytes;
 	g_autoptr(VigilctlTable) table =
-	    vigilctl_table_new(6, _("CONNECTIONS"), _("DESTINATIONS"), _("ALLOWED"), _("DENIED"),
-	                       _("LAST SEEN"), _("PROGRAM"));
+	    bytes ? vigilctl_table_new(8, _("CONNECTIONS"), _("DESTINATIONS"), _("ALLOWED"),
+	                               _("DENIED"), _("BYTES IN"), _("BYTES OUT"), _("LAST SEEN"),
+	                               _("PROGRAM"))
+	          : vigilctl_table_new(6, _("CONNECTIONS"), _("DESTINATIONS"), _("ALLOWED"),
+	                               _("DENIED"), _("LAST SEEN"), _("PROGRAM"));
 
-	for (guint c = 0; c < 4; c++)
+	for (guint c = 0; c < (bytes ? 6u : 4u); c++)
 		vigilctl_table_align_right(table, c);
 	for (guint i = 0; i < rows->len; i++) {
 		ProgramRow *row = g_ptr_array_index(rows, i);
@@ -436,9 +507,15 @@ vigilctl_top_format(GPtrArray *rows)
 		g_autofree char *allowed = g_strdup_printf("%" G_GUINT64_FORMAT, row->allowed);
 		g_autofree char *denied = g_strdup_printf("%" G_GUINT64_FORMAT, row->denied);
 		g_autofree char *last = vigilctl_format_time_us(row->last_seen, TRUE);
+		g_autofree char *in = vigilctl_format_bytes(row->bytes_in);
+		g_autofree char *out = vigilctl_format_bytes(row->bytes_out);
 
-		vigilctl_table_add_row(table, connections, destinations, allowed, denied, last,
-		                       row->program);
+		if (bytes)
+			vigilctl_table_add_row(table, connections, destinations, allowed, denied,
+			                       in, out, last, row->program);
+		else
+			vigilctl_table_add_row(table, connections, destinations, allowed, denied,
+			                       last, row->program);
 	}
 	if (vigilctl_table_n_rows(table) == 0)
 		return g_strdup(_("No connections yet.\n"));
@@ -464,25 +541,85 @@ top_json(GPtrArray *rows)
 	return vigilctl_json_from_variant(value);
 }
 
+/* GetProgramHistory()'s options from top's; FALSE and @error for a bad time */
+gboolean
+vigilctl_top_build_options(const char *since, const char *until, int key, int limit, int uid,
+                           gint64 now_us, GVariant **options, GError **error)
+{
+	g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+
+	if (since != NULL && !add_time(&builder, VIGIL_FILTER_KEY_SINCE, since, now_us, error))
+		return FALSE;
+	if (until != NULL && !add_time(&builder, VIGIL_FILTER_KEY_UNTIL, until, now_us, error))
+		return FALSE;
+	g_variant_builder_add(&builder, "{sv}", VIGIL_RANGE_KEY_SORT,
+	                      g_variant_new_string(sort_names[key]));
+	/* vigild ranks, so that its first N are the ones wanted */
+	if (limit > 0)
+		g_variant_builder_add(&builder, "{sv}", VIGIL_FILTER_KEY_LIMIT,
+		                      g_variant_new_uint32((guint32)limit));
+	if (uid >= 0)
+		g_variant_builder_add(&builder, "{sv}", VIGIL_FILTER_KEY_UID,
+		                      g_variant_new_uint32((guint32)uid));
+	*options = g_variant_ref_sink(g_variant_builder_end(&builder));
+	return TRUE;
+}
+
+/* GetProgramHistory() with top's options, or GetProgramStats() without a range */
+static gboolean
+top_read(VigilctlContext *ctx, const char *since, const char *until, int key, int limit, int uid,
+         GVariant **stats, GError **error)
+{
+	/* the counters since vigild started, unless a range, bytes or a user asks for days */
+	gboolean history = since != NULL || until != NULL || key == SORT_BYTES || uid >= 0;
+	g_autoptr(GVariant) options = NULL;
+	VigilFirewall *firewall = NULL;
+
+	if (history && !vigilctl_top_build_options(since, until, key, limit, uid, g_get_real_time(),
+	                                           &options, error))
+		return FALSE;
+	firewall = vigilctl_firewall(ctx, error);
+	if (firewall == NULL)
+		return FALSE;
+	ctx->permission_hint = _("only root may read other users' connections");
+	if (!history)
+		return vigil_firewall_call_get_program_stats_sync(firewall, G_DBUS_CALL_FLAGS_NONE,
+		                                                  -1, stats, NULL, error);
+	return vigil_firewall_call_get_program_history_sync(
+	    firewall, options, G_DBUS_CALL_FLAGS_NONE, -1, stats, NULL, error);
+}
+
 gboolean
 vigilctl_cmd_top(VigilctlContext *ctx, int argc, char **argv, GError **error)
 {
 	g_autofree char *sort = NULL;
+	g_autofree char *since = NULL;
+	g_autofree char *until = NULL;
 	int limit = 0;
+	int uid = -1;
 	int key = SORT_CONNECTIONS;
 	const GOptionEntry entries[] = {
 	    {"sort", 0, 0, G_OPTION_ARG_STRING, &sort,
-	     N_("Rank by connections (the default), destinations or denied"), N_("KEY")},
+	     N_("Rank by connections (the default), bytes, destinations or denied"), N_("KEY")},
 	    {"limit", 'n', 0, G_OPTION_ARG_INT, &limit, N_("Only the first N programs"), N_("N")},
+	    {"since", 's', 0, G_OPTION_ARG_STRING, &since,
+	     N_("Only connections since this long ago (10m, 2h, 1d) or this time (ISO 8601, "
+	        "12:00), from the history"),
+	     N_("TIME")},
+	    {"until", 0, 0, G_OPTION_ARG_STRING, &until,
+	     N_("Only connections until this long ago or this time, from the history"), N_("TIME")},
+	    {"uid", 'u', 0, G_OPTION_ARG_INT, &uid,
+	     N_("Only this user's connections (root sees every user's)"), N_("UID")},
 	    G_OPTION_ENTRY_NULL};
 	g_autoptr(GOptionContext) context = vigilctl_option_context(
 	    ctx, "",
 	    N_("Ranks programs by their connections since vigild started, and shows to how many "
 	       "distinct destinations they went: which program is the chattiest?"),
-	    NULL, entries);
+	    N_("With --since, --until, --uid or --sort bytes: from the history on disk, with the\n"
+	       "bytes each program sent and received."),
+	    entries);
 	g_autoptr(GVariant) stats = NULL;
 	g_autoptr(GPtrArray) rows = NULL;
-	VigilFirewall *firewall = NULL;
 
 	if (!vigilctl_parse_options(context, &argc, &argv, error))
 		return FALSE;
@@ -498,11 +635,7 @@ vigilctl_cmd_top(VigilctlContext *ctx, int argc, char **argv, GError **error)
 		            _("--limit takes a number of programs"));
 		return FALSE;
 	}
-	firewall = vigilctl_firewall(ctx, error);
-	if (firewall == NULL)
-		return FALSE;
-	if (!vigil_firewall_call_get_program_stats_sync(firewall, G_DBUS_CALL_FLAGS_NONE, -1,
-	                                                &stats, NULL, error))
+	if (!top_read(ctx, since, until, key, limit, uid, &stats, error))
 		return FALSE;
 	rows = vigilctl_top_rank(stats, key, limit);
 	{

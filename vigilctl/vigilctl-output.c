@@ -423,3 +423,13 @@ vigilctl_format_user(GVariant *conn)
 	}
 	return vigilctl_sanitize(text);
 }
+
+char *
+vigilctl_format_bytes(guint64 bytes)
+{
+	g_autofree char *text = g_format_size_full(bytes, G_FORMAT_SIZE_IEC_UNITS);
+	g_auto(GStrv) parts = g_strsplit(text, "\u00a0", -1);
+
+	/* GLib puts a no-break space before the unit: a plain one is what scripts split on */
+	return g_strjoinv(" ", parts);
+}

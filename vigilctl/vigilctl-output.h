@@ -49,5 +49,6 @@ char *vigilctl_format_program(GVariant *conn);     /* "/usr/bin/curl" or "unknow
 char *vigilctl_format_destination(GVariant *conn); /* "host.example (192.0.2.7)" */
 char *vigilctl_format_port(GVariant *conn);        /* "443 (https)", "icmp 8", "" */
 char *vigilctl_format_user(GVariant *conn);        /* "alice (1000)" */
+char *vigilctl_format_bytes(guint64 bytes);        /* "1.0 MiB", IEC units */
 
 G_END_DECLS

@@ -86,6 +86,12 @@ char *vigilctl_log_format_line(GVariant *conn); /* one decision, for monitor */
 gboolean vigilctl_top_parse_sort(const char *text, int *key, GError **error);
 GPtrArray *vigilctl_top_rank(GVariant *stats, int key, int limit);
 char *vigilctl_top_format(GPtrArray *rows);
+gboolean vigilctl_top_build_options(const char *since, const char *until, int key, int limit,
+                                    int uid, gint64 now_us, GVariant **options, GError **error);
+/* CSV and JSON of history decisions (vigilctl export) */
+char *vigilctl_export_csv_header(void);
+char *vigilctl_export_csv_row(GVariant *conn);
+gboolean vigilctl_cmd_export(VigilctlContext *ctx, int argc, char **argv, GError **error);
 
 /* the commands */
 gboolean vigilctl_cmd_status(VigilctlContext *ctx, int argc, char **argv, GError **error);

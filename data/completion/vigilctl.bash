@@ -41,8 +41,8 @@ _vigilctl()
     _init_completion -s || return
 
     local global_opts='-j --json --no-ask-password -h --help'
-    local commands='status rules pending log top monitor prompt enable disable config captures
-        help'
+    local commands='status rules pending log top export monitor prompt enable disable config
+        captures help'
     local rules_commands='list add edit remove enable disable import export'
 
     # the command and, for "rules", its subcommand: the first words that are not options
@@ -71,7 +71,9 @@ _vigilctl()
         -s | --since | --until | -n | --limit | --lines)
             return ;;
         --sort)
-            COMPREPLY=($(compgen -W 'connections destinations denied' -- "$cur")); return ;;
+            COMPREPLY=($(compgen -W 'connections bytes destinations denied' -- "$cur")); return ;;
+        -f | --format)
+            COMPREPLY=($(compgen -W 'csv json' -- "$cur")); return ;;
         --duration)
             COMPREPLY=($(compgen -W 'once until-quit 5m 1h 24h forever' -- "$cur")); return ;;
     esac
@@ -90,7 +92,8 @@ _vigilctl()
     case $command in
         log) opts+=' -p --program= -v --verdict= -u --uid= -s --since= --until= -n --limit=' ;;
         monitor) opts+=' -p --program= -v --verdict= -u --uid= -n --lines=' ;;
-        top) opts+=' --sort= -n --limit=' ;;
+        top) opts+=' --sort= -n --limit= -s --since= --until= -u --uid=' ;;
+        export) opts+=' -f --format= -s --since= --until= -u --uid=' ;;
         prompt) opts+=' --duration=' ;;
         rules) [[ $sub == add ]] && opts+=' -m --mine' ;;
     esac

@@ -7,6 +7,8 @@ vigilctl runs as a user would run it, as root or as uid 65534; `vigilctl prompt`
 a pseudo-terminal and is answered by typing, while a program in the namespace waits for the
 answer.
 """
+import csv
+import io
 import json
 import os
 import pty
@@ -26,8 +28,8 @@ sys.path.insert(0, os.path.join(HERE, '..', 'dbus'))
 
 import bus as testbus  # noqa: E402
 from vigiltest import BUILD, PEER_V4, PEER_V6  # noqa: E402
-from test_dbus import (DBusTestCase, PROBE_EXE, PYTHON_EXE, USER_ACTIONS,  # noqa: E402
-                       NOBODY)
+from test_dbus import (DBusTestCase, PROBE_EXE, PYTHON, PYTHON_EXE, USER_ACTIONS,  # noqa: E402
+                       NOBODY, CONNECT)
 
 VIGILCTL = os.environ.get('VIGILCTL', os.path.join(BUILD, 'vigilctl/vigilctl'))
 
@@ -518,6 +520,103 @@ class HistoryOnDisk(VigilctlTestCase):
             ids = db.execute('SELECT ct_id FROM connections WHERE port = ?', (port,)).fetchall()
         self.assertEqual(len(ids), 1, ids)
         self.assertIsNotNone(ids[0][0], 'no conntrack id with the queued packet')
+
+    def download(self, port, size):
+        """curl fetches @size bytes from the peer; returns once vigild counted them."""
+        server = self.nets.spawn(self.nets.peer, ['/usr/bin/python3', '-c', self.SERVE, str(port),
+                                                  str(size)], stdout=subprocess.PIPE, text=True)
+        self.assertEqual(server.stdout.readline().strip(), 'ready')
+        res = self.nets.client_run(['curl', '-s', '-o', '/dev/null', '-w', '%{size_download}',
+                                    '--max-time', '20', 'http://%s:%d/' % (PEER_V4, port)],
+                                   timeout=40)
+        self.assertEqual(res.stdout, str(size), res.stderr)
+        deadline = time.monotonic() + 90
+        while True:
+            rows = [e for e in self.json('log', '--since', '1h', '--program', 'curl')
+                    if e['port'] == port]
+            if (rows and 'bytes-in' in rows[0]) or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        self.assertTrue(rows and 'bytes-in' in rows[0], 'no counters after 90 s')
+
+    def test_top_and_export_over_a_time_range(self):
+        size = 1 << 20
+        d = self.start_vigild(config={'DefaultAction': 'allow'})
+        d.wait_for_log('conntrack accounting')
+        # a program whose path has a comma, quotes and a line break: one CSV field
+        odd_dir = tempfile.mkdtemp(prefix='vigil-export-')
+        self.addCleanup(shutil.rmtree, odd_dir)
+        odd = os.path.join(odd_dir, 'a,b "q"\nx', 'vigil-probe')
+        os.mkdir(os.path.dirname(odd))
+        shutil.copyfile(PROBE_EXE, odd)
+        os.chmod(odd, 0o755)
+        for port in (80, 443, 9000):
+            self.assertEqual(self.probe('tcp', PEER_V4, port)[0], 'ok')
+        res = self.nets.client_run([odd, 'tcp', PEER_V4, '8080', '--timeout', '20000'])
+        self.assertEqual(res.stdout.split()[0], 'ok', res.stderr)
+        self.assertEqual(self.probe('tcp', PEER_V4, 8080, user=NOBODY)[0], 'ok')
+        self.download(8097, size)
+
+        # which program is the chattiest: by bytes curl, by connections the probe
+        by_bytes = self.json('top', '--since', '1h', '--sort', 'bytes')
+        self.assertEqual(os.path.basename(by_bytes[0]['program']), 'curl', by_bytes)
+        self.assertGreaterEqual(by_bytes[0]['bytes-in'], size)
+        self.assertLess(by_bytes[0]['bytes-in'], size * 1.05)
+        by_conns = self.json('top', '--since', '1h', '--sort', 'connections')
+        self.assertEqual((by_conns[0]['program'], by_conns[0]['connections']), (PROBE_EXE, 4))
+        table = self.ok('top', '--since', '1h', '--sort', 'bytes').splitlines()
+        self.assertIn('BYTES IN', table[0])
+        self.assertIn('1.0 MiB', table[1])
+        self.assertTrue(table[1].endswith('curl'), table)
+        # the live counters (no range) have no bytes, and nothing before vigild started
+        self.assertNotIn('BYTES IN', self.ok('top'))
+        self.assertEqual(self.json('top', '--since', '2h', '--until', '1h'), [])
+        err = self.fails(EXIT_FAILED, 'top', '--since', '1h', '--until', '2h')
+        self.assertIn('until: before since', err)
+        # the log table shows the download's bytes (in / out)
+        log = self.ok('log', '--since', '1h', '--program', 'curl')
+        self.assertIn('BYTES IN / OUT', log)
+        self.assertRegex(log, r'1\.0 MiB / \d')
+        # another user sees only their own
+        self.assertEqual([(e['program'], e['connections'])
+                          for e in self.json('top', '--since', '1h', uid=NOBODY)],
+                         [(PROBE_EXE, 1)])
+        err = self.fails(EXIT_PERMISSION, 'top', '--since', '1h', '--uid', '0', uid=NOBODY)
+        self.assertIn("only root may read other users' connections", err)
+
+        # export: every decision of the range, oldest first, the same as log's
+        logged = self.json('log', '--since', '1h')
+        out = self.ok('export', '--since', '1h')
+        self.assertTrue(out.startswith('id,time,uid,user,pid,program,'), out[:200])
+        rows = list(csv.DictReader(io.StringIO(out, newline='')))
+        self.assertEqual([int(r['id']) for r in rows], [e['id'] for e in logged])
+        odd_rows = [r for r in rows if r['program'] == odd]
+        self.assertEqual(len(odd_rows), 1, [r['program'] for r in rows])
+        self.assertEqual((odd_rows[0]['port'], odd_rows[0]['uid']), ('8080', '0'))
+        curl = [r for r in rows if r['program'].endswith('/curl')]
+        self.assertGreaterEqual(int(curl[0]['bytes-in']), size)
+        as_json = json.loads(self.ok('export', '--format', 'json'))
+        self.assertEqual([e['id'] for e in as_json], [e['id'] for e in logged])
+        self.assertIn(odd, [e['program'] for e in as_json])
+        mine = list(csv.DictReader(io.StringIO(self.ok('export', uid=NOBODY), newline='')))
+        self.assertEqual([(r['uid'], r['port']) for r in mine], [(str(NOBODY), '8080')])
+
+    def test_export_reads_the_history_in_pages(self):
+        d = self.start_vigild('allow app %s\n' % PYTHON_EXE, config={'DefaultAction': 'deny'})
+        # 1,200 decisions: more than one page of 1,000
+        for _ in range(2):
+            res = self.nets.client_run([PYTHON, CONNECT, PEER_V4, '9000', '600', '60'],
+                                       timeout=120)
+            self.assertEqual(res.returncode, 0, res.stderr)
+        deadline = time.monotonic() + 60
+        while len(self.json('log', '--since', '1h', '--program', PYTHON_EXE)) < 1200:
+            self.assertLess(time.monotonic(), deadline, d.log()[-2000:])
+            time.sleep(1)
+        rows = list(csv.DictReader(io.StringIO(self.ok('export'), newline='')))
+        ids = [int(r['id']) for r in rows]
+        self.assertEqual(len(ids), 1200)
+        self.assertEqual(ids, sorted(set(ids)))
+        self.assertEqual(len(json.loads(self.ok('export', '--format', 'json'))), 1200)
 
     def test_a_corrupt_history_is_reported_and_left_alone(self):
         d = self.vigild(config={'DefaultAction': 'deny', 'PromptTimeout': '30'}, start=False)
