@@ -6,7 +6,7 @@
 #   -n  connections per measurement (default 5000)
 #   -r  rounds; each round runs every case once, the table shows medians (default 5)
 #   -k  keep the work directory (logs, rules) for a look afterwards
-#   -c  the cases to run, e.g. -c "b c" (default: a b e c g d f; the ratios need a and b)
+#   -c  the cases to run, e.g. -c "b c h" (default: a b e c h g d f; the ratios need a and b)
 # VIGILD=/path/to/vigild overrides $BUILD_DIR/daemon/vigild.
 #
 # Everything happens in two network namespaces made here and deleted on exit, joined by a
@@ -18,6 +18,8 @@
 #   g  as c with Attribution=ebpf: the kernel's record of the connecting task (eBPF programs
 #      attached to a cgroup made for the run, which the client joins; never the root cgroup)
 #   d  vigild with that rule among 10,000 rules that do not match the client
+#   h  as c with the history off (HistoryDays=0): c keeps every decision in history.db (the
+#      default, 30 days), so c against h is what the history on disk costs per connection
 #   e  as b, with nfq-accept --attribute: the minimal reader plus the system calls exact
 #      attribution needs (sock_diag, one readlink of the owner's fd, one stat of its exe): the
 #      floor for any firewall that knows the program, to tell attribution's cost from vigild's
@@ -34,7 +36,7 @@ BUILD=${VIGIL_BUILD:-$SRC_DIR/build}
 COUNT=5000
 ROUNDS=5
 KEEP=0
-CASES="a b e c g d f"
+CASES="a b e c h g d f"
 WARMUP=300
 PORT=8080
 ADDR_A=10.199.0.1
@@ -165,6 +167,9 @@ write_config() {
 			EbpfCgroup=$CGROUP
 		EOF
 	done
+	# case h: as c (queue), no history on disk
+	sed 's/^Attribution=ebpf$/Attribution=queue/' "$WORK/vigild-ebpf.conf" >"$WORK/vigild-nohistory.conf"
+	echo "HistoryDays=0" >>"$WORK/vigild-nohistory.conf"
 }
 
 # the rule every measured connection must hit
@@ -366,8 +371,8 @@ main() {
 	for c in $CASES; do
 		case $c in
 		a | b | e) cases+=("$c") ;;
-		c | d | f | g) [[ -x $VIGILD ]] && cases+=("$c") || echo "run-bench: no vigild at $VIGILD: skipping case $c" >&2 ;;
-		*) die "unknown case $c (a, b, c, d, e, f or g)" ;;
+		c | d | f | g | h) [[ -x $VIGILD ]] && cases+=("$c") || echo "run-bench: no vigild at $VIGILD: skipping case $c" >&2 ;;
+		*) die "unknown case $c (a, b, c, d, e, f, g or h)" ;;
 		esac
 	done
 
@@ -382,6 +387,7 @@ main() {
 			e) run_reader --attribute ;;
 			c) run_vigild "$WORK/one.rules" "c-$round" ;;
 			g) run_vigild "$WORK/one.rules" "g-$round" ebpf ;;
+			h) run_vigild "$WORK/one.rules" "h-$round" nohistory ;;
 			d) run_vigild "$WORK/many.rules" "d-$round" ;;
 			f) run_flood "$round" ;;
 			esac
@@ -418,13 +424,14 @@ report() {
 		name["a"] = "a no queue"; name["b"] = "b nfq-accept";
 		name["c"] = "c vigild, 1 rule"; name["d"] = "d vigild, 10k rules";
 		name["e"] = "e floor: attribution"; name["g"] = "g vigild+eBPF, 1 rule";
+		name["h"] = "h vigild, no history";
 		for (c in seen) { m50[c] = median(p50[c]); m99[c] = median(p99[c]); mcps[c] = median(cps[c]); }
 		for (c in cpu) mcpu[c] = median(cpu[c]);
 		added_b = m50["b"] - m50["a"];
 		printf "%-20s %8s %8s %10s %8s %9s %7s %9s %7s %8s\n", "case", "p50_us", "p99_us",
 			"added_p50", "added/b", "conns/s", "cps/b", "cpu_us", "cpu/b", "failures";
-		split("a b e c g d", order, " ");
-		for (i = 1; i <= 6; i++) {
+		split("a b e c h g d", order, " ");
+		for (i = 1; i <= 7; i++) {
 			c = order[i];
 			if (!(c in seen)) continue;
 			added = m50[c] - m50["a"];
