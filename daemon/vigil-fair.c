@@ -136,7 +136,7 @@ load_passwd(const char *path)
 		g_auto(GStrv) fields = g_strsplit(lines[i], ":", 4);
 		guint64 uid;
 
-		if (g_strv_length(fields) < 4 || !parse_u64(fields[2], G_MAXUINT32 - 2, &uid))
+		if (g_strv_length(fields) < 4 || !parse_u64(fields[2], G_MAXUINT32 - 3, &uid))
 			continue;
 		if (g_hash_table_size(users) >= VIGIL_FAIR_MAX_USERS) {
 			g_warning("%s: more than %d users, the rest not used", path,
@@ -159,18 +159,20 @@ compare_ranges(gconstpointer a, gconstpointer b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-/* the owner of a subuid line: a uid, or a name /etc/passwd has */
+/* the owner of a subuid line: a uid, or a name /etc/passwd has; root's ranges are not root
+ * (a container's root is no more trusted than any of its uids) */
 static guint32
 owner_bucket(const char *owner)
 {
 	guint64 uid;
 	gpointer value;
+	guint32 bucket = VIGIL_FAIR_UNKNOWN;
 
-	if (parse_u64(owner, G_MAXUINT32 - 2, &uid))
-		return (guint32)uid;
-	if (g_hash_table_lookup_extended(names, owner, NULL, &value))
-		return GPOINTER_TO_UINT(value);
-	return VIGIL_FAIR_UNKNOWN;
+	if (parse_u64(owner, G_MAXUINT32 - 3, &uid))
+		bucket = (guint32)uid;
+	else if (g_hash_table_lookup_extended(names, owner, NULL, &value))
+		bucket = GPOINTER_TO_UINT(value);
+	return bucket == 0 ? VIGIL_FAIR_ROOT_RANGES : bucket;
 }
 
 static void

@@ -11,7 +11,9 @@ G_BEGIN_DECLS
  * per kernel uid: one user may own many uids (subordinate uids from /etc/subuid, used by
  * rootless containers and `newuidmap`), and must not count as many users. The bucket of a uid:
  * - the owner's uid when the uid lies in a range of /etc/subuid (an owner the file names by a
- *   user name that /etc/passwd does not have, puts its range in the unknown bucket);
+ *   user name that /etc/passwd does not have, puts its range in the unknown bucket; ranges
+ *   root owns, for its containers, share VIGIL_FAIR_ROOT_RANGES: root's own share, which
+ *   some bounds keep aside for root, is for uid 0 alone);
  * - VIGIL_FAIR_UNKNOWN for a uid with no user: not in /etc/passwd, and the user database
  *   answered "no such user" when vigild last asked (uids nobody has an account for, e.g.
  *   someone's container uids without a subuid entry, all share one bucket);
@@ -21,9 +23,10 @@ G_BEGIN_DECLS
  * second), at most VIGIL_FAIR_MAX_RANGES ranges and VIGIL_FAIR_MAX_USERS users of each; a
  * table keeps the bucket an item was counted under (a file may change meanwhile).
  */
-#define VIGIL_FAIR_UNKNOWN    ((guint32)0xfffffffeu) /* below "no uid" (G_MAXUINT32) */
-#define VIGIL_FAIR_MAX_RANGES 4096
-#define VIGIL_FAIR_MAX_USERS  65536
+#define VIGIL_FAIR_UNKNOWN     ((guint32)0xfffffffeu) /* below "no uid" (G_MAXUINT32) */
+#define VIGIL_FAIR_ROOT_RANGES ((guint32)0xfffffffdu) /* uids of root's subordinate ranges */
+#define VIGIL_FAIR_MAX_RANGES  4096
+#define VIGIL_FAIR_MAX_USERS   65536
 
 /* the bucket of @uid; G_MAXUINT32 ("no uid" in vigild's tables) stays itself. Any thread. */
 guint32 vigil_fair_bucket(guint32 uid);

@@ -30,6 +30,8 @@ fixture_set_up(Fixture *f, gconstpointer data)
 	                      "alice:100000:65536\n"
 	                      "1001:200000:10\n"
 	                      "ghost:300000:5\n"
+	                      "root:700000:100\n"
+	                      "0:800000:10\n"
 	                      "# not a range\n"
 	                      "bad:1:0\n"
 	                      "alice:400000:x\n",
@@ -48,7 +50,7 @@ fixture_tear_down(Fixture *f, gconstpointer data)
 static void
 test_subordinate_uids(Fixture *f, gconstpointer data)
 {
-	g_assert_cmpuint(vigil_fair_n_ranges(), ==, 3);
+	g_assert_cmpuint(vigil_fair_n_ranges(), ==, 5);
 	/* a user's own uid and every uid of their ranges: one bucket */
 	g_assert_cmpuint(vigil_fair_bucket(1000), ==, 1000);
 	g_assert_cmpuint(vigil_fair_bucket(100000), ==, 1000);
@@ -62,6 +64,10 @@ test_subordinate_uids(Fixture *f, gconstpointer data)
 	/* an owner /etc/passwd does not know: the unknown bucket, not a bucket per uid */
 	g_assert_cmpuint(vigil_fair_bucket(300000), ==, VIGIL_FAIR_UNKNOWN);
 	g_assert_cmpuint(vigil_fair_bucket(300004), ==, VIGIL_FAIR_UNKNOWN);
+	/* root's containers (by name or number) share a bucket of their own: never root's, which
+	 * some bounds keep aside for uid 0 */
+	g_assert_cmpuint(vigil_fair_bucket(700000), ==, VIGIL_FAIR_ROOT_RANGES);
+	g_assert_cmpuint(vigil_fair_bucket(800009), ==, VIGIL_FAIR_ROOT_RANGES);
 	/* users and "no uid" are themselves */
 	g_assert_cmpuint(vigil_fair_bucket(0), ==, 0);
 	g_assert_cmpuint(vigil_fair_bucket(1001), ==, 1001);
