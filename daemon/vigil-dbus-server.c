@@ -539,6 +539,14 @@ run_get_rules(Call *call)
 	call_return(call, g_variant_new("(a(ta{sv}))", &builder));
 }
 
+/* a rule a user may make, change or remove as their own: for themselves, and not one that
+ * records packets (capture files and their bounds are every user's: an administrator's) */
+static gboolean
+rule_is_users_own(const VigilRule *rule, guint32 uid)
+{
+	return vigil_rule_is_own(rule, uid) && !rule->capture;
+}
+
 static const char *
 manage_action(gboolean own)
 {
@@ -554,8 +562,9 @@ prepare_add_rule(Call *call, GError **error)
 	if (call->rule == NULL)
 		return FALSE;
 	/* a user name is looked up after this check; a rule for another user needs a second */
-	call->action = manage_action(call->rule->user_name != NULL ||
-	                             vigil_rule_is_own(call->rule, call->uid));
+	call->action =
+	    manage_action(!call->rule->capture && (call->rule->user_name != NULL ||
+	                                           vigil_rule_is_own(call->rule, call->uid)));
 	return TRUE;
 }
 
@@ -647,7 +656,7 @@ on_rule_user_resolved(GObject *source, GAsyncResult *result, gpointer data)
 	}
 	/* authorised for the caller's own rules only: a rule for another user needs more */
 	if (g_strcmp0(call->action, VIGIL_POLKIT_ACTION_MANAGE_OWN_RULES) == 0 &&
-	    !vigil_rule_is_own(call->rule, call->uid)) {
+	    !rule_is_users_own(call->rule, call->uid)) {
 		call->action = VIGIL_POLKIT_ACTION_MANAGE_ALL_RULES;
 		authorize(call, on_rule_all_authorized);
 		return;
@@ -760,7 +769,7 @@ prepare_update_rule(Call *call, GError **error)
 	call->snapshot = vigil_rule_copy(old);
 	/* a user name is looked up after this check; a rule for another user needs a second */
 	call->action = manage_action(
-	    vigil_rule_is_own(old, call->uid) &&
+	    rule_is_users_own(old, call->uid) && !call->rule->capture &&
 	    (call->rule->user_name != NULL || vigil_rule_is_own(call->rule, call->uid)));
 	return TRUE;
 }
@@ -817,7 +826,7 @@ prepare_remove_rule(Call *call, GError **error)
 		return FALSE;
 	}
 	call->snapshot = vigil_rule_copy(rule);
-	call->action = manage_action(vigil_rule_is_own(rule, call->uid));
+	call->action = manage_action(rule_is_users_own(rule, call->uid));
 	return TRUE;
 }
 
@@ -929,7 +938,7 @@ import_rules_checked(Call *call)
 	gboolean own = TRUE;
 
 	for (guint i = 0; i < call->rules->len; i++)
-		own = own && vigil_rule_is_own(g_ptr_array_index(call->rules, i), call->uid);
+		own = own && rule_is_users_own(g_ptr_array_index(call->rules, i), call->uid);
 	if (own) {
 		import_rules_now(call);
 		return;

@@ -501,7 +501,19 @@ class Authorisation(DBusTestCase):
         self.assertTrue(res['ok'], res)
         rule = self.rules()[res['value'][0]]
         self.assertEqual(rule['uid'], NOBODY)
-        res = client.call('RemoveRule', 't', res['value'][0])
+        own = res['value'][0]
+        # but not one that records packets: capture files and their bounds are everyone's
+        before = self.rules()
+        res = client.call('AddRule', 'a{sv}', {'action': 'allow', 'port': '26',
+                                               'capture': ['b', True]})
+        self.assertEqual(res['error'], ERR + 'PermissionDenied', res)
+        res = client.call('UpdateRule', 'ta{sv}', own, {'action': 'allow',
+                                                        'capture': ['b', True]})
+        self.assertEqual(res['error'], ERR + 'PermissionDenied', res)
+        res = client.call('ImportRules', 's', 'allow port 27 capture\n')
+        self.assertEqual(res['error'], ERR + 'PermissionDenied', res)
+        self.assertEqual(self.rules(), before)
+        res = client.call('RemoveRule', 't', own)
         self.assertTrue(res['ok'], res)
         perms = client.call('GetPermissions')['value'][0]
         self.assertEqual(perms, {READ: 'yes', REPLY: 'yes', OWN: 'yes', ALL: 'no',
