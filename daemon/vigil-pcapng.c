@@ -80,8 +80,12 @@ vigil_pcapng_append_header(GByteArray *out, const char *comment, guint32 snaplen
 	put_u16(out, 0);
 	put_u32(out, G_MAXUINT32);
 	put_u32(out, G_MAXUINT32);
-	if (comment != NULL && g_utf8_validate(comment, -1, NULL))
-		put_option(out, OPT_COMMENT, comment, comment_length(comment));
+	/* a comment that is not UTF-8 (a program's path is a user's bytes) is written with its
+	 * bad bytes replaced, never left out: the rule, uid and flow stay in it */
+	if (comment != NULL) {
+		g_autofree char *valid = g_utf8_make_valid(comment, -1);
+		put_option(out, OPT_COMMENT, valid, comment_length(valid));
+	}
 	put_option(out, SHB_USERAPPL, userappl, strlen(userappl));
 	put_option(out, OPT_ENDOFOPT, NULL, 0);
 	finish_block(out, start);

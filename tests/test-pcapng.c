@@ -116,14 +116,17 @@ test_comment_bounds(void)
 	g_assert_true(g_utf8_validate(read, -1, NULL));
 	g_assert_cmpuint(strlen(read), ==, VIGIL_PCAPNG_MAX_COMMENT);
 
-	/* no comment; not UTF-8: none written */
+	/* no comment: none written */
 	g_byte_array_set_size(out, 0);
 	vigil_pcapng_append_header(out, NULL, 100);
 	g_array_unref(block_offsets(out));
 	g_assert_null(vigil_pcapng_read_comment(out->data, out->len));
+	/* a program path that is not UTF-8 does not hide the rest: its bad bytes are replaced */
 	g_byte_array_set_size(out, 0);
-	vigil_pcapng_append_header(out, "\xff\xfe", 100);
-	g_assert_null(vigil_pcapng_read_comment(out->data, out->len));
+	vigil_pcapng_append_header(out, "rule 7: uid 1000 /tmp/\xff\xfe 10.0.0.2:80", 100);
+	g_clear_pointer(&read, g_free);
+	read = vigil_pcapng_read_comment(out->data, out->len);
+	g_assert_cmpstr(read, ==, "rule 7: uid 1000 /tmp/\xef\xbf\xbd\xef\xbf\xbd 10.0.0.2:80");
 }
 
 /* every prefix and a few corruptions of a header: no comment or the comment, never a crash */

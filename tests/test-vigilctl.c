@@ -792,6 +792,30 @@ test_answer_forever(void)
 	g_assert_cmpstr(described, ==, "allow forever, to *.example.org, any tcp port");
 }
 
+/* what the summary repeats of a request (a name from a DNS answer, a script from the program's
+ * argv) reaches the terminal without its escape sequences */
+static void
+test_answer_describe_untrusted(void)
+{
+	g_autoptr(GVariant) conn =
+	    dict("{'program': <'/usr/bin/python3'>, 'protocol': <'tcp'>, 'port': <uint16 443>, "
+	         "'destination': <'93.184.215.14'>, 'host-target': <'evil\x1b]0;x\x07.example'>, "
+	         "'script': <'/tmp/a\x1b[2Jb.py'>}");
+	VigilctlAnswer answer;
+	g_autofree char *described = NULL;
+
+	vigilctl_answer_init(&answer, conn, VIGIL_CLIENT_DURATION_ONCE);
+	answer.verdict = "allow";
+	answer.duration = VIGIL_DURATION_FOREVER;
+	answer.program_scope = "script";
+	answer.host_scope = VIGIL_HOST_SCOPE_HOST;
+	described = vigilctl_answer_describe(&answer, conn);
+	g_assert_null(strchr(described, '\x1b'));
+	g_assert_null(strchr(described, '\x07'));
+	g_assert_nonnull(strstr(described, "evil"));
+	g_assert_nonnull(strstr(described, ".py"));
+}
+
 static void
 test_answer_once_and_defaults(void)
 {
@@ -1277,6 +1301,8 @@ main(int argc, char **argv)
 	g_test_add_func("/vigilctl/top/bytes", test_top_bytes);
 	g_test_add_func("/vigilctl/export/csv", test_export_csv);
 	g_test_add_func("/vigilctl/prompt/answer-forever", test_answer_forever);
+	g_test_add_func("/vigilctl/prompt/answer-describe-untrusted",
+	                test_answer_describe_untrusted);
 	g_test_add_func("/vigilctl/prompt/answer-once-defaults", test_answer_once_and_defaults);
 	g_test_add_func("/vigilctl/prompt/answer-no-domain-no-port", test_answer_no_domain_no_port);
 	g_test_add_func("/vigilctl/prompt/answer-default-duration", test_answer_default_duration);

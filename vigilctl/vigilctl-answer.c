@@ -321,23 +321,30 @@ char *
 vigilctl_answer_describe(const VigilctlAnswer *answer, GVariant *conn)
 {
 	GString *out = g_string_new(NULL);
-	const char *host = NULL;
+	g_autofree char *host = NULL;
 
 	/* TRANSLATORS: a verdict and how long it lasts: "deny forever" */
 	g_string_append_printf(out, C_("answer", "%s %s"), describe_verdict(answer),
 	                       describe_duration(answer));
 	if (g_strcmp0(answer->duration, VIGIL_DURATION_ONCE) == 0 || answer->duration == NULL)
 		return g_string_free(out, FALSE);
-	if (answer->program_scope != NULL)
+	/* the script (the program's own argv) and the names (DNS answers) are untrusted text:
+	 * no escape sequence of theirs reaches the terminal */
+	if (answer->program_scope != NULL) {
+		g_autofree char *script =
+		    vigilctl_sanitize(vigilctl_dict_string(conn, VIGIL_CONN_KEY_SCRIPT));
 		/* TRANSLATORS: the rule is for one script of an interpreter */
-		g_string_append_printf(out, _(", only the script %s"),
-		                       vigilctl_dict_string(conn, VIGIL_CONN_KEY_SCRIPT));
-	if (g_strcmp0(answer->host_scope, VIGIL_HOST_SCOPE_ANY) == 0)
-		host = _("any host");
-	else if (g_strcmp0(answer->host_scope, VIGIL_HOST_SCOPE_DOMAIN) == 0)
-		host = vigilctl_dict_string(conn, VIGIL_CONN_KEY_DOMAIN_TARGET);
-	else
-		host = vigilctl_dict_string(conn, VIGIL_CONN_KEY_HOST_TARGET);
+		g_string_append_printf(out, _(", only the script %s"), script);
+	}
+	if (g_strcmp0(answer->host_scope, VIGIL_HOST_SCOPE_ANY) == 0) {
+		host = g_strdup(_("any host"));
+	} else {
+		const char *target = vigilctl_dict_string(
+		    conn, g_strcmp0(answer->host_scope, VIGIL_HOST_SCOPE_DOMAIN) == 0
+		              ? VIGIL_CONN_KEY_DOMAIN_TARGET
+		              : VIGIL_CONN_KEY_HOST_TARGET);
+		host = target != NULL ? vigilctl_sanitize(target) : NULL;
+	}
 	g_string_append_printf(out, _(", to %s"), host != NULL ? host : _("this host"));
 	if (answer->has_port) {
 		g_autofree char *port = port_label(conn);
