@@ -167,6 +167,14 @@ vigil_client_prefs_get_verdict(void)
 	return verdict != NULL ? verdict : VIGIL_CLIENT_DEFAULT_VERDICT;
 }
 
+const char *
+vigil_client_prefs_get_chosen_verdict(void)
+{
+	g_autofree char *id = prefs_get(KEY_VERDICT);
+
+	return known_verdict(id);
+}
+
 gboolean
 vigil_client_prefs_set_verdict(const char *verdict, GError **error)
 {

@@ -46,6 +46,10 @@ gboolean vigil_client_prefs_set_host_scope(VigilClientHostScope scope, GError **
 /* the user's default answer, the prompt's default button ([Prompts] action): "allow" or
  * "deny"; VIGIL_CLIENT_DEFAULT_VERDICT when none (or a bad one) is set. Static strings. */
 const char *vigil_client_prefs_get_verdict(void);
+/* the same, but NULL unless the user chose one: vigilctl prompt's Enter answers "allow or
+ * deny?" only with an answer the user chose (in a terminal an Enter is easily meant for
+ * something else); static strings */
+const char *vigil_client_prefs_get_chosen_verdict(void);
 /* FALSE with G_FILE_ERROR_INVAL for anything but "allow" and "deny" */
 gboolean vigil_client_prefs_set_verdict(const char *verdict, GError **error);
 

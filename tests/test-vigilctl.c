@@ -725,15 +725,15 @@ test_top_bytes(void)
 	g_assert_true(strstr(text, "/usr/bin/big") < strstr(text, "/usr/bin/chatty"));
 	g_assert_nonnull(strstr(text, "BYTES IN"));
 	g_assert_nonnull(strstr(text, "1.0 MiB"));
-	g_assert_true(vigilctl_top_build_options("2d", NULL, key, 5, -1, 1000000000000000, &options,
-	                                         &error));
+	g_assert_true(
+	    vigilctl_top_build_options("2d", NULL, key, 5, -1, 1000000000000000, &options, &error));
 	g_assert_true(g_variant_lookup(options, "sort", "&s", &sort));
 	g_assert_cmpstr(sort, ==, "bytes");
 	g_assert_true(g_variant_lookup(options, "limit", "u", &limit));
 	g_assert_cmpuint(limit, ==, 5);
 	g_clear_pointer(&options, g_variant_unref);
-	g_assert_false(vigilctl_top_build_options("yesterday-ish", NULL, key, 0, -1, 0, &options,
-	                                          &error));
+	g_assert_false(
+	    vigilctl_top_build_options("yesterday-ish", NULL, key, 0, -1, 0, &options, &error));
 	g_assert_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE);
 }
 
@@ -790,6 +790,33 @@ test_answer_forever(void)
 	g_assert_false(g_variant_lookup(options, VIGIL_REPLY_KEY_SECONDS, "u", NULL));
 	described = vigilctl_answer_describe(&answer, conn);
 	g_assert_cmpstr(described, ==, "allow forever, to *.example.org, any tcp port");
+}
+
+/* the default answer chosen in vigil-tray's Preferences: Enter alone gives it, and the question
+ * marks it; without a chosen one Enter is not an answer */
+static void
+test_answer_default_verdict(void)
+{
+	g_autoptr(GVariant) conn = curl_connection();
+	VigilctlAnswer answer;
+	g_autofree char *question = NULL;
+	g_autofree char *plain = NULL;
+
+	vigilctl_answer_init(&answer, conn, VIGIL_CLIENT_DURATION_ONCE);
+	vigilctl_answer_set_default_verdict(&answer, "deny");
+	question = vigilctl_answer_question(&answer, conn);
+	g_assert_cmpstr(question, ==, "Allow or deny? [a]llow, [d]eny (Enter), d[r]op, [i]nfo: ");
+	g_assert_true(vigilctl_answer_feed(&answer, ""));
+	g_assert_cmpstr(answer.verdict, ==, "deny");
+
+	/* anything but allow and deny is no default */
+	vigilctl_answer_init(&answer, conn, VIGIL_CLIENT_DURATION_ONCE);
+	vigilctl_answer_set_default_verdict(&answer, "drop");
+	plain = vigilctl_answer_question(&answer, conn);
+	g_assert_cmpstr(plain, ==, "Allow or deny? [a]llow, [d]eny, d[r]op, [i]nfo: ");
+	g_assert_false(vigilctl_answer_feed(&answer, ""));
+	g_assert_true(vigilctl_answer_feed(&answer, "a"));
+	g_assert_cmpstr(answer.verdict, ==, "allow");
 }
 
 /* what the summary repeats of a request (a name from a DNS answer, a script from the program's
@@ -1301,6 +1328,7 @@ main(int argc, char **argv)
 	g_test_add_func("/vigilctl/top/bytes", test_top_bytes);
 	g_test_add_func("/vigilctl/export/csv", test_export_csv);
 	g_test_add_func("/vigilctl/prompt/answer-forever", test_answer_forever);
+	g_test_add_func("/vigilctl/prompt/answer-default-verdict", test_answer_default_verdict);
 	g_test_add_func("/vigilctl/prompt/answer-describe-untrusted",
 	                test_answer_describe_untrusted);
 	g_test_add_func("/vigilctl/prompt/answer-once-defaults", test_answer_once_and_defaults);

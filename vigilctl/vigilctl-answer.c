@@ -78,6 +78,14 @@ vigilctl_answer_set_default_host(VigilctlAnswer *answer, VigilClientHostScope sc
 }
 
 void
+vigilctl_answer_set_default_verdict(VigilctlAnswer *answer, const char *verdict)
+{
+	answer->default_verdict = g_strcmp0(verdict, "allow") == 0  ? "allow"
+	                          : g_strcmp0(verdict, "deny") == 0 ? "deny"
+	                                                            : NULL;
+}
+
+void
 vigilctl_answer_init(VigilctlAnswer *answer, GVariant *conn, VigilClientDuration default_duration)
 {
 	g_autoptr(GVariant) port = g_variant_lookup_value(conn, VIGIL_CONN_KEY_PORT, NULL);
@@ -114,7 +122,10 @@ vigilctl_answer_feed(VigilctlAnswer *answer, const char *word)
 
 	switch (answer->step) {
 	case VIGILCTL_STEP_VERDICT:
-		choice = find_choice(verdicts, G_N_ELEMENTS(verdicts), word);
+		choice = find_choice(verdicts, G_N_ELEMENTS(verdicts),
+		                     *word == '\0' && answer->default_verdict != NULL
+		                         ? answer->default_verdict
+		                         : word);
 		if (choice == NULL)
 			return FALSE;
 		answer->verdict = choice->value;
@@ -240,6 +251,14 @@ vigilctl_answer_question(const VigilctlAnswer *answer, GVariant *conn)
 
 	switch (answer->step) {
 	case VIGILCTL_STEP_VERDICT:
+		if (g_strcmp0(answer->default_verdict, "allow") == 0)
+			/* TRANSLATORS: Enter alone allows (the user's default answer) */
+			return g_strdup(
+			    _("Allow or deny? [a]llow (Enter), [d]eny, d[r]op, [i]nfo: "));
+		if (g_strcmp0(answer->default_verdict, "deny") == 0)
+			/* TRANSLATORS: Enter alone denies (the user's default answer) */
+			return g_strdup(
+			    _("Allow or deny? [a]llow, [d]eny (Enter), d[r]op, [i]nfo: "));
 		/* TRANSLATORS: [i] shows the request again and stops its countdown */
 		return g_strdup(_("Allow or deny? [a]llow, [d]eny, d[r]op, [i]nfo: "));
 	case VIGILCTL_STEP_DURATION:

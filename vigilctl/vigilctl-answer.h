@@ -24,6 +24,7 @@ typedef struct {
 	gboolean has_script;                  /* an interpreter running a script (script key) */
 	VigilClientDuration default_duration; /* what Enter alone answers "for how long?" */
 	VigilClientHostScope default_host;    /* what Enter alone answers "which destinations?" */
+	const char *default_verdict; /* what Enter alone answers "allow or deny?", or NULL */
 	const char *verdict;
 	const char *duration;
 	guint32 seconds; /* with duration "seconds" */
@@ -44,6 +45,10 @@ void vigilctl_answer_init(VigilctlAnswer *answer, GVariant *conn,
 /* Enter alone answers "which destinations?" with @scope (the user's preference) from now on;
  * its domain only where the request has one, else this host. Host until set. */
 void vigilctl_answer_set_default_host(VigilctlAnswer *answer, VigilClientHostScope scope);
+
+/* Enter alone answers "allow or deny?" with @verdict ("allow" or "deny": the user's chosen
+ * default answer, vigil-tray's default button) from now on; NULL (the start): no default */
+void vigilctl_answer_set_default_verdict(VigilctlAnswer *answer, const char *verdict);
 
 /*
  * Takes one answer ("a", "allow", "f", "" for the default where there is one) to the

@@ -45,6 +45,7 @@ typedef struct {
 	VigilctlAnswer answer;
 	VigilClientDuration default_duration; /* --duration, or the user's preference */
 	VigilClientHostScope default_host;    /* the user's preference (vigil-tray's) */
+	const char *default_verdict;          /* the user's chosen default answer, or NULL */
 	guint hold_id;                        /* holds the current request while it is read */
 	gboolean holding;                     /* a HoldRequest() is on its way */
 	GError *error;                        /* what ends the agent with an error */
@@ -84,6 +85,7 @@ start_answer(Agent *agent, Request *request)
 {
 	vigilctl_answer_init(&agent->answer, request->conn, agent->default_duration);
 	vigilctl_answer_set_default_host(&agent->answer, agent->default_host);
+	vigilctl_answer_set_default_verdict(&agent->answer, agent->default_verdict);
 }
 
 static void
@@ -601,6 +603,7 @@ vigilctl_cmd_prompt(VigilctlContext *ctx, int argc, char **argv, GError **error)
 		return FALSE;
 	}
 	agent.default_host = vigil_client_prefs_get_host_scope();
+	agent.default_verdict = vigil_client_prefs_get_chosen_verdict();
 	if (duration == NULL) {
 		agent.default_duration = vigil_client_prefs_get_duration();
 	} else if (!vigil_client_duration_from_id(duration, &agent.default_duration)) {
