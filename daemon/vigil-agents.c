@@ -9,10 +9,20 @@
 #include "vigil-agents.h"
 #include "vigil-dbus.h"
 #include "vigil-fair.h"
+#include "vigil-fair-pool.h"
 #include "vigil-polkit.h"
 #include "vigil-program-path.h"
 #include "vigil-process-taint.h"
 #include "vigil-conn-dict.h"
+
+/*
+ * Threads that read the environments of agents' processes: each read waits for the process's
+ * mmap lock, which it may hold for ever. One per user at a time, two more waiting, a few users
+ * at once; root keeps its own (vigil-fair-pool.h).
+ */
+#define CHECK_THREADS   4
+#define CHECK_PER_USER  1
+#define CHECK_QUEUE_MAX 2
 
 /* agents must answer at once (the user answers later, with Reply) */
 #define AGENT_CALL_TIMEOUT_MS (VIGIL_AGENTS_CALL_TIMEOUT_S * 1000)
@@ -26,6 +36,9 @@ G_STATIC_ASSERT(VIGIL_AGENTS_MAX_CALLS_PER_AGENT <= VIGIL_AGENTS_MAX_CALLS_PER_U
 G_STATIC_ASSERT(VIGIL_AGENTS_MAX_CALLS_PER_USER <= VIGIL_AGENTS_MAX_CALLS);
 
 typedef struct _Gate Gate;
+typedef struct _Registration Registration;
+
+static void registration_unref(Registration *reg);
 
 /* an agent's calls in flight; the table's key is @name */
 typedef struct {
@@ -84,6 +97,23 @@ struct _VigilAgents {
 	GHashTable *notes;          /* uid -> RegisteredNote, for users with agents */
 	GHashTable *per_bucket;     /* fairness bucket -> number of its agents (> 0) */
 	Gate *gate;
+	VigilFairPool *pool;       /* reads the environments of agents' processes */
+	GHashTable *registrations; /* of Registration: waiting for that */
+};
+
+/* a registration waiting for its processes' environments to be read */
+struct _Registration {
+	gint ref_count;
+	VigilAgents *agents; /* NULL once answered, or the agents are freed */
+	char *name;
+	char *path;
+	guint32 uid;
+	guint32 pid;
+	VigilProcess *process; /* the opener */
+	GCancellable *cancellable;
+	guint deadline;
+	VigilAgentsRegistered done;
+	gpointer user_data;
 };
 
 /*
@@ -378,6 +408,24 @@ note_free(RegisteredNote *note)
 	g_free(note);
 }
 
+/* registrations still checked are dropped unanswered: their callers go with vigild */
+static void
+forget_registrations(VigilAgents *agents)
+{
+	GHashTableIter iter;
+	Registration *reg;
+
+	g_hash_table_iter_init(&iter, agents->registrations);
+	while (g_hash_table_iter_next(&iter, (gpointer *)&reg, NULL)) {
+		reg->agents = NULL;
+		g_clear_handle_id(&reg->deadline, g_source_remove);
+		g_cancellable_cancel(reg->cancellable);
+		g_hash_table_iter_remove(&iter);
+		registration_unref(reg);
+	}
+	g_clear_pointer(&agents->registrations, g_hash_table_unref);
+}
+
 VigilAgents *
 vigil_agents_new(GDBusConnection *connection)
 {
@@ -391,6 +439,8 @@ vigil_agents_new(GDBusConnection *connection)
 	agents->per_bucket = g_hash_table_new(NULL, NULL);
 	agents->cancellable = g_cancellable_new();
 	agents->gate = gate_new(connection, agents->cancellable);
+	agents->pool = vigil_fair_pool_new(CHECK_THREADS, CHECK_PER_USER, CHECK_QUEUE_MAX);
+	agents->registrations = g_hash_table_new(NULL, NULL);
 	return agents;
 }
 
@@ -401,6 +451,9 @@ vigil_agents_free(VigilAgents *agents)
 		return;
 	g_cancellable_cancel(agents->cancellable);
 	g_clear_pointer(&agents->gate, gate_close);
+	forget_registrations(agents);
+	/* a read still stuck keeps its thread: the pool is left to it (vigil-fair-pool.h) */
+	g_clear_pointer(&agents->pool, vigil_fair_pool_free);
 	g_clear_object(&agents->cancellable);
 	g_clear_pointer(&agents->by_name, g_hash_table_unref);
 	g_clear_pointer(&agents->per_uid, g_hash_table_unref);
@@ -500,25 +553,20 @@ executable_allowed(VigilAgents *agents, const VigilProcess *process)
 	return FALSE;
 }
 
-/* the taint with the environment (a preloaded library) of an allowed executable's process: its
- * mmap lock is held only by code in that program, which an administrator chose to trust */
-static guint
-read_preload_taint(guint32 pid)
+/* /proc/PID of @pid, as a directory fd: its environment is read through it later, in a
+ * thread, and a pid taken by another process meanwhile is not read in its place; -1 if gone */
+static int
+open_pid_dir(guint32 pid)
 {
 	g_autofree char *dir = g_strdup_printf("/proc/%u", pid);
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	guint taint = 0;
 
-	if (fd >= 0) {
-		taint = vigil_process_taint_read(fd, NULL);
-		close(fd);
-	}
-	return taint;
+	return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
 /*
  * The process that opened the agent's bus connection, if it can be read; with allowed
- * executables set it must run one of them, untraced and without preloaded libraries.
+ * executables set it must run one of them, untraced. Its environment (a preloaded library)
+ * is read later, in a thread (check_preloads()): reading it waits for the process's mmap lock.
  */
 static gboolean
 check_agent_process(VigilAgents *agents, guint32 pid, VigilProcess **out, GError **error)
@@ -527,8 +575,7 @@ check_agent_process(VigilAgents *agents, guint32 pid, VigilProcess **out, GError
 	g_autoptr(GError) local_error = NULL;
 
 	/* on the main loop: nothing the process can hold (its cmdline and environment wait for
-	 * its mmap lock); with executables pinned, their environment is read (a preloaded
-	 * library), once the executable is one of them */
+	 * its mmap lock) */
 	if (pid != 0)
 		process = vigil_process_read_full("/proc", pid, NULL, VIGIL_PROCESS_READ_NO_MEMORY,
 		                                  &local_error);
@@ -543,8 +590,6 @@ check_agent_process(VigilAgents *agents, guint32 pid, VigilProcess **out, GError
 		                                                    : "an unknown program");
 		return FALSE;
 	}
-	if (agents->allowed_executables != NULL && process->taint == 0)
-		process->taint = read_preload_taint(pid);
 	if (agents->allowed_executables != NULL && process->taint != 0) {
 		g_set_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_PERMISSION_DENIED,
 		            "%s may not be a prompt agent while it is %s", process->exe,
@@ -563,12 +608,83 @@ vigil_agents_pins_executables(VigilAgents *agents)
 }
 
 /*
+ * The processes whose environments (a preloaded library) are read before an agent is
+ * registered: in a thread of the pool, in the user's share (vigil-fair-pool.h), since each
+ * read waits for that process's mmap lock, which the process may hold for as long as it likes.
+ */
+typedef struct {
+	GArray *pid_dirs; /* int: /proc/PID fds, the opener's first */
+	GArray *pids;     /* guint32: the pid of each */
+	GPtrArray *exes;  /* char *: the executable of each (for the error) */
+	/* written by the thread, read once it has returned: */
+	guint taint;     /* of the first process found tainted; 0: none */
+	guint tainted_i; /* its index */
+} PreloadCheck;
+
+static void
+preload_check_free(PreloadCheck *check)
+{
+	for (guint i = 0; i < check->pid_dirs->len; i++)
+		close(g_array_index(check->pid_dirs, int, i));
+	g_array_unref(check->pid_dirs);
+	g_array_unref(check->pids);
+	g_ptr_array_unref(check->exes);
+	g_free(check);
+}
+
+static PreloadCheck *
+preload_check_new(void)
+{
+	PreloadCheck *check = g_new0(PreloadCheck, 1);
+
+	check->pid_dirs = g_array_new(FALSE, FALSE, sizeof(int));
+	check->pids = g_array_new(FALSE, FALSE, sizeof(guint32));
+	check->exes = g_ptr_array_new_with_free_func(g_free);
+	return check;
+}
+
+/* a process whose /proc directory is gone has exited: it holds nothing, and is not read */
+static void
+preload_check_add(PreloadCheck *check, guint32 pid, const VigilProcess *process)
+{
+	int fd = open_pid_dir(pid);
+
+	if (fd < 0)
+		return;
+	g_array_append_val(check->pid_dirs, fd);
+	g_array_append_val(check->pids, pid);
+	g_ptr_array_add(check->exes, g_strdup(process->exe));
+}
+
+/* in a pool thread: may wait as long as a process holds its mmap lock */
+static void
+preload_check_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+	PreloadCheck *check = task_data;
+
+	for (guint i = 0; i < check->pid_dirs->len; i++) {
+		guint taint =
+		    vigil_process_taint_read(g_array_index(check->pid_dirs, int, i), NULL);
+
+		if (taint != 0) {
+			check->taint = taint;
+			check->tainted_i = i;
+			break;
+		}
+		if (g_task_return_error_if_cancelled(task))
+			return;
+	}
+	g_task_return_boolean(task, TRUE);
+}
+
+/*
  * The bus says which process opened a connection, not which use it: one that is not allowed
  * may have opened it and exec'd an allowed program, or taken it over. Every process that
- * holds it now must pass as the opener does.
+ * holds it now must pass as the opener does; each one's environment goes into @check.
  */
 static gboolean
-check_holders(VigilAgents *agents, guint32 pid, const GArray *holders, GError **error)
+check_holders(VigilAgents *agents, guint32 pid, const GArray *holders, PreloadCheck *check,
+              GError **error)
 {
 	if (holders == NULL || holders->len == 0) {
 		g_set_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_PERMISSION_DENIED,
@@ -590,6 +706,7 @@ check_holders(VigilAgents *agents, guint32 pid, const GArray *holders, GError **
 			g_message("prompt agent refused: %s", (*error)->message);
 			return FALSE;
 		}
+		preload_check_add(check, holder, process);
 	}
 	return TRUE;
 }
@@ -672,13 +789,10 @@ notify_registered(VigilAgents *agents, guint32 uid, const char *name, const Vigi
 	}
 }
 
-gboolean
-vigil_agents_register(VigilAgents *agents, const char *name, guint32 uid, guint32 pid,
-                      const GArray *holders, const char *path, GError **error)
+/* what may be refused at once, before and again after the processes are checked */
+static gboolean
+check_room(VigilAgents *agents, const char *name, guint32 uid, const char *path, GError **error)
 {
-	g_autoptr(VigilProcess) process = NULL;
-	Agent *agent;
-
 	if (!g_variant_is_object_path(path) || g_str_equal(path, "/")) {
 		g_set_error(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_INVALID_ARGUMENT,
 		            "agent: '%s' is not an object path other than '/'", path);
@@ -698,10 +812,15 @@ vigil_agents_register(VigilAgents *agents, const char *name, guint32 uid, guint3
 		            VIGIL_AGENTS_MAX_PER_UID);
 		return FALSE;
 	}
-	if (!check_agent_process(agents, pid, &process, error))
-		return FALSE;
-	if (agents->allowed_executables != NULL && !check_holders(agents, pid, holders, error))
-		return FALSE;
+	return TRUE;
+}
+
+static void
+add_agent(VigilAgents *agents, const char *name, guint32 uid, guint32 pid, const char *path,
+          const VigilProcess *process)
+{
+	Agent *agent;
+
 	/* before it is one of them: the agents already there learn of it, it does not */
 	notify_registered(agents, uid, name, process);
 	agent = g_new0(Agent, 1);
@@ -719,7 +838,149 @@ vigil_agents_register(VigilAgents *agents, const char *name, guint32 uid, guint3
 	g_info("agent %s%s registered for uid %u (pid %u)", name, path, uid, pid);
 	if (agents->callbacks.added != NULL)
 		agents->callbacks.added(uid, name, agents->user_data);
-	return TRUE;
+}
+
+static Registration *
+registration_ref(Registration *reg)
+{
+	g_atomic_int_inc(&reg->ref_count);
+	return reg;
+}
+
+static void
+registration_unref(Registration *reg)
+{
+	if (!g_atomic_int_dec_and_test(&reg->ref_count))
+		return;
+	g_free(reg->name);
+	g_free(reg->path);
+	g_clear_pointer(&reg->process, vigil_process_unref);
+	g_clear_object(&reg->cancellable);
+	g_free(reg);
+}
+
+/* answers @reg once (@error: refused, taken): later, a read that ends finds nothing to do */
+static void
+registration_end(Registration *reg, GError *error)
+{
+	VigilAgents *agents = reg->agents;
+
+	g_return_if_fail(agents != NULL);
+	reg->agents = NULL;
+	g_clear_handle_id(&reg->deadline, g_source_remove);
+	g_cancellable_cancel(reg->cancellable);
+	g_hash_table_remove(agents->registrations, reg);
+	/* the user may have registered others meanwhile, or this connection one */
+	if (error == NULL && check_room(agents, reg->name, reg->uid, reg->path, &error))
+		add_agent(agents, reg->name, reg->uid, reg->pid, reg->path, reg->process);
+	reg->done(error, reg->user_data);
+	registration_unref(reg); /* the table's */
+}
+
+static gboolean
+on_registration_deadline(gpointer user_data)
+{
+	Registration *reg = user_data;
+
+	reg->deadline = 0;
+	g_message("prompt agent %s of uid %u refused: the environment of its processes could not "
+	          "be read within %d s",
+	          reg->name, reg->uid, VIGIL_AGENTS_CHECK_TIMEOUT_S);
+	registration_end(reg, g_error_new(VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_BUSY,
+	                                  "vigild could not read the environment of this agent's "
+	                                  "processes within %d s (one of them holds its memory "
+	                                  "map); try again later",
+	                                  VIGIL_AGENTS_CHECK_TIMEOUT_S));
+	return G_SOURCE_REMOVE;
+}
+
+static void
+on_preloads_checked(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	Registration *reg = user_data;
+	PreloadCheck *check = g_task_get_task_data(G_TASK(result));
+	g_autoptr(GError) error = NULL;
+	GError *refusal = NULL;
+
+	if (reg->agents == NULL) {
+		/* answered already (its deadline), or the agents are gone */
+		registration_unref(reg);
+		return;
+	}
+	if (!g_task_propagate_boolean(G_TASK(result), &error)) {
+		/* G_IO_ERROR_BUSY: the user's share of the pool has too many waiting */
+		refusal = g_error_new(VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_BUSY,
+		                      "vigild is checking other processes of this user; try again "
+		                      "later (%s)",
+		                      error->message);
+	} else if (check->taint != 0) {
+		guint32 pid = g_array_index(check->pids, guint32, check->tainted_i);
+		g_autofree char *what = g_strdup_printf(
+		    "%s may not be a prompt agent while it is %s",
+		    (const char *)g_ptr_array_index(check->exes, check->tainted_i),
+		    check->taint & VIGIL_TAINT_TRACED ? "traced" : "run with preloaded libraries");
+
+		if (pid == reg->pid && check->tainted_i == 0)
+			refusal = g_error_new_literal(VIGIL_DBUS_ERROR,
+			                              VIGIL_DBUS_ERROR_PERMISSION_DENIED, what);
+		else
+			refusal =
+			    g_error_new(VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_PERMISSION_DENIED,
+			                "process %u holds the bus connection of the agent that "
+			                "process %u opened: %s",
+			                pid, reg->pid, what);
+		g_message("prompt agent refused: %s", refusal->message);
+	}
+	registration_end(reg, refusal);
+	registration_unref(reg); /* the task's */
+}
+
+void
+vigil_agents_register(VigilAgents *agents, const char *name, guint32 uid, guint32 pid,
+                      const GArray *holders, const char *path, VigilAgentsRegistered done,
+                      gpointer user_data)
+{
+	g_autoptr(VigilProcess) process = NULL;
+	PreloadCheck *check;
+	g_autoptr(GTask) task = NULL;
+	Registration *reg;
+	GError *error = NULL;
+
+	if (!check_room(agents, name, uid, path, &error) ||
+	    !check_agent_process(agents, pid, &process, &error)) {
+		done(error, user_data);
+		return;
+	}
+	if (agents->allowed_executables == NULL) {
+		add_agent(agents, name, uid, pid, path, process);
+		done(NULL, user_data);
+		return;
+	}
+	check = preload_check_new();
+	preload_check_add(check, pid, process);
+	if (!check_holders(agents, pid, holders, check, &error)) {
+		preload_check_free(check);
+		done(error, user_data);
+		return;
+	}
+	reg = g_new0(Registration, 1);
+	reg->ref_count = 1; /* the table's, until answered */
+	reg->agents = agents;
+	reg->name = g_strdup(name);
+	reg->path = g_strdup(path);
+	reg->uid = uid;
+	reg->pid = pid;
+	reg->process = g_steal_pointer(&process);
+	reg->cancellable = g_cancellable_new();
+	reg->done = done;
+	reg->user_data = user_data;
+	g_hash_table_add(agents->registrations, reg);
+	reg->deadline =
+	    g_timeout_add_seconds(VIGIL_AGENTS_CHECK_TIMEOUT_S, on_registration_deadline, reg);
+	/* in @uid's share of the threads: one of its processes may hold the read for ever */
+	task = g_task_new(NULL, reg->cancellable, on_preloads_checked, registration_ref(reg));
+	g_task_set_task_data(task, check, (GDestroyNotify)preload_check_free);
+	vigil_fair_pool_run(agents->pool, uid, task, preload_check_thread);
 }
 
 gboolean

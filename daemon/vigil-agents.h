@@ -60,19 +60,35 @@ void vigil_agents_set_allowed_executables(VigilAgents *agents, const char *const
 gboolean vigil_agents_pins_executables(VigilAgents *agents);
 
 /*
+ * With only some executables allowed, the environments of an agent's processes (a preloaded
+ * library) are read in a thread, in its user's share (vigil-fair-pool.h): each read waits for
+ * the process's mmap lock, which it may hold for ever. A registration whose reads have not
+ * ended after this long is refused (Busy).
+ */
+#define VIGIL_AGENTS_CHECK_TIMEOUT_S 5
+
+/* @error (taken) is NULL when the agent was registered */
+typedef void (*VigilAgentsRegistered)(GError *error, gpointer user_data);
+
+/*
  * Registers the agent that the connection with unique name @name (of user @uid, opened by
- * process @pid as the bus reports it; 0 when unknown) exports at @path. @holders (guint32
- * pids, vigil_bus_peer_holders()) are the processes that hold the connection now: while only
- * some executables are allowed, each must run one of them, untraced and without preloaded
- * libraries, and there must be one (NULL: not known, refused then). @uid's agents that
- * are registered already get Notify("agent-registered") with the new agent's process.
+ * process @pid as the bus reports it; 0 when unknown) exports at @path, then calls @done:
+ * at once, or later from the main loop while only some executables are allowed (never
+ * after vigil_agents_free()). @holders (guint32 pids, vigil_bus_peer_holders()) are the
+ * processes that hold the connection now: while only some executables are allowed, each must
+ * run one of them, untraced and without preloaded libraries, and there must be one (NULL: not
+ * known, refused then). @uid's agents that are registered already get
+ * Notify("agent-registered") with the new agent's process.
  * VIGIL_DBUS_ERROR: INVALID_ARGUMENT (@path "/" or not an object path), EXISTS (this
  * connection has an agent), LIMIT_EXCEEDED, PERMISSION_DENIED (its executable, or that of a
  * process holding its connection, is not an allowed one, or it is traced or preloaded while
- * only some are allowed). The agent is dropped when @name leaves the bus.
+ * only some are allowed), BUSY (the environments could not be read within
+ * VIGIL_AGENTS_CHECK_TIMEOUT_S, or the user has too many waiting to be read). The agent is
+ * dropped when @name leaves the bus.
  */
-gboolean vigil_agents_register(VigilAgents *agents, const char *name, guint32 uid, guint32 pid,
-                               const GArray *holders, const char *path, GError **error);
+void vigil_agents_register(VigilAgents *agents, const char *name, guint32 uid, guint32 pid,
+                           const GArray *holders, const char *path, VigilAgentsRegistered done,
+                           gpointer user_data);
 /* VIGIL_DBUS_ERROR_NO_AGENT when @name has none */
 gboolean vigil_agents_unregister(VigilAgents *agents, const char *name, GError **error);
 

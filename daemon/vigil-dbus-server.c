@@ -83,6 +83,8 @@ struct _Call {
 	GArray *lines;       /* ImportRules: the line of each rule */
 	guint64 id;
 	guint32 pid; /* RegisterAgent: the process that opened the caller's connection */
+	/* RegisterAgent: holds its uid's place among the agents checked (until answered) */
+	gboolean holder_search;
 	/* GetPermissions */
 	VigilPolkitAnswer answers[5];
 	guint answers_pending;
@@ -1002,14 +1004,24 @@ run_export_rules(Call *call)
 /* ---- agents and prompts ---- */
 
 static void
-register_agent(Call *call, const GArray *holders)
+end_holder_search(Call *call)
 {
-	const char *path;
-	GError *error = NULL;
+	VigilDBusServer *server = call->server;
 
-	g_variant_get(call->params, "(&o)", &path);
-	if (!vigil_agents_register(call->server->agents, call->sender, call->uid, call->pid,
-	                           holders, path, &error)) {
+	call->holder_search = FALSE;
+	server->holder_searches--;
+	g_hash_table_remove(server->holder_search_uids, GUINT_TO_POINTER(call->uid));
+}
+
+static void
+on_agent_registered(GError *error, gpointer user_data)
+{
+	Call *call = user_data;
+
+	/* the user's next registration may be checked once this one is over */
+	if (call->holder_search)
+		end_holder_search(call);
+	if (error != NULL) {
 		call_fail(call, error);
 		return;
 	}
@@ -1017,12 +1029,13 @@ register_agent(Call *call, const GArray *holders)
 }
 
 static void
-end_holder_search(Call *call)
+register_agent(Call *call, const GArray *holders)
 {
-	VigilDBusServer *server = call->server;
+	const char *path;
 
-	server->holder_searches--;
-	g_hash_table_remove(server->holder_search_uids, GUINT_TO_POINTER(call->uid));
+	g_variant_get(call->params, "(&o)", &path);
+	vigil_agents_register(call->server->agents, call->sender, call->uid, call->pid, holders,
+	                      path, on_agent_registered, call);
 }
 
 static void
@@ -1032,9 +1045,9 @@ on_agent_holders(GObject *source, GAsyncResult *result, gpointer data)
 	g_autoptr(GArray) holders = NULL;
 	g_autoptr(GError) error = NULL;
 
-	end_holder_search(call);
 	holders = vigil_bus_peer_holders_finish(result, &error);
 	if (holders == NULL) {
+		end_holder_search(call);
 		g_message("prompt agent %s of uid %u refused: cannot tell which processes hold "
 		          "its bus connection: %s",
 		          call->sender, call->uid, error->message);
@@ -1050,7 +1063,8 @@ on_agent_holders(GObject *source, GAsyncResult *result, gpointer data)
 
 /*
  * With AgentExecutables, the processes that hold the caller's connection are found in a
- * thread (it reads the fd tables of the user's processes): one search per uid at a time,
+ * thread (it reads the fd tables of the user's processes), then their environments in
+ * another (vigil_agents_register()): one registration checked per uid at a time,
  * a few in all, so a flood of registrations costs vigild a bounded amount of work.
  */
 static gboolean
@@ -1065,6 +1079,7 @@ start_holder_search(Call *call, GError **error)
 		                 "vigild is checking other prompt agents; try again later");
 	server->holder_searches++;
 	g_hash_table_add(server->holder_search_uids, key);
+	call->holder_search = TRUE;
 	vigil_bus_peer_holders_async(vigil_bus_peer_daemon_pid(server->connection), call->pid,
 	                             call->uid, NULL, on_agent_holders, call);
 	return TRUE;

@@ -28,12 +28,13 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'e2e'))
 
-from test_dbus import DBusTestCase, PROBE_EXE, NOBODY, s  # noqa: E402
-from vigiltest import PEER_V4, run  # noqa: E402
+from test_dbus import DBusTestCase, PROBE_EXE, PYTHON_EXE, NOBODY, s  # noqa: E402
+from vigiltest import PEER_V4, copy_program, run  # noqa: E402
 from gi.repository import Gio, GLib  # noqa: E402
 import bus as testbus  # noqa: E402
 
 STALL_FS = os.path.join(HERE, 'stall-fs.py')
+STUCK_AGENT = os.path.join(HERE, 'stuck-agent.py')
 FUSE_OVERLAY = os.path.join(HERE, 'fuse-overlay.py')
 CONNECT_LATER = os.environ.get('VIGIL_CONNECT_LATER')
 HOLD_MMAP_LOCK = os.environ.get('VIGIL_HOLD_MMAP_LOCK')
@@ -338,6 +339,72 @@ class FuseStall(DBusTestCase):
         start = time.monotonic()
         self.assertEqual(self.probe('tcp', PEER_V4, 8080, timeout_ms=10000)[0], 'ok')
         self.assertLess(time.monotonic() - start, PROMPTLY)
+
+    def test_agent_holding_its_mmap_lock(self):
+        """An allowed agent executable whose bus connection is also held by a process that
+        holds its own mmap lock (an allowed program too: a user can do it with a preloaded
+        library whose constructor does what hold-mmap-lock does) registers an agent. vigild
+        reads the environment of each process holding the connection (a preloaded library):
+        in a thread, in the user's share, never on the main loop. Root's connections are
+        still decided at once, D-Bus answers, the registration is refused by name (Busy)
+        after its deadline, and vigild stops on SIGTERM.
+
+        On the code before the fix the main loop read the holder's environ and waited for
+        ever: root's connection timed out and RegisterAgent had no reply."""
+        self.assertTrue(HOLD_MMAP_LOCK and os.access(HOLD_MMAP_LOCK, os.X_OK),
+                        'hold-mmap-lock is not built')
+        # root-owned copies, as an administrator installs agents
+        where = self.shared_dir('vigil-sec-')
+        python = copy_program(PYTHON_EXE, os.path.join(where, 'vigil-agent'))
+        holder_exe = copy_program(HOLD_MMAP_LOCK, os.path.join(where, 'vigil-agent-helper'))
+        d = self.start_vigild('allow app %s port 8080\n' % PROBE_EXE,
+                              config={'AgentExecutables': '%s;%s' % (python, holder_exe)})
+        # in vigild's network namespace: vigild finds who holds the connection there
+        agent = subprocess.Popen(self.nets.exec_args(self.nets.client, AS_NOBODY + [
+            python, STUCK_AGENT, holder_exe, self.prog]), env=self.env,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.addCleanup(agent.wait, 10)
+        self.addCleanup(agent.kill)
+        words = agent.stdout.readline().split()
+        self.assertEqual(words[:1], ['started'], words)
+        holder_pid = int(words[1])
+
+        self.stall()
+        agent.stdin.write('hold\n')
+        agent.stdin.flush()
+        self.assertEqual(agent.stdout.readline().strip(), 'held')
+        reader = subprocess.Popen(['cat', '/proc/%d/environ' % holder_pid],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.waiters.append(reader)
+        time.sleep(0.5)
+        self.assertIsNone(reader.poll(), 'the holder does not hold its mmap lock')
+
+        agent.stdin.write('register\n')
+        agent.stdin.flush()
+        time.sleep(1)  # vigild has found the holders and reads their environments
+        for _ in range(3):
+            start = time.monotonic()
+            words = self.probe('tcp', PEER_V4, 8080, timeout_ms=10000)
+            elapsed = time.monotonic() - start
+            self.assertEqual(words[0], 'ok', d.log()[-3000:])
+            self.assertLess(elapsed, PROMPTLY, 'root waited %.2f s' % elapsed)
+        for method in ('GetRules', 'GetProgramStats'):
+            _, elapsed = self.timed_call(method)
+            self.assertLess(elapsed, 1.0, '%s took %.2f s' % (method, elapsed))
+        start = time.monotonic()
+        self.prop('Stats')
+        self.assertLess(time.monotonic() - start, 1.0)
+
+        # refused by name once its deadline (5 s) is over: not registered, not left unanswered
+        words = agent.stdout.readline().split()
+        self.assertEqual(words[:2], ['refused', 'org.vigil.Firewall1.Error.Busy'],
+                         '%r %s' % (words, d.log()[-3000:]))
+        self.assertLess(float(words[2]), 15, words)
+
+        start = time.monotonic()
+        rc = d.stop()
+        self.assertEqual(rc, 0, d.log()[-3000:])
+        self.assertLess(time.monotonic() - start, 10)
 
 
 if __name__ == '__main__':
