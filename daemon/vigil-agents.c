@@ -617,8 +617,10 @@ typedef struct {
 	GArray *pids;     /* guint32: the pid of each */
 	GPtrArray *exes;  /* char *: the executable of each (for the error) */
 	/* written by the thread, read once it has returned: */
-	guint taint;     /* of the first process found tainted; 0: none */
-	guint tainted_i; /* its index */
+	gboolean check_taint; /* AgentExecutables set: every holder's environment is read */
+	guint taint;          /* of the first process found tainted; 0: none */
+	guint tainted_i;      /* its index */
+	char *cmdline;        /* the opener's, for the other agents' note; NULL: unread */
 } PreloadCheck;
 
 static void
@@ -629,6 +631,7 @@ preload_check_free(PreloadCheck *check)
 	g_array_unref(check->pid_dirs);
 	g_array_unref(check->pids);
 	g_ptr_array_unref(check->exes);
+	g_free(check->cmdline);
 	g_free(check);
 }
 
@@ -662,7 +665,12 @@ preload_check_thread(GTask *task, gpointer source, gpointer task_data, GCancella
 {
 	PreloadCheck *check = task_data;
 
-	for (guint i = 0; i < check->pid_dirs->len; i++) {
+	/* the opener's command line, which the user's other agents are shown */
+	if (check->pid_dirs->len > 0)
+		check->cmdline =
+		    vigil_process_read_cmdline_at(g_array_index(check->pid_dirs, int, 0),
+		                                  g_array_index(check->pids, guint32, 0), NULL);
+	for (guint i = 0; check->check_taint && i < check->pid_dirs->len; i++) {
 		guint taint =
 		    vigil_process_taint_read(g_array_index(check->pid_dirs, int, i), NULL);
 
@@ -931,6 +939,9 @@ on_preloads_checked(GObject *source, GAsyncResult *result, gpointer user_data)
 			                pid, reg->pid, what);
 		g_message("prompt agent refused: %s", refusal->message);
 	}
+	/* read in the thread: the process object is this registration's own */
+	if (refusal == NULL && reg->process != NULL && reg->process->cmdline == NULL)
+		reg->process->cmdline = g_steal_pointer(&check->cmdline);
 	registration_end(reg, refusal);
 	registration_unref(reg); /* the task's */
 }
@@ -951,14 +962,12 @@ vigil_agents_register(VigilAgents *agents, const char *name, guint32 uid, guint3
 		done(error, user_data);
 		return;
 	}
-	if (agents->allowed_executables == NULL) {
-		add_agent(agents, name, uid, pid, path, process);
-		done(NULL, user_data);
-		return;
-	}
 	check = preload_check_new();
-	preload_check_add(check, pid, process);
-	if (!check_holders(agents, pid, holders, check, &error)) {
+	if (process != NULL)
+		preload_check_add(check, pid, process);
+	/* with AgentExecutables set, every holder must pass as the opener does */
+	check->check_taint = agents->allowed_executables != NULL;
+	if (check->check_taint && !check_holders(agents, pid, holders, check, &error)) {
 		preload_check_free(check);
 		done(error, user_data);
 		return;

@@ -317,6 +317,12 @@ read_cmdline(int dirfd, guint32 pid, GError **error)
 	return g_utf8_make_valid(raw, len);
 }
 
+char *
+vigil_process_read_cmdline_at(int pid_dirfd, guint32 pid, GError **error)
+{
+	return read_cmdline(pid_dirfd, pid, error);
+}
+
 static int
 open_pid_dir(const char *proc_root, guint32 pid)
 {

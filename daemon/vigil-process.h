@@ -74,6 +74,9 @@ typedef enum {
 	 */
 	VIGIL_PROCESS_READ_NO_MEMORY = 1 << 0,
 } VigilProcessReadFlags;
+/* the command line of the process whose /proc directory @pid_dirfd is, as
+ * vigil_process_read() gives it; it waits for the process's mmap lock: never on the main loop */
+char *vigil_process_read_cmdline_at(int pid_dirfd, guint32 pid, GError **error);
 VigilProcess *vigil_process_read_full(const char *proc_root, guint32 pid, VigilShaCache *sha_cache,
                                       VigilProcessReadFlags flags, GError **error);
 /* an empty process (for one known only from the kernel's record), to be filled by the caller */
