@@ -63,17 +63,49 @@ PY
   fi
 }
 
-status=0
-run_suite build || status=1
+failed_steps=()
+# Remembers a failed step; the summary at the end names it, so the last lines of a long log
+# (all a CI tail shows) say what failed.
+step() {
+  local name=$1; shift
+  "$@" || failed_steps+=("$name")
+}
+
+failed_tests() {
+  local log=$1/meson-logs/testlog.json
+  [ -f "$log" ] || return 0
+  /usr/bin/python3 - "$log" <<'PY'
+import json, sys
+bad = [t["name"] + " (" + t["result"] + ")" for t in map(json.loads, open(sys.argv[1]))
+       if t["result"] not in ("OK", "EXPECTEDFAIL")]
+for name in bad:
+    print("    " + name)
+PY
+}
+
+step "tests, -Werror build" run_suite build
 # the eBPF programs on Debian 12's own kernel (in qemu): a few minutes, so in CI or on request
 if [ "${CI:-}" = true ] || [ "${VIGIL_BPF_KERNEL:-}" = 1 ]; then
-  tools/check-bpf-kernel.sh -B build || status=1
+  step "eBPF on Debian 12's kernel" tools/check-bpf-kernel.sh -B build
 fi
-run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false || status=1
+step "tests, ASan+UBSan build" run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false
 # the parsers of untrusted input, fuzzed for a bounded time with the sanitizers
-tests/fuzz/run-fuzzers.sh -B build-fuzz -t "${FUZZ_SECONDS:-30}" || status=1
+step "fuzzers" tests/fuzz/run-fuzzers.sh -B build-fuzz -t "${FUZZ_SECONDS:-30}"
 # CI: the README's install on a clean Debian 12 root (mmdebstrap; 15-30 minutes)
 if [ "${CI:-}" = true ]; then
-  tools/check-fresh-install.sh || status=1
+  step "fresh install" tools/check-fresh-install.sh
 fi
-exit $status
+
+echo "=== tools/test.sh summary"
+if [ ${#failed_steps[@]} = 0 ]; then
+  echo "all steps passed"
+  exit 0
+fi
+for name in "${failed_steps[@]}"; do
+  echo "FAILED: $name"
+  case $name in
+    "tests, -Werror build") failed_tests build ;;
+    "tests, ASan+UBSan build") failed_tests build-asan ;;
+  esac
+done
+exit 1
