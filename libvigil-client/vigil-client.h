@@ -2,6 +2,7 @@
 #pragma once
 
 #include "vigil-client-agent.h"
+#include "vigil-client-csv.h"
 #include "vigil-client-error.h"
 #include "vigil-client-prefs.h"
 #include "vigil-client-reply.h"

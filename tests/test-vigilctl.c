@@ -746,8 +746,8 @@ test_export_csv(void)
 	                   "'uid': <uint32 1000>, 'program': <'/opt/a,b \"q\"\\nx'>, "
 	                   "'destination': <'10.0.0.2'>, 'port': <uint16 443>, "
 	                   "'verdict': <'allow'>, 'bytes-in': <uint64 1048576>}");
-	g_autofree char *header = vigilctl_export_csv_header();
-	g_autofree char *row = vigilctl_export_csv_row(conn);
+	g_autofree char *header = vigil_csv_header();
+	g_autofree char *row = vigil_csv_row(conn);
 
 	g_assert_true(g_str_has_prefix(header, "id,time,uid,user,pid,program,"));
 	g_assert_true(g_str_has_suffix(header, "\r\n"));
@@ -755,6 +755,28 @@ test_export_csv(void)
 	                                    "\"/opt/a,b \"\"q\"\"\nx\",,,10.0.0.2,,443,"));
 	g_assert_nonnull(strstr(row, ",allow,"));
 	g_assert_nonnull(strstr(row, ",1048576,"));
+}
+
+/* CSV formula injection: a text field a spreadsheet would run as a formula gets a leading
+ * apostrophe (a program path or host name is anyone's); numbers and times stay as they are */
+static void
+test_export_csv_no_formulas(void)
+{
+	g_autoptr(GVariant) conn =
+	    parse("a{sv}", "{'id': <uint64 8>, 'time': <int64 1714564801000002>, "
+	                   "'user': <'@SUM(1+1)'>, 'program': <'=HYPERLINK(\"http://x\",\"a\")'>, "
+	                   "'protocol': <'+tcp'>, 'destination': <'-1+1'>, 'hostname': <'\\tcmd'>, "
+	                   "'reason': <'\\rx'>, 'verdict': <'a=b'>, 'port': <uint16 443>}");
+	g_autofree char *row = vigil_csv_row(conn);
+	g_autoptr(GString) field = g_string_new(NULL);
+
+	g_assert_cmpstr(row, ==,
+	                "8,2024-05-01T12:00:01.000002Z,,'@SUM(1+1),,"
+	                "\"'=HYPERLINK(\"\"http://x\"\",\"\"a\"\")\",,'+tcp,'-1+1,'\tcmd,443,,"
+	                "a=b,\"'\rx\",,,,,,,\r\n");
+	vigil_csv_append_text(field, "");
+	vigil_csv_append_text(field, "plain");
+	g_assert_cmpstr(field->str, ==, "plain");
 }
 
 /* ---- prompt answers ---- */
@@ -1327,6 +1349,7 @@ main(int argc, char **argv)
 	g_test_add_func("/vigilctl/top/rank", test_top_rank);
 	g_test_add_func("/vigilctl/top/bytes", test_top_bytes);
 	g_test_add_func("/vigilctl/export/csv", test_export_csv);
+	g_test_add_func("/vigilctl/export/csv-no-formulas", test_export_csv_no_formulas);
 	g_test_add_func("/vigilctl/prompt/answer-forever", test_answer_forever);
 	g_test_add_func("/vigilctl/prompt/answer-default-verdict", test_answer_default_verdict);
 	g_test_add_func("/vigilctl/prompt/answer-describe-untrusted",

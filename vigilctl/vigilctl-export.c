@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "vigil-client-csv.h"
 #include "vigilctl-output.h"
 #include "vigilctl.h"
 
@@ -24,103 +25,6 @@ typedef enum {
 	FORMAT_CSV,
 	FORMAT_JSON,
 } ExportFormat;
-
-/* the CSV columns, in order: connection dictionary keys (vigil-dbus.h) */
-static const char *const csv_columns[] = {
-    VIGIL_CONN_KEY_ID,          VIGIL_CONN_KEY_TIME,       VIGIL_CONN_KEY_UID,
-    VIGIL_CONN_KEY_USER,        VIGIL_CONN_KEY_PID,        VIGIL_CONN_KEY_PROGRAM,
-    VIGIL_CONN_KEY_SHA256,      VIGIL_CONN_KEY_PROTOCOL,   VIGIL_CONN_KEY_DESTINATION,
-    VIGIL_CONN_KEY_HOSTNAME,    VIGIL_CONN_KEY_PORT,       VIGIL_CONN_KEY_ICMP_TYPE,
-    VIGIL_CONN_KEY_VERDICT,     VIGIL_CONN_KEY_REASON,     VIGIL_CONN_KEY_RULE,
-    VIGIL_CONN_KEY_QUEUED_US,   VIGIL_CONN_KEY_BYTES_OUT,  VIGIL_CONN_KEY_BYTES_IN,
-    VIGIL_CONN_KEY_PACKETS_OUT, VIGIL_CONN_KEY_PACKETS_IN, VIGIL_CONN_KEY_ENDED,
-};
-
-/* RFC 4180: a field with a comma, a quote or a line break is quoted, its quotes doubled */
-static void
-append_csv_field(GString *out, const char *text)
-{
-	if (strpbrk(text, ",\"\r\n") == NULL) {
-		g_string_append(out, text);
-		return;
-	}
-	g_string_append_c(out, '"');
-	for (const char *p = text; *p != '\0'; p++) {
-		if (*p == '"')
-			g_string_append_c(out, '"');
-		g_string_append_c(out, *p);
-	}
-	g_string_append_c(out, '"');
-}
-
-/* unix µs as ISO 8601 in UTC with microseconds: what spreadsheets and scripts read */
-static char *
-format_iso_time(gint64 unix_us)
-{
-	g_autoptr(GDateTime) time = g_date_time_new_from_unix_utc(unix_us / G_USEC_PER_SEC);
-
-	if (time == NULL)
-		return g_strdup("");
-	{
-		g_autofree char *seconds = g_date_time_format(time, "%Y-%m-%dT%H:%M:%S");
-
-		return g_strdup_printf("%s.%06" G_GINT64_FORMAT "Z", seconds,
-		                       unix_us % G_USEC_PER_SEC);
-	}
-}
-
-/* a value of the dictionary as CSV shows it: text as it is, numbers in decimal, times ISO */
-static char *
-csv_value(GVariant *conn, const char *key)
-{
-	g_autoptr(GVariant) value = g_variant_lookup_value(conn, key, NULL);
-
-	if (value == NULL)
-		return g_strdup("");
-	if (g_variant_is_of_type(value, G_VARIANT_TYPE_STRING))
-		return g_variant_dup_string(value, NULL);
-	if (g_variant_is_of_type(value, G_VARIANT_TYPE_INT64))
-		return format_iso_time(g_variant_get_int64(value));
-	if (g_variant_is_of_type(value, G_VARIANT_TYPE_UINT64))
-		return g_strdup_printf("%" G_GUINT64_FORMAT, g_variant_get_uint64(value));
-	if (g_variant_is_of_type(value, G_VARIANT_TYPE_UINT32))
-		return g_strdup_printf("%" G_GUINT32_FORMAT, g_variant_get_uint32(value));
-	if (g_variant_is_of_type(value, G_VARIANT_TYPE_UINT16))
-		return g_strdup_printf("%u", (guint)g_variant_get_uint16(value));
-	if (g_variant_is_of_type(value, G_VARIANT_TYPE_BYTE))
-		return g_strdup_printf("%u", (guint)g_variant_get_byte(value));
-	return g_variant_print(value, FALSE);
-}
-
-char *
-vigilctl_export_csv_header(void)
-{
-	g_autoptr(GString) out = g_string_new(NULL);
-
-	for (guint i = 0; i < G_N_ELEMENTS(csv_columns); i++) {
-		if (i > 0)
-			g_string_append_c(out, ',');
-		append_csv_field(out, csv_columns[i]);
-	}
-	g_string_append(out, "\r\n");
-	return g_string_free(g_steal_pointer(&out), FALSE);
-}
-
-char *
-vigilctl_export_csv_row(GVariant *conn)
-{
-	g_autoptr(GString) out = g_string_new(NULL);
-
-	for (guint i = 0; i < G_N_ELEMENTS(csv_columns); i++) {
-		g_autofree char *value = csv_value(conn, csv_columns[i]);
-
-		if (i > 0)
-			g_string_append_c(out, ',');
-		append_csv_field(out, value);
-	}
-	g_string_append(out, "\r\n");
-	return g_string_free(g_steal_pointer(&out), FALSE);
-}
 
 typedef struct {
 	char *since;
@@ -189,7 +93,7 @@ write_page(GVariant *conns, ExportFormat format, guint64 *written, guint64 *afte
 
 		g_variant_lookup(conn, VIGIL_CONN_KEY_ID, "t", after);
 		if (format == FORMAT_CSV) {
-			text = vigilctl_export_csv_row(conn);
+			text = vigil_csv_row(conn);
 		} else {
 			g_autofree char *json = vigilctl_json_from_variant(conn);
 
@@ -255,7 +159,7 @@ static gboolean export(VigilctlContext *ctx, const ExportOptions *options, Expor
 	{
 		g_autoptr(GVariant) first = read_page(firewall, base, after, error);
 		g_autofree char *header =
-		    format == FORMAT_CSV ? vigilctl_export_csv_header() : g_strdup("[\n");
+		    format == FORMAT_CSV ? vigil_csv_header() : g_strdup("[\n");
 
 		if (first == NULL || !write_out(header, error) ||
 		    !write_page(first, format, &written, &after, &n, error))

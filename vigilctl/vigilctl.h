@@ -89,8 +89,6 @@ char *vigilctl_top_format(GPtrArray *rows);
 gboolean vigilctl_top_build_options(const char *since, const char *until, int key, int limit,
                                     int uid, gint64 now_us, GVariant **options, GError **error);
 /* CSV and JSON of history decisions (vigilctl export) */
-char *vigilctl_export_csv_header(void);
-char *vigilctl_export_csv_row(GVariant *conn);
 gboolean vigilctl_cmd_export(VigilctlContext *ctx, int argc, char **argv, GError **error);
 
 /* the commands */
