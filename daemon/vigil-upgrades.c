@@ -20,12 +20,19 @@
 #define TRIED_MAX 4096
 /* results of checks, per file and package */
 #define RESULTS_MAX 256
-/* checks under way; beyond, a connection does not wait for one (it is asked about) */
-#define JOBS_MAX 16
-/* connections waiting for one check: its worker may be held (a path walk on a FUSE mount that
- * never answers) while a program's connections keep coming; beyond, they do not wait (they are
- * asked about as a changed program, and the log says why) */
-#define WAITERS_MAX 64
+/* checks under way; beyond, a connection does not wait for one (it is asked about). A user's
+ * connections (by fairness bucket, vigil-fair.h) start at most JOBS_PER_BUCKET of them, so that
+ * checks one user's programs keep held leave room for another user's */
+#define JOBS_MAX        16
+#define JOBS_PER_BUCKET 4
+/* connections waiting for checks: a check's worker may be held (a path walk on a FUSE mount
+ * that never answers) while a program's connections keep coming. A user's connections (by
+ * fairness bucket) wait at most WAITERS_PER_BUCKET at once, in all checks together, and all
+ * users' at most WAITERS_MAX; beyond, the next ones do not wait (they are asked about as a
+ * changed program, and the log says why). One user's flood so never turns another user's
+ * connection away from a check both wait for */
+#define WAITERS_PER_BUCKET 64
+#define WAITERS_MAX        1024
 /* pins looked up in one scan of the database */
 #define RECORD_BATCH 64
 /* what a record job reads of the pinned files in one turn of the worker: a pin may name any of
@@ -48,6 +55,9 @@ struct _VigilUpgrades {
 	GHashTable *results; /* file key -> Result */
 	GQueue result_order; /* of file keys (owned by results), oldest first */
 	GHashTable *jobs;    /* file key -> CheckJob */
+	GHashTable *waiting; /* fairness bucket -> connections waiting for checks (> 0) */
+	guint n_waiting;     /* all of them */
+	GHashTable *starts;  /* fairness bucket -> checks under way it started (> 0) */
 	GThreadPool *pool;   /* one thread: the database is read by one job at a time */
 	gboolean recording;  /* a record job is in the pool */
 	gboolean record_again;
@@ -67,8 +77,9 @@ typedef struct {
 	char *sha256;
 	char *package;
 	guint32 uid;
-	GPtrArray *waiters; /* of GTask */
-	gboolean refused;   /* connections were turned away: logged once */
+	guint32 bucket;      /* the fairness bucket of the connection that started it */
+	GPtrArray *waiters;  /* of GTask, its task data the waiter's fairness bucket */
+	GHashTable *refused; /* buckets whose connections were turned away (each logged once) */
 	VigilDpkgResult result;
 	char *detail;
 } CheckJob;
@@ -443,6 +454,8 @@ upgrades_unref(VigilUpgrades *upgrades)
 	if (upgrades->pool != NULL)
 		g_thread_pool_free(upgrades->pool, FALSE, TRUE);
 	g_hash_table_unref(upgrades->jobs);
+	g_hash_table_unref(upgrades->waiting);
+	g_hash_table_unref(upgrades->starts);
 	g_queue_clear(&upgrades->result_order);
 	g_hash_table_unref(upgrades->results);
 	g_hash_table_unref(upgrades->tried);
@@ -640,10 +653,52 @@ remember_result(VigilUpgrades *upgrades, const char *key, VigilDpkgResult result
 	g_queue_push_tail(&upgrades->result_order, owned);
 }
 
+/* @table's count for @bucket, changed by @delta (a count of 0 leaves the table) */
+static void
+count_add(GHashTable *table, guint32 bucket, gint delta)
+{
+	gpointer key = GUINT_TO_POINTER(bucket);
+	guint n = GPOINTER_TO_UINT(g_hash_table_lookup(table, key)) + delta;
+
+	if (n == 0)
+		g_hash_table_remove(table, key);
+	else
+		g_hash_table_insert(table, key, GUINT_TO_POINTER(n));
+}
+
+static guint
+count_of(GHashTable *table, guint32 bucket)
+{
+	return GPOINTER_TO_UINT(g_hash_table_lookup(table, GUINT_TO_POINTER(bucket)));
+}
+
+/* a connection of @bucket waits for @job */
+static void
+waiter_add(VigilUpgrades *upgrades, CheckJob *job, guint32 bucket, GCancellable *cancellable,
+           GAsyncReadyCallback callback, gpointer user_data)
+{
+	GTask *task = g_task_new(NULL, cancellable, callback, user_data);
+
+	g_task_set_task_data(task, GUINT_TO_POINTER(bucket), NULL);
+	g_ptr_array_add(job->waiters, task);
+	count_add(upgrades->waiting, bucket, 1);
+	upgrades->n_waiting++;
+}
+
+/* @task waits no more: answered (@checked: after the check) and not counted */
+static void
+waiter_answer(VigilUpgrades *upgrades, GTask *task, gboolean checked)
+{
+	count_add(upgrades->waiting, GPOINTER_TO_UINT(g_task_get_task_data(task)), -1);
+	upgrades->n_waiting--;
+	g_task_return_boolean(task, checked);
+}
+
 static void
 check_job_free(CheckJob *job)
 {
 	g_ptr_array_unref(job->waiters);
+	g_hash_table_unref(job->refused);
 	g_free(job->key);
 	g_free(job->path);
 	g_free(job->sha256);
@@ -659,6 +714,7 @@ on_checked(GObject *source, GAsyncResult *result, gpointer data)
 	VigilUpgrades *upgrades = job->upgrades;
 
 	g_hash_table_steal(upgrades->jobs, job->key);
+	count_add(upgrades->starts, job->bucket, -1);
 	if (!upgrades->stopping) {
 		remember_result(upgrades, job->key, job->result, job->package);
 		if (job->result == VIGIL_DPKG_VERIFIED)
@@ -668,28 +724,61 @@ on_checked(GObject *source, GAsyncResult *result, gpointer data)
 			          job->sha256, job->detail != NULL ? job->detail : "not checked");
 	}
 	for (guint i = 0; i < job->waiters->len; i++)
-		g_task_return_boolean(g_ptr_array_index(job->waiters, i), TRUE);
+		waiter_answer(upgrades, g_ptr_array_index(job->waiters, i), TRUE);
 	check_job_free(job);
 	upgrades_unref(upgrades);
 }
 
 /*
- * TRUE when another connection may wait for @job. Those that went on without it (their
- * deadline passed) are answered now, so that they stop counting: a held worker keeps
- * only live waiters.
+ * Those that went on without a check (their deadline passed) are answered now, so that they
+ * stop counting: a held worker keeps only live waiters. At most WAITERS_MAX waiters in all.
  */
-static gboolean
-job_has_room(CheckJob *job)
+static void
+forget_gone_waiters(VigilUpgrades *upgrades)
 {
-	for (guint i = job->waiters->len; i > 0; i--) {
-		GTask *task = g_ptr_array_index(job->waiters, i - 1);
+	GHashTableIter iter;
+	gpointer job_data;
 
-		if (!g_cancellable_is_cancelled(g_task_get_cancellable(task)))
-			continue;
-		g_task_return_boolean(task, FALSE);
-		g_ptr_array_remove_index_fast(job->waiters, i - 1);
+	g_hash_table_iter_init(&iter, upgrades->jobs);
+	while (g_hash_table_iter_next(&iter, NULL, &job_data)) {
+		CheckJob *job = job_data;
+
+		for (guint i = job->waiters->len; i > 0; i--) {
+			GTask *task = g_ptr_array_index(job->waiters, i - 1);
+
+			if (!g_cancellable_is_cancelled(g_task_get_cancellable(task)))
+				continue;
+			/* the array's unref comes after the answer */
+			g_ptr_array_steal_index_fast(job->waiters, i - 1);
+			waiter_answer(upgrades, task, FALSE);
+			g_object_unref(task);
+		}
 	}
-	return job->waiters->len < WAITERS_MAX;
+}
+
+/* TRUE when another connection of @bucket may wait for a check */
+static gboolean
+has_room(VigilUpgrades *upgrades, guint32 bucket)
+{
+	if (count_of(upgrades->waiting, bucket) >= WAITERS_PER_BUCKET ||
+	    upgrades->n_waiting >= WAITERS_MAX)
+		forget_gone_waiters(upgrades);
+	return count_of(upgrades->waiting, bucket) < WAITERS_PER_BUCKET &&
+	       upgrades->n_waiting < WAITERS_MAX;
+}
+
+/* @bucket's connection does not wait for @job: its prompt says why (logged once a bucket) */
+static void
+refuse(VigilUpgrades *upgrades, CheckJob *job, guint32 bucket)
+{
+	if (g_hash_table_contains(job->refused, GUINT_TO_POINTER(bucket)))
+		return;
+	g_hash_table_add(job->refused, GUINT_TO_POINTER(bucket));
+	g_message("rules of %s: the check against package %s still runs, and %u connections of "
+	          "the same user (%u in all) wait for checks: the next ones are asked about as "
+	          "a changed program (not checked)",
+	          job->path, job->package, count_of(upgrades->waiting, bucket),
+	          upgrades->n_waiting);
 }
 
 /* the package recorded for the first of @process's stale pins that has one */
@@ -721,6 +810,7 @@ vigil_upgrades_follow(VigilUpgrades *upgrades, const VigilProcess *process,
 	gboolean stale;
 	const Result *known;
 	CheckJob *job;
+	guint32 bucket;
 
 	if (process->sha256 == NULL || process->exe == NULL || process->exe[0] != '/' ||
 	    process->exited)
@@ -736,18 +826,16 @@ vigil_upgrades_follow(VigilUpgrades *upgrades, const VigilProcess *process,
 			move_pins(upgrades, process->exe, process->uid, process->sha256, package);
 		return FALSE;
 	}
+	bucket = vigil_fair_bucket(process->uid);
 	job = g_hash_table_lookup(upgrades->jobs, key);
-	if (job != NULL && !job_has_room(job)) {
-		if (!job->refused)
-			g_message("rules of %s: the check against package %s still runs, and %u "
-			          "connections wait for it: the next ones are asked about as a "
-			          "changed program (not checked)",
-			          job->path, job->package, job->waiters->len);
-		job->refused = TRUE;
+	if (job != NULL && !has_room(upgrades, bucket)) {
+		refuse(upgrades, job, bucket);
 		return FALSE;
 	}
 	if (job == NULL) {
-		if (g_hash_table_size(upgrades->jobs) >= JOBS_MAX)
+		if (g_hash_table_size(upgrades->jobs) >= JOBS_MAX ||
+		    count_of(upgrades->starts, bucket) >= JOBS_PER_BUCKET ||
+		    !has_room(upgrades, bucket))
 			return FALSE;
 		job = g_new0(CheckJob, 1);
 		job->upgrades = upgrades;
@@ -758,14 +846,17 @@ vigil_upgrades_follow(VigilUpgrades *upgrades, const VigilProcess *process,
 		job->sha256 = g_ascii_strdown(process->sha256, -1);
 		job->package = g_steal_pointer(&package);
 		job->uid = process->uid;
+		job->bucket = bucket;
 		job->waiters = g_ptr_array_new_with_free_func(g_object_unref);
+		job->refused = g_hash_table_new(NULL, NULL);
 		g_hash_table_insert(upgrades->jobs, job->key, job);
+		count_add(upgrades->starts, bucket, 1);
 		/* first the waiter: a failed push returns the job (and its waiters) at once */
-		g_ptr_array_add(job->waiters, g_task_new(NULL, cancellable, callback, user_data));
+		waiter_add(upgrades, job, bucket, cancellable, callback, user_data);
 		push(upgrades, job, run_check, on_checked);
 		return TRUE;
 	}
-	g_ptr_array_add(job->waiters, g_task_new(NULL, cancellable, callback, user_data));
+	waiter_add(upgrades, job, bucket, cancellable, callback, user_data);
 	return TRUE;
 }
 
@@ -798,8 +889,9 @@ vigil_upgrades_reason(VigilUpgrades *upgrades, const VigilProcess *process, guin
 	if (known == NULL) {
 		const CheckJob *job = g_hash_table_lookup(upgrades->jobs, key);
 
-		/* too many connections wait for its check: this one did not */
-		if (job == NULL || !job->refused)
+		/* too many of this user's connections wait for checks: this one did not */
+		if (job == NULL ||
+		    !g_hash_table_contains(job->refused, GUINT_TO_POINTER(vigil_fair_bucket(uid))))
 			return NULL;
 		*package = job->package;
 		return "not-checked";
@@ -837,6 +929,8 @@ vigil_upgrades_new(VigilRuleStore *store, const char *info_dir, const char *stat
 	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)result_free);
 	g_queue_init(&upgrades->result_order);
 	upgrades->jobs = g_hash_table_new(g_str_hash, g_str_equal);
+	upgrades->waiting = g_hash_table_new(NULL, NULL);
+	upgrades->starts = g_hash_table_new(NULL, NULL);
 	load_state(upgrades);
 	return upgrades;
 }

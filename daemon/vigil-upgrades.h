@@ -48,8 +48,9 @@ void vigil_upgrades_follow_finish(GAsyncResult *result);
 /*
  * Why @process's rules for @uid that pin another hash were not moved: "not-from-package",
  * "checksum-differs" or "not-packaged" (the pinned file was not known as a package's), or
- * "not-checked" (the check still runs and too many connections wait for it), with the package
- * in @package when one was recorded; NULL when no such rule exists or no reason is known yet.
+ * "not-checked" (the check still runs and too many connections of @uid's user wait for checks),
+ * with the package in @package when one was recorded; NULL when no such rule exists or no
+ * reason is known yet.
  */
 const char *vigil_upgrades_reason(VigilUpgrades *upgrades, const VigilProcess *process, guint32 uid,
                                   const char **package);

@@ -7,12 +7,19 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "vigil-fair.h"
 #include "vigil-upgrades.h"
 
-#define SHA_OLD     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-#define SHA_NEW     "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
-#define PROGRAM     "/opt/vigil-test/client"
-#define WAITERS_MAX 64 /* as in vigil-upgrades.c */
+#define SHA_OLD "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define SHA_NEW "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define PROGRAM "/opt/vigil-test/client"
+/* as in vigil-upgrades.c */
+#define WAITERS_PER_BUCKET 64
+#define WAITERS_MAX        1024
+#define JOBS_PER_BUCKET    4
+/* users of /etc/passwd as main() writes it */
+#define ALICE 1000
+#define BOB   1001
 
 typedef struct {
 	char *dir;
@@ -76,7 +83,21 @@ fixture_tear_down(Fixture *fx, gconstpointer data)
 	g_free(fx->dir);
 }
 
-/* the pinned program, upgraded: another content */
+/* the pinned program, upgraded: another content, run by @uid (inode @ino) */
+static VigilProcess *
+upgraded_as(guint32 uid, guint64 ino)
+{
+	VigilProcess *process = vigil_process_new();
+
+	process->pid = 4242;
+	process->uid = uid;
+	process->exe = g_strdup(PROGRAM);
+	process->sha256 = g_strdup(SHA_NEW);
+	process->exe_dev = 1;
+	process->exe_ino = ino;
+	return process;
+}
+
 static VigilProcess *
 upgraded(void)
 {
@@ -99,8 +120,8 @@ on_checked(GObject *source, GAsyncResult *result, gpointer data)
 
 /*
  * While the check of a file runs (its worker may be held by a path walk on a FUSE mount that
- * never answers), at most WAITERS_MAX connections wait for it; the next ones go on at once
- * (asked about as a changed program; logged once). The old code kept every one, also those
+ * never answers), at most WAITERS_PER_BUCKET connections of a user wait for it; the next ones go on
+ * at once (asked about as a changed program; logged once). The old code kept every one, also those
  * that went on at their deadline (review finding). Those that went on make room again.
  */
 static void
@@ -111,7 +132,7 @@ test_waiters_bounded(Fixture *fx, gconstpointer data)
 	const char *package = NULL;
 
 	/* the main loop does not run: the check's answer cannot come back meanwhile */
-	for (guint i = 0; i < WAITERS_MAX; i++) {
+	for (guint i = 0; i < WAITERS_PER_BUCKET; i++) {
 		GCancellable *cancellable = g_cancellable_new();
 
 		g_ptr_array_add(cancellables, cancellable);
@@ -119,7 +140,8 @@ test_waiters_bounded(Fixture *fx, gconstpointer data)
 		    vigil_upgrades_follow(fx->upgrades, process, cancellable, on_checked, fx));
 	}
 	g_test_expect_message("vigil-upgrades", G_LOG_LEVEL_MESSAGE,
-	                      "rules of " PROGRAM "*still runs*64 connections wait*");
+	                      "rules of " PROGRAM "*still runs*64 connections of the same "
+	                      "user*wait*");
 	g_assert_false(vigil_upgrades_follow(fx->upgrades, process, NULL, on_checked, fx));
 	g_assert_false(vigil_upgrades_follow(fx->upgrades, process, NULL, on_checked, fx));
 	g_test_assert_expected_messages();
@@ -137,10 +159,87 @@ test_waiters_bounded(Fixture *fx, gconstpointer data)
 
 	/* every one that waited is answered once */
 	for (gint64 until = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-	     fx->answered < WAITERS_MAX + 10 && g_get_monotonic_time() < until;)
+	     fx->answered < WAITERS_PER_BUCKET + 10 && g_get_monotonic_time() < until;)
 		if (!g_main_context_iteration(NULL, FALSE))
 			g_usleep(1000);
-	g_assert_cmpuint(fx->answered, ==, WAITERS_MAX + 10);
+	g_assert_cmpuint(fx->answered, ==, WAITERS_PER_BUCKET + 10);
+}
+
+static void
+wait_answered(Fixture *fx, guint n)
+{
+	for (gint64 until = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+	     fx->answered < n && g_get_monotonic_time() < until;)
+		if (!g_main_context_iteration(NULL, FALSE))
+			g_usleep(1000);
+	g_assert_cmpuint(fx->answered, ==, n);
+}
+
+/*
+ * The bound on waiting connections is per user (fairness bucket), not per check (review
+ * finding, LOW): while alice's connections fill her share of a check's waiters, bob's
+ * connection to the same upgraded program still waits for the check, and its prompt (if
+ * any) never says "not-checked". The old code turned bob away once alice's 64 waited. All
+ * users' waiters together stay bounded.
+ */
+static void
+test_waiters_per_user(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(VigilProcess) alice = upgraded_as(ALICE, 42);
+	g_autoptr(VigilProcess) bob = upgraded_as(BOB, 42);
+	const char *package = NULL;
+	guint waiting = 0;
+
+	for (guint i = 0; i < WAITERS_PER_BUCKET; i++, waiting++)
+		g_assert_true(vigil_upgrades_follow(fx->upgrades, alice, NULL, on_checked, fx));
+	g_test_expect_message("vigil-upgrades", G_LOG_LEVEL_MESSAGE, "rules of " PROGRAM "*");
+	for (guint i = 0; i < 100; i++)
+		g_assert_false(vigil_upgrades_follow(fx->upgrades, alice, NULL, on_checked, fx));
+	g_test_assert_expected_messages();
+	g_assert_cmpstr(vigil_upgrades_reason(fx->upgrades, alice, ALICE, &package), ==,
+	                "not-checked");
+
+	/* bob's connection waits for the check all the same, and is not marked unchecked */
+	g_assert_true(vigil_upgrades_follow(fx->upgrades, bob, NULL, on_checked, fx));
+	waiting++;
+	package = NULL;
+	g_assert_null(vigil_upgrades_reason(fx->upgrades, bob, BOB, &package));
+
+	/* users without a passwd entry count as themselves: 16 of them fill the bound in all */
+	for (guint32 uid = 2000; waiting < WAITERS_MAX; uid++) {
+		g_autoptr(VigilProcess) other = upgraded_as(uid, 42);
+
+		for (guint i = 0; i < WAITERS_PER_BUCKET && waiting < WAITERS_MAX; i++, waiting++)
+			g_assert_true(
+			    vigil_upgrades_follow(fx->upgrades, other, NULL, on_checked, fx));
+	}
+	{
+		g_autoptr(VigilProcess) late = upgraded_as(3000, 42);
+
+		g_test_expect_message("vigil-upgrades", G_LOG_LEVEL_MESSAGE,
+		                      "rules of " PROGRAM "*");
+		g_assert_false(vigil_upgrades_follow(fx->upgrades, late, NULL, on_checked, fx));
+		g_test_assert_expected_messages();
+	}
+	wait_answered(fx, waiting);
+}
+
+/* a user's connections start at most JOBS_PER_BUCKET checks at once: checks of alice's files
+ * that her programs keep held leave room for bob's */
+static void
+test_jobs_per_user(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(VigilProcess) bob = upgraded_as(BOB, 100);
+
+	/* alice's programs ask for as many checks as there may be (JOBS_MAX, 16) */
+	for (guint i = 0; i < 16; i++) {
+		g_autoptr(VigilProcess) alice = upgraded_as(ALICE, 1 + i);
+
+		g_assert_cmpint(vigil_upgrades_follow(fx->upgrades, alice, NULL, on_checked, fx),
+		                ==, i < JOBS_PER_BUCKET);
+	}
+	g_assert_true(vigil_upgrades_follow(fx->upgrades, bob, NULL, on_checked, fx));
+	wait_answered(fx, JOBS_PER_BUCKET + 1);
 }
 
 /* @path holds @size zero bytes (sparse, root's, as a package installs it); its hashes */
@@ -312,11 +411,36 @@ test_records_fair(void)
 int
 main(int argc, char **argv)
 {
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = NULL;
+	g_autofree char *passwd = NULL;
+	g_autofree char *subuid = NULL;
+	int rc;
+
 	g_test_init(&argc, &argv, NULL);
+	/* the users of the tests, in files of their own: alice, bob */
+	dir = g_dir_make_tmp("vigil-upgrades-users-XXXXXX", &error);
+	g_assert_no_error(error);
+	passwd = g_build_filename(dir, "passwd", NULL);
+	subuid = g_build_filename(dir, "subuid", NULL);
+	g_assert_true(g_file_set_contents(passwd,
+	                                  "root:x:0:0:root:/root:/bin/sh\n"
+	                                  "alice:x:1000:1000::/home/alice:/bin/sh\n"
+	                                  "bob:x:1001:1001::/home/bob:/bin/sh\n",
+	                                  -1, &error));
+	g_assert_true(g_file_set_contents(subuid, "", -1, &error));
+	vigil_fair_set_passwd_path(passwd);
+	vigil_fair_set_subuid_path(subuid);
 #define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
 	ADD("/upgrades/waiters-bounded", test_waiters_bounded);
+	ADD("/upgrades/waiters-per-user", test_waiters_per_user);
+	ADD("/upgrades/jobs-per-user", test_jobs_per_user);
 	ADD("/upgrades/record-in-turns", test_record_in_turns);
 #undef ADD
 	g_test_add_func("/upgrades/records-fair", test_records_fair);
-	return g_test_run();
+	rc = g_test_run();
+	g_unlink(passwd);
+	g_unlink(subuid);
+	g_rmdir(dir);
+	return rc;
 }
