@@ -16,6 +16,7 @@ struct _VigilTrayRuleDialog {
 	GtkEntry *port_entry;
 	GtkComboBoxText *proto_combo;
 	GtkEntry *note_entry;
+	GtkToggleButton *capture_check;
 	GtkToggleButton *all_users_check;
 	GtkWidget *error_bar;
 	GtkLabel *error_label;
@@ -41,6 +42,21 @@ add_text(GVariantBuilder *b, const char *key, GtkEntry *entry)
 	g_variant_builder_add(b, "{sv}", key, g_variant_new_string(text));
 }
 
+static gboolean
+is_allow(VigilTrayRuleDialog *self)
+{
+	return g_strcmp0(gtk_combo_box_get_active_id(GTK_COMBO_BOX(self->action_combo)), "allow") ==
+	       0;
+}
+
+/* only what an allow rule lets through can be recorded */
+static void
+action_changed(VigilTrayRuleDialog *self)
+{
+	if (self->capture_check != NULL)
+		gtk_widget_set_sensitive(GTK_WIDGET(self->capture_check), is_allow(self));
+}
+
 GVariant *
 vigil_tray_rule_dialog_get_rule(VigilTrayRuleDialog *self)
 {
@@ -60,11 +76,22 @@ vigil_tray_rule_dialog_get_rule(VigilTrayRuleDialog *self)
 	    &b, "{sv}", VIGIL_RULE_KEY_PROTO,
 	    g_variant_new_string(g_strcmp0(proto, "any") == 0 || proto == NULL ? "" : proto));
 	add_text(&b, VIGIL_RULE_KEY_NOTE, self->note_entry);
+	/* always sent: an edit to another action turns capture off (vigild refuses it on deny) */
+	g_variant_builder_add(&b, "{sv}", VIGIL_RULE_KEY_CAPTURE,
+	                      g_variant_new_boolean(vigil_tray_rule_dialog_get_capture(self)));
 	/* who the rule is for is chosen when it is made; an edit keeps it */
 	if (!self->editing && gtk_toggle_button_get_active(self->all_users_check))
 		g_variant_builder_add(&b, "{sv}", VIGIL_RULE_KEY_USER,
 		                      g_variant_new_string(VIGIL_RULE_USER_ALL));
 	return g_variant_builder_end(&b);
+}
+
+gboolean
+vigil_tray_rule_dialog_get_capture(VigilTrayRuleDialog *self)
+{
+	g_return_val_if_fail(VIGIL_IS_TRAY_RULE_DIALOG(self), FALSE);
+
+	return is_allow(self) && gtk_toggle_button_get_active(self->capture_check);
 }
 
 void
@@ -121,10 +148,12 @@ vigil_tray_rule_dialog_class_init(VigilTrayRuleDialogClass *klass)
 	BIND(port_entry);
 	BIND(proto_combo);
 	BIND(note_entry);
+	BIND(capture_check);
 	BIND(all_users_check);
 	BIND(error_bar);
 	BIND(error_label);
 #undef BIND
+	gtk_widget_class_bind_template_callback(widget_class, action_changed);
 }
 
 /* after "Any", every protocol a rule may name, from the one table vigild parses with */
@@ -154,6 +183,7 @@ vigil_tray_rule_dialog_new(GtkWindow *parent, GVariant *rule, gboolean may_all_u
 	VigilTrayRuleDialog *self = g_object_new(VIGIL_TYPE_TRAY_RULE_DIALOG, "transient-for",
 	                                         parent, "use-header-bar", FALSE, NULL);
 	const char *value = NULL;
+	gboolean capture = FALSE;
 
 	gtk_widget_set_sensitive(GTK_WIDGET(self->all_users_check), may_all_users);
 	if (rule == NULL)
@@ -167,6 +197,8 @@ vigil_tray_rule_dialog_new(GtkWindow *parent, GVariant *rule, gboolean may_all_u
 	set_entry(self->note_entry, rule, VIGIL_RULE_KEY_NOTE);
 	if (g_variant_lookup(rule, VIGIL_RULE_KEY_PROTO, "&s", &value))
 		gtk_combo_box_set_active_id(GTK_COMBO_BOX(self->proto_combo), value);
+	if (g_variant_lookup(rule, VIGIL_RULE_KEY_CAPTURE, "b", &capture))
+		gtk_toggle_button_set_active(self->capture_check, capture);
 	if (g_variant_lookup(rule, VIGIL_RULE_KEY_USER, "&s", &value))
 		gtk_toggle_button_set_active(self->all_users_check,
 		                             g_strcmp0(value, VIGIL_RULE_USER_ALL) == 0);

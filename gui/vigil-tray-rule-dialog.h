@@ -17,6 +17,8 @@ VigilTrayRuleDialog *vigil_tray_rule_dialog_new(GtkWindow *parent, GVariant *rul
 /* the writable keys of AddRule()/UpdateRule() from the fields (a floating a{sv}); an empty
  * field means any, given as "" so that an edit can clear it */
 GVariant *vigil_tray_rule_dialog_get_rule(VigilTrayRuleDialog *self);
+/* the rule is to capture packets (an allow rule with "Capture packets" checked) */
+gboolean vigil_tray_rule_dialog_get_capture(VigilTrayRuleDialog *self);
 
 /* while @busy (vigild decides on the rule) Save is insensitive; a new Save hides the last
  * refusal */

@@ -494,6 +494,20 @@ save_free(Save *save)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Save, save_free)
 
+/* why vigild refused the dialog's rule; a capture rule needs an administrator even when it is
+ * the user's own, which polkit's "not authorised" alone does not tell */
+static char *
+refusal_text(VigilTrayRuleDialog *dialog, const GError *error)
+{
+	if (g_error_matches(error, VIGIL_DBUS_ERROR, VIGIL_DBUS_ERROR_PERMISSION_DENIED) &&
+	    vigil_tray_rule_dialog_get_capture(dialog))
+		/* TRANSLATORS: %s is vigild's reason, e.g. "not authorised: org.vigil..." */
+		return g_strdup_printf(
+		    _("Only an administrator may make rules that capture packets (%s)"),
+		    error->message);
+	return g_strdup(error->message);
+}
+
 /* vigild's answer to the dialog's rule: accepted, the dialog closes; refused, it stays with
  * what the user typed and says why; closed meanwhile, the status line tells how it went */
 static void
@@ -508,7 +522,9 @@ save_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		return;
 	if (ret == NULL) {
 		if (save->dialog != NULL) {
-			vigil_tray_rule_dialog_show_error(save->dialog, error->message);
+			g_autofree char *message = refusal_text(save->dialog, error);
+
+			vigil_tray_rule_dialog_show_error(save->dialog, message);
 			return;
 		}
 	} else if (save->dialog != NULL) {

@@ -15,7 +15,7 @@ sys.path.insert(0, HERE)
 
 from guitest import GuiError, wait_until  # noqa: E402
 from test_prompt import MAIN, NOBODY, SCREENSHOTS, VIGILCTL, TrayTestCase  # noqa: E402
-from test_dbus import OWN, PROBE_EXE  # noqa: E402
+from test_dbus import CONFIGURE, OWN, PROBE_EXE, USER_ACTIONS  # noqa: E402
 from vigiltest import PEER_V4  # noqa: E402
 
 RULES = MAIN  # the Rules page of the main window
@@ -26,6 +26,7 @@ ADD, EDIT = 'Add Rule', 'Edit Rule'
 ACTION, PROGRAM, DESTINATION, PORT, PROTOCOL, NOTE = (
     'Action:', 'Program:', 'Destination:', 'Port:', 'Protocol:', 'Note:')
 ALL_USERS = 'For all users (needs an administrator)'
+CAPTURE = 'Capture packets (needs an administrator)'
 ALLOW, DENY = 'Allow', 'Deny (the program fails at once)'
 # the file choosers (GtkFileChooserNative: a GtkFileChooserDialog where there is no portal)
 IMPORT, EXPORT = 'Import Rules', 'Export Rules'
@@ -211,6 +212,52 @@ class RuleDialog(RulesTestCase):
             'lifetime': 'forever', 'enabled': True, 'system': False})
         row = self.row(rule['text'])
         self.assertEqual(row[TITLE + 1:TITLE + 6], ['Denied', 'any', '5353', 'udp', 'all users'])
+
+    def test_capture_packets_makes_a_capture_rule_or_says_why_not(self):
+        self.open_rules()
+        wait_until(lambda: self.rows(), 10, 'the list')
+        win = self.open_dialog('Add…', ADD)
+        # only an allow rule lets packets through to record
+        self.assertEqual(win['checks'][CAPTURE], {'checked': False, 'sensitive': False})
+        self.fill_dialog(ADD, action=ALLOW, protocol='TCP', **{
+            PROGRAM: PROBE_EXE, DESTINATION: PEER_V4, PORT: '8443'})
+        wait_until(lambda: self.ui.window(ADD)['checks'][CAPTURE]['sensitive'], 5,
+                   'the check box to become sensitive')
+        self.ui.check(ADD, CAPTURE)
+        wait_until(lambda: self.ui.window(ADD)['checks'][CAPTURE]['checked'], 5,
+                   'the check box to be checked')
+        self.save(ADD)
+        rule = wait_until(lambda: list(self.mine().values()), 10, 'the new rule')[0]
+        self.assertEqual((rule['action'], rule['capture'], rule['port']), ('allow', True, '8443'))
+        self.assertTrue(rule['text'].endswith(' capture'), rule['text'])
+
+        # editing it shows the capture, and to deny turns it off
+        self.ui.select_row(RULES, rule['text'])
+        win = self.open_dialog('Edit…', EDIT)
+        self.assertEqual(win['checks'][CAPTURE], {'checked': True, 'sensitive': True})
+        self.ui.select(EDIT, ACTION, DENY)
+        wait_until(lambda: not self.ui.window(EDIT)['checks'][CAPTURE]['sensitive'], 5,
+                   'the check box to become insensitive')
+        self.save(EDIT)
+        rule = wait_until(lambda: [r for r in self.mine().values() if r['action'] == 'deny'],
+                          10, 'the changed rule')[0]
+        self.assertFalse(rule['capture'])
+
+        # capture rules need an administrator: without, vigild's refusal shows in the dialog
+        self.polkit.set_allowed(USER_ACTIONS + [CONFIGURE])
+        before = self.mine()
+        self.open_dialog('Add…', ADD)
+        self.fill_dialog(ADD, action=ALLOW, **{PROGRAM: PROBE_EXE, PORT: '8444'})
+        self.ui.check(ADD, CAPTURE)
+        wait_until(lambda: self.ui.window(ADD)['checks'][CAPTURE]['checked'], 5,
+                   'the check box to be checked')
+        self.ui.click(ADD, 'Save')
+        win, said = self.wait_dialog_says(
+            ADD, 'Only an administrator may make rules that capture packets')
+        self.assertIn('not authorised: org.vigil.firewall.manage-all-rules', said)
+        self.assertEqual(self.mine(), before)
+        self.ui.click(ADD, 'Cancel')
+        self.ui.wait_gone(ADD)
 
     def test_edit_changes_the_rule_in_place(self):
         self.vigilctl('rules', 'add', '--mine',
