@@ -213,6 +213,8 @@ defaults_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		g_variant_unref(dict);
 	}
 	save_reported_until(asked_at);
+	g_debug("decided without asking since the last report: %u allowed, %u denied", allowed,
+	        denied);
 	if (allowed + denied == 0)
 		return;
 	if (denied == 0)
@@ -253,6 +255,8 @@ report_defaults(VigilTrayApp *self)
 	query = g_new0(DefaultsQuery, 1);
 	query->self = g_object_ref(self);
 	query->asked_at = g_get_real_time();
+	g_debug("asking vigild what was decided without asking since %" G_GINT64_FORMAT,
+	        load_reported_until());
 	g_variant_builder_init(&filter, G_VARIANT_TYPE_VARDICT);
 	g_variant_builder_add(&filter, "{sv}", VIGIL_FILTER_KEY_SINCE,
 	                      g_variant_new_int64(load_reported_until()));

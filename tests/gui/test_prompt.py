@@ -110,6 +110,9 @@ class TrayTestCase(DBusTestCase):
     def _dump_logs(self):
         # meson shows it when the test fails
         sys.stderr.write('--- vigil-tray log ---\n' + self.session.tray_log())
+        if os.path.exists(self.d.log_path):
+            sys.stderr.write('--- vigild log (last 60 lines) ---\n' +
+                             ''.join(self.d.log().splitlines(True)[-60:]))
 
     def rules_of(self, uid):
         """`vigilctl --json rules list` run as @uid: the rules that user sees."""
