@@ -1081,6 +1081,24 @@ kernel_record(Lookup *lookup)
 	return TRUE;
 }
 
+/*
+ * A ping or raw socket has no record while it lives (no hook runs per datagram before the
+ * queue): the kernel keeps who made it once it is closed. For a packet whose socket /proc
+ * does not list (closed since: a ping that sent and exited), or listed with no holder left
+ * (closed while it was searched), that record is the sender.
+ */
+static gboolean
+closed_icmp_record(Lookup *lookup)
+{
+	VigilEbpf *ebpf = lookup->attributor->ebpf;
+
+	if (ebpf == NULL ||
+	    !vigil_ebpf_lookup_icmp(ebpf, &lookup->flow, lookup->inode, &lookup->record))
+		return FALSE;
+	lookup->has_record = TRUE;
+	return TRUE;
+}
+
 /* what the kernel recorded of a task that is gone (or exec'd since) */
 static VigilProcess *
 kernel_process(VigilAttributor *attributor, const VigilEbpfTask *task)
@@ -1514,6 +1532,18 @@ check_holders(Lookup *lookup, VigilProcess *process, GCancellable *cancellable)
 	return shared;
 }
 
+/* the process of the kernel's record, read in full (on a worker thread) */
+static VigilProcess *
+recorded_process(Lookup *lookup)
+{
+	gboolean costly = FALSE;
+	VigilProcess *recorded = record_process(lookup, TRUE, &costly);
+
+	STAT_INC(lookup->attributor, kernel);
+	log_result(lookup, "kernel, slow", recorded);
+	return recorded;
+}
+
 /* the rest, on any thread: searching processes, reading and hashing */
 static VigilProcess *
 lookup_slow(Lookup *lookup, GCancellable *cancellable, GError **error)
@@ -1525,17 +1555,14 @@ lookup_slow(Lookup *lookup, GCancellable *cancellable, GError **error)
 	attributor->stats.lookups++;
 	attributor->stats.slow++;
 	g_mutex_unlock(&attributor->lock);
-	if (lookup->has_record) {
-		gboolean costly = FALSE;
-		VigilProcess *recorded = record_process(lookup, TRUE, &costly);
-		STAT_INC(attributor, kernel);
-		log_result(lookup, "kernel, slow", recorded);
-		return recorded;
-	}
+	if (lookup->has_record)
+		return recorded_process(lookup);
 	if (lookup->inode == 0) {
 		if (!find_socket(attributor, &lookup->flow, VIGIL_SOCK_DIAG_ALL, &lookup->inode,
 		                 &lookup->sock_uid, &lookup->cookie, error))
 			return NULL;
+		if (lookup->inode == 0 && closed_icmp_record(lookup))
+			return recorded_process(lookup);
 		if (lookup->inode == 0) {
 			STAT_INC(attributor, no_socket);
 			log_result(lookup, "slow", NULL);
@@ -1545,6 +1572,8 @@ lookup_slow(Lookup *lookup, GCancellable *cancellable, GError **error)
 	OwnerResult found = find_owner_slow(lookup, cancellable, &owner);
 	if (g_cancellable_set_error_if_cancelled(cancellable, error))
 		return NULL;
+	if (found != OWNER_FOUND && closed_icmp_record(lookup))
+		return recorded_process(lookup);
 
 	VigilProcess *process = NULL;
 	g_autoptr(GError) local_error = NULL;

@@ -66,6 +66,7 @@ vigil_ebpf_cgroup2_mount(const char *mountinfo)
 
 #include "bpf/vigil-attrib.h"
 #include "vigil-attrib.skel.h"
+#include "vigil-ebpf-icmp.h"
 
 struct _VigilEbpf {
 	struct vigil_attrib *skel;
@@ -82,6 +83,7 @@ struct _VigilEbpf {
 	guint64 fair_generation; /* of vigil-fair's tables as last copied to the kernel */
 	GHashTable *reported;    /* uid -> VigilEbpfShare last logged */
 	guint64 no_slot_reported;
+	VigilEbpfIcmp *icmp; /* closed ping and raw sockets; NULL: not loaded */
 };
 
 static int
@@ -483,6 +485,13 @@ vigil_ebpf_new(const char *cgroup, GError **error)
 		return NULL;
 	if (!attach_all(ebpf, error))
 		return NULL;
+	/* ICMP has hooks of its own (vigil-ebpf-icmp.c); without them, TCP and UDP still */
+	g_autoptr(GError) icmp_error = NULL;
+	ebpf->icmp = vigil_ebpf_icmp_new(ebpf->cgroup_fd, ebpf->cgroup, &icmp_error);
+	if (ebpf->icmp == NULL)
+		g_warning("%s: ping and raw sockets are found through /proc only (a program that "
+		          "sent and exited is unknown)",
+		          icmp_error->message);
 	/* after attaching: a socket made meanwhile has its record from the hooks */
 	g_autoptr(GError) existing_error = NULL;
 	if (!iterators)
@@ -514,6 +523,7 @@ vigil_ebpf_free(VigilEbpf *ebpf)
 	if (ebpf->fair_source != 0)
 		g_source_remove(ebpf->fair_source);
 	g_clear_pointer(&ebpf->reported, g_hash_table_unref);
+	g_clear_pointer(&ebpf->icmp, vigil_ebpf_icmp_free);
 	/* destroying the links detaches the programs; then the maps go */
 	if (ebpf->skel != NULL)
 		vigil_attrib__destroy(ebpf->skel);
@@ -562,6 +572,12 @@ task_from_kernel(VigilEbpfTask *task, const struct vigil_attrib_task *k)
 	task->mnt_ns = k->mnt_ns;
 	memcpy(task->comm, k->comm, VIGIL_ATTRIB_COMM_LEN);
 	task->comm[VIGIL_ATTRIB_COMM_LEN] = '\0';
+}
+
+void
+vigil_ebpf_task_from_kernel(VigilEbpfTask *task, const struct vigil_attrib_task *k)
+{
+	task_from_kernel(task, k);
 }
 
 static void
@@ -626,6 +642,15 @@ vigil_ebpf_lookup_cookie(VigilEbpf *ebpf, guint64 cookie, VigilEbpfRecord *recor
 	return record->actor.set;
 }
 
+gboolean
+vigil_ebpf_lookup_icmp(VigilEbpf *ebpf, const VigilFlow *flow, guint64 inode,
+                       VigilEbpfRecord *record)
+{
+	g_return_val_if_fail(ebpf != NULL && flow != NULL && record != NULL, FALSE);
+	return ebpf->icmp != NULL &&
+	       vigil_ebpf_icmp_lookup(ebpf->icmp, ebpf->netns, flow, inode, record);
+}
+
 #else /* !HAVE_EBPF */
 
 struct _VigilEbpf {
@@ -674,6 +699,13 @@ vigil_ebpf_lookup_flow(VigilEbpf *ebpf, const VigilFlow *flow, VigilEbpfRecord *
 
 gboolean
 vigil_ebpf_lookup_cookie(VigilEbpf *ebpf, guint64 cookie, VigilEbpfRecord *record)
+{
+	return FALSE;
+}
+
+gboolean
+vigil_ebpf_lookup_icmp(VigilEbpf *ebpf, const VigilFlow *flow, guint64 inode,
+                       VigilEbpfRecord *record)
 {
 	return FALSE;
 }

@@ -58,6 +58,12 @@ gboolean vigil_ebpf_lookup_flow(VigilEbpf *ebpf, const VigilFlow *flow, VigilEbp
 /* the same by socket cookie (sock_diag gives it for a live socket) */
 gboolean vigil_ebpf_lookup_cookie(VigilEbpf *ebpf, guint64 cookie, VigilEbpfRecord *record);
 
+/* the task that made the closed ping or raw socket that may have sent @flow's ICMP packet
+ * (daemon/bpf/vigil-icmp.h); @inode: the live socket /proc listed for it, if any (its holders
+ * were gone when searched); thread-safe */
+gboolean vigil_ebpf_lookup_icmp(VigilEbpf *ebpf, const VigilFlow *flow, guint64 inode,
+                                VigilEbpfRecord *record);
+
 /* one fairness bucket's share of the record tables (daemon/bpf/vigil-attrib.h) */
 typedef struct {
 	guint32

@@ -789,6 +789,85 @@ test_cookie_and_stamp(void)
 	close(server);
 }
 
+typedef struct {
+	int family;
+	int type;      /* SOCK_DGRAM: a ping socket; SOCK_RAW */
+	gboolean live; /* stay until killed: the socket lives */
+} IcmpSpec;
+
+/* one echo request from a ping or raw socket to the loopback address, then exit */
+static void
+child_ping(int report_fd, gpointer data)
+{
+	const IcmpSpec *spec = data;
+	gboolean v6 = spec->family == AF_INET6;
+	/* the kernel sums an ICMPv6 raw socket's packets and a ping socket's; this one the IPv4
+	 * raw socket's (type 8, id 0x1234, sequence 1) */
+	guint8 echo[8] = {v6 ? 128 : 8, 0, v6 ? 0 : 0xe5, v6 ? 0 : 0xca, 0x12, 0x34, 0, 1};
+	struct sockaddr_storage addr;
+	socklen_t len;
+	int sock = socket(spec->family, spec->type, v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
+
+	fill_addr(spec->family, 0, &addr, &len);
+	if (sock < 0 || sendto(sock, echo, sizeof(echo), 0, (struct sockaddr *)&addr, len) < 0)
+		_exit(94);
+	/* a ping socket's "port" is its echo identifier */
+	report_socket(report_fd, sock);
+	if (spec->live)
+		pause();
+	close(sock);
+}
+
+/* ping and raw sockets have no record while they live; once closed, the task that made them */
+static void
+test_icmp_closed(gconstpointer data)
+{
+	const IcmpSpec *spec = data;
+	g_autoptr(VigilEbpf) ebpf = attach();
+	gboolean v6 = spec->family == AF_INET6;
+	gboolean ping = spec->type == SOCK_DGRAM;
+	VigilEbpfRecord record;
+
+	/* ping sockets for root's group, in the test's network namespace */
+	int range = open("/proc/sys/net/ipv4/ping_group_range", O_WRONLY | O_CLOEXEC);
+	g_assert_cmpint(range, >=, 0);
+	g_assert_cmpint(write(range, "0 0", 3), ==, 3);
+	close(range);
+	IcmpSpec live = *spec;
+	live.live = TRUE;
+	ChildReport report = run_child(child_ping, &live, FALSE);
+	VigilFlow flow = loopback_flow(spec->family, v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP, 0, 0);
+	flow.icmp_type = v6 ? 128 : 8;
+	flow.icmp_id = ping ? report.sport : 0x1234;
+	g_assert_false(vigil_ebpf_lookup_icmp(ebpf, &flow, 0, &record));
+
+	kill((pid_t)report.pid, SIGKILL);
+	waitpid((pid_t)report.pid, NULL, 0);
+	g_assert_true(vigil_ebpf_lookup_icmp(ebpf, &flow, 0, &record));
+	assert_actor_is(&record.actor, report.pid);
+	g_assert_true(record.released);
+	g_assert_false(record.creator.set);
+	/* the socket /proc listed, if it was another: not this record */
+	g_assert_false(vigil_ebpf_lookup_icmp(ebpf, &flow, 1, &record));
+	/* another user's packet: not root's socket */
+	flow.has_uid = TRUE;
+	flow.uid = 65534;
+	g_assert_false(vigil_ebpf_lookup_icmp(ebpf, &flow, 0, &record));
+	flow.has_uid = FALSE;
+	if (ping) {
+		/* another echo identifier: another socket's */
+		flow.icmp_id = report.sport + 1;
+		g_assert_false(vigil_ebpf_lookup_icmp(ebpf, &flow, 0, &record));
+	} else {
+		/* a raw socket sends any ICMP message */
+		flow.icmp_type = v6 ? 1 : 3;
+		g_assert_true(vigil_ebpf_lookup_icmp(ebpf, &flow, 0, &record));
+	}
+	/* TCP is not this record's */
+	flow.protocol = IPPROTO_TCP;
+	g_assert_false(vigil_ebpf_lookup_icmp(ebpf, &flow, 0, &record));
+}
+
 /*
  * The attributor answers from the record: a live sender as /proc shows it (its path), one that
  * has exited with the identity the kernel recorded (pid, uid, executable file)
@@ -876,8 +955,14 @@ test_detach(void)
 	    BPF_CGROUP_INET_SOCK_RELEASE,
 	};
 	VigilEbpf *ebpf = attach();
-	for (gsize i = 0; i < G_N_ELEMENTS(types); i++)
-		g_assert_cmpuint(attached_programs(types[i]), ==, 1);
+	for (gsize i = 0; i < G_N_ELEMENTS(types); i++) {
+		/* socket creation and release: the ICMP program too (vigil-icmp.bpf.c) */
+		guint expected = types[i] == BPF_CGROUP_INET_SOCK_CREATE ||
+		                         types[i] == BPF_CGROUP_INET_SOCK_RELEASE
+		                     ? 2
+		                     : 1;
+		g_assert_cmpuint(attached_programs(types[i]), ==, expected);
+	}
 	vigil_ebpf_free(ebpf);
 	for (gsize i = 0; i < G_N_ELEMENTS(types); i++)
 		g_assert_cmpuint(attached_programs(types[i]), ==, 0);
@@ -994,6 +1079,10 @@ main(int argc, char **argv)
 	static const SendSpec udp6 = {AF_INET6, SOCK_DGRAM, FALSE, 0, FALSE};
 	static const SendSpec udp4c = {AF_INET, SOCK_DGRAM, TRUE, 0, FALSE};
 	static const SendSpec udp6c = {AF_INET6, SOCK_DGRAM, TRUE, 0, FALSE};
+	static const IcmpSpec ping4 = {AF_INET, SOCK_DGRAM, FALSE};
+	static const IcmpSpec ping6 = {AF_INET6, SOCK_DGRAM, FALSE};
+	static const IcmpSpec raw4 = {AF_INET, SOCK_RAW, FALSE};
+	static const IcmpSpec raw6 = {AF_INET6, SOCK_RAW, FALSE};
 	g_autofree char *mountinfo = NULL;
 
 	g_test_init(&argc, &argv, NULL);
@@ -1024,6 +1113,10 @@ main(int argc, char **argv)
 	g_test_add_data_func("/ebpf/flow-after-exit/udp4-connected", &udp4c, test_flow_after_exit);
 	g_test_add_data_func("/ebpf/flow-after-exit/udp6-connected", &udp6c, test_flow_after_exit);
 	g_test_add_func("/ebpf/cookie-and-stamp", test_cookie_and_stamp);
+	g_test_add_data_func("/ebpf/icmp-closed/ping4", &ping4, test_icmp_closed);
+	g_test_add_data_func("/ebpf/icmp-closed/ping6", &ping6, test_icmp_closed);
+	g_test_add_data_func("/ebpf/icmp-closed/raw4", &raw4, test_icmp_closed);
+	g_test_add_data_func("/ebpf/icmp-closed/raw6", &raw6, test_icmp_closed);
 	g_test_add_func("/ebpf/exact-and-unbound", test_exact_and_unbound);
 	g_test_add_func("/ebpf/attributor", test_attributor);
 	g_test_add_func("/ebpf/flood-is-fair", test_flood_is_fair);

@@ -26,7 +26,9 @@ def attached(cgroup):
 
 EXPECTED = sorted(["cgroup_inet_sock_create", "cgroup_inet4_connect", "cgroup_inet6_connect",
                    "cgroup_udp4_sendmsg", "cgroup_udp6_sendmsg", "cgroup_sock_ops",
-                   "cgroup_inet_sock_release"])
+                   "cgroup_inet_sock_release",
+                   # ping and raw sockets (vigil-icmp.bpf.c)
+                   "cgroup_inet_sock_create", "cgroup_inet_sock_release"])
 
 
 class Ebpf(E2ETestCase):
