@@ -291,26 +291,109 @@ bind_row(sqlite3_stmt *stmt, const VigilHistoryRow *row)
 
 typedef void (*BindFunc)(sqlite3_stmt *stmt, const VigilHistoryRow *row);
 
-/* runs @sql once for each of @rows, bound by @bind, in one transaction: all or nothing */
-static gboolean
-run_for_each(sqlite3 *db, const char *sql, GPtrArray *rows, BindFunc bind, const char *doing,
-             GError **error)
-{
-	sqlite3_stmt *stmt = NULL;
-	int rc;
+/* what is run for a new row (?1..?21: bind_row) */
+static const char *const insert_sql[] = {
+    "INSERT INTO connections (time, uid, user_name, pid, program, sha256, "
+    "family, protocol, address, port, icmp_type, hostname, verdict, "
+    "reason, rule_id, queued_us, taint, tracer_pid, src_address, src_port, "
+    "ct_id) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+    "?18, ?19, ?20, ?21)",
+    /* conntrack ids are unique among live flows only: a flow that takes an id ends the open
+     * rows of earlier flows that had it (their end was lost), at the new flow's time, so
+     * that they never take its counters nor stay open for good */
+    "UPDATE connections SET ended = ?1 WHERE ?21 IS NOT NULL AND ct_id = ?21 "
+    "AND ended IS NULL AND verdict = 'allow' AND id < last_insert_rowid()",
+    NULL,
+};
 
-	if (rows->len == 0)
+/*
+ * What is run for an update (?1..?11: bind_update): by id; else (no id, or no row has it) by
+ * tuple among the rows without an id.
+ */
+static const char *const update_sql[] = {
+    "UPDATE connections SET packets_out = ?1, bytes_out = ?2, "
+    "packets_in = ?3, bytes_in = ?4, ended = ?5, ct_id = coalesce(ct_id, nullif(?11, 0)) "
+    "WHERE id = coalesce("
+    "(SELECT id FROM connections WHERE ?11 != 0 AND ct_id = ?11 AND ended IS NULL "
+    "AND verdict = 'allow' ORDER BY id DESC LIMIT 1), "
+    "(SELECT id FROM connections WHERE port = ?6 AND src_port = ?7 "
+    "AND ended IS NULL AND verdict = 'allow' AND protocol = ?8 "
+    "AND address = ?9 AND src_address = ?10 AND ct_id IS NULL "
+    "AND (?11 = 0 OR NOT EXISTS (SELECT 1 FROM connections WHERE ct_id = ?11)) "
+    "ORDER BY id DESC LIMIT 1))",
+    NULL,
+};
+
+/* the statements of @sql, prepared; FALSE and @error when one cannot be */
+static gboolean
+prepare_all(sqlite3 *db, const char *const *sql, sqlite3_stmt **stmts, GError **error)
+{
+	for (guint i = 0; sql[i] != NULL; i++) {
+		int rc = sqlite3_prepare_v2(db, sql[i], -1, &stmts[i], NULL);
+
+		if (rc != SQLITE_OK)
+			return fail(db, rc, sql[i], error);
+	}
+	return TRUE;
+}
+
+/* @stmts (NULL-terminated), each bound to @item by @bind and run once */
+static int
+step_all(sqlite3_stmt **stmts, BindFunc bind, const VigilHistoryRow *item)
+{
+	int rc = SQLITE_OK;
+
+	for (guint i = 0; rc == SQLITE_OK && stmts[i] != NULL; i++) {
+		bind(stmts[i], item);
+		rc = sqlite3_step(stmts[i]);
+		if (rc == SQLITE_DONE)
+			rc = sqlite3_reset(stmts[i]);
+	}
+	return rc;
+}
+
+static void
+finalize_all(sqlite3_stmt **stmts, guint n)
+{
+	for (guint i = 0; i < n; i++)
+		sqlite3_finalize(stmts[i]);
+}
+
+static void bind_update(sqlite3_stmt *stmt, const VigilHistoryRow *update);
+
+/*
+ * Writes @items (new rows and updates) in their order, in one transaction: all or nothing. In
+ * order, because a flow's row comes before its counters (vigild queues a decision when it
+ * sends the verdict, and reads counters later), and an earlier flow's last counters come
+ * before the row of a later flow that takes the same conntrack id.
+ */
+static gboolean
+write_items(sqlite3 *db, GPtrArray *items, const char *doing, GError **error)
+{
+	sqlite3_stmt *inserts[G_N_ELEMENTS(insert_sql)] = {NULL};
+	sqlite3_stmt *updates[G_N_ELEMENTS(update_sql)] = {NULL};
+	int rc = SQLITE_OK;
+
+	if (items->len == 0)
 		return TRUE;
 	if (!exec(db, "BEGIN IMMEDIATE", error))
 		return FALSE;
-	rc = sqlite3_prepare_v2(db, sql, -1, &stmt, NULL);
-	for (guint i = 0; rc == SQLITE_OK && i < rows->len; i++) {
-		bind(stmt, g_ptr_array_index(rows, i));
-		rc = sqlite3_step(stmt);
-		if (rc == SQLITE_DONE)
-			rc = sqlite3_reset(stmt);
+	if (!prepare_all(db, insert_sql, inserts, error) ||
+	    !prepare_all(db, update_sql, updates, error)) {
+		finalize_all(inserts, G_N_ELEMENTS(inserts));
+		finalize_all(updates, G_N_ELEMENTS(updates));
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return FALSE;
 	}
-	sqlite3_finalize(stmt);
+	for (guint i = 0; rc == SQLITE_OK && i < items->len; i++) {
+		const VigilHistoryRow *item = g_ptr_array_index(items, i);
+
+		rc = item->is_update ? step_all(updates, bind_update, item)
+		                     : step_all(inserts, bind_row, item);
+	}
+	finalize_all(inserts, G_N_ELEMENTS(inserts));
+	finalize_all(updates, G_N_ELEMENTS(updates));
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
@@ -324,14 +407,13 @@ run_for_each(sqlite3 *db, const char *sql, GPtrArray *rows, BindFunc bind, const
 gboolean
 vigil_history_db_insert(sqlite3 *db, GPtrArray *rows, GError **error)
 {
-	return run_for_each(
-	    db,
-	    "INSERT INTO connections (time, uid, user_name, pid, program, sha256, "
-	    "family, protocol, address, port, icmp_type, hostname, verdict, "
-	    "reason, rule_id, queued_us, taint, tracer_pid, src_address, src_port, "
-	    "ct_id) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	    rows, bind_row, "adding to the history", error);
+	return write_items(db, rows, "adding to the history", error);
+}
+
+gboolean
+vigil_history_db_write(sqlite3 *db, GPtrArray *items, GError **error)
+{
+	return write_items(db, items, "writing the history", error);
 }
 
 static void
@@ -361,20 +443,7 @@ bind_update(sqlite3_stmt *stmt, const VigilHistoryRow *update)
 gboolean
 vigil_history_db_update_traffic(sqlite3 *db, GPtrArray *updates, GError **error)
 {
-	/* by id; else (no id, or no row has it) by tuple among the rows without an id */
-	return run_for_each(
-	    db,
-	    "UPDATE connections SET packets_out = ?1, bytes_out = ?2, "
-	    "packets_in = ?3, bytes_in = ?4, ended = ?5, ct_id = coalesce(ct_id, nullif(?11, 0)) "
-	    "WHERE id = coalesce("
-	    "(SELECT id FROM connections WHERE ?11 != 0 AND ct_id = ?11 AND ended IS NULL "
-	    "AND verdict = 'allow' ORDER BY id DESC LIMIT 1), "
-	    "(SELECT id FROM connections WHERE port = ?6 AND src_port = ?7 "
-	    "AND ended IS NULL AND verdict = 'allow' AND protocol = ?8 "
-	    "AND address = ?9 AND src_address = ?10 AND ct_id IS NULL "
-	    "AND (?11 = 0 OR NOT EXISTS (SELECT 1 FROM connections WHERE ct_id = ?11)) "
-	    "ORDER BY id DESC LIMIT 1))",
-	    updates, bind_update, "counting traffic in the history", error);
+	return write_items(db, updates, "counting traffic in the history", error);
 }
 
 /* a text column, or a blob column that held bytes which were not UTF-8 */

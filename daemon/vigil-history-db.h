@@ -69,7 +69,7 @@ typedef struct {
 	char *program; /* NULL: the process was not known */
 	guint64 connections;
 	guint64 allowed;
-	guint64 denied; /* deny and drop */
+	guint64 denied;       /* deny and drop */
 	guint32 destinations; /* distinct destination addresses */
 	gint64 last_seen;     /* unix µs */
 	guint64 bytes_out;    /* what conntrack counted on its allowed flows */
@@ -108,7 +108,12 @@ typedef struct {
  * VIGIL_HISTORY_ERROR_VERSION: it is never changed.
  */
 sqlite3 *vigil_history_db_open(const char *path, gboolean writable, GError **error);
-/* adds @rows (VigilHistoryRow) in one transaction; nothing of them on error */
+/*
+ * Adds @rows (VigilHistoryRow) in one transaction; nothing of them on error. Conntrack ids are
+ * unique among live flows only, and a new flow may take the id of one that ended: a row with
+ * an id ends the open allowed rows of earlier flows that had that id (their end was lost), at
+ * the new row's time; the later flow's counters never land on them.
+ */
 gboolean vigil_history_db_insert(sqlite3 *db, GPtrArray *rows, GError **error);
 /*
  * Sets the counters of @updates (VigilHistoryRow with is_update) on their flows' rows: the
@@ -120,6 +125,9 @@ gboolean vigil_history_db_insert(sqlite3 *db, GPtrArray *rows, GError **error);
  * the row at its @ended. An update with no such row changes nothing.
  */
 gboolean vigil_history_db_update_traffic(sqlite3 *db, GPtrArray *updates, GError **error);
+/* new rows and updates (is_update) as the two above, in the order of @items, in one
+ * transaction (the writer's batch) */
+gboolean vigil_history_db_write(sqlite3 *db, GPtrArray *items, GError **error);
 /* the rows @query asks for, oldest first (VigilHistoryRow, owned by the array) */
 GPtrArray *vigil_history_db_select(sqlite3 *db, const VigilHistoryQuery *query, GError **error);
 /*

@@ -4,6 +4,7 @@
 
 #include "vigil-history.h"
 #include "vigil-fair.h"
+#include "vigil-flow-owners.h"
 
 /*
  * The packet path only copies a decision into a bounded queue. One writer thread owns the
@@ -29,15 +30,21 @@ static char stop_marker;
 typedef struct {
 	guint total;
 	guint traffic;
-	guint users;         /* decisions of buckets other than root's */
-	GHashTable *buckets; /* bucket -> decisions waiting (> 0), users' only */
+	guint users;                 /* decisions of buckets other than root's */
+	GHashTable *buckets;         /* bucket -> decisions waiting (> 0), users' only */
+	GHashTable *traffic_buckets; /* bucket -> flows' counters waiting (> 0) */
 } Pending;
+
+/* rows or counters not kept since the last report, by bucket */
+typedef struct {
+	GHashTable *buckets; /* bucket -> rows, at most DROPPED_BUCKETS */
+	guint64 other_buckets;
+} DroppedOf;
 
 /* what was not kept since the last report */
 typedef struct {
-	GHashTable *buckets; /* bucket -> decisions, at most DROPPED_BUCKETS */
-	guint64 other_buckets;
-	guint64 traffic;
+	DroppedOf decisions;
+	DroppedOf traffic;
 } Dropped;
 
 struct _VigilHistory {
@@ -57,6 +64,8 @@ struct _VigilHistory {
 	guint64 done;    /* rows the writer is done with (written or lost), in queue order */
 	gboolean opened; /* the writer tried to open the file */
 
+	/* main thread only: whose flow each conntrack id is, for its counters' share */
+	VigilFlowOwners *owners;
 	/* queries running (main thread only) */
 	guint n_queries;
 	GHashTable *queries_by_bucket; /* bucket -> count, at most VIGIL_HISTORY_MAX_QUERIES */
@@ -94,15 +103,12 @@ is_root_decision(const VigilHistoryRow *item)
 static void
 count_dropped_locked(VigilHistory *history, const VigilHistoryRow *item)
 {
-	Dropped *d = &history->recent_dropped;
+	DroppedOf *d =
+	    item->is_update ? &history->recent_dropped.traffic : &history->recent_dropped.decisions;
 	gpointer key = GUINT_TO_POINTER(item->bucket);
 	guint64 n;
 
 	history->dropped++;
-	if (item->is_update) {
-		d->traffic++;
-		return;
-	}
 	n = GPOINTER_TO_SIZE(g_hash_table_lookup(d->buckets, key));
 	if (n == 0 && g_hash_table_size(d->buckets) >= DROPPED_BUCKETS)
 		d->other_buckets++;
@@ -119,22 +125,6 @@ count_dropped(VigilHistory *history, GPtrArray *items)
 	g_mutex_unlock(&history->lock);
 }
 
-/* the new rows first: an update may be for a flow decided in the same batch */
-static gboolean
-insert_and_update(sqlite3 *db, GPtrArray *batch, GError **error)
-{
-	g_autoptr(GPtrArray) rows = g_ptr_array_new();
-	g_autoptr(GPtrArray) updates = g_ptr_array_new();
-
-	for (guint i = 0; i < batch->len; i++) {
-		VigilHistoryRow *item = g_ptr_array_index(batch, i);
-
-		g_ptr_array_add(item->is_update ? updates : rows, item);
-	}
-	return (rows->len == 0 || vigil_history_db_insert(db, rows, error)) &&
-	       vigil_history_db_update_traffic(db, updates, error);
-}
-
 static void
 write_batch(Writer *writer, GPtrArray *batch)
 {
@@ -148,7 +138,7 @@ write_batch(Writer *writer, GPtrArray *batch)
 		count_dropped(history, batch);
 		return;
 	}
-	if (insert_and_update(writer->db, batch, &error))
+	if (vigil_history_db_write(writer->db, batch, &error))
 		return;
 	count_dropped(history, batch);
 	if (g_error_matches(error, VIGIL_HISTORY_ERROR, VIGIL_HISTORY_ERROR_CORRUPT)) {
@@ -208,16 +198,16 @@ by_count_desc(gconstpointer a, gconstpointer b)
 	                     : (x->bucket > y->bucket) - (x->bucket < y->bucket);
 }
 
-/* "user 1000: 5000, user 1001: 3, 7 of other users; 9 flows' counters": numbers only,
- * nothing a user chose (names come from the user database, paths from users) */
-static char *
-describe_dropped(GHashTable *buckets, guint64 other_buckets, guint64 traffic)
+/* "user 1000: 5000, user 1001: 3, 7 of other users": numbers only, nothing a user chose
+ * (names come from the user database, paths from users) */
+static void
+describe_buckets(GString *text, GHashTable *buckets, guint64 other_buckets)
 {
 	g_autoptr(GArray) counts = g_array_new(FALSE, FALSE, sizeof(BucketCount));
-	GString *text = g_string_new(NULL);
 	GHashTableIter iter;
 	gpointer key, value;
 	guint64 rest = other_buckets;
+	gsize start = text->len;
 
 	g_hash_table_iter_init(&iter, buckets);
 	while (g_hash_table_iter_next(&iter, &key, &value)) {
@@ -233,23 +223,55 @@ describe_dropped(GHashTable *buckets, guint64 other_buckets, guint64 traffic)
 			rest += c->n;
 			continue;
 		}
-		if (text->len > 0)
+		if (text->len > start)
 			g_string_append(text, ", ");
 		if (c->bucket == VIGIL_FAIR_UNKNOWN)
 			g_string_append(text, "uids of no user");
 		else if (c->bucket == G_MAXUINT32)
-			g_string_append(text, "no uid");
+			g_string_append(text, "no known user");
 		else
 			g_string_append_printf(text, "user %u", c->bucket);
 		g_string_append_printf(text, ": %" G_GUINT64_FORMAT, c->n);
 	}
 	if (rest > 0)
 		g_string_append_printf(text, "%s%" G_GUINT64_FORMAT " of other users",
-		                       text->len > 0 ? ", " : "", rest);
-	if (traffic > 0)
-		g_string_append_printf(text, "%s%" G_GUINT64_FORMAT " flows' counters",
-		                       text->len > 0 ? "; " : "", traffic);
+		                       text->len > start ? ", " : "", rest);
+}
+
+static gboolean
+dropped_any(const DroppedOf *d)
+{
+	return g_hash_table_size(d->buckets) > 0 || d->other_buckets > 0;
+}
+
+/* "decisions: user 1000: 5000; flows' counters: user 1000: 20" */
+static char *
+describe_dropped(const Dropped *d)
+{
+	GString *text = g_string_new(NULL);
+
+	if (dropped_any(&d->decisions)) {
+		g_string_append(text, "decisions: ");
+		describe_buckets(text, d->decisions.buckets, d->decisions.other_buckets);
+	}
+	if (dropped_any(&d->traffic)) {
+		g_string_append(text, text->len > 0 ? "; flows' counters: " : "flows' counters: ");
+		describe_buckets(text, d->traffic.buckets, d->traffic.other_buckets);
+	}
 	return g_string_free(text, FALSE);
+}
+
+static void
+dropped_of_init(DroppedOf *d)
+{
+	d->buckets = g_hash_table_new(NULL, NULL);
+	d->other_buckets = 0;
+}
+
+static void
+dropped_of_clear(DroppedOf *d)
+{
+	g_clear_pointer(&d->buckets, g_hash_table_destroy);
 }
 
 /* once a minute: how many rows of whom were lost (the writer was behind, or the file failed) */
@@ -257,26 +279,24 @@ static void
 report_dropped(Writer *writer)
 {
 	VigilHistory *history = writer->history;
-	Dropped *d = &history->recent_dropped;
 	gint64 now = g_get_monotonic_time();
-	g_autoptr(GHashTable) buckets = NULL;
 	g_autofree char *text = NULL;
-	guint64 other_buckets, traffic;
+	Dropped d;
 
 	if (now < writer->next_report)
 		return;
 	writer->next_report = now + REPORT_INTERVAL_US;
 	g_mutex_lock(&history->lock);
-	buckets = g_steal_pointer(&d->buckets);
-	d->buckets = g_hash_table_new(NULL, NULL);
-	other_buckets = d->other_buckets;
-	traffic = d->traffic;
-	d->other_buckets = d->traffic = 0;
+	d = history->recent_dropped;
+	dropped_of_init(&history->recent_dropped.decisions);
+	dropped_of_init(&history->recent_dropped.traffic);
 	g_mutex_unlock(&history->lock);
-	if (g_hash_table_size(buckets) == 0 && other_buckets == 0 && traffic == 0)
-		return;
-	text = describe_dropped(buckets, other_buckets, traffic);
-	g_message("history: not kept in the last minute (the writer was behind): %s", text);
+	if (dropped_any(&d.decisions) || dropped_any(&d.traffic)) {
+		text = describe_dropped(&d);
+		g_message("history: not kept in the last minute (the writer was behind): %s", text);
+	}
+	dropped_of_clear(&d.decisions);
+	dropped_of_clear(&d.traffic);
 }
 
 static void
@@ -303,26 +323,47 @@ wait_done(VigilHistory *history, guint64 target, gint64 deadline)
 	return reached;
 }
 
+/*
+ * A place for one more item of @bucket in a part of the queue that @buckets share: at most
+ * @bound items together (counted in @n), a bucket at most an equal part, @bound / (other
+ * buckets with items waiting + 2): one part is kept for a bucket that has none waiting yet.
+ */
+static gboolean
+share_enter(GHashTable *buckets, guint *n, guint bound, guint32 bucket)
+{
+	gpointer key = GUINT_TO_POINTER(bucket);
+	guint mine = GPOINTER_TO_UINT(g_hash_table_lookup(buckets, key));
+	guint others = g_hash_table_size(buckets) - (mine > 0);
+
+	if (*n >= bound || mine >= bound / (others + 2))
+		return FALSE;
+	(*n)++;
+	g_hash_table_insert(buckets, key, GUINT_TO_POINTER(mine + 1));
+	return TRUE;
+}
+
+static void
+share_leave(GHashTable *buckets, guint *n, guint32 bucket)
+{
+	gpointer key = GUINT_TO_POINTER(bucket);
+	guint mine = GPOINTER_TO_UINT(g_hash_table_lookup(buckets, key));
+
+	(*n)--;
+	if (mine <= 1)
+		g_hash_table_remove(buckets, key);
+	else
+		g_hash_table_insert(buckets, key, GUINT_TO_POINTER(mine - 1));
+}
+
 /* @item left the queue (history->lock held) */
 static void
 pending_leave_locked(Pending *pending, const VigilHistoryRow *item)
 {
-	gpointer key = GUINT_TO_POINTER(item->bucket);
-	guint n;
-
 	pending->total--;
-	if (item->is_update) {
-		pending->traffic--;
-		return;
-	}
-	if (is_root_decision(item))
-		return;
-	pending->users--;
-	n = GPOINTER_TO_UINT(g_hash_table_lookup(pending->buckets, key));
-	if (n <= 1)
-		g_hash_table_remove(pending->buckets, key);
-	else
-		g_hash_table_insert(pending->buckets, key, GUINT_TO_POINTER(n - 1));
+	if (item->is_update)
+		share_leave(pending->traffic_buckets, &pending->traffic, item->bucket);
+	else if (!is_root_decision(item))
+		share_leave(pending->buckets, &pending->users, item->bucket);
 }
 
 /* takes what is queued, up to a batch; TRUE when the stop marker came */
@@ -400,7 +441,10 @@ vigil_history_new(const char *path, const VigilHistoryLimits *limits)
 	g_cond_init(&history->cond);
 	history->queries_by_bucket = g_hash_table_new(NULL, NULL);
 	history->pending.buckets = g_hash_table_new(NULL, NULL);
-	history->recent_dropped.buckets = g_hash_table_new(NULL, NULL);
+	history->pending.traffic_buckets = g_hash_table_new(NULL, NULL);
+	dropped_of_init(&history->recent_dropped.decisions);
+	dropped_of_init(&history->recent_dropped.traffic);
+	history->owners = vigil_flow_owners_new();
 	history->queue = g_async_queue_new();
 	if (limits->days == 0) {
 		g_set_error(&history->error, VIGIL_HISTORY_ERROR, VIGIL_HISTORY_ERROR_OFF,
@@ -433,7 +477,10 @@ vigil_history_free(VigilHistory *history)
 		return;
 	g_hash_table_destroy(history->queries_by_bucket);
 	g_hash_table_destroy(history->pending.buckets);
-	g_hash_table_destroy(history->recent_dropped.buckets);
+	g_hash_table_destroy(history->pending.traffic_buckets);
+	dropped_of_clear(&history->recent_dropped.decisions);
+	dropped_of_clear(&history->recent_dropped.traffic);
+	vigil_flow_owners_free(history->owners);
 	g_clear_error(&history->error);
 	g_mutex_clear(&history->lock);
 	g_cond_clear(&history->cond);
@@ -450,6 +497,9 @@ vigil_history_add(VigilHistory *history, const VigilDecision *decision, const ch
 		return;
 	item = vigil_history_row_new_from(decision, sha256);
 	item->bucket = vigil_fair_bucket(decision->uid);
+	/* its counters count against its user's share too (a later flow may take the id) */
+	if (decision->verdict == VIGIL_ACTION_ALLOW && decision->ct_id != 0)
+		vigil_flow_owners_set(history->owners, decision->ct_id, item->bucket);
 	push(history, item);
 }
 
@@ -457,23 +507,16 @@ vigil_history_add(VigilHistory *history, const VigilDecision *decision, const ch
 static gboolean
 pending_enter_locked(Pending *pending, const VigilHistoryRow *item)
 {
-	gpointer key = GUINT_TO_POINTER(item->bucket);
-	guint mine, others, share;
-
 	if (pending->total >= VIGIL_HISTORY_MAX_PENDING)
 		return FALSE;
 	if (item->is_update) {
-		if (pending->traffic >= VIGIL_HISTORY_MAX_PENDING_TRAFFIC)
+		if (!share_enter(pending->traffic_buckets, &pending->traffic,
+		                 VIGIL_HISTORY_MAX_PENDING_TRAFFIC, item->bucket))
 			return FALSE;
-		pending->traffic++;
-	} else if (!is_root_decision(item)) {
-		mine = GPOINTER_TO_UINT(g_hash_table_lookup(pending->buckets, key));
-		others = g_hash_table_size(pending->buckets) - (mine > 0);
-		share = VIGIL_HISTORY_MAX_PENDING_USERS / (others + 2);
-		if (pending->users >= VIGIL_HISTORY_MAX_PENDING_USERS || mine >= share)
-			return FALSE;
-		pending->users++;
-		g_hash_table_insert(pending->buckets, key, GUINT_TO_POINTER(mine + 1));
+	} else if (!is_root_decision(item) &&
+	           !share_enter(pending->buckets, &pending->users, VIGIL_HISTORY_MAX_PENDING_USERS,
+	                        item->bucket)) {
+		return FALSE;
 	}
 	pending->total++;
 	return TRUE;
@@ -513,7 +556,8 @@ vigil_history_add_traffic(VigilHistory *history, const VigilFlowCounters *counte
 	update->has_traffic = TRUE;
 	update->traffic = *counters;
 	update->ended = counters->ended ? g_get_real_time() : 0;
-	update->bucket = G_MAXUINT32; /* whose flow it is, conntrack does not say */
+	/* whose flow it is, conntrack does not say: its decision did (G_MAXUINT32: not known) */
+	update->bucket = vigil_flow_owners_get(history->owners, counters->id, counters->ended);
 	push(history, update);
 }
 
@@ -552,7 +596,8 @@ vigil_history_n_dropped_of(VigilHistory *history, guint32 uid)
 	guint64 dropped;
 
 	g_mutex_lock(&history->lock);
-	dropped = GPOINTER_TO_SIZE(g_hash_table_lookup(history->recent_dropped.buckets, key));
+	dropped =
+	    GPOINTER_TO_SIZE(g_hash_table_lookup(history->recent_dropped.decisions.buckets, key));
 	g_mutex_unlock(&history->lock);
 	return dropped;
 }

@@ -18,7 +18,10 @@ typedef struct {
  * (vigil-fair.h buckets: a user's subordinate uids count as the user), so that one user's flood
  * costs only that user's rows:
  * - everything together: VIGIL_HISTORY_MAX_PENDING;
- * - flows' counters (conntrack does not say whose flow it is): at most _TRAFFIC of them;
+ * - flows' counters: at most _TRAFFIC together, and a bucket at most an equal part of that,
+ *   _TRAFFIC / (other buckets with counters waiting + 2): one part is kept for a user who has
+ *   none waiting yet. Conntrack does not say whose flow it is: its decision did (by the flow's
+ *   conntrack id, vigil-flow-owners.h); counters of flows not known that way share one bucket;
  * - the decisions of users other than root: at most _USERS together, and a bucket at most an
  *   equal part of that, _USERS / (other buckets with decisions waiting + 2): one part is kept
  *   for a user who has none waiting yet;

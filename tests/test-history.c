@@ -354,6 +354,41 @@ test_traffic_by_conntrack_id(Fixture *f, gconstpointer data)
 	sqlite3_close(db);
 }
 
+/*
+ * Conntrack ids are unique among live flows only: a later flow may take the id of one whose
+ * end was lost (review finding, LOW). Its row ends the earlier open row of that id, at the new
+ * row's time, and the new flow's counters land on its own row only. The old code left the
+ * earlier row open for good.
+ */
+static void
+test_traffic_conntrack_id_reused(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	sqlite3 *db = vigil_history_db_open(f->path, TRUE, &error);
+	g_autoptr(GPtrArray) rows = NULL;
+	const VigilHistoryRow *r;
+
+	(void)data;
+	g_assert_no_error(error);
+	/* alice's flow 111 is read once; its end is lost */
+	insert(db, flow_row_id(ALICE, 9, 1000, 111));
+	update(db, make_update_id(9, 111, 10, FALSE));
+	/* bob's later flow of the same tuple gets id 111 again */
+	insert(db, flow_row_id(BOB, 9, 2000, 111));
+	update(db, make_update_id(9, 111, 5, FALSE));
+	update(db, make_update_id(9, 111, 6, FALSE));
+
+	rows = select_all(db, NULL);
+	g_assert_cmpuint(rows->len, ==, 2);
+	r = only_row_of(rows, ALICE, 9);
+	g_assert_cmpuint(r->traffic.bytes_in, ==, 10);
+	g_assert_cmpint(r->ended, ==, 2000);
+	r = only_row_of(rows, BOB, 9);
+	g_assert_cmpuint(r->traffic.bytes_in, ==, 6);
+	g_assert_cmpint(r->ended, ==, 0);
+	sqlite3_close(db);
+}
+
 /* a history of schema 1 (before conntrack ids) is migrated: its rows stay, counters of its
  * open flows still find them by tuple */
 static void
@@ -753,6 +788,123 @@ test_writer_queue_is_fair(Fixture *f, gconstpointer data)
 	vigil_history_free(history);
 }
 
+/* a decision of @uid's allowed flow from port @sport to 10.0.0.@host, conntrack id @ct_id */
+static void
+add_flow(VigilHistory *history, guint32 uid, guint8 host, guint16 sport, guint32 ct_id)
+{
+	g_autoptr(VigilHistoryRow) row = flow_row_id(uid, host, g_get_real_time(), ct_id);
+
+	row->decision.sport = sport;
+	vigil_history_add(history, &row->decision, row->sha256);
+}
+
+/* conntrack's counters of that flow */
+static void
+add_counters(VigilHistory *history, guint8 host, guint16 sport, guint32 ct_id, guint64 bytes_in,
+             gboolean ended)
+{
+	g_autoptr(VigilHistoryRow) update = make_update_id(host, ct_id, bytes_in, ended);
+
+	update->traffic.sport = sport;
+	vigil_history_add_traffic(history, &update->traffic);
+}
+
+static const VigilHistoryRow *
+only_row_of_port(GPtrArray *rows, guint32 uid, guint16 sport)
+{
+	const VigilHistoryRow *found = NULL;
+
+	for (guint i = 0; i < rows->len; i++) {
+		const VigilHistoryRow *r = rows->pdata[i];
+
+		if (r->decision.uid == uid && r->decision.sport == sport) {
+			g_assert_null(found);
+			found = r;
+		}
+	}
+	g_assert_nonnull(found);
+	return found;
+}
+
+/*
+ * Flows' counters are shared fairly per user like the decisions (review finding, LOW): while
+ * the writer is behind, alice's flood of counters (her short flows, from 60 uids) costs her own
+ * counters, and bob's flow still gets its bytes. The old queue held counters in one shared
+ * part, which alice's filled: bob's bytes were lost.
+ */
+static void
+test_writer_counters_are_fair(Fixture *f, gconstpointer data)
+{
+	VigilHistoryLimits limits = {.days = 30, .max_mib = 64};
+	VigilHistory *history = vigil_history_new(f->path, &limits);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) rows = NULL;
+	const VigilHistoryRow *r;
+	sqlite3 *blocker;
+
+	(void)data;
+	for (guint i = 0; i < 100; i++)
+		add_flow(history, ALICE_SUB + i % 60, 9, 20000 + i, 1 + i);
+	add_flow(history, BOB, 8, 30000, 5000);
+	vigil_history_sync(history);
+	blocker = block_writer(history, f->path);
+	for (guint i = 0; i < 3 * VIGIL_HISTORY_MAX_PENDING_TRAFFIC; i++)
+		add_counters(history, 9, 20000 + i % 100, 1 + i % 100, i, FALSE);
+	add_counters(history, 8, 30000, 5000, 12345, TRUE);
+	unblock_writer(blocker);
+	vigil_history_sync(history);
+
+	rows = query_sync(history, 0, &(VigilHistoryQuery){0}, &error);
+	g_assert_no_error(error);
+	r = only_row_of_port(rows, BOB, 30000);
+	g_assert_true(r->has_traffic);
+	g_assert_cmpuint(r->traffic.bytes_in, ==, 12345);
+	g_assert_cmpint(r->ended, >, 0);
+	/* alice's counters were kept up to her share, the rest lost */
+	r = only_row_of_port(rows, ALICE_SUB, 20000);
+	g_assert_true(r->has_traffic);
+	g_assert_cmpuint(vigil_history_n_dropped(history), >=, VIGIL_HISTORY_MAX_PENDING_TRAFFIC);
+	vigil_history_free(history);
+}
+
+/*
+ * The writer applies what it takes in the order it came: alice's flow 111 ended (its last
+ * counters queued), then bob's new flow took id 111, and its counters came; all in one batch
+ * of the writer. The old writer added the batch's rows first, so that alice's last counters
+ * landed on bob's row and ended it, and bob's own counters were lost.
+ */
+static void
+test_writer_keeps_order(Fixture *f, gconstpointer data)
+{
+	VigilHistoryLimits limits = {.days = 30, .max_mib = 64};
+	VigilHistory *history = vigil_history_new(f->path, &limits);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) rows = NULL;
+	const VigilHistoryRow *r;
+	sqlite3 *blocker;
+
+	(void)data;
+	add_flow(history, ALICE, 9, 40000, 111);
+	vigil_history_sync(history);
+	blocker = block_writer(history, f->path);
+	add_counters(history, 9, 40000, 111, 99, TRUE);
+	add_flow(history, BOB, 9, 40000, 111);
+	add_counters(history, 9, 40000, 111, 5, FALSE);
+	unblock_writer(blocker);
+	vigil_history_sync(history);
+
+	rows = query_sync(history, 0, &(VigilHistoryQuery){0}, &error);
+	g_assert_no_error(error);
+	r = only_row_of_port(rows, ALICE, 40000);
+	g_assert_cmpuint(r->traffic.bytes_in, ==, 99);
+	g_assert_cmpint(r->ended, >, 0);
+	r = only_row_of_port(rows, BOB, 40000);
+	g_assert_true(r->has_traffic);
+	g_assert_cmpuint(r->traffic.bytes_in, ==, 5);
+	g_assert_cmpint(r->ended, ==, 0);
+	vigil_history_free(history);
+}
+
 /* query slots count per user (all of a user's uids together), and the last one is root's */
 static void
 test_queries_per_bucket(Fixture *f, gconstpointer data)
@@ -902,6 +1054,7 @@ main(int argc, char **argv)
 	ADD("/history/query-filters", test_query_filters);
 	ADD("/history/traffic", test_traffic);
 	ADD("/history/traffic-by-conntrack-id", test_traffic_by_conntrack_id);
+	ADD("/history/traffic-conntrack-id-reused", test_traffic_conntrack_id_reused);
 	ADD("/history/migrate-from-v1", test_migrate_from_v1);
 	ADD("/history/expire/age", test_expire_by_age);
 	ADD("/history/expire/size-is-fair", test_expire_by_size_is_fair);
@@ -913,6 +1066,8 @@ main(int argc, char **argv)
 	ADD("/history/queries-per-bucket", test_queries_per_bucket);
 	ADD("/history/expire/size-per-bucket", test_expire_by_size_per_bucket);
 	ADD("/history/writer/queue-is-fair", test_writer_queue_is_fair);
+	ADD("/history/writer/counters-are-fair", test_writer_counters_are_fair);
+	ADD("/history/writer/keeps-order", test_writer_keeps_order);
 	ADD("/history/reply-built-in-worker", test_reply_built_in_worker);
 #undef ADD
 	rc = g_test_run();
