@@ -143,6 +143,12 @@ vigil_netfilter_iptables_script(const VigilConfig *config, gboolean ipv6)
 	                    ipv6 ? "REJECT --reject-with icmp6-port-unreachable"
 	                         : "REJECT --reject-with icmp-port-unreachable");
 	append_verdict_rule(s, config, "-m conntrack --ctdir ORIGINAL ", VIGIL_ACTION_DROP, "DROP");
+	/* a TCP segment conntrack cannot place (its entry was deleted and the kernel does not
+	 * pick connections up mid-stream, nf_conntrack_tcp_loose=0; a FIN or RST without an
+	 * entry) is never queued as new: dropped rather than let through undecided */
+	g_string_append_printf(
+	    s, "-A " VIGIL_IPTABLES_CHAIN " %s-p tcp -m conntrack --ctstate INVALID -j DROP\n",
+	    loopback);
 	for (gsize i = 0; protocols[i] != NULL; i++)
 		g_string_append_printf(s,
 		                       "-A " VIGIL_IPTABLES_CHAIN
@@ -215,6 +221,10 @@ vigil_netfilter_nft_script(const VigilConfig *config)
 	                       actions_mask, vigil_netfilter_mark(config, VIGIL_ACTION_DENY));
 	g_string_append_printf(s, "\t\tct direction original ct mark & 0x%x == 0x%x drop\n",
 	                       actions_mask, vigil_netfilter_mark(config, VIGIL_ACTION_DROP));
+	/* TCP conntrack cannot place is never queued as new: dropped, not let through undecided
+	 * (as in the iptables script) */
+	g_string_append_printf(s, "\t\t%smeta l4proto tcp ct state invalid drop\n",
+	                       config->filter_loopback ? "" : "oifname != \"lo\" ");
 	g_string_append_printf(s,
 	                       "\t\t%smeta l4proto { tcp, udp, udplite, sctp, icmp, ipv6-icmp }"
 	                       " ct state new queue num %u%s\n",

@@ -428,6 +428,12 @@ test_iptables_script_fail_modes(void)
 	g_assert_nonnull(strstr(open_v4, "-p icmp "));
 	g_assert_nonnull(strstr(open_v4, "--ctstate NEW"));
 	g_assert_nonnull(strstr(open_v4, "! -o lo"));
+	/* TCP that conntrack cannot place (its entry deleted, no mid-stream pick-up) is dropped
+	 * before the queue, never let through undecided */
+	g_assert_nonnull(
+	    strstr(open_v4, "-A VIGIL ! -o lo -p tcp -m conntrack --ctstate INVALID -j DROP\n"));
+	g_assert_cmpint(strstr(open_v4, "--ctstate INVALID") - open_v4, <,
+	                strstr(open_v4, "NFQUEUE") - open_v4);
 	/* only our own chain: never the built-in chains, never a flush of them */
 	g_assert_null(strstr(open_v4, "-A OUTPUT"));
 	g_assert_null(strstr(open_v4, ":OUTPUT"));
@@ -453,6 +459,8 @@ test_iptables_script_fail_modes(void)
 	g_assert_nonnull(strstr(closed_v6, "-p ipv6-icmp "));
 	g_assert_nonnull(strstr(closed_v6, "icmp6-port-unreachable"));
 	g_assert_null(strstr(closed_v6, "-o lo"));
+	g_assert_nonnull(
+	    strstr(closed_v6, "-A VIGIL -p tcp -m conntrack --ctstate INVALID -j DROP\n"));
 }
 
 static void
@@ -469,6 +477,9 @@ test_nft_script(void)
 	g_assert_nonnull(strstr(open, "th dport 53 log group 53053"));
 	g_assert_nonnull(strstr(open, "chain input {"));
 	g_assert_nonnull(strstr(open, "th sport 53 log group 53053"));
+	g_assert_nonnull(
+	    strstr(open, "\t\toifname != \"lo\" meta l4proto tcp ct state invalid drop\n"));
+	g_assert_cmpint(strstr(open, "ct state invalid") - open, <, strstr(open, " queue ") - open);
 }
 
 /*
