@@ -610,12 +610,15 @@ decide_shared(HeldPacket *held, const VigilProcess *process, const VigilMatchQue
 		VigilMatchQuery q = *query;
 		VigilRule *rule;
 
-		/* "[comm]": a recorded process that exited, never seen running */
-		q.program = holder->exe[0] == '/' ? holder->exe : NULL;
 		q.exe = (VigilFileId){.dev = holder->exe_dev,
 		                      .ino = holder->exe_ino,
 		                      .ctime = holder->exe_ctime,
 		                      .size = holder->exe_size};
+		/* "[comm]": a recorded process that exited, never seen running: the program of a
+		 * rule for that very file, as name_recorded_process() names the sender */
+		q.program = holder->exe[0] == '/' ? holder->exe
+		            : holder->exited      ? vigil_ruleset_program_for_file(ruleset, &q.exe)
+		                                  : NULL;
 		q.foreign_mount_ns = holder->foreign_mount_ns;
 		q.sha256 = holder->sha256;
 		q.cmdline = holder->cmdline;

@@ -96,5 +96,35 @@ class IcmpSendAndExit(E2ETestCase):
         self.assertEqual(res.returncode, 0, res.stderr)
 
 
+# a raw ICMP socket made and closed without sending anything
+RAW_OPEN_CLOSE = """
+import socket
+socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP).close()
+"""
+
+
+class IcmpClosedTogether(E2ETestCase):
+    """Raw sockets of one protocol closed close together are all the packet's holders: an
+    allowed program that closes its raw socket right after a dropped program sent and exited
+    does not make the dropped program's packet its own (the least trusted decides)."""
+
+    def test_later_allowed_raw_socket_does_not_speak_for_it(self):
+        run(["ip", "netns", "exec", self.nets.client, "sysctl", "-q",
+             "net.ipv4.ping_group_range=1 0"], check=True)
+        d = self.vigild("drop app %s proto icmp\n"
+                        "allow app %s proto icmp\n" % (PING_EXE, PYTHON_EXE),
+                        config={"DefaultAction": "allow"})
+        d.proc.send_signal(signal.SIGSTOP)
+        try:
+            ping = self.nets.client_run([PING, "-v", "-c1", "-W1", PEER_V4], timeout=30)
+            raw = self.nets.client_run([PYTHON, "-c", RAW_OPEN_CLOSE], timeout=30)
+        finally:
+            d.proc.send_signal(signal.SIGCONT)
+        self.assertIn("socktype: SOCK_RAW", ping.stdout + ping.stderr)
+        self.assertEqual(raw.returncode, 0, raw.stderr)
+        x = self.assertDecision(d, proto="icmp", dst=PEER_V4)
+        self.assertEqual(x["verdict"], "drop", (x, d.log()))
+
+
 if __name__ == "__main__":
     unittest.main()
