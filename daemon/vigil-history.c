@@ -52,6 +52,7 @@ struct _VigilHistory {
 	GAsyncQueue *queue;
 	GThread *writer;
 	gint on;       /* atomic */
+	gint stopping; /* atomic: the writer stops waiting for a lock that another program holds */
 	guint64 added; /* rows queued since the start (main thread) */
 
 	GMutex lock; /* the fields below, shared with the writer */
@@ -392,6 +393,29 @@ collect(Writer *writer, GPtrArray *batch)
 	return stop;
 }
 
+/* Another program holds the database's write lock (an administrator's `sqlite3 history.db`
+ * in a transaction): the writer waits with its batch, as long as it takes, rather than lose
+ * it; meanwhile the queue fills as fairly as ever. Only vigild's exit stops the wait. */
+static int
+writer_busy(void *data, int n_calls)
+{
+	Writer *writer = data;
+	VigilHistory *history = writer->history;
+	gint64 now;
+
+	if (g_atomic_int_get(&history->stopping))
+		return 0;
+	g_usleep(n_calls < 10 ? 10 * 1000 : 100 * 1000);
+	now = g_get_monotonic_time();
+	if (n_calls == 30 && now - writer->last_failure_report >= REPORT_INTERVAL_US) {
+		g_message("history %s: another program holds the file's write lock; decisions wait "
+		          "in the queue until it lets go",
+		          history->path);
+		writer->last_failure_report = now;
+	}
+	return 1;
+}
+
 static gpointer
 writer_main(gpointer data)
 {
@@ -403,10 +427,12 @@ writer_main(gpointer data)
 	gboolean stop = FALSE;
 
 	writer.db = vigil_history_db_open(history->path, TRUE, &error);
-	if (writer.db == NULL)
+	if (writer.db == NULL) {
 		turn_off(history, error);
-	else
+	} else {
+		sqlite3_busy_handler(writer.db, writer_busy, &writer);
 		g_message("history: keeping decisions in %s", history->path);
+	}
 	g_mutex_lock(&history->lock);
 	history->opened = TRUE;
 	g_cond_broadcast(&history->cond);
@@ -464,6 +490,7 @@ vigil_history_free(VigilHistory *history)
 	if (history == NULL)
 		return;
 	if (history->writer != NULL) {
+		g_atomic_int_set(&history->stopping, TRUE);
 		g_async_queue_push(history->queue, &stop_marker);
 		g_thread_join(history->writer);
 	}

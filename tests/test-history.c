@@ -716,8 +716,8 @@ add_decisions_of(VigilHistory *history, guint32 first_uid, guint n_uids, guint n
 	}
 }
 
-/* holds the database's write lock from another connection: the writer waits (up to its busy
- * timeout, 2 s) with the batch it took, and what comes meanwhile stays in the queue */
+/* holds the database's write lock from another connection: the writer waits, as long as the
+ * lock is held, with the batch it took, and what comes meanwhile stays in the queue */
 static sqlite3 *
 block_writer(VigilHistory *history, const char *path)
 {
@@ -747,6 +747,28 @@ n_rows_of(VigilHistory *history, guint32 uid)
 
 	g_assert_no_error(error);
 	return rows->len;
+}
+
+/* another program's write lock, held longer than SQLite's usual busy timeout, makes the
+ * writer wait with its batch, not lose it */
+static void
+test_writer_waits_for_lock(Fixture *f, gconstpointer data)
+{
+	VigilHistoryLimits limits = {.days = 30, .max_mib = 64};
+	VigilHistory *history = vigil_history_new(f->path, &limits);
+	sqlite3 *blocker;
+
+	(void)data;
+	vigil_history_sync(history);
+	blocker = block_writer(history, f->path);
+	add_decisions_of(history, BOB, 1, 3);
+	g_usleep(3 * G_USEC_PER_SEC);
+	unblock_writer(blocker);
+	vigil_history_sync(history);
+	g_assert_cmpuint(n_rows_of(history, DAVE), ==, 1);
+	g_assert_cmpuint(n_rows_of(history, BOB), ==, 3);
+	g_assert_cmpuint(vigil_history_n_dropped(history), ==, 0);
+	vigil_history_free(history);
 }
 
 /* a writer that is behind loses the flooding user's rows (all their uids), and flows'
@@ -1068,6 +1090,7 @@ main(int argc, char **argv)
 	ADD("/history/writer/queue-is-fair", test_writer_queue_is_fair);
 	ADD("/history/writer/counters-are-fair", test_writer_counters_are_fair);
 	ADD("/history/writer/keeps-order", test_writer_keeps_order);
+	ADD("/history/writer/waits-for-lock", test_writer_waits_for_lock);
 	ADD("/history/reply-built-in-worker", test_reply_built_in_worker);
 #undef ADD
 	rc = g_test_run();
