@@ -161,11 +161,12 @@ class BigProgram(E2ETestCase):
         start = time.monotonic()
         self.assertEqual(d.stop(), 0)
         took = time.monotonic() - start
-        # the hash stopped, it did not run to its end; removing the netfilter rules takes a
-        # moment on a loaded machine, the rest of the hash would take many seconds
+        # the hash stopped, it did not run to its end: the log says so. How long the exit
+        # took is no proof (removing the netfilter rules took 8 s under ASan on a loaded
+        # machine); the bound only tells a hang from a slow machine.
         self.assertIn("stopped hashing /proc/", d.log())
         self.assertNotIn("vigil-sha-cache: hashed ", d.log())
-        self.assertLess(took, 5.0, d.log())
+        self.assertLess(took, 30.0, d.log())
         proc.wait(timeout=15)
 
 
