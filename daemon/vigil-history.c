@@ -524,9 +524,13 @@ vigil_history_add(VigilHistory *history, const VigilDecision *decision, const ch
 		return;
 	item = vigil_history_row_new_from(decision, sha256);
 	item->bucket = vigil_fair_bucket(decision->uid);
-	/* its counters count against its user's share too (a later flow may take the id) */
-	if (decision->verdict == VIGIL_ACTION_ALLOW && decision->ct_id != 0)
-		vigil_flow_owners_set(history->owners, decision->ct_id, item->bucket);
+	/* its counters count against its user's share too */
+	if (decision->verdict == VIGIL_ACTION_ALLOW) {
+		VigilFlowTuple tuple = {decision->family, decision->protocol, decision->src,
+		                        decision->dst,    decision->sport,    decision->dport};
+
+		vigil_flow_owners_set(history->owners, &tuple, item->bucket);
+	}
 	push(history, item);
 }
 
@@ -584,7 +588,11 @@ vigil_history_add_traffic(VigilHistory *history, const VigilFlowCounters *counte
 	update->traffic = *counters;
 	update->ended = counters->ended ? g_get_real_time() : 0;
 	/* whose flow it is, conntrack does not say: its decision did (G_MAXUINT32: not known) */
-	update->bucket = vigil_flow_owners_get(history->owners, counters->id, counters->ended);
+	update->bucket = vigil_flow_owners_get(
+	    history->owners,
+	    &(VigilFlowTuple){counters->family, counters->protocol, counters->src, counters->dst,
+	                      counters->sport, counters->dport},
+	    counters->ended);
 	push(history, update);
 }
 

@@ -21,7 +21,7 @@ typedef struct {
  * - flows' counters: at most _TRAFFIC together, and a bucket at most an equal part of that,
  *   _TRAFFIC / (other buckets with counters waiting + 2): one part is kept for a user who has
  *   none waiting yet. Conntrack does not say whose flow it is: its decision did (by the flow's
- *   conntrack id, vigil-flow-owners.h); counters of flows not known that way share one bucket;
+ *   tuple, vigil-flow-owners.h); counters of flows not known that way share one bucket;
  * - the decisions of users other than root: at most _USERS together, and a bucket at most an
  *   equal part of that, _USERS / (other buckets with decisions waiting + 2): one part is kept
  *   for a user who has none waiting yet;
