@@ -103,8 +103,7 @@ class HistoryCounters(DBusTestCase):
         self.assertEqual(mine[0]["uid"], 0)
         self.assertNotIn("ended", mine[0])
 
-        # the writer is behind (it waits up to 2 s for the lock, then loses its batch: the
-        # lock is held for less, so nothing is lost to the lock itself)
+        # the writer is behind: it waits with its batch while the test holds the lock
         db = sqlite3.connect(os.path.join(d.dir, "history.db"), isolation_level=None,
                              timeout=10)
         self.addCleanup(db.close)
