@@ -110,9 +110,9 @@ class HistoryCounters(DBusTestCase):
         db.execute("BEGIN IMMEDIATE")
         held = time.monotonic()
         out = self.delete_entries(FLOOD_PORT)
-        time.sleep(0.3)  # vigild reads the flood's end events first
+        time.sleep(1.5)  # vigild reads the flood's end events first
         out += self.delete_entries(DOWNLOAD_PORT)
-        time.sleep(0.3)
+        time.sleep(1.5)
         db.execute("ROLLBACK")
         print("write lock held %.2f s; %s" % (time.monotonic() - held, out.strip()[-200:]))
 
