@@ -60,3 +60,9 @@ vigil_format_time_us(gint64 us, gint64 now_us)
 		return g_date_time_format(t, "%H:%M:%S");
 	return g_date_time_format(t, "%Y-%m-%d %H:%M");
 }
+
+char *
+vigil_format_bytes(guint64 bytes)
+{
+	return g_format_size_full(bytes, G_FORMAT_SIZE_IEC_UNITS);
+}

@@ -12,4 +12,7 @@ char *vigil_format_reason(const char *reason, guint64 rule, gboolean has_rule);
 /* a unix time in microseconds as local "HH:MM:SS" today, else "YYYY-MM-DD HH:MM" */
 char *vigil_format_time_us(gint64 us, gint64 now_us);
 
+/* a byte count as people read it: "512 bytes", "1.0 MiB" (IEC units, like vigilctl) */
+char *vigil_format_bytes(guint64 bytes);
+
 G_END_DECLS

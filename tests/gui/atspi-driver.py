@@ -21,6 +21,9 @@ JSON line: {"ok": true, ...} or {"ok": false, "error": "..."}. Commands:
   {"cmd": "check", "app": A, "title": T, "name": LABEL}   clicks a check box
   {"cmd": "set_value", "app": A, "title": T, "label": L, "value": N}  sets a spin button
   {"cmd": "switch", "app": A, "title": T, "name": NAME}   clicks a stack switcher's button
+  {"cmd": "sort", "app": A, "title": T, "column": NAME}   clicks a showing table's column header
+  {"cmd": "activate_row", "app": A, "title": T, "cell": TEXT}  activates (as a double click
+                                               does) the first row with a cell TEXT
 """
 import json
 import sys
@@ -132,6 +135,9 @@ def describe(win):
         'entries': {labelled_by(a): {'text': text_of(a), 'sensitive': has_state(a, sensitive),
                                      'focused': has_state(a, Atspi.StateType.FOCUSED)}
                     for a in editable_fields(win)},
+        # charts (a drawing has no text of its own): name -> description, where it is
+        'charts': {a.get_name(): {'description': a.get_description(), 'extents': extents_of(a)}
+                   for a in of_role(win, Atspi.Role.CHART) if has_state(a, showing)},
         'spins': {labelled_by(a): {'value': a.get_value_iface().get_current_value(),
                                    'sensitive': has_state(a, sensitive)}
                   for a in of_role(win, Atspi.Role.SPIN_BUTTON)},
@@ -288,6 +294,34 @@ def handle(cmd):
                 if cmd['cell'] in row:
                     if not iface.is_row_selected(r) and not iface.add_row_selection(r):
                         raise DriverError('cannot select row %d' % r)
+                    return {}
+        raise DriverError('no row with a cell %r' % cmd['cell'])
+    if kind == 'sort':
+        for table in of_role(win, Atspi.Role.TREE_TABLE) + of_role(win, Atspi.Role.TABLE):
+            if not has_state(table, Atspi.StateType.SHOWING):
+                continue
+            iface = table.get_table_iface()
+            for c in range(iface.get_n_columns()):
+                header = iface.get_column_header(c)
+                if header is not None and header.get_name() == cmd['column']:
+                    do_first_action(header)
+                    return {}
+        raise DriverError('no column %r' % cmd['column'])
+    if kind == 'activate_row':
+        for table in of_role(win, Atspi.Role.TREE_TABLE) + of_role(win, Atspi.Role.TABLE):
+            if not has_state(table, Atspi.StateType.SHOWING):
+                continue
+            iface = table.get_table_iface()
+            for r, row in enumerate(table_rows(table)):
+                if cmd['cell'] in row:
+                    cell = iface.get_accessible_at(r, row.index(cmd['cell']))
+                    action = cell.get_action_iface()
+                    names = [action.get_action_name(i) for i in range(action.get_n_actions())]
+                    if 'activate' not in names:
+                        raise DriverError('the cell %r has no activate action: %r'
+                                          % (cmd['cell'], names))
+                    if not action.do_action(names.index('activate')):
+                        raise DriverError('activating %r did nothing' % cmd['cell'])
                     return {}
         raise DriverError('no row with a cell %r' % cmd['cell'])
     if kind == 'tab':

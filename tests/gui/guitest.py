@@ -602,6 +602,15 @@ class Ui:
         wait_until(lambda: self._call(cmd='menu_item', name=name)['ok'], timeout,
                    'menu item %r' % name)
 
+    def sort(self, title, column):
+        """Clicks the header of the column @column of the showing table (GTK sorts by it, or
+        turns the order round)."""
+        self.call(cmd='sort', title=title, column=column)
+
+    def activate_row(self, title, cell):
+        """Activates the row with a cell @cell, as a double click or Enter does."""
+        self.call(cmd='activate_row', title=title, cell=cell)
+
     def switch(self, title, name):
         """Shows the page @name of a stack (clicks its switcher button) and waits until it
         shows."""

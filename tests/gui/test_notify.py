@@ -55,8 +55,11 @@ class Notifications(TrayTestCase):
 
         # the chattiest programs
         self.ui.tab(MONITOR, 'Programs')
+        # (from the history, read every few seconds: wait for both decisions)
         programs = wait_until(lambda: [w for w in [self.ui.window(MONITOR)]
-                                       if w['tables'] and len(w['tables'][0][0]) == 6], 10,
+                                       if w['tables'] and len(w['tables'][0][0]) == 8
+                                       and [r for r in w['tables'][0]
+                                            if r[0] == PROBE_EXE and r[1] == '2']], 20,
                               'the programs table')[0]['tables'][0]
         probe = [r for r in programs if r[0] == PROBE_EXE]
         self.assertTrue(probe, programs)
