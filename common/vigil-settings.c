@@ -33,6 +33,7 @@ vigil_config_init_defaults(VigilConfig *config)
 	config->agent_executables = NULL;
 	config->attribution = VIGIL_ATTRIBUTION_AUTO;
 	config->ebpf_cgroup = NULL;
+	config->kernel_verdicts = VIGIL_KERNEL_VERDICTS_QUEUE;
 	config->history_days = 30;
 	config->history_size_mib = 256;
 	config->capture_flow_kib = 256;
@@ -55,6 +56,20 @@ vigil_attribution_to_string(VigilAttribution attribution)
 	case VIGIL_ATTRIBUTION_QUEUE:
 		return "queue";
 	case VIGIL_ATTRIBUTION_AUTO:
+		break;
+	}
+	return "auto";
+}
+
+const char *
+vigil_kernel_verdicts_to_string(VigilKernelVerdicts mode)
+{
+	switch (mode) {
+	case VIGIL_KERNEL_VERDICTS_EBPF:
+		return "ebpf";
+	case VIGIL_KERNEL_VERDICTS_QUEUE:
+		return "queue";
+	case VIGIL_KERNEL_VERDICTS_AUTO:
 		break;
 	}
 	return "auto";
@@ -96,6 +111,15 @@ static const VigilSettingChoice attributions[] = {
     {"auto", VIGIL_ATTRIBUTION_AUTO},
     {"ebpf", VIGIL_ATTRIBUTION_EBPF},
     {"queue", VIGIL_ATTRIBUTION_QUEUE},
+    {NULL, 0},
+};
+
+G_STATIC_ASSERT(sizeof(VigilKernelVerdicts) == sizeof(int));
+
+static const VigilSettingChoice kernel_verdicts[] = {
+    {"auto", VIGIL_KERNEL_VERDICTS_AUTO},
+    {"ebpf", VIGIL_KERNEL_VERDICTS_EBPF},
+    {"queue", VIGIL_KERNEL_VERDICTS_QUEUE},
     {NULL, 0},
 };
 
@@ -170,6 +194,11 @@ static const VigilSetting settings[] = {
      .type = VIGIL_SETTING_PATH,
      .expected = "an absolute canonical path of a cgroup v2 directory",
      FIELD(ebpf_cgroup)},
+    {.name = "KernelVerdicts",
+     .type = VIGIL_SETTING_CHOICE,
+     .choices = kernel_verdicts,
+     .expected = "auto, ebpf or queue",
+     FIELD(kernel_verdicts)},
     {.name = "HistoryDays",
      .type = VIGIL_SETTING_UINT,
      .min = 0,

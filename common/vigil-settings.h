@@ -28,6 +28,13 @@ typedef enum {
 	VIGIL_ATTRIBUTION_QUEUE, /* the socket (sock_diag) and its holders in /proc only */
 } VigilAttribution;
 
+/* whether connections already decided by a rule are decided again in the kernel */
+typedef enum {
+	VIGIL_KERNEL_VERDICTS_AUTO,  /* when the attribution programs run, else the queue */
+	VIGIL_KERNEL_VERDICTS_EBPF,  /* in the kernel; vigild does not start without it */
+	VIGIL_KERNEL_VERDICTS_QUEUE, /* every new connection goes through the queue */
+} VigilKernelVerdicts;
+
 typedef struct {
 	guint16 queue_number;
 	guint queue_length;         /* packets the kernel holds for us; beyond that it drops them */
@@ -48,6 +55,7 @@ typedef struct {
 	 * sockets of its processes and of every cgroup below), or NULL for the hierarchy's
 	 * root. Owned like agent_executables. */
 	char *ebpf_cgroup;
+	VigilKernelVerdicts kernel_verdicts; /* KernelVerdicts (docs/ebpf-verdicts.md) */
 	/* the history of decisions (vigil-history.h): rows older than history_days are deleted
 	 * (0: no history is kept), and they take at most history_size_mib MiB */
 	guint history_days;
@@ -67,6 +75,7 @@ void vigil_config_clear(VigilConfig *config);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VigilConfig, vigil_config_clear)
 const char *vigil_fail_mode_to_string(VigilFailMode mode);
 const char *vigil_attribution_to_string(VigilAttribution attribution);
+const char *vigil_kernel_verdicts_to_string(VigilKernelVerdicts mode);
 
 typedef enum {
 	VIGIL_SETTING_UINT,   /* decimal or 0x-hex, within [min, max] */

@@ -204,5 +204,8 @@ vigil_decision_to_dict(const VigilDecision *d, guint64 id)
 		                      g_variant_new_uint64(d->rule_id));
 	g_variant_builder_add(&b, "{sv}", VIGIL_CONN_KEY_QUEUED_US,
 	                      g_variant_new_uint64((guint64)MAX(d->queued_us, 0)));
+	if (d->kernel)
+		g_variant_builder_add(&b, "{sv}", VIGIL_CONN_KEY_KERNEL,
+		                      g_variant_new_boolean(TRUE));
 	return g_variant_builder_end(&b);
 }

@@ -10,6 +10,7 @@
 #include "vigil-dns-watch.h"
 #include "vigil-hash-pins.h"
 #include "vigil-ebpf.h"
+#include "vigil-ebpf-verdicts.h"
 #include "vigil-fair.h"
 #include "vigil-netfilter.h"
 #include "vigil-packet.h"
@@ -91,6 +92,26 @@ typedef struct {
 
 static void judge_live_flows(VigilDaemon *daemon);
 
+/* a connection a rule made from an answer decided: its verdict goes into the kernel once the
+ * rule is in force (a new generation), if the rules then still decide it so */
+typedef struct {
+	VigilFlow flow;
+	VigilProcess *process;
+	char **hostnames;
+	guint64 rule_id;
+} Answered;
+
+#define MAX_ANSWERED 64
+
+static void
+answered_free(Answered *a)
+{
+	vigil_process_unref(a->process);
+	g_strfreev(a->hostnames);
+	g_free(a);
+}
+static void kernel_invalidate(VigilDaemon *daemon);
+
 static void
 flow_basis_free(FlowBasis *basis)
 {
@@ -104,6 +125,10 @@ struct _VigilDaemon {
 	VigilRuleStore *store;
 	VigilAttributor *attributor;
 	VigilEbpf *ebpf; /* attribution recorded in the kernel; NULL: /proc only */
+	/* connections a rule decided, decided again in the kernel; NULL: the queue decides all */
+	VigilEbpfVerdicts *kernel_verdicts;
+	guint64 dns_changes; /* vigil_dns_cache_changes() when the kernel's verdicts were made */
+	GPtrArray *answered; /* of Answered: connections an answer's new rule decided */
 	VigilNetfilter *netfilter;
 	VigilQueue *queue;
 	VigilDecisionLog *decisions;
@@ -484,7 +509,18 @@ on_prompt_finish(gpointer data, VigilAction action, VigilReason reason, const Vi
                  gpointer user_data)
 {
 	HeldPacket *held = data;
+	VigilDaemon *daemon = held->daemon;
 
+	if (reason == VIGIL_REASON_REPLY && rule != NULL && held->process != NULL &&
+	    daemon->kernel_verdicts != NULL && !held->live &&
+	    daemon->answered->len < MAX_ANSWERED) {
+		Answered *a = g_new0(Answered, 1);
+		a->flow = held->flow;
+		a->process = vigil_process_ref(held->process);
+		a->hostnames = g_strdupv(held->hostnames);
+		a->rule_id = rule->id;
+		g_ptr_array_add(daemon->answered, a);
+	}
 	finish_held(held, action, reason, rule, held->process);
 }
 
@@ -680,6 +716,84 @@ decide(HeldPacket *held, const VigilProcess *process)
 	decide_process(held, process);
 }
 
+/* the names' latest end for the kernel's verdicts, so that a stale entry costs a queue trip */
+#define KERNEL_VERDICT_DNS_MAX_US (600 * G_USEC_PER_SEC)
+
+/* when a verdict made now for @held, by @rule, must end (monotonic; 0: with the rules); -1
+ * when it must not be made */
+static gint64
+kernel_verdict_expiry(HeldPacket *held, const VigilRule *rule, const VigilProcess *process)
+{
+	VigilDaemon *daemon = held->daemon;
+	gint64 now = g_get_monotonic_time();
+	gint64 expires = 0;
+
+	if (rule->lifetime == VIGIL_LIFETIME_UNTIL)
+		expires = now + (rule->until * G_USEC_PER_SEC - g_get_real_time());
+	if (held->hostnames != NULL) {
+		/* decided with the names then known for the address: with the first of them gone,
+		 * another rule may decide (a name learned since makes a new generation) */
+		gint64 names = vigil_dns_cache_expiry(daemon->dns_cache, dns_uid(held, process),
+		                                      held->flow.family, &held->flow.dst, now);
+		if (names <= now)
+			return -1;
+		names = MIN(names, now + KERNEL_VERDICT_DNS_MAX_US);
+		expires = expires == 0 ? names : MIN(expires, names);
+	}
+	return expires != 0 && expires <= now ? -1 : expires;
+}
+
+/*
+ * @rule decided @held, a connection of @process: the kernel decides the next connections of
+ * the same program (the file, in any mount namespace), user and destination itself, without the
+ * queue, when it can match them as exactly as the rules do (docs/ebpf-verdicts.md): not when the
+ * decision read what the kernel does not see (a command line, an app id, other holders of the
+ * socket), nor for DNS (its queries are copied for their answers' names only while unmarked), nor
+ * for capture rules, nor a UDP drop (netfilter dropping a local datagram fails its send() with
+ * EPERM, where a drop is silent). @generation: read when the rules were matched.
+ */
+static void
+kernel_remember(HeldPacket *held, const VigilRule *rule, const VigilProcess *process,
+                guint64 generation)
+{
+	VigilDaemon *daemon = held->daemon;
+	VigilRuleset *ruleset = vigil_rule_store_get_ruleset(daemon->store);
+	g_autoptr(GError) error = NULL;
+
+	if (daemon->kernel_verdicts == NULL || held->live || !daemon->config.enabled ||
+	    process == NULL || process->exe[0] != '/' || process->exe_ino == 0 ||
+	    process->holders != NULL || process->app_id != NULL ||
+	    (held->flow.protocol != IPPROTO_TCP && held->flow.protocol != IPPROTO_UDP) ||
+	    held->flow.dport == 53 ||
+	    (held->flow.protocol == IPPROTO_UDP && rule->action == VIGIL_ACTION_DROP) ||
+	    rule->args_glob != NULL || rule->app_id != NULL || rule->capture ||
+	    vigil_ruleset_uses_cmdline(ruleset) || vigil_ruleset_uses_app_id(ruleset))
+		return;
+	gint64 expires = kernel_verdict_expiry(held, rule, process);
+	if (expires < 0)
+		return;
+	VigilVerdictKey key = {.exe_dev = process->exe_dev,
+	                       .exe_ino = process->exe_ino,
+	                       .exe_size = process->exe_size,
+	                       .exe_ctime = process->exe_ctime,
+	                       .uid = process->uid,
+	                       .family = held->flow.family,
+	                       .protocol = held->flow.protocol,
+	                       .dport = held->flow.dport,
+	                       .dst = held->flow.dst};
+	VigilVerdictInfo info = {process->exe, process->sha256,
+	                         held->hostnames != NULL ? held->hostnames[0] : NULL,
+	                         process->user_name};
+	if (!vigil_ebpf_verdicts_put(daemon->kernel_verdicts, &key, generation, rule->action,
+	                             vigil_netfilter_mark(&daemon->config, rule->action), rule->id,
+	                             expires, &info, &error))
+		g_warning("%s: the queue decides them", error->message);
+	else
+		g_debug("kernel verdict: rule %" G_GUINT64_FORMAT " for %s uid %u, generation "
+		        "%" G_GUINT64_FORMAT,
+		        rule->id, process->exe, process->uid, generation);
+}
+
 static void
 decide_process(HeldPacket *held, const VigilProcess *process)
 {
@@ -730,11 +844,15 @@ decide_process(HeldPacket *held, const VigilProcess *process)
 	if (process != NULL && process->sha256 != NULL && !held->upgrade_tried && !held->late &&
 	    start_upgrade_check(held, process))
 		return;
+	guint64 generation = daemon->kernel_verdicts != NULL
+	                         ? vigil_ebpf_verdicts_generation(daemon->kernel_verdicts)
+	                         : 0;
 	rule = vigil_ruleset_match(vigil_rule_store_get_ruleset(daemon->store), &query,
 	                           g_get_real_time() / G_USEC_PER_SEC);
-	if (rule != NULL)
+	if (rule != NULL) {
+		kernel_remember(held, rule, process, generation);
 		finish_held(held, rule->action, VIGIL_REASON_RULE, rule, process);
-	else
+	} else
 		decide_unmatched(held, process);
 }
 
@@ -1094,10 +1212,54 @@ on_rules_changed(gpointer data)
 	       vigil_ruleset_size(vigil_rule_store_get_ruleset(daemon->store)));
 }
 
+/*
+ * The connections answers just decided by the rules they made, now in force: when the rules
+ * still decide each so (matched again, no hit counted), the kernel decides the next ones.
+ */
+static void
+remember_answered(VigilDaemon *daemon)
+{
+	VigilRuleset *ruleset = vigil_rule_store_get_ruleset(daemon->store);
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+
+	for (guint i = 0; i < daemon->answered->len && daemon->kernel_verdicts != NULL; i++) {
+		const Answered *a = g_ptr_array_index(daemon->answered, i);
+		const VigilProcess *p = a->process;
+		VigilMatchQuery q = {0};
+		HeldPacket held = {0};
+
+		q.uid = p->uid;
+		q.program = p->exe[0] == '/' ? p->exe : NULL;
+		q.exe = (VigilFileId){.dev = p->exe_dev,
+		                      .ino = p->exe_ino,
+		                      .ctime = p->exe_ctime,
+		                      .size = p->exe_size};
+		q.foreign_mount_ns = p->foreign_mount_ns;
+		q.sha256 = p->sha256;
+		q.cmdline = p->cmdline;
+		q.app_id = p->app_id;
+		q.family = a->flow.family;
+		q.dst = a->flow.dst;
+		q.protocol = a->flow.protocol;
+		q.dport = a->flow.dport;
+		q.hostnames = (const char *const *)a->hostnames;
+		VigilRule *rule = vigil_ruleset_peek(ruleset, &q, now);
+		if (rule == NULL || rule->id != a->rule_id)
+			continue;
+		held.daemon = daemon;
+		held.flow = a->flow;
+		held.hostnames = a->hostnames;
+		kernel_remember(&held, rule, p,
+		                vigil_ebpf_verdicts_generation(daemon->kernel_verdicts));
+	}
+	g_ptr_array_set_size(daemon->answered, 0);
+}
+
 static void
 on_prompt_rules_changed(gpointer data)
 {
 	vigil_daemon_rules_changed(data);
+	remember_answered(data);
 }
 
 static void
@@ -1192,6 +1354,7 @@ vigil_daemon_new(const VigilConfig *config, const VigilDaemonPaths *paths, GErro
 	daemon->config = *config;
 	g_queue_init(&daemon->held);
 	daemon->held_per_uid = g_hash_table_new(NULL, NULL);
+	daemon->answered = g_ptr_array_new_with_free_func((GDestroyNotify)answered_free);
 	daemon->turns = vigil_turns_new(MAX_WAITING_PER_SOCKET);
 	daemon->decisions = vigil_decision_log_new(DECISION_RING_SIZE);
 	daemon->store =
@@ -1223,7 +1386,13 @@ vigil_daemon_new(const VigilConfig *config, const VigilDaemonPaths *paths, GErro
 static void
 on_dns_copies(const guint8 *datagram, gsize len, gpointer data)
 {
-	vigil_dns_watch_handle_copies(data, datagram, len);
+	VigilDaemon *daemon = data;
+
+	vigil_dns_watch_handle_copies(daemon->dns_watch, datagram, len);
+	/* a name learned for an address: what the kernel decided for it may differ now */
+	if (daemon->kernel_verdicts != NULL &&
+	    vigil_dns_cache_changes(daemon->dns_cache) != daemon->dns_changes)
+		kernel_invalidate(daemon);
 }
 
 static void
@@ -1232,8 +1401,8 @@ start_dns_watch(VigilDaemon *daemon)
 	g_autoptr(GError) error = NULL;
 
 	/* names are a help, not a condition: without them, rules by address still work */
-	if (!vigil_queue_bind_log_group(daemon->queue, VIGIL_DNS_NFLOG_GROUP, on_dns_copies,
-	                                daemon->dns_watch, &error))
+	if (!vigil_queue_bind_log_group(daemon->queue, VIGIL_DNS_NFLOG_GROUP, on_dns_copies, daemon,
+	                                &error))
 		g_warning("hostnames unknown: cannot watch DNS answers: %s", error->message);
 	else
 		g_info("watching DNS answers (NFLOG group %u)", VIGIL_DNS_NFLOG_GROUP);
@@ -1298,6 +1467,107 @@ start_ebpf(VigilDaemon *daemon, GError **error)
 	return TRUE;
 }
 
+/* what the kernel decided stops with the rules, the settings or the names it was decided on */
+static void
+kernel_invalidate(VigilDaemon *daemon)
+{
+	if (daemon->kernel_verdicts == NULL)
+		return;
+	vigil_ebpf_verdicts_invalidate(daemon->kernel_verdicts, daemon->config.enabled,
+	                               daemon->config.mark_mask);
+	daemon->dns_changes = vigil_dns_cache_changes(daemon->dns_cache);
+}
+
+/* one connection the kernel decided: logged, counted and in the history as any other */
+static void
+on_kernel_verdict(const VigilVerdictEvent *event, gpointer data)
+{
+	VigilDaemon *daemon = data;
+	VigilDecision decision = {0};
+	char addr[INET6_ADDRSTRLEN];
+
+	if (event->stale) {
+		g_message(
+		    "denied a datagram of pid %u (%s) to %s port %u: its socket had the "
+		    "verdict of a connect() to another destination (kernel)",
+		    event->tgid, event->comm,
+		    vigil_address_to_string(event->key.family, &event->key.dst, addr, sizeof(addr)),
+		    event->key.dport);
+		return;
+	}
+	decision.time = event->time_us;
+	decision.family = event->key.family;
+	decision.protocol = event->key.protocol;
+	decision.dst = event->key.dst;
+	decision.dport = event->key.dport;
+	decision.uid = event->key.uid;
+	decision.pid = event->tgid;
+	decision.verdict = event->action;
+	decision.reason = VIGIL_REASON_RULE;
+	decision.rule_id = event->rule_id;
+	decision.kernel = TRUE;
+	if (event->info != NULL) {
+		decision.program = g_strdup(event->info->program);
+		decision.hostname = g_strdup(event->info->hostname);
+		decision.user_name = g_strdup(event->info->user_name);
+	} else {
+		decision.program = g_strdup_printf("[%s]", event->comm);
+		decision.user_name = vigil_user_name(decision.uid);
+	}
+	VigilRule *rule =
+	    vigil_ruleset_lookup(vigil_rule_store_get_ruleset(daemon->store), event->rule_id);
+	if (rule != NULL) {
+		rule->hits++;
+		rule->last_hit = event->time_us / G_USEC_PER_SEC;
+	}
+	daemon->stats.kernel_decided++;
+	if (decision.verdict != VIGIL_ACTION_ALLOW)
+		vigil_prompts_notify_blocked(daemon->prompts, &decision,
+		                             vigil_decision_log_last_id(daemon->decisions) + 1);
+	log_decision(daemon, &decision, event->info != NULL ? event->info->sha256 : NULL);
+}
+
+/*
+ * KernelVerdicts=auto|ebpf|queue: the kernel decides again what a rule decided, when the
+ * attribution programs run; in auto mode a failure is logged with its reason and the queue
+ * decides every new connection, as it does without.
+ */
+static gboolean
+start_kernel_verdicts(VigilDaemon *daemon, GError **error)
+{
+	g_autoptr(GError) local_error = NULL;
+	VigilKernelVerdicts mode = daemon->config.kernel_verdicts;
+
+	if (mode == VIGIL_KERNEL_VERDICTS_QUEUE) {
+		g_info("kernel verdicts: none, the queue decides every new connection "
+		       "(KernelVerdicts=queue)");
+		return TRUE;
+	}
+	if (daemon->ebpf == NULL)
+		g_set_error(&local_error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+		            "the eBPF attribution programs do not run (Attribution=%s)",
+		            vigil_attribution_to_string(daemon->config.attribution));
+	else
+		daemon->kernel_verdicts = vigil_ebpf_verdicts_new(
+		    vigil_ebpf_get_cgroup(daemon->ebpf), on_kernel_verdict, daemon, &local_error);
+	if (daemon->kernel_verdicts == NULL) {
+		if (mode == VIGIL_KERNEL_VERDICTS_EBPF) {
+			g_propagate_prefixed_error(error, g_steal_pointer(&local_error),
+			                           "KernelVerdicts=ebpf: ");
+			return FALSE;
+		}
+		g_warning(
+		    "kernel verdicts: unavailable, the queue decides every new connection: %s",
+		    local_error->message);
+		return TRUE;
+	}
+	kernel_invalidate(daemon);
+	g_info("kernel verdicts: connections a rule decided are decided in the kernel next time "
+	       "(cgroup %s)",
+	       vigil_ebpf_get_cgroup(daemon->ebpf));
+	return TRUE;
+}
+
 static void
 on_flow_counters(const VigilFlowCounters *counters, gpointer data)
 {
@@ -1325,7 +1595,7 @@ gboolean
 vigil_daemon_start(VigilDaemon *daemon, GError **error)
 {
 	/* before any packet is queued: a socket's record is made when it connects */
-	if (!start_ebpf(daemon, error))
+	if (!start_ebpf(daemon, error) || !start_kernel_verdicts(daemon, error))
 		return FALSE;
 	/* bind first: once our rules are in, every queued packet has a reader */
 	daemon->queue = vigil_queue_new(daemon->config.queue_number, daemon->config.queue_length,
@@ -1346,13 +1616,14 @@ vigil_daemon_start(VigilDaemon *daemon, GError **error)
 	daemon->expiry_source = g_timeout_add_seconds(EXPIRY_TICK_S, on_expiry_tick, daemon);
 	daemon->save_source = g_timeout_add_seconds(SAVE_TICK_S, on_save_tick, daemon);
 	g_message("filtering: queue %u, %s backend, fail mode %s, default action %s, %u rule(s), "
-	          "attribution %s",
+	          "attribution %s, kernel verdicts %s",
 	          daemon->config.queue_number,
 	          vigil_backend_to_string(vigil_netfilter_get_backend(daemon->netfilter)),
 	          vigil_fail_mode_to_string(daemon->config.fail_mode),
 	          vigil_action_to_string(daemon->config.default_action),
 	          vigil_ruleset_size(vigil_rule_store_get_ruleset(daemon->store)),
-	          daemon->ebpf != NULL ? "ebpf" : "queue");
+	          daemon->ebpf != NULL ? "ebpf" : "queue",
+	          daemon->kernel_verdicts != NULL ? "ebpf" : "queue");
 	return TRUE;
 }
 
@@ -1361,6 +1632,8 @@ vigil_daemon_stop(VigilDaemon *daemon)
 {
 	g_autoptr(GError) error = NULL;
 
+	/* the kernel decides nothing more (its last decisions are logged) */
+	g_clear_pointer(&daemon->kernel_verdicts, vigil_ebpf_verdicts_free);
 	/* verdicts first, while our rules are in: they carry out a verdict's mark (a deny is a
 	 * reset); with the rules gone a held connection re-ran an empty chain and got out */
 	vigil_prompts_finish_all(daemon->prompts, daemon->config.default_action,
@@ -1397,6 +1670,7 @@ vigil_daemon_free(VigilDaemon *daemon)
 	g_clear_handle_id(&daemon->expiry_source, g_source_remove);
 	g_clear_handle_id(&daemon->save_source, g_source_remove);
 	/* before the queue goes: the requests' packets get their verdicts */
+	g_clear_pointer(&daemon->kernel_verdicts, vigil_ebpf_verdicts_free);
 	g_clear_pointer(&daemon->prompts, vigil_prompts_free);
 	g_clear_pointer(&daemon->lifetimes, vigil_rule_lifetimes_free);
 	g_clear_pointer(&daemon->hash_pins, vigil_hash_pins_free);
@@ -1415,6 +1689,7 @@ vigil_daemon_free(VigilDaemon *daemon)
 	/* writes what is still queued */
 	g_clear_pointer(&daemon->history, vigil_history_free);
 	g_clear_pointer(&daemon->held_per_uid, g_hash_table_unref);
+	g_clear_pointer(&daemon->answered, g_ptr_array_unref);
 	g_clear_pointer(&daemon->turns, vigil_turns_free);
 	g_clear_pointer(&daemon->socket_watch, vigil_socket_watch_free);
 	g_clear_pointer(&daemon->basis_from, vigil_process_unref);
@@ -1485,6 +1760,7 @@ vigil_daemon_set_settings(VigilDaemon *daemon, VigilAction default_action, guint
 	daemon->config.default_action = default_action;
 	daemon->config.prompt_timeout = prompt_timeout;
 	daemon->config.fail_mode = fail_mode;
+	kernel_invalidate(daemon);
 	return TRUE;
 }
 
@@ -1494,6 +1770,8 @@ vigil_daemon_set_enabled(VigilDaemon *daemon, gboolean enabled)
 	if (daemon->config.enabled == enabled)
 		return;
 	daemon->config.enabled = enabled;
+	/* disabled: the kernel decides nothing; enabled again: from a new generation */
+	kernel_invalidate(daemon);
 	g_message("firewall %s", enabled ? "enabled" : "disabled: every connection is allowed");
 	if (!enabled)
 		vigil_prompts_finish_all(daemon->prompts, VIGIL_ACTION_ALLOW, VIGIL_REASON_DISABLED,
@@ -1699,6 +1977,8 @@ judge_live_flows(VigilDaemon *daemon)
 void
 vigil_daemon_rules_changed(VigilDaemon *daemon)
 {
+	/* before anything else: the very next connection meets the rules as they are now */
+	kernel_invalidate(daemon);
 	/* new until-quit rules get their process watched (and end now when it is gone) */
 	vigil_rule_lifetimes_update(daemon->lifetimes, g_get_real_time() / G_USEC_PER_SEC);
 	vigil_upgrades_rules_changed(daemon->upgrades);

@@ -55,7 +55,8 @@ typedef struct {
 	guint64 pending;
 	guint64 rules;
 	guint64 agents;
-	guint64 overflowed; /* denied beyond a bound (reason overflow) */
+	guint64 overflowed;     /* denied beyond a bound (reason overflow) */
+	guint64 kernel_decided; /* decided in the kernel by a verdict vigild wrote there */
 } VigilDaemonStats;
 void vigil_daemon_get_stats(VigilDaemon *daemon, VigilDaemonStats *stats);
 

@@ -1694,7 +1694,7 @@ stats_variant(VigilDaemon *daemon)
 	           {VIGIL_STATS_KEY_TIMED_OUT, 0},  {VIGIL_STATS_KEY_KERNEL_DROPPED, 0},
 	           {VIGIL_STATS_KEY_OVERRUNS, 0},   {VIGIL_STATS_KEY_PENDING, 0},
 	           {VIGIL_STATS_KEY_RULES, 0},      {VIGIL_STATS_KEY_AGENTS, 0},
-	           {VIGIL_STATS_KEY_OVERFLOWED, 0},
+	           {VIGIL_STATS_KEY_OVERFLOWED, 0}, {VIGIL_STATS_KEY_KERNEL_DECIDED, 0},
 	       };
 	const guint64 *values;
 

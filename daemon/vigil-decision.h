@@ -41,7 +41,8 @@ typedef struct {
 	gint64 queued_us; /* time from the queue to the verdict */
 	guint taint;      /* VigilTaint flags of the process */
 	guint32 tracer_pid;
-	guint32 ct_id; /* conntrack's id of the flow (from the queue), 0: not known */
+	guint32 ct_id;   /* conntrack's id of the flow (from the queue), 0: not known */
+	gboolean kernel; /* decided in the kernel by a verdict vigild wrote there (no queue) */
 } VigilDecision;
 
 /* frees the decision's strings (not the decision) */

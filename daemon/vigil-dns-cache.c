@@ -39,6 +39,7 @@ struct _VigilDnsCache {
 	guint max_entries;
 	guint32 ttl_floor_s;
 	guint32 ttl_ceiling_s;
+	guint64 changes; /* names learned, or dropped before their time (vigil_dns_cache_changes) */
 };
 
 G_STATIC_ASSERT(sizeof(Key) == 24); /* no padding: hashed and compared as bytes */
@@ -91,6 +92,7 @@ vigil_dns_cache_clear(VigilDnsCache *cache)
 	/* a user's last entry takes the user with it */
 	while ((user = vigil_uid_queues_any(cache->users)) != NULL)
 		remove_entry(cache, user->items.head->data);
+	cache->changes++;
 }
 
 void
@@ -169,6 +171,7 @@ vigil_dns_cache_add(VigilDnsCache *cache, guint32 uid, const char *name, int fam
 		entry->lru_link.data = entry;
 		g_queue_push_head_link(&slot->user->items, &entry->lru_link);
 		cache->size++;
+		cache->changes++;
 	}
 	/* the latest answer says how long the name holds */
 	entry->expires_us = now_us + (gint64)kept_s * G_USEC_PER_SEC;
@@ -176,6 +179,7 @@ vigil_dns_cache_add(VigilDnsCache *cache, guint32 uid, const char *name, int fam
 	touch(entry);
 	if (slot->names.length > VIGIL_DNS_CACHE_MAX_NAMES_PER_ADDRESS) {
 		remove_entry(cache, slot->names.tail->data);
+		cache->changes++;
 	}
 	bucket = slot->user->uid;
 	while (cache->size > cache->max_entries) {
@@ -186,6 +190,7 @@ vigil_dns_cache_add(VigilDnsCache *cache, guint32 uid, const char *name, int fam
 		    cache->users, vigil_uid_queues_lookup(cache->users, bucket));
 
 		remove_entry(cache, user->items.tail->data);
+		cache->changes++;
 	}
 }
 
@@ -233,6 +238,31 @@ vigil_dns_cache_lookup(VigilDnsCache *cache, guint32 uid, int family, const Vigi
 		return NULL;
 	g_ptr_array_add(names, NULL);
 	return (char **)g_ptr_array_free(g_steal_pointer(&names), FALSE);
+}
+
+gint64
+vigil_dns_cache_expiry(VigilDnsCache *cache, guint32 uid, int family, const VigilAddress *address,
+                       gint64 now_us)
+{
+	Key key;
+	Slot *slot;
+	gint64 first = 0;
+
+	g_return_val_if_fail(address != NULL, 0);
+	make_key(&key, uid, family, address);
+	slot = g_hash_table_lookup(cache->slots, &key);
+	for (GList *l = slot != NULL ? slot->names.head : NULL; l != NULL; l = l->next) {
+		const Entry *entry = l->data;
+		if (entry->expires_us > now_us && (first == 0 || entry->expires_us < first))
+			first = entry->expires_us;
+	}
+	return first;
+}
+
+guint64
+vigil_dns_cache_changes(VigilDnsCache *cache)
+{
+	return cache->changes;
 }
 
 static gboolean

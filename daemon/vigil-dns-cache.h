@@ -51,6 +51,13 @@ void vigil_dns_cache_add(VigilDnsCache *cache, guint32 uid, const char *name, in
 char **vigil_dns_cache_lookup(VigilDnsCache *cache, guint32 uid, int family,
                               const VigilAddress *address, gint64 now_us);
 
+/* when the first of the names of (@uid, @address) alive at @now_us ends (monotonic
+ * microseconds); 0 when there are none */
+gint64 vigil_dns_cache_expiry(VigilDnsCache *cache, guint32 uid, int family,
+                              const VigilAddress *address, gint64 now_us);
+/* counts the names learned and those dropped before their time (to make room): what a
+ * decision made on the names known for an address relied on changed when it moves */
+guint64 vigil_dns_cache_changes(VigilDnsCache *cache);
 /* forgets the names whose time is up; returns how many */
 guint vigil_dns_cache_expire(VigilDnsCache *cache, gint64 now_us);
 /* how many (user, address, name) entries are kept */

@@ -158,6 +158,8 @@ format_line(GString *s, const VigilDecision *d, const char *addr)
 	g_string_append(s, " queued=");
 	append_number(s, (guint64)MAX(d->queued_us, 0));
 	g_string_append(s, "us");
+	if (d->kernel)
+		g_string_append(s, " kernel");
 	append_taint(s, d->taint);
 }
 

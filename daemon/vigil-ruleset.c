@@ -85,6 +85,7 @@ struct _VigilRuleset {
 	Bucket *unknown_program;
 	guint64 next_id;
 	guint n_args; /* rules with an args glob: while there are none, no match reads a cmdline */
+	guint n_app_ids; /* rules with an app id */
 	guint examined;
 };
 
@@ -543,6 +544,8 @@ vigil_ruleset_add(VigilRuleset *set, VigilRule *rule)
 		entry->args = g_pattern_spec_new(rule->args_glob);
 		set->n_args++;
 	}
+	if (rule->app_id != NULL)
+		set->n_app_ids++;
 	/* the key lives in the rule, whose id does not change while it is in the set */
 	g_hash_table_insert(set->by_id, &entry->rule->id, entry);
 	bucket_insert(set, entry_bucket(set, entry), entry);
@@ -563,6 +566,8 @@ vigil_ruleset_remove(VigilRuleset *set, guint64 id)
 	bucket = entry->key.bucket;
 	if (entry->args != NULL)
 		set->n_args--;
+	if (entry->rule->app_id != NULL)
+		set->n_app_ids--;
 	bucket_remove(set, bucket, entry);
 	entry_leave_path(set, entry);
 	bucket_release(set, bucket);
@@ -630,6 +635,7 @@ vigil_ruleset_clear(VigilRuleset *set)
 	set->unknown_program = bucket_new(NULL);
 	g_hash_table_remove_all(set->by_id);
 	set->n_args = 0;
+	set->n_app_ids = 0;
 }
 
 gboolean
@@ -637,6 +643,13 @@ vigil_ruleset_uses_cmdline(VigilRuleset *set)
 {
 	g_return_val_if_fail(set != NULL, TRUE);
 	return set->n_args > 0;
+}
+
+gboolean
+vigil_ruleset_uses_app_id(VigilRuleset *set)
+{
+	g_return_val_if_fail(set != NULL, TRUE);
+	return set->n_app_ids > 0;
 }
 
 gboolean

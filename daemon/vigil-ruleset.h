@@ -102,6 +102,8 @@ gboolean vigil_ruleset_names_file(VigilRuleset *set, const VigilRule *rule);
 /* TRUE when some rule matches on the command line (an args glob): only then does a match
  * need the cmdline of the process to be current */
 gboolean vigil_ruleset_uses_cmdline(VigilRuleset *set);
+/* TRUE when some rule matches on an app id (flatpak, snap) */
+gboolean vigil_ruleset_uses_app_id(VigilRuleset *set);
 
 /*
  * TRUE when a rule that could match @query's program pins a sha256: only then can the

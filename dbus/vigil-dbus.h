@@ -51,6 +51,7 @@ G_BEGIN_DECLS
 #define VIGIL_STATS_KEY_RULES          "rules"
 #define VIGIL_STATS_KEY_AGENTS         "agents"
 #define VIGIL_STATS_KEY_OVERFLOWED     "overflowed"
+#define VIGIL_STATS_KEY_KERNEL_DECIDED "kernel-decided"
 
 /* rule dictionary keys (GetRules, AddRule, UpdateRule) and their D-Bus types */
 #define VIGIL_RULE_KEY_ID       "id"       /* t, read-only */
@@ -127,6 +128,7 @@ G_BEGIN_DECLS
 #define VIGIL_CONN_KEY_REASON    "reason"    /* s, see VIGIL_REASON_NAME_* */
 #define VIGIL_CONN_KEY_RULE      "rule"      /* t */
 #define VIGIL_CONN_KEY_QUEUED_US "queued-us" /* t */
+#define VIGIL_CONN_KEY_KERNEL    "kernel"    /* b */
 /* GetConnections with history: what conntrack counted on an allowed flow, when it was read */
 #define VIGIL_CONN_KEY_BYTES_OUT   "bytes-out"   /* t */
 #define VIGIL_CONN_KEY_BYTES_IN    "bytes-in"    /* t */

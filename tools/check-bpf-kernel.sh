@@ -23,7 +23,11 @@ while [ $# -gt 0 ]; do
 done
 
 test_bin=$build/tests/test-ebpf
-[ -x "$test_bin" ] || { echo "check-bpf-kernel: no $test_bin (build first)" >&2; exit 1; }
+# the verdict programs (docs/ebpf-verdicts.md) are a test of their own
+verdicts_bin=$build/tests/test-ebpf-verdicts
+for bin in "$test_bin" "$verdicts_bin"; do
+  [ -x "$bin" ] || { echo "check-bpf-kernel: no $bin (build first)" >&2; exit 1; }
+done
 for tool in qemu-system-x86_64 busybox cpio; do
   command -v "$tool" >/dev/null || { echo "check-bpf-kernel: $tool is missing" >&2; exit 1; }
 done
@@ -49,7 +53,8 @@ mkdir -p "$root"/{bin,proc,sys,dev,tmp,test}
 cp /bin/busybox "$root/bin/"
 for applet in sh mount mkdir poweroff cat echo ip; do ln -s busybox "$root/bin/$applet"; done
 cp "$test_bin" "$root/test/test-ebpf"
-ldd "$test_bin" | grep -o '/[^ ]*' | sort -u | while read -r lib; do
+cp "$verdicts_bin" "$root/test/test-ebpf-verdicts"
+{ ldd "$test_bin"; ldd "$verdicts_bin"; } | grep -o '/[^ ]*' | sort -u | while read -r lib; do
   mkdir -p "$root$(dirname "$lib")"
   cp -L "$lib" "$root$lib"
 done
@@ -67,6 +72,8 @@ echo "guest kernel: $(cat /proc/version)"
 cd /tmp
 /test/test-ebpf --tap
 echo "test-ebpf exit status: $?"
+/test/test-ebpf-verdicts --tap
+echo "test-ebpf-verdicts exit status: $?"
 poweroff -f
 EOF
 chmod +x "$root/init"
@@ -83,8 +90,10 @@ timeout 900 qemu-system-x86_64 -m 1024 -smp 2 -nographic -no-reboot \
   </dev/null >"$log" 2>&1 || true
 tr -d '\r' < "$log" | sed -n '/^guest kernel:/,$p'
 status=$(tr -d '\r' < "$log" | sed -n 's/^test-ebpf exit status: \([0-9]*\)$/\1/p')
-if [ "$status" != 0 ]; then
-  echo "check-bpf-kernel: test-ebpf on $version: ${status:-no result} (console log above)" >&2
+verdicts_status=$(tr -d '\r' < "$log" | sed -n 's/^test-ebpf-verdicts exit status: \([0-9]*\)$/\1/p')
+if [ "$status" != 0 ] || [ "$verdicts_status" != 0 ]; then
+  echo "check-bpf-kernel: test-ebpf on $version: ${status:-no result}," \
+    "test-ebpf-verdicts: ${verdicts_status:-no result} (console log above)" >&2
   tr -d '\r' < "$log" | tail -40 >&2
   exit 1
 fi
