@@ -8,6 +8,7 @@ Prints JSON lines: {"event": "registered", "agents": N} once all have registered
 """
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'e2e'))
 # the names of vigild's interface and the agent's, and the JSON lines, as the answering agent
@@ -30,8 +31,10 @@ def main():
         def handler(conn, sender, path, iface, method, params, invocation):
             held.append(invocation)
             args = params.unpack()
+            # at: when the call arrived (CLOCK_MONOTONIC, the same for every process), so a
+            # test can tell how long before vigild's call times out it checked something
             emit(event=method.lower(), agent=index,
-                 request=args[0] if method != 'Notify' else None)
+                 request=args[0] if method != 'Notify' else None, at=time.monotonic())
         return handler
 
     flags = (Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT

@@ -59,7 +59,13 @@ class SilentAgents(AttackTestCase):
             time.sleep(1.0)
         print('silent agents hold %d prompt calls %.1f s after the flood began'
               % (seen, time.monotonic() - start))
-        self.assertLess(time.monotonic() - start, CALL_TIMEOUT_S, 'the flood took too long')
+        # vigild's first call to them times out CALL_TIMEOUT_S after it was sent; what follows
+        # must be checked before (a second's margin for the call's way to the agent). Counted
+        # from the call's arrival, not the test's start: starting 32 probes under ASan on a
+        # loaded machine took 8.6 s.
+        first_call = min(e['at'] for e in silent.seen if e['event'] == 'prompt')
+        window_ends = first_call + CALL_TIMEOUT_S - 1
+        self.assertLess(time.monotonic(), window_ends, 'the flood took too long')
 
         # an administrator's polkit-gated call is answered meanwhile (old: PermissionDenied,
         # the bus refused vigild's CheckAuthorization)
@@ -75,7 +81,7 @@ class SilentAgents(AttackTestCase):
         prompt = root_agent.wait_event('prompt', timeout=5)
         self.assertTrue(root_agent.reply(prompt['request'], 'allow')['ok'])
         self.assertEqual(self.probe_result(probe)[0], 'ok')
-        self.assertLess(time.monotonic() - start, CALL_TIMEOUT_S,
+        self.assertLess(time.monotonic(), window_ends,
                         'checked after the silent agents\' calls timed out: proves nothing')
 
         # the bound held: at most one user's share of calls to the silent agents at a time
