@@ -6,7 +6,7 @@
 #   -n  connections per measurement (default 5000)
 #   -r  rounds; each round runs every case once, the table shows medians (default 5)
 #   -k  keep the work directory (logs, rules) for a look afterwards
-#   -c  the cases to run, e.g. -c "b c h" (default: a b e c h g d f; the ratios need a and b)
+#   -c  the cases to run, e.g. -c "b c h" (default: a b e c h g d f k l; the ratios need a and b)
 # VIGILD=/path/to/vigild overrides $BUILD_DIR/daemon/vigild.
 #
 # Everything happens in two network namespaces made here and deleted on exit, joined by a
@@ -18,6 +18,10 @@
 #   g  as c with Attribution=ebpf: the kernel's record of the connecting task (eBPF programs
 #      attached to a cgroup made for the run, which the client joins; never the root cgroup)
 #   d  vigild with that rule among 10,000 rules that do not match the client
+#   k  as g with KernelVerdicts=ebpf: after the warm-up's first connection (the queue), the
+#      rule's verdict is in the kernel, and connections are decided at connect() without the
+#      queue (docs/ebpf-verdicts.md); the "queued" line shows how many still went through it
+#   l  as k with the rule among the 10,000 of d
 #   h  as c with the history off (HistoryDays=0): c keeps every decision in history.db (the
 #      default, 30 days), so c against h is what the history on disk costs per connection
 #   e  as b, with nfq-accept --attribute: the minimal reader plus the system calls exact
@@ -36,7 +40,7 @@ BUILD=${VIGIL_BUILD:-$SRC_DIR/build}
 COUNT=5000
 ROUNDS=5
 KEEP=0
-CASES="a b e c h g d f"
+CASES="a b e c h g d f k l"
 WARMUP=300
 PORT=8080
 ADDR_A=10.199.0.1
@@ -170,6 +174,9 @@ write_config() {
 	# case h: as c (queue), no history on disk
 	sed 's/^Attribution=ebpf$/Attribution=queue/' "$WORK/vigild-ebpf.conf" >"$WORK/vigild-nohistory.conf"
 	echo "HistoryDays=0" >>"$WORK/vigild-nohistory.conf"
+	# cases k and l: as g, verdicts in the kernel
+	cp "$WORK/vigild-ebpf.conf" "$WORK/vigild-kernel.conf"
+	echo "KernelVerdicts=ebpf" >>"$WORK/vigild-kernel.conf"
 }
 
 # the rule every measured connection must hit
@@ -371,8 +378,8 @@ main() {
 	for c in $CASES; do
 		case $c in
 		a | b | e) cases+=("$c") ;;
-		c | d | f | g | h) [[ -x $VIGILD ]] && cases+=("$c") || echo "run-bench: no vigild at $VIGILD: skipping case $c" >&2 ;;
-		*) die "unknown case $c (a, b, c, d, e, f, g or h)" ;;
+		c | d | f | g | h | k | l) [[ -x $VIGILD ]] && cases+=("$c") || echo "run-bench: no vigild at $VIGILD: skipping case $c" >&2 ;;
+		*) die "unknown case $c (a, b, c, d, e, f, g, h, k or l)" ;;
 		esac
 	done
 
@@ -389,6 +396,8 @@ main() {
 			g) run_vigild "$WORK/one.rules" "g-$round" ebpf ;;
 			h) run_vigild "$WORK/one.rules" "h-$round" nohistory ;;
 			d) run_vigild "$WORK/many.rules" "d-$round" ;;
+			k) run_vigild "$WORK/one.rules" "k-$round" kernel ;;
+			l) run_vigild "$WORK/many.rules" "l-$round" kernel ;;
 			f) run_flood "$round" ;;
 			esac
 			if [[ $c == f ]]; then
@@ -425,13 +434,14 @@ report() {
 		name["c"] = "c vigild, 1 rule"; name["d"] = "d vigild, 10k rules";
 		name["e"] = "e floor: attribution"; name["g"] = "g vigild+eBPF, 1 rule";
 		name["h"] = "h vigild, no history";
+		name["k"] = "k kernel verdict, 1"; name["l"] = "l kernel verdict, 10k";
 		for (c in seen) { m50[c] = median(p50[c]); m99[c] = median(p99[c]); mcps[c] = median(cps[c]); }
 		for (c in cpu) mcpu[c] = median(cpu[c]);
 		added_b = m50["b"] - m50["a"];
 		printf "%-20s %8s %8s %10s %8s %9s %7s %9s %7s %8s\n", "case", "p50_us", "p99_us",
 			"added_p50", "added/b", "conns/s", "cps/b", "cpu_us", "cpu/b", "failures";
-		split("a b e c h g d", order, " ");
-		for (i = 1; i <= 7; i++) {
+		split("a b e c h g d k l", order, " ");
+		for (i = 1; i <= 9; i++) {
 			c = order[i];
 			if (!(c in seen)) continue;
 			added = m50[c] - m50["a"];
@@ -443,13 +453,13 @@ report() {
 				((c in mcpu) && ("b" in mcpu) && mcpu["b"] > 0) ? sprintf("%.2f", mcpu[c] / mcpu["b"]) : "-",
 				fail[c];
 		}
-		for (i = 2; i <= 6; i++) {
+		for (i = 2; i <= 9; i++) {
 			c = order[i];
 			if (c in queued && queued[c] != "")
 				printf "# %s: packets through the queue per measurement: %s (of %d connections)\n",
 					name[c], median(queued[c]), count;
 		}
-		for (i = 4; i <= 6; i++) {
+		for (i = 4; i <= 9; i++) {
 			c = order[i];
 			if (!(c in rss)) continue;
 			printf "# %s: vigild VmRSS %.1f MiB, VmHWM %.1f MiB (target <= 16 MiB); rules loaded: %s; decided by the allow rule: %d of %d connections\n",
@@ -457,6 +467,8 @@ report() {
 		}
 		if ("c" in seen)
 			printf "# targets: added/b <= 1.5 (c and d), d close to c, cps/b >= 0.8\n";
+		if ("k" in seen)
+			printf "# targets with the kernel verdict: added/b <= 0.5 (k and l), cps/b >= 1.5\n";
 		printf "# cpu_us: CPU time of the queue reader (nfq-accept or vigild, all threads) per connection\n";
 	}' "$1"
 }
