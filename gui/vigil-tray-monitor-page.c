@@ -83,7 +83,8 @@ struct _VigilTrayMonitorPage {
 	gboolean history_again; /* the range or program changed meanwhile: read again */
 	gboolean history_off;   /* vigild keeps no history: live counters, no chart */
 	gboolean filling_show;  /* the Show list is being filled: no "changed" */
-	char *show_key;         /* the programs the Show list has, joined */
+	char *show_key;         /* the programs the Show list has, each ending in a NUL */
+	gsize show_key_len;
 	gboolean exporting;
 	gboolean read_failed; /* the status line says why the log could not be read */
 };
@@ -323,15 +324,25 @@ fill_show(VigilTrayMonitorPage *self, GVariant *list)
 	GVariantIter iter;
 	const char *program;
 	gboolean found = FALSE;
+	/* how many programs have each name */
+	g_autoptr(GHashTable) names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
 	g_variant_iter_init(&iter, list);
-	while (g_variant_iter_next(&iter, "(&s@a{sv})", &program, NULL))
-		g_string_append_printf(key, "%s%c", program, '\0');
-	if (self->show_key != NULL && strlen(self->show_key) == key->len &&
+	while (g_variant_iter_next(&iter, "(&s@a{sv})", &program, NULL)) {
+		g_autofree char *base = g_path_get_basename(program);
+		char *name = vigil_text_sanitize(base, VIGIL_TEXT_MAX_NAME);
+
+		g_string_append_len(key, program, strlen(program) + 1);
+		g_hash_table_insert(
+		    names, name,
+		    GUINT_TO_POINTER(GPOINTER_TO_UINT(g_hash_table_lookup(names, name)) + 1));
+	}
+	if (self->show_key != NULL && self->show_key_len == key->len &&
 	    memcmp(self->show_key, key->str, key->len) == 0)
 		return;
 	g_free(self->show_key);
 	self->show_key = g_memdup2(key->str, key->len + 1);
+	self->show_key_len = key->len;
 	self->filling_show = TRUE;
 	gtk_combo_box_text_remove_all(self->show_combo);
 	gtk_combo_box_text_append(self->show_combo, "all", _("All programs"));
@@ -340,6 +351,14 @@ fill_show(VigilTrayMonitorPage *self, GVariant *list)
 		g_autofree char *base = g_path_get_basename(program);
 		g_autofree char *name = vigil_text_sanitize(base, VIGIL_TEXT_MAX_NAME);
 
+		/* two programs of one name (two pythons) are told apart by their paths */
+		if (GPOINTER_TO_UINT(g_hash_table_lookup(names, name)) > 1) {
+			g_autofree char *path = vigil_text_sanitize(program, VIGIL_TEXT_MAX_LINE);
+			char *both = g_strdup_printf(_("%s (%s)"), name, path);
+
+			g_free(name);
+			name = both;
+		}
 		gtk_combo_box_text_append(self->show_combo, program, name);
 		found |= g_strcmp0(program, active) == 0;
 	}
@@ -636,8 +655,8 @@ export_clicked(VigilTrayMonitorPage *self)
 	    GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), _("_Cancel"));
 	gtk_file_chooser_set_do_overwrite_confirmation(GTK_FILE_CHOOSER(chooser), TRUE);
 	gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(chooser), "connections.csv");
-	/* the dialog is unreffed in its response */
-	g_signal_connect(chooser, "response", G_CALLBACK(export_response), self);
+	/* the dialog is unreffed in its response; a page gone meanwhile gets none */
+	g_signal_connect_object(chooser, "response", G_CALLBACK(export_response), self, 0);
 	gtk_native_dialog_show(GTK_NATIVE_DIALOG(chooser));
 }
 
