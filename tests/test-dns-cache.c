@@ -268,6 +268,34 @@ test_expire(void)
 	g_assert_cmpuint(vigil_dns_cache_size(cache), ==, 0);
 }
 
+/* what a decision made on an address's names relied on: when the first of them ends, and
+ * whether names came or went before their time (vigild's kernel verdicts end with either) */
+static void
+test_expiry_and_changes(void)
+{
+	g_autoptr(VigilDnsCache) cache = vigil_dns_cache_new(2, 30, 3600);
+	int family;
+	VigilAddress a = addr("192.0.2.1", &family);
+
+	g_assert_cmpint(vigil_dns_cache_expiry(cache, 1000, family, &a, T0), ==, 0);
+	guint64 changes = vigil_dns_cache_changes(cache);
+	add(cache, 1000, "a.example", "192.0.2.1", 600, T0);
+	add(cache, 1000, "b.example", "192.0.2.1", 60, T0);
+	g_assert_cmpuint(vigil_dns_cache_changes(cache), ==, changes + 2);
+	g_assert_cmpint(vigil_dns_cache_expiry(cache, 1000, family, &a, T0), ==, T0 + 60 * S);
+	/* another user's names are not this user's */
+	g_assert_cmpint(vigil_dns_cache_expiry(cache, 1001, family, &a, T0), ==, 0);
+	/* a name again: no change */
+	add(cache, 1000, "b.example", "192.0.2.1", 60, T0 + S);
+	g_assert_cmpuint(vigil_dns_cache_changes(cache), ==, changes + 2);
+	/* past b's time, a's is the first to end */
+	g_assert_cmpint(vigil_dns_cache_expiry(cache, 1000, family, &a, T0 + 70 * S), ==,
+	                T0 + 600 * S);
+	/* a third name pushes one out before its time (the cache holds two): both count */
+	add(cache, 1000, "c.example", "192.0.2.2", 60, T0 + 2 * S);
+	g_assert_cmpuint(vigil_dns_cache_changes(cache), ==, changes + 4);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -286,5 +314,6 @@ main(int argc, char **argv)
 	g_test_add_func("/dns-cache/fair-shares", test_fair_shares);
 	g_test_add_func("/dns-cache/names-per-address-bound", test_names_per_address_bound);
 	g_test_add_func("/dns-cache/expire", test_expire);
+	g_test_add_func("/dns-cache/expiry-and-changes", test_expiry_and_changes);
 	return g_test_run();
 }
