@@ -250,8 +250,7 @@ report_defaults(VigilTrayApp *self)
 	DefaultsQuery *query;
 	GVariantBuilder filter;
 
-	if (firewall == NULL)
-		return;
+	g_return_if_fail(firewall != NULL);
 	query = g_new0(DefaultsQuery, 1);
 	query->self = g_object_ref(self);
 	query->asked_at = g_get_real_time();
@@ -279,9 +278,17 @@ client_changed(VigilTrayClient *client, VigilTrayApp *self)
 			self->fail_mode = g_strdup(fail_mode);
 		}
 	}
+	/* the agent's registration and the proxy of vigild are made concurrently, and either may
+	 * be ready first: report once both are. Reporting at the registration alone skipped the
+	 * report for good when the proxy came second (a loaded machine: gui-notify failed) */
 	if (vigil_tray_client_is_agent(client) && !self->agent_seen) {
-		self->agent_seen = TRUE;
-		report_defaults(self);
+		if (vigil_tray_client_get_firewall(client) != NULL) {
+			self->agent_seen = TRUE;
+			report_defaults(self);
+		} else {
+			g_debug(
+			    "registered before the proxy of vigild was ready: the report waits");
+		}
 	}
 	update(self);
 }

@@ -95,6 +95,10 @@ class Notifications(TrayTestCase):
         self.start_tray()
         wait_until(lambda: self.session.menu_entry(self.item, 'Vigil is filtering'), 10,
                    'the menu')
+        # the tray asked vigild and found nothing new (else the count below could be read
+        # before the tray even asked)
+        wait_until(lambda: 'since the last report: 0 allowed, 0 denied' in
+                   self.session.tray_log(), 60, 'the tray to ask vigild')
         self.assertEqual(len([n for n in self.session.notifications()
                               if 'wasn\'t asking' in n['summary']]), 1)
 
