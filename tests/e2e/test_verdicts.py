@@ -42,9 +42,11 @@ for line in sys.stdin:
 class Verdicts(E2ETestCase):
     def test_seed_example_curl_https_denied_http_allowed(self):
         d = self.vigild("deny app /usr/bin/curl port 443\n")
-        rc, _, elapsed = self.curl("https://%s/" % PEER_V4)
-        self.assertEqual(rc, 7, "curl https must fail to connect")
-        self.assertLess(elapsed, 1.0, "deny must fail at once, not time out")
+        # 7: the connection was refused, at once; a dropped SYN would be curl's --max-time
+        # (28). The time curl took, its start in the namespace included, said nothing more
+        # and failed a loaded machine
+        rc, _, _ = self.curl("https://%s/" % PEER_V4)
+        self.assertEqual(rc, 7, "curl https must fail to connect, not time out")
         rc, code, _ = self.curl("http://%s/" % PEER_V4)
         self.assertEqual((rc, code), (0, "200"))
         deny = self.assertDecision(d, verdict="deny", program=CURL, port=443, proto="tcp")
@@ -54,8 +56,8 @@ class Verdicts(E2ETestCase):
     def test_deny_is_per_program(self):
         d = self.vigild("deny app %s port 9000\n" % PROBE_EXE)
         words = self.probe("tcp", PEER_V4, 9000)
+        # refused, not the probe's timeout: reset, not dropped (how fast is the benchmark's)
         self.assertEqual(words[:2], ["error", "ECONNREFUSED"])
-        self.assertLess(int(words[2]), 500000)
         rc, code, _ = self.curl("http://%s:9000/" % PEER_V4)
         self.assertEqual((rc, code), (0, "200"), "curl is another program")
         self.assertDecision(d, verdict="deny", program=PROBE_EXE, port=9000)
