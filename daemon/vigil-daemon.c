@@ -754,7 +754,7 @@ kernel_verdict_expiry(HeldPacket *held, const VigilRule *rule, const VigilProces
  */
 static void
 kernel_remember(HeldPacket *held, const VigilRule *rule, const VigilProcess *process,
-                guint64 generation)
+                const VigilMatchQuery *query, guint64 generation)
 {
 	VigilDaemon *daemon = held->daemon;
 	VigilRuleset *ruleset = vigil_rule_store_get_ruleset(daemon->store);
@@ -767,7 +767,10 @@ kernel_remember(HeldPacket *held, const VigilRule *rule, const VigilProcess *pro
 	    held->flow.dport == 53 ||
 	    (held->flow.protocol == IPPROTO_UDP && rule->action == VIGIL_ACTION_DROP) ||
 	    rule->args_glob != NULL || rule->app_id != NULL || rule->capture ||
-	    vigil_ruleset_uses_cmdline(ruleset) || vigil_ruleset_uses_app_id(ruleset))
+	    vigil_ruleset_uses_cmdline(ruleset) || vigil_ruleset_uses_app_id(ruleset) ||
+	    /* decided without the hash a rule of this program pins (too big, or too late): with
+	     * it, that rule may decide otherwise */
+	    (process->sha256 == NULL && vigil_ruleset_needs_sha256(ruleset, query)))
 		return;
 	gint64 expires = kernel_verdict_expiry(held, rule, process);
 	if (expires < 0)
@@ -850,7 +853,7 @@ decide_process(HeldPacket *held, const VigilProcess *process)
 	rule = vigil_ruleset_match(vigil_rule_store_get_ruleset(daemon->store), &query,
 	                           g_get_real_time() / G_USEC_PER_SEC);
 	if (rule != NULL) {
-		kernel_remember(held, rule, process, generation);
+		kernel_remember(held, rule, process, &query, generation);
 		finish_held(held, rule->action, VIGIL_REASON_RULE, rule, process);
 	} else
 		decide_unmatched(held, process);
@@ -1249,7 +1252,7 @@ remember_answered(VigilDaemon *daemon)
 		held.daemon = daemon;
 		held.flow = a->flow;
 		held.hostnames = a->hostnames;
-		kernel_remember(&held, rule, p,
+		kernel_remember(&held, rule, p, &q,
 		                vigil_ebpf_verdicts_generation(daemon->kernel_verdicts));
 	}
 	g_ptr_array_set_size(daemon->answered, 0);
