@@ -15,6 +15,7 @@
 #include "bpf/vigil-attrib.h"
 #include "bpf/vigil-icmp.h"
 #include "vigil-ebpf-icmp.h"
+#include "vigil-ebpf-task.h"
 #include "vigil-icmp.skel.h"
 
 #define ICMP_ECHO_REQUEST   8

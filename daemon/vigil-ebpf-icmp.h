@@ -2,7 +2,8 @@
 #pragma once
 
 #include <glib.h>
-#include "vigil-ebpf.h"
+#include "vigil-ebpf-task.h"
+#include "vigil-flow.h"
 
 G_BEGIN_DECLS
 
@@ -24,9 +25,5 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilEbpfIcmp, vigil_ebpf_icmp_free)
  */
 gboolean vigil_ebpf_icmp_lookup(VigilEbpfIcmp *icmp, guint64 netns, const VigilFlow *flow,
                                 guint64 inode, VigilEbpfRecord *record);
-
-/* vigil-ebpf.c's: a task of a record, as vigild reads it */
-struct vigil_attrib_task;
-void vigil_ebpf_task_from_kernel(VigilEbpfTask *task, const struct vigil_attrib_task *k);
 
 G_END_DECLS

@@ -67,6 +67,7 @@ vigil_ebpf_cgroup2_mount(const char *mountinfo)
 #include "bpf/vigil-attrib.h"
 #include "vigil-attrib.skel.h"
 #include "vigil-ebpf-icmp.h"
+#include "vigil-ebpf-task.h"
 
 struct _VigilEbpf {
 	struct vigil_attrib *skel;
@@ -539,53 +540,12 @@ vigil_ebpf_get_cgroup(VigilEbpf *ebpf)
 	return ebpf->cgroup;
 }
 
-/* the kernel's 64 ns clock ticks to /proc's */
-static guint64
-ns_to_ticks(guint64 ns)
-{
-	static gint64 hz;
-
-	if (hz == 0)
-		hz = sysconf(_SC_CLK_TCK);
-	return hz > 0 ? ns / (G_GUINT64_CONSTANT(1000000000) / (guint64)hz) : 0;
-}
-
-static void
-task_from_kernel(VigilEbpfTask *task, const struct vigil_attrib_task *k)
-{
-	memset(task, 0, sizeof(*task));
-	if (!(k->flags & VIGIL_ATTRIB_TASK_SET))
-		return;
-	task->set = TRUE;
-	task->no_exe = (k->flags & VIGIL_ATTRIB_TASK_NO_EXE) != 0;
-	task->tgid = k->tgid;
-	task->uid = k->uid;
-	task->gid = k->gid;
-	/* the kernel's dev_t is major << 20 | minor */
-	task->exe_dev = makedev(k->exe_dev >> 20, k->exe_dev & 0xfffff);
-	task->exe_ino = k->exe_ino;
-	task->exe_size = (gint64)k->exe_size;
-	task->exe_ctime = (gint64)k->exe_ctime_ns;
-	task->start_time = ns_to_ticks(k->start_ns);
-	task->image = k->image;
-	task->cgroup_id = k->cgroup_id;
-	task->mnt_ns = k->mnt_ns;
-	memcpy(task->comm, k->comm, VIGIL_ATTRIB_COMM_LEN);
-	task->comm[VIGIL_ATTRIB_COMM_LEN] = '\0';
-}
-
-void
-vigil_ebpf_task_from_kernel(VigilEbpfTask *task, const struct vigil_attrib_task *k)
-{
-	task_from_kernel(task, k);
-}
-
 static void
 record_from_sock(VigilEbpfRecord *record, const struct vigil_attrib_sock *sock)
 {
 	memset(record, 0, sizeof(*record));
-	task_from_kernel(&record->actor, &sock->actor);
-	task_from_kernel(&record->creator, &sock->creator);
+	vigil_ebpf_task_from_kernel(&record->actor, &sock->actor);
+	vigil_ebpf_task_from_kernel(&record->creator, &sock->creator);
 	record->released = (sock->flags & VIGIL_ATTRIB_SOCK_RELEASED) != 0;
 }
 
@@ -619,13 +579,13 @@ vigil_ebpf_lookup_flow(VigilEbpf *ebpf, const VigilFlow *flow, VigilEbpfRecord *
 	record_from_sock(record, &value.sock);
 	record->cookie = value.cookie;
 	if (value.flags & VIGIL_ATTRIB_FLOW_SHARED)
-		task_from_kernel(&record->other, &value.other);
+		vigil_ebpf_task_from_kernel(&record->other, &value.other);
 	/* both: two sockets (one of them maybe closed long ago) wrote this flow, and either may
 	 * have sent the packet; the unbound one joins as the other task, so that an old record of
 	 * a trusted program under the exact address never speaks alone for a packet that a
 	 * socket bound to the same port later sent (the least trusted decides) */
 	if (exact && any && unbound.cookie != value.cookie && !record->other.set)
-		task_from_kernel(&record->other, &unbound.sock.actor);
+		vigil_ebpf_task_from_kernel(&record->other, &unbound.sock.actor);
 	return record->actor.set;
 }
 

@@ -2,35 +2,10 @@
 #pragma once
 
 #include <glib.h>
+#include "vigil-ebpf-task.h"
 #include "vigil-flow.h"
 
 G_BEGIN_DECLS
-
-/* a task as the kernel recorded it when it made, connected or sent on a socket */
-typedef struct {
-	gboolean set;
-	gboolean no_exe; /* a kernel thread: no executable */
-	guint32 tgid;
-	guint32 uid;
-	guint32 gid;
-	guint64 exe_dev; /* as stat's st_dev (makedev of the super block's device) */
-	guint64 exe_ino;
-	gint64 exe_size;
-	gint64 exe_ctime;   /* ns */
-	guint64 start_time; /* clock ticks since boot: /proc/PID/stat field 22 */
-	guint64 image;      /* VigilProcessStamp.image of the process at that moment */
-	guint64 cgroup_id;
-	guint32 mnt_ns;
-	char comm[17];
-} VigilEbpfTask;
-
-typedef struct {
-	VigilEbpfTask actor;   /* the task that connected, or sent the datagram */
-	VigilEbpfTask creator; /* the task that made the socket (unset: before vigild started) */
-	VigilEbpfTask other;   /* another live socket's task on the same flow (SO_REUSEPORT) */
-	gboolean released;     /* the socket is closed */
-	guint64 cookie;        /* of the socket the record is of */
-} VigilEbpfRecord;
 
 typedef struct _VigilEbpf VigilEbpf;
 
