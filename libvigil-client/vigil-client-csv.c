@@ -18,11 +18,13 @@ static const char *const csv_columns[] = {
     VIGIL_CONN_KEY_PACKETS_OUT, VIGIL_CONN_KEY_PACKETS_IN, VIGIL_CONN_KEY_ENDED,
 };
 
-/* RFC 4180: a field with a comma, a quote or a line break is quoted, its quotes doubled */
+/* RFC 4180: a field with a comma, a quote or a line break is quoted, its quotes doubled; so
+ * is one with a semicolon or a tab, which spreadsheets in many locales split cells at (an
+ * unquoted "/tmp/a;=HYPERLINK(…)" would start a cell with a formula there) */
 static void
 append_field(GString *out, const char *text)
 {
-	if (strpbrk(text, ",\"\r\n") == NULL) {
+	if (strpbrk(text, ",\"\r\n;\t") == NULL) {
 		g_string_append(out, text);
 		return;
 	}

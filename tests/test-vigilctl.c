@@ -772,11 +772,15 @@ test_export_csv_no_formulas(void)
 
 	g_assert_cmpstr(row, ==,
 	                "8,2024-05-01T12:00:01.000002Z,,'@SUM(1+1),,"
-	                "\"'=HYPERLINK(\"\"http://x\"\",\"\"a\"\")\",,'+tcp,'-1+1,'\tcmd,443,,"
+	                "\"'=HYPERLINK(\"\"http://x\"\",\"\"a\"\")\",,'+tcp,'-1+1,\"'\tcmd\",443,,"
 	                "a=b,\"'\rx\",,,,,,,\r\n");
 	vigil_csv_append_text(field, "");
 	vigil_csv_append_text(field, "plain");
 	g_assert_cmpstr(field->str, ==, "plain");
+	/* a spreadsheet that splits at semicolons must not find a cell starting with "=" */
+	g_string_truncate(field, 0);
+	vigil_csv_append_text(field, "/tmp/a;=HYPERLINK(1)");
+	g_assert_cmpstr(field->str, ==, "\"/tmp/a;=HYPERLINK(1)\"");
 }
 
 /* ---- prompt answers ---- */
