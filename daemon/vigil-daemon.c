@@ -646,19 +646,11 @@ decide_shared(HeldPacket *held, const VigilProcess *process, const VigilMatchQue
 		VigilMatchQuery q = *query;
 		VigilRule *rule;
 
-		q.exe = (VigilFileId){.dev = holder->exe_dev,
-		                      .ino = holder->exe_ino,
-		                      .ctime = holder->exe_ctime,
-		                      .size = holder->exe_size};
+		vigil_process_fill_query(holder, &q);
 		/* "[comm]": a recorded process that exited, never seen running: the program of a
 		 * rule for that very file, as name_recorded_process() names the sender */
-		q.program = holder->exe[0] == '/' ? holder->exe
-		            : holder->exited      ? vigil_ruleset_program_for_file(ruleset, &q.exe)
-		                                  : NULL;
-		q.foreign_mount_ns = holder->foreign_mount_ns;
-		q.sha256 = holder->sha256;
-		q.cmdline = holder->cmdline;
-		q.app_id = holder->app_id;
+		if (q.program == NULL && holder->exited)
+			q.program = vigil_ruleset_program_for_file(ruleset, &q.exe);
 		rule = vigil_ruleset_match(ruleset, &q, now);
 		if (rule == NULL && unmatched == NULL)
 			unmatched = holder;
@@ -811,21 +803,10 @@ decide_process(HeldPacket *held, const VigilProcess *process)
 		return;
 	}
 	query.uid = process != NULL ? process->uid : held->flow.uid;
-	query.program = process != NULL ? process->exe : NULL;
-	/* past the deadline with the lookup still out, it is an unknown program: "app unknown"
-	 * rules decide it as they would any process vigild cannot name */
-	if (process != NULL) {
-		query.exe = (VigilFileId){.dev = process->exe_dev,
-		                          .ino = process->exe_ino,
-		                          .ctime = process->exe_ctime,
-		                          .size = process->exe_size};
-		query.foreign_mount_ns = process->foreign_mount_ns;
-		if (process->exe[0] != '/')
-			query.program = NULL;
-	}
-	query.sha256 = process != NULL ? process->sha256 : NULL;
-	query.cmdline = process != NULL ? process->cmdline : NULL;
-	query.app_id = process != NULL ? process->app_id : NULL;
+	/* past the deadline with the lookup still out, or known only by the kernel's record
+	 * ("[comm]"), it is an unknown program: "app unknown" rules decide it as they would any
+	 * process vigild cannot name */
+	vigil_process_fill_query(process, &query);
 	query.family = held->flow.family;
 	query.dst = held->flow.dst;
 	query.protocol = held->flow.protocol;
@@ -1849,21 +1830,11 @@ match_live(VigilDaemon *daemon, const VigilFlow *flow, const FlowBasis *basis)
 		g_autofree char *sha256 = NULL;
 
 		q.uid = holder != NULL ? holder->uid : basis->uid;
-		if (holder != NULL) {
-			q.program = holder->exe[0] == '/' ? holder->exe : NULL;
-			q.exe = (VigilFileId){.dev = holder->exe_dev,
-			                      .ino = holder->exe_ino,
-			                      .ctime = holder->exe_ctime,
-			                      .size = holder->exe_size};
-			q.foreign_mount_ns = holder->foreign_mount_ns;
-			/* a hash made since it was allowed (a big file) counts: a rule pinned to
-			 * it once it was made still allows it */
-			if (holder->sha256 == NULL)
-				sha256 = vigil_attributor_peek_hash(daemon->attributor, holder);
-			q.sha256 = holder->sha256 != NULL ? holder->sha256 : sha256;
-			q.cmdline = holder->cmdline;
-			q.app_id = holder->app_id;
-		}
+		vigil_process_fill_query(holder, &q);
+		/* a hash made since it was allowed (a big file) counts: a rule pinned to it once it
+		 * was made still allows it */
+		if (holder != NULL && holder->sha256 == NULL)
+			q.sha256 = sha256 = vigil_attributor_peek_hash(daemon->attributor, holder);
 		q.family = flow->family;
 		q.dst = flow->dst;
 		q.protocol = flow->protocol;

@@ -484,6 +484,31 @@ vigil_process_new(void)
 	return g_atomic_rc_box_new0(VigilProcess);
 }
 
+void
+vigil_process_fill_query(const VigilProcess *process, VigilMatchQuery *query)
+{
+	g_return_if_fail(query != NULL);
+
+	if (process == NULL) {
+		query->program = NULL;
+		query->exe = (VigilFileId){0};
+		query->foreign_mount_ns = FALSE;
+		query->sha256 = NULL;
+		query->cmdline = NULL;
+		query->app_id = NULL;
+		return;
+	}
+	query->program = process->exe != NULL && process->exe[0] == '/' ? process->exe : NULL;
+	query->exe = (VigilFileId){.dev = process->exe_dev,
+	                           .ino = process->exe_ino,
+	                           .ctime = process->exe_ctime,
+	                           .size = process->exe_size};
+	query->foreign_mount_ns = process->foreign_mount_ns;
+	query->sha256 = process->sha256;
+	query->cmdline = process->cmdline;
+	query->app_id = process->app_id;
+}
+
 VigilProcess *
 vigil_process_copy_with_sha256(const VigilProcess *process, const char *sha256)
 {

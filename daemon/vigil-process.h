@@ -4,6 +4,7 @@
 #include <gio/gio.h>
 #include <sys/types.h>
 
+#include "vigil-ruleset.h"   /* VigilMatchQuery */
 #include "vigil-sha-cache.h" /* VigilShaCache */
 
 G_BEGIN_DECLS
@@ -83,6 +84,16 @@ VigilProcess *vigil_process_read_full(const char *proc_root, guint32 pid, VigilS
 VigilProcess *vigil_process_new(void);
 /* a copy of @process with its hash set to @sha256 (processes are shared read-only) */
 VigilProcess *vigil_process_copy_with_sha256(const VigilProcess *process, const char *sha256);
+
+/*
+ * The program's part of @query (program, exe, foreign_mount_ns, sha256, cmdline, app_id) from
+ * @process; the connection's part and the uid are the caller's. A process whose exe is not an
+ * absolute path (only the kernel's record of it: "[comm]") or NULL (not found, or not in time)
+ * is an unknown program: program NULL, so "app unknown" rules cover it, and no path rule can.
+ * Every matcher of a process takes it from here, so that none of them tells a program apart
+ * in its own way.
+ */
+void vigil_process_fill_query(const VigilProcess *process, VigilMatchQuery *query);
 
 /*
  * What changes when a process execs, changes its uid, or its pid goes to another process,

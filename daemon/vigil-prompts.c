@@ -786,17 +786,8 @@ match_request(VigilPrompts *prompts, Request *request)
 	const VigilProcess *process = request->process;
 
 	query.uid = request->uid;
-	query.program = process != NULL ? process->exe : NULL;
-	if (process != NULL) {
-		query.exe = (VigilFileId){.dev = process->exe_dev,
-		                          .ino = process->exe_ino,
-		                          .ctime = process->exe_ctime,
-		                          .size = process->exe_size};
-		query.foreign_mount_ns = process->foreign_mount_ns;
-	}
-	query.sha256 = process != NULL ? process->sha256 : NULL;
-	query.cmdline = process != NULL ? process->cmdline : NULL;
-	query.app_id = process != NULL ? process->app_id : NULL;
+	/* as the daemon took it: an unknown program stays one for the rules made since */
+	vigil_process_fill_query(process, &query);
 	query.family = request->flow.family;
 	query.dst = request->flow.dst;
 	query.protocol = request->flow.protocol;
