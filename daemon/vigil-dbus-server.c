@@ -79,6 +79,7 @@ struct _Call {
 	VigilRuleLookups lookups;
 	VigilRule *snapshot; /* UpdateRule, RemoveRule: the rule as the caller was authorised for */
 	RunFunc next;        /* what runs once the rule's lookups are done */
+	RunFunc authorized;  /* what runs once polkit said yes (authorize()) */
 	GPtrArray *rules;    /* ImportRules */
 	GArray *lines;       /* ImportRules: the line of each rule */
 	guint64 id;
@@ -158,7 +159,7 @@ on_authorized(GObject *source, GAsyncResult *result, gpointer data)
 		call_fail(call, error);
 		return;
 	}
-	call->method->run(call);
+	call->authorized(call);
 }
 
 static void
@@ -225,18 +226,20 @@ resolve_user_names(Call *call, const char *const *names, GAsyncReadyCallback cal
 	vigil_users_resolve_async(names, USER_LOOKUP_TIMEOUT_S, call->cancellable, callback, call);
 }
 
-/* asks polkit about call->action; an interactive check ends when the caller leaves */
+/* asks polkit about call->action, then runs @authorized or fails the call; an interactive
+ * check ends when the caller leaves */
 static void
-authorize(Call *call, GAsyncReadyCallback callback)
+authorize(Call *call, RunFunc authorized)
 {
 	VigilPolkit *polkit = call->server->polkit;
 
+	call->authorized = authorized;
 	if (call->interactive && call->cancellable == NULL)
 		watch_caller(call);
 	vigil_polkit_set_interactive_timeout(
 	    polkit, vigil_daemon_get_config(call->server->daemon)->auth_timeout);
 	vigil_polkit_check_async(polkit, call->sender, call->uid, call->action, call->interactive,
-	                         call->cancellable, callback, call);
+	                         call->cancellable, on_authorized, call);
 }
 
 static void
@@ -266,7 +269,7 @@ on_caller_uid(GObject *source, GAsyncResult *result, gpointer data)
 		call->method->run(call);
 		return;
 	}
-	authorize(call, on_authorized);
+	authorize(call, call->method->run);
 }
 
 /* every method starts here: who calls, how many calls it has going, then its uid */
@@ -632,19 +635,6 @@ look_up_program(Call *call)
 }
 
 static void
-on_rule_all_authorized(GObject *source, GAsyncResult *result, gpointer data)
-{
-	Call *call = data;
-	GError *error = NULL;
-
-	if (!vigil_polkit_check_finish(call->server->polkit, result, &error)) {
-		call_fail(call, error);
-		return;
-	}
-	look_up_program(call);
-}
-
-static void
 on_rule_user_resolved(GObject *source, GAsyncResult *result, gpointer data)
 {
 	Call *call = data;
@@ -660,7 +650,7 @@ on_rule_user_resolved(GObject *source, GAsyncResult *result, gpointer data)
 	if (g_strcmp0(call->action, VIGIL_POLKIT_ACTION_MANAGE_OWN_RULES) == 0 &&
 	    !rule_is_users_own(call->rule, call->uid)) {
 		call->action = VIGIL_POLKIT_ACTION_MANAGE_ALL_RULES;
-		authorize(call, on_rule_all_authorized);
+		authorize(call, look_up_program);
 		return;
 	}
 	look_up_program(call);
@@ -920,19 +910,6 @@ import_rules_now(Call *call)
 	                                                           ids->len, sizeof(guint64))));
 }
 
-static void
-on_import_all_authorized(GObject *source, GAsyncResult *result, gpointer data)
-{
-	Call *call = data;
-	GError *error = NULL;
-
-	if (!vigil_polkit_check_finish(call->server->polkit, result, &error)) {
-		call_fail(call, error);
-		return;
-	}
-	import_rules_now(call);
-}
-
 /* the rules' users are known: rules for others need the second check */
 static void
 import_rules_checked(Call *call)
@@ -946,7 +923,7 @@ import_rules_checked(Call *call)
 		return;
 	}
 	call->action = VIGIL_POLKIT_ACTION_MANAGE_ALL_RULES;
-	authorize(call, on_import_all_authorized);
+	authorize(call, import_rules_now);
 }
 
 static void
@@ -1332,26 +1309,70 @@ run_get_connections(Call *call)
 	call_return(call, g_variant_new("(aa{sv})", &builder));
 }
 
+/*
+ * What GetProgramStats, GetProgramHistory and GetTimeline count, for a program or an interval:
+ * the three answers share their keys (VIGIL_PROGRAM_STATS_KEY_*), so they are made in one place.
+ * A program's entry has destinations and last_seen; the history's have the bytes conntrack
+ * counted.
+ */
+typedef struct {
+	guint64 connections;
+	guint64 allowed;
+	guint64 denied;
+	gboolean has_program; /* destinations, last_seen */
+	guint32 destinations;
+	gint64 last_seen;
+	gboolean has_bytes; /* bytes_out, bytes_in */
+	guint64 bytes_out;
+	guint64 bytes_in;
+} Counters;
+
+/* a{sv} of @c */
+static GVariant *
+counters_to_dict(const Counters *c)
+{
+	GVariantDict counters;
+
+	g_variant_dict_init(&counters, NULL);
+	g_variant_dict_insert(&counters, VIGIL_PROGRAM_STATS_KEY_CONNECTIONS, "t", c->connections);
+	g_variant_dict_insert(&counters, VIGIL_PROGRAM_STATS_KEY_ALLOWED, "t", c->allowed);
+	g_variant_dict_insert(&counters, VIGIL_PROGRAM_STATS_KEY_DENIED, "t", c->denied);
+	if (c->has_program) {
+		g_variant_dict_insert(&counters, VIGIL_PROGRAM_STATS_KEY_DESTINATIONS, "u",
+		                      c->destinations);
+		g_variant_dict_insert(&counters, VIGIL_PROGRAM_STATS_KEY_LAST_SEEN, "x",
+		                      c->last_seen);
+	}
+	if (c->has_bytes) {
+		g_variant_dict_insert(&counters, VIGIL_PROGRAM_STATS_KEY_BYTES_OUT, "t",
+		                      c->bytes_out);
+		g_variant_dict_insert(&counters, VIGIL_PROGRAM_STATS_KEY_BYTES_IN, "t",
+		                      c->bytes_in);
+	}
+	return g_variant_dict_end(&counters);
+}
+
+/* one (sa{sv}) of a program's counters; a path that is not UTF-8 (or none: the process was not
+ * known) cannot go over D-Bus as a string */
+static void
+add_program_entry(GVariantBuilder *builder, const char *program, const Counters *c)
+{
+	g_variant_builder_add(
+	    builder, "(s@a{sv})",
+	    program != NULL && g_utf8_validate(program, -1, NULL) ? program : VIGIL_PROGRAM_UNKNOWN,
+	    counters_to_dict(c));
+}
+
 static void
 add_stats_entry(GVariantBuilder *builder, const VigilProgramStats *stats)
 {
-	GVariantBuilder counters;
-
-	g_variant_builder_init(&counters, G_VARIANT_TYPE_VARDICT);
-	g_variant_builder_add(&counters, "{sv}", VIGIL_PROGRAM_STATS_KEY_CONNECTIONS,
-	                      g_variant_new_uint64(stats->connections));
-	g_variant_builder_add(&counters, "{sv}", VIGIL_PROGRAM_STATS_KEY_ALLOWED,
-	                      g_variant_new_uint64(stats->allowed));
-	g_variant_builder_add(&counters, "{sv}", VIGIL_PROGRAM_STATS_KEY_DENIED,
-	                      g_variant_new_uint64(stats->denied));
-	g_variant_builder_add(&counters, "{sv}", VIGIL_PROGRAM_STATS_KEY_DESTINATIONS,
-	                      g_variant_new_uint32(stats->destinations));
-	g_variant_builder_add(&counters, "{sv}", VIGIL_PROGRAM_STATS_KEY_LAST_SEEN,
-	                      g_variant_new_int64(stats->last_seen));
-	g_variant_builder_add(builder, "(sa{sv})",
-	                      g_utf8_validate(stats->program, -1, NULL) ? stats->program
-	                                                                : VIGIL_PROGRAM_UNKNOWN,
-	                      &counters);
+	add_program_entry(builder, stats->program,
+	                  &(Counters){.connections = stats->connections,
+	                              .allowed = stats->allowed,
+	                              .denied = stats->denied,
+	                              .has_program = TRUE,
+	                              .destinations = stats->destinations,
+	                              .last_seen = stats->last_seen});
 }
 
 static gint
@@ -1457,29 +1478,17 @@ program_history_to_variant(GPtrArray *programs)
 	g_variant_builder_init(&builder, G_VARIANT_TYPE("a(sa{sv})"));
 	for (guint i = 0; i < programs->len; i++) {
 		const VigilHistoryProgram *p = g_ptr_array_index(programs, i);
-		GVariantBuilder counters;
 
-		g_variant_builder_init(&counters, G_VARIANT_TYPE_VARDICT);
-		g_variant_builder_add(&counters, "{sv}", VIGIL_PROGRAM_STATS_KEY_CONNECTIONS,
-		                      g_variant_new_uint64(p->connections));
-		g_variant_builder_add(&counters, "{sv}", VIGIL_PROGRAM_STATS_KEY_ALLOWED,
-		                      g_variant_new_uint64(p->allowed));
-		g_variant_builder_add(&counters, "{sv}", VIGIL_PROGRAM_STATS_KEY_DENIED,
-		                      g_variant_new_uint64(p->denied));
-		g_variant_builder_add(&counters, "{sv}", VIGIL_PROGRAM_STATS_KEY_DESTINATIONS,
-		                      g_variant_new_uint32(p->destinations));
-		g_variant_builder_add(&counters, "{sv}", VIGIL_PROGRAM_STATS_KEY_LAST_SEEN,
-		                      g_variant_new_int64(p->last_seen));
-		g_variant_builder_add(&counters, "{sv}", VIGIL_PROGRAM_STATS_KEY_BYTES_OUT,
-		                      g_variant_new_uint64(p->bytes_out));
-		g_variant_builder_add(&counters, "{sv}", VIGIL_PROGRAM_STATS_KEY_BYTES_IN,
-		                      g_variant_new_uint64(p->bytes_in));
-		/* a path that is not UTF-8 cannot go over D-Bus as a string */
-		g_variant_builder_add(&builder, "(sa{sv})",
-		                      p->program != NULL && g_utf8_validate(p->program, -1, NULL)
-		                          ? p->program
-		                          : VIGIL_PROGRAM_UNKNOWN,
-		                      &counters);
+		add_program_entry(&builder, p->program,
+		                  &(Counters){.connections = p->connections,
+		                              .allowed = p->allowed,
+		                              .denied = p->denied,
+		                              .has_program = TRUE,
+		                              .destinations = p->destinations,
+		                              .last_seen = p->last_seen,
+		                              .has_bytes = TRUE,
+		                              .bytes_out = p->bytes_out,
+		                              .bytes_in = p->bytes_in});
 	}
 	return g_variant_new("(a(sa{sv}))", &builder);
 }
@@ -1526,20 +1535,14 @@ timeline_to_variant(GPtrArray *buckets)
 	g_variant_builder_init(&builder, G_VARIANT_TYPE("a(xa{sv})"));
 	for (guint i = 0; i < buckets->len; i++) {
 		const VigilHistoryBucket *b = g_ptr_array_index(buckets, i);
-		GVariantBuilder counters;
 
-		g_variant_builder_init(&counters, G_VARIANT_TYPE_VARDICT);
-		g_variant_builder_add(&counters, "{sv}", VIGIL_PROGRAM_STATS_KEY_CONNECTIONS,
-		                      g_variant_new_uint64(b->connections));
-		g_variant_builder_add(&counters, "{sv}", VIGIL_PROGRAM_STATS_KEY_ALLOWED,
-		                      g_variant_new_uint64(b->allowed));
-		g_variant_builder_add(&counters, "{sv}", VIGIL_PROGRAM_STATS_KEY_DENIED,
-		                      g_variant_new_uint64(b->denied));
-		g_variant_builder_add(&counters, "{sv}", VIGIL_PROGRAM_STATS_KEY_BYTES_OUT,
-		                      g_variant_new_uint64(b->bytes_out));
-		g_variant_builder_add(&counters, "{sv}", VIGIL_PROGRAM_STATS_KEY_BYTES_IN,
-		                      g_variant_new_uint64(b->bytes_in));
-		g_variant_builder_add(&builder, "(xa{sv})", b->start, &counters);
+		g_variant_builder_add(&builder, "(x@a{sv})", b->start,
+		                      counters_to_dict(&(Counters){.connections = b->connections,
+		                                                   .allowed = b->allowed,
+		                                                   .denied = b->denied,
+		                                                   .has_bytes = TRUE,
+		                                                   .bytes_out = b->bytes_out,
+		                                                   .bytes_in = b->bytes_in}));
 	}
 	return g_variant_new("(a(xa{sv}))", &builder);
 }
