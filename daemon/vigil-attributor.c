@@ -70,8 +70,9 @@ typedef struct {
  * stay bound to that process, never to a later one with its pid, so a stamp through them is two
  * system calls and a socket guess one, with no pid reuse to fear.
  */
+/* reference counted (g_atomic_rc_box): the cache holds one; users take one to use the fds
+ * unlocked */
 typedef struct {
-	gint ref_count; /* the cache holds one; users take one to use the fds unlocked */
 	VigilProcess *process;
 	VigilProcessStamp stamp; /* through the fds, taken before @process was read */
 	guint32 sock_uid;        /* owner of the socket it was read for: a uid change shows there */
@@ -82,8 +83,8 @@ typedef struct {
 	gint64 last_used;
 } CachedProcess;
 
+/* reference counted (g_atomic_rc_box): pending lookups hold a reference */
 struct _VigilAttributor {
-	gint ref_count; /* pending lookups hold a reference */
 	char *proc_root;
 	int proc_fd;
 	VigilShaCache *sha_cache;
@@ -111,23 +112,20 @@ typedef enum {
 	OWNER_TOO_COSTLY, /* not worth searching on the calling thread */
 } OwnerResult;
 
-static CachedProcess *
-cached_process_ref(CachedProcess *cached)
+static void
+cached_process_clear(gpointer data)
 {
-	g_atomic_int_inc(&cached->ref_count);
-	return cached;
+	CachedProcess *cached = data;
+	vigil_process_unref(cached->process);
+	close(cached->dir_fd);
+	close(cached->stat_fd);
 }
 
 static void
 cached_process_unref(gpointer data)
 {
-	CachedProcess *cached = data;
-	if (cached == NULL || !g_atomic_int_dec_and_test(&cached->ref_count))
-		return;
-	vigil_process_unref(cached->process);
-	close(cached->dir_fd);
-	close(cached->stat_fd);
-	g_free(cached);
+	if (data != NULL)
+		g_atomic_rc_box_release_full(data, cached_process_clear);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CachedProcess, cached_process_unref)
 
@@ -149,8 +147,7 @@ vigil_attributor_new(const char *proc_root, GError **error)
 		return NULL;
 	}
 
-	VigilAttributor *attributor = g_new0(VigilAttributor, 1);
-	attributor->ref_count = 1;
+	VigilAttributor *attributor = g_atomic_rc_box_new0(VigilAttributor);
 	attributor->proc_root = g_strdup(proc_root);
 	attributor->proc_fd = proc_fd;
 	attributor->sha_cache = vigil_sha_cache_new(SHA_CACHE_MAX);
@@ -173,19 +170,10 @@ vigil_attributor_new(const char *proc_root, GError **error)
 	return attributor;
 }
 
-static VigilAttributor *
-attributor_ref(VigilAttributor *attributor)
-{
-	g_atomic_int_inc(&attributor->ref_count);
-	return attributor;
-}
-
 static void
-attributor_unref(gpointer data)
+attributor_clear(gpointer data)
 {
 	VigilAttributor *attributor = data;
-	if (!g_atomic_int_dec_and_test(&attributor->ref_count))
-		return;
 	g_ptr_array_unref(attributor->idle_diags);
 	g_hash_table_destroy(attributor->sockets);
 	g_array_unref(attributor->recent);
@@ -201,7 +189,12 @@ attributor_unref(gpointer data)
 	vigil_fair_pool_free(attributor->lookup_pool);
 	close(attributor->proc_fd);
 	g_free(attributor->proc_root);
-	g_free(attributor);
+}
+
+static void
+attributor_unref(VigilAttributor *attributor)
+{
+	g_atomic_rc_box_release_full(attributor, attributor_clear);
 }
 
 /* lookups still pending keep what they need alive until they finish (one a process holds for
@@ -730,7 +723,7 @@ cache_get(VigilAttributor *attributor, guint32 pid)
 	g_mutex_lock(&attributor->lock);
 	CachedProcess *cached = g_hash_table_lookup(attributor->processes, GUINT_TO_POINTER(pid));
 	if (cached != NULL)
-		cached_process_ref(cached);
+		g_atomic_rc_box_acquire(cached);
 	g_mutex_unlock(&attributor->lock);
 	return cached;
 }
@@ -800,8 +793,7 @@ static void
 cache_process(VigilAttributor *attributor, VigilProcess *process, const VigilProcessStamp *stamp,
               guint32 sock_uid, int dir_fd, int stat_fd)
 {
-	CachedProcess *cached = g_new0(CachedProcess, 1);
-	cached->ref_count = 1;
+	CachedProcess *cached = g_atomic_rc_box_new0(CachedProcess);
 	cached->process = vigil_process_ref(process);
 	cached->stamp = *stamp;
 	cached->sock_uid = sock_uid;
@@ -937,7 +929,7 @@ guess_owner(VigilAttributor *attributor, guint64 inode, GArray *seen, int *fd)
 		    g_hash_table_lookup(attributor->processes, GUINT_TO_POINTER(pid));
 		if (cached == NULL)
 			continue;
-		candidates[n] = cached_process_ref(cached);
+		candidates[n] = g_atomic_rc_box_acquire(cached);
 		memcpy(fds[n], cached->socket_fds, sizeof(fds[n]));
 		n++;
 	}
@@ -958,7 +950,7 @@ guess_owner(VigilAttributor *attributor, guint64 inode, GArray *seen, int *fd)
 			if (!parse_socket_link(link, &owner.inode))
 				continue;
 			if (owner.inode == inode) {
-				found = cached_process_ref(candidates[i]);
+				found = g_atomic_rc_box_acquire(candidates[i]);
 				*fd = fds[i][j];
 			} else {
 				g_array_append_val(seen, owner);
@@ -992,7 +984,7 @@ static Lookup *
 lookup_new(VigilAttributor *attributor, const VigilFlow *flow)
 {
 	Lookup *lookup = g_new0(Lookup, 1);
-	lookup->attributor = attributor_ref(attributor);
+	lookup->attributor = g_atomic_rc_box_acquire(attributor);
 	lookup->flow = *flow;
 	lookup->start = g_get_monotonic_time();
 	lookup->seen = g_array_new(FALSE, FALSE, sizeof(SocketOwner));
@@ -1720,7 +1712,7 @@ share_hash(VigilAttributor *attributor, const VigilProcess *hashed)
 	while (g_hash_table_iter_next(&iter, NULL, &value)) {
 		CachedProcess *cached = value;
 		if (cached->process->sha256 == NULL && same_executable(cached->process, hashed))
-			g_ptr_array_add(stale, cached_process_ref(cached));
+			g_ptr_array_add(stale, g_atomic_rc_box_acquire(cached));
 	}
 	for (guint i = 0; i < stale->len; i++) {
 		CachedProcess *old = g_ptr_array_index(stale, i);
@@ -1730,8 +1722,8 @@ share_hash(VigilAttributor *attributor, const VigilProcess *hashed)
 			close_process_fds(dir_fd, stat_fd);
 			continue;
 		}
-		CachedProcess *fresh = g_memdup2(old, sizeof(*old));
-		fresh->ref_count = 1;
+		/* the macro would keep const */
+		CachedProcess *fresh = (g_atomic_rc_box_dup)(sizeof(*old), old);
 		fresh->process = vigil_process_copy_with_sha256(old->process, hashed->sha256);
 		fresh->dir_fd = dir_fd;
 		fresh->stat_fd = stat_fd;
@@ -1794,7 +1786,7 @@ vigil_attributor_hash_async(VigilAttributor *attributor, VigilProcess *process,
 		return;
 	}
 	HashRequest *request = g_new0(HashRequest, 1);
-	request->attributor = attributor_ref(attributor);
+	request->attributor = g_atomic_rc_box_acquire(attributor);
 	request->process = vigil_process_ref(process);
 	g_task_set_task_data(task, request, hash_request_free);
 	g_autofree char *path = exe_path(attributor, process);
