@@ -5,6 +5,7 @@
 #include <glib/gstdio.h>
 #include <sys/socket.h>
 
+#include "test-util.h"
 #include "vigil-history.h"
 
 typedef struct {
@@ -29,18 +30,9 @@ fixture_setup(Fixture *f, gconstpointer data)
 static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
-	g_autoptr(GDir) dir = NULL;
-	const char *name;
-
 	(void)data;
 	sqlite3_close(f->db);
-	dir = g_dir_open(f->dir, 0, NULL);
-	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-		g_autofree char *file = g_build_filename(f->dir, name, NULL);
-
-		g_unlink(file);
-	}
-	g_rmdir(f->dir);
+	vigil_test_remove_tree(f->dir);
 	g_free(f->path);
 	g_free(f->dir);
 }
@@ -50,9 +42,6 @@ static void
 add(Fixture *f, guint32 uid, const char *program, guint8 host, guint16 sport, gint64 time,
     VigilAction verdict)
 {
-	g_autoptr(GPtrArray) rows =
-	    g_ptr_array_new_with_free_func((GDestroyNotify)vigil_history_row_free);
-	g_autoptr(GError) error = NULL;
 	VigilDecision d = {0};
 
 	d.time = time;
@@ -69,36 +58,18 @@ add(Fixture *f, guint32 uid, const char *program, guint8 host, guint16 sport, gi
 	d.dport = 443;
 	d.verdict = verdict;
 	d.reason = VIGIL_REASON_RULE;
-	g_ptr_array_add(rows, vigil_history_row_new_from(&d, NULL));
-	g_assert_true(vigil_history_db_insert(f->db, rows, &error));
-	g_assert_no_error(error);
+	vigil_test_history_insert(f->db, vigil_history_row_new_from(&d, NULL));
 }
 
 /* conntrack counted @bytes_in and @bytes_out on the flow of add(..., @host, @sport, ...) */
 static void
 count_traffic(Fixture *f, guint8 host, guint16 sport, guint64 bytes_in, guint64 bytes_out)
 {
-	g_autoptr(GPtrArray) updates =
-	    g_ptr_array_new_with_free_func((GDestroyNotify)vigil_history_row_free);
-	g_autoptr(GError) error = NULL;
-	VigilHistoryRow *update = g_new0(VigilHistoryRow, 1);
-	VigilFlowCounters *c = &update->traffic;
+	VigilHistoryRow *update = vigil_test_traffic_update(host, sport);
 
-	update->is_update = TRUE;
-	update->has_traffic = TRUE;
-	c->family = AF_INET;
-	c->protocol = 6;
-	c->src.bytes[0] = 10;
-	c->src.bytes[3] = 200;
-	c->sport = sport;
-	c->dst.bytes[0] = 10;
-	c->dst.bytes[3] = host;
-	c->dport = 443;
-	c->bytes_in = bytes_in;
-	c->bytes_out = bytes_out;
-	g_ptr_array_add(updates, update);
-	g_assert_true(vigil_history_db_update_traffic(f->db, updates, &error));
-	g_assert_no_error(error);
+	update->traffic.bytes_in = bytes_in;
+	update->traffic.bytes_out = bytes_out;
+	vigil_test_history_update(f->db, update);
 }
 
 static GPtrArray *

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include "test-util.h"
 #include "vigil-conn-dict.h"
 #include "vigil-fair.h"
 #include "vigil-history.h"
@@ -35,16 +36,8 @@ fixture_setup(Fixture *f, gconstpointer data)
 static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
-	g_autoptr(GDir) dir = g_dir_open(f->dir, 0, NULL);
-	const char *name;
-
 	(void)data;
-	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-		g_autofree char *file = g_build_filename(f->dir, name, NULL);
-
-		g_unlink(file);
-	}
-	g_rmdir(f->dir);
+	vigil_test_remove_tree(f->dir);
 	g_free(f->path);
 	g_free(f->dir);
 }
@@ -71,18 +64,6 @@ make_row(guint32 uid, const char *program, guint8 host, gint64 time, VigilAction
 	d.rule_id = 7;
 	d.queued_us = 55;
 	return vigil_history_row_new_from(&d, program != NULL ? "ab12" : NULL);
-}
-
-static void
-insert(sqlite3 *db, VigilHistoryRow *row)
-{
-	g_autoptr(GPtrArray) rows =
-	    g_ptr_array_new_with_free_func((GDestroyNotify)vigil_history_row_free);
-	g_autoptr(GError) error = NULL;
-
-	g_ptr_array_add(rows, row);
-	g_assert_true(vigil_history_db_insert(db, rows, &error));
-	g_assert_no_error(error);
 }
 
 static GPtrArray *
@@ -116,11 +97,11 @@ test_round_trip(Fixture *f, gconstpointer data)
 
 	(void)data;
 	g_assert_no_error(error);
-	insert(db, make_row(0, "/usr/bin/curl", 9, 1000, VIGIL_ACTION_ALLOW));
+	vigil_test_history_insert(db, make_row(0, "/usr/bin/curl", 9, 1000, VIGIL_ACTION_ALLOW));
 	v6->decision.family = AF_INET6;
 	g_assert_true(vigil_address_parse("fd00::5", &v6->decision.family, &v6->decision.dst));
-	insert(db, v6);
-	insert(db, make_row(1000, NULL, 3, 3000, VIGIL_ACTION_DROP));
+	vigil_test_history_insert(db, v6);
+	vigil_test_history_insert(db, make_row(1000, NULL, 3, 3000, VIGIL_ACTION_DROP));
 	sqlite3_close(db);
 
 	g_assert_cmpint(g_stat(f->path, &st), ==, 0);
@@ -169,8 +150,9 @@ test_query_filters(Fixture *f, gconstpointer data)
 	(void)data;
 	g_assert_no_error(error);
 	for (guint i = 1; i <= 10; i++)
-		insert(db, make_row(i % 2 == 0 ? 1000 : 1001, i <= 8 ? "/usr/bin/curl" : NULL, i,
-		                    i * 100, i % 3 == 0 ? VIGIL_ACTION_DENY : VIGIL_ACTION_ALLOW));
+		vigil_test_history_insert(
+		    db, make_row(i % 2 == 0 ? 1000 : 1001, i <= 8 ? "/usr/bin/curl" : NULL, i,
+		                 i * 100, i % 3 == 0 ? VIGIL_ACTION_DENY : VIGIL_ACTION_ALLOW));
 
 	g_assert_cmpuint(count(db, &(VigilHistoryQuery){.since = 300, .until = 600}), ==, 4);
 	g_assert_cmpuint(count(db, &(VigilHistoryQuery){.has_uid = TRUE, .uid = 1000}), ==, 5);
@@ -191,19 +173,9 @@ test_query_filters(Fixture *f, gconstpointer data)
 static VigilHistoryRow *
 make_update(guint8 host, guint64 bytes_in, gboolean ended)
 {
-	VigilHistoryRow *update = g_new0(VigilHistoryRow, 1);
+	VigilHistoryRow *update = vigil_test_traffic_update(host, 40000);
 	VigilFlowCounters *c = &update->traffic;
 
-	update->is_update = TRUE;
-	update->has_traffic = TRUE;
-	c->family = AF_INET;
-	c->protocol = 6;
-	c->src.bytes[0] = 10;
-	c->src.bytes[3] = 200;
-	c->sport = 40000;
-	c->dst.bytes[0] = 10;
-	c->dst.bytes[3] = host;
-	c->dport = 443;
 	c->packets_out = 10;
 	c->bytes_out = 700;
 	c->packets_in = 20;
@@ -211,18 +183,6 @@ make_update(guint8 host, guint64 bytes_in, gboolean ended)
 	c->ended = ended;
 	update->ended = ended ? 5000 : 0;
 	return update;
-}
-
-static void
-update(sqlite3 *db, VigilHistoryRow *one)
-{
-	g_autoptr(GPtrArray) updates =
-	    g_ptr_array_new_with_free_func((GDestroyNotify)vigil_history_row_free);
-	g_autoptr(GError) error = NULL;
-
-	g_ptr_array_add(updates, one);
-	g_assert_true(vigil_history_db_update_traffic(db, updates, &error));
-	g_assert_no_error(error);
 }
 
 static VigilHistoryRow *
@@ -247,14 +207,18 @@ test_traffic(Fixture *f, gconstpointer data)
 
 	(void)data;
 	g_assert_no_error(error);
-	insert(db, flow_row(1000, 9, 1000, VIGIL_ACTION_ALLOW)); /* A */
-	insert(db, flow_row(1000, 8, 1100, VIGIL_ACTION_ALLOW)); /* another destination */
-	update(db, make_update(9, 4096, FALSE));                 /* read on the way */
-	update(db, make_update(9, 1048576, TRUE));               /* A's end */
-	update(db, make_update(9, 77, TRUE)); /* a late event of the same tuple: nothing to end */
-	insert(db, flow_row(1000, 9, 6000, VIGIL_ACTION_DENY));  /* the port again, denied */
-	insert(db, flow_row(1000, 9, 7000, VIGIL_ACTION_ALLOW)); /* B: the port again, allowed */
-	update(db, make_update(9, 5, FALSE));
+	vigil_test_history_insert(db, flow_row(1000, 9, 1000, VIGIL_ACTION_ALLOW)); /* A */
+	vigil_test_history_insert(
+	    db, flow_row(1000, 8, 1100, VIGIL_ACTION_ALLOW));         /* another destination */
+	vigil_test_history_update(db, make_update(9, 4096, FALSE));   /* read on the way */
+	vigil_test_history_update(db, make_update(9, 1048576, TRUE)); /* A's end */
+	vigil_test_history_update(
+	    db, make_update(9, 77, TRUE)); /* a late event of the same tuple: nothing to end */
+	vigil_test_history_insert(
+	    db, flow_row(1000, 9, 6000, VIGIL_ACTION_DENY)); /* the port again, denied */
+	vigil_test_history_insert(
+	    db, flow_row(1000, 9, 7000, VIGIL_ACTION_ALLOW)); /* B: the port again, allowed */
+	vigil_test_history_update(db, make_update(9, 5, FALSE));
 
 	rows = select_all(db, NULL);
 	g_assert_cmpuint(rows->len, ==, 4);
@@ -326,19 +290,19 @@ test_traffic_by_conntrack_id(Fixture *f, gconstpointer data)
 	(void)data;
 	g_assert_no_error(error);
 	/* alice's flow 111 is read once; its end is lost */
-	insert(db, flow_row_id(ALICE, 9, 1000, 111));
-	update(db, make_update_id(9, 111, 10, FALSE));
+	vigil_test_history_insert(db, flow_row_id(ALICE, 9, 1000, 111));
+	vigil_test_history_update(db, make_update_id(9, 111, 10, FALSE));
 	/* bob's flow 222, same tuple, whose decision is not in the history (not kept) */
-	update(db, make_update_id(9, 222, 5000, FALSE));
-	update(db, make_update_id(9, 222, 6000, TRUE));
+	vigil_test_history_update(db, make_update_id(9, 222, 5000, FALSE));
+	vigil_test_history_update(db, make_update_id(9, 222, 6000, TRUE));
 	/* carol's flow of unknown id (decided without the queue): the tuple finds it, and from
 	 * then on its id */
-	insert(db, flow_row_id(CAROL, 7, 2000, 0));
-	update(db, make_update_id(7, 333, 70, FALSE));
+	vigil_test_history_insert(db, flow_row_id(CAROL, 7, 2000, 0));
+	vigil_test_history_update(db, make_update_id(7, 333, 70, FALSE));
 	/* dave's later flow of the same tuple, id unknown too, while carol's end was lost */
-	insert(db, flow_row_id(DAVE, 7, 3000, 0));
-	update(db, make_update_id(7, 444, 80, FALSE));
-	update(db, make_update_id(7, 333, 71, TRUE));
+	vigil_test_history_insert(db, flow_row_id(DAVE, 7, 3000, 0));
+	vigil_test_history_update(db, make_update_id(7, 444, 80, FALSE));
+	vigil_test_history_update(db, make_update_id(7, 333, 71, TRUE));
 
 	rows = select_all(db, NULL);
 	g_assert_cmpuint(rows->len, ==, 3);
@@ -371,12 +335,12 @@ test_traffic_conntrack_id_reused(Fixture *f, gconstpointer data)
 	(void)data;
 	g_assert_no_error(error);
 	/* alice's flow 111 is read once; its end is lost */
-	insert(db, flow_row_id(ALICE, 9, 1000, 111));
-	update(db, make_update_id(9, 111, 10, FALSE));
+	vigil_test_history_insert(db, flow_row_id(ALICE, 9, 1000, 111));
+	vigil_test_history_update(db, make_update_id(9, 111, 10, FALSE));
 	/* bob's later flow of the same tuple gets id 111 again */
-	insert(db, flow_row_id(BOB, 9, 2000, 111));
-	update(db, make_update_id(9, 111, 5, FALSE));
-	update(db, make_update_id(9, 111, 6, FALSE));
+	vigil_test_history_insert(db, flow_row_id(BOB, 9, 2000, 111));
+	vigil_test_history_update(db, make_update_id(9, 111, 5, FALSE));
+	vigil_test_history_update(db, make_update_id(9, 111, 6, FALSE));
 
 	rows = select_all(db, NULL);
 	g_assert_cmpuint(rows->len, ==, 2);
@@ -402,7 +366,7 @@ test_migrate_from_v1(Fixture *f, gconstpointer data)
 
 	(void)data;
 	g_assert_no_error(error);
-	insert(db, flow_row(BOB, 9, 1000, VIGIL_ACTION_ALLOW));
+	vigil_test_history_insert(db, flow_row(BOB, 9, 1000, VIGIL_ACTION_ALLOW));
 	/* what schema 1 had */
 	g_assert_cmpint(sqlite3_exec(db,
 	                             "DROP INDEX connections_ct_id; "
@@ -419,9 +383,9 @@ test_migrate_from_v1(Fixture *f, gconstpointer data)
 	version = sqlite3_column_int64(stmt, 0);
 	sqlite3_finalize(stmt);
 	g_assert_cmpint(version, ==, VIGIL_HISTORY_SCHEMA_VERSION);
-	update(db, make_update_id(9, 555, 42, FALSE));
-	insert(db, flow_row_id(BOB, 8, 2000, 556));
-	update(db, make_update_id(8, 556, 43, FALSE));
+	vigil_test_history_update(db, make_update_id(9, 555, 42, FALSE));
+	vigil_test_history_insert(db, flow_row_id(BOB, 8, 2000, 556));
+	vigil_test_history_update(db, make_update_id(8, 556, 43, FALSE));
 	rows = select_all(db, NULL);
 	g_assert_cmpuint(rows->len, ==, 2);
 	g_assert_cmpuint(((VigilHistoryRow *)rows->pdata[0])->traffic.bytes_in, ==, 42);

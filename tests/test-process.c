@@ -394,17 +394,10 @@ test_cmdline_cleaned(void)
 	kill_and_reap(pid);
 }
 
-static VigilProcessStamp
-stamp_of(GPid pid)
-{
-	VigilProcessStamp stamp;
-	g_assert_true(vigil_process_read_stamp("/proc", pid, &stamp));
-	return stamp;
-}
-
-/* a stamp stays while nothing changes, and changes when the process execs, even itself */
-static void
-test_stamp(void)
+/* a child that runs this binary again ("--idle same binary") once told, through *@tell (a
+ * byte, exec_again()); it ends when *@tell is closed untold */
+static pid_t
+fork_exec_when_told(int *tell)
 {
 	int ctl[2];
 	g_assert_cmpint(pipe2(ctl, O_CLOEXEC), ==, 0);
@@ -420,6 +413,41 @@ test_stamp(void)
 		_exit(0);
 	}
 	close(ctl[0]);
+	*tell = ctl[1];
+	return pid;
+}
+
+/* tells @pid to exec (fork_exec_when_told()) and waits until its new argv is in place */
+static void
+exec_again(int tell, pid_t pid)
+{
+	g_autofree char *cmdline = g_strdup_printf("/proc/%d/cmdline", pid);
+
+	g_assert_cmpint(write(tell, "x", 1), ==, 1);
+	for (int i = 0; i < 400; i++) {
+		g_autofree char *text = NULL;
+		gsize len = 0;
+		if (g_file_get_contents(cmdline, &text, &len, NULL) && len > strlen(text) + 1 &&
+		    strcmp(text + strlen(text) + 1, "--idle") == 0)
+			break;
+		g_usleep(5000);
+	}
+}
+
+static VigilProcessStamp
+stamp_of(GPid pid)
+{
+	VigilProcessStamp stamp;
+	g_assert_true(vigil_process_read_stamp("/proc", pid, &stamp));
+	return stamp;
+}
+
+/* a stamp stays while nothing changes, and changes when the process execs, even itself */
+static void
+test_stamp(void)
+{
+	int tell;
+	pid_t pid = fork_exec_when_told(&tell);
 
 	VigilProcessStamp before = stamp_of(pid);
 	VigilProcessStamp again = stamp_of(pid);
@@ -430,16 +458,7 @@ test_stamp(void)
 	g_assert_cmpuint(before.exe_ino, ==, process->exe_ino);
 
 	/* the same program again: same pid, start time and file, another image */
-	g_assert_cmpint(write(ctl[1], "x", 1), ==, 1);
-	g_autofree char *cmdline = g_strdup_printf("/proc/%d/cmdline", pid);
-	for (int i = 0; i < 400; i++) {
-		g_autofree char *text = NULL;
-		gsize len = 0;
-		if (g_file_get_contents(cmdline, &text, &len, NULL) && len > strlen(text) + 1 &&
-		    strcmp(text + strlen(text) + 1, "--idle") == 0)
-			break;
-		g_usleep(5000);
-	}
+	exec_again(tell, pid);
 	VigilProcessStamp after = stamp_of(pid);
 	g_assert_false(vigil_process_stamp_equal(&before, &after));
 	g_assert_cmpuint(after.start_time, ==, before.start_time);
@@ -448,7 +467,7 @@ test_stamp(void)
 	g_autofree char *expected = g_strdup_printf("%s --idle same binary", test_exe);
 	g_assert_cmpstr(reread->cmdline, ==, expected);
 
-	close(ctl[1]);
+	close(tell);
 	kill_and_reap(pid);
 
 	/* and a process that is gone has no stamp */
@@ -471,20 +490,8 @@ open_process_fds(const char *proc_root, pid_t pid, int *dir_fd, int *stat_fd)
 static void
 test_stamp_at(void)
 {
-	int ctl[2];
-	g_assert_cmpint(pipe2(ctl, O_CLOEXEC), ==, 0);
-	pid_t pid = fork();
-	g_assert_cmpint(pid, >=, 0);
-	if (pid == 0) {
-		char byte;
-		const char *idle[] = {test_exe, "--idle", "same binary", NULL};
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		close(ctl[1]);
-		if (read(ctl[0], &byte, 1) == 1)
-			execv(test_exe, (char **)idle);
-		_exit(0);
-	}
-	close(ctl[0]);
+	int tell;
+	pid_t pid = fork_exec_when_told(&tell);
 	int dir_fd;
 	int stat_fd;
 	open_process_fds("/proc", pid, &dir_fd, &stat_fd);
@@ -500,23 +507,14 @@ test_stamp_at(void)
 	g_assert_true(vigil_process_stamp_equal(&before, &by_path));
 
 	/* exec of the same program: the fds still follow the process, the stamp changes */
-	g_assert_cmpint(write(ctl[1], "x", 1), ==, 1);
-	g_autofree char *cmdline = g_strdup_printf("/proc/%d/cmdline", pid);
-	for (int i = 0; i < 400; i++) {
-		g_autofree char *text = NULL;
-		gsize len = 0;
-		if (g_file_get_contents(cmdline, &text, &len, NULL) && len > strlen(text) + 1 &&
-		    strcmp(text + strlen(text) + 1, "--idle") == 0)
-			break;
-		g_usleep(5000);
-	}
+	exec_again(tell, pid);
 	VigilProcessStamp after;
 	g_assert_true(vigil_process_read_stamp_at(dir_fd, stat_fd, &after));
 	g_assert_false(vigil_process_stamp_equal(&before, &after));
 	g_assert_cmpuint(after.start_time, ==, before.start_time);
 	g_assert_cmpuint(after.exe_ino, ==, before.exe_ino);
 
-	close(ctl[1]);
+	close(tell);
 	kill_and_reap(pid);
 	VigilProcessStamp none;
 	g_assert_false(vigil_process_read_stamp_at(dir_fd, stat_fd, &none));

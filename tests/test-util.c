@@ -4,6 +4,7 @@
 #include "test-util.h"
 
 #include <glib/gstdio.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 static void
@@ -113,4 +114,49 @@ vigil_test_add_learned(VigilRuleStore *store, const char *line)
 	g_assert_true(vigil_rule_store_add_learned(store, rule, &error));
 	g_assert_no_error(error);
 	return rule->id;
+}
+
+VigilHistoryRow *
+vigil_test_traffic_update(guint8 host, guint16 sport)
+{
+	VigilHistoryRow *update = g_new0(VigilHistoryRow, 1);
+	VigilFlowCounters *c = &update->traffic;
+
+	update->is_update = TRUE;
+	update->has_traffic = TRUE;
+	c->family = AF_INET;
+	c->protocol = 6;
+	c->src.bytes[0] = 10;
+	c->src.bytes[3] = 200;
+	c->sport = sport;
+	c->dst.bytes[0] = 10;
+	c->dst.bytes[3] = host;
+	c->dport = 443;
+	return update;
+}
+
+/* @row through @write (insert or update_traffic) in an array of its own */
+static void
+history_write(sqlite3 *db, VigilHistoryRow *row,
+              gboolean (*write)(sqlite3 *db, GPtrArray *rows, GError **error))
+{
+	g_autoptr(GPtrArray) rows =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)vigil_history_row_free);
+	g_autoptr(GError) error = NULL;
+
+	g_ptr_array_add(rows, row);
+	g_assert_true(write(db, rows, &error));
+	g_assert_no_error(error);
+}
+
+void
+vigil_test_history_insert(sqlite3 *db, VigilHistoryRow *row)
+{
+	history_write(db, row, vigil_history_db_insert);
+}
+
+void
+vigil_test_history_update(sqlite3 *db, VigilHistoryRow *update)
+{
+	history_write(db, update, vigil_history_db_update_traffic);
 }

@@ -4,6 +4,7 @@
 
 #include <glib.h>
 
+#include "vigil-history-db.h"
 #include "vigil-rule-store.h"
 
 /* What these return is the test's: freed (a directory removed with all it holds) when the
@@ -31,3 +32,15 @@ VigilRuleStore *vigil_test_rule_store_new(const char *dir);
 
 /* Parses @line and adds it to @store's learned rules, or the test fails; returns its id. */
 guint64 vigil_test_add_learned(VigilRuleStore *store, const char *line);
+
+/* History rows (vigil-history-db.h): the tests' flows are TCP from 10.0.0.200 to port 443. */
+
+/* An update of what conntrack counted on the flow from port @sport to 10.0.0.@host, with no
+ * counts yet (the caller sets them). */
+VigilHistoryRow *vigil_test_traffic_update(guint8 host, guint16 sport);
+
+/* Inserts @row (taken) into @db, or the test fails. */
+void vigil_test_history_insert(sqlite3 *db, VigilHistoryRow *row);
+
+/* Applies the traffic update @update (taken) to @db, or the test fails. */
+void vigil_test_history_update(sqlite3 *db, VigilHistoryRow *update);

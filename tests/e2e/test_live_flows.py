@@ -45,17 +45,25 @@ while True:
     threading.Thread(target=serve, args=(c,), daemon=True).start()
 """
 
-# one process, a TCP connection and a connected UDP socket that live through the rule changes;
-# stdin lines: "tcp" / "udp" send and read an echo, "wait N" reads the TCP connection for up
-# to N seconds without sending (the client of a server that streams, or is idle); each prints
-# ok, idle, closed or "error NAME" and the seconds it took
+# one process with a TCP connection (from a given local port when a fourth argument says so) and,
+# unless its port is 0, a connected UDP socket, that live through the rule changes; stdin lines:
+# "tcp" / "udp" send and read an echo, "abort" closes the TCP connection with a reset (no
+# TIME_WAIT keeps its tuple), "wait N" reads the TCP connection for up to N seconds without
+# sending (the client of a server that streams, or is idle); each prints ok, idle, closed,
+# aborted or "error NAME" and the seconds it took
 CLIENT = """
-import socket, sys, time
-t = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-u.settimeout(2)
-u.connect((sys.argv[1], int(sys.argv[3])))
-print("connected", flush=True)
+import socket, struct, sys, time
+t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+if len(sys.argv) > 4:
+    t.bind(("0.0.0.0", int(sys.argv[4])))
+t.settimeout(5)
+t.connect((sys.argv[1], int(sys.argv[2])))
+if int(sys.argv[3]):
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.settimeout(2)
+    u.connect((sys.argv[1], int(sys.argv[3])))
+print("connected", t.getsockname()[1], flush=True)
 for line in sys.stdin:
     words = line.split()
     start = time.monotonic()
@@ -68,36 +76,6 @@ for line in sys.stdin:
             u.send(b"x")
             u.recv(100)
             out = "ok"
-        else:
-            t.settimeout(float(words[1]))
-            out = "closed" if t.recv(100) == b"" else "data"
-    except socket.timeout:
-        out = "idle"
-    except OSError as e:
-        out = "error " + type(e).__name__
-    print(out, "%.2f" % (time.monotonic() - start), flush=True)
-"""
-
-# one TCP connection (bound to a given local port when a third argument says so); stdin lines:
-# "tcp" sends and reads an echo, "abort" closes it with a reset (no TIME_WAIT keeps its tuple),
-# "wait N" as above
-TCP_CLIENT = """
-import socket, struct, sys, time
-t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-if len(sys.argv) > 3:
-    t.bind(("0.0.0.0", int(sys.argv[3])))
-t.settimeout(5)
-t.connect((sys.argv[1], int(sys.argv[2])))
-print("connected", t.getsockname()[1], flush=True)
-for line in sys.stdin:
-    words = line.split()
-    start = time.monotonic()
-    try:
-        if words[0] == "tcp":
-            t.settimeout(5)
-            t.sendall(b"x")
-            out = "ok" if t.recv(100) == b"x" else "closed"
         elif words[0] == "abort":
             t.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             t.close()
@@ -122,25 +100,13 @@ class LiveFlows(DBusTestCase):
         self.assertEqual(server.stdout.readline().strip(), "ready")
 
     def client(self):
-        proc = self.nets.spawn(self.nets.client, [PYTHON, "-u", "-c", CLIENT, PEER_V4,
-                                                  str(TCP_PORT), str(UDP_PORT)],
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        self.addCleanup(proc.stdout.close)
-        self.addCleanup(proc.stdin.close)
-        self.addCleanup(proc.kill)
-        self.assertEqual(proc.stdout.readline().strip(), "connected")
+        """CLIENT with its TCP connection and UDP socket: a function that sends it a command"""
+        return self.tcp_client(udp_port=UDP_PORT)[1]
 
-        def ask(command):
-            proc.stdin.write(command + "\n")
-            proc.stdin.flush()
-            words = proc.stdout.readline().split()
-            self.assertTrue(words, "the client died")
-            return words[:-1], float(words[-1])
-        return ask
-
-    def tcp_client(self, user=None, port=None):
-        """TCP_CLIENT as @user: (its local port, a function that sends it a command)"""
-        argv = [PYTHON, "-u", "-c", TCP_CLIENT, PEER_V4, str(TCP_PORT)]
+    def tcp_client(self, user=None, port=None, udp_port=0):
+        """CLIENT as @user, from local @port (None: any), with a UDP socket to @udp_port (0:
+        none): (its local port, a function that sends it a command)"""
+        argv = [PYTHON, "-u", "-c", CLIENT, PEER_V4, str(TCP_PORT), str(udp_port)]
         if port is not None:
             argv.append(str(port))
         if user is not None:

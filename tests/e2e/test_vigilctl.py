@@ -27,22 +27,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'dbus'))
 
 import bus as testbus  # noqa: E402
-from vigiltest import BUILD, PEER_V4, PEER_V6  # noqa: E402
+from vigiltest import BUILD, PEER_V4, PEER_V6, write_connect_scripts  # noqa: E402
 from test_dbus import (DBusTestCase, PROBE_EXE, PYTHON, PYTHON_EXE, USER_ACTIONS,  # noqa: E402
                        NOBODY, CONNECT)
 
 VIGILCTL = os.environ.get('VIGILCTL', os.path.join(BUILD, 'vigilctl/vigilctl'))
 
-# a python3 script that connects, as vigil-probe does: "ok", or "error ECONNREFUSED"
-CONNECT_SCRIPT = '''import errno, socket, sys
-s = socket.socket(socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET)
-s.settimeout(20)
-try:
-    s.connect((sys.argv[1], int(sys.argv[2])))
-    print('ok')
-except OSError as e:
-    print('error', errno.errorcode.get(e.errno, e.errno))
-'''
 
 EXIT_FAILED, EXIT_USAGE, EXIT_PERMISSION, EXIT_NOT_RUNNING = 1, 2, 3, 4
 
@@ -823,10 +813,7 @@ class Prompt(VigilctlTestCase):
         folder = tempfile.mkdtemp(prefix='vigil-scripts-')
         self.addCleanup(shutil.rmtree, folder, ignore_errors=True)
         os.chmod(folder, 0o755)
-        sync, other = os.path.join(folder, 'sync.py'), os.path.join(folder, 'other.py')
-        for path in (sync, other):
-            with open(path, 'w', encoding='utf-8') as f:
-                f.write(CONNECT_SCRIPT)
+        sync, other = write_connect_scripts(folder, 'sync.py', 'other.py')
         python = os.path.basename(PYTHON_EXE)
 
         def run(script):

@@ -69,6 +69,31 @@ def vmrss_kib(pid):
     raise AssertionError('no VmRSS for pid %d' % pid)
 
 
+# a python3 script that connects, as vigil-probe does: "ok", or "error ECONNREFUSED" (run by an
+# interpreter, for the rules of one script)
+CONNECT_SCRIPT = '''import errno, socket, sys
+s = socket.socket(socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET)
+s.settimeout(20)
+try:
+    s.connect((sys.argv[1], int(sys.argv[2])))
+    print('ok')
+except OSError as e:
+    print('error', errno.errorcode.get(e.errno, e.errno))
+'''
+
+
+def write_connect_scripts(folder, *names):
+    """CONNECT_SCRIPT as each of @names in @folder, readable by every user: their paths"""
+    paths = []
+    for name in names:
+        path = os.path.join(folder, name)
+        with open(path, 'w', encoding='utf-8') as f:
+            f.write(CONNECT_SCRIPT)
+        os.chmod(path, 0o644)
+        paths.append(path)
+    return paths
+
+
 def copy_program(src, path):
     """Copies the program @src to @path, runnable by every user; returns @path."""
     shutil.copy(src, path)

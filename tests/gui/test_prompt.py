@@ -24,23 +24,13 @@ import guitest  # noqa: E402
 from guitest import GuiSession, wait_until  # noqa: E402
 import bus as testbus  # noqa: E402
 from test_dbus import DBusTestCase, ERR, PROBE_EXE  # noqa: E402
-from vigiltest import PEER_V4, PROBE  # noqa: E402
+from vigiltest import PEER_V4, PROBE, write_connect_scripts  # noqa: E402
 
 NOBODY = 65534
 TITLE = 'Vigil: Connection Request'
 MAIN = 'Vigil'  # the main window: its pages are the rules, the monitor and the preferences
 DURATION, DESTINATION, PORT = 'Duration:', 'Destination:', 'Port:'  # the combo boxes
 SCRIPT = 'Script:'  # only for an interpreter running a script
-# a python3 script that connects, as vigil-probe does: "ok", or "error ECONNREFUSED"
-CONNECT_SCRIPT = '''import errno, socket, sys
-s = socket.socket(socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET)
-s.settimeout(20)
-try:
-    s.connect((sys.argv[1], int(sys.argv[2])))
-    print('ok')
-except OSError as e:
-    print('error', errno.errorcode.get(e.errno, e.errno))
-'''
 VIGILCTL = os.environ.get('VIGILCTL', os.path.join(guitest.BUILD, 'vigilctl', 'vigilctl'))
 # where the screenshots go: VIGIL_SCREENSHOT_DIR=$PWD/docs/screenshots refreshes the README's
 SCREENSHOTS = os.environ.get('VIGIL_SCREENSHOT_DIR') or os.environ.get(
@@ -251,11 +241,7 @@ class Prompts(TrayTestCase):
 
     def test_an_interpreter_is_allowed_for_one_script_only(self):
         folder = os.path.realpath(self.session.tmpdir)
-        sync, other = os.path.join(folder, 'sync.py'), os.path.join(folder, 'other.py')
-        for path in (sync, other):
-            with open(path, 'w', encoding='utf-8') as f:
-                f.write(CONNECT_SCRIPT)
-            os.chmod(path, 0o644)
+        sync, other = write_connect_scripts(folder, 'sync.py', 'other.py')
         python = os.path.basename(os.path.realpath('/usr/bin/python3'))
 
         def run(script, port):

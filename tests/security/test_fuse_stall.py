@@ -95,6 +95,22 @@ class FuseStall(DBusTestCase):
         proc.stdin.write('%s %d\n' % (PEER_V4, port))
         proc.stdin.flush()
 
+    def assert_root_decided_at_once(self, times=1):
+        """root's connection to port 8080 (@times in a row) is decided by its rule at once"""
+        for _ in range(times):
+            start = time.monotonic()
+            words = self.probe('tcp', PEER_V4, 8080, timeout_ms=10000)
+            elapsed = time.monotonic() - start
+            self.assertEqual(words[0], 'ok', self.d.log()[-3000:])
+            self.assertLess(elapsed, PROMPTLY, 'root waited %.2f s' % elapsed)
+
+    def assert_stops_at_once(self):
+        """vigild stops on SIGTERM, cleanly, within 10 s"""
+        start = time.monotonic()
+        rc = self.d.stop()
+        self.assertEqual(rc, 0, self.d.log()[-3000:])
+        self.assertLess(time.monotonic() - start, 10)
+
     def timed_call(self, method, signature='', args=()):
         start = time.monotonic()
         params = GLib.Variant('(%s)' % signature, tuple(args)) if signature else None
@@ -103,7 +119,7 @@ class FuseStall(DBusTestCase):
         return reply.unpack(), time.monotonic() - start
 
     def test_stuck_fuse_server_stalls_nothing(self):
-        d = self.start_vigild('allow app %s port 8080\n' % PROBE_EXE)
+        self.start_vigild('allow app %s port 8080\n' % PROBE_EXE)
         prog = self.start_program()
         self.addCleanup(prog.kill)
         # while its server answers: denied (DefaultAction=deny, no agent)
@@ -115,12 +131,7 @@ class FuseStall(DBusTestCase):
         self.order(prog, 9000)
 
         # root's connections are decided by their rule at once
-        for _ in range(3):
-            start = time.monotonic()
-            words = self.probe('tcp', PEER_V4, 8080, timeout_ms=10000)
-            elapsed = time.monotonic() - start
-            self.assertEqual(words[0], 'ok', d.log()[-3000:])
-            self.assertLess(elapsed, PROMPTLY, 'root waited %.2f s' % elapsed)
+        self.assert_root_decided_at_once(times=3)
 
         # D-Bus answers
         _, elapsed = self.timed_call('GetProgramStats')
@@ -144,15 +155,12 @@ class FuseStall(DBusTestCase):
                              if c.get('uid') == 0 and c['verdict'] == 'allow'), 3, conns)
 
         # and it stops on SIGTERM with the server still stuck
-        start = time.monotonic()
-        rc = d.stop()
-        self.assertEqual(rc, 0, d.log()[-3000:])
-        self.assertLess(time.monotonic() - start, 10)
+        self.assert_stops_at_once()
 
     def test_rule_through_a_stuck_fuse_file_system(self):
         """A rule's program path into the stuck file system: refused by name, not waited on;
         and rules that named it at start match nothing."""
-        d = self.start_vigild('allow app %s\nallow app %s port 8080\n' % (self.prog, PROBE_EXE))
+        self.start_vigild('allow app %s\nallow app %s port 8080\n' % (self.prog, PROBE_EXE))
         prog = self.start_program()
         self.addCleanup(prog.kill)
         self.stall()
@@ -167,9 +175,7 @@ class FuseStall(DBusTestCase):
         # the rule for its path lets nothing of it out
         self.order(prog, 9000)
         self.assertEqual(prog.stdout.readline().split(), ['error', 'ECONNREFUSED'])
-        start = time.monotonic()
-        self.assertEqual(self.probe('tcp', PEER_V4, 8080, timeout_ms=10000)[0], 'ok')
-        self.assertLess(time.monotonic() - start, PROMPTLY)
+        self.assert_root_decided_at_once()
 
 
     def start_holder(self):
@@ -193,7 +199,7 @@ class FuseStall(DBusTestCase):
         grown past them (one thread each 0.1 s and more), and was decided at its deadline as
         an unknown program's, denied; and an until-quit rule naming the process had the main
         loop read its cmdline: the AddRule call timed out, and the main loop never came back."""
-        d = self.start_vigild('allow app %s port 8080\n' % PROBE_EXE)
+        self.start_vigild('allow app %s port 8080\n' % PROBE_EXE)
         holder = self.start_holder()
         self.addCleanup(holder.kill)
         self.stall()
@@ -211,12 +217,7 @@ class FuseStall(DBusTestCase):
         holder.stdin.write('%s 9000 48\n' % PEER_V4)
         holder.stdin.flush()
         time.sleep(1)
-        for _ in range(3):
-            start = time.monotonic()
-            words = self.probe('tcp', PEER_V4, 8080, timeout_ms=10000)
-            elapsed = time.monotonic() - start
-            self.assertEqual(words[0], 'ok', d.log()[-3000:])
-            self.assertLess(elapsed, PROMPTLY, 'root waited %.2f s' % elapsed)
+        self.assert_root_decided_at_once(times=3)
         # D-Bus answers, also a call about that very process (an until-quit rule names it:
         # the main loop reads it, without its cmdline)
         _, elapsed = self.timed_call('GetProgramStats')
@@ -239,10 +240,7 @@ class FuseStall(DBusTestCase):
         self.assertEqual(refused + other, 48, words)
 
         # and vigild stops on SIGTERM, not waiting for the lookups held
-        start = time.monotonic()
-        rc = d.stop()
-        self.assertEqual(rc, 0, d.log()[-3000:])
-        self.assertLess(time.monotonic() - start, 10)
+        self.assert_stops_at_once()
 
 
     def test_overlay_over_fuse_in_a_user_namespace(self):
@@ -310,14 +308,9 @@ class FuseStall(DBusTestCase):
         self.assertFalse(theirs[0].get('program', '').endswith('/ovl/prog'), theirs)
         self.assertNotIn('hashing ', d.log())
         # root's connections are still decided by their rule at once
-        start = time.monotonic()
-        self.assertEqual(self.probe('tcp', PEER_V4, 8080, timeout_ms=10000)[0], 'ok')
-        self.assertLess(time.monotonic() - start, PROMPTLY)
+        self.assert_root_decided_at_once()
 
-        start = time.monotonic()
-        rc = d.stop()
-        self.assertEqual(rc, 0, d.log()[-3000:])
-        self.assertLess(time.monotonic() - start, 10)
+        self.assert_stops_at_once()
 
 
     def test_agent_executables_through_a_stuck_fuse_mount(self):
@@ -336,9 +329,7 @@ class FuseStall(DBusTestCase):
         self.assertIsNotNone(agent.failure, 'the agent was registered: %r' % agent.seen)
         self.assertEqual(agent.failure['error'], 'org.vigil.Firewall1.Error.PermissionDenied',
                          agent.failure)
-        start = time.monotonic()
-        self.assertEqual(self.probe('tcp', PEER_V4, 8080, timeout_ms=10000)[0], 'ok')
-        self.assertLess(time.monotonic() - start, PROMPTLY)
+        self.assert_root_decided_at_once()
 
     def test_agent_holding_its_mmap_lock(self):
         """An allowed agent executable whose bus connection is also held by a process that
@@ -382,12 +373,7 @@ class FuseStall(DBusTestCase):
         agent.stdin.write('register\n')
         agent.stdin.flush()
         time.sleep(1)  # vigild has found the holders and reads their environments
-        for _ in range(3):
-            start = time.monotonic()
-            words = self.probe('tcp', PEER_V4, 8080, timeout_ms=10000)
-            elapsed = time.monotonic() - start
-            self.assertEqual(words[0], 'ok', d.log()[-3000:])
-            self.assertLess(elapsed, PROMPTLY, 'root waited %.2f s' % elapsed)
+        self.assert_root_decided_at_once(times=3)
         for method in ('GetRules', 'GetProgramStats'):
             _, elapsed = self.timed_call(method)
             self.assertLess(elapsed, 1.0, '%s took %.2f s' % (method, elapsed))
@@ -401,10 +387,7 @@ class FuseStall(DBusTestCase):
                          '%r %s' % (words, d.log()[-3000:]))
         self.assertLess(float(words[2]), 15, words)
 
-        start = time.monotonic()
-        rc = d.stop()
-        self.assertEqual(rc, 0, d.log()[-3000:])
-        self.assertLess(time.monotonic() - start, 10)
+        self.assert_stops_at_once()
 
 
 if __name__ == '__main__':
