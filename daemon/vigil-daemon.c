@@ -606,14 +606,9 @@ decide_overflow(HeldPacket *held)
 		finish_held(held, VIGIL_ACTION_ALLOW, VIGIL_REASON_DISABLED, NULL, NULL);
 		return;
 	}
-	query.uid = held->flow.uid;
-	/* program NULL: an unknown program, so "app unknown" rules apply too */
-	query.family = held->flow.family;
-	query.dst = held->flow.dst;
-	query.protocol = held->flow.protocol;
-	query.dport = held->flow.dport;
 	learn_hostnames(held, dns_uid(held, NULL));
-	query.hostnames = (const char *const *)held->hostnames;
+	/* no process: an unknown program, so "app unknown" rules apply too */
+	vigil_process_match_query(&query, held->flow.uid, NULL, &held->flow, held->hostnames);
 	rule = vigil_ruleset_match(vigil_rule_store_get_ruleset(daemon->store), &query,
 	                           g_get_real_time() / G_USEC_PER_SEC);
 	if (rule != NULL)
@@ -802,17 +797,12 @@ decide_process(HeldPacket *held, const VigilProcess *process)
 		finish_held(held, VIGIL_ACTION_ALLOW, VIGIL_REASON_DISABLED, NULL, process);
 		return;
 	}
-	query.uid = process != NULL ? process->uid : held->flow.uid;
+	learn_hostnames(held, dns_uid(held, process));
 	/* past the deadline with the lookup still out, or known only by the kernel's record
 	 * ("[comm]"), it is an unknown program: "app unknown" rules decide it as they would any
 	 * process vigild cannot name */
-	vigil_process_fill_query(process, &query);
-	query.family = held->flow.family;
-	query.dst = held->flow.dst;
-	query.protocol = held->flow.protocol;
-	query.dport = held->flow.dport;
-	learn_hostnames(held, dns_uid(held, process));
-	query.hostnames = (const char *const *)held->hostnames;
+	vigil_process_match_query(&query, process != NULL ? process->uid : held->flow.uid, process,
+	                          &held->flow, held->hostnames);
 
 	if (process != NULL && process->holders != NULL) {
 		decide_shared(held, process, &query);
@@ -1825,21 +1815,16 @@ match_live(VigilDaemon *daemon, const VigilFlow *flow, const FlowBasis *basis)
 	for (guint i = 0; i <= holders; i++) {
 		const VigilProcess *holder =
 		    i == 0 ? process : g_ptr_array_index(process->holders, i - 1);
-		VigilMatchQuery q = {0};
+		VigilMatchQuery q;
 		VigilRule *rule;
 		g_autofree char *sha256 = NULL;
 
-		q.uid = holder != NULL ? holder->uid : basis->uid;
-		vigil_process_fill_query(holder, &q);
+		vigil_process_match_query(&q, holder != NULL ? holder->uid : basis->uid, holder,
+		                          flow, basis->hostnames);
 		/* a hash made since it was allowed (a big file) counts: a rule pinned to it once it
 		 * was made still allows it */
 		if (holder != NULL && holder->sha256 == NULL)
 			q.sha256 = sha256 = vigil_attributor_peek_hash(daemon->attributor, holder);
-		q.family = flow->family;
-		q.dst = flow->dst;
-		q.protocol = flow->protocol;
-		q.dport = flow->dport;
-		q.hostnames = (const char *const *)basis->hostnames;
 		rule = vigil_ruleset_peek(ruleset, &q, now);
 		if (rule != NULL && rule->action != VIGIL_ACTION_ALLOW)
 			return rule;

@@ -509,6 +509,21 @@ vigil_process_fill_query(const VigilProcess *process, VigilMatchQuery *query)
 	query->app_id = process->app_id;
 }
 
+void
+vigil_process_match_query(VigilMatchQuery *query, guint32 uid, const VigilProcess *process,
+                          const VigilFlow *flow, char **hostnames)
+{
+	g_return_if_fail(query != NULL && flow != NULL);
+
+	*query = (VigilMatchQuery){.uid = uid,
+	                           .family = flow->family,
+	                           .dst = flow->dst,
+	                           .protocol = flow->protocol,
+	                           .dport = flow->dport,
+	                           .hostnames = (const char *const *)hostnames};
+	vigil_process_fill_query(process, query);
+}
+
 VigilProcess *
 vigil_process_copy_with_sha256(const VigilProcess *process, const char *sha256)
 {

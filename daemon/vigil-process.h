@@ -4,6 +4,7 @@
 #include <gio/gio.h>
 #include <sys/types.h>
 
+#include "vigil-flow.h"      /* VigilFlow */
 #include "vigil-ruleset.h"   /* VigilMatchQuery */
 #include "vigil-sha-cache.h" /* VigilShaCache */
 
@@ -94,6 +95,10 @@ VigilProcess *vigil_process_copy_with_sha256(const VigilProcess *process, const 
  * in its own way.
  */
 void vigil_process_fill_query(const VigilProcess *process, VigilMatchQuery *query);
+/* the whole query: @uid's connection @flow by @process (NULL: unknown), to the destination DNS
+ * named @hostnames (NULL-terminated, newest first; NULL: none known), which must outlive it */
+void vigil_process_match_query(VigilMatchQuery *query, guint32 uid, const VigilProcess *process,
+                               const VigilFlow *flow, char **hostnames);
 
 /*
  * What changes when a process execs, changes its uid, or its pid goes to another process,

@@ -782,17 +782,11 @@ vigil_prompts_get_pending(VigilPrompts *prompts, guint32 uid)
 static VigilRule *
 match_request(VigilPrompts *prompts, Request *request)
 {
-	VigilMatchQuery query = {0};
-	const VigilProcess *process = request->process;
+	VigilMatchQuery query;
 
-	query.uid = request->uid;
 	/* as the daemon took it: an unknown program stays one for the rules made since */
-	vigil_process_fill_query(process, &query);
-	query.family = request->flow.family;
-	query.dst = request->flow.dst;
-	query.protocol = request->flow.protocol;
-	query.dport = request->flow.dport;
-	query.hostnames = (const char *const *)request->hostnames;
+	vigil_process_match_query(&query, request->uid, request->process, &request->flow,
+	                          request->hostnames);
 	return vigil_ruleset_match(vigil_rule_store_get_ruleset(prompts->store), &query,
 	                           g_get_real_time() / G_USEC_PER_SEC);
 }
