@@ -64,8 +64,7 @@ typedef struct {
  * the rest wait here, in order, and go out as replies come (or time out). Shared with the
  * calls in flight, which may end after vigil_agents_free().
  */
-struct _Gate {
-	gint ref_count;
+struct _Gate { /* reference counted (g_rc_box, main loop only) */
 	GDBusConnection *connection;
 	GCancellable *cancellable;
 	gboolean closed; /* the agents are gone: nothing more is sent */
@@ -102,8 +101,7 @@ struct _VigilAgents {
 };
 
 /* a registration waiting for its processes' environments to be read */
-struct _Registration {
-	gint ref_count;
+struct _Registration {       /* reference counted (g_atomic_rc_box) */
 	VigilAgents *agents; /* NULL once answered, or the agents are freed */
 	char *name;
 	char *path;
@@ -143,9 +141,8 @@ agent_count_free(AgentCount *count)
 static Gate *
 gate_new(GDBusConnection *connection, GCancellable *cancellable)
 {
-	Gate *gate = g_new0(Gate, 1);
+	Gate *gate = g_rc_box_new0(Gate);
 
-	gate->ref_count = 1;
 	gate->connection = g_object_ref(connection);
 	gate->cancellable = g_object_ref(cancellable);
 	gate->per_bucket = g_hash_table_new(NULL, NULL);
@@ -165,19 +162,23 @@ agent_call_free(AgentCall *call)
 }
 
 static void
-gate_unref(Gate *gate)
+gate_clear(gpointer data)
 {
+	Gate *gate = data;
 	AgentCall *call;
 
-	if (--gate->ref_count > 0)
-		return;
 	while ((call = g_queue_pop_head(&gate->waiting)) != NULL)
 		agent_call_free(call);
 	g_hash_table_unref(gate->per_bucket);
 	g_hash_table_unref(gate->per_agent);
 	g_object_unref(gate->cancellable);
 	g_object_unref(gate->connection);
-	g_free(gate);
+}
+
+static void
+gate_unref(Gate *gate)
+{
+	g_rc_box_release_full(gate, gate_clear);
 }
 
 /* the agents are gone: what waits is dropped, what is in flight ends unseen (cancelled) */
@@ -312,7 +313,7 @@ gate_send(Gate *gate, AgentCall *call)
 	gate->in_flight++;
 	count_add(gate->per_bucket, GUINT_TO_POINTER(call->bucket), +1);
 	agent_count_add(gate, call->name, +1);
-	gate->ref_count++;
+	g_rc_box_acquire(gate);
 	g_dbus_connection_call(gate->connection, call->name, call->path, VIGIL_DBUS_AGENT_INTERFACE,
 	                       "Prompt", call->params, G_VARIANT_TYPE_UNIT,
 	                       G_DBUS_CALL_FLAGS_NO_AUTO_START, AGENT_CALL_TIMEOUT_MS,
@@ -848,23 +849,21 @@ add_agent(VigilAgents *agents, const char *name, guint32 uid, guint32 pid, const
 		agents->callbacks.added(uid, name, agents->user_data);
 }
 
-static Registration *
-registration_ref(Registration *reg)
+static void
+registration_clear(gpointer data)
 {
-	g_atomic_int_inc(&reg->ref_count);
-	return reg;
+	Registration *reg = data;
+
+	g_free(reg->name);
+	g_free(reg->path);
+	g_clear_pointer(&reg->process, vigil_process_unref);
+	g_clear_object(&reg->cancellable);
 }
 
 static void
 registration_unref(Registration *reg)
 {
-	if (!g_atomic_int_dec_and_test(&reg->ref_count))
-		return;
-	g_free(reg->name);
-	g_free(reg->path);
-	g_clear_pointer(&reg->process, vigil_process_unref);
-	g_clear_object(&reg->cancellable);
-	g_free(reg);
+	g_atomic_rc_box_release_full(reg, registration_clear);
 }
 
 /* answers @reg once (@error: refused, taken): later, a read that ends finds nothing to do */
@@ -972,8 +971,7 @@ vigil_agents_register(VigilAgents *agents, const char *name, guint32 uid, guint3
 		done(error, user_data);
 		return;
 	}
-	reg = g_new0(Registration, 1);
-	reg->ref_count = 1; /* the table's, until answered */
+	reg = g_atomic_rc_box_new0(Registration); /* the table's reference, until answered */
 	reg->agents = agents;
 	reg->name = g_strdup(name);
 	reg->path = g_strdup(path);
@@ -987,7 +985,8 @@ vigil_agents_register(VigilAgents *agents, const char *name, guint32 uid, guint3
 	reg->deadline =
 	    g_timeout_add_seconds(VIGIL_AGENTS_CHECK_TIMEOUT_S, on_registration_deadline, reg);
 	/* in @uid's share of the threads: one of its processes may hold the read for ever */
-	task = g_task_new(NULL, reg->cancellable, on_preloads_checked, registration_ref(reg));
+	task =
+	    g_task_new(NULL, reg->cancellable, on_preloads_checked, g_atomic_rc_box_acquire(reg));
 	g_task_set_task_data(task, check, (GDestroyNotify)preload_check_free);
 	vigil_fair_pool_run(agents->pool, uid, task, preload_check_thread);
 }

@@ -55,17 +55,16 @@ typedef struct {
 
 typedef struct _Job Job;
 
-/* one caller of vigil_sha_cache_get_async() waiting for a job */
+/* one caller of vigil_sha_cache_get_async() waiting for a job (g_atomic_rc_box) */
 typedef struct {
-	gint ref_count;
 	GTask *task; /* until it is returned; guarded by cache->lock */
 	Job *job;    /* while it waits; guarded by cache->lock */
 	VigilShaCache *cache;
 } Waiter;
 
-/* one file being hashed; everyone who asks for it meanwhile waits for this one result */
+/* one file being hashed; everyone who asks for it meanwhile waits for this one result
+ * (g_atomic_rc_box) */
 struct _Job {
-	gint ref_count;
 	FileKey key;
 	int fd; /* what is hashed: the file the key was read from */
 	/* asynchronous jobs: the file, held from the request on (O_PATH, which opens nothing:
@@ -160,18 +159,11 @@ file_key_from_stat(FileKey *key, const struct stat *st)
 	key->ctime_ns = timespec_ns(&st->st_ctim);
 }
 
-static Job *
-job_ref(Job *job)
-{
-	g_atomic_int_inc(&job->ref_count);
-	return job;
-}
-
 static void
-job_unref(Job *job)
+job_clear(gpointer data)
 {
-	if (!g_atomic_int_dec_and_test(&job->ref_count))
-		return;
+	Job *job = data;
+
 	if (job->fd >= 0)
 		close(job->fd);
 	if (job->pin_fd >= 0)
@@ -180,24 +172,26 @@ job_unref(Job *job)
 	g_free(job->path);
 	g_free(job->sha256);
 	g_clear_error(&job->error);
-	g_free(job);
 }
 
-static Waiter *
-waiter_ref(Waiter *waiter)
+static void
+job_unref(Job *job)
 {
-	g_atomic_int_inc(&waiter->ref_count);
-	return waiter;
+	g_atomic_rc_box_release_full(job, job_clear);
+}
+
+static void
+waiter_clear(gpointer data)
+{
+	Waiter *waiter = data;
+
+	g_clear_object(&waiter->task);
 }
 
 static void
 waiter_unref(gpointer data)
 {
-	Waiter *waiter = data;
-	if (!g_atomic_int_dec_and_test(&waiter->ref_count))
-		return;
-	g_clear_object(&waiter->task);
-	g_free(waiter);
+	g_atomic_rc_box_release_full(data, waiter_clear);
 }
 
 /* with the lock held: @uid's queue, made when @create */
@@ -896,8 +890,7 @@ open_pinned(Job *job, FileKey *key, GError **error)
 static Job *
 job_new_locked(VigilShaCache *cache, const FileKey *key, int fd, int pin_fd, const char *path)
 {
-	Job *job = g_new0(Job, 1);
-	job->ref_count = 1; /* the jobs table's, until it completes */
+	Job *job = g_atomic_rc_box_new0(Job); /* the jobs table's reference, until it completes */
 	job->key = *key;
 	job->fd = fd;
 	job->pin_fd = pin_fd;
@@ -934,7 +927,7 @@ vigil_sha_cache_get(VigilShaCache *cache, const char *path, dev_t dev, ino_t ino
 	if (job != NULL) {
 		/* someone hashes this file already: its result is ours */
 		close(fd);
-		job_ref(job);
+		g_atomic_rc_box_acquire(job);
 		job->blocking++;
 		cache->stats.joined++;
 		while (!job->done)
@@ -948,7 +941,7 @@ vigil_sha_cache_get(VigilShaCache *cache, const char *path, dev_t dev, ino_t ino
 		return sha256;
 	}
 	job = job_new_locked(cache, &key, fd, -1, path);
-	job_ref(job);
+	g_atomic_rc_box_acquire(job);
 	job->blocking++; /* this caller runs it, never in the pool's queues */
 	g_mutex_unlock(&cache->lock);
 
@@ -1089,14 +1082,13 @@ vigil_sha_cache_get_async(VigilShaCache *cache, const char *path, dev_t dev, ino
 	}
 	if (!start)
 		cache->stats.joined++;
-	Waiter *waiter = g_new0(Waiter, 1);
-	waiter->ref_count = 1; /* the job's */
+	Waiter *waiter = g_atomic_rc_box_new0(Waiter); /* the job's reference */
 	waiter->task = g_object_ref(task);
 	waiter->job = job;
 	waiter->cache = cache;
 	job->waiters = g_list_prepend(job->waiters, waiter);
 	if (cancellable != NULL)
-		waiter_ref(waiter); /* the cancellable's */
+		g_atomic_rc_box_acquire(waiter); /* the cancellable's */
 	g_mutex_unlock(&cache->lock);
 	if (start)
 		g_thread_pool_push(cache->pool, cache, NULL);
