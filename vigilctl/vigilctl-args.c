@@ -55,6 +55,16 @@ vigilctl_no_arguments(int argc, const char *command, GError **error)
 }
 
 gboolean
+vigilctl_options_only(int argc, const char *command, GError **error)
+{
+	if (argc <= 1)
+		return TRUE;
+	g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE,
+	            _("%s takes options only (see --help)"), command);
+	return FALSE;
+}
+
+gboolean
 vigilctl_parse_id(const char *text, guint64 *id, GError **error)
 {
 	g_autoptr(GError) local = NULL;

@@ -206,13 +206,9 @@ vigilctl_cmd_export(VigilctlContext *ctx, int argc, char **argv, GError **error)
 	ExportFormat format = FORMAT_CSV;
 	gboolean ok = FALSE;
 
-	if (!vigilctl_parse_options(context, &argc, &argv, error))
+	if (!vigilctl_parse_options(context, &argc, &argv, error) ||
+	    !vigilctl_options_only(argc, "export", error))
 		goto out;
-	if (argc > 1) {
-		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE,
-		            _("export takes options only (see --help)"));
-		goto out;
-	}
 	if (!parse_format(options.format, ctx->json, &format, error))
 		goto out;
 	ok = export(ctx, &options, format, error);

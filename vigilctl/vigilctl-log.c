@@ -317,13 +317,9 @@ vigilctl_cmd_log(VigilctlContext *ctx, int argc, char **argv, GError **error)
 	gboolean ok = FALSE;
 
 	add_filter_entries(context, &options, TRUE);
-	if (!vigilctl_parse_options(context, &argc, &argv, error))
+	if (!vigilctl_parse_options(context, &argc, &argv, error) ||
+	    !vigilctl_options_only(argc, "log", error))
 		goto out;
-	if (argc > 1) {
-		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE,
-		            _("log takes options only (see --help)"));
-		goto out;
-	}
 	if (!vigilctl_log_build_filter(options.program, options.verdict, options.since,
 	                               options.until, options.limit, options.uid, g_get_real_time(),
 	                               &filter, error))
@@ -621,13 +617,9 @@ vigilctl_cmd_top(VigilctlContext *ctx, int argc, char **argv, GError **error)
 	g_autoptr(GVariant) stats = NULL;
 	g_autoptr(GPtrArray) rows = NULL;
 
-	if (!vigilctl_parse_options(context, &argc, &argv, error))
+	if (!vigilctl_parse_options(context, &argc, &argv, error) ||
+	    !vigilctl_options_only(argc, "top", error))
 		return FALSE;
-	if (argc > 1) {
-		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE,
-		            _("top takes options only (see --help)"));
-		return FALSE;
-	}
 	if (!vigilctl_top_parse_sort(sort, &key, error))
 		return FALSE;
 	if (limit < 0) {
@@ -777,13 +769,9 @@ vigilctl_cmd_monitor(VigilctlContext *ctx, int argc, char **argv, GError **error
 	gboolean ok = FALSE;
 
 	add_filter_entries(context, &options, FALSE);
-	if (!vigilctl_parse_options(context, &argc, &argv, error))
+	if (!vigilctl_parse_options(context, &argc, &argv, error) ||
+	    !vigilctl_options_only(argc, "monitor", error))
 		goto out;
-	if (argc > 1) {
-		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE,
-		            _("monitor takes options only (see --help)"));
-		goto out;
-	}
 	/* limit 1 finds the newest id when nothing older is wanted */
 	if (!vigilctl_log_build_filter(options.program, options.verdict, NULL, NULL,
 	                               options.limit > 0 ? options.limit : 1, options.uid,

@@ -595,13 +595,9 @@ vigilctl_cmd_prompt(VigilctlContext *ctx, int argc, char **argv, GError **error)
 	guint sighup = 0;
 	gboolean ok = FALSE;
 
-	if (!vigilctl_parse_options(context, &argc, &argv, error))
+	if (!vigilctl_parse_options(context, &argc, &argv, error) ||
+	    !vigilctl_no_arguments(argc, "prompt", error))
 		return FALSE;
-	if (argc > 1) {
-		g_set_error(error, VIGILCTL_ERROR, VIGILCTL_ERROR_USAGE,
-		            _("prompt takes no arguments"));
-		return FALSE;
-	}
 	agent.default_host = vigil_client_prefs_get_host_scope();
 	agent.default_verdict = vigil_client_prefs_get_chosen_verdict();
 	if (duration == NULL) {

@@ -57,6 +57,9 @@ GOptionContext *vigilctl_option_context(VigilctlContext *ctx, const char *parame
 gboolean vigilctl_parse_options(GOptionContext *context, int *argc, char ***argv, GError **error);
 /* a usage error "@command takes no arguments" when argv holds more than the command */
 gboolean vigilctl_no_arguments(int argc, const char *command, GError **error);
+/* a usage error "@command takes options only (see --help)" when argv holds more than the
+ * command: for the commands with options */
+gboolean vigilctl_options_only(int argc, const char *command, GError **error);
 gboolean vigilctl_parse_id(const char *text, guint64 *id, GError **error);
 gboolean vigilctl_parse_duration(const char *text, gint64 *seconds, GError **error);
 gboolean vigilctl_parse_since(const char *text, gint64 now_us, gint64 *since_us, GError **error);
