@@ -475,25 +475,11 @@ class HistoryOnDisk(VigilctlTestCase):
 
     def test_bytes_of_a_download_are_counted_to_the_program(self):
         size, port = 1 << 20, 8099
-        server = self.nets.spawn(self.nets.peer, ['/usr/bin/python3', '-c', self.SERVE, str(port),
-                                                  str(size)], stdout=subprocess.PIPE, text=True)
-        self.assertEqual(server.stdout.readline().strip(), 'ready')
+        self.serve(port, size)
         d = self.start_vigild(config={'DefaultAction': 'allow'})
         d.wait_for_log('conntrack accounting')
-        res = self.nets.client_run(['curl', '-s', '-o', '/dev/null', '-w', '%{size_download}',
-                                    '--max-time', '20', 'http://%s:%d/' % (PEER_V4, port)],
-                                   timeout=40)
-        self.assertEqual(res.stdout, str(size), res.stderr)
-        # conntrack tells the counters at the flow's end, and vigild reads long flows every
-        # 30 s: a TCP connection's entry lives on after the close (TIME_WAIT), so the read
-        deadline = time.monotonic() + 90
-        while True:
-            rows = [e for e in self.json('log', '--since', '1h', '--program', 'curl')
-                    if e['port'] == port]
-            self.assertEqual(len(rows), 1, rows)
-            if 'bytes-in' in rows[0] or time.monotonic() > deadline:
-                break
-            time.sleep(1)
+        self.fetch(port, size)
+        rows = self.counted_rows(port, each=lambda rows: self.assertEqual(len(rows), 1, rows))
         row = rows[0]
         self.assertIn('bytes-in', row, 'no counters after 90 s:\n' + d.log()[-3000:])
         # the payload plus the TCP/IP headers of ~730 segments: within 5 %
@@ -511,22 +497,39 @@ class HistoryOnDisk(VigilctlTestCase):
         self.assertEqual(len(ids), 1, ids)
         self.assertIsNotNone(ids[0][0], 'no conntrack id with the queued packet')
 
-    def download(self, port, size):
-        """curl fetches @size bytes from the peer; returns once vigild counted them."""
+    def serve(self, port, size):
+        """A web server on the peer that sends @size bytes once, on @port."""
         server = self.nets.spawn(self.nets.peer, ['/usr/bin/python3', '-c', self.SERVE, str(port),
                                                   str(size)], stdout=subprocess.PIPE, text=True)
         self.assertEqual(server.stdout.readline().strip(), 'ready')
+
+    def fetch(self, port, size):
+        """curl (as root) fetches @size bytes from the peer's @port."""
         res = self.nets.client_run(['curl', '-s', '-o', '/dev/null', '-w', '%{size_download}',
                                     '--max-time', '20', 'http://%s:%d/' % (PEER_V4, port)],
                                    timeout=40)
         self.assertEqual(res.stdout, str(size), res.stderr)
+
+    def counted_rows(self, port, each=None):
+        """curl's rows of @port in the log once the first has its bytes counted, or after 90 s
+        (conntrack tells the counters at the flow's end, and vigild reads long flows every
+        30 s: a TCP connection's entry lives on after the close, in TIME_WAIT); @each checks
+        the rows each time they are read."""
         deadline = time.monotonic() + 90
         while True:
             rows = [e for e in self.json('log', '--since', '1h', '--program', 'curl')
                     if e['port'] == port]
+            if each is not None:
+                each(rows)
             if (rows and 'bytes-in' in rows[0]) or time.monotonic() > deadline:
-                break
+                return rows
             time.sleep(1)
+
+    def download(self, port, size):
+        """curl fetches @size bytes from the peer; returns once vigild counted them."""
+        self.serve(port, size)
+        self.fetch(port, size)
+        rows = self.counted_rows(port)
         self.assertTrue(rows and 'bytes-in' in rows[0], 'no counters after 90 s')
 
     def test_top_and_export_over_a_time_range(self):
