@@ -1199,24 +1199,10 @@ remember_answered(VigilDaemon *daemon)
 	for (guint i = 0; i < daemon->answered->len && daemon->kernel_verdicts != NULL; i++) {
 		const Answered *a = g_ptr_array_index(daemon->answered, i);
 		const VigilProcess *p = a->process;
-		VigilMatchQuery q = {0};
+		VigilMatchQuery q;
 		HeldPacket held = {0};
 
-		q.uid = p->uid;
-		q.program = p->exe[0] == '/' ? p->exe : NULL;
-		q.exe = (VigilFileId){.dev = p->exe_dev,
-		                      .ino = p->exe_ino,
-		                      .ctime = p->exe_ctime,
-		                      .size = p->exe_size};
-		q.foreign_mount_ns = p->foreign_mount_ns;
-		q.sha256 = p->sha256;
-		q.cmdline = p->cmdline;
-		q.app_id = p->app_id;
-		q.family = a->flow.family;
-		q.dst = a->flow.dst;
-		q.protocol = a->flow.protocol;
-		q.dport = a->flow.dport;
-		q.hostnames = (const char *const *)a->hostnames;
+		vigil_process_match_query(&q, p->uid, p, &a->flow, a->hostnames);
 		VigilRule *rule = vigil_ruleset_peek(ruleset, &q, now);
 		if (rule == NULL || rule->id != a->rule_id)
 			continue;
