@@ -736,8 +736,10 @@ kernel_verdict_expiry(HeldPacket *held, const VigilRule *rule, const VigilProces
  * queue, when it can match them as exactly as the rules do (docs/ebpf-verdicts.md): not when the
  * decision read what the kernel does not see (a command line, an app id, other holders of the
  * socket), nor for DNS (its queries are copied for their answers' names only while unmarked), nor
- * for capture rules, nor a UDP drop (netfilter dropping a local datagram fails its send() with
- * EPERM, where a drop is silent). @generation: read when the rules were matched.
+ * for capture rules. For UDP only a deny: an allowed UDP flow's conntrack entry must end with its
+ * socket (the socket watch, which needs the flow's port, not known at connect()), or another
+ * program on that port rides its verdict; and netfilter dropping a local datagram fails its
+ * send() with EPERM, where a drop is silent. @generation: read when the rules were matched.
  */
 static void
 kernel_remember(HeldPacket *held, const VigilRule *rule, const VigilProcess *process,
@@ -752,7 +754,7 @@ kernel_remember(HeldPacket *held, const VigilRule *rule, const VigilProcess *pro
 	    process->holders != NULL || process->app_id != NULL ||
 	    (held->flow.protocol != IPPROTO_TCP && held->flow.protocol != IPPROTO_UDP) ||
 	    held->flow.dport == 53 ||
-	    (held->flow.protocol == IPPROTO_UDP && rule->action == VIGIL_ACTION_DROP) ||
+	    (held->flow.protocol == IPPROTO_UDP && rule->action != VIGIL_ACTION_DENY) ||
 	    rule->args_glob != NULL || rule->app_id != NULL || rule->capture ||
 	    vigil_ruleset_uses_cmdline(ruleset) || vigil_ruleset_uses_app_id(ruleset) ||
 	    /* decided without the hash a rule of this program pins (too big, or too late): with

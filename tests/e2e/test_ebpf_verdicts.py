@@ -34,15 +34,27 @@ except OSError as e:
     print("error", errno.errorcode.get(e.errno, str(e.errno)))
 """
 
-# a UDP socket connected to an allowed destination, then a datagram to another (sendto on the
-# connected socket): prints "ok" or "error ERRNO"
+# a connected UDP socket whose mark carries vigild's allow code (0x00100000 in the default
+# MarkMask, set after the connect() as a decision in the kernel would), then a datagram to
+# port 9999 (or the one given): prints "ok" or "error ERRNO"
 SENDTO_ELSEWHERE = r"""
 import errno, socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.connect((sys.argv[1], 5353))
-s.send(b"x")
+s.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, 0x00100000)
 try:
-    s.sendto(b"y", (sys.argv[1], 9999))
+    s.sendto(b"y", (sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 9999))
+    print("ok")
+except OSError as e:
+    print("error", errno.errorcode.get(e.errno, str(e.errno)))
+"""
+
+# a connected UDP socket: prints "ok" or "error ERRNO" for its connect()
+CONNECT_UDP = r"""
+import errno, socket, sys
+s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET, socket.SOCK_DGRAM)
+try:
+    s.connect((sys.argv[1], int(sys.argv[2])))
     print("ok")
 except OSError as e:
     print("error", errno.errorcode.get(e.errno, str(e.errno)))
@@ -125,7 +137,7 @@ class KernelVerdicts(E2ETestCase):
         self.assertEqual(queued_packets(self.nets), queued)
         self.assertIn("deny program=%s " % PROBE_EXE, self.wait_kernel_lines(d, 1)[0])
 
-    def test_udp_connected_allow_drop_and_sendto_deny(self):
+    def test_udp_deny_in_the_kernel_allow_and_drop_in_the_queue(self):
         d = self.start("allow app %s to %s port 5353 proto udp\n"
                        "drop app %s to %s port 9001\n"
                        "deny app %s to %s port 9001 proto udp\n"
@@ -134,37 +146,38 @@ class KernelVerdicts(E2ETestCase):
         self.assertEqual(self.probe("tcp", PEER_V4, 9001, timeout_ms=500)[0], "timeout")
         self.assertEqual(self.probe("udp", PEER_V4, 9001, timeout_ms=500)[0], "timeout")
         queued = queued_packets(self.nets)
-        self.assertEqual(self.probe("udp", PEER_V4, 5353)[0], "ok")
+        # a TCP drop: in the kernel (the SYN dropped by the chain, silently)
         self.assertEqual(self.probe("tcp", PEER_V4, 9001, timeout_ms=500)[0], "timeout")
         self.assertEqual(queued_packets(self.nets), queued)
-        lines = self.wait_kernel_lines(d, 2)
-        self.assertTrue(any(" allow program=" in l and "port=5353" in l for l in lines), lines)
+        lines = self.wait_kernel_lines(d, 1)
         self.assertTrue(any(" drop program=" in l and "port=9001 proto=tcp" in l
                             for l in lines), lines)
-        # a UDP drop stays the queue's: netfilter dropping a local datagram would fail its
-        # send() with EPERM, and a drop is silent
+        # a UDP allow stays the queue's: its conntrack entry must end with its socket (the
+        # socket watch), or another program on the same port would ride the verdict; a UDP
+        # drop too: netfilter dropping a local datagram fails its send() with EPERM
+        self.assertEqual(self.probe("udp", PEER_V4, 5353)[0], "ok")
         self.assertEqual(self.probe("udp", PEER_V4, 9001, timeout_ms=500)[0], "timeout")
         self.assertGreater(queued_packets(self.nets), queued)
-        # an unconnected datagram: a deny is made at sendto() too
+        self.assertEqual(len(self.kernel_lines(d)), 1, d.log())
+        # a UDP deny: at connect() and at sendto(), EPERM at once
         res = self.nets.client_run([PYTHON, "-c", SENDTO, PEER_V6, "9001"])
-        self.assertEqual(res.stdout.split(), ["ok"])  # the queue drops... denies it later
+        self.assertEqual(res.stdout.split(), ["ok"])  # the queue denies it later
         self.assertDecision(d, verdict="deny", program=PYTHON, port=9001)
         res = self.nets.client_run([PYTHON, "-c", SENDTO, PEER_V6, "9001"])
         self.assertEqual(res.stdout.split(), ["error", "EPERM"])
+        res = self.nets.client_run([PYTHON, "-c", CONNECT_UDP, PEER_V6, "9001"])
+        self.assertEqual(res.stdout.split(), ["error", "EPERM"])
 
     def test_marked_socket_sending_elsewhere_fails(self):
-        d = self.start("allow app %s to %s port 5353 proto udp\n" % (PYTHON, PEER_V4),
-                       default="deny")
-        run1 = self.nets.client_run([PYTHON, "-c", SENDTO_ELSEWHERE, PEER_V4])
-        self.assertEqual(run1.stdout.split(), ["ok"])  # the queue's deny comes later
-        self.assertDecision(d, verdict="deny", program=PYTHON, port=9999, rule="default")
-        # now the connect() is decided in the kernel, and the socket carries the allow mark:
-        # a datagram to anywhere else must not go out with it
-        queued = queued_packets(self.nets)
-        run2 = self.nets.client_run([PYTHON, "-c", SENDTO_ELSEWHERE, PEER_V4])
-        self.assertEqual(run2.stdout.split(), ["error", "EPERM"])
-        self.assertEqual(queued_packets(self.nets), queued)
+        d = self.start("")
+        # a socket with vigild's allow bits in its mark (as a connect() decided in the kernel
+        # would give it) sending a datagram elsewhere: it would go out with that verdict
+        res = self.nets.client_run([PYTHON, "-c", SENDTO_ELSEWHERE, PEER_V4])
+        self.assertEqual(res.stdout.split(), ["error", "EPERM"])
         d.wait_for_log("its socket had the verdict of a connect() to another destination")
+        # to its own peer it goes on (the flow's own verdict)
+        res = self.nets.client_run([PYTHON, "-c", SENDTO_ELSEWHERE, PEER_V4, "5353"])
+        self.assertEqual(res.stdout.split(), ["ok"])
 
     def test_rule_change_flips_the_very_next_connection(self):
         d = self.start("allow app %s to %s port 80\n" % (PROBE_EXE, PEER_V4), default="deny")
