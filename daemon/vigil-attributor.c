@@ -1202,6 +1202,19 @@ task_process(VigilAttributor *attributor, const VigilEbpfTask *task, gboolean ma
 	return kernel_process(attributor, task);
 }
 
+/* a sender vigild cannot name, of user @uid: an unknown program among a packet's holders */
+static VigilProcess *
+unnamed_process(guint32 uid)
+{
+	VigilProcess *process = vigil_process_new();
+
+	process->uid = uid;
+	process->user_name = vigil_user_name(uid);
+	process->exe = g_strdup("[unknown]");
+	process->unnamed = TRUE;
+	return process;
+}
+
 /*
  * The answer from the record: the task that connected or sent, of the socket's user (another
  * user's task is not its program: an unknown process); the task that made the socket and
@@ -1236,7 +1249,7 @@ record_process(Lookup *lookup, gboolean may_read, gboolean *costly)
 		       sock_uid, actor->pid, actor->exe, actor->uid);
 		return NULL;
 	}
-	if (n_extra == 0)
+	if (n_extra == 0 && !record->unnamed_too)
 		return g_steal_pointer(&actor);
 
 	g_autoptr(GPtrArray) others =
@@ -1259,6 +1272,10 @@ record_process(Lookup *lookup, gboolean may_read, gboolean *costly)
 		}
 		g_string_append_printf(names, ", pid %u %s", other->pid, other->exe);
 		g_ptr_array_add(others, other);
+	}
+	if (record->unnamed_too) {
+		g_ptr_array_add(others, unnamed_process(sock_uid));
+		g_string_append(names, ", an unknown program");
 	}
 	if (others->len == 0)
 		return g_steal_pointer(&actor);

@@ -366,6 +366,7 @@ basis_process_new(const VigilProcess *process, gboolean with_cmdline)
 	slim->taint = process->taint;
 	slim->tracer_pid = process->tracer_pid;
 	slim->exited = process->exited;
+	slim->unnamed = process->unnamed;
 	if (process->holders != NULL) {
 		slim->holders = g_ptr_array_new_with_free_func((GDestroyNotify)vigil_process_unref);
 		for (guint i = 0; i < process->holders->len; i++)
@@ -655,10 +656,12 @@ decide_shared(HeldPacket *held, const VigilProcess *process, const VigilMatchQue
 		} else if (rule != NULL && rule->action == VIGIL_ACTION_ALLOW && allow_rule == NULL)
 			allow_rule = rule;
 	}
+	/* an unnamed holder is an unknown program: asked about and logged as one */
 	if (block_rule != NULL)
-		finish_held(held, block_rule->action, VIGIL_REASON_RULE, block_rule, blocker);
+		finish_held(held, block_rule->action, VIGIL_REASON_RULE, block_rule,
+		            blocker->unnamed ? NULL : blocker);
 	else if (unmatched != NULL)
-		decide_unmatched(held, unmatched);
+		decide_unmatched(held, unmatched->unnamed ? NULL : unmatched);
 	else
 		finish_held(held, VIGIL_ACTION_ALLOW, VIGIL_REASON_RULE, allow_rule, process);
 }

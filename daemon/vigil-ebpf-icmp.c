@@ -171,12 +171,19 @@ vigil_ebpf_icmp_lookup(VigilEbpfIcmp *icmp, guint64 netns, const VigilFlow *flow
 	key.protocol = PROTO_RAW_ANY;
 	collect(icmp, &key, flow, inode, now, &c);
 
-	/* more programs than a record holds: none of them is known to be the sender */
+	/* more programs than a record holds: none of them is known to be the sender (an
+	 * unknown program, never "no record" that /proc would answer for) */
 	if (c.n == 0 || c.too_many)
 		return FALSE;
 	memset(record, 0, sizeof(*record));
 	record->actor = c.tasks[0];
 	record->released = TRUE;
+	/* /proc lists no socket for it: a socket taken out of the kernel's tables while it
+	 * lives (a ping socket's connect(AF_UNSPEC) drops its identifier; a raw socket's
+	 * sendto() of a closed-then-reused protocol) is listed nowhere and has no record, yet it
+	 * sent it: the records are who may have sent it, an unknown program too (the least
+	 * trusted decides). A socket /proc listed and that was closed since is that very record */
+	record->unnamed_too = inode == 0;
 	if (c.n > 1)
 		record->creator = c.tasks[1];
 	if (c.n > 2)

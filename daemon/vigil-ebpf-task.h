@@ -30,7 +30,10 @@ typedef struct {
 	VigilEbpfTask creator; /* the task that made the socket (unset: before vigild started) */
 	VigilEbpfTask other;   /* another live socket's task on the same flow (SO_REUSEPORT) */
 	gboolean released;     /* the socket is closed */
-	guint64 cookie;        /* of the socket the record is of */
+	/* a program vigild cannot name may have sent it as well (a closed ping or raw socket's
+	 * record for a packet whose socket /proc does not list): an unknown holder */
+	gboolean unnamed_too;
+	guint64 cookie; /* of the socket the record is of */
 } VigilEbpfRecord;
 
 /* the kernel's record of a task (daemon/bpf/vigil-attrib.h) as vigild reads it; only with

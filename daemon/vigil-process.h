@@ -48,6 +48,10 @@ typedef struct {
 	 * executable's device, inode, size and ctime; exe is its path when vigild has seen that
 	 * file run before, else "[comm]" (the task's name), never a path */
 	gboolean exited;
+	/* a holder vigild cannot name (pid 0, exe "[unknown]"): an unknown program, to the rules
+	 * and to a prompt; one of the holders of an echo request whose socket /proc does not list
+	 * (docs/ebpf-icmp.md: a closed socket's record is not proof that it sent the packet) */
+	gboolean unnamed;
 	/* only in a lookup's answer: the other programs (VigilProcess*) that hold the same
 	 * socket, when it is shared (inherited or passed); NULL when this one holds it alone */
 	GPtrArray *holders;

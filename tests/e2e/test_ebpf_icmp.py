@@ -10,7 +10,9 @@ Both of iputils ping's sockets (a ping socket where net.ipv4.ping_group_range le
 one else) and a raw socket of a program of the test's own, over IPv4 and IPv6.
 """
 import os
+import shutil
 import signal
+import tempfile
 import unittest
 
 from test_attribution import PYTHON, PYTHON_EXE
@@ -124,6 +126,87 @@ class IcmpClosedTogether(E2ETestCase):
         self.assertEqual(raw.returncode, 0, raw.stderr)
         x = self.assertDecision(d, proto="icmp", dst=PEER_V4)
         self.assertEqual(x["verdict"], "drop", (x, d.log()))
+
+
+# an allowed program's socket: a raw ICMP one opened and closed, or a ping socket of the echo
+# identifier argv[1] (bound to it) closed
+ALLOWED_CLOSE = """
+import socket, sys
+if sys.argv[1] == "raw":
+    socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP).close()
+else:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)
+    s.bind(("0.0.0.0", int(sys.argv[1])))
+    s.close()
+"""
+
+# the review's reproduction: a ping socket that took its identifier itself (bind to 0, not
+# locked) sends one echo request, then connect(AF_UNSPEC) takes it out of the kernel's table
+# (identifier 0): /proc/net/icmp lists it no more and its close writes no record. With "ping",
+# the identifier it gets is first made the one an allowed program's closed ping socket had.
+HIDDEN_PING = """
+import ctypes, socket, subprocess, sys
+host, how, allowed = sys.argv[1], sys.argv[2], sys.argv[3:]
+def ping_socket():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)
+    s.bind(("0.0.0.0", 0))
+    return s, s.getsockname()[1]
+if how == "raw":
+    subprocess.run(allowed + ["raw"], check=True)
+    s, ident = ping_socket()
+else:
+    for attempt in range(20):  # another namespace's ping may take the next identifier
+        a, ident = ping_socket()
+        a.close()
+        ident = ident % 65535 + 1
+        subprocess.run(allowed + [str(ident)], check=True)
+        s, got = ping_socket()
+        if got == ident:
+            break
+        s.close()
+    else:
+        sys.exit("no identifier of the allowed program's socket")
+s.sendto(bytes([8, 0, 0, 0, 0, 0, 0, 1]), (host, 0))
+unspec = ctypes.create_string_buffer(16)  # sa_family 0: AF_UNSPEC
+if ctypes.CDLL(None, use_errno=True).connect(s.fileno(), unspec, 16) != 0:
+    sys.exit("connect(AF_UNSPEC): %s" % ctypes.get_errno())
+print("identifier", ident)
+"""
+
+
+class IcmpHiddenSocket(E2ETestCase):
+    """A ping socket /proc does not list (connect(AF_UNSPEC) after its sendto()) is not the
+    program of another socket's record: an allowed program's closed raw socket, or its closed
+    ping socket of the same echo identifier, does not let its echo request out. With no live
+    socket listed, an unknown program is one of the packet's holders (the least trusted
+    decides): DefaultAction deny denies it."""
+
+    def hidden(self, how):
+        run(["ip", "netns", "exec", self.nets.client, "sysctl", "-q",
+             "net.ipv4.ping_group_range=0 2147483647"], check=True)
+        tmp = tempfile.mkdtemp(prefix="vigil-test-icmp-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        allowed = os.path.join(tmp, "allowed-python")
+        shutil.copy(PYTHON_EXE, allowed)
+        d = self.vigild("allow app %s proto icmp\n" % allowed,
+                        config={"DefaultAction": "deny"})
+        d.proc.send_signal(signal.SIGSTOP)
+        try:
+            res = self.nets.client_run(
+                [PYTHON, "-c", HIDDEN_PING, PEER_V4, how, allowed, "-c", ALLOWED_CLOSE],
+                timeout=30)
+        finally:
+            d.proc.send_signal(signal.SIGCONT)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        x = self.assertDecision(d, proto="icmp", dst=PEER_V4)
+        self.assertEqual(x["verdict"], "deny", (x, res.stdout, d.log()))
+        self.assertNotEqual(x["program"], allowed, x)
+
+    def test_closed_raw_socket_does_not_speak_for_it(self):
+        self.hidden("raw")
+
+    def test_closed_ping_socket_of_its_identifier_does_not_speak_for_it(self):
+        self.hidden("ping")
 
 
 if __name__ == "__main__":
