@@ -9,6 +9,7 @@
 #include "vigil-dns-cache.h"
 #include "vigil-dns-watch.h"
 #include "vigil-hash-pins.h"
+#include "vigil-log-writer.h" /* vigil_decision_log_escape */
 #include "vigil-ebpf.h"
 #include "vigil-ebpf-verdicts.h"
 #include "vigil-fair.h"
@@ -128,6 +129,10 @@ struct _VigilDaemon {
 	/* connections a rule decided, decided again in the kernel; NULL: the queue decides all */
 	VigilEbpfVerdicts *kernel_verdicts;
 	guint64 dns_changes; /* vigil_dns_cache_changes() when the kernel's verdicts were made */
+	/* the lines of datagrams failed for a stale verdict (log_stale): this interval's */
+	gint64 stale_interval_start;
+	guint stale_lines;
+	guint stale_suppressed;
 	GPtrArray *answered; /* of Answered: connections an answer's new rule decided */
 	VigilNetfilter *netfilter;
 	VigilQueue *queue;
@@ -1443,21 +1448,45 @@ kernel_invalidate(VigilDaemon *daemon)
 	daemon->dns_changes = vigil_dns_cache_changes(daemon->dns_cache);
 }
 
+/*
+ * A datagram the kernel failed for a socket's stale verdict bits: no decision of a rule, so
+ * no decision line; its lines share one budget (the decision log's per-program lines per
+ * interval), the rest is counted and told with the next line: a flood of them (an event per
+ * sendto) must not flood the journal (review L3).
+ */
+static void
+log_stale(VigilDaemon *daemon, const VigilVerdictEvent *event)
+{
+	char addr[INET6_ADDRSTRLEN];
+	gint64 now = g_get_monotonic_time();
+
+	if (now - daemon->stale_interval_start >= VIGIL_DECISION_LOG_INTERVAL_S * G_USEC_PER_SEC) {
+		daemon->stale_interval_start = now;
+		daemon->stale_lines = 0;
+	}
+	if (daemon->stale_lines >= VIGIL_DECISION_LOG_LINES_PER_PROGRAM) {
+		daemon->stale_suppressed++;
+		return;
+	}
+	daemon->stale_lines++;
+	g_autofree char *comm = vigil_decision_log_escape(event->comm);
+	g_message("denied a datagram of pid %u (%s) to %s port %u: its socket had the "
+	          "verdict of a connect() to another destination (kernel; %u more not logged)",
+	          event->tgid, comm,
+	          vigil_address_to_string(event->key.family, &event->key.dst, addr, sizeof(addr)),
+	          event->key.dport, daemon->stale_suppressed);
+	daemon->stale_suppressed = 0;
+}
+
 /* one connection the kernel decided: logged, counted and in the history as any other */
 static void
 on_kernel_verdict(const VigilVerdictEvent *event, gpointer data)
 {
 	VigilDaemon *daemon = data;
 	VigilDecision decision = {0};
-	char addr[INET6_ADDRSTRLEN];
 
 	if (event->stale) {
-		g_message(
-		    "denied a datagram of pid %u (%s) to %s port %u: its socket had the "
-		    "verdict of a connect() to another destination (kernel)",
-		    event->tgid, event->comm,
-		    vigil_address_to_string(event->key.family, &event->key.dst, addr, sizeof(addr)),
-		    event->key.dport);
+		log_stale(daemon, event);
 		return;
 	}
 	decision.time = event->time_us;
@@ -1476,7 +1505,10 @@ on_kernel_verdict(const VigilVerdictEvent *event, gpointer data)
 		decision.hostname = g_strdup(event->info->hostname);
 		decision.user_name = g_strdup(event->info->user_name);
 	} else {
-		decision.program = g_strdup_printf("[%s]", event->comm);
+		/* the task's name is the task's choice: escaped as the log escapes (and valid
+		 * UTF-8 for D-Bus) */
+		g_autofree char *comm = vigil_decision_log_escape(event->comm);
+		decision.program = g_strdup_printf("[%s]", comm);
 		decision.user_name = vigil_user_name(decision.uid);
 	}
 	VigilRule *rule =

@@ -29,6 +29,7 @@
 /* what was written for a key, for the log lines of the kernel's decisions by it */
 typedef struct {
 	VigilVerdictInfo info; /* its strings are owned here */
+	guint64 rule_id;       /* an event of another rule's verdict (an older one) is not its */
 } Written;
 
 struct _VigilEbpfVerdicts {
@@ -46,6 +47,7 @@ struct _VigilEbpfVerdicts {
 	/* struct vigil_verdict_key -> Written, of the current generation; at most
 	 * VIGIL_VERDICTS_MAX (then a new generation: the kernel's table holds no more) */
 	GHashTable *written;
+	guint batch; /* events read in this batch (vigil_ebpf_verdicts_consume_batch) */
 };
 
 static void
@@ -138,17 +140,29 @@ on_event(void *ctx, void *data, size_t size)
 	memcpy(event.comm, e->comm, sizeof(e->comm));
 	event.comm[sizeof(e->comm)] = '\0';
 	Written *w = event.stale ? NULL : g_hash_table_lookup(verdicts->written, &e->key);
-	event.info = w != NULL ? &w->info : NULL;
+	event.info = w != NULL && w->rule_id == e->rule_id ? &w->info : NULL;
 	verdicts->func(&event, verdicts->user_data);
-	return 0;
+	/* a full batch: libbpf stops here (this record is consumed), the rest waits for the
+	 * next dispatch */
+	return ++verdicts->batch >= VIGIL_VERDICTS_BATCH ? -1 : 0;
 }
 
+guint
+vigil_ebpf_verdicts_consume_batch(VigilEbpfVerdicts *verdicts)
+{
+	verdicts->batch = 0;
+	ring_buffer__consume(verdicts->ring);
+	return verdicts->batch;
+}
+
+/* one bounded batch per dispatch: libbpf's ring_buffer__consume reads while records arrive,
+ * and one user's flood of denied sendto() (an event each) would keep the main loop; the
+ * ring's fd stays readable (level-triggered), so the rest comes at the next iteration, after
+ * the other sources' turn */
 static gboolean
 on_ring_ready(gint fd, GIOCondition condition, gpointer data)
 {
-	VigilEbpfVerdicts *verdicts = data;
-
-	ring_buffer__consume(verdicts->ring);
+	vigil_ebpf_verdicts_consume_batch(data);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -190,6 +204,8 @@ attach_all(VigilEbpfVerdicts *verdicts, const char *cgroup, GError **error)
 	     &verdicts->skel->links.vigil_verdict_sendmsg4},
 	    {verdicts->skel->progs.vigil_verdict_sendmsg6,
 	     &verdicts->skel->links.vigil_verdict_sendmsg6},
+	    {verdicts->skel->progs.vigil_verdict_sockops,
+	     &verdicts->skel->links.vigil_verdict_sockops},
 	};
 
 	for (gsize i = 0; i < G_N_ELEMENTS(progs); i++) {
@@ -287,7 +303,9 @@ vigil_ebpf_verdicts_free(VigilEbpfVerdicts *verdicts)
 	if (verdicts->ring != NULL) {
 		verdicts->state.enabled = 0;
 		write_state(verdicts);
-		ring_buffer__consume(verdicts->ring);
+		/* no new events come (disabled): the ring's end is near */
+		while (vigil_ebpf_verdicts_consume_batch(verdicts) >= VIGIL_VERDICTS_BATCH)
+			;
 	}
 	g_clear_pointer(&verdicts->ring, ring_buffer__free);
 	if (verdicts->skel != NULL)
@@ -307,8 +325,10 @@ vigil_ebpf_verdicts_generation(VigilEbpfVerdicts *verdicts)
 void
 vigil_ebpf_verdicts_invalidate(VigilEbpfVerdicts *verdicts, gboolean enabled, guint32 mark_mask)
 {
-	/* the events of the old generation still find what they were written with */
-	ring_buffer__consume(verdicts->ring);
+	/* the events of the old generation still find what they were written with (one bounded
+	 * batch: a flood must not keep the main loop here either; later ones are logged without
+	 * it, as their rule id no longer matches what is written) */
+	vigil_ebpf_verdicts_consume_batch(verdicts);
 	verdicts->state.generation++;
 	verdicts->state.enabled = enabled ? 1 : 0;
 	verdicts->state.mark_mask = mark_mask;
@@ -347,6 +367,7 @@ vigil_ebpf_verdicts_put(VigilEbpfVerdicts *verdicts, const VigilVerdictKey *key,
 	w->info.sha256 = g_strdup(info->sha256);
 	w->info.hostname = g_strdup(info->hostname);
 	w->info.user_name = g_strdup(info->user_name);
+	w->rule_id = rule_id;
 	g_hash_table_replace(verdicts->written, g_memdup2(&k, sizeof(k)), w);
 	return TRUE;
 }
@@ -401,6 +422,12 @@ vigil_ebpf_verdicts_put(VigilEbpfVerdicts *verdicts, const VigilVerdictKey *key,
                         const VigilVerdictInfo *info, GError **error)
 {
 	return TRUE;
+}
+
+guint
+vigil_ebpf_verdicts_consume_batch(VigilEbpfVerdicts *verdicts)
+{
+	return 0;
 }
 
 void

@@ -81,6 +81,13 @@ gboolean vigil_ebpf_verdicts_put(VigilEbpfVerdicts *verdicts, const VigilVerdict
                                  guint64 rule_id, gint64 expires_us, const VigilVerdictInfo *info,
                                  GError **error);
 
+/* the kernel's decisions read at most at once on the main loop (review M1) */
+#define VIGIL_VERDICTS_BATCH 256
+
+/* reads one batch (at most VIGIL_VERDICTS_BATCH) of the kernel's decisions from the ring,
+ * each to the VigilVerdictFunc; returns how many */
+guint vigil_ebpf_verdicts_consume_batch(VigilEbpfVerdicts *verdicts);
+
 /* decisions made in the kernel; hits left to the queue because the ring was full */
 void vigil_ebpf_verdicts_get_stats(VigilEbpfVerdicts *verdicts, guint64 *decided,
                                    guint64 *ring_full);

@@ -5,9 +5,10 @@
  * links of their own. vigild writes an entry into `verdicts` only after a rule decided a
  * connection of that program, user and destination (docs/ebpf-verdicts.md); a connect() or
  * sendto() that finds a current entry is decided here and never reaches the netfilter queue:
- * - allow and drop (connect only): vigild's code in the socket's mark bits; vigild's chain
- *   ahead of the queue rule saves a marked packet's verdict to conntrack and acts on it;
+ * - allow and drop (TCP connect only): vigild's code in the socket's mark bits; vigild's
+ *   chain ahead of the queue rule saves a marked packet's verdict to conntrack and acts on it;
  * - deny: the call fails at once with EPERM (the hook returns 0).
+ * A TCP socket loses the allow code once established (sockops): conntrack keeps the verdict.
  * Every decision is an event in `events` first: when the ring is full the hook does not
  * decide, and the connection goes to the queue, so that none is made unlogged.
  */
@@ -180,8 +181,11 @@ decide(struct bpf_sock_addr *ctx, struct vigil_verdict_key *key, __u32 hook, int
 	if (v->expires_ns != 0 && now >= v->expires_ns)
 		return 1;
 	__u32 action = v->action;
-	/* an unconnected datagram cannot be marked alone: only a deny is decided at sendto() */
-	if (hook == VIGIL_VERDICT_HOOK_SENDMSG && action != VIGIL_VERDICT_DENY)
+	/* UDP: only a deny (EPERM, now) is decided here. An unconnected datagram cannot be
+	 * marked alone, and a connected socket's mark would outlive the verdict: its send()
+	 * runs no hook, so after a rule change (and its conntrack entry's end) its datagrams
+	 * would pass marked as a new flow, unasked and unlogged (review H1) */
+	if (key->protocol == IPPROTO_UDP && action != VIGIL_VERDICT_DENY)
 		return 1;
 	if (action != VIGIL_VERDICT_ALLOW && action != VIGIL_VERDICT_DENY &&
 	    action != VIGIL_VERDICT_DROP)
@@ -285,4 +289,30 @@ vigil_verdict_sendmsg6(struct bpf_sock_addr *ctx)
 
 	key6(&key, ctx);
 	return decide(ctx, &key, VIGIL_VERDICT_HOOK_SENDMSG, 1);
+}
+
+/*
+ * A TCP connection the kernel allowed is established: the conntrack entry holds the verdict
+ * (saved from the SYN), so vigild's bits leave the socket's mark. Kept there, they would
+ * outlive the hooks: after vigild crashed (FailMode=closed keeps its chains, which accept a
+ * marked packet) the socket could disconnect (connect(AF_UNSPEC)) and connect elsewhere
+ * with its allow code, unasked (review H1).
+ */
+SEC("sockops")
+int
+vigil_verdict_sockops(struct bpf_sock_ops *skops)
+{
+	__u32 zero = 0;
+	struct vigil_verdict_state *st;
+	struct bpf_sock *sk;
+
+	if (skops->op != BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB)
+		return 1;
+	sk = skops->sk;
+	st = bpf_map_lookup_elem(&state, &zero);
+	if (sk == NULL || st == NULL || (sk->mark & st->mark_mask) == 0)
+		return 1;
+	__u32 mark = sk->mark & ~st->mark_mask;
+	bpf_setsockopt(skops, SOL_SOCKET, SO_MARK, &mark, sizeof(mark));
+	return 1;
 }

@@ -10,6 +10,7 @@ on, disabling and stopping vigild: the very next connection follows the rules as
 import os
 import re
 import signal
+import subprocess
 import time
 import unittest
 
@@ -58,6 +59,46 @@ try:
     print("ok")
 except OSError as e:
     print("error", errno.errorcode.get(e.errno, str(e.errno)))
+"""
+
+# a UDP socket connected to argv[1]:5353 that sends a datagram for each line of its stdin and
+# prints "ok" (an answer), "timeout" or "error ERRNO"
+CONNECTED_UDP = r"""
+import errno, socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(1.5)
+s.connect((sys.argv[1], 5353))
+for line in sys.stdin:
+    try:
+        s.send(b"x")
+        s.recv(100)
+        print("ok", flush=True)
+    except socket.timeout:
+        print("timeout", flush=True)
+    except OSError as e:
+        print("error", errno.errorcode.get(e.errno, str(e.errno)), flush=True)
+"""
+
+# a TCP connection to argv[1]:80; on the first line of stdin it disconnects (AF_UNSPEC) and
+# connects the same socket to argv[1]:argv[2]: prints "connected", then "ok", "timeout" or
+# "error ERRNO"
+RECONNECT_TCP = r"""
+import ctypes, ctypes.util, errno, socket, sys
+libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.connect((sys.argv[1], 80))
+print("connected", flush=True)
+sys.stdin.readline()
+s.settimeout(2)
+try:
+    unspec = (ctypes.c_ubyte * 16)()  # sa_family 0: AF_UNSPEC, the socket disconnects
+    libc.connect(s.fileno(), unspec, 16)
+    s.connect((sys.argv[1], int(sys.argv[2])))
+    print("ok", flush=True)
+except socket.timeout:
+    print("timeout", flush=True)
+except OSError as e:
+    print("error", errno.errorcode.get(e.errno, str(e.errno)), flush=True)
 """
 
 
@@ -179,6 +220,34 @@ class KernelVerdicts(E2ETestCase):
         res = self.nets.client_run([PYTHON, "-c", SENDTO_ELSEWHERE, PEER_V4, "5353"])
         self.assertEqual(res.stdout.split(), ["ok"])
 
+    def test_connected_udp_allow_ends_with_the_rule(self):
+        """Review H1: a connected UDP socket's send() runs no hook; a verdict kept in its
+        mark would let its datagrams pass unasked once the rule changed and the conntrack
+        entry ended."""
+        d = self.start("allow app %s to %s port 5353 proto udp\n" % (PYTHON, PEER_V4),
+                       default="deny")
+        first = self.nets.client_run([PYTHON, "-c", CONNECTED_UDP, PEER_V4], input="\n")
+        self.assertEqual(first.stdout.split(), ["ok"])
+        self.assertDecision(d, verdict="allow", program=PYTHON, port=5353)
+        # connected after the rule decided once: the kernel's entry exists
+        sock = self.nets.spawn(self.nets.client, [PYTHON, "-c", CONNECTED_UDP, PEER_V4],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+        def send():
+            sock.stdin.write("\n")
+            sock.stdin.flush()
+            return sock.stdout.readline().split()
+
+        self.assertEqual(send(), ["ok"])
+        d.write_rules("deny app %s to %s port 5353 proto udp\n" % (PYTHON, PEER_V4))
+        d.wait_for_log("rules reloaded", timeout=10)
+        run(["ip", "netns", "exec", self.nets.client, "conntrack", "-D", "-p", "udp",
+             "--orig-dst", PEER_V4, "--dport", "5353"], check=False)
+        queued = queued_packets(self.nets)
+        self.assertNotEqual(send(), ["ok"], d.log())
+        self.assertGreater(queued_packets(self.nets), queued)
+        self.assertDecision(d, verdict="deny", program=PYTHON, port=5353)
+
     def test_rule_change_flips_the_very_next_connection(self):
         d = self.start("allow app %s to %s port 80\n" % (PROBE_EXE, PEER_V4), default="deny")
         self.assertEqual(self.probe("tcp", PEER_V4, 80)[0], "ok")
@@ -234,6 +303,24 @@ class KernelVerdicts(E2ETestCase):
         d.stop(signal.SIGKILL)
         self.assertEqual(attached(self.nets.cgroup), [])
         self.assertEqual(self.probe("tcp", PEER_V4, 80)[0], "ok")
+
+    def test_crash_leaves_no_allow_on_sockets(self):
+        """Review H1: a TCP socket the kernel allowed keeps no allow code in its mark once
+        established; after vigild's crash (FailMode=closed: its chains stay and accept a
+        marked packet) it cannot disconnect and connect elsewhere unasked."""
+        d = self.start("allow app %s to %s port 80 proto tcp\n" % (PYTHON, PEER_V4),
+                       default="deny", FailMode="closed")
+        first = self.nets.client_run([PYTHON, "-c", RECONNECT_TCP, PEER_V4, "80"], input="\n")
+        self.assertEqual(first.stdout.split(), ["connected", "ok"])
+        sock = self.nets.spawn(self.nets.client, [PYTHON, "-c", RECONNECT_TCP, PEER_V4, "8080"],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.assertEqual(sock.stdout.readline().split(), ["connected"])
+        self.assertIn("allow program=%s " % PYTHON, self.wait_kernel_lines(d, 1)[0])
+        d.stop(signal.SIGKILL)
+        self.assertEqual(attached(self.nets.cgroup), [])
+        sock.stdin.write("\n")
+        sock.stdin.flush()
+        self.assertEqual(sock.stdout.readline().split(), ["timeout"])
 
     def test_queue_mode_decides_nothing_in_the_kernel(self):
         d = self.vigild("allow app %s\n" % PROBE_EXE,
