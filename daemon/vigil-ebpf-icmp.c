@@ -134,6 +134,9 @@ collect(VigilEbpfIcmp *icmp, const struct vigil_icmp_key *key, const VigilFlow *
 		/* /proc listed a live socket for it: only that socket's record speaks for it */
 		if (inode != 0 && r.inode != inode)
 			continue;
+		/* a third program's socket too: none of them is known to be the sender */
+		if ((r.flags & VIGIL_ICMP_MANY) && recent(r.many_ns, now))
+			c->too_many = TRUE;
 		candidates_add(c, &r.task, flow);
 		if ((r.flags & VIGIL_ICMP_OTHER) && recent(r.other_ns, now))
 			candidates_add(c, &r.other, flow);

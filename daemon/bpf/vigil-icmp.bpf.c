@@ -88,26 +88,43 @@ vigil_icmp_create(struct bpf_sock *sk)
 /*
  * The record under the socket's key. An earlier record of another program under the same key
  * (an echo identifier taken again, or a second raw socket) that is still recent stays as the
- * other: either socket may have sent the packet that waits, and the least trusted decides.
+ * other: either socket may have sent the packet that waits, and the least trusted decides. A
+ * third program within that time makes it many: none is known (vigild: an unknown program).
  */
 static __always_inline void
 store(void *map, const struct vigil_icmp_key *key, struct vigil_icmp_record *v)
 {
 	struct vigil_icmp_record *old = bpf_map_lookup_elem(map, key);
+	__u64 now = v->closed_ns;
 	v->flags = 0;
 	v->other_ns = 0;
+	v->many_ns = 0;
 	v->other.flags = 0;
-	if (old != NULL && v->closed_ns - old->closed_ns < VIGIL_ICMP_RECENT_NS &&
-	    !same_program(&old->task, &v->task)) {
-		v->flags = VIGIL_ICMP_OTHER;
-		v->other = old->task;
-		v->other_ns = old->closed_ns;
-	} else if (old != NULL && (old->flags & VIGIL_ICMP_OTHER) &&
-	           v->closed_ns - old->other_ns < VIGIL_ICMP_RECENT_NS &&
-	           !same_program(&old->other, &v->task)) {
-		v->flags = VIGIL_ICMP_OTHER;
-		v->other = old->other;
-		v->other_ns = old->other_ns;
+	if (old != NULL) {
+		int old_task = now - old->closed_ns < VIGIL_ICMP_RECENT_NS &&
+		               !same_program(&old->task, &v->task);
+		int old_other = (old->flags & VIGIL_ICMP_OTHER) &&
+		                now - old->other_ns < VIGIL_ICMP_RECENT_NS &&
+		                !same_program(&old->other, &v->task);
+		if (old_task) {
+			v->flags = VIGIL_ICMP_OTHER;
+			v->other = old->task;
+			v->other_ns = old->closed_ns;
+			/* the old other is another program than the old task (stored so) */
+			if (old_other) {
+				v->flags |= VIGIL_ICMP_MANY;
+				v->many_ns = old->other_ns;
+			}
+		} else if (old_other) {
+			v->flags = VIGIL_ICMP_OTHER;
+			v->other = old->other;
+			v->other_ns = old->other_ns;
+		}
+		if ((old->flags & VIGIL_ICMP_MANY) && now - old->many_ns < VIGIL_ICMP_RECENT_NS) {
+			v->flags |= VIGIL_ICMP_MANY;
+			if (old->many_ns > v->many_ns)
+				v->many_ns = old->many_ns;
+		}
 	}
 	bpf_map_update_elem(map, key, v, BPF_ANY);
 }

@@ -27,11 +27,16 @@ struct vigil_icmp_key {
 	1u /* another program's socket closed under the same key shortly                           \
 	    * before: either may have sent the queued packet */
 
+#define VIGIL_ICMP_MANY                                                                            \
+	2u /* a third program's socket closed under the same key at many_ns: a record holds two,   \
+	    * so none of them is known to be the sender (an unknown program) */
+
 struct vigil_icmp_record {
 	__u64 closed_ns; /* CLOCK_MONOTONIC when the socket was closed */
 	__u64 cookie;
 	__u64 inode;    /* the socket's inode: what /proc/net/icmp, raw showed while it lived */
 	__u64 other_ns; /* with VIGIL_ICMP_OTHER: when the other's socket was closed */
+	__u64 many_ns;  /* with VIGIL_ICMP_MANY: when the latest third program's was */
 	__u32 flags;
 	__u32 pad;
 	struct vigil_attrib_task task;  /* the task that made the socket */

@@ -88,6 +88,7 @@ fill_task(struct vigil_attrib_task *t)
 static __always_inline int
 same_program(const struct vigil_attrib_task *a, const struct vigil_attrib_task *b)
 {
-	return a->tgid == b->tgid ||
-	       (a->exe_dev == b->exe_dev && a->exe_ino == b->exe_ino && a->uid == b->uid);
+	/* not the tgid: a process that exec'd another executable in between (or changed its
+	 * uid) is another program (review MEDIUM-2) */
+	return a->exe_dev == b->exe_dev && a->exe_ino == b->exe_ino && a->uid == b->uid;
 }
