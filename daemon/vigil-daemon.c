@@ -2,6 +2,8 @@
 #define G_LOG_DOMAIN "vigil-daemon"
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include "vigil-attributor.h"
 #include "vigil-capture.h"
 #include "vigil-daemon.h"
@@ -749,6 +751,23 @@ kernel_verdict_expiry(HeldPacket *held, const VigilRule *rule, const VigilProces
  * program on that port rides its verdict; and netfilter dropping a local datagram fails its
  * send() with EPERM, where a drop is silent. @generation: read when the rules were matched.
  */
+/*
+ * TRUE when the program's file has one name only. The kernel knows a program by its file
+ * (device, inode): a hard link under another path would get this path's verdict (review L1).
+ * A link made later changes the file's ctime, which is in the key: then no entry matches.
+ */
+static gboolean
+exe_single_link(const VigilProcess *process)
+{
+	struct stat st;
+
+	return stat(process->exe, &st) == 0 && st.st_dev == process->exe_dev &&
+	       st.st_ino == process->exe_ino &&
+	       (gint64)st.st_ctim.tv_sec * G_GINT64_CONSTANT(1000000000) + st.st_ctim.tv_nsec ==
+	           process->exe_ctime &&
+	       st.st_nlink == 1;
+}
+
 static void
 kernel_remember(HeldPacket *held, const VigilRule *rule, const VigilProcess *process,
                 const VigilMatchQuery *query, guint64 generation)
@@ -770,7 +789,7 @@ kernel_remember(HeldPacket *held, const VigilRule *rule, const VigilProcess *pro
 	    (process->sha256 == NULL && vigil_ruleset_needs_sha256(ruleset, query)))
 		return;
 	gint64 expires = kernel_verdict_expiry(held, rule, process);
-	if (expires < 0)
+	if (expires < 0 || !exe_single_link(process))
 		return;
 	VigilVerdictKey key = {.exe_dev = process->exe_dev,
 	                       .exe_ino = process->exe_ino,

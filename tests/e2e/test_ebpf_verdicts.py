@@ -287,6 +287,25 @@ class KernelVerdicts(E2ETestCase):
         self.assertEqual(probe(), "ok")
         self.wait_kernel_lines(d, 2)
 
+    def test_hard_linked_program_is_not_decided_in_the_kernel(self):
+        """Review L1: the kernel knows a program by its file: a hard link to an allowed
+        program must not get its verdict."""
+        top = self.shared_dir("vigil-e2e-kv-")
+        prog = os.path.join(top, "probe")
+        other = os.path.join(top, "other")
+        copy_program(PROBE, prog)
+        os.link(prog, other)
+        d = self.start("allow app %s to %s port 80\n" % (prog, PEER_V4), default="deny")
+        probe = lambda exe: self.nets.client_run([exe, "tcp", PEER_V4, "80"]).stdout.split()
+        self.assertEqual(probe(prog)[0], "ok")
+        # a file of two names gets no kernel entry: the queue again
+        queued = queued_packets(self.nets)
+        self.assertEqual(probe(prog)[0], "ok")
+        self.assertGreater(queued_packets(self.nets), queued)
+        # and the other name: no rule for it, the default
+        self.assertEqual(probe(other)[:2], ["error", "ECONNREFUSED"])
+        self.assertEqual(self.kernel_lines(d), [])
+
     def test_disabled_and_stopped_decide_nothing(self):
         d = self.start("deny app %s to %s port 80\n" % (PROBE_EXE, PEER_V4))
         self.assertEqual(self.probe("tcp", PEER_V4, 80)[:2], ["error", "ECONNREFUSED"])
