@@ -20,7 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from test_dbus import DBusTestCase, PYTHON, PYTHON_EXE  # noqa: E402
-from test_live_flows import ECHO_SERVER, TCP_CLIENT  # noqa: E402
+from test_live_flows import CLIENT, ECHO_SERVER  # noqa: E402
 from vigiltest import PEER_V4, run  # noqa: E402
 
 TCP_PORT = 7071  # the echo server, in the peer namespace
@@ -35,9 +35,10 @@ class LostConntrack(DBusTestCase):
         self.assertEqual(server.stdout.readline().strip(), "ready")
 
     def tcp_client(self):
-        """TCP_CLIENT, connected to the echo server: a function that sends it a command"""
+        """test_live_flows' CLIENT, connected to the echo server (no UDP socket): a function
+        that sends it a command"""
         proc = self.nets.spawn(self.nets.client,
-                               [PYTHON, "-u", "-c", TCP_CLIENT, PEER_V4, str(TCP_PORT)],
+                               [PYTHON, "-u", "-c", CLIENT, PEER_V4, str(TCP_PORT), "0"],
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self.addCleanup(proc.stdout.close)
         self.addCleanup(proc.stdin.close)
