@@ -91,22 +91,23 @@ for line in sys.stdin:
 """
 
 
-class LiveFlows(DBusTestCase):
+class EchoFlows:
+    """A test case's echo server in the peer namespace (on echo_port) and CLIENTs of it (mixed
+    in before DBusTestCase; also used by test_lost_conntrack)"""
+    echo_port = TCP_PORT
+
     def setUp(self):
         super().setUp()
-        server = self.nets.spawn(self.nets.peer, [PYTHON, "-c", ECHO_SERVER, str(TCP_PORT)],
+        server = self.nets.spawn(self.nets.peer,
+                                 [PYTHON, "-c", ECHO_SERVER, str(self.echo_port)],
                                  stdout=subprocess.PIPE, text=True)
         self.addCleanup(server.stdout.close)
         self.assertEqual(server.stdout.readline().strip(), "ready")
 
-    def client(self):
-        """CLIENT with its TCP connection and UDP socket: a function that sends it a command"""
-        return self.tcp_client(udp_port=UDP_PORT)[1]
-
     def tcp_client(self, user=None, port=None, udp_port=0):
         """CLIENT as @user, from local @port (None: any), with a UDP socket to @udp_port (0:
         none): (its local port, a function that sends it a command)"""
-        argv = [PYTHON, "-u", "-c", CLIENT, PEER_V4, str(TCP_PORT), str(udp_port)]
+        argv = [PYTHON, "-u", "-c", CLIENT, PEER_V4, str(self.echo_port), str(udp_port)]
         if port is not None:
             argv.append(str(port))
         if user is not None:
@@ -126,6 +127,12 @@ class LiveFlows(DBusTestCase):
             self.assertTrue(words, "the client died")
             return words[:-1], float(words[-1])
         return int(words[1]), ask
+
+
+class LiveFlows(EchoFlows, DBusTestCase):
+    def client(self):
+        """CLIENT with its TCP connection and UDP socket: a function that sends it a command"""
+        return self.tcp_client(udp_port=UDP_PORT)[1]
 
     def add_rule(self, text):
         return self.call("AddRule", "a{sv}", [{"text": s(text)}])[0]

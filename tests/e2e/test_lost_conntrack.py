@@ -11,7 +11,6 @@ A real vigild, a real TCP connection between two network namespaces, `conntrack 
 client's namespace.
 """
 import os
-import subprocess
 import sys
 import time
 import unittest
@@ -19,40 +18,21 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from test_dbus import DBusTestCase, PYTHON, PYTHON_EXE  # noqa: E402
-from test_live_flows import CLIENT, ECHO_SERVER  # noqa: E402
+from test_dbus import DBusTestCase, PYTHON_EXE  # noqa: E402
+from test_live_flows import EchoFlows  # noqa: E402
 from vigiltest import PEER_V4, run  # noqa: E402
 
 TCP_PORT = 7071  # the echo server, in the peer namespace
 
 
-class LostConntrack(DBusTestCase):
-    def setUp(self):
-        super().setUp()
-        server = self.nets.spawn(self.nets.peer, [PYTHON, "-c", ECHO_SERVER, str(TCP_PORT)],
-                                 stdout=subprocess.PIPE, text=True)
-        self.addCleanup(server.stdout.close)
-        self.assertEqual(server.stdout.readline().strip(), "ready")
+class LostConntrack(EchoFlows, DBusTestCase):
+    echo_port = TCP_PORT
 
     def tcp_client(self):
         """test_live_flows' CLIENT, connected to the echo server (no UDP socket): a function
-        that sends it a command"""
-        proc = self.nets.spawn(self.nets.client,
-                               [PYTHON, "-u", "-c", CLIENT, PEER_V4, str(TCP_PORT), "0"],
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        self.addCleanup(proc.stdout.close)
-        self.addCleanup(proc.stdin.close)
-        self.addCleanup(proc.kill)
-        words = proc.stdout.readline().split()
-        self.assertEqual(words[:1], ["connected"], "the client could not connect")
-
-        def ask(command):
-            proc.stdin.write(command + "\n")
-            proc.stdin.flush()
-            words = proc.stdout.readline().split()
-            self.assertTrue(words, "the client died")
-            return words[:-1]
-        return ask
+        that sends it a command and returns its answer's words"""
+        ask = super().tcp_client()[1]
+        return lambda command: ask(command)[0]
 
     def in_client(self, *cmd):
         return run(["ip", "netns", "exec", self.nets.client] + list(cmd), check=False)
